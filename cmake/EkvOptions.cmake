@@ -1,0 +1,23 @@
+# Build options shared by every ekv target.
+option(EKV_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(EKV_CORE_ONLY "Build only core/, sim/, their tests and fuzzers (fast sanitizer build)" OFF)
+option(EKV_FUZZ "Build libFuzzer targets (requires clang)" OFF)
+
+find_program(EKV_CCACHE ccache)
+if(EKV_CCACHE)
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${EKV_CCACHE})
+endif()
+
+# Warnings are errors on our own code only; third-party headers come in as SYSTEM.
+set(EKV_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
+
+if(EKV_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# ekv_target_defaults(<target>): apply our warning set and include root.
+function(ekv_target_defaults target)
+  target_compile_options(${target} PRIVATE ${EKV_WARNINGS})
+  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+endfunction()
