@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/raft/types.h"
 
 namespace ekv::raft {
@@ -37,7 +38,7 @@ struct ConfChange {
 };
 
 std::string EncodeConfChange(const ConfChange& change);
-absl::StatusOr<ConfChange> DecodeConfChange(std::string_view data);
+absl::StatusOr<ConfChange> DecodeConfChange(absl::string_view data);
 std::string DescribeConfChange(const ConfChange& change);
 
 }  // namespace ekv::raft

@@ -30,15 +30,15 @@ struct PlantedBugs {
 struct Config {
   NodeId id = kNoNode;
   GroupId group = 0;
-  int election_tick = 10;   // a follower campaigns after [election, 2*election) ticks of silence
-  int heartbeat_tick = 1;   // leader heartbeat interval, < election_tick
+  int election_tick = 10;      // a follower campaigns after [election, 2*election) ticks of silence
+  int heartbeat_tick = 1;      // leader heartbeat interval, < election_tick
   Storage* storage = nullptr;  // not owned
-  Index applied = 0;        // last applied index on restart (0: the snapshot index)
-  uint64_t max_size_per_msg = 1 << 20;        // bytes of entries per append message
+  Index applied = 0;           // last applied index on restart (0: the snapshot index)
+  uint64_t max_size_per_msg = 1 << 20;  // bytes of entries per append message
   uint64_t max_committed_size_per_ready = 8 << 20;
   uint64_t max_uncommitted_entries_size = 64 << 20;  // 0: unlimited
-  int max_inflight_msgs = 256;                 // per follower, in the replicate state
-  uint64_t max_inflight_bytes = 32 << 20;      // per follower; 0: unlimited
+  int max_inflight_msgs = 256;                       // per follower, in the replicate state
+  uint64_t max_inflight_bytes = 32 << 20;            // per follower; 0: unlimited
   bool check_quorum = true;
   bool pre_vote = true;
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;

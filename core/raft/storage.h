@@ -18,11 +18,11 @@ class PersistReceipt;
 
 // What a Ready asks to make durable, in this order: snapshot, entries, hard state.
 struct PersistBatch {
-  Snapshot snapshot;            // empty unless a snapshot must be installed
-  std::vector<Entry> entries;   // appended after truncating any conflicting suffix
-  HardState hard_state;         // written when `has_hard_state`
+  Snapshot snapshot;           // empty unless a snapshot must be installed
+  std::vector<Entry> entries;  // appended after truncating any conflicting suffix
+  HardState hard_state;        // written when `has_hard_state`
   bool has_hard_state = false;
-  uint64_t ready_id = 0;        // filled by RawNode; the receipt names it
+  uint64_t ready_id = 0;  // filled by RawNode; the receipt names it
   bool IsEmpty() const { return snapshot.IsEmpty() && entries.empty() && !has_hard_state; }
 };
 
@@ -82,8 +82,7 @@ class MemoryStorage : public Storage {
   MemoryStorage();
 
   absl::StatusOr<InitialState> GetInitialState() const override;
-  absl::StatusOr<std::vector<Entry>> Entries(Index lo, Index hi,
-                                             uint64_t max_bytes) const override;
+  absl::StatusOr<std::vector<Entry>> Entries(Index lo, Index hi, uint64_t max_bytes) const override;
   absl::StatusOr<Term> EntryTerm(Index i) const override;
   Index FirstIndex() const override;
   Index LastIndex() const override;

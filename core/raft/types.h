@@ -72,16 +72,16 @@ struct Snapshot {
 };
 
 enum class MessageType : uint8_t {
-  kHup,             // local: start an election
-  kBeat,            // local: leader sends heartbeats
-  kProp,            // proposal (local, or forwarded from a follower)
-  kApp,             // append entries
+  kHup,   // local: start an election
+  kBeat,  // local: leader sends heartbeats
+  kProp,  // proposal (local, or forwarded from a follower)
+  kApp,   // append entries
   kAppResp,
   kVote,
   kVoteResp,
   kPreVote,
   kPreVoteResp,
-  kSnap,            // install snapshot
+  kSnap,  // install snapshot
   kHeartbeat,
   kHeartbeatResp,
   kUnreachable,     // local: transport reports a peer unreachable

@@ -14,11 +14,9 @@ AssertFailureHook SetAssertFailureHook(AssertFailureHook hook) {
   return previous;
 }
 
-void AssertFailed(const char* file, int line, const char* condition,
-                  const std::string& message) {
-  std::string description =
-      absl::StrCat("invariant violated at ", file, ":", line, ": ", condition,
-                   message.empty() ? "" : " -- ", message);
+void AssertFailed(const char* file, int line, const char* condition, const std::string& message) {
+  std::string description = absl::StrCat("invariant violated at ", file, ":", line, ": ", condition,
+                                         message.empty() ? "" : " -- ", message);
   // Writing the reason to stderr is the one output core performs itself: the process
   // is about to abort and no driver can be asked to do it.
   std::fputs(description.c_str(), stderr);
