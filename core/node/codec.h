@@ -1,0 +1,31 @@
+// Byte encoding helpers shared by the node's command format and state machine images.
+//
+// Little-endian varints and length-prefixed strings; decoding is bounds-checked and
+// reports malformed input as an error rather than trusting it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ekv::node {
+
+void PutVarint(std::string& out, uint64_t value);
+void PutBytes(std::string& out, std::string_view bytes);
+void PutOptionalBytes(std::string& out, const std::optional<std::string>& bytes);
+
+// Reads from the front of `input`, advancing it. Each returns false on malformed input.
+class Decoder {
+ public:
+  explicit Decoder(std::string_view input) : input_(input) {}
+  bool Varint(uint64_t* value);
+  bool Bytes(std::string* bytes);
+  bool OptionalBytes(std::optional<std::string>* bytes);
+  bool Done() const { return input_.empty(); }
+
+ private:
+  std::string_view input_;
+};
+
+}  // namespace ekv::node

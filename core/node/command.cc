@@ -1,0 +1,74 @@
+#include "core/node/command.h"
+
+#include "absl/status/status.h"
+#include "core/node/codec.h"
+
+namespace ekv::node {
+namespace {
+constexpr uint64_t kCommandFormatVersion = 1;
+}  // namespace
+
+const char* OpKindName(OpKind kind) {
+  switch (kind) {
+    case OpKind::kPut:
+      return "put";
+    case OpKind::kGet:
+      return "get";
+    case OpKind::kCas:
+      return "cas";
+    case OpKind::kDelete:
+      return "delete";
+  }
+  return "?";
+}
+
+const char* ReplyStatusName(ReplyStatus status) {
+  switch (status) {
+    case ReplyStatus::kOk:
+      return "ok";
+    case ReplyStatus::kFailed:
+      return "failed";
+    case ReplyStatus::kNotLeader:
+      return "not-leader";
+    case ReplyStatus::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+std::string EncodeCommand(const Command& command) {
+  std::string out;
+  PutVarint(out, kCommandFormatVersion);
+  PutVarint(out, command.origin_node);
+  PutVarint(out, command.origin_incarnation);
+  PutVarint(out, command.proposal_seq);
+  PutVarint(out, static_cast<uint64_t>(command.kind));
+  PutBytes(out, command.key);
+  PutBytes(out, command.value);
+  PutOptionalBytes(out, command.expected);
+  return out;
+}
+
+absl::StatusOr<Command> DecodeCommand(std::string_view data) {
+  Decoder decoder(data);
+  uint64_t version = 0;
+  uint64_t kind = 0;
+  Command command;
+  if (!decoder.Varint(&version) || version != kCommandFormatVersion) {
+    return absl::DataLossError("command: unknown format version, expected 1");
+  }
+  if (!decoder.Varint(&command.origin_node) || !decoder.Varint(&command.origin_incarnation) ||
+      !decoder.Varint(&command.proposal_seq) || !decoder.Varint(&kind) ||
+      !decoder.Bytes(&command.key) || !decoder.Bytes(&command.value) ||
+      !decoder.OptionalBytes(&command.expected) || !decoder.Done()) {
+    return absl::DataLossError("command: truncated or malformed entry data");
+  }
+  if (kind != static_cast<uint64_t>(OpKind::kPut) && kind != static_cast<uint64_t>(OpKind::kCas) &&
+      kind != static_cast<uint64_t>(OpKind::kDelete)) {
+    return absl::DataLossError("command: op kind must be put, cas or delete");
+  }
+  command.kind = static_cast<OpKind>(kind);
+  return command;
+}
+
+}  // namespace ekv::node

@@ -1,0 +1,70 @@
+// Client requests, their replies, and the replicated command format.
+//
+// A write becomes a `Command` in a Raft entry. The entry names the proposing host
+// (node id + incarnation) and a per-host proposal sequence, so that exactly the host that
+// proposed it can answer the waiting client when the entry is applied; the incarnation
+// keeps a restarted host from mistaking an entry proposed by its previous life for one of
+// its own current proposals.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "core/raft/types.h"
+
+namespace ekv::node {
+
+enum class OpKind : uint8_t {
+  kPut = 1,
+  kGet = 2,  // linearizable read through ReadIndex; never replicated
+  kCas = 3,  // set `value` if the current value equals `expected` (nullopt: absent)
+  kDelete = 4,
+};
+const char* OpKindName(OpKind kind);
+
+struct ClientRequest {
+  uint64_t request_id = 0;  // chosen by the driver; echoed in the reply
+  raft::GroupId group = 0;
+  OpKind kind = OpKind::kGet;
+  std::string key;
+  std::string value;                    // kPut, kCas
+  std::optional<std::string> expected;  // kCas
+};
+
+enum class ReplyStatus : uint8_t {
+  kOk,         // applied (writes) or read at a linearizable point (gets)
+  kFailed,     // definitely had no effect (including a CAS whose comparison failed)
+  kNotLeader,  // not accepted here; `leader_hint` names the leader this node knows of
+  kUnknown,    // may or may not take effect (leadership lost or timed out after proposing)
+};
+const char* ReplyStatusName(ReplyStatus status);
+
+struct ClientReply {
+  uint64_t request_id = 0;
+  raft::GroupId group = 0;
+  ReplyStatus status = ReplyStatus::kFailed;
+  std::optional<std::string> value;  // kGet: the value read (nullopt: absent)
+  raft::NodeId leader_hint = raft::kNoNode;
+  raft::Index index = 0;  // log index of an applied write, read index of a get
+  std::string detail;     // why, for failures
+};
+
+// The replicated form of a write.
+struct Command {
+  raft::NodeId origin_node = raft::kNoNode;
+  uint64_t origin_incarnation = 0;
+  uint64_t proposal_seq = 0;
+  OpKind kind = OpKind::kPut;
+  std::string key;
+  std::string value;
+  std::optional<std::string> expected;
+  bool operator==(const Command&) const = default;
+};
+
+std::string EncodeCommand(const Command& command);
+absl::StatusOr<Command> DecodeCommand(std::string_view data);
+
+}  // namespace ekv::node

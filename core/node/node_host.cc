@@ -1,0 +1,420 @@
+#include "core/node/node_host.h"
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/node/codec.h"
+#include "core/util/assert.h"
+
+namespace ekv::node {
+namespace {
+
+// Readies one group may hand out back to back in one TakeEffects when they need no
+// durable write; a bound, not an expected count (each one makes progress).
+constexpr int kMaxReadiesPerGroupPerRound = 64;
+
+uint64_t MixSeed(uint64_t seed, uint64_t group) {
+  uint64_t z = seed ^ (group * 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return (z ^ (z >> 31)) | 1;
+}
+
+std::string EncodeReadContext(uint64_t seq) {
+  std::string context;
+  PutVarint(context, seq);
+  return context;
+}
+
+}  // namespace
+
+struct NodeHost::Group {
+  raft::GroupId id = 0;
+  std::unique_ptr<raft::MemoryStorage> storage;
+  std::unique_ptr<StateMachine> state_machine;
+  std::unique_ptr<raft::RawNode> raw_node;
+  // The Ready handed to the driver as a PersistRequest, until OnPersisted.
+  std::optional<raft::Ready> outstanding;
+  std::map<uint64_t, PendingRequest> proposals;  // writes, by proposal sequence
+  std::map<uint64_t, PendingRequest> reads;      // gets, by read sequence
+  raft::StateType last_state = raft::StateType::kFollower;
+
+  size_t pending() const { return proposals.size() + reads.size(); }
+};
+
+NodeHost::NodeHost(const NodeHostOptions& options) : options_(options) {
+  EKV_ASSERT(options_.node_id != raft::kNoNode, "a NodeHost needs a node id");
+}
+
+NodeHost::~NodeHost() = default;
+
+absl::Status NodeHost::AddGroup(raft::GroupId group_id,
+                                std::unique_ptr<raft::MemoryStorage> storage,
+                                std::unique_ptr<StateMachine> state_machine) {
+  if (groups_.count(group_id) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("group ", group_id, " is already hosted"));
+  }
+  auto group = std::make_unique<Group>();
+  group->id = group_id;
+  group->storage = std::move(storage);
+  group->state_machine = std::move(state_machine);
+
+  absl::StatusOr<raft::Snapshot> snapshot = group->storage->GetSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  if (!snapshot->IsEmpty()) {
+    absl::Status restored = group->state_machine->Restore(snapshot->data, snapshot->metadata.index);
+    if (!restored.ok()) return restored;
+  }
+
+  raft::Config config = options_.raft;
+  config.id = options_.node_id;
+  config.group = group_id;
+  config.storage = group->storage.get();
+  config.applied = group->state_machine->applied_index();
+  config.randomization_seed = MixSeed(options_.seed ^ options_.incarnation, group_id);
+  absl::StatusOr<std::unique_ptr<raft::RawNode>> raw_node = raft::RawNode::Create(config);
+  if (!raw_node.ok()) return raw_node.status();
+  group->raw_node = std::move(*raw_node);
+  group->last_state = group->raw_node->state();
+  groups_.emplace(group_id, std::move(group));
+  return absl::OkStatus();
+}
+
+NodeHost::Group& NodeHost::GetGroup(raft::GroupId group) {
+  auto it = groups_.find(group);
+  EKV_ASSERT(it != groups_.end(), "group ", group, " is not hosted on node ", options_.node_id);
+  return *it->second;
+}
+
+std::vector<raft::GroupId> NodeHost::groups() const {
+  std::vector<raft::GroupId> ids;
+  for (const auto& [id, group] : groups_) ids.push_back(id);
+  return ids;
+}
+
+void NodeHost::Tick() {
+  ++tick_;
+  for (auto& [id, group] : groups_) {
+    group->raw_node->Tick();
+    // Expire requests past their deadline: a proposed write may still commit (unknown);
+    // a get that has not been served had no effect (failed).
+    for (auto it = group->proposals.begin(); it != group->proposals.end();) {
+      if (it->second.deadline_tick <= tick_) {
+        Reply(it->second.request, ReplyStatus::kUnknown, std::nullopt, 0, "timed out");
+        it = group->proposals.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = group->reads.begin(); it != group->reads.end();) {
+      if (it->second.deadline_tick <= tick_) {
+        Reply(it->second.request, ReplyStatus::kFailed, std::nullopt, 0, "read timed out");
+        it = group->reads.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+void NodeHost::Receive(const raft::Message& message) {
+  EKV_ASSERT(message.to == options_.node_id, "message for node ", message.to, " delivered to node ",
+             options_.node_id);
+  auto it = groups_.find(message.group);
+  if (it == groups_.end()) return;  // a group this node does not (or no longer) host
+  // Step errors are stale or irrelevant messages (e.g. from a removed peer); Raft
+  // already ignores them, and the sender will retry what matters.
+  (void)it->second->raw_node->Step(message);
+}
+
+void NodeHost::SubmitClientRequest(const ClientRequest& request) {
+  auto it = groups_.find(request.group);
+  if (it == groups_.end()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("group ", request.group, " is not hosted on node ", options_.node_id));
+    return;
+  }
+  Group& group = *it->second;
+  if (group.raw_node->state() != raft::StateType::kLeader) {
+    Reply(request, ReplyStatus::kNotLeader, std::nullopt, 0, "not the leader",
+          group.raw_node->leader());
+    return;
+  }
+  if (group.pending() >= options_.max_pending_requests_per_group) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("busy: ", group.pending(), " requests pending, limit ",
+                       options_.max_pending_requests_per_group));
+    return;
+  }
+  const uint64_t seq = next_proposal_seq_++;
+  PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
+  if (request.kind == OpKind::kGet) {
+    absl::Status status = group.raw_node->ReadIndex(EncodeReadContext(seq));
+    if (!status.ok()) {
+      Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+            absl::StrCat("read index refused: ", status.message()));
+      return;
+    }
+    group.reads.emplace(seq, std::move(pending));
+    return;
+  }
+  Command command{options_.node_id, options_.incarnation, seq, request.kind, request.key,
+                  request.value,    request.expected};
+  absl::Status status = group.raw_node->Propose(EncodeCommand(command));
+  if (!status.ok()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("proposal dropped: ", status.message()));
+    return;
+  }
+  group.proposals.emplace(seq, std::move(pending));
+}
+
+void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {
+  Group& group = GetGroup(group_id);
+  EKV_ASSERT(group.outstanding.has_value() && group.outstanding->id() == ready_id,
+             "OnPersisted(group ", group_id, ", ready ", ready_id,
+             ") does not match the outstanding persist request");
+  // The driver's medium holds the batch durably; now the in-memory Storage may serve it
+  // and certify it.
+  absl::StatusOr<raft::PersistReceipt> receipt = group.storage->Persist(group.outstanding->persist);
+  EKV_ASSERT(receipt.ok(), "in-memory storage rejected a durable batch of group ", group_id, ": ",
+             receipt.status().ToString());
+  FinishReady(group, *receipt);
+}
+
+void NodeHost::ReportSnapshot(raft::GroupId group, raft::NodeId peer, bool failed) {
+  auto it = groups_.find(group);
+  if (it != groups_.end()) it->second->raw_node->ReportSnapshot(peer, failed);
+}
+
+void NodeHost::ReportUnreachable(raft::GroupId group, raft::NodeId peer) {
+  auto it = groups_.find(group);
+  if (it != groups_.end()) it->second->raw_node->ReportUnreachable(peer);
+}
+
+absl::Status NodeHost::TransferLeadership(raft::GroupId group, raft::NodeId transferee) {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
+  return it->second->raw_node->TransferLeadership(transferee);
+}
+
+absl::Status NodeHost::Campaign(raft::GroupId group) {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
+  return it->second->raw_node->Campaign();
+}
+
+absl::Status NodeHost::ProposeConfChange(raft::GroupId group, const raft::ConfChange& change) {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
+  return it->second->raw_node->ProposeConfChange(change);
+}
+
+Effects NodeHost::TakeEffects() {
+  for (auto& [id, group] : groups_) ProcessReady(*group);
+  Effects effects;
+  effects.persists = std::move(persists_);
+  persists_.clear();
+  for (auto& [to, messages] : outbound_) {
+    effects.outbound.push_back(OutboundMessages{to, std::move(messages)});
+  }
+  outbound_.clear();
+  effects.replies = std::move(replies_);
+  replies_.clear();
+  return effects;
+}
+
+void NodeHost::ProcessReady(Group& group) {
+  for (int round = 0; !group.outstanding.has_value() && group.raw_node->HasReady(); ++round) {
+    EKV_ASSERT(round < kMaxReadiesPerGroupPerRound, "group ", group.id,
+               " keeps producing Readies with nothing to persist");
+    raft::Ready ready = group.raw_node->GetReady();
+    if (ready.soft_state.has_value()) {
+      const raft::StateType state = ready.soft_state->state;
+      if (group.last_state == raft::StateType::kLeader && state != raft::StateType::kLeader) {
+        // Proposals may still commit under the next leader: their fate is unknown.
+        FailAllPending(group, ReplyStatus::kUnknown, "leadership lost");
+      }
+      group.last_state = state;
+    }
+    // These messages promise nothing about local durability (raw_node.h).
+    Send(std::move(ready.messages));
+    ready.messages.clear();
+    if (ready.persist.IsEmpty()) {
+      absl::StatusOr<raft::PersistReceipt> receipt = group.storage->Persist(ready.persist);
+      EKV_ASSERT(receipt.ok(), "empty persist failed: ", receipt.status().ToString());
+      group.outstanding.emplace(std::move(ready));
+      FinishReady(group, *receipt);
+      continue;
+    }
+    persists_.push_back(PersistRequest{group.id, ready.persist, ready.must_sync});
+    group.outstanding.emplace(std::move(ready));
+  }
+}
+
+void NodeHost::FinishReady(Group& group, const raft::PersistReceipt& receipt) {
+  EKV_ASSERT(group.outstanding.has_value(), "FinishReady without an outstanding Ready");
+  raft::Ready ready = std::move(*group.outstanding);
+  group.outstanding.reset();
+  EKV_ASSERT(receipt.ready_id() == ready.id(), "receipt for ready ", receipt.ready_id(),
+             " used for ready ", ready.id());
+
+  const raft::Snapshot& snapshot = ready.persist.snapshot;
+  if (!snapshot.IsEmpty()) {
+    absl::Status restored = group.state_machine->Restore(snapshot.data, snapshot.metadata.index);
+    EKV_ASSERT(restored.ok(), "group ", group.id, ": snapshot image at index ",
+               snapshot.metadata.index, " does not decode: ", restored.ToString());
+  }
+  ApplyCommitted(group, ready.committed_entries);
+  for (const raft::ReadState& read_state : ready.read_states) {
+    Decoder decoder(read_state.request_context);
+    uint64_t seq = 0;
+    if (!decoder.Varint(&seq)) continue;
+    auto it = group.reads.find(seq);
+    if (it == group.reads.end()) continue;  // already answered (timed out, leadership lost)
+    it->second.read_index = read_state.index;
+    it->second.has_read_index = true;
+  }
+  Send(group.raw_node->Advance(std::move(ready), receipt));
+  ServeReads(group);
+  MaybeSnapshot(group);
+}
+
+void NodeHost::ApplyCommitted(Group& group, const std::vector<raft::Entry>& entries) {
+  for (const raft::Entry& entry : entries) ApplyEntry(group, entry);
+}
+
+void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
+  StateMachine& state_machine = *group.state_machine;
+  EKV_ASSERT(entry.index == state_machine.applied_index() + 1, "group ", group.id,
+             ": applying index ", entry.index, " after applied index ",
+             state_machine.applied_index(), " (entries must apply contiguously)");
+  if (apply_observer_) apply_observer_(group.id, entry);
+  if (entry.type == raft::EntryType::kConfChange) {
+    absl::StatusOr<raft::ConfChange> change = raft::DecodeConfChange(entry.data);
+    EKV_ASSERT(change.ok(), "group ", group.id, ": undecodable conf change at index ", entry.index,
+               ": ", change.status().ToString());
+    group.raw_node->ApplyConfChange(*change);
+    state_machine.Skip(entry.index);
+    return;
+  }
+  if (entry.data.empty()) {  // a new leader's empty entry
+    state_machine.Skip(entry.index);
+    return;
+  }
+  absl::StatusOr<Command> command = DecodeCommand(entry.data);
+  EKV_ASSERT(command.ok(), "group ", group.id, ": undecodable command at index ", entry.index, ": ",
+             command.status().ToString());
+  ApplyResult result = state_machine.Apply(entry.index, *command);
+  if (command->origin_node != options_.node_id ||
+      command->origin_incarnation != options_.incarnation) {
+    return;
+  }
+  auto it = group.proposals.find(command->proposal_seq);
+  if (it == group.proposals.end()) return;  // already answered as unknown
+  if (result.ok) {
+    Reply(it->second.request, ReplyStatus::kOk, std::move(result.value), entry.index, "");
+  } else {
+    Reply(it->second.request, ReplyStatus::kFailed, std::move(result.value), entry.index,
+          "compare-and-set: current value differs from expected");
+  }
+  group.proposals.erase(it);
+}
+
+void NodeHost::ServeReads(Group& group) {
+  const raft::Index applied = group.state_machine->applied_index();
+  for (auto it = group.reads.begin(); it != group.reads.end();) {
+    if (it->second.has_read_index && it->second.read_index <= applied) {
+      Reply(it->second.request, ReplyStatus::kOk, group.state_machine->Read(it->second.request.key),
+            it->second.read_index, "");
+      it = group.reads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void NodeHost::MaybeSnapshot(Group& group) {
+  if (options_.snapshot_interval_entries == 0) return;
+  const raft::Index applied = group.state_machine->applied_index();
+  absl::StatusOr<raft::Snapshot> current = group.storage->GetSnapshot();
+  EKV_ASSERT(current.ok(), "GetSnapshot failed: ", current.status().ToString());
+  const raft::Index snapshot_index = current->metadata.index;
+  if (applied < snapshot_index + options_.snapshot_interval_entries) return;
+  absl::Status status = group.storage->CreateSnapshot(applied, group.raw_node->conf_state(),
+                                                      group.state_machine->SnapshotImage());
+  EKV_ASSERT(status.ok(), "group ", group.id, ": CreateSnapshot(", applied,
+             ") failed: ", status.ToString());
+  if (applied > options_.compaction_lag_entries) {
+    const raft::Index compact_index = applied - options_.compaction_lag_entries;
+    if (compact_index > group.storage->FirstIndex()) {
+      status = group.storage->Compact(compact_index);
+      EKV_ASSERT(status.ok(), "group ", group.id, ": Compact(", compact_index,
+                 ") failed: ", status.ToString());
+    }
+  }
+}
+
+void NodeHost::FailAllPending(Group& group, ReplyStatus write_status, const std::string& why) {
+  for (auto& [seq, pending] : group.proposals) {
+    Reply(pending.request, write_status, std::nullopt, 0, why);
+  }
+  group.proposals.clear();
+  for (auto& [seq, pending] : group.reads) {
+    Reply(pending.request, ReplyStatus::kFailed, std::nullopt, 0, why);
+  }
+  group.reads.clear();
+}
+
+void NodeHost::Reply(const ClientRequest& request, ReplyStatus status,
+                     std::optional<std::string> value, raft::Index index, std::string detail,
+                     raft::NodeId leader_hint) {
+  ClientReply reply;
+  reply.request_id = request.request_id;
+  reply.group = request.group;
+  reply.status = status;
+  reply.value = std::move(value);
+  reply.leader_hint = leader_hint;
+  reply.index = index;
+  reply.detail = std::move(detail);
+  replies_.push_back(std::move(reply));
+}
+
+void NodeHost::Send(std::vector<raft::Message> messages) {
+  for (raft::Message& message : messages) {
+    EKV_ASSERT(message.to != options_.node_id && message.to != raft::kNoNode, "node ",
+               options_.node_id, " addressing a message to ", message.to);
+    outbound_[message.to].push_back(std::move(message));
+  }
+}
+
+GroupStatus NodeHost::Status(raft::GroupId group_id) const {
+  auto it = groups_.find(group_id);
+  EKV_ASSERT(it != groups_.end(), "Status of unhosted group ", group_id);
+  const Group& group = *it->second;
+  GroupStatus status;
+  status.group = group_id;
+  status.term = group.raw_node->term();
+  status.leader = group.raw_node->leader();
+  status.state = group.raw_node->state();
+  status.commit = group.raw_node->commit_index();
+  status.applied = group.state_machine->applied_index();
+  status.last_index = group.raw_node->last_index();
+  absl::StatusOr<raft::Snapshot> snapshot = group.storage->GetSnapshot();
+  status.snapshot_index = snapshot.ok() ? snapshot->metadata.index : 0;
+  status.hard_state = group.raw_node->hard_state();
+  status.conf_state = group.raw_node->conf_state();
+  status.state_digest = group.state_machine->Digest();
+  status.persist_outstanding = group.outstanding.has_value();
+  status.pending_requests = group.pending();
+  return status;
+}
+
+const StateMachine& NodeHost::state_machine(raft::GroupId group) const {
+  auto it = groups_.find(group);
+  EKV_ASSERT(it != groups_.end(), "state_machine of unhosted group ", group);
+  return *it->second->state_machine;
+}
+
+}  // namespace ekv::node

@@ -1,0 +1,160 @@
+// NodeHost: one node's composition of many Raft groups and their state machines.
+//
+// Pure and single-threaded: it performs no I/O and reads no clock. A driver (the
+// simulator, later the runtime) feeds it inputs -- Tick, Receive, SubmitClientRequest,
+// OnPersisted -- and after each batch of inputs takes the resulting Effects: durable
+// writes to perform, messages to send (grouped per destination node, across groups) and
+// client replies.
+//
+// Durability by construction: a group's Ready is persisted into its raft::Storage only in
+// OnPersisted, i.e. after the driver reports that the batch it was handed is durable on
+// its own medium. Only then does Storage::Persist issue the receipt that RawNode::Advance
+// requires to release votes and append acknowledgements.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/node/command.h"
+#include "core/node/state_machine.h"
+#include "core/raft/config.h"
+#include "core/raft/raw_node.h"
+#include "core/raft/storage.h"
+#include "core/raft/types.h"
+
+namespace ekv::node {
+
+struct NodeHostOptions {
+  raft::NodeId node_id = raft::kNoNode;
+  // Distinguishes this life of the node from earlier ones (e.g. a restart counter). Must
+  // differ between restarts of the same node.
+  uint64_t incarnation = 0;
+  // Per-group Raft settings; id, group, storage, applied and the seed are filled in.
+  raft::Config raft;
+  uint64_t seed = 1;  // randomizes election timeouts, per group
+  // Take a snapshot and compact the log after this many applied entries (0: never).
+  uint64_t snapshot_interval_entries = 1000;
+  // Entries kept behind a snapshot so briefly lagging followers avoid a full snapshot.
+  uint64_t compaction_lag_entries = 100;
+  // Bounds: requests waiting (proposed or reading) per group, and how long they wait.
+  size_t max_pending_requests_per_group = 1024;
+  // After this many ticks a waiting write is answered kUnknown, a waiting get kFailed.
+  int request_timeout_ticks = 100;
+};
+
+// A durable write the driver must perform, then report with OnPersisted.
+struct PersistRequest {
+  raft::GroupId group = 0;
+  raft::PersistBatch batch;  // batch.ready_id names it
+  bool must_sync = false;    // false: writing without fsync is enough
+};
+
+struct OutboundMessages {
+  raft::NodeId to = raft::kNoNode;
+  std::vector<raft::Message> messages;  // across groups, in generation order
+};
+
+struct Effects {
+  std::vector<PersistRequest> persists;    // ordered by group
+  std::vector<OutboundMessages> outbound;  // ordered by destination
+  std::vector<ClientReply> replies;        // in the order they were decided
+  bool empty() const { return persists.empty() && outbound.empty() && replies.empty(); }
+};
+
+// Introspection for drivers and checkers.
+struct GroupStatus {
+  raft::GroupId group = 0;
+  raft::Term term = 0;
+  raft::NodeId leader = raft::kNoNode;
+  raft::StateType state = raft::StateType::kFollower;
+  raft::Index commit = 0;
+  raft::Index applied = 0;
+  raft::Index last_index = 0;
+  raft::Index snapshot_index = 0;
+  raft::HardState hard_state;
+  raft::ConfState conf_state;
+  uint64_t state_digest = 0;
+  bool persist_outstanding = false;
+  size_t pending_requests = 0;
+};
+
+class NodeHost {
+ public:
+  // Observes every entry as it is applied (index order per group). For checkers.
+  using ApplyObserver = std::function<void(raft::GroupId, const raft::Entry&)>;
+
+  explicit NodeHost(const NodeHostOptions& options);
+  ~NodeHost();
+  NodeHost(const NodeHost&) = delete;
+  NodeHost& operator=(const NodeHost&) = delete;
+
+  // Hosts a replica of `group`. `storage` holds whatever is durable for it: bootstrapped
+  // (RawNode::Bootstrap) for a new group, rebuilt from the driver's records after a
+  // restart, or empty for a replica that will be sent a snapshot. The state machine is
+  // restored from the storage's snapshot, if any; committed entries are re-applied.
+  absl::Status AddGroup(raft::GroupId group, std::unique_ptr<raft::MemoryStorage> storage,
+                        std::unique_ptr<StateMachine> state_machine);
+
+  // Inputs.
+  void Tick();
+  void Receive(const raft::Message& message);
+  void SubmitClientRequest(const ClientRequest& request);
+  // The driver made the PersistRequest with `ready_id` of `group` durable.
+  void OnPersisted(raft::GroupId group, uint64_t ready_id);
+  // Transport feedback: a snapshot to `peer` was delivered or lost; `peer` is unreachable.
+  void ReportSnapshot(raft::GroupId group, raft::NodeId peer, bool failed);
+  void ReportUnreachable(raft::GroupId group, raft::NodeId peer);
+  absl::Status TransferLeadership(raft::GroupId group, raft::NodeId transferee);
+  absl::Status Campaign(raft::GroupId group);
+  absl::Status ProposeConfChange(raft::GroupId group, const raft::ConfChange& change);
+
+  // Collects everything decided since the last call; processes pending Readies first.
+  Effects TakeEffects();
+
+  // Introspection.
+  raft::NodeId node_id() const { return options_.node_id; }
+  std::vector<raft::GroupId> groups() const;
+  bool HasGroup(raft::GroupId group) const { return groups_.count(group) != 0; }
+  GroupStatus Status(raft::GroupId group) const;
+  const StateMachine& state_machine(raft::GroupId group) const;
+  void SetApplyObserver(ApplyObserver observer) { apply_observer_ = std::move(observer); }
+
+ private:
+  struct Group;
+  struct PendingRequest {
+    ClientRequest request;
+    int deadline_tick = 0;
+    raft::Index read_index = 0;  // gets: set once the read state arrived
+    bool has_read_index = false;
+  };
+
+  Group& GetGroup(raft::GroupId group);
+  void ProcessReady(Group& group);
+  void FinishReady(Group& group, const raft::PersistReceipt& receipt);
+  void ApplyCommitted(Group& group, const std::vector<raft::Entry>& entries);
+  void ApplyEntry(Group& group, const raft::Entry& entry);
+  void ServeReads(Group& group);
+  void MaybeSnapshot(Group& group);
+  void FailAllPending(Group& group, ReplyStatus write_status, const std::string& why);
+  void Reply(const ClientRequest& request, ReplyStatus status, std::optional<std::string> value,
+             raft::Index index, std::string detail, raft::NodeId leader_hint = raft::kNoNode);
+  void Send(std::vector<raft::Message> messages);
+
+  NodeHostOptions options_;
+  std::map<raft::GroupId, std::unique_ptr<Group>> groups_;
+  uint64_t next_proposal_seq_ = 1;
+  int tick_ = 0;
+  ApplyObserver apply_observer_;
+  // Effects accumulated for the next TakeEffects.
+  std::vector<PersistRequest> persists_;
+  std::map<raft::NodeId, std::vector<raft::Message>> outbound_;
+  std::vector<ClientReply> replies_;
+};
+
+}  // namespace ekv::node

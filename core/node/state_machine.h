@@ -1,0 +1,42 @@
+// The replicated state machine a Raft group drives.
+//
+// Small on purpose: the MVCC store (core/kv) will implement the same interface. Apply is
+// called once per committed command in log order on every replica, so it must be
+// deterministic: same commands in, same results and same image out.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "core/node/command.h"
+#include "core/raft/types.h"
+
+namespace ekv::node {
+
+struct ApplyResult {
+  bool ok = true;  // false: the command had no effect (a CAS whose comparison failed)
+  std::optional<std::string> value;  // the value after applying (nullopt: absent)
+};
+
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+
+  // Applies the committed write `command` found at log `index` (> applied_index()).
+  virtual ApplyResult Apply(raft::Index index, const Command& command) = 0;
+  // Marks `index` applied without a command (leader no-ops, conf changes).
+  virtual void Skip(raft::Index index) = 0;
+  virtual std::optional<std::string> Read(std::string_view key) const = 0;
+  virtual raft::Index applied_index() const = 0;
+
+  // An image of the state as of applied_index(), and its inverse.
+  virtual std::string SnapshotImage() const = 0;
+  virtual absl::Status Restore(std::string_view image, raft::Index index) = 0;
+  // A fingerprint of the state, equal on replicas that applied the same prefix.
+  virtual uint64_t Digest() const = 0;
+};
+
+}  // namespace ekv::node
