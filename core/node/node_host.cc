@@ -39,6 +39,7 @@ struct NodeHost::Group {
   std::map<uint64_t, PendingRequest> proposals;  // writes, by proposal sequence
   std::map<uint64_t, PendingRequest> reads;      // gets, by read sequence
   raft::StateType last_state = raft::StateType::kFollower;
+  raft::Index snapshot_index = 0;  // of the storage's latest snapshot
 
   size_t pending() const { return proposals.size() + reads.size(); }
 };
@@ -66,6 +67,7 @@ absl::Status NodeHost::AddGroup(raft::GroupId group_id,
     absl::Status restored = group->state_machine->Restore(snapshot->data, snapshot->metadata.index);
     if (!restored.ok()) return restored;
   }
+  group->snapshot_index = snapshot->metadata.index;
 
   raft::Config config = options_.raft;
   config.id = options_.node_id;
@@ -265,6 +267,7 @@ void NodeHost::FinishReady(Group& group, const raft::PersistReceipt& receipt) {
     absl::Status restored = group.state_machine->Restore(snapshot.data, snapshot.metadata.index);
     EKV_ASSERT(restored.ok(), "group ", group.id, ": snapshot image at index ",
                snapshot.metadata.index, " does not decode: ", restored.ToString());
+    group.snapshot_index = snapshot.metadata.index;
   }
   ApplyCommitted(group, ready.committed_entries);
   for (const raft::ReadState& read_state : ready.read_states) {
@@ -338,14 +341,12 @@ void NodeHost::ServeReads(Group& group) {
 void NodeHost::MaybeSnapshot(Group& group) {
   if (options_.snapshot_interval_entries == 0) return;
   const raft::Index applied = group.state_machine->applied_index();
-  absl::StatusOr<raft::Snapshot> current = group.storage->GetSnapshot();
-  EKV_ASSERT(current.ok(), "GetSnapshot failed: ", current.status().ToString());
-  const raft::Index snapshot_index = current->metadata.index;
-  if (applied < snapshot_index + options_.snapshot_interval_entries) return;
+  if (applied < group.snapshot_index + options_.snapshot_interval_entries) return;
   absl::Status status = group.storage->CreateSnapshot(applied, group.raw_node->conf_state(),
                                                       group.state_machine->SnapshotImage());
   EKV_ASSERT(status.ok(), "group ", group.id, ": CreateSnapshot(", applied,
              ") failed: ", status.ToString());
+  group.snapshot_index = applied;
   if (applied > options_.compaction_lag_entries) {
     const raft::Index compact_index = applied - options_.compaction_lag_entries;
     if (compact_index > group.storage->FirstIndex()) {
@@ -401,11 +402,8 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   status.commit = group.raw_node->commit_index();
   status.applied = group.state_machine->applied_index();
   status.last_index = group.raw_node->last_index();
-  absl::StatusOr<raft::Snapshot> snapshot = group.storage->GetSnapshot();
-  status.snapshot_index = snapshot.ok() ? snapshot->metadata.index : 0;
+  status.snapshot_index = group.snapshot_index;
   status.hard_state = group.raw_node->hard_state();
-  status.conf_state = group.raw_node->conf_state();
-  status.state_digest = group.state_machine->Digest();
   status.persist_outstanding = group.outstanding.has_value();
   status.pending_requests = group.pending();
   return status;

@@ -78,8 +78,6 @@ struct GroupStatus {
   raft::Index last_index = 0;
   raft::Index snapshot_index = 0;
   raft::HardState hard_state;
-  raft::ConfState conf_state;
-  uint64_t state_digest = 0;
   bool persist_outstanding = false;
   size_t pending_requests = 0;
 };
@@ -121,6 +119,7 @@ class NodeHost {
   raft::NodeId node_id() const { return options_.node_id; }
   std::vector<raft::GroupId> groups() const;
   bool HasGroup(raft::GroupId group) const { return groups_.count(group) != 0; }
+  // Cheap enough to call after every event; the state digest is on state_machine().
   GroupStatus Status(raft::GroupId group) const;
   const StateMachine& state_machine(raft::GroupId group) const;
   void SetApplyObserver(ApplyObserver observer) { apply_observer_ = std::move(observer); }
