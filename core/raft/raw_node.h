@@ -109,8 +109,6 @@ class RawNode {
   Index outstanding_last_index_ = 0;
   Term outstanding_last_term_ = 0;
   Index outstanding_snapshot_index_ = 0;
-  Index outstanding_applied_to_ = 0;
-  uint64_t outstanding_applied_bytes_ = 0;
 };
 
 }  // namespace ekv::raft
