@@ -114,6 +114,31 @@ std::string InteractionEnv::Handle(const TestCommand& cmd) {
     }
     return RaftState();
   }
+  if (cmd.name == "tick-heartbeat") {
+    // One heartbeat interval on each node (a leader broadcasts MsgHeartbeat once).
+    for (NodeId id : Targets(cmd)) {
+      TestNode& n = cluster_.node(id);
+      for (int i = 0; i < n.options.heartbeat_tick; ++i) n.raw->Tick();
+    }
+    return RaftState();
+  }
+  if (cmd.name == "hard-state") {
+    // What is on the node's disk, i.e. what survives a crash.
+    TestNode& n = cluster_.node(One(cmd));
+    return absl::StrCat("stored HardState ", raft::DescribeHardState(n.storage->hard_state()),
+                        "\n");
+  }
+  if (cmd.name == "conf-state") {
+    for (NodeId id : Targets(cmd)) {
+      TestNode& n = cluster_.node(id);
+      if (!n.raw) {
+        absl::StrAppend(&out, id, ": crashed\n");
+        continue;
+      }
+      absl::StrAppend(&out, id, ": ", raft::DescribeConfState(n.raw->conf_state()), "\n");
+    }
+    return out;
+  }
   if (cmd.name == "propose") {
     if (cmd.positional.size() < 2) throw std::runtime_error("propose ID DATA");
     absl::Status s = cluster_.node(std::stoull(cmd.positional[0])).raw->Propose(cmd.positional[1]);
