@@ -41,7 +41,7 @@ class Trace {
   // The last recorded events as text, oldest first.
   std::vector<std::string> Tail() const;
   // Receives every event's text as it is recorded (e.g. to write --trace FILE).
-  void SetSink(std::function<void(std::string_view)> sink) { sink_ = std::move(sink); }
+  void SetSink(std::function<void(const std::string&)> sink) { sink_ = std::move(sink); }
 
  private:
   void Mix(uint64_t value);
@@ -51,7 +51,7 @@ class Trace {
   std::deque<TraceEvent> tail_;
   uint64_t hash_ = 0xcbf29ce484222325ULL;
   uint64_t events_ = 0;
-  std::function<void(std::string_view)> sink_;
+  std::function<void(const std::string&)> sink_;
 };
 
 }  // namespace ekv::sim

@@ -1,0 +1,412 @@
+#include "sim/cluster.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/node/map_state_machine.h"
+#include "core/util/assert.h"
+#include "sim/raft_records.h"
+
+namespace ekv::sim {
+namespace {
+
+// Work a paused process may have queued (deliveries, fsync completions) before further
+// deliveries to it are dropped, as a full socket buffer would.
+constexpr size_t kMaxDeferredActions = 4096;
+// Effect rounds one Pump may run; each round makes progress, so hitting this is a bug.
+constexpr int kMaxPumpRounds = 10000;
+// Delay before a sender learns that a snapshot it sent was lost.
+constexpr SimTime kSnapshotFailureReportDelayUs = 50000;
+
+uint64_t DigestMessages(const std::vector<raft::Message>& messages) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  auto mix = [&hash](uint64_t value) {
+    hash ^= value;
+    hash *= 0x100000001b3ULL;
+  };
+  for (const raft::Message& m : messages) {
+    mix(m.group);
+    mix(static_cast<uint64_t>(m.type));
+    mix(m.term);
+    mix(m.log_term);
+    mix(m.index);
+    mix(m.commit);
+    mix(m.entries.size());
+    mix(m.reject ? 1 : 0);
+    mix(m.snapshot.metadata.index);
+  }
+  return hash;
+}
+
+bool HasSnapshot(const std::vector<raft::Message>& messages) {
+  return std::any_of(messages.begin(), messages.end(),
+                     [](const raft::Message& m) { return m.type == raft::MessageType::kSnap; });
+}
+
+}  // namespace
+
+const char* ProcessStateName(Cluster::ProcessState state) {
+  switch (state) {
+    case Cluster::ProcessState::kUp:
+      return "up";
+    case Cluster::ProcessState::kDown:
+      return "down";
+    case Cluster::ProcessState::kPaused:
+      return "paused";
+    case Cluster::ProcessState::kBroken:
+      return "broken";
+  }
+  return "?";
+}
+
+struct Cluster::Process {
+  Process(NodeIndex node, Rng disk_rng, Rng process_rng)
+      : id(node), disk(disk_rng), rng(process_rng) {}
+
+  NodeIndex id;
+  ProcessState state = ProcessState::kDown;
+  std::unique_ptr<node::NodeHost> host;
+  SimDisk disk;
+  Rng rng;
+  uint64_t incarnation = 0;
+  double clock_rate = 1.0;
+  std::deque<std::function<void()>> deferred;  // while paused
+  SimTime fsync_busy_until = 0;                // fsyncs complete in issue order
+};
+
+Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
+                 RaftSafetyChecker& safety)
+    : scheduler_(scheduler),
+      trace_(trace),
+      rng_(rng),
+      config_(config),
+      safety_(safety),
+      network_({}, rng_.Fork()) {
+  EKV_ASSERT(config_.nodes >= 1 && config_.groups >= 1, "cluster needs nodes and groups");
+  for (int i = 1; i <= config_.nodes; ++i) node_ids_.push_back(static_cast<NodeIndex>(i));
+  network_ = Network(node_ids_, rng_.Fork());
+  network_.SetDefaultProfile(config_.profile.link);
+  for (NodeIndex node : node_ids_) {
+    auto process = std::make_unique<Process>(node, rng_.Fork(), rng_.Fork());
+    process->disk.set_torn_write_probability(config_.profile.torn_write_probability);
+    processes_.emplace(node, std::move(process));
+  }
+  // Each group lives on every node when there are at most five, else on three
+  // consecutive nodes (round robin), so groups overlap but differ.
+  const int n = config_.nodes;
+  for (int g = 1; g <= config_.groups; ++g) {
+    std::vector<NodeIndex>& replicas = replicas_[g];
+    if (n <= 5) {
+      replicas = node_ids_;
+    } else {
+      for (int i = 0; i < 3; ++i) replicas.push_back(static_cast<NodeIndex>((g - 1 + i) % n + 1));
+      std::sort(replicas.begin(), replicas.end());
+    }
+  }
+}
+
+Cluster::~Cluster() = default;
+
+Cluster::Process& Cluster::process(NodeIndex node) {
+  auto it = processes_.find(node);
+  EKV_ASSERT(it != processes_.end(), "no process n", node);
+  return *it->second;
+}
+
+const std::vector<NodeIndex>& Cluster::replicas(raft::GroupId group) const {
+  auto it = replicas_.find(group);
+  EKV_ASSERT(it != replicas_.end(), "no group ", group);
+  return it->second;
+}
+
+std::vector<raft::GroupId> Cluster::group_ids() const {
+  std::vector<raft::GroupId> ids;
+  for (const auto& [group, replicas] : replicas_) ids.push_back(group);
+  return ids;
+}
+
+Cluster::ProcessState Cluster::state(NodeIndex node) const { return processes_.at(node)->state; }
+
+const node::NodeHost* Cluster::host(NodeIndex node) const {
+  const Process& p = *processes_.at(node);
+  return p.state == ProcessState::kUp || p.state == ProcessState::kPaused ? p.host.get() : nullptr;
+}
+
+void Cluster::Start() {
+  for (NodeIndex node : node_ids_) {
+    Process& p = process(node);
+    for (const auto& [group, replicas] : replicas_) {
+      if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
+      std::vector<raft::NodeId> voters(replicas.begin(), replicas.end());
+      absl::Status status = p.disk.Append(EncodeBootstrapRecord(group, voters));
+      EKV_ASSERT(status.ok(), "bootstrap write failed: ", status.ToString());
+    }
+    p.disk.Sync();
+  }
+  for (NodeIndex node : node_ids_) {
+    Restart(node);
+    ScheduleTick(node);
+  }
+}
+
+void Cluster::ScheduleTick(NodeIndex node) {
+  Process& p = process(node);
+  const auto period =
+      static_cast<SimTime>(static_cast<double>(config_.profile.tick_us) * p.clock_rate);
+  scheduler_.After(std::max<SimTime>(period, 1), [this, node] {
+    Process& p = process(node);
+    if (p.state == ProcessState::kUp) {
+      p.host->Tick();
+      Pump(node);
+    }
+    ScheduleTick(node);
+  });
+}
+
+void Cluster::RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action) {
+  Process& p = process(node);
+  if (p.incarnation != incarnation) return;
+  if (p.state == ProcessState::kDown || p.state == ProcessState::kBroken) return;
+  if (p.state == ProcessState::kPaused) {
+    if (p.deferred.size() < kMaxDeferredActions) p.deferred.push_back(std::move(action));
+    return;
+  }
+  action();
+}
+
+void Cluster::Pump(NodeIndex node) {
+  Process& p = process(node);
+  for (int round = 0; p.state == ProcessState::kUp; ++round) {
+    EKV_ASSERT(round < kMaxPumpRounds, "n", node, " keeps producing effects");
+    node::Effects effects = p.host->TakeEffects();
+    if (effects.empty()) break;
+
+    std::vector<std::pair<raft::GroupId, uint64_t>> need_sync;
+    std::vector<std::pair<raft::GroupId, uint64_t>> written;
+    for (const node::PersistRequest& request : effects.persists) {
+      absl::Status status = p.disk.Append(EncodeBatchRecord(request.group, request.batch));
+      trace_.Record({scheduler_.now(), "persist", node, request.group, request.batch.ready_id,
+                     request.must_sync ? 1u : 0u, ""});
+      if (!status.ok()) {
+        // The node cannot know what reached the disk: it must stop (and restart later).
+        Crash(node, "disk write error");
+        const uint64_t incarnation = p.incarnation;
+        scheduler_.After(rng_.Range(100000, 1000000), [this, node, incarnation] {
+          if (process(node).incarnation == incarnation) Restart(node);
+        });
+        return;
+      }
+      (request.must_sync ? need_sync : written).emplace_back(request.group, request.batch.ready_id);
+    }
+    for (node::OutboundMessages& batch : effects.outbound) {
+      messages_sent_ += batch.messages.size();
+      const NodeIndex to = batch.to;
+      auto shared = std::make_shared<const std::vector<raft::Message>>(std::move(batch.messages));
+      std::vector<SimTime> deliveries = network_.Plan(node, to, scheduler_.now());
+      trace_.Record({scheduler_.now(), deliveries.empty() ? "lost" : "send", node, to,
+                     shared->size(), DigestMessages(*shared), ""});
+      if (deliveries.empty() && HasSnapshot(*shared)) {
+        scheduler_.After(kSnapshotFailureReportDelayUs, [this, node, to, shared] {
+          Process& sender = process(node);
+          RunOnProcess(node, sender.incarnation, [this, node, to, shared] {
+            for (const raft::Message& m : *shared) {
+              if (m.type == raft::MessageType::kSnap) {
+                process(node).host->ReportSnapshot(m.group, to, /*failed=*/true);
+              }
+            }
+            Pump(node);
+          });
+        });
+      }
+      for (SimTime at : deliveries) {
+        scheduler_.At(at, [this, node, to, shared] { Deliver(node, to, *shared); });
+      }
+    }
+    for (const node::ClientReply& reply : effects.replies) {
+      trace_.Record({scheduler_.now(), "reply", node, reply.request_id,
+                     static_cast<uint64_t>(reply.status), reply.index, ""});
+      if (reply_handler_) reply_handler_(node, reply);
+    }
+    if (!need_sync.empty()) {
+      const SimTime latency =
+          p.rng.Range(config_.profile.fsync_min_us,
+                      std::max(config_.profile.fsync_min_us, config_.profile.fsync_max_us));
+      const SimTime done = std::max(scheduler_.now() + latency, p.fsync_busy_until);
+      p.fsync_busy_until = done;
+      const uint64_t incarnation = p.incarnation;
+      scheduler_.At(done, [this, node, incarnation, need_sync = std::move(need_sync)] {
+        CompleteSync(node, incarnation, need_sync);
+      });
+    }
+    // Written without fsync (e.g. only a commit index moved): durable enough by contract.
+    for (const auto& [group, ready_id] : written) p.host->OnPersisted(group, ready_id);
+    safety_.Observe(node, *p.host);
+  }
+}
+
+void Cluster::CompleteSync(NodeIndex node, uint64_t incarnation,
+                           std::vector<std::pair<raft::GroupId, uint64_t>> persisted) {
+  Process& p = process(node);
+  if (p.incarnation != incarnation) return;  // crashed before the fsync returned
+  p.disk.Sync();
+  trace_.Record({scheduler_.now(), "fsync", node, persisted.size(), p.disk.synced_size(), 0, ""});
+  RunOnProcess(node, incarnation, [this, node, persisted = std::move(persisted)] {
+    Process& p = process(node);
+    for (const auto& [group, ready_id] : persisted) p.host->OnPersisted(group, ready_id);
+    Pump(node);
+  });
+}
+
+void Cluster::Deliver(NodeIndex from, NodeIndex to, const std::vector<raft::Message>& messages) {
+  Process& p = process(to);
+  const bool reachable = network_.Connected(from, to) && p.state != ProcessState::kDown &&
+                         p.state != ProcessState::kBroken;
+  trace_.Record({scheduler_.now(), reachable ? "recv" : "recv-drop", to, from, messages.size(),
+                 DigestMessages(messages), ""});
+  if (!reachable) {
+    if (HasSnapshot(messages)) {
+      Process& sender = process(from);
+      RunOnProcess(from, sender.incarnation, [this, from, to, messages] {
+        for (const raft::Message& m : messages) {
+          if (m.type == raft::MessageType::kSnap) {
+            process(from).host->ReportSnapshot(m.group, to, /*failed=*/true);
+          }
+        }
+        Pump(from);
+      });
+    }
+    return;
+  }
+  RunOnProcess(to, p.incarnation, [this, to, messages] {
+    Process& p = process(to);
+    for (const raft::Message& m : messages) p.host->Receive(m);
+    Pump(to);
+  });
+}
+
+void Cluster::SubmitClientRequest(NodeIndex node, const node::ClientRequest& request) {
+  Process& p = process(node);
+  trace_.Record({scheduler_.now(), "request", node, request.request_id,
+                 static_cast<uint64_t>(request.kind), request.group, request.key});
+  RunOnProcess(node, p.incarnation, [this, node, request] {
+    process(node).host->SubmitClientRequest(request);
+    Pump(node);
+  });
+}
+
+void Cluster::Crash(NodeIndex node, const char* why) {
+  Process& p = process(node);
+  if (p.state == ProcessState::kDown || p.state == ProcessState::kBroken) return;
+  p.host.reset();
+  p.deferred.clear();
+  p.disk.Crash();
+  p.state = ProcessState::kDown;
+  ++p.incarnation;
+  ++crashes_;
+  trace_.Record({scheduler_.now(), "crash", node, p.incarnation, p.disk.size(), 0, why});
+}
+
+void Cluster::Restart(NodeIndex node) {
+  Process& p = process(node);
+  if (p.state != ProcessState::kDown) return;
+  absl::StatusOr<SimDisk::Recovered> recovered = p.disk.Recover();
+  if (!recovered.ok()) {
+    // Never start from data that fails its checksum: the node stays out of the cluster.
+    p.state = ProcessState::kBroken;
+    trace_.Record({scheduler_.now(), "refuse-start", node, 0, 0, 0,
+                   std::string(recovered.status().message())});
+    return;
+  }
+  RecoveryOptions recovery;
+  recovery.forget_vote = config_.forget_vote_on_restart;
+  auto storages = RecoverStorages(recovered->records, recovery);
+  EKV_ASSERT(storages.ok(), "n", node,
+             ": checksummed records do not decode: ", storages.status().ToString());
+
+  ++p.incarnation;
+  const SwarmProfile& profile = config_.profile;
+  node::NodeHostOptions options;
+  options.node_id = node;
+  options.incarnation = p.incarnation;
+  options.seed = p.rng.Next();
+  options.snapshot_interval_entries = profile.snapshot_interval_entries;
+  options.compaction_lag_entries = profile.compaction_lag_entries;
+  options.request_timeout_ticks =
+      static_cast<int>(std::max<SimTime>(profile.client_timeout_us / profile.tick_us, 1));
+  options.raft.election_tick = profile.election_tick;
+  options.raft.heartbeat_tick = profile.heartbeat_tick;
+  options.raft.pre_vote = profile.pre_vote;
+  options.raft.check_quorum = true;
+  options.raft.max_size_per_msg = profile.max_size_per_msg;
+  options.raft.max_inflight_msgs = profile.max_inflight_msgs;
+  options.raft.planted = config_.planted_raft;
+  p.host = std::make_unique<node::NodeHost>(options);
+  p.host->SetApplyObserver([this, node](raft::GroupId group, const raft::Entry& entry) {
+    safety_.OnApply(node, group, entry);
+  });
+  for (const auto& [group, replicas] : replicas_) {
+    if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
+    auto it = storages->find(group);
+    EKV_ASSERT(it != storages->end(), "n", node, " has no records for group ", group);
+    absl::Status status =
+        p.host->AddGroup(group, std::move(it->second), std::make_unique<node::MapStateMachine>());
+    EKV_ASSERT(status.ok(), "n", node, " cannot host group ", group, ": ", status.ToString());
+  }
+  p.state = ProcessState::kUp;
+  ++restarts_;
+  safety_.OnRestart(node);
+  trace_.Record({scheduler_.now(), "start", node, p.incarnation, recovered->records.size(),
+                 recovered->truncated_torn_tail ? 1u : 0u, ""});
+  Pump(node);
+}
+
+void Cluster::Pause(NodeIndex node) {
+  Process& p = process(node);
+  if (p.state != ProcessState::kUp) return;
+  p.state = ProcessState::kPaused;
+  trace_.Record({scheduler_.now(), "pause", node, 0, 0, 0, ""});
+}
+
+void Cluster::Resume(NodeIndex node) {
+  Process& p = process(node);
+  if (p.state != ProcessState::kPaused) return;
+  p.state = ProcessState::kUp;
+  trace_.Record({scheduler_.now(), "resume", node, p.deferred.size(), 0, 0, ""});
+  std::deque<std::function<void()>> deferred = std::move(p.deferred);
+  p.deferred.clear();
+  for (auto& action : deferred) {
+    if (p.state != ProcessState::kUp) break;
+    action();
+  }
+  Pump(node);
+}
+
+void Cluster::SetClockRate(NodeIndex node, double rate) {
+  process(node).clock_rate = rate;
+  trace_.Record({scheduler_.now(), "clock", node, static_cast<uint64_t>(rate * 1e6), 0, 0, ""});
+}
+
+void Cluster::CorruptDisk(NodeIndex node) {
+  Process& p = process(node);
+  EKV_ASSERT(p.state == ProcessState::kDown, "corrupting the disk of a running node");
+  p.disk.CorruptSyncedBit();
+  trace_.Record({scheduler_.now(), "corrupt", node, 0, 0, 0, ""});
+}
+
+void Cluster::SetWriteErrorProbability(double p) {
+  for (auto& [node, process] : processes_) process->disk.set_write_error_probability(p);
+}
+
+void Cluster::TransferLeadership(raft::GroupId group, NodeIndex transferee) {
+  for (NodeIndex node : replicas(group)) {
+    Process& p = process(node);
+    if (p.state != ProcessState::kUp) continue;
+    if (p.host->Status(group).state != raft::StateType::kLeader) continue;
+    trace_.Record({scheduler_.now(), "transfer", node, group, transferee, 0, ""});
+    (void)p.host->TransferLeadership(group, transferee);
+    Pump(node);
+  }
+}
+
+}  // namespace ekv::sim

@@ -1,0 +1,110 @@
+// The simulated cluster: N processes, each a NodeHost over a SimDisk, wired through the
+// simulated Network, driven by the Scheduler.
+//
+// This is the simulator's driver for core/node: it carries out the effects a NodeHost
+// returns. Persist requests become checksummed records on the node's SimDisk; requests
+// that need an fsync complete after a simulated fsync latency (one fsync covers every
+// batch written before it: group commit), and only then is NodeHost::OnPersisted called.
+// A crash drops the process and the disk's unsynced bytes; a restart rebuilds every
+// group's MemoryStorage from the synced records.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/node/command.h"
+#include "core/node/node_host.h"
+#include "core/util/rng.h"
+#include "sim/disk.h"
+#include "sim/network.h"
+#include "sim/raft_safety.h"
+#include "sim/scheduler.h"
+#include "sim/swarm.h"
+#include "sim/trace.h"
+
+namespace ekv::sim {
+
+struct ClusterConfig {
+  int nodes = 5;
+  int groups = 3;
+  SwarmProfile profile;
+  raft::PlantedBugs planted_raft;
+  bool forget_vote_on_restart = false;  // planted bug lose_vote_on_restart
+};
+
+class Cluster {
+ public:
+  enum class ProcessState { kUp, kDown, kPaused, kBroken };
+  // Called for each client reply a node produces, at the time it is produced.
+  using ReplyHandler = std::function<void(NodeIndex, const node::ClientReply&)>;
+
+  Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
+          RaftSafetyChecker& safety);
+  ~Cluster();
+
+  // Bootstraps every group on its replicas' disks and starts all processes.
+  void Start();
+  void SetReplyHandler(ReplyHandler handler) { reply_handler_ = std::move(handler); }
+
+  // Delivers a client request to `node` now (the workload models client latency).
+  void SubmitClientRequest(NodeIndex node, const node::ClientRequest& request);
+
+  // Faults.
+  void Crash(NodeIndex node, const char* why);
+  void Restart(NodeIndex node);
+  void Pause(NodeIndex node);
+  void Resume(NodeIndex node);
+  void SetClockRate(NodeIndex node, double rate);
+  // Flips a bit of synced data on `node`'s disk (it must be down); restart must refuse.
+  void CorruptDisk(NodeIndex node);
+  void TransferLeadership(raft::GroupId group, NodeIndex transferee);
+  void SetWriteErrorProbability(double p);
+  Network& network() { return network_; }
+
+  // Introspection.
+  const std::vector<NodeIndex>& nodes() const { return node_ids_; }
+  const std::vector<NodeIndex>& replicas(raft::GroupId group) const;
+  std::vector<raft::GroupId> group_ids() const;
+  ProcessState state(NodeIndex node) const;
+  const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
+  uint64_t restarts() const { return restarts_; }
+  uint64_t crashes() const { return crashes_; }
+  uint64_t messages_sent() const { return messages_sent_; }
+
+ private:
+  struct Process;
+
+  Process& process(NodeIndex node);
+  void ScheduleTick(NodeIndex node);
+  // Takes and carries out `node`'s effects until there are none left.
+  void Pump(NodeIndex node);
+  void Deliver(NodeIndex from, NodeIndex to, const std::vector<raft::Message>& messages);
+  void CompleteSync(NodeIndex node, uint64_t incarnation,
+                    std::vector<std::pair<raft::GroupId, uint64_t>> persisted);
+  // Runs `action` for `node` now, or when it resumes if it is paused; drops it if the
+  // process incarnation changed or it is down.
+  void RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action);
+
+  Scheduler& scheduler_;
+  Trace& trace_;
+  Rng rng_;
+  ClusterConfig config_;
+  RaftSafetyChecker& safety_;
+  Network network_;
+  std::vector<NodeIndex> node_ids_;
+  std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;
+  std::map<NodeIndex, std::unique_ptr<Process>> processes_;
+  ReplyHandler reply_handler_;
+  uint64_t restarts_ = 0;
+  uint64_t crashes_ = 0;
+  uint64_t messages_sent_ = 0;
+};
+
+const char* ProcessStateName(Cluster::ProcessState state);
+
+}  // namespace ekv::sim

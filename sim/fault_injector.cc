@@ -1,0 +1,181 @@
+#include "sim/fault_injector.h"
+
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+
+namespace ekv::sim {
+
+FaultInjector::FaultInjector(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
+                             const SwarmProfile& profile, const FaultSet& faults)
+    : scheduler_(scheduler),
+      trace_(trace),
+      cluster_(cluster),
+      rng_(rng),
+      profile_(profile),
+      faults_(faults) {}
+
+void FaultInjector::Start() {
+  active_ = true;
+  cluster_.SetWriteErrorProbability(profile_.write_error_probability);
+  if (faults_.clock) {
+    for (NodeIndex node : cluster_.nodes()) {
+      cluster_.SetClockRate(node, 1.0 + (rng_.NextDouble() * 2 - 1) * profile_.clock_skew_bound);
+    }
+  }
+  ScheduleStep();
+}
+
+void FaultInjector::ScheduleStep() {
+  const SimTime interval = profile_.fault_interval_us;
+  scheduler_.After(rng_.Range(interval / 2, interval + interval / 2), [this] { Step(); });
+}
+
+NodeIndex FaultInjector::LeaderOf(raft::GroupId group) const {
+  for (NodeIndex node : cluster_.replicas(group)) {
+    const node::NodeHost* host = cluster_.host(node);
+    if (host != nullptr && host->Status(group).state == raft::StateType::kLeader) return node;
+  }
+  return 0;
+}
+
+void FaultInjector::Step() {
+  if (!active_) return;
+  const double weights[] = {profile_.p_partition,
+                            profile_.p_crash,
+                            profile_.p_pause,
+                            profile_.p_clock,
+                            profile_.p_clog,
+                            profile_.p_transfer_leader,
+                            0.3 /* nothing */};
+  double total = 0;
+  for (double w : weights) total += w;
+  double dice = rng_.NextDouble() * total;
+  int choice = 0;
+  for (; choice < 6 && dice >= weights[choice]; ++choice) dice -= weights[choice];
+  ++faults_injected_;
+  switch (choice) {
+    case 0:
+      Partition();
+      break;
+    case 1:
+      CrashOne();
+      break;
+    case 2: {
+      const NodeIndex node = RandomNode();
+      cluster_.Pause(node);
+      scheduler_.After(rng_.Range(50'000, 2'000'000), [this, node] { cluster_.Resume(node); });
+      break;
+    }
+    case 3: {
+      const NodeIndex node = RandomNode();
+      cluster_.SetClockRate(node, 1.0 + (rng_.NextDouble() * 2 - 1) * profile_.clock_skew_bound);
+      break;
+    }
+    case 4: {
+      const NodeIndex node = RandomNode();
+      const SimTime until = scheduler_.now() + rng_.Range(50'000, 1'000'000);
+      cluster_.network().Clog(node, until);
+      trace_.Record({scheduler_.now(), "clog", node, until, 0, 0, ""});
+      break;
+    }
+    case 5: {
+      const std::vector<raft::GroupId> groups = cluster_.group_ids();
+      const raft::GroupId group = groups[rng_.Uniform(groups.size())];
+      const std::vector<NodeIndex>& replicas = cluster_.replicas(group);
+      cluster_.TransferLeadership(group, replicas[rng_.Uniform(replicas.size())]);
+      break;
+    }
+    default:
+      --faults_injected_;
+      break;
+  }
+  ScheduleStep();
+}
+
+void FaultInjector::Partition() {
+  Network& network = cluster_.network();
+  const std::vector<NodeIndex>& nodes = cluster_.nodes();
+  const uint64_t kind = rng_.Uniform(5);
+  std::set<NodeIndex> side;
+  switch (kind) {
+    case 0: {  // a random minority against the majority
+      const size_t size = 1 + rng_.Uniform(std::max<size_t>(nodes.size() / 2, 1));
+      while (side.size() < size) side.insert(RandomNode());
+      network.Split(side);
+      break;
+    }
+    case 1: {  // isolate the leader of a group
+      const std::vector<raft::GroupId> groups = cluster_.group_ids();
+      const NodeIndex leader = LeaderOf(groups[rng_.Uniform(groups.size())]);
+      side.insert(leader != 0 ? leader : RandomNode());
+      network.Split(side);
+      break;
+    }
+    case 2: {  // asymmetric: one direction of one link
+      const NodeIndex from = RandomNode();
+      NodeIndex to = RandomNode();
+      if (to == from) to = nodes[(from) % nodes.size()];
+      network.CutOneWay(from, to);
+      break;
+    }
+    case 3: {  // a bridge node sees both halves, which cannot see each other
+      const NodeIndex bridge = RandomNode();
+      for (NodeIndex node : nodes) {
+        if (node != bridge && rng_.Chance(0.5)) side.insert(node);
+      }
+      network.Bridge(side, bridge);
+      break;
+    }
+    default:
+      network.Heal();
+      break;
+  }
+  const uint64_t epoch = ++partition_epoch_;
+  trace_.Record({scheduler_.now(), "partition", 0, kind, epoch, 0, network.DescribeCuts()});
+  scheduler_.After(rng_.Range(100'000, 3'000'000), [this, epoch] {
+    if (epoch != partition_epoch_ || !active_) return;
+    cluster_.network().Heal();
+    trace_.Record({scheduler_.now(), "partition-heal", 0, epoch, 0, 0, ""});
+  });
+}
+
+void FaultInjector::CrashOne() {
+  const NodeIndex node = RandomNode();
+  if (cluster_.state(node) == Cluster::ProcessState::kDown ||
+      cluster_.state(node) == Cluster::ProcessState::kBroken) {
+    return;
+  }
+  cluster_.Crash(node, "fault");
+  // Bit rot on at most one disk per run, and only where the others keep a majority.
+  if (profile_.corrupt_one_disk && !corrupted_a_disk_ && cluster_.nodes().size() >= 3 &&
+      rng_.Chance(0.3)) {
+    corrupted_a_disk_ = true;
+    cluster_.CorruptDisk(node);
+  }
+  scheduler_.After(rng_.Range(50'000, 3'000'000), [this, node] {
+    if (active_) cluster_.Restart(node);
+  });
+}
+
+void FaultInjector::HealAll() {
+  active_ = false;
+  ++partition_epoch_;
+  Network& network = cluster_.network();
+  network.Heal();
+  network.Unclog();
+  LinkProfile calm = profile_.link;
+  calm.drop_probability = 0;
+  calm.duplicate_probability = 0;
+  calm.reorder_probability = 0;
+  network.SetDefaultProfile(calm);
+  cluster_.SetWriteErrorProbability(0);
+  trace_.Record({scheduler_.now(), "heal", 0, 0, 0, 0, ""});
+  for (NodeIndex node : cluster_.nodes()) {
+    cluster_.Resume(node);
+    cluster_.Restart(node);
+  }
+}
+
+}  // namespace ekv::sim

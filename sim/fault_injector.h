@@ -1,0 +1,46 @@
+// Injects the seed's faults during the chaos phase, and repairs everything for the heal.
+#pragma once
+
+#include <cstdint>
+
+#include "core/util/rng.h"
+#include "sim/cluster.h"
+#include "sim/options.h"
+#include "sim/scheduler.h"
+#include "sim/swarm.h"
+#include "sim/trace.h"
+
+namespace ekv::sim {
+
+class FaultInjector {
+ public:
+  FaultInjector(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
+                const SwarmProfile& profile, const FaultSet& faults);
+
+  void Start();
+  // Stops injecting; heals the network, resumes paused and restarts crashed processes
+  // (a node whose disk failed its checksum stays out).
+  void HealAll();
+  uint64_t faults_injected() const { return faults_injected_; }
+
+ private:
+  void ScheduleStep();
+  void Step();
+  void Partition();
+  void CrashOne();
+  NodeIndex RandomNode() { return cluster_.nodes()[rng_.Uniform(cluster_.nodes().size())]; }
+  NodeIndex LeaderOf(raft::GroupId group) const;
+
+  Scheduler& scheduler_;
+  Trace& trace_;
+  Cluster& cluster_;
+  Rng rng_;
+  SwarmProfile profile_;
+  FaultSet faults_;
+  bool active_ = false;
+  bool corrupted_a_disk_ = false;
+  uint64_t partition_epoch_ = 0;  // a scheduled heal applies only to its own partition
+  uint64_t faults_injected_ = 0;
+};
+
+}  // namespace ekv::sim

@@ -1,0 +1,119 @@
+#include "sim/options.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+
+namespace ekv::sim {
+
+FaultSet FaultSet::All() { return FaultSet{true, true, true, true, true, true, true, true, true}; }
+
+bool FaultSet::any() const {
+  return partition || crash || pause || clock || disk || drop || dup || reorder || clog;
+}
+
+absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text) {
+  if (text == "all") return FaultSet::All();
+  FaultSet faults;
+  if (text == "none" || text.empty()) return faults;
+  for (absl::string_view name : absl::StrSplit(text, ',')) {
+    if (name == "partition") {
+      faults.partition = true;
+    } else if (name == "crash") {
+      faults.crash = true;
+    } else if (name == "pause") {
+      faults.pause = true;
+    } else if (name == "clock") {
+      faults.clock = true;
+    } else if (name == "disk") {
+      faults.disk = true;
+    } else if (name == "drop") {
+      faults.drop = true;
+    } else if (name == "dup") {
+      faults.dup = true;
+    } else if (name == "reorder") {
+      faults.reorder = true;
+    } else if (name == "clog") {
+      faults.clog = true;
+    } else if (name == "all") {
+      faults = FaultSet::All();
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown fault '", name,
+          "'; expected all, none or a list of partition,crash,pause,clock,disk,drop,dup,"
+          "reorder,clog"));
+    }
+  }
+  return faults;
+}
+
+std::string FaultSetName(const FaultSet& faults) {
+  if (!faults.any()) return "none";
+  const FaultSet all = FaultSet::All();
+  if (faults.partition == all.partition && faults.crash && faults.pause && faults.clock &&
+      faults.disk && faults.drop && faults.dup && faults.reorder && faults.clog) {
+    return "all";
+  }
+  std::string text;
+  auto add = [&](bool on, const char* name) {
+    if (on) absl::StrAppend(&text, text.empty() ? "" : ",", name);
+  };
+  add(faults.partition, "partition");
+  add(faults.crash, "crash");
+  add(faults.pause, "pause");
+  add(faults.clock, "clock");
+  add(faults.disk, "disk");
+  add(faults.drop, "drop");
+  add(faults.dup, "dup");
+  add(faults.reorder, "reorder");
+  add(faults.clog, "clog");
+  return text;
+}
+
+absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
+  if (name.empty() || name == "none") return PlantedBug::kNone;
+  if (name == "commit_prev_term") return PlantedBug::kCommitPrevTerm;
+  if (name == "ack_before_persist") return PlantedBug::kAckBeforePersist;
+  if (name == "read_without_quorum") return PlantedBug::kReadWithoutQuorum;
+  if (name == "lose_vote_on_restart") return PlantedBug::kLoseVoteOnRestart;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown planted bug '", name,
+                   "'; expected commit_prev_term, ack_before_persist, read_without_quorum or "
+                   "lose_vote_on_restart"));
+}
+
+absl::string_view PlantedBugName(PlantedBug bug) {
+  switch (bug) {
+    case PlantedBug::kNone:
+      return "none";
+    case PlantedBug::kCommitPrevTerm:
+      return "commit_prev_term";
+    case PlantedBug::kAckBeforePersist:
+      return "ack_before_persist";
+    case PlantedBug::kReadWithoutQuorum:
+      return "read_without_quorum";
+    case PlantedBug::kLoseVoteOnRestart:
+      return "lose_vote_on_restart";
+  }
+  return "?";
+}
+
+std::string SummaryLine(const SimOptions& options, const SimResult& result) {
+  return absl::StrFormat(
+      "seed=%d faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d trace=%016x verdict=%s",
+      result.seed, FaultSetName(options.faults), PlantedBugName(options.plant),
+      static_cast<double>(result.simulated_us) / 1e6, result.events, result.ops_acknowledged,
+      result.ops_total, result.trace_hash, result.verdict);
+}
+
+std::string ReproCommand(const SimOptions& options) {
+  std::string command = absl::StrCat("ekv-sim --seed ", options.seed, " --faults ",
+                                     FaultSetName(options.faults), " --nodes ", options.nodes,
+                                     " --groups ", options.groups, " --ops ", options.ops);
+  if (options.plant != PlantedBug::kNone) {
+    absl::StrAppend(&command, " --plant ", PlantedBugName(options.plant));
+  }
+  return command;
+}
+
+}  // namespace ekv::sim

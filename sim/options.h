@@ -1,0 +1,75 @@
+// What one simulation run is asked to do (SimOptions) and what it found (SimResult).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/statusor.h"
+#include "sim/trace.h"
+
+namespace ekv::sim {
+
+// The fault classes a run may inject (--faults).
+struct FaultSet {
+  bool partition = false;
+  bool crash = false;
+  bool pause = false;
+  bool clock = false;
+  bool disk = false;  // torn writes, write errors, corruption detected on restart
+  bool drop = false;
+  bool dup = false;
+  bool reorder = false;
+  bool clog = false;
+
+  static FaultSet All();
+  bool any() const;
+};
+
+// Parses "all", "none" or a comma-separated subset of
+// partition,crash,pause,clock,disk,drop,dup,reorder,clog.
+absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text);
+std::string FaultSetName(const FaultSet& faults);
+
+enum class PlantedBug : uint8_t {
+  kNone,
+  kCommitPrevTerm,     // raft: commits a previous term's entry by counting replicas
+  kAckBeforePersist,   // raft: acknowledges appends and votes before fsync
+  kReadWithoutQuorum,  // raft: serves ReadIndex without confirming leadership
+  kLoseVoteOnRestart,  // sim restart path: the recovered hard state forgets its vote
+};
+absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
+absl::string_view PlantedBugName(PlantedBug bug);
+
+struct SimOptions {
+  uint64_t seed = 1;
+  FaultSet faults = FaultSet::All();
+  int nodes = 5;
+  int groups = 3;
+  int ops = 300;  // client operations in the chaos phase
+  PlantedBug plant = PlantedBug::kNone;
+  // Receives every trace line (--trace FILE); empty: only the hash and the tail are kept.
+  std::function<void(const std::string&)> trace_sink;
+};
+
+struct SimResult {
+  uint64_t seed = 0;
+  bool ok = true;
+  std::string verdict = "ok";  // "ok" or what was violated
+  std::string profile;         // the swarm knobs drawn for this seed
+  SimTime simulated_us = 0;
+  uint64_t events = 0;
+  uint64_t ops_total = 0;
+  uint64_t ops_acknowledged = 0;
+  uint64_t trace_hash = 0;
+  std::string details;                  // checker explanations, history excerpt
+  std::vector<std::string> trace_tail;  // last events, on failure
+};
+
+std::string SummaryLine(const SimOptions& options, const SimResult& result);
+// The command line that reruns exactly this seed.
+std::string ReproCommand(const SimOptions& options);
+
+}  // namespace ekv::sim

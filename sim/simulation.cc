@@ -1,0 +1,211 @@
+#include "sim/simulation.h"
+
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/util/assert.h"
+#include "core/util/rng.h"
+#include "sim/checkers/durability.h"
+#include "sim/checkers/linearizability.h"
+#include "sim/cluster.h"
+#include "sim/fault_injector.h"
+#include "sim/raft_safety.h"
+#include "sim/scheduler.h"
+#include "sim/swarm.h"
+#include "sim/trace.h"
+#include "sim/workload.h"
+
+namespace ekv::sim {
+namespace {
+
+// How often the heal phase evaluates its (comparatively expensive) convergence check.
+constexpr SimTime kConvergenceCheckIntervalUs = 100'000;
+constexpr SimTime kFinalReadTimeoutUs = 30'000'000;
+
+// An EKV_ASSERT that fired inside the simulated system. Thrown by the assert hook so the
+// run ends with a verdict (and the seed) instead of killing a whole sweep.
+class InvariantFailure : public std::exception {
+ public:
+  explicit InvariantFailure(std::string description) : description_(std::move(description)) {}
+  const char* what() const noexcept override { return description_.c_str(); }
+
+ private:
+  std::string description_;
+};
+
+[[noreturn]] void ThrowInvariantFailure(const std::string& description) {
+  throw InvariantFailure(description);
+}
+
+class AssertHookScope {
+ public:
+  AssertHookScope() : previous_(SetAssertFailureHook(&ThrowInvariantFailure)) {}
+  ~AssertHookScope() { SetAssertFailureHook(previous_); }
+
+ private:
+  AssertFailureHook previous_;
+};
+
+// Why the cluster has not converged yet; empty once it has.
+std::string ConvergenceGap(const Cluster& cluster, const Workload& workload) {
+  if (!workload.Idle()) return "clients still have operations outstanding";
+  for (raft::GroupId group : cluster.group_ids()) {
+    const node::NodeHost* leader_host = nullptr;
+    node::GroupStatus leader;
+    for (NodeIndex node : cluster.replicas(group)) {
+      const node::NodeHost* host = cluster.host(node);
+      if (host == nullptr || cluster.state(node) != Cluster::ProcessState::kUp) continue;
+      const node::GroupStatus status = host->Status(group);
+      if (status.state == raft::StateType::kLeader) {
+        if (leader_host != nullptr && leader.term == status.term) {
+          return absl::StrCat("group ", group, ": two leaders in term ", status.term);
+        }
+        if (leader_host == nullptr || status.term > leader.term) {
+          leader_host = host;
+          leader = status;
+        }
+      }
+    }
+    if (leader_host == nullptr) return absl::StrCat("group ", group, ": no leader");
+    auto acked = workload.max_acked_index().find(group);
+    if (acked != workload.max_acked_index().end() && leader.commit < acked->second) {
+      return absl::StrCat("group ", group, ": leader commit ", leader.commit,
+                          " is below acknowledged index ", acked->second);
+    }
+    const uint64_t digest = leader_host->state_machine(group).Digest();
+    for (NodeIndex node : cluster.replicas(group)) {
+      const node::NodeHost* host = cluster.host(node);
+      if (host == nullptr || cluster.state(node) != Cluster::ProcessState::kUp) continue;
+      const node::GroupStatus status = host->Status(group);
+      if (status.term != leader.term || status.leader != leader_host->node_id() ||
+          status.commit != leader.commit || status.applied != leader.commit ||
+          status.persist_outstanding) {
+        return absl::StrCat("group ", group, ": n", node, " at term ", status.term, " leader ",
+                            status.leader, " commit ", status.commit, " applied ", status.applied,
+                            " vs leader n", leader_host->node_id(), " term ", leader.term,
+                            " commit ", leader.commit);
+      }
+      if (host->state_machine(group).Digest() != digest) {
+        return absl::StrCat("group ", group, ": n", node,
+                            " state machine differs from the leader's at the same index");
+      }
+    }
+  }
+  return "";
+}
+
+raft::PlantedBugs RaftPlants(PlantedBug plant) {
+  raft::PlantedBugs bugs;
+  bugs.commit_previous_term_by_count = plant == PlantedBug::kCommitPrevTerm;
+  bugs.ack_before_persist = plant == PlantedBug::kAckBeforePersist;
+  bugs.read_without_quorum = plant == PlantedBug::kReadWithoutQuorum;
+  return bugs;
+}
+
+}  // namespace
+
+SimResult RunSimulation(const SimOptions& options) {
+  SimResult result;
+  result.seed = options.seed;
+  Rng root(options.seed);
+  Rng profile_rng = root.Fork();
+  const SwarmProfile profile = DrawSwarmProfile(profile_rng, options);
+  result.profile = profile.Describe();
+
+  Scheduler scheduler;
+  Trace trace;
+  if (options.trace_sink) trace.SetSink(options.trace_sink);
+  RaftSafetyChecker safety;
+  ClusterConfig config;
+  config.nodes = options.nodes;
+  config.groups = options.groups;
+  config.profile = profile;
+  config.planted_raft = RaftPlants(options.plant);
+  config.forget_vote_on_restart = options.plant == PlantedBug::kLoseVoteOnRestart;
+  Cluster cluster(scheduler, trace, root.Fork(), config, safety);
+  Workload workload(scheduler, trace, cluster, root.Fork(), profile, options.ops);
+  FaultInjector injector(scheduler, trace, cluster, root.Fork(), profile, options.faults);
+  cluster.SetReplyHandler([&workload](NodeIndex node, const node::ClientReply& reply) {
+    workload.OnReply(node, reply);
+  });
+
+  std::string failure;
+  bool converged = false;
+  {
+    AssertHookScope hook_scope;
+    try {
+      cluster.Start();
+      workload.Start();
+      injector.Start();
+      // Chaos: faults on, workload running. Safety is checked after every event.
+      scheduler.RunUntil(profile.chaos_duration_us, [&] { return safety.violated(); });
+      workload.StopIssuing();
+      if (!safety.violated()) {
+        // Heal: faults off; the cluster must converge within the bound.
+        injector.HealAll();
+        const SimTime heal_deadline = scheduler.now() + profile.heal_timeout_us;
+        std::string gap = "not checked yet";
+        std::function<void()> check = [&] {
+          gap = ConvergenceGap(cluster, workload);
+          converged = gap.empty();
+          if (!converged && scheduler.now() < heal_deadline) {
+            scheduler.After(kConvergenceCheckIntervalUs, check);
+          }
+        };
+        scheduler.After(kConvergenceCheckIntervalUs, check);
+        scheduler.RunUntil(heal_deadline, [&] { return safety.violated() || converged; });
+        if (!safety.violated() && !converged) {
+          failure = absl::StrCat("heal: no convergence within ", profile.heal_timeout_us / 1000000,
+                                 "s: ", gap);
+        }
+      }
+      if (!safety.violated() && converged) {
+        workload.StartFinalReads();
+        scheduler.RunUntil(scheduler.now() + kFinalReadTimeoutUs,
+                           [&] { return safety.violated() || workload.FinalReadsDone(); });
+        if (!workload.unread_keys().empty()) {
+          failure = absl::StrCat("heal: final reads failed for keys ",
+                                 absl::StrJoin(workload.unread_keys(), ","));
+        }
+      }
+    } catch (const InvariantFailure& invariant) {
+      failure = absl::StrCat("invariant: ", invariant.what());
+    }
+  }
+  if (safety.violated()) failure = absl::StrCat("raft safety: ", safety.violation());
+
+  if (failure.empty()) {
+    checkers::LinearizabilityResult linearizable = checkers::CheckLinearizable(workload.history());
+    if (linearizable.verdict == checkers::LinearizabilityResult::Verdict::kViolation) {
+      failure = absl::StrCat("linearizability: key ", linearizable.key);
+      result.details = linearizable.explanation;
+    } else {
+      checkers::DurabilityReport durability =
+          checkers::CheckDurability(workload.history(), workload.final_values());
+      if (!durability.ok()) {
+        failure = "durability: acknowledged write lost";
+        result.details = durability.ToString();
+      } else if (linearizable.verdict == checkers::LinearizabilityResult::Verdict::kUnknown) {
+        result.verdict =
+            absl::StrCat("ok (linearizability search inconclusive on key ", linearizable.key, ")");
+      }
+    }
+  }
+
+  result.simulated_us = scheduler.now();
+  result.events = scheduler.events_run();
+  result.ops_total = workload.issued();
+  result.ops_acknowledged = workload.acknowledged();
+  result.trace_hash = trace.hash();
+  if (!failure.empty()) {
+    result.ok = false;
+    result.verdict = failure;
+    result.trace_tail = trace.Tail();
+  }
+  return result;
+}
+
+}  // namespace ekv::sim

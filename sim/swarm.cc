@@ -1,0 +1,83 @@
+#include "sim/swarm.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+
+namespace ekv::sim {
+namespace {
+
+// A probability that is zero for some seeds and spread over [0, max] for the rest.
+double SwarmProbability(Rng& rng, bool enabled, double max) {
+  if (!enabled || rng.Chance(0.15)) return 0;
+  return rng.NextDouble() * max;
+}
+
+}  // namespace
+
+SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options) {
+  const FaultSet& faults = options.faults;
+  SwarmProfile p;
+  p.tick_us = 10000;
+  p.clock_skew_bound = faults.clock ? 0.01 + rng.NextDouble() * 0.09 : 0;
+  p.chaos_duration_us = rng.Range(2'000'000, 8'000'000);
+
+  p.election_tick = static_cast<int>(rng.Range(5, 15));
+  p.heartbeat_tick = static_cast<int>(rng.Range(1, 2));
+  p.pre_vote = !rng.Chance(0.25);
+  // BUGGIFY: rare paths forced on for some seeds.
+  if (rng.Chance(0.2)) p.max_size_per_msg = rng.Range(1, 256);
+  if (rng.Chance(0.2)) p.max_inflight_msgs = static_cast<int>(rng.Range(1, 4));
+  if (rng.Chance(0.3)) {
+    p.snapshot_interval_entries = rng.Range(3, 30);
+    p.compaction_lag_entries = rng.Range(0, 5);
+  }
+
+  p.link.min_latency_us = rng.Range(50, 1000);
+  p.link.max_latency_us = p.link.min_latency_us + rng.Range(0, 10000);
+  p.link.drop_probability = SwarmProbability(rng, faults.drop, 0.1);
+  p.link.duplicate_probability = SwarmProbability(rng, faults.dup, 0.1);
+  p.link.reorder_probability = SwarmProbability(rng, faults.reorder, 0.2);
+  p.link.reorder_extra_latency_us = rng.Range(1000, 50000);
+
+  p.fsync_min_us = rng.Range(50, 2000);
+  p.fsync_max_us = p.fsync_min_us + rng.Range(0, 20000);
+  if (faults.disk) {
+    p.torn_write_probability = rng.NextDouble();
+    p.write_error_probability = rng.Chance(0.3) ? rng.NextDouble() * 0.002 : 0;
+    p.corrupt_one_disk = rng.Chance(0.2);
+  }
+
+  p.fault_interval_us = rng.Range(50'000, 600'000);
+  p.p_partition = SwarmProbability(rng, faults.partition, 1.0);
+  p.p_crash = SwarmProbability(rng, faults.crash, 1.0);
+  p.p_pause = SwarmProbability(rng, faults.pause, 1.0);
+  p.p_clock = SwarmProbability(rng, faults.clock, 1.0);
+  p.p_clog = SwarmProbability(rng, faults.clog, 1.0);
+  p.p_transfer_leader = rng.NextDouble() * 0.3;
+
+  p.clients = static_cast<int>(rng.Range(2, 6));
+  p.keys_per_group = static_cast<int>(rng.Range(1, 4));
+  p.client_timeout_us = rng.Range(500'000, 3'000'000);
+  p.client_latency_max_us = rng.Range(50, 2000);
+  p.read_fraction = 0.2 + rng.NextDouble() * 0.4;
+  p.cas_fraction = rng.NextDouble() * 0.3;
+  return p;
+}
+
+std::string SwarmProfile::Describe() const {
+  return absl::StrFormat(
+      "chaos=%.1fs election=%d hb=%d prevote=%d msg=%d inflight=%d snap=%d/%d "
+      "lat=%d-%dus drop=%.3f dup=%.3f reorder=%.3f fsync=%d-%dus torn=%.2f werr=%.4f "
+      "corrupt=%d skew=%.3f fault_every=%dms part=%.2f crash=%.2f pause=%.2f clock=%.2f "
+      "clog=%.2f xfer=%.2f clients=%d keys/group=%d timeout=%dms",
+      static_cast<double>(chaos_duration_us) / 1e6, election_tick, heartbeat_tick, pre_vote,
+      max_size_per_msg, max_inflight_msgs, snapshot_interval_entries, compaction_lag_entries,
+      link.min_latency_us, link.max_latency_us, link.drop_probability, link.duplicate_probability,
+      link.reorder_probability, fsync_min_us, fsync_max_us, torn_write_probability,
+      write_error_probability, corrupt_one_disk, clock_skew_bound, fault_interval_us / 1000,
+      p_partition, p_crash, p_pause, p_clock, p_clog, p_transfer_leader, clients, keys_per_group,
+      client_timeout_us / 1000);
+}
+
+}  // namespace ekv::sim
