@@ -58,7 +58,13 @@ std::string InteractionEnv::RaftLog(NodeId id) {
   TestNode& n = cluster_.node(id);
   const raft::Index first = n.storage->FirstIndex();
   const raft::Index last = n.storage->LastIndex();
-  std::string out = absl::StrCat("stable log ", first, "..", last, ":\n");
+  std::string out;
+  auto snapshot = n.storage->GetSnapshot();
+  if (snapshot.ok() && !snapshot->IsEmpty()) {
+    absl::StrAppend(&out, "snapshot Index:", snapshot->metadata.index,
+                    " Term:", snapshot->metadata.term, "\n");
+  }
+  absl::StrAppend(&out, "stable log ", first, "..", last, ":\n");
   if (last >= first) {
     auto entries = n.storage->Entries(first, last + 1, raft::kNoLimit);
     for (const raft::Entry& e : *entries) absl::StrAppend(&out, "  ", raft::DescribeEntry(e), "\n");
