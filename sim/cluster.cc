@@ -278,6 +278,28 @@ void Cluster::Deliver(NodeIndex from, NodeIndex to, const std::vector<raft::Mess
     }
     return;
   }
+  if (trace_.annotating()) {
+    for (const raft::Message& m : messages) trace_.Annotate(raft::DescribeMessage(m));
+  }
+  if (HasSnapshot(messages)) {
+    // The transport tells the sender its snapshot stream completed, as etcd's does
+    // (ReportSnapshot(finish)): Raft waits in StateSnapshot for this when the follower's
+    // acknowledgement alone cannot move it out (the leader compacted past it meanwhile).
+    const SimTime report_at = network_.Plan(to, from, scheduler_.now()).empty()
+                                  ? scheduler_.now() + kSnapshotFailureReportDelayUs
+                                  : scheduler_.now() + config_.profile.link.min_latency_us;
+    scheduler_.At(report_at, [this, from, to, messages] {
+      Process& sender = process(from);
+      RunOnProcess(from, sender.incarnation, [this, from, to, messages] {
+        for (const raft::Message& m : messages) {
+          if (m.type == raft::MessageType::kSnap) {
+            process(from).host->ReportSnapshot(m.group, to, /*failed=*/false);
+          }
+        }
+        Pump(from);
+      });
+    });
+  }
   RunOnProcess(to, p.incarnation, [this, to, messages] {
     Process& p = process(to);
     for (const raft::Message& m : messages) p.host->Receive(m);

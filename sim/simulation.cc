@@ -86,7 +86,8 @@ std::string ConvergenceGap(const Cluster& cluster, const Workload& workload) {
         return absl::StrCat("group ", group, ": n", node, " at term ", status.term, " leader ",
                             status.leader, " commit ", status.commit, " applied ", status.applied,
                             " vs leader n", leader_host->node_id(), " term ", leader.term,
-                            " commit ", leader.commit);
+                            " commit ", leader.commit, "; leader progress:\n",
+                            leader_host->DescribeProgress(group));
       }
       if (host->state_machine(group).Digest() != digest) {
         return absl::StrCat("group ", group, ": n", node,

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace ekv::sim {
 
 using SimTime = uint64_t;  // virtual microseconds since the start of the run
@@ -36,6 +38,12 @@ class Trace {
   explicit Trace(size_t tail_capacity = kDefaultTailLines) : tail_capacity_(tail_capacity) {}
 
   void Record(TraceEvent event);
+  // Extra detail for a full trace (--trace FILE) only: neither hashed nor kept in the
+  // tail, so a run's hash does not depend on whether it is being traced.
+  bool annotating() const { return static_cast<bool>(sink_); }
+  void Annotate(const std::string& line) {
+    if (sink_) sink_(absl::StrCat("    ", line));
+  }
   uint64_t hash() const { return hash_; }
   uint64_t events() const { return events_; }
   // The last recorded events as text, oldest first.

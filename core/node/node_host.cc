@@ -409,6 +409,12 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   return status;
 }
 
+std::string NodeHost::DescribeProgress(raft::GroupId group) const {
+  auto it = groups_.find(group);
+  EKV_ASSERT(it != groups_.end(), "DescribeProgress of unhosted group ", group);
+  return it->second->raw_node->DescribeProgress();
+}
+
 const StateMachine& NodeHost::state_machine(raft::GroupId group) const {
   auto it = groups_.find(group);
   EKV_ASSERT(it != groups_.end(), "state_machine of unhosted group ", group);

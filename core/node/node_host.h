@@ -122,6 +122,8 @@ class NodeHost {
   // Cheap enough to call after every event; the state digest is on state_machine().
   GroupStatus Status(raft::GroupId group) const;
   const StateMachine& state_machine(raft::GroupId group) const;
+  // The leader's view of its followers' replication progress, for failure reports.
+  std::string DescribeProgress(raft::GroupId group) const;
   void SetApplyObserver(ApplyObserver observer) { apply_observer_ = std::move(observer); }
 
  private:
