@@ -72,6 +72,28 @@ std::vector<NodeId> RaftTestCluster::ids() const {
   return out;
 }
 
+raft::Entry Printable(const raft::Entry& entry) {
+  if (entry.type != EntryType::kConfChange) return entry;
+  raft::Entry copy = entry;
+  auto change = raft::DecodeConfChange(entry.data);
+  copy.data = change.ok() ? raft::DescribeConfChange(*change) : "<undecodable>";
+  return copy;
+}
+
+raft::Message Printable(const raft::Message& message) {
+  raft::Message copy = message;
+  for (Entry& e : copy.entries) e = Printable(e);
+  return copy;
+}
+
+std::string DescribeEntryForTest(const raft::Entry& entry) {
+  return raft::DescribeEntry(Printable(entry));
+}
+
+std::string DescribeMessageForTest(const raft::Message& message) {
+  return raft::DescribeMessage(Printable(message));
+}
+
 std::string DescribeReadyCompact(const raft::Ready& ready) {
   std::string out;
   absl::StrAppend(&out, "Ready MustSync=", ready.must_sync ? "true" : "false", ":\n");
@@ -90,19 +112,19 @@ std::string DescribeReadyCompact(const raft::Ready& ready) {
   if (!ready.persist.entries.empty()) {
     absl::StrAppend(&out, "Entries:\n");
     for (const Entry& e : ready.persist.entries) {
-      absl::StrAppend(&out, "  ", raft::DescribeEntry(e), "\n");
+      absl::StrAppend(&out, "  ", DescribeEntryForTest(e), "\n");
     }
   }
   if (!ready.committed_entries.empty()) {
     absl::StrAppend(&out, "CommittedEntries:\n");
     for (const Entry& e : ready.committed_entries) {
-      absl::StrAppend(&out, "  ", raft::DescribeEntry(e), "\n");
+      absl::StrAppend(&out, "  ", DescribeEntryForTest(e), "\n");
     }
   }
   if (!ready.messages.empty()) {
     absl::StrAppend(&out, "Messages:\n");
     for (const Message& m : ready.messages) {
-      absl::StrAppend(&out, "  ", raft::DescribeMessage(m), "\n");
+      absl::StrAppend(&out, "  ", DescribeMessageForTest(m), "\n");
     }
   }
   if (!ready.read_states.empty()) {
@@ -127,8 +149,10 @@ bool RaftTestCluster::ProcessReady(NodeId id, std::string* log) {
     n.applied_index = ready.persist.snapshot.metadata.index;
     n.conf_state = ready.persist.snapshot.metadata.conf_state;
   }
+  bool applied_conf_change = false;
   for (const Entry& e : ready.committed_entries) {
     if (e.type == EntryType::kConfChange) {
+      applied_conf_change = true;
       auto change = raft::DecodeConfChange(e.data);
       if (!change.ok()) throw std::runtime_error(change.status().ToString());
       n.conf_state = n.raw->ApplyConfChange(*change);
@@ -142,12 +166,23 @@ bool RaftTestCluster::ProcessReady(NodeId id, std::string* log) {
     }
     n.applied_index = e.index;
   }
+  if (applied_conf_change) {
+    // A node that already snapshots (it compacted once) refreshes its snapshot after a
+    // membership change, as a real server builds the snapshot it sends from its current
+    // applied state: a new member must find itself in the configuration it receives.
+    auto snapshot = n.storage->GetSnapshot();
+    if (snapshot.ok() && !snapshot->IsEmpty() && n.applied_index > snapshot->metadata.index) {
+      absl::Status status = n.storage->CreateSnapshot(n.applied_index, n.conf_state,
+                                                      absl::StrJoin(n.applied, "\n"));
+      if (!status.ok()) throw std::runtime_error(status.ToString());
+    }
+  }
   for (const raft::ReadState& rs : ready.read_states) n.read_states.push_back(rs);
   for (Message& m : ready.messages) queues_[m.to].push_back(m);
   std::vector<Message> after = n.raw->Advance(std::move(ready), *receipt);
   if (log && !after.empty()) {
     absl::StrAppend(log, "OnSync:\n");
-    for (const Message& m : after) absl::StrAppend(log, "  ", raft::DescribeMessage(m), "\n");
+    for (const Message& m : after) absl::StrAppend(log, "  ", DescribeMessageForTest(m), "\n");
   }
   for (Message& m : after) queues_[m.to].push_back(std::move(m));
   return true;
@@ -169,10 +204,10 @@ int RaftTestCluster::Deliver(const std::vector<NodeId>& ids, std::string* log) {
     for (const Message& m : msgs) {
       auto it = nodes_.find(to);
       if (it == nodes_.end() || !it->second.raw || !Connected(m.from, to)) {
-        if (log) absl::StrAppend(log, "  dropped: ", raft::DescribeMessage(m), "\n");
+        if (log) absl::StrAppend(log, "  dropped: ", DescribeMessageForTest(m), "\n");
         continue;
       }
-      if (log) absl::StrAppend(log, "  ", raft::DescribeMessage(m), "\n");
+      if (log) absl::StrAppend(log, "  ", DescribeMessageForTest(m), "\n");
       absl::Status status = it->second.raw->Step(m);
       if (!status.ok() && log) absl::StrAppend(log, "  error: ", status.message(), "\n");
       ++delivered;
@@ -188,7 +223,7 @@ int RaftTestCluster::DropMessages(NodeId to, NodeId from, std::string* log) {
     std::vector<Message> keep;
     for (Message& m : msgs) {
       if (from == 0 || m.from == from) {
-        if (log) absl::StrAppend(log, "dropped: ", raft::DescribeMessage(m), "\n");
+        if (log) absl::StrAppend(log, "dropped: ", DescribeMessageForTest(m), "\n");
         ++dropped;
       } else {
         keep.push_back(std::move(m));

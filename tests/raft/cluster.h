@@ -78,5 +78,11 @@ class RaftTestCluster {
 };
 
 std::string DescribeReadyCompact(const raft::Ready& ready);
+// Copies whose conf change payloads are replaced by their readable form (the encoding is
+// binary), for golden output.
+raft::Entry Printable(const raft::Entry& entry);
+raft::Message Printable(const raft::Message& message);
+std::string DescribeEntryForTest(const raft::Entry& entry);
+std::string DescribeMessageForTest(const raft::Message& message);
 
 }  // namespace ekv::testing
