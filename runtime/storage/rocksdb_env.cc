@@ -1,0 +1,171 @@
+#include "runtime/storage/rocksdb_env.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/util/assert.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace ekv::runtime {
+namespace {
+
+// Checks what RocksDB would otherwise report obscurely: the path is a directory (created
+// if allowed) and this process may create files in it.
+absl::Status PrepareDataDir(const std::string& data_dir, bool create_if_missing) {
+  struct stat info;
+  if (::stat(data_dir.c_str(), &info) == 0) {
+    if (!S_ISDIR(info.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data dir ", data_dir, " exists but is not a directory"));
+    }
+  } else if (errno != ENOENT) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot stat data dir ", data_dir, ": ", std::strerror(errno)));
+  } else if (!create_if_missing) {
+    return absl::NotFoundError(
+        absl::StrCat("data dir ", data_dir, " does not exist and create_if_missing is off"));
+  } else {
+    std::error_code error;
+    std::filesystem::create_directories(data_dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create data dir ", data_dir, ": ", error.message()));
+    }
+  }
+  // access(W_OK) says nothing about read-only mounts or full disks; creating a file does.
+  const std::string probe = data_dir + "/.ekv_write_probe";
+  const int fd = ::open(probe.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::FailedPreconditionError(absl::StrCat("data dir ", data_dir,
+                                                      " is not writable (creating ", probe,
+                                                      " failed: ", std::strerror(errno), ")"));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return absl::OkStatus();
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const RocksDbEnvOptions& options,
+                                           const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions family;
+  family.write_buffer_size = options.write_buffer_bytes;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;  // bounded by the block cache, not unbounded
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return family;
+}
+
+}  // namespace
+
+absl::Status FromRocksStatus(const rocksdb::Status& status, absl::string_view context) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(context, ": ", status.ToString());
+  // Never OutOfRange or Unavailable: raft::Storage reserves those for "compacted" and
+  // "not yet written", and an I/O failure must not be mistaken for either.
+  if (status.IsNotFound()) return absl::NotFoundError(message);
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  if (status.IsNotSupported()) return absl::UnimplementedError(message);
+  if (status.IsNoSpace()) return absl::ResourceExhaustedError(message);
+  if (status.IsBusy() || status.IsAborted() || status.IsTryAgain()) {
+    return absl::AbortedError(message);
+  }
+  if (status.IsTimedOut()) return absl::DeadlineExceededError(message);
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<std::unique_ptr<RocksDbEnv>> RocksDbEnv::Open(const std::string& data_dir,
+                                                             const RocksDbEnvOptions& options) {
+  if (absl::Status status = PrepareDataDir(data_dir, options.create_if_missing); !status.ok()) {
+    return status;
+  }
+  std::unique_ptr<RocksDbEnv> env(new RocksDbEnv());
+  env->data_dir_ = data_dir;
+  env->block_cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = true;
+  db_options.bytes_per_sync = options.bytes_per_sync;
+  db_options.wal_bytes_per_sync = options.wal_bytes_per_sync;
+  db_options.max_total_wal_size = options.max_total_wal_bytes;
+  db_options.max_background_jobs = options.max_background_jobs;
+  db_options.keep_log_file_num = 4;  // RocksDB's info LOG files
+  db_options.paranoid_checks = true;
+
+  const rocksdb::ColumnFamilyOptions family = FamilyOptions(options, env->block_cache_);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, family},
+      {std::string(kRaftLogFamily), family},
+      {std::string(kRaftStateFamily), family},
+      {std::string(kDataFamily), family},
+  };
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status status =
+      rocksdb::DB::Open(db_options, data_dir, families, &env->handles_, &db);
+  if (!status.ok()) {
+    // RocksDB takes an fcntl lock on <dir>/LOCK; a second opener (another process, or this
+    // one opening the dir twice) fails with an I/O error mentioning the lock.
+    if (status.IsIOError() && absl::StrContains(status.ToString(), "lock")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data dir ", data_dir, " is locked by another process (RocksDB LOCK file ", data_dir,
+          "/LOCK is held; is another ekv node using this dir?): ", status.ToString()));
+    }
+    return FromRocksStatus(status, absl::StrCat("opening RocksDB in data dir ", data_dir));
+  }
+  env->db_.reset(db);
+  EKV_ASSERT(env->handles_.size() == families.size(), "RocksDB returned ", env->handles_.size(),
+             " column family handles for ", families.size(), " families");
+  env->raft_log_ = env->handles_[1];
+  env->raft_state_ = env->handles_[2];
+  env->data_ = env->handles_[3];
+  return env;
+}
+
+RocksDbEnv::~RocksDbEnv() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
+    EKV_ASSERT(status.ok(), "destroying a column family handle failed: ", status.ToString());
+  }
+  handles_.clear();
+  // Close reports errors a destructor would swallow; nothing can be done about them here,
+  // and unsynced writes were never certified, so losing them is allowed.
+  (void)db_->Close();
+  db_.reset();
+}
+
+absl::StatusOr<SyncedWrite> RocksDbEnv::WriteSynced(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  rocksdb::Status status = db_->Write(write_options, batch);
+  if (!status.ok()) {
+    return FromRocksStatus(status, absl::StrCat("synced write of ", batch->Count(),
+                                                " ops to RocksDB in ", data_dir_));
+  }
+  ++synced_write_count_;
+  return SyncedWrite(batch, db_->GetLatestSequenceNumber());
+}
+
+absl::Status RocksDbEnv::Write(rocksdb::WriteBatch* batch, bool sync) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = sync;
+  return FromRocksStatus(db_->Write(write_options, batch),
+                         absl::StrCat("write of ", batch->Count(), " ops to RocksDB in ", data_dir_));
+}
+
+}  // namespace ekv::runtime

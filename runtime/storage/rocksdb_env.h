@@ -1,0 +1,114 @@
+// One RocksDB instance per node data directory, shared by every Raft group and the kv
+// engine of that node.
+//
+// Column families:
+//   raft_log    Raft log entries of every group, keyed (group, index) big-endian, so each
+//               group's log is one contiguous key range (rocksdb_raft_storage.h).
+//   raft_state  Per-group hard state, log offset and snapshot metadata; small and hot.
+//   data        The kv engine's ordered map (rocksdb_engine.h).
+//
+// Sharing one DB means one WAL: a single synced write can make many groups' Raft state
+// durable at once (group commit), and WAL order is a total order across column families,
+// so a durable write implies every earlier write (of any family) is durable too.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace rocksdb {
+class Cache;
+class ColumnFamilyHandle;
+class DB;
+class Status;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace ekv::runtime {
+
+struct RocksDbEnvOptions {
+  // Shared LRU block cache for all column families.
+  uint64_t block_cache_bytes = 64ull << 20;
+  // Memtable size per column family before a flush.
+  uint64_t write_buffer_bytes = 32ull << 20;
+  // Total WAL size that forces flushes of the column families pinning old WAL files
+  // (raft_state changes rarely, so without a bound it could pin the WAL forever).
+  uint64_t max_total_wal_bytes = 256ull << 20;
+  // Background range syncs of SST and WAL files, so a final fsync never has to flush a
+  // large backlog at once (avoids latency spikes on the synced Raft writes).
+  uint64_t bytes_per_sync = 1ull << 20;
+  uint64_t wal_bytes_per_sync = 512ull << 10;
+  int max_background_jobs = 2;
+  // When false, Open fails if there is no DB yet: a restarting node whose data dir
+  // vanished must not silently come back empty and vote again.
+  bool create_if_missing = true;
+};
+
+// Proof that a WriteBatch was written with sync=true and RocksDB returned OK. Only
+// RocksDbEnv::WriteSynced makes one; RocksDbRaftStorage::ApplyAfterCommit requires one,
+// so a Raft group cannot be told "durable" by code that skipped the fsync.
+class SyncedWrite {
+ public:
+  const rocksdb::WriteBatch* batch() const { return batch_; }
+  uint64_t sequence() const { return sequence_; }
+
+ private:
+  friend class RocksDbEnv;
+  SyncedWrite(const rocksdb::WriteBatch* batch, uint64_t sequence)
+      : batch_(batch), sequence_(sequence) {}
+  const rocksdb::WriteBatch* batch_;
+  uint64_t sequence_;  // DB sequence number after the write
+};
+
+class RocksDbEnv {
+ public:
+  static constexpr absl::string_view kRaftLogFamily = "raft_log";
+  static constexpr absl::string_view kRaftStateFamily = "raft_state";
+  static constexpr absl::string_view kDataFamily = "data";
+
+  // Opens (or creates) the DB in `data_dir`. Errors name the directory and the cause: not
+  // a directory, not writable, or locked by another process (RocksDB's LOCK file).
+  static absl::StatusOr<std::unique_ptr<RocksDbEnv>> Open(const std::string& data_dir,
+                                                          const RocksDbEnvOptions& options = {});
+  ~RocksDbEnv();  // closes the DB (releases the LOCK file)
+  RocksDbEnv(const RocksDbEnv&) = delete;
+  RocksDbEnv& operator=(const RocksDbEnv&) = delete;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* raft_log() const { return raft_log_; }
+  rocksdb::ColumnFamilyHandle* raft_state() const { return raft_state_; }
+  rocksdb::ColumnFamilyHandle* data() const { return data_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+  // Writes `batch` with sync=true (WAL fsync'd before returning). The only way to obtain a
+  // SyncedWrite.
+  absl::StatusOr<SyncedWrite> WriteSynced(rocksdb::WriteBatch* batch);
+  // Writes `batch` with the given sync flag; for writes that certify nothing.
+  absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
+
+  // Number of synced writes issued; for tests and benchmarks.
+  uint64_t synced_write_count() const { return synced_write_count_.load(); }
+
+ private:
+  RocksDbEnv() = default;
+
+  std::string data_dir_;
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned; destroyed before db_
+  rocksdb::ColumnFamilyHandle* raft_log_ = nullptr;
+  rocksdb::ColumnFamilyHandle* raft_state_ = nullptr;
+  rocksdb::ColumnFamilyHandle* data_ = nullptr;
+  std::atomic<uint64_t> synced_write_count_{0};  // writers may be on many threads
+};
+
+// Converts a RocksDB status, prefixing `context` (what was being done, on what).
+absl::Status FromRocksStatus(const rocksdb::Status& status, absl::string_view context);
+
+}  // namespace ekv::runtime

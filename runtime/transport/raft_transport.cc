@@ -1,0 +1,226 @@
+#include "runtime/transport/raft_transport.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "runtime/transport/message_codec.h"
+
+namespace ekv::runtime {
+
+struct RaftTransport::Peer {
+  raft::NodeId id = raft::kNoNode;
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<internal::RaftTransport::Stub> stub;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<raft::Message> queue;
+  bool stopping = false;
+  std::thread thread;
+};
+
+class RaftTransport::Service final : public internal::RaftTransport::Service {
+ public:
+  explicit Service(RaftTransport* transport) : transport_(transport) {}
+
+  grpc::Status Send(grpc::ServerContext* context, grpc::ServerReader<internal::RaftBatch>* reader,
+                    internal::RaftBatchAck* ack) override {
+    internal::RaftBatch batch;
+    while (reader->Read(&batch)) {
+      if (batch.to_node() != transport_->self_) {
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                            absl::StrCat("raft batch for node ", batch.to_node(),
+                                         " reached node ", transport_->self_,
+                                         ": check --peers addresses"));
+      }
+      std::vector<raft::Message> messages;
+      messages.reserve(batch.messages_size());
+      for (const internal::RaftMessage& wire : batch.messages()) {
+        absl::StatusOr<raft::Message> message = FromProto(wire);
+        if (!message.ok()) {
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              std::string(message.status().message()));
+        }
+        messages.push_back(std::move(*message));
+      }
+      if (transport_->inbound_) transport_->inbound_(batch.from_node(), std::move(messages));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Forward(grpc::ServerContext* context, const internal::ForwardRequest* request,
+                       internal::ForwardResponse* response) override {
+    if (!transport_->forward_) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is starting");
+    }
+    *response = transport_->forward_(*request);
+    return grpc::Status::OK;
+  }
+
+ private:
+  RaftTransport* transport_;
+};
+
+RaftTransport::RaftTransport(raft::NodeId self, std::map<raft::NodeId, std::string> peers,
+                             TransportOptions options)
+    : self_(self), options_(options), service_(std::make_unique<Service>(this)) {
+  for (auto& [id, address] : peers) {
+    if (id == self) continue;
+    auto peer = std::make_unique<Peer>();
+    peer->id = id;
+    peer->address = address;
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    args.SetMaxSendMessageSize(256 << 20);
+    // Each peer gets its own connection so one slow peer cannot head-of-line block another.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    peer->channel =
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    peer->stub = internal::RaftTransport::NewStub(peer->channel);
+    peers_.emplace(id, std::move(peer));
+  }
+}
+
+RaftTransport::~RaftTransport() { Stop(); }
+
+void RaftTransport::SetHandlers(InboundHandler inbound, UnreachableHandler unreachable,
+                                ForwardHandler forward) {
+  inbound_ = std::move(inbound);
+  unreachable_ = std::move(unreachable);
+  forward_ = std::move(forward);
+}
+
+void RaftTransport::Start() {
+  if (started_) return;
+  started_ = true;
+  for (auto& [id, peer] : peers_) {
+    Peer* raw = peer.get();
+    raw->thread = std::thread([this, raw] { RunSender(raw); });
+  }
+}
+
+void RaftTransport::Stop() {
+  for (auto& [id, peer] : peers_) {
+    {
+      std::lock_guard<std::mutex> lock(peer->mu);
+      peer->stopping = true;
+    }
+    peer->cv.notify_all();
+  }
+  for (auto& [id, peer] : peers_) {
+    if (peer->thread.joinable()) peer->thread.join();
+  }
+}
+
+size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages) {
+  auto it = peers_.find(to);
+  if (it == peers_.end()) return messages.size();
+  Peer& peer = *it->second;
+  size_t dropped = 0;
+  {
+    std::lock_guard<std::mutex> lock(peer.mu);
+    for (raft::Message& m : messages) {
+      if (peer.queue.size() >= options_.max_queued_messages_per_peer) {
+        ++dropped;
+        continue;
+      }
+      peer.queue.push_back(std::move(m));
+    }
+  }
+  peer.cv.notify_one();
+  if (dropped > 0) {
+    std::lock_guard<std::mutex> lock(counters_mu_);
+    counters_.messages_dropped_queue_full += dropped;
+  }
+  return dropped;
+}
+
+void RaftTransport::RunSender(Peer* peer) {
+  int backoff_ms = options_.reconnect_backoff_initial_ms;
+  while (true) {
+    // (Re)open the stream.
+    grpc::ClientContext context;
+    internal::RaftBatchAck ack;
+    std::unique_ptr<grpc::ClientWriter<internal::RaftBatch>> writer =
+        peer->stub->Send(&context, &ack);
+    bool healthy = true;
+    while (healthy) {
+      internal::RaftBatch batch;
+      {
+        std::unique_lock<std::mutex> lock(peer->mu);
+        peer->cv.wait(lock, [peer] { return peer->stopping || !peer->queue.empty(); });
+        if (peer->stopping) {
+          lock.unlock();
+          writer->WritesDone();
+          (void)writer->Finish();
+          return;
+        }
+        size_t bytes = 0;
+        while (!peer->queue.empty() &&
+               static_cast<size_t>(batch.messages_size()) < options_.max_batch_messages &&
+               bytes < options_.max_batch_bytes) {
+          internal::RaftMessage* wire = batch.add_messages();
+          ToProto(peer->queue.front(), wire);
+          bytes += wire->ByteSizeLong();
+          peer->queue.pop_front();
+        }
+      }
+      batch.set_from_node(self_);
+      batch.set_to_node(peer->id);
+      const size_t count = static_cast<size_t>(batch.messages_size());
+      if (writer->Write(batch)) {
+        backoff_ms = options_.reconnect_backoff_initial_ms;
+        std::lock_guard<std::mutex> lock(counters_mu_);
+        counters_.messages_sent += count;
+        counters_.batches_sent += 1;
+      } else {
+        healthy = false;
+        std::lock_guard<std::mutex> lock(counters_mu_);
+        counters_.messages_dropped_disconnected += count;
+      }
+    }
+    (void)writer->Finish();
+    if (unreachable_) unreachable_(peer->id);
+    {
+      // Back off before reconnecting; wake early only to stop.
+      std::unique_lock<std::mutex> lock(peer->mu);
+      peer->cv.wait_for(lock, std::chrono::milliseconds(backoff_ms),
+                        [peer] { return peer->stopping; });
+      if (peer->stopping) return;
+      // Messages queued while disconnected are stale by now; Raft will resend.
+      std::lock_guard<std::mutex> counters_lock(counters_mu_);
+      counters_.messages_dropped_disconnected += peer->queue.size();
+      counters_.reconnects += 1;
+      peer->queue.clear();
+    }
+    backoff_ms = std::min(backoff_ms * 2, options_.reconnect_backoff_max_ms);
+  }
+}
+
+absl::StatusOr<internal::ForwardResponse> RaftTransport::Forward(
+    raft::NodeId to, const internal::ForwardRequest& request) {
+  auto it = peers_.find(to);
+  if (it == peers_.end()) {
+    return absl::InvalidArgumentError(absl::StrCat("no address known for node ", to));
+  }
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(options_.forward_timeout_ms));
+  internal::ForwardResponse response;
+  grpc::Status status = it->second->stub->Forward(&context, request, &response);
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat("forwarding to node ", to, " failed: ",
+                                               status.error_message()));
+  }
+  return response;
+}
+
+grpc::Service* RaftTransport::service() { return service_.get(); }
+
+TransportCounters RaftTransport::counters() const {
+  std::lock_guard<std::mutex> lock(counters_mu_);
+  return counters_;
+}
+
+}  // namespace ekv::runtime

@@ -1,0 +1,92 @@
+// Node-to-node transport over gRPC: batched Raft messages and forwarded client requests.
+//
+// Threading: one sender thread per peer drains a bounded queue into a long-lived client
+// stream, batching messages of all groups bound for that peer into one RaftBatch (up to
+// max_batch_messages / max_batch_bytes). When the queue is full new messages are dropped
+// and counted: Raft retransmits, so dropping is backpressure, never unbounded memory. A
+// broken stream is reconnected with exponential backoff; while down, the node loop is
+// told the peer is unreachable so leaders fall back to probing.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/raft/types.h"
+#include "proto/raft_transport.grpc.pb.h"
+
+namespace ekv::runtime {
+
+struct TransportOptions {
+  size_t max_queued_messages_per_peer = 16384;
+  size_t max_batch_messages = 512;
+  size_t max_batch_bytes = 4 << 20;
+  int reconnect_backoff_initial_ms = 20;
+  int reconnect_backoff_max_ms = 1000;
+  int forward_timeout_ms = 5000;
+};
+
+struct TransportCounters {
+  uint64_t messages_sent = 0;
+  uint64_t batches_sent = 0;
+  uint64_t messages_dropped_queue_full = 0;
+  uint64_t messages_dropped_disconnected = 0;
+  uint64_t reconnects = 0;
+};
+
+class RaftTransport {
+ public:
+  // Called on a gRPC thread with the messages of one inbound batch.
+  using InboundHandler = std::function<void(raft::NodeId from, std::vector<raft::Message>)>;
+  // Called on a sender thread when a peer's stream fails.
+  using UnreachableHandler = std::function<void(raft::NodeId peer)>;
+  // Serves a request forwarded by another node (blocking).
+  using ForwardHandler =
+      std::function<internal::ForwardResponse(const internal::ForwardRequest& request)>;
+
+  RaftTransport(raft::NodeId self, std::map<raft::NodeId, std::string> peer_addresses,
+                TransportOptions options);
+  ~RaftTransport();
+
+  void SetHandlers(InboundHandler inbound, UnreachableHandler unreachable,
+                   ForwardHandler forward);
+  // Starts the sender threads. The gRPC service must be registered with a server.
+  void Start();
+  // Stops sender threads; pending messages are dropped.
+  void Stop();
+
+  // Queues messages for `to` without blocking. Returns how many were dropped.
+  size_t Send(raft::NodeId to, std::vector<raft::Message> messages);
+  // Forwards a client request to `to` and waits for the answer (bounded by a deadline).
+  absl::StatusOr<internal::ForwardResponse> Forward(raft::NodeId to,
+                                                    const internal::ForwardRequest& request);
+
+  grpc::Service* service();
+  TransportCounters counters() const;
+
+ private:
+  class Service;
+  struct Peer;
+  void RunSender(Peer* peer);
+
+  raft::NodeId self_;
+  TransportOptions options_;
+  std::map<raft::NodeId, std::unique_ptr<Peer>> peers_;
+  std::unique_ptr<Service> service_;
+  InboundHandler inbound_;
+  UnreachableHandler unreachable_;
+  ForwardHandler forward_;
+  mutable std::mutex counters_mu_;
+  TransportCounters counters_;
+  bool started_ = false;
+};
+
+}  // namespace ekv::runtime
