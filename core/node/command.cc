@@ -18,6 +18,10 @@ const char* OpKindName(OpKind kind) {
       return "cas";
     case OpKind::kDelete:
       return "delete";
+    case OpKind::kApply:
+      return "apply";
+    case OpKind::kQuery:
+      return "query";
   }
   return "?";
 }
@@ -64,8 +68,9 @@ absl::StatusOr<Command> DecodeCommand(std::string_view data) {
     return absl::DataLossError("command: truncated or malformed entry data");
   }
   if (kind != static_cast<uint64_t>(OpKind::kPut) && kind != static_cast<uint64_t>(OpKind::kCas) &&
-      kind != static_cast<uint64_t>(OpKind::kDelete)) {
-    return absl::DataLossError("command: op kind must be put, cas or delete");
+      kind != static_cast<uint64_t>(OpKind::kDelete) &&
+      kind != static_cast<uint64_t>(OpKind::kApply)) {
+    return absl::DataLossError("command: op kind must be put, cas, delete or apply");
   }
   command.kind = static_cast<OpKind>(kind);
   return command;

@@ -22,6 +22,10 @@ enum class OpKind : uint8_t {
   kGet = 2,  // linearizable read through ReadIndex; never replicated
   kCas = 3,  // set `value` if the current value equals `expected` (nullopt: absent)
   kDelete = 4,
+  // Opaque commands for richer state machines (MVCC, transactions, the route catalog):
+  // the payload travels in `value` and only the state machine interprets it.
+  kApply = 5,  // a replicated write
+  kQuery = 6,  // a linearizable read through ReadIndex; never replicated
 };
 const char* OpKindName(OpKind kind);
 

@@ -151,7 +151,7 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   }
   const uint64_t seq = next_proposal_seq_++;
   PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
-  if (request.kind == OpKind::kGet) {
+  if (request.kind == OpKind::kGet || request.kind == OpKind::kQuery) {
     absl::Status status = group.raw_node->ReadIndex(EncodeReadContext(seq));
     if (!status.ok()) {
       Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
@@ -224,6 +224,8 @@ Effects NodeHost::TakeEffects() {
   outbound_.clear();
   effects.replies = std::move(replies_);
   replies_.clear();
+  effects.snapshots = std::move(snapshots_);
+  snapshots_.clear();
   return effects;
 }
 
@@ -320,7 +322,8 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
     Reply(it->second.request, ReplyStatus::kOk, std::move(result.value), entry.index, "");
   } else {
     Reply(it->second.request, ReplyStatus::kFailed, std::move(result.value), entry.index,
-          "compare-and-set: current value differs from expected");
+          result.failure_detail.empty() ? "compare-and-set: current value differs from expected"
+                                        : std::move(result.failure_detail));
   }
   group.proposals.erase(it);
 }
@@ -329,8 +332,19 @@ void NodeHost::ServeReads(Group& group) {
   const raft::Index applied = group.state_machine->applied_index();
   for (auto it = group.reads.begin(); it != group.reads.end();) {
     if (it->second.has_read_index && it->second.read_index <= applied) {
-      Reply(it->second.request, ReplyStatus::kOk, group.state_machine->Read(it->second.request.key),
-            it->second.read_index, "");
+      const ClientRequest& request = it->second.request;
+      if (request.kind == OpKind::kQuery) {
+        std::optional<std::string> result = group.state_machine->Query(request.value);
+        if (result.has_value()) {
+          Reply(request, ReplyStatus::kOk, std::move(result), it->second.read_index, "");
+        } else {
+          Reply(request, ReplyStatus::kFailed, std::nullopt, it->second.read_index,
+                "malformed query");
+        }
+      } else {
+        Reply(request, ReplyStatus::kOk, group.state_machine->Read(request.key),
+              it->second.read_index, "");
+      }
       it = group.reads.erase(it);
     } else {
       ++it;
@@ -347,12 +361,15 @@ void NodeHost::MaybeSnapshot(Group& group) {
   EKV_ASSERT(status.ok(), "group ", group.id, ": CreateSnapshot(", applied,
              ") failed: ", status.ToString());
   group.snapshot_index = applied;
+  // The driver keeps its durable copy of the log bounded too.
+  snapshots_.push_back(SnapshotCreated{group.id, *group.storage->GetSnapshot(), 0});
   if (applied > options_.compaction_lag_entries) {
     const raft::Index compact_index = applied - options_.compaction_lag_entries;
     if (compact_index > group.storage->FirstIndex()) {
       status = group.storage->Compact(compact_index);
       EKV_ASSERT(status.ok(), "group ", group.id, ": Compact(", compact_index,
                  ") failed: ", status.ToString());
+      snapshots_.back().compact_index = compact_index;
     }
   }
 }

@@ -60,11 +60,23 @@ struct OutboundMessages {
   std::vector<raft::Message> messages;  // across groups, in generation order
 };
 
+// A snapshot NodeHost took of a group's state machine (and the log prefix it compacted,
+// 0: none). Drivers with a durable log store it and truncate their copy of the log; it
+// is not a durability promise, so a driver may also ignore it and replay the log.
+struct SnapshotCreated {
+  raft::GroupId group = 0;
+  raft::Snapshot snapshot;
+  raft::Index compact_index = 0;
+};
+
 struct Effects {
   std::vector<PersistRequest> persists;    // ordered by group
   std::vector<OutboundMessages> outbound;  // ordered by destination
   std::vector<ClientReply> replies;        // in the order they were decided
-  bool empty() const { return persists.empty() && outbound.empty() && replies.empty(); }
+  std::vector<SnapshotCreated> snapshots;  // in the order they were taken
+  bool empty() const {
+    return persists.empty() && outbound.empty() && replies.empty() && snapshots.empty();
+  }
 };
 
 // Introspection for drivers and checkers.
@@ -156,6 +168,7 @@ class NodeHost {
   std::vector<PersistRequest> persists_;
   std::map<raft::NodeId, std::vector<raft::Message>> outbound_;
   std::vector<ClientReply> replies_;
+  std::vector<SnapshotCreated> snapshots_;
 };
 
 }  // namespace ekv::node

@@ -19,6 +19,7 @@ namespace ekv::node {
 struct ApplyResult {
   bool ok = true;  // false: the command had no effect (a CAS whose comparison failed)
   std::optional<std::string> value;  // the value after applying (nullopt: absent)
+  std::string failure_detail;        // why, when !ok (defaults to a CAS mismatch)
 };
 
 class StateMachine {
@@ -30,6 +31,11 @@ class StateMachine {
   // Marks `index` applied without a command (leader no-ops, conf changes).
   virtual void Skip(raft::Index index) = 0;
   virtual std::optional<std::string> Read(std::string_view key) const = 0;
+  // Serves an opaque kQuery at a linearizable point (after ReadIndex). The result is
+  // encoded by the state machine; nullopt means the query itself was malformed.
+  virtual std::optional<std::string> Query(std::string_view payload) const {
+    return std::nullopt;
+  }
   virtual raft::Index applied_index() const = 0;
 
   // An image of the state as of applied_index(), and its inverse.
