@@ -1,0 +1,468 @@
+#include "core/route/catalog.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/kv/codec.h"
+#include "core/kv/status_macros.h"
+#include "core/util/assert.h"
+
+namespace ekv::route {
+namespace {
+
+absl::Status CheckRouteKeySize(absl::string_view what, absl::string_view key) {
+  if (key.size() > kMaxRouteKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is ", key.size(), " bytes; expected at most ", kMaxRouteKeyBytes));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool RouteStateTransitionAllowed(RouteState from, RouteState to) {
+  switch (from) {
+    case RouteState::kActive:
+      return to == RouteState::kWriteFenced || to == RouteState::kMigratingSource;
+    case RouteState::kWriteFenced:
+      return to == RouteState::kActive || to == RouteState::kMigratingSource ||
+             to == RouteState::kMigratingTarget;
+    case RouteState::kMigratingSource:
+      return to == RouteState::kActive || to == RouteState::kWriteFenced;
+    case RouteState::kMigratingTarget:
+      return to == RouteState::kActive || to == RouteState::kWriteFenced;
+    case RouteState::kUnspecified:
+      return false;
+  }
+  return false;
+}
+
+// ---- CatalogDelta ----------------------------------------------------------------------
+
+void CatalogDelta::Encode(std::string* dst) const {
+  kv::AppendByte(dst, kCatalogFormat);
+  kv::AppendVarint64(dst, version);
+  kv::AppendVarint64(dst, removed_route_ids.size());
+  for (RouteId id : removed_route_ids) kv::AppendVarint64(dst, id);
+  kv::AppendVarint64(dst, upserted_routes.size());
+  for (const RouteDescriptor& route : upserted_routes) EncodeRoute(dst, route);
+}
+
+absl::StatusOr<CatalogDelta> CatalogDelta::Decode(absl::string_view bytes) {
+  kv::ByteReader reader(bytes);
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader.ReadByte());
+  if (format != kCatalogFormat) {
+    return absl::DataLossError(absl::StrCat("catalog delta format ", format,
+                                            " is not supported (expected ", kCatalogFormat, ")"));
+  }
+  CatalogDelta delta;
+  EKV_KV_ASSIGN_OR_RETURN(delta.version, reader.ReadVarint64());
+  EKV_KV_ASSIGN_OR_RETURN(uint64_t removed, reader.ReadVarint64());
+  // Each entry takes at least one byte, so a count above the bytes left is garbage; the
+  // check also bounds the allocation a corrupt count could ask for.
+  if (removed > reader.remaining()) {
+    return absl::DataLossError(absl::StrCat("catalog delta claims ", removed,
+                                            " removed routes but only ", reader.remaining(),
+                                            " bytes remain"));
+  }
+  for (uint64_t i = 0; i < removed; ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(RouteId id, reader.ReadVarint64());
+    delta.removed_route_ids.push_back(id);
+  }
+  EKV_KV_ASSIGN_OR_RETURN(uint64_t upserted, reader.ReadVarint64());
+  if (upserted > reader.remaining()) {
+    return absl::DataLossError(absl::StrCat("catalog delta claims ", upserted,
+                                            " upserted routes but only ", reader.remaining(),
+                                            " bytes remain"));
+  }
+  for (uint64_t i = 0; i < upserted; ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader));
+    delta.upserted_routes.push_back(std::move(route));
+  }
+  EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog delta"));
+  return delta;
+}
+
+// ---- Construction ----------------------------------------------------------------------
+
+absl::StatusOr<RouteCatalog> RouteCatalog::Bootstrap(const std::vector<InitialRange>& ranges) {
+  if (ranges.empty()) {
+    return absl::InvalidArgumentError(
+        "initial topology has no ranges; expected ranges covering [\"\", +inf)");
+  }
+  std::vector<const InitialRange*> sorted;
+  sorted.reserve(ranges.size());
+  for (const InitialRange& range : ranges) {
+    EKV_KV_RETURN_IF_ERROR(CheckRouteKeySize("initial range start", range.start));
+    EKV_KV_RETURN_IF_ERROR(CheckRouteKeySize("initial range end", range.end));
+    if (RangeIsEmpty(range.start, range.end)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("initial range ", FormatRange(range.start, range.end),
+                       " is empty; expected start < end (or end empty for +inf)"));
+    }
+    if (range.raft_group_id == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("initial range ", FormatRange(range.start, range.end),
+                       " has raft group 0; expected a group id >= 1"));
+    }
+    sorted.push_back(&range);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(), [](const InitialRange* a, const InitialRange* b) {
+    return a->start < b->start;
+  });
+  if (!sorted.front()->start.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("initial ranges leave a gap [\"\", ",
+                                                   FormatKey(sorted.front()->start),
+                                                   "); expected the first range to start at \"\""));
+  }
+  for (size_t i = 1; i < sorted.size(); ++i) {
+    const InitialRange& prev = *sorted[i - 1];
+    const InitialRange& next = *sorted[i];
+    if (prev.end.empty() || next.start < prev.end) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("initial ranges ", FormatRange(prev.start, prev.end), " and ",
+                       FormatRange(next.start, next.end),
+                       " overlap; expected each range to start where the previous one ends"));
+    }
+    if (next.start > prev.end) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "initial ranges leave a gap ", FormatRange(prev.end, next.start), " between ",
+          FormatRange(prev.start, prev.end), " and ", FormatRange(next.start, next.end),
+          "; expected each range to start where the previous one ends"));
+    }
+  }
+  if (!sorted.back()->end.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("initial ranges leave a gap [", FormatKey(sorted.back()->end),
+                     ", +inf); expected the last range to end at +inf (empty end)"));
+  }
+
+  RouteCatalog catalog;
+  catalog.version_ = kInitialCatalogVersion;
+  for (const InitialRange* range : sorted) {
+    RouteDescriptor route;
+    route.route_id = catalog.next_route_id_++;
+    route.start = range->start;
+    route.end = range->end;
+    route.raft_group_id = range->raft_group_id;
+    route.state = RouteState::kActive;
+    catalog.start_by_id_.emplace(route.route_id, route.start);
+    catalog.routes_by_start_.emplace(route.start, std::move(route));
+  }
+  catalog.CheckInvariants();
+  return catalog;
+}
+
+absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
+  kv::ByteReader reader(bytes);
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader.ReadByte());
+  if (format != kCatalogFormat) {
+    return absl::DataLossError(absl::StrCat("route catalog format ", format,
+                                            " is not supported (expected ", kCatalogFormat, ")"));
+  }
+  RouteCatalog catalog;
+  EKV_KV_ASSIGN_OR_RETURN(catalog.version_, reader.ReadVarint64());
+  EKV_KV_ASSIGN_OR_RETURN(catalog.next_route_id_, reader.ReadVarint64());
+  EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
+  if (count > reader.remaining()) {
+    return absl::DataLossError(absl::StrCat("route catalog claims ", count, " routes but only ",
+                                            reader.remaining(), " bytes remain"));
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader));
+    if (!catalog.start_by_id_.emplace(route.route_id, route.start).second) {
+      return absl::DataLossError(
+          absl::StrCat("route catalog lists route id ", route.route_id, " twice"));
+    }
+    if (catalog.routes_by_start_.contains(route.start)) {
+      return absl::DataLossError(
+          absl::StrCat("route catalog lists two routes starting at ", FormatKey(route.start)));
+    }
+    std::string start = route.start;
+    catalog.routes_by_start_.emplace(std::move(start), std::move(route));
+  }
+  EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("route catalog"));
+  absl::Status valid = catalog.Validate();
+  if (!valid.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("decoded route catalog is inconsistent: ", valid.message()));
+  }
+  return catalog;
+}
+
+// ---- Queries ---------------------------------------------------------------------------
+
+const RouteDescriptor* RouteCatalog::FindRoute(RouteId route_id) const {
+  auto it = start_by_id_.find(route_id);
+  if (it == start_by_id_.end()) return nullptr;
+  auto route = routes_by_start_.find(it->second);
+  EKV_ASSERT(route != routes_by_start_.end(), "id index names a start with no route: id ",
+             route_id);
+  return &route->second;
+}
+
+const RouteDescriptor* RouteCatalog::RouteForKey(absl::string_view key) const {
+  auto it = routes_by_start_.upper_bound(key);
+  EKV_ASSERT(it != routes_by_start_.begin(), "no route starts at or before ", FormatKey(key),
+             "; the catalog must cover the whole key space");
+  return &std::prev(it)->second;
+}
+
+std::vector<RouteDescriptor> RouteCatalog::ListRoutes() const {
+  std::vector<RouteDescriptor> routes;
+  routes.reserve(routes_by_start_.size());
+  for (const auto& [start, route] : routes_by_start_) routes.push_back(route);
+  return routes;
+}
+
+// ---- Commands --------------------------------------------------------------------------
+
+absl::Status RouteCatalog::CheckExpectedVersion(absl::string_view command,
+                                                CatalogVersion expected_catalog_version) const {
+  if (expected_catalog_version != version_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(command, ": expected_catalog_version is ", expected_catalog_version,
+                     " but the catalog is at version ", version_, "; reload the routes and retry"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const RouteDescriptor*> RouteCatalog::FindRouteOrError(absl::string_view command,
+                                                                      RouteId route_id) const {
+  const RouteDescriptor* route = FindRoute(route_id);
+  if (route == nullptr) {
+    return absl::NotFoundError(absl::StrCat(command, ": route ", route_id,
+                                            " does not exist at catalog version ", version_,
+                                            "; expected the id of a current route"));
+  }
+  return route;
+}
+
+absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) {
+  if (const auto* split = std::get_if<SplitRange>(&command.op)) {
+    EKV_KV_ASSIGN_OR_RETURN(SplitResult result, Split(*split));
+    return std::move(result.delta);
+  }
+  if (const auto* set = std::get_if<SetRouteState>(&command.op)) {
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, SetState(*set));
+    return CatalogDelta{version_, {}, {std::move(route)}};
+  }
+  const auto& reassign = std::get<ReassignRoute>(command.op);
+  EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, Reassign(reassign));
+  return CatalogDelta{version_, {}, {std::move(route)}};
+}
+
+absl::StatusOr<SplitResult> RouteCatalog::Split(const SplitRange& split) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("SplitRange", split.expected_catalog_version));
+  EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* parent,
+                          FindRouteOrError("SplitRange", split.route_id));
+  EKV_KV_RETURN_IF_ERROR(CheckRouteKeySize("SplitRange: split_key", split.split_key));
+  if (!(split.split_key > parent->start && KeyBeforeEnd(split.split_key, parent->end))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SplitRange: split_key ", FormatKey(split.split_key), " is not strictly inside route ",
+        parent->route_id, " ", FormatRange(parent->start, parent->end), "; expected ",
+        FormatKey(parent->start), " < split_key < ", FormatEnd(parent->end)));
+  }
+  if (parent->state != RouteState::kActive) {
+    return absl::FailedPreconditionError(absl::StrCat("SplitRange: route ", parent->route_id,
+                                                      " is ", RouteStateName(parent->state),
+                                                      "; expected ROUTE_STATE_ACTIVE"));
+  }
+
+  // Validation is complete: from here on the command cannot fail.
+  SplitResult result;
+  result.left = RouteDescriptor{next_route_id_,        parent->start,       split.split_key,
+                                parent->raft_group_id, RouteState::kActive, parent->route_id};
+  result.right = RouteDescriptor{next_route_id_ + 1,    split.split_key,     parent->end,
+                                 parent->raft_group_id, RouteState::kActive, parent->route_id};
+  const RouteId parent_id = parent->route_id;
+  next_route_id_ += 2;
+  ++version_;
+  result.catalog_version = version_;
+
+  start_by_id_.erase(parent_id);
+  routes_by_start_.erase(result.left.start);  // the parent, which starts where left does
+  start_by_id_.emplace(result.left.route_id, result.left.start);
+  start_by_id_.emplace(result.right.route_id, result.right.start);
+  routes_by_start_.emplace(result.left.start, result.left);
+  routes_by_start_.emplace(result.right.start, result.right);
+  CheckNeighbourhood(result.left.start);
+  CheckNeighbourhood(result.right.start);
+
+  result.delta = CatalogDelta{version_, {parent_id}, {result.left, result.right}};
+  return result;
+}
+
+absl::StatusOr<RouteDescriptor> RouteCatalog::SetState(const SetRouteState& set) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("SetRouteState", set.expected_catalog_version));
+  EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* current,
+                          FindRouteOrError("SetRouteState", set.route_id));
+  if (set.state == RouteState::kUnspecified ||
+      static_cast<uint8_t>(set.state) > kMaxRouteStateNumber) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SetRouteState: target state ", static_cast<int>(set.state),
+                     " is not settable; expected ACTIVE, WRITE_FENCED, MIGRATING_SOURCE or "
+                     "MIGRATING_TARGET"));
+  }
+  if (!RouteStateTransitionAllowed(current->state, set.state)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("SetRouteState: route ", current->route_id, " cannot go from ",
+                     RouteStateName(current->state), " to ", RouteStateName(set.state),
+                     "; see the allowed transitions in core/route/catalog.h"));
+  }
+  RouteDescriptor updated = *current;
+  updated.state = set.state;
+  ++version_;
+  return ReplaceRoute(updated);
+}
+
+absl::StatusOr<RouteDescriptor> RouteCatalog::Reassign(const ReassignRoute& reassign) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("ReassignRoute", reassign.expected_catalog_version));
+  EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* current,
+                          FindRouteOrError("ReassignRoute", reassign.route_id));
+  if (reassign.new_raft_group_id == 0) {
+    return absl::InvalidArgumentError(
+        "ReassignRoute: new_raft_group_id is 0; expected a group id >= 1");
+  }
+  if (reassign.new_raft_group_id == current->raft_group_id) {
+    return absl::InvalidArgumentError(absl::StrCat("ReassignRoute: route ", current->route_id,
+                                                   " is already on group ", current->raft_group_id,
+                                                   "; expected a different group"));
+  }
+  if (current->state == RouteState::kActive) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ReassignRoute: route ", current->route_id,
+        " is ROUTE_STATE_ACTIVE; expected it fenced (WRITE_FENCED or MIGRATING_*) first so "
+        "no write lands on the old group after the handoff"));
+  }
+  RouteDescriptor updated = *current;
+  updated.raft_group_id = reassign.new_raft_group_id;
+  ++version_;
+  return ReplaceRoute(updated);
+}
+
+const RouteDescriptor& RouteCatalog::ReplaceRoute(const RouteDescriptor& route) {
+  auto it = routes_by_start_.find(route.start);
+  EKV_ASSERT(it != routes_by_start_.end() && it->second.route_id == route.route_id,
+             "ReplaceRoute must keep the route's id and start: id ", route.route_id);
+  it->second = route;
+  CheckNeighbourhood(route.start);
+  return it->second;
+}
+
+// ---- Encoding --------------------------------------------------------------------------
+
+std::string RouteCatalog::Encode() const {
+  std::string out;
+  kv::AppendByte(&out, kCatalogFormat);
+  kv::AppendVarint64(&out, version_);
+  kv::AppendVarint64(&out, next_route_id_);
+  kv::AppendVarint64(&out, routes_by_start_.size());
+  for (const auto& [start, route] : routes_by_start_) EncodeRoute(&out, route);
+  return out;
+}
+
+uint64_t RouteCatalog::Digest() const {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (char c : Encode()) {
+    hash ^= static_cast<uint8_t>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+// ---- Invariants ------------------------------------------------------------------------
+
+absl::Status RouteCatalog::Validate() const {
+  if (version_ < kInitialCatalogVersion) {
+    return absl::InternalError(absl::StrCat("catalog version is ", version_, "; expected >= 1"));
+  }
+  if (routes_by_start_.empty()) {
+    return absl::InternalError("catalog has no routes; expected routes covering [\"\", +inf)");
+  }
+  if (start_by_id_.size() != routes_by_start_.size()) {
+    return absl::InternalError(absl::StrCat("id index has ", start_by_id_.size(), " entries for ",
+                                            routes_by_start_.size(),
+                                            " routes; expected one per route"));
+  }
+  const RouteDescriptor* prev = nullptr;
+  for (const auto& [start, route] : routes_by_start_) {
+    if (start != route.start) {
+      return absl::InternalError(absl::StrCat("route ", route.route_id, " is filed under ",
+                                              FormatKey(start), " but starts at ",
+                                              FormatKey(route.start)));
+    }
+    if (route.route_id == 0 || route.route_id >= next_route_id_) {
+      return absl::InternalError(absl::StrCat(
+          "route id ", route.route_id, " is outside [1, next_route_id=", next_route_id_, ")"));
+    }
+    auto id = start_by_id_.find(route.route_id);
+    if (id == start_by_id_.end() || id->second != route.start) {
+      return absl::InternalError(
+          absl::StrCat("route ", route.route_id, " is missing from the id index"));
+    }
+    if (route.raft_group_id == 0) {
+      return absl::InternalError(
+          absl::StrCat("route ", route.route_id, " has raft group 0; expected >= 1"));
+    }
+    if (route.state == RouteState::kUnspecified) {
+      return absl::InternalError(absl::StrCat("route ", route.route_id, " has state UNSPECIFIED"));
+    }
+    if (RangeIsEmpty(route.start, route.end)) {
+      return absl::InternalError(absl::StrCat("route ", route.route_id, " ",
+                                              FormatRange(route.start, route.end), " is empty"));
+    }
+    if (prev == nullptr ? !route.start.empty() : prev->end != route.start) {
+      return absl::InternalError(
+          absl::StrCat("route ", route.route_id, " starts at ", FormatKey(route.start),
+                       " but the previous route ends at ",
+                       prev == nullptr ? "\"\" (key space start)" : FormatEnd(prev->end),
+                       "; expected no gap or overlap"));
+    }
+    prev = &route;
+  }
+  if (!prev->end.empty()) {
+    return absl::InternalError(absl::StrCat("last route ", prev->route_id, " ends at ",
+                                            FormatKey(prev->end), "; expected +inf"));
+  }
+  return absl::OkStatus();
+}
+
+void RouteCatalog::CheckInvariants() const {
+  absl::Status status = Validate();
+  EKV_ASSERT(status.ok(), "route catalog invariant violated: ", status.message());
+}
+
+void RouteCatalog::CheckNeighbourhood(absl::string_view start) const {
+  EKV_ASSERT(start_by_id_.size() == routes_by_start_.size(),
+             "id index and routes disagree in size: ", start_by_id_.size(), " vs ",
+             routes_by_start_.size());
+  EKV_ASSERT(!start_by_id_.empty() && start_by_id_.rbegin()->first < next_route_id_,
+             "a route id is >= next_route_id ", next_route_id_);
+  auto it = routes_by_start_.find(start);
+  EKV_ASSERT(it != routes_by_start_.end(), "no route starts at ", FormatKey(start));
+  const RouteDescriptor& route = it->second;
+  EKV_ASSERT(!RangeIsEmpty(route.start, route.end), "route ", route.route_id, " is empty");
+  EKV_ASSERT(route.state != RouteState::kUnspecified && route.raft_group_id != 0, "route ",
+             route.route_id, " has no state or no group");
+  auto id = start_by_id_.find(route.route_id);
+  EKV_ASSERT(id != start_by_id_.end() && id->second == route.start, "route ", route.route_id,
+             " is missing from the id index");
+  if (it == routes_by_start_.begin()) {
+    EKV_ASSERT(route.start.empty(), "first route starts at ", FormatKey(route.start),
+               "; expected \"\"");
+  } else {
+    EKV_ASSERT(std::prev(it)->second.end == route.start, "gap or overlap before route ",
+               route.route_id);
+  }
+  auto next = std::next(it);
+  if (next == routes_by_start_.end()) {
+    EKV_ASSERT(route.end.empty(), "last route ", route.route_id, " ends before +inf");
+  } else {
+    EKV_ASSERT(next->second.start == route.end, "gap or overlap after route ", route.route_id);
+  }
+}
+
+}  // namespace ekv::route

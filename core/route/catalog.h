@@ -1,0 +1,145 @@
+// RouteCatalog: the durable, versioned map from key ranges to Raft groups.
+//
+// The catalog lives in a reserved system range of the default group; this class is only
+// its deterministic state and the commands that change it, so the Raft state machine,
+// the simulator and the tests all drive the same code. Every successful command bumps
+// `version` by exactly one and produces a CatalogDelta describing the change, which
+// route tables and watchers consume (route_table.h).
+//
+// Invariants (asserted after every change, see CheckInvariants):
+//   - routes, ordered by start, cover the whole key space ["", +inf) with no gap or overlap;
+//   - every route is non-empty, has a non-zero id, a non-zero group and a known state;
+//   - route ids are unique and all below next_route_id (ids are never reused);
+//   - version >= 1 (1 is the bootstrap topology).
+//
+// Route states and the transitions SetRouteState allows (a move is: fence writes, copy
+// the data, reassign to the new group, activate):
+//   ACTIVE            -> WRITE_FENCED, MIGRATING_SOURCE
+//   WRITE_FENCED      -> ACTIVE, MIGRATING_SOURCE, MIGRATING_TARGET
+//   MIGRATING_SOURCE  -> ACTIVE, WRITE_FENCED
+//   MIGRATING_TARGET  -> ACTIVE, WRITE_FENCED
+// Only ACTIVE routes split; ReassignRoute requires a route that is not ACTIVE, so no write
+// can land on the old group after the handoff.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/route/catalog_command.h"
+#include "core/route/route.h"
+
+namespace ekv::route {
+
+// A route key (a split key or a bootstrap boundary) may not exceed this many bytes.
+inline constexpr size_t kMaxRouteKeyBytes = 8 * 1024;
+inline constexpr CatalogVersion kInitialCatalogVersion = 1;
+inline constexpr uint8_t kCatalogFormat = 1;
+
+// One range of the configured initial topology; `end` empty = +infinity.
+struct InitialRange {
+  std::string start;
+  std::string end;
+  GroupId raft_group_id = 0;
+};
+
+// What one committed command changed: applying it to the catalog at `version - 1` gives
+// the catalog at `version`. Removed ids are sorted; upserted routes (new routes, or new
+// contents for an existing id) are sorted by start.
+struct CatalogDelta {
+  CatalogVersion version = 0;
+  std::vector<RouteId> removed_route_ids;
+  std::vector<RouteDescriptor> upserted_routes;
+
+  void Encode(std::string* dst) const;
+  static absl::StatusOr<CatalogDelta> Decode(absl::string_view bytes);
+
+  friend bool operator==(const CatalogDelta&, const CatalogDelta&) = default;
+};
+
+// The SplitRange answer, shaped like the public SplitRangeResponse (REFERENCE §2).
+struct SplitResult {
+  CatalogVersion catalog_version = 0;
+  RouteDescriptor left;
+  RouteDescriptor right;
+  CatalogDelta delta;
+};
+
+class RouteCatalog {
+ public:
+  // The version-1 catalog from configuration. Ranges may come in any order but must
+  // cover ["", +inf) exactly; they get ids 1..n in key order, state ACTIVE, no parent.
+  static absl::StatusOr<RouteCatalog> Bootstrap(const std::vector<InitialRange>& ranges);
+  // The catalog image written by Encode (for Raft snapshots); DataLossError on bytes that
+  // are not one, including well-formed bytes describing a catalog that breaks an invariant.
+  static absl::StatusOr<RouteCatalog> Decode(absl::string_view bytes);
+
+  CatalogVersion version() const { return version_; }
+  RouteId next_route_id() const { return next_route_id_; }
+  size_t route_count() const { return routes_by_start_.size(); }
+
+  // nullptr when absent. Pointers stay valid until the next successful command.
+  const RouteDescriptor* FindRoute(RouteId route_id) const;
+  const RouteDescriptor* RouteForKey(absl::string_view key) const;
+  // Every route in key order (ListRoutes).
+  std::vector<RouteDescriptor> ListRoutes() const;
+  // Calls `visit(const RouteDescriptor&)` for each route in key order, without copying.
+  template <class Visit>
+  void ForEachRoute(Visit visit) const {
+    for (const auto& [start, route] : routes_by_start_) visit(route);
+  }
+
+  // The state-machine entry point: applies any command, or returns why it was refused
+  // (the catalog is then unchanged). Errors:
+  //   FailedPrecondition  expected_catalog_version != version(), or the route's state does
+  //                       not allow the command;
+  //   NotFound            no route with that id;
+  //   InvalidArgument     split key not strictly inside the route, unknown/UNSPECIFIED
+  //                       target state, bad group id.
+  absl::StatusOr<CatalogDelta> Apply(const CatalogCommand& command);
+  absl::StatusOr<SplitResult> Split(const SplitRange& split);
+  absl::StatusOr<RouteDescriptor> SetState(const SetRouteState& set);
+  absl::StatusOr<RouteDescriptor> Reassign(const ReassignRoute& reassign);
+
+  std::string Encode() const;
+  // FNV-1a over Encode(): equal on replicas that applied the same commands.
+  uint64_t Digest() const;
+
+  // O(routes) full check of every invariant above; asserts. Commands check only the
+  // routes they touched (enough, given the invariants held before), so a catalog with a
+  // million routes still applies a command in O(log n).
+  void CheckInvariants() const;
+
+  friend bool operator==(const RouteCatalog& a, const RouteCatalog& b) {
+    return a.version_ == b.version_ && a.next_route_id_ == b.next_route_id_ &&
+           a.routes_by_start_ == b.routes_by_start_;
+  }
+
+ private:
+  RouteCatalog() = default;
+
+  absl::Status CheckExpectedVersion(absl::string_view command,
+                                    CatalogVersion expected_catalog_version) const;
+  absl::StatusOr<const RouteDescriptor*> FindRouteOrError(absl::string_view command,
+                                                          RouteId route_id) const;
+  // Replaces the route stored under `route.start` (same id) and returns the stored copy.
+  const RouteDescriptor& ReplaceRoute(const RouteDescriptor& route);
+  // Asserts the invariants around the route starting at `start` and its neighbours.
+  void CheckNeighbourhood(absl::string_view start) const;
+  // The invariants as a Status, for Decode (input) and CheckInvariants (assert).
+  absl::Status Validate() const;
+
+  CatalogVersion version_ = kInitialCatalogVersion;
+  RouteId next_route_id_ = 1;
+  absl::btree_map<std::string, RouteDescriptor> routes_by_start_;
+  absl::btree_map<RouteId, std::string> start_by_id_;
+};
+
+// True iff SetRouteState may move a route from `from` to `to`.
+bool RouteStateTransitionAllowed(RouteState from, RouteState to);
+
+}  // namespace ekv::route

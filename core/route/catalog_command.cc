@@ -1,0 +1,121 @@
+#include "core/route/catalog_command.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/kv/codec.h"
+#include "core/kv/status_macros.h"
+
+namespace ekv::route {
+namespace {
+
+enum class CommandKind : uint8_t { kSplitRange = 1, kSetRouteState = 2, kReassignRoute = 3 };
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+}  // namespace
+
+std::string CatalogCommand::Encode() const {
+  std::string out;
+  kv::AppendByte(&out, kCatalogCommandFormat);
+  std::visit(Overloaded{
+                 [&](const SplitRange& split) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kSplitRange));
+                   kv::AppendVarint64(&out, split.expected_catalog_version);
+                   kv::AppendVarint64(&out, split.route_id);
+                   kv::AppendLengthPrefixed(&out, split.split_key);
+                 },
+                 [&](const SetRouteState& set) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kSetRouteState));
+                   kv::AppendVarint64(&out, set.expected_catalog_version);
+                   kv::AppendVarint64(&out, set.route_id);
+                   kv::AppendByte(&out, static_cast<uint8_t>(set.state));
+                 },
+                 [&](const ReassignRoute& reassign) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kReassignRoute));
+                   kv::AppendVarint64(&out, reassign.expected_catalog_version);
+                   kv::AppendVarint64(&out, reassign.route_id);
+                   kv::AppendVarint64(&out, reassign.new_raft_group_id);
+                 },
+             },
+             op);
+  return out;
+}
+
+absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
+  kv::ByteReader reader(bytes);
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader.ReadByte());
+  if (format != kCatalogCommandFormat) {
+    return absl::DataLossError(absl::StrCat("catalog command format ", format,
+                                            " is not supported (expected ", kCatalogCommandFormat,
+                                            ")"));
+  }
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t kind, reader.ReadByte());
+  CatalogCommand command;
+  switch (static_cast<CommandKind>(kind)) {
+    case CommandKind::kSplitRange: {
+      SplitRange split;
+      EKV_KV_ASSIGN_OR_RETURN(split.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(split.route_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(absl::string_view split_key, reader.ReadLengthPrefixed());
+      split.split_key = std::string(split_key);
+      command.op = std::move(split);
+      break;
+    }
+    case CommandKind::kSetRouteState: {
+      SetRouteState set;
+      EKV_KV_ASSIGN_OR_RETURN(set.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(set.route_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(uint8_t state, reader.ReadByte());
+      if (state > kMaxRouteStateNumber) {
+        return absl::DataLossError(absl::StrCat("SetRouteState: state number ", state,
+                                                " is not a RouteState (expected 0..",
+                                                kMaxRouteStateNumber, ")"));
+      }
+      set.state = static_cast<RouteState>(state);
+      command.op = set;
+      break;
+    }
+    case CommandKind::kReassignRoute: {
+      ReassignRoute reassign;
+      EKV_KV_ASSIGN_OR_RETURN(reassign.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(reassign.route_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(reassign.new_raft_group_id, reader.ReadVarint64());
+      command.op = reassign;
+      break;
+    }
+    default:
+      return absl::DataLossError(absl::StrCat("catalog command kind ", kind,
+                                              " is unknown (expected 1 split, 2 set-state, ",
+                                              "3 reassign)"));
+  }
+  EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog command"));
+  return command;
+}
+
+std::string FormatCommand(const CatalogCommand& command) {
+  return std::visit(
+      Overloaded{
+          [](const SplitRange& split) {
+            return absl::StrCat("SplitRange{expected_version=", split.expected_catalog_version,
+                                " route=", split.route_id,
+                                " split_key=", FormatKey(split.split_key), "}");
+          },
+          [](const SetRouteState& set) {
+            return absl::StrCat("SetRouteState{expected_version=", set.expected_catalog_version,
+                                " route=", set.route_id, " state=", RouteStateName(set.state), "}");
+          },
+          [](const ReassignRoute& reassign) {
+            return absl::StrCat(
+                "ReassignRoute{expected_version=", reassign.expected_catalog_version,
+                " route=", reassign.route_id, " new_group=", reassign.new_raft_group_id, "}");
+          },
+      },
+      command.op);
+}
+
+}  // namespace ekv::route

@@ -1,0 +1,70 @@
+// The commands that change the route catalog, as they travel through the Raft log of the
+// group that holds the catalog's system range.
+//
+// Every command names the catalog version its author saw (`expected_catalog_version`);
+// the catalog refuses it unless that is still the current version. Because commands are
+// applied in log order on every replica, two commands built against the same version
+// cannot both succeed: the first in the log bumps the version, the second is refused.
+//
+// Encoding (versioned so replicas of different releases can read old log entries):
+//   byte kCatalogCommandFormat, byte kind, then the kind's fields:
+//     split:    varint expected_version, varint route_id, lp split_key
+//     state:    varint expected_version, varint route_id, byte state
+//     reassign: varint expected_version, varint route_id, varint new_raft_group_id
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/route/route.h"
+
+namespace ekv::route {
+
+// Splits a route into [start, split_key) and [split_key, end); both children stay in the
+// parent's group (REFERENCE §1 "first form").
+struct SplitRange {
+  CatalogVersion expected_catalog_version = 0;
+  RouteId route_id = 0;
+  std::string split_key;
+
+  friend bool operator==(const SplitRange&, const SplitRange&) = default;
+};
+
+// Moves a route through the states of a fence/move (see catalog.h for allowed transitions).
+struct SetRouteState {
+  CatalogVersion expected_catalog_version = 0;
+  RouteId route_id = 0;
+  RouteState state = RouteState::kUnspecified;
+
+  friend bool operator==(const SetRouteState&, const SetRouteState&) = default;
+};
+
+// Hands a fenced route to another Raft group (the last step of a move, after the data
+// has been copied).
+struct ReassignRoute {
+  CatalogVersion expected_catalog_version = 0;
+  RouteId route_id = 0;
+  GroupId new_raft_group_id = 0;
+
+  friend bool operator==(const ReassignRoute&, const ReassignRoute&) = default;
+};
+
+inline constexpr uint8_t kCatalogCommandFormat = 1;
+
+struct CatalogCommand {
+  std::variant<SplitRange, SetRouteState, ReassignRoute> op;
+
+  std::string Encode() const;
+  // DataLossError for truncated, trailing or unknown bytes; never asserts on input.
+  static absl::StatusOr<CatalogCommand> Decode(absl::string_view bytes);
+
+  friend bool operator==(const CatalogCommand&, const CatalogCommand&) = default;
+};
+
+// For logs and golden tests, e.g. SplitRange{expected_version=1 route=1 split_key="g"}.
+std::string FormatCommand(const CatalogCommand& command);
+
+}  // namespace ekv::route

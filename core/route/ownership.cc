@@ -1,0 +1,220 @@
+#include "core/route/ownership.h"
+
+#include <algorithm>
+#include <iterator>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "core/util/assert.h"
+
+namespace ekv::route {
+namespace {
+
+bool StateAllows(RouteState state, AccessKind access) {
+  switch (state) {
+    case RouteState::kActive:
+    case RouteState::kMigratingSource:
+      return true;
+    case RouteState::kWriteFenced:
+      return access == AccessKind::kRead;
+    case RouteState::kMigratingTarget:
+    case RouteState::kUnspecified:
+      return false;
+  }
+  return false;
+}
+
+absl::string_view AccessName(AccessKind access) {
+  return access == AccessKind::kRead ? "read" : "write";
+}
+
+}  // namespace
+
+absl::Status MakeStaleRouteError(CatalogVersion current_version, GroupId group,
+                                 absl::string_view reason) {
+  return absl::AbortedError(
+      absl::StrCat(kStaleRoutePrefix, current_version, " group=", group, ": ", reason));
+}
+
+std::optional<StaleRouteError> ParseStaleRouteMessage(absl::string_view message) {
+  if (!absl::ConsumePrefix(&message, kStaleRoutePrefix)) return std::nullopt;
+  StaleRouteError error;
+  size_t space = message.find(' ');
+  if (space == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, space), &error.current_version)) {
+    return std::nullopt;
+  }
+  message.remove_prefix(space + 1);
+  if (!absl::ConsumePrefix(&message, "group=")) return std::nullopt;
+  size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(message.substr(0, colon), &error.group)) {
+    return std::nullopt;
+  }
+  error.reason = std::string(message.substr(colon + 2));
+  return error;
+}
+
+std::optional<StaleRouteError> ParseStaleRouteError(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kAborted) return std::nullopt;
+  return ParseStaleRouteMessage(status.message());
+}
+
+GroupOwnership::GroupOwnership(GroupId group_id, PlantedRouteBugs bugs)
+    : group_id_(group_id), bugs_(bugs) {
+  EKV_ASSERT(group_id_ != 0, "GroupOwnership needs a group id >= 1");
+}
+
+bool GroupOwnership::Apply(const RouteCatalog& catalog) {
+  if (catalog.version() <= version_) return false;
+  std::vector<RouteDescriptor> mine;
+  catalog.ForEachRoute([&](const RouteDescriptor& route) {
+    if (route.raft_group_id == group_id_) mine.push_back(route);
+  });
+  Install(catalog.version(), std::move(mine), catalog.version() == version_ + 1);
+  return true;
+}
+
+absl::StatusOr<bool> GroupOwnership::Apply(const CatalogDelta& delta) {
+  if (delta.version <= version_) return false;
+  if (version_ == 0 || delta.version != version_ + 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("group ", group_id_, " ownership is at catalog version ", version_,
+                     " and cannot apply the delta to ", delta.version, "; expected the delta to ",
+                     version_ + 1, " or a full catalog"));
+  }
+  absl::btree_map<RouteId, RouteDescriptor> by_id;
+  for (const auto& [start, owned] : owned_) by_id.emplace(owned.route.route_id, owned.route);
+  for (RouteId id : delta.removed_route_ids) by_id.erase(id);
+  for (const RouteDescriptor& route : delta.upserted_routes) {
+    by_id.erase(route.route_id);
+    if (route.raft_group_id == group_id_) by_id.emplace(route.route_id, route);
+  }
+  std::vector<RouteDescriptor> mine;
+  mine.reserve(by_id.size());
+  for (auto& [id, route] : by_id) mine.push_back(std::move(route));
+  std::sort(mine.begin(), mine.end(),
+            [](const RouteDescriptor& a, const RouteDescriptor& b) { return a.start < b.start; });
+  Install(delta.version, std::move(mine), /*continuous=*/true);
+  return true;
+}
+
+void GroupOwnership::Install(CatalogVersion version, std::vector<RouteDescriptor> routes,
+                             bool continuous) {
+  OwnedMap next;
+  for (RouteDescriptor& route : routes) {
+    CatalogVersion owned_since = version;
+    if (continuous) {
+      // Inherit iff the old set covered the whole range without a gap: then this group
+      // owned every key of it before and after this one change.
+      auto it = owned_.upper_bound(route.start);
+      if (it != owned_.begin()) {
+        it = std::prev(it);
+        std::string covered_to = route.start;
+        CatalogVersion oldest = 0;
+        bool covered = false;
+        for (; it != owned_.end() && it->second.route.Contains(covered_to); ++it) {
+          oldest = std::max(oldest, it->second.owned_since);
+          if (it->second.route.end.empty() ||
+              (!route.end.empty() && it->second.route.end >= route.end)) {
+            covered = true;
+            break;
+          }
+          covered_to = it->second.route.end;
+        }
+        if (covered) owned_since = oldest;
+      }
+    }
+    std::string start = route.start;
+    auto [pos, inserted] =
+        next.emplace(std::move(start), OwnedRoute{std::move(route), owned_since});
+    EKV_ASSERT(inserted, "group ", group_id_, " owns two routes starting at ",
+               FormatKey(pos->first));
+    if (pos != next.begin()) {
+      EKV_ASSERT(!std::prev(pos)->second.route.end.empty() &&
+                     std::prev(pos)->second.route.end <= pos->first,
+                 "group ", group_id_, " owns overlapping routes at ", FormatKey(pos->first));
+    }
+  }
+  owned_ = std::move(next);
+  version_ = version;
+}
+
+absl::Status GroupOwnership::CheckRoute(const OwnedRoute& owned, absl::string_view what,
+                                        CatalogVersion request_catalog_version,
+                                        AccessKind access) const {
+  if (request_catalog_version < owned.owned_since) {
+    return MakeStaleRouteError(
+        version_, group_id_,
+        absl::StrCat(what, " was routed at catalog version ", request_catalog_version,
+                     " but group ", group_id_, " has owned route ", owned.route.route_id, " ",
+                     FormatRange(owned.route.start, owned.route.end), " only since version ",
+                     owned.owned_since, "; refresh routes to version >= ", version_, " and retry"));
+  }
+  if (!StateAllows(owned.route.state, access)) {
+    return MakeStaleRouteError(
+        version_, group_id_,
+        absl::StrCat(what, ": route ", owned.route.route_id, " is ",
+                     RouteStateName(owned.route.state), " and does not serve ", AccessName(access),
+                     "s; refresh routes to version >= ", version_, " and retry"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupOwnership::CheckOwnership(absl::string_view key,
+                                            CatalogVersion request_catalog_version,
+                                            AccessKind access) const {
+  auto it = owned_.upper_bound(key);
+  if (it == owned_.begin() || !std::prev(it)->second.route.Contains(key)) {
+    if (bugs_.serve_outside_range) return absl::OkStatus();  // planted bug
+    return MakeStaleRouteError(
+        version_, group_id_,
+        absl::StrCat("key ", FormatKey(key), " is outside every range group ", group_id_,
+                     " owns at catalog version ", version_, " (request routed at version ",
+                     request_catalog_version, "); refresh routes to version >= ", version_,
+                     " and retry"));
+  }
+  return CheckRoute(std::prev(it)->second, absl::StrCat("key ", FormatKey(key)),
+                    request_catalog_version, access);
+}
+
+absl::Status GroupOwnership::CheckRangeOwnership(absl::string_view start, absl::string_view end,
+                                                 CatalogVersion request_catalog_version,
+                                                 AccessKind access) const {
+  if (RangeIsEmpty(start, end)) return absl::OkStatus();
+  const std::string what = absl::StrCat("range ", FormatRange(start, end));
+  std::string next_key(start);
+  auto it = owned_.upper_bound(next_key);
+  if (it != owned_.begin()) it = std::prev(it);
+  while (true) {
+    if (it == owned_.end() || !it->second.route.Contains(next_key)) {
+      if (bugs_.serve_outside_range) return absl::OkStatus();  // planted bug
+      return MakeStaleRouteError(
+          version_, group_id_,
+          absl::StrCat(what, ": key ", FormatKey(next_key), " is outside every range group ",
+                       group_id_, " owns at catalog version ", version_,
+                       " (request routed at version ", request_catalog_version,
+                       "); refresh routes to version >= ", version_, " and retry"));
+    }
+    absl::Status status = CheckRoute(it->second, what, request_catalog_version, access);
+    if (!status.ok()) return status;
+    const std::string& route_end = it->second.route.end;
+    if (route_end.empty() || (!end.empty() && absl::string_view(route_end) >= end)) {
+      return absl::OkStatus();
+    }
+    next_key = route_end;
+    ++it;
+  }
+}
+
+std::vector<OwnedRoute> GroupOwnership::OwnedRoutes() const {
+  std::vector<OwnedRoute> out;
+  out.reserve(owned_.size());
+  for (const auto& [start, owned] : owned_) out.push_back(owned);
+  return out;
+}
+
+}  // namespace ekv::route

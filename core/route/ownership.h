@@ -1,0 +1,112 @@
+// GroupOwnership: the group-side guard against stale routing.
+//
+// A coordinator routes with its cached RouteTable, which may be behind the catalog. The
+// group that receives a request therefore checks, with its own view of the catalog, that
+// it owns the key and that ownership has not changed since the catalog version the
+// request was routed with. Otherwise it refuses with a retryable stale-route error that
+// carries its current catalog version, so the coordinator refreshes its table to at least
+// that version and routes again.
+//
+// "Ownership changed" is tracked per owned route as `owned_since`: the catalog version
+// since which this group has continuously owned the whole range. Splits within the group
+// and state changes keep it (a request routed before a split still reached the right
+// group); a reassignment to this group sets it to the reassignment's version. A request
+// routed at a version below `owned_since` is refused even when the key is owned now,
+// because at that version the key belonged to another group and the coordinator's view
+// of the range (and possibly its in-flight transaction bookkeeping) is wrong.
+//
+// Access: ACTIVE and MIGRATING_SOURCE routes serve reads and writes, WRITE_FENCED only
+// reads, MIGRATING_TARGET nothing (its data is still arriving).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/route/catalog.h"
+#include "core/route/route.h"
+
+namespace ekv::route {
+
+// Deliberate bugs for checker self-tests (STYLE "test the tests"); all off in production.
+struct PlantedRouteBugs {
+  // Accept keys (and scan ranges) this group does not own.
+  bool serve_outside_range = false;
+};
+
+enum class AccessKind { kRead, kWrite };
+
+// The stale-route error. Status code kAborted (retry after refreshing); message format,
+// which coordinators parse (and which survives being copied into a KeyError message):
+//   STALE_ROUTE current_version=<N> group=<G>: <reason>
+inline constexpr absl::string_view kStaleRoutePrefix = "STALE_ROUTE current_version=";
+
+struct StaleRouteError {
+  CatalogVersion current_version = 0;  // refresh the route table to at least this version
+  GroupId group = 0;                   // the group that refused
+  std::string reason;
+};
+
+absl::Status MakeStaleRouteError(CatalogVersion current_version, GroupId group,
+                                 absl::string_view reason);
+// nullopt unless `status` is a well-formed stale-route error.
+std::optional<StaleRouteError> ParseStaleRouteError(const absl::Status& status);
+// Parses the same format out of a plain message (e.g. a KeyError.message off the wire).
+std::optional<StaleRouteError> ParseStaleRouteMessage(absl::string_view message);
+
+// One range this group owns, as seen at version().
+struct OwnedRoute {
+  RouteDescriptor route;
+  CatalogVersion owned_since = 0;
+
+  friend bool operator==(const OwnedRoute&, const OwnedRoute&) = default;
+};
+
+class GroupOwnership {
+ public:
+  explicit GroupOwnership(GroupId group_id, PlantedRouteBugs bugs = {});
+
+  GroupId group_id() const { return group_id_; }
+  CatalogVersion version() const { return version_; }  // 0 before the first Apply
+
+  // Moves to `catalog` if newer (returns whether it advanced). When versions were skipped
+  // (a snapshot), ownership history in between is unknown, so every owned route gets
+  // owned_since = catalog.version(): safe, at the cost of refusing older requests once.
+  bool Apply(const RouteCatalog& catalog);
+  // Applies the next delta (true), ignores an old one (false); FailedPrecondition for a
+  // gap (apply a full catalog instead).
+  absl::StatusOr<bool> Apply(const CatalogDelta& delta);
+
+  // OK iff this group may serve `key` for a request routed at `request_catalog_version`;
+  // otherwise a stale-route error (see above).
+  absl::Status CheckOwnership(absl::string_view key, CatalogVersion request_catalog_version,
+                              AccessKind access = AccessKind::kRead) const;
+  // The same for every key of [start, end) (end empty = +inf), for scans.
+  absl::Status CheckRangeOwnership(absl::string_view start, absl::string_view end,
+                                   CatalogVersion request_catalog_version,
+                                   AccessKind access = AccessKind::kRead) const;
+
+  std::vector<OwnedRoute> OwnedRoutes() const;  // key order
+
+ private:
+  using OwnedMap = absl::btree_map<std::string, OwnedRoute>;  // by start
+
+  // Installs `routes` (this group's routes at `version`, key order), computing
+  // owned_since against the current set; `continuous` says whether `version` directly
+  // follows version_.
+  void Install(CatalogVersion version, std::vector<RouteDescriptor> routes, bool continuous);
+  absl::Status CheckRoute(const OwnedRoute& owned, absl::string_view what,
+                          CatalogVersion request_catalog_version, AccessKind access) const;
+
+  GroupId group_id_;
+  PlantedRouteBugs bugs_;
+  CatalogVersion version_ = 0;
+  OwnedMap owned_;
+};
+
+}  // namespace ekv::route
