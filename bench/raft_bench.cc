@@ -53,6 +53,7 @@ class BenchCluster {
       config.max_uncommitted_entries_size = 0;
       node.raw = std::move(*ekv::raft::RawNode::Create(config));
     }
+    Run();  // apply the bootstrap membership entries
     EKV_ASSERT(nodes_[1].raw->Campaign().ok());
     Run();
     EKV_ASSERT(nodes_[1].raw->state() == ekv::raft::StateType::kLeader);
@@ -70,7 +71,13 @@ class BenchCluster {
         progress = true;
         ekv::raft::Ready ready = node.raw->GetReady();
         auto receipt = node.storage->Persist(ready.persist);
-        if (id == 1) applied_ += ready.committed_entries.size();
+        for (const ekv::raft::Entry& e : ready.committed_entries) {
+          if (e.type == ekv::raft::EntryType::kConfChange) {
+            node.raw->ApplyConfChange(*ekv::raft::DecodeConfChange(e.data));
+          } else if (id == 1 && !e.data.empty()) {
+            ++applied_;
+          }
+        }
         for (Message& m : ready.messages) queue_.push_back(std::move(m));
         for (Message& m : node.raw->Advance(std::move(ready), *receipt)) {
           queue_.push_back(std::move(m));

@@ -58,6 +58,11 @@ class FuzzCluster {
     auto receipt = node.storage->Persist(ready.persist);
     EKV_ASSERT(receipt.ok());
     for (const Entry& e : ready.committed_entries) {
+      if (e.type == ekv::raft::EntryType::kConfChange) {
+        auto change = ekv::raft::DecodeConfChange(e.data);
+        EKV_ASSERT(change.ok(), "undecodable conf change");
+        node.raw->ApplyConfChange(*change);
+      }
       auto [it, inserted] = applied_.emplace(e.index, e);
       EKV_ASSERT(inserted || (it->second.term == e.term && it->second.data == e.data),
                  "State Machine Safety: index ", e.index, " applied as term ", e.term,

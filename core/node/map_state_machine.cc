@@ -13,21 +13,25 @@ ApplyResult MapStateMachine::Apply(raft::Index index, const Command& command) {
   switch (command.kind) {
     case OpKind::kPut:
       data_[command.key] = command.value;
-      return {true, command.value};
+      return {true, command.value, {}};
     case OpKind::kDelete:
       if (it != data_.end()) data_.erase(it);
-      return {true, std::nullopt};
+      return {true, std::nullopt, {}};
     case OpKind::kCas: {
       std::optional<std::string> current;
       if (it != data_.end()) current = it->second;
-      if (current != command.expected) return {false, current};
+      if (current != command.expected) return {false, current, {}};
       data_[command.key] = command.value;
-      return {true, command.value};
+      return {true, command.value, {}};
     }
+    case OpKind::kApply:
+      // The register model has no opaque commands; the proposer gets a clear failure.
+      return {false, std::nullopt, "the register state machine has no opaque commands"};
     case OpKind::kGet:
+    case OpKind::kQuery:
       break;
   }
-  EKV_UNREACHABLE("a get is never replicated");
+  EKV_UNREACHABLE("reads are never replicated");
 }
 
 void MapStateMachine::Skip(raft::Index index) {

@@ -80,8 +80,12 @@ Index RaftLog::LastIndex() const {
 }
 
 absl::StatusOr<Term> RaftLog::TermAt(Index i) const {
+  // Outside [FirstIndex()-1, LastIndex()] the term is unknowable: say why, so that a
+  // leader sends a snapshot for a compacted index and a follower rejects an append
+  // beyond its log instead of matching it against a made-up term 0.
   const Index dummy = FirstIndex() - 1;
-  if (i < dummy || i > LastIndex()) return Term{0};  // valid but unknown: term 0
+  if (i < dummy) return CompactedError(i);
+  if (i > LastIndex()) return UnavailableError(i);
   if (auto t = unstable_.MaybeTerm(i)) return *t;
   absl::StatusOr<Term> t = storage_->EntryTerm(i);
   if (t.ok()) return t;

@@ -17,10 +17,24 @@ absl::Status RawNode::Bootstrap(MemoryStorage& storage, const std::vector<NodeId
   if (storage.LastIndex() != 0 || !storage.hard_state().IsEmpty()) {
     return absl::FailedPreconditionError("bootstrap requires empty storage");
   }
-  ConfState cs;
-  cs.voters = voters;
-  std::sort(cs.voters.begin(), cs.voters.end());
-  storage.SetConfState(cs);
+  // The initial membership is written as committed conf change entries at indexes 1..n
+  // (as etcd does), not only as a ConfState: a member added later that replays the log
+  // from index 1 must rebuild the same membership as everyone else.
+  std::vector<NodeId> sorted = voters;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<Entry> entries;
+  for (NodeId id : sorted) {
+    ConfChange change;
+    change.changes.push_back(ConfChangeSingle{ConfChangeType::kAddVoter, id});
+    Entry entry;
+    entry.term = 1;
+    entry.index = entries.size() + 1;
+    entry.type = EntryType::kConfChange;
+    entry.data = EncodeConfChange(change);
+    entries.push_back(std::move(entry));
+  }
+  if (absl::Status status = storage.Append(entries); !status.ok()) return status;
+  storage.SetHardState(HardState{1, kNoNode, entries.size()});
   return absl::OkStatus();
 }
 

@@ -23,7 +23,10 @@ void RaftTestCluster::AddNodes(const std::vector<NodeId>& ids, const std::vector
     node.id = id;
     node.options = options;
     node.storage = std::make_unique<raft::MemoryStorage>();
-    if (!voters.empty()) {
+    if (!voters.empty() && options.bootstrap_entries) {
+      absl::Status status = raft::RawNode::Bootstrap(*node.storage, voters);
+      if (!status.ok()) throw std::runtime_error(status.ToString());
+    } else if (!voters.empty()) {
       raft::ConfState cs;
       cs.voters = voters;
       cs.learners = learners;
@@ -172,8 +175,8 @@ bool RaftTestCluster::ProcessReady(NodeId id, std::string* log) {
     // applied state: a new member must find itself in the configuration it receives.
     auto snapshot = n.storage->GetSnapshot();
     if (snapshot.ok() && !snapshot->IsEmpty() && n.applied_index > snapshot->metadata.index) {
-      absl::Status status = n.storage->CreateSnapshot(n.applied_index, n.conf_state,
-                                                      absl::StrJoin(n.applied, "\n"));
+      absl::Status status =
+          n.storage->CreateSnapshot(n.applied_index, n.conf_state, absl::StrJoin(n.applied, "\n"));
       if (!status.ok()) throw std::runtime_error(status.ToString());
     }
   }

@@ -25,6 +25,9 @@ struct NodeOptions {
   int max_inflight = 256;
   uint64_t max_inflight_bytes = 0;
   raft::PlantedBugs planted;
+  // Bootstrap voters through RawNode::Bootstrap (committed conf change entries at 1..n)
+  // instead of an index-0 ConfState.
+  bool bootstrap_entries = false;
 };
 
 struct TestNode {

@@ -67,7 +67,8 @@ std::string InteractionEnv::RaftLog(NodeId id) {
   absl::StrAppend(&out, "stable log ", first, "..", last, ":\n");
   if (last >= first) {
     auto entries = n.storage->Entries(first, last + 1, raft::kNoLimit);
-    for (const raft::Entry& e : *entries) absl::StrAppend(&out, "  ", DescribeEntryForTest(e), "\n");
+    for (const raft::Entry& e : *entries)
+      absl::StrAppend(&out, "  ", DescribeEntryForTest(e), "\n");
   }
   return out;
 }

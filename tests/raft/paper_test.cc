@@ -202,7 +202,8 @@ TEST(PaperTest, ElectionTimeoutIsRandomizedInRange) {
   const int et = 10;
   std::set<int> seen;
   for (uint64_t seed = 1; seed <= 100; ++seed) {
-    Peer p(1, {1, 2, 3}, PeerOptions{.election_tick = et, .seed = seed, .log_terms = {}, .hard_state = {}});
+    Peer p(1, {1, 2, 3},
+           PeerOptions{.election_tick = et, .seed = seed, .log_terms = {}, .hard_state = {}});
     int ticks = 0;
     while (p.raft().state() == StateType::kFollower && ticks < 10 * et) {
       p.node().Tick();
@@ -315,17 +316,16 @@ TEST(PaperTest, FollowerAppendsPerLogMatching) {
     std::vector<Term> want;
   };
   const std::vector<Case> cases = {
-      {2, 3, Ents(3, {3}), true, {1, 2}},          // term mismatch at 2
-      {3, 3, Ents(4, {3}), true, {1, 2}},          // missing entry 3
-      {2, 2, Ents(3, {3}), false, {1, 2, 3}},      // extends
-      {1, 1, Ents(2, {3, 4}), false, {1, 3, 4}},   // conflict at 2: replaced
-      {0, 0, Ents(1, {1}), false, {1, 2}},         // already present: kept
+      {2, 3, Ents(3, {3}), true, {1, 2}},         // term mismatch at 2
+      {3, 3, Ents(4, {3}), true, {1, 2}},         // missing entry 3
+      {2, 2, Ents(3, {3}), false, {1, 2, 3}},     // extends
+      {1, 1, Ents(2, {3, 4}), false, {1, 3, 4}},  // conflict at 2: replaced
+      {0, 0, Ents(1, {1}), false, {1, 2}},        // already present: kept
       {0, 0, Ents(1, {1, 2, 2}), false, {1, 2, 2}},
-      {1, 1, {}, false, {1, 2}},                   // heartbeat-like empty append
+      {1, 1, {}, false, {1, 2}},  // heartbeat-like empty append
   };
   for (size_t i = 0; i < cases.size(); ++i) {
-    Peer p(2, {1, 2, 3},
-           PeerOptions{.log_terms = {1, 2}, .hard_state = HardState{2, kNoNode, 0}});
+    Peer p(2, {1, 2, 3}, PeerOptions{.log_terms = {1, 2}, .hard_state = HardState{2, kNoNode, 0}});
     Message m = Msg(MessageType::kApp, 1, 2, 4);
     m.index = cases[i].index;
     m.log_term = cases[i].log_term;
@@ -346,7 +346,7 @@ TEST(PaperTest, LeaderReplicatesAndCommits) {
   Peer p(1, {1, 2, 3});
   ElectLeader(p);
   p.Step(Msg(MessageType::kAppResp, 2, 1, 1));  // (stale ack of index 0: harmless)
-  for (NodeId from : {2, 3}) {  // both followers leave the probe state
+  for (NodeId from : {2, 3}) {                  // both followers leave the probe state
     Message ack_noop = Msg(MessageType::kAppResp, from, 1, 1);
     ack_noop.index = 1;
     p.Step(ack_noop);
@@ -380,8 +380,7 @@ TEST(PaperTest, LeaderReplicatesAndCommits) {
 // commits it indirectly, together with an entry of its own term.
 TEST(PaperTest, LeaderOnlyCommitsCurrentTermEntriesByCounting) {
   // Log 1/1 2/2 from earlier terms; the node becomes leader of term 3 and appends 3/3.
-  Peer p(1, {1, 2, 3},
-         PeerOptions{.log_terms = {1, 2}, .hard_state = HardState{2, kNoNode, 0}});
+  Peer p(1, {1, 2, 3}, PeerOptions{.log_terms = {1, 2}, .hard_state = HardState{2, kNoNode, 0}});
   ElectLeader(p);
   ASSERT_EQ(p.raft().term(), 3u);
   ASSERT_EQ(p.raft().log().LastIndex(), 3u);
@@ -472,10 +471,12 @@ TEST(PaperTest, AtMostOneLeaderPerTermUnderRandomFaults) {
     const double dup = 0.2 * rng.NextDouble();
     std::map<NodeId, std::unique_ptr<Peer>> peers;
     for (NodeId id = 1; id <= 5; ++id) {
-      peers[id] = std::make_unique<Peer>(
-          id, std::vector<NodeId>{1, 2, 3, 4, 5},
-          PeerOptions{.pre_vote = pre_vote, .check_quorum = check_quorum, .seed = seed, .log_terms = {},
-                      .hard_state = {}});
+      peers[id] = std::make_unique<Peer>(id, std::vector<NodeId>{1, 2, 3, 4, 5},
+                                         PeerOptions{.pre_vote = pre_vote,
+                                                     .check_quorum = check_quorum,
+                                                     .seed = seed,
+                                                     .log_terms = {},
+                                                     .hard_state = {}});
     }
     std::vector<Message> network;
     std::map<Term, NodeId> leader_of_term;
@@ -500,8 +501,8 @@ TEST(PaperTest, AtMostOneLeaderPerTermUnderRandomFaults) {
         for (Message& m : peer->Cycle()) network.push_back(std::move(m));
         if (peer->raft().state() == StateType::kLeader) {
           auto [it, inserted] = leader_of_term.emplace(peer->raft().term(), pid);
-          ASSERT_EQ(it->second, pid) << "two leaders in term " << peer->raft().term()
-                                     << " (seed " << seed << ", step " << step << ")";
+          ASSERT_EQ(it->second, pid) << "two leaders in term " << peer->raft().term() << " (seed "
+                                     << seed << ", step " << step << ")";
         }
       }
       if (network.size() > 2000) network.erase(network.begin(), network.begin() + 1000);

@@ -86,9 +86,8 @@ TEST(ProgressTest, MaybeDecrToInProbe) {
     Index want_next;
   };
   const std::vector<Case> cases = {
-      {0, 10, 5, 5, false, 10},  // not the probe we sent (next-1 = 9)
-      {0, 10, 9, 9, true, 9},
-      {0, 10, 9, 2, true, 3},   // jump to hint+1
+      {0, 10, 5, 5, false, 10},                          // not the probe we sent (next-1 = 9)
+      {0, 10, 9, 9, true, 9},   {0, 10, 9, 2, true, 3},  // jump to hint+1
       {0, 10, 9, 20, true, 9},  // hint beyond rejected: min(rejected, hint+1)
       {5, 10, 9, 2, true, 6},   // never below match+1
       {0, 2, 1, 0, true, 1},

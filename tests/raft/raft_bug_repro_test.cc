@@ -1,6 +1,4 @@
-// Reproductions of suspected Raft bugs, reported to the owner of core/raft/. They are
-// DISABLED_ because they fail (the second one aborts the process) until core/raft is
-// fixed; run them with --gtest_also_run_disabled_tests.
+// Regression tests for Raft bugs found by review; each failed before its fix.
 //
 // Bug: a follower in StateReplicate whose inflight window is full is sent an append whose
 // previous index the leader has compacted away, with log_term 0, instead of a snapshot.
@@ -59,24 +57,24 @@ std::vector<Message> DriveToCompactedProbe(RaftTestCluster& c) {
   return c.queue(3);
 }
 
-TEST(RaftBugReproTest, DISABLED_LeaderSendsSnapshotNotAppendBelowCompaction) {
+TEST(RaftBugReproTest, LeaderSendsSnapshotNotAppendBelowCompaction) {
   RaftTestCluster c;
   std::vector<Message> to3 = DriveToCompactedProbe(c);
   ASSERT_FALSE(to3.empty());
   for (const Message& m : to3) {
     // Expected (etcd-raft): MsgSnap, because index 2 is compacted on the leader.
-    // Actual: 1->3 MsgApp Term:1 Log:0/2 Commit:4 (log_term 0 for a compacted index).
+    // Before the fix: 1->3 MsgApp Term:1 Log:0/2 Commit:4 (log_term 0 for a compacted index).
     EXPECT_FALSE(m.type == MessageType::kApp && m.index < c.node(1).storage->FirstIndex() - 1)
         << "leader sent " << DescribeMessageForTest(m) << " although its log starts at "
         << c.node(1).storage->FirstIndex();
   }
 }
 
-TEST(RaftBugReproTest, DISABLED_FollowerRejectsAppendBeyondItsLog) {
+TEST(RaftBugReproTest, FollowerRejectsAppendBeyondItsLog) {
   RaftTestCluster c;
   DriveToCompactedProbe(c);
   // Expected: node 3 rejects (it has no entry 2) and ends up with a snapshot.
-  // Actual: EKV_ASSERT "commit 2 beyond last index 1" in RaftLog::CommitTo aborts.
+  // Before the fix: EKV_ASSERT "commit 2 beyond last index 1" in RaftLog::CommitTo aborts.
   c.Stabilize({}, nullptr);
   EXPECT_EQ(c.node(3).raw->commit_index(), 4u);
   EXPECT_GE(c.node(3).raw->last_index(), 4u);
@@ -91,10 +89,13 @@ TEST(RaftBugReproTest, DISABLED_FollowerRejectsAppendBeyondItsLog) {
 // ("cannot enter a joint configuration with no voters"). etcd-raft's RawNode.Bootstrap
 // writes one ConfChangeAddNode entry per initial peer into the log (indexes 1..n,
 // committed), so replaying the log from index 1 always rebuilds the right configuration.
-TEST(RaftBugReproTest, DISABLED_NewMemberReplayingLogFromIndexOneGetsTheRightConfig) {
+TEST(RaftBugReproTest, NewMemberReplayingLogFromIndexOneGetsTheRightConfig) {
   RaftTestCluster c;
-  c.AddNodes({1, 2, 3}, {1, 2, 3}, {}, NodeOptions{});
+  NodeOptions bootstrap;
+  bootstrap.bootstrap_entries = true;
+  c.AddNodes({1, 2, 3}, {1, 2, 3}, {}, bootstrap);
   c.AddNodes({4}, {}, {}, NodeOptions{});
+  c.Stabilize({}, nullptr);  // apply the bootstrap membership entries
   ASSERT_TRUE(c.node(1).raw->Campaign().ok());
   c.Stabilize({}, nullptr);
   raft::ConfChange add4;
@@ -104,7 +105,7 @@ TEST(RaftBugReproTest, DISABLED_NewMemberReplayingLogFromIndexOneGetsTheRightCon
   c.node(1).raw->Tick();  // heartbeat: 4 is probed and gets the log from index 1
   c.Stabilize({}, nullptr);
   ASSERT_EQ(c.node(4).raw->commit_index(), c.node(1).raw->commit_index());
-  // Actual: Voters:[4].
+  // Before the fix (index-0 ConfState bootstrap): Voters:[4].
   EXPECT_EQ(c.node(4).raw->conf_state().voters, (std::vector<raft::NodeId>{1, 2, 3, 4}))
       << raft::DescribeConfState(c.node(4).raw->conf_state());
 }

@@ -105,12 +105,12 @@ TEST(MemoryStorageTest, AppendTruncatesConflictingSuffix) {
     std::vector<Term> terms_from_4;  // expected terms of 4..last
   };
   const std::vector<Case> cases = {
-      {Ents(4, {4, 5}), 5, {4, 5}},          // identical: no change
-      {Ents(4, {4, 6, 6}), 6, {4, 6, 6}},    // conflict at 5: truncate then append
-      {Ents(6, {6}), 6, {4, 5, 6}},          // plain extension
-      {Ents(2, {2, 3, 7}), 4, {7}},          // starts in the compacted prefix: skipped part
-      {Ents(1, {1, 2}), 5, {4, 5}},          // entirely compacted: ignored
-      {Ents(5, {9}), 5, {4, 9}},             // replaces the last entry
+      {Ents(4, {4, 5}), 5, {4, 5}},        // identical: no change
+      {Ents(4, {4, 6, 6}), 6, {4, 6, 6}},  // conflict at 5: truncate then append
+      {Ents(6, {6}), 6, {4, 5, 6}},        // plain extension
+      {Ents(2, {2, 3, 7}), 4, {7}},        // starts in the compacted prefix: skipped part
+      {Ents(1, {1, 2}), 5, {4, 5}},        // entirely compacted: ignored
+      {Ents(5, {9}), 5, {4, 9}},           // replaces the last entry
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     MemoryStorage s = Compacted();
