@@ -115,8 +115,7 @@ absl::StatusOr<std::unique_ptr<RocksDbEnv>> RocksDbEnv::Open(const std::string& 
       {std::string(kDataFamily), family},
   };
   rocksdb::DB* db = nullptr;
-  rocksdb::Status status =
-      rocksdb::DB::Open(db_options, data_dir, families, &env->handles_, &db);
+  rocksdb::Status status = rocksdb::DB::Open(db_options, data_dir, families, &env->handles_, &db);
   if (!status.ok()) {
     // RocksDB takes an fcntl lock on <dir>/LOCK; a second opener (another process, or this
     // one opening the dir twice) fails with an I/O error mentioning the lock.
@@ -154,8 +153,8 @@ absl::StatusOr<SyncedWrite> RocksDbEnv::WriteSynced(rocksdb::WriteBatch* batch) 
   write_options.sync = true;
   rocksdb::Status status = db_->Write(write_options, batch);
   if (!status.ok()) {
-    return FromRocksStatus(status, absl::StrCat("synced write of ", batch->Count(),
-                                                " ops to RocksDB in ", data_dir_));
+    return FromRocksStatus(
+        status, absl::StrCat("synced write of ", batch->Count(), " ops to RocksDB in ", data_dir_));
   }
   ++synced_write_count_;
   return SyncedWrite(batch, db_->GetLatestSequenceNumber());
@@ -164,8 +163,9 @@ absl::StatusOr<SyncedWrite> RocksDbEnv::WriteSynced(rocksdb::WriteBatch* batch) 
 absl::Status RocksDbEnv::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
-  return FromRocksStatus(db_->Write(write_options, batch),
-                         absl::StrCat("write of ", batch->Count(), " ops to RocksDB in ", data_dir_));
+  return FromRocksStatus(
+      db_->Write(write_options, batch),
+      absl::StrCat("write of ", batch->Count(), " ops to RocksDB in ", data_dir_));
 }
 
 }  // namespace ekv::runtime

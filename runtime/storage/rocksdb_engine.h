@@ -1,0 +1,47 @@
+// kv::Engine on the `data` column family of a node's RocksDB (rocksdb_env.h).
+//
+// A direct mapping: Get -> DB::Get, iterators -> rocksdb::Iterator with
+// iterate_lower_bound/iterate_upper_bound (bounds let RocksDB skip whole files),
+// WriteBatch -> rocksdb::WriteBatch (one atomic write), Snapshot -> DB::GetSnapshot plus
+// ReadOptions::snapshot. RocksDB iterators read an implicit snapshot taken at creation,
+// which is what kv::EngineIterator promises.
+//
+// Writes are not synced by default: the engine holds state derived from the Raft log,
+// which is the durable record (a lost tail is re-applied on restart). `sync_writes`
+// makes every Write fsync the WAL for callers that need it.
+//
+// Thread-safe as RocksDB is; iterators and snapshots are used by one thread at a time.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/kv/engine.h"
+#include "runtime/storage/rocksdb_env.h"
+
+namespace ekv::runtime {
+
+struct RocksDbEngineOptions {
+  bool sync_writes = false;
+  // Whether reads through iterators populate the block cache; off for big scans (GC,
+  // snapshot building) that would evict the hot working set.
+  bool iterators_fill_cache = true;
+};
+
+class RocksDbEngine final : public kv::Engine {
+ public:
+  // `env` must outlive the engine, and the engine its snapshots and iterators.
+  explicit RocksDbEngine(RocksDbEnv* env, const RocksDbEngineOptions& options = {});
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override;
+  std::unique_ptr<kv::EngineIterator> NewIterator(const kv::IterOptions& options) const override;
+  absl::Status Write(const kv::WriteBatch& batch) override;
+  std::unique_ptr<kv::EngineSnapshot> Snapshot() const override;
+
+ private:
+  RocksDbEnv* const env_;
+  const RocksDbEngineOptions options_;
+};
+
+}  // namespace ekv::runtime
