@@ -146,6 +146,9 @@ void Raft::SendHeartbeat(NodeId to, const std::string& context) {
 }
 
 void Raft::SendTimeoutNow(NodeId to) {
+  // The transferee will campaign bypassing the followers' leases, possibly late (after
+  // this transfer was abandoned): never trust our lease again in this term.
+  lease_revoked_term_ = term_;
   Message m;
   m.type = MessageType::kTimeoutNow;
   m.to = to;
@@ -510,7 +513,8 @@ bool Raft::CommittedEntryInCurrentTerm() const {
 
 bool Raft::LeaseValid() const {
   if (state_ != StateType::kLeader || !config_.check_quorum ||
-      config_.read_only_option != ReadOnlyOption::kLeaseBased || lead_transferee_ != kNoNode) {
+      config_.read_only_option != ReadOnlyOption::kLeaseBased || lead_transferee_ != kNoNode ||
+      lease_revoked_term_ == term_) {
     return false;
   }
   // The newest heartbeat round a quorum acknowledged was sent at `acked`; those followers
@@ -606,7 +610,10 @@ absl::Status Raft::StepLeader(const Message& m) {
         return absl::OkStatus();
       }
       const bool was_paused = pr.IsPaused();
-      if (!pr.MaybeUpdate(m.index)) {
+      // An acknowledgement of exactly our match while probing also proves where the
+      // follower's log ends: resume replicating instead of waiting for a new entry.
+      const bool probe_confirmed = pr.match == m.index && pr.state == ProgressState::kProbe;
+      if (!pr.MaybeUpdate(m.index) && !probe_confirmed) {
         return absl::OkStatus();
       }
       switch (pr.state) {

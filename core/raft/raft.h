@@ -128,6 +128,7 @@ class Raft {
   // With lease reads, a restarted node does not vote until a full election timeout
   // passed, because before the crash it may have promised a lease to a leader.
   uint64_t votes_allowed_from_tick_ = 0;
+  Term lease_revoked_term_ = 0;  // a TimeoutNow was sent in this term: no lease reads
   Rng rng_;
   std::vector<Message> msgs_;
   std::vector<Message> msgs_after_persist_;
