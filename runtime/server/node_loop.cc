@@ -1,0 +1,330 @@
+#include "runtime/server/node_loop.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/assert.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace ekv::runtime {
+namespace {
+
+constexpr char kIncarnationKey[] = "\xff\xff\xff\xff\xff\xff\xff\xff" "incarnation";
+
+// Rebuilds the in-memory log NodeHost works on from the durable copy in RocksDB.
+absl::StatusOr<std::unique_ptr<raft::MemoryStorage>> LoadMemoryStorage(
+    const RocksDbRaftStorage& durable) {
+  auto memory = std::make_unique<raft::MemoryStorage>();
+  absl::StatusOr<raft::Snapshot> snapshot = durable.GetSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  if (!snapshot->IsEmpty()) {
+    if (absl::Status s = memory->ApplySnapshot(*snapshot); !s.ok()) return s;
+  } else {
+    memory->SetConfState(snapshot->metadata.conf_state);
+  }
+  const raft::Index first = durable.FirstIndex();
+  const raft::Index last = durable.LastIndex();
+  if (last >= first) {
+    if (first > memory->LastIndex() + 1) {
+      // Compacted past the snapshot we hold: start the memory log at the offset.
+      absl::StatusOr<raft::Term> offset_term = durable.EntryTerm(first - 1);
+      if (!offset_term.ok()) return offset_term.status();
+      raft::Snapshot marker;
+      marker.metadata.index = first - 1;
+      marker.metadata.term = *offset_term;
+      marker.metadata.conf_state = snapshot->metadata.conf_state;
+      marker.data = snapshot->data;
+      if (absl::Status s = memory->ApplySnapshot(marker); !s.ok()) return s;
+    }
+    absl::StatusOr<std::vector<raft::Entry>> entries =
+        durable.Entries(first, last + 1, raft::kNoLimit);
+    if (!entries.ok()) return entries.status();
+    if (absl::Status s = memory->Append(*entries); !s.ok()) return s;
+  }
+  memory->SetHardState(durable.hard_state());
+  return memory;
+}
+
+}  // namespace
+
+NodeLoop::NodeLoop(NodeLoopOptions options, RocksDbEnv* env, RaftTransport* transport,
+                   StateMachineFactory factory)
+    : options_(std::move(options)), env_(env), transport_(transport), factory_(std::move(factory)) {}
+
+NodeLoop::~NodeLoop() { Stop(); }
+
+absl::StatusOr<uint64_t> NodeLoop::NextIncarnation() {
+  // Replies are matched to proposals by (node, incarnation, sequence); a restarted node
+  // must never mistake its previous life's proposals for its own.
+  std::string value;
+  uint64_t incarnation = 0;
+  rocksdb::Status s =
+      env_->db()->Get(rocksdb::ReadOptions(), env_->raft_state(), kIncarnationKey, &value);
+  if (s.ok() && value.size() == 8) {
+    for (int i = 0; i < 8; ++i) incarnation = (incarnation << 8) | static_cast<uint8_t>(value[i]);
+  } else if (!s.IsNotFound()) {
+    return absl::InternalError(absl::StrCat("reading the incarnation counter: ", s.ToString()));
+  }
+  ++incarnation;
+  std::string encoded(8, '\0');
+  for (int i = 0; i < 8; ++i) encoded[i] = static_cast<char>(incarnation >> (8 * (7 - i)));
+  rocksdb::WriteBatch batch;
+  batch.Put(env_->raft_state(), kIncarnationKey, encoded);
+  if (absl::Status status = env_->Write(&batch, /*sync=*/true); !status.ok()) return status;
+  return incarnation;
+}
+
+absl::Status NodeLoop::LoadGroup(const GroupSpec& spec) {
+  absl::StatusOr<std::unique_ptr<RocksDbRaftStorage>> durable =
+      RocksDbRaftStorage::Open(env_, spec.group);
+  if (!durable.ok()) return durable.status();
+  const bool empty = (*durable)->LastIndex() == 0 && (*durable)->hard_state().IsEmpty() &&
+                     (*durable)->GetSnapshot()->IsEmpty();
+  if (empty) {
+    if (!options_.bootstrap) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "group ", spec.group, " has no state in ", env_->data_dir(),
+          " and bootstrap is off: start with --bootstrap for a new cluster"));
+    }
+    // Bootstrap: membership as committed entries, written durably before anything else.
+    raft::MemoryStorage scratch;
+    if (absl::Status s = raft::RawNode::Bootstrap(scratch, spec.voters); !s.ok()) return s;
+    raft::PersistBatch batch;
+    batch.entries = *scratch.Entries(1, scratch.LastIndex() + 1, raft::kNoLimit);
+    batch.hard_state = scratch.hard_state();
+    batch.has_hard_state = true;
+    absl::StatusOr<raft::PersistReceipt> receipt = (*durable)->Persist(batch);
+    if (!receipt.ok()) return receipt.status();
+  }
+  absl::StatusOr<std::unique_ptr<raft::MemoryStorage>> memory = LoadMemoryStorage(**durable);
+  if (!memory.ok()) return memory.status();
+  if (absl::Status s = host_->AddGroup(spec.group, std::move(*memory), factory_(spec.group));
+      !s.ok()) {
+    return s;
+  }
+  durable_.emplace(spec.group, std::move(*durable));
+  return absl::OkStatus();
+}
+
+absl::Status NodeLoop::Start() {
+  absl::StatusOr<uint64_t> incarnation = NextIncarnation();
+  if (!incarnation.ok()) return incarnation.status();
+  node::NodeHostOptions host_options = options_.host;
+  host_options.node_id = options_.node_id;
+  host_options.incarnation = *incarnation;
+  host_ = std::make_unique<node::NodeHost>(host_options);
+  for (const GroupSpec& spec : options_.groups) {
+    if (absl::Status s = LoadGroup(spec); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("loading group ", spec.group, ": ", s.message()));
+    }
+  }
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void NodeLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  // Anything still waiting gets a definite "unknown": it may or may not have applied.
+  for (auto& [id, done] : callbacks_) {
+    node::ClientReply reply;
+    reply.request_id = id;
+    reply.status = node::ReplyStatus::kUnknown;
+    reply.detail = "node shutting down";
+    done(reply);
+  }
+  callbacks_.clear();
+  std::deque<Input> leftover;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    leftover.swap(inbox_);
+  }
+  for (Input& input : leftover) {
+    if (input.kind != Input::Kind::kRequest) continue;
+    node::ClientReply reply;
+    reply.status = node::ReplyStatus::kFailed;
+    reply.detail = "node shutting down";
+    input.done(reply);
+  }
+}
+
+void NodeLoop::DeliverRaft(raft::NodeId from, std::vector<raft::Message> messages) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Raft tolerates loss: beyond the bound, drop rather than grow without limit.
+    if (inbox_.size() >= options_.max_inbox) return;
+    Input input{Input::Kind::kMessages, from, std::move(messages), {}, nullptr};
+    inbox_.push_back(std::move(input));
+  }
+  cv_.notify_one();
+}
+
+void NodeLoop::ReportUnreachable(raft::NodeId peer) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_.size() >= options_.max_inbox) return;
+    inbox_.push_back(Input{Input::Kind::kUnreachable, peer, {}, {}, nullptr});
+  }
+  cv_.notify_one();
+}
+
+void NodeLoop::Submit(node::ClientRequest request, ReplyCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_.size() >= options_.max_inbox || stopping_) {
+      ++stats_.refused_inbox_full;
+      node::ClientReply reply;
+      reply.group = request.group;
+      reply.status = node::ReplyStatus::kFailed;
+      reply.detail = stopping_ ? "node shutting down"
+                               : absl::StrCat("node overloaded: ", inbox_.size(),
+                                              " inputs waiting (limit ", options_.max_inbox, ")");
+      done(reply);
+      return;
+    }
+    ++stats_.requests;
+    inbox_.push_back(
+        Input{Input::Kind::kRequest, raft::kNoNode, {}, std::move(request), std::move(done)});
+  }
+  cv_.notify_one();
+}
+
+raft::NodeId NodeLoop::LeaderOf(raft::GroupId group) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = leaders_.find(group);
+  return it == leaders_.end() ? raft::kNoNode : it->second;
+}
+
+NodeLoopStats NodeLoop::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+void NodeLoop::HandleInput(Input& input) {
+  switch (input.kind) {
+    case Input::Kind::kMessages:
+      for (const raft::Message& m : input.messages) {
+        if (m.to != options_.node_id || !host_->HasGroup(m.group)) continue;
+        host_->Receive(m);
+      }
+      break;
+    case Input::Kind::kUnreachable:
+      for (raft::GroupId group : host_->groups()) host_->ReportUnreachable(group, input.from);
+      break;
+    case Input::Kind::kRequest: {
+      const uint64_t id = next_request_id_++;
+      input.request.request_id = id;
+      if (!host_->HasGroup(input.request.group)) {
+        node::ClientReply reply;
+        reply.request_id = id;
+        reply.group = input.request.group;
+        reply.status = node::ReplyStatus::kFailed;
+        reply.detail = absl::StrCat("this node hosts no replica of group ", input.request.group);
+        input.done(reply);
+        return;
+      }
+      callbacks_.emplace(id, std::move(input.done));
+      host_->SubmitClientRequest(input.request);
+      break;
+    }
+  }
+}
+
+void NodeLoop::Persist(std::vector<node::PersistRequest>& persists) {
+  if (persists.empty()) return;
+  // Group commit: every group's batch in one WriteBatch, one fsync.
+  rocksdb::WriteBatch write_batch;
+  for (const node::PersistRequest& request : persists) {
+    absl::Status status = durable_.at(request.group)->PrepareBatch(request.batch, &write_batch);
+    EKV_ASSERT(status.ok(), "preparing the raft batch of group ", request.group,
+               " failed: ", status.ToString());
+  }
+  absl::StatusOr<SyncedWrite> written = env_->WriteSynced(&write_batch);
+  // A failed fsync leaves the disk state unknown: the only safe answer is to stop and
+  // recover from what is durable (as PostgreSQL learned the hard way).
+  EKV_ASSERT(written.ok(), "synced write of the raft log failed: ", written.status().ToString());
+  for (const node::PersistRequest& request : persists) {
+    RocksDbRaftStorage& durable = *durable_.at(request.group);
+    durable.ApplyAfterCommit(*written);
+    absl::StatusOr<raft::PersistReceipt> receipt = durable.Persist(request.batch);
+    EKV_ASSERT(receipt.ok(), "certifying the raft batch of group ", request.group,
+               " failed: ", receipt.status().ToString());
+  }
+  for (const node::PersistRequest& request : persists) {
+    host_->OnPersisted(request.group, request.batch.ready_id);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ++stats_.synced_writes;
+  stats_.persisted_batches += persists.size();
+}
+
+void NodeLoop::Drain() {
+  // Bounded: each round makes progress (a persist, a send, a reply), and NodeHost hands
+  // out at most one Ready per group per persist.
+  for (int round = 0; round < 1000; ++round) {
+    node::Effects effects = host_->TakeEffects();
+    if (effects.empty()) return;
+    for (node::OutboundMessages& out : effects.outbound) {
+      transport_->Send(out.to, std::move(out.messages));
+    }
+    for (const node::SnapshotCreated& created : effects.snapshots) {
+      RocksDbRaftStorage& durable = *durable_.at(created.group);
+      absl::Status status = durable.CreateSnapshot(created.snapshot.metadata.index,
+                                                   created.snapshot.metadata.conf_state,
+                                                   created.snapshot.data);
+      if (status.ok() && created.compact_index > durable.FirstIndex()) {
+        status = durable.Compact(created.compact_index);
+      }
+      // Losing a snapshot only leaves more log to replay: not fatal.
+      (void)status;
+    }
+    Persist(effects.persists);
+    for (node::ClientReply& reply : effects.replies) {
+      auto it = callbacks_.find(reply.request_id);
+      if (it == callbacks_.end()) continue;
+      ReplyCallback done = std::move(it->second);
+      callbacks_.erase(it);
+      done(reply);
+    }
+  }
+}
+
+void NodeLoop::PublishLeaders() {
+  std::map<raft::GroupId, raft::NodeId> leaders;
+  for (raft::GroupId group : host_->groups()) leaders[group] = host_->Status(group).leader;
+  std::lock_guard<std::mutex> lock(mu_);
+  leaders_ = std::move(leaders);
+  ++stats_.rounds;
+}
+
+void NodeLoop::Run() {
+  using Clock = std::chrono::steady_clock;
+  const auto tick = std::chrono::milliseconds(options_.tick_ms);
+  auto next_tick = Clock::now() + tick;
+  while (true) {
+    std::deque<Input> inputs;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_until(lock, next_tick, [this] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+      inputs.swap(inbox_);
+    }
+    for (Input& input : inputs) HandleInput(input);
+    if (Clock::now() >= next_tick) {
+      host_->Tick();
+      next_tick += tick;
+      // After a stall (e.g. a paused process) do not replay a burst of ticks.
+      if (next_tick < Clock::now()) next_tick = Clock::now() + tick;
+    }
+    Drain();
+    PublishLeaders();
+  }
+}
+
+}  // namespace ekv::runtime

@@ -1,0 +1,113 @@
+// NodeLoop: the thread that drives core's NodeHost on a real node.
+//
+// One thread owns the NodeHost and every Raft group's storage: no locks on the hot path.
+// Other threads (gRPC handlers, transport receivers) hand it work through a bounded inbox
+// and get answers through callbacks. Each round it: drains the inbox, ticks on schedule,
+// then repeatedly takes NodeHost's effects -- sending messages at once (so followers
+// replicate while the leader fsyncs), persisting every group's batch with ONE synced
+// RocksDB write (group commit), reporting the persists back, and delivering replies --
+// until NodeHost has nothing more to say.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/node/node_host.h"
+#include "core/raft/types.h"
+#include "runtime/storage/rocksdb_env.h"
+#include "runtime/storage/rocksdb_raft_storage.h"
+#include "runtime/transport/raft_transport.h"
+
+namespace ekv::runtime {
+
+struct GroupSpec {
+  raft::GroupId group = 0;
+  std::vector<raft::NodeId> voters;  // initial members (bootstrap only)
+};
+
+struct NodeLoopOptions {
+  raft::NodeId node_id = raft::kNoNode;
+  int tick_ms = 50;
+  std::vector<GroupSpec> groups;
+  bool bootstrap = true;  // create groups that have no state yet
+  node::NodeHostOptions host;
+  size_t max_inbox = 65536;  // inputs waiting for the loop; beyond it requests are refused
+};
+
+struct NodeLoopStats {
+  uint64_t rounds = 0;
+  uint64_t synced_writes = 0;
+  uint64_t persisted_batches = 0;
+  uint64_t requests = 0;
+  uint64_t refused_inbox_full = 0;
+};
+
+class NodeLoop {
+ public:
+  using StateMachineFactory =
+      std::function<std::unique_ptr<node::StateMachine>(raft::GroupId group)>;
+  using ReplyCallback = std::function<void(const node::ClientReply& reply)>;
+
+  NodeLoop(NodeLoopOptions options, RocksDbEnv* env, RaftTransport* transport,
+           StateMachineFactory factory);
+  ~NodeLoop();
+
+  // Loads (or bootstraps) every group from RocksDB and starts the thread.
+  absl::Status Start();
+  // Stops the thread; requests still waiting are answered kUnknown.
+  void Stop();
+
+  // Thread-safe inputs.
+  void DeliverRaft(raft::NodeId from, std::vector<raft::Message> messages);
+  void ReportUnreachable(raft::NodeId peer);
+  // `done` runs on the loop thread: it must not block.
+  void Submit(node::ClientRequest request, ReplyCallback done);
+
+  // The leader this node last saw for `group` (kNoNode: unknown). Thread-safe.
+  raft::NodeId LeaderOf(raft::GroupId group) const;
+  NodeLoopStats stats() const;
+
+ private:
+  struct Input {
+    enum class Kind { kMessages, kUnreachable, kRequest } kind;
+    raft::NodeId from = raft::kNoNode;
+    std::vector<raft::Message> messages;
+    node::ClientRequest request;
+    ReplyCallback done;
+  };
+
+  absl::Status LoadGroup(const GroupSpec& spec);
+  absl::StatusOr<uint64_t> NextIncarnation();
+  void Run();
+  void HandleInput(Input& input);
+  void Drain();
+  void Persist(std::vector<node::PersistRequest>& persists);
+  void PublishLeaders();
+
+  NodeLoopOptions options_;
+  RocksDbEnv* env_;
+  RaftTransport* transport_;
+  StateMachineFactory factory_;
+  std::unique_ptr<node::NodeHost> host_;
+  std::map<raft::GroupId, std::unique_ptr<RocksDbRaftStorage>> durable_;
+  std::map<uint64_t, ReplyCallback> callbacks_;  // loop thread only
+  uint64_t next_request_id_ = 1;                  // loop thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Input> inbox_;
+  bool stopping_ = false;
+  std::map<raft::GroupId, raft::NodeId> leaders_;
+  NodeLoopStats stats_;
+  std::thread thread_;
+};
+
+}  // namespace ekv::runtime
