@@ -1,6 +1,7 @@
 #include "core/route/route_table.h"
 
 #include <iterator>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -15,16 +16,16 @@ RouteTable::RouteTable(RouteTableOptions options)
 const RouteDescriptor* RouteTable::Lookup(absl::string_view key) const {
   auto it = routes_by_start_.upper_bound(key);
   if (it == routes_by_start_.begin()) return nullptr;  // only when empty: "" is always a start
-  return &std::prev(it)->second;
+  return std::prev(it)->second.get();
 }
 
 const RouteDescriptor* RouteTable::LookupBefore(absl::string_view end) const {
   if (routes_by_start_.empty()) return nullptr;
-  if (end.empty()) return &routes_by_start_.rbegin()->second;
+  if (end.empty()) return routes_by_start_.rbegin()->second.get();
   // The last route starting strictly below `end` holds the keys just below it.
   auto it = routes_by_start_.lower_bound(end);
   if (it == routes_by_start_.begin()) return nullptr;
-  return &std::prev(it)->second;
+  return std::prev(it)->second.get();
 }
 
 const RouteDescriptor* RouteTable::FindRoute(RouteId route_id) const {
@@ -32,7 +33,7 @@ const RouteDescriptor* RouteTable::FindRoute(RouteId route_id) const {
   if (id == start_by_id_.end()) return nullptr;
   auto it = routes_by_start_.find(id->second);
   EKV_ASSERT(it != routes_by_start_.end(), "route table id index is stale for route ", route_id);
-  return &it->second;
+  return it->second.get();
 }
 
 std::vector<const RouteDescriptor*> RouteTable::RoutesOverlapping(absl::string_view start,
@@ -41,7 +42,7 @@ std::vector<const RouteDescriptor*> RouteTable::RoutesOverlapping(absl::string_v
   if (routes_by_start_.empty() || RangeIsEmpty(start, end)) return out;
   auto it = std::prev(routes_by_start_.upper_bound(start));
   for (; it != routes_by_start_.end() && KeyBeforeEnd(it->first, end); ++it) {
-    out.push_back(&it->second);
+    out.push_back(it->second.get());
   }
   return out;
 }
@@ -49,7 +50,7 @@ std::vector<const RouteDescriptor*> RouteTable::RoutesOverlapping(absl::string_v
 std::vector<RouteDescriptor> RouteTable::Snapshot() const {
   std::vector<RouteDescriptor> out;
   out.reserve(routes_by_start_.size());
-  for (const auto& [start, route] : routes_by_start_) out.push_back(route);
+  for (const auto& [start, route] : routes_by_start_) out.push_back(*route);
   return out;
 }
 
@@ -60,7 +61,7 @@ bool RouteTable::Apply(const RouteCatalog& catalog) {
   start_by_id_.clear();
   catalog.ForEachRoute([&](const RouteDescriptor& route) {
     start_by_id_.emplace(route.route_id, route.start);
-    routes_by_start_.emplace(route.start, route);
+    routes_by_start_.emplace(route.start, std::make_unique<RouteDescriptor>(route));
   });
   version_ = catalog.version();
   change_log_.Reset(version_);
@@ -95,7 +96,7 @@ absl::StatusOr<bool> RouteTable::Apply(const CatalogDelta& delta) {
       start_by_id_.erase(old);
     }
     start_by_id_.emplace(route.route_id, route.start);
-    routes_by_start_.insert_or_assign(route.start, route);
+    routes_by_start_.insert_or_assign(route.start, std::make_unique<RouteDescriptor>(route));
   }
   EKV_ASSERT(start_by_id_.size() == routes_by_start_.size(), "catalog delta to version ",
              delta.version, " left two routes at one start key");
@@ -112,13 +113,13 @@ void RouteTable::CheckNeighbourhood(absl::string_view start) const {
   if (it == routes_by_start_.begin()) {
     EKV_ASSERT(it->first.empty(), "route table does not start at \"\"");
   } else {
-    EKV_ASSERT(std::prev(it)->second.end == it->first, "gap or overlap before route ",
-               it->second.route_id, " at version ", version_ + 1);
+    EKV_ASSERT(std::prev(it)->second->end == it->first, "gap or overlap before route ",
+               it->second->route_id, " at version ", version_ + 1);
   }
   auto next = std::next(it);
   EKV_ASSERT(
-      next == routes_by_start_.end() ? it->second.end.empty() : next->first == it->second.end,
-      "gap or overlap after route ", it->second.route_id, " at version ", version_ + 1);
+      next == routes_by_start_.end() ? it->second->end.empty() : next->first == it->second->end,
+      "gap or overlap after route ", it->second->route_id, " at version ", version_ + 1);
 }
 
 absl::StatusOr<WatchId> RouteTable::Watch(CatalogVersion known_version, RouteWatcher* watcher) {
