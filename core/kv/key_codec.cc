@@ -119,6 +119,12 @@ std::string TxnStatusKey(absl::string_view user_key, Timestamp start_ts) {
   return key;
 }
 
+std::string ExpiryKey(absl::string_view user_key, Timestamp commit_ts) {
+  std::string key = PrefixedKey(kExpiryPrefix, user_key, kTimestampSuffixBytes);
+  AppendFixed64BigEndian(&key, ~commit_ts);
+  return key;
+}
+
 std::string MetaKey(absl::string_view name) {
   return absl::StrCat(std::string(1, kMetaPrefix), name);
 }

@@ -6,6 +6,7 @@
 //   'l' locks    'l' EncodeUserKey(key)                        -> LockRecord
 //   's' status   's' EncodeUserKey(key) Fixed64BE(~start_ts)   -> TxnStatusRecord
 //   'm' meta     'm' name                                      -> owner-defined bytes
+//   'x' expiry   'x' EncodeUserKey(key) Fixed64BE(~commit_ts)  -> Fixed64BE(expire_ts)
 //
 // EncodeUserKey is memcomparable: every 0x00 byte becomes 0x00 0xff and the key ends with
 // 0x00 0x01. It preserves order (a < b iff Enc(a) < Enc(b)) and is prefix-free (no
@@ -30,6 +31,9 @@ inline constexpr char kDataPrefix = 'd';
 inline constexpr char kLockPrefix = 'l';
 inline constexpr char kMetaPrefix = 'm';
 inline constexpr char kTxnStatusPrefix = 's';
+// Expiry of one version written with a TTL (kv_state_machine.h): the version at
+// (key, commit_ts) reads as absent at read_ts >= expire_ts.
+inline constexpr char kExpiryPrefix = 'x';
 inline constexpr size_t kTimestampSuffixBytes = 8;
 
 // Memcomparable user-key encoding.
@@ -61,6 +65,9 @@ absl::StatusOr<std::string> DecodeLockKey(absl::string_view key);
 
 // transaction status records, by (key, start_ts).
 std::string TxnStatusKey(absl::string_view user_key, Timestamp start_ts);
+
+// expiry of the version of user_key at commit_ts.
+std::string ExpiryKey(absl::string_view user_key, Timestamp commit_ts);
 
 // meta.
 std::string MetaKey(absl::string_view name);

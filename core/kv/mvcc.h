@@ -73,6 +73,11 @@ class MvccStore {
     return reader_.GetMeta(name);
   }
 
+  absl::StatusOr<std::optional<Timestamp>> GetExpiry(absl::string_view key,
+                                                     Timestamp commit_ts) const {
+    return reader_.GetExpiry(key, commit_ts);
+  }
+
   // A reader over a frozen view of the store; later writes do not affect it.
   MvccReader Snapshot() const;
   const MvccReader& reader() const { return reader_; }

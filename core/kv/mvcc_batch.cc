@@ -1,5 +1,6 @@
 #include "core/kv/mvcc_batch.h"
 
+#include "core/kv/codec.h"
 #include "core/kv/key_codec.h"
 #include "core/util/assert.h"
 
@@ -41,6 +42,13 @@ void MvccBatch::PutTxnStatus(absl::string_view key, Timestamp start_ts,
 
 void MvccBatch::DeleteTxnStatus(absl::string_view key, Timestamp start_ts) {
   batch_.Delete(TxnStatusKey(key, start_ts));
+}
+
+void MvccBatch::PutExpiry(absl::string_view key, Timestamp commit_ts, Timestamp expire_ts) {
+  EKV_ASSERT(expire_ts > commit_ts, "a version expires after it is written");
+  std::string value;
+  AppendFixed64BigEndian(&value, expire_ts);
+  batch_.Put(ExpiryKey(key, commit_ts), value);
 }
 
 void MvccBatch::PutMeta(absl::string_view name, absl::string_view value) {

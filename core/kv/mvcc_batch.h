@@ -28,6 +28,9 @@ class MvccBatch {
   void PutTxnStatus(absl::string_view key, Timestamp start_ts, const TxnStatusRecord& status);
   void DeleteTxnStatus(absl::string_view key, Timestamp start_ts);
 
+  // The version of `key` at commit_ts reads as absent at read_ts >= expire_ts.
+  void PutExpiry(absl::string_view key, Timestamp commit_ts, Timestamp expire_ts);
+
   void PutMeta(absl::string_view name, absl::string_view value);
   void DeleteMeta(absl::string_view name);
 

@@ -245,6 +245,15 @@ absl::StatusOr<std::optional<std::string>> MvccReader::GetMeta(absl::string_view
   return engine_->Get(MetaKey(name));
 }
 
+absl::StatusOr<std::optional<Timestamp>> MvccReader::GetExpiry(absl::string_view key,
+                                                               Timestamp commit_ts) const {
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                          engine_->Get(ExpiryKey(key, commit_ts)));
+  if (!bytes.has_value()) return std::nullopt;
+  if (bytes->size() != 8) return absl::DataLossError("expiry record: expected 8 bytes");
+  return DecodeFixed64BigEndian(*bytes);
+}
+
 absl::StatusOr<GcPlan> MvccReader::PlanGc(Timestamp safe_point, absl::string_view start_key,
                                           size_t max_keys, MvccBatch* batch) const {
   EKV_KV_RETURN_IF_ERROR(CheckLimit(max_keys, kMaxGcKeysPerPass, "gc"));

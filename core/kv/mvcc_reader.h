@@ -92,6 +92,10 @@ class MvccReader {
 
   absl::StatusOr<std::optional<std::string>> GetMeta(absl::string_view name) const;
 
+  // expire_ts of the version of `key` at commit_ts, or nullopt if it never expires.
+  absl::StatusOr<std::optional<Timestamp>> GetExpiry(absl::string_view key,
+                                                     Timestamp commit_ts) const;
+
   // Adds to `batch` the deletions of one GC pass over at most `max_keys`
   // (1..kMaxGcKeysPerPass) user keys starting at `start_key`: for each key, every
   // version a read at ts >= safe_point cannot see. That is, versions newer than

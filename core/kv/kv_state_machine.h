@@ -1,0 +1,125 @@
+// KvStateMachine: the replicated state of one kv Raft group, an MvccStore driven by
+// committed KvCommands (kv_command.h).
+//
+// Every replica applies the same commands at the same log indexes and therefore holds the
+// same engine bytes: Apply reads only the store and the command, never a clock, and every
+// command's writes plus the new applied index land in one atomic engine batch. A command
+// that fails (a conflict, a failed condition, a malformed request) writes nothing but
+// the applied index, so a failure is as deterministic as a success.
+//
+// Transactions follow Percolator as TiKV implements it (records.h for the layout):
+//   prewrite   per key: a lock of this txn -> idempotent; another txn's lock ->
+//              KeyIsLocked (retryable); a rollback record at start_ts -> TxnRolledBack;
+//              a version committed after start_ts -> WriteConflict (restart the txn),
+//              unless it is this txn's own commit (idempotent). All keys or none.
+//   commit     per key: this txn's lock -> version at commit_ts (+ committed status on
+//              the primary); else a committed record/own version -> idempotent; a
+//              rollback record -> TxnRolledBack; nothing -> TxnLockNotFound.
+//   rollback   per key: removes this txn's lock and always leaves a rollback record;
+//              TxnCommitted if the txn already committed there.
+// Because commit and rollback records are keyed by start_ts, a blind retry of a finished
+// transaction is answered from them and never applies twice.
+//
+// Reads (Query) see the applied state; a lock with start_ts <= read_ts blocks a read with
+// KeyIsLocked carrying the lock, so the reader can resolve it (CheckTxnStatus on the
+// primary, then ResolveLock) before reading at the same read_ts.
+//
+// Contract for writes whose timestamp is chosen before they apply (raw writes, RMW
+// commands, OnePhaseCommit): they leave no lock while in flight, so the node layer must
+// keep reads at read_ts >= such a write's commit_ts on its keys waiting until the write
+// has applied (TiKV's in-memory locks in its concurrency manager), or the read could miss
+// a version that later appears below its snapshot. 2PC needs no such help: its locks are
+// in place before its commit_ts exists. The randomized bank test (txn_bank_test.cc)
+// emulates this fence and fails without it.
+//
+// Not thread-safe; core/ is single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/kv/engine.h"
+#include "core/kv/kv_command.h"
+#include "core/kv/mvcc.h"
+
+namespace ekv::kv {
+
+// A read of the applied state. Linearizability (ReadIndex) is the node layer's job.
+struct KvQuery {
+  enum class Kind : uint8_t { kGet, kScan, kLatestCommitTs };
+  Kind kind = Kind::kGet;
+  std::string key;      // kGet, kLatestCommitTs; kScan: the inclusive start
+  std::string end_key;  // kScan: exclusive end; empty = no bound
+  size_t limit = 0;     // kScan: 1..kMaxScanLimit
+  Timestamp read_ts = 0;
+  ScanDirection direction = ScanDirection::kForward;
+
+  static KvQuery Get(std::string key, Timestamp read_ts);
+  static KvQuery Scan(std::string start, std::string end, size_t limit, Timestamp read_ts,
+                      ScanDirection direction = ScanDirection::kForward);
+  static KvQuery LatestCommitTs(std::string key);
+};
+
+struct KvQueryResult {
+  // OK, or UnavailableError when `locked` is set, or the read's error.
+  absl::Status status;
+  std::optional<KeyError> locked;             // KeyIsLocked with the blocking lock
+  std::optional<std::string> value;           // kGet (nullopt: absent)
+  std::vector<KvPair> pairs;                  // kScan
+  std::optional<Timestamp> latest_commit_ts;  // kLatestCommitTs (nullopt: no versions)
+  uint64_t applied_index = 0;                 // the state the read saw
+
+  bool ok() const { return status.ok(); }
+};
+
+class KvStateMachine {
+ public:
+  // Meta names (key_codec.h's meta namespace) of the state machine's own records.
+  static constexpr absl::string_view kAppliedIndexMeta = "applied_index";
+  static constexpr absl::string_view kHlcCeilingMeta = "hlc_ceiling_ms";
+
+  // `engine` must outlive the state machine. Recovers applied_index() and the HLC
+  // ceiling from the engine's meta records, so a restarted replica resumes where its
+  // durable state ends.
+  explicit KvStateMachine(Engine* engine);
+
+  KvStateMachine(const KvStateMachine&) = delete;
+  KvStateMachine& operator=(const KvStateMachine&) = delete;
+
+  // Applies the committed command at log `index`. Asserts index > applied_index():
+  // re-applying an entry would break exactly-once effects (an increment applied twice).
+  KvApplyResult Apply(uint64_t index, const KvCommand& command);
+  // Decodes and applies; undecodable bytes yield a DataLossError result and (like any
+  // failed command) only advance the applied index, identically on every replica.
+  KvApplyResult ApplyEncoded(uint64_t index, absl::string_view command_bytes);
+  // Marks `index` applied without a command (leader no-ops, configuration changes).
+  void Skip(uint64_t index);
+
+  KvQueryResult Query(const KvQuery& query) const;
+
+  uint64_t applied_index() const { return applied_index_; }
+  // The group's committed HLC ceiling (hlc.h): feed Hlc::SetCommittedCeiling / Recover.
+  uint64_t hlc_ceiling_ms() const { return hlc_ceiling_ms_; }
+
+  // Every engine record of the group (versions, locks, txn records, expiries, meta
+  // including the applied index), self-checking. Restore replaces the whole state with
+  // an image; a corrupt image is rejected with DataLossError and changes nothing.
+  std::string SnapshotImage() const;
+  absl::Status Restore(absl::string_view image);
+  // A fingerprint of every engine record; equal on replicas with equal state.
+  uint64_t Digest() const;
+
+  const MvccStore& store() const { return store_; }
+
+ private:
+  Engine* const engine_;
+  MvccStore store_;
+  uint64_t applied_index_ = 0;
+  uint64_t hlc_ceiling_ms_ = 0;
+};
+
+}  // namespace ekv::kv
