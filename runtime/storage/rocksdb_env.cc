@@ -118,8 +118,10 @@ absl::StatusOr<std::unique_ptr<RocksDbEnv>> RocksDbEnv::Open(const std::string& 
   rocksdb::Status status = rocksdb::DB::Open(db_options, data_dir, families, &env->handles_, &db);
   if (!status.ok()) {
     // RocksDB takes an fcntl lock on <dir>/LOCK; a second opener (another process, or this
-    // one opening the dir twice) fails with an I/O error mentioning the lock.
-    if (status.IsIOError() && absl::StrContains(status.ToString(), "lock")) {
+    // one opening the dir twice) fails with an I/O error naming that file ("While lock
+    // file: <dir>/LOCK: Resource temporarily unavailable", or "lock hold by current
+    // process ... <dir>/LOCK").
+    if (status.IsIOError() && absl::StrContains(status.ToString(), data_dir + "/LOCK")) {
       return absl::FailedPreconditionError(absl::StrCat(
           "data dir ", data_dir, " is locked by another process (RocksDB LOCK file ", data_dir,
           "/LOCK is held; is another ekv node using this dir?): ", status.ToString()));
