@@ -1,0 +1,92 @@
+// The wire protocol between a coordinator and a server Raft group's state machine
+// (group_state_machine.h): commands that are replicated (NodeHost OpKind::kApply) and
+// queries served at a linearizable point (OpKind::kQuery), and one result shape for both.
+//
+// Encoding: [format 0x01][op byte][fields]; varints and length-prefixed strings (kv/codec.h).
+// Decoding rejects unknown formats and ops, truncation and trailing bytes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ekv::node {
+
+enum class GroupCommandOp : uint8_t {
+  kKv = 1,         // payload: an encoded kv::KvCommand; server-chosen timestamps assigned at apply
+  kCatalog = 2,    // payload: an encoded route::CatalogCommand (catalog group only)
+  kTimestamp = 3,  // no payload: allocate one strictly increasing timestamp
+};
+
+struct GroupCommand {
+  GroupCommandOp op = GroupCommandOp::kKv;
+  // The proposer's wall clock (ms); a lower bound for timestamps assigned at apply. Only
+  // a hint: the state machine keeps timestamps strictly increasing whatever it says.
+  uint64_t physical_ms = 0;
+  std::string payload;
+};
+
+enum class GroupQueryOp : uint8_t {
+  kKv = 1,       // payload: an encoded kv query (EncodeKvQuery)
+  kCatalog = 2,  // the whole route catalog (catalog group only)
+  kRawGet = 3,   // payload: key; latest committed value, ignoring transaction locks
+  kRawScan = 4,  // payload: start, end, limit; latest committed values
+};
+
+struct GroupQuery {
+  GroupQueryOp op = GroupQueryOp::kKv;
+  std::string payload;
+};
+
+struct GroupKeyError {
+  std::string key;
+  std::string message;
+  bool retryable = false;
+  uint8_t code = 0;  // kv::KeyErrorCode
+  // For a key locked by another transaction: who to ask about it.
+  std::string lock_primary;
+  uint64_t lock_start_ts = 0;
+  uint64_t lock_ttl_ms = 0;
+};
+
+struct GroupResult {
+  absl::StatusCode code = absl::StatusCode::kOk;
+  std::string message;
+  uint64_t ts = 0;  // commit/allocated timestamp, or the latest commit ts of a key
+  std::optional<std::string> value;
+  std::optional<std::string> old_value;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<GroupKeyError> key_errors;
+  uint8_t txn_status = 0;  // kv::TxnStatusKind for CheckTxnStatus
+  std::string blob;        // catalog image or catalog command answer
+  absl::Status status() const {
+    return code == absl::StatusCode::kOk ? absl::OkStatus() : absl::Status(code, message);
+  }
+};
+
+std::string EncodeGroupCommand(const GroupCommand& command);
+absl::StatusOr<GroupCommand> DecodeGroupCommand(absl::string_view bytes);
+std::string EncodeGroupQuery(const GroupQuery& query);
+absl::StatusOr<GroupQuery> DecodeGroupQuery(absl::string_view bytes);
+std::string EncodeGroupResult(const GroupResult& result);
+absl::StatusOr<GroupResult> DecodeGroupResult(absl::string_view bytes);
+
+// Raw scan payload helpers.
+std::string EncodeRawScan(absl::string_view start, absl::string_view end, uint64_t limit);
+
+}  // namespace ekv::node
+
+namespace ekv::kv {
+struct KvQuery;
+}
+
+namespace ekv::node {
+std::string EncodeKvQuery(const kv::KvQuery& query);
+absl::StatusOr<kv::KvQuery> DecodeKvQuery(absl::string_view bytes);
+}  // namespace ekv::node

@@ -1,0 +1,293 @@
+#include "core/node/group_state_machine.h"
+
+#include <algorithm>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "core/kv/codec.h"
+#include "core/kv/timestamp.h"
+#include "core/route/catalog_command.h"
+#include "core/util/assert.h"
+
+namespace ekv::node {
+namespace {
+
+constexpr uint8_t kImageFormat = 1;
+
+// Reads of the latest committed state use a timestamp above every possible commit.
+constexpr kv::Timestamp kLatest = kv::kMaxTimestamp - 1;
+
+GroupResult FromStatus(const absl::Status& status) {
+  GroupResult result;
+  result.code = status.code();
+  result.message = std::string(status.message());
+  return result;
+}
+
+GroupKeyError ToGroupKeyError(const kv::KeyError& error) {
+  GroupKeyError out;
+  out.key = error.key;
+  out.message = error.message;
+  out.retryable = error.retryable;
+  out.code = static_cast<uint8_t>(error.code);
+  if (error.lock.has_value()) {
+    out.lock_primary = error.lock->primary;
+    out.lock_start_ts = error.lock->start_ts;
+    out.lock_ttl_ms = error.lock->ttl_ms;
+  }
+  return out;
+}
+
+ApplyResult ToApplyResult(const GroupResult& result) {
+  ApplyResult out;
+  out.ok = true;  // the reply carries the group result, success or not
+  out.value = EncodeGroupResult(result);
+  return out;
+}
+
+}  // namespace
+
+GroupStateMachine::GroupStateMachine(raft::GroupId group,
+                                     std::optional<route::RouteCatalog> catalog)
+    : group_(group),
+      engine_(std::make_unique<kv::MemoryEngine>()),
+      kv_(std::make_unique<kv::KvStateMachine>(engine_.get())),
+      catalog_(std::move(catalog)) {}
+
+kv::Timestamp GroupStateMachine::NextTimestamp(uint64_t physical_ms) {
+  const uint64_t capped = std::min<uint64_t>(physical_ms, kv::kMaxPhysicalMs);
+  const kv::Timestamp from_clock = kv::MakeTimestamp(capped, 0);
+  max_ts_ = std::max(from_clock, max_ts_ + 1);
+  return max_ts_;
+}
+
+void GroupStateMachine::Observe(kv::Timestamp ts) { max_ts_ = std::max(max_ts_, ts); }
+
+ApplyResult GroupStateMachine::Apply(raft::Index index, const Command& command) {
+  if (command.kind != OpKind::kApply) {
+    kv_->Skip(index);
+    ApplyResult out;
+    out.ok = false;
+    out.failure_detail = "server groups accept only kApply commands";
+    return out;
+  }
+  absl::StatusOr<GroupCommand> decoded = DecodeGroupCommand(command.value);
+  if (!decoded.ok()) {
+    kv_->Skip(index);
+    return ToApplyResult(FromStatus(decoded.status()));
+  }
+  switch (decoded->op) {
+    case GroupCommandOp::kKv:
+      return ToApplyResult(ApplyKv(index, *decoded));
+    case GroupCommandOp::kCatalog:
+      return ToApplyResult(ApplyCatalog(index, *decoded));
+    case GroupCommandOp::kTimestamp: {
+      kv_->Skip(index);
+      GroupResult result;
+      result.ts = NextTimestamp(decoded->physical_ms);
+      return ToApplyResult(result);
+    }
+  }
+  EKV_UNREACHABLE("decoded an unknown group command op");
+}
+
+GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& command) {
+  absl::StatusOr<kv::KvCommand> decoded = kv::DecodeKvCommand(command.payload);
+  if (!decoded.ok()) {
+    kv_->Skip(index);
+    return FromStatus(decoded.status());
+  }
+  kv::KvCommand& kv_command = *decoded;
+  kv::Timestamp assigned = 0;
+  // Server-chosen timestamps are assigned here, at apply, from the group's sequence.
+  std::visit(
+      [&](auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, kv::RawWriteCommand> ||
+                      std::is_same_v<T, kv::CompareAndSetCommand> ||
+                      std::is_same_v<T, kv::ConditionalWriteCommand> ||
+                      std::is_same_v<T, kv::IncrementCommand> ||
+                      std::is_same_v<T, kv::AppendCommand> ||
+                      std::is_same_v<T, kv::PutWithTtlCommand>) {
+          assigned = NextTimestamp(command.physical_ms);
+          c.commit_ts = assigned;
+        } else if constexpr (std::is_same_v<T, kv::PrewriteCommand>) {
+          Observe(c.start_ts);
+        } else if constexpr (std::is_same_v<T, kv::CommitCommand> ||
+                             std::is_same_v<T, kv::OnePhaseCommitCommand>) {
+          Observe(c.start_ts);
+          Observe(c.commit_ts);
+        } else if constexpr (std::is_same_v<T, kv::ResolveLockCommand>) {
+          Observe(c.commit_ts);
+        }
+      },
+      kv_command);
+  kv::KvApplyResult applied = kv_->Apply(index, kv_command);
+  GroupResult result = FromStatus(applied.status);
+  result.ts = assigned != 0 ? assigned : applied.commit_ts;
+  result.old_value = applied.old_value;
+  result.value = applied.new_value;
+  result.txn_status = static_cast<uint8_t>(applied.txn_status);
+  for (const kv::KeyError& error : applied.key_errors) {
+    result.key_errors.push_back(ToGroupKeyError(error));
+  }
+  if (applied.lock.has_value()) {
+    GroupKeyError lock;
+    lock.key = applied.lock->primary;
+    lock.lock_primary = applied.lock->primary;
+    lock.lock_start_ts = applied.lock->start_ts;
+    lock.lock_ttl_ms = applied.lock->ttl_ms;
+    lock.retryable = true;
+    lock.message = "transaction lock is alive";
+    result.key_errors.push_back(std::move(lock));
+  }
+  return result;
+}
+
+GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupCommand& command) {
+  kv_->Skip(index);
+  if (!catalog_.has_value()) {
+    return FromStatus(absl::FailedPreconditionError(
+        absl::StrCat("group ", group_, " does not host the route catalog")));
+  }
+  absl::StatusOr<route::CatalogCommand> decoded = route::CatalogCommand::Decode(command.payload);
+  if (!decoded.ok()) return FromStatus(decoded.status());
+  GroupResult result;
+  if (const auto* split = std::get_if<route::SplitRange>(&decoded->op)) {
+    absl::StatusOr<route::SplitResult> done = catalog_->Split(*split);
+    if (!done.ok()) return FromStatus(done.status());
+    result.ts = done->catalog_version;
+    route::EncodeRoute(&result.blob, done->left);
+    route::EncodeRoute(&result.blob, done->right);
+    return result;
+  }
+  absl::StatusOr<route::CatalogDelta> delta = catalog_->Apply(*decoded);
+  if (!delta.ok()) return FromStatus(delta.status());
+  result.ts = delta->version;
+  delta->Encode(&result.blob);
+  return result;
+}
+
+void GroupStateMachine::Skip(raft::Index index) { kv_->Skip(index); }
+
+std::optional<std::string> GroupStateMachine::Read(std::string_view key) const {
+  // The register interface is not used by server groups; answer from MVCC for checkers.
+  absl::StatusOr<std::optional<std::string>> value =
+      kv_->store().Get(absl::string_view(key.data(), key.size()), kLatest);
+  if (!value.ok()) return std::nullopt;
+  return *value;
+}
+
+GroupResult GroupStateMachine::QueryKv(absl::string_view payload) const {
+  absl::StatusOr<kv::KvQuery> query = DecodeKvQuery(payload);
+  if (!query.ok()) return FromStatus(query.status());
+  kv::KvQueryResult answer = kv_->Query(*query);
+  GroupResult result = FromStatus(answer.status);
+  if (answer.locked.has_value()) result.key_errors.push_back(ToGroupKeyError(*answer.locked));
+  result.value = answer.value;
+  for (const kv::KvPair& pair : answer.pairs) result.pairs.emplace_back(pair.key, pair.value);
+  if (answer.latest_commit_ts.has_value()) result.ts = *answer.latest_commit_ts;
+  return result;
+}
+
+std::optional<std::string> GroupStateMachine::Query(std::string_view payload) const {
+  absl::StatusOr<GroupQuery> query =
+      DecodeGroupQuery(absl::string_view(payload.data(), payload.size()));
+  if (!query.ok()) return EncodeGroupResult(FromStatus(query.status()));
+  GroupResult result;
+  switch (query->op) {
+    case GroupQueryOp::kKv:
+      result = QueryKv(query->payload);
+      break;
+    case GroupQueryOp::kCatalog:
+      if (!catalog_.has_value()) {
+        result = FromStatus(absl::FailedPreconditionError(
+            absl::StrCat("group ", group_, " does not host the route catalog")));
+      } else {
+        result.ts = catalog_->version();
+        result.blob = catalog_->Encode();
+      }
+      break;
+    case GroupQueryOp::kRawGet: {
+      absl::StatusOr<std::optional<std::string>> value = kv_->store().Get(query->payload, kLatest);
+      if (!value.ok()) {
+        result = FromStatus(value.status());
+      } else {
+        result.value = *value;
+      }
+      break;
+    }
+    case GroupQueryOp::kRawScan: {
+      kv::ByteReader reader(query->payload);
+      auto start = reader.ReadLengthPrefixed();
+      auto end = reader.ReadLengthPrefixed();
+      auto limit = reader.ReadVarint64();
+      if (!start.ok() || !end.ok() || !limit.ok() || *limit == 0 || *limit > kv::kMaxScanLimit) {
+        result = FromStatus(absl::InvalidArgumentError(
+            absl::StrCat("raw scan needs start, end and a limit in 1..", kv::kMaxScanLimit)));
+        break;
+      }
+      auto pairs = kv_->store().Scan(*start, *end, *limit, kLatest);
+      if (!pairs.ok()) {
+        result = FromStatus(pairs.status());
+      } else {
+        for (const kv::KvPair& pair : *pairs) result.pairs.emplace_back(pair.key, pair.value);
+      }
+      break;
+    }
+  }
+  return EncodeGroupResult(result);
+}
+
+std::string GroupStateMachine::SnapshotImage() const {
+  std::string out;
+  kv::AppendByte(&out, kImageFormat);
+  kv::AppendVarint64(&out, max_ts_);
+  kv::AppendLengthPrefixed(&out, kv_->SnapshotImage());
+  kv::AppendByte(&out, catalog_.has_value() ? 1 : 0);
+  if (catalog_.has_value()) kv::AppendLengthPrefixed(&out, catalog_->Encode());
+  return out;
+}
+
+absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index index) {
+  kv::ByteReader reader(absl::string_view(image.data(), image.size()));
+  auto format = reader.ReadByte();
+  if (!format.ok() || *format != kImageFormat) {
+    return absl::DataLossError("group snapshot: unknown format");
+  }
+  auto max_ts = reader.ReadVarint64();
+  auto kv_image = reader.ReadLengthPrefixed();
+  auto has_catalog = reader.ReadByte();
+  if (!max_ts.ok() || !kv_image.ok() || !has_catalog.ok() || *has_catalog > 1) {
+    return absl::DataLossError("group snapshot: truncated header");
+  }
+  std::optional<route::RouteCatalog> catalog;
+  if (*has_catalog == 1) {
+    auto bytes = reader.ReadLengthPrefixed();
+    if (!bytes.ok()) return absl::DataLossError("group snapshot: truncated catalog");
+    absl::StatusOr<route::RouteCatalog> decoded = route::RouteCatalog::Decode(*bytes);
+    if (!decoded.ok()) return decoded.status();
+    catalog = std::move(*decoded);
+  }
+  if (absl::Status s = reader.ExpectEnd("group snapshot"); !s.ok()) return s;
+  auto engine = std::make_unique<kv::MemoryEngine>();
+  auto restored = std::make_unique<kv::KvStateMachine>(engine.get());
+  if (absl::Status s = restored->Restore(*kv_image); !s.ok()) return s;
+  if (restored->applied_index() != index) {
+    return absl::DataLossError(absl::StrCat("group snapshot: image is at applied index ",
+                                            restored->applied_index(), ", expected ", index));
+  }
+  kv_ = std::move(restored);
+  engine_ = std::move(engine);
+  max_ts_ = *max_ts;
+  if (catalog.has_value() || !catalog_.has_value()) catalog_ = std::move(catalog);
+  return absl::OkStatus();
+}
+
+uint64_t GroupStateMachine::Digest() const {
+  uint64_t digest = kv_->Digest() ^ (max_ts_ * 0x9e3779b97f4a7c15ULL);
+  if (catalog_.has_value()) digest ^= catalog_->Digest() * 0xbf58476d1ce4e5b9ULL;
+  return digest;
+}
+
+}  // namespace ekv::node
