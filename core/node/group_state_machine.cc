@@ -159,16 +159,23 @@ GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupComman
     result.ts = done->catalog_version;
     route::EncodeRoute(&result.blob, done->left);
     route::EncodeRoute(&result.blob, done->right);
+    if (catalog_listener_) catalog_listener_(*catalog_);
     return result;
   }
   absl::StatusOr<route::CatalogDelta> delta = catalog_->Apply(*decoded);
   if (!delta.ok()) return FromStatus(delta.status());
   result.ts = delta->version;
   delta->Encode(&result.blob);
+  if (catalog_listener_) catalog_listener_(*catalog_);
   return result;
 }
 
 void GroupStateMachine::Skip(raft::Index index) { kv_->Skip(index); }
+
+void GroupStateMachine::SetCatalogListener(CatalogListener listener) {
+  catalog_listener_ = std::move(listener);
+  if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+}
 
 std::optional<std::string> GroupStateMachine::Read(std::string_view key) const {
   // The register interface is not used by server groups; answer from MVCC for checkers.
@@ -281,6 +288,7 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
   engine_ = std::move(engine);
   max_ts_ = *max_ts;
   if (catalog.has_value() || !catalog_.has_value()) catalog_ = std::move(catalog);
+  if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
   return absl::OkStatus();
 }
 

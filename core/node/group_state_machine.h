@@ -12,6 +12,7 @@
 // Transaction timestamps (start/commit) come from the oracle and are only observed.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,11 @@ class GroupStateMachine final : public StateMachine {
   absl::Status Restore(std::string_view image, raft::Index index) override;
   uint64_t Digest() const override;
 
+  // Called (on the applying thread) with the new catalog after every change and restore:
+  // the push half of the route-table watch, driven by the replicated log itself.
+  using CatalogListener = std::function<void(const route::RouteCatalog&)>;
+  void SetCatalogListener(CatalogListener listener);
+
   kv::Timestamp max_timestamp() const { return max_ts_; }
   const std::optional<route::RouteCatalog>& catalog() const { return catalog_; }
 
@@ -53,6 +59,7 @@ class GroupStateMachine final : public StateMachine {
   std::unique_ptr<kv::KvStateMachine> kv_;
   std::optional<route::RouteCatalog> catalog_;
   kv::Timestamp max_ts_ = 0;
+  CatalogListener catalog_listener_;
 };
 
 }  // namespace ekv::node

@@ -10,7 +10,9 @@
 namespace ekv::runtime {
 namespace {
 
-constexpr char kIncarnationKey[] = "\xff\xff\xff\xff\xff\xff\xff\xff" "incarnation";
+constexpr char kIncarnationKey[] =
+    "\xff\xff\xff\xff\xff\xff\xff\xff"
+    "incarnation";
 
 // Rebuilds the in-memory log NodeHost works on from the durable copy in RocksDB.
 absl::StatusOr<std::unique_ptr<raft::MemoryStorage>> LoadMemoryStorage(
@@ -50,7 +52,10 @@ absl::StatusOr<std::unique_ptr<raft::MemoryStorage>> LoadMemoryStorage(
 
 NodeLoop::NodeLoop(NodeLoopOptions options, RocksDbEnv* env, RaftTransport* transport,
                    StateMachineFactory factory)
-    : options_(std::move(options)), env_(env), transport_(transport), factory_(std::move(factory)) {}
+    : options_(std::move(options)),
+      env_(env),
+      transport_(transport),
+      factory_(std::move(factory)) {}
 
 NodeLoop::~NodeLoop() { Stop(); }
 
@@ -83,9 +88,9 @@ absl::Status NodeLoop::LoadGroup(const GroupSpec& spec) {
                      (*durable)->GetSnapshot()->IsEmpty();
   if (empty) {
     if (!options_.bootstrap) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "group ", spec.group, " has no state in ", env_->data_dir(),
-          " and bootstrap is off: start with --bootstrap for a new cluster"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("group ", spec.group, " has no state in ", env_->data_dir(),
+                       " and bootstrap is off: start with --bootstrap for a new cluster"));
     }
     // Bootstrap: membership as committed entries, written durably before anything else.
     raft::MemoryStorage scratch;
@@ -275,9 +280,9 @@ void NodeLoop::Drain() {
     }
     for (const node::SnapshotCreated& created : effects.snapshots) {
       RocksDbRaftStorage& durable = *durable_.at(created.group);
-      absl::Status status = durable.CreateSnapshot(created.snapshot.metadata.index,
-                                                   created.snapshot.metadata.conf_state,
-                                                   created.snapshot.data);
+      absl::Status status =
+          durable.CreateSnapshot(created.snapshot.metadata.index,
+                                 created.snapshot.metadata.conf_state, created.snapshot.data);
       if (status.ok() && created.compact_index > durable.FirstIndex()) {
         status = durable.Compact(created.compact_index);
       }

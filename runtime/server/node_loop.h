@@ -99,7 +99,7 @@ class NodeLoop {
   std::unique_ptr<node::NodeHost> host_;
   std::map<raft::GroupId, std::unique_ptr<RocksDbRaftStorage>> durable_;
   std::map<uint64_t, ReplyCallback> callbacks_;  // loop thread only
-  uint64_t next_request_id_ = 1;                  // loop thread only
+  uint64_t next_request_id_ = 1;                 // loop thread only
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

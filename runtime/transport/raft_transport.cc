@@ -30,9 +30,8 @@ class RaftTransport::Service final : public internal::RaftTransport::Service {
     while (reader->Read(&batch)) {
       if (batch.to_node() != transport_->self_) {
         return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                            absl::StrCat("raft batch for node ", batch.to_node(),
-                                         " reached node ", transport_->self_,
-                                         ": check --peers addresses"));
+                            absl::StrCat("raft batch for node ", batch.to_node(), " reached node ",
+                                         transport_->self_, ": check --peers addresses"));
       }
       std::vector<raft::Message> messages;
       messages.reserve(batch.messages_size());
@@ -75,8 +74,7 @@ RaftTransport::RaftTransport(raft::NodeId self, std::map<raft::NodeId, std::stri
     args.SetMaxSendMessageSize(256 << 20);
     // Each peer gets its own connection so one slow peer cannot head-of-line block another.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    peer->channel =
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    peer->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     peer->stub = internal::RaftTransport::NewStub(peer->channel);
     peers_.emplace(id, std::move(peer));
   }
@@ -210,8 +208,8 @@ absl::StatusOr<internal::ForwardResponse> RaftTransport::Forward(
   internal::ForwardResponse response;
   grpc::Status status = it->second->stub->Forward(&context, request, &response);
   if (!status.ok()) {
-    return absl::UnavailableError(absl::StrCat("forwarding to node ", to, " failed: ",
-                                               status.error_message()));
+    return absl::UnavailableError(
+        absl::StrCat("forwarding to node ", to, " failed: ", status.error_message()));
   }
   return response;
 }

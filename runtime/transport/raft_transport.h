@@ -56,8 +56,7 @@ class RaftTransport {
                 TransportOptions options);
   ~RaftTransport();
 
-  void SetHandlers(InboundHandler inbound, UnreachableHandler unreachable,
-                   ForwardHandler forward);
+  void SetHandlers(InboundHandler inbound, UnreachableHandler unreachable, ForwardHandler forward);
   // Starts the sender threads. The gRPC service must be registered with a server.
   void Start();
   // Stops sender threads; pending messages are dropped.

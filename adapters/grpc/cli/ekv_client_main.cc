@@ -1,0 +1,238 @@
+// ekv-client: a command-line client of ekv's public gRPC API. See --help.
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/ekv.grpc.pb.h"
+
+ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "gRPC address of any ekv node.");
+ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each RPC in milliseconds.");
+ABSL_FLAG(uint64_t, ts, 0, "Read timestamp for get/scan (0: latest, linearizable).");
+ABSL_FLAG(int64_t, limit, 100, "Maximum keys returned by scan.");
+
+namespace {
+
+constexpr char kUsage[] =
+    "ekv-client: talk to an ekv cluster through its public gRPC API.\n"
+    "Usage: ekv-client [--addr HOST:PORT] COMMAND ARGS...\n"
+    "Commands:\n"
+    "  put KEY VALUE                  RawPut\n"
+    "  get KEY                        RawGet (--ts for a snapshot read)\n"
+    "  delete KEY                     RawDelete\n"
+    "  scan START [END]               RawScanAt over [START, END) (--limit, --ts)\n"
+    "  latest-ts KEY                  RawLatestCommitTS\n"
+    "  txn KEY=VALUE [KEY=VALUE...]   one transaction: GetTimestamp, PreWrite, Commit\n"
+    "  txn-get KEY                    TransactionalKV.Get\n"
+    "  routes                         Distribution.ListRoutes\n"
+    "  route KEY                      Distribution.GetRoute\n"
+    "  split VERSION ROUTE_ID KEY     Distribution.SplitRange\n"
+    "  timestamp                      Distribution.GetTimestamp\n"
+    "Exit status: 0 on success, 1 on an RPC error (printed with its gRPC code), 2 on bad "
+    "usage.";
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  return context;
+}
+
+int RpcError(const grpc::Status& status) {
+  std::cerr << "error: " << status.error_code() << " " << status.error_message() << "\n";
+  return 1;
+}
+
+std::string Show(const std::string& bytes) {
+  return absl::StrCat("\"", absl::CEscape(bytes), "\"");
+}
+
+void PrintRoute(const proto::RouteDescriptor& r) {
+  std::cout << "route " << r.route_id() << " [" << Show(r.start()) << ", "
+            << (r.end().empty() ? std::string("+inf") : Show(r.end())) << ") group "
+            << r.raft_group_id() << " " << proto::RouteState_Name(r.state());
+  if (r.parent_route_id() != 0) std::cout << " parent " << r.parent_route_id();
+  std::cout << "\n";
+}
+
+int Usage(const std::string& why) {
+  std::cerr << "ekv-client: " << why << "\n\n" << kUsage << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) return Usage("missing command");
+  const std::string command = args[1];
+  std::vector<std::string> rest(args.begin() + 2, args.end());
+  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials());
+  auto raw = proto::RawKV::NewStub(channel);
+  auto txn = proto::TransactionalKV::NewStub(channel);
+  auto dist = proto::Distribution::NewStub(channel);
+
+  if (command == "put" && rest.size() == 2) {
+    proto::RawPutRequest request;
+    request.set_key(rest[0]);
+    request.set_value(rest[1]);
+    proto::RawPutResponse response;
+    grpc::Status status = raw->RawPut(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "OK commit_index=" << response.commit_index() << "\n";
+    return 0;
+  }
+  if (command == "get" && rest.size() == 1) {
+    proto::RawGetRequest request;
+    request.set_key(rest[0]);
+    request.set_ts(absl::GetFlag(FLAGS_ts));
+    proto::RawGetResponse response;
+    grpc::Status status = raw->RawGet(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    if (!response.exists()) {
+      std::cout << "(nil)\n";
+    } else {
+      std::cout << Show(response.value()) << "\n";
+    }
+    return 0;
+  }
+  if (command == "delete" && rest.size() == 1) {
+    proto::RawDeleteRequest request;
+    request.set_key(rest[0]);
+    proto::RawDeleteResponse response;
+    grpc::Status status = raw->RawDelete(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "OK commit_index=" << response.commit_index() << "\n";
+    return 0;
+  }
+  if (command == "scan" && (rest.size() == 1 || rest.size() == 2)) {
+    proto::RawScanAtRequest request;
+    request.set_start_key(rest[0]);
+    if (rest.size() == 2) request.set_end_key(rest[1]);
+    request.set_limit(absl::GetFlag(FLAGS_limit));
+    request.set_ts(absl::GetFlag(FLAGS_ts));
+    proto::RawScanAtResponse response;
+    grpc::Status status = raw->RawScanAt(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    for (const auto& kv : response.kv())
+      std::cout << Show(kv.key()) << " " << Show(kv.value()) << "\n";
+    std::cout << "(" << response.kv_size() << " keys)\n";
+    return 0;
+  }
+  if (command == "latest-ts" && rest.size() == 1) {
+    proto::RawLatestCommitTSRequest request;
+    request.set_key(rest[0]);
+    proto::RawLatestCommitTSResponse response;
+    grpc::Status status = raw->RawLatestCommitTS(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    if (response.exists()) {
+      std::cout << response.ts() << "\n";
+    } else {
+      std::cout << "(nil)\n";
+    }
+    return 0;
+  }
+  if (command == "txn" && !rest.empty()) {
+    proto::GetTimestampResponse ts;
+    grpc::Status status = dist->GetTimestamp(Context().get(), {}, &ts);
+    if (!status.ok()) return RpcError(status);
+    proto::PreWriteRequest prewrite;
+    prewrite.set_start_ts(ts.timestamp());
+    prewrite.set_lock_ttl(3000);
+    proto::CommitRequest commit;
+    commit.set_start_ts(ts.timestamp());
+    for (const std::string& pair : rest) {
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos) return Usage("txn arguments are KEY=VALUE");
+      proto::Kv* kv = prewrite.add_mutations();
+      kv->set_key(pair.substr(0, eq));
+      kv->set_value(pair.substr(eq + 1));
+      commit.add_keys(pair.substr(0, eq));
+    }
+    proto::PreCommitResponse prewritten;
+    status = txn->PreWrite(Context().get(), prewrite, &prewritten);
+    if (!status.ok()) return RpcError(status);
+    if (prewritten.errors_size() > 0) {
+      for (const auto& e : prewritten.errors()) {
+        std::cerr << "prewrite: " << e.message() << (e.retryable() ? " (retryable)" : "") << "\n";
+      }
+      proto::RollbackRequest rollback;
+      rollback.set_start_ts(ts.timestamp());
+      proto::RollbackResponse rolled;
+      (void)txn->Rollback(Context().get(), rollback, &rolled);
+      return 1;
+    }
+    proto::CommitResponse committed;
+    status = txn->Commit(Context().get(), commit, &committed);
+    if (!status.ok()) return RpcError(status);
+    if (!committed.success()) {
+      for (const auto& e : committed.errors()) std::cerr << "commit: " << e.message() << "\n";
+      return 1;
+    }
+    std::cout << "COMMITTED start_ts=" << ts.timestamp()
+              << " commit_index=" << committed.commit_index() << "\n";
+    return 0;
+  }
+  if (command == "txn-get" && rest.size() == 1) {
+    proto::GetRequest request;
+    request.set_key(rest[0]);
+    proto::GetResponse response;
+    grpc::Status status = txn->Get(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << Show(response.value()) << "\n";
+    return 0;
+  }
+  if (command == "routes" && rest.empty()) {
+    proto::ListRoutesResponse response;
+    grpc::Status status = dist->ListRoutes(Context().get(), {}, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    for (const auto& r : response.routes()) PrintRoute(r);
+    return 0;
+  }
+  if (command == "route" && rest.size() == 1) {
+    proto::GetRouteRequest request;
+    request.set_key(rest[0]);
+    proto::GetRouteResponse response;
+    grpc::Status status = dist->GetRoute(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "[" << Show(response.start()) << ", "
+              << (response.end().empty() ? std::string("+inf") : Show(response.end())) << ") group "
+              << response.raft_group_id() << "\n";
+    return 0;
+  }
+  if (command == "split" && rest.size() == 3) {
+    proto::SplitRangeRequest request;
+    uint64_t version = 0, route_id = 0;
+    if (!absl::SimpleAtoi(rest[0], &version) || !absl::SimpleAtoi(rest[1], &route_id)) {
+      return Usage("split VERSION ROUTE_ID KEY: version and route id are numbers");
+    }
+    request.set_expected_catalog_version(version);
+    request.set_route_id(route_id);
+    request.set_split_key(rest[2]);
+    proto::SplitRangeResponse response;
+    grpc::Status status = dist->SplitRange(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    PrintRoute(response.left());
+    PrintRoute(response.right());
+    return 0;
+  }
+  if (command == "timestamp" && rest.empty()) {
+    proto::GetTimestampResponse response;
+    grpc::Status status = dist->GetTimestamp(Context().get(), {}, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << response.timestamp() << "\n";
+    return 0;
+  }
+  return Usage(absl::StrCat("unknown command or wrong arguments: ", command));
+}

@@ -1,0 +1,211 @@
+#include "adapters/grpc/services.h"
+
+#include "absl/strings/str_cat.h"
+#include "adapters/grpc/status_mapping.h"
+
+namespace ekv::adapters {
+namespace {
+
+void ToProtoRoute(const route::RouteDescriptor& route, proto::RouteDescriptor* out) {
+  out->set_route_id(route.route_id);
+  out->set_start(route.start);
+  out->set_end(route.end);
+  out->set_raft_group_id(route.raft_group_id);
+  out->set_state(static_cast<proto::RouteState>(route.state));
+  out->set_parent_route_id(route.parent_route_id);
+}
+
+void ToProtoKeyError(const runtime::KeyErrorOutcome& error, proto::KeyError* out) {
+  out->set_message(error.key.empty() ? error.message
+                                     : absl::StrCat(error.message, " (key ", error.key, ")"));
+  out->set_retryable(error.retryable);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// RawKV
+
+grpc::Status RawKvService::RawPut(grpc::ServerContext*, const proto::RawPutRequest* request,
+                                  proto::RawPutResponse* response) {
+  absl::StatusOr<runtime::WriteOutcome> done =
+      coordinator_->RawPut(request->key(), request->value());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_commit_index(done->index);
+  response->set_success(true);
+  return grpc::Status::OK;
+}
+
+grpc::Status RawKvService::RawGet(grpc::ServerContext*, const proto::RawGetRequest* request,
+                                  proto::RawGetResponse* response) {
+  absl::StatusOr<runtime::ReadOutcome> done = coordinator_->RawGet(request->key(), request->ts());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_read_at_index(done->index);
+  response->set_exists(done->value.has_value());
+  if (done->value.has_value()) response->set_value(*done->value);
+  return grpc::Status::OK;
+}
+
+grpc::Status RawKvService::RawDelete(grpc::ServerContext*, const proto::RawDeleteRequest* request,
+                                     proto::RawDeleteResponse* response) {
+  absl::StatusOr<runtime::WriteOutcome> done = coordinator_->RawDelete(request->key());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_commit_index(done->index);
+  response->set_success(true);
+  return grpc::Status::OK;
+}
+
+grpc::Status RawKvService::RawLatestCommitTS(grpc::ServerContext*,
+                                             const proto::RawLatestCommitTSRequest* request,
+                                             proto::RawLatestCommitTSResponse* response) {
+  absl::StatusOr<std::optional<uint64_t>> done = coordinator_->RawLatestCommitTs(request->key());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_exists(done->has_value());
+  if (done->has_value()) response->set_ts(**done);
+  return grpc::Status::OK;
+}
+
+grpc::Status RawKvService::RawScanAt(grpc::ServerContext*, const proto::RawScanAtRequest* request,
+                                     proto::RawScanAtResponse* response) {
+  auto done = coordinator_->RawScan(request->start_key(), request->end_key(), request->limit(),
+                                    request->ts());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  for (auto& [key, value] : *done) {
+    proto::RawKVPair* pair = response->add_kv();
+    pair->set_key(key);
+    pair->set_value(value);
+  }
+  return grpc::Status::OK;
+}
+
+// ---------------------------------------------------------------------------------------
+// TransactionalKV
+
+grpc::Status TransactionalKvService::Put(grpc::ServerContext*, const proto::PutRequest* request,
+                                         proto::PutResponse* response) {
+  absl::StatusOr<runtime::WriteOutcome> done =
+      coordinator_->TxnPut(request->key(), request->value());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_commit_index(done->index);
+  response->set_success(true);
+  return grpc::Status::OK;
+}
+
+grpc::Status TransactionalKvService::Get(grpc::ServerContext*, const proto::GetRequest* request,
+                                         proto::GetResponse* response) {
+  absl::StatusOr<runtime::ReadOutcome> done = coordinator_->TxnGet(request->key());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_read_at_index(done->index);
+  if (done->value.has_value()) response->set_value(*done->value);
+  return grpc::Status::OK;
+}
+
+grpc::Status TransactionalKvService::Delete(grpc::ServerContext*,
+                                            const proto::DeleteRequest* request,
+                                            proto::DeleteResponse* response) {
+  absl::StatusOr<runtime::WriteOutcome> done = coordinator_->TxnPut(request->key(), std::nullopt);
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_commit_index(done->index);
+  response->set_success(true);
+  return grpc::Status::OK;
+}
+
+grpc::Status TransactionalKvService::Scan(grpc::ServerContext*, const proto::ScanRequest* request,
+                                          proto::ScanResponse* response) {
+  auto done = coordinator_->TxnScan(request->start_key(), request->end_key(), request->limit());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  for (auto& [key, value] : *done) {
+    proto::Kv* kv = response->add_kv();
+    kv->set_key(key);
+    kv->set_value(value);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TransactionalKvService::PreWrite(grpc::ServerContext*,
+                                              const proto::PreWriteRequest* request,
+                                              proto::PreCommitResponse* response) {
+  std::vector<std::pair<std::string, std::string>> mutations;
+  for (const proto::Kv& kv : request->mutations()) mutations.emplace_back(kv.key(), kv.value());
+  absl::StatusOr<runtime::TxnOutcome> done =
+      coordinator_->Prewrite(std::move(mutations), request->start_ts(), request->lock_ttl());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  for (const runtime::KeyErrorOutcome& error : done->errors) {
+    ToProtoKeyError(error, response->add_errors());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TransactionalKvService::Commit(grpc::ServerContext*,
+                                            const proto::CommitRequest* request,
+                                            proto::CommitResponse* response) {
+  std::vector<std::string> keys(request->keys().begin(), request->keys().end());
+  absl::StatusOr<runtime::TxnOutcome> done =
+      coordinator_->Commit(request->start_ts(), std::move(keys));
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_commit_index(done->index);
+  response->set_success(done->errors.empty());
+  for (const runtime::KeyErrorOutcome& error : done->errors) {
+    ToProtoKeyError(error, response->add_errors());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status TransactionalKvService::Rollback(grpc::ServerContext*,
+                                              const proto::RollbackRequest* request,
+                                              proto::RollbackResponse* response) {
+  absl::StatusOr<bool> done = coordinator_->Rollback(request->start_ts());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_success(*done);
+  return grpc::Status::OK;
+}
+
+// ---------------------------------------------------------------------------------------
+// Distribution
+
+grpc::Status DistributionService::GetRoute(grpc::ServerContext*,
+                                           const proto::GetRouteRequest* request,
+                                           proto::GetRouteResponse* response) {
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  const route::RouteDescriptor* route = catalog->RouteForKey(request->key());
+  if (route == nullptr) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no route for key");
+  response->set_start(route->start);
+  response->set_end(route->end);
+  response->set_raft_group_id(route->raft_group_id);
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::GetTimestamp(grpc::ServerContext*,
+                                               const proto::GetTimestampRequest*,
+                                               proto::GetTimestampResponse* response) {
+  absl::StatusOr<uint64_t> ts = coordinator_->GetTimestamp();
+  if (!ts.ok()) return ToGrpcStatus(ts.status());
+  response->set_timestamp(*ts);
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::ListRoutes(grpc::ServerContext*, const proto::ListRoutesRequest*,
+                                             proto::ListRoutesResponse* response) {
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  response->set_catalog_version(catalog->version());
+  for (const route::RouteDescriptor& route : catalog->ListRoutes()) {
+    ToProtoRoute(route, response->add_routes());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::SplitRange(grpc::ServerContext*,
+                                             const proto::SplitRangeRequest* request,
+                                             proto::SplitRangeResponse* response) {
+  absl::StatusOr<route::SplitResult> done = coordinator_->SplitRange(
+      request->expected_catalog_version(), request->route_id(), request->split_key());
+  if (!done.ok()) return ToGrpcStatus(done.status());
+  response->set_catalog_version(done->catalog_version);
+  ToProtoRoute(done->left, response->mutable_left());
+  ToProtoRoute(done->right, response->mutable_right());
+  return grpc::Status::OK;
+}
+
+}  // namespace ekv::adapters

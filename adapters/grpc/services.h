@@ -1,0 +1,65 @@
+// The public gRPC services (package `proto`, REFERENCE §2): thin translations between
+// protobuf messages and the coordinator. No business rules live here.
+#pragma once
+
+#include <memory>
+
+#include "proto/ekv.grpc.pb.h"
+#include "runtime/server/coordinator.h"
+
+namespace ekv::adapters {
+
+class RawKvService final : public proto::RawKV::Service {
+ public:
+  explicit RawKvService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
+  grpc::Status RawPut(grpc::ServerContext*, const proto::RawPutRequest*,
+                      proto::RawPutResponse*) override;
+  grpc::Status RawGet(grpc::ServerContext*, const proto::RawGetRequest*,
+                      proto::RawGetResponse*) override;
+  grpc::Status RawDelete(grpc::ServerContext*, const proto::RawDeleteRequest*,
+                         proto::RawDeleteResponse*) override;
+  grpc::Status RawLatestCommitTS(grpc::ServerContext*, const proto::RawLatestCommitTSRequest*,
+                                 proto::RawLatestCommitTSResponse*) override;
+  grpc::Status RawScanAt(grpc::ServerContext*, const proto::RawScanAtRequest*,
+                         proto::RawScanAtResponse*) override;
+
+ private:
+  runtime::Coordinator* coordinator_;
+};
+
+class TransactionalKvService final : public proto::TransactionalKV::Service {
+ public:
+  explicit TransactionalKvService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
+  grpc::Status Put(grpc::ServerContext*, const proto::PutRequest*, proto::PutResponse*) override;
+  grpc::Status Get(grpc::ServerContext*, const proto::GetRequest*, proto::GetResponse*) override;
+  grpc::Status Delete(grpc::ServerContext*, const proto::DeleteRequest*,
+                      proto::DeleteResponse*) override;
+  grpc::Status Scan(grpc::ServerContext*, const proto::ScanRequest*, proto::ScanResponse*) override;
+  grpc::Status PreWrite(grpc::ServerContext*, const proto::PreWriteRequest*,
+                        proto::PreCommitResponse*) override;
+  grpc::Status Commit(grpc::ServerContext*, const proto::CommitRequest*,
+                      proto::CommitResponse*) override;
+  grpc::Status Rollback(grpc::ServerContext*, const proto::RollbackRequest*,
+                        proto::RollbackResponse*) override;
+
+ private:
+  runtime::Coordinator* coordinator_;
+};
+
+class DistributionService final : public proto::Distribution::Service {
+ public:
+  explicit DistributionService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
+  grpc::Status GetRoute(grpc::ServerContext*, const proto::GetRouteRequest*,
+                        proto::GetRouteResponse*) override;
+  grpc::Status GetTimestamp(grpc::ServerContext*, const proto::GetTimestampRequest*,
+                            proto::GetTimestampResponse*) override;
+  grpc::Status ListRoutes(grpc::ServerContext*, const proto::ListRoutesRequest*,
+                          proto::ListRoutesResponse*) override;
+  grpc::Status SplitRange(grpc::ServerContext*, const proto::SplitRangeRequest*,
+                          proto::SplitRangeResponse*) override;
+
+ private:
+  runtime::Coordinator* coordinator_;
+};
+
+}  // namespace ekv::adapters

@@ -1,0 +1,50 @@
+// ekv-server's configuration: flags and an optional config file, validated up front so a
+// bad setting is a clear message and a non-zero exit, never a half-started node.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/raft/types.h"
+
+namespace ekv::runtime {
+
+struct InitialRange {
+  std::string start;  // inclusive
+  std::string end;    // exclusive; empty = +inf
+  raft::GroupId group = 0;
+};
+
+struct ServerConfig {
+  raft::NodeId node_id = raft::kNoNode;
+  std::string node_name;     // "n1"
+  std::string grpc_address;  // public gRPC (RawKV, TransactionalKV, Distribution)
+  std::string raft_address;  // node-to-node traffic; must match this node's --peers entry
+  std::string data_dir;
+  std::map<raft::NodeId, std::string> peers;  // raft addresses of every member, self included
+  std::vector<InitialRange> initial_ranges;   // initial route catalog (version 1)
+  int groups = 2;
+  bool bootstrap = true;
+  int tick_ms = 50;
+  int election_ticks = 10;
+  int heartbeat_ticks = 1;
+  int request_timeout_ms = 5000;
+  uint64_t snapshot_interval_entries = 10000;
+};
+
+// Parses "n1=127.0.0.1:50061,n2=..." (or "1=...") into node id -> address.
+absl::StatusOr<std::map<raft::NodeId, std::string>> ParsePeers(const std::string& text);
+// Parses "n3" or "3" into 3.
+absl::StatusOr<raft::NodeId> ParseNodeId(const std::string& text);
+// Split points "m,t" with `groups` groups: group i owns [split[i-1], split[i]).
+absl::StatusOr<std::vector<InitialRange>> RangesFromSplitPoints(const std::string& split_points,
+                                                                int groups);
+// Reads "key = value" lines (# comments) into flag name -> value.
+absl::StatusOr<std::map<std::string, std::string>> ReadConfigFile(const std::string& path);
+// Checks cross-field consistency (self in peers, distinct addresses, ranges cover keys).
+absl::Status ValidateServerConfig(const ServerConfig& config);
+
+}  // namespace ekv::runtime
