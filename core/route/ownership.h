@@ -17,6 +17,12 @@
 //
 // Access: ACTIVE and MIGRATING_SOURCE routes serve reads and writes, WRITE_FENCED only
 // reads, MIGRATING_TARGET nothing (its data is still arriving).
+//
+// A request routed at a version newer than the group's is judged by the group's own
+// view. That is sound only under a rule the Raft wiring (not built here) must keep: a
+// change to what a group owns (fence, reassign) reaches that group before coordinators
+// can route by it. Refusing instead would livelock on catalog changes that never concern
+// this group.
 #pragma once
 
 #include <cstdint>
