@@ -327,20 +327,36 @@ absl::Status RocksDbRaftStorage::CheckWritable(const char* operation) const {
   return absl::OkStatus();
 }
 
-absl::Status RocksDbRaftStorage::Bootstrap(const ConfState& conf_state) {
-  EKV_KV_RETURN_IF_ERROR(CheckWritable("Bootstrap"));
+absl::Status RocksDbRaftStorage::BootstrapFrom(const raft::MemoryStorage& image) {
+  EKV_KV_RETURN_IF_ERROR(CheckWritable("BootstrapFrom"));
   if (state_.last_index != 0 || !state_.hard_state.IsEmpty() ||
-      state_.snapshot_metadata.index != 0) {
+      state_.snapshot_metadata.index != 0 || !state_.snapshot_metadata.conf_state.voters.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("bootstrap of raft group ", group_, " requires empty storage"));
   }
-  SnapshotMetadata metadata = state_.snapshot_metadata;
-  metadata.conf_state = conf_state;
+  EKV_KV_ASSIGN_OR_RETURN(raft::Snapshot snapshot, image.GetSnapshot());
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries,
+                          image.Entries(image.FirstIndex(), image.LastIndex() + 1, raft::kNoLimit));
   rocksdb::WriteBatch write_batch;
-  write_batch.Put(env_->raft_state(), RaftStateKey(group_, kSnapshotMetadataTag),
-                  EncodeSnapshotMetadata(metadata));
-  EKV_KV_RETURN_IF_ERROR(env_->WriteSynced(&write_batch).status());
-  state_.snapshot_metadata = std::move(metadata);
+  // A conf state without a snapshot (the older bootstrap style) is kept as metadata.
+  if (snapshot.IsEmpty() && !snapshot.metadata.conf_state.voters.empty()) {
+    write_batch.Put(env_->raft_state(), RaftStateKey(group_, kSnapshotMetadataTag),
+                    EncodeSnapshotMetadata(snapshot.metadata));
+  }
+  raft::PersistBatch batch;
+  if (!snapshot.IsEmpty()) batch.snapshot = std::move(snapshot);
+  batch.entries = std::move(entries);
+  batch.has_hard_state = !image.hard_state().IsEmpty();
+  batch.hard_state = image.hard_state();
+  EKV_KV_RETURN_IF_ERROR(PrepareBatch(batch, &write_batch));
+  absl::StatusOr<SyncedWrite> synced = env_->WriteSynced(&write_batch);
+  if (!synced.ok()) {
+    AbandonPrepared(synced.status());
+    return synced.status();
+  }
+  ApplyAfterCommit(*synced);
+  prepared_.reset();
+  if (batch.snapshot.IsEmpty()) state_.snapshot_metadata = image.GetSnapshot()->metadata;
   return absl::OkStatus();
 }
 

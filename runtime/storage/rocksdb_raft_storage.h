@@ -75,9 +75,11 @@ class RocksDbRaftStorage final : public raft::Storage {
   raft::GroupId group() const { return group_; }
   const raft::HardState& hard_state() const { return state_.hard_state; }
 
-  // Writes the initial membership of a brand-new group (RawNode::Bootstrap's job for a
-  // MemoryStorage), synced. Requires an empty storage.
-  absl::Status Bootstrap(const raft::ConfState& conf_state);
+  // Bootstraps a brand-new group from `image`, a MemoryStorage that RawNode::Bootstrap
+  // prepared (membership as committed conf change entries plus hard state): copies its
+  // snapshot metadata, entries and hard state in one synced write, so the bootstrap rules
+  // stay in core/raft. Requires an empty storage.
+  absl::Status BootstrapFrom(const raft::MemoryStorage& image);
 
   // Records the state machine image at applied index `index` as the snapshot for lagging
   // followers, and discards entries before `compact_index` (like MemoryStorage). Neither

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/raft/raw_node.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -183,14 +184,18 @@ TEST_F(RocksDbRaftStorageTest, StaleSnapshotIsRefusedAndChangesNothing) {
   EXPECT_EQ(*storage->EntryTerm(5), 2u);
 }
 
-TEST_F(RocksDbRaftStorageTest, BootstrapWritesTheFirstMembershipDurably) {
+TEST_F(RocksDbRaftStorageTest, BootstrapCopiesRawNodeBootstrapDurably) {
+  raft::MemoryStorage image;
+  ASSERT_TRUE(raft::RawNode::Bootstrap(image, {3, 1, 2}).ok());
   RocksDbRaftStorage* storage = Group(4);
-  ASSERT_TRUE(storage->Bootstrap(ConfState{{1, 2, 3}, {}, {}, {}, false}).ok());
+  ASSERT_TRUE(storage->BootstrapFrom(image).ok());
   Reopen();
   storage = Group(4);
-  EXPECT_EQ(storage->GetInitialState()->conf_state.voters, (std::vector<raft::NodeId>{1, 2, 3}));
-  ASSERT_TRUE(storage->Persist(Append(1, MakeEntries(1, 1, 1))).ok());
-  EXPECT_TRUE(absl::IsFailedPrecondition(storage->Bootstrap(ConfState{{1}, {}, {}, {}, false})));
+  EXPECT_EQ(storage->LastIndex(), image.LastIndex());
+  EXPECT_EQ(All(*storage), *image.Entries(1, image.LastIndex() + 1, raft::kNoLimit));
+  EXPECT_EQ(storage->hard_state(), image.hard_state());
+  EXPECT_EQ(storage->GetInitialState()->conf_state, image.GetInitialState()->conf_state);
+  EXPECT_TRUE(absl::IsFailedPrecondition(storage->BootstrapFrom(image)));
 }
 
 // ---- Group commit ----
