@@ -183,6 +183,7 @@ void Cluster::Pump(NodeIndex node) {
     if (effects.empty()) break;
 
     std::vector<std::pair<raft::GroupId, uint64_t>> need_sync;
+    bool has_vote = false;
     std::vector<std::pair<raft::GroupId, uint64_t>> written;
     for (const node::PersistRequest& request : effects.persists) {
       absl::Status status = p.disk.Append(EncodeBatchRecord(request.group, request.batch));
@@ -198,6 +199,9 @@ void Cluster::Pump(NodeIndex node) {
         return;
       }
       (request.must_sync ? need_sync : written).emplace_back(request.group, request.batch.ready_id);
+      has_vote = has_vote || (request.batch.has_hard_state && request.batch.entries.empty() &&
+                              request.batch.hard_state.vote != raft::kNoNode &&
+                              request.batch.hard_state.vote != node);
     }
     for (node::OutboundMessages& batch : effects.outbound) {
       messages_sent_ += batch.messages.size();
@@ -235,8 +239,13 @@ void Cluster::Pump(NodeIndex node) {
       const SimTime done = std::max(scheduler_.now() + latency, p.fsync_busy_until);
       p.fsync_busy_until = done;
       const uint64_t incarnation = p.incarnation;
-      scheduler_.At(done, [this, node, incarnation, need_sync = std::move(need_sync)] {
-        CompleteSync(node, incarnation, need_sync);
+      if (targeted_crashes_ && p.rng.Chance(config_.profile.p_crash_mid_fsync)) {
+        scheduler_.At(p.rng.Range(scheduler_.now(), done), [this, node, incarnation] {
+          if (process(node).incarnation == incarnation) CrashAndRestartSoon(node, "mid-fsync");
+        });
+      }
+      scheduler_.At(done, [this, node, incarnation, has_vote, need_sync = std::move(need_sync)] {
+        CompleteSync(node, incarnation, need_sync, has_vote);
       });
     }
     // Written without fsync (e.g. only a commit index moved): durable enough by contract.
@@ -246,15 +255,27 @@ void Cluster::Pump(NodeIndex node) {
 }
 
 void Cluster::CompleteSync(NodeIndex node, uint64_t incarnation,
-                           std::vector<std::pair<raft::GroupId, uint64_t>> persisted) {
+                           std::vector<std::pair<raft::GroupId, uint64_t>> persisted,
+                           bool has_vote) {
   Process& p = process(node);
   if (p.incarnation != incarnation) return;  // crashed before the fsync returned
   p.disk.Sync();
   trace_.Record({scheduler_.now(), "fsync", node, persisted.size(), p.disk.synced_size(), 0, ""});
-  RunOnProcess(node, incarnation, [this, node, persisted = std::move(persisted)] {
+  RunOnProcess(node, incarnation, [this, node, has_vote, persisted = std::move(persisted)] {
     Process& p = process(node);
     for (const auto& [group, ready_id] : persisted) p.host->OnPersisted(group, ready_id);
     Pump(node);
+    if (has_vote && targeted_crashes_ && p.rng.Chance(config_.profile.p_crash_after_vote)) {
+      CrashAndRestartSoon(node, "after-vote");
+    }
+  });
+}
+
+void Cluster::CrashAndRestartSoon(NodeIndex node, const char* why) {
+  Crash(node, why);
+  const uint64_t incarnation = process(node).incarnation;
+  scheduler_.After(process(node).rng.Range(1000, 30000), [this, node, incarnation] {
+    if (process(node).incarnation == incarnation) Restart(node);
   });
 }
 

@@ -64,6 +64,8 @@ class Cluster {
   void CorruptDisk(NodeIndex node);
   void TransferLeadership(raft::GroupId group, NodeIndex transferee);
   void SetWriteErrorProbability(double p);
+  // Targeted crashes (SwarmProfile::p_crash_after_vote, p_crash_mid_fsync) on or off.
+  void SetTargetedCrashes(bool on) { targeted_crashes_ = on; }
   Network& network() { return network_; }
 
   // Introspection.
@@ -85,7 +87,8 @@ class Cluster {
   void Pump(NodeIndex node);
   void Deliver(NodeIndex from, NodeIndex to, const std::vector<raft::Message>& messages);
   void CompleteSync(NodeIndex node, uint64_t incarnation,
-                    std::vector<std::pair<raft::GroupId, uint64_t>> persisted);
+                    std::vector<std::pair<raft::GroupId, uint64_t>> persisted, bool has_vote);
+  void CrashAndRestartSoon(NodeIndex node, const char* why);
   // Runs `action` for `node` now, or when it resumes if it is paused; drops it if the
   // process incarnation changed or it is down.
   void RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action);
@@ -100,6 +103,7 @@ class Cluster {
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
+  bool targeted_crashes_ = false;
   uint64_t restarts_ = 0;
   uint64_t crashes_ = 0;
   uint64_t messages_sent_ = 0;

@@ -18,6 +18,7 @@ FaultInjector::FaultInjector(Scheduler& scheduler, Trace& trace, Cluster& cluste
 
 void FaultInjector::Start() {
   active_ = true;
+  cluster_.SetTargetedCrashes(true);
   cluster_.SetWriteErrorProbability(profile_.write_error_probability);
   if (faults_.clock) {
     for (NodeIndex node : cluster_.nodes()) {
@@ -161,6 +162,7 @@ void FaultInjector::CrashOne() {
 
 void FaultInjector::HealAll() {
   active_ = false;
+  cluster_.SetTargetedCrashes(false);
   ++partition_epoch_;
   Network& network = cluster_.network();
   network.Heal();

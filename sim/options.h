@@ -50,6 +50,8 @@ struct SimOptions {
   int groups = 3;
   int ops = 300;  // client operations in the chaos phase
   PlantedBug plant = PlantedBug::kNone;
+  // Events one run may execute; exhausting it is reported as a livelock.
+  uint64_t max_events = 500'000;
   // Receives every trace line (--trace FILE); empty: only the hash and the tail are kept.
   std::function<void(const std::string&)> trace_sink;
 };

@@ -142,9 +142,11 @@ SimResult RunSimulation(const SimOptions& options) {
       workload.Start();
       injector.Start();
       // Chaos: faults on, workload running. Safety is checked after every event.
-      scheduler.RunUntil(profile.chaos_duration_us, [&] { return safety.violated(); });
+      auto over_budget = [&] { return scheduler.events_run() >= options.max_events; };
+      scheduler.RunUntil(profile.chaos_duration_us,
+                         [&] { return safety.violated() || over_budget(); });
       workload.StopIssuing();
-      if (!safety.violated()) {
+      if (!safety.violated() && !over_budget()) {
         // Heal: faults off; the cluster must converge within the bound.
         injector.HealAll();
         const SimTime heal_deadline = scheduler.now() + profile.heal_timeout_us;
@@ -157,20 +159,26 @@ SimResult RunSimulation(const SimOptions& options) {
           }
         };
         scheduler.After(kConvergenceCheckIntervalUs, check);
-        scheduler.RunUntil(heal_deadline, [&] { return safety.violated() || converged; });
-        if (!safety.violated() && !converged) {
+        scheduler.RunUntil(heal_deadline,
+                           [&] { return safety.violated() || converged || over_budget(); });
+        if (!safety.violated() && !converged && !over_budget()) {
           failure = absl::StrCat("heal: no convergence within ", profile.heal_timeout_us / 1000000,
                                  "s: ", gap);
         }
       }
       if (!safety.violated() && converged) {
         workload.StartFinalReads();
-        scheduler.RunUntil(scheduler.now() + kFinalReadTimeoutUs,
-                           [&] { return safety.violated() || workload.FinalReadsDone(); });
-        if (!workload.unread_keys().empty()) {
+        scheduler.RunUntil(scheduler.now() + kFinalReadTimeoutUs, [&] {
+          return safety.violated() || workload.FinalReadsDone() || over_budget();
+        });
+        if (!workload.unread_keys().empty() && !over_budget()) {
           failure = absl::StrCat("heal: final reads failed for keys ",
                                  absl::StrJoin(workload.unread_keys(), ","));
         }
+      }
+      if (over_budget()) {
+        failure = absl::StrCat("livelock: event budget of ", options.max_events,
+                               " events exhausted at simulated time ", scheduler.now(), "us");
       }
     } catch (const InvariantFailure& invariant) {
       failure = absl::StrCat("invariant: ", invariant.what());

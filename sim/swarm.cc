@@ -55,6 +55,8 @@ SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options) {
   p.p_clock = SwarmProbability(rng, faults.clock, 1.0);
   p.p_clog = SwarmProbability(rng, faults.clog, 1.0);
   p.p_transfer_leader = rng.NextDouble() * 0.3;
+  p.p_crash_after_vote = rng.Chance(0.5) ? SwarmProbability(rng, faults.crash, 0.5) : 0;
+  p.p_crash_mid_fsync = rng.Chance(0.5) ? SwarmProbability(rng, faults.crash, 0.01) : 0;
 
   p.clients = static_cast<int>(rng.Range(2, 6));
   p.keys_per_group = static_cast<int>(rng.Range(1, 4));
@@ -70,14 +72,15 @@ std::string SwarmProfile::Describe() const {
       "chaos=%.1fs election=%d hb=%d prevote=%d msg=%d inflight=%d snap=%d/%d "
       "lat=%d-%dus drop=%.3f dup=%.3f reorder=%.3f fsync=%d-%dus torn=%.2f werr=%.4f "
       "corrupt=%d skew=%.3f fault_every=%dms part=%.2f crash=%.2f pause=%.2f clock=%.2f "
-      "clog=%.2f xfer=%.2f clients=%d keys/group=%d timeout=%dms",
+      "clog=%.2f xfer=%.2f crash_after_vote=%.2f crash_mid_fsync=%.4f clients=%d "
+      "keys/group=%d timeout=%dms",
       static_cast<double>(chaos_duration_us) / 1e6, election_tick, heartbeat_tick, pre_vote,
       max_size_per_msg, max_inflight_msgs, snapshot_interval_entries, compaction_lag_entries,
       link.min_latency_us, link.max_latency_us, link.drop_probability, link.duplicate_probability,
       link.reorder_probability, fsync_min_us, fsync_max_us, torn_write_probability,
       write_error_probability, corrupt_one_disk, clock_skew_bound, fault_interval_us / 1000,
-      p_partition, p_crash, p_pause, p_clock, p_clog, p_transfer_leader, clients, keys_per_group,
-      client_timeout_us / 1000);
+      p_partition, p_crash, p_pause, p_clock, p_clog, p_transfer_leader, p_crash_after_vote,
+      p_crash_mid_fsync, clients, keys_per_group, client_timeout_us / 1000);
 }
 
 }  // namespace ekv::sim
