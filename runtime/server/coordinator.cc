@@ -524,31 +524,44 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
   absl::StatusOr<raft::GroupId> group = GroupOf(key);
   if (!group.ok()) return group.status();
   const Deadline deadline = NewDeadline();
+  // A single-key transaction still takes two phases: its commit timestamp must be drawn
+  // only after its lock is in place, or a reader holding a later snapshot timestamp could
+  // read before the write lands and then see it appear below its snapshot. (A one-phase
+  // commit with a pre-drawn timestamp needs a read fence the node layer does not have.)
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
     absl::StatusOr<uint64_t> start_ts = Timestamp(deadline);
     if (!start_ts.ok()) return start_ts.status();
+    kv::PrewriteCommand prewrite;
+    prewrite.primary = key;
+    prewrite.start_ts = *start_ts;
+    prewrite.lock_ttl_ms = options_.default_lock_ttl_ms;
+    prewrite.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
+                                                   : kv::Mutation::Delete(key));
+    absl::StatusOr<GroupReply> locked = KvCommand(*group, kv::EncodeKvCommand(prewrite), deadline);
+    if (!locked.ok()) return locked.status();
+    if (!locked->result.key_errors.empty() || !locked->result.status().ok()) {
+      // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
+      for (const node::GroupKeyError& e : locked->result.key_errors) {
+        if (!e.lock_primary.empty() && e.lock_start_ts != *start_ts) (void)ResolveLock(e, deadline);
+      }
+      Backoff(attempt);
+      continue;
+    }
     absl::StatusOr<uint64_t> commit_ts = Timestamp(deadline);
     if (!commit_ts.ok()) return commit_ts.status();
-    // One key lives in one group: the one-phase fast path, no locks left behind.
-    kv::OnePhaseCommitCommand command;
-    command.start_ts = *start_ts;
-    command.commit_ts = *commit_ts;
-    command.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
-                                                  : kv::Mutation::Delete(key));
-    absl::StatusOr<GroupReply> reply = KvCommand(*group, kv::EncodeKvCommand(command), deadline);
-    if (!reply.ok()) return reply.status();
-    if (reply->result.key_errors.empty() && reply->result.status().ok()) {
-      return WriteOutcome{reply->index, *commit_ts};
+    kv::CommitCommand commit;
+    commit.keys.push_back(key);
+    commit.start_ts = *start_ts;
+    commit.commit_ts = *commit_ts;
+    absl::StatusOr<GroupReply> committed = KvCommand(*group, kv::EncodeKvCommand(commit), deadline);
+    if (!committed.ok()) return committed.status();
+    if (!committed->result.key_errors.empty()) {
+      return absl::AbortedError(committed->result.key_errors.front().message);
     }
-    // A lock of another transaction: resolve it and retry; a conflict: retry with new ts.
-    for (const node::GroupKeyError& e : reply->result.key_errors) {
-      if (!e.lock_primary.empty()) (void)ResolveLock(e, deadline);
-    }
-    Backoff(attempt);
+    if (absl::Status s = committed->result.status(); !s.ok()) return s;
+    return WriteOutcome{committed->index, *commit_ts};
   }
-  return absl::AbortedError(
-      absl::StrCat("transactional write of key kept conflicting until the "
-                   "deadline"));
+  return absl::AbortedError("transactional write kept conflicting until the deadline");
 }
 
 absl::StatusOr<ReadOutcome> Coordinator::TxnGet(std::string key) {
