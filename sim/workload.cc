@@ -147,8 +147,8 @@ void Workload::HandleReply(size_t client_index, NodeIndex node, const node::Clie
   switch (reply.status) {
     case node::ReplyStatus::kOk:
       client.leader_guess[client.request.group] = node;
+      ++acknowledged_;
       if (!is_read) {
-        ++acknowledged_;
         raft::Index& max_index = max_acked_index_[client.request.group];
         max_index = std::max(max_index, reply.index);
       }

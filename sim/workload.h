@@ -46,6 +46,7 @@ class Workload {
 
   const checkers::History& history() const { return history_; }
   uint64_t issued() const { return issued_; }
+  // Operations answered kOk (reads and writes).
   uint64_t acknowledged() const { return acknowledged_; }
   // Highest log index at which an acknowledged write applied, per group.
   const std::map<raft::GroupId, raft::Index>& max_acked_index() const { return max_acked_index_; }
