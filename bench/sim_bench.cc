@@ -37,9 +37,11 @@ void BM_SimulateSeed(benchmark::State& state, ekv::sim::FaultSet faults) {
 
 BENCHMARK_CAPTURE(BM_SimulateSeed, all_faults, ekv::sim::FaultSet::All())
     ->Unit(benchmark::kMillisecond)
-    ->MinTime(2.0);
+    ->MinTime(2.0)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_SimulateSeed, no_faults, ekv::sim::FaultSet{})
     ->Unit(benchmark::kMillisecond)
-    ->MinTime(2.0);
+    ->MinTime(2.0)
+    ->UseRealTime();
 
 }  // namespace
