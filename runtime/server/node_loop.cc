@@ -200,6 +200,18 @@ void NodeLoop::Submit(node::ClientRequest request, ReplyCallback done) {
   cv_.notify_one();
 }
 
+void NodeLoop::ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool failed) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Never dropped for the inbox bound: a lost report would stall that follower.
+    Input input{Input::Kind::kSnapshotStatus, peer, {}, {}, nullptr};
+    input.group = group;
+    input.failed = failed;
+    inbox_.push_back(std::move(input));
+  }
+  cv_.notify_one();
+}
+
 raft::NodeId NodeLoop::LeaderOf(raft::GroupId group) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = leaders_.find(group);
@@ -221,6 +233,10 @@ void NodeLoop::HandleInput(Input& input) {
       break;
     case Input::Kind::kUnreachable:
       for (raft::GroupId group : host_->groups()) host_->ReportUnreachable(group, input.from);
+      break;
+    case Input::Kind::kSnapshotStatus:
+      if (host_->HasGroup(input.group))
+        host_->ReportSnapshot(input.group, input.from, input.failed);
       break;
     case Input::Kind::kRequest: {
       const uint64_t id = next_request_id_++;

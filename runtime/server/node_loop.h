@@ -68,6 +68,7 @@ class NodeLoop {
   // Thread-safe inputs.
   void DeliverRaft(raft::NodeId from, std::vector<raft::Message> messages);
   void ReportUnreachable(raft::NodeId peer);
+  void ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool failed);
   // `done` runs on the loop thread: it must not block.
   void Submit(node::ClientRequest request, ReplyCallback done);
 
@@ -77,11 +78,13 @@ class NodeLoop {
 
  private:
   struct Input {
-    enum class Kind { kMessages, kUnreachable, kRequest } kind;
+    enum class Kind { kMessages, kUnreachable, kRequest, kSnapshotStatus } kind;
     raft::NodeId from = raft::kNoNode;
     std::vector<raft::Message> messages;
     node::ClientRequest request;
     ReplyCallback done;
+    raft::GroupId group = 0;  // kSnapshotStatus
+    bool failed = false;      // kSnapshotStatus
   };
 
   absl::Status LoadGroup(const GroupSpec& spec);

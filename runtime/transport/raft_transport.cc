@@ -145,6 +145,7 @@ void RaftTransport::RunSender(Peer* peer) {
     bool healthy = true;
     while (healthy) {
       internal::RaftBatch batch;
+      std::vector<raft::GroupId> snapshot_groups;
       {
         std::unique_lock<std::mutex> lock(peer->mu);
         peer->cv.wait(lock, [peer] { return peer->stopping || !peer->queue.empty(); });
@@ -159,6 +160,9 @@ void RaftTransport::RunSender(Peer* peer) {
                static_cast<size_t>(batch.messages_size()) < options_.max_batch_messages &&
                bytes < options_.max_batch_bytes) {
           internal::RaftMessage* wire = batch.add_messages();
+          if (peer->queue.front().type == raft::MessageType::kSnap) {
+            snapshot_groups.push_back(peer->queue.front().group);
+          }
           ToProto(peer->queue.front(), wire);
           bytes += wire->ByteSizeLong();
           peer->queue.pop_front();
@@ -167,7 +171,8 @@ void RaftTransport::RunSender(Peer* peer) {
       batch.set_from_node(self_);
       batch.set_to_node(peer->id);
       const size_t count = static_cast<size_t>(batch.messages_size());
-      if (writer->Write(batch)) {
+      const bool written = writer->Write(batch);
+      if (written) {
         backoff_ms = options_.reconnect_backoff_initial_ms;
         std::lock_guard<std::mutex> lock(counters_mu_);
         counters_.messages_sent += count;
@@ -176,6 +181,9 @@ void RaftTransport::RunSender(Peer* peer) {
         healthy = false;
         std::lock_guard<std::mutex> lock(counters_mu_);
         counters_.messages_dropped_disconnected += count;
+      }
+      if (snapshot_status_) {
+        for (raft::GroupId group : snapshot_groups) snapshot_status_(peer->id, group, !written);
       }
     }
     (void)writer->Finish();
@@ -190,6 +198,11 @@ void RaftTransport::RunSender(Peer* peer) {
       std::lock_guard<std::mutex> counters_lock(counters_mu_);
       counters_.messages_dropped_disconnected += peer->queue.size();
       counters_.reconnects += 1;
+      for (const raft::Message& m : peer->queue) {
+        if (m.type == raft::MessageType::kSnap && snapshot_status_) {
+          snapshot_status_(peer->id, m.group, /*failed=*/true);
+        }
+      }
       peer->queue.clear();
     }
     backoff_ms = std::min(backoff_ms * 2, options_.reconnect_backoff_max_ms);

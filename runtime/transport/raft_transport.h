@@ -56,7 +56,16 @@ class RaftTransport {
                 TransportOptions options);
   ~RaftTransport();
 
+  // Called on a sender thread once a snapshot message for `group` was written to `peer`'s
+  // stream (failed = false) or lost with a broken stream (failed = true). Raft needs both:
+  // a leader waits in its snapshot state until told.
+  using SnapshotStatusHandler =
+      std::function<void(raft::NodeId peer, raft::GroupId group, bool failed)>;
+
   void SetHandlers(InboundHandler inbound, UnreachableHandler unreachable, ForwardHandler forward);
+  void SetSnapshotStatusHandler(SnapshotStatusHandler handler) {
+    snapshot_status_ = std::move(handler);
+  }
   // Starts the sender threads. The gRPC service must be registered with a server.
   void Start();
   // Stops sender threads; pending messages are dropped.
@@ -83,6 +92,7 @@ class RaftTransport {
   InboundHandler inbound_;
   UnreachableHandler unreachable_;
   ForwardHandler forward_;
+  SnapshotStatusHandler snapshot_status_;
   mutable std::mutex counters_mu_;
   TransportCounters counters_;
   bool started_ = false;

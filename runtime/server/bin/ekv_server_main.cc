@@ -204,6 +204,11 @@ int main(int argc, char** argv) {
         return coordinator->ServeForwarded(request);
       });
 
+  transport.SetSnapshotStatusHandler(
+      [&loop](ekv::raft::NodeId peer, ekv::raft::GroupId group, bool failed) {
+        loop.ReportSnapshot(peer, group, failed);
+      });
+
   grpc::ServerBuilder raft_builder;
   int raft_port = 0;
   raft_builder.AddListeningPort(config->raft_address, grpc::InsecureServerCredentials(),
