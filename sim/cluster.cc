@@ -251,6 +251,30 @@ void Cluster::Pump(NodeIndex node) {
     // Written without fsync (e.g. only a commit index moved): durable enough by contract.
     for (const auto& [group, ready_id] : written) p.host->OnPersisted(group, ready_id);
     safety_.Observe(node, *p.host);
+    if (raft_event_handler_) DetectRaftEvents(node);
+  }
+}
+
+void Cluster::DetectRaftEvents(NodeIndex node) {
+  Process& p = process(node);
+  for (raft::GroupId group : p.host->groups()) {
+    if (p.state != ProcessState::kUp) return;  // the handler may have stopped the node
+    const node::GroupStatus status = p.host->Status(group);
+    SeenStatus& seen = seen_[{node, group}];
+    const SeenStatus before = seen;
+    const bool leader = status.state == raft::StateType::kLeader;
+    seen = SeenStatus{status.term, leader, status.last_index, status.commit};
+    if (!leader) continue;
+    if (!before.leader || before.term != status.term) {
+      raft_event_handler_(node, group, RaftEvent::kBecameLeader);
+      continue;
+    }
+    if (status.last_index > before.last_index) {
+      raft_event_handler_(node, group, RaftEvent::kLeaderAppended);
+    }
+    if (status.commit > before.commit) {
+      raft_event_handler_(node, group, RaftEvent::kLeaderCommitted);
+    }
   }
 }
 
@@ -392,8 +416,9 @@ void Cluster::Restart(NodeIndex node) {
     if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
     auto it = storages->find(group);
     EKV_ASSERT(it != storages->end(), "n", node, " has no records for group ", group);
-    absl::Status status =
-        p.host->AddGroup(group, std::move(it->second), std::make_unique<node::MapStateMachine>());
+    std::unique_ptr<node::StateMachine> state_machine =
+        factory_ ? factory_(group) : std::make_unique<node::MapStateMachine>();
+    absl::Status status = p.host->AddGroup(group, std::move(it->second), std::move(state_machine));
     EKV_ASSERT(status.ok(), "n", node, " cannot host group ", group, ": ", status.ToString());
   }
   p.state = ProcessState::kUp;

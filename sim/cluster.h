@@ -42,6 +42,15 @@ class Cluster {
   enum class ProcessState { kUp, kDown, kPaused, kBroken };
   // Called for each client reply a node produces, at the time it is produced.
   using ReplyHandler = std::function<void(NodeIndex, const node::ClientReply&)>;
+  // Raft moments the targeted faults (FaultInjector, fault class `isolate`) act on. They
+  // are seen right after the node produced the effects of the step that caused them, so
+  // a fault injected from the handler still catches those messages in flight.
+  enum class RaftEvent {
+    kBecameLeader,     // the node just won an election (its empty entry is not yet out)
+    kLeaderAppended,   // a leader appended a proposal to its log
+    kLeaderCommitted,  // a leader advanced its commit index
+  };
+  using RaftEventHandler = std::function<void(NodeIndex, raft::GroupId, RaftEvent)>;
 
   Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
           RaftSafetyChecker& safety);
@@ -50,6 +59,11 @@ class Cluster {
   // Bootstraps every group on its replicas' disks and starts all processes.
   void Start();
   void SetReplyHandler(ReplyHandler handler) { reply_handler_ = std::move(handler); }
+  void SetRaftEventHandler(RaftEventHandler handler) { raft_event_handler_ = std::move(handler); }
+  // The state machine every group replica starts with (and restarts with); default: the
+  // register MapStateMachine.
+  using StateMachineFactory = std::function<std::unique_ptr<node::StateMachine>(raft::GroupId)>;
+  void SetStateMachineFactory(StateMachineFactory factory) { factory_ = std::move(factory); }
 
   // Delivers a client request to `node` now (the workload models client latency).
   void SubmitClientRequest(NodeIndex node, const node::ClientRequest& request);
@@ -92,6 +106,8 @@ class Cluster {
   // Runs `action` for `node` now, or when it resumes if it is paused; drops it if the
   // process incarnation changed or it is down.
   void RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action);
+  // Compares `node`'s groups with what was last seen and reports RaftEvents.
+  void DetectRaftEvents(NodeIndex node);
 
   Scheduler& scheduler_;
   Trace& trace_;
@@ -103,6 +119,15 @@ class Cluster {
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
+  RaftEventHandler raft_event_handler_;
+  StateMachineFactory factory_;
+  struct SeenStatus {
+    raft::Term term = 0;
+    bool leader = false;
+    raft::Index last_index = 0;
+    raft::Index commit = 0;
+  };
+  std::map<std::pair<NodeIndex, raft::GroupId>, SeenStatus> seen_;
   bool targeted_crashes_ = false;
   uint64_t restarts_ = 0;
   uint64_t crashes_ = 0;

@@ -8,11 +8,12 @@
 namespace ekv::sim {
 
 FaultInjector::FaultInjector(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
-                             const SwarmProfile& profile, const FaultSet& faults)
+                             Rng targeted_rng, const SwarmProfile& profile, const FaultSet& faults)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
       rng_(rng),
+      targeted_rng_(targeted_rng),
       profile_(profile),
       faults_(faults) {}
 
@@ -20,6 +21,12 @@ void FaultInjector::Start() {
   active_ = true;
   cluster_.SetTargetedCrashes(true);
   cluster_.SetWriteErrorProbability(profile_.write_error_probability);
+  if (faults_.isolate) {
+    cluster_.SetRaftEventHandler(
+        [this](NodeIndex node, raft::GroupId group, Cluster::RaftEvent event) {
+          OnRaftEvent(node, group, event);
+        });
+  }
   if (faults_.clock) {
     for (NodeIndex node : cluster_.nodes()) {
       cluster_.SetClockRate(node, 1.0 + (rng_.NextDouble() * 2 - 1) * profile_.clock_skew_bound);
@@ -142,6 +149,44 @@ void FaultInjector::Partition() {
   });
 }
 
+void FaultInjector::OnRaftEvent(NodeIndex node, raft::GroupId group, Cluster::RaftEvent event) {
+  if (!active_) return;
+  double p = 0;
+  const char* why = "";
+  switch (event) {
+    case Cluster::RaftEvent::kBecameLeader:
+      p = profile_.p_isolate_new_leader;
+      why = "isolate-new-leader";
+      break;
+    case Cluster::RaftEvent::kLeaderAppended:
+      p = profile_.p_isolate_after_append;
+      why = "isolate-after-append";
+      break;
+    case Cluster::RaftEvent::kLeaderCommitted:
+      p = profile_.p_isolate_after_commit;
+      why = "isolate-after-commit";
+      break;
+  }
+  if (p <= 0 || !targeted_rng_.Chance(p)) return;
+  trace_.Record({scheduler_.now(), "targeted", node, group, static_cast<uint64_t>(event), 0, why});
+  Isolate(node, why);
+}
+
+void FaultInjector::Isolate(NodeIndex node, const char* why) {
+  Network& network = cluster_.network();
+  network.Split({node});
+  ++faults_injected_;
+  const uint64_t epoch = ++partition_epoch_;
+  trace_.Record({scheduler_.now(), "partition", node, 9, epoch, 0, why});
+  // Long enough for the rest to elect a leader (several election timeouts).
+  const SimTime election_us = profile_.tick_us * profile_.election_tick;
+  scheduler_.After(targeted_rng_.Range(2 * election_us, 10 * election_us), [this, epoch] {
+    if (epoch != partition_epoch_ || !active_) return;
+    cluster_.network().Heal();
+    trace_.Record({scheduler_.now(), "partition-heal", 0, epoch, 0, 0, ""});
+  });
+}
+
 void FaultInjector::CrashOne() {
   const NodeIndex node = RandomNode();
   if (cluster_.state(node) == Cluster::ProcessState::kDown ||
@@ -163,6 +208,7 @@ void FaultInjector::CrashOne() {
 void FaultInjector::HealAll() {
   active_ = false;
   cluster_.SetTargetedCrashes(false);
+  cluster_.SetRaftEventHandler(nullptr);
   ++partition_epoch_;
   Network& network = cluster_.network();
   network.Heal();

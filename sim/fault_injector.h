@@ -14,7 +14,9 @@ namespace ekv::sim {
 
 class FaultInjector {
  public:
-  FaultInjector(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
+  // `targeted_rng` drives the targeted faults only, so that seeds without them draw
+  // exactly what they drew before the class existed.
+  FaultInjector(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng, Rng targeted_rng,
                 const SwarmProfile& profile, const FaultSet& faults);
 
   void Start();
@@ -28,6 +30,9 @@ class FaultInjector {
   void Step();
   void Partition();
   void CrashOne();
+  void OnRaftEvent(NodeIndex node, raft::GroupId group, Cluster::RaftEvent event);
+  // Cuts `node` off from every other node, replacing the current partition.
+  void Isolate(NodeIndex node, const char* why);
   NodeIndex RandomNode() { return cluster_.nodes()[rng_.Uniform(cluster_.nodes().size())]; }
   NodeIndex LeaderOf(raft::GroupId group) const;
 
@@ -35,6 +40,7 @@ class FaultInjector {
   Trace& trace_;
   Cluster& cluster_;
   Rng rng_;
+  Rng targeted_rng_;
   SwarmProfile profile_;
   FaultSet faults_;
   bool active_ = false;

@@ -6,10 +6,10 @@
 
 namespace ekv::sim {
 
-FaultSet FaultSet::All() { return FaultSet{true, true, true, true, true, true, true, true, true}; }
+FaultSet FaultSet::All() { return FaultSet{true, true, true, true, true, true, true, true, true, true}; }
 
 bool FaultSet::any() const {
-  return partition || crash || pause || clock || disk || drop || dup || reorder || clog;
+  return partition || crash || pause || clock || disk || drop || dup || reorder || clog || isolate;
 }
 
 absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text) {
@@ -35,13 +35,15 @@ absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text) {
       faults.reorder = true;
     } else if (name == "clog") {
       faults.clog = true;
+    } else if (name == "isolate") {
+      faults.isolate = true;
     } else if (name == "all") {
       faults = FaultSet::All();
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown fault '", name,
           "'; expected all, none or a list of partition,crash,pause,clock,disk,drop,dup,"
-          "reorder,clog"));
+          "reorder,clog,isolate"));
     }
   }
   return faults;
@@ -51,7 +53,7 @@ std::string FaultSetName(const FaultSet& faults) {
   if (!faults.any()) return "none";
   const FaultSet all = FaultSet::All();
   if (faults.partition == all.partition && faults.crash && faults.pause && faults.clock &&
-      faults.disk && faults.drop && faults.dup && faults.reorder && faults.clog) {
+      faults.disk && faults.drop && faults.dup && faults.reorder && faults.clog && faults.isolate) {
     return "all";
   }
   std::string text;
@@ -67,6 +69,7 @@ std::string FaultSetName(const FaultSet& faults) {
   add(faults.dup, "dup");
   add(faults.reorder, "reorder");
   add(faults.clog, "clog");
+  add(faults.isolate, "isolate");
   return text;
 }
 

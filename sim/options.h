@@ -23,13 +23,17 @@ struct FaultSet {
   bool dup = false;
   bool reorder = false;
   bool clog = false;
+  // Targeted: cut a node off at Raft moments (right after it wins an election, appends a
+  // proposal or advances its commit index), where FoundationDB-style random faults
+  // rarely land; it reaches interleavings such as the Raft paper's Figure 8.
+  bool isolate = false;
 
   static FaultSet All();
   bool any() const;
 };
 
 // Parses "all", "none" or a comma-separated subset of
-// partition,crash,pause,clock,disk,drop,dup,reorder,clog.
+// partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate.
 absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text);
 std::string FaultSetName(const FaultSet& faults);
 

@@ -128,7 +128,9 @@ SimResult RunSimulation(const SimOptions& options) {
   config.forget_vote_on_restart = options.plant == PlantedBug::kLoseVoteOnRestart;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
   Workload workload(scheduler, trace, cluster, root.Fork(), profile, options.ops);
-  FaultInjector injector(scheduler, trace, cluster, root.Fork(), profile, options.faults);
+  Rng injector_rng = root.Fork();
+  FaultInjector injector(scheduler, trace, cluster, injector_rng, root.Fork(), profile,
+                         options.faults);
   cluster.SetReplyHandler([&workload](NodeIndex node, const node::ClientReply& reply) {
     workload.OnReply(node, reply);
   });

@@ -52,6 +52,10 @@ struct SwarmProfile {
   // a vote became durable and was sent, and while an fsync is still in flight.
   double p_crash_after_vote = 0;
   double p_crash_mid_fsync = 0;
+  // Targeted isolation (fault class `isolate`), per occurrence of the Raft moment.
+  double p_isolate_new_leader = 0;
+  double p_isolate_after_append = 0;
+  double p_isolate_after_commit = 0;
 
   // Workload.
   int clients = 4;
