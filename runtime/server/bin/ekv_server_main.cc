@@ -48,6 +48,12 @@ ABSL_FLAG(int, tick_ms, 50, "Raft tick interval in milliseconds.");
 ABSL_FLAG(int, election_ticks, 10,
           "Election timeout in ticks (randomized in [n, 2n)); must exceed heartbeat_ticks.");
 ABSL_FLAG(int, heartbeat_ticks, 1, "Leader heartbeat interval in ticks.");
+ABSL_FLAG(bool, lease_reads, true,
+          "Serve linearizable reads from the leader's lease (no heartbeat round per read) "
+          "while it is valid; otherwise confirm leadership with a ReadIndex round.");
+ABSL_FLAG(int, max_clock_drift_ticks, 2,
+          "Lease safety margin: how many ticks node clocks may drift apart per election "
+          "timeout. Must be below --election_ticks.");
 ABSL_FLAG(int, request_timeout_ms, 5000, "Deadline of one client request inside the cluster.");
 ABSL_FLAG(uint64_t, snapshot_interval_entries, 10000,
           "Take a state-machine snapshot and compact the Raft log every this many entries.");
@@ -166,6 +172,21 @@ int main(int argc, char** argv) {
   loop_options.host.raft.heartbeat_tick = config->heartbeat_ticks;
   loop_options.host.raft.check_quorum = true;
   loop_options.host.raft.pre_vote = true;
+  if (absl::GetFlag(FLAGS_lease_reads)) {
+    loop_options.host.raft.read_only_option = ekv::raft::ReadOnlyOption::kLeaseBased;
+    loop_options.host.raft.max_clock_drift_ticks = absl::GetFlag(FLAGS_max_clock_drift_ticks);
+  }
+  if (absl::Status valid =
+          [&] {
+            ekv::raft::Config probe = loop_options.host.raft;
+            probe.id = config->node_id;
+            ekv::raft::MemoryStorage storage;
+            probe.storage = &storage;
+            return probe.Validate();
+          }();
+      !valid.ok()) {
+    return Fail(std::string(valid.message()));
+  }
   loop_options.host.snapshot_interval_entries = config->snapshot_interval_entries;
   loop_options.host.compaction_lag_entries = 1000;
   loop_options.host.request_timeout_ticks =
