@@ -151,6 +151,7 @@ class NodeHost {
   void ProcessReady(Group& group);
   void FinishReady(Group& group, const raft::PersistReceipt& receipt);
   void ApplyCommitted(Group& group, const std::vector<raft::Entry>& entries);
+  void RecordReadStates(Group& group, const std::vector<raft::ReadState>& read_states);
   void ApplyEntry(Group& group, const raft::Entry& entry);
   void ServeReads(Group& group);
   void MaybeSnapshot(Group& group);
