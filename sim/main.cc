@@ -35,7 +35,13 @@ ABSL_FLAG(int, ops, 300, "Client operations issued during the chaos phase.");
 ABSL_FLAG(std::string, trace, "", "Write the full event trace to this file.");
 ABSL_FLAG(std::string, plant, "none",
           "Plant a known bug to test the checkers: commit_prev_term, ack_before_persist, "
-          "read_without_quorum or lose_vote_on_restart.");
+          "read_without_quorum or lose_vote_on_restart; with a kv --workload also "
+          "skip_write_conflict, commit_without_lock_check, stale_read or follower_timestamp.");
+ABSL_FLAG(std::string, workload, "register",
+          "What the clients do: register (put/get/cas/delete, linearizability + durability), "
+          "or, on the server's GroupStateMachine (MVCC + Percolator across 2 groups): bank "
+          "(transfers + snapshot reads, bank checker), append (list-append transactions, "
+          "strict serializability) or kv-register (raw writes/reads, linearizability).");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 
@@ -73,6 +79,12 @@ int main(int argc, char** argv) {
     std::cerr << "--plant: " << plant.status().message() << "\n";
     return 2;
   }
+  auto workload = ekv::sim::ParseWorkloadKind(absl::GetFlag(FLAGS_workload));
+  if (!workload.ok()) {
+    std::cerr << "--workload: " << workload.status().message() << "\n";
+    return 2;
+  }
+  base.workload = *workload;
   base.faults = *faults;
   base.plant = *plant;
   base.nodes = absl::GetFlag(FLAGS_nodes);

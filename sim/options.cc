@@ -79,10 +79,15 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "ack_before_persist") return PlantedBug::kAckBeforePersist;
   if (name == "read_without_quorum") return PlantedBug::kReadWithoutQuorum;
   if (name == "lose_vote_on_restart") return PlantedBug::kLoseVoteOnRestart;
+  if (name == "skip_write_conflict") return PlantedBug::kSkipWriteConflict;
+  if (name == "commit_without_lock_check") return PlantedBug::kCommitWithoutLockCheck;
+  if (name == "stale_read") return PlantedBug::kStaleRead;
+  if (name == "follower_timestamp") return PlantedBug::kFollowerTimestamp;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
-                   "'; expected commit_prev_term, ack_before_persist, read_without_quorum or "
-                   "lose_vote_on_restart"));
+                   "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
+                   "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
+                   "stale_read or follower_timestamp"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -97,14 +102,50 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "read_without_quorum";
     case PlantedBug::kLoseVoteOnRestart:
       return "lose_vote_on_restart";
+    case PlantedBug::kSkipWriteConflict:
+      return "skip_write_conflict";
+    case PlantedBug::kCommitWithoutLockCheck:
+      return "commit_without_lock_check";
+    case PlantedBug::kStaleRead:
+      return "stale_read";
+    case PlantedBug::kFollowerTimestamp:
+      return "follower_timestamp";
   }
   return "?";
 }
 
+absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name) {
+  if (name.empty() || name == "register") return WorkloadKind::kRegister;
+  if (name == "bank") return WorkloadKind::kBank;
+  if (name == "append") return WorkloadKind::kAppend;
+  if (name == "kv-register") return WorkloadKind::kKvRegister;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown workload '", name, "'; expected register, bank, append or kv-register"));
+}
+
+absl::string_view WorkloadKindName(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::kRegister:
+      return "register";
+    case WorkloadKind::kBank:
+      return "bank";
+    case WorkloadKind::kAppend:
+      return "append";
+    case WorkloadKind::kKvRegister:
+      return "kv-register";
+  }
+  return "?";
+}
+
+bool IsKvWorkload(WorkloadKind kind) { return kind != WorkloadKind::kRegister; }
+
 std::string SummaryLine(const SimOptions& options, const SimResult& result) {
+  const std::string workload =
+      IsKvWorkload(options.workload) ? absl::StrCat(" workload=", WorkloadKindName(options.workload))
+                                     : "";
   return absl::StrFormat(
-      "seed=%d faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d trace=%016x verdict=%s",
-      result.seed, FaultSetName(options.faults), PlantedBugName(options.plant),
+      "seed=%d%s faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d trace=%016x verdict=%s",
+      result.seed, workload, FaultSetName(options.faults), PlantedBugName(options.plant),
       static_cast<double>(result.simulated_us) / 1e6, result.events, result.ops_acknowledged,
       result.ops_total, result.trace_hash, result.verdict);
 }
@@ -115,6 +156,9 @@ std::string ReproCommand(const SimOptions& options) {
                                      " --groups ", options.groups, " --ops ", options.ops);
   if (options.plant != PlantedBug::kNone) {
     absl::StrAppend(&command, " --plant ", PlantedBugName(options.plant));
+  }
+  if (IsKvWorkload(options.workload)) {
+    absl::StrAppend(&command, " --workload ", WorkloadKindName(options.workload));
   }
   return command;
 }

@@ -43,9 +43,25 @@ enum class PlantedBug : uint8_t {
   kAckBeforePersist,   // raft: acknowledges appends and votes before fsync
   kReadWithoutQuorum,  // raft: serves ReadIndex without confirming leadership
   kLoseVoteOnRestart,  // sim restart path: the recovered hard state forgets its vote
+  // kv layer (kv workloads only):
+  kSkipWriteConflict,       // prewrite skips the write-write conflict check
+  kCommitWithoutLockCheck,  // commit of a key whose lock was rolled back reports success
+  kStaleRead,               // kv reads served from any replica's state, without ReadIndex
+  kFollowerTimestamp,       // a replica hands out timestamps from its own applied state
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);
+
+// What the clients do (--workload).
+enum class WorkloadKind : uint8_t {
+  kRegister,    // put/get/cas/delete on the register state machine (MapStateMachine)
+  kBank,        // GroupStateMachine: cross-group transfer transactions, bank checker
+  kAppend,      // GroupStateMachine: list-append transactions, Elle-style checker
+  kKvRegister,  // GroupStateMachine: raw writes and reads, linearizability checker
+};
+absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name);
+absl::string_view WorkloadKindName(WorkloadKind kind);
+bool IsKvWorkload(WorkloadKind kind);
 
 struct SimOptions {
   uint64_t seed = 1;
@@ -54,6 +70,7 @@ struct SimOptions {
   int groups = 3;
   int ops = 300;  // client operations in the chaos phase
   PlantedBug plant = PlantedBug::kNone;
+  WorkloadKind workload = WorkloadKind::kRegister;
   // Events one run may execute; exhausting it is reported as a livelock.
   uint64_t max_events = 500'000;
   // Receives every trace line (--trace FILE); empty: only the hash and the tail are kept.

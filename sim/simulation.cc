@@ -1,6 +1,9 @@
 #include "sim/simulation.h"
 
+#include <algorithm>
 #include <exception>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
@@ -17,6 +20,8 @@
 #include "sim/swarm.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
+#include "core/node/group_state_machine.h"
+#include "sim/kv_workload.h"
 
 namespace ekv::sim {
 namespace {
@@ -50,8 +55,9 @@ class AssertHookScope {
 };
 
 // Why the cluster has not converged yet; empty once it has.
-std::string ConvergenceGap(const Cluster& cluster, const Workload& workload) {
-  if (!workload.Idle()) return "clients still have operations outstanding";
+std::string ConvergenceGap(const Cluster& cluster, bool clients_idle,
+                           const std::map<raft::GroupId, raft::Index>& max_acked_index) {
+  if (!clients_idle) return "clients still have operations outstanding";
   for (raft::GroupId group : cluster.group_ids()) {
     const node::NodeHost* leader_host = nullptr;
     node::GroupStatus leader;
@@ -70,8 +76,8 @@ std::string ConvergenceGap(const Cluster& cluster, const Workload& workload) {
       }
     }
     if (leader_host == nullptr) return absl::StrCat("group ", group, ": no leader");
-    auto acked = workload.max_acked_index().find(group);
-    if (acked != workload.max_acked_index().end() && leader.commit < acked->second) {
+    auto acked = max_acked_index.find(group);
+    if (acked != max_acked_index.end() && leader.commit < acked->second) {
       return absl::StrCat("group ", group, ": leader commit ", leader.commit,
                           " is below acknowledged index ", acked->second);
     }
@@ -106,6 +112,20 @@ raft::PlantedBugs RaftPlants(PlantedBug plant) {
   return bugs;
 }
 
+kv::PlantedKvBugs KvPlants(PlantedBug plant) {
+  kv::PlantedKvBugs bugs;
+  bugs.skip_write_conflict_check = plant == PlantedBug::kSkipWriteConflict;
+  bugs.commit_ignores_rollback = plant == PlantedBug::kCommitWithoutLockCheck;
+  return bugs;
+}
+
+KvClientPlants ClientPlants(PlantedBug plant) {
+  KvClientPlants plants;
+  plants.read_from_any_replica = plant == PlantedBug::kStaleRead;
+  plants.follower_timestamp = plant == PlantedBug::kFollowerTimestamp;
+  return plants;
+}
+
 }  // namespace
 
 SimResult RunSimulation(const SimOptions& options) {
@@ -122,17 +142,46 @@ SimResult RunSimulation(const SimOptions& options) {
   RaftSafetyChecker safety;
   ClusterConfig config;
   config.nodes = options.nodes;
-  config.groups = options.groups;
+  const bool kv_workload = IsKvWorkload(options.workload);
+  // kv workloads route keys to groups 1 and 2 (below "m" and the rest).
+  config.groups = kv_workload ? std::max(options.groups, 2) : options.groups;
   config.profile = profile;
   config.planted_raft = RaftPlants(options.plant);
   config.forget_vote_on_restart = options.plant == PlantedBug::kLoseVoteOnRestart;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
-  Workload workload(scheduler, trace, cluster, root.Fork(), profile, options.ops);
+  if (kv_workload) {
+    const kv::PlantedKvBugs kv_plants = KvPlants(options.plant);
+    cluster.SetStateMachineFactory([kv_plants](raft::GroupId group) {
+      auto state_machine = std::make_unique<node::GroupStateMachine>(group, std::nullopt);
+      state_machine->SetPlantedKvBugs(kv_plants);
+      return state_machine;
+    });
+  }
+  // Exactly one of the two runs; both take the same fork of the root seed.
+  std::optional<Workload> register_workload;
+  std::optional<KvWorkload> txn_workload;
+  if (kv_workload) {
+    txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
+                         options.workload, ClientPlants(options.plant));
+  } else {
+    register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
+  }
+  const std::map<raft::GroupId, raft::Index> no_acked_indexes;
+  auto clients_idle = [&] {
+    return kv_workload ? txn_workload->Idle() : register_workload->Idle();
+  };
+  auto acked_indexes = [&]() -> const std::map<raft::GroupId, raft::Index>& {
+    return kv_workload ? no_acked_indexes : register_workload->max_acked_index();
+  };
   Rng injector_rng = root.Fork();
   FaultInjector injector(scheduler, trace, cluster, injector_rng, root.Fork(), profile,
                          options.faults);
-  cluster.SetReplyHandler([&workload](NodeIndex node, const node::ClientReply& reply) {
-    workload.OnReply(node, reply);
+  cluster.SetReplyHandler([&](NodeIndex node, const node::ClientReply& reply) {
+    if (kv_workload) {
+      txn_workload->OnReply(node, reply);
+    } else {
+      register_workload->OnReply(node, reply);
+    }
   });
 
   std::string failure;
@@ -141,20 +190,28 @@ SimResult RunSimulation(const SimOptions& options) {
     AssertHookScope hook_scope;
     try {
       cluster.Start();
-      workload.Start();
+      if (kv_workload) {
+        txn_workload->Start();
+      } else {
+        register_workload->Start();
+      }
       injector.Start();
       // Chaos: faults on, workload running. Safety is checked after every event.
       auto over_budget = [&] { return scheduler.events_run() >= options.max_events; };
       scheduler.RunUntil(profile.chaos_duration_us,
                          [&] { return safety.violated() || over_budget(); });
-      workload.StopIssuing();
+      if (kv_workload) {
+        txn_workload->StopIssuing();
+      } else {
+        register_workload->StopIssuing();
+      }
       if (!safety.violated() && !over_budget()) {
         // Heal: faults off; the cluster must converge within the bound.
         injector.HealAll();
         const SimTime heal_deadline = scheduler.now() + profile.heal_timeout_us;
         std::string gap = "not checked yet";
         std::function<void()> check = [&] {
-          gap = ConvergenceGap(cluster, workload);
+          gap = ConvergenceGap(cluster, clients_idle(), acked_indexes());
           converged = gap.empty();
           if (!converged && scheduler.now() < heal_deadline) {
             scheduler.After(kConvergenceCheckIntervalUs, check);
@@ -168,7 +225,8 @@ SimResult RunSimulation(const SimOptions& options) {
                                  "s: ", gap);
         }
       }
-      if (!safety.violated() && converged) {
+      if (!safety.violated() && converged && !kv_workload) {
+        Workload& workload = *register_workload;
         workload.StartFinalReads();
         scheduler.RunUntil(scheduler.now() + kFinalReadTimeoutUs, [&] {
           return safety.violated() || workload.FinalReadsDone() || over_budget();
@@ -188,7 +246,14 @@ SimResult RunSimulation(const SimOptions& options) {
   }
   if (safety.violated()) failure = absl::StrCat("raft safety: ", safety.violation());
 
-  if (failure.empty()) {
+  if (failure.empty() && kv_workload) {
+    KvWorkload::Verdict verdict = txn_workload->Check();
+    if (!verdict.ok) {
+      failure = verdict.verdict;
+      result.details = verdict.details;
+    }
+  } else if (failure.empty()) {
+    const Workload& workload = *register_workload;
     checkers::LinearizabilityResult linearizable = checkers::CheckLinearizable(workload.history());
     if (linearizable.verdict == checkers::LinearizabilityResult::Verdict::kViolation) {
       failure = absl::StrCat("linearizability: key ", linearizable.key);
@@ -208,8 +273,9 @@ SimResult RunSimulation(const SimOptions& options) {
 
   result.simulated_us = scheduler.now();
   result.events = scheduler.events_run();
-  result.ops_total = workload.issued();
-  result.ops_acknowledged = workload.acknowledged();
+  result.ops_total = kv_workload ? txn_workload->issued() : register_workload->issued();
+  result.ops_acknowledged =
+      kv_workload ? txn_workload->acknowledged() : register_workload->acknowledged();
   result.trace_hash = trace.hash();
   if (!failure.empty()) {
     result.ok = false;

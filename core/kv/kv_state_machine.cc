@@ -191,8 +191,9 @@ absl::StatusOr<uint64_t> ReadMetaU64(const MvccStore& store, absl::string_view n
 // batch is applied if and only if the result is OK.
 class Applier {
  public:
-  Applier(const MvccStore& store, MvccBatch* batch, uint64_t hlc_ceiling_ms)
-      : store_(store), batch_(batch), hlc_ceiling_ms_(hlc_ceiling_ms) {}
+  Applier(const MvccStore& store, MvccBatch* batch, uint64_t hlc_ceiling_ms,
+          const PlantedKvBugs& planted)
+      : store_(store), batch_(batch), hlc_ceiling_ms_(hlc_ceiling_ms), planted_(planted) {}
 
   absl::StatusOr<KvApplyResult> operator()(const RawWriteCommand& c) {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "raw write"));
@@ -560,7 +561,7 @@ class Applier {
       return check;  // committed: a retried prewrite of a finished txn
     }
     EKV_KV_ASSIGN_OR_RETURN(std::optional<Version> latest, store_.GetVersion(key, kMaxTimestamp));
-    if (latest.has_value() && latest->commit_ts > start_ts) {
+    if (latest.has_value() && latest->commit_ts > start_ts && !planted_.skip_write_conflict_check) {
       if (latest->record.start_ts != start_ts) {
         check.error = WriteConflictError(key, start_ts, latest->commit_ts);
       }
@@ -590,7 +591,7 @@ class Applier {
       EKV_KV_ASSIGN_OR_RETURN(std::optional<TxnStatusRecord> status,
                               store_.GetTxnStatus(key, start_ts));
       if (status.has_value()) {
-        if (status->state == TxnState::kRolledBack) {
+        if (status->state == TxnState::kRolledBack && !planted_.commit_ignores_rollback) {
           errors.push_back(SimpleKeyError(
               KeyErrorCode::kTxnRolledBack, key,
               absl::StrCat("txn rolled back: cannot commit the transaction started at ",
@@ -660,6 +661,7 @@ class Applier {
   const MvccStore& store_;
   MvccBatch* const batch_;
   const uint64_t hlc_ceiling_ms_;
+  const PlantedKvBugs planted_;
 };
 
 }  // namespace
@@ -706,7 +708,7 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
              " applied twice or out of order (applied index ", applied_index_, ")");
   MvccBatch batch;
-  Applier applier(store_, &batch, hlc_ceiling_ms_);
+  Applier applier(store_, &batch, hlc_ceiling_ms_, planted_);
   absl::StatusOr<KvApplyResult> applied = std::visit(applier, command);
   KvApplyResult result = applied.ok() ? *std::move(applied) : StatusResult(applied.status());
   // Effects land only with success, so a failed command leaves no partial writes.

@@ -76,6 +76,13 @@ struct KvQueryResult {
   bool ok() const { return status.ok(); }
 };
 
+// Deliberately planted bugs, used only by the simulator's self-tests to prove that its
+// transaction checkers catch them. Never set outside those tests.
+struct PlantedKvBugs {
+  bool skip_write_conflict_check = false;  // prewrite ignores versions committed after start_ts
+  bool commit_ignores_rollback = false;    // commit of a rolled-back (lock-less) key "succeeds"
+};
+
 class KvStateMachine {
  public:
   // Meta names (key_codec.h's meta namespace) of the state machine's own records.
@@ -114,12 +121,14 @@ class KvStateMachine {
   uint64_t Digest() const;
 
   const MvccStore& store() const { return store_; }
+  void set_planted(const PlantedKvBugs& planted) { planted_ = planted; }
 
  private:
   Engine* const engine_;
   MvccStore store_;
   uint64_t applied_index_ = 0;
   uint64_t hlc_ceiling_ms_ = 0;
+  PlantedKvBugs planted_;
 };
 
 }  // namespace ekv::kv

@@ -172,6 +172,11 @@ GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupComman
 
 void GroupStateMachine::Skip(raft::Index index) { kv_->Skip(index); }
 
+void GroupStateMachine::SetPlantedKvBugs(const kv::PlantedKvBugs& planted) {
+  planted_ = planted;
+  kv_->set_planted(planted);
+}
+
 void GroupStateMachine::SetCatalogListener(CatalogListener listener) {
   catalog_listener_ = std::move(listener);
   if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
@@ -280,6 +285,7 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
   auto engine = std::make_unique<kv::MemoryEngine>();
   auto restored = std::make_unique<kv::KvStateMachine>(engine.get());
   if (absl::Status s = restored->Restore(*kv_image); !s.ok()) return s;
+  restored->set_planted(planted_);
   if (restored->applied_index() != index) {
     return absl::DataLossError(absl::StrCat("group snapshot: image is at applied index ",
                                             restored->applied_index(), ", expected ", index));

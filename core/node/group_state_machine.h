@@ -45,6 +45,8 @@ class GroupStateMachine final : public StateMachine {
   void SetCatalogListener(CatalogListener listener);
 
   kv::Timestamp max_timestamp() const { return max_ts_; }
+  // Simulator self-tests only: plants kv bugs, kept across snapshot restores.
+  void SetPlantedKvBugs(const kv::PlantedKvBugs& planted);
   const std::optional<route::RouteCatalog>& catalog() const { return catalog_; }
 
  private:
@@ -60,6 +62,7 @@ class GroupStateMachine final : public StateMachine {
   std::optional<route::RouteCatalog> catalog_;
   kv::Timestamp max_ts_ = 0;
   CatalogListener catalog_listener_;
+  kv::PlantedKvBugs planted_;
 };
 
 }  // namespace ekv::node

@@ -1,0 +1,110 @@
+// KvCoordinator: the simulator's client-side transaction coordinator for clusters whose
+// groups run the server's GroupStateMachine (core/node/group_state_machine.h).
+//
+// It does what runtime/server/coordinator.cc does, in simulated time and with callbacks
+// instead of threads: encoded GroupCommands are proposed (OpKind::kApply) and
+// GroupQueries read (OpKind::kQuery, through ReadIndex) on whichever node leads the
+// group, following not-leader hints for a bounded number of attempts; a write that
+// times out or whose fate the node could not tell finishes kUnknown, one never accepted
+// finishes kFailed. Timestamps come from group 1's oracle (GroupCommandOp::kTimestamp).
+//
+// Two planted bugs live here, in the client's use of the state machine: reads served
+// straight from some replica's applied state (no ReadIndex, so at a timestamp the group
+// may not have closed), and timestamps handed out by a replica from its own applied
+// state instead of through the log.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/kv/timestamp.h"
+#include "core/node/command.h"
+#include "core/node/group_protocol.h"
+#include "core/util/rng.h"
+#include "sim/cluster.h"
+#include "sim/scheduler.h"
+#include "sim/swarm.h"
+#include "sim/trace.h"
+
+namespace ekv::sim {
+
+struct KvClientPlants {
+  bool read_from_any_replica = false;   // stale_read
+  bool follower_timestamp = false;      // follower_timestamp
+};
+
+struct KvCallResult {
+  enum class Outcome { kOk, kFailed, kUnknown };
+  Outcome outcome = Outcome::kFailed;
+  node::GroupResult result;  // kOk only: what the state machine answered
+  raft::Index index = 0;
+  bool ok() const { return outcome == Outcome::kOk; }
+};
+
+class KvCoordinator {
+ public:
+  using CallDone = std::function<void(const KvCallResult&)>;
+  using TimestampDone = std::function<void(std::optional<kv::Timestamp>)>;
+  static constexpr int kMaxAttemptsPerCall = 8;  // not-leader hops and retried reads
+  static constexpr int kMaxTimestampTries = 4;
+  static constexpr SimTime kMinAttemptTimeoutUs = 100'000;
+  // Simulated wall clock: HLC physical milliseconds at simulated time zero.
+  static constexpr uint64_t kEpochMs = 1'000'000;
+
+  KvCoordinator(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
+                const SwarmProfile& profile, KvClientPlants plants);
+
+  // A replicated GroupCommand; physical_ms is set to the simulated clock. An
+  // `idempotent` command (every transaction command, the timestamp oracle) is sent again
+  // when an attempt's outcome is unknown, as TiKV's client does: applying it twice is
+  // the same as once. Others (raw writes) finish kUnknown at the first unknown attempt.
+  void Command(raft::GroupId group, node::GroupCommand command, bool idempotent, CallDone done);
+  // A GroupQuery served at a linearizable point.
+  void Query(raft::GroupId group, const node::GroupQuery& query, CallDone done);
+  // One timestamp from the group-1 oracle; nullopt if none could be had.
+  void Timestamp(TimestampDone done);
+  uint64_t NowMs() const;
+
+  void OnReply(NodeIndex node, const node::ClientReply& reply);
+  bool Idle() const { return calls_.empty(); }
+
+ private:
+  struct Call {
+    node::ClientRequest request;
+    CallDone done;
+    int attempt = 0;
+    uint64_t current_request_id = 0;
+    bool retry_unknown = false;  // reads and idempotent commands
+    bool maybe_applied = false;  // some attempt of a command may have been proposed
+  };
+  void Start(raft::GroupId group, node::OpKind kind, std::string payload, bool retry_unknown,
+             CallDone done);
+  // The attempt with `request_id` got no answer in time: try elsewhere or give up.
+  void AttemptTimedOut(uint64_t call_id, uint64_t request_id);
+  // Sends again after a backoff, to `target` (0: a random replica).
+  void Retry(uint64_t call_id, NodeIndex target);
+  void Send(uint64_t call_id, NodeIndex target);
+  void HandleReply(uint64_t call_id, NodeIndex node, const node::ClientReply& reply);
+  void Finish(uint64_t call_id, KvCallResult result);
+  void TimestampAttempt(int tries_left, TimestampDone done);
+  NodeIndex RandomReplica(raft::GroupId group);
+  // A random replica that is up (0: none).
+  NodeIndex RandomUpReplica(raft::GroupId group);
+
+  Scheduler& scheduler_;
+  Trace& trace_;
+  Cluster& cluster_;
+  Rng rng_;
+  SwarmProfile profile_;
+  KvClientPlants plants_;
+  std::map<uint64_t, Call> calls_;
+  std::map<uint64_t, uint64_t> call_of_request_;  // request id -> call id
+  std::map<raft::GroupId, NodeIndex> leader_guess_;
+  uint64_t next_call_id_ = 1;
+  uint64_t next_request_id_ = 1;
+};
+
+}  // namespace ekv::sim

@@ -1,0 +1,578 @@
+#include "sim/kv_workload.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "core/kv/kv_command.h"
+#include "core/kv/kv_state_machine.h"
+#include "core/util/assert.h"
+#include "sim/checkers/linearizability.h"
+#include "sim/checkers/list_append.h"
+
+namespace ekv::sim {
+namespace {
+
+constexpr SimTime kRetryBackoffMinUs = 5'000;
+constexpr SimTime kRetryBackoffMaxUs = 40'000;
+
+std::vector<int64_t> ParseList(const std::optional<std::string>& value) {
+  std::vector<int64_t> list;
+  if (!value.has_value() || value->empty()) return list;
+  for (absl::string_view part : absl::StrSplit(*value, ',')) {
+    int64_t element = 0;
+    EKV_ASSERT(absl::SimpleAtoi(part, &element), "list value holds a non-integer: ", *value);
+    list.push_back(element);
+  }
+  return list;
+}
+
+std::string FormatList(const std::vector<int64_t>& list) { return absl::StrJoin(list, ","); }
+
+}  // namespace
+
+struct KvWorkload::Txn {
+  TxnSpec spec;
+  TxnDone done;
+  kv::Timestamp start_ts = 0;
+  kv::Timestamp commit_ts = 0;
+  size_t next_read = 0;
+  Reads reads;
+  Writes writes;
+  std::string primary;
+  // Groups with writes, the primary's first, and each group's written keys/mutations.
+  std::vector<raft::GroupId> groups;
+  std::map<raft::GroupId, std::vector<kv::Mutation>> mutations;
+};
+
+KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
+                       const SwarmProfile& profile, int total_ops, WorkloadKind kind,
+                       KvClientPlants plants)
+    : scheduler_(scheduler),
+      trace_(trace),
+      cluster_(cluster),
+      rng_(rng),
+      profile_(profile),
+      total_ops_(total_ops),
+      kind_(kind),
+      coordinator_(scheduler, trace, cluster, rng_.Fork(), profile, plants),
+      lock_ttl_ms_(rng_.Range(100, 3000)) {
+  int per_group = 3;
+  if (kind_ == WorkloadKind::kAppend) per_group = 4;
+  if (kind_ == WorkloadKind::kKvRegister) per_group = 2;
+  for (const char* prefix : {"a", "n"}) {
+    for (int i = 0; i < per_group; ++i) keys_.push_back(absl::StrCat(prefix, i));
+  }
+  for (int i = 0; i < profile_.clients; ++i) clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
+}
+
+bool KvWorkload::Idle() const {
+  return coordinator_.Idle() &&
+         std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
+}
+
+void KvWorkload::Start() {
+  issuing_ = true;
+  for (size_t i = 0; i < clients_.size(); ++i) ScheduleNext(i);
+}
+
+void KvWorkload::ScheduleNext(size_t client_index) {
+  if (!issuing_) return;
+  const SimTime mean_think_us =
+      profile_.chaos_duration_us * clients_.size() / std::max(total_ops_, 1);
+  scheduler_.After(rng_.Range(0, 2 * mean_think_us), [this, client_index] {
+    if (!issuing_ || clients_[client_index].busy) return;
+    if (issued_ >= static_cast<uint64_t>(total_ops_)) {
+      issuing_ = false;
+      return;
+    }
+    Issue(client_index);
+  });
+}
+
+void KvWorkload::Issue(size_t client_index) {
+  clients_[client_index].busy = true;
+  switch (kind_) {
+    case WorkloadKind::kBank:
+      IssueBank(client_index);
+      return;
+    case WorkloadKind::kAppend:
+      IssueAppend(client_index);
+      return;
+    case WorkloadKind::kKvRegister:
+      IssueRegister(client_index);
+      return;
+    case WorkloadKind::kRegister:
+      break;
+  }
+  EKV_UNREACHABLE("KvWorkload runs kv workloads only");
+}
+
+void KvWorkload::Done(size_t client_index) {
+  EKV_ASSERT(clients_[client_index].busy, "finishing an idle client");
+  clients_[client_index].busy = false;
+  ScheduleNext(client_index);
+}
+
+// ---------------------------------------------------------------------------------------
+// Transactions
+
+void KvWorkload::KvCommand(raft::GroupId group, const std::string& kv_command,
+                           KvCoordinator::CallDone done) {
+  node::GroupCommand command;
+  command.op = node::GroupCommandOp::kKv;
+  command.payload = kv_command;
+  coordinator_.Command(group, std::move(command), /*idempotent=*/true, std::move(done));
+}
+
+void KvWorkload::RunTxn(TxnSpec spec, TxnDone done) {
+  auto txn = std::make_shared<Txn>();
+  txn->spec = std::move(spec);
+  txn->done = std::move(done);
+  coordinator_.Timestamp([this, txn](std::optional<kv::Timestamp> ts) {
+    if (!ts.has_value()) {
+      txn->done(TxnOutcome::kAborted, {});
+      return;
+    }
+    txn->start_ts = *ts;
+    ReadNext(txn);
+  });
+}
+
+void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
+  if (txn->next_read < txn->spec.read_keys.size()) {
+    const std::string key = txn->spec.read_keys[txn->next_read++];
+    ReadAt(key, txn->start_ts, kMaxReadTries,
+           [this, txn, key](std::optional<std::optional<std::string>> value) {
+             if (!value.has_value()) {
+               txn->done(TxnOutcome::kAborted, {});
+               return;
+             }
+             txn->reads[key] = *value;
+             ReadNext(txn);
+           });
+    return;
+  }
+  txn->writes = txn->spec.plan(txn->reads);
+  if (txn->writes.empty()) {
+    // Read-only: every read was at start_ts, a snapshot no later commit can change.
+    txn->done(TxnOutcome::kCommitted, txn->reads);
+    return;
+  }
+  txn->primary = txn->writes.front().first;
+  const raft::GroupId primary_group = GroupOf(txn->primary);
+  txn->groups.push_back(primary_group);
+  for (const auto& [key, value] : txn->writes) {
+    const raft::GroupId group = GroupOf(key);
+    if (std::find(txn->groups.begin(), txn->groups.end(), group) == txn->groups.end()) {
+      txn->groups.push_back(group);
+    }
+    txn->mutations[group].push_back(kv::Mutation::Put(key, value));
+  }
+  Prewrite(txn, 0);
+}
+
+void KvWorkload::Prewrite(std::shared_ptr<Txn> txn, size_t group_position) {
+  if (group_position == txn->groups.size()) {
+    coordinator_.Timestamp([this, txn](std::optional<kv::Timestamp> ts) {
+      if (!ts.has_value()) {
+        RollbackAndAbort(txn, 0);
+        return;
+      }
+      txn->commit_ts = *ts;
+      Commit(txn);
+    });
+    return;
+  }
+  const raft::GroupId group = txn->groups[group_position];
+  kv::PrewriteCommand command;
+  command.mutations = txn->mutations[group];
+  command.primary = txn->primary;
+  command.start_ts = txn->start_ts;
+  command.lock_ttl_ms = lock_ttl_ms_;
+  KvCommand(group, kv::EncodeKvCommand(command),
+            [this, txn, group_position](const KvCallResult& result) {
+              if (result.ok() && result.result.code == absl::StatusCode::kOk &&
+                  result.result.key_errors.empty()) {
+                Prewrite(txn, group_position + 1);
+                return;
+              }
+              // Not prewritten (or unknown): the commit is never sent, so the transaction
+              // can no longer commit. Clear a lock in the way for the next one, then abort.
+              if (result.ok() && !result.result.key_errors.empty() &&
+                  !result.result.key_errors.front().lock_primary.empty()) {
+                const node::GroupKeyError lock = result.result.key_errors.front();
+                ResolveLock(lock, [this, txn] { RollbackAndAbort(txn, 0); });
+                return;
+              }
+              RollbackAndAbort(txn, 0);
+            });
+}
+
+void KvWorkload::RollbackAndAbort(std::shared_ptr<Txn> txn, size_t group_position) {
+  if (group_position == txn->groups.size()) {
+    txn->done(TxnOutcome::kAborted, {});
+    return;
+  }
+  const raft::GroupId group = txn->groups[group_position];
+  kv::RollbackCommand command;
+  for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
+  command.start_ts = txn->start_ts;
+  // Best effort: a lock left behind expires and is rolled back by a reader.
+  KvCommand(group, kv::EncodeKvCommand(command), [this, txn, group_position](const KvCallResult&) {
+    RollbackAndAbort(txn, group_position + 1);
+  });
+}
+
+void KvWorkload::Commit(std::shared_ptr<Txn> txn) {
+  const raft::GroupId group = txn->groups.front();
+  kv::CommitCommand command;
+  for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
+  command.start_ts = txn->start_ts;
+  command.commit_ts = txn->commit_ts;
+  KvCommand(group, kv::EncodeKvCommand(command), [this, txn](const KvCallResult& result) {
+    switch (result.outcome) {
+      case KvCallResult::Outcome::kOk:
+        if (result.result.code == absl::StatusCode::kOk && result.result.key_errors.empty()) {
+          CommitSecondaries(txn, 1);  // past the commit point
+        } else {
+          RollbackAndAbort(txn, 0);  // e.g. rolled back by a reader: never committed
+        }
+        return;
+      case KvCallResult::Outcome::kUnknown:
+        // The primary's commit may still apply; secondaries are left to readers.
+        txn->done(TxnOutcome::kUnknown, {});
+        return;
+      case KvCallResult::Outcome::kFailed:
+        RollbackAndAbort(txn, 0);  // never accepted, and never sent again
+        return;
+    }
+  });
+}
+
+void KvWorkload::CommitSecondaries(std::shared_ptr<Txn> txn, size_t group_position) {
+  if (group_position == txn->groups.size()) {
+    txn->done(TxnOutcome::kCommitted, txn->reads);
+    return;
+  }
+  const raft::GroupId group = txn->groups[group_position];
+  kv::CommitCommand command;
+  for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
+  command.start_ts = txn->start_ts;
+  command.commit_ts = txn->commit_ts;
+  // A secondary that fails to commit keeps its lock; readers roll it forward.
+  KvCommand(group, kv::EncodeKvCommand(command), [this, txn, group_position](const KvCallResult&) {
+    CommitSecondaries(txn, group_position + 1);
+  });
+}
+
+void KvWorkload::ReadAt(const std::string& key, kv::Timestamp ts, int tries_left,
+                        std::function<void(std::optional<std::optional<std::string>>)> done) {
+  node::GroupQuery query;
+  query.op = node::GroupQueryOp::kKv;
+  query.payload = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
+  coordinator_.Query(
+      GroupOf(key), query,
+      [this, key, ts, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
+        if (result.ok() && result.result.key_errors.empty() &&
+            result.result.code == absl::StatusCode::kOk) {
+          done(result.result.value);
+          return;
+        }
+        if (tries_left <= 1) {
+          done(std::nullopt);
+          return;
+        }
+        auto retry = [this, key, ts, tries_left, done = std::move(done)]() mutable {
+          scheduler_.After(rng_.Range(kRetryBackoffMinUs, kRetryBackoffMaxUs),
+                           [this, key, ts, tries_left, done = std::move(done)]() mutable {
+                             ReadAt(key, ts, tries_left - 1, std::move(done));
+                           });
+        };
+        if (result.ok() && !result.result.key_errors.empty()) {
+          ResolveLock(result.result.key_errors.front(), std::move(retry));
+          return;
+        }
+        retry();
+      });
+}
+
+void KvWorkload::ResolveLock(const node::GroupKeyError& lock, std::function<void()> done) {
+  if (lock.lock_primary.empty()) {
+    done();
+    return;
+  }
+  kv::CheckTxnStatusCommand check;
+  check.primary = lock.lock_primary;
+  check.start_ts = lock.lock_start_ts;
+  check.current_ms = coordinator_.NowMs();
+  KvCommand(GroupOf(lock.lock_primary), kv::EncodeKvCommand(check),
+            [this, lock, done = std::move(done)](const KvCallResult& status) mutable {
+              if (!status.ok() || status.result.code != absl::StatusCode::kOk) {
+                done();
+                return;
+              }
+              const auto kind = static_cast<kv::TxnStatusKind>(status.result.txn_status);
+              if (kind != kv::TxnStatusKind::kCommitted && kind != kv::TxnStatusKind::kRolledBack) {
+                done();  // alive: the caller waits and reads again
+                return;
+              }
+              kv::ResolveLockCommand resolve;
+              resolve.keys.push_back(lock.key);
+              resolve.start_ts = lock.lock_start_ts;
+              resolve.commit_ts = kind == kv::TxnStatusKind::kCommitted ? status.result.ts : 0;
+              KvCommand(GroupOf(lock.key), kv::EncodeKvCommand(resolve),
+                        [done = std::move(done)](const KvCallResult&) { done(); });
+            });
+}
+
+// ---------------------------------------------------------------------------------------
+// bank
+
+void KvWorkload::RunBankSetup(size_t client_index) {
+  bank_setup_running_ = true;
+  ++issued_;
+  TxnSpec spec;
+  spec.plan = [this](const Reads&) {
+    Writes writes;
+    for (const std::string& account : keys_) {
+      writes.emplace_back(account, absl::StrCat(kInitialBalance));
+    }
+    return writes;
+  };
+  RunTxn(std::move(spec), [this, client_index](TxnOutcome outcome, const Reads&) {
+    bank_setup_running_ = false;
+    if (outcome == TxnOutcome::kCommitted) {
+      bank_setup_done_ = true;
+      ++acknowledged_;
+    }
+    // Not committed (or unknown): a retry writes the same balances, so it is harmless.
+    Done(client_index);
+  });
+}
+
+void KvWorkload::IssueBank(size_t client_index) {
+  if (!bank_setup_done_) {
+    if (!bank_setup_running_) {
+      RunBankSetup(client_index);
+      return;
+    }
+    Done(client_index);  // waits for the setup
+    return;
+  }
+  ++issued_;
+  const uint64_t client_id = clients_[client_index].id;
+  const uint64_t invoke_time = scheduler_.now();
+  if (rng_.Chance(0.3)) {
+    TxnSpec spec;
+    spec.read_keys = keys_;
+    spec.plan = [](const Reads&) { return Writes{}; };
+    RunTxn(std::move(spec), [this, client_index, client_id, invoke_time](TxnOutcome outcome,
+                                                                       const Reads& reads) {
+      if (outcome == TxnOutcome::kCommitted) {
+        ++acknowledged_;
+        checkers::BankRead read;
+        read.id = bank_reads_.size() + 1;
+        read.client = client_id;
+        read.invoke_time = invoke_time;
+        read.complete_time = scheduler_.now();
+        for (const auto& [account, value] : reads) {
+          int64_t balance = 0;
+          if (value.has_value() && absl::SimpleAtoi(*value, &balance)) {
+            read.balances[account] = balance;
+          }
+        }
+        bank_reads_.push_back(std::move(read));
+      }
+      Done(client_index);
+    });
+    return;
+  }
+  const size_t from = rng_.Uniform(keys_.size());
+  size_t to = rng_.Uniform(keys_.size() - 1);
+  if (to >= from) ++to;
+  const std::string from_key = keys_[from];
+  const std::string to_key = keys_[to];
+  const int64_t amount = static_cast<int64_t>(rng_.Range(1, 30));
+  TxnSpec spec;
+  spec.read_keys = {from_key, to_key};
+  spec.plan = [from_key, to_key, amount](const Reads& reads) {
+    int64_t from_balance = 0;
+    int64_t to_balance = 0;
+    const std::optional<std::string>& from_value = reads.at(from_key);
+    const std::optional<std::string>& to_value = reads.at(to_key);
+    if (!from_value.has_value() || !to_value.has_value() ||
+        !absl::SimpleAtoi(*from_value, &from_balance) ||
+        !absl::SimpleAtoi(*to_value, &to_balance) || from_balance < amount) {
+      return Writes{};  // transfers never overdraw
+    }
+    return Writes{{from_key, absl::StrCat(from_balance - amount)},
+                  {to_key, absl::StrCat(to_balance + amount)}};
+  };
+  RunTxn(std::move(spec), [this, client_index](TxnOutcome outcome, const Reads&) {
+    if (outcome == TxnOutcome::kCommitted) ++acknowledged_;
+    Done(client_index);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// append
+
+void KvWorkload::IssueAppend(size_t client_index) {
+  ++issued_;
+  const int micro_ops = static_cast<int>(rng_.Range(1, 4));
+  std::vector<checkers::MicroOp> ops;
+  std::vector<std::string> touched;
+  for (int i = 0; i < micro_ops; ++i) {
+    const std::string& key = keys_[rng_.Uniform(keys_.size())];
+    if (rng_.Chance(0.5)) {
+      ops.push_back(checkers::MicroOp::Append(key, next_append_value_++));
+    } else {
+      ops.push_back(checkers::MicroOp::Read(key));
+    }
+    if (std::find(touched.begin(), touched.end(), key) == touched.end()) touched.push_back(key);
+  }
+  const uint64_t txn_id = txn_history_.Invoke(clients_[client_index].id, ops, scheduler_.now());
+  auto read_results = std::make_shared<std::vector<std::vector<int64_t>>>();
+  TxnSpec spec;
+  spec.read_keys = touched;
+  spec.plan = [ops, touched, read_results](const Reads& reads) {
+    std::map<std::string, std::vector<int64_t>> lists;
+    for (const std::string& key : touched) lists[key] = ParseList(reads.at(key));
+    std::set<std::string> appended;
+    read_results->clear();
+    for (const checkers::MicroOp& op : ops) {
+      if (op.kind == checkers::MicroOp::Kind::kAppend) {
+        lists[op.key].push_back(op.value);
+        appended.insert(op.key);
+      } else {
+        read_results->push_back(lists[op.key]);
+      }
+    }
+    Writes writes;
+    if (appended.empty()) return writes;
+    // Appended keys first (the primary is one of them), then every key only read,
+    // written back unchanged so that concurrent writers of it conflict.
+    for (const std::string& key : touched) {
+      if (appended.count(key) != 0) writes.emplace_back(key, FormatList(lists[key]));
+    }
+    for (const std::string& key : touched) {
+      if (appended.count(key) == 0) writes.emplace_back(key, FormatList(lists[key]));
+    }
+    return writes;
+  };
+  RunTxn(std::move(spec), [this, client_index, txn_id, read_results](TxnOutcome outcome,
+                                                                    const Reads&) {
+    switch (outcome) {
+      case TxnOutcome::kCommitted:
+        ++acknowledged_;
+        txn_history_.Complete(txn_id, checkers::Transaction::Outcome::kCommitted,
+                              scheduler_.now(), *read_results);
+        break;
+      case TxnOutcome::kAborted:
+        txn_history_.Complete(txn_id, checkers::Transaction::Outcome::kAborted, scheduler_.now());
+        break;
+      case TxnOutcome::kUnknown:
+        txn_history_.Complete(txn_id, checkers::Transaction::Outcome::kUnknown, scheduler_.now());
+        break;
+    }
+    Done(client_index);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// kv-register
+
+void KvWorkload::IssueRegister(size_t client_index) {
+  ++issued_;
+  const uint64_t client_id = clients_[client_index].id;
+  const std::string key = keys_[rng_.Uniform(keys_.size())];
+  const double dice = rng_.NextDouble();
+  if (dice < profile_.read_fraction) {
+    const uint64_t op_id = register_history_.InvokeRead(client_id, key, scheduler_.now());
+    node::GroupQuery query;
+    query.op = node::GroupQueryOp::kRawGet;
+    query.payload = key;
+    coordinator_.Query(GroupOf(key), query, [this, client_index, op_id](const KvCallResult& r) {
+      if (r.ok() && r.result.code == absl::StatusCode::kOk) {
+        ++acknowledged_;
+        register_history_.Complete(op_id, checkers::Operation::Outcome::kOk, scheduler_.now(),
+                                   r.result.value);
+      } else {
+        register_history_.Complete(op_id, checkers::Operation::Outcome::kFailed, scheduler_.now());
+      }
+      Done(client_index);
+    });
+    return;
+  }
+  kv::RawWriteCommand command;
+  std::optional<std::string> value;
+  if (dice < profile_.read_fraction + 0.1) {
+    command.mutations.push_back(kv::Mutation::Delete(key));
+  } else {
+    value = absl::StrCat("v", next_register_value_++);
+    command.mutations.push_back(kv::Mutation::Put(key, *value));
+  }
+  const uint64_t op_id = register_history_.InvokeWrite(client_id, key, value, scheduler_.now());
+  node::GroupCommand raw_write;
+  raw_write.op = node::GroupCommandOp::kKv;
+  raw_write.payload = kv::EncodeKvCommand(command);
+  coordinator_.Command(GroupOf(key), std::move(raw_write), /*idempotent=*/false,
+            [this, client_index, op_id](const KvCallResult& r) {
+              checkers::Operation::Outcome outcome = checkers::Operation::Outcome::kFailed;
+              if (r.outcome == KvCallResult::Outcome::kUnknown) {
+                outcome = checkers::Operation::Outcome::kUnknown;
+              } else if (r.ok() && r.result.code == absl::StatusCode::kOk) {
+                outcome = checkers::Operation::Outcome::kOk;
+                ++acknowledged_;
+              }
+              register_history_.Complete(op_id, outcome, scheduler_.now());
+              Done(client_index);
+            });
+}
+
+// ---------------------------------------------------------------------------------------
+
+KvWorkload::Verdict KvWorkload::Check() const {
+  Verdict verdict;
+  switch (kind_) {
+    case WorkloadKind::kBank: {
+      absl::StatusOr<checkers::BankReport> report =
+          checkers::CheckBank(keys_, kInitialBalance * static_cast<int64_t>(keys_.size()),
+                              bank_reads_);
+      EKV_ASSERT(report.ok(), "bank checker rejected its input: ", report.status().ToString());
+      if (!report->ok()) {
+        verdict.ok = false;
+        verdict.verdict = "bank: a read saw a wrong total or a negative balance";
+        verdict.details = report->ToString();
+      }
+      return verdict;
+    }
+    case WorkloadKind::kAppend: {
+      checkers::ListAppendResult result = checkers::CheckListAppend(txn_history_);
+      if (!result.ok()) {
+        verdict.ok = false;
+        verdict.verdict = "list-append: not strictly serializable";
+        verdict.details = result.explanation;
+      }
+      return verdict;
+    }
+    case WorkloadKind::kKvRegister: {
+      checkers::LinearizabilityResult result = checkers::CheckLinearizable(register_history_);
+      if (result.verdict == checkers::LinearizabilityResult::Verdict::kViolation) {
+        verdict.ok = false;
+        verdict.verdict = absl::StrCat("linearizability: key ", result.key);
+        verdict.details = result.explanation;
+      }
+      return verdict;
+    }
+    case WorkloadKind::kRegister:
+      break;
+  }
+  return verdict;
+}
+
+}  // namespace ekv::sim
