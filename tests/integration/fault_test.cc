@@ -193,7 +193,9 @@ TEST_F(ClusterTest, PausedLeaderIsReplacedAndLosesNoAcknowledgedWrite) {
   const int leader = *found;
   std::cout << "group 1 leader: n" << leader << "\n";
 
-  WriteLoad load(&cluster(), "pause", OthersThan(leader), kLoadThreads);
+  // Short write deadlines: a write forwarded to the paused leader hangs until its deadline,
+  // which would otherwise dominate the measured gap.
+  WriteLoad load(&cluster(), "pause", OthersThan(leader), kLoadThreads, milliseconds(250));
   load.Start();
   std::this_thread::sleep_for(milliseconds(500));
   const uint64_t pause_us = MonotonicMicros();

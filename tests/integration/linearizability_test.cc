@@ -23,7 +23,7 @@ using checkers::Operation;
 using std::chrono::milliseconds;
 
 constexpr int kClients = 4;
-constexpr int kMaxOpsPerClient = 1500;
+constexpr int kMaxOpsPerClient = 8000;
 constexpr milliseconds kOpTimeout{1000};
 // Two keys on group 1 (whose leader is killed), one on group 2.
 const std::vector<std::string> kKeys = {"a/lin/0", "a/lin/1", "n/lin/2"};

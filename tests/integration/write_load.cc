@@ -9,8 +9,12 @@
 namespace ekv::integration {
 
 WriteLoad::WriteLoad(ProcessCluster* cluster, std::string label, std::vector<int> nodes,
-                     int threads)
-    : cluster_(cluster), label_(std::move(label)), threads_(threads), nodes_(std::move(nodes)) {}
+                     int threads, std::chrono::milliseconds write_timeout)
+    : cluster_(cluster),
+      label_(std::move(label)),
+      threads_(threads),
+      write_timeout_(write_timeout),
+      nodes_(std::move(nodes)) {}
 
 WriteLoad::~WriteLoad() { Stop(); }
 
@@ -55,7 +59,7 @@ void WriteLoad::Run(int thread) {
     }
     ++attempts_;
     write.invoke_us = MonotonicMicros();
-    grpc::Status status = RawPut(*cluster_, write.node, write.key, write.value, kWriteTimeout);
+    grpc::Status status = RawPut(*cluster_, write.node, write.key, write.value, write_timeout_);
     write.ack_us = MonotonicMicros();
     if (status.ok()) {
       std::lock_guard<std::mutex> lock(mu_);

@@ -28,9 +28,12 @@ struct AckedWrite {
 class WriteLoad {
  public:
   static constexpr int kMaxOpsPerThread = 100000;
-  static constexpr std::chrono::milliseconds kWriteTimeout{1000};
+  static constexpr std::chrono::milliseconds kDefaultWriteTimeout{1000};
 
-  WriteLoad(ProcessCluster* cluster, std::string label, std::vector<int> nodes, int threads);
+  // `write_timeout` is each RawPut's deadline: it bounds how long a client sits on a write
+  // stuck at a paused leader, so it also bounds how precisely a failover gap is measured.
+  WriteLoad(ProcessCluster* cluster, std::string label, std::vector<int> nodes, int threads,
+            std::chrono::milliseconds write_timeout = kDefaultWriteTimeout);
   ~WriteLoad();
 
   void Start();
@@ -48,6 +51,7 @@ class WriteLoad {
   ProcessCluster* cluster_;
   const std::string label_;
   const int threads_;
+  const std::chrono::milliseconds write_timeout_;
   mutable std::mutex mu_;
   std::vector<int> nodes_;          // guarded by mu_
   std::vector<AckedWrite> acked_;   // guarded by mu_
