@@ -140,7 +140,13 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     return;
   }
   Group& group = *it->second;
-  if (group.raw_node->state() != raft::StateType::kLeader) {
+  const bool leader = group.raw_node->state() == raft::StateType::kLeader;
+  const bool follower_with_leader = group.raw_node->state() == raft::StateType::kFollower &&
+                                    group.raw_node->leader() != raft::kNoNode;
+  // A follower that knows its leader may serve too: Raft forwards its proposals (MsgProp)
+  // and read index requests to the leader, and the entry's origin tag brings the result
+  // back to this node when it applies the entry. Saves clients a forwarding hop.
+  if (!leader && !(options_.serve_on_followers && follower_with_leader)) {
     Reply(request, ReplyStatus::kNotLeader, std::nullopt, 0, "not the leader",
           group.raw_node->leader());
     return;

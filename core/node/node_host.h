@@ -44,6 +44,9 @@ struct NodeHostOptions {
   uint64_t compaction_lag_entries = 100;
   // Bounds: requests waiting (proposed or reading) per group, and how long they wait.
   size_t max_pending_requests_per_group = 1024;
+  // Accept requests on followers that know a leader (see SubmitClientRequest); otherwise
+  // they answer kNotLeader with a hint.
+  bool serve_on_followers = false;
   // After this many ticks a waiting write is answered kUnknown, a waiting get kFailed.
   int request_timeout_ticks = 100;
 };

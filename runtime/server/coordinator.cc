@@ -133,6 +133,9 @@ absl::StatusOr<Coordinator::GroupReply> Coordinator::Execute(raft::GroupId group
       Backoff(attempt);
       continue;
     }
+    // This node hosts the group: its NodeHost serves followers' requests through Raft
+    // (proposal and read-index forwarding), so no forwarding RPC is needed.
+    if (loop_->Hosts(group)) target = options_.node_id;
     node::ReplyStatus status;
     std::string reply_payload;
     uint64_t index = 0;

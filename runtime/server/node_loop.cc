@@ -218,6 +218,11 @@ raft::NodeId NodeLoop::LeaderOf(raft::GroupId group) const {
   return it == leaders_.end() ? raft::kNoNode : it->second;
 }
 
+bool NodeLoop::Hosts(raft::GroupId group) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return leaders_.count(group) > 0;
+}
+
 NodeLoopStats NodeLoop::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;

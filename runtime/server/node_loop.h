@@ -74,6 +74,8 @@ class NodeLoop {
 
   // The leader this node last saw for `group` (kNoNode: unknown). Thread-safe.
   raft::NodeId LeaderOf(raft::GroupId group) const;
+  // Whether this node hosts a replica of `group`. Thread-safe.
+  bool Hosts(raft::GroupId group) const;
   NodeLoopStats stats() const;
 
  private:

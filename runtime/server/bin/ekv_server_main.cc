@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
   loop_options.host.request_timeout_ticks =
       std::max(1, config->request_timeout_ms / std::max(1, config->tick_ms));
   loop_options.host.max_pending_requests_per_group = 8192;
+  loop_options.host.serve_on_followers = true;
   loop_options.host.seed =
       static_cast<uint64_t>(config->node_id) * 7919 +
       static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
