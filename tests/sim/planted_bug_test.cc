@@ -17,6 +17,7 @@ struct PlantCase {
   PlantedBug plant;
   const char* faults;
   int nodes;
+  WorkloadKind workload = WorkloadKind::kRegister;
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -28,6 +29,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.faults = *faults;
     options.nodes = plant_case.nodes;
     options.plant = plant_case.plant;
+    options.workload = plant_case.workload;
     options.max_events = 200'000;
     const SimResult planted = RunSimulation(options);
     if (planted.ok) continue;
@@ -60,6 +62,39 @@ TEST(PlantedBugTest, LoseVoteOnRestart) {
 // its old-term entry by count: the targeted `isolate` faults make those moments likely.
 TEST(PlantedBugTest, CommitPrevTerm) {
   ExpectPlantFound({PlantedBug::kCommitPrevTerm, "crash,partition,isolate", 3});
+}
+
+// kv layer plants, caught by the transaction checkers on the server's state machine.
+TEST(PlantedBugTest, SkipWriteConflictBank) {
+  ExpectPlantFound({PlantedBug::kSkipWriteConflict, "all", 5, WorkloadKind::kBank});
+}
+
+TEST(PlantedBugTest, SkipWriteConflictAppend) {
+  ExpectPlantFound({PlantedBug::kSkipWriteConflict, "all", 5, WorkloadKind::kAppend});
+}
+
+TEST(PlantedBugTest, CommitWithoutLockCheckBank) {
+  ExpectPlantFound({PlantedBug::kCommitWithoutLockCheck, "all", 5, WorkloadKind::kBank});
+}
+
+TEST(PlantedBugTest, CommitWithoutLockCheckAppend) {
+  ExpectPlantFound({PlantedBug::kCommitWithoutLockCheck, "all", 5, WorkloadKind::kAppend});
+}
+
+TEST(PlantedBugTest, StaleReadKvRegister) {
+  ExpectPlantFound({PlantedBug::kStaleRead, "all", 5, WorkloadKind::kKvRegister});
+}
+
+TEST(PlantedBugTest, StaleReadBank) {
+  ExpectPlantFound({PlantedBug::kStaleRead, "all", 5, WorkloadKind::kBank});
+}
+
+TEST(PlantedBugTest, FollowerTimestampAppend) {
+  ExpectPlantFound({PlantedBug::kFollowerTimestamp, "all", 5, WorkloadKind::kAppend});
+}
+
+TEST(PlantedBugTest, FollowerTimestampBank) {
+  ExpectPlantFound({PlantedBug::kFollowerTimestamp, "all", 5, WorkloadKind::kBank});
 }
 
 }  // namespace

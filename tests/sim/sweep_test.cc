@@ -37,5 +37,42 @@ TEST(SimSweepTest, NoFaultsEveryOperationSucceedsQuickly) {
   }
 }
 
+// The kv layer (GroupStateMachine: MVCC, Percolator across two groups, apply-time
+// timestamps) under every fault, judged by each workload's checker.
+void SweepKvWorkload(WorkloadKind workload, uint64_t seeds, uint64_t min_acknowledged) {
+  uint64_t acknowledged = 0;
+  for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    SimOptions options;
+    options.seed = seed;
+    options.faults = FaultSet::All();
+    options.workload = workload;
+    const SimResult result = RunSimulation(options);
+    acknowledged += result.ops_acknowledged;
+    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
+                           << "\n  profile: " << result.profile << "\n"
+                           << result.details;
+  }
+  EXPECT_GT(acknowledged, min_acknowledged) << WorkloadKindName(workload);
+}
+
+TEST(SimSweepTest, BankAllFaults) { SweepKvWorkload(WorkloadKind::kBank, 200, 800); }
+TEST(SimSweepTest, AppendAllFaults) { SweepKvWorkload(WorkloadKind::kAppend, 200, 1000); }
+TEST(SimSweepTest, KvRegisterAllFaults) { SweepKvWorkload(WorkloadKind::kKvRegister, 200, 5000); }
+
+TEST(SimSweepTest, KvWorkloadsWithoutFaultsMostlySucceed) {
+  for (WorkloadKind workload : {WorkloadKind::kBank, WorkloadKind::kAppend,
+                                WorkloadKind::kKvRegister}) {
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      SimOptions options;
+      options.seed = seed;
+      options.faults = FaultSet{};
+      options.workload = workload;
+      const SimResult result = RunSimulation(options);
+      EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n" << result.details;
+      EXPECT_GT(result.ops_acknowledged, result.ops_total / 2) << SummaryLine(options, result);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ekv::sim
