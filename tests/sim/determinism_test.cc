@@ -21,6 +21,21 @@ TEST(DeterminismTest, SameSeedSameTraceHashAndSummary) {
   }
 }
 
+TEST(DeterminismTest, KvWorkloadsReplayExactly) {
+  for (WorkloadKind workload : {WorkloadKind::kBank, WorkloadKind::kAppend,
+                                WorkloadKind::kKvRegister}) {
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      SimOptions options;
+      options.seed = seed;
+      options.workload = workload;
+      options.ops = 100;
+      const SimResult first = RunSimulation(options);
+      const SimResult second = RunSimulation(options);
+      EXPECT_EQ(SummaryLine(options, first), SummaryLine(options, second));
+    }
+  }
+}
+
 TEST(DeterminismTest, DifferentSeedsDiverge) {
   SimOptions a;
   a.seed = 1;
