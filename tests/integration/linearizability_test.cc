@@ -28,13 +28,15 @@ constexpr milliseconds kOpTimeout{1000};
 // Two keys on group 1 (whose leader is killed), one on group 2.
 const std::vector<std::string> kKeys = {"a/lin/0", "a/lin/1", "n/lin/2"};
 
-TEST_F(ClusterTest, RegisterHistoryIsLinearizableAcrossLeaderKillAndRestart) {
-  ASSERT_NO_FATAL_FAILURE(StartCluster());
+enum class Fault { kKillAndRestart, kPauseAndResume };
+
+void CheckRegisterHistoryUnderFault(ProcessCluster& cluster, Fault fault) {
   // Probe a key of the same group, not one of the checked registers (which start absent).
-  absl::StatusOr<int> found = FindLeader(cluster(), "a/lin-probe");
+  absl::StatusOr<int> found = FindLeader(cluster, "a/lin-probe");
   ASSERT_TRUE(found.ok()) << found.status();
   const int victim = *found;
-  std::cout << "group 1 leader (to be killed): n" << victim << "\n";
+  std::cout << "group 1 leader (to be " << (fault == Fault::kKillAndRestart ? "killed" : "paused")
+            << "): n" << victim << "\n";
 
   HistoryRecorder recorder;
   std::atomic<uint32_t> up_nodes{0b111};  // bit i-1: clients may send to node i
@@ -53,11 +55,11 @@ TEST_F(ClusterTest, RegisterHistoryIsLinearizableAcrossLeaderKillAndRestart) {
         if (rng() % 2 == 0) {
           const std::string value = "c" + std::to_string(client) + "-" + std::to_string(seq);
           const uint64_t id = recorder.BeginWrite(client, key, value, MonotonicMicros());
-          grpc::Status status = RawPut(cluster(), node, key, value, kOpTimeout);
+          grpc::Status status = RawPut(cluster, node, key, value, kOpTimeout);
           recorder.EndWrite(id, status, MonotonicMicros());
         } else {
           const uint64_t id = recorder.BeginRead(client, key, MonotonicMicros());
-          ReadResult read = RawGet(cluster(), node, key, kOpTimeout);
+          ReadResult read = RawGet(cluster, node, key, kOpTimeout);
           recorder.EndRead(id, read.status, read.exists, read.value, MonotonicMicros());
         }
       }
@@ -65,9 +67,17 @@ TEST_F(ClusterTest, RegisterHistoryIsLinearizableAcrossLeaderKillAndRestart) {
   }
   std::this_thread::sleep_for(milliseconds(1000));
   up_nodes &= ~(1u << (victim - 1));
-  cluster().Kill(victim);
-  std::this_thread::sleep_for(milliseconds(1500));
-  absl::Status restarted = cluster().RestartNode(victim);
+  absl::Status restarted;
+  if (fault == Fault::kKillAndRestart) {
+    cluster.Kill(victim);
+    std::this_thread::sleep_for(milliseconds(1500));
+    restarted = cluster.RestartNode(victim);
+  } else {
+    // A paused leader that resumes must not serve reads from a lease it no longer holds.
+    cluster.Pause(victim);
+    std::this_thread::sleep_for(milliseconds(1500));
+    cluster.Resume(victim);
+  }
   up_nodes |= 1u << (victim - 1);
   std::this_thread::sleep_for(milliseconds(1500));
   stop = true;
@@ -99,6 +109,16 @@ TEST_F(ClusterTest, RegisterHistoryIsLinearizableAcrossLeaderKillAndRestart) {
   const LinearizabilityResult planted = checkers::CheckLinearizable(*doctored);
   EXPECT_EQ(planted.verdict, LinearizabilityResult::Verdict::kViolation)
       << "the planted stale read went unnoticed";
+}
+
+TEST_F(ClusterTest, RegisterHistoryIsLinearizableAcrossLeaderKillAndRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  CheckRegisterHistoryUnderFault(cluster(), Fault::kKillAndRestart);
+}
+
+TEST_F(ClusterTest, RegisterHistoryIsLinearizableAcrossLeaderPause) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  CheckRegisterHistoryUnderFault(cluster(), Fault::kPauseAndResume);
 }
 
 }  // namespace
