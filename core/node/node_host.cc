@@ -222,7 +222,10 @@ absl::Status NodeHost::ProposeConfChange(raft::GroupId group, const raft::ConfCh
 }
 
 Effects NodeHost::TakeEffects() {
-  for (auto& [id, group] : groups_) ProcessReady(*group);
+  for (auto& [id, group] : groups_) {
+    ProcessReady(*group);
+    ApplyWhilePersisting(*group);
+  }
   Effects effects;
   effects.persists = std::move(persists_);
   persists_.clear();
@@ -274,6 +277,19 @@ void NodeHost::ProcessReady(Group& group) {
     persists_.push_back(PersistRequest{group.id, ready.persist, ready.must_sync});
     group.outstanding.emplace(std::move(ready));
   }
+}
+
+void NodeHost::ApplyWhilePersisting(Group& group) {
+  // Only while a persist is in flight: otherwise the next Ready carries these. A Ready
+  // that installs a snapshot must be restored before anything after it applies.
+  if (!group.outstanding.has_value() || !group.outstanding->persist.snapshot.IsEmpty()) return;
+  RecordReadStates(group, group.raw_node->TakeReadStates());
+  if (group.raw_node->HasCommittedEntries()) {
+    std::vector<raft::Entry> entries = group.raw_node->TakeCommittedEntries();
+    ApplyCommitted(group, entries);
+    group.raw_node->AdvanceApplied(entries);
+  }
+  ServeReads(group);
 }
 
 void NodeHost::RecordReadStates(Group& group, const std::vector<raft::ReadState>& read_states) {
@@ -380,6 +396,8 @@ void NodeHost::MaybeSnapshot(Group& group) {
   if (options_.snapshot_interval_entries == 0) return;
   const raft::Index applied = group.state_machine->applied_index();
   if (applied < group.snapshot_index + options_.snapshot_interval_entries) return;
+  // Entries may be applied before they are durable here; snapshot once the log has them.
+  if (applied > group.storage->LastIndex()) return;
   absl::Status status = group.storage->CreateSnapshot(applied, group.raw_node->conf_state(),
                                                       group.state_machine->SnapshotImage());
   EKV_ASSERT(status.ok(), "group ", group.id, ": CreateSnapshot(", applied,

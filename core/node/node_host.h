@@ -155,6 +155,9 @@ class NodeHost {
   void FinishReady(Group& group, const raft::PersistReceipt& receipt);
   void ApplyCommitted(Group& group, const std::vector<raft::Entry>& entries);
   void RecordReadStates(Group& group, const std::vector<raft::ReadState>& read_states);
+  // Applies committed entries and records read states while the group's persist is in
+  // flight (RawNode::TakeCommittedEntries), so answers do not wait for that fsync.
+  void ApplyWhilePersisting(Group& group);
   void ApplyEntry(Group& group, const raft::Entry& entry);
   void ServeReads(Group& group);
   void MaybeSnapshot(Group& group);

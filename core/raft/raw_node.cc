@@ -136,6 +136,22 @@ bool RawNode::HasReady() const {
          log.HasNextCommittedEntries();
 }
 
+bool RawNode::HasCommittedEntries() const { return raft_->log().HasNextCommittedEntries(); }
+
+std::vector<Entry> RawNode::TakeCommittedEntries() {
+  RaftLog& log = raft_->mutable_log();
+  std::vector<Entry> entries = log.NextCommittedEntries();
+  if (!entries.empty()) log.AcceptApplying(entries.back().index, 0);
+  return entries;
+}
+
+void RawNode::AdvanceApplied(const std::vector<Entry>& applied) {
+  if (applied.empty()) return;
+  raft_->OnApplied(applied.back().index, applied);
+}
+
+std::vector<ReadState> RawNode::TakeReadStates() { return raft_->TakeReadStates(); }
+
 Ready RawNode::GetReady() {
   EKV_ASSERT(outstanding_ready_id_ == 0, "GetReady called before Advance of ready ",
              outstanding_ready_id_);

@@ -78,6 +78,16 @@ class RawNode {
   void ReportSnapshot(NodeId peer, bool failed);
 
   bool HasReady() const;
+
+  // Committed entries may be applied before the outstanding Ready is persisted: they are
+  // durable on a quorum already. These hand them out (and read states, which promise
+  // nothing about local durability) independently of the Ready cycle, so a driver whose
+  // fsync is in flight keeps applying and answering. After applying the entries, call
+  // AdvanceApplied with them.
+  bool HasCommittedEntries() const;
+  std::vector<Entry> TakeCommittedEntries();
+  void AdvanceApplied(const std::vector<Entry>& applied);
+  std::vector<ReadState> TakeReadStates();
   // Requires HasReady(). One Ready is outstanding at a time until Advance.
   Ready GetReady();
   // Acknowledges `ready` after its persist is durable (proven by `receipt`) and its
