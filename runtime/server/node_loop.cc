@@ -124,6 +124,7 @@ absl::Status NodeLoop::Start() {
       return absl::Status(s.code(), absl::StrCat("loading group ", spec.group, ": ", s.message()));
     }
   }
+  persister_ = std::thread([this] { RunPersister(); });
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -136,6 +137,12 @@ void NodeLoop::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(persist_mu_);
+    persist_stopping_ = true;
+  }
+  persist_cv_.notify_all();
+  if (persister_.joinable()) persister_.join();
   // Anything still waiting gets a definite "unknown": it may or may not have applied.
   for (auto& [id, done] : callbacks_) {
     node::ClientReply reply;
@@ -239,6 +246,9 @@ void NodeLoop::HandleInput(Input& input) {
     case Input::Kind::kUnreachable:
       for (raft::GroupId group : host_->groups()) host_->ReportUnreachable(group, input.from);
       break;
+    case Input::Kind::kPersisted:
+      host_->OnPersisted(input.group, input.ready_id);
+      break;
     case Input::Kind::kSnapshotStatus:
       if (host_->HasGroup(input.group))
         host_->ReportSnapshot(input.group, input.from, input.failed);
@@ -262,61 +272,96 @@ void NodeLoop::HandleInput(Input& input) {
   }
 }
 
-void NodeLoop::Persist(std::vector<node::PersistRequest>& persists) {
-  if (persists.empty()) return;
-  // Group commit: every group's batch in one WriteBatch, one fsync.
-  rocksdb::WriteBatch write_batch;
-  for (const node::PersistRequest& request : persists) {
-    absl::Status status = durable_.at(request.group)->PrepareBatch(request.batch, &write_batch);
-    EKV_ASSERT(status.ok(), "preparing the raft batch of group ", request.group,
-               " failed: ", status.ToString());
+void NodeLoop::RunPersister() {
+  // Owns every RocksDbRaftStorage from Start() on. Each round takes everything queued:
+  // snapshot records first (they may not run while a batch is prepared), then every
+  // group's persist batch in ONE synced write (group commit across groups and rounds of
+  // the node loop), and reports the persists back to the loop.
+  while (true) {
+    std::deque<PersistJob> jobs;
+    {
+      std::unique_lock<std::mutex> lock(persist_mu_);
+      persist_cv_.wait(lock, [this] { return persist_stopping_ || !persist_queue_.empty(); });
+      if (persist_queue_.empty() && persist_stopping_) return;
+      jobs.swap(persist_queue_);
+    }
+    std::vector<const node::PersistRequest*> persists;
+    for (const PersistJob& job : jobs) {
+      if (job.snapshot.has_value()) {
+        const node::SnapshotCreated& created = *job.snapshot;
+        RocksDbRaftStorage& durable = *durable_.at(created.group);
+        absl::Status status =
+            durable.CreateSnapshot(created.snapshot.metadata.index,
+                                   created.snapshot.metadata.conf_state, created.snapshot.data);
+        if (status.ok() && created.compact_index > durable.FirstIndex()) {
+          status = durable.Compact(created.compact_index);
+        }
+        // Losing a snapshot only leaves more log to replay: not fatal.
+        (void)status;
+      } else {
+        persists.push_back(&*job.persist);
+      }
+    }
+    if (persists.empty()) continue;
+    rocksdb::WriteBatch write_batch;
+    for (const node::PersistRequest* request : persists) {
+      absl::Status status = durable_.at(request->group)->PrepareBatch(request->batch, &write_batch);
+      EKV_ASSERT(status.ok(), "preparing the raft batch of group ", request->group,
+                 " failed: ", status.ToString());
+    }
+    absl::StatusOr<SyncedWrite> written = env_->WriteSynced(&write_batch);
+    // A failed fsync leaves the disk state unknown: the only safe answer is to stop and
+    // recover from what is durable (as PostgreSQL learned the hard way).
+    EKV_ASSERT(written.ok(), "synced write of the raft log failed: ", written.status().ToString());
+    for (const node::PersistRequest* request : persists) {
+      RocksDbRaftStorage& durable = *durable_.at(request->group);
+      durable.ApplyAfterCommit(*written);
+      absl::StatusOr<raft::PersistReceipt> receipt = durable.Persist(request->batch);
+      EKV_ASSERT(receipt.ok(), "certifying the raft batch of group ", request->group,
+                 " failed: ", receipt.status().ToString());
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const node::PersistRequest* request : persists) {
+        Input input{Input::Kind::kPersisted, raft::kNoNode, {}, {}, nullptr};
+        input.group = request->group;
+        input.ready_id = request->batch.ready_id;
+        inbox_.push_back(std::move(input));  // never dropped: the group waits for it
+      }
+      ++stats_.synced_writes;
+      stats_.persisted_batches += persists.size();
+    }
+    cv_.notify_one();
   }
-  absl::StatusOr<SyncedWrite> written = env_->WriteSynced(&write_batch);
-  // A failed fsync leaves the disk state unknown: the only safe answer is to stop and
-  // recover from what is durable (as PostgreSQL learned the hard way).
-  EKV_ASSERT(written.ok(), "synced write of the raft log failed: ", written.status().ToString());
-  for (const node::PersistRequest& request : persists) {
-    RocksDbRaftStorage& durable = *durable_.at(request.group);
-    durable.ApplyAfterCommit(*written);
-    absl::StatusOr<raft::PersistReceipt> receipt = durable.Persist(request.batch);
-    EKV_ASSERT(receipt.ok(), "certifying the raft batch of group ", request.group,
-               " failed: ", receipt.status().ToString());
-  }
-  for (const node::PersistRequest& request : persists) {
-    host_->OnPersisted(request.group, request.batch.ready_id);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  ++stats_.synced_writes;
-  stats_.persisted_batches += persists.size();
 }
 
 void NodeLoop::Drain() {
-  // Bounded: each round makes progress (a persist, a send, a reply), and NodeHost hands
-  // out at most one Ready per group per persist.
+  // Bounded: each round makes progress (a send, a reply, a persist handed off), and
+  // NodeHost hands out at most one Ready per group until its persist is reported.
   for (int round = 0; round < 1000; ++round) {
     node::Effects effects = host_->TakeEffects();
     if (effects.empty()) return;
     for (node::OutboundMessages& out : effects.outbound) {
       transport_->Send(out.to, std::move(out.messages));
     }
-    for (const node::SnapshotCreated& created : effects.snapshots) {
-      RocksDbRaftStorage& durable = *durable_.at(created.group);
-      absl::Status status =
-          durable.CreateSnapshot(created.snapshot.metadata.index,
-                                 created.snapshot.metadata.conf_state, created.snapshot.data);
-      if (status.ok() && created.compact_index > durable.FirstIndex()) {
-        status = durable.Compact(created.compact_index);
-      }
-      // Losing a snapshot only leaves more log to replay: not fatal.
-      (void)status;
-    }
-    Persist(effects.persists);
     for (node::ClientReply& reply : effects.replies) {
       auto it = callbacks_.find(reply.request_id);
       if (it == callbacks_.end()) continue;
       ReplyCallback done = std::move(it->second);
       callbacks_.erase(it);
       done(reply);
+    }
+    if (!effects.snapshots.empty() || !effects.persists.empty()) {
+      {
+        std::lock_guard<std::mutex> lock(persist_mu_);
+        for (node::SnapshotCreated& created : effects.snapshots) {
+          persist_queue_.push_back(PersistJob{std::nullopt, std::move(created)});
+        }
+        for (node::PersistRequest& request : effects.persists) {
+          persist_queue_.push_back(PersistJob{std::move(request), std::nullopt});
+        }
+      }
+      persist_cv_.notify_one();
     }
   }
 }

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -80,13 +81,19 @@ class NodeLoop {
 
  private:
   struct Input {
-    enum class Kind { kMessages, kUnreachable, kRequest, kSnapshotStatus } kind;
+    enum class Kind { kMessages, kUnreachable, kRequest, kSnapshotStatus, kPersisted } kind;
     raft::NodeId from = raft::kNoNode;
     std::vector<raft::Message> messages;
     node::ClientRequest request;
     ReplyCallback done;
     raft::GroupId group = 0;  // kSnapshotStatus
     bool failed = false;      // kSnapshotStatus
+    uint64_t ready_id = 0;    // kPersisted
+  };
+  // Work for the persister thread, in order: a persist batch or a snapshot record.
+  struct PersistJob {
+    std::optional<node::PersistRequest> persist;
+    std::optional<node::SnapshotCreated> snapshot;
   };
 
   absl::Status LoadGroup(const GroupSpec& spec);
@@ -94,7 +101,7 @@ class NodeLoop {
   void Run();
   void HandleInput(Input& input);
   void Drain();
-  void Persist(std::vector<node::PersistRequest>& persists);
+  void RunPersister();
   void PublishLeaders();
 
   NodeLoopOptions options_;
@@ -113,6 +120,13 @@ class NodeLoop {
   std::map<raft::GroupId, raft::NodeId> leaders_;
   NodeLoopStats stats_;
   std::thread thread_;
+
+  // The persister thread and its queue (separate lock: the loop never waits on an fsync).
+  std::mutex persist_mu_;
+  std::condition_variable persist_cv_;
+  std::deque<PersistJob> persist_queue_;
+  bool persist_stopping_ = false;
+  std::thread persister_;
 };
 
 }  // namespace ekv::runtime
