@@ -16,6 +16,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "sim/options.h"
@@ -56,6 +58,16 @@ bool ParseSeedRange(const std::string& text, uint64_t* first, uint64_t* last) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  {
+    // absl's --help lists only flags defined in a file named like the program; ours live
+    // in *_main.cc / main.cc, so list every flag that is not Abseil's own.
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view path) {
+      return !absl::StrContains(path, "absl/");
+    };
+    usage.contains_helpshort_flags = usage.contains_help_flags;
+    absl::SetFlagsUsageConfig(usage);
+  }
   absl::SetProgramUsageMessage(
       "Seeded deterministic simulation of an ekv cluster (NodeHost + Raft) under faults.\n"
       "Runs a chaos phase (faults + client workload, Raft safety checked after every "

@@ -16,6 +16,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "bench/load/etcd_kv.grpc.pb.h"
@@ -168,6 +170,16 @@ int Run(const std::string& op, int duration_s, Stats& stats,
 }  // namespace
 
 int main(int argc, char** argv) {
+  {
+    // absl's --help lists only flags defined in a file named like the program; ours live
+    // in *_main.cc / main.cc, so list every flag that is not Abseil's own.
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view path) {
+      return !absl::StrContains(path, "absl/");
+    };
+    usage.contains_helpshort_flags = usage.contains_help_flags;
+    absl::SetFlagsUsageConfig(usage);
+  }
   absl::SetProgramUsageMessage(
       "ekv-load: closed-loop gRPC load against ekv (proto.RawKV RawPut/RawGet) or etcd "
       "(etcdserverpb.KV Put/Range). Prints one line: target, op, ops/s, p50/p99 latency, "

@@ -89,15 +89,15 @@ TEST_F(BadConfigTest, OccupiedRaftPort) {
 // SERVER BUG (see tests/integration/README.md, "Known server bugs"): gRPC servers enable
 // SO_REUSEPORT by default and ekv-server does not turn it off, so a second ekv-server
 // started on the grpc/raft address of a running one binds it too and serves; the kernel
-// then splits connections between the two processes. Disabled until ekv-server sets
-// GRPC_ARG_ALLOW_REUSEPORT=0 on both of its ServerBuilders; run with
-// --gtest_also_run_disabled_tests to reproduce.
-TEST_F(BadConfigTest, DISABLED_BUG_PortHeldByAnotherEkvServerIsRefused) {
+// then splits connections between the two processes. ekv-server sets
+// GRPC_ARG_ALLOW_REUSEPORT=0 on both of its ServerBuilders; this pins it.
+TEST_F(BadConfigTest, PortHeldByAnotherEkvServerIsRefused) {
   ProcessCluster running(ClusterOptions{.nodes = 1});
   absl::Status started = running.Start();
   ASSERT_TRUE(started.ok()) << started;
   const std::vector<int> ports = PickFreePorts(1);
-  const int grpc_port = std::stoi(running.grpc_address(1).substr(running.grpc_address(1).rfind(':') + 1));
+  const int grpc_port =
+      std::stoi(running.grpc_address(1).substr(running.grpc_address(1).rfind(':') + 1));
   ProcessResult result = RunServerToCompletion(ValidArgs(grpc_port, ports[0]), milliseconds(3000));
   ExpectCleanFailure(result, "cannot listen on --grpc_address");
 }
@@ -157,10 +157,9 @@ TEST_F(BadConfigTest, HelpShowsUsage) {
 }
 
 // SERVER BUG (see README.md, "Known server bugs"): `ekv-server --help` prints the usage
-// message and then "No flags matched.": absl's --help lists flags of files named after the
-// program (ekv-server.cc, ekv-server_main.cc, ...), and the flags live in
-// ekv_server_main.cc. Only --helpfull shows them.
-TEST_F(BadConfigTest, DISABLED_BUG_HelpListsTheServerFlags) {
+// message and then "No flags matched." (absl's --help lists flags of files named after the
+// program; ekv-server's live in ekv_server_main.cc), until main set a usage config.
+TEST_F(BadConfigTest, HelpListsTheServerFlags) {
   ProcessResult result = RunServerToCompletion({"--help"}, kExitTimeout);
   const std::string text = result.out + result.err;
   EXPECT_EQ(text.find("No flags matched"), std::string::npos) << text;

@@ -9,6 +9,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/services.h"
 #include "core/node/group_state_machine.h"
@@ -125,6 +127,16 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  {
+    // absl's --help lists only flags defined in a file named like the program; ours live
+    // in *_main.cc / main.cc, so list every flag that is not Abseil's own.
+    absl::FlagsUsageConfig usage;
+    usage.contains_help_flags = [](absl::string_view path) {
+      return !absl::StrContains(path, "absl/");
+    };
+    usage.contains_helpshort_flags = usage.contains_help_flags;
+    absl::SetFlagsUsageConfig(usage);
+  }
   absl::SetProgramUsageMessage(
       "One node of an ekv cluster: Raft-replicated, range-sharded key-value storage.\n"
       "Serves the gRPC services proto.RawKV, proto.TransactionalKV and proto.Distribution\n"
@@ -232,6 +244,9 @@ int main(int argc, char** argv) {
       });
 
   grpc::ServerBuilder raft_builder;
+  // gRPC enables SO_REUSEPORT by default: a second server could then share our port and
+  // receive some of our connections. A port in use must be an error.
+  raft_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int raft_port = 0;
   raft_builder.AddListeningPort(config->raft_address, grpc::InsecureServerCredentials(),
                                 &raft_port);
@@ -251,6 +266,7 @@ int main(int argc, char** argv) {
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
   grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int grpc_port = 0;
   builder.AddListeningPort(config->grpc_address, grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&raw_kv);
