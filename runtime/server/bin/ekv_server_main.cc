@@ -292,6 +292,7 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   loop.Stop();
   transport.Stop();
-  raft_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  // Peers keep their streams to us open; cancel them promptly rather than wait.
+  raft_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
   return 0;
 }
