@@ -33,9 +33,7 @@ class StateMachine {
   virtual std::optional<std::string> Read(std::string_view key) const = 0;
   // Serves an opaque kQuery at a linearizable point (after ReadIndex). The result is
   // encoded by the state machine; nullopt means the query itself was malformed.
-  virtual std::optional<std::string> Query(std::string_view payload) const {
-    return std::nullopt;
-  }
+  virtual std::optional<std::string> Query(std::string_view payload) const { return std::nullopt; }
   virtual raft::Index applied_index() const = 0;
 
   // An image of the state as of applied_index(), and its inverse.

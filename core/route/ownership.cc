@@ -8,6 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "core/kv/codec.h"
+#include "core/kv/status_macros.h"
 #include "core/util/assert.h"
 
 namespace ekv::route {
@@ -146,7 +148,7 @@ void GroupOwnership::Install(CatalogVersion version, std::vector<RouteDescriptor
 absl::Status GroupOwnership::CheckRoute(const OwnedRoute& owned, absl::string_view what,
                                         CatalogVersion request_catalog_version,
                                         AccessKind access) const {
-  if (request_catalog_version < owned.owned_since) {
+  if (request_catalog_version != 0 && request_catalog_version < owned.owned_since) {
     return MakeStaleRouteError(
         version_, group_id_,
         absl::StrCat(what, " was routed at catalog version ", request_catalog_version,
@@ -208,6 +210,48 @@ absl::Status GroupOwnership::CheckRangeOwnership(absl::string_view start, absl::
     next_key = route_end;
     ++it;
   }
+}
+
+void GroupOwnership::Encode(std::string* dst) const {
+  kv::AppendVarint64(dst, version_);
+  kv::AppendVarint64(dst, owned_.size());
+  for (const auto& [start, owned] : owned_) {
+    EncodeRoute(dst, owned.route);
+    kv::AppendVarint64(dst, owned.owned_since);
+  }
+}
+
+absl::StatusOr<GroupOwnership> GroupOwnership::Decode(GroupId group_id, PlantedRouteBugs bugs,
+                                                      absl::string_view bytes) {
+  GroupOwnership ownership(group_id, bugs);
+  kv::ByteReader reader(bytes);
+  EKV_KV_ASSIGN_OR_RETURN(ownership.version_, reader.ReadVarint64());
+  EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
+  if (count > reader.remaining()) {
+    return absl::DataLossError(absl::StrCat("group ownership claims ", count, " routes but only ",
+                                            reader.remaining(), " bytes remain"));
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader));
+    EKV_KV_ASSIGN_OR_RETURN(CatalogVersion owned_since, reader.ReadVarint64());
+    if (route.raft_group_id != group_id || owned_since > ownership.version_) {
+      return absl::DataLossError(absl::StrCat("group ", group_id, " ownership lists ",
+                                              FormatRoute(route), " owned since ", owned_since,
+                                              " at version ", ownership.version_));
+    }
+    if (!ownership.owned_.empty()) {
+      const RouteDescriptor& prev = ownership.owned_.rbegin()->second.route;
+      if (prev.end.empty() || route.start < prev.end) {
+        return absl::DataLossError(
+            absl::StrCat("group ", group_id, " ownership lists overlapping or unsorted routes at ",
+                         FormatKey(route.start)));
+      }
+    }
+    std::string start = route.start;
+    ownership.owned_.emplace(std::move(start), OwnedRoute{std::move(route), owned_since});
+  }
+  EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("group ownership"));
+  return ownership;
 }
 
 std::vector<OwnedRoute> GroupOwnership::OwnedRoutes() const {

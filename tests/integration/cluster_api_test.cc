@@ -130,7 +130,8 @@ std::vector<std::string> ScanKeys(ProcessCluster& cluster, int node, const std::
   proto::RawScanAtResponse response;
   *status = cluster.raw(node).RawScanAt(&context, request, &response);
   std::vector<std::string> keys;
-  for (const proto::RawKVPair& pair : response.kv()) keys.push_back(pair.key() + "=" + pair.value());
+  for (const proto::RawKVPair& pair : response.kv())
+    keys.push_back(pair.key() + "=" + pair.value());
   return keys;
 }
 
@@ -142,8 +143,8 @@ TEST_F(ClusterTest, EveryRpcThroughRealClients) {
   const std::vector<std::pair<std::string, std::string>> raw = {
       {"a1", "A"}, {"b2", "B"}, {"l3", "L"}, {"m4", "M"}, {"p5", "P"}, {"z6", "Z"}};
   for (size_t i = 0; i < raw.size(); ++i) {
-    grpc::Status put = RawPutEventually(c, 1 + static_cast<int>(i % 3), raw[i].first,
-                                        raw[i].second);
+    grpc::Status put =
+        RawPutEventually(c, 1 + static_cast<int>(i % 3), raw[i].first, raw[i].second);
     ASSERT_TRUE(put.ok()) << raw[i].first << ": " << Describe(put);
   }
   grpc::Status status;

@@ -75,9 +75,9 @@ ReadResult RawGetEventually(ProcessCluster& cluster, int node, const std::string
 }
 
 absl::StatusOr<std::map<std::string, std::string>> ScanAll(ProcessCluster& cluster, int node,
-                                                          const std::string& start,
-                                                          const std::string& end, int64_t page,
-                                                          std::chrono::milliseconds budget) {
+                                                           const std::string& start,
+                                                           const std::string& end, int64_t page,
+                                                           std::chrono::milliseconds budget) {
   std::map<std::string, std::string> out;
   std::string cursor = start;
   // A page of `page` keys advances the cursor by at least one key, so this bounds the loop.

@@ -11,9 +11,9 @@
 namespace ekv::integration {
 
 inline std::string Describe(const grpc::Status& status) {
-  return status.ok() ? std::string("OK")
-                     : std::to_string(static_cast<int>(status.error_code())) + " " +
-                           status.error_message();
+  return status.ok()
+             ? std::string("OK")
+             : std::to_string(static_cast<int>(status.error_code())) + " " + status.error_message();
 }
 
 class ClusterTest : public ::testing::Test {

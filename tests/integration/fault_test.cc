@@ -34,8 +34,8 @@ std::vector<int> OthersThan(int excluded, int nodes = 3) {
 }
 
 size_t CountGroup(const std::vector<AckedWrite>& acked, int group) {
-  return static_cast<size_t>(std::count_if(acked.begin(), acked.end(),
-                                           [group](const AckedWrite& w) { return w.group == group; }));
+  return static_cast<size_t>(std::count_if(
+      acked.begin(), acked.end(), [group](const AckedWrite& w) { return w.group == group; }));
 }
 
 // Milliseconds from `since_us` to the first ack of a write of `group` invoked after it;
@@ -83,10 +83,11 @@ TEST_F(ClusterTest, KillLeaderUnderWriteLoadLosesNoAcknowledgedWrite) {
 
   const std::vector<AckedWrite> acked = load.Acked();
   const std::optional<uint64_t> gap = FirstAckAfterMs(acked, 1, kill_us);
-  std::cout << "acknowledged writes: " << acked.size() << " of " << load.attempts()
-            << " attempts (" << CountGroup(acked, 1) << " group 1, " << CountGroup(acked, 2)
+  std::cout << "acknowledged writes: " << acked.size() << " of " << load.attempts() << " attempts ("
+            << CountGroup(acked, 1) << " group 1, " << CountGroup(acked, 2)
             << " group 2); failover: first group-1 ack "
-            << (gap.has_value() ? std::to_string(*gap) : std::string("never")) << " ms after kill -9"
+            << (gap.has_value() ? std::to_string(*gap) : std::string("never"))
+            << " ms after kill -9"
             << " of n" << leader << ", longest group-1 ack gap "
             << LongestAckGapMs(acked, 1, kill_us, end_us) << " ms, group-2 ack gap "
             << LongestAckGapMs(acked, 2, kill_us, end_us) << " ms\n";
@@ -219,8 +220,8 @@ TEST_F(ClusterTest, PausedLeaderIsReplacedAndLosesNoAcknowledgedWrite) {
     if (w.node == leader && w.invoke_us >= resume_us) ++via_old_leader;
   }
   std::cout << "acknowledged writes: " << acked.size() << " of " << load.attempts()
-            << " attempts; group-1 writes acked while n" << leader << " was paused: "
-            << during_pause << "; first group-1 ack "
+            << " attempts; group-1 writes acked while n" << leader
+            << " was paused: " << during_pause << "; first group-1 ack "
             << (gap.has_value() ? std::to_string(*gap) : std::string("never"))
             << " ms after SIGSTOP; acked through the resumed node: " << via_old_leader << "\n";
   EXPECT_GT(during_pause, 0u) << "no new group-1 leader served while the old one was paused";

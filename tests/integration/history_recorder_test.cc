@@ -19,8 +19,8 @@ void Write(HistoryRecorder& r, uint64_t client, const std::string& value, uint64
   r.EndWrite(r.BeginWrite(client, "k", value, from), status, to);
 }
 
-void Read(HistoryRecorder& r, uint64_t client, const std::string& value, uint64_t from,
-          uint64_t to, const grpc::Status& status = grpc::Status::OK) {
+void Read(HistoryRecorder& r, uint64_t client, const std::string& value, uint64_t from, uint64_t to,
+          const grpc::Status& status = grpc::Status::OK) {
   r.EndRead(r.BeginRead(client, "k", from), status, !value.empty(), value, to);
 }
 

@@ -99,9 +99,8 @@ void CheckRegisterHistoryUnderFault(ProcessCluster& cluster, Fault fault) {
             << result.total_steps << " steps in " << (MonotonicMicros() - check_start_us) / 1000
             << " ms\n";
   ASSERT_GT(ok, 100u) << "too little was served to judge";
-  EXPECT_EQ(result.verdict, LinearizabilityResult::Verdict::kOk)
-      << "key " << result.key << "\n"
-      << result.explanation;
+  EXPECT_EQ(result.verdict, LinearizabilityResult::Verdict::kOk) << "key " << result.key << "\n"
+                                                                 << result.explanation;
 
   // Test the test: the same history with a planted stale read is a violation.
   std::optional<checkers::History> doctored = WithInjectedStaleRead(history);

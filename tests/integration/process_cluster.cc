@@ -155,8 +155,8 @@ std::vector<int> PickFreePorts(int count) {
 
 std::string MakeTempDir(const std::string& prefix) {
   const char* base = getenv("TMPDIR");
-  std::string pattern = absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/",
-                                     prefix, "-XXXXXX");
+  std::string pattern =
+      absl::StrCat(base != nullptr && *base != '\0' ? base : "/tmp", "/", prefix, "-XXXXXX");
   char* made = mkdtemp(pattern.data());
   EKV_ASSERT(made != nullptr, "mkdtemp(", pattern, ") failed: ", std::strerror(errno));
   return pattern;
@@ -219,8 +219,8 @@ void ProcessCluster::NewClient(int i) {
   // A distinct channel, not a shared subchannel that remembers the old backoff.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   auto client = std::make_unique<Client>();
-  client->channel = grpc::CreateCustomChannel("ipv4:" + n.grpc_address,
-                                              grpc::InsecureChannelCredentials(), args);
+  client->channel =
+      grpc::CreateCustomChannel("ipv4:" + n.grpc_address, grpc::InsecureChannelCredentials(), args);
   client->raw = proto::RawKV::NewStub(client->channel);
   client->txn = proto::TransactionalKV::NewStub(client->channel);
   client->dist = proto::Distribution::NewStub(client->channel);
@@ -288,8 +288,8 @@ absl::Status ProcessCluster::StartNode(int i) {
   if (error) return absl::InternalError(absl::StrCat("mkdir for n", i, ": ", error.message()));
   {
     std::ofstream log(n.log_path, std::ios::app);
-    log << "==== harness: start #" << ++n.starts << " of n" << i << " at t="
-        << MonotonicMicros() / 1000 << "ms: " << ServerBinary() << " "
+    log << "==== harness: start #" << ++n.starts << " of n" << i
+        << " at t=" << MonotonicMicros() / 1000 << "ms: " << ServerBinary() << " "
         << absl::StrJoin(NodeArgs(i), " ") << "\n";
   }
   n.pid = Spawn(NodeArgs(i), n.log_path, n.log_path);
@@ -307,11 +307,11 @@ absl::Status ProcessCluster::WaitServing(int i) {
     int status = 0;
     if (waitpid(n.pid, &status, WNOHANG) == n.pid) {
       n.pid = -1;
-      return absl::InternalError(absl::StrCat(
-          "n", i, " exited while starting (",
-          WIFEXITED(status) ? absl::StrCat("exit code ", WEXITSTATUS(status))
-                            : absl::StrCat("signal ", WTERMSIG(status)),
-          "); log:\n", Tail(ReadFile(n.log_path), 4000)));
+      return absl::InternalError(absl::StrCat("n", i, " exited while starting (",
+                                              WIFEXITED(status)
+                                                  ? absl::StrCat("exit code ", WEXITSTATUS(status))
+                                                  : absl::StrCat("signal ", WTERMSIG(status)),
+                                              "); log:\n", Tail(ReadFile(n.log_path), 4000)));
     }
     if (!PortAcceptsConnections(n.grpc_address)) {
       // Not listening yet: probing through gRPC now would only push the channel into
@@ -326,8 +326,8 @@ absl::Status ProcessCluster::WaitServing(int i) {
     grpc::Status answer = client(i).dist->GetTimestamp(&context, request, &response);
     if (attempt == 0 || answer.error_code() != last.error_code()) {
       std::ofstream(n.log_path, std::ios::app)
-          << "==== harness: probe " << attempt + 1 << " of n" << i << " at t="
-          << MonotonicMicros() / 1000 << "ms: " << answer.error_code() << " "
+          << "==== harness: probe " << attempt + 1 << " of n" << i
+          << " at t=" << MonotonicMicros() / 1000 << "ms: " << answer.error_code() << " "
           << answer.error_message() << "\n";
     }
     last = answer;
@@ -339,9 +339,9 @@ absl::Status ProcessCluster::WaitServing(int i) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "n", i, " did not serve GetTimestamp within ", options_.serve_timeout.count(),
-      " ms; last error ", last.error_code(), " ", last.error_message()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("n", i, " did not serve GetTimestamp within ", options_.serve_timeout.count(),
+                   " ms; last error ", last.error_code(), " ", last.error_message()));
 }
 
 absl::Status ProcessCluster::RestartNode(int i) {
@@ -400,8 +400,8 @@ proto::Distribution::Stub& ProcessCluster::dist(int i) { return *client(i).dist;
 std::string ProcessCluster::Logs(size_t max_bytes) const {
   std::string out;
   for (const Node& n : nodes_) {
-    absl::StrAppend(&out, "----- n", n.id, " (", n.grpc_address, ", pid ", n.pid, ") ",
-                    n.log_path, " -----\n", Tail(ReadFile(n.log_path), max_bytes), "\n");
+    absl::StrAppend(&out, "----- n", n.id, " (", n.grpc_address, ", pid ", n.pid, ") ", n.log_path,
+                    " -----\n", Tail(ReadFile(n.log_path), max_bytes), "\n");
   }
   return out;
 }

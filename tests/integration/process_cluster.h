@@ -39,10 +39,10 @@ struct ClusterOptions {
 
 // Result of running ekv-server to completion (bad-configuration tests).
 struct ProcessResult {
-  int exit_code = -1;   // -1: killed by a signal or did not exit in time
+  int exit_code = -1;  // -1: killed by a signal or did not exit in time
   bool timed_out = false;
-  std::string out;      // stdout
-  std::string err;      // stderr
+  std::string out;  // stdout
+  std::string err;  // stderr
 };
 
 // Path of the ekv-server binary under test (compile definition EKV_SERVER_BINARY).

@@ -82,11 +82,10 @@ std::string FindLostWrites(ProcessCluster& cluster, int node,
     auto it = all->find(write.key);
     if (it != all->end() && it->second == write.value) continue;
     if (++lost_count <= 20) {
-      absl::StrAppend(&lost, "  ", write.key, " acked by n", write.node, " at t=",
-                      write.ack_us / 1000, "ms: ",
-                      it == all->end() ? std::string("missing")
-                                       : absl::StrCat("holds '", it->second, "'"),
-                      "\n");
+      absl::StrAppend(
+          &lost, "  ", write.key, " acked by n", write.node, " at t=", write.ack_us / 1000, "ms: ",
+          it == all->end() ? std::string("missing") : absl::StrCat("holds '", it->second, "'"),
+          "\n");
     }
   }
   if (lost_count == 0) return "";

@@ -53,8 +53,8 @@ class WriteLoad {
   const int threads_;
   const std::chrono::milliseconds write_timeout_;
   mutable std::mutex mu_;
-  std::vector<int> nodes_;          // guarded by mu_
-  std::vector<AckedWrite> acked_;   // guarded by mu_
+  std::vector<int> nodes_;         // guarded by mu_
+  std::vector<AckedWrite> acked_;  // guarded by mu_
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> attempts_{0};
   std::atomic<uint64_t> failures_{0};
