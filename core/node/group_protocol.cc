@@ -7,6 +7,7 @@ namespace ekv::node {
 namespace {
 
 constexpr uint8_t kFormat = 1;
+constexpr uint8_t kVersionedFormat = 2;  // kFormat + a trailing catalog version
 
 absl::Status Corrupt(absl::string_view what, absl::string_view why) {
   return absl::DataLossError(absl::StrCat("malformed ", what, ": ", why));
@@ -21,47 +22,65 @@ absl::Status Corrupt(absl::string_view what, absl::string_view why) {
 
 std::string EncodeGroupCommand(const GroupCommand& command) {
   std::string out;
-  kv::AppendByte(&out, kFormat);
+  const bool versioned = command.catalog_version != 0;
+  kv::AppendByte(&out, versioned ? kVersionedFormat : kFormat);
   kv::AppendByte(&out, static_cast<uint8_t>(command.op));
   kv::AppendVarint64(&out, command.physical_ms);
   kv::AppendLengthPrefixed(&out, command.payload);
+  if (versioned) kv::AppendVarint64(&out, command.catalog_version);
   return out;
 }
 
 absl::StatusOr<GroupCommand> DecodeGroupCommand(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
   EKV_READ_OR_RETURN(format, reader.ReadByte(), "group command");
-  if (format != kFormat) return Corrupt("group command", "unknown format");
+  if (format != kFormat && format != kVersionedFormat) {
+    return Corrupt("group command", "unknown format");
+  }
   EKV_READ_OR_RETURN(op, reader.ReadByte(), "group command");
-  if (op < 1 || op > 3) return Corrupt("group command", absl::StrCat("unknown op ", op));
+  if (op < 1 || op > 4) return Corrupt("group command", absl::StrCat("unknown op ", op));
   GroupCommand command;
   command.op = static_cast<GroupCommandOp>(op);
   EKV_READ_OR_RETURN(physical_ms, reader.ReadVarint64(), "group command");
   command.physical_ms = physical_ms;
   EKV_READ_OR_RETURN(payload, reader.ReadLengthPrefixed(), "group command");
   command.payload = std::string(payload);
+  if (format == kVersionedFormat) {
+    EKV_READ_OR_RETURN(catalog_version, reader.ReadVarint64(), "group command");
+    if (catalog_version == 0) return Corrupt("group command", "versioned format with version 0");
+    command.catalog_version = catalog_version;
+  }
   if (absl::Status s = reader.ExpectEnd("group command"); !s.ok()) return s;
   return command;
 }
 
 std::string EncodeGroupQuery(const GroupQuery& query) {
   std::string out;
-  kv::AppendByte(&out, kFormat);
+  const bool versioned = query.catalog_version != 0;
+  kv::AppendByte(&out, versioned ? kVersionedFormat : kFormat);
   kv::AppendByte(&out, static_cast<uint8_t>(query.op));
   kv::AppendLengthPrefixed(&out, query.payload);
+  if (versioned) kv::AppendVarint64(&out, query.catalog_version);
   return out;
 }
 
 absl::StatusOr<GroupQuery> DecodeGroupQuery(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
   EKV_READ_OR_RETURN(format, reader.ReadByte(), "group query");
-  if (format != kFormat) return Corrupt("group query", "unknown format");
+  if (format != kFormat && format != kVersionedFormat) {
+    return Corrupt("group query", "unknown format");
+  }
   EKV_READ_OR_RETURN(op, reader.ReadByte(), "group query");
   if (op < 1 || op > 4) return Corrupt("group query", absl::StrCat("unknown op ", op));
   GroupQuery query;
   query.op = static_cast<GroupQueryOp>(op);
   EKV_READ_OR_RETURN(payload, reader.ReadLengthPrefixed(), "group query");
   query.payload = std::string(payload);
+  if (format == kVersionedFormat) {
+    EKV_READ_OR_RETURN(catalog_version, reader.ReadVarint64(), "group query");
+    if (catalog_version == 0) return Corrupt("group query", "versioned format with version 0");
+    query.catalog_version = catalog_version;
+  }
   if (absl::Status s = reader.ExpectEnd("group query"); !s.ok()) return s;
   return query;
 }

@@ -2,8 +2,17 @@
 // (group_state_machine.h): commands that are replicated (NodeHost OpKind::kApply) and
 // queries served at a linearizable point (OpKind::kQuery), and one result shape for both.
 //
-// Encoding: [format 0x01][op byte][fields]; varints and length-prefixed strings (kv/codec.h).
+// Encoding: [format][op byte][fields]; varints and length-prefixed strings (kv/codec.h).
+// Commands and queries routed with a catalog version (catalog_version != 0) use format
+// 0x02, which appends that version; unversioned ones keep format 0x01 byte for byte, so
+// a coordinator that does not track versions writes exactly what it always wrote.
 // Decoding rejects unknown formats and ops, truncation and trailing bytes.
+//
+// Ownership (core/route/ownership.h): a group refuses kKv commands and kKv/kRawGet/
+// kRawScan queries for keys outside the ranges it owns with result code kAborted and a
+// STALE_ROUTE message carrying its current catalog version; the coordinator refreshes its
+// route table (kCatalog on the catalog group) and routes again. Such a refusal is a
+// definite "not applied".
 #pragma once
 
 #include <cstdint>
@@ -22,6 +31,11 @@ enum class GroupCommandOp : uint8_t {
   kKv = 1,         // payload: an encoded kv::KvCommand; server-chosen timestamps assigned at apply
   kCatalog = 2,    // payload: an encoded route::CatalogCommand (catalog group only)
   kTimestamp = 3,  // no payload: allocate one strictly increasing timestamp
+  // payload: an encoded route::RouteCatalog; the group adopts it as its view of what it
+  // owns if it is newer than the one it has (older ones are ignored). Proposed by whoever
+  // changed the catalog (or noticed a group behind) to the groups the change concerns;
+  // the catalog group updates its own view when it applies a catalog change.
+  kOwnership = 4,
 };
 
 struct GroupCommand {
@@ -30,6 +44,8 @@ struct GroupCommand {
   // a hint: the state machine keeps timestamps strictly increasing whatever it says.
   uint64_t physical_ms = 0;
   std::string payload;
+  // kKv: the catalog version the coordinator routed with; 0 = unversioned (see above).
+  uint64_t catalog_version = 0;
 };
 
 enum class GroupQueryOp : uint8_t {
@@ -42,6 +58,7 @@ enum class GroupQueryOp : uint8_t {
 struct GroupQuery {
   GroupQueryOp op = GroupQueryOp::kKv;
   std::string payload;
+  uint64_t catalog_version = 0;  // as GroupCommand::catalog_version
 };
 
 struct GroupKeyError {

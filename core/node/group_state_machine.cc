@@ -1,6 +1,7 @@
 #include "core/node/group_state_machine.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +14,7 @@ namespace ekv::node {
 namespace {
 
 constexpr uint8_t kImageFormat = 1;
+constexpr uint8_t kImageFormatWithOwnership = 2;  // kImageFormat + the group's ownership
 
 // Reads of the latest committed state use a timestamp above every possible commit.
 constexpr kv::Timestamp kLatest = kv::kMaxTimestamp - 1;
@@ -48,11 +50,72 @@ ApplyResult ToApplyResult(const GroupResult& result) {
 }  // namespace
 
 GroupStateMachine::GroupStateMachine(raft::GroupId group,
-                                     std::optional<route::RouteCatalog> catalog)
+                                     std::optional<route::RouteCatalog> catalog,
+                                     std::optional<route::RouteCatalog> bootstrap)
     : group_(group),
       engine_(std::make_unique<kv::MemoryEngine>()),
       kv_(std::make_unique<kv::KvStateMachine>(engine_.get())),
-      catalog_(std::move(catalog)) {}
+      catalog_(std::move(catalog)) {
+  const std::optional<route::RouteCatalog>& initial = bootstrap.has_value() ? bootstrap : catalog_;
+  if (initial.has_value()) {
+    ownership_.emplace(group_);
+    ownership_->Apply(*initial);
+  }
+  if (catalog_.has_value() && ownership_.has_value()) ownership_->Apply(*catalog_);
+}
+
+void GroupStateMachine::SetPlantedRouteBugs(const route::PlantedRouteBugs& planted) {
+  planted_route_ = planted;
+  if (ownership_.has_value()) ownership_->set_planted(planted);
+}
+
+absl::Status GroupStateMachine::CheckKeyOwnership(absl::string_view key, uint64_t catalog_version,
+                                                  route::AccessKind access) const {
+  if (!ownership_.has_value()) return absl::OkStatus();
+  return ownership_->CheckOwnership(key, catalog_version, access);
+}
+
+absl::Status GroupStateMachine::CheckRangeOwnership(absl::string_view start, absl::string_view end,
+                                                    uint64_t catalog_version) const {
+  if (!ownership_.has_value()) return absl::OkStatus();
+  return ownership_->CheckRangeOwnership(start, end, catalog_version, route::AccessKind::kRead);
+}
+
+absl::Status GroupStateMachine::CheckKvCommandOwnership(const kv::KvCommand& command,
+                                                        uint64_t catalog_version) const {
+  if (!ownership_.has_value()) return absl::OkStatus();
+  absl::Status status = absl::OkStatus();
+  auto check = [&](absl::string_view key) {
+    if (status.ok()) status = CheckKeyOwnership(key, catalog_version, route::AccessKind::kWrite);
+  };
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, kv::RawWriteCommand> ||
+                      std::is_same_v<T, kv::PrewriteCommand> ||
+                      std::is_same_v<T, kv::OnePhaseCommitCommand>) {
+          for (const kv::Mutation& m : c.mutations) check(m.key);
+        } else if constexpr (std::is_same_v<T, kv::CommitCommand> ||
+                             std::is_same_v<T, kv::RollbackCommand> ||
+                             std::is_same_v<T, kv::ResolveLockCommand>) {
+          for (const std::string& key : c.keys) check(key);
+        } else if constexpr (std::is_same_v<T, kv::CheckTxnStatusCommand>) {
+          check(c.primary);
+        } else if constexpr (std::is_same_v<T, kv::ConditionalWriteCommand>) {
+          check(c.mutation.key);
+        } else if constexpr (std::is_same_v<T, kv::CompareAndSetCommand> ||
+                             std::is_same_v<T, kv::IncrementCommand> ||
+                             std::is_same_v<T, kv::AppendCommand> ||
+                             std::is_same_v<T, kv::PutWithTtlCommand>) {
+          check(c.key);
+        } else {
+          static_assert(std::is_same_v<T, kv::SetHlcCeilingCommand>,
+                        "every keyed kv command must be checked for ownership");
+        }
+      },
+      command);
+  return status;
+}
 
 kv::Timestamp GroupStateMachine::NextTimestamp(uint64_t physical_ms) {
   const uint64_t capped = std::min<uint64_t>(physical_ms, kv::kMaxPhysicalMs);
@@ -81,6 +144,8 @@ ApplyResult GroupStateMachine::Apply(raft::Index index, const Command& command) 
       return ToApplyResult(ApplyKv(index, *decoded));
     case GroupCommandOp::kCatalog:
       return ToApplyResult(ApplyCatalog(index, *decoded));
+    case GroupCommandOp::kOwnership:
+      return ToApplyResult(ApplyOwnership(index, *decoded));
     case GroupCommandOp::kTimestamp: {
       kv_->Skip(index);
       GroupResult result;
@@ -98,6 +163,12 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
     return FromStatus(decoded.status());
   }
   kv::KvCommand& kv_command = *decoded;
+  // Refused before anything changes, timestamps included: a refusal is a definite no-op.
+  if (absl::Status owned = CheckKvCommandOwnership(kv_command, command.catalog_version);
+      !owned.ok()) {
+    kv_->Skip(index);
+    return FromStatus(owned);
+  }
   kv::Timestamp assigned = 0;
   // Server-chosen timestamps are assigned here, at apply, from the group's sequence.
   std::visit(
@@ -159,6 +230,7 @@ GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupComman
     result.ts = done->catalog_version;
     route::EncodeRoute(&result.blob, done->left);
     route::EncodeRoute(&result.blob, done->right);
+    if (ownership_.has_value()) ownership_->Apply(*catalog_);
     if (catalog_listener_) catalog_listener_(*catalog_);
     return result;
   }
@@ -166,7 +238,22 @@ GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupComman
   if (!delta.ok()) return FromStatus(delta.status());
   result.ts = delta->version;
   delta->Encode(&result.blob);
+  if (ownership_.has_value()) ownership_->Apply(*catalog_);
   if (catalog_listener_) catalog_listener_(*catalog_);
+  return result;
+}
+
+GroupResult GroupStateMachine::ApplyOwnership(raft::Index index, const GroupCommand& command) {
+  kv_->Skip(index);
+  absl::StatusOr<route::RouteCatalog> catalog = route::RouteCatalog::Decode(command.payload);
+  if (!catalog.ok()) return FromStatus(catalog.status());
+  if (!ownership_.has_value()) {
+    ownership_.emplace(group_, planted_route_);
+  }
+  // Older than what this group knows: ignored (updates may arrive in any order).
+  ownership_->Apply(*catalog);
+  GroupResult result;
+  result.ts = ownership_->version();
   return result;
 }
 
@@ -190,9 +277,14 @@ std::optional<std::string> GroupStateMachine::Read(std::string_view key) const {
   return *value;
 }
 
-GroupResult GroupStateMachine::QueryKv(absl::string_view payload) const {
+GroupResult GroupStateMachine::QueryKv(absl::string_view payload, uint64_t catalog_version) const {
   absl::StatusOr<kv::KvQuery> query = DecodeKvQuery(payload);
   if (!query.ok()) return FromStatus(query.status());
+  absl::Status owned =
+      query->kind == kv::KvQuery::Kind::kScan
+          ? CheckRangeOwnership(query->key, query->end_key, catalog_version)
+          : CheckKeyOwnership(query->key, catalog_version, route::AccessKind::kRead);
+  if (!owned.ok()) return FromStatus(owned);
   kv::KvQueryResult answer = kv_->Query(*query);
   GroupResult result = FromStatus(answer.status);
   if (answer.locked.has_value()) result.key_errors.push_back(ToGroupKeyError(*answer.locked));
@@ -209,7 +301,7 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
   GroupResult result;
   switch (query->op) {
     case GroupQueryOp::kKv:
-      result = QueryKv(query->payload);
+      result = QueryKv(query->payload, query->catalog_version);
       break;
     case GroupQueryOp::kCatalog:
       if (!catalog_.has_value()) {
@@ -221,6 +313,12 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
       }
       break;
     case GroupQueryOp::kRawGet: {
+      if (absl::Status owned =
+              CheckKeyOwnership(query->payload, query->catalog_version, route::AccessKind::kRead);
+          !owned.ok()) {
+        result = FromStatus(owned);
+        break;
+      }
       absl::StatusOr<std::optional<std::string>> value = kv_->store().Get(query->payload, kLatest);
       if (!value.ok()) {
         result = FromStatus(value.status());
@@ -239,6 +337,11 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
             absl::StrCat("raw scan needs start, end and a limit in 1..", kv::kMaxScanLimit)));
         break;
       }
+      if (absl::Status owned = CheckRangeOwnership(*start, *end, query->catalog_version);
+          !owned.ok()) {
+        result = FromStatus(owned);
+        break;
+      }
       auto pairs = kv_->store().Scan(*start, *end, *limit, kLatest);
       if (!pairs.ok()) {
         result = FromStatus(pairs.status());
@@ -253,18 +356,24 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
 
 std::string GroupStateMachine::SnapshotImage() const {
   std::string out;
-  kv::AppendByte(&out, kImageFormat);
+  // Without ownership the image is byte for byte the format-1 image.
+  kv::AppendByte(&out, ownership_.has_value() ? kImageFormatWithOwnership : kImageFormat);
   kv::AppendVarint64(&out, max_ts_);
   kv::AppendLengthPrefixed(&out, kv_->SnapshotImage());
   kv::AppendByte(&out, catalog_.has_value() ? 1 : 0);
   if (catalog_.has_value()) kv::AppendLengthPrefixed(&out, catalog_->Encode());
+  if (ownership_.has_value()) {
+    std::string ownership;
+    ownership_->Encode(&ownership);
+    kv::AppendLengthPrefixed(&out, ownership);
+  }
   return out;
 }
 
 absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index index) {
   kv::ByteReader reader(absl::string_view(image.data(), image.size()));
   auto format = reader.ReadByte();
-  if (!format.ok() || *format != kImageFormat) {
+  if (!format.ok() || (*format != kImageFormat && *format != kImageFormatWithOwnership)) {
     return absl::DataLossError("group snapshot: unknown format");
   }
   auto max_ts = reader.ReadVarint64();
@@ -281,6 +390,19 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
     if (!decoded.ok()) return decoded.status();
     catalog = std::move(*decoded);
   }
+  std::optional<route::GroupOwnership> ownership;
+  if (*format == kImageFormatWithOwnership) {
+    auto bytes = reader.ReadLengthPrefixed();
+    if (!bytes.ok()) return absl::DataLossError("group snapshot: truncated ownership");
+    absl::StatusOr<route::GroupOwnership> decoded =
+        route::GroupOwnership::Decode(group_, planted_route_, *bytes);
+    if (!decoded.ok()) return decoded.status();
+    ownership = std::move(*decoded);
+  } else if (catalog.has_value()) {
+    // A format-1 image of the catalog group: its ownership follows from the catalog.
+    ownership.emplace(group_, planted_route_);
+    ownership->Apply(*catalog);
+  }
   if (absl::Status s = reader.ExpectEnd("group snapshot"); !s.ok()) return s;
   auto engine = std::make_unique<kv::MemoryEngine>();
   auto restored = std::make_unique<kv::KvStateMachine>(engine.get());
@@ -294,6 +416,8 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
   engine_ = std::move(engine);
   max_ts_ = *max_ts;
   if (catalog.has_value() || !catalog_.has_value()) catalog_ = std::move(catalog);
+  // A format-1 image of another group says nothing about ownership: keep what we have.
+  if (ownership.has_value()) ownership_ = std::move(ownership);
   if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
   return absl::OkStatus();
 }
@@ -301,6 +425,16 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
 uint64_t GroupStateMachine::Digest() const {
   uint64_t digest = kv_->Digest() ^ (max_ts_ * 0x9e3779b97f4a7c15ULL);
   if (catalog_.has_value()) digest ^= catalog_->Digest() * 0xbf58476d1ce4e5b9ULL;
+  if (ownership_.has_value()) {
+    std::string bytes;
+    ownership_->Encode(&bytes);
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (char c : bytes) {
+      hash ^= static_cast<uint8_t>(c);
+      hash *= 0x100000001b3ULL;
+    }
+    digest ^= hash * 0x94d049bb133111ebULL;
+  }
   return digest;
 }
 

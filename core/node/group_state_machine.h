@@ -10,6 +10,16 @@
 // leader changes and restarts (the largest applied timestamp is part of the replicated
 // state and its snapshots), and a leader with a slow or skewed clock cannot go backwards.
 // Transaction timestamps (start/commit) come from the oracle and are only observed.
+//
+// Ownership (route::GroupOwnership) is part of the replicated state: the ranges this
+// group owns and the catalog version of that knowledge. It starts from the bootstrap
+// catalog (or, for the catalog group, the catalog it hosts), follows every catalog change
+// the catalog group applies, and elsewhere advances by GroupCommandOp::kOwnership. Every
+// kKv command and kKv/kRawGet/kRawScan query is checked against it at apply/query time:
+// a key outside the owned ranges (or routed at a version older than the group's ownership
+// of it) is refused with a STALE_ROUTE error (ownership.h) and changes nothing. A group
+// given neither a catalog nor a bootstrap catalog does not know what it owns and serves
+// every key (what the runtime did before ownership existed).
 #pragma once
 
 #include <functional>
@@ -22,13 +32,17 @@
 #include "core/node/group_protocol.h"
 #include "core/node/state_machine.h"
 #include "core/route/catalog.h"
+#include "core/route/ownership.h"
 
 namespace ekv::node {
 
 class GroupStateMachine final : public StateMachine {
  public:
   // `catalog`: the initial catalog for the group that hosts it, nullopt elsewhere.
-  GroupStateMachine(raft::GroupId group, std::optional<route::RouteCatalog> catalog);
+  // `bootstrap`: the initial catalog every group may be given to know what it owns; when
+  // absent, the catalog group uses `catalog` and other groups do not check ownership.
+  GroupStateMachine(raft::GroupId group, std::optional<route::RouteCatalog> catalog,
+                    std::optional<route::RouteCatalog> bootstrap = std::nullopt);
 
   ApplyResult Apply(raft::Index index, const Command& command) override;
   void Skip(raft::Index index) override;
@@ -48,18 +62,31 @@ class GroupStateMachine final : public StateMachine {
   // Simulator self-tests only: plants kv bugs, kept across snapshot restores.
   void SetPlantedKvBugs(const kv::PlantedKvBugs& planted);
   const std::optional<route::RouteCatalog>& catalog() const { return catalog_; }
+  const std::optional<route::GroupOwnership>& ownership() const { return ownership_; }
+  // Simulator self-tests only: plants route bugs, kept across snapshot restores.
+  void SetPlantedRouteBugs(const route::PlantedRouteBugs& planted);
 
  private:
   kv::Timestamp NextTimestamp(uint64_t physical_ms);
   void Observe(kv::Timestamp ts);
   GroupResult ApplyKv(raft::Index index, const GroupCommand& command);
   GroupResult ApplyCatalog(raft::Index index, const GroupCommand& command);
-  GroupResult QueryKv(absl::string_view payload) const;
+  GroupResult ApplyOwnership(raft::Index index, const GroupCommand& command);
+  GroupResult QueryKv(absl::string_view payload, uint64_t catalog_version) const;
+  // OK, or the STALE_ROUTE refusal for the first key/range this group may not serve.
+  absl::Status CheckKvCommandOwnership(const kv::KvCommand& command,
+                                       uint64_t catalog_version) const;
+  absl::Status CheckKeyOwnership(absl::string_view key, uint64_t catalog_version,
+                                 route::AccessKind access) const;
+  absl::Status CheckRangeOwnership(absl::string_view start, absl::string_view end,
+                                   uint64_t catalog_version) const;
 
   raft::GroupId group_;
   std::unique_ptr<kv::MemoryEngine> engine_;
   std::unique_ptr<kv::KvStateMachine> kv_;
   std::optional<route::RouteCatalog> catalog_;
+  std::optional<route::GroupOwnership> ownership_;
+  route::PlantedRouteBugs planted_route_;
   kv::Timestamp max_ts_ = 0;
   CatalogListener catalog_listener_;
   kv::PlantedKvBugs planted_;

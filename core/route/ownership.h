@@ -18,6 +18,10 @@
 // Access: ACTIVE and MIGRATING_SOURCE routes serve reads and writes, WRITE_FENCED only
 // reads, MIGRATING_TARGET nothing (its data is still arriving).
 //
+// A request with catalog version 0 is "unversioned" (a coordinator that does not track
+// versions yet, e.g. today's runtime/server): it is judged by ownership and route state
+// only, never refused for owned_since. Keys outside the owned ranges are still refused.
+//
 // A request routed at a version newer than the group's is judged by the group's own
 // view. That is sound only under a rule the Raft wiring (not built here) must keep: a
 // change to what a group owns (fence, reassign) reaches that group before coordinators
@@ -88,8 +92,8 @@ class GroupOwnership {
   // gap (apply a full catalog instead).
   absl::StatusOr<bool> Apply(const CatalogDelta& delta);
 
-  // OK iff this group may serve `key` for a request routed at `request_catalog_version`;
-  // otherwise a stale-route error (see above).
+  // OK iff this group may serve `key` for a request routed at `request_catalog_version`
+  // (0: unversioned, see above); otherwise a stale-route error.
   absl::Status CheckOwnership(absl::string_view key, CatalogVersion request_catalog_version,
                               AccessKind access = AccessKind::kRead) const;
   // The same for every key of [start, end) (end empty = +inf), for scans.
@@ -98,6 +102,20 @@ class GroupOwnership {
                                    AccessKind access = AccessKind::kRead) const;
 
   std::vector<OwnedRoute> OwnedRoutes() const;  // key order
+
+  void set_planted(PlantedRouteBugs bugs) { bugs_ = bugs; }
+
+  // Snapshot form (part of a group's replicated state, so replicas that restored from a
+  // snapshot keep the same owned_since as those that applied every change):
+  //   varint version, varint count, count x (route, varint owned_since).
+  void Encode(std::string* dst) const;
+  // DataLossError for malformed bytes or overlapping routes.
+  static absl::StatusOr<GroupOwnership> Decode(GroupId group_id, PlantedRouteBugs bugs,
+                                               absl::string_view bytes);
+
+  friend bool operator==(const GroupOwnership& a, const GroupOwnership& b) {
+    return a.group_id_ == b.group_id_ && a.version_ == b.version_ && a.owned_ == b.owned_;
+  }
 
  private:
   using OwnedMap = absl::btree_map<std::string, OwnedRoute>;  // by start

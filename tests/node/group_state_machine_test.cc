@@ -1,0 +1,159 @@
+// GroupStateMachine's ownership guard: keys outside the group's ranges are refused with
+// STALE_ROUTE at apply and query time, the guard follows catalog changes and ownership
+// pushes, and survives snapshots.
+#include "core/node/group_state_machine.h"
+
+#include "core/kv/kv_command.h"
+#include "core/kv/kv_state_machine.h"
+#include "core/node/group_protocol.h"
+#include "core/route/catalog_command.h"
+#include "core/route/ownership.h"
+#include "gtest/gtest.h"
+
+namespace ekv::node {
+namespace {
+
+route::RouteCatalog DemoCatalog() {
+  absl::StatusOr<route::RouteCatalog> catalog =
+      route::RouteCatalog::Bootstrap({{"", "m", 1}, {"m", "", 2}});
+  EXPECT_TRUE(catalog.ok());
+  return *catalog;
+}
+
+Command Apply(GroupCommand command) {
+  Command out;
+  out.kind = OpKind::kApply;
+  out.value = EncodeGroupCommand(command);
+  return out;
+}
+
+GroupCommand RawPut(std::string key, uint64_t catalog_version) {
+  kv::RawWriteCommand write;
+  write.mutations.push_back(kv::Mutation::Put(std::move(key), "v"));
+  GroupCommand command;
+  command.op = GroupCommandOp::kKv;
+  command.physical_ms = 1000;
+  command.payload = kv::EncodeKvCommand(write);
+  command.catalog_version = catalog_version;
+  return command;
+}
+
+GroupResult ApplyAt(GroupStateMachine& machine, raft::Index index, GroupCommand command) {
+  ApplyResult applied = machine.Apply(index, Apply(std::move(command)));
+  EXPECT_TRUE(applied.ok);
+  absl::StatusOr<GroupResult> result = DecodeGroupResult(applied.value.value_or(""));
+  EXPECT_TRUE(result.ok());
+  return *result;
+}
+
+GroupResult QueryRawGet(const GroupStateMachine& machine, std::string key, uint64_t version) {
+  GroupQuery query;
+  query.op = GroupQueryOp::kRawGet;
+  query.payload = std::move(key);
+  query.catalog_version = version;
+  std::optional<std::string> answer = machine.Query(EncodeGroupQuery(query));
+  EXPECT_TRUE(answer.has_value());
+  absl::StatusOr<GroupResult> result = DecodeGroupResult(*answer);
+  EXPECT_TRUE(result.ok());
+  return *result;
+}
+
+std::optional<route::StaleRouteError> Stale(const GroupResult& result) {
+  return route::ParseStaleRouteError(result.status());
+}
+
+TEST(GroupStateMachineOwnershipTest, RefusesKeysOutsideItsRangesAtApplyAndQuery) {
+  GroupStateMachine machine(1, DemoCatalog());
+  EXPECT_EQ(ApplyAt(machine, 1, RawPut("a", 1)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(machine, 2, RawPut("b", 0)).code, absl::StatusCode::kOk);  // unversioned
+  const GroupResult refused = ApplyAt(machine, 3, RawPut("n", 0));
+  ASSERT_TRUE(Stale(refused).has_value()) << refused.message;
+  EXPECT_EQ(Stale(refused)->current_version, 1u);
+  EXPECT_EQ(Stale(refused)->group, 1u);
+  EXPECT_EQ(machine.applied_index(), 3u);  // a refusal is applied as a no-op
+  EXPECT_FALSE(machine.Read("n").has_value());
+  EXPECT_TRUE(QueryRawGet(machine, "a", 1).value.has_value());
+  EXPECT_TRUE(Stale(QueryRawGet(machine, "n", 1)).has_value());
+
+  GroupQuery scan;
+  scan.op = GroupQueryOp::kRawScan;
+  scan.payload = EncodeRawScan("a", "z", 10);
+  absl::StatusOr<GroupResult> scanned = DecodeGroupResult(*machine.Query(EncodeGroupQuery(scan)));
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_TRUE(Stale(*scanned).has_value()) << scanned->message;
+}
+
+TEST(GroupStateMachineOwnershipTest, AGroupThatKnowsNoCatalogServesEveryKey) {
+  GroupStateMachine machine(2, std::nullopt);
+  EXPECT_FALSE(machine.ownership().has_value());
+  EXPECT_EQ(ApplyAt(machine, 1, RawPut("a", 0)).code, absl::StatusCode::kOk);
+}
+
+TEST(GroupStateMachineOwnershipTest, PlantedBugServesOutsideTheRange) {
+  GroupStateMachine machine(1, DemoCatalog());
+  route::PlantedRouteBugs bugs;
+  bugs.serve_outside_range = true;
+  machine.SetPlantedRouteBugs(bugs);
+  EXPECT_EQ(ApplyAt(machine, 1, RawPut("n", 1)).code, absl::StatusCode::kOk);
+}
+
+TEST(GroupStateMachineOwnershipTest, FollowsSplitsAndOwnershipPushes) {
+  const route::RouteCatalog bootstrap = DemoCatalog();
+  GroupStateMachine catalog_group(1, bootstrap, bootstrap);
+  GroupStateMachine other(2, std::nullopt, bootstrap);
+
+  // Split route 2 (group 2's) twice on the catalog group: versions 2 and 3.
+  route::CatalogCommand split;
+  split.op = route::SplitRange{1, 2, "p"};
+  GroupCommand command;
+  command.op = GroupCommandOp::kCatalog;
+  command.payload = split.Encode();
+  EXPECT_EQ(ApplyAt(catalog_group, 1, command).code, absl::StatusCode::kOk);
+  split.op = route::SplitRange{2, 4, "t"};
+  command.payload = split.Encode();
+  EXPECT_EQ(ApplyAt(catalog_group, 2, command).code, absl::StatusCode::kOk);
+  EXPECT_EQ(catalog_group.ownership()->version(), 3u);
+  // Group 1's own range did not change hands: a request routed at version 1 still fits.
+  EXPECT_EQ(ApplyAt(catalog_group, 3, RawPut("a", 1)).code, absl::StatusCode::kOk);
+
+  // Group 2 learns version 3 in one jump: it cannot tell what happened in between, so it
+  // refuses requests routed before 3 once, and serves them routed at 3.
+  GroupCommand push;
+  push.op = GroupCommandOp::kOwnership;
+  push.payload = catalog_group.catalog()->Encode();
+  EXPECT_EQ(ApplyAt(other, 1, push).ts, 3u);
+  const GroupResult old = ApplyAt(other, 2, RawPut("q", 1));
+  ASSERT_TRUE(Stale(old).has_value()) << old.message;
+  EXPECT_EQ(Stale(old)->current_version, 3u);
+  EXPECT_EQ(ApplyAt(other, 3, RawPut("q", 3)).code, absl::StatusCode::kOk);
+  // An older push is ignored.
+  push.payload = bootstrap.Encode();
+  EXPECT_EQ(ApplyAt(other, 4, push).ts, 3u);
+
+  // Ownership is replicated state: a snapshot carries it exactly.
+  GroupStateMachine restored(2, std::nullopt, bootstrap);
+  ASSERT_TRUE(restored.Restore(other.SnapshotImage(), other.applied_index()).ok());
+  EXPECT_EQ(*restored.ownership(), *other.ownership());
+  EXPECT_EQ(restored.Digest(), other.Digest());
+}
+
+TEST(GroupProtocolTest, UnversionedRequestsKeepTheirOldBytes) {
+  GroupCommand command = RawPut("a", 0);
+  EXPECT_EQ(EncodeGroupCommand(command)[0], 1);
+  command.catalog_version = 7;
+  const std::string bytes = EncodeGroupCommand(command);
+  EXPECT_EQ(bytes[0], 2);
+  absl::StatusOr<GroupCommand> decoded = DecodeGroupCommand(bytes);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->catalog_version, 7u);
+  GroupQuery query;
+  query.op = GroupQueryOp::kRawGet;
+  query.payload = "k";
+  query.catalog_version = 9;
+  absl::StatusOr<GroupQuery> decoded_query = DecodeGroupQuery(EncodeGroupQuery(query));
+  ASSERT_TRUE(decoded_query.ok());
+  EXPECT_EQ(decoded_query->catalog_version, 9u);
+}
+
+}  // namespace
+}  // namespace ekv::node
