@@ -396,8 +396,10 @@ void NodeHost::MaybeSnapshot(Group& group) {
   if (options_.snapshot_interval_entries == 0) return;
   const raft::Index applied = group.state_machine->applied_index();
   if (applied < group.snapshot_index + options_.snapshot_interval_entries) return;
-  // Entries may be applied before they are durable here; snapshot once the log has them.
-  if (applied > group.storage->LastIndex()) return;
+  // Entries may be applied before they are durable here, and the durable log may still
+  // hold an older, conflicting entry at that index (its replacement is in flight): take
+  // the snapshot only at an index whose entry in storage is the one that was applied.
+  if (applied > group.raw_node->stable_last_index()) return;
   absl::Status status = group.storage->CreateSnapshot(applied, group.raw_node->conf_state(),
                                                       group.state_machine->SnapshotImage());
   EKV_ASSERT(status.ok(), "group ", group.id, ": CreateSnapshot(", applied,

@@ -104,6 +104,9 @@ class RawNode {
   Index commit_index() const;
   Index applied_index() const;
   Index last_index() const;
+  // The last index that is durable here and still part of the log (entries above it are
+  // unstable, possibly replacing older durable ones).
+  Index stable_last_index() const;
   HardState hard_state() const;
   ConfState conf_state() const;
   std::string DescribeProgress() const;  // leader's view of followers, for tests
