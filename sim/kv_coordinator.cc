@@ -4,14 +4,141 @@
 #include <utility>
 
 #include "core/node/group_state_machine.h"
+#include "core/route/ownership.h"
 #include "core/util/assert.h"
 
 namespace ekv::sim {
 namespace {
 
 constexpr raft::GroupId kOracleGroup = 1;
+constexpr raft::GroupId kCatalogGroup = 1;
+constexpr SimTime kRefreshBackoffMinUs = 5'000;
+constexpr SimTime kRefreshBackoffMaxUs = 30'000;
 
 }  // namespace
+
+bool IsStaleRoute(const KvCallResult& result) {
+  return result.ok() && route::ParseStaleRouteError(result.result.status()).has_value();
+}
+
+void KvCoordinator::EnableRouting(const route::RouteCatalog& bootstrap,
+                                  double misroute_probability) {
+  routing_ = true;
+  misroute_probability_ = misroute_probability;
+  table_.Apply(bootstrap);
+  latest_catalog_ = bootstrap;
+}
+
+raft::GroupId KvCoordinator::GroupOf(absl::string_view key) const {
+  if (!routing_) return key < "m" ? 1 : 2;
+  const route::RouteDescriptor* route = table_.Lookup(key);
+  EKV_ASSERT(route != nullptr, "the route table covers every key");
+  return route->raft_group_id;
+}
+
+raft::GroupId KvCoordinator::MaybeMisroute(raft::GroupId group) {
+  if (misroute_probability_ <= 0 || (group != 1 && group != 2)) return group;
+  if (!rng_.Chance(misroute_probability_)) return group;
+  return group == 1 ? 2 : 1;
+}
+
+void KvCoordinator::RefreshRoutes(std::function<void()> done) {
+  EKV_ASSERT(routing_, "RefreshRoutes needs routing on");
+  node::GroupQuery query;
+  query.op = node::GroupQueryOp::kCatalog;
+  Query(kCatalogGroup, query, [this, done = std::move(done)](const KvCallResult& result) mutable {
+    if (result.ok() && result.result.code == absl::StatusCode::kOk) {
+      absl::StatusOr<route::RouteCatalog> catalog = route::RouteCatalog::Decode(result.result.blob);
+      EKV_ASSERT(catalog.ok(), "the catalog group answered an undecodable catalog: ",
+                 catalog.status().ToString());
+      if (table_.Apply(*catalog)) latest_catalog_ = *std::move(catalog);
+      done();
+      return;
+    }
+    // No answer: let the caller try again after a pause (its retries are bounded).
+    scheduler_.After(rng_.Range(kRefreshBackoffMinUs, kRefreshBackoffMaxUs), std::move(done));
+  });
+}
+
+void KvCoordinator::RoutedCommand(std::string routing_key, node::GroupCommand command,
+                                  bool idempotent, CallDone done) {
+  if (!routing_) {
+    const raft::GroupId group = GroupOf(routing_key);
+    Command(group, std::move(command), idempotent, std::move(done));
+    return;
+  }
+  RoutedCommandAttempt(std::move(routing_key), std::move(command), idempotent,
+                       kMaxStaleRouteRetries, std::move(done));
+}
+
+void KvCoordinator::RoutedCommandAttempt(std::string routing_key, node::GroupCommand command,
+                                         bool idempotent, int tries_left, CallDone done) {
+  const raft::GroupId group = MaybeMisroute(GroupOf(routing_key));
+  command.catalog_version = table_.version();
+  node::GroupCommand sent = command;
+  Command(
+      group, std::move(sent), idempotent,
+      [this, routing_key = std::move(routing_key), command = std::move(command), idempotent,
+       tries_left, done = std::move(done)](const KvCallResult& result) mutable {
+        // A refusal is a definite no-op, so even a non-idempotent write may go again.
+        if (IsStaleRoute(result)) {
+          ++stale_route_refusals_;
+          if (tries_left > 1) {
+            RefreshRoutes([this, routing_key = std::move(routing_key), command = std::move(command),
+                           idempotent, tries_left, done = std::move(done)]() mutable {
+              RoutedCommandAttempt(std::move(routing_key), std::move(command), idempotent,
+                                   tries_left - 1, std::move(done));
+            });
+            return;
+          }
+          // Out of rounds. This attempt was refused, but an earlier one of the same
+          // call may have applied before the group's ownership changed: unknown.
+          KvCallResult unknown;
+          unknown.outcome = KvCallResult::Outcome::kUnknown;
+          done(unknown);
+          return;
+        }
+        done(result);
+      });
+}
+
+void KvCoordinator::RoutedQuery(std::string routing_key, node::GroupQuery query, CallDone done) {
+  if (!routing_) {
+    Query(GroupOf(routing_key), query, std::move(done));
+    return;
+  }
+  RoutedQueryAttempt(std::move(routing_key), std::move(query), kMaxStaleRouteRetries,
+                     std::move(done));
+}
+
+void KvCoordinator::RoutedQueryAttempt(std::string routing_key, node::GroupQuery query,
+                                       int tries_left, CallDone done) {
+  const raft::GroupId group = MaybeMisroute(GroupOf(routing_key));
+  query.catalog_version = table_.version();
+  Query(group, query,
+        [this, routing_key = std::move(routing_key), query, tries_left,
+         done = std::move(done)](const KvCallResult& result) mutable {
+          if (IsStaleRoute(result)) ++stale_route_refusals_;
+          if (IsStaleRoute(result) && tries_left > 1) {
+            RefreshRoutes([this, routing_key = std::move(routing_key), query = std::move(query),
+                           tries_left, done = std::move(done)]() mutable {
+              RoutedQueryAttempt(std::move(routing_key), std::move(query), tries_left - 1,
+                                 std::move(done));
+            });
+            return;
+          }
+          done(result);
+        });
+}
+
+void KvCoordinator::ResolvedQuery(raft::GroupId group, const node::GroupQuery& query,
+                                  CallDone done) {
+  Query(routing_ ? MaybeMisroute(group) : group, query,
+        [this, done = std::move(done)](const KvCallResult& result) {
+          if (IsStaleRoute(result)) ++stale_route_refusals_;
+          done(result);
+        });
+}
 
 KvCoordinator::KvCoordinator(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                              const SwarmProfile& profile, KvClientPlants plants)
@@ -49,27 +176,25 @@ void KvCoordinator::Query(raft::GroupId group, const node::GroupQuery& query, Ca
   if (plants_.read_from_any_replica) {
     // Planted: answer from whatever some replica has applied, leader or not, without a
     // read index: the group may not have closed the read's timestamp there.
-    scheduler_.After(rng_.Range(1, profile_.client_latency_max_us),
-                     [this, group, payload, done = std::move(done)] {
-                       KvCallResult result;
-                       const NodeIndex node = RandomUpReplica(group);
-                       const node::NodeHost* host = node == 0 ? nullptr : cluster_.host(node);
-                       if (host == nullptr) {
-                         done(result);
-                         return;
-                       }
-                       std::optional<std::string> answer =
-                           host->state_machine(group).Query(payload);
-                       absl::StatusOr<node::GroupResult> decoded =
-                           answer.has_value() ? node::DecodeGroupResult(*answer)
-                                              : absl::StatusOr<node::GroupResult>(
-                                                    absl::DataLossError("no answer"));
-                       if (decoded.ok()) {
-                         result.outcome = KvCallResult::Outcome::kOk;
-                         result.result = *std::move(decoded);
-                       }
-                       done(result);
-                     });
+    scheduler_.After(rng_.Range(1, profile_.client_latency_max_us), [this, group, payload,
+                                                                     done = std::move(done)] {
+      KvCallResult result;
+      const NodeIndex node = RandomUpReplica(group);
+      const node::NodeHost* host = node == 0 ? nullptr : cluster_.host(node);
+      if (host == nullptr) {
+        done(result);
+        return;
+      }
+      std::optional<std::string> answer = host->state_machine(group).Query(payload);
+      absl::StatusOr<node::GroupResult> decoded =
+          answer.has_value() ? node::DecodeGroupResult(*answer)
+                             : absl::StatusOr<node::GroupResult>(absl::DataLossError("no answer"));
+      if (decoded.ok()) {
+        result.outcome = KvCallResult::Outcome::kOk;
+        result.result = *std::move(decoded);
+      }
+      done(result);
+    });
     return;
   }
   Start(group, node::OpKind::kQuery, std::move(payload), /*retry_unknown=*/true, std::move(done));
@@ -99,19 +224,20 @@ void KvCoordinator::Timestamp(TimestampDone done) {
 void KvCoordinator::TimestampAttempt(int tries_left, TimestampDone done) {
   node::GroupCommand command;
   command.op = node::GroupCommandOp::kTimestamp;
-  Command(kOracleGroup, std::move(command), /*idempotent=*/true,
-          [this, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
-            if (result.ok() && result.result.code == absl::StatusCode::kOk && result.result.ts != 0) {
-              done(result.result.ts);
-              return;
-            }
-            // A lost allocation only wastes a timestamp: asking again is always safe.
-            if (tries_left <= 1) {
-              done(std::nullopt);
-              return;
-            }
-            TimestampAttempt(tries_left - 1, std::move(done));
-          });
+  Command(
+      kOracleGroup, std::move(command), /*idempotent=*/true,
+      [this, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
+        if (result.ok() && result.result.code == absl::StatusCode::kOk && result.result.ts != 0) {
+          done(result.result.ts);
+          return;
+        }
+        // A lost allocation only wastes a timestamp: asking again is always safe.
+        if (tries_left <= 1) {
+          done(std::nullopt);
+          return;
+        }
+        TimestampAttempt(tries_left - 1, std::move(done));
+      });
 }
 
 void KvCoordinator::Start(raft::GroupId group, node::OpKind kind, std::string payload,

@@ -8,6 +8,16 @@
 // times out or whose fate the node could not tell finishes kUnknown, one never accepted
 // finishes kFailed. Timestamps come from group 1's oracle (GroupCommandOp::kTimestamp).
 //
+// Routing (EnableRouting, on for --splits runs): the coordinator keeps a versioned
+// route::RouteTable, loaded from the catalog group (GroupQueryOp::kCatalog). Routed
+// commands and queries go to the group its table names, stamped with the table's version;
+// a group that refuses with STALE_ROUTE (it does not own the key, or owns it only since a
+// newer version) gets the table refreshed and the call routed again, transparently and a
+// bounded number of times. To exercise that path a stale table is simulated: with a
+// per-seed probability a routed call goes to the other kv group (1 <-> 2), which must
+// refuse it; with the planted serve_outside_range bug it does not, and the checkers see
+// the split-brain data.
+//
 // Two planted bugs live here, in the client's use of the state machine: reads served
 // straight from some replica's applied state (no ReadIndex, so at a timestamp the group
 // may not have closed), and timestamps handed out by a replica from its own applied
@@ -23,6 +33,8 @@
 #include "core/kv/timestamp.h"
 #include "core/node/command.h"
 #include "core/node/group_protocol.h"
+#include "core/route/catalog.h"
+#include "core/route/route_table.h"
 #include "core/util/rng.h"
 #include "sim/cluster.h"
 #include "sim/scheduler.h"
@@ -32,8 +44,8 @@
 namespace ekv::sim {
 
 struct KvClientPlants {
-  bool read_from_any_replica = false;   // stale_read
-  bool follower_timestamp = false;      // follower_timestamp
+  bool read_from_any_replica = false;  // stale_read
+  bool follower_timestamp = false;     // follower_timestamp
 };
 
 struct KvCallResult {
@@ -53,6 +65,8 @@ class KvCoordinator {
   static constexpr SimTime kMinAttemptTimeoutUs = 100'000;
   // Simulated wall clock: HLC physical milliseconds at simulated time zero.
   static constexpr uint64_t kEpochMs = 1'000'000;
+  // Refresh-and-reroute rounds one routed call may take after STALE_ROUTE refusals.
+  static constexpr int kMaxStaleRouteRetries = 6;
 
   KvCoordinator(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                 const SwarmProfile& profile, KvClientPlants plants);
@@ -67,6 +81,26 @@ class KvCoordinator {
   // One timestamp from the group-1 oracle; nullopt if none could be had.
   void Timestamp(TimestampDone done);
   uint64_t NowMs() const;
+
+  // Turns routing on (see above) with the bootstrap catalog every group was given.
+  void EnableRouting(const route::RouteCatalog& bootstrap, double misroute_probability);
+  bool routing() const { return routing_; }
+  // The group that owns `key` in the route table (routing off: the initial topology).
+  raft::GroupId GroupOf(absl::string_view key) const;
+  const route::RouteTable& routes() const { return table_; }
+  // The newest catalog this coordinator has seen (routing on only).
+  const std::optional<route::RouteCatalog>& latest_catalog() const { return latest_catalog_; }
+  // A kKv command whose keys all belong to the group owning `routing_key`.
+  void RoutedCommand(std::string routing_key, node::GroupCommand command, bool idempotent,
+                     CallDone done);
+  // A kKv/kRawGet query for `routing_key`.
+  void RoutedQuery(std::string routing_key, node::GroupQuery query, CallDone done);
+  // A query already resolved to `group` at query.catalog_version (a sub-scan); a
+  // STALE_ROUTE answer is handed back for the caller to re-resolve after RefreshRoutes.
+  void ResolvedQuery(raft::GroupId group, const node::GroupQuery& query, CallDone done);
+  // Reloads the route table from the catalog group; `done` runs either way.
+  void RefreshRoutes(std::function<void()> done);
+  uint64_t stale_route_refusals() const { return stale_route_refusals_; }
 
   void OnReply(NodeIndex node, const node::ClientReply& reply);
   bool Idle() const { return calls_.empty(); }
@@ -93,6 +127,12 @@ class KvCoordinator {
   NodeIndex RandomReplica(raft::GroupId group);
   // A random replica that is up (0: none).
   NodeIndex RandomUpReplica(raft::GroupId group);
+  // The simulated stale table: sometimes the other kv group.
+  raft::GroupId MaybeMisroute(raft::GroupId group);
+  void RoutedCommandAttempt(std::string routing_key, node::GroupCommand command, bool idempotent,
+                            int tries_left, CallDone done);
+  void RoutedQueryAttempt(std::string routing_key, node::GroupQuery query, int tries_left,
+                          CallDone done);
 
   Scheduler& scheduler_;
   Trace& trace_;
@@ -105,6 +145,15 @@ class KvCoordinator {
   std::map<raft::GroupId, NodeIndex> leader_guess_;
   uint64_t next_call_id_ = 1;
   uint64_t next_request_id_ = 1;
+
+  bool routing_ = false;
+  double misroute_probability_ = 0;
+  route::RouteTable table_;
+  std::optional<route::RouteCatalog> latest_catalog_;
+  uint64_t stale_route_refusals_ = 0;
 };
+
+// True iff `result` is a group's STALE_ROUTE refusal.
+bool IsStaleRoute(const KvCallResult& result);
 
 }  // namespace ekv::sim

@@ -9,6 +9,9 @@
 #include "absl/strings/str_split.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
+#include "core/route/catalog_command.h"
+#include "core/route/route.h"
+#include "core/route/scan_plan.h"
 #include "core/util/assert.h"
 #include "sim/checkers/linearizability.h"
 #include "sim/checkers/list_append.h"
@@ -18,6 +21,18 @@ namespace {
 
 constexpr SimTime kRetryBackoffMinUs = 5'000;
 constexpr SimTime kRetryBackoffMaxUs = 40'000;
+constexpr SimTime kSplitIntervalMinUs = 20'000;
+constexpr SimTime kSplitIntervalMaxUs = 250'000;
+constexpr raft::GroupId kCatalogGroup = 1;
+
+// A key near the workload's keys ("a0", "n2", ...) so splits land between them, at them
+// and around the group boundary "m".
+std::string RandomSplitKey(Rng& rng) {
+  std::string key(1, static_cast<char>('a' + rng.Uniform(16)));  // 'a'..'p'
+  if (rng.Chance(0.7)) key.push_back(static_cast<char>('0' + rng.Uniform(6)));
+  if (rng.Chance(0.3)) key.push_back(static_cast<char>('a' + rng.Uniform(26)));
+  return key;
+}
 
 std::vector<int64_t> ParseList(const std::optional<std::string>& value) {
   std::vector<int64_t> list;
@@ -50,7 +65,7 @@ struct KvWorkload::Txn {
 
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
-                       KvClientPlants plants)
+                       KvClientPlants plants, std::optional<route::RouteCatalog> bootstrap)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -66,17 +81,25 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   for (const char* prefix : {"a", "n"}) {
     for (int i = 0; i < per_group; ++i) keys_.push_back(absl::StrCat(prefix, i));
   }
-  for (int i = 0; i < profile_.clients; ++i) clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
+  for (int i = 0; i < profile_.clients; ++i)
+    clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
+  if (bootstrap.has_value()) {
+    // Drawn only in split runs, so runs without splits replay exactly as before.
+    splits_ = true;
+    const double misroute_probability = rng_.Chance(0.2) ? 0.0 : 0.02 + 0.2 * rng_.NextDouble();
+    coordinator_.EnableRouting(*bootstrap, misroute_probability);
+  }
 }
 
 bool KvWorkload::Idle() const {
-  return coordinator_.Idle() &&
+  return coordinator_.Idle() && !splitter_busy_ && scans_running_ == 0 &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
 
 void KvWorkload::Start() {
   issuing_ = true;
   for (size_t i = 0; i < clients_.size(); ++i) ScheduleNext(i);
+  if (splits_) ScheduleSplit();
 }
 
 void KvWorkload::ScheduleNext(size_t client_index) {
@@ -120,12 +143,12 @@ void KvWorkload::Done(size_t client_index) {
 // ---------------------------------------------------------------------------------------
 // Transactions
 
-void KvWorkload::KvCommand(raft::GroupId group, const std::string& kv_command,
+void KvWorkload::KvCommand(const std::string& routing_key, const std::string& kv_command,
                            KvCoordinator::CallDone done) {
   node::GroupCommand command;
   command.op = node::GroupCommandOp::kKv;
   command.payload = kv_command;
-  coordinator_.Command(group, std::move(command), /*idempotent=*/true, std::move(done));
+  coordinator_.RoutedCommand(routing_key, std::move(command), /*idempotent=*/true, std::move(done));
 }
 
 void KvWorkload::RunTxn(TxnSpec spec, TxnDone done) {
@@ -134,7 +157,7 @@ void KvWorkload::RunTxn(TxnSpec spec, TxnDone done) {
   txn->done = std::move(done);
   coordinator_.Timestamp([this, txn](std::optional<kv::Timestamp> ts) {
     if (!ts.has_value()) {
-      txn->done(TxnOutcome::kAborted, {});
+      txn->done(TxnOutcome::kAborted, {}, 0);
       return;
     }
     txn->start_ts = *ts;
@@ -148,7 +171,7 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
     ReadAt(key, txn->start_ts, kMaxReadTries,
            [this, txn, key](std::optional<std::optional<std::string>> value) {
              if (!value.has_value()) {
-               txn->done(TxnOutcome::kAborted, {});
+               txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
                return;
              }
              txn->reads[key] = *value;
@@ -159,14 +182,16 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
   txn->writes = txn->spec.plan(txn->reads);
   if (txn->writes.empty()) {
     // Read-only: every read was at start_ts, a snapshot no later commit can change.
-    txn->done(TxnOutcome::kCommitted, txn->reads);
+    txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
     return;
   }
   txn->primary = txn->writes.front().first;
-  const raft::GroupId primary_group = GroupOf(txn->primary);
+  // Splits never move a key to another group, so this grouping stays right; a group that
+  // disagrees refuses and the coordinator re-routes the whole command.
+  const raft::GroupId primary_group = coordinator_.GroupOf(txn->primary);
   txn->groups.push_back(primary_group);
   for (const auto& [key, value] : txn->writes) {
-    const raft::GroupId group = GroupOf(key);
+    const raft::GroupId group = coordinator_.GroupOf(key);
     if (std::find(txn->groups.begin(), txn->groups.end(), group) == txn->groups.end()) {
       txn->groups.push_back(group);
     }
@@ -193,7 +218,7 @@ void KvWorkload::Prewrite(std::shared_ptr<Txn> txn, size_t group_position) {
   command.primary = txn->primary;
   command.start_ts = txn->start_ts;
   command.lock_ttl_ms = lock_ttl_ms_;
-  KvCommand(group, kv::EncodeKvCommand(command),
+  KvCommand(command.mutations.front().key, kv::EncodeKvCommand(command),
             [this, txn, group_position](const KvCallResult& result) {
               if (result.ok() && result.result.code == absl::StatusCode::kOk &&
                   result.result.key_errors.empty()) {
@@ -214,7 +239,7 @@ void KvWorkload::Prewrite(std::shared_ptr<Txn> txn, size_t group_position) {
 
 void KvWorkload::RollbackAndAbort(std::shared_ptr<Txn> txn, size_t group_position) {
   if (group_position == txn->groups.size()) {
-    txn->done(TxnOutcome::kAborted, {});
+    txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
     return;
   }
   const raft::GroupId group = txn->groups[group_position];
@@ -222,9 +247,10 @@ void KvWorkload::RollbackAndAbort(std::shared_ptr<Txn> txn, size_t group_positio
   for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
   command.start_ts = txn->start_ts;
   // Best effort: a lock left behind expires and is rolled back by a reader.
-  KvCommand(group, kv::EncodeKvCommand(command), [this, txn, group_position](const KvCallResult&) {
-    RollbackAndAbort(txn, group_position + 1);
-  });
+  KvCommand(command.keys.front(), kv::EncodeKvCommand(command),
+            [this, txn, group_position](const KvCallResult&) {
+              RollbackAndAbort(txn, group_position + 1);
+            });
 }
 
 void KvWorkload::Commit(std::shared_ptr<Txn> txn) {
@@ -233,29 +259,30 @@ void KvWorkload::Commit(std::shared_ptr<Txn> txn) {
   for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
   command.start_ts = txn->start_ts;
   command.commit_ts = txn->commit_ts;
-  KvCommand(group, kv::EncodeKvCommand(command), [this, txn](const KvCallResult& result) {
-    switch (result.outcome) {
-      case KvCallResult::Outcome::kOk:
-        if (result.result.code == absl::StatusCode::kOk && result.result.key_errors.empty()) {
-          CommitSecondaries(txn, 1);  // past the commit point
-        } else {
-          RollbackAndAbort(txn, 0);  // e.g. rolled back by a reader: never committed
+  KvCommand(
+      command.keys.front(), kv::EncodeKvCommand(command), [this, txn](const KvCallResult& result) {
+        switch (result.outcome) {
+          case KvCallResult::Outcome::kOk:
+            if (result.result.code == absl::StatusCode::kOk && result.result.key_errors.empty()) {
+              CommitSecondaries(txn, 1);  // past the commit point
+            } else {
+              RollbackAndAbort(txn, 0);  // e.g. rolled back by a reader: never committed
+            }
+            return;
+          case KvCallResult::Outcome::kUnknown:
+            // The primary's commit may still apply; secondaries are left to readers.
+            txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
+            return;
+          case KvCallResult::Outcome::kFailed:
+            RollbackAndAbort(txn, 0);  // never accepted, and never sent again
+            return;
         }
-        return;
-      case KvCallResult::Outcome::kUnknown:
-        // The primary's commit may still apply; secondaries are left to readers.
-        txn->done(TxnOutcome::kUnknown, {});
-        return;
-      case KvCallResult::Outcome::kFailed:
-        RollbackAndAbort(txn, 0);  // never accepted, and never sent again
-        return;
-    }
-  });
+      });
 }
 
 void KvWorkload::CommitSecondaries(std::shared_ptr<Txn> txn, size_t group_position) {
   if (group_position == txn->groups.size()) {
-    txn->done(TxnOutcome::kCommitted, txn->reads);
+    txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
     return;
   }
   const raft::GroupId group = txn->groups[group_position];
@@ -264,9 +291,10 @@ void KvWorkload::CommitSecondaries(std::shared_ptr<Txn> txn, size_t group_positi
   command.start_ts = txn->start_ts;
   command.commit_ts = txn->commit_ts;
   // A secondary that fails to commit keeps its lock; readers roll it forward.
-  KvCommand(group, kv::EncodeKvCommand(command), [this, txn, group_position](const KvCallResult&) {
-    CommitSecondaries(txn, group_position + 1);
-  });
+  KvCommand(command.keys.front(), kv::EncodeKvCommand(command),
+            [this, txn, group_position](const KvCallResult&) {
+              CommitSecondaries(txn, group_position + 1);
+            });
 }
 
 void KvWorkload::ReadAt(const std::string& key, kv::Timestamp ts, int tries_left,
@@ -274,8 +302,8 @@ void KvWorkload::ReadAt(const std::string& key, kv::Timestamp ts, int tries_left
   node::GroupQuery query;
   query.op = node::GroupQueryOp::kKv;
   query.payload = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
-  coordinator_.Query(
-      GroupOf(key), query,
+  coordinator_.RoutedQuery(
+      key, query,
       [this, key, ts, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
         if (result.ok() && result.result.key_errors.empty() &&
             result.result.code == absl::StatusCode::kOk) {
@@ -309,7 +337,7 @@ void KvWorkload::ResolveLock(const node::GroupKeyError& lock, std::function<void
   check.primary = lock.lock_primary;
   check.start_ts = lock.lock_start_ts;
   check.current_ms = coordinator_.NowMs();
-  KvCommand(GroupOf(lock.lock_primary), kv::EncodeKvCommand(check),
+  KvCommand(lock.lock_primary, kv::EncodeKvCommand(check),
             [this, lock, done = std::move(done)](const KvCallResult& status) mutable {
               if (!status.ok() || status.result.code != absl::StatusCode::kOk) {
                 done();
@@ -324,7 +352,7 @@ void KvWorkload::ResolveLock(const node::GroupKeyError& lock, std::function<void
               resolve.keys.push_back(lock.key);
               resolve.start_ts = lock.lock_start_ts;
               resolve.commit_ts = kind == kv::TxnStatusKind::kCommitted ? status.result.ts : 0;
-              KvCommand(GroupOf(lock.key), kv::EncodeKvCommand(resolve),
+              KvCommand(lock.key, kv::EncodeKvCommand(resolve),
                         [done = std::move(done)](const KvCallResult&) { done(); });
             });
 }
@@ -343,7 +371,7 @@ void KvWorkload::RunBankSetup(size_t client_index) {
     }
     return writes;
   };
-  RunTxn(std::move(spec), [this, client_index](TxnOutcome outcome, const Reads&) {
+  RunTxn(std::move(spec), [this, client_index](TxnOutcome outcome, const Reads&, kv::Timestamp) {
     bank_setup_running_ = false;
     if (outcome == TxnOutcome::kCommitted) {
       bank_setup_done_ = true;
@@ -370,8 +398,8 @@ void KvWorkload::IssueBank(size_t client_index) {
     TxnSpec spec;
     spec.read_keys = keys_;
     spec.plan = [](const Reads&) { return Writes{}; };
-    RunTxn(std::move(spec), [this, client_index, client_id, invoke_time](TxnOutcome outcome,
-                                                                       const Reads& reads) {
+    RunTxn(std::move(spec), [this, client_index, client_id, invoke_time](
+                                TxnOutcome outcome, const Reads& reads, kv::Timestamp start_ts) {
       if (outcome == TxnOutcome::kCommitted) {
         ++acknowledged_;
         checkers::BankRead read;
@@ -386,6 +414,10 @@ void KvWorkload::IssueBank(size_t client_index) {
           }
         }
         bank_reads_.push_back(std::move(read));
+        if (splits_) {
+          ScanAt(start_ts, reads, [this, client_index] { Done(client_index); });
+          return;
+        }
       }
       Done(client_index);
     });
@@ -412,7 +444,7 @@ void KvWorkload::IssueBank(size_t client_index) {
     return Writes{{from_key, absl::StrCat(from_balance - amount)},
                   {to_key, absl::StrCat(to_balance + amount)}};
   };
-  RunTxn(std::move(spec), [this, client_index](TxnOutcome outcome, const Reads&) {
+  RunTxn(std::move(spec), [this, client_index](TxnOutcome outcome, const Reads&, kv::Timestamp) {
     if (outcome == TxnOutcome::kCommitted) ++acknowledged_;
     Done(client_index);
   });
@@ -465,12 +497,12 @@ void KvWorkload::IssueAppend(size_t client_index) {
     return writes;
   };
   RunTxn(std::move(spec), [this, client_index, txn_id, read_results](TxnOutcome outcome,
-                                                                    const Reads&) {
+                                                                     const Reads&, kv::Timestamp) {
     switch (outcome) {
       case TxnOutcome::kCommitted:
         ++acknowledged_;
-        txn_history_.Complete(txn_id, checkers::Transaction::Outcome::kCommitted,
-                              scheduler_.now(), *read_results);
+        txn_history_.Complete(txn_id, checkers::Transaction::Outcome::kCommitted, scheduler_.now(),
+                              *read_results);
         break;
       case TxnOutcome::kAborted:
         txn_history_.Complete(txn_id, checkers::Transaction::Outcome::kAborted, scheduler_.now());
@@ -496,7 +528,7 @@ void KvWorkload::IssueRegister(size_t client_index) {
     node::GroupQuery query;
     query.op = node::GroupQueryOp::kRawGet;
     query.payload = key;
-    coordinator_.Query(GroupOf(key), query, [this, client_index, op_id](const KvCallResult& r) {
+    coordinator_.RoutedQuery(key, query, [this, client_index, op_id](const KvCallResult& r) {
       if (r.ok() && r.result.code == absl::StatusCode::kOk) {
         ++acknowledged_;
         register_history_.Complete(op_id, checkers::Operation::Outcome::kOk, scheduler_.now(),
@@ -520,18 +552,216 @@ void KvWorkload::IssueRegister(size_t client_index) {
   node::GroupCommand raw_write;
   raw_write.op = node::GroupCommandOp::kKv;
   raw_write.payload = kv::EncodeKvCommand(command);
-  coordinator_.Command(GroupOf(key), std::move(raw_write), /*idempotent=*/false,
-            [this, client_index, op_id](const KvCallResult& r) {
-              checkers::Operation::Outcome outcome = checkers::Operation::Outcome::kFailed;
-              if (r.outcome == KvCallResult::Outcome::kUnknown) {
-                outcome = checkers::Operation::Outcome::kUnknown;
-              } else if (r.ok() && r.result.code == absl::StatusCode::kOk) {
-                outcome = checkers::Operation::Outcome::kOk;
-                ++acknowledged_;
-              }
-              register_history_.Complete(op_id, outcome, scheduler_.now());
-              Done(client_index);
-            });
+  coordinator_.RoutedCommand(key, std::move(raw_write), /*idempotent=*/false,
+                             [this, client_index, op_id](const KvCallResult& r) {
+                               checkers::Operation::Outcome outcome =
+                                   checkers::Operation::Outcome::kFailed;
+                               if (r.outcome == KvCallResult::Outcome::kUnknown) {
+                                 outcome = checkers::Operation::Outcome::kUnknown;
+                               } else if (r.ok() && r.result.code == absl::StatusCode::kOk) {
+                                 outcome = checkers::Operation::Outcome::kOk;
+                                 ++acknowledged_;
+                               }
+                               register_history_.Complete(op_id, outcome, scheduler_.now());
+                               Done(client_index);
+                             });
+}
+
+// ---------------------------------------------------------------------------------------
+// splits
+
+void KvWorkload::ScheduleSplit() {
+  if (!issuing_ || splits_done_ >= static_cast<uint64_t>(kMaxSplitsPerRun)) return;
+  scheduler_.After(rng_.Range(kSplitIntervalMinUs, kSplitIntervalMaxUs), [this] {
+    if (!issuing_ || splitter_busy_) return;
+    RunSplit();
+  });
+}
+
+void KvWorkload::RunSplit() {
+  const route::RouteTable& table = coordinator_.routes();
+  const std::vector<route::RouteDescriptor> routes = table.Snapshot();
+  EKV_ASSERT(!routes.empty(), "a routing coordinator's table is never empty");
+  const route::RouteDescriptor target = routes[rng_.Uniform(routes.size())];
+  std::optional<std::string> split_key;
+  for (int i = 0; i < 8 && !split_key.has_value(); ++i) {
+    std::string key = RandomSplitKey(rng_);
+    if (key > target.start && route::KeyBeforeEnd(key, target.end)) split_key = std::move(key);
+  }
+  if (!split_key.has_value()) {
+    ScheduleSplit();
+    return;
+  }
+  splitter_busy_ = true;
+  ++split_attempts_;
+  route::CatalogCommand split;
+  split.op = route::SplitRange{table.version(), target.route_id, *split_key};
+  node::GroupCommand command;
+  command.op = node::GroupCommandOp::kCatalog;
+  command.payload = split.Encode();
+  trace_.Record({scheduler_.now(), "split", target.route_id, table.version(), 0, 0,
+                 route::FormatKey(*split_key)});
+  // Sent again on an unknown outcome: a repeat finds the version moved and is refused.
+  coordinator_.Command(kCatalogGroup, std::move(command), /*idempotent=*/true,
+                       [this, group = target.raft_group_id](const KvCallResult& result) {
+                         const bool split_done =
+                             result.ok() && result.result.code == absl::StatusCode::kOk;
+                         if (split_done) ++splits_done_;
+                         // A lost race (FAILED_PRECONDITION) or our own split: the table is behind
+                         // either way.
+                         coordinator_.RefreshRoutes([this, split_done, group] {
+                           if (split_done) {
+                             PushOwnership(group);
+                             return;
+                           }
+                           splitter_busy_ = false;
+                           ScheduleSplit();
+                         });
+                       });
+}
+
+void KvWorkload::PushOwnership(raft::GroupId group) {
+  auto next = [this] {
+    splitter_busy_ = false;
+    ScheduleSplit();
+  };
+  // The catalog group's ownership moves with the catalog itself.
+  if (group == kCatalogGroup || !coordinator_.latest_catalog().has_value()) {
+    next();
+    return;
+  }
+  node::GroupCommand command;
+  command.op = node::GroupCommandOp::kOwnership;
+  command.payload = coordinator_.latest_catalog()->Encode();
+  // Best effort: a split inside one group changes no ownership, only the version.
+  coordinator_.Command(group, std::move(command), /*idempotent=*/true,
+                       [next](const KvCallResult&) { next(); });
+}
+
+std::string KvWorkload::RoutingStats() const {
+  return absl::StrCat("splits=", splits_done_, "/", split_attempts_, " scans=", scans_done_,
+                      " stale_refusals=", coordinator_.stale_route_refusals());
+}
+
+// ---------------------------------------------------------------------------------------
+// scans
+
+struct KvWorkload::Scan {
+  std::optional<route::ScanCursor> cursor;
+  kv::Timestamp ts = 0;
+  Reads point_reads;
+  uint64_t page = 1;
+  int steps_left = kMaxScanSteps;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::function<void()> done;
+};
+
+void KvWorkload::ScanAt(kv::Timestamp ts, const Reads& point_reads, std::function<void()> done) {
+  auto scan = std::make_shared<Scan>();
+  route::ScanSpec spec;
+  spec.reverse = rng_.Chance(0.5);
+  scan->cursor.emplace(spec);
+  scan->ts = ts;
+  scan->point_reads = point_reads;
+  scan->page = rng_.Range(1, 3);  // small pages: more sub-scans, more splits between them
+  scan->done = std::move(done);
+  ++scans_running_;
+  ScanStep(std::move(scan));
+}
+
+void KvWorkload::ScanStep(std::shared_ptr<Scan> scan) {
+  if (scan->cursor->done()) {
+    FinishScan(std::move(scan), /*completed=*/true);
+    return;
+  }
+  if (scan->steps_left-- <= 0) {
+    FinishScan(std::move(scan), /*completed=*/false);
+    return;
+  }
+  // Resolved with the newest table at every step: a split since the last sub-scan only
+  // changes where the next one goes, never what it has already returned.
+  std::optional<route::SubScan> sub = scan->cursor->Next(coordinator_.routes());
+  EKV_ASSERT(sub.has_value(), "a scan that is not done has a next sub-scan");
+  node::GroupQuery query;
+  query.op = node::GroupQueryOp::kKv;
+  query.payload = node::EncodeKvQuery(
+      kv::KvQuery::Scan(sub->start, sub->end, scan->page, scan->ts,
+                        sub->reverse ? kv::ScanDirection::kReverse : kv::ScanDirection::kForward));
+  query.catalog_version = sub->catalog_version;
+  auto again = [this, scan] {
+    scheduler_.After(rng_.Range(kRetryBackoffMinUs, kRetryBackoffMaxUs),
+                     [this, scan] { ScanStep(scan); });
+  };
+  coordinator_.ResolvedQuery(
+      sub->raft_group_id, query, [this, scan, sub = *sub, again](const KvCallResult& result) {
+        if (IsStaleRoute(result)) {
+          coordinator_.RefreshRoutes([this, scan] { ScanStep(scan); });
+          return;
+        }
+        if (result.ok() && !result.result.key_errors.empty()) {
+          ResolveLock(result.result.key_errors.front(), again);
+          return;
+        }
+        if (!result.ok() || result.result.code != absl::StatusCode::kOk) {
+          again();
+          return;
+        }
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : result.result.pairs) keys.push_back(key);
+        absl::Status advanced =
+            scan->cursor->Advance(sub, keys, result.result.pairs.size() < scan->page);
+        if (!advanced.ok()) {
+          scan_violations_.push_back(
+              absl::StrCat("scan at ts ", scan->ts, ": ", advanced.message()));
+          FinishScan(scan, /*completed=*/false);
+          return;
+        }
+        for (const auto& pair : result.result.pairs) scan->pairs.push_back(pair);
+        ScanStep(scan);
+      });
+}
+
+void KvWorkload::FinishScan(std::shared_ptr<Scan> scan, bool completed) {
+  EKV_ASSERT(scans_running_ > 0, "finishing a scan that never started");
+  --scans_running_;
+  if (completed) {
+    ++scans_done_;
+    const bool reverse = scan->cursor->scan().reverse;
+    std::map<std::string, std::string> scanned;
+    for (size_t i = 0; i < scan->pairs.size(); ++i) {
+      const std::string& key = scan->pairs[i].first;
+      if (i > 0) {
+        const std::string& prev = scan->pairs[i - 1].first;
+        if (reverse ? !(key < prev) : !(prev < key)) {
+          scan_violations_.push_back(absl::StrCat(reverse ? "reverse" : "forward", " scan at ts ",
+                                                  scan->ts, " returned ", route::FormatKey(key),
+                                                  " after ", route::FormatKey(prev),
+                                                  "; expected every key once, in order"));
+          break;
+        }
+      }
+      scanned[key] = scan->pairs[i].second;
+    }
+    for (const auto& [key, value] : scanned) {
+      if (scan->point_reads.count(key) == 0) {
+        scan_violations_.push_back(absl::StrCat("scan at ts ", scan->ts, " returned ",
+                                                route::FormatKey(key), ", which no account has"));
+      }
+    }
+    for (const auto& [key, value] : scan->point_reads) {
+      auto it = scanned.find(key);
+      const std::optional<std::string> seen =
+          it == scanned.end() ? std::nullopt : std::optional<std::string>(it->second);
+      if (seen != value) {
+        scan_violations_.push_back(
+            absl::StrCat("scan at ts ", scan->ts, " saw ", route::FormatKey(key), " = ",
+                         seen.has_value() ? *seen : "(absent)", " but a point read at that ts saw ",
+                         value.has_value() ? *value : "(absent)"));
+      }
+    }
+  }
+  std::function<void()> done = std::move(scan->done);
+  done();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -540,14 +770,17 @@ KvWorkload::Verdict KvWorkload::Check() const {
   Verdict verdict;
   switch (kind_) {
     case WorkloadKind::kBank: {
-      absl::StatusOr<checkers::BankReport> report =
-          checkers::CheckBank(keys_, kInitialBalance * static_cast<int64_t>(keys_.size()),
-                              bank_reads_);
+      absl::StatusOr<checkers::BankReport> report = checkers::CheckBank(
+          keys_, kInitialBalance * static_cast<int64_t>(keys_.size()), bank_reads_);
       EKV_ASSERT(report.ok(), "bank checker rejected its input: ", report.status().ToString());
       if (!report->ok()) {
         verdict.ok = false;
         verdict.verdict = "bank: a read saw a wrong total or a negative balance";
         verdict.details = report->ToString();
+      } else if (!scan_violations_.empty()) {
+        verdict.ok = false;
+        verdict.verdict = "scan: not every key once, in order, as the point reads saw";
+        verdict.details = absl::StrJoin(scan_violations_, "\n");
       }
       return verdict;
     }

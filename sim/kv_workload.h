@@ -13,7 +13,19 @@
 //                groups. checkers::CheckLinearizable.
 //
 // Keys route by their first byte as the server's initial catalog does: below "m" to group
-// 1, the rest to group 2. Transactions are driven as runtime/server/coordinator.cc does:
+// 1, the rest to group 2.
+//
+// With splits on (--splits; `bootstrap` given), every group knows what it owns from that
+// catalog (group 1 hosts it), the coordinator routes with a versioned route table and
+// retries STALE_ROUTE refusals transparently (kv_coordinator.h), and:
+//   - a splitter splits random routes at random keys (SplitRange on group 1 with the
+//     catalog version it knows; a race loses with FAILED_PRECONDITION and is retried
+//     later with a fresh table), then tells the split route's group (kOwnership);
+//   - bank's read-only transactions also scan every account route by route at their
+//     snapshot timestamp (route::ScanCursor, small pages, either direction, resolved with
+//     the newest table at each step): the scan must return each key once, in order, and
+//     exactly the point reads at that timestamp. Transactions are driven as
+//     runtime/server/coordinator.cc does:
 // start_ts and commit_ts from the group-1 oracle, the primary is the first written key,
 // the primary's group commits first (the commit point), and a reader that meets a lock
 // asks the primary's group (CheckTxnStatus) and resolves the lock (ResolveLock) before
@@ -34,6 +46,7 @@
 #include <vector>
 
 #include "core/node/group_protocol.h"
+#include "core/route/catalog.h"
 #include "core/util/rng.h"
 #include "sim/checkers/bank.h"
 #include "sim/checkers/history.h"
@@ -53,12 +66,17 @@ class KvWorkload {
   static constexpr int64_t kInitialBalance = 100;
 
   KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
-             const SwarmProfile& profile, int total_ops, WorkloadKind kind, KvClientPlants plants);
+             const SwarmProfile& profile, int total_ops, WorkloadKind kind, KvClientPlants plants,
+             std::optional<route::RouteCatalog> bootstrap = std::nullopt);
+  static constexpr int kMaxSplitsPerRun = 48;
+  static constexpr int kMaxScanSteps = 64;  // sub-scans, lock resolutions and refreshes
 
   void Start();
   void StopIssuing() { issuing_ = false; }
   bool Idle() const;
-  void OnReply(NodeIndex node, const node::ClientReply& reply) { coordinator_.OnReply(node, reply); }
+  void OnReply(NodeIndex node, const node::ClientReply& reply) {
+    coordinator_.OnReply(node, reply);
+  }
 
   uint64_t issued() const { return issued_; }
   uint64_t acknowledged() const { return acknowledged_; }
@@ -71,7 +89,10 @@ class KvWorkload {
   // Judges the recorded history with the workload's checker.
   Verdict Check() const;
 
-  static raft::GroupId GroupOf(const std::string& key) { return key < "m" ? 1 : 2; }
+  // "splits=<done>/<tried> scans=<completed> stale_refusals=<n>" for the summary line.
+  std::string RoutingStats() const;
+  uint64_t splits_done() const { return splits_done_; }
+  uint64_t scans_done() const { return scans_done_; }
 
  private:
   enum class TxnOutcome { kCommitted, kAborted, kUnknown };
@@ -81,7 +102,8 @@ class KvWorkload {
     std::vector<std::string> read_keys;
     std::function<Writes(const Reads&)> plan;  // empty result: read-only
   };
-  using TxnDone = std::function<void(TxnOutcome, const Reads&)>;
+  // start_ts: the snapshot the reads were taken at (0 if none was drawn).
+  using TxnDone = std::function<void(TxnOutcome, const Reads&, kv::Timestamp start_ts)>;
   struct Txn;
 
   struct Client {
@@ -101,8 +123,19 @@ class KvWorkload {
               std::function<void(std::optional<std::optional<std::string>>)> done);
   // CheckTxnStatus on the lock's primary, then ResolveLock on its key when decided.
   void ResolveLock(const node::GroupKeyError& lock, std::function<void()> done);
-  void KvCommand(raft::GroupId group, const std::string& kv_command,
+  // A kKv command whose keys all live in the group owning `routing_key`.
+  void KvCommand(const std::string& routing_key, const std::string& kv_command,
                  KvCoordinator::CallDone done);
+
+  // Splits (see above).
+  void ScheduleSplit();
+  void RunSplit();
+  void PushOwnership(raft::GroupId group);
+  // Scans every key at `ts` (see above); `done` once it finished or gave up.
+  struct Scan;
+  void ScanAt(kv::Timestamp ts, const Reads& point_reads, std::function<void()> done);
+  void ScanStep(std::shared_ptr<Scan> scan);
+  void FinishScan(std::shared_ptr<Scan> scan, bool completed);
 
   void ScheduleNext(size_t client_index);
   void Issue(size_t client_index);
@@ -137,6 +170,14 @@ class KvWorkload {
   // kv-register
   checkers::History register_history_;
   uint64_t next_register_value_ = 1;
+  // splits and scans
+  bool splits_ = false;
+  bool splitter_busy_ = false;
+  uint64_t splits_done_ = 0;
+  uint64_t split_attempts_ = 0;
+  uint64_t scans_running_ = 0;
+  uint64_t scans_done_ = 0;
+  std::vector<std::string> scan_violations_;
 };
 
 }  // namespace ekv::sim

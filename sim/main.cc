@@ -38,12 +38,18 @@ ABSL_FLAG(std::string, trace, "", "Write the full event trace to this file.");
 ABSL_FLAG(std::string, plant, "none",
           "Plant a known bug to test the checkers: commit_prev_term, ack_before_persist, "
           "read_without_quorum or lose_vote_on_restart; with a kv --workload also "
-          "skip_write_conflict, commit_without_lock_check, stale_read or follower_timestamp.");
+          "skip_write_conflict, commit_without_lock_check, stale_read or follower_timestamp; "
+          "with --splits also serve_outside_range.");
 ABSL_FLAG(std::string, workload, "register",
           "What the clients do: register (put/get/cas/delete, linearizability + durability), "
           "or, on the server's GroupStateMachine (MVCC + Percolator across 2 groups): bank "
           "(transfers + snapshot reads, bank checker), append (list-append transactions, "
           "strict serializability) or kv-register (raw writes/reads, linearizability).");
+ABSL_FLAG(bool, splits, false,
+          "kv workloads only: every group enforces the ranges it owns, coordinators route "
+          "with versioned route tables (refresh and retry on STALE_ROUTE, and sometimes "
+          "route to the wrong group on purpose), a client splits random routes at random "
+          "keys during the run, and bank's snapshot reads also scan route by route.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 
@@ -99,6 +105,15 @@ int main(int argc, char** argv) {
   base.workload = *workload;
   base.faults = *faults;
   base.plant = *plant;
+  base.splits = absl::GetFlag(FLAGS_splits);
+  if (base.splits && !ekv::sim::IsKvWorkload(base.workload)) {
+    std::cerr << "--splits needs a kv --workload (bank, append or kv-register)\n";
+    return 2;
+  }
+  if (base.plant == ekv::sim::PlantedBug::kServeOutsideRange && !base.splits) {
+    std::cerr << "--plant serve_outside_range needs --splits\n";
+    return 2;
+  }
   base.nodes = absl::GetFlag(FLAGS_nodes);
   base.groups = absl::GetFlag(FLAGS_groups);
   base.ops = absl::GetFlag(FLAGS_ops);

@@ -6,7 +6,9 @@
 
 namespace ekv::sim {
 
-FaultSet FaultSet::All() { return FaultSet{true, true, true, true, true, true, true, true, true, true}; }
+FaultSet FaultSet::All() {
+  return FaultSet{true, true, true, true, true, true, true, true, true, true};
+}
 
 bool FaultSet::any() const {
   return partition || crash || pause || clock || disk || drop || dup || reorder || clog || isolate;
@@ -83,11 +85,12 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "commit_without_lock_check") return PlantedBug::kCommitWithoutLockCheck;
   if (name == "stale_read") return PlantedBug::kStaleRead;
   if (name == "follower_timestamp") return PlantedBug::kFollowerTimestamp;
+  if (name == "serve_outside_range") return PlantedBug::kServeOutsideRange;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
                    "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
-                   "stale_read or follower_timestamp"));
+                   "stale_read, follower_timestamp or serve_outside_range"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -110,6 +113,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "stale_read";
     case PlantedBug::kFollowerTimestamp:
       return "follower_timestamp";
+    case PlantedBug::kServeOutsideRange:
+      return "serve_outside_range";
   }
   return "?";
 }
@@ -141,8 +146,10 @@ bool IsKvWorkload(WorkloadKind kind) { return kind != WorkloadKind::kRegister; }
 
 std::string SummaryLine(const SimOptions& options, const SimResult& result) {
   const std::string workload =
-      IsKvWorkload(options.workload) ? absl::StrCat(" workload=", WorkloadKindName(options.workload))
-                                     : "";
+      IsKvWorkload(options.workload)
+          ? absl::StrCat(" workload=", WorkloadKindName(options.workload),
+                         options.splits ? absl::StrCat(" splits ", result.routing) : "")
+          : "";
   return absl::StrFormat(
       "seed=%d%s faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d trace=%016x verdict=%s",
       result.seed, workload, FaultSetName(options.faults), PlantedBugName(options.plant),
@@ -159,6 +166,7 @@ std::string ReproCommand(const SimOptions& options) {
   }
   if (IsKvWorkload(options.workload)) {
     absl::StrAppend(&command, " --workload ", WorkloadKindName(options.workload));
+    if (options.splits) absl::StrAppend(&command, " --splits");
   }
   return command;
 }

@@ -48,6 +48,8 @@ enum class PlantedBug : uint8_t {
   kCommitWithoutLockCheck,  // commit of a key whose lock was rolled back reports success
   kStaleRead,               // kv reads served from any replica's state, without ReadIndex
   kFollowerTimestamp,       // a replica hands out timestamps from its own applied state
+  // routing (--splits only):
+  kServeOutsideRange,  // a group's ownership guard accepts keys outside its ranges
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);
@@ -71,6 +73,8 @@ struct SimOptions {
   int ops = 300;  // client operations in the chaos phase
   PlantedBug plant = PlantedBug::kNone;
   WorkloadKind workload = WorkloadKind::kRegister;
+  // kv workloads: ownership enforcement, versioned routing and random splits (--splits).
+  bool splits = false;
   // Events one run may execute; exhausting it is reported as a livelock.
   uint64_t max_events = 500'000;
   // Receives every trace line (--trace FILE); empty: only the hash and the tail are kept.
@@ -87,6 +91,7 @@ struct SimResult {
   uint64_t ops_total = 0;
   uint64_t ops_acknowledged = 0;
   uint64_t trace_hash = 0;
+  std::string routing;                  // --splits: splits, scans and refusals seen
   std::string details;                  // checker explanations, history excerpt
   std::vector<std::string> trace_tail;  // last events, on failure
 };

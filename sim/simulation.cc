@@ -3,25 +3,27 @@
 #include <algorithm>
 #include <exception>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/node/group_state_machine.h"
+#include "core/route/catalog.h"
+#include "core/route/ownership.h"
 #include "core/util/assert.h"
 #include "core/util/rng.h"
 #include "sim/checkers/durability.h"
 #include "sim/checkers/linearizability.h"
 #include "sim/cluster.h"
 #include "sim/fault_injector.h"
+#include "sim/kv_workload.h"
 #include "sim/raft_safety.h"
 #include "sim/scheduler.h"
 #include "sim/swarm.h"
 #include "sim/trace.h"
 #include "sim/workload.h"
-#include "core/node/group_state_machine.h"
-#include "sim/kv_workload.h"
 
 namespace ekv::sim {
 namespace {
@@ -149,11 +151,24 @@ SimResult RunSimulation(const SimOptions& options) {
   config.planted_raft = RaftPlants(options.plant);
   config.forget_vote_on_restart = options.plant == PlantedBug::kLoseVoteOnRestart;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
+  // With splits, every group knows what it owns from the bootstrap catalog (the server's
+  // initial topology), and group 1 hosts the catalog itself.
+  std::optional<route::RouteCatalog> bootstrap;
+  if (kv_workload && options.splits) {
+    absl::StatusOr<route::RouteCatalog> catalog =
+        route::RouteCatalog::Bootstrap({{"", "m", 1}, {"m", "", 2}});
+    EKV_ASSERT(catalog.ok(), "bootstrap catalog: ", catalog.status().ToString());
+    bootstrap = *std::move(catalog);
+  }
   if (kv_workload) {
     const kv::PlantedKvBugs kv_plants = KvPlants(options.plant);
-    cluster.SetStateMachineFactory([kv_plants](raft::GroupId group) {
-      auto state_machine = std::make_unique<node::GroupStateMachine>(group, std::nullopt);
+    route::PlantedRouteBugs route_plants;
+    route_plants.serve_outside_range = options.plant == PlantedBug::kServeOutsideRange;
+    cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap](raft::GroupId group) {
+      auto state_machine = std::make_unique<node::GroupStateMachine>(
+          group, group == 1 ? bootstrap : std::nullopt, bootstrap);
       state_machine->SetPlantedKvBugs(kv_plants);
+      state_machine->SetPlantedRouteBugs(route_plants);
       return state_machine;
     });
   }
@@ -162,7 +177,7 @@ SimResult RunSimulation(const SimOptions& options) {
   std::optional<KvWorkload> txn_workload;
   if (kv_workload) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
-                         options.workload, ClientPlants(options.plant));
+                         options.workload, ClientPlants(options.plant), bootstrap);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
@@ -277,6 +292,7 @@ SimResult RunSimulation(const SimOptions& options) {
   result.ops_acknowledged =
       kv_workload ? txn_workload->acknowledged() : register_workload->acknowledged();
   result.trace_hash = trace.hash();
+  if (kv_workload && options.splits) result.routing = txn_workload->RoutingStats();
   if (!failure.empty()) {
     result.ok = false;
     result.verdict = failure;

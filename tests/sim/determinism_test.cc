@@ -22,12 +22,28 @@ TEST(DeterminismTest, SameSeedSameTraceHashAndSummary) {
 }
 
 TEST(DeterminismTest, KvWorkloadsReplayExactly) {
-  for (WorkloadKind workload : {WorkloadKind::kBank, WorkloadKind::kAppend,
-                                WorkloadKind::kKvRegister}) {
+  for (WorkloadKind workload :
+       {WorkloadKind::kBank, WorkloadKind::kAppend, WorkloadKind::kKvRegister}) {
     for (uint64_t seed = 1; seed <= 3; ++seed) {
       SimOptions options;
       options.seed = seed;
       options.workload = workload;
+      options.ops = 100;
+      const SimResult first = RunSimulation(options);
+      const SimResult second = RunSimulation(options);
+      EXPECT_EQ(SummaryLine(options, first), SummaryLine(options, second));
+    }
+  }
+}
+
+TEST(DeterminismTest, KvWorkloadsWithSplitsReplayExactly) {
+  for (WorkloadKind workload :
+       {WorkloadKind::kBank, WorkloadKind::kAppend, WorkloadKind::kKvRegister}) {
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      SimOptions options;
+      options.seed = seed;
+      options.workload = workload;
+      options.splits = true;
       options.ops = 100;
       const SimResult first = RunSimulation(options);
       const SimResult second = RunSimulation(options);

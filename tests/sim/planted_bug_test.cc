@@ -18,6 +18,7 @@ struct PlantCase {
   const char* faults;
   int nodes;
   WorkloadKind workload = WorkloadKind::kRegister;
+  bool splits = false;
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -30,6 +31,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.nodes = plant_case.nodes;
     options.plant = plant_case.plant;
     options.workload = plant_case.workload;
+    options.splits = plant_case.splits;
     options.max_events = 200'000;
     const SimResult planted = RunSimulation(options);
     if (planted.ok) continue;
@@ -95,6 +97,21 @@ TEST(PlantedBugTest, FollowerTimestampAppend) {
 
 TEST(PlantedBugTest, FollowerTimestampBank) {
   ExpectPlantFound({PlantedBug::kFollowerTimestamp, "all", 5, WorkloadKind::kBank});
+}
+
+// A group serving keys outside its ranges: with --splits the coordinator sometimes routes
+// to the wrong group (a stale table), which must refuse; with the plant it accepts, and
+// the writes land where no correctly routed read will look.
+TEST(PlantedBugTest, ServeOutsideRangeKvRegister) {
+  ExpectPlantFound({PlantedBug::kServeOutsideRange, "all", 5, WorkloadKind::kKvRegister, true});
+}
+
+TEST(PlantedBugTest, ServeOutsideRangeBank) {
+  ExpectPlantFound({PlantedBug::kServeOutsideRange, "all", 5, WorkloadKind::kBank, true});
+}
+
+TEST(PlantedBugTest, ServeOutsideRangeAppend) {
+  ExpectPlantFound({PlantedBug::kServeOutsideRange, "all", 5, WorkloadKind::kAppend, true});
 }
 
 }  // namespace
