@@ -90,8 +90,12 @@ void Workload::IssueRandom(size_t client_index) {
   const uint64_t op_id = client.op_id;
   scheduler_.After(profile_.client_timeout_us, [this, client_index, op_id] {
     Client& c = clients_[client_index];
-    if (c.busy && c.op_id == op_id)
+    if (c.busy && c.op_id == op_id) {
+      // The guessed leader did not answer (it may be down for good, e.g. with a corrupt
+      // disk): forget it so the next attempt tries another replica.
+      c.leader_guess.erase(c.request.group);
       Finish(client_index, Operation::Outcome::kUnknown, std::nullopt);
+    }
   });
   Send(client_index, PickTarget(client, request.group));
 }
