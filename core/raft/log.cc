@@ -213,7 +213,7 @@ void RaftLog::AppliedTo(Index index) {
   applying = std::max(applying, index);
 }
 
-void RaftLog::AcceptApplying(Index index, uint64_t /*bytes*/) { applying = index; }
+void RaftLog::AcceptApplying(Index index) { applying = index; }
 
 bool RaftLog::HasNextCommittedEntries() const {
   if (HasNextUnstableSnapshot()) return false;  // the snapshot must be applied first

@@ -57,7 +57,7 @@ class RaftLog {
   bool MaybeCommit(Index max_index, Term term);
   void CommitTo(Index index);
   void AppliedTo(Index index);
-  void AcceptApplying(Index index, uint64_t bytes);
+  void AcceptApplying(Index index);
 
   bool HasNextCommittedEntries() const;
   std::vector<Entry> NextCommittedEntries();

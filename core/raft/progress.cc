@@ -77,8 +77,6 @@ void Progress::SentEntries(Index last, uint64_t bytes, bool had_entries) {
   }
 }
 
-void Progress::SentCommit() {}
-
 bool Progress::MaybeDecrTo(Index rejected, Index match_hint) {
   if (state == ProgressState::kReplicate) {
     // In Replicate, rejections of indexes at or below match are stale.

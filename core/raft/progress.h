@@ -37,7 +37,6 @@ struct Progress {
   bool MaybeUpdate(Index n);
   // Records that entries up to `last` were sent (optimistic in Replicate).
   void SentEntries(Index last, uint64_t bytes, bool had_entries);
-  void SentCommit();
   // A rejected append of `rejected` with the follower's hint. Returns false if stale.
   bool MaybeDecrTo(Index rejected, Index match_hint);
   bool IsPaused() const;

@@ -297,7 +297,7 @@ void Raft::Campaign(CampaignType type) {
   }
 }
 
-VoteResult Raft::Poll(NodeId id, MessageType /*type*/, bool granted) {
+VoteResult Raft::Poll(NodeId id, bool granted) {
   trk_.RecordVote(id, granted);
   int granted_count = 0, rejected_count = 0;
   return trk_.TallyVotes(&granted_count, &rejected_count);
@@ -722,7 +722,7 @@ absl::Status Raft::StepCandidate(const Message& m) {
     case MessageType::kVoteResp:
     case MessageType::kPreVoteResp: {
       if (m.type != my_response) return absl::OkStatus();
-      switch (Poll(m.from, m.type, !m.reject)) {
+      switch (Poll(m.from, !m.reject)) {
         case VoteResult::kWon:
           if (state_ == StateType::kPreCandidate) {
             Campaign(CampaignType::kElection);

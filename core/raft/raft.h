@@ -76,7 +76,7 @@ class Raft {
   bool HasUnappliedConfChanges() const;
   void Hup(CampaignType type);
   void Campaign(CampaignType type);
-  VoteResult Poll(NodeId id, MessageType type, bool granted);
+  VoteResult Poll(NodeId id, bool granted);
 
   absl::Status StepLeader(const Message& m);
   absl::Status StepCandidate(const Message& m);

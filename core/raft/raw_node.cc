@@ -141,7 +141,7 @@ bool RawNode::HasCommittedEntries() const { return raft_->log().HasNextCommitted
 std::vector<Entry> RawNode::TakeCommittedEntries() {
   RaftLog& log = raft_->mutable_log();
   std::vector<Entry> entries = log.NextCommittedEntries();
-  if (!entries.empty()) log.AcceptApplying(entries.back().index, 0);
+  if (!entries.empty()) log.AcceptApplying(entries.back().index);
   return entries;
 }
 
@@ -181,7 +181,7 @@ Ready RawNode::GetReady() {
   ready.read_states = raft_->TakeReadStates();
   ready.committed_entries = log.NextCommittedEntries();
   if (!ready.committed_entries.empty()) {
-    log.AcceptApplying(ready.committed_entries.back().index, 0);
+    log.AcceptApplying(ready.committed_entries.back().index);
   }
 
   outstanding_last_index_ = ready.persist.entries.empty() ? 0 : ready.persist.entries.back().index;

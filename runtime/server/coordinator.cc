@@ -272,8 +272,8 @@ absl::StatusOr<std::optional<uint64_t>> Coordinator::RawLatestCommitTs(std::stri
   return std::optional<uint64_t>(reply->result.ts);
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Coordinator::RawScan(
-    std::string start, std::string end, int64_t limit, uint64_t ts) {
+absl::Status Coordinator::ValidateScan(const std::string& start, const std::string& end,
+                                       int64_t limit) const {
   if (limit <= 0 || static_cast<uint64_t>(limit) > options_.max_scan_limit) {
     return absl::InvalidArgumentError(
         absl::StrCat("limit must be in 1..", options_.max_scan_limit, ", got ", limit));
@@ -281,34 +281,56 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Coordinator::Ra
   if (!end.empty() && end <= start) {
     return absl::InvalidArgumentError("end_key must be greater than start_key (or empty)");
   }
-  const Deadline deadline = NewDeadline();
-  std::vector<std::pair<std::string, std::string>> out;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Coordinator::KvPairs> Coordinator::ScanRoutes(const std::string& start,
+                                                             const std::string& end, uint64_t limit,
+                                                             Deadline deadline,
+                                                             const SubScan& sub_scan) {
+  KvPairs out;
   std::string cursor = start;
   // Walk the routes in key order; re-resolve after each sub-scan so a split between
   // sub-scans never makes a key appear twice or not at all.
-  while (static_cast<int64_t>(out.size()) < limit) {
+  while (out.size() < limit && Clock::now() < deadline) {
     std::vector<route::RouteDescriptor> routes = RoutesOverlapping(cursor, end);
     if (routes.empty()) break;
     const route::RouteDescriptor& route = routes.front();
     const std::string sub_end =
         route.end.empty() ? end : (end.empty() ? route.end : std::min(route.end, end));
-    const uint64_t want = static_cast<uint64_t>(limit) - out.size();
-    absl::StatusOr<GroupReply> reply =
-        ts == 0
-            ? Execute(route.raft_group_id, true,
-                      GroupQueryBytes(node::GroupQueryOp::kRawScan,
-                                      node::EncodeRawScan(cursor, sub_end, want)),
-                      deadline)
-            : KvQuery(route.raft_group_id,
-                      node::EncodeKvQuery(kv::KvQuery::Scan(cursor, sub_end, want, ts)), deadline);
-    if (!reply.ok()) return reply.status();
-    if (!reply->result.key_errors.empty()) return FirstKeyErrorStatus(reply->result.key_errors);
-    if (absl::Status s = reply->result.status(); !s.ok()) return s;
-    for (auto& pair : reply->result.pairs) out.push_back(std::move(pair));
+    absl::StatusOr<std::optional<KvPairs>> pairs =
+        sub_scan(route.raft_group_id, cursor, sub_end, limit - out.size());
+    if (!pairs.ok()) return pairs.status();
+    if (!pairs->has_value()) continue;  // the sub-scan asks to be retried from `cursor`
+    for (auto& pair : **pairs) out.push_back(std::move(pair));
     if (sub_end.empty() || (!end.empty() && sub_end >= end)) break;
     cursor = sub_end;
   }
   return out;
+}
+
+absl::StatusOr<Coordinator::KvPairs> Coordinator::RawScan(std::string start, std::string end,
+                                                          int64_t limit, uint64_t ts) {
+  if (absl::Status valid = ValidateScan(start, end, limit); !valid.ok()) return valid;
+  const Deadline deadline = NewDeadline();
+  return ScanRoutes(
+      start, end, static_cast<uint64_t>(limit), deadline,
+      [&](raft::GroupId group, const std::string& from, const std::string& to,
+          uint64_t want) -> absl::StatusOr<std::optional<KvPairs>> {
+        absl::StatusOr<GroupReply> reply =
+            ts == 0 ? Execute(group, true,
+                              GroupQueryBytes(node::GroupQueryOp::kRawScan,
+                                              node::EncodeRawScan(from, to, want)),
+                              deadline)
+                    : KvQuery(group, node::EncodeKvQuery(kv::KvQuery::Scan(from, to, want, ts)),
+                              deadline);
+        if (!reply.ok()) return reply.status();
+        if (!reply->result.key_errors.empty()) {
+          return FirstKeyErrorStatus(reply->result.key_errors);
+        }
+        if (absl::Status s = reply->result.status(); !s.ok()) return s;
+        return std::optional<KvPairs>(std::move(reply->result.pairs));
+      });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -589,44 +611,34 @@ absl::StatusOr<ReadOutcome> Coordinator::TxnGet(std::string key) {
   return absl::UnavailableError("key stayed locked by a live transaction until the deadline");
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Coordinator::TxnScan(
-    std::string start, std::string end, uint64_t limit) {
-  if (limit == 0 || limit > options_.max_scan_limit) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("limit must be in 1..", options_.max_scan_limit, ", got ", limit));
-  }
-  if (!end.empty() && end <= start) {
-    return absl::InvalidArgumentError("end_key must be greater than start_key (or empty)");
+absl::StatusOr<Coordinator::KvPairs> Coordinator::TxnScan(std::string start, std::string end,
+                                                          uint64_t limit) {
+  if (absl::Status valid =
+          ValidateScan(start, end, static_cast<int64_t>(std::min<uint64_t>(limit, INT64_MAX)));
+      !valid.ok()) {
+    return valid;
   }
   const Deadline deadline = NewDeadline();
   absl::StatusOr<uint64_t> read_ts = Timestamp(deadline);
   if (!read_ts.ok()) return read_ts.status();
-  std::vector<std::pair<std::string, std::string>> out;
-  std::string cursor = start;
   int attempt = 0;
-  while (out.size() < limit && Clock::now() < deadline) {
-    std::vector<route::RouteDescriptor> routes = RoutesOverlapping(cursor, end);
-    if (routes.empty()) break;
-    const route::RouteDescriptor& route = routes.front();
-    const std::string sub_end =
-        route.end.empty() ? end : (end.empty() ? route.end : std::min(route.end, end));
-    absl::StatusOr<GroupReply> reply = KvQuery(
-        route.raft_group_id,
-        node::EncodeKvQuery(kv::KvQuery::Scan(cursor, sub_end, limit - out.size(), *read_ts)),
-        deadline);
-    if (!reply.ok()) return reply.status();
-    if (!reply->result.key_errors.empty()) {
-      absl::StatusOr<bool> resolved = ResolveLock(reply->result.key_errors.front(), deadline);
-      if (!resolved.ok()) return resolved.status();
-      if (!*resolved) Backoff(attempt++);
-      continue;
-    }
-    if (absl::Status s = reply->result.status(); !s.ok()) return s;
-    for (auto& pair : reply->result.pairs) out.push_back(std::move(pair));
-    if (sub_end.empty() || (!end.empty() && sub_end >= end)) break;
-    cursor = sub_end;
-  }
-  return out;
+  return ScanRoutes(
+      start, end, limit, deadline,
+      [&](raft::GroupId group, const std::string& from, const std::string& to,
+          uint64_t want) -> absl::StatusOr<std::optional<KvPairs>> {
+        absl::StatusOr<GroupReply> reply = KvQuery(
+            group, node::EncodeKvQuery(kv::KvQuery::Scan(from, to, want, *read_ts)), deadline);
+        if (!reply.ok()) return reply.status();
+        if (!reply->result.key_errors.empty()) {
+          // Another transaction's lock: resolve it and scan the same range again.
+          absl::StatusOr<bool> resolved = ResolveLock(reply->result.key_errors.front(), deadline);
+          if (!resolved.ok()) return resolved.status();
+          if (!*resolved) Backoff(attempt++);
+          return std::optional<KvPairs>();
+        }
+        if (absl::Status s = reply->result.status(); !s.ok()) return s;
+        return std::optional<KvPairs>(std::move(reply->result.pairs));
+      });
 }
 
 }  // namespace ekv::runtime

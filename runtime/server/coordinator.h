@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -108,6 +109,15 @@ class Coordinator {
                                        Deadline deadline);
   absl::StatusOr<GroupReply> KvQuery(raft::GroupId group, const std::string& kv_query,
                                      Deadline deadline);
+  using KvPairs = std::vector<std::pair<std::string, std::string>>;
+  // Reads one route's part [from, to) of a scan, at most `want` pairs; nullopt asks for
+  // the same part to be read again (e.g. after resolving a lock).
+  using SubScan = std::function<absl::StatusOr<std::optional<KvPairs>>(
+      raft::GroupId group, const std::string& from, const std::string& to, uint64_t want)>;
+  absl::Status ValidateScan(const std::string& start, const std::string& end, int64_t limit) const;
+  // Runs `sub_scan` route by route over [start, end) in key order until `limit` pairs.
+  absl::StatusOr<KvPairs> ScanRoutes(const std::string& start, const std::string& end,
+                                     uint64_t limit, Deadline deadline, const SubScan& sub_scan);
   absl::StatusOr<raft::GroupId> GroupOf(const std::string& key);
   std::vector<route::RouteDescriptor> RoutesOverlapping(const std::string& start,
                                                         const std::string& end);
