@@ -71,6 +71,17 @@ class Engine : public EngineReader {
   virtual absl::Status Write(const WriteBatch& batch) = 0;
   // A consistent view of everything written so far.
   virtual std::unique_ptr<EngineSnapshot> Snapshot() const = 0;
+
+  // Whether writes outlive the process (a disk engine). A durable engine holds the state
+  // machine itself, so Raft snapshots only refer to it (node/snapshot_reference.h) and
+  // its contents travel out of band, staged by the driver.
+  virtual bool durable() const { return false; }
+  // Replaces the engine's whole contents with a snapshot the driver staged outside core
+  // (for RocksDB, an SST file streamed from the leader), named by `staged_ref`.
+  // Engines without staging answer UnimplementedError.
+  virtual absl::Status ReplaceWithStaged(absl::string_view staged_ref) {
+    return absl::UnimplementedError("this engine cannot install staged snapshots");
+  }
 };
 
 }  // namespace ekv::kv

@@ -713,6 +713,8 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   KvApplyResult result = applied.ok() ? *std::move(applied) : StatusResult(applied.status());
   // Effects land only with success, so a failed command leaves no partial writes.
   if (!result.ok()) batch.Clear();
+  for (const auto& [name, value] : staged_meta_) batch.PutMeta(name, value);
+  staged_meta_.clear();
   batch.PutMeta(kAppliedIndexMeta, EncodeU64(index));
   absl::Status written = store_.Apply(batch);
   // A replica that cannot write its applied state must stop rather than diverge.
@@ -736,11 +738,29 @@ void KvStateMachine::Skip(uint64_t index) {
   EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
              " skipped twice or out of order (applied index ", applied_index_, ")");
   MvccBatch batch;
+  for (const auto& [name, value] : staged_meta_) batch.PutMeta(name, value);
+  staged_meta_.clear();
   batch.PutMeta(kAppliedIndexMeta, EncodeU64(index));
   absl::Status written = store_.Apply(batch);
   EKV_ASSERT(written.ok(), "kv state machine: engine write failed at index ", index, ": ",
              written.ToString());
   applied_index_ = index;
+}
+
+void KvStateMachine::StageMeta(absl::string_view name, std::string value) {
+  EKV_ASSERT(name != kAppliedIndexMeta && name != kHlcCeilingMeta,
+             "meta records of the kv state machine itself cannot be staged");
+  for (auto& [staged_name, staged_value] : staged_meta_) {
+    if (staged_name == name) {
+      staged_value = std::move(value);
+      return;
+    }
+  }
+  staged_meta_.emplace_back(std::string(name), std::move(value));
+}
+
+absl::StatusOr<std::optional<std::string>> KvStateMachine::ReadMeta(absl::string_view name) const {
+  return store_.GetMeta(name);
 }
 
 namespace {

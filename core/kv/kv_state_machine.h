@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -105,6 +106,12 @@ class KvStateMachine {
   KvApplyResult ApplyEncoded(uint64_t index, absl::string_view command_bytes);
   // Marks `index` applied without a command (leader no-ops, configuration changes).
   void Skip(uint64_t index);
+  // Adds a meta record (key_codec.h's meta namespace) to the batch of the next Apply or
+  // Skip, so state kept by a layer above (a group's timestamp sequence, its catalog)
+  // becomes durable atomically with the applied index it belongs to.
+  void StageMeta(absl::string_view name, std::string value);
+  // The value of a meta record of the applied state (nullopt: absent).
+  absl::StatusOr<std::optional<std::string>> ReadMeta(absl::string_view name) const;
 
   KvQueryResult Query(const KvQuery& query) const;
 
@@ -128,6 +135,7 @@ class KvStateMachine {
   MvccStore store_;
   uint64_t applied_index_ = 0;
   uint64_t hlc_ceiling_ms_ = 0;
+  std::vector<std::pair<std::string, std::string>> staged_meta_;
   PlantedKvBugs planted_;
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/timestamp.h"
+#include "core/node/snapshot_reference.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
 
@@ -15,6 +16,13 @@ namespace {
 
 constexpr uint8_t kImageFormat = 1;
 constexpr uint8_t kImageFormatWithOwnership = 2;  // kImageFormat + the group's ownership
+static_assert(kSnapshotReferenceFormat != kImageFormat &&
+              kSnapshotReferenceFormat != kImageFormatWithOwnership);
+
+// The group's own records in a durable engine (kv meta namespace).
+constexpr absl::string_view kMaxTimestampRecord = "group_max_ts";
+constexpr absl::string_view kCatalogRecord = "group_catalog";
+constexpr absl::string_view kOwnershipRecord = "group_ownership";
 
 // Reads of the latest committed state use a timestamp above every possible commit.
 constexpr kv::Timestamp kLatest = kv::kMaxTimestamp - 1;
@@ -51,9 +59,11 @@ ApplyResult ToApplyResult(const GroupResult& result) {
 
 GroupStateMachine::GroupStateMachine(raft::GroupId group,
                                      std::optional<route::RouteCatalog> catalog,
-                                     std::optional<route::RouteCatalog> bootstrap)
+                                     std::optional<route::RouteCatalog> bootstrap,
+                                     std::unique_ptr<kv::Engine> engine)
     : group_(group),
-      engine_(std::make_unique<kv::MemoryEngine>()),
+      engine_(engine != nullptr ? std::move(engine) : std::make_unique<kv::MemoryEngine>()),
+      durable_(engine_->durable()),
       kv_(std::make_unique<kv::KvStateMachine>(engine_.get())),
       catalog_(std::move(catalog)) {
   const std::optional<route::RouteCatalog>& initial = bootstrap.has_value() ? bootstrap : catalog_;
@@ -62,6 +72,60 @@ GroupStateMachine::GroupStateMachine(raft::GroupId group,
     ownership_->Apply(*initial);
   }
   if (catalog_.has_value() && ownership_.has_value()) ownership_->Apply(*catalog_);
+  if (!durable_) return;
+  if (kv_->applied_index() == 0) {
+    // A new replica: its first applied batch records where it started.
+    StageMaxTimestamp();
+    StageCatalogAndOwnership();
+    return;
+  }
+  absl::Status loaded = LoadDurableRecords();
+  EKV_ASSERT(loaded.ok(), "group ", group_, ": durable state at applied index ",
+             kv_->applied_index(), " is unreadable: ", loaded.ToString());
+}
+
+void GroupStateMachine::StageMaxTimestamp() {
+  if (!durable_) return;
+  std::string bytes;
+  kv::AppendVarint64(&bytes, max_ts_);
+  kv_->StageMeta(kMaxTimestampRecord, std::move(bytes));
+}
+
+void GroupStateMachine::StageCatalogAndOwnership() {
+  if (!durable_) return;
+  if (catalog_.has_value()) kv_->StageMeta(kCatalogRecord, catalog_->Encode());
+  if (ownership_.has_value()) {
+    std::string bytes;
+    ownership_->Encode(&bytes);
+    kv_->StageMeta(kOwnershipRecord, std::move(bytes));
+  }
+}
+
+absl::Status GroupStateMachine::LoadDurableRecords() {
+  absl::StatusOr<std::optional<std::string>> max_ts = kv_->ReadMeta(kMaxTimestampRecord);
+  if (!max_ts.ok()) return max_ts.status();
+  if (max_ts->has_value()) {
+    kv::ByteReader reader(**max_ts);
+    auto value = reader.ReadVarint64();
+    if (!value.ok()) return absl::DataLossError("group record max_ts: truncated");
+    max_ts_ = *value;
+  }
+  absl::StatusOr<std::optional<std::string>> catalog = kv_->ReadMeta(kCatalogRecord);
+  if (!catalog.ok()) return catalog.status();
+  if (catalog->has_value()) {
+    absl::StatusOr<route::RouteCatalog> decoded = route::RouteCatalog::Decode(**catalog);
+    if (!decoded.ok()) return decoded.status();
+    catalog_ = std::move(*decoded);
+  }
+  absl::StatusOr<std::optional<std::string>> ownership = kv_->ReadMeta(kOwnershipRecord);
+  if (!ownership.ok()) return ownership.status();
+  if (ownership->has_value()) {
+    absl::StatusOr<route::GroupOwnership> decoded =
+        route::GroupOwnership::Decode(group_, planted_route_, **ownership);
+    if (!decoded.ok()) return decoded.status();
+    ownership_ = std::move(*decoded);
+  }
+  return absl::OkStatus();
 }
 
 void GroupStateMachine::SetPlantedRouteBugs(const route::PlantedRouteBugs& planted) {
@@ -121,10 +185,15 @@ kv::Timestamp GroupStateMachine::NextTimestamp(uint64_t physical_ms) {
   const uint64_t capped = std::min<uint64_t>(physical_ms, kv::kMaxPhysicalMs);
   const kv::Timestamp from_clock = kv::MakeTimestamp(capped, 0);
   max_ts_ = std::max(from_clock, max_ts_ + 1);
+  StageMaxTimestamp();
   return max_ts_;
 }
 
-void GroupStateMachine::Observe(kv::Timestamp ts) { max_ts_ = std::max(max_ts_, ts); }
+void GroupStateMachine::Observe(kv::Timestamp ts) {
+  if (ts <= max_ts_) return;
+  max_ts_ = ts;
+  StageMaxTimestamp();
+}
 
 ApplyResult GroupStateMachine::Apply(raft::Index index, const Command& command) {
   if (command.kind != OpKind::kApply) {
@@ -142,10 +211,16 @@ ApplyResult GroupStateMachine::Apply(raft::Index index, const Command& command) 
   switch (decoded->op) {
     case GroupCommandOp::kKv:
       return ToApplyResult(ApplyKv(index, *decoded));
-    case GroupCommandOp::kCatalog:
-      return ToApplyResult(ApplyCatalog(index, *decoded));
-    case GroupCommandOp::kOwnership:
-      return ToApplyResult(ApplyOwnership(index, *decoded));
+    case GroupCommandOp::kCatalog: {
+      GroupResult result = ApplyCatalog(*decoded);
+      kv_->Skip(index);
+      return ToApplyResult(result);
+    }
+    case GroupCommandOp::kOwnership: {
+      GroupResult result = ApplyOwnership(*decoded);
+      kv_->Skip(index);
+      return ToApplyResult(result);
+    }
     case GroupCommandOp::kTimestamp: {
       kv_->Skip(index);
       GroupResult result;
@@ -215,8 +290,7 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
   return result;
 }
 
-GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupCommand& command) {
-  kv_->Skip(index);
+GroupResult GroupStateMachine::ApplyCatalog(const GroupCommand& command) {
   if (!catalog_.has_value()) {
     return FromStatus(absl::FailedPreconditionError(
         absl::StrCat("group ", group_, " does not host the route catalog")));
@@ -231,6 +305,7 @@ GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupComman
     route::EncodeRoute(&result.blob, done->left);
     route::EncodeRoute(&result.blob, done->right);
     if (ownership_.has_value()) ownership_->Apply(*catalog_);
+    StageCatalogAndOwnership();
     if (catalog_listener_) catalog_listener_(*catalog_);
     return result;
   }
@@ -239,12 +314,12 @@ GroupResult GroupStateMachine::ApplyCatalog(raft::Index index, const GroupComman
   result.ts = delta->version;
   delta->Encode(&result.blob);
   if (ownership_.has_value()) ownership_->Apply(*catalog_);
+  StageCatalogAndOwnership();
   if (catalog_listener_) catalog_listener_(*catalog_);
   return result;
 }
 
-GroupResult GroupStateMachine::ApplyOwnership(raft::Index index, const GroupCommand& command) {
-  kv_->Skip(index);
+GroupResult GroupStateMachine::ApplyOwnership(const GroupCommand& command) {
   absl::StatusOr<route::RouteCatalog> catalog = route::RouteCatalog::Decode(command.payload);
   if (!catalog.ok()) return FromStatus(catalog.status());
   if (!ownership_.has_value()) {
@@ -252,6 +327,7 @@ GroupResult GroupStateMachine::ApplyOwnership(raft::Index index, const GroupComm
   }
   // Older than what this group knows: ignored (updates may arrive in any order).
   ownership_->Apply(*catalog);
+  StageCatalogAndOwnership();
   GroupResult result;
   result.ts = ownership_->version();
   return result;
@@ -355,6 +431,7 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
 }
 
 std::string GroupStateMachine::SnapshotImage() const {
+  if (durable_) return EncodeSnapshotReference({kv_->applied_index(), ""});
   std::string out;
   // Without ownership the image is byte for byte the format-1 image.
   kv::AppendByte(&out, ownership_.has_value() ? kImageFormatWithOwnership : kImageFormat);
@@ -370,7 +447,42 @@ std::string GroupStateMachine::SnapshotImage() const {
   return out;
 }
 
+absl::Status GroupStateMachine::RestoreFromReference(std::string_view image, raft::Index index) {
+  if (!durable_) {
+    return absl::DataLossError(
+        absl::StrCat("group ", group_, ": a snapshot by reference reached a group kept in memory"));
+  }
+  absl::StatusOr<SnapshotReference> reference = DecodeSnapshotReference(image);
+  if (!reference.ok()) return reference.status();
+  // The engine may already be at or past the snapshot: a restart after the staged copy
+  // was installed, or state that outran the log. Its applied entries are committed ones,
+  // so it is a valid state at least as new as the snapshot (NodeHost skips the rest).
+  if (kv_->applied_index() >= index) return absl::OkStatus();
+  if (reference->staged_ref.empty()) {
+    return absl::DataLossError(absl::StrCat("group ", group_, ": state is at applied index ",
+                                            kv_->applied_index(), ", the snapshot at ", index,
+                                            ", and no staged copy of the snapshot was received"));
+  }
+  if (absl::Status s = engine_->ReplaceWithStaged(reference->staged_ref); !s.ok()) return s;
+  kv_ = std::make_unique<kv::KvStateMachine>(engine_.get());
+  kv_->set_planted(planted_);
+  if (absl::Status s = LoadDurableRecords(); !s.ok()) return s;
+  if (kv_->applied_index() < index) {
+    return absl::DataLossError(absl::StrCat("group ", group_,
+                                            ": installed snapshot is at applied index ",
+                                            kv_->applied_index(), ", older than ", index));
+  }
+  if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+  return absl::OkStatus();
+}
+
 absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index index) {
+  if (IsSnapshotReference(image)) return RestoreFromReference(image, index);
+  if (durable_) {
+    return absl::DataLossError(
+        absl::StrCat("group ", group_,
+                     ": an in-memory snapshot image reached a group kept in a durable engine"));
+  }
   kv::ByteReader reader(absl::string_view(image.data(), image.size()));
   auto format = reader.ReadByte();
   if (!format.ok() || (*format != kImageFormat && *format != kImageFormatWithOwnership)) {

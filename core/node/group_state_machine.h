@@ -41,14 +41,22 @@ class GroupStateMachine final : public StateMachine {
   // `catalog`: the initial catalog for the group that hosts it, nullopt elsewhere.
   // `bootstrap`: the initial catalog every group may be given to know what it owns; when
   // absent, the catalog group uses `catalog` and other groups do not check ownership.
+  // `engine`: where the state lives; a MemoryEngine when null. With a durable engine
+  // (kv::Engine::durable) the state is recovered from it on construction (the bootstrap
+  // arguments then only matter for a group that never applied anything), every applied
+  // entry leaves the engine in a consistent state (the group's own records ride in the
+  // same atomic batch as the kv writes and the applied index), and Raft snapshots are
+  // references (snapshot_reference.h) rather than images.
   GroupStateMachine(raft::GroupId group, std::optional<route::RouteCatalog> catalog,
-                    std::optional<route::RouteCatalog> bootstrap = std::nullopt);
+                    std::optional<route::RouteCatalog> bootstrap = std::nullopt,
+                    std::unique_ptr<kv::Engine> engine = nullptr);
 
   ApplyResult Apply(raft::Index index, const Command& command) override;
   void Skip(raft::Index index) override;
   std::optional<std::string> Read(std::string_view key) const override;
   std::optional<std::string> Query(std::string_view payload) const override;
   raft::Index applied_index() const override { return kv_->applied_index(); }
+  bool durable() const override { return durable_; }
   std::string SnapshotImage() const override;
   absl::Status Restore(std::string_view image, raft::Index index) override;
   uint64_t Digest() const override;
@@ -70,8 +78,15 @@ class GroupStateMachine final : public StateMachine {
   kv::Timestamp NextTimestamp(uint64_t physical_ms);
   void Observe(kv::Timestamp ts);
   GroupResult ApplyKv(raft::Index index, const GroupCommand& command);
-  GroupResult ApplyCatalog(raft::Index index, const GroupCommand& command);
-  GroupResult ApplyOwnership(raft::Index index, const GroupCommand& command);
+  // Change the catalog / ownership; the caller marks the entry applied afterwards.
+  GroupResult ApplyCatalog(const GroupCommand& command);
+  GroupResult ApplyOwnership(const GroupCommand& command);
+  // Durable engines only: stage the group's own records into the next applied batch,
+  // and read them back after a restart or an installed snapshot.
+  void StageMaxTimestamp();
+  void StageCatalogAndOwnership();
+  absl::Status LoadDurableRecords();
+  absl::Status RestoreFromReference(std::string_view image, raft::Index index);
   GroupResult QueryKv(absl::string_view payload, uint64_t catalog_version) const;
   // OK, or the STALE_ROUTE refusal for the first key/range this group may not serve.
   absl::Status CheckKvCommandOwnership(const kv::KvCommand& command,
@@ -82,7 +97,8 @@ class GroupStateMachine final : public StateMachine {
                                    uint64_t catalog_version) const;
 
   raft::GroupId group_;
-  std::unique_ptr<kv::MemoryEngine> engine_;
+  std::unique_ptr<kv::Engine> engine_;
+  bool durable_ = false;
   std::unique_ptr<kv::KvStateMachine> kv_;
   std::optional<route::RouteCatalog> catalog_;
   std::optional<route::GroupOwnership> ownership_;

@@ -75,7 +75,10 @@ absl::Status NodeHost::AddGroup(raft::GroupId group_id,
   config.id = options_.node_id;
   config.group = group_id;
   config.storage = group->storage.get();
-  config.applied = group->state_machine->applied_index();
+  // Raft re-delivers every committed entry after the snapshot: a state machine in a
+  // durable engine may already hold some of them (ApplyEntry skips those), but their
+  // configuration changes must reach Raft again.
+  config.applied = snapshot->metadata.index;
   config.randomization_seed = MixSeed(options_.seed ^ options_.incarnation, group_id);
   absl::StatusOr<std::unique_ptr<raft::RawNode>> raw_node = raft::RawNode::Create(config);
   if (!raw_node.ok()) return raw_node.status();
@@ -332,6 +335,18 @@ void NodeHost::ApplyCommitted(Group& group, const std::vector<raft::Entry>& entr
 
 void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
   StateMachine& state_machine = *group.state_machine;
+  if (state_machine.durable() && entry.index <= state_machine.applied_index()) {
+    // Already in a durable state machine (applied before a restart, or installed with a
+    // snapshot newer than Raft's): committed entries are the same on every replica, so
+    // only Raft's own view of the configuration needs them again.
+    if (entry.type == raft::EntryType::kConfChange) {
+      absl::StatusOr<raft::ConfChange> change = raft::DecodeConfChange(entry.data);
+      EKV_ASSERT(change.ok(), "group ", group.id, ": undecodable conf change at index ",
+                 entry.index, ": ", change.status().ToString());
+      group.raw_node->ApplyConfChange(*change);
+    }
+    return;
+  }
   EKV_ASSERT(entry.index == state_machine.applied_index() + 1, "group ", group.id,
              ": applying index ", entry.index, " after applied index ",
              state_machine.applied_index(), " (entries must apply contiguously)");

@@ -35,6 +35,11 @@ class StateMachine {
   // encoded by the state machine; nullopt means the query itself was malformed.
   virtual std::optional<std::string> Query(std::string_view payload) const { return std::nullopt; }
   virtual raft::Index applied_index() const = 0;
+  // Whether the state outlives the process on its own (kept in a durable engine). Such a
+  // state machine may be ahead of Raft after a restart or a snapshot install, and
+  // NodeHost then skips committed entries it already holds; an in-memory one must see
+  // every entry exactly once.
+  virtual bool durable() const { return false; }
 
   // An image of the state as of applied_index(), and its inverse.
   virtual std::string SnapshotImage() const = 0;

@@ -1,13 +1,17 @@
 #include "runtime/storage/rocksdb_engine.h"
 
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/assert.h"
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
+#include "rocksdb/sst_file_reader.h"
 #include "rocksdb/write_batch.h"
 
 namespace ekv::runtime {
@@ -31,13 +35,16 @@ absl::StatusOr<std::optional<std::string>> GetFrom(rocksdb::DB* db,
   return value;
 }
 
+// The iterator works in prefixed key space; key() hides the prefix.
 class RocksDbIterator final : public kv::EngineIterator {
  public:
   RocksDbIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
                   const rocksdb::Snapshot* snapshot, const kv::IterOptions& options,
-                  bool fill_cache)
-      : lower_(options.lower_bound),
-        upper_(options.upper_bound),
+                  bool fill_cache, const std::string& prefix)
+      : prefix_(prefix),
+        lower_(prefix + options.lower_bound),
+        upper_(options.upper_bound.empty() ? PrefixSuccessor(prefix)
+                                           : prefix + options.upper_bound),
         lower_slice_(ToSlice(lower_)),
         upper_slice_(ToSlice(upper_)) {
     rocksdb::ReadOptions read_options;
@@ -53,14 +60,16 @@ class RocksDbIterator final : public kv::EngineIterator {
   void SeekToLast() override { iterator_->SeekToLast(); }
   // The bounds are enforced by RocksDB; clamping the target as well keeps the contract
   // explicit rather than dependent on how a given RocksDB version treats such seeks.
-  void Seek(absl::string_view target) override {
+  void Seek(absl::string_view user_target) override {
+    const std::string target = prefix_ + std::string(user_target);
     if (target < lower_) {
       iterator_->SeekToFirst();
     } else {
       iterator_->Seek(ToSlice(target));
     }
   }
-  void SeekForPrev(absl::string_view target) override {
+  void SeekForPrev(absl::string_view user_target) override {
+    const std::string target = prefix_ + std::string(user_target);
     if (!upper_.empty() && target >= upper_) {
       iterator_->SeekToLast();
     } else {
@@ -77,7 +86,10 @@ class RocksDbIterator final : public kv::EngineIterator {
   }
   absl::string_view key() const override {
     EKV_ASSERT(iterator_->Valid(), "key() on an invalid iterator");
-    return ToView(iterator_->key());
+    absl::string_view key = ToView(iterator_->key());
+    EKV_ASSERT(absl::StartsWith(key, prefix_), "iterator left its engine's key prefix");
+    key.remove_prefix(prefix_.size());
+    return key;
   }
   absl::string_view value() const override {
     EKV_ASSERT(iterator_->Valid(), "value() on an invalid iterator");
@@ -89,7 +101,8 @@ class RocksDbIterator final : public kv::EngineIterator {
 
  private:
   // ReadOptions keeps pointers to the bound slices, which point into these strings: all
-  // three must outlive iterator_ (declared first, destroyed last).
+  // must outlive iterator_ (declared first, destroyed last).
+  const std::string prefix_;
   const std::string lower_;
   const std::string upper_;
   const rocksdb::Slice lower_slice_;
@@ -99,17 +112,23 @@ class RocksDbIterator final : public kv::EngineIterator {
 
 class RocksDbSnapshot final : public kv::EngineSnapshot {
  public:
-  RocksDbSnapshot(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, bool fill_cache)
-      : db_(db), family_(family), snapshot_(db->GetSnapshot()), fill_cache_(fill_cache) {}
+  RocksDbSnapshot(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, bool fill_cache,
+                  std::string prefix)
+      : db_(db),
+        family_(family),
+        snapshot_(db->GetSnapshot()),
+        fill_cache_(fill_cache),
+        prefix_(std::move(prefix)) {}
   ~RocksDbSnapshot() override { db_->ReleaseSnapshot(snapshot_); }
   RocksDbSnapshot(const RocksDbSnapshot&) = delete;
   RocksDbSnapshot& operator=(const RocksDbSnapshot&) = delete;
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override {
-    return GetFrom(db_, family_, snapshot_, key);
+    return GetFrom(db_, family_, snapshot_, prefix_ + std::string(key));
   }
   std::unique_ptr<kv::EngineIterator> NewIterator(const kv::IterOptions& options) const override {
-    return std::make_unique<RocksDbIterator>(db_, family_, snapshot_, options, fill_cache_);
+    return std::make_unique<RocksDbIterator>(db_, family_, snapshot_, options, fill_cache_,
+                                             prefix_);
   }
 
  private:
@@ -117,9 +136,28 @@ class RocksDbSnapshot final : public kv::EngineSnapshot {
   rocksdb::ColumnFamilyHandle* const family_;
   const rocksdb::Snapshot* const snapshot_;
   const bool fill_cache_;
+  const std::string prefix_;
 };
 
 }  // namespace
+
+std::string GroupDataPrefix(uint64_t group) {
+  std::string prefix(8, '\0');
+  for (int i = 0; i < 8; ++i) prefix[i] = static_cast<char>(group >> (8 * (7 - i)));
+  return prefix;
+}
+
+std::string PrefixSuccessor(absl::string_view prefix) {
+  std::string next(prefix);
+  while (!next.empty()) {
+    if (static_cast<uint8_t>(next.back()) != 0xff) {
+      next.back() = static_cast<char>(static_cast<uint8_t>(next.back()) + 1);
+      return next;
+    }
+    next.pop_back();
+  }
+  return next;
+}
 
 RocksDbEngine::RocksDbEngine(RocksDbEnv* env, const RocksDbEngineOptions& options)
     : env_(env), options_(options) {
@@ -127,17 +165,57 @@ RocksDbEngine::RocksDbEngine(RocksDbEnv* env, const RocksDbEngineOptions& option
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbEngine::Get(absl::string_view key) const {
-  return GetFrom(env_->db(), env_->data(), nullptr, key);
+  return GetFrom(env_->db(), env_->data(), nullptr, options_.key_prefix + std::string(key));
 }
 
 std::unique_ptr<kv::EngineIterator> RocksDbEngine::NewIterator(
     const kv::IterOptions& options) const {
   return std::make_unique<RocksDbIterator>(env_->db(), env_->data(), nullptr, options,
-                                           options_.iterators_fill_cache);
+                                           options_.iterators_fill_cache, options_.key_prefix);
 }
 
 std::unique_ptr<kv::EngineSnapshot> RocksDbEngine::Snapshot() const {
-  return std::make_unique<RocksDbSnapshot>(env_->db(), env_->data(), options_.iterators_fill_cache);
+  return std::make_unique<RocksDbSnapshot>(env_->db(), env_->data(), options_.iterators_fill_cache,
+                                           options_.key_prefix);
+}
+
+absl::Status RocksDbEngine::ReplaceWithStaged(absl::string_view staged_ref) {
+  const std::string path(staged_ref);
+  if (options_.key_prefix.empty()) {
+    return absl::FailedPreconditionError("only a prefixed engine can install a staged snapshot");
+  }
+  // The staged file must hold only keys of this engine (a file meant for another group
+  // would silently overwrite it).
+  rocksdb::SstFileReader reader(
+      rocksdb::Options(env_->db()->GetDBOptions(), env_->db()->GetOptions(env_->data())));
+  if (rocksdb::Status s = reader.Open(path); !s.ok()) {
+    return FromRocksStatus(s, absl::StrCat("opening staged snapshot ", path));
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(reader.NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    const bool first_ok = !it->Valid() || ToView(it->key()) >= options_.key_prefix;
+    it->SeekToLast();
+    const bool last_ok = !it->Valid() || absl::StartsWith(ToView(it->key()), options_.key_prefix);
+    if (!first_ok || !last_ok || !it->status().ok()) {
+      return absl::DataLossError(
+          absl::StrCat("staged snapshot ", path, " holds keys outside this group's range"));
+    }
+  }
+  rocksdb::WriteBatch clear;
+  const std::string end = PrefixSuccessor(options_.key_prefix);
+  if (rocksdb::Status s = clear.DeleteRange(env_->data(), options_.key_prefix, end); !s.ok()) {
+    return FromRocksStatus(s, "building the snapshot install batch");
+  }
+  if (absl::Status s = env_->Write(&clear, /*sync=*/false); !s.ok()) return s;
+  rocksdb::IngestExternalFileOptions ingest;
+  ingest.move_files = true;  // a hard link, not a copy
+  rocksdb::Status status = env_->db()->IngestExternalFile(env_->data(), {path}, ingest);
+  if (!status.ok())
+    return FromRocksStatus(status, absl::StrCat("ingesting staged snapshot ", path));
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);  // the DB holds its own link now
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbEngine::Write(const kv::WriteBatch& batch) {
@@ -152,18 +230,23 @@ absl::Status RocksDbEngine::Write(const kv::WriteBatch& batch) {
   if (batch.empty()) return absl::OkStatus();
   rocksdb::WriteBatch write_batch(/*reserved_bytes=*/static_cast<size_t>(batch.byte_size()) + 64);
   rocksdb::ColumnFamilyHandle* family = env_->data();
+  const std::string& prefix = options_.key_prefix;
+  std::string key;
+  std::string end;
   for (const kv::WriteBatch::Op& op : batch.ops()) {
     rocksdb::Status status;
+    key.assign(prefix).append(op.key);
     switch (op.kind) {
       case kv::WriteBatch::OpKind::kPut:
-        status = write_batch.Put(family, op.key, op.value);
+        status = write_batch.Put(family, key, op.value);
         break;
       case kv::WriteBatch::OpKind::kDelete:
-        status = write_batch.Delete(family, op.key);
+        status = write_batch.Delete(family, key);
         break;
       case kv::WriteBatch::OpKind::kDeleteRange:
         // An empty range deletes nothing; RocksDB need not see it.
-        if (op.key != op.value) status = write_batch.DeleteRange(family, op.key, op.value);
+        end.assign(prefix).append(op.value);
+        if (op.key != op.value) status = write_batch.DeleteRange(family, key, end);
         break;
     }
     if (!status.ok()) return FromRocksStatus(status, "building a RocksDB write batch");

@@ -23,11 +23,21 @@
 namespace ekv::runtime {
 
 struct RocksDbEngineOptions {
+  // Every key of this engine lives under this prefix of the data column family, invisibly
+  // to the user: one engine per Raft group shares the node's DB (GroupDataPrefix).
+  std::string key_prefix;
   bool sync_writes = false;
   // Whether reads through iterators populate the block cache; off for big scans (GC,
   // snapshot building) that would evict the hot working set.
   bool iterators_fill_cache = true;
 };
+
+// The data-family prefix of one group's engine: the group id, 8 bytes big-endian, so each
+// group's state is one contiguous key range (cheap to stream, delete and replace).
+std::string GroupDataPrefix(uint64_t group);
+// The smallest key above every key starting with `prefix` (empty: none; `prefix` is all
+// 0xff bytes or empty).
+std::string PrefixSuccessor(absl::string_view prefix);
 
 class RocksDbEngine final : public kv::Engine {
  public:
@@ -38,6 +48,10 @@ class RocksDbEngine final : public kv::Engine {
   std::unique_ptr<kv::EngineIterator> NewIterator(const kv::IterOptions& options) const override;
   absl::Status Write(const kv::WriteBatch& batch) override;
   std::unique_ptr<kv::EngineSnapshot> Snapshot() const override;
+  bool durable() const override { return true; }
+  // `staged_ref`: the path of an SST file of prefixed keys within this engine's prefix
+  // (snapshot_staging.h). Deletes the engine's keys, ingests the file and removes it.
+  absl::Status ReplaceWithStaged(absl::string_view staged_ref) override;
 
  private:
   RocksDbEnv* const env_;

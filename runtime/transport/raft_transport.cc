@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "core/node/snapshot_reference.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/transport/message_codec.h"
 
@@ -18,7 +19,23 @@ struct RaftTransport::Peer {
   std::deque<raft::Message> queue;
   bool stopping = false;
   std::thread thread;
+  // Snapshots by reference waiting for this peer's snapshot thread (same mutex).
+  std::condition_variable snapshot_cv;
+  std::deque<raft::Message> snapshots;
+  std::thread snapshot_thread;
 };
+
+namespace {
+
+// Raft keeps at most one snapshot in flight per follower and group; more than this many
+// queued means the peer is not draining them.
+constexpr size_t kMaxQueuedSnapshots = 64;
+
+bool IsStreamedSnapshot(const raft::Message& m) {
+  return m.type == raft::MessageType::kSnap && node::IsSnapshotReference(m.snapshot.data);
+}
+
+}  // namespace
 
 class RaftTransport::Service final : public internal::RaftTransport::Service {
  public:
@@ -45,6 +62,74 @@ class RaftTransport::Service final : public internal::RaftTransport::Service {
       }
       if (transport_->inbound_) transport_->inbound_(batch.from_node(), std::move(messages));
     }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status SendSnapshot(grpc::ServerContext* context,
+                            grpc::ServerReader<internal::SnapshotChunk>* reader,
+                            internal::SnapshotAck* ack) override {
+    internal::SnapshotChunk chunk;
+    if (!reader->Read(&chunk) || !chunk.has_header()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "snapshot stream without a header");
+    }
+    const raft::NodeId from = chunk.from_node();
+    absl::StatusOr<raft::Message> message = FromProto(chunk.header());
+    if (!message.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          std::string(message.status().message()));
+    }
+    if (message->to != transport_->self_ || !IsStreamedSnapshot(*message)) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("snapshot stream for node ", message->to, " reached node ",
+                                       transport_->self_, " or is not a snapshot by reference"));
+    }
+    absl::StatusOr<node::SnapshotReference> reference =
+        node::DecodeSnapshotReference(message->snapshot.data);
+    if (!reference.ok() || !transport_->streaming_.begin_staging) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "cannot stage snapshots");
+    }
+    absl::StatusOr<std::unique_ptr<SnapshotSink>> sink =
+        transport_->streaming_.begin_staging(message->group);
+    if (!sink.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, std::string(sink.status().message()));
+    }
+    uint64_t records = 0;
+    bool complete = false;
+    do {
+      for (const internal::SnapshotRecord& record : chunk.records()) {
+        if (absl::Status s = (*sink)->Add(record.key(), record.value()); !s.ok()) {
+          return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
+        }
+        ++records;
+      }
+      if (chunk.last()) {
+        complete = true;
+        break;
+      }
+    } while (reader->Read(&chunk));
+    if (!complete) {
+      // The sink's destructor removes the partial copy.
+      return grpc::Status(grpc::StatusCode::ABORTED, "snapshot stream ended early");
+    }
+    absl::StatusOr<std::string> ref = (*sink)->Finish();
+    if (!ref.ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, std::string(ref.status().message()));
+    }
+    reference->staged_ref = *ref;
+    message->snapshot.data = node::EncodeSnapshotReference(*reference);
+    {
+      std::lock_guard<std::mutex> lock(transport_->counters_mu_);
+      transport_->counters_.snapshots_received += 1;
+    }
+    ack->set_records(records);
+    if (transport_->streaming_.log) {
+      transport_->streaming_.log(absl::StrCat("snapshot of group ", message->group, " at index ",
+                                              message->snapshot.metadata.index, " from node ", from,
+                                              " staged: ", records, " records"));
+    }
+    std::vector<raft::Message> delivered;
+    delivered.push_back(std::move(*message));
+    if (transport_->inbound_) transport_->inbound_(from, std::move(delivered));
     return grpc::Status::OK;
   }
 
@@ -95,6 +180,7 @@ void RaftTransport::Start() {
   for (auto& [id, peer] : peers_) {
     Peer* raw = peer.get();
     raw->thread = std::thread([this, raw] { RunSender(raw); });
+    raw->snapshot_thread = std::thread([this, raw] { RunSnapshotSender(raw); });
   }
 }
 
@@ -105,9 +191,11 @@ void RaftTransport::Stop() {
       peer->stopping = true;
     }
     peer->cv.notify_all();
+    peer->snapshot_cv.notify_all();
   }
   for (auto& [id, peer] : peers_) {
     if (peer->thread.joinable()) peer->thread.join();
+    if (peer->snapshot_thread.joinable()) peer->snapshot_thread.join();
   }
 }
 
@@ -116,9 +204,21 @@ size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages)
   if (it == peers_.end()) return messages.size();
   Peer& peer = *it->second;
   size_t dropped = 0;
+  bool snapshot_queued = false;
+  std::vector<raft::GroupId> snapshots_refused;
   {
     std::lock_guard<std::mutex> lock(peer.mu);
     for (raft::Message& m : messages) {
+      if (IsStreamedSnapshot(m)) {
+        if (peer.snapshots.size() >= kMaxQueuedSnapshots) {
+          snapshots_refused.push_back(m.group);
+          ++dropped;
+          continue;
+        }
+        peer.snapshots.push_back(std::move(m));
+        snapshot_queued = true;
+        continue;
+      }
       if (peer.queue.size() >= options_.max_queued_messages_per_peer) {
         ++dropped;
         continue;
@@ -127,6 +227,10 @@ size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages)
     }
   }
   peer.cv.notify_one();
+  if (snapshot_queued) peer.snapshot_cv.notify_one();
+  if (snapshot_status_) {
+    for (raft::GroupId group : snapshots_refused) snapshot_status_(to, group, /*failed=*/true);
+  }
   if (dropped > 0) {
     std::lock_guard<std::mutex> lock(counters_mu_);
     counters_.messages_dropped_queue_full += dropped;
@@ -207,6 +311,93 @@ void RaftTransport::RunSender(Peer* peer) {
     }
     backoff_ms = std::min(backoff_ms * 2, options_.reconnect_backoff_max_ms);
   }
+}
+
+void RaftTransport::RunSnapshotSender(Peer* peer) {
+  while (true) {
+    raft::Message message;
+    {
+      std::unique_lock<std::mutex> lock(peer->mu);
+      peer->snapshot_cv.wait(lock, [peer] { return peer->stopping || !peer->snapshots.empty(); });
+      if (peer->stopping) return;
+      message = std::move(peer->snapshots.front());
+      peer->snapshots.pop_front();
+    }
+    const absl::Status status = StreamSnapshot(peer, message);
+    {
+      std::lock_guard<std::mutex> lock(counters_mu_);
+      if (status.ok()) {
+        counters_.snapshots_streamed += 1;
+      } else {
+        counters_.snapshots_failed += 1;
+      }
+    }
+    // Raft's leader waits in its snapshot state for this report either way.
+    if (snapshot_status_) snapshot_status_(peer->id, message.group, !status.ok());
+  }
+}
+
+absl::Status RaftTransport::StreamSnapshot(Peer* peer, const raft::Message& message) {
+  if (!streaming_.for_each_record) {
+    return absl::FailedPreconditionError("this node cannot stream snapshots");
+  }
+  grpc::ClientContext context;
+  internal::SnapshotAck ack;
+  std::unique_ptr<grpc::ClientWriter<internal::SnapshotChunk>> writer =
+      peer->stub->SendSnapshot(&context, &ack);
+  internal::SnapshotChunk chunk;
+  chunk.set_from_node(self_);
+  ToProto(message, chunk.mutable_header());
+  size_t chunk_bytes = 0;
+  bool broken = false;
+  uint64_t chunks = 0;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  absl::Status read = streaming_.for_each_record(
+      message.group, [&](absl::string_view key, absl::string_view value) {
+        internal::SnapshotRecord* record = chunk.add_records();
+        record->set_key(key.data(), key.size());
+        record->set_value(value.data(), value.size());
+        chunk_bytes += key.size() + value.size() + 8;
+        bytes += key.size() + value.size();
+        ++records;
+        if (chunk_bytes < options_.snapshot_chunk_bytes) return true;
+        if (!writer->Write(chunk)) {
+          broken = true;
+          return false;
+        }
+        ++chunks;
+        chunk.Clear();
+        chunk_bytes = 0;
+        std::lock_guard<std::mutex> lock(peer->mu);
+        return !peer->stopping;
+      });
+  if (read.ok()) {
+    chunk.set_last(true);
+    if (!writer->Write(chunk)) broken = true;
+    ++chunks;
+  }
+  writer->WritesDone();
+  grpc::Status finished = writer->Finish();
+  {
+    std::lock_guard<std::mutex> lock(counters_mu_);
+    counters_.snapshot_chunks_sent += chunks;
+  }
+  absl::Status result = read;
+  if (result.ok() && (broken || !finished.ok())) {
+    result = absl::UnavailableError(absl::StrCat("streaming a snapshot of group ", message.group,
+                                                 " to node ", peer->id,
+                                                 " failed: ", finished.error_message()));
+  }
+  if (streaming_.log) {
+    streaming_.log(result.ok() ? absl::StrCat("snapshot of group ", message.group, " at index ",
+                                              message.snapshot.metadata.index, " streamed to node ",
+                                              peer->id, ": ", records, " records, ", bytes,
+                                              " bytes in ", chunks, " chunks")
+                               : absl::StrCat("snapshot of group ", message.group, " to node ",
+                                              peer->id, " failed: ", result.message()));
+  }
+  return result;
 }
 
 absl::StatusOr<internal::ForwardResponse> RaftTransport::Forward(

@@ -19,11 +19,36 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/raft/types.h"
 #include "proto/raft_transport.grpc.pb.h"
 
 namespace ekv::runtime {
+
+// Out-of-band snapshot streaming (snapshots by reference, core/node/snapshot_reference.h).
+// The transport knows nothing of storage: the server plugs these in.
+class SnapshotSink {
+ public:
+  virtual ~SnapshotSink() = default;
+  virtual absl::Status Add(absl::string_view key, absl::string_view value) = 0;
+  // Seals the staged copy; returns the ref the follower's snapshot will name.
+  virtual absl::StatusOr<std::string> Finish() = 0;
+};
+
+struct SnapshotStreaming {
+  // Sender: every record of `group`'s state, in key order, from one consistent view;
+  // `emit` returns false to stop.
+  std::function<absl::Status(
+      raft::GroupId group,
+      const std::function<bool(absl::string_view key, absl::string_view value)>& emit)>
+      for_each_record;
+  // Receiver: where one incoming snapshot of `group` is staged.
+  std::function<absl::StatusOr<std::unique_ptr<SnapshotSink>>(raft::GroupId group)> begin_staging;
+  // One line per snapshot sent, staged or failed (operators want to see these rare events).
+  std::function<void(const std::string& line)> log;
+};
 
 struct TransportOptions {
   size_t max_queued_messages_per_peer = 16384;
@@ -32,6 +57,8 @@ struct TransportOptions {
   int reconnect_backoff_initial_ms = 20;
   int reconnect_backoff_max_ms = 1000;
   int forward_timeout_ms = 5000;
+  // Records per streamed snapshot chunk are added until the chunk reaches this size.
+  size_t snapshot_chunk_bytes = 1 << 20;
 };
 
 struct TransportCounters {
@@ -40,6 +67,10 @@ struct TransportCounters {
   uint64_t messages_dropped_queue_full = 0;
   uint64_t messages_dropped_disconnected = 0;
   uint64_t reconnects = 0;
+  uint64_t snapshots_streamed = 0;  // sent completely
+  uint64_t snapshot_chunks_sent = 0;
+  uint64_t snapshots_failed = 0;
+  uint64_t snapshots_received = 0;  // staged completely
 };
 
 class RaftTransport {
@@ -66,6 +97,8 @@ class RaftTransport {
   void SetSnapshotStatusHandler(SnapshotStatusHandler handler) {
     snapshot_status_ = std::move(handler);
   }
+  // Without it, snapshots by reference cannot be sent (they are reported failed).
+  void SetSnapshotStreaming(SnapshotStreaming streaming) { streaming_ = std::move(streaming); }
   // Starts the sender threads. The gRPC service must be registered with a server.
   void Start();
   // Stops sender threads; pending messages are dropped.
@@ -84,6 +117,9 @@ class RaftTransport {
   class Service;
   struct Peer;
   void RunSender(Peer* peer);
+  // One thread per peer streams that peer's snapshots by reference, one at a time.
+  void RunSnapshotSender(Peer* peer);
+  absl::Status StreamSnapshot(Peer* peer, const raft::Message& message);
 
   raft::NodeId self_;
   TransportOptions options_;
@@ -93,6 +129,7 @@ class RaftTransport {
   UnreachableHandler unreachable_;
   ForwardHandler forward_;
   SnapshotStatusHandler snapshot_status_;
+  SnapshotStreaming streaming_;
   mutable std::mutex counters_mu_;
   TransportCounters counters_;
   bool started_ = false;

@@ -92,7 +92,9 @@ TEST_F(BadConfigTest, OccupiedRaftPort) {
 // then splits connections between the two processes. ekv-server sets
 // GRPC_ARG_ALLOW_REUSEPORT=0 on both of its ServerBuilders; this pins it.
 TEST_F(BadConfigTest, PortHeldByAnotherEkvServerIsRefused) {
-  ProcessCluster running(ClusterOptions{.nodes = 1});
+  ClusterOptions one_node;
+  one_node.nodes = 1;
+  ProcessCluster running(one_node);
   absl::Status started = running.Start();
   ASSERT_TRUE(started.ok()) << started;
   const std::vector<int> ports = PickFreePorts(1);

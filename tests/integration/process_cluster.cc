@@ -257,17 +257,22 @@ const ProcessCluster::Node& ProcessCluster::node(int i) const {
   return nodes_[i - 1];
 }
 
+std::string ProcessCluster::Log(int i) const { return ReadFile(node(i).log_path); }
+
 std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
   const Node& n = node(i);
-  return {absl::StrCat("--id=n", n.id),
-          absl::StrCat("--grpc_address=", n.grpc_address),
-          absl::StrCat("--raft_address=", n.raft_address),
-          absl::StrCat("--peers=", peers_flag_),
-          absl::StrCat("--data_dir=", n.data_dir),
-          absl::StrCat("--tick_ms=", options_.tick_ms),
-          absl::StrCat("--election_ticks=", options_.election_ticks),
-          absl::StrCat("--request_timeout_ms=", options_.request_timeout_ms),
-          absl::StrCat("--snapshot_interval_entries=", options_.snapshot_interval_entries)};
+  std::vector<std::string> args = {
+      absl::StrCat("--id=n", n.id),
+      absl::StrCat("--grpc_address=", n.grpc_address),
+      absl::StrCat("--raft_address=", n.raft_address),
+      absl::StrCat("--peers=", peers_flag_),
+      absl::StrCat("--data_dir=", n.data_dir),
+      absl::StrCat("--tick_ms=", options_.tick_ms),
+      absl::StrCat("--election_ticks=", options_.election_ticks),
+      absl::StrCat("--request_timeout_ms=", options_.request_timeout_ms),
+      absl::StrCat("--snapshot_interval_entries=", options_.snapshot_interval_entries)};
+  args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
+  return args;
 }
 
 absl::Status ProcessCluster::Start() {

@@ -33,6 +33,8 @@ struct ClusterOptions {
   int election_ticks = 10;  // election timeout in [10, 20) ticks = [200, 400) ms
   int request_timeout_ms = 2000;
   uint64_t snapshot_interval_entries = 10000;
+  // More ekv-server flags, appended to every node's command line.
+  std::vector<std::string> extra_flags;
   // Bound on waiting for one node to serve (start or restart).
   std::chrono::milliseconds serve_timeout{20000};
 };
@@ -106,6 +108,8 @@ class ProcessCluster {
 
   // The last `max_bytes` of every node's captured stdout/stderr, labelled by node.
   std::string Logs(size_t max_bytes = 6000) const;
+  // Everything node `i` wrote to stdout/stderr so far, across restarts.
+  std::string Log(int i) const;
 
   // The server flags node `i` is started with.
   std::vector<std::string> NodeArgs(int i) const;

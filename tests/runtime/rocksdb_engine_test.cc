@@ -2,6 +2,9 @@
 // what only a disk engine has: data surviving a reopen.
 #include "runtime/storage/rocksdb_engine.h"
 
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -9,6 +12,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "runtime/storage/rocksdb_env.h"
+#include "runtime/storage/snapshot_staging.h"
 #include "tests/kv/engine_conformance.h"
 #include "tests/runtime/temp_dir.h"
 
@@ -24,11 +28,22 @@ using runtime::TempDir;
 // unique_ptr<Engine>. Members are destroyed in reverse: engine, DB, then the directory.
 class OwningRocksDbEngine final : public Engine {
  public:
-  explicit OwningRocksDbEngine(const RocksDbEngineOptions& options) {
+  // With a key prefix, neighbouring groups' engines get records on both sides of it:
+  // the engine under test must never see them.
+  explicit OwningRocksDbEngine(const RocksDbEngineOptions& options, uint64_t group = 0) {
     absl::StatusOr<std::unique_ptr<RocksDbEnv>> env = RocksDbEnv::Open(dir_.path());
     EXPECT_TRUE(env.ok()) << env.status();
     env_ = *std::move(env);
     engine_ = std::make_unique<RocksDbEngine>(env_.get(), options);
+    if (group == 0) return;
+    for (uint64_t neighbour : {group - 1, group + 1}) {
+      RocksDbEngineOptions other;
+      other.key_prefix = runtime::GroupDataPrefix(neighbour);
+      RocksDbEngine engine(env_.get(), other);
+      WriteBatch batch;
+      for (const char* key : {"", "a", "k", "z", "\xff\xff"}) batch.Put(key, "neighbour");
+      EXPECT_TRUE(engine.Write(batch).ok());
+    }
   }
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override {
     return engine_->Get(key);
@@ -48,13 +63,19 @@ class OwningRocksDbEngine final : public Engine {
 INSTANTIATE_TEST_SUITE_P(RocksDbEngine, EngineConformanceTest,
                          ::testing::Values(EngineFactory([] {
                                              return std::make_unique<OwningRocksDbEngine>(
-                                                 RocksDbEngineOptions{});
+                                                 RocksDbEngineOptions());
                                            }),
                                            EngineFactory([] {
                                              RocksDbEngineOptions options;
                                              options.sync_writes = true;
                                              options.iterators_fill_cache = false;
                                              return std::make_unique<OwningRocksDbEngine>(options);
+                                           }),
+                                           EngineFactory([] {
+                                             RocksDbEngineOptions options;
+                                             options.key_prefix = runtime::GroupDataPrefix(7);
+                                             return std::make_unique<OwningRocksDbEngine>(options,
+                                                                                          7);
                                            })));
 
 TEST(RocksDbEngineTest, DataSurvivesReopenAndStaysOutOfTheRaftFamilies) {
@@ -62,7 +83,9 @@ TEST(RocksDbEngineTest, DataSurvivesReopenAndStaysOutOfTheRaftFamilies) {
   {
     auto env = RocksDbEnv::Open(dir.path());
     ASSERT_TRUE(env.ok()) << env.status();
-    RocksDbEngine engine(env->get(), {.sync_writes = true});
+    RocksDbEngineOptions synced;
+    synced.sync_writes = true;
+    RocksDbEngine engine(env->get(), synced);
     WriteBatch batch;
     batch.Put("a", "1");
     batch.Put("b", "2");
@@ -103,6 +126,98 @@ TEST(RocksDbEngineTest, SnapshotOutlivesIteratorsAndLaterDeletes) {
   auto live = engine.NewIterator({});
   live->SeekToFirst();
   EXPECT_FALSE(live->Valid());
+}
+
+std::map<std::string, std::string> Contents(const Engine& engine) {
+  std::map<std::string, std::string> out;
+  auto it = engine.NewIterator({});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace(std::string(it->key()), std::string(it->value()));
+  }
+  EXPECT_TRUE(it->status().ok());
+  return out;
+}
+
+RocksDbEngineOptions GroupOptions(uint64_t group) {
+  RocksDbEngineOptions options;
+  options.key_prefix = runtime::GroupDataPrefix(group);
+  return options;
+}
+
+// The path a snapshot by reference takes: records streamed from one node's group, staged
+// into an SST file on another, installed over that node's (different) copy of the group.
+TEST(StagedSnapshotTest, StreamStageAndReplaceAGroupLeavingOtherGroupsAlone) {
+  TempDir leader_dir;
+  TempDir follower_dir;
+  auto leader = RocksDbEnv::Open(leader_dir.path());
+  auto follower = RocksDbEnv::Open(follower_dir.path());
+  ASSERT_TRUE(leader.ok() && follower.ok());
+  RocksDbEngine leader_group(leader->get(), GroupOptions(3));
+  WriteBatch state;
+  for (int i = 0; i < 5000; ++i)
+    state.Put("key" + std::to_string(10000 + i), std::string(100, 'v'));
+  state.Put(std::string("\0", 1), "lowest");
+  ASSERT_TRUE(leader_group.Write(state).ok());
+
+  RocksDbEngine follower_group(follower->get(), GroupOptions(3));
+  RocksDbEngine follower_other(follower->get(), GroupOptions(4));
+  WriteBatch stale;
+  stale.Put("key99999", "stale, must disappear");
+  stale.Put("key10000", "stale value");
+  ASSERT_TRUE(follower_group.Write(stale).ok());
+  WriteBatch other;
+  other.Put("key10000", "group 4 keeps this");
+  ASSERT_TRUE(follower_other.Write(other).ok());
+
+  auto writer = runtime::StagedSnapshotWriter::Begin(follower->get(), 3);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::Status streamed = runtime::ForEachGroupRecord(
+      leader->get(), 3, [&](absl::string_view key, absl::string_view value) {
+        return (*writer)->Add(key, value).ok();
+      });
+  ASSERT_TRUE(streamed.ok()) << streamed;
+  EXPECT_EQ((*writer)->records(), 5001u);
+  absl::StatusOr<std::string> ref = (*writer)->Finish();
+  ASSERT_TRUE(ref.ok()) << ref.status();
+
+  // A file staged for group 3 must not install into group 4.
+  EXPECT_EQ(follower_other.ReplaceWithStaged(*ref).code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(follower_group.ReplaceWithStaged(*ref).ok());
+  EXPECT_FALSE(std::filesystem::exists(*ref));
+  EXPECT_EQ(Contents(follower_group), Contents(leader_group));
+  EXPECT_EQ(*follower_other.Get("key10000"), "group 4 keeps this");
+  EXPECT_EQ(Contents(follower_other).size(), 1u);
+}
+
+TEST(StagedSnapshotTest, AnUnfinishedStageLeavesNoFileAndStaleSessionsAreRemoved) {
+  TempDir dir;
+  auto env = RocksDbEnv::Open(dir.path());
+  ASSERT_TRUE(env.ok());
+  const std::filesystem::path stale =
+      std::filesystem::path(dir.path()) / "snapshot-staging" / "session-1" / "group-1-1-1.sst";
+  std::filesystem::create_directories(stale.parent_path());
+  { std::ofstream(stale.string()) << "left by an earlier life"; }
+  std::string path;
+  {
+    auto writer = runtime::StagedSnapshotWriter::Begin(env->get(), 1);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Add("a", "1").ok());
+    EXPECT_FALSE((*writer)->Add("a", "again").ok());  // keys must increase
+  }
+  auto kept = runtime::StagedSnapshotWriter::Begin(env->get(), 2);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE((*kept)->Add("a", "1").ok());
+  auto kept_ref = (*kept)->Finish();
+  ASSERT_TRUE(kept_ref.ok());
+  runtime::RemoveStaleStagedSnapshots(env->get());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(*kept_ref));  // this process's session stays
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(*kept_ref).parent_path())) {
+    files += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(files, 1u);  // the unfinished one removed itself
 }
 
 }  // namespace

@@ -19,7 +19,10 @@
 #include "runtime/server/coordinator.h"
 #include "runtime/server/node_loop.h"
 #include "runtime/server/server_config.h"
+#include "runtime/server/staged_snapshot_sink.h"
+#include "runtime/storage/rocksdb_engine.h"
 #include "runtime/storage/rocksdb_env.h"
+#include "runtime/storage/snapshot_staging.h"
 #include "runtime/transport/raft_transport.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -57,6 +60,9 @@ ABSL_FLAG(int, max_clock_drift_ticks, 2,
           "Lease safety margin: how many ticks node clocks may drift apart per election "
           "timeout. Must be below --election_ticks.");
 ABSL_FLAG(int, request_timeout_ms, 5000, "Deadline of one client request inside the cluster.");
+ABSL_FLAG(uint64_t, snapshot_chunk_bytes, 1 << 20,
+          "Snapshots sent to lagging followers stream in chunks of about this many bytes "
+          "(key and value bytes); neither side holds a whole snapshot in memory.");
 ABSL_FLAG(uint64_t, snapshot_interval_entries, 10000,
           "Take a state-machine snapshot and compact the Raft log every this many entries.");
 
@@ -161,7 +167,10 @@ int main(int argc, char** argv) {
   auto env = ekv::runtime::RocksDbEnv::Open(config->data_dir);
   if (!env.ok()) return Fail(std::string(env.status().message()));
 
-  ekv::runtime::RaftTransport transport(config->node_id, config->peers, {});
+  ekv::runtime::TransportOptions transport_options;
+  transport_options.snapshot_chunk_bytes =
+      std::max<uint64_t>(1, absl::GetFlag(FLAGS_snapshot_chunk_bytes));
+  ekv::runtime::RaftTransport transport(config->node_id, config->peers, transport_options);
   absl::StatusOr<ekv::route::RouteCatalog> initial_catalog = [&] {
     std::vector<ekv::route::InitialRange> ranges;
     for (const auto& range : config->initial_ranges) {
@@ -217,7 +226,12 @@ int main(int argc, char** argv) {
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
     std::optional<ekv::route::RouteCatalog> catalog;
     if (group == coordinator_options.catalog_group) catalog = *initial_catalog;
-    auto machine = std::make_unique<ekv::node::GroupStateMachine>(group, std::move(catalog));
+    // Each group's MVCC state lives in the node's RocksDB under the group's prefix.
+    ekv::runtime::RocksDbEngineOptions engine_options;
+    engine_options.key_prefix = ekv::runtime::GroupDataPrefix(group);
+    auto engine = std::make_unique<ekv::runtime::RocksDbEngine>(env->get(), engine_options);
+    auto machine = std::make_unique<ekv::node::GroupStateMachine>(group, std::move(catalog),
+                                                                  std::nullopt, std::move(engine));
     if (group == coordinator_options.catalog_group) {
       // The watch: every catalog change applied here updates this node's route table.
       machine->SetCatalogListener([&coordinator](const ekv::route::RouteCatalog& catalog) {
@@ -238,6 +252,27 @@ int main(int argc, char** argv) {
         return coordinator->ServeForwarded(request);
       });
 
+  // Snapshots stream out of band: records read from a consistent RocksDB view on the
+  // leader, staged into an SST file on the follower (runtime/storage/snapshot_staging.h).
+  ekv::runtime::RocksDbEnv* raw_env = env->get();
+  ekv::runtime::SnapshotStreaming streaming;
+  streaming.for_each_record =
+      [raw_env](ekv::raft::GroupId group,
+                const std::function<bool(absl::string_view, absl::string_view)>& emit) {
+        return ekv::runtime::ForEachGroupRecord(raw_env, group, emit);
+      };
+  streaming.begin_staging =
+      [raw_env](
+          ekv::raft::GroupId group) -> absl::StatusOr<std::unique_ptr<ekv::runtime::SnapshotSink>> {
+    auto writer = ekv::runtime::StagedSnapshotWriter::Begin(raw_env, group);
+    if (!writer.ok()) return writer.status();
+    return std::unique_ptr<ekv::runtime::SnapshotSink>(
+        std::make_unique<ekv::runtime::StagedSnapshotSink>(std::move(*writer)));
+  };
+  streaming.log = [node = config->node_id](const std::string& line) {
+    std::cerr << "ekv-server n" << node << ": " << line << std::endl;
+  };
+  transport.SetSnapshotStreaming(std::move(streaming));
   transport.SetSnapshotStatusHandler(
       [&loop](ekv::raft::NodeId peer, ekv::raft::GroupId group, bool failed) {
         loop.ReportSnapshot(peer, group, failed);
@@ -259,6 +294,8 @@ int main(int argc, char** argv) {
   }
 
   if (absl::Status s = loop.Start(); !s.ok()) return Fail(std::string(s.message()));
+  // Every group has installed what its durable snapshot references: the rest is garbage.
+  ekv::runtime::RemoveStaleStagedSnapshots(raw_env);
   transport.Start();
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
