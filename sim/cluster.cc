@@ -5,8 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/node/map_state_machine.h"
+#include "core/node/snapshot_reference.h"
 #include "core/util/assert.h"
 #include "sim/raft_records.h"
+#include "sim/sim_engine.h"
 
 namespace ekv::sim {
 namespace {
@@ -73,6 +75,8 @@ struct Cluster::Process {
   double clock_rate = 1.0;
   std::deque<std::function<void()>> deferred;  // while paused
   SimTime fsync_busy_until = 0;                // fsyncs complete in issue order
+  // Durable state machines' engines: the process's memory, rebuilt from disk on restart.
+  std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>> engines;
 };
 
 Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
@@ -205,6 +209,7 @@ void Cluster::Pump(NodeIndex node) {
     }
     for (node::OutboundMessages& batch : effects.outbound) {
       messages_sent_ += batch.messages.size();
+      if (config_.durable_state_machines) StageSnapshots(node, batch.messages);
       const NodeIndex to = batch.to;
       auto shared = std::make_shared<const std::vector<raft::Message>>(std::move(batch.messages));
       std::vector<SimTime> deliveries = network_.Plan(node, to, scheduler_.now());
@@ -362,10 +367,28 @@ void Cluster::SubmitClientRequest(NodeIndex node, const node::ClientRequest& req
   });
 }
 
+void Cluster::StageSnapshots(NodeIndex node, std::vector<raft::Message>& messages) {
+  Process& p = process(node);
+  for (raft::Message& m : messages) {
+    if (m.type != raft::MessageType::kSnap || !node::IsSnapshotReference(m.snapshot.data)) continue;
+    // The stream reads the sender's records as they are now (newer than the snapshot's
+    // index, never older); the receiver finds them staged under this ref.
+    absl::StatusOr<node::SnapshotReference> reference =
+        node::DecodeSnapshotReference(m.snapshot.data);
+    EKV_ASSERT(reference.ok(), "n", node, " sent an undecodable snapshot reference");
+    auto engine = p.engines.find(m.group);
+    EKV_ASSERT(engine != p.engines.end(), "n", node, " has no engine for group ", m.group);
+    reference->staged_ref = absl::StrCat("n", node, "-g", m.group, "-", staged_snapshots_.size());
+    staged_snapshots_.emplace(reference->staged_ref, CopyEngine(*engine->second));
+    m.snapshot.data = node::EncodeSnapshotReference(*reference);
+  }
+}
+
 void Cluster::Crash(NodeIndex node, const char* why) {
   Process& p = process(node);
   if (p.state == ProcessState::kDown || p.state == ProcessState::kBroken) return;
   p.host.reset();
+  p.engines.clear();  // memory; what reached the disk comes back with RecoverEngines
   p.deferred.clear();
   p.disk.Crash();
   p.state = ProcessState::kDown;
@@ -412,12 +435,34 @@ void Cluster::Restart(NodeIndex node) {
   p.host->SetApplyObserver([this, node](raft::GroupId group, const raft::Entry& entry) {
     safety_.OnApply(node, group, entry);
   });
+  if (config_.durable_state_machines) {
+    auto engines = RecoverEngines(recovered->records);
+    EKV_ASSERT(engines.ok(), "n", node,
+               ": checksummed engine records do not decode: ", engines.status().ToString());
+    p.engines = std::move(*engines);
+  }
   for (const auto& [group, replicas] : replicas_) {
     if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
     auto it = storages->find(group);
     EKV_ASSERT(it != storages->end(), "n", node, " has no records for group ", group);
+    std::unique_ptr<kv::Engine> engine;
+    if (config_.durable_state_machines) {
+      std::unique_ptr<kv::MemoryEngine>& memory = p.engines[group];
+      if (memory == nullptr) memory = std::make_unique<kv::MemoryEngine>();
+      SimDurableEngine::Io io;
+      io.append = [this, node](const std::string& record, bool sync) {
+        SimDisk& disk = process(node).disk;
+        disk.AppendReliably(record);
+        if (sync) disk.Sync();
+      };
+      io.staged = [this](absl::string_view ref) -> const kv::MemoryEngine* {
+        auto staged = staged_snapshots_.find(std::string(ref));
+        return staged == staged_snapshots_.end() ? nullptr : staged->second.get();
+      };
+      engine = std::make_unique<SimDurableEngine>(group, memory.get(), std::move(io));
+    }
     std::unique_ptr<node::StateMachine> state_machine =
-        factory_ ? factory_(group) : std::make_unique<node::MapStateMachine>();
+        factory_ ? factory_(group, std::move(engine)) : std::make_unique<node::MapStateMachine>();
     absl::Status status = p.host->AddGroup(group, std::move(it->second), std::move(state_machine));
     EKV_ASSERT(status.ok(), "n", node, " cannot host group ", group, ": ", status.ToString());
   }

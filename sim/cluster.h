@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/kv/engine.h"
+#include "core/kv/memory_engine.h"
 #include "core/node/command.h"
 #include "core/node/node_host.h"
 #include "core/util/rng.h"
@@ -35,6 +37,9 @@ struct ClusterConfig {
   SwarmProfile profile;
   raft::PlantedBugs planted_raft;
   bool forget_vote_on_restart = false;  // planted bug lose_vote_on_restart
+  // State machines keep their state in a SimDurableEngine (sim_engine.h) that survives
+  // restarts the way RocksDB does, instead of being rebuilt from the Raft log.
+  bool durable_state_machines = false;
 };
 
 class Cluster {
@@ -62,7 +67,9 @@ class Cluster {
   void SetRaftEventHandler(RaftEventHandler handler) { raft_event_handler_ = std::move(handler); }
   // The state machine every group replica starts with (and restarts with); default: the
   // register MapStateMachine.
-  using StateMachineFactory = std::function<std::unique_ptr<node::StateMachine>(raft::GroupId)>;
+  // `engine`: the group's durable engine with durable_state_machines, else null.
+  using StateMachineFactory = std::function<std::unique_ptr<node::StateMachine>(
+      raft::GroupId, std::unique_ptr<kv::Engine> engine)>;
   void SetStateMachineFactory(StateMachineFactory factory) { factory_ = std::move(factory); }
 
   // Delivers a client request to `node` now (the workload models client latency).
@@ -103,6 +110,9 @@ class Cluster {
   void CompleteSync(NodeIndex node, uint64_t incarnation,
                     std::vector<std::pair<raft::GroupId, uint64_t>> persisted, bool has_vote);
   void CrashAndRestartSoon(NodeIndex node, const char* why);
+  // Snapshots by reference leaving `node`: stage a copy of its group's records and name
+  // it in the message (the simulated out-of-band stream).
+  void StageSnapshots(NodeIndex node, std::vector<raft::Message>& messages);
   // Runs `action` for `node` now, or when it resumes if it is paused; drops it if the
   // process incarnation changed or it is down.
   void RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action);
@@ -121,6 +131,9 @@ class Cluster {
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;
   StateMachineFactory factory_;
+  // Snapshot streams in flight or delivered, by staged ref (never removed: like files a
+  // follower may still have to ingest after a crash).
+  std::map<std::string, std::unique_ptr<kv::MemoryEngine>> staged_snapshots_;
   struct SeenStatus {
     raft::Term term = 0;
     bool leader = false;

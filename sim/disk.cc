@@ -23,6 +23,11 @@ absl::Status SimDisk::Append(std::string_view payload) {
   if (rng_.Chance(write_error_probability_)) {
     return absl::UnavailableError("simulated disk: write I/O error");
   }
+  AppendReliably(payload);
+  return absl::OkStatus();
+}
+
+void SimDisk::AppendReliably(std::string_view payload) {
   std::string header;
   PutFixed32(header, static_cast<uint32_t>(payload.size()));
   PutFixed32(header, Crc32c(payload));
@@ -30,7 +35,6 @@ absl::Status SimDisk::Append(std::string_view payload) {
   data_.append(header);
   data_.append(payload);
   ++records_appended_;
-  return absl::OkStatus();
 }
 
 void SimDisk::Crash() {

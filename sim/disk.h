@@ -33,6 +33,9 @@ class SimDisk {
   void set_torn_write_probability(double p) { torn_write_probability_ = p; }
 
   absl::Status Append(std::string_view payload);
+  // Append without the injected write errors: for writes whose failure a real node turns
+  // into an immediate abort rather than a handled error (state machine writes).
+  void AppendReliably(std::string_view payload);
   void Sync() { synced_size_ = data_.size(); }
   void Crash();
   // Flips one bit of the synced data (bit rot); no-op on an empty disk.

@@ -11,7 +11,9 @@ using node::Decoder;
 using node::PutBytes;
 using node::PutVarint;
 
-enum RecordType : uint64_t { kBootstrap = 1, kBatch = 2 };
+enum RecordType : uint64_t { kBootstrap = 1, kBatch = 2, kEngineWrite = 3, kEngineReplace = 4 };
+
+bool IsEngineRecord(uint64_t type) { return type == kEngineWrite || type == kEngineReplace; }
 
 void PutIds(std::string& out, const std::vector<raft::NodeId>& ids) {
   PutVarint(out, ids.size());
@@ -110,6 +112,7 @@ absl::StatusOr<std::map<raft::GroupId, std::unique_ptr<raft::MemoryStorage>>> Re
       return absl::DataLossError(absl::StrCat("raft record ", i, ": ", what));
     };
     if (!decoder.Varint(&type) || !decoder.Varint(&group)) return malformed("no header");
+    if (IsEngineRecord(type)) continue;  // RecoverEngines' business
     std::unique_ptr<raft::MemoryStorage>& storage = storages[group];
     if (storage == nullptr) storage = std::make_unique<raft::MemoryStorage>();
     if (type == kBootstrap) {
@@ -158,6 +161,83 @@ absl::StatusOr<std::map<raft::GroupId, std::unique_ptr<raft::MemoryStorage>>> Re
     }
   }
   return storages;
+}
+
+}  // namespace ekv::sim
+
+namespace ekv::sim {
+
+std::string EncodeEngineWriteRecord(raft::GroupId group, const kv::WriteBatch& batch) {
+  std::string out;
+  PutVarint(out, kEngineWrite);
+  PutVarint(out, group);
+  PutVarint(out, batch.ops().size());
+  for (const kv::WriteBatch::Op& op : batch.ops()) {
+    PutVarint(out, static_cast<uint64_t>(op.kind));
+    PutBytes(out, op.key);
+    PutBytes(out, op.value);
+  }
+  return out;
+}
+
+std::string EncodeEngineReplaceRecord(raft::GroupId group, const kv::Engine& contents) {
+  std::string records;
+  uint64_t count = 0;
+  std::unique_ptr<kv::EngineIterator> it = contents.NewIterator({});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    PutBytes(records, std::string(it->key()));
+    PutBytes(records, std::string(it->value()));
+    ++count;
+  }
+  std::string out;
+  PutVarint(out, kEngineReplace);
+  PutVarint(out, group);
+  PutVarint(out, count);
+  out += records;
+  return out;
+}
+
+absl::StatusOr<std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>>> RecoverEngines(
+    const std::vector<std::string>& records) {
+  std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>> engines;
+  for (size_t i = 0; i < records.size(); ++i) {
+    Decoder decoder(records[i]);
+    uint64_t type = 0;
+    raft::GroupId group = 0;
+    auto malformed = [&](const char* what) {
+      return absl::DataLossError(absl::StrCat("engine record ", i, ": ", what));
+    };
+    if (!decoder.Varint(&type) || !decoder.Varint(&group)) return malformed("no header");
+    if (!IsEngineRecord(type)) continue;
+    std::unique_ptr<kv::MemoryEngine>& engine = engines[group];
+    if (engine == nullptr || type == kEngineReplace) engine = std::make_unique<kv::MemoryEngine>();
+    uint64_t count = 0;
+    if (!decoder.Varint(&count)) return malformed("truncated");
+    kv::WriteBatch batch;
+    for (uint64_t n = 0; n < count; ++n) {
+      uint64_t kind = static_cast<uint64_t>(kv::WriteBatch::OpKind::kPut);
+      if (type == kEngineWrite && !decoder.Varint(&kind)) return malformed("truncated op");
+      std::string key;
+      std::string value;
+      if (!decoder.Bytes(&key) || !decoder.Bytes(&value)) return malformed("truncated op");
+      switch (static_cast<kv::WriteBatch::OpKind>(kind)) {
+        case kv::WriteBatch::OpKind::kPut:
+          batch.Put(key, value);
+          break;
+        case kv::WriteBatch::OpKind::kDelete:
+          batch.Delete(key);
+          break;
+        case kv::WriteBatch::OpKind::kDeleteRange:
+          batch.DeleteRange(key, value);
+          break;
+        default:
+          return malformed("unknown op");
+      }
+    }
+    if (!decoder.Done()) return malformed("trailing bytes");
+    if (absl::Status s = engine->Write(batch); !s.ok()) return s;
+  }
+  return engines;
 }
 
 }  // namespace ekv::sim

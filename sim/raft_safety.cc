@@ -1,5 +1,7 @@
 #include "sim/raft_safety.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace ekv::sim {
@@ -62,9 +64,14 @@ void RaftSafetyChecker::Observe(NodeIndex node, const node::NodeHost& host) {
       }
       it->second = {status.commit, status.applied};
     }
-    if (status.applied > status.commit) {
-      Fail(absl::StrCat("group ", group, " on n", node, " applied ", status.applied,
-                        " beyond its commit index ", status.commit));
+    uint64_t& cluster_commit = max_commit_[group];
+    cluster_commit = std::max(cluster_commit, status.commit);
+    // A durable state machine may be ahead of its own Raft after a restart or a snapshot
+    // install, but never ahead of what the group committed anywhere.
+    const raft::Index bound = host.state_machine(group).durable() ? cluster_commit : status.commit;
+    if (status.applied > bound) {
+      Fail(absl::StrCat("group ", group, " on n", node, " applied ", status.applied, " beyond ",
+                        bound == status.commit ? "its" : "the group's", " commit index ", bound));
     }
   }
 }

@@ -42,6 +42,7 @@ class RaftSafetyChecker {
   };
   std::map<std::pair<raft::GroupId, raft::Term>, NodeIndex> leaders_;
   std::map<std::pair<NodeIndex, raft::GroupId>, std::pair<raft::Index, raft::Index>> progress_;
+  std::map<raft::GroupId, raft::Index> max_commit_;  // highest commit index seen anywhere
   std::map<std::pair<raft::GroupId, raft::Index>, Fingerprint> applied_;
   uint64_t applied_checks_ = 0;
   std::string violation_;

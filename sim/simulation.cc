@@ -150,6 +150,8 @@ SimResult RunSimulation(const SimOptions& options) {
   config.profile = profile;
   config.planted_raft = RaftPlants(options.plant);
   config.forget_vote_on_restart = options.plant == PlantedBug::kLoseVoteOnRestart;
+  // The server keeps kv state in RocksDB; half the seeds model that (sim_engine.h).
+  config.durable_state_machines = kv_workload && profile.durable_state_machines;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
   // With splits, every group knows what it owns from the bootstrap catalog (the server's
   // initial topology), and group 1 hosts the catalog itself.
@@ -164,9 +166,10 @@ SimResult RunSimulation(const SimOptions& options) {
     const kv::PlantedKvBugs kv_plants = KvPlants(options.plant);
     route::PlantedRouteBugs route_plants;
     route_plants.serve_outside_range = options.plant == PlantedBug::kServeOutsideRange;
-    cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap](raft::GroupId group) {
+    cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap](
+                                       raft::GroupId group, std::unique_ptr<kv::Engine> engine) {
       auto state_machine = std::make_unique<node::GroupStateMachine>(
-          group, group == 1 ? bootstrap : std::nullopt, bootstrap);
+          group, group == 1 ? bootstrap : std::nullopt, bootstrap, std::move(engine));
       state_machine->SetPlantedKvBugs(kv_plants);
       state_machine->SetPlantedRouteBugs(route_plants);
       return state_machine;

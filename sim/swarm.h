@@ -66,6 +66,8 @@ struct SwarmProfile {
   double cas_fraction = 0.2;
 
   std::string Describe() const;
+  // kv workloads: state machines on a durable engine (sim_engine.h), like the server.
+  bool durable_state_machines = false;
 };
 
 SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options);

@@ -110,6 +110,7 @@ class KvStateMachine {
   // Skip, so state kept by a layer above (a group's timestamp sequence, its catalog)
   // becomes durable atomically with the applied index it belongs to.
   void StageMeta(absl::string_view name, std::string value);
+  bool has_staged_meta() const { return !staged_meta_.empty(); }
   // The value of a meta record of the applied state (nullopt: absent).
   absl::StatusOr<std::optional<std::string>> ReadMeta(absl::string_view name) const;
 

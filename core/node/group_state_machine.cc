@@ -196,6 +196,18 @@ void GroupStateMachine::Observe(kv::Timestamp ts) {
 }
 
 ApplyResult GroupStateMachine::Apply(raft::Index index, const Command& command) {
+  ApplyResult result = ApplyCommand(index, command);
+  // Whatever the command changed of the group's own records must have been written in
+  // its batch: left staged, it would land with a later entry and a restart would recover
+  // a state that no replica ever had at this index.
+  EKV_ASSERT(!kv_->has_staged_meta(), "group ", group_, ": entry ", index,
+             " left group records staged after it was applied");
+  EKV_ASSERT(kv_->applied_index() == index, "group ", group_, ": entry ", index,
+             " was not marked applied");
+  return result;
+}
+
+ApplyResult GroupStateMachine::ApplyCommand(raft::Index index, const Command& command) {
   if (command.kind != OpKind::kApply) {
     kv_->Skip(index);
     ApplyResult out;
@@ -222,9 +234,9 @@ ApplyResult GroupStateMachine::Apply(raft::Index index, const Command& command) 
       return ToApplyResult(result);
     }
     case GroupCommandOp::kTimestamp: {
-      kv_->Skip(index);
       GroupResult result;
       result.ts = NextTimestamp(decoded->physical_ms);
+      kv_->Skip(index);  // after: the new max timestamp rides in this entry's batch
       return ToApplyResult(result);
     }
   }

@@ -75,6 +75,7 @@ class GroupStateMachine final : public StateMachine {
   void SetPlantedRouteBugs(const route::PlantedRouteBugs& planted);
 
  private:
+  ApplyResult ApplyCommand(raft::Index index, const Command& command);
   kv::Timestamp NextTimestamp(uint64_t physical_ms);
   void Observe(kv::Timestamp ts);
   GroupResult ApplyKv(raft::Index index, const GroupCommand& command);

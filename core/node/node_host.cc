@@ -1,5 +1,6 @@
 #include "core/node/node_host.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -42,6 +43,10 @@ struct NodeHost::Group {
   std::map<uint64_t, PendingRequest> reads;      // gets, by read sequence
   raft::StateType last_state = raft::StateType::kFollower;
   raft::Index snapshot_index = 0;  // of the storage's latest snapshot
+  // The last index Raft handed to ApplyEntry (applied or, for a durable state machine
+  // already holding it, skipped) or restored from a snapshot. A snapshot must not claim
+  // more than this: Raft may still have to hand out the entries above it.
+  raft::Index delivered_index = 0;
 
   size_t pending() const { return proposals.size() + reads.size(); }
 };
@@ -70,6 +75,7 @@ absl::Status NodeHost::AddGroup(raft::GroupId group_id,
     if (!restored.ok()) return restored;
   }
   group->snapshot_index = snapshot->metadata.index;
+  group->delivered_index = snapshot->metadata.index;
 
   raft::Config config = options_.raft;
   config.id = options_.node_id;
@@ -320,6 +326,7 @@ void NodeHost::FinishReady(Group& group, const raft::PersistReceipt& receipt) {
     EKV_ASSERT(restored.ok(), "group ", group.id, ": snapshot image at index ",
                snapshot.metadata.index, " does not decode: ", restored.ToString());
     group.snapshot_index = snapshot.metadata.index;
+    group.delivered_index = snapshot.metadata.index;
   }
   if (!group.committed_applied_early) ApplyCommitted(group, ready.committed_entries);
   group.committed_applied_early = false;
@@ -335,6 +342,9 @@ void NodeHost::ApplyCommitted(Group& group, const std::vector<raft::Entry>& entr
 
 void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
   StateMachine& state_machine = *group.state_machine;
+  EKV_ASSERT(entry.index == group.delivered_index + 1, "group ", group.id,
+             ": Raft delivered index ", entry.index, " after ", group.delivered_index);
+  group.delivered_index = entry.index;
   if (state_machine.durable() && entry.index <= state_machine.applied_index()) {
     // Already in a durable state machine (applied before a restart, or installed with a
     // snapshot newer than Raft's): committed entries are the same on every replica, so
@@ -409,7 +419,9 @@ void NodeHost::ServeReads(Group& group) {
 
 void NodeHost::MaybeSnapshot(Group& group) {
   if (options_.snapshot_interval_entries == 0) return;
-  const raft::Index applied = group.state_machine->applied_index();
+  // A durable state machine may be ahead of what Raft delivered; its image (a reference)
+  // then describes a newer state than the snapshot index, which restoring tolerates.
+  const raft::Index applied = std::min(group.state_machine->applied_index(), group.delivered_index);
   if (applied < group.snapshot_index + options_.snapshot_interval_entries) return;
   // Entries may be applied before they are durable here, and the durable log may still
   // hold an older, conflicting entry at that index (its replacement is in flight): take

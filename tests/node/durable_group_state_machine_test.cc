@@ -95,12 +95,21 @@ GroupCommand Split(uint64_t expected_version, uint64_t route, std::string at) {
   return command;
 }
 
-// Applies a little of everything: raw writes (timestamps), a split, a no-op.
+GroupCommand TimestampRequest(uint64_t physical_ms) {
+  GroupCommand command;
+  command.op = GroupCommandOp::kTimestamp;
+  command.physical_ms = physical_ms;
+  return command;
+}
+
+// Applies a little of everything: raw writes (timestamps), a split, a no-op, and a
+// timestamp draw as the last entry (its new maximum must be durable with that entry).
 void ApplySome(GroupStateMachine& machine) {
   EXPECT_EQ(ApplyAt(machine, 1, RawPut("a", 5000)).code, absl::StatusCode::kOk);
   EXPECT_EQ(ApplyAt(machine, 2, Split(1, 1, "f")).code, absl::StatusCode::kOk);
   machine.Skip(3);
   EXPECT_EQ(ApplyAt(machine, 4, RawPut("b", 10)).code, absl::StatusCode::kOk);  // clock behind
+  EXPECT_GT(ApplyAt(machine, 5, TimestampRequest(10)).ts, 0u);
 }
 
 TEST(DurableGroupStateMachineTest, ARestartRecoversEverythingFromTheEngineAlone) {
@@ -117,14 +126,14 @@ TEST(DurableGroupStateMachineTest, ARestartRecoversEverythingFromTheEngineAlone)
   }
   // Constructed again with the bootstrap catalog (version 1), as the server does.
   std::unique_ptr<GroupStateMachine> reopened = OpenCatalogGroup(&disk);
-  EXPECT_EQ(reopened->applied_index(), 4u);
+  EXPECT_EQ(reopened->applied_index(), 5u);
   EXPECT_EQ(reopened->catalog()->version(), 2u);
   EXPECT_EQ(reopened->ownership()->version(), 2u);
   EXPECT_EQ(reopened->max_timestamp(), max_ts);
   EXPECT_EQ(reopened->Digest(), digest);
   EXPECT_EQ(reopened->Read("a"), "v");
   // The timestamp sequence continues above what was assigned before the restart.
-  const GroupResult next = ApplyAt(*reopened, 5, RawPut("c", 10));
+  const GroupResult next = ApplyAt(*reopened, 6, RawPut("c", 10));
   EXPECT_GT(next.ts, max_ts);
 }
 
@@ -139,25 +148,25 @@ TEST(DurableGroupStateMachineTest, SnapshotsAreReferencesInstalledFromAStagedCop
   Disk follower_disk;
   std::unique_ptr<GroupStateMachine> follower = OpenCatalogGroup(&follower_disk);
   // Without a staged copy a follower behind the snapshot cannot restore: data loss, loudly.
-  EXPECT_EQ(follower->Restore(image, 4).code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(follower->Restore(image, 5).code(), absl::StatusCode::kDataLoss);
 
   // The leader moved on after making the image; the shipped state is the newer one.
-  EXPECT_EQ(ApplyAt(*leader, 5, RawPut("late", 6000)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(*leader, 6, RawPut("late", 6000)).code, absl::StatusCode::kOk);
   kv::MemoryEngine staged;
   CopyInto(leader_disk.engine, &staged);
   follower_disk.staged["ref-1"] = &staged;
   absl::StatusOr<SnapshotReference> reference = DecodeSnapshotReference(image);
   ASSERT_TRUE(reference.ok());
   reference->staged_ref = "ref-1";
-  ASSERT_TRUE(follower->Restore(EncodeSnapshotReference(*reference), 4).ok());
-  EXPECT_EQ(follower->applied_index(), 5u);  // ahead of the snapshot: NodeHost skips 5
+  ASSERT_TRUE(follower->Restore(EncodeSnapshotReference(*reference), 5).ok());
+  EXPECT_EQ(follower->applied_index(), 6u);  // ahead of the snapshot: NodeHost skips 6
   EXPECT_EQ(follower->Digest(), leader->Digest());
   EXPECT_EQ(follower->catalog()->version(), 2u);
   EXPECT_EQ(follower->max_timestamp(), leader->max_timestamp());
 
   // A snapshot the state already covers is a no-op (a restart after the install).
-  EXPECT_TRUE(follower->Restore(image, 4).ok());
-  EXPECT_EQ(follower->applied_index(), 5u);
+  EXPECT_TRUE(follower->Restore(image, 5).ok());
+  EXPECT_EQ(follower->applied_index(), 6u);
 }
 
 TEST(DurableGroupStateMachineTest, ImageKindsDoNotMix) {
