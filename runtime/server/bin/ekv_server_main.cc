@@ -217,7 +217,10 @@ int main(int argc, char** argv) {
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
     std::optional<ekv::route::RouteCatalog> catalog;
     if (group == coordinator_options.catalog_group) catalog = *initial_catalog;
-    auto machine = std::make_unique<ekv::node::GroupStateMachine>(group, std::move(catalog));
+    // Every group starts from the bootstrap catalog, so it knows what it owns and refuses
+    // requests routed by stale tables (core/route/ownership.h).
+    auto machine = std::make_unique<ekv::node::GroupStateMachine>(group, std::move(catalog),
+                                                                  *initial_catalog);
     if (group == coordinator_options.catalog_group) {
       // The watch: every catalog change applied here updates this node's route table.
       machine->SetCatalogListener([&coordinator](const ekv::route::RouteCatalog& catalog) {
