@@ -1,6 +1,8 @@
 #include "runtime/server/coordinator.h"
 
+#include <algorithm>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -20,18 +22,24 @@ uint64_t WallClockMs() {
                                    .count());
 }
 
-std::string GroupCommandBytes(node::GroupCommandOp op, std::string payload) {
+// `catalog_version`: the route table version a kv request was routed by (0: not routed
+// by key, e.g. catalog and timestamp commands).
+std::string GroupCommandBytes(node::GroupCommandOp op, std::string payload,
+                              uint64_t catalog_version = 0) {
   node::GroupCommand command;
   command.op = op;
   command.physical_ms = WallClockMs();
   command.payload = std::move(payload);
+  command.catalog_version = catalog_version;
   return node::EncodeGroupCommand(command);
 }
 
-std::string GroupQueryBytes(node::GroupQueryOp op, std::string payload) {
+std::string GroupQueryBytes(node::GroupQueryOp op, std::string payload,
+                            uint64_t catalog_version = 0) {
   node::GroupQuery query;
   query.op = op;
   query.payload = std::move(payload);
+  query.catalog_version = catalog_version;
   return node::EncodeGroupQuery(query);
 }
 
@@ -60,18 +68,31 @@ void Coordinator::UpdateRoutes(const route::RouteCatalog& catalog) {
   }
 }
 
-absl::StatusOr<raft::GroupId> Coordinator::GroupOf(const std::string& key) {
+uint64_t Coordinator::catalog_version() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return catalog_version_;
+}
+
+CoordinatorStats Coordinator::stats() const {
+  CoordinatorStats out;
+  out.stale_route_refusals = stale_route_refusals_.load(std::memory_order_relaxed);
+  out.route_refreshes = route_refreshes_.load(std::memory_order_relaxed);
+  out.ownership_updates = ownership_updates_.load(std::memory_order_relaxed);
+  return out;
+}
+
+absl::StatusOr<Coordinator::RoutedGroup> Coordinator::GroupOf(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = routes_by_start_.upper_bound(key);
   if (it == routes_by_start_.begin()) {
     return absl::UnavailableError("route table not loaded yet");
   }
   --it;
-  return it->second.raft_group_id;
+  return RoutedGroup{it->second.raft_group_id, catalog_version_};
 }
 
-std::vector<route::RouteDescriptor> Coordinator::RoutesOverlapping(const std::string& start,
-                                                                   const std::string& end) {
+std::pair<std::vector<route::RouteDescriptor>, uint64_t> Coordinator::RoutesOverlapping(
+    const std::string& start, const std::string& end) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<route::RouteDescriptor> out;
   auto it = routes_by_start_.upper_bound(start);
@@ -81,7 +102,7 @@ std::vector<route::RouteDescriptor> Coordinator::RoutesOverlapping(const std::st
     if (!it->second.end.empty() && it->second.end <= start) continue;
     out.push_back(it->second);
   }
-  return out;
+  return {std::move(out), catalog_version_};
 }
 
 absl::StatusOr<node::ClientReply> Coordinator::RunLocally(raft::GroupId group, bool is_read,
@@ -205,18 +226,141 @@ absl::StatusOr<Coordinator::GroupReply> Coordinator::Execute(raft::GroupId group
       absl::StrCat("group ", group, " unavailable before the deadline: ", last_error));
 }
 
-absl::StatusOr<Coordinator::GroupReply> Coordinator::KvCommand(raft::GroupId group,
-                                                               const std::string& kv_command,
-                                                               Deadline deadline) {
-  return Execute(group, /*is_read=*/false, GroupCommandBytes(node::GroupCommandOp::kKv, kv_command),
-                 deadline);
+std::optional<route::StaleRouteError> Coordinator::StaleRoute(const node::GroupResult& result) {
+  if (result.code != absl::StatusCode::kAborted) return std::nullopt;
+  std::optional<route::StaleRouteError> stale = route::ParseStaleRouteMessage(result.message);
+  if (stale.has_value()) stale_route_refusals_.fetch_add(1, std::memory_order_relaxed);
+  return stale;
 }
 
-absl::StatusOr<Coordinator::GroupReply> Coordinator::KvQuery(raft::GroupId group,
+absl::Status Coordinator::RefreshAfterStaleRoute(const route::StaleRouteError& stale,
+                                                 uint64_t routed_version, int* retries,
+                                                 Deadline deadline) {
+  if (options_.planted_no_stale_route_retry) {  // planted bug: the refusal reaches the client
+    return route::MakeStaleRouteError(stale.current_version, stale.group, stale.reason);
+  }
+  if (++*retries > options_.max_stale_route_retries || Clock::now() >= deadline) {
+    return absl::UnavailableError(absl::StrCat(
+        "routes kept changing: ", *retries - 1, " route refreshes (at most ",
+        options_.max_stale_route_retries,
+        " per request, within the request deadline) did not reach a group that accepts the "
+        "request; last refusal by group ",
+        stale.group, " at catalog version ", stale.current_version, ": ", stale.reason));
+  }
+  route_refreshes_.fetch_add(1, std::memory_order_relaxed);
+  // A linearizable read of the catalog group: at least as new as any catalog a group has
+  // been told about (ownership updates carry catalogs that group committed).
+  absl::StatusOr<route::RouteCatalog> catalog = ReadCatalogBy(deadline);
+  if (!catalog.ok()) return catalog.status();
+  // Not newer than the table the request was routed by: the group is the one behind (it
+  // learns ownership changes through kOwnership), so give it a moment before retrying.
+  if (catalog->version() <= routed_version) Backoff(*retries);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Coordinator::GroupReply> Coordinator::ExecuteRouted(const std::string& key,
+                                                                   bool is_read,
+                                                                   const PayloadFor& payload_for,
+                                                                   Deadline deadline) {
+  // Bounded by RefreshAfterStaleRoute (max_stale_route_retries and the deadline).
+  for (int retries = 0;;) {
+    absl::StatusOr<RoutedGroup> routed = GroupOf(key);
+    if (!routed.ok()) return routed.status();
+    absl::StatusOr<GroupReply> reply =
+        Execute(routed->group, is_read, payload_for(routed->catalog_version), deadline);
+    if (!reply.ok()) return reply;
+    std::optional<route::StaleRouteError> stale = StaleRoute(reply->result);
+    if (!stale.has_value()) return reply;
+    // A refusal is a definite no-op (group_protocol.h), so even a write is safe to resend.
+    if (absl::Status refreshed =
+            RefreshAfterStaleRoute(*stale, routed->catalog_version, &retries, deadline);
+        !refreshed.ok()) {
+      return refreshed;
+    }
+  }
+}
+
+absl::StatusOr<Coordinator::GroupReply> Coordinator::KvCommand(const std::string& key,
+                                                               const std::string& kv_command,
+                                                               Deadline deadline) {
+  return ExecuteRouted(
+      key, /*is_read=*/false,
+      [&](uint64_t version) {
+        return GroupCommandBytes(node::GroupCommandOp::kKv, kv_command, version);
+      },
+      deadline);
+}
+
+absl::StatusOr<Coordinator::GroupReply> Coordinator::KvQuery(const std::string& key,
                                                              const std::string& kv_query,
                                                              Deadline deadline) {
-  return Execute(group, /*is_read=*/true, GroupQueryBytes(node::GroupQueryOp::kKv, kv_query),
-                 deadline);
+  return ExecuteRouted(
+      key, /*is_read=*/true,
+      [&](uint64_t version) {
+        return GroupQueryBytes(node::GroupQueryOp::kKv, kv_query, version);
+      },
+      deadline);
+}
+
+absl::Status Coordinator::KvCommandByGroup(
+    std::vector<std::string> keys, const std::string& first_key,
+    const std::function<std::string(const std::vector<std::string>&)>& build, Deadline deadline,
+    const GroupBatchDone& done) {
+  struct Batch {
+    std::vector<std::string> keys;
+    // The oldest table version any of its keys was routed by: stamping older than the
+    // truth can only cause a refusal, never a wrong acceptance.
+    uint64_t catalog_version = UINT64_MAX;
+  };
+  int retries = 0;
+  while (!keys.empty()) {
+    std::map<raft::GroupId, Batch> by_group;
+    raft::GroupId first_group = 0;
+    for (std::string& key : keys) {
+      absl::StatusOr<RoutedGroup> routed = GroupOf(key);
+      if (!routed.ok()) return routed.status();
+      if (key == first_key) first_group = routed->group;
+      Batch& batch = by_group[routed->group];
+      batch.catalog_version = std::min(batch.catalog_version, routed->catalog_version);
+      batch.keys.push_back(std::move(key));
+    }
+    std::vector<raft::GroupId> order;
+    if (first_group != 0) order.push_back(first_group);
+    for (const auto& [group, batch] : by_group) {
+      if (group != first_group) order.push_back(group);
+    }
+    // Keys to route again: those of a refused batch and of every batch after it, so
+    // the order (the group of `first_key` first) holds across refreshes.
+    std::vector<std::string> rerouted;
+    for (raft::GroupId group : order) {
+      Batch& batch = by_group[group];
+      if (!rerouted.empty()) {
+        for (std::string& key : batch.keys) rerouted.push_back(std::move(key));
+        continue;
+      }
+      absl::StatusOr<GroupReply> reply =
+          Execute(group, /*is_read=*/false,
+                  GroupCommandBytes(node::GroupCommandOp::kKv, build(batch.keys),
+                                    batch.catalog_version),
+                  deadline);
+      if (reply.ok()) {
+        if (std::optional<route::StaleRouteError> stale = StaleRoute(reply->result)) {
+          if (absl::Status refreshed =
+                  RefreshAfterStaleRoute(*stale, batch.catalog_version, &retries, deadline);
+              !refreshed.ok()) {
+            return refreshed;
+          }
+          rerouted = std::move(batch.keys);
+          continue;
+        }
+      }
+      absl::StatusOr<bool> go_on = done(group, batch.keys, std::move(reply));
+      if (!go_on.ok()) return go_on.status();
+      if (!*go_on) return absl::OkStatus();
+    }
+    keys = std::move(rerouted);
+  }
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -224,11 +368,9 @@ absl::StatusOr<Coordinator::GroupReply> Coordinator::KvQuery(raft::GroupId group
 
 absl::StatusOr<WriteOutcome> Coordinator::RawPut(std::string key, std::string value) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
-  absl::StatusOr<raft::GroupId> group = GroupOf(key);
-  if (!group.ok()) return group.status();
   kv::RawWriteCommand command;
-  command.mutations.push_back(kv::Mutation::Put(std::move(key), std::move(value)));
-  absl::StatusOr<GroupReply> reply = KvCommand(*group, kv::EncodeKvCommand(command), NewDeadline());
+  command.mutations.push_back(kv::Mutation::Put(key, std::move(value)));
+  absl::StatusOr<GroupReply> reply = KvCommand(key, kv::EncodeKvCommand(command), NewDeadline());
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   return WriteOutcome{reply->index, reply->result.ts};
@@ -236,11 +378,9 @@ absl::StatusOr<WriteOutcome> Coordinator::RawPut(std::string key, std::string va
 
 absl::StatusOr<WriteOutcome> Coordinator::RawDelete(std::string key) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
-  absl::StatusOr<raft::GroupId> group = GroupOf(key);
-  if (!group.ok()) return group.status();
   kv::RawWriteCommand command;
-  command.mutations.push_back(kv::Mutation::Delete(std::move(key)));
-  absl::StatusOr<GroupReply> reply = KvCommand(*group, kv::EncodeKvCommand(command), NewDeadline());
+  command.mutations.push_back(kv::Mutation::Delete(key));
+  absl::StatusOr<GroupReply> reply = KvCommand(key, kv::EncodeKvCommand(command), NewDeadline());
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   return WriteOutcome{reply->index, reply->result.ts};
@@ -248,12 +388,14 @@ absl::StatusOr<WriteOutcome> Coordinator::RawDelete(std::string key) {
 
 absl::StatusOr<ReadOutcome> Coordinator::RawGet(std::string key, uint64_t ts) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
-  absl::StatusOr<raft::GroupId> group = GroupOf(key);
-  if (!group.ok()) return group.status();
   absl::StatusOr<GroupReply> reply =
-      ts == 0
-          ? Execute(*group, true, GroupQueryBytes(node::GroupQueryOp::kRawGet, key), NewDeadline())
-          : KvQuery(*group, node::EncodeKvQuery(kv::KvQuery::Get(key, ts)), NewDeadline());
+      ts == 0 ? ExecuteRouted(
+                    key, /*is_read=*/true,
+                    [&](uint64_t version) {
+                      return GroupQueryBytes(node::GroupQueryOp::kRawGet, key, version);
+                    },
+                    NewDeadline())
+              : KvQuery(key, node::EncodeKvQuery(kv::KvQuery::Get(key, ts)), NewDeadline());
   if (!reply.ok()) return reply.status();
   if (!reply->result.key_errors.empty()) return FirstKeyErrorStatus(reply->result.key_errors);
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
@@ -262,10 +404,8 @@ absl::StatusOr<ReadOutcome> Coordinator::RawGet(std::string key, uint64_t ts) {
 
 absl::StatusOr<std::optional<uint64_t>> Coordinator::RawLatestCommitTs(std::string key) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
-  absl::StatusOr<raft::GroupId> group = GroupOf(key);
-  if (!group.ok()) return group.status();
   absl::StatusOr<GroupReply> reply =
-      KvQuery(*group, node::EncodeKvQuery(kv::KvQuery::LatestCommitTs(key)), NewDeadline());
+      KvQuery(key, node::EncodeKvQuery(kv::KvQuery::LatestCommitTs(key)), NewDeadline());
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   if (reply->result.ts == 0) return std::optional<uint64_t>();
@@ -290,17 +430,36 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::ScanRoutes(const std::string& 
                                                              const SubScan& sub_scan) {
   KvPairs out;
   std::string cursor = start;
+  int stale_retries = 0;
   // Walk the routes in key order; re-resolve after each sub-scan so a split between
-  // sub-scans never makes a key appear twice or not at all.
-  while (out.size() < limit && Clock::now() < deadline) {
-    std::vector<route::RouteDescriptor> routes = RoutesOverlapping(cursor, end);
+  // sub-scans never makes a key appear twice or not at all. Everything before `cursor`
+  // is in `out`; a refused or repeated sub-scan added nothing, so re-planning from
+  // `cursor` keeps every key exactly once and in order.
+  while (out.size() < limit) {
+    if (Clock::now() >= deadline) {
+      // Never a partial answer dressed as a complete one.
+      return absl::DeadlineExceededError(
+          absl::StrCat("scan reached ", route::FormatKey(cursor), " with ", out.size(),
+                       " pairs when the request deadline passed"));
+    }
+    auto [routes, catalog_version] = RoutesOverlapping(cursor, end);
     if (routes.empty()) break;
     const route::RouteDescriptor& route = routes.front();
     const std::string sub_end =
         route.end.empty() ? end : (end.empty() ? route.end : std::min(route.end, end));
     absl::StatusOr<std::optional<KvPairs>> pairs =
-        sub_scan(route.raft_group_id, cursor, sub_end, limit - out.size());
-    if (!pairs.ok()) return pairs.status();
+        sub_scan(route.raft_group_id, catalog_version, cursor, sub_end, limit - out.size());
+    if (!pairs.ok()) {
+      std::optional<route::StaleRouteError> stale = route::ParseStaleRouteError(pairs.status());
+      if (!stale.has_value()) return pairs.status();
+      stale_route_refusals_.fetch_add(1, std::memory_order_relaxed);
+      if (absl::Status refreshed =
+              RefreshAfterStaleRoute(*stale, catalog_version, &stale_retries, deadline);
+          !refreshed.ok()) {
+        return refreshed;
+      }
+      continue;  // re-plan [cursor, end) with the refreshed routes
+    }
     if (!pairs->has_value()) continue;  // the sub-scan asks to be retried from `cursor`
     for (auto& pair : **pairs) out.push_back(std::move(pair));
     if (sub_end.empty() || (!end.empty() && sub_end >= end)) break;
@@ -315,14 +474,18 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::RawScan(std::string start, std
   const Deadline deadline = NewDeadline();
   return ScanRoutes(
       start, end, static_cast<uint64_t>(limit), deadline,
-      [&](raft::GroupId group, const std::string& from, const std::string& to,
-          uint64_t want) -> absl::StatusOr<std::optional<KvPairs>> {
+      [&](raft::GroupId group, uint64_t catalog_version, const std::string& from,
+          const std::string& to, uint64_t want) -> absl::StatusOr<std::optional<KvPairs>> {
         absl::StatusOr<GroupReply> reply =
             ts == 0 ? Execute(group, true,
                               GroupQueryBytes(node::GroupQueryOp::kRawScan,
-                                              node::EncodeRawScan(from, to, want)),
+                                              node::EncodeRawScan(from, to, want), catalog_version),
                               deadline)
-                    : KvQuery(group, node::EncodeKvQuery(kv::KvQuery::Scan(from, to, want, ts)),
+                    : Execute(group, true,
+                              GroupQueryBytes(node::GroupQueryOp::kKv,
+                                              node::EncodeKvQuery(
+                                                  kv::KvQuery::Scan(from, to, want, ts)),
+                                              catalog_version),
                               deadline);
         if (!reply.ok()) return reply.status();
         if (!reply->result.key_errors.empty()) {
@@ -348,9 +511,13 @@ absl::StatusOr<uint64_t> Coordinator::Timestamp(Deadline deadline) {
 absl::StatusOr<uint64_t> Coordinator::GetTimestamp() { return Timestamp(NewDeadline()); }
 
 absl::StatusOr<route::RouteCatalog> Coordinator::ReadCatalog() {
+  return ReadCatalogBy(NewDeadline());
+}
+
+absl::StatusOr<route::RouteCatalog> Coordinator::ReadCatalogBy(Deadline deadline) {
   absl::StatusOr<GroupReply> reply =
       Execute(options_.catalog_group, true, GroupQueryBytes(node::GroupQueryOp::kCatalog, ""),
-              NewDeadline());
+              deadline);
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   absl::StatusOr<route::RouteCatalog> catalog = route::RouteCatalog::Decode(reply->result.blob);
@@ -363,9 +530,10 @@ absl::StatusOr<route::SplitResult> Coordinator::SplitRange(uint64_t expected_ver
                                                            std::string split_key) {
   route::CatalogCommand command;
   command.op = route::SplitRange{expected_version, route_id, std::move(split_key)};
+  const Deadline deadline = NewDeadline();
   absl::StatusOr<GroupReply> reply =
       Execute(options_.catalog_group, false,
-              GroupCommandBytes(node::GroupCommandOp::kCatalog, command.Encode()), NewDeadline());
+              GroupCommandBytes(node::GroupCommandOp::kCatalog, command.Encode()), deadline);
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   kv::ByteReader reader(reply->result.blob);
@@ -377,7 +545,27 @@ absl::StatusOr<route::SplitResult> Coordinator::SplitRange(uint64_t expected_ver
   result.catalog_version = reply->result.ts;
   result.left = *left;
   result.right = *right;
-  (void)ReadCatalog();  // refresh our table at once; other nodes get the push
+  // Refresh our table at once (other nodes get the push), then tell the group that owns
+  // the split route (unless it is the catalog group, which follows the catalog itself):
+  // from then on it refuses requests routed by tables older than what it has owned since,
+  // and coordinators that routed by them refresh and retry.
+  //
+  // Until it learns, the group judges requests routed at the new version by its older view
+  // (ownership.h), and accepts them. That is safe because a split leaves the group's keys
+  // unchanged: both halves stay in the same group (moving ranges between groups is not
+  // built), so "owned at the old version" and "owned at the new one" are the same keys.
+  // For the same reason a failed update below is only a lost refinement, not an error:
+  // the split itself is committed and the client is told so.
+  absl::StatusOr<route::RouteCatalog> catalog = ReadCatalogBy(deadline);
+  const raft::GroupId owner = result.left.raft_group_id;
+  if (catalog.ok() && owner != options_.catalog_group) {
+    absl::StatusOr<GroupReply> told =
+        Execute(owner, /*is_read=*/false,
+                GroupCommandBytes(node::GroupCommandOp::kOwnership, catalog->Encode()), deadline);
+    if (told.ok() && told->result.status().ok()) {
+      ownership_updates_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   return result;
 }
 
@@ -387,14 +575,12 @@ absl::StatusOr<route::SplitResult> Coordinator::SplitRange(uint64_t expected_ver
 absl::StatusOr<bool> Coordinator::ResolveLock(const node::GroupKeyError& locked,
                                               Deadline deadline) {
   if (locked.lock_primary.empty()) return false;
-  absl::StatusOr<raft::GroupId> primary_group = GroupOf(locked.lock_primary);
-  if (!primary_group.ok()) return primary_group.status();
   kv::CheckTxnStatusCommand check;
   check.primary = locked.lock_primary;
   check.start_ts = locked.lock_start_ts;
   check.current_ms = WallClockMs();
   absl::StatusOr<GroupReply> status =
-      KvCommand(*primary_group, kv::EncodeKvCommand(check), deadline);
+      KvCommand(locked.lock_primary, kv::EncodeKvCommand(check), deadline);
   if (!status.ok()) return status.status();
   const auto kind = static_cast<kv::TxnStatusKind>(status->result.txn_status);
   if (kind == kv::TxnStatusKind::kLocked) return false;  // still alive: wait
@@ -402,9 +588,8 @@ absl::StatusOr<bool> Coordinator::ResolveLock(const node::GroupKeyError& locked,
   resolve.keys.push_back(locked.key);
   resolve.start_ts = locked.lock_start_ts;
   resolve.commit_ts = kind == kv::TxnStatusKind::kCommitted ? status->result.ts : 0;
-  absl::StatusOr<raft::GroupId> group = GroupOf(locked.key);
-  if (!group.ok()) return group.status();
-  absl::StatusOr<GroupReply> resolved = KvCommand(*group, kv::EncodeKvCommand(resolve), deadline);
+  absl::StatusOr<GroupReply> resolved =
+      KvCommand(locked.key, kv::EncodeKvCommand(resolve), deadline);
   if (!resolved.ok()) return resolved.status();
   return true;
 }
@@ -422,18 +607,10 @@ absl::StatusOr<TxnOutcome> Coordinator::Prewrite(
   }
   if (lock_ttl_ms == 0) lock_ttl_ms = options_.default_lock_ttl_ms;
   const std::string primary = mutations.front().first;
-  std::map<raft::GroupId, kv::PrewriteCommand> by_group;
   TxnRecord record{primary, {}};
-  for (auto& [key, value] : mutations) {
+  for (const auto& [key, value] : mutations) {
     if (key.empty()) return absl::InvalidArgumentError("mutation key must not be empty");
-    absl::StatusOr<raft::GroupId> group = GroupOf(key);
-    if (!group.ok()) return group.status();
-    kv::PrewriteCommand& command = by_group[*group];
-    command.primary = primary;
-    command.start_ts = start_ts;
-    command.lock_ttl_ms = lock_ttl_ms;
     record.keys.push_back(key);
-    command.mutations.push_back(kv::Mutation::Put(key, std::move(value)));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -441,18 +618,34 @@ absl::StatusOr<TxnOutcome> Coordinator::Prewrite(
   }
   const Deadline deadline = NewDeadline();
   TxnOutcome outcome;
-  for (auto& [group, command] : by_group) {
-    absl::StatusOr<GroupReply> reply = KvCommand(group, kv::EncodeKvCommand(command), deadline);
-    if (!reply.ok()) return reply.status();
-    outcome.index = std::max(outcome.index, reply->index);
-    for (const node::GroupKeyError& e : reply->result.key_errors) {
-      outcome.errors.push_back({e.key, e.message, e.retryable});
-    }
-    if (reply->result.key_errors.empty() && !reply->result.status().ok()) {
-      outcome.errors.push_back(
-          {command.mutations.front().key, std::string(reply->result.message), false});
-    }
-  }
+  absl::Status done = KvCommandByGroup(
+      record.keys, primary,
+      [&](const std::vector<std::string>& keys) {
+        // The batch's mutations in request order (duplicates of a key go to one group).
+        const std::set<std::string> in_batch(keys.begin(), keys.end());
+        kv::PrewriteCommand command;
+        command.primary = primary;
+        command.start_ts = start_ts;
+        command.lock_ttl_ms = lock_ttl_ms;
+        for (const auto& [key, value] : mutations) {
+          if (in_batch.count(key) != 0) command.mutations.push_back(kv::Mutation::Put(key, value));
+        }
+        return kv::EncodeKvCommand(command);
+      },
+      deadline,
+      [&](raft::GroupId, const std::vector<std::string>& keys,
+          absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
+        if (!reply.ok()) return reply.status();
+        outcome.index = std::max(outcome.index, reply->index);
+        for (const node::GroupKeyError& e : reply->result.key_errors) {
+          outcome.errors.push_back({e.key, e.message, e.retryable});
+        }
+        if (reply->result.key_errors.empty() && !reply->result.status().ok()) {
+          outcome.errors.push_back({keys.front(), std::string(reply->result.message), false});
+        }
+        return true;
+      });
+  if (!done.ok()) return done;
   return outcome;
 }
 
@@ -472,38 +665,40 @@ absl::StatusOr<TxnOutcome> Coordinator::Commit(uint64_t start_ts, std::vector<st
   const Deadline deadline = NewDeadline();
   absl::StatusOr<uint64_t> commit_ts = Timestamp(deadline);
   if (!commit_ts.ok()) return commit_ts.status();
-  std::map<raft::GroupId, kv::CommitCommand> by_group;
-  for (const std::string& key : keys) {
-    absl::StatusOr<raft::GroupId> group = GroupOf(key);
-    if (!group.ok()) return group.status();
-    kv::CommitCommand& command = by_group[*group];
-    command.start_ts = start_ts;
-    command.commit_ts = *commit_ts;
-    command.keys.push_back(key);
-  }
-  absl::StatusOr<raft::GroupId> primary_group = GroupOf(primary);
-  if (!primary_group.ok()) return primary_group.status();
-  // The primary's group commits first: that commit is the transaction's commit point.
-  std::vector<raft::GroupId> order{*primary_group};
-  for (const auto& [group, command] : by_group) {
-    if (group != *primary_group) order.push_back(group);
-  }
   TxnOutcome outcome;
-  for (raft::GroupId group : order) {
-    auto it = by_group.find(group);
-    if (it == by_group.end()) continue;
-    absl::StatusOr<GroupReply> reply = KvCommand(group, kv::EncodeKvCommand(it->second), deadline);
-    if (!reply.ok()) {
-      if (group == *primary_group) return reply.status();
-      // Past the commit point: a secondary left locked is resolved by readers later.
-      continue;
-    }
-    outcome.index = std::max(outcome.index, reply->index);
-    for (const node::GroupKeyError& e : reply->result.key_errors) {
-      outcome.errors.push_back({e.key, e.message, e.retryable});
-    }
-    if (group == *primary_group && !outcome.errors.empty()) return outcome;  // not committed
-  }
+  bool primary_refused = false;
+  // The primary's group commits first: that commit is the transaction's commit point.
+  // (KvCommandByGroup keeps it first also when a stale route makes it re-route.)
+  absl::Status done = KvCommandByGroup(
+      std::move(keys), primary,
+      [&](const std::vector<std::string>& batch) {
+        kv::CommitCommand command;
+        command.start_ts = start_ts;
+        command.commit_ts = *commit_ts;
+        command.keys = batch;
+        return kv::EncodeKvCommand(command);
+      },
+      deadline,
+      [&](raft::GroupId, const std::vector<std::string>& batch,
+          absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
+        const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
+        if (!reply.ok()) {
+          if (has_primary) return reply.status();
+          // Past the commit point: a secondary left locked is resolved by readers later.
+          return true;
+        }
+        outcome.index = std::max(outcome.index, reply->index);
+        for (const node::GroupKeyError& e : reply->result.key_errors) {
+          outcome.errors.push_back({e.key, e.message, e.retryable});
+        }
+        if (has_primary && !outcome.errors.empty()) {
+          primary_refused = true;  // not committed
+          return false;
+        }
+        return true;
+      });
+  if (!done.ok()) return done;
+  if (primary_refused) return outcome;
   std::lock_guard<std::mutex> lock(mu_);
   txns_.erase(start_ts);
   return outcome;
@@ -522,20 +717,24 @@ absl::StatusOr<bool> Coordinator::Rollback(uint64_t start_ts) {
     }
     record = it->second;
   }
-  std::map<raft::GroupId, kv::RollbackCommand> by_group;
-  for (const std::string& key : record.keys) {
-    absl::StatusOr<raft::GroupId> group = GroupOf(key);
-    if (!group.ok()) return group.status();
-    by_group[*group].start_ts = start_ts;
-    by_group[*group].keys.push_back(key);
-  }
   const Deadline deadline = NewDeadline();
   bool success = true;
-  for (auto& [group, command] : by_group) {
-    absl::StatusOr<GroupReply> reply = KvCommand(group, kv::EncodeKvCommand(command), deadline);
-    if (!reply.ok()) return reply.status();
-    if (!reply->result.status().ok() || !reply->result.key_errors.empty()) success = false;
-  }
+  absl::Status done = KvCommandByGroup(
+      record.keys, record.primary,
+      [&](const std::vector<std::string>& batch) {
+        kv::RollbackCommand command;
+        command.start_ts = start_ts;
+        command.keys = batch;
+        return kv::EncodeKvCommand(command);
+      },
+      deadline,
+      [&](raft::GroupId, const std::vector<std::string>&,
+          absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
+        if (!reply.ok()) return reply.status();
+        if (!reply->result.status().ok() || !reply->result.key_errors.empty()) success = false;
+        return true;
+      });
+  if (!done.ok()) return done;
   if (success) {
     std::lock_guard<std::mutex> lock(mu_);
     txns_.erase(start_ts);
@@ -546,8 +745,6 @@ absl::StatusOr<bool> Coordinator::Rollback(uint64_t start_ts) {
 absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
                                                  std::optional<std::string> value) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
-  absl::StatusOr<raft::GroupId> group = GroupOf(key);
-  if (!group.ok()) return group.status();
   const Deadline deadline = NewDeadline();
   // A single-key transaction still takes two phases: its commit timestamp must be drawn
   // only after its lock is in place, or a reader holding a later snapshot timestamp could
@@ -562,7 +759,7 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
     prewrite.lock_ttl_ms = options_.default_lock_ttl_ms;
     prewrite.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
                                                    : kv::Mutation::Delete(key));
-    absl::StatusOr<GroupReply> locked = KvCommand(*group, kv::EncodeKvCommand(prewrite), deadline);
+    absl::StatusOr<GroupReply> locked = KvCommand(key, kv::EncodeKvCommand(prewrite), deadline);
     if (!locked.ok()) return locked.status();
     if (!locked->result.key_errors.empty() || !locked->result.status().ok()) {
       // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
@@ -578,7 +775,7 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
     commit.keys.push_back(key);
     commit.start_ts = *start_ts;
     commit.commit_ts = *commit_ts;
-    absl::StatusOr<GroupReply> committed = KvCommand(*group, kv::EncodeKvCommand(commit), deadline);
+    absl::StatusOr<GroupReply> committed = KvCommand(key, kv::EncodeKvCommand(commit), deadline);
     if (!committed.ok()) return committed.status();
     if (!committed->result.key_errors.empty()) {
       return absl::AbortedError(committed->result.key_errors.front().message);
@@ -591,14 +788,12 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
 
 absl::StatusOr<ReadOutcome> Coordinator::TxnGet(std::string key) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
-  absl::StatusOr<raft::GroupId> group = GroupOf(key);
-  if (!group.ok()) return group.status();
   const Deadline deadline = NewDeadline();
   absl::StatusOr<uint64_t> read_ts = Timestamp(deadline);
   if (!read_ts.ok()) return read_ts.status();
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
     absl::StatusOr<GroupReply> reply =
-        KvQuery(*group, node::EncodeKvQuery(kv::KvQuery::Get(key, *read_ts)), deadline);
+        KvQuery(key, node::EncodeKvQuery(kv::KvQuery::Get(key, *read_ts)), deadline);
     if (!reply.ok()) return reply.status();
     if (reply->result.key_errors.empty()) {
       if (absl::Status s = reply->result.status(); !s.ok()) return s;
@@ -624,10 +819,14 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::TxnScan(std::string start, std
   int attempt = 0;
   return ScanRoutes(
       start, end, limit, deadline,
-      [&](raft::GroupId group, const std::string& from, const std::string& to,
-          uint64_t want) -> absl::StatusOr<std::optional<KvPairs>> {
-        absl::StatusOr<GroupReply> reply = KvQuery(
-            group, node::EncodeKvQuery(kv::KvQuery::Scan(from, to, want, *read_ts)), deadline);
+      [&](raft::GroupId group, uint64_t catalog_version, const std::string& from,
+          const std::string& to, uint64_t want) -> absl::StatusOr<std::optional<KvPairs>> {
+        absl::StatusOr<GroupReply> reply = Execute(
+            group, true,
+            GroupQueryBytes(node::GroupQueryOp::kKv,
+                            node::EncodeKvQuery(kv::KvQuery::Scan(from, to, want, *read_ts)),
+                            catalog_version),
+            deadline);
         if (!reply.ok()) return reply.status();
         if (!reply->result.key_errors.empty()) {
           // Another transaction's lock: resolve it and scan the same range again.

@@ -3,8 +3,17 @@
 // NodeLoop, or by forwarding to the leader's node. Retries transparently while a group
 // has no leader or leadership moves, within the request deadline. Thread-safe: gRPC
 // handler threads call it concurrently.
+//
+// Stale routes: every kv command and query carries the catalog version of the route table
+// it was routed by. A group whose ownership (core/route/ownership.h) says the request was
+// routed by an outdated table refuses it with STALE_ROUTE, a definite no-op. The
+// coordinator then reads the catalog linearizably from the catalog group, replaces its
+// table, re-routes and retries (scans re-plan the rest of their range from the cursor),
+// within the request deadline and at most `max_stale_route_retries` times per request.
+// Clients never see a routing error unless that bound is exhausted.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -18,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "core/node/group_protocol.h"
 #include "core/route/catalog.h"
+#include "core/route/ownership.h"
 #include "core/route/route.h"
 #include "runtime/server/node_loop.h"
 #include "runtime/transport/raft_transport.h"
@@ -31,6 +41,19 @@ struct CoordinatorOptions {
   size_t max_scan_limit = 10000;
   size_t max_txn_keys = 4096;
   uint64_t default_lock_ttl_ms = 3000;
+  // Bound on refresh-and-retry rounds after STALE_ROUTE refusals, per request (the
+  // request deadline bounds them too).
+  int max_stale_route_retries = 32;
+  // Test-the-tests only: return STALE_ROUTE refusals to the client instead of refreshing
+  // and retrying (the bug the stale-route tests must catch). Off in production.
+  bool planted_no_stale_route_retry = false;
+};
+
+// Counters, read with Coordinator::stats(); monotonic since construction.
+struct CoordinatorStats {
+  uint64_t stale_route_refusals = 0;  // STALE_ROUTE replies received from groups
+  uint64_t route_refreshes = 0;       // catalog reads made because of them
+  uint64_t ownership_updates = 0;     // kOwnership commands proposed after splits
 };
 
 struct WriteOutcome {
@@ -90,13 +113,23 @@ class Coordinator {
 
   // Replaces the cached route table (the catalog group's watch pushes every change).
   void UpdateRoutes(const route::RouteCatalog& catalog);
+  // The version of the cached route table (0 before the first UpdateRoutes).
+  uint64_t catalog_version() const;
+  CoordinatorStats stats() const;
 
  private:
   struct GroupReply {
     node::GroupResult result;
     uint64_t index = 0;
   };
+  // A key's group as the route table said, and the table's version (stamped on requests).
+  struct RoutedGroup {
+    raft::GroupId group = 0;
+    uint64_t catalog_version = 0;
+  };
   using Deadline = std::chrono::steady_clock::time_point;
+  // Builds the group command or query bytes for a request routed at `catalog_version`.
+  using PayloadFor = std::function<std::string(uint64_t catalog_version)>;
 
   Deadline NewDeadline() const {
     return std::chrono::steady_clock::now() + options_.request_timeout;
@@ -105,22 +138,49 @@ class Coordinator {
                                      Deadline deadline);
   absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, bool is_read,
                                                const std::string& payload, Deadline deadline);
-  absl::StatusOr<GroupReply> KvCommand(raft::GroupId group, const std::string& kv_command,
+  // Routes `key`, runs the request built for that route's version on its group and, on a
+  // STALE_ROUTE refusal, refreshes the routes and does it again (see the top comment).
+  absl::StatusOr<GroupReply> ExecuteRouted(const std::string& key, bool is_read,
+                                           const PayloadFor& payload_for, Deadline deadline);
+  absl::StatusOr<GroupReply> KvCommand(const std::string& key, const std::string& kv_command,
                                        Deadline deadline);
-  absl::StatusOr<GroupReply> KvQuery(raft::GroupId group, const std::string& kv_query,
+  absl::StatusOr<GroupReply> KvQuery(const std::string& key, const std::string& kv_query,
                                      Deadline deadline);
+  // One group's part of a multi-key command: its keys and the reply (or why none came).
+  using GroupBatchDone = std::function<absl::StatusOr<bool>(
+      raft::GroupId group, const std::vector<std::string>& keys,
+      absl::StatusOr<GroupReply> reply)>;
+  // Groups `keys` by route and runs `build(keys)` (an encoded kv command) on each group,
+  // the group of `first_key` first. `done` sees every reply that is not a STALE_ROUTE
+  // refusal and returns false to stop; a refused batch and every batch after it are
+  // re-routed with refreshed routes, so the group of `first_key` still goes first.
+  absl::Status KvCommandByGroup(std::vector<std::string> keys, const std::string& first_key,
+                                const std::function<std::string(const std::vector<std::string>&)>&
+                                    build,
+                                Deadline deadline, const GroupBatchDone& done);
+  // The STALE_ROUTE refusal in `result`, if it is one; counts it.
+  std::optional<route::StaleRouteError> StaleRoute(const node::GroupResult& result);
+  // After a STALE_ROUTE refusal of a request routed at `routed_version`: reads the catalog
+  // linearizably and replaces the route table. Error when the retry bound or the deadline
+  // is exhausted (or, with the planted bug, always).
+  absl::Status RefreshAfterStaleRoute(const route::StaleRouteError& stale,
+                                      uint64_t routed_version, int* retries, Deadline deadline);
   using KvPairs = std::vector<std::pair<std::string, std::string>>;
-  // Reads one route's part [from, to) of a scan, at most `want` pairs; nullopt asks for
-  // the same part to be read again (e.g. after resolving a lock).
+  // Reads one route's part [from, to) of a scan, at most `want` pairs, stamped with
+  // `catalog_version`; nullopt asks for the same part to be read again (e.g. after
+  // resolving a lock). A STALE_ROUTE status makes ScanRoutes refresh and re-plan.
   using SubScan = std::function<absl::StatusOr<std::optional<KvPairs>>(
-      raft::GroupId group, const std::string& from, const std::string& to, uint64_t want)>;
+      raft::GroupId group, uint64_t catalog_version, const std::string& from,
+      const std::string& to, uint64_t want)>;
   absl::Status ValidateScan(const std::string& start, const std::string& end, int64_t limit) const;
   // Runs `sub_scan` route by route over [start, end) in key order until `limit` pairs.
   absl::StatusOr<KvPairs> ScanRoutes(const std::string& start, const std::string& end,
                                      uint64_t limit, Deadline deadline, const SubScan& sub_scan);
-  absl::StatusOr<raft::GroupId> GroupOf(const std::string& key);
-  std::vector<route::RouteDescriptor> RoutesOverlapping(const std::string& start,
-                                                        const std::string& end);
+  absl::StatusOr<RoutedGroup> GroupOf(const std::string& key);
+  // The routes overlapping [start, end) in key order, and the table's version.
+  std::pair<std::vector<route::RouteDescriptor>, uint64_t> RoutesOverlapping(
+      const std::string& start, const std::string& end);
+  absl::StatusOr<route::RouteCatalog> ReadCatalogBy(Deadline deadline);
   absl::StatusOr<uint64_t> Timestamp(Deadline deadline);
   // Resolves the lock of another transaction found on a key; true when it is gone.
   absl::StatusOr<bool> ResolveLock(const node::GroupKeyError& locked, Deadline deadline);
@@ -129,9 +189,12 @@ class Coordinator {
   NodeLoop* loop_;
   RaftTransport* transport_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, route::RouteDescriptor> routes_by_start_;  // guarded by mu_
-  uint64_t catalog_version_ = 0;
+  uint64_t catalog_version_ = 0;                                   // guarded by mu_
+  std::atomic<uint64_t> stale_route_refusals_{0};
+  std::atomic<uint64_t> route_refreshes_{0};
+  std::atomic<uint64_t> ownership_updates_{0};
   struct TxnRecord {
     std::string primary;
     std::vector<std::string> keys;

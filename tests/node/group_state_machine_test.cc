@@ -137,6 +137,41 @@ TEST(GroupStateMachineOwnershipTest, FollowsSplitsAndOwnershipPushes) {
   EXPECT_EQ(restored.Digest(), other.Digest());
 }
 
+// What SplitRange relies on (coordinator.cc): the group that owns a split route serves
+// requests routed at the new version both before it learns of the split (judged by its
+// older view, which holds the same keys: a split keeps both halves in the group) and
+// after (the change is continuous, so requests routed before the split still fit too).
+TEST(GroupStateMachineOwnershipTest, ServesRequestsRoutedAtANewerVersionBeforeAndAfterItLearns) {
+  const route::RouteCatalog bootstrap = DemoCatalog();
+  GroupStateMachine catalog_group(1, bootstrap, bootstrap);
+  GroupStateMachine other(2, std::nullopt, bootstrap);
+  route::CatalogCommand split;
+  split.op = route::SplitRange{1, 2, "p"};
+  GroupCommand command;
+  command.op = GroupCommandOp::kCatalog;
+  command.payload = split.Encode();
+  ASSERT_EQ(ApplyAt(catalog_group, 1, command).code, absl::StatusCode::kOk);
+  ASSERT_EQ(catalog_group.catalog()->version(), 2u);
+
+  // Before: group 2 is at version 1 and sees requests routed at 2 on both sides of "p".
+  EXPECT_EQ(other.ownership()->version(), 1u);
+  EXPECT_EQ(ApplyAt(other, 1, RawPut("n", 2)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(other, 2, RawPut("q", 2)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(QueryRawGet(other, "q", 2).code, absl::StatusCode::kOk);
+  // A newer version is no licence for keys the group does not own.
+  EXPECT_TRUE(Stale(ApplyAt(other, 3, RawPut("a", 2))).has_value());
+
+  // After: it learns version 2 (the next one, so ownership history is continuous).
+  GroupCommand push;
+  push.op = GroupCommandOp::kOwnership;
+  push.payload = catalog_group.catalog()->Encode();
+  EXPECT_EQ(ApplyAt(other, 4, push).ts, 2u);
+  EXPECT_EQ(ApplyAt(other, 5, RawPut("n", 2)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(other, 6, RawPut("q", 2)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(other, 7, RawPut("q", 1)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(other, 8, RawPut("q", 3)).code, absl::StatusCode::kOk);
+}
+
 TEST(GroupProtocolTest, UnversionedRequestsKeepTheirOldBytes) {
   GroupCommand command = RawPut("a", 0);
   EXPECT_EQ(EncodeGroupCommand(command)[0], 1);

@@ -226,12 +226,14 @@ int main(int argc, char** argv) {
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
     std::optional<ekv::route::RouteCatalog> catalog;
     if (group == coordinator_options.catalog_group) catalog = *initial_catalog;
-    // Each group's MVCC state lives in the node's RocksDB under the group's prefix.
+    // Each group's MVCC state lives in the node's RocksDB under the group's prefix. Every
+    // group starts from the bootstrap catalog, so it knows what it owns and refuses
+    // requests routed by stale tables (core/route/ownership.h).
     ekv::runtime::RocksDbEngineOptions engine_options;
     engine_options.key_prefix = ekv::runtime::GroupDataPrefix(group);
     auto engine = std::make_unique<ekv::runtime::RocksDbEngine>(env->get(), engine_options);
-    auto machine = std::make_unique<ekv::node::GroupStateMachine>(group, std::move(catalog),
-                                                                  std::nullopt, std::move(engine));
+    auto machine = std::make_unique<ekv::node::GroupStateMachine>(
+        group, std::move(catalog), *initial_catalog, std::move(engine));
     if (group == coordinator_options.catalog_group) {
       // The watch: every catalog change applied here updates this node's route table.
       machine->SetCatalogListener([&coordinator](const ekv::route::RouteCatalog& catalog) {
