@@ -3,6 +3,7 @@
 #include <fstream>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -95,6 +96,20 @@ absl::StatusOr<std::map<std::string, std::string>> ReadConfigFile(const std::str
   return values;
 }
 
+namespace {
+
+bool IsWildcardListenAddress(absl::string_view address) {
+  return absl::StartsWith(address, "0.0.0.0:") || absl::StartsWith(address, "[::]:");
+}
+
+}  // namespace
+
+std::string RaftListenAddress(const ServerConfig& config) {
+  if (!config.raft_address.empty()) return config.raft_address;
+  auto self = config.peers.find(config.node_id);
+  return self == config.peers.end() ? std::string() : self->second;
+}
+
 absl::Status ValidateServerConfig(const ServerConfig& config) {
   if (config.node_id == raft::kNoNode) return absl::InvalidArgumentError("--id is required");
   auto self = config.peers.find(config.node_id);
@@ -102,13 +117,13 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
     return absl::InvalidArgumentError(
         absl::StrCat("--peers does not list this node (n", config.node_id, ")"));
   }
-  if (config.raft_address.empty()) {
-    return absl::InvalidArgumentError("--raft_address is required");
-  }
-  if (self->second != config.raft_address) {
-    return absl::InvalidArgumentError(absl::StrCat("--raft_address ", config.raft_address,
-                                                   " differs from this node's --peers entry ",
-                                                   self->second));
+  if (!config.raft_address.empty() && self->second != config.raft_address &&
+      !IsWildcardListenAddress(config.raft_address)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--raft_address ", config.raft_address,
+                     " differs from this node's --peers entry ", self->second,
+                     " (the address peers dial); it may only differ by listening on every "
+                     "interface, e.g. 0.0.0.0:PORT"));
   }
   std::set<std::string> addresses;
   for (const auto& [id, address] : config.peers) {
@@ -117,7 +132,7 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
     }
   }
   if (config.grpc_address.empty()) return absl::InvalidArgumentError("--grpc_address is required");
-  if (config.grpc_address == config.raft_address) {
+  if (config.grpc_address == RaftListenAddress(config)) {
     return absl::InvalidArgumentError("--grpc_address and --raft_address must differ");
   }
   if (config.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");

@@ -22,7 +22,11 @@ struct ServerConfig {
   raft::NodeId node_id = raft::kNoNode;
   std::string node_name;     // "n1"
   std::string grpc_address;  // public gRPC (RawKV, TransactionalKV, Distribution)
-  std::string raft_address;  // node-to-node traffic; must match this node's --peers entry
+  // Where node-to-node traffic is accepted. Peers dial this node's --peers entry (its
+  // advertised address); empty means listen on exactly that address. It may differ from
+  // the advertised one only by listening on every interface (0.0.0.0, [::]) — behind NAT
+  // or in a container — so a typo cannot leave a node unreachable by its own peers.
+  std::string raft_address;
   std::string data_dir;
   std::map<raft::NodeId, std::string> peers;  // raft addresses of every member, self included
   std::vector<InitialRange> initial_ranges;   // initial route catalog (version 1)
@@ -34,6 +38,9 @@ struct ServerConfig {
   int request_timeout_ms = 5000;
   uint64_t snapshot_interval_entries = 10000;
 };
+
+// The address to listen on for node-to-node traffic (after ValidateServerConfig).
+std::string RaftListenAddress(const ServerConfig& config);
 
 // Parses "n1=127.0.0.1:50061,n2=..." (or "1=...") into node id -> address.
 absl::StatusOr<std::map<raft::NodeId, std::string>> ParsePeers(const std::string& text);

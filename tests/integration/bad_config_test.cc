@@ -10,12 +10,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/process_cluster.h"
 
 namespace ekv::integration {
 namespace {
+
+using ::testing::HasSubstr;
 
 using std::chrono::milliseconds;
 
@@ -110,7 +113,6 @@ TEST_F(BadConfigTest, MissingRequiredFlags) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"--id=", "--id"},
       {"--grpc_address=", "--grpc_address is required"},
-      {"--raft_address=", "--raft_address"},
       {"--peers=", "--peers"},
       {"--data_dir=", "--data_dir is required"}};
   for (const auto& [flag, message] : cases) {
@@ -122,6 +124,32 @@ TEST_F(BadConfigTest, MissingRequiredFlags) {
     ASSERT_EQ(args.size(), valid.size() - 1);
     ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout), message);
   }
+}
+
+TEST_F(BadConfigTest, RaftListenAddressDiffersFromTheAdvertisedOneOnlyByAWildcard) {
+  const std::vector<int> ports = PickFreePorts(3);
+  std::vector<std::string> args = ValidArgs(ports[0], ports[1]);
+  args.push_back(absl::StrCat("--raft_address=127.0.0.1:", ports[2]));  // a typo'd port
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout),
+                     "differs from this node's --peers entry");
+
+  // Listening on every interface while advertising 127.0.0.1 is what containers need.
+  args = ValidArgs(ports[0], ports[1]);
+  args.push_back(absl::StrCat("--raft_address=0.0.0.0:", ports[1]));
+  ProcessResult wildcard = RunServerToCompletion(args, milliseconds(3000));
+  EXPECT_THAT(wildcard.out,
+              HasSubstr(absl::StrCat("raft on 0.0.0.0:", ports[1],
+                                     " (advertised to peers as 127.0.0.1:", ports[1], ")")))
+      << wildcard.err;
+
+  // Without --raft_address the node listens where its peers dial it.
+  args.clear();
+  for (const std::string& arg : ValidArgs(ports[0], ports[1])) {
+    if (arg.rfind("--raft_address=", 0) != 0) args.push_back(arg);
+  }
+  ProcessResult defaulted = RunServerToCompletion(args, milliseconds(3000));
+  EXPECT_THAT(defaulted.out, HasSubstr(absl::StrCat("raft on 127.0.0.1:", ports[1])))
+      << defaulted.err;
 }
 
 TEST_F(BadConfigTest, UnknownFlagAndBadValues) {

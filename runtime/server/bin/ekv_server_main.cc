@@ -33,10 +33,12 @@ ABSL_FLAG(std::string, grpc_address, "",
           "Listen address of the public gRPC API (RawKV, TransactionalKV, Distribution, "
           "with server reflection), e.g. 127.0.0.1:50051. Required.");
 ABSL_FLAG(std::string, raft_address, "",
-          "Listen address for node-to-node traffic (Raft messages, forwarded requests); "
-          "must equal this node's entry in --peers. Required.");
+          "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
+          "requests). Default: this node's entry in --peers, which is the address peers "
+          "dial (the advertised address); set 0.0.0.0:PORT or [::]:PORT to listen on every "
+          "interface while advertising the --peers entry.");
 ABSL_FLAG(std::string, peers, "",
-          "Raft addresses of all members, this node included: "
+          "Advertised raft addresses of all members, this node included: "
           "n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063. Required.");
 ABSL_FLAG(std::string, data_dir, "",
           "Directory for this node's RocksDB (Raft log, hard state, snapshots). Created if "
@@ -285,13 +287,13 @@ int main(int argc, char** argv) {
   // receive some of our connections. A port in use must be an error.
   raft_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int raft_port = 0;
-  raft_builder.AddListeningPort(config->raft_address, grpc::InsecureServerCredentials(),
-                                &raft_port);
+  const std::string raft_listen = ekv::runtime::RaftListenAddress(*config);
+  raft_builder.AddListeningPort(raft_listen, grpc::InsecureServerCredentials(), &raft_port);
   raft_builder.SetMaxReceiveMessageSize(256 << 20);
   raft_builder.RegisterService(transport.service());
   std::unique_ptr<grpc::Server> raft_server = raft_builder.BuildAndStart();
   if (!raft_server || raft_port == 0) {
-    return Fail(absl::StrCat("cannot listen on --raft_address ", config->raft_address,
+    return Fail(absl::StrCat("cannot listen on --raft_address ", raft_listen,
                              " (in use or not a local address?)"));
   }
 
@@ -320,8 +322,8 @@ int main(int argc, char** argv) {
                              " (in use or not a local address?)"));
   }
   std::cout << "ekv-server " << config->node_name << " serving gRPC on " << config->grpc_address
-            << ", raft on " << config->raft_address << ", data in " << config->data_dir
-            << std::endl;
+            << ", raft on " << raft_listen << " (advertised to peers as "
+            << config->peers.at(config->node_id) << "), data in " << config->data_dir << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
