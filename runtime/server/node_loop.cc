@@ -52,10 +52,13 @@ absl::StatusOr<std::unique_ptr<raft::MemoryStorage>> LoadMemoryStorage(
 
 NodeLoop::NodeLoop(NodeLoopOptions options, RocksDbEnv* env, RaftTransport* transport,
                    StateMachineFactory factory)
-    : options_(std::move(options)),
-      env_(env),
-      transport_(transport),
-      factory_(std::move(factory)) {}
+    : options_(std::move(options)), env_(env), transport_(transport), factory_(std::move(factory)) {
+  // Created here, not in Start: other threads may hand us work (and Wake) before Start.
+  absl::StatusOr<std::unique_ptr<LoopWaker>> waker =
+      LoopWaker::Create(std::chrono::milliseconds(options_.tick_ms));
+  EKV_ASSERT(waker.ok(), "cannot create the node loop's epoll set: ", waker.status().ToString());
+  waker_ = std::move(*waker);
+}
 
 NodeLoop::~NodeLoop() { Stop(); }
 
@@ -135,7 +138,7 @@ void NodeLoop::Stop() {
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  waker_->Wake();
   if (thread_.joinable()) thread_.join();
   {
     std::lock_guard<std::mutex> lock(persist_mu_);
@@ -174,7 +177,7 @@ void NodeLoop::DeliverRaft(raft::NodeId from, std::vector<raft::Message> message
     Input input{Input::Kind::kMessages, from, std::move(messages), {}, nullptr};
     inbox_.push_back(std::move(input));
   }
-  cv_.notify_one();
+  waker_->Wake();
 }
 
 void NodeLoop::ReportUnreachable(raft::NodeId peer) {
@@ -183,7 +186,7 @@ void NodeLoop::ReportUnreachable(raft::NodeId peer) {
     if (inbox_.size() >= options_.max_inbox) return;
     inbox_.push_back(Input{Input::Kind::kUnreachable, peer, {}, {}, nullptr});
   }
-  cv_.notify_one();
+  waker_->Wake();
 }
 
 void NodeLoop::Submit(node::ClientRequest request, ReplyCallback done) {
@@ -204,7 +207,7 @@ void NodeLoop::Submit(node::ClientRequest request, ReplyCallback done) {
     inbox_.push_back(
         Input{Input::Kind::kRequest, raft::kNoNode, {}, std::move(request), std::move(done)});
   }
-  cv_.notify_one();
+  waker_->Wake();
 }
 
 void NodeLoop::ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool failed) {
@@ -216,7 +219,7 @@ void NodeLoop::ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool faile
     input.failed = failed;
     inbox_.push_back(std::move(input));
   }
-  cv_.notify_one();
+  waker_->Wake();
 }
 
 raft::NodeId NodeLoop::LeaderOf(raft::GroupId group) const {
@@ -331,7 +334,7 @@ void NodeLoop::RunPersister() {
       ++stats_.synced_writes;
       stats_.persisted_batches += persists.size();
     }
-    cv_.notify_one();
+    waker_->Wake();
   }
 }
 
@@ -375,24 +378,17 @@ void NodeLoop::PublishLeaders() {
 }
 
 void NodeLoop::Run() {
-  using Clock = std::chrono::steady_clock;
-  const auto tick = std::chrono::milliseconds(options_.tick_ms);
-  auto next_tick = Clock::now() + tick;
   while (true) {
+    // Sleeps in epoll until another thread has work for us or the tick timer fires.
+    const LoopWaker::Woken woken = waker_->Wait(std::chrono::milliseconds(1000));
     std::deque<Input> inputs;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_until(lock, next_tick, [this] { return stopping_ || !inbox_.empty(); });
+      std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       inputs.swap(inbox_);
     }
     for (Input& input : inputs) HandleInput(input);
-    if (Clock::now() >= next_tick) {
-      host_->Tick();
-      next_tick += tick;
-      // After a stall (e.g. a paused process) do not replay a burst of ticks.
-      if (next_tick < Clock::now()) next_tick = Clock::now() + tick;
-    }
+    if (woken.tick) host_->Tick();
     Drain();
     PublishLeaders();
   }

@@ -2,11 +2,12 @@
 //
 // One thread owns the NodeHost and every Raft group's storage: no locks on the hot path.
 // Other threads (gRPC handlers, transport receivers) hand it work through a bounded inbox
-// and get answers through callbacks. Each round it: drains the inbox, ticks on schedule,
-// then repeatedly takes NodeHost's effects -- sending messages at once (so followers
-// replicate while the leader fsyncs), persisting every group's batch with ONE synced
-// RocksDB write (group commit), reporting the persists back, and delivering replies --
-// until NodeHost has nothing more to say.
+// and get answers through callbacks. The thread sleeps in epoll (loop_waker.h): an
+// eventfd wakes it for work, a timerfd on the monotonic clock drives Raft's ticks. Each
+// round it: drains the inbox, ticks on schedule, then repeatedly takes NodeHost's effects --
+// sending messages at once (so followers replicate while the leader fsyncs), persisting every
+// group's batch with ONE synced RocksDB write (group commit), reporting the persists back, and
+// delivering replies -- until NodeHost has nothing more to say.
 #pragma once
 
 #include <condition_variable>
@@ -23,6 +24,7 @@
 #include "absl/status/status.h"
 #include "core/node/node_host.h"
 #include "core/raft/types.h"
+#include "runtime/server/loop_waker.h"
 #include "runtime/storage/rocksdb_env.h"
 #include "runtime/storage/rocksdb_raft_storage.h"
 #include "runtime/transport/raft_transport.h"
@@ -114,11 +116,11 @@ class NodeLoop {
   uint64_t next_request_id_ = 1;                 // loop thread only
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   std::deque<Input> inbox_;
   bool stopping_ = false;
   std::map<raft::GroupId, raft::NodeId> leaders_;
   NodeLoopStats stats_;
+  std::unique_ptr<LoopWaker> waker_;
   std::thread thread_;
 
   // The persister thread and its queue (separate lock: the loop never waits on an fsync).
