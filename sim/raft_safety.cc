@@ -24,6 +24,10 @@ void RaftSafetyChecker::Fail(std::string what) {
 
 void RaftSafetyChecker::OnApply(NodeIndex node, raft::GroupId group, const raft::Entry& entry) {
   ++applied_checks_;
+  // Only committed entries are applied: the group committed at least this far, even if
+  // the node crashed before its commit index was observed.
+  raft::Index& cluster_commit = max_commit_[group];
+  cluster_commit = std::max(cluster_commit, entry.index);
   const Fingerprint seen{entry.term, HashEntry(entry), node};
   auto [it, inserted] = applied_.emplace(std::make_pair(group, entry.index), seen);
   if (inserted) return;
