@@ -82,6 +82,8 @@ class Engine : public EngineReader {
   virtual absl::Status ReplaceWithStaged(absl::string_view staged_ref) {
     return absl::UnimplementedError("this engine cannot install staged snapshots");
   }
+  // Drops a staged copy that will not be installed (the state is already newer).
+  virtual void DiscardStaged(absl::string_view staged_ref) {}
 };
 
 }  // namespace ekv::kv

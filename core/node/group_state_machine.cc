@@ -469,7 +469,10 @@ absl::Status GroupStateMachine::RestoreFromReference(std::string_view image, raf
   // The engine may already be at or past the snapshot: a restart after the staged copy
   // was installed, or state that outran the log. Its applied entries are committed ones,
   // so it is a valid state at least as new as the snapshot (NodeHost skips the rest).
-  if (kv_->applied_index() >= index) return absl::OkStatus();
+  if (kv_->applied_index() >= index) {
+    if (!reference->staged_ref.empty()) engine_->DiscardStaged(reference->staged_ref);
+    return absl::OkStatus();
+  }
   if (reference->staged_ref.empty()) {
     return absl::DataLossError(absl::StrCat("group ", group_, ": state is at applied index ",
                                             kv_->applied_index(), ", the snapshot at ", index,

@@ -254,4 +254,9 @@ absl::Status RocksDbEngine::Write(const kv::WriteBatch& batch) {
   return env_->Write(&write_batch, options_.sync_writes);
 }
 
+void RocksDbEngine::DiscardStaged(absl::string_view staged_ref) {
+  std::error_code ignored;
+  std::filesystem::remove(std::string(staged_ref), ignored);
+}
+
 }  // namespace ekv::runtime

@@ -52,6 +52,7 @@ class RocksDbEngine final : public kv::Engine {
   // `staged_ref`: the path of an SST file of prefixed keys within this engine's prefix
   // (snapshot_staging.h). Deletes the engine's keys, ingests the file and removes it.
   absl::Status ReplaceWithStaged(absl::string_view staged_ref) override;
+  void DiscardStaged(absl::string_view staged_ref) override;
 
  private:
   RocksDbEnv* const env_;

@@ -23,6 +23,7 @@ struct RaftTransport::Peer {
   std::condition_variable snapshot_cv;
   std::deque<raft::Message> snapshots;
   std::thread snapshot_thread;
+  grpc::ClientContext* snapshot_context = nullptr;  // the stream in flight, for Stop
 };
 
 namespace {
@@ -189,6 +190,8 @@ void RaftTransport::Stop() {
     {
       std::lock_guard<std::mutex> lock(peer->mu);
       peer->stopping = true;
+      // A snapshot stream blocked on a slow peer must not hold up shutdown.
+      if (peer->snapshot_context != nullptr) peer->snapshot_context->TryCancel();
     }
     peer->cv.notify_all();
     peer->snapshot_cv.notify_all();
@@ -342,6 +345,18 @@ absl::Status RaftTransport::StreamSnapshot(Peer* peer, const raft::Message& mess
     return absl::FailedPreconditionError("this node cannot stream snapshots");
   }
   grpc::ClientContext context;
+  {
+    std::lock_guard<std::mutex> lock(peer->mu);
+    if (peer->stopping) return absl::CancelledError("transport stopping");
+    peer->snapshot_context = &context;
+  }
+  struct Unregister {
+    Peer* peer;
+    ~Unregister() {
+      std::lock_guard<std::mutex> lock(peer->mu);
+      peer->snapshot_context = nullptr;
+    }
+  } unregister{peer};
   internal::SnapshotAck ack;
   std::unique_ptr<grpc::ClientWriter<internal::SnapshotChunk>> writer =
       peer->stub->SendSnapshot(&context, &ack);

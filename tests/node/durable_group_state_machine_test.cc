@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/kv/kv_command.h"
 #include "core/kv/memory_engine.h"
@@ -21,6 +22,7 @@ namespace {
 struct Disk {
   kv::MemoryEngine engine;
   std::map<std::string, const kv::MemoryEngine*> staged;
+  std::vector<std::string> discarded;
 };
 
 void CopyInto(const kv::Engine& from, kv::Engine* to) {
@@ -49,6 +51,7 @@ class DiskEngine final : public kv::Engine {
     CopyInto(*it->second, &disk_->engine);
     return absl::OkStatus();
   }
+  void DiscardStaged(absl::string_view ref) override { disk_->discarded.emplace_back(ref); }
 
  private:
   Disk* disk_;
@@ -167,6 +170,10 @@ TEST(DurableGroupStateMachineTest, SnapshotsAreReferencesInstalledFromAStagedCop
   // A snapshot the state already covers is a no-op (a restart after the install).
   EXPECT_TRUE(follower->Restore(image, 5).ok());
   EXPECT_EQ(follower->applied_index(), 6u);
+  // A staged copy that arrives when the state is already newer is dropped, not kept.
+  reference->staged_ref = "ref-2";
+  EXPECT_TRUE(follower->Restore(EncodeSnapshotReference(*reference), 5).ok());
+  EXPECT_EQ(follower_disk.discarded, std::vector<std::string>{"ref-2"});
 }
 
 TEST(DurableGroupStateMachineTest, ImageKindsDoNotMix) {
