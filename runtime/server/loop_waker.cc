@@ -64,9 +64,12 @@ LoopWaker::Woken LoopWaker::Wait(std::chrono::milliseconds max_wait) {
   for (int i = 0; i < n; ++i) {
     uint64_t count = 0;
     if (events[i].data.fd == event_fd_) {
-      // Clear the flag before draining, so a Wake racing with us writes again.
-      signalled_.store(false, std::memory_order_release);
+      // Drain first, then clear: a Wake between the two sees the flag still set and
+      // skips its write, but its input was queued before it and is taken by the caller
+      // after Wait returns. Clearing first would let such a write be drained here while
+      // the flag stays set, and every later Wake would skip its write: a lost wakeup.
       (void)!read(event_fd_, &count, sizeof(count));
+      signalled_.store(false, std::memory_order_release);
       woken.work = true;
     } else if (events[i].data.fd == timer_fd_) {
       (void)!read(timer_fd_, &count, sizeof(count));

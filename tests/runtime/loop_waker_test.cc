@@ -1,8 +1,10 @@
 // LoopWaker: what the node loop sleeps on (eventfd for work, timerfd for ticks).
 #include "runtime/server/loop_waker.h"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -46,6 +48,35 @@ TEST(LoopWakerTest, TicksArriveFromTheTimerAndDoNotPileUp) {
   LoopWaker::Woken woken = (*waker)->Wait(milliseconds(10000));
   EXPECT_TRUE(woken.tick);
   EXPECT_FALSE(woken.work);
+}
+
+// Producers queue work then Wake, as NodeLoop's inputs do; the consumer takes whatever
+// is queued after each Wait. A lost wakeup leaves work queued while Wait sleeps through
+// its whole bound (the tick is an hour away): the consumer must never see that.
+TEST(LoopWakerTest, NoWakeupIsLostUnderConcurrentWakes) {
+  auto waker = LoopWaker::Create(hours(1));
+  ASSERT_TRUE(waker.ok());
+  constexpr int kPerProducer = 20000;
+  std::atomic<int> queued{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < 2; ++p) {
+    producers.emplace_back([&] {
+      for (int i = 0; i < kPerProducer; ++i) {
+        queued.fetch_add(1);
+        (*waker)->Wake();
+      }
+    });
+  }
+  int taken = 0;
+  int stranded = 0;  // inputs found queued after a Wait that slept its whole bound
+  while (taken < 2 * kPerProducer && stranded == 0) {
+    const LoopWaker::Woken woken = (*waker)->Wait(milliseconds(2000));
+    const int now = queued.load();
+    if (!woken.work && now > taken) stranded = now - taken;
+    taken = now;
+  }
+  for (std::thread& producer : producers) producer.join();
+  EXPECT_EQ(stranded, 0) << "a wakeup was lost: Wait slept 2 s with inputs queued";
 }
 
 }  // namespace
