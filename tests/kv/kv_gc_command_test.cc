@@ -27,6 +27,16 @@ std::map<std::string, int> VersionCounts(const Engine& engine) {
   return counts;
 }
 
+// commit_ts of every expiry (TTL) record of `key`, newest first.
+std::vector<Timestamp> ExpiryRecords(const Engine& engine, const std::string& key) {
+  std::string start = ExpiryKey(key, kMaxTimestamp);
+  std::vector<Timestamp> out;
+  std::unique_ptr<EngineIterator> it =
+      engine.NewIterator({start, EncodedUserKeySuccessor(VersionedKeyPrefix(start))});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) out.push_back(VersionedKeyTimestamp(it->key()));
+  return out;
+}
+
 class KvGcCommandTest : public ::testing::Test {
  protected:
   KvApplyResult Apply(const KvCommand& command) { return sm_.Apply(++index_, command); }
@@ -79,6 +89,22 @@ TEST_F(KvGcCommandTest, PassCollectsOldVersionsAndKeepsTheNewestVisibleAtTheSafe
   EXPECT_EQ(Get("b", T(40)).value, std::nullopt);
   EXPECT_TRUE(Get("b", T(40)).ok());
   EXPECT_EQ(sm_.gc_safe_point(), T(40));
+}
+
+TEST_F(KvGcCommandTest, ExpiryRecordsOfCollectedVersionsGoWithThem) {
+  ApplyOk(PutWithTtlCommand{"t", "t1", 60'000, T(10)});
+  ApplyOk(PutWithTtlCommand{"t", "t2", 60'000, T(20)});
+  ApplyOk(PutWithTtlCommand{"t", "t3", 60'000, T(30)});
+  ApplyOk(PutWithTtlCommand{"t", "t4", 60'000, T(50)});
+  ApplyOk(PutWithTtlCommand{"u", "u1", 60'000, T(10)});  // only version: nothing to collect
+  ASSERT_EQ(ExpiryRecords(engine_, "t").size(), 4u);
+  GcToEnd(T(40), 10);
+  EXPECT_EQ(ExpiryRecords(engine_, "t"), (std::vector<Timestamp>{T(50), T(30)}));
+  EXPECT_EQ(ExpiryRecords(engine_, "u"), (std::vector<Timestamp>{T(10)}));
+  // The kept version still expires on time.
+  EXPECT_EQ(Get("t", T(40)).value, "t3");
+  EXPECT_EQ(Get("t", T(60'030) - 1).value, "t4");
+  EXPECT_EQ(Get("u", T(60'010)).value, std::nullopt);
 }
 
 TEST_F(KvGcCommandTest, LocksAndTransactionRecordsAreNeverCollected) {
