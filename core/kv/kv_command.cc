@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
+#include "core/kv/mvcc_reader.h"
 #include "core/kv/status_macros.h"
 #include "core/util/assert.h"
 
@@ -27,6 +28,7 @@ enum class CommandType : uint8_t {
   kIncrement = 11,
   kAppend = 12,
   kPutWithTtl = 13,
+  kGc = 14,
 };
 
 // ---- encoding ----
@@ -136,6 +138,13 @@ void EncodeBody(Writer& w, const PutWithTtlCommand& c) {
   w.Bytes(c.value);
   w.U64(c.ttl_ms);
   w.U64(c.commit_ts);
+}
+
+void EncodeBody(Writer& w, const GcCommand& c) {
+  w.U8(static_cast<uint8_t>(CommandType::kGc));
+  w.U64(c.safe_point);
+  w.Bytes(c.start_key);
+  w.U64(c.max_keys);
 }
 
 // ---- decoding ----
@@ -307,6 +316,17 @@ absl::StatusOr<KvCommand> DecodeBody(Reader& r, CommandType type) {
       EKV_KV_ASSIGN_OR_RETURN(c.commit_ts, r.U64());
       return c;
     }
+    case CommandType::kGc: {
+      GcCommand c;
+      EKV_KV_ASSIGN_OR_RETURN(c.safe_point, r.U64());
+      EKV_KV_ASSIGN_OR_RETURN(c.start_key, r.Bytes(kMaxKeyBytes, "gc start key"));
+      EKV_KV_ASSIGN_OR_RETURN(c.max_keys, r.U64());
+      if (c.max_keys == 0 || c.max_keys > kMaxGcKeysPerPass) {
+        return absl::DataLossError(absl::StrCat("kv command: gc max_keys ", c.max_keys,
+                                                " outside [1, ", kMaxGcKeysPerPass, "]"));
+      }
+      return c;
+    }
   }
   return absl::DataLossError(
       absl::StrCat("kv command: unknown command type ", static_cast<int>(type)));
@@ -319,7 +339,7 @@ const char* KvCommandName(const KvCommand& command) {
       "raw_write",       "set_hlc_ceiling",   "prewrite",     "commit",
       "rollback",        "check_txn_status",  "resolve_lock", "one_phase_commit",
       "compare_and_set", "conditional_write", "increment",    "append",
-      "put_with_ttl"};
+      "put_with_ttl",    "gc"};
   static_assert(std::size(kNames) == std::variant_size_v<KvCommand>);
   return kNames[command.index()];
 }

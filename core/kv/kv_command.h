@@ -174,11 +174,28 @@ struct PutWithTtlCommand {
   bool operator==(const PutWithTtlCommand&) const = default;
 };
 
+// One bounded MVCC garbage-collection pass over the group's data (MvccReader::PlanGc):
+// for at most `max_keys` (1..kMaxGcKeysPerPass) user keys from `start_key`, removes every
+// version a read at ts >= the group's GC safe point cannot see. Locks and transaction
+// records are never collected.
+//
+// The group's GC safe point only moves up and is stored with the pass's deletions: the
+// pass runs at max(stored safe point, safe_point), so a stale or reordered proposal with
+// a lower safe point still does useful work and never lowers it. From then on the group
+// refuses reads and prewrites at timestamps below the safe point (kv_state_machine.h).
+// The result's gc_resume_key says where the next pass starts (nullopt: done).
+struct GcCommand {
+  Timestamp safe_point = 0;
+  std::string start_key;
+  uint64_t max_keys = 0;
+  bool operator==(const GcCommand&) const = default;
+};
+
 using KvCommand =
     std::variant<RawWriteCommand, SetHlcCeilingCommand, PrewriteCommand, CommitCommand,
                  RollbackCommand, CheckTxnStatusCommand, ResolveLockCommand, OnePhaseCommitCommand,
                  CompareAndSetCommand, ConditionalWriteCommand, IncrementCommand, AppendCommand,
-                 PutWithTtlCommand>;
+                 PutWithTtlCommand, GcCommand>;
 
 // A short name of the command's type, for messages and traces ("prewrite", "commit", ...).
 const char* KvCommandName(const KvCommand& command);
@@ -250,6 +267,12 @@ struct KvApplyResult {
   Timestamp expire_ts = 0;
   // SetHlcCeiling: the group's committed ceiling after the command.
   uint64_t hlc_ceiling_ms = 0;
+  // Gc: the safe point the pass ran at (the group's safe point after it), where the next
+  // pass starts (nullopt: the pass reached the end of the key space), and its work.
+  Timestamp gc_safe_point = 0;
+  std::optional<std::string> gc_resume_key;
+  uint64_t gc_keys_examined = 0;
+  uint64_t gc_versions_deleted = 0;
 
   bool ok() const { return status.ok(); }
 };

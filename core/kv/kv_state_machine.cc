@@ -192,8 +192,12 @@ absl::StatusOr<uint64_t> ReadMetaU64(const MvccStore& store, absl::string_view n
 class Applier {
  public:
   Applier(const MvccStore& store, MvccBatch* batch, uint64_t hlc_ceiling_ms,
-          const PlantedKvBugs& planted)
-      : store_(store), batch_(batch), hlc_ceiling_ms_(hlc_ceiling_ms), planted_(planted) {}
+          Timestamp gc_safe_point, const PlantedKvBugs& planted)
+      : store_(store),
+        batch_(batch),
+        hlc_ceiling_ms_(hlc_ceiling_ms),
+        gc_safe_point_(gc_safe_point),
+        planted_(planted) {}
 
   absl::StatusOr<KvApplyResult> operator()(const RawWriteCommand& c) {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "raw write"));
@@ -216,10 +220,34 @@ class Applier {
     return result;
   }
 
+  absl::StatusOr<KvApplyResult> operator()(const GcCommand& c) {
+    EKV_KV_RETURN_IF_ERROR(CheckKey(c.start_key, "gc"));
+    EKV_KV_RETURN_IF_ERROR(CheckTs(c.safe_point, "gc", "safe_point"));
+    if (c.max_keys == 0 || c.max_keys > kMaxGcKeysPerPass) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("gc: max_keys must be in [1, ", kMaxGcKeysPerPass, "], got ", c.max_keys));
+    }
+    // The safe point only moves up: a lower (stale) one runs the pass at the stored one.
+    const Timestamp safe_point = std::max(gc_safe_point_, c.safe_point);
+    EKV_KV_ASSIGN_OR_RETURN(GcPlan plan,
+                            store_.reader().PlanGc(safe_point, c.start_key, c.max_keys, batch_));
+    if (planted_.gc_drops_visible_version) {
+      EKV_KV_RETURN_IF_ERROR(PlantedDropVisibleVersions(safe_point, c.start_key, plan));
+    }
+    batch_->PutMeta(KvStateMachine::kGcSafePointMeta, EncodeU64(safe_point));
+    KvApplyResult result;
+    result.gc_safe_point = safe_point;
+    result.gc_resume_key = std::move(plan.resume_key);
+    result.gc_keys_examined = plan.keys_examined;
+    result.gc_versions_deleted = plan.versions_deleted;
+    return result;
+  }
+
   absl::StatusOr<KvApplyResult> operator()(const PrewriteCommand& c) {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "prewrite"));
     EKV_KV_RETURN_IF_ERROR(CheckKey(c.primary, "prewrite"));
     EKV_KV_RETURN_IF_ERROR(CheckTs(c.start_ts, "prewrite", "start_ts"));
+    EKV_KV_RETURN_IF_ERROR(CheckAboveGcSafePoint("prewrite", c.start_ts));
     std::vector<KeyError> errors;
     std::vector<const Mutation*> to_lock;
     for (const Mutation& m : c.mutations) {
@@ -303,6 +331,7 @@ class Applier {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "one-phase commit"));
     EKV_KV_RETURN_IF_ERROR(CheckTs(c.start_ts, "one-phase commit", "start_ts"));
     EKV_KV_RETURN_IF_ERROR(CheckCommitTs(c.start_ts, c.commit_ts, "one-phase commit"));
+    EKV_KV_RETURN_IF_ERROR(CheckAboveGcSafePoint("one-phase commit", c.start_ts));
     std::vector<KeyError> errors;
     bool already_committed = false;
     for (const Mutation& m : c.mutations) {
@@ -450,6 +479,24 @@ class Applier {
   }
 
  private:
+  // A prewrite's write-conflict check looks for versions newer than start_ts; below the
+  // safe point GC may have removed some, so the check could pass when it must not.
+  absl::Status CheckAboveGcSafePoint(absl::string_view what, Timestamp start_ts) const {
+    if (start_ts < gc_safe_point_) return BelowGcSafePointError(what, start_ts, gc_safe_point_);
+    return absl::OkStatus();
+  }
+
+  // Planted bug (PlantedKvBugs::gc_drops_visible_version): also deletes the newest
+  // version <= safe_point of every key the pass covered, the one PlanGc must keep.
+  absl::Status PlantedDropVisibleVersions(Timestamp safe_point, absl::string_view start_key,
+                                          const GcPlan& plan) {
+    EKV_KV_ASSIGN_OR_RETURN(
+        std::vector<KvPair> visible,
+        store_.Scan(start_key, plan.resume_key.value_or(""), kMaxScanLimit, safe_point));
+    for (const KvPair& pair : visible) batch_->DeleteRawKey(DataKey(pair.key, pair.commit_ts));
+    return absl::OkStatus();
+  }
+
   struct KeyCheck {
     bool needs_write = false;  // false with no error: this txn already did it
     std::optional<KeyError> error;
@@ -661,10 +708,17 @@ class Applier {
   const MvccStore& store_;
   MvccBatch* const batch_;
   const uint64_t hlc_ceiling_ms_;
+  const Timestamp gc_safe_point_;
   const PlantedKvBugs planted_;
 };
 
 }  // namespace
+
+absl::Status BelowGcSafePointError(absl::string_view what, Timestamp ts, Timestamp safe_point) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, ": timestamp ", FormatTimestamp(ts), " is below the GC safe point ",
+      FormatTimestamp(safe_point), ": versions it needs may be gone; retry with a newer timestamp"));
+}
 
 KvQuery KvQuery::Get(std::string key, Timestamp read_ts) {
   KvQuery query;
@@ -702,13 +756,17 @@ KvStateMachine::KvStateMachine(Engine* engine) : engine_(engine), store_(engine)
   EKV_ASSERT(ceiling.ok(),
              "kv state machine: unreadable hlc ceiling: ", ceiling.status().ToString());
   hlc_ceiling_ms_ = *ceiling;
+  absl::StatusOr<uint64_t> safe_point = ReadMetaU64(store_, kGcSafePointMeta);
+  EKV_ASSERT(safe_point.ok(),
+             "kv state machine: unreadable gc safe point: ", safe_point.status().ToString());
+  gc_safe_point_ = *safe_point;
 }
 
 KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
              " applied twice or out of order (applied index ", applied_index_, ")");
   MvccBatch batch;
-  Applier applier(store_, &batch, hlc_ceiling_ms_, planted_);
+  Applier applier(store_, &batch, hlc_ceiling_ms_, gc_safe_point_, planted_);
   absl::StatusOr<KvApplyResult> applied = std::visit(applier, command);
   KvApplyResult result = applied.ok() ? *std::move(applied) : StatusResult(applied.status());
   // Effects land only with success, so a failed command leaves no partial writes.
@@ -723,6 +781,10 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   applied_index_ = index;
   if (result.ok() && std::holds_alternative<SetHlcCeilingCommand>(command)) {
     hlc_ceiling_ms_ = result.hlc_ceiling_ms;
+  }
+  if (result.ok() && std::holds_alternative<GcCommand>(command)) {
+    EKV_ASSERT(result.gc_safe_point >= gc_safe_point_, "the GC safe point only moves up");
+    gc_safe_point_ = result.gc_safe_point;
   }
   return result;
 }
@@ -748,7 +810,7 @@ void KvStateMachine::Skip(uint64_t index) {
 }
 
 void KvStateMachine::StageMeta(absl::string_view name, std::string value) {
-  EKV_ASSERT(name != kAppliedIndexMeta && name != kHlcCeilingMeta,
+  EKV_ASSERT(name != kAppliedIndexMeta && name != kHlcCeilingMeta && name != kGcSafePointMeta,
              "meta records of the kv state machine itself cannot be staged");
   for (auto& [staged_name, staged_value] : staged_meta_) {
     if (staged_name == name) {
@@ -873,6 +935,12 @@ absl::Status QueryScan(const MvccStore& store, const KvQuery& query, KvQueryResu
 KvQueryResult KvStateMachine::Query(const KvQuery& query) const {
   KvQueryResult result;
   result.applied_index = applied_index_;
+  // Below the safe point GC may have removed the version the read would see: refuse
+  // rather than answer from what is left (an older value, or absence).
+  if (query.kind != KvQuery::Kind::kLatestCommitTs && query.read_ts < gc_safe_point_) {
+    result.status = BelowGcSafePointError("read", query.read_ts, gc_safe_point_);
+    return result;
+  }
   switch (query.kind) {
     case KvQuery::Kind::kGet:
       result.status = QueryGet(store_, query, &result);
@@ -952,6 +1020,7 @@ absl::Status KvStateMachine::Restore(absl::string_view image) {
   EKV_KV_RETURN_IF_ERROR(engine_->Write(batch));
   EKV_KV_ASSIGN_OR_RETURN(applied_index_, ReadMetaU64(store_, kAppliedIndexMeta));
   EKV_KV_ASSIGN_OR_RETURN(hlc_ceiling_ms_, ReadMetaU64(store_, kHlcCeilingMeta));
+  EKV_KV_ASSIGN_OR_RETURN(gc_safe_point_, ReadMetaU64(store_, kGcSafePointMeta));
   return absl::OkStatus();
 }
 

@@ -20,6 +20,13 @@
 // Because commit and rollback records are keyed by start_ts, a blind retry of a finished
 // transaction is answered from them and never applies twice.
 //
+// MVCC garbage collection (GcCommand): each pass removes versions no read at or above the
+// group's GC safe point can see. The safe point only moves up and is a meta record
+// written with the pass, so every replica holds the same one at the same index. Reads
+// (Get, Scan) at read_ts below it and prewrites / one-phase commits with start_ts below
+// it are refused with FailedPrecondition: the versions the read would see, or the newer
+// versions the prewrite's write-conflict check must find, may be gone.
+//
 // Reads (Query) see the applied state; a lock with start_ts <= read_ts blocks a read with
 // KeyIsLocked carrying the lock, so the reader can resolve it (CheckTxnStatus on the
 // primary, then ResolveLock) before reading at the same read_ts.
@@ -82,16 +89,22 @@ struct KvQueryResult {
 struct PlantedKvBugs {
   bool skip_write_conflict_check = false;  // prewrite ignores versions committed after start_ts
   bool commit_ignores_rollback = false;    // commit of a rolled-back (lock-less) key "succeeds"
+  // GC also removes the newest version <= safe point, which reads at the safe point need.
+  bool gc_drops_visible_version = false;
 };
+
+// The refusal of a read or prewrite at `ts` below the group's GC safe point.
+absl::Status BelowGcSafePointError(absl::string_view what, Timestamp ts, Timestamp safe_point);
 
 class KvStateMachine {
  public:
   // Meta names (key_codec.h's meta namespace) of the state machine's own records.
   static constexpr absl::string_view kAppliedIndexMeta = "applied_index";
   static constexpr absl::string_view kHlcCeilingMeta = "hlc_ceiling_ms";
+  static constexpr absl::string_view kGcSafePointMeta = "gc_safe_point";
 
-  // `engine` must outlive the state machine. Recovers applied_index() and the HLC
-  // ceiling from the engine's meta records, so a restarted replica resumes where its
+  // `engine` must outlive the state machine. Recovers applied_index(), the HLC
+  // ceiling and the GC safe point from the engine's meta records, so a restarted replica resumes where its
   // durable state ends.
   explicit KvStateMachine(Engine* engine);
 
@@ -119,6 +132,8 @@ class KvStateMachine {
   uint64_t applied_index() const { return applied_index_; }
   // The group's committed HLC ceiling (hlc.h): feed Hlc::SetCommittedCeiling / Recover.
   uint64_t hlc_ceiling_ms() const { return hlc_ceiling_ms_; }
+  // The group's committed GC safe point (0: never collected).
+  Timestamp gc_safe_point() const { return gc_safe_point_; }
 
   // Every engine record of the group (versions, locks, txn records, expiries, meta
   // including the applied index), self-checking. Restore replaces the whole state with
@@ -136,6 +151,7 @@ class KvStateMachine {
   MvccStore store_;
   uint64_t applied_index_ = 0;
   uint64_t hlc_ceiling_ms_ = 0;
+  Timestamp gc_safe_point_ = 0;
   std::vector<std::pair<std::string, std::string>> staged_meta_;
   PlantedKvBugs planted_;
 };

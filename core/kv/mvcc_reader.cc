@@ -254,6 +254,20 @@ absl::StatusOr<std::optional<Timestamp>> MvccReader::GetExpiry(absl::string_view
   return DecodeFixed64BigEndian(*bytes);
 }
 
+absl::Status MvccReader::PlanExpiryGc(absl::string_view data_prefix, Timestamp kept_ts,
+                                      MvccBatch* batch) const {
+  // Expiry keys share the data key's layout (encoded user key, inverted commit_ts) under
+  // their own namespace byte, so the key's expiry records are one contiguous range.
+  std::string expiry_prefix(data_prefix);
+  expiry_prefix[0] = kExpiryPrefix;
+  std::unique_ptr<EngineIterator> it =
+      engine_->NewIterator({expiry_prefix, EncodedUserKeySuccessor(expiry_prefix)});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (VersionedKeyTimestamp(it->key()) < kept_ts) batch->DeleteRawKey(it->key());
+  }
+  return it->status();
+}
+
 absl::StatusOr<GcPlan> MvccReader::PlanGc(Timestamp safe_point, absl::string_view start_key,
                                           size_t max_keys, MvccBatch* batch) const {
   EKV_KV_RETURN_IF_ERROR(CheckLimit(max_keys, kMaxGcKeysPerPass, "gc"));
@@ -272,6 +286,10 @@ absl::StatusOr<GcPlan> MvccReader::PlanGc(Timestamp safe_point, absl::string_vie
     // Versions come newest first. The first one <= safe_point is what every read at
     // ts >= safe_point that falls below the newer versions sees; older ones are unseen.
     bool reached_safe_point = false;
+    // Every version of this key with commit_ts < kept_ts is deleted (and the one at
+    // kept_ts too when it is a tombstone, which has no expiry record).
+    Timestamp kept_ts = 0;
+    const uint64_t deleted_before = plan.versions_deleted;
     for (; it->Valid() && VersionedKeyPrefix(it->key()) == prefix; it->Next()) {
       if (VersionedKeyTimestamp(it->key()) > safe_point) continue;
       if (reached_safe_point) {
@@ -280,12 +298,16 @@ absl::StatusOr<GcPlan> MvccReader::PlanGc(Timestamp safe_point, absl::string_vie
         continue;
       }
       reached_safe_point = true;
+      kept_ts = VersionedKeyTimestamp(it->key());
       EKV_KV_ASSIGN_OR_RETURN(VersionRecordView record, DecodeVersionRecordView(it->value()));
       if (record.kind == MutationKind::kDelete) {
         // Reads at ts >= safe_point see absence either way once the older versions go.
         batch->DeleteRawKey(it->key());
         ++plan.versions_deleted;
       }
+    }
+    if (plan.versions_deleted > deleted_before) {
+      EKV_KV_RETURN_IF_ERROR(PlanExpiryGc(prefix, kept_ts, batch));
     }
   }
   EKV_KV_RETURN_IF_ERROR(it->status());

@@ -102,12 +102,17 @@ class MvccReader {
   // safe_point stay; the newest version <= safe_point stays unless it is a tombstone;
   // all older versions go. A key's deletions always go into one batch, so a tombstone is
   // never removed while an older version it hides survives. Work per key is
-  // proportional to its version count. Deterministic for a given engine state, so the
-  // plan can be proposed through Raft and applied identically on every replica.
+  // proportional to its version count. The expiry records (TTL) of deleted versions go
+  // with them. Deterministic for a given engine state, so the plan can be proposed
+  // through Raft and applied identically on every replica.
   absl::StatusOr<GcPlan> PlanGc(Timestamp safe_point, absl::string_view start_key, size_t max_keys,
                                 MvccBatch* batch) const;
 
  private:
+  // PlanGc's part for one key with deletions: the expiry records of its versions older
+  // than kept_ts. `data_prefix` is the key's versioned-key prefix in the data namespace.
+  absl::Status PlanExpiryGc(absl::string_view data_prefix, Timestamp kept_ts,
+                            MvccBatch* batch) const;
   absl::StatusOr<std::vector<KvPair>> ScanForward(absl::string_view start, absl::string_view end,
                                                   size_t limit, Timestamp read_ts) const;
   absl::StatusOr<std::vector<KvPair>> ScanReverse(absl::string_view start, absl::string_view end,

@@ -173,7 +173,10 @@ absl::Status GroupStateMachine::CheckKvCommandOwnership(const kv::KvCommand& com
                              std::is_same_v<T, kv::PutWithTtlCommand>) {
           check(c.key);
         } else {
-          static_assert(std::is_same_v<T, kv::SetHlcCeilingCommand>,
+          // Whole-group maintenance: no keys to check. GC collects only this group's
+          // engine, so it cannot touch another group's data whatever its key range.
+          static_assert(std::is_same_v<T, kv::SetHlcCeilingCommand> ||
+                            std::is_same_v<T, kv::GcCommand>,
                         "every keyed kv command must be checked for ownership");
         }
       },
@@ -277,6 +280,10 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
           Observe(c.commit_ts);
         } else if constexpr (std::is_same_v<T, kv::ResolveLockCommand>) {
           Observe(c.commit_ts);
+        } else if constexpr (std::is_same_v<T, kv::GcCommand>) {
+          // Timestamps the group assigns from now on land above the safe point, so a
+          // write made after a pass is never below what reads may use.
+          Observe(c.safe_point);
         }
       },
       kv_command);
@@ -285,6 +292,12 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
   result.ts = assigned != 0 ? assigned : applied.commit_ts;
   result.old_value = applied.old_value;
   result.value = applied.new_value;
+  if (std::holds_alternative<kv::GcCommand>(kv_command) && applied.ok()) {
+    // A GC pass answers with the safe point it ran at and where the next pass starts
+    // (no value: done).
+    result.ts = applied.gc_safe_point;
+    result.value = applied.gc_resume_key;
+  }
   result.txn_status = static_cast<uint8_t>(applied.txn_status);
   for (const kv::KeyError& error : applied.key_errors) {
     result.key_errors.push_back(ToGroupKeyError(error));

@@ -510,6 +510,33 @@ absl::StatusOr<uint64_t> Coordinator::Timestamp(Deadline deadline) {
 
 absl::StatusOr<uint64_t> Coordinator::GetTimestamp() { return Timestamp(NewDeadline()); }
 
+// ---------------------------------------------------------------------------------------
+// Maintenance
+
+absl::StatusOr<GcPassOutcome> Coordinator::RunGcPass(raft::GroupId group, uint64_t safe_point,
+                                                     const std::string& start_key,
+                                                     uint64_t max_keys) {
+  kv::GcCommand command;
+  command.safe_point = safe_point;
+  command.start_key = start_key;
+  command.max_keys = max_keys;
+  // Unversioned (catalog_version 0): GC is whole-group, and no ownership check applies.
+  absl::StatusOr<GroupReply> reply =
+      Execute(group, /*is_read=*/false,
+              GroupCommandBytes(node::GroupCommandOp::kKv, kv::EncodeKvCommand(command)),
+              NewDeadline());
+  if (!reply.ok()) return reply.status();
+  if (absl::Status s = reply->result.status(); !s.ok()) return s;
+  GcPassOutcome outcome;
+  outcome.safe_point = reply->result.ts;
+  outcome.resume_key = std::move(reply->result.value);
+  return outcome;
+}
+
+bool Coordinator::LeadsGroup(raft::GroupId group) const {
+  return loop_->LeaderOf(group) == options_.node_id;
+}
+
 absl::StatusOr<route::RouteCatalog> Coordinator::ReadCatalog() {
   return ReadCatalogBy(NewDeadline());
 }

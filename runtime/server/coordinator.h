@@ -29,6 +29,7 @@
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 #include "core/route/route.h"
+#include "runtime/server/gc_scheduler.h"
 #include "runtime/server/node_loop.h"
 #include "runtime/transport/raft_transport.h"
 
@@ -110,6 +111,13 @@ class Coordinator {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TxnScan(std::string start,
                                                                            std::string end,
                                                                            uint64_t limit);
+
+  // Maintenance. One MVCC GC pass (kv::GcCommand) on `group`, proposed through its
+  // leader like any kv command; whole-group, so not routed by key.
+  absl::StatusOr<GcPassOutcome> RunGcPass(raft::GroupId group, uint64_t safe_point,
+                                          const std::string& start_key, uint64_t max_keys);
+  // Whether this node last saw itself as `group`'s leader.
+  bool LeadsGroup(raft::GroupId group) const;
 
   // Replaces the cached route table (the catalog group's watch pushes every change).
   void UpdateRoutes(const route::RouteCatalog& catalog);

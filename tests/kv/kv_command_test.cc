@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kv/mvcc_reader.h"
 #include "core/util/rng.h"
 #include "gtest/gtest.h"
 
@@ -27,6 +28,8 @@ std::vector<KvCommand> OneOfEach() {
       IncrementCommand{"n", INT64_MIN, 5},
       AppendCommand{"s", "tail", 5},
       PutWithTtlCommand{"t", "v", 1000, 5},
+      GcCommand{MakeTimestamp(1700000000000, 3), std::string("k\0x", 3), 1000},
+      GcCommand{1, "", 1},
   };
 }
 
@@ -67,6 +70,16 @@ TEST(KvCommandTest, UnknownFormatTypeAndEnumsAreRejected) {
   bytes = EncodeKvCommand(CompareAndSetCommand{"k", std::nullopt, std::nullopt, 5});
   bytes[4] = 2;  // presence byte
   EXPECT_EQ(DecodeKvCommand(bytes).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(KvCommandTest, GcMaxKeysOutsideItsBoundIsRejected) {
+  EXPECT_EQ(DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", 0})).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", kMaxGcKeysPerPass + 1}))
+                .status()
+                .code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", kMaxGcKeysPerPass})).ok());
 }
 
 TEST(KvCommandTest, KeyCountAboveTheLimitIsRejectedBeforeAllocating) {

@@ -97,6 +97,35 @@ TEST(GroupStateMachineOwnershipTest, PlantedBugServesOutsideTheRange) {
   EXPECT_EQ(ApplyAt(machine, 1, RawPut("n", 1)).code, absl::StatusCode::kOk);
 }
 
+GroupCommand Gc(kv::Timestamp safe_point, std::string start_key, uint64_t catalog_version) {
+  GroupCommand command;
+  command.op = GroupCommandOp::kKv;
+  command.physical_ms = 1000;
+  command.payload = kv::EncodeKvCommand(kv::GcCommand{safe_point, std::move(start_key), 100});
+  command.catalog_version = catalog_version;
+  return command;
+}
+
+// GC is whole-group maintenance: never refused for ownership (its start key is only a
+// cursor, here outside the group's range), and it answers the safe point it ran at and
+// where to resume (no value: done). Later server-chosen timestamps land above it.
+TEST(GroupStateMachineOwnershipTest, GcIsAWholeGroupCommandWithoutAnOwnershipCheck) {
+  GroupStateMachine machine(1, DemoCatalog());
+  EXPECT_EQ(ApplyAt(machine, 1, RawPut("a", 1)).code, absl::StatusCode::kOk);
+  EXPECT_EQ(ApplyAt(machine, 2, RawPut("a", 1)).code, absl::StatusCode::kOk);
+  const kv::Timestamp safe_point = kv::MakeTimestamp(5000, 0);
+  const GroupResult collected = ApplyAt(machine, 3, Gc(safe_point, "", 1));
+  ASSERT_EQ(collected.code, absl::StatusCode::kOk) << collected.message;
+  EXPECT_EQ(collected.ts, safe_point);
+  EXPECT_FALSE(collected.value.has_value());
+  const GroupResult outside = ApplyAt(machine, 4, Gc(safe_point, "n", 1));
+  EXPECT_EQ(outside.code, absl::StatusCode::kOk) << outside.message;
+  const GroupResult write = ApplyAt(machine, 5, RawPut("b", 1));
+  ASSERT_EQ(write.code, absl::StatusCode::kOk);
+  EXPECT_GT(write.ts, safe_point);
+  EXPECT_TRUE(QueryRawGet(machine, "a", 1).value.has_value());
+}
+
 TEST(GroupStateMachineOwnershipTest, FollowsSplitsAndOwnershipPushes) {
   const route::RouteCatalog bootstrap = DemoCatalog();
   GroupStateMachine catalog_group(1, bootstrap, bootstrap);
