@@ -94,7 +94,7 @@ echo "grpcurl-compat: cluster n1..n3 gRPC on 127.0.0.1:${GRPC[0]},${GRPC[1]},${G
 
 # grpcurl ARGS... : runs grpcurl.js, bounded; stdout -> $TMP/out, stderr -> $TMP/err, returns its status.
 grpcurl() {
-  timeout 30 node "$HERE/grpcurl.js" -connect-timeout 5 -max-time 20 "$@" >"$TMP/out" 2>"$TMP/err"
+  timeout 90 node "$HERE/grpcurl.js" -connect-timeout 20 -max-time 60 "$@" >"$TMP/out" 2>"$TMP/err"
 }
 N1="localhost:${GRPC[0]}"
 N2="localhost:${GRPC[1]}"
