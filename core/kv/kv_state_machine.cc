@@ -715,9 +715,10 @@ class Applier {
 }  // namespace
 
 absl::Status BelowGcSafePointError(absl::string_view what, Timestamp ts, Timestamp safe_point) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      what, ": timestamp ", FormatTimestamp(ts), " is below the GC safe point ",
-      FormatTimestamp(safe_point), ": versions it needs may be gone; retry with a newer timestamp"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, ": timestamp ", FormatTimestamp(ts), " is below the GC safe point ",
+                   FormatTimestamp(safe_point),
+                   ": versions it needs may be gone; retry with a newer timestamp"));
 }
 
 KvQuery KvQuery::Get(std::string key, Timestamp read_ts) {
@@ -819,6 +820,14 @@ void KvStateMachine::StageMeta(absl::string_view name, std::string value) {
     }
   }
   staged_meta_.emplace_back(std::string(name), std::move(value));
+}
+
+absl::Status KvStateMachine::FlushStagedMeta() {
+  if (staged_meta_.empty()) return absl::OkStatus();
+  MvccBatch batch;
+  for (const auto& [name, value] : staged_meta_) batch.PutMeta(name, value);
+  staged_meta_.clear();
+  return store_.Apply(batch);
 }
 
 absl::StatusOr<std::optional<std::string>> KvStateMachine::ReadMeta(absl::string_view name) const {

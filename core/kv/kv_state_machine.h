@@ -104,8 +104,8 @@ class KvStateMachine {
   static constexpr absl::string_view kGcSafePointMeta = "gc_safe_point";
 
   // `engine` must outlive the state machine. Recovers applied_index(), the HLC
-  // ceiling and the GC safe point from the engine's meta records, so a restarted replica resumes where its
-  // durable state ends.
+  // ceiling and the GC safe point from the engine's meta records, so a restarted replica resumes
+  // where its durable state ends.
   explicit KvStateMachine(Engine* engine);
 
   KvStateMachine(const KvStateMachine&) = delete;
@@ -124,6 +124,8 @@ class KvStateMachine {
   // becomes durable atomically with the applied index it belongs to.
   void StageMeta(absl::string_view name, std::string value);
   bool has_staged_meta() const { return !staged_meta_.empty(); }
+  // Writes the staged meta records now, without applying an entry (after Restore).
+  absl::Status FlushStagedMeta();
   // The value of a meta record of the applied state (nullopt: absent).
   absl::StatusOr<std::optional<std::string>> ReadMeta(absl::string_view name) const;
 

@@ -175,9 +175,9 @@ absl::Status GroupStateMachine::CheckKvCommandOwnership(const kv::KvCommand& com
         } else {
           // Whole-group maintenance: no keys to check. GC collects only this group's
           // engine, so it cannot touch another group's data whatever its key range.
-          static_assert(std::is_same_v<T, kv::SetHlcCeilingCommand> ||
-                            std::is_same_v<T, kv::GcCommand>,
-                        "every keyed kv command must be checked for ownership");
+          static_assert(
+              std::is_same_v<T, kv::SetHlcCeilingCommand> || std::is_same_v<T, kv::GcCommand>,
+              "every keyed kv command must be checked for ownership");
         }
       },
       command);
@@ -506,11 +506,10 @@ absl::Status GroupStateMachine::RestoreFromReference(std::string_view image, raf
 
 absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index index) {
   if (IsSnapshotReference(image)) return RestoreFromReference(image, index);
-  if (durable_) {
-    return absl::DataLossError(
-        absl::StrCat("group ", group_,
-                     ": an in-memory snapshot image reached a group kept in a durable engine"));
-  }
+  // A durable group meets an image only in a data dir written before state machines were
+  // durable (its last Raft snapshot is such an image): the engine either already holds
+  // that state (restarted since the upgrade) or takes it over now.
+  if (durable_ && kv_->applied_index() >= index) return absl::OkStatus();
   kv::ByteReader reader(absl::string_view(image.data(), image.size()));
   auto format = reader.ReadByte();
   if (!format.ok() || (*format != kImageFormat && *format != kImageFormatWithOwnership)) {
@@ -544,6 +543,22 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
     ownership->Apply(*catalog);
   }
   if (absl::Status s = reader.ExpectEnd("group snapshot"); !s.ok()) return s;
+  if (durable_) {
+    // Validated before anything is written (KvStateMachine::Restore is all or nothing).
+    if (absl::Status s = kv_->Restore(*kv_image); !s.ok()) return s;
+    if (kv_->applied_index() != index) {
+      return absl::DataLossError(absl::StrCat("group snapshot: image is at applied index ",
+                                              kv_->applied_index(), ", expected ", index));
+    }
+    max_ts_ = *max_ts;
+    if (catalog.has_value() || !catalog_.has_value()) catalog_ = std::move(catalog);
+    if (ownership.has_value()) ownership_ = std::move(ownership);
+    StageMaxTimestamp();
+    StageCatalogAndOwnership();
+    if (absl::Status s = kv_->FlushStagedMeta(); !s.ok()) return s;
+    if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+    return absl::OkStatus();
+  }
   auto engine = std::make_unique<kv::MemoryEngine>();
   auto restored = std::make_unique<kv::KvStateMachine>(engine.get());
   if (absl::Status s = restored->Restore(*kv_image); !s.ok()) return s;
