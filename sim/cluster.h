@@ -35,6 +35,7 @@ struct ClusterConfig {
   SwarmProfile profile;
   raft::PlantedBugs planted_raft;
   bool forget_vote_on_restart = false;  // planted bug lose_vote_on_restart
+  node::PlantedOracleBugs planted_oracle;
 };
 
 class Cluster {
@@ -91,6 +92,11 @@ class Cluster {
   uint64_t restarts() const { return restarts_; }
   uint64_t crashes() const { return crashes_; }
   uint64_t messages_sent() const { return messages_sent_; }
+  // `node`'s wall clock (ms): true time plus a per-node offset within the seed's clock
+  // skew bound, running at the node's clock rate (the same drift its ticks have).
+  uint64_t WallClockMs(NodeIndex node) const;
+  // Simulated wall clock at simulated time zero (HLC physical milliseconds).
+  static constexpr uint64_t kEpochMs = 1'000'000;
 
  private:
   struct Process;

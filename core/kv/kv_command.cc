@@ -27,6 +27,7 @@ enum class CommandType : uint8_t {
   kIncrement = 11,
   kAppend = 12,
   kPutWithTtl = 13,
+  kAdvanceReadFloor = 14,
 };
 
 // ---- encoding ----
@@ -97,6 +98,10 @@ void EncodeBody(Writer& w, const ResolveLockCommand& c) {
   w.Keys(c.keys);
   w.U64(c.start_ts);
   w.U64(c.commit_ts);
+}
+void EncodeBody(Writer& w, const AdvanceReadFloorCommand& c) {
+  w.U8(static_cast<uint8_t>(CommandType::kAdvanceReadFloor));
+  w.U64(c.floor_ts);
 }
 void EncodeBody(Writer& w, const OnePhaseCommitCommand& c) {
   w.U8(static_cast<uint8_t>(CommandType::kOnePhaseCommit));
@@ -257,6 +262,11 @@ absl::StatusOr<KvCommand> DecodeBody(Reader& r, CommandType type) {
       EKV_KV_ASSIGN_OR_RETURN(c.commit_ts, r.U64());
       return c;
     }
+    case CommandType::kAdvanceReadFloor: {
+      AdvanceReadFloorCommand c;
+      EKV_KV_ASSIGN_OR_RETURN(c.floor_ts, r.U64());
+      return c;
+    }
     case CommandType::kOnePhaseCommit: {
       OnePhaseCommitCommand c;
       EKV_KV_ASSIGN_OR_RETURN(c.mutations, r.Mutations());
@@ -319,7 +329,7 @@ const char* KvCommandName(const KvCommand& command) {
       "raw_write",       "set_hlc_ceiling",   "prewrite",     "commit",
       "rollback",        "check_txn_status",  "resolve_lock", "one_phase_commit",
       "compare_and_set", "conditional_write", "increment",    "append",
-      "put_with_ttl"};
+      "put_with_ttl",    "advance_read_floor"};
   static_assert(std::size(kNames) == std::variant_size_v<KvCommand>);
   return kNames[command.index()];
 }

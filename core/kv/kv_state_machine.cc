@@ -192,8 +192,15 @@ absl::StatusOr<uint64_t> ReadMetaU64(const MvccStore& store, absl::string_view n
 class Applier {
  public:
   Applier(const MvccStore& store, MvccBatch* batch, uint64_t hlc_ceiling_ms,
-          const PlantedKvBugs& planted)
-      : store_(store), batch_(batch), hlc_ceiling_ms_(hlc_ceiling_ms), planted_(planted) {}
+          Timestamp read_floor_ts, const PlantedKvBugs& planted)
+      : store_(store),
+        batch_(batch),
+        hlc_ceiling_ms_(hlc_ceiling_ms),
+        read_floor_ts_(read_floor_ts),
+        planted_(planted) {}
+
+  // A failed command normally writes nothing; a failed 1PC keeps its rollback records.
+  bool keep_batch_on_failure() const { return keep_batch_on_failure_; }
 
   absl::StatusOr<KvApplyResult> operator()(const RawWriteCommand& c) {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "raw write"));
@@ -213,6 +220,14 @@ class Applier {
     // Ceilings only move up: a stale proposal applied late must not lower it (hlc.h).
     result.hlc_ceiling_ms = std::max(hlc_ceiling_ms_, c.ceiling_ms);
     batch_->PutMeta(KvStateMachine::kHlcCeilingMeta, EncodeU64(result.hlc_ceiling_ms));
+    return result;
+  }
+
+  absl::StatusOr<KvApplyResult> operator()(const AdvanceReadFloorCommand& c) {
+    KvApplyResult result;
+    // The floor only moves up: floors proposed by several readers apply in any order.
+    result.read_floor_ts = std::max(read_floor_ts_, c.floor_ts);
+    batch_->PutMeta(KvStateMachine::kReadFloorMeta, EncodeU64(result.read_floor_ts));
     return result;
   }
 
@@ -314,16 +329,33 @@ class Applier {
         already_committed = true;
       }
     }
-    if (!errors.empty()) return KeyErrorsResult(std::move(errors));
+    if (!errors.empty()) {
+      // Final, like a rollback: the same 1PC applied again (a blind retry, a duplicated
+      // proposal) meets these records and fails, even once the lock in its way is gone.
+      for (const Mutation& m : c.mutations) {
+        batch_->PutTxnStatus(m.key, c.start_ts, {TxnState::kRolledBack, 0});
+      }
+      keep_batch_on_failure_ = true;
+      return KeyErrorsResult(std::move(errors));
+    }
     // A retried 1PC finds its own versions; it committed all keys at once, so it is done.
-    if (already_committed) return KvApplyResult{};
+    // Its commit_ts is the one it committed at, not the one this retry was given.
+    if (already_committed) {
+      KvApplyResult result;
+      EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> own,
+                              FindOwnCommit(c.mutations.front().key, c.start_ts));
+      result.commit_ts = own.value_or(0);
+      return result;
+    }
     for (const Mutation& m : c.mutations) {
       EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> latest, store_.LatestCommitTs(m.key));
       EKV_ASSERT(!latest.has_value() || *latest < c.commit_ts,
                  "1PC: prewrite checks leave no version at or above commit_ts");
       WriteVersion(m, c.commit_ts, c.start_ts);
     }
-    return KvApplyResult{};
+    KvApplyResult result;
+    result.commit_ts = c.commit_ts;
+    return result;
   }
 
   absl::StatusOr<KvApplyResult> operator()(const CompareAndSetCommand& c) {
@@ -661,7 +693,9 @@ class Applier {
   const MvccStore& store_;
   MvccBatch* const batch_;
   const uint64_t hlc_ceiling_ms_;
+  const Timestamp read_floor_ts_;
   const PlantedKvBugs planted_;
+  bool keep_batch_on_failure_ = false;
 };
 
 }  // namespace
@@ -702,17 +736,21 @@ KvStateMachine::KvStateMachine(Engine* engine) : engine_(engine), store_(engine)
   EKV_ASSERT(ceiling.ok(),
              "kv state machine: unreadable hlc ceiling: ", ceiling.status().ToString());
   hlc_ceiling_ms_ = *ceiling;
+  absl::StatusOr<uint64_t> floor = ReadMetaU64(store_, kReadFloorMeta);
+  EKV_ASSERT(floor.ok(), "kv state machine: unreadable read floor: ", floor.status().ToString());
+  read_floor_ts_ = *floor;
 }
 
 KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
              " applied twice or out of order (applied index ", applied_index_, ")");
   MvccBatch batch;
-  Applier applier(store_, &batch, hlc_ceiling_ms_, planted_);
+  Applier applier(store_, &batch, hlc_ceiling_ms_, read_floor_ts_, planted_);
   absl::StatusOr<KvApplyResult> applied = std::visit(applier, command);
   KvApplyResult result = applied.ok() ? *std::move(applied) : StatusResult(applied.status());
-  // Effects land only with success, so a failed command leaves no partial writes.
-  if (!result.ok()) batch.Clear();
+  // Effects land only with success, so a failed command leaves no partial writes (a
+  // failed 1PC's rollback records excepted: they are its outcome).
+  if (!result.ok() && !(applied.ok() && applier.keep_batch_on_failure())) batch.Clear();
   batch.PutMeta(kAppliedIndexMeta, EncodeU64(index));
   absl::Status written = store_.Apply(batch);
   // A replica that cannot write its applied state must stop rather than diverge.
@@ -721,6 +759,9 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   applied_index_ = index;
   if (result.ok() && std::holds_alternative<SetHlcCeilingCommand>(command)) {
     hlc_ceiling_ms_ = result.hlc_ceiling_ms;
+  }
+  if (result.ok() && std::holds_alternative<AdvanceReadFloorCommand>(command)) {
+    read_floor_ts_ = result.read_floor_ts;
   }
   return result;
 }
@@ -932,6 +973,7 @@ absl::Status KvStateMachine::Restore(absl::string_view image) {
   EKV_KV_RETURN_IF_ERROR(engine_->Write(batch));
   EKV_KV_ASSIGN_OR_RETURN(applied_index_, ReadMetaU64(store_, kAppliedIndexMeta));
   EKV_KV_ASSIGN_OR_RETURN(hlc_ceiling_ms_, ReadMetaU64(store_, kHlcCeilingMeta));
+  EKV_KV_ASSIGN_OR_RETURN(read_floor_ts_, ReadMetaU64(store_, kReadFloorMeta));
   return absl::OkStatus();
 }
 

@@ -36,6 +36,10 @@ enum class GroupCommandOp : uint8_t {
   // changed the catalog (or noticed a group behind) to the groups the change concerns;
   // the catalog group updates its own view when it applies a catalog change.
   kOwnership = 4,
+  // payload: varint floor_ts, byte above_ceiling. Raises the group's largest timestamp to
+  // floor_ts (and, with above_ceiling, above the applied HLC ceiling) so later apply-time
+  // timestamps exceed it. Proposed by the leader's oracle (timestamp_oracle.h).
+  kTimestampFloor = 5,
 };
 
 struct GroupCommand {
