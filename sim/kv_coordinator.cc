@@ -248,7 +248,12 @@ void KvCoordinator::Start(raft::GroupId group, node::OpKind kind, std::string pa
     Finish(call_id, std::move(result));
   });
   auto guess = leader_guess_.find(group);
-  Send(call_id, guess != leader_guess_.end() ? guess->second : RandomReplica(group));
+  // Real clients do not share one leader guess: half the timestamp requests start at a
+  // random replica, so during a failover some reach the new leader while others still
+  // reach the old one (which must not answer unless it is still the leader).
+  const bool fresh_guess = kind == node::OpKind::kTimestamp && rng_.Chance(0.5);
+  Send(call_id, guess != leader_guess_.end() && !fresh_guess ? guess->second
+                                                             : RandomReplica(group));
 }
 
 void KvCoordinator::Send(uint64_t call_id, NodeIndex target) {

@@ -318,6 +318,15 @@ class Applier {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "one-phase commit"));
     EKV_KV_RETURN_IF_ERROR(CheckTs(c.start_ts, "one-phase commit", "start_ts"));
     EKV_KV_RETURN_IF_ERROR(CheckCommitTs(c.start_ts, c.commit_ts, "one-phase commit"));
+    // A 1PC commits all its keys or none: its own version on the first key means this is a
+    // retry (or a duplicate) of one that committed, whatever was written after it since.
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> own,
+                            FindOwnCommit(c.mutations.front().key, c.start_ts));
+    if (own.has_value()) {
+      KvApplyResult result;
+      result.commit_ts = *own;
+      return result;
+    }
     std::vector<KeyError> errors;
     bool already_committed = false;
     for (const Mutation& m : c.mutations) {

@@ -20,6 +20,20 @@ std::string CheckTimestampOrder(const std::vector<TimestampOp>& ops) {
                ? ops[a].complete_time < ops[b].complete_time
                : a < b;
   });
+  // No timestamp twice: transactions are named by their start_ts.
+  std::vector<size_t> by_ts(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) by_ts[i] = i;
+  std::sort(by_ts.begin(), by_ts.end(), [&](size_t a, size_t b) {
+    return ops[a].ts != ops[b].ts ? ops[a].ts < ops[b].ts : a < b;
+  });
+  for (size_t i = 1; i < by_ts.size(); ++i) {
+    const TimestampOp& a = ops[by_ts[i - 1]];
+    const TimestampOp& b = ops[by_ts[i]];
+    if (a.ts == b.ts) {
+      return absl::StrCat("timestamp ", a.ts, " handed out twice (requests invoked at ",
+                          a.invoke_time, " us and ", b.invoke_time, " us)");
+    }
+  }
   // Walk invocations in time order; `highest` is the largest timestamp of every request
   // that completed strictly before the current invocation.
   size_t done = 0;

@@ -1,7 +1,8 @@
 // Timestamp-oracle checker: timestamps handed to clients grow with real time.
 //
 // If one request for a timestamp completed before another was invoked, the second must
-// get a strictly larger timestamp (linearizability of a counter that only moves up). A
+// get a strictly larger timestamp (linearizability of a counter that only moves up), and
+// no timestamp is handed out twice (transactions are named by their start_ts). A
 // deposed leader serving from memory without confirming its leadership, a follower
 // answering from its own state, or a new leader that did not recover above its
 // predecessor's ceiling all break it. O(n log n).
