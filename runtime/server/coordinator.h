@@ -103,7 +103,7 @@ class Coordinator {
   }
   absl::StatusOr<GroupReply> Execute(raft::GroupId group, bool is_read, const std::string& payload,
                                      Deadline deadline);
-  absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, bool is_read,
+  absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, node::OpKind kind,
                                                const std::string& payload, Deadline deadline);
   absl::StatusOr<GroupReply> KvCommand(raft::GroupId group, const std::string& kv_command,
                                        Deadline deadline);
