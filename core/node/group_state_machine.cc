@@ -121,7 +121,11 @@ absl::Status GroupStateMachine::CheckKvCommandOwnership(const kv::KvCommand& com
 kv::Timestamp GroupStateMachine::NextTimestamp(uint64_t physical_ms) {
   const uint64_t capped = std::min<uint64_t>(physical_ms, kv::kMaxPhysicalMs);
   const kv::Timestamp from_clock = kv::MakeTimestamp(capped, 0);
-  max_ts_ = std::max(from_clock, max_ts_ + 1);
+  // Above the read floor too: a snapshot read at read_ts was served only once a floor
+  // >= read_ts applied, so a write applied after it never appears below that snapshot
+  // (kv_state_machine.h, "Contract"; the oracle may issue read_ts before this write,
+  // still in flight, applies).
+  max_ts_ = std::max({from_clock, max_ts_ + 1, kv_->read_floor_ts() + 1});
   return max_ts_;
 }
 

@@ -3,9 +3,10 @@
 // Composes the MVCC store with its transactions (kv::KvStateMachine), the group's
 // timestamp sequence and, for the catalog group, the route catalog (route::RouteCatalog).
 //
-// Timestamps chosen by the server (raw writes, read-modify-write commands, and the
-// timestamp oracle behind Distribution.GetTimestamp) are assigned at apply time:
-//   ts = max(HLC(proposer's wall clock), largest timestamp this group applied + 1).
+// Timestamps chosen by the server (raw writes, read-modify-write commands; the legacy
+// kTimestamp op) are assigned at apply time:
+//   ts = max(HLC(proposer's wall clock), largest timestamp this group applied + 1,
+//            read floor + 1).
 // Apply order is the log order, so timestamps are strictly increasing per group across
 // leader changes and restarts (the largest applied timestamp is part of the replicated
 // state and its snapshots), and a leader with a slow or skewed clock cannot go backwards.

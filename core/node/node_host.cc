@@ -691,10 +691,9 @@ bool NodeHost::ServeTimestamps(Group& group) {
   TimestampOracle& oracle = *group.oracle;
   const StateMachine& state_machine = *group.state_machine;
   const bool skip_confirmation = options_.planted_oracle.skip_confirmation;
-  // Serve the confirmed requests once the whole log has applied (timestamp_oracle.h, 3).
+  // Serve the confirmed requests once applied up to the read index (timestamp_oracle.h, 3).
   const raft::Index applied = state_machine.applied_index();
-  if (applied >= group.raw_node->last_index() &&
-      (skip_confirmation || applied >= group.confirmed_index)) {
+  if (skip_confirmation || applied >= group.confirmed_index) {
     for (auto it = group.timestamps.begin(); it != group.timestamps.end();) {
       if (!skip_confirmation && it->first >= group.confirmed_before_seq) break;
       absl::StatusOr<kv::Timestamp> ts = oracle.Issue(wall_ms_, state_machine.max_timestamp());

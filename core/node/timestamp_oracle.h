@@ -18,14 +18,15 @@
 //      timestamp is above both. Then CeilingToPropose asks for a fresh ceiling; requests
 //      wait until it is applied (OnCeilingApplied), bounded by NodeHost's request timeout.
 //   3. Requests are served in batches: each batch waits for one leadership confirmation
-//      issued after its requests arrived, and for the group to have applied its whole log
-//      (applied index >= last index). Issue() then observes the largest applied timestamp
+//      (a read index) asked for after its requests arrived, and for the group to have
+//      applied up to that read index. Issue() then observes the largest applied timestamp
 //      and returns Hlc::Now. Confirmation means a deposed leader never hands out a
 //      timestamp lower than one its successor already issued: the successor issues only
 //      after committing its ceiling with a quorum of its term, and that quorum would have
 //      refused the deposed leader's heartbeat round, which started after the request came.
-//      Applying the whole log first means every timestamp assigned at apply time to an
-//      entry appended before the request lies below what it is issued.
+//      Applying up to the read index means every write that completed before the request
+//      has a timestamp below what is issued. (Writes still in flight may apply below it;
+//      readers at that timestamp are protected by the read floor, node_host.h.)
 //   4. FloorToLog: the largest timestamp issued that the log does not know yet. NodeHost
 //      proposes it (kTimestampFloor) ahead of the next proposal it appends, so timestamps
 //      assigned at apply time to later entries lie above every timestamp issued before.
