@@ -73,6 +73,9 @@ struct Cluster::Process {
   Rng rng;
   uint64_t incarnation = 0;
   double clock_rate = 1.0;
+  // Wall clock: wall_at_rebase_ms at simulated time rebase_us, then clock_rate ms per ms.
+  double wall_at_rebase_ms = 0;
+  SimTime rebase_us = 0;
   std::deque<std::function<void()>> deferred;  // while paused
   SimTime fsync_busy_until = 0;                // fsyncs complete in issue order
   // Durable state machines' engines: the process's memory, rebuilt from disk on restart.
@@ -93,6 +96,11 @@ Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfi
   network_.SetDefaultProfile(config_.profile.link);
   for (NodeIndex node : node_ids_) {
     auto process = std::make_unique<Process>(node, rng_.Fork(), rng_.Fork());
+    // A fixed offset per node within the skew bound (no draw: the rng streams stay as
+    // they were), e.g. +-100 ms at the largest bound.
+    const double spread = static_cast<double>((node * 7919) % 201) / 100.0 - 1.0;  // [-1, 1]
+    process->wall_at_rebase_ms = static_cast<double>(kEpochMs) +
+                                 spread * config_.profile.clock_skew_bound * 1000.0;
     process->disk.set_torn_write_probability(config_.profile.torn_write_probability);
     processes_.emplace(node, std::move(process));
   }
@@ -161,6 +169,7 @@ void Cluster::ScheduleTick(NodeIndex node) {
   scheduler_.After(std::max<SimTime>(period, 1), [this, node] {
     Process& p = process(node);
     if (p.state == ProcessState::kUp) {
+      p.host->SetWallClock(WallClockMs(node));
       p.host->Tick();
       Pump(node);
     }
@@ -179,8 +188,15 @@ void Cluster::RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<v
   action();
 }
 
+uint64_t Cluster::WallClockMs(NodeIndex node) const {
+  const Process& p = *processes_.at(node);
+  const double elapsed_ms = static_cast<double>(scheduler_.now() - p.rebase_us) / 1000.0;
+  return static_cast<uint64_t>(std::max(0.0, p.wall_at_rebase_ms + elapsed_ms * p.clock_rate));
+}
+
 void Cluster::Pump(NodeIndex node) {
   Process& p = process(node);
+  if (p.state == ProcessState::kUp) p.host->SetWallClock(WallClockMs(node));
   for (int round = 0; p.state == ProcessState::kUp; ++round) {
     EKV_ASSERT(round < kMaxPumpRounds, "n", node, " keeps producing effects");
     node::Effects effects = p.host->TakeEffects();
@@ -352,6 +368,7 @@ void Cluster::Deliver(NodeIndex from, NodeIndex to, const std::vector<raft::Mess
   }
   RunOnProcess(to, p.incarnation, [this, to, messages] {
     Process& p = process(to);
+    p.host->SetWallClock(WallClockMs(to));
     for (const raft::Message& m : messages) p.host->Receive(m);
     Pump(to);
   });
@@ -362,6 +379,7 @@ void Cluster::SubmitClientRequest(NodeIndex node, const node::ClientRequest& req
   trace_.Record({scheduler_.now(), "request", node, request.request_id,
                  static_cast<uint64_t>(request.kind), request.group, request.key});
   RunOnProcess(node, p.incarnation, [this, node, request] {
+    process(node).host->SetWallClock(WallClockMs(node));
     process(node).host->SubmitClientRequest(request);
     Pump(node);
   });
@@ -431,7 +449,9 @@ void Cluster::Restart(NodeIndex node) {
   options.raft.max_size_per_msg = profile.max_size_per_msg;
   options.raft.max_inflight_msgs = profile.max_inflight_msgs;
   options.raft.planted = config_.planted_raft;
+  options.planted_oracle = config_.planted_oracle;
   p.host = std::make_unique<node::NodeHost>(options);
+  p.host->SetWallClock(WallClockMs(node));
   p.host->SetApplyObserver([this, node](raft::GroupId group, const raft::Entry& entry) {
     safety_.OnApply(node, group, entry);
   });
@@ -496,7 +516,10 @@ void Cluster::Resume(NodeIndex node) {
 }
 
 void Cluster::SetClockRate(NodeIndex node, double rate) {
-  process(node).clock_rate = rate;
+  Process& p = process(node);
+  p.wall_at_rebase_ms = static_cast<double>(WallClockMs(node));
+  p.rebase_us = scheduler_.now();
+  p.clock_rate = rate;
   trace_.Record({scheduler_.now(), "clock", node, static_cast<uint64_t>(rate * 1e6), 0, 0, ""});
 }
 

@@ -40,6 +40,7 @@ struct ClusterConfig {
   // State machines keep their state in a SimDurableEngine (sim_engine.h) that survives
   // restarts the way RocksDB does, instead of being rebuilt from the Raft log.
   bool durable_state_machines = false;
+  node::PlantedOracleBugs planted_oracle;
 };
 
 class Cluster {
@@ -98,6 +99,11 @@ class Cluster {
   uint64_t restarts() const { return restarts_; }
   uint64_t crashes() const { return crashes_; }
   uint64_t messages_sent() const { return messages_sent_; }
+  // `node`'s wall clock (ms): true time plus a per-node offset within the seed's clock
+  // skew bound, running at the node's clock rate (the same drift its ticks have).
+  uint64_t WallClockMs(NodeIndex node) const;
+  // Simulated wall clock at simulated time zero (HLC physical milliseconds).
+  static constexpr uint64_t kEpochMs = 1'000'000;
 
  private:
   struct Process;

@@ -201,31 +201,20 @@ void KvCoordinator::Query(raft::GroupId group, const node::GroupQuery& query, Ca
 }
 
 void KvCoordinator::Timestamp(TimestampDone done) {
-  if (plants_.follower_timestamp) {
-    // Planted: a replica of the oracle group hands out the next timestamp from its own
-    // applied state, without putting the allocation through the log.
-    scheduler_.After(rng_.Range(1, profile_.client_latency_max_us), [this, done = std::move(done)] {
-      const NodeIndex node = RandomUpReplica(kOracleGroup);
-      const node::NodeHost* host = node == 0 ? nullptr : cluster_.host(node);
-      if (host == nullptr) {
-        done(std::nullopt);
-        return;
-      }
-      const auto* group_state =
-          dynamic_cast<const node::GroupStateMachine*>(&host->state_machine(kOracleGroup));
-      EKV_ASSERT(group_state != nullptr, "kv workloads run GroupStateMachine");
-      done(group_state->max_timestamp() + 1);
-    });
-    return;
-  }
-  TimestampAttempt(kMaxTimestampTries, std::move(done));
+  const SimTime invoked = scheduler_.now();
+  TimestampAttempt(kMaxTimestampTries,
+                   [this, invoked, done = std::move(done)](std::optional<kv::Timestamp> ts) {
+                     if (ts.has_value()) {
+                       timestamps_issued_.push_back({invoked, scheduler_.now(), *ts});
+                     }
+                     done(ts);
+                   });
 }
 
 void KvCoordinator::TimestampAttempt(int tries_left, TimestampDone done) {
-  node::GroupCommand command;
-  command.op = node::GroupCommandOp::kTimestamp;
-  Command(
-      kOracleGroup, std::move(command), /*idempotent=*/true,
+  // Served by the leader's oracle from memory (node_host.h); followers point to it.
+  Start(
+      kOracleGroup, node::OpKind::kTimestamp, "", /*retry_unknown=*/true,
       [this, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
         if (result.ok() && result.result.code == absl::StatusCode::kOk && result.result.ts != 0) {
           done(result.result.ts);
@@ -259,7 +248,12 @@ void KvCoordinator::Start(raft::GroupId group, node::OpKind kind, std::string pa
     Finish(call_id, std::move(result));
   });
   auto guess = leader_guess_.find(group);
-  Send(call_id, guess != leader_guess_.end() ? guess->second : RandomReplica(group));
+  // Real clients do not share one leader guess: half the timestamp requests start at a
+  // random replica, so during a failover some reach the new leader while others still
+  // reach the old one (which must not answer unless it is still the leader).
+  const bool fresh_guess = kind == node::OpKind::kTimestamp && rng_.Chance(0.5);
+  Send(call_id, guess != leader_guess_.end() && !fresh_guess ? guess->second
+                                                             : RandomReplica(group));
 }
 
 void KvCoordinator::Send(uint64_t call_id, NodeIndex target) {
@@ -325,6 +319,13 @@ void KvCoordinator::HandleReply(uint64_t call_id, NodeIndex node, const node::Cl
   switch (reply.status) {
     case node::ReplyStatus::kOk: {
       leader_guess_[call.request.group] = node;
+      if (call.request.kind == node::OpKind::kTimestamp) {
+        result.outcome = KvCallResult::Outcome::kOk;
+        result.result.ts = reply.timestamp;
+        result.index = reply.index;
+        Finish(call_id, std::move(result));
+        return;
+      }
       absl::StatusOr<node::GroupResult> decoded =
           reply.value.has_value() ? node::DecodeGroupResult(*reply.value)
                                   : absl::StatusOr<node::GroupResult>(

@@ -6,7 +6,9 @@
 // GroupQueries read (OpKind::kQuery, through ReadIndex) on whichever node leads the
 // group, following not-leader hints for a bounded number of attempts; a write that
 // times out or whose fate the node could not tell finishes kUnknown, one never accepted
-// finishes kFailed. Timestamps come from group 1's oracle (GroupCommandOp::kTimestamp).
+// finishes kFailed. Timestamps come from the oracle of group 1's leader (OpKind::kTimestamp,
+// served from memory; node_host.h), and every one handed out is recorded for the
+// timestamp-order checker (checkers/timestamp_order.h).
 //
 // Routing (EnableRouting, on for --splits runs): the coordinator keeps a versioned
 // route::RouteTable, loaded from the catalog group (GroupQueryOp::kCatalog). Routed
@@ -18,10 +20,9 @@
 // refuse it; with the planted serve_outside_range bug it does not, and the checkers see
 // the split-brain data.
 //
-// Two planted bugs live here, in the client's use of the state machine: reads served
+// One planted bug lives here, in the client's use of the state machine: reads served
 // straight from some replica's applied state (no ReadIndex, so at a timestamp the group
-// may not have closed), and timestamps handed out by a replica from its own applied
-// state instead of through the log.
+// may not have closed). The oracle's planted bugs live in NodeHost (PlantedOracleBugs).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@
 #include "core/route/catalog.h"
 #include "core/route/route_table.h"
 #include "core/util/rng.h"
+#include "sim/checkers/timestamp_order.h"
 #include "sim/cluster.h"
 #include "sim/scheduler.h"
 #include "sim/swarm.h"
@@ -45,7 +47,6 @@ namespace ekv::sim {
 
 struct KvClientPlants {
   bool read_from_any_replica = false;  // stale_read
-  bool follower_timestamp = false;     // follower_timestamp
 };
 
 struct KvCallResult {
@@ -64,7 +65,7 @@ class KvCoordinator {
   static constexpr int kMaxTimestampTries = 4;
   static constexpr SimTime kMinAttemptTimeoutUs = 100'000;
   // Simulated wall clock: HLC physical milliseconds at simulated time zero.
-  static constexpr uint64_t kEpochMs = 1'000'000;
+  static constexpr uint64_t kEpochMs = Cluster::kEpochMs;
   // Refresh-and-reroute rounds one routed call may take after STALE_ROUTE refusals.
   static constexpr int kMaxStaleRouteRetries = 6;
 
@@ -104,6 +105,10 @@ class KvCoordinator {
 
   void OnReply(NodeIndex node, const node::ClientReply& reply);
   bool Idle() const { return calls_.empty(); }
+  // Every timestamp handed to a caller, with when it was asked for and received.
+  const std::vector<checkers::TimestampOp>& timestamps_issued() const {
+    return timestamps_issued_;
+  }
 
  private:
   struct Call {
@@ -151,6 +156,7 @@ class KvCoordinator {
   route::RouteTable table_;
   std::optional<route::RouteCatalog> latest_catalog_;
   uint64_t stale_route_refusals_ = 0;
+  std::vector<checkers::TimestampOp> timestamps_issued_;
 };
 
 // True iff `result` is a group's STALE_ROUTE refusal.

@@ -197,7 +197,51 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
     }
     txn->mutations[group].push_back(kv::Mutation::Put(key, value));
   }
+  if (txn->groups.size() == 1) {
+    OnePhaseCommit(txn);
+    return;
+  }
   Prewrite(txn, 0);
+}
+
+void KvWorkload::OnePhaseCommit(std::shared_ptr<Txn> txn) {
+  kv::OnePhaseCommitCommand command;
+  command.mutations = txn->mutations[txn->groups.front()];
+  command.start_ts = txn->start_ts;
+  command.commit_ts = 0;  // the group chooses it
+  ++one_phase_tried_;
+  // Resent when an attempt's outcome is unknown: a 1PC that applied finds its own
+  // versions, one that failed finds its rollback records, so the answer never changes.
+  KvCommand(command.mutations.front().key, kv::EncodeKvCommand(command),
+            [this, txn](const KvCallResult& result) {
+              switch (result.outcome) {
+                case KvCallResult::Outcome::kOk:
+                  if (result.result.code == absl::StatusCode::kOk &&
+                      result.result.key_errors.empty()) {
+                    EKV_ASSERT(result.result.ts > txn->start_ts,
+                               "a one-phase commit must commit above its start_ts");
+                    txn->commit_ts = result.result.ts;
+                    ++one_phase_committed_;
+                    txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
+                    return;
+                  }
+                  if (!result.result.key_errors.empty() &&
+                      !result.result.key_errors.front().lock_primary.empty()) {
+                    // Clear the lock in the way for the next transaction, then abort.
+                    const node::GroupKeyError lock = result.result.key_errors.front();
+                    ResolveLock(lock, [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
+                    return;
+                  }
+                  txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
+                  return;
+                case KvCallResult::Outcome::kUnknown:
+                  txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
+                  return;
+                case KvCallResult::Outcome::kFailed:
+                  txn->done(TxnOutcome::kAborted, {}, txn->start_ts);  // never accepted
+                  return;
+              }
+            });
 }
 
 void KvWorkload::Prewrite(std::shared_ptr<Txn> txn, size_t group_position) {
@@ -638,6 +682,11 @@ void KvWorkload::PushOwnership(raft::GroupId group) {
                        [next](const KvCallResult&) { next(); });
 }
 
+std::string KvWorkload::KvStats() const {
+  return absl::StrCat("ts=", coordinator_.timestamps_issued().size(), " 1pc=", one_phase_committed_,
+                      "/", one_phase_tried_);
+}
+
 std::string KvWorkload::RoutingStats() const {
   return absl::StrCat("splits=", splits_done_, "/", split_attempts_, " scans=", scans_done_,
                       " stale_refusals=", coordinator_.stale_route_refusals());
@@ -768,6 +817,13 @@ void KvWorkload::FinishScan(std::shared_ptr<Scan> scan, bool completed) {
 
 KvWorkload::Verdict KvWorkload::Check() const {
   Verdict verdict;
+  if (std::string violation = checkers::CheckTimestampOrder(coordinator_.timestamps_issued());
+      !violation.empty()) {
+    verdict.ok = false;
+    verdict.verdict = "timestamps: the oracle went backwards in real time";
+    verdict.details = violation;
+    return verdict;
+  }
   switch (kind_) {
     case WorkloadKind::kBank: {
       absl::StatusOr<checkers::BankReport> report = checkers::CheckBank(

@@ -27,6 +27,7 @@
 //     exactly the point reads at that timestamp. Transactions are driven as
 //     runtime/server/coordinator.cc does:
 // start_ts and commit_ts from the group-1 oracle, the primary is the first written key,
+// a transaction that writes one group only commits in one phase (OnePhaseCommit),
 // the primary's group commits first (the commit point), and a reader that meets a lock
 // asks the primary's group (CheckTxnStatus) and resolves the lock (ResolveLock) before
 // reading again at the same timestamp.
@@ -91,6 +92,8 @@ class KvWorkload {
 
   // "splits=<done>/<tried> scans=<completed> stale_refusals=<n>" for the summary line.
   std::string RoutingStats() const;
+  // "ts=<timestamps handed out> 1pc=<committed>/<tried>" for the summary line.
+  std::string KvStats() const;
   uint64_t splits_done() const { return splits_done_; }
   uint64_t scans_done() const { return scans_done_; }
 
@@ -114,6 +117,9 @@ class KvWorkload {
   // Percolator, step by step; each step continues in the next through callbacks.
   void RunTxn(TxnSpec spec, TxnDone done);
   void ReadNext(std::shared_ptr<Txn> txn);
+  // A transaction whose writes all live in one group: one OnePhaseCommit command, its
+  // commit_ts chosen by the group at apply (kv_state_machine.h, "One-phase commit").
+  void OnePhaseCommit(std::shared_ptr<Txn> txn);
   void Prewrite(std::shared_ptr<Txn> txn, size_t group_position);
   void Commit(std::shared_ptr<Txn> txn);
   void CommitSecondaries(std::shared_ptr<Txn> txn, size_t group_position);
@@ -159,6 +165,8 @@ class KvWorkload {
   std::vector<std::string> keys_;
   uint64_t issued_ = 0;
   uint64_t acknowledged_ = 0;
+  uint64_t one_phase_tried_ = 0;
+  uint64_t one_phase_committed_ = 0;
 
   // bank
   bool bank_setup_done_ = false;

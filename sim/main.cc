@@ -38,7 +38,8 @@ ABSL_FLAG(std::string, trace, "", "Write the full event trace to this file.");
 ABSL_FLAG(std::string, plant, "none",
           "Plant a known bug to test the checkers: commit_prev_term, ack_before_persist, "
           "read_without_quorum or lose_vote_on_restart; with a kv --workload also "
-          "skip_write_conflict, commit_without_lock_check, stale_read or follower_timestamp; "
+          "skip_write_conflict, commit_without_lock_check, stale_read, follower_timestamp or "
+          "unconfirmed_timestamp; "
           "with --splits also serve_outside_range.");
 ABSL_FLAG(std::string, workload, "register",
           "What the clients do: register (put/get/cas/delete, linearizability + durability), "

@@ -85,12 +85,14 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "commit_without_lock_check") return PlantedBug::kCommitWithoutLockCheck;
   if (name == "stale_read") return PlantedBug::kStaleRead;
   if (name == "follower_timestamp") return PlantedBug::kFollowerTimestamp;
+  if (name == "unconfirmed_timestamp") return PlantedBug::kUnconfirmedTimestamp;
   if (name == "serve_outside_range") return PlantedBug::kServeOutsideRange;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
                    "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
-                   "stale_read, follower_timestamp or serve_outside_range"));
+                   "stale_read, follower_timestamp, unconfirmed_timestamp or "
+                   "serve_outside_range"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -113,6 +115,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "stale_read";
     case PlantedBug::kFollowerTimestamp:
       return "follower_timestamp";
+    case PlantedBug::kUnconfirmedTimestamp:
+      return "unconfirmed_timestamp";
     case PlantedBug::kServeOutsideRange:
       return "serve_outside_range";
   }
@@ -148,7 +152,8 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
   const std::string workload =
       IsKvWorkload(options.workload)
           ? absl::StrCat(" workload=", WorkloadKindName(options.workload),
-                         options.splits ? absl::StrCat(" splits ", result.routing) : "")
+                         options.splits ? absl::StrCat(" splits ", result.routing) : "",
+                         result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
   return absl::StrFormat(
       "seed=%d%s faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d trace=%016x verdict=%s",

@@ -47,7 +47,8 @@ enum class PlantedBug : uint8_t {
   kSkipWriteConflict,       // prewrite skips the write-write conflict check
   kCommitWithoutLockCheck,  // commit of a key whose lock was rolled back reports success
   kStaleRead,               // kv reads served from any replica's state, without ReadIndex
-  kFollowerTimestamp,       // a replica hands out timestamps from its own applied state
+  kFollowerTimestamp,       // a follower hands out timestamps from its own applied state
+  kUnconfirmedTimestamp,    // the oracle's leader serves without confirming leadership
   // routing (--splits only):
   kServeOutsideRange,  // a group's ownership guard accepts keys outside its ranges
 };
@@ -92,6 +93,7 @@ struct SimResult {
   uint64_t ops_acknowledged = 0;
   uint64_t trace_hash = 0;
   std::string routing;                  // --splits: splits, scans and refusals seen
+  std::string kv_stats;                 // kv workloads: timestamps and one-phase commits
   std::string details;                  // checker explanations, history excerpt
   std::vector<std::string> trace_tail;  // last events, on failure
 };

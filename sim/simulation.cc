@@ -124,7 +124,6 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
 KvClientPlants ClientPlants(PlantedBug plant) {
   KvClientPlants plants;
   plants.read_from_any_replica = plant == PlantedBug::kStaleRead;
-  plants.follower_timestamp = plant == PlantedBug::kFollowerTimestamp;
   return plants;
 }
 
@@ -152,6 +151,8 @@ SimResult RunSimulation(const SimOptions& options) {
   config.forget_vote_on_restart = options.plant == PlantedBug::kLoseVoteOnRestart;
   // The server keeps kv state in RocksDB; half the seeds model that (sim_engine.h).
   config.durable_state_machines = kv_workload && profile.durable_state_machines;
+  config.planted_oracle.follower_issues = options.plant == PlantedBug::kFollowerTimestamp;
+  config.planted_oracle.skip_confirmation = options.plant == PlantedBug::kUnconfirmedTimestamp;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
   // With splits, every group knows what it owns from the bootstrap catalog (the server's
   // initial topology), and group 1 hosts the catalog itself.
@@ -296,6 +297,7 @@ SimResult RunSimulation(const SimOptions& options) {
       kv_workload ? txn_workload->acknowledged() : register_workload->acknowledged();
   result.trace_hash = trace.hash();
   if (kv_workload && options.splits) result.routing = txn_workload->RoutingStats();
+  if (kv_workload) result.kv_stats = txn_workload->KvStats();
   if (!failure.empty()) {
     result.ok = false;
     result.verdict = failure;

@@ -29,6 +29,7 @@ enum class CommandType : uint8_t {
   kAppend = 12,
   kPutWithTtl = 13,
   kGc = 14,
+  kAdvanceReadFloor = 15,
 };
 
 // ---- encoding ----
@@ -99,6 +100,10 @@ void EncodeBody(Writer& w, const ResolveLockCommand& c) {
   w.Keys(c.keys);
   w.U64(c.start_ts);
   w.U64(c.commit_ts);
+}
+void EncodeBody(Writer& w, const AdvanceReadFloorCommand& c) {
+  w.U8(static_cast<uint8_t>(CommandType::kAdvanceReadFloor));
+  w.U64(c.floor_ts);
 }
 void EncodeBody(Writer& w, const OnePhaseCommitCommand& c) {
   w.U8(static_cast<uint8_t>(CommandType::kOnePhaseCommit));
@@ -266,6 +271,11 @@ absl::StatusOr<KvCommand> DecodeBody(Reader& r, CommandType type) {
       EKV_KV_ASSIGN_OR_RETURN(c.commit_ts, r.U64());
       return c;
     }
+    case CommandType::kAdvanceReadFloor: {
+      AdvanceReadFloorCommand c;
+      EKV_KV_ASSIGN_OR_RETURN(c.floor_ts, r.U64());
+      return c;
+    }
     case CommandType::kOnePhaseCommit: {
       OnePhaseCommitCommand c;
       EKV_KV_ASSIGN_OR_RETURN(c.mutations, r.Mutations());
@@ -339,7 +349,8 @@ const char* KvCommandName(const KvCommand& command) {
       "raw_write",       "set_hlc_ceiling",   "prewrite",     "commit",
       "rollback",        "check_txn_status",  "resolve_lock", "one_phase_commit",
       "compare_and_set", "conditional_write", "increment",    "append",
-      "put_with_ttl",    "gc"};
+      "put_with_ttl",    "gc",
+      "advance_read_floor"};
   static_assert(std::size(kNames) == std::variant_size_v<KvCommand>);
   return kNames[command.index()];
 }

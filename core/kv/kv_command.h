@@ -57,6 +57,14 @@ struct SetHlcCeilingCommand {
   bool operator==(const SetHlcCeilingCommand&) const = default;
 };
 
+// Raises the group's read floor (KvStateMachine::read_floor_ts) to at least `floor_ts`:
+// a transactional read at read_ts is served only once a floor >= read_ts applied, so a
+// one-phase commit that applies later picks a commit_ts above it (kv_state_machine.h).
+struct AdvanceReadFloorCommand {
+  Timestamp floor_ts = 0;
+  bool operator==(const AdvanceReadFloorCommand&) const = default;
+};
+
 // Percolator phase 1 for the keys of this group: lock every key or none.
 struct PrewriteCommand {
   std::vector<Mutation> mutations;
@@ -105,6 +113,10 @@ struct ResolveLockCommand {
 
 // Prewrite and commit in one command for a transaction whose keys all live in this group:
 // the same conflict checks as prewrite, then versions at commit_ts; no locks are left.
+// commit_ts == 0 asks the group to choose it at apply time: max(start_ts, read floor) + 1
+// (kv_state_machine.h explains why that is safe). A 1PC that fails on a key error leaves
+// rollback records at start_ts, so a blind retry (or a duplicated proposal) applied later
+// fails too instead of committing a transaction whose client was told it aborted.
 struct OnePhaseCommitCommand {
   std::vector<Mutation> mutations;
   Timestamp start_ts = 0;
@@ -195,7 +207,8 @@ using KvCommand =
     std::variant<RawWriteCommand, SetHlcCeilingCommand, PrewriteCommand, CommitCommand,
                  RollbackCommand, CheckTxnStatusCommand, ResolveLockCommand, OnePhaseCommitCommand,
                  CompareAndSetCommand, ConditionalWriteCommand, IncrementCommand, AppendCommand,
-                 PutWithTtlCommand, GcCommand>;
+                 PutWithTtlCommand, GcCommand,
+                 AdvanceReadFloorCommand>;
 
 // A short name of the command's type, for messages and traces ("prewrite", "commit", ...).
 const char* KvCommandName(const KvCommand& command);
@@ -273,6 +286,8 @@ struct KvApplyResult {
   std::optional<std::string> gc_resume_key;
   uint64_t gc_keys_examined = 0;
   uint64_t gc_versions_deleted = 0;
+  // AdvanceReadFloor: the group's read floor after the command.
+  Timestamp read_floor_ts = 0;
 
   bool ok() const { return status.ok(); }
 };

@@ -192,12 +192,16 @@ absl::StatusOr<uint64_t> ReadMetaU64(const MvccStore& store, absl::string_view n
 class Applier {
  public:
   Applier(const MvccStore& store, MvccBatch* batch, uint64_t hlc_ceiling_ms,
-          Timestamp gc_safe_point, const PlantedKvBugs& planted)
+          Timestamp gc_safe_point, Timestamp read_floor_ts, const PlantedKvBugs& planted)
       : store_(store),
         batch_(batch),
         hlc_ceiling_ms_(hlc_ceiling_ms),
         gc_safe_point_(gc_safe_point),
+        read_floor_ts_(read_floor_ts),
         planted_(planted) {}
+
+  // A failed command normally writes nothing; a failed 1PC keeps its rollback records.
+  bool keep_batch_on_failure() const { return keep_batch_on_failure_; }
 
   absl::StatusOr<KvApplyResult> operator()(const RawWriteCommand& c) {
     EKV_KV_RETURN_IF_ERROR(CheckMutations(c.mutations, "raw write"));
@@ -240,6 +244,14 @@ class Applier {
     result.gc_resume_key = std::move(plan.resume_key);
     result.gc_keys_examined = plan.keys_examined;
     result.gc_versions_deleted = plan.versions_deleted;
+    return result;
+  }
+
+  absl::StatusOr<KvApplyResult> operator()(const AdvanceReadFloorCommand& c) {
+    KvApplyResult result;
+    // The floor only moves up: floors proposed by several readers apply in any order.
+    result.read_floor_ts = std::max(read_floor_ts_, c.floor_ts);
+    batch_->PutMeta(KvStateMachine::kReadFloorMeta, EncodeU64(result.read_floor_ts));
     return result;
   }
 
@@ -332,6 +344,15 @@ class Applier {
     EKV_KV_RETURN_IF_ERROR(CheckTs(c.start_ts, "one-phase commit", "start_ts"));
     EKV_KV_RETURN_IF_ERROR(CheckCommitTs(c.start_ts, c.commit_ts, "one-phase commit"));
     EKV_KV_RETURN_IF_ERROR(CheckAboveGcSafePoint("one-phase commit", c.start_ts));
+    // A 1PC commits all its keys or none: its own version on the first key means this is a
+    // retry (or a duplicate) of one that committed, whatever was written after it since.
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> own,
+                            FindOwnCommit(c.mutations.front().key, c.start_ts));
+    if (own.has_value()) {
+      KvApplyResult result;
+      result.commit_ts = *own;
+      return result;
+    }
     std::vector<KeyError> errors;
     bool already_committed = false;
     for (const Mutation& m : c.mutations) {
@@ -343,16 +364,33 @@ class Applier {
         already_committed = true;
       }
     }
-    if (!errors.empty()) return KeyErrorsResult(std::move(errors));
+    if (!errors.empty()) {
+      // Final, like a rollback: the same 1PC applied again (a blind retry, a duplicated
+      // proposal) meets these records and fails, even once the lock in its way is gone.
+      for (const Mutation& m : c.mutations) {
+        batch_->PutTxnStatus(m.key, c.start_ts, {TxnState::kRolledBack, 0});
+      }
+      keep_batch_on_failure_ = true;
+      return KeyErrorsResult(std::move(errors));
+    }
     // A retried 1PC finds its own versions; it committed all keys at once, so it is done.
-    if (already_committed) return KvApplyResult{};
+    // Its commit_ts is the one it committed at, not the one this retry was given.
+    if (already_committed) {
+      KvApplyResult result;
+      EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> own,
+                              FindOwnCommit(c.mutations.front().key, c.start_ts));
+      result.commit_ts = own.value_or(0);
+      return result;
+    }
     for (const Mutation& m : c.mutations) {
       EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> latest, store_.LatestCommitTs(m.key));
       EKV_ASSERT(!latest.has_value() || *latest < c.commit_ts,
                  "1PC: prewrite checks leave no version at or above commit_ts");
       WriteVersion(m, c.commit_ts, c.start_ts);
     }
-    return KvApplyResult{};
+    KvApplyResult result;
+    result.commit_ts = c.commit_ts;
+    return result;
   }
 
   absl::StatusOr<KvApplyResult> operator()(const CompareAndSetCommand& c) {
@@ -709,7 +747,9 @@ class Applier {
   MvccBatch* const batch_;
   const uint64_t hlc_ceiling_ms_;
   const Timestamp gc_safe_point_;
+  const Timestamp read_floor_ts_;
   const PlantedKvBugs planted_;
+  bool keep_batch_on_failure_ = false;
 };
 
 }  // namespace
@@ -761,17 +801,21 @@ KvStateMachine::KvStateMachine(Engine* engine) : engine_(engine), store_(engine)
   EKV_ASSERT(safe_point.ok(),
              "kv state machine: unreadable gc safe point: ", safe_point.status().ToString());
   gc_safe_point_ = *safe_point;
+  absl::StatusOr<uint64_t> floor = ReadMetaU64(store_, kReadFloorMeta);
+  EKV_ASSERT(floor.ok(), "kv state machine: unreadable read floor: ", floor.status().ToString());
+  read_floor_ts_ = *floor;
 }
 
 KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
              " applied twice or out of order (applied index ", applied_index_, ")");
   MvccBatch batch;
-  Applier applier(store_, &batch, hlc_ceiling_ms_, gc_safe_point_, planted_);
+  Applier applier(store_, &batch, hlc_ceiling_ms_, gc_safe_point_, read_floor_ts_, planted_);
   absl::StatusOr<KvApplyResult> applied = std::visit(applier, command);
   KvApplyResult result = applied.ok() ? *std::move(applied) : StatusResult(applied.status());
-  // Effects land only with success, so a failed command leaves no partial writes.
-  if (!result.ok()) batch.Clear();
+  // Effects land only with success, so a failed command leaves no partial writes (a
+  // failed 1PC's rollback records excepted: they are its outcome).
+  if (!result.ok() && !(applied.ok() && applier.keep_batch_on_failure())) batch.Clear();
   for (const auto& [name, value] : staged_meta_) batch.PutMeta(name, value);
   staged_meta_.clear();
   batch.PutMeta(kAppliedIndexMeta, EncodeU64(index));
@@ -786,6 +830,9 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   if (result.ok() && std::holds_alternative<GcCommand>(command)) {
     EKV_ASSERT(result.gc_safe_point >= gc_safe_point_, "the GC safe point only moves up");
     gc_safe_point_ = result.gc_safe_point;
+  }
+  if (result.ok() && std::holds_alternative<AdvanceReadFloorCommand>(command)) {
+    read_floor_ts_ = result.read_floor_ts;
   }
   return result;
 }
@@ -1030,6 +1077,7 @@ absl::Status KvStateMachine::Restore(absl::string_view image) {
   EKV_KV_ASSIGN_OR_RETURN(applied_index_, ReadMetaU64(store_, kAppliedIndexMeta));
   EKV_KV_ASSIGN_OR_RETURN(hlc_ceiling_ms_, ReadMetaU64(store_, kHlcCeilingMeta));
   EKV_KV_ASSIGN_OR_RETURN(gc_safe_point_, ReadMetaU64(store_, kGcSafePointMeta));
+  EKV_KV_ASSIGN_OR_RETURN(read_floor_ts_, ReadMetaU64(store_, kReadFloorMeta));
   return absl::OkStatus();
 }
 

@@ -39,6 +39,26 @@
 // in place before its commit_ts exists. The randomized bank test (txn_bank_test.cc)
 // emulates this fence and fails without it.
 //
+// One-phase commit with a commit_ts chosen at apply time (OnePhaseCommitCommand with
+// commit_ts == 0) needs no fence, only the read floor: the node layer serves a read at
+// read_ts only after an AdvanceReadFloorCommand with floor_ts >= read_ts applied on the
+// serving replica (core/node/node_host.h). The 1PC then commits at
+//   commit_ts = max(start_ts, read_floor_ts) + 1.
+// Safe, because:
+//   - A read at R served before the 1PC applied saw the replica at some index a >= f, f
+//     the index of a floor >= R. The 1PC's index is > a >= f, so read_floor_ts >= R when
+//     it applies and commit_ts > R: the read's snapshot never changes. A read served
+//     after it applied sees it iff commit_ts <= R, the same answer forever.
+//   - Every version of its keys is <= start_ts (prewrite's conflict check), so commit_ts
+//     is above all of them, and equal to none of a 2PC's: that 2PC either left a lock (1PC
+//     fails) or committed above the 1PC's start_ts (WriteConflict), or prewrote after the
+//     1PC with start_ts < commit_ts (WriteConflict for it).
+//   - start_ts and every floor are timestamps the oracle issued (floors are read_ts), so
+//     commit_ts <= (largest timestamp issued so far) + 1 <= any timestamp the oracle issues
+//     after the 1PC is acknowledged. A transaction that starts after it sees it (reads
+//     see versions <= read_ts), which an apply-time commit_ts above every *issued*
+//     timestamp (e.g. from the HLC) could not promise for groups the oracle does not see.
+//
 // Not thread-safe; core/ is single-threaded.
 #pragma once
 
@@ -102,6 +122,7 @@ class KvStateMachine {
   static constexpr absl::string_view kAppliedIndexMeta = "applied_index";
   static constexpr absl::string_view kHlcCeilingMeta = "hlc_ceiling_ms";
   static constexpr absl::string_view kGcSafePointMeta = "gc_safe_point";
+  static constexpr absl::string_view kReadFloorMeta = "read_floor_ts";
 
   // `engine` must outlive the state machine. Recovers applied_index(), the HLC
   // ceiling and the GC safe point from the engine's meta records, so a restarted replica resumes
@@ -136,6 +157,8 @@ class KvStateMachine {
   uint64_t hlc_ceiling_ms() const { return hlc_ceiling_ms_; }
   // The group's committed GC safe point (0: never collected).
   Timestamp gc_safe_point() const { return gc_safe_point_; }
+  // The highest AdvanceReadFloorCommand applied (0: none); see "One-phase commit" above.
+  Timestamp read_floor_ts() const { return read_floor_ts_; }
 
   // Every engine record of the group (versions, locks, txn records, expiries, meta
   // including the applied index), self-checking. Restore replaces the whole state with
@@ -155,6 +178,7 @@ class KvStateMachine {
   uint64_t hlc_ceiling_ms_ = 0;
   Timestamp gc_safe_point_ = 0;
   std::vector<std::pair<std::string, std::string>> staged_meta_;
+  Timestamp read_floor_ts_ = 0;
   PlantedKvBugs planted_;
 };
 

@@ -22,6 +22,8 @@ const char* OpKindName(OpKind kind) {
       return "apply";
     case OpKind::kQuery:
       return "query";
+    case OpKind::kTimestamp:
+      return "timestamp";
   }
   return "?";
 }

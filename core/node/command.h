@@ -26,6 +26,9 @@ enum class OpKind : uint8_t {
   // the payload travels in `value` and only the state machine interprets it.
   kApply = 5,  // a replicated write
   kQuery = 6,  // a linearizable read through ReadIndex; never replicated
+  // One timestamp from the group leader's oracle (timestamp_oracle.h); never replicated.
+  // Followers answer kNotLeader with a hint; the reply carries it in `timestamp`.
+  kTimestamp = 7,
 };
 const char* OpKindName(OpKind kind);
 
@@ -53,6 +56,7 @@ struct ClientReply {
   std::optional<std::string> value;  // kGet: the value read (nullopt: absent)
   raft::NodeId leader_hint = raft::kNoNode;
   raft::Index index = 0;  // log index of an applied write, read index of a get
+  uint64_t timestamp = 0;  // kTimestamp: the timestamp issued
   std::string detail;     // why, for failures
 };
 

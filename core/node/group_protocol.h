@@ -30,12 +30,19 @@ namespace ekv::node {
 enum class GroupCommandOp : uint8_t {
   kKv = 1,         // payload: an encoded kv::KvCommand; server-chosen timestamps assigned at apply
   kCatalog = 2,    // payload: an encoded route::CatalogCommand (catalog group only)
-  kTimestamp = 3,  // no payload: allocate one strictly increasing timestamp
+  // no payload: allocate one strictly increasing timestamp through the log. Superseded by
+  // the leader's in-memory oracle (NodeHost OpKind::kTimestamp); still applied for logs
+  // written before it.
+  kTimestamp = 3,
   // payload: an encoded route::RouteCatalog; the group adopts it as its view of what it
   // owns if it is newer than the one it has (older ones are ignored). Proposed by whoever
   // changed the catalog (or noticed a group behind) to the groups the change concerns;
   // the catalog group updates its own view when it applies a catalog change.
   kOwnership = 4,
+  // payload: varint floor_ts, byte above_ceiling. Raises the group's largest timestamp to
+  // floor_ts (and, with above_ceiling, above the applied HLC ceiling) so later apply-time
+  // timestamps exceed it. Proposed by the leader's oracle (timestamp_oracle.h).
+  kTimestampFloor = 5,
 };
 
 struct GroupCommand {

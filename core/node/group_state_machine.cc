@@ -175,9 +175,10 @@ absl::Status GroupStateMachine::CheckKvCommandOwnership(const kv::KvCommand& com
         } else {
           // Whole-group maintenance: no keys to check. GC collects only this group's
           // engine, so it cannot touch another group's data whatever its key range.
-          static_assert(
-              std::is_same_v<T, kv::SetHlcCeilingCommand> || std::is_same_v<T, kv::GcCommand>,
-              "every keyed kv command must be checked for ownership");
+          static_assert(std::is_same_v<T, kv::SetHlcCeilingCommand> ||
+                            std::is_same_v<T, kv::GcCommand> ||
+                            std::is_same_v<T, kv::AdvanceReadFloorCommand>,
+                        "every keyed kv command must be checked for ownership");
         }
       },
       command);
@@ -187,7 +188,11 @@ absl::Status GroupStateMachine::CheckKvCommandOwnership(const kv::KvCommand& com
 kv::Timestamp GroupStateMachine::NextTimestamp(uint64_t physical_ms) {
   const uint64_t capped = std::min<uint64_t>(physical_ms, kv::kMaxPhysicalMs);
   const kv::Timestamp from_clock = kv::MakeTimestamp(capped, 0);
-  max_ts_ = std::max(from_clock, max_ts_ + 1);
+  // Above the read floor too: a snapshot read at read_ts was served only once a floor
+  // >= read_ts applied, so a write applied after it never appears below that snapshot
+  // (kv_state_machine.h, "Contract"; the oracle may issue read_ts before this write,
+  // still in flight, applies).
+  max_ts_ = std::max({from_clock, max_ts_ + 1, kv_->read_floor_ts() + 1});
   StageMaxTimestamp();
   return max_ts_;
 }
@@ -236,6 +241,11 @@ ApplyResult GroupStateMachine::ApplyCommand(raft::Index index, const Command& co
       kv_->Skip(index);
       return ToApplyResult(result);
     }
+    case GroupCommandOp::kTimestampFloor: {
+      GroupResult result = ApplyTimestampFloor(*decoded);
+      kv_->Skip(index);  // after: a raised max timestamp rides in this entry's batch
+      return ToApplyResult(result);
+    }
     case GroupCommandOp::kTimestamp: {
       GroupResult result;
       result.ts = NextTimestamp(decoded->physical_ms);
@@ -274,8 +284,13 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
           c.commit_ts = assigned;
         } else if constexpr (std::is_same_v<T, kv::PrewriteCommand>) {
           Observe(c.start_ts);
-        } else if constexpr (std::is_same_v<T, kv::CommitCommand> ||
-                             std::is_same_v<T, kv::OnePhaseCommitCommand>) {
+        } else if constexpr (std::is_same_v<T, kv::OnePhaseCommitCommand>) {
+          // Chosen here when asked (0): above its snapshot and every read floor, and no
+          // higher (kv_state_machine.h, "One-phase commit", says why both matter).
+          if (c.commit_ts == 0) c.commit_ts = std::max(c.start_ts, kv_->read_floor_ts()) + 1;
+          Observe(c.start_ts);
+          Observe(c.commit_ts);
+        } else if constexpr (std::is_same_v<T, kv::CommitCommand>) {
           Observe(c.start_ts);
           Observe(c.commit_ts);
         } else if constexpr (std::is_same_v<T, kv::ResolveLockCommand>) {
@@ -356,6 +371,57 @@ GroupResult GroupStateMachine::ApplyOwnership(const GroupCommand& command) {
   GroupResult result;
   result.ts = ownership_->version();
   return result;
+}
+
+GroupResult GroupStateMachine::ApplyTimestampFloor(const GroupCommand& command) {
+  kv::ByteReader reader(command.payload);
+  auto floor_ts = reader.ReadVarint64();
+  auto above_ceiling = reader.ReadByte();
+  if (!floor_ts.ok() || !above_ceiling.ok() || *above_ceiling > 1 ||
+      !reader.ExpectEnd("timestamp floor").ok()) {
+    return FromStatus(absl::InvalidArgumentError("timestamp floor: malformed payload"));
+  }
+  Observe(*floor_ts);
+  if (*above_ceiling == 1) {
+    const uint64_t ceiling = std::min<uint64_t>(kv_->hlc_ceiling_ms() + 1, kv::kMaxPhysicalMs);
+    Observe(kv::MakeTimestamp(ceiling, 0));
+  }
+  GroupResult result;
+  result.ts = max_ts_;
+  return result;
+}
+
+uint64_t GroupStateMachine::QueryReadTimestamp(std::string_view payload) const {
+  absl::StatusOr<GroupQuery> query =
+      DecodeGroupQuery(absl::string_view(payload.data(), payload.size()));
+  if (!query.ok() || query->op != GroupQueryOp::kKv) return 0;
+  absl::StatusOr<kv::KvQuery> kv_query = DecodeKvQuery(query->payload);
+  if (!kv_query.ok() || kv_query->kind == kv::KvQuery::Kind::kLatestCommitTs) return 0;
+  // kLatest-style reads (at the maximum) need no floor: no commit_ts can reach them.
+  return kv_query->read_ts >= kLatest ? 0 : kv_query->read_ts;
+}
+
+std::string GroupStateMachine::EncodeCeilingCommand(uint64_t ceiling_ms) const {
+  GroupCommand command;
+  command.op = GroupCommandOp::kKv;
+  command.payload = kv::EncodeKvCommand(kv::SetHlcCeilingCommand{ceiling_ms});
+  return EncodeGroupCommand(command);
+}
+
+std::string GroupStateMachine::EncodeTimestampFloorCommand(uint64_t floor_ts,
+                                                           bool above_ceiling) const {
+  GroupCommand command;
+  command.op = GroupCommandOp::kTimestampFloor;
+  kv::AppendVarint64(&command.payload, floor_ts);
+  kv::AppendByte(&command.payload, above_ceiling ? 1 : 0);
+  return EncodeGroupCommand(command);
+}
+
+std::string GroupStateMachine::EncodeReadFloorCommand(uint64_t floor_ts) const {
+  GroupCommand command;
+  command.op = GroupCommandOp::kKv;
+  command.payload = kv::EncodeKvCommand(kv::AdvanceReadFloorCommand{floor_ts});
+  return EncodeGroupCommand(command);
 }
 
 void GroupStateMachine::Skip(raft::Index index) { kv_->Skip(index); }

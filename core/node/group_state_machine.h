@@ -3,13 +3,18 @@
 // Composes the MVCC store with its transactions (kv::KvStateMachine), the group's
 // timestamp sequence and, for the catalog group, the route catalog (route::RouteCatalog).
 //
-// Timestamps chosen by the server (raw writes, read-modify-write commands, and the
-// timestamp oracle behind Distribution.GetTimestamp) are assigned at apply time:
-//   ts = max(HLC(proposer's wall clock), largest timestamp this group applied + 1).
+// Timestamps chosen by the server (raw writes, read-modify-write commands; the legacy
+// kTimestamp op) are assigned at apply time:
+//   ts = max(HLC(proposer's wall clock), largest timestamp this group applied + 1,
+//            read floor + 1).
 // Apply order is the log order, so timestamps are strictly increasing per group across
 // leader changes and restarts (the largest applied timestamp is part of the replicated
 // state and its snapshots), and a leader with a slow or skewed clock cannot go backwards.
 // Transaction timestamps (start/commit) come from the oracle and are only observed.
+// The oracle itself runs in the group leader's memory (timestamp_oracle.h); it keeps its
+// timestamps and these consistent through kTimestampFloor entries. A one-phase commit
+// asked to choose its commit_ts (0) gets max(start_ts, read floor) + 1 at apply
+// (kv_state_machine.h, "One-phase commit").
 //
 // Ownership (route::GroupOwnership) is part of the replicated state: the ranges this
 // group owns and the catalog version of that knowledge. It starts from the bootstrap
@@ -66,7 +71,14 @@ class GroupStateMachine final : public StateMachine {
   using CatalogListener = std::function<void(const route::RouteCatalog&)>;
   void SetCatalogListener(CatalogListener listener);
 
-  kv::Timestamp max_timestamp() const { return max_ts_; }
+  kv::Timestamp max_timestamp() const override { return max_ts_; }
+  bool has_timestamps() const override { return true; }
+  uint64_t hlc_ceiling_ms() const override { return kv_->hlc_ceiling_ms(); }
+  uint64_t read_floor_ts() const override { return kv_->read_floor_ts(); }
+  uint64_t QueryReadTimestamp(std::string_view payload) const override;
+  std::string EncodeCeilingCommand(uint64_t ceiling_ms) const override;
+  std::string EncodeTimestampFloorCommand(uint64_t floor_ts, bool above_ceiling) const override;
+  std::string EncodeReadFloorCommand(uint64_t floor_ts) const override;
   // Simulator self-tests only: plants kv bugs, kept across snapshot restores.
   void SetPlantedKvBugs(const kv::PlantedKvBugs& planted);
   const std::optional<route::RouteCatalog>& catalog() const { return catalog_; }
@@ -82,6 +94,7 @@ class GroupStateMachine final : public StateMachine {
   // Change the catalog / ownership; the caller marks the entry applied afterwards.
   GroupResult ApplyCatalog(const GroupCommand& command);
   GroupResult ApplyOwnership(const GroupCommand& command);
+  GroupResult ApplyTimestampFloor(const GroupCommand& command);
   // Durable engines only: stage the group's own records into the next applied batch,
   // and read them back after a restart or an installed snapshot.
   void StageMaxTimestamp();

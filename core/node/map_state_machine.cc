@@ -29,6 +29,7 @@ ApplyResult MapStateMachine::Apply(raft::Index index, const Command& command) {
       return {false, std::nullopt, "the register state machine has no opaque commands"};
     case OpKind::kGet:
     case OpKind::kQuery:
+    case OpKind::kTimestamp:
       break;
   }
   EKV_UNREACHABLE("reads are never replicated");

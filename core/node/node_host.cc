@@ -48,7 +48,19 @@ struct NodeHost::Group {
   // more than this: Raft may still have to hand out the entries above it.
   raft::Index delivered_index = 0;
 
-  size_t pending() const { return proposals.size() + reads.size(); }
+  // Timestamps (node_host.h); oracle stays null for state machines without them.
+  std::unique_ptr<TimestampOracle> oracle;
+  raft::Term oracle_term_started = 0;  // the term whose start floor was proposed
+  raft::Index term_floor_index = 0;    // that floor's log index
+  std::map<uint64_t, PendingRequest> timestamps;  // waiting kTimestamp requests, by seq
+  uint64_t confirm_seq = 0;  // ReadIndex context of the confirmation in flight (0: none)
+  int confirm_tick = 0;
+  uint64_t confirmed_before_seq = 0;  // requests with a smaller seq are confirmed ...
+  raft::Index confirmed_index = 0;    // ... once the group applied this far
+  uint64_t read_floor_proposed = 0;   // largest read floor proposed from this node
+  int read_floor_tick = 0;
+
+  size_t pending() const { return proposals.size() + reads.size() + timestamps.size(); }
 };
 
 NodeHost::NodeHost(const NodeHostOptions& options) : options_(options) {
@@ -110,6 +122,17 @@ void NodeHost::Tick() {
   ++tick_;
   for (auto& [id, group] : groups_) {
     group->raw_node->Tick();
+    MaybeStartOracleTerm(*group);  // a single-voter group may have just become leader
+    for (auto it = group->timestamps.begin(); it != group->timestamps.end();) {
+      if (it->second.deadline_tick <= tick_) {
+        // Timestamps have no effect: a client may always ask again.
+        Reply(it->second.request, ReplyStatus::kFailed, std::nullopt, 0,
+              "timestamp request timed out (no committed ceiling or leadership confirmation)");
+        it = group->timestamps.erase(it);
+      } else {
+        ++it;
+      }
+    }
     // Expire requests past their deadline: a proposed write may still commit (unknown);
     // a get that has not been served had no effect (failed).
     for (auto it = group->proposals.begin(); it != group->proposals.end();) {
@@ -136,9 +159,16 @@ void NodeHost::Receive(const raft::Message& message) {
              options_.node_id);
   auto it = groups_.find(message.group);
   if (it == groups_.end()) return;  // a group this node does not (or no longer) host
+  Group& group = *it->second;
+  // A follower's forwarded proposal is appended by this Step: floors go first.
+  if (message.type == raft::MessageType::kProp &&
+      group.raw_node->state() == raft::StateType::kLeader) {
+    BeforeProposal(group);
+  }
   // Step errors are stale or irrelevant messages (e.g. from a removed peer); Raft
   // already ignores them, and the sender will retry what matters.
-  (void)it->second->raw_node->Step(message);
+  (void)group.raw_node->Step(message);
+  MaybeStartOracleTerm(group);  // a vote may have just made this node leader
 }
 
 void NodeHost::SubmitClientRequest(const ClientRequest& request) {
@@ -149,6 +179,10 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     return;
   }
   Group& group = *it->second;
+  if (request.kind == OpKind::kTimestamp) {
+    SubmitTimestamp(group, request);
+    return;
+  }
   const bool leader = group.raw_node->state() == raft::StateType::kLeader;
   const bool follower_with_leader = group.raw_node->state() == raft::StateType::kFollower &&
                                     group.raw_node->leader() != raft::kNoNode;
@@ -168,6 +202,13 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   }
   const uint64_t seq = next_proposal_seq_++;
   PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
+  if (request.kind == OpKind::kQuery) {
+    const uint64_t read_ts = group.state_machine->QueryReadTimestamp(request.value);
+    if (read_ts > group.state_machine->read_floor_ts()) {
+      pending.read_floor_ts = read_ts;
+      MaybeProposeReadFloor(group, read_ts);
+    }
+  }
   if (request.kind == OpKind::kGet || request.kind == OpKind::kQuery) {
     absl::Status status = group.raw_node->ReadIndex(EncodeReadContext(seq));
     if (!status.ok()) {
@@ -180,6 +221,7 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   }
   Command command{options_.node_id, options_.incarnation, seq, request.kind, request.key,
                   request.value,    request.expected};
+  if (leader) BeforeProposal(group);
   absl::Status status = group.raw_node->Propose(EncodeCommand(command));
   if (!status.ok()) {
     Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
@@ -221,7 +263,9 @@ absl::Status NodeHost::TransferLeadership(raft::GroupId group, raft::NodeId tran
 absl::Status NodeHost::Campaign(raft::GroupId group) {
   auto it = groups_.find(group);
   if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
-  return it->second->raw_node->Campaign();
+  absl::Status status = it->second->raw_node->Campaign();
+  MaybeStartOracleTerm(*it->second);  // a single-voter group wins at once
+  return status;
 }
 
 absl::Status NodeHost::ProposeConfChange(raft::GroupId group, const raft::ConfChange& change) {
@@ -232,8 +276,15 @@ absl::Status NodeHost::ProposeConfChange(raft::GroupId group, const raft::ConfCh
 
 Effects NodeHost::TakeEffects() {
   for (auto& [id, group] : groups_) {
+    RunOracle(*group);
     ProcessReady(*group);
     ApplyWhilePersisting(*group);
+    // What applied may let the oracle recover, renew or serve; its proposals and
+    // confirmations go out with this round rather than with the next input.
+    if (RunOracle(*group)) {
+      ProcessReady(*group);
+      ApplyWhilePersisting(*group);
+    }
   }
   Effects effects;
   effects.persists = std::move(persists_);
@@ -306,6 +357,12 @@ void NodeHost::RecordReadStates(Group& group, const std::vector<raft::ReadState>
     Decoder decoder(read_state.request_context);
     uint64_t seq = 0;
     if (!decoder.Varint(&seq)) continue;
+    if (seq != 0 && seq == group.confirm_seq) {  // the oracle's leadership confirmation
+      group.confirmed_before_seq = std::max(group.confirmed_before_seq, seq);
+      group.confirmed_index = std::max(group.confirmed_index, read_state.index);
+      group.confirm_seq = 0;
+      continue;
+    }
     auto it = group.reads.find(seq);
     if (it == group.reads.end()) continue;  // already answered (timed out, leadership lost)
     it->second.read_index = read_state.index;
@@ -396,7 +453,8 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
 void NodeHost::ServeReads(Group& group) {
   const raft::Index applied = group.state_machine->applied_index();
   for (auto it = group.reads.begin(); it != group.reads.end();) {
-    if (it->second.has_read_index && it->second.read_index <= applied) {
+    if (it->second.has_read_index && it->second.read_index <= applied &&
+        group.state_machine->read_floor_ts() >= it->second.read_floor_ts) {
       const ClientRequest& request = it->second.request;
       if (request.kind == OpKind::kQuery) {
         std::optional<std::string> result = group.state_machine->Query(request.value);
@@ -454,6 +512,11 @@ void NodeHost::FailAllPending(Group& group, ReplyStatus write_status, const std:
     Reply(pending.request, ReplyStatus::kFailed, std::nullopt, 0, why);
   }
   group.reads.clear();
+  for (auto& [seq, pending] : group.timestamps) {
+    Reply(pending.request, ReplyStatus::kFailed, std::nullopt, 0, why);
+  }
+  group.timestamps.clear();
+  group.confirm_seq = 0;
 }
 
 void NodeHost::Reply(const ClientRequest& request, ReplyStatus status,
@@ -507,6 +570,176 @@ const StateMachine& NodeHost::state_machine(raft::GroupId group) const {
   auto it = groups_.find(group);
   EKV_ASSERT(it != groups_.end(), "state_machine of unhosted group ", group);
   return *it->second->state_machine;
+}
+
+// ---------------------------------------------------------------------------------------
+// Timestamps (node_host.h, timestamp_oracle.h)
+
+TimestampOracle* NodeHost::EnsureOracle(Group& group) {
+  if (group.oracle == nullptr && group.state_machine->has_timestamps()) {
+    group.oracle = std::make_unique<TimestampOracle>(options_.oracle);
+  }
+  return group.oracle.get();
+}
+
+bool NodeHost::ProposeInternal(Group& group, const std::string& payload) {
+  EKV_ASSERT(!payload.empty(), "group ", group.id, ": an empty internal proposal");
+  // A sequence no pending request holds: the apply finds nobody to answer.
+  Command command{options_.node_id, options_.incarnation, next_proposal_seq_++, OpKind::kApply,
+                  "",               payload,              std::nullopt};
+  return group.raw_node->Propose(EncodeCommand(command)).ok();
+}
+
+void NodeHost::StopOracleIfDeposed(Group& group) {
+  if (group.oracle == nullptr || !group.oracle->leading()) return;
+  if (group.raw_node->state() == raft::StateType::kLeader &&
+      group.raw_node->term() == group.oracle->term()) {
+    return;
+  }
+  group.oracle->StopServing();
+  for (auto& [seq, pending] : group.timestamps) {
+    Reply(pending.request, ReplyStatus::kFailed, std::nullopt, 0, "leadership lost",
+          group.raw_node->leader());
+  }
+  group.timestamps.clear();
+  group.confirm_seq = 0;
+  group.confirmed_before_seq = 0;
+  group.confirmed_index = 0;
+}
+
+void NodeHost::MaybeStartOracleTerm(Group& group) {
+  TimestampOracle* oracle = EnsureOracle(group);
+  if (oracle == nullptr) return;
+  StopOracleIfDeposed(group);
+  if (group.raw_node->state() != raft::StateType::kLeader) return;
+  const raft::Term term = group.raw_node->term();
+  if (group.oracle_term_started == term) return;
+  // Before any other proposal of this term: apply-time timestamps after it lie above the
+  // ceiling, so above whatever earlier leaders issued from memory.
+  if (!ProposeInternal(group, group.state_machine->EncodeTimestampFloorCommand(0, true))) {
+    return;  // e.g. a leadership transfer in progress: every proposal is refused for now
+  }
+  group.oracle_term_started = term;
+  group.term_floor_index = group.raw_node->last_index();
+  oracle->StartTerm(term);
+}
+
+void NodeHost::BeforeProposal(Group& group) {
+  MaybeStartOracleTerm(group);
+  TimestampOracle* oracle = group.oracle.get();
+  if (oracle == nullptr || !oracle->leading()) return;
+  if (std::optional<kv::Timestamp> floor = oracle->FloorToLog(); floor.has_value()) {
+    if (ProposeInternal(group, group.state_machine->EncodeTimestampFloorCommand(*floor, false))) {
+      oracle->OnFloorProposed(*floor);
+    }
+  }
+}
+
+void NodeHost::SubmitTimestamp(Group& group, const ClientRequest& request) {
+  const StateMachine& state_machine = *group.state_machine;
+  if (!state_machine.has_timestamps()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("group ", group.id, " serves no timestamps"));
+    return;
+  }
+  if (group.raw_node->state() != raft::StateType::kLeader) {
+    if (options_.planted_oracle.follower_issues) {
+      // Planted bug: a replica answers from its own applied state and clock.
+      const uint64_t wall_ms = std::min<uint64_t>(wall_ms_, kv::kMaxPhysicalMs);
+      Reply(request, ReplyStatus::kOk, std::nullopt, state_machine.applied_index(), "");
+      replies_.back().timestamp =
+          std::max(kv::MakeTimestamp(wall_ms, 0), state_machine.max_timestamp() + 1);
+      return;
+    }
+    Reply(request, ReplyStatus::kNotLeader, std::nullopt, 0, "not the leader",
+          group.raw_node->leader());
+    return;
+  }
+  if (group.pending() >= options_.max_pending_requests_per_group) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("busy: ", group.pending(), " requests pending, limit ",
+                       options_.max_pending_requests_per_group));
+    return;
+  }
+  group.timestamps.emplace(next_proposal_seq_++,
+                           PendingRequest{request, tick_ + options_.request_timeout_ticks});
+}
+
+void NodeHost::MaybeProposeReadFloor(Group& group, uint64_t read_ts) {
+  if (read_ts <= group.read_floor_proposed &&
+      tick_ - group.read_floor_tick < options_.floor_retry_ticks) {
+    return;  // a floor at least this high is on its way
+  }
+  if (group.raw_node->state() == raft::StateType::kLeader) BeforeProposal(group);
+  if (ProposeInternal(group, group.state_machine->EncodeReadFloorCommand(read_ts))) {
+    group.read_floor_proposed = std::max(group.read_floor_proposed, read_ts);
+    group.read_floor_tick = tick_;
+  }
+}
+
+bool NodeHost::RunOracle(Group& group) {
+  TimestampOracle* oracle = EnsureOracle(group);
+  if (oracle == nullptr) return false;
+  bool stepped = false;
+  const StateMachine& state_machine = *group.state_machine;
+  // Reads still waiting for a floor whose proposal may have been lost: ask again.
+  if (tick_ - group.read_floor_tick >= options_.floor_retry_ticks) {
+    uint64_t wanted = 0;
+    for (const auto& [seq, pending] : group.reads) wanted = std::max(wanted, pending.read_floor_ts);
+    if (wanted > state_machine.read_floor_ts()) {
+      group.read_floor_proposed = 0;  // force a new proposal
+      MaybeProposeReadFloor(group, wanted);
+      stepped = true;
+    }
+  }
+  const raft::Term before = group.oracle_term_started;
+  MaybeStartOracleTerm(group);
+  stepped |= group.oracle_term_started != before;
+  if (!oracle->leading()) return stepped;
+  if (!oracle->recovered() && state_machine.applied_index() >= group.term_floor_index) {
+    oracle->Recover(state_machine.hlc_ceiling_ms(), state_machine.max_timestamp(), wall_ms_);
+  }
+  if (!oracle->recovered()) return stepped;
+  oracle->OnCeilingApplied(state_machine.hlc_ceiling_ms());
+  if (!group.timestamps.empty()) oracle->MarkActive();
+  if (std::optional<uint64_t> ceiling = oracle->CeilingToPropose(wall_ms_, tick_);
+      ceiling.has_value()) {
+    if (ProposeInternal(group, state_machine.EncodeCeilingCommand(*ceiling))) {
+      oracle->OnCeilingProposed(*ceiling, tick_);
+      stepped = true;
+    }
+  }
+  return ServeTimestamps(group) || stepped;
+}
+
+bool NodeHost::ServeTimestamps(Group& group) {
+  if (group.timestamps.empty()) return false;
+  TimestampOracle& oracle = *group.oracle;
+  const StateMachine& state_machine = *group.state_machine;
+  const bool skip_confirmation = options_.planted_oracle.skip_confirmation;
+  // Serve the confirmed requests once applied up to the read index (timestamp_oracle.h, 3).
+  const raft::Index applied = state_machine.applied_index();
+  if (skip_confirmation || applied >= group.confirmed_index) {
+    for (auto it = group.timestamps.begin(); it != group.timestamps.end();) {
+      if (!skip_confirmation && it->first >= group.confirmed_before_seq) break;
+      absl::StatusOr<kv::Timestamp> ts = oracle.Issue(wall_ms_, state_machine.max_timestamp());
+      if (!ts.ok()) break;  // the ceiling is short: wait for the next one to apply
+      Reply(it->second.request, ReplyStatus::kOk, std::nullopt, applied, "");
+      replies_.back().timestamp = *ts;
+      it = group.timestamps.erase(it);
+    }
+  }
+  if (group.timestamps.empty() || skip_confirmation) return false;
+  // One confirmation covers every request that arrived before it was asked for.
+  if (group.timestamps.rbegin()->first < group.confirmed_before_seq) return false;
+  if (group.confirm_seq != 0 && tick_ - group.confirm_tick < options_.floor_retry_ticks) {
+    return false;
+  }
+  const uint64_t seq = next_proposal_seq_++;
+  if (!group.raw_node->ReadIndex(EncodeReadContext(seq)).ok()) return false;
+  group.confirm_seq = seq;
+  group.confirm_tick = tick_;
+  return true;
 }
 
 }  // namespace ekv::node

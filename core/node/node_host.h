@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "core/node/command.h"
 #include "core/node/state_machine.h"
+#include "core/node/timestamp_oracle.h"
 #include "core/raft/config.h"
 #include "core/raft/raw_node.h"
 #include "core/raft/storage.h"
@@ -49,6 +50,12 @@ struct NodeHostOptions {
   bool serve_on_followers = false;
   // After this many ticks a waiting write is answered kUnknown, a waiting get kFailed.
   int request_timeout_ticks = 100;
+  // Timestamps (see "Timestamps" below).
+  TimestampOracle::Options oracle;
+  // A read floor or leadership confirmation not answered within this many ticks is
+  // proposed / asked again.
+  int floor_retry_ticks = 10;
+  PlantedOracleBugs planted_oracle;  // simulator self-tests only
 };
 
 // A durable write the driver must perform, then report with OnPersisted.
@@ -97,6 +104,18 @@ struct GroupStatus {
   size_t pending_requests = 0;
 };
 
+// Timestamps. For groups whose state machine has_timestamps():
+//   - kTimestamp requests are served by the leader's TimestampOracle from memory, in
+//     batches behind one leadership confirmation (ReadIndex, or a valid lease) each; they
+//     wait (bounded by request_timeout_ticks) while the new leader recovers and commits
+//     its ceiling. Followers answer kNotLeader with a hint. timestamp_oracle.h has the
+//     protocol and why it is safe; NodeHost proposes the oracle's entries (term-start
+//     floor, ceilings, floors of issued timestamps ahead of the next proposal).
+//   - A kQuery at a read timestamp R (StateMachine::QueryReadTimestamp) is served only once
+//     the replica applied a read floor >= R (proposed here when needed), besides its read
+//     index: one-phase commits that apply later choose a commit_ts above R
+//     (kv_state_machine.h, "One-phase commit").
+// Wall-clock time reaches the oracle only through SetWallClock.
 class NodeHost {
  public:
   // Observes every entry as it is applied (index order per group). For checkers.
@@ -115,6 +134,9 @@ class NodeHost {
                         std::unique_ptr<StateMachine> state_machine);
 
   // Inputs.
+  // The driver's wall clock (ms since the epoch), for the timestamp oracle. Set it before
+  // the other inputs; it may jump in either direction (the HLC copes).
+  void SetWallClock(uint64_t wall_ms) { wall_ms_ = wall_ms; }
   void Tick();
   void Receive(const raft::Message& message);
   void SubmitClientRequest(const ClientRequest& request);
@@ -148,6 +170,7 @@ class NodeHost {
     int deadline_tick = 0;
     raft::Index read_index = 0;  // gets: set once the read state arrived
     bool has_read_index = false;
+    uint64_t read_floor_ts = 0;  // queries at a timestamp: the read floor they wait for
   };
 
   Group& GetGroup(raft::GroupId group);
@@ -166,10 +189,28 @@ class NodeHost {
              raft::Index index, std::string detail, raft::NodeId leader_hint = raft::kNoNode);
   void Send(std::vector<raft::Message> messages);
 
+  // Timestamps (see above).
+  TimestampOracle* EnsureOracle(Group& group);
+  // Proposes a payload of NodeHost's own (nobody waits for its reply).
+  bool ProposeInternal(Group& group, const std::string& payload);
+  // Leadership of the oracle's term is gone: stop it and fail its waiting requests.
+  void StopOracleIfDeposed(Group& group);
+  // On a leader whose term has no start floor yet: proposes it and starts the oracle.
+  void MaybeStartOracleTerm(Group& group);
+  // On a leader, before appending any other proposal: the start floor, then the floor of
+  // timestamps issued since the last one.
+  void BeforeProposal(Group& group);
+  void SubmitTimestamp(Group& group, const ClientRequest& request);
+  void MaybeProposeReadFloor(Group& group, uint64_t read_ts);
+  // Recovers, renews the ceiling, confirms and serves; true if it stepped Raft.
+  bool RunOracle(Group& group);
+  bool ServeTimestamps(Group& group);
+
   NodeHostOptions options_;
   std::map<raft::GroupId, std::unique_ptr<Group>> groups_;
   uint64_t next_proposal_seq_ = 1;
   int tick_ = 0;
+  uint64_t wall_ms_ = 0;
   ApplyObserver apply_observer_;
   // Effects accumulated for the next TakeEffects.
   std::vector<PersistRequest> persists_;

@@ -46,6 +46,25 @@ class StateMachine {
   virtual absl::Status Restore(std::string_view image, raft::Index index) = 0;
   // A fingerprint of the state, equal on replicas that applied the same prefix.
   virtual uint64_t Digest() const = 0;
+
+  // Timestamps (timestamp_oracle.h, node_host.h). A state machine with timestamps
+  // assigns some of them at apply time and lets NodeHost run the leader's oracle over it;
+  // the others keep these defaults and NodeHost serves them no timestamps or floors.
+  virtual bool has_timestamps() const { return false; }
+  // The committed HLC ceiling (ms) and the largest timestamp applied or floored.
+  virtual uint64_t hlc_ceiling_ms() const { return 0; }
+  virtual uint64_t max_timestamp() const { return 0; }
+  // The read floor: timestamped queries at read_ts wait until it is >= read_ts.
+  virtual uint64_t read_floor_ts() const { return 0; }
+  // The read timestamp of a kQuery payload (0: not a snapshot read at a timestamp).
+  virtual uint64_t QueryReadTimestamp(std::string_view payload) const { return 0; }
+  // kApply payloads NodeHost proposes on its own: a new ceiling; a floor under later
+  // apply-time timestamps (`above_ceiling`: also above the applied ceiling); a read floor.
+  virtual std::string EncodeCeilingCommand(uint64_t ceiling_ms) const { return {}; }
+  virtual std::string EncodeTimestampFloorCommand(uint64_t floor_ts, bool above_ceiling) const {
+    return {};
+  }
+  virtual std::string EncodeReadFloorCommand(uint64_t floor_ts) const { return {}; }
 };
 
 }  // namespace ekv::node

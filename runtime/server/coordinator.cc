@@ -105,14 +105,14 @@ std::pair<std::vector<route::RouteDescriptor>, uint64_t> Coordinator::RoutesOver
   return {std::move(out), catalog_version_};
 }
 
-absl::StatusOr<node::ClientReply> Coordinator::RunLocally(raft::GroupId group, bool is_read,
+absl::StatusOr<node::ClientReply> Coordinator::RunLocally(raft::GroupId group, node::OpKind kind,
                                                           const std::string& payload,
                                                           Deadline deadline) {
   auto promise = std::make_shared<std::promise<node::ClientReply>>();
   std::future<node::ClientReply> future = promise->get_future();
   node::ClientRequest request;
   request.group = group;
-  request.kind = is_read ? node::OpKind::kQuery : node::OpKind::kApply;
+  request.kind = kind;
   request.value = payload;
   loop_->Submit(std::move(request),
                 [promise](const node::ClientReply& reply) { promise->set_value(reply); });
@@ -127,8 +127,17 @@ absl::StatusOr<node::ClientReply> Coordinator::RunLocally(raft::GroupId group, b
 
 internal::ForwardResponse Coordinator::ServeForwarded(const internal::ForwardRequest& request) {
   internal::ForwardResponse response;
+  const node::OpKind kind =
+      request.op_kind() != 0 ? static_cast<node::OpKind>(request.op_kind())
+                             : (request.is_read() ? node::OpKind::kQuery : node::OpKind::kApply);
+  if (kind != node::OpKind::kQuery && kind != node::OpKind::kApply &&
+      kind != node::OpKind::kTimestamp) {
+    response.set_status(static_cast<uint32_t>(node::ReplyStatus::kFailed));
+    response.set_detail(absl::StrCat("forwarded request of unsupported kind ", request.op_kind()));
+    return response;
+  }
   absl::StatusOr<node::ClientReply> reply =
-      RunLocally(request.group(), request.is_read(), request.payload(), NewDeadline());
+      RunLocally(request.group(), kind, request.payload(), NewDeadline());
   if (!reply.ok()) {
     response.set_status(static_cast<uint32_t>(node::ReplyStatus::kUnknown));
     response.set_detail(std::string(reply.status().message()));
@@ -139,6 +148,7 @@ internal::ForwardResponse Coordinator::ServeForwarded(const internal::ForwardReq
   response.set_index(reply->index);
   response.set_leader_hint(reply->leader_hint);
   response.set_detail(reply->detail);
+  response.set_timestamp(reply->timestamp);
   return response;
 }
 
@@ -164,7 +174,8 @@ absl::StatusOr<Coordinator::GroupReply> Coordinator::Execute(raft::GroupId group
     raft::NodeId leader_hint = raft::kNoNode;
     bool has_payload = false;
     if (target == options_.node_id) {
-      absl::StatusOr<node::ClientReply> reply = RunLocally(group, is_read, payload, deadline);
+      absl::StatusOr<node::ClientReply> reply = RunLocally(
+          group, is_read ? node::OpKind::kQuery : node::OpKind::kApply, payload, deadline);
       if (!reply.ok()) return reply.status();
       status = reply->status;
       has_payload = reply->value.has_value();
@@ -500,12 +511,50 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::RawScan(std::string start, std
 // Distribution
 
 absl::StatusOr<uint64_t> Coordinator::Timestamp(Deadline deadline) {
-  absl::StatusOr<GroupReply> reply =
-      Execute(options_.catalog_group, false,
-              GroupCommandBytes(node::GroupCommandOp::kTimestamp, ""), deadline);
-  if (!reply.ok()) return reply.status();
-  if (absl::Status s = reply->result.status(); !s.ok()) return s;
-  return reply->result.ts;
+  // Served from memory by the leader of the catalog group (core/node/timestamp_oracle.h);
+  // a follower answers with a hint, so unlike Execute this goes to the leader's node even
+  // when this node hosts the group. A timestamp has no effect: every failure is retried.
+  const raft::GroupId group = options_.catalog_group;
+  raft::NodeId target = raft::kNoNode;
+  std::string last_error = "no leader elected yet";
+  for (int attempt = 0; Clock::now() < deadline; ++attempt) {
+    if (target == raft::kNoNode) target = loop_->LeaderOf(group);
+    if (target == raft::kNoNode) {
+      Backoff(attempt);
+      continue;
+    }
+    node::ReplyStatus status = node::ReplyStatus::kFailed;
+    uint64_t ts = 0;
+    raft::NodeId hint = raft::kNoNode;
+    if (target == options_.node_id) {
+      absl::StatusOr<node::ClientReply> reply =
+          RunLocally(group, node::OpKind::kTimestamp, "", deadline);
+      if (!reply.ok()) return reply.status();
+      status = reply->status;
+      ts = reply->timestamp;
+      hint = reply->leader_hint;
+      last_error = reply->detail;
+    } else {
+      internal::ForwardRequest forward;
+      forward.set_group(group);
+      forward.set_op_kind(static_cast<uint32_t>(node::OpKind::kTimestamp));
+      absl::StatusOr<internal::ForwardResponse> response = transport_->Forward(target, forward);
+      if (response.ok()) {
+        status = static_cast<node::ReplyStatus>(response->status());
+        ts = response->timestamp();
+        hint = response->leader_hint();
+        last_error = response->detail();
+      } else {
+        last_error = std::string(response.status().message());
+      }
+    }
+    if (status == node::ReplyStatus::kOk && ts != 0) return ts;
+    const raft::NodeId previous = target;
+    target = hint != previous ? hint : raft::kNoNode;
+    if (target == raft::kNoNode) Backoff(attempt);
+  }
+  return absl::UnavailableError(
+      absl::StrCat("no timestamp from group ", group, " before the deadline: ", last_error));
 }
 
 absl::StatusOr<uint64_t> Coordinator::GetTimestamp() { return Timestamp(NewDeadline()); }
@@ -773,42 +822,32 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
                                                  std::optional<std::string> value) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
   const Deadline deadline = NewDeadline();
-  // A single-key transaction still takes two phases: its commit timestamp must be drawn
-  // only after its lock is in place, or a reader holding a later snapshot timestamp could
-  // read before the write lands and then see it appear below its snapshot. (A one-phase
-  // commit with a pre-drawn timestamp needs a read fence the node layer does not have.)
+  // One phase, one Raft round: the group chooses the commit_ts when it applies the
+  // command, above its start_ts and every read floor (core/kv/kv_state_machine.h,
+  // "One-phase commit"), so no reader's snapshot can change under it. A conflict leaves
+  // rollback records at start_ts: this loop retries with a new start_ts, and nothing
+  // re-applies the failed attempt.
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
     absl::StatusOr<uint64_t> start_ts = Timestamp(deadline);
     if (!start_ts.ok()) return start_ts.status();
-    kv::PrewriteCommand prewrite;
-    prewrite.primary = key;
-    prewrite.start_ts = *start_ts;
-    prewrite.lock_ttl_ms = options_.default_lock_ttl_ms;
-    prewrite.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
-                                                   : kv::Mutation::Delete(key));
-    absl::StatusOr<GroupReply> locked = KvCommand(key, kv::EncodeKvCommand(prewrite), deadline);
-    if (!locked.ok()) return locked.status();
-    if (!locked->result.key_errors.empty() || !locked->result.status().ok()) {
+    kv::OnePhaseCommitCommand one_phase;
+    one_phase.start_ts = *start_ts;
+    one_phase.commit_ts = 0;  // chosen at apply
+    one_phase.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
+                                                    : kv::Mutation::Delete(key));
+    absl::StatusOr<GroupReply> committed =
+        KvCommand(key, kv::EncodeKvCommand(one_phase), deadline);
+    if (!committed.ok()) return committed.status();
+    if (!committed->result.key_errors.empty() || !committed->result.status().ok()) {
       // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
-      for (const node::GroupKeyError& e : locked->result.key_errors) {
+      for (const node::GroupKeyError& e : committed->result.key_errors) {
         if (!e.lock_primary.empty() && e.lock_start_ts != *start_ts) (void)ResolveLock(e, deadline);
       }
+      if (committed->result.key_errors.empty()) return committed->result.status();
       Backoff(attempt);
       continue;
     }
-    absl::StatusOr<uint64_t> commit_ts = Timestamp(deadline);
-    if (!commit_ts.ok()) return commit_ts.status();
-    kv::CommitCommand commit;
-    commit.keys.push_back(key);
-    commit.start_ts = *start_ts;
-    commit.commit_ts = *commit_ts;
-    absl::StatusOr<GroupReply> committed = KvCommand(key, kv::EncodeKvCommand(commit), deadline);
-    if (!committed.ok()) return committed.status();
-    if (!committed->result.key_errors.empty()) {
-      return absl::AbortedError(committed->result.key_errors.front().message);
-    }
-    if (absl::Status s = committed->result.status(); !s.ok()) return s;
-    return WriteOutcome{committed->index, *commit_ts};
+    return WriteOutcome{committed->index, committed->result.ts};
   }
   return absl::AbortedError("transactional write kept conflicting until the deadline");
 }

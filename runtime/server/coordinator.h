@@ -144,7 +144,7 @@ class Coordinator {
   }
   absl::StatusOr<GroupReply> Execute(raft::GroupId group, bool is_read, const std::string& payload,
                                      Deadline deadline);
-  absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, bool is_read,
+  absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, node::OpKind kind,
                                                const std::string& payload, Deadline deadline);
   // Routes `key`, runs the request built for that route's version on its group and, on a
   // STALE_ROUTE refusal, refreshes the routes and does it again (see the top comment).

@@ -7,6 +7,10 @@
 #include <set>
 #include <vector>
 
+#include "core/kv/kv_command.h"
+#include "core/kv/kv_state_machine.h"
+#include "core/node/group_protocol.h"
+#include "core/node/group_state_machine.h"
 #include "core/node/map_state_machine.h"
 #include "gtest/gtest.h"
 
@@ -17,7 +21,8 @@ constexpr raft::GroupId kGroup = 7;
 
 class Driver {
  public:
-  explicit Driver(int nodes, uint64_t snapshot_interval = 0) {
+  // `server_groups`: the group runs the server's GroupStateMachine (timestamps, MVCC).
+  explicit Driver(int nodes, uint64_t snapshot_interval = 0, bool server_groups = false) {
     std::vector<raft::NodeId> voters;
     for (int i = 1; i <= nodes; ++i) voters.push_back(i);
     for (raft::NodeId id : voters) {
@@ -32,8 +37,13 @@ class Driver {
       auto host = std::make_unique<NodeHost>(options);
       auto storage = std::make_unique<raft::MemoryStorage>();
       EXPECT_TRUE(raft::RawNode::Bootstrap(*storage, voters).ok());
-      EXPECT_TRUE(
-          host->AddGroup(kGroup, std::move(storage), std::make_unique<MapStateMachine>()).ok());
+      std::unique_ptr<StateMachine> state_machine;
+      if (server_groups) {
+        state_machine = std::make_unique<GroupStateMachine>(kGroup, std::nullopt);
+      } else {
+        state_machine = std::make_unique<MapStateMachine>();
+      }
+      EXPECT_TRUE(host->AddGroup(kGroup, std::move(storage), std::move(state_machine)).ok());
       hosts_[id] = std::move(host);
     }
   }
@@ -71,7 +81,11 @@ class Driver {
 
   void TickAll(int ticks) {
     for (int i = 0; i < ticks; ++i) {
-      for (auto& [id, host] : hosts_) host->Tick();
+      wall_ms_ += 10;  // one tick is 10 ms of wall time
+      for (auto& [id, host] : hosts_) {
+        host->SetWallClock(wall_ms_ + wall_offset_ms_[id]);
+        host->Tick();
+      }
       Pump();
     }
   }
@@ -96,8 +110,23 @@ class Driver {
     return replies_[request.request_id];
   }
 
+  // Submits without waiting; the reply (if any) shows up in ReplyFor.
+  uint64_t SubmitAsync(raft::NodeId node, ClientRequest request) {
+    request.request_id = ++next_request_;
+    request.group = kGroup;
+    host(node).SubmitClientRequest(request);
+    Pump();
+    return request.request_id;
+  }
+  const ClientReply* ReplyFor(uint64_t request_id) const {
+    auto it = replies_.find(request_id);
+    return it == replies_.end() ? nullptr : &it->second;
+  }
+
   std::set<raft::NodeId> isolated_;
   uint64_t persists_ = 0;
+  uint64_t wall_ms_ = 1'000'000;
+  std::map<raft::NodeId, int64_t> wall_offset_ms_;  // per-node clock error
 
  private:
   std::map<raft::NodeId, std::unique_ptr<NodeHost>> hosts_;
@@ -178,6 +207,166 @@ TEST(NodeHostTest, LeadershipLossAnswersPendingWritesUnknown) {
   driver.isolated_.clear();
   driver.TickAll(20);
   // Whatever happened, the request got exactly one answer and it is not "ok".
+}
+
+// ---------------------------------------------------------------------------------------
+// Timestamps and one-phase commit on the server's state machine (timestamp_oracle.h).
+
+ClientRequest TimestampRequest() {
+  ClientRequest request;
+  request.kind = OpKind::kTimestamp;
+  return request;
+}
+
+ClientRequest KvApply(const kv::KvCommand& command) {
+  GroupCommand group_command;
+  group_command.op = GroupCommandOp::kKv;
+  group_command.payload = kv::EncodeKvCommand(command);
+  ClientRequest request;
+  request.kind = OpKind::kApply;
+  request.value = EncodeGroupCommand(group_command);
+  return request;
+}
+
+ClientRequest KvGetAt(std::string key, kv::Timestamp read_ts) {
+  GroupQuery query;
+  query.op = GroupQueryOp::kKv;
+  query.payload = EncodeKvQuery(kv::KvQuery::Get(std::move(key), read_ts));
+  ClientRequest request;
+  request.kind = OpKind::kQuery;
+  request.value = EncodeGroupQuery(query);
+  return request;
+}
+
+GroupResult Decode(const ClientReply& reply) {
+  EXPECT_TRUE(reply.value.has_value());
+  absl::StatusOr<GroupResult> result = DecodeGroupResult(reply.value.value_or(""));
+  EXPECT_TRUE(result.ok());
+  return result.value_or(GroupResult{});
+}
+
+kv::Timestamp Timestamp(Driver& driver, raft::NodeId node) {
+  ClientReply reply = driver.Submit(node, TimestampRequest());
+  EXPECT_EQ(reply.status, ReplyStatus::kOk) << reply.detail;
+  return reply.timestamp;
+}
+
+TEST(NodeHostTimestampTest, LeaderServesFromMemoryFollowersPointToIt) {
+  Driver driver(3, 0, /*server_groups=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 1 ? 2 : 1;
+  ClientReply refused = driver.Submit(follower, TimestampRequest());
+  EXPECT_EQ(refused.status, ReplyStatus::kNotLeader);
+  EXPECT_EQ(refused.leader_hint, leader);
+
+  kv::Timestamp previous = Timestamp(driver, leader);  // waits for the first ceiling
+  const raft::Index last_index = driver.host(leader).Status(kGroup).last_index;
+  for (int i = 0; i < 20; ++i) {
+    const kv::Timestamp ts = Timestamp(driver, leader);
+    EXPECT_GT(ts, previous);
+    previous = ts;
+  }
+  // No Raft proposal per timestamp: only leadership confirmations.
+  EXPECT_EQ(driver.host(leader).Status(kGroup).last_index, last_index);
+}
+
+TEST(NodeHostTimestampTest, NewLeaderIssuesAboveTheOldOneEvenWithAClockBehind) {
+  Driver driver(3, 0, /*server_groups=*/true);
+  driver.TickAll(40);
+  const raft::NodeId old_leader = driver.Leader();
+  ASSERT_NE(old_leader, raft::kNoNode);
+  kv::Timestamp highest = 0;
+  for (int i = 0; i < 5; ++i) highest = std::max(highest, Timestamp(driver, old_leader));
+  // Every other clock is far behind the old leader's.
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    if (id != old_leader) driver.wall_offset_ms_[id] = -60'000;
+  }
+  driver.isolated_.insert(old_leader);
+  driver.TickAll(60);
+  const raft::NodeId new_leader = driver.Leader();
+  ASSERT_NE(new_leader, raft::kNoNode);
+  ASSERT_NE(new_leader, old_leader);
+  EXPECT_GT(Timestamp(driver, new_leader), highest);
+  // The deposed leader, still cut off, confirms nothing and so serves nothing: the
+  // request waits, then fails (a timestamp has no effect, so the client may retry).
+  const uint64_t stale = driver.SubmitAsync(old_leader, TimestampRequest());
+  driver.TickAll(120);
+  ASSERT_NE(driver.ReplyFor(stale), nullptr);
+  EXPECT_NE(driver.ReplyFor(stale)->status, ReplyStatus::kOk);
+}
+
+TEST(NodeHostTimestampTest, ApplyTimeTimestampsAndOracleTimestampsInterleaveInOrder) {
+  Driver driver(3, 0, /*server_groups=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  kv::Timestamp previous = 0;
+  for (int i = 0; i < 10; ++i) {
+    const kv::Timestamp oracle_ts = Timestamp(driver, leader);
+    EXPECT_GT(oracle_ts, previous);
+    kv::RawWriteCommand write;
+    write.mutations.push_back(kv::Mutation::Put("k", std::to_string(i)));
+    ClientReply reply = driver.Submit(leader, KvApply(write));
+    ASSERT_EQ(reply.status, ReplyStatus::kOk) << reply.detail;
+    const kv::Timestamp write_ts = Decode(reply).ts;
+    EXPECT_GT(write_ts, oracle_ts) << "a write after a timestamp must commit above it";
+    previous = write_ts;
+  }
+}
+
+TEST(NodeHostTimestampTest, OnePhaseCommitLandsAboveEveryReadServedBeforeIt) {
+  Driver driver(3, 0, /*server_groups=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const kv::Timestamp start_ts = Timestamp(driver, leader);
+  const kv::Timestamp read_ts = Timestamp(driver, leader);
+  // A reader at read_ts sees nothing; the 1PC (start_ts < read_ts) must not appear below it.
+  ClientReply read = driver.Submit(leader, KvGetAt("k", read_ts));
+  ASSERT_EQ(read.status, ReplyStatus::kOk) << read.detail;
+  EXPECT_EQ(Decode(read).value, std::nullopt);
+  kv::OnePhaseCommitCommand one_phase;
+  one_phase.mutations.push_back(kv::Mutation::Put("k", "v"));
+  one_phase.start_ts = start_ts;
+  ClientReply committed = driver.Submit(leader, KvApply(one_phase));
+  ASSERT_EQ(committed.status, ReplyStatus::kOk);
+  const GroupResult result = Decode(committed);
+  ASSERT_TRUE(result.status().ok()) << result.message;
+  EXPECT_GT(result.ts, read_ts);
+  EXPECT_EQ(Decode(driver.Submit(leader, KvGetAt("k", read_ts))).value, std::nullopt);
+  EXPECT_EQ(Decode(driver.Submit(leader, KvGetAt("k", result.ts))).value, "v");
+  // A blind retry of the same transaction reports the same commit and writes nothing new.
+  ClientReply again = driver.Submit(leader, KvApply(one_phase));
+  EXPECT_EQ(Decode(again).ts, result.ts);
+}
+
+TEST(NodeHostTimestampTest, ConflictedOnePhaseCommitStaysAbortedWhenRetried) {
+  Driver driver(3, 0, /*server_groups=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const kv::Timestamp lock_start = Timestamp(driver, leader);
+  const kv::Timestamp start_ts = Timestamp(driver, leader);
+  kv::PrewriteCommand prewrite;
+  prewrite.mutations.push_back(kv::Mutation::Put("k", "other"));
+  prewrite.primary = "k";
+  prewrite.start_ts = lock_start;
+  prewrite.lock_ttl_ms = 3000;
+  ASSERT_TRUE(Decode(driver.Submit(leader, KvApply(prewrite))).status().ok());
+  kv::OnePhaseCommitCommand one_phase;
+  one_phase.mutations.push_back(kv::Mutation::Put("k", "mine"));
+  one_phase.start_ts = start_ts;
+  EXPECT_FALSE(Decode(driver.Submit(leader, KvApply(one_phase))).key_errors.empty());
+  kv::RollbackCommand rollback;
+  rollback.keys.push_back("k");
+  rollback.start_ts = lock_start;
+  ASSERT_TRUE(Decode(driver.Submit(leader, KvApply(rollback))).status().ok());
+  // The lock is gone, but the failed 1PC left its verdict: a retry must not commit it.
+  const GroupResult retried = Decode(driver.Submit(leader, KvApply(one_phase)));
+  ASSERT_FALSE(retried.key_errors.empty());
+  EXPECT_EQ(retried.key_errors.front().code, static_cast<uint8_t>(kv::KeyErrorCode::kTxnRolledBack));
 }
 
 }  // namespace

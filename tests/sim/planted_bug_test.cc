@@ -99,6 +99,14 @@ TEST(PlantedBugTest, FollowerTimestampBank) {
   ExpectPlantFound({PlantedBug::kFollowerTimestamp, "all", 5, WorkloadKind::kBank});
 }
 
+// The oracle's leader handing out timestamps without confirming its leadership: CheckQuorum
+// makes the window short, so it takes a leader paused (no ticks, so no step-down) and cut
+// off while its successor serves, then asked again on resume; the timestamp-order checker
+// sees the older, lower timestamp come later.
+TEST(PlantedBugTest, UnconfirmedTimestampBank) {
+  ExpectPlantFound({PlantedBug::kUnconfirmedTimestamp, "pause,partition", 5, WorkloadKind::kBank});
+}
+
 // A group serving keys outside its ranges: with --splits the coordinator sometimes routes
 // to the wrong group (a stale table), which must refuse; with the plant it accepts, and
 // the writes land where no correctly routed read will look.
