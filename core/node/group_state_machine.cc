@@ -269,8 +269,7 @@ GroupResult GroupStateMachine::ApplyOwnership(raft::Index index, const GroupComm
   return result;
 }
 
-GroupResult GroupStateMachine::ApplyTimestampFloor(raft::Index index,
-                                                   const GroupCommand& command) {
+GroupResult GroupStateMachine::ApplyTimestampFloor(raft::Index index, const GroupCommand& command) {
   kv_->Skip(index);
   kv::ByteReader reader(command.payload);
   auto floor_ts = reader.ReadVarint64();
