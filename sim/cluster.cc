@@ -99,8 +99,8 @@ Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfi
     // A fixed offset per node within the skew bound (no draw: the rng streams stay as
     // they were), e.g. +-100 ms at the largest bound.
     const double spread = static_cast<double>((node * 7919) % 201) / 100.0 - 1.0;  // [-1, 1]
-    process->wall_at_rebase_ms = static_cast<double>(kEpochMs) +
-                                 spread * config_.profile.clock_skew_bound * 1000.0;
+    process->wall_at_rebase_ms =
+        static_cast<double>(kEpochMs) + spread * config_.profile.clock_skew_bound * 1000.0;
     process->disk.set_torn_write_probability(config_.profile.torn_write_probability);
     processes_.emplace(node, std::move(process));
   }

@@ -213,20 +213,19 @@ void KvCoordinator::Timestamp(TimestampDone done) {
 
 void KvCoordinator::TimestampAttempt(int tries_left, TimestampDone done) {
   // Served by the leader's oracle from memory (node_host.h); followers point to it.
-  Start(
-      kOracleGroup, node::OpKind::kTimestamp, "", /*retry_unknown=*/true,
-      [this, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
-        if (result.ok() && result.result.code == absl::StatusCode::kOk && result.result.ts != 0) {
-          done(result.result.ts);
-          return;
-        }
-        // A lost allocation only wastes a timestamp: asking again is always safe.
-        if (tries_left <= 1) {
-          done(std::nullopt);
-          return;
-        }
-        TimestampAttempt(tries_left - 1, std::move(done));
-      });
+  Start(kOracleGroup, node::OpKind::kTimestamp, "", /*retry_unknown=*/true,
+        [this, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
+          if (result.ok() && result.result.code == absl::StatusCode::kOk && result.result.ts != 0) {
+            done(result.result.ts);
+            return;
+          }
+          // A lost allocation only wastes a timestamp: asking again is always safe.
+          if (tries_left <= 1) {
+            done(std::nullopt);
+            return;
+          }
+          TimestampAttempt(tries_left - 1, std::move(done));
+        });
 }
 
 void KvCoordinator::Start(raft::GroupId group, node::OpKind kind, std::string payload,
@@ -252,8 +251,8 @@ void KvCoordinator::Start(raft::GroupId group, node::OpKind kind, std::string pa
   // random replica, so during a failover some reach the new leader while others still
   // reach the old one (which must not answer unless it is still the leader).
   const bool fresh_guess = kind == node::OpKind::kTimestamp && rng_.Chance(0.5);
-  Send(call_id, guess != leader_guess_.end() && !fresh_guess ? guess->second
-                                                             : RandomReplica(group));
+  Send(call_id,
+       guess != leader_guess_.end() && !fresh_guess ? guess->second : RandomReplica(group));
 }
 
 void KvCoordinator::Send(uint64_t call_id, NodeIndex target) {

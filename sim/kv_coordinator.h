@@ -106,9 +106,7 @@ class KvCoordinator {
   void OnReply(NodeIndex node, const node::ClientReply& reply);
   bool Idle() const { return calls_.empty(); }
   // Every timestamp handed to a caller, with when it was asked for and received.
-  const std::vector<checkers::TimestampOp>& timestamps_issued() const {
-    return timestamps_issued_;
-  }
+  const std::vector<checkers::TimestampOp>& timestamps_issued() const { return timestamps_issued_; }
 
  private:
   struct Call {

@@ -212,36 +212,36 @@ void KvWorkload::OnePhaseCommit(std::shared_ptr<Txn> txn) {
   ++one_phase_tried_;
   // Resent when an attempt's outcome is unknown: a 1PC that applied finds its own
   // versions, one that failed finds its rollback records, so the answer never changes.
-  KvCommand(command.mutations.front().key, kv::EncodeKvCommand(command),
-            [this, txn](const KvCallResult& result) {
-              switch (result.outcome) {
-                case KvCallResult::Outcome::kOk:
-                  if (result.result.code == absl::StatusCode::kOk &&
-                      result.result.key_errors.empty()) {
-                    EKV_ASSERT(result.result.ts > txn->start_ts,
-                               "a one-phase commit must commit above its start_ts");
-                    txn->commit_ts = result.result.ts;
-                    ++one_phase_committed_;
-                    txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
-                    return;
-                  }
-                  if (!result.result.key_errors.empty() &&
-                      !result.result.key_errors.front().lock_primary.empty()) {
-                    // Clear the lock in the way for the next transaction, then abort.
-                    const node::GroupKeyError lock = result.result.key_errors.front();
-                    ResolveLock(lock, [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
-                    return;
-                  }
-                  txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
-                  return;
-                case KvCallResult::Outcome::kUnknown:
-                  txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
-                  return;
-                case KvCallResult::Outcome::kFailed:
-                  txn->done(TxnOutcome::kAborted, {}, txn->start_ts);  // never accepted
-                  return;
-              }
-            });
+  KvCommand(
+      command.mutations.front().key, kv::EncodeKvCommand(command),
+      [this, txn](const KvCallResult& result) {
+        switch (result.outcome) {
+          case KvCallResult::Outcome::kOk:
+            if (result.result.code == absl::StatusCode::kOk && result.result.key_errors.empty()) {
+              EKV_ASSERT(result.result.ts > txn->start_ts,
+                         "a one-phase commit must commit above its start_ts");
+              txn->commit_ts = result.result.ts;
+              ++one_phase_committed_;
+              txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
+              return;
+            }
+            if (!result.result.key_errors.empty() &&
+                !result.result.key_errors.front().lock_primary.empty()) {
+              // Clear the lock in the way for the next transaction, then abort.
+              const node::GroupKeyError lock = result.result.key_errors.front();
+              ResolveLock(lock, [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
+              return;
+            }
+            txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
+            return;
+          case KvCallResult::Outcome::kUnknown:
+            txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
+            return;
+          case KvCallResult::Outcome::kFailed:
+            txn->done(TxnOutcome::kAborted, {}, txn->start_ts);  // never accepted
+            return;
+        }
+      });
 }
 
 void KvWorkload::Prewrite(std::shared_ptr<Txn> txn, size_t group_position) {

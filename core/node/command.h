@@ -55,9 +55,9 @@ struct ClientReply {
   ReplyStatus status = ReplyStatus::kFailed;
   std::optional<std::string> value;  // kGet: the value read (nullopt: absent)
   raft::NodeId leader_hint = raft::kNoNode;
-  raft::Index index = 0;  // log index of an applied write, read index of a get
+  raft::Index index = 0;   // log index of an applied write, read index of a get
   uint64_t timestamp = 0;  // kTimestamp: the timestamp issued
-  std::string detail;     // why, for failures
+  std::string detail;      // why, for failures
 };
 
 // The replicated form of a write.

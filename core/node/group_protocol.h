@@ -28,8 +28,8 @@
 namespace ekv::node {
 
 enum class GroupCommandOp : uint8_t {
-  kKv = 1,         // payload: an encoded kv::KvCommand; server-chosen timestamps assigned at apply
-  kCatalog = 2,    // payload: an encoded route::CatalogCommand (catalog group only)
+  kKv = 1,       // payload: an encoded kv::KvCommand; server-chosen timestamps assigned at apply
+  kCatalog = 2,  // payload: an encoded route::CatalogCommand (catalog group only)
   // no payload: allocate one strictly increasing timestamp through the log. Superseded by
   // the leader's in-memory oracle (NodeHost OpKind::kTimestamp); still applied for logs
   // written before it.

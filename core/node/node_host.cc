@@ -50,8 +50,8 @@ struct NodeHost::Group {
 
   // Timestamps (node_host.h); oracle stays null for state machines without them.
   std::unique_ptr<TimestampOracle> oracle;
-  raft::Term oracle_term_started = 0;  // the term whose start floor was proposed
-  raft::Index term_floor_index = 0;    // that floor's log index
+  raft::Term oracle_term_started = 0;             // the term whose start floor was proposed
+  raft::Index term_floor_index = 0;               // that floor's log index
   std::map<uint64_t, PendingRequest> timestamps;  // waiting kTimestamp requests, by seq
   uint64_t confirm_seq = 0;  // ReadIndex context of the confirmation in flight (0: none)
   int confirm_tick = 0;
@@ -585,8 +585,8 @@ TimestampOracle* NodeHost::EnsureOracle(Group& group) {
 bool NodeHost::ProposeInternal(Group& group, const std::string& payload) {
   EKV_ASSERT(!payload.empty(), "group ", group.id, ": an empty internal proposal");
   // A sequence no pending request holds: the apply finds nobody to answer.
-  Command command{options_.node_id, options_.incarnation, next_proposal_seq_++, OpKind::kApply,
-                  "",               payload,              std::nullopt};
+  Command command{options_.node_id, options_.incarnation, next_proposal_seq_++, OpKind::kApply, "",
+                  payload,          std::nullopt};
   return group.raw_node->Propose(EncodeCommand(command)).ok();
 }
 

@@ -102,7 +102,7 @@ class TimestampOracle {
  private:
   const Options options_;
   std::optional<kv::Hlc> hlc_;  // one per term; none while not leading
-  uint64_t term_ = 0;  // 0: not leading
+  uint64_t term_ = 0;           // 0: not leading
   bool recovered_ = false;
   bool active_ = false;
   std::optional<uint64_t> proposed_ceiling_ms_;  // in flight, not yet applied

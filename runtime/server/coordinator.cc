@@ -127,9 +127,9 @@ absl::StatusOr<node::ClientReply> Coordinator::RunLocally(raft::GroupId group, n
 
 internal::ForwardResponse Coordinator::ServeForwarded(const internal::ForwardRequest& request) {
   internal::ForwardResponse response;
-  const node::OpKind kind =
-      request.op_kind() != 0 ? static_cast<node::OpKind>(request.op_kind())
-                             : (request.is_read() ? node::OpKind::kQuery : node::OpKind::kApply);
+  const node::OpKind kind = request.op_kind() != 0
+                                ? static_cast<node::OpKind>(request.op_kind())
+                                : (request.is_read() ? node::OpKind::kQuery : node::OpKind::kApply);
   if (kind != node::OpKind::kQuery && kind != node::OpKind::kApply &&
       kind != node::OpKind::kTimestamp) {
     response.set_status(static_cast<uint32_t>(node::ReplyStatus::kFailed));

@@ -388,10 +388,10 @@ void NodeLoop::Run() {
       inputs.swap(inbox_);
     }
     // The wall clock reaches core only here: the timestamp oracle's HLC reads it.
-    host_->SetWallClock(static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count()));
+    host_->SetWallClock(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count()));
     for (Input& input : inputs) HandleInput(input);
     if (woken.tick) host_->Tick();
     Drain();

@@ -366,7 +366,8 @@ TEST(NodeHostTimestampTest, ConflictedOnePhaseCommitStaysAbortedWhenRetried) {
   // The lock is gone, but the failed 1PC left its verdict: a retry must not commit it.
   const GroupResult retried = Decode(driver.Submit(leader, KvApply(one_phase)));
   ASSERT_FALSE(retried.key_errors.empty());
-  EXPECT_EQ(retried.key_errors.front().code, static_cast<uint8_t>(kv::KeyErrorCode::kTxnRolledBack));
+  EXPECT_EQ(retried.key_errors.front().code,
+            static_cast<uint8_t>(kv::KeyErrorCode::kTxnRolledBack));
 }
 
 }  // namespace
