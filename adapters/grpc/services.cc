@@ -26,24 +26,44 @@ void ToProtoKeyError(const runtime::KeyErrorOutcome& error, proto::KeyError* out
 // ---------------------------------------------------------------------------------------
 // RawKV
 
-grpc::Status RawKvService::RawPut(grpc::ServerContext*, const proto::RawPutRequest* request,
-                                  proto::RawPutResponse* response) {
-  absl::StatusOr<runtime::WriteOutcome> done =
-      coordinator_->RawPut(request->key(), request->value());
-  if (!done.ok()) return ToGrpcStatus(done.status());
-  response->set_commit_index(done->index);
-  response->set_success(true);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* RawKvService::RawPut(grpc::CallbackServerContext* context,
+                                               const proto::RawPutRequest* request,
+                                               proto::RawPutResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  coordinator_->RawPutAsync(request->key(), request->value(),
+                            [reactor, response](absl::StatusOr<runtime::WriteOutcome> done) {
+                              if (!done.ok()) return reactor->Finish(ToGrpcStatus(done.status()));
+                              response->set_commit_index(done->index);
+                              response->set_success(true);
+                              reactor->Finish(grpc::Status::OK);
+                            });
+  return reactor;
 }
 
-grpc::Status RawKvService::RawGet(grpc::ServerContext*, const proto::RawGetRequest* request,
-                                  proto::RawGetResponse* response) {
-  absl::StatusOr<runtime::ReadOutcome> done = coordinator_->RawGet(request->key(), request->ts());
-  if (!done.ok()) return ToGrpcStatus(done.status());
-  response->set_read_at_index(done->index);
-  response->set_exists(done->value.has_value());
-  if (done->value.has_value()) response->set_value(*done->value);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* RawKvService::RawGet(grpc::CallbackServerContext* context,
+                                               const proto::RawGetRequest* request,
+                                               proto::RawGetResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor, response](absl::StatusOr<runtime::ReadOutcome> done) {
+    if (!done.ok()) return reactor->Finish(ToGrpcStatus(done.status()));
+    response->set_read_at_index(done->index);
+    response->set_exists(done->value.has_value());
+    if (done->value.has_value()) response->set_value(*done->value);
+    reactor->Finish(grpc::Status::OK);
+  };
+  if (request->ts() == 0) {
+    coordinator_->RawGetAsync(request->key(), std::move(finish));
+    return reactor;
+  }
+  // A snapshot read at an explicit timestamp takes the blocking path, off this thread.
+  std::string key = request->key();
+  const uint64_t ts = request->ts();
+  runtime::Coordinator* coordinator = coordinator_;
+  if (!coordinator_->RunInBackground(
+          [coordinator, key, ts, finish]() { finish(coordinator->RawGet(key, ts)); })) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "node overloaded"));
+  }
+  return reactor;
 }
 
 grpc::Status RawKvService::RawDelete(grpc::ServerContext*, const proto::RawDeleteRequest* request,

@@ -9,13 +9,16 @@
 
 namespace ekv::adapters {
 
-class RawKvService final : public proto::RawKV::Service {
+// RawPut and RawGet, the hot calls, use gRPC's callback API: no thread waits while Raft
+// works; the node loop's answer finishes the call (Coordinator::RawPutAsync/RawGetAsync).
+class RawKvService final : public proto::RawKV::WithCallbackMethod_RawPut<
+                               proto::RawKV::WithCallbackMethod_RawGet<proto::RawKV::Service>> {
  public:
   explicit RawKvService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
-  grpc::Status RawPut(grpc::ServerContext*, const proto::RawPutRequest*,
-                      proto::RawPutResponse*) override;
-  grpc::Status RawGet(grpc::ServerContext*, const proto::RawGetRequest*,
-                      proto::RawGetResponse*) override;
+  grpc::ServerUnaryReactor* RawPut(grpc::CallbackServerContext*, const proto::RawPutRequest*,
+                                   proto::RawPutResponse*) override;
+  grpc::ServerUnaryReactor* RawGet(grpc::CallbackServerContext*, const proto::RawGetRequest*,
+                                   proto::RawGetResponse*) override;
   grpc::Status RawDelete(grpc::ServerContext*, const proto::RawDeleteRequest*,
                          proto::RawDeleteResponse*) override;
   grpc::Status RawLatestCommitTS(grpc::ServerContext*, const proto::RawLatestCommitTSRequest*,

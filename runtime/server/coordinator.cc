@@ -56,7 +56,10 @@ void Backoff(int attempt) {
 }  // namespace
 
 Coordinator::Coordinator(CoordinatorOptions options, NodeLoop* loop, RaftTransport* transport)
-    : options_(options), loop_(loop), transport_(transport) {}
+    : options_(options),
+      loop_(loop),
+      transport_(transport),
+      fallback_(std::make_unique<FallbackPool>(/*threads=*/4, /*max_queued=*/4096)) {}
 
 void Coordinator::UpdateRoutes(const route::RouteCatalog& catalog) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -307,9 +310,7 @@ absl::StatusOr<Coordinator::GroupReply> Coordinator::KvQuery(const std::string& 
                                                              Deadline deadline) {
   return ExecuteRouted(
       key, /*is_read=*/true,
-      [&](uint64_t version) {
-        return GroupQueryBytes(node::GroupQueryOp::kKv, kv_query, version);
-      },
+      [&](uint64_t version) { return GroupQueryBytes(node::GroupQueryOp::kKv, kv_query, version); },
       deadline);
 }
 
@@ -349,11 +350,10 @@ absl::Status Coordinator::KvCommandByGroup(
         for (std::string& key : batch.keys) rerouted.push_back(std::move(key));
         continue;
       }
-      absl::StatusOr<GroupReply> reply =
-          Execute(group, /*is_read=*/false,
-                  GroupCommandBytes(node::GroupCommandOp::kKv, build(batch.keys),
-                                    batch.catalog_version),
-                  deadline);
+      absl::StatusOr<GroupReply> reply = Execute(
+          group, /*is_read=*/false,
+          GroupCommandBytes(node::GroupCommandOp::kKv, build(batch.keys), batch.catalog_version),
+          deadline);
       if (reply.ok()) {
         if (std::optional<route::StaleRouteError> stale = StaleRoute(reply->result)) {
           if (absl::Status refreshed =
@@ -449,9 +449,9 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::ScanRoutes(const std::string& 
   while (out.size() < limit) {
     if (Clock::now() >= deadline) {
       // Never a partial answer dressed as a complete one.
-      return absl::DeadlineExceededError(
-          absl::StrCat("scan reached ", route::FormatKey(cursor), " with ", out.size(),
-                       " pairs when the request deadline passed"));
+      return absl::DeadlineExceededError(absl::StrCat("scan reached ", route::FormatKey(cursor),
+                                                      " with ", out.size(),
+                                                      " pairs when the request deadline passed"));
     }
     auto [routes, catalog_version] = RoutesOverlapping(cursor, end);
     if (routes.empty()) break;
@@ -493,10 +493,10 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::RawScan(std::string start, std
                                               node::EncodeRawScan(from, to, want), catalog_version),
                               deadline)
                     : Execute(group, true,
-                              GroupQueryBytes(node::GroupQueryOp::kKv,
-                                              node::EncodeKvQuery(
-                                                  kv::KvQuery::Scan(from, to, want, ts)),
-                                              catalog_version),
+                              GroupQueryBytes(
+                                  node::GroupQueryOp::kKv,
+                                  node::EncodeKvQuery(kv::KvQuery::Scan(from, to, want, ts)),
+                                  catalog_version),
                               deadline);
         if (!reply.ok()) return reply.status();
         if (!reply->result.key_errors.empty()) {
@@ -570,10 +570,9 @@ absl::StatusOr<GcPassOutcome> Coordinator::RunGcPass(raft::GroupId group, uint64
   command.start_key = start_key;
   command.max_keys = max_keys;
   // Unversioned (catalog_version 0): GC is whole-group, and no ownership check applies.
-  absl::StatusOr<GroupReply> reply =
-      Execute(group, /*is_read=*/false,
-              GroupCommandBytes(node::GroupCommandOp::kKv, kv::EncodeKvCommand(command)),
-              NewDeadline());
+  absl::StatusOr<GroupReply> reply = Execute(
+      group, /*is_read=*/false,
+      GroupCommandBytes(node::GroupCommandOp::kKv, kv::EncodeKvCommand(command)), NewDeadline());
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   GcPassOutcome outcome;
@@ -591,9 +590,8 @@ absl::StatusOr<route::RouteCatalog> Coordinator::ReadCatalog() {
 }
 
 absl::StatusOr<route::RouteCatalog> Coordinator::ReadCatalogBy(Deadline deadline) {
-  absl::StatusOr<GroupReply> reply =
-      Execute(options_.catalog_group, true, GroupQueryBytes(node::GroupQueryOp::kCatalog, ""),
-              deadline);
+  absl::StatusOr<GroupReply> reply = Execute(
+      options_.catalog_group, true, GroupQueryBytes(node::GroupQueryOp::kCatalog, ""), deadline);
   if (!reply.ok()) return reply.status();
   if (absl::Status s = reply->result.status(); !s.ok()) return s;
   absl::StatusOr<route::RouteCatalog> catalog = route::RouteCatalog::Decode(reply->result.blob);
@@ -835,8 +833,7 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
     one_phase.commit_ts = 0;  // chosen at apply
     one_phase.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
                                                     : kv::Mutation::Delete(key));
-    absl::StatusOr<GroupReply> committed =
-        KvCommand(key, kv::EncodeKvCommand(one_phase), deadline);
+    absl::StatusOr<GroupReply> committed = KvCommand(key, kv::EncodeKvCommand(one_phase), deadline);
     if (!committed.ok()) return committed.status();
     if (!committed->result.key_errors.empty() || !committed->result.status().ok()) {
       // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
@@ -904,6 +901,107 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::TxnScan(std::string start, std
         if (absl::Status s = reply->result.status(); !s.ok()) return s;
         return std::optional<KvPairs>(std::move(reply->result.pairs));
       });
+}
+
+// ---------------------------------------------------------------------------------------
+// Fast paths
+
+namespace {
+
+// What the loop's answer to a fast-path request means for the client.
+enum class FastPathVerdict { kAnswer, kRetryBlocking, kOutcomeUnknown };
+
+FastPathVerdict Judge(const node::ClientReply& reply, bool is_read,
+                      absl::StatusOr<node::GroupResult>* result) {
+  switch (reply.status) {
+    case node::ReplyStatus::kOk:
+      if (!reply.value.has_value()) {
+        *result = absl::InternalError("group reply without a result");
+        return FastPathVerdict::kAnswer;
+      }
+      *result = node::DecodeGroupResult(*reply.value);
+      // A stale-route refusal is a definite no-op: the blocking path refreshes and retries.
+      if (result->ok() && (*result)->code == absl::StatusCode::kAborted &&
+          route::ParseStaleRouteMessage((*result)->message).has_value()) {
+        return FastPathVerdict::kRetryBlocking;
+      }
+      return FastPathVerdict::kAnswer;
+    case node::ReplyStatus::kNotLeader:
+    case node::ReplyStatus::kFailed:
+      return FastPathVerdict::kRetryBlocking;  // never proposed or never read: safe
+    case node::ReplyStatus::kUnknown:
+      return is_read ? FastPathVerdict::kRetryBlocking : FastPathVerdict::kOutcomeUnknown;
+  }
+  return FastPathVerdict::kRetryBlocking;
+}
+
+}  // namespace
+
+bool Coordinator::RunInBackground(std::function<void()> task) {
+  return fallback_->Run(std::move(task));
+}
+
+void Coordinator::RawPutAsync(std::string key, std::string value, WriteDone done) {
+  auto blocking = [this, key, value, done]() { done(RawPut(key, value)); };
+  absl::StatusOr<RoutedGroup> routed =
+      key.empty() ? absl::InvalidArgumentError("key must not be empty") : GroupOf(key);
+  if (!routed.ok() || !loop_->Hosts(routed->group)) {
+    if (!fallback_->Run(blocking)) done(absl::UnavailableError("node overloaded"));
+    return;
+  }
+  kv::RawWriteCommand command;
+  command.mutations.push_back(kv::Mutation::Put(key, value));
+  node::ClientRequest request;
+  request.group = routed->group;
+  request.kind = node::OpKind::kApply;
+  request.value = GroupCommandBytes(node::GroupCommandOp::kKv, kv::EncodeKvCommand(command),
+                                    routed->catalog_version);
+  loop_->Submit(std::move(request), [this, blocking = std::move(blocking),
+                                     done](const node::ClientReply& reply) {
+    absl::StatusOr<node::GroupResult> result = absl::UnknownError("no result");
+    switch (Judge(reply, /*is_read=*/false, &result)) {
+      case FastPathVerdict::kAnswer:
+        if (!result.ok()) return done(result.status());
+        if (absl::Status s = result->status(); !s.ok()) return done(s);
+        return done(WriteOutcome{reply.index, result->ts});
+      case FastPathVerdict::kOutcomeUnknown:
+        return done(absl::UnavailableError(absl::StrCat("write outcome unknown: ", reply.detail)));
+      case FastPathVerdict::kRetryBlocking:
+        if (!fallback_->Run(blocking)) done(absl::UnavailableError("node overloaded"));
+        return;
+    }
+  });
+}
+
+void Coordinator::RawGetAsync(std::string key, ReadDone done) {
+  auto blocking = [this, key, done]() { done(RawGet(key, 0)); };
+  absl::StatusOr<RoutedGroup> routed =
+      key.empty() ? absl::InvalidArgumentError("key must not be empty") : GroupOf(key);
+  if (!routed.ok() || !loop_->Hosts(routed->group)) {
+    if (!fallback_->Run(blocking)) done(absl::UnavailableError("node overloaded"));
+    return;
+  }
+  node::ClientRequest request;
+  request.group = routed->group;
+  request.kind = node::OpKind::kQuery;
+  request.value = GroupQueryBytes(node::GroupQueryOp::kRawGet, key, routed->catalog_version);
+  loop_->Submit(std::move(request),
+                [this, blocking = std::move(blocking), done](const node::ClientReply& reply) {
+                  absl::StatusOr<node::GroupResult> result = absl::UnknownError("no result");
+                  switch (Judge(reply, /*is_read=*/true, &result)) {
+                    case FastPathVerdict::kAnswer:
+                      if (!result.ok()) return done(result.status());
+                      if (!result->key_errors.empty())
+                        return done(FirstKeyErrorStatus(result->key_errors));
+                      if (absl::Status s = result->status(); !s.ok()) return done(s);
+                      return done(ReadOutcome{reply.index, result->value});
+                    case FastPathVerdict::kOutcomeUnknown:
+                    case FastPathVerdict::kRetryBlocking:
+                      if (!fallback_->Run(blocking))
+                        done(absl::UnavailableError("node overloaded"));
+                      return;
+                  }
+                });
 }
 
 }  // namespace ekv::runtime

@@ -29,6 +29,7 @@
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 #include "core/route/route.h"
+#include "runtime/server/fallback_pool.h"
 #include "runtime/server/gc_scheduler.h"
 #include "runtime/server/node_loop.h"
 #include "runtime/transport/raft_transport.h"
@@ -89,6 +90,17 @@ class Coordinator {
   absl::StatusOr<WriteOutcome> RawPut(std::string key, std::string value);
   absl::StatusOr<WriteOutcome> RawDelete(std::string key);
   absl::StatusOr<ReadOutcome> RawGet(std::string key, uint64_t ts);
+  // The same as RawPut / RawGet (ts = 0) without holding a thread while Raft works: when
+  // this node hosts the key's group, the request goes straight to the node loop and
+  // `done` runs on the loop thread with the answer. Anything but a plain answer (no
+  // leader yet, a refusal, a stale route) is retried by the blocking path on a fallback
+  // thread, exactly as RawPut / RawGet would. `done` runs once and must not block.
+  using WriteDone = std::function<void(absl::StatusOr<WriteOutcome>)>;
+  using ReadDone = std::function<void(absl::StatusOr<ReadOutcome>)>;
+  void RawPutAsync(std::string key, std::string value, WriteDone done);
+  void RawGetAsync(std::string key, ReadDone done);
+  // Runs blocking work (a call above) off the caller's thread; false when overloaded.
+  bool RunInBackground(std::function<void()> task);
   absl::StatusOr<std::optional<uint64_t>> RawLatestCommitTs(std::string key);
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> RawScan(std::string start,
                                                                            std::string end,
@@ -156,30 +168,29 @@ class Coordinator {
                                      Deadline deadline);
   // One group's part of a multi-key command: its keys and the reply (or why none came).
   using GroupBatchDone = std::function<absl::StatusOr<bool>(
-      raft::GroupId group, const std::vector<std::string>& keys,
-      absl::StatusOr<GroupReply> reply)>;
+      raft::GroupId group, const std::vector<std::string>& keys, absl::StatusOr<GroupReply> reply)>;
   // Groups `keys` by route and runs `build(keys)` (an encoded kv command) on each group,
   // the group of `first_key` first. `done` sees every reply that is not a STALE_ROUTE
   // refusal and returns false to stop; a refused batch and every batch after it are
   // re-routed with refreshed routes, so the group of `first_key` still goes first.
-  absl::Status KvCommandByGroup(std::vector<std::string> keys, const std::string& first_key,
-                                const std::function<std::string(const std::vector<std::string>&)>&
-                                    build,
-                                Deadline deadline, const GroupBatchDone& done);
+  absl::Status KvCommandByGroup(
+      std::vector<std::string> keys, const std::string& first_key,
+      const std::function<std::string(const std::vector<std::string>&)>& build, Deadline deadline,
+      const GroupBatchDone& done);
   // The STALE_ROUTE refusal in `result`, if it is one; counts it.
   std::optional<route::StaleRouteError> StaleRoute(const node::GroupResult& result);
   // After a STALE_ROUTE refusal of a request routed at `routed_version`: reads the catalog
   // linearizably and replaces the route table. Error when the retry bound or the deadline
   // is exhausted (or, with the planted bug, always).
-  absl::Status RefreshAfterStaleRoute(const route::StaleRouteError& stale,
-                                      uint64_t routed_version, int* retries, Deadline deadline);
+  absl::Status RefreshAfterStaleRoute(const route::StaleRouteError& stale, uint64_t routed_version,
+                                      int* retries, Deadline deadline);
   using KvPairs = std::vector<std::pair<std::string, std::string>>;
   // Reads one route's part [from, to) of a scan, at most `want` pairs, stamped with
   // `catalog_version`; nullopt asks for the same part to be read again (e.g. after
   // resolving a lock). A STALE_ROUTE status makes ScanRoutes refresh and re-plan.
   using SubScan = std::function<absl::StatusOr<std::optional<KvPairs>>(
-      raft::GroupId group, uint64_t catalog_version, const std::string& from,
-      const std::string& to, uint64_t want)>;
+      raft::GroupId group, uint64_t catalog_version, const std::string& from, const std::string& to,
+      uint64_t want)>;
   absl::Status ValidateScan(const std::string& start, const std::string& end, int64_t limit) const;
   // Runs `sub_scan` route by route over [start, end) in key order until `limit` pairs.
   absl::StatusOr<KvPairs> ScanRoutes(const std::string& start, const std::string& end,
@@ -208,6 +219,8 @@ class Coordinator {
     std::vector<std::string> keys;
   };
   std::map<uint64_t, TxnRecord> txns_;  // start_ts -> what this node prewrote
+  // Declared last: destroyed first, so queued fallbacks finish while the rest is alive.
+  std::unique_ptr<FallbackPool> fallback_;
 };
 
 }  // namespace ekv::runtime
