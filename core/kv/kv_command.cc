@@ -345,12 +345,14 @@ absl::StatusOr<KvCommand> DecodeBody(Reader& r, CommandType type) {
 }  // namespace
 
 const char* KvCommandName(const KvCommand& command) {
-  static constexpr const char* kNames[] = {
-      "raw_write",       "set_hlc_ceiling",   "prewrite",     "commit",
-      "rollback",        "check_txn_status",  "resolve_lock", "one_phase_commit",
-      "compare_and_set", "conditional_write", "increment",    "append",
-      "put_with_ttl",    "gc",
-      "advance_read_floor"};
+  static constexpr const char* kNames[] = {"raw_write",         "set_hlc_ceiling",
+                                           "prewrite",          "commit",
+                                           "rollback",          "check_txn_status",
+                                           "resolve_lock",      "one_phase_commit",
+                                           "compare_and_set",   "conditional_write",
+                                           "increment",         "append",
+                                           "put_with_ttl",      "gc",
+                                           "advance_read_floor"};
   static_assert(std::size(kNames) == std::variant_size_v<KvCommand>);
   return kNames[command.index()];
 }

@@ -207,8 +207,7 @@ using KvCommand =
     std::variant<RawWriteCommand, SetHlcCeilingCommand, PrewriteCommand, CommitCommand,
                  RollbackCommand, CheckTxnStatusCommand, ResolveLockCommand, OnePhaseCommitCommand,
                  CompareAndSetCommand, ConditionalWriteCommand, IncrementCommand, AppendCommand,
-                 PutWithTtlCommand, GcCommand,
-                 AdvanceReadFloorCommand>;
+                 PutWithTtlCommand, GcCommand, AdvanceReadFloorCommand>;
 
 // A short name of the command's type, for messages and traces ("prewrite", "commit", ...).
 const char* KvCommandName(const KvCommand& command);

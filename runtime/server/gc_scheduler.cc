@@ -63,8 +63,7 @@ void GcScheduler::RunRound() {
         failed_passes_.fetch_add(1, std::memory_order_relaxed);
         if (log_) {
           log_(absl::StrCat("gc: group ", group, " pass from key '", absl::CEscape(start_key),
-                            "' failed; the next round starts over: ",
-                            outcome.status().ToString()));
+                            "' failed; the next round starts over: ", outcome.status().ToString()));
         }
         break;
       }

@@ -105,8 +105,7 @@ TEST_F(ClusterTest, ServersCollectOldVersionsAndRefuseReadsBelowTheSafePoint) {
     grpc::ClientContext context;
     SetDeadline(&context, kRpcTimeout);
     proto::GetTimestampResponse now;
-    ASSERT_TRUE(
-        cluster().dist(1).GetTimestamp(&context, proto::GetTimestampRequest(), &now).ok());
+    ASSERT_TRUE(cluster().dist(1).GetTimestamp(&context, proto::GetTimestampRequest(), &now).ok());
     proto::RawGetResponse response;
     grpc::Status status = GetAt(cluster(), 1, now.timestamp(), &response);
     // With zero retention the safe point may overtake a fresh timestamp; that is the

@@ -32,8 +32,8 @@ using std::chrono::milliseconds;
 // Generous client deadline: the server's own request timeout (below) bounds its retries;
 // a client error here must mean the server gave up, not that the machine was busy.
 constexpr milliseconds kClientTimeout{15000};
-constexpr int kWorkersPerSide = 2;   // per client node and side of the initial boundary
-constexpr int kWorkerKeys = 250;      // keys per worker; 8 workers stay far below scan limit
+constexpr int kWorkersPerSide = 2;     // per client node and side of the initial boundary
+constexpr int kWorkerKeys = 250;       // keys per worker; 8 workers stay far below scan limit
 constexpr int64_t kScanLimit = 10000;  // the server's max_scan_limit
 constexpr int kScanEvery = 10;         // one full scan per this many writes
 constexpr size_t kSplitBurst = 8;      // splits made back to back
@@ -163,8 +163,8 @@ TEST_F(ClusterTest, SplitsUnderLoadAreInvisibleToClients) {
       for (int p = 0; p < response.kv_size(); ++p) {
         const proto::RawKVPair& pair = response.kv(p);
         if (p > 0 && pair.key() <= previous) {
-          failures.Add("scan via n" + std::to_string(node) + " returned " + pair.key() +
-                       " after " + previous + " (a repeat or out of order)");
+          failures.Add("scan via n" + std::to_string(node) + " returned " + pair.key() + " after " +
+                       previous + " (a repeat or out of order)");
           return;
         }
         previous = pair.key();
@@ -221,8 +221,8 @@ TEST_F(ClusterTest, SplitsUnderLoadAreInvisibleToClients) {
   }
   for (std::thread& t : workers) t.join();
   splitter.join();
-  std::cout << writes << " writes, " << reads << " reads, " << scans << " scans ("
-            << scanned_pairs << " pairs) through n2 and n3 while n1 made " << split_keys.size()
+  std::cout << writes << " writes, " << reads << " reads, " << scans << " scans (" << scanned_pairs
+            << " pairs) through n2 and n3 while n1 made " << split_keys.size()
             << " splits (catalog version " << last_version << ") in "
             << (MonotonicMicros() - started_us) / 1000 << " ms\n";
   {

@@ -75,10 +75,9 @@ TEST(KvCommandTest, UnknownFormatTypeAndEnumsAreRejected) {
 TEST(KvCommandTest, GcMaxKeysOutsideItsBoundIsRejected) {
   EXPECT_EQ(DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", 0})).status().code(),
             absl::StatusCode::kDataLoss);
-  EXPECT_EQ(DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", kMaxGcKeysPerPass + 1}))
-                .status()
-                .code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", kMaxGcKeysPerPass + 1})).status().code(),
+      absl::StatusCode::kDataLoss);
   EXPECT_TRUE(DecodeKvCommand(EncodeKvCommand(GcCommand{5, "a", kMaxGcKeysPerPass})).ok());
 }
 

@@ -232,8 +232,8 @@ std::vector<KvCommand> RandomLogWithGc(uint64_t seed, int count) {
         commands.push_back(RawWriteCommand{{Mutation::Delete(key())}, ts});
         break;
       case 3:
-        commands.push_back(PrewriteCommand{{Mutation::Put(key(), absl::StrCat(i))}, "a",
-                                           T(ms - rng.Uniform(200)), 30});
+        commands.push_back(PrewriteCommand{
+            {Mutation::Put(key(), absl::StrCat(i))}, "a", T(ms - rng.Uniform(200)), 30});
         break;
       case 4:
         commands.push_back(CommitCommand{{key()}, T(ms - rng.Uniform(40)) + 1, ts});
@@ -302,8 +302,7 @@ absl::Status CheckGcPreservesReadsAtTheSafePoint(uint64_t seed, const PlantedKvB
   const std::vector<std::optional<std::string>> before = read_all();
   std::string start;
   for (int pass = 0; pass < 100; ++pass) {
-    KvApplyResult result =
-        sm.Apply(++index, GcCommand{safe_point, start, 1 + rng.Uniform(5)});
+    KvApplyResult result = sm.Apply(++index, GcCommand{safe_point, start, 1 + rng.Uniform(5)});
     if (!result.ok()) return result.status;
     if (!result.gc_resume_key.has_value()) break;
     start = *result.gc_resume_key;
@@ -311,11 +310,11 @@ absl::Status CheckGcPreservesReadsAtTheSafePoint(uint64_t seed, const PlantedKvB
   const std::vector<std::optional<std::string>> after = read_all();
   for (size_t i = 0; i < before.size(); ++i) {
     if (before[i] != after[i]) {
-      return absl::InternalError(absl::StrCat(
-          "seed ", seed, ": read of ", keys[i % keys.size()], " at ",
-          FormatTimestamp(read_points[i / keys.size()]), " changed after GC at ",
-          FormatTimestamp(safe_point), ": ", before[i].value_or("<absent>"), " -> ",
-          after[i].value_or("<absent>")));
+      return absl::InternalError(absl::StrCat("seed ", seed, ": read of ", keys[i % keys.size()],
+                                              " at ", FormatTimestamp(read_points[i / keys.size()]),
+                                              " changed after GC at ", FormatTimestamp(safe_point),
+                                              ": ", before[i].value_or("<absent>"), " -> ",
+                                              after[i].value_or("<absent>")));
     }
   }
   return absl::OkStatus();

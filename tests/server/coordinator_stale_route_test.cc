@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "gtest/gtest.h"
 #include "core/node/group_state_machine.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 #include "core/util/assert.h"
+#include "gtest/gtest.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/node_loop.h"
 #include "runtime/storage/rocksdb_env.h"
@@ -150,8 +150,7 @@ TEST(CoordinatorStaleRouteTest, EveryOperationThroughAStaleTableSucceedsAfterARe
     std::unique_ptr<Coordinator> stale = node.NewCoordinator();
     absl::StatusOr<Pairs> scanned = stale->RawScan("", "", 100, 0);
     ASSERT_TRUE(scanned.ok()) << scanned.status();
-    EXPECT_EQ(*scanned,
-              (Pairs{{"a", "a0"}, {"p", "p0"}, {"x", "x1"}, {"y", "y0"}, {"z", "z0"}}));
+    EXPECT_EQ(*scanned, (Pairs{{"a", "a0"}, {"p", "p0"}, {"x", "x1"}, {"y", "y0"}, {"z", "z0"}}));
     expect_retried(*stale, "RawScan");
   }
   {
@@ -179,7 +178,8 @@ TEST(CoordinatorStaleRouteTest, EveryOperationThroughAStaleTableSucceedsAfterARe
     std::unique_ptr<Coordinator> stale = node.NewCoordinator();
     absl::StatusOr<uint64_t> start_ts = stale->GetTimestamp();
     ASSERT_TRUE(start_ts.ok()) << start_ts.status();
-    absl::StatusOr<TxnOutcome> prewritten = stale->Prewrite({{"v", "v0"}, {"b", "b0"}}, *start_ts, 0);
+    absl::StatusOr<TxnOutcome> prewritten =
+        stale->Prewrite({{"v", "v0"}, {"b", "b0"}}, *start_ts, 0);
     ASSERT_TRUE(prewritten.ok()) << prewritten.status();
     EXPECT_TRUE(prewritten->errors.empty()) << prewritten->errors.front().message;
     expect_retried(*stale, "Prewrite");
