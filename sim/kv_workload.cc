@@ -58,9 +58,7 @@ struct KvWorkload::Txn {
   Reads reads;
   Writes writes;
   std::string primary;
-  // Groups with writes, the primary's first, and each group's written keys/mutations.
-  std::vector<raft::GroupId> groups;
-  std::map<raft::GroupId, std::vector<kv::Mutation>> mutations;
+  bool one_group = false;  // its writes live in one group: a one-phase commit
 };
 
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
@@ -75,6 +73,12 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       kind_(kind),
       coordinator_(scheduler, trace, cluster, rng_.Fork(), profile, plants),
       lock_ttl_ms_(rng_.Range(100, 3000)) {
+  kv::TxnCoordinatorOptions txn_options;
+  txn_options.lock_ttl_ms = lock_ttl_ms_;
+  txn_options.one_phase_commit_ts_at_apply = true;
+  txn_options.max_concurrent_txns = 1 << 20;  // clients bound it
+  txn_driver_ = std::make_unique<kv::TxnCoordinator>(
+      txn_options, [this](absl::string_view key) { return coordinator_.GroupOf(key); });
   int per_group = 3;
   if (kind_ == WorkloadKind::kAppend) per_group = 4;
   if (kind_ == WorkloadKind::kKvRegister) per_group = 2;
@@ -186,159 +190,134 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
     return;
   }
   txn->primary = txn->writes.front().first;
-  // Splits never move a key to another group, so this grouping stays right; a group that
-  // disagrees refuses and the coordinator re-routes the whole command.
-  const raft::GroupId primary_group = coordinator_.GroupOf(txn->primary);
-  txn->groups.push_back(primary_group);
+  // The write phase is core's kv::TxnCoordinator: one group -> one-phase commit (its
+  // commit_ts chosen at apply), several -> Percolator 2PC, the primary's group first.
+  std::vector<kv::Mutation> mutations;
+  std::vector<raft::GroupId> groups;
   for (const auto& [key, value] : txn->writes) {
+    mutations.push_back(kv::Mutation::Put(key, value));
     const raft::GroupId group = coordinator_.GroupOf(key);
-    if (std::find(txn->groups.begin(), txn->groups.end(), group) == txn->groups.end()) {
-      txn->groups.push_back(group);
-    }
-    txn->mutations[group].push_back(kv::Mutation::Put(key, value));
+    if (std::find(groups.begin(), groups.end(), group) == groups.end()) groups.push_back(group);
   }
-  if (txn->groups.size() == 1) {
-    OnePhaseCommit(txn);
-    return;
-  }
-  Prewrite(txn, 0);
-}
-
-void KvWorkload::OnePhaseCommit(std::shared_ptr<Txn> txn) {
-  kv::OnePhaseCommitCommand command;
-  command.mutations = txn->mutations[txn->groups.front()];
-  command.start_ts = txn->start_ts;
-  command.commit_ts = 0;  // the group chooses it
-  ++one_phase_tried_;
-  // Resent when an attempt's outcome is unknown: a 1PC that applied finds its own
-  // versions, one that failed finds its rollback records, so the answer never changes.
-  KvCommand(
-      command.mutations.front().key, kv::EncodeKvCommand(command),
-      [this, txn](const KvCallResult& result) {
-        switch (result.outcome) {
-          case KvCallResult::Outcome::kOk:
-            if (result.result.code == absl::StatusCode::kOk && result.result.key_errors.empty()) {
-              EKV_ASSERT(result.result.ts > txn->start_ts,
-                         "a one-phase commit must commit above its start_ts");
-              txn->commit_ts = result.result.ts;
-              ++one_phase_committed_;
-              txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
-              return;
-            }
-            if (!result.result.key_errors.empty() &&
-                !result.result.key_errors.front().lock_primary.empty()) {
-              // Clear the lock in the way for the next transaction, then abort.
-              const node::GroupKeyError lock = result.result.key_errors.front();
-              ResolveLock(lock, [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
-              return;
-            }
-            txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
-            return;
-          case KvCallResult::Outcome::kUnknown:
-            txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
-            return;
-          case KvCallResult::Outcome::kFailed:
-            txn->done(TxnOutcome::kAborted, {}, txn->start_ts);  // never accepted
-            return;
-        }
-      });
-}
-
-void KvWorkload::Prewrite(std::shared_ptr<Txn> txn, size_t group_position) {
-  if (group_position == txn->groups.size()) {
-    coordinator_.Timestamp([this, txn](std::optional<kv::Timestamp> ts) {
-      if (!ts.has_value()) {
-        RollbackAndAbort(txn, 0);
-        return;
-      }
-      txn->commit_ts = *ts;
-      Commit(txn);
-    });
-    return;
-  }
-  const raft::GroupId group = txn->groups[group_position];
-  kv::PrewriteCommand command;
-  command.mutations = txn->mutations[group];
-  command.primary = txn->primary;
-  command.start_ts = txn->start_ts;
-  command.lock_ttl_ms = lock_ttl_ms_;
-  KvCommand(command.mutations.front().key, kv::EncodeKvCommand(command),
-            [this, txn, group_position](const KvCallResult& result) {
-              if (result.ok() && result.result.code == absl::StatusCode::kOk &&
-                  result.result.key_errors.empty()) {
-                Prewrite(txn, group_position + 1);
-                return;
-              }
-              // Not prewritten (or unknown): the commit is never sent, so the transaction
-              // can no longer commit. Clear a lock in the way for the next one, then abort.
-              if (result.ok() && !result.result.key_errors.empty() &&
-                  !result.result.key_errors.front().lock_primary.empty()) {
-                const node::GroupKeyError lock = result.result.key_errors.front();
-                ResolveLock(lock, [this, txn] { RollbackAndAbort(txn, 0); });
-                return;
-              }
-              RollbackAndAbort(txn, 0);
-            });
-}
-
-void KvWorkload::RollbackAndAbort(std::shared_ptr<Txn> txn, size_t group_position) {
-  if (group_position == txn->groups.size()) {
+  txn->one_group = groups.size() == 1;
+  if (txn->one_group) ++one_phase_tried_;
+  absl::StatusOr<kv::TxnId> id = txn_driver_->Begin(std::move(mutations), txn->start_ts);
+  if (!id.ok()) {
     txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
     return;
   }
-  const raft::GroupId group = txn->groups[group_position];
-  kv::RollbackCommand command;
-  for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
-  command.start_ts = txn->start_ts;
-  // Best effort: a lock left behind expires and is rolled back by a reader.
-  KvCommand(command.keys.front(), kv::EncodeKvCommand(command),
-            [this, txn, group_position](const KvCallResult&) {
-              RollbackAndAbort(txn, group_position + 1);
-            });
+  running_txns_.emplace(*id, txn);
+  DriveTxns();
 }
 
-void KvWorkload::Commit(std::shared_ptr<Txn> txn) {
-  const raft::GroupId group = txn->groups.front();
-  kv::CommitCommand command;
-  for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
-  command.start_ts = txn->start_ts;
-  command.commit_ts = txn->commit_ts;
-  KvCommand(
-      command.keys.front(), kv::EncodeKvCommand(command), [this, txn](const KvCallResult& result) {
-        switch (result.outcome) {
-          case KvCallResult::Outcome::kOk:
-            if (result.result.code == absl::StatusCode::kOk && result.result.key_errors.empty()) {
-              CommitSecondaries(txn, 1);  // past the commit point
-            } else {
-              RollbackAndAbort(txn, 0);  // e.g. rolled back by a reader: never committed
-            }
-            return;
-          case KvCallResult::Outcome::kUnknown:
-            // The primary's commit may still apply; secondaries are left to readers.
-            txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
-            return;
-          case KvCallResult::Outcome::kFailed:
-            RollbackAndAbort(txn, 0);  // never accepted, and never sent again
-            return;
+namespace {
+
+// The first key a kv command touches: where it is routed.
+std::string RoutingKeyOf(const kv::KvCommand& command) {
+  return std::visit(
+      [](const auto& c) -> std::string {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, kv::PrewriteCommand> ||
+                      std::is_same_v<T, kv::OnePhaseCommitCommand>) {
+          return c.mutations.front().key;
+        } else if constexpr (std::is_same_v<T, kv::CommitCommand> ||
+                             std::is_same_v<T, kv::RollbackCommand> ||
+                             std::is_same_v<T, kv::ResolveLockCommand>) {
+          return c.keys.front();
+        } else if constexpr (std::is_same_v<T, kv::CheckTxnStatusCommand>) {
+          return c.primary;
+        } else {
+          EKV_UNREACHABLE("the transaction coordinator proposes transaction commands only");
         }
-      });
+      },
+      command);
 }
 
-void KvWorkload::CommitSecondaries(std::shared_ptr<Txn> txn, size_t group_position) {
-  if (group_position == txn->groups.size()) {
+// A group's answer as the transaction coordinator reads it.
+kv::KvApplyResult ToKvApplyResult(const node::GroupResult& result) {
+  kv::KvApplyResult out;
+  out.status = result.status();
+  out.commit_ts = result.ts;
+  out.txn_status = static_cast<kv::TxnStatusKind>(result.txn_status);
+  for (const node::GroupKeyError& e : result.key_errors) {
+    kv::KeyError error;
+    error.code = static_cast<kv::KeyErrorCode>(e.code);
+    error.key = e.key;
+    error.message = e.message;
+    error.retryable = e.retryable;
+    if (!e.lock_primary.empty()) {
+      kv::LockRecord lock;
+      lock.primary = e.lock_primary;
+      lock.start_ts = e.lock_start_ts;
+      lock.ttl_ms = e.lock_ttl_ms;
+      error.lock = std::move(lock);
+    }
+    out.key_errors.push_back(std::move(error));
+  }
+  return out;
+}
+
+}  // namespace
+
+void KvWorkload::DriveTxns() {
+  while (true) {
+    kv::CoordinatorEffects effects = txn_driver_->TakeEffects();
+    if (effects.empty()) return;
+    for (kv::TxnProposal& proposal : effects.proposals) {
+      // Every transaction command is idempotent or answered from its records, so the
+      // call may resend it; "unknown" and "never accepted" both count as a timeout.
+      KvCommand(RoutingKeyOf(proposal.command), kv::EncodeKvCommand(proposal.command),
+                [this, id = proposal.proposal_id](const KvCallResult& result) {
+                  if (result.outcome == KvCallResult::Outcome::kOk) {
+                    txn_driver_->OnProposalResult(id, ToKvApplyResult(result.result));
+                  } else {
+                    txn_driver_->OnProposalTimeout(id);
+                  }
+                  DriveTxns();
+                });
+    }
+    for (kv::TxnId id : effects.commit_ts_requests) {
+      coordinator_.Timestamp([this, id](std::optional<kv::Timestamp> ts) {
+        if (ts.has_value()) {
+          txn_driver_->ProvideCommitTs(id, *ts);
+        } else {
+          txn_driver_->CommitTsUnavailable(id);
+        }
+        DriveTxns();
+      });
+    }
+    for (kv::TxnOutcome& outcome : effects.outcomes) FinishTxn(std::move(outcome));
+  }
+}
+
+void KvWorkload::FinishTxn(kv::TxnOutcome outcome) {
+  auto it = running_txns_.find(outcome.txn_id);
+  if (it == running_txns_.end()) return;
+  std::shared_ptr<Txn> txn = std::move(it->second);
+  running_txns_.erase(it);
+  if (outcome.status.ok()) {
+    EKV_ASSERT(outcome.commit_ts > txn->start_ts, "a transaction must commit above its start_ts");
+    txn->commit_ts = outcome.commit_ts;
+    if (txn->one_group) ++one_phase_committed_;
     txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
     return;
   }
-  const raft::GroupId group = txn->groups[group_position];
-  kv::CommitCommand command;
-  for (const kv::Mutation& m : txn->mutations[group]) command.keys.push_back(m.key);
-  command.start_ts = txn->start_ts;
-  command.commit_ts = txn->commit_ts;
-  // A secondary that fails to commit keeps its lock; readers roll it forward.
-  KvCommand(command.keys.front(), kv::EncodeKvCommand(command),
-            [this, txn, group_position](const KvCallResult&) {
-              CommitSecondaries(txn, group_position + 1);
-            });
+  if (outcome.outcome_unknown) {
+    txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
+    return;
+  }
+  // Aborted. Clear a lock in the way for the next transaction first.
+  for (const kv::KeyError& error : outcome.key_errors) {
+    if (!error.lock.has_value()) continue;
+    node::GroupKeyError lock;
+    lock.key = error.key;
+    lock.lock_primary = error.lock->primary;
+    lock.lock_start_ts = error.lock->start_ts;
+    lock.lock_ttl_ms = error.lock->ttl_ms;
+    ResolveLock(lock, [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
+    return;
+  }
+  txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
 }
 
 void KvWorkload::ReadAt(const std::string& key, kv::Timestamp ts, int tries_left,

@@ -24,13 +24,14 @@
 //   - bank's read-only transactions also scan every account route by route at their
 //     snapshot timestamp (route::ScanCursor, small pages, either direction, resolved with
 //     the newest table at each step): the scan must return each key once, in order, and
-//     exactly the point reads at that timestamp. Transactions are driven as
-//     runtime/server/coordinator.cc does:
-// start_ts and commit_ts from the group-1 oracle, the primary is the first written key,
-// a transaction that writes one group only commits in one phase (OnePhaseCommit),
-// the primary's group commits first (the commit point), and a reader that meets a lock
-// asks the primary's group (CheckTxnStatus) and resolves the lock (ResolveLock) before
-// reading again at the same timestamp.
+//     exactly the point reads at that timestamp.
+// Transactions read at a start_ts from the group-1 oracle; their writes are driven by
+// core's kv::TxnCoordinator (the coordinator the servers' transactions are meant to share):
+// one group -> a one-phase commit whose commit_ts the group chooses at apply; several ->
+// prewrite everywhere, a commit_ts from the oracle, the primary's group commits first (the
+// commit point), then the others; any failure before that rolls everything back. A
+// reader that meets a lock asks the primary's group (CheckTxnStatus) and resolves the
+// lock (ResolveLock) before reading again at the same timestamp.
 //
 // Snapshot isolation alone allows write skew, which the append checker would rightly
 // call a G2 cycle; so a transaction that writes also writes back, unchanged, every key it
@@ -46,6 +47,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/kv/txn_coordinator.h"
 #include "core/node/group_protocol.h"
 #include "core/route/catalog.h"
 #include "core/util/rng.h"
@@ -114,16 +116,13 @@ class KvWorkload {
     bool busy = false;
   };
 
-  // Percolator, step by step; each step continues in the next through callbacks.
+  // A transaction: reads at start_ts, then its writes through core's TxnCoordinator.
   void RunTxn(TxnSpec spec, TxnDone done);
   void ReadNext(std::shared_ptr<Txn> txn);
-  // A transaction whose writes all live in one group: one OnePhaseCommit command, its
-  // commit_ts chosen by the group at apply (kv_state_machine.h, "One-phase commit").
-  void OnePhaseCommit(std::shared_ptr<Txn> txn);
-  void Prewrite(std::shared_ptr<Txn> txn, size_t group_position);
-  void Commit(std::shared_ptr<Txn> txn);
-  void CommitSecondaries(std::shared_ptr<Txn> txn, size_t group_position);
-  void RollbackAndAbort(std::shared_ptr<Txn> txn, size_t group_position);
+  // Carries out the coordinator's effects (proposals, commit_ts requests, outcomes)
+  // until it has none; every answer re-enters here.
+  void DriveTxns();
+  void FinishTxn(kv::TxnOutcome outcome);
   // Reads `key` at `ts`, resolving locks it meets; nullopt: the read failed.
   void ReadAt(const std::string& key, kv::Timestamp ts, int tries_left,
               std::function<void(std::optional<std::optional<std::string>>)> done);
@@ -167,6 +166,9 @@ class KvWorkload {
   uint64_t acknowledged_ = 0;
   uint64_t one_phase_tried_ = 0;
   uint64_t one_phase_committed_ = 0;
+  // The write phase of every transaction (core/kv/txn_coordinator.h).
+  std::unique_ptr<kv::TxnCoordinator> txn_driver_;
+  std::map<kv::TxnId, std::shared_ptr<Txn>> running_txns_;
 
   // bank
   bool bank_setup_done_ = false;

@@ -54,6 +54,12 @@ absl::StatusOr<TxnId> TxnCoordinator::Begin(std::vector<Mutation> mutations, Tim
   const TxnId id = txn.id;
   Txn& stored = txns_.emplace(id, std::move(txn)).first->second;
   if (stored.groups.size() == 1) {
+    if (options_.one_phase_commit_ts_at_apply) {
+      stored.phase = Phase::kOnePhase;
+      auto& [group, part] = *stored.groups.begin();
+      Propose(stored, group, OnePhaseCommitCommand{part.mutations, stored.start_ts, 0});
+      return id;
+    }
     stored.phase = Phase::kAwaitOnePhaseTs;
     effects_.commit_ts_requests.push_back(id);
     return id;
@@ -84,6 +90,22 @@ void TxnCoordinator::ProvideCommitTs(TxnId txn_id, Timestamp commit_ts) {
   txn.phase = Phase::kCommittingPrimary;
   Propose(txn, txn.primary_group,
           CommitCommand{KeysOf(txn.groups.at(txn.primary_group)), txn.start_ts, commit_ts});
+}
+
+void TxnCoordinator::CommitTsUnavailable(TxnId txn_id) {
+  auto it = txns_.find(txn_id);
+  if (it == txns_.end()) return;
+  Txn& txn = it->second;
+  if (txn.phase != Phase::kAwaitOnePhaseTs && txn.phase != Phase::kAwaitCommitTs) return;
+  TxnOutcome outcome;
+  outcome.txn_id = txn.id;
+  outcome.status = absl::UnavailableError("transaction aborted: no commit timestamp");
+  Report(std::move(outcome));
+  if (txn.phase == Phase::kAwaitOnePhaseTs) {
+    Finish(txn.id);  // nothing was proposed
+    return;
+  }
+  StartRollback(txn);
 }
 
 absl::StatusOr<TxnId> TxnCoordinator::ResolveLock(absl::string_view key, const LockRecord& lock,
@@ -134,12 +156,20 @@ void TxnCoordinator::OnProposalTimeout(ProposalId proposal_id) {
       return;
     }
     case Phase::kOnePhase: {
-      // Re-proposing could misreport: if the first attempt committed and a later write
-      // overwrote a key, the retry sees a conflict. Say what we know.
+      // A one-phase commit whose commit_ts the group chooses is idempotent: a retry finds
+      // its own versions (committed) or its rollback records (failed) and answers the same.
+      if (options_.one_phase_commit_ts_at_apply && flight.attempts < options_.max_attempts) {
+        Propose(txn, flight.group, std::move(flight.command), flight.attempts + 1);
+        return;
+      }
+      // With a pre-drawn commit_ts re-proposing could misreport: if the first attempt
+      // committed and a later write overwrote a key, the retry sees a conflict. Say what
+      // we know.
       TxnOutcome outcome;
       outcome.txn_id = txn.id;
       outcome.status =
           absl::UnavailableError("transaction outcome unknown: the one-phase commit timed out");
+      outcome.outcome_unknown = true;
       Report(std::move(outcome));
       Finish(txn.id);
       return;
@@ -159,6 +189,7 @@ void TxnCoordinator::OnProposalTimeout(ProposalId proposal_id) {
         outcome.txn_id = txn.id;
         outcome.status = absl::UnavailableError(
             "transaction outcome unknown: the primary commit timed out; its lock decides");
+        outcome.outcome_unknown = true;
         Report(std::move(outcome));
       } else if (txn.phase == Phase::kResolveChecking || txn.phase == Phase::kResolveApplying) {
         TxnOutcome outcome;
@@ -183,7 +214,10 @@ void TxnCoordinator::HandleResult(Txn& txn, GroupId group, const KvApplyResult& 
       outcome.txn_id = txn.id;
       outcome.status = result.status;
       outcome.key_errors = result.key_errors;
-      if (result.ok()) outcome.commit_ts = txn.commit_ts;
+      if (result.ok()) {
+        outcome.commit_ts =
+            options_.one_phase_commit_ts_at_apply ? result.commit_ts : txn.commit_ts;
+      }
       Report(std::move(outcome));
       Finish(txn.id);
       return;

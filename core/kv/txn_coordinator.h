@@ -8,9 +8,10 @@
 // final outcomes to report. The simulator and the runtime are the two drivers.
 //
 // Protocol for one transaction (start_ts from the caller; primary = first mutation's key):
-//   one group      -> request a commit_ts, then one OnePhaseCommit command. No locks, so
-//                     the driver must fence reads of its keys at >= commit_ts until the
-//                     command applies (kv_state_machine.h, "Contract").
+//   one group      -> one OnePhaseCommit command, its commit_ts chosen by the group at
+//                     apply (one_phase_commit_ts_at_apply), or drawn first (a commit_ts
+//                     request) with reads of its keys at >= commit_ts fenced by the driver
+//                     until the command applies (kv_state_machine.h, "Contract").
 //   several groups -> Prewrite to every group (the primary's included).
 //     any failure  -> report aborted, Rollback every group (rollback records also stop a
 //                     prewrite still in flight).
@@ -53,6 +54,11 @@ struct TxnCoordinatorOptions {
   uint64_t lock_ttl_ms = 3000;
   // Proposals of one idempotent command (commit, rollback, resolution), first included.
   uint32_t max_attempts = 3;
+  // One-phase commits leave their commit_ts to the group, which picks one at apply above
+  // every snapshot it has served (kv_state_machine.h, "One-phase commit"; a server group
+  // with read floors). Off: the coordinator draws it first and the driver must fence
+  // reads (the "Contract" there).
+  bool one_phase_commit_ts_at_apply = false;
 };
 
 struct TxnProposal {
@@ -72,6 +78,8 @@ struct TxnOutcome {
   Timestamp commit_ts = 0;
   std::vector<KeyError> key_errors;
   TxnStatusKind txn_status = TxnStatusKind::kUnknown;  // lock resolution only
+  // The transaction may or may not have committed (status says "outcome unknown").
+  bool outcome_unknown = false;
 };
 
 struct CoordinatorEffects {
@@ -93,6 +101,9 @@ class TxnCoordinator {
   absl::StatusOr<TxnId> Begin(std::vector<Mutation> mutations, Timestamp start_ts);
   // Answers a commit_ts request. Ignored for a transaction no longer waiting for one.
   void ProvideCommitTs(TxnId txn_id, Timestamp commit_ts);
+  // The driver could not get a commit_ts: nothing committed yet, so the transaction
+  // aborts (UnavailableError) and rolls back. Ignored unless it waits for one.
+  void CommitTsUnavailable(TxnId txn_id);
   // The applied result of a proposal. Results of proposals the coordinator no longer
   // waits for (a phase moved on) are ignored.
   void OnProposalResult(ProposalId proposal_id, const KvApplyResult& result);

@@ -57,6 +57,53 @@ TEST_F(TxnCoordinatorTest, SingleGroupTransactionsTakeTheOnePhasePath) {
   EXPECT_EQ(coordinator->active(), 0u);
 }
 
+TEST_F(TxnCoordinatorTest, AOnePhaseCommitTsChosenAtApplyNeedsNoTimestamp) {
+  TxnCoordinatorOptions options = Options();
+  options.one_phase_commit_ts_at_apply = true;
+  TxnCoordinator coordinator(options, &TxnTestCluster::Route);
+  const Timestamp start_ts = cluster_.NextTs();
+  absl::StatusOr<TxnId> id =
+      coordinator.Begin({Mutation::Put("a", "1"), Mutation::Put("b", "2")}, start_ts);
+  ASSERT_TRUE(id.ok()) << id.status();
+  CoordinatorEffects effects = coordinator.TakeEffects();
+  EXPECT_TRUE(effects.commit_ts_requests.empty());
+  ASSERT_EQ(effects.proposals.size(), 1u);
+  const auto* one_pc = std::get_if<OnePhaseCommitCommand>(&effects.proposals[0].command);
+  ASSERT_NE(one_pc, nullptr);
+  EXPECT_EQ(one_pc->commit_ts, 0u);  // the group picks it
+  // An unknown outcome is proposed again (idempotent), then the group's answer counts.
+  coordinator.OnProposalTimeout(effects.proposals[0].proposal_id);
+  effects = coordinator.TakeEffects();
+  ASSERT_EQ(effects.proposals.size(), 1u);
+  EXPECT_TRUE(effects.outcomes.empty());
+  KvApplyResult applied;
+  applied.commit_ts = start_ts + 7;
+  coordinator.OnProposalResult(effects.proposals[0].proposal_id, applied);
+  effects = coordinator.TakeEffects();
+  ASSERT_EQ(effects.outcomes.size(), 1u);
+  EXPECT_TRUE(effects.outcomes[0].status.ok());
+  EXPECT_EQ(effects.outcomes[0].commit_ts, start_ts + 7);
+  EXPECT_EQ(coordinator.active(), 0u);
+}
+
+TEST_F(TxnCoordinatorTest, NoCommitTimestampAbortsAndRollsBack) {
+  auto coordinator = NewCoordinator();
+  const Timestamp start_ts = cluster_.NextTs();
+  absl::StatusOr<TxnId> id =
+      coordinator->Begin({Mutation::Put("a", "1"), Mutation::Put("z", "2")}, start_ts);
+  ASSERT_TRUE(id.ok());
+  cluster_.Absorb(*coordinator, /*answer_ts=*/false);
+  cluster_.Pump(*coordinator, /*answer_ts=*/false);  // both prewrites apply
+  EXPECT_TRUE(Locked("a"));
+  coordinator->CommitTsUnavailable(*id);
+  cluster_.Pump(*coordinator, /*answer_ts=*/false);
+  ASSERT_FALSE(cluster_.outcomes.empty());
+  EXPECT_EQ(cluster_.outcomes.back().status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(Locked("a"));  // rolled back
+  EXPECT_FALSE(Locked("z"));
+  EXPECT_EQ(coordinator->active(), 0u);
+}
+
 TEST_F(TxnCoordinatorTest, CrossGroupCommitPrewritesAllThenCommitsThePrimaryFirst) {
   auto coordinator = NewCoordinator();
   Begin(*coordinator, {Mutation::Put("x", "1"), Mutation::Put("a", "2"), Mutation::Delete("y")},

@@ -103,8 +103,9 @@ TEST(PlantedBugTest, FollowerTimestampBank) {
 // makes the window short, so it takes a leader paused (no ticks, so no step-down) and cut
 // off while its successor serves, then asked again on resume; the timestamp-order checker
 // sees the older, lower timestamp come later.
-TEST(PlantedBugTest, UnconfirmedTimestampBank) {
-  ExpectPlantFound({PlantedBug::kUnconfirmedTimestamp, "pause,partition", 5, WorkloadKind::kBank});
+TEST(PlantedBugTest, UnconfirmedTimestampAppend) {
+  ExpectPlantFound(
+      {PlantedBug::kUnconfirmedTimestamp, "pause,partition", 5, WorkloadKind::kAppend});
 }
 
 // A group serving keys outside its ranges: with --splits the coordinator sometimes routes
