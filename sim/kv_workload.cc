@@ -210,55 +210,6 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
   DriveTxns();
 }
 
-namespace {
-
-// The first key a kv command touches: where it is routed.
-std::string RoutingKeyOf(const kv::KvCommand& command) {
-  return std::visit(
-      [](const auto& c) -> std::string {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, kv::PrewriteCommand> ||
-                      std::is_same_v<T, kv::OnePhaseCommitCommand>) {
-          return c.mutations.front().key;
-        } else if constexpr (std::is_same_v<T, kv::CommitCommand> ||
-                             std::is_same_v<T, kv::RollbackCommand> ||
-                             std::is_same_v<T, kv::ResolveLockCommand>) {
-          return c.keys.front();
-        } else if constexpr (std::is_same_v<T, kv::CheckTxnStatusCommand>) {
-          return c.primary;
-        } else {
-          EKV_UNREACHABLE("the transaction coordinator proposes transaction commands only");
-        }
-      },
-      command);
-}
-
-// A group's answer as the transaction coordinator reads it.
-kv::KvApplyResult ToKvApplyResult(const node::GroupResult& result) {
-  kv::KvApplyResult out;
-  out.status = result.status();
-  out.commit_ts = result.ts;
-  out.txn_status = static_cast<kv::TxnStatusKind>(result.txn_status);
-  for (const node::GroupKeyError& e : result.key_errors) {
-    kv::KeyError error;
-    error.code = static_cast<kv::KeyErrorCode>(e.code);
-    error.key = e.key;
-    error.message = e.message;
-    error.retryable = e.retryable;
-    if (!e.lock_primary.empty()) {
-      kv::LockRecord lock;
-      lock.primary = e.lock_primary;
-      lock.start_ts = e.lock_start_ts;
-      lock.ttl_ms = e.lock_ttl_ms;
-      error.lock = std::move(lock);
-    }
-    out.key_errors.push_back(std::move(error));
-  }
-  return out;
-}
-
-}  // namespace
-
 void KvWorkload::DriveTxns() {
   while (true) {
     kv::CoordinatorEffects effects = txn_driver_->TakeEffects();
@@ -266,10 +217,10 @@ void KvWorkload::DriveTxns() {
     for (kv::TxnProposal& proposal : effects.proposals) {
       // Every transaction command is idempotent or answered from its records, so the
       // call may resend it; "unknown" and "never accepted" both count as a timeout.
-      KvCommand(RoutingKeyOf(proposal.command), kv::EncodeKvCommand(proposal.command),
+      KvCommand(kv::RoutingKeyOf(proposal.command), kv::EncodeKvCommand(proposal.command),
                 [this, id = proposal.proposal_id](const KvCallResult& result) {
                   if (result.outcome == KvCallResult::Outcome::kOk) {
-                    txn_driver_->OnProposalResult(id, ToKvApplyResult(result.result));
+                    txn_driver_->OnProposalResult(id, node::ToKvApplyResult(result.result));
                   } else {
                     txn_driver_->OnProposalTimeout(id);
                   }

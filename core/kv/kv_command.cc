@@ -1,5 +1,7 @@
 #include "core/kv/kv_command.h"
 
+#include <type_traits>
+
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
@@ -343,6 +345,33 @@ absl::StatusOr<KvCommand> DecodeBody(Reader& r, CommandType type) {
 }
 
 }  // namespace
+
+std::string RoutingKeyOf(const KvCommand& command) {
+  return std::visit(
+      [](const auto& c) -> std::string {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, RawWriteCommand> || std::is_same_v<T, PrewriteCommand> ||
+                      std::is_same_v<T, OnePhaseCommitCommand>) {
+          return c.mutations.empty() ? std::string() : c.mutations.front().key;
+        } else if constexpr (std::is_same_v<T, CommitCommand> ||
+                             std::is_same_v<T, RollbackCommand> ||
+                             std::is_same_v<T, ResolveLockCommand>) {
+          return c.keys.empty() ? std::string() : c.keys.front();
+        } else if constexpr (std::is_same_v<T, CheckTxnStatusCommand>) {
+          return c.primary;
+        } else if constexpr (std::is_same_v<T, ConditionalWriteCommand>) {
+          return c.mutation.key;
+        } else if constexpr (std::is_same_v<T, CompareAndSetCommand> ||
+                             std::is_same_v<T, IncrementCommand> ||
+                             std::is_same_v<T, AppendCommand> ||
+                             std::is_same_v<T, PutWithTtlCommand>) {
+          return c.key;
+        } else {
+          return std::string();  // whole-group commands
+        }
+      },
+      command);
+}
 
 const char* KvCommandName(const KvCommand& command) {
   static constexpr const char* kNames[] = {"raw_write",         "set_hlc_ceiling",

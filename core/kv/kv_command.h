@@ -211,6 +211,9 @@ using KvCommand =
 
 // A short name of the command's type, for messages and traces ("prewrite", "commit", ...).
 const char* KvCommandName(const KvCommand& command);
+// The key a transaction command is routed by (its first key, or the primary for
+// CheckTxnStatus); empty for commands that concern a whole group.
+std::string RoutingKeyOf(const KvCommand& command);
 
 std::string EncodeKvCommand(const KvCommand& command);
 absl::StatusOr<KvCommand> DecodeKvCommand(absl::string_view bytes);

@@ -233,4 +233,27 @@ absl::StatusOr<kv::KvQuery> DecodeKvQuery(absl::string_view bytes) {
   return query;
 }
 
+kv::KvApplyResult ToKvApplyResult(const GroupResult& result) {
+  kv::KvApplyResult out;
+  out.status = result.status();
+  out.commit_ts = result.ts;
+  out.txn_status = static_cast<kv::TxnStatusKind>(result.txn_status);
+  for (const GroupKeyError& e : result.key_errors) {
+    kv::KeyError error;
+    error.code = static_cast<kv::KeyErrorCode>(e.code);
+    error.key = e.key;
+    error.message = e.message;
+    error.retryable = e.retryable;
+    if (!e.lock_primary.empty()) {
+      kv::LockRecord lock;
+      lock.primary = e.lock_primary;
+      lock.start_ts = e.lock_start_ts;
+      lock.ttl_ms = e.lock_ttl_ms;
+      error.lock = std::move(lock);
+    }
+    out.key_errors.push_back(std::move(error));
+  }
+  return out;
+}
+
 }  // namespace ekv::node

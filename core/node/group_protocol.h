@@ -24,6 +24,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/kv/kv_command.h"
 
 namespace ekv::node {
 
@@ -100,6 +101,9 @@ std::string EncodeGroupQuery(const GroupQuery& query);
 absl::StatusOr<GroupQuery> DecodeGroupQuery(absl::string_view bytes);
 std::string EncodeGroupResult(const GroupResult& result);
 absl::StatusOr<GroupResult> DecodeGroupResult(absl::string_view bytes);
+// A group's answer to a kKv command as kv::TxnCoordinator reads it (status, commit_ts,
+// transaction status, key errors with their locks).
+kv::KvApplyResult ToKvApplyResult(const GroupResult& result);
 
 // Raw scan payload helpers.
 std::string EncodeRawScan(absl::string_view start, absl::string_view end, uint64_t limit);

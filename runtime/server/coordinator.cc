@@ -820,33 +820,86 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
                                                  std::optional<std::string> value) {
   if (key.empty()) return absl::InvalidArgumentError("key must not be empty");
   const Deadline deadline = NewDeadline();
-  // One phase, one Raft round: the group chooses the commit_ts when it applies the
-  // command, above its start_ts and every read floor (core/kv/kv_state_machine.h,
-  // "One-phase commit"), so no reader's snapshot can change under it. A conflict leaves
-  // rollback records at start_ts: this loop retries with a new start_ts, and nothing
-  // re-applies the failed attempt.
+  // One key, one group: core's coordinator commits it in one phase, one Raft round; the
+  // group picks the commit_ts at apply above every snapshot it served (core/kv/
+  // kv_state_machine.h, "One-phase commit"). A conflict leaves rollback records at
+  // start_ts, so retrying with a new start_ts never re-applies the failed attempt.
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
     absl::StatusOr<uint64_t> start_ts = Timestamp(deadline);
     if (!start_ts.ok()) return start_ts.status();
-    kv::OnePhaseCommitCommand one_phase;
-    one_phase.start_ts = *start_ts;
-    one_phase.commit_ts = 0;  // chosen at apply
-    one_phase.mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
-                                                    : kv::Mutation::Delete(key));
-    absl::StatusOr<GroupReply> committed = KvCommand(key, kv::EncodeKvCommand(one_phase), deadline);
-    if (!committed.ok()) return committed.status();
-    if (!committed->result.key_errors.empty() || !committed->result.status().ok()) {
-      // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
-      for (const node::GroupKeyError& e : committed->result.key_errors) {
-        if (!e.lock_primary.empty() && e.lock_start_ts != *start_ts) (void)ResolveLock(e, deadline);
-      }
-      if (committed->result.key_errors.empty()) return committed->result.status();
-      Backoff(attempt);
-      continue;
+    DrivenTxn driven = DriveTransaction(
+        {value.has_value() ? kv::Mutation::Put(key, *value) : kv::Mutation::Delete(key)}, *start_ts,
+        deadline);
+    if (driven.outcome.status.ok()) return WriteOutcome{driven.index, driven.outcome.commit_ts};
+    if (driven.outcome.outcome_unknown || driven.outcome.key_errors.empty()) {
+      return driven.outcome.status;
     }
-    return WriteOutcome{committed->index, committed->result.ts};
+    // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
+    for (const kv::KeyError& e : driven.outcome.key_errors) {
+      if (!e.lock.has_value() || e.lock->start_ts == *start_ts) continue;
+      node::GroupKeyError lock;
+      lock.key = e.key;
+      lock.lock_primary = e.lock->primary;
+      lock.lock_start_ts = e.lock->start_ts;
+      lock.lock_ttl_ms = e.lock->ttl_ms;
+      (void)ResolveLock(lock, deadline);
+    }
+    Backoff(attempt);
   }
   return absl::AbortedError("transactional write kept conflicting until the deadline");
+}
+
+Coordinator::DrivenTxn Coordinator::DriveTransaction(std::vector<kv::Mutation> mutations,
+                                                     uint64_t start_ts, Deadline deadline) {
+  kv::TxnCoordinatorOptions txn_options;
+  txn_options.lock_ttl_ms = options_.default_lock_ttl_ms;
+  txn_options.one_phase_commit_ts_at_apply = true;
+  kv::TxnCoordinator txns(txn_options, [this](absl::string_view key) -> kv::GroupId {
+    absl::StatusOr<RoutedGroup> routed = GroupOf(std::string(key));
+    return routed.ok() ? routed->group : 0;
+  });
+  DrivenTxn driven;
+  absl::StatusOr<kv::TxnId> id = txns.Begin(std::move(mutations), start_ts);
+  if (!id.ok()) {
+    driven.outcome.status = id.status();
+    return driven;
+  }
+  std::optional<kv::TxnOutcome> outcome;
+  // The coordinator keeps working after it reports (secondaries, rollbacks): drain it.
+  while (true) {
+    kv::CoordinatorEffects effects = txns.TakeEffects();
+    if (effects.empty()) break;
+    for (const kv::TxnProposal& proposal : effects.proposals) {
+      const std::string key = kv::RoutingKeyOf(proposal.command);
+      absl::StatusOr<GroupReply> reply =
+          KvCommand(key, kv::EncodeKvCommand(proposal.command), deadline);
+      if (!reply.ok()) {
+        txns.OnProposalTimeout(proposal.proposal_id);
+        continue;
+      }
+      const kv::KvApplyResult result = node::ToKvApplyResult(reply->result);
+      if (result.ok()) driven.index = std::max(driven.index, reply->index);
+      txns.OnProposalResult(proposal.proposal_id, result);
+    }
+    for (kv::TxnId txn_id : effects.commit_ts_requests) {
+      absl::StatusOr<uint64_t> commit_ts = Timestamp(deadline);
+      if (commit_ts.ok()) {
+        txns.ProvideCommitTs(txn_id, *commit_ts);
+      } else {
+        txns.CommitTsUnavailable(txn_id);
+      }
+    }
+    for (kv::TxnOutcome& reported : effects.outcomes) {
+      if (!outcome.has_value()) outcome = std::move(reported);
+    }
+  }
+  if (!outcome.has_value()) {
+    driven.outcome.status =
+        absl::InternalError("the transaction coordinator went quiet without an outcome");
+    return driven;
+  }
+  driven.outcome = std::move(*outcome);
+  return driven;
 }
 
 absl::StatusOr<ReadOutcome> Coordinator::TxnGet(std::string key) {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/kv/txn_coordinator.h"
 #include "core/node/group_protocol.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
@@ -162,6 +163,16 @@ class Coordinator {
   // STALE_ROUTE refusal, refreshes the routes and does it again (see the top comment).
   absl::StatusOr<GroupReply> ExecuteRouted(const std::string& key, bool is_read,
                                            const PayloadFor& payload_for, Deadline deadline);
+  // Runs a transaction's write phase through core's kv::TxnCoordinator (one group: a
+  // one-phase commit whose commit_ts the group chooses; several: 2PC, primary first),
+  // carrying out its proposals and commit_ts requests on this thread. Returns the
+  // coordinator's outcome and the log index of the last command that committed.
+  struct DrivenTxn {
+    kv::TxnOutcome outcome;
+    uint64_t index = 0;
+  };
+  DrivenTxn DriveTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts,
+                             Deadline deadline);
   absl::StatusOr<GroupReply> KvCommand(const std::string& key, const std::string& kv_command,
                                        Deadline deadline);
   absl::StatusOr<GroupReply> KvQuery(const std::string& key, const std::string& kv_query,
