@@ -1,6 +1,8 @@
 // A group's Raft snapshot image arrives from the network: decoding arbitrary bytes as one
 // (an in-memory image, or a reference for a durable group) must fail cleanly or restore
-// a state whose own image restores again to the same state. Never a crash.
+// a state whose own image restores again to the same state; a durable group restores a
+// reference only with a staged copy, and takes over an in-memory image (a data dir from
+// before durable state machines) exactly as an in-memory group restores it. Never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -42,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string image(reinterpret_cast<const char*>(data + 1), size - 1);
 
   ekv::node::GroupStateMachine in_memory(2, std::nullopt);
-  if (in_memory.Restore(image, index).ok()) {
+  const bool in_memory_restored = in_memory.Restore(image, index).ok();
+  if (in_memory_restored) {
     EKV_ASSERT(in_memory.applied_index() == index, "restored to another index than asked");
     ekv::node::GroupStateMachine again(2, std::nullopt);
     absl::Status restored = again.Restore(in_memory.SnapshotImage(), index);
@@ -54,8 +57,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ekv::node::DecodeSnapshotReference(image);
   ekv::node::GroupStateMachine durable(2, std::nullopt, std::nullopt,
                                        std::make_unique<NoStagingEngine>());
-  absl::Status status = durable.Restore(image, index);
-  // An empty durable group is at index 0: only a snapshot at 0 needs nothing staged.
-  EKV_ASSERT(!status.ok() || index == 0, "a durable group restored without a staged copy");
+  const absl::Status status = durable.Restore(image, index);
+  if (ekv::node::IsSnapshotReference(image)) {
+    // An empty durable group is at index 0: only a snapshot at 0 needs nothing staged.
+    EKV_ASSERT(!status.ok() || index == 0, "a durable group restored without a staged copy");
+  } else if (status.ok() && index != 0) {
+    // An in-memory image from before durable state machines (an upgrade) is taken over
+    // exactly: the same state an in-memory group restores from it.
+    EKV_ASSERT(durable.applied_index() == index, "durable takeover at another index");
+    EKV_ASSERT(in_memory_restored, "a durable group took over an image an in-memory one refuses");
+    EKV_ASSERT(durable.max_timestamp() == in_memory.max_timestamp(),
+               "durable takeover changed the timestamp sequence");
+  }
   return 0;
 }
