@@ -13,49 +13,10 @@
 #include "core/node/snapshot_reference.h"
 #include "core/route/catalog_command.h"
 #include "gtest/gtest.h"
+#include "tests/node/disk_engine.h"
 
 namespace ekv::node {
 namespace {
-
-// A "disk": a MemoryEngine the test keeps across restarts of the state machine, plus the
-// copies a driver would have staged, by ref.
-struct Disk {
-  kv::MemoryEngine engine;
-  std::map<std::string, const kv::MemoryEngine*> staged;
-  std::vector<std::string> discarded;
-};
-
-void CopyInto(const kv::Engine& from, kv::Engine* to) {
-  kv::WriteBatch batch;
-  batch.DeleteRange("", std::string(64, '\xff'));
-  auto it = from.NewIterator({});
-  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Put(it->key(), it->value());
-  ASSERT_TRUE(to->Write(batch).ok());
-}
-
-class DiskEngine final : public kv::Engine {
- public:
-  explicit DiskEngine(Disk* disk) : disk_(disk) {}
-  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override {
-    return disk_->engine.Get(key);
-  }
-  std::unique_ptr<kv::EngineIterator> NewIterator(const kv::IterOptions& options) const override {
-    return disk_->engine.NewIterator(options);
-  }
-  absl::Status Write(const kv::WriteBatch& batch) override { return disk_->engine.Write(batch); }
-  std::unique_ptr<kv::EngineSnapshot> Snapshot() const override { return disk_->engine.Snapshot(); }
-  bool durable() const override { return true; }
-  absl::Status ReplaceWithStaged(absl::string_view ref) override {
-    auto it = disk_->staged.find(std::string(ref));
-    if (it == disk_->staged.end()) return absl::NotFoundError("no such staged copy");
-    CopyInto(*it->second, &disk_->engine);
-    return absl::OkStatus();
-  }
-  void DiscardStaged(absl::string_view ref) override { disk_->discarded.emplace_back(ref); }
-
- private:
-  Disk* disk_;
-};
 
 route::RouteCatalog DemoCatalog() {
   absl::StatusOr<route::RouteCatalog> catalog =
