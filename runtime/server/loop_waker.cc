@@ -73,7 +73,7 @@ LoopWaker::Woken LoopWaker::Wait(std::chrono::milliseconds max_wait) {
       woken.work = true;
     } else if (events[i].data.fd == timer_fd_) {
       (void)!read(timer_fd_, &count, sizeof(count));
-      woken.tick = count > 0;
+      woken.ticks = count;
     }
   }
   return woken;

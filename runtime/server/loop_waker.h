@@ -2,9 +2,11 @@
 // work") and a timerfd (the Raft tick on the monotonic clock).
 //
 // Wake() is cheap to call often: it writes the eventfd only when the loop has not been
-// woken since it last drained it, so a burst of inputs costs one syscall. Ticks never
-// pile up: however many timer periods passed while the loop was busy (or the process was
-// paused), Wait reports them once, as Raft's tick is "time has passed", not a count.
+// woken since it last drained it, so a burst of inputs costs one syscall. Ticks are
+// counted, never dropped: Wait reports every timer period that passed, also while the
+// loop was busy or the process was stopped (SIGSTOP, a VM pause). Raft's leases are
+// measured in ticks, so a leader that was stopped must see that time before it serves
+// anything (NodeLoop ticks before it handles inputs).
 #pragma once
 
 #include <atomic>
@@ -26,8 +28,8 @@ class LoopWaker {
   void Wake();
 
   struct Woken {
-    bool work = false;  // Wake() was called
-    bool tick = false;  // at least one tick period elapsed
+    bool work = false;   // Wake() was called
+    uint64_t ticks = 0;  // tick periods elapsed since the last Wait
   };
   // Loop thread: blocks until woken or a tick is due (or `max_wait` passes).
   Woken Wait(std::chrono::milliseconds max_wait);

@@ -1,5 +1,6 @@
 #include "runtime/server/node_loop.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +10,9 @@
 
 namespace ekv::runtime {
 namespace {
+
+// Ticks caught up in one round after a stall (see Run).
+constexpr uint64_t kMaxTicksPerRound = 10000;
 
 constexpr char kIncarnationKey[] =
     "\xff\xff\xff\xff\xff\xff\xff\xff"
@@ -392,8 +396,13 @@ void NodeLoop::Run() {
         static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count()));
+    // Time first: after a stall (a stopped process) every elapsed tick counts, so a leader
+    // whose lease ran out while it was stopped knows it before it serves a queued read.
+    // Bounded: far more than any election timeout, so leases and elections see it all.
+    for (uint64_t i = 0; i < std::min<uint64_t>(woken.ticks, kMaxTicksPerRound); ++i) {
+      host_->Tick();
+    }
     for (Input& input : inputs) HandleInput(input);
-    if (woken.tick) host_->Tick();
     Drain();
     PublishLeaders();
   }

@@ -76,7 +76,17 @@ void CheckRegisterHistoryUnderFault(ProcessCluster& cluster, Fault fault) {
     // A paused leader that resumes must not serve reads from a lease it no longer holds.
     cluster.Pause(victim);
     std::this_thread::sleep_for(milliseconds(1500));
+    // Written through a live node while the old leader is stopped, then read through the
+    // old leader the moment it resumes: its lease ran out while it was stopped.
+    const int live = victim == 1 ? 2 : 1;
+    const grpc::Status put = RawPutEventually(cluster, live, "a/lin-probe", "after-pause");
+    ASSERT_TRUE(put.ok()) << put.error_message();
     cluster.Resume(victim);
+    const ReadResult first_read = RawGet(cluster, victim, "a/lin-probe", kOpTimeout);
+    if (first_read.status.ok()) {
+      EXPECT_EQ(first_read.value, "after-pause")
+          << "the resumed old leader served a read from an expired lease";
+    }
   }
   up_nodes |= 1u << (victim - 1);
   std::this_thread::sleep_for(milliseconds(1500));
