@@ -78,6 +78,9 @@ struct Cluster::Process {
   SimTime rebase_us = 0;
   std::deque<std::function<void()>> deferred;  // while paused
   SimTime fsync_busy_until = 0;                // fsyncs complete in issue order
+  // Ticks that came due while paused: a stopped process's monotonic clock keeps running,
+  // and the runtime ticks every elapsed period on resume (leases count ticks).
+  uint64_t missed_ticks = 0;
   // Durable state machines' engines: the process's memory, rebuilt from disk on restart.
   std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>> engines;
 };
@@ -172,6 +175,8 @@ void Cluster::ScheduleTick(NodeIndex node) {
       p.host->SetWallClock(WallClockMs(node));
       p.host->Tick();
       Pump(node);
+    } else if (p.state == ProcessState::kPaused) {
+      ++p.missed_ticks;
     }
     ScheduleTick(node);
   });
@@ -449,6 +454,14 @@ void Cluster::Restart(NodeIndex node) {
   options.raft.max_size_per_msg = profile.max_size_per_msg;
   options.raft.max_inflight_msgs = profile.max_inflight_msgs;
   options.raft.planted = config_.planted_raft;
+  if (profile.lease_reads) {
+    // As the server runs by default: reads under a leader lease, with a drift margin that
+    // covers the seed's clock skew between two nodes over an election timeout.
+    options.raft.read_only_option = raft::ReadOnlyOption::kLeaseBased;
+    options.raft.max_clock_drift_ticks =
+        std::min(profile.election_tick - 1,
+                 static_cast<int>(2.0 * profile.clock_skew_bound * profile.election_tick) + 1);
+  }
   options.planted_oracle = config_.planted_oracle;
   p.host = std::make_unique<node::NodeHost>(options);
   p.host->SetWallClock(WallClockMs(node));
@@ -505,7 +518,10 @@ void Cluster::Resume(NodeIndex node) {
   Process& p = process(node);
   if (p.state != ProcessState::kPaused) return;
   p.state = ProcessState::kUp;
-  trace_.Record({scheduler_.now(), "resume", node, p.deferred.size(), 0, 0, ""});
+  trace_.Record({scheduler_.now(), "resume", node, p.deferred.size(), p.missed_ticks, 0, ""});
+  // Time first, as the runtime's node loop does: then what queued up while paused.
+  p.host->SetWallClock(WallClockMs(node));
+  for (; p.missed_ticks > 0; --p.missed_ticks) p.host->Tick();
   std::deque<std::function<void()>> deferred = std::move(p.deferred);
   p.deferred.clear();
   for (auto& action : deferred) {

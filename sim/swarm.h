@@ -68,6 +68,8 @@ struct SwarmProfile {
   std::string Describe() const;
   // kv workloads: state machines on a durable engine (sim_engine.h), like the server.
   bool durable_state_machines = false;
+  // Linearizable reads under a leader lease (the server's default) instead of ReadIndex.
+  bool lease_reads = false;
 };
 
 SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options);
