@@ -260,12 +260,8 @@ void KvWorkload::FinishTxn(kv::TxnOutcome outcome) {
   // Aborted. Clear a lock in the way for the next transaction first.
   for (const kv::KeyError& error : outcome.key_errors) {
     if (!error.lock.has_value()) continue;
-    node::GroupKeyError lock;
-    lock.key = error.key;
-    lock.lock_primary = error.lock->primary;
-    lock.lock_start_ts = error.lock->start_ts;
-    lock.lock_ttl_ms = error.lock->ttl_ms;
-    ResolveLock(lock, [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
+    ResolveLock(node::ToGroupKeyError(error),
+                [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
     return;
   }
   txn->done(TxnOutcome::kAborted, {}, txn->start_ts);

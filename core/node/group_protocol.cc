@@ -233,6 +233,20 @@ absl::StatusOr<kv::KvQuery> DecodeKvQuery(absl::string_view bytes) {
   return query;
 }
 
+GroupKeyError ToGroupKeyError(const kv::KeyError& error) {
+  GroupKeyError out;
+  out.key = error.key;
+  out.message = error.message;
+  out.retryable = error.retryable;
+  out.code = static_cast<uint8_t>(error.code);
+  if (error.lock.has_value()) {
+    out.lock_primary = error.lock->primary;
+    out.lock_start_ts = error.lock->start_ts;
+    out.lock_ttl_ms = error.lock->ttl_ms;
+  }
+  return out;
+}
+
 kv::KvApplyResult ToKvApplyResult(const GroupResult& result) {
   kv::KvApplyResult out;
   out.status = result.status();

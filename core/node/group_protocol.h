@@ -104,6 +104,8 @@ absl::StatusOr<GroupResult> DecodeGroupResult(absl::string_view bytes);
 // A group's answer to a kKv command as kv::TxnCoordinator reads it (status, commit_ts,
 // transaction status, key errors with their locks).
 kv::KvApplyResult ToKvApplyResult(const GroupResult& result);
+// A kv key error as a group reply carries it (the inverse, for one error).
+GroupKeyError ToGroupKeyError(const kv::KeyError& error);
 
 // Raw scan payload helpers.
 std::string EncodeRawScan(absl::string_view start, absl::string_view end, uint64_t limit);

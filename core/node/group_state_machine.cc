@@ -34,20 +34,6 @@ GroupResult FromStatus(const absl::Status& status) {
   return result;
 }
 
-GroupKeyError ToGroupKeyError(const kv::KeyError& error) {
-  GroupKeyError out;
-  out.key = error.key;
-  out.message = error.message;
-  out.retryable = error.retryable;
-  out.code = static_cast<uint8_t>(error.code);
-  if (error.lock.has_value()) {
-    out.lock_primary = error.lock->primary;
-    out.lock_start_ts = error.lock->start_ts;
-    out.lock_ttl_ms = error.lock->ttl_ms;
-  }
-  return out;
-}
-
 ApplyResult ToApplyResult(const GroupResult& result) {
   ApplyResult out;
   out.ok = true;  // the reply carries the group result, success or not

@@ -837,12 +837,7 @@ absl::StatusOr<WriteOutcome> Coordinator::TxnPut(std::string key,
     // Another transaction's lock: resolve it; a newer version: retry with a new start_ts.
     for (const kv::KeyError& e : driven.outcome.key_errors) {
       if (!e.lock.has_value() || e.lock->start_ts == *start_ts) continue;
-      node::GroupKeyError lock;
-      lock.key = e.key;
-      lock.lock_primary = e.lock->primary;
-      lock.lock_start_ts = e.lock->start_ts;
-      lock.lock_ttl_ms = e.lock->ttl_ms;
-      (void)ResolveLock(lock, deadline);
+      (void)ResolveLock(node::ToGroupKeyError(e), deadline);
     }
     Backoff(attempt);
   }
