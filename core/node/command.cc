@@ -24,6 +24,8 @@ const char* OpKindName(OpKind kind) {
       return "query";
     case OpKind::kTimestamp:
       return "timestamp";
+    case OpKind::kConfChange:
+      return "conf_change";
   }
   return "?";
 }

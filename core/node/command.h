@@ -29,6 +29,11 @@ enum class OpKind : uint8_t {
   // One timestamp from the group leader's oracle (timestamp_oracle.h); never replicated.
   // Followers answer kNotLeader with a hint; the reply carries it in `timestamp`.
   kTimestamp = 7,
+  // A membership change of the group: `value` is an encoded raft::ConfChange (its context
+  // is NodeHost's own: it names the proposer so the reply finds its way back). Leaders
+  // only; answered kOk with the entry's index once the change is applied, kFailed if Raft
+  // refuses it (e.g. another change is still pending). Never a Command.
+  kConfChange = 8,
 };
 const char* OpKindName(OpKind kind);
 

@@ -44,6 +44,9 @@ enum class GroupCommandOp : uint8_t {
   // floor_ts (and, with above_ceiling, above the applied HLC ceiling) so later apply-time
   // timestamps exceed it. Proposed by the leader's oracle (timestamp_oracle.h).
   kTimestampFloor = 5,
+  // payload: an encoded MemberChange (member_directory.h); catalog group only. Records
+  // where a node can be reached; idempotent.
+  kMembers = 6,
 };
 
 struct GroupCommand {
@@ -61,6 +64,7 @@ enum class GroupQueryOp : uint8_t {
   kCatalog = 2,  // the whole route catalog (catalog group only)
   kRawGet = 3,   // payload: key; latest committed value, ignoring transaction locks
   kRawScan = 4,  // payload: start, end, limit; latest committed values
+  kMembers = 5,  // the member directory, encoded in `blob` (catalog group only)
 };
 
 struct GroupQuery {
@@ -89,7 +93,7 @@ struct GroupResult {
   std::vector<std::pair<std::string, std::string>> pairs;
   std::vector<GroupKeyError> key_errors;
   uint8_t txn_status = 0;  // kv::TxnStatusKind for CheckTxnStatus
-  std::string blob;        // catalog image or catalog command answer
+  std::string blob;        // catalog image, catalog command answer or member directory
   absl::Status status() const {
     return code == absl::StatusCode::kOk ? absl::OkStatus() : absl::Status(code, message);
   }

@@ -16,13 +16,18 @@ namespace {
 
 constexpr uint8_t kImageFormat = 1;
 constexpr uint8_t kImageFormatWithOwnership = 2;  // kImageFormat + the group's ownership
+// kImageFormatWithOwnership + the member directory; written only when it is not empty,
+// so images of groups without members stay byte for byte what they were.
+constexpr uint8_t kImageFormatWithMembers = 4;
 static_assert(kSnapshotReferenceFormat != kImageFormat &&
-              kSnapshotReferenceFormat != kImageFormatWithOwnership);
+              kSnapshotReferenceFormat != kImageFormatWithOwnership &&
+              kSnapshotReferenceFormat != kImageFormatWithMembers);
 
 // The group's own records in a durable engine (kv meta namespace).
 constexpr absl::string_view kMaxTimestampRecord = "group_max_ts";
 constexpr absl::string_view kCatalogRecord = "group_catalog";
 constexpr absl::string_view kOwnershipRecord = "group_ownership";
+constexpr absl::string_view kMembersRecord = "group_members";
 
 // Reads of the latest committed state use a timestamp above every possible commit.
 constexpr kv::Timestamp kLatest = kv::kMaxTimestamp - 1;
@@ -87,6 +92,16 @@ void GroupStateMachine::StageCatalogAndOwnership() {
   }
 }
 
+void GroupStateMachine::StageMembers() {
+  if (!durable_) return;
+  kv_->StageMeta(kMembersRecord, EncodeMemberDirectory(members_));
+}
+
+void GroupStateMachine::NotifyListeners() {
+  if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+  if (members_listener_ && catalog_.has_value()) members_listener_(members_);
+}
+
 absl::Status GroupStateMachine::LoadDurableRecords() {
   absl::StatusOr<std::optional<std::string>> max_ts = kv_->ReadMeta(kMaxTimestampRecord);
   if (!max_ts.ok()) return max_ts.status();
@@ -110,6 +125,15 @@ absl::Status GroupStateMachine::LoadDurableRecords() {
         route::GroupOwnership::Decode(group_, planted_route_, **ownership);
     if (!decoded.ok()) return decoded.status();
     ownership_ = std::move(*decoded);
+  }
+  absl::StatusOr<std::optional<std::string>> members = kv_->ReadMeta(kMembersRecord);
+  if (!members.ok()) return members.status();
+  if (members->has_value()) {
+    absl::StatusOr<MemberDirectory> decoded = DecodeMemberDirectory(**members);
+    if (!decoded.ok()) return decoded.status();
+    members_ = std::move(*decoded);
+  } else {
+    members_.clear();
   }
   return absl::OkStatus();
 }
@@ -232,6 +256,11 @@ ApplyResult GroupStateMachine::ApplyCommand(raft::Index index, const Command& co
       kv_->Skip(index);  // after: a raised max timestamp rides in this entry's batch
       return ToApplyResult(result);
     }
+    case GroupCommandOp::kMembers: {
+      GroupResult result = ApplyMembers(*decoded);
+      kv_->Skip(index);  // after: the changed directory rides in this entry's batch
+      return ToApplyResult(result);
+    }
     case GroupCommandOp::kTimestamp: {
       GroupResult result;
       result.ts = NextTimestamp(decoded->physical_ms);
@@ -345,6 +374,23 @@ GroupResult GroupStateMachine::ApplyCatalog(const GroupCommand& command) {
   return result;
 }
 
+GroupResult GroupStateMachine::ApplyMembers(const GroupCommand& command) {
+  if (!catalog_.has_value()) {
+    return FromStatus(absl::FailedPreconditionError(
+        absl::StrCat("group ", group_, " does not host the member directory")));
+  }
+  absl::StatusOr<MemberChange> change = DecodeMemberChange(command.payload);
+  if (!change.ok()) return FromStatus(change.status());
+  if (absl::Status valid = ValidateMemberChange(*change); !valid.ok()) return FromStatus(valid);
+  if (ApplyMemberChange(*change, &members_)) {
+    StageMembers();
+    if (members_listener_) members_listener_(members_);
+  }
+  GroupResult result;
+  result.blob = EncodeMemberDirectory(members_);
+  return result;
+}
+
 GroupResult GroupStateMachine::ApplyOwnership(const GroupCommand& command) {
   absl::StatusOr<route::RouteCatalog> catalog = route::RouteCatalog::Decode(command.payload);
   if (!catalog.ok()) return FromStatus(catalog.status());
@@ -422,6 +468,11 @@ void GroupStateMachine::SetCatalogListener(CatalogListener listener) {
   if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
 }
 
+void GroupStateMachine::SetMembersListener(MembersListener listener) {
+  members_listener_ = std::move(listener);
+  if (members_listener_ && catalog_.has_value()) members_listener_(members_);
+}
+
 std::optional<std::string> GroupStateMachine::Read(std::string_view key) const {
   // The register interface is not used by server groups; answer from MVCC for checkers.
   absl::StatusOr<std::optional<std::string>> value =
@@ -463,6 +514,14 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
       } else {
         result.ts = catalog_->version();
         result.blob = catalog_->Encode();
+      }
+      break;
+    case GroupQueryOp::kMembers:
+      if (!catalog_.has_value()) {
+        result = FromStatus(absl::FailedPreconditionError(
+            absl::StrCat("group ", group_, " does not host the member directory")));
+      } else {
+        result.blob = EncodeMemberDirectory(members_);
       }
       break;
     case GroupQueryOp::kRawGet: {
@@ -511,7 +570,12 @@ std::string GroupStateMachine::SnapshotImage() const {
   if (durable_) return EncodeSnapshotReference({kv_->applied_index(), ""});
   std::string out;
   // Without ownership the image is byte for byte the format-1 image.
-  kv::AppendByte(&out, ownership_.has_value() ? kImageFormatWithOwnership : kImageFormat);
+  const bool with_members = !members_.empty();
+  EKV_ASSERT(!with_members || ownership_.has_value(), "group ", group_,
+             " has members but no ownership");
+  kv::AppendByte(&out, with_members             ? kImageFormatWithMembers
+                       : ownership_.has_value() ? kImageFormatWithOwnership
+                                                : kImageFormat);
   kv::AppendVarint64(&out, max_ts_);
   kv::AppendLengthPrefixed(&out, kv_->SnapshotImage());
   kv::AppendByte(&out, catalog_.has_value() ? 1 : 0);
@@ -521,6 +585,7 @@ std::string GroupStateMachine::SnapshotImage() const {
     ownership_->Encode(&ownership);
     kv::AppendLengthPrefixed(&out, ownership);
   }
+  if (with_members) kv::AppendLengthPrefixed(&out, EncodeMemberDirectory(members_));
   return out;
 }
 
@@ -552,7 +617,7 @@ absl::Status GroupStateMachine::RestoreFromReference(std::string_view image, raf
                                             ": installed snapshot is at applied index ",
                                             kv_->applied_index(), ", older than ", index));
   }
-  if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+  NotifyListeners();
   return absl::OkStatus();
 }
 
@@ -564,7 +629,8 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
   if (durable_ && kv_->applied_index() >= index) return absl::OkStatus();
   kv::ByteReader reader(absl::string_view(image.data(), image.size()));
   auto format = reader.ReadByte();
-  if (!format.ok() || (*format != kImageFormat && *format != kImageFormatWithOwnership)) {
+  if (!format.ok() || (*format != kImageFormat && *format != kImageFormatWithOwnership &&
+                       *format != kImageFormatWithMembers)) {
     return absl::DataLossError("group snapshot: unknown format");
   }
   auto max_ts = reader.ReadVarint64();
@@ -582,7 +648,7 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
     catalog = std::move(*decoded);
   }
   std::optional<route::GroupOwnership> ownership;
-  if (*format == kImageFormatWithOwnership) {
+  if (*format == kImageFormatWithOwnership || *format == kImageFormatWithMembers) {
     auto bytes = reader.ReadLengthPrefixed();
     if (!bytes.ok()) return absl::DataLossError("group snapshot: truncated ownership");
     absl::StatusOr<route::GroupOwnership> decoded =
@@ -593,6 +659,14 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
     // A format-1 image of the catalog group: its ownership follows from the catalog.
     ownership.emplace(group_, planted_route_);
     ownership->Apply(*catalog);
+  }
+  MemberDirectory members;
+  if (*format == kImageFormatWithMembers) {
+    auto bytes = reader.ReadLengthPrefixed();
+    if (!bytes.ok()) return absl::DataLossError("group snapshot: truncated member directory");
+    absl::StatusOr<MemberDirectory> decoded = DecodeMemberDirectory(*bytes);
+    if (!decoded.ok()) return decoded.status();
+    members = std::move(*decoded);
   }
   if (absl::Status s = reader.ExpectEnd("group snapshot"); !s.ok()) return s;
   if (durable_) {
@@ -605,10 +679,12 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
     max_ts_ = *max_ts;
     if (catalog.has_value() || !catalog_.has_value()) catalog_ = std::move(catalog);
     if (ownership.has_value()) ownership_ = std::move(ownership);
+    members_ = std::move(members);
     StageMaxTimestamp();
     StageCatalogAndOwnership();
+    StageMembers();
     if (absl::Status s = kv_->FlushStagedMeta(); !s.ok()) return s;
-    if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+    NotifyListeners();
     return absl::OkStatus();
   }
   auto engine = std::make_unique<kv::MemoryEngine>();
@@ -625,13 +701,22 @@ absl::Status GroupStateMachine::Restore(std::string_view image, raft::Index inde
   if (catalog.has_value() || !catalog_.has_value()) catalog_ = std::move(catalog);
   // A format-1 image of another group says nothing about ownership: keep what we have.
   if (ownership.has_value()) ownership_ = std::move(ownership);
-  if (catalog_listener_ && catalog_.has_value()) catalog_listener_(*catalog_);
+  members_ = std::move(members);
+  NotifyListeners();
   return absl::OkStatus();
 }
 
 uint64_t GroupStateMachine::Digest() const {
   uint64_t digest = kv_->Digest() ^ (max_ts_ * 0x9e3779b97f4a7c15ULL);
   if (catalog_.has_value()) digest ^= catalog_->Digest() * 0xbf58476d1ce4e5b9ULL;
+  if (!members_.empty()) {
+    uint64_t hash = 0xcbf29ce484222325ULL;
+    for (char c : EncodeMemberDirectory(members_)) {
+      hash ^= static_cast<uint8_t>(c);
+      hash *= 0x100000001b3ULL;
+    }
+    digest ^= hash * 0xd6e8feb86659fd93ULL;
+  }
   if (ownership_.has_value()) {
     std::string bytes;
     ownership_->Encode(&bytes);

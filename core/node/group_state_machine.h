@@ -25,6 +25,9 @@
 // of it) is refused with a STALE_ROUTE error (ownership.h) and changes nothing. A group
 // given neither a catalog nor a bootstrap catalog does not know what it owns and serves
 // every key (what the runtime did before ownership existed).
+//
+// The catalog group also holds the member directory (member_directory.h): where every
+// node can be reached. It changes only through GroupCommandOp::kMembers.
 #pragma once
 
 #include <functional>
@@ -35,6 +38,7 @@
 #include "core/kv/kv_state_machine.h"
 #include "core/kv/memory_engine.h"
 #include "core/node/group_protocol.h"
+#include "core/node/member_directory.h"
 #include "core/node/state_machine.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
@@ -70,6 +74,11 @@ class GroupStateMachine final : public StateMachine {
   // the push half of the route-table watch, driven by the replicated log itself.
   using CatalogListener = std::function<void(const route::RouteCatalog&)>;
   void SetCatalogListener(CatalogListener listener);
+  // The same for the member directory (catalog group only): called after every change
+  // and restore, and at once with the directory it holds.
+  using MembersListener = std::function<void(const MemberDirectory&)>;
+  void SetMembersListener(MembersListener listener);
+  const MemberDirectory& members() const { return members_; }
 
   kv::Timestamp max_timestamp() const override { return max_ts_; }
   bool has_timestamps() const override { return true; }
@@ -95,10 +104,13 @@ class GroupStateMachine final : public StateMachine {
   GroupResult ApplyCatalog(const GroupCommand& command);
   GroupResult ApplyOwnership(const GroupCommand& command);
   GroupResult ApplyTimestampFloor(const GroupCommand& command);
+  GroupResult ApplyMembers(const GroupCommand& command);
   // Durable engines only: stage the group's own records into the next applied batch,
   // and read them back after a restart or an installed snapshot.
   void StageMaxTimestamp();
   void StageCatalogAndOwnership();
+  void StageMembers();
+  void NotifyListeners();
   absl::Status LoadDurableRecords();
   absl::Status RestoreFromReference(std::string_view image, raft::Index index);
   GroupResult QueryKv(absl::string_view payload, uint64_t catalog_version) const;
@@ -119,6 +131,8 @@ class GroupStateMachine final : public StateMachine {
   route::PlantedRouteBugs planted_route_;
   kv::Timestamp max_ts_ = 0;
   CatalogListener catalog_listener_;
+  MemberDirectory members_;  // catalog group only
+  MembersListener members_listener_;
   kv::PlantedKvBugs planted_;
 };
 

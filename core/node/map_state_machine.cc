@@ -30,9 +30,10 @@ ApplyResult MapStateMachine::Apply(raft::Index index, const Command& command) {
     case OpKind::kGet:
     case OpKind::kQuery:
     case OpKind::kTimestamp:
+    case OpKind::kConfChange:
       break;
   }
-  EKV_UNREACHABLE("reads are never replicated");
+  EKV_UNREACHABLE("reads, timestamps and conf changes are never commands");
 }
 
 void MapStateMachine::Skip(raft::Index index) {

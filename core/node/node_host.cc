@@ -28,6 +28,36 @@ std::string EncodeReadContext(uint64_t seq) {
   return context;
 }
 
+// A conf change proposed for a client names its proposer in the entry's context, as a
+// Command does in its header: the marker keeps contexts written by anyone else (tests,
+// older releases) from being mistaken for one.
+constexpr char kConfChangeOriginMarker = '\xC7';
+
+struct ConfChangeOrigin {
+  raft::NodeId node = raft::kNoNode;
+  uint64_t incarnation = 0;
+  uint64_t seq = 0;
+};
+
+std::string EncodeConfChangeOrigin(const ConfChangeOrigin& origin) {
+  std::string context(1, kConfChangeOriginMarker);
+  PutVarint(context, origin.node);
+  PutVarint(context, origin.incarnation);
+  PutVarint(context, origin.seq);
+  return context;
+}
+
+std::optional<ConfChangeOrigin> DecodeConfChangeOrigin(std::string_view context) {
+  if (context.empty() || context[0] != kConfChangeOriginMarker) return std::nullopt;
+  Decoder decoder(context.substr(1));
+  ConfChangeOrigin origin;
+  if (!decoder.Varint(&origin.node) || !decoder.Varint(&origin.incarnation) ||
+      !decoder.Varint(&origin.seq) || !decoder.Done()) {
+    return std::nullopt;
+  }
+  return origin;
+}
+
 }  // namespace
 
 struct NodeHost::Group {
@@ -183,6 +213,10 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     SubmitTimestamp(group, request);
     return;
   }
+  if (request.kind == OpKind::kConfChange) {
+    SubmitConfChange(group, request);
+    return;
+  }
   const bool leader = group.raw_node->state() == raft::StateType::kLeader;
   const bool follower_with_leader = group.raw_node->state() == raft::StateType::kFollower &&
                                     group.raw_node->leader() != raft::kNoNode;
@@ -229,6 +263,30 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     return;
   }
   group.proposals.emplace(seq, std::move(pending));
+}
+
+void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
+  if (group.raw_node->state() != raft::StateType::kLeader) {
+    Reply(request, ReplyStatus::kNotLeader, std::nullopt, 0, "not the leader",
+          group.raw_node->leader());
+    return;
+  }
+  absl::StatusOr<raft::ConfChange> change = raft::DecodeConfChange(request.value);
+  if (!change.ok()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("malformed conf change: ", change.status().message()));
+    return;
+  }
+  const uint64_t seq = next_proposal_seq_++;
+  change->context = EncodeConfChangeOrigin({options_.node_id, options_.incarnation, seq});
+  BeforeProposal(group);
+  if (absl::Status status = group.raw_node->ProposeConfChange(*change); !status.ok()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("conf change refused: ", status.message()));
+    return;
+  }
+  group.proposals.emplace(
+      seq, PendingRequest{request, tick_ + options_.request_timeout_ticks, 0, false});
 }
 
 void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {
@@ -422,8 +480,18 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
     absl::StatusOr<raft::ConfChange> change = raft::DecodeConfChange(entry.data);
     EKV_ASSERT(change.ok(), "group ", group.id, ": undecodable conf change at index ", entry.index,
                ": ", change.status().ToString());
-    group.raw_node->ApplyConfChange(*change);
+    const raft::ConfState conf_state = group.raw_node->ApplyConfChange(*change);
     state_machine.Skip(entry.index);
+    const std::optional<ConfChangeOrigin> origin = DecodeConfChangeOrigin(change->context);
+    if (!origin.has_value() || origin->node != options_.node_id ||
+        origin->incarnation != options_.incarnation) {
+      return;
+    }
+    auto it = group.proposals.find(origin->seq);
+    if (it == group.proposals.end()) return;  // already answered as unknown
+    Reply(it->second.request, ReplyStatus::kOk, std::nullopt, entry.index,
+          raft::DescribeConfState(conf_state));
+    group.proposals.erase(it);
     return;
   }
   if (entry.data.empty()) {  // a new leader's empty entry
@@ -557,6 +625,7 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   status.hard_state = group.raw_node->hard_state();
   status.persist_outstanding = group.outstanding.has_value();
   status.pending_requests = group.pending();
+  status.conf_state = group.raw_node->conf_state();
   return status;
 }
 

@@ -102,6 +102,7 @@ struct GroupStatus {
   raft::HardState hard_state;
   bool persist_outstanding = false;
   size_t pending_requests = 0;
+  raft::ConfState conf_state;  // the configuration Raft applied last
 };
 
 // Timestamps. For groups whose state machine has_timestamps():
@@ -201,6 +202,7 @@ class NodeHost {
   // timestamps issued since the last one.
   void BeforeProposal(Group& group);
   void SubmitTimestamp(Group& group, const ClientRequest& request);
+  void SubmitConfChange(Group& group, const ClientRequest& request);
   void MaybeProposeReadFloor(Group& group, uint64_t read_ts);
   // Recovers, renews the ceiling, confirms and serves; true if it stepped Raft.
   bool RunOracle(Group& group);

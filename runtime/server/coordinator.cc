@@ -134,7 +134,7 @@ internal::ForwardResponse Coordinator::ServeForwarded(const internal::ForwardReq
                                 ? static_cast<node::OpKind>(request.op_kind())
                                 : (request.is_read() ? node::OpKind::kQuery : node::OpKind::kApply);
   if (kind != node::OpKind::kQuery && kind != node::OpKind::kApply &&
-      kind != node::OpKind::kTimestamp) {
+      kind != node::OpKind::kTimestamp && kind != node::OpKind::kConfChange) {
     response.set_status(static_cast<uint32_t>(node::ReplyStatus::kFailed));
     response.set_detail(absl::StrCat("forwarded request of unsupported kind ", request.op_kind()));
     return response;
@@ -510,11 +510,13 @@ absl::StatusOr<Coordinator::KvPairs> Coordinator::RawScan(std::string start, std
 // ---------------------------------------------------------------------------------------
 // Distribution
 
-absl::StatusOr<uint64_t> Coordinator::Timestamp(Deadline deadline) {
-  // Served from memory by the leader of the catalog group (core/node/timestamp_oracle.h);
-  // a follower answers with a hint, so unlike Execute this goes to the leader's node even
-  // when this node hosts the group. A timestamp has no effect: every failure is retried.
-  const raft::GroupId group = options_.catalog_group;
+absl::StatusOr<node::ClientReply> Coordinator::RunOnLeader(raft::GroupId group, node::OpKind kind,
+                                                           const std::string& payload,
+                                                           Deadline deadline) {
+  // A follower answers these with a hint, so unlike Execute this goes to the leader's
+  // node even when this node hosts the group. Callers send only requests that are safe to
+  // repeat (a timestamp has no effect; conf changes are idempotent), so every failure is
+  // retried until the deadline.
   raft::NodeId target = raft::kNoNode;
   std::string last_error = "no leader elected yet";
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
@@ -523,38 +525,46 @@ absl::StatusOr<uint64_t> Coordinator::Timestamp(Deadline deadline) {
       Backoff(attempt);
       continue;
     }
-    node::ReplyStatus status = node::ReplyStatus::kFailed;
-    uint64_t ts = 0;
-    raft::NodeId hint = raft::kNoNode;
+    node::ClientReply reply;
+    reply.status = node::ReplyStatus::kFailed;
     if (target == options_.node_id) {
-      absl::StatusOr<node::ClientReply> reply =
-          RunLocally(group, node::OpKind::kTimestamp, "", deadline);
-      if (!reply.ok()) return reply.status();
-      status = reply->status;
-      ts = reply->timestamp;
-      hint = reply->leader_hint;
-      last_error = reply->detail;
+      absl::StatusOr<node::ClientReply> local = RunLocally(group, kind, payload, deadline);
+      if (!local.ok()) return local.status();
+      reply = std::move(*local);
     } else {
       internal::ForwardRequest forward;
       forward.set_group(group);
-      forward.set_op_kind(static_cast<uint32_t>(node::OpKind::kTimestamp));
+      forward.set_op_kind(static_cast<uint32_t>(kind));
+      forward.set_payload(payload);
       absl::StatusOr<internal::ForwardResponse> response = transport_->Forward(target, forward);
       if (response.ok()) {
-        status = static_cast<node::ReplyStatus>(response->status());
-        ts = response->timestamp();
-        hint = response->leader_hint();
-        last_error = response->detail();
+        reply.status = static_cast<node::ReplyStatus>(response->status());
+        reply.index = response->index();
+        reply.timestamp = response->timestamp();
+        reply.leader_hint = response->leader_hint();
+        reply.detail = response->detail();
       } else {
-        last_error = std::string(response.status().message());
+        reply.detail = std::string(response.status().message());
       }
     }
-    if (status == node::ReplyStatus::kOk && ts != 0) return ts;
+    if (reply.status == node::ReplyStatus::kOk) return reply;
+    last_error = reply.detail;
     const raft::NodeId previous = target;
-    target = hint != previous ? hint : raft::kNoNode;
+    target = reply.leader_hint != previous ? reply.leader_hint : raft::kNoNode;
     if (target == raft::kNoNode) Backoff(attempt);
   }
-  return absl::UnavailableError(
-      absl::StrCat("no timestamp from group ", group, " before the deadline: ", last_error));
+  return absl::UnavailableError(absl::StrCat("no ", node::OpKindName(kind), " from group ", group,
+                                             " before the deadline: ", last_error));
+}
+
+absl::StatusOr<uint64_t> Coordinator::Timestamp(Deadline deadline) {
+  // Served from memory by the leader of the catalog group (core/node/timestamp_oracle.h).
+  for (;;) {
+    absl::StatusOr<node::ClientReply> reply =
+        RunOnLeader(options_.catalog_group, node::OpKind::kTimestamp, "", deadline);
+    if (!reply.ok()) return reply.status();
+    if (reply->timestamp != 0) return reply->timestamp;
+  }
 }
 
 absl::StatusOr<uint64_t> Coordinator::GetTimestamp() { return Timestamp(NewDeadline()); }

@@ -27,6 +27,8 @@
 #include "absl/status/statusor.h"
 #include "core/kv/txn_coordinator.h"
 #include "core/node/group_protocol.h"
+#include "core/node/member_directory.h"
+#include "core/raft/confchange.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 #include "core/route/route.h"
@@ -57,6 +59,19 @@ struct CoordinatorStats {
   uint64_t stale_route_refusals = 0;  // STALE_ROUTE replies received from groups
   uint64_t route_refreshes = 0;       // catalog reads made because of them
   uint64_t ownership_updates = 0;     // kOwnership commands proposed after splits
+};
+
+// One node as the membership API shows it (Coordinator::DescribeNodes).
+enum class MemberRole { kNone, kLearner, kVoter };
+struct NodeView {
+  raft::NodeId node = raft::kNoNode;
+  std::optional<node::MemberAddresses> addresses;  // nullopt: not in the member directory
+  struct Group {
+    raft::GroupId group = 0;
+    MemberRole role = MemberRole::kNone;
+    bool leader = false;
+  };
+  std::vector<Group> groups;  // every group this node hosts, in id order
 };
 
 struct WriteOutcome {
@@ -125,6 +140,25 @@ class Coordinator {
                                                                            std::string end,
                                                                            uint64_t limit);
 
+  // Membership (coordinator_membership.cc). The member directory lives in the catalog
+  // group (core/node/member_directory.h); group configurations change one node at a time
+  // through each group's leader. Every call is idempotent, so a caller that saw an
+  // error may simply call again.
+  absl::StatusOr<node::MemberDirectory> ReadMembers();
+  // Records this node's addresses in the directory unless they are there already.
+  absl::Status AdvertiseSelf(const node::MemberAddresses& self);
+  // Records `node`'s addresses, then adds it to every group as a learner.
+  absl::Status AddNode(raft::NodeId node, const node::MemberAddresses& addresses);
+  // Makes a member a voter of every group (after it caught up as a learner).
+  absl::Status PromoteNode(raft::NodeId node);
+  // Takes `node` out of every group, then out of the directory.
+  absl::Status RemoveNode(raft::NodeId node);
+  // The directory's nodes and every node of a group's configuration, with their roles as
+  // this node's replicas last saw them.
+  std::vector<NodeView> DescribeNodes(const node::MemberDirectory& directory) const;
+  // The groups this node hosts, in id order.
+  std::vector<raft::GroupId> HostedGroups() const;
+
   // Maintenance. One MVCC GC pass (kv::GcCommand) on `group`, proposed through its
   // leader like any kv command; whole-group, so not routed by key.
   absl::StatusOr<GcPassOutcome> RunGcPass(raft::GroupId group, uint64_t safe_point,
@@ -134,6 +168,7 @@ class Coordinator {
 
   // Replaces the cached route table (the catalog group's watch pushes every change).
   void UpdateRoutes(const route::RouteCatalog& catalog);
+  raft::NodeId node_id() const { return options_.node_id; }
   // The version of the cached route table (0 before the first UpdateRoutes).
   uint64_t catalog_version() const;
   CoordinatorStats stats() const;
@@ -212,6 +247,14 @@ class Coordinator {
       const std::string& start, const std::string& end);
   absl::StatusOr<route::RouteCatalog> ReadCatalogBy(Deadline deadline);
   absl::StatusOr<uint64_t> Timestamp(Deadline deadline);
+  // Runs a request that only a group's leader serves (kTimestamp, kConfChange) there,
+  // following leader hints and retrying every failure until the deadline.
+  absl::StatusOr<node::ClientReply> RunOnLeader(raft::GroupId group, node::OpKind kind,
+                                                const std::string& payload, Deadline deadline);
+  // Membership helpers (coordinator_membership.cc).
+  absl::StatusOr<node::MemberDirectory> ChangeDirectory(const node::MemberChange& change,
+                                                        Deadline deadline);
+  absl::Status ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type, Deadline deadline);
   // Resolves the lock of another transaction found on a key; true when it is gone.
   absl::StatusOr<bool> ResolveLock(const node::GroupKeyError& locked, Deadline deadline);
 

@@ -93,7 +93,9 @@ absl::Status NodeLoop::LoadGroup(const GroupSpec& spec) {
   if (!durable.ok()) return durable.status();
   const bool empty = (*durable)->LastIndex() == 0 && (*durable)->hard_state().IsEmpty() &&
                      (*durable)->GetSnapshot()->IsEmpty();
-  if (empty) {
+  if (empty && options_.join) {
+    // Nothing to write: the leader's first message brings the group's state.
+  } else if (empty) {
     if (!options_.bootstrap) {
       return absl::FailedPreconditionError(
           absl::StrCat("group ", spec.group, " has no state in ", env_->data_dir(),
@@ -237,6 +239,11 @@ bool NodeLoop::Hosts(raft::GroupId group) const {
   return leaders_.count(group) > 0;
 }
 
+std::map<raft::GroupId, node::GroupStatus> NodeLoop::GroupStatuses() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return statuses_;
+}
+
 NodeLoopStats NodeLoop::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stats_;
@@ -375,9 +382,15 @@ void NodeLoop::Drain() {
 
 void NodeLoop::PublishLeaders() {
   std::map<raft::GroupId, raft::NodeId> leaders;
-  for (raft::GroupId group : host_->groups()) leaders[group] = host_->Status(group).leader;
+  std::map<raft::GroupId, node::GroupStatus> statuses;
+  for (raft::GroupId group : host_->groups()) {
+    node::GroupStatus status = host_->Status(group);
+    leaders[group] = status.leader;
+    statuses.emplace(group, std::move(status));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   leaders_ = std::move(leaders);
+  statuses_ = std::move(statuses);
   ++stats_.rounds;
 }
 

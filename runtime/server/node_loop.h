@@ -41,6 +41,10 @@ struct NodeLoopOptions {
   int tick_ms = 50;
   std::vector<GroupSpec> groups;
   bool bootstrap = true;  // create groups that have no state yet
+  // A node joining a running cluster: groups without state start empty and wait for
+  // their leader to send a snapshot (the cluster added this node to them). Wins over
+  // `bootstrap`.
+  bool join = false;
   node::NodeHostOptions host;
   size_t max_inbox = 65536;  // inputs waiting for the loop; beyond it requests are refused
 };
@@ -79,6 +83,8 @@ class NodeLoop {
   raft::NodeId LeaderOf(raft::GroupId group) const;
   // Whether this node hosts a replica of `group`. Thread-safe.
   bool Hosts(raft::GroupId group) const;
+  // Every hosted group's status as of the loop's last round. Thread-safe.
+  std::map<raft::GroupId, node::GroupStatus> GroupStatuses() const;
   NodeLoopStats stats() const;
 
  private:
@@ -119,6 +125,7 @@ class NodeLoop {
   std::deque<Input> inbox_;
   bool stopping_ = false;
   std::map<raft::GroupId, raft::NodeId> leaders_;
+  std::map<raft::GroupId, node::GroupStatus> statuses_;
   NodeLoopStats stats_;
   std::unique_ptr<LoopWaker> waker_;
   std::thread thread_;

@@ -110,10 +110,32 @@ std::string RaftListenAddress(const ServerConfig& config) {
   return self == config.peers.end() ? std::string() : self->second;
 }
 
+std::string AdvertisedRaftAddress(const ServerConfig& config) {
+  auto self = config.peers.find(config.node_id);
+  return self == config.peers.end() ? std::string() : self->second;
+}
+
+std::string AdvertisedGrpcAddress(const ServerConfig& config) {
+  return config.advertise_grpc_address.empty() ? config.grpc_address
+                                               : config.advertise_grpc_address;
+}
+
+void AddSelfToPeersForJoin(ServerConfig* config) {
+  if (config->join.empty() || config->peers.count(config->node_id) != 0) return;
+  if (config->raft_address.empty() || IsWildcardListenAddress(config->raft_address)) return;
+  config->peers[config->node_id] = config->raft_address;
+}
+
 absl::Status ValidateServerConfig(const ServerConfig& config) {
   if (config.node_id == raft::kNoNode) return absl::InvalidArgumentError("--id is required");
   auto self = config.peers.find(config.node_id);
   if (self == config.peers.end()) {
+    if (!config.join.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--join needs this node's advertised raft address: set --raft_address to it (not a "
+          "wildcard), or list n",
+          config.node_id, " in --peers"));
+    }
     return absl::InvalidArgumentError(
         absl::StrCat("--peers does not list this node (n", config.node_id, ")"));
   }
@@ -135,6 +157,16 @@ absl::Status ValidateServerConfig(const ServerConfig& config) {
   if (config.grpc_address == RaftListenAddress(config)) {
     return absl::InvalidArgumentError("--grpc_address and --raft_address must differ");
   }
+  if (IsWildcardListenAddress(AdvertisedGrpcAddress(config))) {
+    return absl::InvalidArgumentError(
+        "--grpc_address listens on every interface: set --advertise_grpc_address to the "
+        "address clients dial");
+  }
+  if (!config.join.empty() && config.join == AdvertisedGrpcAddress(config)) {
+    return absl::InvalidArgumentError("--join names this node itself: give a member's address");
+  }
+  if (config.join_timeout_ms < 1)
+    return absl::InvalidArgumentError("--join_timeout_ms must be > 0");
   if (config.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   if (config.tick_ms < 1 || config.tick_ms > 10000) {
     return absl::InvalidArgumentError("--tick_ms must be in [1, 10000]");

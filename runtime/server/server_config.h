@@ -21,7 +21,10 @@ struct InitialRange {
 struct ServerConfig {
   raft::NodeId node_id = raft::kNoNode;
   std::string node_name;     // "n1"
-  std::string grpc_address;  // public gRPC (RawKV, TransactionalKV, Distribution)
+  std::string grpc_address;  // public gRPC (RawKV, TransactionalKV, Distribution, Cluster)
+  // Where clients reach this node's gRPC API, as recorded in the member directory; empty:
+  // grpc_address.
+  std::string advertise_grpc_address;
   // Where node-to-node traffic is accepted. Peers dial this node's --peers entry (its
   // advertised address); empty means listen on exactly that address. It may differ from
   // the advertised one only by listening on every interface (0.0.0.0, [::]) — behind NAT
@@ -32,6 +35,10 @@ struct ServerConfig {
   std::vector<InitialRange> initial_ranges;   // initial route catalog (version 1)
   int groups = 2;
   bool bootstrap = true;
+  // A member's gRPC address: a new data dir joins that cluster instead of bootstrapping
+  // one (ignored once the data dir has state).
+  std::string join;
+  int join_timeout_ms = 60000;
   int tick_ms = 50;
   int election_ticks = 10;
   int heartbeat_ticks = 1;
@@ -41,6 +48,12 @@ struct ServerConfig {
 
 // The address to listen on for node-to-node traffic (after ValidateServerConfig).
 std::string RaftListenAddress(const ServerConfig& config);
+// What the member directory records for this node (after ValidateServerConfig).
+std::string AdvertisedRaftAddress(const ServerConfig& config);
+std::string AdvertisedGrpcAddress(const ServerConfig& config);
+// A joining node need not list the cluster in --peers: it learns the members from the one
+// it joins through. Its own entry then comes from --raft_address.
+void AddSelfToPeersForJoin(ServerConfig* config);
 
 // Parses "n1=127.0.0.1:50061,n2=..." (or "1=...") into node id -> address.
 absl::StatusOr<std::map<raft::NodeId, std::string>> ParsePeers(const std::string& text);

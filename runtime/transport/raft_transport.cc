@@ -11,10 +11,11 @@ namespace ekv::runtime {
 
 struct RaftTransport::Peer {
   raft::NodeId id = raft::kNoNode;
-  std::string address;
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<internal::RaftTransport::Stub> stub;
   std::mutex mu;
+  // Replaced when the member directory moves the peer; streams pick up the new stub when
+  // they reconnect (guarded by mu; callers copy the pointer).
+  std::string address;
+  std::shared_ptr<internal::RaftTransport::Stub> stub;
   std::condition_variable cv;
   std::deque<raft::Message> queue;
   bool stopping = false;
@@ -34,6 +35,16 @@ constexpr size_t kMaxQueuedSnapshots = 64;
 
 bool IsStreamedSnapshot(const raft::Message& m) {
   return m.type == raft::MessageType::kSnap && node::IsSnapshotReference(m.snapshot.data);
+}
+
+std::shared_ptr<internal::RaftTransport::Stub> NewPeerStub(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(256 << 20);
+  args.SetMaxSendMessageSize(256 << 20);
+  // Each peer gets its own connection so one slow peer cannot head-of-line block another.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return internal::RaftTransport::NewStub(
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace
@@ -150,20 +161,54 @@ class RaftTransport::Service final : public internal::RaftTransport::Service {
 RaftTransport::RaftTransport(raft::NodeId self, std::map<raft::NodeId, std::string> peers,
                              TransportOptions options)
     : self_(self), options_(options), service_(std::make_unique<Service>(this)) {
-  for (auto& [id, address] : peers) {
-    if (id == self) continue;
-    auto peer = std::make_unique<Peer>();
-    peer->id = id;
-    peer->address = address;
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(256 << 20);
-    args.SetMaxSendMessageSize(256 << 20);
-    // Each peer gets its own connection so one slow peer cannot head-of-line block another.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    peer->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-    peer->stub = internal::RaftTransport::NewStub(peer->channel);
-    peers_.emplace(id, std::move(peer));
+  for (auto& [id, address] : peers) SetPeerAddress(id, address);
+}
+
+void RaftTransport::SetPeerAddress(raft::NodeId id, const std::string& address) {
+  if (id == self_ || id == raft::kNoNode || address.empty()) return;
+  std::unique_lock<std::shared_mutex> lock(peers_mu_);
+  auto it = peers_.find(id);
+  if (it != peers_.end()) {
+    Peer& peer = *it->second;
+    std::lock_guard<std::mutex> peer_lock(peer.mu);
+    if (peer.address == address) return;
+    peer.address = address;
+    peer.stub = NewPeerStub(address);
+    return;
   }
+  auto peer = std::make_unique<Peer>();
+  peer->id = id;
+  peer->address = address;
+  peer->stub = NewPeerStub(address);
+  Peer* raw = peer.get();
+  peers_.emplace(id, std::move(peer));
+  if (started_ && !stopped_) StartPeer(raw);
+}
+
+std::map<raft::NodeId, std::string> RaftTransport::PeerAddresses() const {
+  std::shared_lock<std::shared_mutex> lock(peers_mu_);
+  std::map<raft::NodeId, std::string> addresses;
+  for (const auto& [id, peer] : peers_) {
+    std::lock_guard<std::mutex> peer_lock(peer->mu);
+    addresses.emplace(id, peer->address);
+  }
+  return addresses;
+}
+
+std::shared_ptr<internal::RaftTransport::Stub> RaftTransport::PeerStub(Peer* peer) {
+  std::lock_guard<std::mutex> lock(peer->mu);
+  return peer->stub;
+}
+
+RaftTransport::Peer* RaftTransport::FindPeer(raft::NodeId id) const {
+  std::shared_lock<std::shared_mutex> lock(peers_mu_);
+  auto it = peers_.find(id);
+  return it == peers_.end() ? nullptr : it->second.get();
+}
+
+void RaftTransport::StartPeer(Peer* peer) {
+  peer->thread = std::thread([this, peer] { RunSender(peer); });
+  peer->snapshot_thread = std::thread([this, peer] { RunSnapshotSender(peer); });
 }
 
 RaftTransport::~RaftTransport() { Stop(); }
@@ -176,16 +221,16 @@ void RaftTransport::SetHandlers(InboundHandler inbound, UnreachableHandler unrea
 }
 
 void RaftTransport::Start() {
+  std::unique_lock<std::shared_mutex> lock(peers_mu_);
   if (started_) return;
   started_ = true;
-  for (auto& [id, peer] : peers_) {
-    Peer* raw = peer.get();
-    raw->thread = std::thread([this, raw] { RunSender(raw); });
-    raw->snapshot_thread = std::thread([this, raw] { RunSnapshotSender(raw); });
-  }
+  for (auto& [id, peer] : peers_) StartPeer(peer.get());
 }
 
 void RaftTransport::Stop() {
+  // No peer is added once stopped_ is set, so the threads joined below are all there are.
+  std::unique_lock<std::shared_mutex> lock(peers_mu_);
+  stopped_ = true;
   for (auto& [id, peer] : peers_) {
     {
       std::lock_guard<std::mutex> lock(peer->mu);
@@ -203,9 +248,9 @@ void RaftTransport::Stop() {
 }
 
 size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages) {
-  auto it = peers_.find(to);
-  if (it == peers_.end()) return messages.size();
-  Peer& peer = *it->second;
+  Peer* found = FindPeer(to);
+  if (found == nullptr) return messages.size();
+  Peer& peer = *found;
   size_t dropped = 0;
   bool snapshot_queued = false;
   std::vector<raft::GroupId> snapshots_refused;
@@ -247,8 +292,12 @@ void RaftTransport::RunSender(Peer* peer) {
     // (Re)open the stream.
     grpc::ClientContext context;
     internal::RaftBatchAck ack;
-    std::unique_ptr<grpc::ClientWriter<internal::RaftBatch>> writer =
-        peer->stub->Send(&context, &ack);
+    std::shared_ptr<internal::RaftTransport::Stub> stub;
+    {
+      std::lock_guard<std::mutex> lock(peer->mu);
+      stub = peer->stub;
+    }
+    std::unique_ptr<grpc::ClientWriter<internal::RaftBatch>> writer = stub->Send(&context, &ack);
     bool healthy = true;
     while (healthy) {
       internal::RaftBatch batch;
@@ -359,7 +408,7 @@ absl::Status RaftTransport::StreamSnapshot(Peer* peer, const raft::Message& mess
   } unregister{peer};
   internal::SnapshotAck ack;
   std::unique_ptr<grpc::ClientWriter<internal::SnapshotChunk>> writer =
-      peer->stub->SendSnapshot(&context, &ack);
+      PeerStub(peer)->SendSnapshot(&context, &ack);
   internal::SnapshotChunk chunk;
   chunk.set_from_node(self_);
   ToProto(message, chunk.mutable_header());
@@ -417,15 +466,15 @@ absl::Status RaftTransport::StreamSnapshot(Peer* peer, const raft::Message& mess
 
 absl::StatusOr<internal::ForwardResponse> RaftTransport::Forward(
     raft::NodeId to, const internal::ForwardRequest& request) {
-  auto it = peers_.find(to);
-  if (it == peers_.end()) {
+  Peer* peer = FindPeer(to);
+  if (peer == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("no address known for node ", to));
   }
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(options_.forward_timeout_ms));
   internal::ForwardResponse response;
-  grpc::Status status = it->second->stub->Forward(&context, request, &response);
+  grpc::Status status = PeerStub(peer)->Forward(&context, request, &response);
   if (!status.ok()) {
     return absl::UnavailableError(
         absl::StrCat("forwarding to node ", to, " failed: ", status.error_message()));

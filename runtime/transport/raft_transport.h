@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -110,12 +111,22 @@ class RaftTransport {
   absl::StatusOr<internal::ForwardResponse> Forward(raft::NodeId to,
                                                     const internal::ForwardRequest& request);
 
+  // Where `id` is reached from now on: adds a peer (its sender threads start at once if
+  // the transport runs) or moves one (its streams reconnect to the new address). Ignores
+  // this node and empty addresses. Thread-safe.
+  void SetPeerAddress(raft::NodeId id, const std::string& address);
+  std::map<raft::NodeId, std::string> PeerAddresses() const;
+
   grpc::Service* service();
   TransportCounters counters() const;
 
  private:
   class Service;
   struct Peer;
+  // nullptr if unknown. Peers are never removed before the transport is destroyed.
+  Peer* FindPeer(raft::NodeId id) const;
+  static std::shared_ptr<internal::RaftTransport::Stub> PeerStub(Peer* peer);
+  void StartPeer(Peer* peer);  // with peers_mu_ held exclusively
   void RunSender(Peer* peer);
   // One thread per peer streams that peer's snapshots by reference, one at a time.
   void RunSnapshotSender(Peer* peer);
@@ -123,7 +134,8 @@ class RaftTransport {
 
   raft::NodeId self_;
   TransportOptions options_;
-  std::map<raft::NodeId, std::unique_ptr<Peer>> peers_;
+  mutable std::shared_mutex peers_mu_;
+  std::map<raft::NodeId, std::unique_ptr<Peer>> peers_;  // guarded by peers_mu_
   std::unique_ptr<Service> service_;
   InboundHandler inbound_;
   UnreachableHandler unreachable_;
@@ -132,7 +144,8 @@ class RaftTransport {
   SnapshotStreaming streaming_;
   mutable std::mutex counters_mu_;
   TransportCounters counters_;
-  bool started_ = false;
+  bool started_ = false;  // guarded by peers_mu_
+  bool stopped_ = false;  // guarded by peers_mu_
 };
 
 }  // namespace ekv::runtime

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/cluster.grpc.pb.h"
 #include "proto/ekv.grpc.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "gRPC address of any ekv node.");
@@ -38,6 +39,11 @@ constexpr char kUsage[] =
     "  route KEY                      Distribution.GetRoute\n"
     "  split VERSION ROUTE_ID KEY     Distribution.SplitRange\n"
     "  timestamp                      Distribution.GetTimestamp\n"
+    "  nodes                          Cluster.ListNodes: members, addresses, roles per group\n"
+    "  add-node ID RAFT_ADDR [GRPC]   Cluster.AddNode (as a learner; ekv-server --join does\n"
+    "                                 this and the promotion by itself)\n"
+    "  promote-node ID                Cluster.PromoteNode (learner -> voter)\n"
+    "  remove-node ID                 Cluster.RemoveNode (out of every group)\n"
     "Exit status: 0 on success, 1 on an RPC error (printed with its gRPC code), 2 on bad "
     "usage.";
 
@@ -55,6 +61,35 @@ int RpcError(const grpc::Status& status) {
 
 std::string Show(const std::string& bytes) {
   return absl::StrCat("\"", absl::CEscape(bytes), "\"");
+}
+
+const char* RoleName(proto::MemberRole role) {
+  switch (role) {
+    case proto::MEMBER_ROLE_VOTER:
+      return "voter";
+    case proto::MEMBER_ROLE_LEARNER:
+      return "learner";
+    default:
+      return "-";
+  }
+}
+
+// One line per node: id, addresses, then group:role (* = leader) for every group.
+void PrintNodes(const google::protobuf::RepeatedPtrField<proto::ClusterNode>& nodes) {
+  for (const proto::ClusterNode& node : nodes) {
+    std::cout << "n" << node.node_id()
+              << " raft=" << (node.raft_address().empty() ? "?" : node.raft_address())
+              << " grpc=" << (node.grpc_address().empty() ? "?" : node.grpc_address());
+    for (const proto::GroupMembership& group : node.groups()) {
+      std::cout << " g" << group.raft_group_id() << ":" << RoleName(group.role())
+                << (group.leader() ? "*" : "");
+    }
+    std::cout << "\n";
+  }
+}
+
+bool ParseNode(const std::string& text, uint64_t* id) {
+  return absl::SimpleAtoi(absl::StartsWith(text, "n") ? text.substr(1) : text, id) && *id != 0;
 }
 
 void PrintRoute(const proto::RouteDescriptor& r) {
@@ -244,6 +279,47 @@ int main(int argc, char** argv) {
     grpc::Status status = dist->GetTimestamp(Context().get(), {}, &response);
     if (!status.ok()) return RpcError(status);
     std::cout << response.timestamp() << "\n";
+    return 0;
+  }
+  auto cluster = proto::Cluster::NewStub(channel);
+  if (command == "nodes" && rest.empty()) {
+    proto::ListNodesResponse response;
+    grpc::Status status = cluster->ListNodes(Context().get(), {}, &response);
+    if (!status.ok()) return RpcError(status);
+    PrintNodes(response.nodes());
+    return 0;
+  }
+  uint64_t node_id = 0;
+  if (command == "add-node" && (rest.size() == 2 || rest.size() == 3)) {
+    if (!ParseNode(rest[0], &node_id)) return Usage("add-node ID: n4 or 4");
+    proto::AddNodeRequest request;
+    request.set_node_id(node_id);
+    request.set_raft_address(rest[1]);
+    if (rest.size() == 3) request.set_grpc_address(rest[2]);
+    proto::AddNodeResponse response;
+    grpc::Status status = cluster->AddNode(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    PrintNodes(response.nodes());
+    return 0;
+  }
+  if (command == "promote-node" && rest.size() == 1) {
+    if (!ParseNode(rest[0], &node_id)) return Usage("promote-node ID: n4 or 4");
+    proto::PromoteNodeRequest request;
+    request.set_node_id(node_id);
+    proto::PromoteNodeResponse response;
+    grpc::Status status = cluster->PromoteNode(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    PrintNodes(response.nodes());
+    return 0;
+  }
+  if (command == "remove-node" && rest.size() == 1) {
+    if (!ParseNode(rest[0], &node_id)) return Usage("remove-node ID: n4 or 4");
+    proto::RemoveNodeRequest request;
+    request.set_node_id(node_id);
+    proto::RemoveNodeResponse response;
+    grpc::Status status = cluster->RemoveNode(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    PrintNodes(response.nodes());
     return 0;
   }
   return Usage(absl::StrCat("unknown command or wrong arguments: ", command));

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -13,17 +14,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/services.h"
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
 #include "runtime/server/node_loop.h"
 #include "runtime/server/server_config.h"
 #include "runtime/server/staged_snapshot_sink.h"
+#include "runtime/storage/node_identity.h"
 #include "runtime/storage/rocksdb_engine.h"
 #include "runtime/storage/rocksdb_env.h"
+#include "runtime/storage/rocksdb_raft_storage.h"
 #include "runtime/storage/snapshot_staging.h"
 #include "runtime/transport/raft_transport.h"
 
@@ -34,6 +39,10 @@ ABSL_FLAG(std::string, id, "", "This node's id: n1, n2, ... (or 1, 2, ...). Requ
 ABSL_FLAG(std::string, grpc_address, "",
           "Listen address of the public gRPC API (RawKV, TransactionalKV, Distribution, "
           "with server reflection), e.g. 127.0.0.1:50051. Required.");
+ABSL_FLAG(std::string, advertise_grpc_address, "",
+          "The gRPC address clients dial, as this node records it in the cluster's member "
+          "directory (proto.Cluster/ListNodes). Default: --grpc_address; required when that "
+          "listens on every interface (0.0.0.0:PORT).");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -41,7 +50,10 @@ ABSL_FLAG(std::string, raft_address, "",
           "interface while advertising the --peers entry.");
 ABSL_FLAG(std::string, peers, "",
           "Advertised raft addresses of all members, this node included: "
-          "n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063. Required.");
+          "n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063. Required to bootstrap "
+          "a cluster; a node started with --join learns the members from the cluster. Once "
+          "the cluster runs, the member directory it replicates (each node records its own "
+          "addresses there) takes precedence.");
 ABSL_FLAG(std::string, data_dir, "",
           "Directory for this node's RocksDB (Raft log, hard state, snapshots). Created if "
           "missing; locked while the node runs. Required.");
@@ -53,6 +65,16 @@ ABSL_FLAG(std::string, split_points, "m",
 ABSL_FLAG(bool, bootstrap, true,
           "Create the cluster's groups when the data dir holds none. Turn off for a node "
           "that must only ever restart from existing data.");
+ABSL_FLAG(std::string, join, "",
+          "gRPC address of a member of a running cluster (e.g. 127.0.0.1:50051). A node "
+          "whose data dir is new joins that cluster instead of bootstrapping one: the member "
+          "records its addresses and adds it to every Raft group as a learner, the node "
+          "receives each group's snapshot, then becomes a voter. Needs --raft_address (the "
+          "address peers dial). Once the data dir has state the node just restarts, so the "
+          "same command line serves every start. --groups, --split_points and --peers are "
+          "not needed.");
+ABSL_FLAG(int, join_timeout_ms, 60000,
+          "How long --join keeps asking the member before giving up (non-zero exit).");
 ABSL_FLAG(int, tick_ms, 50, "Raft tick interval in milliseconds.");
 ABSL_FLAG(int, election_ticks, 10,
           "Election timeout in ticks (randomized in [n, 2n)); must exceed heartbeat_ticks.");
@@ -119,13 +141,17 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   config.node_id = *id;
   config.node_name = absl::StrCat("n", *id);
   config.grpc_address = absl::GetFlag(FLAGS_grpc_address);
+  config.advertise_grpc_address = absl::GetFlag(FLAGS_advertise_grpc_address);
   config.raft_address = absl::GetFlag(FLAGS_raft_address);
   config.data_dir = absl::GetFlag(FLAGS_data_dir);
-  auto peers = ekv::runtime::ParsePeers(absl::GetFlag(FLAGS_peers));
-  if (!peers.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--peers: ", peers.status().message()));
+  // A joining node may leave --peers out: the cluster tells it where the members are.
+  if (!absl::GetFlag(FLAGS_peers).empty() || absl::GetFlag(FLAGS_join).empty()) {
+    auto peers = ekv::runtime::ParsePeers(absl::GetFlag(FLAGS_peers));
+    if (!peers.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--peers: ", peers.status().message()));
+    }
+    config.peers = *peers;
   }
-  config.peers = *peers;
   config.groups = absl::GetFlag(FLAGS_groups);
   auto ranges =
       ekv::runtime::RangesFromSplitPoints(absl::GetFlag(FLAGS_split_points), config.groups);
@@ -134,6 +160,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   }
   config.initial_ranges = *ranges;
   config.bootstrap = absl::GetFlag(FLAGS_bootstrap);
+  config.join = absl::GetFlag(FLAGS_join);
+  config.join_timeout_ms = absl::GetFlag(FLAGS_join_timeout_ms);
+  ekv::runtime::AddSelfToPeersForJoin(&config);
   config.tick_ms = absl::GetFlag(FLAGS_tick_ms);
   config.election_ticks = absl::GetFlag(FLAGS_election_ticks);
   config.heartbeat_ticks = absl::GetFlag(FLAGS_heartbeat_ticks);
@@ -158,12 +187,16 @@ int main(int argc, char** argv) {
   }
   absl::SetProgramUsageMessage(
       "One node of an ekv cluster: Raft-replicated, range-sharded key-value storage.\n"
-      "Serves the gRPC services proto.RawKV, proto.TransactionalKV and proto.Distribution\n"
-      "(with server reflection) on --grpc_address; talks to its peers on --raft_address.\n"
+      "Serves the gRPC services proto.RawKV, proto.TransactionalKV, proto.Distribution and\n"
+      "proto.Cluster (with server reflection) on --grpc_address; talks to its peers on\n"
+      "--raft_address.\n"
       "Example (node 1 of the local demo):\n"
       "  ekv-server --id n1 --grpc_address 127.0.0.1:50051 --raft_address 127.0.0.1:50061\n"
       "    --peers n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063\n"
       "    --data_dir /tmp/ekv/n1\n"
+      "Adding a fourth node to that running cluster:\n"
+      "  ekv-server --id n4 --grpc_address 127.0.0.1:50054 --raft_address 127.0.0.1:50064\n"
+      "    --data_dir /tmp/ekv/n4 --join 127.0.0.1:50051\n"
       "SIGTERM or SIGINT shuts the node down gracefully.");
   if (absl::Status s = ApplyConfigFile(argc, argv); !s.ok()) return Fail(std::string(s.message()));
   absl::ParseCommandLine(argc, argv);
@@ -183,10 +216,58 @@ int main(int argc, char** argv) {
   auto env = ekv::runtime::RocksDbEnv::Open(config->data_dir);
   if (!env.ok()) return Fail(std::string(env.status().message()));
 
+  // Which groups this node hosts: recorded in its data dir; for a new data dir, the
+  // cluster's groups (joining) or the ones this node bootstraps.
+  std::vector<ekv::raft::GroupId> groups;
+  bool joining = false;
+  std::optional<ekv::runtime::JoinPlan> join_plan;
+  {
+    auto identity = ekv::runtime::ReadNodeIdentity(env->get());
+    if (!identity.ok()) return Fail(std::string(identity.status().message()));
+    if (identity->has_value() && (*identity)->node != config->node_id) {
+      return Fail(absl::StrCat("data dir ", config->data_dir, " belongs to node n",
+                               (*identity)->node, ", not n", config->node_id));
+    }
+    if (identity->has_value()) {
+      groups = (*identity)->groups;
+    } else {
+      for (int g = 1; g <= config->groups; ++g) groups.push_back(g);
+      // Data dirs written before identities were recorded have state but no identity.
+      bool has_state = false;
+      for (ekv::raft::GroupId group : groups) {
+        auto storage = ekv::runtime::RocksDbRaftStorage::Open(env->get(), group);
+        if (!storage.ok()) return Fail(std::string(storage.status().message()));
+        has_state = has_state || (*storage)->LastIndex() != 0 ||
+                    !(*storage)->hard_state().IsEmpty() || !(*storage)->GetSnapshot()->IsEmpty();
+      }
+      if (!config->join.empty() && !has_state) {
+        std::cout << "ekv-server " << config->node_name << ": joining the cluster through "
+                  << config->join << std::endl;
+        auto plan = ekv::runtime::RequestJoin(config->join, config->node_id,
+                                              {ekv::runtime::AdvertisedRaftAddress(*config),
+                                               ekv::runtime::AdvertisedGrpcAddress(*config)},
+                                              std::chrono::milliseconds(config->join_timeout_ms));
+        if (!plan.ok()) return Fail(std::string(plan.status().message()));
+        groups = plan->groups;
+        joining = true;
+        join_plan = std::move(*plan);
+      }
+      if (absl::Status s = ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups});
+          !s.ok()) {
+        return Fail(std::string(s.message()));
+      }
+    }
+  }
+
   ekv::runtime::TransportOptions transport_options;
   transport_options.snapshot_chunk_bytes =
       std::max<uint64_t>(1, absl::GetFlag(FLAGS_snapshot_chunk_bytes));
   ekv::runtime::RaftTransport transport(config->node_id, config->peers, transport_options);
+  if (join_plan.has_value()) {
+    for (const auto& [id, addresses] : join_plan->members) {
+      transport.SetPeerAddress(id, addresses.raft_address);
+    }
+  }
   absl::StatusOr<ekv::route::RouteCatalog> initial_catalog = [&] {
     std::vector<ekv::route::InitialRange> ranges;
     for (const auto& range : config->initial_ranges) {
@@ -200,11 +281,12 @@ int main(int argc, char** argv) {
   loop_options.node_id = config->node_id;
   loop_options.tick_ms = config->tick_ms;
   loop_options.bootstrap = config->bootstrap;
+  loop_options.join = joining;
   std::vector<ekv::raft::NodeId> members;
-  for (const auto& [id, address] : config->peers) members.push_back(id);
-  for (int g = 1; g <= config->groups; ++g) {
-    loop_options.groups.push_back({static_cast<ekv::raft::GroupId>(g), members});
+  if (!joining) {
+    for (const auto& [id, address] : config->peers) members.push_back(id);
   }
+  for (ekv::raft::GroupId group : groups) loop_options.groups.push_back({group, members});
   loop_options.host.raft.election_tick = config->election_ticks;
   loop_options.host.raft.heartbeat_tick = config->heartbeat_ticks;
   loop_options.host.raft.check_quorum = true;
@@ -254,6 +336,12 @@ int main(int argc, char** argv) {
       // The watch: every catalog change applied here updates this node's route table.
       machine->SetCatalogListener([&coordinator](const ekv::route::RouteCatalog& catalog) {
         if (coordinator) coordinator->UpdateRoutes(catalog);
+      });
+      // The member directory: where every node is reached, as the cluster records it.
+      machine->SetMembersListener([&transport](const ekv::node::MemberDirectory& directory) {
+        for (const auto& [id, addresses] : directory) {
+          transport.SetPeerAddress(id, addresses.raft_address);
+        }
       });
     }
     return machine;
@@ -343,6 +431,7 @@ int main(int argc, char** argv) {
   ekv::adapters::RawKvService raw_kv(coordinator.get());
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
+  ekv::adapters::ClusterService cluster(coordinator.get());
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int grpc_port = 0;
@@ -350,6 +439,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&raw_kv);
   builder.RegisterService(&txn_kv);
   builder.RegisterService(&distribution);
+  builder.RegisterService(&cluster);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
     loop.Stop();
@@ -359,6 +449,15 @@ int main(int argc, char** argv) {
                              " (in use or not a local address?)"));
   }
   if (gc) gc->Start();
+  ekv::runtime::MembershipTaskOptions membership_options;
+  membership_options.self = {ekv::runtime::AdvertisedRaftAddress(*config),
+                             ekv::runtime::AdvertisedGrpcAddress(*config)};
+  membership_options.promote_after_catch_up = joining;
+  membership_options.log = [node = config->node_id](const std::string& line) {
+    std::cerr << "ekv-server n" << node << ": " << line << std::endl;
+  };
+  ekv::runtime::MembershipTasks membership(membership_options, coordinator.get(), &loop);
+  membership.Start();
   std::cout << "ekv-server " << config->node_name << " serving gRPC on " << config->grpc_address
             << ", raft on " << raft_listen << " (advertised to peers as "
             << config->peers.at(config->node_id) << "), data in " << config->data_dir << std::endl;
@@ -368,6 +467,7 @@ int main(int argc, char** argv) {
   std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
             << std::endl;
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
+  membership.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (gc) gc->Stop();  // before the loop: a pass in flight needs it to finish
   loop.Stop();

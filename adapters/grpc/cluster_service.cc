@@ -1,0 +1,88 @@
+#include "adapters/grpc/cluster_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "adapters/grpc/status_mapping.h"
+
+namespace ekv::adapters {
+namespace {
+
+proto::MemberRole ToProtoRole(runtime::MemberRole role) {
+  switch (role) {
+    case runtime::MemberRole::kVoter:
+      return proto::MEMBER_ROLE_VOTER;
+    case runtime::MemberRole::kLearner:
+      return proto::MEMBER_ROLE_LEARNER;
+    case runtime::MemberRole::kNone:
+      break;
+  }
+  return proto::MEMBER_ROLE_NONE;
+}
+
+grpc::Status RequireNodeId(uint64_t node_id) {
+  if (node_id == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "node_id is required");
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status ClusterService::DescribeNodes(
+    google::protobuf::RepeatedPtrField<proto::ClusterNode>* nodes) {
+  absl::StatusOr<node::MemberDirectory> directory = coordinator_->ReadMembers();
+  if (!directory.ok()) return ToGrpcStatus(directory.status());
+  for (const runtime::NodeView& view : coordinator_->DescribeNodes(*directory)) {
+    proto::ClusterNode* out = nodes->Add();
+    out->set_node_id(view.node);
+    if (view.addresses.has_value()) {
+      out->set_raft_address(view.addresses->raft_address);
+      out->set_grpc_address(view.addresses->grpc_address);
+    }
+    for (const runtime::NodeView::Group& group : view.groups) {
+      proto::GroupMembership* membership = out->add_groups();
+      membership->set_raft_group_id(group.group);
+      membership->set_role(ToProtoRole(group.role));
+      membership->set_leader(group.leader);
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status ClusterService::AddNode(grpc::ServerContext*, const proto::AddNodeRequest* request,
+                                     proto::AddNodeResponse* response) {
+  if (grpc::Status s = RequireNodeId(request->node_id()); !s.ok()) return s;
+  if (request->raft_address().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "raft_address (where peers reach the new node) is required");
+  }
+  absl::Status added =
+      coordinator_->AddNode(request->node_id(), {request->raft_address(), request->grpc_address()});
+  if (!added.ok()) return ToGrpcStatus(added);
+  for (raft::GroupId group : coordinator_->HostedGroups()) response->add_raft_group_ids(group);
+  return DescribeNodes(response->mutable_nodes());
+}
+
+grpc::Status ClusterService::PromoteNode(grpc::ServerContext*,
+                                         const proto::PromoteNodeRequest* request,
+                                         proto::PromoteNodeResponse* response) {
+  if (grpc::Status s = RequireNodeId(request->node_id()); !s.ok()) return s;
+  if (absl::Status s = coordinator_->PromoteNode(request->node_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  return DescribeNodes(response->mutable_nodes());
+}
+
+grpc::Status ClusterService::RemoveNode(grpc::ServerContext*,
+                                        const proto::RemoveNodeRequest* request,
+                                        proto::RemoveNodeResponse* response) {
+  if (grpc::Status s = RequireNodeId(request->node_id()); !s.ok()) return s;
+  if (absl::Status s = coordinator_->RemoveNode(request->node_id()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  return DescribeNodes(response->mutable_nodes());
+}
+
+grpc::Status ClusterService::ListNodes(grpc::ServerContext*, const proto::ListNodesRequest*,
+                                       proto::ListNodesResponse* response) {
+  return DescribeNodes(response->mutable_nodes());
+}
+
+}  // namespace ekv::adapters

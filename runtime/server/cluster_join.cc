@@ -1,0 +1,116 @@
+#include "runtime/server/cluster_join.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/cluster.grpc.pb.h"
+
+namespace ekv::runtime {
+
+absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raft::NodeId self,
+                                     const node::MemberAddresses& addresses,
+                                     std::chrono::milliseconds timeout) {
+  auto channel = grpc::CreateChannel(member_grpc_address, grpc::InsecureChannelCredentials());
+  auto stub = proto::Cluster::NewStub(channel);
+  proto::AddNodeRequest request;
+  request.set_node_id(self);
+  request.set_raft_address(addresses.raft_address);
+  request.set_grpc_address(addresses.grpc_address);
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  std::string last_error = "no answer";
+  for (int attempt = 0; std::chrono::steady_clock::now() < give_up; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    proto::AddNodeResponse response;
+    grpc::Status status = stub->AddNode(&context, request, &response);
+    if (status.ok()) {
+      JoinPlan plan;
+      plan.groups.assign(response.raft_group_ids().begin(), response.raft_group_ids().end());
+      std::sort(plan.groups.begin(), plan.groups.end());
+      if (plan.groups.empty()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(member_grpc_address, " answered AddNode without any Raft group"));
+      }
+      for (const proto::ClusterNode& node : response.nodes()) {
+        if (node.raft_address().empty()) continue;
+        plan.members[node.node_id()] = {node.raft_address(), node.grpc_address()};
+      }
+      return plan;
+    }
+    last_error = absl::StrCat(status.error_code(), ": ", status.error_message());
+    // A refusal of the request itself will not change by asking again.
+    if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 * (attempt + 1), 1000)));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("joining through ", member_grpc_address, " failed: ", last_error));
+}
+
+MembershipTasks::MembershipTasks(MembershipTaskOptions options, Coordinator* coordinator,
+                                 NodeLoop* loop)
+    : options_(std::move(options)), coordinator_(coordinator), loop_(loop) {}
+
+MembershipTasks::~MembershipTasks() { Stop(); }
+
+void MembershipTasks::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void MembershipTasks::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool MembershipTasks::Wait(std::chrono::milliseconds period) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, period, [this] { return stopping_; });
+  return !stopping_;
+}
+
+bool MembershipTasks::CaughtUp() const {
+  const std::map<raft::GroupId, node::GroupStatus> statuses = loop_->GroupStatuses();
+  if (statuses.empty()) return false;
+  for (const auto& [group, status] : statuses) {
+    if (status.applied == 0 || status.leader == raft::kNoNode) return false;
+    if (status.applied + options_.catch_up_lag_entries < status.commit) return false;
+  }
+  return true;
+}
+
+void MembershipTasks::Run() {
+  const auto log = [this](const std::string& line) {
+    if (options_.log) options_.log(line);
+  };
+  if (options_.promote_after_catch_up) {
+    while (!CaughtUp()) {
+      if (!Wait(std::chrono::milliseconds(100))) return;
+    }
+    log("caught up in every group as a learner; asking to become a voter");
+    for (int attempt = 0;; ++attempt) {
+      absl::Status promoted = coordinator_->PromoteNode(coordinator_->node_id());
+      if (promoted.ok()) break;
+      if (attempt % 10 == 0)
+        log(absl::StrCat("promotion to voter failed, retrying: ", promoted.message()));
+      if (!Wait(std::chrono::milliseconds(200))) return;
+    }
+    log("a voter of every group");
+  }
+  for (int attempt = 0;; ++attempt) {
+    absl::Status advertised = coordinator_->AdvertiseSelf(options_.self);
+    if (advertised.ok()) break;
+    if (attempt % 10 == 9)
+      log(absl::StrCat("advertising addresses failed, retrying: ", advertised.message()));
+    if (!Wait(std::chrono::milliseconds(200))) return;
+  }
+  done_ = true;
+}
+
+}  // namespace ekv::runtime
