@@ -193,17 +193,20 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
   EKV_ASSERT(options_.nodes >= 1 && options_.nodes <= 9, "nodes must be in 1..9, got ",
              options_.nodes);
   temp_dir_ = MakeTempDir("ekv-it");
-  const std::vector<int> ports = PickFreePorts(2 * options_.nodes);
+  EKV_ASSERT(options_.joining_nodes >= 0 && options_.nodes + options_.joining_nodes <= 9,
+             "at most 9 nodes in all");
+  const int total = options_.nodes + options_.joining_nodes;
+  const std::vector<int> ports = PickFreePorts(2 * total);
   std::vector<std::string> peers;
-  nodes_.resize(options_.nodes);
-  for (int i = 0; i < options_.nodes; ++i) {
+  nodes_.resize(total);
+  for (int i = 0; i < total; ++i) {
     Node& n = nodes_[i];
     n.id = i + 1;
     n.grpc_address = absl::StrCat("127.0.0.1:", ports[2 * i]);
     n.raft_address = absl::StrCat("127.0.0.1:", ports[2 * i + 1]);
     n.data_dir = absl::StrCat(temp_dir_, "/n", n.id, "/data");
     n.log_path = absl::StrCat(temp_dir_, "/n", n.id, ".log");
-    peers.push_back(absl::StrCat("n", n.id, "=", n.raft_address));
+    if (n.id <= options_.nodes) peers.push_back(absl::StrCat("n", n.id, "=", n.raft_address));
   }
   peers_flag_ = absl::StrJoin(peers, ",");
   clients_.resize(nodes_.size());
@@ -224,6 +227,7 @@ void ProcessCluster::NewClient(int i) {
   client->raw = proto::RawKV::NewStub(client->channel);
   client->txn = proto::TransactionalKV::NewStub(client->channel);
   client->dist = proto::Distribution::NewStub(client->channel);
+  client->membership = proto::Cluster::NewStub(client->channel);
   std::lock_guard<std::mutex> lock(clients_mu_);
   clients_[i - 1].push_back(std::move(client));
 }
@@ -265,7 +269,8 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
       absl::StrCat("--id=n", n.id),
       absl::StrCat("--grpc_address=", n.grpc_address),
       absl::StrCat("--raft_address=", n.raft_address),
-      absl::StrCat("--peers=", peers_flag_),
+      n.id <= options_.nodes ? absl::StrCat("--peers=", peers_flag_)
+                             : absl::StrCat("--join=", node(1).grpc_address),
       absl::StrCat("--data_dir=", n.data_dir),
       absl::StrCat("--tick_ms=", options_.tick_ms),
       absl::StrCat("--election_ticks=", options_.election_ticks),
@@ -276,10 +281,10 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
 }
 
 absl::Status ProcessCluster::Start() {
-  for (int i = 1; i <= size(); ++i) {
+  for (int i = 1; i <= options_.nodes; ++i) {
     if (absl::Status s = StartNode(i); !s.ok()) return s;
   }
-  for (int i = 1; i <= size(); ++i) {
+  for (int i = 1; i <= options_.nodes; ++i) {
     if (absl::Status s = WaitServing(i); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -401,6 +406,7 @@ const std::string& ProcessCluster::data_dir(int i) const { return node(i).data_d
 proto::RawKV::Stub& ProcessCluster::raw(int i) { return *client(i).raw; }
 proto::TransactionalKV::Stub& ProcessCluster::txn(int i) { return *client(i).txn; }
 proto::Distribution::Stub& ProcessCluster::dist(int i) { return *client(i).dist; }
+proto::Cluster::Stub& ProcessCluster::membership(int i) { return *client(i).membership; }
 
 std::string ProcessCluster::Logs(size_t max_bytes) const {
   std::string out;

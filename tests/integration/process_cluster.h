@@ -23,12 +23,16 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/grpcpp.h"
+#include "proto/cluster.grpc.pb.h"
 #include "proto/ekv.grpc.pb.h"
 
 namespace ekv::integration {
 
 struct ClusterOptions {
   int nodes = 3;
+  // Nodes n(nodes+1).. that are not part of the bootstrap: started (by the test, with
+  // StartNode) with --join through n1 instead of --peers.
+  int joining_nodes = 0;
   int tick_ms = 20;
   int election_ticks = 10;  // election timeout in [10, 20) ticks = [200, 400) ms
   int request_timeout_ms = 2000;
@@ -105,6 +109,7 @@ class ProcessCluster {
   proto::RawKV::Stub& raw(int i);
   proto::TransactionalKV::Stub& txn(int i);
   proto::Distribution::Stub& dist(int i);
+  proto::Cluster::Stub& membership(int i);
 
   // The last `max_bytes` of every node's captured stdout/stderr, labelled by node.
   std::string Logs(size_t max_bytes = 6000) const;
@@ -134,6 +139,7 @@ class ProcessCluster {
     std::unique_ptr<proto::RawKV::Stub> raw;
     std::unique_ptr<proto::TransactionalKV::Stub> txn;
     std::unique_ptr<proto::Distribution::Stub> dist;
+    std::unique_ptr<proto::Cluster::Stub> membership;
   };
   Node& node(int i);
   const Node& node(int i) const;

@@ -1,0 +1,206 @@
+// Membership on real processes: a node joins a running 3-node cluster under write load
+// (ekv-server --join), catches up by a streamed snapshot, becomes a voter that quorums
+// need, survives kill -9 and restart with the same command line; a member is removed and
+// the cluster keeps serving without it. No acknowledged write is lost along the way.
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/integration/cluster_client.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/integration/write_load.h"
+
+namespace ekv::integration {
+namespace {
+
+using std::chrono::milliseconds;
+using ::testing::HasSubstr;
+
+absl::StatusOr<proto::ListNodesResponse> ListNodes(ProcessCluster& cluster, int node) {
+  grpc::ClientContext context;
+  SetDeadline(&context, kRpcTimeout);
+  proto::ListNodesResponse response;
+  grpc::Status status = cluster.membership(node).ListNodes(&context, {}, &response);
+  if (!status.ok()) return absl::UnavailableError(Describe(status));
+  return response;
+}
+
+// The roles of `node_id` in groups 1 and 2 as `via` sees them, e.g. "1:2 2:2" (2 = voter),
+// plus whether the member directory has its addresses.
+std::string RolesOf(const proto::ListNodesResponse& nodes, uint64_t node_id) {
+  for (const proto::ClusterNode& node : nodes.nodes()) {
+    if (node.node_id() != node_id) continue;
+    std::string out = node.raft_address().empty() ? "no-address" : "address";
+    for (const proto::GroupMembership& group : node.groups()) {
+      out += " " + std::to_string(group.raft_group_id()) + ":" + std::to_string(group.role());
+    }
+    return out;
+  }
+  return "absent";
+}
+
+// Polls ListNodes through `via` until `node_id` shows `want` (bounded).
+std::string WaitForRoles(ProcessCluster& cluster, int via, uint64_t node_id,
+                         const std::string& want, milliseconds budget = milliseconds(30000)) {
+  std::string seen = "nothing";
+  const auto deadline = std::chrono::steady_clock::now() + budget;
+  while (std::chrono::steady_clock::now() < deadline) {
+    absl::StatusOr<proto::ListNodesResponse> nodes = ListNodes(cluster, via);
+    if (nodes.ok()) {
+      seen = RolesOf(*nodes, node_id);
+      if (seen == want) return seen;
+    } else {
+      seen = std::string(nodes.status().message());
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  return seen;
+}
+
+size_t CountGroup(const std::vector<AckedWrite>& acked, int group) {
+  size_t count = 0;
+  for (const AckedWrite& w : acked) count += w.group == group ? 1 : 0;
+  return count;
+}
+
+constexpr char kVoterInBoth[] = "address 1:2 2:2";
+
+TEST_F(ClusterTest, NodeJoinsUnderLoadCatchesUpBySnapshotAndBecomesAVoter) {
+  ClusterOptions options;
+  options.joining_nodes = 1;
+  options.snapshot_interval_entries = 50;
+  options.extra_flags = {"--snapshot_chunk_bytes=4096"};
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+
+  // Enough writes that the log is compacted past its start in both groups (the server
+  // keeps 1000 entries behind each snapshot): n4 can only catch up by snapshot.
+  constexpr size_t kWritesPerGroup = 1300;
+  WriteLoad load(&cluster(), "join", {1, 2, 3}, 4);
+  load.Start();
+  for (int i = 0; i < 1200; ++i) {  // bounded: 60 s
+    const std::vector<AckedWrite> acked = load.Acked();
+    if (CountGroup(acked, 1) >= kWritesPerGroup && CountGroup(acked, 2) >= kWritesPerGroup) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_GE(CountGroup(load.Acked(), 1), kWritesPerGroup);
+
+  // n4 joins while the load goes on.
+  const uint64_t join_us = MonotonicMicros();
+  ASSERT_TRUE(cluster().StartNode(4).ok());
+  absl::Status serving = cluster().WaitServing(4);
+  ASSERT_TRUE(serving.ok()) << serving;
+  EXPECT_EQ(WaitForRoles(cluster(), 4, 4, kVoterInBoth), kVoterInBoth);
+  std::cout << "n4 joined and became a voter of both groups in "
+            << (MonotonicMicros() - join_us) / 1000 << " ms\n";
+  for (int via : {1, 2, 3}) {
+    EXPECT_EQ(WaitForRoles(cluster(), via, 4, kVoterInBoth), kVoterInBoth) << "seen by n" << via;
+  }
+  load.Stop();
+  const std::vector<AckedWrite> acked = load.Acked();
+  std::cout << acked.size() << " acknowledged writes, " << load.failures() << " failed\n";
+
+  // It caught up by a streamed snapshot, and it serves every acknowledged write.
+  EXPECT_THAT(cluster().Log(4), HasSubstr("staged:"));
+  EXPECT_THAT(cluster().Log(4), HasSubstr("a voter of every group"));
+  EXPECT_EQ(FindLostWrites(cluster(), 4, acked), "") << "read through n4";
+
+  // n4 is a voter that quorums need: with n1 down, 3 of 4 voters must agree, n4 included.
+  cluster().Kill(1);
+  for (const char* key : {"a/with-n1-down", "n/with-n1-down"}) {
+    grpc::Status put = RawPutEventually(cluster(), 4, key, "1");
+    EXPECT_TRUE(put.ok()) << key << ": " << Describe(put);
+  }
+  cluster().Kill(2);
+  grpc::Status stalled = RawPut(cluster(), 3, "a/without-quorum", "1", milliseconds(1500));
+  EXPECT_FALSE(stalled.ok()) << "2 of 4 voters must not make a quorum";
+  ASSERT_TRUE(cluster().RestartNode(2).ok());
+
+  // The joined node restarts from its own state with the same command line (--join is
+  // ignored once the data dir has state) after kill -9.
+  cluster().Kill(4);
+  absl::Status restarted = cluster().RestartNode(4);
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  EXPECT_THAT(cluster().Log(4), HasSubstr("joining the cluster"));  // only the first start
+  EXPECT_EQ(FindLostWrites(cluster(), 4, acked), "") << "after n4 restarted";
+  ReadResult read = RawGetEventually(cluster(), 4, "n/with-n1-down");
+  EXPECT_TRUE(read.status.ok() && read.exists) << Describe(read.status);
+  ASSERT_TRUE(cluster().RestartNode(1).ok());
+  EXPECT_EQ(FindLostWrites(cluster(), 1, acked), "") << "n1 after it was down";
+}
+
+TEST_F(ClusterTest, RemovedNodeLeavesEveryGroupAndTheClusterServesWithoutIt) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  ASSERT_TRUE(RawPutEventually(cluster(), 1, "a/before", "1").ok());
+  ASSERT_TRUE(RawPutEventually(cluster(), 1, "n/before", "1").ok());
+  // Every node advertised itself in the member directory.
+  for (uint64_t id : {1, 2, 3}) {
+    EXPECT_EQ(WaitForRoles(cluster(), 2, id, kVoterInBoth), kVoterInBoth) << "n" << id;
+  }
+
+  grpc::Status removed;
+  for (int attempt = 0; attempt < 3; ++attempt) {  // idempotent: retry on a timeout
+    grpc::ClientContext context;
+    SetDeadline(&context, milliseconds(10000));
+    proto::RemoveNodeRequest request;
+    request.set_node_id(1);
+    proto::RemoveNodeResponse response;
+    removed = cluster().membership(2).RemoveNode(&context, request, &response);
+    if (removed.ok()) break;
+  }
+  ASSERT_TRUE(removed.ok()) << Describe(removed);
+  EXPECT_EQ(WaitForRoles(cluster(), 2, 1, "absent"), "absent");
+  EXPECT_EQ(WaitForRoles(cluster(), 3, 1, "absent"), "absent");
+
+  // Two voters are left; they are a quorum without n1, and after it is gone for good.
+  cluster().Kill(1);
+  for (const char* key : {"a/after", "n/after"}) {
+    grpc::Status put = RawPutEventually(cluster(), 3, key, "2");
+    EXPECT_TRUE(put.ok()) << key << ": " << Describe(put);
+    ReadResult read = RawGetEventually(cluster(), 2, key);
+    EXPECT_TRUE(read.status.ok() && read.value == "2") << key << ": " << Describe(read.status);
+  }
+  ReadResult before = RawGetEventually(cluster(), 3, "a/before");
+  EXPECT_TRUE(before.status.ok() && before.value == "1");
+}
+
+TEST_F(ClusterTest, MembershipCallsRejectBadRequests) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, kRpcTimeout);
+    proto::AddNodeRequest request;  // node 0, no address
+    proto::AddNodeResponse response;
+    grpc::Status status = cluster().membership(1).AddNode(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, kRpcTimeout);
+    proto::AddNodeRequest request;
+    request.set_node_id(7);
+    proto::AddNodeResponse response;
+    grpc::Status status = cluster().membership(1).AddNode(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << Describe(status);
+    EXPECT_THAT(status.error_message(), HasSubstr("raft_address"));
+  }
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, milliseconds(10000));
+    proto::PromoteNodeRequest request;
+    request.set_node_id(7);  // never added
+    proto::PromoteNodeResponse response;
+    grpc::Status status = cluster().membership(2).PromoteNode(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND) << Describe(status);
+  }
+  // Nothing changed: still the three bootstrap voters, and no node 7.
+  absl::StatusOr<proto::ListNodesResponse> nodes = ListNodes(cluster(), 3);
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  EXPECT_EQ(RolesOf(*nodes, 7), "absent");
+}
+
+}  // namespace
+}  // namespace ekv::integration
