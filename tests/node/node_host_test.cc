@@ -1,6 +1,7 @@
 // NodeHost driven by a tiny in-test driver: instant delivery, instant durable writes.
 #include "core/node/node_host.h"
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -368,6 +369,86 @@ TEST(NodeHostTimestampTest, ConflictedOnePhaseCommitStaysAbortedWhenRetried) {
   ASSERT_FALSE(retried.key_errors.empty());
   EXPECT_EQ(retried.key_errors.front().code,
             static_cast<uint8_t>(kv::KeyErrorCode::kTxnRolledBack));
+}
+
+}  // namespace
+}  // namespace ekv::node
+
+namespace ekv::node {
+namespace {
+
+ClientRequest ConfChangeRequest(raft::ConfChangeType type, raft::NodeId node) {
+  raft::ConfChange change;
+  change.changes.push_back({type, node});
+  return ClientRequest{0,           kGroup, OpKind::kConfChange, "", raft::EncodeConfChange(change),
+                       std::nullopt};
+}
+
+bool Has(const std::vector<raft::NodeId>& ids, raft::NodeId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+TEST(NodeHostConfChangeTest, LeaderAnswersOnceTheChangeIsApplied) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+
+  ClientReply refused =
+      driver.Submit(follower, ConfChangeRequest(raft::ConfChangeType::kRemoveVoter, follower));
+  EXPECT_EQ(refused.status, ReplyStatus::kNotLeader);
+  EXPECT_EQ(refused.leader_hint, leader);
+
+  ClientReply removed =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kRemoveVoter, follower));
+  ASSERT_EQ(removed.status, ReplyStatus::kOk) << removed.detail;
+  EXPECT_GT(removed.index, 0u);
+  EXPECT_FALSE(Has(driver.host(leader).Status(kGroup).conf_state.voters, follower));
+
+  // Back as a learner, then a voter: each answered with the configuration it made.
+  ClientReply learner =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, follower));
+  ASSERT_EQ(learner.status, ReplyStatus::kOk) << learner.detail;
+  EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.learners, follower));
+  ClientReply voter =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kAddVoter, follower));
+  ASSERT_EQ(voter.status, ReplyStatus::kOk) << voter.detail;
+  driver.TickAll(5);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    const raft::ConfState conf = driver.host(id).Status(kGroup).conf_state;
+    EXPECT_TRUE(Has(conf.voters, follower)) << "seen by node " << id;
+    EXPECT_TRUE(conf.learners.empty()) << "seen by node " << id;
+  }
+  // Ordinary writes go on after the changes.
+  EXPECT_EQ(driver.Submit(driver.Leader(), Put("a", "1")).status, ReplyStatus::kOk);
+}
+
+TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::ConfState before = driver.host(leader).Status(kGroup).conf_state;
+
+  ClientRequest malformed{0, kGroup, OpKind::kConfChange, "", "\x07garbage", std::nullopt};
+  ClientReply reply = driver.Submit(leader, malformed);
+  EXPECT_EQ(reply.status, ReplyStatus::kFailed);
+  EXPECT_NE(reply.detail.find("malformed conf change"), std::string::npos) << reply.detail;
+
+  // One change at a time: the second, proposed before the first applies, is refused.
+  driver.isolated_ = {1, 2, 3};  // nothing commits while both are proposed
+  const uint64_t first = driver.SubmitAsync(
+      leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, leader == 3 ? 2 : 3));
+  const uint64_t second = driver.SubmitAsync(
+      leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, leader == 1 ? 2 : 1));
+  ASSERT_NE(driver.ReplyFor(second), nullptr);
+  EXPECT_EQ(driver.ReplyFor(second)->status, ReplyStatus::kFailed);
+  EXPECT_NE(driver.ReplyFor(second)->detail.find("pending"), std::string::npos)
+      << driver.ReplyFor(second)->detail;
+  EXPECT_EQ(driver.ReplyFor(first), nullptr) << "the first waits for its commit";
+  driver.isolated_.clear();
+  EXPECT_EQ(driver.host(leader).Status(kGroup).conf_state.voters, before.voters);
 }
 
 }  // namespace
