@@ -10,6 +10,7 @@
 // delivering replies -- until NodeHost has nothing more to say.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,8 @@ struct NodeLoopStats {
   uint64_t persisted_batches = 0;
   uint64_t requests = 0;
   uint64_t refused_inbox_full = 0;
+  // When the loop last finished a round (steady clock; epoch = never): health checks.
+  std::chrono::steady_clock::time_point last_round_at;
 };
 
 class NodeLoop {
@@ -80,6 +83,9 @@ class NodeLoop {
   // Whether this node hosts a replica of `group`. Thread-safe.
   bool Hosts(raft::GroupId group) const;
   NodeLoopStats stats() const;
+  // Every hosted group's status as of the loop's last round, in group order. Thread-safe:
+  // the loop publishes a copy after each round, so readers (metrics) never touch NodeHost.
+  std::vector<node::GroupStatus> GroupStatuses() const;
 
  private:
   struct Input {
@@ -104,7 +110,7 @@ class NodeLoop {
   void HandleInput(Input& input);
   void Drain();
   void RunPersister();
-  void PublishLeaders();
+  void PublishStatus();
 
   NodeLoopOptions options_;
   RocksDbEnv* env_;
@@ -118,7 +124,7 @@ class NodeLoop {
   mutable std::mutex mu_;
   std::deque<Input> inbox_;
   bool stopping_ = false;
-  std::map<raft::GroupId, raft::NodeId> leaders_;
+  std::map<raft::GroupId, node::GroupStatus> statuses_;  // published by PublishStatus
   NodeLoopStats stats_;
   std::unique_ptr<LoopWaker> waker_;
   std::thread thread_;
