@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds ekv, and starts the local 3-node demo cluster in the
-# background (nodes n1 n2 n3; public gRPC on 127.0.0.1:50051-50053).
+# background (nodes n1 n2 n3; public gRPC on 127.0.0.1:50051-50053; Prometheus metrics on
+# http://127.0.0.1:9091-9093/metrics).
 #
 #   scripts/demo.sh          install, build, start (waits until every node serves)
 #   scripts/demo.sh stop     stop the demo (SIGTERM, graceful)
@@ -64,6 +65,7 @@ for n in 1 2 3; do
   fi
   nohup "$SERVER" --id "n$n" \
     --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
+    --metrics_address "127.0.0.1:909$n" \
     --peers "$PEERS" --data_dir "$DEMO_DIR/n$n" >"$DEMO_DIR/n$n.log" 2>&1 &
   echo $! >"$pidfile"
 done
@@ -88,9 +90,9 @@ done
 
 cat <<INFO
 ekv demo cluster is up (data and logs in $DEMO_DIR):
-  n1  gRPC 127.0.0.1:50051   raft 127.0.0.1:50061
-  n2  gRPC 127.0.0.1:50052   raft 127.0.0.1:50062
-  n3  gRPC 127.0.0.1:50053   raft 127.0.0.1:50063
+  n1  gRPC 127.0.0.1:50051   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
+  n2  gRPC 127.0.0.1:50052   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
+  n3  gRPC 127.0.0.1:50053   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
 Services on every gRPC port, with server reflection: proto.RawKV, proto.TransactionalKV,
 proto.Distribution. Try:
   $CLIENT put key value
@@ -98,5 +100,7 @@ proto.Distribution. Try:
   $CLIENT routes
   $CLIENT split 1 1 g
   grpcurl -plaintext -d '{}' localhost:50051 proto.Distribution/ListRoutes
+  curl -s http://127.0.0.1:9091/metrics | grep ekv_raft_is_leader
+  curl -s http://127.0.0.1:9091/healthz
 Stop it with: scripts/demo.sh stop
 INFO

@@ -230,13 +230,13 @@ void NodeLoop::ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool faile
 
 raft::NodeId NodeLoop::LeaderOf(raft::GroupId group) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = leaders_.find(group);
-  return it == leaders_.end() ? raft::kNoNode : it->second;
+  auto it = statuses_.find(group);
+  return it == statuses_.end() ? raft::kNoNode : it->second.leader;
 }
 
 bool NodeLoop::Hosts(raft::GroupId group) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return leaders_.count(group) > 0;
+  return statuses_.count(group) > 0;
 }
 
 std::map<raft::GroupId, node::GroupStatus> NodeLoop::GroupStatuses() const {
@@ -380,18 +380,16 @@ void NodeLoop::Drain() {
   }
 }
 
-void NodeLoop::PublishLeaders() {
-  std::map<raft::GroupId, raft::NodeId> leaders;
+void NodeLoop::PublishStatus() {
+  // A copy per round (a few dozen bytes per group): other threads read the leaders and the
+  // metrics from it, never from NodeHost, which only this thread may touch.
   std::map<raft::GroupId, node::GroupStatus> statuses;
-  for (raft::GroupId group : host_->groups()) {
-    node::GroupStatus status = host_->Status(group);
-    leaders[group] = status.leader;
-    statuses.emplace(group, std::move(status));
-  }
+  for (raft::GroupId group : host_->groups()) statuses[group] = host_->Status(group);
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
-  leaders_ = std::move(leaders);
   statuses_ = std::move(statuses);
   ++stats_.rounds;
+  stats_.last_round_at = now;
 }
 
 void NodeLoop::Run() {
@@ -417,7 +415,7 @@ void NodeLoop::Run() {
     }
     for (Input& input : inputs) HandleInput(input);
     Drain();
-    PublishLeaders();
+    PublishStatus();
   }
 }
 

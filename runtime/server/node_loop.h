@@ -10,6 +10,7 @@
 // delivering replies -- until NodeHost has nothing more to say.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -55,6 +56,8 @@ struct NodeLoopStats {
   uint64_t persisted_batches = 0;
   uint64_t requests = 0;
   uint64_t refused_inbox_full = 0;
+  // When the loop last finished a round (steady clock; epoch = never): health checks.
+  std::chrono::steady_clock::time_point last_round_at;
 };
 
 class NodeLoop {
@@ -83,7 +86,9 @@ class NodeLoop {
   raft::NodeId LeaderOf(raft::GroupId group) const;
   // Whether this node hosts a replica of `group`. Thread-safe.
   bool Hosts(raft::GroupId group) const;
-  // Every hosted group's status as of the loop's last round. Thread-safe.
+  // Every hosted group's status as of the loop's last round. Thread-safe: the loop
+  // publishes a copy after each round, so readers (metrics, membership) never touch
+  // NodeHost.
   std::map<raft::GroupId, node::GroupStatus> GroupStatuses() const;
   NodeLoopStats stats() const;
 
@@ -110,7 +115,7 @@ class NodeLoop {
   void HandleInput(Input& input);
   void Drain();
   void RunPersister();
-  void PublishLeaders();
+  void PublishStatus();
 
   NodeLoopOptions options_;
   RocksDbEnv* env_;
@@ -124,8 +129,7 @@ class NodeLoop {
   mutable std::mutex mu_;
   std::deque<Input> inbox_;
   bool stopping_ = false;
-  std::map<raft::GroupId, raft::NodeId> leaders_;
-  std::map<raft::GroupId, node::GroupStatus> statuses_;
+  std::map<raft::GroupId, node::GroupStatus> statuses_;  // published by PublishStatus
   NodeLoopStats stats_;
   std::unique_ptr<LoopWaker> waker_;
   std::thread thread_;

@@ -302,6 +302,7 @@ void RaftTransport::RunSender(Peer* peer) {
     while (healthy) {
       internal::RaftBatch batch;
       std::vector<raft::GroupId> snapshot_groups;
+      size_t bytes = 0;
       {
         std::unique_lock<std::mutex> lock(peer->mu);
         peer->cv.wait(lock, [peer] { return peer->stopping || !peer->queue.empty(); });
@@ -311,7 +312,6 @@ void RaftTransport::RunSender(Peer* peer) {
           (void)writer->Finish();
           return;
         }
-        size_t bytes = 0;
         while (!peer->queue.empty() &&
                static_cast<size_t>(batch.messages_size()) < options_.max_batch_messages &&
                bytes < options_.max_batch_bytes) {
@@ -333,6 +333,7 @@ void RaftTransport::RunSender(Peer* peer) {
         std::lock_guard<std::mutex> lock(counters_mu_);
         counters_.messages_sent += count;
         counters_.batches_sent += 1;
+        counters_.message_bytes_sent += bytes;
       } else {
         healthy = false;
         std::lock_guard<std::mutex> lock(counters_mu_);

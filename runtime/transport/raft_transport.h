@@ -65,6 +65,7 @@ struct TransportOptions {
 struct TransportCounters {
   uint64_t messages_sent = 0;
   uint64_t batches_sent = 0;
+  uint64_t message_bytes_sent = 0;  // encoded Raft messages, snapshot streams excluded
   uint64_t messages_dropped_queue_full = 0;
   uint64_t messages_dropped_disconnected = 0;
   uint64_t reconnects = 0;

@@ -89,6 +89,24 @@ TEST_F(BadConfigTest, OccupiedRaftPort) {
   ExpectCleanFailure(result, "cannot listen on --raft_address");
 }
 
+TEST_F(BadConfigTest, OccupiedMetricsPort) {
+  HeldPort held;
+  ASSERT_NE(held.port(), 0);
+  const std::vector<int> ports = PickFreePorts(2);
+  std::vector<std::string> args = ValidArgs(ports[0], ports[1]);
+  args.push_back(absl::StrCat("--metrics_address=127.0.0.1:", held.port()));
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout),
+                     absl::StrCat("--metrics_address: cannot listen on 127.0.0.1:", held.port()));
+}
+
+TEST_F(BadConfigTest, MalformedMetricsAddress) {
+  const std::vector<int> ports = PickFreePorts(2);
+  std::vector<std::string> args = ValidArgs(ports[0], ports[1]);
+  args.push_back("--metrics_address=localhost");
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout),
+                     "--metrics_address: 'localhost' is not host:port");
+}
+
 // SERVER BUG (see tests/integration/README.md, "Known server bugs"): gRPC servers enable
 // SO_REUSEPORT by default and ekv-server does not turn it off, so a second ekv-server
 // started on the grpc/raft address of a running one binds it too and serves; the kernel

@@ -196,14 +196,18 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
   EKV_ASSERT(options_.joining_nodes >= 0 && options_.nodes + options_.joining_nodes <= 9,
              "at most 9 nodes in all");
   const int total = options_.nodes + options_.joining_nodes;
-  const std::vector<int> ports = PickFreePorts(2 * total);
+  const int ports_per_node = options_.metrics ? 3 : 2;
+  const std::vector<int> ports = PickFreePorts(ports_per_node * total);
   std::vector<std::string> peers;
   nodes_.resize(total);
   for (int i = 0; i < total; ++i) {
     Node& n = nodes_[i];
     n.id = i + 1;
-    n.grpc_address = absl::StrCat("127.0.0.1:", ports[2 * i]);
-    n.raft_address = absl::StrCat("127.0.0.1:", ports[2 * i + 1]);
+    n.grpc_address = absl::StrCat("127.0.0.1:", ports[ports_per_node * i]);
+    n.raft_address = absl::StrCat("127.0.0.1:", ports[ports_per_node * i + 1]);
+    if (options_.metrics) {
+      n.metrics_address = absl::StrCat("127.0.0.1:", ports[ports_per_node * i + 2]);
+    }
     n.data_dir = absl::StrCat(temp_dir_, "/n", n.id, "/data");
     n.log_path = absl::StrCat(temp_dir_, "/n", n.id, ".log");
     if (n.id <= options_.nodes) peers.push_back(absl::StrCat("n", n.id, "=", n.raft_address));
@@ -276,6 +280,9 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
       absl::StrCat("--election_ticks=", options_.election_ticks),
       absl::StrCat("--request_timeout_ms=", options_.request_timeout_ms),
       absl::StrCat("--snapshot_interval_entries=", options_.snapshot_interval_entries)};
+  if (!n.metrics_address.empty()) {
+    args.push_back(absl::StrCat("--metrics_address=", n.metrics_address));
+  }
   args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   return args;
 }
@@ -402,6 +409,7 @@ bool ProcessCluster::running(int i) const { return node(i).pid > 0; }
 bool ProcessCluster::paused(int i) const { return node(i).paused; }
 pid_t ProcessCluster::pid(int i) const { return node(i).pid; }
 const std::string& ProcessCluster::grpc_address(int i) const { return node(i).grpc_address; }
+const std::string& ProcessCluster::metrics_address(int i) const { return node(i).metrics_address; }
 const std::string& ProcessCluster::data_dir(int i) const { return node(i).data_dir; }
 proto::RawKV::Stub& ProcessCluster::raw(int i) { return *client(i).raw; }
 proto::TransactionalKV::Stub& ProcessCluster::txn(int i) { return *client(i).txn; }

@@ -37,6 +37,8 @@ struct ClusterOptions {
   int election_ticks = 10;  // election timeout in [10, 20) ticks = [200, 400) ms
   int request_timeout_ms = 2000;
   uint64_t snapshot_interval_entries = 10000;
+  // Give every node a metrics endpoint (--metrics_address) on a port the harness picks.
+  bool metrics = false;
   // More ekv-server flags, appended to every node's command line.
   std::vector<std::string> extra_flags;
   // Bound on waiting for one node to serve (start or restart).
@@ -103,6 +105,8 @@ class ProcessCluster {
   pid_t pid(int i) const;
 
   const std::string& grpc_address(int i) const;
+  // host:port of node `i`'s metrics endpoint; empty unless options.metrics.
+  const std::string& metrics_address(int i) const;
   const std::string& data_dir(int i) const;
   const std::string& temp_dir() const { return temp_dir_; }
 
@@ -124,6 +128,7 @@ class ProcessCluster {
     int id = 0;
     std::string grpc_address;
     std::string raft_address;
+    std::string metrics_address;  // empty: no metrics endpoint
     std::string data_dir;
     std::string log_path;
     pid_t pid = -1;

@@ -15,10 +15,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/cluster_service.h"
+#include "adapters/grpc/request_counting_interceptor.h"
 #include "adapters/grpc/services.h"
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/metrics/health.h"
+#include "runtime/metrics/http_server.h"
+#include "runtime/metrics/server_collectors.h"
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
@@ -43,6 +47,9 @@ ABSL_FLAG(std::string, advertise_grpc_address, "",
           "The gRPC address clients dial, as this node records it in the cluster's member "
           "directory (proto.Cluster/ListNodes). Default: --grpc_address; required when that "
           "listens on every interface (0.0.0.0:PORT).");
+ABSL_FLAG(std::string, metrics_address, "",
+          "Listen address of the operator's HTTP endpoint, e.g. 127.0.0.1:9091: Prometheus "
+          "metrics at /metrics, liveness at /healthz. Empty (the default): off.");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -432,8 +439,14 @@ int main(int argc, char** argv) {
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
   ekv::adapters::ClusterService cluster(coordinator.get());
+  ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counting;
+    counting.push_back(ekv::adapters::NewRequestCountingInterceptorFactory(&grpc_requests));
+    builder.experimental().SetInterceptorCreators(std::move(counting));
+  }
   int grpc_port = 0;
   builder.AddListeningPort(config->grpc_address, grpc::InsecureServerCredentials(), &grpc_port);
   builder.RegisterService(&raw_kv);
@@ -448,6 +461,28 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("cannot listen on --grpc_address ", config->grpc_address,
                              " (in use or not a local address?)"));
   }
+  // The operator's metrics endpoint (runtime/metrics): read-only, started after gRPC
+  // serves, stopped first. Scrapes read published copies, never the node loop's state.
+  ekv::runtime::metrics::MetricRegistry metrics_registry;
+  std::unique_ptr<ekv::runtime::metrics::MetricsHttpServer> metrics_server;
+  std::string metrics_note;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
+    ekv::runtime::metrics::AddServerCollectors(metrics_registry, &loop, coordinator.get(),
+                                               &transport);
+    metrics_registry.AddCollector(
+        [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
+    auto started = ekv::runtime::metrics::MetricsHttpServer::Start(
+        address, &metrics_registry, ekv::runtime::metrics::NodeLoopHealthCheck(&loop));
+    if (!started.ok()) {
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(absl::StrCat("--metrics_address: ", started.status().message()));
+    }
+    metrics_server = std::move(*started);
+    metrics_note = absl::StrCat(", metrics on http://", metrics_server->address(), "/metrics");
+  }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
   membership_options.self = {ekv::runtime::AdvertisedRaftAddress(*config),
@@ -460,12 +495,14 @@ int main(int argc, char** argv) {
   membership.Start();
   std::cout << "ekv-server " << config->node_name << " serving gRPC on " << config->grpc_address
             << ", raft on " << raft_listen << " (advertised to peers as "
-            << config->peers.at(config->node_id) << "), data in " << config->data_dir << std::endl;
+            << config->peers.at(config->node_id) << "), data in " << config->data_dir
+            << metrics_note << std::endl;
 
   int signal = 0;
   sigwait(&signals, &signal);
   std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
             << std::endl;
+  if (metrics_server) metrics_server->Stop();
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
   membership.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -1,0 +1,65 @@
+#include "runtime/metrics/bounded_task_queue.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace ekv::runtime::metrics {
+
+BoundedTaskQueue::BoundedTaskQueue(size_t threads, size_t max_queued)
+    : max_queued_(std::max<size_t>(1, max_queued)) {
+  for (size_t i = 0; i < std::max<size_t>(1, threads); ++i)
+    workers_.emplace_back([this] { Work(); });
+}
+
+BoundedTaskQueue::~BoundedTaskQueue() { shutdown(); }
+
+void BoundedTaskQueue::enqueue(std::function<void()> fn) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    not_full_.wait(lock, [this] { return jobs_.size() < max_queued_ || shutting_down_; });
+    // After shutdown no worker may be left to run it: run it here so its socket is closed.
+    if (!shutting_down_) {
+      jobs_.push_back(std::move(fn));
+      lock.unlock();
+      not_empty_.notify_one();
+      return;
+    }
+  }
+  fn();
+}
+
+void BoundedTaskQueue::shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shutting_down_ && workers_.empty()) return;
+    shutting_down_ = true;
+  }
+  not_empty_.notify_all();
+  not_full_.notify_all();
+  for (std::thread& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+  workers_.clear();
+}
+
+void BoundedTaskQueue::Work() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      not_empty_.wait(lock, [this] { return !jobs_.empty() || shutting_down_; });
+      if (jobs_.empty()) return;  // shutting down with nothing left
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    not_full_.notify_one();
+    // httplib's connection handler; exceptions from our handlers are caught inside it (the
+    // server's exception handler), but nothing may escape a thread.
+    try {
+      job();
+    } catch (...) {
+    }
+  }
+}
+
+}  // namespace ekv::runtime::metrics

@@ -1,0 +1,74 @@
+// MetricsHttpServer: the node's operator endpoint (--metrics_address), serving
+//   GET /metrics  the registry in the Prometheus text format 0.0.4 (text_format.h)
+//   GET /healthz  200 "ok" while the health check passes, else 503 and the reason
+// over cpp-httplib. Read-only and bounded: a few worker threads, a bounded queue of
+// accepted connections (bounded_task_queue.h), short read/write and keep-alive timeouts,
+// no request bodies; httplib itself caps the request line and each header at 8 KiB.
+// Nothing here throws: httplib's exceptions are caught at this seam and become statuses or
+// 500 replies.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "runtime/metrics/registry.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace ekv::runtime::metrics {
+
+struct MetricsServerOptions {
+  size_t worker_threads = 2;          // connections served at once
+  size_t max_queued_connections = 8;  // accepted, waiting for a worker
+  std::chrono::seconds read_timeout{2};
+  std::chrono::seconds write_timeout{2};
+  std::chrono::seconds keep_alive_timeout{2};  // an idle keep-alive connection holds a worker
+  size_t keep_alive_max_requests = 16;
+  size_t max_request_body_bytes = 1024;  // GET needs none; anything bigger is refused (413)
+};
+
+// "host:port" or "[ipv6]:port" (port 0: any free port) -> host and port.
+absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(absl::string_view address);
+
+class MetricsHttpServer {
+ public:
+  // Ok: serving. An error's message says why (a bad address, a port in use, a thread that
+  // could not start). Runs on the server's worker threads.
+  using HealthCheck = std::function<absl::Status()>;
+
+  // Binds `address` and starts serving. `registry` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<MetricsHttpServer>> Start(
+      absl::string_view address, const MetricRegistry* registry, HealthCheck health,
+      MetricsServerOptions options = {});
+  ~MetricsHttpServer();
+
+  // Stops accepting, finishes the connections in progress (bounded by the timeouts) and
+  // joins every thread. Idempotent.
+  void Stop();
+
+  // The address actually bound, e.g. "127.0.0.1:9091" (the real port when asked for 0).
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+
+ private:
+  MetricsHttpServer() = default;
+
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+  std::atomic<bool> listen_returned_{false};
+  std::string address_;
+  int port_ = 0;
+};
+
+}  // namespace ekv::runtime::metrics

@@ -1,0 +1,68 @@
+#include "runtime/metrics/metric_family.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "core/util/assert.h"
+
+namespace ekv::runtime::metrics {
+namespace {
+
+bool IsNameStart(char c, bool allow_colon) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (allow_colon && c == ':');
+}
+
+bool IsNameChar(char c, bool allow_colon) {
+  return IsNameStart(c, allow_colon) || (c >= '0' && c <= '9');
+}
+
+bool IsValidName(absl::string_view name, bool allow_colon) {
+  if (name.empty() || !IsNameStart(name[0], allow_colon)) return false;
+  for (char c : name) {
+    if (!IsNameChar(c, allow_colon)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::string_view MetricTypeName(MetricType type) {
+  switch (type) {
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+  }
+  EKV_UNREACHABLE("unknown MetricType ", static_cast<int>(type));
+}
+
+bool IsValidMetricName(absl::string_view name) { return IsValidName(name, /*allow_colon=*/true); }
+
+bool IsValidLabelName(absl::string_view name) {
+  return IsValidName(name, /*allow_colon=*/false) && !absl::StartsWith(name, "__");
+}
+
+MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
+                           std::vector<std::string> label_names)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      type_(type),
+      label_names_(std::move(label_names)) {
+  EKV_ASSERT(IsValidMetricName(name_), "invalid Prometheus metric name '", name_, "'");
+  for (size_t i = 0; i < label_names_.size(); ++i) {
+    EKV_ASSERT(IsValidLabelName(label_names_[i]), "metric ", name_, ": invalid label name '",
+               label_names_[i], "'");
+    for (size_t j = 0; j < i; ++j) {
+      EKV_ASSERT(label_names_[i] != label_names_[j], "metric ", name_, ": label '", label_names_[i],
+                 "' declared twice");
+    }
+  }
+}
+
+void MetricFamily::Set(std::vector<std::string> label_values, double value) {
+  EKV_ASSERT(label_values.size() == label_names_.size(), "metric ", name_, " has ",
+             label_names_.size(), " labels but a sample gave ", label_values.size(), " values");
+  samples_[std::move(label_values)] = value;
+}
+
+}  // namespace ekv::runtime::metrics

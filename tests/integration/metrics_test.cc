@@ -1,0 +1,213 @@
+// The metrics endpoint of real ekv-server processes (--metrics_address), scraped over HTTP
+// with cpp-httplib's client: per-group Raft state agrees across the cluster, applied
+// indexes and request counters follow the writes made through gRPC, /healthz answers, and
+// a second server cannot take a running node's metrics port.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/integration/cluster_client.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/integration/process_cluster.h"
+
+namespace ekv::integration {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct Scrape {
+  int status = 0;  // 0: no answer
+  std::string body;
+};
+
+Scrape Get(const std::string& address, const std::string& path) {
+  const size_t colon = address.rfind(':');
+  httplib::Client client(address.substr(0, colon), std::stoi(address.substr(colon + 1)));
+  client.set_connection_timeout(seconds(2));
+  client.set_read_timeout(seconds(2));
+  httplib::Result result = client.Get(path);
+  if (!result) return {};
+  return {result->status, result->body};
+}
+
+// The value of the sample `series` (name plus labels exactly as rendered) in `text`.
+std::optional<double> Sample(const std::string& text, const std::string& series) {
+  const std::string needle = series + " ";
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    if (at != 0 && text[at - 1] != '\n') continue;
+    const size_t start = at + needle.size();
+    const size_t end = text.find('\n', start);
+    double value = 0;
+    if (absl::SimpleAtod(text.substr(start, end - start), &value)) return value;
+  }
+  return std::nullopt;
+}
+
+double SampleOr0(const std::string& text, const std::string& series) {
+  return Sample(text, series).value_or(0);
+}
+
+std::string Group(const char* name, int group) {
+  return absl::StrCat(name, "{group=\"", group, "\"}");
+}
+
+constexpr char kRawPutOk[] =
+    "ekv_grpc_requests_total{service=\"proto.RawKV\",method=\"RawPut\",code=\"OK\"}";
+
+class MetricsTest : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterOptions options;
+    options.metrics = true;
+    StartCluster(options);
+  }
+
+  std::vector<std::string> ScrapeAll() {
+    std::vector<std::string> texts;
+    for (int i = 1; i <= cluster().size(); ++i) {
+      Scrape scrape = Get(cluster().metrics_address(i), "/metrics");
+      EXPECT_EQ(scrape.status, 200) << "n" << i;
+      texts.push_back(scrape.body);
+    }
+    return texts;
+  }
+
+  // Until (bounded) each group has exactly one node reporting is_leader = 1 and every node
+  // names that node as the leader. Returns the leaders by group, empty on timeout.
+  std::map<int, int> WaitForSettledLeaders(int groups) {
+    const auto deadline = std::chrono::steady_clock::now() + seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::vector<std::string> texts = ScrapeAll();
+      std::map<int, int> leaders;
+      bool settled = true;
+      for (int g = 1; g <= groups && settled; ++g) {
+        int leading = 0;
+        int leader = 0;
+        for (int i = 1; i <= cluster().size(); ++i) {
+          if (SampleOr0(texts[i - 1], Group("ekv_raft_is_leader", g)) == 1) {
+            ++leading;
+            leader = i;
+          }
+        }
+        settled = leading == 1;
+        for (int i = 1; settled && i <= cluster().size(); ++i) {
+          settled = SampleOr0(texts[i - 1], Group("ekv_raft_leader_id", g)) == leader;
+        }
+        leaders[g] = leader;
+      }
+      if (settled) return leaders;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return {};
+  }
+};
+
+TEST_F(MetricsTest, ReportsLeadersAppliedIndexesAndRequests) {
+  for (int i = 1; i <= cluster().size(); ++i) {
+    Scrape health = Get(cluster().metrics_address(i), "/healthz");
+    EXPECT_EQ(health.status, 200) << "n" << i << ": " << health.body;
+    EXPECT_EQ(health.body, "ok\n");
+    // The startup line names the endpoint.
+    EXPECT_NE(cluster().Log(i).find(
+                  absl::StrCat("metrics on http://", cluster().metrics_address(i), "/metrics")),
+              std::string::npos)
+        << cluster().Log(i);
+  }
+
+  const std::map<int, int> leaders = WaitForSettledLeaders(/*groups=*/2);
+  ASSERT_EQ(leaders.size(), 2u) << "no single leader per group within 15 s";
+
+  std::vector<std::string> before = ScrapeAll();
+  // Writes to both groups (route 1 = ["", "m") on group 1, route 2 = ["m", +inf) on 2),
+  // through every node. Each call is one gRPC request, counted once by the node it hit.
+  constexpr int kWritesPerGroup = 10;
+  std::map<int, int> ok_by_node;
+  int calls = 0;
+  for (int w = 0; w < kWritesPerGroup; ++w) {
+    for (const char* prefix : {"a", "z"}) {
+      const int node = 1 + calls % cluster().size();
+      grpc::Status put = RawPut(cluster(), node, absl::StrCat(prefix, w), "value", seconds(5));
+      ++calls;
+      if (put.ok()) ++ok_by_node[node];
+    }
+  }
+  int oks = 0;
+  for (const auto& [node, count] : ok_by_node) oks += count;
+  ASSERT_GE(oks, calls - 2) << "most writes should succeed on a settled cluster";
+
+  // Counters and applied indexes reach their new values within a bounded wait.
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  std::vector<std::string> after;
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    after = ScrapeAll();
+    done = true;
+    for (int i = 1; i <= cluster().size(); ++i) {
+      const std::string& was = before[i - 1];
+      const std::string& now = after[i - 1];
+      done = done && SampleOr0(now, kRawPutOk) - SampleOr0(was, kRawPutOk) == ok_by_node[i];
+      for (int g = 1; g <= 2; ++g) {
+        done = done && SampleOr0(now, Group("ekv_raft_applied_index", g)) >=
+                           SampleOr0(was, Group("ekv_raft_applied_index", g)) + kWritesPerGroup - 1;
+      }
+    }
+    if (!done) std::this_thread::sleep_for(milliseconds(100));
+  }
+  for (int i = 1; i <= cluster().size(); ++i) {
+    const std::string& was = before[i - 1];
+    const std::string& now = after[i - 1];
+    EXPECT_EQ(SampleOr0(now, kRawPutOk) - SampleOr0(was, kRawPutOk), ok_by_node[i])
+        << "n" << i << " RawPut OK counter";
+    for (int g = 1; g <= 2; ++g) {
+      EXPECT_GE(SampleOr0(now, Group("ekv_raft_applied_index", g)),
+                SampleOr0(was, Group("ekv_raft_applied_index", g)) + kWritesPerGroup - 1)
+          << "n" << i << " group " << g << " applied index";
+      EXPECT_GE(SampleOr0(now, Group("ekv_raft_commit_index", g)),
+                SampleOr0(now, Group("ekv_raft_applied_index", g)))
+          << "n" << i << " group " << g;
+    }
+  }
+  // The leaders replicated the writes to their followers.
+  EXPECT_GT(SampleOr0(after[leaders.at(1) - 1], "ekv_transport_message_bytes_sent_total"), 0);
+  EXPECT_GT(SampleOr0(after[leaders.at(1) - 1], "ekv_transport_messages_sent_total"), 0);
+  if (HasFailure()) {
+    for (int i = 1; i <= cluster().size(); ++i) {
+      std::cout << "==== /metrics of n" << i << " ====\n" << after[i - 1];
+    }
+  }
+}
+
+// gRPC and httplib both default to SO_REUSEPORT, with which a second server would share
+// the port of a running one; ekv-server turns it off for its metrics endpoint too.
+TEST_F(MetricsTest, MetricsPortOfARunningNodeIsRefused) {
+  const std::string dir = MakeTempDir("ekv-metrics-port");
+  const std::vector<int> ports = PickFreePorts(2);
+  const std::string raft = absl::StrCat("127.0.0.1:", ports[1]);
+  ProcessResult result = RunServerToCompletion(
+      {"--id=n1", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+       absl::StrCat("--raft_address=", raft), absl::StrCat("--peers=n1=", raft),
+       absl::StrCat("--data_dir=", dir, "/data"),
+       absl::StrCat("--metrics_address=", cluster().metrics_address(1))},
+      seconds(15));
+  RemoveTree(dir);
+  EXPECT_FALSE(result.timed_out) << "ekv-server kept running; stdout:\n" << result.out;
+  EXPECT_GT(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.err.find(
+                absl::StrCat("--metrics_address: cannot listen on ", cluster().metrics_address(1))),
+            std::string::npos)
+      << result.err;
+  // The running node still serves its metrics.
+  EXPECT_EQ(Get(cluster().metrics_address(1), "/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace ekv::integration

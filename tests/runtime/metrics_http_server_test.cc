@@ -1,0 +1,138 @@
+// The metrics HTTP endpoint (runtime/metrics/http_server.h) on a real socket, scraped with
+// cpp-httplib's client; and the node loop health rule (runtime/metrics/health.h).
+#include <chrono>
+#include <string>
+
+#include <httplib.h>
+
+#include "gtest/gtest.h"
+#include "runtime/metrics/health.h"
+#include "runtime/metrics/http_server.h"
+#include "runtime/metrics/registry.h"
+#include "runtime/metrics/text_format.h"
+
+namespace ekv::runtime::metrics {
+namespace {
+
+void AddOneGauge(MetricRegistry& registry) {
+  registry.AddCollector([](MetricSet& m) { m.Gauge("ekv_test_value", "A test value.").Set(42); });
+}
+
+TEST(MetricsHttpServer, ServesMetricsAndHealth) {
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  auto server = MetricsHttpServer::Start("127.0.0.1:0", &registry, [] { return absl::OkStatus(); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_GT((*server)->port(), 0);
+  EXPECT_EQ((*server)->address(), "127.0.0.1:" + std::to_string((*server)->port()));
+
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_connection_timeout(std::chrono::seconds(2));
+  client.set_read_timeout(std::chrono::seconds(2));
+  httplib::Result metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics) << httplib::to_string(metrics.error());
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->get_header_value("Content-Type"), kTextFormatContentType);
+  EXPECT_EQ(
+      metrics->body,
+      "# HELP ekv_test_value A test value.\n# TYPE ekv_test_value gauge\nekv_test_value 42\n");
+
+  httplib::Result health = client.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(health->body, "ok\n");
+
+  httplib::Result missing = client.Get("/nope");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  (*server)->Stop();
+  (*server)->Stop();  // idempotent
+  EXPECT_FALSE(client.Get("/metrics"));
+}
+
+TEST(MetricsHttpServer, UnhealthyIs503WithTheReason) {
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  auto server = MetricsHttpServer::Start(
+      "127.0.0.1:0", &registry, [] { return absl::UnavailableError("node loop has not run yet"); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result health = client.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 503);
+  EXPECT_EQ(health->body, "node loop has not run yet\n");
+}
+
+TEST(MetricsHttpServer, RefusesRequestBodiesOverTheLimit) {
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  MetricsServerOptions options;
+  options.max_request_body_bytes = 1024;
+  auto server = MetricsHttpServer::Start("127.0.0.1:0", &registry, nullptr, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result posted = client.Post("/metrics", std::string(64 * 1024, 'x'), "text/plain");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 413);
+}
+
+TEST(MetricsHttpServer, PortInUseIsAnError) {
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  auto first = MetricsHttpServer::Start("127.0.0.1:0", &registry, nullptr);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The same port again must fail, not share it (httplib's default SO_REUSEPORT would).
+  auto second = MetricsHttpServer::Start((*first)->address(), &registry, nullptr);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("cannot listen on " + (*first)->address()),
+            std::string::npos)
+      << second.status();
+}
+
+TEST(MetricsHttpServer, BadAddressesAreErrors) {
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  for (const char* address : {"nonsense", ":9091", "127.0.0.1:", "127.0.0.1:70000", "127.0.0.1:x",
+                              "no-such-host.invalid:9091"}) {
+    auto server = MetricsHttpServer::Start(address, &registry, nullptr);
+    EXPECT_FALSE(server.ok()) << address;
+  }
+}
+
+TEST(MetricsHttpServer, StopRightAfterStartReturns) {
+  // Stop may run before the listener thread marked itself running (see Stop).
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  for (int i = 0; i < 50; ++i) {
+    auto server = MetricsHttpServer::Start("127.0.0.1:0", &registry, nullptr);
+    ASSERT_TRUE(server.ok()) << server.status();
+    (*server)->Stop();
+  }
+}
+
+TEST(ListenAddress, ParsesHostAndPort) {
+  auto v4 = ParseListenAddress("127.0.0.1:9091");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->first, "127.0.0.1");
+  EXPECT_EQ(v4->second, 9091);
+  auto v6 = ParseListenAddress("[::1]:9092");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->first, "::1");
+  EXPECT_EQ(v6->second, 9092);
+}
+
+TEST(NodeLoopHealth, HealthyOnlyWhileRoundsAreRecent) {
+  const auto now = std::chrono::steady_clock::now();
+  NodeLoopStats stats;
+  EXPECT_FALSE(NodeLoopHealth(stats, now, std::chrono::seconds(10)).ok());
+  stats.rounds = 1;
+  stats.last_round_at = now - std::chrono::milliseconds(50);
+  EXPECT_TRUE(NodeLoopHealth(stats, now, std::chrono::seconds(10)).ok());
+  stats.last_round_at = now - std::chrono::seconds(11);
+  absl::Status stalled = NodeLoopHealth(stats, now, std::chrono::seconds(10));
+  EXPECT_FALSE(stalled.ok());
+  EXPECT_NE(stalled.message().find("has not finished a round"), std::string::npos) << stalled;
+}
+
+}  // namespace
+}  // namespace ekv::runtime::metrics
