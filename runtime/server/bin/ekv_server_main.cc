@@ -14,6 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/grpc/services.h"
+#include "adapters/redis/coordinator_backend.h"
+#include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -34,6 +36,9 @@ ABSL_FLAG(std::string, id, "", "This node's id: n1, n2, ... (or 1, 2, ...). Requ
 ABSL_FLAG(std::string, grpc_address, "",
           "Listen address of the public gRPC API (RawKV, TransactionalKV, Distribution, "
           "with server reflection), e.g. 127.0.0.1:50051. Required.");
+ABSL_FLAG(std::string, redis_address, "",
+          "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
+          "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -358,6 +363,23 @@ int main(int argc, char** argv) {
     return Fail(absl::StrCat("cannot listen on --grpc_address ", config->grpc_address,
                              " (in use or not a local address?)"));
   }
+  // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
+  ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
+  std::unique_ptr<ekv::redis::RedisServer> redis;
+  if (const std::string redis_address = absl::GetFlag(FLAGS_redis_address); !redis_address.empty()) {
+    ekv::redis::RedisServerOptions redis_options;
+    redis_options.address = redis_address;
+    redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
+    if (absl::Status s = redis->Start(); !s.ok()) {
+      server->Shutdown();
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(absl::StrCat("--redis_address: ", s.message()));
+    }
+    std::cout << "ekv-server " << config->node_name << " serving Redis on " << redis_address
+              << std::endl;
+  }
   if (gc) gc->Start();
   std::cout << "ekv-server " << config->node_name << " serving gRPC on " << config->grpc_address
             << ", raft on " << raft_listen << " (advertised to peers as "
@@ -367,6 +389,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
             << std::endl;
+  if (redis) redis->Stop();  // first: its commands in flight need the coordinator and loop
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (gc) gc->Stop();  // before the loop: a pass in flight needs it to finish
