@@ -315,7 +315,10 @@ bool RedisServer::Loop::ParseSome(Connection& connection) {
 
 bool RedisServer::Loop::DispatchSome(Connection& connection) {
   bool progressed = false;
-  while (!connection.in_flight && !connection.closing && !connection.pending.empty()) {
+  // Replies the client has not read yet hold back the next command too, so the output
+  // buffer stays within max_output_bytes plus one reply.
+  while (!connection.in_flight && !connection.closing && !connection.pending.empty() &&
+         connection.unsent() < options_.max_output_bytes) {
     PendingCommand command = std::move(connection.pending.front());
     connection.pending.pop_front();
     progressed = true;
@@ -354,11 +357,17 @@ bool RedisServer::Loop::Flush(Connection& connection) {
 }
 
 bool RedisServer::Loop::Pump(Connection& connection) {
-  while (ParseSome(connection) | DispatchSome(connection)) {
-  }
-  if (!Flush(connection)) {
-    Close(connection);
-    return false;
+  // Until nothing moves: written output may let held-back commands run, whose replies
+  // may be written at once, and fewer pending commands let parsing go on.
+  while (true) {
+    while (ParseSome(connection) | DispatchSome(connection)) {
+    }
+    const size_t unsent_before = connection.unsent();
+    if (!Flush(connection)) {
+      Close(connection);
+      return false;
+    }
+    if (connection.unsent() == unsent_before) break;
   }
   if (connection.closing && !connection.in_flight && connection.unsent() == 0) {
     Close(connection);
