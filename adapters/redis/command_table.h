@@ -20,9 +20,9 @@ namespace ekv::redis {
 // backend callback.
 struct ConnectionState {
   uint64_t id = 0;
-  int protocol = 2;            // RESP version (HELLO switches it)
+  int protocol = 2;                // RESP version (HELLO switches it)
   bool close_after_reply = false;  // QUIT: close once this command's reply is written
-  std::string name;            // HELLO SETNAME
+  std::string name;                // HELLO SETNAME
 };
 
 // Called exactly once with the encoded reply, from any thread.
@@ -75,8 +75,8 @@ class CommandTable {
 
   // Looks up args[0] (case-insensitive), checks arity, runs the handler; errors are
   // answered through `reply` in Redis's words. `args` must not be empty.
-  void Dispatch(std::vector<std::string> args, ConnectionState* connection,
-                RedisBackend* backend, ReplyFn reply) const;
+  void Dispatch(std::vector<std::string> args, ConnectionState* connection, RedisBackend* backend,
+                ReplyFn reply) const;
 
   const CommandSpec* Find(absl::string_view name) const;  // case-insensitive
   // Ordered by name, so COMMAND output is deterministic.

@@ -85,10 +85,9 @@ void CoordinatorBackend::PutMany(std::vector<std::pair<std::string, std::string>
         done(written.status());
       });
   for (size_t i = 0; i < pairs.size(); ++i) {
-    Put(std::move(pairs[i].first), std::move(pairs[i].second),
-        [join, i](absl::Status status) {
-          join->Finish(i, status.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(status));
-        });
+    Put(std::move(pairs[i].first), std::move(pairs[i].second), [join, i](absl::Status status) {
+      join->Finish(i, status.ok() ? absl::StatusOr<bool>(true) : absl::StatusOr<bool>(status));
+    });
   }
 }
 

@@ -86,7 +86,7 @@ class CompletionQueue {
  private:
   std::mutex mu_;
   const int wake_fd_;
-  bool closed_ = false;                                    // guarded by mu_
+  bool closed_ = false;                                  // guarded by mu_
   std::vector<std::pair<uint64_t, std::string>> items_;  // guarded by mu_
 };
 
@@ -201,8 +201,8 @@ void RedisServer::Loop::Run() {
       }
       if (!busy || std::chrono::steady_clock::now() >= stop_deadline_) break;
     }
-    const int ready = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
-                                 stopping_ ? 20 : -1);
+    const int ready =
+        epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), stopping_ ? 20 : -1);
     if (ready < 0) {
       EKV_ASSERT(errno == EINTR, "epoll_wait failed: ", std::strerror(errno));
       continue;
@@ -376,8 +376,8 @@ bool RedisServer::Loop::Pump(Connection& connection) {
   const bool want_read = !connection.closing && !connection.parser.failed() &&
                          connection.pending.size() < options_.max_pending_commands &&
                          connection.unsent() < options_.max_output_bytes;
-  const uint32_t events = (want_read ? uint32_t{EPOLLIN} : 0u) |
-                          (connection.unsent() > 0 ? uint32_t{EPOLLOUT} : 0u);
+  const uint32_t events =
+      (want_read ? uint32_t{EPOLLIN} : 0u) | (connection.unsent() > 0 ? uint32_t{EPOLLOUT} : 0u);
   if (events != connection.events) {
     epoll_event event{};
     event.events = events;
@@ -450,15 +450,13 @@ absl::Status RedisServer::Start() {
   }
   freeaddrinfo(found);
   if (listen_fd < 0) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on ", options_.address, ": ", error));
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address, ": ", error));
   }
   sockaddr_storage bound{};
   socklen_t bound_size = sizeof(bound);
   getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &bound_size);
-  port_ = ntohs(bound.ss_family == AF_INET6
-                    ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                    : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
 
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -475,8 +473,8 @@ absl::Status RedisServer::Start() {
   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &event);
   event.data.u64 = kWakeTag;
   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event);
-  loop_ = std::make_unique<Loop>(options_, backend_, listen_fd, epoll_fd, wake_fd,
-                                 &connection_count_);
+  loop_ =
+      std::make_unique<Loop>(options_, backend_, listen_fd, epoll_fd, wake_fd, &connection_count_);
   thread_ = std::thread([this] { loop_->Run(); });
   return absl::OkStatus();
 }

@@ -193,7 +193,7 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
   EKV_ASSERT(options_.nodes >= 1 && options_.nodes <= 9, "nodes must be in 1..9, got ",
              options_.nodes);
   temp_dir_ = MakeTempDir("ekv-it");
-  const std::vector<int> ports = PickFreePorts(2 * options_.nodes);
+  const std::vector<int> ports = PickFreePorts(3 * options_.nodes);
   std::vector<std::string> peers;
   nodes_.resize(options_.nodes);
   for (int i = 0; i < options_.nodes; ++i) {
@@ -201,6 +201,7 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
     n.id = i + 1;
     n.grpc_address = absl::StrCat("127.0.0.1:", ports[2 * i]);
     n.raft_address = absl::StrCat("127.0.0.1:", ports[2 * i + 1]);
+    if (options_.redis) n.redis_port = ports[2 * options_.nodes + i];
     n.data_dir = absl::StrCat(temp_dir_, "/n", n.id, "/data");
     n.log_path = absl::StrCat(temp_dir_, "/n", n.id, ".log");
     peers.push_back(absl::StrCat("n", n.id, "=", n.raft_address));
@@ -271,6 +272,7 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
       absl::StrCat("--election_ticks=", options_.election_ticks),
       absl::StrCat("--request_timeout_ms=", options_.request_timeout_ms),
       absl::StrCat("--snapshot_interval_entries=", options_.snapshot_interval_entries)};
+  if (n.redis_port != 0) args.push_back(absl::StrCat("--redis_address=127.0.0.1:", n.redis_port));
   args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   return args;
 }
@@ -397,6 +399,7 @@ bool ProcessCluster::running(int i) const { return node(i).pid > 0; }
 bool ProcessCluster::paused(int i) const { return node(i).paused; }
 pid_t ProcessCluster::pid(int i) const { return node(i).pid; }
 const std::string& ProcessCluster::grpc_address(int i) const { return node(i).grpc_address; }
+int ProcessCluster::redis_port(int i) const { return node(i).redis_port; }
 const std::string& ProcessCluster::data_dir(int i) const { return node(i).data_dir; }
 proto::RawKV::Stub& ProcessCluster::raw(int i) { return *client(i).raw; }
 proto::TransactionalKV::Stub& ProcessCluster::txn(int i) { return *client(i).txn; }

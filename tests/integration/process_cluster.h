@@ -33,6 +33,8 @@ struct ClusterOptions {
   int election_ticks = 10;  // election timeout in [10, 20) ticks = [200, 400) ms
   int request_timeout_ms = 2000;
   uint64_t snapshot_interval_entries = 10000;
+  // Serve the Redis front door too (--redis_address on a port the harness picks).
+  bool redis = false;
   // More ekv-server flags, appended to every node's command line.
   std::vector<std::string> extra_flags;
   // Bound on waiting for one node to serve (start or restart).
@@ -99,6 +101,8 @@ class ProcessCluster {
   pid_t pid(int i) const;
 
   const std::string& grpc_address(int i) const;
+  // The node's Redis port (0 unless options.redis).
+  int redis_port(int i) const;
   const std::string& data_dir(int i) const;
   const std::string& temp_dir() const { return temp_dir_; }
 
@@ -119,6 +123,7 @@ class ProcessCluster {
     int id = 0;
     std::string grpc_address;
     std::string raft_address;
+    int redis_port = 0;
     std::string data_dir;
     std::string log_path;
     pid_t pid = -1;

@@ -16,11 +16,10 @@ class CommandTest : public ::testing::Test {
   std::string Run(std::vector<std::string> args) {
     std::string reply;
     int replies = 0;
-    CommandTable::Default().Dispatch(std::move(args), &connection_, &backend_,
-                                     [&](std::string r) {
-                                       reply = std::move(r);
-                                       ++replies;
-                                     });
+    CommandTable::Default().Dispatch(std::move(args), &connection_, &backend_, [&](std::string r) {
+      reply = std::move(r);
+      ++replies;
+    });
     EXPECT_EQ(replies, 1) << "every command answers exactly once";
     return reply;
   }
@@ -45,8 +44,10 @@ TEST_F(CommandTest, SetOptionsNeedingAtomicityOrTtlAreRefusedNotFaked) {
     EXPECT_EQ(Run({"SET", "k", "v", option}),
               std::string("-ERR SET option ") + option + " is not supported by ekv yet\r\n");
   }
-  EXPECT_EQ(Run({"SET", "k", "v", "ex", "10"}), "-ERR SET option EX is not supported by ekv yet\r\n");
-  EXPECT_EQ(Run({"SET", "k", "v", "PX", "10"}), "-ERR SET option PX is not supported by ekv yet\r\n");
+  EXPECT_EQ(Run({"SET", "k", "v", "ex", "10"}),
+            "-ERR SET option EX is not supported by ekv yet\r\n");
+  EXPECT_EQ(Run({"SET", "k", "v", "PX", "10"}),
+            "-ERR SET option PX is not supported by ekv yet\r\n");
   EXPECT_EQ(Run({"SET", "k", "v", "KEEPTTL", "XX"}),
             "-ERR SET option XX is not supported by ekv yet\r\n");
   EXPECT_EQ(backend_.data.count("k"), 0u) << "a refused SET writes nothing";

@@ -50,8 +50,7 @@ class FakeBackend final : public RedisBackend {
       std::vector<std::optional<std::string>> values;
       for (const std::string& key : keys) {
         auto it = data.find(key);
-        values.push_back(it == data.end() ? std::nullopt
-                                          : std::optional<std::string>(it->second));
+        values.push_back(it == data.end() ? std::nullopt : std::optional<std::string>(it->second));
       }
       done(std::move(values));
     });

@@ -111,16 +111,15 @@ TEST_F(RedisServerTest, BackpressureStopsServingASlowClient) {
   ASSERT_TRUE(client.SendRaw(batch));  // 45 KB: fits in the socket buffers
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const uint64_t ran = backend_.calls.load();
-  std::cout << "commands run while the client read nothing: " << ran << " of " << kCommands
-            << "\n";
+  std::cout << "commands run while the client read nothing: " << ran << " of " << kCommands << "\n";
   // The kernel buffers absorb some replies (loopback: a few MiB), the server at most
   // max_output_bytes plus one reply; far fewer than all.
   EXPECT_LT(ran, 400u) << "the server kept running commands for a client that never reads";
   const std::string expected = "$65536\r\n" + big + "\r\n";
   for (size_t i = 0; i < kCommands; ++i) {
     const std::string reply = client.ReadReply();
-    ASSERT_TRUE(reply == expected) << "reply " << i << " is " << reply.size() << " bytes: "
-                                   << reply.substr(0, 20);
+    ASSERT_TRUE(reply == expected)
+        << "reply " << i << " is " << reply.size() << " bytes: " << reply.substr(0, 20);
   }
   EXPECT_EQ(backend_.calls.load(), kCommands);
 }

@@ -33,15 +33,25 @@ inline std::optional<size_t> ReplyLength(const std::string& data, size_t pos = 0
   const std::string line = data.substr(pos + 1, eol - pos - 1);
   size_t end = eol + 2;
   switch (type) {
-    case '+': case '-': case ':': case '_': case ',': case '#':
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case ',':
+    case '#':
       return end - pos;
-    case '$': case '=': case '!': {
+    case '$':
+    case '=':
+    case '!': {
       const long long n = std::stoll(line);
       if (n < 0) return end - pos;
       if (data.size() < end + static_cast<size_t>(n) + 2) return std::nullopt;
       return end + static_cast<size_t>(n) + 2 - pos;
     }
-    case '*': case '~': case '%': case '>': {
+    case '*':
+    case '~':
+    case '%':
+    case '>': {
       long long n = std::stoll(line);
       if (type == '%') n *= 2;
       for (long long i = 0; i < n; ++i) {

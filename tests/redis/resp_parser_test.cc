@@ -70,8 +70,7 @@ TEST(RespParserTest, InlineCommandsWithQuotes) {
       "  set   k  \"a b\\x41\\n\"\n"
       "echo 'it\\'s'\r\n");
   EXPECT_EQ(parsed.error, "");
-  EXPECT_EQ(parsed.commands,
-            (Commands{{"PING"}, {"set", "k", "a bA\n"}, {"echo", "it's"}}));
+  EXPECT_EQ(parsed.commands, (Commands{{"PING"}, {"set", "k", "a bA\n"}, {"echo", "it's"}}));
 }
 
 TEST(RespParserTest, PipelinedMixOfForms) {
@@ -155,11 +154,10 @@ TEST(RespParserTest, SizesAreBounded) {
             "Protocol error: too big mbulk count string");
   EXPECT_EQ(ParseAll("*1\r\n$" + std::string(40, '1'), limits).error,
             "Protocol error: too big bulk count string");
-  EXPECT_EQ(ParseAll(std::string(40, 'a'), limits).error,
-            "Protocol error: too big inline request");
-  EXPECT_EQ(ParseAll("*3\r\n$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$16\r\n", limits)
-                .error,
-            "Protocol error: command larger than 40 bytes");
+  EXPECT_EQ(ParseAll(std::string(40, 'a'), limits).error, "Protocol error: too big inline request");
+  EXPECT_EQ(
+      ParseAll("*3\r\n$16\r\n0123456789abcdef\r\n$16\r\n0123456789abcdef\r\n$16\r\n", limits).error,
+      "Protocol error: command larger than 40 bytes");
   // The default bulk bound refuses a huge declared length before any of it arrives.
   EXPECT_EQ(ParseAll("*1\r\n$1000000000000\r\n").error, "Protocol error: invalid bulk length");
   EXPECT_EQ(ParseAll("*99999999999999999999999\r\n").error,

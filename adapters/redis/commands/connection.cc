@@ -104,8 +104,8 @@ namespace {
 
 void WriteFlags(RespWriter& writer, uint32_t flags) {
   static constexpr std::pair<CommandFlag, absl::string_view> kNames[] = {
-      {kFlagWrite, "write"},     {kFlagReadOnly, "readonly"}, {kFlagDenyOom, "denyoom"},
-      {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},  {kFlagStale, "stale"},
+      {kFlagWrite, "write"},       {kFlagReadOnly, "readonly"}, {kFlagDenyOom, "denyoom"},
+      {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},   {kFlagStale, "stale"},
       {kFlagFast, "fast"},
   };
   size_t count = 0;
@@ -216,9 +216,9 @@ void CommandCommand(CommandContext context) {
     writer.ArrayHeader(std::size(kHelp));
     for (absl::string_view line : kHelp) writer.SimpleString(line);
   } else {
-    return context.reply(ErrorReply(
-        absl::StrCat("ERR unknown subcommand '", absl::string_view(args[1]).substr(0, 128),
-                     "'. Try COMMAND HELP.")));
+    return context.reply(ErrorReply(absl::StrCat("ERR unknown subcommand '",
+                                                 absl::string_view(args[1]).substr(0, 128),
+                                                 "'. Try COMMAND HELP.")));
   }
   context.reply(writer.Take());
 }

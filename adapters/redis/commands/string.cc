@@ -137,24 +137,24 @@ void SetCommand(CommandContext context) {
 void DelCommand(CommandContext context) {
   std::vector<std::string> keys(std::make_move_iterator(context.args.begin() + 1),
                                 std::make_move_iterator(context.args.end()));
-  context.backend->DeleteExisting(std::move(keys), [reply = std::move(context.reply)](
-                                                       absl::StatusOr<int64_t> deleted) {
-    reply(deleted.ok() ? IntegerReply(*deleted) : BackendErrorReply(deleted.status()));
-  });
+  context.backend->DeleteExisting(
+      std::move(keys), [reply = std::move(context.reply)](absl::StatusOr<int64_t> deleted) {
+        reply(deleted.ok() ? IntegerReply(*deleted) : BackendErrorReply(deleted.status()));
+      });
 }
 
 void ExistsCommand(CommandContext context) {
   // A key named twice counts twice, as in Redis.
   std::vector<std::string> keys(std::make_move_iterator(context.args.begin() + 1),
                                 std::make_move_iterator(context.args.end()));
-  context.backend->GetMany(
-      std::move(keys), [reply = std::move(context.reply)](
-                           absl::StatusOr<std::vector<std::optional<std::string>>> values) {
-        if (!values.ok()) return reply(BackendErrorReply(values.status()));
-        int64_t count = 0;
-        for (const auto& value : *values) count += value.has_value() ? 1 : 0;
-        reply(IntegerReply(count));
-      });
+  context.backend->GetMany(std::move(keys),
+                           [reply = std::move(context.reply)](
+                               absl::StatusOr<std::vector<std::optional<std::string>>> values) {
+                             if (!values.ok()) return reply(BackendErrorReply(values.status()));
+                             int64_t count = 0;
+                             for (const auto& value : *values) count += value.has_value() ? 1 : 0;
+                             reply(IntegerReply(count));
+                           });
 }
 
 void MgetCommand(CommandContext context) {
@@ -162,8 +162,8 @@ void MgetCommand(CommandContext context) {
   std::vector<std::string> keys(std::make_move_iterator(context.args.begin() + 1),
                                 std::make_move_iterator(context.args.end()));
   context.backend->GetMany(
-      std::move(keys), [reply = std::move(context.reply), protocol](
-                           absl::StatusOr<std::vector<std::optional<std::string>>> values) {
+      std::move(keys), [reply = std::move(context.reply),
+                        protocol](absl::StatusOr<std::vector<std::optional<std::string>>> values) {
         if (!values.ok()) return reply(BackendErrorReply(values.status()));
         RespWriter writer(protocol);
         writer.ArrayHeader(values->size());
@@ -189,20 +189,19 @@ void MsetCommand(CommandContext context) {
   }
   std::vector<std::pair<std::string, std::string>> pairs(std::make_move_iterator(last.begin()),
                                                          std::make_move_iterator(last.end()));
-  context.backend->PutMany(std::move(pairs), [reply = std::move(context.reply)](absl::Status status) {
-    reply(status.ok() ? SimpleStringReply("OK") : BackendErrorReply(status));
-  });
+  context.backend->PutMany(
+      std::move(pairs), [reply = std::move(context.reply)](absl::Status status) {
+        reply(status.ok() ? SimpleStringReply("OK") : BackendErrorReply(status));
+      });
 }
 
 void StrlenCommand(CommandContext context) {
-  context.backend->Get(std::move(context.args[1]),
-                       [reply = std::move(context.reply)](
-                           absl::StatusOr<std::optional<std::string>> value) {
-                         if (!value.ok()) return reply(BackendErrorReply(value.status()));
-                         reply(IntegerReply(value->has_value()
-                                                ? static_cast<int64_t>((*value)->size())
-                                                : 0));
-                       });
+  context.backend->Get(
+      std::move(context.args[1]),
+      [reply = std::move(context.reply)](absl::StatusOr<std::optional<std::string>> value) {
+        if (!value.ok()) return reply(BackendErrorReply(value.status()));
+        reply(IntegerReply(value->has_value() ? static_cast<int64_t>((*value)->size()) : 0));
+      });
 }
 
 }  // namespace ekv::redis

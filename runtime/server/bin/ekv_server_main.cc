@@ -366,7 +366,8 @@ int main(int argc, char** argv) {
   // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
   ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
   std::unique_ptr<ekv::redis::RedisServer> redis;
-  if (const std::string redis_address = absl::GetFlag(FLAGS_redis_address); !redis_address.empty()) {
+  if (const std::string redis_address = absl::GetFlag(FLAGS_redis_address);
+      !redis_address.empty()) {
     ekv::redis::RedisServerOptions redis_options;
     redis_options.address = redis_address;
     redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
