@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds ekv, and starts the local 3-node demo cluster in the
-# background (nodes n1 n2 n3; public gRPC on 127.0.0.1:50051-50053; Prometheus metrics on
-# http://127.0.0.1:9091-9093/metrics).
+# background (nodes n1 n2 n3; public gRPC on 127.0.0.1:50051-50053, Redis on
+# 127.0.0.1:63791-63793; Prometheus metrics on http://127.0.0.1:9091-9093/metrics).
 #
 #   scripts/demo.sh          install, build, start (waits until every node serves)
 #   scripts/demo.sh stop     stop the demo (SIGTERM, graceful)
@@ -66,6 +66,7 @@ for n in 1 2 3; do
   nohup "$SERVER" --id "n$n" \
     --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
     --metrics_address "127.0.0.1:909$n" \
+    --redis_address "127.0.0.1:6379$n" \
     --peers "$PEERS" --data_dir "$DEMO_DIR/n$n" >"$DEMO_DIR/n$n.log" 2>&1 &
   echo $! >"$pidfile"
 done
@@ -90,11 +91,13 @@ done
 
 cat <<INFO
 ekv demo cluster is up (data and logs in $DEMO_DIR):
-  n1  gRPC 127.0.0.1:50051   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
-  n2  gRPC 127.0.0.1:50052   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
-  n3  gRPC 127.0.0.1:50053   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
+  n1  gRPC 127.0.0.1:50051   Redis 127.0.0.1:63791   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
+  n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
+  n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
 Services on every gRPC port, with server reflection: proto.RawKV, proto.TransactionalKV,
-proto.Distribution. Try:
+proto.Distribution. Redis string commands (GET SET DEL EXISTS MGET MSET STRLEN, ...) on
+every Redis port. Try:
+  redis-cli -p 63791 set key value ; redis-cli -p 63792 get key
   $CLIENT put key value
   $CLIENT --addr 127.0.0.1:50052 get key
   $CLIENT routes

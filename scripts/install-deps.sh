@@ -13,6 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format
   nlohmann-json3-dev
   libcpp-httplib-dev
+  redis-tools redis-server
 )
 
 missing=()

@@ -196,7 +196,8 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
   EKV_ASSERT(options_.joining_nodes >= 0 && options_.nodes + options_.joining_nodes <= 9,
              "at most 9 nodes in all");
   const int total = options_.nodes + options_.joining_nodes;
-  const int ports_per_node = options_.metrics ? 3 : 2;
+  // Per node: gRPC, raft, then metrics and Redis when asked for.
+  const int ports_per_node = 2 + (options_.metrics ? 1 : 0) + (options_.redis ? 1 : 0);
   const std::vector<int> ports = PickFreePorts(ports_per_node * total);
   std::vector<std::string> peers;
   nodes_.resize(total);
@@ -205,9 +206,11 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
     n.id = i + 1;
     n.grpc_address = absl::StrCat("127.0.0.1:", ports[ports_per_node * i]);
     n.raft_address = absl::StrCat("127.0.0.1:", ports[ports_per_node * i + 1]);
+    int next_port = ports_per_node * i + 2;
     if (options_.metrics) {
-      n.metrics_address = absl::StrCat("127.0.0.1:", ports[ports_per_node * i + 2]);
+      n.metrics_address = absl::StrCat("127.0.0.1:", ports[next_port++]);
     }
+    if (options_.redis) n.redis_port = ports[next_port++];
     n.data_dir = absl::StrCat(temp_dir_, "/n", n.id, "/data");
     n.log_path = absl::StrCat(temp_dir_, "/n", n.id, ".log");
     if (n.id <= options_.nodes) peers.push_back(absl::StrCat("n", n.id, "=", n.raft_address));
@@ -283,6 +286,7 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
   if (!n.metrics_address.empty()) {
     args.push_back(absl::StrCat("--metrics_address=", n.metrics_address));
   }
+  if (n.redis_port != 0) args.push_back(absl::StrCat("--redis_address=127.0.0.1:", n.redis_port));
   args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   return args;
 }
@@ -410,6 +414,7 @@ bool ProcessCluster::paused(int i) const { return node(i).paused; }
 pid_t ProcessCluster::pid(int i) const { return node(i).pid; }
 const std::string& ProcessCluster::grpc_address(int i) const { return node(i).grpc_address; }
 const std::string& ProcessCluster::metrics_address(int i) const { return node(i).metrics_address; }
+int ProcessCluster::redis_port(int i) const { return node(i).redis_port; }
 const std::string& ProcessCluster::data_dir(int i) const { return node(i).data_dir; }
 proto::RawKV::Stub& ProcessCluster::raw(int i) { return *client(i).raw; }
 proto::TransactionalKV::Stub& ProcessCluster::txn(int i) { return *client(i).txn; }

@@ -39,6 +39,8 @@ struct ClusterOptions {
   uint64_t snapshot_interval_entries = 10000;
   // Give every node a metrics endpoint (--metrics_address) on a port the harness picks.
   bool metrics = false;
+  // Serve the Redis front door too (--redis_address on a port the harness picks).
+  bool redis = false;
   // More ekv-server flags, appended to every node's command line.
   std::vector<std::string> extra_flags;
   // Bound on waiting for one node to serve (start or restart).
@@ -107,6 +109,8 @@ class ProcessCluster {
   const std::string& grpc_address(int i) const;
   // host:port of node `i`'s metrics endpoint; empty unless options.metrics.
   const std::string& metrics_address(int i) const;
+  // The node's Redis port (0 unless options.redis).
+  int redis_port(int i) const;
   const std::string& data_dir(int i) const;
   const std::string& temp_dir() const { return temp_dir_; }
 
@@ -129,6 +133,7 @@ class ProcessCluster {
     std::string grpc_address;
     std::string raft_address;
     std::string metrics_address;  // empty: no metrics endpoint
+    int redis_port = 0;
     std::string data_dir;
     std::string log_path;
     pid_t pid = -1;

@@ -17,6 +17,8 @@
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
 #include "adapters/grpc/services.h"
+#include "adapters/redis/coordinator_backend.h"
+#include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -50,6 +52,9 @@ ABSL_FLAG(std::string, advertise_grpc_address, "",
 ABSL_FLAG(std::string, metrics_address, "",
           "Listen address of the operator's HTTP endpoint, e.g. 127.0.0.1:9091: Prometheus "
           "metrics at /metrics, liveness at /healthz. Empty (the default): off.");
+ABSL_FLAG(std::string, redis_address, "",
+          "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
+          "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -483,6 +488,24 @@ int main(int argc, char** argv) {
     metrics_server = std::move(*started);
     metrics_note = absl::StrCat(", metrics on http://", metrics_server->address(), "/metrics");
   }
+  // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
+  ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
+  std::unique_ptr<ekv::redis::RedisServer> redis;
+  if (const std::string redis_address = absl::GetFlag(FLAGS_redis_address);
+      !redis_address.empty()) {
+    ekv::redis::RedisServerOptions redis_options;
+    redis_options.address = redis_address;
+    redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
+    if (absl::Status s = redis->Start(); !s.ok()) {
+      server->Shutdown();
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(absl::StrCat("--redis_address: ", s.message()));
+    }
+    std::cout << "ekv-server " << config->node_name << " serving Redis on " << redis_address
+              << std::endl;
+  }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
   membership_options.self = {ekv::runtime::AdvertisedRaftAddress(*config),
@@ -502,6 +525,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
             << std::endl;
+  if (redis) redis->Stop();  // first: its commands in flight need the coordinator and loop
   if (metrics_server) metrics_server->Stop();
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
   membership.Stop();

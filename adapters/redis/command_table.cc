@@ -1,0 +1,222 @@
+#include "adapters/redis/command_table.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/redis/resp_writer.h"
+#include "core/util/assert.h"
+
+namespace ekv::redis {
+
+CommandTable::CommandTable(std::vector<CommandSpec> specs) {
+  for (CommandSpec& spec : specs) {
+    EKV_ASSERT(spec.handler != nullptr, "command without a handler");
+    EKV_ASSERT(spec.arity != 0, "a command's arity counts its name, so it is never 0");
+    EKV_ASSERT(spec.name == absl::AsciiStrToLower(spec.name), "command names are lower case");
+    std::string name = spec.name;
+    const bool inserted = specs_.emplace(std::move(name), std::move(spec)).second;
+    EKV_ASSERT(inserted, "a command is registered twice");
+  }
+}
+
+const CommandTable& CommandTable::Default() {
+  // Arity, flags and key positions are Redis 7's, so COMMAND tells clients the truth.
+  static const CommandTable* table = new CommandTable({
+      {"ping",
+       -1,
+       kFlagFast,
+       0,
+       0,
+       0,
+       "connection",
+       "1.0.0",
+       "Returns the server's liveliness response.",
+       {"@fast", "@connection"},
+       &PingCommand},
+      {"echo",
+       2,
+       kFlagFast,
+       0,
+       0,
+       0,
+       "connection",
+       "1.0.0",
+       "Returns the given string.",
+       {"@fast", "@connection"},
+       &EchoCommand},
+      {"hello",
+       -1,
+       kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast,
+       0,
+       0,
+       0,
+       "connection",
+       "6.0.0",
+       "Handshakes with the Redis server.",
+       {"@fast", "@connection"},
+       &HelloCommand},
+      {"select",
+       2,
+       kFlagLoading | kFlagStale | kFlagFast,
+       0,
+       0,
+       0,
+       "connection",
+       "1.0.0",
+       "Changes the selected database (ekv has only database 0).",
+       {"@keyspace", "@fast", "@connection"},
+       &SelectCommand},
+      {"quit",
+       -1,
+       kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast,
+       0,
+       0,
+       0,
+       "connection",
+       "1.0.0",
+       "Closes the connection.",
+       {"@fast", "@connection"},
+       &QuitCommand},
+      {"command",
+       -1,
+       kFlagLoading | kFlagStale,
+       0,
+       0,
+       0,
+       "server",
+       "2.8.13",
+       "Returns detailed information about all commands.",
+       {"@slow", "@connection"},
+       &CommandCommand},
+      {"get",
+       2,
+       kFlagReadOnly | kFlagFast,
+       1,
+       1,
+       1,
+       "string",
+       "1.0.0",
+       "Returns the string value of a key.",
+       {"@read", "@string", "@fast"},
+       &GetCommand},
+      {"set",
+       -3,
+       kFlagWrite | kFlagDenyOom,
+       1,
+       1,
+       1,
+       "string",
+       "1.0.0",
+       "Sets the string value of a key (options NX, XX, GET and expiry are not supported by "
+       "ekv yet).",
+       {"@write", "@string", "@slow"},
+       &SetCommand},
+      {"del",
+       -2,
+       kFlagWrite,
+       1,
+       -1,
+       1,
+       "generic",
+       "1.0.0",
+       "Deletes one or more keys.",
+       {"@keyspace", "@write", "@slow"},
+       &DelCommand},
+      {"exists",
+       -2,
+       kFlagReadOnly | kFlagFast,
+       1,
+       -1,
+       1,
+       "generic",
+       "3.0.3",
+       "Determines whether one or more keys exist.",
+       {"@keyspace", "@read", "@fast"},
+       &ExistsCommand},
+      {"mget",
+       -2,
+       kFlagReadOnly | kFlagFast,
+       1,
+       -1,
+       1,
+       "string",
+       "1.0.0",
+       "Atomically returns the string values of one or more keys (not atomic in ekv).",
+       {"@read", "@string", "@fast"},
+       &MgetCommand},
+      {"mset",
+       -3,
+       kFlagWrite | kFlagDenyOom,
+       1,
+       -1,
+       2,
+       "string",
+       "1.0.1",
+       "Creates or modifies the string values of one or more keys (not atomic in ekv).",
+       {"@write", "@string", "@slow"},
+       &MsetCommand},
+      {"strlen",
+       2,
+       kFlagReadOnly | kFlagFast,
+       1,
+       1,
+       1,
+       "string",
+       "2.2.0",
+       "Returns the length of a string value.",
+       {"@read", "@string", "@fast"},
+       &StrlenCommand},
+  });
+  return *table;
+}
+
+const CommandSpec* CommandTable::Find(absl::string_view name) const {
+  auto it = specs_.find(absl::AsciiStrToLower(name));
+  return it == specs_.end() ? nullptr : &it->second;
+}
+
+void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* connection,
+                            RedisBackend* backend, ReplyFn reply) const {
+  EKV_ASSERT(!args.empty(), "the parser never hands out an empty command");
+  const CommandSpec* spec = Find(args[0]);
+  if (spec == nullptr) {
+    // Redis 7.0's words: the name and the first ~128 bytes of arguments, each quoted and
+    // followed by a space, C-string semantics (an argument ends at a NUL byte).
+    std::string listed;
+    for (size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
+      absl::string_view arg(args[i].c_str());
+      listed += absl::StrCat("'", arg.substr(0, 128 - listed.size()), "' ");
+    }
+    absl::string_view name(args[0].c_str());
+    return reply(ErrorReply(absl::StrCat("ERR unknown command '", name.substr(0, 128),
+                                         "', with args beginning with: ", listed)));
+  }
+  const int argc = static_cast<int>(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    return reply(
+        ErrorReply(absl::StrCat("ERR wrong number of arguments for '", spec->name, "' command")));
+  }
+  CommandContext context;
+  context.args = std::move(args);
+  context.connection = connection;
+  context.backend = backend;
+  context.table = this;
+  context.reply = std::move(reply);
+  spec->handler(std::move(context));
+}
+
+std::string BackendErrorReply(const absl::Status& status) {
+  EKV_ASSERT(!status.ok(), "an error reply needs an error");
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+      return ErrorReply(absl::StrCat("TRYAGAIN ", status.message()));
+    default:
+      return ErrorReply(absl::StrCat("ERR ", status.message()));
+  }
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,109 @@
+// CommandTable: every Redis command ekv serves, one entry each (name, arity, flags, key
+// positions, documentation, handler), and Dispatch, which checks a request against the
+// table the way Redis 7 does (unknown command, wrong number of arguments) before calling
+// the command's handler. Handlers live in commands/*.cc, one small function per command.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "adapters/redis/backend.h"
+
+namespace ekv::redis {
+
+// Per-connection state a command may read or change. Owned by the connection; handlers
+// touch it only while they run (on the server's event-loop thread), never from a
+// backend callback.
+struct ConnectionState {
+  uint64_t id = 0;
+  int protocol = 2;                // RESP version (HELLO switches it)
+  bool close_after_reply = false;  // QUIT: close once this command's reply is written
+  std::string name;                // HELLO SETNAME
+};
+
+// Called exactly once with the encoded reply, from any thread.
+using ReplyFn = std::function<void(std::string reply)>;
+
+class CommandTable;
+
+struct CommandContext {
+  std::vector<std::string> args;  // args[0] is the command name as the client sent it
+  ConnectionState* connection = nullptr;
+  RedisBackend* backend = nullptr;
+  const CommandTable* table = nullptr;
+  ReplyFn reply;
+};
+
+using CommandHandler = void (*)(CommandContext context);
+
+// Command flags, as COMMAND reports them.
+enum CommandFlag : uint32_t {
+  kFlagWrite = 1 << 0,
+  kFlagReadOnly = 1 << 1,
+  kFlagDenyOom = 1 << 2,
+  kFlagFast = 1 << 3,
+  kFlagLoading = 1 << 4,
+  kFlagStale = 1 << 5,
+  kFlagNoScript = 1 << 6,
+};
+
+struct CommandSpec {
+  std::string name;  // lower case
+  // Redis's convention: N > 0 exactly N arguments (name included); -N at least N.
+  int arity = 0;
+  uint32_t flags = 0;
+  int first_key = 0;  // 0: no keys
+  int last_key = 0;   // -1: up to the last argument
+  int key_step = 0;
+  std::string group;  // COMMAND DOCS group: "string", "connection", "server", ...
+  std::string since;  // Redis version that introduced it
+  std::string summary;
+  std::vector<std::string> acl_categories;  // "@read", "@string", "@fast", ...
+  CommandHandler handler = nullptr;
+};
+
+class CommandTable {
+ public:
+  // The table of every command ekv serves.
+  static const CommandTable& Default();
+
+  explicit CommandTable(std::vector<CommandSpec> specs);
+
+  // Looks up args[0] (case-insensitive), checks arity, runs the handler; errors are
+  // answered through `reply` in Redis's words. `args` must not be empty.
+  void Dispatch(std::vector<std::string> args, ConnectionState* connection, RedisBackend* backend,
+                ReplyFn reply) const;
+
+  const CommandSpec* Find(absl::string_view name) const;  // case-insensitive
+  // Ordered by name, so COMMAND output is deterministic.
+  const std::map<std::string, CommandSpec>& specs() const { return specs_; }
+
+ private:
+  std::map<std::string, CommandSpec> specs_;
+};
+
+// The handlers, registered in CommandTable::Default (commands/*.cc).
+void PingCommand(CommandContext context);
+void EchoCommand(CommandContext context);
+void HelloCommand(CommandContext context);
+void SelectCommand(CommandContext context);
+void QuitCommand(CommandContext context);
+void CommandCommand(CommandContext context);
+void GetCommand(CommandContext context);
+void SetCommand(CommandContext context);
+void DelCommand(CommandContext context);
+void ExistsCommand(CommandContext context);
+void MgetCommand(CommandContext context);
+void MsetCommand(CommandContext context);
+void StrlenCommand(CommandContext context);
+
+// A storage error as a Redis error reply: "TRYAGAIN ..." when retrying may succeed (no
+// leader yet, overloaded, deadline, unknown outcome of an idempotent write), else
+// "ERR ...", always with the store's message.
+std::string BackendErrorReply(const absl::Status& status);
+
+}  // namespace ekv::redis

@@ -1,0 +1,226 @@
+// Connection and server commands: PING, ECHO, HELLO, SELECT, QUIT, COMMAND. They touch
+// only the connection's state and the command table, so they answer at once.
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/redis/command_table.h"
+#include "adapters/redis/resp_parser.h"
+#include "adapters/redis/resp_writer.h"
+
+namespace ekv::redis {
+
+// What HELLO reports as "version": the Redis release whose commands and replies ekv
+// follows, so clients that gate features on it pick Redis 7 behaviour.
+constexpr absl::string_view kCompatibleRedisVersion = "7.0.0";
+
+void PingCommand(CommandContext context) {
+  if (context.args.size() > 2) {
+    return context.reply(ErrorReply("ERR wrong number of arguments for 'ping' command"));
+  }
+  RespWriter writer(context.connection->protocol);
+  if (context.args.size() == 2) {
+    writer.Bulk(context.args[1]);
+  } else {
+    writer.SimpleString("PONG");
+  }
+  context.reply(writer.Take());
+}
+
+void EchoCommand(CommandContext context) {
+  RespWriter writer(context.connection->protocol);
+  writer.Bulk(context.args[1]);
+  context.reply(writer.Take());
+}
+
+void HelloCommand(CommandContext context) {
+  const std::vector<std::string>& args = context.args;
+  long long version = 0;
+  size_t next = 1;
+  if (args.size() >= 2) {
+    if (!ParseRedisInt64(args[1], &version)) {
+      return context.reply(ErrorReply("ERR Protocol version is not an integer or out of range"));
+    }
+    ++next;
+    if (version < 2 || version > 3) {
+      return context.reply(ErrorReply("NOPROTO unsupported protocol version"));
+    }
+  }
+  std::string client_name;
+  bool set_name = false;
+  for (size_t i = next; i < args.size(); ++i) {
+    const size_t more = args.size() - 1 - i;
+    if (absl::EqualsIgnoreCase(args[i], "AUTH") && more >= 2) {
+      // ekv has no users or passwords yet; accepting any would pretend to authenticate.
+      return context.reply(ErrorReply("ERR HELLO option AUTH is not supported by ekv yet"));
+    } else if (absl::EqualsIgnoreCase(args[i], "SETNAME") && more >= 1) {
+      client_name = args[++i];
+      set_name = true;
+    } else {
+      return context.reply(
+          ErrorReply(absl::StrCat("ERR Syntax error in HELLO option '", args[i], "'")));
+    }
+  }
+  if (set_name) context.connection->name = client_name;
+  if (version != 0) context.connection->protocol = static_cast<int>(version);
+  RespWriter writer(context.connection->protocol);
+  writer.MapHeader(7);
+  writer.Bulk("server");
+  writer.Bulk("ekv");
+  writer.Bulk("version");
+  writer.Bulk(kCompatibleRedisVersion);
+  writer.Bulk("proto");
+  writer.Integer(context.connection->protocol);
+  writer.Bulk("id");
+  writer.Integer(static_cast<int64_t>(context.connection->id));
+  writer.Bulk("mode");
+  writer.Bulk("standalone");
+  writer.Bulk("role");
+  writer.Bulk("master");
+  writer.Bulk("modules");
+  writer.ArrayHeader(0);
+  context.reply(writer.Take());
+}
+
+void SelectCommand(CommandContext context) {
+  long long db = 0;
+  if (!ParseRedisInt64(context.args[1], &db) || db < INT32_MIN || db > INT32_MAX) {
+    return context.reply(ErrorReply("ERR value is not an integer or out of range"));
+  }
+  // One keyspace: the RawKV keys are database 0. Other databases would need a layout.
+  if (db != 0) return context.reply(ErrorReply("ERR DB index is out of range"));
+  context.reply(SimpleStringReply("OK"));
+}
+
+void QuitCommand(CommandContext context) {
+  context.connection->close_after_reply = true;
+  context.reply(SimpleStringReply("OK"));
+}
+
+namespace {
+
+void WriteFlags(RespWriter& writer, uint32_t flags) {
+  static constexpr std::pair<CommandFlag, absl::string_view> kNames[] = {
+      {kFlagWrite, "write"},       {kFlagReadOnly, "readonly"}, {kFlagDenyOom, "denyoom"},
+      {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},   {kFlagStale, "stale"},
+      {kFlagFast, "fast"},
+  };
+  size_t count = 0;
+  for (const auto& [flag, name] : kNames) count += (flags & flag) ? 1 : 0;
+  writer.SetHeader(count);
+  for (const auto& [flag, name] : kNames) {
+    if (flags & flag) writer.SimpleString(name);
+  }
+}
+
+// COMMAND INFO's ten fields for one command (Redis 7 layout). Tips, key specifications
+// and subcommands are reported empty: ekv keeps no such metadata yet.
+void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
+  writer.ArrayHeader(10);
+  writer.Bulk(spec.name);
+  writer.Integer(spec.arity);
+  WriteFlags(writer, spec.flags);
+  writer.Integer(spec.first_key);
+  writer.Integer(spec.last_key);
+  writer.Integer(spec.key_step);
+  writer.SetHeader(spec.acl_categories.size());
+  for (const std::string& category : spec.acl_categories) writer.SimpleString(category);
+  writer.SetHeader(0);    // tips
+  writer.ArrayHeader(0);  // key specifications
+  writer.ArrayHeader(0);  // subcommands
+}
+
+void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
+  writer.Bulk(spec.name);
+  writer.MapHeader(3);
+  writer.Bulk("summary");
+  writer.Bulk(spec.summary);
+  writer.Bulk("since");
+  writer.Bulk(spec.since);
+  writer.Bulk("group");
+  writer.Bulk(spec.group);
+}
+
+std::string WrongSubcommandArity(absl::string_view subcommand) {
+  return ErrorReply(absl::StrCat("ERR wrong number of arguments for 'command|",
+                                 absl::AsciiStrToLower(subcommand), "' command"));
+}
+
+}  // namespace
+
+void CommandCommand(CommandContext context) {
+  const std::vector<std::string>& args = context.args;
+  const CommandTable& table = *context.table;
+  RespWriter writer(context.connection->protocol);
+  if (args.size() == 1) {
+    writer.ArrayHeader(table.specs().size());
+    for (const auto& [name, spec] : table.specs()) WriteInfo(writer, spec);
+    return context.reply(writer.Take());
+  }
+  const std::string sub = absl::AsciiStrToLower(args[1]);
+  if (sub == "count") {
+    if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
+    writer.Integer(static_cast<int64_t>(table.specs().size()));
+  } else if (sub == "info") {
+    if (args.size() == 2) {
+      writer.ArrayHeader(table.specs().size());
+      for (const auto& [name, spec] : table.specs()) WriteInfo(writer, spec);
+    } else {
+      writer.ArrayHeader(args.size() - 2);
+      for (size_t i = 2; i < args.size(); ++i) {
+        const CommandSpec* spec = table.Find(args[i]);
+        if (spec == nullptr) {
+          writer.Null();
+        } else {
+          WriteInfo(writer, *spec);
+        }
+      }
+    }
+  } else if (sub == "docs") {
+    std::vector<const CommandSpec*> specs;
+    if (args.size() == 2) {
+      for (const auto& [name, spec] : table.specs()) specs.push_back(&spec);
+    } else {
+      for (size_t i = 2; i < args.size(); ++i) {
+        if (const CommandSpec* spec = table.Find(args[i]); spec != nullptr) specs.push_back(spec);
+      }
+    }
+    writer.MapHeader(specs.size());
+    for (const CommandSpec* spec : specs) WriteDocs(writer, *spec);
+  } else if (sub == "list") {
+    if (args.size() != 2) {
+      return context.reply(ErrorReply("ERR COMMAND LIST FILTERBY is not supported by ekv yet"));
+    }
+    writer.ArrayHeader(table.specs().size());
+    for (const auto& [name, spec] : table.specs()) writer.Bulk(name);
+  } else if (sub == "help") {
+    if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
+    static constexpr absl::string_view kHelp[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all commands ekv serves.",
+        "COUNT",
+        "    Return the total number of commands ekv serves.",
+        "INFO [<command-name> ...]",
+        "    Return details about the given commands, or all of them.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation about the given commands, or all of them.",
+        "LIST",
+        "    Return the names of all commands ekv serves.",
+        "HELP",
+        "    Print this help.",
+    };
+    writer.ArrayHeader(std::size(kHelp));
+    for (absl::string_view line : kHelp) writer.SimpleString(line);
+  } else {
+    return context.reply(ErrorReply(absl::StrCat("ERR unknown subcommand '",
+                                                 absl::string_view(args[1]).substr(0, 128),
+                                                 "'. Try COMMAND HELP.")));
+  }
+  context.reply(writer.Take());
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,489 @@
+#include "adapters/redis/redis_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/redis/command_table.h"
+#include "adapters/redis/resp_writer.h"
+#include "core/util/assert.h"
+
+namespace ekv::redis {
+
+absl::Status ParseListenAddress(const std::string& address, std::string* host, int* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", address, "' is not host:port (e.g. 127.0.0.1:6379)"));
+  }
+  std::string h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int p = 0;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &p) || p < 0 || p > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("'", address, "': bad port"));
+  }
+  *host = h;
+  *port = p;
+  return absl::OkStatus();
+}
+
+namespace {
+
+// epoll tags of the two non-connection descriptors; connection ids count up from 1.
+constexpr uint64_t kListenerTag = ~uint64_t{0};
+constexpr uint64_t kWakeTag = ~uint64_t{0} - 1;
+constexpr size_t kReadChunkBytes = 64 * 1024;
+// Consumed input (or written output) is dropped from the front of its buffer once it is
+// this large, so buffers do not grow with a connection's lifetime.
+constexpr size_t kCompactBytes = 64 * 1024;
+
+// Backend answers on their way to the loop. Shared with the reply callbacks, which may
+// run after the server stopped: then Push drops them (closed), and never touches the
+// eventfd, whose number the OS may have reused.
+class CompletionQueue {
+ public:
+  explicit CompletionQueue(int wake_fd) : wake_fd_(wake_fd) {}
+
+  void Push(uint64_t connection_id, std::string reply) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    const bool was_empty = items_.empty();
+    items_.emplace_back(connection_id, std::move(reply));
+    // One wake-up per burst: the loop drains everything queued when it wakes.
+    if (was_empty) {
+      const uint64_t one = 1;
+      [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+    }
+  }
+
+  std::vector<std::pair<uint64_t, std::string>> Drain() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::exchange(items_, {});
+  }
+
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    items_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  const int wake_fd_;
+  bool closed_ = false;                                  // guarded by mu_
+  std::vector<std::pair<uint64_t, std::string>> items_;  // guarded by mu_
+};
+
+void CloseFd(int fd) {
+  if (fd >= 0) close(fd);
+}
+
+}  // namespace
+
+class RedisServer::Loop {
+ public:
+  Loop(const RedisServerOptions& options, RedisBackend* backend, int listen_fd, int epoll_fd,
+       int wake_fd, std::atomic<size_t>* connection_count)
+      : options_(options),
+        backend_(backend),
+        table_(CommandTable::Default()),
+        listen_fd_(listen_fd),
+        epoll_fd_(epoll_fd),
+        wake_fd_(wake_fd),
+        connection_count_(connection_count),
+        completions_(std::make_shared<CompletionQueue>(wake_fd)) {}
+
+  ~Loop() {
+    completions_->Close();  // before the eventfd closes: late answers must not write it
+    for (auto& [id, connection] : connections_) CloseFd(connection->fd);
+    CloseFd(listen_fd_);
+    CloseFd(wake_fd_);
+    CloseFd(epoll_fd_);
+  }
+
+  void RequestStop() {
+    stop_requested_.store(true);
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+  }
+
+  void Run();
+
+ private:
+  struct PendingCommand {
+    std::vector<std::string> args;
+    std::string protocol_error;  // non-empty: answer this error, then close
+  };
+  struct Connection {
+    explicit Connection(const RespLimits& limits) : parser(limits) {}
+    int fd = -1;
+    ConnectionState state;
+    RespParser parser;
+    std::string input;
+    size_t input_pos = 0;  // input[0, input_pos) is parsed
+    std::deque<PendingCommand> pending;
+    bool in_flight = false;  // a dispatched command has not answered yet
+    bool closing = false;    // close once the replies so far are written
+    std::string output;
+    size_t output_pos = 0;  // output[0, output_pos) is written
+    uint32_t events = 0;    // the epoll interest registered now
+    size_t unsent() const { return output.size() - output_pos; }
+  };
+
+  void Accept();
+  void OnEvent(Connection& connection, uint32_t events);
+  // Parses, dispatches and writes as far as possible, then updates the epoll interest or
+  // closes the connection. Returns false when it closed it.
+  bool Pump(Connection& connection);
+  bool ParseSome(Connection& connection);
+  bool DispatchSome(Connection& connection);
+  // Writes what it can; false on a socket error.
+  bool Flush(Connection& connection);
+  void OnReply(uint64_t id, std::string reply);
+  void DrainCompletions();
+  void Close(Connection& connection);
+  void BeginStop();
+  ReplyFn MakeReply(uint64_t id);
+
+  static thread_local Loop* current_;
+
+  const RedisServerOptions& options_;
+  RedisBackend* backend_;
+  const CommandTable& table_;
+  int listen_fd_;
+  const int epoll_fd_;
+  const int wake_fd_;
+  std::atomic<size_t>* connection_count_;
+  std::shared_ptr<CompletionQueue> completions_;
+  std::atomic<bool> stop_requested_{false};
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_;
+  uint64_t next_id_ = 1;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;
+};
+
+thread_local RedisServer::Loop* RedisServer::Loop::current_ = nullptr;
+
+ReplyFn RedisServer::Loop::MakeReply(uint64_t id) {
+  return [this, id, completions = completions_](std::string reply) {
+    // Answered while the handler runs on this loop's thread (connection commands, errors,
+    // fakes): take it directly. From any other thread: through the queue.
+    if (current_ == this) return OnReply(id, std::move(reply));
+    completions->Push(id, std::move(reply));
+  };
+}
+
+void RedisServer::Loop::Run() {
+  current_ = this;
+  std::vector<epoll_event> events(256);
+  while (true) {
+    if (stop_requested_.load() && !stopping_) BeginStop();
+    if (stopping_) {
+      bool busy = false;
+      for (const auto& [id, connection] : connections_) {
+        busy = busy || connection->in_flight || connection->unsent() > 0;
+      }
+      if (!busy || std::chrono::steady_clock::now() >= stop_deadline_) break;
+    }
+    const int ready =
+        epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), stopping_ ? 20 : -1);
+    if (ready < 0) {
+      EKV_ASSERT(errno == EINTR, "epoll_wait failed: ", std::strerror(errno));
+      continue;
+    }
+    for (int i = 0; i < ready; ++i) {
+      const uint64_t tag = events[i].data.u64;
+      if (tag == kListenerTag) {
+        Accept();
+      } else if (tag == kWakeTag) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
+        DrainCompletions();
+      } else if (auto it = connections_.find(tag); it != connections_.end()) {
+        OnEvent(*it->second, events[i].events);
+      }
+    }
+  }
+  while (!connections_.empty()) Close(*connections_.begin()->second);
+  current_ = nullptr;
+}
+
+void RedisServer::Loop::BeginStop() {
+  stopping_ = true;
+  stop_deadline_ = std::chrono::steady_clock::now() + options_.stop_grace;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  CloseFd(listen_fd_);
+  listen_fd_ = -1;
+  // Commands not started yet are dropped (the client sees the connection close, as on
+  // a Redis shutdown); running ones may still answer.
+  std::vector<uint64_t> ids;
+  for (auto& [id, connection] : connections_) ids.push_back(id);
+  for (uint64_t id : ids) {
+    Connection& connection = *connections_.at(id);
+    connection.pending.clear();
+    connection.closing = true;
+    Pump(connection);
+  }
+}
+
+void RedisServer::Loop::Accept() {
+  while (true) {
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;  // EAGAIN, or an error of that one connection attempt
+    if (connections_.size() >= options_.max_connections) {
+      const std::string error = ErrorReply("ERR max number of clients reached");
+      [[maybe_unused]] ssize_t n = send(fd, error.data(), error.size(), MSG_NOSIGNAL);
+      close(fd);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    auto connection = std::make_unique<Connection>(options_.limits);
+    connection->fd = fd;
+    connection->state.id = next_id_++;
+    connection->events = EPOLLIN;
+    epoll_event event{};
+    event.events = connection->events;
+    event.data.u64 = connection->state.id;
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) != 0) {
+      close(fd);
+      continue;
+    }
+    connections_.emplace(connection->state.id, std::move(connection));
+    connection_count_->store(connections_.size(), std::memory_order_relaxed);
+  }
+}
+
+void RedisServer::Loop::OnEvent(Connection& connection, uint32_t events) {
+  if (events & (EPOLLERR | EPOLLHUP)) return Close(connection);
+  if (events & EPOLLIN) {
+    const size_t old_size = connection.input.size();
+    connection.input.resize(old_size + kReadChunkBytes);
+    const ssize_t n = read(connection.fd, connection.input.data() + old_size, kReadChunkBytes);
+    connection.input.resize(old_size + (n > 0 ? static_cast<size_t>(n) : 0));
+    // EOF or a reset: the client is gone, and so are the answers it was waiting for.
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return Close(connection);
+  }
+  Pump(connection);
+}
+
+bool RedisServer::Loop::ParseSome(Connection& connection) {
+  bool progressed = false;
+  while (!connection.closing && !connection.parser.failed() &&
+         connection.pending.size() < options_.max_pending_commands &&
+         connection.input_pos < connection.input.size()) {
+    size_t consumed = 0;
+    const RespParser::Result result = connection.parser.Parse(
+        absl::string_view(connection.input).substr(connection.input_pos), &consumed);
+    connection.input_pos += consumed;
+    progressed = progressed || consumed > 0;
+    if (result == RespParser::Result::kCommand) {
+      connection.pending.push_back({std::move(connection.parser.command()), ""});
+    } else if (result == RespParser::Result::kError) {
+      connection.pending.push_back({{}, connection.parser.error()});
+      progressed = true;
+      break;
+    } else {
+      break;
+    }
+  }
+  if (connection.input_pos == connection.input.size()) {
+    connection.input.clear();
+    connection.input_pos = 0;
+  } else if (connection.input_pos >= kCompactBytes) {
+    connection.input.erase(0, connection.input_pos);
+    connection.input_pos = 0;
+  }
+  return progressed;
+}
+
+bool RedisServer::Loop::DispatchSome(Connection& connection) {
+  bool progressed = false;
+  // Replies the client has not read yet hold back the next command too, so the output
+  // buffer stays within max_output_bytes plus one reply.
+  while (!connection.in_flight && !connection.closing && !connection.pending.empty() &&
+         connection.unsent() < options_.max_output_bytes) {
+    PendingCommand command = std::move(connection.pending.front());
+    connection.pending.pop_front();
+    progressed = true;
+    if (!command.protocol_error.empty()) {
+      // Redis answers a protocol error after the commands before it, then closes.
+      connection.output += ErrorReply(absl::StrCat("ERR ", command.protocol_error));
+      connection.closing = true;
+      break;
+    }
+    connection.in_flight = true;
+    // The reply may come back before Dispatch returns (OnReply clears in_flight).
+    table_.Dispatch(std::move(command.args), &connection.state, backend_,
+                    MakeReply(connection.state.id));
+  }
+  return progressed;
+}
+
+bool RedisServer::Loop::Flush(Connection& connection) {
+  while (connection.unsent() > 0) {
+    const ssize_t n = send(connection.fd, connection.output.data() + connection.output_pos,
+                           connection.unsent(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK;
+    }
+    connection.output_pos += static_cast<size_t>(n);
+  }
+  if (connection.output_pos == connection.output.size()) {
+    connection.output.clear();
+    connection.output_pos = 0;
+  } else if (connection.output_pos >= kCompactBytes) {
+    connection.output.erase(0, connection.output_pos);
+    connection.output_pos = 0;
+  }
+  return true;
+}
+
+bool RedisServer::Loop::Pump(Connection& connection) {
+  // Until nothing moves: written output may let held-back commands run, whose replies
+  // may be written at once, and fewer pending commands let parsing go on.
+  while (true) {
+    while (ParseSome(connection) | DispatchSome(connection)) {
+    }
+    const size_t unsent_before = connection.unsent();
+    if (!Flush(connection)) {
+      Close(connection);
+      return false;
+    }
+    if (connection.unsent() == unsent_before) break;
+  }
+  if (connection.closing && !connection.in_flight && connection.unsent() == 0) {
+    Close(connection);
+    return false;
+  }
+  const bool want_read = !connection.closing && !connection.parser.failed() &&
+                         connection.pending.size() < options_.max_pending_commands &&
+                         connection.unsent() < options_.max_output_bytes;
+  const uint32_t events =
+      (want_read ? uint32_t{EPOLLIN} : 0u) | (connection.unsent() > 0 ? uint32_t{EPOLLOUT} : 0u);
+  if (events != connection.events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = connection.state.id;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection.fd, &event);
+    connection.events = events;
+  }
+  return true;
+}
+
+void RedisServer::Loop::OnReply(uint64_t id, std::string reply) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;  // closed meanwhile: nobody waits for it
+  Connection& connection = *it->second;
+  EKV_ASSERT(connection.in_flight, "a reply arrived for a connection with no command running");
+  connection.in_flight = false;
+  connection.output += reply;
+  if (connection.state.close_after_reply) connection.closing = true;
+}
+
+void RedisServer::Loop::DrainCompletions() {
+  for (auto& [id, reply] : completions_->Drain()) {
+    OnReply(id, std::move(reply));
+    if (auto it = connections_.find(id); it != connections_.end()) Pump(*it->second);
+  }
+}
+
+void RedisServer::Loop::Close(Connection& connection) {
+  epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
+  close(connection.fd);
+  connections_.erase(connection.state.id);  // destroys `connection`
+  connection_count_->store(connections_.size(), std::memory_order_relaxed);
+}
+
+RedisServer::RedisServer(RedisServerOptions options, RedisBackend* backend)
+    : options_(std::move(options)), backend_(backend) {}
+
+RedisServer::~RedisServer() { Stop(); }
+
+absl::Status RedisServer::Start() {
+  EKV_ASSERT(loop_ == nullptr, "RedisServer::Start called twice");
+  std::string host;
+  int port = 0;
+  if (absl::Status s = ParseListenAddress(options_.address, &host, &port); !s.ok()) return s;
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string port_text = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), port_text.c_str(), &hints, &found); rc != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot resolve '", options_.address, "': ", gai_strerror(rc)));
+  }
+  int listen_fd = -1;
+  std::string error = "no usable address";
+  for (addrinfo* a = found; a != nullptr && listen_fd < 0; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    // SO_REUSEADDR lets a restarted server bind past old TIME_WAIT connections; unlike
+    // SO_REUSEPORT it never lets two listeners share a port, so "in use" stays an error.
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 511) == 0) {
+      listen_fd = fd;
+    } else {
+      error = std::strerror(errno);
+      close(fd);
+    }
+  }
+  freeaddrinfo(found);
+  if (listen_fd < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address, ": ", error));
+  }
+  sockaddr_storage bound{};
+  socklen_t bound_size = sizeof(bound);
+  getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &bound_size);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd < 0 || wake_fd < 0) {
+    const std::string why = std::strerror(errno);
+    CloseFd(epoll_fd);
+    CloseFd(wake_fd);
+    close(listen_fd);
+    return absl::InternalError(absl::StrCat("redis server: epoll/eventfd: ", why));
+  }
+  epoll_event event{};
+  event.events = EPOLLIN;
+  event.data.u64 = kListenerTag;
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &event);
+  event.data.u64 = kWakeTag;
+  epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event);
+  loop_ =
+      std::make_unique<Loop>(options_, backend_, listen_fd, epoll_fd, wake_fd, &connection_count_);
+  thread_ = std::thread([this] { loop_->Run(); });
+  return absl::OkStatus();
+}
+
+void RedisServer::Stop() {
+  if (!thread_.joinable()) return;
+  loop_->RequestStop();
+  thread_.join();
+  loop_.reset();
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,82 @@
+// RedisServer: the Redis front door's network side. One event-loop thread (epoll) owns
+// the listening socket and every connection: non-blocking accept, read, parse
+// (RespParser), dispatch (CommandTable) and write.
+//
+// Ordering: a connection's commands run one at a time, in the order they arrived, and
+// the next starts only once the previous one answered. Redis clients rely on that (a
+// pipelined SET then GET of the same key reads the new value; a write seen by another
+// client implies every earlier write of this connection is visible), and the store's
+// async paths do not order two requests by submission. Pipelining still pays: the client
+// sends a batch without waiting, and the server parses it while the first command runs.
+// Concurrency comes from many connections.
+//
+// Backend answers arrive on other threads (the node loop, the coordinator's pool); they
+// are queued with the connection id and an eventfd wakes the loop, which writes the
+// reply. No other thread touches a socket.
+//
+// Backpressure: the loop stops reading a connection while it holds
+// `max_pending_commands` parsed commands not yet answered, or `max_output_bytes` of
+// replies the client has not read; it resumes once either drops. Every buffer is bounded:
+// parsed commands by RespLimits and the pending bound, input by the parser's limits,
+// output by the backpressure bound plus one reply.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "adapters/redis/backend.h"
+#include "adapters/redis/resp_parser.h"
+
+namespace ekv::redis {
+
+struct RedisServerOptions {
+  std::string address;  // host:port to listen on; port 0 picks a free one
+  size_t max_connections = 10000;
+  // Per connection: parsed commands waiting or running before reading pauses.
+  size_t max_pending_commands = 1024;
+  // Per connection: reply bytes the client has not read yet before reading pauses.
+  size_t max_output_bytes = 4 * 1024 * 1024;
+  RespLimits limits;
+  // Stop(): how long running commands may take to answer and replies to drain.
+  std::chrono::milliseconds stop_grace{2000};
+};
+
+class RedisServer {
+ public:
+  // `backend` must outlive the server.
+  RedisServer(RedisServerOptions options, RedisBackend* backend);
+  ~RedisServer();  // Stop()
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // Binds and listens (an address in use is an error), then starts the loop thread.
+  absl::Status Start();
+  // Stops accepting and reading, lets running commands answer and replies drain (at most
+  // options.stop_grace), closes every connection and joins the thread. Idempotent.
+  // Backend answers that arrive later are dropped.
+  void Stop();
+
+  // The port actually listened on (after Start).
+  int port() const { return port_; }
+  // Connections open right now (approximate when read from another thread).
+  size_t connections() const { return connection_count_.load(std::memory_order_relaxed); }
+
+ private:
+  class Loop;
+  RedisServerOptions options_;
+  RedisBackend* backend_;
+  int port_ = 0;
+  std::atomic<size_t> connection_count_{0};
+  std::unique_ptr<Loop> loop_;
+  std::thread thread_;
+};
+
+// Splits "host:port" ("[::1]:6379" for IPv6). Error when malformed.
+absl::Status ParseListenAddress(const std::string& address, std::string* host, int* port);
+
+}  // namespace ekv::redis

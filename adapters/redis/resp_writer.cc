@@ -1,0 +1,70 @@
+#include "adapters/redis/resp_writer.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace ekv::redis {
+namespace {
+
+// Simple strings and errors are one line: a CR or LF inside would end the reply early
+// and desynchronize the client, so they become spaces (Redis does the same).
+void AppendOneLine(std::string* out, absl::string_view text) {
+  for (char c : text) out->push_back(c == '\r' || c == '\n' ? ' ' : c);
+}
+
+}  // namespace
+
+void RespWriter::SimpleString(absl::string_view text) {
+  out_.push_back('+');
+  AppendOneLine(&out_, text);
+  out_.append("\r\n");
+}
+
+void RespWriter::Error(absl::string_view message) {
+  out_.push_back('-');
+  AppendOneLine(&out_, message);
+  out_.append("\r\n");
+}
+
+void RespWriter::Integer(int64_t value) { absl::StrAppend(&out_, ":", value, "\r\n"); }
+
+void RespWriter::Bulk(absl::string_view bytes) {
+  absl::StrAppend(&out_, "$", bytes.size(), "\r\n");
+  out_.append(bytes.data(), bytes.size());
+  out_.append("\r\n");
+}
+
+void RespWriter::Null() { out_.append(resp3_ ? "_\r\n" : "$-1\r\n"); }
+
+void RespWriter::ArrayHeader(size_t count) { absl::StrAppend(&out_, "*", count, "\r\n"); }
+
+void RespWriter::MapHeader(size_t pairs) {
+  if (resp3_) {
+    absl::StrAppend(&out_, "%", pairs, "\r\n");
+  } else {
+    absl::StrAppend(&out_, "*", 2 * pairs, "\r\n");
+  }
+}
+
+void RespWriter::SetHeader(size_t count) {
+  absl::StrAppend(&out_, resp3_ ? "~" : "*", count, "\r\n");
+}
+
+std::string ErrorReply(absl::string_view message) {
+  RespWriter writer(2);
+  writer.Error(message);
+  return writer.Take();
+}
+
+std::string SimpleStringReply(absl::string_view text) {
+  RespWriter writer(2);
+  writer.SimpleString(text);
+  return writer.Take();
+}
+
+std::string IntegerReply(int64_t value) {
+  RespWriter writer(2);
+  writer.Integer(value);
+  return writer.Take();
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,338 @@
+// The Redis front door on real ekv-server processes: the REFERENCE §1 quickstart through
+// the real redis-cli, pipelining, and a differential test that sends the same command
+// scripts to a real redis-server and to ekv and compares the replies byte for byte.
+// redis-cli and redis-server (Debian: redis-tools, redis-server; scripts/install-deps.sh)
+// are required: without them these tests fail rather than skip.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gtest/gtest.h"
+#include "tests/integration/cluster_client.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/redis/resp_client.h"
+
+namespace ekv::integration {
+namespace {
+
+using redis::testing::EncodeCommand;
+using redis::testing::RespClient;
+using Clock = std::chrono::steady_clock;
+
+// Absolute path of a program on PATH, or "".
+std::string FindProgram(const std::string& name) {
+  std::string path;
+  FILE* pipe = popen(("command -v " + name + " 2>/dev/null").c_str(), "r");
+  if (pipe == nullptr) return "";
+  char buffer[4096];
+  while (fgets(buffer, sizeof(buffer), pipe) != nullptr) path += buffer;
+  pclose(pipe);
+  while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
+  return path;
+}
+
+// Runs a shell command line, returning its stdout (and stderr).
+std::string Shell(const std::string& command_line) {
+  std::string out;
+  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return "<popen failed>";
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+class RedisClusterTest : public ClusterTest {
+ protected:
+  void StartRedisCluster(int nodes) {
+    ClusterOptions options;
+    options.nodes = nodes;
+    options.redis = true;
+    ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+    // Both groups have a leader before the first Redis command.
+    ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
+    ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
+  }
+};
+
+TEST_F(RedisClusterTest, ReferenceQuickstartThroughRedisCli) {
+  const std::string redis_cli = FindProgram("redis-cli");
+  ASSERT_FALSE(redis_cli.empty()) << "redis-cli is required (scripts/install-deps.sh)";
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  // REFERENCE §1 verbatim, with the demo's ports 63791-63793 replaced by this cluster's.
+  auto run = [&](std::string line) {
+    for (int node = 1; node <= 3; ++node) {
+      line = absl::StrReplaceAll(
+          line, {{absl::StrCat("-p 6379", node), absl::StrCat("-p ", cluster().redis_port(node))}});
+    }
+    return Shell(line);
+  };
+  EXPECT_EQ(run("redis-cli -p 63791 set key value ; redis-cli -p 63791 get key"), "OK\nvalue\n");
+  EXPECT_EQ(run("redis-cli -p 63792 get key"), "value\n");
+  EXPECT_EQ(run("redis-cli -p 63792 set bbbb 1234"), "OK\n");
+  EXPECT_EQ(run("redis-cli -p 63793 get bbbb ; redis-cli -p 63791 get bbbb"), "1234\n1234\n");
+  // Same keyspace as RawKV: what redis-cli wrote, gRPC reads, and the other way round.
+  ReadResult got = RawGet(cluster(), 3, "key");
+  ASSERT_TRUE(got.status.ok()) << Describe(got.status);
+  EXPECT_TRUE(got.exists);
+  EXPECT_EQ(got.value, "value");
+  ASSERT_TRUE(RawPut(cluster(), 2, "zeta", "from grpc").ok());
+  EXPECT_EQ(run("redis-cli -p 63793 get zeta"), "from grpc\n");
+  // Multi-key commands across both groups ("a..." on group 1, "z..." on group 2).
+  EXPECT_EQ(run("redis-cli -p 63791 mset apple 1 zebra 2"), "OK\n");
+  EXPECT_EQ(run("redis-cli -p 63792 mget apple zebra nokey"), "1\n2\n\n");
+  EXPECT_EQ(run("redis-cli -p 63793 exists apple zebra nokey"), "2\n");
+  EXPECT_EQ(run("redis-cli -p 63793 del apple zebra nokey"), "2\n");
+  EXPECT_EQ(run("redis-cli -p 63791 get apple"), "\n");
+  // (redis-cli prints an error reply followed by an empty line when not on a terminal.)
+  EXPECT_EQ(run("redis-cli -p 63791 set k v nx"),
+            "ERR SET option NX is not supported by ekv yet\n\n");
+  // Graceful shutdown with the Redis front door running: exit code 0.
+  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+}
+
+TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  constexpr int kPairs = 2000;
+  // Through n2: some of its groups are led elsewhere, so writes are forwarded.
+  RespClient client(cluster().redis_port(2));
+  ASSERT_TRUE(client.connected());
+  std::string batch;
+  for (int i = 0; i < kPairs; ++i) {
+    const std::string key = (i % 2 ? "p" : "b") + std::to_string(i % 50);
+    batch += EncodeCommand({"SET", key, std::to_string(i)});
+    batch += EncodeCommand({"GET", key});
+  }
+  const auto start = Clock::now();
+  std::thread writer([&] { EXPECT_TRUE(client.SendRaw(batch)); });
+  for (int i = 0; i < kPairs; ++i) {
+    ASSERT_EQ(client.ReadReply(std::chrono::seconds(20)), "+OK\r\n") << "SET " << i;
+    const std::string value = std::to_string(i);
+    ASSERT_EQ(client.ReadReply(std::chrono::seconds(20)),
+              absl::StrCat("$", value.size(), "\r\n", value, "\r\n"))
+        << "GET " << i << " must see the SET just before it";
+  }
+  writer.join();
+  const double one_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::cout << 2 * kPairs << " pipelined SET/GET on one connection via n2: "
+            << static_cast<int>(2 * kPairs / one_seconds) << " requests/s\n";
+
+  // Many connections at once: throughput comes from concurrency across connections.
+  constexpr int kClients = 16;
+  constexpr int kPerClient = 500;
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  const auto many_start = Clock::now();
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      RespClient conn(cluster().redis_port(1 + c % 3));
+      std::string requests;
+      for (int i = 0; i < kPerClient; ++i) {
+        requests += EncodeCommand({"SET", absl::StrCat(c % 2 ? "c" : "x", c, "-", i), "v"});
+      }
+      if (!conn.SendRaw(requests)) return;
+      for (int i = 0; i < kPerClient; ++i) {
+        if (conn.ReadReply(std::chrono::seconds(20)) != "+OK\r\n") return;
+      }
+      good.fetch_add(1);
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const double many_seconds = std::chrono::duration<double>(Clock::now() - many_start).count();
+  EXPECT_EQ(good.load(), kClients);
+  std::cout << kClients * kPerClient << " pipelined SETs on " << kClients
+            << " connections across 3 nodes: "
+            << static_cast<int>(kClients * kPerClient / many_seconds) << " requests/s\n";
+}
+
+// A real redis-server on a free port, stopped (SIGTERM, then SIGKILL) by the destructor.
+class RedisServerProcess {
+ public:
+  explicit RedisServerProcess(const std::string& binary) {
+    port_ = PickFreePorts(1)[0];
+    dir_ = MakeTempDir("ekv-redis-diff");
+    std::vector<std::string> args = {binary,   "--port",       std::to_string(port_),
+                                     "--bind", "127.0.0.1",    "--save",
+                                     "",       "--appendonly", "no",
+                                     "--dir",  dir_,           "--daemonize",
+                                     "no"};
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const std::string log = dir_ + "/redis.log";
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      FILE* out = freopen(log.c_str(), "w", stdout);
+      (void)out;
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~RedisServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      for (int i = 0; i < 200; ++i) {
+        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+          pid_ = -1;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (pid_ > 0) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, nullptr, 0);
+      }
+    }
+    RemoveTree(dir_);
+  }
+  // Waits until it answers PING.
+  bool WaitReady() {
+    for (int i = 0; i < 500; ++i) {
+      RespClient probe(port_);
+      if (probe.connected() && probe.Call({"PING"}) == "+PONG\r\n") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  int port() const { return port_; }
+
+ private:
+  int port_ = 0;
+  pid_t pid_ = -1;
+  std::string dir_;
+};
+
+// One step of a differential script: raw bytes to send, and whether the reply must be
+// byte-identical (HELLO's reply names the server, so it differs by design).
+struct Step {
+  std::string bytes;
+  bool compare = true;
+};
+
+Step Cmd(std::vector<std::string> args) { return {EncodeCommand(args), true}; }
+
+TEST_F(RedisClusterTest, DifferentialAgainstRealRedis) {
+  const std::string redis_server = FindProgram("redis-server");
+  ASSERT_FALSE(redis_server.empty()) << "redis-server is required (scripts/install-deps.sh)";
+  RedisServerProcess redis(redis_server);
+  ASSERT_TRUE(redis.WaitReady()) << "redis-server did not answer on port " << redis.port();
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(1));
+
+  const std::string long_arg(200, 'q');
+  const std::vector<Step> script = {
+      Cmd({"PING"}),
+      Cmd({"PING", "hello"}),
+      Cmd({"PING", "a", "b"}),
+      Cmd({"ping"}),
+      Cmd({"ECHO", "x y"}),
+      Cmd({"ECHO"}),
+      Cmd({"echo", ""}),
+      {"PING\r\n"},
+      {"ECHO \"a b\\x41\"\r\n"},
+      {"  set  inline-key   'v w'\r\n"},
+      {"GET inline-key\r\n"},
+      Cmd({"SET", "dk1", "v1"}),
+      Cmd({"GET", "dk1"}),
+      Cmd({"GET", "dmissing"}),
+      Cmd({"SET", "dk1"}),
+      Cmd({"GET"}),
+      Cmd({"GET", "a", "b"}),
+      Cmd({"set", "dk1", "v2", "keepttl"}),
+      Cmd({"GET", "dk1"}),
+      Cmd({"SET", "dk1", std::string("bin\0\r\nary", 9)}),
+      Cmd({"GET", "dk1"}),
+      Cmd({"SET", "dk1", "v", "NX", "XX"}),
+      Cmd({"SET", "dk1", "v", "FOO"}),
+      Cmd({"SET", "dk1", "v", "EX"}),
+      Cmd({"SET", "dk1", "v", "EX", "abc"}),
+      Cmd({"SET", "dk1", "v", "EX", "0"}),
+      Cmd({"SET", "dk1", "v", "PX", "-1"}),
+      Cmd({"SET", "dk1", "v", "EX", "1", "PX", "1"}),
+      Cmd({"SET", "dk1", "v", "KEEPTTL", "EX", "5"}),
+      Cmd({"SET", "dk1", "v", "EX", "01"}),
+      Cmd({"MSET", "da", "1", "zb", "2", "da", "3"}),
+      Cmd({"MGET", "da", "zb", "dmissing"}),
+      Cmd({"MSET", "da"}),
+      Cmd({"MSET", "da", "1", "zb"}),
+      Cmd({"MGET"}),
+      Cmd({"EXISTS", "da", "da", "zb", "dmissing"}),
+      Cmd({"EXISTS"}),
+      Cmd({"STRLEN", "da"}),
+      Cmd({"STRLEN", "dmissing"}),
+      Cmd({"STRLEN"}),
+      Cmd({"DEL", "da", "dmissing", "da"}),
+      Cmd({"EXISTS", "da"}),
+      Cmd({"DEL"}),
+      Cmd({"GET", "zb"}),
+      Cmd({"DEL", "zb"}),
+      Cmd({"GET", "zb"}),
+      Cmd({"SELECT", "0"}),
+      Cmd({"SELECT", "abc"}),
+      Cmd({"SELECT", "99999"}),
+      Cmd({"SELECT", "-1"}),
+      Cmd({"SELECT"}),
+      Cmd({"foo"}),
+      Cmd({"foo", "bar", "baz qux"}),
+      Cmd({"FOO", long_arg, long_arg}),
+      Cmd({"HELLO", "4"}),
+      Cmd({"HELLO", "abc"}),
+      Cmd({"HELLO", "1"}),
+      Cmd({"HELLO", "3", "FOO"}),
+      Cmd({"COMMAND", "BOGUS"}),
+      Cmd({"COMMAND", "COUNT", "x"}),
+      {EncodeCommand({"HELLO", "3"}), false},
+      Cmd({"GET", "dmissing"}),
+      Cmd({"MGET", "dmissing", "dk1"}),
+      Cmd({"PING"}),
+      Cmd({"SET", "dk1", "r3"}),
+      Cmd({"GET", "dk1"}),
+      {EncodeCommand({"HELLO", "2"}), false},
+      Cmd({"GET", "dmissing"}),
+      {"*0\r\n*1\r\n$4\r\nPING\r\n"},
+      {"*1\r\n$-5\r\n"},  // protocol error: both answer, then close
+  };
+  RespClient real(redis.port());
+  RespClient ours(cluster().redis_port(1));
+  ASSERT_TRUE(real.connected());
+  ASSERT_TRUE(ours.connected());
+  int compared = 0;
+  for (size_t i = 0; i < script.size(); ++i) {
+    const Step& step = script[i];
+    ASSERT_TRUE(real.SendRaw(step.bytes));
+    ASSERT_TRUE(ours.SendRaw(step.bytes));
+    const std::string expected = real.ReadReply();
+    const std::string got = ours.ReadReply();
+    ASSERT_FALSE(expected.empty()) << "redis-server did not answer step " << i;
+    if (step.compare) {
+      EXPECT_EQ(got, expected) << "step " << i << ": " << absl::CEscape(step.bytes);
+      ++compared;
+    } else {
+      EXPECT_FALSE(got.empty()) << "step " << i;
+    }
+  }
+  EXPECT_TRUE(real.ClosedByServer());
+  EXPECT_TRUE(ours.ClosedByServer()) << "ekv must close after a protocol error, as Redis does";
+
+  // QUIT on fresh connections.
+  RespClient real_quit(redis.port());
+  RespClient ours_quit(cluster().redis_port(1));
+  EXPECT_EQ(ours_quit.Call({"QUIT"}), real_quit.Call({"QUIT"}));
+  EXPECT_TRUE(ours_quit.ClosedByServer());
+  std::cout << compared << " replies compared byte for byte with redis-server\n";
+}
+
+}  // namespace
+}  // namespace ekv::integration
