@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -123,6 +124,50 @@ TEST_F(BadConfigTest, PortHeldByAnotherEkvServerIsRefused) {
       std::stoi(running.grpc_address(1).substr(running.grpc_address(1).rfind(':') + 1));
   ProcessResult result = RunServerToCompletion(ValidArgs(grpc_port, ports[0]), milliseconds(3000));
   ExpectCleanFailure(result, "cannot listen on --grpc_address");
+}
+
+TEST_F(BadConfigTest, JoinWithoutAnAdvertisedRaftAddress) {
+  const std::vector<int> ports = PickFreePorts(2);
+  const std::vector<std::string> args = {
+      "--id=n4", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+      absl::StrCat("--raft_address=0.0.0.0:", ports[1]),  // a wildcard: not dialable
+      absl::StrCat("--data_dir=", dir_, "/data"), "--join=127.0.0.1:1"};
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout),
+                     "--join needs this node's advertised raft address");
+}
+
+TEST_F(BadConfigTest, JoinThroughANodeThatDoesNotAnswerGivesUp) {
+  const std::vector<int> ports = PickFreePorts(3);
+  const std::vector<std::string> args = {
+      "--id=n4",
+      absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+      absl::StrCat("--raft_address=127.0.0.1:", ports[1]),
+      absl::StrCat("--data_dir=", dir_, "/data"),
+      absl::StrCat("--join=127.0.0.1:", ports[2]),  // nobody listens there
+      "--join_timeout_ms=1500"};
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout),
+                     absl::StrCat("joining through 127.0.0.1:", ports[2], " failed"));
+}
+
+TEST_F(BadConfigTest, DataDirOfAnotherNodeIsRefused) {
+  ClusterOptions one_node;
+  one_node.nodes = 1;
+  std::string data_dir;
+  {
+    ProcessCluster cluster(one_node);
+    ASSERT_TRUE(cluster.Start().ok());
+    ASSERT_EQ(cluster.Terminate(1), 0);
+    // Keep n1's data: copy it out before the harness removes its temp dir.
+    data_dir = absl::StrCat(dir_, "/n1-data");
+    ASSERT_EQ(
+        std::system(absl::StrCat("cp -r '", cluster.data_dir(1), "' '", data_dir, "'").c_str()), 0);
+  }
+  const std::vector<int> ports = PickFreePorts(2);
+  std::vector<std::string> args = ValidArgs(ports[0], ports[1]);
+  args[0] = "--id=n2";
+  args[3] = absl::StrCat("--peers=n2=127.0.0.1:", ports[1]);
+  args[4] = absl::StrCat("--data_dir=", data_dir);
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout), "belongs to node n1, not n2");
 }
 
 TEST_F(BadConfigTest, MissingRequiredFlags) {
