@@ -1,9 +1,11 @@
 #include "sim/fault_injector.h"
 
+#include <algorithm>
 #include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/raft/confchange.h"
 
 namespace ekv::sim {
 
@@ -50,18 +52,14 @@ NodeIndex FaultInjector::LeaderOf(raft::GroupId group) const {
 
 void FaultInjector::Step() {
   if (!active_) return;
-  const double weights[] = {profile_.p_partition,
-                            profile_.p_crash,
-                            profile_.p_pause,
-                            profile_.p_clock,
-                            profile_.p_clog,
-                            profile_.p_transfer_leader,
-                            0.3 /* nothing */};
+  const double weights[] = {
+      profile_.p_partition, profile_.p_crash,           profile_.p_pause,      profile_.p_clock,
+      profile_.p_clog,      profile_.p_transfer_leader, profile_.p_membership, 0.3 /* nothing */};
   double total = 0;
   for (double w : weights) total += w;
   double dice = rng_.NextDouble() * total;
   int choice = 0;
-  for (; choice < 6 && dice >= weights[choice]; ++choice) dice -= weights[choice];
+  for (; choice < 7 && dice >= weights[choice]; ++choice) dice -= weights[choice];
   ++faults_injected_;
   switch (choice) {
     case 0:
@@ -95,6 +93,9 @@ void FaultInjector::Step() {
       cluster_.TransferLeadership(group, replicas[rng_.Uniform(replicas.size())]);
       break;
     }
+    case 6:
+      ChangeMembership(/*restore=*/false);
+      break;
     default:
       --faults_injected_;
       break;
@@ -224,6 +225,65 @@ void FaultInjector::HealAll() {
     cluster_.Resume(node);
     cluster_.Restart(node);
   }
+  if (faults_.membership) RestoreMembership();
+}
+
+bool FaultInjector::ChangeMembership(bool restore) {
+  bool complete = true;
+  std::vector<raft::GroupId> groups = cluster_.group_ids();
+  if (!restore) groups = {groups[rng_.Uniform(groups.size())]};
+  for (raft::GroupId group : groups) {
+    const NodeIndex leader = LeaderOf(group);
+    if (leader == 0) {
+      complete = false;
+      continue;
+    }
+    const node::GroupStatus status = cluster_.host(leader)->Status(group);
+    const raft::ConfState& conf = status.conf_state;
+    // A change still in the leader's log (a removal proposed just before the heal) is not
+    // in `conf` yet: restoring is complete only once nothing is in flight.
+    if (status.applied < status.last_index) complete = false;
+    const std::vector<NodeIndex>& replicas = cluster_.replicas(group);
+    auto has = [](const std::vector<raft::NodeId>& ids, NodeIndex node) {
+      return std::find(ids.begin(), ids.end(), node) != ids.end();
+    };
+    raft::ConfChangeSingle change;
+    if (!conf.voters_outgoing.empty()) {
+      complete = false;
+      continue;  // joint: the leader leaves it by itself
+    }
+    const auto missing = std::find_if(replicas.begin(), replicas.end(),
+                                      [&](NodeIndex node) { return !has(conf.voters, node); });
+    if (missing != replicas.end()) {
+      complete = false;
+      change = {has(conf.learners, *missing) ? raft::ConfChangeType::kAddVoter
+                                             : raft::ConfChangeType::kAddLearner,
+                *missing};
+    } else if (!restore && conf.voters.size() >= 3) {
+      // Any voter, the leader included: a removed leader must step down.
+      change = {raft::ConfChangeType::kRemoveVoter, replicas[rng_.Uniform(replicas.size())]};
+    } else {
+      continue;
+    }
+    raft::ConfChange conf_change;
+    conf_change.changes.push_back(change);
+    node::ClientRequest request;
+    // Far above any workload's ids: nobody waits for these replies; the next step reads
+    // the configuration instead.
+    request.request_id = (uint64_t{1} << 62) + ++membership_requests_;
+    request.group = group;
+    request.kind = node::OpKind::kConfChange;
+    request.value = raft::EncodeConfChange(conf_change);
+    trace_.Record({scheduler_.now(), "membership", leader, change.node,
+                   static_cast<uint64_t>(change.type), group, ""});
+    cluster_.SubmitClientRequest(leader, request);
+  }
+  return complete;
+}
+
+void FaultInjector::RestoreMembership() {
+  if (ChangeMembership(/*restore=*/true)) return;
+  scheduler_.After(100'000, [this] { RestoreMembership(); });
 }
 
 }  // namespace ekv::sim

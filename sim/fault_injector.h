@@ -33,6 +33,12 @@ class FaultInjector {
   void OnRaftEvent(NodeIndex node, raft::GroupId group, Cluster::RaftEvent event);
   // Cuts `node` off from every other node, replacing the current partition.
   void Isolate(NodeIndex node, const char* why);
+  // One membership step in a random group: removes a voter when every replica votes,
+  // else moves a missing replica one step back (learner, then voter). With `restore`,
+  // only the steps back, in every group; true when every replica is a voter everywhere.
+  bool ChangeMembership(bool restore);
+  // After the heal: a restore step every 100 ms until every replica votes again.
+  void RestoreMembership();
   NodeIndex RandomNode() { return cluster_.nodes()[rng_.Uniform(cluster_.nodes().size())]; }
   NodeIndex LeaderOf(raft::GroupId group) const;
 
@@ -47,6 +53,7 @@ class FaultInjector {
   bool corrupted_a_disk_ = false;
   uint64_t partition_epoch_ = 0;  // a scheduled heal applies only to its own partition
   uint64_t faults_injected_ = 0;
+  uint64_t membership_requests_ = 0;
 };
 
 }  // namespace ekv::sim

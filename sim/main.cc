@@ -28,7 +28,8 @@ ABSL_FLAG(std::string, seeds, "",
           "Sweep an inclusive seed range A..B (overrides --seed), e.g. 1..1000.");
 ABSL_FLAG(std::string, faults, "all",
           "Fault classes to draw from: 'all', 'none', or a comma-separated subset of "
-          "partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate. Each seed draws its own "
+          "partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate,membership. Each seed "
+          "draws its own "
           "probability for every enabled class (swarm testing).");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
 ABSL_FLAG(int, groups, 3,

@@ -7,11 +7,12 @@
 namespace ekv::sim {
 
 FaultSet FaultSet::All() {
-  return FaultSet{true, true, true, true, true, true, true, true, true, true};
+  return FaultSet{true, true, true, true, true, true, true, true, true, true, true};
 }
 
 bool FaultSet::any() const {
-  return partition || crash || pause || clock || disk || drop || dup || reorder || clog || isolate;
+  return partition || crash || pause || clock || disk || drop || dup || reorder || clog ||
+         isolate || membership;
 }
 
 absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text) {
@@ -39,13 +40,15 @@ absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text) {
       faults.clog = true;
     } else if (name == "isolate") {
       faults.isolate = true;
+    } else if (name == "membership") {
+      faults.membership = true;
     } else if (name == "all") {
       faults = FaultSet::All();
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown fault '", name,
           "'; expected all, none or a list of partition,crash,pause,clock,disk,drop,dup,"
-          "reorder,clog,isolate"));
+          "reorder,clog,isolate,membership"));
     }
   }
   return faults;
@@ -55,7 +58,8 @@ std::string FaultSetName(const FaultSet& faults) {
   if (!faults.any()) return "none";
   const FaultSet all = FaultSet::All();
   if (faults.partition == all.partition && faults.crash && faults.pause && faults.clock &&
-      faults.disk && faults.drop && faults.dup && faults.reorder && faults.clog && faults.isolate) {
+      faults.disk && faults.drop && faults.dup && faults.reorder && faults.clog && faults.isolate &&
+      faults.membership) {
     return "all";
   }
   std::string text;
@@ -72,6 +76,7 @@ std::string FaultSetName(const FaultSet& faults) {
   add(faults.reorder, "reorder");
   add(faults.clog, "clog");
   add(faults.isolate, "isolate");
+  add(faults.membership, "membership");
   return text;
 }
 

@@ -27,13 +27,17 @@ struct FaultSet {
   // proposal or advances its commit index), where FoundationDB-style random faults
   // rarely land; it reaches interleavings such as the Raft paper's Figure 8.
   bool isolate = false;
+  // Membership changes: a group's voter is removed, re-added as a learner, promoted back
+  // (one change at a time, through the leader's OpKind::kConfChange); the heal restores
+  // every replica as a voter.
+  bool membership = false;
 
   static FaultSet All();
   bool any() const;
 };
 
 // Parses "all", "none" or a comma-separated subset of
-// partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate.
+// partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate,membership.
 absl::StatusOr<FaultSet> ParseFaultSet(absl::string_view text);
 std::string FaultSetName(const FaultSet& faults);
 

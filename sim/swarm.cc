@@ -75,6 +75,7 @@ SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options) {
   }
   p.durable_state_machines = rng.Chance(0.5);
   p.lease_reads = rng.Chance(0.5);
+  if (faults.membership) p.p_membership = SwarmProbability(rng, true, 0.6);
   return p;
 }
 
@@ -85,7 +86,7 @@ std::string SwarmProfile::Describe() const {
       "corrupt=%d skew=%.3f fault_every=%dms part=%.2f crash=%.2f pause=%.2f clock=%.2f "
       "clog=%.2f xfer=%.2f crash_after_vote=%.2f crash_mid_fsync=%.4f clients=%d "
       "keys/group=%d timeout=%dms iso_leader=%.2f iso_append=%.2f iso_commit=%.2f durable_sm=%d "
-      "lease=%d",
+      "lease=%d members=%.2f",
       static_cast<double>(chaos_duration_us) / 1e6, election_tick, heartbeat_tick, pre_vote,
       max_size_per_msg, max_inflight_msgs, snapshot_interval_entries, compaction_lag_entries,
       link.min_latency_us, link.max_latency_us, link.drop_probability, link.duplicate_probability,
@@ -93,7 +94,8 @@ std::string SwarmProfile::Describe() const {
       write_error_probability, corrupt_one_disk, clock_skew_bound, fault_interval_us / 1000,
       p_partition, p_crash, p_pause, p_clock, p_clog, p_transfer_leader, p_crash_after_vote,
       p_crash_mid_fsync, clients, keys_per_group, client_timeout_us / 1000, p_isolate_new_leader,
-      p_isolate_after_append, p_isolate_after_commit, durable_state_machines, lease_reads);
+      p_isolate_after_append, p_isolate_after_commit, durable_state_machines, lease_reads,
+      p_membership);
 }
 
 }  // namespace ekv::sim

@@ -48,6 +48,7 @@ struct SwarmProfile {
   double p_clock = 0;
   double p_clog = 0;
   double p_transfer_leader = 0;
+  double p_membership = 0;  // a membership change step (FaultSet::membership)
   // Targeted crashes at the moments durability bugs hide in (per occurrence): right after
   // a vote became durable and was sent, and while an fsync is still in flight.
   double p_crash_after_vote = 0;

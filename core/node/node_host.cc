@@ -73,6 +73,10 @@ struct NodeHost::Group {
   std::map<uint64_t, PendingRequest> reads;      // gets, by read sequence
   raft::StateType last_state = raft::StateType::kFollower;
   raft::Index snapshot_index = 0;  // of the storage's latest snapshot
+  // The last conf change Raft applied. A snapshot older than it must not be the one sent
+  // to a follower: a node added by it is not in that snapshot's configuration and would
+  // refuse it, and with the log compacted past it the leader would offer it forever.
+  raft::Index conf_change_index = 0;
   // The last index Raft handed to ApplyEntry (applied or, for a durable state machine
   // already holding it, skipped) or restored from a snapshot. A snapshot must not claim
   // more than this: Raft may still have to hand out the entries above it.
@@ -469,6 +473,7 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
       EKV_ASSERT(change.ok(), "group ", group.id, ": undecodable conf change at index ",
                  entry.index, ": ", change.status().ToString());
       group.raw_node->ApplyConfChange(*change);
+      group.conf_change_index = entry.index;
     }
     return;
   }
@@ -482,6 +487,7 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
                ": ", change.status().ToString());
     const raft::ConfState conf_state = group.raw_node->ApplyConfChange(*change);
     state_machine.Skip(entry.index);
+    group.conf_change_index = entry.index;
     const std::optional<ConfChangeOrigin> origin = DecodeConfChangeOrigin(change->context);
     if (!origin.has_value() || origin->node != options_.node_id ||
         origin->incarnation != options_.incarnation) {
@@ -548,7 +554,11 @@ void NodeHost::MaybeSnapshot(Group& group) {
   // A durable state machine may be ahead of what Raft delivered; its image (a reference)
   // then describes a newer state than the snapshot index, which restoring tolerates.
   const raft::Index applied = std::min(group.state_machine->applied_index(), group.delivered_index);
-  if (applied < group.snapshot_index + options_.snapshot_interval_entries) return;
+  const bool configuration_changed = group.conf_change_index > group.snapshot_index;
+  if (applied < group.snapshot_index + options_.snapshot_interval_entries &&
+      !configuration_changed) {
+    return;
+  }
   // Entries may be applied before they are durable here, and the durable log may still
   // hold an older, conflicting entry at that index (its replacement is in flight): take
   // the snapshot only at an index whose entry in storage is the one that was applied.
