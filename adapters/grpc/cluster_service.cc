@@ -35,6 +35,9 @@ grpc::Status ClusterService::DescribeNodes(
     if (view.addresses.has_value()) {
       out->set_raft_address(view.addresses->raft_address);
       out->set_grpc_address(view.addresses->grpc_address);
+      out->set_redis_address(view.addresses->redis_address);
+      out->set_dynamo_address(view.addresses->dynamo_address);
+      out->set_metrics_address(view.addresses->metrics_address);
     }
     for (const runtime::NodeView::Group& group : view.groups) {
       proto::GroupMembership* membership = out->add_groups();
@@ -53,8 +56,10 @@ grpc::Status ClusterService::AddNode(grpc::ServerContext*, const proto::AddNodeR
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "raft_address (where peers reach the new node) is required");
   }
-  absl::Status added =
-      coordinator_->AddNode(request->node_id(), {request->raft_address(), request->grpc_address()});
+  absl::Status added = coordinator_->AddNode(
+      request->node_id(),
+      {request->raft_address(), request->grpc_address(), request->redis_address(),
+       request->dynamo_address(), request->metrics_address()});
   if (!added.ok()) return ToGrpcStatus(added);
   for (raft::GroupId group : coordinator_->HostedGroups()) response->add_raft_group_ids(group);
   return DescribeNodes(response->mutable_nodes());

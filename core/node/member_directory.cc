@@ -11,16 +11,23 @@ absl::Status Corrupt(absl::string_view what, absl::string_view why) {
   return absl::DataLossError(absl::StrCat("malformed ", what, ": ", why));
 }
 
+// Every address field, in encoding order.
+std::string MemberAddresses::*const kAddressFields[] = {
+    &MemberAddresses::raft_address, &MemberAddresses::grpc_address, &MemberAddresses::redis_address,
+    &MemberAddresses::dynamo_address, &MemberAddresses::metrics_address};
+
 void AppendAddresses(std::string* out, const MemberAddresses& addresses) {
-  kv::AppendLengthPrefixed(out, addresses.raft_address);
-  kv::AppendLengthPrefixed(out, addresses.grpc_address);
+  for (auto field : kAddressFields) kv::AppendLengthPrefixed(out, addresses.*field);
 }
 
 absl::StatusOr<MemberAddresses> ReadAddresses(kv::ByteReader& reader, absl::string_view what) {
-  auto raft = reader.ReadLengthPrefixed();
-  auto grpc = reader.ReadLengthPrefixed();
-  if (!raft.ok() || !grpc.ok()) return Corrupt(what, "truncated addresses");
-  return MemberAddresses{std::string(*raft), std::string(*grpc)};
+  MemberAddresses addresses;
+  for (auto field : kAddressFields) {
+    auto value = reader.ReadLengthPrefixed();
+    if (!value.ok()) return Corrupt(what, "truncated addresses");
+    addresses.*field = std::string(*value);
+  }
+  return addresses;
 }
 
 }  // namespace
@@ -97,10 +104,11 @@ absl::Status ValidateMemberChange(const MemberChange& change) {
   if (change.addresses.raft_address.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("node ", change.node, ": empty raft address"));
   }
-  if (change.addresses.raft_address.size() > kMaxMemberAddressBytes ||
-      change.addresses.grpc_address.size() > kMaxMemberAddressBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("node ", change.node, ": address longer than ",
-                                                   kMaxMemberAddressBytes, " bytes"));
+  for (auto field : kAddressFields) {
+    if ((change.addresses.*field).size() > kMaxMemberAddressBytes) {
+      return absl::InvalidArgumentError(absl::StrCat("node ", change.node, ": address longer than ",
+                                                     kMaxMemberAddressBytes, " bytes"));
+    }
   }
   return absl::OkStatus();
 }

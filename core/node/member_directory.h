@@ -9,9 +9,10 @@
 //
 // Encoding (versioned; decoding never asserts on input):
 //   change:    byte kMemberFormat, byte kind (1 upsert, 2 remove), varint node,
-//              then for upserts: lp raft_address, lp grpc_address
-//   directory: byte kMemberFormat, varint count, count x (varint node, lp raft, lp grpc),
+//              then for upserts: the addresses
+//   directory: byte kMemberFormat, varint count, count x (varint node, the addresses),
 //              nodes strictly increasing
+//   addresses: lp raft, lp grpc, lp redis, lp dynamo, lp metrics (empty: not served)
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,10 @@ inline constexpr uint8_t kMemberFormat = 1;
 struct MemberAddresses {
   std::string raft_address;  // node-to-node traffic, as peers dial it
   std::string grpc_address;  // the public gRPC API, as clients dial it
+  // The other front doors, as clients dial them; empty where the node does not serve one.
+  std::string redis_address;
+  std::string dynamo_address;
+  std::string metrics_address;
   friend bool operator==(const MemberAddresses&, const MemberAddresses&) = default;
 };
 

@@ -17,6 +17,9 @@ absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raf
   request.set_node_id(self);
   request.set_raft_address(addresses.raft_address);
   request.set_grpc_address(addresses.grpc_address);
+  request.set_redis_address(addresses.redis_address);
+  request.set_dynamo_address(addresses.dynamo_address);
+  request.set_metrics_address(addresses.metrics_address);
   const auto give_up = std::chrono::steady_clock::now() + timeout;
   std::string last_error = "no answer";
   for (int attempt = 0; std::chrono::steady_clock::now() < give_up; ++attempt) {
@@ -34,7 +37,9 @@ absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raf
       }
       for (const proto::ClusterNode& node : response.nodes()) {
         if (node.raft_address().empty()) continue;
-        plan.members[node.node_id()] = {node.raft_address(), node.grpc_address()};
+        plan.members[node.node_id()] = {node.raft_address(), node.grpc_address(),
+                                        node.redis_address(), node.dynamo_address(),
+                                        node.metrics_address()};
       }
       return plan;
     }

@@ -120,6 +120,16 @@ std::string AdvertisedGrpcAddress(const ServerConfig& config) {
                                                : config.advertise_grpc_address;
 }
 
+std::string AdvertisedFrontDoorAddress(const ServerConfig& config, const std::string& listen) {
+  if (!IsWildcardListenAddress(listen)) return listen;
+  // Listening on every interface: clients reach this port on the host they reach gRPC on.
+  const std::string grpc = AdvertisedGrpcAddress(config);
+  const size_t grpc_colon = grpc.rfind(':');
+  const size_t listen_colon = listen.rfind(':');
+  if (grpc_colon == std::string::npos) return listen;
+  return grpc.substr(0, grpc_colon) + listen.substr(listen_colon);
+}
+
 void AddSelfToPeersForJoin(ServerConfig* config) {
   if (config->join.empty() || config->peers.count(config->node_id) != 0) return;
   if (config->raft_address.empty() || IsWildcardListenAddress(config->raft_address)) return;

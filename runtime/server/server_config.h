@@ -51,6 +51,10 @@ std::string RaftListenAddress(const ServerConfig& config);
 // What the member directory records for this node (after ValidateServerConfig).
 std::string AdvertisedRaftAddress(const ServerConfig& config);
 std::string AdvertisedGrpcAddress(const ServerConfig& config);
+// Where clients dial a front door (Redis, DynamoDB, metrics) that listens on `listen`, as
+// the member directory records it: `listen` itself, or, when it listens on every
+// interface, the same port on the advertised gRPC address's host. Empty stays empty.
+std::string AdvertisedFrontDoorAddress(const ServerConfig& config, const std::string& listen);
 // A joining node need not list the cluster in --peers: it learns the members from the one
 // it joins through. Its own entry then comes from --raft_address.
 void AddSelfToPeersForJoin(ServerConfig* config);

@@ -72,6 +72,8 @@ constexpr char kVoterInBoth[] = "address 1:2 2:2";
 TEST_F(ClusterTest, NodeJoinsUnderLoadCatchesUpBySnapshotAndBecomesAVoter) {
   ClusterOptions options;
   options.joining_nodes = 1;
+  options.metrics = true;
+  options.redis = true;
   options.snapshot_interval_entries = 50;
   options.extra_flags = {"--snapshot_chunk_bytes=4096"};
   ASSERT_NO_FATAL_FAILURE(StartCluster(options));
@@ -103,6 +105,18 @@ TEST_F(ClusterTest, NodeJoinsUnderLoadCatchesUpBySnapshotAndBecomesAVoter) {
   const std::vector<AckedWrite> acked = load.Acked();
   std::cout << acked.size() << " acknowledged writes, " << load.failures() << " failed\n";
 
+  // Every node's endpoints are in the member directory, as clients dial them.
+  absl::StatusOr<proto::ListNodesResponse> nodes = ListNodes(cluster(), 2);
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  for (const proto::ClusterNode& node : nodes->nodes()) {
+    const int i = static_cast<int>(node.node_id());
+    EXPECT_EQ(node.grpc_address(), cluster().grpc_address(i)) << "n" << i;
+    EXPECT_EQ(node.metrics_address(), cluster().metrics_address(i)) << "n" << i;
+    EXPECT_EQ(node.redis_address(), "127.0.0.1:" + std::to_string(cluster().redis_port(i)))
+        << "n" << i;
+  }
+  EXPECT_EQ(nodes->nodes_size(), 4);
+
   // It caught up by a streamed snapshot, and it serves every acknowledged write.
   EXPECT_THAT(cluster().Log(4), HasSubstr("staged:"));
   EXPECT_THAT(cluster().Log(4), HasSubstr("a voter of every group"));
@@ -117,7 +131,8 @@ TEST_F(ClusterTest, NodeJoinsUnderLoadCatchesUpBySnapshotAndBecomesAVoter) {
   cluster().Kill(2);
   grpc::Status stalled = RawPut(cluster(), 3, "a/without-quorum", "1", milliseconds(1500));
   EXPECT_FALSE(stalled.ok()) << "2 of 4 voters must not make a quorum";
-  ASSERT_TRUE(cluster().RestartNode(2).ok());
+  absl::Status restarted_n2 = cluster().RestartNode(2);
+  ASSERT_TRUE(restarted_n2.ok()) << restarted_n2;
 
   // The joined node restarts from its own state with the same command line (--join is
   // ignored once the data dir has state) after kill -9.
@@ -128,7 +143,8 @@ TEST_F(ClusterTest, NodeJoinsUnderLoadCatchesUpBySnapshotAndBecomesAVoter) {
   EXPECT_EQ(FindLostWrites(cluster(), 4, acked), "") << "after n4 restarted";
   ReadResult read = RawGetEventually(cluster(), 4, "n/with-n1-down");
   EXPECT_TRUE(read.status.ok() && read.exists) << Describe(read.status);
-  ASSERT_TRUE(cluster().RestartNode(1).ok());
+  absl::Status restarted_n1 = cluster().RestartNode(1);
+  ASSERT_TRUE(restarted_n1.ok()) << restarted_n1;
   EXPECT_EQ(FindLostWrites(cluster(), 1, acked), "") << "n1 after it was down";
 }
 

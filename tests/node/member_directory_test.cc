@@ -13,8 +13,15 @@
 namespace ekv::node {
 namespace {
 
+MemberAddresses Addresses(std::string raft, std::string grpc, std::string redis = "") {
+  MemberAddresses addresses;
+  addresses.raft_address = std::move(raft);
+  addresses.grpc_address = std::move(grpc);
+  addresses.redis_address = std::move(redis);
+  return addresses;
+}
 MemberChange Upsert(raft::NodeId node, std::string raft, std::string grpc = "") {
-  return {MemberChangeKind::kUpsert, node, {std::move(raft), std::move(grpc)}};
+  return {MemberChangeKind::kUpsert, node, Addresses(std::move(raft), std::move(grpc))};
 }
 MemberChange Remove(raft::NodeId node) { return {MemberChangeKind::kRemove, node, {}}; }
 
@@ -24,7 +31,8 @@ TEST(MemberDirectoryTest, ChangesAndDirectoriesRoundTrip) {
     ASSERT_TRUE(decoded.ok()) << decoded.status();
     EXPECT_EQ(*decoded, change);
   }
-  MemberDirectory directory{{1, {"a:1", "a:2"}}, {3, {"c:1", ""}}};
+  MemberDirectory directory{{1, Addresses("a:1", "a:2", "a:3")}, {3, Addresses("c:1", "")}};
+  directory[3].metrics_address = "c:9";
   absl::StatusOr<MemberDirectory> decoded = DecodeMemberDirectory(EncodeMemberDirectory(directory));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(*decoded, directory);
@@ -42,7 +50,7 @@ TEST(MemberDirectoryTest, MalformedBytesAreDataLossNeverACrash) {
   unknown_kind[1] = 3;
   EXPECT_FALSE(DecodeMemberChange(unknown_kind).ok());
   // Node ids must increase: a repeated id would make replicas disagree on which wins.
-  MemberDirectory two{{1, {"a", ""}}, {2, {"b", ""}}};
+  MemberDirectory two{{1, Addresses("a", "")}, {2, Addresses("b", "")}};
   std::string bytes = EncodeMemberDirectory(two);
   const size_t second = bytes.find('\x02', 2);
   ASSERT_NE(second, std::string::npos);

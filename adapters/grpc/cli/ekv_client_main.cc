@@ -80,6 +80,9 @@ void PrintNodes(const google::protobuf::RepeatedPtrField<proto::ClusterNode>& no
     std::cout << "n" << node.node_id()
               << " raft=" << (node.raft_address().empty() ? "?" : node.raft_address())
               << " grpc=" << (node.grpc_address().empty() ? "?" : node.grpc_address());
+    if (!node.redis_address().empty()) std::cout << " redis=" << node.redis_address();
+    if (!node.dynamo_address().empty()) std::cout << " dynamo=" << node.dynamo_address();
+    if (!node.metrics_address().empty()) std::cout << " metrics=" << node.metrics_address();
     for (const proto::GroupMembership& group : node.groups()) {
       std::cout << " g" << group.raft_group_id() << ":" << RoleName(group.role())
                 << (group.leader() ? "*" : "");

@@ -228,6 +228,12 @@ int main(int argc, char** argv) {
   auto env = ekv::runtime::RocksDbEnv::Open(config->data_dir);
   if (!env.ok()) return Fail(std::string(env.status().message()));
 
+  // What the member directory records for this node: every endpoint, as clients and
+  // peers dial it.
+  const ekv::node::MemberAddresses self_addresses{
+      ekv::runtime::AdvertisedRaftAddress(*config), ekv::runtime::AdvertisedGrpcAddress(*config),
+      ekv::runtime::AdvertisedFrontDoorAddress(*config, absl::GetFlag(FLAGS_redis_address)), "",
+      ekv::runtime::AdvertisedFrontDoorAddress(*config, absl::GetFlag(FLAGS_metrics_address))};
   // Which groups this node hosts: recorded in its data dir; for a new data dir, the
   // cluster's groups (joining) or the ones this node bootstraps.
   std::vector<ekv::raft::GroupId> groups;
@@ -255,9 +261,7 @@ int main(int argc, char** argv) {
       if (!config->join.empty() && !has_state) {
         std::cout << "ekv-server " << config->node_name << ": joining the cluster through "
                   << config->join << std::endl;
-        auto plan = ekv::runtime::RequestJoin(config->join, config->node_id,
-                                              {ekv::runtime::AdvertisedRaftAddress(*config),
-                                               ekv::runtime::AdvertisedGrpcAddress(*config)},
+        auto plan = ekv::runtime::RequestJoin(config->join, config->node_id, self_addresses,
                                               std::chrono::milliseconds(config->join_timeout_ms));
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
         groups = plan->groups;
@@ -508,8 +512,7 @@ int main(int argc, char** argv) {
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
-  membership_options.self = {ekv::runtime::AdvertisedRaftAddress(*config),
-                             ekv::runtime::AdvertisedGrpcAddress(*config)};
+  membership_options.self = self_addresses;
   membership_options.promote_after_catch_up = joining;
   membership_options.log = [node = config->node_id](const std::string& line) {
     std::cerr << "ekv-server n" << node << ": " << line << std::endl;
