@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include <httplib.h>
@@ -138,6 +139,104 @@ TEST_F(DynamoClusterTest, WireFormatOfRepliesAndErrors) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 200);
   EXPECT_NE(got->body.find("1.5"), std::string::npos);
+}
+
+// Rough single-client rates over one keep-alive connection to n2 (a follower of some
+// groups, so some writes are forwarded): printed, not asserted, for the record.
+TEST_F(DynamoClusterTest, SequentialRequestRates) {
+  ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
+  httplib::Client client("127.0.0.1", cluster().dynamo_port(2));
+  client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // as SDKs do; else the body waits for a delayed ACK
+  client.set_read_timeout(std::chrono::seconds(20));
+  const httplib::Headers create = {{"X-Amz-Target", "DynamoDB_20120810.CreateTable"}};
+  httplib::Result created = client.Post("/", create, R"({
+      "TableName": "rates", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]})",
+                                        "application/x-amz-json-1.0");
+  ASSERT_TRUE(created && created->status == 200);
+  constexpr int kRequests = 300;
+  struct Kind {
+    const char* operation;
+    std::string (*body)(int i);
+  };
+  const Kind kinds[] = {
+      {"PutItem",
+       [](int i) {
+         return absl::StrCat(R"({"TableName": "rates", "Item": {"k": {"S": "key)", i % 50,
+                             R"("}, "v": {"N": ")", i, R"("}}})");
+       }},
+      {"UpdateItem",
+       [](int i) {
+         return absl::StrCat(R"({"TableName": "rates", "Key": {"k": {"S": "key)", i % 50,
+                             R"("}}, "UpdateExpression": "ADD hits :one",)",
+                             R"j("ConditionExpression": "attribute_exists(k)",)j",
+                             R"("ExpressionAttributeValues": {":one": {"N": "1"}}})");
+       }},
+      {"GetItem",
+       [](int i) {
+         return absl::StrCat(R"({"TableName": "rates", "Key": {"k": {"S": "key)", i % 50,
+                             R"("}}})");
+       }},
+  };
+  for (const Kind& kind : kinds) {
+    const httplib::Headers headers = {
+        {"X-Amz-Target", absl::StrCat("DynamoDB_20120810.", kind.operation)}};
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kRequests; ++i) {
+      httplib::Result r = client.Post("/", headers, kind.body(i), "application/x-amz-json-1.0");
+      ASSERT_TRUE(r) << kind.operation << " " << i;
+      ASSERT_EQ(r->status, 200) << kind.operation << " " << i << ": " << r->body;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::cout << kRequests << " sequential " << kind.operation
+              << " via n2: " << static_cast<int>(kRequests / seconds) << " requests/s, "
+              << static_cast<int>(seconds * 1e6 / kRequests) << " us each\n";
+  }
+}
+
+// The README's quickstart commands through the real AWS CLI, when it is installed.
+TEST_F(DynamoClusterTest, ReadmeQuickstartThroughAwsCli) {
+  int status = 0;
+  Shell("command -v aws", &status);
+  if (status != 0) GTEST_SKIP() << "the AWS CLI (aws) is not installed";
+  ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
+  auto aws = [&](int node, const std::string& args) {
+    return Shell(absl::StrCat("AWS_ACCESS_KEY_ID=fake AWS_SECRET_ACCESS_KEY=fake "
+                              "AWS_DEFAULT_REGION=us-east-1 timeout 60 aws dynamodb "
+                              "--endpoint-url http://127.0.0.1:",
+                              cluster().dynamo_port(node), " ", args),
+                 &status);
+  };
+  std::string out = aws(1,
+                        "create-table --table-name Music --attribute-definitions "
+                        "AttributeName=Artist,AttributeType=S AttributeName=Song,AttributeType=S "
+                        "--key-schema AttributeName=Artist,KeyType=HASH "
+                        "AttributeName=Song,KeyType=RANGE --billing-mode PAY_PER_REQUEST");
+  ASSERT_EQ(status, 0) << out;
+  out = aws(1,
+            "put-item --table-name Music --item '{\"Artist\": {\"S\": \"Acme Band\"}, "
+            "\"Song\": {\"S\": \"Happy Day\"}, \"Plays\": {\"N\": \"1\"}}'");
+  ASSERT_EQ(status, 0) << out;
+  out = aws(2,
+            "get-item --table-name Music --key '{\"Artist\": {\"S\": \"Acme Band\"}, "
+            "\"Song\": {\"S\": \"Happy Day\"}}'");
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\"Happy Day\""), std::string::npos) << out;
+  out = aws(3,
+            "query --table-name Music --key-condition-expression 'Artist = :a AND "
+            "begins_with(Song, :s)' --expression-attribute-values '{\":a\": {\"S\": \"Acme "
+            "Band\"}, \":s\": {\"S\": \"Happy\"}}'");
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\"Count\": 1"), std::string::npos) << out;
+  out = aws(1, "list-tables");
+  ASSERT_EQ(status, 0) << out;
+  EXPECT_NE(out.find("\"Music\""), std::string::npos) << out;
+  out = aws(2, "describe-table --table-name Nope");
+  EXPECT_NE(status, 0);
+  EXPECT_NE(out.find("ResourceNotFoundException"), std::string::npos) << out;
 }
 
 TEST(DynamoStartupTest, OccupiedPortExitsNonZeroWithAMessage) {
