@@ -67,6 +67,7 @@ for n in 1 2 3; do
     --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
     --metrics_address "127.0.0.1:909$n" \
     --redis_address "127.0.0.1:6379$n" \
+    --dynamo_address "127.0.0.1:800$((n - 1))" \
     --peers "$PEERS" --data_dir "$DEMO_DIR/n$n" >"$DEMO_DIR/n$n.log" 2>&1 &
   echo $! >"$pidfile"
 done
@@ -91,13 +92,15 @@ done
 
 cat <<INFO
 ekv demo cluster is up (data and logs in $DEMO_DIR):
-  n1  gRPC 127.0.0.1:50051   Redis 127.0.0.1:63791   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
-  n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
-  n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
+  n1  gRPC 127.0.0.1:50051   Redis 127.0.0.1:63791   DynamoDB http://127.0.0.1:8000   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
+  n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   DynamoDB http://127.0.0.1:8001   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
+  n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   DynamoDB http://127.0.0.1:8002   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
 Services on every gRPC port, with server reflection: proto.RawKV, proto.TransactionalKV,
 proto.Distribution. Redis string commands (GET SET DEL EXISTS MGET MSET STRLEN, ...) on
-every Redis port. Try:
+every Redis port. The DynamoDB API (tables, items, Query, Scan; signatures not checked) on
+every DynamoDB port. Try:
   redis-cli -p 63791 set key value ; redis-cli -p 63792 get key
+  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws dynamodb --region us-east-1 --endpoint-url http://127.0.0.1:8000 list-tables
   $CLIENT put key value
   $CLIENT --addr 127.0.0.1:50052 get key
   $CLIENT routes

@@ -95,6 +95,15 @@ struct TxnOutcome {
   std::vector<KeyErrorOutcome> errors;
 };
 
+// The answer of Coordinator::CompareAndSet.
+struct CasOutcome {
+  bool applied = false;  // the value was `expected` and is now `new_value`
+  // The value the group found at apply time (before the write when applied): what a
+  // caller retrying a read-modify-write computes from next.
+  std::optional<std::string> current;
+  uint64_t index = 0;  // Raft log index of the command
+};
+
 class Coordinator {
  public:
   Coordinator(CoordinatorOptions options, NodeLoop* loop, RaftTransport* transport);
@@ -139,6 +148,13 @@ class Coordinator {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> TxnScan(std::string start,
                                                                            std::string end,
                                                                            uint64_t limit);
+
+  // Atomic read-modify-write of one key in the RawKV keyspace (coordinator_conditional.cc):
+  // writes `new_value` (nullopt: delete) if, when the group applies the command, the key's
+  // latest value equals `expected` (nullopt: absent). One Raft round, linearizable; a
+  // transaction's lock on the key is resolved and the command retried within the deadline.
+  absl::StatusOr<CasOutcome> CompareAndSet(std::string key, std::optional<std::string> expected,
+                                           std::optional<std::string> new_value);
 
   // Membership (coordinator_membership.cc). The member directory lives in the catalog
   // group (core/node/member_directory.h); group configurations change one node at a time

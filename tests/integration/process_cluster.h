@@ -41,6 +41,8 @@ struct ClusterOptions {
   bool metrics = false;
   // Serve the Redis front door too (--redis_address on a port the harness picks).
   bool redis = false;
+  // Serve the DynamoDB front door too (--dynamo_address on a port the harness picks).
+  bool dynamo = false;
   // More ekv-server flags, appended to every node's command line.
   std::vector<std::string> extra_flags;
   // Bound on waiting for one node to serve (start or restart).
@@ -111,6 +113,8 @@ class ProcessCluster {
   const std::string& metrics_address(int i) const;
   // The node's Redis port (0 unless options.redis).
   int redis_port(int i) const;
+  // The node's DynamoDB HTTP port (0 unless options.dynamo).
+  int dynamo_port(int i) const;
   const std::string& data_dir(int i) const;
   const std::string& temp_dir() const { return temp_dir_; }
 
@@ -134,6 +138,7 @@ class ProcessCluster {
     std::string raft_address;
     std::string metrics_address;  // empty: no metrics endpoint
     int redis_port = 0;
+    int dynamo_port = 0;
     std::string data_dir;
     std::string log_path;
     pid_t pid = -1;

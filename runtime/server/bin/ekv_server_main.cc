@@ -14,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "adapters/dynamo/coordinator_backend.h"
+#include "adapters/dynamo/dynamo_server.h"
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
 #include "adapters/grpc/services.h"
@@ -55,6 +57,10 @@ ABSL_FLAG(std::string, metrics_address, "",
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
           "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
+ABSL_FLAG(std::string, dynamo_address, "",
+          "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
+          "DynamoDB_20120810.*; signatures accepted, not checked), e.g. 127.0.0.1:8000. "
+          "Default: empty, no DynamoDB front door.");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -232,7 +238,8 @@ int main(int argc, char** argv) {
   // peers dial it.
   const ekv::node::MemberAddresses self_addresses{
       ekv::runtime::AdvertisedRaftAddress(*config), ekv::runtime::AdvertisedGrpcAddress(*config),
-      ekv::runtime::AdvertisedFrontDoorAddress(*config, absl::GetFlag(FLAGS_redis_address)), "",
+      ekv::runtime::AdvertisedFrontDoorAddress(*config, absl::GetFlag(FLAGS_redis_address)),
+      ekv::runtime::AdvertisedFrontDoorAddress(*config, absl::GetFlag(FLAGS_dynamo_address)),
       ekv::runtime::AdvertisedFrontDoorAddress(*config, absl::GetFlag(FLAGS_metrics_address))};
   // Which groups this node hosts: recorded in its data dir; for a new data dir, the
   // cluster's groups (joining) or the ones this node bootstraps.
@@ -510,6 +517,25 @@ int main(int argc, char** argv) {
     std::cout << "ekv-server " << config->node_name << " serving Redis on " << redis_address
               << std::endl;
   }
+  // The DynamoDB front door: httplib workers that block on the coordinator like gRPC does.
+  ekv::dynamo::CoordinatorBackend dynamo_backend(coordinator.get());
+  std::unique_ptr<ekv::dynamo::DynamoServer> dynamo;
+  if (const std::string dynamo_address = absl::GetFlag(FLAGS_dynamo_address);
+      !dynamo_address.empty()) {
+    absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
+        ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend);
+    if (!started.ok()) {
+      if (redis) redis->Stop();
+      server->Shutdown();
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
+    }
+    dynamo = std::move(*started);
+    std::cout << "ekv-server " << config->node_name << " serving DynamoDB on http://"
+              << dynamo->address() << std::endl;
+  }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
   membership_options.self = self_addresses;
@@ -528,7 +554,8 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
             << std::endl;
-  if (redis) redis->Stop();  // first: its commands in flight need the coordinator and loop
+  if (dynamo) dynamo->Stop();  // first, like Redis: requests in flight need the coordinator
+  if (redis) redis->Stop();    // first: its commands in flight need the coordinator and loop
   if (metrics_server) metrics_server->Stop();
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
   membership.Stop();

@@ -1,0 +1,51 @@
+// DynamoBackend: the narrow storage interface under the DynamoDB front door -- single keys
+// of ekv's RawKV keyspace, an atomic compare-and-set, and ordered range scans. The
+// server's implementation is CoordinatorBackend (coordinator_backend.h); unit tests use
+// an in-memory fake. Keeping everything above this seam free of runtime/server is what
+// lets the handlers be tested without a cluster.
+//
+// Calls block the calling thread (the HTTP server's worker) until the store answers.
+// Errors are the store's own (no leader, deadline, overloaded): the front door answers
+// them as 500 InternalServerError, which SDKs retry.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace ekv::dynamo {
+
+class DynamoBackend {
+ public:
+  struct CasResult {
+    bool applied = false;
+    std::optional<std::string> current;  // the value found when the command applied
+  };
+  using KvPairs = std::vector<std::pair<std::string, std::string>>;
+
+  virtual ~DynamoBackend() = default;
+
+  // A linearizable read; nullopt when absent.
+  virtual absl::StatusOr<std::optional<std::string>> Get(const std::string& key) = 0;
+  // Unconditional write / delete.
+  virtual absl::Status Put(const std::string& key, const std::string& value) = 0;
+  virtual absl::Status Delete(const std::string& key) = 0;
+  // Atomically: if the key's value is `expected` (nullopt: absent), make it `new_value`
+  // (nullopt: delete). Linearizable; `current` is what the comparison saw.
+  virtual absl::StatusOr<CasResult> CompareAndSet(const std::string& key,
+                                                  const std::optional<std::string>& expected,
+                                                  const std::optional<std::string>& new_value) = 0;
+  // Keys in [start, end) in order ("" end: no bound), at most `limit`. Each route's part is
+  // read linearizably; the whole is not one snapshot.
+  virtual absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
+                                       size_t limit) = 0;
+  // A number never returned before by any node (scopes a new table's keys).
+  virtual absl::StatusOr<uint64_t> NewTableId() = 0;
+};
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,33 @@
+// CoordinatorBackend: DynamoBackend over runtime::Coordinator -- RawGet/RawPut/RawDelete,
+// RawScan (ts 0: each route read linearizably), CompareAndSet (core's apply-time
+// compare-and-set, one Raft round) and GetTimestamp for table ids. The only file of
+// adapters/dynamo that knows the coordinator.
+#pragma once
+
+#include "adapters/dynamo/backend.h"
+
+namespace ekv::runtime {
+class Coordinator;
+}
+
+namespace ekv::dynamo {
+
+class CoordinatorBackend final : public DynamoBackend {
+ public:
+  explicit CoordinatorBackend(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override;
+  absl::Status Put(const std::string& key, const std::string& value) override;
+  absl::Status Delete(const std::string& key) override;
+  absl::StatusOr<CasResult> CompareAndSet(const std::string& key,
+                                          const std::optional<std::string>& expected,
+                                          const std::optional<std::string>& new_value) override;
+  absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
+                               size_t limit) override;
+  absl::StatusOr<uint64_t> NewTableId() override;
+
+ private:
+  runtime::Coordinator* coordinator_;
+};
+
+}  // namespace ekv::dynamo

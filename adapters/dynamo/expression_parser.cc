@@ -1,0 +1,531 @@
+// Recursive-descent parser of DynamoDB's expression grammar (expression.h). Bounded: the
+// text is at most kMaxExpressionBytes (DynamoDB's 4 KB limit) and nesting at most
+// kMaxDepth, so neither memory nor recursion depends on the client beyond that.
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/expression.h"
+
+namespace ekv::dynamo {
+namespace {
+
+constexpr size_t kMaxExpressionBytes = 4096;
+constexpr int kMaxDepth = 64;
+
+struct Token {
+  enum class Kind { kIdent, kName, kValue, kNumber, kPunct, kEnd };
+  Kind kind = Kind::kEnd;
+  std::string text;
+  size_t offset = 0;
+};
+
+bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+class Parser {
+ public:
+  Parser(absl::string_view text, absl::string_view what, ExpressionContext* context)
+      : text_(text), what_(what), context_(context) {}
+
+  absl::Status Tokenize() {
+    if (text_.size() > kMaxExpressionBytes) {
+      return ValidationError(absl::StrCat("Invalid ", what_,
+                                          ": Expression size has exceeded the maximum allowed "
+                                          "size; expression size: ",
+                                          text_.size()));
+    }
+    size_t i = 0;
+    while (i < text_.size()) {
+      const char c = text_[i];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i;
+        continue;
+      }
+      Token t;
+      t.offset = i;
+      if (c == '#' || c == ':') {
+        size_t j = i + 1;
+        while (j < text_.size() && IsIdentChar(text_[j])) ++j;
+        if (j == i + 1) return SyntaxErrorAt(std::string(1, c), i);
+        t.kind = c == '#' ? Token::Kind::kName : Token::Kind::kValue;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else if (std::isdigit(static_cast<unsigned char>(c))) {
+        size_t j = i;
+        while (j < text_.size() && std::isdigit(static_cast<unsigned char>(text_[j]))) ++j;
+        t.kind = Token::Kind::kNumber;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else if (IsIdentChar(c)) {
+        size_t j = i;
+        while (j < text_.size() && IsIdentChar(text_[j])) ++j;
+        t.kind = Token::Kind::kIdent;
+        t.text = std::string(text_.substr(i, j - i));
+        i = j;
+      } else {
+        t.kind = Token::Kind::kPunct;
+        const absl::string_view rest = text_.substr(i);
+        if (absl::StartsWith(rest, "<>") || absl::StartsWith(rest, "<=") ||
+            absl::StartsWith(rest, ">=")) {
+          t.text = std::string(rest.substr(0, 2));
+        } else if (absl::string_view("()[],.=<>+-").find(c) != absl::string_view::npos) {
+          t.text = std::string(1, c);
+        } else {
+          return SyntaxErrorAt(std::string(1, c), i);
+        }
+        i += t.text.size();
+      }
+      tokens_.push_back(std::move(t));
+    }
+    Token end;
+    end.offset = text_.size();
+    tokens_.push_back(end);
+    return absl::OkStatus();
+  }
+
+  // condition := or
+  Condition ParseConditionTop() {
+    Condition c = ParseOr(0);
+    if (!AtEnd()) Fail();
+    return c;
+  }
+
+  std::vector<UpdateAction> ParseUpdateTop() {
+    std::vector<UpdateAction> actions;
+    std::set<std::string> seen_clauses;
+    if (AtEnd()) Fail();
+    while (ok() && !AtEnd()) {
+      const Token& t = Peek();
+      const std::string keyword = absl::AsciiStrToUpper(t.text);
+      if (t.kind != Token::Kind::kIdent ||
+          (keyword != "SET" && keyword != "REMOVE" && keyword != "ADD" && keyword != "DELETE")) {
+        Fail();
+        break;
+      }
+      if (!seen_clauses.insert(keyword).second) {
+        SetError(ValidationError(absl::StrCat("Invalid UpdateExpression: The \"", keyword,
+                                              "\" section can only be used once in an update "
+                                              "expression;")));
+        break;
+      }
+      Next();
+      do {
+        UpdateAction action;
+        action.path = ParsePath();
+        if (keyword == "SET") {
+          action.kind = UpdateAction::Kind::kSet;
+          Expect("=");
+          action.value = ParseSetValue();
+        } else if (keyword == "REMOVE") {
+          action.kind = UpdateAction::Kind::kRemove;
+        } else {
+          action.kind = keyword == "ADD" ? UpdateAction::Kind::kAdd : UpdateAction::Kind::kDelete;
+          action.value = ParseValueOperand();
+        }
+        actions.push_back(std::move(action));
+      } while (ok() && Accept(","));
+    }
+    return actions;
+  }
+
+  bool ok() const { return error_.ok(); }
+  const absl::Status& error() const { return error_; }
+
+ private:
+  const Token& Peek(size_t ahead = 0) const {
+    return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
+  }
+  const Token& Next() {
+    const Token& t = Peek();
+    if (pos_ < tokens_.size() - 1) ++pos_;
+    return t;
+  }
+  bool AtEnd() const { return Peek().kind == Token::Kind::kEnd; }
+  bool IsPunct(absl::string_view p, size_t ahead = 0) const {
+    return Peek(ahead).kind == Token::Kind::kPunct && Peek(ahead).text == p;
+  }
+  bool IsKeyword(absl::string_view k) const {
+    return Peek().kind == Token::Kind::kIdent && absl::EqualsIgnoreCase(Peek().text, k);
+  }
+  bool Accept(absl::string_view p) {
+    if (!IsPunct(p)) return false;
+    Next();
+    return true;
+  }
+  void Expect(absl::string_view p) {
+    if (!Accept(p)) Fail();
+  }
+  void SetError(absl::Status status) {
+    if (error_.ok()) error_ = std::move(status);
+  }
+  absl::Status SyntaxErrorAt(const std::string& token, size_t offset) const {
+    const size_t from = offset >= 10 ? offset - 10 : 0;
+    return ValidationError(absl::StrCat("Invalid ", what_, ": Syntax error; token: \"", token,
+                                        "\", near: \"", text_.substr(from, 25), "\""));
+  }
+  // A syntax error at the current token.
+  void Fail() {
+    const Token& t = Peek();
+    SetError(SyntaxErrorAt(t.kind == Token::Kind::kEnd ? "<EOF>" : t.text, t.offset));
+  }
+
+  std::string ResolveName(const std::string& placeholder) {
+    auto it = context_->names.find(placeholder);
+    if (it == context_->names.end()) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": An expression attribute name used in the document path is not defined; attribute "
+          "name: ",
+          placeholder)));
+      return "";
+    }
+    context_->used_names.insert(placeholder);
+    return it->second;
+  }
+
+  AttributeValue ResolveValue(const std::string& placeholder) {
+    auto it = context_->values.find(placeholder);
+    if (it == context_->values.end()) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": An expression attribute value used in expression is not defined; attribute value: ",
+          placeholder)));
+      return AttributeValue();
+    }
+    context_->used_values.insert(placeholder);
+    return it->second;
+  }
+
+  PathElement ParsePathName() {
+    const Token& t = Peek();
+    if (t.kind == Token::Kind::kName) return {ResolveName(Next().text), -1};
+    if (t.kind == Token::Kind::kIdent) return {Next().text, -1};
+    Fail();
+    return {};
+  }
+
+  Path ParsePath() {
+    Path path;
+    path.push_back(ParsePathName());
+    while (ok()) {
+      if (Accept(".")) {
+        path.push_back(ParsePathName());
+      } else if (Accept("[")) {
+        const Token& t = Peek();
+        if (t.kind != Token::Kind::kNumber || t.text.size() > 6) {
+          Fail();
+          break;
+        }
+        path.push_back({"", std::stoi(Next().text)});
+        Expect("]");
+      } else {
+        break;
+      }
+    }
+    return path;
+  }
+
+  // operand := path | :value | size(path)
+  Operand ParseOperand() {
+    Operand o;
+    const Token& t = Peek();
+    if (t.kind == Token::Kind::kValue) {
+      Next();
+      o.kind = Operand::Kind::kValue;
+      o.value = ResolveValue(t.text);
+    } else if (t.kind == Token::Kind::kIdent && t.text == "size" && IsPunct("(", 1)) {
+      Next();
+      Next();
+      o.kind = Operand::Kind::kSize;
+      o.path = ParsePath();
+      Expect(")");
+    } else if (t.kind == Token::Kind::kIdent || t.kind == Token::Kind::kName) {
+      o.kind = Operand::Kind::kPath;
+      o.path = ParsePath();
+    } else {
+      Fail();
+    }
+    return o;
+  }
+
+  Operand ParseValueOperand() {
+    const Token& t = Peek();
+    if (t.kind != Token::Kind::kValue) {
+      Fail();
+      return {};
+    }
+    Next();
+    Operand o;
+    o.value = ResolveValue(t.text);
+    return o;
+  }
+
+  // set_term := operand | if_not_exists(path, set_term) | list_append(set_term, set_term)
+  Operand ParseSetTerm(int depth) {
+    if (depth > kMaxDepth) {
+      Fail();
+      return {};
+    }
+    const Token& t = Peek();
+    if (t.kind == Token::Kind::kIdent && IsPunct("(", 1) &&
+        (t.text == "if_not_exists" || t.text == "list_append")) {
+      const bool if_not_exists = t.text == "if_not_exists";
+      Next();
+      Next();
+      Operand o;
+      if (if_not_exists) {
+        o.kind = Operand::Kind::kIfNotExists;
+        o.path = ParsePath();
+        Expect(",");
+        o.args.push_back(ParseSetTerm(depth + 1));
+      } else {
+        o.kind = Operand::Kind::kListAppend;
+        o.args.push_back(ParseSetTerm(depth + 1));
+        Expect(",");
+        o.args.push_back(ParseSetTerm(depth + 1));
+      }
+      Expect(")");
+      return o;
+    }
+    if (t.kind == Token::Kind::kIdent && IsPunct("(", 1)) {
+      SetError(
+          ValidationError(absl::StrCat("Invalid UpdateExpression: Invalid function name; "
+                                       "function: ",
+                                       t.text)));
+      return {};
+    }
+    return ParseOperand();
+  }
+
+  Operand ParseSetValue() {
+    Operand left = ParseSetTerm(0);
+    if (IsPunct("+") || IsPunct("-")) {
+      Operand o;
+      o.kind = Next().text == "+" ? Operand::Kind::kPlus : Operand::Kind::kMinus;
+      o.args.push_back(std::move(left));
+      o.args.push_back(ParseSetTerm(0));
+      return o;
+    }
+    return left;
+  }
+
+  Condition ParseOr(int depth) {
+    Condition left = ParseAnd(depth);
+    while (ok() && IsKeyword("OR")) {
+      Next();
+      Condition c;
+      c.kind = Condition::Kind::kOr;
+      c.children.push_back(std::move(left));
+      c.children.push_back(ParseAnd(depth));
+      left = std::move(c);
+    }
+    return left;
+  }
+
+  Condition ParseAnd(int depth) {
+    Condition left = ParseNot(depth);
+    while (ok() && IsKeyword("AND")) {
+      Next();
+      Condition c;
+      c.kind = Condition::Kind::kAnd;
+      c.children.push_back(std::move(left));
+      c.children.push_back(ParseNot(depth));
+      left = std::move(c);
+    }
+    return left;
+  }
+
+  Condition ParseNot(int depth) {
+    if (depth > kMaxDepth) {
+      Fail();
+      return {};
+    }
+    if (IsKeyword("NOT")) {
+      Next();
+      Condition c;
+      c.kind = Condition::Kind::kNot;
+      c.children.push_back(ParseNot(depth + 1));
+      return c;
+    }
+    return ParsePrimary(depth);
+  }
+
+  Condition ParsePrimary(int depth) {
+    Condition c;
+    if (Accept("(")) {
+      c = ParseOr(depth + 1);
+      Expect(")");
+      return c;
+    }
+    const Token& t = Peek();
+    if (t.kind == Token::Kind::kIdent && IsPunct("(", 1) && t.text != "size") {
+      return ParseFunction();
+    }
+    Operand left = ParseOperand();
+    if (!ok()) return c;
+    if (IsKeyword("BETWEEN")) {
+      Next();
+      c.kind = Condition::Kind::kBetween;
+      c.operands.push_back(std::move(left));
+      c.operands.push_back(ParseOperand());
+      if (!IsKeyword("AND")) {
+        Fail();
+        return c;
+      }
+      Next();
+      c.operands.push_back(ParseOperand());
+      return c;
+    }
+    if (IsKeyword("IN")) {
+      Next();
+      c.kind = Condition::Kind::kIn;
+      c.operands.push_back(std::move(left));
+      Expect("(");
+      do {
+        c.operands.push_back(ParseOperand());
+      } while (ok() && Accept(","));
+      Expect(")");
+      return c;
+    }
+    static const std::pair<const char*, CompareOp> kOps[] = {
+        {"=", CompareOp::kEq},  {"<>", CompareOp::kNe}, {"<", CompareOp::kLt},
+        {"<=", CompareOp::kLe}, {">", CompareOp::kGt},  {">=", CompareOp::kGe}};
+    for (const auto& [text, op] : kOps) {
+      if (IsPunct(text)) {
+        Next();
+        c.kind = Condition::Kind::kCompare;
+        c.op = op;
+        c.operands.push_back(std::move(left));
+        c.operands.push_back(ParseOperand());
+        return c;
+      }
+    }
+    Fail();
+    return c;
+  }
+
+  Condition ParseFunction() {
+    const std::string name = Next().text;
+    Next();  // (
+    Condition c;
+    size_t arity = 2;
+    if (name == "attribute_exists") {
+      c.kind = Condition::Kind::kAttributeExists;
+      arity = 1;
+    } else if (name == "attribute_not_exists") {
+      c.kind = Condition::Kind::kAttributeNotExists;
+      arity = 1;
+    } else if (name == "attribute_type") {
+      c.kind = Condition::Kind::kAttributeType;
+    } else if (name == "begins_with") {
+      c.kind = Condition::Kind::kBeginsWith;
+    } else if (name == "contains") {
+      c.kind = Condition::Kind::kContains;
+    } else {
+      SetError(ValidationError(
+          absl::StrCat("Invalid ", what_, ": Invalid function name; function: ", name)));
+      return c;
+    }
+    do {
+      c.operands.push_back(ParseOperand());
+    } while (ok() && Accept(","));
+    Expect(")");
+    if (ok() && c.operands.size() != arity) {
+      SetError(ValidationError(absl::StrCat("Invalid ", what_,
+                                            ": Incorrect number of operands for operator or "
+                                            "function; operator or function: ",
+                                            name, ", number of operands: ", c.operands.size())));
+    }
+    if (ok() && c.operands.front().kind != Operand::Kind::kPath) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": Operator or function requires a document path; operator or function: ", name)));
+    }
+    return c;
+  }
+
+  absl::string_view text_;
+  absl::string_view what_;
+  ExpressionContext* context_;
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+  absl::Status error_;
+};
+
+}  // namespace
+
+std::string PathToString(const Path& path) {
+  std::string out;
+  for (const PathElement& e : path) {
+    if (e.index >= 0) {
+      absl::StrAppend(&out, "[", e.index, "]");
+    } else {
+      absl::StrAppend(&out, out.empty() ? "" : ".", e.name);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Condition> ParseCondition(absl::string_view text, absl::string_view what,
+                                         ExpressionContext* context) {
+  if (text.empty()) {
+    return ValidationError(absl::StrCat("Invalid ", what, ": The expression can not be empty;"));
+  }
+  Parser parser(text, what, context);
+  if (absl::Status s = parser.Tokenize(); !s.ok()) return s;
+  Condition condition = parser.ParseConditionTop();
+  if (!parser.ok()) return parser.error();
+  return condition;
+}
+
+absl::StatusOr<std::vector<UpdateAction>> ParseUpdate(absl::string_view text,
+                                                      ExpressionContext* context) {
+  if (text.empty()) {
+    return ValidationError("Invalid UpdateExpression: The expression can not be empty;");
+  }
+  Parser parser(text, "UpdateExpression", context);
+  if (absl::Status s = parser.Tokenize(); !s.ok()) return s;
+  std::vector<UpdateAction> actions = parser.ParseUpdateTop();
+  if (!parser.ok()) return parser.error();
+  // Two actions on overlapping paths (one a prefix of the other) are refused.
+  for (size_t i = 0; i < actions.size(); ++i) {
+    for (size_t j = i + 1; j < actions.size(); ++j) {
+      const Path& a = actions[i].path;
+      const Path& b = actions[j].path;
+      const size_t n = std::min(a.size(), b.size());
+      if (std::equal(a.begin(), a.begin() + n, b.begin())) {
+        return ValidationError(absl::StrCat(
+            "Invalid UpdateExpression: Two document paths overlap with each other; must remove "
+            "or rewrite one of these paths; path one: [",
+            PathToString(a), "], path two: [", PathToString(b), "]"));
+      }
+    }
+  }
+  return actions;
+}
+
+absl::Status CheckAllPlaceholdersUsed(const ExpressionContext& context) {
+  std::vector<std::string> unused;
+  for (const auto& [placeholder, value] : context.values) {
+    if (context.used_values.count(placeholder) == 0) unused.push_back(placeholder);
+  }
+  if (!unused.empty()) {
+    return ValidationError(
+        absl::StrCat("Value provided in ExpressionAttributeValues unused in expressions: keys: {",
+                     absl::StrJoin(unused, ", "), "}"));
+  }
+  for (const auto& [placeholder, name] : context.names) {
+    if (context.used_names.count(placeholder) == 0) unused.push_back(placeholder);
+  }
+  if (!unused.empty()) {
+    return ValidationError(
+        absl::StrCat("Value provided in ExpressionAttributeNames unused in expressions: keys: {",
+                     absl::StrJoin(unused, ", "), "}"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,52 @@
+// Where DynamoDB tables and items live in ekv's RawKV keyspace, and the order-preserving
+// encoding of key attribute values that makes Query a range scan.
+//
+// Layout (docs/architecture.md, "DynamoDB front door"):
+//   kDynamoPrefix "t" <table name>                      -> table metadata (TableSchema)
+//   kDynamoPrefix "i" <table id, 8 bytes big-endian>
+//                 <hash key encoded> [<range key encoded>] -> one item (item_codec.h)
+// kDynamoPrefix starts with a NUL byte, which Redis and RawKV users practically never
+// begin a key with; the table id (not the name) scopes items, so a table deleted and
+// created again under the same name never sees the old table's leftovers.
+//
+// Encodings (bytewise order of the encoding == DynamoDB's order of the values, and no
+// encoding is a prefix of another, so a hash key never runs into its range key):
+//   S, B: the bytes with 0x00 escaped as 00 FF, then the terminator 00 01.
+//   N:    0x02 for zero; 0x03 <exponent + 0x8000, 2 bytes> <digit + 1 ...> 0x00 for
+//         positives; 0x01 and the bitwise complement of the positive form of |x| for
+//         negatives (larger magnitude sorts first). Digits carry no trailing zeros, so a
+//         shorter digit string that is a prefix of a longer one is the smaller number, and
+//         the terminator 0x00 sorts below every digit byte.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "adapters/dynamo/attribute_value.h"
+
+namespace ekv::dynamo {
+
+// The reserved prefix of every key the DynamoDB front door writes.
+inline const std::string& DynamoPrefix() {
+  static const std::string* prefix = new std::string("\0ddb", 4);
+  return *prefix;
+}
+
+std::string TableMetaKey(absl::string_view table_name);
+// Every table's metadata key starts with this.
+std::string TableMetaPrefix();
+// Every item key of table `table_id` starts with this.
+std::string ItemPrefix(uint64_t table_id);
+
+// The order-preserving encoding of a key attribute value (S, N or B; others are an error).
+absl::StatusOr<std::string> EncodeKeyValue(const AttributeValue& value);
+// The encoding of every S or B value that begins with `prefix` starts with this.
+std::string EncodeBytesPrefix(absl::string_view prefix);
+
+// The least key greater than every key that starts with `prefix` ("" if none is: the
+// scan then runs to the end of the keyspace).
+std::string PrefixEnd(absl::string_view prefix);
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,174 @@
+#include "adapters/dynamo/key_condition.h"
+
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/key_codec.h"
+
+namespace ekv::dynamo {
+namespace {
+
+absl::Status NotSupported() { return ValidationError("Query key condition not supported"); }
+
+// One conjunct: which key attribute it constrains, with what, against which values.
+struct KeyTerm {
+  std::string attribute;
+  Condition::Kind kind = Condition::Kind::kCompare;
+  CompareOp op = CompareOp::kEq;
+  std::vector<AttributeValue> values;
+};
+
+CompareOp Mirror(CompareOp op) {
+  switch (op) {
+    case CompareOp::kLt:
+      return CompareOp::kGt;
+    case CompareOp::kLe:
+      return CompareOp::kGe;
+    case CompareOp::kGt:
+      return CompareOp::kLt;
+    case CompareOp::kGe:
+      return CompareOp::kLe;
+    default:
+      return op;
+  }
+}
+
+bool IsSimplePath(const Operand& o) {
+  return o.kind == Operand::Kind::kPath && o.path.size() == 1 && o.path[0].index < 0;
+}
+
+absl::StatusOr<KeyTerm> TermOf(const Condition& c) {
+  KeyTerm term;
+  term.kind = c.kind;
+  switch (c.kind) {
+    case Condition::Kind::kCompare: {
+      if (c.op == CompareOp::kNe) {
+        return ValidationError("Unsupported operator in KeyConditionExpression: <>");
+      }
+      const Operand* path = &c.operands[0];
+      const Operand* value = &c.operands[1];
+      term.op = c.op;
+      if (!IsSimplePath(*path)) {
+        std::swap(path, value);
+        term.op = Mirror(c.op);
+      }
+      if (!IsSimplePath(*path) || value->kind != Operand::Kind::kValue) return NotSupported();
+      term.attribute = path->path[0].name;
+      term.values.push_back(value->value);
+      return term;
+    }
+    case Condition::Kind::kBetween:
+    case Condition::Kind::kBeginsWith: {
+      if (!IsSimplePath(c.operands[0])) return NotSupported();
+      term.attribute = c.operands[0].path[0].name;
+      for (size_t i = 1; i < c.operands.size(); ++i) {
+        if (c.operands[i].kind != Operand::Kind::kValue) return NotSupported();
+        term.values.push_back(c.operands[i].value);
+      }
+      return term;
+    }
+    case Condition::Kind::kOr:
+      return ValidationError("Invalid operator used in KeyConditionExpression: OR");
+    case Condition::Kind::kNot:
+      return ValidationError("Invalid operator used in KeyConditionExpression: NOT");
+    default:
+      return NotSupported();
+  }
+}
+
+absl::StatusOr<std::string> Encoded(const KeyElement& element, const AttributeValue& value) {
+  if (value.type != element.type) {
+    return InvalidParameter("Condition parameter type does not match schema type");
+  }
+  return EncodeKeyValue(value);
+}
+
+}  // namespace
+
+absl::StatusOr<KeyRange> KeyConditionRange(const Condition& condition, const TableSchema& schema) {
+  std::vector<const Condition*> conjuncts;
+  if (condition.kind == Condition::Kind::kAnd) {
+    for (const Condition& child : condition.children) {
+      if (child.kind == Condition::Kind::kAnd) {
+        return ValidationError("Conditions can be of length 1 or 2 only");
+      }
+      conjuncts.push_back(&child);
+    }
+  } else {
+    conjuncts.push_back(&condition);
+  }
+  std::optional<KeyTerm> hash_term;
+  std::optional<KeyTerm> range_term;
+  for (const Condition* c : conjuncts) {
+    absl::StatusOr<KeyTerm> term = TermOf(*c);
+    if (!term.ok()) return term.status();
+    if (term->attribute == schema.hash.name && !hash_term) {
+      hash_term = *std::move(term);
+    } else if (schema.range && term->attribute == schema.range->name && !range_term) {
+      range_term = *std::move(term);
+    } else {
+      return NotSupported();
+    }
+  }
+  if (!hash_term) {
+    return ValidationError(
+        absl::StrCat("Query condition missed key schema element: ", schema.hash.name));
+  }
+  if (hash_term->kind != Condition::Kind::kCompare || hash_term->op != CompareOp::kEq) {
+    return ValidationError("Query key condition not supported");
+  }
+  absl::StatusOr<std::string> hash = Encoded(schema.hash, hash_term->values[0]);
+  if (!hash.ok()) return hash.status();
+  const std::string prefix = ItemPrefix(schema.id) + *hash;
+  KeyRange range{prefix, PrefixEnd(prefix)};
+  if (!range_term) return range;
+
+  const KeyElement& element = *schema.range;
+  std::vector<std::string> encoded;
+  for (const AttributeValue& v : range_term->values) {
+    absl::StatusOr<std::string> e = Encoded(element, v);
+    if (!e.ok()) return e.status();
+    encoded.push_back(*std::move(e));
+  }
+  // Range-key encodings are prefix-free, so "just after key k" is k + "\0" and no stored
+  // key lies strictly between k and k + "\0".
+  const std::string after = std::string(1, '\0');
+  switch (range_term->kind) {
+    case Condition::Kind::kCompare:
+      switch (range_term->op) {
+        case CompareOp::kEq:
+          return KeyRange{prefix + encoded[0], prefix + encoded[0] + after};
+        case CompareOp::kLt:
+          return KeyRange{prefix, prefix + encoded[0]};
+        case CompareOp::kLe:
+          return KeyRange{prefix, prefix + encoded[0] + after};
+        case CompareOp::kGt:
+          return KeyRange{prefix + encoded[0] + after, range.end};
+        case CompareOp::kGe:
+          return KeyRange{prefix + encoded[0], range.end};
+        default:
+          return NotSupported();
+      }
+    case Condition::Kind::kBetween: {
+      std::optional<int> order = CompareValues(range_term->values[0], range_term->values[1]);
+      if (order.has_value() && *order > 0) {
+        return ValidationError(
+            "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
+            "greater than or equal to lower bound");
+      }
+      return KeyRange{prefix + encoded[0], prefix + encoded[1] + after};
+    }
+    case Condition::Kind::kBeginsWith: {
+      if (element.type == AttributeType::kN) {
+        return ValidationError(
+            "Invalid KeyConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: begins_with, operand type: N");
+      }
+      const std::string start = prefix + EncodeBytesPrefix(range_term->values[0].scalar);
+      return KeyRange{start, PrefixEnd(start)};
+    }
+    default:
+      return NotSupported();
+  }
+}
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,82 @@
+#include "adapters/dynamo/operation_table.h"
+
+#include <exception>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/errors.h"
+
+namespace ekv::dynamo {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& j) {
+  // Replace, never throw, on invalid UTF-8 (none should reach here: request strings were
+  // validated by the JSON parser and binaries are base64).
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+const OperationTable& OperationTable::Default() {
+  static const OperationTable* table = new OperationTable({
+      {"CreateTable", CreateTableOperation, "creates a table (HASH and optional RANGE key)"},
+      {"DescribeTable", DescribeTableOperation, "describes a table"},
+      {"ListTables", ListTablesOperation, "lists table names, paginated"},
+      {"DeleteTable", DeleteTableOperation, "deletes a table and its items"},
+      {"PutItem", PutItemOperation, "writes an item, optionally conditionally"},
+      {"GetItem", GetItemOperation, "reads an item by key (always strongly consistent)"},
+      {"DeleteItem", DeleteItemOperation, "deletes an item, optionally conditionally"},
+      {"UpdateItem", UpdateItemOperation, "SET/REMOVE/ADD/DELETE on an item, atomically"},
+      {"Query", QueryOperation, "items of one hash key, range-key conditions, paginated"},
+      {"Scan", ScanOperation, "every item of a table, paginated"},
+  });
+  return *table;
+}
+
+OperationTable::OperationTable(std::vector<OperationSpec> specs) {
+  for (OperationSpec& spec : specs) {
+    std::string name = spec.name;
+    specs_.emplace(std::move(name), std::move(spec));
+  }
+}
+
+const OperationSpec* OperationTable::Find(absl::string_view name) const {
+  auto it = specs_.find(name);
+  return it == specs_.end() ? nullptr : &it->second;
+}
+
+HttpReply ErrorReply(const absl::Status& status) {
+  WireError wire = ToWireError(status);
+  return HttpReply{wire.http_status, Dump(json{{"__type", wire.type}, {"message", wire.message}})};
+}
+
+HttpReply OperationTable::Handle(absl::string_view target, absl::string_view body,
+                                 TableStore* store) const {
+  const OperationSpec* spec = nullptr;
+  if (absl::StartsWith(target, kTargetPrefix)) spec = Find(target.substr(kTargetPrefix.size()));
+  if (spec == nullptr) {
+    return ErrorReply(DynamoError(absl::StatusCode::kUnimplemented, "UnknownOperationException",
+                                  "An unknown operation was requested."));
+  }
+  json request = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object()) {
+    return ErrorReply(SerializationError("The request body is not a valid JSON object"));
+  }
+  // nlohmann throws on a field of an unexpected JSON type that a handler did not check;
+  // that is the client's malformed request, answered like DynamoDB's deserializer would.
+  try {
+    absl::StatusOr<json> answer = spec->handler(request, store);
+    if (!answer.ok()) return ErrorReply(answer.status());
+    return HttpReply{200, Dump(*answer)};
+  } catch (const json::exception& e) {
+    return ErrorReply(SerializationError(e.what()));
+  } catch (const std::exception& e) {
+    return ErrorReply(absl::InternalError(e.what()));
+  }
+}
+
+}  // namespace ekv::dynamo

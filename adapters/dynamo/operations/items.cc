@@ -1,0 +1,215 @@
+// Item operations: PutItem, GetItem, DeleteItem, UpdateItem. Every write that has a
+// condition, returns old values or computes from the current item runs as
+// TableStore::ModifyItem (an atomic read-modify-write on the item's key); only an
+// unconditional PutItem that returns nothing is a blind write.
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/operation_table.h"
+#include "adapters/dynamo/request_fields.h"
+
+namespace ekv::dynamo {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxItemBytes = 400 * 1024;
+
+absl::Status CheckItemSize(const AttributeMap& item) {
+  if (ItemSize(item) > kMaxItemBytes) {
+    return ValidationError("Item size has exceeded the maximum allowed size");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AttributeMap> MapField(const json& request, const char* field) {
+  auto it = request.find(field);
+  if (it == request.end()) {
+    return ValidationError(absl::StrCat("1 validation error detected: Value null at '",
+                                        field == std::string("Item") ? "item" : "key",
+                                        "' failed to satisfy constraint: Member must not be null"));
+  }
+  return AttributeMapFromJson(*it);
+}
+
+// A failed condition is ConditionalCheckFailedException; evaluation errors pass through.
+absl::Status Check(const std::optional<Condition>& condition,
+                   const std::optional<AttributeMap>& current) {
+  if (!condition.has_value()) return absl::OkStatus();
+  static const AttributeMap kEmpty;
+  absl::StatusOr<bool> holds = EvaluateCondition(*condition, current ? *current : kEmpty);
+  if (!holds.ok()) return holds.status();
+  return *holds ? absl::OkStatus() : ConditionalCheckFailed();
+}
+
+// The attributes named at the top level of the update's paths, taken from `item`.
+AttributeMap Touched(const std::vector<UpdateAction>& actions, const AttributeMap& item) {
+  AttributeMap out;
+  for (const UpdateAction& action : actions) {
+    auto it = item.find(action.path.front().name);
+    if (it != item.end()) out.insert(*it);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
+  if (absl::Status s = RefuseUnsupported(request, {"Expected", "ConditionalOperator"}); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<TableSchema> schema = TableOf(request, store);
+  if (!schema.ok()) return schema.status();
+  absl::StatusOr<AttributeMap> item = MapField(request, "Item");
+  if (!item.ok()) return item.status();
+  if (absl::Status s = CheckItemSize(*item); !s.ok()) return s;
+  absl::StatusOr<std::string> key = ItemKeyOfItem(*schema, *item);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> return_values = ReturnValuesOf(request, {"NONE", "ALL_OLD"});
+  if (!return_values.ok()) return return_values.status();
+  absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
+  if (!context.ok()) return context.status();
+  absl::StatusOr<std::optional<Condition>> condition =
+      ConditionOf(request, "ConditionExpression", &*context);
+  if (!condition.ok()) return condition.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+
+  if (!condition->has_value() && *return_values == "NONE") {
+    if (absl::Status s = store->PutItem(*key, *item); !s.ok()) return s;
+    return json::object();
+  }
+  absl::StatusOr<TableStore::ItemChange> change = store->ModifyItem(
+      *key,
+      [&](const std::optional<AttributeMap>& current)
+          -> absl::StatusOr<std::optional<AttributeMap>> {
+        if (absl::Status s = Check(*condition, current); !s.ok()) return s;
+        return std::optional<AttributeMap>(*item);
+      },
+      /*assume_absent=*/true);
+  if (!change.ok()) return change.status();
+  json reply = json::object();
+  if (*return_values == "ALL_OLD" && change->old_item.has_value()) {
+    reply["Attributes"] = AttributeMapToJson(*change->old_item);
+  }
+  return reply;
+}
+
+absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
+  if (absl::Status s = RefuseUnsupported(request, {"ProjectionExpression", "AttributesToGet"});
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<TableSchema> schema = TableOf(request, store);
+  if (!schema.ok()) return schema.status();
+  absl::StatusOr<AttributeMap> key_attributes = MapField(request, "Key");
+  if (!key_attributes.ok()) return key_attributes.status();
+  absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
+  if (!key.ok()) return key.status();
+  // ConsistentRead is accepted either way: every ekv read is linearizable.
+  absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(*key);
+  if (!item.ok()) return item.status();
+  json reply = json::object();
+  if (item->has_value()) reply["Item"] = AttributeMapToJson(**item);
+  return reply;
+}
+
+absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store) {
+  if (absl::Status s = RefuseUnsupported(request, {"Expected", "ConditionalOperator"}); !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<TableSchema> schema = TableOf(request, store);
+  if (!schema.ok()) return schema.status();
+  absl::StatusOr<AttributeMap> key_attributes = MapField(request, "Key");
+  if (!key_attributes.ok()) return key_attributes.status();
+  absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> return_values = ReturnValuesOf(request, {"NONE", "ALL_OLD"});
+  if (!return_values.ok()) return return_values.status();
+  absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
+  if (!context.ok()) return context.status();
+  absl::StatusOr<std::optional<Condition>> condition =
+      ConditionOf(request, "ConditionExpression", &*context);
+  if (!condition.ok()) return condition.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+
+  absl::StatusOr<TableStore::ItemChange> change =
+      store->ModifyItem(*key,
+                        [&](const std::optional<AttributeMap>& current)
+                            -> absl::StatusOr<std::optional<AttributeMap>> {
+                          if (absl::Status s = Check(*condition, current); !s.ok()) return s;
+                          return std::optional<AttributeMap>();
+                        });
+  if (!change.ok()) return change.status();
+  json reply = json::object();
+  if (*return_values == "ALL_OLD" && change->old_item.has_value()) {
+    reply["Attributes"] = AttributeMapToJson(*change->old_item);
+  }
+  return reply;
+}
+
+absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store) {
+  if (absl::Status s =
+          RefuseUnsupported(request, {"AttributeUpdates", "Expected", "ConditionalOperator"});
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<TableSchema> schema = TableOf(request, store);
+  if (!schema.ok()) return schema.status();
+  absl::StatusOr<AttributeMap> key_attributes = MapField(request, "Key");
+  if (!key_attributes.ok()) return key_attributes.status();
+  absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> return_values =
+      ReturnValuesOf(request, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
+  if (!return_values.ok()) return return_values.status();
+  absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
+  if (!context.ok()) return context.status();
+  std::vector<UpdateAction> actions;
+  absl::StatusOr<std::optional<std::string>> update_text =
+      OptionalString(request, "UpdateExpression");
+  if (!update_text.ok()) return update_text.status();
+  if (update_text->has_value()) {
+    absl::StatusOr<std::vector<UpdateAction>> parsed = ParseUpdate(**update_text, &*context);
+    if (!parsed.ok()) return parsed.status();
+    actions = *std::move(parsed);
+  }
+  absl::StatusOr<std::optional<Condition>> condition =
+      ConditionOf(request, "ConditionExpression", &*context);
+  if (!condition.ok()) return condition.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  std::set<std::string> key_names = {schema->hash.name};
+  if (schema->range) key_names.insert(schema->range->name);
+
+  absl::StatusOr<TableStore::ItemChange> change =
+      store->ModifyItem(*key,
+                        [&](const std::optional<AttributeMap>& current)
+                            -> absl::StatusOr<std::optional<AttributeMap>> {
+                          if (absl::Status s = Check(*condition, current); !s.ok()) return s;
+                          // An absent item is created from its key, as DynamoDB's UpdateItem does.
+                          absl::StatusOr<AttributeMap> next =
+                              ApplyUpdate(actions, current ? *current : *key_attributes, key_names);
+                          if (!next.ok()) return next.status();
+                          if (absl::Status s = CheckItemSize(*next); !s.ok()) return s;
+                          return std::optional<AttributeMap>(*std::move(next));
+                        });
+  if (!change.ok()) return change.status();
+  json reply = json::object();
+  const AttributeMap empty;
+  const AttributeMap& old_item = change->old_item ? *change->old_item : empty;
+  const AttributeMap& new_item = change->new_item ? *change->new_item : empty;
+  std::optional<AttributeMap> attributes;
+  if (*return_values == "ALL_OLD" && change->old_item.has_value()) attributes = old_item;
+  if (*return_values == "ALL_NEW") attributes = new_item;
+  if (*return_values == "UPDATED_OLD") attributes = Touched(actions, old_item);
+  if (*return_values == "UPDATED_NEW") attributes = Touched(actions, new_item);
+  if (attributes.has_value() && !attributes->empty()) {
+    reply["Attributes"] = AttributeMapToJson(*attributes);
+  }
+  return reply;
+}
+
+}  // namespace ekv::dynamo

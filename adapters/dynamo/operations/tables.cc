@@ -1,0 +1,64 @@
+// Table operations: CreateTable, DescribeTable, ListTables, DeleteTable. Tables are ACTIVE
+// as soon as CreateTable answers (like DynamoDB Local), so SDK waiters return at once.
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/operation_table.h"
+#include "adapters/dynamo/request_fields.h"
+
+namespace ekv::dynamo {
+
+using nlohmann::json;
+
+namespace {
+constexpr int64_t kMaxListTablesLimit = 100;
+}  // namespace
+
+absl::StatusOr<json> CreateTableOperation(const json& request, TableStore* store) {
+  if (absl::Status s = RefuseUnsupported(
+          request, {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"});
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<TableSchema> schema = SchemaFromCreateTable(request);
+  if (!schema.ok()) return schema.status();
+  if (absl::Status s = store->CreateTable(&*schema); !s.ok()) return s;
+  return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
+}
+
+absl::StatusOr<json> DescribeTableOperation(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
+  absl::StatusOr<TableSchema> schema = store->GetTable(request["TableName"].get<std::string>());
+  if (!schema.ok()) return schema.status();
+  return json{{"Table", DescribeTable(*schema, "ACTIVE")}};
+}
+
+absl::StatusOr<json> ListTablesOperation(const json& request, TableStore* store) {
+  absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
+  if (!limit.ok()) return limit.status();
+  if (limit->has_value() && **limit > kMaxListTablesLimit) {
+    return ValidationError(absl::StrCat("1 validation error detected: Value '", **limit,
+                                        "' at 'limit' failed to satisfy constraint: Member must "
+                                        "have value less than or equal to 100"));
+  }
+  absl::StatusOr<std::optional<std::string>> start =
+      OptionalString(request, "ExclusiveStartTableName");
+  if (!start.ok()) return start.status();
+  bool more = false;
+  absl::StatusOr<std::vector<std::string>> names =
+      store->ListTables(start->value_or(""), limit->value_or(kMaxListTablesLimit), &more);
+  if (!names.ok()) return names.status();
+  json reply = {{"TableNames", *names}};
+  if (more && !names->empty()) reply["LastEvaluatedTableName"] = names->back();
+  return reply;
+}
+
+absl::StatusOr<json> DeleteTableOperation(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
+  absl::StatusOr<TableSchema> schema = store->DeleteTable(request["TableName"].get<std::string>());
+  if (!schema.ok()) return schema.status();
+  return json{{"TableDescription", DescribeTable(*schema, "DELETING")}};
+}
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,103 @@
+#include "adapters/dynamo/request_fields.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "adapters/dynamo/errors.h"
+
+namespace ekv::dynamo {
+
+using nlohmann::json;
+
+absl::StatusOr<std::optional<std::string>> OptionalString(const json& request, const char* field) {
+  auto it = request.find(field);
+  if (it == request.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return SerializationError(absl::StrCat(field, " must be a string"));
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+absl::StatusOr<ExpressionContext> ExpressionContextOf(const json& request) {
+  ExpressionContext context;
+  if (auto names = request.find("ExpressionAttributeNames"); names != request.end()) {
+    if (!names->is_object()) {
+      return SerializationError("ExpressionAttributeNames must be a map");
+    }
+    if (names->empty()) {
+      return ValidationError("ExpressionAttributeNames must not be empty");
+    }
+    for (auto it = names->begin(); it != names->end(); ++it) {
+      if (!it.value().is_string()) {
+        return SerializationError("ExpressionAttributeNames values must be strings");
+      }
+      context.names.emplace(it.key(), it.value().get<std::string>());
+    }
+  }
+  if (auto values = request.find("ExpressionAttributeValues"); values != request.end()) {
+    if (values->is_object() && values->empty()) {
+      return ValidationError("ExpressionAttributeValues must not be empty");
+    }
+    absl::StatusOr<AttributeMap> parsed = AttributeMapFromJson(*values);
+    if (!parsed.ok()) {
+      return ValidationError(absl::StrCat("ExpressionAttributeValues contains invalid value: ",
+                                          parsed.status().message()));
+    }
+    context.values = *std::move(parsed);
+  }
+  return context;
+}
+
+absl::StatusOr<std::string> ReturnValuesOf(const json& request,
+                                           const std::vector<std::string>& allowed) {
+  absl::StatusOr<std::optional<std::string>> value = OptionalString(request, "ReturnValues");
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::string("NONE");
+  for (const std::string& a : allowed) {
+    if (a == **value) return a;
+  }
+  return ValidationError("Return values set to invalid value");
+}
+
+absl::StatusOr<std::optional<int64_t>> LimitOf(const json& request) {
+  auto it = request.find("Limit");
+  if (it == request.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) return SerializationError("Limit must be an integer");
+  const int64_t limit = it->get<int64_t>();
+  if (limit < 1) {
+    return ValidationError(absl::StrCat("1 validation error detected: Value '", limit,
+                                        "' at 'limit' failed to satisfy constraint: Member must "
+                                        "have value greater than or equal to 1"));
+  }
+  return std::optional<int64_t>(limit);
+}
+
+absl::Status RefuseUnsupported(const json& request, const std::vector<const char*>& fields) {
+  for (const char* field : fields) {
+    if (request.contains(field) && !request[field].is_null()) {
+      return ValidationError(absl::StrCat(field, " is not supported by ekv yet"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TableSchema> TableOf(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
+  absl::StatusOr<TableSchema> schema = store->GetTable(request["TableName"].get<std::string>());
+  if (!schema.ok() && ErrorName(schema.status()) == "ResourceNotFoundException") {
+    // Item operations on a missing table answer with DynamoDB's shorter message.
+    return ResourceNotFound("Requested resource not found");
+  }
+  return schema;
+}
+
+absl::StatusOr<std::optional<Condition>> ConditionOf(const json& request, const char* field,
+                                                     ExpressionContext* context) {
+  absl::StatusOr<std::optional<std::string>> text = OptionalString(request, field);
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) return std::optional<Condition>();
+  absl::StatusOr<Condition> condition = ParseCondition(**text, field, context);
+  if (!condition.ok()) return condition.status();
+  return std::optional<Condition>(*std::move(condition));
+}
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,341 @@
+#include "adapters/dynamo/table_schema.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/key_codec.h"
+
+namespace ekv::dynamo {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kSchemaVersion = 1;
+constexpr size_t kMinTableName = 3;
+constexpr size_t kMaxTableName = 255;
+// DynamoDB's limits on key attribute values.
+constexpr size_t kMaxHashKeyBytes = 2048;
+constexpr size_t kMaxRangeKeyBytes = 1024;
+
+absl::StatusOr<AttributeType> KeyTypeOf(const json& j) {
+  if (j == "S") return AttributeType::kS;
+  if (j == "N") return AttributeType::kN;
+  if (j == "B") return AttributeType::kB;
+  return ValidationError(absl::StrCat(
+      "1 validation error detected: Value '", j.is_string() ? j.get<std::string>() : j.dump(),
+      "' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: "
+      "Member must satisfy enum value set: [B, N, S]"));
+}
+
+json KeyElementsJson(const TableSchema& s) {
+  json key_schema = json::array();
+  key_schema.push_back({{"AttributeName", s.hash.name}, {"KeyType", "HASH"}});
+  if (s.range) key_schema.push_back({{"AttributeName", s.range->name}, {"KeyType", "RANGE"}});
+  return key_schema;
+}
+
+json AttributeDefinitionsJson(const TableSchema& s) {
+  json defs = json::array();
+  for (const KeyElement& d : s.attribute_definitions) {
+    defs.push_back({{"AttributeName", d.name}, {"AttributeType", std::string(TypeName(d.type))}});
+  }
+  return defs;
+}
+
+absl::StatusOr<std::string> EncodeKeyPart(const KeyElement& element, const AttributeValue& value,
+                                          size_t max_bytes, bool from_key_parameter) {
+  if (value.type != element.type) {
+    if (from_key_parameter) {
+      return ValidationError("The provided key element does not match the schema");
+    }
+    return InvalidParameter(absl::StrCat("Type mismatch for key ", element.name,
+                                         " expected: ", TypeName(element.type),
+                                         " actual: ", TypeName(value.type)));
+  }
+  if ((value.type == AttributeType::kS || value.type == AttributeType::kB) &&
+      value.scalar.empty()) {
+    return ValidationError(absl::StrCat(
+        "One or more parameter values are not valid. The AttributeValue for a key attribute "
+        "cannot contain an empty ",
+        value.type == AttributeType::kS ? "string" : "binary", " value. Key: ", element.name));
+  }
+  if (value.scalar.size() > max_bytes) {
+    return ValidationError(absl::StrCat("One or more parameter values were invalid: Size of ",
+                                        max_bytes == kMaxHashKeyBytes ? "hashkey" : "rangekey",
+                                        " has exceeded the maximum size limit of ", max_bytes,
+                                        " bytes"));
+  }
+  return EncodeKeyValue(value);
+}
+
+absl::StatusOr<std::string> ItemKey(const TableSchema& schema, const AttributeMap& attributes,
+                                    bool from_key_parameter) {
+  std::string key = ItemPrefix(schema.id);
+  const KeyElement* elements[2] = {&schema.hash, schema.range ? &*schema.range : nullptr};
+  for (const KeyElement* element : elements) {
+    if (element == nullptr) continue;
+    auto it = attributes.find(element->name);
+    if (it == attributes.end()) {
+      if (from_key_parameter) {
+        return ValidationError("The provided key element does not match the schema");
+      }
+      return InvalidParameter(absl::StrCat("Missing the key ", element->name, " in the item"));
+    }
+    absl::StatusOr<std::string> part = EncodeKeyPart(
+        *element, it->second, element == &schema.hash ? kMaxHashKeyBytes : kMaxRangeKeyBytes,
+        from_key_parameter);
+    if (!part.ok()) return part.status();
+    key += *part;
+  }
+  return key;
+}
+
+}  // namespace
+
+absl::Status ValidateTableName(const json& request, const char* field) {
+  auto it = request.find(field);
+  if (it == request.end() || !it->is_string()) {
+    return ValidationError(
+        absl::StrCat("1 validation error detected: Value null at 'tableName' failed to satisfy "
+                     "constraint: Member must not be null"));
+  }
+  const std::string& name = it->get_ref<const std::string&>();
+  if (name.size() < kMinTableName || name.size() > kMaxTableName) {
+    return ValidationError(absl::StrCat(
+        "1 validation error detected: Value '", name,
+        "' at 'tableName' failed to satisfy constraint: Member must have length ",
+        name.size() < kMinTableName ? "greater than or equal to 3" : "less than or equal to 255"));
+  }
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) {
+      return ValidationError(
+          absl::StrCat("1 validation error detected: Value '", name,
+                       "' at 'tableName' failed to satisfy constraint: Member must satisfy regular "
+                       "expression pattern: [a-zA-Z0-9_.-]+"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
+  TableSchema schema;
+  schema.name = request["TableName"].get<std::string>();
+  auto defs = request.find("AttributeDefinitions");
+  auto keys = request.find("KeySchema");
+  if (keys == request.end() || !keys->is_array()) {
+    return ValidationError(
+        "1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: "
+        "Member must not be null");
+  }
+  if (defs == request.end() || !defs->is_array()) {
+    return ValidationError(
+        "1 validation error detected: Value null at 'attributeDefinitions' failed to satisfy "
+        "constraint: Member must not be null");
+  }
+  for (const json& d : *defs) {
+    if (!d.is_object() || !d.contains("AttributeName") || !d["AttributeName"].is_string() ||
+        !d.contains("AttributeType")) {
+      return ValidationError(
+          "Invalid AttributeDefinitions: each needs AttributeName and "
+          "AttributeType");
+    }
+    absl::StatusOr<AttributeType> type = KeyTypeOf(d["AttributeType"]);
+    if (!type.ok()) return type.status();
+    for (const KeyElement& seen : schema.attribute_definitions) {
+      if (seen.name == d["AttributeName"]) {
+        return InvalidParameter(
+            "Cannot have two attributes with the same name in AttributeDefinitions");
+      }
+    }
+    schema.attribute_definitions.push_back({d["AttributeName"].get<std::string>(), *type});
+  }
+  if (keys->empty() || keys->size() > 2) {
+    return ValidationError(
+        absl::StrCat("1 validation error detected: Value '", keys->dump(),
+                     "' at 'keySchema' failed to satisfy constraint: Member must have length ",
+                     keys->empty() ? "greater than or equal to 1" : "less than or equal to 2"));
+  }
+  bool have_hash = false;
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const json& k = (*keys)[i];
+    if (!k.is_object() || !k.contains("AttributeName") || !k["AttributeName"].is_string() ||
+        !k.contains("KeyType") || !k["KeyType"].is_string()) {
+      return ValidationError("Invalid KeySchema: each element needs AttributeName and KeyType");
+    }
+    const std::string name = k["AttributeName"].get<std::string>();
+    const std::string key_type = k["KeyType"].get<std::string>();
+    const KeyElement* def = nullptr;
+    for (const KeyElement& d : schema.attribute_definitions) {
+      if (d.name == name) def = &d;
+    }
+    if (def == nullptr) {
+      return InvalidParameter(
+          "Some index key attributes are not defined in AttributeDefinitions. Keys: [" + name +
+          "], AttributeDefinitions: []");
+    }
+    if (key_type == "HASH" && i == 0) {
+      schema.hash = *def;
+      have_hash = true;
+    } else if (key_type == "RANGE" && i == 1) {
+      schema.range = *def;
+    } else if (key_type != "HASH" && key_type != "RANGE") {
+      return ValidationError(absl::StrCat(
+          "1 validation error detected: Value '", key_type, "' at 'keySchema.", i + 1,
+          ".member.keyType' failed to satisfy constraint: Member must satisfy enum value set: "
+          "[HASH, RANGE]"));
+    } else {
+      return InvalidParameter(
+          "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    }
+  }
+  if (!have_hash) {
+    return InvalidParameter("Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+  }
+  if (schema.range && schema.range->name == schema.hash.name) {
+    return InvalidParameter(
+        "Both the Hash Key and the Range Key element in the KeySchema have "
+        "the same name");
+  }
+  const size_t key_count = schema.range ? 2 : 1;
+  if (schema.attribute_definitions.size() != key_count) {
+    return InvalidParameter(
+        "Number of attributes in KeySchema does not exactly match number of attributes defined "
+        "in AttributeDefinitions");
+  }
+  if (auto billing = request.find("BillingMode"); billing != request.end()) {
+    if (*billing != "PROVISIONED" && *billing != "PAY_PER_REQUEST") {
+      return ValidationError(absl::StrCat(
+          "1 validation error detected: Value '", billing->dump(),
+          "' at 'billingMode' failed to satisfy constraint: Member must satisfy enum value set: "
+          "[PROVISIONED, PAY_PER_REQUEST]"));
+    }
+    schema.billing_mode = billing->get<std::string>();
+  }
+  auto throughput = request.find("ProvisionedThroughput");
+  if (schema.billing_mode == "PROVISIONED") {
+    if (throughput == request.end() || !throughput->is_object()) {
+      return ValidationError(
+          "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
+          "must both be specified when BillingMode is PROVISIONED");
+    }
+    const json& rcu = (*throughput)["ReadCapacityUnits"];
+    const json& wcu = (*throughput)["WriteCapacityUnits"];
+    if (!rcu.is_number_integer() || !wcu.is_number_integer() || rcu.get<int64_t>() < 1 ||
+        wcu.get<int64_t>() < 1) {
+      return ValidationError(
+          "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
+          "must both be specified when BillingMode is PROVISIONED");
+    }
+    schema.read_capacity_units = rcu.get<int64_t>();
+    schema.write_capacity_units = wcu.get<int64_t>();
+  } else if (throughput != request.end()) {
+    return ValidationError(
+        "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+        "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+  }
+  return schema;
+}
+
+std::string EncodeTableSchema(const TableSchema& s) {
+  json j = {{"v", kSchemaVersion},
+            {"name", s.name},
+            {"id", s.id},
+            {"key_schema", KeyElementsJson(s)},
+            {"attribute_definitions", AttributeDefinitionsJson(s)},
+            {"billing_mode", s.billing_mode},
+            {"rcu", s.read_capacity_units},
+            {"wcu", s.write_capacity_units},
+            {"created", s.creation_date_time}};
+  return j.dump();
+}
+
+absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
+  json j = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || j.value("v", 0) != kSchemaVersion) {
+    return absl::DataLossError("stored DynamoDB table metadata is unreadable");
+  }
+  TableSchema s;
+  try {
+    s.name = j.at("name").get<std::string>();
+    s.id = j.at("id").get<uint64_t>();
+    for (const json& d : j.at("attribute_definitions")) {
+      absl::StatusOr<AttributeType> type = KeyTypeOf(d.at("AttributeType"));
+      if (!type.ok()) return absl::DataLossError("stored table metadata has a bad key type");
+      s.attribute_definitions.push_back({d.at("AttributeName").get<std::string>(), *type});
+    }
+    for (const json& k : j.at("key_schema")) {
+      KeyElement element;
+      element.name = k.at("AttributeName").get<std::string>();
+      for (const KeyElement& d : s.attribute_definitions) {
+        if (d.name == element.name) element.type = d.type;
+      }
+      if (k.at("KeyType") == "HASH") {
+        s.hash = element;
+      } else {
+        s.range = element;
+      }
+    }
+    s.billing_mode = j.at("billing_mode").get<std::string>();
+    s.read_capacity_units = j.at("rcu").get<int64_t>();
+    s.write_capacity_units = j.at("wcu").get<int64_t>();
+    s.creation_date_time = j.at("created").get<double>();
+  } catch (const json::exception& e) {
+    // A malformed record is data loss, not a crash of the request thread.
+    return absl::DataLossError(absl::StrCat("stored DynamoDB table metadata: ", e.what()));
+  }
+  return s;
+}
+
+json DescribeTable(const TableSchema& s, const char* status) {
+  json description = {
+      {"TableName", s.name},
+      {"TableStatus", status},
+      {"KeySchema", KeyElementsJson(s)},
+      {"AttributeDefinitions", AttributeDefinitionsJson(s)},
+      {"CreationDateTime", s.creation_date_time},
+      {"TableArn", absl::StrCat("arn:aws:dynamodb:ddblocal:000000000000:table/", s.name)},
+      {"TableId", absl::StrCat(s.id)},
+      // Counts are not maintained in this first form (DynamoDB itself updates them only
+      // every few hours).
+      {"ItemCount", 0},
+      {"TableSizeBytes", 0},
+      {"ProvisionedThroughput",
+       {{"ReadCapacityUnits", s.read_capacity_units},
+        {"WriteCapacityUnits", s.write_capacity_units},
+        {"NumberOfDecreasesToday", 0}}},
+  };
+  if (s.billing_mode == "PAY_PER_REQUEST") {
+    description["BillingModeSummary"] = {
+        {"BillingMode", "PAY_PER_REQUEST"},
+        {"LastUpdateToPayPerRequestDateTime", s.creation_date_time}};
+  }
+  return description;
+}
+
+absl::StatusOr<std::string> ItemKeyOfItem(const TableSchema& schema, const AttributeMap& item) {
+  return ItemKey(schema, item, /*from_key_parameter=*/false);
+}
+
+absl::StatusOr<std::string> ItemKeyOfKey(const TableSchema& schema, const AttributeMap& key) {
+  if (key.size() != (schema.range ? 2u : 1u)) {
+    return ValidationError("The provided key element does not match the schema");
+  }
+  return ItemKey(schema, key, /*from_key_parameter=*/true);
+}
+
+AttributeMap KeyAttributesOf(const TableSchema& schema, const AttributeMap& item) {
+  AttributeMap key;
+  if (auto it = item.find(schema.hash.name); it != item.end()) key.insert(*it);
+  if (schema.range) {
+    if (auto it = item.find(schema.range->name); it != item.end()) key.insert(*it);
+  }
+  return key;
+}
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,58 @@
+// TableSchema: what ekv keeps about a DynamoDB table (name, id, key schema, attribute
+// definitions, billing mode), how CreateTable's request becomes one (validated as
+// DynamoDB does), how it is stored (versioned JSON under TableMetaKey) and described
+// (DescribeTable's TableDescription). Also the item-key rules that depend on the schema.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "absl/status/statusor.h"
+#include "adapters/dynamo/attribute_value.h"
+
+namespace ekv::dynamo {
+
+struct KeyElement {
+  std::string name;
+  AttributeType type = AttributeType::kS;  // S, N or B
+  bool operator==(const KeyElement&) const = default;
+};
+
+struct TableSchema {
+  std::string name;
+  uint64_t id = 0;  // scopes the table's item keys (key_codec.h)
+  KeyElement hash;
+  std::optional<KeyElement> range;
+  std::vector<KeyElement> attribute_definitions;  // as the client declared them
+  std::string billing_mode = "PROVISIONED";       // or PAY_PER_REQUEST
+  int64_t read_capacity_units = 0;
+  int64_t write_capacity_units = 0;
+  double creation_date_time = 0;  // seconds since the epoch
+  bool operator==(const TableSchema&) const = default;
+};
+
+// Table names: 3..255 characters of [a-zA-Z0-9_.-].
+absl::Status ValidateTableName(const nlohmann::json& request, const char* field = "TableName");
+
+// CreateTable's request -> schema (id and creation time left for the caller).
+absl::StatusOr<TableSchema> SchemaFromCreateTable(const nlohmann::json& request);
+
+std::string EncodeTableSchema(const TableSchema& schema);
+absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes);
+
+// TableDescription, with TableStatus `status` (ACTIVE, DELETING).
+nlohmann::json DescribeTable(const TableSchema& schema, const char* status);
+
+// The item's storage key under the schema: from a full item (PutItem: other attributes
+// allowed) or from a Key parameter (exactly the key attributes). Errors in DynamoDB's
+// words (missing key, type mismatch, empty key string).
+absl::StatusOr<std::string> ItemKeyOfItem(const TableSchema& schema, const AttributeMap& item);
+absl::StatusOr<std::string> ItemKeyOfKey(const TableSchema& schema, const AttributeMap& key);
+// The key attributes of an item (LastEvaluatedKey).
+AttributeMap KeyAttributesOf(const TableSchema& schema, const AttributeMap& item);
+
+}  // namespace ekv::dynamo

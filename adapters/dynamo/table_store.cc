@@ -1,0 +1,184 @@
+#include "adapters/dynamo/table_store.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/item_codec.h"
+#include "adapters/dynamo/key_codec.h"
+
+namespace ekv::dynamo {
+namespace {
+
+std::optional<std::string> EncodeOptional(const std::optional<AttributeMap>& item) {
+  if (!item.has_value()) return std::nullopt;
+  return EncodeItem(*item);
+}
+
+absl::StatusOr<std::optional<AttributeMap>> DecodeOptional(
+    const std::optional<std::string>& bytes) {
+  if (!bytes.has_value()) return std::optional<AttributeMap>();
+  absl::StatusOr<AttributeMap> item = DecodeItem(*bytes);
+  if (!item.ok()) return item.status();
+  return std::optional<AttributeMap>(*std::move(item));
+}
+
+absl::Status TableNotFound(const std::string& name) {
+  return ResourceNotFound(
+      absl::StrCat("Requested resource not found: Table: ", name, " not found"));
+}
+
+}  // namespace
+
+absl::Status TableStore::CreateTable(TableSchema* schema) {
+  absl::StatusOr<uint64_t> id = backend_->NewTableId();
+  if (!id.ok()) return id.status();
+  schema->id = *id;
+  schema->creation_date_time =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // Absent -> present, atomically: two concurrent CreateTables of one name, on any nodes,
+  // cannot both succeed.
+  absl::StatusOr<DynamoBackend::CasResult> cas =
+      backend_->CompareAndSet(TableMetaKey(schema->name), std::nullopt, EncodeTableSchema(*schema));
+  if (!cas.ok()) return cas.status();
+  if (!cas->applied) return ResourceInUse(absl::StrCat("Table already exists: ", schema->name));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TableSchema> TableStore::GetTable(const std::string& name) {
+  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(TableMetaKey(name));
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return TableNotFound(name);
+  return DecodeTableSchema(**bytes);
+}
+
+absl::StatusOr<TableSchema> TableStore::DeleteTable(const std::string& name) {
+  const std::string meta_key = TableMetaKey(name);
+  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(meta_key);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return TableNotFound(name);
+  absl::StatusOr<TableSchema> schema = DecodeTableSchema(**bytes);
+  if (!schema.ok()) return schema.status();
+  // Only the table read above is deleted: a concurrent delete-and-recreate is not undone.
+  absl::StatusOr<DynamoBackend::CasResult> cas =
+      backend_->CompareAndSet(meta_key, *bytes, std::nullopt);
+  if (!cas.ok()) return cas.status();
+  if (!cas->applied) return TableNotFound(name);
+  // The items are unreachable from here on (nothing maps the name to this id any more);
+  // removing them is cleanup, bounded so that one request cannot run unboundedly long.
+  const std::string prefix = ItemPrefix(schema->id);
+  const std::string end = PrefixEnd(prefix);
+  size_t deleted = 0;
+  std::string from = prefix;
+  while (deleted < options_.max_items_deleted_with_table) {
+    absl::StatusOr<DynamoBackend::KvPairs> batch = backend_->Scan(from, end, options_.scan_batch);
+    if (!batch.ok() || batch->empty()) break;
+    for (const auto& [key, value] : *batch) {
+      if (!backend_->Delete(key).ok()) break;
+      ++deleted;
+    }
+    from = batch->back().first + std::string(1, '\0');
+  }
+  return schema;
+}
+
+absl::StatusOr<std::vector<std::string>> TableStore::ListTables(const std::string& exclusive_start,
+                                                                size_t limit, bool* more) {
+  const std::string prefix = TableMetaPrefix();
+  const std::string start = exclusive_start.empty()
+                                ? prefix
+                                : absl::StrCat(prefix, exclusive_start, std::string(1, '\0'));
+  absl::StatusOr<DynamoBackend::KvPairs> pairs =
+      backend_->Scan(start, PrefixEnd(prefix), limit + 1);
+  if (!pairs.ok()) return pairs.status();
+  std::vector<std::string> names;
+  for (const auto& [key, value] : *pairs) {
+    if (names.size() == limit) break;
+    names.push_back(key.substr(prefix.size()));
+  }
+  *more = pairs->size() > limit;
+  return names;
+}
+
+absl::StatusOr<std::optional<AttributeMap>> TableStore::GetItem(const std::string& item_key) {
+  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(item_key);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeOptional(*bytes);
+}
+
+absl::StatusOr<TableStore::ItemChange> TableStore::ModifyItem(const std::string& item_key,
+                                                              const Modify& modify,
+                                                              bool assume_absent) {
+  std::optional<std::string> current_bytes;
+  if (!assume_absent) {
+    absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
+    if (!read.ok()) return read.status();
+    current_bytes = *std::move(read);
+  }
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    absl::StatusOr<std::optional<AttributeMap>> current = DecodeOptional(current_bytes);
+    if (!current.ok()) return current.status();
+    absl::StatusOr<std::optional<AttributeMap>> next = modify(*current);
+    if (!next.ok()) {
+      // A refusal decided on a guess is no refusal: read the real value and decide again.
+      if (assume_absent && attempt == 0) {
+        absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
+        if (!read.ok()) return read.status();
+        if (read->has_value()) {
+          current_bytes = *std::move(read);
+          continue;
+        }
+      }
+      return next.status();
+    }
+    std::optional<std::string> next_bytes = EncodeOptional(*next);
+    if (!next_bytes.has_value() && !current_bytes.has_value()) {
+      // Deleting an absent item: nothing to write. Still decided on a value read
+      // linearizably (unless guessed, which then is confirmed by a read).
+      if (assume_absent && attempt == 0) {
+        absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
+        if (!read.ok()) return read.status();
+        if (read->has_value()) {
+          current_bytes = *std::move(read);
+          continue;
+        }
+      }
+      return ItemChange{std::nullopt, std::nullopt};
+    }
+    absl::StatusOr<DynamoBackend::CasResult> cas =
+        backend_->CompareAndSet(item_key, current_bytes, next_bytes);
+    if (!cas.ok()) return cas.status();
+    if (cas->applied) return ItemChange{*std::move(current), *std::move(next)};
+    current_bytes = std::move(cas->current);  // lost a race: decide again on what is there
+  }
+  return absl::AbortedError(absl::StrCat("the item kept changing under ",
+                                         options_.max_write_attempts,
+                                         " conditional write attempts; try again"));
+}
+
+absl::Status TableStore::PutItem(const std::string& item_key, const AttributeMap& item) {
+  return backend_->Put(item_key, EncodeItem(item));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::ScanItems(
+    const std::string& start, const std::string& end, size_t limit) {
+  std::vector<std::pair<std::string, AttributeMap>> items;
+  if (limit == 0 || (!end.empty() && end <= start)) return items;
+  std::string from = start;
+  while (items.size() < limit) {
+    const size_t want = std::min(limit - items.size(), options_.scan_batch);
+    absl::StatusOr<DynamoBackend::KvPairs> batch = backend_->Scan(from, end, want);
+    if (!batch.ok()) return batch.status();
+    for (auto& [key, bytes] : *batch) {
+      absl::StatusOr<AttributeMap> item = DecodeItem(bytes);
+      if (!item.ok()) return item.status();
+      items.emplace_back(key, *std::move(item));
+    }
+    if (batch->size() < want) break;
+    from = items.back().first + std::string(1, '\0');
+    if (!end.empty() && end <= from) break;
+  }
+  return items;
+}
+
+}  // namespace ekv::dynamo

@@ -1,0 +1,80 @@
+// TableStore: the DynamoDB storage layer over DynamoBackend -- tables (metadata records)
+// and items (encoded under their table's prefix, key_codec.h). Operations call this and
+// never see raw keys or bytes.
+//
+// Isolation: every item write is one atomic step on one key. Conditional writes and
+// UpdateItem are optimistic read-modify-writes: read the item, compute the new one (or
+// refuse, when a condition fails), then compare-and-set against the exact bytes read; if
+// another write came between, recompute from what the compare-and-set saw. The decision is
+// therefore always made on the value the write replaces: linearizable per item.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adapters/dynamo/attribute_value.h"
+#include "adapters/dynamo/backend.h"
+#include "adapters/dynamo/table_schema.h"
+
+namespace ekv::dynamo {
+
+struct TableStoreOptions {
+  // Compare-and-set rounds one write may lose to concurrent writers before it gives up
+  // (answered as a retryable 500).
+  int max_write_attempts = 64;
+  // Keys a DeleteTable removes before it answers; the rest stay invisible (the table id
+  // is never reused) until a later cleanup.
+  size_t max_items_deleted_with_table = 10000;
+  // Keys one backend scan call returns.
+  size_t scan_batch = 1000;
+};
+
+class TableStore {
+ public:
+  explicit TableStore(DynamoBackend* backend, TableStoreOptions options = {})
+      : backend_(backend), options_(options) {}
+
+  // ResourceInUseException when the name is taken. Assigns schema->id.
+  absl::Status CreateTable(TableSchema* schema);
+  // ResourceNotFoundException when absent.
+  absl::StatusOr<TableSchema> GetTable(const std::string& name);
+  // Removes the table (then, best effort and bounded, its items); returns its schema.
+  absl::StatusOr<TableSchema> DeleteTable(const std::string& name);
+  // Table names after `exclusive_start` in order, at most `limit`; *more says whether
+  // names remain.
+  absl::StatusOr<std::vector<std::string>> ListTables(const std::string& exclusive_start,
+                                                      size_t limit, bool* more);
+
+  absl::StatusOr<std::optional<AttributeMap>> GetItem(const std::string& item_key);
+
+  // The new item computed from the current one (nullopt: delete it), or an error that
+  // ends the write with nothing written (e.g. ConditionalCheckFailedException).
+  using Modify = std::function<absl::StatusOr<std::optional<AttributeMap>>(
+      const std::optional<AttributeMap>& current)>;
+  struct ItemChange {
+    std::optional<AttributeMap> old_item;
+    std::optional<AttributeMap> new_item;
+  };
+  // The atomic read-modify-write described at the top. `assume_absent`: skip the first
+  // read and guess the item is new (PutItem's common case); a wrong guess costs one
+  // failed compare-and-set, which returns the real value.
+  absl::StatusOr<ItemChange> ModifyItem(const std::string& item_key, const Modify& modify,
+                                        bool assume_absent = false);
+  // A blind write (no condition, old value not needed).
+  absl::Status PutItem(const std::string& item_key, const AttributeMap& item);
+
+  // Items with keys in [start, end) in key order, at most `limit`.
+  absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(
+      const std::string& start, const std::string& end, size_t limit);
+
+ private:
+  DynamoBackend* backend_;
+  TableStoreOptions options_;
+};
+
+}  // namespace ekv::dynamo

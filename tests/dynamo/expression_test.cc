@@ -1,0 +1,239 @@
+#include "adapters/dynamo/expression.h"
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/key_codec.h"
+#include "adapters/dynamo/key_condition.h"
+#include "gtest/gtest.h"
+
+namespace ekv::dynamo {
+namespace {
+
+using nlohmann::json;
+
+AttributeMap Item(const char* text) { return *AttributeMapFromJson(json::parse(text)); }
+
+ExpressionContext Context(const char* values = "{}",
+                          std::map<std::string, std::string> names = {}) {
+  ExpressionContext context;
+  context.values = Item(values);
+  context.names = std::move(names);
+  return context;
+}
+
+// Evaluates `condition` on `item`; "error: ..." when parsing or evaluation fails.
+std::string Eval(const char* condition, const char* item, const char* values = "{}",
+                 std::map<std::string, std::string> names = {}) {
+  ExpressionContext context = Context(values, std::move(names));
+  absl::StatusOr<Condition> parsed = ParseCondition(condition, "ConditionExpression", &context);
+  if (!parsed.ok()) return "error: " + std::string(parsed.status().message());
+  absl::StatusOr<bool> holds = EvaluateCondition(*parsed, Item(item));
+  if (!holds.ok()) return "error: " + std::string(holds.status().message());
+  return *holds ? "true" : "false";
+}
+
+TEST(DynamoCondition, ComparisonsFunctionsAndBooleans) {
+  const char* item = R"({"a": {"N": "5"}, "s": {"S": "hello"}, "l": {"L": [{"N": "1"}]},
+                         "m": {"M": {"x": {"S": "y"}}}, "ss": {"SS": ["p", "q"]}})";
+  const char* values = R"({":five": {"N": "5.0"}, ":ten": {"N": "10"}, ":he": {"S": "he"},
+                           ":y": {"S": "y"}, ":p": {"S": "p"}, ":one": {"N": "1"}})";
+  EXPECT_EQ(Eval("a = :five", item, values), "true");
+  EXPECT_EQ(Eval("a <> :five", item, values), "false");
+  EXPECT_EQ(Eval("a < :ten AND a >= :five", item, values), "true");
+  EXPECT_EQ(Eval("a > :ten OR NOT a <= :one", item, values), "true");
+  EXPECT_EQ(Eval("NOT (a = :five)", item, values), "false");
+  EXPECT_EQ(Eval("a BETWEEN :one AND :ten", item, values), "true");
+  EXPECT_EQ(Eval("a IN (:one, :ten, :five)", item, values), "true");
+  EXPECT_EQ(Eval("attribute_exists(s) and attribute_not_exists(nope)", item, values), "true");
+  EXPECT_EQ(Eval("attribute_exists(m.x) AND attribute_not_exists(m.z)", item, values), "true");
+  EXPECT_EQ(Eval("m.x = :y AND l[0] = :one", item, values), "true");
+  EXPECT_EQ(Eval("begins_with(s, :he)", item, values), "true");
+  EXPECT_EQ(Eval("contains(ss, :p) AND contains(s, :he)", item, values), "true");
+  EXPECT_EQ(Eval("size(s) = :five", item, values), "true");
+  // A missing attribute or another type: comparisons are false, <> is true.
+  EXPECT_EQ(Eval("nope = :five", item, values), "false");
+  EXPECT_EQ(Eval("nope <> :five", item, values), "true");
+  EXPECT_EQ(Eval("s < :ten", item, values), "false");
+  EXPECT_EQ(Eval("#k = :five", item, values, {{"#k", "a"}}), "true");
+}
+
+TEST(DynamoCondition, PrecedenceIsNotThenAndThenOr) {
+  const char* values = R"({":t": {"BOOL": true}, ":f": {"BOOL": false}})";
+  const char* item = R"({"x": {"BOOL": true}})";
+  // x = :f OR x = :t AND x = :f  ==  false OR (true AND false)  == false
+  EXPECT_EQ(Eval("x = :f OR x = :t AND x = :f", item, values), "false");
+  EXPECT_EQ(Eval("(x = :f OR x = :t) AND x = :t", item, values), "true");
+  EXPECT_EQ(Eval("NOT x = :f AND x = :t", item, values), "true");
+}
+
+TEST(DynamoCondition, ErrorsInDynamoDbWords) {
+  EXPECT_EQ(Eval("a = :missing", "{}"),
+            "error: Invalid ConditionExpression: An expression attribute value used in "
+            "expression is not defined; attribute value: :missing");
+  EXPECT_EQ(Eval("#n = :v", "{}", R"({":v": {"S": "x"}})"),
+            "error: Invalid ConditionExpression: An expression attribute name used in the "
+            "document path is not defined; attribute name: #n");
+  EXPECT_NE(Eval("a = ", "{}").find("Invalid ConditionExpression: Syntax error; token: \"<EOF>\""),
+            std::string::npos);
+  EXPECT_EQ(Eval("a == :v", "{}", R"({":v": {"S": "x"}})").substr(0, 55),
+            "error: Invalid ConditionExpression: Syntax error; token");
+  EXPECT_EQ(Eval("frobnicate(a)", "{}"),
+            "error: Invalid ConditionExpression: Invalid function name; function: frobnicate");
+  EXPECT_EQ(Eval("attribute_exists(:v)", "{}", R"({":v": {"S": "x"}})").substr(0, 80),
+            "error: Invalid ConditionExpression: Operator or function requires a document pat");
+  std::string deep(100, '(');
+  EXPECT_NE(Eval((deep + "a").c_str(), "{}").find("error"), std::string::npos);
+}
+
+TEST(DynamoCondition, UnusedPlaceholdersAreRefused) {
+  ExpressionContext context = Context(R"({":a": {"S": "x"}, ":b": {"S": "y"}})", {{"#n", "name"}});
+  ASSERT_TRUE(ParseCondition("x = :a", "ConditionExpression", &context).ok());
+  absl::Status unused = CheckAllPlaceholdersUsed(context);
+  EXPECT_EQ(unused.message(),
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}");
+}
+
+std::string Update(const char* expression, const char* item, const char* values = "{}",
+                   std::map<std::string, std::string> names = {}) {
+  ExpressionContext context = Context(values, std::move(names));
+  absl::StatusOr<std::vector<UpdateAction>> actions = ParseUpdate(expression, &context);
+  if (!actions.ok()) return "error: " + std::string(actions.status().message());
+  absl::StatusOr<AttributeMap> out = ApplyUpdate(*actions, Item(item), {"pk"});
+  if (!out.ok()) return "error: " + std::string(out.status().message());
+  return AttributeMapToJson(*out).dump();
+}
+
+TEST(DynamoUpdate, SetRemoveAddDelete) {
+  const char* item = R"({"pk": {"S": "k"}, "n": {"N": "1"}, "old": {"S": "x"},
+                         "tags": {"SS": ["a", "b"]}, "m": {"M": {"x": {"N": "1"}}},
+                         "l": {"L": [{"N": "1"}]}})";
+  const char* values = R"({":v": {"S": "new"}, ":one": {"N": "1"}, ":c": {"SS": ["c"]},
+                           ":a": {"SS": ["a"]}, ":l": {"L": [{"N": "2"}]}})";
+  EXPECT_EQ(Update("SET a = :v, n = n + :one REMOVE old", item, values),
+            R"({"a":{"S":"new"},"l":{"L":[{"N":"1"}]},"m":{"M":{"x":{"N":"1"}}},"n":{"N":"2"},)"
+            R"("pk":{"S":"k"},"tags":{"SS":["a","b"]}})");
+  EXPECT_EQ(
+      Update("SET m.y = :v, l = list_append(l, :l) ADD tags :c DELETE tags2 :a", item, values),
+      R"({"l":{"L":[{"N":"1"},{"N":"2"}]},"m":{"M":{"x":{"N":"1"},"y":{"S":"new"}}},)"
+      R"("n":{"N":"1"},"old":{"S":"x"},"pk":{"S":"k"},"tags":{"SS":["a","b","c"]}})");
+  EXPECT_EQ(Update("SET c = if_not_exists(c, :one) ADD n :one DELETE tags :a", item, values),
+            R"({"c":{"N":"1"},"l":{"L":[{"N":"1"}]},"m":{"M":{"x":{"N":"1"}}},"n":{"N":"2"},)"
+            R"("old":{"S":"x"},"pk":{"S":"k"},"tags":{"SS":["b"]}})");
+  // Right-hand sides see the item before the update.
+  EXPECT_EQ(Update("SET #a = n, n = :v", R"({"n": {"N": "7"}})", values, {{"#a", "copy"}}),
+            R"({"copy":{"N":"7"},"n":{"S":"new"}})");
+}
+
+TEST(DynamoUpdate, Errors) {
+  const char* values = R"({":v": {"S": "x"}, ":one": {"N": "1"}})";
+  EXPECT_EQ(Update("SET pk = :v", "{}", values),
+            "error: One or more parameter values were invalid: Cannot update attribute pk. This "
+            "attribute is part of the key");
+  EXPECT_EQ(Update("SET a = :v, a = :one", "{}", values),
+            "error: Invalid UpdateExpression: Two document paths overlap with each other; must "
+            "remove or rewrite one of these paths; path one: [a], path two: [a]");
+  EXPECT_EQ(Update("SET a = :v SET b = :one", "{}", values),
+            "error: Invalid UpdateExpression: The \"SET\" section can only be used once in an "
+            "update expression;");
+  EXPECT_EQ(Update("SET a = b + :one", "{}", values),
+            "error: The provided expression refers to an attribute that does not exist in the "
+            "item");
+  EXPECT_EQ(Update("SET a = :v + :one", "{}", values),
+            "error: Invalid UpdateExpression: Incorrect operand type for operator or function; "
+            "operator or function: +, operand type: S");
+  EXPECT_EQ(Update("SET m.x = :v", "{}", values),
+            "error: The document path provided in the update expression is invalid for update");
+  EXPECT_NE(Update("FROB a", "{}", values).find("Syntax error"), std::string::npos);
+}
+
+class KeyConditionTest : public ::testing::Test {
+ protected:
+  KeyConditionTest() {
+    schema_.id = 9;
+    schema_.hash = {"pk", AttributeType::kS};
+    schema_.range = KeyElement{"sk", AttributeType::kN};
+  }
+  absl::StatusOr<KeyRange> Range(const char* text, const char* values) {
+    ExpressionContext context = Context(values);
+    absl::StatusOr<Condition> c = ParseCondition(text, "KeyConditionExpression", &context);
+    if (!c.ok()) return c.status();
+    return KeyConditionRange(*c, schema_);
+  }
+  // Whether an item with range key `n` falls in the range of `text`.
+  bool Matches(const KeyRange& range, const char* n) {
+    const std::string key = ItemPrefix(9) + *EncodeKeyValue(AttributeValue::String("h")) +
+                            *EncodeKeyValue(AttributeValue::Number(n));
+    return range.start <= key && (range.end.empty() || key < range.end);
+  }
+  TableSchema schema_;
+};
+
+TEST_F(KeyConditionTest, RangeConditionsSelectExactlyTheirKeys) {
+  const char* values = R"({":h": {"S": "h"}, ":a": {"N": "5"}, ":b": {"N": "10"}})";
+  struct Case {
+    const char* expression;
+    std::vector<const char*> in, out;
+  };
+  const Case cases[] = {
+      {"pk = :h", {"-1", "5", "100"}, {}},
+      {"pk = :h AND sk = :a", {"5"}, {"4", "6", "50"}},
+      {"pk = :h AND sk < :a", {"4.9", "-3"}, {"5", "10"}},
+      {"pk = :h AND sk <= :a", {"5", "-3"}, {"5.1", "10"}},
+      {"pk = :h AND sk > :a", {"5.01", "10"}, {"5", "-5"}},
+      {"pk = :h AND sk >= :a", {"5", "100"}, {"4.99"}},
+      {"pk = :h AND :a < sk", {"6"}, {"5"}},
+      {"sk BETWEEN :a AND :b AND pk = :h", {"5", "7", "10"}, {"4", "10.5"}},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<KeyRange> range = Range(c.expression, values);
+    ASSERT_TRUE(range.ok()) << c.expression << ": " << range.status();
+    for (const char* n : c.in) EXPECT_TRUE(Matches(*range, n)) << c.expression << " " << n;
+    for (const char* n : c.out) EXPECT_FALSE(Matches(*range, n)) << c.expression << " " << n;
+  }
+  // Another hash key is never in range.
+  absl::StatusOr<KeyRange> range = Range("pk = :h", values);
+  const std::string other = ItemPrefix(9) + *EncodeKeyValue(AttributeValue::String("hh"));
+  EXPECT_FALSE(range->start <= other && other < range->end);
+}
+
+TEST_F(KeyConditionTest, RefusesWhatDynamoDbRefuses) {
+  const char* values = R"({":h": {"S": "h"}, ":a": {"N": "5"}, ":s": {"S": "x"}})";
+  EXPECT_EQ(Range("sk = :a", values).status().message(),
+            "Query condition missed key schema element: pk");
+  EXPECT_EQ(Range("pk = :h OR sk = :a", values).status().message(),
+            "Invalid operator used in KeyConditionExpression: OR");
+  EXPECT_EQ(Range("pk = :h AND other = :a", values).status().message(),
+            "Query key condition not supported");
+  EXPECT_EQ(Range("pk = :h AND sk = :s", values).status().message(),
+            "One or more parameter values were invalid: Condition parameter type does not match "
+            "schema type");
+  EXPECT_FALSE(Range("pk = :h AND begins_with(sk, :a)", values).ok());
+  EXPECT_FALSE(Range("pk < :h", values).ok());
+}
+
+TEST(DynamoKeyCondition, BeginsWithOnStringRangeKeys) {
+  TableSchema schema;
+  schema.id = 3;
+  schema.hash = {"pk", AttributeType::kN};
+  schema.range = KeyElement{"sk", AttributeType::kS};
+  ExpressionContext context = Context(R"({":h": {"N": "1"}, ":p": {"S": "ab"}})");
+  absl::StatusOr<Condition> c =
+      ParseCondition("pk = :h AND begins_with(sk, :p)", "KeyConditionExpression", &context);
+  ASSERT_TRUE(c.ok());
+  absl::StatusOr<KeyRange> range = KeyConditionRange(*c, schema);
+  ASSERT_TRUE(range.ok());
+  auto key = [](const char* s) {
+    return ItemPrefix(3) + *EncodeKeyValue(AttributeValue::Number("1")) +
+           *EncodeKeyValue(AttributeValue::String(s));
+  };
+  for (const char* in : {"ab", "abc", "ab\xff"}) {
+    EXPECT_TRUE(range->start <= key(in) && key(in) < range->end) << in;
+  }
+  for (const char* out : {"a", "aa", "ac", "b"}) {
+    EXPECT_FALSE(range->start <= key(out) && key(out) < range->end) << out;
+  }
+}
+
+}  // namespace
+}  // namespace ekv::dynamo

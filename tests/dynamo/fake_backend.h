@@ -1,0 +1,80 @@
+// An in-memory DynamoBackend for handler tests: one ordered map, every call atomic under
+// one mutex. `before_next_cas` lets a test slip a concurrent write in between a handler's
+// read and its compare-and-set, which is the race the read-modify-write loop must survive.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "adapters/dynamo/backend.h"
+
+namespace ekv::dynamo::testing {
+
+class FakeBackend : public DynamoBackend {
+ public:
+  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  absl::Status Put(const std::string& key, const std::string& value) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    data_[key] = value;
+    return absl::OkStatus();
+  }
+  absl::Status Delete(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    data_.erase(key);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<CasResult> CompareAndSet(const std::string& key,
+                                          const std::optional<std::string>& expected,
+                                          const std::optional<std::string>& new_value) override {
+    if (before_next_cas) {
+      auto hook = std::move(before_next_cas);
+      before_next_cas = nullptr;
+      hook();
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ++cas_calls;
+    auto it = data_.find(key);
+    std::optional<std::string> current;
+    if (it != data_.end()) current = it->second;
+    if (current != expected) return CasResult{false, current};
+    if (new_value.has_value()) {
+      data_[key] = *new_value;
+    } else {
+      data_.erase(key);
+    }
+    return CasResult{true, current};
+  }
+  absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
+                               size_t limit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    KvPairs out;
+    for (auto it = data_.lower_bound(start); it != data_.end() && out.size() < limit; ++it) {
+      if (!end.empty() && it->first >= end) break;
+      out.emplace_back(it->first, it->second);
+    }
+    return out;
+  }
+  absl::StatusOr<uint64_t> NewTableId() override { return ++next_id_; }
+
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return data_.size();
+  }
+
+  std::function<void()> before_next_cas;
+  int cas_calls = 0;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> data_;
+  uint64_t next_id_ = 100;
+};
+
+}  // namespace ekv::dynamo::testing

@@ -1,0 +1,356 @@
+// Every operation through OperationTable::Handle (the HTTP body in, the HTTP status and
+// body out) against the in-memory fake backend.
+#include <nlohmann/json.hpp>
+
+#include "adapters/dynamo/operation_table.h"
+#include "gtest/gtest.h"
+#include "tests/dynamo/fake_backend.h"
+
+namespace ekv::dynamo {
+namespace {
+
+using nlohmann::json;
+
+class DynamoOperationTest : public ::testing::Test {
+ protected:
+  // Runs `operation` with `body`; remembers the HTTP status.
+  json Call(const std::string& operation, const json& body) {
+    HttpReply reply =
+        OperationTable::Default().Handle("DynamoDB_20120810." + operation, body.dump(), &store_);
+    status_ = reply.status;
+    return json::parse(reply.body);
+  }
+  json Ok(const std::string& operation, const json& body) {
+    json reply = Call(operation, body);
+    EXPECT_EQ(status_, 200) << operation << " " << body.dump() << " -> " << reply.dump();
+    return reply;
+  }
+  // The error's short name ("ValidationException"), checking the wire shape on the way.
+  std::string Error(const std::string& operation, const json& body) {
+    json reply = Call(operation, body);
+    EXPECT_NE(status_, 200) << reply.dump();
+    EXPECT_TRUE(reply.contains("message")) << reply.dump();
+    const std::string type = reply.value("__type", "");
+    return type.substr(type.find('#') + 1);
+  }
+  void CreateOrdersTable() {
+    Ok("CreateTable", json::parse(R"({
+      "TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                    {"AttributeName": "seq", "KeyType": "RANGE"}],
+      "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
+                               {"AttributeName": "seq", "AttributeType": "N"}]})"));
+  }
+  void PutOrder(const std::string& customer, int seq, const std::string& note = "") {
+    json item = {{"customer", {{"S", customer}}}, {"seq", {{"N", std::to_string(seq)}}}};
+    if (!note.empty()) item["note"] = {{"S", note}};
+    Ok("PutItem", {{"TableName", "orders"}, {"Item", item}});
+  }
+  std::vector<int> Seqs(const json& reply) {
+    std::vector<int> out;
+    for (const json& item : reply["Items"])
+      out.push_back(std::stoi(item["seq"]["N"].get<std::string>()));
+    return out;
+  }
+
+  testing::FakeBackend backend_;
+  TableStore store_{&backend_};
+  int status_ = 0;
+};
+
+TEST_F(DynamoOperationTest, TableLifecycle) {
+  CreateOrdersTable();
+  json described = Ok("DescribeTable", {{"TableName", "orders"}});
+  EXPECT_EQ(described["Table"]["TableStatus"], "ACTIVE");
+  EXPECT_EQ(described["Table"]["KeySchema"][1]["AttributeName"], "seq");
+  EXPECT_EQ(described["Table"]["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST");
+  EXPECT_EQ(
+      Error("CreateTable", json::parse(R"({"TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}]})")),
+      "ResourceInUseException");
+  EXPECT_EQ(status_, 400);
+  Ok("CreateTable", json::parse(R"({"TableName": "accounts",
+      "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "B"}]})"));
+  EXPECT_EQ(Ok("ListTables", json::object())["TableNames"],
+            json::parse(R"(["accounts", "orders"])"));
+  json page = Ok("ListTables", {{"Limit", 1}});
+  EXPECT_EQ(page["TableNames"], json::parse(R"(["accounts"])"));
+  EXPECT_EQ(page["LastEvaluatedTableName"], "accounts");
+  page = Ok("ListTables", {{"Limit", 1}, {"ExclusiveStartTableName", "accounts"}});
+  EXPECT_EQ(page["TableNames"], json::parse(R"(["orders"])"));
+  EXPECT_FALSE(page.contains("LastEvaluatedTableName"));
+
+  PutOrder("c1", 1);
+  EXPECT_EQ(Ok("DeleteTable", {{"TableName", "orders"}})["TableDescription"]["TableStatus"],
+            "DELETING");
+  EXPECT_EQ(Error("DescribeTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
+  EXPECT_EQ(Error("DeleteTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
+  // Recreated under the same name: empty (a new table id scopes its items).
+  CreateOrdersTable();
+  EXPECT_EQ(Ok("Scan", {{"TableName", "orders"}})["Count"], 0);
+}
+
+TEST_F(DynamoOperationTest, CreateTableValidation) {
+  EXPECT_EQ(Error("CreateTable", json::parse(R"({"TableName": "x",
+      "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}]})")),
+            "ValidationException");
+  EXPECT_EQ(
+      Error("CreateTable", json::parse(R"({"TableName": "good", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "b", "AttributeType": "S"}]})")),
+      "ValidationException");
+  EXPECT_EQ(Error("CreateTable", json::parse(R"({"TableName": "good",
+      "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}]})")),
+            "ValidationException");  // PROVISIONED without throughput
+  EXPECT_EQ(
+      Error("CreateTable", json::parse(R"({"TableName": "good", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "BOOL"}]})")),
+      "ValidationException");
+}
+
+TEST_F(DynamoOperationTest, PutGetDeleteWithReturnValues) {
+  CreateOrdersTable();
+  json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}})");
+  EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}}), json::object());
+  PutOrder("c1", 1, "first");
+  EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}})["Item"]["note"]["S"], "first");
+  json item = key;
+  item["note"] = {{"S", "second"}};
+  json old = Ok("PutItem", {{"TableName", "orders"}, {"Item", item}, {"ReturnValues", "ALL_OLD"}});
+  EXPECT_EQ(old["Attributes"]["note"]["S"], "first");
+  EXPECT_EQ(
+      Error("PutItem", {{"TableName", "orders"}, {"Item", item}, {"ReturnValues", "ALL_NEW"}}),
+      "ValidationException");
+  old = Ok("DeleteItem", {{"TableName", "orders"}, {"Key", key}, {"ReturnValues", "ALL_OLD"}});
+  EXPECT_EQ(old["Attributes"]["note"]["S"], "second");
+  EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}}), json::object());
+  EXPECT_EQ(Ok("DeleteItem", {{"TableName", "orders"}, {"Key", key}}), json::object());
+}
+
+TEST_F(DynamoOperationTest, KeyValidation) {
+  CreateOrdersTable();
+  EXPECT_EQ(
+      Error("PutItem", json::parse(R"({"TableName": "orders", "Item": {"customer": {"S": "c"}}})")),
+      "ValidationException");
+  json reply =
+      Call("PutItem",
+           json::parse(
+               R"({"TableName": "orders", "Item": {"customer": {"S": "c"}, "seq": {"S": "1"}}})"));
+  EXPECT_EQ(reply["message"],
+            "One or more parameter values were invalid: Type mismatch for key seq expected: N "
+            "actual: S");
+  reply =
+      Call("GetItem", json::parse(R"({"TableName": "orders", "Key": {"customer": {"S": "c"}}})"));
+  EXPECT_EQ(reply["message"], "The provided key element does not match the schema");
+  reply =
+      Call("PutItem",
+           json::parse(
+               R"({"TableName": "orders", "Item": {"customer": {"S": ""}, "seq": {"N": "1"}}})"));
+  EXPECT_EQ(reply["message"],
+            "One or more parameter values are not valid. The AttributeValue for a key attribute "
+            "cannot contain an empty string value. Key: customer");
+  EXPECT_EQ(
+      Error("GetItem", json::parse(R"({"TableName": "nope", "Key": {"customer": {"S": "c"}}})")),
+      "ResourceNotFoundException");
+}
+
+TEST_F(DynamoOperationTest, ConditionalWrites) {
+  CreateOrdersTable();
+  json item = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}, "state": {"S": "new"}})");
+  json put_if_absent = {{"TableName", "orders"},
+                        {"Item", item},
+                        {"ConditionExpression", "attribute_not_exists(customer)"}};
+  Ok("PutItem", put_if_absent);
+  EXPECT_EQ(Error("PutItem", put_if_absent), "ConditionalCheckFailedException");
+  EXPECT_EQ(status_, 400);
+  json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}})");
+  json guarded_delete = {{"TableName", "orders"},
+                         {"Key", key},
+                         {"ConditionExpression", "#s = :done"},
+                         {"ExpressionAttributeNames", {{"#s", "state"}}},
+                         {"ExpressionAttributeValues", {{":done", {{"S", "done"}}}}}};
+  EXPECT_EQ(Error("DeleteItem", guarded_delete), "ConditionalCheckFailedException");
+  EXPECT_TRUE(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}}).contains("Item"));
+  json update = {
+      {"TableName", "orders"},
+      {"Key", key},
+      {"UpdateExpression", "SET #s = :done"},
+      {"ConditionExpression", "#s = :new OR #s = :done"},
+      {"ExpressionAttributeNames", {{"#s", "state"}}},
+      {"ExpressionAttributeValues", {{":done", {{"S", "done"}}}, {":new", {{"S", "new"}}}}},
+      {"ReturnValues", "UPDATED_NEW"}};
+  EXPECT_EQ(Ok("UpdateItem", update)["Attributes"], json::parse(R"({"state": {"S": "done"}})"));
+  Ok("DeleteItem", guarded_delete);
+  EXPECT_FALSE(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}}).contains("Item"));
+  // Unused or undefined placeholders.
+  guarded_delete["ExpressionAttributeValues"][":extra"] = {{"S", "x"}};
+  EXPECT_EQ(Error("DeleteItem", guarded_delete), "ValidationException");
+}
+
+TEST_F(DynamoOperationTest, UpdateItemCreatesAndReturnsValues) {
+  CreateOrdersTable();
+  json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "7"}})");
+  json add = {{"TableName", "orders"},
+              {"Key", key},
+              {"UpdateExpression", "SET total = if_not_exists(total, :zero) + :amount"},
+              {"ExpressionAttributeValues", {{":zero", {{"N", "0"}}}, {":amount", {{"N", "2.5"}}}}},
+              {"ReturnValues", "ALL_NEW"}};
+  EXPECT_EQ(Ok("UpdateItem", add)["Attributes"],
+            json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "7"}, "total": {"N": "2.5"}})"));
+  EXPECT_EQ(Ok("UpdateItem", add)["Attributes"]["total"]["N"], "5");
+  add["ReturnValues"] = "ALL_OLD";
+  EXPECT_EQ(Ok("UpdateItem", add)["Attributes"]["total"]["N"], "5");
+  json remove = {{"TableName", "orders"},
+                 {"Key", key},
+                 {"UpdateExpression", "REMOVE total"},
+                 {"ReturnValues", "UPDATED_OLD"}};
+  EXPECT_EQ(Ok("UpdateItem", remove)["Attributes"], json::parse(R"({"total": {"N": "7.5"}})"));
+  json set_key = {{"TableName", "orders"},
+                  {"Key", key},
+                  {"UpdateExpression", "SET seq = :v"},
+                  {"ExpressionAttributeValues", {{":v", {{"N", "1"}}}}}};
+  EXPECT_EQ(Error("UpdateItem", set_key), "ValidationException");
+}
+
+// The read-modify-write must decide on the value it replaces: a write that lands between
+// the handler's read and its compare-and-set makes it decide again.
+TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
+  CreateOrdersTable();
+  json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}})");
+  json increment = {{"TableName", "orders"},
+                    {"Key", key},
+                    {"UpdateExpression", "ADD hits :one"},
+                    {"ExpressionAttributeValues", {{":one", {{"N", "1"}}}}}};
+  Ok("UpdateItem", increment);
+  backend_.before_next_cas = [&] {
+    // Another client's increment, applied while ours is in flight.
+    TableStore other(&backend_);
+    OperationTable::Default().Handle("DynamoDB_20120810.UpdateItem", increment.dump(), &other);
+  };
+  Ok("UpdateItem", increment);
+  EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}})["Item"]["hits"]["N"], "3");
+
+  // And a condition that held on the stale read but not on the current value fails.
+  json claim = {{"TableName", "orders"},
+                {"Key", key},
+                {"UpdateExpression", "SET owner = :me"},
+                {"ConditionExpression", "attribute_not_exists(owner)"},
+                {"ExpressionAttributeValues", {{":me", {{"S", "me"}}}}}};
+  backend_.before_next_cas = [&] {
+    json rival = claim;
+    rival["ExpressionAttributeValues"][":me"] = {{"S", "rival"}};
+    TableStore other(&backend_);
+    OperationTable::Default().Handle("DynamoDB_20120810.UpdateItem", rival.dump(), &other);
+  };
+  EXPECT_EQ(Error("UpdateItem", claim), "ConditionalCheckFailedException");
+  EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}})["Item"]["owner"]["S"], "rival");
+}
+
+TEST_F(DynamoOperationTest, QueryRangeConditionsOrderAndPagination) {
+  CreateOrdersTable();
+  for (int seq : {10, -3, 2, 7, 100, 1}) PutOrder("c1", seq);
+  PutOrder("c2", 5);
+  PutOrder("c", 4);  // a hash key that is a prefix of another
+  auto query = [&](const std::string& condition, json values, json extra = json::object()) {
+    json request = {{"TableName", "orders"},
+                    {"KeyConditionExpression", condition},
+                    {"ExpressionAttributeValues", values}};
+    request.update(extra);
+    return Ok("Query", request);
+  };
+  const json c1 = {{":c", {{"S", "c1"}}}};
+  EXPECT_EQ(Seqs(query("customer = :c", c1)), (std::vector<int>{-3, 1, 2, 7, 10, 100}));
+  json values = c1;
+  values[":a"] = {{"N", "2"}};
+  values[":b"] = {{"N", "10"}};
+  json two = c1;
+  two[":a"] = {{"N", "2"}};
+  EXPECT_EQ(Seqs(query("customer = :c AND seq > :a", two)), (std::vector<int>{7, 10, 100}));
+  // A placeholder defined and not used is refused, as DynamoDB does.
+  EXPECT_EQ(Call("Query", {{"TableName", "orders"},
+                           {"KeyConditionExpression", "customer = :c AND seq > :a"},
+                           {"ExpressionAttributeValues", values}})["message"],
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}");
+  EXPECT_EQ(Seqs(query("customer = :c AND seq <= :a", two)), (std::vector<int>{-3, 1, 2}));
+  EXPECT_EQ(Seqs(query("customer = :c AND seq BETWEEN :a AND :b", values)),
+            (std::vector<int>{2, 7, 10}));
+  EXPECT_EQ(Seqs(query("customer = :c", c1, {{"ScanIndexForward", false}})),
+            (std::vector<int>{100, 10, 7, 2, 1, -3}));
+
+  // Pagination forward and backward: pages of 4 cover everything once, in order.
+  for (bool forward : {true, false}) {
+    std::vector<int> seen;
+    json start;
+    int pages = 0;
+    do {
+      json extra = {{"Limit", 4}, {"ScanIndexForward", forward}};
+      if (!start.is_null()) extra["ExclusiveStartKey"] = start;
+      json page = query("customer = :c", c1, extra);
+      for (int s : Seqs(page)) seen.push_back(s);
+      start = page.contains("LastEvaluatedKey") ? page["LastEvaluatedKey"] : json();
+      ++pages;
+    } while (!start.is_null() && pages < 10);
+    EXPECT_EQ(pages, 2);
+    EXPECT_EQ(seen, forward ? std::vector<int>({-3, 1, 2, 7, 10, 100})
+                            : std::vector<int>({100, 10, 7, 2, 1, -3}));
+  }
+  json count = query("customer = :c", c1, {{"Select", "COUNT"}});
+  EXPECT_EQ(count["Count"], 6);
+  EXPECT_FALSE(count.contains("Items"));
+  json request = {{"TableName", "orders"},
+                  {"KeyConditionExpression", "seq = :c"},
+                  {"ExpressionAttributeValues", {{":c", {{"N", "1"}}}}}};
+  EXPECT_EQ(Call("Query", request)["message"],
+            "Query condition missed key schema element: customer");
+}
+
+TEST_F(DynamoOperationTest, ScanPaginatesAndFilters) {
+  CreateOrdersTable();
+  for (int seq = 0; seq < 25; ++seq) PutOrder(seq % 2 ? "odd" : "even", seq, seq % 5 ? "" : "five");
+  std::set<int> seen;
+  json start;
+  int pages = 0;
+  do {
+    json request = {{"TableName", "orders"}, {"Limit", 10}};
+    if (!start.is_null()) request["ExclusiveStartKey"] = start;
+    json page = Ok("Scan", request);
+    for (int s : Seqs(page)) EXPECT_TRUE(seen.insert(s).second) << s;
+    start = page.contains("LastEvaluatedKey") ? page["LastEvaluatedKey"] : json();
+    ++pages;
+  } while (!start.is_null() && pages < 10);
+  EXPECT_EQ(seen.size(), 25u);
+  EXPECT_EQ(pages, 3);
+  json filtered =
+      Ok("Scan", {{"TableName", "orders"}, {"FilterExpression", "attribute_exists(note)"}});
+  EXPECT_EQ(filtered["Count"], 5);
+  EXPECT_EQ(filtered["ScannedCount"], 25);
+}
+
+TEST_F(DynamoOperationTest, ProtocolErrors) {
+  HttpReply reply = OperationTable::Default().Handle("DynamoDB_20120810.Frobnicate", "{}", &store_);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(json::parse(reply.body)["__type"],
+            "com.amazon.coral.service#UnknownOperationException");
+  reply = OperationTable::Default().Handle("DynamoDB_20120810.ListTables", "{not json", &store_);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(json::parse(reply.body)["__type"], "com.amazon.coral.service#SerializationException");
+  reply = OperationTable::Default().Handle("DynamoDB_20120810.DescribeTable",
+                                           R"({"TableName": "nope"})", &store_);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_EQ(json::parse(reply.body),
+            json::parse(R"({"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+                            "message": "Requested resource not found: Table: nope not found"})"));
+  // A field of the wrong JSON type is a serialization error, not a crash.
+  reply = OperationTable::Default().Handle("DynamoDB_20120810.ListTables", R"({"Limit": "x"})",
+                                           &store_);
+  EXPECT_EQ(reply.status, 400);
+}
+
+}  // namespace
+}  // namespace ekv::dynamo
