@@ -16,6 +16,12 @@ PACKAGES=(
   redis-tools redis-server
 )
 
+# Test clients: node with npm (the grpcurl and AWS SDK compatibility tests) and the AWS
+# CLI (the DynamoDB quickstart test). Machines that already have them from elsewhere (e.g.
+# a nodesource node, a pip aws) keep those.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+command -v aws >/dev/null 2>&1 || PACKAGES+=(awscli)
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
