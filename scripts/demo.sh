@@ -4,7 +4,8 @@
 # 127.0.0.1:63791-63793; Prometheus metrics on http://127.0.0.1:9091-9093/metrics).
 #
 #   scripts/demo.sh          install, build, start (waits until every node serves)
-#   scripts/demo.sh stop     stop the demo (SIGTERM, graceful)
+#   scripts/demo.sh add N    start node nN (4..9), which joins the running demo cluster
+#   scripts/demo.sh stop     stop the demo, joined nodes included (SIGTERM, graceful)
 #   scripts/demo.sh status   show which nodes run
 #
 # Data and logs live in $EKV_DEMO_DIR (default: ./demo-data). A restart keeps the data.
@@ -17,16 +18,55 @@ SERVER="$BUILD_DIR/runtime/server/bin/ekv-server"
 CLIENT="$BUILD_DIR/adapters/ekv-client"
 PEERS="n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063"
 
+# Every node the demo started: n1-n3 and any added ones.
+demo_nodes() {
+  for n in 1 2 3 4 5 6 7 8 9; do
+    if [ "$n" -le 3 ] || [ -f "$DEMO_DIR/n$n.pid" ]; then echo "$n"; fi
+  done
+}
+
+# Starts node n$1 in the background; extra flags follow.
+start_node() {
+  local n="$1"; shift
+  local pidfile="$DEMO_DIR/n$n.pid"
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "n$n already running (pid $(cat "$pidfile"))"
+    return
+  fi
+  nohup "$SERVER" --id "n$n" \
+    --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
+    --metrics_address "127.0.0.1:909$n" \
+    --redis_address "127.0.0.1:6379$n" \
+    --dynamo_address "127.0.0.1:800$((n - 1))" \
+    --data_dir "$DEMO_DIR/n$n" "$@" >>"$DEMO_DIR/n$n.log" 2>&1 &
+  echo $! >"$pidfile"
+}
+
+# Waits (bounded) until node n$1 answers through the public API.
+wait_serving() {
+  local n="$1"
+  for _ in $(seq 1 150); do
+    if "$CLIENT" --addr "127.0.0.1:5005$n" --timeout_ms 500 routes >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$(cat "$DEMO_DIR/n$n.pid")" 2>/dev/null; then break; fi
+    sleep 0.2
+  done
+  echo "n$n did not come up; its log:" >&2
+  tail -20 "$DEMO_DIR/n$n.log" >&2
+  return 1
+}
+
 stop_demo() {
   local stopped=0
-  for n in 1 2 3; do
+  for n in $(demo_nodes); do
     local pidfile="$DEMO_DIR/n$n.pid"
     if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
       kill -TERM "$(cat "$pidfile")"
       stopped=1
     fi
   done
-  for n in 1 2 3; do
+  for n in $(demo_nodes); do
     local pidfile="$DEMO_DIR/n$n.pid"
     if [ -f "$pidfile" ]; then
       for _ in $(seq 1 100); do kill -0 "$(cat "$pidfile")" 2>/dev/null || break; sleep 0.1; done
@@ -39,7 +79,7 @@ stop_demo() {
 case "${1:-start}" in
   stop) stop_demo; exit 0 ;;
   status)
-    for n in 1 2 3; do
+    for n in $(demo_nodes); do
       pidfile="$DEMO_DIR/n$n.pid"
       if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
         echo "n$n running (pid $(cat "$pidfile"))"
@@ -48,8 +88,20 @@ case "${1:-start}" in
       fi
     done
     exit 0 ;;
+  add)
+    n="${2:-}"
+    if ! [[ "$n" =~ ^[4-9]$ ]]; then
+      echo "usage: scripts/demo.sh add N   (N in 4..9)" >&2; exit 2
+    fi
+    mkdir -p "$DEMO_DIR"
+    start_node "$n" --join 127.0.0.1:50051
+    wait_serving "$n" || exit 1
+    echo "n$n joined: gRPC 127.0.0.1:5005$n, Redis 127.0.0.1:6379$n," \
+      "DynamoDB http://127.0.0.1:800$((n - 1)), metrics http://127.0.0.1:909$n/metrics"
+    echo "It becomes a voter of every group once it has caught up; watch: $CLIENT nodes"
+    exit 0 ;;
   start) ;;
-  *) echo "usage: scripts/demo.sh [start|stop|status]" >&2; exit 2 ;;
+  *) echo "usage: scripts/demo.sh [start|add N|stop|status]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh
@@ -57,37 +109,9 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" --target ekv-server ekv-client ekv-sim -j"$(nproc)"
 
 mkdir -p "$DEMO_DIR"
+for n in 1 2 3; do start_node "$n" --peers "$PEERS"; done
 for n in 1 2 3; do
-  pidfile="$DEMO_DIR/n$n.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    echo "n$n already running (pid $(cat "$pidfile"))"
-    continue
-  fi
-  nohup "$SERVER" --id "n$n" \
-    --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
-    --metrics_address "127.0.0.1:909$n" \
-    --redis_address "127.0.0.1:6379$n" \
-    --dynamo_address "127.0.0.1:800$((n - 1))" \
-    --peers "$PEERS" --data_dir "$DEMO_DIR/n$n" >"$DEMO_DIR/n$n.log" 2>&1 &
-  echo $! >"$pidfile"
-done
-
-# Wait (bounded) until every node answers through the public API.
-for n in 1 2 3; do
-  ready=0
-  for _ in $(seq 1 150); do
-    if "$CLIENT" --addr "127.0.0.1:5005$n" --timeout_ms 500 routes >/dev/null 2>&1; then
-      ready=1; break
-    fi
-    if ! kill -0 "$(cat "$DEMO_DIR/n$n.pid")" 2>/dev/null; then break; fi
-    sleep 0.2
-  done
-  if [ "$ready" != 1 ]; then
-    echo "n$n did not come up; its log:" >&2
-    tail -20 "$DEMO_DIR/n$n.log" >&2
-    stop_demo
-    exit 1
-  fi
+  wait_serving "$n" || { stop_demo; exit 1; }
 done
 
 cat <<INFO
@@ -96,7 +120,7 @@ ekv demo cluster is up (data and logs in $DEMO_DIR):
   n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   DynamoDB http://127.0.0.1:8001   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
   n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   DynamoDB http://127.0.0.1:8002   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
 Services on every gRPC port, with server reflection: proto.RawKV, proto.TransactionalKV,
-proto.Distribution. Redis string commands (GET SET DEL EXISTS MGET MSET STRLEN, ...) on
+proto.Distribution, proto.Cluster (membership). Redis string commands (GET SET DEL EXISTS MGET MSET STRLEN, ...) on
 every Redis port. The DynamoDB API (tables, items, Query, Scan; signatures not checked) on
 every DynamoDB port. Try:
   redis-cli -p 63791 set key value ; redis-cli -p 63792 get key
@@ -105,6 +129,8 @@ every DynamoDB port. Try:
   $CLIENT --addr 127.0.0.1:50052 get key
   $CLIENT routes
   $CLIENT split 1 1 g
+  $CLIENT nodes                      # members, their endpoints, roles per group
+  scripts/demo.sh add 4              # a fourth node joins the running cluster
   grpcurl -plaintext -d '{}' localhost:50051 proto.Distribution/ListRoutes
   curl -s http://127.0.0.1:9091/metrics | grep ekv_raft_is_leader
   curl -s http://127.0.0.1:9091/healthz
