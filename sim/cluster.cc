@@ -463,6 +463,7 @@ void Cluster::Restart(NodeIndex node) {
                  static_cast<int>(2.0 * profile.clock_skew_bound * profile.election_tick) + 1);
   }
   options.planted_oracle = config_.planted_oracle;
+  options.planted_stale_conf_snapshot = config_.planted_stale_conf_snapshot;
   p.host = std::make_unique<node::NodeHost>(options);
   p.host->SetWallClock(WallClockMs(node));
   p.host->SetApplyObserver([this, node](raft::GroupId group, const raft::Entry& entry) {

@@ -41,6 +41,7 @@ struct ClusterConfig {
   // restarts the way RocksDB does, instead of being rebuilt from the Raft log.
   bool durable_state_machines = false;
   node::PlantedOracleBugs planted_oracle;
+  bool planted_stale_conf_snapshot = false;
 };
 
 class Cluster {

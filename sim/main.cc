@@ -41,7 +41,8 @@ ABSL_FLAG(std::string, plant, "none",
           "read_without_quorum or lose_vote_on_restart; with a kv --workload also "
           "skip_write_conflict, commit_without_lock_check, stale_read, follower_timestamp or "
           "unconfirmed_timestamp; "
-          "with --splits also serve_outside_range.");
+          "with --splits also serve_outside_range; with --faults membership also "
+          "stale_conf_snapshot.");
 ABSL_FLAG(std::string, workload, "register",
           "What the clients do: register (put/get/cas/delete, linearizability + durability), "
           "or, on the server's GroupStateMachine (MVCC + Percolator across 2 groups): bank "
@@ -114,6 +115,10 @@ int main(int argc, char** argv) {
   }
   if (base.plant == ekv::sim::PlantedBug::kServeOutsideRange && !base.splits) {
     std::cerr << "--plant serve_outside_range needs --splits\n";
+    return 2;
+  }
+  if (base.plant == ekv::sim::PlantedBug::kStaleConfSnapshot && !base.faults.membership) {
+    std::cerr << "--plant stale_conf_snapshot needs membership in --faults\n";
     return 2;
   }
   base.nodes = absl::GetFlag(FLAGS_nodes);

@@ -92,12 +92,13 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "follower_timestamp") return PlantedBug::kFollowerTimestamp;
   if (name == "unconfirmed_timestamp") return PlantedBug::kUnconfirmedTimestamp;
   if (name == "serve_outside_range") return PlantedBug::kServeOutsideRange;
+  if (name == "stale_conf_snapshot") return PlantedBug::kStaleConfSnapshot;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
                    "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
-                   "stale_read, follower_timestamp, unconfirmed_timestamp or "
-                   "serve_outside_range"));
+                   "stale_read, follower_timestamp, unconfirmed_timestamp, "
+                   "serve_outside_range or stale_conf_snapshot"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -124,6 +125,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "unconfirmed_timestamp";
     case PlantedBug::kServeOutsideRange:
       return "serve_outside_range";
+    case PlantedBug::kStaleConfSnapshot:
+      return "stale_conf_snapshot";
   }
   return "?";
 }

@@ -55,6 +55,8 @@ enum class PlantedBug : uint8_t {
   kUnconfirmedTimestamp,    // the oracle's leader serves without confirming leadership
   // routing (--splits only):
   kServeOutsideRange,  // a group's ownership guard accepts keys outside its ranges
+  // membership (--faults membership):
+  kStaleConfSnapshot,  // no fresh snapshot after a conf change (a re-added node never catches up)
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);

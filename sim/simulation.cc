@@ -153,6 +153,7 @@ SimResult RunSimulation(const SimOptions& options) {
   config.durable_state_machines = kv_workload && profile.durable_state_machines;
   config.planted_oracle.follower_issues = options.plant == PlantedBug::kFollowerTimestamp;
   config.planted_oracle.skip_confirmation = options.plant == PlantedBug::kUnconfirmedTimestamp;
+  config.planted_stale_conf_snapshot = options.plant == PlantedBug::kStaleConfSnapshot;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
   // With splits, every group knows what it owns from the bootstrap catalog (the server's
   // initial topology), and group 1 hosts the catalog itself.

@@ -56,6 +56,9 @@ struct NodeHostOptions {
   // proposed / asked again.
   int floor_retry_ticks = 10;
   PlantedOracleBugs planted_oracle;  // simulator self-tests only
+  // Simulator self-tests only: no fresh snapshot after a conf change, so a node added back
+  // after compaction is offered a snapshot that does not name it, forever.
+  bool planted_stale_conf_snapshot = false;
 };
 
 // A durable write the driver must perform, then report with OnPersisted.

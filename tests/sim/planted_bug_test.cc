@@ -123,5 +123,12 @@ TEST(PlantedBugTest, ServeOutsideRangeAppend) {
   ExpectPlantFound({PlantedBug::kServeOutsideRange, "all", 5, WorkloadKind::kAppend, true});
 }
 
+// A node removed and added back after the log was compacted: without a fresh snapshot the
+// leader offers one that does not name it, which it must refuse; the heal then cannot
+// converge.
+TEST(PlantedBugTest, StaleConfSnapshotMembership) {
+  ExpectPlantFound({PlantedBug::kStaleConfSnapshot, "membership", 5});
+}
+
 }  // namespace
 }  // namespace ekv::sim
