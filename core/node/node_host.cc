@@ -554,8 +554,10 @@ void NodeHost::MaybeSnapshot(Group& group) {
   // A durable state machine may be ahead of what Raft delivered; its image (a reference)
   // then describes a newer state than the snapshot index, which restoring tolerates.
   const raft::Index applied = std::min(group.state_machine->applied_index(), group.delivered_index);
-  const bool configuration_changed =
-      !options_.planted_stale_conf_snapshot && group.conf_change_index > group.snapshot_index;
+  // (Before the first snapshot the log is whole, and a new member is sent entries.)
+  const bool configuration_changed = !options_.planted_stale_conf_snapshot &&
+                                     group.snapshot_index > 0 &&
+                                     group.conf_change_index > group.snapshot_index;
   if (applied < group.snapshot_index + options_.snapshot_interval_entries &&
       !configuration_changed) {
     return;
