@@ -90,11 +90,25 @@ bool MembershipTasks::CaughtUp() const {
   return true;
 }
 
+bool MembershipTasks::LearnerSomewhere() const {
+  const raft::NodeId self = coordinator_->node_id();
+  for (const auto& [group, status] : loop_->GroupStatuses()) {
+    for (const auto* ids : {&status.conf_state.learners, &status.conf_state.learners_next}) {
+      if (std::find(ids->begin(), ids->end(), self) != ids->end()) return true;
+    }
+  }
+  return false;
+}
+
 void MembershipTasks::Run() {
   const auto log = [this](const std::string& line) {
     if (options_.log) options_.log(line);
   };
-  if (options_.promote_after_catch_up) {
+  // The loop publishes statuses after its first round.
+  while (loop_->GroupStatuses().empty()) {
+    if (!Wait(std::chrono::milliseconds(20))) return;
+  }
+  if (options_.promote_after_catch_up || LearnerSomewhere()) {
     while (!CaughtUp()) {
       if (!Wait(std::chrono::milliseconds(100))) return;
     }

@@ -36,7 +36,9 @@ absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raf
 
 struct MembershipTaskOptions {
   node::MemberAddresses self;
-  bool promote_after_catch_up = false;  // this node joined and is still a learner
+  // This node just joined. A restarted node that finds itself a learner in some group
+  // (it stopped before its promotion) is promoted too.
+  bool promote_after_catch_up = false;
   // A learner has caught up when every group applied within this many entries of its
   // commit index (and has applied something: its snapshot).
   uint64_t catch_up_lag_entries = 1000;
@@ -57,6 +59,7 @@ class MembershipTasks {
  private:
   void Run();
   bool CaughtUp() const;
+  bool LearnerSomewhere() const;
   // Sleeps up to `period`; false once stopping.
   bool Wait(std::chrono::milliseconds period);
 

@@ -244,7 +244,8 @@ int main(int argc, char** argv) {
   // Which groups this node hosts: recorded in its data dir; for a new data dir, the
   // cluster's groups (joining) or the ones this node bootstraps.
   std::vector<ekv::raft::GroupId> groups;
-  bool joining = false;
+  bool joining = false;    // a new data dir joining a running cluster
+  bool restarted = false;  // the data dir has this node's identity: never bootstrap again
   std::optional<ekv::runtime::JoinPlan> join_plan;
   {
     auto identity = ekv::runtime::ReadNodeIdentity(env->get());
@@ -255,6 +256,7 @@ int main(int argc, char** argv) {
     }
     if (identity->has_value()) {
       groups = (*identity)->groups;
+      restarted = true;
     } else {
       for (int g = 1; g <= config->groups; ++g) groups.push_back(g);
       // Data dirs written before identities were recorded have state but no identity.
@@ -274,10 +276,12 @@ int main(int argc, char** argv) {
         groups = plan->groups;
         joining = true;
         join_plan = std::move(*plan);
-      }
-      if (absl::Status s = ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups});
-          !s.ok()) {
-        return Fail(std::string(s.message()));
+        // Recorded before any group exists: a restart must find the groups and must never
+        // bootstrap them (they belong to the cluster it joined).
+        if (absl::Status s = ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups});
+            !s.ok()) {
+          return Fail(std::string(s.message()));
+        }
       }
     }
   }
@@ -304,9 +308,12 @@ int main(int argc, char** argv) {
   loop_options.node_id = config->node_id;
   loop_options.tick_ms = config->tick_ms;
   loop_options.bootstrap = config->bootstrap;
-  loop_options.join = joining;
+  // After the first start, a group without state waits for its leader (the node may have
+  // joined, or crashed before a snapshot arrived): bootstrapping it again would found a
+  // second, divergent group under the same id.
+  loop_options.join = joining || restarted;
   std::vector<ekv::raft::NodeId> members;
-  if (!joining) {
+  if (!loop_options.join) {
     for (const auto& [id, address] : config->peers) members.push_back(id);
   }
   for (ekv::raft::GroupId group : groups) loop_options.groups.push_back({group, members});
@@ -446,6 +453,15 @@ int main(int argc, char** argv) {
   }
 
   if (absl::Status s = loop.Start(); !s.ok()) return Fail(std::string(s.message()));
+  if (!joining && !restarted) {
+    // Only now, with every group bootstrapped durably: a crash before this line restarts
+    // as a first start and bootstraps what is missing.
+    if (absl::Status s = ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups});
+        !s.ok()) {
+      loop.Stop();
+      return Fail(std::string(s.message()));
+    }
+  }
   // Every group has installed what its durable snapshot references: the rest is garbage.
   ekv::runtime::RemoveStaleStagedSnapshots(raw_env);
   transport.Start();
