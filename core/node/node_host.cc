@@ -90,16 +90,6 @@ struct NodeHost::Group {
   uint64_t read_floor_proposed = 0;   // largest read floor proposed from this node
   int read_floor_tick = 0;
 
-  // Client requests submitted since the last other input, not yet handed to Raft
-  // (FlushSubmitted): writes as encoded commands, in arrival order (their PendingRequests
-  // already wait in `proposals`), and the range of read sequences that still need a
-  // ReadIndex. One MsgProp and one ReadIndex per batch instead of one per request; a
-  // batch is bounded by max_pending_requests_per_group.
-  std::vector<std::string> submitted_commands;
-  std::vector<uint64_t> submitted_command_seqs;
-  uint64_t submitted_reads_first_seq = 0;  // 0: none
-  uint64_t submitted_reads_last_seq = 0;
-
   size_t pending() const { return proposals.size() + reads.size() + timestamps.size(); }
 };
 
@@ -158,62 +148,7 @@ std::vector<raft::GroupId> NodeHost::groups() const {
   return ids;
 }
 
-void NodeHost::FlushSubmitted() {
-  for (auto& [id, group] : groups_) FlushSubmitted(*group);
-}
-
-void NodeHost::FlushSubmitted(Group& group) {
-  if (!group.submitted_commands.empty()) {
-    std::vector<std::string> commands = std::move(group.submitted_commands);
-    std::vector<uint64_t> seqs = std::move(group.submitted_command_seqs);
-    group.submitted_commands.clear();
-    group.submitted_command_seqs.clear();
-    // Raft's role cannot have changed since the commands were accepted (every input
-    // that steps Raft flushes first); checked again so a refusal is an answer, not a loss.
-    const bool leader = group.raw_node->state() == raft::StateType::kLeader;
-    absl::Status status;
-    ReplyStatus refusal = ReplyStatus::kFailed;
-    if (leader) {
-      BeforeProposal(group);  // floors first, as for a single proposal
-      status = group.raw_node->ProposeBatch(std::move(commands));
-    } else if (options_.serve_on_followers && group.raw_node->leader() != raft::kNoNode &&
-               group.raw_node->state() == raft::StateType::kFollower) {
-      status = group.raw_node->ProposeBatch(std::move(commands));
-    } else {
-      status = absl::UnavailableError("not the leader");
-      refusal = ReplyStatus::kNotLeader;
-    }
-    if (!status.ok()) {
-      // Nothing was appended: a definite failure for every command of the batch.
-      for (uint64_t seq : seqs) {
-        auto it = group.proposals.find(seq);
-        if (it == group.proposals.end()) continue;
-        Reply(it->second.request, refusal, std::nullopt, 0,
-              absl::StrCat("proposal dropped: ", status.message()), group.raw_node->leader());
-        group.proposals.erase(it);
-      }
-    }
-  }
-  if (group.submitted_reads_first_seq != 0) {
-    const uint64_t first = group.submitted_reads_first_seq;
-    const uint64_t last = group.submitted_reads_last_seq;
-    group.submitted_reads_first_seq = 0;
-    group.submitted_reads_last_seq = 0;
-    // One read index for the batch: its ReadState serves every read with a sequence up to
-    // `last` (RecordReadStates), all of which arrived before this request was made.
-    absl::Status status = group.raw_node->ReadIndex(EncodeReadContext(last));
-    if (!status.ok()) {
-      for (auto it = group.reads.lower_bound(first); it != group.reads.end() && it->first <= last;) {
-        Reply(it->second.request, ReplyStatus::kFailed, std::nullopt, 0,
-              absl::StrCat("read index refused: ", status.message()));
-        it = group.reads.erase(it);
-      }
-    }
-  }
-}
-
 void NodeHost::Tick() {
-  FlushSubmitted();
   ++tick_;
   for (auto& [id, group] : groups_) {
     group->raw_node->Tick();
@@ -252,7 +187,6 @@ void NodeHost::Tick() {
 void NodeHost::Receive(const raft::Message& message) {
   EKV_ASSERT(message.to == options_.node_id, "message for node ", message.to, " delivered to node ",
              options_.node_id);
-  FlushSubmitted();
   auto it = groups_.find(message.group);
   if (it == groups_.end()) return;  // a group this node does not (or no longer) host
   Group& group = *it->second;
@@ -280,7 +214,6 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     return;
   }
   if (request.kind == OpKind::kConfChange) {
-    FlushSubmitted(group);  // keeps the log in arrival order
     SubmitConfChange(group, request);
     return;
   }
@@ -310,18 +243,25 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
       MaybeProposeReadFloor(group, read_ts);
     }
   }
-  // Reads and writes wait for FlushSubmitted, which runs before any other input and
-  // before effects are taken, so batching adds no latency.
   if (request.kind == OpKind::kGet || request.kind == OpKind::kQuery) {
-    if (group.submitted_reads_first_seq == 0) group.submitted_reads_first_seq = seq;
-    group.submitted_reads_last_seq = seq;
+    absl::Status status = group.raw_node->ReadIndex(EncodeReadContext(seq));
+    if (!status.ok()) {
+      Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+            absl::StrCat("read index refused: ", status.message()));
+      return;
+    }
     group.reads.emplace(seq, std::move(pending));
     return;
   }
   Command command{options_.node_id, options_.incarnation, seq, request.kind, request.key,
                   request.value,    request.expected};
-  group.submitted_commands.push_back(EncodeCommand(command));
-  group.submitted_command_seqs.push_back(seq);
+  if (leader) BeforeProposal(group);
+  absl::Status status = group.raw_node->Propose(EncodeCommand(command));
+  if (!status.ok()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("proposal dropped: ", status.message()));
+    return;
+  }
   group.proposals.emplace(seq, std::move(pending));
 }
 
@@ -350,7 +290,6 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
 }
 
 void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {
-  FlushSubmitted();
   Group& group = GetGroup(group_id);
   EKV_ASSERT(group.outstanding.has_value() && group.outstanding->id() == ready_id,
              "OnPersisted(group ", group_id, ", ready ", ready_id,
@@ -364,26 +303,22 @@ void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {
 }
 
 void NodeHost::ReportSnapshot(raft::GroupId group, raft::NodeId peer, bool failed) {
-  FlushSubmitted();
   auto it = groups_.find(group);
   if (it != groups_.end()) it->second->raw_node->ReportSnapshot(peer, failed);
 }
 
 void NodeHost::ReportUnreachable(raft::GroupId group, raft::NodeId peer) {
-  FlushSubmitted();
   auto it = groups_.find(group);
   if (it != groups_.end()) it->second->raw_node->ReportUnreachable(peer);
 }
 
 absl::Status NodeHost::TransferLeadership(raft::GroupId group, raft::NodeId transferee) {
-  FlushSubmitted();
   auto it = groups_.find(group);
   if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
   return it->second->raw_node->TransferLeadership(transferee);
 }
 
 absl::Status NodeHost::Campaign(raft::GroupId group) {
-  FlushSubmitted();
   auto it = groups_.find(group);
   if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
   absl::Status status = it->second->raw_node->Campaign();
@@ -392,14 +327,12 @@ absl::Status NodeHost::Campaign(raft::GroupId group) {
 }
 
 absl::Status NodeHost::ProposeConfChange(raft::GroupId group, const raft::ConfChange& change) {
-  FlushSubmitted();
   auto it = groups_.find(group);
   if (it == groups_.end()) return absl::NotFoundError(absl::StrCat("no group ", group));
   return it->second->raw_node->ProposeConfChange(change);
 }
 
 Effects NodeHost::TakeEffects() {
-  FlushSubmitted();
   for (auto& [id, group] : groups_) {
     RunOracle(*group);
     ProcessReady(*group);
@@ -488,15 +421,10 @@ void NodeHost::RecordReadStates(Group& group, const std::vector<raft::ReadState>
       group.confirm_seq = 0;
       continue;
     }
-    // A read index requested for sequence `seq` serves every read that arrived before
-    // the request (sequences up to `seq`; FlushSubmitted batches them): the index is the
-    // leader's commit index at a moment after each of them arrived. Reads already
-    // answered (timed out, leadership lost) are gone from the map.
-    for (auto it = group.reads.begin(); it != group.reads.end() && it->first <= seq; ++it) {
-      if (it->second.has_read_index) continue;
-      it->second.read_index = read_state.index;
-      it->second.has_read_index = true;
-    }
+    auto it = group.reads.find(seq);
+    if (it == group.reads.end()) continue;  // already answered (timed out, leadership lost)
+    it->second.read_index = read_state.index;
+    it->second.has_read_index = true;
   }
 }
 
@@ -644,12 +572,6 @@ void NodeHost::MaybeSnapshot(Group& group) {
 }
 
 void NodeHost::FailAllPending(Group& group, ReplyStatus write_status, const std::string& why) {
-  // Submitted commands not yet handed to Raft are answered below with the rest; they must
-  // never be proposed after that answer.
-  group.submitted_commands.clear();
-  group.submitted_command_seqs.clear();
-  group.submitted_reads_first_seq = 0;
-  group.submitted_reads_last_seq = 0;
   for (auto& [seq, pending] : group.proposals) {
     Reply(pending.request, write_status, std::nullopt, 0, why);
   }

@@ -175,10 +175,6 @@ class NodeHost {
   };
 
   Group& GetGroup(raft::GroupId group);
-  // Hands the client requests submitted since the last other input to Raft: one batched
-  // proposal and one read index per group. Called first by every other input.
-  void FlushSubmitted();
-  void FlushSubmitted(Group& group);
   void ProcessReady(Group& group);
   void FinishReady(Group& group, const raft::PersistReceipt& receipt);
   void ApplyCommitted(Group& group, const std::vector<raft::Entry>& entries);

@@ -64,20 +64,6 @@ absl::Status RawNode::Propose(std::string data) {
   return raft_->Step(m);
 }
 
-absl::Status RawNode::ProposeBatch(std::vector<std::string> payloads) {
-  EKV_ASSERT(!payloads.empty(), "ProposeBatch needs at least one payload");
-  Message m;
-  m.type = MessageType::kProp;
-  m.from = raft_->id();
-  m.entries.reserve(payloads.size());
-  for (std::string& data : payloads) {
-    Entry entry;
-    entry.data = std::move(data);
-    m.entries.push_back(std::move(entry));
-  }
-  return raft_->Step(m);
-}
-
 absl::Status RawNode::ProposeConfChange(const ConfChange& change) {
   Message m;
   m.type = MessageType::kProp;

@@ -67,9 +67,6 @@ class RawNode {
   void Tick();
   absl::Status Campaign();
   absl::Status Propose(std::string data);
-  // Proposes every payload as one MsgProp: all are appended (or all dropped) together,
-  // and a leader sends each follower one MsgApp for the lot instead of one per payload.
-  absl::Status ProposeBatch(std::vector<std::string> payloads);
   absl::Status ProposeConfChange(const ConfChange& change);
   // Applies a committed conf change entry; returns the new configuration.
   ConfState ApplyConfChange(const ConfChange& change);

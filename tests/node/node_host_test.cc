@@ -64,7 +64,6 @@ class Driver {
           host->OnPersisted(persist.group, persist.batch.ready_id);
         }
         for (OutboundMessages& batch : effects.outbound) {
-          for (const raft::Message& message : batch.messages) sent_.push_back(message);
           if (isolated_.count(id) != 0 || isolated_.count(batch.to) != 0) continue;
           for (raft::Message& message : batch.messages) inflight_.push_back(std::move(message));
         }
@@ -125,22 +124,7 @@ class Driver {
     return it == replies_.end() ? nullptr : &it->second;
   }
 
-  // Submits every request before the node takes its effects (one input batch of a driver
-  // round), then pumps; returns the request ids.
-  std::vector<uint64_t> SubmitTogether(raft::NodeId node, std::vector<ClientRequest> requests) {
-    std::vector<uint64_t> ids;
-    for (ClientRequest& request : requests) {
-      request.request_id = ++next_request_;
-      request.group = kGroup;
-      host(node).SubmitClientRequest(request);
-      ids.push_back(request.request_id);
-    }
-    Pump();
-    return ids;
-  }
-
   std::set<raft::NodeId> isolated_;
-  std::vector<raft::Message> sent_;  // every message any node sent, in order
   uint64_t persists_ = 0;
   uint64_t wall_ms_ = 1'000'000;
   std::map<raft::NodeId, int64_t> wall_offset_ms_;  // per-node clock error
@@ -187,45 +171,6 @@ TEST(NodeHostTest, ElectsLeaderAndServesPutGetCas) {
   driver.TickAll(3);
   for (raft::NodeId id = 1; id <= 3; ++id) {
     EXPECT_EQ(driver.host(id).state_machine(kGroup).Read("a"), "2") << "node " << id;
-  }
-}
-
-TEST(NodeHostTest, RequestsSubmittedTogetherShareOneProposalAndOneReadIndex) {
-  Driver driver(3);
-  driver.TickAll(40);
-  const raft::NodeId leader = driver.Leader();
-  ASSERT_NE(leader, raft::kNoNode);
-
-  driver.sent_.clear();
-  std::vector<ClientRequest> puts;
-  for (int i = 0; i < 10; ++i) puts.push_back(Put("k" + std::to_string(i), std::to_string(i)));
-  for (uint64_t id : driver.SubmitTogether(leader, std::move(puts))) {
-    ASSERT_NE(driver.ReplyFor(id), nullptr);
-    EXPECT_EQ(driver.ReplyFor(id)->status, ReplyStatus::kOk);
-  }
-  // One append per follower carries all ten entries (not ten appends per follower).
-  int appends_with_entries = 0;
-  for (const raft::Message& m : driver.sent_) {
-    if (m.type != raft::MessageType::kApp || m.entries.empty()) continue;
-    ++appends_with_entries;
-    EXPECT_EQ(m.entries.size(), 10u);
-  }
-  EXPECT_EQ(appends_with_entries, 2);
-
-  // Ten reads confirm leadership with one heartbeat round (kSafe read index), not ten.
-  driver.sent_.clear();
-  std::vector<ClientRequest> gets;
-  for (int i = 0; i < 10; ++i) gets.push_back(Get("k" + std::to_string(i)));
-  std::vector<uint64_t> ids = driver.SubmitTogether(leader, std::move(gets));
-  int heartbeats_with_context = 0;
-  for (const raft::Message& m : driver.sent_) {
-    if (m.type == raft::MessageType::kHeartbeat && !m.context.empty()) ++heartbeats_with_context;
-  }
-  EXPECT_EQ(heartbeats_with_context, 2);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ASSERT_NE(driver.ReplyFor(ids[i]), nullptr);
-    EXPECT_EQ(driver.ReplyFor(ids[i])->status, ReplyStatus::kOk);
-    EXPECT_EQ(driver.ReplyFor(ids[i])->value, std::to_string(i));
   }
 }
 
