@@ -4,16 +4,25 @@
 # RawPut vs etcd Put, RawGet (linearizable) vs etcd Range (linearizable). Prints each
 # run and the ratios ekv/etcd. Everything listens on 127.0.0.1 and is stopped on exit.
 #
-#   scripts/bench-vs-etcd.sh [DURATION_S] [CONCURRENCY]
+#   scripts/bench-vs-etcd.sh [DURATION_S] [CONCURRENCY] [ROUNDS]
+#
+# With ROUNDS > 1 both systems are measured ROUNDS times, interleaved (etcd put, ekv put,
+# etcd get, ekv get, then again), so a burst of load from elsewhere on the machine hits
+# both; each round's ratio is printed, then the median and the spread of the ratios.
+# EKV_SERVER_FLAGS adds flags to every ekv-server; EKV_SERVER_BIN runs another ekv-server
+# binary (say, a copy built before a change), for before/after runs against the same etcd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-10}"
 CONCURRENCY="${2:-64}"
+ROUNDS="${3:-1}"
 BUILD_DIR="${EKV_BUILD_DIR:-$(pwd)/build}"
 WORK="$(mktemp -d /tmp/ekv-bench.XXXXXX)"
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  # Reaped here so bash does not report every killed server.
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,8 +53,8 @@ ETCD_ADDRS="127.0.0.1:24369,127.0.0.1:24370,127.0.0.1:24371"
 # ekv: 3 nodes on loopback.
 EKV_PEERS="n1=127.0.0.1:24461,n2=127.0.0.1:24462,n3=127.0.0.1:24463"
 for i in 1 2 3; do
-  "$BUILD_DIR/runtime/server/bin/ekv-server" --id "n$i" --grpc_address "127.0.0.1:2445$i" \
-    --raft_address "127.0.0.1:2446$i" --peers "$EKV_PEERS" --data_dir "$WORK/ekv$i" \
+  "${EKV_SERVER_BIN:-$BUILD_DIR/runtime/server/bin/ekv-server}" --id "n$i" --grpc_address "127.0.0.1:2445$i" \
+    --raft_address "127.0.0.1:2446$i" --peers "$EKV_PEERS" --data_dir "$WORK/ekv$i" ${EKV_SERVER_FLAGS:-} \
     >"$WORK/ekv$i.log" 2>&1 &
   PIDS+=($!)
 done
@@ -65,18 +74,32 @@ wait_ready() {  # target addrs
 wait_ready etcd "$ETCD_ADDRS"
 wait_ready ekv "$EKV_ADDRS"
 
-declare -A RESULT
-for op in put get; do
-  for target in etcd ekv; do
-    addrs="$ETCD_ADDRS"; [ "$target" = ekv ] && addrs="$EKV_ADDRS"
-    line="$("$LOAD" --target "$target" --addrs "$addrs" --op "$op" \
-      --duration_s "$DURATION" --concurrency "$CONCURRENCY")"
-    echo "$line"
-    RESULT["$target-$op"]="$(sed -n 's/.*ops_per_sec=\([0-9]*\).*/\1/p' <<<"$line")"
+RATIOS_put=()
+RATIOS_get=()
+for round in $(seq 1 "$ROUNDS"); do
+  declare -A RESULT=()
+  for op in put get; do
+    for target in etcd ekv; do
+      addrs="$ETCD_ADDRS"; [ "$target" = ekv ] && addrs="$EKV_ADDRS"
+      # Keys written by the first round's get preload are still there in later rounds.
+      line="$("$LOAD" --target "$target" --addrs "$addrs" --op "$op" \
+        --duration_s "$DURATION" --concurrency "$CONCURRENCY" --preload="$([ "$round" = 1 ] && echo true || echo false)")"
+      echo "round=$round $line"
+      RESULT["$target-$op"]="$(sed -n 's/.*ops_per_sec=\([0-9]*\).*/\1/p' <<<"$line")"
+    done
+  done
+  for op in put get; do
+    ratio="$(python3 -c "import sys; e, k = float(sys.argv[1]), float(sys.argv[2]); \
+print(f'{k / e:.2f}' if e > 0 else 'nan')" "${RESULT[etcd-$op]}" "${RESULT[ekv-$op]}")"
+    echo "round=$round ratio $op: ekv/etcd = $ratio"
+    if [ "$op" = put ]; then RATIOS_put+=("$ratio"); else RATIOS_get+=("$ratio"); fi
   done
 done
-for op in put get; do
-  python3 -c "import sys; e, k = float(sys.argv[1]), float(sys.argv[2]); \
-print(f'ratio {sys.argv[3]}: ekv/etcd = {k / e:.2f}' if e > 0 else 'etcd measured 0')" \
-    "${RESULT[etcd-$op]}" "${RESULT[ekv-$op]}" "$op"
-done
+if [ "$ROUNDS" -gt 1 ]; then
+  for op in put get; do
+    name="RATIOS_$op[@]"
+    python3 -c "import statistics, sys; r = sorted(float(x) for x in sys.argv[2:]); \
+print(f'ratio {sys.argv[1]} over {len(r)} rounds: median {statistics.median(r):.2f}, ' \
+      f'min {r[0]:.2f}, max {r[-1]:.2f}')" "$op" "${!name}"
+  done
+fi

@@ -1,5 +1,7 @@
 #include "runtime/server/node_loop.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -133,8 +135,15 @@ absl::Status NodeLoop::Start() {
       return absl::Status(s.code(), absl::StrCat("loading group ", spec.group, ": ", s.message()));
     }
   }
-  persister_ = std::thread([this] { RunPersister(); });
-  thread_ = std::thread([this] { Run(); });
+  // Named so profilers and top -H tell the loop from the persister (15 chars at most).
+  persister_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ekv-persist");
+    RunPersister();
+  });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "ekv-loop");
+    Run();
+  });
   return absl::OkStatus();
 }
 
