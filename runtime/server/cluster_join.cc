@@ -104,14 +104,12 @@ void MembershipTasks::Run() {
   const auto log = [this](const std::string& line) {
     if (options_.log) options_.log(line);
   };
-  // The loop publishes statuses after its first round.
-  while (loop_->GroupStatuses().empty()) {
-    if (!Wait(std::chrono::milliseconds(20))) return;
+  // Every group first catches up (after a restart or a join: its snapshot, or the log
+  // since the last start), so its configuration says what this node is.
+  while (!CaughtUp()) {
+    if (!Wait(std::chrono::milliseconds(100))) return;
   }
   if (options_.promote_after_catch_up || LearnerSomewhere()) {
-    while (!CaughtUp()) {
-      if (!Wait(std::chrono::milliseconds(100))) return;
-    }
     log("caught up in every group as a learner; asking to become a voter");
     for (int attempt = 0;; ++attempt) {
       absl::Status promoted = coordinator_->PromoteNode(coordinator_->node_id());

@@ -43,6 +43,14 @@ absl::StatusOr<std::optional<NodeIdentity>> ReadNodeIdentity(RocksDbEnv* env) {
     }
     identity.groups.push_back(*group);
   }
+  auto peers = reader.ReadVarint64();
+  if (!peers.ok()) return corrupt("truncated peers");
+  for (uint64_t i = 0; i < *peers; ++i) {
+    auto id = reader.ReadVarint64();
+    auto address = reader.ReadLengthPrefixed();
+    if (!id.ok() || !address.ok() || *id == raft::kNoNode) return corrupt("bad peer");
+    identity.peers[*id] = std::string(*address);
+  }
   if (absl::Status end = reader.ExpectEnd("node identity"); !end.ok())
     return corrupt(end.message());
   return identity;
@@ -54,6 +62,11 @@ absl::Status WriteNodeIdentity(RocksDbEnv* env, const NodeIdentity& identity) {
   kv::AppendVarint64(&value, identity.node);
   kv::AppendVarint64(&value, identity.groups.size());
   for (raft::GroupId group : identity.groups) kv::AppendVarint64(&value, group);
+  kv::AppendVarint64(&value, identity.peers.size());
+  for (const auto& [id, address] : identity.peers) {
+    kv::AppendVarint64(&value, id);
+    kv::AppendLengthPrefixed(&value, address);
+  }
   rocksdb::WriteBatch batch;
   batch.Put(env->raft_state(), kIdentityKey, value);
   return env->Write(&batch, /*sync=*/true);

@@ -148,6 +148,36 @@ TEST_F(ClusterTest, NodeJoinsUnderLoadCatchesUpBySnapshotAndBecomesAVoter) {
   EXPECT_EQ(FindLostWrites(cluster(), 1, acked), "") << "n1 after it was down";
 }
 
+// kill -9 the moment the join request is out, most likely before any snapshot arrived: the
+// restart (same command line) must neither bootstrap its empty groups (a second, divergent
+// group under the cluster's ids) nor stay a learner, and must know its peers before it has
+// the member directory.
+TEST_F(ClusterTest, JoiningNodeKilledAtOnceRestartsAndStillBecomesAVoter) {
+  ClusterOptions options;
+  options.joining_nodes = 1;
+  options.snapshot_interval_entries = 20;
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(RawPutEventually(cluster(), 1 + i % 3, "a/k" + std::to_string(i), "v").ok());
+  }
+  ASSERT_TRUE(cluster().StartNode(4).ok());
+  for (int i = 0; i < 2000 && cluster().Log(4).find("joining the cluster") == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  std::this_thread::sleep_for(milliseconds(50));
+  cluster().Kill(4);
+  absl::Status restarted = cluster().RestartNode(4);
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  EXPECT_EQ(WaitForRoles(cluster(), 1, 4, kVoterInBoth), kVoterInBoth);
+  ReadResult read = RawGetEventually(cluster(), 4, "a/k199");
+  EXPECT_TRUE(read.status.ok() && read.value == "v") << Describe(read.status);
+  // One group 1, not two: a write through n4 is seen through n1.
+  ASSERT_TRUE(RawPutEventually(cluster(), 4, "a/from-n4", "1").ok());
+  ReadResult seen = RawGetEventually(cluster(), 1, "a/from-n4");
+  EXPECT_TRUE(seen.status.ok() && seen.value == "1") << Describe(seen.status);
+}
+
 TEST_F(ClusterTest, RemovedNodeLeavesEveryGroupAndTheClusterServesWithoutIt) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   ASSERT_TRUE(RawPutEventually(cluster(), 1, "a/before", "1").ok());

@@ -18,21 +18,21 @@ TEST(NodeIdentityTest, ANewDataDirHasNoneAndAWrittenOneSurvivesReopening) {
     absl::StatusOr<std::optional<NodeIdentity>> none = ReadNodeIdentity(env->get());
     ASSERT_TRUE(none.ok()) << none.status();
     EXPECT_FALSE(none->has_value());
-    ASSERT_TRUE(WriteNodeIdentity(env->get(), {4, {1, 2, 7}}).ok());
+    ASSERT_TRUE(WriteNodeIdentity(env->get(), {4, {1, 2, 7}, {{1, "h1:1"}, {4, "h4:1"}}}).ok());
   }
   auto env = RocksDbEnv::Open(dir.Child("data"));
   ASSERT_TRUE(env.ok()) << env.status();
   absl::StatusOr<std::optional<NodeIdentity>> identity = ReadNodeIdentity(env->get());
   ASSERT_TRUE(identity.ok()) << identity.status();
   ASSERT_TRUE(identity->has_value());
-  EXPECT_EQ(**identity, (NodeIdentity{4, {1, 2, 7}}));
+  EXPECT_EQ(**identity, (NodeIdentity{4, {1, 2, 7}, {{1, "h1:1"}, {4, "h4:1"}}}));
 }
 
 TEST(NodeIdentityTest, CorruptBytesAreDataLoss) {
   TempDir dir;
   auto env = RocksDbEnv::Open(dir.Child("data"));
   ASSERT_TRUE(env.ok()) << env.status();
-  ASSERT_TRUE(WriteNodeIdentity(env->get(), {4, {1, 2}}).ok());
+  ASSERT_TRUE(WriteNodeIdentity(env->get(), {4, {1, 2}, {}}).ok());
   // Overwrite the record with groups out of order (the format byte, node 4, 2 groups: 2, 1).
   const std::string key =
       "\xff\xff\xff\xff\xff\xff\xff\xff"
@@ -40,7 +40,7 @@ TEST(NodeIdentityTest, CorruptBytesAreDataLoss) {
   ASSERT_TRUE((*env)
                   ->db()
                   ->Put(rocksdb::WriteOptions(), (*env)->raft_state(), key,
-                        std::string("\x01\x04\x02\x02\x01", 5))
+                        std::string("\x01\x04\x02\x02\x01\x00", 6))
                   .ok());
   absl::StatusOr<std::optional<NodeIdentity>> identity = ReadNodeIdentity(env->get());
   EXPECT_EQ(identity.status().code(), absl::StatusCode::kDataLoss);

@@ -246,7 +246,7 @@ int main(int argc, char** argv) {
   std::vector<ekv::raft::GroupId> groups;
   bool joining = false;    // a new data dir joining a running cluster
   bool restarted = false;  // the data dir has this node's identity: never bootstrap again
-  std::optional<ekv::runtime::JoinPlan> join_plan;
+  std::map<ekv::raft::NodeId, std::string> first_peers = config->peers;  // before the directory
   {
     auto identity = ekv::runtime::ReadNodeIdentity(env->get());
     if (!identity.ok()) return Fail(std::string(identity.status().message()));
@@ -257,6 +257,7 @@ int main(int argc, char** argv) {
     if (identity->has_value()) {
       groups = (*identity)->groups;
       restarted = true;
+      for (const auto& [id, address] : (*identity)->peers) first_peers.emplace(id, address);
     } else {
       for (int g = 1; g <= config->groups; ++g) groups.push_back(g);
       // Data dirs written before identities were recorded have state but no identity.
@@ -275,10 +276,13 @@ int main(int argc, char** argv) {
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
         groups = plan->groups;
         joining = true;
-        join_plan = std::move(*plan);
+        for (const auto& [id, addresses] : plan->members) {
+          first_peers[id] = addresses.raft_address;
+        }
         // Recorded before any group exists: a restart must find the groups and must never
         // bootstrap them (they belong to the cluster it joined).
-        if (absl::Status s = ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups});
+        if (absl::Status s =
+                ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups, first_peers});
             !s.ok()) {
           return Fail(std::string(s.message()));
         }
@@ -289,12 +293,8 @@ int main(int argc, char** argv) {
   ekv::runtime::TransportOptions transport_options;
   transport_options.snapshot_chunk_bytes =
       std::max<uint64_t>(1, absl::GetFlag(FLAGS_snapshot_chunk_bytes));
-  ekv::runtime::RaftTransport transport(config->node_id, config->peers, transport_options);
-  if (join_plan.has_value()) {
-    for (const auto& [id, addresses] : join_plan->members) {
-      transport.SetPeerAddress(id, addresses.raft_address);
-    }
-  }
+  // The member directory (the catalog group's) takes over once this node has it.
+  ekv::runtime::RaftTransport transport(config->node_id, first_peers, transport_options);
   absl::StatusOr<ekv::route::RouteCatalog> initial_catalog = [&] {
     std::vector<ekv::route::InitialRange> ranges;
     for (const auto& range : config->initial_ranges) {
@@ -456,7 +456,8 @@ int main(int argc, char** argv) {
   if (!joining && !restarted) {
     // Only now, with every group bootstrapped durably: a crash before this line restarts
     // as a first start and bootstraps what is missing.
-    if (absl::Status s = ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups});
+    if (absl::Status s =
+            ekv::runtime::WriteNodeIdentity(env->get(), {config->node_id, groups, first_peers});
         !s.ok()) {
       loop.Stop();
       return Fail(std::string(s.message()));
