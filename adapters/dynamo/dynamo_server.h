@@ -13,17 +13,16 @@
 // httplib's exceptions are caught at this seam.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/backend.h"
 #include "adapters/dynamo/table_store.h"
+#include "runtime/metrics/http_listener.h"
 
 namespace httplib {
 class Server;
@@ -55,18 +54,15 @@ class DynamoServer {
   // every thread. Idempotent.
   void Stop();
 
-  int port() const { return port_; }
-  const std::string& address() const { return address_; }
+  int port() const { return listener_->port(); }
+  const std::string& address() const { return listener_->address(); }
 
  private:
   DynamoServer() = default;
 
   std::unique_ptr<TableStore> store_;
   std::unique_ptr<httplib::Server> server_;
-  std::thread listener_;
-  std::atomic<bool> listen_returned_{false};
-  std::string address_;
-  int port_ = 0;
+  std::unique_ptr<runtime::metrics::HttpListener> listener_;  // after server_: stopped first
 };
 
 }  // namespace ekv::dynamo

@@ -1,7 +1,5 @@
 #include "runtime/metrics/http_server.h"
 
-#include <sys/socket.h>
-
 #include <exception>
 
 #include <httplib.h>
@@ -9,18 +7,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "runtime/metrics/bounded_task_queue.h"
+#include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/text_format.h"
 
 namespace ekv::runtime::metrics {
 namespace {
-
-// Only SO_REUSEADDR (a restart may bind over connections in TIME_WAIT). httplib's default
-// also sets SO_REUSEPORT, with which a second server would share a port in use instead of
-// failing, and scrapes would land on either.
-void ListenSocketOptions(int socket) {
-  int yes = 1;
-  setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-}
 
 void ServeMetrics(const MetricRegistry& registry, httplib::Response& response) {
   response.set_content(registry.RenderText(), kTextFormatContentType);
@@ -75,9 +66,6 @@ absl::StatusOr<std::pair<std::string, int>> ParseListenAddress(absl::string_view
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     absl::string_view address, const MetricRegistry* registry, HealthCheck health,
     MetricsServerOptions options) {
-  absl::StatusOr<std::pair<std::string, int>> parsed = ParseListenAddress(address);
-  if (!parsed.ok()) return parsed.status();
-  const auto& [host, port] = *parsed;
   std::unique_ptr<MetricsHttpServer> self(new MetricsHttpServer());
   try {
     self->server_ = std::make_unique<httplib::Server>();
@@ -85,7 +73,6 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     server.new_task_queue = [options]() -> httplib::TaskQueue* {
       return new BoundedTaskQueue(options.worker_threads, options.max_queued_connections);
     };
-    server.set_socket_options(ListenSocketOptions);
     server.set_read_timeout(options.read_timeout);
     server.set_write_timeout(options.write_timeout);
     server.set_keep_alive_timeout(options.keep_alive_timeout.count());
@@ -103,30 +90,10 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
                [health = std::move(health)](const httplib::Request&, httplib::Response& response) {
                  Guarded(response, [&] { ServeHealth(health, response); });
                });
-    // Binding here, on the caller's thread, turns a port in use into a startup error.
-    int bound_port = port;
-    if (port == 0) {
-      bound_port = server.bind_to_any_port(host);
-    } else if (!server.bind_to_port(host, port)) {
-      bound_port = -1;
-    }
-    if (bound_port <= 0) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on ", address, " (in use or not a local address?)"));
-    }
-    self->port_ = bound_port;
-    self->address_ = host.find(':') == std::string::npos
-                         ? absl::StrCat(host, ":", bound_port)
-                         : absl::StrCat("[", host, "]:", bound_port);
-    MetricsHttpServer* raw = self.get();
-    self->listener_ = std::thread([raw] {
-      try {
-        raw->server_->listen_after_bind();
-      } catch (...) {
-        // Nothing may escape a thread; the endpoint just stops serving.
-      }
-      raw->listen_returned_.store(true);
-    });
+    absl::StatusOr<std::unique_ptr<HttpListener>> listener =
+        HttpListener::Start(&server, address, "the metrics server");
+    if (!listener.ok()) return listener.status();
+    self->listener_ = std::move(*listener);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("starting the metrics server on ", address, ": ", e.what()));
@@ -137,17 +104,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
 MetricsHttpServer::~MetricsHttpServer() { Stop(); }
 
 void MetricsHttpServer::Stop() {
-  if (!listener_.joinable()) return;
-  // httplib's stop() only acts once the listener thread has marked itself running, which
-  // it may not have done yet; and it must act only once (it closes the listening socket).
-  while (!listen_returned_.load()) {
-    if (server_->is_running()) {
-      server_->stop();
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  listener_.join();
+  if (listener_) listener_->Stop();
 }
 
 }  // namespace ekv::runtime::metrics

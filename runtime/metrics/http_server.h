@@ -8,18 +8,17 @@
 // 500 replies.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/registry.h"
 
 namespace httplib {
@@ -58,17 +57,14 @@ class MetricsHttpServer {
   void Stop();
 
   // The address actually bound, e.g. "127.0.0.1:9091" (the real port when asked for 0).
-  const std::string& address() const { return address_; }
-  int port() const { return port_; }
+  const std::string& address() const { return listener_->address(); }
+  int port() const { return listener_->port(); }
 
  private:
   MetricsHttpServer() = default;
 
   std::unique_ptr<httplib::Server> server_;
-  std::thread listener_;
-  std::atomic<bool> listen_returned_{false};
-  std::string address_;
-  int port_ = 0;
+  std::unique_ptr<HttpListener> listener_;  // after server_: stopped before it goes
 };
 
 }  // namespace ekv::runtime::metrics

@@ -1,0 +1,77 @@
+#include "runtime/metrics/http_listener.h"
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <exception>
+
+#include <httplib.h>
+
+#include "absl/strings/str_cat.h"
+#include "runtime/metrics/http_server.h"
+
+namespace ekv::runtime::metrics {
+namespace {
+
+void ListenSocketOptions(int socket) {
+  int yes = 1;
+  setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(httplib::Server* server,
+                                                                  absl::string_view address,
+                                                                  absl::string_view what) {
+  absl::StatusOr<std::pair<std::string, int>> parsed = ParseListenAddress(address);
+  if (!parsed.ok()) return parsed.status();
+  const auto& [host, port] = *parsed;
+  std::unique_ptr<HttpListener> self(new HttpListener(server));
+  try {
+    server->set_socket_options(ListenSocketOptions);
+    int bound_port = port;
+    if (port == 0) {
+      bound_port = server->bind_to_any_port(host);
+    } else if (!server->bind_to_port(host, port)) {
+      bound_port = -1;
+    }
+    if (bound_port <= 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", address, " (in use or not a local address?)"));
+    }
+    self->port_ = bound_port;
+    self->address_ = host.find(':') == std::string::npos
+                         ? absl::StrCat(host, ":", bound_port)
+                         : absl::StrCat("[", host, "]:", bound_port);
+    HttpListener* raw = self.get();
+    self->thread_ = std::thread([raw] {
+      try {
+        raw->server_->listen_after_bind();
+      } catch (...) {
+        // Nothing may escape a thread; the endpoint just stops serving.
+      }
+      raw->listen_returned_.store(true);
+    });
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("starting ", what, " on ", address, ": ", e.what()));
+  }
+  return self;
+}
+
+HttpListener::~HttpListener() { Stop(); }
+
+void HttpListener::Stop() {
+  if (!thread_.joinable()) return;
+  // httplib's stop() only acts once the listener thread has marked itself running, which
+  // it may not have done yet; and it must act only once (it closes the listening socket).
+  while (!listen_returned_.load()) {
+    if (server_->is_running()) {
+      server_->stop();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  thread_.join();
+}
+
+}  // namespace ekv::runtime::metrics

@@ -1,0 +1,50 @@
+// HttpListener: binds a configured cpp-httplib server to a listen address and serves it on
+// a thread of its own, for every HTTP endpoint of a node (metrics, the DynamoDB API).
+//
+// Binding happens on the caller's thread, so an address in use is a startup error, with
+// SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, with which a second server
+// would share a port in use instead of failing, and requests would land on either.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace ekv::runtime::metrics {
+
+class HttpListener {
+ public:
+  // `server` (configured: handlers, limits) must outlive the listener; `what` names the
+  // endpoint in errors ("the metrics server").
+  static absl::StatusOr<std::unique_ptr<HttpListener>> Start(httplib::Server* server,
+                                                             absl::string_view address,
+                                                             absl::string_view what);
+  ~HttpListener();  // Stop()
+
+  // Stops accepting, lets connections in progress finish (bounded by the server's
+  // timeouts) and joins every thread. Idempotent.
+  void Stop();
+
+  // The address actually bound, e.g. "127.0.0.1:9091" (the real port when asked for 0).
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+
+ private:
+  explicit HttpListener(httplib::Server* server) : server_(server) {}
+
+  httplib::Server* server_;
+  std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
+  std::string address_;
+  int port_ = 0;
+};
+
+}  // namespace ekv::runtime::metrics
