@@ -311,6 +311,26 @@ void NodeHost::ReportSnapshot(raft::GroupId group, raft::NodeId peer, bool faile
   if (it != groups_.end()) it->second->raw_node->ReportSnapshot(peer, failed);
 }
 
+void NodeHost::ReportUndelivered(const raft::Message& message) {
+  if (message.type != raft::MessageType::kProp) return;
+  auto it = groups_.find(message.group);
+  if (it == groups_.end()) return;
+  Group& group = *it->second;
+  for (const raft::Entry& entry : message.entries) {
+    if (entry.type != raft::EntryType::kNormal || entry.data.empty()) continue;
+    absl::StatusOr<Command> command = DecodeCommand(entry.data);
+    if (!command.ok() || command->origin_node != options_.node_id ||
+        command->origin_incarnation != options_.incarnation) {
+      continue;
+    }
+    auto pending = group.proposals.find(command->proposal_seq);
+    if (pending == group.proposals.end()) continue;
+    Reply(pending->second.request, ReplyStatus::kFailed, std::nullopt, 0,
+          "the proposal was lost before it reached the leader");
+    group.proposals.erase(pending);
+  }
+}
+
 void NodeHost::ReportUnreachable(raft::GroupId group, raft::NodeId peer) {
   auto it = groups_.find(group);
   if (it != groups_.end()) it->second->raw_node->ReportUnreachable(peer);

@@ -149,6 +149,11 @@ class NodeHost {
   // Transport feedback: a snapshot to `peer` was delivered or lost; `peer` is unreachable.
   void ReportSnapshot(raft::GroupId group, raft::NodeId peer, bool failed);
   void ReportUnreachable(raft::GroupId group, raft::NodeId peer);
+  // Transport feedback: `message` was never sent (dropped from a queue before any attempt
+  // to write it). A proposal this follower forwarded in it (MsgProp) cannot have reached
+  // the leader, and Raft never resends one, so its waiting client is answered kFailed (a
+  // definite "not applied", safe to retry) instead of waiting out its deadline.
+  void ReportUndelivered(const raft::Message& message);
   absl::Status TransferLeadership(raft::GroupId group, raft::NodeId transferee);
   absl::Status Campaign(raft::GroupId group);
   absl::Status ProposeConfChange(raft::GroupId group, const raft::ConfChange& change);

@@ -237,6 +237,16 @@ void NodeLoop::ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool faile
   waker_->Wake();
 }
 
+void NodeLoop::ReportUndelivered(std::vector<raft::Message> proposals) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Never dropped for the inbox bound: each one answers a waiting client at once.
+    inbox_.push_back(
+        Input{Input::Kind::kUndelivered, raft::kNoNode, std::move(proposals), {}, nullptr});
+  }
+  waker_->Wake();
+}
+
 raft::NodeId NodeLoop::LeaderOf(raft::GroupId group) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = statuses_.find(group);
@@ -275,6 +285,9 @@ void NodeLoop::HandleInput(Input& input) {
     case Input::Kind::kSnapshotStatus:
       if (host_->HasGroup(input.group))
         host_->ReportSnapshot(input.group, input.from, input.failed);
+      break;
+    case Input::Kind::kUndelivered:
+      for (const raft::Message& m : input.messages) host_->ReportUndelivered(m);
       break;
     case Input::Kind::kRequest: {
       const uint64_t id = next_request_id_++;

@@ -79,6 +79,8 @@ class NodeLoop {
   void DeliverRaft(raft::NodeId from, std::vector<raft::Message> messages);
   void ReportUnreachable(raft::NodeId peer);
   void ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool failed);
+  // Proposals the transport dropped unsent (RaftTransport::SetUndeliveredHandler).
+  void ReportUndelivered(std::vector<raft::Message> proposals);
   // `done` runs on the loop thread: it must not block.
   void Submit(node::ClientRequest request, ReplyCallback done);
 
@@ -94,7 +96,14 @@ class NodeLoop {
 
  private:
   struct Input {
-    enum class Kind { kMessages, kUnreachable, kRequest, kSnapshotStatus, kPersisted } kind;
+    enum class Kind {
+      kMessages,
+      kUnreachable,
+      kRequest,
+      kSnapshotStatus,
+      kPersisted,
+      kUndelivered
+    } kind;
     raft::NodeId from = raft::kNoNode;
     std::vector<raft::Message> messages;
     node::ClientRequest request;

@@ -263,6 +263,7 @@ size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages)
   size_t dropped = 0;
   bool snapshot_queued = false;
   std::vector<raft::GroupId> snapshots_refused;
+  std::vector<raft::Message> proposals_refused;
   {
     std::lock_guard<std::mutex> lock(peer.mu);
     for (raft::Message& m : messages) {
@@ -278,6 +279,7 @@ size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages)
       }
       if (peer.queue.size() >= options_.max_queued_messages_per_peer) {
         ++dropped;
+        if (m.type == raft::MessageType::kProp) proposals_refused.push_back(std::move(m));
         continue;
       }
       peer.queue.push_back(std::move(m));
@@ -288,6 +290,7 @@ size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages)
   if (snapshot_status_) {
     for (raft::GroupId group : snapshots_refused) snapshot_status_(to, group, /*failed=*/true);
   }
+  if (undelivered_ && !proposals_refused.empty()) undelivered_(to, std::move(proposals_refused));
   if (dropped > 0) {
     std::lock_guard<std::mutex> lock(counters_mu_);
     counters_.messages_dropped_queue_full += dropped;
@@ -360,16 +363,23 @@ void RaftTransport::RunSender(Peer* peer) {
       peer->cv.wait_for(lock, std::chrono::milliseconds(backoff_ms),
                         [peer] { return peer->stopping; });
       if (peer->stopping) return;
-      // Messages queued while disconnected are stale by now; Raft will resend.
-      std::lock_guard<std::mutex> counters_lock(counters_mu_);
-      counters_.messages_dropped_disconnected += peer->queue.size();
-      counters_.reconnects += 1;
-      for (const raft::Message& m : peer->queue) {
+      // Messages queued while disconnected are stale by now; Raft will resend them, except
+      // forwarded proposals, whose senders are told (never sent: certainly undelivered).
+      std::vector<raft::Message> proposals;
+      {
+        std::lock_guard<std::mutex> counters_lock(counters_mu_);
+        counters_.messages_dropped_disconnected += peer->queue.size();
+        counters_.reconnects += 1;
+      }
+      for (raft::Message& m : peer->queue) {
         if (m.type == raft::MessageType::kSnap && snapshot_status_) {
           snapshot_status_(peer->id, m.group, /*failed=*/true);
         }
+        if (m.type == raft::MessageType::kProp) proposals.push_back(std::move(m));
       }
       peer->queue.clear();
+      lock.unlock();
+      if (undelivered_ && !proposals.empty()) undelivered_(peer->id, std::move(proposals));
     }
     backoff_ms = std::min(backoff_ms * 2, options_.reconnect_backoff_max_ms);
   }

@@ -99,6 +99,11 @@ class RaftTransport {
   void SetSnapshotStatusHandler(SnapshotStatusHandler handler) {
     snapshot_status_ = std::move(handler);
   }
+  // Called with the proposals (MsgProp) for `peer` dropped before any attempt to send them
+  // (queue full, or queued while the stream was down): certainly never delivered.
+  using UndeliveredHandler =
+      std::function<void(raft::NodeId peer, std::vector<raft::Message> proposals)>;
+  void SetUndeliveredHandler(UndeliveredHandler handler) { undelivered_ = std::move(handler); }
   // Without it, snapshots by reference cannot be sent (they are reported failed).
   void SetSnapshotStreaming(SnapshotStreaming streaming) { streaming_ = std::move(streaming); }
   // Starts the sender threads. The gRPC service must be registered with a server.
@@ -142,6 +147,7 @@ class RaftTransport {
   UnreachableHandler unreachable_;
   ForwardHandler forward_;
   SnapshotStatusHandler snapshot_status_;
+  UndeliveredHandler undelivered_;
   SnapshotStreaming streaming_;
   mutable std::mutex counters_mu_;
   TransportCounters counters_;

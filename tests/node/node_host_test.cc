@@ -23,7 +23,8 @@ constexpr raft::GroupId kGroup = 7;
 class Driver {
  public:
   // `server_groups`: the group runs the server's GroupStateMachine (timestamps, MVCC).
-  explicit Driver(int nodes, uint64_t snapshot_interval = 0, bool server_groups = false) {
+  explicit Driver(int nodes, uint64_t snapshot_interval = 0, bool server_groups = false,
+                  bool serve_on_followers = false) {
     std::vector<raft::NodeId> voters;
     for (int i = 1; i <= nodes; ++i) voters.push_back(i);
     for (raft::NodeId id : voters) {
@@ -33,6 +34,7 @@ class Driver {
       options.seed = id;
       options.snapshot_interval_entries = snapshot_interval;
       options.compaction_lag_entries = 2;
+      options.serve_on_followers = serve_on_followers;
       options.raft.election_tick = 10;
       options.raft.heartbeat_tick = 1;
       auto host = std::make_unique<NodeHost>(options);
@@ -64,7 +66,10 @@ class Driver {
           host->OnPersisted(persist.group, persist.batch.ready_id);
         }
         for (OutboundMessages& batch : effects.outbound) {
-          if (isolated_.count(id) != 0 || isolated_.count(batch.to) != 0) continue;
+          if (isolated_.count(id) != 0 || isolated_.count(batch.to) != 0) {
+            for (raft::Message& message : batch.messages) dropped_.push_back(std::move(message));
+            continue;
+          }
           for (raft::Message& message : batch.messages) inflight_.push_back(std::move(message));
         }
         for (ClientReply& reply : effects.replies) replies_[reply.request_id] = reply;
@@ -125,6 +130,7 @@ class Driver {
   }
 
   std::set<raft::NodeId> isolated_;
+  std::vector<raft::Message> dropped_;  // messages to or from isolated nodes, never delivered
   uint64_t persists_ = 0;
   uint64_t wall_ms_ = 1'000'000;
   std::map<raft::NodeId, int64_t> wall_offset_ms_;  // per-node clock error
@@ -192,6 +198,42 @@ TEST(NodeHostTest, LaggingFollowerCatchesUpThroughSnapshot) {
   EXPECT_EQ(caught_up.applied, driver.host(leader).Status(kGroup).applied);
   EXPECT_EQ(driver.host(lagging).state_machine(kGroup).Digest(),
             driver.host(leader).state_machine(kGroup).Digest());
+}
+
+// A follower forwards a client's write to the leader (MsgProp); if the transport drops that
+// message unsent, Raft never resends it. Told so, the follower answers the client at once
+// with a definite failure instead of letting it wait out its deadline.
+TEST(NodeHostTest, AProposalTheTransportNeverSentFailsAtOnce) {
+  Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+  ASSERT_EQ(driver.Submit(follower, Put("warm", "1")).status, ReplyStatus::kOk);
+
+  driver.isolated_.insert(follower);
+  driver.dropped_.clear();
+  const uint64_t request = driver.SubmitAsync(follower, Put("lost", "1"));
+  EXPECT_EQ(driver.ReplyFor(request), nullptr) << "nothing answers it yet";
+  bool reported = false;
+  for (const raft::Message& message : driver.dropped_) {
+    if (message.type != raft::MessageType::kProp) continue;
+    driver.host(follower).ReportUndelivered(message);
+    reported = true;
+  }
+  ASSERT_TRUE(reported) << "the follower forwarded the proposal";
+  driver.Pump();
+  ASSERT_NE(driver.ReplyFor(request), nullptr);
+  EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kFailed);
+  // Someone else's proposal or an unknown one changes nothing.
+  raft::Message foreign;
+  foreign.type = raft::MessageType::kProp;
+  foreign.group = kGroup;
+  foreign.entries.push_back(raft::Entry{});
+  driver.host(leader).ReportUndelivered(foreign);
+  driver.isolated_.clear();
+  driver.TickAll(5);
+  EXPECT_EQ(driver.host(leader).state_machine(kGroup).Read("lost"), std::nullopt);
 }
 
 TEST(NodeHostTest, LeadershipLossAnswersPendingWritesUnknown) {

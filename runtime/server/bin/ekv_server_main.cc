@@ -432,6 +432,10 @@ int main(int argc, char** argv) {
     std::cerr << "ekv-server n" << node << ": " << line << std::endl;
   };
   transport.SetSnapshotStreaming(std::move(streaming));
+  transport.SetUndeliveredHandler(
+      [&loop](ekv::raft::NodeId, std::vector<ekv::raft::Message> proposals) {
+        loop.ReportUndelivered(std::move(proposals));
+      });
   transport.SetSnapshotStatusHandler(
       [&loop](ekv::raft::NodeId peer, ekv::raft::GroupId group, bool failed) {
         loop.ReportSnapshot(peer, group, failed);
