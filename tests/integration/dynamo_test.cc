@@ -46,6 +46,10 @@ class DynamoClusterTest : public ClusterTest {
     // The server's default: a loaded CI machine can take the harness's 2 s for one write
     // (CreateTable answered "group 1 did not answer before the deadline" there).
     options.request_timeout_ms = 5000;
+    // And its Raft timing (50 ms ticks): the harness's 20 ms ticks make a loaded CI machine
+    // hold spurious elections, and a leader change answers writes in flight "outcome
+    // unknown", which these tests (no faults injected) would count as failures.
+    options.tick_ms = 50;
     ASSERT_NO_FATAL_FAILURE(StartCluster(options));
     // Both groups have a leader before the first request.
     ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -64,6 +65,10 @@ class RedisClusterTest : public ClusterTest {
     options.redis = true;
     // The server's default: a loaded CI machine can take the harness's 2 s for one write.
     options.request_timeout_ms = 5000;
+    // And its Raft timing (50 ms ticks): the harness's 20 ms ticks make a loaded CI machine
+    // hold spurious elections, and a leader change answers writes in flight "outcome
+    // unknown", which these tests (no faults injected) would count as failures.
+    options.tick_ms = 50;
     ASSERT_NO_FATAL_FAILURE(StartCluster(options));
     // Both groups have a leader before the first Redis command.
     ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
@@ -148,6 +153,8 @@ TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
   constexpr int kPerClient = 500;
   std::vector<std::thread> threads;
   std::atomic<int> good{0};
+  std::mutex bad_mu;
+  std::string first_bad;  // guarded by bad_mu
   const auto many_start = Clock::now();
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
@@ -158,14 +165,19 @@ TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
       }
       if (!conn.SendRaw(requests)) return;
       for (int i = 0; i < kPerClient; ++i) {
-        if (conn.ReadReply(std::chrono::seconds(20)) != "+OK\r\n") return;
+        const std::string reply = conn.ReadReply(std::chrono::seconds(20));
+        if (reply != "+OK\r\n") {
+          std::lock_guard<std::mutex> lock(bad_mu);
+          if (first_bad.empty()) first_bad = absl::StrCat("client ", c, " SET ", i, ": ", reply);
+          return;
+        }
       }
       good.fetch_add(1);
     });
   }
   for (std::thread& t : threads) t.join();
   const double many_seconds = std::chrono::duration<double>(Clock::now() - many_start).count();
-  EXPECT_EQ(good.load(), kClients);
+  EXPECT_EQ(good.load(), kClients) << first_bad;
   std::cout << kClients * kPerClient << " pipelined SETs on " << kClients
             << " connections across 3 nodes: "
             << static_cast<int>(kClients * kPerClient / many_seconds) << " requests/s\n";

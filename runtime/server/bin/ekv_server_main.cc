@@ -46,7 +46,10 @@ ABSL_FLAG(std::string, config, "",
 ABSL_FLAG(std::string, id, "", "This node's id: n1, n2, ... (or 1, 2, ...). Required.");
 ABSL_FLAG(std::string, grpc_address, "",
           "Listen address of the public gRPC API (RawKV, TransactionalKV, Distribution, "
-          "with server reflection), e.g. 127.0.0.1:50051. Required.");
+          "Cluster, with server reflection), e.g. 127.0.0.1:50051. Required. Like every "
+          "endpoint below, it is recorded in the cluster's member directory "
+          "(proto.Cluster/ListNodes); an endpoint on 0.0.0.0 is recorded with the host of "
+          "--advertise_grpc_address.");
 ABSL_FLAG(std::string, advertise_grpc_address, "",
           "The gRPC address clients dial, as this node records it in the cluster's member "
           "directory (proto.Cluster/ListNodes). Default: --grpc_address; required when that "
