@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
-#include "runtime/metrics/bounded_task_queue.h"
 #include "runtime/metrics/http_listener.h"
 
 namespace ekv::dynamo {
@@ -42,18 +41,10 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
   try {
     self->server_ = std::make_unique<httplib::Server>();
     httplib::Server& server = *self->server_;
-    server.new_task_queue = [options]() -> httplib::TaskQueue* {
-      return new runtime::metrics::BoundedTaskQueue(options.worker_threads,
-                                                    options.max_queued_connections);
-    };
+    runtime::metrics::ApplyHttpServerLimits(server, options.http);
     // httplib writes a reply's headers and body separately: with Nagle's algorithm on, the
     // body waits for the client's delayed ACK (~40 ms per request on Linux).
     server.set_tcp_nodelay(true);
-    server.set_read_timeout(options.read_timeout);
-    server.set_write_timeout(options.write_timeout);
-    server.set_keep_alive_timeout(options.keep_alive_timeout.count());
-    server.set_keep_alive_max_count(options.keep_alive_max_requests);
-    server.set_payload_max_length(options.max_request_body_bytes);
     server.set_exception_handler(
         [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
           Send(ErrorReply(absl::InternalError("unexpected exception")), response);

@@ -7,8 +7,8 @@
 // accepts any signature, or none, and does not check it: anyone who can reach the port
 // can read and write every table. Keep it on a trusted network.
 //
-// Bounded: worker_threads requests run at once (each blocks on the store), at most
-// max_queued_connections more wait, bodies are at most max_request_body_bytes (DynamoDB's
+// Bounded (options.http): worker_threads requests run at once (each blocks on the store),
+// at most max_queued_connections more wait, bodies are at most max_request_body_bytes (DynamoDB's
 // own limit is 16 MB per request; 400 KB items), read/write/keep-alive timeouts are short.
 // httplib's exceptions are caught at this seam.
 #pragma once
@@ -31,13 +31,13 @@ class Server;
 namespace ekv::dynamo {
 
 struct DynamoServerOptions {
-  size_t worker_threads = 8;
-  size_t max_queued_connections = 64;
-  std::chrono::seconds read_timeout{10};
-  std::chrono::seconds write_timeout{10};
-  std::chrono::seconds keep_alive_timeout{5};
-  size_t keep_alive_max_requests = 1000;
-  size_t max_request_body_bytes = 16 * 1024 * 1024;
+  runtime::metrics::HttpServerLimits http{.worker_threads = 8,
+                                          .max_queued_connections = 64,
+                                          .read_timeout = std::chrono::seconds(10),
+                                          .write_timeout = std::chrono::seconds(10),
+                                          .keep_alive_timeout = std::chrono::seconds(5),
+                                          .keep_alive_max_requests = 1000,
+                                          .max_request_body_bytes = 16 * 1024 * 1024};
   TableStoreOptions store;
 };
 

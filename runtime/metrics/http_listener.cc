@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/metrics/bounded_task_queue.h"
 #include "runtime/metrics/http_server.h"
 
 namespace ekv::runtime::metrics {
@@ -19,6 +20,17 @@ void ListenSocketOptions(int socket) {
 }
 
 }  // namespace
+
+void ApplyHttpServerLimits(httplib::Server& server, const HttpServerLimits& limits) {
+  server.new_task_queue = [limits]() -> httplib::TaskQueue* {
+    return new BoundedTaskQueue(limits.worker_threads, limits.max_queued_connections);
+  };
+  server.set_read_timeout(limits.read_timeout);
+  server.set_write_timeout(limits.write_timeout);
+  server.set_keep_alive_timeout(limits.keep_alive_timeout.count());
+  server.set_keep_alive_max_count(limits.keep_alive_max_requests);
+  server.set_payload_max_length(limits.max_request_body_bytes);
+}
 
 absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(httplib::Server* server,
                                                                   absl::string_view address,

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
@@ -19,6 +21,21 @@ class Server;
 }  // namespace httplib
 
 namespace ekv::runtime::metrics {
+
+// How much an HTTP endpoint takes on at once, and for how long.
+struct HttpServerLimits {
+  size_t worker_threads = 2;          // requests served at once
+  size_t max_queued_connections = 8;  // accepted, waiting for a worker
+  std::chrono::seconds read_timeout{2};
+  std::chrono::seconds write_timeout{2};
+  std::chrono::seconds keep_alive_timeout{2};  // an idle keep-alive connection holds a worker
+  size_t keep_alive_max_requests = 16;
+  size_t max_request_body_bytes = 1024;  // bigger bodies are refused (413)
+};
+
+// Gives `server` a bounded worker queue (bounded_task_queue.h), the timeouts and the body
+// limit of `limits`.
+void ApplyHttpServerLimits(httplib::Server& server, const HttpServerLimits& limits);
 
 class HttpListener {
  public:

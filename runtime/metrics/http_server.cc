@@ -6,7 +6,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "runtime/metrics/bounded_task_queue.h"
 #include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/text_format.h"
 
@@ -70,14 +69,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   try {
     self->server_ = std::make_unique<httplib::Server>();
     httplib::Server& server = *self->server_;
-    server.new_task_queue = [options]() -> httplib::TaskQueue* {
-      return new BoundedTaskQueue(options.worker_threads, options.max_queued_connections);
-    };
-    server.set_read_timeout(options.read_timeout);
-    server.set_write_timeout(options.write_timeout);
-    server.set_keep_alive_timeout(options.keep_alive_timeout.count());
-    server.set_keep_alive_max_count(options.keep_alive_max_requests);
-    server.set_payload_max_length(options.max_request_body_bytes);
+    ApplyHttpServerLimits(server, options.http);
     server.set_exception_handler(
         [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
           response.status = 500;

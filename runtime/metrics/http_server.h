@@ -28,13 +28,8 @@ class Server;
 namespace ekv::runtime::metrics {
 
 struct MetricsServerOptions {
-  size_t worker_threads = 2;          // connections served at once
-  size_t max_queued_connections = 8;  // accepted, waiting for a worker
-  std::chrono::seconds read_timeout{2};
-  std::chrono::seconds write_timeout{2};
-  std::chrono::seconds keep_alive_timeout{2};  // an idle keep-alive connection holds a worker
-  size_t keep_alive_max_requests = 16;
-  size_t max_request_body_bytes = 1024;  // GET needs none; anything bigger is refused (413)
+  // The defaults suit a read-only endpoint: GET needs no body.
+  HttpServerLimits http;
 };
 
 // "host:port" or "[ipv6]:port" (port 0: any free port) -> host and port.

@@ -67,7 +67,7 @@ TEST(MetricsHttpServer, RefusesRequestBodiesOverTheLimit) {
   MetricRegistry registry;
   AddOneGauge(registry);
   MetricsServerOptions options;
-  options.max_request_body_bytes = 1024;
+  options.http.max_request_body_bytes = 1024;
   auto server = MetricsHttpServer::Start("127.0.0.1:0", &registry, nullptr, options);
   ASSERT_TRUE(server.ok()) << server.status();
   httplib::Client client("127.0.0.1", (*server)->port());

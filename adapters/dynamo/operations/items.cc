@@ -36,6 +36,29 @@ absl::StatusOr<AttributeMap> MapField(const json& request, const char* field) {
   return AttributeMapFromJson(*it);
 }
 
+// The request's "Key": its attributes and the item key they encode.
+struct RequestKey {
+  AttributeMap attributes;
+  std::string key;
+};
+
+absl::StatusOr<RequestKey> KeyOf(const json& request, const TableSchema& schema) {
+  absl::StatusOr<AttributeMap> attributes = MapField(request, "Key");
+  if (!attributes.ok()) return attributes.status();
+  absl::StatusOr<std::string> key = ItemKeyOfKey(schema, *attributes);
+  if (!key.ok()) return key.status();
+  return RequestKey{*std::move(attributes), *std::move(key)};
+}
+
+// PutItem's and DeleteItem's reply: the old item when ReturnValues asked for ALL_OLD.
+json AllOldReply(const std::string& return_values, const TableStore::ItemChange& change) {
+  json reply = json::object();
+  if (return_values == "ALL_OLD" && change.old_item.has_value()) {
+    reply["Attributes"] = AttributeMapToJson(*change.old_item);
+  }
+  return reply;
+}
+
 // A failed condition is ConditionalCheckFailedException; evaluation errors pass through.
 absl::Status Check(const std::optional<Condition>& condition,
                    const std::optional<AttributeMap>& current) {
@@ -91,11 +114,7 @@ absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
       },
       /*assume_absent=*/true);
   if (!change.ok()) return change.status();
-  json reply = json::object();
-  if (*return_values == "ALL_OLD" && change->old_item.has_value()) {
-    reply["Attributes"] = AttributeMapToJson(*change->old_item);
-  }
-  return reply;
+  return AllOldReply(*return_values, *change);
 }
 
 absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
@@ -105,12 +124,10 @@ absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
-  absl::StatusOr<AttributeMap> key_attributes = MapField(request, "Key");
-  if (!key_attributes.ok()) return key_attributes.status();
-  absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
+  absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
   if (!key.ok()) return key.status();
   // ConsistentRead is accepted either way: every ekv read is linearizable.
-  absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(*key);
+  absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(key->key);
   if (!item.ok()) return item.status();
   json reply = json::object();
   if (item->has_value()) reply["Item"] = AttributeMapToJson(**item);
@@ -123,9 +140,7 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
-  absl::StatusOr<AttributeMap> key_attributes = MapField(request, "Key");
-  if (!key_attributes.ok()) return key_attributes.status();
-  absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
+  absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> return_values = ReturnValuesOf(request, {"NONE", "ALL_OLD"});
   if (!return_values.ok()) return return_values.status();
@@ -137,18 +152,14 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
 
   absl::StatusOr<TableStore::ItemChange> change =
-      store->ModifyItem(*key,
+      store->ModifyItem(key->key,
                         [&](const std::optional<AttributeMap>& current)
                             -> absl::StatusOr<std::optional<AttributeMap>> {
                           if (absl::Status s = Check(*condition, current); !s.ok()) return s;
                           return std::optional<AttributeMap>();
                         });
   if (!change.ok()) return change.status();
-  json reply = json::object();
-  if (*return_values == "ALL_OLD" && change->old_item.has_value()) {
-    reply["Attributes"] = AttributeMapToJson(*change->old_item);
-  }
-  return reply;
+  return AllOldReply(*return_values, *change);
 }
 
 absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store) {
@@ -159,9 +170,7 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
-  absl::StatusOr<AttributeMap> key_attributes = MapField(request, "Key");
-  if (!key_attributes.ok()) return key_attributes.status();
-  absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
+  absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> return_values =
       ReturnValuesOf(request, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
@@ -185,13 +194,13 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   if (schema->range) key_names.insert(schema->range->name);
 
   absl::StatusOr<TableStore::ItemChange> change =
-      store->ModifyItem(*key,
+      store->ModifyItem(key->key,
                         [&](const std::optional<AttributeMap>& current)
                             -> absl::StatusOr<std::optional<AttributeMap>> {
                           if (absl::Status s = Check(*condition, current); !s.ok()) return s;
                           // An absent item is created from its key, as DynamoDB's UpdateItem does.
                           absl::StatusOr<AttributeMap> next =
-                              ApplyUpdate(actions, current ? *current : *key_attributes, key_names);
+                              ApplyUpdate(actions, current ? *current : key->attributes, key_names);
                           if (!next.ok()) return next.status();
                           if (absl::Status s = CheckItemSize(*next); !s.ok()) return s;
                           return std::optional<AttributeMap>(*std::move(next));
