@@ -230,6 +230,10 @@ void Cluster::Pump(NodeIndex node) {
     }
     for (node::OutboundMessages& batch : effects.outbound) {
       messages_sent_ += batch.messages.size();
+      snapshots_sent_ += std::count_if(batch.messages.begin(), batch.messages.end(),
+                                       [](const raft::Message& m) {
+                                         return m.type == raft::MessageType::kSnap;
+                                       });
       if (config_.durable_state_machines) StageSnapshots(node, batch.messages);
       const NodeIndex to = batch.to;
       auto shared = std::make_shared<const std::vector<raft::Message>>(std::move(batch.messages));
@@ -277,7 +281,7 @@ void Cluster::Pump(NodeIndex node) {
     // Written without fsync (e.g. only a commit index moved): durable enough by contract.
     for (const auto& [group, ready_id] : written) p.host->OnPersisted(group, ready_id);
     safety_.Observe(node, *p.host);
-    if (raft_event_handler_) DetectRaftEvents(node);
+    DetectRaftEvents(node);  // counts elections; reports to the handler, if any
   }
 }
 
@@ -292,9 +296,11 @@ void Cluster::DetectRaftEvents(NodeIndex node) {
     seen = SeenStatus{status.term, leader, status.last_index, status.commit};
     if (!leader) continue;
     if (!before.leader || before.term != status.term) {
-      raft_event_handler_(node, group, RaftEvent::kBecameLeader);
+      ++elections_won_;
+      if (raft_event_handler_) raft_event_handler_(node, group, RaftEvent::kBecameLeader);
       continue;
     }
+    if (!raft_event_handler_) continue;
     if (status.last_index > before.last_index) {
       raft_event_handler_(node, group, RaftEvent::kLeaderAppended);
     }
@@ -418,7 +424,10 @@ void Cluster::Crash(NodeIndex node, const char* why) {
   ++p.incarnation;
   ++crashes_;
   trace_.Record({scheduler_.now(), "crash", node, p.incarnation, p.disk.size(), 0, why});
+  if (crash_handler_) crash_handler_(node);
 }
+
+uint64_t Cluster::incarnation(NodeIndex node) const { return processes_.at(node)->incarnation; }
 
 void Cluster::Restart(NodeIndex node) {
   Process& p = process(node);

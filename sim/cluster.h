@@ -98,6 +98,18 @@ class Cluster {
   ProcessState state(NodeIndex node) const;
   const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
   uint64_t restarts() const { return restarts_; }
+  uint64_t elections_won() const { return elections_won_; }
+  uint64_t snapshots_sent() const { return snapshots_sent_; }
+  // Changes at every crash and restart of `node`'s process.
+  uint64_t incarnation(NodeIndex node) const;
+  // Runs `action` for `node` now, or when it resumes if it is paused; drops it if the
+  // process incarnation changed or it is down. What runs "inside" a node's process
+  // (its coordinator, sim_coordinators.h) goes through here.
+  void RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action);
+  // Called at every crash of a node's process, after it died.
+  void SetCrashHandler(std::function<void(NodeIndex)> handler) {
+    crash_handler_ = std::move(handler);
+  }
   uint64_t crashes() const { return crashes_; }
   uint64_t messages_sent() const { return messages_sent_; }
   // `node`'s wall clock (ms): true time plus a per-node offset within the seed's clock
@@ -120,9 +132,6 @@ class Cluster {
   // Snapshots by reference leaving `node`: stage a copy of its group's records and name
   // it in the message (the simulated out-of-band stream).
   void StageSnapshots(NodeIndex node, std::vector<raft::Message>& messages);
-  // Runs `action` for `node` now, or when it resumes if it is paused; drops it if the
-  // process incarnation changed or it is down.
-  void RunOnProcess(NodeIndex node, uint64_t incarnation, std::function<void()> action);
   // Compares `node`'s groups with what was last seen and reports RaftEvents.
   void DetectRaftEvents(NodeIndex node);
 
@@ -150,6 +159,9 @@ class Cluster {
   std::map<std::pair<NodeIndex, raft::GroupId>, SeenStatus> seen_;
   bool targeted_crashes_ = false;
   uint64_t restarts_ = 0;
+  uint64_t elections_won_ = 0;
+  uint64_t snapshots_sent_ = 0;
+  std::function<void(NodeIndex)> crash_handler_;
   uint64_t crashes_ = 0;
   uint64_t messages_sent_ = 0;
 };

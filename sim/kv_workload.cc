@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
-#include "core/route/catalog_command.h"
 #include "core/route/route.h"
 #include "core/route/scan_plan.h"
 #include "core/util/assert.h"
@@ -19,11 +19,8 @@
 namespace ekv::sim {
 namespace {
 
-constexpr SimTime kRetryBackoffMinUs = 5'000;
-constexpr SimTime kRetryBackoffMaxUs = 40'000;
 constexpr SimTime kSplitIntervalMinUs = 20'000;
 constexpr SimTime kSplitIntervalMaxUs = 250'000;
-constexpr raft::GroupId kCatalogGroup = 1;
 
 // A key near the workload's keys ("a0", "n2", ...) so splits land between them, at them
 // and around the group boundary "m".
@@ -50,6 +47,7 @@ std::string FormatList(const std::vector<int64_t>& list) { return absl::StrJoin(
 }  // namespace
 
 struct KvWorkload::Txn {
+  NodeIndex node = 0;  // whose coordinator runs it
   TxnSpec spec;
   TxnDone done;
   kv::Timestamp start_ts = 0;
@@ -61,9 +59,39 @@ struct KvWorkload::Txn {
   bool one_group = false;  // its writes live in one group: a one-phase commit
 };
 
+namespace {
+
+// How the coordinators are set up for this seed, drawn in a fixed order.
+SimCoordinatorsConfig DrawCoordinatorsConfig(Rng& rng, SimCoordinatorPlants plants,
+                                             const std::optional<route::RouteCatalog>& bootstrap) {
+  SimCoordinatorsConfig config;
+  config.seed = rng.Next();
+  config.lock_ttl_ms = rng.Range(100, 3000);
+  config.plants = plants;
+  if (bootstrap.has_value()) {
+    config.catalog = *bootstrap;
+    // Misroutes only in split runs: the groups enforce ownership only there.
+    if (!rng.Chance(0.2)) config.misroute_probability = 0.02 + 0.2 * rng.NextDouble();
+  } else {
+    // The servers' initial topology: below "m" to group 1, the rest to group 2.
+    absl::StatusOr<route::RouteCatalog> catalog =
+        route::RouteCatalog::Bootstrap({{"", "m", 1}, {"m", "", 2}});
+    EKV_ASSERT(catalog.ok(), "the bootstrap catalog is valid");
+    config.catalog = *std::move(catalog);
+  }
+  return config;
+}
+
+bool OutcomeUnknown(const std::optional<coord::OpResult>& result) {
+  if (!result.has_value()) return true;  // the client heard nothing back
+  return absl::StrContains(result->status.message(), "outcome unknown");
+}
+
+}  // namespace
+
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
-                       KvClientPlants plants, std::optional<route::RouteCatalog> bootstrap)
+                       SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -71,14 +99,8 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       profile_(profile),
       total_ops_(total_ops),
       kind_(kind),
-      coordinator_(scheduler, trace, cluster, rng_.Fork(), profile, plants),
-      lock_ttl_ms_(rng_.Range(100, 3000)) {
-  kv::TxnCoordinatorOptions txn_options;
-  txn_options.lock_ttl_ms = lock_ttl_ms_;
-  txn_options.one_phase_commit_ts_at_apply = true;
-  txn_options.max_concurrent_txns = 1 << 20;  // clients bound it
-  txn_driver_ = std::make_unique<kv::TxnCoordinator>(
-      txn_options, [this](absl::string_view key) { return coordinator_.GroupOf(key); });
+      coordinators_(scheduler, trace, cluster, profile,
+                    DrawCoordinatorsConfig(rng_, plants, bootstrap)) {
   int per_group = 3;
   if (kind_ == WorkloadKind::kAppend) per_group = 4;
   if (kind_ == WorkloadKind::kKvRegister) per_group = 2;
@@ -87,16 +109,11 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   }
   for (int i = 0; i < profile_.clients; ++i)
     clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
-  if (bootstrap.has_value()) {
-    // Drawn only in split runs, so runs without splits replay exactly as before.
-    splits_ = true;
-    const double misroute_probability = rng_.Chance(0.2) ? 0.0 : 0.02 + 0.2 * rng_.NextDouble();
-    coordinator_.EnableRouting(*bootstrap, misroute_probability);
-  }
+  splits_ = bootstrap.has_value();
 }
 
 bool KvWorkload::Idle() const {
-  return coordinator_.Idle() && !splitter_busy_ && scans_running_ == 0 &&
+  return coordinators_.Idle() && !splitter_busy_ && scans_running_ == 0 &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
 
@@ -147,40 +164,47 @@ void KvWorkload::Done(size_t client_index) {
 // ---------------------------------------------------------------------------------------
 // Transactions
 
-void KvWorkload::KvCommand(const std::string& routing_key, const std::string& kv_command,
-                           KvCoordinator::CallDone done) {
-  node::GroupCommand command;
-  command.op = node::GroupCommandOp::kKv;
-  command.payload = kv_command;
-  coordinator_.RoutedCommand(routing_key, std::move(command), /*idempotent=*/true, std::move(done));
-}
-
 void KvWorkload::RunTxn(TxnSpec spec, TxnDone done) {
   auto txn = std::make_shared<Txn>();
   txn->spec = std::move(spec);
-  txn->done = std::move(done);
-  coordinator_.Timestamp([this, txn](std::optional<kv::Timestamp> ts) {
-    if (!ts.has_value()) {
-      txn->done(TxnOutcome::kAborted, {}, 0);
-      return;
-    }
-    txn->start_ts = *ts;
-    ReadNext(txn);
-  });
+  txn->done = [this, done = std::move(done)](TxnOutcome outcome, const Reads& reads,
+                                             kv::Timestamp start_ts) {
+    if (outcome == TxnOutcome::kAborted) ++failed_;
+    if (outcome == TxnOutcome::kUnknown) ++unknown_;
+    done(outcome, reads, start_ts);
+  };
+  // One node coordinates the whole transaction, as one server's coordinator would.
+  txn->node = coordinators_.RandomUpNode();
+  if (txn->node == 0) {
+    txn->done(TxnOutcome::kAborted, {}, 0);
+    return;
+  }
+  coordinators_.Run(
+      txn->node, [](coord::Coordinator& c) { return c.StartGetTimestamp(); },
+      [this, txn](std::optional<coord::OpResult> ts) {
+        if (!ts.has_value() || !ts->status.ok()) {
+          txn->done(TxnOutcome::kAborted, {}, 0);
+          return;
+        }
+        txn->start_ts = ts->ts;
+        ReadNext(txn);
+      });
 }
 
 void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
   if (txn->next_read < txn->spec.read_keys.size()) {
     const std::string key = txn->spec.read_keys[txn->next_read++];
-    ReadAt(key, txn->start_ts, kMaxReadTries,
-           [this, txn, key](std::optional<std::optional<std::string>> value) {
-             if (!value.has_value()) {
-               txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
-               return;
-             }
-             txn->reads[key] = *value;
-             ReadNext(txn);
-           });
+    coordinators_.Run(
+        txn->node,
+        [key, ts = txn->start_ts](coord::Coordinator& c) { return c.StartTxnGet(key, ts); },
+        [this, txn, key](std::optional<coord::OpResult> read) {
+          if (!read.has_value() || !read->status.ok()) {
+            txn->done(TxnOutcome::kAborted, {}, txn->start_ts);  // nothing written yet
+            return;
+          }
+          txn->reads[key] = read->value;
+          ReadNext(txn);
+        });
     return;
   }
   txn->writes = txn->spec.plan(txn->reads);
@@ -189,142 +213,37 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
     txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
     return;
   }
-  txn->primary = txn->writes.front().first;
-  // The write phase is core's kv::TxnCoordinator: one group -> one-phase commit (its
-  // commit_ts chosen at apply), several -> Percolator 2PC, the primary's group first.
+  CommitWrites(std::move(txn));
+}
+
+void KvWorkload::CommitWrites(std::shared_ptr<Txn> txn) {
   std::vector<kv::Mutation> mutations;
-  std::vector<raft::GroupId> groups;
+  std::set<bool> groups;
   for (const auto& [key, value] : txn->writes) {
     mutations.push_back(kv::Mutation::Put(key, value));
-    const raft::GroupId group = coordinator_.GroupOf(key);
-    if (std::find(groups.begin(), groups.end(), group) == groups.end()) groups.push_back(group);
+    groups.insert(key < "m");  // splits keep both halves of a route in its group
   }
   txn->one_group = groups.size() == 1;
   if (txn->one_group) ++one_phase_tried_;
-  absl::StatusOr<kv::TxnId> id = txn_driver_->Begin(std::move(mutations), txn->start_ts);
-  if (!id.ok()) {
-    txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
-    return;
-  }
-  running_txns_.emplace(*id, txn);
-  DriveTxns();
-}
-
-void KvWorkload::DriveTxns() {
-  while (true) {
-    kv::CoordinatorEffects effects = txn_driver_->TakeEffects();
-    if (effects.empty()) return;
-    for (kv::TxnProposal& proposal : effects.proposals) {
-      // Every transaction command is idempotent or answered from its records, so the
-      // call may resend it; "unknown" and "never accepted" both count as a timeout.
-      KvCommand(kv::RoutingKeyOf(proposal.command), kv::EncodeKvCommand(proposal.command),
-                [this, id = proposal.proposal_id](const KvCallResult& result) {
-                  if (result.outcome == KvCallResult::Outcome::kOk) {
-                    txn_driver_->OnProposalResult(id, node::ToKvApplyResult(result.result));
-                  } else {
-                    txn_driver_->OnProposalTimeout(id);
-                  }
-                  DriveTxns();
-                });
-    }
-    for (kv::TxnId id : effects.commit_ts_requests) {
-      coordinator_.Timestamp([this, id](std::optional<kv::Timestamp> ts) {
-        if (ts.has_value()) {
-          txn_driver_->ProvideCommitTs(id, *ts);
-        } else {
-          txn_driver_->CommitTsUnavailable(id);
+  coordinators_.Run(
+      txn->node,
+      [mutations = std::move(mutations), ts = txn->start_ts](coord::Coordinator& c) mutable {
+        return c.StartCommitTransaction(std::move(mutations), ts);
+      },
+      [this, txn](std::optional<coord::OpResult> result) {
+        if (OutcomeUnknown(result)) {
+          txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
+          return;
         }
-        DriveTxns();
+        if (!result->status.ok()) {
+          txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
+          return;
+        }
+        EKV_ASSERT(result->ts > txn->start_ts, "a transaction must commit above its start_ts");
+        txn->commit_ts = result->ts;
+        if (txn->one_group) ++one_phase_committed_;
+        txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
       });
-    }
-    for (kv::TxnOutcome& outcome : effects.outcomes) FinishTxn(std::move(outcome));
-  }
-}
-
-void KvWorkload::FinishTxn(kv::TxnOutcome outcome) {
-  auto it = running_txns_.find(outcome.txn_id);
-  if (it == running_txns_.end()) return;
-  std::shared_ptr<Txn> txn = std::move(it->second);
-  running_txns_.erase(it);
-  if (outcome.status.ok()) {
-    EKV_ASSERT(outcome.commit_ts > txn->start_ts, "a transaction must commit above its start_ts");
-    txn->commit_ts = outcome.commit_ts;
-    if (txn->one_group) ++one_phase_committed_;
-    txn->done(TxnOutcome::kCommitted, txn->reads, txn->start_ts);
-    return;
-  }
-  if (outcome.outcome_unknown) {
-    txn->done(TxnOutcome::kUnknown, {}, txn->start_ts);
-    return;
-  }
-  // Aborted. Clear a lock in the way for the next transaction first.
-  for (const kv::KeyError& error : outcome.key_errors) {
-    if (!error.lock.has_value()) continue;
-    ResolveLock(node::ToGroupKeyError(error),
-                [txn] { txn->done(TxnOutcome::kAborted, {}, txn->start_ts); });
-    return;
-  }
-  txn->done(TxnOutcome::kAborted, {}, txn->start_ts);
-}
-
-void KvWorkload::ReadAt(const std::string& key, kv::Timestamp ts, int tries_left,
-                        std::function<void(std::optional<std::optional<std::string>>)> done) {
-  node::GroupQuery query;
-  query.op = node::GroupQueryOp::kKv;
-  query.payload = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
-  coordinator_.RoutedQuery(
-      key, query,
-      [this, key, ts, tries_left, done = std::move(done)](const KvCallResult& result) mutable {
-        if (result.ok() && result.result.key_errors.empty() &&
-            result.result.code == absl::StatusCode::kOk) {
-          done(result.result.value);
-          return;
-        }
-        if (tries_left <= 1) {
-          done(std::nullopt);
-          return;
-        }
-        auto retry = [this, key, ts, tries_left, done = std::move(done)]() mutable {
-          scheduler_.After(rng_.Range(kRetryBackoffMinUs, kRetryBackoffMaxUs),
-                           [this, key, ts, tries_left, done = std::move(done)]() mutable {
-                             ReadAt(key, ts, tries_left - 1, std::move(done));
-                           });
-        };
-        if (result.ok() && !result.result.key_errors.empty()) {
-          ResolveLock(result.result.key_errors.front(), std::move(retry));
-          return;
-        }
-        retry();
-      });
-}
-
-void KvWorkload::ResolveLock(const node::GroupKeyError& lock, std::function<void()> done) {
-  if (lock.lock_primary.empty()) {
-    done();
-    return;
-  }
-  kv::CheckTxnStatusCommand check;
-  check.primary = lock.lock_primary;
-  check.start_ts = lock.lock_start_ts;
-  check.current_ms = coordinator_.NowMs();
-  KvCommand(lock.lock_primary, kv::EncodeKvCommand(check),
-            [this, lock, done = std::move(done)](const KvCallResult& status) mutable {
-              if (!status.ok() || status.result.code != absl::StatusCode::kOk) {
-                done();
-                return;
-              }
-              const auto kind = static_cast<kv::TxnStatusKind>(status.result.txn_status);
-              if (kind != kv::TxnStatusKind::kCommitted && kind != kv::TxnStatusKind::kRolledBack) {
-                done();  // alive: the caller waits and reads again
-                return;
-              }
-              kv::ResolveLockCommand resolve;
-              resolve.keys.push_back(lock.key);
-              resolve.start_ts = lock.lock_start_ts;
-              resolve.commit_ts = kind == kv::TxnStatusKind::kCommitted ? status.result.ts : 0;
-              KvCommand(lock.key, kv::EncodeKvCommand(resolve),
-                        [done = std::move(done)](const KvCallResult&) { done(); });
-            });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -493,48 +412,59 @@ void KvWorkload::IssueRegister(size_t client_index) {
   const uint64_t client_id = clients_[client_index].id;
   const std::string key = keys_[rng_.Uniform(keys_.size())];
   const double dice = rng_.NextDouble();
+  const NodeIndex node = coordinators_.RandomUpNode();
   if (dice < profile_.read_fraction) {
     const uint64_t op_id = register_history_.InvokeRead(client_id, key, scheduler_.now());
-    node::GroupQuery query;
-    query.op = node::GroupQueryOp::kRawGet;
-    query.payload = key;
-    coordinator_.RoutedQuery(key, query, [this, client_index, op_id](const KvCallResult& r) {
-      if (r.ok() && r.result.code == absl::StatusCode::kOk) {
-        ++acknowledged_;
-        register_history_.Complete(op_id, checkers::Operation::Outcome::kOk, scheduler_.now(),
-                                   r.result.value);
-      } else {
-        register_history_.Complete(op_id, checkers::Operation::Outcome::kFailed, scheduler_.now());
-      }
+    if (node == 0) {
+      ++failed_;
+      register_history_.Complete(op_id, checkers::Operation::Outcome::kFailed, scheduler_.now());
       Done(client_index);
-    });
+      return;
+    }
+    coordinators_.Run(
+        node, [key](coord::Coordinator& c) { return c.StartRawGet(key, 0); },
+        [this, client_index, op_id](std::optional<coord::OpResult> read) {
+          if (read.has_value() && read->status.ok()) {
+            ++acknowledged_;
+            register_history_.Complete(op_id, checkers::Operation::Outcome::kOk, scheduler_.now(),
+                                       read->value);
+          } else {
+            ++failed_;  // a read that did not answer changed nothing
+            register_history_.Complete(op_id, checkers::Operation::Outcome::kFailed,
+                                       scheduler_.now());
+          }
+          Done(client_index);
+        });
     return;
   }
-  kv::RawWriteCommand command;
   std::optional<std::string> value;
-  if (dice < profile_.read_fraction + 0.1) {
-    command.mutations.push_back(kv::Mutation::Delete(key));
-  } else {
-    value = absl::StrCat("v", next_register_value_++);
-    command.mutations.push_back(kv::Mutation::Put(key, *value));
-  }
+  if (dice >= profile_.read_fraction + 0.1) value = absl::StrCat("v", next_register_value_++);
   const uint64_t op_id = register_history_.InvokeWrite(client_id, key, value, scheduler_.now());
-  node::GroupCommand raw_write;
-  raw_write.op = node::GroupCommandOp::kKv;
-  raw_write.payload = kv::EncodeKvCommand(command);
-  coordinator_.RoutedCommand(key, std::move(raw_write), /*idempotent=*/false,
-                             [this, client_index, op_id](const KvCallResult& r) {
-                               checkers::Operation::Outcome outcome =
-                                   checkers::Operation::Outcome::kFailed;
-                               if (r.outcome == KvCallResult::Outcome::kUnknown) {
-                                 outcome = checkers::Operation::Outcome::kUnknown;
-                               } else if (r.ok() && r.result.code == absl::StatusCode::kOk) {
-                                 outcome = checkers::Operation::Outcome::kOk;
-                                 ++acknowledged_;
-                               }
-                               register_history_.Complete(op_id, outcome, scheduler_.now());
-                               Done(client_index);
-                             });
+  if (node == 0) {
+    ++failed_;
+    register_history_.Complete(op_id, checkers::Operation::Outcome::kFailed, scheduler_.now());
+    Done(client_index);
+    return;
+  }
+  coordinators_.Run(
+      node,
+      [key, value](coord::Coordinator& c) {
+        return value.has_value() ? c.StartRawPut(key, *value) : c.StartRawDelete(key);
+      },
+      [this, client_index, op_id](std::optional<coord::OpResult> result) {
+        checkers::Operation::Outcome outcome = checkers::Operation::Outcome::kFailed;
+        if (OutcomeUnknown(result)) {
+          outcome = checkers::Operation::Outcome::kUnknown;
+          ++unknown_;
+        } else if (result->status.ok()) {
+          outcome = checkers::Operation::Outcome::kOk;
+          ++acknowledged_;
+        } else {
+          ++failed_;
+        }
+        register_history_.Complete(op_id, outcome, scheduler_.now());
+        Done(client_index);
+      });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -549,9 +479,15 @@ void KvWorkload::ScheduleSplit() {
 }
 
 void KvWorkload::RunSplit() {
-  const route::RouteTable& table = coordinator_.routes();
+  const NodeIndex node = coordinators_.RandomUpNode();
+  coord::Coordinator* coordinator = node == 0 ? nullptr : coordinators_.coordinator(node);
+  if (coordinator == nullptr) {
+    ScheduleSplit();
+    return;
+  }
+  const route::RouteTable& table = coordinator->routes();
   const std::vector<route::RouteDescriptor> routes = table.Snapshot();
-  EKV_ASSERT(!routes.empty(), "a routing coordinator's table is never empty");
+  EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
   const route::RouteDescriptor target = routes[rng_.Uniform(routes.size())];
   std::optional<std::string> split_key;
   for (int i = 0; i < 8 && !split_key.has_value(); ++i) {
@@ -564,135 +500,85 @@ void KvWorkload::RunSplit() {
   }
   splitter_busy_ = true;
   ++split_attempts_;
-  route::CatalogCommand split;
-  split.op = route::SplitRange{table.version(), target.route_id, *split_key};
-  node::GroupCommand command;
-  command.op = node::GroupCommandOp::kCatalog;
-  command.payload = split.Encode();
-  trace_.Record({scheduler_.now(), "split", target.route_id, table.version(), 0, 0,
+  const uint64_t version = table.version();
+  trace_.Record({scheduler_.now(), "split", target.route_id, version, node, 0,
                  route::FormatKey(*split_key)});
-  // Sent again on an unknown outcome: a repeat finds the version moved and is refused.
-  coordinator_.Command(kCatalogGroup, std::move(command), /*idempotent=*/true,
-                       [this, group = target.raft_group_id](const KvCallResult& result) {
-                         const bool split_done =
-                             result.ok() && result.result.code == absl::StatusCode::kOk;
-                         if (split_done) ++splits_done_;
-                         // A lost race (FAILED_PRECONDITION) or our own split: the table is behind
-                         // either way.
-                         coordinator_.RefreshRoutes([this, split_done, group] {
-                           if (split_done) {
-                             PushOwnership(group);
-                             return;
-                           }
-                           splitter_busy_ = false;
-                           ScheduleSplit();
-                         });
-                       });
-}
-
-void KvWorkload::PushOwnership(raft::GroupId group) {
-  auto next = [this] {
-    splitter_busy_ = false;
-    ScheduleSplit();
-  };
-  // The catalog group's ownership moves with the catalog itself.
-  if (group == kCatalogGroup || !coordinator_.latest_catalog().has_value()) {
-    next();
-    return;
-  }
-  node::GroupCommand command;
-  command.op = node::GroupCommandOp::kOwnership;
-  command.payload = coordinator_.latest_catalog()->Encode();
-  // Best effort: a split inside one group changes no ownership, only the version.
-  coordinator_.Command(group, std::move(command), /*idempotent=*/true,
-                       [next](const KvCallResult&) { next(); });
+  coordinators_.Run(
+      node,
+      [version, route_id = target.route_id, key = *split_key](coord::Coordinator& c) {
+        return c.StartSplitRange(version, route_id, key);
+      },
+      [this, node](std::optional<coord::OpResult> result) {
+        if (result.has_value() && result->status.ok()) {
+          ++splits_done_;
+          splitter_busy_ = false;
+          ScheduleSplit();
+          return;
+        }
+        // A lost race (FAILED_PRECONDITION) or no answer: that node's table may be
+        // behind; it re-reads the catalog before the next attempt.
+        coordinators_.Run(
+            node, [](coord::Coordinator& c) { return c.StartReadCatalog(); },
+            [this](std::optional<coord::OpResult>) {
+              splitter_busy_ = false;
+              ScheduleSplit();
+            });
+      });
 }
 
 std::string KvWorkload::KvStats() const {
-  return absl::StrCat("ts=", coordinator_.timestamps_issued().size(), " 1pc=", one_phase_committed_,
+  return absl::StrCat("ts=", coordinators_.timestamps_issued().size(), " 1pc=", one_phase_committed_,
                       "/", one_phase_tried_);
 }
 
 std::string KvWorkload::RoutingStats() const {
   return absl::StrCat("splits=", splits_done_, "/", split_attempts_, " scans=", scans_done_,
-                      " stale_refusals=", coordinator_.stale_route_refusals());
+                      " stale_refusals=", coordinators_.totals().stale_route_refusals);
 }
 
 // ---------------------------------------------------------------------------------------
 // scans
 
 struct KvWorkload::Scan {
-  std::optional<route::ScanCursor> cursor;
+  bool reverse = false;
   kv::Timestamp ts = 0;
   Reads point_reads;
-  uint64_t page = 1;
-  int steps_left = kMaxScanSteps;
   std::vector<std::pair<std::string, std::string>> pairs;
   std::function<void()> done;
 };
 
 void KvWorkload::ScanAt(kv::Timestamp ts, const Reads& point_reads, std::function<void()> done) {
   auto scan = std::make_shared<Scan>();
-  route::ScanSpec spec;
-  spec.reverse = rng_.Chance(0.5);
-  scan->cursor.emplace(spec);
+  scan->reverse = rng_.Chance(0.5);
   scan->ts = ts;
   scan->point_reads = point_reads;
-  scan->page = rng_.Range(1, 3);  // small pages: more sub-scans, more splits between them
   scan->done = std::move(done);
+  const uint64_t page = rng_.Range(1, 3);  // small pages: more sub-scans, more splits between
+  const NodeIndex node = coordinators_.RandomUpNode();
   ++scans_running_;
-  ScanStep(std::move(scan));
-}
-
-void KvWorkload::ScanStep(std::shared_ptr<Scan> scan) {
-  if (scan->cursor->done()) {
-    FinishScan(std::move(scan), /*completed=*/true);
-    return;
-  }
-  if (scan->steps_left-- <= 0) {
+  if (node == 0) {
     FinishScan(std::move(scan), /*completed=*/false);
     return;
   }
-  // Resolved with the newest table at every step: a split since the last sub-scan only
-  // changes where the next one goes, never what it has already returned.
-  std::optional<route::SubScan> sub = scan->cursor->Next(coordinator_.routes());
-  EKV_ASSERT(sub.has_value(), "a scan that is not done has a next sub-scan");
-  node::GroupQuery query;
-  query.op = node::GroupQueryOp::kKv;
-  query.payload = node::EncodeKvQuery(
-      kv::KvQuery::Scan(sub->start, sub->end, scan->page, scan->ts,
-                        sub->reverse ? kv::ScanDirection::kReverse : kv::ScanDirection::kForward));
-  query.catalog_version = sub->catalog_version;
-  auto again = [this, scan] {
-    scheduler_.After(rng_.Range(kRetryBackoffMinUs, kRetryBackoffMaxUs),
-                     [this, scan] { ScanStep(scan); });
-  };
-  coordinator_.ResolvedQuery(
-      sub->raft_group_id, query, [this, scan, sub = *sub, again](const KvCallResult& result) {
-        if (IsStaleRoute(result)) {
-          coordinator_.RefreshRoutes([this, scan] { ScanStep(scan); });
-          return;
-        }
-        if (result.ok() && !result.result.key_errors.empty()) {
-          ResolveLock(result.result.key_errors.front(), again);
-          return;
-        }
-        if (!result.ok() || result.result.code != absl::StatusCode::kOk) {
-          again();
-          return;
-        }
-        std::vector<std::string> keys;
-        for (const auto& [key, value] : result.result.pairs) keys.push_back(key);
-        absl::Status advanced =
-            scan->cursor->Advance(sub, keys, result.result.pairs.size() < scan->page);
-        if (!advanced.ok()) {
+  coordinators_.Run(
+      node,
+      [ts, page, reverse = scan->reverse](coord::Coordinator& c) {
+        return c.StartTxnScan("", "", 10'000, ts, reverse, page);
+      },
+      [this, scan](std::optional<coord::OpResult> result) {
+        if (result.has_value() && result->status.code() == absl::StatusCode::kInternal) {
+          // The coordinator's cursor saw a group answer out of order or out of range.
           scan_violations_.push_back(
-              absl::StrCat("scan at ts ", scan->ts, ": ", advanced.message()));
+              absl::StrCat("scan at ts ", scan->ts, ": ", result->status.message()));
           FinishScan(scan, /*completed=*/false);
           return;
         }
-        for (const auto& pair : result.result.pairs) scan->pairs.push_back(pair);
-        ScanStep(scan);
+        if (!result.has_value() || !result->status.ok()) {
+          FinishScan(scan, /*completed=*/false);
+          return;
+        }
+        scan->pairs = std::move(result->pairs);
+        FinishScan(scan, /*completed=*/true);
       });
 }
 
@@ -701,7 +587,7 @@ void KvWorkload::FinishScan(std::shared_ptr<Scan> scan, bool completed) {
   --scans_running_;
   if (completed) {
     ++scans_done_;
-    const bool reverse = scan->cursor->scan().reverse;
+    const bool reverse = scan->reverse;
     std::map<std::string, std::string> scanned;
     for (size_t i = 0; i < scan->pairs.size(); ++i) {
       const std::string& key = scan->pairs[i].first;
@@ -743,7 +629,7 @@ void KvWorkload::FinishScan(std::shared_ptr<Scan> scan, bool completed) {
 
 KvWorkload::Verdict KvWorkload::Check() const {
   Verdict verdict;
-  if (std::string violation = checkers::CheckTimestampOrder(coordinator_.timestamps_issued());
+  if (std::string violation = checkers::CheckTimestampOrder(coordinators_.timestamps_issued());
       !violation.empty()) {
     verdict.ok = false;
     verdict.verdict = "timestamps: the oracle went backwards in real time";

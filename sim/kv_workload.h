@@ -15,23 +15,23 @@
 // Keys route by their first byte as the server's initial catalog does: below "m" to group
 // 1, the rest to group 2.
 //
+// Every operation goes through core's coord::Coordinator -- the code the servers run --
+// on a random up node (sim_coordinators.h): routing, retries, stale-route refreshes,
+// transactions and lock resolution are all the server's own.
+//
 // With splits on (--splits; `bootstrap` given), every group knows what it owns from that
-// catalog (group 1 hosts it), the coordinator routes with a versioned route table and
-// retries STALE_ROUTE refusals transparently (kv_coordinator.h), and:
-//   - a splitter splits random routes at random keys (SplitRange on group 1 with the
-//     catalog version it knows; a race loses with FAILED_PRECONDITION and is retried
-//     later with a fresh table), then tells the split route's group (kOwnership);
-//   - bank's read-only transactions also scan every account route by route at their
-//     snapshot timestamp (route::ScanCursor, small pages, either direction, resolved with
-//     the newest table at each step): the scan must return each key once, in order, and
-//     exactly the point reads at that timestamp.
-// Transactions read at a start_ts from the group-1 oracle; their writes are driven by
-// core's kv::TxnCoordinator (the coordinator the servers' transactions are meant to share):
-// one group -> a one-phase commit whose commit_ts the group chooses at apply; several ->
-// prewrite everywhere, a commit_ts from the oracle, the primary's group commits first (the
-// commit point), then the others; any failure before that rolls everything back. A
-// reader that meets a lock asks the primary's group (CheckTxnStatus) and resolves the
-// lock (ResolveLock) before reading again at the same timestamp.
+// catalog (group 1 hosts it), and:
+//   - a splitter splits random routes at random keys (Distribution.SplitRange through a
+//     node's coordinator with the catalog version that node knows; a race loses with
+//     FAILED_PRECONDITION and the node re-reads the catalog); the coordinator tells the
+//     split route's group (kOwnership);
+//   - bank's read-only transactions also scan every account at their snapshot timestamp
+//     (a transactional scan: route by route, small pages, either direction): the scan
+//     must return each key once, in order, and exactly the point reads at that timestamp.
+// Transactions read at a start_ts from the group-1 oracle (TxnGet, which resolves locks
+// it meets); their writes are committed by the coordinator's CommitTransaction: one
+// group -> a one-phase commit whose commit_ts the group chooses at apply; several ->
+// Percolator 2PC, the primary's group first.
 //
 // Snapshot isolation alone allows write skew, which the append checker would rightly
 // call a G2 cycle; so a transaction that writes also writes back, unchanged, every key it
@@ -47,7 +47,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/kv/txn_coordinator.h"
+#include "core/kv/kv_command.h"
 #include "core/node/group_protocol.h"
 #include "core/route/catalog.h"
 #include "core/util/rng.h"
@@ -55,7 +55,7 @@
 #include "sim/checkers/history.h"
 #include "sim/checkers/txn_history.h"
 #include "sim/cluster.h"
-#include "sim/kv_coordinator.h"
+#include "sim/sim_coordinators.h"
 #include "sim/options.h"
 #include "sim/scheduler.h"
 #include "sim/swarm.h"
@@ -65,24 +65,26 @@ namespace ekv::sim {
 
 class KvWorkload {
  public:
-  static constexpr int kMaxReadTries = 12;  // lock resolutions and retries of one read
   static constexpr int64_t kInitialBalance = 100;
 
   KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
-             const SwarmProfile& profile, int total_ops, WorkloadKind kind, KvClientPlants plants,
-             std::optional<route::RouteCatalog> bootstrap = std::nullopt);
+             const SwarmProfile& profile, int total_ops, WorkloadKind kind,
+             SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap);
   static constexpr int kMaxSplitsPerRun = 48;
-  static constexpr int kMaxScanSteps = 64;  // sub-scans, lock resolutions and refreshes
 
   void Start();
   void StopIssuing() { issuing_ = false; }
   bool Idle() const;
   void OnReply(NodeIndex node, const node::ClientReply& reply) {
-    coordinator_.OnReply(node, reply);
+    coordinators_.OnReply(node, reply);
   }
+  void OnCrash(NodeIndex node) { coordinators_.OnCrash(node); }
 
   uint64_t issued() const { return issued_; }
   uint64_t acknowledged() const { return acknowledged_; }
+  uint64_t failed() const { return failed_; }
+  uint64_t unknown() const { return unknown_; }
+  SimCoordinatorTotals coordinator_totals() const { return coordinators_.totals(); }
 
   struct Verdict {
     bool ok = true;
@@ -116,21 +118,11 @@ class KvWorkload {
     bool busy = false;
   };
 
-  // A transaction: reads at start_ts, then its writes through core's TxnCoordinator.
+  // A transaction: reads at start_ts, then its writes, all through one node's
+  // coordinator.
   void RunTxn(TxnSpec spec, TxnDone done);
   void ReadNext(std::shared_ptr<Txn> txn);
-  // Carries out the coordinator's effects (proposals, commit_ts requests, outcomes)
-  // until it has none; every answer re-enters here.
-  void DriveTxns();
-  void FinishTxn(kv::TxnOutcome outcome);
-  // Reads `key` at `ts`, resolving locks it meets; nullopt: the read failed.
-  void ReadAt(const std::string& key, kv::Timestamp ts, int tries_left,
-              std::function<void(std::optional<std::optional<std::string>>)> done);
-  // CheckTxnStatus on the lock's primary, then ResolveLock on its key when decided.
-  void ResolveLock(const node::GroupKeyError& lock, std::function<void()> done);
-  // A kKv command whose keys all live in the group owning `routing_key`.
-  void KvCommand(const std::string& routing_key, const std::string& kv_command,
-                 KvCoordinator::CallDone done);
+  void CommitWrites(std::shared_ptr<Txn> txn);
 
   // Splits (see above).
   void ScheduleSplit();
@@ -139,7 +131,6 @@ class KvWorkload {
   // Scans every key at `ts` (see above); `done` once it finished or gave up.
   struct Scan;
   void ScanAt(kv::Timestamp ts, const Reads& point_reads, std::function<void()> done);
-  void ScanStep(std::shared_ptr<Scan> scan);
   void FinishScan(std::shared_ptr<Scan> scan, bool completed);
 
   void ScheduleNext(size_t client_index);
@@ -157,18 +148,16 @@ class KvWorkload {
   SwarmProfile profile_;
   int total_ops_;
   WorkloadKind kind_;
-  KvCoordinator coordinator_;
-  uint64_t lock_ttl_ms_;
+  SimCoordinators coordinators_;
   bool issuing_ = false;
   std::vector<Client> clients_;
   std::vector<std::string> keys_;
   uint64_t issued_ = 0;
   uint64_t acknowledged_ = 0;
+  uint64_t failed_ = 0;
+  uint64_t unknown_ = 0;
   uint64_t one_phase_tried_ = 0;
   uint64_t one_phase_committed_ = 0;
-  // The write phase of every transaction (core/kv/txn_coordinator.h).
-  std::unique_ptr<kv::TxnCoordinator> txn_driver_;
-  std::map<kv::TxnId, std::shared_ptr<Txn>> running_txns_;
 
   // bank
   bool bank_setup_done_ = false;

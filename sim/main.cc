@@ -55,6 +55,9 @@ ABSL_FLAG(bool, splits, false,
           "keys during the run, and bank's snapshot reads also scan route by route.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
+ABSL_FLAG(uint64_t, min_acked, 0,
+          "kv workloads: a seed that acknowledged fewer operations is reported as too thin "
+          "to judge (and makes the run exit 3 unless something failed).");
 
 namespace {
 
@@ -147,12 +150,27 @@ int main(int argc, char** argv) {
     base.trace_sink = [&trace_file](const std::string& line) { trace_file << line << '\n'; };
   }
 
+  base.min_acked = absl::GetFlag(FLAGS_min_acked);
   uint64_t failures = 0;
+  uint64_t thin = 0;
+  ekv::sim::SimResult sum;  // totals over the sweep
   for (uint64_t seed = first;; ++seed) {
     ekv::sim::SimOptions options = base;
     options.seed = seed;
     const ekv::sim::SimResult result = ekv::sim::RunSimulation(options);
     std::cout << ekv::sim::SummaryLine(options, result) << "\n";
+    if (result.thin) ++thin;
+    sum.ops_total += result.ops_total;
+    sum.ops_acknowledged += result.ops_acknowledged;
+    sum.ops_failed += result.ops_failed;
+    sum.ops_unknown += result.ops_unknown;
+    sum.elections += result.elections;
+    sum.snapshots_sent += result.snapshots_sent;
+    sum.crashes += result.crashes;
+    sum.splits += result.splits;
+    sum.lock_resolutions += result.lock_resolutions;
+    sum.forwarded_calls += result.forwarded_calls;
+    sum.simulated_us += result.simulated_us;
     if (absl::GetFlag(FLAGS_profile)) std::cout << "  profile: " << result.profile << "\n";
     if (!result.ok) {
       ++failures;
@@ -168,7 +186,18 @@ int main(int argc, char** argv) {
     if (seed == last) break;
   }
   if (first != last) {
-    std::cout << "swept seeds " << first << ".." << last << ": " << failures << " failing\n";
+    std::cout << "swept seeds " << first << ".." << last << ": " << failures << " failing, "
+              << thin << " too thin to judge (min_acked=" << base.min_acked << ")\n";
+    if (ekv::sim::IsKvWorkload(base.workload)) {
+      std::cout << "sweep totals: ops acked=" << sum.ops_acknowledged
+                << " failed=" << sum.ops_failed << " unknown=" << sum.ops_unknown
+                << " issued=" << sum.ops_total << " elections=" << sum.elections
+                << " crashes=" << sum.crashes << " snapshots_sent=" << sum.snapshots_sent
+                << " splits=" << sum.splits << " lock_resolutions=" << sum.lock_resolutions
+                << " forwarded_calls=" << sum.forwarded_calls
+                << " simulated_s=" << sum.simulated_us / 1'000'000 << "\n";
+    }
   }
-  return failures == 0 ? 0 : 1;
+  if (failures != 0) return 1;
+  return thin == 0 ? 0 : 3;
 }

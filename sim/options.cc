@@ -93,12 +93,16 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "unconfirmed_timestamp") return PlantedBug::kUnconfirmedTimestamp;
   if (name == "serve_outside_range") return PlantedBug::kServeOutsideRange;
   if (name == "stale_conf_snapshot") return PlantedBug::kStaleConfSnapshot;
+  if (name == "resolve_rolls_back_committed") return PlantedBug::kResolveRollsBackCommitted;
+  if (name == "no_stale_route_retry") return PlantedBug::kNoStaleRouteRetry;
+  if (name == "retry_unknown_write") return PlantedBug::kRetryUnknownWrite;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
                    "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
                    "stale_read, follower_timestamp, unconfirmed_timestamp, "
-                   "serve_outside_range or stale_conf_snapshot"));
+                   "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
+                   "no_stale_route_retry or retry_unknown_write"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -127,6 +131,12 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "serve_outside_range";
     case PlantedBug::kStaleConfSnapshot:
       return "stale_conf_snapshot";
+    case PlantedBug::kResolveRollsBackCommitted:
+      return "resolve_rolls_back_committed";
+    case PlantedBug::kNoStaleRouteRetry:
+      return "no_stale_route_retry";
+    case PlantedBug::kRetryUnknownWrite:
+      return "retry_unknown_write";
   }
   return "?";
 }
@@ -163,11 +173,21 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
                          options.splits ? absl::StrCat(" splits ", result.routing) : "",
                          result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
+  const std::string depth =
+      IsKvWorkload(options.workload)
+          ? absl::StrFormat(
+                " failed=%d unknown=%d elections=%d crashes=%d snapshots=%d lock_resolutions=%d "
+                "forwards=%d",
+                result.ops_failed, result.ops_unknown, result.elections, result.crashes,
+                result.snapshots_sent, result.lock_resolutions, result.forwarded_calls)
+          : "";
   return absl::StrFormat(
-      "seed=%d%s faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d trace=%016x verdict=%s",
+      "seed=%d%s faults=%s plant=%s sim_s=%.3f events=%d ops_acked=%d/%d%s trace=%016x "
+      "verdict=%s%s",
       result.seed, workload, FaultSetName(options.faults), PlantedBugName(options.plant),
       static_cast<double>(result.simulated_us) / 1e6, result.events, result.ops_acknowledged,
-      result.ops_total, result.trace_hash, result.verdict);
+      result.ops_total, depth, result.trace_hash, result.verdict,
+      result.thin ? " (THIN: too few acknowledged operations to judge)" : "");
 }
 
 std::string ReproCommand(const SimOptions& options) {

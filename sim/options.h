@@ -57,6 +57,10 @@ enum class PlantedBug : uint8_t {
   kServeOutsideRange,  // a group's ownership guard accepts keys outside its ranges
   // membership (--faults membership):
   kStaleConfSnapshot,  // no fresh snapshot after a conf change (a re-added node never catches up)
+  // the coordinator (core/coord, kv workloads):
+  kResolveRollsBackCommitted,  // lock resolution rolls back a committed txn's secondary
+  kNoStaleRouteRetry,          // STALE_ROUTE refusals reach the client (--splits)
+  kRetryUnknownWrite,          // a raw write whose outcome is unknown is re-proposed
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);
@@ -84,6 +88,8 @@ struct SimOptions {
   bool splits = false;
   // Events one run may execute; exhausting it is reported as a livelock.
   uint64_t max_events = 500'000;
+  // kv workloads: a run that acknowledged fewer operations is reported as thin.
+  uint64_t min_acked = 0;
   // Receives every trace line (--trace FILE); empty: only the hash and the tail are kept.
   std::function<void(const std::string&)> trace_sink;
 };
@@ -97,6 +103,19 @@ struct SimResult {
   uint64_t events = 0;
   uint64_t ops_total = 0;
   uint64_t ops_acknowledged = 0;
+  uint64_t ops_failed = 0;   // kv workloads: certainly had no effect
+  uint64_t ops_unknown = 0;  // kv workloads: outcome unknown to the client
+  // What happened during the run (kv workloads), so a sweep can tell deep histories from
+  // thin ones.
+  uint64_t elections = 0;
+  uint64_t snapshots_sent = 0;
+  uint64_t crashes = 0;
+  uint64_t splits = 0;
+  uint64_t lock_resolutions = 0;
+  uint64_t forwarded_calls = 0;
+  // Too few acknowledged operations to judge (below SimOptions::min_acked): reported,
+  // never counted as a pass.
+  bool thin = false;
   uint64_t trace_hash = 0;
   std::string routing;                  // --splits: splits, scans and refusals seen
   std::string kv_stats;                 // kv workloads: timestamps and one-phase commits

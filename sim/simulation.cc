@@ -121,9 +121,13 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
   return bugs;
 }
 
-KvClientPlants ClientPlants(PlantedBug plant) {
-  KvClientPlants plants;
+SimCoordinatorPlants ClientPlants(PlantedBug plant) {
+  SimCoordinatorPlants plants;
   plants.read_from_any_replica = plant == PlantedBug::kStaleRead;
+  plants.coordinator.resolve_rolls_back_committed =
+      plant == PlantedBug::kResolveRollsBackCommitted;
+  plants.coordinator.no_stale_route_retry = plant == PlantedBug::kNoStaleRouteRetry;
+  plants.coordinator.retry_unknown_write = plant == PlantedBug::kRetryUnknownWrite;
   return plants;
 }
 
@@ -196,6 +200,7 @@ SimResult RunSimulation(const SimOptions& options) {
   Rng injector_rng = root.Fork();
   FaultInjector injector(scheduler, trace, cluster, injector_rng, root.Fork(), profile,
                          options.faults);
+  if (kv_workload) cluster.SetCrashHandler([&](NodeIndex node) { txn_workload->OnCrash(node); });
   cluster.SetReplyHandler([&](NodeIndex node, const node::ClientReply& reply) {
     if (kv_workload) {
       txn_workload->OnReply(node, reply);
@@ -298,7 +303,19 @@ SimResult RunSimulation(const SimOptions& options) {
       kv_workload ? txn_workload->acknowledged() : register_workload->acknowledged();
   result.trace_hash = trace.hash();
   if (kv_workload && options.splits) result.routing = txn_workload->RoutingStats();
-  if (kv_workload) result.kv_stats = txn_workload->KvStats();
+  if (kv_workload) {
+    result.kv_stats = txn_workload->KvStats();
+    result.ops_failed = txn_workload->failed();
+    result.ops_unknown = txn_workload->unknown();
+    const SimCoordinatorTotals totals = txn_workload->coordinator_totals();
+    result.lock_resolutions = totals.lock_resolutions;
+    result.forwarded_calls = totals.forwarded_calls;
+    result.splits = txn_workload->splits_done();
+    result.elections = cluster.elections_won();
+    result.snapshots_sent = cluster.snapshots_sent();
+    result.crashes = cluster.crashes();
+    result.thin = result.ops_acknowledged < options.min_acked;
+  }
   if (!failure.empty()) {
     result.ok = false;
     result.verdict = failure;

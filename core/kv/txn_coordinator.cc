@@ -288,6 +288,9 @@ void TxnCoordinator::HandleResult(Txn& txn, GroupId group, const KvApplyResult& 
                      result.txn_status == TxnStatusKind::kRolledBack,
                  "check txn status decides committed, rolled back or locked");
       txn.commit_ts = result.txn_status == TxnStatusKind::kCommitted ? result.commit_ts : 0;
+      if (options_.planted_resolve_rolls_back_committed && txn.lock_key != txn.primary) {
+        txn.commit_ts = 0;  // planted: roll a committed transaction's secondary back
+      }
       if (txn.lock_key == txn.primary) {
         // CheckTxnStatus already settled the primary itself.
         TxnOutcome outcome;

@@ -59,6 +59,11 @@ struct TxnCoordinatorOptions {
   // with read floors). Off: the coordinator draws it first and the driver must fence
   // reads (the "Contract" there).
   bool one_phase_commit_ts_at_apply = false;
+  // Test-the-tests only: lock resolution rolls back the secondary lock of a transaction
+  // whose primary committed (a partial commit: the atomicity bug Percolator exists to
+  // prevent). The simulator's bank and append workloads and the jepsen harness must
+  // catch it. Off in production.
+  bool planted_resolve_rolls_back_committed = false;
 };
 
 struct TxnProposal {

@@ -1,0 +1,363 @@
+// coord::Coordinator: the layer between a client operation and the Raft groups, as one
+// deterministic, single-threaded state machine. The server (runtime/server/coordinator.h)
+// and the simulator (sim/sim_coordinators.h) both drive this same code.
+//
+// Inputs: client operations (Start* below: raw reads/writes/scans, compare-and-set,
+// transactional reads/writes/scans, client-driven Percolator phases, timestamps, catalog
+// reads and splits, GC passes, generic group calls), the answers to the group calls it
+// asked for (OnCallReply / OnCallFailed), timers firing (OnTimer) and catalog changes
+// pushed by the node's catalog replica (OnCatalog). The driver sets the time (SetTime)
+// before each input. Outputs accumulate as Effects, drained by TakeEffects: group calls
+// to send to a node's NodeHost (this node's own, or a forward to another node), timers
+// to arm, and finished operations.
+//
+// It reads no clock, performs no I/O, starts no thread, and iterates only ordered
+// containers; its randomness (backoff jitter, the simulator's misroutes) is a seeded Rng.
+//
+// What it decides, once for both drivers:
+//   - routing: key -> route -> group from a versioned route table (route::RouteTable);
+//     every kv request carries the table's version, and a group that refuses it as
+//     STALE_ROUTE (ownership.h: a definite no-op) makes the coordinator read the catalog
+//     linearizably, replace its table and go again, bounded by max_stale_route_retries and
+//     the request deadline;
+//   - where to send: this node when it hosts the group (NodeHost forwards followers'
+//     proposals and read indexes through Raft), else the leader it last saw or was hinted;
+//   - retries: a request that certainly had no effect (kFailed, kNotLeader, a forward that
+//     never left) is retried after a jittered backoff until the deadline; a read or an
+//     idempotent request is retried also when an attempt's outcome is unknown; a write
+//     whose outcome is unknown is never re-proposed blindly: it finishes with
+//     UnavailableError("write outcome unknown ...");
+//   - scans: route by route through route::ScanCursor (forward or reverse), resuming
+//     strictly after the last key returned, so splits between sub-scans neither repeat nor
+//     skip keys;
+//   - transactions and lock resolution: one kv::TxnCoordinator drives every transaction's
+//     write phase and every lock resolution (CheckTxnStatus on the primary, then
+//     ResolveLock on the lock's key); timestamps come from the catalog group leader's
+//     oracle.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/kv/kv_command.h"
+#include "core/kv/txn_coordinator.h"
+#include "core/node/command.h"
+#include "core/node/group_protocol.h"
+#include "core/raft/types.h"
+#include "core/route/catalog.h"
+#include "core/route/ownership.h"
+#include "core/route/route_table.h"
+#include "core/route/scan_plan.h"
+#include "core/util/rng.h"
+
+namespace ekv::coord {
+
+using OpId = uint64_t;     // one client operation
+using CallId = uint64_t;   // one attempt sent to a node
+using TimerId = uint64_t;  // one armed timer
+
+// Test-the-tests only: bugs the simulator and the jepsen harness must catch. Off in
+// production.
+struct CoordinatorPlants {
+  bool no_stale_route_retry = false;  // STALE_ROUTE refusals reach the client
+  bool retry_unknown_write = false;   // a raw write whose outcome is unknown is re-proposed
+  bool resolve_rolls_back_committed = false;  // lock resolution (kv::TxnCoordinator)
+};
+
+struct CoordinatorOptions {
+  raft::NodeId node_id = raft::kNoNode;
+  raft::GroupId catalog_group = 1;
+  // Every operation finishes within this (an answer, or the reason there is none).
+  uint64_t request_timeout_us = 5'000'000;
+  // How long one attempt waits for its answer (0: until the request deadline). Past it a
+  // retryable attempt is sent again; a write's outcome becomes unknown.
+  uint64_t attempt_timeout_us = 0;
+  uint64_t backoff_min_us = 2'000;
+  uint64_t backoff_max_us = 100'000;
+  int max_stale_route_retries = 32;
+  size_t max_scan_limit = 10'000;
+  size_t max_txn_keys = 4096;
+  uint64_t default_lock_ttl_ms = 3000;
+  size_t max_pending_ops = 65'536;
+  uint64_t seed = 1;
+  // Simulator self-test of the ownership guard: with this probability a kv request goes
+  // to the other of groups 1 and 2 than its route names (a stale table in the extreme),
+  // which must refuse it.
+  double misroute_probability = 0;
+  CoordinatorPlants plants;
+};
+
+// What the driver knows of its own node's groups (its NodeHost's last status).
+class GroupView {
+ public:
+  virtual ~GroupView() = default;
+  virtual bool Hosts(raft::GroupId group) const = 0;
+  // kNoNode when unknown.
+  virtual raft::NodeId LeaderOf(raft::GroupId group) const = 0;
+};
+
+// Effects.
+struct GroupCall {
+  CallId call = 0;
+  raft::NodeId node = raft::kNoNode;  // this node: submit locally; another: forward there
+  node::ClientRequest request;        // request_id is the driver's to set
+};
+struct TimerRequest {
+  TimerId timer = 0;
+  uint64_t at_us = 0;  // on the driver's clock (SetTime's now_us)
+};
+struct KeyErrorOutcome {
+  std::string key;
+  std::string message;
+  bool retryable = false;
+};
+struct OpResult {
+  absl::Status status;
+  uint64_t index = 0;  // Raft log index of the write, or the read index
+  uint64_t ts = 0;     // commit timestamp, issued timestamp, latest commit ts (0: none)
+  std::optional<std::string> value;                        // reads; CAS: value found
+  std::vector<std::pair<std::string, std::string>> pairs;  // scans
+  std::vector<KeyErrorOutcome> key_errors;                 // Prewrite / Commit
+  bool applied = false;                                    // CAS; Rollback: all rolled back
+  node::GroupResult group_result;  // StartKvCommand / StartKvQuery / StartGroup*
+  node::ClientReply leader_reply;  // StartLeaderRequest
+  std::optional<route::RouteCatalog> catalog;  // StartReadCatalog
+  std::optional<route::SplitResult> split;     // StartSplitRange
+};
+struct OpDone {
+  OpId op = 0;
+  OpResult result;
+};
+struct Effects {
+  std::vector<GroupCall> calls;
+  std::vector<TimerRequest> timers;
+  std::vector<OpDone> done;
+  bool empty() const { return calls.empty() && timers.empty() && done.empty(); }
+};
+
+struct CoordinatorStats {
+  uint64_t ops_started = 0;
+  uint64_t ops_ok = 0;
+  uint64_t ops_failed = 0;
+  uint64_t ops_unknown = 0;  // finished "outcome unknown"
+  uint64_t calls_sent = 0;
+  uint64_t calls_forwarded = 0;  // to another node
+  uint64_t stale_route_refusals = 0;
+  uint64_t route_refreshes = 0;
+  uint64_t ownership_updates = 0;
+  uint64_t lock_resolutions = 0;  // resolutions started
+  uint64_t txns_committed = 0;
+  uint64_t txns_aborted = 0;
+};
+
+class Coordinator {
+ public:
+  // `view` is not owned and must outlive the coordinator.
+  Coordinator(CoordinatorOptions options, const GroupView* view);
+  ~Coordinator();
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // --- Inputs -----------------------------------------------------------------------
+  // The driver's monotonic clock (us) and wall clock (ms since the epoch; HLC physical
+  // time of commands and lock TTL checks). Before every other input; never backwards.
+  void SetTime(uint64_t now_us, uint64_t wall_ms);
+  void OnCallReply(CallId call, const node::ClientReply& reply);
+  // The call could not be carried out (a forward's transport error). `maybe_delivered`:
+  // the target may have received it.
+  void OnCallFailed(CallId call, bool maybe_delivered, std::string why);
+  void OnTimer(TimerId timer);
+  // A catalog the node's replica of the catalog group applied (or any newer one).
+  void OnCatalog(const route::RouteCatalog& catalog);
+
+  // --- Client operations: each answers exactly once, as an OpDone effect. ------------
+  OpId StartRawPut(std::string key, std::string value);
+  OpId StartRawDelete(std::string key);
+  // ts == 0: the latest value, linearizable; ts > 0: a snapshot read at ts.
+  OpId StartRawGet(std::string key, uint64_t ts);
+  OpId StartRawLatestCommitTs(std::string key);
+  OpId StartRawScan(std::string start, std::string end, int64_t limit, uint64_t ts);
+  // Writes new_value (nullopt: delete) iff the latest value equals expected (nullopt:
+  // absent) when the group applies it; a transaction's lock on the key is resolved first.
+  OpId StartCompareAndSet(std::string key, std::optional<std::string> expected,
+                          std::optional<std::string> new_value);
+  // A kv command (encoded kv::KvCommand) whose keys live in the group owning routing_key;
+  // answered with the group's GroupResult. Not retried when its outcome is unknown.
+  OpId StartKvCommand(std::string routing_key, std::string kv_command);
+  // A kv query (node::EncodeKvQuery) at a linearizable point of routing_key's group.
+  OpId StartKvQuery(std::string routing_key, std::string kv_query);
+
+  OpId StartGetTimestamp();
+  OpId StartReadCatalog();
+  OpId StartSplitRange(uint64_t expected_version, uint64_t route_id, std::string split_key);
+
+  // Transactions. ts == 0 draws a read timestamp from the oracle.
+  OpId StartTxnGet(std::string key, uint64_t ts);
+  OpId StartTxnScan(std::string start, std::string end, uint64_t limit, uint64_t ts,
+                    bool reverse = false, uint64_t page = 0);
+  // One key, one-phase commit, retried with a new start_ts on conflicts.
+  OpId StartTxnPut(std::string key, std::optional<std::string> value);
+  // Commits `mutations` (distinct keys; the first is the primary) read at start_ts:
+  // one-phase in one group, else Percolator 2PC. OK = committed at result.ts; Aborted /
+  // FailedPrecondition = did not commit; Unavailable "outcome unknown" = undecided here
+  // (the primary's record decides). Locks of other transactions in the way are resolved
+  // before an abort is reported, so the caller's retry can go through.
+  OpId StartCommitTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts);
+  // Client-driven Percolator phases (TransactionalKV PreWrite / Commit / Rollback).
+  OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations,
+                     uint64_t start_ts, uint64_t lock_ttl_ms);
+  OpId StartCommit(uint64_t start_ts, std::vector<std::string> keys);
+  OpId StartRollback(uint64_t start_ts);
+
+  // Whole-group and leader-only requests (not routed by key).
+  OpId StartGcPass(raft::GroupId group, uint64_t safe_point, std::string start_key,
+                   uint64_t max_keys);
+  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command);
+  OpId StartGroupQuery(raft::GroupId group, node::GroupQuery query);
+  // kTimestamp / kConfChange: sent to the leader, following hints; every failure is
+  // retried until the deadline (callers send only requests that are safe to repeat).
+  OpId StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload);
+
+  // --- Outputs and introspection ------------------------------------------------------
+  Effects TakeEffects();
+  const route::RouteTable& routes() const { return table_; }
+  const CoordinatorStats& stats() const { return stats_; }
+  size_t pending_ops() const { return ops_.size(); }
+  // Every timestamp handed to this coordinator by the oracle (for the simulator's
+  // timestamp-order checker): when it was asked for and when it arrived.
+  using TimestampObserver =
+      std::function<void(uint64_t invoked_us, uint64_t completed_us, uint64_t ts)>;
+  void SetTimestampObserver(TimestampObserver observer) { ts_observer_ = std::move(observer); }
+
+ private:
+  struct GroupReply {
+    node::GroupResult result;  // kApply / kQuery replies
+    node::ClientReply reply;   // the raw reply (leader requests read timestamp, index)
+    uint64_t index = 0;
+  };
+  using ReplyFn = std::function<void(absl::StatusOr<GroupReply>)>;
+  using StatusFn = std::function<void(absl::Status)>;
+  using TimestampFn = std::function<void(absl::StatusOr<uint64_t>)>;
+  using CatalogFn = std::function<void(absl::StatusOr<route::RouteCatalog>)>;
+  using PayloadFor = std::function<std::string(uint64_t catalog_version)>;
+  using KvPairs = std::vector<std::pair<std::string, std::string>>;
+  struct Exec;
+  struct Op {
+    uint64_t deadline_us = 0;
+  };
+
+  // Operations.
+  OpId NewOp();
+  uint64_t DeadlineOf(OpId op) const;
+  void Finish(OpId op, OpResult result);
+  void Fail(OpId op, absl::Status status);
+
+  // Timers.
+  TimerId After(uint64_t delay_us, std::function<void()> fn);
+  void Cancel(TimerId timer);
+  uint64_t Backoff(int attempt);
+
+  // One request to one group, retried as the top comment says.
+  enum class Retry { kDefinite, kUnknownToo, kLeaderOnly };
+  void Execute(raft::GroupId group, node::OpKind kind, std::string payload, Retry retry,
+               uint64_t deadline_us, ReplyFn done);
+  void SendAttempt(uint64_t exec_id);
+  void RetryExec(uint64_t exec_id, raft::NodeId hint, std::string why);
+  void FinishExec(uint64_t exec_id, absl::StatusOr<GroupReply> reply);
+  void AttemptTimedOut(uint64_t exec_id, CallId call);
+
+  // Routing.
+  raft::GroupId MaybeMisroute(raft::GroupId group);
+  // Routes `key`, runs the request built for the table's version, and on a STALE_ROUTE
+  // refusal refreshes the table and goes again.
+  void ExecuteRouted(std::string key, node::OpKind kind, PayloadFor payload_for, Retry retry,
+                     uint64_t deadline_us, ReplyFn done, int retries = 0);
+  std::optional<route::StaleRouteError> StaleRoute(const node::GroupResult& result);
+  // After a refusal of a request routed at `routed_version`: reads the catalog and
+  // replaces the table; error when the retry bound or the deadline is exhausted.
+  void RefreshAfterStaleRoute(const route::StaleRouteError& stale, uint64_t routed_version,
+                              int* retries, uint64_t deadline_us, StatusFn done);
+  void ReadCatalog(uint64_t deadline_us, CatalogFn done);
+  void KvCommandRouted(const std::string& key, std::string kv_command, Retry retry,
+                       uint64_t deadline_us, ReplyFn done);
+  void KvQueryRouted(const std::string& key, std::string kv_query, uint64_t deadline_us,
+                     ReplyFn done);
+  // Groups `keys` by route and runs build(keys) on each group, first_key's group first;
+  // on_batch sees every non-refused reply and returns false to stop; a refused batch and
+  // every batch after it are re-routed after a refresh.
+  using BatchFn = std::function<absl::StatusOr<bool>(const std::vector<std::string>& keys,
+                                                      absl::StatusOr<GroupReply> reply)>;
+  struct ByGroup;
+  void KvCommandByGroup(std::vector<std::string> keys, std::string first_key,
+                        std::function<std::string(const std::vector<std::string>&)> build,
+                        uint64_t deadline_us, BatchFn on_batch, StatusFn done);
+  void ByGroupRound(std::shared_ptr<ByGroup> state);
+  void ByGroupNext(std::shared_ptr<ByGroup> state);
+
+  // Scans: sub_scan answers the pairs of one sub-scan, nullopt to read it again.
+  using SubScanDone = std::function<void(absl::StatusOr<std::optional<KvPairs>>)>;
+  using SubScanFn = std::function<void(const route::SubScan& sub, uint64_t want, SubScanDone)>;
+  struct ScanState;
+  void ScanRoutes(route::ScanSpec spec, uint64_t page, uint64_t deadline_us, SubScanFn sub_scan,
+                  std::function<void(absl::StatusOr<KvPairs>)> done);
+  void ScanStep(std::shared_ptr<ScanState> scan);
+
+  // Timestamps and transactions.
+  void Timestamp(uint64_t deadline_us, TimestampFn done, int attempt = 0);
+  void DriveTxns();
+  // Starts a transaction's write phase; done gets core's outcome.
+  void RunTxn(std::vector<kv::Mutation> mutations, uint64_t start_ts, uint64_t deadline_us,
+              std::function<void(kv::TxnOutcome)> done);
+  // Resolves the lock another transaction holds on a key; true when it is gone.
+  void ResolveLock(const node::GroupKeyError& locked, uint64_t deadline_us,
+                   std::function<void(absl::StatusOr<bool>)> done);
+  void ResolveAll(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
+                  std::function<void()> done);
+  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt);
+  void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
+  void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);
+  void WriteOp(OpId op, std::string key, kv::Mutation mutation);
+  void PushOwnership(raft::GroupId owner, uint64_t deadline_us, std::function<void()> done);
+
+  CoordinatorOptions options_;
+  const GroupView* view_;
+  Rng rng_;
+  uint64_t now_us_ = 0;
+  uint64_t wall_ms_ = 0;
+  route::RouteTable table_;
+  std::unique_ptr<kv::TxnCoordinator> txns_;
+  std::map<kv::TxnId, std::function<void(kv::TxnOutcome)>> txn_waiters_;
+  // The highest log index a waited-for transaction's commands applied at (its answer's
+  // commit_index).
+  std::map<kv::TxnId, uint64_t> txn_index_;
+
+  std::map<OpId, Op> ops_;
+  OpId next_op_ = 1;
+  std::map<uint64_t, std::unique_ptr<Exec>> execs_;
+  std::map<CallId, uint64_t> exec_of_call_;
+  uint64_t next_exec_ = 1;
+  CallId next_call_ = 1;
+  std::map<TimerId, std::function<void()>> timers_;
+  TimerId next_timer_ = 1;
+  // Client-driven transactions this node prewrote: start_ts -> primary and keys.
+  struct TxnRecord {
+    std::string primary;
+    std::vector<std::string> keys;
+  };
+  std::map<uint64_t, TxnRecord> client_txns_;
+  static constexpr size_t kMaxClientTxns = 65'536;
+
+  Effects effects_;
+  CoordinatorStats stats_;
+  TimestampObserver ts_observer_;
+};
+
+}  // namespace ekv::coord
