@@ -101,9 +101,11 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       kind_(kind),
       coordinators_(scheduler, trace, cluster, profile,
                     DrawCoordinatorsConfig(rng_, plants, bootstrap)) {
-  int per_group = 3;
-  if (kind_ == WorkloadKind::kAppend) per_group = 4;
-  if (kind_ == WorkloadKind::kKvRegister) per_group = 2;
+  // Enough keys that a dozen clients make progress rather than only conflict, few enough
+  // that transactions still collide often.
+  int per_group = 6;
+  if (kind_ == WorkloadKind::kAppend) per_group = 8;
+  if (kind_ == WorkloadKind::kKvRegister) per_group = 4;
   for (const char* prefix : {"a", "n"}) {
     for (int i = 0; i < per_group; ++i) keys_.push_back(absl::StrCat(prefix, i));
   }
@@ -634,6 +636,12 @@ KvWorkload::Verdict KvWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "timestamps: the oracle went backwards in real time";
     verdict.details = violation;
+    return verdict;
+  }
+  if (!coordinators_.routing_errors().empty()) {
+    verdict.ok = false;
+    verdict.verdict = "routing: a STALE_ROUTE refusal reached a client instead of a retry";
+    verdict.details = absl::StrJoin(coordinators_.routing_errors(), "\n");
     return verdict;
   }
   switch (kind_) {

@@ -34,7 +34,9 @@ ABSL_FLAG(std::string, faults, "all",
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
 ABSL_FLAG(int, groups, 3,
           "Raft groups G; each is replicated on every node when N <= 5, else on 3 nodes.");
-ABSL_FLAG(int, ops, 300, "Client operations issued during the chaos phase.");
+ABSL_FLAG(int, ops, 0,
+          "Client operations issued during the chaos phase (default: 300 for register, 4000 "
+          "for the kv workloads, whose seeds run longer with more clients).");
 ABSL_FLAG(std::string, trace, "", "Write the full event trace to this file.");
 ABSL_FLAG(std::string, plant, "none",
           "Plant a known bug to test the checkers: commit_prev_term, ack_before_persist, "

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/route/ownership.h"
 #include "core/util/assert.h"
 
 namespace ekv::sim {
@@ -291,6 +292,11 @@ void SimCoordinators::Complete(uint64_t client_op, std::optional<coord::OpResult
   if (it == waiting_.end()) return;  // the client already gave up, or this is the late answer
   DoneFn done = std::move(it->second);
   waiting_.erase(it);
+  if (result.has_value() && route::ParseStaleRouteError(result->status).has_value() &&
+      routing_errors_.size() < 8) {
+    routing_errors_.push_back(absl::StrCat("at ", scheduler_.now(), "us a client got ",
+                                           result->status.ToString()));
+  }
   done(std::move(result));
 }
 

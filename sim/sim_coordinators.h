@@ -87,6 +87,9 @@ class SimCoordinators {
   bool Idle() const { return waiting_.empty(); }
   SimCoordinatorTotals totals() const;
   const std::vector<checkers::TimestampOp>& timestamps_issued() const { return timestamps_; }
+  // Answers that handed a client a STALE_ROUTE refusal: the coordinator must refresh its
+  // routes and retry instead (ownership.h), so any is a bug.
+  const std::vector<std::string>& routing_errors() const { return routing_errors_; }
 
  private:
   struct Instance;
@@ -127,6 +130,7 @@ class SimCoordinators {
   std::map<uint64_t, DoneFn> waiting_;
   uint64_t next_client_op_ = 1;
   std::vector<checkers::TimestampOp> timestamps_;
+  std::vector<std::string> routing_errors_;
   SimCoordinatorTotals dead_totals_;  // stats of coordinators that died with their node
 };
 

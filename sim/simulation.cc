@@ -133,7 +133,11 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
 
 }  // namespace
 
-SimResult RunSimulation(const SimOptions& options) {
+SimResult RunSimulation(const SimOptions& requested) {
+  SimOptions options = requested;
+  const bool kv = IsKvWorkload(options.workload);
+  if (options.ops == 0) options.ops = kv ? kDefaultKvOps : kDefaultOps;
+  if (options.max_events == 0) options.max_events = kv ? kDefaultKvMaxEvents : kDefaultMaxEvents;
   SimResult result;
   result.seed = options.seed;
   Rng root(options.seed);

@@ -67,9 +67,9 @@ Effects Coordinator::TakeEffects() {
 // ---------------------------------------------------------------------------------------
 // Operations and timers
 
-OpId Coordinator::NewOp() {
+OpId Coordinator::NewOp(uint64_t timeout_us) {
   const OpId op = next_op_++;
-  ops_[op].deadline_us = now_us_ + options_.request_timeout_us;
+  ops_[op].deadline_us = now_us_ + (timeout_us != 0 ? timeout_us : options_.request_timeout_us);
   ++stats_.ops_started;
   return op;
 }

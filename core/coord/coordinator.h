@@ -220,11 +220,14 @@ class Coordinator {
   // Whole-group and leader-only requests (not routed by key).
   OpId StartGcPass(raft::GroupId group, uint64_t safe_point, std::string start_key,
                    uint64_t max_keys);
-  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command);
+  // timeout_us: this operation's own deadline (0: the request timeout).
+  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command,
+                         uint64_t timeout_us = 0);
   OpId StartGroupQuery(raft::GroupId group, node::GroupQuery query);
   // kTimestamp / kConfChange: sent to the leader, following hints; every failure is
   // retried until the deadline (callers send only requests that are safe to repeat).
-  OpId StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload);
+  OpId StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload,
+                          uint64_t timeout_us = 0);
 
   // --- Outputs and introspection ------------------------------------------------------
   Effects TakeEffects();
@@ -255,7 +258,7 @@ class Coordinator {
   };
 
   // Operations.
-  OpId NewOp();
+  OpId NewOp(uint64_t timeout_us = 0);
   uint64_t DeadlineOf(OpId op) const;
   void Finish(OpId op, OpResult result);
   void Fail(OpId op, absl::Status status);

@@ -206,8 +206,9 @@ OpId Coordinator::StartKvQuery(std::string routing_key, std::string kv_query) {
   return op;
 }
 
-OpId Coordinator::StartGroupCommand(raft::GroupId group, node::GroupCommand command) {
-  const OpId op = NewOp();
+OpId Coordinator::StartGroupCommand(raft::GroupId group, node::GroupCommand command,
+                                    uint64_t timeout_us) {
+  const OpId op = NewOp(timeout_us);
   command.physical_ms = wall_ms_;
   Execute(group, node::OpKind::kApply, node::EncodeGroupCommand(command), Retry::kDefinite,
           DeadlineOf(op), [this, op](absl::StatusOr<GroupReply> reply) {
@@ -234,8 +235,8 @@ OpId Coordinator::StartGroupQuery(raft::GroupId group, node::GroupQuery query) {
 }
 
 OpId Coordinator::StartLeaderRequest(raft::GroupId group, node::OpKind kind,
-                                     std::string payload) {
-  const OpId op = NewOp();
+                                     std::string payload, uint64_t timeout_us) {
+  const OpId op = NewOp(timeout_us);
   EKV_ASSERT(kind == node::OpKind::kTimestamp || kind == node::OpKind::kConfChange,
              "leader requests are timestamps and conf changes, not ", node::OpKindName(kind));
   Execute(group, kind, std::move(payload), Retry::kLeaderOnly, DeadlineOf(op),

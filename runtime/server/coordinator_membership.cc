@@ -48,11 +48,12 @@ bool AlreadyDone(const raft::ConfState& conf, raft::NodeId node, raft::ConfChang
 absl::StatusOr<node::MemberDirectory> Coordinator::ReadMembers() {
   node::GroupQuery query;
   query.op = node::GroupQueryOp::kMembers;
-  absl::StatusOr<GroupReply> reply = Execute(options_.catalog_group, /*is_read=*/true,
-                                             node::EncodeGroupQuery(query), NewDeadline());
-  if (!reply.ok()) return reply.status();
-  if (absl::Status s = reply->result.status(); !s.ok()) return s;
-  return node::DecodeMemberDirectory(reply->result.blob);
+  coord::OpResult reply = Wait([group = options_.catalog_group, query](coord::Coordinator& c) {
+    return c.StartGroupQuery(group, query);
+  });
+  if (!reply.status.ok()) return reply.status;
+  if (absl::Status s = reply.group_result.status(); !s.ok()) return s;
+  return node::DecodeMemberDirectory(reply.group_result.blob);
 }
 
 absl::StatusOr<node::MemberDirectory> Coordinator::ChangeDirectory(const node::MemberChange& change,
@@ -61,7 +62,6 @@ absl::StatusOr<node::MemberDirectory> Coordinator::ChangeDirectory(const node::M
   node::GroupCommand command;
   command.op = node::GroupCommandOp::kMembers;
   command.payload = node::EncodeMemberChange(change);
-  const std::string payload = node::EncodeGroupCommand(command);
   absl::Status last = absl::UnavailableError("no attempt before the deadline");
   // Member changes are idempotent: an attempt whose outcome is unknown is simply repeated.
   // Attempts are short: a proposal that reached a leader which then lost its office (e.g.
@@ -69,13 +69,18 @@ absl::StatusOr<node::MemberDirectory> Coordinator::ChangeDirectory(const node::M
   // whole deadline for it would leave no time to repeat it through the next leader.
   for (int attempt = 0; Clock::now() < deadline; ++attempt) {
     const Deadline attempt_deadline = std::min(deadline, Clock::now() + kMemberAttemptTimeout);
-    absl::StatusOr<GroupReply> reply =
-        Execute(options_.catalog_group, /*is_read=*/false, payload, attempt_deadline);
-    if (reply.ok()) {
-      if (absl::Status s = reply->result.status(); !s.ok()) return s;
-      return node::DecodeMemberDirectory(reply->result.blob);
+    const uint64_t timeout_us = static_cast<uint64_t>(std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::microseconds>(attempt_deadline - Clock::now())
+               .count()));
+    coord::OpResult reply =
+        Wait([group = options_.catalog_group, command, timeout_us](coord::Coordinator& c) {
+          return c.StartGroupCommand(group, command, timeout_us);
+        });
+    if (reply.status.ok()) {
+      if (absl::Status s = reply.group_result.status(); !s.ok()) return s;
+      return node::DecodeMemberDirectory(reply.group_result.blob);
     }
-    last = reply.status();
+    last = reply.status;
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 * (attempt + 1), 200)));
   }
   return last;
@@ -89,12 +94,16 @@ absl::Status Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeTy
     if (status != statuses.end() && AlreadyDone(status->second.conf_state, node, type)) continue;
     raft::ConfChange change;
     change.changes.push_back({type, node});
-    absl::StatusOr<node::ClientReply> reply =
-        RunOnLeader(group, node::OpKind::kConfChange, raft::EncodeConfChange(change), deadline);
-    if (!reply.ok()) {
+    const uint64_t timeout_us = static_cast<uint64_t>(std::max<int64_t>(
+        1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count()));
+    coord::OpResult reply = Wait([group, payload = raft::EncodeConfChange(change),
+                                  timeout_us](coord::Coordinator& c) {
+      return c.StartLeaderRequest(group, node::OpKind::kConfChange, payload, timeout_us);
+    });
+    if (!reply.status.ok()) {
       return absl::Status(
-          reply.status().code(),
-          absl::StrCat("group ", group, ": changing node ", node, ": ", reply.status().message()));
+          reply.status.code(),
+          absl::StrCat("group ", group, ": changing node ", node, ": ", reply.status.message()));
     }
   }
   return absl::OkStatus();

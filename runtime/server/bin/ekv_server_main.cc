@@ -13,6 +13,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/dynamo/coordinator_backend.h"
 #include "adapters/dynamo/dynamo_server.h"
@@ -112,6 +113,11 @@ ABSL_FLAG(uint64_t, snapshot_chunk_bytes, 1 << 20,
           "(key and value bytes); neither side holds a whole snapshot in memory.");
 ABSL_FLAG(uint64_t, snapshot_interval_entries, 10000,
           "Take a state-machine snapshot and compact the Raft log every this many entries.");
+ABSL_FLAG(std::string, planted_bugs, "",
+          "TESTING ONLY: comma-separated bugs to plant in the coordinator so black-box tests "
+          "can show they catch them: resolve_rolls_back_committed (lock resolution rolls back "
+          "a committed transaction's secondary), no_stale_route_retry, retry_unknown_write. "
+          "Never set in production.");
 ABSL_FLAG(int64_t, gc_interval_ms, 60000,
           "MVCC garbage collection: every this many milliseconds, each group this node leads "
           "removes the versions no read inside the retention window can see, in bounded "
@@ -352,6 +358,21 @@ int main(int argc, char** argv) {
   ekv::runtime::CoordinatorOptions coordinator_options;
   coordinator_options.node_id = config->node_id;
   coordinator_options.request_timeout = std::chrono::milliseconds(config->request_timeout_ms);
+  for (absl::string_view bug :
+       absl::StrSplit(absl::GetFlag(FLAGS_planted_bugs), ',', absl::SkipEmpty())) {
+    if (bug == "resolve_rolls_back_committed") {
+      coordinator_options.plants.resolve_rolls_back_committed = true;
+    } else if (bug == "no_stale_route_retry") {
+      coordinator_options.plants.no_stale_route_retry = true;
+    } else if (bug == "retry_unknown_write") {
+      coordinator_options.plants.retry_unknown_write = true;
+    } else {
+      return Fail(absl::StrCat("--planted_bugs: unknown bug '", bug,
+                               "'; expected resolve_rolls_back_committed, no_stale_route_retry "
+                               "or retry_unknown_write"));
+    }
+    std::cerr << "WARNING: planted bug " << bug << " is ON (testing only)\n";
+  }
 
   std::unique_ptr<ekv::runtime::Coordinator> coordinator;
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
