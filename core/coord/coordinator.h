@@ -320,9 +320,9 @@ class Coordinator {
   void RunTxn(std::vector<kv::Mutation> mutations, uint64_t start_ts, uint64_t deadline_us,
               std::function<void(kv::TxnOutcome)> done);
   // Resolves the lock another transaction holds on a key; true when it is gone.
-  void ResolveLock(const node::GroupKeyError& locked, uint64_t deadline_us,
+  void AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
                    std::function<void(absl::StatusOr<bool>)> done);
-  void ResolveAll(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
+  void AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
                   std::function<void()> done);
   void TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt);
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);

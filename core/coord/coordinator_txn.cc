@@ -87,7 +87,7 @@ void Coordinator::DriveTxns() {
   }
 }
 
-void Coordinator::ResolveLock(const node::GroupKeyError& locked, uint64_t deadline_us,
+void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
                               std::function<void(absl::StatusOr<bool>)> done) {
   (void)deadline_us;
   if (locked.lock_primary.empty() || locked.lock_start_ts == 0) return done(false);
@@ -106,15 +106,15 @@ void Coordinator::ResolveLock(const node::GroupKeyError& locked, uint64_t deadli
   DriveTxns();
 }
 
-void Coordinator::ResolveAll(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
+void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
                              std::function<void()> done) {
   if (locks.empty()) return done();
   node::GroupKeyError first = std::move(locks.front());
   locks.erase(locks.begin());
-  ResolveLock(first, deadline_us,
+  AwaitLockResolution(first, deadline_us,
               [this, locks = std::move(locks), deadline_us,
                done = std::move(done)](absl::StatusOr<bool>) mutable {
-                ResolveAll(std::move(locks), deadline_us, std::move(done));
+                AwaitLockResolutions(std::move(locks), deadline_us, std::move(done));
               });
 }
 
@@ -138,7 +138,7 @@ void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attem
                     result.value = std::move(reply->result.value);
                     return Finish(op, std::move(result));
                   }
-                  ResolveLock(reply->result.key_errors.front(), DeadlineOf(op),
+                  AwaitLockResolution(reply->result.key_errors.front(), DeadlineOf(op),
                               [this, op, key, ts, attempt](absl::StatusOr<bool> resolved) {
                                 if (!resolved.ok()) return Fail(op, resolved.status());
                                 if (*resolved) return TxnGetAttempt(op, key, ts, attempt + 1);
@@ -203,7 +203,7 @@ OpId Coordinator::StartTxnScan(std::string start, std::string end, uint64_t limi
                     if (!reply.ok()) return done(reply.status());
                     if (!reply->result.key_errors.empty()) {
                       // Another transaction's lock: resolve it and read the same part again.
-                      ResolveLock(reply->result.key_errors.front(), deadline,
+                      AwaitLockResolution(reply->result.key_errors.front(), deadline,
                                   [done = std::move(done)](absl::StatusOr<bool> resolved) {
                                     if (!resolved.ok()) return done(resolved.status());
                                     done(std::optional<KvPairs>());
@@ -270,7 +270,7 @@ void Coordinator::TxnPutAttempt(OpId op, std::string key, std::optional<std::str
                  locks.push_back(node::ToGroupKeyError(e));
                }
              }
-             ResolveAll(std::move(locks), DeadlineOf(op), [this, op, key, value, attempt] {
+             AwaitLockResolutions(std::move(locks), DeadlineOf(op), [this, op, key, value, attempt] {
                After(Backoff(attempt), [this, op, key, value, attempt] {
                  TxnPutAttempt(op, key, value, attempt + 1);
                });
@@ -323,7 +323,7 @@ OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations,
                locks.push_back(node::ToGroupKeyError(e));
              }
            }
-           ResolveAll(std::move(locks), DeadlineOf(op),
+           AwaitLockResolutions(std::move(locks), DeadlineOf(op),
                       [this, op, result = std::move(result)]() mutable {
                         Finish(op, std::move(result));
                       });
@@ -345,7 +345,7 @@ void Coordinator::CasAttempt(OpId op, std::string key, std::string encoded, int 
         if (!reply.ok()) return Fail(op, reply.status());
         if (!reply->result.key_errors.empty()) {
           // A transaction's lock on the key: the command had no effect. Resolve, retry.
-          ResolveLock(reply->result.key_errors.front(), DeadlineOf(op),
+          AwaitLockResolution(reply->result.key_errors.front(), DeadlineOf(op),
                       [this, op, key, encoded, attempt](absl::StatusOr<bool> resolved) {
                         if (!resolved.ok()) return Fail(op, resolved.status());
                         if (*resolved) return CasAttempt(op, key, encoded, attempt + 1);
