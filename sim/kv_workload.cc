@@ -503,8 +503,8 @@ void KvWorkload::RunSplit() {
   splitter_busy_ = true;
   ++split_attempts_;
   const uint64_t version = table.version();
-  trace_.Record({scheduler_.now(), "split", target.route_id, version, node, 0,
-                 route::FormatKey(*split_key)});
+  trace_.Record(
+      {scheduler_.now(), "split", target.route_id, version, node, 0, route::FormatKey(*split_key)});
   coordinators_.Run(
       node,
       [version, route_id = target.route_id, key = *split_key](coord::Coordinator& c) {
@@ -529,8 +529,8 @@ void KvWorkload::RunSplit() {
 }
 
 std::string KvWorkload::KvStats() const {
-  return absl::StrCat("ts=", coordinators_.timestamps_issued().size(), " 1pc=", one_phase_committed_,
-                      "/", one_phase_tried_);
+  return absl::StrCat("ts=", coordinators_.timestamps_issued().size(),
+                      " 1pc=", one_phase_committed_, "/", one_phase_tried_);
 }
 
 std::string KvWorkload::RoutingStats() const {

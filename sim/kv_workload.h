@@ -55,9 +55,9 @@
 #include "sim/checkers/history.h"
 #include "sim/checkers/txn_history.h"
 #include "sim/cluster.h"
-#include "sim/sim_coordinators.h"
 #include "sim/options.h"
 #include "sim/scheduler.h"
+#include "sim/sim_coordinators.h"
 #include "sim/swarm.h"
 #include "sim/trace.h"
 

@@ -188,8 +188,8 @@ int main(int argc, char** argv) {
     if (seed == last) break;
   }
   if (first != last) {
-    std::cout << "swept seeds " << first << ".." << last << ": " << failures << " failing, "
-              << thin << " too thin to judge (min_acked=" << base.min_acked << ")\n";
+    std::cout << "swept seeds " << first << ".." << last << ": " << failures << " failing, " << thin
+              << " too thin to judge (min_acked=" << base.min_acked << ")\n";
     if (ekv::sim::IsKvWorkload(base.workload)) {
       std::cout << "sweep totals: ops acked=" << sum.ops_acknowledged
                 << " failed=" << sum.ops_failed << " unknown=" << sum.ops_unknown

@@ -67,8 +67,8 @@ class SimCoordinators {
   // node crashed, or its answer came too late): the operation's outcome is unknown.
   using DoneFn = std::function<void(std::optional<coord::OpResult>)>;
 
-  SimCoordinators(Scheduler& scheduler, Trace& trace, Cluster& cluster,
-                  const SwarmProfile& profile, SimCoordinatorsConfig config);
+  SimCoordinators(Scheduler& scheduler, Trace& trace, Cluster& cluster, const SwarmProfile& profile,
+                  SimCoordinatorsConfig config);
   ~SimCoordinators();
 
   // Sends an operation from a client to `node`'s coordinator (after the client's network
@@ -95,9 +95,9 @@ class SimCoordinators {
   struct Instance;
   struct GroupViewOf;
   struct LocalCall {
-    NodeIndex node = 0;       // whose NodeHost runs it
+    NodeIndex node = 0;  // whose NodeHost runs it
     uint64_t incarnation = 0;
-    NodeIndex origin = 0;     // whose coordinator asked (== node unless forwarded)
+    NodeIndex origin = 0;  // whose coordinator asked (== node unless forwarded)
     uint64_t origin_incarnation = 0;
     coord::CallId call = 0;
   };

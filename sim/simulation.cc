@@ -124,8 +124,7 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
 SimCoordinatorPlants ClientPlants(PlantedBug plant) {
   SimCoordinatorPlants plants;
   plants.read_from_any_replica = plant == PlantedBug::kStaleRead;
-  plants.coordinator.resolve_rolls_back_committed =
-      plant == PlantedBug::kResolveRollsBackCommitted;
+  plants.coordinator.resolve_rolls_back_committed = plant == PlantedBug::kResolveRollsBackCommitted;
   plants.coordinator.no_stale_route_retry = plant == PlantedBug::kNoStaleRouteRetry;
   plants.coordinator.retry_unknown_write = plant == PlantedBug::kRetryUnknownWrite;
   return plants;

@@ -67,8 +67,8 @@ using TimerId = uint64_t;  // one armed timer
 // Test-the-tests only: bugs the simulator and the jepsen harness must catch. Off in
 // production.
 struct CoordinatorPlants {
-  bool no_stale_route_retry = false;  // STALE_ROUTE refusals reach the client
-  bool retry_unknown_write = false;   // a raw write whose outcome is unknown is re-proposed
+  bool no_stale_route_retry = false;          // STALE_ROUTE refusals reach the client
+  bool retry_unknown_write = false;           // a raw write whose outcome is unknown is re-proposed
   bool resolve_rolls_back_committed = false;  // lock resolution (kv::TxnCoordinator)
 };
 
@@ -127,8 +127,8 @@ struct OpResult {
   std::vector<std::pair<std::string, std::string>> pairs;  // scans
   std::vector<KeyErrorOutcome> key_errors;                 // Prewrite / Commit
   bool applied = false;                                    // CAS; Rollback: all rolled back
-  node::GroupResult group_result;  // StartKvCommand / StartKvQuery / StartGroup*
-  node::ClientReply leader_reply;  // StartLeaderRequest
+  node::GroupResult group_result;              // StartKvCommand / StartKvQuery / StartGroup*
+  node::ClientReply leader_reply;              // StartLeaderRequest
   std::optional<route::RouteCatalog> catalog;  // StartReadCatalog
   std::optional<route::SplitResult> split;     // StartSplitRange
 };
@@ -212,8 +212,8 @@ class Coordinator {
   // before an abort is reported, so the caller's retry can go through.
   OpId StartCommitTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts);
   // Client-driven Percolator phases (TransactionalKV PreWrite / Commit / Rollback).
-  OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations,
-                     uint64_t start_ts, uint64_t lock_ttl_ms);
+  OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations, uint64_t start_ts,
+                     uint64_t lock_ttl_ms);
   OpId StartCommit(uint64_t start_ts, std::vector<std::string> keys);
   OpId StartRollback(uint64_t start_ts);
 
@@ -221,8 +221,7 @@ class Coordinator {
   OpId StartGcPass(raft::GroupId group, uint64_t safe_point, std::string start_key,
                    uint64_t max_keys);
   // timeout_us: this operation's own deadline (0: the request timeout).
-  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command,
-                         uint64_t timeout_us = 0);
+  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command, uint64_t timeout_us = 0);
   OpId StartGroupQuery(raft::GroupId group, node::GroupQuery query);
   // kTimestamp / kConfChange: sent to the leader, following hints; every failure is
   // retried until the deadline (callers send only requests that are safe to repeat).
@@ -297,7 +296,7 @@ class Coordinator {
   // on_batch sees every non-refused reply and returns false to stop; a refused batch and
   // every batch after it are re-routed after a refresh.
   using BatchFn = std::function<absl::StatusOr<bool>(const std::vector<std::string>& keys,
-                                                      absl::StatusOr<GroupReply> reply)>;
+                                                     absl::StatusOr<GroupReply> reply)>;
   struct ByGroup;
   void KvCommandByGroup(std::vector<std::string> keys, std::string first_key,
                         std::function<std::string(const std::vector<std::string>&)> build,
@@ -321,9 +320,9 @@ class Coordinator {
               std::function<void(kv::TxnOutcome)> done);
   // Resolves the lock another transaction holds on a key; true when it is gone.
   void AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
-                   std::function<void(absl::StatusOr<bool>)> done);
+                           std::function<void(absl::StatusOr<bool>)> done);
   void AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
-                  std::function<void()> done);
+                            std::function<void()> done);
   void TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt);
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
   void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);

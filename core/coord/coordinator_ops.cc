@@ -145,11 +145,12 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
       std::move(spec), /*page=*/0, deadline,
       [this, ts, deadline](const route::SubScan& sub, uint64_t want, SubScanDone done) {
         std::string query =
-            ts == 0 ? QueryBytes(node::GroupQueryOp::kRawScan,
-                                 node::EncodeRawScan(sub.start, sub.end, want), sub.catalog_version)
-                    : QueryBytes(node::GroupQueryOp::kKv,
-                                 node::EncodeKvQuery(kv::KvQuery::Scan(sub.start, sub.end, want, ts)),
-                                 sub.catalog_version);
+            ts == 0
+                ? QueryBytes(node::GroupQueryOp::kRawScan,
+                             node::EncodeRawScan(sub.start, sub.end, want), sub.catalog_version)
+                : QueryBytes(node::GroupQueryOp::kKv,
+                             node::EncodeKvQuery(kv::KvQuery::Scan(sub.start, sub.end, want, ts)),
+                             sub.catalog_version);
         Execute(sub.raft_group_id, node::OpKind::kQuery, std::move(query), Retry::kUnknownToo,
                 deadline, [done = std::move(done)](absl::StatusOr<GroupReply> reply) {
                   if (!reply.ok()) return done(reply.status());
@@ -234,8 +235,8 @@ OpId Coordinator::StartGroupQuery(raft::GroupId group, node::GroupQuery query) {
   return op;
 }
 
-OpId Coordinator::StartLeaderRequest(raft::GroupId group, node::OpKind kind,
-                                     std::string payload, uint64_t timeout_us) {
+OpId Coordinator::StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload,
+                                     uint64_t timeout_us) {
   const OpId op = NewOp(timeout_us);
   EKV_ASSERT(kind == node::OpKind::kTimestamp || kind == node::OpKind::kConfChange,
              "leader requests are timestamps and conf changes, not ", node::OpKindName(kind));
@@ -269,8 +270,8 @@ OpId Coordinator::StartGcPass(raft::GroupId group, uint64_t safe_point, std::str
             if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
             OpResult result;
             result.index = reply->index;
-            result.ts = reply->result.ts;                       // the safe point it ran at
-            result.value = std::move(reply->result.value);      // where the next pass starts
+            result.ts = reply->result.ts;                   // the safe point it ran at
+            result.value = std::move(reply->result.value);  // where the next pass starts
             Finish(op, std::move(result));
           });
   return op;
@@ -289,9 +290,10 @@ void Coordinator::Timestamp(uint64_t deadline_us, TimestampFn done, int attempt)
             const uint64_t ts = reply->reply.timestamp;
             if (ts == 0) {
               // A lost allocation only wastes a timestamp: asking again is always safe.
-              After(Backoff(attempt), [this, deadline_us, done = std::move(done), attempt]() mutable {
-                Timestamp(deadline_us, std::move(done), attempt + 1);
-              });
+              After(Backoff(attempt),
+                    [this, deadline_us, done = std::move(done), attempt]() mutable {
+                      Timestamp(deadline_us, std::move(done), attempt + 1);
+                    });
               return;
             }
             if (ts_observer_) ts_observer_(invoked, now_us_, ts);

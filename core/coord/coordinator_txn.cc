@@ -88,7 +88,7 @@ void Coordinator::DriveTxns() {
 }
 
 void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
-                              std::function<void(absl::StatusOr<bool>)> done) {
+                                      std::function<void(absl::StatusOr<bool>)> done) {
   (void)deadline_us;
   if (locked.lock_primary.empty() || locked.lock_start_ts == 0) return done(false);
   kv::LockRecord lock;
@@ -107,15 +107,15 @@ void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_
 }
 
 void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
-                             std::function<void()> done) {
+                                       std::function<void()> done) {
   if (locks.empty()) return done();
   node::GroupKeyError first = std::move(locks.front());
   locks.erase(locks.begin());
   AwaitLockResolution(first, deadline_us,
-              [this, locks = std::move(locks), deadline_us,
-               done = std::move(done)](absl::StatusOr<bool>) mutable {
-                AwaitLockResolutions(std::move(locks), deadline_us, std::move(done));
-              });
+                      [this, locks = std::move(locks), deadline_us,
+                       done = std::move(done)](absl::StatusOr<bool>) mutable {
+                        AwaitLockResolutions(std::move(locks), deadline_us, std::move(done));
+                      });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -123,8 +123,8 @@ void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, u
 
 void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt) {
   if (now_us_ >= DeadlineOf(op)) {
-    return Fail(op, absl::UnavailableError(
-                        "key stayed locked by a live transaction until the deadline"));
+    return Fail(
+        op, absl::UnavailableError("key stayed locked by a live transaction until the deadline"));
   }
   std::string query = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
   KvQueryRouted(key, std::move(query), DeadlineOf(op),
@@ -139,13 +139,14 @@ void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attem
                     return Finish(op, std::move(result));
                   }
                   AwaitLockResolution(reply->result.key_errors.front(), DeadlineOf(op),
-                              [this, op, key, ts, attempt](absl::StatusOr<bool> resolved) {
-                                if (!resolved.ok()) return Fail(op, resolved.status());
-                                if (*resolved) return TxnGetAttempt(op, key, ts, attempt + 1);
-                                After(Backoff(attempt), [this, op, key, ts, attempt] {
-                                  TxnGetAttempt(op, key, ts, attempt + 1);
-                                });
-                              });
+                                      [this, op, key, ts, attempt](absl::StatusOr<bool> resolved) {
+                                        if (!resolved.ok()) return Fail(op, resolved.status());
+                                        if (*resolved)
+                                          return TxnGetAttempt(op, key, ts, attempt + 1);
+                                        After(Backoff(attempt), [this, op, key, ts, attempt] {
+                                          TxnGetAttempt(op, key, ts, attempt + 1);
+                                        });
+                                      });
                 });
 }
 
@@ -198,16 +199,16 @@ OpId Coordinator::StartTxnScan(std::string start, std::string end, uint64_t limi
           query.catalog_version = sub.catalog_version;
           Execute(sub.raft_group_id, node::OpKind::kQuery, node::EncodeGroupQuery(query),
                   Retry::kUnknownToo, deadline,
-                  [this, deadline, attempts, done = std::move(done)](
-                      absl::StatusOr<GroupReply> reply) mutable {
+                  [this, deadline, attempts,
+                   done = std::move(done)](absl::StatusOr<GroupReply> reply) mutable {
                     if (!reply.ok()) return done(reply.status());
                     if (!reply->result.key_errors.empty()) {
                       // Another transaction's lock: resolve it and read the same part again.
                       AwaitLockResolution(reply->result.key_errors.front(), deadline,
-                                  [done = std::move(done)](absl::StatusOr<bool> resolved) {
-                                    if (!resolved.ok()) return done(resolved.status());
-                                    done(std::optional<KvPairs>());
-                                  });
+                                          [done = std::move(done)](absl::StatusOr<bool> resolved) {
+                                            if (!resolved.ok()) return done(resolved.status());
+                                            done(std::optional<KvPairs>());
+                                          });
                       ++*attempts;
                       return;
                     }
@@ -251,31 +252,31 @@ void Coordinator::TxnPutAttempt(OpId op, std::string key, std::optional<std::str
     std::vector<kv::Mutation> mutations = {value.has_value() ? kv::Mutation::Put(key, *value)
                                                              : kv::Mutation::Delete(key)};
     const uint64_t txn_start = *start_ts;
-    RunTxn(std::move(mutations), txn_start, DeadlineOf(op),
-           [this, op, key, value, attempt, txn_start](kv::TxnOutcome outcome) {
-             if (outcome.status.ok()) {
-               OpResult result;
-               result.ts = outcome.commit_ts;
-               auto index = txn_index_.find(outcome.txn_id);
-               if (index != txn_index_.end()) result.index = index->second;
-               return Finish(op, std::move(result));
-             }
-             if (outcome.outcome_unknown || outcome.key_errors.empty()) {
-               return Fail(op, outcome.status);
-             }
-             // Another transaction's lock: resolve it; a newer version: a new start_ts.
-             std::vector<node::GroupKeyError> locks;
-             for (const kv::KeyError& e : outcome.key_errors) {
-               if (e.lock.has_value() && e.lock->start_ts != txn_start) {
-                 locks.push_back(node::ToGroupKeyError(e));
-               }
-             }
-             AwaitLockResolutions(std::move(locks), DeadlineOf(op), [this, op, key, value, attempt] {
-               After(Backoff(attempt), [this, op, key, value, attempt] {
-                 TxnPutAttempt(op, key, value, attempt + 1);
-               });
-             });
-           });
+    RunTxn(
+        std::move(mutations), txn_start, DeadlineOf(op),
+        [this, op, key, value, attempt, txn_start](kv::TxnOutcome outcome) {
+          if (outcome.status.ok()) {
+            OpResult result;
+            result.ts = outcome.commit_ts;
+            auto index = txn_index_.find(outcome.txn_id);
+            if (index != txn_index_.end()) result.index = index->second;
+            return Finish(op, std::move(result));
+          }
+          if (outcome.outcome_unknown || outcome.key_errors.empty()) {
+            return Fail(op, outcome.status);
+          }
+          // Another transaction's lock: resolve it; a newer version: a new start_ts.
+          std::vector<node::GroupKeyError> locks;
+          for (const kv::KeyError& e : outcome.key_errors) {
+            if (e.lock.has_value() && e.lock->start_ts != txn_start) {
+              locks.push_back(node::ToGroupKeyError(e));
+            }
+          }
+          AwaitLockResolutions(std::move(locks), DeadlineOf(op), [this, op, key, value, attempt] {
+            After(Backoff(attempt),
+                  [this, op, key, value, attempt] { TxnPutAttempt(op, key, value, attempt + 1); });
+          });
+        });
   });
 }
 
@@ -289,8 +290,7 @@ OpId Coordinator::StartTxnPut(std::string key, std::optional<std::string> value)
   return op;
 }
 
-OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations,
-                                         uint64_t start_ts) {
+OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts) {
   const OpId op = NewOp();
   if (start_ts == 0) {
     Fail(op, absl::InvalidArgumentError("start_ts is required (use Distribution.GetTimestamp)"));
@@ -323,10 +323,9 @@ OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations,
                locks.push_back(node::ToGroupKeyError(e));
              }
            }
-           AwaitLockResolutions(std::move(locks), DeadlineOf(op),
-                      [this, op, result = std::move(result)]() mutable {
-                        Finish(op, std::move(result));
-                      });
+           AwaitLockResolutions(
+               std::move(locks), DeadlineOf(op),
+               [this, op, result = std::move(result)]() mutable { Finish(op, std::move(result)); });
          });
   return op;
 }
@@ -339,33 +338,33 @@ void Coordinator::CasAttempt(OpId op, std::string key, std::string encoded, int 
     return Fail(op, absl::DeadlineExceededError(
                         "compare-and-set: the key stayed locked until the deadline"));
   }
-  KvCommandRouted(
-      key, encoded, Retry::kDefinite, DeadlineOf(op),
-      [this, op, key, encoded, attempt](absl::StatusOr<GroupReply> reply) {
-        if (!reply.ok()) return Fail(op, reply.status());
-        if (!reply->result.key_errors.empty()) {
-          // A transaction's lock on the key: the command had no effect. Resolve, retry.
-          AwaitLockResolution(reply->result.key_errors.front(), DeadlineOf(op),
-                      [this, op, key, encoded, attempt](absl::StatusOr<bool> resolved) {
-                        if (!resolved.ok()) return Fail(op, resolved.status());
-                        if (*resolved) return CasAttempt(op, key, encoded, attempt + 1);
-                        After(Backoff(attempt), [this, op, key, encoded, attempt] {
-                          CasAttempt(op, key, encoded, attempt + 1);
-                        });
-                      });
-          return;
-        }
-        const absl::Status status = reply->result.status();
-        if (!status.ok() && status.code() != absl::StatusCode::kFailedPrecondition) {
-          return Fail(op, status);
-        }
-        OpResult result;
-        result.applied = status.ok();
-        result.value = std::move(reply->result.old_value);
-        result.index = reply->index;
-        result.ts = reply->result.ts;
-        Finish(op, std::move(result));
-      });
+  KvCommandRouted(key, encoded, Retry::kDefinite, DeadlineOf(op),
+                  [this, op, key, encoded, attempt](absl::StatusOr<GroupReply> reply) {
+                    if (!reply.ok()) return Fail(op, reply.status());
+                    if (!reply->result.key_errors.empty()) {
+                      // A transaction's lock on the key: the command had no effect. Resolve, retry.
+                      AwaitLockResolution(
+                          reply->result.key_errors.front(), DeadlineOf(op),
+                          [this, op, key, encoded, attempt](absl::StatusOr<bool> resolved) {
+                            if (!resolved.ok()) return Fail(op, resolved.status());
+                            if (*resolved) return CasAttempt(op, key, encoded, attempt + 1);
+                            After(Backoff(attempt), [this, op, key, encoded, attempt] {
+                              CasAttempt(op, key, encoded, attempt + 1);
+                            });
+                          });
+                      return;
+                    }
+                    const absl::Status status = reply->result.status();
+                    if (!status.ok() && status.code() != absl::StatusCode::kFailedPrecondition) {
+                      return Fail(op, status);
+                    }
+                    OpResult result;
+                    result.applied = status.ok();
+                    result.value = std::move(reply->result.old_value);
+                    result.index = reply->index;
+                    result.ts = reply->result.ts;
+                    Finish(op, std::move(result));
+                  });
 }
 
 OpId Coordinator::StartCompareAndSet(std::string key, std::optional<std::string> expected,
@@ -493,9 +492,9 @@ OpId Coordinator::StartCommit(uint64_t start_ts, std::vector<std::string> keys) 
           return kv::EncodeKvCommand(command);
         },
         DeadlineOf(op),
-        [result, primary_refused, primary](const std::vector<std::string>& batch,
-                                           absl::StatusOr<GroupReply> reply)
-            -> absl::StatusOr<bool> {
+        [result, primary_refused, primary](
+            const std::vector<std::string>& batch,
+            absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
           const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
           if (!reply.ok()) {
             if (has_primary) return reply.status();

@@ -81,7 +81,6 @@ Coordinator::Coordinator(CoordinatorOptions options, NodeLoop* loop, RaftTranspo
   });
 }
 
-
 void Coordinator::SyncTime() { core_->SetTime(MonotonicUs(), WallClockMs()); }
 
 void Coordinator::Start(StartFn start, OpCallback done) {
@@ -110,7 +109,8 @@ coord::OpResult Coordinator::Wait(StartFn start) {
   EKV_ASSERT(!loop_->OnLoopThread(), "a blocking coordinator call on the node loop thread");
   auto promise = std::make_shared<std::promise<coord::OpResult>>();
   std::future<coord::OpResult> future = promise->get_future();
-  Start(std::move(start), [promise](coord::OpResult result) { promise->set_value(std::move(result)); });
+  Start(std::move(start),
+        [promise](coord::OpResult result) { promise->set_value(std::move(result)); });
   // The core answers every operation within its request timeout; the margin only covers a
   // loop that stopped without answering.
   if (future.wait_for(options_.request_timeout + std::chrono::seconds(2)) !=
@@ -131,13 +131,13 @@ void Coordinator::Pump() {
     for (coord::GroupCall& call : effects.calls) {
       if (call.node == options_.node_id) {
         const coord::CallId id = call.call;
-        loop_->SubmitFromLoop(std::move(call.request), [this, life = life_,
-                                                         id](const node::ClientReply& reply) {
-          if (life->stopped) return;
-          SyncTime();
-          core_->OnCallReply(id, reply);
-          Pump();
-        });
+        loop_->SubmitFromLoop(std::move(call.request),
+                              [this, life = life_, id](const node::ClientReply& reply) {
+                                if (life->stopped) return;
+                                SyncTime();
+                                core_->OnCallReply(id, reply);
+                                Pump();
+                              });
       } else {
         Forward(call.call, call.node, std::move(call.request));
       }
@@ -178,7 +178,7 @@ void Coordinator::Forward(coord::CallId call, raft::NodeId node, node::ClientReq
   // The forwarding RPC blocks, so it runs on the pool; its answer comes back as a task.
   NodeLoop* loop = loop_;
   auto answer = [this, loop, life = life_, call](std::optional<node::ClientReply> reply,
-                                                  std::string why) {
+                                                 std::string why) {
     loop->Post(
         [this, life, call, reply = std::move(reply), why = std::move(why)] {
           if (life->stopped) return;
@@ -200,7 +200,8 @@ void Coordinator::Forward(coord::CallId call, raft::NodeId node, node::ClientReq
     forward.set_payload(request.value);
     absl::StatusOr<internal::ForwardResponse> response = transport_->Forward(node, forward);
     if (!response.ok()) {
-      answer(std::nullopt, absl::StrCat("forward to node ", node, ": ", response.status().message()));
+      answer(std::nullopt,
+             absl::StrCat("forward to node ", node, ": ", response.status().message()));
       return;
     }
     node::ClientReply reply;
@@ -219,7 +220,8 @@ void Coordinator::Forward(coord::CallId call, raft::NodeId node, node::ClientReq
         [this, life = life_, call] {
           if (life->stopped) return;
           SyncTime();
-          core_->OnCallFailed(call, /*maybe_delivered=*/false, "node overloaded: forward pool full");
+          core_->OnCallFailed(call, /*maybe_delivered=*/false,
+                              "node overloaded: forward pool full");
           Pump();
         },
         nullptr);
@@ -237,8 +239,12 @@ Coordinator::~Coordinator() {
   // answer what is pending and make every later task, timer and answer a no-op.
   auto finished = std::make_shared<std::promise<void>>();
   std::future<void> done = finished->get_future();
-  const bool posted = loop_->Post([this, finished] { OnStop(); finished->set_value(); },
-                                  [finished] { finished->set_value(); });
+  const bool posted = loop_->Post(
+      [this, finished] {
+        OnStop();
+        finished->set_value();
+      },
+      [finished] { finished->set_value(); });
   if (posted) done.wait();
   // Refused: the loop is stopping, and its stop hook finishes this coordinator.
 }
@@ -361,8 +367,8 @@ absl::StatusOr<ReadOutcome> Coordinator::RawGet(std::string key, uint64_t ts) {
 }
 
 void Coordinator::RawPutAsync(std::string key, std::string value, WriteDone done) {
-  Start([key = std::move(key), value = std::move(value)](
-            coord::Coordinator& c) { return c.StartRawPut(key, value); },
+  Start([key = std::move(key),
+         value = std::move(value)](coord::Coordinator& c) { return c.StartRawPut(key, value); },
         [done = std::move(done)](coord::OpResult result) { done(ToWrite(result)); });
 }
 
@@ -372,8 +378,8 @@ void Coordinator::RawGetAsync(std::string key, ReadDone done) {
 }
 
 absl::StatusOr<std::optional<uint64_t>> Coordinator::RawLatestCommitTs(std::string key) {
-  coord::OpResult result = Wait(
-      [key = std::move(key)](coord::Coordinator& c) { return c.StartRawLatestCommitTs(key); });
+  coord::OpResult result =
+      Wait([key = std::move(key)](coord::Coordinator& c) { return c.StartRawLatestCommitTs(key); });
   if (!result.status.ok()) return result.status;
   if (result.ts == 0) return std::optional<uint64_t>();
   return std::optional<uint64_t>(result.ts);
@@ -405,10 +411,10 @@ absl::StatusOr<route::RouteCatalog> Coordinator::ReadCatalog() {
 absl::StatusOr<route::SplitResult> Coordinator::SplitRange(uint64_t expected_version,
                                                            uint64_t route_id,
                                                            std::string split_key) {
-  coord::OpResult result = Wait([expected_version, route_id,
-                                 split_key = std::move(split_key)](coord::Coordinator& c) {
-    return c.StartSplitRange(expected_version, route_id, split_key);
-  });
+  coord::OpResult result =
+      Wait([expected_version, route_id, split_key = std::move(split_key)](coord::Coordinator& c) {
+        return c.StartSplitRange(expected_version, route_id, split_key);
+      });
   if (!result.status.ok()) return result.status;
   EKV_ASSERT(result.split.has_value(), "a split answered without its routes");
   return *std::move(result.split);
@@ -417,10 +423,10 @@ absl::StatusOr<route::SplitResult> Coordinator::SplitRange(uint64_t expected_ver
 absl::StatusOr<TxnOutcome> Coordinator::Prewrite(
     std::vector<std::pair<std::string, std::string>> mutations, uint64_t start_ts,
     uint64_t lock_ttl_ms) {
-  coord::OpResult result = Wait([mutations = std::move(mutations), start_ts,
-                                 lock_ttl_ms](coord::Coordinator& c) {
-    return c.StartPrewrite(mutations, start_ts, lock_ttl_ms);
-  });
+  coord::OpResult result =
+      Wait([mutations = std::move(mutations), start_ts, lock_ttl_ms](coord::Coordinator& c) {
+        return c.StartPrewrite(mutations, start_ts, lock_ttl_ms);
+      });
   if (!result.status.ok()) return result.status;
   return TxnOutcome{result.index, ToKeyErrors(result.key_errors)};
 }
@@ -465,10 +471,9 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Coordinator::Tx
 absl::StatusOr<CasOutcome> Coordinator::CompareAndSet(std::string key,
                                                       std::optional<std::string> expected,
                                                       std::optional<std::string> new_value) {
-  coord::OpResult result = Wait([key = std::move(key), expected = std::move(expected),
-                                 new_value = std::move(new_value)](coord::Coordinator& c) {
-    return c.StartCompareAndSet(key, expected, new_value);
-  });
+  coord::OpResult result =
+      Wait([key = std::move(key), expected = std::move(expected), new_value = std::move(new_value)](
+               coord::Coordinator& c) { return c.StartCompareAndSet(key, expected, new_value); });
   if (!result.status.ok()) return result.status;
   CasOutcome outcome;
   outcome.applied = result.applied;

@@ -96,14 +96,13 @@ absl::Status Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeTy
     change.changes.push_back({type, node});
     const uint64_t timeout_us = static_cast<uint64_t>(std::max<int64_t>(
         1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count()));
-    coord::OpResult reply = Wait([group, payload = raft::EncodeConfChange(change),
-                                  timeout_us](coord::Coordinator& c) {
-      return c.StartLeaderRequest(group, node::OpKind::kConfChange, payload, timeout_us);
-    });
+    coord::OpResult reply =
+        Wait([group, payload = raft::EncodeConfChange(change), timeout_us](coord::Coordinator& c) {
+          return c.StartLeaderRequest(group, node::OpKind::kConfChange, payload, timeout_us);
+        });
     if (!reply.status.ok()) {
-      return absl::Status(
-          reply.status.code(),
-          absl::StrCat("group ", group, ": changing node ", node, ": ", reply.status.message()));
+      return absl::Status(reply.status.code(), absl::StrCat("group ", group, ": changing node ",
+                                                            node, ": ", reply.status.message()));
     }
   }
   return absl::OkStatus();

@@ -275,8 +275,7 @@ void NodeLoop::SubmitFromLoop(node::ClientRequest request, ReplyCallback done) {
   HandleRequest(std::move(request), std::move(done));
 }
 
-void NodeLoop::RunAtFromLoop(std::chrono::steady_clock::time_point at,
-                             std::function<void()> task) {
+void NodeLoop::RunAtFromLoop(std::chrono::steady_clock::time_point at, std::function<void()> task) {
   EKV_ASSERT(OnLoopThread(), "RunAtFromLoop off the loop thread");
   timers_.emplace(at, std::move(task));
 }

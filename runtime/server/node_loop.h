@@ -125,9 +125,9 @@ class NodeLoop {
     std::vector<raft::Message> messages;
     node::ClientRequest request;
     ReplyCallback done;
-    raft::GroupId group = 0;  // kSnapshotStatus
-    bool failed = false;      // kSnapshotStatus
-    uint64_t ready_id = 0;    // kPersisted
+    raft::GroupId group = 0;                  // kSnapshotStatus
+    bool failed = false;                      // kSnapshotStatus
+    uint64_t ready_id = 0;                    // kPersisted
     std::function<void()> task = nullptr;     // kTask
     std::function<void()> dropped = nullptr;  // kTask
   };
