@@ -78,10 +78,21 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     server.Get("/metrics", [registry](const httplib::Request&, httplib::Response& response) {
       Guarded(response, [&] { ServeMetrics(*registry, response); });
     });
+    HealthCheck readiness = options.readiness ? std::move(options.readiness) : health;
     server.Get("/healthz",
                [health = std::move(health)](const httplib::Request&, httplib::Response& response) {
                  Guarded(response, [&] { ServeHealth(health, response); });
                });
+    server.Get("/readyz", [readiness = std::move(readiness)](const httplib::Request&,
+                                                             httplib::Response& response) {
+      Guarded(response, [&] { ServeHealth(readiness, response); });
+    });
+    for (auto& [path, render] : options.json_endpoints) {
+      server.Get(
+          path, [render = std::move(render)](const httplib::Request&, httplib::Response& response) {
+            Guarded(response, [&] { response.set_content(render(), "application/json"); });
+          });
+    }
     absl::StatusOr<std::unique_ptr<HttpListener>> listener =
         HttpListener::Start(&server, address, "the metrics server");
     if (!listener.ok()) return listener.status();

@@ -1,7 +1,8 @@
 // The metrics endpoint of real ekv-server processes (--metrics_address), scraped over HTTP
 // with cpp-httplib's client: per-group Raft state agrees across the cluster, applied
-// indexes and request counters follow the writes made through gRPC, /healthz answers, and
-// a second server cannot take a running node's metrics port.
+// indexes and request counters follow the writes made through gRPC, /healthz answers,
+// /readyz follows whether a quorum (so a leader) is there, and a second server cannot take
+// a running node's metrics port.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -184,6 +185,42 @@ TEST_F(MetricsTest, ReportsLeadersAppliedIndexesAndRequests) {
       std::cout << "==== /metrics of n" << i << " ====\n" << after[i - 1];
     }
   }
+}
+
+// Until (bounded) `path` on node `i` answers `status`; the last answer.
+Scrape WaitFor(const std::string& address, const std::string& path, int status) {
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  Scrape last = Get(address, path);
+  while (last.status != status && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    last = Get(address, path);
+  }
+  return last;
+}
+
+// /readyz: 200 once every group has a leader; 503 naming a leaderless group while a
+// quorum is gone (the node itself stays healthy); 200 again once the quorum is back.
+TEST_F(MetricsTest, ReadyOnlyWhileEveryGroupHasALeader) {
+  for (int i = 1; i <= cluster().size(); ++i) {
+    Scrape ready = WaitFor(cluster().metrics_address(i), "/readyz", 200);
+    EXPECT_EQ(ready.status, 200) << "n" << i << ": " << ready.body;
+    EXPECT_EQ(ready.body, "ok\n") << "n" << i;
+  }
+  cluster().Kill(2);
+  cluster().Kill(3);
+  // The leader steps down once it hears from no quorum (check_quorum); nobody can win an
+  // election with one vote of three.
+  Scrape lost = WaitFor(cluster().metrics_address(1), "/readyz", 503);
+  EXPECT_EQ(lost.status, 503) << lost.body;
+  EXPECT_NE(lost.body.find("has no known leader"), std::string::npos) << lost.body;
+  Scrape health = Get(cluster().metrics_address(1), "/healthz");
+  EXPECT_EQ(health.status, 200) << "a node without a quorum is still alive: " << health.body;
+
+  ASSERT_TRUE(cluster().RestartNode(2).ok());
+  Scrape back = WaitFor(cluster().metrics_address(1), "/readyz", 200);
+  EXPECT_EQ(back.status, 200) << back.body;
+  Scrape restarted = WaitFor(cluster().metrics_address(2), "/readyz", 200);
+  EXPECT_EQ(restarted.status, 200) << restarted.body;
 }
 
 // gRPC and httplib both default to SO_REUSEPORT, with which a second server would share

@@ -26,6 +26,7 @@
 #include "grpcpp/grpcpp.h"
 #include "runtime/metrics/health.h"
 #include "runtime/metrics/http_server.h"
+#include "runtime/metrics/readiness.h"
 #include "runtime/metrics/server_collectors.h"
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
@@ -56,7 +57,8 @@ ABSL_FLAG(std::string, advertise_grpc_address, "",
           "listens on every interface (0.0.0.0:PORT).");
 ABSL_FLAG(std::string, metrics_address, "",
           "Listen address of the operator's HTTP endpoint, e.g. 127.0.0.1:9091: Prometheus "
-          "metrics at /metrics, liveness at /healthz. Empty (the default): off.");
+          "metrics at /metrics, liveness at /healthz, readiness (a leader known for every "
+          "group, the route catalog loaded) at /readyz. Empty (the default): off.");
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
           "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
@@ -511,8 +513,12 @@ int main(int argc, char** argv) {
                                                &transport);
     metrics_registry.AddCollector(
         [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
+    ekv::runtime::metrics::MetricsServerOptions metrics_options;
+    metrics_options.readiness = ekv::runtime::metrics::NodeReadinessCheck(
+        &loop, coordinator.get(), coordinator_options.catalog_group);
     auto started = ekv::runtime::metrics::MetricsHttpServer::Start(
-        address, &metrics_registry, ekv::runtime::metrics::NodeLoopHealthCheck(&loop));
+        address, &metrics_registry, ekv::runtime::metrics::NodeLoopHealthCheck(&loop),
+        std::move(metrics_options));
     if (!started.ok()) {
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
       loop.Stop();
