@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds ekv, and starts the local 3-node demo cluster in the
 # background (nodes n1 n2 n3; public gRPC on 127.0.0.1:50051-50053, Redis on
-# 127.0.0.1:63791-63793; Prometheus metrics on http://127.0.0.1:9091-9093/metrics).
+# 127.0.0.1:63791-63793; Prometheus metrics on http://127.0.0.1:9091-9093/metrics; the admin
+# console on http://127.0.0.1:8080-8082/).
 #
 #   scripts/demo.sh          install, build, start (waits until every node serves)
 #   scripts/demo.sh add N    start node nN (4..9), which joins the running demo cluster
@@ -36,6 +37,7 @@ start_node() {
   nohup "$SERVER" --id "n$n" \
     --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
     --metrics_address "127.0.0.1:909$n" \
+    --console_address "127.0.0.1:808$((n - 1))" \
     --redis_address "127.0.0.1:6379$n" \
     --dynamo_address "127.0.0.1:800$((n - 1))" \
     --data_dir "$DEMO_DIR/n$n" "$@" >>"$DEMO_DIR/n$n.log" 2>&1 &
@@ -97,7 +99,8 @@ case "${1:-start}" in
     start_node "$n" --join 127.0.0.1:50051
     wait_serving "$n" || exit 1
     echo "n$n joined: gRPC 127.0.0.1:5005$n, Redis 127.0.0.1:6379$n," \
-      "DynamoDB http://127.0.0.1:800$((n - 1)), metrics http://127.0.0.1:909$n/metrics"
+      "DynamoDB http://127.0.0.1:800$((n - 1)), metrics http://127.0.0.1:909$n/metrics," \
+      "console http://127.0.0.1:808$((n - 1))/"
     echo "It becomes a voter of every group once it has caught up; watch: $CLIENT nodes"
     exit 0 ;;
   start) ;;
@@ -117,8 +120,11 @@ done
 cat <<INFO
 ekv demo cluster is up (data and logs in $DEMO_DIR):
   n1  gRPC 127.0.0.1:50051   Redis 127.0.0.1:63791   DynamoDB http://127.0.0.1:8000   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
+      console http://127.0.0.1:8080/
   n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   DynamoDB http://127.0.0.1:8001   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
+      console http://127.0.0.1:8081/
   n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   DynamoDB http://127.0.0.1:8002   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
+      console http://127.0.0.1:8082/
 Services on every gRPC port, with server reflection: proto.RawKV, proto.TransactionalKV,
 proto.Distribution, proto.Cluster (membership). Redis string commands (GET SET DEL EXISTS MGET MSET STRLEN, ...) on
 every Redis port. The DynamoDB API (tables, items, Query, Scan; signatures not checked) on
@@ -133,6 +139,7 @@ every DynamoDB port. Try:
   scripts/demo.sh add 4              # a fourth node joins the running cluster
   grpcurl -plaintext -d '{}' localhost:50051 proto.Distribution/ListRoutes
   curl -s http://127.0.0.1:9091/metrics | grep ekv_raft_is_leader
-  curl -s http://127.0.0.1:9091/healthz
+  curl -s http://127.0.0.1:9091/healthz ; curl -s http://127.0.0.1:9091/readyz
+  open http://127.0.0.1:8080/ in a browser: nodes, groups, routes and the key-space heat map
 Stop it with: scripts/demo.sh stop
 INFO

@@ -24,6 +24,9 @@
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/console/console_server.h"
+#include "runtime/console/load_history.h"
+#include "runtime/console/node_document.h"
 #include "runtime/metrics/health.h"
 #include "runtime/metrics/http_server.h"
 #include "runtime/metrics/readiness.h"
@@ -59,6 +62,17 @@ ABSL_FLAG(std::string, metrics_address, "",
           "Listen address of the operator's HTTP endpoint, e.g. 127.0.0.1:9091: Prometheus "
           "metrics at /metrics, liveness at /healthz, readiness (a leader known for every "
           "group, the route catalog loaded) at /readyz. Empty (the default): off.");
+// --- ops: console ---
+ABSL_FLAG(std::string, console_address, "",
+          "Listen address of the admin web console, e.g. 127.0.0.1:8080: a page with the "
+          "cluster's nodes and their endpoints, Raft groups (leaders, apply lag), the route "
+          "table and a key-space heat map (reads, writes or bytes per second per route over "
+          "the last 10 minutes), and its JSON at /api/cluster. Other nodes' status and load "
+          "are fetched from their --metrics_address. Empty (the default): off.");
+ABSL_FLAG(int, load_sample_ms, 10000,
+          "How often the node samples its per-route load counters for the console's heat "
+          "map (60 samples are kept). Only used with --metrics_address or --console_address.");
+// --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
           "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
@@ -508,14 +522,32 @@ int main(int argc, char** argv) {
   ekv::runtime::metrics::MetricRegistry metrics_registry;
   std::unique_ptr<ekv::runtime::metrics::MetricsHttpServer> metrics_server;
   std::string metrics_note;
+  // This node's per-route load samples (runtime/console/load_history.h), served as
+  // /api/node by the metrics endpoint and the console, for every node's console.
+  const auto readiness = ekv::runtime::metrics::NodeReadinessCheck(
+      &loop, coordinator.get(), coordinator_options.catalog_group);
+  ekv::runtime::console::LoadHistory load_history(
+      {std::chrono::milliseconds(std::max(100, absl::GetFlag(FLAGS_load_sample_ms))), 60});
+  ekv::runtime::console::LoadSampler load_sampler(&load_history,
+                                                  [&loop] { return loop.GroupStatuses(); });
+  const auto node_document = [&, node = config->node_id] {
+    return ekv::runtime::console::NodeDocument(node, readiness(), loop.GroupStatuses(),
+                                               load_history);
+  };
+  if (!absl::GetFlag(FLAGS_metrics_address).empty() ||
+      !absl::GetFlag(FLAGS_console_address).empty()) {
+    load_sampler.Start();
+  }
   if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
     ekv::runtime::metrics::AddServerCollectors(metrics_registry, &loop, coordinator.get(),
                                                &transport);
     metrics_registry.AddCollector(
         [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
     ekv::runtime::metrics::MetricsServerOptions metrics_options;
-    metrics_options.readiness = ekv::runtime::metrics::NodeReadinessCheck(
-        &loop, coordinator.get(), coordinator_options.catalog_group);
+    metrics_options.readiness = readiness;
+    metrics_options.json_endpoints["/api/node"] = [&node_document] {
+      return node_document().dump();
+    };
     auto started = ekv::runtime::metrics::MetricsHttpServer::Start(
         address, &metrics_registry, ekv::runtime::metrics::NodeLoopHealthCheck(&loop),
         std::move(metrics_options));
@@ -528,6 +560,26 @@ int main(int argc, char** argv) {
     }
     metrics_server = std::move(*started);
     metrics_note = absl::StrCat(", metrics on http://", metrics_server->address(), "/metrics");
+  }
+  // The admin console (runtime/console): read-only like the metrics endpoint, same life.
+  std::unique_ptr<ekv::runtime::console::ConsoleServer> console;
+  if (const std::string address = absl::GetFlag(FLAGS_console_address); !address.empty()) {
+    ekv::runtime::console::ConsoleSources sources;
+    sources.node = config->node_id;
+    sources.local_document = node_document;
+    sources.members = [&coordinator] { return coordinator->ReadMembers(); };
+    sources.catalog = [&coordinator] { return coordinator->ReadCatalog(); };
+    auto started = ekv::runtime::console::ConsoleServer::Start(address, std::move(sources));
+    if (!started.ok()) {
+      if (metrics_server) metrics_server->Stop();
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(absl::StrCat("--console_address: ", started.status().message()));
+    }
+    console = std::move(*started);
+    metrics_note += absl::StrCat(", console on http://", console->address(), "/");
   }
   // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
   ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
@@ -586,7 +638,9 @@ int main(int argc, char** argv) {
             << std::endl;
   if (dynamo) dynamo->Stop();  // first, like Redis: requests in flight need the coordinator
   if (redis) redis->Stop();    // first: its commands in flight need the coordinator and loop
+  if (console) console->Stop();
   if (metrics_server) metrics_server->Stop();
+  load_sampler.Stop();
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
   membership.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
