@@ -223,6 +223,36 @@ TEST_F(MetricsTest, ReadyOnlyWhileEveryGroupHasALeader) {
   EXPECT_EQ(restarted.status, 200) << restarted.body;
 }
 
+// Log lines are logfmt with level and node; --log_level filters them and a bad level is
+// a startup error.
+TEST_F(MetricsTest, LogLinesAreStructuredAndFiltered) {
+  for (int i = 1; i <= cluster().size(); ++i) {
+    EXPECT_NE(cluster().Log(i).find(absl::StrCat(" level=info node=n", i, " msg=\"serving gRPC on ",
+                                                 cluster().grpc_address(i))),
+              std::string::npos)
+        << cluster().Log(i);
+  }
+  const std::string dir = MakeTempDir("ekv-log-level");
+  const std::vector<int> ports = PickFreePorts(2);
+  const std::string raft = absl::StrCat("127.0.0.1:", ports[1]);
+  const std::vector<std::string> args = {
+      "--id=n1", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+      absl::StrCat("--raft_address=", raft), absl::StrCat("--peers=n1=", raft),
+      absl::StrCat("--data_dir=", dir, "/data")};
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--log_level=warn");
+  ProcessResult warn_only = RunServerToCompletion(quiet, seconds(3));  // killed at the end
+  EXPECT_TRUE(warn_only.timed_out) << "the node should have run until killed: " << warn_only.err;
+  EXPECT_EQ(warn_only.out.find("level=info"), std::string::npos) << warn_only.out;
+  std::vector<std::string> bad = args;
+  bad.push_back("--log_level=verbose");
+  ProcessResult refused = RunServerToCompletion(bad, seconds(15));
+  RemoveTree(dir);
+  EXPECT_GT(refused.exit_code, 0) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("--log_level: 'verbose' is not a log level"), std::string::npos)
+      << refused.err;
+}
+
 // gRPC and httplib both default to SO_REUSEPORT, with which a second server would share
 // the port of a running one; ekv-server turns it off for its metrics endpoint too.
 TEST_F(MetricsTest, MetricsPortOfARunningNodeIsRefused) {

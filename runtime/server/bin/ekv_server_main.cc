@@ -27,6 +27,7 @@
 #include "runtime/console/console_server.h"
 #include "runtime/console/load_history.h"
 #include "runtime/console/node_document.h"
+#include "runtime/log/logger.h"
 #include "runtime/metrics/health.h"
 #include "runtime/metrics/http_server.h"
 #include "runtime/metrics/readiness.h"
@@ -72,6 +73,9 @@ ABSL_FLAG(std::string, console_address, "",
 ABSL_FLAG(int, load_sample_ms, 10000,
           "How often the node samples its per-route load counters for the console's heat "
           "map (60 samples are kept). Only used with --metrics_address or --console_address.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe log lines written (error, warn, info, debug). Lines go to standard "
+          "output, one per event, in logfmt: time=... level=... node=nN [group=G] msg=\"...\".");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -239,6 +243,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) return Fail(std::string(config.status().message()));
+  absl::StatusOr<ekv::runtime::LogLevel> log_level =
+      ekv::runtime::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!log_level.ok()) return Fail(absl::StrCat("--log_level: ", log_level.status().message()));
+  const ekv::runtime::Logger logger(*log_level, config->node_id);
 
   // Block shutdown signals in every thread; the main thread waits for them below.
   // gRPC's absl::Mutex use would otherwise pay for deadlock-cycle bookkeeping on every
@@ -288,8 +296,7 @@ int main(int argc, char** argv) {
                     !(*storage)->hard_state().IsEmpty() || !(*storage)->GetSnapshot()->IsEmpty();
       }
       if (!config->join.empty() && !has_state) {
-        std::cout << "ekv-server " << config->node_name << ": joining the cluster through "
-                  << config->join << std::endl;
+        logger.Info(absl::StrCat("joining the cluster through ", config->join));
         auto plan = ekv::runtime::RequestJoin(config->join, config->node_id, self_addresses,
                                               std::chrono::milliseconds(config->join_timeout_ms));
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
@@ -416,9 +423,7 @@ int main(int argc, char** argv) {
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count());
         },
-        [node = config->node_id](const std::string& line) {
-          std::cerr << "ekv-server n" << node << ": " << line << std::endl;
-        });
+        logger.Sink());
   }
 
   transport.SetHandlers(
@@ -447,9 +452,7 @@ int main(int argc, char** argv) {
     return std::unique_ptr<ekv::runtime::SnapshotSink>(
         std::make_unique<ekv::runtime::StagedSnapshotSink>(std::move(*writer)));
   };
-  streaming.log = [node = config->node_id](const std::string& line) {
-    std::cerr << "ekv-server n" << node << ": " << line << std::endl;
-  };
+  streaming.log = logger.Sink();
   transport.SetSnapshotStreaming(std::move(streaming));
   transport.SetUndeliveredHandler(
       [&loop](ekv::raft::NodeId, std::vector<ekv::raft::Message> proposals) {
@@ -596,8 +599,7 @@ int main(int argc, char** argv) {
       raft_server->Shutdown();
       return Fail(absl::StrCat("--redis_address: ", s.message()));
     }
-    std::cout << "ekv-server " << config->node_name << " serving Redis on " << redis_address
-              << std::endl;
+    logger.Info(absl::StrCat("serving Redis on ", redis_address));
   }
   // The DynamoDB front door: httplib workers that block on the coordinator like gRPC does.
   ekv::dynamo::CoordinatorBackend dynamo_backend(coordinator.get());
@@ -615,27 +617,22 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
     }
     dynamo = std::move(*started);
-    std::cout << "ekv-server " << config->node_name << " serving DynamoDB on http://"
-              << dynamo->address() << std::endl;
+    logger.Info(absl::StrCat("serving DynamoDB on http://", dynamo->address()));
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
   membership_options.self = self_addresses;
   membership_options.promote_after_catch_up = joining;
-  membership_options.log = [node = config->node_id](const std::string& line) {
-    std::cerr << "ekv-server n" << node << ": " << line << std::endl;
-  };
+  membership_options.log = logger.Sink();
   ekv::runtime::MembershipTasks membership(membership_options, coordinator.get(), &loop);
   membership.Start();
-  std::cout << "ekv-server " << config->node_name << " serving gRPC on " << config->grpc_address
-            << ", raft on " << raft_listen << " (advertised to peers as "
-            << config->peers.at(config->node_id) << "), data in " << config->data_dir
-            << metrics_note << std::endl;
+  logger.Info(absl::StrCat("serving gRPC on ", config->grpc_address, ", raft on ", raft_listen,
+                           " (advertised to peers as ", config->peers.at(config->node_id),
+                           "), data in ", config->data_dir, metrics_note));
 
   int signal = 0;
   sigwait(&signals, &signal);
-  std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
-            << std::endl;
+  logger.Info(absl::StrCat("signal ", signal, ", shutting down"));
   if (dynamo) dynamo->Stop();  // first, like Redis: requests in flight need the coordinator
   if (redis) redis->Stop();    // first: its commands in flight need the coordinator and loop
   if (console) console->Stop();
