@@ -177,6 +177,20 @@ TEST_F(MetricsTest, ReportsLeadersAppliedIndexesAndRequests) {
           << "n" << i << " group " << g;
     }
   }
+  // Every answered RawPut was timed: the histogram's count is at least the OK count.
+  for (int i = 1; i <= cluster().size(); ++i) {
+    const std::string& now = after[i - 1];
+    const std::string series = "{front_door=\"grpc\",command=\"proto.RawKV/RawPut\"}";
+    EXPECT_GE(SampleOr0(now, "ekv_request_duration_seconds_count" + series),
+              SampleOr0(now, kRawPutOk))
+        << "n" << i;
+    EXPECT_GT(SampleOr0(now, "ekv_request_duration_seconds_sum" + series), 0) << "n" << i;
+    EXPECT_EQ(SampleOr0(now, "ekv_request_duration_seconds_count" + series),
+              SampleOr0(now,
+                        "ekv_request_duration_seconds_bucket{front_door=\"grpc\",command="
+                        "\"proto.RawKV/RawPut\",le=\"+Inf\"}"))
+        << "n" << i;
+  }
   // The leaders replicated the writes to their followers.
   EXPECT_GT(SampleOr0(after[leaders.at(1) - 1], "ekv_transport_message_bytes_sent_total"), 0);
   EXPECT_GT(SampleOr0(after[leaders.at(1) - 1], "ekv_transport_messages_sent_total"), 0);
