@@ -102,31 +102,36 @@ void Guarded(httplib::Response& response, Handler handler) {
 }  // namespace
 
 absl::StatusOr<nlohmann::json> FetchJson(const std::string& address, const std::string& path,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         const metrics::TlsFiles& tls) {
   absl::StatusOr<std::pair<std::string, int>> host_port = metrics::ParseListenAddress(address);
   if (!host_port.ok()) return host_port.status();
+  const std::string url = absl::StrCat(tls.enabled() ? "https://" : "http://", address, path);
   try {
-    httplib::Client client(host_port->first, host_port->second);
+    httplib::Client client(absl::StrCat(tls.enabled() ? "https://" : "http://", address));
+    if (tls.enabled()) {
+      if (!tls.ca_file.empty()) client.set_ca_cert_path(tls.ca_file);
+      client.enable_server_certificate_verification(true);
+    }
     client.set_connection_timeout(timeout);
     client.set_read_timeout(timeout);
     client.set_write_timeout(timeout);
     httplib::Result result = client.Get(path);
     if (!result) {
       return absl::UnavailableError(
-          absl::StrCat("GET http://", address, path, ": ", httplib::to_string(result.error())));
+          absl::StrCat("GET ", url, ": ", httplib::to_string(result.error())));
     }
     if (result->status != 200) {
-      return absl::UnavailableError(
-          absl::StrCat("GET http://", address, path, ": HTTP ", result->status));
+      return absl::UnavailableError(absl::StrCat("GET ", url, ": HTTP ", result->status));
     }
     nlohmann::json parsed =
         nlohmann::json::parse(result->body, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded() || !parsed.is_object()) {
-      return absl::DataLossError(absl::StrCat("GET http://", address, path, ": not a JSON object"));
+      return absl::DataLossError(absl::StrCat("GET ", url, ": not a JSON object"));
     }
     return parsed;
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("GET http://", address, path, ": ", e.what()));
+    return absl::InternalError(absl::StrCat("GET ", url, ": ", e.what()));
   }
 }
 
@@ -191,7 +196,7 @@ nlohmann::json ConsoleServer::Cluster() const {
         continue;
       }
       fetches[id] = std::async(std::launch::async, FetchJson, addresses.metrics_address,
-                               std::string("/api/node"), options_.peer_timeout);
+                               std::string("/api/node"), options_.peer_timeout, options_.tls);
     }
   }
   for (auto& [id, fetch] : fetches) {
@@ -213,7 +218,9 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(absl::string
   self->sources_ = std::move(sources);
   self->options_ = options;
   try {
-    self->server_ = std::make_unique<httplib::Server>();
+    absl::StatusOr<std::unique_ptr<httplib::Server>> created = metrics::NewHttpServer(options.tls);
+    if (!created.ok()) return created.status();
+    self->server_ = std::move(*created);
     httplib::Server& server = *self->server_;
     metrics::ApplyHttpServerLimits(server, options.http);
     server.set_exception_handler(

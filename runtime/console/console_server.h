@@ -29,6 +29,7 @@
 #include "core/route/catalog.h"
 #include "nlohmann/json.hpp"
 #include "runtime/metrics/http_listener.h"
+#include "runtime/metrics/tls_files.h"
 
 namespace httplib {
 class Server;
@@ -45,13 +46,19 @@ struct ConsoleSources {
 
 struct ConsoleOptions {
   metrics::HttpServerLimits http;
+  // HTTPS for the console (tls_files.h); when enabled, peers' metrics endpoints are
+  // reached over HTTPS too, trusting `tls.ca_file`.
+  metrics::TlsFiles tls;
   std::chrono::milliseconds peer_timeout{1500};
   size_t heat_map_buckets = 60;
 };
 
-// GET <path> on "host:port" over HTTP; the parsed JSON body, or why not.
+// GET <path> on "host:port" over HTTP, or over HTTPS when `tls` is enabled (verifying the
+// server against tls.ca_file, or the system's CAs when that is empty); the parsed JSON
+// body, or why not.
 absl::StatusOr<nlohmann::json> FetchJson(const std::string& address, const std::string& path,
-                                         std::chrono::milliseconds timeout);
+                                         std::chrono::milliseconds timeout,
+                                         const metrics::TlsFiles& tls = {});
 
 // The /api/cluster answer from already gathered parts (pure; unit-tested):
 // `documents` by node id (a node absent there was unreachable, `errors` says why).

@@ -67,7 +67,9 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     MetricsServerOptions options) {
   std::unique_ptr<MetricsHttpServer> self(new MetricsHttpServer());
   try {
-    self->server_ = std::make_unique<httplib::Server>();
+    absl::StatusOr<std::unique_ptr<httplib::Server>> created = NewHttpServer(options.tls);
+    if (!created.ok()) return created.status();
+    self->server_ = std::move(*created);
     httplib::Server& server = *self->server_;
     ApplyHttpServerLimits(server, options.http);
     server.set_exception_handler(

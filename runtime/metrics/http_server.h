@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/registry.h"
+#include "runtime/metrics/tls_files.h"
 
 namespace httplib {
 class Server;
@@ -35,6 +36,8 @@ struct MetricsServerOptions {
   HttpServerLimits http;
   // GET /readyz; unset: the same answer as /healthz.
   std::function<absl::Status()> readiness;
+  // HTTPS with these files (tls_files.h); plain HTTP when not enabled.
+  TlsFiles tls;
   // More read-only GET endpoints answering JSON, by path (e.g. "/api/node").
   std::map<std::string, std::function<std::string()>> json_endpoints;
 };

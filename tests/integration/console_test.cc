@@ -3,15 +3,8 @@
 // renders (its DOM after the scripts ran) list every node and show the hot range as the
 // hottest cell of the heat map. The test also takes the screenshot the README shows
 // (written to EKV_CONSOLE_SCREENSHOT in the build tree; docs/console.png is a copy).
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +16,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/external_program.h"
 #include "tests/integration/process_cluster.h"
 
 namespace ekv::integration {
@@ -30,44 +24,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-// Runs `args` (args[0] looked up in PATH) with stdout and stderr to `out_path`, killed
-// after `timeout`. Returns the exit code, or -1 (signal, timeout, could not start).
-int RunProgram(const std::vector<std::string>& args, const std::string& out_path,
-               std::chrono::milliseconds timeout) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  if (pid < 0) return -1;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(milliseconds(50));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 nlohmann::json GetJson(const std::string& address, const std::string& path) {
   const size_t colon = address.rfind(':');
@@ -193,7 +149,7 @@ TEST_F(ConsoleTest, BrowserShowsNodesAndTheHotRange) {
   dump.push_back(url);
   const std::string dom_path = absl::StrCat(cluster().temp_dir(), "/console-dom.html");
   const int dumped = RunProgram(dump, dom_path, seconds(90));
-  const std::string dom = ReadFile(dom_path);
+  const std::string dom = ReadWholeFile(dom_path);
   ASSERT_EQ(dumped, 0) << "chromium --dump-dom failed (is Debian's chromium installed? "
                           "scripts/install-deps.sh):\n"
                        << dom.substr(0, 4000);
@@ -214,8 +170,8 @@ TEST_F(ConsoleTest, BrowserShowsNodesAndTheHotRange) {
   shot.push_back(absl::StrCat("--screenshot=", EKV_CONSOLE_SCREENSHOT));
   shot.push_back(url);
   const std::string shot_log = absl::StrCat(cluster().temp_dir(), "/console-shot.log");
-  ASSERT_EQ(RunProgram(shot, shot_log, seconds(90)), 0) << ReadFile(shot_log);
-  const std::string png = ReadFile(EKV_CONSOLE_SCREENSHOT);
+  ASSERT_EQ(RunProgram(shot, shot_log, seconds(90)), 0) << ReadWholeFile(shot_log);
+  const std::string png = ReadWholeFile(EKV_CONSOLE_SCREENSHOT);
   EXPECT_GT(png.size(), 1000u);
   EXPECT_EQ(png.substr(0, 4), "\x89PNG");
 }

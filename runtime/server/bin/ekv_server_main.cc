@@ -32,6 +32,7 @@
 #include "runtime/metrics/http_server.h"
 #include "runtime/metrics/readiness.h"
 #include "runtime/metrics/server_collectors.h"
+#include "runtime/metrics/tls_files.h"
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
@@ -76,6 +77,17 @@ ABSL_FLAG(int, load_sample_ms, 10000,
 ABSL_FLAG(std::string, log_level, "info",
           "Least severe log lines written (error, warn, info, debug). Lines go to standard "
           "output, one per event, in logfmt: time=... level=... node=nN [group=G] msg=\"...\".");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (chain) for TLS on the client ports: the public gRPC API, the "
+          "metrics endpoint and the console (HTTPS). Needs --tls_key_file. Raft traffic "
+          "between nodes is not encrypted. Default: empty, plaintext.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key of --tls_cert_file. The node refuses to start when the file is "
+          "readable by every user (chmod 600 it).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA certificate(s) the node trusts when it connects to other nodes' HTTPS "
+          "endpoints (the console reading their status); clients trust the node with the "
+          "same CA. Default: the system's CAs.");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -247,6 +259,13 @@ int main(int argc, char** argv) {
       ekv::runtime::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!log_level.ok()) return Fail(absl::StrCat("--log_level: ", log_level.status().message()));
   const ekv::runtime::Logger logger(*log_level, config->node_id);
+  const ekv::runtime::metrics::TlsFiles tls{absl::GetFlag(FLAGS_tls_cert_file),
+                                            absl::GetFlag(FLAGS_tls_key_file),
+                                            absl::GetFlag(FLAGS_tls_ca_file)};
+  if (absl::Status s = ekv::runtime::metrics::ValidateTlsFiles(tls); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  const char* const http_scheme = tls.enabled() ? "https://" : "http://";
 
   // Block shutdown signals in every thread; the main thread waits for them below.
   // gRPC's absl::Mutex use would otherwise pay for deadlock-cycle bookkeeping on every
@@ -507,7 +526,21 @@ int main(int argc, char** argv) {
     builder.experimental().SetInterceptorCreators(std::move(counting));
   }
   int grpc_port = 0;
-  builder.AddListeningPort(config->grpc_address, grpc::InsecureServerCredentials(), &grpc_port);
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
+  if (tls.enabled()) {
+    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
+    if (!key.ok() || !cert.ok()) {
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(std::string((key.ok() ? cert : key).status().message()));
+    }
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    grpc_credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(config->grpc_address, grpc_credentials, &grpc_port);
   builder.RegisterService(&raw_kv);
   builder.RegisterService(&txn_kv);
   builder.RegisterService(&distribution);
@@ -548,6 +581,7 @@ int main(int argc, char** argv) {
         [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
     ekv::runtime::metrics::MetricsServerOptions metrics_options;
     metrics_options.readiness = readiness;
+    metrics_options.tls = tls;
     metrics_options.json_endpoints["/api/node"] = [&node_document] {
       return node_document().dump();
     };
@@ -562,7 +596,8 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--metrics_address: ", started.status().message()));
     }
     metrics_server = std::move(*started);
-    metrics_note = absl::StrCat(", metrics on http://", metrics_server->address(), "/metrics");
+    metrics_note =
+        absl::StrCat(", metrics on ", http_scheme, metrics_server->address(), "/metrics");
   }
   // The admin console (runtime/console): read-only like the metrics endpoint, same life.
   std::unique_ptr<ekv::runtime::console::ConsoleServer> console;
@@ -572,7 +607,10 @@ int main(int argc, char** argv) {
     sources.local_document = node_document;
     sources.members = [&coordinator] { return coordinator->ReadMembers(); };
     sources.catalog = [&coordinator] { return coordinator->ReadCatalog(); };
-    auto started = ekv::runtime::console::ConsoleServer::Start(address, std::move(sources));
+    ekv::runtime::console::ConsoleOptions console_options;
+    console_options.tls = tls;
+    auto started =
+        ekv::runtime::console::ConsoleServer::Start(address, std::move(sources), console_options);
     if (!started.ok()) {
       if (metrics_server) metrics_server->Stop();
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
@@ -582,7 +620,7 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--console_address: ", started.status().message()));
     }
     console = std::move(*started);
-    metrics_note += absl::StrCat(", console on http://", console->address(), "/");
+    metrics_note += absl::StrCat(", console on ", http_scheme, console->address(), "/");
   }
   // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
   ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
