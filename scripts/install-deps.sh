@@ -11,6 +11,7 @@ PACKAGES=(
   librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
+  chromium  # the console test renders the page in headless Chromium
   nlohmann-json3-dev
   libcpp-httplib-dev
   redis-tools redis-server

@@ -106,6 +106,7 @@ struct GroupStatus {
   bool persist_outstanding = false;
   size_t pending_requests = 0;
   raft::ConfState conf_state;  // the configuration Raft applied last
+  std::vector<RouteLoad> route_loads;  // StateMachine::RouteLoads(), for the console
 };
 
 // Timestamps. For groups whose state machine has_timestamps():

@@ -487,8 +487,9 @@ void NodeLoop::Drain() {
 }
 
 void NodeLoop::PublishStatus() {
-  // A copy per round (a few dozen bytes per group): other threads read the leaders and the
-  // metrics from it, never from NodeHost, which only this thread may touch.
+  // A copy per round (a few dozen bytes per group and per route): other threads read the
+  // leaders, the metrics and the console's load counters from it, never from NodeHost,
+  // which only this thread may touch.
   std::map<raft::GroupId, node::GroupStatus> statuses;
   for (raft::GroupId group : host_->groups()) statuses[group] = host_->Status(group);
   const auto now = std::chrono::steady_clock::now();
