@@ -49,6 +49,10 @@ void RespWriter::SetHeader(size_t count) {
   absl::StrAppend(&out_, resp3_ ? "~" : "*", count, "\r\n");
 }
 
+void RespWriter::PushHeader(size_t count) {
+  absl::StrAppend(&out_, resp3_ ? ">" : "*", count, "\r\n");
+}
+
 std::string ErrorReply(absl::string_view message) {
   RespWriter writer(2);
   writer.Error(message);

@@ -23,8 +23,9 @@ class RespWriter {
   void Bulk(absl::string_view bytes);
   void Null();  // RESP3 `_`, RESP2 null bulk `$-1`
   void ArrayHeader(size_t count);
-  void MapHeader(size_t pairs);  // RESP3 `%`, RESP2 array of 2*pairs
-  void SetHeader(size_t count);  // RESP3 `~`, RESP2 array
+  void MapHeader(size_t pairs);   // RESP3 `%`, RESP2 array of 2*pairs
+  void SetHeader(size_t count);   // RESP3 `~`, RESP2 array
+  void PushHeader(size_t count);  // RESP3 `>` (out-of-band pub/sub), RESP2 array
 
   bool resp3() const { return resp3_; }
   const std::string& bytes() const { return out_; }
