@@ -103,10 +103,12 @@ void PubsubCommand(CommandContext context) {
       writer.Integer(sub == "numsub" ? c.server->ChannelSubscribers(args[i]) : 0);
     }
   } else if (sub == "numpat") {
-    if (argc != 2) return unknown_or_arity();
+    if (argc != 2)
+      return context.reply(ErrorReply("ERR wrong number of arguments for 'pubsub|numpat' command"));
     writer.Integer(c.server->PatternCount());
   } else if (sub == "help") {
-    if (argc != 2) return unknown_or_arity();
+    if (argc != 2)
+      return context.reply(ErrorReply("ERR wrong number of arguments for 'pubsub|help' command"));
     static constexpr absl::string_view kHelp[] = {
         "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "CHANNELS [<pattern>]",

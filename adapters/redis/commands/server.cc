@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 
 #include <chrono>
 #include <cstdint>
@@ -401,6 +402,28 @@ std::string ConfigValue(absl::string_view name, ServerControl& server) {
   return absl::StrCat(s.timeout_seconds);
 }
 
+// Redis's memory values: a number with an optional k/kb/m/mb/g/gb suffix (k = 1000,
+// kb = 1024), case-insensitive.
+bool ParseMemory(absl::string_view text, long long* bytes) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  static constexpr std::pair<absl::string_view, long long> kUnits[] = {
+      {"kb", 1024}, {"mb", 1024 * 1024}, {"gb", 1024LL * 1024 * 1024},
+      {"k", 1000},  {"m", 1000 * 1000},  {"g", 1000LL * 1000 * 1000}};
+  long long unit = 1;
+  absl::string_view digits = lower;
+  for (const auto& [suffix, multiplier] : kUnits) {
+    if (absl::EndsWith(digits, suffix)) {
+      unit = multiplier;
+      digits.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  long long value = 0;
+  if (!ParseRedisInt64(digits, &value) || value < 0 || value > INT64_MAX / unit) return false;
+  *bytes = value * unit;
+  return true;
+}
+
 std::string ConfigSetFailed(absl::string_view name, absl::string_view why) {
   return ErrorReply(
       absl::StrCat("ERR CONFIG SET failed (possibly related to argument '", name, "') - ", why));
@@ -417,18 +440,21 @@ void ConfigCommand(CommandContext context) {
   RespWriter writer(c.protocol);
   if (sub == "get") {
     if (args.size() < 3) return context.reply(WrongArity("config|get"));
-    std::vector<absl::string_view> names;
-    for (absl::string_view name : kConfigNames) {
-      for (size_t i = 2; i < args.size(); ++i) {
-        if (GlobMatch(absl::AsciiStrToLower(args[i]), name)) {
-          names.push_back(name);
-          break;
-        }
+    // Redis 7.0 echoes a plain name as the client spelled it and lists a pattern's
+    // matches under their own names, each setting once.
+    std::vector<std::pair<std::string, absl::string_view>> found;
+    std::set<absl::string_view> seen;
+    for (size_t i = 2; i < args.size(); ++i) {
+      const std::string lower = absl::AsciiStrToLower(args[i]);
+      const bool plain = lower.find_first_of("*?[\\") == std::string::npos;
+      for (absl::string_view name : kConfigNames) {
+        if (!(plain ? lower == name : GlobMatch(lower, name))) continue;
+        if (seen.insert(name).second) found.emplace_back(plain ? args[i] : std::string(name), name);
       }
     }
-    writer.MapHeader(names.size());
-    for (absl::string_view name : names) {
-      writer.Bulk(name);
+    writer.MapHeader(found.size());
+    for (const auto& [shown, name] : found) {
+      writer.Bulk(shown);
       writer.Bulk(ConfigValue(name, *c.server));
     }
   } else if (sub == "set") {
@@ -451,9 +477,9 @@ void ConfigCommand(CommandContext context) {
       } else if (name == "requirepass") {
         next.requirepass = value;
       } else if (name == "proto-max-bulk-len") {
-        if (!is_number)
-          return context.reply(
-              ConfigSetFailed(name, "argument couldn't be parsed into an integer"));
+        if (!ParseMemory(value, &number)) {
+          return context.reply(ConfigSetFailed(name, "argument must be a memory value"));
+        }
         if (number < 1024 * 1024)
           return context.reply(ConfigSetFailed(
               name, "argument must be between 1048576 and 9223372036854775807 inclusive"));
