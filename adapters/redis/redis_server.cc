@@ -294,8 +294,15 @@ std::vector<const ConnectionState*> RedisServer::Loop::Connections() const {
 }
 
 bool RedisServer::Loop::Kill(uint64_t connection_id) {
-  if (!connections_.contains(connection_id)) return false;
-  to_kill_.push_back(connection_id);
+  auto it = connections_.find(connection_id);
+  if (it == connections_.end()) return false;
+  if (it->second->in_flight) {
+    // The killer itself (its CLIENT KILL is running) or a connection waiting for the
+    // store: it gets that reply, then closes, as Redis's close-after-reply.
+    it->second->state.close_after_reply = true;
+  } else {
+    to_kill_.push_back(connection_id);
+  }
   return true;
 }
 
@@ -343,13 +350,9 @@ void RedisServer::Loop::RunDeferred() {
     std::vector<uint64_t> kill = std::exchange(to_kill_, {});
     std::vector<uint64_t> flush = std::exchange(to_flush_, {});
     for (uint64_t id : kill) {
-      auto it = connections_.find(id);
-      if (it == connections_.end()) continue;
-      // Like Redis's CLIENT KILL: the client's queued commands are dropped; a running one
-      // may still answer before the close.
-      it->second->pending.clear();
-      it->second->closing = true;
-      Pump(*it->second);
+      // At once, like Redis: queued commands and unwritten output are dropped (a
+      // subscriber over its output limit is not waited for).
+      if (auto it = connections_.find(id); it != connections_.end()) Close(*it->second);
     }
     for (uint64_t id : flush) {
       if (auto it = connections_.find(id); it != connections_.end()) Pump(*it->second);
