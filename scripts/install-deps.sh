@@ -13,7 +13,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format
   nlohmann-json3-dev
   libcpp-httplib-dev
-  redis-tools redis-server
+  redis-tools redis-server python3-redis
 )
 
 # Test clients: node with npm (the grpcurl and AWS SDK compatibility tests) and the AWS
