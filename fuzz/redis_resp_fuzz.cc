@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string buffer;
   size_t fed = 0;
   for (size_t end : {std::min(split, input.size()), input.size()}) {
-    buffer.append(input.substr(fed, end - fed));
+    buffer.append(input.data() + fed, end - fed);
     fed = end;
     while (!parser.failed()) {
       size_t consumed = 0;

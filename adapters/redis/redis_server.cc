@@ -557,7 +557,10 @@ bool RedisServer::Loop::Pump(Connection& connection) {
   // Until nothing moves: written output may let held-back commands run, whose replies
   // may be written at once, and fewer pending commands let parsing go on.
   while (true) {
-    while (ParseSome(connection) | DispatchSome(connection)) {
+    while (true) {
+      const bool parsed = ParseSome(connection);  // both run every round
+      const bool dispatched = DispatchSome(connection);
+      if (!parsed && !dispatched) break;
     }
     const size_t unsent_before = connection.unsent();
     if (!Flush(connection)) {

@@ -124,6 +124,15 @@ TEST_F(DifferentialTest, UnknownCommandsArityAndSubcommands) {
       Cmd({"SUBSCRIBE"}),
       Cmd({"PSUBSCRIBE"}),
       Cmd({"CLIENT", "KILL"}),
+      Cmd({"COMMAND", "GETKEYS", "get", "a"}),
+      Cmd({"COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"}),
+      Cmd({"COMMAND", "GETKEYS", "del", "a", "b", "c"}),
+      Cmd({"COMMAND", "GETKEYS", "get"}),
+      Cmd({"COMMAND", "GETKEYS", "foo", "a"}),
+      Cmd({"COMMAND", "GETKEYS", "get", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYS", "set", "a"}),
+      Cmd({"COMMAND", "GETKEYS", "echo", "x"}),
+      Cmd({"COMMAND", "GETKEYS", "ping", "x"}),
   });
 }
 

@@ -223,6 +223,24 @@ void CommandCommand(CommandContext context) {
     }
     writer.ArrayHeader(table.specs().size());
     for (const auto& [name, spec] : table.specs()) writer.Bulk(name);
+  } else if (sub == "getkeys") {
+    if (args.size() < 4) return context.reply(WrongSubcommandArity(sub));
+    const CommandSpec* spec = table.Find(args[2]);
+    if (spec == nullptr) return context.reply(ErrorReply("ERR Invalid command specified"));
+    const int argc = static_cast<int>(args.size()) - 2;  // the command's own argc
+    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+      return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
+    }
+    if (spec->first_key == 0) {
+      return context.reply(ErrorReply("ERR The command has no key arguments"));
+    }
+    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+    std::vector<absl::string_view> keys;
+    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
+      keys.push_back(args[2 + i]);
+    }
+    writer.ArrayHeader(keys.size());
+    for (absl::string_view key : keys) writer.Bulk(key);
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
     static constexpr absl::string_view kHelp[] = {
@@ -237,6 +255,8 @@ void CommandCommand(CommandContext context) {
         "    Return documentation about the given commands, or all of them.",
         "LIST",
         "    Return the names of all commands ekv serves.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
         "HELP",
         "    Print this help.",
     };
