@@ -285,6 +285,28 @@ TEST_F(DifferentialTest, PubSubResp2) {
   });
 }
 
+TEST_F(DifferentialTest, ServerCommandsResp3) {
+  Compare({
+      Cmd({"HELLO", "3"}),
+      Cmd({"CLIENT", "GETNAME"}),
+      Cmd({"CLIENT", "SETNAME", "r3"}),
+      Cmd({"CLIENT", "GETNAME"}),
+      Cmd({"INFO", "nosuch"}),
+      Cmd({"CLIENT", "LIST", "TYPE", "master"}),
+      Cmd({"CONFIG", "GET", "maxclients"}),
+      Cmd({"CONFIG", "GET", "nosuch"}),
+      Cmd({"CONFIG", "SET", "foo", "1"}),
+      Cmd({"PUBSUB", "NUMSUB", "a"}),
+      Cmd({"PUBSUB", "CHANNELS"}),
+      Cmd({"COMMAND", "GETKEYS", "get", "a"}),
+      Cmd({"AUTH", "x"}),
+      Cmd({"foo", "bar"}),
+      Cmd({"CLIENT", "x"}),
+      Cmd({"RESET"}),
+      Cmd({"CLIENT", "GETNAME"}),
+  });
+}
+
 TEST_F(DifferentialTest, PubSubResp3) {
   Compare({
       Cmd({"HELLO", "3"}),

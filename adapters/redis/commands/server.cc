@@ -140,7 +140,7 @@ void ClientCommand(CommandContext context) {
     writer.SimpleString("OK");
   } else if (sub == "info") {
     if (!arity(argc == 2)) return;
-    writer.Bulk(ClientLine(c));
+    writer.Verbatim(ClientLine(c));
   } else if (sub == "list") {
     if (c.server == nullptr) return context.reply(NoServer("CLIENT LIST"));
     bool only_pubsub = false, only_normal = false;
@@ -176,7 +176,7 @@ void ClientCommand(CommandContext context) {
       if (!ids.empty() && std::find(ids.begin(), ids.end(), other->id) == ids.end()) continue;
       lines += ClientLine(*other);
     }
-    writer.Bulk(lines);
+    writer.Verbatim(lines);
   } else if (sub == "kill") {
     if (c.server == nullptr) return context.reply(NoServer("CLIENT KILL"));
     if (!arity(argc >= 3)) return;
@@ -368,7 +368,7 @@ void InfoCommand(CommandContext context) {
     if (all || absl::c_linear_search(wanted, section)) AppendSection(&text, section, c);
   }
   RespWriter writer(c.protocol);
-  writer.Bulk(text);  // Redis answers a verbatim string in RESP3; ekv a bulk in both
+  writer.Verbatim(text);
   context.reply(writer.Take());
 }
 
