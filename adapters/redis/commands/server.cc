@@ -59,12 +59,27 @@ std::string ClientLine(const ConnectionState& c) {
 
 }  // namespace
 
+namespace {
+
+// Compares every byte whatever the first difference, so the time a wrong password takes
+// does not tell how much of it was right (Redis's time_independent_strcmp).
+bool SameSecret(absl::string_view given, absl::string_view secret) {
+  unsigned char difference = given.size() == secret.size() ? 0 : 1;
+  for (size_t i = 0; i < given.size(); ++i) {
+    difference |= static_cast<unsigned char>(given[i]) ^
+                  static_cast<unsigned char>(secret.empty() ? 0 : secret[i % secret.size()]);
+  }
+  return difference == 0;
+}
+
+}  // namespace
+
 bool CheckPassword(ConnectionState* connection, absl::string_view user,
                    absl::string_view password) {
   const std::string required =
       connection->server == nullptr ? "" : connection->server->settings().requirepass;
   // Only the "default" user exists; with no password it accepts any (Redis's nopass).
-  const bool ok = user == "default" && (required.empty() || password == required);
+  const bool ok = user == "default" && (required.empty() || SameSecret(password, required));
   if (ok) connection->authenticated = true;
   return ok;
 }
