@@ -23,8 +23,8 @@ class RespWriter {
   void Bulk(absl::string_view bytes);
   void Null();  // RESP3 `_`, RESP2 null bulk `$-1`
   void ArrayHeader(size_t count);
-  void MapHeader(size_t pairs);   // RESP3 `%`, RESP2 array of 2*pairs
-  void SetHeader(size_t count);   // RESP3 `~`, RESP2 array
+  void MapHeader(size_t pairs);  // RESP3 `%`, RESP2 array of 2*pairs
+  void SetHeader(size_t count);  // RESP3 `~`, RESP2 array
   // RESP3 verbatim string `=<n>\r\ntxt:...` (INFO, CLIENT LIST), a bulk in RESP2.
   void Verbatim(absl::string_view text);
   void PushHeader(size_t count);  // RESP3 `>` (out-of-band pub/sub), RESP2 array

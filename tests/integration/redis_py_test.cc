@@ -40,11 +40,11 @@ TEST_F(RedisPyTest, ScriptedSessionThroughThreeNodes) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(options));
   ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
   ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
-  const std::string output = RunCommand(
-      absl::StrCat("timeout 300 /usr/bin/python3 ", EKV_REDIS_PY_SESSION, " ",
-                   cluster().redis_port(1), " ", cluster().redis_port(2), " ",
-                   cluster().redis_port(3), " ", password),
-      &status);
+  const std::string output =
+      RunCommand(absl::StrCat("timeout 300 /usr/bin/python3 ", EKV_REDIS_PY_SESSION, " ",
+                              cluster().redis_port(1), " ", cluster().redis_port(2), " ",
+                              cluster().redis_port(3), " ", password),
+                 &status);
   EXPECT_EQ(status, 0) << output;
   EXPECT_NE(output.find("redis-py session passed"), std::string::npos) << output;
 }
