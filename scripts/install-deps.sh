@@ -14,7 +14,7 @@ PACKAGES=(
   chromium  # the console test renders the page in headless Chromium
   nlohmann-json3-dev
   libcpp-httplib-dev
-  redis-tools redis-server
+  redis-tools redis-server python3-redis
 )
 
 # Test clients: node with npm (the grpcurl and AWS SDK compatibility tests) and the AWS

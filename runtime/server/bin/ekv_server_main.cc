@@ -38,6 +38,7 @@
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
 #include "runtime/server/node_loop.h"
+#include "runtime/server/pubsub_fanout.h"
 #include "runtime/server/server_config.h"
 #include "runtime/server/staged_snapshot_sink.h"
 #include "runtime/storage/node_identity.h"
@@ -93,6 +94,13 @@ ABSL_FLAG(std::string, tls_ca_file, "",
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
           "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
+ABSL_FLAG(std::string, redis_requirepass, "",
+          "Password of the Redis front door's default user (Redis's requirepass): when set, "
+          "every command but AUTH, HELLO, QUIT and RESET answers NOAUTH until the client "
+          "authenticates. Never logged. Default: empty, no password.");
+ABSL_FLAG(int64_t, redis_max_clients, 10000,
+          "Most Redis connections at once (Redis's maxclients); one more is answered "
+          "'-ERR max number of clients reached' and closed.");
 ABSL_FLAG(std::string, dynamo_address, "",
           "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
           "DynamoDB_20120810.*; signatures accepted, not checked), e.g. 127.0.0.1:8000. "
@@ -230,6 +238,20 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   if (absl::Status s = ekv::runtime::ValidateServerConfig(config); !s.ok()) return s;
   return config;
 }
+
+// The Redis front door's view of the node-to-node pub/sub fan-out: adapters/redis knows
+// no runtime type, so main, which knows both, joins them.
+class RedisFanout final : public ekv::redis::PubSubFanout {
+ public:
+  explicit RedisFanout(ekv::runtime::PubSubFanout* fanout) : fanout_(fanout) {}
+  void PublishToPeers(std::string channel, std::string message,
+                      std::function<void(int64_t)> done) override {
+    fanout_->Publish(std::move(channel), std::move(message), std::move(done));
+  }
+
+ private:
+  ekv::runtime::PubSubFanout* fanout_;
+};
 
 }  // namespace
 
@@ -512,6 +534,12 @@ int main(int argc, char** argv) {
   raft_builder.AddListeningPort(raft_listen, grpc::InsecureServerCredentials(), &raft_port);
   raft_builder.SetMaxReceiveMessageSize(256 << 20);
   raft_builder.RegisterService(transport.service());
+  // Redis pub/sub between nodes (ekv.internal.RedisPubSub): a PUBLISH on any node reaches
+  // the subscribers of every member that serves Redis.
+  ekv::runtime::PubSubFanout pubsub_fanout(
+      {.self = config->node_id,
+       .read_members = [&coordinator] { return coordinator->ReadMembers(); }});
+  raft_builder.RegisterService(pubsub_fanout.service());
   std::unique_ptr<grpc::Server> raft_server = raft_builder.BuildAndStart();
   if (!raft_server || raft_port == 0) {
     return Fail(absl::StrCat("cannot listen on --raft_address ", raft_listen,
@@ -645,11 +673,22 @@ int main(int argc, char** argv) {
   }
   // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
   ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
+  RedisFanout redis_fanout(&pubsub_fanout);
   std::unique_ptr<ekv::redis::RedisServer> redis;
   if (const std::string redis_address = absl::GetFlag(FLAGS_redis_address);
       !redis_address.empty()) {
     ekv::redis::RedisServerOptions redis_options;
     redis_options.address = redis_address;
+    redis_options.settings.requirepass = absl::GetFlag(FLAGS_redis_requirepass);
+    if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
+      server->Shutdown();
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail("--redis_max_clients must be at least 1");
+    }
+    redis_options.settings.maxclients = static_cast<size_t>(absl::GetFlag(FLAGS_redis_max_clients));
+    redis_options.fanout = &redis_fanout;
     redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
     if (absl::Status s = redis->Start(); !s.ok()) {
       server->Shutdown();
@@ -658,6 +697,11 @@ int main(int argc, char** argv) {
       raft_server->Shutdown();
       return Fail(absl::StrCat("--redis_address: ", s.message()));
     }
+    pubsub_fanout.SetLocalDelivery([server = redis.get()](std::string channel, std::string message,
+                                                          ekv::runtime::PubSubFanout::Done done) {
+      server->DeliverPublished(std::move(channel), std::move(message), std::move(done));
+    });
+    pubsub_fanout.Start();
     logger.Info(absl::StrCat("serving Redis on ", redis_address));
   }
   // The DynamoDB front door: httplib workers that block on the coordinator like gRPC does.
@@ -693,6 +737,7 @@ int main(int argc, char** argv) {
   sigwait(&signals, &signal);
   logger.Info(absl::StrCat("signal ", signal, ", shutting down"));
   if (dynamo) dynamo->Stop();  // first, like Redis: requests in flight need the coordinator
+  pubsub_fanout.Stop();        // deliveries from peers now answer 0
   if (redis) redis->Stop();    // first: its commands in flight need the coordinator and loop
   if (console) console->Stop();
   if (metrics_server) metrics_server->Stop();
