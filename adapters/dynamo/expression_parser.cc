@@ -131,6 +131,16 @@ class Parser {
     return actions;
   }
 
+  // projection := path ("," path)*
+  std::vector<Path> ParseProjectionTop() {
+    std::vector<Path> paths;
+    do {
+      paths.push_back(ParsePath());
+    } while (ok() && Accept(","));
+    if (ok() && !AtEnd()) Fail();
+    return paths;
+  }
+
   bool ok() const { return error_.ok(); }
   const absl::Status& error() const { return error_; }
 
@@ -505,6 +515,18 @@ absl::StatusOr<std::vector<UpdateAction>> ParseUpdate(absl::string_view text,
     }
   }
   return actions;
+}
+
+absl::StatusOr<std::vector<Path>> ParseProjection(absl::string_view text,
+                                                  ExpressionContext* context) {
+  if (text.empty()) {
+    return ValidationError("Invalid ProjectionExpression: The expression can not be empty;");
+  }
+  Parser parser(text, "ProjectionExpression", context);
+  if (absl::Status s = parser.Tokenize(); !s.ok()) return s;
+  std::vector<Path> paths = parser.ParseProjectionTop();
+  if (!parser.ok()) return parser.error();
+  return paths;
 }
 
 absl::Status CheckAllPlaceholdersUsed(const ExpressionContext& context) {

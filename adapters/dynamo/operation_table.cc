@@ -32,7 +32,9 @@ const OperationTable& OperationTable::Default() {
       {"DeleteItem", DeleteItemOperation, "deletes an item, optionally conditionally"},
       {"UpdateItem", UpdateItemOperation, "SET/REMOVE/ADD/DELETE on an item, atomically"},
       {"Query", QueryOperation, "items of one hash key, range-key conditions, paginated"},
-      {"Scan", ScanOperation, "every item of a table, paginated"},
+      {"Scan", ScanOperation, "every item of a table, paginated (parallel segments)"},
+      {"BatchWriteItem", BatchWriteItemOperation, "up to 25 puts/deletes, each atomic alone"},
+      {"BatchGetItem", BatchGetItemOperation, "up to 100 items by key, 16 MB per answer"},
   });
   return *table;
 }

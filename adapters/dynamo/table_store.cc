@@ -160,6 +160,10 @@ absl::Status TableStore::PutItem(const std::string& item_key, const AttributeMap
   return backend_->Put(item_key, EncodeItem(item));
 }
 
+absl::Status TableStore::DeleteItem(const std::string& item_key) {
+  return backend_->Delete(item_key);
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::ScanItems(
     const std::string& start, const std::string& end, size_t limit) {
   std::vector<std::pair<std::string, AttributeMap>> items;

@@ -67,6 +67,8 @@ class TableStore {
                                         bool assume_absent = false);
   // A blind write (no condition, old value not needed).
   absl::Status PutItem(const std::string& item_key, const AttributeMap& item);
+  // A blind delete (BatchWriteItem's DeleteRequest: no condition, no old value).
+  absl::Status DeleteItem(const std::string& item_key);
 
   // Items with keys in [start, end) in key order, at most `limit`.
   absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(

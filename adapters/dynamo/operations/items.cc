@@ -7,8 +7,10 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/dynamo/capacity.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
+#include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 
 namespace ekv::dynamo {
@@ -16,15 +18,6 @@ namespace ekv::dynamo {
 using nlohmann::json;
 
 namespace {
-
-constexpr size_t kMaxItemBytes = 400 * 1024;
-
-absl::Status CheckItemSize(const AttributeMap& item) {
-  if (ItemSize(item) > kMaxItemBytes) {
-    return ValidationError("Item size has exceeded the maximum allowed size");
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<AttributeMap> MapField(const json& request, const char* field) {
   auto it = request.find(field);
@@ -118,19 +111,35 @@ absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
 }
 
 absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"ProjectionExpression", "AttributesToGet"});
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
   if (!key.ok()) return key.status();
-  // ConsistentRead is accepted either way: every ekv read is linearizable.
+  absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
+  if (!context.ok()) return context.status();
+  absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
+  if (!projection.ok()) return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
+  if (!capacity_mode.ok()) return capacity_mode.status();
+  bool consistent = false;
+  if (auto it = request.find("ConsistentRead"); it != request.end() && !it->is_null()) {
+    if (!it->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
+    consistent = it->get<bool>();
+  }
+  // Every ekv read is linearizable, whatever ConsistentRead says; it only changes the
+  // capacity reported.
   absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(key->key);
   if (!item.ok()) return item.status();
   json reply = json::object();
-  if (item->has_value()) reply["Item"] = AttributeMapToJson(**item);
+  if (item->has_value()) {
+    reply["Item"] = AttributeMapToJson(*projection ? Project(**item, **projection) : **item);
+  }
+  if (*capacity_mode != "NONE") {
+    reply["ConsumedCapacity"] = ConsumedCapacityJson(
+        schema->name, ReadUnits(item->has_value() ? ItemSize(**item) : 0, consistent),
+        *capacity_mode);
+  }
   return reply;
 }
 
