@@ -53,7 +53,12 @@ const OperationSpec* OperationTable::Find(absl::string_view name) const {
 
 HttpReply ErrorReply(const absl::Status& status) {
   WireError wire = ToWireError(status);
-  return HttpReply{wire.http_status, Dump(json{{"__type", wire.type}, {"message", wire.message}})};
+  json body = {{"__type", wire.type}, {"message", wire.message}};
+  if (!wire.extra_fields.empty()) {
+    json extra = json::parse(wire.extra_fields, nullptr, /*allow_exceptions=*/false);
+    if (extra.is_object()) body.update(extra);
+  }
+  return HttpReply{wire.http_status, Dump(body)};
 }
 
 HttpReply OperationTable::Handle(absl::string_view target, absl::string_view body,
