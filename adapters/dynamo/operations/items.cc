@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "adapters/dynamo/capacity.h"
 #include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/legacy_parameters.h"
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
@@ -105,9 +106,6 @@ AttributeMap Touched(const std::vector<UpdateAction>& actions, const AttributeMa
 }  // namespace
 
 absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"Expected", "ConditionalOperator"}); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<AttributeMap> item = MapField(request, "Item");
@@ -120,7 +118,9 @@ absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> condition =
-      ConditionOf(request, "ConditionExpression", &*context);
+      LegacyConditionOf(request, "Expected", "ConditionExpression");
+  if (!condition.ok()) return condition.status();
+  if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
   absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
@@ -181,9 +181,6 @@ absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
 }
 
 absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"Expected", "ConditionalOperator"}); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
@@ -193,7 +190,9 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> condition =
-      ConditionOf(request, "ConditionExpression", &*context);
+      LegacyConditionOf(request, "Expected", "ConditionExpression");
+  if (!condition.ok()) return condition.status();
+  if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
   absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
@@ -216,11 +215,6 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
 }
 
 absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s =
-          RefuseUnsupported(request, {"AttributeUpdates", "Expected", "ConditionalOperator"});
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
@@ -234,13 +228,19 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   absl::StatusOr<std::optional<std::string>> update_text =
       OptionalString(request, "UpdateExpression");
   if (!update_text.ok()) return update_text.status();
-  if (update_text->has_value()) {
+  absl::StatusOr<std::optional<std::vector<UpdateAction>>> legacy = LegacyUpdatesOf(request);
+  if (!legacy.ok()) return legacy.status();
+  if (legacy->has_value()) {
+    actions = **std::move(legacy);
+  } else if (update_text->has_value()) {
     absl::StatusOr<std::vector<UpdateAction>> parsed = ParseUpdate(**update_text, &*context);
     if (!parsed.ok()) return parsed.status();
     actions = *std::move(parsed);
   }
   absl::StatusOr<std::optional<Condition>> condition =
-      ConditionOf(request, "ConditionExpression", &*context);
+      LegacyConditionOf(request, "Expected", "ConditionExpression");
+  if (!condition.ok()) return condition.status();
+  if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
   absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);

@@ -16,6 +16,7 @@
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/key_condition.h"
+#include "adapters/dynamo/legacy_parameters.h"
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
@@ -250,8 +251,7 @@ absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string
 }  // namespace
 
 absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"IndexName", "KeyConditions", "QueryFilter"});
-      !s.ok()) {
+  if (absl::Status s = RefuseUnsupported(request, {"IndexName"}); !s.ok()) {
     return s;
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
@@ -259,7 +259,11 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> key_condition =
-      ConditionOf(request, "KeyConditionExpression", &*context);
+      LegacyConditionOf(request, "KeyConditions", "KeyConditionExpression");
+  if (!key_condition.ok()) return key_condition.status();
+  if (!key_condition->has_value()) {
+    key_condition = ConditionOf(request, "KeyConditionExpression", &*context);
+  }
   if (!key_condition.ok()) return key_condition.status();
   if (!key_condition->has_value()) {
     return ValidationError(
@@ -267,7 +271,9 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
         "specified in the request.");
   }
   absl::StatusOr<std::optional<Condition>> filter =
-      ConditionOf(request, "FilterExpression", &*context);
+      LegacyConditionOf(request, "QueryFilter", "FilterExpression");
+  if (!filter.ok()) return filter.status();
+  if (!filter->has_value()) filter = ConditionOf(request, "FilterExpression", &*context);
   if (!filter.ok()) return filter.status();
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
   if (!projection.ok()) return projection.status();
@@ -283,7 +289,7 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
 }
 
 absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"IndexName", "ScanFilter"}); !s.ok()) {
+  if (absl::Status s = RefuseUnsupported(request, {"IndexName"}); !s.ok()) {
     return s;
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
@@ -291,7 +297,9 @@ absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> filter =
-      ConditionOf(request, "FilterExpression", &*context);
+      LegacyConditionOf(request, "ScanFilter", "FilterExpression");
+  if (!filter.ok()) return filter.status();
+  if (!filter->has_value()) filter = ConditionOf(request, "FilterExpression", &*context);
   if (!filter.ok()) return filter.status();
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
   if (!projection.ok()) return projection.status();
