@@ -35,6 +35,13 @@ const OperationTable& OperationTable::Default() {
       {"Scan", ScanOperation, "every item of a table, paginated (parallel segments)"},
       {"BatchWriteItem", BatchWriteItemOperation, "up to 25 puts/deletes, each atomic alone"},
       {"BatchGetItem", BatchGetItemOperation, "up to 100 items by key, 16 MB per answer"},
+      {"UpdateTable", UpdateTableOperation, "changes billing mode / provisioned throughput"},
+      {"TagResource", TagResourceOperation, "adds or replaces a table's tags (50 max)"},
+      {"UntagResource", UntagResourceOperation, "removes tags from a table"},
+      {"ListTagsOfResource", ListTagsOfResourceOperation, "a table's tags"},
+      {"UpdateTimeToLive", UpdateTimeToLiveOperation, "enables/disables expiry by attribute"},
+      {"DescribeTimeToLive", DescribeTimeToLiveOperation, "a table's Time to Live setting"},
+      {"DescribeLimits", DescribeLimitsOperation, "DynamoDB's default capacity quotas"},
   });
   return *table;
 }

@@ -6,7 +6,9 @@
 
 Every check prints PASS or FAIL; the last line is "dynamo-boto3: N passed, M failed" and the
 exit code is non-zero when anything failed. boto3 signs with SigV4 using fake credentials,
-which ekv accepts without checking.
+which ekv accepts without checking. Checks: batch writes and the batch_writer helper,
+BatchGetItem paginated by UnprocessedKeys, projections, Time to Live expiry, UpdateTable,
+tags.
 """
 import sys
 import time
@@ -138,6 +140,44 @@ def _():
                       ProjectionExpression="m.a[1]", ReturnConsumedCapacity="TOTAL")
     assert out["Item"] == {"m": {"M": {"a": {"L": [{"N": "2"}]}}}}, out
     assert out["ConsumedCapacity"] == {"TableName": TABLE, "CapacityUnits": 0.5}, out
+
+
+@check("Time to Live: expired items are deleted in the background, others stay")
+def _():
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    out = N1.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=spec)
+    assert out["TimeToLiveSpecification"] == spec, out
+    desc = N2.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert desc == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}, desc
+    now = int(time.time())
+    N3.put_item(TableName=TABLE, Item={"pk": {"S": "ttl"}, "sk": {"N": "1"},
+                                       "expires": {"N": str(now - 60)}})
+    N3.put_item(TableName=TABLE, Item={"pk": {"S": "ttl"}, "sk": {"N": "2"},
+                                       "expires": {"N": str(now + 3600)}})
+    key1 = {"pk": {"S": "ttl"}, "sk": {"N": "1"}}
+    deadline = time.time() + 90  # the sweep runs every 2 s; generous for a loaded machine
+    while "Item" in N1.get_item(TableName=TABLE, Key=key1, ConsistentRead=True):
+        assert time.time() < deadline, "the expired item was never deleted"
+        time.sleep(0.5)
+    left = N2.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "ttl"}})["Items"]
+    assert [i["sk"]["N"] for i in left] == ["2"], left
+
+
+@check("UpdateTable billing mode, tags by ARN, DescribeLimits")
+def _():
+    out = N2.update_table(TableName=TABLE, BillingMode="PROVISIONED",
+                          ProvisionedThroughput={"ReadCapacityUnits": 4, "WriteCapacityUnits": 2})
+    assert out["TableDescription"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 4, out
+    arn = N3.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    N1.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "storage"}])
+    tags = N2.list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert tags == [{"Key": "team", "Value": "storage"}], tags
+    N3.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert N1.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+    assert N1.describe_limits()["TableMaxReadCapacityUnits"] == 40000
+    expect_error(lambda: N1.update_table(TableName=TABLE, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}), "ValidationException")
 
 
 @check("DeleteTable")
