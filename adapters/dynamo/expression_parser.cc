@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/expression.h"
+#include "adapters/dynamo/projection.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -509,8 +510,8 @@ absl::StatusOr<std::vector<UpdateAction>> ParseUpdate(absl::string_view text,
       if (std::equal(a.begin(), a.begin() + n, b.begin())) {
         return ValidationError(absl::StrCat(
             "Invalid UpdateExpression: Two document paths overlap with each other; must remove "
-            "or rewrite one of these paths; path one: [",
-            PathToString(a), "], path two: [", PathToString(b), "]"));
+            "or rewrite one of these paths; path one: ",
+            PathListString(a), ", path two: ", PathListString(b)));
       }
     }
   }
