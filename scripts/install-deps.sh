@@ -15,8 +15,10 @@ PACKAGES=(
   nlohmann-json3-dev
   libcpp-httplib-dev
   redis-tools redis-server python3-redis
+  python3-boto3
 )
 
+# python3-boto3: the DynamoDB boto3 test (tests/dynamo_boto3, run with /usr/bin/python3).
 # Test clients: node with npm (the grpcurl and AWS SDK compatibility tests) and the AWS
 # CLI (the DynamoDB quickstart test). Machines that already have them from elsewhere (e.g.
 # a nodesource node, a pip aws) keep those.
