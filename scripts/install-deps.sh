@@ -14,6 +14,10 @@ PACKAGES=(
   nlohmann-json3-dev
   libcpp-httplib-dev
   redis-tools redis-server
+  # jepsen/: the harness (Debian's python3, gRPC stubs generated at run time), its network
+  # namespaces and partitions, clock offsets, and plots.
+  python3-grpcio python3-grpc-tools python3-redis python3-matplotlib
+  iproute2 nftables faketime
 )
 
 # Test clients: node with npm (the grpcurl and AWS SDK compatibility tests) and the AWS
