@@ -90,6 +90,12 @@ class Nemesis:
                                                            for i, d in sorted(blocked.items())})
         if kind in ("kill", "pause"):
             victims = self.rng.sample(nodes, self.rng.choice([1, 1, 2]))
+            aimed = kind == "kill" and self.rng.random() < 0.5
+            if aimed:
+                # Aim at a node serving a transaction's Commit (it commits the primary's
+                # group first, then the others): dying in between leaves secondaries locked
+                # for readers to resolve.
+                victims = self._committing_node() or victims
             for i in victims:
                 node = self.cluster.node(i)
                 if kind == "kill":
@@ -98,7 +104,7 @@ class Nemesis:
                     node.signal(signal.SIGSTOP)
                     node.paused = True
             self.active = victims
-            return self._started(kind, nodes=[f"n{i}" for i in victims])
+            return self._started(kind, nodes=[f"n{i}" for i in victims], **({"aimed": True} if aimed else {}))
         if kind == "clock":
             offsets = {i: self.rng.choice([-1, 1]) * self.rng.randint(1, 20)
                        for i in self.rng.sample(nodes, self.rng.randint(1, n))}
@@ -110,6 +116,17 @@ class Nemesis:
             self.split()
             return None
         raise ValueError(kind)
+
+    def _committing_node(self, wait_s=2.0):
+        from . import workloads
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            busy = [n for n in workloads.committing_nodes() if n is not None]
+            if busy:
+                time.sleep(self.rng.uniform(0, 0.02))
+                return [busy[0]]
+            time.sleep(0.001)
+        return None
 
     def _started(self, kind, **detail):
         self.counts[kind] += 1

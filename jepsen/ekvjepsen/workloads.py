@@ -29,6 +29,17 @@ LOCK_TTL_MS = 3000
 CRASH_AFTER_PRIMARY = 0.15
 
 
+# Nodes serving a Commit right now (node index -> count), so the kill nemesis can aim at
+# the moment between a transaction's primary and secondary commits.
+COMMITTING = {}
+_committing_lock = threading.Lock()
+
+
+def committing_nodes():
+    with _committing_lock:
+        return [node for node, count in COMMITTING.items() if count > 0]
+
+
 class Abort(Exception):
     """The transaction certainly did not commit."""
 
@@ -79,7 +90,7 @@ class Worker:
             self.redis = None
 
 
-def run_txn(conn, rng, start_ts, mutations):
+def run_txn(conn, rng, start_ts, mutations, node_index=None):
     """Client-driven Percolator: PreWrite (primary first), Commit the primary, then the
     secondaries. Returns normally if committed; raises Abort or Unknown."""
     try:
@@ -94,10 +105,15 @@ def run_txn(conn, rng, start_ts, mutations):
         raise Abort(f"prewrite: {errors[0].message}")
     keys = [k for k, _ in mutations]
     crash = len(keys) > 1 and rng.random() < CRASH_AFTER_PRIMARY
+    with _committing_lock:
+        COMMITTING[node_index] = COMMITTING.get(node_index, 0) + 1
     try:
         success, errors = conn.commit(start_ts, keys[:1] if crash else keys)
     except grpc.RpcError as e:
         raise Unknown(f"commit: {ekvclient.describe(e)}")
+    finally:
+        with _committing_lock:
+            COMMITTING[node_index] -= 1
     if not success:
         # The primary's commit was refused (e.g. rolled back after its TTL): not committed.
         _try_rollback(conn, start_ts)
@@ -231,7 +247,7 @@ class BankWorkload:
         mutations = [(src.encode(), str(balances[src] - amount).encode()),
                      (dst.encode(), str(balances[dst] + amount).encode())]
         try:
-            run_txn(conn, worker.rng, ts, mutations)
+            run_txn(conn, worker.rng, ts, mutations, worker.node_index)
             recorder.complete(op, OK)
         except Abort as e:
             recorder.complete(op, FAIL, error=str(e))
@@ -312,7 +328,7 @@ class AppendWorkload:
             # the history must then be strictly serializable.
             mutations = [(k.encode(), ",".join(str(x) for x in state[k]).encode()) for k in touched]
             try:
-                run_txn(conn, worker.rng, ts, mutations)
+                run_txn(conn, worker.rng, ts, mutations, worker.node_index)
             except Abort as e:
                 recorder.complete(op, FAIL, error=str(e))
                 return
