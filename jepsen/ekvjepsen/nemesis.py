@@ -3,7 +3,8 @@
   partition  nftables drops inside the node namespaces: random halves, one node isolated,
              a majority ring (each node sees a different majority) or a bridge (two
              halves that both see one middle node)
-  kill       kill -9 of one or two nodes, restarted later with the same command line
+  kill       kill -9 of one or two nodes (half the time: the node serving a client's
+             Commit), restarted later with the same command line
   pause      SIGSTOP of one or two nodes, SIGCONT later
   clock      per-node wall-clock offsets (libfaketime), then a jump back to true time
   split      Distribution.SplitRange of a random route at a random key inside it
