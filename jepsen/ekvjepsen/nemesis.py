@@ -48,15 +48,23 @@ class Nemesis:
         """Runs faults until duration_s has passed (in the calling thread: nodes restarted
         here must be children of a thread that outlives them, see cluster.py)."""
         deadline = time.monotonic() + duration_s
+        # Short runs (CI) hold faults and calms for less, so they still see several.
+        short = duration_s < 40
+        hold_s, calm_s = ((1.5, 3.0), (0.5, 1.5)) if short else ((2.0, 6.0), (1.0, 3.0))
+        order = []
         time.sleep(min(2.0, duration_s / 4))  # a fault-free start
         while time.monotonic() < deadline - 3 and not stop_event.is_set():
-            kind = self.rng.choice(self.faults)
-            hold = self.rng.uniform(2.0, 6.0)
+            # Every kind once, in a seeded order, before any kind repeats.
+            if not order:
+                order = list(self.faults)
+                self.rng.shuffle(order)
+            kind = order.pop()
+            hold = self.rng.uniform(*hold_s)
             start = self.start(kind)
             if start is not None:
                 self._sleep(min(hold, max(0.0, deadline - time.monotonic() - 1)), stop_event)
                 self.stop(kind, start)
-            self._sleep(self.rng.uniform(1.0, 3.0), stop_event)
+            self._sleep(self.rng.uniform(*calm_s), stop_event)
         self.heal_all()
 
     def _sleep(self, seconds, stop_event):
