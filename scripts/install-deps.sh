@@ -14,8 +14,12 @@ PACKAGES=(
   chromium  # the console test renders the page in headless Chromium
   nlohmann-json3-dev
   libcpp-httplib-dev
-  redis-tools redis-server python3-redis
+  redis-tools redis-server
   python3-boto3
+  # jepsen/: the harness (Debian's python3, gRPC stubs generated at run time), its network
+  # namespaces and partitions, clock offsets, and plots.
+  python3-grpcio python3-grpc-tools python3-redis python3-matplotlib
+  iproute2 nftables faketime
 )
 
 # python3-boto3: the DynamoDB boto3 test (tests/dynamo_boto3, run with /usr/bin/python3).
