@@ -261,6 +261,8 @@ class Coordinator {
   uint64_t DeadlineOf(OpId op) const;
   void Finish(OpId op, OpResult result);
   void Fail(OpId op, absl::Status status);
+  // Finishes `op` with the group's whole answer (the generic requests).
+  ReplyFn FinishWithGroupResult(OpId op);
 
   // Timers.
   TimerId After(uint64_t delay_us, std::function<void()> fn);

@@ -173,6 +173,16 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
 // ---------------------------------------------------------------------------------------
 // Generic routed and whole-group requests
 
+Coordinator::ReplyFn Coordinator::FinishWithGroupResult(OpId op) {
+  return [this, op](absl::StatusOr<GroupReply> reply) {
+    if (!reply.ok()) return Fail(op, reply.status());
+    OpResult result;
+    result.index = reply->index;
+    result.group_result = std::move(reply->result);
+    Finish(op, std::move(result));
+  };
+}
+
 OpId Coordinator::StartKvCommand(std::string routing_key, std::string kv_command) {
   const OpId op = NewOp();
   if (routing_key.empty()) {
@@ -180,13 +190,7 @@ OpId Coordinator::StartKvCommand(std::string routing_key, std::string kv_command
     return op;
   }
   KvCommandRouted(routing_key, std::move(kv_command), Retry::kDefinite, DeadlineOf(op),
-                  [this, op](absl::StatusOr<GroupReply> reply) {
-                    if (!reply.ok()) return Fail(op, reply.status());
-                    OpResult result;
-                    result.index = reply->index;
-                    result.group_result = std::move(reply->result);
-                    Finish(op, std::move(result));
-                  });
+                  FinishWithGroupResult(op));
   return op;
 }
 
@@ -196,14 +200,7 @@ OpId Coordinator::StartKvQuery(std::string routing_key, std::string kv_query) {
     Fail(op, absl::InvalidArgumentError("key must not be empty"));
     return op;
   }
-  KvQueryRouted(routing_key, std::move(kv_query), DeadlineOf(op),
-                [this, op](absl::StatusOr<GroupReply> reply) {
-                  if (!reply.ok()) return Fail(op, reply.status());
-                  OpResult result;
-                  result.index = reply->index;
-                  result.group_result = std::move(reply->result);
-                  Finish(op, std::move(result));
-                });
+  KvQueryRouted(routing_key, std::move(kv_query), DeadlineOf(op), FinishWithGroupResult(op));
   return op;
 }
 
@@ -212,26 +209,14 @@ OpId Coordinator::StartGroupCommand(raft::GroupId group, node::GroupCommand comm
   const OpId op = NewOp(timeout_us);
   command.physical_ms = wall_ms_;
   Execute(group, node::OpKind::kApply, node::EncodeGroupCommand(command), Retry::kDefinite,
-          DeadlineOf(op), [this, op](absl::StatusOr<GroupReply> reply) {
-            if (!reply.ok()) return Fail(op, reply.status());
-            OpResult result;
-            result.index = reply->index;
-            result.group_result = std::move(reply->result);
-            Finish(op, std::move(result));
-          });
+          DeadlineOf(op), FinishWithGroupResult(op));
   return op;
 }
 
 OpId Coordinator::StartGroupQuery(raft::GroupId group, node::GroupQuery query) {
   const OpId op = NewOp();
   Execute(group, node::OpKind::kQuery, node::EncodeGroupQuery(query), Retry::kUnknownToo,
-          DeadlineOf(op), [this, op](absl::StatusOr<GroupReply> reply) {
-            if (!reply.ok()) return Fail(op, reply.status());
-            OpResult result;
-            result.index = reply->index;
-            result.group_result = std::move(reply->result);
-            Finish(op, std::move(result));
-          });
+          DeadlineOf(op), FinishWithGroupResult(op));
   return op;
 }
 
