@@ -20,6 +20,13 @@ struct SimCoordinators::GroupViewOf : coord::GroupView {
     if (host == nullptr || !host->HasGroup(group)) return raft::kNoNode;
     return host->Status(group).leader;
   }
+  std::map<raft::GroupId, raft::ConfState> Configurations() const override {
+    std::map<raft::GroupId, raft::ConfState> confs;
+    const node::NodeHost* host = cluster.host(node);
+    if (host == nullptr) return confs;
+    for (raft::GroupId group : host->groups()) confs[group] = host->Status(group).conf_state;
+    return confs;
+  }
   Cluster& cluster;
   NodeIndex node;
 };

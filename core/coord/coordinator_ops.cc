@@ -89,26 +89,27 @@ OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
     Fail(op, absl::InvalidArgumentError("key must not be empty"));
     return op;
   }
-  auto done = [this, op](absl::StatusOr<GroupReply> reply) {
-    if (!reply.ok()) return Fail(op, reply.status());
-    if (!reply->result.key_errors.empty()) {
-      return Fail(op, FirstKeyErrorStatus(reply->result.key_errors));
-    }
-    if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
-    OpResult result;
-    result.index = reply->index;
-    result.value = std::move(reply->result.value);
-    Finish(op, std::move(result));
-  };
-  if (ts == 0) {
-    ExecuteRouted(
-        key, node::OpKind::kQuery,
-        [key](uint64_t version) { return QueryBytes(node::GroupQueryOp::kRawGet, key, version); },
-        Retry::kUnknownToo, DeadlineOf(op), std::move(done));
-  } else {
-    KvQueryRouted(key, node::EncodeKvQuery(kv::KvQuery::Get(key, ts)), DeadlineOf(op),
-                  std::move(done));
+  if (ts != 0) {
+    // A snapshot read: a transaction's lock below ts is resolved (its primary decides)
+    // before the read is answered, as a transactional read does.
+    TxnGetAttempt(op, std::move(key), ts, 0);
+    return op;
   }
+  ExecuteRouted(
+      key, node::OpKind::kQuery,
+      [key](uint64_t version) { return QueryBytes(node::GroupQueryOp::kRawGet, key, version); },
+      Retry::kUnknownToo, DeadlineOf(op),
+      [this, op](absl::StatusOr<GroupReply> reply) {
+        if (!reply.ok()) return Fail(op, reply.status());
+        if (!reply->result.key_errors.empty()) {
+          return Fail(op, FirstKeyErrorStatus(reply->result.key_errors));
+        }
+        if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
+        OpResult result;
+        result.index = reply->index;
+        result.value = std::move(reply->result.value);
+        Finish(op, std::move(result));
+      });
   return op;
 }
 

@@ -405,13 +405,22 @@ OpId Coordinator::StartPrewrite(std::vector<std::pair<std::string, std::string>>
   }
   if (lock_ttl_ms == 0) lock_ttl_ms = options_.default_lock_ttl_ms;
   const std::string primary = mutations.front().first;
-  TxnRecord record{primary, {}};
+  TxnRecord record{primary, {}, 0};
   for (const auto& [key, value] : mutations) {
     if (key.empty()) {
       Fail(op, absl::InvalidArgumentError("mutation key must not be empty"));
       return op;
     }
     record.keys.push_back(key);
+  }
+  if (client_txns_.size() >= kMaxClientTxns && client_txns_.count(start_ts) == 0) {
+    // Records of transactions that already chose their commit_ts go first, oldest first.
+    for (auto it = client_txns_.begin(); it != client_txns_.end(); ++it) {
+      if (it->second.commit_ts != 0) {
+        client_txns_.erase(it);
+        break;
+      }
+    }
   }
   if (client_txns_.size() >= kMaxClientTxns && client_txns_.count(start_ts) == 0) {
     Fail(op, absl::ResourceExhaustedError(absl::StrCat(
@@ -463,61 +472,123 @@ OpId Coordinator::StartCommit(uint64_t start_ts, std::vector<std::string> keys) 
     Fail(op, absl::InvalidArgumentError("start_ts is required"));
     return op;
   }
-  std::string primary;
-  if (auto it = client_txns_.find(start_ts); it != client_txns_.end()) {
-    primary = it->second.primary;
-    if (keys.empty()) keys = it->second.keys;
-  }
+  auto it = client_txns_.find(start_ts);
+  if (keys.empty() && it != client_txns_.end()) keys = it->second.keys;
   if (keys.empty()) {
     Fail(op, absl::InvalidArgumentError("commit needs the transaction's keys"));
     return op;
   }
-  if (primary.empty()) primary = keys.front();
-  Timestamp(DeadlineOf(op), [this, op, start_ts, primary,
-                             keys = std::move(keys)](absl::StatusOr<uint64_t> commit_ts) mutable {
-    if (!commit_ts.ok()) return Fail(op, commit_ts.status());
-    auto result = std::make_shared<OpResult>();
-    auto primary_refused = std::make_shared<bool>(false);
-    const uint64_t ts = *commit_ts;
-    result->ts = ts;
-    // The primary's group commits first: that commit is the transaction's commit point.
-    // (KvCommandByGroup keeps it first also when a stale route makes it re-route.)
-    KvCommandByGroup(
-        std::move(keys), primary,
-        [start_ts, ts](const std::vector<std::string>& batch) {
-          kv::CommitCommand command;
-          command.start_ts = start_ts;
-          command.commit_ts = ts;
-          command.keys = batch;
-          return kv::EncodeKvCommand(command);
-        },
-        DeadlineOf(op),
-        [result, primary_refused, primary](
-            const std::vector<std::string>& batch,
-            absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
-          const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
-          if (!reply.ok()) {
-            if (has_primary) return reply.status();
-            // Past the commit point: a secondary left locked is resolved by readers later.
-            return true;
-          }
-          result->index = std::max(result->index, reply->index);
-          for (const node::GroupKeyError& e : reply->result.key_errors) {
-            result->key_errors.push_back({e.key, e.message, e.retryable});
-          }
-          if (has_primary && !result->key_errors.empty()) {
-            *primary_refused = true;  // not committed
-            return false;
-          }
-          return true;
-        },
-        [this, op, start_ts, result, primary_refused](absl::Status done) {
-          if (!done.ok()) return Fail(op, done);
-          if (!*primary_refused) client_txns_.erase(start_ts);
-          Finish(op, std::move(*result));
-        });
-  });
+  if (it != client_txns_.end()) {
+    CommitWithPrimary(op, start_ts, it->second.primary, std::move(keys));
+    return op;
+  }
+  // Prewritten through another node: the first key's lock names the primary.
+  const std::string first = keys.front();
+  KvQueryRouted(first, node::EncodeKvQuery(kv::KvQuery::Get(first, start_ts)), DeadlineOf(op),
+                [this, op, start_ts, first,
+                 keys = std::move(keys)](absl::StatusOr<GroupReply> reply) mutable {
+                  if (!reply.ok()) return Fail(op, reply.status());
+                  std::string primary = first;
+                  for (const node::GroupKeyError& e : reply->result.key_errors) {
+                    if (e.lock_start_ts == start_ts && !e.lock_primary.empty()) {
+                      primary = e.lock_primary;
+                    }
+                  }
+                  CommitWithPrimary(op, start_ts, std::move(primary), std::move(keys));
+                });
   return op;
+}
+
+void Coordinator::CommitWithPrimary(OpId op, uint64_t start_ts, std::string primary,
+                                    std::vector<std::string> keys) {
+  uint64_t chosen_ts = 0;
+  if (auto it = client_txns_.find(start_ts); it != client_txns_.end()) {
+    chosen_ts = it->second.commit_ts;
+  }
+  const bool has_primary = std::find(keys.begin(), keys.end(), primary) != keys.end();
+  auto commit = [this, op, start_ts, primary, keys = std::move(keys)](uint64_t ts) mutable {
+    if (auto it = client_txns_.find(start_ts); it != client_txns_.end()) {
+      it->second.commit_ts = ts;
+    }
+    CommitKeysAt(op, start_ts, ts, primary, std::move(keys));
+  };
+  // Every Commit of one transaction uses one commit_ts: the one an earlier Commit here
+  // chose, or the primary's when only secondaries are left; else a new one. Two would let
+  // a snapshot between them see the primary's writes without a secondary's.
+  if (chosen_ts != 0) return commit(chosen_ts);
+  if (!has_primary) {
+    kv::CheckTxnStatusCommand check;
+    check.primary = primary;
+    check.start_ts = start_ts;
+    check.current_ms = wall_ms_;
+    KvCommandRouted(
+        primary, kv::EncodeKvCommand(check), Retry::kUnknownToo, DeadlineOf(op),
+        [this, op, primary, commit = std::move(commit)](absl::StatusOr<GroupReply> reply) mutable {
+          if (!reply.ok()) return Fail(op, reply.status());
+          const kv::KvApplyResult status = node::ToKvApplyResult(reply->result);
+          if (!status.status.ok()) return Fail(op, status.status);
+          switch (status.txn_status) {
+            case kv::TxnStatusKind::kCommitted:
+              return commit(status.commit_ts);
+            case kv::TxnStatusKind::kRolledBack:
+              return Fail(op, absl::AbortedError(absl::StrCat(
+                                  "transaction rolled back (its primary key ", primary, " was)")));
+            default:
+              return Fail(op, absl::FailedPreconditionError(
+                                  absl::StrCat("commit the primary key ", primary,
+                                               " (the transaction's first mutation) first")));
+          }
+        });
+    return;
+  }
+  Timestamp(DeadlineOf(op),
+            [this, op, commit = std::move(commit)](absl::StatusOr<uint64_t> commit_ts) mutable {
+              if (!commit_ts.ok()) return Fail(op, commit_ts.status());
+              commit(*commit_ts);
+            });
+}
+
+void Coordinator::CommitKeysAt(OpId op, uint64_t start_ts, uint64_t ts, std::string primary,
+                               std::vector<std::string> keys) {
+  auto result = std::make_shared<OpResult>();
+  auto primary_refused = std::make_shared<bool>(false);
+  result->ts = ts;
+  // The primary's group commits first: that commit is the transaction's commit point.
+  // (KvCommandByGroup keeps it first also when a stale route makes it re-route.)
+  KvCommandByGroup(
+      std::move(keys), primary,
+      [start_ts, ts](const std::vector<std::string>& batch) {
+        kv::CommitCommand command;
+        command.start_ts = start_ts;
+        command.commit_ts = ts;
+        command.keys = batch;
+        return kv::EncodeKvCommand(command);
+      },
+      DeadlineOf(op),
+      [result, primary_refused, primary](const std::vector<std::string>& batch,
+                                         absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
+        const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
+        if (!reply.ok()) {
+          if (has_primary) return reply.status();
+          // Past the commit point: a secondary left locked is resolved by readers later.
+          return true;
+        }
+        result->index = std::max(result->index, reply->index);
+        for (const node::GroupKeyError& e : reply->result.key_errors) {
+          result->key_errors.push_back({e.key, e.message, e.retryable});
+        }
+        if (has_primary && !result->key_errors.empty()) {
+          *primary_refused = true;  // not committed
+          return false;
+        }
+        return true;
+      },
+      [this, op, result](absl::Status done) {
+        // The record (with its commit_ts) stays until Rollback or eviction: a later Commit
+        // of keys this one could not reach must use the same commit_ts.
+        if (!done.ok()) return Fail(op, done);
+        Finish(op, std::move(*result));
+      });
 }
 
 OpId Coordinator::StartRollback(uint64_t start_ts) {

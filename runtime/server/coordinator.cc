@@ -50,6 +50,11 @@ class Coordinator::LoopGroupView : public coord::GroupView {
   explicit LoopGroupView(NodeLoop* loop) : loop_(loop) {}
   bool Hosts(raft::GroupId group) const override { return loop_->Hosts(group); }
   raft::NodeId LeaderOf(raft::GroupId group) const override { return loop_->LeaderOf(group); }
+  std::map<raft::GroupId, raft::ConfState> Configurations() const override {
+    std::map<raft::GroupId, raft::ConfState> confs;
+    for (const auto& [group, status] : loop_->GroupStatuses()) confs[group] = status.conf_state;
+    return confs;
+  }
 
  private:
   NodeLoop* loop_;

@@ -30,6 +30,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/coord/coordinator.h"
+#include "core/coord/membership.h"
 #include "core/kv/txn_coordinator.h"
 #include "core/node/group_protocol.h"
 #include "core/node/member_directory.h"
@@ -69,7 +70,7 @@ struct CoordinatorStats {
 };
 
 // One node as the membership API shows it (Coordinator::DescribeNodes).
-enum class MemberRole { kNone, kLearner, kVoter };
+using MemberRole = coord::MemberRole;
 struct NodeView {
   raft::NodeId node = raft::kNoNode;
   std::optional<node::MemberAddresses> addresses;  // nullopt: not in the member directory
@@ -158,7 +159,7 @@ class Coordinator {
                                                                            std::string end,
                                                                            uint64_t limit);
 
-  // Atomic read-modify-write of one key in the RawKV keyspace (coordinator_conditional.cc):
+  // Atomic read-modify-write of one key in the RawKV keyspace (the core's StartCompareAndSet):
   // writes `new_value` (nullopt: delete) if, when the group applies the command, the key's
   // latest value equals `expected` (nullopt: absent). One Raft round, linearizable; a
   // transaction's lock on the key is resolved and the command retried within the deadline.
@@ -229,10 +230,6 @@ class Coordinator {
   void OnStop();
   absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, node::OpKind kind,
                                                const std::string& payload, Deadline deadline);
-  // Membership helpers (coordinator_membership.cc).
-  absl::StatusOr<node::MemberDirectory> ChangeDirectory(const node::MemberChange& change,
-                                                        Deadline deadline);
-  absl::Status ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type, Deadline deadline);
 
   CoordinatorOptions options_;
   NodeLoop* loop_;
