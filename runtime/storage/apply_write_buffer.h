@@ -11,6 +11,7 @@
 // record and a lost tail is re-applied on restart. The batch is atomic, so the applied
 // index written with it always matches the data.
 //
+// Only the data column family is buffered (RocksDbEngine writes nothing else).
 // Loop thread only (the thread that applies entries and calls Flush).
 #pragma once
 
