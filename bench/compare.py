@@ -154,6 +154,7 @@ def main():
         if not os.access(path, os.X_OK):
             sys.exit(f"compare: {path} missing: cmake --build build --target ekv-server ekv-load")
 
+    load_before = os.getloadavg()[0]
     work = tempfile.mkdtemp(prefix="ekv-compare.")
     run = Run(work)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -255,8 +256,8 @@ def main():
                     break
         lines = [
             f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {host}: "
-            f"{os.cpu_count()} cores ({cpu}), load average before the run "
-            f"{os.getloadavg()[0]:.1f}; {args.rounds} interleaved rounds, medians.",
+            f"{os.cpu_count()} cores ({cpu}), load average {load_before:.1f} before the run and "
+            f"{os.getloadavg()[0]:.1f} after; {args.rounds} interleaved rounds, medians.",
             "",
             "| test | ekv ops/s | ref ops/s | ratio | ekv p50 / p99 ms | ref p50 / p99 ms "
             "| ekv CPU us/op | ref CPU us/op |",
