@@ -20,6 +20,8 @@ PACKAGES=(
   # namespaces and partitions, clock offsets, and plots.
   python3-grpcio python3-grpc-tools python3-redis python3-matplotlib
   iproute2 nftables faketime
+  # docs/performance.md: profiles with perf record / perf stat.
+  linux-perf
 )
 
 # python3-boto3: the DynamoDB boto3 test (tests/dynamo_boto3, run with /usr/bin/python3).

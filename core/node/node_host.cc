@@ -15,6 +15,13 @@ namespace {
 // durable write; a bound, not an expected count (each one makes progress).
 constexpr int kMaxReadiesPerGroupPerRound = 64;
 
+// Client writes submitted between two TakeEffects calls are proposed together, as one
+// Raft message (RawNode::ProposeBatch): the leader then sends each follower one append for
+// the whole batch instead of one per write, and a follower forwards them in one MsgProp.
+// These bound one batch; reaching either proposes what is buffered at once.
+constexpr size_t kMaxBatchedProposals = 512;
+constexpr size_t kMaxBatchedProposalBytes = 1 << 20;
+
 uint64_t MixSeed(uint64_t seed, uint64_t group) {
   uint64_t z = seed ^ (group * 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -71,6 +78,11 @@ struct NodeHost::Group {
   bool committed_applied_early = false;
   std::map<uint64_t, PendingRequest> proposals;  // writes, by proposal sequence
   std::map<uint64_t, PendingRequest> reads;      // gets, by read sequence
+  // Client writes accepted since the last TakeEffects, not yet handed to Raft (their
+  // requests already wait in `proposals`), and the payload bytes they hold.
+  std::vector<std::string> batched_payloads;
+  std::vector<uint64_t> batched_seqs;
+  size_t batched_bytes = 0;
   raft::StateType last_state = raft::StateType::kFollower;
   raft::Index snapshot_index = 0;  // of the storage's latest snapshot
   // The last conf change Raft applied. A snapshot older than it must not be the one sent
@@ -259,14 +271,37 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   }
   Command command{options_.node_id, options_.incarnation, seq, request.kind, request.key,
                   request.value,    request.expected};
-  if (leader) BeforeProposal(group);
-  absl::Status status = group.raw_node->Propose(EncodeCommand(command));
-  if (!status.ok()) {
-    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
-          absl::StrCat("proposal dropped: ", status.message()));
-    return;
-  }
+  // Buffered, not proposed yet: TakeEffects proposes every write of the round together.
+  std::string payload = EncodeCommand(command);
+  group.batched_bytes += payload.size();
+  group.batched_payloads.push_back(std::move(payload));
+  group.batched_seqs.push_back(seq);
   group.proposals.emplace(seq, std::move(pending));
+  if (group.batched_payloads.size() >= kMaxBatchedProposals ||
+      group.batched_bytes >= kMaxBatchedProposalBytes) {
+    ProposeBatched(group);
+  }
+}
+
+void NodeHost::ProposeBatched(Group& group) {
+  if (group.batched_payloads.empty()) return;
+  std::vector<std::string> payloads = std::move(group.batched_payloads);
+  std::vector<uint64_t> seqs = std::move(group.batched_seqs);
+  group.batched_payloads.clear();
+  group.batched_seqs.clear();
+  group.batched_bytes = 0;
+  // Whether this node leads now, not when the writes arrived: floors go ahead of them.
+  if (group.raw_node->state() == raft::StateType::kLeader) BeforeProposal(group);
+  absl::Status status = group.raw_node->ProposeBatch(std::move(payloads));
+  if (status.ok()) return;
+  // Refused as a whole: none of them is in the log, so each may safely be retried.
+  for (uint64_t seq : seqs) {
+    auto it = group.proposals.find(seq);
+    if (it == group.proposals.end()) continue;  // already answered (timed out, deposed)
+    Reply(it->second.request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("proposal dropped: ", status.message()));
+    group.proposals.erase(it);
+  }
 }
 
 void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
@@ -358,6 +393,7 @@ absl::Status NodeHost::ProposeConfChange(raft::GroupId group, const raft::ConfCh
 
 Effects NodeHost::TakeEffects() {
   for (auto& [id, group] : groups_) {
+    ProposeBatched(*group);
     RunOracle(*group);
     ProcessReady(*group);
     ApplyWhilePersisting(*group);

@@ -144,6 +144,8 @@ class NodeHost {
   void SetWallClock(uint64_t wall_ms) { wall_ms_ = wall_ms; }
   void Tick();
   void Receive(const raft::Message& message);
+  // Writes are buffered and proposed together at the next TakeEffects (one Raft message
+  // for all the writes of a round); reads and the rest act at once.
   void SubmitClientRequest(const ClientRequest& request);
   // The driver made the PersistRequest with `ready_id` of `group` durable.
   void OnPersisted(raft::GroupId group, uint64_t ready_id);
@@ -212,6 +214,8 @@ class NodeHost {
   void BeforeProposal(Group& group);
   void SubmitTimestamp(Group& group, const ClientRequest& request);
   void SubmitConfChange(Group& group, const ClientRequest& request);
+  // Hands the client writes buffered since the last call to Raft as one proposal.
+  void ProposeBatched(Group& group);
   void MaybeProposeReadFloor(Group& group, uint64_t read_ts);
   // Recovers, renews the ceiling, confirms and serves; true if it stepped Raft.
   bool RunOracle(Group& group);

@@ -64,6 +64,16 @@ absl::Status RawNode::Propose(std::string data) {
   return raft_->Step(m);
 }
 
+absl::Status RawNode::ProposeBatch(std::vector<std::string> data) {
+  EKV_ASSERT(!data.empty(), "ProposeBatch without entries");
+  Message m;
+  m.type = MessageType::kProp;
+  m.from = raft_->id();
+  m.entries.resize(data.size());
+  for (size_t i = 0; i < data.size(); ++i) m.entries[i].data = std::move(data[i]);
+  return raft_->Step(m);
+}
+
 absl::Status RawNode::ProposeConfChange(const ConfChange& change) {
   Message m;
   m.type = MessageType::kProp;

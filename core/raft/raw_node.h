@@ -67,6 +67,10 @@ class RawNode {
   void Tick();
   absl::Status Campaign();
   absl::Status Propose(std::string data);
+  // Proposes several entries in one message (one MsgProp, so a leader appends them at once
+  // and sends each follower one append for all of them; a follower forwards them in one
+  // message). All are accepted or all refused. `data` must not be empty.
+  absl::Status ProposeBatch(std::vector<std::string> data);
   absl::Status ProposeConfChange(const ConfChange& change);
   // Applies a committed conf change entry; returns the new configuration.
   ConfState ApplyConfChange(const ConfChange& change);

@@ -135,6 +135,7 @@ absl::Status NodeLoop::Start() {
       return absl::Status(s.code(), absl::StrCat("loading group ", spec.group, ": ", s.message()));
     }
   }
+  FlushApplied();  // restoring groups may have applied entries
   // Named so profilers and top -H tell the loop from the persister (15 chars at most).
   persister_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ekv-persist");
@@ -460,6 +461,9 @@ void NodeLoop::Drain() {
   // NodeHost hands out at most one Ready per group until its persist is reported.
   for (int round = 0; round < 1000; ++round) {
     node::Effects effects = host_->TakeEffects();
+    // What the round applied reaches RocksDB in one write, before anything it caused
+    // (a reply, a message naming a snapshot of that state) leaves the loop.
+    FlushApplied();
     if (effects.empty()) return;
     for (node::OutboundMessages& out : effects.outbound) {
       transport_->Send(out.to, std::move(out.messages));
@@ -484,6 +488,13 @@ void NodeLoop::Drain() {
       persist_cv_.notify_one();
     }
   }
+}
+
+void NodeLoop::FlushApplied() {
+  if (options_.apply_buffer == nullptr) return;
+  absl::Status status = options_.apply_buffer->Flush();
+  // A replica that cannot write its applied state must stop rather than diverge.
+  EKV_ASSERT(status.ok(), "writing the applied state failed: ", status.ToString());
 }
 
 void NodeLoop::PublishStatus() {

@@ -27,6 +27,7 @@
 #include "core/node/node_host.h"
 #include "core/raft/types.h"
 #include "runtime/server/loop_waker.h"
+#include "runtime/storage/apply_write_buffer.h"
 #include "runtime/storage/rocksdb_env.h"
 #include "runtime/storage/rocksdb_raft_storage.h"
 #include "runtime/transport/raft_transport.h"
@@ -49,6 +50,10 @@ struct NodeLoopOptions {
   bool join = false;
   node::NodeHostOptions host;
   size_t max_inbox = 65536;  // inputs waiting for the loop; beyond it requests are refused
+  // Where the state machines' engines buffer applied writes (apply_write_buffer.h); the
+  // loop writes it once per NodeHost::TakeEffects, before that round's messages and
+  // replies leave. Null: engines write through.
+  ApplyWriteBuffer* apply_buffer = nullptr;
 };
 
 struct NodeLoopStats {
@@ -144,6 +149,7 @@ class NodeLoop {
   void Drain();
   void RunPersister();
   void PublishStatus();
+  void FlushApplied();
   void HandleRequest(node::ClientRequest request, ReplyCallback done);
   // Runs the timers that are due; the wait until the next one.
   std::chrono::milliseconds FireTimers();

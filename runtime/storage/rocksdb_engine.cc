@@ -12,7 +12,9 @@
 #include "rocksdb/options.h"
 #include "rocksdb/snapshot.h"
 #include "rocksdb/sst_file_reader.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
 #include "rocksdb/write_batch.h"
+#include "runtime/storage/apply_write_buffer.h"
 
 namespace ekv::runtime {
 namespace {
@@ -35,35 +37,67 @@ absl::StatusOr<std::optional<std::string>> GetFrom(rocksdb::DB* db,
   return value;
 }
 
-// The iterator works in prefixed key space; key() hides the prefix.
+// The iterator works in prefixed key space; key() hides the prefix. Over an apply write
+// buffer (`overlay`), it reads the buffered writes on top of the DB (a base-delta iterator)
+// and enforces the bounds itself, since the buffer holds every group's keys.
 class RocksDbIterator final : public kv::EngineIterator {
  public:
   RocksDbIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
                   const rocksdb::Snapshot* snapshot, const kv::IterOptions& options,
-                  bool fill_cache, const std::string& prefix)
+                  bool fill_cache, const std::string& prefix, ApplyWriteBuffer* overlay = nullptr)
       : prefix_(prefix),
         lower_(prefix + options.lower_bound),
         upper_(options.upper_bound.empty() ? PrefixSuccessor(prefix)
                                            : prefix + options.upper_bound),
         lower_slice_(ToSlice(lower_)),
-        upper_slice_(ToSlice(upper_)) {
-    rocksdb::ReadOptions read_options;
-    read_options.snapshot = snapshot;
-    read_options.fill_cache = fill_cache;
-    if (!lower_.empty()) read_options.iterate_lower_bound = &lower_slice_;
-    if (!upper_.empty()) read_options.iterate_upper_bound = &upper_slice_;
-    iterator_.reset(db->NewIterator(read_options, family));
+        upper_slice_(ToSlice(upper_)),
+        overlay_(overlay) {
+    read_options_.snapshot = snapshot;
+    read_options_.fill_cache = fill_cache;
+    if (!lower_.empty()) read_options_.iterate_lower_bound = &lower_slice_;
+    if (!upper_.empty()) read_options_.iterate_upper_bound = &upper_slice_;
+    rocksdb::Iterator* base = db->NewIterator(read_options_, family);
+    if (overlay_ != nullptr) {
+      // Without read options: the delta side then ignores the bounds (Valid() applies
+      // them) rather than treating a buffered key at the bound as the end of iteration.
+      iterator_.reset(overlay_->batch()->NewIteratorWithBase(family, base));
+      overlay_->IteratorOpened();
+    } else {
+      iterator_.reset(base);
+    }
+  }
+  ~RocksDbIterator() override {
+    iterator_.reset();
+    if (overlay_ != nullptr) overlay_->IteratorClosed();
   }
 
-  bool Valid() const override { return iterator_->Valid(); }
-  void SeekToFirst() override { iterator_->SeekToFirst(); }
-  void SeekToLast() override { iterator_->SeekToLast(); }
+  bool Valid() const override {
+    if (!iterator_->Valid()) return false;
+    if (overlay_ == nullptr) return true;
+    const absl::string_view key = ToView(iterator_->key());
+    return key >= lower_ && (upper_.empty() || key < upper_);
+  }
+  void SeekToFirst() override {
+    if (overlay_ != nullptr && !lower_.empty()) {
+      iterator_->Seek(lower_slice_);
+    } else {
+      iterator_->SeekToFirst();
+    }
+  }
+  void SeekToLast() override {
+    if (overlay_ != nullptr && !upper_.empty()) {
+      iterator_->SeekForPrev(upper_slice_);
+      if (iterator_->Valid() && ToView(iterator_->key()) >= upper_) iterator_->Prev();
+    } else {
+      iterator_->SeekToLast();
+    }
+  }
   // The bounds are enforced by RocksDB; clamping the target as well keeps the contract
   // explicit rather than dependent on how a given RocksDB version treats such seeks.
   void Seek(absl::string_view user_target) override {
     const std::string target = prefix_ + std::string(user_target);
     if (target < lower_) {
-      iterator_->SeekToFirst();
+      SeekToFirst();
     } else {
       iterator_->Seek(ToSlice(target));
     }
@@ -71,28 +105,28 @@ class RocksDbIterator final : public kv::EngineIterator {
   void SeekForPrev(absl::string_view user_target) override {
     const std::string target = prefix_ + std::string(user_target);
     if (!upper_.empty() && target >= upper_) {
-      iterator_->SeekToLast();
+      SeekToLast();
     } else {
       iterator_->SeekForPrev(ToSlice(target));
     }
   }
   void Next() override {
-    EKV_ASSERT(iterator_->Valid(), "Next on an invalid iterator");
+    EKV_ASSERT(Valid(), "Next on an invalid iterator");
     iterator_->Next();
   }
   void Prev() override {
-    EKV_ASSERT(iterator_->Valid(), "Prev on an invalid iterator");
+    EKV_ASSERT(Valid(), "Prev on an invalid iterator");
     iterator_->Prev();
   }
   absl::string_view key() const override {
-    EKV_ASSERT(iterator_->Valid(), "key() on an invalid iterator");
+    EKV_ASSERT(Valid(), "key() on an invalid iterator");
     absl::string_view key = ToView(iterator_->key());
     EKV_ASSERT(absl::StartsWith(key, prefix_), "iterator left its engine's key prefix");
     key.remove_prefix(prefix_.size());
     return key;
   }
   absl::string_view value() const override {
-    EKV_ASSERT(iterator_->Valid(), "value() on an invalid iterator");
+    EKV_ASSERT(Valid(), "value() on an invalid iterator");
     return ToView(iterator_->value());
   }
   absl::Status status() const override {
@@ -107,6 +141,8 @@ class RocksDbIterator final : public kv::EngineIterator {
   const std::string upper_;
   const rocksdb::Slice lower_slice_;
   const rocksdb::Slice upper_slice_;
+  rocksdb::ReadOptions read_options_;
+  ApplyWriteBuffer* const overlay_;
   std::unique_ptr<rocksdb::Iterator> iterator_;
 };
 
@@ -165,16 +201,39 @@ RocksDbEngine::RocksDbEngine(RocksDbEnv* env, const RocksDbEngineOptions& option
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbEngine::Get(absl::string_view key) const {
-  return GetFrom(env_->db(), env_->data(), nullptr, options_.key_prefix + std::string(key));
+  ApplyWriteBuffer* buffer = options_.apply_buffer;
+  if (buffer == nullptr || buffer->empty()) {
+    return GetFrom(env_->db(), env_->data(), nullptr, options_.key_prefix + std::string(key));
+  }
+  const std::string prefixed = options_.key_prefix + std::string(key);
+  std::string value;
+  rocksdb::Status status = buffer->batch()->GetFromBatchAndDB(
+      env_->db(), rocksdb::ReadOptions(), env_->data(), ToSlice(prefixed), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (!status.ok()) {
+    return FromRocksStatus(status, absl::StrCat("Get of a ", key.size(), "-byte key"));
+  }
+  return value;
 }
 
 std::unique_ptr<kv::EngineIterator> RocksDbEngine::NewIterator(
     const kv::IterOptions& options) const {
-  return std::make_unique<RocksDbIterator>(env_->db(), env_->data(), nullptr, options,
-                                           options_.iterators_fill_cache, options_.key_prefix);
+  ApplyWriteBuffer* buffer = options_.apply_buffer;
+  return std::make_unique<RocksDbIterator>(
+      env_->db(), env_->data(), nullptr, options, options_.iterators_fill_cache,
+      options_.key_prefix, buffer != nullptr && !buffer->empty() ? buffer : nullptr);
+}
+
+void RocksDbEngine::FlushApplyBuffer() const {
+  if (options_.apply_buffer == nullptr) return;
+  absl::Status status = options_.apply_buffer->Flush();
+  // A replica that cannot write its applied state must stop rather than diverge.
+  EKV_ASSERT(status.ok(), "flushing applied writes failed: ", status.ToString());
 }
 
 std::unique_ptr<kv::EngineSnapshot> RocksDbEngine::Snapshot() const {
+  // A snapshot is a DB view: it must hold everything written so far.
+  FlushApplyBuffer();
   return std::make_unique<RocksDbSnapshot>(env_->db(), env_->data(), options_.iterators_fill_cache,
                                            options_.key_prefix);
 }
@@ -202,6 +261,7 @@ absl::Status RocksDbEngine::ReplaceWithStaged(absl::string_view staged_ref) {
           absl::StrCat("staged snapshot ", path, " holds keys outside this group's range"));
     }
   }
+  FlushApplyBuffer();  // buffered writes must not land on top of the installed state
   rocksdb::WriteBatch clear;
   const std::string end = PrefixSuccessor(options_.key_prefix);
   if (rocksdb::Status s = clear.DeleteRange(env_->data(), options_.key_prefix, end); !s.ok()) {
@@ -228,6 +288,15 @@ absl::Status RocksDbEngine::Write(const kv::WriteBatch& batch) {
     }
   }
   if (batch.empty()) return absl::OkStatus();
+  ApplyWriteBuffer* buffer = options_.apply_buffer;
+  bool has_delete_range = false;
+  for (const kv::WriteBatch::Op& op : batch.ops()) {
+    has_delete_range |= op.kind == kv::WriteBatch::OpKind::kDeleteRange;
+  }
+  if (buffer != nullptr && !has_delete_range) return WriteToBuffer(batch, buffer);
+  // A range deletion (which the index cannot overlay) goes straight to the DB, after the
+  // writes buffered before it.
+  FlushApplyBuffer();
   rocksdb::WriteBatch write_batch(/*reserved_bytes=*/static_cast<size_t>(batch.byte_size()) + 64);
   rocksdb::ColumnFamilyHandle* family = env_->data();
   const std::string& prefix = options_.key_prefix;
@@ -252,6 +321,24 @@ absl::Status RocksDbEngine::Write(const kv::WriteBatch& batch) {
     if (!status.ok()) return FromRocksStatus(status, "building a RocksDB write batch");
   }
   return env_->Write(&write_batch, options_.sync_writes);
+}
+
+absl::Status RocksDbEngine::WriteToBuffer(const kv::WriteBatch& batch, ApplyWriteBuffer* buffer) {
+  EKV_ASSERT(buffer->open_iterators() == 0,
+             "an engine write while an iterator over the apply buffer is open");
+  rocksdb::WriteBatchWithIndex* pending = buffer->batch();
+  rocksdb::ColumnFamilyHandle* family = env_->data();
+  std::string key;
+  for (const kv::WriteBatch::Op& op : batch.ops()) {
+    key.assign(options_.key_prefix).append(op.key);
+    rocksdb::Status status = op.kind == kv::WriteBatch::OpKind::kPut
+                                 ? pending->Put(family, key, op.value)
+                                 : pending->Delete(family, key);
+    // Put and Delete into the index fail only on malformed input, validated above.
+    EKV_ASSERT(status.ok(), "buffering an applied write failed: ", status.ToString());
+  }
+  if (buffer->buffered_bytes() >= ApplyWriteBuffer::kMaxBufferedBytes) FlushApplyBuffer();
+  return absl::OkStatus();
 }
 
 void RocksDbEngine::DiscardStaged(absl::string_view staged_ref) {

@@ -22,6 +22,8 @@
 
 namespace ekv::runtime {
 
+class ApplyWriteBuffer;
+
 struct RocksDbEngineOptions {
   // Every key of this engine lives under this prefix of the data column family, invisibly
   // to the user: one engine per Raft group shares the node's DB (GroupDataPrefix).
@@ -30,6 +32,10 @@ struct RocksDbEngineOptions {
   // Whether reads through iterators populate the block cache; off for big scans (GC,
   // snapshot building) that would evict the hot working set.
   bool iterators_fill_cache = true;
+  // Optional, shared by every engine of the node and flushed by the node loop once per
+  // round (apply_write_buffer.h): writes go into it and reads overlay it. Loop thread
+  // only. Null: every Write is its own RocksDB write.
+  ApplyWriteBuffer* apply_buffer = nullptr;
 };
 
 // The data-family prefix of one group's engine: the group id, 8 bytes big-endian, so each
@@ -55,6 +61,10 @@ class RocksDbEngine final : public kv::Engine {
   void DiscardStaged(absl::string_view staged_ref) override;
 
  private:
+  absl::Status WriteToBuffer(const kv::WriteBatch& batch, ApplyWriteBuffer* buffer);
+  // Writes what the shared apply buffer holds (if any) before a direct DB access.
+  void FlushApplyBuffer() const;
+
   RocksDbEnv* const env_;
   const RocksDbEngineOptions options_;
 };

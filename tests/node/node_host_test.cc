@@ -70,7 +70,10 @@ class Driver {
             for (raft::Message& message : batch.messages) dropped_.push_back(std::move(message));
             continue;
           }
-          for (raft::Message& message : batch.messages) inflight_.push_back(std::move(message));
+          for (raft::Message& message : batch.messages) {
+            sent_.push_back(message);
+            inflight_.push_back(std::move(message));
+          }
         }
         for (ClientReply& reply : effects.replies) replies_[reply.request_id] = reply;
       }
@@ -130,6 +133,7 @@ class Driver {
   }
 
   std::set<raft::NodeId> isolated_;
+  std::vector<raft::Message> sent_;     // every message delivered, in order
   std::vector<raft::Message> dropped_;  // messages to or from isolated nodes, never delivered
   uint64_t persists_ = 0;
   uint64_t wall_ms_ = 1'000'000;
@@ -234,6 +238,49 @@ TEST(NodeHostTest, AProposalTheTransportNeverSentFailsAtOnce) {
   driver.isolated_.clear();
   driver.TickAll(5);
   EXPECT_EQ(driver.host(leader).state_machine(kGroup).Read("lost"), std::nullopt);
+}
+
+TEST(NodeHostTest, TheWritesOfOneRoundTravelAsOneProposalAndOneAppendPerFollower) {
+  Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+  ASSERT_EQ(driver.Submit(leader, Put("warm", "1")).status, ReplyStatus::kOk);
+  driver.sent_.clear();
+  // Ten writes on the leader and ten on a follower, all before either takes its effects.
+  constexpr int kWrites = 10;
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 2 * kWrites; ++i) {
+    ClientRequest request = Put("k" + std::to_string(i), "v" + std::to_string(i));
+    request.request_id = 1000 + static_cast<uint64_t>(i);
+    ids.push_back(request.request_id);
+    driver.host(i < kWrites ? leader : follower).SubmitClientRequest(request);
+  }
+  driver.Pump();
+  for (uint64_t id : ids) {
+    ASSERT_NE(driver.ReplyFor(id), nullptr) << "request " << id;
+    EXPECT_EQ(driver.ReplyFor(id)->status, ReplyStatus::kOk) << "request " << id;
+  }
+  int proposals = 0;
+  std::map<raft::NodeId, int> appends_with_entries;
+  for (const raft::Message& message : driver.sent_) {
+    if (message.type == raft::MessageType::kProp) {
+      ++proposals;
+      EXPECT_EQ(message.entries.size(), static_cast<size_t>(kWrites))
+          << "the follower forwards its round's writes together";
+    }
+    if (message.type == raft::MessageType::kApp && !message.entries.empty()) {
+      ++appends_with_entries[message.to];
+    }
+  }
+  EXPECT_EQ(proposals, 1);
+  // One append for the leader's own batch and one for the forwarded one (not one per write).
+  for (const auto& [to, count] : appends_with_entries) EXPECT_LE(count, 2) << "to node " << to;
+  for (int i = 0; i < 2 * kWrites; ++i) {
+    EXPECT_EQ(driver.host(follower).state_machine(kGroup).Read("k" + std::to_string(i)),
+              "v" + std::to_string(i));
+  }
 }
 
 TEST(NodeHostTest, LeadershipLossAnswersPendingWritesUnknown) {

@@ -438,6 +438,9 @@ int main(int argc, char** argv) {
     std::cerr << "WARNING: planted bug " << bug << " is ON (testing only)\n";
   }
 
+  // The loop writes every group's applied entries of a round as one RocksDB write.
+  ekv::runtime::ApplyWriteBuffer apply_buffer(env->get());
+  loop_options.apply_buffer = &apply_buffer;
   std::unique_ptr<ekv::runtime::Coordinator> coordinator;
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
     std::optional<ekv::route::RouteCatalog> catalog;
@@ -447,6 +450,7 @@ int main(int argc, char** argv) {
     // requests routed by stale tables (core/route/ownership.h).
     ekv::runtime::RocksDbEngineOptions engine_options;
     engine_options.key_prefix = ekv::runtime::GroupDataPrefix(group);
+    engine_options.apply_buffer = &apply_buffer;
     auto engine = std::make_unique<ekv::runtime::RocksDbEngine>(env->get(), engine_options);
     auto machine = std::make_unique<ekv::node::GroupStateMachine>(
         group, std::move(catalog), *initial_catalog, std::move(engine));
