@@ -357,6 +357,9 @@ class Coordinator {
   // Membership (coordinator_members.cc).
   using MembersFn = std::function<void(absl::StatusOr<node::MemberDirectory>)>;
   struct EveryGroup;
+  // Finish `op` with the directory / with just the status (the membership operations).
+  MembersFn FinishWithMembers(OpId op);
+  StatusFn FinishWithStatus(OpId op);
   void ReadMembers(uint64_t deadline_us, MembersFn done);
   void ChangeMembers(node::MemberChange change, uint64_t deadline_us, int attempt, MembersFn done);
   void ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type, uint64_t deadline_us,

@@ -102,14 +102,25 @@ void Coordinator::ChangeNextGroup(std::shared_ptr<EveryGroup> state) {
   state->done(absl::OkStatus());
 }
 
-OpId Coordinator::StartReadMembers() {
-  const OpId op = NewOp();
-  ReadMembers(DeadlineOf(op), [this, op](absl::StatusOr<node::MemberDirectory> members) {
+Coordinator::MembersFn Coordinator::FinishWithMembers(OpId op) {
+  return [this, op](absl::StatusOr<node::MemberDirectory> members) {
     if (!members.ok()) return Fail(op, members.status());
     OpResult result;
     result.members = std::move(*members);
     Finish(op, std::move(result));
-  });
+  };
+}
+
+Coordinator::StatusFn Coordinator::FinishWithStatus(OpId op) {
+  return [this, op](absl::Status status) {
+    if (!status.ok()) return Fail(op, status);
+    Finish(op, OpResult());
+  };
+}
+
+OpId Coordinator::StartReadMembers() {
+  const OpId op = NewOp();
+  ReadMembers(DeadlineOf(op), FinishWithMembers(op));
   return op;
 }
 
@@ -119,13 +130,7 @@ OpId Coordinator::StartChangeMembers(node::MemberChange change) {
     Fail(op, valid);
     return op;
   }
-  ChangeMembers(std::move(change), DeadlineOf(op), 0,
-                [this, op](absl::StatusOr<node::MemberDirectory> members) {
-                  if (!members.ok()) return Fail(op, members.status());
-                  OpResult result;
-                  result.members = std::move(*members);
-                  Finish(op, std::move(result));
-                });
+  ChangeMembers(std::move(change), DeadlineOf(op), 0, FinishWithMembers(op));
   return op;
 }
 
@@ -138,20 +143,10 @@ OpId Coordinator::StartAdvertiseSelf(node::MemberAddresses self) {
   }
   ReadMembers(DeadlineOf(op), [this, op, change = std::move(change)](
                                   absl::StatusOr<node::MemberDirectory> members) mutable {
-    if (!members.ok()) return Fail(op, members.status());
-    auto it = members->find(change.node);
-    if (it != members->end() && it->second == change.addresses) {
-      OpResult result;
-      result.members = std::move(*members);
-      return Finish(op, std::move(result));
-    }
-    ChangeMembers(std::move(change), DeadlineOf(op), 0,
-                  [this, op](absl::StatusOr<node::MemberDirectory> updated) {
-                    if (!updated.ok()) return Fail(op, updated.status());
-                    OpResult result;
-                    result.members = std::move(*updated);
-                    Finish(op, std::move(result));
-                  });
+    const bool current = members.ok() && members->count(change.node) != 0 &&
+                         members->at(change.node) == change.addresses;
+    if (!members.ok() || current) return FinishWithMembers(op)(std::move(members));
+    ChangeMembers(std::move(change), DeadlineOf(op), 0, FinishWithMembers(op));
   });
   return op;
 }
@@ -169,10 +164,7 @@ OpId Coordinator::StartAddNode(raft::NodeId node, node::MemberAddresses addresse
                 [this, op, node](absl::StatusOr<node::MemberDirectory> members) {
                   if (!members.ok()) return Fail(op, members.status());
                   ChangeEveryGroup(node, raft::ConfChangeType::kAddLearner, DeadlineOf(op),
-                                   [this, op](absl::Status s) {
-                                     if (!s.ok()) return Fail(op, s);
-                                     Finish(op, OpResult());
-                                   });
+                                   FinishWithStatus(op));
                 });
   return op;
 }
@@ -186,11 +178,7 @@ OpId Coordinator::StartPromoteNode(raft::NodeId node) {
                   absl::NotFoundError(absl::StrCat(
                       "node ", node, " is not in the member directory: add it first (AddNode)")));
     }
-    ChangeEveryGroup(node, raft::ConfChangeType::kAddVoter, DeadlineOf(op),
-                     [this, op](absl::Status s) {
-                       if (!s.ok()) return Fail(op, s);
-                       Finish(op, OpResult());
-                     });
+    ChangeEveryGroup(node, raft::ConfChangeType::kAddVoter, DeadlineOf(op), FinishWithStatus(op));
   });
   return op;
 }
@@ -209,12 +197,7 @@ OpId Coordinator::StartRemoveNode(raft::NodeId node) {
                    [this, op, node](absl::Status s) {
                      if (!s.ok()) return Fail(op, s);
                      ChangeMembers({node::MemberChangeKind::kRemove, node, {}}, DeadlineOf(op), 0,
-                                   [this, op](absl::StatusOr<node::MemberDirectory> members) {
-                                     if (!members.ok()) return Fail(op, members.status());
-                                     OpResult result;
-                                     result.members = std::move(*members);
-                                     Finish(op, std::move(result));
-                                   });
+                                   FinishWithMembers(op));
                    });
   return op;
 }
