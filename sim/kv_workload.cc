@@ -601,6 +601,22 @@ void KvWorkload::RunMemberChange() {
         });
     return;
   }
+  // As an operator would (and placement will, draining first): take a node out only while
+  // every group, as `via` sees it, keeps at least three voters without it.
+  const node::NodeHost* host = cluster_.host(via);
+  if (host == nullptr) {
+    member_changer_busy_ = false;
+    --member_change_attempts_;
+    return ScheduleMemberChange();
+  }
+  for (raft::GroupId group : host->groups()) {
+    const raft::ConfState conf = host->Status(group).conf_state;
+    if (conf.voters.size() < 4 || !conf.voters_outgoing.empty()) {
+      member_changer_busy_ = false;
+      --member_change_attempts_;
+      return ScheduleMemberChange();
+    }
+  }
   const std::vector<NodeIndex>& nodes = cluster_.nodes();
   EKV_ASSERT(nodes.size() >= 2, "a membership change needs another node to change");
   NodeIndex node = via;
