@@ -29,9 +29,15 @@ uint64_t MixSeed(uint64_t seed, uint64_t group) {
   return (z ^ (z >> 31)) | 1;
 }
 
-std::string EncodeReadContext(uint64_t seq) {
+// A read index request names its asker: the leader keeps one pending request per context,
+// so two nodes' reads with the same sequence number must not look alike (the second would be
+// dropped as a duplicate and wait out its deadline), and an answer to an earlier incarnation
+// of this node must not serve a read asked after the restart.
+std::string EncodeReadContext(uint64_t seq, raft::NodeId node, uint64_t incarnation) {
   std::string context;
   PutVarint(context, seq);
+  PutVarint(context, node);
+  PutVarint(context, incarnation);
   return context;
 }
 
@@ -193,9 +199,19 @@ void NodeHost::Tick() {
       if (it->second.deadline_tick <= tick_) {
         Reply(it->second.request, ReplyStatus::kFailed, std::nullopt, 0, "read timed out");
         it = group->reads.erase(it);
-      } else {
-        ++it;
+        continue;
       }
+      // A read index request forwarded to a leader is lost with the message, or dropped by
+      // a leader that has not committed in its term yet: ask again rather than wait out the
+      // deadline. Any index obtained after the read arrived serves it linearizably.
+      PendingRequest& pending = it->second;
+      if (!pending.has_read_index && tick_ - pending.asked_tick >= options_.floor_retry_ticks) {
+        pending.asked_tick = tick_;
+        // Refused (no leader known): the next round asks again.
+        (void)group->raw_node->ReadIndex(
+            EncodeReadContext(it->first, options_.node_id, options_.incarnation));
+      }
+      ++it;
     }
   }
 }
@@ -252,6 +268,7 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   }
   const uint64_t seq = next_proposal_seq_++;
   PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
+  pending.asked_tick = tick_;
   if (request.kind == OpKind::kQuery) {
     const uint64_t read_ts = group.state_machine->QueryReadTimestamp(request.value);
     if (read_ts > group.state_machine->read_floor_ts()) {
@@ -260,7 +277,8 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     }
   }
   if (request.kind == OpKind::kGet || request.kind == OpKind::kQuery) {
-    absl::Status status = group.raw_node->ReadIndex(EncodeReadContext(seq));
+    absl::Status status =
+        group.raw_node->ReadIndex(EncodeReadContext(seq, options_.node_id, options_.incarnation));
     if (!status.ok()) {
       Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
             absl::StrCat("read index refused: ", status.message()));
@@ -474,7 +492,12 @@ void NodeHost::RecordReadStates(Group& group, const std::vector<raft::ReadState>
   for (const raft::ReadState& read_state : read_states) {
     Decoder decoder(read_state.request_context);
     uint64_t seq = 0;
-    if (!decoder.Varint(&seq)) continue;
+    uint64_t node = 0;
+    uint64_t incarnation = 0;
+    if (!decoder.Varint(&seq) || !decoder.Varint(&node) || !decoder.Varint(&incarnation) ||
+        !decoder.Done() || node != options_.node_id || incarnation != options_.incarnation) {
+      continue;
+    }
     if (seq != 0 && seq == group.confirm_seq) {  // the oracle's leadership confirmation
       group.confirmed_before_seq = std::max(group.confirmed_before_seq, seq);
       group.confirmed_index = std::max(group.confirmed_index, read_state.index);
@@ -482,7 +505,8 @@ void NodeHost::RecordReadStates(Group& group, const std::vector<raft::ReadState>
       continue;
     }
     auto it = group.reads.find(seq);
-    if (it == group.reads.end()) continue;  // already answered (timed out, leadership lost)
+    if (it == group.reads.end()) continue;    // already answered (timed out, leadership lost)
+    if (it->second.has_read_index) continue;  // an answer to a repeated request
     it->second.read_index = read_state.index;
     it->second.has_read_index = true;
   }
@@ -875,7 +899,9 @@ bool NodeHost::ServeTimestamps(Group& group) {
     return false;
   }
   const uint64_t seq = next_proposal_seq_++;
-  if (!group.raw_node->ReadIndex(EncodeReadContext(seq)).ok()) return false;
+  if (!group.raw_node->ReadIndex(EncodeReadContext(seq, options_.node_id, options_.incarnation))
+           .ok())
+    return false;
   group.confirm_seq = seq;
   group.confirm_tick = tick_;
   return true;

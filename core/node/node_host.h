@@ -52,8 +52,8 @@ struct NodeHostOptions {
   int request_timeout_ticks = 100;
   // Timestamps (see "Timestamps" below).
   TimestampOracle::Options oracle;
-  // A read floor or leadership confirmation not answered within this many ticks is
-  // proposed / asked again.
+  // A read floor, leadership confirmation or read index not answered within this many
+  // ticks is proposed / asked again.
   int floor_retry_ticks = 10;
   PlantedOracleBugs planted_oracle;  // simulator self-tests only
   // Simulator self-tests only: no fresh snapshot after a conf change, so a node added back
@@ -182,6 +182,7 @@ class NodeHost {
     int deadline_tick = 0;
     raft::Index read_index = 0;  // gets: set once the read state arrived
     bool has_read_index = false;
+    int asked_tick = 0;          // gets: when the read index was last asked for
     uint64_t read_floor_ts = 0;  // queries at a timestamp: the read floor they wait for
   };
 

@@ -240,6 +240,51 @@ TEST(NodeHostTest, AProposalTheTransportNeverSentFailsAtOnce) {
   EXPECT_EQ(driver.host(leader).state_machine(kGroup).Read("lost"), std::nullopt);
 }
 
+TEST(NodeHostTest, ReadsOfTwoFollowersWithTheSameSequenceAreBothServed) {
+  Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  std::vector<raft::NodeId> followers;
+  for (raft::NodeId id : {1, 2, 3}) {
+    if (id != leader) followers.push_back(id);
+  }
+  // Neither follower has asked anything yet: their first reads carry the same sequence
+  // number, and reach the leader in one round.
+  std::vector<uint64_t> requests;
+  for (raft::NodeId follower : followers) {
+    ClientRequest get = Get("k");
+    get.request_id = 1000 + follower;
+    get.group = kGroup;
+    driver.host(follower).SubmitClientRequest(get);
+    requests.push_back(get.request_id);
+  }
+  driver.Pump();
+  driver.TickAll(3);
+  for (uint64_t request : requests) {
+    ASSERT_NE(driver.ReplyFor(request), nullptr) << "request " << request << " never answered";
+    EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kOk)
+        << driver.ReplyFor(request)->detail;
+  }
+}
+
+TEST(NodeHostTest, AFollowersLostReadIndexRequestIsAskedAgain) {
+  Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+  ASSERT_EQ(driver.Submit(follower, Put("k", "1")).status, ReplyStatus::kOk);
+  driver.isolated_.insert(follower);
+  const uint64_t request = driver.SubmitAsync(follower, Get("k"));
+  driver.isolated_.clear();  // the request went nowhere; the follower still knows the leader
+  // Well before the request's deadline (100 ticks) the follower asks again.
+  for (int i = 0; i < 40 && driver.ReplyFor(request) == nullptr; ++i) driver.TickAll(1);
+  ASSERT_NE(driver.ReplyFor(request), nullptr) << "the lost read was not asked again";
+  EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kOk) << driver.ReplyFor(request)->detail;
+  EXPECT_EQ(driver.ReplyFor(request)->value, std::optional<std::string>("1"));
+}
+
 TEST(NodeHostTest, TheWritesOfOneRoundTravelAsOneProposalAndOneAppendPerFollower) {
   Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
   driver.TickAll(40);
