@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds ekv, and starts the local 3-node demo cluster in the
 # background (nodes n1 n2 n3; public gRPC on 127.0.0.1:50051-50053, Redis on
-# 127.0.0.1:63791-63793; Prometheus metrics on http://127.0.0.1:9091-9093/metrics).
+# 127.0.0.1:63791-63793; Prometheus metrics on http://127.0.0.1:9091-9093/metrics; the admin
+# console on http://127.0.0.1:8080-8082/).
 #
 #   scripts/demo.sh          install, build, start (waits until every node serves)
+#   scripts/demo.sh --secure the same with TLS on the client ports (gRPC, metrics, console)
+#                            under a test CA generated into $EKV_DEMO_DIR/tls (ca.pem)
 #   scripts/demo.sh add N    start node nN (4..9), which joins the running demo cluster
 #   scripts/demo.sh stop     stop the demo, joined nodes included (SIGTERM, graceful)
 #   scripts/demo.sh status   show which nodes run
@@ -18,6 +21,25 @@ SERVER="$BUILD_DIR/runtime/server/bin/ekv-server"
 CLIENT="$BUILD_DIR/adapters/ekv-client"
 PEERS="n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063"
 
+# TLS (scripts/demo.sh --secure): the demo's own test CA and one certificate for
+# 127.0.0.1/localhost that every node serves. Never use it outside the demo.
+TLS_DIR="$DEMO_DIR/tls"
+secure() { [ -f "$DEMO_DIR/secure" ]; }
+make_test_ca() {
+  [ -f "$TLS_DIR/server.pem" ] && return 0
+  mkdir -p "$TLS_DIR"
+  local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.pem" \
+    -days 365 -subj "/CN=ekv demo CA" 2>/dev/null
+  openssl req "${ec[@]}" -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" \
+    -subj "/CN=127.0.0.1" 2>/dev/null
+  echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >"$TLS_DIR/server.ext"
+  openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" -CAkey "$TLS_DIR/ca.key" \
+    -CAcreateserial -out "$TLS_DIR/server.pem" -days 365 -extfile "$TLS_DIR/server.ext" 2>/dev/null
+  chmod 600 "$TLS_DIR/ca.key" "$TLS_DIR/server.key"
+}
+http_scheme() { if secure; then echo https; else echo http; fi; }
+
 # Every node the demo started: n1-n3 and any added ones.
 demo_nodes() {
   for n in 1 2 3 4 5 6 7 8 9; do
@@ -29,6 +51,11 @@ demo_nodes() {
 start_node() {
   local n="$1"; shift
   local pidfile="$DEMO_DIR/n$n.pid"
+  local tls=()
+  if secure; then
+    tls=(--tls_cert_file "$TLS_DIR/server.pem" --tls_key_file "$TLS_DIR/server.key"
+      --tls_ca_file "$TLS_DIR/ca.pem")
+  fi
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     echo "n$n already running (pid $(cat "$pidfile"))"
     return
@@ -36,9 +63,10 @@ start_node() {
   nohup "$SERVER" --id "n$n" \
     --grpc_address "127.0.0.1:5005$n" --raft_address "127.0.0.1:5006$n" \
     --metrics_address "127.0.0.1:909$n" \
+    --console_address "127.0.0.1:808$((n - 1))" \
     --redis_address "127.0.0.1:6379$n" \
     --dynamo_address "127.0.0.1:800$((n - 1))" \
-    --data_dir "$DEMO_DIR/n$n" "$@" >>"$DEMO_DIR/n$n.log" 2>&1 &
+    --data_dir "$DEMO_DIR/n$n" "${tls[@]}" "$@" >>"$DEMO_DIR/n$n.log" 2>&1 &
   echo $! >"$pidfile"
 }
 
@@ -46,7 +74,13 @@ start_node() {
 wait_serving() {
   local n="$1"
   for _ in $(seq 1 150); do
-    if "$CLIENT" --addr "127.0.0.1:5005$n" --timeout_ms 500 routes >/dev/null 2>&1; then
+    if secure; then
+      # ekv-client speaks plaintext gRPC; ask the node's HTTPS readiness endpoint instead.
+      if curl -sf --max-time 1 --cacert "$TLS_DIR/ca.pem" "https://127.0.0.1:909$n/readyz" \
+        >/dev/null 2>&1; then
+        return 0
+      fi
+    elif "$CLIENT" --addr "127.0.0.1:5005$n" --timeout_ms 500 routes >/dev/null 2>&1; then
       return 0
     fi
     if ! kill -0 "$(cat "$DEMO_DIR/n$n.pid")" 2>/dev/null; then break; fi
@@ -97,11 +131,13 @@ case "${1:-start}" in
     start_node "$n" --join 127.0.0.1:50051
     wait_serving "$n" || exit 1
     echo "n$n joined: gRPC 127.0.0.1:5005$n, Redis 127.0.0.1:6379$n," \
-      "DynamoDB http://127.0.0.1:800$((n - 1)), metrics http://127.0.0.1:909$n/metrics"
+      "DynamoDB http://127.0.0.1:800$((n - 1)), metrics $(http_scheme)://127.0.0.1:909$n/metrics," \
+      "console $(http_scheme)://127.0.0.1:808$((n - 1))/"
     echo "It becomes a voter of every group once it has caught up; watch: $CLIENT nodes"
     exit 0 ;;
-  start) ;;
-  *) echo "usage: scripts/demo.sh [start|add N|stop|status]" >&2; exit 2 ;;
+  start) rm -f "$DEMO_DIR/secure" ;;
+  --secure) mkdir -p "$DEMO_DIR"; touch "$DEMO_DIR/secure" ;;
+  *) echo "usage: scripts/demo.sh [start|--secure|add N|stop|status]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh
@@ -109,6 +145,7 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" --target ekv-server ekv-client ekv-sim -j"$(nproc)"
 
 mkdir -p "$DEMO_DIR"
+if secure; then make_test_ca; fi
 for n in 1 2 3; do start_node "$n" --peers "$PEERS"; done
 for n in 1 2 3; do
   wait_serving "$n" || { stop_demo; exit 1; }
@@ -116,9 +153,12 @@ done
 
 cat <<INFO
 ekv demo cluster is up (data and logs in $DEMO_DIR):
-  n1  gRPC 127.0.0.1:50051   Redis 127.0.0.1:63791   DynamoDB http://127.0.0.1:8000   raft 127.0.0.1:50061   metrics http://127.0.0.1:9091/metrics
-  n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   DynamoDB http://127.0.0.1:8001   raft 127.0.0.1:50062   metrics http://127.0.0.1:9092/metrics
-  n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   DynamoDB http://127.0.0.1:8002   raft 127.0.0.1:50063   metrics http://127.0.0.1:9093/metrics
+  n1  gRPC 127.0.0.1:50051   Redis 127.0.0.1:63791   DynamoDB http://127.0.0.1:8000   raft 127.0.0.1:50061   metrics $(http_scheme)://127.0.0.1:9091/metrics
+      console $(http_scheme)://127.0.0.1:8080/
+  n2  gRPC 127.0.0.1:50052   Redis 127.0.0.1:63792   DynamoDB http://127.0.0.1:8001   raft 127.0.0.1:50062   metrics $(http_scheme)://127.0.0.1:9092/metrics
+      console $(http_scheme)://127.0.0.1:8081/
+  n3  gRPC 127.0.0.1:50053   Redis 127.0.0.1:63793   DynamoDB http://127.0.0.1:8002   raft 127.0.0.1:50063   metrics $(http_scheme)://127.0.0.1:9093/metrics
+      console $(http_scheme)://127.0.0.1:8082/
 Services on every gRPC port, with server reflection: proto.RawKV, proto.TransactionalKV,
 proto.Distribution, proto.Cluster (membership). Redis string commands (GET SET DEL EXISTS MGET MSET STRLEN, ...) on
 every Redis port. The DynamoDB API (tables, items, Query, Scan; signatures not checked) on
@@ -133,6 +173,16 @@ every DynamoDB port. Try:
   scripts/demo.sh add 4              # a fourth node joins the running cluster
   grpcurl -plaintext -d '{}' localhost:50051 proto.Distribution/ListRoutes
   curl -s http://127.0.0.1:9091/metrics | grep ekv_raft_is_leader
-  curl -s http://127.0.0.1:9091/healthz
+  curl -s http://127.0.0.1:9091/healthz ; curl -s http://127.0.0.1:9091/readyz
+  open http://127.0.0.1:8080/ in a browser: nodes, groups, routes and the key-space heat map
 Stop it with: scripts/demo.sh stop
 INFO
+if secure; then
+  cat <<SECURE
+TLS is on for gRPC, metrics and the console (Redis and DynamoDB stay plaintext), under the
+demo's test CA $TLS_DIR/ca.pem: use https:// for metrics and the console, and e.g.
+  grpcurl -cacert $TLS_DIR/ca.pem -d '{}' 127.0.0.1:50051 proto.Distribution/ListRoutes
+  curl --cacert $TLS_DIR/ca.pem https://127.0.0.1:9091/readyz
+(the $CLIENT lines above speak plaintext and do not work in this mode)
+SECURE
+fi

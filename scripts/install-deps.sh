@@ -11,11 +11,18 @@ PACKAGES=(
   librocksdb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format
+  chromium  # the console test renders the page in headless Chromium
   nlohmann-json3-dev
   libcpp-httplib-dev
   redis-tools redis-server
+  python3-boto3
+  # jepsen/: the harness (Debian's python3, gRPC stubs generated at run time), its network
+  # namespaces and partitions, clock offsets, and plots.
+  python3-grpcio python3-grpc-tools python3-redis python3-matplotlib
+  iproute2 nftables faketime
 )
 
+# python3-boto3: the DynamoDB boto3 test (tests/dynamo_boto3, run with /usr/bin/python3).
 # Test clients: node with npm (the grpcurl and AWS SDK compatibility tests) and the AWS
 # CLI (the DynamoDB quickstart test). Machines that already have them from elsewhere (e.g.
 # a nodesource node, a pip aws) keep those.

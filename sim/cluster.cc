@@ -230,10 +230,9 @@ void Cluster::Pump(NodeIndex node) {
     }
     for (node::OutboundMessages& batch : effects.outbound) {
       messages_sent_ += batch.messages.size();
-      snapshots_sent_ += std::count_if(batch.messages.begin(), batch.messages.end(),
-                                       [](const raft::Message& m) {
-                                         return m.type == raft::MessageType::kSnap;
-                                       });
+      snapshots_sent_ +=
+          std::count_if(batch.messages.begin(), batch.messages.end(),
+                        [](const raft::Message& m) { return m.type == raft::MessageType::kSnap; });
       if (config_.durable_state_machines) StageSnapshots(node, batch.messages);
       const NodeIndex to = batch.to;
       auto shared = std::make_shared<const std::vector<raft::Message>>(std::move(batch.messages));

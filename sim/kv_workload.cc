@@ -101,26 +101,42 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       kind_(kind),
       coordinators_(scheduler, trace, cluster, profile,
                     DrawCoordinatorsConfig(rng_, plants, bootstrap)) {
-  int per_group = 3;
-  if (kind_ == WorkloadKind::kAppend) per_group = 4;
-  if (kind_ == WorkloadKind::kKvRegister) per_group = 2;
+  // Enough keys that a dozen clients make progress rather than only conflict, few enough
+  // that transactions still collide often.
+  int per_group = 6;
+  if (kind_ == WorkloadKind::kAppend) per_group = 8;
+  if (kind_ == WorkloadKind::kKvRegister) per_group = 4;
   for (const char* prefix : {"a", "n"}) {
     for (int i = 0; i < per_group; ++i) keys_.push_back(absl::StrCat(prefix, i));
   }
   for (int i = 0; i < profile_.clients; ++i)
     clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
   splits_ = bootstrap.has_value();
+  // Node-level membership changes need the member directory, which the catalog group
+  // holds only with a catalog (--splits); and every group on every node (N <= 5), so that
+  // adding a node back to the groups of the node that asks restores what was there.
+  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5) {
+    member_changes_ = true;
+    member_rng_ = rng_.Fork();
+  }
 }
 
 bool KvWorkload::Idle() const {
-  return coordinators_.Idle() && !splitter_busy_ && scans_running_ == 0 &&
+  return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
+         scans_running_ == 0 &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
+}
+
+void KvWorkload::StopIssuing() {
+  issuing_ = false;
+  if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
 }
 
 void KvWorkload::Start() {
   issuing_ = true;
   for (size_t i = 0; i < clients_.size(); ++i) ScheduleNext(i);
   if (splits_) ScheduleSplit();
+  if (member_changes_) ScheduleMemberChange();
 }
 
 void KvWorkload::ScheduleNext(size_t client_index) {
@@ -501,8 +517,8 @@ void KvWorkload::RunSplit() {
   splitter_busy_ = true;
   ++split_attempts_;
   const uint64_t version = table.version();
-  trace_.Record({scheduler_.now(), "split", target.route_id, version, node, 0,
-                 route::FormatKey(*split_key)});
+  trace_.Record(
+      {scheduler_.now(), "split", target.route_id, version, node, 0, route::FormatKey(*split_key)});
   coordinators_.Run(
       node,
       [version, route_id = target.route_id, key = *split_key](coord::Coordinator& c) {
@@ -527,8 +543,76 @@ void KvWorkload::RunSplit() {
 }
 
 std::string KvWorkload::KvStats() const {
-  return absl::StrCat("ts=", coordinators_.timestamps_issued().size(), " 1pc=", one_phase_committed_,
-                      "/", one_phase_tried_);
+  std::string stats = absl::StrCat("ts=", coordinators_.timestamps_issued().size(),
+                                   " 1pc=", one_phase_committed_, "/", one_phase_tried_);
+  if (member_changes_) {
+    absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
+  }
+  return stats;
+}
+
+// ---------------------------------------------------------------------------------------
+// membership
+
+void KvWorkload::ScheduleMemberChange() {
+  // After the chaos phase the only change left is adding back a node taken out (the
+  // removal may have finished after the fault injector restored membership).
+  if (!issuing_ && removed_node_ == 0) return;
+  const SimTime delay =
+      issuing_ ? member_rng_.Range(300'000, 3'000'000) : member_rng_.Range(50'000, 200'000);
+  scheduler_.After(delay, [this] {
+    if (member_changer_busy_) return;
+    if (!issuing_ && removed_node_ == 0) return;
+    RunMemberChange();
+  });
+}
+
+void KvWorkload::RunMemberChange() {
+  const NodeIndex via = coordinators_.RandomUpNode();
+  if (via == 0) return ScheduleMemberChange();
+  member_changer_busy_ = true;
+  ++member_change_attempts_;
+  auto finish = [this](bool ok) {
+    if (ok) ++member_changes_done_;
+    member_changer_busy_ = false;
+    ScheduleMemberChange();
+  };
+  if (removed_node_ != 0) {
+    // Back in: addresses and learner everywhere, then voter everywhere. Both steps are
+    // idempotent, so a failed attempt is simply tried again next time.
+    const NodeIndex node = removed_node_;
+    trace_.Record({scheduler_.now(), "add_node", via, node, 0, 0, ""});
+    coordinators_.Run(
+        via,
+        [node](coord::Coordinator& c) {
+          node::MemberAddresses addresses;
+          addresses.raft_address = absl::StrCat("sim-n", node);
+          return c.StartAddNode(node, std::move(addresses));
+        },
+        [this, via, node, finish](std::optional<coord::OpResult> added) {
+          if (!added.has_value() || !added->status.ok()) return finish(false);
+          coordinators_.Run(
+              via, [node](coord::Coordinator& c) { return c.StartPromoteNode(node); },
+              [this, finish](std::optional<coord::OpResult> promoted) {
+                const bool ok = promoted.has_value() && promoted->status.ok();
+                if (ok) removed_node_ = 0;
+                finish(ok);
+              });
+        });
+    return;
+  }
+  const std::vector<NodeIndex>& nodes = cluster_.nodes();
+  EKV_ASSERT(nodes.size() >= 2, "a membership change needs another node to change");
+  NodeIndex node = via;
+  while (node == via) node = nodes[member_rng_.Uniform(nodes.size())];
+  // Whatever the answer, the node may be out of some groups now: it is the one to add back.
+  removed_node_ = node;
+  trace_.Record({scheduler_.now(), "remove_node", via, node, 0, 0, ""});
+  coordinators_.Run(
+      via, [node](coord::Coordinator& c) { return c.StartRemoveNode(node); },
+      [finish](std::optional<coord::OpResult> removed) {
+        finish(removed.has_value() && removed->status.ok());
+      });
 }
 
 std::string KvWorkload::RoutingStats() const {
@@ -634,6 +718,12 @@ KvWorkload::Verdict KvWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "timestamps: the oracle went backwards in real time";
     verdict.details = violation;
+    return verdict;
+  }
+  if (!coordinators_.routing_errors().empty()) {
+    verdict.ok = false;
+    verdict.verdict = "routing: a STALE_ROUTE refusal reached a client instead of a retry";
+    verdict.details = absl::StrJoin(coordinators_.routing_errors(), "\n");
     return verdict;
   }
   switch (kind_) {

@@ -55,9 +55,9 @@
 #include "sim/checkers/history.h"
 #include "sim/checkers/txn_history.h"
 #include "sim/cluster.h"
-#include "sim/sim_coordinators.h"
 #include "sim/options.h"
 #include "sim/scheduler.h"
+#include "sim/sim_coordinators.h"
 #include "sim/swarm.h"
 #include "sim/trace.h"
 
@@ -73,7 +73,9 @@ class KvWorkload {
   static constexpr int kMaxSplitsPerRun = 48;
 
   void Start();
-  void StopIssuing() { issuing_ = false; }
+  // Ends the chaos phase's operations; a node the membership changer took out is still
+  // added back (Idle() waits for it).
+  void StopIssuing();
   bool Idle() const;
   void OnReply(NodeIndex node, const node::ClientReply& reply) {
     coordinators_.OnReply(node, reply);
@@ -96,7 +98,8 @@ class KvWorkload {
 
   // "splits=<done>/<tried> scans=<completed> stale_refusals=<n>" for the summary line.
   std::string RoutingStats() const;
-  // "ts=<timestamps handed out> 1pc=<committed>/<tried>" for the summary line.
+  // "ts=<timestamps handed out> 1pc=<committed>/<tried>" (and, with membership faults,
+  // " members=<done>/<tried>") for the summary line.
   std::string KvStats() const;
   uint64_t splits_done() const { return splits_done_; }
   uint64_t scans_done() const { return scans_done_; }
@@ -177,6 +180,16 @@ class KvWorkload {
   uint64_t scans_running_ = 0;
   uint64_t scans_done_ = 0;
   std::vector<std::string> scan_violations_;
+  // node membership through the coordinators (with the membership fault class): one node
+  // at a time is taken out of every group and later added back and promoted
+  void ScheduleMemberChange();
+  void RunMemberChange();
+  bool member_changes_ = false;
+  Rng member_rng_{1};
+  bool member_changer_busy_ = false;
+  NodeIndex removed_node_ = 0;
+  uint64_t member_changes_done_ = 0;
+  uint64_t member_change_attempts_ = 0;
 };
 
 }  // namespace ekv::sim

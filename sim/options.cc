@@ -191,9 +191,10 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
 }
 
 std::string ReproCommand(const SimOptions& options) {
-  std::string command = absl::StrCat("ekv-sim --seed ", options.seed, " --faults ",
-                                     FaultSetName(options.faults), " --nodes ", options.nodes,
-                                     " --groups ", options.groups, " --ops ", options.ops);
+  std::string command =
+      absl::StrCat("ekv-sim --seed ", options.seed, " --faults ", FaultSetName(options.faults),
+                   " --nodes ", options.nodes, " --groups ", options.groups);
+  if (options.ops != 0) absl::StrAppend(&command, " --ops ", options.ops);
   if (options.plant != PlantedBug::kNone) {
     absl::StrAppend(&command, " --plant ", PlantedBugName(options.plant));
   }

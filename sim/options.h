@@ -76,18 +76,26 @@ absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name);
 absl::string_view WorkloadKindName(WorkloadKind kind);
 bool IsKvWorkload(WorkloadKind kind);
 
+inline constexpr int kDefaultOps = 300;
+inline constexpr int kDefaultKvOps = 20000;
+inline constexpr uint64_t kDefaultMaxEvents = 500'000;
+inline constexpr uint64_t kDefaultKvMaxEvents = 50'000'000;
+
 struct SimOptions {
   uint64_t seed = 1;
   FaultSet faults = FaultSet::All();
   int nodes = 5;
   int groups = 3;
-  int ops = 300;  // client operations in the chaos phase
+  // Client operations in the chaos phase; 0: the workload's default (kDefaultOps,
+  // kDefaultKvOps: kv seeds run longer, with more clients).
+  int ops = 0;
   PlantedBug plant = PlantedBug::kNone;
   WorkloadKind workload = WorkloadKind::kRegister;
   // kv workloads: ownership enforcement, versioned routing and random splits (--splits).
   bool splits = false;
-  // Events one run may execute; exhausting it is reported as a livelock.
-  uint64_t max_events = 500'000;
+  // Events one run may execute; exhausting it is reported as a livelock. 0: the
+  // workload's default (kDefaultMaxEvents, kDefaultKvMaxEvents).
+  uint64_t max_events = 0;
   // kv workloads: a run that acknowledged fewer operations is reported as thin.
   uint64_t min_acked = 0;
   // Receives every trace line (--trace FILE); empty: only the hash and the tail are kept.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/route/ownership.h"
 #include "core/util/assert.h"
 
 namespace ekv::sim {
@@ -18,6 +19,13 @@ struct SimCoordinators::GroupViewOf : coord::GroupView {
     const node::NodeHost* host = cluster.host(node);
     if (host == nullptr || !host->HasGroup(group)) return raft::kNoNode;
     return host->Status(group).leader;
+  }
+  std::map<raft::GroupId, raft::ConfState> Configurations() const override {
+    std::map<raft::GroupId, raft::ConfState> confs;
+    const node::NodeHost* host = cluster.host(node);
+    if (host == nullptr) return confs;
+    for (raft::GroupId group : host->groups()) confs[group] = host->Status(group).conf_state;
+    return confs;
   }
   Cluster& cluster;
   NodeIndex node;
@@ -148,8 +156,7 @@ void SimCoordinators::Pump(NodeIndex node) {
       const uint64_t client_op = it->second;
       instance->client_ops.erase(it);
       trace_.Record({scheduler_.now(), "op-done", node, client_op,
-                     static_cast<uint64_t>(done.result.status.code()), done.result.index,
-                     ""});
+                     static_cast<uint64_t>(done.result.status.code()), done.result.index, ""});
       scheduler_.After(rng_.Range(1, profile_.client_latency_max_us),
                        [this, client_op, result = std::move(done.result)]() mutable {
                          Complete(client_op, std::move(result));
@@ -219,7 +226,8 @@ void SimCoordinators::AnswerFromAnyReplica(NodeIndex node, uint64_t incarnation,
   std::optional<node::ClientReply> reply;
   if (!up.empty()) {
     const node::NodeHost* host = cluster_.host(up[rng_.Uniform(up.size())]);
-    std::optional<std::string> answer = host->state_machine(call.request.group).Query(call.request.value);
+    std::optional<std::string> answer =
+        host->state_machine(call.request.group).Query(call.request.value);
     if (answer.has_value()) {
       reply.emplace();
       reply->group = call.request.group;
@@ -248,8 +256,7 @@ void SimCoordinators::OnReply(NodeIndex node, const node::ClientReply& reply) {
   if (!cluster_.network().Connected(node, local.origin)) {
     scheduler_.After(rng_.Range(1'000, 20'000), [this, local, node] {
       DeliverReply(local.origin, local.origin_incarnation, local.call, std::nullopt,
-                   /*maybe_delivered=*/true,
-                   absl::StrCat("the answer from n", node, " was lost"));
+                   /*maybe_delivered=*/true, absl::StrCat("the answer from n", node, " was lost"));
     });
     return;
   }
@@ -261,18 +268,18 @@ void SimCoordinators::OnReply(NodeIndex node, const node::ClientReply& reply) {
 void SimCoordinators::DeliverReply(NodeIndex origin, uint64_t incarnation, coord::CallId call,
                                    std::optional<node::ClientReply> reply, bool maybe_delivered,
                                    const std::string& why) {
-  cluster_.RunOnProcess(origin, incarnation, [this, origin, call, reply = std::move(reply),
-                                              maybe_delivered, why] {
-    Instance* instance = Live(origin);
-    if (instance == nullptr) return;
-    SyncTime(origin);
-    if (reply.has_value()) {
-      instance->coordinator->OnCallReply(call, *reply);
-    } else {
-      instance->coordinator->OnCallFailed(call, maybe_delivered, why);
-    }
-    Pump(origin);
-  });
+  cluster_.RunOnProcess(origin, incarnation,
+                        [this, origin, call, reply = std::move(reply), maybe_delivered, why] {
+                          Instance* instance = Live(origin);
+                          if (instance == nullptr) return;
+                          SyncTime(origin);
+                          if (reply.has_value()) {
+                            instance->coordinator->OnCallReply(call, *reply);
+                          } else {
+                            instance->coordinator->OnCallFailed(call, maybe_delivered, why);
+                          }
+                          Pump(origin);
+                        });
 }
 
 void SimCoordinators::OnCrash(NodeIndex node) {
@@ -291,6 +298,11 @@ void SimCoordinators::Complete(uint64_t client_op, std::optional<coord::OpResult
   if (it == waiting_.end()) return;  // the client already gave up, or this is the late answer
   DoneFn done = std::move(it->second);
   waiting_.erase(it);
+  if (result.has_value() && route::ParseStaleRouteError(result->status).has_value() &&
+      routing_errors_.size() < 8) {
+    routing_errors_.push_back(
+        absl::StrCat("at ", scheduler_.now(), "us a client got ", result->status.ToString()));
+  }
   done(std::move(result));
 }
 

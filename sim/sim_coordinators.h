@@ -67,8 +67,8 @@ class SimCoordinators {
   // node crashed, or its answer came too late): the operation's outcome is unknown.
   using DoneFn = std::function<void(std::optional<coord::OpResult>)>;
 
-  SimCoordinators(Scheduler& scheduler, Trace& trace, Cluster& cluster,
-                  const SwarmProfile& profile, SimCoordinatorsConfig config);
+  SimCoordinators(Scheduler& scheduler, Trace& trace, Cluster& cluster, const SwarmProfile& profile,
+                  SimCoordinatorsConfig config);
   ~SimCoordinators();
 
   // Sends an operation from a client to `node`'s coordinator (after the client's network
@@ -87,14 +87,17 @@ class SimCoordinators {
   bool Idle() const { return waiting_.empty(); }
   SimCoordinatorTotals totals() const;
   const std::vector<checkers::TimestampOp>& timestamps_issued() const { return timestamps_; }
+  // Answers that handed a client a STALE_ROUTE refusal: the coordinator must refresh its
+  // routes and retry instead (ownership.h), so any is a bug.
+  const std::vector<std::string>& routing_errors() const { return routing_errors_; }
 
  private:
   struct Instance;
   struct GroupViewOf;
   struct LocalCall {
-    NodeIndex node = 0;       // whose NodeHost runs it
+    NodeIndex node = 0;  // whose NodeHost runs it
     uint64_t incarnation = 0;
-    NodeIndex origin = 0;     // whose coordinator asked (== node unless forwarded)
+    NodeIndex origin = 0;  // whose coordinator asked (== node unless forwarded)
     uint64_t origin_incarnation = 0;
     coord::CallId call = 0;
   };
@@ -127,6 +130,7 @@ class SimCoordinators {
   std::map<uint64_t, DoneFn> waiting_;
   uint64_t next_client_op_ = 1;
   std::vector<checkers::TimestampOp> timestamps_;
+  std::vector<std::string> routing_errors_;
   SimCoordinatorTotals dead_totals_;  // stats of coordinators that died with their node
 };
 

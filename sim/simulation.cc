@@ -124,8 +124,7 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
 SimCoordinatorPlants ClientPlants(PlantedBug plant) {
   SimCoordinatorPlants plants;
   plants.read_from_any_replica = plant == PlantedBug::kStaleRead;
-  plants.coordinator.resolve_rolls_back_committed =
-      plant == PlantedBug::kResolveRollsBackCommitted;
+  plants.coordinator.resolve_rolls_back_committed = plant == PlantedBug::kResolveRollsBackCommitted;
   plants.coordinator.no_stale_route_retry = plant == PlantedBug::kNoStaleRouteRetry;
   plants.coordinator.retry_unknown_write = plant == PlantedBug::kRetryUnknownWrite;
   return plants;
@@ -133,7 +132,11 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
 
 }  // namespace
 
-SimResult RunSimulation(const SimOptions& options) {
+SimResult RunSimulation(const SimOptions& requested) {
+  SimOptions options = requested;
+  const bool kv = IsKvWorkload(options.workload);
+  if (options.ops == 0) options.ops = kv ? kDefaultKvOps : kDefaultOps;
+  if (options.max_events == 0) options.max_events = kv ? kDefaultKvMaxEvents : kDefaultMaxEvents;
   SimResult result;
   result.seed = options.seed;
   Rng root(options.seed);

@@ -15,6 +15,10 @@ double SwarmProbability(Rng& rng, bool enabled, double max) {
 
 }  // namespace
 
+// kv workloads' chaos phase (see the end of DrawSwarmProfile).
+constexpr SimTime kKvChaosMinUs = 30'000'000;
+constexpr SimTime kKvChaosMaxUs = 60'000'000;
+
 SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options) {
   const FaultSet& faults = options.faults;
   SwarmProfile p;
@@ -76,6 +80,18 @@ SwarmProfile DrawSwarmProfile(Rng& rng, const SimOptions& options) {
   p.durable_state_machines = rng.Chance(0.5);
   p.lease_reads = rng.Chance(0.5);
   if (faults.membership) p.p_membership = SwarmProbability(rng, true, 0.6);
+  if (IsKvWorkload(options.workload)) {
+    // Deep histories: the kv workloads judge the coordinator, so each seed runs long
+    // enough, with enough clients, that leader changes, snapshots, splits and lock
+    // resolutions happen under load, not only at rest. Drawn last: the knobs above stay.
+    p.chaos_duration_us = rng.Range(kKvChaosMinUs, kKvChaosMaxUs);
+    p.clients = static_cast<int>(rng.Range(10, 20));
+    // Faults every 0.2-1.5 s instead of every 50-600 ms, so load makes progress between
+    // them; and logs compacted every 20-300 entries, so snapshots are sent under load.
+    p.fault_interval_us = rng.Range(200'000, 1'500'000);
+    p.snapshot_interval_entries = rng.Range(20, 300);
+    p.compaction_lag_entries = rng.Range(0, 20);
+  }
   return p;
 }
 

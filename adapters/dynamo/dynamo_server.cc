@@ -65,6 +65,10 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
         runtime::metrics::HttpListener::Start(&server, address, "the DynamoDB server");
     if (!listener.ok()) return listener.status();
     self->listener_ = std::move(*listener);
+    self->sweeper_ = std::make_unique<TtlSweeper>(self->store_.get(), options.ttl);
+    DynamoServer* raw = self.get();
+    self->sweep_thread_ =
+        std::thread([raw, interval = options.ttl_sweep_interval] { raw->SweepLoop(interval); });
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("starting the DynamoDB server on ", address, ": ", e.what()));
@@ -75,7 +79,25 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
 DynamoServer::~DynamoServer() { Stop(); }
 
 void DynamoServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(sweep_mu_);
+    stopping_ = true;
+  }
+  sweep_cv_.notify_all();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
   if (listener_) listener_->Stop();
+}
+
+void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {
+  std::unique_lock<std::mutex> lock(sweep_mu_);
+  while (!sweep_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
+    lock.unlock();
+    const double now =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    // A failed pass (no leader yet, deadline) is simply tried again next interval.
+    (void)sweeper_->RunPass(now);
+    lock.lock();
+  }
 }
 
 }  // namespace ekv::dynamo

@@ -10,18 +10,23 @@
 // Bounded (options.http): worker_threads requests run at once (each blocks on the store),
 // at most max_queued_connections more wait, bodies are at most max_request_body_bytes (DynamoDB's
 // own limit is 16 MB per request; 400 KB items), read/write/keep-alive timeouts are short.
-// httplib's exceptions are caught at this seam.
+// httplib's exceptions are caught at this seam. One more thread runs the Time to Live
+// sweeper (ttl_sweeper.h) every ttl_sweep_interval.
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/backend.h"
 #include "adapters/dynamo/table_store.h"
+#include "adapters/dynamo/ttl_sweeper.h"
 #include "runtime/metrics/http_listener.h"
 
 namespace httplib {
@@ -39,6 +44,9 @@ struct DynamoServerOptions {
                                           .keep_alive_max_requests = 1000,
                                           .max_request_body_bytes = 16 * 1024 * 1024};
   TableStoreOptions store;
+  // Time to Live: how often expired items are looked for, and how much one pass does.
+  std::chrono::milliseconds ttl_sweep_interval{2000};
+  TtlSweeperOptions ttl;
 };
 
 class DynamoServer {
@@ -60,7 +68,14 @@ class DynamoServer {
  private:
   DynamoServer() = default;
 
+  void SweepLoop(std::chrono::milliseconds interval);
+
   std::unique_ptr<TableStore> store_;
+  std::unique_ptr<TtlSweeper> sweeper_;
+  std::mutex sweep_mu_;
+  std::condition_variable sweep_cv_;
+  bool stopping_ = false;  // guarded by sweep_mu_
+  std::thread sweep_thread_;
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<runtime::metrics::HttpListener> listener_;  // after server_: stopped first
 };

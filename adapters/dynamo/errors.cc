@@ -7,6 +7,7 @@ namespace ekv::dynamo {
 namespace {
 
 constexpr absl::string_view kNamePayload = "ekv.dynamo/error-name";
+constexpr absl::string_view kFieldsPayload = "ekv.dynamo/error-fields";
 constexpr absl::string_view kServicePrefix = "com.amazonaws.dynamodb.v20120810#";
 // Errors DynamoDB raises in its request-routing layer (Coral) before any operation runs
 // carry Coral's namespace, and SDKs only read the part after '#'.
@@ -45,6 +46,11 @@ absl::Status SerializationError(absl::string_view message) {
   return DynamoError(absl::StatusCode::kInvalidArgument, "SerializationException", message);
 }
 
+absl::Status WithErrorFields(absl::Status status, std::string json_object_text) {
+  status.SetPayload(kFieldsPayload, absl::Cord(std::move(json_object_text)));
+  return status;
+}
+
 std::string ErrorName(const absl::Status& status) {
   auto name = status.GetPayload(kNamePayload);
   return name.has_value() ? std::string(*name) : std::string();
@@ -66,6 +72,9 @@ WireError ToWireError(const absl::Status& status) {
   wire.http_status = status.code() == absl::StatusCode::kInternal ? 500 : 400;
   wire.type = absl::StrCat(coral ? kCoralPrefix : kServicePrefix, name);
   wire.message = std::string(status.message());
+  if (auto fields = status.GetPayload(kFieldsPayload); fields.has_value()) {
+    wire.extra_fields = std::string(*fields);
+  }
   return wire;
 }
 

@@ -23,6 +23,11 @@ absl::Status ResourceInUse(absl::string_view message);
 absl::Status ConditionalCheckFailed();
 absl::Status SerializationError(absl::string_view message);
 
+// Extra top-level fields of the error's reply body, as the text of a JSON object (e.g.
+// {"Item": ...} for ConditionalCheckFailedException with ReturnValuesOnConditionCheckFailure,
+// {"CancellationReasons": [...]} for TransactionCanceledException).
+absl::Status WithErrorFields(absl::Status status, std::string json_object_text);
+
 // "One or more parameter values were invalid: " + detail, DynamoDB's usual prefix.
 absl::Status InvalidParameter(absl::string_view detail);
 
@@ -31,6 +36,7 @@ struct WireError {
   int http_status = 500;
   std::string type;  // full __type, e.g. "com.amazonaws.dynamodb.v20120810#ValidationException"
   std::string message;
+  std::string extra_fields;  // JSON object text, or empty
 };
 WireError ToWireError(const absl::Status& status);
 

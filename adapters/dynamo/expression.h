@@ -9,7 +9,7 @@
 // error; token: ...").
 //
 // Not in this first form: the reserved-word check on bare attribute names (DynamoDB
-// refuses e.g. `status = :s`; ekv accepts it), ProjectionExpression, FilterExpression.
+// refuses e.g. `status = :s`; ekv accepts it).
 #pragma once
 
 #include <map>
@@ -84,6 +84,9 @@ absl::StatusOr<Condition> ParseCondition(absl::string_view text, absl::string_vi
                                          ExpressionContext* context);
 absl::StatusOr<std::vector<UpdateAction>> ParseUpdate(absl::string_view text,
                                                       ExpressionContext* context);
+// ProjectionExpression: a comma-separated list of document paths (projection.h applies it).
+absl::StatusOr<std::vector<Path>> ParseProjection(absl::string_view text,
+                                                  ExpressionContext* context);
 // After every expression of a request is parsed: refuses placeholders defined but unused.
 absl::Status CheckAllPlaceholdersUsed(const ExpressionContext& context);
 

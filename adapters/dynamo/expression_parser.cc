@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/expression.h"
+#include "adapters/dynamo/projection.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -129,6 +130,16 @@ class Parser {
       } while (ok() && Accept(","));
     }
     return actions;
+  }
+
+  // projection := path ("," path)*
+  std::vector<Path> ParseProjectionTop() {
+    std::vector<Path> paths;
+    do {
+      paths.push_back(ParsePath());
+    } while (ok() && Accept(","));
+    if (ok() && !AtEnd()) Fail();
+    return paths;
   }
 
   bool ok() const { return error_.ok(); }
@@ -499,12 +510,24 @@ absl::StatusOr<std::vector<UpdateAction>> ParseUpdate(absl::string_view text,
       if (std::equal(a.begin(), a.begin() + n, b.begin())) {
         return ValidationError(absl::StrCat(
             "Invalid UpdateExpression: Two document paths overlap with each other; must remove "
-            "or rewrite one of these paths; path one: [",
-            PathToString(a), "], path two: [", PathToString(b), "]"));
+            "or rewrite one of these paths; path one: ",
+            PathListString(a), ", path two: ", PathListString(b)));
       }
     }
   }
   return actions;
+}
+
+absl::StatusOr<std::vector<Path>> ParseProjection(absl::string_view text,
+                                                  ExpressionContext* context) {
+  if (text.empty()) {
+    return ValidationError("Invalid ProjectionExpression: The expression can not be empty;");
+  }
+  Parser parser(text, "ProjectionExpression", context);
+  if (absl::Status s = parser.Tokenize(); !s.ok()) return s;
+  std::vector<Path> paths = parser.ParseProjectionTop();
+  if (!parser.ok()) return parser.error();
+  return paths;
 }
 
 absl::Status CheckAllPlaceholdersUsed(const ExpressionContext& context) {

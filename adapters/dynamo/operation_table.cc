@@ -32,7 +32,16 @@ const OperationTable& OperationTable::Default() {
       {"DeleteItem", DeleteItemOperation, "deletes an item, optionally conditionally"},
       {"UpdateItem", UpdateItemOperation, "SET/REMOVE/ADD/DELETE on an item, atomically"},
       {"Query", QueryOperation, "items of one hash key, range-key conditions, paginated"},
-      {"Scan", ScanOperation, "every item of a table, paginated"},
+      {"Scan", ScanOperation, "every item of a table, paginated (parallel segments)"},
+      {"BatchWriteItem", BatchWriteItemOperation, "up to 25 puts/deletes, each atomic alone"},
+      {"BatchGetItem", BatchGetItemOperation, "up to 100 items by key, 16 MB per answer"},
+      {"UpdateTable", UpdateTableOperation, "changes billing mode / provisioned throughput"},
+      {"TagResource", TagResourceOperation, "adds or replaces a table's tags (50 max)"},
+      {"UntagResource", UntagResourceOperation, "removes tags from a table"},
+      {"ListTagsOfResource", ListTagsOfResourceOperation, "a table's tags"},
+      {"UpdateTimeToLive", UpdateTimeToLiveOperation, "enables/disables expiry by attribute"},
+      {"DescribeTimeToLive", DescribeTimeToLiveOperation, "a table's Time to Live setting"},
+      {"DescribeLimits", DescribeLimitsOperation, "DynamoDB's default capacity quotas"},
   });
   return *table;
 }
@@ -51,7 +60,12 @@ const OperationSpec* OperationTable::Find(absl::string_view name) const {
 
 HttpReply ErrorReply(const absl::Status& status) {
   WireError wire = ToWireError(status);
-  return HttpReply{wire.http_status, Dump(json{{"__type", wire.type}, {"message", wire.message}})};
+  json body = {{"__type", wire.type}, {"message", wire.message}};
+  if (!wire.extra_fields.empty()) {
+    json extra = json::parse(wire.extra_fields, nullptr, /*allow_exceptions=*/false);
+    if (extra.is_object()) body.update(extra);
+  }
+  return HttpReply{wire.http_status, Dump(body)};
 }
 
 HttpReply OperationTable::Handle(absl::string_view target, absl::string_view body,

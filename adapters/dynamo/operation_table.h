@@ -67,6 +67,25 @@ absl::StatusOr<nlohmann::json> UpdateItemOperation(const nlohmann::json& request
                                                    TableStore* store);
 absl::StatusOr<nlohmann::json> QueryOperation(const nlohmann::json& request, TableStore* store);
 absl::StatusOr<nlohmann::json> ScanOperation(const nlohmann::json& request, TableStore* store);
+absl::StatusOr<nlohmann::json> BatchWriteItemOperation(const nlohmann::json& request,
+                                                       TableStore* store);
+absl::StatusOr<nlohmann::json> BatchGetItemOperation(const nlohmann::json& request,
+                                                     TableStore* store);
+
+absl::StatusOr<nlohmann::json> UpdateTableOperation(const nlohmann::json& request,
+                                                    TableStore* store);
+absl::StatusOr<nlohmann::json> TagResourceOperation(const nlohmann::json& request,
+                                                    TableStore* store);
+absl::StatusOr<nlohmann::json> UntagResourceOperation(const nlohmann::json& request,
+                                                      TableStore* store);
+absl::StatusOr<nlohmann::json> ListTagsOfResourceOperation(const nlohmann::json& request,
+                                                           TableStore* store);
+absl::StatusOr<nlohmann::json> UpdateTimeToLiveOperation(const nlohmann::json& request,
+                                                         TableStore* store);
+absl::StatusOr<nlohmann::json> DescribeTimeToLiveOperation(const nlohmann::json& request,
+                                                           TableStore* store);
+absl::StatusOr<nlohmann::json> DescribeLimitsOperation(const nlohmann::json& request,
+                                                       TableStore* store);
 
 // An error as DynamoDB's reply body and HTTP status.
 HttpReply ErrorReply(const absl::Status& status);

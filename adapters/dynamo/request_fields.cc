@@ -1,10 +1,13 @@
 #include "adapters/dynamo/request_fields.h"
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/projection.h"
 
 namespace ekv::dynamo {
 
@@ -88,6 +91,58 @@ absl::StatusOr<TableSchema> TableOf(const json& request, TableStore* store) {
     return ResourceNotFound("Requested resource not found");
   }
   return schema;
+}
+
+absl::StatusOr<TableSchema> TableNamed(const std::string& name, TableStore* store) {
+  return TableOf(json{{"TableName", name}}, store);
+}
+
+absl::StatusOr<std::optional<std::vector<Path>>> ProjectionOf(const json& request,
+                                                              ExpressionContext* context) {
+  using Result = std::optional<std::vector<Path>>;
+  absl::StatusOr<std::optional<std::string>> text = OptionalString(request, "ProjectionExpression");
+  if (!text.ok()) return text.status();
+  auto legacy = request.find("AttributesToGet");
+  const bool has_legacy = legacy != request.end() && !legacy->is_null();
+  if (text->has_value() && has_legacy) {
+    return ValidationError(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {AttributesToGet} Expression parameters: "
+        "{ProjectionExpression}");
+  }
+  std::vector<Path> paths;
+  if (text->has_value()) {
+    absl::StatusOr<std::vector<Path>> parsed = ParseProjection(**text, context);
+    if (!parsed.ok()) return parsed.status();
+    paths = *std::move(parsed);
+  } else if (has_legacy) {
+    if (!legacy->is_array()) return SerializationError("AttributesToGet must be a list");
+    if (legacy->empty()) {
+      return ValidationError(
+          "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy "
+          "constraint: Member must have length greater than or equal to 1");
+    }
+    std::set<std::string> seen;
+    for (const json& name : *legacy) {
+      if (!name.is_string()) return SerializationError("AttributesToGet must hold strings");
+      if (!seen.insert(name.get<std::string>()).second) {
+        return InvalidParameter(
+            absl::StrCat("Duplicate value in attribute name: ", name.get<std::string>()));
+      }
+      paths.push_back(Path{PathElement{name.get<std::string>(), -1}});
+    }
+  } else {
+    return Result();
+  }
+  if (absl::Status s = CheckProjectionPaths(paths); !s.ok()) return s;
+  return Result(std::move(paths));
+}
+
+absl::Status CheckItemSize(const AttributeMap& item) {
+  if (ItemSize(item) > kMaxItemBytes) {
+    return ValidationError("Item size has exceeded the maximum allowed size");
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<Condition>> ConditionOf(const json& request, const char* field,

@@ -31,6 +31,15 @@ absl::Status RefuseUnsupported(const nlohmann::json& request,
                                const std::vector<const char*>& fields);
 // The table named by TableName (validated), or ResourceNotFoundException.
 absl::StatusOr<TableSchema> TableOf(const nlohmann::json& request, TableStore* store);
+// The table called `name` (validated like TableName), or ResourceNotFoundException.
+absl::StatusOr<TableSchema> TableNamed(const std::string& name, TableStore* store);
+// What a read returns: ProjectionExpression (parsed through `context`, whose placeholders
+// it uses) or the legacy AttributesToGet; nullopt when neither asks for a projection.
+absl::StatusOr<std::optional<std::vector<Path>>> ProjectionOf(const nlohmann::json& request,
+                                                              ExpressionContext* context);
+// DynamoDB's item size limit (400 KB, names and values counted).
+inline constexpr size_t kMaxItemBytes = 400 * 1024;
+absl::Status CheckItemSize(const AttributeMap& item);
 // The optional ConditionExpression, parsed.
 absl::StatusOr<std::optional<Condition>> ConditionOf(const nlohmann::json& request,
                                                      const char* field, ExpressionContext* context);

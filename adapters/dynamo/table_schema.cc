@@ -208,6 +208,15 @@ absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
         "Number of attributes in KeySchema does not exactly match number of attributes defined "
         "in AttributeDefinitions");
   }
+  if (absl::Status st = ApplyBillingParameters(request, &schema); !st.ok()) return st;
+  if (auto tags = request.find("Tags"); tags != request.end() && !tags->is_null()) {
+    if (absl::Status st = ApplyTags(*tags, &schema); !st.ok()) return st;
+  }
+  return schema;
+}
+
+absl::Status ApplyBillingParameters(const json& request, TableSchema* schema_out) {
+  TableSchema& schema = *schema_out;
   if (auto billing = request.find("BillingMode"); billing != request.end()) {
     if (*billing != "PROVISIONED" && *billing != "PAY_PER_REQUEST") {
       return ValidationError(absl::StrCat(
@@ -239,7 +248,35 @@ absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
         "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
         "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
   }
-  return schema;
+  if (schema.billing_mode == "PAY_PER_REQUEST") {
+    schema.read_capacity_units = 0;
+    schema.write_capacity_units = 0;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyTags(const json& tags, TableSchema* schema) {
+  if (!tags.is_array()) return SerializationError("Tags must be a list");
+  for (const json& tag : tags) {
+    if (!tag.is_object() || !tag.contains("Key") || !tag["Key"].is_string() ||
+        !tag.contains("Value") || !tag["Value"].is_string()) {
+      return ValidationError(
+          "1 validation error detected: Value null at 'tags.member.key' failed to satisfy "
+          "constraint: Member must not be null");
+    }
+    const std::string key = tag["Key"].get<std::string>();
+    const std::string value = tag["Value"].get<std::string>();
+    if (key.empty() || key.size() > 128 || value.size() > 256) {
+      return ValidationError(
+          "One or more parameter values were invalid: tag keys must be 1 to 128 characters and "
+          "tag values at most 256");
+    }
+    schema->tags[key] = value;
+  }
+  if (schema->tags.size() > kMaxTags) {
+    return ValidationError("The number of tags exceeds the limit of 50 per resource");
+  }
+  return absl::OkStatus();
 }
 
 std::string EncodeTableSchema(const TableSchema& s) {
@@ -252,6 +289,8 @@ std::string EncodeTableSchema(const TableSchema& s) {
             {"rcu", s.read_capacity_units},
             {"wcu", s.write_capacity_units},
             {"created", s.creation_date_time}};
+  if (!s.tags.empty()) j["tags"] = s.tags;
+  if (!s.ttl_attribute.empty()) j["ttl"] = s.ttl_attribute;
   return j.dump();
 }
 
@@ -285,11 +324,18 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
     s.read_capacity_units = j.at("rcu").get<int64_t>();
     s.write_capacity_units = j.at("wcu").get<int64_t>();
     s.creation_date_time = j.at("created").get<double>();
+    // Absent in records written before tags existed.
+    if (j.contains("tags")) s.tags = j.at("tags").get<std::map<std::string, std::string>>();
+    if (j.contains("ttl")) s.ttl_attribute = j.at("ttl").get<std::string>();
   } catch (const json::exception& e) {
     // A malformed record is data loss, not a crash of the request thread.
     return absl::DataLossError(absl::StrCat("stored DynamoDB table metadata: ", e.what()));
   }
   return s;
+}
+
+std::string TableArn(absl::string_view table_name) {
+  return absl::StrCat(kTableArnPrefix, table_name);
 }
 
 json DescribeTable(const TableSchema& s, const char* status) {
@@ -299,7 +345,7 @@ json DescribeTable(const TableSchema& s, const char* status) {
       {"KeySchema", KeyElementsJson(s)},
       {"AttributeDefinitions", AttributeDefinitionsJson(s)},
       {"CreationDateTime", s.creation_date_time},
-      {"TableArn", absl::StrCat("arn:aws:dynamodb:ddblocal:000000000000:table/", s.name)},
+      {"TableArn", TableArn(s.name)},
       {"TableId", absl::StrCat(s.id)},
       // Counts are not maintained in this first form (DynamoDB itself updates them only
       // every few hours).

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,7 +32,9 @@ struct TableSchema {
   std::string billing_mode = "PROVISIONED";       // or PAY_PER_REQUEST
   int64_t read_capacity_units = 0;
   int64_t write_capacity_units = 0;
-  double creation_date_time = 0;  // seconds since the epoch
+  double creation_date_time = 0;            // seconds since the epoch
+  std::map<std::string, std::string> tags;  // TagResource / CreateTable Tags
+  std::string ttl_attribute;                // UpdateTimeToLive; empty: TTL disabled
   bool operator==(const TableSchema&) const = default;
 };
 
@@ -40,6 +43,18 @@ absl::Status ValidateTableName(const nlohmann::json& request, const char* field 
 
 // CreateTable's request -> schema (id and creation time left for the caller).
 absl::StatusOr<TableSchema> SchemaFromCreateTable(const nlohmann::json& request);
+
+// BillingMode and ProvisionedThroughput of a CreateTable or UpdateTable request, applied to
+// `schema` (whose current billing mode is the default), validated as DynamoDB does.
+absl::Status ApplyBillingParameters(const nlohmann::json& request, TableSchema* schema);
+// Adds or replaces a Tags list ([{"Key", "Value"}]); at most kMaxTags per table.
+inline constexpr size_t kMaxTags = 50;
+absl::Status ApplyTags(const nlohmann::json& tags, TableSchema* schema);
+
+// Tables' ARNs, as DynamoDB Local forms them (region "ddblocal", account 000000000000).
+inline constexpr absl::string_view kTableArnPrefix =
+    "arn:aws:dynamodb:ddblocal:000000000000:table/";
+std::string TableArn(absl::string_view table_name);
 
 std::string EncodeTableSchema(const TableSchema& schema);
 absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes);

@@ -1,6 +1,7 @@
 #include "adapters/dynamo/table_store.h"
 
 #include <chrono>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "adapters/dynamo/errors.h"
@@ -82,6 +83,25 @@ absl::StatusOr<TableSchema> TableStore::DeleteTable(const std::string& name) {
   return schema;
 }
 
+absl::StatusOr<TableSchema> TableStore::UpdateTable(
+    const std::string& name, const std::function<absl::Status(TableSchema*)>& change) {
+  const std::string meta_key = TableMetaKey(name);
+  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(meta_key);
+  if (!bytes.ok()) return bytes.status();
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    if (!bytes->has_value()) return TableNotFound(name);
+    absl::StatusOr<TableSchema> schema = DecodeTableSchema(**bytes);
+    if (!schema.ok()) return schema.status();
+    if (absl::Status s = change(&*schema); !s.ok()) return s;
+    absl::StatusOr<DynamoBackend::CasResult> cas =
+        backend_->CompareAndSet(meta_key, *bytes, EncodeTableSchema(*schema));
+    if (!cas.ok()) return cas.status();
+    if (cas->applied) return schema;
+    *bytes = std::move(cas->current);
+  }
+  return absl::AbortedError("the table's metadata kept changing; try again");
+}
+
 absl::StatusOr<std::vector<std::string>> TableStore::ListTables(const std::string& exclusive_start,
                                                                 size_t limit, bool* more) {
   const std::string prefix = TableMetaPrefix();
@@ -158,6 +178,53 @@ absl::StatusOr<TableStore::ItemChange> TableStore::ModifyItem(const std::string&
 
 absl::Status TableStore::PutItem(const std::string& item_key, const AttributeMap& item) {
   return backend_->Put(item_key, EncodeItem(item));
+}
+
+namespace {
+
+// DynamoDB's rule: the TTL attribute must be a Number of epoch seconds; any other type, or
+// an absent attribute, never expires. (DynamoDB also ignores values more than five years in
+// the past; ekv deletes those too, as they are long expired by any reading.)
+bool Expired(const AttributeMap& item, const std::string& ttl_attribute, double now_seconds) {
+  auto it = item.find(ttl_attribute);
+  if (it == item.end() || it->second.type != AttributeType::kN) return false;
+  char* end = nullptr;
+  const double expiry = std::strtod(it->second.scalar.c_str(), &end);
+  return end != it->second.scalar.c_str() && expiry <= now_seconds;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> TableStore::DeleteExpiredItems(const TableSchema& schema,
+                                                           double now_seconds,
+                                                           const std::string& start_key,
+                                                           size_t max_items, size_t* deleted) {
+  if (schema.ttl_attribute.empty()) return std::string();
+  const std::string prefix = ItemPrefix(schema.id);
+  const std::string from = start_key.empty() ? prefix : start_key;
+  absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> items =
+      ScanItems(from, PrefixEnd(prefix), max_items);
+  if (!items.ok()) return items.status();
+  for (const auto& [key, item] : *items) {
+    if (!Expired(item, schema.ttl_attribute, now_seconds)) continue;
+    bool removed = false;
+    absl::StatusOr<ItemChange> change = ModifyItem(
+        key,
+        [&](const std::optional<AttributeMap>& current)
+            -> absl::StatusOr<std::optional<AttributeMap>> {
+          removed = current.has_value() && Expired(*current, schema.ttl_attribute, now_seconds);
+          if (!removed) return current;  // changed since the scan: keep it as it is now
+          return std::optional<AttributeMap>();
+        });
+    if (!change.ok()) return change.status();
+    if (removed) ++*deleted;
+  }
+  if (items->size() < max_items) return std::string();
+  return items->back().first + std::string(1, '\0');
+}
+
+absl::Status TableStore::DeleteItem(const std::string& item_key) {
+  return backend_->Delete(item_key);
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::ScanItems(

@@ -45,6 +45,11 @@ class TableStore {
   absl::StatusOr<TableSchema> GetTable(const std::string& name);
   // Removes the table (then, best effort and bounded, its items); returns its schema.
   absl::StatusOr<TableSchema> DeleteTable(const std::string& name);
+  // Changes a table's metadata (billing, tags) atomically: `change` edits the schema read;
+  // the write is a compare-and-set against it, retried on a concurrent change. Returns the
+  // new schema; ResourceNotFoundException when absent, or `change`'s error.
+  absl::StatusOr<TableSchema> UpdateTable(const std::string& name,
+                                          const std::function<absl::Status(TableSchema*)>& change);
   // Table names after `exclusive_start` in order, at most `limit`; *more says whether
   // names remain.
   absl::StatusOr<std::vector<std::string>> ListTables(const std::string& exclusive_start,
@@ -67,6 +72,18 @@ class TableStore {
                                         bool assume_absent = false);
   // A blind write (no condition, old value not needed).
   absl::Status PutItem(const std::string& item_key, const AttributeMap& item);
+  // A blind delete (BatchWriteItem's DeleteRequest: no condition, no old value).
+  absl::Status DeleteItem(const std::string& item_key);
+
+  // One bounded Time to Live pass over `schema`'s items (schema.ttl_attribute set): deletes
+  // every item, among the first `max_items` examined from `start_key` on, whose TTL
+  // attribute is a number of epoch seconds at or before `now_seconds`. Each delete is a
+  // compare-and-set decided on the item's current value, so an item updated to expire later
+  // in between survives. Returns the key to continue from next pass ("" when the table's end
+  // was reached) and adds the number deleted to *deleted.
+  absl::StatusOr<std::string> DeleteExpiredItems(const TableSchema& schema, double now_seconds,
+                                                 const std::string& start_key, size_t max_items,
+                                                 size_t* deleted);
 
   // Items with keys in [start, end) in key order, at most `limit`.
   absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(

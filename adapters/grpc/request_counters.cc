@@ -32,6 +32,11 @@ GrpcRequestCounters::GrpcRequestCounters() {
     }
   }
   counts_ = std::make_unique<std::atomic<uint64_t>[]>(methods_.size() * kCodes);
+  std::vector<std::string> commands;  // in slot order, so a slot is also the histogram's
+  for (const Method& method : methods_) {
+    commands.push_back(absl::StrCat(method.service, "/", method.name));
+  }
+  latencies_ = std::make_unique<runtime::metrics::RequestLatencies>("grpc", std::move(commands));
   for (size_t i = 0; i < methods_.size() * kCodes; ++i) counts_[i].store(0);
 }
 
@@ -52,6 +57,10 @@ void GrpcRequestCounters::Count(size_t method, grpc::StatusCode code) {
   counts_[method * kCodes + CodeSlot(code)].fetch_add(1, std::memory_order_relaxed);
 }
 
+void GrpcRequestCounters::ObserveLatency(size_t method, std::chrono::nanoseconds elapsed) {
+  latencies_->Observe(method, elapsed);
+}
+
 uint64_t GrpcRequestCounters::Get(size_t method, grpc::StatusCode code) const {
   EKV_ASSERT(method < methods_.size(), "gRPC method slot ", method, " out of range");
   return counts_[method * kCodes + CodeSlot(code)].load(std::memory_order_relaxed);
@@ -70,6 +79,7 @@ void GrpcRequestCounters::Collect(runtime::metrics::MetricSet& metrics) const {
                    static_cast<double>(count));
     }
   }
+  latencies_->Collect(metrics);
 }
 
 }  // namespace ekv::adapters

@@ -2,10 +2,12 @@
 // proto.TransactionalKV, proto.Distribution), by method and gRPC status code, for the
 // node's metrics (ekv_grpc_requests_total). Counting is one relaxed atomic increment in a
 // table fixed at construction: no lock and no allocation on the request path.
-// request_counting_interceptor.h feeds it from every call.
+// request_counting_interceptor.h feeds it from every call, with the call's latency
+// (ekv_request_duration_seconds{front_door="grpc", command="proto.RawKV/RawPut"}).
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/status.h"
+#include "runtime/metrics/latency_histogram.h"
 #include "runtime/metrics/metric_set.h"
 
 namespace ekv::adapters {
@@ -30,10 +33,14 @@ class GrpcRequestCounters {
   // (server reflection), which are not counted.
   std::optional<size_t> MethodIndex(absl::string_view path) const;
   void Count(size_t method, grpc::StatusCode code);
+  // From the call's start to its status being sent.
+  void ObserveLatency(size_t method, std::chrono::nanoseconds elapsed);
+  const runtime::metrics::RequestLatencies& latencies() const { return *latencies_; }
   uint64_t Get(size_t method, grpc::StatusCode code) const;
 
   // ekv_grpc_requests_total{service, method, code}: every method's OK count (zeros
-  // included, so rates exist from the first scrape) and each other code once seen.
+  // included, so rates exist from the first scrape) and each other code once seen; and
+  // the latency histograms.
   void Collect(runtime::metrics::MetricSet& metrics) const;
 
  private:
@@ -47,8 +54,9 @@ class GrpcRequestCounters {
     std::string name;     // "RawPut"
   };
   std::vector<Method> methods_;
-  absl::flat_hash_map<std::string, size_t> index_by_path_;  // lookups only, never iterated
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;         // [method * kCodes + code]
+  absl::flat_hash_map<std::string, size_t> index_by_path_;         // lookups only, never iterated
+  std::unique_ptr<std::atomic<uint64_t>[]> counts_;                // [method * kCodes + code]
+  std::unique_ptr<runtime::metrics::RequestLatencies> latencies_;  // by method slot
 };
 
 }  // namespace ekv::adapters

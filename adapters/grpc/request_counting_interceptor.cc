@@ -1,5 +1,7 @@
 #include "adapters/grpc/request_counting_interceptor.h"
 
+#include <chrono>
+
 namespace ekv::adapters {
 namespace {
 
@@ -7,12 +9,14 @@ using grpc::experimental::InterceptionHookPoints;
 
 class RequestCountingInterceptor final : public grpc::experimental::Interceptor {
  public:
+  // Created by gRPC when the call arrives, before its handler runs: the latency's start.
   RequestCountingInterceptor(GrpcRequestCounters* counters, size_t method)
-      : counters_(counters), method_(method) {}
+      : counters_(counters), method_(method), started_(std::chrono::steady_clock::now()) {}
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       counters_->Count(method_, methods->GetSendStatus().error_code());
+      counters_->ObserveLatency(method_, std::chrono::steady_clock::now() - started_);
     }
     methods->Proceed();
   }
@@ -20,6 +24,7 @@ class RequestCountingInterceptor final : public grpc::experimental::Interceptor 
  private:
   GrpcRequestCounters* counters_;
   size_t method_;
+  std::chrono::steady_clock::time_point started_;
 };
 
 class RequestCountingInterceptorFactory final

@@ -20,12 +20,21 @@ CommandTable::CommandTable(std::vector<CommandSpec> specs) {
   }
 }
 
+namespace {
+
+std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
+  for (CommandSpec& spec : ServerCommandSpecs()) specs.push_back(std::move(spec));
+  return specs;
+}
+
+}  // namespace
+
 const CommandTable& CommandTable::Default() {
   // Arity, flags and key positions are Redis 7's, so COMMAND tells clients the truth.
-  static const CommandTable* table = new CommandTable({
+  static const CommandTable* table = new CommandTable(WithServerCommands({
       {"ping",
        -1,
-       kFlagFast,
+       kFlagFast | kFlagSubscribedContext,
        0,
        0,
        0,
@@ -47,7 +56,7 @@ const CommandTable& CommandTable::Default() {
        &EchoCommand},
       {"hello",
        -1,
-       kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast,
+       kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast | kFlagNoAuth,
        0,
        0,
        0,
@@ -69,7 +78,7 @@ const CommandTable& CommandTable::Default() {
        &SelectCommand},
       {"quit",
        -1,
-       kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast,
+       kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast | kFlagNoAuth | kFlagSubscribedContext,
        0,
        0,
        0,
@@ -167,7 +176,7 @@ const CommandTable& CommandTable::Default() {
        "Returns the length of a string value.",
        {"@read", "@string", "@fast"},
        &StrlenCommand},
-  });
+  }));
   return *table;
 }
 
@@ -197,6 +206,19 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
     return reply(
         ErrorReply(absl::StrCat("ERR wrong number of arguments for '", spec->name, "' command")));
   }
+  // Redis 7's order of checks: name, arity, authentication, then the subscribed context.
+  if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {
+    return reply(ErrorReply("NOAUTH Authentication required."));
+  }
+  if (connection->protocol == 2 && connection->subscriptions() > 0 &&
+      !(spec->flags & kFlagSubscribedContext)) {
+    return reply(ErrorReply(absl::StrCat(
+        "ERR Can't execute '", spec->name,
+        "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+        "context")));
+  }
+  connection->last_command = spec->name;
+  if (connection->server != nullptr) ++connection->server->stats().commands_processed;
   CommandContext context;
   context.args = std::move(args);
   context.connection = connection;
@@ -204,6 +226,11 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   context.table = this;
   context.reply = std::move(reply);
   spec->handler(std::move(context));
+}
+
+std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command) {
+  return ErrorReply(absl::StrCat("ERR unknown subcommand '", subcommand.substr(0, 128), "'. Try ",
+                                 command, " HELP."));
 }
 
 std::string BackendErrorReply(const absl::Status& status) {

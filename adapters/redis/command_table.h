@@ -7,11 +7,13 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "adapters/redis/backend.h"
+#include "adapters/redis/server_control.h"
 
 namespace ekv::redis {
 
@@ -23,6 +25,16 @@ struct ConnectionState {
   int protocol = 2;                // RESP version (HELLO switches it)
   bool close_after_reply = false;  // QUIT: close once this command's reply is written
   std::string name;                // HELLO SETNAME
+  // --- redis-conn additions ---
+  ServerControl* server = nullptr;  // null without a server: server commands refuse
+  bool authenticated = true;        // false until AUTH when a password is required
+  std::string address;              // peer "ip:port", for CLIENT LIST / KILL ADDR
+  std::string local_address;        // our "ip:port"
+  int64_t created_unix_seconds = 0;
+  std::string last_command;        // lower case, "client|list" style, for CLIENT LIST cmd=
+  std::set<std::string> channels;  // SUBSCRIBE
+  std::set<std::string> patterns;  // PSUBSCRIBE
+  size_t subscriptions() const { return channels.size() + patterns.size(); }
 };
 
 // Called exactly once with the encoded reply, from any thread.
@@ -49,6 +61,11 @@ enum CommandFlag : uint32_t {
   kFlagLoading = 1 << 4,
   kFlagStale = 1 << 5,
   kFlagNoScript = 1 << 6,
+  kFlagNoAuth = 1 << 7,  // runs before AUTH when a password is required
+  kFlagPubSub = 1 << 8,
+  // Not a COMMAND flag: allowed on a RESP2 connection with subscriptions (Redis decides
+  // this per command too: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET).
+  kFlagSubscribedContext = 1 << 9,
 };
 
 struct CommandSpec {
@@ -100,6 +117,28 @@ void ExistsCommand(CommandContext context);
 void MgetCommand(CommandContext context);
 void MsetCommand(CommandContext context);
 void StrlenCommand(CommandContext context);
+// --- redis-conn additions: commands/server.cc, commands/pubsub.cc ---
+void AuthCommand(CommandContext context);
+void ResetCommand(CommandContext context);
+void ClientCommand(CommandContext context);
+void InfoCommand(CommandContext context);
+void TimeCommand(CommandContext context);
+void ConfigCommand(CommandContext context);
+void SubscribeCommand(CommandContext context);
+void UnsubscribeCommand(CommandContext context);
+void PsubscribeCommand(CommandContext context);
+void PunsubscribeCommand(CommandContext context);
+void PublishCommand(CommandContext context);
+void PubsubCommand(CommandContext context);
+// AUTH's check: marks the connection authenticated and returns true when `password` is
+// the user's ("default" is the only user).
+bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password);
+// Redis's CLIENT SETNAME rule as an error message; empty when the name is fine.
+std::string InvalidClientName(absl::string_view name);
+// Their table entries (commands/server_specs.cc), appended to CommandTable::Default.
+std::vector<CommandSpec> ServerCommandSpecs();
+// "ERR unknown subcommand 'x'. Try CLIENT HELP." (the subcommand cut at 128 bytes).
+std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command);
 
 // A storage error as a Redis error reply: "TRYAGAIN ..." when retrying may succeed (no
 // leader yet, overloaded, deadline, unknown outcome of an idempotent write), else

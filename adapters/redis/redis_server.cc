@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -21,6 +22,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/redis/command_table.h"
+#include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
 
@@ -94,9 +96,67 @@ void CloseFd(int fd) {
   if (fd >= 0) close(fd);
 }
 
+// "ip:port" of a socket's peer or local end, as CLIENT LIST shows it.
+std::string SocketAddress(int fd, bool peer) {
+  sockaddr_storage address{};
+  socklen_t size = sizeof(address);
+  const int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&address), &size)
+                      : getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
+  if (rc != 0) return "";
+  char host[INET6_ADDRSTRLEN] = {};
+  int port = 0;
+  if (address.ss_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    inet_ntop(AF_INET6, &v6->sin6_addr, host, sizeof(host));
+    port = ntohs(v6->sin6_port);
+  } else {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
+    inet_ntop(AF_INET, &v4->sin_addr, host, sizeof(host));
+    port = ntohs(v4->sin_port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
 }  // namespace
 
-class RedisServer::Loop {
+// A message PUBLISHed on another node, on its way to this loop's subscribers.
+struct RemoteDelivery {
+  std::string channel;
+  std::string message;
+  std::function<void(int64_t)> done;
+};
+
+// Deliveries from other threads (the fan-out's gRPC handlers). Owned jointly by the server
+// and its loop, so a delivery racing Stop() finds it closed (answered 0) instead of a
+// destroyed loop; like CompletionQueue, it never writes the eventfd once closed.
+class DeliveryInbox {
+ public:
+  explicit DeliveryInbox(int wake_fd) : wake_fd_(wake_fd) {}
+
+  // False once closed: the caller answers 0 itself.
+  bool Push(RemoteDelivery& delivery) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    items_.push_back(std::move(delivery));
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+    return true;
+  }
+
+  std::vector<RemoteDelivery> Drain(bool close) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = closed_ || close;
+    return std::exchange(items_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  const int wake_fd_;
+  bool closed_ = false;                // guarded by mu_
+  std::vector<RemoteDelivery> items_;  // guarded by mu_
+};
+
+class RedisServer::Loop final : public ServerControl {
  public:
   Loop(const RedisServerOptions& options, RedisBackend* backend, int listen_fd, int epoll_fd,
        int wake_fd, std::atomic<size_t>* connection_count)
@@ -109,8 +169,9 @@ class RedisServer::Loop {
         connection_count_(connection_count),
         completions_(std::make_shared<CompletionQueue>(wake_fd)) {}
 
-  ~Loop() {
+  ~Loop() override {
     completions_->Close();  // before the eventfd closes: late answers must not write it
+    FailDeliveries();
     for (auto& [id, connection] : connections_) CloseFd(connection->fd);
     CloseFd(listen_fd_);
     CloseFd(wake_fd_);
@@ -124,6 +185,33 @@ class RedisServer::Loop {
   }
 
   void Run();
+
+  const std::shared_ptr<DeliveryInbox>& inbox() const { return inbox_; }
+
+  // ServerControl, on the loop thread.
+  RedisSettings& settings() override { return settings_; }
+  ServerStats& stats() override { return stats_; }
+  int tcp_port() const override { return port_; }
+  int64_t start_unix_seconds() const override { return start_unix_seconds_; }
+  std::vector<const ConnectionState*> Connections() const override;
+  bool Kill(uint64_t connection_id) override;
+  void Subscribe(ConnectionState& connection, const std::string& channel, bool pattern) override {
+    hub_.Add(connection.id, channel, pattern);
+  }
+  void Unsubscribe(ConnectionState& connection, const std::string& channel, bool pattern) override {
+    hub_.Remove(connection.id, channel, pattern);
+  }
+  void Publish(std::string channel, std::string message,
+               std::function<void(int64_t)> done) override;
+  std::vector<std::string> ActiveChannels(absl::string_view pattern) const override {
+    return hub_.Channels(pattern);
+  }
+  int64_t ChannelSubscribers(const std::string& channel) const override {
+    return hub_.Subscribers(channel);
+  }
+  int64_t PatternCount() const override { return hub_.Patterns(); }
+
+  void set_port(int port) { port_ = port; }
 
  private:
   struct PendingCommand {
@@ -160,6 +248,13 @@ class RedisServer::Loop {
   void Close(Connection& connection);
   void BeginStop();
   ReplyFn MakeReply(uint64_t id);
+  // Appends a message to each local subscriber's output; returns how many got it.
+  int64_t DeliverLocally(const std::string& channel, const std::string& message);
+  void DrainDeliveries();
+  void FailDeliveries();
+  // Work a handler asked for that must not run inside it: connections to close (CLIENT
+  // KILL, subscribers over their output limit) and outputs to flush (PUBLISH).
+  void RunDeferred();
 
   static thread_local Loop* current_;
 
@@ -176,7 +271,94 @@ class RedisServer::Loop {
   std::chrono::steady_clock::time_point stop_deadline_;
   uint64_t next_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;
+  RedisSettings settings_ = options_.settings;
+  ServerStats stats_;
+  int port_ = 0;
+  const int64_t start_unix_seconds_ = std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count();
+  PubSubHub hub_;
+  std::vector<uint64_t> to_kill_;
+  std::vector<uint64_t> to_flush_;
+  std::shared_ptr<DeliveryInbox> inbox_ = std::make_shared<DeliveryInbox>(wake_fd_);
 };
+
+std::vector<const ConnectionState*> RedisServer::Loop::Connections() const {
+  std::vector<const ConnectionState*> all;
+  all.reserve(connections_.size());
+  for (const auto& [id, connection] : connections_) all.push_back(&connection->state);
+  // Hash order must not reach a reply: CLIENT LIST lists by id, as Redis does.
+  std::sort(all.begin(), all.end(),
+            [](const ConnectionState* a, const ConnectionState* b) { return a->id < b->id; });
+  return all;
+}
+
+bool RedisServer::Loop::Kill(uint64_t connection_id) {
+  auto it = connections_.find(connection_id);
+  if (it == connections_.end()) return false;
+  if (it->second->in_flight) {
+    // The killer itself (its CLIENT KILL is running) or a connection waiting for the
+    // store: it gets that reply, then closes, as Redis's close-after-reply.
+    it->second->state.close_after_reply = true;
+  } else {
+    to_kill_.push_back(connection_id);
+  }
+  return true;
+}
+
+int64_t RedisServer::Loop::DeliverLocally(const std::string& channel, const std::string& message) {
+  const int64_t receivers =
+      hub_.ForEachReceiver(channel, [&](uint64_t id, const std::string* pattern) {
+        auto it = connections_.find(id);
+        EKV_ASSERT(it != connections_.end(), "a closed connection is still subscribed");
+        Connection& subscriber = *it->second;
+        subscriber.output += MessageBytes(subscriber.state.protocol, channel, message, pattern);
+        // A subscriber that does not read must not hold the node's memory: Redis's
+        // client-output-buffer-limit for pub/sub clients disconnects it.
+        if (subscriber.unsent() > settings_.pubsub_output_limit_bytes) {
+          to_kill_.push_back(id);
+        } else {
+          to_flush_.push_back(id);
+        }
+      });
+  stats_.pubsub_messages_delivered += static_cast<uint64_t>(receivers);
+  return receivers;
+}
+
+void RedisServer::Loop::Publish(std::string channel, std::string message,
+                                std::function<void(int64_t)> done) {
+  const int64_t local = DeliverLocally(channel, message);
+  if (options_.fanout == nullptr) return done(local);
+  options_.fanout->PublishToPeers(
+      std::move(channel), std::move(message),
+      [local, done = std::move(done)](int64_t remote) { done(local + remote); });
+}
+
+void RedisServer::Loop::DrainDeliveries() {
+  for (RemoteDelivery& delivery : inbox_->Drain(/*close=*/false)) {
+    delivery.done(DeliverLocally(delivery.channel, delivery.message));
+  }
+  RunDeferred();
+}
+
+void RedisServer::Loop::FailDeliveries() {
+  for (RemoteDelivery& delivery : inbox_->Drain(/*close=*/true)) delivery.done(0);
+}
+
+void RedisServer::Loop::RunDeferred() {
+  while (!to_kill_.empty() || !to_flush_.empty()) {
+    std::vector<uint64_t> kill = std::exchange(to_kill_, {});
+    std::vector<uint64_t> flush = std::exchange(to_flush_, {});
+    for (uint64_t id : kill) {
+      // At once, like Redis: queued commands and unwritten output are dropped (a
+      // subscriber over its output limit is not waited for).
+      if (auto it = connections_.find(id); it != connections_.end()) Close(*it->second);
+    }
+    for (uint64_t id : flush) {
+      if (auto it = connections_.find(id); it != connections_.end()) Pump(*it->second);
+    }
+  }
+}
 
 thread_local RedisServer::Loop* RedisServer::Loop::current_ = nullptr;
 
@@ -215,11 +397,14 @@ void RedisServer::Loop::Run() {
         uint64_t count = 0;
         [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof(count));
         DrainCompletions();
+        DrainDeliveries();
       } else if (auto it = connections_.find(tag); it != connections_.end()) {
         OnEvent(*it->second, events[i].events);
       }
+      RunDeferred();
     }
   }
+  FailDeliveries();
   while (!connections_.empty()) Close(*connections_.begin()->second);
   current_ = nullptr;
 }
@@ -246,7 +431,9 @@ void RedisServer::Loop::Accept() {
   while (true) {
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN, or an error of that one connection attempt
-    if (connections_.size() >= options_.max_connections) {
+    ++stats_.connections_received;
+    if (connections_.size() >= settings_.maxclients) {
+      ++stats_.rejected_connections;
       const std::string error = ErrorReply("ERR max number of clients reached");
       [[maybe_unused]] ssize_t n = send(fd, error.data(), error.size(), MSG_NOSIGNAL);
       close(fd);
@@ -257,6 +444,14 @@ void RedisServer::Loop::Accept() {
     auto connection = std::make_unique<Connection>(options_.limits);
     connection->fd = fd;
     connection->state.id = next_id_++;
+    connection->state.server = this;
+    connection->state.authenticated = settings_.requirepass.empty();
+    connection->state.address = SocketAddress(fd, /*peer=*/true);
+    connection->state.local_address = SocketAddress(fd, /*peer=*/false);
+    connection->state.created_unix_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count();
     connection->events = EPOLLIN;
     epoll_event event{};
     event.events = connection->events;
@@ -285,6 +480,8 @@ void RedisServer::Loop::OnEvent(Connection& connection, uint32_t events) {
 
 bool RedisServer::Loop::ParseSome(Connection& connection) {
   bool progressed = false;
+  connection.parser.set_unauthenticated(!connection.state.authenticated);
+  connection.parser.set_max_bulk_bytes(static_cast<size_t>(settings_.proto_max_bulk_len));
   while (!connection.closing && !connection.parser.failed() &&
          connection.pending.size() < options_.max_pending_commands &&
          connection.input_pos < connection.input.size()) {
@@ -360,7 +557,10 @@ bool RedisServer::Loop::Pump(Connection& connection) {
   // Until nothing moves: written output may let held-back commands run, whose replies
   // may be written at once, and fewer pending commands let parsing go on.
   while (true) {
-    while (ParseSome(connection) | DispatchSome(connection)) {
+    while (true) {
+      const bool parsed = ParseSome(connection);  // both run every round
+      const bool dispatched = DispatchSome(connection);
+      if (!parsed && !dispatched) break;
     }
     const size_t unsent_before = connection.unsent();
     if (!Flush(connection)) {
@@ -406,6 +606,12 @@ void RedisServer::Loop::DrainCompletions() {
 }
 
 void RedisServer::Loop::Close(Connection& connection) {
+  for (const std::string& channel : connection.state.channels) {
+    hub_.Remove(connection.state.id, channel, false);
+  }
+  for (const std::string& pattern : connection.state.patterns) {
+    hub_.Remove(connection.state.id, pattern, true);
+  }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
   close(connection.fd);
   connections_.erase(connection.state.id);  // destroys `connection`
@@ -475,8 +681,19 @@ absl::Status RedisServer::Start() {
   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event);
   loop_ =
       std::make_unique<Loop>(options_, backend_, listen_fd, epoll_fd, wake_fd, &connection_count_);
+  loop_->set_port(port_);
+  inbox_ = loop_->inbox();
   thread_ = std::thread([this] { loop_->Run(); });
   return absl::OkStatus();
+}
+
+void RedisServer::DeliverPublished(std::string channel, std::string message,
+                                   std::function<void(int64_t)> done) {
+  // inbox_ is set once, in Start, before the fan-out can know this server; it outlives
+  // the loop, so a delivery racing Stop() is refused by it, not lost in a freed loop.
+  if (inbox_ == nullptr) return done(0);
+  RemoteDelivery delivery{std::move(channel), std::move(message), std::move(done)};
+  if (!inbox_->Push(delivery)) delivery.done(0);
 }
 
 void RedisServer::Stop() {

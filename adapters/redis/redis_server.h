@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -31,12 +32,32 @@
 #include "absl/status/status.h"
 #include "adapters/redis/backend.h"
 #include "adapters/redis/resp_parser.h"
+#include "adapters/redis/server_control.h"
 
 namespace ekv::redis {
 
+class DeliveryInbox;  // redis_server.cc
+
+// Carries a PUBLISH to the cluster's other nodes (the server's implementation calls each
+// member over gRPC; tests may use a fake). Each peer hands it to its own
+// RedisServer::DeliverPublished.
+class PubSubFanout {
+ public:
+  virtual ~PubSubFanout() = default;
+  // Delivers on every other node; `done` gets how many subscribers received it there.
+  // Called on the loop thread; `done` runs exactly once, on any thread.
+  virtual void PublishToPeers(std::string channel, std::string message,
+                              std::function<void(int64_t receivers)> done) = 0;
+};
+
 struct RedisServerOptions {
   std::string address;  // host:port to listen on; port 0 picks a free one
-  size_t max_connections = 10000;
+  // requirepass, maxclients (connections beyond it get "-ERR max number of clients
+  // reached" and are closed), proto-max-bulk-len, the subscriber output limit: CONFIG
+  // SET changes the server's copy.
+  RedisSettings settings;
+  // Null: PUBLISH reaches this node's subscribers only.
+  PubSubFanout* fanout = nullptr;
   // Per connection: parsed commands waiting or running before reading pauses.
   size_t max_pending_commands = 1024;
   // Per connection: reply bytes the client has not read yet before reading pauses.
@@ -61,6 +82,12 @@ class RedisServer {
   // Backend answers that arrive later are dropped.
   void Stop();
 
+  // Delivers a message PUBLISHed on another node to this node's subscribers; `done` gets
+  // their number (0 once the server stopped). Thread-safe; `done` runs on the loop thread
+  // or, when the server is not running, on the caller's.
+  void DeliverPublished(std::string channel, std::string message,
+                        std::function<void(int64_t receivers)> done);
+
   // The port actually listened on (after Start).
   int port() const { return port_; }
   // Connections open right now (approximate when read from another thread).
@@ -69,6 +96,7 @@ class RedisServer {
  private:
   class Loop;
   RedisServerOptions options_;
+  std::shared_ptr<DeliveryInbox> inbox_;
   RedisBackend* backend_;
   int port_ = 0;
   std::atomic<size_t> connection_count_{0};

@@ -195,6 +195,10 @@ RespParser::Result RespParser::Parse(absl::string_view input, size_t* consumed) 
             (count > 0 && static_cast<unsigned long long>(count) > limits_.max_arguments)) {
           return Fail("Protocol error: invalid multibulk length");
         }
+        // Before AUTH, Redis bounds what a stranger can make it allocate (CVE-2021-32675).
+        if (unauthenticated_ && count > kUnauthenticatedMaxArguments) {
+          return Fail("Protocol error: unauthenticated multibulk length");
+        }
         *consumed += newline + 2;
         if (count <= 0) continue;  // "*0" and "*-1" are empty requests: no reply
         args_.clear();
@@ -222,6 +226,9 @@ RespParser::Result RespParser::Parse(absl::string_view input, size_t* consumed) 
         if (!ParseRedisInt64(rest.substr(1, newline - 1), &length) || length < 0 ||
             static_cast<unsigned long long>(length) > limits_.max_bulk_bytes) {
           return Fail("Protocol error: invalid bulk length");
+        }
+        if (unauthenticated_ && static_cast<size_t>(length) > kUnauthenticatedMaxBulkBytes) {
+          return Fail("Protocol error: unauthenticated bulk length");
         }
         if (command_bytes_ + static_cast<size_t>(length) > limits_.max_command_bytes) {
           return Fail(absl::StrCat("Protocol error: command larger than ",

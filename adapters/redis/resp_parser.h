@@ -21,12 +21,14 @@ struct RespLimits {
   // Longest header line (`*<n>`, `$<n>`) and longest inline command, as Redis's
   // PROTO_INLINE_MAX_SIZE.
   size_t max_line_bytes = 64 * 1024;
-  // Largest single argument (Redis: proto-max-bulk-len).
-  size_t max_bulk_bytes = 16 * 1024 * 1024;
-  // Most arguments in one command.
+  // Largest single argument (Redis: proto-max-bulk-len, 512 MB).
+  size_t max_bulk_bytes = 512 * 1024 * 1024;
+  // Most arguments in one command. Redis allows INT_MAX; ekv keeps Redis 6's 1M, since
+  // each argument costs a string even when empty.
   size_t max_arguments = 1024 * 1024;
-  // Largest command, all arguments together: what one parsed command may hold in memory.
-  size_t max_command_bytes = 64 * 1024 * 1024;
+  // Largest command, all arguments together: what one parsed command may hold in memory
+  // (Redis: client-query-buffer-limit, 1 GB).
+  size_t max_command_bytes = 1024 * 1024 * 1024;
 };
 
 class RespParser {
@@ -50,6 +52,14 @@ class RespParser {
   const std::string& error() const { return error_; }
   bool failed() const { return !error_.empty(); }
 
+  // A connection that has not authenticated yet (a password is required) may send at
+  // most kUnauthenticatedMaxArguments arguments of kUnauthenticatedMaxBulkBytes each.
+  void set_unauthenticated(bool unauthenticated) { unauthenticated_ = unauthenticated; }
+  // CONFIG SET proto-max-bulk-len; applies from the next argument header.
+  void set_max_bulk_bytes(size_t bytes) { limits_.max_bulk_bytes = bytes; }
+  static constexpr long long kUnauthenticatedMaxArguments = 10;
+  static constexpr size_t kUnauthenticatedMaxBulkBytes = 16384;
+
  private:
   enum class State { kStart, kArgumentHeader, kArgumentBody };
 
@@ -57,6 +67,7 @@ class RespParser {
   Result ParseInline(absl::string_view input, size_t* consumed);
 
   RespLimits limits_;
+  bool unauthenticated_ = false;
   State state_ = State::kStart;
   size_t arguments_left_ = 0;  // kArgumentHeader / kArgumentBody: arguments still to come
   size_t bulk_bytes_ = 0;      // kArgumentBody: length of the argument being read

@@ -49,6 +49,17 @@ void RespWriter::SetHeader(size_t count) {
   absl::StrAppend(&out_, resp3_ ? "~" : "*", count, "\r\n");
 }
 
+void RespWriter::Verbatim(absl::string_view text) {
+  if (!resp3_) return Bulk(text);
+  absl::StrAppend(&out_, "=", text.size() + 4, "\r\ntxt:");
+  out_.append(text.data(), text.size());
+  out_.append("\r\n");
+}
+
+void RespWriter::PushHeader(size_t count) {
+  absl::StrAppend(&out_, resp3_ ? ">" : "*", count, "\r\n");
+}
+
 std::string ErrorReply(absl::string_view message) {
   RespWriter writer(2);
   writer.Error(message);

@@ -25,6 +25,9 @@ class RespWriter {
   void ArrayHeader(size_t count);
   void MapHeader(size_t pairs);  // RESP3 `%`, RESP2 array of 2*pairs
   void SetHeader(size_t count);  // RESP3 `~`, RESP2 array
+  // RESP3 verbatim string `=<n>\r\ntxt:...` (INFO, CLIENT LIST), a bulk in RESP2.
+  void Verbatim(absl::string_view text);
+  void PushHeader(size_t count);  // RESP3 `>` (out-of-band pub/sub), RESP2 array
 
   bool resp3() const { return resp3_; }
   const std::string& bytes() const { return out_; }

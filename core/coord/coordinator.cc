@@ -52,8 +52,7 @@ Coordinator::Coordinator(CoordinatorOptions options, const GroupView* view)
 Coordinator::~Coordinator() = default;
 
 void Coordinator::SetTime(uint64_t now_us, uint64_t wall_ms) {
-  EKV_ASSERT(now_us >= now_us_, "the coordinator's clock went backwards: ", now_us, " < ",
-             now_us_);
+  EKV_ASSERT(now_us >= now_us_, "the coordinator's clock went backwards: ", now_us, " < ", now_us_);
   now_us_ = now_us;
   wall_ms_ = wall_ms;
 }
@@ -67,9 +66,9 @@ Effects Coordinator::TakeEffects() {
 // ---------------------------------------------------------------------------------------
 // Operations and timers
 
-OpId Coordinator::NewOp() {
+OpId Coordinator::NewOp(uint64_t timeout_us) {
   const OpId op = next_op_++;
-  ops_[op].deadline_us = now_us_ + options_.request_timeout_us;
+  ops_[op].deadline_us = now_us_ + (timeout_us != 0 ? timeout_us : options_.request_timeout_us);
   ++stats_.ops_started;
   return op;
 }
@@ -120,9 +119,9 @@ void Coordinator::OnTimer(TimerId timer) {
 
 uint64_t Coordinator::Backoff(int attempt) {
   // Jittered and growing: clients that failed together do not retry together.
-  const uint64_t base =
-      std::min<uint64_t>(options_.backoff_max_us,
-                         options_.backoff_min_us * static_cast<uint64_t>(1 + std::min(attempt, 30)));
+  const uint64_t base = std::min<uint64_t>(
+      options_.backoff_max_us,
+      options_.backoff_min_us * static_cast<uint64_t>(1 + std::min(attempt, 30)));
   return rng_.Range(base / 2, base);
 }
 
@@ -146,9 +145,9 @@ void Coordinator::Execute(raft::GroupId group, node::OpKind kind, std::string pa
 void Coordinator::SendAttempt(uint64_t exec_id) {
   Exec& exec = *execs_.at(exec_id);
   if (now_us_ >= exec.deadline_us) {
-    FinishExec(exec_id, absl::UnavailableError(absl::StrCat("group ", exec.group,
-                                                            " unavailable before the deadline: ",
-                                                            exec.last_error)));
+    FinishExec(exec_id,
+               absl::UnavailableError(absl::StrCat(
+                   "group ", exec.group, " unavailable before the deadline: ", exec.last_error)));
     return;
   }
   // A hint from the last answer wins. Otherwise a node that hosts the group lets its
@@ -234,8 +233,8 @@ void Coordinator::OnCallFailed(CallId call, bool maybe_delivered, std::string wh
   exec_of_call_.erase(it);
   Exec& exec = *execs_.at(exec_id);
   Cancel(exec.timer);
-  const bool safe = !maybe_delivered || exec.kind == node::OpKind::kQuery ||
-                    exec.retry != Retry::kDefinite;
+  const bool safe =
+      !maybe_delivered || exec.kind == node::OpKind::kQuery || exec.retry != Retry::kDefinite;
   if (safe) {
     RetryExec(exec_id, raft::kNoNode, std::move(why));
     return;
@@ -279,9 +278,9 @@ void Coordinator::OnCallReply(CallId call, const node::ClientReply& reply) {
       return;
     case node::ReplyStatus::kFailed:
       // Definitely not applied (dropped proposal, refused read index): safe to retry.
-      RetryExec(exec_id, exec.retry == Retry::kLeaderOnly && reply.leader_hint != target
-                             ? reply.leader_hint
-                             : raft::kNoNode,
+      RetryExec(exec_id,
+                exec.retry == Retry::kLeaderOnly && reply.leader_hint != target ? reply.leader_hint
+                                                                                : raft::kNoNode,
                 reply.detail);
       return;
     case node::ReplyStatus::kUnknown:
@@ -369,36 +368,37 @@ void Coordinator::ExecuteRouted(std::string key, node::OpKind kind, PayloadFor p
   if (route == nullptr) {
     // No table yet (a node still starting): load one, then route.
     if (now_us_ >= deadline_us) return done(absl::UnavailableError("route table not loaded yet"));
-    ReadCatalog(deadline_us, [this, key = std::move(key), kind, payload_for = std::move(payload_for),
-                              retry, deadline_us, done = std::move(done),
-                              retries](absl::StatusOr<route::RouteCatalog> catalog) mutable {
-      if (!catalog.ok()) return done(catalog.status());
-      ExecuteRouted(std::move(key), kind, std::move(payload_for), retry, deadline_us,
-                    std::move(done), retries + 1);
-    });
+    ReadCatalog(
+        deadline_us,
+        [this, key = std::move(key), kind, payload_for = std::move(payload_for), retry, deadline_us,
+         done = std::move(done), retries](absl::StatusOr<route::RouteCatalog> catalog) mutable {
+          if (!catalog.ok()) return done(catalog.status());
+          ExecuteRouted(std::move(key), kind, std::move(payload_for), retry, deadline_us,
+                        std::move(done), retries + 1);
+        });
     return;
   }
   const raft::GroupId group = MaybeMisroute(route->raft_group_id);
   const uint64_t version = table_.version();
   std::string payload = payload_for(version);
-  Execute(group, kind, std::move(payload), retry, deadline_us,
-          [this, key = std::move(key), kind, payload_for = std::move(payload_for), retry,
-           deadline_us, done = std::move(done), retries,
-           version](absl::StatusOr<GroupReply> reply) mutable {
-            if (!reply.ok()) return done(std::move(reply));
-            std::optional<route::StaleRouteError> stale = StaleRoute(reply->result);
-            if (!stale.has_value()) return done(std::move(reply));
-            // A refusal is a definite no-op (group_protocol.h): even a write may go again.
-            auto counter = std::make_shared<int>(retries);
-            RefreshAfterStaleRoute(
-                *stale, version, counter.get(), deadline_us,
-                [this, key = std::move(key), kind, payload_for = std::move(payload_for), retry,
-                 deadline_us, done = std::move(done), counter](absl::Status refreshed) mutable {
-                  if (!refreshed.ok()) return done(refreshed);
-                  ExecuteRouted(std::move(key), kind, std::move(payload_for), retry, deadline_us,
-                                std::move(done), *counter);
-                });
-          });
+  Execute(
+      group, kind, std::move(payload), retry, deadline_us,
+      [this, key = std::move(key), kind, payload_for = std::move(payload_for), retry, deadline_us,
+       done = std::move(done), retries, version](absl::StatusOr<GroupReply> reply) mutable {
+        if (!reply.ok()) return done(std::move(reply));
+        std::optional<route::StaleRouteError> stale = StaleRoute(reply->result);
+        if (!stale.has_value()) return done(std::move(reply));
+        // A refusal is a definite no-op (group_protocol.h): even a write may go again.
+        auto counter = std::make_shared<int>(retries);
+        RefreshAfterStaleRoute(
+            *stale, version, counter.get(), deadline_us,
+            [this, key = std::move(key), kind, payload_for = std::move(payload_for), retry,
+             deadline_us, done = std::move(done), counter](absl::Status refreshed) mutable {
+              if (!refreshed.ok()) return done(refreshed);
+              ExecuteRouted(std::move(key), kind, std::move(payload_for), retry, deadline_us,
+                            std::move(done), *counter);
+            });
+      });
 }
 
 namespace {
@@ -425,8 +425,8 @@ void Coordinator::KvCommandRouted(const std::string& key, std::string kv_command
       retry, deadline_us, std::move(done));
 }
 
-void Coordinator::KvQueryRouted(const std::string& key, std::string kv_query,
-                                uint64_t deadline_us, ReplyFn done) {
+void Coordinator::KvQueryRouted(const std::string& key, std::string kv_query, uint64_t deadline_us,
+                                ReplyFn done) {
   ExecuteRouted(
       key, node::OpKind::kQuery,
       [kv_query = std::move(kv_query)](uint64_t version) {
@@ -462,9 +462,10 @@ struct Coordinator::ByGroup {
   size_t next = 0;
 };
 
-void Coordinator::KvCommandByGroup(std::vector<std::string> keys, std::string first_key,
-                                   std::function<std::string(const std::vector<std::string>&)> build,
-                                   uint64_t deadline_us, BatchFn on_batch, StatusFn done) {
+void Coordinator::KvCommandByGroup(
+    std::vector<std::string> keys, std::string first_key,
+    std::function<std::string(const std::vector<std::string>&)> build, uint64_t deadline_us,
+    BatchFn on_batch, StatusFn done) {
   auto state = std::make_shared<ByGroup>();
   state->keys = std::move(keys);
   state->first_key = std::move(first_key);
@@ -517,8 +518,7 @@ void Coordinator::ByGroupNext(std::shared_ptr<ByGroup> state) {
   Execute(group, node::OpKind::kApply,
           GroupCommandBytes(node::GroupCommandOp::kKv, state->build(batch.keys), wall_ms_,
                             batch.catalog_version),
-          Retry::kDefinite, state->deadline_us,
-          [this, state](absl::StatusOr<GroupReply> reply) {
+          Retry::kDefinite, state->deadline_us, [this, state](absl::StatusOr<GroupReply> reply) {
             ByGroup::Batch& batch = state->batches[state->next];
             if (reply.ok()) {
               if (std::optional<route::StaleRouteError> stale = StaleRoute(reply->result)) {
@@ -607,34 +607,34 @@ void Coordinator::ScanStep(std::shared_ptr<ScanState> scan) {
   if (scan->page != 0) want = std::min(want, scan->page);
   if (want == 0) want = options_.max_scan_limit;
   sub->raft_group_id = MaybeMisroute(sub->raft_group_id);
-  scan->sub_scan(*sub, want, [this, scan, sub = *sub,
-                              want](absl::StatusOr<std::optional<KvPairs>> pairs) {
-    if (!pairs.ok()) {
-      std::optional<route::StaleRouteError> stale = route::ParseStaleRouteError(pairs.status());
-      if (!stale.has_value()) return scan->done(pairs.status());
-      ++stats_.stale_route_refusals;
-      RefreshAfterStaleRoute(*stale, sub.catalog_version, &scan->retries, scan->deadline_us,
-                             [this, scan](absl::Status refreshed) {
-                               if (!refreshed.ok()) return scan->done(refreshed);
-                               ScanStep(scan);  // re-plan the rest with the new table
-                             });
-      return;
-    }
-    if (!pairs->has_value()) {
-      After(Backoff(0), [this, scan] { ScanStep(scan); });  // read the same part again
-      return;
-    }
-    std::vector<std::string> keys;
-    keys.reserve((*pairs)->size());
-    for (const auto& pair : **pairs) keys.push_back(pair.first);
-    absl::Status advanced = scan->cursor->Advance(sub, keys, (*pairs)->size() < want);
-    if (!advanced.ok()) {
-      return scan->done(absl::InternalError(
-          absl::StrCat("a group answered a sub-scan out of order: ", advanced.message())));
-    }
-    for (auto& pair : **pairs) scan->out.push_back(std::move(pair));
-    ScanStep(scan);
-  });
+  scan->sub_scan(
+      *sub, want, [this, scan, sub = *sub, want](absl::StatusOr<std::optional<KvPairs>> pairs) {
+        if (!pairs.ok()) {
+          std::optional<route::StaleRouteError> stale = route::ParseStaleRouteError(pairs.status());
+          if (!stale.has_value()) return scan->done(pairs.status());
+          ++stats_.stale_route_refusals;
+          RefreshAfterStaleRoute(*stale, sub.catalog_version, &scan->retries, scan->deadline_us,
+                                 [this, scan](absl::Status refreshed) {
+                                   if (!refreshed.ok()) return scan->done(refreshed);
+                                   ScanStep(scan);  // re-plan the rest with the new table
+                                 });
+          return;
+        }
+        if (!pairs->has_value()) {
+          After(Backoff(0), [this, scan] { ScanStep(scan); });  // read the same part again
+          return;
+        }
+        std::vector<std::string> keys;
+        keys.reserve((*pairs)->size());
+        for (const auto& pair : **pairs) keys.push_back(pair.first);
+        absl::Status advanced = scan->cursor->Advance(sub, keys, (*pairs)->size() < want);
+        if (!advanced.ok()) {
+          return scan->done(absl::InternalError(
+              absl::StrCat("a group answered a sub-scan out of order: ", advanced.message())));
+        }
+        for (auto& pair : **pairs) scan->out.push_back(std::move(pair));
+        ScanStep(scan);
+      });
 }
 
 }  // namespace ekv::coord

@@ -51,6 +51,8 @@
 #include "core/kv/txn_coordinator.h"
 #include "core/node/command.h"
 #include "core/node/group_protocol.h"
+#include "core/node/member_directory.h"
+#include "core/raft/confchange.h"
 #include "core/raft/types.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
@@ -67,8 +69,8 @@ using TimerId = uint64_t;  // one armed timer
 // Test-the-tests only: bugs the simulator and the jepsen harness must catch. Off in
 // production.
 struct CoordinatorPlants {
-  bool no_stale_route_retry = false;  // STALE_ROUTE refusals reach the client
-  bool retry_unknown_write = false;   // a raw write whose outcome is unknown is re-proposed
+  bool no_stale_route_retry = false;          // STALE_ROUTE refusals reach the client
+  bool retry_unknown_write = false;           // a raw write whose outcome is unknown is re-proposed
   bool resolve_rolls_back_committed = false;  // lock resolution (kv::TxnCoordinator)
 };
 
@@ -102,6 +104,8 @@ class GroupView {
   virtual bool Hosts(raft::GroupId group) const = 0;
   // kNoNode when unknown.
   virtual raft::NodeId LeaderOf(raft::GroupId group) const = 0;
+  // Every group the node hosts, with the configuration its replica last saw.
+  virtual std::map<raft::GroupId, raft::ConfState> Configurations() const = 0;
 };
 
 // Effects.
@@ -127,10 +131,11 @@ struct OpResult {
   std::vector<std::pair<std::string, std::string>> pairs;  // scans
   std::vector<KeyErrorOutcome> key_errors;                 // Prewrite / Commit
   bool applied = false;                                    // CAS; Rollback: all rolled back
-  node::GroupResult group_result;  // StartKvCommand / StartKvQuery / StartGroup*
-  node::ClientReply leader_reply;  // StartLeaderRequest
-  std::optional<route::RouteCatalog> catalog;  // StartReadCatalog
-  std::optional<route::SplitResult> split;     // StartSplitRange
+  node::GroupResult group_result;                // StartKvCommand / StartKvQuery / StartGroup*
+  node::ClientReply leader_reply;                // StartLeaderRequest
+  std::optional<route::RouteCatalog> catalog;    // StartReadCatalog
+  std::optional<route::SplitResult> split;       // StartSplitRange
+  std::optional<node::MemberDirectory> members;  // membership operations
 };
 struct OpDone {
   OpId op = 0;
@@ -212,19 +217,35 @@ class Coordinator {
   // before an abort is reported, so the caller's retry can go through.
   OpId StartCommitTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts);
   // Client-driven Percolator phases (TransactionalKV PreWrite / Commit / Rollback).
-  OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations,
-                     uint64_t start_ts, uint64_t lock_ttl_ms);
+  OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations, uint64_t start_ts,
+                     uint64_t lock_ttl_ms);
   OpId StartCommit(uint64_t start_ts, std::vector<std::string> keys);
   OpId StartRollback(uint64_t start_ts);
 
   // Whole-group and leader-only requests (not routed by key).
   OpId StartGcPass(raft::GroupId group, uint64_t safe_point, std::string start_key,
                    uint64_t max_keys);
-  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command);
+  // timeout_us: this operation's own deadline (0: the request timeout).
+  OpId StartGroupCommand(raft::GroupId group, node::GroupCommand command, uint64_t timeout_us = 0);
   OpId StartGroupQuery(raft::GroupId group, node::GroupQuery query);
   // kTimestamp / kConfChange: sent to the leader, following hints; every failure is
   // retried until the deadline (callers send only requests that are safe to repeat).
-  OpId StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload);
+  OpId StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload,
+                          uint64_t timeout_us = 0);
+
+  // Membership. The member directory lives in the catalog group; changes to it are
+  // idempotent and repeated, in short attempts, until the deadline.
+  OpId StartReadMembers();
+  OpId StartChangeMembers(node::MemberChange change);
+  // Upserts this node's addresses unless the directory already has them.
+  OpId StartAdvertiseSelf(node::MemberAddresses self);
+  // Registers `node`'s addresses, then adds it as a learner to every group this node hosts.
+  OpId StartAddNode(raft::NodeId node, node::MemberAddresses addresses);
+  // Makes a registered node a voter of every group this node hosts.
+  OpId StartPromoteNode(raft::NodeId node);
+  // Removes `node` from every group this node hosts (refused if it is a group's last
+  // voter), then from the directory.
+  OpId StartRemoveNode(raft::NodeId node);
 
   // --- Outputs and introspection ------------------------------------------------------
   Effects TakeEffects();
@@ -255,10 +276,12 @@ class Coordinator {
   };
 
   // Operations.
-  OpId NewOp();
+  OpId NewOp(uint64_t timeout_us = 0);
   uint64_t DeadlineOf(OpId op) const;
   void Finish(OpId op, OpResult result);
   void Fail(OpId op, absl::Status status);
+  // Finishes `op` with the group's whole answer (the generic requests).
+  ReplyFn FinishWithGroupResult(OpId op);
 
   // Timers.
   TimerId After(uint64_t delay_us, std::function<void()> fn);
@@ -294,7 +317,7 @@ class Coordinator {
   // on_batch sees every non-refused reply and returns false to stop; a refused batch and
   // every batch after it are re-routed after a refresh.
   using BatchFn = std::function<absl::StatusOr<bool>(const std::vector<std::string>& keys,
-                                                      absl::StatusOr<GroupReply> reply)>;
+                                                     absl::StatusOr<GroupReply> reply)>;
   struct ByGroup;
   void KvCommandByGroup(std::vector<std::string> keys, std::string first_key,
                         std::function<std::string(const std::vector<std::string>&)> build,
@@ -317,14 +340,29 @@ class Coordinator {
   void RunTxn(std::vector<kv::Mutation> mutations, uint64_t start_ts, uint64_t deadline_us,
               std::function<void(kv::TxnOutcome)> done);
   // Resolves the lock another transaction holds on a key; true when it is gone.
-  void ResolveLock(const node::GroupKeyError& locked, uint64_t deadline_us,
-                   std::function<void(absl::StatusOr<bool>)> done);
-  void ResolveAll(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
-                  std::function<void()> done);
+  void AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
+                           std::function<void(absl::StatusOr<bool>)> done);
+  void AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
+                            std::function<void()> done);
+  // Client-driven Commit once the primary is known: picks the transaction's one commit_ts.
+  void CommitWithPrimary(OpId op, uint64_t start_ts, std::string primary,
+                         std::vector<std::string> keys);
+  // Commits `keys` of start_ts at ts, the primary's group first (client-driven Commit).
+  void CommitKeysAt(OpId op, uint64_t start_ts, uint64_t ts, std::string primary,
+                    std::vector<std::string> keys);
   void TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt);
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
   void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);
   void WriteOp(OpId op, std::string key, kv::Mutation mutation);
+  // Membership (coordinator_members.cc).
+  using MembersFn = std::function<void(absl::StatusOr<node::MemberDirectory>)>;
+  struct EveryGroup;
+  void ReadMembers(uint64_t deadline_us, MembersFn done);
+  void ChangeMembers(node::MemberChange change, uint64_t deadline_us, int attempt, MembersFn done);
+  void ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type, uint64_t deadline_us,
+                        StatusFn done);
+  void ChangeNextGroup(std::shared_ptr<EveryGroup> state);
+
   void PushOwnership(raft::GroupId owner, uint64_t deadline_us, std::function<void()> done);
 
   CoordinatorOptions options_;
@@ -351,6 +389,7 @@ class Coordinator {
   struct TxnRecord {
     std::string primary;
     std::vector<std::string> keys;
+    uint64_t commit_ts = 0;  // chosen by the first Commit; every later one reuses it
   };
   std::map<uint64_t, TxnRecord> client_txns_;
   static constexpr size_t kMaxClientTxns = 65'536;

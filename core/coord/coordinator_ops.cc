@@ -89,26 +89,27 @@ OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
     Fail(op, absl::InvalidArgumentError("key must not be empty"));
     return op;
   }
-  auto done = [this, op](absl::StatusOr<GroupReply> reply) {
-    if (!reply.ok()) return Fail(op, reply.status());
-    if (!reply->result.key_errors.empty()) {
-      return Fail(op, FirstKeyErrorStatus(reply->result.key_errors));
-    }
-    if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
-    OpResult result;
-    result.index = reply->index;
-    result.value = std::move(reply->result.value);
-    Finish(op, std::move(result));
-  };
-  if (ts == 0) {
-    ExecuteRouted(
-        key, node::OpKind::kQuery,
-        [key](uint64_t version) { return QueryBytes(node::GroupQueryOp::kRawGet, key, version); },
-        Retry::kUnknownToo, DeadlineOf(op), std::move(done));
-  } else {
-    KvQueryRouted(key, node::EncodeKvQuery(kv::KvQuery::Get(key, ts)), DeadlineOf(op),
-                  std::move(done));
+  if (ts != 0) {
+    // A snapshot read: a transaction's lock below ts is resolved (its primary decides)
+    // before the read is answered, as a transactional read does.
+    TxnGetAttempt(op, std::move(key), ts, 0);
+    return op;
   }
+  ExecuteRouted(
+      key, node::OpKind::kQuery,
+      [key](uint64_t version) { return QueryBytes(node::GroupQueryOp::kRawGet, key, version); },
+      Retry::kUnknownToo, DeadlineOf(op),
+      [this, op](absl::StatusOr<GroupReply> reply) {
+        if (!reply.ok()) return Fail(op, reply.status());
+        if (!reply->result.key_errors.empty()) {
+          return Fail(op, FirstKeyErrorStatus(reply->result.key_errors));
+        }
+        if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
+        OpResult result;
+        result.index = reply->index;
+        result.value = std::move(reply->result.value);
+        Finish(op, std::move(result));
+      });
   return op;
 }
 
@@ -145,11 +146,12 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
       std::move(spec), /*page=*/0, deadline,
       [this, ts, deadline](const route::SubScan& sub, uint64_t want, SubScanDone done) {
         std::string query =
-            ts == 0 ? QueryBytes(node::GroupQueryOp::kRawScan,
-                                 node::EncodeRawScan(sub.start, sub.end, want), sub.catalog_version)
-                    : QueryBytes(node::GroupQueryOp::kKv,
-                                 node::EncodeKvQuery(kv::KvQuery::Scan(sub.start, sub.end, want, ts)),
-                                 sub.catalog_version);
+            ts == 0
+                ? QueryBytes(node::GroupQueryOp::kRawScan,
+                             node::EncodeRawScan(sub.start, sub.end, want), sub.catalog_version)
+                : QueryBytes(node::GroupQueryOp::kKv,
+                             node::EncodeKvQuery(kv::KvQuery::Scan(sub.start, sub.end, want, ts)),
+                             sub.catalog_version);
         Execute(sub.raft_group_id, node::OpKind::kQuery, std::move(query), Retry::kUnknownToo,
                 deadline, [done = std::move(done)](absl::StatusOr<GroupReply> reply) {
                   if (!reply.ok()) return done(reply.status());
@@ -172,6 +174,16 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
 // ---------------------------------------------------------------------------------------
 // Generic routed and whole-group requests
 
+Coordinator::ReplyFn Coordinator::FinishWithGroupResult(OpId op) {
+  return [this, op](absl::StatusOr<GroupReply> reply) {
+    if (!reply.ok()) return Fail(op, reply.status());
+    OpResult result;
+    result.index = reply->index;
+    result.group_result = std::move(reply->result);
+    Finish(op, std::move(result));
+  };
+}
+
 OpId Coordinator::StartKvCommand(std::string routing_key, std::string kv_command) {
   const OpId op = NewOp();
   if (routing_key.empty()) {
@@ -179,13 +191,7 @@ OpId Coordinator::StartKvCommand(std::string routing_key, std::string kv_command
     return op;
   }
   KvCommandRouted(routing_key, std::move(kv_command), Retry::kDefinite, DeadlineOf(op),
-                  [this, op](absl::StatusOr<GroupReply> reply) {
-                    if (!reply.ok()) return Fail(op, reply.status());
-                    OpResult result;
-                    result.index = reply->index;
-                    result.group_result = std::move(reply->result);
-                    Finish(op, std::move(result));
-                  });
+                  FinishWithGroupResult(op));
   return op;
 }
 
@@ -195,47 +201,29 @@ OpId Coordinator::StartKvQuery(std::string routing_key, std::string kv_query) {
     Fail(op, absl::InvalidArgumentError("key must not be empty"));
     return op;
   }
-  KvQueryRouted(routing_key, std::move(kv_query), DeadlineOf(op),
-                [this, op](absl::StatusOr<GroupReply> reply) {
-                  if (!reply.ok()) return Fail(op, reply.status());
-                  OpResult result;
-                  result.index = reply->index;
-                  result.group_result = std::move(reply->result);
-                  Finish(op, std::move(result));
-                });
+  KvQueryRouted(routing_key, std::move(kv_query), DeadlineOf(op), FinishWithGroupResult(op));
   return op;
 }
 
-OpId Coordinator::StartGroupCommand(raft::GroupId group, node::GroupCommand command) {
-  const OpId op = NewOp();
+OpId Coordinator::StartGroupCommand(raft::GroupId group, node::GroupCommand command,
+                                    uint64_t timeout_us) {
+  const OpId op = NewOp(timeout_us);
   command.physical_ms = wall_ms_;
   Execute(group, node::OpKind::kApply, node::EncodeGroupCommand(command), Retry::kDefinite,
-          DeadlineOf(op), [this, op](absl::StatusOr<GroupReply> reply) {
-            if (!reply.ok()) return Fail(op, reply.status());
-            OpResult result;
-            result.index = reply->index;
-            result.group_result = std::move(reply->result);
-            Finish(op, std::move(result));
-          });
+          DeadlineOf(op), FinishWithGroupResult(op));
   return op;
 }
 
 OpId Coordinator::StartGroupQuery(raft::GroupId group, node::GroupQuery query) {
   const OpId op = NewOp();
   Execute(group, node::OpKind::kQuery, node::EncodeGroupQuery(query), Retry::kUnknownToo,
-          DeadlineOf(op), [this, op](absl::StatusOr<GroupReply> reply) {
-            if (!reply.ok()) return Fail(op, reply.status());
-            OpResult result;
-            result.index = reply->index;
-            result.group_result = std::move(reply->result);
-            Finish(op, std::move(result));
-          });
+          DeadlineOf(op), FinishWithGroupResult(op));
   return op;
 }
 
-OpId Coordinator::StartLeaderRequest(raft::GroupId group, node::OpKind kind,
-                                     std::string payload) {
-  const OpId op = NewOp();
+OpId Coordinator::StartLeaderRequest(raft::GroupId group, node::OpKind kind, std::string payload,
+                                     uint64_t timeout_us) {
+  const OpId op = NewOp(timeout_us);
   EKV_ASSERT(kind == node::OpKind::kTimestamp || kind == node::OpKind::kConfChange,
              "leader requests are timestamps and conf changes, not ", node::OpKindName(kind));
   Execute(group, kind, std::move(payload), Retry::kLeaderOnly, DeadlineOf(op),
@@ -268,8 +256,8 @@ OpId Coordinator::StartGcPass(raft::GroupId group, uint64_t safe_point, std::str
             if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
             OpResult result;
             result.index = reply->index;
-            result.ts = reply->result.ts;                       // the safe point it ran at
-            result.value = std::move(reply->result.value);      // where the next pass starts
+            result.ts = reply->result.ts;                   // the safe point it ran at
+            result.value = std::move(reply->result.value);  // where the next pass starts
             Finish(op, std::move(result));
           });
   return op;
@@ -288,9 +276,10 @@ void Coordinator::Timestamp(uint64_t deadline_us, TimestampFn done, int attempt)
             const uint64_t ts = reply->reply.timestamp;
             if (ts == 0) {
               // A lost allocation only wastes a timestamp: asking again is always safe.
-              After(Backoff(attempt), [this, deadline_us, done = std::move(done), attempt]() mutable {
-                Timestamp(deadline_us, std::move(done), attempt + 1);
-              });
+              After(Backoff(attempt),
+                    [this, deadline_us, done = std::move(done), attempt]() mutable {
+                      Timestamp(deadline_us, std::move(done), attempt + 1);
+                    });
               return;
             }
             if (ts_observer_) ts_observer_(invoked, now_us_, ts);

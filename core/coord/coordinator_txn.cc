@@ -87,8 +87,8 @@ void Coordinator::DriveTxns() {
   }
 }
 
-void Coordinator::ResolveLock(const node::GroupKeyError& locked, uint64_t deadline_us,
-                              std::function<void(absl::StatusOr<bool>)> done) {
+void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
+                                      std::function<void(absl::StatusOr<bool>)> done) {
   (void)deadline_us;
   if (locked.lock_primary.empty() || locked.lock_start_ts == 0) return done(false);
   kv::LockRecord lock;
@@ -106,16 +106,16 @@ void Coordinator::ResolveLock(const node::GroupKeyError& locked, uint64_t deadli
   DriveTxns();
 }
 
-void Coordinator::ResolveAll(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
-                             std::function<void()> done) {
+void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
+                                       std::function<void()> done) {
   if (locks.empty()) return done();
   node::GroupKeyError first = std::move(locks.front());
   locks.erase(locks.begin());
-  ResolveLock(first, deadline_us,
-              [this, locks = std::move(locks), deadline_us,
-               done = std::move(done)](absl::StatusOr<bool>) mutable {
-                ResolveAll(std::move(locks), deadline_us, std::move(done));
-              });
+  AwaitLockResolution(first, deadline_us,
+                      [this, locks = std::move(locks), deadline_us,
+                       done = std::move(done)](absl::StatusOr<bool>) mutable {
+                        AwaitLockResolutions(std::move(locks), deadline_us, std::move(done));
+                      });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -123,8 +123,8 @@ void Coordinator::ResolveAll(std::vector<node::GroupKeyError> locks, uint64_t de
 
 void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt) {
   if (now_us_ >= DeadlineOf(op)) {
-    return Fail(op, absl::UnavailableError(
-                        "key stayed locked by a live transaction until the deadline"));
+    return Fail(
+        op, absl::UnavailableError("key stayed locked by a live transaction until the deadline"));
   }
   std::string query = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
   KvQueryRouted(key, std::move(query), DeadlineOf(op),
@@ -138,14 +138,15 @@ void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attem
                     result.value = std::move(reply->result.value);
                     return Finish(op, std::move(result));
                   }
-                  ResolveLock(reply->result.key_errors.front(), DeadlineOf(op),
-                              [this, op, key, ts, attempt](absl::StatusOr<bool> resolved) {
-                                if (!resolved.ok()) return Fail(op, resolved.status());
-                                if (*resolved) return TxnGetAttempt(op, key, ts, attempt + 1);
-                                After(Backoff(attempt), [this, op, key, ts, attempt] {
-                                  TxnGetAttempt(op, key, ts, attempt + 1);
-                                });
-                              });
+                  AwaitLockResolution(reply->result.key_errors.front(), DeadlineOf(op),
+                                      [this, op, key, ts, attempt](absl::StatusOr<bool> resolved) {
+                                        if (!resolved.ok()) return Fail(op, resolved.status());
+                                        if (*resolved)
+                                          return TxnGetAttempt(op, key, ts, attempt + 1);
+                                        After(Backoff(attempt), [this, op, key, ts, attempt] {
+                                          TxnGetAttempt(op, key, ts, attempt + 1);
+                                        });
+                                      });
                 });
 }
 
@@ -198,16 +199,16 @@ OpId Coordinator::StartTxnScan(std::string start, std::string end, uint64_t limi
           query.catalog_version = sub.catalog_version;
           Execute(sub.raft_group_id, node::OpKind::kQuery, node::EncodeGroupQuery(query),
                   Retry::kUnknownToo, deadline,
-                  [this, deadline, attempts, done = std::move(done)](
-                      absl::StatusOr<GroupReply> reply) mutable {
+                  [this, deadline, attempts,
+                   done = std::move(done)](absl::StatusOr<GroupReply> reply) mutable {
                     if (!reply.ok()) return done(reply.status());
                     if (!reply->result.key_errors.empty()) {
                       // Another transaction's lock: resolve it and read the same part again.
-                      ResolveLock(reply->result.key_errors.front(), deadline,
-                                  [done = std::move(done)](absl::StatusOr<bool> resolved) {
-                                    if (!resolved.ok()) return done(resolved.status());
-                                    done(std::optional<KvPairs>());
-                                  });
+                      AwaitLockResolution(reply->result.key_errors.front(), deadline,
+                                          [done = std::move(done)](absl::StatusOr<bool> resolved) {
+                                            if (!resolved.ok()) return done(resolved.status());
+                                            done(std::optional<KvPairs>());
+                                          });
                       ++*attempts;
                       return;
                     }
@@ -251,31 +252,31 @@ void Coordinator::TxnPutAttempt(OpId op, std::string key, std::optional<std::str
     std::vector<kv::Mutation> mutations = {value.has_value() ? kv::Mutation::Put(key, *value)
                                                              : kv::Mutation::Delete(key)};
     const uint64_t txn_start = *start_ts;
-    RunTxn(std::move(mutations), txn_start, DeadlineOf(op),
-           [this, op, key, value, attempt, txn_start](kv::TxnOutcome outcome) {
-             if (outcome.status.ok()) {
-               OpResult result;
-               result.ts = outcome.commit_ts;
-               auto index = txn_index_.find(outcome.txn_id);
-               if (index != txn_index_.end()) result.index = index->second;
-               return Finish(op, std::move(result));
-             }
-             if (outcome.outcome_unknown || outcome.key_errors.empty()) {
-               return Fail(op, outcome.status);
-             }
-             // Another transaction's lock: resolve it; a newer version: a new start_ts.
-             std::vector<node::GroupKeyError> locks;
-             for (const kv::KeyError& e : outcome.key_errors) {
-               if (e.lock.has_value() && e.lock->start_ts != txn_start) {
-                 locks.push_back(node::ToGroupKeyError(e));
-               }
-             }
-             ResolveAll(std::move(locks), DeadlineOf(op), [this, op, key, value, attempt] {
-               After(Backoff(attempt), [this, op, key, value, attempt] {
-                 TxnPutAttempt(op, key, value, attempt + 1);
-               });
-             });
-           });
+    RunTxn(
+        std::move(mutations), txn_start, DeadlineOf(op),
+        [this, op, key, value, attempt, txn_start](kv::TxnOutcome outcome) {
+          if (outcome.status.ok()) {
+            OpResult result;
+            result.ts = outcome.commit_ts;
+            auto index = txn_index_.find(outcome.txn_id);
+            if (index != txn_index_.end()) result.index = index->second;
+            return Finish(op, std::move(result));
+          }
+          if (outcome.outcome_unknown || outcome.key_errors.empty()) {
+            return Fail(op, outcome.status);
+          }
+          // Another transaction's lock: resolve it; a newer version: a new start_ts.
+          std::vector<node::GroupKeyError> locks;
+          for (const kv::KeyError& e : outcome.key_errors) {
+            if (e.lock.has_value() && e.lock->start_ts != txn_start) {
+              locks.push_back(node::ToGroupKeyError(e));
+            }
+          }
+          AwaitLockResolutions(std::move(locks), DeadlineOf(op), [this, op, key, value, attempt] {
+            After(Backoff(attempt),
+                  [this, op, key, value, attempt] { TxnPutAttempt(op, key, value, attempt + 1); });
+          });
+        });
   });
 }
 
@@ -289,8 +290,7 @@ OpId Coordinator::StartTxnPut(std::string key, std::optional<std::string> value)
   return op;
 }
 
-OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations,
-                                         uint64_t start_ts) {
+OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts) {
   const OpId op = NewOp();
   if (start_ts == 0) {
     Fail(op, absl::InvalidArgumentError("start_ts is required (use Distribution.GetTimestamp)"));
@@ -323,10 +323,9 @@ OpId Coordinator::StartCommitTransaction(std::vector<kv::Mutation> mutations,
                locks.push_back(node::ToGroupKeyError(e));
              }
            }
-           ResolveAll(std::move(locks), DeadlineOf(op),
-                      [this, op, result = std::move(result)]() mutable {
-                        Finish(op, std::move(result));
-                      });
+           AwaitLockResolutions(
+               std::move(locks), DeadlineOf(op),
+               [this, op, result = std::move(result)]() mutable { Finish(op, std::move(result)); });
          });
   return op;
 }
@@ -339,33 +338,33 @@ void Coordinator::CasAttempt(OpId op, std::string key, std::string encoded, int 
     return Fail(op, absl::DeadlineExceededError(
                         "compare-and-set: the key stayed locked until the deadline"));
   }
-  KvCommandRouted(
-      key, encoded, Retry::kDefinite, DeadlineOf(op),
-      [this, op, key, encoded, attempt](absl::StatusOr<GroupReply> reply) {
-        if (!reply.ok()) return Fail(op, reply.status());
-        if (!reply->result.key_errors.empty()) {
-          // A transaction's lock on the key: the command had no effect. Resolve, retry.
-          ResolveLock(reply->result.key_errors.front(), DeadlineOf(op),
-                      [this, op, key, encoded, attempt](absl::StatusOr<bool> resolved) {
-                        if (!resolved.ok()) return Fail(op, resolved.status());
-                        if (*resolved) return CasAttempt(op, key, encoded, attempt + 1);
-                        After(Backoff(attempt), [this, op, key, encoded, attempt] {
-                          CasAttempt(op, key, encoded, attempt + 1);
-                        });
-                      });
-          return;
-        }
-        const absl::Status status = reply->result.status();
-        if (!status.ok() && status.code() != absl::StatusCode::kFailedPrecondition) {
-          return Fail(op, status);
-        }
-        OpResult result;
-        result.applied = status.ok();
-        result.value = std::move(reply->result.old_value);
-        result.index = reply->index;
-        result.ts = reply->result.ts;
-        Finish(op, std::move(result));
-      });
+  KvCommandRouted(key, encoded, Retry::kDefinite, DeadlineOf(op),
+                  [this, op, key, encoded, attempt](absl::StatusOr<GroupReply> reply) {
+                    if (!reply.ok()) return Fail(op, reply.status());
+                    if (!reply->result.key_errors.empty()) {
+                      // A transaction's lock on the key: the command had no effect. Resolve, retry.
+                      AwaitLockResolution(
+                          reply->result.key_errors.front(), DeadlineOf(op),
+                          [this, op, key, encoded, attempt](absl::StatusOr<bool> resolved) {
+                            if (!resolved.ok()) return Fail(op, resolved.status());
+                            if (*resolved) return CasAttempt(op, key, encoded, attempt + 1);
+                            After(Backoff(attempt), [this, op, key, encoded, attempt] {
+                              CasAttempt(op, key, encoded, attempt + 1);
+                            });
+                          });
+                      return;
+                    }
+                    const absl::Status status = reply->result.status();
+                    if (!status.ok() && status.code() != absl::StatusCode::kFailedPrecondition) {
+                      return Fail(op, status);
+                    }
+                    OpResult result;
+                    result.applied = status.ok();
+                    result.value = std::move(reply->result.old_value);
+                    result.index = reply->index;
+                    result.ts = reply->result.ts;
+                    Finish(op, std::move(result));
+                  });
 }
 
 OpId Coordinator::StartCompareAndSet(std::string key, std::optional<std::string> expected,
@@ -406,13 +405,22 @@ OpId Coordinator::StartPrewrite(std::vector<std::pair<std::string, std::string>>
   }
   if (lock_ttl_ms == 0) lock_ttl_ms = options_.default_lock_ttl_ms;
   const std::string primary = mutations.front().first;
-  TxnRecord record{primary, {}};
+  TxnRecord record{primary, {}, 0};
   for (const auto& [key, value] : mutations) {
     if (key.empty()) {
       Fail(op, absl::InvalidArgumentError("mutation key must not be empty"));
       return op;
     }
     record.keys.push_back(key);
+  }
+  if (client_txns_.size() >= kMaxClientTxns && client_txns_.count(start_ts) == 0) {
+    // Records of transactions that already chose their commit_ts go first, oldest first.
+    for (auto it = client_txns_.begin(); it != client_txns_.end(); ++it) {
+      if (it->second.commit_ts != 0) {
+        client_txns_.erase(it);
+        break;
+      }
+    }
   }
   if (client_txns_.size() >= kMaxClientTxns && client_txns_.count(start_ts) == 0) {
     Fail(op, absl::ResourceExhaustedError(absl::StrCat(
@@ -464,61 +472,123 @@ OpId Coordinator::StartCommit(uint64_t start_ts, std::vector<std::string> keys) 
     Fail(op, absl::InvalidArgumentError("start_ts is required"));
     return op;
   }
-  std::string primary;
-  if (auto it = client_txns_.find(start_ts); it != client_txns_.end()) {
-    primary = it->second.primary;
-    if (keys.empty()) keys = it->second.keys;
-  }
+  auto it = client_txns_.find(start_ts);
+  if (keys.empty() && it != client_txns_.end()) keys = it->second.keys;
   if (keys.empty()) {
     Fail(op, absl::InvalidArgumentError("commit needs the transaction's keys"));
     return op;
   }
-  if (primary.empty()) primary = keys.front();
-  Timestamp(DeadlineOf(op), [this, op, start_ts, primary,
-                             keys = std::move(keys)](absl::StatusOr<uint64_t> commit_ts) mutable {
-    if (!commit_ts.ok()) return Fail(op, commit_ts.status());
-    auto result = std::make_shared<OpResult>();
-    auto primary_refused = std::make_shared<bool>(false);
-    const uint64_t ts = *commit_ts;
-    result->ts = ts;
-    // The primary's group commits first: that commit is the transaction's commit point.
-    // (KvCommandByGroup keeps it first also when a stale route makes it re-route.)
-    KvCommandByGroup(
-        std::move(keys), primary,
-        [start_ts, ts](const std::vector<std::string>& batch) {
-          kv::CommitCommand command;
-          command.start_ts = start_ts;
-          command.commit_ts = ts;
-          command.keys = batch;
-          return kv::EncodeKvCommand(command);
-        },
-        DeadlineOf(op),
-        [result, primary_refused, primary](const std::vector<std::string>& batch,
-                                           absl::StatusOr<GroupReply> reply)
-            -> absl::StatusOr<bool> {
-          const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
-          if (!reply.ok()) {
-            if (has_primary) return reply.status();
-            // Past the commit point: a secondary left locked is resolved by readers later.
-            return true;
-          }
-          result->index = std::max(result->index, reply->index);
-          for (const node::GroupKeyError& e : reply->result.key_errors) {
-            result->key_errors.push_back({e.key, e.message, e.retryable});
-          }
-          if (has_primary && !result->key_errors.empty()) {
-            *primary_refused = true;  // not committed
-            return false;
-          }
-          return true;
-        },
-        [this, op, start_ts, result, primary_refused](absl::Status done) {
-          if (!done.ok()) return Fail(op, done);
-          if (!*primary_refused) client_txns_.erase(start_ts);
-          Finish(op, std::move(*result));
-        });
-  });
+  if (it != client_txns_.end()) {
+    CommitWithPrimary(op, start_ts, it->second.primary, std::move(keys));
+    return op;
+  }
+  // Prewritten through another node: the first key's lock names the primary.
+  const std::string first = keys.front();
+  KvQueryRouted(first, node::EncodeKvQuery(kv::KvQuery::Get(first, start_ts)), DeadlineOf(op),
+                [this, op, start_ts, first,
+                 keys = std::move(keys)](absl::StatusOr<GroupReply> reply) mutable {
+                  if (!reply.ok()) return Fail(op, reply.status());
+                  std::string primary = first;
+                  for (const node::GroupKeyError& e : reply->result.key_errors) {
+                    if (e.lock_start_ts == start_ts && !e.lock_primary.empty()) {
+                      primary = e.lock_primary;
+                    }
+                  }
+                  CommitWithPrimary(op, start_ts, std::move(primary), std::move(keys));
+                });
   return op;
+}
+
+void Coordinator::CommitWithPrimary(OpId op, uint64_t start_ts, std::string primary,
+                                    std::vector<std::string> keys) {
+  uint64_t chosen_ts = 0;
+  if (auto it = client_txns_.find(start_ts); it != client_txns_.end()) {
+    chosen_ts = it->second.commit_ts;
+  }
+  const bool has_primary = std::find(keys.begin(), keys.end(), primary) != keys.end();
+  auto commit = [this, op, start_ts, primary, keys = std::move(keys)](uint64_t ts) mutable {
+    if (auto it = client_txns_.find(start_ts); it != client_txns_.end()) {
+      it->second.commit_ts = ts;
+    }
+    CommitKeysAt(op, start_ts, ts, primary, std::move(keys));
+  };
+  // Every Commit of one transaction uses one commit_ts: the one an earlier Commit here
+  // chose, or the primary's when only secondaries are left; else a new one. Two would let
+  // a snapshot between them see the primary's writes without a secondary's.
+  if (chosen_ts != 0) return commit(chosen_ts);
+  if (!has_primary) {
+    kv::CheckTxnStatusCommand check;
+    check.primary = primary;
+    check.start_ts = start_ts;
+    check.current_ms = wall_ms_;
+    KvCommandRouted(
+        primary, kv::EncodeKvCommand(check), Retry::kUnknownToo, DeadlineOf(op),
+        [this, op, primary, commit = std::move(commit)](absl::StatusOr<GroupReply> reply) mutable {
+          if (!reply.ok()) return Fail(op, reply.status());
+          const kv::KvApplyResult status = node::ToKvApplyResult(reply->result);
+          if (!status.status.ok()) return Fail(op, status.status);
+          switch (status.txn_status) {
+            case kv::TxnStatusKind::kCommitted:
+              return commit(status.commit_ts);
+            case kv::TxnStatusKind::kRolledBack:
+              return Fail(op, absl::AbortedError(absl::StrCat(
+                                  "transaction rolled back (its primary key ", primary, " was)")));
+            default:
+              return Fail(op, absl::FailedPreconditionError(
+                                  absl::StrCat("commit the primary key ", primary,
+                                               " (the transaction's first mutation) first")));
+          }
+        });
+    return;
+  }
+  Timestamp(DeadlineOf(op),
+            [this, op, commit = std::move(commit)](absl::StatusOr<uint64_t> commit_ts) mutable {
+              if (!commit_ts.ok()) return Fail(op, commit_ts.status());
+              commit(*commit_ts);
+            });
+}
+
+void Coordinator::CommitKeysAt(OpId op, uint64_t start_ts, uint64_t ts, std::string primary,
+                               std::vector<std::string> keys) {
+  auto result = std::make_shared<OpResult>();
+  auto primary_refused = std::make_shared<bool>(false);
+  result->ts = ts;
+  // The primary's group commits first: that commit is the transaction's commit point.
+  // (KvCommandByGroup keeps it first also when a stale route makes it re-route.)
+  KvCommandByGroup(
+      std::move(keys), primary,
+      [start_ts, ts](const std::vector<std::string>& batch) {
+        kv::CommitCommand command;
+        command.start_ts = start_ts;
+        command.commit_ts = ts;
+        command.keys = batch;
+        return kv::EncodeKvCommand(command);
+      },
+      DeadlineOf(op),
+      [result, primary_refused, primary](const std::vector<std::string>& batch,
+                                         absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
+        const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
+        if (!reply.ok()) {
+          if (has_primary) return reply.status();
+          // Past the commit point: a secondary left locked is resolved by readers later.
+          return true;
+        }
+        result->index = std::max(result->index, reply->index);
+        for (const node::GroupKeyError& e : reply->result.key_errors) {
+          result->key_errors.push_back({e.key, e.message, e.retryable});
+        }
+        if (has_primary && !result->key_errors.empty()) {
+          *primary_refused = true;  // not committed
+          return false;
+        }
+        return true;
+      },
+      [this, op, result](absl::Status done) {
+        // The record (with its commit_ts) stays until Rollback or eviction: a later Commit
+        // of keys this one could not reach must use the same commit_ts.
+        if (!done.ok()) return Fail(op, done);
+        Finish(op, std::move(*result));
+      });
 }
 
 OpId Coordinator::StartRollback(uint64_t start_ts) {

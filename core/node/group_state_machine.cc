@@ -284,6 +284,7 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
     kv_->Skip(index);
     return FromStatus(owned);
   }
+  load_.RecordCommand(ownership_or_null(), kv_command);
   kv::Timestamp assigned = 0;
   // Server-chosen timestamps are assigned here, at apply, from the group's sequence.
   std::visit(
@@ -458,6 +459,10 @@ std::string GroupStateMachine::EncodeReadFloorCommand(uint64_t floor_ts) const {
 
 void GroupStateMachine::Skip(raft::Index index) { kv_->Skip(index); }
 
+std::vector<RouteLoad> GroupStateMachine::RouteLoads() const {
+  return load_.Loads(ownership_or_null());
+}
+
 void GroupStateMachine::SetPlantedKvBugs(const kv::PlantedKvBugs& planted) {
   planted_ = planted;
   kv_->set_planted(planted);
@@ -495,6 +500,7 @@ GroupResult GroupStateMachine::QueryKv(absl::string_view payload, uint64_t catal
   result.value = answer.value;
   for (const kv::KvPair& pair : answer.pairs) result.pairs.emplace_back(pair.key, pair.value);
   if (answer.latest_commit_ts.has_value()) result.ts = *answer.latest_commit_ts;
+  load_.RecordRead(ownership_or_null(), query->key, result);
   return result;
 }
 
@@ -537,6 +543,7 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
       } else {
         result.value = *value;
       }
+      load_.RecordRead(ownership_or_null(), query->payload, result);
       break;
     }
     case GroupQueryOp::kRawScan: {
@@ -560,6 +567,7 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
       } else {
         for (const kv::KvPair& pair : *pairs) result.pairs.emplace_back(pair.key, pair.value);
       }
+      load_.RecordRead(ownership_or_null(), *start, result);
       break;
     }
   }

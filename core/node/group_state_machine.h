@@ -39,6 +39,7 @@
 #include "core/kv/memory_engine.h"
 #include "core/node/group_protocol.h"
 #include "core/node/member_directory.h"
+#include "core/node/route_load_counter.h"
 #include "core/node/state_machine.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
@@ -88,6 +89,7 @@ class GroupStateMachine final : public StateMachine {
   std::string EncodeCeilingCommand(uint64_t ceiling_ms) const override;
   std::string EncodeTimestampFloorCommand(uint64_t floor_ts, bool above_ceiling) const override;
   std::string EncodeReadFloorCommand(uint64_t floor_ts) const override;
+  std::vector<RouteLoad> RouteLoads() const override;
   // Simulator self-tests only: plants kv bugs, kept across snapshot restores.
   void SetPlantedKvBugs(const kv::PlantedKvBugs& planted);
   const std::optional<route::RouteCatalog>& catalog() const { return catalog_; }
@@ -134,6 +136,12 @@ class GroupStateMachine final : public StateMachine {
   MemberDirectory members_;  // catalog group only
   MembersListener members_listener_;
   kv::PlantedKvBugs planted_;
+  // Observations for the console's heat map, not replicated state (route_load_counter.h).
+  // Mutable: reads count too, and Query is const.
+  mutable RouteLoadCounter load_;
+  const route::GroupOwnership* ownership_or_null() const {
+    return ownership_.has_value() ? &*ownership_ : nullptr;
+  }
 };
 
 }  // namespace ekv::node

@@ -659,6 +659,7 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   status.persist_outstanding = group.outstanding.has_value();
   status.pending_requests = group.pending();
   status.conf_state = group.raw_node->conf_state();
+  status.route_loads = group.state_machine->RouteLoads();
   return status;
 }
 

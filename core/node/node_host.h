@@ -105,7 +105,8 @@ struct GroupStatus {
   raft::HardState hard_state;
   bool persist_outstanding = false;
   size_t pending_requests = 0;
-  raft::ConfState conf_state;  // the configuration Raft applied last
+  raft::ConfState conf_state;          // the configuration Raft applied last
+  std::vector<RouteLoad> route_loads;  // StateMachine::RouteLoads(), for the console
 };
 
 // Timestamps. For groups whose state machine has_timestamps():

@@ -9,9 +9,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/node/command.h"
+#include "core/node/route_load.h"
 #include "core/raft/types.h"
 
 namespace ekv::node {
@@ -65,6 +67,10 @@ class StateMachine {
     return {};
   }
   virtual std::string EncodeReadFloorCommand(uint64_t floor_ts) const { return {}; }
+
+  // Traffic per route counted by this replica (route_load.h), for the console's heat map;
+  // empty for state machines that do not count.
+  virtual std::vector<RouteLoad> RouteLoads() const { return {}; }
 };
 
 }  // namespace ekv::node

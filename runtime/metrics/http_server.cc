@@ -67,7 +67,9 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     MetricsServerOptions options) {
   std::unique_ptr<MetricsHttpServer> self(new MetricsHttpServer());
   try {
-    self->server_ = std::make_unique<httplib::Server>();
+    absl::StatusOr<std::unique_ptr<httplib::Server>> created = NewHttpServer(options.tls);
+    if (!created.ok()) return created.status();
+    self->server_ = std::move(*created);
     httplib::Server& server = *self->server_;
     ApplyHttpServerLimits(server, options.http);
     server.set_exception_handler(
@@ -78,10 +80,21 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     server.Get("/metrics", [registry](const httplib::Request&, httplib::Response& response) {
       Guarded(response, [&] { ServeMetrics(*registry, response); });
     });
+    HealthCheck readiness = options.readiness ? std::move(options.readiness) : health;
     server.Get("/healthz",
                [health = std::move(health)](const httplib::Request&, httplib::Response& response) {
                  Guarded(response, [&] { ServeHealth(health, response); });
                });
+    server.Get("/readyz", [readiness = std::move(readiness)](const httplib::Request&,
+                                                             httplib::Response& response) {
+      Guarded(response, [&] { ServeHealth(readiness, response); });
+    });
+    for (auto& [path, render] : options.json_endpoints) {
+      server.Get(
+          path, [render = std::move(render)](const httplib::Request&, httplib::Response& response) {
+            Guarded(response, [&] { response.set_content(render(), "application/json"); });
+          });
+    }
     absl::StatusOr<std::unique_ptr<HttpListener>> listener =
         HttpListener::Start(&server, address, "the metrics server");
     if (!listener.ok()) return listener.status();

@@ -1,6 +1,8 @@
 // MetricsHttpServer: the node's operator endpoint (--metrics_address), serving
 //   GET /metrics  the registry in the Prometheus text format 0.0.4 (text_format.h)
 //   GET /healthz  200 "ok" while the health check passes, else 503 and the reason
+//   GET /readyz   the same for the readiness check (readiness.h): can the node serve now
+//   GET <path>    each of MetricsServerOptions::json_endpoints (the console's load samples)
 // over cpp-httplib. Read-only and bounded: a few worker threads, a bounded queue of
 // accepted connections (bounded_task_queue.h), short read/write and keep-alive timeouts,
 // no request bodies; httplib itself caps the request line and each header at 8 KiB.
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -20,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/registry.h"
+#include "runtime/metrics/tls_files.h"
 
 namespace httplib {
 class Server;
@@ -30,6 +34,12 @@ namespace ekv::runtime::metrics {
 struct MetricsServerOptions {
   // The defaults suit a read-only endpoint: GET needs no body.
   HttpServerLimits http;
+  // GET /readyz; unset: the same answer as /healthz.
+  std::function<absl::Status()> readiness;
+  // HTTPS with these files (tls_files.h); plain HTTP when not enabled.
+  TlsFiles tls;
+  // More read-only GET endpoints answering JSON, by path (e.g. "/api/node").
+  std::map<std::string, std::function<std::string()>> json_endpoints;
 };
 
 // "host:port" or "[ipv6]:port" (port 0: any free port) -> host and port.

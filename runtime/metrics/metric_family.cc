@@ -32,6 +32,8 @@ absl::string_view MetricTypeName(MetricType type) {
       return "counter";
     case MetricType::kGauge:
       return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
   }
   EKV_UNREACHABLE("unknown MetricType ", static_cast<int>(type));
 }
@@ -60,9 +62,29 @@ MetricFamily::MetricFamily(std::string name, std::string help, MetricType type,
 }
 
 void MetricFamily::Set(std::vector<std::string> label_values, double value) {
+  EKV_ASSERT(type_ != MetricType::kHistogram, "metric ", name_, " is a histogram: SetHistogram");
   EKV_ASSERT(label_values.size() == label_names_.size(), "metric ", name_, " has ",
              label_names_.size(), " labels but a sample gave ", label_values.size(), " values");
   samples_[std::move(label_values)] = value;
+}
+
+void MetricFamily::SetHistogram(std::vector<std::string> label_values, HistogramSample sample) {
+  EKV_ASSERT(type_ == MetricType::kHistogram, "metric ", name_, " is not a histogram");
+  EKV_ASSERT(label_values.size() == label_names_.size(), "metric ", name_, " has ",
+             label_names_.size(), " labels but a sample gave ", label_values.size(), " values");
+  EKV_ASSERT(sample.upper_bounds.size() == sample.cumulative_counts.size(), "metric ", name_,
+             ": one cumulative count per bucket bound");
+  for (size_t i = 0; i < sample.upper_bounds.size(); ++i) {
+    EKV_ASSERT(i == 0 || (sample.upper_bounds[i - 1] < sample.upper_bounds[i] &&
+                          sample.cumulative_counts[i - 1] <= sample.cumulative_counts[i]),
+               "metric ", name_, ": bucket bounds ascend and counts are cumulative");
+  }
+  EKV_ASSERT(sample.cumulative_counts.empty() || sample.cumulative_counts.back() <= sample.count,
+             "metric ", name_, ": the +Inf bucket holds every observation");
+  for (const std::string& label : label_names_) {
+    EKV_ASSERT(label != "le", "metric ", name_, ": 'le' is the histogram's own bucket label");
+  }
+  histograms_[std::move(label_values)] = std::move(sample);
 }
 
 }  // namespace ekv::runtime::metrics

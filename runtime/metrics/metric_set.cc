@@ -16,6 +16,11 @@ MetricFamily& MetricSet::Gauge(const std::string& name, const std::string& help,
   return Declare(name, help, MetricType::kGauge, std::move(label_names));
 }
 
+MetricFamily& MetricSet::Histogram(const std::string& name, const std::string& help,
+                                   std::vector<std::string> label_names) {
+  return Declare(name, help, MetricType::kHistogram, std::move(label_names));
+}
+
 MetricFamily& MetricSet::Declare(const std::string& name, const std::string& help, MetricType type,
                                  std::vector<std::string> label_names) {
   auto it = families_.find(name);

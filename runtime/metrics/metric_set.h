@@ -20,6 +20,8 @@ class MetricSet {
                         std::vector<std::string> label_names = {});
   MetricFamily& Gauge(const std::string& name, const std::string& help,
                       std::vector<std::string> label_names = {});
+  MetricFamily& Histogram(const std::string& name, const std::string& help,
+                          std::vector<std::string> label_names = {});
 
   // Families in name order.
   const std::map<std::string, MetricFamily>& families() const { return families_; }

@@ -47,6 +47,28 @@ std::string FormatValue(double value) {
   return absl::StrFormat("%.17g", value);
 }
 
+namespace {
+
+// `name{labels[,le="bound"]} value\n`.
+void AppendSample(std::string& out, absl::string_view name,
+                  const std::vector<std::string>& label_names,
+                  const std::vector<std::string>& label_values, const std::string* le,
+                  double value) {
+  out.append(name.data(), name.size());
+  if (!label_names.empty() || le != nullptr) {
+    out += '{';
+    for (size_t i = 0; i < label_names.size(); ++i) {
+      if (i > 0) out += ',';
+      absl::StrAppend(&out, label_names[i], "=\"", EscapeLabelValue(label_values[i]), "\"");
+    }
+    if (le != nullptr) absl::StrAppend(&out, label_names.empty() ? "" : ",", "le=\"", *le, "\"");
+    out += '}';
+  }
+  absl::StrAppend(&out, " ", FormatValue(value), "\n");
+}
+
+}  // namespace
+
 std::string RenderText(const MetricSet& metrics) {
   std::string out;
   for (const auto& [name, family] : metrics.families()) {
@@ -54,16 +76,24 @@ std::string RenderText(const MetricSet& metrics) {
     absl::StrAppend(&out, "# TYPE ", name, " ", MetricTypeName(family.type()), "\n");
     const std::vector<std::string>& label_names = family.label_names();
     for (const auto& [label_values, value] : family.samples()) {
-      out += name;
-      if (!label_names.empty()) {
-        out += '{';
-        for (size_t i = 0; i < label_names.size(); ++i) {
-          if (i > 0) out += ',';
-          absl::StrAppend(&out, label_names[i], "=\"", EscapeLabelValue(label_values[i]), "\"");
-        }
-        out += '}';
+      AppendSample(out, name, label_names, label_values, nullptr, value);
+    }
+    // Per series: its buckets in ascending order ending with +Inf, then _sum and _count.
+    for (const auto& [label_values, histogram] : family.histograms()) {
+      const std::string bucket = absl::StrCat(name, "_bucket");
+      for (size_t i = 0; i < histogram.upper_bounds.size(); ++i) {
+        // Bounds are round numbers: %g's six digits print them as written ("0.0005").
+        const std::string le = absl::StrCat(histogram.upper_bounds[i]);
+        AppendSample(out, bucket, label_names, label_values, &le,
+                     static_cast<double>(histogram.cumulative_counts[i]));
       }
-      absl::StrAppend(&out, " ", FormatValue(value), "\n");
+      const std::string inf = "+Inf";
+      AppendSample(out, bucket, label_names, label_values, &inf,
+                   static_cast<double>(histogram.count));
+      AppendSample(out, absl::StrCat(name, "_sum"), label_names, label_values, nullptr,
+                   histogram.sum);
+      AppendSample(out, absl::StrCat(name, "_count"), label_names, label_values, nullptr,
+                   static_cast<double>(histogram.count));
     }
   }
   return out;

@@ -1,8 +1,12 @@
-// Coordinator: turns client operations into group commands and queries, finds the Raft
-// group that owns each key, and runs them on that group's leader -- locally through the
-// NodeLoop, or by forwarding to the leader's node. Retries transparently while a group
-// has no leader or leadership moves, within the request deadline. Thread-safe: gRPC
-// handler threads call it concurrently.
+// Coordinator: the server's driver of core's coord::Coordinator (core/coord/coordinator.h),
+// which makes every routing, retry, transaction and lock-resolution decision -- the same
+// code the simulator runs. This class only moves inputs and effects between it and the
+// world: the core coordinator lives on the node loop thread (NodeLoop::Post), its group
+// calls go to this node's NodeHost directly (NodeLoop::SubmitFromLoop) or, for groups
+// this node does not host, through a forwarding RPC on a small pool; its timers are the
+// loop's (NodeLoop::RunAtFromLoop); its answers run the callers' callbacks on the loop
+// thread. The blocking methods are wrappers that wait for the asynchronous answer (never
+// call them on the loop thread). Thread-safe.
 //
 // Stale routes: every kv command and query carries the catalog version of the route table
 // it was routed by. A group whose ownership (core/route/ownership.h) says the request was
@@ -25,6 +29,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/coord/coordinator.h"
+#include "core/coord/membership.h"
 #include "core/kv/txn_coordinator.h"
 #include "core/node/group_protocol.h"
 #include "core/node/member_directory.h"
@@ -52,6 +58,8 @@ struct CoordinatorOptions {
   // Test-the-tests only: return STALE_ROUTE refusals to the client instead of refreshing
   // and retrying (the bug the stale-route tests must catch). Off in production.
   bool planted_no_stale_route_retry = false;
+  // Test-the-tests only (ekv-server --planted_bugs): the coordinator's planted bugs.
+  coord::CoordinatorPlants plants;
 };
 
 // Counters, read with Coordinator::stats(); monotonic since construction.
@@ -62,7 +70,7 @@ struct CoordinatorStats {
 };
 
 // One node as the membership API shows it (Coordinator::DescribeNodes).
-enum class MemberRole { kNone, kLearner, kVoter };
+using MemberRole = coord::MemberRole;
 struct NodeView {
   raft::NodeId node = raft::kNoNode;
   std::optional<node::MemberAddresses> addresses;  // nullopt: not in the member directory
@@ -106,7 +114,9 @@ struct CasOutcome {
 
 class Coordinator {
  public:
+  // Register before loop->Start() (it adds a stop hook).
   Coordinator(CoordinatorOptions options, NodeLoop* loop, RaftTransport* transport);
+  ~Coordinator();
 
   // Serves a request forwarded from another node: runs it locally, never re-forwards.
   internal::ForwardResponse ServeForwarded(const internal::ForwardRequest& request);
@@ -149,7 +159,7 @@ class Coordinator {
                                                                            std::string end,
                                                                            uint64_t limit);
 
-  // Atomic read-modify-write of one key in the RawKV keyspace (coordinator_conditional.cc):
+  // Atomic read-modify-write of one key in the RawKV keyspace (the core's StartCompareAndSet):
   // writes `new_value` (nullopt: delete) if, when the group applies the command, the key's
   // latest value equals `expected` (nullopt: absent). One Raft round, linearizable; a
   // transaction's lock on the key is resolved and the command retried within the deadline.
@@ -182,6 +192,15 @@ class Coordinator {
   // Whether this node last saw itself as `group`'s leader.
   bool LeadsGroup(raft::GroupId group) const;
 
+  // Any core operation (coord::Coordinator::Start*), for front doors whose needs the
+  // methods above do not cover: asynchronously (`done` runs once on the loop thread and
+  // must not block) or blocking (never on the loop thread).
+  using CoreStart = std::function<coord::OpId(coord::Coordinator&)>;
+  void RunAsync(CoreStart start, std::function<void(coord::OpResult)> done) {
+    Start(std::move(start), std::move(done));
+  }
+  coord::OpResult RunBlocking(CoreStart start) { return Wait(std::move(start)); }
+
   // Replaces the cached route table (the catalog group's watch pushes every change).
   void UpdateRoutes(const route::RouteCatalog& catalog);
   raft::NodeId node_id() const { return options_.node_id; }
@@ -190,106 +209,48 @@ class Coordinator {
   CoordinatorStats stats() const;
 
  private:
-  struct GroupReply {
-    node::GroupResult result;
-    uint64_t index = 0;
-  };
-  // A key's group as the route table said, and the table's version (stamped on requests).
-  struct RoutedGroup {
-    raft::GroupId group = 0;
-    uint64_t catalog_version = 0;
-  };
   using Deadline = std::chrono::steady_clock::time_point;
-  // Builds the group command or query bytes for a request routed at `catalog_version`.
-  using PayloadFor = std::function<std::string(uint64_t catalog_version)>;
+  using StartFn = std::function<coord::OpId(coord::Coordinator&)>;
+  using OpCallback = std::function<void(coord::OpResult)>;
+  class LoopGroupView;
 
   Deadline NewDeadline() const {
     return std::chrono::steady_clock::now() + options_.request_timeout;
   }
-  absl::StatusOr<GroupReply> Execute(raft::GroupId group, bool is_read, const std::string& payload,
-                                     Deadline deadline);
+  // Any thread: starts an operation on the loop thread; `done` runs once, on the loop
+  // thread (or the caller's, if the loop refuses the work).
+  void Start(StartFn start, OpCallback done);
+  // Not on the loop thread: starts an operation and waits for its answer.
+  coord::OpResult Wait(StartFn start);
+  // Loop thread: carries out the core's effects until it has none.
+  void Pump();
+  void PublishCounters();
+  void SyncTime();
+  void Forward(coord::CallId call, raft::NodeId node, node::ClientRequest request);
+  void OnStop();
   absl::StatusOr<node::ClientReply> RunLocally(raft::GroupId group, node::OpKind kind,
                                                const std::string& payload, Deadline deadline);
-  // Routes `key`, runs the request built for that route's version on its group and, on a
-  // STALE_ROUTE refusal, refreshes the routes and does it again (see the top comment).
-  absl::StatusOr<GroupReply> ExecuteRouted(const std::string& key, bool is_read,
-                                           const PayloadFor& payload_for, Deadline deadline);
-  // Runs a transaction's write phase through core's kv::TxnCoordinator (one group: a
-  // one-phase commit whose commit_ts the group chooses; several: 2PC, primary first),
-  // carrying out its proposals and commit_ts requests on this thread. Returns the
-  // coordinator's outcome and the log index of the last command that committed.
-  struct DrivenTxn {
-    kv::TxnOutcome outcome;
-    uint64_t index = 0;
-  };
-  DrivenTxn DriveTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts,
-                             Deadline deadline);
-  absl::StatusOr<GroupReply> KvCommand(const std::string& key, const std::string& kv_command,
-                                       Deadline deadline);
-  absl::StatusOr<GroupReply> KvQuery(const std::string& key, const std::string& kv_query,
-                                     Deadline deadline);
-  // One group's part of a multi-key command: its keys and the reply (or why none came).
-  using GroupBatchDone = std::function<absl::StatusOr<bool>(
-      raft::GroupId group, const std::vector<std::string>& keys, absl::StatusOr<GroupReply> reply)>;
-  // Groups `keys` by route and runs `build(keys)` (an encoded kv command) on each group,
-  // the group of `first_key` first. `done` sees every reply that is not a STALE_ROUTE
-  // refusal and returns false to stop; a refused batch and every batch after it are
-  // re-routed with refreshed routes, so the group of `first_key` still goes first.
-  absl::Status KvCommandByGroup(
-      std::vector<std::string> keys, const std::string& first_key,
-      const std::function<std::string(const std::vector<std::string>&)>& build, Deadline deadline,
-      const GroupBatchDone& done);
-  // The STALE_ROUTE refusal in `result`, if it is one; counts it.
-  std::optional<route::StaleRouteError> StaleRoute(const node::GroupResult& result);
-  // After a STALE_ROUTE refusal of a request routed at `routed_version`: reads the catalog
-  // linearizably and replaces the route table. Error when the retry bound or the deadline
-  // is exhausted (or, with the planted bug, always).
-  absl::Status RefreshAfterStaleRoute(const route::StaleRouteError& stale, uint64_t routed_version,
-                                      int* retries, Deadline deadline);
-  using KvPairs = std::vector<std::pair<std::string, std::string>>;
-  // Reads one route's part [from, to) of a scan, at most `want` pairs, stamped with
-  // `catalog_version`; nullopt asks for the same part to be read again (e.g. after
-  // resolving a lock). A STALE_ROUTE status makes ScanRoutes refresh and re-plan.
-  using SubScan = std::function<absl::StatusOr<std::optional<KvPairs>>(
-      raft::GroupId group, uint64_t catalog_version, const std::string& from, const std::string& to,
-      uint64_t want)>;
-  absl::Status ValidateScan(const std::string& start, const std::string& end, int64_t limit) const;
-  // Runs `sub_scan` route by route over [start, end) in key order until `limit` pairs.
-  absl::StatusOr<KvPairs> ScanRoutes(const std::string& start, const std::string& end,
-                                     uint64_t limit, Deadline deadline, const SubScan& sub_scan);
-  absl::StatusOr<RoutedGroup> GroupOf(const std::string& key);
-  // The routes overlapping [start, end) in key order, and the table's version.
-  std::pair<std::vector<route::RouteDescriptor>, uint64_t> RoutesOverlapping(
-      const std::string& start, const std::string& end);
-  absl::StatusOr<route::RouteCatalog> ReadCatalogBy(Deadline deadline);
-  absl::StatusOr<uint64_t> Timestamp(Deadline deadline);
-  // Runs a request that only a group's leader serves (kTimestamp, kConfChange) there,
-  // following leader hints and retrying every failure until the deadline.
-  absl::StatusOr<node::ClientReply> RunOnLeader(raft::GroupId group, node::OpKind kind,
-                                                const std::string& payload, Deadline deadline);
-  // Membership helpers (coordinator_membership.cc).
-  absl::StatusOr<node::MemberDirectory> ChangeDirectory(const node::MemberChange& change,
-                                                        Deadline deadline);
-  absl::Status ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type, Deadline deadline);
-  // Resolves the lock of another transaction found on a key; true when it is gone.
-  absl::StatusOr<bool> ResolveLock(const node::GroupKeyError& locked, Deadline deadline);
 
   CoordinatorOptions options_;
   NodeLoop* loop_;
   RaftTransport* transport_;
-
-  mutable std::mutex mu_;
-  std::map<std::string, route::RouteDescriptor> routes_by_start_;  // guarded by mu_
-  uint64_t catalog_version_ = 0;                                   // guarded by mu_
+  std::unique_ptr<LoopGroupView> view_;
+  std::unique_ptr<coord::Coordinator> core_;     // loop thread only
+  std::map<coord::OpId, OpCallback> callbacks_;  // loop thread only
+  // Set once, on the loop thread (or the stopping one), when this coordinator stops
+  // answering: every task, timer and answer it left behind checks it first, so they may
+  // outlive the coordinator.
+  struct Life {
+    bool stopped = false;
+  };
+  std::shared_ptr<Life> life_ = std::make_shared<Life>();
+  // Mirrors of the core's counters for other threads, refreshed after every Pump.
+  std::atomic<uint64_t> catalog_version_{0};
   std::atomic<uint64_t> stale_route_refusals_{0};
   std::atomic<uint64_t> route_refreshes_{0};
   std::atomic<uint64_t> ownership_updates_{0};
-  struct TxnRecord {
-    std::string primary;
-    std::vector<std::string> keys;
-  };
-  std::map<uint64_t, TxnRecord> txns_;  // start_ts -> what this node prewrote
-  // Declared last: destroyed first, so queued fallbacks finish while the rest is alive.
+  // Forwards (blocking RPCs) and RunInBackground. Declared last: destroyed first, so
+  // queued work finishes while the rest is alive.
   std::unique_ptr<FallbackPool> fallback_;
 };
 

@@ -1,149 +1,40 @@
-// Coordinator's membership operations (coordinator.h, "Membership").
-#include <algorithm>
+// Coordinator's membership operations (coordinator.h, "Membership"): the core coordinator
+// (core/coord/coordinator_members.cc) drives them; this file waits for their answers and
+// describes the node's view of the groups.
 #include <set>
-#include <thread>
 
-#include "absl/strings/str_cat.h"
 #include "runtime/server/coordinator.h"
 
 namespace ekv::runtime {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-constexpr std::chrono::milliseconds kMemberAttemptTimeout{1500};
-
-bool Contains(const std::vector<raft::NodeId>& ids, raft::NodeId node) {
-  return std::find(ids.begin(), ids.end(), node) != ids.end();
-}
-
-MemberRole RoleIn(const raft::ConfState& conf, raft::NodeId node) {
-  if (Contains(conf.voters, node) || Contains(conf.voters_outgoing, node)) {
-    return MemberRole::kVoter;
-  }
-  if (Contains(conf.learners, node) || Contains(conf.learners_next, node)) {
-    return MemberRole::kLearner;
-  }
-  return MemberRole::kNone;
-}
-
-// Whether a group whose configuration is `conf` already has what `type` asks for `node`.
-// Adding a learner is done once the node is in the group in any role: proposing it again
-// for a voter would demote it.
-bool AlreadyDone(const raft::ConfState& conf, raft::NodeId node, raft::ConfChangeType type) {
-  const bool joint = !conf.voters_outgoing.empty();
-  const MemberRole role = RoleIn(conf, node);
-  switch (type) {
-    case raft::ConfChangeType::kAddLearner:
-      return role != MemberRole::kNone;
-    case raft::ConfChangeType::kAddVoter:
-      return !joint && Contains(conf.voters, node);
-    case raft::ConfChangeType::kRemoveVoter:
-      return !joint && role == MemberRole::kNone;
-  }
-  return false;
+absl::StatusOr<node::MemberDirectory> MembersOf(coord::OpResult reply) {
+  if (!reply.status.ok()) return reply.status;
+  if (!reply.members.has_value()) return absl::InternalError("membership answer without members");
+  return std::move(*reply.members);
 }
 
 }  // namespace
 
 absl::StatusOr<node::MemberDirectory> Coordinator::ReadMembers() {
-  node::GroupQuery query;
-  query.op = node::GroupQueryOp::kMembers;
-  absl::StatusOr<GroupReply> reply = Execute(options_.catalog_group, /*is_read=*/true,
-                                             node::EncodeGroupQuery(query), NewDeadline());
-  if (!reply.ok()) return reply.status();
-  if (absl::Status s = reply->result.status(); !s.ok()) return s;
-  return node::DecodeMemberDirectory(reply->result.blob);
-}
-
-absl::StatusOr<node::MemberDirectory> Coordinator::ChangeDirectory(const node::MemberChange& change,
-                                                                   Deadline deadline) {
-  if (absl::Status valid = node::ValidateMemberChange(change); !valid.ok()) return valid;
-  node::GroupCommand command;
-  command.op = node::GroupCommandOp::kMembers;
-  command.payload = node::EncodeMemberChange(change);
-  const std::string payload = node::EncodeGroupCommand(command);
-  absl::Status last = absl::UnavailableError("no attempt before the deadline");
-  // Member changes are idempotent: an attempt whose outcome is unknown is simply repeated.
-  // Attempts are short: a proposal that reached a leader which then lost its office (e.g.
-  // the node just removed from the catalog group) is never answered, and waiting the
-  // whole deadline for it would leave no time to repeat it through the next leader.
-  for (int attempt = 0; Clock::now() < deadline; ++attempt) {
-    const Deadline attempt_deadline = std::min(deadline, Clock::now() + kMemberAttemptTimeout);
-    absl::StatusOr<GroupReply> reply =
-        Execute(options_.catalog_group, /*is_read=*/false, payload, attempt_deadline);
-    if (reply.ok()) {
-      if (absl::Status s = reply->result.status(); !s.ok()) return s;
-      return node::DecodeMemberDirectory(reply->result.blob);
-    }
-    last = reply.status();
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 * (attempt + 1), 200)));
-  }
-  return last;
-}
-
-absl::Status Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type,
-                                           Deadline deadline) {
-  for (raft::GroupId group : HostedGroups()) {
-    const std::map<raft::GroupId, node::GroupStatus> statuses = loop_->GroupStatuses();
-    auto status = statuses.find(group);
-    if (status != statuses.end() && AlreadyDone(status->second.conf_state, node, type)) continue;
-    raft::ConfChange change;
-    change.changes.push_back({type, node});
-    absl::StatusOr<node::ClientReply> reply =
-        RunOnLeader(group, node::OpKind::kConfChange, raft::EncodeConfChange(change), deadline);
-    if (!reply.ok()) {
-      return absl::Status(
-          reply.status().code(),
-          absl::StrCat("group ", group, ": changing node ", node, ": ", reply.status().message()));
-    }
-  }
-  return absl::OkStatus();
+  return MembersOf(Wait([](coord::Coordinator& c) { return c.StartReadMembers(); }));
 }
 
 absl::Status Coordinator::AdvertiseSelf(const node::MemberAddresses& self) {
-  absl::StatusOr<node::MemberDirectory> directory = ReadMembers();
-  if (!directory.ok()) return directory.status();
-  auto it = directory->find(options_.node_id);
-  if (it != directory->end() && it->second == self) return absl::OkStatus();
-  return ChangeDirectory({node::MemberChangeKind::kUpsert, options_.node_id, self}, NewDeadline())
-      .status();
+  return Wait([self](coord::Coordinator& c) { return c.StartAdvertiseSelf(self); }).status;
 }
 
 absl::Status Coordinator::AddNode(raft::NodeId node, const node::MemberAddresses& addresses) {
-  const Deadline deadline = NewDeadline();
-  // Addresses first: every replica learns where the node is before any leader has to
-  // send it a message.
-  absl::StatusOr<node::MemberDirectory> directory =
-      ChangeDirectory({node::MemberChangeKind::kUpsert, node, addresses}, deadline);
-  if (!directory.ok()) return directory.status();
-  return ChangeEveryGroup(node, raft::ConfChangeType::kAddLearner, deadline);
+  return Wait([node, addresses](coord::Coordinator& c) { return c.StartAddNode(node, addresses); })
+      .status;
 }
 
 absl::Status Coordinator::PromoteNode(raft::NodeId node) {
-  absl::StatusOr<node::MemberDirectory> directory = ReadMembers();
-  if (!directory.ok()) return directory.status();
-  if (directory->count(node) == 0) {
-    return absl::NotFoundError(
-        absl::StrCat("node ", node, " is not in the member directory: add it first (AddNode)"));
-  }
-  return ChangeEveryGroup(node, raft::ConfChangeType::kAddVoter, NewDeadline());
+  return Wait([node](coord::Coordinator& c) { return c.StartPromoteNode(node); }).status;
 }
 
 absl::Status Coordinator::RemoveNode(raft::NodeId node) {
-  const Deadline deadline = NewDeadline();
-  for (const auto& [group, status] : loop_->GroupStatuses()) {
-    const raft::ConfState& conf = status.conf_state;
-    if (conf.voters.size() == 1 && conf.voters[0] == node) {
-      return absl::FailedPreconditionError(absl::StrCat("node ", node,
-                                                        " is the last voter of group ", group,
-                                                        ": removing it would lose the group"));
-    }
-  }
-  if (absl::Status s = ChangeEveryGroup(node, raft::ConfChangeType::kRemoveVoter, deadline);
-      !s.ok()) {
-    return s;
-  }
-  return ChangeDirectory({node::MemberChangeKind::kRemove, node, {}}, deadline).status();
+  return Wait([node](coord::Coordinator& c) { return c.StartRemoveNode(node); }).status;
 }
 
 std::vector<raft::GroupId> Coordinator::HostedGroups() const {
@@ -169,7 +60,7 @@ std::vector<NodeView> Coordinator::DescribeNodes(const node::MemberDirectory& di
     view.node = id;
     if (auto it = directory.find(id); it != directory.end()) view.addresses = it->second;
     for (const auto& [group, status] : statuses) {
-      view.groups.push_back({group, RoleIn(status.conf_state, id), status.leader == id});
+      view.groups.push_back({group, coord::RoleIn(status.conf_state, id), status.leader == id});
     }
     views.push_back(std::move(view));
   }

@@ -142,6 +142,7 @@ absl::Status NodeLoop::Start() {
   });
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ekv-loop");
+    loop_thread_id_.store(std::this_thread::get_id());
     Run();
   });
   return absl::OkStatus();
@@ -161,6 +162,10 @@ void NodeLoop::Stop() {
   }
   persist_cv_.notify_all();
   if (persister_.joinable()) persister_.join();
+  // The loop thread is gone: what ran on it (coordinators) may now be finished here.
+  loop_thread_id_.store(std::this_thread::get_id());
+  for (const std::function<void()>& hook : stop_hooks_) hook();
+  timers_.clear();
   // Anything still waiting gets a definite "unknown": it may or may not have applied.
   for (auto& [id, done] : callbacks_) {
     node::ClientReply reply;
@@ -176,6 +181,10 @@ void NodeLoop::Stop() {
     leftover.swap(inbox_);
   }
   for (Input& input : leftover) {
+    if (input.kind == Input::Kind::kTask) {
+      if (input.dropped) input.dropped();
+      continue;
+    }
     if (input.kind != Input::Kind::kRequest) continue;
     node::ClientReply reply;
     reply.status = node::ReplyStatus::kFailed;
@@ -223,6 +232,75 @@ void NodeLoop::Submit(node::ClientRequest request, ReplyCallback done) {
         Input{Input::Kind::kRequest, raft::kNoNode, {}, std::move(request), std::move(done)});
   }
   waker_->Wake();
+}
+
+bool NodeLoop::Post(std::function<void()> task, std::function<void()> dropped) {
+  bool accepted = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_.size() < options_.max_inbox && !stopping_) {
+      Input input{Input::Kind::kTask, raft::kNoNode, {}, {}, nullptr};
+      input.task = std::move(task);
+      input.dropped = std::move(dropped);
+      inbox_.push_back(std::move(input));
+      ++stats_.requests;
+      accepted = true;
+    } else {
+      ++stats_.refused_inbox_full;
+    }
+  }
+  if (!accepted) {
+    if (dropped) dropped();
+    return false;
+  }
+  waker_->Wake();
+  return true;
+}
+
+void NodeLoop::SubmitFromLoop(node::ClientRequest request, ReplyCallback done) {
+  EKV_ASSERT(OnLoopThread(), "SubmitFromLoop off the loop thread");
+  bool stopping = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping = stopping_;
+  }
+  if (stopping || host_ == nullptr) {
+    node::ClientReply reply;
+    reply.group = request.group;
+    reply.status = node::ReplyStatus::kFailed;
+    reply.detail = "node shutting down";
+    done(reply);
+    return;
+  }
+  HandleRequest(std::move(request), std::move(done));
+}
+
+void NodeLoop::RunAtFromLoop(std::chrono::steady_clock::time_point at, std::function<void()> task) {
+  EKV_ASSERT(OnLoopThread(), "RunAtFromLoop off the loop thread");
+  timers_.emplace(at, std::move(task));
+}
+
+void NodeLoop::AddStopHook(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
+
+std::chrono::milliseconds NodeLoop::FireTimers() {
+  // Bounded: a timer's task may arm new timers, but only for later (or now: the next
+  // round runs them).
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::function<void()>> due;
+  while (!timers_.empty() && timers_.begin()->first <= now) {
+    due.push_back(std::move(timers_.begin()->second));
+    timers_.erase(timers_.begin());
+  }
+  for (std::function<void()>& task : due) task();
+  return NextTimerWait();
+}
+
+std::chrono::milliseconds NodeLoop::NextTimerWait() const {
+  if (timers_.empty()) return std::chrono::milliseconds(1000);
+  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+      timers_.begin()->first - std::chrono::steady_clock::now());
+  return std::clamp(wait + std::chrono::milliseconds(1), std::chrono::milliseconds(0),
+                    std::chrono::milliseconds(1000));
 }
 
 void NodeLoop::ReportSnapshot(raft::NodeId peer, raft::GroupId group, bool failed) {
@@ -289,23 +367,29 @@ void NodeLoop::HandleInput(Input& input) {
     case Input::Kind::kUndelivered:
       for (const raft::Message& m : input.messages) host_->ReportUndelivered(m);
       break;
-    case Input::Kind::kRequest: {
-      const uint64_t id = next_request_id_++;
-      input.request.request_id = id;
-      if (!host_->HasGroup(input.request.group)) {
-        node::ClientReply reply;
-        reply.request_id = id;
-        reply.group = input.request.group;
-        reply.status = node::ReplyStatus::kFailed;
-        reply.detail = absl::StrCat("this node hosts no replica of group ", input.request.group);
-        input.done(reply);
-        return;
-      }
-      callbacks_.emplace(id, std::move(input.done));
-      host_->SubmitClientRequest(input.request);
+    case Input::Kind::kRequest:
+      HandleRequest(std::move(input.request), std::move(input.done));
       break;
-    }
+    case Input::Kind::kTask:
+      input.task();
+      break;
   }
+}
+
+void NodeLoop::HandleRequest(node::ClientRequest request, ReplyCallback done) {
+  const uint64_t id = next_request_id_++;
+  request.request_id = id;
+  if (!host_->HasGroup(request.group)) {
+    node::ClientReply reply;
+    reply.request_id = id;
+    reply.group = request.group;
+    reply.status = node::ReplyStatus::kFailed;
+    reply.detail = absl::StrCat("this node hosts no replica of group ", request.group);
+    done(reply);
+    return;
+  }
+  callbacks_.emplace(id, std::move(done));
+  host_->SubmitClientRequest(request);
 }
 
 void NodeLoop::RunPersister() {
@@ -403,8 +487,9 @@ void NodeLoop::Drain() {
 }
 
 void NodeLoop::PublishStatus() {
-  // A copy per round (a few dozen bytes per group): other threads read the leaders and the
-  // metrics from it, never from NodeHost, which only this thread may touch.
+  // A copy per round (a few dozen bytes per group and per route): other threads read the
+  // leaders, the metrics and the console's load counters from it, never from NodeHost,
+  // which only this thread may touch.
   std::map<raft::GroupId, node::GroupStatus> statuses;
   for (raft::GroupId group : host_->groups()) statuses[group] = host_->Status(group);
   const auto now = std::chrono::steady_clock::now();
@@ -415,9 +500,11 @@ void NodeLoop::PublishStatus() {
 }
 
 void NodeLoop::Run() {
+  std::chrono::milliseconds next_timer(1000);
   while (true) {
-    // Sleeps in epoll until another thread has work for us or the tick timer fires.
-    const LoopWaker::Woken woken = waker_->Wait(std::chrono::milliseconds(1000));
+    // Sleeps in epoll until another thread has work for us, the tick timer fires or the
+    // next timer of a coordinator is due.
+    const LoopWaker::Woken woken = waker_->Wait(next_timer);
     std::deque<Input> inputs;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -436,7 +523,10 @@ void NodeLoop::Run() {
       host_->Tick();
     }
     for (Input& input : inputs) HandleInput(input);
+    FireTimers();
     Drain();
+    // After Drain: answers handled there may have armed timers.
+    next_timer = NextTimerWait();
     PublishStatus();
   }
 }

@@ -10,6 +10,7 @@
 // delivering replies -- until NodeHost has nothing more to say.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -84,6 +85,21 @@ class NodeLoop {
   // `done` runs on the loop thread: it must not block.
   void Submit(node::ClientRequest request, ReplyCallback done);
 
+  // Running other single-threaded logic on the loop thread (the node's coordinators,
+  // runtime/server/coordinator.h), so a request's fast path crosses no extra thread.
+  // `task` runs on the loop thread, in order with other inputs. If the loop refuses it
+  // (inbox full, stopping) or drops it at Stop, `dropped` runs instead, on the caller's
+  // or the stopping thread. False when refused.
+  bool Post(std::function<void()> task, std::function<void()> dropped);
+  // Loop thread only: submits to NodeHost directly (no inbox hop).
+  void SubmitFromLoop(node::ClientRequest request, ReplyCallback done);
+  // Loop thread only: runs `task` on the loop thread once the monotonic clock reaches `at`.
+  void RunAtFromLoop(std::chrono::steady_clock::time_point at, std::function<void()> task);
+  // Called by Stop once the loop thread has stopped, before requests still waiting are
+  // answered (in registration order). Register before Start.
+  void AddStopHook(std::function<void()> hook);
+  bool OnLoopThread() const { return std::this_thread::get_id() == loop_thread_id_.load(); }
+
   // The leader this node last saw for `group` (kNoNode: unknown). Thread-safe.
   raft::NodeId LeaderOf(raft::GroupId group) const;
   // Whether this node hosts a replica of `group`. Thread-safe.
@@ -102,15 +118,18 @@ class NodeLoop {
       kRequest,
       kSnapshotStatus,
       kPersisted,
-      kUndelivered
+      kUndelivered,
+      kTask
     } kind;
     raft::NodeId from = raft::kNoNode;
     std::vector<raft::Message> messages;
     node::ClientRequest request;
     ReplyCallback done;
-    raft::GroupId group = 0;  // kSnapshotStatus
-    bool failed = false;      // kSnapshotStatus
-    uint64_t ready_id = 0;    // kPersisted
+    raft::GroupId group = 0;                  // kSnapshotStatus
+    bool failed = false;                      // kSnapshotStatus
+    uint64_t ready_id = 0;                    // kPersisted
+    std::function<void()> task = nullptr;     // kTask
+    std::function<void()> dropped = nullptr;  // kTask
   };
   // Work for the persister thread, in order: a persist batch or a snapshot record.
   struct PersistJob {
@@ -125,6 +144,10 @@ class NodeLoop {
   void Drain();
   void RunPersister();
   void PublishStatus();
+  void HandleRequest(node::ClientRequest request, ReplyCallback done);
+  // Runs the timers that are due; the wait until the next one.
+  std::chrono::milliseconds FireTimers();
+  std::chrono::milliseconds NextTimerWait() const;
 
   NodeLoopOptions options_;
   RocksDbEnv* env_;
@@ -134,6 +157,10 @@ class NodeLoop {
   std::map<raft::GroupId, std::unique_ptr<RocksDbRaftStorage>> durable_;
   std::map<uint64_t, ReplyCallback> callbacks_;  // loop thread only
   uint64_t next_request_id_ = 1;                 // loop thread only
+  std::multimap<std::chrono::steady_clock::time_point, std::function<void()>>
+      timers_;  // loop thread only
+  std::vector<std::function<void()>> stop_hooks_;
+  std::atomic<std::thread::id> loop_thread_id_{};
 
   mutable std::mutex mu_;
   std::deque<Input> inbox_;

@@ -133,6 +133,9 @@ TEST(DynamoUpdate, Errors) {
   EXPECT_EQ(Update("SET a = :v, a = :one", "{}", values),
             "error: Invalid UpdateExpression: Two document paths overlap with each other; must "
             "remove or rewrite one of these paths; path one: [a], path two: [a]");
+  EXPECT_EQ(Update("SET a.b[1] = :v REMOVE a.b", "{}", values),
+            "error: Invalid UpdateExpression: Two document paths overlap with each other; must "
+            "remove or rewrite one of these paths; path one: [a, b, [1]], path two: [a, b]");
   EXPECT_EQ(Update("SET a = :v SET b = :one", "{}", values),
             "error: Invalid UpdateExpression: The \"SET\" section can only be used once in an "
             "update expression;");

@@ -15,17 +15,26 @@ namespace ekv::dynamo::testing {
 class FakeBackend : public DynamoBackend {
  public:
   absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
+    if (read_fault) {
+      if (absl::Status s = read_fault(key); !s.ok()) return s;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     auto it = data_.find(key);
     if (it == data_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
   absl::Status Put(const std::string& key, const std::string& value) override {
+    if (write_fault) {
+      if (absl::Status s = write_fault(key); !s.ok()) return s;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     data_[key] = value;
     return absl::OkStatus();
   }
   absl::Status Delete(const std::string& key) override {
+    if (write_fault) {
+      if (absl::Status s = write_fault(key); !s.ok()) return s;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     data_.erase(key);
     return absl::OkStatus();
@@ -69,6 +78,9 @@ class FakeBackend : public DynamoBackend {
   }
 
   std::function<void()> before_next_cas;
+  // Store failures (no leader, deadline) injected per key: a non-OK status fails the call.
+  std::function<absl::Status(const std::string& key)> read_fault;
+  std::function<absl::Status(const std::string& key)> write_fault;
   int cas_calls = 0;
 
  private:

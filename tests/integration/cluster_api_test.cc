@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -420,6 +421,110 @@ TEST_F(ClusterTest, EveryRpcThroughRealClients) {
     EXPECT_EQ(raw_keys, (std::vector<std::string>{"a1=A2", "b2=B", "l3=L", "m4=M", "z6=Z"}))
         << "n" << node;
   }
+}
+
+// Client-driven transactions whose keys are committed by separate Commit calls, also through
+// a node that did not serve PreWrite: every key gets the primary's commit_ts (two would let
+// a snapshot between them see half the transaction), a secondary committed before its
+// primary is refused, and a snapshot read (RawGet at ts) resolves a leftover lock.
+grpc::Status PreWrite(ProcessCluster& c, int node, uint64_t start_ts,
+                      const std::vector<std::pair<std::string, std::string>>& mutations,
+                      proto::PreCommitResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context, kRpcTimeout);
+  proto::PreWriteRequest request;
+  for (const auto& [key, value] : mutations) {
+    proto::Kv* kv = request.add_mutations();
+    kv->set_key(key);
+    kv->set_value(value);
+  }
+  request.set_start_ts(start_ts);
+  request.set_lock_ttl(30000);
+  return c.txn(node).PreWrite(&context, request, response);
+}
+
+grpc::Status Commit(ProcessCluster& c, int node, uint64_t start_ts,
+                    const std::vector<std::string>& keys, proto::CommitResponse* response) {
+  grpc::ClientContext context;
+  SetDeadline(&context, kRpcTimeout);
+  proto::CommitRequest request;
+  request.set_start_ts(start_ts);
+  for (const std::string& key : keys) request.add_keys(key);
+  return c.txn(node).Commit(&context, request, response);
+}
+
+uint64_t LatestCommitTs(ProcessCluster& c, int node, const std::string& key) {
+  grpc::ClientContext context;
+  SetDeadline(&context, kRpcTimeout);
+  proto::RawLatestCommitTSRequest request;
+  request.set_key(key);
+  proto::RawLatestCommitTSResponse response;
+  grpc::Status status = c.raw(node).RawLatestCommitTS(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << key << ": " << Describe(status);
+  EXPECT_TRUE(response.exists()) << key << ": " << response.DebugString();
+  return response.ts();
+}
+
+TEST_F(ClusterTest, SeparateCommitsOfOneTransactionShareItsCommitTs) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster());
+  ProcessCluster& c = cluster();
+  grpc::Status status;
+
+  // Primary "c1" (group 1) committed through n1, secondary "x1" (group 2) through n2.
+  const uint64_t t1 = Timestamp(c, 1);
+  proto::PreCommitResponse prewritten;
+  status = PreWrite(c, 1, t1, {{"c1", "C"}, {"x1", "X"}}, &prewritten);
+  ASSERT_TRUE(status.ok()) << Describe(status);
+  ASSERT_EQ(prewritten.errors_size(), 0) << prewritten.DebugString();
+  proto::CommitResponse committed;
+  status = Commit(c, 1, t1, {"c1"}, &committed);
+  ASSERT_TRUE(status.ok() && committed.success()) << Describe(status) << committed.DebugString();
+  committed.Clear();
+  status = Commit(c, 2, t1, {"x1"}, &committed);
+  ASSERT_TRUE(status.ok() && committed.success()) << Describe(status) << committed.DebugString();
+  EXPECT_EQ(LatestCommitTs(c, 3, "c1"), LatestCommitTs(c, 3, "x1"));
+
+  // The same through the node that served PreWrite.
+  const uint64_t t2 = Timestamp(c, 2);
+  prewritten.Clear();
+  status = PreWrite(c, 2, t2, {{"d1", "D"}, {"y1", "Y"}}, &prewritten);
+  ASSERT_TRUE(status.ok() && prewritten.errors_size() == 0)
+      << Describe(status) << prewritten.DebugString();
+  committed.Clear();
+  status = Commit(c, 2, t2, {"d1"}, &committed);
+  ASSERT_TRUE(status.ok() && committed.success()) << Describe(status) << committed.DebugString();
+  // Before y1's own Commit: a snapshot read meets its lock and resolves it forward.
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, kRpcTimeout);
+    proto::RawGetRequest request;
+    request.set_key("y1");
+    request.set_ts(Timestamp(c, 3));
+    proto::RawGetResponse response;
+    status = c.raw(3).RawGet(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << Describe(status);
+    EXPECT_EQ(response.value(), "Y") << response.DebugString();
+  }
+  committed.Clear();
+  status = Commit(c, 2, t2, {"y1"}, &committed);
+  EXPECT_TRUE(status.ok() && committed.success()) << Describe(status) << committed.DebugString();
+  EXPECT_EQ(LatestCommitTs(c, 1, "d1"), LatestCommitTs(c, 1, "y1"));
+
+  // A secondary alone, before its primary, is refused and leaves the transaction whole.
+  const uint64_t t3 = Timestamp(c, 3);
+  prewritten.Clear();
+  status = PreWrite(c, 3, t3, {{"e1", "E"}, {"w1", "W"}}, &prewritten);
+  ASSERT_TRUE(status.ok() && prewritten.errors_size() == 0)
+      << Describe(status) << prewritten.DebugString();
+  committed.Clear();
+  status = Commit(c, 1, t3, {"w1"}, &committed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << Describe(status) << committed.DebugString();
+  committed.Clear();
+  status = Commit(c, 3, t3, {"e1", "w1"}, &committed);
+  ASSERT_TRUE(status.ok() && committed.success()) << Describe(status) << committed.DebugString();
+  EXPECT_EQ(LatestCommitTs(c, 2, "e1"), LatestCommitTs(c, 2, "w1"));
+  EXPECT_EQ(TxnGetValue(c, 1, "w1"), "W");
 }
 
 }  // namespace

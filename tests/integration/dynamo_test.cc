@@ -1,10 +1,11 @@
 // The DynamoDB front door on real ekv-server processes: a 3-node cluster with
 // --dynamo_address on every node, driven by the real AWS SDK for JavaScript v3
-// (tests/dynamo_sdk/sdk_test.js: tables, put/get/update/delete, conditional failures,
-// query with range conditions and pagination, scan, cross-node reads, concurrent atomic
-// updates, error shapes), plus raw HTTP checks of the wire format and the startup error on
-// an occupied port. node and npm are required; the SDK packages are installed with
-// `npm ci` into tests/dynamo_sdk when missing, and the test fails (not skips) without them.
+// (tests/dynamo_sdk/sdk_test.js: tables, put/get/update/delete, batches, projections,
+// conditional failures, query with range conditions and pagination, scan and parallel
+// scan, cross-node reads, concurrent atomic updates, error shapes) and by boto3
+// (tests/dynamo_boto3/boto3_test.py), plus raw HTTP checks of the wire format and the startup error
+// on an occupied port. node and npm are required; the SDK packages are installed with `npm ci` into
+// tests/dynamo_sdk when missing, and the test fails (not skips) without them.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -89,6 +90,25 @@ TEST_F(DynamoClusterTest, AwsSdkForJavaScriptAgainstThreeNodes) {
   std::cout << out;
   EXPECT_EQ(status, 0) << out;
   EXPECT_NE(out.find(", 0 failed"), std::string::npos);
+  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+}
+
+// The same cluster driven by boto3 (Debian's python3-boto3, run with /usr/bin/python3 so a
+// pyenv or virtualenv python3 on PATH does not change what is tested): batch writes and
+// the batch_writer helper, BatchGetItem paginated by UnprocessedKeys, projections.
+TEST_F(DynamoClusterTest, Boto3AgainstThreeNodes) {
+  ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
+  int status = 0;
+  std::string out = Shell("/usr/bin/python3 -c 'import boto3'", &status);
+  ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
+                       << out;
+  out = Shell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TEST, "' ",
+                           cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
+                           cluster().dynamo_port(3)),
+              &status);
+  std::cout << out;
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find(", 0 failed"), std::string::npos) << out;
   for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
 }
 

@@ -1,7 +1,8 @@
 // The metrics endpoint of real ekv-server processes (--metrics_address), scraped over HTTP
 // with cpp-httplib's client: per-group Raft state agrees across the cluster, applied
-// indexes and request counters follow the writes made through gRPC, /healthz answers, and
-// a second server cannot take a running node's metrics port.
+// indexes and request counters follow the writes made through gRPC, /healthz answers,
+// /readyz follows whether a quorum (so a leader) is there, and a second server cannot take
+// a running node's metrics port.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -176,6 +177,20 @@ TEST_F(MetricsTest, ReportsLeadersAppliedIndexesAndRequests) {
           << "n" << i << " group " << g;
     }
   }
+  // Every answered RawPut was timed: the histogram's count is at least the OK count.
+  for (int i = 1; i <= cluster().size(); ++i) {
+    const std::string& now = after[i - 1];
+    const std::string series = "{front_door=\"grpc\",command=\"proto.RawKV/RawPut\"}";
+    EXPECT_GE(SampleOr0(now, "ekv_request_duration_seconds_count" + series),
+              SampleOr0(now, kRawPutOk))
+        << "n" << i;
+    EXPECT_GT(SampleOr0(now, "ekv_request_duration_seconds_sum" + series), 0) << "n" << i;
+    EXPECT_EQ(SampleOr0(now, "ekv_request_duration_seconds_count" + series),
+              SampleOr0(now,
+                        "ekv_request_duration_seconds_bucket{front_door=\"grpc\",command="
+                        "\"proto.RawKV/RawPut\",le=\"+Inf\"}"))
+        << "n" << i;
+  }
   // The leaders replicated the writes to their followers.
   EXPECT_GT(SampleOr0(after[leaders.at(1) - 1], "ekv_transport_message_bytes_sent_total"), 0);
   EXPECT_GT(SampleOr0(after[leaders.at(1) - 1], "ekv_transport_messages_sent_total"), 0);
@@ -184,6 +199,72 @@ TEST_F(MetricsTest, ReportsLeadersAppliedIndexesAndRequests) {
       std::cout << "==== /metrics of n" << i << " ====\n" << after[i - 1];
     }
   }
+}
+
+// Until (bounded) `path` on node `i` answers `status`; the last answer.
+Scrape WaitFor(const std::string& address, const std::string& path, int status) {
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  Scrape last = Get(address, path);
+  while (last.status != status && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    last = Get(address, path);
+  }
+  return last;
+}
+
+// /readyz: 200 once every group has a leader; 503 naming a leaderless group while a
+// quorum is gone (the node itself stays healthy); 200 again once the quorum is back.
+TEST_F(MetricsTest, ReadyOnlyWhileEveryGroupHasALeader) {
+  for (int i = 1; i <= cluster().size(); ++i) {
+    Scrape ready = WaitFor(cluster().metrics_address(i), "/readyz", 200);
+    EXPECT_EQ(ready.status, 200) << "n" << i << ": " << ready.body;
+    EXPECT_EQ(ready.body, "ok\n") << "n" << i;
+  }
+  cluster().Kill(2);
+  cluster().Kill(3);
+  // The leader steps down once it hears from no quorum (check_quorum); nobody can win an
+  // election with one vote of three.
+  Scrape lost = WaitFor(cluster().metrics_address(1), "/readyz", 503);
+  EXPECT_EQ(lost.status, 503) << lost.body;
+  EXPECT_NE(lost.body.find("has no known leader"), std::string::npos) << lost.body;
+  Scrape health = Get(cluster().metrics_address(1), "/healthz");
+  EXPECT_EQ(health.status, 200) << "a node without a quorum is still alive: " << health.body;
+
+  ASSERT_TRUE(cluster().RestartNode(2).ok());
+  Scrape back = WaitFor(cluster().metrics_address(1), "/readyz", 200);
+  EXPECT_EQ(back.status, 200) << back.body;
+  Scrape restarted = WaitFor(cluster().metrics_address(2), "/readyz", 200);
+  EXPECT_EQ(restarted.status, 200) << restarted.body;
+}
+
+// Log lines are logfmt with level and node; --log_level filters them and a bad level is
+// a startup error.
+TEST_F(MetricsTest, LogLinesAreStructuredAndFiltered) {
+  for (int i = 1; i <= cluster().size(); ++i) {
+    EXPECT_NE(cluster().Log(i).find(absl::StrCat(" level=info node=n", i, " msg=\"serving gRPC on ",
+                                                 cluster().grpc_address(i))),
+              std::string::npos)
+        << cluster().Log(i);
+  }
+  const std::string dir = MakeTempDir("ekv-log-level");
+  const std::vector<int> ports = PickFreePorts(2);
+  const std::string raft = absl::StrCat("127.0.0.1:", ports[1]);
+  const std::vector<std::string> args = {
+      "--id=n1", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+      absl::StrCat("--raft_address=", raft), absl::StrCat("--peers=n1=", raft),
+      absl::StrCat("--data_dir=", dir, "/data")};
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--log_level=warn");
+  ProcessResult warn_only = RunServerToCompletion(quiet, seconds(3));  // killed at the end
+  EXPECT_TRUE(warn_only.timed_out) << "the node should have run until killed: " << warn_only.err;
+  EXPECT_EQ(warn_only.out.find("level=info"), std::string::npos) << warn_only.out;
+  std::vector<std::string> bad = args;
+  bad.push_back("--log_level=verbose");
+  ProcessResult refused = RunServerToCompletion(bad, seconds(15));
+  RemoveTree(dir);
+  EXPECT_GT(refused.exit_code, 0) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("--log_level: 'verbose' is not a log level"), std::string::npos)
+      << refused.err;
 }
 
 // gRPC and httplib both default to SO_REUSEPORT, with which a second server would share

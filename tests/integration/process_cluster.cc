@@ -197,8 +197,8 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
              "at most 9 nodes in all");
   const int total = options_.nodes + options_.joining_nodes;
   // Per node: gRPC, raft, then metrics and Redis when asked for.
-  const int ports_per_node =
-      2 + (options_.metrics ? 1 : 0) + (options_.redis ? 1 : 0) + (options_.dynamo ? 1 : 0);
+  const int ports_per_node = 2 + (options_.metrics ? 1 : 0) + (options_.redis ? 1 : 0) +
+                             (options_.dynamo ? 1 : 0) + (options_.console ? 1 : 0);
   const std::vector<int> ports = PickFreePorts(ports_per_node * total);
   std::vector<std::string> peers;
   nodes_.resize(total);
@@ -213,6 +213,7 @@ ProcessCluster::ProcessCluster(ClusterOptions options) : options_(options) {
     }
     if (options_.redis) n.redis_port = ports[next_port++];
     if (options_.dynamo) n.dynamo_port = ports[next_port++];
+    if (options_.console) n.console_address = absl::StrCat("127.0.0.1:", ports[next_port++]);
     n.data_dir = absl::StrCat(temp_dir_, "/n", n.id, "/data");
     n.log_path = absl::StrCat(temp_dir_, "/n", n.id, ".log");
     if (n.id <= options_.nodes) peers.push_back(absl::StrCat("n", n.id, "=", n.raft_address));
@@ -291,6 +292,9 @@ std::vector<std::string> ProcessCluster::NodeArgs(int i) const {
   if (n.redis_port != 0) args.push_back(absl::StrCat("--redis_address=127.0.0.1:", n.redis_port));
   if (n.dynamo_port != 0) {
     args.push_back(absl::StrCat("--dynamo_address=127.0.0.1:", n.dynamo_port));
+  }
+  if (!n.console_address.empty()) {
+    args.push_back(absl::StrCat("--console_address=", n.console_address));
   }
   args.insert(args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   return args;
@@ -419,6 +423,7 @@ bool ProcessCluster::paused(int i) const { return node(i).paused; }
 pid_t ProcessCluster::pid(int i) const { return node(i).pid; }
 const std::string& ProcessCluster::grpc_address(int i) const { return node(i).grpc_address; }
 const std::string& ProcessCluster::metrics_address(int i) const { return node(i).metrics_address; }
+const std::string& ProcessCluster::console_address(int i) const { return node(i).console_address; }
 int ProcessCluster::redis_port(int i) const { return node(i).redis_port; }
 int ProcessCluster::dynamo_port(int i) const { return node(i).dynamo_port; }
 const std::string& ProcessCluster::data_dir(int i) const { return node(i).data_dir; }

@@ -39,6 +39,8 @@ struct ClusterOptions {
   uint64_t snapshot_interval_entries = 10000;
   // Give every node a metrics endpoint (--metrics_address) on a port the harness picks.
   bool metrics = false;
+  // Give every node an admin console (--console_address) on a port the harness picks.
+  bool console = false;
   // Serve the Redis front door too (--redis_address on a port the harness picks).
   bool redis = false;
   // Serve the DynamoDB front door too (--dynamo_address on a port the harness picks).
@@ -111,6 +113,8 @@ class ProcessCluster {
   const std::string& grpc_address(int i) const;
   // host:port of node `i`'s metrics endpoint; empty unless options.metrics.
   const std::string& metrics_address(int i) const;
+  // host:port of node `i`'s console; empty unless options.console.
+  const std::string& console_address(int i) const;
   // The node's Redis port (0 unless options.redis).
   int redis_port(int i) const;
   // The node's DynamoDB HTTP port (0 unless options.dynamo).
@@ -137,6 +141,7 @@ class ProcessCluster {
     std::string grpc_address;
     std::string raft_address;
     std::string metrics_address;  // empty: no metrics endpoint
+    std::string console_address;  // empty: no console
     int redis_port = 0;
     int dynamo_port = 0;
     std::string data_dir;

@@ -63,6 +63,41 @@ TEST(MetricsHttpServer, UnhealthyIs503WithTheReason) {
   EXPECT_EQ(health->body, "node loop has not run yet\n");
 }
 
+TEST(MetricsHttpServer, ReadyzAnswersTheReadinessCheckAndJsonEndpointsServe) {
+  MetricRegistry registry;
+  MetricsServerOptions options;
+  options.readiness = [] { return absl::UnavailableError("group 2 has no known leader"); };
+  options.json_endpoints["/api/node"] = [] { return std::string(R"({"node":1})"); };
+  auto server = MetricsHttpServer::Start(
+      "127.0.0.1:0", &registry, [] { return absl::OkStatus(); }, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, "group 2 has no known leader\n");
+  httplib::Result health = client.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  httplib::Result node = client.Get("/api/node");
+  ASSERT_TRUE(node);
+  EXPECT_EQ(node->status, 200);
+  EXPECT_EQ(node->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(node->body, R"({"node":1})");
+}
+
+TEST(MetricsHttpServer, ReadyzWithoutAReadinessCheckIsHealth) {
+  MetricRegistry registry;
+  auto server = MetricsHttpServer::Start("127.0.0.1:0", &registry,
+                                         [] { return absl::UnavailableError("stuck"); });
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, "stuck\n");
+}
+
 TEST(MetricsHttpServer, RefusesRequestBodiesOverTheLimit) {
   MetricRegistry registry;
   AddOneGauge(registry);

@@ -32,7 +32,8 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.plant = plant_case.plant;
     options.workload = plant_case.workload;
     options.splits = plant_case.splits;
-    options.max_events = 200'000;
+    // Register runs are short; a kv run keeps its own (deeper) default budget.
+    if (plant_case.workload == WorkloadKind::kRegister) options.max_events = 200'000;
     const SimResult planted = RunSimulation(options);
     if (planted.ok) continue;
     SimOptions clean = options;
@@ -128,6 +129,23 @@ TEST(PlantedBugTest, ServeOutsideRangeAppend) {
 // converge.
 TEST(PlantedBugTest, StaleConfSnapshotMembership) {
   ExpectPlantFound({PlantedBug::kStaleConfSnapshot, "membership", 5});
+}
+
+// The coordinator's plants (core/coord): the one coordinator the servers run.
+TEST(PlantedBugTest, ResolveRollsBackCommittedBank) {
+  ExpectPlantFound({PlantedBug::kResolveRollsBackCommitted, "all", 5, WorkloadKind::kBank});
+}
+
+TEST(PlantedBugTest, ResolveRollsBackCommittedAppend) {
+  ExpectPlantFound({PlantedBug::kResolveRollsBackCommitted, "all", 5, WorkloadKind::kAppend});
+}
+
+TEST(PlantedBugTest, RetryUnknownWriteKvRegister) {
+  ExpectPlantFound({PlantedBug::kRetryUnknownWrite, "all", 5, WorkloadKind::kKvRegister});
+}
+
+TEST(PlantedBugTest, NoStaleRouteRetryBank) {
+  ExpectPlantFound({PlantedBug::kNoStaleRouteRetry, "all", 5, WorkloadKind::kBank, true});
 }
 
 }  // namespace

@@ -7,8 +7,11 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/dynamo/capacity.h"
 #include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/legacy_parameters.h"
 #include "adapters/dynamo/operation_table.h"
+#include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 
 namespace ekv::dynamo {
@@ -16,15 +19,6 @@ namespace ekv::dynamo {
 using nlohmann::json;
 
 namespace {
-
-constexpr size_t kMaxItemBytes = 400 * 1024;
-
-absl::Status CheckItemSize(const AttributeMap& item) {
-  if (ItemSize(item) > kMaxItemBytes) {
-    return ValidationError("Item size has exceeded the maximum allowed size");
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<AttributeMap> MapField(const json& request, const char* field) {
   auto it = request.find(field);
@@ -59,14 +53,44 @@ json AllOldReply(const std::string& return_values, const TableStore::ItemChange&
   return reply;
 }
 
-// A failed condition is ConditionalCheckFailedException; evaluation errors pass through.
+// ReturnConsumedCapacity of a single-item write: DynamoDB meters the larger of the old and
+// the new item.
+absl::StatusOr<json> WithWriteCapacity(const json& request, json reply, const std::string& table,
+                                       const TableStore::ItemChange& change) {
+  absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request);
+  if (!mode.ok()) return mode.status();
+  if (*mode == "NONE") return reply;
+  const size_t bytes = std::max(change.old_item ? ItemSize(*change.old_item) : 0,
+                                change.new_item ? ItemSize(*change.new_item) : 0);
+  reply["ConsumedCapacity"] = ConsumedCapacityJson(table, WriteUnits(bytes), *mode);
+  return reply;
+}
+
+// ReturnValuesOnConditionCheckFailure: NONE (default) or ALL_OLD.
+absl::StatusOr<bool> ReturnOldOnFailureOf(const json& request) {
+  absl::StatusOr<std::optional<std::string>> value =
+      OptionalString(request, "ReturnValuesOnConditionCheckFailure");
+  if (!value.ok()) return value.status();
+  if (!value->has_value() || **value == "NONE") return false;
+  if (**value == "ALL_OLD") return true;
+  return ValidationError(absl::StrCat(
+      "1 validation error detected: Value '", **value,
+      "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must "
+      "satisfy enum value set: [ALL_OLD, NONE]"));
+}
+
+// A failed condition is ConditionalCheckFailedException (carrying the item when
+// ReturnValuesOnConditionCheckFailure is ALL_OLD); evaluation errors pass through.
 absl::Status Check(const std::optional<Condition>& condition,
-                   const std::optional<AttributeMap>& current) {
+                   const std::optional<AttributeMap>& current, bool return_old_on_failure) {
   if (!condition.has_value()) return absl::OkStatus();
   static const AttributeMap kEmpty;
   absl::StatusOr<bool> holds = EvaluateCondition(*condition, current ? *current : kEmpty);
   if (!holds.ok()) return holds.status();
-  return *holds ? absl::OkStatus() : ConditionalCheckFailed();
+  if (*holds) return absl::OkStatus();
+  if (!return_old_on_failure || !current.has_value()) return ConditionalCheckFailed();
+  return WithErrorFields(ConditionalCheckFailed(),
+                         json{{"Item", AttributeMapToJson(*current)}}.dump());
 }
 
 // The attributes named at the top level of the update's paths, taken from `item`.
@@ -82,9 +106,6 @@ AttributeMap Touched(const std::vector<UpdateAction>& actions, const AttributeMa
 }  // namespace
 
 absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"Expected", "ConditionalOperator"}); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<AttributeMap> item = MapField(request, "Item");
@@ -97,47 +118,69 @@ absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> condition =
-      ConditionOf(request, "ConditionExpression", &*context);
+      LegacyConditionOf(request, "Expected", "ConditionExpression");
+  if (!condition.ok()) return condition.status();
+  if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
+  if (!return_old.ok()) return return_old.status();
+  // Checked before the write, used after it.
+  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
+    return mode.status();
+  }
 
   if (!condition->has_value() && *return_values == "NONE") {
     if (absl::Status s = store->PutItem(*key, *item); !s.ok()) return s;
-    return json::object();
+    return WithWriteCapacity(request, json::object(), schema->name,
+                             TableStore::ItemChange{std::nullopt, *item});
   }
   absl::StatusOr<TableStore::ItemChange> change = store->ModifyItem(
       *key,
       [&](const std::optional<AttributeMap>& current)
           -> absl::StatusOr<std::optional<AttributeMap>> {
-        if (absl::Status s = Check(*condition, current); !s.ok()) return s;
+        if (absl::Status s = Check(*condition, current, *return_old); !s.ok()) return s;
         return std::optional<AttributeMap>(*item);
       },
       /*assume_absent=*/true);
   if (!change.ok()) return change.status();
-  return AllOldReply(*return_values, *change);
+  return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
 }
 
 absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"ProjectionExpression", "AttributesToGet"});
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
   if (!key.ok()) return key.status();
-  // ConsistentRead is accepted either way: every ekv read is linearizable.
+  absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
+  if (!context.ok()) return context.status();
+  absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
+  if (!projection.ok()) return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
+  if (!capacity_mode.ok()) return capacity_mode.status();
+  bool consistent = false;
+  if (auto it = request.find("ConsistentRead"); it != request.end() && !it->is_null()) {
+    if (!it->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
+    consistent = it->get<bool>();
+  }
+  // Every ekv read is linearizable, whatever ConsistentRead says; it only changes the
+  // capacity reported.
   absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(key->key);
   if (!item.ok()) return item.status();
   json reply = json::object();
-  if (item->has_value()) reply["Item"] = AttributeMapToJson(**item);
+  if (item->has_value()) {
+    reply["Item"] = AttributeMapToJson(*projection ? Project(**item, **projection) : **item);
+  }
+  if (*capacity_mode != "NONE") {
+    reply["ConsumedCapacity"] = ConsumedCapacityJson(
+        schema->name, ReadUnits(item->has_value() ? ItemSize(**item) : 0, consistent),
+        *capacity_mode);
+  }
   return reply;
 }
 
 absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"Expected", "ConditionalOperator"}); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
@@ -147,27 +190,31 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> condition =
-      ConditionOf(request, "ConditionExpression", &*context);
+      LegacyConditionOf(request, "Expected", "ConditionExpression");
+  if (!condition.ok()) return condition.status();
+  if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
+  if (!return_old.ok()) return return_old.status();
+  // Checked before the write, used after it.
+  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
+    return mode.status();
+  }
 
   absl::StatusOr<TableStore::ItemChange> change =
       store->ModifyItem(key->key,
                         [&](const std::optional<AttributeMap>& current)
                             -> absl::StatusOr<std::optional<AttributeMap>> {
-                          if (absl::Status s = Check(*condition, current); !s.ok()) return s;
+                          if (absl::Status s = Check(*condition, current, *return_old); !s.ok())
+                            return s;
                           return std::optional<AttributeMap>();
                         });
   if (!change.ok()) return change.status();
-  return AllOldReply(*return_values, *change);
+  return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
 }
 
 absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store) {
-  if (absl::Status s =
-          RefuseUnsupported(request, {"AttributeUpdates", "Expected", "ConditionalOperator"});
-      !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
@@ -181,15 +228,27 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   absl::StatusOr<std::optional<std::string>> update_text =
       OptionalString(request, "UpdateExpression");
   if (!update_text.ok()) return update_text.status();
-  if (update_text->has_value()) {
+  absl::StatusOr<std::optional<std::vector<UpdateAction>>> legacy = LegacyUpdatesOf(request);
+  if (!legacy.ok()) return legacy.status();
+  if (legacy->has_value()) {
+    actions = **std::move(legacy);
+  } else if (update_text->has_value()) {
     absl::StatusOr<std::vector<UpdateAction>> parsed = ParseUpdate(**update_text, &*context);
     if (!parsed.ok()) return parsed.status();
     actions = *std::move(parsed);
   }
   absl::StatusOr<std::optional<Condition>> condition =
-      ConditionOf(request, "ConditionExpression", &*context);
+      LegacyConditionOf(request, "Expected", "ConditionExpression");
+  if (!condition.ok()) return condition.status();
+  if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
+  if (!return_old.ok()) return return_old.status();
+  // Checked before the write, used after it.
+  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
+    return mode.status();
+  }
   std::set<std::string> key_names = {schema->hash.name};
   if (schema->range) key_names.insert(schema->range->name);
 
@@ -197,7 +256,8 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
       store->ModifyItem(key->key,
                         [&](const std::optional<AttributeMap>& current)
                             -> absl::StatusOr<std::optional<AttributeMap>> {
-                          if (absl::Status s = Check(*condition, current); !s.ok()) return s;
+                          if (absl::Status s = Check(*condition, current, *return_old); !s.ok())
+                            return s;
                           // An absent item is created from its key, as DynamoDB's UpdateItem does.
                           absl::StatusOr<AttributeMap> next =
                               ApplyUpdate(actions, current ? *current : key->attributes, key_names);
@@ -218,7 +278,7 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   if (attributes.has_value() && !attributes->empty()) {
     reply["Attributes"] = AttributeMapToJson(*attributes);
   }
-  return reply;
+  return WithWriteCapacity(request, std::move(reply), schema->name, *change);
 }
 
 }  // namespace ekv::dynamo

@@ -12,10 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "adapters/dynamo/capacity.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/key_condition.h"
+#include "adapters/dynamo/legacy_parameters.h"
 #include "adapters/dynamo/operation_table.h"
+#include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 
 namespace ekv::dynamo {
@@ -28,6 +31,7 @@ constexpr size_t kMaxPageBytes = 1024 * 1024;
 constexpr size_t kDefaultPageItems = 10000;  // without Limit, 1 MB usually ends a page first
 constexpr size_t kReadBatch = 1000;
 constexpr size_t kMaxReverseItems = 10000;
+constexpr int64_t kMaxTotalSegments = 1000000;
 
 struct Page {
   std::vector<std::pair<std::string, AttributeMap>> items;  // in answer order
@@ -83,10 +87,58 @@ absl::StatusOr<Page> ReadBackward(TableStore* store, const std::string& start,
   return page;
 }
 
-// The common tail: ExclusiveStartKey, the read, FilterExpression, the reply.
+// Select and the projection, checked against each other as DynamoDB does. *count_only:
+// Select COUNT.
+absl::Status CheckSelect(const json& request, const std::optional<std::vector<Path>>& projection,
+                         bool* count_only) {
+  absl::StatusOr<std::optional<std::string>> select = OptionalString(request, "Select");
+  if (!select.ok()) return select.status();
+  *count_only = false;
+  if (!select->has_value()) return absl::OkStatus();
+  const std::string& value = **select;
+  if (value != "ALL_ATTRIBUTES" && value != "ALL_PROJECTED_ATTRIBUTES" && value != "COUNT" &&
+      value != "SPECIFIC_ATTRIBUTES") {
+    return ValidationError(absl::StrCat(
+        "1 validation error detected: Value '", value,
+        "' at 'select' failed to satisfy constraint: Member must satisfy enum value set: "
+        "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"));
+  }
+  if (value == "ALL_PROJECTED_ATTRIBUTES") {
+    return ValidationError(
+        "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+  }
+  if (value == "SPECIFIC_ATTRIBUTES") {
+    if (!projection.has_value()) {
+      return ValidationError(
+          "Must specify the AttributesToGet or ProjectionExpression when choosing to get "
+          "SPECIFIC_ATTRIBUTES");
+    }
+    return absl::OkStatus();
+  }
+  if (projection.has_value()) {
+    const bool expression = request.contains("ProjectionExpression");
+    return ValidationError(absl::StrCat("Cannot specify the ",
+                                        expression ? "ProjectionExpression" : "AttributesToGet",
+                                        " when choosing to get ", value));
+  }
+  *count_only = value == "COUNT";
+  return absl::OkStatus();
+}
+
+// The common tail: ExclusiveStartKey, the read, FilterExpression, Select, the projection,
+// the reply.
 absl::StatusOr<json> RunRange(const json& request, TableStore* store, const TableSchema& schema,
-                              KeyRange range, bool forward,
-                              const std::optional<Condition>& filter) {
+                              KeyRange range, bool forward, const std::optional<Condition>& filter,
+                              const std::optional<std::vector<Path>>& projection) {
+  bool count_only = false;
+  if (absl::Status s = CheckSelect(request, projection, &count_only); !s.ok()) return s;
+  absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
+  if (!capacity_mode.ok()) return capacity_mode.status();
+  bool consistent = false;
+  if (auto it = request.find("ConsistentRead"); it != request.end() && !it->is_null()) {
+    if (!it->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
+    consistent = it->get<bool>();
+  }
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
   if (!limit.ok()) return limit.status();
   if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
@@ -111,22 +163,20 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
     if (!read.ok()) return read.status();
     page = *std::move(read);
   }
-  absl::StatusOr<std::optional<std::string>> select = OptionalString(request, "Select");
-  if (!select.ok()) return select.status();
-  const bool count_only = select->has_value() && **select == "COUNT";
-  if (select->has_value() && **select != "COUNT" && **select != "ALL_ATTRIBUTES") {
-    return ValidationError(absl::StrCat("Select ", **select, " is not supported by ekv yet"));
-  }
   json items = json::array();
   size_t count = 0;
+  size_t scanned_bytes = 0;
   for (const auto& [key, item] : page.items) {
+    scanned_bytes += ItemSize(item);
     if (filter.has_value()) {
       absl::StatusOr<bool> keep = EvaluateCondition(*filter, item);
       if (!keep.ok()) return keep.status();
       if (!*keep) continue;
     }
     ++count;
-    if (!count_only) items.push_back(AttributeMapToJson(item));
+    if (!count_only) {
+      items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
+    }
   }
   json reply = {{"Count", count}, {"ScannedCount", page.items.size()}};
   if (!count_only) reply["Items"] = std::move(items);
@@ -134,15 +184,74 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
     reply["LastEvaluatedKey"] =
         AttributeMapToJson(KeyAttributesOf(schema, page.items.back().second));
   }
+  if (*capacity_mode != "NONE") {
+    // Query and Scan are metered on the bytes read, not per item.
+    reply["ConsumedCapacity"] =
+        ConsumedCapacityJson(schema.name, ReadUnits(scanned_bytes, consistent), *capacity_mode);
+  }
   return reply;
+}
+
+// Segment/TotalSegments (parallel scan): segment i of n is the i-th of n equal slices of
+// the table's key space, cut at 4-byte boundaries after the table prefix. Every item lies
+// in exactly one segment, and each segment is an ordinary key range, so it pages with
+// LastEvaluatedKey like a whole-table scan. (DynamoDB slices by partition-key hash; its
+// segments are as unspecified as these.)
+absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string& prefix) {
+  auto segment_it = request.find("Segment");
+  auto total_it = request.find("TotalSegments");
+  const bool has_segment = segment_it != request.end() && !segment_it->is_null();
+  const bool has_total = total_it != request.end() && !total_it->is_null();
+  KeyRange whole{prefix, PrefixEnd(prefix)};
+  if (!has_segment && !has_total) return whole;
+  if (!has_total) {
+    return ValidationError(
+        "The TotalSegments parameter is required but was not present in the request when "
+        "Segment parameter is present");
+  }
+  if (!has_segment) {
+    return ValidationError(
+        "The Segment parameter is required but was not present in the request when parameter "
+        "TotalSegments is present");
+  }
+  if (!segment_it->is_number_integer() || !total_it->is_number_integer()) {
+    return SerializationError("Segment and TotalSegments must be integers");
+  }
+  const int64_t segment = segment_it->get<int64_t>();
+  const int64_t total = total_it->get<int64_t>();
+  if (total < 1 || total > kMaxTotalSegments) {
+    return ValidationError(
+        absl::StrCat("1 validation error detected: Value '", total,
+                     "' at 'totalSegments' failed to satisfy constraint: Member must have value ",
+                     total < 1 ? "greater than or equal to 1" : "less than or equal to 1000000"));
+  }
+  if (segment < 0) {
+    return ValidationError(absl::StrCat("1 validation error detected: Value '", segment,
+                                        "' at 'segment' failed to satisfy constraint: Member "
+                                        "must have value greater than or equal to 0"));
+  }
+  if (segment >= total) {
+    return ValidationError(absl::StrCat(
+        "The Segment parameter is zero-based and must be less than parameter TotalSegments: "
+        "Segment: ",
+        segment, " is not less than TotalSegments: ", total));
+  }
+  const auto boundary = [&](int64_t i) {
+    const uint64_t cut = (static_cast<uint64_t>(i) << 32) / static_cast<uint64_t>(total);
+    std::string key = prefix;
+    for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>(cut >> shift));
+    return key;
+  };
+  KeyRange range = whole;
+  if (segment > 0) range.start = boundary(segment);
+  if (segment + 1 < total) range.end = boundary(segment + 1);
+  return range;
 }
 
 }  // namespace
 
 absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"IndexName", "KeyConditions", "QueryFilter",
-                                                   "ProjectionExpression", "AttributesToGet"});
-      !s.ok()) {
+  if (absl::Status s = RefuseUnsupported(request, {"IndexName"}); !s.ok()) {
     return s;
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
@@ -150,7 +259,11 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> key_condition =
-      ConditionOf(request, "KeyConditionExpression", &*context);
+      LegacyConditionOf(request, "KeyConditions", "KeyConditionExpression");
+  if (!key_condition.ok()) return key_condition.status();
+  if (!key_condition->has_value()) {
+    key_condition = ConditionOf(request, "KeyConditionExpression", &*context);
+  }
   if (!key_condition.ok()) return key_condition.status();
   if (!key_condition->has_value()) {
     return ValidationError(
@@ -158,8 +271,12 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
         "specified in the request.");
   }
   absl::StatusOr<std::optional<Condition>> filter =
-      ConditionOf(request, "FilterExpression", &*context);
+      LegacyConditionOf(request, "QueryFilter", "FilterExpression");
   if (!filter.ok()) return filter.status();
+  if (!filter->has_value()) filter = ConditionOf(request, "FilterExpression", &*context);
+  if (!filter.ok()) return filter.status();
+  absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
+  if (!projection.ok()) return projection.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
   absl::StatusOr<KeyRange> range = KeyConditionRange(**key_condition, *schema);
   if (!range.ok()) return range.status();
@@ -168,14 +285,11 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
     if (!it->is_boolean()) return SerializationError("ScanIndexForward must be a boolean");
     forward = it->get<bool>();
   }
-  return RunRange(request, store, *schema, *std::move(range), forward, *filter);
+  return RunRange(request, store, *schema, *std::move(range), forward, *filter, *projection);
 }
 
 absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
-  if (absl::Status s =
-          RefuseUnsupported(request, {"IndexName", "ScanFilter", "Segment", "TotalSegments",
-                                      "ProjectionExpression", "AttributesToGet"});
-      !s.ok()) {
+  if (absl::Status s = RefuseUnsupported(request, {"IndexName"}); !s.ok()) {
     return s;
   }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
@@ -183,12 +297,17 @@ absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> filter =
-      ConditionOf(request, "FilterExpression", &*context);
+      LegacyConditionOf(request, "ScanFilter", "FilterExpression");
   if (!filter.ok()) return filter.status();
+  if (!filter->has_value()) filter = ConditionOf(request, "FilterExpression", &*context);
+  if (!filter.ok()) return filter.status();
+  absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
+  if (!projection.ok()) return projection.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  const std::string prefix = ItemPrefix(schema->id);
-  return RunRange(request, store, *schema, KeyRange{prefix, PrefixEnd(prefix)},
-                  /*forward=*/true, *filter);
+  absl::StatusOr<KeyRange> range = ScanSegmentRange(request, ItemPrefix(schema->id));
+  if (!range.ok()) return range.status();
+  return RunRange(request, store, *schema, *std::move(range), /*forward=*/true, *filter,
+                  *projection);
 }
 
 }  // namespace ekv::dynamo

@@ -13,16 +13,23 @@
 
 namespace ekv::redis {
 
-// What HELLO reports as "version": the Redis release whose commands and replies ekv
-// follows, so clients that gate features on it pick Redis 7 behaviour.
-constexpr absl::string_view kCompatibleRedisVersion = "7.0.0";
+// What HELLO and INFO report as the server and its version: the Redis release whose
+// commands and replies ekv follows byte for byte, so clients that gate features on it
+// pick Redis 7 behaviour. INFO's ekv_front_door line tells an operator it is ekv.
+constexpr absl::string_view kCompatibleRedisVersion = "7.0.15";
 
 void PingCommand(CommandContext context) {
   if (context.args.size() > 2) {
     return context.reply(ErrorReply("ERR wrong number of arguments for 'ping' command"));
   }
   RespWriter writer(context.connection->protocol);
-  if (context.args.size() == 2) {
+  if (context.connection->protocol == 2 && context.connection->subscriptions() > 0) {
+    // A RESP2 subscriber reads every reply as a pub/sub message, so PING answers in
+    // that shape (Redis: "pong" and the argument, or an empty bulk).
+    writer.ArrayHeader(2);
+    writer.Bulk("pong");
+    writer.Bulk(context.args.size() == 2 ? absl::string_view(context.args[1]) : "");
+  } else if (context.args.size() == 2) {
     writer.Bulk(context.args[1]);
   } else {
     writer.SimpleString("PONG");
@@ -51,11 +58,15 @@ void HelloCommand(CommandContext context) {
   }
   std::string client_name;
   bool set_name = false;
+  bool auth = false;
+  std::string auth_user, auth_password;
   for (size_t i = next; i < args.size(); ++i) {
     const size_t more = args.size() - 1 - i;
     if (absl::EqualsIgnoreCase(args[i], "AUTH") && more >= 2) {
-      // ekv has no users or passwords yet; accepting any would pretend to authenticate.
-      return context.reply(ErrorReply("ERR HELLO option AUTH is not supported by ekv yet"));
+      auth_user = args[i + 1];
+      auth_password = args[i + 2];
+      auth = true;
+      i += 2;
     } else if (absl::EqualsIgnoreCase(args[i], "SETNAME") && more >= 1) {
       client_name = args[++i];
       set_name = true;
@@ -64,12 +75,28 @@ void HelloCommand(CommandContext context) {
           ErrorReply(absl::StrCat("ERR Syntax error in HELLO option '", args[i], "'")));
     }
   }
-  if (set_name) context.connection->name = client_name;
+  if (auth) {
+    if (!CheckPassword(context.connection, auth_user, auth_password)) {
+      return context.reply(
+          ErrorReply("WRONGPASS invalid username-password pair or user is disabled."));
+    }
+  } else if (!context.connection->authenticated) {
+    return context.reply(ErrorReply(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and select "
+        "the RESP protocol version at the same time"));
+  }
+  if (set_name) {
+    if (std::string invalid = InvalidClientName(client_name); !invalid.empty()) {
+      return context.reply(ErrorReply(invalid));
+    }
+    context.connection->name = client_name;
+  }
   if (version != 0) context.connection->protocol = static_cast<int>(version);
   RespWriter writer(context.connection->protocol);
   writer.MapHeader(7);
   writer.Bulk("server");
-  writer.Bulk("ekv");
+  writer.Bulk("redis");
   writer.Bulk("version");
   writer.Bulk(kCompatibleRedisVersion);
   writer.Bulk("proto");
@@ -106,7 +133,7 @@ void WriteFlags(RespWriter& writer, uint32_t flags) {
   static constexpr std::pair<CommandFlag, absl::string_view> kNames[] = {
       {kFlagWrite, "write"},       {kFlagReadOnly, "readonly"}, {kFlagDenyOom, "denyoom"},
       {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},   {kFlagStale, "stale"},
-      {kFlagFast, "fast"},
+      {kFlagFast, "fast"},         {kFlagNoAuth, "no_auth"},    {kFlagPubSub, "pubsub"},
   };
   size_t count = 0;
   for (const auto& [flag, name] : kNames) count += (flags & flag) ? 1 : 0;
@@ -196,6 +223,24 @@ void CommandCommand(CommandContext context) {
     }
     writer.ArrayHeader(table.specs().size());
     for (const auto& [name, spec] : table.specs()) writer.Bulk(name);
+  } else if (sub == "getkeys") {
+    if (args.size() < 4) return context.reply(WrongSubcommandArity(sub));
+    const CommandSpec* spec = table.Find(args[2]);
+    if (spec == nullptr) return context.reply(ErrorReply("ERR Invalid command specified"));
+    const int argc = static_cast<int>(args.size()) - 2;  // the command's own argc
+    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+      return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
+    }
+    if (spec->first_key == 0) {
+      return context.reply(ErrorReply("ERR The command has no key arguments"));
+    }
+    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
+    std::vector<absl::string_view> keys;
+    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
+      keys.push_back(args[2 + i]);
+    }
+    writer.ArrayHeader(keys.size());
+    for (absl::string_view key : keys) writer.Bulk(key);
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
     static constexpr absl::string_view kHelp[] = {
@@ -210,6 +255,8 @@ void CommandCommand(CommandContext context) {
         "    Return documentation about the given commands, or all of them.",
         "LIST",
         "    Return the names of all commands ekv serves.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full Redis command.",
         "HELP",
         "    Print this help.",
     };

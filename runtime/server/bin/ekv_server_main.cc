@@ -13,6 +13,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "adapters/dynamo/coordinator_backend.h"
 #include "adapters/dynamo/dynamo_server.h"
@@ -24,13 +25,20 @@
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "runtime/console/console_server.h"
+#include "runtime/console/load_history.h"
+#include "runtime/console/node_document.h"
+#include "runtime/log/logger.h"
 #include "runtime/metrics/health.h"
 #include "runtime/metrics/http_server.h"
+#include "runtime/metrics/readiness.h"
 #include "runtime/metrics/server_collectors.h"
+#include "runtime/metrics/tls_files.h"
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
 #include "runtime/server/node_loop.h"
+#include "runtime/server/pubsub_fanout.h"
 #include "runtime/server/server_config.h"
 #include "runtime/server/staged_snapshot_sink.h"
 #include "runtime/storage/node_identity.h"
@@ -56,10 +64,43 @@ ABSL_FLAG(std::string, advertise_grpc_address, "",
           "listens on every interface (0.0.0.0:PORT).");
 ABSL_FLAG(std::string, metrics_address, "",
           "Listen address of the operator's HTTP endpoint, e.g. 127.0.0.1:9091: Prometheus "
-          "metrics at /metrics, liveness at /healthz. Empty (the default): off.");
+          "metrics at /metrics, liveness at /healthz, readiness (a leader known for every "
+          "group, the route catalog loaded) at /readyz. Empty (the default): off.");
+// --- ops: console ---
+ABSL_FLAG(std::string, console_address, "",
+          "Listen address of the admin web console, e.g. 127.0.0.1:8080: a page with the "
+          "cluster's nodes and their endpoints, Raft groups (leaders, apply lag), the route "
+          "table and a key-space heat map (reads, writes or bytes per second per route over "
+          "the last 10 minutes), and its JSON at /api/cluster. Other nodes' status and load "
+          "are fetched from their --metrics_address. Empty (the default): off.");
+ABSL_FLAG(int, load_sample_ms, 10000,
+          "How often the node samples its per-route load counters for the console's heat "
+          "map (60 samples are kept). Only used with --metrics_address or --console_address.");
+ABSL_FLAG(std::string, log_level, "info",
+          "Least severe log lines written (error, warn, info, debug). Lines go to standard "
+          "output, one per event, in logfmt: time=... level=... node=nN [group=G] msg=\"...\".");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate (chain) for TLS on the client ports: the public gRPC API, the "
+          "metrics endpoint and the console (HTTPS). Needs --tls_key_file. Raft traffic "
+          "between nodes is not encrypted. Default: empty, plaintext.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "PEM private key of --tls_cert_file. The node refuses to start when the file is "
+          "readable by every user (chmod 600 it).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM CA certificate(s) the node trusts when it connects to other nodes' HTTPS "
+          "endpoints (the console reading their status); clients trust the node with the "
+          "same CA. Default: the system's CAs.");
+// --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
           "RawKV keyspace), e.g. 127.0.0.1:63791. Default: empty, no Redis front door.");
+ABSL_FLAG(std::string, redis_requirepass, "",
+          "Password of the Redis front door's default user (Redis's requirepass): when set, "
+          "every command but AUTH, HELLO, QUIT and RESET answers NOAUTH until the client "
+          "authenticates. Never logged. Default: empty, no password.");
+ABSL_FLAG(int64_t, redis_max_clients, 10000,
+          "Most Redis connections at once (Redis's maxclients); one more is answered "
+          "'-ERR max number of clients reached' and closed.");
 ABSL_FLAG(std::string, dynamo_address, "",
           "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
           "DynamoDB_20120810.*; signatures accepted, not checked), e.g. 127.0.0.1:8000. "
@@ -112,6 +153,11 @@ ABSL_FLAG(uint64_t, snapshot_chunk_bytes, 1 << 20,
           "(key and value bytes); neither side holds a whole snapshot in memory.");
 ABSL_FLAG(uint64_t, snapshot_interval_entries, 10000,
           "Take a state-machine snapshot and compact the Raft log every this many entries.");
+ABSL_FLAG(std::string, planted_bugs, "",
+          "TESTING ONLY: comma-separated bugs to plant in the coordinator so black-box tests "
+          "can show they catch them: resolve_rolls_back_committed (lock resolution rolls back "
+          "a committed transaction's secondary), no_stale_route_retry, retry_unknown_write. "
+          "Never set in production.");
 ABSL_FLAG(int64_t, gc_interval_ms, 60000,
           "MVCC garbage collection: every this many milliseconds, each group this node leads "
           "removes the versions no read inside the retention window can see, in bounded "
@@ -193,6 +239,20 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   return config;
 }
 
+// The Redis front door's view of the node-to-node pub/sub fan-out: adapters/redis knows
+// no runtime type, so main, which knows both, joins them.
+class RedisFanout final : public ekv::redis::PubSubFanout {
+ public:
+  explicit RedisFanout(ekv::runtime::PubSubFanout* fanout) : fanout_(fanout) {}
+  void PublishToPeers(std::string channel, std::string message,
+                      std::function<void(int64_t)> done) override {
+    fanout_->Publish(std::move(channel), std::move(message), std::move(done));
+  }
+
+ private:
+  ekv::runtime::PubSubFanout* fanout_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -223,6 +283,17 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   absl::StatusOr<ServerConfig> config = ConfigFromFlags();
   if (!config.ok()) return Fail(std::string(config.status().message()));
+  absl::StatusOr<ekv::runtime::LogLevel> log_level =
+      ekv::runtime::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!log_level.ok()) return Fail(absl::StrCat("--log_level: ", log_level.status().message()));
+  const ekv::runtime::Logger logger(*log_level, config->node_id);
+  const ekv::runtime::metrics::TlsFiles tls{absl::GetFlag(FLAGS_tls_cert_file),
+                                            absl::GetFlag(FLAGS_tls_key_file),
+                                            absl::GetFlag(FLAGS_tls_ca_file)};
+  if (absl::Status s = ekv::runtime::metrics::ValidateTlsFiles(tls); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+  const char* const http_scheme = tls.enabled() ? "https://" : "http://";
 
   // Block shutdown signals in every thread; the main thread waits for them below.
   // gRPC's absl::Mutex use would otherwise pay for deadlock-cycle bookkeeping on every
@@ -272,8 +343,7 @@ int main(int argc, char** argv) {
                     !(*storage)->hard_state().IsEmpty() || !(*storage)->GetSnapshot()->IsEmpty();
       }
       if (!config->join.empty() && !has_state) {
-        std::cout << "ekv-server " << config->node_name << ": joining the cluster through "
-                  << config->join << std::endl;
+        logger.Info(absl::StrCat("joining the cluster through ", config->join));
         auto plan = ekv::runtime::RequestJoin(config->join, config->node_id, self_addresses,
                                               std::chrono::milliseconds(config->join_timeout_ms));
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
@@ -352,6 +422,21 @@ int main(int argc, char** argv) {
   ekv::runtime::CoordinatorOptions coordinator_options;
   coordinator_options.node_id = config->node_id;
   coordinator_options.request_timeout = std::chrono::milliseconds(config->request_timeout_ms);
+  for (absl::string_view bug :
+       absl::StrSplit(absl::GetFlag(FLAGS_planted_bugs), ',', absl::SkipEmpty())) {
+    if (bug == "resolve_rolls_back_committed") {
+      coordinator_options.plants.resolve_rolls_back_committed = true;
+    } else if (bug == "no_stale_route_retry") {
+      coordinator_options.plants.no_stale_route_retry = true;
+    } else if (bug == "retry_unknown_write") {
+      coordinator_options.plants.retry_unknown_write = true;
+    } else {
+      return Fail(absl::StrCat("--planted_bugs: unknown bug '", bug,
+                               "'; expected resolve_rolls_back_committed, no_stale_route_retry "
+                               "or retry_unknown_write"));
+    }
+    std::cerr << "WARNING: planted bug " << bug << " is ON (testing only)\n";
+  }
 
   std::unique_ptr<ekv::runtime::Coordinator> coordinator;
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
@@ -400,9 +485,7 @@ int main(int argc, char** argv) {
                                            std::chrono::system_clock::now().time_since_epoch())
                                            .count());
         },
-        [node = config->node_id](const std::string& line) {
-          std::cerr << "ekv-server n" << node << ": " << line << std::endl;
-        });
+        logger.Sink());
   }
 
   transport.SetHandlers(
@@ -431,9 +514,7 @@ int main(int argc, char** argv) {
     return std::unique_ptr<ekv::runtime::SnapshotSink>(
         std::make_unique<ekv::runtime::StagedSnapshotSink>(std::move(*writer)));
   };
-  streaming.log = [node = config->node_id](const std::string& line) {
-    std::cerr << "ekv-server n" << node << ": " << line << std::endl;
-  };
+  streaming.log = logger.Sink();
   transport.SetSnapshotStreaming(std::move(streaming));
   transport.SetUndeliveredHandler(
       [&loop](ekv::raft::NodeId, std::vector<ekv::raft::Message> proposals) {
@@ -453,6 +534,12 @@ int main(int argc, char** argv) {
   raft_builder.AddListeningPort(raft_listen, grpc::InsecureServerCredentials(), &raft_port);
   raft_builder.SetMaxReceiveMessageSize(256 << 20);
   raft_builder.RegisterService(transport.service());
+  // Redis pub/sub between nodes (ekv.internal.RedisPubSub): a PUBLISH on any node reaches
+  // the subscribers of every member that serves Redis.
+  ekv::runtime::PubSubFanout pubsub_fanout(
+      {.self = config->node_id,
+       .read_members = [&coordinator] { return coordinator->ReadMembers(); }});
+  raft_builder.RegisterService(pubsub_fanout.service());
   std::unique_ptr<grpc::Server> raft_server = raft_builder.BuildAndStart();
   if (!raft_server || raft_port == 0) {
     return Fail(absl::StrCat("cannot listen on --raft_address ", raft_listen,
@@ -488,7 +575,21 @@ int main(int argc, char** argv) {
     builder.experimental().SetInterceptorCreators(std::move(counting));
   }
   int grpc_port = 0;
-  builder.AddListeningPort(config->grpc_address, grpc::InsecureServerCredentials(), &grpc_port);
+  std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
+  if (tls.enabled()) {
+    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
+    if (!key.ok() || !cert.ok()) {
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(std::string((key.ok() ? cert : key).status().message()));
+    }
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({*key, *cert});
+    grpc_credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(config->grpc_address, grpc_credentials, &grpc_port);
   builder.RegisterService(&raw_kv);
   builder.RegisterService(&txn_kv);
   builder.RegisterService(&distribution);
@@ -506,13 +607,36 @@ int main(int argc, char** argv) {
   ekv::runtime::metrics::MetricRegistry metrics_registry;
   std::unique_ptr<ekv::runtime::metrics::MetricsHttpServer> metrics_server;
   std::string metrics_note;
+  // This node's per-route load samples (runtime/console/load_history.h), served as
+  // /api/node by the metrics endpoint and the console, for every node's console.
+  const auto readiness = ekv::runtime::metrics::NodeReadinessCheck(
+      &loop, coordinator.get(), coordinator_options.catalog_group);
+  ekv::runtime::console::LoadHistory load_history(
+      {std::chrono::milliseconds(std::max(100, absl::GetFlag(FLAGS_load_sample_ms))), 60});
+  ekv::runtime::console::LoadSampler load_sampler(&load_history,
+                                                  [&loop] { return loop.GroupStatuses(); });
+  const auto node_document = [&, node = config->node_id] {
+    return ekv::runtime::console::NodeDocument(node, readiness(), loop.GroupStatuses(),
+                                               load_history);
+  };
+  if (!absl::GetFlag(FLAGS_metrics_address).empty() ||
+      !absl::GetFlag(FLAGS_console_address).empty()) {
+    load_sampler.Start();
+  }
   if (const std::string address = absl::GetFlag(FLAGS_metrics_address); !address.empty()) {
     ekv::runtime::metrics::AddServerCollectors(metrics_registry, &loop, coordinator.get(),
                                                &transport);
     metrics_registry.AddCollector(
         [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
+    ekv::runtime::metrics::MetricsServerOptions metrics_options;
+    metrics_options.readiness = readiness;
+    metrics_options.tls = tls;
+    metrics_options.json_endpoints["/api/node"] = [&node_document] {
+      return node_document().dump();
+    };
     auto started = ekv::runtime::metrics::MetricsHttpServer::Start(
-        address, &metrics_registry, ekv::runtime::metrics::NodeLoopHealthCheck(&loop));
+        address, &metrics_registry, ekv::runtime::metrics::NodeLoopHealthCheck(&loop),
+        std::move(metrics_options));
     if (!started.ok()) {
       server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
       loop.Stop();
@@ -521,15 +645,50 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--metrics_address: ", started.status().message()));
     }
     metrics_server = std::move(*started);
-    metrics_note = absl::StrCat(", metrics on http://", metrics_server->address(), "/metrics");
+    metrics_note =
+        absl::StrCat(", metrics on ", http_scheme, metrics_server->address(), "/metrics");
+  }
+  // The admin console (runtime/console): read-only like the metrics endpoint, same life.
+  std::unique_ptr<ekv::runtime::console::ConsoleServer> console;
+  if (const std::string address = absl::GetFlag(FLAGS_console_address); !address.empty()) {
+    ekv::runtime::console::ConsoleSources sources;
+    sources.node = config->node_id;
+    sources.local_document = node_document;
+    sources.members = [&coordinator] { return coordinator->ReadMembers(); };
+    sources.catalog = [&coordinator] { return coordinator->ReadCatalog(); };
+    ekv::runtime::console::ConsoleOptions console_options;
+    console_options.tls = tls;
+    auto started =
+        ekv::runtime::console::ConsoleServer::Start(address, std::move(sources), console_options);
+    if (!started.ok()) {
+      if (metrics_server) metrics_server->Stop();
+      server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(absl::StrCat("--console_address: ", started.status().message()));
+    }
+    console = std::move(*started);
+    metrics_note += absl::StrCat(", console on ", http_scheme, console->address(), "/");
   }
   // The Redis front door: its own epoll thread, calling the coordinator like gRPC does.
   ekv::redis::CoordinatorBackend redis_backend(coordinator.get());
+  RedisFanout redis_fanout(&pubsub_fanout);
   std::unique_ptr<ekv::redis::RedisServer> redis;
   if (const std::string redis_address = absl::GetFlag(FLAGS_redis_address);
       !redis_address.empty()) {
     ekv::redis::RedisServerOptions redis_options;
     redis_options.address = redis_address;
+    redis_options.settings.requirepass = absl::GetFlag(FLAGS_redis_requirepass);
+    if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
+      server->Shutdown();
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail("--redis_max_clients must be at least 1");
+    }
+    redis_options.settings.maxclients = static_cast<size_t>(absl::GetFlag(FLAGS_redis_max_clients));
+    redis_options.fanout = &redis_fanout;
     redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
     if (absl::Status s = redis->Start(); !s.ok()) {
       server->Shutdown();
@@ -538,8 +697,12 @@ int main(int argc, char** argv) {
       raft_server->Shutdown();
       return Fail(absl::StrCat("--redis_address: ", s.message()));
     }
-    std::cout << "ekv-server " << config->node_name << " serving Redis on " << redis_address
-              << std::endl;
+    pubsub_fanout.SetLocalDelivery([server = redis.get()](std::string channel, std::string message,
+                                                          ekv::runtime::PubSubFanout::Done done) {
+      server->DeliverPublished(std::move(channel), std::move(message), std::move(done));
+    });
+    pubsub_fanout.Start();
+    logger.Info(absl::StrCat("serving Redis on ", redis_address));
   }
   // The DynamoDB front door: httplib workers that block on the coordinator like gRPC does.
   ekv::dynamo::CoordinatorBackend dynamo_backend(coordinator.get());
@@ -557,30 +720,28 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
     }
     dynamo = std::move(*started);
-    std::cout << "ekv-server " << config->node_name << " serving DynamoDB on http://"
-              << dynamo->address() << std::endl;
+    logger.Info(absl::StrCat("serving DynamoDB on http://", dynamo->address()));
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
   membership_options.self = self_addresses;
   membership_options.promote_after_catch_up = joining;
-  membership_options.log = [node = config->node_id](const std::string& line) {
-    std::cerr << "ekv-server n" << node << ": " << line << std::endl;
-  };
+  membership_options.log = logger.Sink();
   ekv::runtime::MembershipTasks membership(membership_options, coordinator.get(), &loop);
   membership.Start();
-  std::cout << "ekv-server " << config->node_name << " serving gRPC on " << config->grpc_address
-            << ", raft on " << raft_listen << " (advertised to peers as "
-            << config->peers.at(config->node_id) << "), data in " << config->data_dir
-            << metrics_note << std::endl;
+  logger.Info(absl::StrCat("serving gRPC on ", config->grpc_address, ", raft on ", raft_listen,
+                           " (advertised to peers as ", config->peers.at(config->node_id),
+                           "), data in ", config->data_dir, metrics_note));
 
   int signal = 0;
   sigwait(&signals, &signal);
-  std::cout << "ekv-server " << config->node_name << ": signal " << signal << ", shutting down"
-            << std::endl;
+  logger.Info(absl::StrCat("signal ", signal, ", shutting down"));
   if (dynamo) dynamo->Stop();  // first, like Redis: requests in flight need the coordinator
+  pubsub_fanout.Stop();        // deliveries from peers now answer 0
   if (redis) redis->Stop();    // first: its commands in flight need the coordinator and loop
+  if (console) console->Stop();
   if (metrics_server) metrics_server->Stop();
+  load_sampler.Stop();
   // Stop accepting, let in-flight requests finish (bounded), then stop Raft and flush.
   membership.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));

@@ -1,0 +1,69 @@
+// ServerControl: what connection, server and pub/sub commands (CLIENT, AUTH, INFO, CONFIG,
+// PUBLISH, SUBSCRIBE, ...) need from the server beyond their own connection: the other
+// connections, the settings, counters, and the subscription registry. RedisServer's event
+// loop implements it; unit tests use a fake. Every call runs on the loop thread (handlers
+// call it while they run), so implementations need no locking.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+namespace ekv::redis {
+
+struct ConnectionState;
+
+// Settings CONFIG GET reports and, where marked, CONFIG SET changes at run time.
+struct RedisSettings {
+  std::string requirepass;                             // empty: no password (settable)
+  size_t maxclients = 10000;                           // settable
+  long long proto_max_bulk_len = 512LL * 1024 * 1024;  // settable (1 MB .. 512 MB... as Redis)
+  long long timeout_seconds = 0;                       // idle timeout; ekv keeps none: 0 only
+  // Output buffer bytes a subscriber may hold unread before it is disconnected (Redis's
+  // client-output-buffer-limit pubsub hard limit, 32 MB).
+  size_t pubsub_output_limit_bytes = 32 * 1024 * 1024;
+};
+
+// Counters INFO and CONFIG RESETSTAT see.
+struct ServerStats {
+  uint64_t connections_received = 0;
+  uint64_t commands_processed = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t pubsub_messages_delivered = 0;
+};
+
+class ServerControl {
+ public:
+  virtual ~ServerControl() = default;
+
+  virtual RedisSettings& settings() = 0;
+  virtual ServerStats& stats() = 0;
+  // Listening port, process start (unix seconds), for INFO.
+  virtual int tcp_port() const = 0;
+  virtual int64_t start_unix_seconds() const = 0;
+
+  // Connections open now, by id (CLIENT LIST order).
+  virtual std::vector<const ConnectionState*> Connections() const = 0;
+  // Closes the connection once its current reply is written (CLIENT KILL); false when no
+  // such connection.
+  virtual bool Kill(uint64_t connection_id) = 0;
+
+  // Pub/sub. Subscribe/Unsubscribe keep the registry in step with the connection's own
+  // sets (ConnectionState::channels/patterns), which the handlers change.
+  virtual void Subscribe(ConnectionState& connection, const std::string& channel, bool pattern) = 0;
+  virtual void Unsubscribe(ConnectionState& connection, const std::string& channel,
+                           bool pattern) = 0;
+  // Delivers to every subscriber (on every node when the server has a fan-out) and calls
+  // `done` with how many received it; `done` may run later, on the loop thread.
+  virtual void Publish(std::string channel, std::string message,
+                       std::function<void(int64_t receivers)> done) = 0;
+  // PUBSUB CHANNELS / NUMSUB / NUMPAT, over this node's subscribers.
+  virtual std::vector<std::string> ActiveChannels(absl::string_view pattern) const = 0;
+  virtual int64_t ChannelSubscribers(const std::string& channel) const = 0;
+  virtual int64_t PatternCount() const = 0;
+};
+
+}  // namespace ekv::redis

@@ -1,0 +1,222 @@
+// Coordinator: node membership (the member directory and the groups' configurations).
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "core/coord/coordinator.h"
+#include "core/coord/membership.h"
+#include "core/util/assert.h"
+
+namespace ekv::coord {
+namespace {
+
+// A member-change proposal that reached a leader which then lost its office (e.g. the node
+// just removed from the catalog group) is never answered; waiting the whole deadline for
+// it would leave no time to repeat it through the next leader. So attempts are short.
+constexpr uint64_t kMemberAttemptUs = 1'500'000;
+
+}  // namespace
+
+void Coordinator::ReadMembers(uint64_t deadline_us, MembersFn done) {
+  node::GroupQuery query;
+  query.op = node::GroupQueryOp::kMembers;
+  Execute(options_.catalog_group, node::OpKind::kQuery, node::EncodeGroupQuery(query),
+          Retry::kUnknownToo, deadline_us,
+          [done = std::move(done)](absl::StatusOr<GroupReply> reply) {
+            if (!reply.ok()) return done(reply.status());
+            if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
+            return done(node::DecodeMemberDirectory(reply->result.blob));
+          });
+}
+
+void Coordinator::ChangeMembers(node::MemberChange change, uint64_t deadline_us, int attempt,
+                                MembersFn done) {
+  node::GroupCommand command;
+  command.op = node::GroupCommandOp::kMembers;
+  command.payload = node::EncodeMemberChange(change);
+  command.physical_ms = wall_ms_;
+  const uint64_t attempt_deadline = std::min(deadline_us, now_us_ + kMemberAttemptUs);
+  // Member changes are idempotent: an attempt whose outcome is unknown is simply repeated.
+  Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(command),
+          Retry::kUnknownToo, attempt_deadline,
+          [this, change = std::move(change), deadline_us, attempt,
+           done = std::move(done)](absl::StatusOr<GroupReply> reply) mutable {
+            if (reply.ok()) {
+              if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
+              return done(node::DecodeMemberDirectory(reply->result.blob));
+            }
+            if (now_us_ >= deadline_us) return done(reply.status());
+            After(Backoff(attempt), [this, change = std::move(change), deadline_us, attempt,
+                                     done = std::move(done)]() mutable {
+              ChangeMembers(std::move(change), deadline_us, attempt + 1, std::move(done));
+            });
+          });
+}
+
+struct Coordinator::EveryGroup {
+  raft::NodeId node = raft::kNoNode;
+  raft::ConfChangeType type = raft::ConfChangeType::kAddLearner;
+  std::vector<raft::GroupId> groups;  // ascending; the ones left to change
+  uint64_t deadline_us = 0;
+  StatusFn done;
+};
+
+void Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type,
+                                   uint64_t deadline_us, StatusFn done) {
+  auto state = std::make_shared<EveryGroup>();
+  state->node = node;
+  state->type = type;
+  for (const auto& [group, conf] : view_->Configurations()) state->groups.push_back(group);
+  std::reverse(state->groups.begin(), state->groups.end());  // popped from the back
+  state->deadline_us = deadline_us;
+  state->done = std::move(done);
+  ChangeNextGroup(std::move(state));
+}
+
+void Coordinator::ChangeNextGroup(std::shared_ptr<EveryGroup> state) {
+  while (!state->groups.empty()) {
+    const raft::GroupId group = state->groups.back();
+    // The configuration this node's replica last saw; the change is proposed only when it
+    // is not there yet, since some are not idempotent (a learner added again demotes).
+    const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+    auto conf = confs.find(group);
+    if (conf != confs.end() && ConfChangeDone(conf->second, state->node, state->type)) {
+      state->groups.pop_back();
+      continue;
+    }
+    raft::ConfChange change;
+    change.changes.push_back({state->type, state->node});
+    Execute(
+        group, node::OpKind::kConfChange, raft::EncodeConfChange(change), Retry::kLeaderOnly,
+        state->deadline_us, [this, state, group](absl::StatusOr<GroupReply> reply) {
+          if (!reply.ok()) {
+            return state->done(absl::Status(
+                reply.status().code(), absl::StrCat("group ", group, ": changing node ",
+                                                    state->node, ": ", reply.status().message())));
+          }
+          state->groups.pop_back();
+          ChangeNextGroup(state);
+        });
+    return;
+  }
+  state->done(absl::OkStatus());
+}
+
+OpId Coordinator::StartReadMembers() {
+  const OpId op = NewOp();
+  ReadMembers(DeadlineOf(op), [this, op](absl::StatusOr<node::MemberDirectory> members) {
+    if (!members.ok()) return Fail(op, members.status());
+    OpResult result;
+    result.members = std::move(*members);
+    Finish(op, std::move(result));
+  });
+  return op;
+}
+
+OpId Coordinator::StartChangeMembers(node::MemberChange change) {
+  const OpId op = NewOp();
+  if (absl::Status valid = node::ValidateMemberChange(change); !valid.ok()) {
+    Fail(op, valid);
+    return op;
+  }
+  ChangeMembers(std::move(change), DeadlineOf(op), 0,
+                [this, op](absl::StatusOr<node::MemberDirectory> members) {
+                  if (!members.ok()) return Fail(op, members.status());
+                  OpResult result;
+                  result.members = std::move(*members);
+                  Finish(op, std::move(result));
+                });
+  return op;
+}
+
+OpId Coordinator::StartAdvertiseSelf(node::MemberAddresses self) {
+  const OpId op = NewOp();
+  node::MemberChange change{node::MemberChangeKind::kUpsert, options_.node_id, std::move(self)};
+  if (absl::Status valid = node::ValidateMemberChange(change); !valid.ok()) {
+    Fail(op, valid);
+    return op;
+  }
+  ReadMembers(DeadlineOf(op), [this, op, change = std::move(change)](
+                                  absl::StatusOr<node::MemberDirectory> members) mutable {
+    if (!members.ok()) return Fail(op, members.status());
+    auto it = members->find(change.node);
+    if (it != members->end() && it->second == change.addresses) {
+      OpResult result;
+      result.members = std::move(*members);
+      return Finish(op, std::move(result));
+    }
+    ChangeMembers(std::move(change), DeadlineOf(op), 0,
+                  [this, op](absl::StatusOr<node::MemberDirectory> updated) {
+                    if (!updated.ok()) return Fail(op, updated.status());
+                    OpResult result;
+                    result.members = std::move(*updated);
+                    Finish(op, std::move(result));
+                  });
+  });
+  return op;
+}
+
+OpId Coordinator::StartAddNode(raft::NodeId node, node::MemberAddresses addresses) {
+  const OpId op = NewOp();
+  node::MemberChange change{node::MemberChangeKind::kUpsert, node, std::move(addresses)};
+  if (absl::Status valid = node::ValidateMemberChange(change); !valid.ok()) {
+    Fail(op, valid);
+    return op;
+  }
+  // Addresses first: every replica learns where the node is before any leader has to send
+  // it a message.
+  ChangeMembers(std::move(change), DeadlineOf(op), 0,
+                [this, op, node](absl::StatusOr<node::MemberDirectory> members) {
+                  if (!members.ok()) return Fail(op, members.status());
+                  ChangeEveryGroup(node, raft::ConfChangeType::kAddLearner, DeadlineOf(op),
+                                   [this, op](absl::Status s) {
+                                     if (!s.ok()) return Fail(op, s);
+                                     Finish(op, OpResult());
+                                   });
+                });
+  return op;
+}
+
+OpId Coordinator::StartPromoteNode(raft::NodeId node) {
+  const OpId op = NewOp();
+  ReadMembers(DeadlineOf(op), [this, op, node](absl::StatusOr<node::MemberDirectory> members) {
+    if (!members.ok()) return Fail(op, members.status());
+    if (members->count(node) == 0) {
+      return Fail(op,
+                  absl::NotFoundError(absl::StrCat(
+                      "node ", node, " is not in the member directory: add it first (AddNode)")));
+    }
+    ChangeEveryGroup(node, raft::ConfChangeType::kAddVoter, DeadlineOf(op),
+                     [this, op](absl::Status s) {
+                       if (!s.ok()) return Fail(op, s);
+                       Finish(op, OpResult());
+                     });
+  });
+  return op;
+}
+
+OpId Coordinator::StartRemoveNode(raft::NodeId node) {
+  const OpId op = NewOp();
+  for (const auto& [group, conf] : view_->Configurations()) {
+    if (conf.voters.size() == 1 && conf.voters[0] == node) {
+      Fail(op, absl::FailedPreconditionError(absl::StrCat("node ", node,
+                                                          " is the last voter of group ", group,
+                                                          ": removing it would lose the group")));
+      return op;
+    }
+  }
+  ChangeEveryGroup(node, raft::ConfChangeType::kRemoveVoter, DeadlineOf(op),
+                   [this, op, node](absl::Status s) {
+                     if (!s.ok()) return Fail(op, s);
+                     ChangeMembers({node::MemberChangeKind::kRemove, node, {}}, DeadlineOf(op), 0,
+                                   [this, op](absl::StatusOr<node::MemberDirectory> members) {
+                                     if (!members.ok()) return Fail(op, members.status());
+                                     OpResult result;
+                                     result.members = std::move(*members);
+                                     Finish(op, std::move(result));
+                                   });
+                   });
+  return op;
+}
+
+}  // namespace ekv::coord

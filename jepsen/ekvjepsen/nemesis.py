@@ -1,0 +1,196 @@
+"""Faults, scheduled from the run's seed and logged with timestamps.
+
+  partition  nftables drops inside the node namespaces: random halves, one node isolated,
+             a majority ring (each node sees a different majority) or a bridge (two
+             halves that both see one middle node)
+  kill       kill -9 of one or two nodes (half the time: the node serving a client's
+             Commit), restarted later with the same command line
+  pause      SIGSTOP of one or two nodes, SIGCONT later
+  clock      per-node wall-clock offsets (libfaketime), then a jump back to true time
+  split      Distribution.SplitRange of a random route at a random key inside it
+
+Every fault but split lasts a few seconds and is healed before the next one starts, so
+the cluster keeps a working majority most of the time and the run exercises recovery.
+"""
+import json
+import signal
+import time
+
+import grpc
+
+FAULTS = ("partition", "kill", "pause", "clock", "split")
+MAX_SPLITS = 8
+SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "list-z", "r", "t", "x"]
+
+
+class Nemesis:
+    def __init__(self, cluster, network, faults, rng, recorder, log_path, conn_factory):
+        self.cluster = cluster
+        self.network = network
+        self.faults = faults
+        self.rng = rng
+        self.recorder = recorder
+        self.log = open(log_path, "w")
+        self.conn_factory = conn_factory
+        self.windows = []  # (kind, start_us, stop_us) for the plot
+        self.counts = {f: 0 for f in faults}
+        self.splits = 0
+        self.active = None
+
+    def note(self, event, kind, **detail):
+        entry = {"time_us": self.recorder.now_us(), "wall": time.strftime("%H:%M:%S"), "event": event,
+                 "fault": kind, **detail}
+        self.log.write(json.dumps(entry) + "\n")
+        self.log.flush()
+        return entry["time_us"]
+
+    def run(self, duration_s, stop_event):
+        """Runs faults until duration_s has passed (in the calling thread: nodes restarted
+        here must be children of a thread that outlives them, see cluster.py)."""
+        deadline = time.monotonic() + duration_s
+        # Short runs (CI) hold faults and calms for less, so they still see several.
+        short = duration_s < 40
+        hold_s, calm_s = ((1.5, 3.0), (0.5, 1.5)) if short else ((2.0, 6.0), (1.0, 3.0))
+        order = []
+        time.sleep(min(2.0, duration_s / 4))  # a fault-free start
+        while time.monotonic() < deadline - 3 and not stop_event.is_set():
+            # Every kind once, in a seeded order, before any kind repeats.
+            if not order:
+                order = list(self.faults)
+                self.rng.shuffle(order)
+            kind = order.pop()
+            hold = self.rng.uniform(*hold_s)
+            start = self.start(kind)
+            if start is not None:
+                self._sleep(min(hold, max(0.0, deadline - time.monotonic() - 1)), stop_event)
+                self.stop(kind, start)
+            self._sleep(self.rng.uniform(*calm_s), stop_event)
+        self.heal_all()
+
+    def _sleep(self, seconds, stop_event):
+        stop_event.wait(seconds)
+
+    def start(self, kind):
+        n = len(self.cluster.nodes)
+        nodes = list(range(1, n + 1))
+        if kind == "partition":
+            shape = self.rng.choice(["halves", "isolate", "majority-ring", "bridge"])
+            self.rng.shuffle(nodes)
+            blocked = {i: set() for i in nodes}
+            if shape == "halves":
+                a, b = nodes[: n // 2], nodes[n // 2:]
+                for i in a: blocked[i] = set(b)
+                for i in b: blocked[i] = set(a)
+            elif shape == "isolate":
+                lone = nodes[0]
+                blocked[lone] = set(nodes[1:])
+                for i in nodes[1:]: blocked[i] = {lone}
+            elif shape == "majority-ring":
+                for p, i in enumerate(nodes):
+                    blocked[i] = {nodes[(p + 2) % n], nodes[(p + 3) % n]}
+            else:  # bridge: nodes[2] sees both halves
+                a, b = nodes[:2], nodes[3:]
+                for i in a: blocked[i] = set(b)
+                for i in b: blocked[i] = set(a)
+            for i, drop in blocked.items():
+                self.network.isolate(i, drop)
+            self.active = blocked
+            return self._started(kind, shape=shape, drops={f"n{i}": sorted(f"n{j}" for j in d)
+                                                           for i, d in sorted(blocked.items())})
+        if kind in ("kill", "pause"):
+            victims = self.rng.sample(nodes, self.rng.choice([1, 1, 2]))
+            aimed = kind == "kill" and self.rng.random() < 0.5
+            if aimed:
+                # Aim at a node serving a transaction's Commit (it commits the primary's
+                # group first, then the others): dying in between leaves secondaries locked
+                # for readers to resolve.
+                victims = self._committing_node() or victims
+            for i in victims:
+                node = self.cluster.node(i)
+                if kind == "kill":
+                    node.kill()
+                else:
+                    node.signal(signal.SIGSTOP)
+                    node.paused = True
+            self.active = victims
+            return self._started(kind, nodes=[f"n{i}" for i in victims], **({"aimed": True} if aimed else {}))
+        if kind == "clock":
+            offsets = {i: self.rng.choice([-1, 1]) * self.rng.randint(1, 20)
+                       for i in self.rng.sample(nodes, self.rng.randint(1, n))}
+            for i, offset in offsets.items():
+                self.cluster.node(i).set_clock_offset(offset)
+            self.active = offsets
+            return self._started(kind, offsets_s={f"n{i}": o for i, o in sorted(offsets.items())})
+        if kind == "split":
+            self.split()
+            return None
+        raise ValueError(kind)
+
+    def _committing_node(self, wait_s=2.0):
+        from . import workloads
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            busy = [n for n in workloads.committing_nodes() if n is not None]
+            if busy:
+                time.sleep(self.rng.uniform(0, 0.02))
+                return [busy[0]]
+            time.sleep(0.001)
+        return None
+
+    def _started(self, kind, **detail):
+        self.counts[kind] += 1
+        return self.note("start", kind, **detail)
+
+    def stop(self, kind, start_us):
+        if kind == "partition":
+            self.network.heal()
+        elif kind == "kill":
+            for i in self.active:
+                self.cluster.restart(self.cluster.node(i))
+        elif kind == "pause":
+            for i in self.active:
+                node = self.cluster.node(i)
+                node.signal(signal.SIGCONT)
+                node.paused = False
+        elif kind == "clock":
+            for i in self.active:
+                self.cluster.node(i).set_clock_offset(0)
+        self.active = None
+        stop_us = self.note("stop", kind)
+        self.windows.append((kind, start_us, stop_us))
+
+    def split(self):
+        if self.splits >= MAX_SPLITS:
+            return
+        node = self.cluster.node(self.rng.randrange(len(self.cluster.nodes)) + 1)
+        conn = self.conn_factory(node.grpc_target)
+        try:
+            routes = conn.list_routes()
+            route = self.rng.choice(list(routes.routes))
+            for _ in range(20):
+                key = (self.rng.choice(SPLIT_PREFIXES) + f"{self.rng.randrange(16):x}").encode()
+                if key > route.start and (not route.end or key < route.end):
+                    break
+            else:
+                return
+            reply = conn.split(routes.catalog_version, route.route_id, key)
+            self.splits += 1
+            self.counts["split"] += 1
+            self.note("split", "split", node=node.id, route=route.route_id, key=key.decode(),
+                      catalog_version=reply.catalog_version)
+        except grpc.RpcError as e:
+            self.note("split-failed", "split", node=node.id, error=f"{e.code().name}: {e.details()}")
+        finally:
+            conn.close()
+
+    def heal_all(self):
+        """Ends every fault: the end-of-run state Jepsen's final generator restores."""
+        self.network.heal()
+        for node in self.cluster.nodes:
+            node.set_clock_offset(0)
+            if node.alive() and node.paused:
+                node.signal(signal.SIGCONT)
+                node.paused = False
+            if not node.alive():
+                self.cluster.restart(node)
+        self.note("heal", "all")

@@ -1,0 +1,361 @@
+"""The three workloads: what each client does, how its history is written for ekv-check.
+
+register  single-key reads and writes (gRPC RawGet/RawPut at ts=0 and Redis GET/SET on
+          the same keys), checked per key for linearizability. Keys rotate every few
+          seconds (Jepsen's independent keys) to keep each key's search small.
+bank      transfers between accounts in different Raft groups (keys below and above "m")
+          by client-driven Percolator transactions, and snapshot reads of every account;
+          the total never changes.
+append    list-append transactions (values stored as comma lists) checked by the
+          list-append checker for strict serializability.
+
+Outcomes follow Jepsen: ok, fail (certainly did not happen) and info (unknown: a write
+that timed out or hit an error after it may have been proposed). A client whose operation
+ended in info takes a new process id, as a crashed Jepsen client does.
+"""
+import random
+import threading
+
+import grpc
+import redis
+
+from . import client as ekvclient
+from .history import FAIL, INFO, OK, esc, time_field
+
+LOCK_TTL_MS = 3000
+# Probability that a bank/append client "crashes" right after its primary committed and
+# never commits the secondaries: readers must resolve those locks (the planted bug
+# resolve_rolls_back_committed rolls them back instead).
+CRASH_AFTER_PRIMARY = 0.15
+
+
+# Nodes serving a Commit right now (node index -> count), so the kill nemesis can aim at
+# the moment between a transaction's primary and secondary commits.
+COMMITTING = {}
+_committing_lock = threading.Lock()
+
+
+def committing_nodes():
+    with _committing_lock:
+        return [node for node, count in COMMITTING.items() if count > 0]
+
+
+class Abort(Exception):
+    """The transaction certainly did not commit."""
+
+
+class Unknown(Exception):
+    """The transaction may have committed."""
+
+
+class Worker:
+    def __init__(self, index, concurrency, cluster, timeout_s, rng):
+        self.index = index
+        self.process = index
+        self.concurrency = concurrency
+        self.cluster = cluster
+        self.timeout_s = timeout_s
+        self.rng = rng
+        self.node_index = index % len(cluster.nodes) + 1
+        self.conn = None
+        self.redis = None
+
+    def grpc(self):
+        if self.conn is None:
+            self.conn = ekvclient.GrpcConn(self.cluster.node(self.node_index).grpc_target, self.timeout_s)
+        return self.conn
+
+    def redis_conn(self):
+        if self.redis is None:
+            node = self.cluster.node(self.node_index)
+            self.redis = redis.Redis(host=node.address, port=node.redis_port, socket_timeout=self.timeout_s,
+                                     socket_connect_timeout=self.timeout_s)
+        return self.redis
+
+    def crashed(self):
+        """After an unknown outcome: a new process id and, like a reconnecting client, maybe
+        another node."""
+        self.process += self.concurrency
+        self.switch_node()
+
+    def switch_node(self, error=None):
+        if error is not None and ekvclient.is_lock_error(error):
+            return  # the node is fine; another transaction holds the key
+        self.node_index = self.rng.randrange(len(self.cluster.nodes)) + 1
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+        if self.redis is not None:
+            self.redis.close()
+            self.redis = None
+
+
+def run_txn(conn, rng, start_ts, mutations, node_index=None):
+    """Client-driven Percolator: PreWrite (primary first), Commit the primary, then the
+    secondaries. Returns normally if committed; raises Abort or Unknown."""
+    try:
+        errors = conn.prewrite(mutations, start_ts, LOCK_TTL_MS)
+    except grpc.RpcError as e:
+        # Never committed: only Commit makes a prewrite visible, and we never send it. Its
+        # locks are rolled back by Rollback here or by readers after the TTL.
+        _try_rollback(conn, start_ts)
+        raise Abort(f"prewrite: {ekvclient.describe(e)}")
+    if errors:
+        _try_rollback(conn, start_ts)
+        raise Abort(f"prewrite: {errors[0].message}")
+    keys = [k for k, _ in mutations]
+    crash = len(keys) > 1 and rng.random() < CRASH_AFTER_PRIMARY
+    with _committing_lock:
+        COMMITTING[node_index] = COMMITTING.get(node_index, 0) + 1
+    try:
+        success, errors = conn.commit(start_ts, keys[:1] if crash else keys)
+    except grpc.RpcError as e:
+        raise Unknown(f"commit: {ekvclient.describe(e)}")
+    finally:
+        with _committing_lock:
+            COMMITTING[node_index] -= 1
+    if not success:
+        # The primary's commit was refused (e.g. rolled back after its TTL): not committed.
+        _try_rollback(conn, start_ts)
+        raise Abort(f"commit refused: {errors[0].message if errors else 'no detail'}")
+
+
+def _try_rollback(conn, start_ts):
+    try:
+        conn.rollback(start_ts)
+    except grpc.RpcError:
+        pass
+
+
+# ---------------------------------------------------------------------------------------
+# register
+
+class RegisterWorkload:
+    name = "register"
+    model = "register"
+    KEYS_PER_EPOCH = 4
+    EPOCH_US = 6_000_000
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.counter = 0
+        self.lock = threading.Lock()
+
+    def setup(self, conn):
+        pass
+
+    def next_value(self):
+        with self.lock:
+            self.counter += 1
+            return str(self.counter)
+
+    def step(self, worker, recorder):
+        epoch = recorder.now_us() // self.EPOCH_US
+        i = worker.rng.randrange(self.KEYS_PER_EPOCH)
+        # Even keys sort below "m" (group 1), odd ones above (group 2).
+        key = f"{'a' if i % 2 == 0 else 'r'}{epoch}-{i}"
+        use_redis = worker.rng.random() < 0.3
+        if worker.rng.random() < 0.5:
+            op = recorder.invoke(worker.process, "read", (key, None))
+            try:
+                if use_redis:
+                    v = worker.redis_conn().get(key)
+                else:
+                    v = worker.grpc().get(key.encode())
+                recorder.complete(op, OK, v.decode() if v is not None else None)
+            except (grpc.RpcError, redis.RedisError) as e:
+                recorder.complete(op, FAIL, error=ekvclient.describe(e))
+                worker.switch_node(e)
+        else:
+            value = self.next_value()
+            op = recorder.invoke(worker.process, "write", (key, value))
+            try:
+                if use_redis:
+                    worker.redis_conn().set(key, value)
+                else:
+                    worker.grpc().put(key.encode(), value.encode())
+                recorder.complete(op, OK)
+            except (grpc.RpcError, redis.RedisError) as e:
+                recorder.complete(op, INFO, error=ekvclient.describe(e))
+                worker.crashed()
+
+    def edn_value(self, op, completed):
+        key, value = op.value
+        if op.f == "read":
+            return [key, op.result if completed and op.type == OK else None]
+        return [key, value]
+
+    def text(self, ops):
+        lines = []
+        for op in ops:
+            key, value = op.value
+            shown = op.result if (op.f == "read" and op.type == OK) else (None if op.f == "read" else value)
+            lines.append(f"{op.id} {op.process} {op.invoke_us} {time_field(op)} {op.type or INFO} "
+                         f"{op.f} {esc(key)} {esc(shown)}")
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# bank
+
+class BankWorkload:
+    name = "bank"
+    model = "bank"
+    LOW = [f"acct-a{i}" for i in range(4)]   # group 1: below "m"
+    HIGH = [f"acct-z{i}" for i in range(4)]  # group 2: above "m"
+    INITIAL = 100
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.accounts = self.LOW + self.HIGH
+        self.total = self.INITIAL * len(self.accounts)
+
+    def setup(self, conn):
+        ts = conn.timestamp()
+        run_txn(conn, random.Random(0), ts, [(a.encode(), str(self.INITIAL).encode()) for a in self.accounts])
+
+    def read_all(self, conn):
+        # Every account sorts in ["acct-", "acct."): one TransactionalKV.Scan reads them all
+        # at one snapshot, across both groups.
+        return {k.decode(): int(v) for k, v in conn.scan(b"acct-", b"acct.", 100).items()}
+
+    def step(self, worker, recorder):
+        conn = worker.grpc()
+        if worker.rng.random() < 0.3:
+            op = recorder.invoke(worker.process, "read", None)
+            try:
+                recorder.complete(op, OK, self.read_all(conn))
+            except grpc.RpcError as e:
+                recorder.complete(op, FAIL, error=ekvclient.describe(e))
+                worker.switch_node(e)
+            return
+        pair = [worker.rng.choice(self.LOW), worker.rng.choice(self.HIGH)]
+        worker.rng.shuffle(pair)
+        src, dst = pair
+        amount = worker.rng.randint(1, 5)
+        op = recorder.invoke(worker.process, "transfer", {"from": src, "to": dst, "amount": amount})
+        try:
+            ts = conn.timestamp()
+            balances = {a: int(conn.get_at(a.encode(), ts) or b"0") for a in (src, dst)}
+        except grpc.RpcError as e:
+            recorder.complete(op, FAIL, error=ekvclient.describe(e))
+            worker.switch_node(e)
+            return
+        if balances[src] < amount:
+            recorder.complete(op, FAIL, error="insufficient funds")
+            return
+        mutations = [(src.encode(), str(balances[src] - amount).encode()),
+                     (dst.encode(), str(balances[dst] + amount).encode())]
+        try:
+            run_txn(conn, worker.rng, ts, mutations, worker.node_index)
+            recorder.complete(op, OK)
+        except Abort as e:
+            recorder.complete(op, FAIL, error=str(e))
+        except Unknown as e:
+            recorder.complete(op, INFO, error=str(e))
+            worker.crashed()
+
+    def edn_value(self, op, completed):
+        if op.f == "read":
+            return {":" + k: v for k, v in (op.result or {}).items()} if completed and op.type == OK else None
+        return {":from": ":" + op.value["from"], ":to": ":" + op.value["to"], ":amount": op.value["amount"]}
+
+    def text(self, ops):
+        lines = [f"accounts {self.total} " + " ".join(esc(a) for a in self.accounts)]
+        for op in ops:
+            if op.f == "read" and op.type == OK:
+                balances = " ".join(f"{esc(a)}={b}" for a, b in sorted(op.result.items()))
+                lines.append(f"read {op.id} {op.process} {op.invoke_us} {op.complete_us} {balances}")
+        return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# append
+
+class AppendWorkload:
+    name = "append"
+    model = "append"
+    KEYS = [f"list-a{i}" for i in range(4)] + [f"list-z{i}" for i in range(4)]
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.counters = {k: 0 for k in self.KEYS}
+        self.lock = threading.Lock()
+
+    def setup(self, conn):
+        pass
+
+    def generate(self, rng):
+        ops = []
+        for _ in range(rng.randint(1, 4)):
+            key = rng.choice(self.KEYS)
+            if rng.random() < 0.5:
+                with self.lock:
+                    self.counters[key] += 1
+                    ops.append(["append", key, self.counters[key]])
+            else:
+                ops.append(["r", key, None])
+        return ops
+
+    def step(self, worker, recorder):
+        conn = worker.grpc()
+        micro = self.generate(worker.rng)
+        op = recorder.invoke(worker.process, "txn", micro)
+        touched = []
+        for _, key, _ in micro:
+            if key not in touched:
+                touched.append(key)
+        try:
+            ts = conn.timestamp()
+            state = {}
+            for key in touched:
+                v = conn.get_at(key.encode(), ts)
+                state[key] = [int(x) for x in v.decode().split(",") if x] if v else []
+        except grpc.RpcError as e:
+            recorder.complete(op, FAIL, error=ekvclient.describe(e))
+            worker.switch_node(e)
+            return
+        results = []
+        for kind, key, value in micro:
+            if kind == "append":
+                state[key] = state[key] + [value]
+                results.append([kind, key, value])
+            else:
+                results.append([kind, key, list(state[key])])
+        if any(kind == "append" for kind, _, _ in micro):
+            # Every key the transaction read is written too (unchanged if only read), so
+            # snapshot isolation's write-write conflicts order read-write transactions:
+            # the history must then be strictly serializable.
+            mutations = [(k.encode(), ",".join(str(x) for x in state[k]).encode()) for k in touched]
+            try:
+                run_txn(conn, worker.rng, ts, mutations, worker.node_index)
+            except Abort as e:
+                recorder.complete(op, FAIL, error=str(e))
+                return
+            except Unknown as e:
+                recorder.complete(op, INFO, error=str(e))
+                worker.crashed()
+                return
+        recorder.complete(op, OK, results)
+
+    def edn_value(self, op, completed):
+        ops = op.result if completed and op.type == OK else op.value
+        return [[":" + kind, key, value] for kind, key, value in ops]
+
+    def text(self, ops):
+        lines = []
+        for op in ops:
+            parts = []
+            for kind, key, value in (op.result if op.type == OK else op.value):
+                if kind == "append":
+                    parts.append(f"a:{esc(key)}:{value}")
+                elif op.type == OK:
+                    parts.append(f"r:{esc(key)}:{','.join(str(x) for x in value)}")
+                else:
+                    parts.append(f"r:{esc(key)}:?")
+            lines.append(f"{op.id} {op.process} {op.invoke_us} {time_field(op)} {op.type or INFO} "
+                         + " ".join(parts))
+        return "\n".join(lines) + "\n"
+
+
+WORKLOADS = {"register": RegisterWorkload, "bank": BankWorkload, "append": AppendWorkload}

@@ -1,0 +1,190 @@
+#!/usr/bin/python3
+"""ekv's DynamoDB front door driven by boto3 (Debian's python3-boto3) against a running
+3-node cluster.
+
+    /usr/bin/python3 boto3_test.py PORT_N1 PORT_N2 PORT_N3
+
+Every check prints PASS or FAIL; the last line is "dynamo-boto3: N passed, M failed" and the
+exit code is non-zero when anything failed. boto3 signs with SigV4 using fake credentials,
+which ekv accepts without checking. Checks: batch writes and the batch_writer helper,
+BatchGetItem paginated by UnprocessedKeys, projections, Time to Live expiry, UpdateTable,
+tags.
+"""
+import sys
+import time
+import traceback
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from boto3.dynamodb.conditions import Key
+
+if len(sys.argv) != 4:
+    print("usage: boto3_test.py PORT_N1 PORT_N2 PORT_N3", file=sys.stderr)
+    sys.exit(2)
+PORTS = [int(p) for p in sys.argv[1:]]
+
+
+def client(port):
+    return boto3.client(
+        "dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+        aws_access_key_id="fakeMyKeyId", aws_secret_access_key="fakeSecretAccessKey",
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}))
+
+
+def resource(port):
+    return boto3.resource(
+        "dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+        aws_access_key_id="fakeMyKeyId", aws_secret_access_key="fakeSecretAccessKey")
+
+
+N1, N2, N3 = (client(p) for p in PORTS)
+TABLE = f"boto_{int(time.time() * 1000)}"
+results = {"passed": 0, "failed": 0}
+
+
+def check(name):
+    def run(fn):
+        try:
+            fn()
+            results["passed"] += 1
+            print(f"PASS {name}", flush=True)
+        except Exception:  # a failed check is reported, never raised
+            results["failed"] += 1
+            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
+        return fn
+    return run
+
+
+def expect_error(call, name):
+    try:
+        call()
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        if got != name:
+            raise AssertionError(f"error {got} ({e.response['Error']['Message']}), want {name}")
+        return e.response
+    raise AssertionError(f"no error, want {name}")
+
+
+@check("CreateTable through n1, described on n3")
+def _():
+    out = N1.create_table(
+        TableName=TABLE, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                   {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                              {"AttributeName": "sk", "AttributeType": "N"}])
+    assert out["TableDescription"]["TableStatus"] == "ACTIVE", out
+    N3.get_waiter("table_exists").wait(TableName=TABLE)
+
+
+@check("Table.batch_writer: 120 puts in 25-request batches, then a query on n2 sees them all")
+def _():
+    table = resource(PORTS[0]).Table(TABLE)
+    with table.batch_writer() as batch:
+        for i in range(120):
+            batch.put_item(Item={"pk": "writer", "sk": i, "payload": "p" * 100})
+    items = []
+    kwargs = {"KeyConditionExpression": Key("pk").eq("writer")}
+    while True:
+        page = resource(PORTS[1]).Table(TABLE).query(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    assert sorted(int(i["sk"]) for i in items) == list(range(120)), len(items)
+
+
+@check("BatchWriteItem over the wire: UnprocessedItems is {} and limits are DynamoDB's")
+def _():
+    out = N2.batch_write_item(RequestItems={TABLE: [
+        {"PutRequest": {"Item": {"pk": {"S": "raw"}, "sk": {"N": "1"}}}},
+        {"DeleteRequest": {"Key": {"pk": {"S": "writer"}, "sk": {"N": "0"}}}}]})
+    assert out["UnprocessedItems"] == {}, out
+    many = [{"PutRequest": {"Item": {"pk": {"S": "raw"}, "sk": {"N": str(i)}}}} for i in range(26)]
+    e = expect_error(lambda: N3.batch_write_item(RequestItems={TABLE: many}), "ValidationException")
+    assert e["Error"]["Message"] == "Too many items requested for the BatchWriteItem call", e
+    expect_error(lambda: N3.batch_write_item(RequestItems={"no_such_table": many[:1]}),
+                 "ResourceNotFoundException")
+
+
+@check("BatchGetItem paginated by UnprocessedKeys past 16 MB, projection applied")
+def _():
+    blob = "y" * (390 * 1024)
+    for start in range(0, 48, 8):
+        out = N1.batch_write_item(RequestItems={TABLE: [
+            {"PutRequest": {"Item": {"pk": {"S": "big"}, "sk": {"N": str(i)}, "blob": {"S": blob}}}}
+            for i in range(start, start + 8)]})
+        assert out["UnprocessedItems"] == {}, "unprocessed writes"
+    request = {TABLE: {"Keys": [{"pk": {"S": "big"}, "sk": {"N": str(i)}} for i in range(48)],
+                       "ProjectionExpression": "sk", "ConsistentRead": True}}
+    seen, rounds = set(), 0
+    while request:
+        rounds += 1
+        assert rounds <= 10, "UnprocessedKeys never drains"
+        out = [N1, N2, N3][rounds % 3].batch_get_item(RequestItems=request)
+        for item in out["Responses"].get(TABLE, []):
+            assert set(item) == {"sk"}, item
+            seen.add(int(item["sk"]["N"]))
+        request = out["UnprocessedKeys"]
+    assert seen == set(range(48)), sorted(seen)
+    assert rounds >= 2, "18 MB of items came back in one answer"
+
+
+@check("GetItem with ReturnConsumedCapacity and a nested projection")
+def _():
+    N2.put_item(TableName=TABLE, Item={"pk": {"S": "doc"}, "sk": {"N": "1"}, "m": {"M": {
+        "a": {"L": [{"N": "1"}, {"N": "2"}]}, "b": {"S": "x"}}}})
+    out = N3.get_item(TableName=TABLE, Key={"pk": {"S": "doc"}, "sk": {"N": "1"}},
+                      ProjectionExpression="m.a[1]", ReturnConsumedCapacity="TOTAL")
+    assert out["Item"] == {"m": {"M": {"a": {"L": [{"N": "2"}]}}}}, out
+    assert out["ConsumedCapacity"] == {"TableName": TABLE, "CapacityUnits": 0.5}, out
+
+
+@check("Time to Live: expired items are deleted in the background, others stay")
+def _():
+    spec = {"Enabled": True, "AttributeName": "expires"}
+    out = N1.update_time_to_live(TableName=TABLE, TimeToLiveSpecification=spec)
+    assert out["TimeToLiveSpecification"] == spec, out
+    desc = N2.describe_time_to_live(TableName=TABLE)["TimeToLiveDescription"]
+    assert desc == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires"}, desc
+    now = int(time.time())
+    N3.put_item(TableName=TABLE, Item={"pk": {"S": "ttl"}, "sk": {"N": "1"},
+                                       "expires": {"N": str(now - 60)}})
+    N3.put_item(TableName=TABLE, Item={"pk": {"S": "ttl"}, "sk": {"N": "2"},
+                                       "expires": {"N": str(now + 3600)}})
+    key1 = {"pk": {"S": "ttl"}, "sk": {"N": "1"}}
+    deadline = time.time() + 90  # the sweep runs every 2 s; generous for a loaded machine
+    while "Item" in N1.get_item(TableName=TABLE, Key=key1, ConsistentRead=True):
+        assert time.time() < deadline, "the expired item was never deleted"
+        time.sleep(0.5)
+    left = N2.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "ttl"}})["Items"]
+    assert [i["sk"]["N"] for i in left] == ["2"], left
+
+
+@check("UpdateTable billing mode, tags by ARN, DescribeLimits")
+def _():
+    out = N2.update_table(TableName=TABLE, BillingMode="PROVISIONED",
+                          ProvisionedThroughput={"ReadCapacityUnits": 4, "WriteCapacityUnits": 2})
+    assert out["TableDescription"]["ProvisionedThroughput"]["ReadCapacityUnits"] == 4, out
+    arn = N3.describe_table(TableName=TABLE)["Table"]["TableArn"]
+    N1.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "storage"}])
+    tags = N2.list_tags_of_resource(ResourceArn=arn)["Tags"]
+    assert tags == [{"Key": "team", "Value": "storage"}], tags
+    N3.untag_resource(ResourceArn=arn, TagKeys=["team"])
+    assert N1.list_tags_of_resource(ResourceArn=arn)["Tags"] == []
+    assert N1.describe_limits()["TableMaxReadCapacityUnits"] == 40000
+    expect_error(lambda: N1.update_table(TableName=TABLE, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}), "ValidationException")
+
+
+@check("DeleteTable")
+def _():
+    N1.delete_table(TableName=TABLE)
+    expect_error(lambda: N2.describe_table(TableName=TABLE), "ResourceNotFoundException")
+
+
+print(f"dynamo-boto3: {results['passed']} passed, {results['failed']} failed")
+sys.exit(0 if results["failed"] == 0 else 1)
