@@ -135,6 +135,22 @@ std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args) 
   return keys;
 }
 
+std::vector<std::string> RequestKeys(const RedisRequest& request) {
+  std::vector<std::string> keys = {request.routing_key};
+  for (const Args& args : request.commands) {
+    if (args.empty()) continue;
+    const CommandInfo* info = FindCommand(args[0]);
+    if (info == nullptr) continue;
+    for (std::string& key : CommandKeys(*info, args)) keys.push_back(std::move(key));
+  }
+  for (const Watch& watch : request.watches) keys.push_back(watch.key);
+  return keys;
+}
+
+Reply CrossSlotError() {
+  return Reply::Error("CROSSSLOT Keys in request don't hash to the same slot");
+}
+
 absl::StatusOr<Reply> Executor::Run(const Args& args) {
   if (args.empty()) return Reply::Error("ERR empty command");
   const CommandInfo* info = FindCommand(args[0]);
@@ -143,8 +159,8 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
   }
   const int argc = static_cast<int>(args.size());
   if ((info->arity > 0 && argc != info->arity) || (info->arity < 0 && argc < -info->arity)) {
-    return Reply::Error(absl::StrCat("ERR wrong number of arguments for '", info->name,
-                                     "' command"));
+    return Reply::Error(
+        absl::StrCat("ERR wrong number of arguments for '", info->name, "' command"));
   }
   if (info->write && read_only()) {
     return Reply::Error(absl::StrCat("ERR '", info->name, "' writes and cannot run as a read"));

@@ -44,6 +44,12 @@ const CommandInfo* FindCommand(absl::string_view name);  // case-insensitive
 // The keys a well-formed command names, in order (duplicates kept).
 std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args);
 
+// Every key the request's commands name (unknown commands name none), routing key first.
+std::vector<std::string> RequestKeys(const RedisRequest& request);
+// The refusal of a request whose keys live in different groups. Redis Cluster's words,
+// since a client that knows CROSSSLOT knows what it means.
+Reply CrossSlotError();
+
 // The name of the internal read that answers a key's WATCH stamp (never in the front
 // door's table, so clients cannot send it).
 inline constexpr absl::string_view kStampCommand = "ekv-stamp";
@@ -60,8 +66,8 @@ class Executor {
   // ---- for the command handlers ----
   struct Found {
     Type type = Type::kNone;
-    Meta meta;              // collections
-    StringValue string;     // strings
+    Meta meta;           // collections
+    StringValue string;  // strings
   };
   // What `key` holds now; expired keys are absent.
   absl::StatusOr<Found> Lookup(absl::string_view key);

@@ -6,7 +6,7 @@
 namespace ekv::redis_core {
 namespace {
 
-constexpr uint8_t kFormat = 1;
+constexpr uint8_t kFormat = kRedisRequestTag;
 
 absl::Status Truncated(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("redis request: truncated or malformed ", what));

@@ -4,7 +4,7 @@
 // or in the group's replicated state, so every replica computes the same reply and the
 // same writes.
 //
-// Encoding v1: [0x01][routing_key][now_ms][seed][u8 transaction][commands: count, each a
+// Encoding: [kRedisRequestTag][routing_key][now_ms][seed][u8 transaction][commands: count, each a
 // count of length-prefixed args][watches: count, each key + stamp]; varints and
 // length-prefixed strings (kv/codec.h). Decoding enforces the limits below.
 #pragma once
@@ -18,6 +18,15 @@
 #include "absl/strings/string_view.h"
 
 namespace ekv::redis_core {
+
+// The first byte of an encoded request. It travels as the payload of a kv command
+// (Coordinator::StartKvCommand) or kv query (StartKvQuery), whose own encodings never
+// start with it (kv commands start with format byte 1, kv queries with a kind <= 2), so
+// the group tells a Redis request apart by this byte alone (IsRedisRequest).
+inline constexpr uint8_t kRedisRequestTag = 'R';
+inline bool IsRedisRequest(absl::string_view bytes) {
+  return !bytes.empty() && static_cast<uint8_t>(bytes[0]) == kRedisRequestTag;
+}
 
 inline constexpr size_t kMaxCommandsPerRequest = 1024;  // commands queued in one MULTI
 inline constexpr size_t kMaxArgsPerCommand = 1024 * 1024;
