@@ -60,8 +60,8 @@ void Rewrite(Executor& ex, absl::string_view key, Meta meta,
 
 absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool left) {
   if (args.size() > 3) {
-    return Reply::Error(absl::StrCat("ERR wrong number of arguments for '", left ? "lpop" : "rpop",
-                                     "' command"));
+    return Reply::Error(
+        absl::StrCat("ERR wrong number of arguments for '", left ? "lpop" : "rpop", "' command"));
   }
   const bool has_count = args.size() == 3;
   int64_t count = 1;
@@ -263,11 +263,12 @@ EKV_REDIS_HANDLER(CmdLPos) {
       if (*value == 0) {
         return Reply::Error(
             "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
-            "or use negative to start from the last match");
+            "or use negative to start from the end of the list");
       }
       if (*value == INT64_MIN) {
-        return Reply::Error("ERR value is out of range, value must between -9223372036854775807 "
-                            "and 9223372036854775807");
+        return Reply::Error(
+            "ERR value is out of range, value must between -9223372036854775807 "
+            "and 9223372036854775807");
       }
       rank = *value;
     } else if (absl::EqualsIgnoreCase(opt, "COUNT") && has_next) {

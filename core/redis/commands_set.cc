@@ -117,8 +117,11 @@ EKV_REDIS_HANDLER(CmdSPop) {
   if (has_count && count == 0) return Reply::Set({});
   EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
   std::vector<Reply> popped;
+  // A count covering the whole set pops it in member order, as Redis returns the whole
+  // set in its own order rather than a random one.
+  const bool all = has_count && static_cast<uint64_t>(count) >= members.size();
   for (int64_t i = 0; i < count && !members.empty(); ++i) {
-    const size_t pick = ex.NextRandom() % members.size();
+    const size_t pick = all ? 0 : ex.NextRandom() % members.size();
     ex.store().Delete(ex.ElementKey(args[1], set.meta, members[pick]));
     popped.push_back(Reply::Bulk(members[pick]));
     members.erase(members.begin() + static_cast<std::ptrdiff_t>(pick));
