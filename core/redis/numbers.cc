@@ -2,11 +2,11 @@
 
 #include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 
 namespace ekv::redis_core {
 
@@ -65,10 +65,8 @@ std::optional<long double> ParseLongDouble(absl::string_view text) {
 
 std::string FormatLongDouble(long double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buffer[5600];
-  int length = std::snprintf(buffer, sizeof(buffer), "%.17Lf", value);
-  if (length <= 0 || length >= static_cast<int>(sizeof(buffer))) return "0";
-  std::string out(buffer, static_cast<size_t>(length));
+  // absl's formatter, not snprintf: core may not include <cstdio> (tests/purity).
+  std::string out = absl::StrFormat("%.17f", value);
   if (out.find('.') != std::string::npos) {
     while (!out.empty() && out.back() == '0') out.pop_back();
     if (!out.empty() && out.back() == '.') out.pop_back();
@@ -79,9 +77,7 @@ std::string FormatLongDouble(long double value) {
 
 std::string FormatScore(double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  char buffer[128];
-  const int length = std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  return std::string(buffer, static_cast<size_t>(length));
+  return absl::StrFormat("%.17g", value);
 }
 
 }  // namespace ekv::redis_core
