@@ -393,6 +393,7 @@ TEST_F(DifferentialTest, Strings) {
       Cmd({"MGET", "a", "b", "nope", "c"}),
       Cmd({"MSETNX", "a", "1", "z", "2"}),
       Cmd({"MSETNX", "y", "1", "z", "2"}),
+      Cmd({"MSETNX", "y", "1", "z"}),
       Cmd({"MSET", "a"}),
       Cmd({"HSET", kWrongType, "f", "v"}),
       Cmd({"GET", kWrongType}),

@@ -137,8 +137,15 @@ bool TrySplit(CommandContext& context, const std::string& name) {
     });
     return true;
   }
-  if (name == "mset") {
-    if (args.size() % 2 == 0) return false;   // odd pairs: the executor's arity error
+  if (name == "mset" || name == "msetnx") {
+    if (args.size() % 2 == 0) {
+      // Answered here: sent whole, keys in other groups would make it a CROSSSLOT.
+      context.reply(
+          EncodeReplyFor(context.connection->protocol,
+                         Reply::Error("ERR wrong number of arguments for '" + name + "' command")));
+      return true;
+    }
+    if (name == "msetnx") return false;       // atomic: one group or CROSSSLOT
     std::map<std::string, std::string> last;  // a repeated key keeps its last value
     for (size_t i = 1; i + 1 < args.size(); i += 2) last[args[i]] = args[i + 1];
     if (last.size() < 2) return false;
