@@ -110,13 +110,12 @@ void HelloCommand(CommandContext context);
 void SelectCommand(CommandContext context);
 void QuitCommand(CommandContext context);
 void CommandCommand(CommandContext context);
-void GetCommand(CommandContext context);
-void SetCommand(CommandContext context);
-void DelCommand(CommandContext context);
-void ExistsCommand(CommandContext context);
-void MgetCommand(CommandContext context);
-void MsetCommand(CommandContext context);
-void StrlenCommand(CommandContext context);
+// The data commands (strings, keys, expiry, hashes, lists, sets, sorted sets): run by
+// redis_core's executor in the owning group (commands/typed.cc). Keys in different
+// groups: DEL, EXISTS, MGET and MSET are split per key; any other command answers
+// CROSSSLOT.
+void TypedCommand(CommandContext context);
+std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
 // --- redis-conn additions: commands/server.cc, commands/pubsub.cc ---
 void AuthCommand(CommandContext context);
 void ResetCommand(CommandContext context);

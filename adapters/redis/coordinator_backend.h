@@ -1,10 +1,10 @@
-// CoordinatorBackend: RedisBackend over runtime::Coordinator's RawKV operations. The only
-// file of adapters/redis that knows the coordinator.
+// CoordinatorBackend: RedisBackend over runtime::Coordinator. The only file of
+// adapters/redis that knows the coordinator.
 //
-// Get and Put use the coordinator's async fast path (RawGetAsync / RawPutAsync: no thread
-// waits while Raft works); the multi-key calls run their blocking parts on the
-// coordinator's background pool (RunInBackground) or fan out async calls. Empty keys:
-// the store refuses them, so they read as absent and a write of one is an error.
+// A request becomes one core op run with RunAsync (no thread waits while Raft works):
+// Coordinator::StartKvCommand for a write, StartKvQuery for a read, with the encoded
+// redis_core::RedisRequest as payload; the group's GroupResult carries the encoded
+// reply. Empty keys: the store refuses them, so a command on one is an error.
 #pragma once
 
 #include "adapters/redis/backend.h"
@@ -19,11 +19,7 @@ class CoordinatorBackend final : public RedisBackend {
  public:
   explicit CoordinatorBackend(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
 
-  void Get(std::string key, ValueDone done) override;
-  void Put(std::string key, std::string value, WriteDone done) override;
-  void GetMany(std::vector<std::string> keys, ValuesDone done) override;
-  void PutMany(std::vector<std::pair<std::string, std::string>> pairs, WriteDone done) override;
-  void DeleteExisting(std::vector<std::string> keys, CountDone done) override;
+  void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) override;
 
  private:
   runtime::Coordinator* coordinator_;

@@ -1,5 +1,8 @@
 #include "adapters/redis/resp_writer.h"
 
+#include <cmath>
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 
 namespace ekv::redis {
@@ -34,6 +37,21 @@ void RespWriter::Bulk(absl::string_view bytes) {
 }
 
 void RespWriter::Null() { out_.append(resp3_ ? "_\r\n" : "$-1\r\n"); }
+
+void RespWriter::NullArray() { out_.append(resp3_ ? "_\r\n" : "*-1\r\n"); }
+
+void RespWriter::Double(double value) {
+  std::string text;
+  if (std::isinf(value)) {
+    text = value > 0 ? "inf" : "-inf";
+  } else {
+    char buffer[64];
+    const int n = std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+    text.assign(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  if (!resp3_) return Bulk(text);
+  absl::StrAppend(&out_, ",", text, "\r\n");
+}
 
 void RespWriter::ArrayHeader(size_t count) { absl::StrAppend(&out_, "*", count, "\r\n"); }
 

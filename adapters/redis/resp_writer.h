@@ -21,7 +21,11 @@ class RespWriter {
   void Error(absl::string_view message);
   void Integer(int64_t value);
   void Bulk(absl::string_view bytes);
-  void Null();  // RESP3 `_`, RESP2 null bulk `$-1`
+  void Null();       // RESP3 `_`, RESP2 null bulk `$-1`
+  void NullArray();  // RESP3 `_`, RESP2 null array `*-1`
+  // RESP3 `,text`, RESP2 a bulk of the text; the text is "%.17g" ("inf"/"-inf"), as
+  // Redis 7.0's addReplyDouble writes it.
+  void Double(double value);
   void ArrayHeader(size_t count);
   void MapHeader(size_t pairs);  // RESP3 `%`, RESP2 array of 2*pairs
   void SetHeader(size_t count);  // RESP3 `~`, RESP2 array

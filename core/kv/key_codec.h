@@ -34,6 +34,9 @@ inline constexpr char kTxnStatusPrefix = 's';
 // Expiry of one version written with a TTL (kv_state_machine.h): the version at
 // (key, commit_ts) reads as absent at read_ts >= expire_ts.
 inline constexpr char kExpiryPrefix = 'x';
+// Records of the Redis data types other than strings (core/redis/layout.h): unversioned,
+// written only by apply-time Redis commands, never seen by RawKV scans or MVCC GC.
+inline constexpr char kRedisPrefix = 'r';
 inline constexpr size_t kTimestampSuffixBytes = 8;
 
 // Memcomparable user-key encoding.

@@ -169,7 +169,7 @@ class RecordHasher {
 
 bool KnownNamespace(char prefix) {
   return prefix == kDataPrefix || prefix == kLockPrefix || prefix == kMetaPrefix ||
-         prefix == kTxnStatusPrefix || prefix == kExpiryPrefix;
+         prefix == kTxnStatusPrefix || prefix == kExpiryPrefix || prefix == kRedisPrefix;
 }
 
 std::string EncodeU64(uint64_t value) {
@@ -835,6 +835,18 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
     read_floor_ts_ = result.read_floor_ts;
   }
   return result;
+}
+
+void KvStateMachine::ApplyPrepared(uint64_t index, MvccBatch batch) {
+  EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
+             " applied twice or out of order (applied index ", applied_index_, ")");
+  for (const auto& [name, value] : staged_meta_) batch.PutMeta(name, value);
+  staged_meta_.clear();
+  batch.PutMeta(kAppliedIndexMeta, EncodeU64(index));
+  absl::Status written = store_.Apply(batch);
+  EKV_ASSERT(written.ok(), "kv state machine: engine write failed at index ", index, ": ",
+             written.ToString());
+  applied_index_ = index;
 }
 
 KvApplyResult KvStateMachine::ApplyEncoded(uint64_t index, absl::string_view command_bytes) {

@@ -138,6 +138,10 @@ class KvStateMachine {
   // Decodes and applies; undecodable bytes yield a DataLossError result and (like any
   // failed command) only advance the applied index, identically on every replica.
   KvApplyResult ApplyEncoded(uint64_t index, absl::string_view command_bytes);
+  // Applies at log `index` a batch a layer above computed deterministically from the
+  // applied state (the Redis types, core/redis): its writes, the staged meta and the new
+  // applied index land in one atomic engine write, as Apply's do.
+  void ApplyPrepared(uint64_t index, MvccBatch batch);
   // Marks `index` applied without a command (leader no-ops, configuration changes).
   void Skip(uint64_t index);
   // Adds a meta record (key_codec.h's meta namespace) to the batch of the next Apply or

@@ -59,4 +59,8 @@ void MvccBatch::DeleteMeta(absl::string_view name) { batch_.Delete(MetaKey(name)
 
 void MvccBatch::DeleteRawKey(absl::string_view engine_key) { batch_.Delete(engine_key); }
 
+void MvccBatch::PutRawKey(absl::string_view engine_key, absl::string_view value) {
+  batch_.Put(engine_key, value);
+}
+
 }  // namespace ekv::kv

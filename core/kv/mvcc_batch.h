@@ -36,6 +36,9 @@ class MvccBatch {
 
   // Removes one stored version by its raw engine key; for GC.
   void DeleteRawKey(absl::string_view engine_key);
+  // Writes a record outside the MVCC namespaces by its raw engine key (the Redis types'
+  // records, key_codec.h kRedisPrefix).
+  void PutRawKey(absl::string_view engine_key, absl::string_view value);
 
   bool empty() const { return batch_.empty(); }
   size_t count() const { return batch_.count(); }

@@ -272,6 +272,7 @@ ApplyResult GroupStateMachine::ApplyCommand(raft::Index index, const Command& co
 }
 
 GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& command) {
+  if (redis_core::IsRedisRequest(command.payload)) return ApplyRedis(index, command);
   absl::StatusOr<kv::KvCommand> decoded = kv::DecodeKvCommand(command.payload);
   if (!decoded.ok()) {
     kv_->Skip(index);
@@ -487,6 +488,7 @@ std::optional<std::string> GroupStateMachine::Read(std::string_view key) const {
 }
 
 GroupResult GroupStateMachine::QueryKv(absl::string_view payload, uint64_t catalog_version) const {
+  if (redis_core::IsRedisRequest(payload)) return QueryRedis(payload, catalog_version);
   absl::StatusOr<kv::KvQuery> query = DecodeKvQuery(payload);
   if (!query.ok()) return FromStatus(query.status());
   absl::Status owned =

@@ -41,6 +41,7 @@
 #include "core/node/member_directory.h"
 #include "core/node/route_load_counter.h"
 #include "core/node/state_machine.h"
+#include "core/redis/request.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 
@@ -116,6 +117,16 @@ class GroupStateMachine final : public StateMachine {
   absl::Status LoadDurableRecords();
   absl::Status RestoreFromReference(std::string_view image, raft::Index index);
   GroupResult QueryKv(absl::string_view payload, uint64_t catalog_version) const;
+  // Redis requests (core/redis/request.h) carried as kKv payloads: executed at apply time
+  // (ApplyRedis) or at the linearizable read point (QueryRedis) by redis_core's executor
+  // (group_redis.cc).
+  GroupResult ApplyRedis(raft::Index index, const GroupCommand& command);
+  GroupResult QueryRedis(absl::string_view payload, uint64_t catalog_version) const;
+  // STALE_ROUTE when the routing key is not ours (route again); a CROSSSLOT reply when
+  // another key of the request is not ours; nullopt when the group may run it.
+  std::optional<GroupResult> CheckRedisOwnership(const redis_core::RedisRequest& request,
+                                                 uint64_t catalog_version,
+                                                 route::AccessKind access) const;
   // OK, or the STALE_ROUTE refusal for the first key/range this group may not serve.
   absl::Status CheckKvCommandOwnership(const kv::KvCommand& command,
                                        uint64_t catalog_version) const;

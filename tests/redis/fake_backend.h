@@ -1,8 +1,10 @@
-// FakeBackend: an in-memory RedisBackend for tests. Answers synchronously by default, or
+// FakeBackend: an in-memory RedisBackend for tests: redis_core's executor over a
+// MemoryEngine, as one group would run it. Answers synchronously by default, or
 // on its own thread after `delay` (async_mode), like the coordinator's callbacks do;
 // `fail_with` makes every call fail with that status.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +15,12 @@
 #include <thread>
 
 #include "adapters/redis/backend.h"
+#include "core/kv/memory_engine.h"
+#include "core/kv/mvcc.h"
+#include "core/kv/mvcc_batch.h"
+#include "core/kv/timestamp.h"
+#include "core/redis/executor.h"
+#include "core/redis/store.h"
 
 namespace ekv::redis {
 
@@ -30,49 +38,24 @@ class FakeBackend final : public RedisBackend {
     if (worker_.joinable()) worker_.join();
   }
 
-  void Get(std::string key, ValueDone done) override {
-    Run([this, key, done] {
+  void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) override {
+    Run([this, request = std::move(request), write, done] {
       if (!fail_with.ok()) return done(fail_with);
-      auto it = data.find(key);
-      done(it == data.end() ? std::nullopt : std::optional<std::string>(it->second));
-    });
-  }
-  void Put(std::string key, std::string value, WriteDone done) override {
-    Run([this, key, value, done] {
-      if (!fail_with.ok()) return done(fail_with);
-      data[key] = value;
-      done(absl::OkStatus());
-    });
-  }
-  void GetMany(std::vector<std::string> keys, ValuesDone done) override {
-    Run([this, keys, done] {
-      if (!fail_with.ok()) return done(fail_with);
-      std::vector<std::optional<std::string>> values;
-      for (const std::string& key : keys) {
-        auto it = data.find(key);
-        values.push_back(it == data.end() ? std::nullopt : std::optional<std::string>(it->second));
-      }
-      done(std::move(values));
-    });
-  }
-  void PutMany(std::vector<std::pair<std::string, std::string>> pairs, WriteDone done) override {
-    Run([this, pairs, done] {
-      if (!fail_with.ok()) return done(fail_with);
-      for (const auto& [key, value] : pairs) data[key] = value;
-      done(absl::OkStatus());
-    });
-  }
-  void DeleteExisting(std::vector<std::string> keys, CountDone done) override {
-    Run([this, keys, done] {
-      if (!fail_with.ok()) return done(fail_with);
-      int64_t count = 0;
-      for (const std::string& key : keys) count += data.erase(key);
-      done(count);
+      done(ExecuteNow(request, write));
     });
   }
 
+  // Runs `args` at once on the caller's thread (test setup), whatever the mode.
+  redis_core::Reply Command(std::vector<std::string> args) {
+    redis_core::RedisRequest request;
+    request.routing_key = args.size() > 1 ? args[1] : "";
+    request.commands.push_back(std::move(args));
+    const redis_core::CommandInfo* info = redis_core::FindCommand(request.commands[0][0]);
+    absl::StatusOr<redis_core::Reply> reply = ExecuteNow(request, info != nullptr && info->write);
+    return reply.ok() ? *reply : redis_core::Reply::Error(reply.status().ToString());
+  }
+
   // Only touched by the answering thread once calls are in flight.
-  std::map<std::string, std::string> data;
   absl::Status fail_with;
   std::chrono::microseconds delay{0};
   std::atomic<uint64_t> calls{0};  // backend calls made so far
@@ -100,6 +83,34 @@ class FakeBackend final : public RedisBackend {
       lock.lock();
     }
   }
+
+  // What a group does (core/node/group_redis.cc), minus replication and ownership: the
+  // same executor over an in-memory engine, time from the request's clock.
+  absl::StatusOr<redis_core::Reply> ExecuteNow(const redis_core::RedisRequest& request,
+                                               bool write) {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    kv::Timestamp commit_ts = 0;
+    if (write) {
+      last_ts_ = std::max(last_ts_ + 1, kv::MakeTimestamp(request.now_ms, 0));
+      commit_ts = last_ts_;
+    }
+    const uint64_t now_ms = std::max(request.now_ms, kv::PhysicalMs(last_ts_));
+    redis_core::Store store(&engine_, &mvcc_);
+    redis_core::RequestOutcome outcome =
+        redis_core::ExecuteRequest(request, &store, now_ms, commit_ts);
+    if (!outcome.status.ok()) return outcome.status;
+    if (write) {
+      kv::MvccBatch batch;
+      if (absl::Status flushed = store.Flush(&batch, commit_ts); !flushed.ok()) return flushed;
+      if (absl::Status applied = mvcc_.Apply(batch); !applied.ok()) return applied;
+    }
+    return outcome.reply;
+  }
+
+  std::mutex state_mu_;
+  kv::MemoryEngine engine_;
+  kv::MvccStore mvcc_{&engine_};
+  kv::Timestamp last_ts_ = 0;  // guarded by state_mu_
 
   const bool async_;
   std::mutex mu_;

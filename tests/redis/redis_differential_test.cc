@@ -1,12 +1,14 @@
-// The connection, server, auth, protocol-limit and pub/sub replies of ekv's Redis front
+// The connection, server, auth, protocol-limit, pub/sub and data-type replies of ekv's Redis front
 // door (RedisServer over a fake backend) against a real redis-server 7.0: the same bytes
 // go to both, over the same number of connections, and every reply must be byte-identical
 // (a few, such as HELLO's connection id, are compared with that field masked). Needs
 // /usr/bin/redis-server (Debian redis-server, scripts/install-deps.sh): without it the
 // test fails rather than skips.
+#include <chrono>
 #include <memory>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -32,6 +34,7 @@ struct Step {
   std::string bytes;
   int replies = 1;
   bool closes = false;
+  int sleep_ms = 0;  // before sending (lets expiries pass)
 };
 
 Step On(int conn, std::vector<std::string> args, int replies = 1) {
@@ -40,6 +43,11 @@ Step On(int conn, std::vector<std::string> args, int replies = 1) {
 Step Cmd(std::vector<std::string> args, int replies = 1) { return On(0, std::move(args), replies); }
 Step Read(int conn, int replies = 1) { return {conn, "", replies, false}; }
 Step Raw(int conn, std::string bytes, bool closes) { return {conn, std::move(bytes), 1, closes}; }
+Step After(int sleep_ms, std::vector<std::string> args) {
+  Step step = Cmd(std::move(args));
+  step.sleep_ms = sleep_ms;
+  return step;
+}
 
 // HELLO's id and CLIENT ID are connection numbers, which depend on how many connections
 // each server has seen.
@@ -56,6 +64,7 @@ std::vector<std::string> RunScript(int port, const std::vector<Step>& script) {
       clients.push_back(std::make_unique<RespClient>(port));
     }
     RespClient& client = *clients[step.conn];
+    if (step.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step.sleep_ms));
     std::string replies;
     if (!step.bytes.empty() && !client.SendRaw(step.bytes)) replies = "<send failed>";
     for (int i = 0; i < step.replies; ++i) {
@@ -324,6 +333,342 @@ TEST_F(DifferentialTest, PubSubResp3) {
       Cmd({"PUNSUBSCRIBE"}),
       Cmd({"HELLO", "2"}),
       Cmd({"UNSUBSCRIBE"}),
+  });
+}
+
+// ---- data types: the commands redis_core's executor runs (the fake backend runs the
+// same executor a group runs). Orders that Redis leaves to its encodings (hash fields
+// in insertion order, set members in hash order) are avoided: fields are inserted in
+// sorted order and set replies are checked on integer members or one member.
+
+const std::string kWrongType = "a-string";
+
+TEST_F(DifferentialTest, Strings) {
+  Compare({
+      Cmd({"SET", "s", "hello"}),
+      Cmd({"APPEND", "s", " world"}),
+      Cmd({"APPEND", "new", "x"}),
+      Cmd({"GET", "s"}),
+      Cmd({"STRLEN", "s"}),
+      Cmd({"GETRANGE", "s", "0", "4"}),
+      Cmd({"GETRANGE", "s", "-5", "-1"}),
+      Cmd({"GETRANGE", "s", "5", "1"}),
+      Cmd({"SETRANGE", "s", "6", "there"}),
+      Cmd({"SETRANGE", "pad", "3", "x"}),
+      Cmd({"GET", "pad"}),
+      Cmd({"SETRANGE", "s", "-1", "x"}),
+      Cmd({"INCR", "n"}),
+      Cmd({"INCRBY", "n", "41"}),
+      Cmd({"DECR", "n"}),
+      Cmd({"DECRBY", "n", "10"}),
+      Cmd({"INCRBY", "n", "x"}),
+      Cmd({"INCR", "s"}),
+      Cmd({"SET", "max", "9223372036854775807"}),
+      Cmd({"INCR", "max"}),
+      Cmd({"INCRBYFLOAT", "f", "10.5"}),
+      Cmd({"INCRBYFLOAT", "f", "0.1"}),
+      Cmd({"INCRBYFLOAT", "f", "-5e3"}),
+      Cmd({"INCRBYFLOAT", "f", "abc"}),
+      Cmd({"SETNX", "s", "x"}),
+      Cmd({"SETNX", "nx", "x"}),
+      Cmd({"GETSET", "nx", "y"}),
+      Cmd({"GETDEL", "nx"}),
+      Cmd({"GETDEL", "nx"}),
+      Cmd({"SET", "k", "v", "NX"}),
+      Cmd({"SET", "k", "w", "NX"}),
+      Cmd({"SET", "k", "w", "XX", "GET"}),
+      Cmd({"SET", "nope", "w", "XX"}),
+      Cmd({"SET", "k", "v", "NX", "XX"}),
+      Cmd({"SET", "k", "v", "EX", "0"}),
+      Cmd({"SETEX", "k", "100", "v"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"SETEX", "k", "-1", "v"}),
+      Cmd({"PSETEX", "k", "100000", "v"}),
+      Cmd({"GETEX", "k", "PERSIST"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"GETEX", "k", "EX", "50"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"GETEX", "k", "EX"}),
+      Cmd({"MSET", "a", "1", "b", "2", "c", "3"}),
+      Cmd({"MGET", "a", "b", "nope", "c"}),
+      Cmd({"MSETNX", "a", "1", "z", "2"}),
+      Cmd({"MSETNX", "y", "1", "z", "2"}),
+      Cmd({"MSETNX", "y", "1", "z"}),
+      Cmd({"MSET", "a"}),
+      Cmd({"HSET", kWrongType, "f", "v"}),
+      Cmd({"GET", kWrongType}),
+      Cmd({"APPEND", kWrongType, "x"}),
+      Cmd({"MGET", kWrongType, "a"}),
+  });
+}
+
+TEST_F(DifferentialTest, KeysAndExpiry) {
+  Compare({
+      Cmd({"SET", "k", "v"}),
+      Cmd({"TYPE", "k"}),
+      Cmd({"TYPE", "nope"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"PTTL", "k"}),
+      Cmd({"TTL", "nope"}),
+      Cmd({"PTTL", "nope"}),
+      Cmd({"EXPIRE", "k", "100"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"EXPIRE", "k", "50", "GT"}),
+      Cmd({"EXPIRE", "k", "50", "LT"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"EXPIRE", "k", "10", "NX"}),
+      Cmd({"EXPIRE", "k", "10", "XX"}),
+      Cmd({"EXPIRE", "k", "10", "NX", "XX"}),
+      Cmd({"EXPIRE", "k", "10", "FOO"}),
+      Cmd({"EXPIRE", "k", "abc"}),
+      Cmd({"EXPIRE", "nope", "10"}),
+      Cmd({"PERSIST", "k"}),
+      Cmd({"PERSIST", "k"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"EXPIREAT", "k", "4000000000"}),
+      Cmd({"EXPIRETIME", "k"}),
+      Cmd({"PEXPIRETIME", "k"}),
+      Cmd({"PEXPIREAT", "k", "4000000000123"}),
+      Cmd({"PEXPIRETIME", "k"}),
+      Cmd({"EXPIRETIME", "nope"}),
+      Cmd({"PERSIST", "k"}),
+      Cmd({"EXPIRETIME", "k"}),
+      Cmd({"PEXPIRE", "k", "100"}),
+      After(400, {"GET", "k"}),
+      Cmd({"EXISTS", "k"}),
+      Cmd({"TTL", "k"}),
+      Cmd({"RPUSH", "l", "a"}),
+      Cmd({"PEXPIRE", "l", "100"}),
+      After(400, {"LLEN", "l"}),
+      Cmd({"TYPE", "l"}),
+      Cmd({"EXPIRE", "k2", "-1"}),
+      Cmd({"SET", "k2", "v"}),
+      Cmd({"EXPIRE", "k2", "-1"}),
+      Cmd({"EXISTS", "k2"}),
+      Cmd({"SET", "a", "1"}),
+      Cmd({"RPUSH", "b", "x"}),
+      Cmd({"EXISTS", "a", "b", "nope", "a"}),
+      Cmd({"TOUCH", "a", "b", "nope"}),
+      Cmd({"DEL", "a", "b", "nope", "a"}),
+      Cmd({"UNLINK", "a", "b"}),
+      Cmd({"SET", "from", "v"}),
+      Cmd({"RENAME", "from", "to"}),
+      Cmd({"GET", "to"}),
+      Cmd({"RENAME", "from", "to"}),
+      Cmd({"SET", "other", "w"}),
+      Cmd({"RENAMENX", "to", "other"}),
+      Cmd({"RENAMENX", "to", "fresh"}),
+      Cmd({"TYPE", "fresh"}),
+  });
+}
+
+TEST_F(DifferentialTest, Hashes) {
+  Compare({
+      Cmd({"HSET", "h", "a", "1", "b", "2"}),
+      Cmd({"HSET", "h", "b", "3", "c", "4"}),
+      Cmd({"HSET", "h", "a"}),
+      Cmd({"HGET", "h", "b"}),
+      Cmd({"HGET", "h", "nope"}),
+      Cmd({"HGET", "nope", "a"}),
+      Cmd({"HMGET", "h", "a", "nope", "c"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"HKEYS", "h"}),
+      Cmd({"HVALS", "h"}),
+      Cmd({"HLEN", "h"}),
+      Cmd({"HEXISTS", "h", "a"}),
+      Cmd({"HEXISTS", "h", "z"}),
+      Cmd({"HSTRLEN", "h", "a"}),
+      Cmd({"HSETNX", "h", "a", "x"}),
+      Cmd({"HSETNX", "h", "d", "x"}),
+      Cmd({"HMSET", "h", "e", "5"}),
+      Cmd({"HMSET", "h", "e"}),
+      Cmd({"HINCRBY", "h", "a", "10"}),
+      Cmd({"HINCRBY", "h", "new", "-3"}),
+      Cmd({"HINCRBY", "h", "d", "1"}),
+      Cmd({"HINCRBY", "h", "a", "x"}),
+      Cmd({"HINCRBYFLOAT", "h", "a", "0.5"}),
+      Cmd({"HINCRBYFLOAT", "h", "d", "1"}),
+      Cmd({"HDEL", "h", "a", "nope", "b"}),
+      Cmd({"HLEN", "h"}),
+      Cmd({"TYPE", "h"}),
+      Cmd({"HDEL", "h", "c", "d", "e", "new"}),
+      Cmd({"EXISTS", "h"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"HSET", kWrongType, "f", "v"}),
+      Cmd({"HGET", kWrongType, "f"}),
+      Cmd({"HGETALL", kWrongType}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"HSET", "h3", "a", "1", "b", "2"}),
+      Cmd({"HGETALL", "h3"}),
+      Cmd({"HGET", "h3", "nope"}),
+      Cmd({"HMGET", "h3", "a", "nope"}),
+      Cmd({"HGETALL", "nope"}),
+  });
+}
+
+TEST_F(DifferentialTest, Lists) {
+  Compare({
+      Cmd({"LPUSH", "l", "c", "b", "a"}),
+      Cmd({"RPUSH", "l", "d", "e"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"LRANGE", "l", "1", "2"}),
+      Cmd({"LRANGE", "l", "-2", "100"}),
+      Cmd({"LRANGE", "l", "5", "1"}),
+      Cmd({"LRANGE", "l", "x", "1"}),
+      Cmd({"LLEN", "l"}),
+      Cmd({"LLEN", "nope"}),
+      Cmd({"LINDEX", "l", "0"}),
+      Cmd({"LINDEX", "l", "-1"}),
+      Cmd({"LINDEX", "l", "99"}),
+      Cmd({"LSET", "l", "1", "B"}),
+      Cmd({"LSET", "l", "99", "x"}),
+      Cmd({"LSET", "nope", "0", "x"}),
+      Cmd({"LPUSHX", "nope", "x"}),
+      Cmd({"RPUSHX", "nope", "x"}),
+      Cmd({"LPUSHX", "l", "z"}),
+      Cmd({"RPUSHX", "l", "a", "a"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"LREM", "l", "1", "a"}),
+      Cmd({"LREM", "l", "-1", "a"}),
+      Cmd({"LREM", "l", "0", "nope"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"LINSERT", "l", "BEFORE", "c", "x"}),
+      Cmd({"LINSERT", "l", "AFTER", "c", "y"}),
+      Cmd({"LINSERT", "l", "AFTER", "nope", "y"}),
+      Cmd({"LINSERT", "l", "MIDDLE", "c", "y"}),
+      Cmd({"LINSERT", "nope", "BEFORE", "c", "x"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"RPUSH", "p", "a", "b", "c", "b", "a", "b"}),
+      Cmd({"LPOS", "p", "b"}),
+      Cmd({"LPOS", "p", "b", "RANK", "2"}),
+      Cmd({"LPOS", "p", "b", "RANK", "-1"}),
+      Cmd({"LPOS", "p", "b", "COUNT", "0"}),
+      Cmd({"LPOS", "p", "b", "COUNT", "2", "MAXLEN", "3"}),
+      Cmd({"LPOS", "p", "nope"}),
+      Cmd({"LPOS", "p", "b", "RANK", "0"}),
+      Cmd({"LTRIM", "p", "1", "-2"}),
+      Cmd({"LRANGE", "p", "0", "-1"}),
+      Cmd({"LTRIM", "p", "5", "1"}),
+      Cmd({"EXISTS", "p"}),
+      Cmd({"LPOP", "l"}),
+      Cmd({"RPOP", "l"}),
+      Cmd({"LPOP", "l", "2"}),
+      Cmd({"RPOP", "l", "0"}),
+      Cmd({"LPOP", "l", "-1"}),
+      Cmd({"LPOP", "nope"}),
+      Cmd({"LPOP", "nope", "2"}),
+      Cmd({"RPOP", "l", "100"}),
+      Cmd({"EXISTS", "l"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"LPUSH", kWrongType, "x"}),
+      Cmd({"LRANGE", kWrongType, "0", "-1"}),
+      Cmd({"LLEN", kWrongType}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"LPOP", "nope"}),
+      Cmd({"LPOP", "nope", "2"}),
+      Cmd({"LINDEX", "nope", "0"}),
+  });
+}
+
+TEST_F(DifferentialTest, Sets) {
+  Compare({
+      Cmd({"SADD", "s", "3", "1", "2", "1"}),
+      Cmd({"SADD", "s", "2", "4"}),
+      Cmd({"SMEMBERS", "s"}),
+      Cmd({"SCARD", "s"}),
+      Cmd({"SCARD", "nope"}),
+      Cmd({"SISMEMBER", "s", "1"}),
+      Cmd({"SISMEMBER", "s", "9"}),
+      Cmd({"SMISMEMBER", "s", "1", "9", "4"}),
+      Cmd({"SREM", "s", "1", "9"}),
+      Cmd({"SMEMBERS", "s"}),
+      Cmd({"SADD", "one", "only"}),
+      Cmd({"SRANDMEMBER", "one"}),
+      Cmd({"SRANDMEMBER", "one", "5"}),
+      Cmd({"SRANDMEMBER", "one", "-2"}),
+      Cmd({"SRANDMEMBER", "nope"}),
+      Cmd({"SRANDMEMBER", "nope", "3"}),
+      Cmd({"SRANDMEMBER", "one", "x"}),
+      Cmd({"SPOP", "one"}),
+      Cmd({"SPOP", "one"}),
+      Cmd({"EXISTS", "one"}),
+      Cmd({"SPOP", "nope", "2"}),
+      Cmd({"SPOP", "s", "-1"}),
+      Cmd({"SPOP", "s", "10"}),
+      Cmd({"EXISTS", "s"}),
+      Cmd({"SMEMBERS", "nope"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"SADD", kWrongType, "x"}),
+      Cmd({"SISMEMBER", kWrongType, "x"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SADD", "s3", "5", "6"}),
+      Cmd({"SMEMBERS", "s3"}),
+      Cmd({"SMEMBERS", "nope"}),
+      Cmd({"SMISMEMBER", "s3", "5", "0"}),
+  });
+}
+
+TEST_F(DifferentialTest, SortedSets) {
+  Compare({
+      Cmd({"ZADD", "z", "1", "a", "2", "b", "3", "c"}),
+      Cmd({"ZADD", "z", "1.5", "d", "2", "b"}),
+      Cmd({"ZADD", "z", "CH", "5", "a", "6", "e"}),
+      Cmd({"ZADD", "z", "NX", "9", "a"}),
+      Cmd({"ZADD", "z", "XX", "0.5", "a"}),
+      Cmd({"ZADD", "z", "GT", "CH", "0.1", "a"}),
+      Cmd({"ZADD", "z", "LT", "CH", "0.1", "a"}),
+      Cmd({"ZADD", "z", "INCR", "2", "a"}),
+      Cmd({"ZADD", "z", "NX", "XX", "1", "a"}),
+      Cmd({"ZADD", "z", "GT", "LT", "1", "a"}),
+      Cmd({"ZADD", "z", "INCR", "1", "a", "2", "b"}),
+      Cmd({"ZADD", "z", "x", "a"}),
+      Cmd({"ZADD", "z", "1"}),
+      Cmd({"ZSCORE", "z", "a"}),
+      Cmd({"ZSCORE", "z", "nope"}),
+      Cmd({"ZMSCORE", "z", "a", "nope", "b"}),
+      Cmd({"ZINCRBY", "z", "0.25", "b"}),
+      Cmd({"ZINCRBY", "z", "x", "b"}),
+      Cmd({"ZCARD", "z"}),
+      Cmd({"ZCOUNT", "z", "1", "3"}),
+      Cmd({"ZCOUNT", "z", "(1", "+inf"}),
+      Cmd({"ZCOUNT", "z", "x", "3"}),
+      Cmd({"ZRANGE", "z", "0", "-1"}),
+      Cmd({"ZRANGE", "z", "0", "-1", "WITHSCORES"}),
+      Cmd({"ZRANGE", "z", "1", "2", "REV"}),
+      Cmd({"ZRANGE", "z", "(1", "3", "BYSCORE"}),
+      Cmd({"ZRANGE", "z", "3", "(1", "BYSCORE", "REV", "WITHSCORES"}),
+      Cmd({"ZRANGE", "z", "-inf", "+inf", "BYSCORE", "LIMIT", "1", "2"}),
+      Cmd({"ZRANGE", "z", "0", "1", "LIMIT", "1", "2"}),
+      Cmd({"ZRANGEBYSCORE", "z", "-inf", "+inf", "WITHSCORES"}),
+      Cmd({"ZRANGEBYSCORE", "z", "2", "3", "LIMIT", "0", "1"}),
+      Cmd({"ZREVRANGE", "z", "0", "1", "WITHSCORES"}),
+      Cmd({"ZRANK", "z", "b"}),
+      Cmd({"ZREVRANK", "z", "b"}),
+      Cmd({"ZRANK", "z", "nope"}),
+      Cmd({"ZREM", "z", "a", "nope"}),
+      Cmd({"ZPOPMIN", "z"}),
+      Cmd({"ZPOPMAX", "z", "2"}),
+      Cmd({"ZPOPMIN", "nope"}),
+      Cmd({"ZPOPMIN", "z", "-1"}),
+      Cmd({"ZRANGE", "z", "0", "-1", "WITHSCORES"}),
+      Cmd({"ZADD", "inf", "-inf", "low", "+inf", "high", "0", "zero"}),
+      Cmd({"ZRANGE", "inf", "0", "-1", "WITHSCORES"}),
+      Cmd({"ZSCORE", "inf", "high"}),
+      Cmd({"ZADD", "frac", "0.1", "x"}),
+      Cmd({"ZSCORE", "frac", "x"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"ZADD", kWrongType, "1", "x"}),
+      Cmd({"ZSCORE", kWrongType, "x"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"ZSCORE", "frac", "x"}),
+      Cmd({"ZSCORE", "inf", "low"}),
+      Cmd({"ZMSCORE", "inf", "zero", "nope"}),
+      Cmd({"ZRANGE", "inf", "0", "-1", "WITHSCORES"}),
+      Cmd({"ZPOPMIN", "inf"}),
+      Cmd({"ZPOPMAX", "inf", "1"}),
+      Cmd({"ZINCRBY", "frac", "1", "x"}),
+      Cmd({"ZRANK", "nope", "x"}),
   });
 }
 

@@ -102,7 +102,7 @@ TEST_F(RedisServerTest, BackpressureStopsServingASlowClient) {
   options.max_pending_commands = 64;
   ASSERT_NO_FATAL_FAILURE(StartServer(options));
   const std::string big(64 * 1024, 'x');
-  backend_.data["big"] = big;
+  ASSERT_EQ(backend_.Command({"set", "big", big}), redis_core::Reply::Ok());
   RespClient client(server_->port());
   ASSERT_TRUE(client.connected());
   constexpr size_t kCommands = 5000;  // 5000 replies of 64 KiB: 320 MiB if all were run

@@ -1,0 +1,175 @@
+// The data commands: each becomes a redis_core::RedisRequest routed by its first key and
+// run by redis_core's executor in the group that owns it (a write as one Raft entry at
+// apply time, a read at a linearizable read point), so the type logic exists once, in
+// core/, where the simulator runs it too. This file only builds requests and encodes
+// replies.
+//
+// Keys in different groups: DEL, UNLINK, EXISTS, TOUCH, MGET and MSET are split into one request
+// per key and their replies joined (not atomic across keys, as MSET never was in ekv); any other
+// multi-key command (RENAME, MSETNX, ...) runs only when its keys share a group and otherwise
+// answers "CROSSSLOT Keys in request don't hash to the same slot".
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
+#include "adapters/redis/command_table.h"
+#include "adapters/redis/reply_writer.h"
+#include "core/redis/executor.h"
+#include "core/util/assert.h"
+
+namespace ekv::redis {
+namespace {
+
+using redis_core::Reply;
+
+uint64_t NextSeed() {
+  thread_local std::mt19937_64 generator{std::random_device{}()};
+  return generator();
+}
+
+redis_core::RedisRequest MakeRequest(std::vector<std::string> args) {
+  redis_core::RedisRequest request;
+  request.routing_key = args.size() > 1 ? args[1] : std::string();
+  // Only a lower bound: the group decides expiry at max(this, its replicated time).
+  request.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+  request.seed = NextSeed();
+  request.commands.push_back(std::move(args));
+  return request;
+}
+
+// Joins the replies of the per-key requests of one split command; the last one to
+// answer replies to the client.
+class Join {
+ public:
+  using Combine = std::function<Reply(std::vector<Reply>)>;
+  Join(size_t count, int protocol, ReplyFn reply, Combine combine)
+      : replies_(count),
+        remaining_(count),
+        protocol_(protocol),
+        reply_(std::move(reply)),
+        combine_(std::move(combine)) {}
+
+  void Finish(size_t slot, absl::StatusOr<Reply> reply) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!reply.ok()) {
+        if (error_.ok()) error_ = reply.status();
+      } else if (reply->is_error() && !first_error_.has_value()) {
+        first_error_ = *reply;
+      } else {
+        replies_[slot] = *std::move(reply);
+      }
+      if (--remaining_ != 0) return;
+    }
+    if (!error_.ok()) return reply_(BackendErrorReply(error_));
+    if (first_error_.has_value()) return reply_(EncodeReplyFor(protocol_, *first_error_));
+    reply_(EncodeReplyFor(protocol_, combine_(std::move(replies_))));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Reply> replies_;        // guarded by mu_
+  size_t remaining_;                  // guarded by mu_
+  absl::Status error_;                // guarded by mu_
+  std::optional<Reply> first_error_;  // guarded by mu_
+  const int protocol_;
+  ReplyFn reply_;
+  Combine combine_;
+};
+
+// Runs one request per element of `parts` and answers combine(replies).
+void RunSplit(CommandContext& context, bool write, std::vector<std::vector<std::string>> parts,
+              Join::Combine combine) {
+  auto join = std::make_shared<Join>(parts.size(), context.connection->protocol,
+                                     std::move(context.reply), std::move(combine));
+  for (size_t i = 0; i < parts.size(); ++i) {
+    context.backend->Execute(
+        MakeRequest(std::move(parts[i])), write,
+        [join, i](absl::StatusOr<Reply> reply) { join->Finish(i, std::move(reply)); });
+  }
+}
+
+// DEL, UNLINK, EXISTS, TOUCH, MGET, MSET over keys that may live in different groups. Returns false
+// when the command is not one of them or needs no split (one distinct key, or malformed:
+// the executor then answers it whole).
+bool TrySplit(CommandContext& context, const std::string& name) {
+  const std::vector<std::string>& args = context.args;
+  const bool deletes = name == "del" || name == "unlink";
+  if (deletes || name == "exists" || name == "touch") {
+    // One request per distinct key; EXISTS and TOUCH count a key named twice twice, DEL
+    // and UNLINK once.
+    std::map<std::string, int64_t> counts;
+    for (size_t i = 1; i < args.size(); ++i) ++counts[args[i]];
+    if (counts.size() < 2) return false;
+    std::vector<std::vector<std::string>> parts;
+    std::vector<int64_t> weights;
+    for (const auto& [key, count] : counts) {
+      parts.push_back({name, key});
+      weights.push_back(deletes ? 1 : count);
+    }
+    RunSplit(context, deletes, std::move(parts), [weights](std::vector<Reply> replies) {
+      int64_t sum = 0;
+      for (size_t i = 0; i < replies.size(); ++i) sum += replies[i].integer * weights[i];
+      return Reply::Integer(sum);
+    });
+    return true;
+  }
+  if (name == "mget") {
+    if (std::set<std::string>(args.begin() + 1, args.end()).size() < 2) return false;
+    std::vector<std::vector<std::string>> parts;
+    for (size_t i = 1; i < args.size(); ++i) parts.push_back({"mget", args[i]});
+    RunSplit(context, false, std::move(parts), [](std::vector<Reply> replies) {
+      std::vector<Reply> values;
+      for (Reply& reply : replies) {
+        for (Reply& value : reply.elements) values.push_back(std::move(value));
+      }
+      return Reply::Array(std::move(values));
+    });
+    return true;
+  }
+  if (name == "mset" || name == "msetnx") {
+    if (args.size() % 2 == 0) {
+      // Answered here: sent whole, keys in other groups would make it a CROSSSLOT.
+      context.reply(
+          EncodeReplyFor(context.connection->protocol,
+                         Reply::Error("ERR wrong number of arguments for '" + name + "' command")));
+      return true;
+    }
+    if (name == "msetnx") return false;       // atomic: one group or CROSSSLOT
+    std::map<std::string, std::string> last;  // a repeated key keeps its last value
+    for (size_t i = 1; i + 1 < args.size(); i += 2) last[args[i]] = args[i + 1];
+    if (last.size() < 2) return false;
+    std::vector<std::vector<std::string>> parts;
+    for (const auto& [key, value] : last) parts.push_back({"mset", key, value});
+    RunSplit(context, true, std::move(parts), [](std::vector<Reply>) { return Reply::Ok(); });
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void TypedCommand(CommandContext context) {
+  const redis_core::CommandInfo* info = redis_core::FindCommand(context.args[0]);
+  EKV_ASSERT(info != nullptr, "a typed command without an executor handler: ", context.args[0]);
+  const std::string name = info->name;
+  if (TrySplit(context, name)) return;
+  const int protocol = context.connection->protocol;
+  context.backend->Execute(MakeRequest(std::move(context.args)), info->write,
+                           [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {
+                             if (!r.ok()) return reply(BackendErrorReply(r.status()));
+                             reply(EncodeReplyFor(protocol, *r));
+                           });
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,56 @@
+#include "adapters/redis/reply_writer.h"
+
+#include "core/util/assert.h"
+
+namespace ekv::redis {
+
+void WriteReply(RespWriter* writer, const redis_core::Reply& reply) {
+  using Kind = redis_core::Reply::Kind;
+  switch (reply.kind) {
+    case Kind::kStatus:
+      return writer->SimpleString(reply.text);
+    case Kind::kError:
+      return writer->Error(reply.text);
+    case Kind::kInteger:
+      return writer->Integer(reply.integer);
+    case Kind::kBulk:
+      return writer->Bulk(reply.text);
+    case Kind::kNil:
+      return writer->Null();
+    case Kind::kNilArray:
+      return writer->NullArray();
+    case Kind::kDouble:
+      return writer->Double(reply.number);
+    case Kind::kArray:
+      writer->ArrayHeader(reply.elements.size());
+      break;
+    case Kind::kMap:
+      writer->MapHeader(reply.elements.size() / 2);
+      break;
+    case Kind::kSet:
+      writer->SetHeader(reply.elements.size());
+      break;
+    case Kind::kPairs:
+      if (!writer->resp3()) {
+        writer->ArrayHeader(reply.elements.size());
+        break;
+      }
+      // RESP3: one two-element array per (member, score).
+      writer->ArrayHeader(reply.elements.size() / 2);
+      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+        writer->ArrayHeader(2);
+        WriteReply(writer, reply.elements[i]);
+        WriteReply(writer, reply.elements[i + 1]);
+      }
+      return;
+  }
+  for (const redis_core::Reply& element : reply.elements) WriteReply(writer, element);
+}
+
+std::string EncodeReplyFor(int protocol, const redis_core::Reply& reply) {
+  RespWriter writer(protocol);
+  WriteReply(&writer, reply);
+  return writer.Take();
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,214 @@
+// Hash commands. Fields are element records (layout.h) in byte order, which is the order
+// HGETALL, HKEYS and HVALS reply in (Redis promises no order).
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
+#include "core/redis/numbers.h"
+
+namespace ekv::redis_core {
+namespace {
+
+absl::StatusOr<std::optional<std::string>> GetField(Executor& ex, absl::string_view key,
+                                                    const Meta& meta, absl::string_view field) {
+  return ex.store().Get(ex.ElementKey(key, meta, field));
+}
+
+// Sets fields from args[first..] in pairs; returns how many were new.
+absl::StatusOr<int64_t> SetFields(Executor& ex, const Args& args, size_t first) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return absl::FailedPreconditionError("wrongtype");
+  int64_t added = 0;
+  for (size_t i = first; i + 1 < args.size(); i += 2) {
+    const std::string element = ex.ElementKey(args[1], hash.meta, args[i]);
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+    if (!old.has_value()) {
+      ++added;
+      ++hash.meta.size;
+    }
+    ex.store().Put(element, args[i + 1]);
+  }
+  ex.SaveMeta(args[1], hash.meta);
+  return added;
+}
+
+absl::StatusOr<Reply> HSetGeneric(Executor& ex, const Args& args, bool hmset) {
+  if (args.size() % 2 != 0) {
+    return Reply::Error(absl::StrCat("ERR wrong number of arguments for '",
+                                     hmset ? "hmset" : "hset", "' command"));
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection check, LookupCollection(ex, args[1], Type::kHash));
+  if (check.error.has_value()) return *check.error;
+  EKV_KV_ASSIGN_OR_RETURN(int64_t added, SetFields(ex, args, 2));
+  return hmset ? Reply::Ok() : Reply::Integer(added);
+}
+
+// The hash's fields and values in field order; empty when the key is absent.
+absl::StatusOr<Store::Records> AllFields(Executor& ex, const Collection& hash,
+                                         absl::string_view key) {
+  if (!hash.exists) return Store::Records();
+  return ex.Elements(key, hash.meta);
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdHSet) { return HSetGeneric(ex, args, false); }
+EKV_REDIS_HANDLER(CmdHMSet) { return HSetGeneric(ex, args, true); }
+
+EKV_REDIS_HANDLER(CmdHSetNx) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  if (hash.exists) {
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old,
+                            GetField(ex, args[1], hash.meta, args[2]));
+    if (old.has_value()) return Reply::Integer(0);
+  }
+  ex.store().Put(ex.ElementKey(args[1], hash.meta, args[2]), args[3]);
+  ++hash.meta.size;
+  ex.SaveMeta(args[1], hash.meta);
+  return Reply::Integer(1);
+}
+
+EKV_REDIS_HANDLER(CmdHGet) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  if (!hash.exists) return Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                          GetField(ex, args[1], hash.meta, args[2]));
+  return value.has_value() ? Reply::Bulk(*value) : Reply::Nil();
+}
+
+EKV_REDIS_HANDLER(CmdHMGet) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  std::vector<Reply> values;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::optional<std::string> value;
+    if (hash.exists) {
+      EKV_KV_ASSIGN_OR_RETURN(value, GetField(ex, args[1], hash.meta, args[i]));
+    }
+    values.push_back(value.has_value() ? Reply::Bulk(*value) : Reply::Nil());
+  }
+  return Reply::Array(std::move(values));
+}
+
+EKV_REDIS_HANDLER(CmdHGetAll) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records fields, AllFields(ex, hash, args[1]));
+  std::vector<Reply> flat;
+  for (const auto& [field, value] : fields) {
+    flat.push_back(Reply::Bulk(field));
+    flat.push_back(Reply::Bulk(value));
+  }
+  return Reply::Map(std::move(flat));
+}
+
+EKV_REDIS_HANDLER(CmdHKeys) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records fields, AllFields(ex, hash, args[1]));
+  std::vector<Reply> out;
+  for (const auto& [field, value] : fields) out.push_back(Reply::Bulk(field));
+  return Reply::Array(std::move(out));
+}
+
+EKV_REDIS_HANDLER(CmdHVals) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records fields, AllFields(ex, hash, args[1]));
+  std::vector<Reply> out;
+  for (const auto& [field, value] : fields) out.push_back(Reply::Bulk(value));
+  return Reply::Array(std::move(out));
+}
+
+EKV_REDIS_HANDLER(CmdHDel) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  if (!hash.exists) return Reply::Integer(0);
+  int64_t deleted = 0;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string element = ex.ElementKey(args[1], hash.meta, args[i]);
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+    if (!old.has_value()) continue;
+    ex.store().Delete(element);
+    --hash.meta.size;
+    ++deleted;
+  }
+  if (deleted > 0) ex.SaveMeta(args[1], hash.meta);
+  return Reply::Integer(deleted);
+}
+
+EKV_REDIS_HANDLER(CmdHExists) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  if (!hash.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                          GetField(ex, args[1], hash.meta, args[2]));
+  return Reply::Integer(value.has_value() ? 1 : 0);
+}
+
+EKV_REDIS_HANDLER(CmdHLen) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  return Reply::Integer(hash.exists ? static_cast<int64_t>(hash.meta.size) : 0);
+}
+
+EKV_REDIS_HANDLER(CmdHStrlen) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  if (!hash.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                          GetField(ex, args[1], hash.meta, args[2]));
+  return Reply::Integer(value.has_value() ? static_cast<int64_t>(value->size()) : 0);
+}
+
+EKV_REDIS_HANDLER(CmdHIncrBy) {
+  std::optional<int64_t> delta = ParseInt64(args[3]);
+  if (!delta.has_value()) return NotIntegerError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  const std::string element = ex.ElementKey(args[1], hash.meta, args[2]);
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+  int64_t base = 0;
+  if (old.has_value()) {
+    std::optional<int64_t> parsed = ParseInt64(*old);
+    if (!parsed.has_value()) return Reply::Error("ERR hash value is not an integer");
+    base = *parsed;
+  }
+  int64_t sum = 0;
+  if (__builtin_add_overflow(base, *delta, &sum)) {
+    return Reply::Error("ERR increment or decrement would overflow");
+  }
+  if (!old.has_value()) ++hash.meta.size;
+  ex.store().Put(element, absl::StrCat(sum));
+  ex.SaveMeta(args[1], hash.meta);
+  return Reply::Integer(sum);
+}
+
+EKV_REDIS_HANDLER(CmdHIncrByFloat) {
+  std::optional<long double> delta = ParseLongDouble(args[3]);
+  if (!delta.has_value()) return NotFloatError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  const std::string element = ex.ElementKey(args[1], hash.meta, args[2]);
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+  long double base = 0;
+  if (old.has_value()) {
+    std::optional<long double> parsed = ParseLongDouble(*old);
+    if (!parsed.has_value()) return Reply::Error("ERR hash value is not a float");
+    base = *parsed;
+  }
+  const long double sum = base + *delta;
+  if (std::isnan(sum) || std::isinf(sum)) {
+    return Reply::Error("ERR increment would produce NaN or Infinity");
+  }
+  std::string text = FormatLongDouble(sum);
+  if (!old.has_value()) ++hash.meta.size;
+  ex.store().Put(element, text);
+  ex.SaveMeta(args[1], hash.meta);
+  return Reply::Bulk(text);
+}
+
+}  // namespace ekv::redis_core

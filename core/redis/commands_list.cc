@@ -1,0 +1,309 @@
+// List commands. A list is the element records at indexes [head, tail) (layout.h): pushes
+// and pops at either end, LINDEX and LSET touch one record; LREM and LINSERT rewrite the
+// list (O(n)), as they are O(n) in Redis too.
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
+#include "core/redis/numbers.h"
+
+namespace ekv::redis_core {
+namespace {
+
+std::string IndexKey(Executor& ex, absl::string_view key, const Meta& meta, uint64_t index) {
+  return ex.ElementKey(key, meta, EncodeIndex(index));
+}
+
+absl::StatusOr<Reply> Push(Executor& ex, const Args& args, bool left, bool only_if_exists) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupOrCreate(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (only_if_exists && !list.exists) return Reply::Integer(0);
+  for (size_t i = 2; i < args.size(); ++i) {
+    if (left) {
+      --list.meta.head;
+      ex.store().Put(IndexKey(ex, args[1], list.meta, list.meta.head), args[i]);
+    } else {
+      ex.store().Put(IndexKey(ex, args[1], list.meta, list.meta.tail), args[i]);
+      ++list.meta.tail;
+    }
+    ++list.meta.size;
+  }
+  ex.SaveMeta(args[1], list.meta);
+  return Reply::Integer(static_cast<int64_t>(list.meta.size));
+}
+
+// The elements at positions [from, from + count) (0 = head), in order.
+absl::StatusOr<std::vector<std::string>> Range(Executor& ex, absl::string_view key,
+                                               const Meta& meta, uint64_t from, uint64_t count) {
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
+                          ex.Elements(key, meta, EncodeIndex(meta.head + from), count));
+  std::vector<std::string> out;
+  out.reserve(records.size());
+  for (auto& [subkey, value] : records) out.push_back(std::move(value));
+  return out;
+}
+
+// Replaces the whole list with `elements` (same version, indexes from the same head).
+void Rewrite(Executor& ex, absl::string_view key, Meta meta,
+             const std::vector<std::string>& elements) {
+  for (uint64_t i = meta.head; i < meta.tail; ++i) ex.store().Delete(IndexKey(ex, key, meta, i));
+  meta.tail = meta.head;
+  for (const std::string& element : elements) {
+    ex.store().Put(IndexKey(ex, key, meta, meta.tail), element);
+    ++meta.tail;
+  }
+  meta.size = elements.size();
+  ex.SaveMeta(key, meta);
+}
+
+absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool left) {
+  if (args.size() > 3) {
+    return Reply::Error(
+        absl::StrCat("ERR wrong number of arguments for '", left ? "lpop" : "rpop", "' command"));
+  }
+  const bool has_count = args.size() == 3;
+  int64_t count = 1;
+  if (has_count) {
+    std::optional<int64_t> parsed = ParseInt64(args[2]);
+    if (!parsed.has_value() || *parsed < 0) {
+      return Reply::Error("ERR value is out of range, must be positive");
+    }
+    count = *parsed;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return has_count ? Reply::NilArray() : Reply::Nil();
+  if (has_count && count == 0) return Reply::Array();
+  const uint64_t n = std::min<uint64_t>(count, list.meta.size);
+  std::vector<std::string> popped;
+  if (left) {
+    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, args[1], list.meta, 0, n));
+    for (uint64_t i = 0; i < n; ++i) {
+      ex.store().Delete(IndexKey(ex, args[1], list.meta, list.meta.head + i));
+    }
+    list.meta.head += n;
+  } else {
+    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, args[1], list.meta, list.meta.size - n, n));
+    std::reverse(popped.begin(), popped.end());
+    for (uint64_t i = 0; i < n; ++i) {
+      ex.store().Delete(IndexKey(ex, args[1], list.meta, list.meta.tail - 1 - i));
+    }
+    list.meta.tail -= n;
+  }
+  list.meta.size -= n;
+  ex.SaveMeta(args[1], list.meta);
+  if (!has_count) return Reply::Bulk(popped.front());
+  std::vector<Reply> out;
+  for (const std::string& element : popped) out.push_back(Reply::Bulk(element));
+  return Reply::Array(std::move(out));
+}
+
+// Redis's index normalization: negative counts from the end.
+int64_t Normalize(int64_t index, int64_t length) { return index < 0 ? length + index : index; }
+
+absl::StatusOr<std::vector<std::string>> All(Executor& ex, absl::string_view key,
+                                             const Meta& meta) {
+  return Range(ex, key, meta, 0, meta.size);
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdLPush) { return Push(ex, args, true, false); }
+EKV_REDIS_HANDLER(CmdRPush) { return Push(ex, args, false, false); }
+EKV_REDIS_HANDLER(CmdLPushX) { return Push(ex, args, true, true); }
+EKV_REDIS_HANDLER(CmdRPushX) { return Push(ex, args, false, true); }
+EKV_REDIS_HANDLER(CmdLPop) { return Pop(ex, args, true); }
+EKV_REDIS_HANDLER(CmdRPop) { return Pop(ex, args, false); }
+
+EKV_REDIS_HANDLER(CmdLRange) {
+  std::optional<int64_t> start = ParseInt64(args[2]);
+  std::optional<int64_t> stop = ParseInt64(args[3]);
+  if (!start.has_value() || !stop.has_value()) return NotIntegerError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return Reply::Array();
+  const int64_t length = static_cast<int64_t>(list.meta.size);
+  int64_t s = Normalize(*start, length);
+  int64_t e = Normalize(*stop, length);
+  if (s < 0) s = 0;
+  if (s > e || s >= length) return Reply::Array();
+  if (e >= length) e = length - 1;
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> elements,
+                          Range(ex, args[1], list.meta, s, e - s + 1));
+  std::vector<Reply> out;
+  for (const std::string& element : elements) out.push_back(Reply::Bulk(element));
+  return Reply::Array(std::move(out));
+}
+
+EKV_REDIS_HANDLER(CmdLLen) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  return Reply::Integer(list.exists ? static_cast<int64_t>(list.meta.size) : 0);
+}
+
+EKV_REDIS_HANDLER(CmdLIndex) {
+  std::optional<int64_t> index = ParseInt64(args[2]);
+  if (!index.has_value()) return NotIntegerError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return Reply::Nil();
+  const int64_t i = Normalize(*index, static_cast<int64_t>(list.meta.size));
+  if (i < 0 || i >= static_cast<int64_t>(list.meta.size)) return Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                          ex.store().Get(IndexKey(ex, args[1], list.meta, list.meta.head + i)));
+  return value.has_value() ? Reply::Bulk(*value) : Reply::Nil();
+}
+
+EKV_REDIS_HANDLER(CmdLSet) {
+  std::optional<int64_t> index = ParseInt64(args[2]);
+  if (!index.has_value()) return NotIntegerError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return Reply::Error("ERR no such key");
+  const int64_t i = Normalize(*index, static_cast<int64_t>(list.meta.size));
+  if (i < 0 || i >= static_cast<int64_t>(list.meta.size)) {
+    return Reply::Error("ERR index out of range");
+  }
+  ex.store().Put(IndexKey(ex, args[1], list.meta, list.meta.head + i), args[3]);
+  ex.SaveMeta(args[1], list.meta);
+  return Reply::Ok();
+}
+
+EKV_REDIS_HANDLER(CmdLRem) {
+  std::optional<int64_t> count = ParseInt64(args[2]);
+  if (!count.has_value()) return NotIntegerError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> elements, All(ex, args[1], list.meta));
+  const bool from_tail = *count < 0;
+  uint64_t limit = *count == 0 ? UINT64_MAX
+                   : from_tail ? static_cast<uint64_t>(-(*count + 1)) + 1
+                               : static_cast<uint64_t>(*count);
+  if (from_tail) std::reverse(elements.begin(), elements.end());
+  std::vector<std::string> kept;
+  int64_t removed = 0;
+  for (std::string& element : elements) {
+    if (limit > 0 && element == args[3]) {
+      --limit;
+      ++removed;
+      continue;
+    }
+    kept.push_back(std::move(element));
+  }
+  if (removed == 0) return Reply::Integer(0);
+  if (from_tail) std::reverse(kept.begin(), kept.end());
+  Rewrite(ex, args[1], list.meta, kept);
+  return Reply::Integer(removed);
+}
+
+EKV_REDIS_HANDLER(CmdLTrim) {
+  std::optional<int64_t> start = ParseInt64(args[2]);
+  std::optional<int64_t> stop = ParseInt64(args[3]);
+  if (!start.has_value() || !stop.has_value()) return NotIntegerError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return Reply::Ok();
+  const int64_t length = static_cast<int64_t>(list.meta.size);
+  int64_t s = Normalize(*start, length);
+  int64_t e = Normalize(*stop, length);
+  if (s < 0) s = 0;
+  int64_t left_trim = 0;
+  int64_t right_trim = 0;
+  if (s > e || s >= length) {
+    left_trim = length;  // everything goes
+  } else {
+    if (e >= length) e = length - 1;
+    left_trim = s;
+    right_trim = length - e - 1;
+  }
+  for (int64_t i = 0; i < left_trim; ++i) {
+    ex.store().Delete(IndexKey(ex, args[1], list.meta, list.meta.head + i));
+  }
+  for (int64_t i = 0; i < right_trim; ++i) {
+    ex.store().Delete(IndexKey(ex, args[1], list.meta, list.meta.tail - 1 - i));
+  }
+  list.meta.head += left_trim;
+  list.meta.tail -= right_trim;
+  list.meta.size -= left_trim + right_trim;
+  ex.SaveMeta(args[1], list.meta);
+  return Reply::Ok();
+}
+
+EKV_REDIS_HANDLER(CmdLInsert) {
+  bool after = false;
+  if (absl::EqualsIgnoreCase(args[2], "after")) {
+    after = true;
+  } else if (!absl::EqualsIgnoreCase(args[2], "before")) {
+    return SyntaxError();
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> elements, All(ex, args[1], list.meta));
+  auto pivot = std::find(elements.begin(), elements.end(), args[3]);
+  if (pivot == elements.end()) return Reply::Integer(-1);
+  elements.insert(after ? pivot + 1 : pivot, args[4]);
+  Rewrite(ex, args[1], list.meta, elements);
+  return Reply::Integer(static_cast<int64_t>(elements.size()));
+}
+
+EKV_REDIS_HANDLER(CmdLPos) {
+  int64_t rank = 1;
+  int64_t count = -1;  // -1: no COUNT option
+  int64_t maxlen = 0;
+  for (size_t j = 3; j < args.size(); ++j) {
+    const std::string& opt = args[j];
+    const bool has_next = j + 1 < args.size();
+    if (absl::EqualsIgnoreCase(opt, "RANK") && has_next) {
+      std::optional<int64_t> value = ParseInt64(args[++j]);
+      if (!value.has_value()) return NotIntegerError();
+      if (*value == 0) {
+        return Reply::Error(
+            "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+            "or use negative to start from the end of the list");
+      }
+      if (*value == INT64_MIN) {
+        return Reply::Error(
+            "ERR value is out of range, value must between -9223372036854775807 "
+            "and 9223372036854775807");
+      }
+      rank = *value;
+    } else if (absl::EqualsIgnoreCase(opt, "COUNT") && has_next) {
+      std::optional<int64_t> value = ParseInt64(args[++j]);
+      if (!value.has_value() || *value < 0) return Reply::Error("ERR COUNT can't be negative");
+      count = *value;
+    } else if (absl::EqualsIgnoreCase(opt, "MAXLEN") && has_next) {
+      std::optional<int64_t> value = ParseInt64(args[++j]);
+      if (!value.has_value() || *value < 0) return Reply::Error("ERR MAXLEN can't be negative");
+      maxlen = *value;
+    } else {
+      return SyntaxError();
+    }
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[1], Type::kList));
+  if (list.error.has_value()) return *list.error;
+  if (!list.exists) return count >= 0 ? Reply::Array() : Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> elements, All(ex, args[1], list.meta));
+  const int64_t length = static_cast<int64_t>(elements.size());
+  const bool reverse = rank < 0;
+  int64_t skip = (reverse ? -rank : rank) - 1;
+  const int64_t want = count < 0 ? 1 : (count == 0 ? INT64_MAX : count);
+  std::vector<Reply> found;
+  for (int64_t step = 0; step < length && (maxlen == 0 || step < maxlen); ++step) {
+    const int64_t i = reverse ? length - 1 - step : step;
+    if (elements[i] != args[2]) continue;
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    found.push_back(Reply::Integer(i));
+    if (static_cast<int64_t>(found.size()) >= want) break;
+  }
+  if (count >= 0) return Reply::Array(std::move(found));
+  return found.empty() ? Reply::Nil() : found.front();
+}
+
+}  // namespace ekv::redis_core

@@ -1,0 +1,169 @@
+// Set commands. Members are element records with empty values (layout.h), in byte order;
+// SPOP and SRANDMEMBER choose with the request's deterministic random sequence.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
+#include "core/redis/numbers.h"
+
+namespace ekv::redis_core {
+namespace {
+
+absl::StatusOr<bool> IsMember(Executor& ex, absl::string_view key, const Meta& meta,
+                              absl::string_view member) {
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> value,
+                          ex.store().Get(ex.ElementKey(key, meta, member)));
+  return value.has_value();
+}
+
+absl::StatusOr<std::vector<std::string>> Members(Executor& ex, absl::string_view key,
+                                                 const Meta& meta) {
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records records, ex.Elements(key, meta));
+  std::vector<std::string> out;
+  out.reserve(records.size());
+  for (auto& [member, value] : records) out.push_back(std::move(member));
+  return out;
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdSAdd) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupOrCreate(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  int64_t added = 0;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string element = ex.ElementKey(args[1], set.meta, args[i]);
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+    if (old.has_value()) continue;
+    ex.store().Put(element, "");
+    ++set.meta.size;
+    ++added;
+  }
+  if (added > 0) ex.SaveMeta(args[1], set.meta);
+  return Reply::Integer(added);
+}
+
+EKV_REDIS_HANDLER(CmdSRem) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  if (!set.exists) return Reply::Integer(0);
+  int64_t removed = 0;
+  for (size_t i = 2; i < args.size(); ++i) {
+    const std::string element = ex.ElementKey(args[1], set.meta, args[i]);
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+    if (!old.has_value()) continue;
+    ex.store().Delete(element);
+    --set.meta.size;
+    ++removed;
+  }
+  if (removed > 0) ex.SaveMeta(args[1], set.meta);
+  return Reply::Integer(removed);
+}
+
+EKV_REDIS_HANDLER(CmdSMembers) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  std::vector<Reply> out;
+  if (set.exists) {
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
+    for (const std::string& member : members) out.push_back(Reply::Bulk(member));
+  }
+  return Reply::Set(std::move(out));
+}
+
+EKV_REDIS_HANDLER(CmdSIsMember) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  if (!set.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(bool member, IsMember(ex, args[1], set.meta, args[2]));
+  return Reply::Integer(member ? 1 : 0);
+}
+
+EKV_REDIS_HANDLER(CmdSMIsMember) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  std::vector<Reply> out;
+  for (size_t i = 2; i < args.size(); ++i) {
+    bool member = false;
+    if (set.exists) {
+      EKV_KV_ASSIGN_OR_RETURN(member, IsMember(ex, args[1], set.meta, args[i]));
+    }
+    out.push_back(Reply::Integer(member ? 1 : 0));
+  }
+  return Reply::Array(std::move(out));
+}
+
+EKV_REDIS_HANDLER(CmdSCard) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  return Reply::Integer(set.exists ? static_cast<int64_t>(set.meta.size) : 0);
+}
+
+EKV_REDIS_HANDLER(CmdSPop) {
+  if (args.size() > 3) return SyntaxError();
+  const bool has_count = args.size() == 3;
+  int64_t count = 1;
+  if (has_count) {
+    std::optional<int64_t> parsed = ParseInt64(args[2]);
+    if (!parsed.has_value() || *parsed < 0) {
+      return Reply::Error("ERR value is out of range, must be positive");
+    }
+    count = *parsed;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  if (!set.exists) return has_count ? Reply::Set({}) : Reply::Nil();
+  if (has_count && count == 0) return Reply::Set({});
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
+  std::vector<Reply> popped;
+  // A count covering the whole set pops it in member order, as Redis returns the whole
+  // set in its own order rather than a random one.
+  const bool all = has_count && static_cast<uint64_t>(count) >= members.size();
+  for (int64_t i = 0; i < count && !members.empty(); ++i) {
+    const size_t pick = all ? 0 : ex.NextRandom() % members.size();
+    ex.store().Delete(ex.ElementKey(args[1], set.meta, members[pick]));
+    popped.push_back(Reply::Bulk(members[pick]));
+    members.erase(members.begin() + static_cast<std::ptrdiff_t>(pick));
+    --set.meta.size;
+  }
+  ex.SaveMeta(args[1], set.meta);
+  if (!has_count) return popped.front();
+  return Reply::Set(std::move(popped));
+}
+
+EKV_REDIS_HANDLER(CmdSRandMember) {
+  if (args.size() > 3) return SyntaxError();
+  const bool has_count = args.size() == 3;
+  int64_t count = 1;
+  if (has_count) {
+    std::optional<int64_t> parsed = ParseInt64(args[2]);
+    if (!parsed.has_value()) return NotIntegerError();
+    if (*parsed == INT64_MIN) return Reply::Error("ERR value is out of range");
+    count = *parsed;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection set, LookupCollection(ex, args[1], Type::kSet));
+  if (set.error.has_value()) return *set.error;
+  if (!set.exists) return has_count ? Reply::Array() : Reply::Nil();
+  if (has_count && count == 0) return Reply::Array();
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
+  if (!has_count) return Reply::Bulk(members[ex.NextRandom() % members.size()]);
+  std::vector<Reply> out;
+  if (count < 0) {
+    // Repeats allowed: |count| independent picks.
+    for (int64_t i = 0; i < -count; ++i) {
+      out.push_back(Reply::Bulk(members[ex.NextRandom() % members.size()]));
+    }
+    return Reply::Array(std::move(out));
+  }
+  // Distinct members: a deterministic partial shuffle.
+  const size_t n = std::min<size_t>(static_cast<size_t>(count), members.size());
+  for (size_t i = 0; i < n; ++i) {
+    const size_t pick = i + ex.NextRandom() % (members.size() - i);
+    std::swap(members[i], members[pick]);
+    out.push_back(Reply::Bulk(members[i]));
+  }
+  return Reply::Array(std::move(out));
+}
+
+}  // namespace ekv::redis_core

@@ -1,0 +1,493 @@
+// Sorted-set commands. Two element records per member (layout.h): 'm' member -> score
+// for point lookups, and 'o' score-order member -> "" for ordered reads. Range reads walk
+// the score index in order.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/kv/codec.h"
+#include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
+#include "core/redis/numbers.h"
+
+namespace ekv::redis_core {
+namespace {
+
+constexpr char kMemberTag = 'm';
+constexpr char kOrderTag = 'o';
+
+std::string MemberSubkey(absl::string_view member) { return absl::StrCat("m", member); }
+std::string OrderSubkey(double score, absl::string_view member) {
+  return absl::StrCat("o", EncodeScore(score), member);
+}
+
+std::string EncodeDouble(double value) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof(bits));
+  std::string out;
+  kv::AppendFixed64BigEndian(&out, bits);
+  return out;
+}
+
+double DecodeDouble(absl::string_view bytes) {
+  uint64_t bits = kv::DecodeFixed64BigEndian(bytes);
+  double value = 0;
+  std::memcpy(&value, &bits, sizeof(value));
+  return value;
+}
+
+struct Entry {
+  double score = 0;
+  std::string member;
+};
+
+absl::StatusOr<std::optional<double>> ScoreOf(Executor& ex, absl::string_view key,
+                                              const Meta& meta, absl::string_view member) {
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                          ex.store().Get(ex.ElementKey(key, meta, MemberSubkey(member))));
+  if (!bytes.has_value()) return std::optional<double>();
+  if (bytes->size() != 8) return absl::DataLossError("redis zset: malformed score record");
+  return std::optional<double>(DecodeDouble(*bytes));
+}
+
+void PutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
+               std::optional<double> old_score, double score) {
+  if (old_score.has_value()) ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(*old_score, member)));
+  ex.store().Put(ex.ElementKey(key, meta, MemberSubkey(member)), EncodeDouble(score));
+  ex.store().Put(ex.ElementKey(key, meta, OrderSubkey(score, member)), "");
+}
+
+void DeleteMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
+                  double score) {
+  ex.store().Delete(ex.ElementKey(key, meta, MemberSubkey(member)));
+  ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(score, member)));
+}
+
+// Every member in (score, member) order.
+absl::StatusOr<std::vector<Entry>> AllEntries(Executor& ex, absl::string_view key,
+                                              const Meta& meta) {
+  const std::string prefix = ElementPrefix(key, meta) + kOrderTag;
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
+                          ex.store().Scan(prefix, PrefixEnd(prefix), SIZE_MAX));
+  std::vector<Entry> out;
+  out.reserve(records.size());
+  for (const auto& [engine_key, value] : records) {
+    absl::string_view rest = absl::string_view(engine_key).substr(prefix.size());
+    if (rest.size() < 8) return absl::DataLossError("redis zset: malformed order record");
+    out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
+  }
+  return out;
+}
+
+struct ScoreBound {
+  double value = 0;
+  bool exclusive = false;
+};
+
+std::optional<ScoreBound> ParseScoreBound(absl::string_view text) {
+  ScoreBound bound;
+  if (!text.empty() && text[0] == '(') {
+    bound.exclusive = true;
+    text.remove_prefix(1);
+  }
+  std::optional<double> value = ParseDouble(text);
+  if (!value.has_value()) return std::nullopt;
+  bound.value = *value;
+  return bound;
+}
+
+bool AboveMin(double score, const ScoreBound& min) {
+  return min.exclusive ? score > min.value : score >= min.value;
+}
+bool BelowMax(double score, const ScoreBound& max) {
+  return max.exclusive ? score < max.value : score <= max.value;
+}
+
+struct LexBound {
+  enum Kind { kMinusInf, kPlusInf, kValue } kind = kValue;
+  std::string value;
+  bool exclusive = false;
+};
+
+std::optional<LexBound> ParseLexBound(absl::string_view text) {
+  LexBound bound;
+  if (text == "-") {
+    bound.kind = LexBound::kMinusInf;
+  } else if (text == "+") {
+    bound.kind = LexBound::kPlusInf;
+  } else if (!text.empty() && (text[0] == '(' || text[0] == '[')) {
+    bound.exclusive = text[0] == '(';
+    bound.value = std::string(text.substr(1));
+  } else {
+    return std::nullopt;
+  }
+  return bound;
+}
+
+bool LexAboveMin(const std::string& member, const LexBound& min) {
+  if (min.kind == LexBound::kMinusInf) return true;
+  if (min.kind == LexBound::kPlusInf) return false;
+  return min.exclusive ? member > min.value : member >= min.value;
+}
+bool LexBelowMax(const std::string& member, const LexBound& max) {
+  if (max.kind == LexBound::kPlusInf) return true;
+  if (max.kind == LexBound::kMinusInf) return false;
+  return max.exclusive ? member < max.value : member <= max.value;
+}
+
+Reply EntriesReply(const std::vector<Entry>& entries, bool with_scores) {
+  std::vector<Reply> out;
+  for (const Entry& entry : entries) {
+    out.push_back(Reply::Bulk(entry.member));
+    if (with_scores) out.push_back(Reply::Double(entry.score));
+  }
+  return with_scores ? Reply::Pairs(std::move(out)) : Reply::Array(std::move(out));
+}
+
+enum class RangeBy { kRank, kScore, kLex };
+
+struct RangeRequest {
+  RangeBy by = RangeBy::kRank;
+  bool reverse = false;
+  bool with_scores = false;
+  bool has_limit = false;
+  int64_t offset = 0;
+  int64_t count = -1;
+};
+
+// ZRANGE and its older forms, after their options are parsed: args[2], args[3] are the
+// range in the order the client gave them (REV with BYSCORE/BYLEX: max first).
+absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, const RangeRequest& request) {
+  if (request.has_limit && request.by == RangeBy::kRank) {
+    return Reply::Error(
+        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+  }
+  if (request.with_scores && request.by == RangeBy::kLex) {
+    return Reply::Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+  }
+  const std::string& low_arg = request.reverse && request.by != RangeBy::kRank ? args[3] : args[2];
+  const std::string& high_arg =
+      request.reverse && request.by != RangeBy::kRank ? args[2] : args[3];
+  std::optional<int64_t> start;
+  std::optional<int64_t> stop;
+  std::optional<ScoreBound> min_score;
+  std::optional<ScoreBound> max_score;
+  std::optional<LexBound> min_lex;
+  std::optional<LexBound> max_lex;
+  switch (request.by) {
+    case RangeBy::kRank:
+      start = ParseInt64(args[2]);
+      stop = ParseInt64(args[3]);
+      if (!start.has_value() || !stop.has_value()) return NotIntegerError();
+      break;
+    case RangeBy::kScore:
+      min_score = ParseScoreBound(low_arg);
+      max_score = ParseScoreBound(high_arg);
+      if (!min_score.has_value() || !max_score.has_value()) {
+        return Reply::Error("ERR min or max is not a float");
+      }
+      break;
+    case RangeBy::kLex:
+      min_lex = ParseLexBound(low_arg);
+      max_lex = ParseLexBound(high_arg);
+      if (!min_lex.has_value() || !max_lex.has_value()) {
+        return Reply::Error("ERR min or max not valid string range item");
+      }
+      break;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return request.with_scores ? Reply::Pairs({}) : Reply::Array();
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, AllEntries(ex, args[1], zset.meta));
+  if (request.reverse) std::reverse(entries.begin(), entries.end());
+  std::vector<Entry> selected;
+  if (request.by == RangeBy::kRank) {
+    const int64_t length = static_cast<int64_t>(entries.size());
+    int64_t s = *start < 0 ? length + *start : *start;
+    int64_t e = *stop < 0 ? length + *stop : *stop;
+    if (s < 0) s = 0;
+    if (s > e || s >= length) return request.with_scores ? Reply::Pairs({}) : Reply::Array();
+    if (e >= length) e = length - 1;
+    selected.assign(entries.begin() + s, entries.begin() + e + 1);
+    return EntriesReply(selected, request.with_scores);
+  }
+  int64_t skip = request.offset;
+  if (request.has_limit && skip < 0) return request.with_scores ? Reply::Pairs({}) : Reply::Array();
+  for (Entry& entry : entries) {
+    const bool in_range =
+        request.by == RangeBy::kScore
+            ? AboveMin(entry.score, *min_score) && BelowMax(entry.score, *max_score)
+            : LexAboveMin(entry.member, *min_lex) && LexBelowMax(entry.member, *max_lex);
+    if (!in_range) continue;
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    if (request.count >= 0 && static_cast<int64_t>(selected.size()) >= request.count) break;
+    selected.push_back(std::move(entry));
+  }
+  return EntriesReply(selected, request.with_scores);
+}
+
+// Parses [WITHSCORES] [LIMIT offset count] [BYSCORE|BYLEX] [REV] from args[4..] as
+// allowed by the command.
+std::optional<Reply> ParseRangeOptions(const Args& args, bool allow_by, bool allow_limit,
+                                       RangeRequest* request) {
+  for (size_t j = 4; j < args.size(); ++j) {
+    const std::string& opt = args[j];
+    const size_t left = args.size() - j - 1;
+    if (absl::EqualsIgnoreCase(opt, "withscores")) {
+      request->with_scores = true;
+    } else if (allow_limit && absl::EqualsIgnoreCase(opt, "limit") && left >= 2) {
+      std::optional<int64_t> offset = ParseInt64(args[j + 1]);
+      std::optional<int64_t> count = ParseInt64(args[j + 2]);
+      if (!offset.has_value() || !count.has_value()) return NotIntegerError();
+      request->has_limit = true;
+      request->offset = *offset;
+      request->count = *count;
+      j += 2;
+    } else if (allow_by && absl::EqualsIgnoreCase(opt, "byscore")) {
+      request->by = RangeBy::kScore;
+    } else if (allow_by && absl::EqualsIgnoreCase(opt, "bylex")) {
+      request->by = RangeBy::kLex;
+    } else if (allow_by && absl::EqualsIgnoreCase(opt, "rev")) {
+      request->reverse = true;
+    } else {
+      return SyntaxError();
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool max) {
+  if (args.size() > 3) return SyntaxError();
+  const bool has_count = args.size() == 3;
+  int64_t count = 1;
+  if (has_count) {
+    std::optional<int64_t> parsed = ParseInt64(args[2]);
+    if (!parsed.has_value() || *parsed < 0) {
+      return Reply::Error("ERR value is out of range, must be positive");
+    }
+    count = *parsed;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists || count == 0) return has_count ? Reply::Pairs({}) : Reply::Array();
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, AllEntries(ex, args[1], zset.meta));
+  if (max) std::reverse(entries.begin(), entries.end());
+  if (static_cast<int64_t>(entries.size()) > count) entries.resize(count);
+  for (const Entry& entry : entries) {
+    DeleteMember(ex, args[1], zset.meta, entry.member, entry.score);
+    --zset.meta.size;
+  }
+  ex.SaveMeta(args[1], zset.meta);
+  Reply reply = EntriesReply(entries, /*with_scores=*/true);
+  // Without a count Redis 7.0 answers one flat [member, score] array in both protocols.
+  if (!has_count) reply.kind = Reply::Kind::kArray;
+  return reply;
+}
+
+absl::StatusOr<Reply> Rank(Executor& ex, const Args& args, bool reverse) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
+                          ScoreOf(ex, args[1], zset.meta, args[2]));
+  if (!score.has_value()) return Reply::Nil();
+  // Members before it in the score index: a bounded scan up to its own record.
+  const std::string prefix = ElementPrefix(args[1], zset.meta) + kOrderTag;
+  EKV_KV_ASSIGN_OR_RETURN(
+      Store::Records before,
+      ex.store().Scan(prefix, prefix + EncodeScore(*score) + args[2], SIZE_MAX));
+  const int64_t rank = static_cast<int64_t>(before.size());
+  return Reply::Integer(reverse ? static_cast<int64_t>(zset.meta.size) - 1 - rank : rank);
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdZAdd) {
+  bool nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;
+  size_t index = 2;
+  for (; index < args.size(); ++index) {
+    const std::string& opt = args[index];
+    if (absl::EqualsIgnoreCase(opt, "nx")) {
+      nx = true;
+    } else if (absl::EqualsIgnoreCase(opt, "xx")) {
+      xx = true;
+    } else if (absl::EqualsIgnoreCase(opt, "gt")) {
+      gt = true;
+    } else if (absl::EqualsIgnoreCase(opt, "lt")) {
+      lt = true;
+    } else if (absl::EqualsIgnoreCase(opt, "ch")) {
+      ch = true;
+    } else if (absl::EqualsIgnoreCase(opt, "incr")) {
+      incr = true;
+    } else {
+      break;
+    }
+  }
+  const size_t elements = args.size() - index;
+  if (elements == 0 || elements % 2 != 0) return SyntaxError();
+  if (nx && xx) {
+    return Reply::Error("ERR XX and NX options at the same time are not compatible");
+  }
+  if ((gt && nx) || (lt && nx) || (gt && lt)) {
+    return Reply::Error("ERR GT, LT, and/or NX options at the same time are not compatible");
+  }
+  if (incr && elements > 2) {
+    return Reply::Error("ERR INCR option supports a single increment-element pair");
+  }
+  std::vector<double> scores;
+  for (size_t i = index; i < args.size(); i += 2) {
+    std::optional<double> score = ParseDouble(args[i]);
+    if (!score.has_value()) return NotFloatError();
+    scores.push_back(*score);
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupOrCreate(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  int64_t added = 0, updated = 0, processed = 0;
+  double last_score = 0;
+  if (!(xx && !zset.exists)) {
+    for (size_t n = 0; n < scores.size(); ++n) {
+      const std::string& member = args[index + 2 * n + 1];
+      double score = scores[n];
+      std::optional<double> current;
+      if (zset.exists || zset.meta.size > 0) {
+        EKV_KV_ASSIGN_OR_RETURN(current, ScoreOf(ex, args[1], zset.meta, member));
+      }
+      if (current.has_value()) {
+        if (nx) continue;
+        if (incr) {
+          score += *current;
+          if (std::isnan(score)) return Reply::Error("ERR resulting score is not a number (NaN)");
+        }
+        if ((lt && score >= *current) || (gt && score <= *current)) continue;
+        last_score = score;
+        ++processed;
+        if (score != *current) {
+          PutMember(ex, args[1], zset.meta, member, current, score);
+          ++updated;
+        }
+      } else {
+        if (xx) continue;
+        PutMember(ex, args[1], zset.meta, member, std::nullopt, score);
+        ++zset.meta.size;
+        ++added;
+        ++processed;
+        last_score = score;
+      }
+    }
+    if (added > 0 || updated > 0) ex.SaveMeta(args[1], zset.meta);
+  }
+  if (incr) return processed > 0 ? Reply::Double(last_score) : Reply::Nil();
+  return Reply::Integer(ch ? added + updated : added);
+}
+
+EKV_REDIS_HANDLER(CmdZIncrBy) {
+  std::optional<double> delta = ParseDouble(args[2]);
+  if (!delta.has_value()) return NotFloatError();
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupOrCreate(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  std::optional<double> current;
+  if (zset.exists) {
+    EKV_KV_ASSIGN_OR_RETURN(current, ScoreOf(ex, args[1], zset.meta, args[3]));
+  }
+  const double score = current.value_or(0) + *delta;
+  if (std::isnan(score)) return Reply::Error("ERR resulting score is not a number (NaN)");
+  PutMember(ex, args[1], zset.meta, args[3], current, score);
+  if (!current.has_value()) ++zset.meta.size;
+  ex.SaveMeta(args[1], zset.meta);
+  return Reply::Double(score);
+}
+
+EKV_REDIS_HANDLER(CmdZRem) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Integer(0);
+  int64_t removed = 0;
+  for (size_t i = 2; i < args.size(); ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
+                            ScoreOf(ex, args[1], zset.meta, args[i]));
+    if (!score.has_value()) continue;
+    DeleteMember(ex, args[1], zset.meta, args[i], *score);
+    --zset.meta.size;
+    ++removed;
+  }
+  if (removed > 0) ex.SaveMeta(args[1], zset.meta);
+  return Reply::Integer(removed);
+}
+
+EKV_REDIS_HANDLER(CmdZScore) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ScoreOf(ex, args[1], zset.meta, args[2]));
+  return score.has_value() ? Reply::Double(*score) : Reply::Nil();
+}
+
+EKV_REDIS_HANDLER(CmdZMScore) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  std::vector<Reply> out;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::optional<double> score;
+    if (zset.exists) {
+      EKV_KV_ASSIGN_OR_RETURN(score, ScoreOf(ex, args[1], zset.meta, args[i]));
+    }
+    out.push_back(score.has_value() ? Reply::Double(*score) : Reply::Nil());
+  }
+  return Reply::Array(std::move(out));
+}
+
+EKV_REDIS_HANDLER(CmdZCard) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  return Reply::Integer(zset.exists ? static_cast<int64_t>(zset.meta.size) : 0);
+}
+
+EKV_REDIS_HANDLER(CmdZCount) {
+  std::optional<ScoreBound> min = ParseScoreBound(args[2]);
+  std::optional<ScoreBound> max = ParseScoreBound(args[3]);
+  if (!min.has_value() || !max.has_value()) return Reply::Error("ERR min or max is not a float");
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, AllEntries(ex, args[1], zset.meta));
+  int64_t count = 0;
+  for (const Entry& entry : entries) {
+    if (AboveMin(entry.score, *min) && BelowMax(entry.score, *max)) ++count;
+  }
+  return Reply::Integer(count);
+}
+
+EKV_REDIS_HANDLER(CmdZRange) {
+  RangeRequest request;
+  if (std::optional<Reply> error = ParseRangeOptions(args, true, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRangeByScore) {
+  RangeRequest request;
+  request.by = RangeBy::kScore;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRevRange) {
+  RangeRequest request;
+  request.reverse = true;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, false, &request)) {
+    return *error;
+  }
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRank) { return Rank(ex, args, false); }
+EKV_REDIS_HANDLER(CmdZRevRank) { return Rank(ex, args, true); }
+EKV_REDIS_HANDLER(CmdZPopMin) { return Pop(ex, args, false); }
+EKV_REDIS_HANDLER(CmdZPopMax) { return Pop(ex, args, true); }
+
+}  // namespace ekv::redis_core

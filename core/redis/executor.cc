@@ -1,0 +1,310 @@
+#include "core/redis/executor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "core/kv/codec.h"
+#include "core/kv/status_macros.h"
+
+namespace ekv::redis_core {
+namespace {
+
+std::vector<CommandInfo> BuildTable() {
+  // name, arity, write, first key, last key, step, handler (Redis 7.0's COMMAND values).
+  std::vector<CommandInfo> table = {
+      {"append", 3, true, 1, 1, 1, &CmdAppend},
+      {"decr", 2, true, 1, 1, 1, &CmdDecr},
+      {"decrby", 3, true, 1, 1, 1, &CmdDecrBy},
+      {"del", -2, true, 1, -1, 1, &CmdDel},
+      {"ekv-stamp", 2, false, 1, 1, 1, &CmdStamp},
+      {"exists", -2, false, 1, -1, 1, &CmdExists},
+      {"expire", -3, true, 1, 1, 1, &CmdExpire},
+      {"expireat", -3, true, 1, 1, 1, &CmdExpireAt},
+      {"expiretime", 2, false, 1, 1, 1, &CmdExpireTime},
+      {"get", 2, false, 1, 1, 1, &CmdGet},
+      {"getdel", 2, true, 1, 1, 1, &CmdGetDel},
+      {"getex", -2, true, 1, 1, 1, &CmdGetEx},
+      {"getrange", 4, false, 1, 1, 1, &CmdGetRange},
+      {"getset", 3, true, 1, 1, 1, &CmdGetSet},
+      {"hdel", -3, true, 1, 1, 1, &CmdHDel},
+      {"hexists", 3, false, 1, 1, 1, &CmdHExists},
+      {"hget", 3, false, 1, 1, 1, &CmdHGet},
+      {"hgetall", 2, false, 1, 1, 1, &CmdHGetAll},
+      {"hincrby", 4, true, 1, 1, 1, &CmdHIncrBy},
+      {"hincrbyfloat", 4, true, 1, 1, 1, &CmdHIncrByFloat},
+      {"hkeys", 2, false, 1, 1, 1, &CmdHKeys},
+      {"hlen", 2, false, 1, 1, 1, &CmdHLen},
+      {"hmget", -3, false, 1, 1, 1, &CmdHMGet},
+      {"hmset", -4, true, 1, 1, 1, &CmdHMSet},
+      {"hset", -4, true, 1, 1, 1, &CmdHSet},
+      {"hsetnx", 4, true, 1, 1, 1, &CmdHSetNx},
+      {"hstrlen", 3, false, 1, 1, 1, &CmdHStrlen},
+      {"hvals", 2, false, 1, 1, 1, &CmdHVals},
+      {"incr", 2, true, 1, 1, 1, &CmdIncr},
+      {"incrby", 3, true, 1, 1, 1, &CmdIncrBy},
+      {"incrbyfloat", 3, true, 1, 1, 1, &CmdIncrByFloat},
+      {"lindex", 3, false, 1, 1, 1, &CmdLIndex},
+      {"linsert", 5, true, 1, 1, 1, &CmdLInsert},
+      {"llen", 2, false, 1, 1, 1, &CmdLLen},
+      {"lpop", -2, true, 1, 1, 1, &CmdLPop},
+      {"lpos", -3, false, 1, 1, 1, &CmdLPos},
+      {"lpush", -3, true, 1, 1, 1, &CmdLPush},
+      {"lpushx", -3, true, 1, 1, 1, &CmdLPushX},
+      {"lrange", 4, false, 1, 1, 1, &CmdLRange},
+      {"lrem", 4, true, 1, 1, 1, &CmdLRem},
+      {"lset", 4, true, 1, 1, 1, &CmdLSet},
+      {"ltrim", 4, true, 1, 1, 1, &CmdLTrim},
+      {"mget", -2, false, 1, -1, 1, &CmdMGet},
+      {"mset", -3, true, 1, -1, 2, &CmdMSet},
+      {"msetnx", -3, true, 1, -1, 2, &CmdMSetNx},
+      {"persist", 2, true, 1, 1, 1, &CmdPersist},
+      {"pexpire", -3, true, 1, 1, 1, &CmdPExpire},
+      {"pexpireat", -3, true, 1, 1, 1, &CmdPExpireAt},
+      {"pexpiretime", 2, false, 1, 1, 1, &CmdPExpireTime},
+      {"psetex", 4, true, 1, 1, 1, &CmdPSetEx},
+      {"pttl", 2, false, 1, 1, 1, &CmdPTtl},
+      {"rename", 3, true, 1, 2, 1, &CmdRename},
+      {"renamenx", 3, true, 1, 2, 1, &CmdRenameNx},
+      {"rpop", -2, true, 1, 1, 1, &CmdRPop},
+      {"rpush", -3, true, 1, 1, 1, &CmdRPush},
+      {"rpushx", -3, true, 1, 1, 1, &CmdRPushX},
+      {"sadd", -3, true, 1, 1, 1, &CmdSAdd},
+      {"scard", 2, false, 1, 1, 1, &CmdSCard},
+      {"set", -3, true, 1, 1, 1, &CmdSet},
+      {"setex", 4, true, 1, 1, 1, &CmdSetEx},
+      {"setnx", 3, true, 1, 1, 1, &CmdSetNx},
+      {"setrange", 4, true, 1, 1, 1, &CmdSetRange},
+      {"sismember", 3, false, 1, 1, 1, &CmdSIsMember},
+      {"smembers", 2, false, 1, 1, 1, &CmdSMembers},
+      {"smismember", -3, false, 1, 1, 1, &CmdSMIsMember},
+      {"spop", -2, true, 1, 1, 1, &CmdSPop},
+      {"srandmember", -2, false, 1, 1, 1, &CmdSRandMember},
+      {"srem", -3, true, 1, 1, 1, &CmdSRem},
+      {"strlen", 2, false, 1, 1, 1, &CmdStrlen},
+      {"touch", -2, false, 1, -1, 1, &CmdExists},
+      {"ttl", 2, false, 1, 1, 1, &CmdTtl},
+      {"type", 2, false, 1, 1, 1, &CmdType},
+      {"unlink", -2, true, 1, -1, 1, &CmdDel},
+      {"zadd", -4, true, 1, 1, 1, &CmdZAdd},
+      {"zcard", 2, false, 1, 1, 1, &CmdZCard},
+      {"zcount", 4, false, 1, 1, 1, &CmdZCount},
+      {"zincrby", 4, true, 1, 1, 1, &CmdZIncrBy},
+      {"zmscore", -3, false, 1, 1, 1, &CmdZMScore},
+      {"zpopmax", -2, true, 1, 1, 1, &CmdZPopMax},
+      {"zpopmin", -2, true, 1, 1, 1, &CmdZPopMin},
+      {"zrange", -4, false, 1, 1, 1, &CmdZRange},
+      {"zrangebyscore", -4, false, 1, 1, 1, &CmdZRangeByScore},
+      {"zrank", 3, false, 1, 1, 1, &CmdZRank},
+      {"zrem", -3, true, 1, 1, 1, &CmdZRem},
+      {"zrevrange", -4, false, 1, 1, 1, &CmdZRevRange},
+      {"zrevrank", 3, false, 1, 1, 1, &CmdZRevRank},
+      {"zscore", 3, false, 1, 1, 1, &CmdZScore},
+  };
+  std::sort(table.begin(), table.end(), [](const CommandInfo& a, const CommandInfo& b) {
+    return absl::string_view(a.name) < absl::string_view(b.name);
+  });
+  return table;
+}
+
+}  // namespace
+
+const std::vector<CommandInfo>& AllCommands() {
+  static const std::vector<CommandInfo>* table = new std::vector<CommandInfo>(BuildTable());
+  return *table;
+}
+
+const CommandInfo* FindCommand(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  const std::vector<CommandInfo>& table = AllCommands();
+  auto it = std::lower_bound(table.begin(), table.end(), lower,
+                             [](const CommandInfo& info, const std::string& wanted) {
+                               return absl::string_view(info.name) < wanted;
+                             });
+  if (it == table.end() || lower != it->name) return nullptr;
+  return &*it;
+}
+
+std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args) {
+  std::vector<std::string> keys;
+  if (info.first_key == 0) return keys;
+  const int argc = static_cast<int>(args.size());
+  const int last = info.last_key < 0 ? argc + info.last_key : info.last_key;
+  for (int i = info.first_key; i <= last && i < argc; i += info.key_step) keys.push_back(args[i]);
+  return keys;
+}
+
+std::vector<std::string> RequestKeys(const RedisRequest& request) {
+  std::vector<std::string> keys = {request.routing_key};
+  for (const Args& args : request.commands) {
+    if (args.empty()) continue;
+    const CommandInfo* info = FindCommand(args[0]);
+    if (info == nullptr) continue;
+    for (std::string& key : CommandKeys(*info, args)) keys.push_back(std::move(key));
+  }
+  for (const Watch& watch : request.watches) keys.push_back(watch.key);
+  return keys;
+}
+
+Reply CrossSlotError() {
+  return Reply::Error("CROSSSLOT Keys in request don't hash to the same slot");
+}
+
+absl::StatusOr<Reply> Executor::Run(const Args& args) {
+  if (args.empty()) return Reply::Error("ERR empty command");
+  const CommandInfo* info = FindCommand(args[0]);
+  if (info == nullptr) {
+    return Reply::Error(absl::StrCat("ERR unknown command '", args[0], "'"));
+  }
+  const int argc = static_cast<int>(args.size());
+  if ((info->arity > 0 && argc != info->arity) || (info->arity < 0 && argc < -info->arity)) {
+    return Reply::Error(
+        absl::StrCat("ERR wrong number of arguments for '", info->name, "' command"));
+  }
+  if (info->write && read_only()) {
+    return Reply::Error(absl::StrCat("ERR '", info->name, "' writes and cannot run as a read"));
+  }
+  return info->handler(*this, args);
+}
+
+absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
+  Found found;
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> meta_bytes, store_->Get(MetaKey(key)));
+  if (meta_bytes.has_value()) {
+    EKV_KV_ASSIGN_OR_RETURN(Meta meta, DecodeMeta(*meta_bytes));
+    if (!Expired(meta.expire_ms)) {
+      found.type = meta.type;
+      found.meta = meta;
+      // The string namespace is still checked for a transaction lock.
+      EKV_KV_ASSIGN_OR_RETURN(std::optional<StringValue> ignored, store_->GetString(key));
+      (void)ignored;
+      return found;
+    }
+  }
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<StringValue> string, store_->GetString(key));
+  if (string.has_value() && !Expired(string->expire_ms)) {
+    found.type = Type::kString;
+    found.string = *std::move(string);
+  }
+  return found;
+}
+
+Meta Executor::NewMeta(Type type) {
+  Meta meta;
+  meta.type = type;
+  meta.version_ts = commit_ts_;
+  meta.version_seq = version_seq_++;
+  meta.head = kListStartIndex;
+  meta.tail = kListStartIndex;
+  return meta;
+}
+
+void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
+  if (meta.size == 0) {
+    store_->Delete(MetaKey(key));
+  } else {
+    store_->Put(MetaKey(key), EncodeMeta(meta));
+  }
+  Touch(key);
+}
+
+void Executor::DeleteKey(absl::string_view key, const Found& found) {
+  if (found.type == Type::kString) {
+    store_->DeleteString(key);
+  } else if (found.type != Type::kNone) {
+    store_->Delete(MetaKey(key));
+  }
+  Touch(key);
+}
+
+void Executor::SetString(absl::string_view key, std::string value, uint64_t expire_ms) {
+  // A collection (live or expired) under the key is replaced: drop its metadata.
+  store_->Delete(MetaKey(key));
+  store_->PutString(key, std::move(value), expire_ms);
+  Touch(key);
+}
+
+void Executor::Touch(absl::string_view key) {
+  std::string stamp;
+  kv::AppendFixed64BigEndian(&stamp, commit_ts_);
+  store_->Put(TouchKey(key), std::move(stamp));
+}
+
+absl::StatusOr<uint64_t> Executor::KeyStamp(absl::string_view key) {
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> touched, store_->Get(TouchKey(key)));
+  uint64_t stamp = 0;
+  if (touched.has_value() && touched->size() == 8) stamp = kv::DecodeFixed64BigEndian(*touched);
+  EKV_KV_ASSIGN_OR_RETURN(uint64_t latest, store_->LatestStringCommitTs(key));
+  return std::max(stamp, latest);
+}
+
+std::string Executor::ElementKey(absl::string_view key, const Meta& meta,
+                                 absl::string_view subkey) const {
+  return absl::StrCat(ElementPrefix(key, meta), subkey);
+}
+
+absl::StatusOr<Store::Records> Executor::Elements(absl::string_view key, const Meta& meta,
+                                                  absl::string_view from_subkey, size_t limit,
+                                                  bool reverse) {
+  const std::string prefix = ElementPrefix(key, meta);
+  const std::string lo = absl::StrCat(prefix, from_subkey);
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
+                          store_->Scan(reverse ? prefix : lo, PrefixEnd(prefix),
+                                       std::min<size_t>(limit, SIZE_MAX), reverse));
+  for (auto& [k, v] : records) k.erase(0, prefix.size());
+  return records;
+}
+
+uint64_t Executor::NextRandom() {
+  // splitmix64: a small, well-mixed deterministic sequence.
+  seed_ += 0x9e3779b97f4a7c15ULL;
+  uint64_t z = seed_;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+EKV_REDIS_HANDLER(CmdStamp) {
+  EKV_KV_ASSIGN_OR_RETURN(uint64_t stamp, ex.KeyStamp(args[1]));
+  return Reply::Integer(static_cast<int64_t>(stamp));
+}
+
+RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_t now_ms,
+                              kv::Timestamp commit_ts) {
+  RequestOutcome outcome;
+  Executor executor(store, now_ms, request.seed, commit_ts);
+  auto fail = [&](absl::Status status) {
+    store->Discard();
+    outcome.status = std::move(status);
+    outcome.locked = store->locked();
+    return outcome;
+  };
+  if (!request.transaction) {
+    if (request.commands.size() != 1) {
+      return fail(absl::InvalidArgumentError("redis request: one command expected"));
+    }
+    absl::StatusOr<Reply> reply = executor.Run(request.commands.front());
+    if (!reply.ok()) return fail(reply.status());
+    outcome.reply = *std::move(reply);
+    return outcome;
+  }
+  for (const Watch& watch : request.watches) {
+    absl::StatusOr<uint64_t> stamp = executor.KeyStamp(watch.key);
+    if (!stamp.ok()) return fail(stamp.status());
+    if (*stamp != watch.stamp) {
+      outcome.reply = Reply::NilArray();  // a watched key changed: EXEC aborts
+      return outcome;
+    }
+  }
+  std::vector<Reply> replies;
+  for (const Args& args : request.commands) {
+    absl::StatusOr<Reply> reply = executor.Run(args);
+    if (!reply.ok()) return fail(reply.status());
+    replies.push_back(*std::move(reply));
+  }
+  outcome.reply = Reply::Array(std::move(replies));
+  return outcome;
+}
+
+}  // namespace ekv::redis_core

@@ -1,0 +1,215 @@
+// Executor: runs Redis data commands (strings, keys, hashes, lists, sets, sorted sets)
+// against one group's state at apply time (writes) or at a linearizable read point
+// (read-only commands). Deterministic: the reply and the writes depend only on the
+// request (request.h), the store and the time the group decided (`now_ms`), so every
+// replica computes the same ones and the simulator can run it.
+//
+// Replies and errors are Redis 7.0's, byte for byte once encoded (adapters/redis).
+// A command that fails with a Redis error writes nothing. A request that meets a
+// transaction lock or an engine error fails as a whole (absl::Status) and writes nothing.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/redis/layout.h"
+#include "core/redis/reply.h"
+#include "core/redis/request.h"
+#include "core/redis/store.h"
+
+namespace ekv::redis_core {
+
+class Executor;
+using Args = std::vector<std::string>;
+using Handler = absl::StatusOr<Reply> (*)(Executor& ex, const Args& args);
+
+// One command the executor knows. Arity and key positions follow Redis 7.0's COMMAND.
+struct CommandInfo {
+  const char* name;  // lower case
+  int arity;         // N: exactly N args (name included); -N: at least N
+  bool write;
+  int first_key;  // 0: none
+  int last_key;   // -1: the last argument
+  int key_step;
+  Handler handler;
+};
+
+// Every command, ordered by name.
+const std::vector<CommandInfo>& AllCommands();
+const CommandInfo* FindCommand(absl::string_view name);  // case-insensitive
+// The keys a well-formed command names, in order (duplicates kept).
+std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args);
+
+// Every key the request's commands name (unknown commands name none), routing key first.
+std::vector<std::string> RequestKeys(const RedisRequest& request);
+// The refusal of a request whose keys live in different groups. Redis Cluster's words,
+// since a client that knows CROSSSLOT knows what it means.
+Reply CrossSlotError();
+
+// The name of the internal read that answers a key's WATCH stamp (never in the front
+// door's table, so clients cannot send it).
+inline constexpr absl::string_view kStampCommand = "ekv-stamp";
+
+class Executor {
+ public:
+  // commit_ts == 0: read-only (a query); write commands are refused.
+  Executor(Store* store, uint64_t now_ms, uint64_t seed, kv::Timestamp commit_ts)
+      : store_(store), now_ms_(now_ms), seed_(seed), commit_ts_(commit_ts) {}
+
+  // Runs one command (arity already checked or not: it is checked again).
+  absl::StatusOr<Reply> Run(const Args& args);
+
+  // ---- for the command handlers ----
+  struct Found {
+    Type type = Type::kNone;
+    Meta meta;           // collections
+    StringValue string;  // strings
+  };
+  // What `key` holds now; expired keys are absent.
+  absl::StatusOr<Found> Lookup(absl::string_view key);
+  // A fresh collection of `type` with a version no other collection of this key had.
+  Meta NewMeta(Type type);
+  // Writes a collection's metadata, or removes the key when the collection is empty.
+  void SaveMeta(absl::string_view key, const Meta& meta);
+  // Removes whatever `key` holds (O(1) for collections).
+  void DeleteKey(absl::string_view key, const Found& found);
+  // Makes `key` the string `value` (whatever it held), expiring at expire_ms (0: never).
+  void SetString(absl::string_view key, std::string value, uint64_t expire_ms);
+  // Records that `key` changed (WATCH).
+  void Touch(absl::string_view key);
+  // max(touch record, newest MVCC version) of `key`: changes whenever the key does.
+  absl::StatusOr<uint64_t> KeyStamp(absl::string_view key);
+  bool Expired(uint64_t expire_ms) const { return expire_ms != 0 && now_ms_ > expire_ms; }
+
+  std::string ElementKey(absl::string_view key, const Meta& meta, absl::string_view subkey) const;
+  // All elements of a collection (subkey, value) in subkey order, up to `limit`.
+  absl::StatusOr<Store::Records> Elements(absl::string_view key, const Meta& meta,
+                                          absl::string_view from_subkey = "",
+                                          size_t limit = SIZE_MAX, bool reverse = false);
+  // The next value of the request's deterministic random sequence.
+  uint64_t NextRandom();
+
+  Store& store() { return *store_; }
+  uint64_t now_ms() const { return now_ms_; }
+  bool read_only() const { return commit_ts_ == 0; }
+
+ private:
+  Store* store_;
+  uint64_t now_ms_;
+  uint64_t seed_;
+  kv::Timestamp commit_ts_;
+  uint32_t version_seq_ = 0;
+};
+
+struct RequestOutcome {
+  Reply reply;
+  // Unavailable with `locked` set when a transaction's lock was in the way; other errors
+  // are engine failures. Either way nothing is written.
+  absl::Status status;
+  std::optional<kv::KeyError> locked;
+};
+
+// Runs a whole request: one command, or an EXEC's commands after its WATCH checks.
+// Writes go to `store` (flush them only when status is OK).
+RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_t now_ms,
+                              kv::Timestamp commit_ts);
+
+// Handlers, one per command, grouped by type (commands_*.cc).
+#define EKV_REDIS_HANDLER(name) absl::StatusOr<Reply> name(Executor& ex, const Args& args)
+// strings
+EKV_REDIS_HANDLER(CmdGet);
+EKV_REDIS_HANDLER(CmdSet);
+EKV_REDIS_HANDLER(CmdSetNx);
+EKV_REDIS_HANDLER(CmdSetEx);
+EKV_REDIS_HANDLER(CmdPSetEx);
+EKV_REDIS_HANDLER(CmdGetSet);
+EKV_REDIS_HANDLER(CmdGetDel);
+EKV_REDIS_HANDLER(CmdGetEx);
+EKV_REDIS_HANDLER(CmdIncr);
+EKV_REDIS_HANDLER(CmdDecr);
+EKV_REDIS_HANDLER(CmdIncrBy);
+EKV_REDIS_HANDLER(CmdDecrBy);
+EKV_REDIS_HANDLER(CmdIncrByFloat);
+EKV_REDIS_HANDLER(CmdAppend);
+EKV_REDIS_HANDLER(CmdStrlen);
+EKV_REDIS_HANDLER(CmdGetRange);
+EKV_REDIS_HANDLER(CmdSetRange);
+EKV_REDIS_HANDLER(CmdMGet);
+EKV_REDIS_HANDLER(CmdMSet);
+EKV_REDIS_HANDLER(CmdMSetNx);
+// keys
+EKV_REDIS_HANDLER(CmdDel);
+EKV_REDIS_HANDLER(CmdExists);
+EKV_REDIS_HANDLER(CmdType);
+EKV_REDIS_HANDLER(CmdExpire);
+EKV_REDIS_HANDLER(CmdPExpire);
+EKV_REDIS_HANDLER(CmdExpireAt);
+EKV_REDIS_HANDLER(CmdPExpireAt);
+EKV_REDIS_HANDLER(CmdTtl);
+EKV_REDIS_HANDLER(CmdPTtl);
+EKV_REDIS_HANDLER(CmdPersist);
+EKV_REDIS_HANDLER(CmdExpireTime);
+EKV_REDIS_HANDLER(CmdPExpireTime);
+EKV_REDIS_HANDLER(CmdRename);
+EKV_REDIS_HANDLER(CmdRenameNx);
+EKV_REDIS_HANDLER(CmdStamp);
+// hashes
+EKV_REDIS_HANDLER(CmdHSet);
+EKV_REDIS_HANDLER(CmdHSetNx);
+EKV_REDIS_HANDLER(CmdHMSet);
+EKV_REDIS_HANDLER(CmdHGet);
+EKV_REDIS_HANDLER(CmdHMGet);
+EKV_REDIS_HANDLER(CmdHGetAll);
+EKV_REDIS_HANDLER(CmdHDel);
+EKV_REDIS_HANDLER(CmdHExists);
+EKV_REDIS_HANDLER(CmdHLen);
+EKV_REDIS_HANDLER(CmdHKeys);
+EKV_REDIS_HANDLER(CmdHVals);
+EKV_REDIS_HANDLER(CmdHIncrBy);
+EKV_REDIS_HANDLER(CmdHIncrByFloat);
+EKV_REDIS_HANDLER(CmdHStrlen);
+// lists
+EKV_REDIS_HANDLER(CmdLPush);
+EKV_REDIS_HANDLER(CmdRPush);
+EKV_REDIS_HANDLER(CmdLPushX);
+EKV_REDIS_HANDLER(CmdRPushX);
+EKV_REDIS_HANDLER(CmdLPop);
+EKV_REDIS_HANDLER(CmdRPop);
+EKV_REDIS_HANDLER(CmdLRange);
+EKV_REDIS_HANDLER(CmdLLen);
+EKV_REDIS_HANDLER(CmdLIndex);
+EKV_REDIS_HANDLER(CmdLSet);
+EKV_REDIS_HANDLER(CmdLRem);
+EKV_REDIS_HANDLER(CmdLTrim);
+EKV_REDIS_HANDLER(CmdLInsert);
+EKV_REDIS_HANDLER(CmdLPos);
+// sets
+EKV_REDIS_HANDLER(CmdSAdd);
+EKV_REDIS_HANDLER(CmdSRem);
+EKV_REDIS_HANDLER(CmdSMembers);
+EKV_REDIS_HANDLER(CmdSIsMember);
+EKV_REDIS_HANDLER(CmdSMIsMember);
+EKV_REDIS_HANDLER(CmdSCard);
+EKV_REDIS_HANDLER(CmdSPop);
+EKV_REDIS_HANDLER(CmdSRandMember);
+// sorted sets
+EKV_REDIS_HANDLER(CmdZAdd);
+EKV_REDIS_HANDLER(CmdZRem);
+EKV_REDIS_HANDLER(CmdZScore);
+EKV_REDIS_HANDLER(CmdZMScore);
+EKV_REDIS_HANDLER(CmdZIncrBy);
+EKV_REDIS_HANDLER(CmdZCard);
+EKV_REDIS_HANDLER(CmdZCount);
+EKV_REDIS_HANDLER(CmdZRange);
+EKV_REDIS_HANDLER(CmdZRangeByScore);
+EKV_REDIS_HANDLER(CmdZRevRange);
+EKV_REDIS_HANDLER(CmdZRank);
+EKV_REDIS_HANDLER(CmdZRevRank);
+EKV_REDIS_HANDLER(CmdZPopMin);
+EKV_REDIS_HANDLER(CmdZPopMax);
+
+}  // namespace ekv::redis_core

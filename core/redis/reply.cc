@@ -1,0 +1,215 @@
+#include "core/redis/reply.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/kv/codec.h"
+
+namespace ekv::redis_core {
+namespace {
+
+uint64_t ZigZag(int64_t value) {
+  return (static_cast<uint64_t>(value) << 1) ^ static_cast<uint64_t>(value >> 63);
+}
+int64_t UnZigZag(uint64_t value) {
+  return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
+}
+
+void Encode(const Reply& reply, std::string* out) {
+  kv::AppendByte(out, static_cast<uint8_t>(reply.kind));
+  switch (reply.kind) {
+    case Reply::Kind::kStatus:
+    case Reply::Kind::kError:
+    case Reply::Kind::kBulk:
+      kv::AppendLengthPrefixed(out, reply.text);
+      return;
+    case Reply::Kind::kInteger:
+      kv::AppendVarint64(out, ZigZag(reply.integer));
+      return;
+    case Reply::Kind::kNil:
+    case Reply::Kind::kNilArray:
+      return;
+    case Reply::Kind::kDouble: {
+      uint64_t bits = 0;
+      std::memcpy(&bits, &reply.number, sizeof(bits));
+      kv::AppendFixed64BigEndian(out, bits);
+      return;
+    }
+    case Reply::Kind::kArray:
+    case Reply::Kind::kMap:
+    case Reply::Kind::kSet:
+    case Reply::Kind::kPairs:
+      kv::AppendVarint64(out, reply.elements.size());
+      for (const Reply& element : reply.elements) Encode(element, out);
+      return;
+  }
+}
+
+absl::StatusOr<Reply> Decode(kv::ByteReader* reader, int depth) {
+  if (depth > kMaxReplyDepth) return absl::DataLossError("redis reply: nested too deeply");
+  auto kind = reader->ReadByte();
+  if (!kind.ok()) return absl::DataLossError("redis reply: truncated");
+  Reply reply;
+  reply.kind = static_cast<Reply::Kind>(*kind);
+  switch (reply.kind) {
+    case Reply::Kind::kStatus:
+    case Reply::Kind::kError:
+    case Reply::Kind::kBulk: {
+      auto text = reader->ReadLengthPrefixed();
+      if (!text.ok()) return absl::DataLossError("redis reply: truncated string");
+      reply.text = std::string(*text);
+      return reply;
+    }
+    case Reply::Kind::kInteger: {
+      auto value = reader->ReadVarint64();
+      if (!value.ok()) return absl::DataLossError("redis reply: truncated integer");
+      reply.integer = UnZigZag(*value);
+      return reply;
+    }
+    case Reply::Kind::kNil:
+    case Reply::Kind::kNilArray:
+      return reply;
+    case Reply::Kind::kDouble: {
+      auto bits = reader->ReadFixed64BigEndian();
+      if (!bits.ok()) return absl::DataLossError("redis reply: truncated double");
+      std::memcpy(&reply.number, &*bits, sizeof(reply.number));
+      return reply;
+    }
+    case Reply::Kind::kArray:
+    case Reply::Kind::kMap:
+    case Reply::Kind::kSet:
+    case Reply::Kind::kPairs: {
+      auto count = reader->ReadVarint64();
+      if (!count.ok() || *count > reader->remaining()) {
+        return absl::DataLossError("redis reply: bad element count");
+      }
+      reply.elements.reserve(*count);
+      for (uint64_t i = 0; i < *count; ++i) {
+        absl::StatusOr<Reply> element = Decode(reader, depth + 1);
+        if (!element.ok()) return element.status();
+        reply.elements.push_back(*std::move(element));
+      }
+      return reply;
+    }
+  }
+  return absl::DataLossError(absl::StrCat("redis reply: unknown kind ", *kind));
+}
+
+}  // namespace
+
+Reply Reply::Status(absl::string_view text) {
+  Reply r;
+  r.kind = Kind::kStatus;
+  r.text = std::string(text);
+  return r;
+}
+Reply Reply::Error(absl::string_view text) {
+  Reply r;
+  r.kind = Kind::kError;
+  r.text = std::string(text);
+  return r;
+}
+Reply Reply::Integer(int64_t value) {
+  Reply r;
+  r.kind = Kind::kInteger;
+  r.integer = value;
+  return r;
+}
+Reply Reply::Bulk(absl::string_view bytes) {
+  Reply r;
+  r.kind = Kind::kBulk;
+  r.text = std::string(bytes);
+  return r;
+}
+Reply Reply::Nil() { return Reply(); }
+Reply Reply::NilArray() {
+  Reply r;
+  r.kind = Kind::kNilArray;
+  return r;
+}
+Reply Reply::Double(double value) {
+  Reply r;
+  r.kind = Kind::kDouble;
+  r.number = value;
+  return r;
+}
+Reply Reply::Array(std::vector<Reply> elements) {
+  Reply r;
+  r.kind = Kind::kArray;
+  r.elements = std::move(elements);
+  return r;
+}
+Reply Reply::Map(std::vector<Reply> flat_pairs) {
+  Reply r;
+  r.kind = Kind::kMap;
+  r.elements = std::move(flat_pairs);
+  return r;
+}
+Reply Reply::Set(std::vector<Reply> elements) {
+  Reply r;
+  r.kind = Kind::kSet;
+  r.elements = std::move(elements);
+  return r;
+}
+
+Reply Reply::Pairs(std::vector<Reply> flat_pairs) {
+  Reply r;
+  r.kind = Kind::kPairs;
+  r.elements = std::move(flat_pairs);
+  return r;
+}
+
+Reply WrongTypeError() {
+  return Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+Reply NotIntegerError() { return Reply::Error("ERR value is not an integer or out of range"); }
+Reply NotFloatError() { return Reply::Error("ERR value is not a valid float"); }
+Reply SyntaxError() { return Reply::Error("ERR syntax error"); }
+
+std::string EncodeReply(const Reply& reply) {
+  std::string out;
+  Encode(reply, &out);
+  return out;
+}
+
+absl::StatusOr<Reply> DecodeReply(absl::string_view bytes) {
+  kv::ByteReader reader(bytes);
+  absl::StatusOr<Reply> reply = Decode(&reader, 0);
+  if (!reply.ok()) return reply;
+  if (absl::Status end = reader.ExpectEnd("redis reply"); !end.ok()) return end;
+  return reply;
+}
+
+std::string DebugString(const Reply& reply) {
+  switch (reply.kind) {
+    case Reply::Kind::kStatus:
+      return reply.text;
+    case Reply::Kind::kError:
+      return absl::StrCat("(error) ", reply.text);
+    case Reply::Kind::kInteger:
+      return absl::StrCat(reply.integer);
+    case Reply::Kind::kBulk:
+      return absl::StrCat("\"", reply.text, "\"");
+    case Reply::Kind::kNil:
+      return "nil";
+    case Reply::Kind::kNilArray:
+      return "nil-array";
+    case Reply::Kind::kDouble:
+      return absl::StrCat("(double) ", reply.number);
+    case Reply::Kind::kArray:
+    case Reply::Kind::kMap:
+    case Reply::Kind::kSet:
+    case Reply::Kind::kPairs: {
+      std::vector<std::string> parts;
+      for (const Reply& element : reply.elements) parts.push_back(DebugString(element));
+      const char* open = reply.kind == Reply::Kind::kMap ? "{" : "[";
+      const char* close = reply.kind == Reply::Kind::kMap ? "}" : "]";
+      return absl::StrCat(open, absl::StrJoin(parts, ", "), close);
+    }
+  }
+  return "?";
+}
+
+}  // namespace ekv::redis_core

@@ -1,0 +1,62 @@
+// RedisRequest: what a Redis front door sends to the group that owns a key, replicated
+// (node::GroupCommandOp::kRedis) or served as a linearizable read
+// (node::GroupQueryOp::kRedis). Everything the executor's result depends on is inside it
+// or in the group's replicated state, so every replica computes the same reply and the
+// same writes.
+//
+// Encoding: [kRedisRequestTag][routing_key][now_ms][seed][u8 transaction][commands: count, each a
+// count of length-prefixed args][watches: count, each key + stamp]; varints and
+// length-prefixed strings (kv/codec.h). Decoding enforces the limits below.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ekv::redis_core {
+
+// The first byte of an encoded request. It travels as the payload of a kv command
+// (Coordinator::StartKvCommand) or kv query (StartKvQuery), whose own encodings never
+// start with it (kv commands start with format byte 1, kv queries with a kind <= 2), so
+// the group tells a Redis request apart by this byte alone (IsRedisRequest).
+inline constexpr uint8_t kRedisRequestTag = 'R';
+inline bool IsRedisRequest(absl::string_view bytes) {
+  return !bytes.empty() && static_cast<uint8_t>(bytes[0]) == kRedisRequestTag;
+}
+
+inline constexpr size_t kMaxCommandsPerRequest = 1024;  // commands queued in one MULTI
+inline constexpr size_t kMaxArgsPerCommand = 1024 * 1024;
+inline constexpr size_t kMaxWatchedKeys = 1024;
+
+// A key WATCHed by the connection and the stamp it had then (KeyStamp in executor.h).
+struct Watch {
+  std::string key;
+  uint64_t stamp = 0;
+  bool operator==(const Watch&) const = default;
+};
+
+struct RedisRequest {
+  // The key the request is routed by; the group must own it. Every other key a command
+  // names must live in the same group (otherwise the request is refused with CROSSSLOT).
+  std::string routing_key;
+  // The proposer's wall clock (ms). Expiry is decided at max(now_ms, the group's
+  // largest applied time), so replicas agree and time never goes backwards.
+  uint64_t now_ms = 0;
+  // Drives the random choices (SPOP, SRANDMEMBER) deterministically.
+  uint64_t seed = 0;
+  // EXEC: the commands run atomically, in order, and the reply is an array of replies.
+  bool transaction = false;
+  std::vector<std::vector<std::string>> commands;
+  // EXEC only: abort (nil reply, nothing written) unless every key's stamp is unchanged.
+  std::vector<Watch> watches;
+  bool operator==(const RedisRequest&) const = default;
+};
+
+std::string EncodeRedisRequest(const RedisRequest& request);
+absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes);
+
+}  // namespace ekv::redis_core

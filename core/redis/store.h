@@ -1,0 +1,75 @@
+// Store: the executor's view of one group's engine while a Redis request runs.
+//
+// Reads see the applied state plus this request's own earlier writes (an EXEC's later
+// commands see its earlier ones); writes are kept here and land only through Flush, in
+// the applied entry's batch, so a request that fails leaves nothing behind. Strings are
+// MVCC values (layout.h) read at the latest version; every other record is a raw record
+// of the Redis namespace.
+//
+// A Percolator lock on a string key (a TransactionalKV transaction in flight) blocks the
+// request: the first one met is kept in locked() and the request fails with
+// Unavailable, so the coordinator resolves the lock and runs the request again.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/kv/engine.h"
+#include "core/kv/kv_command.h"
+#include "core/kv/mvcc.h"
+
+namespace ekv::redis_core {
+
+struct StringValue {
+  std::string value;
+  uint64_t expire_ms = 0;  // 0: none
+};
+
+class Store {
+ public:
+  // `engine` and `mvcc` are the same group's engine and MVCC store; both must outlive
+  // this object.
+  Store(const kv::EngineReader* engine, const kv::MvccStore* mvcc)
+      : engine_(engine), mvcc_(mvcc) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view raw_key) const;
+  void Put(absl::string_view raw_key, std::string value);
+  void Delete(absl::string_view raw_key);
+  // Up to `limit` records in [lo, hi) in key order (reverse: from the top).
+  using Records = std::vector<std::pair<std::string, std::string>>;
+  absl::StatusOr<Records> Scan(absl::string_view lo, absl::string_view hi, size_t limit,
+                               bool reverse = false) const;
+
+  // The latest string value of `key`, expired or not (the caller decides); fails when a
+  // transaction's lock is on the key.
+  absl::StatusOr<std::optional<StringValue>> GetString(absl::string_view key);
+  void PutString(absl::string_view key, std::string value, uint64_t expire_ms);
+  void DeleteString(absl::string_view key);
+  // commit_ts of the newest MVCC version of `key` (0: none).
+  absl::StatusOr<uint64_t> LatestStringCommitTs(absl::string_view key) const;
+
+  const std::optional<kv::KeyError>& locked() const { return locked_; }
+  bool dirty() const { return !raw_.empty() || !strings_.empty(); }
+  void Discard() {
+    raw_.clear();
+    strings_.clear();
+  }
+  // Adds every pending write to `batch`, strings as versions at commit_ts.
+  absl::Status Flush(kv::MvccBatch* batch, kv::Timestamp commit_ts) const;
+
+ private:
+  const kv::EngineReader* engine_;
+  const kv::MvccStore* mvcc_;
+  std::map<std::string, std::optional<std::string>> raw_;       // nullopt: deleted
+  std::map<std::string, std::optional<StringValue>> strings_;  // nullopt: deleted
+  std::optional<kv::KeyError> locked_;
+};
+
+}  // namespace ekv::redis_core
