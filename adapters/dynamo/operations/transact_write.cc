@@ -332,7 +332,7 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
           }
           if (!next.ok()) {
             reasons[i] =
-                CancellationReason{"ValidationError", std::string(next.status().message())};
+                CancellationReason{"ValidationError", std::string(next.status().message()), {}};
             cancelled = true;
             continue;
           }
