@@ -57,7 +57,7 @@ TEST_F(TransactionTest, AllFourActionsAcrossTablesCommitTogether) {
                           "ExpressionAttributeValues": {":z": {"N": "0"}}}},
       {"Put": {"TableName": "orders",
                "Item": {"customer": {"S": "carol"}, "seq": {"N": "2"}, "note": {"S": "new"}},
-               "ConditionExpression": "attribute_not_exists(customer)"
+               "ConditionExpression": "attribute_not_exists(customer) "
 }
 },
       {"Update": {"TableName": "accounts", "Key": {"id": {"S": "bob"}},
