@@ -46,6 +46,26 @@ class DynamoBackend {
                                        size_t limit) = 0;
   // A number never returned before by any node (scopes a new table's keys).
   virtual absl::StatusOr<uint64_t> NewTableId() = 0;
+
+  // Multi-key transactions (core's MVCC transactions; TransactWriteItems and
+  // TransactGetItems). A read timestamp from the cluster's timestamp oracle:
+  virtual absl::StatusOr<uint64_t> ReadTimestamp() = 0;
+  // The key's value in the snapshot at `ts` (locks of transactions in the way resolved).
+  virtual absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
+                                                                 uint64_t ts) = 0;
+  // One write of a transaction: the key's new value, nullopt to delete it.
+  using TxnWrite = std::pair<std::string, std::optional<std::string>>;
+  struct CommitResult {
+    bool committed = false;
+    // When not committed: the keys another write got to first (a version newer than
+    // start_ts, or another transaction's lock).
+    std::vector<std::string> conflict_keys;
+  };
+  // Commits `writes` (distinct keys) atomically at a timestamp above start_ts, unless a
+  // key changed after start_ts; then nothing is written. An error means the outcome is
+  // unknown or the store failed.
+  virtual absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
+                                                         uint64_t start_ts) = 0;
 };
 
 }  // namespace ekv::dynamo

@@ -1,5 +1,7 @@
 #include "adapters/dynamo/coordinator_backend.h"
 
+#include "core/coord/coordinator.h"
+#include "core/kv/kv_command.h"
 #include "runtime/server/coordinator.h"
 
 namespace ekv::dynamo {
@@ -37,6 +39,46 @@ absl::StatusOr<uint64_t> CoordinatorBackend::NewTableId() {
   // Hybrid-logical-clock timestamps from the catalog group are unique and increasing
   // across nodes, leader changes and restarts (REFERENCE §3).
   return coordinator_->GetTimestamp();
+}
+
+absl::StatusOr<uint64_t> CoordinatorBackend::ReadTimestamp() {
+  return coordinator_->GetTimestamp();
+}
+
+absl::StatusOr<std::optional<std::string>> CoordinatorBackend::SnapshotGet(const std::string& key,
+                                                                           uint64_t ts) {
+  if (ts == 0) return absl::InvalidArgumentError("a snapshot read needs a timestamp");
+  coord::OpResult result = coordinator_->RunBlocking(
+      [key, ts](coord::Coordinator& c) { return c.StartTxnGet(key, ts); });
+  if (!result.status.ok()) return result.status;
+  return std::move(result.value);
+}
+
+absl::StatusOr<DynamoBackend::CommitResult> CoordinatorBackend::CommitTransaction(
+    const std::vector<TxnWrite>& writes, uint64_t start_ts) {
+  std::vector<kv::Mutation> mutations;
+  mutations.reserve(writes.size());
+  for (const auto& [key, value] : writes) {
+    mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
+                                          : kv::Mutation::Delete(key));
+  }
+  coord::OpResult result = coordinator_->RunBlocking(
+      [mutations = std::move(mutations), start_ts](coord::Coordinator& c) mutable {
+        return c.StartCommitTransaction(std::move(mutations), start_ts);
+      });
+  if (result.status.ok()) return CommitResult{true, {}};
+  // Aborted / FailedPrecondition: core says the transaction did not commit (a write
+  // conflict or another transaction's lock); anything else (outcome unknown, no leader,
+  // deadline) is the store's error.
+  if (result.status.code() != absl::StatusCode::kAborted &&
+      result.status.code() != absl::StatusCode::kFailedPrecondition) {
+    return result.status;
+  }
+  CommitResult refused;
+  for (const coord::KeyErrorOutcome& error : result.key_errors) {
+    refused.conflict_keys.push_back(error.key);
+  }
+  return refused;
 }
 
 }  // namespace ekv::dynamo

@@ -1,6 +1,8 @@
 // CoordinatorBackend: DynamoBackend over runtime::Coordinator -- RawGet/RawPut/RawDelete,
 // RawScan (ts 0: each route read linearizably), CompareAndSet (core's apply-time
-// compare-and-set, one Raft round) and GetTimestamp for table ids. The only file of
+// compare-and-set, one Raft round), GetTimestamp for table ids and read timestamps, and
+// core's transactions (StartTxnGet at a snapshot, StartCommitTransaction) through
+// RunBlocking. The only file of
 // adapters/dynamo that knows the coordinator.
 #pragma once
 
@@ -25,6 +27,11 @@ class CoordinatorBackend final : public DynamoBackend {
   absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
                                size_t limit) override;
   absl::StatusOr<uint64_t> NewTableId() override;
+  absl::StatusOr<uint64_t> ReadTimestamp() override;
+  absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
+                                                         uint64_t ts) override;
+  absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
+                                                 uint64_t start_ts) override;
 
  private:
   runtime::Coordinator* coordinator_;

@@ -9,6 +9,7 @@ namespace {
 
 constexpr char kTableTag = 't';
 constexpr char kItemTag = 'i';
+constexpr char kTokenTag = 'x';
 constexpr uint8_t kNegativeTag = 0x01;
 constexpr uint8_t kZeroTag = 0x02;
 constexpr uint8_t kPositiveTag = 0x03;
@@ -39,6 +40,10 @@ std::string TableMetaKey(absl::string_view table_name) {
 }
 
 std::string TableMetaPrefix() { return absl::StrCat(DynamoPrefix(), std::string(1, kTableTag)); }
+
+std::string TransactionTokenKey(absl::string_view token) {
+  return absl::StrCat(DynamoPrefix(), std::string(1, kTokenTag), token);
+}
 
 std::string ItemPrefix(uint64_t table_id) {
   std::string out = absl::StrCat(DynamoPrefix(), std::string(1, kItemTag));

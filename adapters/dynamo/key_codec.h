@@ -5,6 +5,7 @@
 //   kDynamoPrefix "t" <table name>                      -> table metadata (TableSchema)
 //   kDynamoPrefix "i" <table id, 8 bytes big-endian>
 //                 <hash key encoded> [<range key encoded>] -> one item (item_codec.h)
+//   kDynamoPrefix "x" <ClientRequestToken>               -> a transaction's idempotency record
 // kDynamoPrefix starts with a NUL byte, which Redis and RawKV users practically never
 // begin a key with; the table id (not the name) scopes items, so a table deleted and
 // created again under the same name never sees the old table's leftovers.
@@ -39,6 +40,9 @@ std::string TableMetaKey(absl::string_view table_name);
 std::string TableMetaPrefix();
 // Every item key of table `table_id` starts with this.
 std::string ItemPrefix(uint64_t table_id);
+// The record of a TransactWriteItems ClientRequestToken (kDynamoPrefix "x" <token>),
+// replicated like items so that a retry through any node finds it.
+std::string TransactionTokenKey(absl::string_view token);
 
 // The order-preserving encoding of a key attribute value (S, N or B; others are an error).
 absl::StatusOr<std::string> EncodeKeyValue(const AttributeValue& value);

@@ -42,6 +42,10 @@ const OperationTable& OperationTable::Default() {
       {"UpdateTimeToLive", UpdateTimeToLiveOperation, "enables/disables expiry by attribute"},
       {"DescribeTimeToLive", DescribeTimeToLiveOperation, "a table's Time to Live setting"},
       {"DescribeLimits", DescribeLimitsOperation, "DynamoDB's default capacity quotas"},
+      {"TransactWriteItems", TransactWriteItemsOperation,
+       "up to 100 condition checks, puts, updates and deletes, all or nothing (serializable)"},
+      {"TransactGetItems", TransactGetItemsOperation,
+       "up to 100 gets read at one snapshot timestamp"},
   });
   return *table;
 }

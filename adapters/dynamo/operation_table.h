@@ -86,6 +86,10 @@ absl::StatusOr<nlohmann::json> DescribeTimeToLiveOperation(const nlohmann::json&
                                                            TableStore* store);
 absl::StatusOr<nlohmann::json> DescribeLimitsOperation(const nlohmann::json& request,
                                                        TableStore* store);
+absl::StatusOr<nlohmann::json> TransactWriteItemsOperation(const nlohmann::json& request,
+                                                           TableStore* store);
+absl::StatusOr<nlohmann::json> TransactGetItemsOperation(const nlohmann::json& request,
+                                                         TableStore* store);
 
 // An error as DynamoDB's reply body and HTTP status.
 HttpReply ErrorReply(const absl::Status& status);

@@ -248,4 +248,32 @@ absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::Sc
   return items;
 }
 
+absl::StatusOr<uint64_t> TableStore::SnapshotTimestamp() { return backend_->ReadTimestamp(); }
+
+absl::StatusOr<std::optional<AttributeMap>> TableStore::GetItemAt(const std::string& item_key,
+                                                                  uint64_t ts) {
+  absl::StatusOr<std::optional<std::string>> bytes = backend_->SnapshotGet(item_key, ts);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeOptional(*bytes);
+}
+
+absl::StatusOr<std::optional<std::string>> TableStore::GetRecordAt(const std::string& key,
+                                                                   uint64_t ts) {
+  return backend_->SnapshotGet(key, ts);
+}
+
+absl::StatusOr<DynamoBackend::CommitResult> TableStore::Commit(const std::vector<TxnWrite>& writes,
+                                                               uint64_t start_ts) {
+  std::vector<DynamoBackend::TxnWrite> encoded;
+  encoded.reserve(writes.size());
+  for (const TxnWrite& write : writes) {
+    if (write.record.has_value()) {
+      encoded.emplace_back(write.key, *write.record);
+    } else {
+      encoded.emplace_back(write.key, EncodeOptional(write.item));
+    }
+  }
+  return backend_->CommitTransaction(encoded, start_ts);
+}
+
 }  // namespace ekv::dynamo

@@ -85,6 +85,23 @@ class TableStore {
                                                  const std::string& start_key, size_t max_items,
                                                  size_t* deleted);
 
+  // Multi-item transactions (TransactWriteItems, TransactGetItems) over core's MVCC
+  // transactions: every read of one transaction is at one snapshot timestamp, and the
+  // commit writes all or nothing, refused when any written key changed after that
+  // timestamp. Strictly serializable when every key the decision depended on is written
+  // (TransactWriteItems writes a ConditionCheck's item back unchanged for this reason).
+  absl::StatusOr<uint64_t> SnapshotTimestamp();
+  absl::StatusOr<std::optional<AttributeMap>> GetItemAt(const std::string& item_key, uint64_t ts);
+  // A front-door record (not an item) at a snapshot, e.g. a transaction's idempotency token.
+  absl::StatusOr<std::optional<std::string>> GetRecordAt(const std::string& key, uint64_t ts);
+  struct TxnWrite {
+    std::string key;
+    std::optional<AttributeMap> item;   // nullopt: delete (or `record`, when set)
+    std::optional<std::string> record;  // a front-door record's bytes instead of an item
+  };
+  absl::StatusOr<DynamoBackend::CommitResult> Commit(const std::vector<TxnWrite>& writes,
+                                                     uint64_t start_ts);
+
   // Items with keys in [start, end) in key order, at most `limit`.
   absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(
       const std::string& start, const std::string& end, size_t limit);

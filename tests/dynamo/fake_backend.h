@@ -1,11 +1,15 @@
 // An in-memory DynamoBackend for handler tests: one ordered map, every call atomic under
-// one mutex. `before_next_cas` lets a test slip a concurrent write in between a handler's
-// read and its compare-and-set, which is the race the read-modify-write loop must survive.
+// one mutex, and every write also recorded as a version at a logical clock so that
+// snapshot reads and transaction commits (write-conflict check) behave as core's MVCC.
+// `before_next_cas` lets a test slip a concurrent write in between a handler's read and its
+// compare-and-set, which is the race the read-modify-write loop must survive.
 #pragma once
 
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "adapters/dynamo/backend.h"
@@ -29,6 +33,7 @@ class FakeBackend : public DynamoBackend {
     }
     std::lock_guard<std::mutex> lock(mu_);
     data_[key] = value;
+    versions_[key][++clock_] = value;
     return absl::OkStatus();
   }
   absl::Status Delete(const std::string& key) override {
@@ -37,6 +42,7 @@ class FakeBackend : public DynamoBackend {
     }
     std::lock_guard<std::mutex> lock(mu_);
     data_.erase(key);
+    versions_[key][++clock_] = std::nullopt;
     return absl::OkStatus();
   }
   absl::StatusOr<CasResult> CompareAndSet(const std::string& key,
@@ -58,6 +64,7 @@ class FakeBackend : public DynamoBackend {
     } else {
       data_.erase(key);
     }
+    versions_[key][++clock_] = new_value;
     return CasResult{true, current};
   }
   absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
@@ -72,12 +79,66 @@ class FakeBackend : public DynamoBackend {
   }
   absl::StatusOr<uint64_t> NewTableId() override { return ++next_id_; }
 
+  absl::StatusOr<uint64_t> ReadTimestamp() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ++clock_;
+  }
+  absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
+                                                         uint64_t ts) override {
+    if (read_fault) {
+      if (absl::Status s = read_fault(key); !s.ok()) return s;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = versions_.find(key);
+    if (it == versions_.end()) return std::optional<std::string>();
+    auto version = it->second.upper_bound(ts);
+    if (version == it->second.begin()) return std::optional<std::string>();
+    return std::prev(version)->second;
+  }
+  absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
+                                                 uint64_t start_ts) override {
+    if (before_next_commit) {
+      auto hook = std::move(before_next_commit);
+      before_next_commit = nullptr;
+      hook();
+    }
+    if (write_fault) {
+      for (const auto& [key, value] : writes) {
+        if (absl::Status s = write_fault(key); !s.ok()) return s;
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    ++commits;
+    CommitResult result;
+    for (const auto& [key, value] : writes) {
+      auto it = versions_.find(key);
+      if (it != versions_.end() && !it->second.empty() && it->second.rbegin()->first > start_ts) {
+        result.conflict_keys.push_back(key);
+      }
+    }
+    if (!result.conflict_keys.empty()) return result;
+    const uint64_t commit_ts = ++clock_;
+    for (const auto& [key, value] : writes) {
+      if (value.has_value()) {
+        data_[key] = *value;
+      } else {
+        data_.erase(key);
+      }
+      versions_[key][commit_ts] = value;
+    }
+    result.committed = true;
+    return result;
+  }
+
   size_t size() {
     std::lock_guard<std::mutex> lock(mu_);
     return data_.size();
   }
 
   std::function<void()> before_next_cas;
+  // Runs before the next transaction commit (a concurrent write between read and commit).
+  std::function<void()> before_next_commit;
+  int commits = 0;
   // Store failures (no leader, deadline) injected per key: a non-OK status fails the call.
   std::function<absl::Status(const std::string& key)> read_fault;
   std::function<absl::Status(const std::string& key)> write_fault;
@@ -86,6 +147,8 @@ class FakeBackend : public DynamoBackend {
  private:
   std::mutex mu_;
   std::map<std::string, std::string> data_;
+  std::map<std::string, std::map<uint64_t, std::optional<std::string>>> versions_;
+  uint64_t clock_ = 0;
   uint64_t next_id_ = 100;
 };
 

@@ -112,6 +112,26 @@ TEST_F(DynamoClusterTest, Boto3AgainstThreeNodes) {
   for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
 }
 
+// TransactWriteItems / TransactGetItems through boto3 on every node: all four actions,
+// cancellation reasons, validation, ClientRequestToken retried through other nodes,
+// transactions racing on one item (exactly one wins), and concurrent transfers audited by
+// TransactGetItems snapshots.
+TEST_F(DynamoClusterTest, Boto3TransactionsAgainstThreeNodes) {
+  ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
+  int status = 0;
+  std::string out = Shell("/usr/bin/python3 -c 'import boto3'", &status);
+  ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
+                       << out;
+  out = Shell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TRANSACTIONS_TEST,
+                           "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
+                           cluster().dynamo_port(3)),
+              &status);
+  std::cout << out;
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_NE(out.find(", 0 failed"), std::string::npos) << out;
+  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+}
+
 TEST_F(DynamoClusterTest, WireFormatOfRepliesAndErrors) {
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
   httplib::Result created = Post(1, "DynamoDB_20120810.CreateTable", R"({

@@ -1,0 +1,102 @@
+// TransactGetItems: up to 100 Gets on items of any tables, all read at one snapshot
+// timestamp from the cluster's oracle (core's MVCC snapshot reads; locks of transactions
+// in the way are resolved first), so the answer is a serializable view: either all or none
+// of any TransactWriteItems' writes.
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "adapters/dynamo/capacity.h"
+#include "adapters/dynamo/errors.h"
+#include "adapters/dynamo/operation_table.h"
+#include "adapters/dynamo/projection.h"
+#include "adapters/dynamo/request_fields.h"
+#include "adapters/dynamo/transaction_fields.h"
+
+namespace ekv::dynamo {
+
+using nlohmann::json;
+
+namespace {
+
+struct GetAction {
+  std::string table;
+  std::string key;
+  std::optional<std::vector<Path>> projection;
+};
+
+absl::StatusOr<GetAction> ParseGet(const json& element, size_t index,
+                                   std::map<std::string, TableSchema>* schemas, TableStore* store) {
+  if (!element.is_object()) return SerializationError("A TransactGetItem must be a structure");
+  auto get = element.find("Get");
+  if (get == element.end() || get->is_null()) {
+    return ValidationError(
+        absl::StrCat("1 validation error detected: Value null at 'transactItems.", index + 1,
+                     ".member.get' failed to satisfy constraint: Member must "
+                     "not be null"));
+  }
+  if (!get->is_object()) return SerializationError("Get must be a structure");
+  absl::StatusOr<const TableSchema*> schema = TransactionTable(*get, schemas, store);
+  if (!schema.ok()) return schema.status();
+  auto key_json = get->find("Key");
+  if (key_json == get->end() || key_json->is_null()) {
+    return ValidationError(
+        absl::StrCat("1 validation error detected: Value null at 'transactItems.", index + 1,
+                     ".member.get.key' failed to satisfy constraint: Member "
+                     "must not be null"));
+  }
+  absl::StatusOr<AttributeMap> attributes = AttributeMapFromJson(*key_json);
+  if (!attributes.ok()) return attributes.status();
+  absl::StatusOr<std::string> key = ItemKeyOfKey(**schema, *attributes);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<ExpressionContext> context = ExpressionContextOf(*get);
+  if (!context.ok()) return context.status();
+  absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(*get, &*context);
+  if (!projection.ok()) return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  return GetAction{(*schema)->name, *std::move(key), *std::move(projection)};
+}
+
+}  // namespace
+
+absl::StatusOr<json> TransactGetItemsOperation(const json& request, TableStore* store) {
+  absl::StatusOr<const json*> items = TransactItemsOf(request);
+  if (!items.ok()) return items.status();
+  absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request);
+  if (!mode.ok()) return mode.status();
+  std::map<std::string, TableSchema> schemas;
+  std::vector<GetAction> gets;
+  for (size_t i = 0; i < (*items)->size(); ++i) {
+    absl::StatusOr<GetAction> get = ParseGet((**items)[i], i, &schemas, store);
+    if (!get.ok()) return get.status();
+    gets.push_back(*std::move(get));
+  }
+
+  absl::StatusOr<uint64_t> ts = store->SnapshotTimestamp();
+  if (!ts.ok()) return ts.status();
+  json responses = json::array();
+  std::map<std::string, double> units;
+  for (const GetAction& get : gets) {
+    absl::StatusOr<std::optional<AttributeMap>> item = store->GetItemAt(get.key, *ts);
+    if (!item.ok()) return item.status();
+    json response = json::object();
+    if (item->has_value()) {
+      response["Item"] =
+          AttributeMapToJson(get.projection ? Project(**item, *get.projection) : **item);
+    }
+    responses.push_back(std::move(response));
+    // A transactional read costs twice a strongly consistent one.
+    units[get.table] += 2 * ReadUnits(item->has_value() ? ItemSize(**item) : 0, true);
+  }
+  json reply = {{"Responses", std::move(responses)}};
+  if (*mode != "NONE") {
+    reply["ConsumedCapacity"] = json::array();
+    for (const auto& [table, total] : units) {
+      reply["ConsumedCapacity"].push_back(ConsumedCapacityJson(table, total, *mode));
+    }
+  }
+  return reply;
+}
+
+}  // namespace ekv::dynamo
