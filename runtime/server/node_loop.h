@@ -49,6 +49,11 @@ struct NodeLoopOptions {
   bool join = false;
   node::NodeHostOptions host;
   size_t max_inbox = 65536;  // inputs waiting for the loop; beyond it requests are refused
+  // PLANTED BUG, testing only (ekv-server --planted_bugs follower_read_without_quorum; off
+  // by default): a replica that is not its group's leader answers reads (kGet, kQuery) at
+  // once from its own applied state, without a read index or lease, so a lagging or
+  // partitioned follower serves stale values. Black-box tests (jepsen/) must catch it.
+  bool planted_follower_read_without_quorum = false;
 };
 
 struct NodeLoopStats {
@@ -145,6 +150,8 @@ class NodeLoop {
   void RunPersister();
   void PublishStatus();
   void HandleRequest(node::ClientRequest request, ReplyCallback done);
+  // PLANTED BUG follower_read_without_quorum: answers `request` locally when it applies.
+  bool PlantedFollowerRead(const node::ClientRequest& request, const ReplyCallback& done);
   // Runs the timers that are due; the wait until the next one.
   std::chrono::milliseconds FireTimers();
   std::chrono::milliseconds NextTimerWait() const;
