@@ -5,6 +5,8 @@
              halves that both see one middle node)
   kill       kill -9 of one or two nodes (half the time: the node serving a client's
              Commit), restarted later with the same command line
+  kill-all   kill -9 of every node at once (a power loss: whatever a node acknowledged
+             but had not made durable is gone), every node restarted later
   pause      SIGSTOP of one or two nodes, SIGCONT later
   clock      per-node wall-clock offsets (libfaketime), then a jump back to true time
   split      Distribution.SplitRange of a random route at a random key inside it
@@ -18,7 +20,7 @@ import time
 
 import grpc
 
-FAULTS = ("partition", "kill", "pause", "clock", "split")
+FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split")
 MAX_SPLITS = 8
 SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "list-z", "r", "t", "x"]
 
@@ -114,6 +116,15 @@ class Nemesis:
                     node.paused = True
             self.active = victims
             return self._started(kind, nodes=[f"n{i}" for i in victims], **({"aimed": True} if aimed else {}))
+        if kind == "kill-all":
+            victims = nodes
+            for i in victims:  # every SIGKILL sent before waiting for any: at once
+                self.cluster.node(i).signal(signal.SIGCONT)
+                self.cluster.node(i).signal(signal.SIGKILL)
+            for i in victims:
+                self.cluster.node(i).kill()  # reaps it
+            self.active = victims
+            return self._started(kind, nodes=[f"n{i}" for i in victims])
         if kind == "clock":
             offsets = {i: self.rng.choice([-1, 1]) * self.rng.randint(1, 20)
                        for i in self.rng.sample(nodes, self.rng.randint(1, n))}
@@ -144,7 +155,7 @@ class Nemesis:
     def stop(self, kind, start_us):
         if kind == "partition":
             self.network.heal()
-        elif kind == "kill":
+        elif kind in ("kill", "kill-all"):
             for i in self.active:
                 self.cluster.restart(self.cluster.node(i))
         elif kind == "pause":

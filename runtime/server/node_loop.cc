@@ -389,8 +389,28 @@ void NodeLoop::HandleRequest(node::ClientRequest request, ReplyCallback done) {
     done(reply);
     return;
   }
+  if (options_.planted_follower_read_without_quorum && PlantedFollowerRead(request, done)) return;
   callbacks_.emplace(id, std::move(done));
   host_->SubmitClientRequest(request);
+}
+
+bool NodeLoop::PlantedFollowerRead(const node::ClientRequest& request, const ReplyCallback& done) {
+  // PLANTED BUG (testing only): the local state answers a read with no ReadIndex round and
+  // no lease, on a replica that may have missed any number of writes.
+  if (request.kind != node::OpKind::kGet && request.kind != node::OpKind::kQuery) return false;
+  if (host_->Status(request.group).state == raft::StateType::kLeader) return false;
+  const node::StateMachine& local = host_->state_machine(request.group);
+  node::ClientReply reply;
+  reply.request_id = request.request_id;
+  reply.group = request.group;
+  reply.index = local.applied_index();
+  std::optional<std::string> value =
+      request.kind == node::OpKind::kGet ? local.Read(request.key) : local.Query(request.value);
+  if (request.kind == node::OpKind::kQuery && !value.has_value()) return false;
+  reply.status = node::ReplyStatus::kOk;
+  reply.value = std::move(value);
+  done(reply);
+  return true;
 }
 
 void NodeLoop::RunPersister() {

@@ -54,6 +54,11 @@ struct NodeLoopOptions {
   // loop writes it once per NodeHost::TakeEffects, before that round's messages and
   // replies leave. Null: engines write through.
   ApplyWriteBuffer* apply_buffer = nullptr;
+  // PLANTED BUG, testing only (ekv-server --planted_bugs follower_read_without_quorum; off
+  // by default): a replica that is not its group's leader answers reads (kGet, kQuery) at
+  // once from its own applied state, without a read index or lease, so a lagging or
+  // partitioned follower serves stale values. Black-box tests (jepsen/) must catch it.
+  bool planted_follower_read_without_quorum = false;
 };
 
 struct NodeLoopStats {
@@ -151,6 +156,8 @@ class NodeLoop {
   void PublishStatus();
   void FlushApplied();
   void HandleRequest(node::ClientRequest request, ReplyCallback done);
+  // PLANTED BUG follower_read_without_quorum: answers `request` locally when it applies.
+  bool PlantedFollowerRead(const node::ClientRequest& request, const ReplyCallback& done);
   // Runs the timers that are due; the wait until the next one.
   std::chrono::milliseconds FireTimers();
   std::chrono::milliseconds NextTimerWait() const;

@@ -4,7 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -113,6 +115,9 @@ absl::StatusOr<std::unique_ptr<RocksDbEnv>> RocksDbEnv::Open(const std::string& 
   db_options.max_background_jobs = options.max_background_jobs;
   db_options.keep_log_file_num = 4;  // RocksDB's info LOG files
   db_options.paranoid_checks = true;
+  // PLANTED BUG ack_before_fsync: without a WAL, only an atomic flush keeps the column
+  // families (raft log, raft state, data) at one point in time on disk.
+  if (options.planted_ack_before_fsync) db_options.atomic_flush = true;
 
   const rocksdb::ColumnFamilyOptions family = FamilyOptions(options, env->block_cache_);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
@@ -141,10 +146,34 @@ absl::StatusOr<std::unique_ptr<RocksDbEnv>> RocksDbEnv::Open(const std::string& 
   env->raft_log_ = env->handles_[1];
   env->raft_state_ = env->handles_[2];
   env->data_ = env->handles_[3];
+  if (options.planted_ack_before_fsync) {
+    env->planted_ack_before_fsync_ = true;
+    const int interval_ms = std::max(1, options.planted_writeback_ms);
+    RocksDbEnv* raw = env.get();
+    env->writeback_ = std::thread([raw, interval_ms] { raw->RunPlantedWriteback(interval_ms); });
+  }
   return env;
 }
 
+void RocksDbEnv::RunPlantedWriteback(int interval_ms) {
+  std::unique_lock<std::mutex> lock(writeback_mu_);
+  while (!writeback_cv_.wait_for(lock, std::chrono::milliseconds(interval_ms),
+                                 [this] { return writeback_stopping_; })) {
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    (void)db_->Flush(flush, handles_);  // a failed writeback only loses more on a crash
+  }
+}
+
 RocksDbEnv::~RocksDbEnv() {
+  if (writeback_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(writeback_mu_);
+      writeback_stopping_ = true;
+    }
+    writeback_cv_.notify_all();
+    writeback_.join();
+  }
   if (db_ == nullptr) return;
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     rocksdb::Status status = db_->DestroyColumnFamilyHandle(handle);
@@ -160,6 +189,10 @@ RocksDbEnv::~RocksDbEnv() {
 absl::StatusOr<SyncedWrite> RocksDbEnv::WriteSynced(rocksdb::WriteBatch* batch) {
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
+  if (planted_ack_before_fsync_) {  // PLANTED BUG: "synced" yet only in the memtable
+    write_options.sync = false;
+    write_options.disableWAL = true;
+  }
   rocksdb::Status status = db_->Write(write_options, batch);
   if (!status.ok()) {
     return FromRocksStatus(
@@ -172,6 +205,10 @@ absl::StatusOr<SyncedWrite> RocksDbEnv::WriteSynced(rocksdb::WriteBatch* batch) 
 absl::Status RocksDbEnv::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
+  if (planted_ack_before_fsync_) {  // PLANTED BUG: see WriteSynced
+    write_options.sync = false;
+    write_options.disableWAL = true;
+  }
   return FromRocksStatus(
       db_->Write(write_options, batch),
       absl::StrCat("write of ", batch->Count(), " ops to RocksDB in ", data_dir_));

@@ -13,9 +13,12 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -48,6 +51,15 @@ struct RocksDbEnvOptions {
   // When false, Open fails if there is no DB yet: a restarting node whose data dir
   // vanished must not silently come back empty and vote again.
   bool create_if_missing = true;
+  // PLANTED BUG, testing only (ekv-server --planted_bugs ack_before_fsync; off by
+  // default): every write, the "synced" ones that certify Raft batches included, skips
+  // the WAL and its fsync and returns as soon as the memtable holds it, so the node
+  // acknowledges Raft appends, votes and client writes that are not durable. A writeback
+  // thread flushes the memtables (atomically across column families) every
+  // `planted_writeback_ms`, like an OS page cache: a kill -9 loses the writes of the last
+  // window, raft log and state machine alike. Black-box tests (jepsen/) must catch it.
+  bool planted_ack_before_fsync = false;
+  int planted_writeback_ms = 1000;
 };
 
 // Proof that a WriteBatch was written with sync=true and RocksDB returned OK. Only
@@ -97,6 +109,14 @@ class RocksDbEnv {
 
  private:
   RocksDbEnv() = default;
+  // PLANTED BUG ack_before_fsync: the write options every write uses (no WAL, no sync).
+  bool planted_ack_before_fsync_ = false;
+  // PLANTED BUG ack_before_fsync: the writeback thread (see RocksDbEnvOptions).
+  void RunPlantedWriteback(int interval_ms);
+  std::mutex writeback_mu_;
+  std::condition_variable writeback_cv_;
+  bool writeback_stopping_ = false;
+  std::thread writeback_;
 
   std::string data_dir_;
   std::shared_ptr<rocksdb::Cache> block_cache_;

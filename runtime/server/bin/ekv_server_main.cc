@@ -154,10 +154,14 @@ ABSL_FLAG(uint64_t, snapshot_chunk_bytes, 1 << 20,
 ABSL_FLAG(uint64_t, snapshot_interval_entries, 10000,
           "Take a state-machine snapshot and compact the Raft log every this many entries.");
 ABSL_FLAG(std::string, planted_bugs, "",
-          "TESTING ONLY: comma-separated bugs to plant in the coordinator so black-box tests "
+          "TESTING ONLY: comma-separated bugs to plant in the server so black-box tests "
           "can show they catch them: resolve_rolls_back_committed (lock resolution rolls back "
-          "a committed transaction's secondary), no_stale_route_retry, retry_unknown_write. "
-          "Never set in production.");
+          "a committed transaction's secondary), no_stale_route_retry, retry_unknown_write, "
+          "ack_before_fsync (every write, Raft appends and votes included, skips the WAL and "
+          "fsync and is acknowledged from memory; memtables are flushed once a second, so a "
+          "kill -9 loses the last second), follower_read_without_quorum (a replica that is not "
+          "the leader answers reads from its local state without ReadIndex or lease). Never "
+          "set in production.");
 ABSL_FLAG(int64_t, gc_interval_ms, 60000,
           "MVCC garbage collection: every this many milliseconds, each group this node leads "
           "removes the versions no read inside the retention window can see, in bounded "
@@ -305,7 +309,12 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto env = ekv::runtime::RocksDbEnv::Open(config->data_dir);
+  ekv::runtime::RocksDbEnvOptions env_options;
+  for (absl::string_view bug :
+       absl::StrSplit(absl::GetFlag(FLAGS_planted_bugs), ',', absl::SkipEmpty())) {
+    if (bug == "ack_before_fsync") env_options.planted_ack_before_fsync = true;
+  }
+  auto env = ekv::runtime::RocksDbEnv::Open(config->data_dir, env_options);
   if (!env.ok()) return Fail(std::string(env.status().message()));
 
   // What the member directory records for this node: every endpoint, as clients and
@@ -430,10 +439,15 @@ int main(int argc, char** argv) {
       coordinator_options.plants.no_stale_route_retry = true;
     } else if (bug == "retry_unknown_write") {
       coordinator_options.plants.retry_unknown_write = true;
+    } else if (bug == "ack_before_fsync") {
+      // Planted in RocksDbEnv when it was opened above.
+    } else if (bug == "follower_read_without_quorum") {
+      loop_options.planted_follower_read_without_quorum = true;
     } else {
       return Fail(absl::StrCat("--planted_bugs: unknown bug '", bug,
-                               "'; expected resolve_rolls_back_committed, no_stale_route_retry "
-                               "or retry_unknown_write"));
+                               "'; expected resolve_rolls_back_committed, no_stale_route_retry, "
+                               "retry_unknown_write, ack_before_fsync or "
+                               "follower_read_without_quorum"));
     }
     std::cerr << "WARNING: planted bug " << bug << " is ON (testing only)\n";
   }
