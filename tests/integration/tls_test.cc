@@ -159,6 +159,90 @@ TEST(TlsTest, ClientPortsServeTlsToClientsThatTrustTheCa) {
   RemoveTree(dir);
 }
 
+// Runs `args`, returns its exit code and output (stdout and stderr).
+std::pair<int, std::string> RunCaptured(const std::vector<std::string>& args,
+                                        const std::string& dir) {
+  const std::string out = dir + "/run.log";
+  const int code = RunProgram(args, out, seconds(120));
+  return {code, ReadWholeFile(out)};
+}
+
+std::vector<std::string> RedisCli(int port, std::vector<std::string> tls_flags,
+                                  std::vector<std::string> command) {
+  std::vector<std::string> args = {"timeout",   "20", "redis-cli",         "-h",
+                                   "127.0.0.1", "-p", std::to_string(port)};
+  args.insert(args.end(), tls_flags.begin(), tls_flags.end());
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+TEST(TlsTest, RedisAndDynamoPortsServeTlsOnly) {
+  const std::string dir = MakeTempDir("ekv-tls-fd");
+  std::string openssl_log;
+  const TestCa ca = MakeTestCa(dir, &openssl_log);
+  ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  const std::string ca_pem = ReadWholeFile(ca.ca_file);
+
+  ClusterOptions options;
+  options.redis = true;
+  options.dynamo = true;
+  options.tick_ms = 50;
+  options.extra_flags = {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
+                         "--tls_ca_file=" + ca.ca_file};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  grpc::Status trusted;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  do {
+    trusted = GetTimestamp(TrustingCa(ca_pem), cluster.grpc_address(1));
+    if (!trusted.ok()) std::this_thread::sleep_for(milliseconds(200));
+  } while (!trusted.ok() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(trusted.ok()) << trusted.error_message() << "\n" << cluster.Logs();
+
+  // redis-cli --tls trusting the CA: a write on n1 read back on n2.
+  const std::vector<std::string> with_ca = {"--tls", "--cacert", ca.ca_file};
+  std::pair<int, std::string> set{-1, ""};
+  const auto set_deadline = std::chrono::steady_clock::now() + seconds(60);
+  do {
+    set =
+        RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"SET", "tls-key", "tls-value"}), dir);
+    if (set.second != "OK\n") std::this_thread::sleep_for(milliseconds(300));
+  } while (set.second != "OK\n" && std::chrono::steady_clock::now() < set_deadline);
+  ASSERT_EQ(set.second, "OK\n") << cluster.Logs();
+  std::pair<int, std::string> get =
+      RunCaptured(RedisCli(cluster.redis_port(2), with_ca, {"GET", "tls-key"}), dir);
+  EXPECT_EQ(get.second, "tls-value\n");
+  // Pipelined replies larger than one TLS record come back whole.
+  const std::string big(100000, 'x');
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"SET", "big", big}), dir).second,
+            "OK\n");
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"STRLEN", "big"}), dir).second,
+            "100000\n");
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"GET", "big"}), dir).second,
+            big + "\n");
+
+  // Without the CA the certificate is not trusted; plaintext gets no answer.
+  std::pair<int, std::string> untrusted =
+      RunCaptured(RedisCli(cluster.redis_port(1), {"--tls"}, {"PING"}), dir);
+  EXPECT_EQ(untrusted.second.find("PONG"), std::string::npos) << untrusted.second;
+  EXPECT_NE(untrusted.second.find("certificate verify failed"), std::string::npos)
+      << untrusted.second;
+  std::pair<int, std::string> plaintext =
+      RunCaptured(RedisCli(cluster.redis_port(1), {}, {"PING"}), dir);
+  EXPECT_EQ(plaintext.second.find("PONG"), std::string::npos) << plaintext.second;
+
+  // boto3 over HTTPS with the CA as its bundle; without it, or in plaintext, refused.
+  std::pair<int, std::string> boto =
+      RunCaptured({"/usr/bin/python3", EKV_DYNAMO_TLS_SESSION,
+                   std::to_string(cluster.dynamo_port(3)), ca.ca_file},
+                  dir);
+  EXPECT_EQ(boto.first, 0) << boto.second << "\n" << cluster.Logs();
+  EXPECT_NE(boto.second.find("dynamo-tls: 3 passed, 0 failed"), std::string::npos) << boto.second;
+  EXPECT_NE(cluster.Log(1).find("serving DynamoDB on https://"), std::string::npos)
+      << cluster.Log(1);
+  RemoveTree(dir);
+}
+
 TEST(TlsTest, WorldReadableKeyIsRefused) {
   const std::string dir = MakeTempDir("ekv-tls-key");
   std::string openssl_log;

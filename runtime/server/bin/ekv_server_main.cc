@@ -81,8 +81,9 @@ ABSL_FLAG(std::string, log_level, "info",
           "output, one per event, in logfmt: time=... level=... node=nN [group=G] msg=\"...\".");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate (chain) for TLS on the client ports: the public gRPC API, the "
-          "metrics endpoint and the console (HTTPS). Needs --tls_key_file. Raft traffic "
-          "between nodes is not encrypted. Default: empty, plaintext.");
+          "Redis front door (redis-cli --tls), the DynamoDB front door (HTTPS), the metrics "
+          "endpoint and the console (HTTPS); plaintext clients are refused on each. Needs "
+          "--tls_key_file. Default: empty, plaintext.");
 ABSL_FLAG(std::string, tls_key_file, "",
           "PEM private key of --tls_cert_file. The node refuses to start when the file is "
           "readable by every user (chmod 600 it).");
@@ -689,6 +690,8 @@ int main(int argc, char** argv) {
     }
     redis_options.settings.maxclients = static_cast<size_t>(absl::GetFlag(FLAGS_redis_max_clients));
     redis_options.fanout = &redis_fanout;
+    redis_options.tls_cert_file = tls.cert_file;
+    redis_options.tls_key_file = tls.key_file;
     redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
     if (absl::Status s = redis->Start(); !s.ok()) {
       server->Shutdown();
@@ -702,15 +705,18 @@ int main(int argc, char** argv) {
       server->DeliverPublished(std::move(channel), std::move(message), std::move(done));
     });
     pubsub_fanout.Start();
-    logger.Info(absl::StrCat("serving Redis on ", redis_address));
+    logger.Info(
+        absl::StrCat("serving Redis", tls.enabled() ? " (TLS)" : "", " on ", redis_address));
   }
   // The DynamoDB front door: httplib workers that block on the coordinator like gRPC does.
   ekv::dynamo::CoordinatorBackend dynamo_backend(coordinator.get());
   std::unique_ptr<ekv::dynamo::DynamoServer> dynamo;
   if (const std::string dynamo_address = absl::GetFlag(FLAGS_dynamo_address);
       !dynamo_address.empty()) {
+    ekv::dynamo::DynamoServerOptions dynamo_options;
+    dynamo_options.tls = tls;
     absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
-        ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend);
+        ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend, dynamo_options);
     if (!started.ok()) {
       if (redis) redis->Stop();
       server->Shutdown();
@@ -720,7 +726,7 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
     }
     dynamo = std::move(*started);
-    logger.Info(absl::StrCat("serving DynamoDB on http://", dynamo->address()));
+    logger.Info(absl::StrCat("serving DynamoDB on ", http_scheme, dynamo->address()));
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
