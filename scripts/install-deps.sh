@@ -14,6 +14,7 @@ PACKAGES=(
   chromium  # the console test renders the page in headless Chromium
   nlohmann-json3-dev
   libcpp-httplib-dev
+  libssl-dev openssl  # TLS on the Redis port (OpenSSL in the event loop); test CAs
   redis-tools redis-server
   python3-boto3
   # jepsen/: the harness (Debian's python3, gRPC stubs generated at run time), its network

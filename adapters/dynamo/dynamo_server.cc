@@ -8,6 +8,7 @@
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
 #include "runtime/metrics/http_listener.h"
+#include "runtime/metrics/tls_files.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -39,7 +40,10 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
   std::unique_ptr<DynamoServer> self(new DynamoServer());
   self->store_ = std::make_unique<TableStore>(backend, options.store);
   try {
-    self->server_ = std::make_unique<httplib::Server>();
+    absl::StatusOr<std::unique_ptr<httplib::Server>> http =
+        runtime::metrics::NewHttpServer(options.tls);
+    if (!http.ok()) return http.status();
+    self->server_ = std::move(*http);
     httplib::Server& server = *self->server_;
     runtime::metrics::ApplyHttpServerLimits(server, options.http);
     // httplib writes a reply's headers and body separately: with Nagle's algorithm on, the

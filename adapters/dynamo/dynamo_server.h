@@ -28,6 +28,7 @@
 #include "adapters/dynamo/table_store.h"
 #include "adapters/dynamo/ttl_sweeper.h"
 #include "runtime/metrics/http_listener.h"
+#include "runtime/metrics/tls_files.h"
 
 namespace httplib {
 class Server;
@@ -47,6 +48,9 @@ struct DynamoServerOptions {
   // Time to Live: how often expired items are looked for, and how much one pass does.
   std::chrono::milliseconds ttl_sweep_interval{2000};
   TtlSweeperOptions ttl;
+  // TLS (--tls_cert_file/--tls_key_file): HTTPS only, plaintext HTTP is refused. Off when
+  // tls.enabled() is false.
+  runtime::metrics::TlsFiles tls;
 };
 
 class DynamoServer {

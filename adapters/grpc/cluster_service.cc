@@ -49,8 +49,15 @@ grpc::Status ClusterService::DescribeNodes(
   return grpc::Status::OK;
 }
 
-grpc::Status ClusterService::AddNode(grpc::ServerContext*, const proto::AddNodeRequest* request,
+grpc::Status ClusterService::AddNode(grpc::ServerContext* context,
+                                     const proto::AddNodeRequest* request,
                                      proto::AddNodeResponse* response) {
+  if (require_node_certificate_ &&
+      (context->auth_context() == nullptr || !context->auth_context()->IsPeerAuthenticated())) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "AddNode needs a node certificate signed by the cluster CA "
+                        "(--tls_cert_file/--tls_key_file on the joining node)");
+  }
   if (grpc::Status s = RequireNodeId(request->node_id()); !s.ok()) return s;
   if (request->raft_address().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -9,7 +9,11 @@ namespace ekv::adapters {
 
 class ClusterService final : public proto::Cluster::Service {
  public:
-  explicit ClusterService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
+  // `require_node_certificate` (mutual TLS between nodes, runtime/transport/peer_tls.h):
+  // AddNode answers UNAUTHENTICATED unless the caller presented a certificate the cluster
+  // CA signed (the public port verifies one when it is offered).
+  explicit ClusterService(runtime::Coordinator* coordinator, bool require_node_certificate = false)
+      : coordinator_(coordinator), require_node_certificate_(require_node_certificate) {}
   grpc::Status AddNode(grpc::ServerContext*, const proto::AddNodeRequest*,
                        proto::AddNodeResponse*) override;
   grpc::Status PromoteNode(grpc::ServerContext*, const proto::PromoteNodeRequest*,
@@ -24,6 +28,7 @@ class ClusterService final : public proto::Cluster::Service {
   grpc::Status DescribeNodes(google::protobuf::RepeatedPtrField<proto::ClusterNode>* nodes);
 
   runtime::Coordinator* coordinator_;
+  const bool require_node_certificate_;
 };
 
 }  // namespace ekv::adapters

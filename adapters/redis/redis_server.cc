@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -22,6 +23,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/redis/command_table.h"
+#include "adapters/redis/connection_stream.h"
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
@@ -158,10 +160,11 @@ class DeliveryInbox {
 
 class RedisServer::Loop final : public ServerControl {
  public:
-  Loop(const RedisServerOptions& options, RedisBackend* backend, int listen_fd, int epoll_fd,
-       int wake_fd, std::atomic<size_t>* connection_count)
+  Loop(const RedisServerOptions& options, RedisBackend* backend, const TlsContext* tls,
+       int listen_fd, int epoll_fd, int wake_fd, std::atomic<size_t>* connection_count)
       : options_(options),
         backend_(backend),
+        tls_(tls),
         table_(CommandTable::Default()),
         listen_fd_(listen_fd),
         epoll_fd_(epoll_fd),
@@ -172,7 +175,11 @@ class RedisServer::Loop final : public ServerControl {
   ~Loop() override {
     completions_->Close();  // before the eventfd closes: late answers must not write it
     FailDeliveries();
-    for (auto& [id, connection] : connections_) CloseFd(connection->fd);
+    // Streams first (a TLS stream's close_notify needs its descriptor still open).
+    std::vector<int> fds;
+    for (auto& [id, connection] : connections_) fds.push_back(connection->fd);
+    connections_.clear();
+    for (int fd : fds) CloseFd(fd);
     CloseFd(listen_fd_);
     CloseFd(wake_fd_);
     CloseFd(epoll_fd_);
@@ -219,8 +226,10 @@ class RedisServer::Loop final : public ServerControl {
     std::string protocol_error;  // non-empty: answer this error, then close
   };
   struct Connection {
-    explicit Connection(const RespLimits& limits) : parser(limits) {}
-    int fd = -1;
+    Connection(int fd, const RespLimits& limits, const TlsContext* tls)
+        : fd(fd), stream(fd, tls), parser(limits) {}
+    const int fd;
+    ConnectionStream stream;  // plaintext or TLS
     ConnectionState state;
     RespParser parser;
     std::string input;
@@ -260,6 +269,7 @@ class RedisServer::Loop final : public ServerControl {
 
   const RedisServerOptions& options_;
   RedisBackend* backend_;
+  const TlsContext* tls_;  // null: plaintext
   const CommandTable& table_;
   int listen_fd_;
   const int epoll_fd_;
@@ -434,15 +444,18 @@ void RedisServer::Loop::Accept() {
     ++stats_.connections_received;
     if (connections_.size() >= settings_.maxclients) {
       ++stats_.rejected_connections;
-      const std::string error = ErrorReply("ERR max number of clients reached");
-      [[maybe_unused]] ssize_t n = send(fd, error.data(), error.size(), MSG_NOSIGNAL);
+      // A TLS client could not read a plaintext error before its handshake: it only sees
+      // the close.
+      if (tls_ == nullptr) {
+        const std::string error = ErrorReply("ERR max number of clients reached");
+        [[maybe_unused]] ssize_t n = send(fd, error.data(), error.size(), MSG_NOSIGNAL);
+      }
       close(fd);
       continue;
     }
     const int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    auto connection = std::make_unique<Connection>(options_.limits);
-    connection->fd = fd;
+    auto connection = std::make_unique<Connection>(fd, options_.limits, tls_);
     connection->state.id = next_id_++;
     connection->state.server = this;
     connection->state.authenticated = settings_.requirepass.empty();
@@ -467,13 +480,14 @@ void RedisServer::Loop::Accept() {
 
 void RedisServer::Loop::OnEvent(Connection& connection, uint32_t events) {
   if (events & (EPOLLERR | EPOLLHUP)) return Close(connection);
-  if (events & EPOLLIN) {
-    const size_t old_size = connection.input.size();
-    connection.input.resize(old_size + kReadChunkBytes);
-    const ssize_t n = read(connection.fd, connection.input.data() + old_size, kReadChunkBytes);
-    connection.input.resize(old_size + (n > 0 ? static_cast<size_t>(n) : 0));
-    // EOF or a reset: the client is gone, and so are the answers it was waiting for.
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return Close(connection);
+  // A TLS handshake that waited for EPOLLOUT resumes in the read.
+  if ((events & EPOLLIN) || ((events & EPOLLOUT) && connection.stream.read_wants_write())) {
+    // EOF, a reset or a failed TLS handshake: the client is gone, and so are the answers
+    // it was waiting for.
+    if (connection.stream.ReadSome(&connection.input, kReadChunkBytes) ==
+        ConnectionStream::Status::kClosed) {
+      return Close(connection);
+    }
   }
   Pump(connection);
 }
@@ -535,13 +549,12 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
 
 bool RedisServer::Loop::Flush(Connection& connection) {
   while (connection.unsent() > 0) {
-    const ssize_t n = send(connection.fd, connection.output.data() + connection.output_pos,
-                           connection.unsent(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno == EAGAIN || errno == EWOULDBLOCK;
-    }
-    connection.output_pos += static_cast<size_t>(n);
+    size_t written = 0;
+    const ConnectionStream::Status status = connection.stream.WriteSome(
+        connection.output.data() + connection.output_pos, connection.unsent(), &written);
+    if (status == ConnectionStream::Status::kClosed) return false;
+    if (status == ConnectionStream::Status::kWouldBlock) break;
+    connection.output_pos += written;
   }
   if (connection.output_pos == connection.output.size()) {
     connection.output.clear();
@@ -576,8 +589,9 @@ bool RedisServer::Loop::Pump(Connection& connection) {
   const bool want_read = !connection.closing && !connection.parser.failed() &&
                          connection.pending.size() < options_.max_pending_commands &&
                          connection.unsent() < options_.max_output_bytes;
+  const bool want_write = connection.unsent() > 0 || connection.stream.read_wants_write();
   const uint32_t events =
-      (want_read ? uint32_t{EPOLLIN} : 0u) | (connection.unsent() > 0 ? uint32_t{EPOLLOUT} : 0u);
+      (want_read ? uint32_t{EPOLLIN} : 0u) | (want_write ? uint32_t{EPOLLOUT} : 0u);
   if (events != connection.events) {
     epoll_event event{};
     event.events = events;
@@ -613,8 +627,9 @@ void RedisServer::Loop::Close(Connection& connection) {
     hub_.Remove(connection.state.id, pattern, true);
   }
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
-  close(connection.fd);
-  connections_.erase(connection.state.id);  // destroys `connection`
+  const int fd = connection.fd;
+  connections_.erase(connection.state.id);  // destroys `connection` (TLS close_notify first)
+  close(fd);
   connection_count_->store(connections_.size(), std::memory_order_relaxed);
 }
 
@@ -628,6 +643,18 @@ absl::Status RedisServer::Start() {
   std::string host;
   int port = 0;
   if (absl::Status s = ParseListenAddress(options_.address, &host, &port); !s.ok()) return s;
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("redis server: TLS needs both a certificate and a key");
+  }
+  if (!options_.tls_cert_file.empty() && tls_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<TlsContext>> tls =
+        TlsContext::FromFiles(options_.tls_cert_file, options_.tls_key_file);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(*tls);
+    // OpenSSL writes to the socket with write(2), not send(MSG_NOSIGNAL): a client that
+    // hangs up must cost an EPIPE, not the process.
+    signal(SIGPIPE, SIG_IGN);
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -679,8 +706,8 @@ absl::Status RedisServer::Start() {
   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, listen_fd, &event);
   event.data.u64 = kWakeTag;
   epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event);
-  loop_ =
-      std::make_unique<Loop>(options_, backend_, listen_fd, epoll_fd, wake_fd, &connection_count_);
+  loop_ = std::make_unique<Loop>(options_, backend_, tls_.get(), listen_fd, epoll_fd, wake_fd,
+                                 &connection_count_);
   loop_->set_port(port_);
   inbox_ = loop_->inbox();
   thread_ = std::thread([this] { loop_->Run(); });

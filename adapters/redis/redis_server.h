@@ -37,6 +37,7 @@
 namespace ekv::redis {
 
 class DeliveryInbox;  // redis_server.cc
+class TlsContext;     // connection_stream.h
 
 // Carries a PUBLISH to the cluster's other nodes (the server's implementation calls each
 // member over gRPC; tests may use a fake). Each peer hands it to its own
@@ -63,6 +64,10 @@ struct RedisServerOptions {
   // Per connection: reply bytes the client has not read yet before reading pauses.
   size_t max_output_bytes = 4 * 1024 * 1024;
   RespLimits limits;
+  // TLS (PEM files, both or neither): every connection must complete a TLS handshake
+  // first; plaintext clients are closed. Empty: plaintext.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Stop(): how long running commands may take to answer and replies to drain.
   std::chrono::milliseconds stop_grace{2000};
 };
@@ -98,6 +103,7 @@ class RedisServer {
   RedisServerOptions options_;
   std::shared_ptr<DeliveryInbox> inbox_;
   RedisBackend* backend_;
+  std::unique_ptr<TlsContext> tls_;  // null: plaintext
   int port_ = 0;
   std::atomic<size_t> connection_count_{0};
   std::unique_ptr<Loop> loop_;

@@ -10,8 +10,12 @@ namespace ekv::runtime {
 
 absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raft::NodeId self,
                                      const node::MemberAddresses& addresses,
-                                     std::chrono::milliseconds timeout) {
-  auto channel = grpc::CreateChannel(member_grpc_address, grpc::InsecureChannelCredentials());
+                                     std::chrono::milliseconds timeout,
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  // With mutual TLS the member's public port asks for this node's certificate: AddNode
+  // refuses a caller without one the cluster CA signed.
+  auto channel = grpc::CreateChannel(
+      member_grpc_address, credentials ? credentials : grpc::InsecureChannelCredentials());
   auto stub = proto::Cluster::NewStub(channel);
   proto::AddNodeRequest request;
   request.set_node_id(self);

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/node/member_directory.h"
+#include "grpcpp/security/credentials.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/node_loop.h"
 
@@ -32,7 +33,8 @@ struct JoinPlan {
 // (the member may be starting too, or electing a leader).
 absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raft::NodeId self,
                                      const node::MemberAddresses& addresses,
-                                     std::chrono::milliseconds timeout);
+                                     std::chrono::milliseconds timeout,
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials);
 
 struct MembershipTaskOptions {
   node::MemberAddresses self;

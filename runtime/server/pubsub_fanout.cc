@@ -94,8 +94,9 @@ void PubSubFanout::Refresh() {
     }
     auto peer = std::make_shared<Peer>();
     peer->address = addresses.raft_address;
-    peer->stub = internal::RedisPubSub::NewStub(
-        grpc::CreateChannel(addresses.raft_address, grpc::InsecureChannelCredentials()));
+    peer->stub = internal::RedisPubSub::NewStub(grpc::CreateChannel(
+        addresses.raft_address, options_.peer_credentials ? options_.peer_credentials
+                                                          : grpc::InsecureChannelCredentials()));
     next.emplace(id, std::move(peer));
   }
   peers_ = std::move(next);

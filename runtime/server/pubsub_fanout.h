@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/node/member_directory.h"
+#include "grpcpp/security/credentials.h"
 
 namespace grpc {
 class Service;
@@ -43,6 +44,8 @@ class PubSubFanout {
     std::function<absl::StatusOr<node::MemberDirectory>()> read_members;
     std::chrono::milliseconds refresh_interval{1000};
     std::chrono::milliseconds deliver_timeout{2000};
+    // How peers' Raft ports are dialled (runtime/transport/peer_tls.h); null: plaintext.
+    std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
   };
 
   explicit PubSubFanout(Options options);

@@ -39,14 +39,15 @@ bool IsStreamedSnapshot(const raft::Message& m) {
   return m.type == raft::MessageType::kSnap && node::IsSnapshotReference(m.snapshot.data);
 }
 
-std::shared_ptr<internal::RaftTransport::Stub> NewPeerStub(const std::string& address) {
+std::shared_ptr<internal::RaftTransport::Stub> NewPeerStub(
+    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);
   // Each peer gets its own connection so one slow peer cannot head-of-line block another.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return internal::RaftTransport::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  return internal::RaftTransport::NewStub(grpc::CreateCustomChannel(
+      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace
@@ -175,13 +176,13 @@ void RaftTransport::SetPeerAddress(raft::NodeId id, const std::string& address) 
     std::lock_guard<std::mutex> peer_lock(peer.mu);
     if (peer.address == address) return;
     peer.address = address;
-    peer.stub = NewPeerStub(address);
+    peer.stub = NewPeerStub(address, options_.peer_credentials);
     return;
   }
   auto peer = std::make_unique<Peer>();
   peer->id = id;
   peer->address = address;
-  peer->stub = NewPeerStub(address);
+  peer->stub = NewPeerStub(address, options_.peer_credentials);
   Peer* raw = peer.get();
   peers_.emplace(id, std::move(peer));
   if (started_ && !stopped_) StartPeer(raw);

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/raft/types.h"
+#include "grpcpp/security/credentials.h"
 #include "proto/raft_transport.grpc.pb.h"
 
 namespace ekv::runtime {
@@ -60,6 +61,8 @@ struct TransportOptions {
   int forward_timeout_ms = 5000;
   // Records per streamed snapshot chunk are added until the chunk reaches this size.
   size_t snapshot_chunk_bytes = 1 << 20;
+  // How peers are dialled (runtime/transport/peer_tls.h); null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
 };
 
 struct TransportCounters {

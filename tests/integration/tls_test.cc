@@ -17,7 +17,9 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "proto/cluster.grpc.pb.h"
 #include "proto/ekv.grpc.pb.h"
+#include "proto/raft_transport.grpc.pb.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/external_program.h"
 #include "tests/integration/process_cluster.h"
@@ -156,6 +158,209 @@ TEST(TlsTest, ClientPortsServeTlsToClientsThatTrustTheCa) {
   }
   EXPECT_TRUE(all_reachable) << view.dump(1);
   EXPECT_NE(cluster.Log(1).find("metrics on https://"), std::string::npos) << cluster.Log(1);
+  RemoveTree(dir);
+}
+
+// Runs `args`, returns its exit code and output (stdout and stderr).
+std::pair<int, std::string> RunCaptured(const std::vector<std::string>& args,
+                                        const std::string& dir) {
+  const std::string out = dir + "/run.log";
+  const int code = RunProgram(args, out, seconds(120));
+  return {code, ReadWholeFile(out)};
+}
+
+std::vector<std::string> RedisCli(int port, std::vector<std::string> tls_flags,
+                                  std::vector<std::string> command) {
+  std::vector<std::string> args = {"timeout",   "20", "redis-cli",         "-h",
+                                   "127.0.0.1", "-p", std::to_string(port)};
+  args.insert(args.end(), tls_flags.begin(), tls_flags.end());
+  args.insert(args.end(), command.begin(), command.end());
+  return args;
+}
+
+TEST(TlsTest, RedisAndDynamoPortsServeTlsOnly) {
+  const std::string dir = MakeTempDir("ekv-tls-fd");
+  std::string openssl_log;
+  const TestCa ca = MakeTestCa(dir, &openssl_log);
+  ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  const std::string ca_pem = ReadWholeFile(ca.ca_file);
+
+  ClusterOptions options;
+  options.redis = true;
+  options.dynamo = true;
+  options.tick_ms = 50;
+  options.extra_flags = {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
+                         "--tls_ca_file=" + ca.ca_file};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  grpc::Status trusted;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+  do {
+    trusted = GetTimestamp(TrustingCa(ca_pem), cluster.grpc_address(1));
+    if (!trusted.ok()) std::this_thread::sleep_for(milliseconds(200));
+  } while (!trusted.ok() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(trusted.ok()) << trusted.error_message() << "\n" << cluster.Logs();
+
+  // redis-cli --tls trusting the CA: a write on n1 read back on n2.
+  const std::vector<std::string> with_ca = {"--tls", "--cacert", ca.ca_file};
+  std::pair<int, std::string> set{-1, ""};
+  const auto set_deadline = std::chrono::steady_clock::now() + seconds(60);
+  do {
+    set =
+        RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"SET", "tls-key", "tls-value"}), dir);
+    if (set.second != "OK\n") std::this_thread::sleep_for(milliseconds(300));
+  } while (set.second != "OK\n" && std::chrono::steady_clock::now() < set_deadline);
+  ASSERT_EQ(set.second, "OK\n") << cluster.Logs();
+  std::pair<int, std::string> get =
+      RunCaptured(RedisCli(cluster.redis_port(2), with_ca, {"GET", "tls-key"}), dir);
+  EXPECT_EQ(get.second, "tls-value\n");
+  // Pipelined replies larger than one TLS record come back whole.
+  const std::string big(100000, 'x');
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"SET", "big", big}), dir).second,
+            "OK\n");
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"STRLEN", "big"}), dir).second,
+            "100000\n");
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"GET", "big"}), dir).second,
+            big + "\n");
+
+  // Without the CA the certificate is not trusted; plaintext gets no answer.
+  std::pair<int, std::string> untrusted =
+      RunCaptured(RedisCli(cluster.redis_port(1), {"--tls"}, {"PING"}), dir);
+  EXPECT_EQ(untrusted.second.find("PONG"), std::string::npos) << untrusted.second;
+  EXPECT_NE(untrusted.second.find("certificate verify failed"), std::string::npos)
+      << untrusted.second;
+  std::pair<int, std::string> plaintext =
+      RunCaptured(RedisCli(cluster.redis_port(1), {}, {"PING"}), dir);
+  EXPECT_EQ(plaintext.second.find("PONG"), std::string::npos) << plaintext.second;
+
+  // boto3 over HTTPS with the CA as its bundle; without it, or in plaintext, refused.
+  std::pair<int, std::string> boto =
+      RunCaptured({"/usr/bin/python3", EKV_DYNAMO_TLS_SESSION,
+                   std::to_string(cluster.dynamo_port(3)), ca.ca_file},
+                  dir);
+  EXPECT_EQ(boto.first, 0) << boto.second << "\n" << cluster.Logs();
+  EXPECT_NE(boto.second.find("dynamo-tls: 3 passed, 0 failed"), std::string::npos) << boto.second;
+  EXPECT_NE(cluster.Log(1).find("serving DynamoDB on https://"), std::string::npos)
+      << cluster.Log(1);
+  RemoveTree(dir);
+}
+
+// Opens a Raft stream (ekv.internal.RaftTransport/Send) to `raft_address` and closes it
+// without sending a batch: OK only if the TLS handshake let us in.
+grpc::Status OpenRaftStream(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                            const std::string& raft_address) {
+  auto stub = internal::RaftTransport::NewStub(grpc::CreateChannel(raft_address, credentials));
+  grpc::ClientContext context;
+  SetDeadline(&context, seconds(5));
+  internal::RaftBatchAck ack;
+  std::unique_ptr<grpc::ClientWriter<internal::RaftBatch>> writer = stub->Send(&context, &ack);
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> WithCertificate(const std::string& ca_pem,
+                                                          const TestCa& holder) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ca_pem;
+  options.pem_cert_chain = ReadWholeFile(holder.cert_file);
+  options.pem_private_key = ReadWholeFile(holder.key_file);
+  return grpc::SslCredentials(options);
+}
+
+std::string FlagValue(const std::vector<std::string>& args, const std::string& name) {
+  for (const std::string& arg : args) {
+    if (arg.rfind(name + "=", 0) == 0) return arg.substr(name.size() + 1);
+  }
+  return "";
+}
+
+TEST(TlsTest, OnlyHoldersOfTheClusterCertificateJoinOrSendRaftTraffic) {
+  const std::string dir = MakeTempDir("ekv-mtls");
+  std::string openssl_log;
+  const TestCa ca = MakeTestCa(dir, &openssl_log);
+  ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  // An impostor: a certificate for the same host, signed by another CA.
+  const std::string rogue_dir = dir + "/rogue";
+  ASSERT_EQ(mkdir(rogue_dir.c_str(), 0700), 0);
+  const TestCa rogue = MakeTestCa(rogue_dir, &openssl_log);
+  ASSERT_FALSE(rogue.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  const std::string ca_pem = ReadWholeFile(ca.ca_file);
+
+  ClusterOptions options;
+  options.tick_ms = 50;
+  options.extra_flags = {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
+                         "--tls_ca_file=" + ca.ca_file};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  const auto trusted = TrustingCa(ca_pem);
+  auto raw = proto::RawKV::NewStub(grpc::CreateChannel(cluster.grpc_address(1), trusted));
+  // Raft over mutual TLS elects leaders and replicates: a write commits.
+  const auto put = [&](const std::string& key) {
+    grpc::Status status;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    do {
+      grpc::ClientContext context;
+      SetDeadline(&context, seconds(5));
+      proto::RawPutRequest request;
+      request.set_key(key);
+      request.set_value("v");
+      proto::RawPutResponse response;
+      status = raw->RawPut(&context, request, &response);
+      if (!status.ok()) std::this_thread::sleep_for(milliseconds(200));
+    } while (!status.ok() && std::chrono::steady_clock::now() < deadline);
+    return status;
+  };
+  grpc::Status first = put("before");
+  ASSERT_TRUE(first.ok()) << first.error_message() << "\n" << cluster.Logs();
+
+  const std::string raft1 = FlagValue(cluster.NodeArgs(1), "--raft_address");
+  ASSERT_FALSE(raft1.empty());
+  // A holder of the cluster certificate gets through (the control), nobody else does.
+  grpc::Status holder = OpenRaftStream(WithCertificate(ca_pem, ca), raft1);
+  EXPECT_TRUE(holder.ok()) << holder.error_message();
+  grpc::Status impostor = OpenRaftStream(WithCertificate(ca_pem, rogue), raft1);
+  EXPECT_FALSE(impostor.ok()) << "a certificate from another CA sent Raft traffic";
+  grpc::Status no_certificate = OpenRaftStream(trusted, raft1);
+  EXPECT_FALSE(no_certificate.ok()) << "a TLS client without a certificate sent Raft traffic";
+  grpc::Status plaintext = OpenRaftStream(grpc::InsecureChannelCredentials(), raft1);
+  EXPECT_FALSE(plaintext.ok()) << "plaintext Raft traffic was accepted";
+
+  // AddNode without a node certificate: refused by the service.
+  {
+    auto members = proto::Cluster::NewStub(grpc::CreateChannel(cluster.grpc_address(1), trusted));
+    grpc::ClientContext context;
+    SetDeadline(&context, seconds(10));
+    proto::AddNodeRequest request;
+    request.set_node_id(9);
+    request.set_raft_address("127.0.0.1:1");
+    proto::AddNodeResponse response;
+    grpc::Status status = members->AddNode(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  }
+  // A node with a certificate from another CA tries to --join: it fails and exits.
+  const std::vector<int> ports = PickFreePorts(2);
+  ProcessResult joined = RunServerToCompletion(
+      {"--id=n4", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+       absl::StrCat("--raft_address=127.0.0.1:", ports[1]), "--join=" + cluster.grpc_address(1),
+       "--join_timeout_ms=3000", absl::StrCat("--data_dir=", dir, "/n4"),
+       "--tls_cert_file=" + rogue.cert_file, "--tls_key_file=" + rogue.key_file,
+       "--tls_ca_file=" + ca.ca_file},
+      seconds(60));
+  EXPECT_FALSE(joined.timed_out) << joined.out << joined.err;
+  EXPECT_GT(joined.exit_code, 0) << joined.out << joined.err;
+
+  // The cluster still has its three members and keeps serving.
+  {
+    auto members = proto::Cluster::NewStub(grpc::CreateChannel(cluster.grpc_address(2), trusted));
+    grpc::ClientContext context;
+    SetDeadline(&context, seconds(10));
+    proto::ListNodesResponse response;
+    grpc::Status status = members->ListNodes(&context, proto::ListNodesRequest(), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.nodes_size(), 3) << response.DebugString();
+  }
+  grpc::Status after = put("after");
+  EXPECT_TRUE(after.ok()) << after.error_message() << "\n" << cluster.Logs();
   RemoveTree(dir);
 }
 

@@ -46,6 +46,7 @@
 #include "runtime/storage/rocksdb_env.h"
 #include "runtime/storage/rocksdb_raft_storage.h"
 #include "runtime/storage/snapshot_staging.h"
+#include "runtime/transport/peer_tls.h"
 #include "runtime/transport/raft_transport.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -81,15 +82,21 @@ ABSL_FLAG(std::string, log_level, "info",
           "output, one per event, in logfmt: time=... level=... node=nN [group=G] msg=\"...\".");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "PEM certificate (chain) for TLS on the client ports: the public gRPC API, the "
-          "metrics endpoint and the console (HTTPS). Needs --tls_key_file. Raft traffic "
-          "between nodes is not encrypted. Default: empty, plaintext.");
+          "Redis front door (redis-cli --tls), the DynamoDB front door (HTTPS), the metrics "
+          "endpoint and the console (HTTPS); plaintext clients are refused on each. Needs "
+          "--tls_key_file. Default: empty, plaintext.");
 ABSL_FLAG(std::string, tls_key_file, "",
           "PEM private key of --tls_cert_file. The node refuses to start when the file is "
           "readable by every user (chmod 600 it).");
 ABSL_FLAG(std::string, tls_ca_file, "",
-          "PEM CA certificate(s) the node trusts when it connects to other nodes' HTTPS "
-          "endpoints (the console reading their status); clients trust the node with the "
-          "same CA. Default: the system's CAs.");
+          "PEM certificate of the cluster CA. With --tls_cert_file it turns on mutual TLS "
+          "between nodes: the Raft port accepts only peers presenting a certificate this CA "
+          "signed, node-to-node channels present --tls_cert_file and verify peers against "
+          "it, and Cluster.AddNode (--join) requires such a client certificate, so only "
+          "holders of the cluster's certificate can join or send Raft traffic (each node's "
+          "certificate must name its advertised raft host). The console also trusts it for "
+          "peers' HTTPS endpoints; clients trust the node with the same CA. Default: empty, "
+          "node-to-node traffic in plaintext.");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -298,6 +305,18 @@ int main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
   const char* const http_scheme = tls.enabled() ? "https://" : "http://";
+  ekv::runtime::PeerTls peer_tls;
+  if (tls.enabled() && !tls.ca_file.empty()) {
+    auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
+    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto ca = ekv::runtime::metrics::ReadPemFile(tls.ca_file);
+    if (!cert.ok() || !key.ok() || !ca.ok()) {
+      return Fail(std::string((!cert.ok() ? cert : !key.ok() ? key : ca).status().message()));
+    }
+    peer_tls = {*cert, *key, *ca};
+  }
+  const std::shared_ptr<grpc::ChannelCredentials> peer_credentials =
+      ekv::runtime::PeerChannelCredentials(peer_tls);
 
   // Block shutdown signals in every thread; the main thread waits for them below.
   // gRPC's absl::Mutex use would otherwise pay for deadlock-cycle bookkeeping on every
@@ -354,7 +373,8 @@ int main(int argc, char** argv) {
       if (!config->join.empty() && !has_state) {
         logger.Info(absl::StrCat("joining the cluster through ", config->join));
         auto plan = ekv::runtime::RequestJoin(config->join, config->node_id, self_addresses,
-                                              std::chrono::milliseconds(config->join_timeout_ms));
+                                              std::chrono::milliseconds(config->join_timeout_ms),
+                                              peer_credentials);
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
         groups = plan->groups;
         joining = true;
@@ -373,6 +393,7 @@ int main(int argc, char** argv) {
   }
 
   ekv::runtime::TransportOptions transport_options;
+  transport_options.peer_credentials = peer_credentials;
   transport_options.snapshot_chunk_bytes =
       std::max<uint64_t>(1, absl::GetFlag(FLAGS_snapshot_chunk_bytes));
   // The member directory (the catalog group's) takes over once this node has it.
@@ -549,14 +570,16 @@ int main(int argc, char** argv) {
   raft_builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int raft_port = 0;
   const std::string raft_listen = ekv::runtime::RaftListenAddress(*config);
-  raft_builder.AddListeningPort(raft_listen, grpc::InsecureServerCredentials(), &raft_port);
+  raft_builder.AddListeningPort(raft_listen, ekv::runtime::PeerServerCredentials(peer_tls),
+                                &raft_port);
   raft_builder.SetMaxReceiveMessageSize(256 << 20);
   raft_builder.RegisterService(transport.service());
   // Redis pub/sub between nodes (ekv.internal.RedisPubSub): a PUBLISH on any node reaches
   // the subscribers of every member that serves Redis.
   ekv::runtime::PubSubFanout pubsub_fanout(
       {.self = config->node_id,
-       .read_members = [&coordinator] { return coordinator->ReadMembers(); }});
+       .read_members = [&coordinator] { return coordinator->ReadMembers(); },
+       .peer_credentials = peer_credentials});
   raft_builder.RegisterService(pubsub_fanout.service());
   std::unique_ptr<grpc::Server> raft_server = raft_builder.BuildAndStart();
   if (!raft_server || raft_port == 0) {
@@ -583,7 +606,8 @@ int main(int argc, char** argv) {
   ekv::adapters::RawKvService raw_kv(coordinator.get());
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
-  ekv::adapters::ClusterService cluster(coordinator.get());
+  ekv::adapters::ClusterService cluster(coordinator.get(),
+                                        /*require_node_certificate=*/peer_tls.enabled());
   ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -603,7 +627,12 @@ int main(int argc, char** argv) {
       raft_server->Shutdown();
       return Fail(std::string((key.ok() ? cert : key).status().message()));
     }
-    grpc::SslServerCredentialsOptions ssl;
+    // With mutual TLS between nodes, a client certificate is verified when offered: a
+    // joining node presents its own (AddNode checks it); other clients need none.
+    grpc::SslServerCredentialsOptions ssl(peer_tls.enabled()
+                                              ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+                                              : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    if (peer_tls.enabled()) ssl.pem_root_certs = peer_tls.ca_pem;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     grpc_credentials = grpc::SslServerCredentials(ssl);
   }
@@ -707,6 +736,8 @@ int main(int argc, char** argv) {
     }
     redis_options.settings.maxclients = static_cast<size_t>(absl::GetFlag(FLAGS_redis_max_clients));
     redis_options.fanout = &redis_fanout;
+    redis_options.tls_cert_file = tls.cert_file;
+    redis_options.tls_key_file = tls.key_file;
     redis = std::make_unique<ekv::redis::RedisServer>(redis_options, &redis_backend);
     if (absl::Status s = redis->Start(); !s.ok()) {
       server->Shutdown();
@@ -720,15 +751,18 @@ int main(int argc, char** argv) {
       server->DeliverPublished(std::move(channel), std::move(message), std::move(done));
     });
     pubsub_fanout.Start();
-    logger.Info(absl::StrCat("serving Redis on ", redis_address));
+    logger.Info(
+        absl::StrCat("serving Redis", tls.enabled() ? " (TLS)" : "", " on ", redis_address));
   }
   // The DynamoDB front door: httplib workers that block on the coordinator like gRPC does.
   ekv::dynamo::CoordinatorBackend dynamo_backend(coordinator.get());
   std::unique_ptr<ekv::dynamo::DynamoServer> dynamo;
   if (const std::string dynamo_address = absl::GetFlag(FLAGS_dynamo_address);
       !dynamo_address.empty()) {
+    ekv::dynamo::DynamoServerOptions dynamo_options;
+    dynamo_options.tls = tls;
     absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
-        ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend);
+        ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend, dynamo_options);
     if (!started.ok()) {
       if (redis) redis->Stop();
       server->Shutdown();
@@ -738,7 +772,7 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
     }
     dynamo = std::move(*started);
-    logger.Info(absl::StrCat("serving DynamoDB on http://", dynamo->address()));
+    logger.Info(absl::StrCat("serving DynamoDB on ", http_scheme, dynamo->address()));
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
