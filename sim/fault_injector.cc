@@ -195,10 +195,11 @@ void FaultInjector::CrashOne() {
     return;
   }
   cluster_.Crash(node, "fault");
-  // Bit rot on at most one disk per run, and only where the others keep a majority.
-  if (profile_.corrupt_one_disk && !corrupted_a_disk_ && cluster_.nodes().size() >= 3 &&
-      rng_.Chance(0.3)) {
-    corrupted_a_disk_ = true;
+  // Bit rot on at most one disk per run, and only where the others keep a majority of
+  // every group (membership faults may have shrunk a group to two voters).
+  if (profile_.corrupt_one_disk && corrupted_node_ == 0 && cluster_.nodes().size() >= 3 &&
+      rng_.Chance(0.3) && EveryGroupSurvivesLosing(node)) {
+    corrupted_node_ = node;
     cluster_.CorruptDisk(node);
   }
   scheduler_.After(rng_.Range(50'000, 3'000'000), [this, node] {
@@ -260,8 +261,15 @@ bool FaultInjector::ChangeMembership(bool restore) {
                                              : raft::ConfChangeType::kAddLearner,
                 *missing};
     } else if (!restore && conf.voters.size() >= 3) {
-      // Any voter, the leader included: a removed leader must step down.
-      change = {raft::ConfChangeType::kRemoveVoter, replicas[rng_.Uniform(replicas.size())]};
+      // Any voter, the leader included: a removed leader must step down. Not one whose
+      // removal leaves a node that cannot come back (a corrupted disk) holding the balance.
+      const NodeIndex removed = replicas[rng_.Uniform(replicas.size())];
+      std::vector<raft::NodeId> remaining;
+      for (raft::NodeId voter : conf.voters) {
+        if (voter != removed) remaining.push_back(voter);
+      }
+      if (!HealthyMajorityWithout(remaining, 0)) continue;
+      change = {raft::ConfChangeType::kRemoveVoter, removed};
     } else {
       continue;
     }
@@ -279,6 +287,31 @@ bool FaultInjector::ChangeMembership(bool restore) {
     cluster_.SubmitClientRequest(leader, request);
   }
   return complete;
+}
+
+bool FaultInjector::HealthyMajorityWithout(const std::vector<raft::NodeId>& voters,
+                                           NodeIndex lost) const {
+  if (voters.empty()) return true;
+  size_t healthy = 0;
+  for (raft::NodeId voter : voters) {
+    if (voter != lost && voter != corrupted_node_) ++healthy;
+  }
+  return 2 * healthy > voters.size();
+}
+
+bool FaultInjector::EveryGroupSurvivesLosing(NodeIndex node) const {
+  for (raft::GroupId group : cluster_.group_ids()) {
+    for (NodeIndex replica : cluster_.replicas(group)) {
+      const node::NodeHost* host = cluster_.host(replica);
+      if (host == nullptr || cluster_.state(replica) != Cluster::ProcessState::kUp) continue;
+      const raft::ConfState conf = host->Status(group).conf_state;
+      if (!HealthyMajorityWithout(conf.voters, node) ||
+          !HealthyMajorityWithout(conf.voters_outgoing, node)) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 void FaultInjector::RestoreMembership() {

@@ -41,6 +41,11 @@ class FaultInjector {
   void RestoreMembership();
   NodeIndex RandomNode() { return cluster_.nodes()[rng_.Uniform(cluster_.nodes().size())]; }
   NodeIndex LeaderOf(raft::GroupId group) const;
+  // Whether a majority of `voters` stays healthy without `lost` and the corrupted disk's
+  // node: a run may lose a node for good only where Raft can still make progress.
+  bool HealthyMajorityWithout(const std::vector<raft::NodeId>& voters, NodeIndex lost) const;
+  // ... for every configuration (incoming and outgoing) any running replica reports.
+  bool EveryGroupSurvivesLosing(NodeIndex node) const;
 
   Scheduler& scheduler_;
   Trace& trace_;
@@ -50,7 +55,7 @@ class FaultInjector {
   SwarmProfile profile_;
   FaultSet faults_;
   bool active_ = false;
-  bool corrupted_a_disk_ = false;
+  NodeIndex corrupted_node_ = 0;  // whose disk bit rot hit (at most one per run)
   uint64_t partition_epoch_ = 0;  // a scheduled heal applies only to its own partition
   uint64_t faults_injected_ = 0;
   uint64_t membership_requests_ = 0;

@@ -577,6 +577,10 @@ void KvWorkload::RunMemberChange() {
     member_changer_busy_ = false;
     ScheduleMemberChange();
   };
+  if (removed_node_ != 0 && cluster_.state(removed_node_) == Cluster::ProcessState::kBroken) {
+    // A node whose disk rotted never comes back: an operator would not add it again.
+    removed_node_ = 0;
+  }
   if (removed_node_ != 0) {
     // Back in: addresses and learner everywhere, then voter everywhere. Both steps are
     // idempotent, so a failed attempt is simply tried again next time.
@@ -601,26 +605,31 @@ void KvWorkload::RunMemberChange() {
         });
     return;
   }
-  // As an operator would (and placement will, draining first): take a node out only while
-  // every group, as `via` sees it, keeps at least three voters without it.
   const node::NodeHost* host = cluster_.host(via);
-  if (host == nullptr) {
-    member_changer_busy_ = false;
-    --member_change_attempts_;
-    return ScheduleMemberChange();
-  }
-  for (raft::GroupId group : host->groups()) {
-    const raft::ConfState conf = host->Status(group).conf_state;
-    if (conf.voters.size() < 4 || !conf.voters_outgoing.empty()) {
-      member_changer_busy_ = false;
-      --member_change_attempts_;
-      return ScheduleMemberChange();
-    }
-  }
   const std::vector<NodeIndex>& nodes = cluster_.nodes();
   EKV_ASSERT(nodes.size() >= 2, "a membership change needs another node to change");
   NodeIndex node = via;
   while (node == via) node = nodes[member_rng_.Uniform(nodes.size())];
+  // As an operator would (and placement will, draining first): take a node out only while
+  // every group, as `via` sees it, keeps at least three voters without it, a majority of
+  // them on nodes that can still run (not one whose disk rotted).
+  bool safe = host != nullptr;
+  for (raft::GroupId group : safe ? host->groups() : std::vector<raft::GroupId>{}) {
+    const raft::ConfState conf = host->Status(group).conf_state;
+    size_t remaining = 0;
+    size_t healthy = 0;
+    for (raft::NodeId voter : conf.voters) {
+      if (voter == node) continue;
+      ++remaining;
+      if (cluster_.state(voter) != Cluster::ProcessState::kBroken) ++healthy;
+    }
+    if (remaining < 3 || 2 * healthy <= remaining || !conf.voters_outgoing.empty()) safe = false;
+  }
+  if (!safe) {
+    member_changer_busy_ = false;
+    --member_change_attempts_;
+    return ScheduleMemberChange();
+  }
   // Whatever the answer, the node may be out of some groups now: it is the one to add back.
   removed_node_ = node;
   trace_.Record({scheduler_.now(), "remove_node", via, node, 0, 0, ""});

@@ -77,7 +77,25 @@ std::string ConvergenceGap(const Cluster& cluster, bool clients_idle,
         }
       }
     }
-    if (leader_host == nullptr) return absl::StrCat("group ", group, ": no leader");
+    if (leader_host == nullptr) {
+      // Each replica's view says why: who it votes for, what it is configured with.
+      std::string replicas;
+      for (NodeIndex node : cluster.replicas(group)) {
+        const node::NodeHost* host = cluster.host(node);
+        if (host == nullptr || cluster.state(node) != Cluster::ProcessState::kUp) {
+          absl::StrAppend(&replicas, "\n  n", node, " down");
+          continue;
+        }
+        const node::GroupStatus status = host->Status(group);
+        absl::StrAppend(&replicas, "\n  n", node, " ", raft::StateTypeName(status.state), " term ",
+                        status.term, " vote ", status.hard_state.vote, " leader ", status.leader,
+                        " commit ", status.commit, " last ", status.last_index, " voters ",
+                        absl::StrJoin(status.conf_state.voters, ","), " outgoing ",
+                        absl::StrJoin(status.conf_state.voters_outgoing, ","), " learners ",
+                        absl::StrJoin(status.conf_state.learners, ","));
+      }
+      return absl::StrCat("group ", group, ": no leader", replicas);
+    }
     auto acked = max_acked_index.find(group);
     if (acked != max_acked_index.end() && leader.commit < acked->second) {
       return absl::StrCat("group ", group, ": leader commit ", leader.commit,

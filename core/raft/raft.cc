@@ -339,8 +339,13 @@ void Raft::TickHeartbeat() {
       m.from = id_;
       (void)Step(m);
     }
-    // A transfer that did not finish within an election timeout is abandoned.
-    if (state_ == StateType::kLeader) AbortLeaderTransfer();
+    // A transfer that did not finish within an election timeout is abandoned; a leader
+    // that is no longer a voter was only handing over, and now stops leading.
+    if (LeadsWithoutBeingAVoter()) {
+      BecomeFollower(term_, kNoNode);
+    } else if (state_ == StateType::kLeader) {
+      AbortLeaderTransfer();
+    }
   }
   if (state_ != StateType::kLeader) return;
   if (heartbeat_elapsed_ >= config_.heartbeat_tick) {
@@ -483,7 +488,7 @@ absl::Status Raft::ValidateConfChangeProposal(const ConfChange& change) const {
 
 absl::Status Raft::StepProposalAsLeader(const Message& m) {
   EKV_ASSERT(!m.entries.empty(), "empty proposal");
-  if (trk_.progress.find(id_) == trk_.progress.end()) {
+  if (LeadsWithoutBeingAVoter()) {
     return absl::UnavailableError("proposal dropped: this leader was removed from the group");
   }
   if (lead_transferee_ != kNoNode) {
@@ -918,8 +923,9 @@ void Raft::OnPersisted(Index index, Term term) {
   if (state_ != StateType::kLeader) return;
   if (!log_.MatchTerm(index, term)) return;
   const Index durable = std::min(index, log_.StableLastIndex());
-  Progress& self = trk_.progress.at(id_);
-  if (self.MaybeUpdate(durable) && MaybeCommit()) BcastAppend();
+  auto self = trk_.progress.find(id_);
+  if (self == trk_.progress.end()) return;  // removed, handing over: its log does not count
+  if (self->second.MaybeUpdate(durable) && MaybeCommit()) BcastAppend();
 }
 
 void Raft::OnApplied(Index index, const std::vector<Entry>& entries) {
@@ -959,14 +965,50 @@ ConfState Raft::ApplyConfChange(const ConfChange& change) {
   return trk_.GetConfState();
 }
 
+void Raft::HandOverAfterRemoval() {
+  // Falling silent at once would strand the group when this leader is the only one that
+  // knows the removal committed and holds the longest log: the others still count it as a
+  // voter (they apply the removal only once they learn it committed) and it refuses them
+  // its vote, so no one wins. Instead it keeps leading the new configuration (refusing
+  // proposals) just long enough to tell everyone the commit index and hand the leadership
+  // to the most caught-up voter; TickHeartbeat makes it step down after an election timeout
+  // whatever happens.
+  if (trk_.config.voters.incoming.empty()) {
+    BecomeFollower(term_, kNoNode);
+    return;
+  }
+  MaybeCommit();
+  BcastAppend();
+  NodeId transferee = kNoNode;
+  Index best_match = 0;
+  for (const auto& [id, pr] : trk_.progress) {  // ascending ids: ties go to the lowest
+    if (id == id_ || pr.is_learner || !trk_.IsVoter(id)) continue;
+    if (transferee == kNoNode || pr.match > best_match) {
+      transferee = id;
+      best_match = pr.match;
+    }
+  }
+  if (transferee == kNoNode) {
+    BecomeFollower(term_, kNoNode);
+    return;
+  }
+  election_elapsed_ = 0;
+  lead_transferee_ = transferee;
+  if (best_match == log_.LastIndex()) SendTimeoutNow(transferee);
+}
+
+bool Raft::LeadsWithoutBeingAVoter() const {
+  auto self = trk_.progress.find(id_);
+  return state_ == StateType::kLeader && (self == trk_.progress.end() || self->second.is_learner);
+}
+
 void Raft::SwitchToConfig(TrackerConfig config, std::map<NodeId, Progress> progress) {
   trk_.config = std::move(config);
   trk_.progress = std::move(progress);
   auto self = trk_.progress.find(id_);
   const bool is_learner = self != trk_.progress.end() && self->second.is_learner;
   if ((self == trk_.progress.end() || is_learner) && state_ == StateType::kLeader) {
-    // Removed or demoted: stop leading. Another member will time out and take over.
-    BecomeFollower(term_, kNoNode);
+    HandOverAfterRemoval();
     return;
   }
   if (state_ != StateType::kLeader || trk_.config.voters.incoming.empty()) return;

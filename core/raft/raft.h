@@ -104,6 +104,9 @@ class Raft {
   bool IncreaseUncommittedSize(const std::vector<Entry>& entries);
   void ReduceUncommittedSize(uint64_t bytes);
   void SwitchToConfig(TrackerConfig config, std::map<NodeId, Progress> progress);
+  // A leader that applied its own removal (or demotion) passes the group on: see .cc.
+  void HandOverAfterRemoval();
+  bool LeadsWithoutBeingAVoter() const;
   absl::Status ValidateConfChangeProposal(const ConfChange& change) const;
   void TickElection();
   void TickHeartbeat();
