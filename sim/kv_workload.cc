@@ -127,6 +127,23 @@ bool KvWorkload::Idle() const {
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
 
+std::string KvWorkload::BusyDescription() const {
+  std::vector<std::string> busy;
+  if (!coordinators_.Idle()) busy.push_back("coordinator calls outstanding");
+  if (splitter_busy_) busy.push_back("a split in progress");
+  if (member_changer_busy_) busy.push_back("a membership change in progress");
+  if (removed_node_ != 0) {
+    busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
+                                member_change_attempts_ - member_changes_done_,
+                                " membership attempts failed so far)"));
+  }
+  if (scans_running_ != 0) busy.push_back(absl::StrCat(scans_running_, " scans running"));
+  const auto clients_busy =
+      std::count_if(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
+  if (clients_busy != 0) busy.push_back(absl::StrCat(clients_busy, " clients busy"));
+  return absl::StrJoin(busy, ", ");
+}
+
 void KvWorkload::StopIssuing() {
   issuing_ = false;
   if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
@@ -594,11 +611,20 @@ void KvWorkload::RunMemberChange() {
           return c.StartAddNode(node, std::move(addresses));
         },
         [this, via, node, finish](std::optional<coord::OpResult> added) {
-          if (!added.has_value() || !added->status.ok()) return finish(false);
+          if (!added.has_value() || !added->status.ok()) {
+            trace_.Record({scheduler_.now(), "add_node-failed", via, node, 0, 0,
+                           added.has_value() ? added->status.ToString() : "client timeout"});
+            return finish(false);
+          }
           coordinators_.Run(
               via, [node](coord::Coordinator& c) { return c.StartPromoteNode(node); },
-              [this, finish](std::optional<coord::OpResult> promoted) {
+              [this, via, node, finish](std::optional<coord::OpResult> promoted) {
                 const bool ok = promoted.has_value() && promoted->status.ok();
+                if (!ok) {
+                  trace_.Record(
+                      {scheduler_.now(), "promote_node-failed", via, node, 0, 0,
+                       promoted.has_value() ? promoted->status.ToString() : "client timeout"});
+                }
                 if (ok) removed_node_ = 0;
                 finish(ok);
               });

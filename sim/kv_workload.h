@@ -77,6 +77,8 @@ class KvWorkload {
   // added back (Idle() waits for it).
   void StopIssuing();
   bool Idle() const;
+  // What keeps the workload from being idle (empty when it is), for failure reports.
+  std::string BusyDescription() const;
   void OnReply(NodeIndex node, const node::ClientReply& reply) {
     coordinators_.OnReply(node, reply);
   }

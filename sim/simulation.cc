@@ -57,9 +57,9 @@ class AssertHookScope {
 };
 
 // Why the cluster has not converged yet; empty once it has.
-std::string ConvergenceGap(const Cluster& cluster, bool clients_idle,
+std::string ConvergenceGap(const Cluster& cluster, const std::string& clients_busy,
                            const std::map<raft::GroupId, raft::Index>& max_acked_index) {
-  if (!clients_idle) return "clients still have operations outstanding";
+  // Groups first: a group without a leader is usually why clients are still busy.
   for (raft::GroupId group : cluster.group_ids()) {
     const node::NodeHost* leader_host = nullptr;
     node::GroupStatus leader;
@@ -121,6 +121,7 @@ std::string ConvergenceGap(const Cluster& cluster, bool clients_idle,
       }
     }
   }
+  if (!clients_busy.empty()) return absl::StrCat("clients still busy: ", clients_busy);
   return "";
 }
 
@@ -212,8 +213,9 @@ SimResult RunSimulation(const SimOptions& requested) {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
   const std::map<raft::GroupId, raft::Index> no_acked_indexes;
-  auto clients_idle = [&] {
-    return kv_workload ? txn_workload->Idle() : register_workload->Idle();
+  auto clients_busy = [&]() -> std::string {
+    if (kv_workload) return txn_workload->BusyDescription();
+    return register_workload->Idle() ? "" : "register operations outstanding";
   };
   auto acked_indexes = [&]() -> const std::map<raft::GroupId, raft::Index>& {
     return kv_workload ? no_acked_indexes : register_workload->max_acked_index();
@@ -257,7 +259,7 @@ SimResult RunSimulation(const SimOptions& requested) {
         const SimTime heal_deadline = scheduler.now() + profile.heal_timeout_us;
         std::string gap = "not checked yet";
         std::function<void()> check = [&] {
-          gap = ConvergenceGap(cluster, clients_idle(), acked_indexes());
+          gap = ConvergenceGap(cluster, clients_busy(), acked_indexes());
           converged = gap.empty();
           if (!converged && scheduler.now() < heal_deadline) {
             scheduler.After(kConvergenceCheckIntervalUs, check);

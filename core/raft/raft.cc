@@ -228,9 +228,11 @@ void Raft::BecomeLeader() {
   Reset(term_);
   lead_ = id_;
   state_ = StateType::kLeader;
-  Progress& self = trk_.progress.at(id_);
-  self.BecomeReplicate();
-  self.recent_active = true;
+  // A caretaker (MaybeCampaignAsCaretaker) is not in its configuration.
+  if (auto self = trk_.progress.find(id_); self != trk_.progress.end()) {
+    self->second.BecomeReplicate();
+    self->second.recent_active = true;
+  }
   // Any unapplied conf change in the log counts as pending until applied.
   pending_conf_index_ = log_.LastIndex();
   // An empty entry of the new term lets the leader commit earlier entries (§5.4.2) and
@@ -239,6 +241,7 @@ void Raft::BecomeLeader() {
   const bool appended = AppendEntries({empty});
   EKV_ASSERT(appended, "the leader's empty entry must never be refused");
   uncommitted_size_ = 0;
+  if (LeadsWithoutBeingAVoter()) HandOverAfterRemoval();
 }
 
 bool Raft::Promotable() const {
@@ -255,6 +258,20 @@ bool Raft::HasUnappliedConfChanges() const {
     if (e.type == EntryType::kConfChange) return true;
   }
   return false;
+}
+
+void Raft::MaybeCampaignAsCaretaker() {
+  // A node that applied its own removal never campaigns (Promotable), but the others may
+  // not know the removal committed: they still count it as a voter, and it just refused
+  // one of them because its log is longer. If nobody leads, that refusal can last
+  // forever (a leader that removed itself and restarted lost its hand-over). So it runs
+  // for the configuration it knows, without itself, only to hand over at once
+  // (BecomeLeader -> HandOverAfterRemoval). Safe as any election: the votes are counted
+  // in a configuration whose quorums meet those of the one before it.
+  if (state_ != StateType::kFollower || lead_ != kNoNode || Promotable()) return;
+  if (trk_.config.voters.incoming.empty() || log_.HasNextUnstableSnapshot()) return;
+  if (HasUnappliedConfChanges()) return;
+  Campaign(config_.pre_vote ? CampaignType::kPreElection : CampaignType::kElection);
 }
 
 void Raft::Hup(CampaignType type) {
@@ -444,6 +461,7 @@ absl::Status Raft::StepImpl(const Message& m) {
         resp.term = term_;
         resp.reject = true;
         Send(std::move(resp));
+        if (can_vote && !log_.IsUpToDate(m.index, m.log_term)) MaybeCampaignAsCaretaker();
       }
       return absl::OkStatus();
     }

@@ -106,6 +106,7 @@ class Raft {
   void SwitchToConfig(TrackerConfig config, std::map<NodeId, Progress> progress);
   // A leader that applied its own removal (or demotion) passes the group on: see .cc.
   void HandOverAfterRemoval();
+  void MaybeCampaignAsCaretaker();
   bool LeadsWithoutBeingAVoter() const;
   absl::Status ValidateConfChangeProposal(const ConfChange& change) const;
   void TickElection();
