@@ -20,6 +20,7 @@
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
 #include "adapters/grpc/services.h"
+#include "adapters/grpc/token_auth.h"
 #include "adapters/redis/coordinator_backend.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
@@ -97,6 +98,13 @@ ABSL_FLAG(std::string, tls_ca_file, "",
           "certificate must name its advertised raft host). The console also trusts it for "
           "peers' HTTPS endpoints; clients trust the node with the same CA. Default: empty, "
           "node-to-node traffic in plaintext.");
+ABSL_FLAG(std::string, grpc_auth_token_file, "",
+          "File holding a bearer token (one word) that every call to the public gRPC API "
+          "must present as the metadata 'authorization: Bearer <token>'; calls without it "
+          "or with another token are answered UNAUTHENTICATED. Needs --tls_cert_file (a "
+          "token is never accepted in plaintext). The file must not be world-readable; the "
+          "token is never logged. A node started with --join presents it to the member. "
+          "Default: empty, no token required.");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -108,10 +116,19 @@ ABSL_FLAG(std::string, redis_requirepass, "",
 ABSL_FLAG(int64_t, redis_max_clients, 10000,
           "Most Redis connections at once (Redis's maxclients); one more is answered "
           "'-ERR max number of clients reached' and closed.");
-ABSL_FLAG(std::string, dynamo_address, "",
-          "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
-          "DynamoDB_20120810.*; signatures accepted, not checked), e.g. 127.0.0.1:8000. "
-          "Default: empty, no DynamoDB front door.");
+ABSL_FLAG(
+    std::string, dynamo_address, "",
+    "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
+    "DynamoDB_20120810.*; SigV4 checked with --dynamo_credentials_file), e.g. 127.0.0.1:8000. "
+    "Default: empty, no DynamoDB front door.");
+ABSL_FLAG(std::string, dynamo_credentials_file, "",
+          "File of the DynamoDB front door's access keys, one \"ACCESS_KEY_ID "
+          "SECRET_ACCESS_KEY\" pair per line ('#' comments): every request's SigV4 "
+          "signature is verified against them, and a request without one, with an unknown "
+          "key id (UnrecognizedClientException), a wrong signature or a date more than 15 "
+          "minutes off (InvalidSignatureException) is refused. Any region is accepted. The "
+          "file must not be world-readable; secrets are never logged. Default: empty, "
+          "signatures are not checked.");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -305,6 +322,26 @@ int main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
   const char* const http_scheme = tls.enabled() ? "https://" : "http://";
+  std::string grpc_auth_token;
+  if (const std::string path = absl::GetFlag(FLAGS_grpc_auth_token_file); !path.empty()) {
+    if (!tls.enabled()) {
+      return Fail(
+          "--grpc_auth_token_file needs --tls_cert_file and --tls_key_file: a bearer "
+          "token sent in plaintext could be read off the network");
+    }
+    auto token = ekv::adapters::ReadAuthTokenFile(path);
+    if (!token.ok())
+      return Fail(absl::StrCat("--grpc_auth_token_file: ", token.status().message()));
+    grpc_auth_token = *token;
+  }
+  std::shared_ptr<const ekv::dynamo::SigV4Verifier> dynamo_credentials;
+  if (const std::string path = absl::GetFlag(FLAGS_dynamo_credentials_file); !path.empty()) {
+    auto verifier = ekv::dynamo::SigV4Verifier::FromFile(path);
+    if (!verifier.ok()) {
+      return Fail(absl::StrCat("--dynamo_credentials_file: ", verifier.status().message()));
+    }
+    dynamo_credentials = std::make_shared<const ekv::dynamo::SigV4Verifier>(std::move(*verifier));
+  }
   ekv::runtime::PeerTls peer_tls;
   if (tls.enabled() && !tls.ca_file.empty()) {
     auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
@@ -372,9 +409,10 @@ int main(int argc, char** argv) {
       }
       if (!config->join.empty() && !has_state) {
         logger.Info(absl::StrCat("joining the cluster through ", config->join));
-        auto plan = ekv::runtime::RequestJoin(config->join, config->node_id, self_addresses,
-                                              std::chrono::milliseconds(config->join_timeout_ms),
-                                              peer_credentials);
+        auto plan = ekv::runtime::RequestJoin(
+            config->join, config->node_id, self_addresses,
+            std::chrono::milliseconds(config->join_timeout_ms), peer_credentials,
+            grpc_auth_token.empty() ? std::string() : ekv::adapters::BearerValue(grpc_auth_token));
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
         groups = plan->groups;
         joining = true;
@@ -635,6 +673,10 @@ int main(int argc, char** argv) {
     if (peer_tls.enabled()) ssl.pem_root_certs = peer_tls.ca_pem;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     grpc_credentials = grpc::SslServerCredentials(ssl);
+    if (!grpc_auth_token.empty()) {
+      grpc_credentials->SetAuthMetadataProcessor(
+          ekv::adapters::NewTokenAuthProcessor(grpc_auth_token));
+    }
   }
   builder.AddListeningPort(config->grpc_address, grpc_credentials, &grpc_port);
   builder.RegisterService(&raw_kv);
@@ -761,6 +803,7 @@ int main(int argc, char** argv) {
       !dynamo_address.empty()) {
     ekv::dynamo::DynamoServerOptions dynamo_options;
     dynamo_options.tls = tls;
+    dynamo_options.credentials = dynamo_credentials;
     absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
         ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend, dynamo_options);
     if (!started.ok()) {
@@ -772,7 +815,11 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
     }
     dynamo = std::move(*started);
-    logger.Info(absl::StrCat("serving DynamoDB on ", http_scheme, dynamo->address()));
+    logger.Info(absl::StrCat(
+        "serving DynamoDB on ", http_scheme, dynamo->address(),
+        dynamo_credentials
+            ? absl::StrCat(" (SigV4 verified, ", dynamo_credentials->key_count(), " access keys)")
+            : std::string(" (signatures not checked)")));
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
