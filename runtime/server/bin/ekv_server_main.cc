@@ -17,10 +17,12 @@
 #include "absl/synchronization/mutex.h"
 #include "adapters/dynamo/coordinator_backend.h"
 #include "adapters/dynamo/dynamo_server.h"
+#include "adapters/dynamo/sigv4.h"
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
 #include "adapters/grpc/services.h"
 #include "adapters/grpc/token_auth.h"
+#include "adapters/redis/acl_file.h"
 #include "adapters/redis/coordinator_backend.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
@@ -113,6 +115,15 @@ ABSL_FLAG(std::string, redis_requirepass, "",
           "Password of the Redis front door's default user (Redis's requirepass): when set, "
           "every command but AUTH, HELLO, QUIT and RESET answers NOAUTH until the client "
           "authenticates. Never logged. Default: empty, no password.");
+ABSL_FLAG(std::string, redis_users_file, "",
+          "Users of the Redis front door, in Redis's ACL file format (one \"user NAME on "
+          ">PASSWORD ~* &* +@all\" per line, the same file redis-server's aclfile reads): "
+          "AUTH NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. Every user has "
+          "full access; permission rules other than the all-access ones are refused. A "
+          "\"user default on >PASSWORD\" line is the default user's password (like "
+          "--redis_requirepass, which it excludes); without one, new connections are the "
+          "passwordless default user, as in Redis. The file must not be world-readable; "
+          "passwords are never logged. Default: empty, only the default user.");
 ABSL_FLAG(int64_t, redis_max_clients, 10000,
           "Most Redis connections at once (Redis's maxclients); one more is answered "
           "'-ERR max number of clients reached' and closed.");
@@ -333,6 +344,15 @@ int main(int argc, char** argv) {
     if (!token.ok())
       return Fail(absl::StrCat("--grpc_auth_token_file: ", token.status().message()));
     grpc_auth_token = *token;
+  }
+  std::optional<ekv::redis::AclUsers> redis_users;
+  if (const std::string path = absl::GetFlag(FLAGS_redis_users_file); !path.empty()) {
+    auto users = ekv::redis::ReadAclUsersFile(path);
+    if (!users.ok()) return Fail(absl::StrCat("--redis_users_file: ", users.status().message()));
+    if (users->has_default && !absl::GetFlag(FLAGS_redis_requirepass).empty()) {
+      return Fail("--redis_users_file sets the default user's password; drop --redis_requirepass");
+    }
+    redis_users = std::move(*users);
   }
   std::shared_ptr<const ekv::dynamo::SigV4Verifier> dynamo_credentials;
   if (const std::string path = absl::GetFlag(FLAGS_dynamo_credentials_file); !path.empty()) {
@@ -769,6 +789,12 @@ int main(int argc, char** argv) {
     ekv::redis::RedisServerOptions redis_options;
     redis_options.address = redis_address;
     redis_options.settings.requirepass = absl::GetFlag(FLAGS_redis_requirepass);
+    if (redis_users.has_value()) {
+      if (redis_users->has_default) {
+        redis_options.settings.requirepass = redis_users->default_password;
+      }
+      redis_options.settings.users = redis_users->users;
+    }
     if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
       server->Shutdown();
       loop.Stop();
