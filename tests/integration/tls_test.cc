@@ -451,8 +451,7 @@ TEST(TlsTest, GrpcApiRequiresTheBearerToken) {
                    "--tls_ca_file=" + ca.ca_file, "get", "token-key"},
                   dir);
   EXPECT_EQ(client_without.first, 1) << client_without.second;
-  EXPECT_NE(client_without.second.find("error: 16 "), std::string::npos)
-      << client_without.second;
+  EXPECT_NE(client_without.second.find("error: 16 "), std::string::npos) << client_without.second;
   for (int i = 1; i <= cluster.size(); ++i) {
     EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "the token was logged";
   }
@@ -519,6 +518,57 @@ TEST(AuthTest, DynamoVerifiesSigV4Signatures) {
       << cluster.Log(2);
   for (int i = 1; i <= cluster.size(); ++i) {
     EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "a secret was logged";
+  }
+  RemoveTree(dir);
+}
+
+// Redis users (--redis_users_file) on a real cluster, through redis-cli: the default user
+// needs its password, a named user logs in with AUTH NAME PASSWORD (redis-cli --user), a
+// disabled user and a wrong password are refused; a follower forwards the user's writes.
+TEST(AuthTest, RedisUsersFromAnAclFile) {
+  const std::string dir = MakeTempDir("ekv-redis-acl");
+  const std::string users = dir + "/users.acl";
+  {
+    std::ofstream out(users);
+    out << "user default on >s3cret-default ~* &* +@all\n"
+        << "user alice on >s3cret-alice ~* &* +@all\n"
+        << "user bob off >s3cret-bob ~* &* +@all\n";
+  }
+  chmod(users.c_str(), 0600);
+  ClusterOptions options;
+  options.redis = true;
+  options.tick_ms = 50;
+  options.extra_flags = {"--redis_users_file=" + users};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  const auto cli = [&](int node, std::vector<std::string> auth, std::vector<std::string> command) {
+    std::vector<std::string> flags = {"--no-auth-warning"};
+    flags.insert(flags.end(), auth.begin(), auth.end());
+    return RunCaptured(RedisCli(cluster.redis_port(node), flags, std::move(command)), dir).second;
+  };
+  std::string set;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  do {  // the cluster may still be electing leaders
+    set = cli(2, {"--user", "alice", "--pass", "s3cret-alice"}, {"SET", "acl-key", "acl-value"});
+    if (set != "OK\n") std::this_thread::sleep_for(milliseconds(300));
+  } while (set != "OK\n" && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(set, "OK\n") << cluster.Logs();
+  EXPECT_EQ(cli(1, {"--pass", "s3cret-default"}, {"GET", "acl-key"}), "acl-value\n");
+  // redis-cli reports a failed AUTH on stderr and still sends the command.
+  const std::string anonymous = cli(3, {}, {"GET", "acl-key"});
+  EXPECT_NE(anonymous.find("NOAUTH Authentication required."), std::string::npos) << anonymous;
+  for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
+           {"alice", "wrong"}, {"bob", "s3cret-bob"}, {"nobody", "s3cret-alice"}}) {
+    const std::string refused = cli(3, {"--user", user, "--pass", password}, {"GET", "acl-key"});
+    EXPECT_NE(refused.find("WRONGPASS invalid username-password pair or user is disabled."),
+              std::string::npos)
+        << user << ": " << refused;
+    EXPECT_EQ(refused.find("acl-value"), std::string::npos) << user << ": " << refused;
+  }
+  const std::string hello = cli(3, {}, {"HELLO", "3", "AUTH", "alice", "s3cret-alice"});
+  EXPECT_NE(hello.find("proto"), std::string::npos) << hello;
+  for (int i = 1; i <= cluster.size(); ++i) {
+    EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "a password was logged";
   }
   RemoveTree(dir);
 }
