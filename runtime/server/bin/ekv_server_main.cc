@@ -28,6 +28,7 @@
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/resource_quota.h"
 #include "runtime/console/console_server.h"
 #include "runtime/console/load_history.h"
 #include "runtime/console/node_document.h"
@@ -107,6 +108,17 @@ ABSL_FLAG(std::string, grpc_auth_token_file, "",
           "token is never accepted in plaintext). The file must not be world-readable; the "
           "token is never logged. A node started with --join presents it to the member. "
           "Default: empty, no token required.");
+ABSL_FLAG(int64_t, grpc_max_inflight, 0,
+          "Bound on RawPut/RawGet calls in progress at once on the public gRPC port (they "
+          "run on gRPC's callback API, without a thread each); one more is answered "
+          "RESOURCE_EXHAUSTED at once, so a flood costs bounded memory. The other calls are "
+          "bounded by --grpc_max_threads. Default: 0, no bound.");
+ABSL_FLAG(int, grpc_max_threads, 0,
+          "Bound on the public gRPC server's threads, i.e. calls running at once (gRPC's "
+          "ResourceQuota); a call that finds none free is answered RESOURCE_EXHAUSTED "
+          "(\"Server Threadpool Exhausted\") at once instead of queueing, so a flood of "
+          "clients costs bounded memory and never delays Raft, which has its own port and "
+          "threads. At least 4. Default: 0, gRPC's default (no bound).");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -661,7 +673,7 @@ int main(int argc, char** argv) {
   transport.Start();
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  ekv::adapters::RawKvService raw_kv(coordinator.get());
+  ekv::adapters::RawKvService raw_kv(coordinator.get(), absl::GetFlag(FLAGS_grpc_max_inflight));
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
   ekv::adapters::ClusterService cluster(coordinator.get(),
@@ -673,6 +685,17 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counting;
     counting.push_back(ekv::adapters::NewRequestCountingInterceptorFactory(&grpc_requests));
     builder.experimental().SetInterceptorCreators(std::move(counting));
+  }
+  if (const int max_threads = absl::GetFlag(FLAGS_grpc_max_threads); max_threads != 0) {
+    if (max_threads < 4) {
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail("--grpc_max_threads must be 0 (no bound) or at least 4 (gRPC's pollers)");
+    }
+    grpc::ResourceQuota quota("ekv-public-grpc");
+    quota.SetMaxThreads(max_threads);
+    builder.SetResourceQuota(quota);
   }
   int grpc_port = 0;
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
