@@ -114,11 +114,10 @@ ABSL_FLAG(int64_t, grpc_max_inflight, 0,
           "RESOURCE_EXHAUSTED at once, so a flood costs bounded memory. The other calls are "
           "bounded by --grpc_max_threads. Default: 0, no bound.");
 ABSL_FLAG(int, grpc_max_threads, 0,
-          "Bound on the public gRPC server's threads, i.e. calls running at once (gRPC's "
-          "ResourceQuota); a call that finds none free is answered RESOURCE_EXHAUSTED "
-          "(\"Server Threadpool Exhausted\") at once instead of queueing, so a flood of "
-          "clients costs bounded memory and never delays Raft, which has its own port and "
-          "threads. At least 4. Default: 0, gRPC's default (no bound).");
+          "Bound on the threads of the public gRPC server's synchronous calls (all but "
+          "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
+          "answered RESOURCE_EXHAUSTED by gRPC. At least 4. Default: 0, gRPC's default (no "
+          "bound).");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
