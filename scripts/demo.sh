@@ -5,8 +5,10 @@
 # console on http://127.0.0.1:8080-8082/).
 #
 #   scripts/demo.sh          install, build, start (waits until every node serves)
-#   scripts/demo.sh --secure the same with TLS on the client ports (gRPC, metrics, console)
-#                            under a test CA generated into $EKV_DEMO_DIR/tls (ca.pem)
+#   scripts/demo.sh --secure the same with TLS on every port (mutual TLS between nodes)
+#                            under a test CA generated into $EKV_DEMO_DIR/tls (ca.pem),
+#                            and authentication: a gRPC bearer token, Redis users, DynamoDB
+#                            access keys, generated into $EKV_DEMO_DIR/tls too
 #   scripts/demo.sh add N    start node nN (4..9), which joins the running demo cluster
 #   scripts/demo.sh stop     stop the demo, joined nodes included (SIGTERM, graceful)
 #   scripts/demo.sh status   show which nodes run
@@ -38,6 +40,17 @@ make_test_ca() {
     -CAcreateserial -out "$TLS_DIR/server.pem" -days 365 -extfile "$TLS_DIR/server.ext" 2>/dev/null
   chmod 600 "$TLS_DIR/ca.key" "$TLS_DIR/server.key"
 }
+# The demo's credentials (--secure), random per demo directory, files private (0600).
+make_test_secrets() {
+  [ -f "$TLS_DIR/grpc-token" ] && return 0
+  (
+    umask 077
+    openssl rand -hex 24 >"$TLS_DIR/grpc-token"
+    echo "user default on >$(openssl rand -hex 12) ~* &* +@all" >"$TLS_DIR/redis-users.acl"
+    echo "user demo on >$(openssl rand -hex 12) ~* &* +@all" >>"$TLS_DIR/redis-users.acl"
+    echo "AKIDEKVDEMO $(openssl rand -hex 20)" >"$TLS_DIR/dynamo-credentials"
+  )
+}
 http_scheme() { if secure; then echo https; else echo http; fi; }
 
 # Every node the demo started: n1-n3 and any added ones.
@@ -54,7 +67,9 @@ start_node() {
   local tls=()
   if secure; then
     tls=(--tls_cert_file "$TLS_DIR/server.pem" --tls_key_file "$TLS_DIR/server.key"
-      --tls_ca_file "$TLS_DIR/ca.pem")
+      --tls_ca_file "$TLS_DIR/ca.pem" --grpc_auth_token_file "$TLS_DIR/grpc-token"
+      --redis_users_file "$TLS_DIR/redis-users.acl"
+      --dynamo_credentials_file "$TLS_DIR/dynamo-credentials")
   fi
   if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     echo "n$n already running (pid $(cat "$pidfile"))"
@@ -145,7 +160,7 @@ cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD_DIR" --target ekv-server ekv-client ekv-sim -j"$(nproc)"
 
 mkdir -p "$DEMO_DIR"
-if secure; then make_test_ca; fi
+if secure; then make_test_ca; make_test_secrets; fi
 for n in 1 2 3; do start_node "$n" --peers "$PEERS"; done
 for n in 1 2 3; do
   wait_serving "$n" || { stop_demo; exit 1; }
@@ -178,11 +193,20 @@ every DynamoDB port. Try:
 Stop it with: scripts/demo.sh stop
 INFO
 if secure; then
+  demo_pass="$(awk '$2 == "demo" { sub(/^>/, "", $4); print $4 }' "$TLS_DIR/redis-users.acl")"
+  dynamo_secret="$(awk '{ print $2 }' "$TLS_DIR/dynamo-credentials")"
   cat <<SECURE
-TLS is on for gRPC, metrics and the console (Redis and DynamoDB stay plaintext), under the
-demo's test CA $TLS_DIR/ca.pem: use https:// for metrics and the console, and e.g.
-  grpcurl -cacert $TLS_DIR/ca.pem -d '{}' 127.0.0.1:50051 proto.Distribution/ListRoutes
-  curl --cacert $TLS_DIR/ca.pem https://127.0.0.1:9091/readyz
-(the $CLIENT lines above speak plaintext and do not work in this mode)
+Secure mode: TLS on every port (mutual TLS for Raft and joins) under the demo's test CA
+$TLS_DIR/ca.pem, and authentication on every front door (secrets in $TLS_DIR):
+  gRPC: bearer token $TLS_DIR/grpc-token
+    $CLIENT --tls_ca_file $TLS_DIR/ca.pem --auth_token_file $TLS_DIR/grpc-token put key value
+    grpcurl -cacert $TLS_DIR/ca.pem -H "authorization: Bearer \$(cat $TLS_DIR/grpc-token)" -d '{}' 127.0.0.1:50051 proto.Distribution/ListRoutes
+  Redis: users in $TLS_DIR/redis-users.acl
+    redis-cli --tls --cacert $TLS_DIR/ca.pem -p 63791 --user demo --pass $demo_pass get key
+  DynamoDB: access key AKIDEKVDEMO (secret in $TLS_DIR/dynamo-credentials)
+    AWS_ACCESS_KEY_ID=AKIDEKVDEMO AWS_SECRET_ACCESS_KEY=$dynamo_secret AWS_CA_BUNDLE=$TLS_DIR/ca.pem aws dynamodb --region us-east-1 --endpoint-url https://127.0.0.1:8000 list-tables
+  Metrics and the console: https:// (no authentication; keep them on a trusted network)
+    curl --cacert $TLS_DIR/ca.pem https://127.0.0.1:9091/readyz
+(the plaintext lines above do not work in this mode)
 SECURE
 fi

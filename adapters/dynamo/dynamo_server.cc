@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
 #include "runtime/metrics/http_listener.h"
@@ -18,9 +19,27 @@ void Send(const HttpReply& reply, httplib::Response& response) {
   response.set_content(reply.body, std::string(kContentType));
 }
 
-void ServeRequest(const OperationTable& table, TableStore* store, const httplib::Request& request,
-                  httplib::Response& response) {
-  // The Authorization header (SigV4) is accepted and not verified: see dynamo_server.h.
+// The request's signature checked by `credentials`; a refusal is answered here.
+bool Authenticated(const SigV4Verifier& credentials, const httplib::Request& request,
+                   httplib::Response& response) {
+  SignedRequest signed_request;
+  signed_request.method = request.method;
+  signed_request.path = request.path;
+  signed_request.body = request.body;
+  for (const auto& [name, value] : request.params) signed_request.query.emplace_back(name, value);
+  for (const auto& [name, value] : request.headers)
+    signed_request.headers.emplace_back(name, value);
+  const std::optional<AuthFailure> failure = credentials.Verify(signed_request, absl::Now());
+  if (!failure.has_value()) return true;
+  response.status = 400;
+  response.set_content(AuthFailureBody(*failure), std::string(kContentType));
+  return false;
+}
+
+void ServeRequest(const OperationTable& table, TableStore* store, const SigV4Verifier* credentials,
+                  const httplib::Request& request, httplib::Response& response) {
+  // Without credentials the Authorization header is accepted unverified (dynamo_server.h).
+  if (credentials != nullptr && !Authenticated(*credentials, request, response)) return;
   const std::string target = request.get_header_value("X-Amz-Target");
   if (target.empty()) {
     Send(ErrorReply(DynamoError(absl::StatusCode::kInvalidArgument,
@@ -55,9 +74,10 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
         });
     TableStore* store = self->store_.get();
     const OperationTable* table = &OperationTable::Default();
-    server.Post("/", [table, store](const httplib::Request& request, httplib::Response& response) {
+    server.Post("/", [table, store, credentials = options.credentials](
+                         const httplib::Request& request, httplib::Response& response) {
       try {
-        ServeRequest(*table, store, request, response);
+        ServeRequest(*table, store, credentials.get(), request, response);
       } catch (const std::exception& e) {
         Send(ErrorReply(absl::InternalError(e.what())), response);
       }

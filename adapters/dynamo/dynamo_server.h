@@ -3,9 +3,11 @@
 // answered by OperationTable::Handle. GET / answers a short health text (load balancers
 // and curl), anything else 400/404.
 //
-// Auth: AWS SDKs sign every request with SigV4 (Authorization header). This first form
-// accepts any signature, or none, and does not check it: anyone who can reach the port
-// can read and write every table. Keep it on a trusted network.
+// Auth: AWS SDKs sign every request with SigV4 (Authorization header). With
+// options.credentials (--dynamo_credentials_file) every POST is verified against the
+// configured access keys before it reaches an operation (sigv4.h) and refused with
+// DynamoDB's own errors; without, any signature or none is accepted: anyone who can reach
+// the port can read and write every table.
 //
 // Bounded (options.http): worker_threads requests run at once (each blocks on the store),
 // at most max_queued_connections more wait, bodies are at most max_request_body_bytes (DynamoDB's
@@ -25,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/backend.h"
+#include "adapters/dynamo/sigv4.h"
 #include "adapters/dynamo/table_store.h"
 #include "adapters/dynamo/ttl_sweeper.h"
 #include "runtime/metrics/http_listener.h"
@@ -51,6 +54,8 @@ struct DynamoServerOptions {
   // TLS (--tls_cert_file/--tls_key_file): HTTPS only, plaintext HTTP is refused. Off when
   // tls.enabled() is false.
   runtime::metrics::TlsFiles tls;
+  // SigV4 verification (--dynamo_credentials_file). Null: signatures are not checked.
+  std::shared_ptr<const SigV4Verifier> credentials;
 };
 
 class DynamoServer {

@@ -26,12 +26,40 @@ void ToProtoKeyError(const runtime::KeyErrorOutcome& error, proto::KeyError* out
 // ---------------------------------------------------------------------------------------
 // RawKV
 
+namespace {
+
+grpc::Status TooManyInFlight(int64_t max_inflight) {
+  return grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("node overloaded: ", max_inflight,
+                   " requests in flight (--grpc_max_inflight); retry with backoff"));
+}
+
+}  // namespace
+
+bool RawKvService::TryAcquire() {
+  if (max_inflight_ == 0) {
+    inflight_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  int64_t now = inflight_.load(std::memory_order_relaxed);
+  do {
+    if (now >= max_inflight_) return false;
+  } while (!inflight_.compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  return true;
+}
+
 grpc::ServerUnaryReactor* RawKvService::RawPut(grpc::CallbackServerContext* context,
                                                const proto::RawPutRequest* request,
                                                proto::RawPutResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!TryAcquire()) {
+    reactor->Finish(TooManyInFlight(max_inflight_));
+    return reactor;
+  }
   coordinator_->RawPutAsync(request->key(), request->value(),
-                            [reactor, response](absl::StatusOr<runtime::WriteOutcome> done) {
+                            [this, reactor, response](absl::StatusOr<runtime::WriteOutcome> done) {
+                              Release();
                               if (!done.ok()) return reactor->Finish(ToGrpcStatus(done.status()));
                               response->set_commit_index(done->index);
                               response->set_success(true);
@@ -44,7 +72,12 @@ grpc::ServerUnaryReactor* RawKvService::RawGet(grpc::CallbackServerContext* cont
                                                const proto::RawGetRequest* request,
                                                proto::RawGetResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto finish = [reactor, response](absl::StatusOr<runtime::ReadOutcome> done) {
+  if (!TryAcquire()) {
+    reactor->Finish(TooManyInFlight(max_inflight_));
+    return reactor;
+  }
+  auto finish = [this, reactor, response](absl::StatusOr<runtime::ReadOutcome> done) {
+    Release();
     if (!done.ok()) return reactor->Finish(ToGrpcStatus(done.status()));
     response->set_read_at_index(done->index);
     response->set_exists(done->value.has_value());
@@ -61,6 +94,7 @@ grpc::ServerUnaryReactor* RawKvService::RawGet(grpc::CallbackServerContext* cont
   runtime::Coordinator* coordinator = coordinator_;
   if (!coordinator_->RunInBackground(
           [coordinator, key, ts, finish]() { finish(coordinator->RawGet(key, ts)); })) {
+    Release();
     reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "node overloaded"));
   }
   return reactor;

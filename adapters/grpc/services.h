@@ -2,6 +2,8 @@
 // protobuf messages and the coordinator. No business rules live here.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
 #include "proto/ekv.grpc.pb.h"
@@ -14,7 +16,10 @@ namespace ekv::adapters {
 class RawKvService final : public proto::RawKV::WithCallbackMethod_RawPut<
                                proto::RawKV::WithCallbackMethod_RawGet<proto::RawKV::Service>> {
  public:
-  explicit RawKvService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
+  // `max_inflight` (--grpc_max_inflight): RawPut/RawGet calls in progress at once; one more
+  // is answered RESOURCE_EXHAUSTED at once. 0: no bound.
+  explicit RawKvService(runtime::Coordinator* coordinator, int64_t max_inflight = 0)
+      : coordinator_(coordinator), max_inflight_(max_inflight) {}
   grpc::ServerUnaryReactor* RawPut(grpc::CallbackServerContext*, const proto::RawPutRequest*,
                                    proto::RawPutResponse*) override;
   grpc::ServerUnaryReactor* RawGet(grpc::CallbackServerContext*, const proto::RawGetRequest*,
@@ -27,7 +32,14 @@ class RawKvService final : public proto::RawKV::WithCallbackMethod_RawPut<
                          proto::RawScanAtResponse*) override;
 
  private:
+  // Takes one in-flight slot, or false when all are taken (the caller answers
+  // RESOURCE_EXHAUSTED); every true is matched by one Release.
+  bool TryAcquire();
+  void Release() { inflight_.fetch_sub(1, std::memory_order_relaxed); }
+
   runtime::Coordinator* coordinator_;
+  const int64_t max_inflight_;
+  std::atomic<int64_t> inflight_{0};
 };
 
 class TransactionalKvService final : public proto::TransactionalKV::Service {

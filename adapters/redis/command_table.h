@@ -28,6 +28,7 @@ struct ConnectionState {
   // --- redis-conn additions ---
   ServerControl* server = nullptr;  // null without a server: server commands refuse
   bool authenticated = true;        // false until AUTH when a password is required
+  std::string user = "default";     // who AUTH/HELLO AUTH logged in as (CLIENT LIST user=)
   std::string address;              // peer "ip:port", for CLIENT LIST / KILL ADDR
   std::string local_address;        // our "ip:port"
   int64_t created_unix_seconds = 0;
@@ -129,8 +130,8 @@ void PsubscribeCommand(CommandContext context);
 void PunsubscribeCommand(CommandContext context);
 void PublishCommand(CommandContext context);
 void PubsubCommand(CommandContext context);
-// AUTH's check: marks the connection authenticated and returns true when `password` is
-// the user's ("default" is the only user).
+// AUTH's check: marks the connection authenticated as `user` and returns true when
+// `password` is that user's ("default": requirepass; others: RedisSettings::users).
 bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password);
 // Redis's CLIENT SETNAME rule as an error message; empty when the name is fine.
 std::string InvalidClientName(absl::string_view name);

@@ -11,7 +11,8 @@ namespace ekv::runtime {
 absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raft::NodeId self,
                                      const node::MemberAddresses& addresses,
                                      std::chrono::milliseconds timeout,
-                                     std::shared_ptr<grpc::ChannelCredentials> credentials) {
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                     std::string authorization) {
   // With mutual TLS the member's public port asks for this node's certificate: AddNode
   // refuses a caller without one the cluster CA signed.
   auto channel = grpc::CreateChannel(
@@ -28,6 +29,8 @@ absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raf
   std::string last_error = "no answer";
   for (int attempt = 0; std::chrono::steady_clock::now() < give_up; ++attempt) {
     grpc::ClientContext context;
+    // The member's --grpc_auth_token_file: "Bearer <token>" (never logged).
+    if (!authorization.empty()) context.AddMetadata("authorization", authorization);
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     proto::AddNodeResponse response;
     grpc::Status status = stub->AddNode(&context, request, &response);

@@ -34,7 +34,8 @@ struct JoinPlan {
 absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raft::NodeId self,
                                      const node::MemberAddresses& addresses,
                                      std::chrono::milliseconds timeout,
-                                     std::shared_ptr<grpc::ChannelCredentials> credentials);
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                     std::string authorization = "");
 
 struct MembershipTaskOptions {
   node::MemberAddresses self;

@@ -364,6 +364,215 @@ TEST(TlsTest, OnlyHoldersOfTheClusterCertificateJoinOrSendRaftTraffic) {
   RemoveTree(dir);
 }
 
+grpc::Status GetTimestampWithToken(const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+                                   const std::string& address, const std::string& token) {
+  std::unique_ptr<proto::Distribution::Stub> stub =
+      proto::Distribution::NewStub(grpc::CreateChannel(address, credentials));
+  grpc::ClientContext context;
+  SetDeadline(&context, seconds(5));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  proto::GetTimestampResponse response;
+  return stub->GetTimestamp(&context, proto::GetTimestampRequest(), &response);
+}
+
+TEST(TlsTest, GrpcApiRequiresTheBearerToken) {
+  const std::string dir = MakeTempDir("ekv-token");
+  std::string openssl_log;
+  const TestCa ca = MakeTestCa(dir, &openssl_log);
+  ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  const std::string token_file = dir + "/token";
+  {
+    std::ofstream out(token_file);
+    out << "s3cret-token\n";
+  }
+  chmod(token_file.c_str(), 0600);
+  ClusterOptions options;
+  options.tick_ms = 50;
+  options.joining_nodes = 1;  // n4 joins through n1, presenting the token to AddNode
+  options.extra_flags = {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
+                         "--tls_ca_file=" + ca.ca_file, "--grpc_auth_token_file=" + token_file};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  const auto trusted = TrustingCa(ReadWholeFile(ca.ca_file));
+  grpc::Status with_token;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  do {
+    with_token = GetTimestampWithToken(trusted, cluster.grpc_address(1), "s3cret-token");
+    if (!with_token.ok()) std::this_thread::sleep_for(milliseconds(200));
+  } while (!with_token.ok() && std::chrono::steady_clock::now() < deadline);
+  ASSERT_TRUE(with_token.ok()) << with_token.error_message() << "\n" << cluster.Logs();
+  grpc::Status missing = GetTimestampWithToken(trusted, cluster.grpc_address(1), "");
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::UNAUTHENTICATED) << missing.error_message();
+  grpc::Status wrong = GetTimestampWithToken(trusted, cluster.grpc_address(2), "s3cret-tokeN");
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED) << wrong.error_message();
+  EXPECT_EQ(wrong.error_message().find("s3cret"), std::string::npos) << wrong.error_message();
+  // Every service is behind the token, the membership API included.
+  {
+    auto members = proto::Cluster::NewStub(grpc::CreateChannel(cluster.grpc_address(3), trusted));
+    grpc::ClientContext context;
+    SetDeadline(&context, seconds(10));
+    proto::ListNodesResponse response;
+    grpc::Status status = members->ListNodes(&context, proto::ListNodesRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  }
+
+  // Node-to-node: n4 joins with the token (Raft traffic itself is on the mTLS Raft port).
+  ASSERT_TRUE(cluster.StartNode(4).ok()) << cluster.Logs();
+  int members_seen = 0;
+  const auto join_deadline = std::chrono::steady_clock::now() + seconds(90);
+  while (members_seen != 4 && std::chrono::steady_clock::now() < join_deadline) {
+    auto members = proto::Cluster::NewStub(grpc::CreateChannel(cluster.grpc_address(1), trusted));
+    grpc::ClientContext context;
+    SetDeadline(&context, seconds(10));
+    context.AddMetadata("authorization", "Bearer s3cret-token");
+    proto::ListNodesResponse response;
+    if (members->ListNodes(&context, proto::ListNodesRequest(), &response).ok()) {
+      members_seen = response.nodes_size();
+    }
+    if (members_seen != 4) std::this_thread::sleep_for(milliseconds(500));
+  }
+  EXPECT_EQ(members_seen, 4) << cluster.Logs();
+
+  // ekv-client sends the token with --auth_token_file; without it the node refuses
+  // (code 16, UNAUTHENTICATED).
+  std::pair<int, std::string> client_put = RunCaptured(
+      {EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(2), "--tls_ca_file=" + ca.ca_file,
+       "--auth_token_file=" + token_file, "put", "token-key", "token-value"},
+      dir);
+  EXPECT_EQ(client_put.first, 0) << client_put.second;
+  std::pair<int, std::string> client_get = RunCaptured(
+      {EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(4), "--tls_ca_file=" + ca.ca_file,
+       "--auth_token_file=" + token_file, "get", "token-key"},
+      dir);
+  EXPECT_EQ(client_get.first, 0) << client_get.second;
+  EXPECT_NE(client_get.second.find("token-value"), std::string::npos) << client_get.second;
+  std::pair<int, std::string> client_without =
+      RunCaptured({EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(2),
+                   "--tls_ca_file=" + ca.ca_file, "get", "token-key"},
+                  dir);
+  EXPECT_EQ(client_without.first, 1) << client_without.second;
+  EXPECT_NE(client_without.second.find("error: 16 "), std::string::npos) << client_without.second;
+  for (int i = 1; i <= cluster.size(); ++i) {
+    EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "the token was logged";
+  }
+  RemoveTree(dir);
+}
+
+TEST(TlsTest, GrpcTokenNeedsTlsAndAPrivateFile) {
+  const std::string dir = MakeTempDir("ekv-token-bad");
+  const std::string token_file = dir + "/token";
+  {
+    std::ofstream out(token_file);
+    out << "s3cret-token\n";
+  }
+  chmod(token_file.c_str(), 0600);
+  const std::vector<int> ports = PickFreePorts(2);
+  const std::vector<std::string> base = {
+      "--id=n1", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+      absl::StrCat("--raft_address=127.0.0.1:", ports[1]),
+      absl::StrCat("--peers=n1=127.0.0.1:", ports[1]), absl::StrCat("--data_dir=", dir, "/n1")};
+  std::vector<std::string> plaintext = base;
+  plaintext.push_back("--grpc_auth_token_file=" + token_file);
+  ProcessResult refused = RunServerToCompletion(plaintext, seconds(60));
+  EXPECT_GT(refused.exit_code, 0) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("--grpc_auth_token_file needs --tls_cert_file"), std::string::npos)
+      << refused.err;
+  std::string openssl_log;
+  const TestCa ca = MakeTestCa(dir, &openssl_log);
+  ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  chmod(token_file.c_str(), 0644);
+  std::vector<std::string> readable = base;
+  readable.insert(readable.end(),
+                  {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
+                   "--grpc_auth_token_file=" + token_file});
+  ProcessResult world = RunServerToCompletion(readable, seconds(60));
+  EXPECT_GT(world.exit_code, 0) << world.out << world.err;
+  EXPECT_NE(world.err.find("readable by every user"), std::string::npos) << world.err;
+  EXPECT_EQ(world.err.find("s3cret"), std::string::npos) << world.err;
+  RemoveTree(dir);
+}
+
+// SigV4 on the DynamoDB port (--dynamo_credentials_file), checked with boto3: the right key
+// works, a wrong secret, an unknown key and an unsigned request get DynamoDB's errors.
+TEST(AuthTest, DynamoVerifiesSigV4Signatures) {
+  const std::string dir = MakeTempDir("ekv-sigv4");
+  const std::string credentials = dir + "/dynamo-credentials";
+  {
+    std::ofstream out(credentials);
+    out << "# ekv test keys\nAKIDEKVTEST s3cret/Key+42\nAKIDOTHER other-secret\n";
+  }
+  chmod(credentials.c_str(), 0600);
+  ClusterOptions options;
+  options.dynamo = true;
+  options.tick_ms = 50;
+  options.extra_flags = {"--dynamo_credentials_file=" + credentials};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  std::pair<int, std::string> boto =
+      RunCaptured({"/usr/bin/python3", EKV_DYNAMO_AUTH_SESSION,
+                   std::to_string(cluster.dynamo_port(2)), "AKIDEKVTEST", "s3cret/Key+42"},
+                  dir);
+  EXPECT_EQ(boto.first, 0) << boto.second << "\n" << cluster.Logs();
+  EXPECT_NE(boto.second.find("dynamo-auth: 5 passed, 0 failed"), std::string::npos) << boto.second;
+  EXPECT_NE(cluster.Log(2).find("SigV4 verified, 2 access keys"), std::string::npos)
+      << cluster.Log(2);
+  for (int i = 1; i <= cluster.size(); ++i) {
+    EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "a secret was logged";
+  }
+  RemoveTree(dir);
+}
+
+// Redis users (--redis_users_file) on a real cluster, through redis-cli: the default user
+// needs its password, a named user logs in with AUTH NAME PASSWORD (redis-cli --user), a
+// disabled user and a wrong password are refused; a follower forwards the user's writes.
+TEST(AuthTest, RedisUsersFromAnAclFile) {
+  const std::string dir = MakeTempDir("ekv-redis-acl");
+  const std::string users = dir + "/users.acl";
+  {
+    std::ofstream out(users);
+    out << "user default on >s3cret-default ~* &* +@all\n"
+        << "user alice on >s3cret-alice ~* &* +@all\n"
+        << "user bob off >s3cret-bob ~* &* +@all\n";
+  }
+  chmod(users.c_str(), 0600);
+  ClusterOptions options;
+  options.redis = true;
+  options.tick_ms = 50;
+  options.extra_flags = {"--redis_users_file=" + users};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  const auto cli = [&](int node, std::vector<std::string> auth, std::vector<std::string> command) {
+    std::vector<std::string> flags = {"--no-auth-warning"};
+    flags.insert(flags.end(), auth.begin(), auth.end());
+    return RunCaptured(RedisCli(cluster.redis_port(node), flags, std::move(command)), dir).second;
+  };
+  std::string set;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  do {  // the cluster may still be electing leaders
+    set = cli(2, {"--user", "alice", "--pass", "s3cret-alice"}, {"SET", "acl-key", "acl-value"});
+    if (set != "OK\n") std::this_thread::sleep_for(milliseconds(300));
+  } while (set != "OK\n" && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(set, "OK\n") << cluster.Logs();
+  EXPECT_EQ(cli(1, {"--pass", "s3cret-default"}, {"GET", "acl-key"}), "acl-value\n");
+  // redis-cli reports a failed AUTH on stderr and still sends the command.
+  const std::string anonymous = cli(3, {}, {"GET", "acl-key"});
+  EXPECT_NE(anonymous.find("NOAUTH Authentication required."), std::string::npos) << anonymous;
+  for (const auto& [user, password] : std::vector<std::pair<std::string, std::string>>{
+           {"alice", "wrong"}, {"bob", "s3cret-bob"}, {"nobody", "s3cret-alice"}}) {
+    const std::string refused = cli(3, {"--user", user, "--pass", password}, {"GET", "acl-key"});
+    EXPECT_NE(refused.find("WRONGPASS invalid username-password pair or user is disabled."),
+              std::string::npos)
+        << user << ": " << refused;
+    EXPECT_EQ(refused.find("acl-value"), std::string::npos) << user << ": " << refused;
+  }
+  const std::string hello = cli(3, {}, {"HELLO", "3", "AUTH", "alice", "s3cret-alice"});
+  EXPECT_NE(hello.find("proto"), std::string::npos) << hello;
+  for (int i = 1; i <= cluster.size(); ++i) {
+    EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "a password was logged";
+  }
+  RemoveTree(dir);
+}
+
 TEST(TlsTest, WorldReadableKeyIsRefused) {
   const std::string dir = MakeTempDir("ekv-tls-key");
   std::string openssl_log;

@@ -5,6 +5,8 @@
 // /usr/bin/redis-server (Debian redis-server, scripts/install-deps.sh): without it the
 // test fails rather than skips.
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -13,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/acl_file.h"
 #include "adapters/redis/redis_server.h"
 #include "gtest/gtest.h"
 #include "tests/redis/fake_backend.h"
@@ -670,6 +673,88 @@ TEST_F(DifferentialTest, SortedSets) {
       Cmd({"ZINCRBY", "frac", "1", "x"}),
       Cmd({"ZRANK", "nope", "x"}),
   });
+}
+
+// ACL users (--redis_users_file): the same ACL file for redis-server's aclfile and for ekv,
+// the same AUTH / HELLO AUTH / RESET script, byte-identical replies (NOAUTH, WRONGPASS for
+// a wrong password, a disabled user and an unknown one; nopass users; several passwords).
+TEST_F(DifferentialTest, AclUsersFromTheSameFile) {
+  const std::string acl_text =
+      "user default on >defpw ~* &* +@all\n"
+      "user alice on >alicepw >alt ~* &* +@all\n"
+      "user bob off >bobpw ~* &* +@all\n"
+      "user carol on nopass ~* &* +@all\n";
+  const std::string acl_path = ::testing::TempDir() + "/ekv_acl_differential.acl";
+  {
+    std::ofstream out(acl_path);
+    out << acl_text;
+  }
+  RealRedis redis({"--aclfile", acl_path});
+  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
+  absl::StatusOr<AclUsers> users = ParseAclUsers(acl_text);
+  ASSERT_TRUE(users.ok()) << users.status();
+  ASSERT_TRUE(users->has_default);
+  FakeBackend backend;
+  RedisServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.settings.requirepass = users->default_password;
+  options.settings.users = users->users;
+  RedisServer ekv(options, &backend);
+  ASSERT_TRUE(ekv.Start().ok());
+  const std::vector<Step> script = {
+      Cmd({"GET", "k"}),
+      Cmd({"AUTH", "wrong"}),
+      Cmd({"AUTH", "alice", "wrong"}),
+      Cmd({"AUTH", "bob", "bobpw"}),
+      Cmd({"AUTH", "nobody", "x"}),
+      Cmd({"GET", "k"}),
+      Cmd({"AUTH", "alice", "alicepw"}),
+      Cmd({"SET", "k", "v"}),
+      Cmd({"GET", "k"}),
+      Cmd({"AUTH", "alice", "alt"}),
+      Cmd({"AUTH", "alice", "wrong"}),
+      Cmd({"GET", "k"}),
+      Cmd({"RESET"}),
+      Cmd({"GET", "k"}),
+      On(1, {"HELLO", "3"}),
+      On(1, {"HELLO", "3", "AUTH", "bob", "bobpw"}),
+      On(1, {"HELLO", "3", "AUTH", "alice", "nope"}),
+      On(1, {"HELLO", "2", "AUTH", "carol", "anything"}),
+      On(1, {"GET", "k"}),
+      On(2, {"AUTH", "default", "defpw"}),
+      On(2, {"GET", "k"}),
+      On(3, {"AUTH", "defpw"}),
+      On(3, {"AUTH", "carol", ""}),
+      On(3, {"GET", "k"}),
+  };
+  const std::vector<std::string> want = RunScript(redis.port(), script);
+  const std::vector<std::string> got = RunScript(ekv.port(), script);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i], want[i]) << "step " << i << " on connection " << script[i].conn << ": sent '"
+                               << absl::CEscape(script[i].bytes) << "'";
+  }
+  std::remove(acl_path.c_str());
+}
+
+TEST(AclFileTest, RefusesWhatEkvCannotEnforce) {
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw ~app:* +@all\n").ok());  // key patterns
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw -flushall\n").ok());     // command rules
+  EXPECT_FALSE(ParseAclUsers("user alice on\n").ok());                   // no password
+  EXPECT_FALSE(ParseAclUsers("user default off\n").ok());
+  EXPECT_FALSE(ParseAclUsers("user default on >a >b\n").ok());
+  EXPECT_FALSE(ParseAclUsers("user a on >x\nuser a on >y\n").ok());
+  EXPECT_FALSE(ParseAclUsers("alice on >pw\n").ok());
+  absl::StatusOr<AclUsers> secret_in_error = ParseAclUsers("user alice on >pw s3cret\n");
+  ASSERT_FALSE(secret_in_error.ok());
+  EXPECT_EQ(secret_in_error.status().message().find("s3cret"), std::string::npos)
+      << secret_in_error.status();
+  absl::StatusOr<AclUsers> users =
+      ParseAclUsers("# comment\n\nuser alice on >a >b allkeys allcommands\nuser bob off >c\n");
+  ASSERT_TRUE(users.ok()) << users.status();
+  EXPECT_FALSE(users->has_default);
+  ASSERT_EQ(users->users.size(), 1u);  // bob is off: cannot log in
+  EXPECT_EQ(users->users.at("alice"), (std::vector<std::string>{"a", "b"}));
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // ekv-client: a command-line client of ekv's public gRPC API. See --help.
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -9,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -21,6 +25,13 @@ ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "gRPC address of any ekv node.")
 ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each RPC in milliseconds.");
 ABSL_FLAG(uint64_t, ts, 0, "Read timestamp for get/scan (0: latest, linearizable).");
 ABSL_FLAG(int64_t, limit, 100, "Maximum keys returned by scan.");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "PEM file of the CA that signed the node's certificate: connect over TLS and "
+          "verify the node (ekv-server --tls_cert_file). Default: empty, plaintext.");
+ABSL_FLAG(std::string, auth_token_file, "",
+          "File holding the cluster's bearer token (ekv-server --grpc_auth_token_file): "
+          "every call carries 'authorization: Bearer <token>'. Needs --tls_ca_file, as the "
+          "server only accepts a token over TLS. Default: empty, no token.");
 
 namespace {
 
@@ -47,11 +58,23 @@ constexpr char kUsage[] =
     "Exit status: 0 on success, 1 on an RPC error (printed with its gRPC code), 2 on bad "
     "usage.";
 
+// "Bearer <token>" from --auth_token_file, or empty; set once in main.
+std::string authorization;
+
 std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
+  if (!authorization.empty()) context->AddMetadata("authorization", authorization);
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
   return context;
+}
+
+std::optional<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
 }
 
 int RpcError(const grpc::Status& status) {
@@ -126,7 +149,26 @@ int main(int argc, char** argv) {
   if (args.size() < 2) return Usage("missing command");
   const std::string command = args[1];
   std::vector<std::string> rest(args.begin() + 2, args.end());
-  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_addr), grpc::InsecureChannelCredentials());
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (const std::string ca_file = absl::GetFlag(FLAGS_tls_ca_file); !ca_file.empty()) {
+    auto ca = ReadFile(ca_file);
+    if (!ca.has_value()) return Usage(absl::StrCat("cannot read --tls_ca_file ", ca_file));
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *ca;
+    credentials = grpc::SslCredentials(ssl);
+  }
+  if (const std::string token_file = absl::GetFlag(FLAGS_auth_token_file); !token_file.empty()) {
+    if (absl::GetFlag(FLAGS_tls_ca_file).empty()) {
+      return Usage("--auth_token_file needs --tls_ca_file (a token is only sent over TLS)");
+    }
+    auto token = ReadFile(token_file);
+    if (!token.has_value())
+      return Usage(absl::StrCat("cannot read --auth_token_file ", token_file));
+    const std::string word(absl::StripAsciiWhitespace(*token));
+    if (word.empty()) return Usage(absl::StrCat(token_file, " holds no token"));
+    authorization = absl::StrCat("Bearer ", word);
+  }
+  auto channel = grpc::CreateChannel(absl::GetFlag(FLAGS_addr), credentials);
   auto raw = proto::RawKV::NewStub(channel);
   auto txn = proto::TransactionalKV::NewStub(channel);
   auto dist = proto::Distribution::NewStub(channel);

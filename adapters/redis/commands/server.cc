@@ -54,7 +54,7 @@ std::string ClientLine(const ConnectionState& c) {
                       " db=0 sub=", c.channels.size(), " psub=", c.patterns.size(),
                       " ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 "
                       "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=",
-                      c.last_command, " user=default redir=-1 resp=", c.protocol, "\n");
+                      c.last_command, " user=", c.user, " redir=-1 resp=", c.protocol, "\n");
 }
 
 }  // namespace
@@ -76,11 +76,21 @@ bool SameSecret(absl::string_view given, absl::string_view secret) {
 
 bool CheckPassword(ConnectionState* connection, absl::string_view user,
                    absl::string_view password) {
-  const std::string required =
-      connection->server == nullptr ? "" : connection->server->settings().requirepass;
-  // Only the "default" user exists; with no password it accepts any (Redis's nopass).
-  const bool ok = user == "default" && (required.empty() || SameSecret(password, required));
-  if (ok) connection->authenticated = true;
+  if (connection->server == nullptr) return user == "default";
+  const RedisSettings& settings = connection->server->settings();
+  bool ok = false;
+  if (user == "default") {
+    // With no password the default user accepts any (Redis's nopass).
+    ok = settings.requirepass.empty() || SameSecret(password, settings.requirepass);
+  } else if (auto it = settings.users.find(user); it != settings.users.end()) {
+    ok = it->second.empty();  // nopass
+    // Every password is compared, so the time taken does not tell which one matched.
+    for (const std::string& accepted : it->second) ok |= SameSecret(password, accepted);
+  }
+  if (ok) {
+    connection->authenticated = true;
+    connection->user = std::string(user);
+  }
   return ok;
 }
 
@@ -122,6 +132,7 @@ void ResetCommand(CommandContext context) {
   c.name.clear();
   // Like Redis: back to the default user, who must authenticate again when a password is set.
   c.authenticated = c.server == nullptr || c.server->settings().requirepass.empty();
+  c.user = "default";
   context.reply(SimpleStringReply("RESET"));
 }
 

@@ -17,14 +17,18 @@
 #include "absl/synchronization/mutex.h"
 #include "adapters/dynamo/coordinator_backend.h"
 #include "adapters/dynamo/dynamo_server.h"
+#include "adapters/dynamo/sigv4.h"
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
 #include "adapters/grpc/services.h"
+#include "adapters/grpc/token_auth.h"
+#include "adapters/redis/acl_file.h"
 #include "adapters/redis/coordinator_backend.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/resource_quota.h"
 #include "runtime/console/console_server.h"
 #include "runtime/console/load_history.h"
 #include "runtime/console/node_document.h"
@@ -97,6 +101,23 @@ ABSL_FLAG(std::string, tls_ca_file, "",
           "certificate must name its advertised raft host). The console also trusts it for "
           "peers' HTTPS endpoints; clients trust the node with the same CA. Default: empty, "
           "node-to-node traffic in plaintext.");
+ABSL_FLAG(std::string, grpc_auth_token_file, "",
+          "File holding a bearer token (one word) that every call to the public gRPC API "
+          "must present as the metadata 'authorization: Bearer <token>'; calls without it "
+          "or with another token are answered UNAUTHENTICATED. Needs --tls_cert_file (a "
+          "token is never accepted in plaintext). The file must not be world-readable; the "
+          "token is never logged. A node started with --join presents it to the member. "
+          "Default: empty, no token required.");
+ABSL_FLAG(int64_t, grpc_max_inflight, 0,
+          "Bound on RawPut/RawGet calls in progress at once on the public gRPC port (they "
+          "run on gRPC's callback API, without a thread each); one more is answered "
+          "RESOURCE_EXHAUSTED at once, so a flood costs bounded memory. The other calls are "
+          "bounded by --grpc_max_threads. Default: 0, no bound.");
+ABSL_FLAG(int, grpc_max_threads, 0,
+          "Bound on the threads of the public gRPC server's synchronous calls (all but "
+          "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
+          "answered RESOURCE_EXHAUSTED by gRPC. At least 4. Default: 0, gRPC's default (no "
+          "bound).");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -105,13 +126,31 @@ ABSL_FLAG(std::string, redis_requirepass, "",
           "Password of the Redis front door's default user (Redis's requirepass): when set, "
           "every command but AUTH, HELLO, QUIT and RESET answers NOAUTH until the client "
           "authenticates. Never logged. Default: empty, no password.");
+ABSL_FLAG(std::string, redis_users_file, "",
+          "Users of the Redis front door, in Redis's ACL file format (one \"user NAME on "
+          ">PASSWORD ~* &* +@all\" per line, the same file redis-server's aclfile reads): "
+          "AUTH NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. Every user has "
+          "full access; permission rules other than the all-access ones are refused. A "
+          "\"user default on >PASSWORD\" line is the default user's password (like "
+          "--redis_requirepass, which it excludes); without one, new connections are the "
+          "passwordless default user, as in Redis. The file must not be world-readable; "
+          "passwords are never logged. Default: empty, only the default user.");
 ABSL_FLAG(int64_t, redis_max_clients, 10000,
           "Most Redis connections at once (Redis's maxclients); one more is answered "
           "'-ERR max number of clients reached' and closed.");
-ABSL_FLAG(std::string, dynamo_address, "",
-          "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
-          "DynamoDB_20120810.*; signatures accepted, not checked), e.g. 127.0.0.1:8000. "
-          "Default: empty, no DynamoDB front door.");
+ABSL_FLAG(
+    std::string, dynamo_address, "",
+    "Listen address of the DynamoDB front door (HTTP, X-Amz-Target "
+    "DynamoDB_20120810.*; SigV4 checked with --dynamo_credentials_file), e.g. 127.0.0.1:8000. "
+    "Default: empty, no DynamoDB front door.");
+ABSL_FLAG(std::string, dynamo_credentials_file, "",
+          "File of the DynamoDB front door's access keys, one \"ACCESS_KEY_ID "
+          "SECRET_ACCESS_KEY\" pair per line ('#' comments): every request's SigV4 "
+          "signature is verified against them, and a request without one, with an unknown "
+          "key id (UnrecognizedClientException), a wrong signature or a date more than 15 "
+          "minutes off (InvalidSignatureException) is refused. Any region is accepted. The "
+          "file must not be world-readable; secrets are never logged. Default: empty, "
+          "signatures are not checked.");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -305,6 +344,35 @@ int main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
   const char* const http_scheme = tls.enabled() ? "https://" : "http://";
+  std::string grpc_auth_token;
+  if (const std::string path = absl::GetFlag(FLAGS_grpc_auth_token_file); !path.empty()) {
+    if (!tls.enabled()) {
+      return Fail(
+          "--grpc_auth_token_file needs --tls_cert_file and --tls_key_file: a bearer "
+          "token sent in plaintext could be read off the network");
+    }
+    auto token = ekv::adapters::ReadAuthTokenFile(path);
+    if (!token.ok())
+      return Fail(absl::StrCat("--grpc_auth_token_file: ", token.status().message()));
+    grpc_auth_token = *token;
+  }
+  std::optional<ekv::redis::AclUsers> redis_users;
+  if (const std::string path = absl::GetFlag(FLAGS_redis_users_file); !path.empty()) {
+    auto users = ekv::redis::ReadAclUsersFile(path);
+    if (!users.ok()) return Fail(absl::StrCat("--redis_users_file: ", users.status().message()));
+    if (users->has_default && !absl::GetFlag(FLAGS_redis_requirepass).empty()) {
+      return Fail("--redis_users_file sets the default user's password; drop --redis_requirepass");
+    }
+    redis_users = std::move(*users);
+  }
+  std::shared_ptr<const ekv::dynamo::SigV4Verifier> dynamo_credentials;
+  if (const std::string path = absl::GetFlag(FLAGS_dynamo_credentials_file); !path.empty()) {
+    auto verifier = ekv::dynamo::SigV4Verifier::FromFile(path);
+    if (!verifier.ok()) {
+      return Fail(absl::StrCat("--dynamo_credentials_file: ", verifier.status().message()));
+    }
+    dynamo_credentials = std::make_shared<const ekv::dynamo::SigV4Verifier>(std::move(*verifier));
+  }
   ekv::runtime::PeerTls peer_tls;
   if (tls.enabled() && !tls.ca_file.empty()) {
     auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
@@ -372,9 +440,10 @@ int main(int argc, char** argv) {
       }
       if (!config->join.empty() && !has_state) {
         logger.Info(absl::StrCat("joining the cluster through ", config->join));
-        auto plan = ekv::runtime::RequestJoin(config->join, config->node_id, self_addresses,
-                                              std::chrono::milliseconds(config->join_timeout_ms),
-                                              peer_credentials);
+        auto plan = ekv::runtime::RequestJoin(
+            config->join, config->node_id, self_addresses,
+            std::chrono::milliseconds(config->join_timeout_ms), peer_credentials,
+            grpc_auth_token.empty() ? std::string() : ekv::adapters::BearerValue(grpc_auth_token));
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
         groups = plan->groups;
         joining = true;
@@ -603,7 +672,7 @@ int main(int argc, char** argv) {
   transport.Start();
 
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  ekv::adapters::RawKvService raw_kv(coordinator.get());
+  ekv::adapters::RawKvService raw_kv(coordinator.get(), absl::GetFlag(FLAGS_grpc_max_inflight));
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
   ekv::adapters::ClusterService cluster(coordinator.get(),
@@ -615,6 +684,17 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> counting;
     counting.push_back(ekv::adapters::NewRequestCountingInterceptorFactory(&grpc_requests));
     builder.experimental().SetInterceptorCreators(std::move(counting));
+  }
+  if (const int max_threads = absl::GetFlag(FLAGS_grpc_max_threads); max_threads != 0) {
+    if (max_threads < 4) {
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail("--grpc_max_threads must be 0 (no bound) or at least 4 (gRPC's pollers)");
+    }
+    grpc::ResourceQuota quota("ekv-public-grpc");
+    quota.SetMaxThreads(max_threads);
+    builder.SetResourceQuota(quota);
   }
   int grpc_port = 0;
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
@@ -635,6 +715,10 @@ int main(int argc, char** argv) {
     if (peer_tls.enabled()) ssl.pem_root_certs = peer_tls.ca_pem;
     ssl.pem_key_cert_pairs.push_back({*key, *cert});
     grpc_credentials = grpc::SslServerCredentials(ssl);
+    if (!grpc_auth_token.empty()) {
+      grpc_credentials->SetAuthMetadataProcessor(
+          ekv::adapters::NewTokenAuthProcessor(grpc_auth_token));
+    }
   }
   builder.AddListeningPort(config->grpc_address, grpc_credentials, &grpc_port);
   builder.RegisterService(&raw_kv);
@@ -727,6 +811,12 @@ int main(int argc, char** argv) {
     ekv::redis::RedisServerOptions redis_options;
     redis_options.address = redis_address;
     redis_options.settings.requirepass = absl::GetFlag(FLAGS_redis_requirepass);
+    if (redis_users.has_value()) {
+      if (redis_users->has_default) {
+        redis_options.settings.requirepass = redis_users->default_password;
+      }
+      redis_options.settings.users = redis_users->users;
+    }
     if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
       server->Shutdown();
       loop.Stop();
@@ -761,6 +851,7 @@ int main(int argc, char** argv) {
       !dynamo_address.empty()) {
     ekv::dynamo::DynamoServerOptions dynamo_options;
     dynamo_options.tls = tls;
+    dynamo_options.credentials = dynamo_credentials;
     absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
         ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend, dynamo_options);
     if (!started.ok()) {
@@ -772,7 +863,11 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_address: ", started.status().message()));
     }
     dynamo = std::move(*started);
-    logger.Info(absl::StrCat("serving DynamoDB on ", http_scheme, dynamo->address()));
+    logger.Info(absl::StrCat(
+        "serving DynamoDB on ", http_scheme, dynamo->address(),
+        dynamo_credentials
+            ? absl::StrCat(" (SigV4 verified, ", dynamo_credentials->key_count(), " access keys)")
+            : std::string(" (signatures not checked)")));
   }
   if (gc) gc->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
