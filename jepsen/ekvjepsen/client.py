@@ -102,6 +102,13 @@ def is_lock_error(error):
     return isinstance(error, grpc.RpcError) and "is locked" in (error.details() or "")
 
 
+def never_sent(error):
+    """True if the request certainly never reached a server (the connection was refused),
+    so a write with this error did not happen: Jepsen's :fail, not :info."""
+    text = str(error) if not isinstance(error, grpc.RpcError) else (error.details() or "")
+    return "Connection refused" in text
+
+
 def describe(error):
     if isinstance(error, grpc.RpcError):
         return f"{error.code().name}: {error.details()}"

@@ -26,8 +26,11 @@ SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "list-z", "r", "t", "x"]
 
 
 class Nemesis:
-    def __init__(self, cluster, network, faults, rng, recorder, log_path, conn_factory):
+    def __init__(self, cluster, network, faults, rng, recorder, log_path, conn_factory, workload=None):
         self.cluster = cluster
+        # Told when a fault starts and when the calm after it ends (fault_started /
+        # faults_settled), so a workload can aim at what the fault may have broken.
+        self.workload = workload
         self.network = network
         self.faults = faults
         self.rng = rng
@@ -62,12 +65,29 @@ class Nemesis:
                 self.rng.shuffle(order)
             kind = order.pop()
             hold = self.rng.uniform(*hold_s)
+            self._tell("fault_started", kind)
             start = self.start(kind)
             if start is not None:
                 self._sleep(min(hold, max(0.0, deadline - time.monotonic() - 1)), stop_event)
                 self.stop(kind, start)
-            self._sleep(self.rng.uniform(*calm_s), stop_event)
+            # The calm: its first half still belongs to the fault (a workload keeps reading
+            # what the fault may have broken), the second half precedes the next fault.
+            calm = self.rng.uniform(*calm_s)
+            after, before = calm / 2, calm / 2
+            if kind == "kill-all":
+                # After a whole-cluster restart (stop() waits until it serves again): long
+                # enough to read what the crash may have lost, then long enough to write
+                # what the next crash may lose.
+                after, before = max(after, 3.0), max(before, 2.0)
+            self._sleep(after, stop_event)
+            self._tell("faults_settled", kind)
+            self._sleep(before, stop_event)
         self.heal_all()
+
+    def _tell(self, event, kind):
+        handler = getattr(self.workload, event, None)
+        if handler is not None:
+            handler(kind)
 
     def _sleep(self, seconds, stop_event):
         stop_event.wait(seconds)
@@ -158,6 +178,8 @@ class Nemesis:
         elif kind in ("kill", "kill-all"):
             for i in self.active:
                 self.cluster.restart(self.cluster.node(i))
+            if kind == "kill-all":
+                self._wait_serving()
         elif kind == "pause":
             for i in self.active:
                 node = self.cluster.node(i)
@@ -169,6 +191,30 @@ class Nemesis:
         self.active = None
         stop_us = self.note("stop", kind)
         self.windows.append((kind, start_us, stop_us))
+
+    def _wait_serving(self, timeout_s=30):
+        """After a whole-cluster restart: until some node answers a timestamp and a read in
+        both data groups (keys below and above "m"), or timeout_s (a planted bug may leave
+        the cluster unable to serve)."""
+        deadline = time.monotonic() + timeout_s
+        attempt = 0
+        while True:
+            node = self.cluster.nodes[attempt % len(self.cluster.nodes)]
+            attempt += 1
+            conn = self.conn_factory(node.grpc_target)
+            try:
+                conn.timestamp()
+                conn.get(b"a")
+                conn.get(b"r")
+                self.note("serving", "kill-all", node=node.id)
+                return
+            except grpc.RpcError as e:
+                if time.monotonic() > deadline:
+                    self.note("not-serving", "kill-all", error=f"{e.code().name}: {e.details()}")
+                    return
+                time.sleep(0.2)
+            finally:
+                conn.close()
 
     def split(self):
         if self.splits >= MAX_SPLITS:
