@@ -10,6 +10,9 @@
   pause      SIGSTOP of one or two nodes, SIGCONT later
   clock      per-node wall-clock offsets (libfaketime), then a jump back to true time
   split      Distribution.SplitRange of a random route at a random key inside it
+  member     proto.Cluster RemoveNode of one node (through another), which is then killed
+             and its data dir deleted; later it rejoins as a new member (ekv-server --join:
+             AddNode as a learner, PromoteNode once caught up) under the same id
 
 Every fault but split lasts a few seconds and is healed before the next one starts, so
 the cluster keeps a working majority most of the time and the run exercises recovery.
@@ -20,7 +23,7 @@ import time
 
 import grpc
 
-FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split")
+FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split", "member")
 MAX_SPLITS = 8
 SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "list-z", "r", "t", "x"]
 
@@ -155,7 +158,38 @@ class Nemesis:
         if kind == "split":
             self.split()
             return None
+        if kind == "member":
+            return self._remove_member(nodes)
         raise ValueError(kind)
+
+    def _remove_member(self, nodes, timeout_s=30):
+        """RemoveNode of a random node through another one (retried: every membership call
+        is idempotent), then the removed node is killed and its state deleted. None (and no
+        fault) if the removal never succeeded."""
+        victim = self.rng.choice(nodes)
+        others = [i for i in nodes if i != victim]
+        deadline = time.monotonic() + timeout_s
+        error = None
+        while time.monotonic() < deadline:
+            via = self.cluster.node(self.rng.choice(others))
+            conn = self.conn_factory(via.grpc_target)
+            try:
+                conn.remove_node(victim)
+                break
+            except grpc.RpcError as e:
+                error = f"{e.code().name}: {e.details()}"
+                time.sleep(0.5)
+            finally:
+                conn.close()
+        else:
+            self.note("remove-failed", "member", node=f"n{victim}", error=error)
+            return None
+        node = self.cluster.node(victim)
+        node.kill()
+        node.wipe()
+        node.join = via.grpc_target
+        self.active = victim
+        return self._started("member", removed=f"n{victim}", via=via.id)
 
     def _committing_node(self, wait_s=2.0):
         from . import workloads
@@ -188,6 +222,10 @@ class Nemesis:
         elif kind == "clock":
             for i in self.active:
                 self.cluster.node(i).set_clock_offset(0)
+        elif kind == "member":
+            node = self.cluster.node(self.active)
+            self.cluster.restart(node)  # with --join: a new member under the same id
+            self._wait_voter(node)
         self.active = None
         stop_us = self.note("stop", kind)
         self.windows.append((kind, start_us, stop_us))
@@ -215,6 +253,29 @@ class Nemesis:
                 time.sleep(0.2)
             finally:
                 conn.close()
+
+    def _wait_voter(self, node, timeout_s=60):
+        """Until another node sees the rejoined node as a voter in every group (it joins as a
+        learner and promotes itself once caught up), or timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        others = [n for n in self.cluster.nodes if n is not node]
+        attempt = 0
+        while time.monotonic() < deadline:
+            via = others[attempt % len(others)]
+            attempt += 1
+            conn = self.conn_factory(via.grpc_target)
+            try:
+                if conn.voter_everywhere(node.index):
+                    self.note("voter", "member", node=node.id)
+                    return
+            except grpc.RpcError:
+                pass
+            finally:
+                conn.close()
+            if not node.alive():
+                break
+            time.sleep(0.5)
+        self.note("not-voter", "member", node=node.id, alive=node.alive())
 
     def split(self):
         if self.splits >= MAX_SPLITS:
