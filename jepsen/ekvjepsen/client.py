@@ -13,6 +13,8 @@ import grpc
 
 pb = None
 pb_grpc = None
+cluster_pb = None  # proto.Cluster (membership)
+cluster_pb_grpc = None
 
 
 def load_stubs(repo_root):
@@ -25,6 +27,9 @@ def load_stubs(repo_root):
     sys.path.insert(0, out)
     pb = importlib.import_module("ekv_pb2")
     pb_grpc = importlib.import_module("ekv_pb2_grpc")
+    global cluster_pb, cluster_pb_grpc
+    cluster_pb = importlib.import_module("cluster_pb2")
+    cluster_pb_grpc = importlib.import_module("cluster_pb2_grpc")
     return out
 
 
@@ -40,6 +45,7 @@ class GrpcConn:
         self.raw = pb_grpc.RawKVStub(self.channel)
         self.txn = pb_grpc.TransactionalKVStub(self.channel)
         self.dist = pb_grpc.DistributionStub(self.channel)
+        self.members = cluster_pb_grpc.ClusterStub(self.channel)
 
     def close(self):
         self.channel.close()
@@ -98,8 +104,31 @@ class GrpcConn:
             timeout=self.timeout_s)
 
 
+    def remove_node(self, node_id):
+        return self.members.RemoveNode(cluster_pb.RemoveNodeRequest(node_id=node_id), timeout=self.timeout_s)
+
+    def list_nodes(self):
+        return self.members.ListNodes(cluster_pb.ListNodesRequest(), timeout=self.timeout_s).nodes
+
+    def voter_everywhere(self, node_id):
+        """True if this node's view of the membership has node_id as a voter in every group."""
+        groups = {m.raft_group_id for n in self.list_nodes() for m in n.groups}
+        for n in self.list_nodes():
+            if n.node_id == node_id:
+                voting = {m.raft_group_id for m in n.groups if m.role == cluster_pb.MEMBER_ROLE_VOTER}
+                return bool(groups) and voting == groups
+        return False
+
+
 def is_lock_error(error):
     return isinstance(error, grpc.RpcError) and "is locked" in (error.details() or "")
+
+
+def never_sent(error):
+    """True if the request certainly never reached a server (the connection was refused),
+    so a write with this error did not happen: Jepsen's :fail, not :info."""
+    text = str(error) if not isinstance(error, grpc.RpcError) else (error.details() or "")
+    return "Connection refused" in text
 
 
 def describe(error):

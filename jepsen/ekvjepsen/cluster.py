@@ -1,11 +1,10 @@
 """Five real ekv-server processes, one per network namespace, and their lifecycle.
 
 Every node is started by the same command line each time (so a kill -9 and restart is
-exactly what an operator's supervisor would do). Processes get PR_SET_PDEATHSIG=SIGKILL,
-so even a SIGKILLed harness leaves no server behind; a normal exit, Ctrl-C or an error
-stops them through Cluster.stop_all().
+exactly what an operator's supervisor would do). Processes get PR_SET_PDEATHSIG=SIGKILL
+(through setpriv), so even a SIGKILLed harness leaves no server behind; a normal exit,
+Ctrl-C or an error stops them through Cluster.stop_all().
 """
-import ctypes
 import os
 import signal
 import subprocess
@@ -17,11 +16,6 @@ GRPC_PORT = 50051
 RAFT_PORT = 50061
 REDIS_PORT = 6379
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    ctypes.CDLL("libc.so.6").prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class Node:
@@ -39,6 +33,7 @@ class Node:
         self.process = None
         self.paused = False
         self.starts = 0
+        self.join = None  # after a membership fault: the member it (re)joined through
         os.makedirs(self.data_dir, exist_ok=True)
         self.set_clock_offset(0)
 
@@ -62,6 +57,10 @@ class Node:
                 "--raft_address", f"{self.address}:{RAFT_PORT}",
                 "--redis_address", f"{self.address}:{REDIS_PORT}",
                 "--peers", peers, "--data_dir", self.data_dir] + self.extra_flags
+        if self.join:
+            # Ignored by ekv-server once the data dir has state, so every later restart
+            # keeps this command line.
+            cmd += ["--join", self.join]
         return cmd
 
     def start(self, peers):
@@ -69,8 +68,11 @@ class Node:
         log = open(self.log_path, "ab")
         log.write(f"\n=== start {self.starts + 1} at {time.strftime('%H:%M:%S')}\n".encode())
         log.flush()
-        self.process = subprocess.Popen(self.command(peers), stdout=log, stderr=log,
-                                        stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        # setpriv sets PR_SET_PDEATHSIG in the child instead of a preexec_fn: a preexec_fn
+        # makes Python fork() rather than vfork(), and fork() runs gRPC's prefork handlers,
+        # which wait for the clients' in-flight calls and can hang a restart for good.
+        self.process = subprocess.Popen(["setpriv", "--pdeathsig", "KILL"] + self.command(peers),
+                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         self.paused = False
         self.starts += 1
@@ -101,6 +103,12 @@ class Node:
             self.process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def wipe(self):
+        """A removed node's state is gone for good: it comes back only as a new member."""
+        import shutil
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        os.makedirs(self.data_dir, exist_ok=True)
 
     def set_clock_offset(self, offset_s):
         # libfaketime's relative format: "+N" / "-N" seconds from the real time.

@@ -10,6 +10,9 @@
   pause      SIGSTOP of one or two nodes, SIGCONT later
   clock      per-node wall-clock offsets (libfaketime), then a jump back to true time
   split      Distribution.SplitRange of a random route at a random key inside it
+  member     proto.Cluster RemoveNode of one node (through another), which is then killed
+             and its data dir deleted; later it rejoins as a new member (ekv-server --join:
+             AddNode as a learner, PromoteNode once caught up) under the same id
 
 Every fault but split lasts a few seconds and is healed before the next one starts, so
 the cluster keeps a working majority most of the time and the run exercises recovery.
@@ -20,14 +23,17 @@ import time
 
 import grpc
 
-FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split")
+FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split", "member")
 MAX_SPLITS = 8
 SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "list-z", "r", "t", "x"]
 
 
 class Nemesis:
-    def __init__(self, cluster, network, faults, rng, recorder, log_path, conn_factory):
+    def __init__(self, cluster, network, faults, rng, recorder, log_path, conn_factory, workload=None):
         self.cluster = cluster
+        # Told when a fault starts and when the calm after it ends (fault_started /
+        # faults_settled), so a workload can aim at what the fault may have broken.
+        self.workload = workload
         self.network = network
         self.faults = faults
         self.rng = rng
@@ -62,12 +68,29 @@ class Nemesis:
                 self.rng.shuffle(order)
             kind = order.pop()
             hold = self.rng.uniform(*hold_s)
+            self._tell("fault_started", kind)
             start = self.start(kind)
             if start is not None:
                 self._sleep(min(hold, max(0.0, deadline - time.monotonic() - 1)), stop_event)
                 self.stop(kind, start)
-            self._sleep(self.rng.uniform(*calm_s), stop_event)
+            # The calm: its first half still belongs to the fault (a workload keeps reading
+            # what the fault may have broken), the second half precedes the next fault.
+            calm = self.rng.uniform(*calm_s)
+            after, before = calm / 2, calm / 2
+            if kind == "kill-all":
+                # After a whole-cluster restart (stop() waits until it serves again): long
+                # enough to read what the crash may have lost, then long enough to write
+                # what the next crash may lose.
+                after, before = max(after, 3.0), max(before, 2.0)
+            self._sleep(after, stop_event)
+            self._tell("faults_settled", kind)
+            self._sleep(before, stop_event)
         self.heal_all()
+
+    def _tell(self, event, kind):
+        handler = getattr(self.workload, event, None)
+        if handler is not None:
+            handler(kind)
 
     def _sleep(self, seconds, stop_event):
         stop_event.wait(seconds)
@@ -135,7 +158,38 @@ class Nemesis:
         if kind == "split":
             self.split()
             return None
+        if kind == "member":
+            return self._remove_member(nodes)
         raise ValueError(kind)
+
+    def _remove_member(self, nodes, timeout_s=30):
+        """RemoveNode of a random node through another one (retried: every membership call
+        is idempotent), then the removed node is killed and its state deleted. None (and no
+        fault) if the removal never succeeded."""
+        victim = self.rng.choice(nodes)
+        others = [i for i in nodes if i != victim]
+        deadline = time.monotonic() + timeout_s
+        error = None
+        while time.monotonic() < deadline:
+            via = self.cluster.node(self.rng.choice(others))
+            conn = self.conn_factory(via.grpc_target)
+            try:
+                conn.remove_node(victim)
+                break
+            except grpc.RpcError as e:
+                error = f"{e.code().name}: {e.details()}"
+                time.sleep(0.5)
+            finally:
+                conn.close()
+        else:
+            self.note("remove-failed", "member", node=f"n{victim}", error=error)
+            return None
+        node = self.cluster.node(victim)
+        node.kill()
+        node.wipe()
+        node.join = via.grpc_target
+        self.active = victim
+        return self._started("member", removed=f"n{victim}", via=via.id)
 
     def _committing_node(self, wait_s=2.0):
         from . import workloads
@@ -158,6 +212,8 @@ class Nemesis:
         elif kind in ("kill", "kill-all"):
             for i in self.active:
                 self.cluster.restart(self.cluster.node(i))
+            if kind == "kill-all":
+                self._wait_serving()
         elif kind == "pause":
             for i in self.active:
                 node = self.cluster.node(i)
@@ -166,9 +222,60 @@ class Nemesis:
         elif kind == "clock":
             for i in self.active:
                 self.cluster.node(i).set_clock_offset(0)
+        elif kind == "member":
+            node = self.cluster.node(self.active)
+            self.cluster.restart(node)  # with --join: a new member under the same id
+            self._wait_voter(node)
         self.active = None
         stop_us = self.note("stop", kind)
         self.windows.append((kind, start_us, stop_us))
+
+    def _wait_serving(self, timeout_s=30):
+        """After a whole-cluster restart: until some node answers a timestamp and a read in
+        both data groups (keys below and above "m"), or timeout_s (a planted bug may leave
+        the cluster unable to serve)."""
+        deadline = time.monotonic() + timeout_s
+        attempt = 0
+        while True:
+            node = self.cluster.nodes[attempt % len(self.cluster.nodes)]
+            attempt += 1
+            conn = self.conn_factory(node.grpc_target)
+            try:
+                conn.timestamp()
+                conn.get(b"a")
+                conn.get(b"r")
+                self.note("serving", "kill-all", node=node.id)
+                return
+            except grpc.RpcError as e:
+                if time.monotonic() > deadline:
+                    self.note("not-serving", "kill-all", error=f"{e.code().name}: {e.details()}")
+                    return
+                time.sleep(0.2)
+            finally:
+                conn.close()
+
+    def _wait_voter(self, node, timeout_s=60):
+        """Until another node sees the rejoined node as a voter in every group (it joins as a
+        learner and promotes itself once caught up), or timeout_s."""
+        deadline = time.monotonic() + timeout_s
+        others = [n for n in self.cluster.nodes if n is not node]
+        attempt = 0
+        while time.monotonic() < deadline:
+            via = others[attempt % len(others)]
+            attempt += 1
+            conn = self.conn_factory(via.grpc_target)
+            try:
+                if conn.voter_everywhere(node.index):
+                    self.note("voter", "member", node=node.id)
+                    return
+            except grpc.RpcError:
+                pass
+            finally:
+                conn.close()
+            if not node.alive():
+                break
+            time.sleep(0.5)
+        self.note("not-voter", "member", node=node.id, alive=node.alive())
 
     def split(self):
         if self.splits >= MAX_SPLITS:

@@ -133,13 +133,16 @@ def _try_rollback(conn, start_ts):
 class RegisterWorkload:
     name = "register"
     model = "register"
-    KEYS_PER_EPOCH = 4
+    KEYS_PER_EPOCH = 8
     EPOCH_US = 6_000_000
 
     def __init__(self, rng):
         self.rng = rng
         self.counter = 0
         self.lock = threading.Lock()
+        self.epoch = 0
+        self.epoch_start_us = 0
+        self.faults_in_progress = 0
 
     def setup(self, conn):
         pass
@@ -149,8 +152,28 @@ class RegisterWorkload:
             self.counter += 1
             return str(self.counter)
 
+    def key_epoch(self, now_us):
+        """Keys rotate every EPOCH_US, except from a fault's start until the nemesis says it
+        settled (after the heal and a calm): the keys written just before a fault are the
+        ones read after it, so a fault that loses acknowledged writes (kill-all with
+        ack_before_fsync) or serves stale state (a partition with follower reads) shows."""
+        with self.lock:
+            if not self.faults_in_progress and now_us - self.epoch_start_us >= self.EPOCH_US:
+                self.epoch += 1
+                self.epoch_start_us = now_us
+            return self.epoch
+
+    def fault_started(self, kind):
+        with self.lock:
+            self.faults_in_progress += 1
+
+    def faults_settled(self, kind):
+        with self.lock:
+            self.faults_in_progress -= 1
+            self.epoch_start_us = -self.EPOCH_US  # fresh keys for the next fault
+
     def step(self, worker, recorder):
-        epoch = recorder.now_us() // self.EPOCH_US
+        epoch = self.key_epoch(recorder.now_us())
         i = worker.rng.randrange(self.KEYS_PER_EPOCH)
         # Even keys sort below "m" (group 1), odd ones above (group 2).
         key = f"{'a' if i % 2 == 0 else 'r'}{epoch}-{i}"
@@ -176,8 +199,12 @@ class RegisterWorkload:
                     worker.grpc().put(key.encode(), value.encode())
                 recorder.complete(op, OK)
             except (grpc.RpcError, redis.RedisError) as e:
-                recorder.complete(op, INFO, error=ekvclient.describe(e))
-                worker.crashed()
+                if ekvclient.never_sent(e):
+                    recorder.complete(op, FAIL, error=ekvclient.describe(e))
+                    worker.switch_node(e)
+                else:
+                    recorder.complete(op, INFO, error=ekvclient.describe(e))
+                    worker.crashed()
 
     def edn_value(self, op, completed):
         key, value = op.value
