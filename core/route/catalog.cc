@@ -25,8 +25,9 @@ uint8_t FormatFor(bool any_move) { return any_move ? kCatalogFormatWithMoves : k
 absl::StatusOr<bool> ReadFormat(kv::ByteReader* reader, absl::string_view what) {
   EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
   if (format != kCatalogFormat && format != kCatalogFormatWithMoves) {
-    return absl::DataLossError(absl::StrCat(what, " format ", format, " is not supported (expected ",
-                                            kCatalogFormat, " or ", kCatalogFormatWithMoves, ")"));
+    return absl::DataLossError(absl::StrCat(what, " format ", format,
+                                            " is not supported (expected ", kCatalogFormat, " or ",
+                                            kCatalogFormatWithMoves, ")"));
   }
   return format == kCatalogFormatWithMoves;
 }
@@ -343,15 +344,14 @@ absl::StatusOr<RouteDescriptor> RouteCatalog::BeginMove(const StartMove& move) {
   EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* current,
                           FindRouteOrError("StartMove", move.route_id));
   if (move.target_group_id == 0 || move.target_group_id == current->raft_group_id) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("StartMove: target group ", move.target_group_id, " for route ",
-                     current->route_id, " on group ", current->raft_group_id,
-                     "; expected a group id >= 1 other than the route's"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "StartMove: target group ", move.target_group_id, " for route ", current->route_id,
+        " on group ", current->raft_group_id, "; expected a group id >= 1 other than the route's"));
   }
   if (current->state != RouteState::kActive) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("StartMove: route ", current->route_id, " is ",
-                     RouteStateName(current->state), "; expected ROUTE_STATE_ACTIVE"));
+    return absl::FailedPreconditionError(absl::StrCat("StartMove: route ", current->route_id,
+                                                      " is ", RouteStateName(current->state),
+                                                      "; expected ROUTE_STATE_ACTIVE"));
   }
   RouteDescriptor updated = *current;
   updated.state = RouteState::kMigratingSource;
@@ -467,10 +467,9 @@ absl::Status RouteCatalog::Validate() const {
     if (route.state == RouteState::kUnspecified) {
       return absl::InternalError(absl::StrCat("route ", route.route_id, " has state UNSPECIFIED"));
     }
-    if (route.move_target_group_id != 0 &&
-        (route.move_target_group_id == route.raft_group_id ||
-         (route.state != RouteState::kMigratingSource &&
-          route.state != RouteState::kWriteFenced))) {
+    if (route.move_target_group_id != 0 && (route.move_target_group_id == route.raft_group_id ||
+                                            (route.state != RouteState::kMigratingSource &&
+                                             route.state != RouteState::kWriteFenced))) {
       return absl::InternalError(absl::StrCat(
           "route ", route.route_id, " on group ", route.raft_group_id, " is ",
           RouteStateName(route.state), " and moving to group ", route.move_target_group_id,
@@ -514,12 +513,12 @@ void RouteCatalog::CheckNeighbourhood(absl::string_view start) const {
   EKV_ASSERT(!RangeIsEmpty(route.start, route.end), "route ", route.route_id, " is empty");
   EKV_ASSERT(route.state != RouteState::kUnspecified && route.raft_group_id != 0, "route ",
              route.route_id, " has no state or no group");
-  EKV_ASSERT(route.move_target_group_id == 0 ||
-                 (route.move_target_group_id != route.raft_group_id &&
-                  (route.state == RouteState::kMigratingSource ||
-                   route.state == RouteState::kWriteFenced)),
-             "route ", route.route_id, " has move target ", route.move_target_group_id,
-             " in state ", RouteStateName(route.state), " on group ", route.raft_group_id);
+  EKV_ASSERT(
+      route.move_target_group_id == 0 || (route.move_target_group_id != route.raft_group_id &&
+                                          (route.state == RouteState::kMigratingSource ||
+                                           route.state == RouteState::kWriteFenced)),
+      "route ", route.route_id, " has move target ", route.move_target_group_id, " in state ",
+      RouteStateName(route.state), " on group ", route.raft_group_id);
   auto id = start_by_id_.find(route.route_id);
   EKV_ASSERT(id != start_by_id_.end() && id->second == route.start, "route ", route.route_id,
              " is missing from the id index");

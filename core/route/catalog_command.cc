@@ -8,7 +8,12 @@
 namespace ekv::route {
 namespace {
 
-enum class CommandKind : uint8_t { kSplitRange = 1, kSetRouteState = 2, kReassignRoute = 3, kStartMove = 4 };
+enum class CommandKind : uint8_t {
+  kSplitRange = 1,
+  kSetRouteState = 2,
+  kReassignRoute = 3,
+  kStartMove = 4
+};
 
 template <class... Fs>
 struct Overloaded : Fs... {

@@ -321,8 +321,8 @@ absl::StatusOr<GroupOwnership> GroupOwnership::Decode(GroupId group_id, PlantedR
     }
     route.move_target_group_id = group_id;
     std::string start = route.start;
-    if (!ownership.incoming_.emplace(std::move(start), IncomingRoute{std::move(route),
-                                                                     incoming_since})
+    if (!ownership.incoming_
+             .emplace(std::move(start), IncomingRoute{std::move(route), incoming_since})
              .second) {
       return absl::DataLossError(
           absl::StrCat("group ", group_id, " ownership lists two incoming routes at one start"));
@@ -358,9 +358,8 @@ bool Covers(const RouteDescriptor& outer, absl::string_view start, absl::string_
 absl::Status GroupOwnership::CheckIngest(RouteId route_id, absl::string_view start,
                                          absl::string_view end,
                                          CatalogVersion move_catalog_version) const {
-  const std::string what =
-      absl::StrCat("ingest of route ", route_id, " ", FormatRange(start, end), " (move at version ",
-                   move_catalog_version, ")");
+  const std::string what = absl::StrCat("ingest of route ", route_id, " ", FormatRange(start, end),
+                                        " (move at version ", move_catalog_version, ")");
   if (RangeIsEmpty(start, end)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": the range is empty"));
   }
@@ -374,28 +373,27 @@ absl::Status GroupOwnership::CheckIngest(RouteId route_id, absl::string_view sta
     if (in.route.route_id == route_id) incoming = &in;
   }
   if (incoming == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": route ", route_id, " is not moving to group ", group_id_,
-                     " at catalog version ", version_,
-                     " (the move was cut over, aborted or never started)"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": route ", route_id, " is not moving to group ", group_id_, " at catalog version ",
+        version_, " (the move was cut over, aborted or never started)"));
   }
   if (!Covers(incoming->route, start, end)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": expected a range inside ", FormatRange(incoming->route.start, incoming->route.end)));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": expected a range inside ",
+                     FormatRange(incoming->route.start, incoming->route.end)));
   }
   if (move_catalog_version < incoming->incoming_since) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": group ", group_id_, " has been receiving route ", route_id,
-                     " only since version ", incoming->incoming_since,
-                     "; the chunk belongs to an earlier move"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, ": group ", group_id_, " has been receiving route ", route_id, " only since version ",
+        incoming->incoming_since, "; the chunk belongs to an earlier move"));
   }
   return absl::OkStatus();
 }
 
 absl::Status GroupOwnership::CheckDeleteRange(absl::string_view start, absl::string_view end,
                                               CatalogVersion decided_catalog_version) const {
-  const std::string what = absl::StrCat("delete of ", FormatRange(start, end), " decided at version ",
-                                        decided_catalog_version);
+  const std::string what = absl::StrCat("delete of ", FormatRange(start, end),
+                                        " decided at version ", decided_catalog_version);
   if (RangeIsEmpty(start, end)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": the range is empty"));
   }
@@ -406,15 +404,16 @@ absl::Status GroupOwnership::CheckDeleteRange(absl::string_view start, absl::str
   }
   for (const auto& [route_start, owned] : owned_) {
     if (RangesOverlap(start, end, owned.route.start, owned.route.end)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, ": group ", group_id_, " owns ", FormatRoute(owned.route), " at version ", version_));
+      return absl::FailedPreconditionError(absl::StrCat(what, ": group ", group_id_, " owns ",
+                                                        FormatRoute(owned.route), " at version ",
+                                                        version_));
     }
   }
   for (const auto& [route_start, in] : incoming_) {
     if (RangesOverlap(start, end, in.route.start, in.route.end)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, ": group ", group_id_, " is receiving ", FormatRoute(in.route), " at version ",
-          version_));
+      return absl::FailedPreconditionError(absl::StrCat(what, ": group ", group_id_,
+                                                        " is receiving ", FormatRoute(in.route),
+                                                        " at version ", version_));
     }
   }
   return absl::OkStatus();
@@ -427,11 +426,10 @@ absl::Status GroupOwnership::CheckHoldsRange(absl::string_view start, absl::stri
   if (it != owned_.begin()) it = std::prev(it);
   while (true) {
     if (it == owned_.end() || !it->second.route.Contains(next_key)) {
-      return MakeStaleRouteError(
-          version_, group_id_,
-          absl::StrCat("export of ", FormatRange(start, end), ": key ", FormatKey(next_key),
-                       " is outside every range group ", group_id_, " owns at catalog version ",
-                       version_));
+      return MakeStaleRouteError(version_, group_id_,
+                                 absl::StrCat("export of ", FormatRange(start, end), ": key ",
+                                              FormatKey(next_key), " is outside every range group ",
+                                              group_id_, " owns at catalog version ", version_));
     }
     const std::string& route_end = it->second.route.end;
     if (route_end.empty() || (!end.empty() && absl::string_view(route_end) >= end)) {

@@ -121,7 +121,7 @@ class GroupOwnership {
                                    CatalogVersion request_catalog_version,
                                    AccessKind access = AccessKind::kRead) const;
 
-  std::vector<OwnedRoute> OwnedRoutes() const;  // key order
+  std::vector<OwnedRoute> OwnedRoutes() const;        // key order
   std::vector<IncomingRoute> IncomingRoutes() const;  // key order
 
   // OK iff this group may ingest records of [start, end) (end empty = +inf) for route
@@ -161,7 +161,7 @@ class GroupOwnership {
   }
 
  private:
-  using OwnedMap = absl::btree_map<std::string, OwnedRoute>;  // by start
+  using OwnedMap = absl::btree_map<std::string, OwnedRoute>;        // by start
   using IncomingMap = absl::btree_map<std::string, IncomingRoute>;  // by start
 
   // Installs `routes` (this group's routes at `version`, key order), computing

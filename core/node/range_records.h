@@ -1,0 +1,121 @@
+// The records of a key range, for cross-group range moves (docs/architecture.md "Range
+// moves (group side)"): which engine keys belong to the user keys of [start, end), an
+// export of them in chunks, and the batches that ingest a chunk into another group's
+// engine or drop the range after the cut-over.
+//
+// A range's records are every engine record keyed by one of its user keys (key_codec.h,
+// core/redis/layout.h), carried as raw (engine key, engine value) pairs so the target
+// holds them byte for byte:
+//   'd' versions, 'l' locks, 's' commit/rollback records, 'x' expiries (MVCC namespaces,
+//       keyed by EncodeUserKey(key)...: one contiguous span each);
+//   'r' 'M' / 'r' 'T' Redis metadata and WATCH touch records (raw key: one span each);
+//   'r' 'E' Redis collection elements, keyed by u32 key length first: one span per key
+//       length present in the engine (the keys of one length in [start, end) are
+//       contiguous).
+// Meta records ('m': applied index, HLC ceiling, GC safe point, read floor, the group's
+// own records) belong to the group, not to a range, and never travel.
+//
+// Cursors are engine keys: an export resumes at its cursor (inclusive); "" = the start.
+// A chunk read from cursor `from` that stopped at `next` holds exactly the range's records
+// in [from, next) (next "" = to the end) as the source held them when it was read.
+// Ingesting a chunk *replaces* the target's records of the range in that same span, so a
+// second ingest of a chunk changes nothing, and a later, fresher export pass over the
+// whole range (the final one under the write fence) also removes what the source removed
+// since an earlier pass (a resolved lock, a collected version).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/kv/engine.h"
+#include "core/kv/mvcc_batch.h"
+#include "core/kv/timestamp.h"
+
+namespace ekv::node {
+
+// A chunk answers with at least one record and otherwise at most max_bytes of keys and
+// values; max_bytes must be in 1..kMaxRangeChunkBytes.
+inline constexpr uint64_t kMaxRangeChunkBytes = 8 * 1024 * 1024;
+
+using RawRecord = std::pair<std::string, std::string>;  // engine key, engine value
+
+// One half-open span of engine keys; `end` is never empty.
+struct EngineKeySpan {
+  std::string begin;
+  std::string end;
+  friend bool operator==(const EngineKeySpan&, const EngineKeySpan&) = default;
+};
+
+// The disjoint spans, in key order, that hold every record of the user keys in [start,
+// end) (end empty = +inf) in `engine` (the Redis element spans depend on its contents).
+absl::StatusOr<std::vector<EngineKeySpan>> RangeRecordSpans(const kv::EngineReader& engine,
+                                                            absl::string_view start,
+                                                            absl::string_view end);
+// True iff `engine_key` is a record of a user key in [start, end).
+bool IsRangeRecord(absl::string_view engine_key, absl::string_view start, absl::string_view end);
+
+// GroupQueryOp::kExportRange payload: lp start, lp end, lp cursor, varint max_bytes.
+struct ExportRangeRequest {
+  std::string start;
+  std::string end;  // empty = +inf
+  std::string cursor;
+  uint64_t max_bytes = 0;
+  friend bool operator==(const ExportRangeRequest&, const ExportRangeRequest&) = default;
+};
+std::string EncodeExportRange(const ExportRangeRequest& request);
+absl::StatusOr<ExportRangeRequest> DecodeExportRange(absl::string_view bytes);
+
+struct RangeChunk {
+  std::string from_cursor;
+  std::string next_cursor;         // "" = the export is complete
+  std::vector<RawRecord> records;  // key order
+};
+// Reads the next chunk of the range's records from `engine` (the applied state).
+absl::StatusOr<RangeChunk> ExportRangeChunk(const kv::EngineReader& engine,
+                                            const ExportRangeRequest& request);
+
+// GroupCommandOp::kIngestRange payload: varint route_id, varint move_catalog_version,
+// lp start, lp end, lp from_cursor, lp to_cursor, varint n, n x (lp key, lp value).
+// `move_catalog_version`: the catalog version at which the orchestrator saw the move
+// (>= the StartMove's version); see GroupOwnership::CheckIngest.
+struct IngestRangeRequest {
+  uint64_t route_id = 0;
+  uint64_t move_catalog_version = 0;
+  std::string start;
+  std::string end;
+  std::string from_cursor;  // the export request's cursor
+  std::string to_cursor;    // the export's next_cursor ("" = to the end of the range)
+  std::vector<RawRecord> records;
+  friend bool operator==(const IngestRangeRequest&, const IngestRangeRequest&) = default;
+};
+std::string EncodeIngestRange(const IngestRangeRequest& request);
+absl::StatusOr<IngestRangeRequest> DecodeIngestRange(absl::string_view bytes);
+
+// The batch that makes the range's records of `engine` in [from_cursor, to_cursor) equal
+// to request.records; InvalidArgument for a chunk whose records are unsorted, outside
+// its span or not records of the range. `max_ts` receives the largest commit/start
+// timestamp the records carry (0 if none), which the target must observe so it never
+// assigns a timestamp below a version it now holds.
+absl::StatusOr<kv::MvccBatch> BuildIngestBatch(const kv::EngineReader& engine,
+                                               const IngestRangeRequest& request,
+                                               kv::Timestamp* max_ts);
+
+// GroupCommandOp::kDeleteRange payload: lp start, lp end, varint decided_catalog_version.
+struct DeleteRangeRequest {
+  std::string start;
+  std::string end;
+  uint64_t decided_catalog_version = 0;
+  friend bool operator==(const DeleteRangeRequest&, const DeleteRangeRequest&) = default;
+};
+std::string EncodeDeleteRange(const DeleteRangeRequest& request);
+absl::StatusOr<DeleteRangeRequest> DecodeDeleteRange(absl::string_view bytes);
+// Drops every record of [start, end) from `engine`: one engine range delete per span.
+absl::StatusOr<kv::MvccBatch> BuildDeleteRangeBatch(const kv::EngineReader& engine,
+                                                    absl::string_view start, absl::string_view end);
+
+}  // namespace ekv::node
