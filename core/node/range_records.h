@@ -22,6 +22,30 @@
 // second ingest of a chunk changes nothing, and a later, fresher export pass over the
 // whole range (the final one under the write fence) also removes what the source removed
 // since an earlier pass (a resolved lock, a collected version).
+//
+// How an orchestrator (core/coord) moves route R [start, end) from group S to group T
+// with these pieces; every step is idempotent, so a crashed move resumes at its step:
+//   1. Catalog: StartMove{R, T} (version v1). Push the catalog (GroupCommandOp::
+//      kOwnership) to T and S; T accepts chunks only once it has applied it.
+//   2. Copy: export S from cursor "" until next_cursor is "", ingesting every chunk into
+//      T as kIngestRange{R, move_catalog_version = v1, start, end, from = the cursor sent,
+//      to = next_cursor, records}. S keeps taking writes; repeat passes to catch up.
+//   3. Fence: SetRouteState WRITE_FENCED (v2); push it to S and wait until S applied it
+//      (S then refuses writes of R; reads go on).
+//   4. Final copy: one more full pass as in 2, started after 3. T now equals S on R.
+//   5. Cut-over: ReassignRoute{R, T} (v3); push it to S and wait until S applied it (S
+//      stops serving R), then to T (T serves reads of R, still fenced).
+//   6. Floors: take a fresh oracle timestamp F (issued after 5 on S, so above every read
+//      timestamp S served for R) and propose on T kTimestampFloor{F} and the kv
+//      AdvanceReadFloorCommand{F}: later one-phase commits and server-chosen timestamps
+//      on T then land above every read S served. (Ingest already raised T's sequence
+//      above every timestamp it received.) If T's GC safe point is below S's, raise it
+//      too (a GcCommand at S's safe point), or T would serve reads S refused.
+//   7. Activate: SetRouteState ACTIVE (v4); push to T (and S).
+//   8. Cleanup: kDeleteRange{start, end, v3 or later} on S.
+// Abort before 5: SetRouteState ACTIVE on S (clears the target), push it to S and T, then
+// kDeleteRange on T. A chunk of an aborted move is refused by a later move's target
+// (its move version is older than the new incoming_since).
 #pragma once
 
 #include <cstdint>
