@@ -36,11 +36,14 @@
 //   5. Cut-over: ReassignRoute{R, T} (v3); push it to S and wait until S applied it (S
 //      stops serving R), then to T (T serves reads of R, still fenced).
 //   6. Floors: take a fresh oracle timestamp F (issued after 5 on S, so above every read
-//      timestamp S served for R) and propose on T kTimestampFloor{F} and the kv
+//      timestamp S served for R) and propose on T kTimestampFloor{max(F, M)}, M the `ts`
+//      the final pass's export answered (S's largest timestamp: Redis collection versions
+//      and touch stamps are not among the timestamps ingest observes), and the kv
 //      AdvanceReadFloorCommand{F}: later one-phase commits and server-chosen timestamps
-//      on T then land above every read S served. (Ingest already raised T's sequence
-//      above every timestamp it received.) If T's GC safe point is below S's, raise it
-//      too (a GcCommand at S's safe point), or T would serve reads S refused.
+//      on T then land above every read S served and every version S wrote. (Ingest
+//      already raised T's sequence above the versions, locks and commit records it
+//      received.) If T's GC safe point is below S's, raise it too (a GcCommand at S's
+//      safe point), or T would serve reads below S's safe point from a collected history.
 //   7. Activate: SetRouteState ACTIVE (v4); push to T (and S).
 //   8. Cleanup: kDeleteRange{start, end, v3 or later} on S.
 // Abort before 5: SetRouteState ACTIVE on S (clears the target), push it to S and T, then
