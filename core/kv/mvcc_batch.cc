@@ -63,4 +63,8 @@ void MvccBatch::PutRawKey(absl::string_view engine_key, absl::string_view value)
   batch_.Put(engine_key, value);
 }
 
+void MvccBatch::DeleteRawRange(absl::string_view begin, absl::string_view end) {
+  batch_.DeleteRange(begin, end);
+}
+
 }  // namespace ekv::kv

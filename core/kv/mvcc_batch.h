@@ -39,6 +39,9 @@ class MvccBatch {
   // Writes a record outside the MVCC namespaces by its raw engine key (the Redis types'
   // records, key_codec.h kRedisPrefix).
   void PutRawKey(absl::string_view engine_key, absl::string_view value);
+  // Removes every engine key in [begin, end) (begin <= end); for a range move's ingest
+  // and cleanup (core/node/range_records.h), which replace or drop whole key spans.
+  void DeleteRawRange(absl::string_view begin, absl::string_view end);
 
   bool empty() const { return batch_.empty(); }
   size_t count() const { return batch_.count(); }

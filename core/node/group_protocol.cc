@@ -38,7 +38,7 @@ absl::StatusOr<GroupCommand> DecodeGroupCommand(absl::string_view bytes) {
     return Corrupt("group command", "unknown format");
   }
   EKV_READ_OR_RETURN(op, reader.ReadByte(), "group command");
-  if (op < 1 || op > 6) return Corrupt("group command", absl::StrCat("unknown op ", op));
+  if (op < 1 || op > 8) return Corrupt("group command", absl::StrCat("unknown op ", op));
   GroupCommand command;
   command.op = static_cast<GroupCommandOp>(op);
   EKV_READ_OR_RETURN(physical_ms, reader.ReadVarint64(), "group command");
@@ -71,7 +71,7 @@ absl::StatusOr<GroupQuery> DecodeGroupQuery(absl::string_view bytes) {
     return Corrupt("group query", "unknown format");
   }
   EKV_READ_OR_RETURN(op, reader.ReadByte(), "group query");
-  if (op < 1 || op > 5) return Corrupt("group query", absl::StrCat("unknown op ", op));
+  if (op < 1 || op > 6) return Corrupt("group query", absl::StrCat("unknown op ", op));
   GroupQuery query;
   query.op = static_cast<GroupQueryOp>(op);
   EKV_READ_OR_RETURN(payload, reader.ReadLengthPrefixed(), "group query");

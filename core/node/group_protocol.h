@@ -47,6 +47,15 @@ enum class GroupCommandOp : uint8_t {
   // payload: an encoded MemberChange (member_directory.h); catalog group only. Records
   // where a node can be reached; idempotent.
   kMembers = 6,
+  // payload: an encoded IngestRangeRequest (range_records.h). The target group of a
+  // cross-group move replaces its records of the chunk's span with the chunk's records;
+  // accepted only while its ownership says the route is moving to it
+  // (GroupOwnership::CheckIngest). Idempotent. Answers ts = the group's largest timestamp.
+  kIngestRange = 7,
+  // payload: an encoded DeleteRangeRequest (range_records.h). Drops every record of the
+  // range; accepted only when the group neither owns nor receives any of it at a catalog
+  // version >= the request's (GroupOwnership::CheckDeleteRange). Idempotent.
+  kDeleteRange = 8,
 };
 
 struct GroupCommand {
@@ -65,6 +74,11 @@ enum class GroupQueryOp : uint8_t {
   kRawGet = 3,   // payload: key; latest committed value, ignoring transaction locks
   kRawScan = 4,  // payload: start, end, limit; latest committed values
   kMembers = 5,  // the member directory, encoded in `blob` (catalog group only)
+  // payload: an encoded ExportRangeRequest (range_records.h). Answers the next chunk of
+  // the range's raw records in `pairs` (engine key, engine value), the next cursor in
+  // `value` ("" = complete) and the group's largest timestamp in `ts`. Needs a group
+  // that owns the whole range (in any state): only it holds the authoritative copy.
+  kExportRange = 6,
 };
 
 struct GroupQuery {

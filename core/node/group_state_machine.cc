@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/timestamp.h"
+#include "core/node/range_records.h"
 #include "core/node/snapshot_reference.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
@@ -261,6 +262,10 @@ ApplyResult GroupStateMachine::ApplyCommand(raft::Index index, const Command& co
       kv_->Skip(index);  // after: the changed directory rides in this entry's batch
       return ToApplyResult(result);
     }
+    case GroupCommandOp::kIngestRange:
+      return ToApplyResult(ApplyIngestRange(index, *decoded));
+    case GroupCommandOp::kDeleteRange:
+      return ToApplyResult(ApplyDeleteRange(index, *decoded));
     case GroupCommandOp::kTimestamp: {
       GroupResult result;
       result.ts = NextTimestamp(decoded->physical_ms);
@@ -407,6 +412,81 @@ GroupResult GroupStateMachine::ApplyOwnership(const GroupCommand& command) {
   return result;
 }
 
+GroupResult GroupStateMachine::ApplyIngestRange(raft::Index index, const GroupCommand& command) {
+  absl::StatusOr<IngestRangeRequest> request = DecodeIngestRange(command.payload);
+  if (!request.ok()) {
+    kv_->Skip(index);
+    return FromStatus(request.status());
+  }
+  // A group that does not know what it owns cannot know it is receiving a range either.
+  absl::Status allowed =
+      ownership_.has_value()
+          ? ownership_->CheckIngest(request->route_id, request->start, request->end,
+                                    request->move_catalog_version)
+          : absl::FailedPreconditionError(absl::StrCat(
+                "group ", group_, " tracks no ownership and cannot receive a range move"));
+  if (!allowed.ok()) {
+    kv_->Skip(index);
+    return FromStatus(allowed);
+  }
+  kv::Timestamp chunk_max_ts = 0;
+  absl::StatusOr<kv::MvccBatch> batch = BuildIngestBatch(*engine_, *request, &chunk_max_ts);
+  if (!batch.ok()) {
+    kv_->Skip(index);
+    return FromStatus(batch.status());
+  }
+  // Timestamps this group assigns later must land above every version it now holds.
+  Observe(chunk_max_ts);
+  kv_->ApplyPrepared(index, std::move(*batch));
+  GroupResult result;
+  result.ts = max_ts_;
+  return result;
+}
+
+GroupResult GroupStateMachine::ApplyDeleteRange(raft::Index index, const GroupCommand& command) {
+  absl::StatusOr<DeleteRangeRequest> request = DecodeDeleteRange(command.payload);
+  if (!request.ok()) {
+    kv_->Skip(index);
+    return FromStatus(request.status());
+  }
+  absl::Status allowed =
+      ownership_.has_value()
+          ? ownership_->CheckDeleteRange(request->start, request->end,
+                                         request->decided_catalog_version)
+          : absl::FailedPreconditionError(
+                absl::StrCat("group ", group_,
+                             " tracks no ownership and cannot prove the range is not its own"));
+  if (!allowed.ok()) {
+    kv_->Skip(index);
+    return FromStatus(allowed);
+  }
+  absl::StatusOr<kv::MvccBatch> batch =
+      BuildDeleteRangeBatch(*engine_, request->start, request->end);
+  if (!batch.ok()) {
+    kv_->Skip(index);
+    return FromStatus(batch.status());
+  }
+  kv_->ApplyPrepared(index, std::move(*batch));
+  return GroupResult{};
+}
+
+GroupResult GroupStateMachine::QueryExportRange(absl::string_view payload) const {
+  absl::StatusOr<ExportRangeRequest> request = DecodeExportRange(payload);
+  if (!request.ok()) return FromStatus(request.status());
+  if (ownership_.has_value()) {
+    if (absl::Status held = ownership_->CheckHoldsRange(request->start, request->end); !held.ok()) {
+      return FromStatus(held);
+    }
+  }
+  absl::StatusOr<RangeChunk> chunk = ExportRangeChunk(*engine_, *request);
+  if (!chunk.ok()) return FromStatus(chunk.status());
+  GroupResult result;
+  result.pairs = std::move(chunk->records);
+  result.value = std::move(chunk->next_cursor);
+  result.ts = max_ts_;
+  return result;
+}
+
 GroupResult GroupStateMachine::ApplyTimestampFloor(const GroupCommand& command) {
   kv::ByteReader reader(command.payload);
   auto floor_ts = reader.ReadVarint64();
@@ -531,6 +611,9 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
       } else {
         result.blob = EncodeMemberDirectory(members_);
       }
+      break;
+    case GroupQueryOp::kExportRange:
+      result = QueryExportRange(query->payload);
       break;
     case GroupQueryOp::kRawGet: {
       if (absl::Status owned =

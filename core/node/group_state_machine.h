@@ -26,6 +26,13 @@
 // given neither a catalog nor a bootstrap catalog does not know what it owns and serves
 // every key (what the runtime did before ownership existed).
 //
+// Range moves (range_records.h, docs/architecture.md "Range moves (group side)"):
+// kExportRange reads a chunk of a range's raw records at the applied state (the group
+// must own the whole range, in any state); kIngestRange writes a chunk into a group the
+// range is moving to (ownership's incoming routes) and raises the group's largest
+// timestamp to the chunk's; kDeleteRange drops a range the group neither owns nor
+// receives. Refusals are definite no-ops, like every other refusal.
+//
 // The catalog group also holds the member directory (member_directory.h): where every
 // node can be reached. It changes only through GroupCommandOp::kMembers.
 #pragma once
@@ -108,6 +115,10 @@ class GroupStateMachine final : public StateMachine {
   GroupResult ApplyOwnership(const GroupCommand& command);
   GroupResult ApplyTimestampFloor(const GroupCommand& command);
   GroupResult ApplyMembers(const GroupCommand& command);
+  // Range moves; both mark `index` applied (with their batch, or as a no-op on refusal).
+  GroupResult ApplyIngestRange(raft::Index index, const GroupCommand& command);
+  GroupResult ApplyDeleteRange(raft::Index index, const GroupCommand& command);
+  GroupResult QueryExportRange(absl::string_view payload) const;
   // Durable engines only: stage the group's own records into the next applied batch,
   // and read them back after a restart or an installed snapshot.
   void StageMaxTimestamp();

@@ -20,6 +20,18 @@ absl::Status CheckRouteKeySize(absl::string_view what, absl::string_view key) {
   return absl::OkStatus();
 }
 
+uint8_t FormatFor(bool any_move) { return any_move ? kCatalogFormatWithMoves : kCatalogFormat; }
+
+absl::StatusOr<bool> ReadFormat(kv::ByteReader* reader, absl::string_view what) {
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
+  if (format != kCatalogFormat && format != kCatalogFormatWithMoves) {
+    return absl::DataLossError(absl::StrCat(what, " format ", format,
+                                            " is not supported (expected ", kCatalogFormat, " or ",
+                                            kCatalogFormatWithMoves, ")"));
+  }
+  return format == kCatalogFormatWithMoves;
+}
+
 }  // namespace
 
 bool RouteStateTransitionAllowed(RouteState from, RouteState to) {
@@ -42,21 +54,21 @@ bool RouteStateTransitionAllowed(RouteState from, RouteState to) {
 // ---- CatalogDelta ----------------------------------------------------------------------
 
 void CatalogDelta::Encode(std::string* dst) const {
-  kv::AppendByte(dst, kCatalogFormat);
+  bool any_move = false;
+  for (const RouteDescriptor& route : upserted_routes) {
+    any_move = any_move || route.move_target_group_id != 0;
+  }
+  kv::AppendByte(dst, FormatFor(any_move));
   kv::AppendVarint64(dst, version);
   kv::AppendVarint64(dst, removed_route_ids.size());
   for (RouteId id : removed_route_ids) kv::AppendVarint64(dst, id);
   kv::AppendVarint64(dst, upserted_routes.size());
-  for (const RouteDescriptor& route : upserted_routes) EncodeRoute(dst, route);
+  for (const RouteDescriptor& route : upserted_routes) EncodeRoute(dst, route, any_move);
 }
 
 absl::StatusOr<CatalogDelta> CatalogDelta::Decode(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
-  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader.ReadByte());
-  if (format != kCatalogFormat) {
-    return absl::DataLossError(absl::StrCat("catalog delta format ", format,
-                                            " is not supported (expected ", kCatalogFormat, ")"));
-  }
+  EKV_KV_ASSIGN_OR_RETURN(bool with_moves, ReadFormat(&reader, "catalog delta"));
   CatalogDelta delta;
   EKV_KV_ASSIGN_OR_RETURN(delta.version, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(uint64_t removed, reader.ReadVarint64());
@@ -78,7 +90,7 @@ absl::StatusOr<CatalogDelta> CatalogDelta::Decode(absl::string_view bytes) {
                                             " bytes remain"));
   }
   for (uint64_t i = 0; i < upserted; ++i) {
-    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader));
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader, with_moves));
     delta.upserted_routes.push_back(std::move(route));
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog delta"));
@@ -157,11 +169,7 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Bootstrap(const std::vector<InitialRa
 
 absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
-  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader.ReadByte());
-  if (format != kCatalogFormat) {
-    return absl::DataLossError(absl::StrCat("route catalog format ", format,
-                                            " is not supported (expected ", kCatalogFormat, ")"));
-  }
+  EKV_KV_ASSIGN_OR_RETURN(bool with_moves, ReadFormat(&reader, "route catalog"));
   RouteCatalog catalog;
   EKV_KV_ASSIGN_OR_RETURN(catalog.version_, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(catalog.next_route_id_, reader.ReadVarint64());
@@ -171,7 +179,7 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
                                             reader.remaining(), " bytes remain"));
   }
   for (uint64_t i = 0; i < count; ++i) {
-    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader));
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, DecodeRoute(&reader, with_moves));
     if (!catalog.start_by_id_.emplace(route.route_id, route.start).second) {
       return absl::DataLossError(
           absl::StrCat("route catalog lists route id ", route.route_id, " twice"));
@@ -249,6 +257,10 @@ absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) 
     EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, SetState(*set));
     return CatalogDelta{version_, {}, {std::move(route)}};
   }
+  if (const auto* move = std::get_if<StartMove>(&command.op)) {
+    EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, BeginMove(*move));
+    return CatalogDelta{version_, {}, {std::move(route)}};
+  }
   const auto& reassign = std::get<ReassignRoute>(command.op);
   EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, Reassign(reassign));
   return CatalogDelta{version_, {}, {std::move(route)}};
@@ -312,8 +324,38 @@ absl::StatusOr<RouteDescriptor> RouteCatalog::SetState(const SetRouteState& set)
                      RouteStateName(current->state), " to ", RouteStateName(set.state),
                      "; see the allowed transitions in core/route/catalog.h"));
   }
+  if (current->move_target_group_id != 0 && set.state == RouteState::kMigratingTarget) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("SetRouteState: route ", current->route_id, " is moving to group ",
+                     current->move_target_group_id,
+                     " and cannot become ROUTE_STATE_MIGRATING_TARGET; abort the move (ACTIVE) "
+                     "or cut it over (ReassignRoute) first"));
+  }
   RouteDescriptor updated = *current;
   updated.state = set.state;
+  // Back to ACTIVE on its own group aborts a move: the target may no longer ingest.
+  if (set.state == RouteState::kActive) updated.move_target_group_id = 0;
+  ++version_;
+  return ReplaceRoute(updated);
+}
+
+absl::StatusOr<RouteDescriptor> RouteCatalog::BeginMove(const StartMove& move) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("StartMove", move.expected_catalog_version));
+  EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* current,
+                          FindRouteOrError("StartMove", move.route_id));
+  if (move.target_group_id == 0 || move.target_group_id == current->raft_group_id) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "StartMove: target group ", move.target_group_id, " for route ", current->route_id,
+        " on group ", current->raft_group_id, "; expected a group id >= 1 other than the route's"));
+  }
+  if (current->state != RouteState::kActive) {
+    return absl::FailedPreconditionError(absl::StrCat("StartMove: route ", current->route_id,
+                                                      " is ", RouteStateName(current->state),
+                                                      "; expected ROUTE_STATE_ACTIVE"));
+  }
+  RouteDescriptor updated = *current;
+  updated.state = RouteState::kMigratingSource;
+  updated.move_target_group_id = move.target_group_id;
   ++version_;
   return ReplaceRoute(updated);
 }
@@ -337,8 +379,19 @@ absl::StatusOr<RouteDescriptor> RouteCatalog::Reassign(const ReassignRoute& reas
         " is ROUTE_STATE_ACTIVE; expected it fenced (WRITE_FENCED or MIGRATING_*) first so "
         "no write lands on the old group after the handoff"));
   }
+  if (current->move_target_group_id != 0) {
+    if (reassign.new_raft_group_id != current->move_target_group_id ||
+        current->state != RouteState::kWriteFenced) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ReassignRoute: route ", current->route_id, " is ", RouteStateName(current->state),
+          " and moving to group ", current->move_target_group_id, "; expected new group ",
+          current->move_target_group_id,
+          " and ROUTE_STATE_WRITE_FENCED (cut over only after the final copy under the fence)"));
+    }
+  }
   RouteDescriptor updated = *current;
   updated.raft_group_id = reassign.new_raft_group_id;
+  updated.move_target_group_id = 0;
   ++version_;
   return ReplaceRoute(updated);
 }
@@ -355,12 +408,16 @@ const RouteDescriptor& RouteCatalog::ReplaceRoute(const RouteDescriptor& route) 
 // ---- Encoding --------------------------------------------------------------------------
 
 std::string RouteCatalog::Encode() const {
+  bool any_move = false;
+  for (const auto& [start, route] : routes_by_start_) {
+    any_move = any_move || route.move_target_group_id != 0;
+  }
   std::string out;
-  kv::AppendByte(&out, kCatalogFormat);
+  kv::AppendByte(&out, FormatFor(any_move));
   kv::AppendVarint64(&out, version_);
   kv::AppendVarint64(&out, next_route_id_);
   kv::AppendVarint64(&out, routes_by_start_.size());
-  for (const auto& [start, route] : routes_by_start_) EncodeRoute(&out, route);
+  for (const auto& [start, route] : routes_by_start_) EncodeRoute(&out, route, any_move);
   return out;
 }
 
@@ -410,6 +467,15 @@ absl::Status RouteCatalog::Validate() const {
     if (route.state == RouteState::kUnspecified) {
       return absl::InternalError(absl::StrCat("route ", route.route_id, " has state UNSPECIFIED"));
     }
+    if (route.move_target_group_id != 0 && (route.move_target_group_id == route.raft_group_id ||
+                                            (route.state != RouteState::kMigratingSource &&
+                                             route.state != RouteState::kWriteFenced))) {
+      return absl::InternalError(absl::StrCat(
+          "route ", route.route_id, " on group ", route.raft_group_id, " is ",
+          RouteStateName(route.state), " and moving to group ", route.move_target_group_id,
+          "; expected a move target only on a MIGRATING_SOURCE or WRITE_FENCED route, "
+          "other than its group"));
+    }
     if (RangeIsEmpty(route.start, route.end)) {
       return absl::InternalError(absl::StrCat("route ", route.route_id, " ",
                                               FormatRange(route.start, route.end), " is empty"));
@@ -447,6 +513,12 @@ void RouteCatalog::CheckNeighbourhood(absl::string_view start) const {
   EKV_ASSERT(!RangeIsEmpty(route.start, route.end), "route ", route.route_id, " is empty");
   EKV_ASSERT(route.state != RouteState::kUnspecified && route.raft_group_id != 0, "route ",
              route.route_id, " has no state or no group");
+  EKV_ASSERT(
+      route.move_target_group_id == 0 || (route.move_target_group_id != route.raft_group_id &&
+                                          (route.state == RouteState::kMigratingSource ||
+                                           route.state == RouteState::kWriteFenced)),
+      "route ", route.route_id, " has move target ", route.move_target_group_id, " in state ",
+      RouteStateName(route.state), " on group ", route.raft_group_id);
   auto id = start_by_id_.find(route.route_id);
   EKV_ASSERT(id != start_by_id_.end() && id->second == route.start, "route ", route.route_id,
              " is missing from the id index");

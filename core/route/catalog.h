@@ -20,6 +20,19 @@
 //   MIGRATING_TARGET  -> ACTIVE, WRITE_FENCED
 // Only ACTIVE routes split; ReassignRoute requires a route that is not ACTIVE, so no write
 // can land on the old group after the handoff.
+//
+// Cross-group moves (StartMove, route.h move_target_group_id):
+//   StartMove        ACTIVE -> MIGRATING_SOURCE with move_target_group_id = T (T != group)
+//   SetRouteState    keeps the target through MIGRATING_SOURCE <-> WRITE_FENCED; back to
+//                    ACTIVE clears it (abort); MIGRATING_TARGET is refused while it is set
+//   ReassignRoute    of a moving route: only to T and only WRITE_FENCED (the final copy
+//                    ran under the fence); clears the target (the cut-over)
+// Invariant: a move target is non-zero only on a MIGRATING_SOURCE or WRITE_FENCED route,
+// and differs from the route's group.
+//
+// Encoding: kCatalogFormat (1) while no route has a move target, byte for byte what it
+// always was; kCatalogFormatWithMoves (2), whose routes carry the move target, while one
+// does. Catalog images and deltas decode both.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +52,7 @@ namespace ekv::route {
 inline constexpr size_t kMaxRouteKeyBytes = 8 * 1024;
 inline constexpr CatalogVersion kInitialCatalogVersion = 1;
 inline constexpr uint8_t kCatalogFormat = 1;
+inline constexpr uint8_t kCatalogFormatWithMoves = 2;
 
 // One range of the configured initial topology; `end` empty = +infinity.
 struct InitialRange {
@@ -104,6 +118,7 @@ class RouteCatalog {
   absl::StatusOr<SplitResult> Split(const SplitRange& split);
   absl::StatusOr<RouteDescriptor> SetState(const SetRouteState& set);
   absl::StatusOr<RouteDescriptor> Reassign(const ReassignRoute& reassign);
+  absl::StatusOr<RouteDescriptor> BeginMove(const StartMove& move);
 
   std::string Encode() const;
   // FNV-1a over Encode(): equal on replicas that applied the same commands.

@@ -8,7 +8,12 @@
 namespace ekv::route {
 namespace {
 
-enum class CommandKind : uint8_t { kSplitRange = 1, kSetRouteState = 2, kReassignRoute = 3 };
+enum class CommandKind : uint8_t {
+  kSplitRange = 1,
+  kSetRouteState = 2,
+  kReassignRoute = 3,
+  kStartMove = 4
+};
 
 template <class... Fs>
 struct Overloaded : Fs... {
@@ -40,6 +45,12 @@ std::string CatalogCommand::Encode() const {
                    kv::AppendVarint64(&out, reassign.expected_catalog_version);
                    kv::AppendVarint64(&out, reassign.route_id);
                    kv::AppendVarint64(&out, reassign.new_raft_group_id);
+                 },
+                 [&](const StartMove& move) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kStartMove));
+                   kv::AppendVarint64(&out, move.expected_catalog_version);
+                   kv::AppendVarint64(&out, move.route_id);
+                   kv::AppendVarint64(&out, move.target_group_id);
                  },
              },
              op);
@@ -88,10 +99,18 @@ absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
       command.op = reassign;
       break;
     }
+    case CommandKind::kStartMove: {
+      StartMove move;
+      EKV_KV_ASSIGN_OR_RETURN(move.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(move.route_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(move.target_group_id, reader.ReadVarint64());
+      command.op = move;
+      break;
+    }
     default:
       return absl::DataLossError(absl::StrCat("catalog command kind ", kind,
                                               " is unknown (expected 1 split, 2 set-state, ",
-                                              "3 reassign)"));
+                                              "3 reassign, 4 start-move)"));
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog command"));
   return command;
@@ -113,6 +132,11 @@ std::string FormatCommand(const CatalogCommand& command) {
             return absl::StrCat(
                 "ReassignRoute{expected_version=", reassign.expected_catalog_version,
                 " route=", reassign.route_id, " new_group=", reassign.new_raft_group_id, "}");
+          },
+          [](const StartMove& move) {
+            return absl::StrCat("StartMove{expected_version=", move.expected_catalog_version,
+                                " route=", move.route_id, " target_group=", move.target_group_id,
+                                "}");
           },
       },
       command.op);

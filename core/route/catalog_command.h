@@ -11,6 +11,7 @@
 //     split:    varint expected_version, varint route_id, lp split_key
 //     state:    varint expected_version, varint route_id, byte state
 //     reassign: varint expected_version, varint route_id, varint new_raft_group_id
+//     move:     varint expected_version, varint route_id, varint target_group_id
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,8 @@ struct SetRouteState {
 };
 
 // Hands a fenced route to another Raft group (the last step of a move, after the data
-// has been copied).
+// has been copied). For a route being moved (StartMove) the new group must be its move
+// target and the route must be WRITE_FENCED; the move target is cleared.
 struct ReassignRoute {
   CatalogVersion expected_catalog_version = 0;
   RouteId route_id = 0;
@@ -52,10 +54,21 @@ struct ReassignRoute {
   friend bool operator==(const ReassignRoute&, const ReassignRoute&) = default;
 };
 
+// Starts a cross-group move: an ACTIVE route becomes MIGRATING_SOURCE (its group keeps
+// serving reads and writes) with move_target_group_id = target, which tells the target
+// group it may ingest the range's records (ownership.h). Abort: SetRouteState ACTIVE.
+struct StartMove {
+  CatalogVersion expected_catalog_version = 0;
+  RouteId route_id = 0;
+  GroupId target_group_id = 0;
+
+  friend bool operator==(const StartMove&, const StartMove&) = default;
+};
+
 inline constexpr uint8_t kCatalogCommandFormat = 1;
 
 struct CatalogCommand {
-  std::variant<SplitRange, SetRouteState, ReassignRoute> op;
+  std::variant<SplitRange, SetRouteState, ReassignRoute, StartMove> op;
 
   std::string Encode() const;
   // DataLossError for truncated, trailing or unknown bytes; never asserts on input.

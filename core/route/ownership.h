@@ -22,6 +22,18 @@
 // versions yet, e.g. today's runtime/server): it is judged by ownership and route state
 // only, never refused for owned_since. Keys outside the owned ranges are still refused.
 //
+// Incoming routes (cross-group moves, catalog.h): a route of another group whose
+// move_target_group_id is this group. The group serves nothing of it (it does not own
+// it) but accepts ingested records for it (CheckIngest) from `incoming_since`, the
+// catalog version since which it has continuously been this group's incoming route.
+// Ingest chunks carry the catalog version their move was started at or after; one older
+// than incoming_since belongs to an earlier, aborted move and is refused, so a late
+// retry of it cannot overwrite a newer copy. After the cut-over (ReassignRoute to this
+// group) the route is owned with owned_since = the cut-over version, so requests routed
+// before it are refused STALE_ROUTE, and ingest is refused (the range now takes writes).
+// Cleanup (CheckDeleteRange) is allowed only for a range this group neither owns nor
+// receives, at a view at least as new as the version the cleanup was decided at.
+//
 // A request routed at a version newer than the group's is judged by the group's own
 // view. That is sound only under a rule the Raft wiring (not built here) must keep: a
 // change to what a group owns (fence, reassign) reaches that group before coordinators
@@ -77,6 +89,14 @@ struct OwnedRoute {
   friend bool operator==(const OwnedRoute&, const OwnedRoute&) = default;
 };
 
+// A route this group is receiving (see "Incoming routes" above).
+struct IncomingRoute {
+  RouteDescriptor route;  // owned by another group, move_target_group_id == this group
+  CatalogVersion incoming_since = 0;
+
+  friend bool operator==(const IncomingRoute&, const IncomingRoute&) = default;
+};
+
 class GroupOwnership {
  public:
   explicit GroupOwnership(GroupId group_id, PlantedRouteBugs bugs = {});
@@ -101,29 +121,57 @@ class GroupOwnership {
                                    CatalogVersion request_catalog_version,
                                    AccessKind access = AccessKind::kRead) const;
 
-  std::vector<OwnedRoute> OwnedRoutes() const;  // key order
+  std::vector<OwnedRoute> OwnedRoutes() const;        // key order
+  std::vector<IncomingRoute> IncomingRoutes() const;  // key order
+
+  // OK iff this group may ingest records of [start, end) (end empty = +inf) for route
+  // `route_id` in a chunk of the move started at or after `move_catalog_version`: the
+  // route is incoming to this group at version(), covers the range, and incoming_since <=
+  // move_catalog_version <= version(). Otherwise a stale-route error (the view is behind:
+  // push the catalog and retry) or FailedPrecondition (the move is over, aborted, or not
+  // to this group: do not retry).
+  absl::Status CheckIngest(RouteId route_id, absl::string_view start, absl::string_view end,
+                           CatalogVersion move_catalog_version) const;
+  // OK iff this group may drop every record of [start, end): version() >= the version the
+  // cleanup was decided at (else a stale-route error) and no owned or incoming route
+  // overlaps the range (else FailedPrecondition).
+  absl::Status CheckDeleteRange(absl::string_view start, absl::string_view end,
+                                CatalogVersion decided_catalog_version) const;
+  // OK iff routes this group owns (in any state) cover [start, end): the group holds the
+  // range's authoritative records, so an export of them is a complete copy.
+  absl::Status CheckHoldsRange(absl::string_view start, absl::string_view end) const;
 
   void set_planted(PlantedRouteBugs bugs) { bugs_ = bugs; }
 
   // Snapshot form (part of a group's replicated state, so replicas that restored from a
   // snapshot keep the same owned_since as those that applied every change):
-  //   varint version, varint count, count x (route, varint owned_since).
+  //   varint version, varint count, count x (route, varint owned_since)
+  //   [moves extension, only while some owned route has a move target or some route is
+  //    incoming, so other groups keep their bytes: varint n, n x (varint route_id,
+  //    varint move_target) for owned routes; varint m, m x (route, varint incoming_since)
+  //    for incoming routes (their move target is this group)].
   void Encode(std::string* dst) const;
   // DataLossError for malformed bytes or overlapping routes.
   static absl::StatusOr<GroupOwnership> Decode(GroupId group_id, PlantedRouteBugs bugs,
                                                absl::string_view bytes);
 
   friend bool operator==(const GroupOwnership& a, const GroupOwnership& b) {
-    return a.group_id_ == b.group_id_ && a.version_ == b.version_ && a.owned_ == b.owned_;
+    return a.group_id_ == b.group_id_ && a.version_ == b.version_ && a.owned_ == b.owned_ &&
+           a.incoming_ == b.incoming_;
   }
 
  private:
-  using OwnedMap = absl::btree_map<std::string, OwnedRoute>;  // by start
+  using OwnedMap = absl::btree_map<std::string, OwnedRoute>;        // by start
+  using IncomingMap = absl::btree_map<std::string, IncomingRoute>;  // by start
 
   // Installs `routes` (this group's routes at `version`, key order), computing
   // owned_since against the current set; `continuous` says whether `version` directly
   // follows version_.
+  // `routes` may also hold routes incoming to this group; they go to incoming_.
   void Install(CatalogVersion version, std::vector<RouteDescriptor> routes, bool continuous);
+  bool Concerns(const RouteDescriptor& route) const {
+    return route.raft_group_id == group_id_ || route.move_target_group_id == group_id_;
+  }
   absl::Status CheckRoute(const OwnedRoute& owned, absl::string_view what,
                           CatalogVersion request_catalog_version, AccessKind access) const;
 
@@ -131,6 +179,7 @@ class GroupOwnership {
   PlantedRouteBugs bugs_;
   CatalogVersion version_ = 0;
   OwnedMap owned_;
+  IncomingMap incoming_;
 };
 
 }  // namespace ekv::route

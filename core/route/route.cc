@@ -4,6 +4,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/status_macros.h"
+#include "core/util/assert.h"
 
 namespace ekv::route {
 
@@ -47,19 +48,26 @@ std::string FormatRoute(const RouteDescriptor& route) {
   absl::string_view state_name = RouteStateName(route.state);
   state_name.remove_prefix(absl::string_view("ROUTE_STATE_").size());
   return absl::StrCat("route ", route.route_id, " ", FormatRange(route.start, route.end), " group ",
-                      route.raft_group_id, " ", state_name, " parent ", route.parent_route_id);
+                      route.raft_group_id, " ", state_name, " parent ", route.parent_route_id,
+                      route.move_target_group_id == 0
+                          ? ""
+                          : absl::StrCat(" moving to ", route.move_target_group_id));
 }
 
-void EncodeRoute(std::string* dst, const RouteDescriptor& route) {
+void EncodeRoute(std::string* dst, const RouteDescriptor& route, bool with_move_target) {
+  EKV_ASSERT(with_move_target || route.move_target_group_id == 0, "route ", route.route_id,
+             " is moving to group ", route.move_target_group_id,
+             " but is being encoded in a format without move targets");
   kv::AppendVarint64(dst, route.route_id);
   kv::AppendLengthPrefixed(dst, route.start);
   kv::AppendLengthPrefixed(dst, route.end);
   kv::AppendVarint64(dst, route.raft_group_id);
   kv::AppendByte(dst, static_cast<uint8_t>(route.state));
   kv::AppendVarint64(dst, route.parent_route_id);
+  if (with_move_target) kv::AppendVarint64(dst, route.move_target_group_id);
 }
 
-absl::StatusOr<RouteDescriptor> DecodeRoute(kv::ByteReader* reader) {
+absl::StatusOr<RouteDescriptor> DecodeRoute(kv::ByteReader* reader, bool with_move_target) {
   RouteDescriptor route;
   EKV_KV_ASSIGN_OR_RETURN(route.route_id, reader->ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(absl::string_view start, reader->ReadLengthPrefixed());
@@ -75,6 +83,9 @@ absl::StatusOr<RouteDescriptor> DecodeRoute(kv::ByteReader* reader) {
   }
   route.state = static_cast<RouteState>(state);
   EKV_KV_ASSIGN_OR_RETURN(route.parent_route_id, reader->ReadVarint64());
+  if (with_move_target) {
+    EKV_KV_ASSIGN_OR_RETURN(route.move_target_group_id, reader->ReadVarint64());
+  }
   return route;
 }
 

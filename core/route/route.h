@@ -39,6 +39,12 @@ struct RouteDescriptor {
   GroupId raft_group_id = 0;
   RouteState state = RouteState::kUnspecified;
   RouteId parent_route_id = 0;  // 0 = none (an initial route)
+  // During a cross-group move: the group the range is being copied to (0 = no move).
+  // Set by StartMove (the route is then MIGRATING_SOURCE or WRITE_FENCED on its current
+  // group), cleared by the cut-over (ReassignRoute to this group) or an abort (back to
+  // ACTIVE). The target group accepts ingested records for the range only while it is
+  // named here (ownership.h "Incoming routes").
+  GroupId move_target_group_id = 0;
 
   bool end_is_infinite() const { return end.empty(); }
   bool Contains(absl::string_view key) const;
@@ -53,14 +59,19 @@ bool RangeIsEmpty(absl::string_view start, absl::string_view end);
 
 // Human-readable forms for logs, errors and golden tests: keys are C-escaped and quoted,
 // an empty end prints as +inf. Example: route 3 ["", "g") group 1 ACTIVE parent 1
+// (a route being moved ends with " moving to 2").
 std::string FormatKey(absl::string_view key);
 std::string FormatEnd(absl::string_view end);
 std::string FormatRange(absl::string_view start, absl::string_view end);
 std::string FormatRoute(const RouteDescriptor& route);
 
 // Binary form used inside the catalog encoding and catalog deltas:
-//   varint route_id, lp start, lp end, varint group, byte state, varint parent.
-void EncodeRoute(std::string* dst, const RouteDescriptor& route);
-absl::StatusOr<RouteDescriptor> DecodeRoute(kv::ByteReader* reader);
+//   varint route_id, lp start, lp end, varint group, byte state, varint parent
+//   [with_move_target: varint move_target_group_id].
+// The trailing field exists only in the catalog's format 2 (catalog.h), written only
+// while some route is being moved, so catalogs without moves keep their format-1 bytes.
+// Encoding a route that has a move target without `with_move_target` asserts.
+void EncodeRoute(std::string* dst, const RouteDescriptor& route, bool with_move_target = false);
+absl::StatusOr<RouteDescriptor> DecodeRoute(kv::ByteReader* reader, bool with_move_target = false);
 
 }  // namespace ekv::route
