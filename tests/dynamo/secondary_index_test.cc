@@ -94,7 +94,8 @@ TEST_F(SecondaryIndexTest, CreateTableRefusesBadIndexes) {
       {"IndexName": "gsi1", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
        "Projection": {"ProjectionType": "ALL"}}])");
   reply = Call("CreateTable", twice);
-  EXPECT_NE(reply["message"].get<std::string>().find("Duplicate index name: gsi1"), std::string::npos)
+  EXPECT_NE(reply["message"].get<std::string>().find("Duplicate index name: gsi1"),
+            std::string::npos)
       << reply.dump();
   json include = base;
   include["GlobalSecondaryIndexes"] = json::parse(R"([
