@@ -1,10 +1,14 @@
 #include "adapters/dynamo/table_schema.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/key_codec.h"
 
@@ -202,17 +206,183 @@ absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
         "Both the Hash Key and the Range Key element in the KeySchema have "
         "the same name");
   }
-  const size_t key_count = schema.range ? 2 : 1;
-  if (schema.attribute_definitions.size() != key_count) {
-    return InvalidParameter(
-        "Number of attributes in KeySchema does not exactly match number of attributes defined "
-        "in AttributeDefinitions");
-  }
   if (absl::Status st = ApplyBillingParameters(request, &schema); !st.ok()) return st;
+  for (const bool global : {true, false}) {
+    const char* field = global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes";
+    auto list = request.find(field);
+    if (list == request.end() || list->is_null()) continue;
+    if (!list->is_array()) return SerializationError(absl::StrCat(field, " must be a list"));
+    if (list->empty()) {
+      return ValidationError(
+          absl::StrCat("One or more parameter values were invalid: List of ", field, " is empty"));
+    }
+    if (!global && !schema.range) {
+      return InvalidParameter(
+          "Table KeySchema does not have a range key, which is required when specifying a "
+          "LocalSecondaryIndex");
+    }
+    for (const json& element : *list) {
+      absl::StatusOr<SecondaryIndex> index = ParseSecondaryIndex(element, global, schema);
+      if (!index.ok()) return index.status();
+      schema.indexes.push_back(*std::move(index));
+    }
+  }
+  if (absl::Status st = CheckAttributeDefinitionsUsed(schema); !st.ok()) return st;
   if (auto tags = request.find("Tags"); tags != request.end() && !tags->is_null()) {
     if (absl::Status st = ApplyTags(*tags, &schema); !st.ok()) return st;
   }
   return schema;
+}
+
+absl::Status CheckNewIndexName(const std::string& name, const TableSchema& schema) {
+  const bool valid_chars = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
+  if (name.size() < kMinTableName || name.size() > kMaxTableName || !valid_chars) {
+    return ValidationError(absl::StrCat(
+        "1 validation error detected: Value '", name,
+        "' at 'indexName' failed to satisfy constraint: Member must satisfy regular expression "
+        "pattern: [a-zA-Z0-9_.-]+ and have length between 3 and 255"));
+  }
+  for (const SecondaryIndex& index : schema.indexes) {
+    if (index.name == name) return InvalidParameter("Duplicate index name: " + name);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SecondaryIndex> ParseSecondaryIndex(const json& element, bool global,
+                                                   const TableSchema& schema) {
+  if (!element.is_object() || !element.contains("IndexName") || !element["IndexName"].is_string()) {
+    return ValidationError(
+        "1 validation error detected: Value null at 'indexName' failed to satisfy constraint: "
+        "Member must not be null");
+  }
+  SecondaryIndex index;
+  index.global = global;
+  index.name = element["IndexName"].get<std::string>();
+  if (absl::Status s = CheckNewIndexName(index.name, schema); !s.ok()) return s;
+  auto keys = element.find("KeySchema");
+  if (keys == element.end() || !keys->is_array() || keys->empty() || keys->size() > 2) {
+    return ValidationError(absl::StrCat(
+        "1 validation error detected: Value null at 'keySchema' failed to satisfy constraint: "
+        "Member must have length less than or equal to 2 and at least 1 for index: ",
+        index.name));
+  }
+  for (size_t i = 0; i < keys->size(); ++i) {
+    const json& k = (*keys)[i];
+    if (!k.is_object() || !k.contains("AttributeName") || !k["AttributeName"].is_string() ||
+        !k.contains("KeyType") || !k["KeyType"].is_string()) {
+      return ValidationError("Invalid KeySchema: each element needs AttributeName and KeyType");
+    }
+    const std::string name = k["AttributeName"].get<std::string>();
+    const KeyElement* def = nullptr;
+    for (const KeyElement& d : schema.attribute_definitions) {
+      if (d.name == name) def = &d;
+    }
+    if (def == nullptr) {
+      return InvalidParameter(
+          absl::StrCat("Some index key attributes are not defined in AttributeDefinitions. Keys: [",
+                       name, "], AttributeDefinitions: []"));
+    }
+    const std::string type = k["KeyType"].get<std::string>();
+    if (type == "HASH" && i == 0) {
+      index.hash = *def;
+    } else if (type == "RANGE" && i == 1) {
+      index.range = *def;
+    } else {
+      return InvalidParameter(absl::StrCat(
+          "Invalid KeySchema: The first KeySchemaElement is not a HASH key type for index: ",
+          index.name));
+    }
+  }
+  if (index.range && index.range->name == index.hash.name) {
+    return InvalidParameter(
+        "Both the Hash Key and the Range Key element in the KeySchema have the same name");
+  }
+  if (!global) {
+    if (index.hash.name != schema.hash.name) {
+      return InvalidParameter(absl::StrCat(
+          "Index KeySchema does not have the same leading hash key as table KeySchema for "
+          "index: ",
+          index.name, ". index hash key: ", index.hash.name,
+          ", table hash key: ", schema.hash.name));
+    }
+    if (!index.range) {
+      return InvalidParameter(absl::StrCat(
+          "Index KeySchema must have a range key for the LocalSecondaryIndex: ", index.name));
+    }
+  }
+  auto projection = element.find("Projection");
+  if (projection == element.end() || !projection->is_object()) {
+    return ValidationError(absl::StrCat(
+        "1 validation error detected: Value null at 'projection' failed to satisfy constraint: "
+        "Member must not be null for index: ",
+        index.name));
+  }
+  index.projection_type = projection->value("ProjectionType", std::string("ALL"));
+  if (index.projection_type != "ALL" && index.projection_type != "KEYS_ONLY" &&
+      index.projection_type != "INCLUDE") {
+    return ValidationError(absl::StrCat(
+        "1 validation error detected: Value '", index.projection_type,
+        "' at 'projection.projectionType' failed to satisfy constraint: Member must satisfy "
+        "enum value set: [ALL, INCLUDE, KEYS_ONLY]"));
+  }
+  auto non_key = projection->find("NonKeyAttributes");
+  const bool has_non_key = non_key != projection->end() && !non_key->is_null();
+  if (index.projection_type == "INCLUDE") {
+    if (!has_non_key || !non_key->is_array() || non_key->empty()) {
+      return InvalidParameter("ProjectionType is INCLUDE, but NonKeyAttributes is not specified");
+    }
+    for (const json& name : *non_key) {
+      if (!name.is_string()) return SerializationError("NonKeyAttributes must be strings");
+      index.non_key_attributes.push_back(name.get<std::string>());
+    }
+  } else if (has_non_key) {
+    return InvalidParameter(absl::StrCat("ProjectionType is ", index.projection_type,
+                                         ", but NonKeyAttributes is specified"));
+  }
+  auto throughput = element.find("ProvisionedThroughput");
+  const bool has_throughput = throughput != element.end() && !throughput->is_null();
+  if (global && schema.billing_mode == "PROVISIONED") {
+    if (!has_throughput || !throughput->is_object() ||
+        !(*throughput)["ReadCapacityUnits"].is_number_integer() ||
+        !(*throughput)["WriteCapacityUnits"].is_number_integer() ||
+        (*throughput)["ReadCapacityUnits"].get<int64_t>() < 1 ||
+        (*throughput)["WriteCapacityUnits"].get<int64_t>() < 1) {
+      return ValidationError(absl::StrCat(
+          "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
+          "index: ",
+          index.name));
+    }
+    index.read_capacity_units = (*throughput)["ReadCapacityUnits"].get<int64_t>();
+    index.write_capacity_units = (*throughput)["WriteCapacityUnits"].get<int64_t>();
+  } else if (has_throughput && global) {
+    return ValidationError(
+        "One or more parameter values were invalid: ProvisionedThroughput should not be "
+        "specified for index: " +
+        index.name + " when BillingMode is PAY_PER_REQUEST");
+  }
+  return index;
+}
+
+absl::Status CheckAttributeDefinitionsUsed(const TableSchema& schema) {
+  std::set<std::string> used = {schema.hash.name};
+  if (schema.range) used.insert(schema.range->name);
+  for (const SecondaryIndex& index : schema.indexes) {
+    used.insert(index.hash.name);
+    if (index.range) used.insert(index.range->name);
+  }
+  std::set<std::string> defined;
+  for (const KeyElement& d : schema.attribute_definitions) defined.insert(d.name);
+  if (defined == used) return absl::OkStatus();
+  if (schema.indexes.empty()) {
+    return InvalidParameter(
+        "Number of attributes in KeySchema does not exactly match number of attributes defined "
+        "in AttributeDefinitions");
+  }
+  return InvalidParameter(absl::StrCat(
+      "Some AttributeDefinitions are not used. AttributeDefinitions: [",
+      absl::StrJoin(defined, ", "), "], keys used: [", absl::StrJoin(used, ", "), "]"));
 }
 
 absl::Status ApplyBillingParameters(const json& request, TableSchema* schema_out) {
@@ -291,6 +461,17 @@ std::string EncodeTableSchema(const TableSchema& s) {
             {"created", s.creation_date_time}};
   if (!s.tags.empty()) j["tags"] = s.tags;
   if (!s.ttl_attribute.empty()) j["ttl"] = s.ttl_attribute;
+  for (const SecondaryIndex& index : s.indexes) {
+    json stored = {{"name", index.name},
+                   {"global", index.global},
+                   {"hash", index.hash.name},
+                   {"projection", index.projection_type},
+                   {"non_key", index.non_key_attributes},
+                   {"rcu", index.read_capacity_units},
+                   {"wcu", index.write_capacity_units}};
+    if (index.range) stored["range"] = index.range->name;
+    j["indexes"].push_back(std::move(stored));
+  }
   return j.dump();
 }
 
@@ -327,6 +508,27 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
     // Absent in records written before tags existed.
     if (j.contains("tags")) s.tags = j.at("tags").get<std::map<std::string, std::string>>();
     if (j.contains("ttl")) s.ttl_attribute = j.at("ttl").get<std::string>();
+    const auto element = [&](const std::string& name) {
+      KeyElement e{name, AttributeType::kS};
+      for (const KeyElement& d : s.attribute_definitions) {
+        if (d.name == name) e.type = d.type;
+      }
+      return e;
+    };
+    if (j.contains("indexes")) {
+      for (const json& stored : j.at("indexes")) {
+        SecondaryIndex index;
+        index.name = stored.at("name").get<std::string>();
+        index.global = stored.at("global").get<bool>();
+        index.hash = element(stored.at("hash").get<std::string>());
+        if (stored.contains("range")) index.range = element(stored.at("range").get<std::string>());
+        index.projection_type = stored.at("projection").get<std::string>();
+        index.non_key_attributes = stored.at("non_key").get<std::vector<std::string>>();
+        index.read_capacity_units = stored.at("rcu").get<int64_t>();
+        index.write_capacity_units = stored.at("wcu").get<int64_t>();
+        s.indexes.push_back(std::move(index));
+      }
+    }
   } catch (const json::exception& e) {
     // A malformed record is data loss, not a crash of the request thread.
     return absl::DataLossError(absl::StrCat("stored DynamoDB table metadata: ", e.what()));
@@ -356,6 +558,31 @@ json DescribeTable(const TableSchema& s, const char* status) {
         {"WriteCapacityUnits", s.write_capacity_units},
         {"NumberOfDecreasesToday", 0}}},
   };
+  for (const SecondaryIndex& index : s.indexes) {
+    json key_schema = json::array();
+    key_schema.push_back({{"AttributeName", index.hash.name}, {"KeyType", "HASH"}});
+    if (index.range) {
+      key_schema.push_back({{"AttributeName", index.range->name}, {"KeyType", "RANGE"}});
+    }
+    json projection = {{"ProjectionType", index.projection_type}};
+    if (index.projection_type == "INCLUDE")
+      projection["NonKeyAttributes"] = index.non_key_attributes;
+    json described = {{"IndexName", index.name},
+                      {"KeySchema", std::move(key_schema)},
+                      {"Projection", std::move(projection)},
+                      {"IndexArn", absl::StrCat(TableArn(s.name), "/index/", index.name)},
+                      {"IndexSizeBytes", 0},
+                      {"ItemCount", 0}};
+    if (index.global) {
+      described["IndexStatus"] = "ACTIVE";
+      described["ProvisionedThroughput"] = {{"ReadCapacityUnits", index.read_capacity_units},
+                                            {"WriteCapacityUnits", index.write_capacity_units},
+                                            {"NumberOfDecreasesToday", 0}};
+      description["GlobalSecondaryIndexes"].push_back(std::move(described));
+    } else {
+      description["LocalSecondaryIndexes"].push_back(std::move(described));
+    }
+  }
   if (s.billing_mode == "PAY_PER_REQUEST") {
     description["BillingModeSummary"] = {
         {"BillingMode", "PAY_PER_REQUEST"},

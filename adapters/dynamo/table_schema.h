@@ -23,6 +23,21 @@ struct KeyElement {
   bool operator==(const KeyElement&) const = default;
 };
 
+// A global or local secondary index. ekv keeps no separate copy of an index: Query and Scan
+// with IndexName evaluate it over the base table's items at read time (secondary_index.h),
+// so an index is always exactly as current as the base item it came from.
+struct SecondaryIndex {
+  std::string name;
+  bool global = true;
+  KeyElement hash;
+  std::optional<KeyElement> range;
+  std::string projection_type = "ALL";          // KEYS_ONLY, INCLUDE or ALL
+  std::vector<std::string> non_key_attributes;  // INCLUDE
+  int64_t read_capacity_units = 0;              // a GSI of a PROVISIONED table
+  int64_t write_capacity_units = 0;
+  bool operator==(const SecondaryIndex&) const = default;
+};
+
 struct TableSchema {
   std::string name;
   uint64_t id = 0;  // scopes the table's item keys (key_codec.h)
@@ -35,6 +50,7 @@ struct TableSchema {
   double creation_date_time = 0;            // seconds since the epoch
   std::map<std::string, std::string> tags;  // TagResource / CreateTable Tags
   std::string ttl_attribute;                // UpdateTimeToLive; empty: TTL disabled
+  std::vector<SecondaryIndex> indexes;      // GSIs and LSIs, in the order created
   bool operator==(const TableSchema&) const = default;
 };
 
@@ -43,6 +59,15 @@ absl::Status ValidateTableName(const nlohmann::json& request, const char* field 
 
 // CreateTable's request -> schema (id and creation time left for the caller).
 absl::StatusOr<TableSchema> SchemaFromCreateTable(const nlohmann::json& request);
+
+// One GlobalSecondaryIndexes / LocalSecondaryIndexes element (or a GSI Create of UpdateTable)
+// checked against `schema`'s attribute definitions and key, as DynamoDB does.
+absl::StatusOr<SecondaryIndex> ParseSecondaryIndex(const nlohmann::json& element, bool global,
+                                                   const TableSchema& schema);
+// An index name's checks: 3..255 characters of [a-zA-Z0-9_.-], unique in the table.
+absl::Status CheckNewIndexName(const std::string& name, const TableSchema& schema);
+// AttributeDefinitions must be exactly the attributes some key schema (table or index) uses.
+absl::Status CheckAttributeDefinitionsUsed(const TableSchema& schema);
 
 // BillingMode and ProvisionedThroughput of a CreateTable or UpdateTable request, applied to
 // `schema` (whose current billing mode is the default), validated as DynamoDB does.

@@ -8,7 +8,7 @@ Every check prints PASS or FAIL; the last line is "dynamo-boto3: N passed, M fai
 exit code is non-zero when anything failed. boto3 signs with SigV4 using fake credentials,
 which ekv accepts without checking. Checks: batch writes and the batch_writer helper,
 BatchGetItem paginated by UnprocessedKeys, projections, Time to Live expiry, UpdateTable,
-tags.
+tags, global and local secondary indexes (Query/Scan by IndexName, GlobalSecondaryIndexUpdates).
 """
 import sys
 import time
@@ -178,6 +178,92 @@ def _():
     assert N1.describe_limits()["TableMaxReadCapacityUnits"] == 40000
     expect_error(lambda: N1.update_table(TableName=TABLE, StreamSpecification={
         "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}), "ValidationException")
+
+
+INDEXED = f"{TABLE}_indexed"
+
+
+@check("Secondary indexes: GSI and LSI in CreateTable, Query/Scan by IndexName through other nodes")
+def _():
+    N1.create_table(
+        TableName=INDEXED, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "customer", "KeyType": "HASH"},
+                   {"AttributeName": "seq", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in
+                              (("customer", "S"), ("seq", "N"), ("status", "S"), ("total", "N"))],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_status",
+            "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
+                          {"AttributeName": "total", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["note"]}}],
+        LocalSecondaryIndexes=[{
+            "IndexName": "by_total",
+            "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                          {"AttributeName": "total", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    N3.get_waiter("table_exists").wait(TableName=INDEXED)
+    table = N2.describe_table(TableName=INDEXED)["Table"]
+    assert [i["IndexStatus"] for i in table["GlobalSecondaryIndexes"]] == ["ACTIVE"], table
+    assert [i["IndexName"] for i in table["LocalSecondaryIndexes"]] == ["by_total"], table
+    for seq in range(30):
+        item = {"customer": {"S": f"c{seq % 3}"}, "seq": {"N": str(seq)},
+                "total": {"N": str(100 - seq)}, "note": {"S": f"n{seq}"}, "big": {"S": "x"}}
+        if seq % 5 != 0:  # every fifth item has no status: not in by_status
+            item["status"] = {"S": "open" if seq % 2 else "shipped"}
+        N1.put_item(TableName=INDEXED, Item=item)
+    pages = N2.get_paginator("query").paginate(
+        TableName=INDEXED, IndexName="by_status", KeyConditionExpression="#s = :s",
+        ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": "open"}},
+        PaginationConfig={"PageSize": 4})
+    items = [item for page in pages for item in page["Items"]]
+    totals = [int(i["total"]["N"]) for i in items]
+    want = sorted(100 - seq for seq in range(30) if seq % 5 != 0 and seq % 2)
+    assert totals == want, (totals, want)
+    assert set(items[0]) == {"customer", "seq", "status", "total", "note"}, items[0]
+    local = N3.query(TableName=INDEXED, IndexName="by_total", ScanIndexForward=False,
+                     KeyConditionExpression="customer = :c AND total BETWEEN :lo AND :hi",
+                     ExpressionAttributeValues={":c": {"S": "c0"}, ":lo": {"N": "80"},
+                                                ":hi": {"N": "95"}})
+    assert [int(i["total"]["N"]) for i in local["Items"]] == [94, 91, 88, 85, 82], local
+    assert set(local["Items"][0]) == {"customer", "seq", "total"}, local
+    # The index follows an update at once, through another node.
+    N1.update_item(TableName=INDEXED, Key={"customer": {"S": "c1"}, "seq": {"N": "1"}},
+                   UpdateExpression="SET #s = :x", ExpressionAttributeNames={"#s": "status"},
+                   ExpressionAttributeValues={":x": {"S": "lost"}})
+    lost = N3.query(TableName=INDEXED, IndexName="by_status", KeyConditionExpression="#s = :s",
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":s": {"S": "lost"}})
+    assert [i["seq"]["N"] for i in lost["Items"]] == ["1"], lost
+    assert N2.scan(TableName=INDEXED, IndexName="by_status", Select="COUNT")["Count"] == 24
+    e = expect_error(lambda: N2.query(
+        TableName=INDEXED, IndexName="nope", KeyConditionExpression="customer = :c",
+        ExpressionAttributeValues={":c": {"S": "c0"}}), "ValidationException")
+    assert e["Error"]["Message"] == "The table does not have the specified index: nope", e
+    expect_error(lambda: N2.query(
+        TableName=INDEXED, IndexName="by_status", ConsistentRead=True,
+        KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": {"S": "open"}}), "ValidationException")
+
+
+@check("UpdateTable GlobalSecondaryIndexUpdates: a new index covers existing items; Delete")
+def _():
+    N2.update_table(
+        TableName=INDEXED,
+        AttributeDefinitions=[{"AttributeName": "note", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[{"Create": {
+            "IndexName": "by_note", "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
+    indexes = N3.describe_table(TableName=INDEXED)["Table"]["GlobalSecondaryIndexes"]
+    assert {i["IndexName"]: i["IndexStatus"] for i in indexes} == \
+        {"by_status": "ACTIVE", "by_note": "ACTIVE"}, indexes
+    out = N1.query(TableName=INDEXED, IndexName="by_note", KeyConditionExpression="note = :n",
+                   ExpressionAttributeValues={":n": {"S": "n7"}})
+    assert [i["seq"]["N"] for i in out["Items"]] == ["7"], out
+    N3.update_table(TableName=INDEXED,
+                    GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_note"}}])
+    indexes = N1.describe_table(TableName=INDEXED)["Table"]["GlobalSecondaryIndexes"]
+    assert [i["IndexName"] for i in indexes] == ["by_status"], indexes
+    N1.delete_table(TableName=INDEXED)
 
 
 @check("DeleteTable")

@@ -5,6 +5,9 @@
 // ScannedCount). Each route's part of the scan is read linearizably; a page is not one
 // snapshot across routes.
 //
+// With IndexName the page comes from secondary_index.h (the base table read and ordered by
+// the index key) and items are answered as the index projects them.
+//
 // ScanIndexForward=false reads the range forward and reverses it, so it is bounded by
 // kMaxReverseItems per page (more is a ValidationException in this first form).
 #include <algorithm>
@@ -20,6 +23,7 @@
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
+#include "adapters/dynamo/secondary_index.h"
 
 namespace ekv::dynamo {
 
@@ -89,8 +93,10 @@ absl::StatusOr<Page> ReadBackward(TableStore* store, const std::string& start,
 
 // Select and the projection, checked against each other as DynamoDB does. *count_only:
 // Select COUNT.
+// *all_attributes: answer whole base items (ALL_ATTRIBUTES on an index).
 absl::Status CheckSelect(const json& request, const std::optional<std::vector<Path>>& projection,
-                         bool* count_only) {
+                         const SecondaryIndex* index, bool* count_only, bool* all_attributes) {
+  *all_attributes = false;
   absl::StatusOr<std::optional<std::string>> select = OptionalString(request, "Select");
   if (!select.ok()) return select.status();
   *count_only = false;
@@ -103,9 +109,19 @@ absl::Status CheckSelect(const json& request, const std::optional<std::vector<Pa
         "' at 'select' failed to satisfy constraint: Member must satisfy enum value set: "
         "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"));
   }
-  if (value == "ALL_PROJECTED_ATTRIBUTES") {
+  if (value == "ALL_PROJECTED_ATTRIBUTES" && index == nullptr) {
     return ValidationError(
         "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName");
+  }
+  if (value == "ALL_ATTRIBUTES" && index != nullptr) {
+    // A local index fetches the rest of the item from the table; a global one cannot.
+    if (index->global && index->projection_type != "ALL") {
+      return ValidationError(absl::StrCat(
+          "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+          "supported for global secondary index ",
+          index->name, " because its projection type is not ALL"));
+    }
+    *all_attributes = true;
   }
   if (value == "SPECIFIC_ATTRIBUTES") {
     if (!projection.has_value()) {
@@ -127,11 +143,19 @@ absl::Status CheckSelect(const json& request, const std::optional<std::vector<Pa
 
 // The common tail: ExclusiveStartKey, the read, FilterExpression, Select, the projection,
 // the reply.
+// `index`: the request's IndexName (nullptr: the table), with `key_condition` (Query) and
+// `range` bounding the base keys read.
 absl::StatusOr<json> RunRange(const json& request, TableStore* store, const TableSchema& schema,
                               KeyRange range, bool forward, const std::optional<Condition>& filter,
-                              const std::optional<std::vector<Path>>& projection) {
+                              const std::optional<std::vector<Path>>& projection,
+                              const SecondaryIndex* index = nullptr,
+                              const std::optional<Condition>& key_condition = std::nullopt) {
   bool count_only = false;
-  if (absl::Status s = CheckSelect(request, projection, &count_only); !s.ok()) return s;
+  bool all_attributes = false;
+  if (absl::Status s = CheckSelect(request, projection, index, &count_only, &all_attributes);
+      !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
   if (!capacity_mode.ok()) return capacity_mode.status();
   bool consistent = false;
@@ -139,9 +163,27 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
     if (!it->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
     consistent = it->get<bool>();
   }
+  if (consistent && index != nullptr && index->global) {
+    return ValidationError("Consistent reads are not supported on global secondary indexes");
+  }
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
   if (!limit.ok()) return limit.status();
-  if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
+  const size_t want = limit->has_value() ? static_cast<size_t>(**limit) : kDefaultPageItems;
+  Page page;
+  if (index != nullptr) {
+    IndexRead read{index, key_condition, range.start, range.end, forward, std::nullopt};
+    if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
+      absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
+      if (!start_key.ok()) return start_key.status();
+      read.exclusive_start = *std::move(start_key);
+    }
+    auto entries = ReadIndexPage(store, schema, read, want, kMaxPageBytes, &page.more);
+    if (!entries.ok()) return entries.status();
+    page.items = *std::move(entries);
+    for (auto& [order, item] : page.items) {
+      if (!all_attributes) item = ProjectIntoIndex(schema, *index, item);
+    }
+  } else if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
     absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
     if (!start_key.ok()) return start_key.status();
     absl::StatusOr<std::string> key = ItemKeyOfKey(schema, *start_key);
@@ -155,9 +197,7 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
       range.end = *key;
     }
   }
-  Page page;
-  const size_t want = limit->has_value() ? static_cast<size_t>(**limit) : kDefaultPageItems;
-  if (range.end.empty() || range.start < range.end) {
+  if (index == nullptr && (range.end.empty() || range.start < range.end)) {
     absl::StatusOr<Page> read = forward ? ReadForward(store, range.start, range.end, want)
                                         : ReadBackward(store, range.start, range.end, want);
     if (!read.ok()) return read.status();
@@ -181,8 +221,10 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
   json reply = {{"Count", count}, {"ScannedCount", page.items.size()}};
   if (!count_only) reply["Items"] = std::move(items);
   if (page.more && !page.items.empty()) {
+    const AttributeMap& last = page.items.back().second;
     reply["LastEvaluatedKey"] =
-        AttributeMapToJson(KeyAttributesOf(schema, page.items.back().second));
+        AttributeMapToJson(index != nullptr ? IndexKeyAttributes(schema, *index, last)
+                                            : KeyAttributesOf(schema, last));
   }
   if (*capacity_mode != "NONE") {
     // Query and Scan are metered on the bytes read, not per item.
@@ -251,11 +293,10 @@ absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string
 }  // namespace
 
 absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"IndexName"}); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
+  absl::StatusOr<const SecondaryIndex*> index = IndexOf(request, *schema);
+  if (!index.ok()) return index.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> key_condition =
@@ -278,22 +319,28 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
   if (!projection.ok()) return projection.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  absl::StatusOr<KeyRange> range = KeyConditionRange(**key_condition, *schema);
+  // On an index the condition's shape is checked against the index key; the items it
+  // selects are found by evaluating it (secondary_index.h).
+  absl::StatusOr<KeyRange> range = KeyConditionRange(
+      **key_condition, *index != nullptr ? IndexKeySchema(*schema, **index) : *schema);
   if (!range.ok()) return range.status();
   bool forward = true;
   if (auto it = request.find("ScanIndexForward"); it != request.end() && !it->is_null()) {
     if (!it->is_boolean()) return SerializationError("ScanIndexForward must be a boolean");
     forward = it->get<bool>();
   }
+  if (*index != nullptr) {
+    return RunRange(request, store, *schema, KeyRange{}, forward, *filter, *projection, *index,
+                    *key_condition);
+  }
   return RunRange(request, store, *schema, *std::move(range), forward, *filter, *projection);
 }
 
 absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"IndexName"}); !s.ok()) {
-    return s;
-  }
   absl::StatusOr<TableSchema> schema = TableOf(request, store);
   if (!schema.ok()) return schema.status();
+  absl::StatusOr<const SecondaryIndex*> index = IndexOf(request, *schema);
+  if (!index.ok()) return index.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
   if (!context.ok()) return context.status();
   absl::StatusOr<std::optional<Condition>> filter =
@@ -306,8 +353,9 @@ absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
   absl::StatusOr<KeyRange> range = ScanSegmentRange(request, ItemPrefix(schema->id));
   if (!range.ok()) return range.status();
+  // On an index a segment is the index entries of the base items in the segment's range.
   return RunRange(request, store, *schema, *std::move(range), /*forward=*/true, *filter,
-                  *projection);
+                  *projection, *index);
 }
 
 }  // namespace ekv::dynamo

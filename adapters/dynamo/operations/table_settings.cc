@@ -1,8 +1,11 @@
-// Table settings and account facts: UpdateTable (billing mode and provisioned throughput;
-// streams and index changes are refused, not ignored), TagResource, UntagResource,
-// ListTagsOfResource (tags live in the table's metadata record), UpdateTimeToLive,
+// Table settings and account facts: UpdateTable (billing mode and provisioned throughput,
+// GlobalSecondaryIndexUpdates; streams and replicas are refused, not ignored), TagResource,
+// UntagResource, ListTagsOfResource (tags live in the table's metadata record), UpdateTimeToLive,
 // DescribeTimeToLive (the TTL attribute lives there too; DynamoServer's sweeper deletes
 // expired items), DescribeLimits.
+#include <algorithm>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/match.h"
@@ -38,6 +41,97 @@ absl::StatusOr<std::string> TableOfArn(const json& request) {
   return text.substr(slash + 7);
 }
 
+// One GlobalSecondaryIndexUpdates list applied to `schema`: Create (its key attributes come
+// from the request's AttributeDefinitions), Update (throughput) and Delete. Indexes are
+// evaluated at read time (secondary_index.h), so a created index is complete -- ACTIVE --
+// at once. Definitions no key uses any more are dropped, as DynamoDB does.
+absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
+  const json& updates = request["GlobalSecondaryIndexUpdates"];
+  if (!updates.is_array()) return SerializationError("GlobalSecondaryIndexUpdates must be a list");
+  if (auto defs = request.find("AttributeDefinitions"); defs != request.end() && !defs->is_null()) {
+    if (!defs->is_array()) return SerializationError("AttributeDefinitions must be a list");
+    for (const json& d : *defs) {
+      if (!d.is_object() || !d.contains("AttributeName") || !d["AttributeName"].is_string() ||
+          !d.contains("AttributeType") || !d["AttributeType"].is_string()) {
+        return ValidationError(
+            "Invalid AttributeDefinitions: each needs AttributeName and AttributeType");
+      }
+      const std::string name = d["AttributeName"].get<std::string>();
+      const std::string type = d["AttributeType"].get<std::string>();
+      if (type != "S" && type != "N" && type != "B") {
+        return ValidationError(absl::StrCat(
+            "1 validation error detected: Value '", type,
+            "' at 'attributeDefinitions.1.member.attributeType' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [B, N, S]"));
+      }
+      const AttributeType parsed = type == "S"   ? AttributeType::kS
+                                   : type == "N" ? AttributeType::kN
+                                                 : AttributeType::kB;
+      bool known = false;
+      for (const KeyElement& existing : schema->attribute_definitions) {
+        if (existing.name != name) continue;
+        known = true;
+        if (existing.type != parsed) {
+          return InvalidParameter(
+              absl::StrCat("Cannot change the type of an existing key attribute: ", name));
+        }
+      }
+      if (!known) schema->attribute_definitions.push_back({name, parsed});
+    }
+  }
+  for (const json& update : updates) {
+    if (!update.is_object() || update.size() != 1) {
+      return ValidationError(
+          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
+          "Update or Delete must be specified");
+    }
+    const std::string action = update.begin().key();
+    const json& body = update.begin().value();
+    if (action == "Create") {
+      absl::StatusOr<SecondaryIndex> index = ParseSecondaryIndex(body, /*global=*/true, *schema);
+      if (!index.ok()) return index.status();
+      schema->indexes.push_back(*std::move(index));
+      continue;
+    }
+    if (action != "Update" && action != "Delete") {
+      return ValidationError(
+          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
+          "Update or Delete must be specified");
+    }
+    const std::string name = body.is_object() ? body.value("IndexName", "") : "";
+    auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(),
+                           [&](const SecondaryIndex& i) { return i.global && i.name == name; });
+    if (it == schema->indexes.end()) {
+      return ResourceNotFound(absl::StrCat("Requested resource not found: Index: ", name,
+                                           " not found for table: ", schema->name));
+    }
+    if (action == "Delete") {
+      schema->indexes.erase(it);
+      continue;
+    }
+    const json throughput = body.value("ProvisionedThroughput", json());
+    if (schema->billing_mode != "PROVISIONED" || !throughput.is_object() ||
+        !throughput.value("ReadCapacityUnits", json()).is_number_integer() ||
+        !throughput.value("WriteCapacityUnits", json()).is_number_integer()) {
+      return ValidationError(
+          "One or more parameter values were invalid: ProvisionedThroughput of a global "
+          "secondary index can be updated only on a PROVISIONED table, with ReadCapacityUnits "
+          "and WriteCapacityUnits");
+    }
+    it->read_capacity_units = throughput["ReadCapacityUnits"].get<int64_t>();
+    it->write_capacity_units = throughput["WriteCapacityUnits"].get<int64_t>();
+  }
+  std::set<std::string> used = {schema->hash.name};
+  if (schema->range) used.insert(schema->range->name);
+  for (const SecondaryIndex& index : schema->indexes) {
+    used.insert(index.hash.name);
+    if (index.range) used.insert(index.range->name);
+  }
+  std::erase_if(schema->attribute_definitions,
+                [&](const KeyElement& d) { return used.count(d.name) == 0; });
+  return CheckAttributeDefinitionsUsed(*schema);
+}
+
 absl::Status ArnNotFound(const json& request) {
   return ResourceNotFound(absl::StrCat("Requested resource not found: ResourcArn: ",
                                        request["ResourceArn"].get<std::string>(), " not found"));
@@ -47,24 +141,37 @@ absl::Status ArnNotFound(const json& request) {
 
 absl::StatusOr<json> UpdateTableOperation(const json& request, TableStore* store) {
   if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
-  for (const char* field : {"StreamSpecification", "GlobalSecondaryIndexUpdates", "ReplicaUpdates",
-                            "SSESpecification", "AttributeDefinitions"}) {
+  for (const char* field : {"StreamSpecification", "ReplicaUpdates", "SSESpecification"}) {
     if (request.contains(field) && !request[field].is_null()) {
       return ValidationError(
           absl::StrCat(field,
-                       " is not supported by ekv: ekv has no streams, indexes, replicas or "
+                       " is not supported by ekv: ekv has no streams, replicas or "
                        "encryption settings to change"));
     }
   }
-  if (!request.contains("BillingMode") && !request.contains("ProvisionedThroughput") &&
-      !request.contains("TableClass") && !request.contains("DeletionProtectionEnabled")) {
+  const bool index_updates = request.contains("GlobalSecondaryIndexUpdates") &&
+                             !request["GlobalSecondaryIndexUpdates"].is_null();
+  if (!index_updates && request.contains("AttributeDefinitions") &&
+      !request["AttributeDefinitions"].is_null()) {
+    return ValidationError(
+        "One or more parameter values were invalid: AttributeDefinitions can only be specified "
+        "together with GlobalSecondaryIndexUpdates");
+  }
+  if (!index_updates && !request.contains("BillingMode") &&
+      !request.contains("ProvisionedThroughput") && !request.contains("TableClass") &&
+      !request.contains("DeletionProtectionEnabled")) {
     return ValidationError(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
   }
-  absl::StatusOr<TableSchema> schema = store->UpdateTable(
-      request["TableName"].get<std::string>(),
-      [&](TableSchema* schema) { return ApplyBillingParameters(request, schema); });
+  absl::StatusOr<TableSchema> schema =
+      store->UpdateTable(request["TableName"].get<std::string>(), [&](TableSchema* schema) {
+        if (!index_updates || request.contains("BillingMode") ||
+            request.contains("ProvisionedThroughput")) {
+          if (absl::Status s = ApplyBillingParameters(request, schema); !s.ok()) return s;
+        }
+        return index_updates ? ApplyIndexUpdates(request, schema) : absl::OkStatus();
+      });
   if (!schema.ok()) return schema.status();
   return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
 }

@@ -16,9 +16,7 @@ constexpr int64_t kMaxListTablesLimit = 100;
 }  // namespace
 
 absl::StatusOr<json> CreateTableOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(
-          request, {"GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"});
-      !s.ok()) {
+  if (absl::Status s = RefuseUnsupported(request, {"StreamSpecification"}); !s.ok()) {
     return s;
   }
   absl::StatusOr<TableSchema> schema = SchemaFromCreateTable(request);

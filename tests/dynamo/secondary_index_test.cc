@@ -1,0 +1,231 @@
+// Global and local secondary indexes through the operation handlers: CreateTable's checks,
+// DescribeTable, Query and Scan with IndexName (sparse, ordered by the index key, projected,
+// paginated), the index following every kind of write at once, UpdateTable's
+// GlobalSecondaryIndexUpdates.
+#include <string>
+#include <vector>
+
+#include "tests/dynamo/operation_fixture.h"
+
+namespace ekv::dynamo {
+namespace {
+
+class SecondaryIndexTest : public DynamoOperationTest {
+ protected:
+  // orders(customer, seq) with GSI by_status(status, total) and KEYS_ONLY LSI by_total.
+  void CreateIndexedTable(const std::string& gsi_projection = R"({"ProjectionType": "ALL"})") {
+    Ok("CreateTable", json::parse(R"({
+      "TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                    {"AttributeName": "seq", "KeyType": "RANGE"}],
+      "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
+                               {"AttributeName": "seq", "AttributeType": "N"},
+                               {"AttributeName": "status", "AttributeType": "S"},
+                               {"AttributeName": "total", "AttributeType": "N"}],
+      "GlobalSecondaryIndexes": [{"IndexName": "by_status",
+          "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": "total", "KeyType": "RANGE"}],
+          "Projection": )" + gsi_projection +
+                                  R"(}],
+      "LocalSecondaryIndexes": [{"IndexName": "by_total",
+          "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                        {"AttributeName": "total", "KeyType": "RANGE"}],
+          "Projection": {"ProjectionType": "KEYS_ONLY"}}]})"));
+  }
+  void Put(const std::string& customer, int seq, const std::string& status, int total) {
+    json item = {{"customer", {{"S", customer}}},
+                 {"seq", {{"N", std::to_string(seq)}}},
+                 {"note", {{"S", "n" + std::to_string(seq)}}}};
+    if (!status.empty()) item["status"] = {{"S", status}};
+    if (total >= 0) item["total"] = {{"N", std::to_string(total)}};
+    Ok("PutItem", {{"TableName", "orders"}, {"Item", item}});
+  }
+  json QueryStatus(const std::string& status, json extra = json::object()) {
+    json body = {{"TableName", "orders"},
+                 {"IndexName", "by_status"},
+                 {"KeyConditionExpression", "#s = :s"},
+                 {"ExpressionAttributeNames", {{"#s", "status"}}},
+                 {"ExpressionAttributeValues", {{":s", {{"S", status}}}}}};
+    body.update(extra);
+    return Ok("Query", body);
+  }
+  static std::vector<int> Totals(const json& reply) {
+    std::vector<int> out;
+    for (const json& item : reply["Items"]) {
+      out.push_back(std::stoi(item["total"]["N"].get<std::string>()));
+    }
+    return out;
+  }
+};
+
+TEST_F(SecondaryIndexTest, DescribeTableShowsBothIndexesActive) {
+  CreateIndexedTable();
+  json table = Ok("DescribeTable", {{"TableName", "orders"}})["Table"];
+  ASSERT_EQ(table["GlobalSecondaryIndexes"].size(), 1u) << table.dump();
+  EXPECT_EQ(table["GlobalSecondaryIndexes"][0]["IndexName"], "by_status");
+  EXPECT_EQ(table["GlobalSecondaryIndexes"][0]["IndexStatus"], "ACTIVE");
+  EXPECT_EQ(table["GlobalSecondaryIndexes"][0]["KeySchema"][1]["AttributeName"], "total");
+  ASSERT_EQ(table["LocalSecondaryIndexes"].size(), 1u) << table.dump();
+  EXPECT_EQ(table["LocalSecondaryIndexes"][0]["Projection"]["ProjectionType"], "KEYS_ONLY");
+  EXPECT_EQ(table["AttributeDefinitions"].size(), 4u);
+}
+
+TEST_F(SecondaryIndexTest, CreateTableRefusesBadIndexes) {
+  json base = json::parse(R"({
+      "TableName": "bad", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                               {"AttributeName": "g", "AttributeType": "S"}]})");
+  // A definition no key uses.
+  EXPECT_EQ(Error("CreateTable", base), "ValidationException");
+  json lsi = base;
+  lsi["LocalSecondaryIndexes"] = json::parse(R"([{"IndexName": "lsi1",
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"},
+                    {"AttributeName": "g", "KeyType": "RANGE"}],
+      "Projection": {"ProjectionType": "ALL"}}])");
+  json reply = Call("CreateTable", lsi);  // the table has no range key
+  EXPECT_NE(reply["message"].get<std::string>().find("does not have a range key"),
+            std::string::npos)
+      << reply.dump();
+  json twice = base;
+  twice["GlobalSecondaryIndexes"] = json::parse(R"([
+      {"IndexName": "gsi1", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+       "Projection": {"ProjectionType": "ALL"}},
+      {"IndexName": "gsi1", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+       "Projection": {"ProjectionType": "ALL"}}])");
+  reply = Call("CreateTable", twice);
+  EXPECT_NE(reply["message"].get<std::string>().find("Duplicate index name: gsi1"),
+            std::string::npos)
+      << reply.dump();
+  json include = base;
+  include["GlobalSecondaryIndexes"] = json::parse(R"([
+      {"IndexName": "gsi1", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+       "Projection": {"ProjectionType": "INCLUDE"}}])");
+  EXPECT_EQ(Error("CreateTable", include), "ValidationException");
+  json good = base;
+  good["GlobalSecondaryIndexes"] = json::parse(R"([
+      {"IndexName": "gsi1", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+       "Projection": {"ProjectionType": "ALL"}}])");
+  Ok("CreateTable", good);
+}
+
+TEST_F(SecondaryIndexTest, QueryIsSparseOrderedAndPaginated) {
+  CreateIndexedTable();
+  Put("alice", 1, "open", 30);
+  Put("bob", 2, "open", 10);
+  Put("carol", 3, "open", 20);
+  Put("dave", 4, "shipped", 5);
+  Put("erin", 5, "", 7);       // no status: not in by_status
+  Put("fred", 6, "open", -1);  // no total: not in by_status either
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{10, 20, 30}));
+  EXPECT_EQ(Totals(QueryStatus("open", {{"ScanIndexForward", false}})),
+            (std::vector<int>{30, 20, 10}));
+  json page = QueryStatus("open", {{"Limit", 2}});
+  EXPECT_EQ(Totals(page), (std::vector<int>{10, 20}));
+  ASSERT_TRUE(page.contains("LastEvaluatedKey")) << page.dump();
+  // The key of an index page names the base key and the index key.
+  EXPECT_EQ(page["LastEvaluatedKey"].size(), 4u) << page.dump();
+  json rest = QueryStatus("open", {{"ExclusiveStartKey", page["LastEvaluatedKey"]}});
+  EXPECT_EQ(Totals(rest), (std::vector<int>{30}));
+  EXPECT_FALSE(rest.contains("LastEvaluatedKey")) << rest.dump();
+  json range = QueryStatus(
+      "open", {{"KeyConditionExpression", "#s = :s AND total > :t"},
+               {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}, {":t", {{"N", "15"}}}}}});
+  EXPECT_EQ(Totals(range), (std::vector<int>{20, 30}));
+  json scan = Ok("Scan", {{"TableName", "orders"}, {"IndexName", "by_status"}});
+  EXPECT_EQ(scan["Count"], 4) << scan.dump();
+}
+
+TEST_F(SecondaryIndexTest, IndexFollowsEveryWriteAtOnce) {
+  CreateIndexedTable();
+  Put("alice", 1, "open", 30);
+  Ok("UpdateItem", json::parse(R"({"TableName": "orders",
+      "Key": {"customer": {"S": "alice"}, "seq": {"N": "1"}},
+      "UpdateExpression": "SET #s = :x", "ExpressionAttributeNames": {"#s": "status"},
+      "ExpressionAttributeValues": {":x": {"S": "shipped"}}})"));
+  EXPECT_EQ(QueryStatus("open")["Count"], 0);
+  EXPECT_EQ(Totals(QueryStatus("shipped")), (std::vector<int>{30}));
+  Ok("TransactWriteItems", json::parse(R"({"TransactItems": [
+      {"Put": {"TableName": "orders", "Item": {"customer": {"S": "bob"}, "seq": {"N": "2"},
+               "status": {"S": "shipped"}, "total": {"N": "12"}}}},
+      {"Delete": {"TableName": "orders",
+                  "Key": {"customer": {"S": "alice"}, "seq": {"N": "1"}}}}]})"));
+  EXPECT_EQ(Totals(QueryStatus("shipped")), (std::vector<int>{12}));
+}
+
+TEST_F(SecondaryIndexTest, ProjectionsAndSelect) {
+  CreateIndexedTable(R"({"ProjectionType": "INCLUDE", "NonKeyAttributes": ["note"]})");
+  Put("alice", 1, "open", 30);
+  json item = QueryStatus("open")["Items"][0];
+  EXPECT_EQ(item.size(), 5u) << item.dump();  // 4 keys + note
+  EXPECT_EQ(item["note"]["S"], "n1");
+  // KEYS_ONLY local index: the keys only by default, the whole item on ALL_ATTRIBUTES.
+  json local = {{"TableName", "orders"},
+                {"IndexName", "by_total"},
+                {"KeyConditionExpression", "customer = :c"},
+                {"ExpressionAttributeValues", {{":c", {{"S", "alice"}}}}}};
+  EXPECT_EQ(Ok("Query", local)["Items"][0].size(), 3u);
+  local["Select"] = "ALL_ATTRIBUTES";
+  EXPECT_EQ(Ok("Query", local)["Items"][0].size(), 5u);
+  // A global index that does not project everything cannot answer whole items.
+  EXPECT_EQ(Error("Query", {{"TableName", "orders"},
+                            {"IndexName", "by_status"},
+                            {"Select", "ALL_ATTRIBUTES"},
+                            {"KeyConditionExpression", "#s = :s"},
+                            {"ExpressionAttributeNames", {{"#s", "status"}}},
+                            {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}}}}),
+            "ValidationException");
+}
+
+TEST_F(SecondaryIndexTest, QueryErrors) {
+  CreateIndexedTable();
+  json reply = Call("Query", {{"TableName", "orders"},
+                              {"IndexName", "nope"},
+                              {"KeyConditionExpression", "customer = :c"},
+                              {"ExpressionAttributeValues", {{":c", {{"S", "a"}}}}}});
+  EXPECT_EQ(reply["message"], "The table does not have the specified index: nope");
+  reply = Call("Query", {{"TableName", "orders"},
+                         {"IndexName", "by_status"},
+                         {"ConsistentRead", true},
+                         {"KeyConditionExpression", "#s = :s"},
+                         {"ExpressionAttributeNames", {{"#s", "status"}}},
+                         {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}}}});
+  EXPECT_EQ(reply["message"], "Consistent reads are not supported on global secondary indexes");
+  // The base table's key is not the index's key.
+  EXPECT_EQ(Error("Query", {{"TableName", "orders"},
+                            {"IndexName", "by_status"},
+                            {"KeyConditionExpression", "customer = :c"},
+                            {"ExpressionAttributeValues", {{":c", {{"S", "a"}}}}}}),
+            "ValidationException");
+}
+
+TEST_F(SecondaryIndexTest, UpdateTableCreatesAndDeletesGlobalIndexes) {
+  CreateOrdersTable();
+  PutOrder("alice", 1, "hello");
+  PutOrder("bob", 2, "hello");
+  PutOrder("carol", 3, "bye");
+  json create = json::parse(R"({"TableName": "orders",
+      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"}],
+      "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_note",
+          "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}],
+          "Projection": {"ProjectionType": "KEYS_ONLY"}}}]})");
+  json described = Ok("UpdateTable", create)["TableDescription"];
+  EXPECT_EQ(described["GlobalSecondaryIndexes"][0]["IndexStatus"], "ACTIVE") << described.dump();
+  // Items written before the index are in it.
+  json hello = Ok("Query", {{"TableName", "orders"},
+                            {"IndexName", "by_note"},
+                            {"KeyConditionExpression", "note = :n"},
+                            {"ExpressionAttributeValues", {{":n", {{"S", "hello"}}}}}});
+  EXPECT_EQ(Seqs(hello), (std::vector<int>{1, 2}));
+  Ok("UpdateTable", json::parse(R"({"TableName": "orders",
+      "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_note"}}]})"));
+  json table = Ok("DescribeTable", {{"TableName", "orders"}})["Table"];
+  EXPECT_FALSE(table.contains("GlobalSecondaryIndexes")) << table.dump();
+  EXPECT_EQ(table["AttributeDefinitions"].size(), 2u) << table.dump();
+  EXPECT_EQ(Error("UpdateTable", json::parse(R"({"TableName": "orders",
+      "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_note"}}]})")),
+            "ResourceNotFoundException");
+}
+
+}  // namespace
+}  // namespace ekv::dynamo
