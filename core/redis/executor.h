@@ -120,6 +120,10 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
 
 // Handlers, one per command, grouped by type (commands_*.cc).
 #define EKV_REDIS_HANDLER(name) absl::StatusOr<Reply> name(Executor& ex, const Args& args)
+// connection commands queued in a transaction
+EKV_REDIS_HANDLER(CmdPing);
+EKV_REDIS_HANDLER(CmdEcho);
+EKV_REDIS_HANDLER(CmdUnwatch);
 // strings
 EKV_REDIS_HANDLER(CmdGet);
 EKV_REDIS_HANDLER(CmdSet);

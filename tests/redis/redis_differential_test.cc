@@ -672,5 +672,120 @@ TEST_F(DifferentialTest, SortedSets) {
   });
 }
 
+// MULTI/EXEC/DISCARD/WATCH/UNWATCH: QUEUED, EXECABORT after a command refused while
+// queuing, errors inside EXEC's array, WATCH aborting with a null array after a write
+// from another connection, in RESP2 and RESP3.
+TEST_F(DifferentialTest, Transactions) {
+  Compare({
+      Cmd({"EXEC"}),
+      Cmd({"DISCARD"}),
+      Cmd({"MULTI", "x"}),
+      Cmd({"MULTI"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "t", "1"}),
+      Cmd({"INCR", "t"}),
+      Cmd({"LPUSH", "t", "x"}),
+      Cmd({"GET", "t"}),
+      Cmd({"PING"}),
+      Cmd({"ECHO", "hi"}),
+      Cmd({"EXEC"}),
+      Cmd({"EXEC"}),
+      // Refused while queuing: EXEC aborts, nothing ran.
+      Cmd({"MULTI"}),
+      Cmd({"SET", "never", "1"}),
+      Cmd({"NOSUCHCOMMAND", "a"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "never"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "never", "1"}),
+      Cmd({"GET"}),
+      Cmd({"EXEC"}),
+      Cmd({"EXISTS", "never"}),
+      // Runtime errors (syntax, wrong type) stay in EXEC's array; the rest runs.
+      Cmd({"MULTI"}),
+      Cmd({"SET", "r", "1", "BADOPTION"}),
+      Cmd({"SET", "r", "2"}),
+      Cmd({"INCRBY", "r", "notanumber"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "r"}),
+      // DISCARD and RESET drop the queue.
+      Cmd({"MULTI"}),
+      Cmd({"SET", "d", "1"}),
+      Cmd({"DISCARD"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "d"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "d", "1"}),
+      Cmd({"RESET"}),
+      Cmd({"EXEC"}),
+      Cmd({"EXISTS", "d"}),
+      // An empty transaction.
+      Cmd({"MULTI"}),
+      Cmd({"EXEC"}),
+      // WATCH inside MULTI is refused without aborting the transaction.
+      Cmd({"MULTI"}),
+      Cmd({"WATCH", "w"}),
+      Cmd({"SET", "w", "0"}),
+      Cmd({"EXEC"}),
+      // A write from another connection between WATCH and EXEC aborts it.
+      Cmd({"WATCH", "w", "w", "other"}),
+      On(1, {"SET", "w", "1"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "w", "2"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "w"}),
+      // Nothing changed: EXEC runs (and forgets the WATCH).
+      Cmd({"WATCH", "w"}),
+      Cmd({"GET", "w"}),
+      Cmd({"MULTI"}),
+      Cmd({"INCR", "w"}),
+      Cmd({"EXEC"}),
+      On(1, {"SET", "w", "5"}),
+      Cmd({"MULTI"}),
+      Cmd({"INCR", "w"}),
+      Cmd({"EXEC"}),
+      // Writes by the watcher itself before MULTI count as changes too.
+      Cmd({"WATCH", "w"}),
+      Cmd({"SET", "w", "10"}),
+      Cmd({"MULTI"}),
+      Cmd({"INCR", "w"}),
+      Cmd({"EXEC"}),
+      // UNWATCH forgets; DEL of a missing key is no change; a watched type change is.
+      Cmd({"WATCH", "w"}),
+      Cmd({"UNWATCH"}),
+      On(1, {"SET", "w", "20"}),
+      Cmd({"MULTI"}),
+      Cmd({"INCR", "w"}),
+      Cmd({"UNWATCH"}),
+      Cmd({"EXEC"}),
+      Cmd({"WATCH", "h"}),
+      On(1, {"HSET", "h", "f", "v"}),
+      Cmd({"MULTI"}),
+      Cmd({"HGET", "h", "f"}),
+      Cmd({"EXEC"}),
+      // An empty transaction still checks its WATCH.
+      Cmd({"WATCH", "e"}),
+      On(1, {"SET", "e", "1"}),
+      Cmd({"MULTI"}),
+      Cmd({"EXEC"}),
+      Cmd({"WATCH", "e"}),
+      Cmd({"MULTI"}),
+      Cmd({"EXEC"}),
+      // RESP3: the aborted EXEC is a null, the replies keep their RESP3 shapes.
+      Cmd({"HELLO", "3"}),
+      Cmd({"WATCH", "w"}),
+      On(1, {"SET", "w", "30"}),
+      Cmd({"MULTI"}),
+      Cmd({"GET", "w"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"GET", "missing"}),
+      Cmd({"ZADD", "z", "1.5", "m"}),
+      Cmd({"ZSCORE", "z", "m"}),
+      Cmd({"EXEC"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis
