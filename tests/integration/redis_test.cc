@@ -161,6 +161,76 @@ TEST_F(RedisClusterTest, ConcurrentIncrAndLpushLoseNothing) {
   EXPECT_EQ(CallSlow(reader, {"LLEN", "z-list"}), absl::StrCat(":", total, "\r\n"));
 }
 
+// Optimistic increments: clients spread over 3 nodes each loop WATCH k / GET k / MULTI /
+// SET k v+1 / EXEC until EXEC commits, a given number of times. A write through any node
+// between a client's WATCH and its EXEC must abort that EXEC (null array), so no
+// increment is lost and the final value is the number of commits.
+TEST_F(RedisClusterTest, WatchMultiExecIncrementsLoseNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  constexpr int kClients = 9;
+  constexpr int kEach = 8;
+  constexpr int kMaxAttempts = 2000;  // per increment: contention retries, bounded
+  std::mutex mu;
+  std::vector<std::string> failures;  // guarded by mu
+  int64_t aborts = 0;                 // guarded by mu
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      RespClient client(cluster().redis_port(1 + c % 3));
+      auto fail = [&](std::string what) {
+        std::lock_guard<std::mutex> lock(mu);
+        failures.push_back(absl::StrCat("client ", c, ": ", what));
+      };
+      for (int i = 0; i < kEach; ++i) {
+        bool committed = false;
+        for (int attempt = 0; attempt < kMaxAttempts && !committed; ++attempt) {
+          const std::string watch = CallSlow(client, {"WATCH", "m-counter"});
+          const std::string get = CallSlow(client, {"GET", "m-counter"});
+          if (watch != "+OK\r\n" || get.empty() || get[0] != '$') {
+            return fail(absl::StrCat("WATCH/GET answered ", watch, " / ", get));
+          }
+          int64_t value = 0;
+          if (get != "$-1\r\n") value = std::stoll(get.substr(get.find("\r\n") + 2));
+          const std::string multi = CallSlow(client, {"MULTI"});
+          const std::string set = CallSlow(client, {"SET", "m-counter", std::to_string(value + 1)});
+          const std::string exec = CallSlow(client, {"EXEC"});
+          if (multi != "+OK\r\n" || set != "+QUEUED\r\n") {
+            return fail(absl::StrCat("MULTI/SET answered ", multi, " / ", set));
+          }
+          if (exec == "*1\r\n+OK\r\n") {
+            committed = true;
+          } else if (exec == "*-1\r\n") {
+            std::lock_guard<std::mutex> lock(mu);
+            ++aborts;
+          } else {
+            return fail(absl::StrCat("EXEC answered ", exec));
+          }
+        }
+        if (!committed) return fail("no commit after many attempts");
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(failures.empty()) << failures.front();
+  std::cout << "WATCH/MULTI/EXEC increments: " << kClients * kEach << " commits, " << aborts
+            << " aborted EXECs\n";
+  const std::string total = std::to_string(kClients * kEach);
+  for (int node = 1; node <= 3; ++node) {
+    RespClient reader(cluster().redis_port(node));
+    EXPECT_EQ(CallSlow(reader, {"GET", "m-counter"}),
+              absl::StrCat("$", total.size(), "\r\n", total, "\r\n"))
+        << "node " << node;
+  }
+  // Keys in different groups ("a..." on group 1, "z..." on group 2): refused as a whole.
+  RespClient client(cluster().redis_port(2));
+  EXPECT_EQ(CallSlow(client, {"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(client, {"SET", "a-txn", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(client, {"SET", "z-txn", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(client, {"EXEC"}),
+            "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+  EXPECT_EQ(CallSlow(client, {"EXISTS", "a-txn", "z-txn"}), ":0\r\n");
+}
+
 TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
   ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
   constexpr int kPairs = 2000;
