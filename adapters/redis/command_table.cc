@@ -31,6 +31,7 @@ std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : ServerCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : TypedCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : TransactionCommandSpecs()) specs.push_back(std::move(spec));
+  for (CommandSpec& spec : KeyspaceCommandSpecs()) specs.push_back(std::move(spec));
   return specs;
 }
 

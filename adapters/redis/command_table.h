@@ -156,6 +156,14 @@ void DiscardCommand(CommandContext context);
 void WatchCommand(CommandContext context);
 void UnwatchCommand(CommandContext context);
 std::vector<CommandSpec> TransactionCommandSpecs();
+// --- the keyspace walks: commands/keyspace.cc ---
+void ScanCommand(CommandContext context);
+void KeysCommand(CommandContext context);
+void DbsizeCommand(CommandContext context);
+void RandomkeyCommand(CommandContext context);
+std::vector<CommandSpec> KeyspaceCommandSpecs();
+// A fresh random seed per request (commands/typed.cc).
+uint64_t NextRequestSeed();
 // Called by Dispatch for a command that passed its checks on a connection inside MULTI:
 // queues it (QUEUED) or refuses it (and marks the transaction failed). Returns false for
 // the commands that run at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT,

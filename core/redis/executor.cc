@@ -19,6 +19,7 @@ std::vector<CommandInfo> BuildTable() {
       {"decrby", 3, true, 1, 1, 1, &CmdDecrBy},
       {"del", -2, true, 1, -1, 1, &CmdDel},
       {"echo", 2, false, 0, 0, 0, &CmdEcho},
+      {"ekv-keys", 7, false, 0, 0, 0, &CmdKeyspace},
       {"ekv-stamp", 2, false, 1, 1, 1, &CmdStamp},
       {"exists", -2, false, 1, -1, 1, &CmdExists},
       {"expire", -3, true, 1, 1, 1, &CmdExpire},

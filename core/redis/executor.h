@@ -53,6 +53,8 @@ Reply CrossSlotError();
 // The name of the internal read that answers a key's WATCH stamp (never in the front
 // door's table, so clients cannot send it).
 inline constexpr absl::string_view kStampCommand = "ekv-stamp";
+// The internal read that walks a group's keys (commands_keyspace.cc).
+inline constexpr absl::string_view kKeyspaceCommand = "ekv-keys";
 
 class Executor {
  public:
@@ -161,6 +163,7 @@ EKV_REDIS_HANDLER(CmdPExpireTime);
 EKV_REDIS_HANDLER(CmdRename);
 EKV_REDIS_HANDLER(CmdRenameNx);
 EKV_REDIS_HANDLER(CmdStamp);
+EKV_REDIS_HANDLER(CmdKeyspace);
 // hashes
 EKV_REDIS_HANDLER(CmdHSet);
 EKV_REDIS_HANDLER(CmdHSetNx);

@@ -787,5 +787,56 @@ TEST_F(DifferentialTest, Transactions) {
   });
 }
 
+// SCAN, KEYS, DBSIZE, RANDOMKEY where Redis's reply does not depend on its hash order:
+// an empty database, one matching key, counts, and the errors.
+TEST_F(DifferentialTest, Keyspace) {
+  Compare({
+      Cmd({"DBSIZE"}),
+      Cmd({"RANDOMKEY"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"SCAN", "0"}),
+      Cmd({"SET", "a", "1"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"RANDOMKEY"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"SCAN", "0"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"LPUSH", "l", "x"}),
+      Cmd({"SADD", "s", "m"}),
+      Cmd({"ZADD", "z", "1", "m"}),
+      Cmd({"SET", "ex", "1", "PX", "1"}),
+      Cmd({"HSET", "hx", "f", "v"}),
+      Cmd({"PEXPIRE", "hx", "1"}),
+      After(50, {"GET", "ex"}),
+      Cmd({"HGET", "hx", "f"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"KEYS", "h"}),
+      Cmd({"KEYS", "h*"}),
+      Cmd({"KEYS", "[h]"}),
+      Cmd({"KEYS", "[^ahlsz]*"}),
+      Cmd({"KEYS", "\\z"}),
+      Cmd({"KEYS", "*z*"}),
+      Cmd({"KEYS", "nomatch*"}),
+      Cmd({"SCAN", "0", "MATCH", "h", "COUNT", "100"}),
+      Cmd({"SCAN", "0", "COUNT", "100", "TYPE", "zset"}),
+      Cmd({"SCAN", "0", "TYPE", "string", "COUNT", "100"}),
+      Cmd({"SCAN", "0", "TYPE", "LIST", "COUNT", "100"}),
+      Cmd({"SCAN", "0", "type", "hash", "match", "*", "count", "100"}),
+      Cmd({"SCAN", "0", "MATCH", "s", "COUNT", "100", "MATCH", "l"}),
+      Cmd({"SCAN", "x"}),
+      Cmd({"SCAN", "0", "COUNT", "0"}),
+      Cmd({"SCAN", "0", "COUNT", "x"}),
+      Cmd({"SCAN", "0", "FOO", "bar"}),
+      Cmd({"SCAN", "0", "MATCH"}),
+      Cmd({"SCAN"}),
+      Cmd({"KEYS"}),
+      Cmd({"DBSIZE", "x"}),
+      Cmd({"RANDOMKEY", "x"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SCAN", "0", "MATCH", "z", "COUNT", "100"}),
+      Cmd({"KEYS", "a"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis
