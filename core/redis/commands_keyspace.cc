@@ -89,8 +89,10 @@ EKV_REDIS_HANDLER(CmdKeyspace) {
     }
     examined.push_back(std::move(candidate));
   }
-  // More may follow only if a source filled its page.
-  const bool more = strings.size() == limit || metas.size() == limit;
+  // More may follow if the merge stopped before both pages were used up, or if a source
+  // filled its page (its next record was not read).
+  const bool more =
+      s < strings.size() || m < metas.size() || strings.size() == limit || metas.size() == limit;
   Reply next = Reply::Nil();
   if (more && !examined.empty()) next = Reply::Bulk(examined.back().key + std::string(1, '\0'));
 
