@@ -22,6 +22,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
@@ -229,6 +230,46 @@ TEST_F(RedisClusterTest, WatchMultiExecIncrementsLoseNothing) {
   EXPECT_EQ(CallSlow(client, {"EXEC"}),
             "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
   EXPECT_EQ(CallSlow(client, {"EXISTS", "a-txn", "z-txn"}), ":0\r\n");
+}
+
+// SCAN, KEYS, DBSIZE walk both groups ("a..." on group 1, "z..." on group 2) through the
+// catalog's routes: a full SCAN iteration with a small COUNT returns every key once, in
+// key order, from any node.
+TEST_F(RedisClusterTest, KeyspaceCommandsWalkEveryGroup) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  RespClient writer(cluster().redis_port(1));
+  std::vector<std::string> want = {"a-warmup", "z-warmup"};  // written by the fixture
+  for (int i = 0; i < 5; ++i) {
+    for (const char* prefix : {"a-", "z-"}) {
+      const std::string key = absl::StrCat(prefix, i);
+      want.push_back(key);
+      const std::string reply = i % 2 == 0 ? CallSlow(writer, {"SET", key, "v"})
+                                           : CallSlow(writer, {"HSET", key, "f", "v"});
+      ASSERT_TRUE(reply == "+OK\r\n" || reply == ":1\r\n") << reply;
+    }
+  }
+  std::sort(want.begin(), want.end());
+  RespClient client(cluster().redis_port(2));
+  EXPECT_EQ(CallSlow(client, {"DBSIZE"}), absl::StrCat(":", want.size(), "\r\n"));
+  std::vector<std::string> got;
+  std::string cursor = "0";
+  for (int calls = 0; calls < 100; ++calls) {
+    const std::string reply = CallSlow(client, {"SCAN", cursor, "COUNT", "3"});
+    // *2 $n cursor *k ($len key)*
+    std::vector<std::string> lines = absl::StrSplit(reply, "\r\n");
+    ASSERT_GE(lines.size(), 4u) << reply;
+    ASSERT_EQ(lines[0], "*2") << reply;
+    cursor = lines[2];
+    for (size_t i = 5; i < lines.size(); i += 2) got.push_back(lines[i]);
+    if (cursor == "0") break;
+  }
+  EXPECT_EQ(cursor, "0");
+  EXPECT_EQ(got, want);
+  RespClient other(cluster().redis_port(3));
+  EXPECT_EQ(CallSlow(other, {"KEYS", "z-[13]"}), "*2\r\n$3\r\nz-1\r\n$3\r\nz-3\r\n");
+  EXPECT_EQ(CallSlow(other, {"SCAN", "0", "MATCH", "*-4", "COUNT", "1000", "TYPE", "string"}),
+            "*2\r\n$1\r\n1\r\n*1\r\n$3\r\na-4\r\n")
+      << "the first route's page; the cursor goes on to the next route";
 }
 
 TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
