@@ -838,5 +838,39 @@ TEST_F(DifferentialTest, Keyspace) {
   });
 }
 
+// SINTER/SUNION/SDIFF and the STORE forms, where the reply has at most one member (Redis
+// answers larger sets in its hash order) or is a count.
+TEST_F(DifferentialTest, SetAlgebra) {
+  Compare({
+      Cmd({"SADD", "s1", "a", "b", "c"}),
+      Cmd({"SADD", "s2", "b", "c", "d"}),
+      Cmd({"SADD", "s3", "c", "x"}),
+      Cmd({"SINTER", "s1", "s2", "s3"}),
+      Cmd({"SINTER", "s1", "nope"}),
+      Cmd({"SDIFF", "s1", "s2"}),
+      Cmd({"SDIFF", "nope", "s1"}),
+      Cmd({"SUNIONSTORE", "u", "s1", "s2", "s3"}),
+      Cmd({"SCARD", "u"}),
+      Cmd({"SISMEMBER", "u", "x"}),
+      Cmd({"SINTERSTORE", "i", "s1", "s2"}),
+      Cmd({"SMISMEMBER", "i", "a", "b", "c", "d"}),
+      Cmd({"SDIFFSTORE", "d", "s1", "s2"}),
+      Cmd({"SMEMBERS", "d"}),
+      Cmd({"SET", "str", "v"}),
+      Cmd({"SINTERSTORE", "str", "s1", "nope"}),
+      Cmd({"EXISTS", "str"}),
+      Cmd({"SUNIONSTORE", "d", "s1"}),
+      Cmd({"SCARD", "d"}),
+      Cmd({"SINTER", "s1", "str"}),
+      Cmd({"SUNION", "str"}),
+      Cmd({"SDIFFSTORE", "x", "str"}),
+      Cmd({"SINTER"}),
+      Cmd({"SUNIONSTORE", "d"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SDIFF", "s1", "s2"}),
+      Cmd({"SINTER", "s1", "nope"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis
