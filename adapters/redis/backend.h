@@ -11,6 +11,8 @@
 #pragma once
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/redis/reply.h"
@@ -29,6 +31,17 @@ class RedisBackend {
   // Runs `request` in the group owning request.routing_key: as one replicated entry
   // when `write`, else as a linearizable read (write commands are then refused).
   virtual void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) = 0;
+
+  // One group's key range, [start, end) (end empty: no bound).
+  struct KeyRange {
+    std::string start;
+    std::string end;
+  };
+  using RangesDone = std::function<void(absl::StatusOr<std::vector<KeyRange>>)>;
+  // The ranges of the keyspace in key order, together covering every key: the walk of
+  // SCAN, KEYS, DBSIZE and RANDOMKEY goes through them one at a time. The default is a
+  // single group owning everything.
+  virtual void ListRanges(RangesDone done) { done(std::vector<KeyRange>{KeyRange{}}); }
 };
 
 }  // namespace ekv::redis

@@ -22,9 +22,16 @@ CommandTable::CommandTable(std::vector<CommandSpec> specs) {
 
 namespace {
 
+bool ArityOk(const CommandSpec& spec, size_t args) {
+  const int argc = static_cast<int>(args);
+  return spec.arity > 0 ? argc == spec.arity : argc >= -spec.arity;
+}
+
 std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : ServerCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : TypedCommandSpecs()) specs.push_back(std::move(spec));
+  for (CommandSpec& spec : TransactionCommandSpecs()) specs.push_back(std::move(spec));
+  for (CommandSpec& spec : KeyspaceCommandSpecs()) specs.push_back(std::move(spec));
   return specs;
 }
 
@@ -112,6 +119,12 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
                             RedisBackend* backend, ReplyFn reply) const {
   EKV_ASSERT(!args.empty(), "the parser never hands out an empty command");
   const CommandSpec* spec = Find(args[0]);
+  // Redis 7: a command refused while MULTI queues (unknown, arity, NOAUTH) makes EXEC
+  // answer EXECABORT.
+  if (connection->in_multi && (spec == nullptr || !ArityOk(*spec, args.size()) ||
+                               (!connection->authenticated && !(spec->flags & kFlagNoAuth)))) {
+    connection->multi_failed = true;
+  }
   if (spec == nullptr) {
     // Redis 7.0's words: the name and the first ~128 bytes of arguments, each quoted and
     // followed by a space, C-string semantics (an argument ends at a NUL byte).
@@ -124,8 +137,7 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
     return reply(ErrorReply(absl::StrCat("ERR unknown command '", name.substr(0, 128),
                                          "', with args beginning with: ", listed)));
   }
-  const int argc = static_cast<int>(args.size());
-  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+  if (!ArityOk(*spec, args.size())) {
     return reply(
         ErrorReply(absl::StrCat("ERR wrong number of arguments for '", spec->name, "' command")));
   }
@@ -148,6 +160,7 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   context.backend = backend;
   context.table = this;
   context.reply = std::move(reply);
+  if (connection->in_multi && QueueInMulti(*spec, context)) return;
   spec->handler(std::move(context));
 }
 

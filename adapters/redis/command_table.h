@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "adapters/redis/backend.h"
 #include "adapters/redis/server_control.h"
+#include "core/redis/request.h"
 
 namespace ekv::redis {
 
@@ -36,6 +39,20 @@ struct ConnectionState {
   std::set<std::string> channels;  // SUBSCRIBE
   std::set<std::string> patterns;  // PSUBSCRIBE
   size_t subscriptions() const { return channels.size() + patterns.size(); }
+  // --- MULTI / EXEC / WATCH (commands/transaction.cc) ---
+  bool in_multi = false;      // between MULTI and EXEC/DISCARD: commands are queued
+  bool multi_failed = false;  // a command was refused while queuing: EXEC answers EXECABORT
+  std::vector<std::vector<std::string>> queued;  // at most redis_core::kMaxCommandsPerRequest
+  // The WATCHed keys and their stamps. Shared with WATCH's backend callbacks, which record
+  // a stamp when the group answers: no other command of the connection runs meanwhile,
+  // and a connection closed meanwhile frees nothing a late callback touches.
+  struct WatchedKeys {
+    std::mutex mu;
+    std::vector<redis_core::Watch> keys;  // guarded by mu; at most kMaxWatchedKeys
+  };
+  std::shared_ptr<WatchedKeys> watched = std::make_shared<WatchedKeys>();
+  // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
+  void EndTransaction();
 };
 
 // Called exactly once with the encoded reply, from any thread.
@@ -117,6 +134,9 @@ void CommandCommand(CommandContext context);
 // CROSSSLOT.
 void TypedCommand(CommandContext context);
 std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
+// A request of one command routed by its first argument after the name, with the proposer's
+// clock as the lower bound of the group's time and a fresh random seed (commands/typed.cc).
+redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args);
 // --- redis-conn additions: commands/server.cc, commands/pubsub.cc ---
 void AuthCommand(CommandContext context);
 void ResetCommand(CommandContext context);
@@ -130,6 +150,26 @@ void PsubscribeCommand(CommandContext context);
 void PunsubscribeCommand(CommandContext context);
 void PublishCommand(CommandContext context);
 void PubsubCommand(CommandContext context);
+// --- transactions: commands/transaction.cc ---
+void MultiCommand(CommandContext context);
+void ExecCommand(CommandContext context);
+void DiscardCommand(CommandContext context);
+void WatchCommand(CommandContext context);
+void UnwatchCommand(CommandContext context);
+std::vector<CommandSpec> TransactionCommandSpecs();
+// --- the keyspace walks: commands/keyspace.cc ---
+void ScanCommand(CommandContext context);
+void KeysCommand(CommandContext context);
+void DbsizeCommand(CommandContext context);
+void RandomkeyCommand(CommandContext context);
+std::vector<CommandSpec> KeyspaceCommandSpecs();
+// A fresh random seed per request (commands/typed.cc).
+uint64_t NextRequestSeed();
+// Called by Dispatch for a command that passed its checks on a connection inside MULTI:
+// queues it (QUEUED) or refuses it (and marks the transaction failed). Returns false for
+// the commands that run at once even inside MULTI (EXEC, DISCARD, MULTI, WATCH, QUIT,
+// RESET, as Redis 7.0).
+bool QueueInMulti(const CommandSpec& spec, CommandContext& context);
 // AUTH's check: marks the connection authenticated as `user` and returns true when
 // `password` is that user's ("default": requirepass; others: RedisSettings::users).
 bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password);

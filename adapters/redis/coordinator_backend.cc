@@ -29,4 +29,20 @@ void CoordinatorBackend::Execute(redis_core::RedisRequest request, bool write, R
   });
 }
 
+void CoordinatorBackend::ListRanges(RangesDone done) {
+  coordinator_->RunAsync(
+      [](coord::Coordinator& core) { return core.StartReadCatalog(); },
+      [done = std::move(done)](coord::OpResult result) {
+        if (!result.status.ok()) return done(result.status);
+        if (!result.catalog.has_value()) {
+          return done(absl::InternalError("redis: no catalog in the reply"));
+        }
+        std::vector<KeyRange> ranges;
+        for (const route::RouteDescriptor& route : result.catalog->ListRoutes()) {
+          ranges.push_back({route.start, route.end});
+        }
+        done(std::move(ranges));
+      });
+}
+
 }  // namespace ekv::redis

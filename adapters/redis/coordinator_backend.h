@@ -20,6 +20,8 @@ class CoordinatorBackend final : public RedisBackend {
   explicit CoordinatorBackend(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
 
   void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) override;
+  // The routes of the catalog (Coordinator::StartReadCatalog).
+  void ListRanges(RangesDone done) override;
 
  private:
   runtime::Coordinator* coordinator_;

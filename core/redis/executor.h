@@ -53,6 +53,8 @@ Reply CrossSlotError();
 // The name of the internal read that answers a key's WATCH stamp (never in the front
 // door's table, so clients cannot send it).
 inline constexpr absl::string_view kStampCommand = "ekv-stamp";
+// The internal read that walks a group's keys (commands_keyspace.cc).
+inline constexpr absl::string_view kKeyspaceCommand = "ekv-keys";
 
 class Executor {
  public:
@@ -120,6 +122,10 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
 
 // Handlers, one per command, grouped by type (commands_*.cc).
 #define EKV_REDIS_HANDLER(name) absl::StatusOr<Reply> name(Executor& ex, const Args& args)
+// connection commands queued in a transaction
+EKV_REDIS_HANDLER(CmdPing);
+EKV_REDIS_HANDLER(CmdEcho);
+EKV_REDIS_HANDLER(CmdUnwatch);
 // strings
 EKV_REDIS_HANDLER(CmdGet);
 EKV_REDIS_HANDLER(CmdSet);
@@ -157,6 +163,7 @@ EKV_REDIS_HANDLER(CmdPExpireTime);
 EKV_REDIS_HANDLER(CmdRename);
 EKV_REDIS_HANDLER(CmdRenameNx);
 EKV_REDIS_HANDLER(CmdStamp);
+EKV_REDIS_HANDLER(CmdKeyspace);
 // hashes
 EKV_REDIS_HANDLER(CmdHSet);
 EKV_REDIS_HANDLER(CmdHSetNx);
@@ -196,6 +203,12 @@ EKV_REDIS_HANDLER(CmdSMIsMember);
 EKV_REDIS_HANDLER(CmdSCard);
 EKV_REDIS_HANDLER(CmdSPop);
 EKV_REDIS_HANDLER(CmdSRandMember);
+EKV_REDIS_HANDLER(CmdSInter);
+EKV_REDIS_HANDLER(CmdSUnion);
+EKV_REDIS_HANDLER(CmdSDiff);
+EKV_REDIS_HANDLER(CmdSInterStore);
+EKV_REDIS_HANDLER(CmdSUnionStore);
+EKV_REDIS_HANDLER(CmdSDiffStore);
 // sorted sets
 EKV_REDIS_HANDLER(CmdZAdd);
 EKV_REDIS_HANDLER(CmdZRem);

@@ -50,9 +50,11 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
       !commands.ok()) {
     return Truncated("header");
   }
-  if (*commands == 0 || *commands > kMaxCommandsPerRequest) {
+  // An EXEC of an empty MULTI still checks its WATCHes; any other request runs a command.
+  const uint64_t min_commands = *transaction == 1 ? 0 : 1;
+  if (*commands < min_commands || *commands > kMaxCommandsPerRequest) {
     return absl::InvalidArgumentError(absl::StrCat("redis request: ", *commands,
-                                                   " commands, expected 1..",
+                                                   " commands, expected ", min_commands, "..",
                                                    kMaxCommandsPerRequest));
   }
   request.routing_key = std::string(*routing_key);
@@ -61,8 +63,7 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
   request.transaction = *transaction == 1;
   for (uint64_t i = 0; i < *commands; ++i) {
     auto count = reader.ReadVarint64();
-    if (!count.ok() || *count == 0 || *count > kMaxArgsPerCommand ||
-        *count > reader.remaining()) {
+    if (!count.ok() || *count == 0 || *count > kMaxArgsPerCommand || *count > reader.remaining()) {
       return Truncated("command");
     }
     std::vector<std::string> args;

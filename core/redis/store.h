@@ -36,8 +36,7 @@ class Store {
  public:
   // `engine` and `mvcc` are the same group's engine and MVCC store; both must outlive
   // this object.
-  Store(const kv::EngineReader* engine, const kv::MvccStore* mvcc)
-      : engine_(engine), mvcc_(mvcc) {}
+  Store(const kv::EngineReader* engine, const kv::MvccStore* mvcc) : engine_(engine), mvcc_(mvcc) {}
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view raw_key) const;
   void Put(absl::string_view raw_key, std::string value);
@@ -55,6 +54,7 @@ class Store {
   // commit_ts of the newest MVCC version of `key` (0: none).
   absl::StatusOr<uint64_t> LatestStringCommitTs(absl::string_view key) const;
 
+  const kv::MvccStore& mvcc() const { return *mvcc_; }
   const std::optional<kv::KeyError>& locked() const { return locked_; }
   bool dirty() const { return !raw_.empty() || !strings_.empty(); }
   void Discard() {
@@ -67,7 +67,7 @@ class Store {
  private:
   const kv::EngineReader* engine_;
   const kv::MvccStore* mvcc_;
-  std::map<std::string, std::optional<std::string>> raw_;       // nullopt: deleted
+  std::map<std::string, std::optional<std::string>> raw_;      // nullopt: deleted
   std::map<std::string, std::optional<StringValue>> strings_;  // nullopt: deleted
   std::optional<kv::KeyError> locked_;
 };

@@ -54,6 +54,25 @@ check(r3.mget(["py-key-000", "py-key-199", "py-none"]) == [b"value-0", b"value-1
       "MGET on a third node")
 check(r3.delete("py-key-000", "py-none") == 1, "DEL counts existing keys")
 
+# MULTI/EXEC through redis-py's transaction pipeline, WATCH aborted by another node.
+pipe = r1.pipeline(transaction=True)
+pipe.set("py-txn", "1").incr("py-txn").get("py-txn")
+check(pipe.execute() == [True, 2, b"2"], "MULTI/EXEC pipeline")
+with r1.pipeline() as pipe:
+    pipe.watch("py-txn")
+    r2.set("py-txn", "changed")  # through another node, between WATCH and EXEC
+    pipe.multi()
+    pipe.incr("py-txn")
+    try:
+        pipe.execute()
+        check(False, "EXEC after a watched key changed is aborted")
+    except redis.exceptions.WatchError:
+        check(True, "WATCH aborts EXEC after a write through another node")
+check(r3.get("py-txn") == b"changed", "the aborted transaction wrote nothing")
+check(sorted(r2.scan_iter(match="py-key-00*", count=7)) ==
+      [b"py-key-%03d" % i for i in range(1, 10)], "SCAN iterates across nodes' groups")
+check(r3.dbsize() >= 199, "DBSIZE")
+
 # Connection and server commands as tools use them.
 check(r1.client_setname("py-session") is True, "CLIENT SETNAME")
 check(r1.client_getname() == "py-session", "CLIENT GETNAME")

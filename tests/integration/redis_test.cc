@@ -22,6 +22,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
@@ -159,6 +160,116 @@ TEST_F(RedisClusterTest, ConcurrentIncrAndLpushLoseNothing) {
   EXPECT_EQ(CallSlow(reader, {"GET", "a-counter"}),
             absl::StrCat("$", total.size(), "\r\n", total, "\r\n"));
   EXPECT_EQ(CallSlow(reader, {"LLEN", "z-list"}), absl::StrCat(":", total, "\r\n"));
+}
+
+// Optimistic increments: clients spread over 3 nodes each loop WATCH k / GET k / MULTI /
+// SET k v+1 / EXEC until EXEC commits, a given number of times. A write through any node
+// between a client's WATCH and its EXEC must abort that EXEC (null array), so no
+// increment is lost and the final value is the number of commits.
+TEST_F(RedisClusterTest, WatchMultiExecIncrementsLoseNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  constexpr int kClients = 9;
+  constexpr int kEach = 8;
+  constexpr int kMaxAttempts = 2000;  // per increment: contention retries, bounded
+  std::mutex mu;
+  std::vector<std::string> failures;  // guarded by mu
+  int64_t aborts = 0;                 // guarded by mu
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, c] {
+      RespClient client(cluster().redis_port(1 + c % 3));
+      auto fail = [&](std::string what) {
+        std::lock_guard<std::mutex> lock(mu);
+        failures.push_back(absl::StrCat("client ", c, ": ", what));
+      };
+      for (int i = 0; i < kEach; ++i) {
+        bool committed = false;
+        for (int attempt = 0; attempt < kMaxAttempts && !committed; ++attempt) {
+          const std::string watch = CallSlow(client, {"WATCH", "m-counter"});
+          const std::string get = CallSlow(client, {"GET", "m-counter"});
+          if (watch != "+OK\r\n" || get.empty() || get[0] != '$') {
+            return fail(absl::StrCat("WATCH/GET answered ", watch, " / ", get));
+          }
+          int64_t value = 0;
+          if (get != "$-1\r\n") value = std::stoll(get.substr(get.find("\r\n") + 2));
+          const std::string multi = CallSlow(client, {"MULTI"});
+          const std::string set = CallSlow(client, {"SET", "m-counter", std::to_string(value + 1)});
+          const std::string exec = CallSlow(client, {"EXEC"});
+          if (multi != "+OK\r\n" || set != "+QUEUED\r\n") {
+            return fail(absl::StrCat("MULTI/SET answered ", multi, " / ", set));
+          }
+          if (exec == "*1\r\n+OK\r\n") {
+            committed = true;
+          } else if (exec == "*-1\r\n") {
+            std::lock_guard<std::mutex> lock(mu);
+            ++aborts;
+          } else {
+            return fail(absl::StrCat("EXEC answered ", exec));
+          }
+        }
+        if (!committed) return fail("no commit after many attempts");
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(failures.empty()) << failures.front();
+  std::cout << "WATCH/MULTI/EXEC increments: " << kClients * kEach << " commits, " << aborts
+            << " aborted EXECs\n";
+  const std::string total = std::to_string(kClients * kEach);
+  for (int node = 1; node <= 3; ++node) {
+    RespClient reader(cluster().redis_port(node));
+    EXPECT_EQ(CallSlow(reader, {"GET", "m-counter"}),
+              absl::StrCat("$", total.size(), "\r\n", total, "\r\n"))
+        << "node " << node;
+  }
+  // Keys in different groups ("a..." on group 1, "z..." on group 2): refused as a whole.
+  RespClient client(cluster().redis_port(2));
+  EXPECT_EQ(CallSlow(client, {"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(client, {"SET", "a-txn", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(client, {"SET", "z-txn", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(client, {"EXEC"}),
+            "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+  EXPECT_EQ(CallSlow(client, {"EXISTS", "a-txn", "z-txn"}), ":0\r\n");
+}
+
+// SCAN, KEYS, DBSIZE walk both groups ("a..." on group 1, "z..." on group 2) through the
+// catalog's routes: a full SCAN iteration with a small COUNT returns every key once, in
+// key order, from any node.
+TEST_F(RedisClusterTest, KeyspaceCommandsWalkEveryGroup) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  RespClient writer(cluster().redis_port(1));
+  std::vector<std::string> want = {"a-warmup", "z-warmup"};  // written by the fixture
+  for (int i = 0; i < 5; ++i) {
+    for (const char* prefix : {"a-", "z-"}) {
+      const std::string key = absl::StrCat(prefix, i);
+      want.push_back(key);
+      const std::string reply = i % 2 == 0 ? CallSlow(writer, {"SET", key, "v"})
+                                           : CallSlow(writer, {"HSET", key, "f", "v"});
+      ASSERT_TRUE(reply == "+OK\r\n" || reply == ":1\r\n") << reply;
+    }
+  }
+  std::sort(want.begin(), want.end());
+  RespClient client(cluster().redis_port(2));
+  EXPECT_EQ(CallSlow(client, {"DBSIZE"}), absl::StrCat(":", want.size(), "\r\n"));
+  std::vector<std::string> got;
+  std::string cursor = "0";
+  for (int calls = 0; calls < 100; ++calls) {
+    const std::string reply = CallSlow(client, {"SCAN", cursor, "COUNT", "3"});
+    // *2 $n cursor *k ($len key)*
+    std::vector<std::string> lines = absl::StrSplit(reply, "\r\n");
+    ASSERT_GE(lines.size(), 4u) << reply;
+    ASSERT_EQ(lines[0], "*2") << reply;
+    cursor = lines[2];
+    for (size_t i = 5; i < lines.size(); i += 2) got.push_back(lines[i]);
+    if (cursor == "0") break;
+  }
+  EXPECT_EQ(cursor, "0");
+  EXPECT_EQ(got, want);
+  RespClient other(cluster().redis_port(3));
+  EXPECT_EQ(CallSlow(other, {"KEYS", "z-[13]"}), "*2\r\n$3\r\nz-1\r\n$3\r\nz-3\r\n");
+  EXPECT_EQ(CallSlow(other, {"SCAN", "0", "MATCH", "*-4", "COUNT", "1000", "TYPE", "string"}),
+            "*2\r\n$1\r\n1\r\n*1\r\n$3\r\na-4\r\n")
+      << "the first route's page; the cursor goes on to the next route";
 }
 
 TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {

@@ -2,9 +2,16 @@
 // byte for byte as Redis 7 gives them, and ekv's own refusals.
 #include "adapters/redis/command_table.h"
 
+#include <algorithm>
+#include <chrono>
+#include <set>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "core/redis/glob.h"
 #include "gtest/gtest.h"
 #include "tests/redis/fake_backend.h"
 
@@ -135,6 +142,120 @@ TEST_F(CommandTest, BackendErrorsBecomeRedisErrors) {
   backend_.fail_with = absl::DeadlineExceededError("deadline");
   EXPECT_EQ(Run({"DEL", "k"}), "-TRYAGAIN deadline\r\n");
   EXPECT_EQ(Run({"MGET", "k"}), "-TRYAGAIN deadline\r\n");
+}
+
+// Parses a SCAN reply "*2 $n cursor *k $.. key ..." into the cursor and the keys.
+std::pair<std::string, std::vector<std::string>> ParseScan(const std::string& reply) {
+  std::vector<std::string> lines;
+  size_t pos = 0;
+  while (pos < reply.size()) {
+    const size_t end = reply.find("\r\n", pos);
+    lines.push_back(reply.substr(pos, end - pos));
+    pos = end + 2;
+  }
+  std::pair<std::string, std::vector<std::string>> out;
+  if (lines.size() < 4 || lines[0] != "*2") return out;
+  out.first = lines[2];
+  for (size_t i = 5; i < lines.size(); i += 2) out.second.push_back(lines[i]);
+  return out;
+}
+
+// SCAN over a keyspace split into three ranges: every key exactly once, in key order,
+// whatever COUNT, with MATCH and TYPE applied, expired keys left out.
+TEST_F(CommandTest, ScanWalksEveryRangeInKeyOrder) {
+  backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
+  std::vector<std::string> want;
+  for (int i = 0; i < 40; ++i) {
+    const std::string key = absl::StrCat(std::string(1, static_cast<char>('a' + i % 26)), i);
+    want.push_back(key);
+    if (i % 3 == 0) {
+      ASSERT_EQ(Run({"HSET", key, "f", "v"}), ":1\r\n");
+    } else {
+      ASSERT_EQ(Run({"SET", key, "v"}), "+OK\r\n");
+    }
+  }
+  const std::vector<std::string> want_unsorted = want;
+  ASSERT_EQ(Run({"SET", "expired", "v", "PX", "1"}), "+OK\r\n");
+  ASSERT_EQ(Run({"SET", "gone", "v"}), "+OK\r\n");
+  ASSERT_EQ(Run({"DEL", "gone"}), ":1\r\n");
+  std::sort(want.begin(), want.end());
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Every key of a full SCAN iteration, in the order returned.
+  auto scan_all = [&](std::vector<std::string> options) {
+    std::vector<std::string> got;
+    std::string cursor = "0";
+    for (int calls = 0; calls < 1000; ++calls) {
+      std::vector<std::string> args = {"SCAN", cursor};
+      args.insert(args.end(), options.begin(), options.end());
+      const std::string reply = Run(args);
+      auto [next, keys] = ParseScan(reply);
+      EXPECT_FALSE(next.empty()) << reply;
+      for (std::string& key : keys) got.push_back(std::move(key));
+      cursor = next;
+      if (cursor == "0" || cursor.empty()) return got;
+    }
+    ADD_FAILURE() << "SCAN does not end";
+    return got;
+  };
+  for (const char* count : {"1", "3", "7", "1000"}) {
+    EXPECT_EQ(scan_all({"COUNT", count}), want) << "COUNT " << count;
+  }
+  EXPECT_EQ(Run({"DBSIZE"}), ":40\r\n");
+  // MATCH and TYPE across ranges, in key order.
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 40; i += 3) hashes.push_back(want_unsorted[i]);
+  std::sort(hashes.begin(), hashes.end());
+  EXPECT_EQ(scan_all({"TYPE", "hash", "COUNT", "2"}), hashes);
+  EXPECT_EQ(scan_all({"MATCH", "*7", "TYPE", "string"}),
+            (std::vector<std::string>{"h7", "l37", "r17"}));
+  const std::string keys = Run({"KEYS", "?1*"});
+  std::string want_keys = "*11\r\n$2\r\nb1\r\n";
+  for (int i = 10; i < 20; ++i) {
+    absl::StrAppend(&want_keys, "$3\r\n", std::string(1, static_cast<char>('a' + i)), i, "\r\n");
+  }
+  EXPECT_EQ(keys, want_keys);
+  const std::string random = Run({"RANDOMKEY"});
+  ASSERT_EQ(random[0], '$') << random;
+  EXPECT_NE(
+      std::find(want.begin(), want.end(),
+                random.substr(random.find("\r\n") + 2, random.size() - random.find("\r\n") - 4)),
+      want.end())
+      << random;
+  // A cursor this server never issued.
+  EXPECT_EQ(Run({"SCAN", "987654321"}), "-ERR invalid cursor\r\n");
+}
+
+TEST(GlobTest, RedisPatterns) {
+  using redis_core::GlobMatch;
+  EXPECT_TRUE(GlobMatch("*", ""));
+  EXPECT_TRUE(GlobMatch("h?llo", "hello"));
+  EXPECT_FALSE(GlobMatch("h?llo", "hllo"));
+  EXPECT_TRUE(GlobMatch("h*llo", "heeeello"));
+  EXPECT_TRUE(GlobMatch("h[ae]llo", "hallo"));
+  EXPECT_FALSE(GlobMatch("h[ae]llo", "hillo"));
+  EXPECT_TRUE(GlobMatch("h[^e]llo", "hallo"));
+  EXPECT_FALSE(GlobMatch("h[^e]llo", "hello"));
+  EXPECT_TRUE(GlobMatch("h[a-b]llo", "hbllo"));
+  EXPECT_TRUE(GlobMatch("h[b-a]llo", "hallo"));
+  EXPECT_TRUE(GlobMatch("\\*x", "*x"));
+  EXPECT_FALSE(GlobMatch("\\*x", "ax"));
+  EXPECT_TRUE(GlobMatch("a*b*c", "aXXbYYbZc"));
+  EXPECT_FALSE(GlobMatch("a*b*c", "aXXbYY"));
+  EXPECT_TRUE(GlobMatch("*a*a*a*a*a*a*b", std::string(30, 'a') + "b"));
+  EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*b", std::string(3000, 'a')));
+}
+
+// MULTI queues, EXEC runs in order; a command the executor cannot run is refused while
+// queuing and aborts EXEC.
+TEST_F(CommandTest, MultiQueuesAndRefusesServerCommands) {
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"INFO"}), "-ERR Command not allowed inside a transaction\r\n");
+  EXPECT_EQ(Run({"SET", "k", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Run({"INCR", "k"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "*3\r\n:1\r\n:2\r\n:3\r\n");
 }
 
 }  // namespace

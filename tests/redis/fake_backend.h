@@ -45,6 +45,16 @@ class FakeBackend final : public RedisBackend {
     });
   }
 
+  // The key ranges ListRanges reports (all on this one engine): tests split the keyspace
+  // to walk several "groups".
+  std::vector<KeyRange> ranges{KeyRange{}};
+  void ListRanges(RangesDone done) override {
+    Run([this, done] {
+      if (!fail_with.ok()) return done(fail_with);
+      done(ranges);
+    });
+  }
+
   // Runs `args` at once on the caller's thread (test setup), whatever the mode.
   redis_core::Reply Command(std::vector<std::string> args) {
     redis_core::RedisRequest request;

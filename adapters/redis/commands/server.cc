@@ -128,6 +128,7 @@ void ResetCommand(CommandContext context) {
   }
   c.channels.clear();
   c.patterns.clear();
+  c.EndTransaction();  // RESET discards MULTI and forgets every WATCH, as Redis does
   c.protocol = 2;
   c.name.clear();
   // Like Redis: back to the default user, who must authenticate again when a password is set.

@@ -28,24 +28,25 @@
 #include "core/util/assert.h"
 
 namespace ekv::redis {
-namespace {
 
-using redis_core::Reply;
-
-uint64_t NextSeed() {
+uint64_t NextRequestSeed() {
   thread_local std::mt19937_64 generator{std::random_device{}()};
   return generator();
 }
 
-redis_core::RedisRequest MakeRequest(std::vector<std::string> args) {
+redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args) {
   redis_core::RedisRequest request;
   request.routing_key = args.size() > 1 ? args[1] : std::string();
   // Only a lower bound: the group decides expiry at max(this, its replicated time).
   request.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
-  request.seed = NextSeed();
+  request.seed = NextRequestSeed();
   request.commands.push_back(std::move(args));
   return request;
 }
+
+namespace {
+
+using redis_core::Reply;
 
 // Joins the replies of the per-key requests of one split command; the last one to
 // answer replies to the client.
@@ -94,7 +95,7 @@ void RunSplit(CommandContext& context, bool write, std::vector<std::vector<std::
                                      std::move(context.reply), std::move(combine));
   for (size_t i = 0; i < parts.size(); ++i) {
     context.backend->Execute(
-        MakeRequest(std::move(parts[i])), write,
+        MakeRedisRequest(std::move(parts[i])), write,
         [join, i](absl::StatusOr<Reply> reply) { join->Finish(i, std::move(reply)); });
   }
 }
@@ -165,7 +166,7 @@ void TypedCommand(CommandContext context) {
   const std::string name = info->name;
   if (TrySplit(context, name)) return;
   const int protocol = context.connection->protocol;
-  context.backend->Execute(MakeRequest(std::move(context.args)), info->write,
+  context.backend->Execute(MakeRedisRequest(std::move(context.args)), info->write,
                            [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {
                              if (!r.ok()) return reply(BackendErrorReply(r.status()));
                              reply(EncodeReplyFor(protocol, *r));
