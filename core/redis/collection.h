@@ -15,8 +15,7 @@ struct Collection {
   std::optional<Reply> error;  // WRONGTYPE
 };
 
-inline absl::StatusOr<Collection> LookupCollection(Executor& ex, absl::string_view key,
-                                                   Type type) {
+inline absl::StatusOr<Collection> LookupCollection(Executor& ex, absl::string_view key, Type type) {
   EKV_KV_ASSIGN_OR_RETURN(Executor::Found found, ex.Lookup(key));
   Collection out;
   if (found.type == Type::kNone) return out;

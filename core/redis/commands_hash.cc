@@ -35,8 +35,8 @@ absl::StatusOr<int64_t> SetFields(Executor& ex, const Args& args, size_t first) 
 
 absl::StatusOr<Reply> HSetGeneric(Executor& ex, const Args& args, bool hmset) {
   if (args.size() % 2 != 0) {
-    return Reply::Error(absl::StrCat("ERR wrong number of arguments for '",
-                                     hmset ? "hmset" : "hset", "' command"));
+    return Reply::Error(
+        absl::StrCat("ERR wrong number of arguments for '", hmset ? "hmset" : "hset", "' command"));
   }
   EKV_KV_ASSIGN_OR_RETURN(Collection check, LookupCollection(ex, args[1], Type::kHash));
   if (check.error.has_value()) return *check.error;

@@ -91,9 +91,7 @@ EKV_REDIS_HANDLER(CmdSet) {
   }
   uint64_t expire_ms = options.expire_ms;
   if (options.keep_ttl) {
-    expire_ms = old.type == Type::kString ? old.string.expire_ms
-                : exists                   ? old.meta.expire_ms
-                                           : 0;
+    expire_ms = old.type == Type::kString ? old.string.expire_ms : exists ? old.meta.expire_ms : 0;
   }
   SetOrExpire(ex, args[1], args[2], expire_ms, old);
   return options.get ? old_reply : Reply::Ok();
@@ -199,8 +197,7 @@ EKV_REDIS_HANDLER(CmdAppend) {
   if (value.size() + args[2].size() > kv::kMaxValueBytes) return TooBig();
   value += args[2];
   const int64_t length = static_cast<int64_t>(value.size());
-  ex.SetString(args[1], std::move(value),
-               current.value.has_value() ? current.value->expire_ms : 0);
+  ex.SetString(args[1], std::move(value), current.value.has_value() ? current.value->expire_ms : 0);
   return Reply::Integer(length);
 }
 
@@ -247,8 +244,7 @@ EKV_REDIS_HANDLER(CmdSetRange) {
   if (value.size() < *offset + patch.size()) value.resize(*offset + patch.size(), '\0');
   value.replace(*offset, patch.size(), patch);
   const int64_t length = static_cast<int64_t>(value.size());
-  ex.SetString(args[1], std::move(value),
-               current.value.has_value() ? current.value->expire_ms : 0);
+  ex.SetString(args[1], std::move(value), current.value.has_value() ? current.value->expire_ms : 0);
   return Reply::Integer(length);
 }
 

@@ -44,8 +44,8 @@ struct Entry {
   std::string member;
 };
 
-absl::StatusOr<std::optional<double>> ScoreOf(Executor& ex, absl::string_view key,
-                                              const Meta& meta, absl::string_view member) {
+absl::StatusOr<std::optional<double>> ScoreOf(Executor& ex, absl::string_view key, const Meta& meta,
+                                              absl::string_view member) {
   EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                           ex.store().Get(ex.ElementKey(key, meta, MemberSubkey(member))));
   if (!bytes.has_value()) return std::optional<double>();
@@ -55,7 +55,8 @@ absl::StatusOr<std::optional<double>> ScoreOf(Executor& ex, absl::string_view ke
 
 void PutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
                std::optional<double> old_score, double score) {
-  if (old_score.has_value()) ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(*old_score, member)));
+  if (old_score.has_value())
+    ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(*old_score, member)));
   ex.store().Put(ex.ElementKey(key, meta, MemberSubkey(member)), EncodeDouble(score));
   ex.store().Put(ex.ElementKey(key, meta, OrderSubkey(score, member)), "");
 }
@@ -169,8 +170,7 @@ absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, const RangeRe
     return Reply::Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
   }
   const std::string& low_arg = request.reverse && request.by != RangeBy::kRank ? args[3] : args[2];
-  const std::string& high_arg =
-      request.reverse && request.by != RangeBy::kRank ? args[2] : args[3];
+  const std::string& high_arg = request.reverse && request.by != RangeBy::kRank ? args[2] : args[3];
   std::optional<int64_t> start;
   std::optional<int64_t> stop;
   std::optional<ScoreBound> min_score;
@@ -294,8 +294,7 @@ absl::StatusOr<Reply> Rank(Executor& ex, const Args& args, bool reverse) {
   EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
   if (zset.error.has_value()) return *zset.error;
   if (!zset.exists) return Reply::Nil();
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
-                          ScoreOf(ex, args[1], zset.meta, args[2]));
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ScoreOf(ex, args[1], zset.meta, args[2]));
   if (!score.has_value()) return Reply::Nil();
   // Members before it in the score index: a bounded scan up to its own record.
   const std::string prefix = ElementPrefix(args[1], zset.meta) + kOrderTag;
@@ -409,8 +408,7 @@ EKV_REDIS_HANDLER(CmdZRem) {
   if (!zset.exists) return Reply::Integer(0);
   int64_t removed = 0;
   for (size_t i = 2; i < args.size(); ++i) {
-    EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
-                            ScoreOf(ex, args[1], zset.meta, args[i]));
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ScoreOf(ex, args[1], zset.meta, args[i]));
     if (!score.has_value()) continue;
     DeleteMember(ex, args[1], zset.meta, args[i], *score);
     --zset.meta.size;

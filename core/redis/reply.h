@@ -21,16 +21,16 @@ inline constexpr int kMaxReplyDepth = 8;
 
 struct Reply {
   enum class Kind : uint8_t {
-    kStatus = 1,     // +text
-    kError = 2,      // -text (text starts with the error code: "ERR ...", "WRONGTYPE ...")
-    kInteger = 3,    // :n
-    kBulk = 4,       // $bytes
-    kNil = 5,        // RESP2 $-1, RESP3 _
-    kNilArray = 6,   // RESP2 *-1, RESP3 _ (EXEC aborted by WATCH, BLPOP timeouts)
-    kArray = 7,      // *n
-    kDouble = 8,     // RESP2 bulk of the %.17g text, RESP3 ,text
-    kMap = 9,        // RESP2 flat array of 2n, RESP3 %n; elements alternate key, value
-    kSet = 10,       // RESP2 array, RESP3 ~n
+    kStatus = 1,    // +text
+    kError = 2,     // -text (text starts with the error code: "ERR ...", "WRONGTYPE ...")
+    kInteger = 3,   // :n
+    kBulk = 4,      // $bytes
+    kNil = 5,       // RESP2 $-1, RESP3 _
+    kNilArray = 6,  // RESP2 *-1, RESP3 _ (EXEC aborted by WATCH, BLPOP timeouts)
+    kArray = 7,     // *n
+    kDouble = 8,    // RESP2 bulk of the %.17g text, RESP3 ,text
+    kMap = 9,       // RESP2 flat array of 2n, RESP3 %n; elements alternate key, value
+    kSet = 10,      // RESP2 array, RESP3 ~n
     // (member, score) pairs, elements alternating: RESP2 a flat array of 2n, RESP3 an
     // array of n two-element arrays (ZRANGE WITHSCORES, ZPOPMIN with a count).
     kPairs = 11,

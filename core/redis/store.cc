@@ -26,8 +26,8 @@ void Store::Put(absl::string_view raw_key, std::string value) {
 
 void Store::Delete(absl::string_view raw_key) { raw_[std::string(raw_key)] = std::nullopt; }
 
-absl::StatusOr<Store::Records> Store::Scan(absl::string_view lo, absl::string_view hi,
-                                           size_t limit, bool reverse) const {
+absl::StatusOr<Store::Records> Store::Scan(absl::string_view lo, absl::string_view hi, size_t limit,
+                                           bool reverse) const {
   Records out;
   if (limit == 0) return out;
   kv::IterOptions options;

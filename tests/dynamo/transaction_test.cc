@@ -65,10 +65,10 @@ TEST_F(TransactionTest, AllFourActionsAcrossTablesCommitTogether) {
       {"Delete": {"TableName": "orders", "Key": {"customer": {"S": "carol"}, "seq": {"N": "1"}}}}]
 })"));
   EXPECT_EQ(Balance("bob"), "6");
-EXPECT_EQ(Balance("alice"), "100");
-json orders = Ok("Query", json::parse(R"({"TableName": "orders",
+  EXPECT_EQ(Balance("alice"), "100");
+  json orders = Ok("Query", json::parse(R"({"TableName": "orders",
       "KeyConditionExpression": "customer = :c", "ExpressionAttributeValues": {":c": {"S": "carol"}}})"));
-EXPECT_EQ(Seqs(orders), std::vector<int>({2}));
+  EXPECT_EQ(Seqs(orders), std::vector<int>({2}));
 }
 
 TEST_F(TransactionTest, AFailedConditionCancelsEverythingWithReasonsInRequestOrder) {
