@@ -19,9 +19,11 @@ namespace {
 constexpr char kMemberTag = 'm';
 constexpr char kOrderTag = 'o';
 
-std::string MemberSubkey(absl::string_view member) { return absl::StrCat("m", member); }
+std::string MemberSubkey(absl::string_view member) {
+  return absl::StrCat(absl::string_view(&kMemberTag, 1), member);
+}
 std::string OrderSubkey(double score, absl::string_view member) {
-  return absl::StrCat("o", EncodeScore(score), member);
+  return absl::StrCat(absl::string_view(&kOrderTag, 1), EncodeScore(score), member);
 }
 
 std::string EncodeDouble(double value) {
