@@ -46,6 +46,19 @@ bool HasSnapshot(const std::vector<raft::Message>& messages) {
                      [](const raft::Message& m) { return m.type == raft::MessageType::kSnap; });
 }
 
+// A duplicated batch's second copy. A forwarded proposal (MsgProp) is left out: the
+// runtime's transport (gRPC streams over TCP) never delivers a message twice, and a
+// proposal appended twice would apply a client's write twice, which no real driver can
+// cause. Every other Raft message tolerates duplicates and keeps being duplicated.
+std::shared_ptr<const std::vector<raft::Message>> WithoutProposals(
+    const std::vector<raft::Message>& messages) {
+  auto copy = std::make_shared<std::vector<raft::Message>>();
+  for (const raft::Message& m : messages) {
+    if (m.type != raft::MessageType::kProp) copy->push_back(m);
+  }
+  return copy;
+}
+
 }  // namespace
 
 const char* ProcessStateName(Cluster::ProcessState state) {
@@ -252,8 +265,12 @@ void Cluster::Pump(NodeIndex node) {
           });
         });
       }
-      for (SimTime at : deliveries) {
-        scheduler_.At(at, [this, node, to, shared] { Deliver(node, to, *shared); });
+      for (size_t copy = 0; copy < deliveries.size(); ++copy) {
+        std::shared_ptr<const std::vector<raft::Message>> delivered = shared;
+        if (copy > 0) delivered = WithoutProposals(*shared);
+        if (delivered->empty()) continue;
+        scheduler_.At(deliveries[copy],
+                      [this, node, to, delivered] { Deliver(node, to, *delivered); });
       }
     }
     for (const node::ClientReply& reply : effects.replies) {

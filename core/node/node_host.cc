@@ -219,18 +219,72 @@ void NodeHost::Tick() {
 void NodeHost::Receive(const raft::Message& message) {
   EKV_ASSERT(message.to == options_.node_id, "message for node ", message.to, " delivered to node ",
              options_.node_id);
+  const bool forwarded_proposal = message.type == raft::MessageType::kProp &&
+                                  message.from != options_.node_id && message.from != raft::kNoNode;
+  if (forwarded_proposal && message.reject) {
+    // Another node refused a proposal this node forwarded.
+    auto it = groups_.find(message.group);
+    if (it != groups_.end()) {
+      FailLostProposals(
+          *it->second, message.entries,
+          absl::StrCat("node ", message.from, " refused the proposal: ", message.context));
+    }
+    return;
+  }
   auto it = groups_.find(message.group);
-  if (it == groups_.end()) return;  // a group this node does not (or no longer) host
+  if (it == groups_.end()) {
+    // A group this node does not (or no longer) host.
+    if (forwarded_proposal) {
+      RefuseForwardedProposal(message, absl::StrCat("group ", message.group, " is not hosted"));
+    }
+    return;
+  }
   Group& group = *it->second;
   // A follower's forwarded proposal is appended by this Step: floors go first.
   if (message.type == raft::MessageType::kProp &&
       group.raw_node->state() == raft::StateType::kLeader) {
     BeforeProposal(group);
   }
-  // Step errors are stale or irrelevant messages (e.g. from a removed peer); Raft
-  // already ignores them, and the sender will retry what matters.
-  (void)group.raw_node->Step(message);
+  // Step errors are stale or irrelevant messages (e.g. from a removed peer), which Raft
+  // ignores and resends what matters; except a forwarded proposal, which Raft drops
+  // without a word (no leader, a leadership transfer, a full log) and never resends.
+  absl::Status status = group.raw_node->Step(message);
+  if (!status.ok() && forwarded_proposal) RefuseForwardedProposal(message, status.message());
   MaybeStartOracleTerm(group);  // a vote may have just made this node leader
+}
+
+void NodeHost::RefuseForwardedProposal(const raft::Message& proposal, absl::string_view why) {
+  // Raft refuses a proposal before appending any of its entries, so the proposer may
+  // answer its clients "certainly not applied" (the transports never duplicate a message,
+  // so no other copy can be appended elsewhere). Without this notice they would wait out
+  // their deadline and be told "outcome unknown".
+  raft::Message refusal;
+  refusal.group = proposal.group;
+  refusal.type = raft::MessageType::kProp;
+  refusal.from = options_.node_id;
+  refusal.to = proposal.from;
+  refusal.reject = true;
+  refusal.context = std::string(why);
+  refusal.entries = proposal.entries;
+  std::vector<raft::Message> out;
+  out.push_back(std::move(refusal));
+  Send(std::move(out));
+}
+
+void NodeHost::FailLostProposals(Group& group, const std::vector<raft::Entry>& entries,
+                                 absl::string_view why) {
+  for (const raft::Entry& entry : entries) {
+    if (entry.type != raft::EntryType::kNormal || entry.data.empty()) continue;
+    absl::StatusOr<Command> command = DecodeCommand(entry.data);
+    if (!command.ok() || command->origin_node != options_.node_id ||
+        command->origin_incarnation != options_.incarnation) {
+      continue;
+    }
+    auto pending = group.proposals.find(command->proposal_seq);
+    if (pending == group.proposals.end()) continue;
+    Reply(pending->second.request, ReplyStatus::kFailed, std::nullopt, 0, std::string(why));
+    group.proposals.erase(pending);
+  }
 }
 
 void NodeHost::SubmitClientRequest(const ClientRequest& request) {
@@ -368,20 +422,13 @@ void NodeHost::ReportUndelivered(const raft::Message& message) {
   if (message.type != raft::MessageType::kProp) return;
   auto it = groups_.find(message.group);
   if (it == groups_.end()) return;
-  Group& group = *it->second;
-  for (const raft::Entry& entry : message.entries) {
-    if (entry.type != raft::EntryType::kNormal || entry.data.empty()) continue;
-    absl::StatusOr<Command> command = DecodeCommand(entry.data);
-    if (!command.ok() || command->origin_node != options_.node_id ||
-        command->origin_incarnation != options_.incarnation) {
-      continue;
-    }
-    auto pending = group.proposals.find(command->proposal_seq);
-    if (pending == group.proposals.end()) continue;
-    Reply(pending->second.request, ReplyStatus::kFailed, std::nullopt, 0,
-          "the proposal was lost before it reached the leader");
-    group.proposals.erase(pending);
+  if (message.from != options_.node_id && message.from != raft::kNoNode) {
+    // Relayed for another follower (it named this node as leader): tell the proposer.
+    RefuseForwardedProposal(message, "it was lost on the way to the leader");
+    return;
   }
+  FailLostProposals(*it->second, message.entries,
+                    "the proposal was lost before it reached the leader");
 }
 
 void NodeHost::ReportUnreachable(raft::GroupId group, raft::NodeId peer) {

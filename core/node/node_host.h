@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "core/node/command.h"
 #include "core/node/state_machine.h"
 #include "core/node/timestamp_oracle.h"
@@ -155,7 +156,9 @@ class NodeHost {
   // Transport feedback: `message` was never sent (dropped from a queue before any attempt
   // to write it). A proposal this follower forwarded in it (MsgProp) cannot have reached
   // the leader, and Raft never resends one, so its waiting client is answered kFailed (a
-  // definite "not applied", safe to retry) instead of waiting out its deadline.
+  // definite "not applied", safe to retry) instead of waiting out its deadline. One that
+  // this node relayed for another follower is refused back to that follower. (Receive
+  // likewise refuses a forwarded proposal that Raft drops, and answers a refusal.)
   void ReportUndelivered(const raft::Message& message);
   absl::Status TransferLeadership(raft::GroupId group, raft::NodeId transferee);
   absl::Status Campaign(raft::GroupId group);
@@ -198,6 +201,12 @@ class NodeHost {
   void ServeReads(Group& group);
   void MaybeSnapshot(Group& group);
   void FailAllPending(Group& group, ReplyStatus write_status, const std::string& why);
+  // Forwarded proposals that certainly did not enter any log: the proposer answers their
+  // clients kFailed (safe to retry); a relaying node tells the proposer with a refusal
+  // (a kProp message with `reject` set, carrying the entries back, `context` saying why).
+  void FailLostProposals(Group& group, const std::vector<raft::Entry>& entries,
+                         absl::string_view why);
+  void RefuseForwardedProposal(const raft::Message& proposal, absl::string_view why);
   void Reply(const ClientRequest& request, ReplyStatus status, std::optional<std::string> value,
              raft::Index index, std::string detail, raft::NodeId leader_hint = raft::kNoNode);
   void Send(std::vector<raft::Message> messages);

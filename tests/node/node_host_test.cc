@@ -8,6 +8,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
 #include "core/node/group_protocol.h"
@@ -265,6 +266,34 @@ TEST(NodeHostTest, ReadsOfTwoFollowersWithTheSameSequenceAreBothServed) {
     ASSERT_NE(driver.ReplyFor(request), nullptr) << "request " << request << " never answered";
     EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kOk)
         << driver.ReplyFor(request)->detail;
+  }
+}
+
+// A leader refuses a forwarded proposal without appending it (here: it is handing its
+// leadership over). Raft drops such a proposal silently and never resends it; the leader's
+// refusal notice lets the follower answer its client at once with a definite failure (safe
+// to retry) instead of "outcome unknown" at the deadline.
+TEST(NodeHostTest, AForwardedProposalTheLeaderRefusesFailsAtOnce) {
+  Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+  const raft::NodeId transferee = 6 - leader - follower;
+  ASSERT_EQ(driver.Submit(follower, Put("warm", "1")).status, ReplyStatus::kOk);
+  // The transferee cannot be reached, so the transfer stays pending (no tick passes).
+  driver.isolated_.insert(transferee);
+  ASSERT_TRUE(driver.host(leader).TransferLeadership(kGroup, transferee).ok());
+  driver.Pump();
+  const uint64_t request = driver.SubmitAsync(follower, Put("refused", "1"));
+  ASSERT_NE(driver.ReplyFor(request), nullptr) << "the follower was not told of the refusal";
+  EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kFailed);
+  EXPECT_TRUE(absl::StrContains(driver.ReplyFor(request)->detail, "refused"))
+      << driver.ReplyFor(request)->detail;
+  driver.isolated_.clear();
+  driver.TickAll(40);
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(driver.host(id).state_machine(kGroup).Read("refused"), std::nullopt) << "node " << id;
   }
 }
 
