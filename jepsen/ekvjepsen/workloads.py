@@ -1,4 +1,5 @@
-"""The gRPC workloads (Redis and DynamoDB ones: redis_workloads.py, dynamo_workloads.py): what each client does, how its history is written for ekv-check.
+"""The gRPC workloads: what each client does, how its history is written for ekv-check.
+(The Redis and DynamoDB workloads are in redis_workloads.py and dynamo_workloads.py.)
 
 register  single-key reads and writes (gRPC RawGet/RawPut at ts=0 and Redis GET/SET on
           the same keys), checked per key for linearizability. Keys rotate every few
