@@ -30,6 +30,8 @@ def _exec_error_outcome(error):
         # for a connection that died or timed out during EXEC while watching: only the
         # first is certain.
         return FAIL if "Watched variable changed" in str(error) else INFO
+    if isinstance(error, redis.exceptions.ExecAbortError):
+        return FAIL  # redis-py's name for -EXECABORT (it strips the word from the message)
     if isinstance(error, redis.ResponseError) and str(error).startswith(_NOTHING_RAN):
         return FAIL
     if ekvclient.never_sent(error):
