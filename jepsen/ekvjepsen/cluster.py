@@ -15,11 +15,12 @@ from . import netns
 GRPC_PORT = 50051
 RAFT_PORT = 50061
 REDIS_PORT = 6379
+DYNAMO_PORT = 8000
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
 
 class Node:
-    def __init__(self, index, server, network, run_dir, extra_flags, fake_clock):
+    def __init__(self, index, server, network, run_dir, extra_flags, fake_clock, dynamo=False):
         self.index = index
         self.id = f"n{index}"
         self.address = netns.node_address(index)
@@ -30,6 +31,7 @@ class Node:
         self.server = server
         self.extra_flags = extra_flags
         self.fake_clock = fake_clock
+        self.dynamo = dynamo  # serve the DynamoDB front door (only the dynamo workloads use it)
         self.process = None
         self.paused = False
         self.starts = 0
@@ -45,6 +47,10 @@ class Node:
     def redis_port(self):
         return REDIS_PORT
 
+    @property
+    def dynamo_endpoint(self):
+        return f"http://{self.address}:{DYNAMO_PORT}"
+
     def command(self, peers):
         cmd = ["ip", "netns", "exec", self.ns]
         if self.fake_clock:
@@ -57,6 +63,8 @@ class Node:
                 "--raft_address", f"{self.address}:{RAFT_PORT}",
                 "--redis_address", f"{self.address}:{REDIS_PORT}",
                 "--peers", peers, "--data_dir", self.data_dir] + self.extra_flags
+        if self.dynamo:
+            cmd += ["--dynamo_address", f"{self.address}:{DYNAMO_PORT}"]
         if self.join:
             # Ignored by ekv-server once the data dir has state, so every later restart
             # keeps this command line.
@@ -118,9 +126,9 @@ class Node:
 
 
 class Cluster:
-    def __init__(self, server, network, run_dir, node_count, extra_flags, fake_clock):
+    def __init__(self, server, network, run_dir, node_count, extra_flags, fake_clock, dynamo=False):
         self.network = network
-        self.nodes = [Node(i, server, network, run_dir, extra_flags, fake_clock)
+        self.nodes = [Node(i, server, network, run_dir, extra_flags, fake_clock, dynamo)
                       for i in range(1, node_count + 1)]
         self.peers = ",".join(f"{n.id}={n.address}:{RAFT_PORT}" for n in self.nodes)
 

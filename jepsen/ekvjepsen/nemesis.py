@@ -25,7 +25,7 @@ import grpc
 
 FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split", "member")
 MAX_SPLITS = 8
-SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "list-z", "r", "t", "x"]
+SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "zlist-", "r", "t", "x"]
 
 
 class Nemesis:

@@ -1,4 +1,5 @@
-"""The three workloads: what each client does, how its history is written for ekv-check.
+"""The gRPC workloads: what each client does, how its history is written for ekv-check.
+(The Redis and DynamoDB workloads are in redis_workloads.py and dynamo_workloads.py.)
 
 register  single-key reads and writes (gRPC RawGet/RawPut at ts=0 and Redis GET/SET on
           the same keys), checked per key for linearizability. Keys rotate every few
@@ -59,6 +60,7 @@ class Worker:
         self.node_index = index % len(cluster.nodes) + 1
         self.conn = None
         self.redis = None
+        self.dynamo = None
 
     def grpc(self):
         if self.conn is None:
@@ -71,6 +73,12 @@ class Worker:
             self.redis = redis.Redis(host=node.address, port=node.redis_port, socket_timeout=self.timeout_s,
                                      socket_connect_timeout=self.timeout_s)
         return self.redis
+
+    def dynamo_client(self):
+        if self.dynamo is None:
+            from . import dynamo_client
+            self.dynamo = dynamo_client.connect(self.cluster.node(self.node_index), self.timeout_s)
+        return self.dynamo
 
     def crashed(self):
         """After an unknown outcome: a new process id and, like a reconnecting client, maybe
@@ -88,6 +96,9 @@ class Worker:
         if self.redis is not None:
             self.redis.close()
             self.redis = None
+        if self.dynamo is not None:
+            self.dynamo.close()
+            self.dynamo = None
 
 
 def run_txn(conn, rng, start_ts, mutations, node_index=None):
@@ -210,12 +221,17 @@ class RegisterWorkload:
         key, value = op.value
         if op.f == "read":
             return [key, op.result if completed and op.type == OK else None]
-        return [key, value]
+        return [key, list(value) if op.f == "cas" else value]  # cas: [expected new]
 
     def text(self, ops):
         lines = []
         for op in ops:
             key, value = op.value
+            if op.f == "cas":  # the Redis and DynamoDB registers' compare-and-set
+                expected, new = value
+                lines.append(f"{op.id} {op.process} {op.invoke_us} {time_field(op)} {op.type or INFO} "
+                             f"cas {esc(key)} {esc(expected)} {esc(new)}")
+                continue
             shown = op.result if (op.f == "read" and op.type == OK) else (None if op.f == "read" else value)
             lines.append(f"{op.id} {op.process} {op.invoke_us} {time_field(op)} {op.type or INFO} "
                          f"{op.f} {esc(key)} {esc(shown)}")
@@ -302,7 +318,8 @@ class BankWorkload:
 class AppendWorkload:
     name = "append"
     model = "append"
-    KEYS = [f"list-a{i}" for i in range(4)] + [f"list-z{i}" for i in range(4)]
+    # Four keys below "m" (group 1) and four above (group 2).
+    KEYS = [f"list-a{i}" for i in range(4)] + [f"zlist-{i}" for i in range(4)]
 
     def __init__(self, rng):
         self.rng = rng
