@@ -99,6 +99,9 @@ struct NodeHost::Group {
   // already holding it, skipped) or restored from a snapshot. A snapshot must not claim
   // more than this: Raft may still have to hand out the entries above it.
   raft::Index delivered_index = 0;
+  // Writes appended as leader may be pending after a loss of leadership (node_host.h
+  // PendingRequest::log_index): each apply must look for ones it passed.
+  bool has_orphaned_writes = false;
 
   // Timestamps (node_host.h); oracle stays null for state machines without them.
   std::unique_ptr<TimestampOracle> oracle;
@@ -225,7 +228,7 @@ void NodeHost::Receive(const raft::Message& message) {
     // Another node refused a proposal this node forwarded.
     auto it = groups_.find(message.group);
     if (it != groups_.end()) {
-      FailLostProposals(
+      AnswerOwnProposals(
           *it->second, message.entries,
           absl::StrCat("node ", message.from, " refused the proposal: ", message.context));
     }
@@ -271,8 +274,8 @@ void NodeHost::RefuseForwardedProposal(const raft::Message& proposal, absl::stri
   Send(std::move(out));
 }
 
-void NodeHost::FailLostProposals(Group& group, const std::vector<raft::Entry>& entries,
-                                 absl::string_view why) {
+void NodeHost::AnswerOwnProposals(Group& group, const std::vector<raft::Entry>& entries,
+                                  absl::string_view why, ReplyStatus status) {
   for (const raft::Entry& entry : entries) {
     if (entry.type != raft::EntryType::kNormal || entry.data.empty()) continue;
     absl::StatusOr<Command> command = DecodeCommand(entry.data);
@@ -282,7 +285,7 @@ void NodeHost::FailLostProposals(Group& group, const std::vector<raft::Entry>& e
     }
     auto pending = group.proposals.find(command->proposal_seq);
     if (pending == group.proposals.end()) continue;
-    Reply(pending->second.request, ReplyStatus::kFailed, std::nullopt, 0, std::string(why));
+    Reply(pending->second.request, status, std::nullopt, 0, std::string(why));
     group.proposals.erase(pending);
   }
 }
@@ -363,9 +366,23 @@ void NodeHost::ProposeBatched(Group& group) {
   group.batched_seqs.clear();
   group.batched_bytes = 0;
   // Whether this node leads now, not when the writes arrived: floors go ahead of them.
-  if (group.raw_node->state() == raft::StateType::kLeader) BeforeProposal(group);
+  const bool leading = group.raw_node->state() == raft::StateType::kLeader;
+  if (leading) BeforeProposal(group);
+  const size_t count = payloads.size();
   absl::Status status = group.raw_node->ProposeBatch(std::move(payloads));
-  if (status.ok()) return;
+  if (status.ok()) {
+    if (leading) {
+      // A leader appends the batch at the end of its log, in order.
+      const raft::Index last = group.raw_node->last_index();
+      EKV_ASSERT(last >= count, "group ", group.id, ": ", count, " writes appended but last index ",
+                 last);
+      for (size_t i = 0; i < seqs.size(); ++i) {
+        auto it = group.proposals.find(seqs[i]);
+        if (it != group.proposals.end()) it->second.log_index = last - count + 1 + i;
+      }
+    }
+    return;
+  }
   // Refused as a whole: none of them is in the log, so each may safely be retried.
   for (uint64_t seq : seqs) {
     auto it = group.proposals.find(seq);
@@ -396,8 +413,9 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
           absl::StrCat("conf change refused: ", status.message()));
     return;
   }
-  group.proposals.emplace(
-      seq, PendingRequest{request, tick_ + options_.request_timeout_ticks, 0, false});
+  PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
+  pending.log_index = group.raw_node->last_index();
+  group.proposals.emplace(seq, std::move(pending));
 }
 
 void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {
@@ -427,8 +445,8 @@ void NodeHost::ReportUndelivered(const raft::Message& message) {
     RefuseForwardedProposal(message, "it was lost on the way to the leader");
     return;
   }
-  FailLostProposals(*it->second, message.entries,
-                    "the proposal was lost before it reached the leader");
+  AnswerOwnProposals(*it->second, message.entries,
+                     "the proposal was lost before it reached the leader");
 }
 
 void NodeHost::ReportUnreachable(raft::GroupId group, raft::NodeId peer) {
@@ -491,8 +509,7 @@ void NodeHost::ProcessReady(Group& group) {
     if (ready.soft_state.has_value()) {
       const raft::StateType state = ready.soft_state->state;
       if (group.last_state == raft::StateType::kLeader && state != raft::StateType::kLeader) {
-        // Proposals may still commit under the next leader: their fate is unknown.
-        FailAllPending(group, ReplyStatus::kUnknown, "leadership lost");
+        OnLeadershipLost(group);
       }
       group.last_state = state;
     }
@@ -573,6 +590,8 @@ void NodeHost::FinishReady(Group& group, const raft::PersistReceipt& receipt) {
                snapshot.metadata.index, " does not decode: ", restored.ToString());
     group.snapshot_index = snapshot.metadata.index;
     group.delivered_index = snapshot.metadata.index;
+    SettleOrphanedWrites(group, ReplyStatus::kUnknown,
+                         "leadership lost, and a snapshot passed its entry's index");
   }
   if (!group.committed_applied_early) ApplyCommitted(group, ready.committed_entries);
   group.committed_applied_early = false;
@@ -584,6 +603,41 @@ void NodeHost::FinishReady(Group& group, const raft::PersistReceipt& receipt) {
 
 void NodeHost::ApplyCommitted(Group& group, const std::vector<raft::Entry>& entries) {
   for (const raft::Entry& entry : entries) ApplyEntry(group, entry);
+  if (!entries.empty()) {
+    SettleOrphanedWrites(group, ReplyStatus::kFailed,
+                         "leadership lost before it committed; another entry took its place");
+  }
+}
+
+void NodeHost::OnLeadershipLost(Group& group) {
+  std::map<uint64_t, PendingRequest> appended;
+  for (auto& [seq, pending] : group.proposals) {
+    if (pending.log_index != 0) appended.emplace(seq, std::move(pending));
+  }
+  for (const auto& [seq, pending] : appended) group.proposals.erase(seq);
+  // Writes forwarded or not yet proposed may still commit, with nothing to watch here.
+  FailAllPending(group, ReplyStatus::kUnknown, "leadership lost");
+  group.has_orphaned_writes = group.has_orphaned_writes || !appended.empty();
+  group.proposals = std::move(appended);
+}
+
+void NodeHost::SettleOrphanedWrites(Group& group, ReplyStatus status, absl::string_view why) {
+  if (!group.has_orphaned_writes) return;
+  // Committed entries are the same on every replica, and this write was appended once, at
+  // log_index: once the group is past that index without having applied it, it never will.
+  bool remaining = false;
+  for (auto it = group.proposals.begin(); it != group.proposals.end();) {
+    const raft::Index index = it->second.log_index;
+    if (index == 0 || index > group.delivered_index) {
+      remaining = remaining || index != 0;
+      ++it;
+      continue;
+    }
+    Reply(it->second.request, status, std::nullopt, 0,
+          absl::StrCat(why, " (log index ", index, ")"));
+    it = group.proposals.erase(it);
+  }
+  group.has_orphaned_writes = remaining;
 }
 
 void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
@@ -601,6 +655,11 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
                  entry.index, ": ", change.status().ToString());
       group.raw_node->ApplyConfChange(*change);
       group.conf_change_index = entry.index;
+    } else if (!entry.data.empty()) {
+      // A write of ours that the installed image already holds: it applied, but its
+      // result is not known here.
+      AnswerOwnProposals(group, {entry}, "applied with an installed snapshot; result unknown",
+                         ReplyStatus::kUnknown);
     }
     return;
   }

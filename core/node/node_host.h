@@ -187,6 +187,10 @@ class NodeHost {
     bool has_read_index = false;
     int asked_tick = 0;          // gets: when the read index was last asked for
     uint64_t read_floor_ts = 0;  // queries at a timestamp: the read floor they wait for
+    // Writes this node appended as leader: their log index (0: forwarded, or not yet in
+    // the log). Such a write outlives a loss of leadership: the apply of its entry answers
+    // it, or a different entry applied at its index proves it never will.
+    raft::Index log_index = 0;
   };
 
   Group& GetGroup(raft::GroupId group);
@@ -201,11 +205,20 @@ class NodeHost {
   void ServeReads(Group& group);
   void MaybeSnapshot(Group& group);
   void FailAllPending(Group& group, ReplyStatus write_status, const std::string& why);
-  // Forwarded proposals that certainly did not enter any log: the proposer answers their
-  // clients kFailed (safe to retry); a relaying node tells the proposer with a refusal
-  // (a kProp message with `reject` set, carrying the entries back, `context` saying why).
-  void FailLostProposals(Group& group, const std::vector<raft::Entry>& entries,
-                         absl::string_view why);
+  // Leadership lost: reads and timestamps fail; a write this node appended stays pending
+  // (it may still commit under the next leader); any other write's fate is unknown.
+  void OnLeadershipLost(Group& group);
+  // Answers the writes appended as leader whose index the group has passed without
+  // applying them: a different entry committed there, so they never will (kFailed). A
+  // snapshot that jumps past one hides which entry it was (kUnknown).
+  void SettleOrphanedWrites(Group& group, ReplyStatus status, absl::string_view why);
+  // Answers the clients of this incarnation's own writes among `entries` that still wait:
+  // kFailed (safe to retry) for forwarded proposals that certainly entered no log, kUnknown
+  // for ones whose fate is known only to be out of reach. A relaying node tells the
+  // proposer with a refusal instead (a kProp message with `reject` set, carrying the
+  // entries back, `context` saying why).
+  void AnswerOwnProposals(Group& group, const std::vector<raft::Entry>& entries,
+                          absl::string_view why, ReplyStatus status = ReplyStatus::kFailed);
   void RefuseForwardedProposal(const raft::Message& proposal, absl::string_view why);
   void Reply(const ClientRequest& request, ReplyStatus status, std::optional<std::string> value,
              raft::Index index, std::string detail, raft::NodeId leader_hint = raft::kNoNode);

@@ -67,7 +67,8 @@ class Driver {
           host->OnPersisted(persist.group, persist.batch.ready_id);
         }
         for (OutboundMessages& batch : effects.outbound) {
-          if (isolated_.count(id) != 0 || isolated_.count(batch.to) != 0) {
+          if (isolated_.count(id) != 0 || isolated_.count(batch.to) != 0 ||
+              deaf_.count(batch.to) != 0) {
             for (raft::Message& message : batch.messages) dropped_.push_back(std::move(message));
             continue;
           }
@@ -134,6 +135,7 @@ class Driver {
   }
 
   std::set<raft::NodeId> isolated_;
+  std::set<raft::NodeId> deaf_;         // messages to these nodes are dropped; theirs go out
   std::vector<raft::Message> sent_;     // every message delivered, in order
   std::vector<raft::Message> dropped_;  // messages to or from isolated nodes, never delivered
   uint64_t persists_ = 0;
@@ -357,20 +359,56 @@ TEST(NodeHostTest, TheWritesOfOneRoundTravelAsOneProposalAndOneAppendPerFollower
   }
 }
 
-TEST(NodeHostTest, LeadershipLossAnswersPendingWritesUnknown) {
+// A leader cut off right after appending a write steps down (check-quorum). The write was
+// never replicated, and the next leader commits its own entry at that index: the old
+// leader, once it catches up, answers the write a definite failure (safe to retry), not
+// "outcome unknown".
+TEST(NodeHostTest, AWriteOfADeposedLeaderFailsOnceAnotherEntryTakesItsIndex) {
   Driver driver(3);
   driver.TickAll(40);
   const raft::NodeId leader = driver.Leader();
   ASSERT_NE(leader, raft::kNoNode);
   driver.isolated_.insert(leader);
-  ClientRequest request = Put("x", "1");
-  request.request_id = 999;
-  driver.host(leader).SubmitClientRequest(request);
+  const uint64_t request = driver.SubmitAsync(leader, Put("x", "1"));
   driver.TickAll(60);  // check-quorum makes the isolated leader step down
   EXPECT_NE(driver.host(leader).Status(kGroup).state, raft::StateType::kLeader);
+  EXPECT_EQ(driver.ReplyFor(request), nullptr)
+      << "answered while its fate was open: " << driver.ReplyFor(request)->detail;
   driver.isolated_.clear();
   driver.TickAll(20);
-  // Whatever happened, the request got exactly one answer and it is not "ok".
+  ASSERT_NE(driver.ReplyFor(request), nullptr);
+  EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kFailed)
+      << driver.ReplyFor(request)->detail;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(driver.host(id).state_machine(kGroup).Read("x"), std::nullopt) << "node " << id;
+  }
+}
+
+// A leader that replicated a write but never heard the acknowledgements steps down; the
+// next leader holds the entry and commits it. The old leader applies it when it catches
+// up and answers its client with the result, not "outcome unknown".
+TEST(NodeHostTest, AWriteOfADeposedLeaderThatCommitsLaterIsAnsweredOk) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  driver.deaf_.insert(leader);  // its appends go out; the acknowledgements are lost
+  const uint64_t request = driver.SubmitAsync(leader, Put("y", "2"));
+  EXPECT_EQ(driver.ReplyFor(request), nullptr);
+  driver.deaf_.clear();
+  driver.isolated_.insert(leader);
+  driver.TickAll(60);
+  EXPECT_NE(driver.host(leader).Status(kGroup).state, raft::StateType::kLeader);
+  EXPECT_EQ(driver.ReplyFor(request), nullptr)
+      << "answered while its fate was open: " << driver.ReplyFor(request)->detail;
+  driver.isolated_.clear();
+  driver.TickAll(20);
+  ASSERT_NE(driver.ReplyFor(request), nullptr);
+  EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kOk) << driver.ReplyFor(request)->detail;
+  for (raft::NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(driver.host(id).state_machine(kGroup).Read("y"), std::optional<std::string>("2"))
+        << "node " << id;
+  }
 }
 
 // ---------------------------------------------------------------------------------------
