@@ -75,12 +75,12 @@ TEST(DynamoServerTest, MaxInflightAnswersThrottlingErrorsAndRecovers) {
       DynamoServer::Start("127.0.0.1:0", &backend, options);
   ASSERT_TRUE(server.ok()) << server.status();
   const int port = (*server)->port();
-  const json create = json::parse(R"({"TableName": "t", "BillingMode": "PAY_PER_REQUEST",
+  const json create = json::parse(R"({"TableName": "tab", "BillingMode": "PAY_PER_REQUEST",
       "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
       "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]})");
   Reply created = Post(port, "CreateTable", create);
   ASSERT_EQ(created.status, 200) << created.body.dump();
-  const json get = {{"TableName", "t"}, {"Key", {{"k", {{"S", "a"}}}}}};
+  const json get = {{"TableName", "tab"}, {"Key", {{"k", {{"S", "a"}}}}}};
 
   gate.Hold();
   Reply held;
