@@ -3,7 +3,9 @@
 #include <exception>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "adapters/dynamo/errors.h"
@@ -36,6 +38,15 @@ bool Authenticated(const SigV4Verifier& credentials, const httplib::Request& req
   return false;
 }
 
+// DescribeEndpoints: the address to keep using is the one the client reached this node by
+// (its Host header), cached for DynamoDB's 1440 minutes. It needs the request's headers,
+// which operation handlers do not see, so it is answered here.
+HttpReply DescribeEndpoints(const httplib::Request& request) {
+  const std::string host = request.get_header_value("Host");
+  nlohmann::json reply = {{"Endpoints", {{{"Address", host}, {"CachePeriodInMinutes", 1440}}}}};
+  return HttpReply{200, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+}
+
 void ServeRequest(const OperationTable& table, TableStore* store, const SigV4Verifier* credentials,
                   const httplib::Request& request, httplib::Response& response) {
   // Without credentials the Authorization header is accepted unverified (dynamo_server.h).
@@ -48,7 +59,21 @@ void ServeRequest(const OperationTable& table, TableStore* store, const SigV4Ver
          response);
     return;
   }
+  if (target == absl::StrCat(kTargetPrefix, "DescribeEndpoints")) {
+    Send(DescribeEndpoints(request), response);
+    return;
+  }
   Send(table.Handle(target, request.body, store), response);
+}
+
+// Counts an operation in progress for max_inflight; false (nothing counted) when the node
+// already has that many.
+bool TryAcquire(std::atomic<int64_t>* inflight, int64_t max_inflight) {
+  int64_t now = inflight->load(std::memory_order_relaxed);
+  do {
+    if (max_inflight > 0 && now >= max_inflight) return false;
+  } while (!inflight->compare_exchange_weak(now, now + 1, std::memory_order_relaxed));
+  return true;
 }
 
 }  // namespace
@@ -74,13 +99,27 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
         });
     TableStore* store = self->store_.get();
     const OperationTable* table = &OperationTable::Default();
-    server.Post("/", [table, store, credentials = options.credentials](
-                         const httplib::Request& request, httplib::Response& response) {
+    std::atomic<int64_t>* inflight = &self->inflight_;
+    server.Post("/", [table, store, inflight, max_inflight = options.max_inflight,
+                      credentials = options.credentials](const httplib::Request& request,
+                                                         httplib::Response& response) {
+      // Refused before anything else (signature checks included): an overloaded node sheds
+      // load for the cost of reading one header.
+      if (!TryAcquire(inflight, max_inflight)) {
+        const std::string target = request.get_header_value("X-Amz-Target");
+        const absl::string_view operation =
+            absl::StartsWith(target, kTargetPrefix)
+                ? absl::string_view(target).substr(kTargetPrefix.size())
+                : absl::string_view();
+        Send(ErrorReply(NodeOverloaded(operation)), response);
+        return;
+      }
       try {
         ServeRequest(*table, store, credentials.get(), request, response);
       } catch (const std::exception& e) {
         Send(ErrorReply(absl::InternalError(e.what())), response);
       }
+      inflight->fetch_sub(1, std::memory_order_relaxed);
     });
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("healthy: ekv DynamoDB API\n", "text/plain");
@@ -90,6 +129,7 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
     if (!listener.ok()) return listener.status();
     self->listener_ = std::move(*listener);
     self->sweeper_ = std::make_unique<TtlSweeper>(self->store_.get(), options.ttl);
+    self->backfiller_ = std::make_unique<IndexBackfiller>(self->store_.get(), options.backfill);
     DynamoServer* raw = self.get();
     self->sweep_thread_ =
         std::thread([raw, interval = options.ttl_sweep_interval] { raw->SweepLoop(interval); });
@@ -120,6 +160,7 @@ void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     // A failed pass (no leader yet, deadline) is simply tried again next interval.
     (void)sweeper_->RunPass(now);
+    (void)backfiller_->RunPass();
     lock.lock();
   }
 }

@@ -12,13 +12,17 @@
 // Bounded (options.http): worker_threads requests run at once (each blocks on the store),
 // at most max_queued_connections more wait, bodies are at most max_request_body_bytes (DynamoDB's
 // own limit is 16 MB per request; 400 KB items), read/write/keep-alive timeouts are short.
-// httplib's exceptions are caught at this seam. One more thread runs the Time to Live
-// sweeper (ttl_sweeper.h) every ttl_sweep_interval.
+// httplib's exceptions are caught at this seam. With max_inflight, operations beyond it are
+// refused at once with DynamoDB's throttling errors instead of waiting for a worker. One more
+// thread runs the Time to Live sweeper (ttl_sweeper.h) and the index backfiller
+// (index_backfiller.h) every ttl_sweep_interval.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/backend.h"
+#include "adapters/dynamo/index_backfiller.h"
 #include "adapters/dynamo/sigv4.h"
 #include "adapters/dynamo/table_store.h"
 #include "adapters/dynamo/ttl_sweeper.h"
@@ -51,11 +56,16 @@ struct DynamoServerOptions {
   // Time to Live: how often expired items are looked for, and how much one pass does.
   std::chrono::milliseconds ttl_sweep_interval{2000};
   TtlSweeperOptions ttl;
+  IndexBackfillerOptions backfill;
   // TLS (--tls_cert_file/--tls_key_file): HTTPS only, plaintext HTTP is refused. Off when
   // tls.enabled() is false.
   runtime::metrics::TlsFiles tls;
   // SigV4 verification (--dynamo_credentials_file). Null: signatures are not checked.
   std::shared_ptr<const SigV4Verifier> credentials;
+  // --dynamo_max_inflight: operations in progress at once; one more is answered at once with
+  // DynamoDB's throttling error (NodeOverloaded in errors.h), which SDKs retry with backoff.
+  // 0: no bound beyond the worker pool.
+  int64_t max_inflight = 0;
 };
 
 class DynamoServer {
@@ -81,10 +91,12 @@ class DynamoServer {
 
   std::unique_ptr<TableStore> store_;
   std::unique_ptr<TtlSweeper> sweeper_;
+  std::unique_ptr<IndexBackfiller> backfiller_;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
   bool stopping_ = false;  // guarded by sweep_mu_
   std::thread sweep_thread_;
+  std::atomic<int64_t> inflight_{0};  // operations in progress (max_inflight)
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<runtime::metrics::HttpListener> listener_;  // after server_: stopped first
 };

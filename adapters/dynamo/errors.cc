@@ -29,6 +29,22 @@ absl::Status InvalidParameter(absl::string_view detail) {
   return ValidationError(absl::StrCat("One or more parameter values were invalid: ", detail));
 }
 
+absl::Status NodeOverloaded(absl::string_view operation) {
+  static constexpr absl::string_view kItemOperations[] = {
+      "GetItem", "PutItem",      "UpdateItem",     "DeleteItem",       "Query",
+      "Scan",    "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems"};
+  for (absl::string_view item_operation : kItemOperations) {
+    if (operation != item_operation) continue;
+    return DynamoError(absl::StatusCode::kResourceExhausted,
+                       "ProvisionedThroughputExceededException",
+                       "The level of configured provisioned throughput for the table was "
+                       "exceeded. Consider increasing your provisioning level with the "
+                       "UpdateTable API.");
+  }
+  return DynamoError(absl::StatusCode::kResourceExhausted, "ThrottlingException",
+                     "Rate of requests exceeds the allowed throughput.");
+}
+
 absl::Status ResourceNotFound(absl::string_view message) {
   return DynamoError(absl::StatusCode::kNotFound, "ResourceNotFoundException", message);
 }

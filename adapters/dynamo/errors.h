@@ -30,6 +30,10 @@ absl::Status WithErrorFields(absl::Status status, std::string json_object_text);
 
 // "One or more parameter values were invalid: " + detail, DynamoDB's usual prefix.
 absl::Status InvalidParameter(absl::string_view detail);
+// The node has --dynamo_max_inflight requests in progress: DynamoDB's throttling errors, which
+// every SDK retries with backoff -- ProvisionedThroughputExceededException for an item
+// operation (GetItem ... TransactWriteItems), ThrottlingException for the others.
+absl::Status NodeOverloaded(absl::string_view operation);
 
 // The wire form of an error.
 struct WireError {

@@ -129,20 +129,20 @@ absl::StatusOr<KeyRange> KeyConditionRange(const Condition& condition, const Tab
     if (!e.ok()) return e.status();
     encoded.push_back(*std::move(e));
   }
-  // Range-key encodings are prefix-free, so "just after key k" is k + "\0" and no stored
-  // key lies strictly between k and k + "\0".
-  const std::string after = std::string(1, '\0');
+  // "Just after every key starting with k" is PrefixEnd(k): for a table's items (prefix-free
+  // encodings, nothing continues k) it is the same as k + "\0"; for a stored index's entries
+  // it also passes the base-key suffix after the index key (secondary_index.h).
   switch (range_term->kind) {
     case Condition::Kind::kCompare:
       switch (range_term->op) {
         case CompareOp::kEq:
-          return KeyRange{prefix + encoded[0], prefix + encoded[0] + after};
+          return KeyRange{prefix + encoded[0], PrefixEnd(prefix + encoded[0])};
         case CompareOp::kLt:
           return KeyRange{prefix, prefix + encoded[0]};
         case CompareOp::kLe:
-          return KeyRange{prefix, prefix + encoded[0] + after};
+          return KeyRange{prefix, PrefixEnd(prefix + encoded[0])};
         case CompareOp::kGt:
-          return KeyRange{prefix + encoded[0] + after, range.end};
+          return KeyRange{PrefixEnd(prefix + encoded[0]), range.end};
         case CompareOp::kGe:
           return KeyRange{prefix + encoded[0], range.end};
         default:
@@ -155,7 +155,7 @@ absl::StatusOr<KeyRange> KeyConditionRange(const Condition& condition, const Tab
             "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be "
             "greater than or equal to lower bound");
       }
-      return KeyRange{prefix + encoded[0], prefix + encoded[1] + after};
+      return KeyRange{prefix + encoded[0], PrefixEnd(prefix + encoded[1])};
     }
     case Condition::Kind::kBeginsWith: {
       if (element.type == AttributeType::kN) {

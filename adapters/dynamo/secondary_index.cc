@@ -1,18 +1,61 @@
 #include "adapters/dynamo/secondary_index.h"
 
-#include <algorithm>
-#include <set>
-
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/request_fields.h"
+#include "core/util/assert.h"
 
 namespace ekv::dynamo {
 
 using nlohmann::json;
+
+namespace {
+
+// DynamoDB's key size limits, applied to index keys too.
+constexpr size_t kMaxIndexHashBytes = 2048;
+constexpr size_t kMaxIndexRangeBytes = 1024;
+
+// One index key attribute's encoding, or nullopt when the item is not in the index
+// (absent; or refused-turned-skipped under kSkip).
+absl::StatusOr<std::optional<std::string>> EncodeIndexKeyPart(const SecondaryIndex& index,
+                                                              const KeyElement& element,
+                                                              size_t max_bytes,
+                                                              const AttributeMap& item,
+                                                              IndexKeyCheck check) {
+  auto it = item.find(element.name);
+  if (it == item.end()) return std::optional<std::string>();
+  const AttributeValue& value = it->second;
+  absl::Status refusal;
+  if (value.type != element.type) {
+    refusal = InvalidParameter(absl::StrCat(
+        "Type mismatch for Index Key ", element.name, " Expected: ", TypeName(element.type),
+        " Actual: ", TypeName(value.type), " IndexName: ", index.name));
+  } else if ((value.type == AttributeType::kS || value.type == AttributeType::kB) &&
+             value.scalar.empty()) {
+    refusal = ValidationError(absl::StrCat(
+        "One or more parameter values are not valid. A value specified for a secondary index "
+        "key is not supported. The AttributeValue for a key attribute cannot contain an empty ",
+        value.type == AttributeType::kS ? "string" : "binary", " value. IndexName: ", index.name,
+        ", IndexKey: ", element.name));
+  } else if (value.scalar.size() > max_bytes) {
+    refusal = InvalidParameter(absl::StrCat(
+        "Size limit exceeded for Index Key ", element.name, " Actual Size: ", value.scalar.size(),
+        " bytes Max Size: ", max_bytes, " bytes IndexName: ", index.name));
+  }
+  if (!refusal.ok()) {
+    if (check == IndexKeyCheck::kSkip) return std::optional<std::string>();
+    return refusal;
+  }
+  absl::StatusOr<std::string> encoded = EncodeKeyValue(value);
+  if (!encoded.ok()) return encoded.status();
+  return std::optional<std::string>(*std::move(encoded));
+}
+
+}  // namespace
 
 absl::StatusOr<const SecondaryIndex*> IndexOf(const json& request, const TableSchema& schema) {
   absl::StatusOr<std::optional<std::string>> name = OptionalString(request, "IndexName");
@@ -27,23 +70,11 @@ absl::StatusOr<const SecondaryIndex*> IndexOf(const json& request, const TableSc
 TableSchema IndexKeySchema(const TableSchema& base, const SecondaryIndex& index) {
   TableSchema view;
   view.name = base.name;
-  view.id = base.id;
+  view.id = index.id;
   view.hash = index.hash;
   view.range = index.range;
   view.attribute_definitions = base.attribute_definitions;
   return view;
-}
-
-std::optional<std::string> IndexOrderKey(const TableSchema& base, const SecondaryIndex& index,
-                                         const AttributeMap& item) {
-  // A missing or mistyped index key attribute keeps the item out of the index.
-  absl::StatusOr<std::string> index_key = ItemKeyOfItem(IndexKeySchema(base, index), item);
-  if (!index_key.ok()) return std::nullopt;
-  absl::StatusOr<std::string> base_key = ItemKeyOfItem(base, item);
-  if (!base_key.ok()) return std::nullopt;
-  // Both keys start with the table's prefix; the index key's parts are self-delimiting, so
-  // the concatenation orders by index key, then base key.
-  return absl::StrCat(*index_key, *base_key);
 }
 
 AttributeMap IndexKeyAttributes(const TableSchema& base, const SecondaryIndex& index,
@@ -65,55 +96,68 @@ AttributeMap ProjectIntoIndex(const TableSchema& base, const SecondaryIndex& ind
   return projected;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ReadIndexPage(
-    TableStore* store, const TableSchema& base, const IndexRead& read, size_t limit,
-    size_t max_bytes, bool* more) {
-  const std::string prefix = ItemPrefix(base.id);
-  const std::string start = read.base_start.empty() ? prefix : read.base_start;
-  const std::string end = read.base_end.empty() ? PrefixEnd(prefix) : read.base_end;
-  auto items = store->ScanItems(start, end, kMaxIndexedItems + 1);
-  if (!items.ok()) return items.status();
-  if (items->size() > kMaxIndexedItems) {
-    return ValidationError(
-        absl::StrCat("Query and Scan with IndexName read at most ", kMaxIndexedItems,
-                     " items of the base table in this version of ekv; this table has more"));
+absl::StatusOr<std::optional<std::string>> IndexEntryKey(const TableSchema& base,
+                                                         const SecondaryIndex& index,
+                                                         const std::string& base_key,
+                                                         const AttributeMap& item,
+                                                         IndexKeyCheck check) {
+  const std::string base_prefix = ItemPrefix(base.id);
+  EKV_ASSERT(absl::StartsWith(base_key, base_prefix), "an item key lies under its table's prefix");
+  std::string key = ItemPrefix(index.id);
+  absl::StatusOr<std::optional<std::string>> hash =
+      EncodeIndexKeyPart(index, index.hash, kMaxIndexHashBytes, item, check);
+  if (!hash.ok()) return hash.status();
+  std::optional<std::string> range;
+  if (index.range) {
+    absl::StatusOr<std::optional<std::string>> part =
+        EncodeIndexKeyPart(index, *index.range, kMaxIndexRangeBytes, item, check);
+    if (!part.ok()) return part.status();
+    if (!part->has_value()) return std::optional<std::string>();
+    range = **part;
   }
-  std::optional<std::string> after;
-  if (read.exclusive_start.has_value()) {
-    after = IndexOrderKey(base, *read.index, *read.exclusive_start);
-    if (!after.has_value()) {
-      return ValidationError(
-          "The provided starting key is invalid: The provided key element does not match the "
-          "schema");
+  if (!hash->has_value()) return std::optional<std::string>();
+  absl::StrAppend(&key, **hash, range.value_or(""),
+                  absl::string_view(base_key).substr(base_prefix.size()));
+  return std::optional<std::string>(std::move(key));
+}
+
+absl::StatusOr<std::vector<IndexEntryWrite>> IndexWrites(
+    const TableSchema& base, const std::string& base_key,
+    const std::optional<AttributeMap>& old_item, const std::optional<AttributeMap>& new_item,
+    IndexKeyCheck check, bool rewrite_unchanged) {
+  std::vector<IndexEntryWrite> writes;
+  for (const SecondaryIndex& index : base.indexes) {
+    if (index.id == 0) continue;  // not yet given an id: the backfill fills it in
+    std::optional<std::string> old_key;
+    if (old_item.has_value()) {
+      // What is stored was accepted when written, or skipped: never refuse on it.
+      absl::StatusOr<std::optional<std::string>> key =
+          IndexEntryKey(base, index, base_key, *old_item, IndexKeyCheck::kSkip);
+      if (!key.ok()) return key.status();
+      old_key = *std::move(key);
     }
-  }
-  std::vector<std::pair<std::string, AttributeMap>> entries;
-  for (auto& [key, item] : *items) {
-    std::optional<std::string> order = IndexOrderKey(base, *read.index, item);
-    if (!order.has_value()) continue;
-    if (after.has_value() && (read.forward ? *order <= *after : *order >= *after)) continue;
-    if (read.key_condition.has_value()) {
-      absl::StatusOr<bool> selected = EvaluateCondition(*read.key_condition, item);
-      if (!selected.ok()) return selected.status();
-      if (!*selected) continue;
+    std::optional<std::string> new_key;
+    if (new_item.has_value()) {
+      absl::StatusOr<std::optional<std::string>> key =
+          IndexEntryKey(base, index, base_key, *new_item, check);
+      if (!key.ok()) return key.status();
+      new_key = *std::move(key);
     }
-    entries.emplace_back(*std::move(order), std::move(item));
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (!read.forward) std::reverse(entries.begin(), entries.end());
-  std::vector<std::pair<std::string, AttributeMap>> page;
-  size_t bytes = 0;
-  *more = false;
-  for (auto& entry : entries) {
-    if (page.size() >= limit || bytes >= max_bytes) {
-      *more = true;
-      break;
+    if (old_key.has_value() && old_key != new_key) writes.push_back({*old_key, std::nullopt});
+    if (!new_key.has_value()) continue;
+    AttributeMap entry = ProjectIntoIndex(base, index, *new_item);
+    if (!rewrite_unchanged && old_key == new_key &&
+        ProjectIntoIndex(base, index, *old_item) == entry) {
+      continue;
     }
-    bytes += ItemSize(entry.second);
-    page.push_back(std::move(entry));
+    writes.push_back({*new_key, std::move(entry)});
   }
-  return page;
+  return writes;
+}
+
+absl::Status CheckIndexReadable(const SecondaryIndex& index) {
+  if (!index.backfilling) return absl::OkStatus();
+  return ValidationError("Cannot read from backfilling global secondary index: " + index.name);
 }
 
 }  // namespace ekv::dynamo

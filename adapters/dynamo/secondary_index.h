@@ -1,40 +1,37 @@
-// Secondary indexes at read time. ekv stores no copy of an index: Query and Scan with
-// IndexName read the base table's items and keep those that are in the index (the item has
-// the index's key attributes, of their defined types: indexes are sparse), ordered by the
-// index key and then the base key, projected as the index projects them. An index is
-// therefore always as current as its base items -- maintained "atomically with the base
-// item" by construction, and a new GSI needs no backfill -- at the price of reading the
-// whole table per page (bounded by kMaxIndexedItems).
+// Stored secondary indexes. Every GSI and LSI keeps one entry per base item it holds, under
+// its own key prefix ItemPrefix(index.id):
+//   ItemPrefix(index id) <index hash encoded> [<index range encoded>] <base key encoded>
+//     -> the item as the index projects it (item_codec.h)
+// The base key's encoding after the index key makes entries of equal index keys distinct and
+// ordered by base key, as DynamoDB orders them; every part is prefix-free, so a Query on the
+// index is one key range (key_condition.h) and reads are O(result).
+//
+// Entries change in the same transaction as their base item (TableStore): IndexWrites is the
+// pure function from (old item, new item) to the entry puts and deletes. Indexes are sparse:
+// an item without an index key attribute has no entry. A write giving an index key
+// attribute the wrong type (or an empty or oversized value) is refused as DynamoDB refuses
+// it; the backfill of a new index skips such items, as DynamoDB's does.
 #pragma once
 
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "absl/status/statusor.h"
-#include "adapters/dynamo/expression.h"
+#include "adapters/dynamo/attribute_value.h"
 #include "adapters/dynamo/table_schema.h"
-#include "adapters/dynamo/table_store.h"
 
 namespace ekv::dynamo {
-
-// The most base items one index read considers; a larger table is a ValidationException.
-inline constexpr size_t kMaxIndexedItems = 100000;
 
 // The request's IndexName (nullptr when absent), or DynamoDB's error for an unknown name.
 absl::StatusOr<const SecondaryIndex*> IndexOf(const nlohmann::json& request,
                                               const TableSchema& schema);
 
-// The index's key as a schema (for KeyConditionExpression's checks).
+// The index's key as a schema whose id is the index's (KeyConditionExpression's checks and
+// key range, ScanSegmentRange over the entries).
 TableSchema IndexKeySchema(const TableSchema& base, const SecondaryIndex& index);
-
-// The item's place in the index (index key, then base key: storage-key encodings), or
-// nullopt when the item is not in the index.
-std::optional<std::string> IndexOrderKey(const TableSchema& base, const SecondaryIndex& index,
-                                         const AttributeMap& item);
 
 // The item as the index holds it: base and index keys, plus what the projection adds.
 AttributeMap ProjectIntoIndex(const TableSchema& base, const SecondaryIndex& index,
@@ -43,19 +40,31 @@ AttributeMap ProjectIntoIndex(const TableSchema& base, const SecondaryIndex& ind
 AttributeMap IndexKeyAttributes(const TableSchema& base, const SecondaryIndex& index,
                                 const AttributeMap& item);
 
-struct IndexRead {
-  const SecondaryIndex* index = nullptr;
-  std::optional<Condition> key_condition;  // Query
-  std::string base_start, base_end;        // Scan segment: base keys in [start, end)
-  bool forward = true;
-  std::optional<AttributeMap> exclusive_start;  // ExclusiveStartKey
-};
+// What a mistyped, empty or oversized index key attribute does: a client write is refused
+// (ValidationException); the backfill leaves the item out of the index.
+enum class IndexKeyCheck { kRefuse, kSkip };
 
-// The index entries after ExclusiveStartKey that the key condition selects, in index order,
-// each with its full base item; at most `limit` entries or max_bytes of items. *more: entries
-// remain after the page.
-absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ReadIndexPage(
-    TableStore* store, const TableSchema& base, const IndexRead& read, size_t limit,
-    size_t max_bytes, bool* more);
+// The entry key of the item whose base key is `base_key` (a full storage key of `base`), or
+// nullopt when the item is not in the index.
+absl::StatusOr<std::optional<std::string>> IndexEntryKey(const TableSchema& base,
+                                                         const SecondaryIndex& index,
+                                                         const std::string& base_key,
+                                                         const AttributeMap& item,
+                                                         IndexKeyCheck check);
+
+struct IndexEntryWrite {
+  std::string key;
+  std::optional<AttributeMap> entry;  // nullopt: delete the entry
+};
+// The entry writes that take every index of `base` from `old_item` to `new_item` (nullopt:
+// absent) of one base key, in index order. An entry that would not change is not written
+// unless `rewrite_unchanged` (a repair that cannot know what is stored).
+absl::StatusOr<std::vector<IndexEntryWrite>> IndexWrites(
+    const TableSchema& base, const std::string& base_key,
+    const std::optional<AttributeMap>& old_item, const std::optional<AttributeMap>& new_item,
+    IndexKeyCheck check, bool rewrite_unchanged = false);
+
+// ValidationException for a Query or Scan on a GSI still backfilling, as DynamoDB answers.
+absl::Status CheckIndexReadable(const SecondaryIndex& index);
 
 }  // namespace ekv::dynamo

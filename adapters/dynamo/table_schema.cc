@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
@@ -462,13 +463,17 @@ std::string EncodeTableSchema(const TableSchema& s) {
   if (!s.tags.empty()) j["tags"] = s.tags;
   if (!s.ttl_attribute.empty()) j["ttl"] = s.ttl_attribute;
   for (const SecondaryIndex& index : s.indexes) {
-    json stored = {{"name", index.name},
-                   {"global", index.global},
-                   {"hash", index.hash.name},
-                   {"projection", index.projection_type},
-                   {"non_key", index.non_key_attributes},
-                   {"rcu", index.read_capacity_units},
-                   {"wcu", index.write_capacity_units}};
+    json stored = {
+        {"name", index.name},
+        {"id", index.id},
+        {"backfilling", index.backfilling},
+        {"cursor", absl::BytesToHexString(index.backfill_cursor)},  // key bytes: not UTF-8
+        {"global", index.global},
+        {"hash", index.hash.name},
+        {"projection", index.projection_type},
+        {"non_key", index.non_key_attributes},
+        {"rcu", index.read_capacity_units},
+        {"wcu", index.write_capacity_units}};
     if (index.range) stored["range"] = index.range->name;
     j["indexes"].push_back(std::move(stored));
   }
@@ -519,6 +524,12 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
       for (const json& stored : j.at("indexes")) {
         SecondaryIndex index;
         index.name = stored.at("name").get<std::string>();
+        // Records written before indexes were stored have no id: such an index is
+        // backfilled like a new one (the backfiller gives it an id first).
+        index.id = stored.value("id", uint64_t{0});
+        index.backfilling = stored.value("backfilling", true);
+        if (index.id == 0) index.backfilling = true;
+        index.backfill_cursor = absl::HexStringToBytes(stored.value("cursor", std::string()));
         index.global = stored.at("global").get<bool>();
         index.hash = element(stored.at("hash").get<std::string>());
         if (stored.contains("range")) index.range = element(stored.at("range").get<std::string>());
@@ -574,7 +585,8 @@ json DescribeTable(const TableSchema& s, const char* status) {
                       {"IndexSizeBytes", 0},
                       {"ItemCount", 0}};
     if (index.global) {
-      described["IndexStatus"] = "ACTIVE";
+      described["IndexStatus"] = index.backfilling ? "CREATING" : "ACTIVE";
+      if (index.backfilling) described["Backfilling"] = true;
       described["ProvisionedThroughput"] = {{"ReadCapacityUnits", index.read_capacity_units},
                                             {"WriteCapacityUnits", index.write_capacity_units},
                                             {"NumberOfDecreasesToday", 0}};

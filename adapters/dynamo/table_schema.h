@@ -23,11 +23,20 @@ struct KeyElement {
   bool operator==(const KeyElement&) const = default;
 };
 
-// A global or local secondary index. ekv keeps no separate copy of an index: Query and Scan
-// with IndexName evaluate it over the base table's items at read time (secondary_index.h),
-// so an index is always exactly as current as the base item it came from.
+// A global or local secondary index. Its entries are stored under ItemPrefix(id), written in
+// the same transaction as the base item (secondary_index.h); an index added to a table with
+// items is backfilled (IndexBackfiller) and reads are refused until it is ACTIVE.
 struct SecondaryIndex {
   std::string name;
+  // Scopes the index's entry keys, from the same source as table ids (never reused: a
+  // deleted index's leftovers are never read by one created again under its name). 0 until
+  // TableStore assigns one (CreateTable / UpdateTable).
+  uint64_t id = 0;
+  // True while existing items are being copied in (DescribeTable: IndexStatus CREATING,
+  // Backfilling); `backfill_cursor` is the base item key the copy continues from ("": the
+  // table's first item).
+  bool backfilling = false;
+  std::string backfill_cursor;
   bool global = true;
   KeyElement hash;
   std::optional<KeyElement> range;

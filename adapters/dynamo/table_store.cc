@@ -1,5 +1,6 @@
 #include "adapters/dynamo/table_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
@@ -7,6 +8,7 @@
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/item_codec.h"
 #include "adapters/dynamo/key_codec.h"
+#include "adapters/dynamo/secondary_index.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -35,6 +37,9 @@ absl::Status TableStore::CreateTable(TableSchema* schema) {
   absl::StatusOr<uint64_t> id = backend_->NewTableId();
   if (!id.ok()) return id.status();
   schema->id = *id;
+  // A new table is empty: its indexes are complete (ACTIVE) from the start.
+  for (SecondaryIndex& index : schema->indexes) index.backfilling = false;
+  if (absl::Status s = AssignIndexIds(schema); !s.ok()) return s;
   schema->creation_date_time =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   // Absent -> present, atomically: two concurrent CreateTables of one name, on any nodes,
@@ -67,7 +72,14 @@ absl::StatusOr<TableSchema> TableStore::DeleteTable(const std::string& name) {
   if (!cas->applied) return TableNotFound(name);
   // The items are unreachable from here on (nothing maps the name to this id any more);
   // removing them is cleanup, bounded so that one request cannot run unboundedly long.
-  const std::string prefix = ItemPrefix(schema->id);
+  DeletePrefix(ItemPrefix(schema->id));
+  for (const SecondaryIndex& index : schema->indexes) {
+    if (index.id != 0) DeletePrefix(ItemPrefix(index.id));
+  }
+  return schema;
+}
+
+void TableStore::DeletePrefix(const std::string& prefix) {
   const std::string end = PrefixEnd(prefix);
   size_t deleted = 0;
   std::string from = prefix;
@@ -75,12 +87,21 @@ absl::StatusOr<TableSchema> TableStore::DeleteTable(const std::string& name) {
     absl::StatusOr<DynamoBackend::KvPairs> batch = backend_->Scan(from, end, options_.scan_batch);
     if (!batch.ok() || batch->empty()) break;
     for (const auto& [key, value] : *batch) {
-      if (!backend_->Delete(key).ok()) break;
+      if (!backend_->Delete(key).ok()) return;
       ++deleted;
     }
     from = batch->back().first + std::string(1, '\0');
   }
-  return schema;
+}
+
+absl::Status TableStore::AssignIndexIds(TableSchema* schema) {
+  for (SecondaryIndex& index : schema->indexes) {
+    if (index.id != 0) continue;
+    absl::StatusOr<uint64_t> id = backend_->NewTableId();
+    if (!id.ok()) return id.status();
+    index.id = *id;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<TableSchema> TableStore::UpdateTable(
@@ -92,11 +113,23 @@ absl::StatusOr<TableSchema> TableStore::UpdateTable(
     if (!bytes->has_value()) return TableNotFound(name);
     absl::StatusOr<TableSchema> schema = DecodeTableSchema(**bytes);
     if (!schema.ok()) return schema.status();
+    const TableSchema before = *schema;
     if (absl::Status s = change(&*schema); !s.ok()) return s;
+    if (absl::Status s = AssignIndexIds(&*schema); !s.ok()) return s;
     absl::StatusOr<DynamoBackend::CasResult> cas =
         backend_->CompareAndSet(meta_key, *bytes, EncodeTableSchema(*schema));
     if (!cas.ok()) return cas.status();
-    if (cas->applied) return schema;
+    if (cas->applied) {
+      // Entries of indexes deleted by this change are unreachable now (ids are never
+      // reused); removing them is bounded cleanup, like a deleted table's items.
+      for (const SecondaryIndex& old_index : before.indexes) {
+        const bool kept =
+            std::any_of(schema->indexes.begin(), schema->indexes.end(),
+                        [&](const SecondaryIndex& i) { return i.id == old_index.id; });
+        if (!kept && old_index.id != 0) DeletePrefix(ItemPrefix(old_index.id));
+      }
+      return schema;
+    }
     *bytes = std::move(cas->current);
   }
   return absl::AbortedError("the table's metadata kept changing; try again");
@@ -126,9 +159,50 @@ absl::StatusOr<std::optional<AttributeMap>> TableStore::GetItem(const std::strin
   return DecodeOptional(*bytes);
 }
 
-absl::StatusOr<TableStore::ItemChange> TableStore::ModifyItem(const std::string& item_key,
+absl::StatusOr<TableStore::ItemChange> TableStore::ModifyItem(const TableSchema& schema,
+                                                              const std::string& item_key,
                                                               const Modify& modify,
                                                               bool assume_absent) {
+  absl::StatusOr<ItemChange> change = schema.indexes.empty()
+                                          ? CompareAndSetItem(item_key, modify, assume_absent)
+                                          : ModifyIndexedItem(schema, item_key, modify);
+  if (!change.ok()) return change;
+  if (change->old_item.has_value() || change->new_item.has_value()) {
+    if (absl::Status s = RepairNewIndexes(schema, {{item_key, change->old_item}}); !s.ok()) {
+      return s;
+    }
+  }
+  return change;
+}
+
+absl::StatusOr<TableStore::ItemChange> TableStore::ModifyIndexedItem(const TableSchema& schema,
+                                                                     const std::string& item_key,
+                                                                     const Modify& modify) {
+  for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
+    absl::StatusOr<uint64_t> ts = SnapshotTimestamp();
+    if (!ts.ok()) return ts.status();
+    absl::StatusOr<std::optional<AttributeMap>> current = GetItemAt(item_key, *ts);
+    if (!current.ok()) return current.status();
+    absl::StatusOr<std::optional<AttributeMap>> next = modify(*current);
+    if (!next.ok()) return next.status();
+    if (!current->has_value() && !next->has_value()) return ItemChange{std::nullopt, std::nullopt};
+    std::vector<TxnWrite> writes = {{item_key, *next, std::nullopt}};
+    if (absl::Status s = AddIndexWrites(schema, item_key, *current, *next, &writes); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<DynamoBackend::CommitResult> commit = Commit(writes, *ts);
+    if (!commit.ok()) return commit.status();
+    if (commit->committed) return ItemChange{*std::move(current), *std::move(next)};
+    // Another write got to the item (or one of its entries) after the snapshot: decide again.
+  }
+  return absl::AbortedError(absl::StrCat("the item kept changing under ",
+                                         options_.max_write_attempts,
+                                         " transactional write attempts; try again"));
+}
+
+absl::StatusOr<TableStore::ItemChange> TableStore::CompareAndSetItem(const std::string& item_key,
+                                                                     const Modify& modify,
+                                                                     bool assume_absent) {
   std::optional<std::string> current_bytes;
   if (!assume_absent) {
     absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
@@ -176,8 +250,16 @@ absl::StatusOr<TableStore::ItemChange> TableStore::ModifyItem(const std::string&
                                          " conditional write attempts; try again"));
 }
 
-absl::Status TableStore::PutItem(const std::string& item_key, const AttributeMap& item) {
-  return backend_->Put(item_key, EncodeItem(item));
+absl::Status TableStore::PutItem(const TableSchema& schema, const std::string& item_key,
+                                 const AttributeMap& item) {
+  return ModifyItem(
+             schema, item_key,
+             [&](const std::optional<AttributeMap>&)
+                 -> absl::StatusOr<std::optional<AttributeMap>> {
+               return std::optional<AttributeMap>(item);
+             },
+             /*assume_absent=*/true)
+      .status();
 }
 
 namespace {
@@ -209,7 +291,7 @@ absl::StatusOr<std::string> TableStore::DeleteExpiredItems(const TableSchema& sc
     if (!Expired(item, schema.ttl_attribute, now_seconds)) continue;
     bool removed = false;
     absl::StatusOr<ItemChange> change = ModifyItem(
-        key,
+        schema, key,
         [&](const std::optional<AttributeMap>& current)
             -> absl::StatusOr<std::optional<AttributeMap>> {
           removed = current.has_value() && Expired(*current, schema.ttl_attribute, now_seconds);
@@ -223,8 +305,13 @@ absl::StatusOr<std::string> TableStore::DeleteExpiredItems(const TableSchema& sc
   return items->back().first + std::string(1, '\0');
 }
 
-absl::Status TableStore::DeleteItem(const std::string& item_key) {
-  return backend_->Delete(item_key);
+absl::Status TableStore::DeleteItem(const TableSchema& schema, const std::string& item_key) {
+  return ModifyItem(
+             schema, item_key,
+             [](const std::optional<AttributeMap>&) -> absl::StatusOr<std::optional<AttributeMap>> {
+               return std::nullopt;
+             })
+      .status();
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::ScanItems(
@@ -274,6 +361,132 @@ absl::StatusOr<DynamoBackend::CommitResult> TableStore::Commit(const std::vector
     }
   }
   return backend_->CommitTransaction(encoded, start_ts);
+}
+
+absl::Status TableStore::AddIndexWrites(const TableSchema& schema, const std::string& item_key,
+                                        const std::optional<AttributeMap>& old_item,
+                                        const std::optional<AttributeMap>& new_item,
+                                        std::vector<TxnWrite>* writes) {
+  if (schema.indexes.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<IndexEntryWrite>> entries =
+      IndexWrites(schema, item_key, old_item, new_item, IndexKeyCheck::kRefuse);
+  if (!entries.ok()) return entries.status();
+  for (IndexEntryWrite& entry : *entries) {
+    writes->push_back({std::move(entry.key), std::move(entry.entry), std::nullopt});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TableStore::RepairNewIndexes(
+    const TableSchema& schema,
+    const std::vector<std::pair<std::string, std::optional<AttributeMap>>>& written) {
+  absl::StatusOr<TableSchema> latest = GetTable(schema.name);
+  if (!latest.ok()) {
+    // A table deleted since: its items and entries are unreachable.
+    if (ErrorName(latest.status()) == "ResourceNotFoundException") return absl::OkStatus();
+    return latest.status();
+  }
+  if (latest->id != schema.id) return absl::OkStatus();
+  TableSchema unknown = *latest;
+  std::erase_if(unknown.indexes, [&](const SecondaryIndex& index) {
+    return index.id == 0 ||
+           std::any_of(schema.indexes.begin(), schema.indexes.end(),
+                       [&](const SecondaryIndex& known) { return known.id == index.id; });
+  });
+  if (unknown.indexes.empty()) return absl::OkStatus();
+  for (const auto& [key, old_item] : written) {
+    bool settled = false;
+    for (int attempt = 0; attempt < options_.max_write_attempts && !settled; ++attempt) {
+      absl::StatusOr<uint64_t> ts = SnapshotTimestamp();
+      if (!ts.ok()) return ts.status();
+      absl::StatusOr<std::optional<AttributeMap>> current = GetItemAt(key, *ts);
+      if (!current.ok()) return current.status();
+      if (!current->has_value() && !old_item.has_value()) {
+        settled = true;  // no entry before, none now
+        break;
+      }
+      // The item written back unchanged: a write to it after the snapshot makes this retry.
+      std::vector<TxnWrite> writes = {{key, *current, std::nullopt}};
+      absl::StatusOr<std::vector<IndexEntryWrite>> entries =
+          IndexWrites(unknown, key, old_item, *current, IndexKeyCheck::kSkip,
+                      /*rewrite_unchanged=*/true);
+      if (!entries.ok()) return entries.status();
+      for (IndexEntryWrite& entry : *entries) {
+        writes.push_back({std::move(entry.key), std::move(entry.entry), std::nullopt});
+      }
+      absl::StatusOr<DynamoBackend::CommitResult> commit = Commit(writes, *ts);
+      if (!commit.ok()) return commit.status();
+      settled = commit->committed;
+    }
+    if (!settled) {
+      return absl::AbortedError("the item kept changing while its new index was repaired");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> TableStore::BackfillIndex(const std::string& table_name, uint64_t index_id,
+                                                 size_t max_items) {
+  absl::StatusOr<TableSchema> schema = GetTable(table_name);
+  if (!schema.ok()) {
+    if (ErrorName(schema.status()) == "ResourceNotFoundException") return 0;
+    return schema.status();
+  }
+  auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(),
+                         [&](const SecondaryIndex& index) { return index.id == index_id; });
+  if (index_id == 0 || it == schema->indexes.end() || !it->backfilling) return 0;
+  TableSchema only = *schema;
+  only.indexes = {*it};
+  const std::string prefix = ItemPrefix(schema->id);
+  const std::string end = PrefixEnd(prefix);
+  std::string from = it->backfill_cursor.empty() ? prefix : it->backfill_cursor;
+  size_t examined = 0;
+  while (examined < max_items) {
+    const size_t want = std::min(options_.backfill_batch, max_items - examined);
+    absl::StatusOr<DynamoBackend::KvPairs> keys = backend_->Scan(from, end, want);
+    if (!keys.ok()) return keys.status();
+    absl::StatusOr<uint64_t> ts = SnapshotTimestamp();
+    if (!ts.ok()) return ts.status();
+    std::vector<TxnWrite> writes;
+    for (const auto& [key, unused_bytes] : *keys) {
+      // The snapshot's value, not the scan's: the commit below is checked against writes
+      // after the snapshot, so the entry written is the item's value at commit.
+      absl::StatusOr<std::optional<AttributeMap>> item = GetItemAt(key, *ts);
+      if (!item.ok()) return item.status();
+      if (!item->has_value()) continue;  // deleted since the scan
+      writes.push_back({key, *item, std::nullopt});
+      absl::StatusOr<std::vector<IndexEntryWrite>> entries =
+          IndexWrites(only, key, std::nullopt, *item, IndexKeyCheck::kSkip);
+      if (!entries.ok()) return entries.status();
+      for (IndexEntryWrite& entry : *entries) {
+        writes.push_back({std::move(entry.key), std::move(entry.entry), std::nullopt});
+      }
+    }
+    if (!writes.empty()) {
+      absl::StatusOr<DynamoBackend::CommitResult> commit = Commit(writes, *ts);
+      if (!commit.ok()) return commit.status();
+      if (!commit->committed) return examined;  // a write raced this batch: next pass
+    }
+    examined += keys->size();
+    const bool done = keys->size() < want;
+    const std::string next = done ? std::string() : keys->back().first + std::string(1, '\0');
+    absl::StatusOr<TableSchema> updated = UpdateTable(table_name, [&](TableSchema* current) {
+      for (SecondaryIndex& index : current->indexes) {
+        if (index.id != index_id || !index.backfilling) continue;
+        if (done) {
+          index.backfilling = false;
+          index.backfill_cursor.clear();
+        } else if (index.backfill_cursor < next) {
+          index.backfill_cursor = next;  // another node may be ahead: never move back
+        }
+      }
+      return absl::OkStatus();
+    });
+    if (!updated.ok()) return updated.status();
+    if (done) break;
+    from = next;
+  }
+  return examined;
 }
 
 }  // namespace ekv::dynamo

@@ -1,12 +1,21 @@
-// TableStore: the DynamoDB storage layer over DynamoBackend -- tables (metadata records)
-// and items (encoded under their table's prefix, key_codec.h). Operations call this and
-// never see raw keys or bytes.
+// TableStore: the DynamoDB storage layer over DynamoBackend -- tables (metadata records),
+// items (encoded under their table's prefix, key_codec.h) and their secondary index entries
+// (secondary_index.h). Operations call this and never see raw keys or bytes.
 //
-// Isolation: every item write is one atomic step on one key. Conditional writes and
-// UpdateItem are optimistic read-modify-writes: read the item, compute the new one (or
-// refuse, when a condition fails), then compare-and-set against the exact bytes read; if
-// another write came between, recompute from what the compare-and-set saw. The decision is
-// therefore always made on the value the write replaces: linearizable per item.
+// Isolation: every item write is one atomic step. On a table without indexes it is one key:
+// conditional writes and UpdateItem are optimistic read-modify-writes -- read the item,
+// compute the new one (or refuse, when a condition fails), then compare-and-set against the
+// exact bytes read; if another write came between, recompute from what the compare-and-set
+// saw. On a table with indexes the step is one of core's transactions: the item read at a
+// snapshot, the new item and its index entry puts/deletes committed together, recomputed when
+// a written key changed after the snapshot. Either way the decision is made on the value the
+// write replaces: linearizable per item, and an index never disagrees with its items.
+//
+// A write decided on a schema read before an index was added cannot have maintained it, and
+// the index's backfill may already have passed the item. So after every write the table's
+// schema is read again; an index it did not know is repaired for that item (one more
+// transaction, from the old item the write replaced). The backfill starts after the index is
+// in the schema, so every write either is seen by the backfill or sees the index.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +41,8 @@ struct TableStoreOptions {
   size_t max_items_deleted_with_table = 10000;
   // Keys one backend scan call returns.
   size_t scan_batch = 1000;
+  // Base items one backfill transaction copies into a new index.
+  size_t backfill_batch = 100;
 };
 
 class TableStore {
@@ -68,12 +79,15 @@ class TableStore {
   // The atomic read-modify-write described at the top. `assume_absent`: skip the first
   // read and guess the item is new (PutItem's common case); a wrong guess costs one
   // failed compare-and-set, which returns the real value.
-  absl::StatusOr<ItemChange> ModifyItem(const std::string& item_key, const Modify& modify,
-                                        bool assume_absent = false);
-  // A blind write (no condition, old value not needed).
-  absl::Status PutItem(const std::string& item_key, const AttributeMap& item);
-  // A blind delete (BatchWriteItem's DeleteRequest: no condition, no old value).
-  absl::Status DeleteItem(const std::string& item_key);
+  // `schema` is the item's table as the request read it. A refusal of the new item by an
+  // index (a mistyped index key attribute) ends the write with nothing written.
+  absl::StatusOr<ItemChange> ModifyItem(const TableSchema& schema, const std::string& item_key,
+                                        const Modify& modify, bool assume_absent = false);
+  // An unconditional write / delete (the old item is still read by the atomic step: the
+  // index entries it had are removed).
+  absl::Status PutItem(const TableSchema& schema, const std::string& item_key,
+                       const AttributeMap& item);
+  absl::Status DeleteItem(const TableSchema& schema, const std::string& item_key);
 
   // One bounded Time to Live pass over `schema`'s items (schema.ttl_attribute set): deletes
   // every item, among the first `max_items` examined from `start_key` on, whose TTL
@@ -101,12 +115,43 @@ class TableStore {
   };
   absl::StatusOr<DynamoBackend::CommitResult> Commit(const std::vector<TxnWrite>& writes,
                                                      uint64_t start_ts);
+  // Appends the index entry writes that take `item_key`'s entries from `old_item` to
+  // `new_item` (refusing a mistyped index key in new_item) -- every transaction that writes
+  // an item of an indexed table commits these with it.
+  absl::Status AddIndexWrites(const TableSchema& schema, const std::string& item_key,
+                              const std::optional<AttributeMap>& old_item,
+                              const std::optional<AttributeMap>& new_item,
+                              std::vector<TxnWrite>* writes);
+  // The check after a committed write described at the top: `written` are the item keys
+  // written under `schema` with the items they replaced.
+  absl::Status RepairNewIndexes(
+      const TableSchema& schema,
+      const std::vector<std::pair<std::string, std::optional<AttributeMap>>>& written);
+
+  // One bounded step of backfilling index `index_id` of table `table_name`: at most
+  // `max_items` base items from the index's cursor on get their entries (each in a
+  // transaction with the item written back unchanged, so a concurrent write to the item
+  // makes it retry), then the cursor advances in the table's metadata, and the index turns
+  // ACTIVE when the table's end is reached. Returns the number of items examined (0: nothing
+  // to do -- the index is gone or active).
+  absl::StatusOr<size_t> BackfillIndex(const std::string& table_name, uint64_t index_id,
+                                       size_t max_items);
 
   // Items with keys in [start, end) in key order, at most `limit`.
   absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(
       const std::string& start, const std::string& end, size_t limit);
 
  private:
+  absl::StatusOr<ItemChange> ModifyIndexedItem(const TableSchema& schema,
+                                               const std::string& item_key, const Modify& modify);
+  absl::StatusOr<ItemChange> CompareAndSetItem(const std::string& item_key, const Modify& modify,
+                                               bool assume_absent);
+  // Deletes keys under `prefix`, at most max_items_deleted_with_table (cleanup of a deleted
+  // table or index whose keys nothing reads any more).
+  void DeletePrefix(const std::string& prefix);
+  // Ids for indexes that have none (new ones, or records from before indexes were stored).
+  absl::Status AssignIndexIds(TableSchema* schema);
+
   DynamoBackend* backend_;
   TableStoreOptions options_;
 };

@@ -53,6 +53,9 @@ class FakeBackend : public DynamoBackend {
       before_next_cas = nullptr;
       hook();
     }
+    if (write_fault) {  // a compare-and-set is a write the store can fail too
+      if (absl::Status s = write_fault(key); !s.ok()) return s;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ++cas_calls;
     auto it = data_.find(key);

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "adapters/dynamo/index_backfiller.h"
+#include "adapters/dynamo/key_codec.h"
+#include "adapters/dynamo/secondary_index.h"
 #include "tests/dynamo/operation_fixture.h"
 
 namespace ekv::dynamo {
@@ -210,12 +213,21 @@ TEST_F(SecondaryIndexTest, UpdateTableCreatesAndDeletesGlobalIndexes) {
           "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}],
           "Projection": {"ProjectionType": "KEYS_ONLY"}}}]})");
   json described = Ok("UpdateTable", create)["TableDescription"];
+  EXPECT_EQ(described["GlobalSecondaryIndexes"][0]["IndexStatus"], "CREATING") << described.dump();
+  EXPECT_EQ(described["GlobalSecondaryIndexes"][0]["Backfilling"], true) << described.dump();
+  const json query = {{"TableName", "orders"},
+                      {"IndexName", "by_note"},
+                      {"KeyConditionExpression", "note = :n"},
+                      {"ExpressionAttributeValues", {{":n", {{"S", "hello"}}}}}};
+  EXPECT_EQ(Call("Query", query)["message"],
+            "Cannot read from backfilling global secondary index: by_note");
+  IndexBackfiller backfiller(&store_, {});
+  ASSERT_EQ(backfiller.RunPass().value_or(0), 3u);
+  described = Ok("DescribeTable", {{"TableName", "orders"}})["Table"];
   EXPECT_EQ(described["GlobalSecondaryIndexes"][0]["IndexStatus"], "ACTIVE") << described.dump();
+  EXPECT_FALSE(described["GlobalSecondaryIndexes"][0].contains("Backfilling"));
   // Items written before the index are in it.
-  json hello = Ok("Query", {{"TableName", "orders"},
-                            {"IndexName", "by_note"},
-                            {"KeyConditionExpression", "note = :n"},
-                            {"ExpressionAttributeValues", {{":n", {{"S", "hello"}}}}}});
+  json hello = Ok("Query", query);
   EXPECT_EQ(Seqs(hello), (std::vector<int>{1, 2}));
   Ok("UpdateTable", json::parse(R"({"TableName": "orders",
       "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_note"}}]})"));
@@ -225,6 +237,137 @@ TEST_F(SecondaryIndexTest, UpdateTableCreatesAndDeletesGlobalIndexes) {
   EXPECT_EQ(Error("UpdateTable", json::parse(R"({"TableName": "orders",
       "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_note"}}]})")),
             "ResourceNotFoundException");
+}
+
+TEST_F(SecondaryIndexTest, MistypedIndexKeyIsRefusedByEveryWrite) {
+  CreateIndexedTable();
+  const json bad_item = {
+      {"customer", {{"S", "alice"}}}, {"seq", {{"N", "1"}}}, {"status", {{"N", "7"}}}};
+  json reply = Call("PutItem", {{"TableName", "orders"}, {"Item", bad_item}});
+  EXPECT_EQ(reply["message"],
+            "One or more parameter values were invalid: Type mismatch for Index Key status "
+            "Expected: S Actual: N IndexName: by_status")
+      << reply.dump();
+  EXPECT_EQ(reply["__type"], "com.amazonaws.dynamodb.v20120810#ValidationException");
+  reply = Call(
+      "PutItem",
+      {{"TableName", "orders"},
+       {"Item", {{"customer", {{"S", "alice"}}}, {"seq", {{"N", "1"}}}, {"status", {{"S", ""}}}}}});
+  EXPECT_EQ(reply["message"],
+            "One or more parameter values are not valid. A value specified for a secondary index "
+            "key is not supported. The AttributeValue for a key attribute cannot contain an empty "
+            "string value. IndexName: by_status, IndexKey: status")
+      << reply.dump();
+  EXPECT_EQ(Error("BatchWriteItem",
+                  {{"RequestItems", {{"orders", {{{"PutRequest", {{"Item", bad_item}}}}}}}}}),
+            "ValidationException");
+  EXPECT_EQ(Error("TransactWriteItems",
+                  {{"TransactItems", {{{"Put", {{"TableName", "orders"}, {"Item", bad_item}}}}}}}),
+            "ValidationException");
+  Put("alice", 1, "open", 30);
+  EXPECT_EQ(Error("UpdateItem", json::parse(R"({"TableName": "orders",
+      "Key": {"customer": {"S": "alice"}, "seq": {"N": "1"}},
+      "UpdateExpression": "SET total = :x", "ExpressionAttributeValues": {":x": {"S": "many"}}})")),
+            "ValidationException");
+  // Nothing refused was written: the item is as first put, once in each index.
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{30}));
+  EXPECT_EQ(Ok("Scan", {{"TableName", "orders"}})["Count"], 1);
+}
+
+TEST_F(SecondaryIndexTest, EntriesAreStoredAndFollowKeyChanges) {
+  CreateIndexedTable();
+  Put("alice", 1, "open", 30);
+  Put("alice", 2, "open", 10);
+  Put("bob", 3, "", 5);  // not in by_status (sparse), in by_total
+  Ok("UpdateItem", json::parse(R"({"TableName": "orders",
+      "Key": {"customer": {"S": "alice"}, "seq": {"N": "2"}},
+      "UpdateExpression": "SET total = :x", "ExpressionAttributeValues": {":x": {"N": "40"}}})"));
+  Ok("DeleteItem", json::parse(R"({"TableName": "orders",
+      "Key": {"customer": {"S": "alice"}, "seq": {"N": "1"}}})"));
+  // What is stored under each index's prefix: one entry per item the index holds, no
+  // leftovers of the old index keys.
+  absl::StatusOr<TableSchema> schema = store_.GetTable("orders");
+  ASSERT_TRUE(schema.ok()) << schema.status();
+  ASSERT_EQ(schema->indexes.size(), 2u);
+  size_t entries[2] = {0, 0};
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_NE(schema->indexes[i].id, 0u);
+    const std::string prefix = ItemPrefix(schema->indexes[i].id);
+    auto stored = store_.ScanItems(prefix, PrefixEnd(prefix), 100);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    entries[i] = stored->size();
+  }
+  EXPECT_EQ(entries[0], 1u);  // by_status: alice/2 only
+  EXPECT_EQ(entries[1], 2u);  // by_total: alice/2 and bob/3
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{40}));
+}
+
+TEST_F(SecondaryIndexTest, BackfillIsResumableAndKeepsUpWithWrites) {
+  CreateOrdersTable();
+  for (int seq = 1; seq <= 25; ++seq) PutOrder("alice", seq, seq % 2 == 0 ? "even" : "odd");
+  Ok("UpdateTable", json::parse(R"({"TableName": "orders",
+      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"}],
+      "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_note",
+          "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"},
+                        {"AttributeName": "seq", "KeyType": "RANGE"}],
+          "Projection": {"ProjectionType": "ALL"}}}]})"));
+  TableStore small_batches(&backend_, TableStoreOptions{.backfill_batch = 4});
+  IndexBackfiller backfiller(&small_batches, {.items_per_pass = 10, .tables_per_pass = 100});
+  ASSERT_EQ(backfiller.RunPass().value_or(0), 10u);
+  EXPECT_EQ(Ok("DescribeTable",
+               {{"TableName", "orders"}})["Table"]["GlobalSecondaryIndexes"][0]["IndexStatus"],
+            "CREATING");
+  // Writes during the backfill, before and after its cursor, maintain the index themselves.
+  PutOrder("alice", 2, "odd");   // already copied: its entry must move
+  PutOrder("alice", 24, "odd");  // not yet copied
+  PutOrder("alice", 26, "even");
+  for (int pass = 0; pass < 10; ++pass) ASSERT_TRUE(backfiller.RunPass().ok());
+  json table = Ok("DescribeTable", {{"TableName", "orders"}})["Table"];
+  EXPECT_EQ(table["GlobalSecondaryIndexes"][0]["IndexStatus"], "ACTIVE") << table.dump();
+  json even = Ok("Query", {{"TableName", "orders"},
+                           {"IndexName", "by_note"},
+                           {"KeyConditionExpression", "note = :n"},
+                           {"ExpressionAttributeValues", {{":n", {{"S", "even"}}}}}});
+  EXPECT_EQ(Seqs(even), (std::vector<int>{4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 26}));
+  json odd = Ok("Query", {{"TableName", "orders"},
+                          {"IndexName", "by_note"},
+                          {"KeyConditionExpression", "note = :n"},
+                          {"ExpressionAttributeValues", {{":n", {{"S", "odd"}}}}}});
+  EXPECT_EQ(odd["Count"], 15) << odd.dump();
+}
+
+TEST_F(SecondaryIndexTest, WriteDecidedOnAnOlderSchemaRepairsTheNewIndex) {
+  CreateOrdersTable();
+  PutOrder("alice", 1, "old");
+  absl::StatusOr<TableSchema> before = store_.GetTable("orders");
+  ASSERT_TRUE(before.ok());
+  Ok("UpdateTable", json::parse(R"({"TableName": "orders",
+      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"}],
+      "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_note",
+          "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}],
+          "Projection": {"ProjectionType": "KEYS_ONLY"}}}]})"));
+  IndexBackfiller backfiller(&store_, {});
+  ASSERT_TRUE(backfiller.RunPass().ok());
+  // A write that read the table before the index existed (a request in flight across the
+  // UpdateTable) lands after the backfill copied the item.
+  absl::StatusOr<std::string> key = ItemKeyOfKey(
+      *before,
+      {{"customer", AttributeValue::String("alice")}, {"seq", AttributeValue::Number("1")}});
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(store_
+                  .PutItem(*before, *key,
+                           {{"customer", AttributeValue::String("alice")},
+                            {"seq", AttributeValue::Number("1")},
+                            {"note", AttributeValue::String("new")}})
+                  .ok());
+  const auto count = [&](const std::string& note) {
+    return Ok("Query", {{"TableName", "orders"},
+                        {"IndexName", "by_note"},
+                        {"KeyConditionExpression", "note = :n"},
+                        {"ExpressionAttributeValues", {{":n", {{"S", note}}}}}})["Count"];
+  };
+  EXPECT_EQ(count("old"), 0);
+  EXPECT_EQ(count("new"), 1);
 }
 
 }  // namespace

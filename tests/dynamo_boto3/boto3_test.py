@@ -39,6 +39,7 @@ def resource(port):
 
 
 N1, N2, N3 = (client(p) for p in PORTS)
+NODES = [N1, N2, N3]
 TABLE = f"boto_{int(time.time() * 1000)}"
 results = {"passed": 0, "failed": 0}
 
@@ -245,7 +246,19 @@ def _():
         ExpressionAttributeValues={":s": {"S": "open"}}), "ValidationException")
 
 
-@check("UpdateTable GlobalSecondaryIndexUpdates: a new index covers existing items; Delete")
+@check("An index key attribute of the wrong type is refused as DynamoDB refuses it")
+def _():
+    e = expect_error(lambda: N2.put_item(TableName=INDEXED, Item={
+        "customer": {"S": "c9"}, "seq": {"N": "999"}, "status": {"N": "3"}}),
+        "ValidationException")
+    assert e["Error"]["Message"] == (
+        "One or more parameter values were invalid: Type mismatch for Index Key status "
+        "Expected: S Actual: N IndexName: by_status"), e
+    assert "Item" not in N1.get_item(TableName=INDEXED,
+                                     Key={"customer": {"S": "c9"}, "seq": {"N": "999"}})
+
+
+@check("UpdateTable GlobalSecondaryIndexUpdates: CREATING, backfilled during writes, ACTIVE; Delete")
 def _():
     N2.update_table(
         TableName=INDEXED,
@@ -254,16 +267,55 @@ def _():
             "IndexName": "by_note", "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}],
             "Projection": {"ProjectionType": "KEYS_ONLY"}}}])
     indexes = N3.describe_table(TableName=INDEXED)["Table"]["GlobalSecondaryIndexes"]
-    assert {i["IndexName"]: i["IndexStatus"] for i in indexes} == \
-        {"by_status": "ACTIVE", "by_note": "ACTIVE"}, indexes
-    out = N1.query(TableName=INDEXED, IndexName="by_note", KeyConditionExpression="note = :n",
+    status = {i["IndexName"]: i["IndexStatus"] for i in indexes}
+    assert status["by_status"] == "ACTIVE" and status["by_note"] in ("CREATING", "ACTIVE"), indexes
+    # Writes through every node while the backfill runs: each lands in the index exactly once
+    # with its latest note, whether the backfill had passed its item or not.
+    for seq in range(30):
+        NODES[seq % 3].update_item(
+            TableName=INDEXED, Key={"customer": {"S": f"c{seq % 3}"}, "seq": {"N": str(seq)}},
+            UpdateExpression="SET note = :n", ExpressionAttributeValues={":n": {"S": f"m{seq}"}})
+    for seq in range(30, 40):
+        NODES[seq % 3].put_item(TableName=INDEXED, Item={
+            "customer": {"S": "c9"}, "seq": {"N": str(seq)}, "note": {"S": f"m{seq}"}})
+    deadline = time.time() + 180
+    while True:
+        indexes = N1.describe_table(TableName=INDEXED)["Table"]["GlobalSecondaryIndexes"]
+        status = {i["IndexName"]: i["IndexStatus"] for i in indexes}
+        if status["by_note"] == "ACTIVE":
+            break
+        assert time.time() < deadline, indexes
+        try:  # reads of a backfilling index are refused as DynamoDB refuses them
+            N1.query(TableName=INDEXED, IndexName="by_note", KeyConditionExpression="note = :n",
+                     ExpressionAttributeValues={":n": {"S": "m7"}})
+            raise AssertionError("a CREATING index answered a Query")
+        except ClientError as e:
+            assert e.response["Error"]["Message"] == \
+                "Cannot read from backfilling global secondary index: by_note", e.response
+        time.sleep(0.5)
+    assert "Backfilling" not in [i for i in indexes if i["IndexName"] == "by_note"][0], indexes
+    for seq in range(40):
+        node = NODES[(seq + 1) % 3]
+        out = node.query(TableName=INDEXED, IndexName="by_note", KeyConditionExpression="note = :n",
+                         ExpressionAttributeValues={":n": {"S": f"m{seq}"}})
+        assert [i["seq"]["N"] for i in out["Items"]] == [str(seq)], (seq, out)
+    old = N2.query(TableName=INDEXED, IndexName="by_note", KeyConditionExpression="note = :n",
                    ExpressionAttributeValues={":n": {"S": "n7"}})
-    assert [i["seq"]["N"] for i in out["Items"]] == ["7"], out
+    assert old["Items"] == [], old
+    assert N3.scan(TableName=INDEXED, IndexName="by_note", Select="COUNT")["Count"] == 40
     N3.update_table(TableName=INDEXED,
                     GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_note"}}])
     indexes = N1.describe_table(TableName=INDEXED)["Table"]["GlobalSecondaryIndexes"]
     assert [i["IndexName"] for i in indexes] == ["by_status"], indexes
     N1.delete_table(TableName=INDEXED)
+
+
+@check("DescribeEndpoints names the node the client reached")
+def _():
+    for port, node in zip(PORTS, NODES):
+        endpoints = node.describe_endpoints()["Endpoints"]
+        assert endpoints == [{"Address": f"127.0.0.1:{port}", "CachePeriodInMinutes": 1440}], \
+            endpoints
 
 
 @check("DeleteTable")

@@ -17,6 +17,7 @@
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
+#include "adapters/dynamo/secondary_index.h"
 
 namespace ekv::dynamo {
 
@@ -50,6 +51,7 @@ struct WriteStep {
 
 struct TableWrites {
   std::string table;
+  TableSchema schema;
   std::vector<WriteStep> steps;
 };
 
@@ -120,12 +122,18 @@ absl::StatusOr<json> BatchWriteItemOperation(const json& request, TableStore* st
   for (auto it = (*request_items)->begin(); it != (*request_items)->end(); ++it) {
     absl::StatusOr<TableSchema> schema = TableNamed(it.key(), store);
     if (!schema.ok()) return schema.status();
-    TableWrites writes{it.key(), {}};
+    TableWrites writes{it.key(), *schema, {}};
     std::set<std::string> keys;
     for (const json& write_request : it.value()) {
       absl::StatusOr<WriteStep> step = ParseWriteRequest(write_request, *schema);
       if (!step.ok()) return step.status();
       if (!keys.insert(step->key).second) return DuplicateKeys();
+      if (step->item.has_value()) {
+        // A mistyped index key refuses the whole batch before anything is written.
+        absl::StatusOr<std::vector<IndexEntryWrite>> entries =
+            IndexWrites(*schema, step->key, std::nullopt, *step->item, IndexKeyCheck::kRefuse);
+        if (!entries.ok()) return entries.status();
+      }
       writes.steps.push_back(*std::move(step));
     }
     plan.push_back(std::move(writes));
@@ -138,8 +146,8 @@ absl::StatusOr<json> BatchWriteItemOperation(const json& request, TableStore* st
   for (const TableWrites& writes : plan) {
     double units = 0;
     for (const WriteStep& step : writes.steps) {
-      absl::Status s = step.item.has_value() ? store->PutItem(step.key, *step.item)
-                                             : store->DeleteItem(step.key);
+      absl::Status s = step.item.has_value() ? store->PutItem(writes.schema, step.key, *step.item)
+                                             : store->DeleteItem(writes.schema, step.key);
       if (!s.ok()) {
         if (first_error.ok()) first_error = s;
         unprocessed[writes.table].push_back(*step.original);

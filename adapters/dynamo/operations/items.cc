@@ -1,7 +1,5 @@
-// Item operations: PutItem, GetItem, DeleteItem, UpdateItem. Every write that has a
-// condition, returns old values or computes from the current item runs as
-// TableStore::ModifyItem (an atomic read-modify-write on the item's key); only an
-// unconditional PutItem that returns nothing is a blind write.
+// Item operations: PutItem, GetItem, DeleteItem, UpdateItem. Every write runs as
+// TableStore::ModifyItem (an atomic read-modify-write of the item and its index entries).
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +11,7 @@
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
+#include "adapters/dynamo/transaction_fields.h"
 
 namespace ekv::dynamo {
 
@@ -66,19 +65,6 @@ absl::StatusOr<json> WithWriteCapacity(const json& request, json reply, const st
   return reply;
 }
 
-// ReturnValuesOnConditionCheckFailure: NONE (default) or ALL_OLD.
-absl::StatusOr<bool> ReturnOldOnFailureOf(const json& request) {
-  absl::StatusOr<std::optional<std::string>> value =
-      OptionalString(request, "ReturnValuesOnConditionCheckFailure");
-  if (!value.ok()) return value.status();
-  if (!value->has_value() || **value == "NONE") return false;
-  if (**value == "ALL_OLD") return true;
-  return ValidationError(absl::StrCat(
-      "1 validation error detected: Value '", **value,
-      "' at 'returnValuesOnConditionCheckFailure' failed to satisfy constraint: Member must "
-      "satisfy enum value set: [ALL_OLD, NONE]"));
-}
-
 // A failed condition is ConditionalCheckFailedException (carrying the item when
 // ReturnValuesOnConditionCheckFailure is ALL_OLD); evaluation errors pass through.
 absl::Status Check(const std::optional<Condition>& condition,
@@ -123,20 +109,15 @@ absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
   if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
+  absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
   if (!return_old.ok()) return return_old.status();
   // Checked before the write, used after it.
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
     return mode.status();
   }
 
-  if (!condition->has_value() && *return_values == "NONE") {
-    if (absl::Status s = store->PutItem(*key, *item); !s.ok()) return s;
-    return WithWriteCapacity(request, json::object(), schema->name,
-                             TableStore::ItemChange{std::nullopt, *item});
-  }
   absl::StatusOr<TableStore::ItemChange> change = store->ModifyItem(
-      *key,
+      *schema, *key,
       [&](const std::optional<AttributeMap>& current)
           -> absl::StatusOr<std::optional<AttributeMap>> {
         if (absl::Status s = Check(*condition, current, *return_old); !s.ok()) return s;
@@ -195,7 +176,7 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
   if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
+  absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
   if (!return_old.ok()) return return_old.status();
   // Checked before the write, used after it.
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
@@ -203,7 +184,7 @@ absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store)
   }
 
   absl::StatusOr<TableStore::ItemChange> change =
-      store->ModifyItem(key->key,
+      store->ModifyItem(*schema, key->key,
                         [&](const std::optional<AttributeMap>& current)
                             -> absl::StatusOr<std::optional<AttributeMap>> {
                           if (absl::Status s = Check(*condition, current, *return_old); !s.ok())
@@ -243,7 +224,7 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
   if (!condition.ok()) return condition.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  absl::StatusOr<bool> return_old = ReturnOldOnFailureOf(request);
+  absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
   if (!return_old.ok()) return return_old.status();
   // Checked before the write, used after it.
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
@@ -253,7 +234,7 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   if (schema->range) key_names.insert(schema->range->name);
 
   absl::StatusOr<TableStore::ItemChange> change =
-      store->ModifyItem(key->key,
+      store->ModifyItem(*schema, key->key,
                         [&](const std::optional<AttributeMap>& current)
                             -> absl::StatusOr<std::optional<AttributeMap>> {
                           if (absl::Status s = Check(*condition, current, *return_old); !s.ok())

@@ -5,8 +5,8 @@
 // ScannedCount). Each route's part of the scan is read linearizably; a page is not one
 // snapshot across routes.
 //
-// With IndexName the page comes from secondary_index.h (the base table read and ordered by
-// the index key) and items are answered as the index projects them.
+// With IndexName the range is over the index's stored entries (secondary_index.h), which
+// hold the items as the index projects them: reads are O(result) on indexes too.
 //
 // ScanIndexForward=false reads the range forward and reverses it, so it is bounded by
 // kMaxReverseItems per page (more is a ValidationException in this first form).
@@ -143,13 +143,11 @@ absl::Status CheckSelect(const json& request, const std::optional<std::vector<Pa
 
 // The common tail: ExclusiveStartKey, the read, FilterExpression, Select, the projection,
 // the reply.
-// `index`: the request's IndexName (nullptr: the table), with `key_condition` (Query) and
-// `range` bounding the base keys read.
+// `index`: the request's IndexName (nullptr: the table); `range` is then over its entries.
 absl::StatusOr<json> RunRange(const json& request, TableStore* store, const TableSchema& schema,
                               KeyRange range, bool forward, const std::optional<Condition>& filter,
                               const std::optional<std::vector<Path>>& projection,
-                              const SecondaryIndex* index = nullptr,
-                              const std::optional<Condition>& key_condition = std::nullopt) {
+                              const SecondaryIndex* index) {
   bool count_only = false;
   bool all_attributes = false;
   if (absl::Status s = CheckSelect(request, projection, index, &count_only, &all_attributes);
@@ -169,24 +167,23 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
   if (!limit.ok()) return limit.status();
   const size_t want = limit->has_value() ? static_cast<size_t>(**limit) : kDefaultPageItems;
-  Page page;
-  if (index != nullptr) {
-    IndexRead read{index, key_condition, range.start, range.end, forward, std::nullopt};
-    if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
-      absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
-      if (!start_key.ok()) return start_key.status();
-      read.exclusive_start = *std::move(start_key);
-    }
-    auto entries = ReadIndexPage(store, schema, read, want, kMaxPageBytes, &page.more);
-    if (!entries.ok()) return entries.status();
-    page.items = *std::move(entries);
-    for (auto& [order, item] : page.items) {
-      if (!all_attributes) item = ProjectIntoIndex(schema, *index, item);
-    }
-  } else if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
+  if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
     absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
     if (!start_key.ok()) return start_key.status();
-    absl::StatusOr<std::string> key = ItemKeyOfKey(schema, *start_key);
+    absl::StatusOr<std::string> key =
+        index == nullptr ? ItemKeyOfKey(schema, *start_key) : ItemKeyOfItem(schema, *start_key);
+    if (key.ok() && index != nullptr) {
+      // On an index the start is the entry of that base key and index key.
+      absl::StatusOr<std::optional<std::string>> entry =
+          IndexEntryKey(schema, *index, *key, *start_key, IndexKeyCheck::kRefuse);
+      if (!entry.ok()) {
+        key = entry.status();
+      } else if (!entry->has_value()) {
+        key = ValidationError("The provided key element does not match the schema");
+      } else {
+        key = **entry;
+      }
+    }
     if (!key.ok()) {
       return ValidationError("The provided starting key is invalid: " +
                              std::string(key.status().message()));
@@ -197,11 +194,22 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
       range.end = *key;
     }
   }
-  if (index == nullptr && (range.end.empty() || range.start < range.end)) {
+  Page page;
+  if (range.end.empty() || range.start < range.end) {
     absl::StatusOr<Page> read = forward ? ReadForward(store, range.start, range.end, want)
                                         : ReadBackward(store, range.start, range.end, want);
     if (!read.ok()) return read.status();
     page = *std::move(read);
+  }
+  if (all_attributes && index->projection_type != "ALL") {
+    // An LSI fetches the attributes it does not project from the table, one read per entry.
+    for (auto& [entry_key, item] : page.items) {
+      absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, item);
+      if (!base_key.ok()) return base_key.status();
+      absl::StatusOr<std::optional<AttributeMap>> base_item = store->GetItem(*base_key);
+      if (!base_item.ok()) return base_item.status();
+      if (base_item->has_value()) item = **std::move(base_item);
+    }
   }
   json items = json::array();
   size_t count = 0;
@@ -319,8 +327,11 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
   if (!projection.ok()) return projection.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  // On an index the condition's shape is checked against the index key; the items it
-  // selects are found by evaluating it (secondary_index.h).
+  if (*index != nullptr) {
+    if (absl::Status s = CheckIndexReadable(**index); !s.ok()) return s;
+  }
+  // On an index the condition is checked against the index key and selects a range of the
+  // index's entries (secondary_index.h).
   absl::StatusOr<KeyRange> range = KeyConditionRange(
       **key_condition, *index != nullptr ? IndexKeySchema(*schema, **index) : *schema);
   if (!range.ok()) return range.status();
@@ -329,11 +340,8 @@ absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
     if (!it->is_boolean()) return SerializationError("ScanIndexForward must be a boolean");
     forward = it->get<bool>();
   }
-  if (*index != nullptr) {
-    return RunRange(request, store, *schema, KeyRange{}, forward, *filter, *projection, *index,
-                    *key_condition);
-  }
-  return RunRange(request, store, *schema, *std::move(range), forward, *filter, *projection);
+  return RunRange(request, store, *schema, *std::move(range), forward, *filter, *projection,
+                  *index);
 }
 
 absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
@@ -351,9 +359,13 @@ absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
   if (!projection.ok()) return projection.status();
   if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  absl::StatusOr<KeyRange> range = ScanSegmentRange(request, ItemPrefix(schema->id));
+  if (*index != nullptr) {
+    if (absl::Status s = CheckIndexReadable(**index); !s.ok()) return s;
+  }
+  // On an index the segments divide the index's entries.
+  absl::StatusOr<KeyRange> range =
+      ScanSegmentRange(request, ItemPrefix(*index != nullptr ? (*index)->id : schema->id));
   if (!range.ok()) return range.status();
-  // On an index a segment is the index entries of the base items in the segment's range.
   return RunRange(request, store, *schema, *std::move(range), /*forward=*/true, *filter,
                   *projection, *index);
 }

@@ -42,9 +42,10 @@ absl::StatusOr<std::string> TableOfArn(const json& request) {
 }
 
 // One GlobalSecondaryIndexUpdates list applied to `schema`: Create (its key attributes come
-// from the request's AttributeDefinitions), Update (throughput) and Delete. Indexes are
-// evaluated at read time (secondary_index.h), so a created index is complete -- ACTIVE --
-// at once. Definitions no key uses any more are dropped, as DynamoDB does.
+// from the request's AttributeDefinitions), Update (throughput) and Delete. A created index
+// is CREATING until IndexBackfiller has copied the table's items into it (TableStore gives
+// it its id); a deleted one's entries are removed by TableStore::UpdateTable. Definitions no
+// key uses any more are dropped, as DynamoDB does.
 absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
   const json& updates = request["GlobalSecondaryIndexUpdates"];
   if (!updates.is_array()) return SerializationError("GlobalSecondaryIndexUpdates must be a list");
@@ -90,6 +91,7 @@ absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
     if (action == "Create") {
       absl::StatusOr<SecondaryIndex> index = ParseSecondaryIndex(body, /*global=*/true, *schema);
       if (!index.ok()) return index.status();
+      index->backfilling = true;
       schema->indexes.push_back(*std::move(index));
       continue;
     }

@@ -361,6 +361,15 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
       }
       writes.push_back(std::move(write));
     }
+    // Index entries change in the same transaction as their items.
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (actions[i].kind == ActionKind::kConditionCheck) continue;
+      if (absl::Status s = store->AddIndexWrites(schemas.at(actions[i].table), actions[i].key,
+                                                 snapshot->items[i], written[i], &writes);
+          !s.ok()) {
+        return s;
+      }
+    }
     if (token->has_value()) {
       TableStore::TxnWrite write;
       write.key = token_key;
@@ -369,7 +378,21 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
     }
     absl::StatusOr<DynamoBackend::CommitResult> commit = store->Commit(writes, *ts);
     if (!commit.ok()) return commit.status();
-    if (commit->committed) return CapacityReply(request, actions, *snapshot, written);
+    if (commit->committed) {
+      // Indexes added after `schemas` were read (TableStore's header).
+      std::map<std::string, std::vector<std::pair<std::string, std::optional<AttributeMap>>>>
+          by_table;
+      for (size_t i = 0; i < actions.size(); ++i) {
+        if (actions[i].kind == ActionKind::kConditionCheck) continue;
+        by_table[actions[i].table].emplace_back(actions[i].key, snapshot->items[i]);
+      }
+      for (const auto& [table, written_keys] : by_table) {
+        if (absl::Status s = store->RepairNewIndexes(schemas.at(table), written_keys); !s.ok()) {
+          return s;
+        }
+      }
+      return CapacityReply(request, actions, *snapshot, written);
+    }
 
     const std::set<std::string> conflicts(commit->conflict_keys.begin(),
                                           commit->conflict_keys.end());

@@ -113,6 +113,12 @@ ABSL_FLAG(int64_t, grpc_max_inflight, 0,
           "run on gRPC's callback API, without a thread each); one more is answered "
           "RESOURCE_EXHAUSTED at once, so a flood costs bounded memory. The other calls are "
           "bounded by --grpc_max_threads. Default: 0, no bound.");
+ABSL_FLAG(int64_t, dynamo_max_inflight, 0,
+          "Bound on DynamoDB operations in progress at once on --dynamo_address; one more is "
+          "answered at once with DynamoDB's throttling errors (HTTP 400 "
+          "ProvisionedThroughputExceededException for item operations, ThrottlingException for "
+          "the others), which AWS SDKs retry with backoff. Default: 0, no bound beyond the "
+          "DynamoDB port's 8 workers and 64 queued connections.");
 ABSL_FLAG(int, grpc_max_threads, 0,
           "Bound on the threads of the public gRPC server's synchronous calls (all but "
           "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
@@ -852,6 +858,7 @@ int main(int argc, char** argv) {
     ekv::dynamo::DynamoServerOptions dynamo_options;
     dynamo_options.tls = tls;
     dynamo_options.credentials = dynamo_credentials;
+    dynamo_options.max_inflight = absl::GetFlag(FLAGS_dynamo_max_inflight);
     absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
         ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend, dynamo_options);
     if (!started.ok()) {

@@ -1,0 +1,124 @@
+// DynamoServer over HTTP with the in-memory fake backend: --dynamo_max_inflight's refusals
+// (DynamoDB's throttling errors, one per kind of operation, while an operation is held
+// inside the store) and DescribeEndpoints.
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "adapters/dynamo/dynamo_server.h"
+#include "gtest/gtest.h"
+#include "tests/dynamo/fake_backend.h"
+
+namespace ekv::dynamo {
+namespace {
+
+using nlohmann::json;
+
+struct Reply {
+  int status = 0;
+  json body;
+};
+
+Reply Post(int port, const std::string& operation, const json& body) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(120));
+  httplib::Headers headers = {{"X-Amz-Target", "DynamoDB_20120810." + operation}};
+  httplib::Result result = client.Post("/", headers, body.dump(), "application/x-amz-json-1.0");
+  if (!result) return Reply{-1, json()};
+  return Reply{result->status, json::parse(result->body, nullptr, false)};
+}
+
+// Holds every read of the store while `holding`, telling the test when one is held.
+class Gate {
+ public:
+  absl::Status Pass() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!holding_) return absl::OkStatus();
+    ++held_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return !holding_; });
+    return absl::OkStatus();
+  }
+  void Hold() {
+    std::lock_guard<std::mutex> lock(mu_);
+    holding_ = true;
+  }
+  void WaitUntilOneIsHeld() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return held_ > 0; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    holding_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool holding_ = false;
+  int held_ = 0;
+};
+
+TEST(DynamoServerTest, MaxInflightAnswersThrottlingErrorsAndRecovers) {
+  testing::FakeBackend backend;
+  Gate gate;
+  backend.read_fault = [&gate](const std::string&) { return gate.Pass(); };
+  DynamoServerOptions options;
+  options.max_inflight = 1;
+  options.ttl_sweep_interval = std::chrono::hours(1);  // no background reads in this test
+  absl::StatusOr<std::unique_ptr<DynamoServer>> server =
+      DynamoServer::Start("127.0.0.1:0", &backend, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  const json create = json::parse(R"({"TableName": "tab", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]})");
+  Reply created = Post(port, "CreateTable", create);
+  ASSERT_EQ(created.status, 200) << created.body.dump();
+  const json get = {{"TableName", "tab"}, {"Key", {{"k", {{"S", "a"}}}}}};
+
+  gate.Hold();
+  Reply held;
+  std::thread holder([&] { held = Post(port, "GetItem", get); });
+  gate.WaitUntilOneIsHeld();  // one GetItem is inside the store: the node is at its bound
+  Reply item = Post(port, "GetItem", get);
+  EXPECT_EQ(item.status, 400) << item.body.dump();
+  EXPECT_EQ(item.body.value("__type", ""),
+            "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException")
+      << item.body.dump();
+  Reply list = Post(port, "ListTables", json::object());
+  EXPECT_EQ(list.status, 400) << list.body.dump();
+  EXPECT_EQ(list.body.value("__type", ""), "com.amazonaws.dynamodb.v20120810#ThrottlingException")
+      << list.body.dump();
+  EXPECT_EQ(list.body.value("message", ""), "Rate of requests exceeds the allowed throughput.");
+  gate.Release();
+  holder.join();
+  EXPECT_EQ(held.status, 200) << held.body.dump();
+  // The refused requests took nothing: the node serves again at once.
+  Reply after = Post(port, "GetItem", get);
+  EXPECT_EQ(after.status, 200) << after.body.dump();
+  (*server)->Stop();
+}
+
+TEST(DynamoServerTest, DescribeEndpointsNamesTheAddressTheClientUsed) {
+  testing::FakeBackend backend;
+  absl::StatusOr<std::unique_ptr<DynamoServer>> server =
+      DynamoServer::Start("127.0.0.1:0", &backend);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  Reply reply = Post(port, "DescribeEndpoints", json::object());
+  ASSERT_EQ(reply.status, 200) << reply.body.dump();
+  ASSERT_EQ(reply.body["Endpoints"].size(), 1u) << reply.body.dump();
+  EXPECT_EQ(reply.body["Endpoints"][0]["Address"], "127.0.0.1:" + std::to_string(port))
+      << reply.body.dump();
+  EXPECT_EQ(reply.body["Endpoints"][0]["CachePeriodInMinutes"], 1440);
+  (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace ekv::dynamo
