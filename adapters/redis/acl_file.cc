@@ -1,14 +1,10 @@
 #include "adapters/redis/acl_file.h"
 
-#include <sys/stat.h>
-
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "runtime/secrets/secret_file.h"
 
 namespace ekv::redis {
 namespace {
@@ -97,21 +93,9 @@ absl::StatusOr<AclUsers> ParseAclUsers(absl::string_view text) {
 }
 
 absl::StatusOr<AclUsers> ReadAclUsersFile(const std::string& path) {
-  struct stat file_stat;
-  if (stat(path.c_str(), &file_stat) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  }
-  if ((file_stat.st_mode & S_IROTH) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s is readable by every user (mode %04o); refusing passwords others can read "
-        "(chmod 600 it)",
-        path, file_stat.st_mode & 07777));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  absl::StatusOr<AclUsers> users = ParseAclUsers(contents.str());
+  absl::StatusOr<std::string> contents = runtime::ReadSecretFile(path, "passwords");
+  if (!contents.ok()) return contents.status();
+  absl::StatusOr<AclUsers> users = ParseAclUsers(*contents);
   if (!users.ok())
     return absl::InvalidArgumentError(absl::StrCat(path, " ", users.status().message()));
   return users;
