@@ -38,6 +38,7 @@
 #include "runtime/metrics/readiness.h"
 #include "runtime/metrics/server_collectors.h"
 #include "runtime/metrics/tls_files.h"
+#include "runtime/secrets/secret_file.h"
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
@@ -90,8 +91,8 @@ ABSL_FLAG(std::string, tls_cert_file, "",
           "endpoint and the console (HTTPS); plaintext clients are refused on each. Needs "
           "--tls_key_file. Default: empty, plaintext.");
 ABSL_FLAG(std::string, tls_key_file, "",
-          "PEM private key of --tls_cert_file. The node refuses to start when the file is "
-          "readable by every user (chmod 600 it).");
+          "PEM private key of --tls_cert_file. The node refuses to start when users other "
+          "than the file's owner can read it (chmod 600 it).");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM certificate of the cluster CA. With --tls_cert_file it turns on mutual TLS "
           "between nodes: the Raft port accepts only peers presenting a certificate this CA "
@@ -105,7 +106,7 @@ ABSL_FLAG(std::string, grpc_auth_token_file, "",
           "File holding a bearer token (one word) that every call to the public gRPC API "
           "must present as the metadata 'authorization: Bearer <token>'; calls without it "
           "or with another token are answered UNAUTHENTICATED. Needs --tls_cert_file (a "
-          "token is never accepted in plaintext). The file must not be world-readable; the "
+          "token is never accepted in plaintext). Only the file's owner may read it; the "
           "token is never logged. A node started with --join presents it to the member. "
           "Default: empty, no token required.");
 ABSL_FLAG(int64_t, grpc_max_inflight, 0,
@@ -118,6 +119,15 @@ ABSL_FLAG(int, grpc_max_threads, 0,
           "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
           "answered RESOURCE_EXHAUSTED by gRPC. At least 4. Default: 0, gRPC's default (no "
           "bound).");
+ABSL_FLAG(std::string, http_auth_token_file, "",
+          "File holding a token (one word) that the metrics endpoint and the console "
+          "require: requests must send 'Authorization: Bearer <token>' (Prometheus' "
+          "bearer_token_file, curl -H) or HTTP Basic credentials with any user name and the "
+          "token as the password (what a browser prompts for), else they are answered 401. "
+          "/healthz and /readyz stay open for probes. The console presents the token to the "
+          "other nodes' metrics endpoints, so every node is given the same file. Needs "
+          "--tls_cert_file; only the file's owner may read it; never logged. Default: "
+          "empty, no token required.");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -356,6 +366,19 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--grpc_auth_token_file: ", token.status().message()));
     grpc_auth_token = *token;
   }
+  std::string http_auth_token;
+  if (const std::string path = absl::GetFlag(FLAGS_http_auth_token_file); !path.empty()) {
+    if (!tls.enabled()) {
+      return Fail(
+          "--http_auth_token_file needs --tls_cert_file and --tls_key_file: a token sent "
+          "in plaintext could be read off the network");
+    }
+    // The same one-word format as the gRPC token.
+    auto token = ekv::adapters::ReadAuthTokenFile(path);
+    if (!token.ok())
+      return Fail(absl::StrCat("--http_auth_token_file: ", token.status().message()));
+    http_auth_token = *token;
+  }
   std::optional<ekv::redis::AclUsers> redis_users;
   if (const std::string path = absl::GetFlag(FLAGS_redis_users_file); !path.empty()) {
     auto users = ekv::redis::ReadAclUsersFile(path);
@@ -376,7 +399,7 @@ int main(int argc, char** argv) {
   ekv::runtime::PeerTls peer_tls;
   if (tls.enabled() && !tls.ca_file.empty()) {
     auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
-    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto key = ekv::runtime::ReadSecretFile(tls.key_file, "a key");
     auto ca = ekv::runtime::metrics::ReadPemFile(tls.ca_file);
     if (!cert.ok() || !key.ok() || !ca.ok()) {
       return Fail(std::string((!cert.ok() ? cert : !key.ok() ? key : ca).status().message()));
@@ -699,7 +722,7 @@ int main(int argc, char** argv) {
   int grpc_port = 0;
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
   if (tls.enabled()) {
-    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto key = ekv::runtime::ReadSecretFile(tls.key_file, "a key");
     auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
     if (!key.ok() || !cert.ok()) {
       loop.Stop();
@@ -762,6 +785,7 @@ int main(int argc, char** argv) {
     ekv::runtime::metrics::MetricsServerOptions metrics_options;
     metrics_options.readiness = readiness;
     metrics_options.tls = tls;
+    metrics_options.auth_token = http_auth_token;
     metrics_options.json_endpoints["/api/node"] = [&node_document] {
       return node_document().dump();
     };
@@ -789,6 +813,7 @@ int main(int argc, char** argv) {
     sources.catalog = [&coordinator] { return coordinator->ReadCatalog(); };
     ekv::runtime::console::ConsoleOptions console_options;
     console_options.tls = tls;
+    console_options.auth_token = http_auth_token;
     auto started =
         ekv::runtime::console::ConsoleServer::Start(address, std::move(sources), console_options);
     if (!started.ok()) {
