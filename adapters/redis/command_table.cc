@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/acl_rules.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
 
@@ -144,6 +145,16 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   // Redis 7's order of checks: name, arity, authentication, then the subscribed context.
   if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {
     return reply(ErrorReply("NOAUTH Authentication required."));
+  }
+  // Then the user's ACL rules (acl_rules.h); a refusal while MULTI queues aborts EXEC.
+  if (connection->server != nullptr && !connection->server->settings().permissions.empty()) {
+    const auto& permissions = connection->server->settings().permissions;
+    if (auto it = permissions.find(connection->user); it != permissions.end()) {
+      if (std::string refused = it->second->Check(*spec, args); !refused.empty()) {
+        if (connection->in_multi) connection->multi_failed = true;
+        return reply(ErrorReply(refused));
+      }
+    }
   }
   if (connection->protocol == 2 && connection->subscriptions() > 0 &&
       !(spec->flags & kFlagSubscribedContext)) {

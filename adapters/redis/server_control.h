@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,13 +17,17 @@
 namespace ekv::redis {
 
 struct ConnectionState;
+class AclPermissions;  // acl_rules.h
 
 // Settings CONFIG GET reports and, where marked, CONFIG SET changes at run time.
 struct RedisSettings {
   std::string requirepass;  // empty: no password (settable)
   // Users besides "default" (--redis_users_file): name -> accepted passwords (empty: any).
-  // Every user has full access; AUTH/HELLO AUTH log in as one.
+  // AUTH/HELLO AUTH log in as one.
   std::map<std::string, std::vector<std::string>, std::less<>> users;
+  // The users (the default user included) whose ACL rules do not allow everything
+  // (AclUsers::permissions); Dispatch checks each of their commands. Others may run all.
+  std::map<std::string, std::shared_ptr<const AclPermissions>, std::less<>> permissions;
   size_t maxclients = 10000;                           // settable
   long long proto_max_bulk_len = 512LL * 1024 * 1024;  // settable (1 MB .. 512 MB... as Redis)
   long long timeout_seconds = 0;                       // idle timeout; ekv keeps none: 0 only

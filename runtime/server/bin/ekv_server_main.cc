@@ -138,12 +138,17 @@ ABSL_FLAG(std::string, redis_requirepass, "",
           "authenticates. Never logged. Default: empty, no password.");
 ABSL_FLAG(std::string, redis_users_file, "",
           "Users of the Redis front door, in Redis's ACL file format (one \"user NAME on "
-          ">PASSWORD ~* &* +@all\" per line, the same file redis-server's aclfile reads): "
-          "AUTH NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. Every user has "
-          "full access; permission rules other than the all-access ones are refused. A "
-          "\"user default on >PASSWORD\" line is the default user's password (like "
-          "--redis_requirepass, which it excludes); without one, new connections are the "
-          "passwordless default user, as in Redis. The file must not be world-readable; "
+          ">PASSWORD RULES...\" per line, the same file redis-server's aclfile reads): AUTH "
+          "NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. The rules are Redis "
+          "7's, applied left to right from no permissions: +@CATEGORY -@CATEGORY +COMMAND "
+          "-COMMAND allcommands nocommands, ~KEYPATTERN %RW~KEYPATTERN allkeys resetkeys, "
+          "&CHANNEL allchannels resetchannels, reset, resetpass, <PASSWORD, nopass (e.g. "
+          "\"user app on >pw ~app:* +@read +@write -@dangerous\"); a refused command "
+          "answers Redis's -NOPERM error. Other rules (%R~, +client|list, selectors) stop the "
+          "node at startup. A \"user default on >PASSWORD ...\" line is the default user's "
+          "password and rules (the password excludes --redis_requirepass); without one, new "
+          "connections are the passwordless default user with full access, as in Redis. "
+          "Only the file's owner may read it; "
           "passwords are never logged. Default: empty, only the default user.");
 ABSL_FLAG(int64_t, redis_max_clients, 10000,
           "Most Redis connections at once (Redis's maxclients); one more is answered "
@@ -841,6 +846,7 @@ int main(int argc, char** argv) {
         redis_options.settings.requirepass = redis_users->default_password;
       }
       redis_options.settings.users = redis_users->users;
+      redis_options.settings.permissions = redis_users->permissions;
     }
     if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
       server->Shutdown();
