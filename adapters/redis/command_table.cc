@@ -1,5 +1,6 @@
 #include "adapters/redis/command_table.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -171,6 +172,15 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   context.backend = backend;
   context.table = this;
   context.reply = std::move(reply);
+  if (connection->server != nullptr && connection->server->settings().observe_latency) {
+    // A copy: the reply may come from a backend thread after the settings changed.
+    context.reply = [observe = connection->server->settings().observe_latency,
+                     command = &spec->name, start = std::chrono::steady_clock::now(),
+                     inner = std::move(context.reply)](std::string bytes) mutable {
+      inner(std::move(bytes));
+      observe(*command, std::chrono::steady_clock::now() - start);
+    };
+  }
   if (connection->in_multi && QueueInMulti(*spec, context)) return;
   spec->handler(std::move(context));
 }

@@ -5,6 +5,7 @@
 // call it while they run), so implementations need no locking.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -28,6 +29,10 @@ struct RedisSettings {
   // The users (the default user included) whose ACL rules do not allow everything
   // (AclUsers::permissions); Dispatch checks each of their commands. Others may run all.
   std::map<std::string, std::shared_ptr<const AclPermissions>, std::less<>> permissions;
+  // When set, called once per command that passed Dispatch's checks, with its table name
+  // ("get") and the time from Dispatch to its reply, on the thread that replies
+  // (ekv-server: the ekv_request_duration_seconds{front_door="redis"} histograms).
+  std::function<void(const std::string& command, std::chrono::nanoseconds elapsed)> observe_latency;
   size_t maxclients = 10000;                           // settable
   long long proto_max_bulk_len = 512LL * 1024 * 1024;  // settable (1 MB .. 512 MB... as Redis)
   long long timeout_seconds = 0;                       // idle timeout; ekv keeps none: 0 only

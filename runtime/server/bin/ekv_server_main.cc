@@ -23,6 +23,7 @@
 #include "adapters/grpc/services.h"
 #include "adapters/grpc/token_auth.h"
 #include "adapters/redis/acl_file.h"
+#include "adapters/redis/command_table.h"
 #include "adapters/redis/coordinator_backend.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
@@ -35,6 +36,7 @@
 #include "runtime/log/logger.h"
 #include "runtime/metrics/health.h"
 #include "runtime/metrics/http_server.h"
+#include "runtime/metrics/latency_histogram.h"
 #include "runtime/metrics/readiness.h"
 #include "runtime/metrics/server_collectors.h"
 #include "runtime/metrics/tls_files.h"
@@ -706,6 +708,12 @@ int main(int argc, char** argv) {
   ekv::adapters::ClusterService cluster(coordinator.get(),
                                         /*require_node_certificate=*/peer_tls.enabled());
   ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
+  // ekv_request_duration_seconds{front_door="redis", command}: one histogram per command.
+  std::vector<std::string> redis_command_names;
+  for (const auto& [name, spec] : ekv::redis::CommandTable::Default().specs()) {
+    redis_command_names.push_back(name);
+  }
+  ekv::runtime::metrics::RequestLatencies redis_latencies("redis", redis_command_names);
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   {
@@ -787,6 +795,10 @@ int main(int argc, char** argv) {
                                                &transport);
     metrics_registry.AddCollector(
         [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
+    if (!absl::GetFlag(FLAGS_redis_address).empty()) {
+      metrics_registry.AddCollector(
+          [&redis_latencies](ekv::runtime::metrics::MetricSet& m) { redis_latencies.Collect(m); });
+    }
     ekv::runtime::metrics::MetricsServerOptions metrics_options;
     metrics_options.readiness = readiness;
     metrics_options.tls = tls;
@@ -848,6 +860,11 @@ int main(int argc, char** argv) {
       redis_options.settings.users = redis_users->users;
       redis_options.settings.permissions = redis_users->permissions;
     }
+    redis_options.settings.observe_latency = [&redis_latencies](const std::string& command,
+                                                                std::chrono::nanoseconds elapsed) {
+      if (auto index = redis_latencies.CommandIndex(command))
+        redis_latencies.Observe(*index, elapsed);
+    };
     if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
       server->Shutdown();
       loop.Stop();
