@@ -3,11 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -18,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "core/util/assert.h"
 #include "nlohmann/json.hpp"
+#include "runtime/secrets/secret_file.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -170,21 +168,12 @@ SigV4Verifier::SigV4Verifier(std::map<std::string, std::string> secrets, std::st
     : secrets_(std::move(secrets)), service_(std::move(service)) {}
 
 absl::StatusOr<SigV4Verifier> SigV4Verifier::FromFile(const std::string& path) {
-  struct stat file_stat;
-  if (stat(path.c_str(), &file_stat) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  }
-  if ((file_stat.st_mode & S_IROTH) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s is readable by every user (mode %04o); refusing secret keys others can read "
-        "(chmod 600 it)",
-        path, file_stat.st_mode & 07777));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  absl::StatusOr<std::string> contents = runtime::ReadSecretFile(path, "secret keys");
+  if (!contents.ok()) return contents.status();
   std::map<std::string, std::string> secrets;
-  std::string line;
-  for (int line_number = 1; std::getline(in, line); ++line_number) {
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*contents, '\n')) {
+    ++line_number;
     const absl::string_view text = absl::StripAsciiWhitespace(line);
     if (text.empty() || text.front() == '#') continue;
     std::vector<std::string> words =

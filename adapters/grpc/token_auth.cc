@@ -1,13 +1,8 @@
 #include "adapters/grpc/token_auth.h"
 
-#include <sys/stat.h>
-
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "runtime/secrets/secret_file.h"
 
 namespace ekv::adapters {
 namespace {
@@ -54,21 +49,9 @@ class TokenAuthProcessor final : public grpc::AuthMetadataProcessor {
 std::string BearerValue(const std::string& token) { return absl::StrCat("Bearer ", token); }
 
 absl::StatusOr<std::string> ReadAuthTokenFile(const std::string& path) {
-  struct stat file_stat;
-  if (stat(path.c_str(), &file_stat) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  }
-  if ((file_stat.st_mode & S_IROTH) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s is readable by every user (mode %04o); refusing a token others can read "
-        "(chmod 600 it)",
-        path, file_stat.st_mode & 07777));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  std::string token(absl::StripAsciiWhitespace(contents.str()));
+  absl::StatusOr<std::string> contents = runtime::ReadSecretFile(path, "a token");
+  if (!contents.ok()) return contents.status();
+  std::string token(absl::StripAsciiWhitespace(*contents));
   if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(path, " holds no token"));
   if (token.find_first_of(" \t\r\n") != std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": a token is one word, no spaces"));

@@ -1,25 +1,18 @@
 #include "adapters/redis/acl_file.h"
 
-#include <sys/stat.h>
-
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "runtime/secrets/secret_file.h"
 
 namespace ekv::redis {
 namespace {
 
 // A sanity bound on one file.
 constexpr size_t kMaxUsers = 10000;
-
-bool IsAllAccessRule(absl::string_view word) {
-  return word == "~*" || word == "&*" || word == "+@all" || word == "allkeys" ||
-         word == "allchannels" || word == "allcommands" || word == "%RW~*";
-}
 
 }  // namespace
 
@@ -40,25 +33,41 @@ absl::StatusOr<AclUsers> ParseAclUsers(absl::string_view text) {
     bool enabled = false;  // Redis: a user is off unless the line says on
     bool nopass = false;
     std::vector<std::string> passwords;
+    AclPermissions permissions;  // Redis 7: a new user may do nothing
     for (size_t i = 2; i < words.size(); ++i) {
       const absl::string_view word = words[i];
-      if (word == "on") {
+      const std::string lower = absl::AsciiStrToLower(word);
+      if (lower == "on") {
         enabled = true;
-      } else if (word == "off") {
+      } else if (lower == "off") {
         enabled = false;
-      } else if (word == "nopass") {
+      } else if (lower == "nopass") {
         nopass = true;
         passwords.clear();
+      } else if (lower == "resetpass") {
+        nopass = false;
+        passwords.clear();
+      } else if (lower == "reset") {
+        // Redis: resetpass, resetkeys, resetchannels, off, -@all.
+        nopass = false;
+        passwords.clear();
+        enabled = false;
+        permissions = AclPermissions();
       } else if (word.size() > 1 && word.front() == '>') {
         nopass = false;
-        passwords.emplace_back(word.substr(1));
-      } else if (!IsAllAccessRule(word)) {
+        const std::string password(word.substr(1));
+        if (std::find(passwords.begin(), passwords.end(), password) == passwords.end()) {
+          passwords.push_back(password);
+        }
+      } else if (word.size() > 1 && word.front() == '<') {
+        passwords.erase(std::remove(passwords.begin(), passwords.end(), word.substr(1)),
+                        passwords.end());
+      } else if (absl::Status applied = permissions.Apply(word); !applied.ok()) {
         // The word may be a mistyped password: never echoed.
         return absl::InvalidArgumentError(absl::StrFormat(
-            "line %d (user %s): word %d is not supported: ekv users have full access, so "
-            "only on, off, >password, nopass, ~*, &*, +@all, allkeys, allchannels and "
-            "allcommands are accepted",
-            line_number, name, i + 1));
+            "line %d (user %s): word %d is not supported: %s (see --help for the rules ekv "
+            "enforces)",
+            line_number, name, i + 1, applied.message()));
       }
     }
     if (!nopass && passwords.empty() && enabled) {
@@ -82,6 +91,10 @@ absl::StatusOr<AclUsers> ParseAclUsers(absl::string_view text) {
       }
       result.has_default = true;
       result.default_password = passwords.empty() ? "" : passwords[0];
+      if (!permissions.AllowsEverything()) {
+        result.permissions["default"] =
+            std::make_shared<const AclPermissions>(std::move(permissions));
+      }
       continue;
     }
     if (result.users.size() >= kMaxUsers) {
@@ -91,27 +104,19 @@ absl::StatusOr<AclUsers> ParseAclUsers(absl::string_view text) {
       return absl::InvalidArgumentError(
           absl::StrFormat("line %d: user %s appears twice", line_number, name));
     }
-    if (enabled) result.users.emplace(name, std::move(passwords));
+    if (!enabled) continue;
+    if (!permissions.AllowsEverything()) {
+      result.permissions[name] = std::make_shared<const AclPermissions>(std::move(permissions));
+    }
+    result.users.emplace(name, std::move(passwords));
   }
   return result;
 }
 
 absl::StatusOr<AclUsers> ReadAclUsersFile(const std::string& path) {
-  struct stat file_stat;
-  if (stat(path.c_str(), &file_stat) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  }
-  if ((file_stat.st_mode & S_IROTH) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s is readable by every user (mode %04o); refusing passwords others can read "
-        "(chmod 600 it)",
-        path, file_stat.st_mode & 07777));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream contents;
-  contents << in.rdbuf();
-  absl::StatusOr<AclUsers> users = ParseAclUsers(contents.str());
+  absl::StatusOr<std::string> contents = runtime::ReadSecretFile(path, "passwords");
+  if (!contents.ok()) return contents.status();
+  absl::StatusOr<AclUsers> users = ParseAclUsers(*contents);
   if (!users.ok())
     return absl::InvalidArgumentError(absl::StrCat(path, " ", users.status().message()));
   return users;

@@ -1,9 +1,11 @@
 #include "adapters/redis/command_table.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/acl_rules.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
 
@@ -145,6 +147,16 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {
     return reply(ErrorReply("NOAUTH Authentication required."));
   }
+  // Then the user's ACL rules (acl_rules.h); a refusal while MULTI queues aborts EXEC.
+  if (connection->server != nullptr && !connection->server->settings().permissions.empty()) {
+    const auto& permissions = connection->server->settings().permissions;
+    if (auto it = permissions.find(connection->user); it != permissions.end()) {
+      if (std::string refused = it->second->Check(*spec, args); !refused.empty()) {
+        if (connection->in_multi) connection->multi_failed = true;
+        return reply(ErrorReply(refused));
+      }
+    }
+  }
   if (connection->protocol == 2 && connection->subscriptions() > 0 &&
       !(spec->flags & kFlagSubscribedContext)) {
     return reply(ErrorReply(absl::StrCat(
@@ -160,6 +172,15 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   context.backend = backend;
   context.table = this;
   context.reply = std::move(reply);
+  if (connection->server != nullptr && connection->server->settings().observe_latency) {
+    // A copy: the reply may come from a backend thread after the settings changed.
+    context.reply = [observe = connection->server->settings().observe_latency,
+                     command = &spec->name, start = std::chrono::steady_clock::now(),
+                     inner = std::move(context.reply)](std::string bytes) mutable {
+      inner(std::move(bytes));
+      observe(*command, std::chrono::steady_clock::now() - start);
+    };
+  }
   if (connection->in_multi && QueueInMulti(*spec, context)) return;
   spec->handler(std::move(context));
 }

@@ -5,9 +5,11 @@
 // call it while they run), so implementations need no locking.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,13 +18,21 @@
 namespace ekv::redis {
 
 struct ConnectionState;
+class AclPermissions;  // acl_rules.h
 
 // Settings CONFIG GET reports and, where marked, CONFIG SET changes at run time.
 struct RedisSettings {
   std::string requirepass;  // empty: no password (settable)
   // Users besides "default" (--redis_users_file): name -> accepted passwords (empty: any).
-  // Every user has full access; AUTH/HELLO AUTH log in as one.
+  // AUTH/HELLO AUTH log in as one.
   std::map<std::string, std::vector<std::string>, std::less<>> users;
+  // The users (the default user included) whose ACL rules do not allow everything
+  // (AclUsers::permissions); Dispatch checks each of their commands. Others may run all.
+  std::map<std::string, std::shared_ptr<const AclPermissions>, std::less<>> permissions;
+  // When set, called once per command that passed Dispatch's checks, with its table name
+  // ("get") and the time from Dispatch to its reply, on the thread that replies
+  // (ekv-server: the ekv_request_duration_seconds{front_door="redis"} histograms).
+  std::function<void(const std::string& command, std::chrono::nanoseconds elapsed)> observe_latency;
   size_t maxclients = 10000;                           // settable
   long long proto_max_bulk_len = 512LL * 1024 * 1024;  // settable (1 MB .. 512 MB... as Redis)
   long long timeout_seconds = 0;                       // idle timeout; ekv keeps none: 0 only

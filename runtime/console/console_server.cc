@@ -14,6 +14,7 @@
 #include "runtime/console/console_page.h"
 #include "runtime/console/heat_map.h"
 #include "runtime/console/load_history.h"
+#include "runtime/metrics/http_auth.h"
 #include "runtime/metrics/http_server.h"
 
 namespace ekv::runtime::console {
@@ -103,7 +104,8 @@ void Guarded(httplib::Response& response, Handler handler) {
 
 absl::StatusOr<nlohmann::json> FetchJson(const std::string& address, const std::string& path,
                                          std::chrono::milliseconds timeout,
-                                         const metrics::TlsFiles& tls) {
+                                         const metrics::TlsFiles& tls,
+                                         const std::string& bearer_token) {
   absl::StatusOr<std::pair<std::string, int>> host_port = metrics::ParseListenAddress(address);
   if (!host_port.ok()) return host_port.status();
   const std::string url = absl::StrCat(tls.enabled() ? "https://" : "http://", address, path);
@@ -116,6 +118,7 @@ absl::StatusOr<nlohmann::json> FetchJson(const std::string& address, const std::
     client.set_connection_timeout(timeout);
     client.set_read_timeout(timeout);
     client.set_write_timeout(timeout);
+    if (!bearer_token.empty()) client.set_bearer_token_auth(bearer_token.c_str());
     httplib::Result result = client.Get(path);
     if (!result) {
       return absl::UnavailableError(
@@ -196,7 +199,8 @@ nlohmann::json ConsoleServer::Cluster() const {
         continue;
       }
       fetches[id] = std::async(std::launch::async, FetchJson, addresses.metrics_address,
-                               std::string("/api/node"), options_.peer_timeout, options_.tls);
+                               std::string("/api/node"), options_.peer_timeout, options_.tls,
+                               options_.auth_token);
     }
   }
   for (auto& [id, fetch] : fetches) {
@@ -228,6 +232,7 @@ absl::StatusOr<std::unique_ptr<ConsoleServer>> ConsoleServer::Start(absl::string
           response.status = 500;
           response.set_content("internal error\n", "text/plain");
         });
+    metrics::RequireHttpToken(server, options.auth_token, /*open_paths=*/{});
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content(kConsolePage, "text/html; charset=utf-8");
     });

@@ -49,16 +49,21 @@ struct ConsoleOptions {
   // HTTPS for the console (tls_files.h); when enabled, peers' metrics endpoints are
   // reached over HTTPS too, trusting `tls.ca_file`.
   metrics::TlsFiles tls;
+  // --http_auth_token_file (runtime/metrics/http_auth.h): every console path needs it, and
+  // the console sends it to the peers' metrics endpoints (every node has the same token).
+  std::string auth_token;
   std::chrono::milliseconds peer_timeout{1500};
   size_t heat_map_buckets = 60;
 };
 
 // GET <path> on "host:port" over HTTP, or over HTTPS when `tls` is enabled (verifying the
-// server against tls.ca_file, or the system's CAs when that is empty); the parsed JSON
-// body, or why not.
+// server against tls.ca_file, or the system's CAs when that is empty), with
+// `Authorization: Bearer <bearer_token>` unless it is empty; the parsed JSON body, or why
+// not.
 absl::StatusOr<nlohmann::json> FetchJson(const std::string& address, const std::string& path,
                                          std::chrono::milliseconds timeout,
-                                         const metrics::TlsFiles& tls = {});
+                                         const metrics::TlsFiles& tls = {},
+                                         const std::string& bearer_token = "");
 
 // The /api/cluster answer from already gathered parts (pure; unit-tested):
 // `documents` by node id (a node absent there was unreachable, `errors` says why).

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "runtime/metrics/http_auth.h"
 #include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/text_format.h"
 
@@ -77,6 +78,7 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
           response.status = 500;
           response.set_content("internal error\n", "text/plain");
         });
+    RequireHttpToken(server, std::move(options.auth_token), {"/healthz", "/readyz"});
     server.Get("/metrics", [registry](const httplib::Request&, httplib::Response& response) {
       Guarded(response, [&] { ServeMetrics(*registry, response); });
     });

@@ -3,6 +3,7 @@
 //   GET /healthz  200 "ok" while the health check passes, else 503 and the reason
 //   GET /readyz   the same for the readiness check (readiness.h): can the node serve now
 //   GET <path>    each of MetricsServerOptions::json_endpoints (the console's load samples)
+// With MetricsServerOptions::auth_token, all but /healthz and /readyz need it (http_auth.h).
 // over cpp-httplib. Read-only and bounded: a few worker threads, a bounded queue of
 // accepted connections (bounded_task_queue.h), short read/write and keep-alive timeouts,
 // no request bodies; httplib itself caps the request line and each header at 8 KiB.
@@ -38,6 +39,9 @@ struct MetricsServerOptions {
   std::function<absl::Status()> readiness;
   // HTTPS with these files (tls_files.h); plain HTTP when not enabled.
   TlsFiles tls;
+  // --http_auth_token_file (http_auth.h): when set, every path but /healthz and /readyz
+  // needs the token. Needs `tls`: a token sent in plaintext could be read off the network.
+  std::string auth_token;
   // More read-only GET endpoints answering JSON, by path (e.g. "/api/node").
   std::map<std::string, std::function<std::string()>> json_endpoints;
 };

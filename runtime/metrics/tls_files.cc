@@ -1,7 +1,5 @@
 #include "runtime/metrics/tls_files.h"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,7 +8,7 @@
 #include <httplib.h>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "runtime/secrets/secret_file.h"
 
 namespace ekv::runtime::metrics {
 
@@ -40,20 +38,13 @@ absl::Status ValidateTlsFiles(const TlsFiles& files) {
   if (auto cert = ReadPemFile(files.cert_file); !cert.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--tls_cert_file: ", cert.status().message()));
   }
-  struct stat key_stat;
-  if (stat(files.key_file.c_str(), &key_stat) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--tls_key_file: cannot read ", files.key_file, ": ", std::strerror(errno)));
-  }
-  if ((key_stat.st_mode & S_IROTH) != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--tls_key_file: %s is readable by every user (mode %04o); refusing to serve with a "
-        "key others can read (chmod o-r, e.g. chmod 600 it)",
-        files.key_file, key_stat.st_mode & 07777));
-  }
-  if (auto key = ReadPemFile(files.key_file); !key.ok()) {
+  absl::StatusOr<std::string> key = ReadSecretFile(files.key_file, "a key");
+  if (!key.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--tls_key_file: ", key.status().message()));
   }
+  if (key->empty())
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_key_file: ", files.key_file, " is empty"));
   if (!files.ca_file.empty()) {
     if (auto ca = ReadPemFile(files.ca_file); !ca.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("--tls_ca_file: ", ca.status().message()));

@@ -146,7 +146,8 @@ TEST(SigV4Test, CredentialsFileIsCheckedAndPrivate) {
   chmod(path.c_str(), 0644);
   auto readable = SigV4Verifier::FromFile(path);
   ASSERT_FALSE(readable.ok());
-  EXPECT_NE(readable.status().message().find("readable by every user"), std::string::npos);
+  EXPECT_NE(readable.status().message().find("readable by users other than its owner"),
+            std::string::npos);
   chmod(path.c_str(), 0600);
   auto verifier = SigV4Verifier::FromFile(path);
   ASSERT_TRUE(verifier.ok()) << verifier.status();

@@ -489,14 +489,16 @@ TEST(TlsTest, GrpcTokenNeedsTlsAndAPrivateFile) {
   std::string openssl_log;
   const TestCa ca = MakeTestCa(dir, &openssl_log);
   ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
-  chmod(token_file.c_str(), 0644);
+  chmod(token_file.c_str(), 0640);  // its group may read it: refused too
   std::vector<std::string> readable = base;
   readable.insert(readable.end(),
                   {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
                    "--grpc_auth_token_file=" + token_file});
   ProcessResult world = RunServerToCompletion(readable, seconds(60));
   EXPECT_GT(world.exit_code, 0) << world.out << world.err;
-  EXPECT_NE(world.err.find("readable by every user"), std::string::npos) << world.err;
+  EXPECT_NE(world.err.find("is readable by users other than its owner (mode 0640)"),
+            std::string::npos)
+      << world.err;
   EXPECT_EQ(world.err.find("s3cret"), std::string::npos) << world.err;
   RemoveTree(dir);
 }
@@ -599,8 +601,128 @@ TEST(TlsTest, WorldReadableKeyIsRefused) {
   RemoveTree(dir);
   EXPECT_FALSE(result.timed_out) << "ekv-server kept running; stdout:\n" << result.out;
   EXPECT_GT(result.exit_code, 0) << result.err;
-  EXPECT_NE(result.err.find("is readable by every user (mode 0644)"), std::string::npos)
+  EXPECT_NE(result.err.find("is readable by users other than its owner (mode 0644)"),
+            std::string::npos)
       << result.err;
+}
+
+}  // namespace
+}  // namespace ekv::integration
+
+namespace ekv::integration {
+namespace {
+
+// curl over HTTPS trusting `ca_file`; "<HTTP code>\n<body>" (code 000 when no answer).
+std::string Curl(const std::string& url, const std::string& ca_file, std::vector<std::string> extra,
+                 const std::string& dir) {
+  std::vector<std::string> args = {"timeout", "30", "curl",           "-s", "--cacert",
+                                   ca_file,   "-w", "%{http_code}\n", "-o", dir + "/curl.body"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  args.push_back(url);
+  std::remove((dir + "/curl.body").c_str());
+  std::string code = RunCaptured(args, dir).second;
+  return code + ReadWholeFile(dir + "/curl.body");
+}
+
+// --http_auth_token_file on a real cluster, through curl: /metrics, /api/node and every
+// console path answer 401 without the token (or with another), 200 with it as a bearer
+// token or as Basic credentials' password; /readyz stays open; the console presents the
+// token to its peers, so it sees every node; the token is never logged; without TLS the
+// node refuses to start.
+TEST(TlsTest, MetricsAndConsoleRequireTheHttpToken) {
+  const std::string dir = MakeTempDir("ekv-http-token");
+  std::string openssl_log;
+  const TestCa ca = MakeTestCa(dir, &openssl_log);
+  ASSERT_FALSE(ca.ca_file.empty()) << "openssl failed:\n" << openssl_log;
+  const std::string token_file = dir + "/http-token";
+  {
+    std::ofstream out(token_file);
+    out << "s3cret-http\n";
+  }
+  chmod(token_file.c_str(), 0600);
+  ClusterOptions options;
+  options.metrics = true;
+  options.console = true;
+  options.redis = true;
+  options.tick_ms = 50;
+  options.extra_flags = {"--tls_cert_file=" + ca.cert_file, "--tls_key_file=" + ca.key_file,
+                         "--tls_ca_file=" + ca.ca_file, "--http_auth_token_file=" + token_file};
+  ProcessCluster cluster(options);
+  for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  const std::string metrics = "https://" + cluster.metrics_address(1);
+  const std::string console = "https://" + cluster.console_address(2);
+  // /readyz needs no token: wait for the cluster through it.
+  std::string ready;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  do {
+    ready = Curl(metrics + "/readyz", ca.ca_file, {}, dir);
+    if (ready.rfind("200\n", 0) != 0) std::this_thread::sleep_for(milliseconds(300));
+  } while (ready.rfind("200\n", 0) != 0 && std::chrono::steady_clock::now() < deadline);
+  ASSERT_EQ(ready.substr(0, 4), "200\n") << ready << cluster.Logs();
+
+  const std::vector<std::string> bearer = {"-H", "Authorization: Bearer s3cret-http"};
+  const std::vector<std::string> wrong = {"-H", "Authorization: Bearer s3cret-htt"};
+  const std::vector<std::string> basic = {"-u", "operator:s3cret-http"};
+  for (const std::string& url :
+       {metrics + "/metrics", metrics + "/api/node", console + "/", console + "/api/cluster"}) {
+    const std::string refused = Curl(url, ca.ca_file, {}, dir);
+    EXPECT_EQ(refused.substr(0, 4), "401\n") << url << ": " << refused;
+    EXPECT_EQ(Curl(url, ca.ca_file, wrong, dir).substr(0, 4), "401\n") << url;
+    EXPECT_EQ(Curl(url, ca.ca_file, {"-u", "operator:nope"}, dir).substr(0, 4), "401\n") << url;
+    EXPECT_EQ(Curl(url, ca.ca_file, bearer, dir).substr(0, 4), "200\n") << url;
+    EXPECT_EQ(Curl(url, ca.ca_file, basic, dir).substr(0, 4), "200\n") << url;
+  }
+  EXPECT_NE(Curl(metrics + "/metrics", ca.ca_file, bearer, dir).find("ekv_raft_"),
+            std::string::npos);
+  EXPECT_NE(Curl(console + "/", ca.ca_file, basic, dir).find("<title>ekv console</title>"),
+            std::string::npos);
+  // n2's console reaches n1 and n3 through their (token-guarded) metrics endpoints.
+  nlohmann::json view;
+  bool all_reachable = false;
+  const auto view_deadline = std::chrono::steady_clock::now() + seconds(30);
+  while (!all_reachable && std::chrono::steady_clock::now() < view_deadline) {
+    const std::string reply = Curl(console + "/api/cluster", ca.ca_file, bearer, dir);
+    view = nlohmann::json::parse(reply.substr(reply.find('\n') + 1), nullptr, false);
+    all_reachable = view.is_object() && view["nodes"].size() == 3;
+    for (size_t i = 0; all_reachable && i < view["nodes"].size(); ++i) {
+      all_reachable = view["nodes"][i].value("reachable", false);
+    }
+    if (!all_reachable) std::this_thread::sleep_for(milliseconds(300));
+  }
+  EXPECT_TRUE(all_reachable) << view.dump(1);
+  for (int i = 1; i <= cluster.size(); ++i) {
+    EXPECT_EQ(cluster.Log(i).find("s3cret-http"), std::string::npos) << "the token was logged";
+  }
+  // ekv_request_duration_seconds{front_door="redis",command}: each answered command timed.
+  const std::vector<std::string> with_ca = {"--tls", "--cacert", ca.ca_file};
+  EXPECT_EQ(
+      RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"SET", "timed", "1"}), dir).second,
+      "OK\n");
+  EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"GET", "timed"}), dir).second,
+            "1\n");
+  const std::string scraped = Curl(metrics + "/metrics", ca.ca_file, bearer, dir);
+  for (const char* command : {"set", "get"}) {
+    const std::string count = absl::StrCat(
+        "ekv_request_duration_seconds_count{front_door=\"redis\",command=\"", command, "\"} 1\n");
+    EXPECT_NE(scraped.find(count), std::string::npos) << count << scraped;
+  }
+  EXPECT_NE(scraped.find("ekv_request_duration_seconds_bucket{front_door=\"redis\",command="
+                         "\"set\",le=\"+Inf\"} 1\n"),
+            std::string::npos)
+      << scraped;
+
+  // Without TLS the token would cross the network in plaintext: refused at startup.
+  const std::vector<int> ports = PickFreePorts(2);
+  const std::string raft = absl::StrCat("127.0.0.1:", ports[1]);
+  ProcessResult plaintext = RunServerToCompletion(
+      {"--id=n1", absl::StrCat("--grpc_address=127.0.0.1:", ports[0]),
+       absl::StrCat("--raft_address=", raft), absl::StrCat("--peers=n1=", raft),
+       absl::StrCat("--data_dir=", dir, "/plain"), "--http_auth_token_file=" + token_file},
+      seconds(60));
+  EXPECT_GT(plaintext.exit_code, 0) << plaintext.out << plaintext.err;
+  EXPECT_NE(plaintext.err.find("--http_auth_token_file needs --tls_cert_file"), std::string::npos)
+      << plaintext.err;
+  RemoveTree(dir);
 }
 
 }  // namespace

@@ -737,10 +737,143 @@ TEST_F(DifferentialTest, AclUsersFromTheSameFile) {
   std::remove(acl_path.c_str());
 }
 
+// Per-command, per-key and per-channel ACL rules (acl_rules.h): one ACL file for
+// redis-server's aclfile and for ekv, users restricted by category, command, key pattern
+// and channel pattern, rules applied left to right; every NOPERM (and what is allowed)
+// byte for byte, inside MULTI too (a refused command aborts EXEC).
+TEST_F(DifferentialTest, AclRulesPerCommandKeyAndChannel) {
+  const std::string acl_text =
+      "user default on nopass ~* &* +@all\n"
+      "user reader on >rpw ~app:* +@read -@dangerous\n"
+      "user writer on >wpw ~app:* %RW~tmp:? +@all -del -@hash -client &news.*\n"
+      "user none on >npw\n"
+      "user keys on >kpw +@all -@write +set resetkeys ~a* ~b[0-9] allchannels\n"
+      "user later on >x reset on >lpw +get +@keyspace -type ~*\n"
+      "user mixed on >mpw +@all -@read +get ~* &chan\n";
+  const std::string acl_path = ::testing::TempDir() + "/ekv_acl_rules_differential.acl";
+  {
+    std::ofstream out(acl_path);
+    out << acl_text;
+  }
+  RealRedis redis({"--aclfile", acl_path});
+  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
+  absl::StatusOr<AclUsers> users = ParseAclUsers(acl_text);
+  ASSERT_TRUE(users.ok()) << users.status();
+  EXPECT_FALSE(users->permissions.contains("default"));  // +@all ~* &*: never checked
+  EXPECT_EQ(users->permissions.size(), 6u);
+  FakeBackend backend;
+  RedisServerOptions options;
+  options.address = "127.0.0.1:0";
+  options.settings.requirepass = users->default_password;
+  options.settings.users = users->users;
+  options.settings.permissions = users->permissions;
+  RedisServer ekv(options, &backend);
+  ASSERT_TRUE(ekv.Start().ok());
+  const std::vector<Step> script = {
+      // Seed data as the default user (full access).
+      On(0, {"MSET", "app:1", "one", "other", "x", "tmp:1", "t", "a1", "v"}),
+      On(0, {"HSET", "app:h", "f", "v"}),
+      // reader: @read minus @dangerous, keys app:* only.
+      On(1, {"AUTH", "reader", "rpw"}),
+      On(1, {"GET", "app:1"}),
+      On(1, {"GET", "other"}),
+      On(1, {"MGET", "app:1", "other"}),
+      On(1, {"MGET", "app:1", "app:2"}),
+      On(1, {"SET", "app:1", "v"}),
+      On(1, {"HGET", "app:h", "f"}),
+      On(1, {"EXISTS", "app:1", "app:h"}),
+      On(1, {"KEYS", "*"}),
+      On(1, {"PING"}),
+      On(1, {"CLIENT", "LIST"}),
+      On(1, {"CONFIG", "GET", "maxclients"}),
+      On(1, {"COMMAND", "COUNT"}),
+      On(1, {"PUBLISH", "news.1", "x"}),
+      On(1, {"HELLO", "2"}),
+      // writer: everything but DEL, @hash and CLIENT; keys app:* and tmp:?; news.* channels.
+      On(2, {"AUTH", "writer", "wpw"}),
+      On(2, {"SET", "app:2", "two"}),
+      On(2, {"SET", "tmp:2", "two"}),
+      On(2, {"SET", "tmp:22", "two"}),
+      On(2, {"MSET", "app:3", "a", "tmp:3", "b"}),
+      On(2, {"MSET", "app:3", "a", "nope", "b"}),
+      On(2, {"DEL", "app:2"}),
+      On(2, {"UNLINK", "app:2"}),
+      On(2, {"HGET", "app:h", "f"}),
+      On(2, {"CLIENT", "ID"}),
+      On(2, {"client", "setname", "x"}),
+      On(2, {"PUBLISH", "news.sport", "goal"}),
+      On(2, {"PUBLISH", "weather", "rain"}),
+      On(2, {"SUBSCRIBE", "news.a", "weather"}),
+      On(2, {"PSUBSCRIBE", "news.?"}),
+      On(2, {"PSUBSCRIBE", "news.*"}, 1),
+      On(2, {"PUNSUBSCRIBE"}),
+      On(2, {"SUBSCRIBE", "news.a"}),
+      On(2, {"UNSUBSCRIBE"}),
+      On(2, {"MULTI"}),
+      On(2, {"SET", "app:4", "x"}),
+      On(2, {"DEL", "app:4"}),
+      On(2, {"EXEC"}),
+      On(2, {"EXISTS", "app:4"}),
+      On(2, {"MULTI"}),
+      On(2, {"GET", "secret"}),
+      On(2, {"EXEC"}),
+      // none: no rules, no permissions; AUTH, HELLO, RESET and QUIT still run.
+      On(3, {"AUTH", "none", "npw"}),
+      On(3, {"PING"}),
+      On(3, {"GET", "app:1"}),
+      On(3, {"ECHO", "x"}),
+      On(3, {"HELLO", "3", "AUTH", "none", "npw"}),
+      On(3, {"SELECT", "0"}),
+      On(3, {"RESET"}),
+      On(3, {"GET", "app:1"}),
+      // keys: -@write then +set; keys a* and b<digit> after resetkeys; all channels.
+      On(4, {"AUTH", "keys", "kpw"}),
+      On(4, {"SET", "a9", "1"}),
+      On(4, {"SET", "b1", "1"}),
+      On(4, {"SET", "bx", "1"}),
+      On(4, {"INCR", "a9"}),
+      On(4, {"GET", "a1"}),
+      On(4, {"GET", "zzz"}),
+      On(4, {"PUBLISH", "anything", "x"}),
+      // later: reset in the middle of the line starts over.
+      On(5, {"AUTH", "later", "x"}),
+      On(5, {"AUTH", "later", "lpw"}),
+      On(5, {"GET", "app:1"}),
+      On(5, {"EXISTS", "other"}),
+      On(5, {"TYPE", "other"}),
+      On(5, {"TTL", "other"}),
+      On(5, {"SET", "k", "v"}),
+      // mixed: +@all -@read +get; one literal channel.
+      On(6, {"AUTH", "mixed", "mpw"}),
+      On(6, {"GET", "app:1"}),
+      On(6, {"STRLEN", "app:1"}),
+      On(6, {"SET", "z", "1"}),
+      On(6, {"PUBLISH", "chan", "x"}),
+      On(6, {"PUBLISH", "chan2", "x"}),
+      On(6, {"PSUBSCRIBE", "chan"}),
+      On(6, {"PUNSUBSCRIBE"}),
+      // Back to the default user: everything again.
+      On(6, {"AUTH", "default", "anything"}),
+      On(6, {"STRLEN", "app:1"}),
+  };
+  const std::vector<std::string> want = RunScript(redis.port(), script);
+  const std::vector<std::string> got = RunScript(ekv.port(), script);
+  ASSERT_EQ(want.size(), got.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i], want[i]) << "step " << i << " on connection " << script[i].conn << ": sent '"
+                               << absl::CEscape(script[i].bytes) << "'";
+  }
+  std::remove(acl_path.c_str());
+}
+
 TEST(AclFileTest, RefusesWhatEkvCannotEnforce) {
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw ~app:* +@all\n").ok());  // key patterns
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw -flushall\n").ok());     // command rules
-  EXPECT_FALSE(ParseAclUsers("user alice on\n").ok());                   // no password
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw %R~app:* +@all\n").ok());  // read-only keys
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw +client|list\n").ok());    // subcommand rules
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw +@nosuchcategory\n").ok());
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw ~* ~app:*\n").ok());  // as Redis refuses it
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw &* &news\n").ok());
+  EXPECT_FALSE(ParseAclUsers("user alice on >pw (~x +get)\n").ok());  // selectors
+  EXPECT_FALSE(ParseAclUsers("user alice on\n").ok());                // no password
   EXPECT_FALSE(ParseAclUsers("user default off\n").ok());
   EXPECT_FALSE(ParseAclUsers("user default on >a >b\n").ok());
   EXPECT_FALSE(ParseAclUsers("user a on >x\nuser a on >y\n").ok());
@@ -755,6 +888,10 @@ TEST(AclFileTest, RefusesWhatEkvCannotEnforce) {
   EXPECT_FALSE(users->has_default);
   ASSERT_EQ(users->users.size(), 1u);  // bob is off: cannot log in
   EXPECT_EQ(users->users.at("alice"), (std::vector<std::string>{"a", "b"}));
+  // No channel rule: alice's PUBLISH and SUBSCRIBE are checked (and refused), as in Redis 7.
+  EXPECT_TRUE(users->permissions.contains("alice"));
+  // A command ekv does not serve: accepted, nothing to deny.
+  EXPECT_TRUE(ParseAclUsers("user alice on >pw ~app:* &* +@all -flushall\n").ok());
 }
 
 // MULTI/EXEC/DISCARD/WATCH/UNWATCH: QUEUED, EXECABORT after a command refused while

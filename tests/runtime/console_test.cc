@@ -12,6 +12,8 @@
 #include "runtime/console/heat_map.h"
 #include "runtime/console/load_history.h"
 #include "runtime/console/node_document.h"
+#include "runtime/metrics/http_server.h"
+#include "runtime/metrics/registry.h"
 
 namespace ekv::runtime::console {
 namespace {
@@ -165,6 +167,70 @@ TEST(ConsoleServerTest, ServesThePageAndTheClusterDocument) {
   ASSERT_TRUE(node.ok()) << node.status();
   EXPECT_EQ((*node)["node"], 1);
   EXPECT_FALSE(FetchJson(address, "/nope", std::chrono::seconds(2)).ok());
+}
+
+// --http_auth_token_file on the console: every path needs the token, and the console
+// presents it to the peers' metrics endpoints; a peer with another token is shown
+// unreachable with the reason.
+TEST(ConsoleServerTest, AuthTokenGuardsThePageAndIsSentToPeers) {
+  metrics::MetricRegistry registry;
+  auto peer_with = [&](const std::string& token) {
+    metrics::MetricsServerOptions options;
+    options.auth_token = token;
+    options.json_endpoints["/api/node"] = [] { return std::string(R"({"node":2,"ready":true})"); };
+    return metrics::MetricsHttpServer::Start(
+        "127.0.0.1:0", &registry, [] { return absl::OkStatus(); }, options);
+  };
+  auto peer = peer_with("same-token");
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  auto stranger = peer_with("other-token");
+  ASSERT_TRUE(stranger.ok()) << stranger.status();
+  ConsoleSources sources;
+  sources.node = 1;
+  LoadHistory history;
+  sources.local_document = [&] { return NodeDocument(1, absl::OkStatus(), {}, history); };
+  const std::string peer_address = (*peer)->address();
+  const std::string stranger_address = (*stranger)->address();
+  sources.members = [&] {
+    node::MemberDirectory members;
+    members[1] = {"127.0.0.1:1", "127.0.0.1:2", "", "", ""};
+    members[2] = {"127.0.0.1:3", "127.0.0.1:4", "", "", peer_address};
+    members[3] = {"127.0.0.1:5", "127.0.0.1:6", "", "", stranger_address};
+    return absl::StatusOr<node::MemberDirectory>(members);
+  };
+  sources.catalog = [] {
+    return absl::StatusOr<route::RouteCatalog>(absl::UnavailableError("no leader"));
+  };
+  ConsoleOptions options;
+  options.auth_token = "same-token";
+  auto console = ConsoleServer::Start("127.0.0.1:0", std::move(sources), options);
+  ASSERT_TRUE(console.ok()) << console.status();
+  const std::string address = (*console)->address();
+  httplib::Client client("127.0.0.1", std::stoi(address.substr(address.rfind(':') + 1)));
+  client.set_read_timeout(std::chrono::seconds(10));
+  for (const char* path : {"/", "/api/cluster", "/api/node"}) {
+    httplib::Result refused = client.Get(path);
+    ASSERT_TRUE(refused) << path;
+    EXPECT_EQ(refused->status, 401) << path;
+    EXPECT_EQ(refused->body.find("ekv console"), std::string::npos);
+    httplib::Result wrong = client.Get(path, {{"Authorization", "Bearer other-token"}});
+    ASSERT_TRUE(wrong) << path;
+    EXPECT_EQ(wrong->status, 401) << path;
+  }
+  client.set_basic_auth("operator", "same-token");
+  httplib::Result page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("<title>ekv console</title>"), std::string::npos);
+  httplib::Result cluster = client.Get("/api/cluster");
+  ASSERT_TRUE(cluster);
+  ASSERT_EQ(cluster->status, 200) << cluster->body;
+  const nlohmann::json doc = nlohmann::json::parse(cluster->body);
+  ASSERT_EQ(doc["nodes"].size(), 3u) << doc.dump();
+  EXPECT_FALSE(doc["nodes"][1].contains("error")) << doc.dump();
+  EXPECT_NE(doc["nodes"][2].value("error", "").find("HTTP 401"), std::string::npos) << doc.dump();
+  EXPECT_TRUE(FetchJson(peer_address, "/api/node", std::chrono::seconds(2), {}, "same-token").ok());
+  EXPECT_FALSE(FetchJson(peer_address, "/api/node", std::chrono::seconds(2)).ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // cpp-httplib's client; and the node loop health rule (runtime/metrics/health.h).
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <httplib.h>
 
@@ -84,6 +85,63 @@ TEST(MetricsHttpServer, ReadyzAnswersTheReadinessCheckAndJsonEndpointsServe) {
   EXPECT_EQ(node->status, 200);
   EXPECT_EQ(node->get_header_value("Content-Type"), "application/json");
   EXPECT_EQ(node->body, R"({"node":1})");
+}
+
+// --http_auth_token_file: /metrics and JSON endpoints need the token (Bearer, or Basic with
+// it as the password); the probes stay open; the refusal asks a browser for credentials.
+TEST(MetricsHttpServer, AuthTokenGuardsAllButTheProbes) {
+  MetricRegistry registry;
+  AddOneGauge(registry);
+  MetricsServerOptions options;
+  options.auth_token = "t0ken-s3cret";
+  options.json_endpoints["/api/node"] = [] { return std::string(R"({"node":1})"); };
+  auto server = MetricsHttpServer::Start(
+      "127.0.0.1:0", &registry, [] { return absl::OkStatus(); }, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_read_timeout(std::chrono::seconds(5));
+  for (const char* path : {"/metrics", "/api/node", "/nope"}) {
+    httplib::Result refused = client.Get(path);
+    ASSERT_TRUE(refused) << path;
+    EXPECT_EQ(refused->status, 401) << path << ": " << refused->body;
+    EXPECT_EQ(refused->get_header_value("WWW-Authenticate"),
+              "Basic realm=\"ekv\", charset=\"UTF-8\"");
+    EXPECT_EQ(refused->body.find("t0ken-s3cret"), std::string::npos);
+    EXPECT_EQ(refused->body.find("ekv_test_value"), std::string::npos);
+  }
+  const std::vector<httplib::Headers> wrong = {
+      {{"Authorization", "Bearer t0ken-s3cre"}},
+      {{"Authorization", "Bearer t0ken-s3cretX"}},
+      {{"Authorization", "t0ken-s3cret"}},
+      {{"Authorization", "Bearer"}},
+      {{"Authorization", "Basic dXNlcjp3cm9uZw=="}},  // user:wrong
+      {{"Authorization", "Basic not base64!"}},
+      {{"Authorization", "Basic dDBrZW4tczNjcmV0"}},  // t0ken-s3cret without "user:"
+  };
+  for (const httplib::Headers& headers : wrong) {
+    httplib::Result refused = client.Get("/metrics", headers);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401) << headers.begin()->second;
+  }
+  httplib::Result bearer = client.Get("/metrics", {{"Authorization", "Bearer t0ken-s3cret"}});
+  ASSERT_TRUE(bearer);
+  EXPECT_EQ(bearer->status, 200) << bearer->body;
+  EXPECT_NE(bearer->body.find("ekv_test_value 42"), std::string::npos) << bearer->body;
+  // The scheme is case-insensitive (RFC 7235).
+  httplib::Result lower = client.Get("/api/node", {{"Authorization", "bearer t0ken-s3cret"}});
+  ASSERT_TRUE(lower);
+  EXPECT_EQ(lower->status, 200);
+  EXPECT_EQ(lower->body, R"({"node":1})");
+  // What a browser sends after its prompt: base64("admin:t0ken-s3cret").
+  httplib::Result basic =
+      client.Get("/metrics", {{"Authorization", "Basic YWRtaW46dDBrZW4tczNjcmV0"}});
+  ASSERT_TRUE(basic);
+  EXPECT_EQ(basic->status, 200);
+  for (const char* probe : {"/healthz", "/readyz"}) {
+    httplib::Result open = client.Get(probe);
+    ASSERT_TRUE(open);
+    EXPECT_EQ(open->status, 200) << probe;
+  }
 }
 
 TEST(MetricsHttpServer, ReadyzWithoutAReadinessCheckIsHealth) {

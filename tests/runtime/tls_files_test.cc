@@ -1,5 +1,5 @@
 // The TLS flag rules: both or neither of cert and key, a CA only with them, files that
-// can be read, and no world-readable key.
+// can be read, and a key only its owner can read.
 #include "runtime/metrics/tls_files.h"
 
 #include <sys/stat.h>
@@ -35,10 +35,15 @@ TEST(TlsFilesTest, FilesMustBeReadableAndTheKeyPrivate) {
   const std::string key = Write(dir.Child("key.pem"), 0600);
   const std::string ca = Write(dir.Child("ca.pem"), 0644);
   EXPECT_TRUE(ValidateTlsFiles({cert, key, ca}).ok());
-  EXPECT_TRUE(ValidateTlsFiles({cert, Write(dir.Child("group.pem"), 0640), ""}).ok());
+  absl::Status group = ValidateTlsFiles({cert, Write(dir.Child("group.pem"), 0640), ""});
+  EXPECT_NE(group.message().find("--tls_key_file: "), std::string::npos) << group;
+  EXPECT_NE(group.message().find("is readable by users other than its owner (mode 0640)"),
+            std::string::npos)
+      << group;
   absl::Status open = ValidateTlsFiles({cert, Write(dir.Child("open.pem"), 0644), ""});
   EXPECT_TRUE(absl::IsInvalidArgument(open));
-  EXPECT_NE(open.message().find("is readable by every user (mode 0644)"), std::string::npos)
+  EXPECT_NE(open.message().find("is readable by users other than its owner (mode 0644)"),
+            std::string::npos)
       << open;
   absl::Status missing = ValidateTlsFiles({dir.Child("none.pem"), key, ""});
   EXPECT_NE(missing.message().find("--tls_cert_file: cannot read"), std::string::npos) << missing;

@@ -23,6 +23,7 @@
 #include "adapters/grpc/services.h"
 #include "adapters/grpc/token_auth.h"
 #include "adapters/redis/acl_file.h"
+#include "adapters/redis/command_table.h"
 #include "adapters/redis/coordinator_backend.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
@@ -35,9 +36,11 @@
 #include "runtime/log/logger.h"
 #include "runtime/metrics/health.h"
 #include "runtime/metrics/http_server.h"
+#include "runtime/metrics/latency_histogram.h"
 #include "runtime/metrics/readiness.h"
 #include "runtime/metrics/server_collectors.h"
 #include "runtime/metrics/tls_files.h"
+#include "runtime/secrets/secret_file.h"
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
@@ -90,8 +93,8 @@ ABSL_FLAG(std::string, tls_cert_file, "",
           "endpoint and the console (HTTPS); plaintext clients are refused on each. Needs "
           "--tls_key_file. Default: empty, plaintext.");
 ABSL_FLAG(std::string, tls_key_file, "",
-          "PEM private key of --tls_cert_file. The node refuses to start when the file is "
-          "readable by every user (chmod 600 it).");
+          "PEM private key of --tls_cert_file. The node refuses to start when users other "
+          "than the file's owner can read it (chmod 600 it).");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM certificate of the cluster CA. With --tls_cert_file it turns on mutual TLS "
           "between nodes: the Raft port accepts only peers presenting a certificate this CA "
@@ -105,7 +108,7 @@ ABSL_FLAG(std::string, grpc_auth_token_file, "",
           "File holding a bearer token (one word) that every call to the public gRPC API "
           "must present as the metadata 'authorization: Bearer <token>'; calls without it "
           "or with another token are answered UNAUTHENTICATED. Needs --tls_cert_file (a "
-          "token is never accepted in plaintext). The file must not be world-readable; the "
+          "token is never accepted in plaintext). Only the file's owner may read it; the "
           "token is never logged. A node started with --join presents it to the member. "
           "Default: empty, no token required.");
 ABSL_FLAG(int64_t, grpc_max_inflight, 0,
@@ -124,6 +127,15 @@ ABSL_FLAG(int, grpc_max_threads, 0,
           "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
           "answered RESOURCE_EXHAUSTED by gRPC. At least 4. Default: 0, gRPC's default (no "
           "bound).");
+ABSL_FLAG(std::string, http_auth_token_file, "",
+          "File holding a token (one word) that the metrics endpoint and the console "
+          "require: requests must send 'Authorization: Bearer <token>' (Prometheus' "
+          "bearer_token_file, curl -H) or HTTP Basic credentials with any user name and the "
+          "token as the password (what a browser prompts for), else they are answered 401. "
+          "/healthz and /readyz stay open for probes. The console presents the token to the "
+          "other nodes' metrics endpoints, so every node is given the same file. Needs "
+          "--tls_cert_file; only the file's owner may read it; never logged. Default: "
+          "empty, no token required.");
 // --- end ops ---
 ABSL_FLAG(std::string, redis_address, "",
           "Listen address of the Redis front door (RESP2/RESP3 string commands over the "
@@ -134,12 +146,17 @@ ABSL_FLAG(std::string, redis_requirepass, "",
           "authenticates. Never logged. Default: empty, no password.");
 ABSL_FLAG(std::string, redis_users_file, "",
           "Users of the Redis front door, in Redis's ACL file format (one \"user NAME on "
-          ">PASSWORD ~* &* +@all\" per line, the same file redis-server's aclfile reads): "
-          "AUTH NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. Every user has "
-          "full access; permission rules other than the all-access ones are refused. A "
-          "\"user default on >PASSWORD\" line is the default user's password (like "
-          "--redis_requirepass, which it excludes); without one, new connections are the "
-          "passwordless default user, as in Redis. The file must not be world-readable; "
+          ">PASSWORD RULES...\" per line, the same file redis-server's aclfile reads): AUTH "
+          "NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. The rules are Redis "
+          "7's, applied left to right from no permissions: +@CATEGORY -@CATEGORY +COMMAND "
+          "-COMMAND allcommands nocommands, ~KEYPATTERN %RW~KEYPATTERN allkeys resetkeys, "
+          "&CHANNEL allchannels resetchannels, reset, resetpass, <PASSWORD, nopass (e.g. "
+          "\"user app on >pw ~app:* +@read +@write -@dangerous\"); a refused command "
+          "answers Redis's -NOPERM error. Other rules (%R~, +client|list, selectors) stop the "
+          "node at startup. A \"user default on >PASSWORD ...\" line is the default user's "
+          "password and rules (the password excludes --redis_requirepass); without one, new "
+          "connections are the passwordless default user with full access, as in Redis. "
+          "Only the file's owner may read it; "
           "passwords are never logged. Default: empty, only the default user.");
 ABSL_FLAG(int64_t, redis_max_clients, 10000,
           "Most Redis connections at once (Redis's maxclients); one more is answered "
@@ -362,6 +379,19 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--grpc_auth_token_file: ", token.status().message()));
     grpc_auth_token = *token;
   }
+  std::string http_auth_token;
+  if (const std::string path = absl::GetFlag(FLAGS_http_auth_token_file); !path.empty()) {
+    if (!tls.enabled()) {
+      return Fail(
+          "--http_auth_token_file needs --tls_cert_file and --tls_key_file: a token sent "
+          "in plaintext could be read off the network");
+    }
+    // The same one-word format as the gRPC token.
+    auto token = ekv::adapters::ReadAuthTokenFile(path);
+    if (!token.ok())
+      return Fail(absl::StrCat("--http_auth_token_file: ", token.status().message()));
+    http_auth_token = *token;
+  }
   std::optional<ekv::redis::AclUsers> redis_users;
   if (const std::string path = absl::GetFlag(FLAGS_redis_users_file); !path.empty()) {
     auto users = ekv::redis::ReadAclUsersFile(path);
@@ -382,7 +412,7 @@ int main(int argc, char** argv) {
   ekv::runtime::PeerTls peer_tls;
   if (tls.enabled() && !tls.ca_file.empty()) {
     auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
-    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto key = ekv::runtime::ReadSecretFile(tls.key_file, "a key");
     auto ca = ekv::runtime::metrics::ReadPemFile(tls.ca_file);
     if (!cert.ok() || !key.ok() || !ca.ok()) {
       return Fail(std::string((!cert.ok() ? cert : !key.ok() ? key : ca).status().message()));
@@ -684,6 +714,12 @@ int main(int argc, char** argv) {
   ekv::adapters::ClusterService cluster(coordinator.get(),
                                         /*require_node_certificate=*/peer_tls.enabled());
   ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
+  // ekv_request_duration_seconds{front_door="redis", command}: one histogram per command.
+  std::vector<std::string> redis_command_names;
+  for (const auto& [name, spec] : ekv::redis::CommandTable::Default().specs()) {
+    redis_command_names.push_back(name);
+  }
+  ekv::runtime::metrics::RequestLatencies redis_latencies("redis", redis_command_names);
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   {
@@ -705,7 +741,7 @@ int main(int argc, char** argv) {
   int grpc_port = 0;
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
   if (tls.enabled()) {
-    auto key = ekv::runtime::metrics::ReadPemFile(tls.key_file);
+    auto key = ekv::runtime::ReadSecretFile(tls.key_file, "a key");
     auto cert = ekv::runtime::metrics::ReadPemFile(tls.cert_file);
     if (!key.ok() || !cert.ok()) {
       loop.Stop();
@@ -765,9 +801,14 @@ int main(int argc, char** argv) {
                                                &transport);
     metrics_registry.AddCollector(
         [&grpc_requests](ekv::runtime::metrics::MetricSet& m) { grpc_requests.Collect(m); });
+    if (!absl::GetFlag(FLAGS_redis_address).empty()) {
+      metrics_registry.AddCollector(
+          [&redis_latencies](ekv::runtime::metrics::MetricSet& m) { redis_latencies.Collect(m); });
+    }
     ekv::runtime::metrics::MetricsServerOptions metrics_options;
     metrics_options.readiness = readiness;
     metrics_options.tls = tls;
+    metrics_options.auth_token = http_auth_token;
     metrics_options.json_endpoints["/api/node"] = [&node_document] {
       return node_document().dump();
     };
@@ -795,6 +836,7 @@ int main(int argc, char** argv) {
     sources.catalog = [&coordinator] { return coordinator->ReadCatalog(); };
     ekv::runtime::console::ConsoleOptions console_options;
     console_options.tls = tls;
+    console_options.auth_token = http_auth_token;
     auto started =
         ekv::runtime::console::ConsoleServer::Start(address, std::move(sources), console_options);
     if (!started.ok()) {
@@ -822,7 +864,13 @@ int main(int argc, char** argv) {
         redis_options.settings.requirepass = redis_users->default_password;
       }
       redis_options.settings.users = redis_users->users;
+      redis_options.settings.permissions = redis_users->permissions;
     }
+    redis_options.settings.observe_latency = [&redis_latencies](const std::string& command,
+                                                                std::chrono::nanoseconds elapsed) {
+      if (auto index = redis_latencies.CommandIndex(command))
+        redis_latencies.Observe(*index, elapsed);
+    };
     if (absl::GetFlag(FLAGS_redis_max_clients) < 1) {
       server->Shutdown();
       loop.Stop();
