@@ -486,6 +486,29 @@ EKV_REDIS_HANDLER(CmdZRevRange) {
   return RangeGeneric(ex, args, request);
 }
 
+EKV_REDIS_HANDLER(CmdZRevRangeByScore) {
+  RangeRequest request;
+  request.by = RangeBy::kScore;
+  request.reverse = true;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRangeByLex) {
+  RangeRequest request;
+  request.by = RangeBy::kLex;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRevRangeByLex) {
+  RangeRequest request;
+  request.by = RangeBy::kLex;
+  request.reverse = true;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
 EKV_REDIS_HANDLER(CmdZRank) { return Rank(ex, args, false); }
 EKV_REDIS_HANDLER(CmdZRevRank) { return Rank(ex, args, true); }
 EKV_REDIS_HANDLER(CmdZPopMin) { return Pop(ex, args, false); }

@@ -118,10 +118,13 @@ std::vector<CommandInfo> BuildTable() {
       {"zpopmax", -2, true, 1, 1, 1, &CmdZPopMax},
       {"zpopmin", -2, true, 1, 1, 1, &CmdZPopMin},
       {"zrange", -4, false, 1, 1, 1, &CmdZRange},
+      {"zrangebylex", -4, false, 1, 1, 1, &CmdZRangeByLex},
       {"zrangebyscore", -4, false, 1, 1, 1, &CmdZRangeByScore},
       {"zrank", 3, false, 1, 1, 1, &CmdZRank},
       {"zrem", -3, true, 1, 1, 1, &CmdZRem},
       {"zrevrange", -4, false, 1, 1, 1, &CmdZRevRange},
+      {"zrevrangebylex", -4, false, 1, 1, 1, &CmdZRevRangeByLex},
+      {"zrevrangebyscore", -4, false, 1, 1, 1, &CmdZRevRangeByScore},
       {"zrevrank", 3, false, 1, 1, 1, &CmdZRevRank},
       {"zscore", 3, false, 1, 1, 1, &CmdZScore},
   };

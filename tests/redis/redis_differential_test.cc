@@ -1099,6 +1099,33 @@ TEST_F(DifferentialTest, BlockingLists) {
   });
 }
 
+// ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX.
+TEST_F(DifferentialTest, SortedSetRangesByScoreAndLex) {
+  Compare({
+      Cmd({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"}),
+      Cmd({"ZADD", "lex", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e"}),
+      Cmd({"ZREVRANGEBYSCORE", "z", "+inf", "-inf"}),
+      Cmd({"ZREVRANGEBYSCORE", "z", "(4", "2", "WITHSCORES"}),
+      Cmd({"ZREVRANGEBYSCORE", "z", "4", "1", "LIMIT", "1", "2"}),
+      Cmd({"ZREVRANGEBYSCORE", "z", "x", "1"}),
+      Cmd({"ZREVRANGEBYSCORE", "z", "4", "1", "BYLEX"}),
+      Cmd({"ZREVRANGEBYSCORE", "nope", "4", "1"}),
+      Cmd({"ZRANGEBYLEX", "lex", "-", "+"}),
+      Cmd({"ZRANGEBYLEX", "lex", "[b", "(e"}),
+      Cmd({"ZRANGEBYLEX", "lex", "-", "+", "LIMIT", "1", "2"}),
+      Cmd({"ZRANGEBYLEX", "lex", "b", "+"}),
+      Cmd({"ZREVRANGEBYLEX", "lex", "+", "-"}),
+      Cmd({"ZREVRANGEBYLEX", "lex", "(e", "[b", "LIMIT", "0", "2"}),
+      Cmd({"ZRANGEBYLEX", "nope", "-", "+"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"ZRANGEBYLEX", kWrongType, "-", "+"}),
+      Cmd({"ZREVRANGEBYSCORE", kWrongType, "1", "0"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"ZREVRANGEBYSCORE", "z", "4", "1", "WITHSCORES"}),
+      Cmd({"ZREVRANGEBYLEX", "lex", "+", "-"}),
+  });
+}
+
 // ZMPOP, BZPOPMIN, BZPOPMAX, BZMPOP.
 TEST_F(DifferentialTest, SortedSetPops) {
   Compare({
