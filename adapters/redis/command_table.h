@@ -51,6 +51,9 @@ struct ConnectionState {
     std::vector<redis_core::Watch> keys;  // guarded by mu; at most kMaxWatchedKeys
   };
   std::shared_ptr<WatchedKeys> watched = std::make_shared<WatchedKeys>();
+  // Keys the running command makes ready for blocked clients when it succeeds (set by its
+  // handler; the server reports them once the reply is not an error, then clears them).
+  std::vector<std::string> ready_keys;
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };
@@ -84,6 +87,8 @@ enum CommandFlag : uint32_t {
   // Not a COMMAND flag: allowed on a RESP2 connection with subscriptions (Redis decides
   // this per command too: (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET).
   kFlagSubscribedContext = 1 << 9,
+  kFlagBlocking = 1 << 10,
+  kFlagMovableKeys = 1 << 11,
 };
 
 struct CommandSpec {
@@ -134,6 +139,10 @@ void CommandCommand(CommandContext context);
 // CROSSSLOT.
 void TypedCommand(CommandContext context);
 std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
+// BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP: run once like
+// TypedCommand; a miss blocks the connection in the server (ServerControl::Block) until
+// a write anywhere in the cluster serves it or it times out (commands/blocking.cc).
+void BlockingCommand(CommandContext context);
 // A request of one command routed by its first argument after the name, with the proposer's
 // clock as the lower bound of the group's time and a fresh random seed (commands/typed.cc).
 redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args);

@@ -16,15 +16,19 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/connection_stream.h"
 #include "adapters/redis/pubsub_hub.h"
+#include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
 
@@ -121,12 +125,24 @@ std::string SocketAddress(int fd, bool peer) {
 
 }  // namespace
 
-// A message PUBLISHed on another node, on its way to this loop's subscribers.
+// A message PUBLISHed on another node, on its way to this loop's subscribers; or, with
+// `task` set, work for the loop thread (a blocked client's run answered).
 struct RemoteDelivery {
   std::string channel;
   std::string message;
   std::function<void(int64_t)> done;
+  std::function<void()> task;
 };
+
+namespace {
+
+int64_t MonotonicMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 // Deliveries from other threads (the fan-out's gRPC handlers). Owned jointly by the server
 // and its loop, so a delivery racing Stop() finds it closed (answered 0) instead of a
@@ -217,6 +233,12 @@ class RedisServer::Loop final : public ServerControl {
     return hub_.Subscribers(channel);
   }
   int64_t PatternCount() const override { return hub_.Patterns(); }
+  bool CanBlock() const override { return true; }
+  void Block(ConnectionState& connection, std::vector<std::string> args,
+             std::vector<std::string> keys, uint64_t timeout_ms) override {
+    blocked_.Add(connection.id, std::move(args), std::move(keys), timeout_ms, MonotonicMs());
+  }
+  size_t BlockedClientCount() const override { return blocked_.blocked(); }
 
   void set_port(int port) { port_ = port; }
 
@@ -264,6 +286,12 @@ class RedisServer::Loop final : public ServerControl {
   // Work a handler asked for that must not run inside it: connections to close (CLIENT
   // KILL, subscribers over their output limit) and outputs to flush (PUBLISH).
   void RunDeferred();
+  // Blocked clients: one run of a waiter's command (answered on this thread through the
+  // inbox), its answer, and the key-ready notices of this loop's writes, handed to the
+  // local waiters and the other nodes once per loop turn.
+  void RunBlocked(const BlockedClients::Args& args, BlockedClients::AttemptDone done);
+  void AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Reply> reply);
+  void FlushReadyKeys();
 
   static thread_local Loop* current_;
 
@@ -291,6 +319,15 @@ class RedisServer::Loop final : public ServerControl {
   std::vector<uint64_t> to_kill_;
   std::vector<uint64_t> to_flush_;
   std::shared_ptr<DeliveryInbox> inbox_ = std::make_shared<DeliveryInbox>(wake_fd_);
+  BlockedClients blocked_{
+      [this](const BlockedClients::Args& args, BlockedClients::AttemptDone done) {
+        RunBlocked(args, std::move(done));
+      },
+      [this](uint64_t id, absl::StatusOr<redis_core::Reply> reply) {
+        AnswerBlocked(id, std::move(reply));
+      },
+      BlockedClients::Options{}};
+  std::set<std::string> ready_keys_;  // notices of this loop turn's writes
 };
 
 std::vector<const ConnectionState*> RedisServer::Loop::Connections() const {
@@ -306,6 +343,12 @@ std::vector<const ConnectionState*> RedisServer::Loop::Connections() const {
 bool RedisServer::Loop::Kill(uint64_t connection_id) {
   auto it = connections_.find(connection_id);
   if (it == connections_.end()) return false;
+  if (blocked_.Has(connection_id)) {
+    // Blocked: no reply is coming to wait for.
+    blocked_.Cancel(connection_id);
+    to_kill_.push_back(connection_id);
+    return true;
+  }
   if (it->second->in_flight) {
     // The killer itself (its CLIENT KILL is running) or a connection waiting for the
     // store: it gets that reply, then closes, as Redis's close-after-reply.
@@ -346,13 +389,61 @@ void RedisServer::Loop::Publish(std::string channel, std::string message,
 
 void RedisServer::Loop::DrainDeliveries() {
   for (RemoteDelivery& delivery : inbox_->Drain(/*close=*/false)) {
+    if (delivery.task) {
+      delivery.task();
+      continue;
+    }
+    if (delivery.channel == kKeysReadyChannel) {
+      if (std::optional<std::vector<std::string>> keys = DecodeKeysReady(delivery.message)) {
+        blocked_.KeysReady(*keys);
+      }
+      delivery.done(0);
+      continue;
+    }
     delivery.done(DeliverLocally(delivery.channel, delivery.message));
   }
   RunDeferred();
 }
 
+void RedisServer::Loop::RunBlocked(const BlockedClients::Args& args,
+                                   BlockedClients::AttemptDone done) {
+  // A write: the pop happens at apply time in the owning group, once.
+  backend_->Execute(
+      MakeRedisRequest(args), /*write=*/true,
+      [inbox = inbox_, done = std::move(done)](absl::StatusOr<redis_core::Reply> reply) mutable {
+        RemoteDelivery task;
+        task.task = [done = std::move(done), reply = std::move(reply)]() mutable {
+          done(std::move(reply));
+        };
+        // Refused once the loop stopped: the waiter is gone with it.
+        inbox->Push(task);
+      });
+}
+
+void RedisServer::Loop::AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Reply> reply) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  const int protocol = it->second->state.protocol;
+  OnReply(id, reply.ok() ? EncodeReplyFor(protocol, *reply) : BackendErrorReply(reply.status()));
+  to_flush_.push_back(id);  // pumped after BlockedClients returns
+}
+
+void RedisServer::Loop::FlushReadyKeys() {
+  if (ready_keys_.empty()) return;
+  std::vector<std::string> keys(ready_keys_.begin(), ready_keys_.end());
+  ready_keys_.clear();
+  blocked_.KeysReady(keys);
+  if (options_.fanout != nullptr) {
+    // Fire and forget: a notice lost with a peer is caught by the waiters' re-check.
+    options_.fanout->PublishToPeers(std::string(kKeysReadyChannel), EncodeKeysReady(keys),
+                                    [](int64_t) {});
+  }
+}
+
 void RedisServer::Loop::FailDeliveries() {
-  for (RemoteDelivery& delivery : inbox_->Drain(/*close=*/true)) delivery.done(0);
+  for (RemoteDelivery& delivery : inbox_->Drain(/*close=*/true)) {
+    if (!delivery.task) delivery.done(0);  // a task's waiter goes with the loop
+  }
 }
 
 void RedisServer::Loop::RunDeferred() {
@@ -393,8 +484,14 @@ void RedisServer::Loop::Run() {
       }
       if (!busy || std::chrono::steady_clock::now() >= stop_deadline_) break;
     }
+    int timeout_ms = stopping_ ? 20 : -1;
+    if (std::optional<int64_t> wake = blocked_.NextWakeMs(); wake.has_value()) {
+      const int64_t wait = std::clamp<int64_t>(*wake - MonotonicMs(), 0, 60'000);
+      timeout_ms =
+          timeout_ms < 0 ? static_cast<int>(wait) : std::min(timeout_ms, static_cast<int>(wait));
+    }
     const int ready =
-        epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), stopping_ ? 20 : -1);
+        epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);
     if (ready < 0) {
       EKV_ASSERT(errno == EINTR, "epoll_wait failed: ", std::strerror(errno));
       continue;
@@ -413,6 +510,9 @@ void RedisServer::Loop::Run() {
       }
       RunDeferred();
     }
+    blocked_.Tick(MonotonicMs());
+    FlushReadyKeys();
+    RunDeferred();
   }
   FailDeliveries();
   while (!connections_.empty()) Close(*connections_.begin()->second);
@@ -427,6 +527,10 @@ void RedisServer::Loop::BeginStop() {
   listen_fd_ = -1;
   // Commands not started yet are dropped (the client sees the connection close, as on
   // a Redis shutdown); running ones may still answer.
+  // Blocked clients get no answer (as on a Redis shutdown): their connections close.
+  for (uint64_t id : blocked_.CancelIdle()) {
+    if (auto it = connections_.find(id); it != connections_.end()) it->second->in_flight = false;
+  }
   std::vector<uint64_t> ids;
   for (auto& [id, connection] : connections_) ids.push_back(id);
   for (uint64_t id : ids) {
@@ -608,6 +712,12 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply) {
   Connection& connection = *it->second;
   EKV_ASSERT(connection.in_flight, "a reply arrived for a connection with no command running");
   connection.in_flight = false;
+  if (!connection.state.ready_keys.empty()) {
+    if (!reply.empty() && reply[0] != '-') {
+      ready_keys_.insert(connection.state.ready_keys.begin(), connection.state.ready_keys.end());
+    }
+    connection.state.ready_keys.clear();
+  }
   connection.output += reply;
   if (connection.state.close_after_reply) connection.closing = true;
 }
@@ -620,6 +730,7 @@ void RedisServer::Loop::DrainCompletions() {
 }
 
 void RedisServer::Loop::Close(Connection& connection) {
+  blocked_.Cancel(connection.state.id);
   for (const std::string& channel : connection.state.channels) {
     hub_.Remove(connection.state.id, channel, false);
   }
@@ -719,7 +830,7 @@ void RedisServer::DeliverPublished(std::string channel, std::string message,
   // inbox_ is set once, in Start, before the fan-out can know this server; it outlives
   // the loop, so a delivery racing Stop() is refused by it, not lost in a freed loop.
   if (inbox_ == nullptr) return done(0);
-  RemoteDelivery delivery{std::move(channel), std::move(message), std::move(done)};
+  RemoteDelivery delivery{std::move(channel), std::move(message), std::move(done), {}};
   if (!inbox_->Push(delivery)) delivery.done(0);
 }
 

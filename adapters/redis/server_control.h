@@ -78,6 +78,18 @@ class ServerControl {
   virtual std::vector<std::string> ActiveChannels(absl::string_view pattern) const = 0;
   virtual int64_t ChannelSubscribers(const std::string& channel) const = 0;
   virtual int64_t PatternCount() const = 0;
+
+  // Blocking commands. CanBlock: false on servers that cannot block a connection (the
+  // command then runs once, as inside MULTI). Block: the connection's command `args`
+  // waits on `keys` (timeout_ms 0: forever); the server answers it through the
+  // connection's reply path, never through the handler's ReplyFn.
+  virtual bool CanBlock() const { return false; }
+  virtual void Block(ConnectionState& connection, std::vector<std::string> args,
+                     std::vector<std::string> keys, uint64_t timeout_ms) {
+    (void)connection, (void)args, (void)keys, (void)timeout_ms;
+  }
+  // INFO's blocked_clients.
+  virtual size_t BlockedClientCount() const { return 0; }
 };
 
 }  // namespace ekv::redis

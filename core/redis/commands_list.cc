@@ -6,8 +6,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/blocking.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
+#include "core/util/assert.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -58,6 +60,36 @@ void Rewrite(Executor& ex, absl::string_view key, Meta meta,
   ex.SaveMeta(key, meta);
 }
 
+// Pops up to n elements from one end of an existing list (in pop order) and saves its
+// metadata (an emptied list is removed).
+absl::StatusOr<std::vector<std::string>> PopN(Executor& ex, absl::string_view key, Meta meta,
+                                              bool left, uint64_t n) {
+  n = std::min<uint64_t>(n, meta.size);
+  std::vector<std::string> popped;
+  if (left) {
+    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, key, meta, 0, n));
+    for (uint64_t i = 0; i < n; ++i) ex.store().Delete(IndexKey(ex, key, meta, meta.head + i));
+    meta.head += n;
+  } else {
+    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, key, meta, meta.size - n, n));
+    std::reverse(popped.begin(), popped.end());
+    for (uint64_t i = 0; i < n; ++i) ex.store().Delete(IndexKey(ex, key, meta, meta.tail - 1 - i));
+    meta.tail -= n;
+  }
+  EKV_ASSERT(popped.size() == n, "list ", key, ": metadata counts ", meta.size,
+             " elements but fewer records exist");
+  meta.size -= n;
+  ex.SaveMeta(key, meta);
+  return popped;
+}
+
+Reply BulkArray(const std::vector<std::string>& elements) {
+  std::vector<Reply> out;
+  out.reserve(elements.size());
+  for (const std::string& element : elements) out.push_back(Reply::Bulk(element));
+  return Reply::Array(std::move(out));
+}
+
 absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool left) {
   if (args.size() > 3) {
     return Reply::Error(
@@ -76,28 +108,10 @@ absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool left) {
   if (list.error.has_value()) return *list.error;
   if (!list.exists) return has_count ? Reply::NilArray() : Reply::Nil();
   if (has_count && count == 0) return Reply::Array();
-  const uint64_t n = std::min<uint64_t>(count, list.meta.size);
-  std::vector<std::string> popped;
-  if (left) {
-    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, args[1], list.meta, 0, n));
-    for (uint64_t i = 0; i < n; ++i) {
-      ex.store().Delete(IndexKey(ex, args[1], list.meta, list.meta.head + i));
-    }
-    list.meta.head += n;
-  } else {
-    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, args[1], list.meta, list.meta.size - n, n));
-    std::reverse(popped.begin(), popped.end());
-    for (uint64_t i = 0; i < n; ++i) {
-      ex.store().Delete(IndexKey(ex, args[1], list.meta, list.meta.tail - 1 - i));
-    }
-    list.meta.tail -= n;
-  }
-  list.meta.size -= n;
-  ex.SaveMeta(args[1], list.meta);
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> popped,
+                          PopN(ex, args[1], list.meta, left, static_cast<uint64_t>(count)));
   if (!has_count) return Reply::Bulk(popped.front());
-  std::vector<Reply> out;
-  for (const std::string& element : popped) out.push_back(Reply::Bulk(element));
-  return Reply::Array(std::move(out));
+  return BulkArray(popped);
 }
 
 // Redis's index normalization: negative counts from the end.
@@ -305,5 +319,127 @@ EKV_REDIS_HANDLER(CmdLPos) {
   if (count >= 0) return Reply::Array(std::move(found));
   return found.empty() ? Reply::Nil() : found.front();
 }
+
+namespace {
+
+// LEFT or RIGHT (Redis's getListPositionFromObjectOrReply).
+std::optional<bool> ParseSide(absl::string_view text) {
+  if (absl::EqualsIgnoreCase(text, "left")) return true;
+  if (absl::EqualsIgnoreCase(text, "right")) return false;
+  return std::nullopt;
+}
+
+// LMOVE: one element from one end of `source` to one end of `destination` (the same key
+// rotates). Nil when the source does not exist; the destination's type is checked only
+// then, as in Redis.
+absl::StatusOr<Reply> Move(Executor& ex, absl::string_view source, absl::string_view destination,
+                           bool from_left, bool to_left) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection from, LookupCollection(ex, source, Type::kList));
+  if (from.error.has_value()) return *from.error;
+  if (!from.exists) return Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(Collection to, LookupCollection(ex, destination, Type::kList));
+  if (to.error.has_value()) return *to.error;
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> popped,
+                          PopN(ex, source, from.meta, from_left, 1));
+  // Looked up again: when source == destination the pop changed (or removed) it.
+  EKV_KV_ASSIGN_OR_RETURN(Collection target, LookupOrCreate(ex, destination, Type::kList));
+  if (to_left) {
+    --target.meta.head;
+    ex.store().Put(IndexKey(ex, destination, target.meta, target.meta.head), popped.front());
+  } else {
+    ex.store().Put(IndexKey(ex, destination, target.meta, target.meta.tail), popped.front());
+    ++target.meta.tail;
+  }
+  ++target.meta.size;
+  ex.SaveMeta(destination, target.meta);
+  return Reply::Bulk(popped.front());
+}
+
+// BLPOP/BRPOP once: the first non-empty list of args[1..n-2] gives one element.
+absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool left) {
+  BlockTimeout timeout = ParseBlockTimeout(args.back(), ex.now_ms());
+  if (timeout.error.has_value()) return *timeout.error;
+  for (size_t i = 1; i + 1 < args.size(); ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[i], Type::kList));
+    if (list.error.has_value()) return *list.error;
+    if (!list.exists) continue;
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> popped, PopN(ex, args[i], list.meta, left, 1));
+    return Reply::Array({Reply::Bulk(args[i]), Reply::Bulk(popped.front())});
+  }
+  return Reply::NilArray();
+}
+
+// LMPOP (numkeys at args[1]) and BLMPOP (timeout at args[1], numkeys at args[2]), in
+// Redis 7.0's order of checks: numkeys, side, COUNT, then the timeout.
+absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_index, bool block) {
+  std::optional<int64_t> numkeys = ParseInt64(args[numkeys_index]);
+  if (!numkeys.has_value() || *numkeys < 1) {
+    return Reply::Error("ERR numkeys should be greater than 0");
+  }
+  if (*numkeys >= static_cast<int64_t>(args.size())) return SyntaxError();
+  const size_t side_index = numkeys_index + static_cast<size_t>(*numkeys) + 1;
+  if (side_index >= args.size()) return SyntaxError();
+  std::optional<bool> left = ParseSide(args[side_index]);
+  if (!left.has_value()) return SyntaxError();
+  int64_t count = -1;
+  for (size_t j = side_index + 1; j < args.size(); ++j) {
+    if (count == -1 && absl::EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
+      std::optional<int64_t> parsed = ParseInt64(args[++j]);
+      if (!parsed.has_value() || *parsed < 1) {
+        return Reply::Error("ERR count should be greater than 0");
+      }
+      count = *parsed;
+    } else {
+      return SyntaxError();
+    }
+  }
+  if (count == -1) count = 1;
+  if (block) {
+    BlockTimeout timeout = ParseBlockTimeout(args[1], ex.now_ms());
+    if (timeout.error.has_value()) return *timeout.error;
+  }
+  for (size_t i = numkeys_index + 1; i < side_index; ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[i], Type::kList));
+    if (list.error.has_value()) return *list.error;
+    if (!list.exists) continue;
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> popped,
+                            PopN(ex, args[i], list.meta, *left, static_cast<uint64_t>(count)));
+    return Reply::Array({Reply::Bulk(args[i]), BulkArray(popped)});
+  }
+  return Reply::NilArray();
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdLMove) {
+  std::optional<bool> from = ParseSide(args[3]);
+  std::optional<bool> to = ParseSide(args[4]);
+  if (!from.has_value() || !to.has_value()) return SyntaxError();
+  return Move(ex, args[1], args[2], *from, *to);
+}
+
+EKV_REDIS_HANDLER(CmdRPopLPush) { return Move(ex, args[1], args[2], false, true); }
+
+EKV_REDIS_HANDLER(CmdLMPop) { return MultiPop(ex, args, 1, false); }
+
+EKV_REDIS_HANDLER(CmdBLPop) { return BlockingPop(ex, args, true); }
+EKV_REDIS_HANDLER(CmdBRPop) { return BlockingPop(ex, args, false); }
+
+EKV_REDIS_HANDLER(CmdBLMove) {
+  std::optional<bool> from = ParseSide(args[3]);
+  std::optional<bool> to = ParseSide(args[4]);
+  if (!from.has_value() || !to.has_value()) return SyntaxError();
+  BlockTimeout timeout = ParseBlockTimeout(args[5], ex.now_ms());
+  if (timeout.error.has_value()) return *timeout.error;
+  return Move(ex, args[1], args[2], *from, *to);
+}
+
+EKV_REDIS_HANDLER(CmdBRPopLPush) {
+  BlockTimeout timeout = ParseBlockTimeout(args[3], ex.now_ms());
+  if (timeout.error.has_value()) return *timeout.error;
+  return Move(ex, args[1], args[2], false, true);
+}
+
+EKV_REDIS_HANDLER(CmdBLMPop) { return MultiPop(ex, args, 2, true); }
 
 }  // namespace ekv::redis_core

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/blocking.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
 
@@ -485,9 +486,126 @@ EKV_REDIS_HANDLER(CmdZRevRange) {
   return RangeGeneric(ex, args, request);
 }
 
+EKV_REDIS_HANDLER(CmdZRevRangeByScore) {
+  RangeRequest request;
+  request.by = RangeBy::kScore;
+  request.reverse = true;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRangeByLex) {
+  RangeRequest request;
+  request.by = RangeBy::kLex;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
+EKV_REDIS_HANDLER(CmdZRevRangeByLex) {
+  RangeRequest request;
+  request.by = RangeBy::kLex;
+  request.reverse = true;
+  if (std::optional<Reply> error = ParseRangeOptions(args, false, true, &request)) return *error;
+  return RangeGeneric(ex, args, request);
+}
+
 EKV_REDIS_HANDLER(CmdZRank) { return Rank(ex, args, false); }
 EKV_REDIS_HANDLER(CmdZRevRank) { return Rank(ex, args, true); }
 EKV_REDIS_HANDLER(CmdZPopMin) { return Pop(ex, args, false); }
 EKV_REDIS_HANDLER(CmdZPopMax) { return Pop(ex, args, true); }
+
+namespace {
+
+// Pops up to `count` members with the lowest (or highest) scores from an existing zset,
+// reading only those members' order records, and saves its metadata.
+absl::StatusOr<std::vector<Entry>> PopEntries(Executor& ex, absl::string_view key, Meta meta,
+                                              bool max, uint64_t count) {
+  const std::string prefix = ElementPrefix(key, meta) + kOrderTag;
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
+                          ex.store().Scan(prefix, PrefixEnd(prefix), count, /*reverse=*/max));
+  std::vector<Entry> out;
+  for (const auto& [engine_key, value] : records) {
+    absl::string_view rest = absl::string_view(engine_key).substr(prefix.size());
+    if (rest.size() < 8) return absl::DataLossError("redis zset: malformed order record");
+    out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
+  }
+  for (const Entry& entry : out) {
+    DeleteMember(ex, key, meta, entry.member, entry.score);
+    --meta.size;
+  }
+  ex.SaveMeta(key, meta);
+  return out;
+}
+
+// BZPOPMIN/BZPOPMAX once: [key, member, score] from the first non-empty zset.
+absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool max) {
+  BlockTimeout timeout = ParseBlockTimeout(args.back(), ex.now_ms());
+  if (timeout.error.has_value()) return *timeout.error;
+  for (size_t i = 1; i + 1 < args.size(); ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[i], Type::kZset));
+    if (zset.error.has_value()) return *zset.error;
+    if (!zset.exists) continue;
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> popped, PopEntries(ex, args[i], zset.meta, max, 1));
+    if (popped.empty()) return absl::DataLossError("redis zset: a counted member is missing");
+    return Reply::Array({Reply::Bulk(args[i]), Reply::Bulk(popped.front().member),
+                         Reply::Double(popped.front().score)});
+  }
+  return Reply::NilArray();
+}
+
+// ZMPOP (numkeys at args[1]) and BZMPOP (timeout at args[1], numkeys at args[2]):
+// [key, [[member, score], ...]] nested in both protocols, as Redis 7.0 answers.
+absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_index, bool block) {
+  std::optional<int64_t> numkeys = ParseInt64(args[numkeys_index]);
+  if (!numkeys.has_value() || *numkeys < 1) {
+    return Reply::Error("ERR numkeys should be greater than 0");
+  }
+  if (*numkeys >= static_cast<int64_t>(args.size())) return SyntaxError();
+  const size_t side_index = numkeys_index + static_cast<size_t>(*numkeys) + 1;
+  if (side_index >= args.size()) return SyntaxError();
+  bool max = false;
+  if (absl::EqualsIgnoreCase(args[side_index], "max")) {
+    max = true;
+  } else if (!absl::EqualsIgnoreCase(args[side_index], "min")) {
+    return SyntaxError();
+  }
+  int64_t count = -1;
+  for (size_t j = side_index + 1; j < args.size(); ++j) {
+    if (count == -1 && absl::EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
+      std::optional<int64_t> parsed = ParseInt64(args[++j]);
+      if (!parsed.has_value() || *parsed < 1) {
+        return Reply::Error("ERR count should be greater than 0");
+      }
+      count = *parsed;
+    } else {
+      return SyntaxError();
+    }
+  }
+  if (count == -1) count = 1;
+  if (block) {
+    BlockTimeout timeout = ParseBlockTimeout(args[1], ex.now_ms());
+    if (timeout.error.has_value()) return *timeout.error;
+  }
+  for (size_t i = numkeys_index + 1; i < side_index; ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[i], Type::kZset));
+    if (zset.error.has_value()) return *zset.error;
+    if (!zset.exists) continue;
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> popped,
+                            PopEntries(ex, args[i], zset.meta, max, static_cast<uint64_t>(count)));
+    std::vector<Reply> pairs;
+    for (const Entry& entry : popped) {
+      pairs.push_back(Reply::Array({Reply::Bulk(entry.member), Reply::Double(entry.score)}));
+    }
+    return Reply::Array({Reply::Bulk(args[i]), Reply::Array(std::move(pairs))});
+  }
+  return Reply::NilArray();
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdZMPop) { return MultiPop(ex, args, 1, false); }
+EKV_REDIS_HANDLER(CmdBZPopMin) { return BlockingPop(ex, args, false); }
+EKV_REDIS_HANDLER(CmdBZPopMax) { return BlockingPop(ex, args, true); }
+EKV_REDIS_HANDLER(CmdBZMPop) { return MultiPop(ex, args, 2, true); }
 
 }  // namespace ekv::redis_core

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -15,6 +16,14 @@ std::vector<CommandInfo> BuildTable() {
   // name, arity, write, first key, last key, step, handler (Redis 7.0's COMMAND values).
   std::vector<CommandInfo> table = {
       {"append", 3, true, 1, 1, 1, &CmdAppend},
+      {"blmove", 6, true, 1, 2, 1, &CmdBLMove},
+      {"blmpop", -5, true, 0, 0, 0, &CmdBLMPop, 2},
+      {"blpop", -3, true, 1, -2, 1, &CmdBLPop},
+      {"brpop", -3, true, 1, -2, 1, &CmdBRPop},
+      {"brpoplpush", 4, true, 1, 2, 1, &CmdBRPopLPush},
+      {"bzmpop", -5, true, 0, 0, 0, &CmdBZMPop, 2},
+      {"bzpopmax", -3, true, 1, -2, 1, &CmdBZPopMax},
+      {"bzpopmin", -3, true, 1, -2, 1, &CmdBZPopMin},
       {"decr", 2, true, 1, 1, 1, &CmdDecr},
       {"decrby", 3, true, 1, 1, 1, &CmdDecrBy},
       {"del", -2, true, 1, -1, 1, &CmdDel},
@@ -50,6 +59,8 @@ std::vector<CommandInfo> BuildTable() {
       {"lindex", 3, false, 1, 1, 1, &CmdLIndex},
       {"linsert", 5, true, 1, 1, 1, &CmdLInsert},
       {"llen", 2, false, 1, 1, 1, &CmdLLen},
+      {"lmove", 5, true, 1, 2, 1, &CmdLMove},
+      {"lmpop", -4, true, 0, 0, 0, &CmdLMPop, 1},
       {"lpop", -2, true, 1, 1, 1, &CmdLPop},
       {"lpos", -3, false, 1, 1, 1, &CmdLPos},
       {"lpush", -3, true, 1, 1, 1, &CmdLPush},
@@ -71,6 +82,7 @@ std::vector<CommandInfo> BuildTable() {
       {"rename", 3, true, 1, 2, 1, &CmdRename},
       {"renamenx", 3, true, 1, 2, 1, &CmdRenameNx},
       {"rpop", -2, true, 1, 1, 1, &CmdRPop},
+      {"rpoplpush", 3, true, 1, 2, 1, &CmdRPopLPush},
       {"rpush", -3, true, 1, 1, 1, &CmdRPush},
       {"rpushx", -3, true, 1, 1, 1, &CmdRPushX},
       {"sadd", -3, true, 1, 1, 1, &CmdSAdd},
@@ -102,13 +114,17 @@ std::vector<CommandInfo> BuildTable() {
       {"zcount", 4, false, 1, 1, 1, &CmdZCount},
       {"zincrby", 4, true, 1, 1, 1, &CmdZIncrBy},
       {"zmscore", -3, false, 1, 1, 1, &CmdZMScore},
+      {"zmpop", -4, true, 0, 0, 0, &CmdZMPop, 1},
       {"zpopmax", -2, true, 1, 1, 1, &CmdZPopMax},
       {"zpopmin", -2, true, 1, 1, 1, &CmdZPopMin},
       {"zrange", -4, false, 1, 1, 1, &CmdZRange},
+      {"zrangebylex", -4, false, 1, 1, 1, &CmdZRangeByLex},
       {"zrangebyscore", -4, false, 1, 1, 1, &CmdZRangeByScore},
       {"zrank", 3, false, 1, 1, 1, &CmdZRank},
       {"zrem", -3, true, 1, 1, 1, &CmdZRem},
       {"zrevrange", -4, false, 1, 1, 1, &CmdZRevRange},
+      {"zrevrangebylex", -4, false, 1, 1, 1, &CmdZRevRangeByLex},
+      {"zrevrangebyscore", -4, false, 1, 1, 1, &CmdZRevRangeByScore},
       {"zrevrank", 3, false, 1, 1, 1, &CmdZRevRank},
       {"zscore", 3, false, 1, 1, 1, &CmdZScore},
   };
@@ -138,8 +154,17 @@ const CommandInfo* FindCommand(absl::string_view name) {
 
 std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args) {
   std::vector<std::string> keys;
-  if (info.first_key == 0) return keys;
   const int argc = static_cast<int>(args.size());
+  if (info.numkeys_index != 0) {
+    if (info.numkeys_index >= argc) return keys;
+    std::optional<int64_t> count = ParseInt64(args[info.numkeys_index]);
+    if (!count.has_value() || *count <= 0) return keys;
+    for (int64_t i = 1; i <= *count && info.numkeys_index + i < argc; ++i) {
+      keys.push_back(args[info.numkeys_index + i]);
+    }
+    return keys;
+  }
+  if (info.first_key == 0) return keys;
   const int last = info.last_key < 0 ? argc + info.last_key : info.last_key;
   for (int i = info.first_key; i <= last && i < argc; i += info.key_step) keys.push_back(args[i]);
   return keys;

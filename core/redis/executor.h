@@ -36,6 +36,10 @@ struct CommandInfo {
   int last_key;   // -1: the last argument
   int key_step;
   Handler handler;
+  // Non-zero for the commands whose keys are counted by an argument (LMPOP, ZMPOP,
+  // BLMPOP, BZMPOP): args[numkeys_index] keys follow that argument (first/last/step are
+  // then 0, as Redis's legacy COMMAND fields of movable-key commands are).
+  int numkeys_index = 0;
 };
 
 // Every command, ordered by name.
@@ -194,6 +198,19 @@ EKV_REDIS_HANDLER(CmdLRem);
 EKV_REDIS_HANDLER(CmdLTrim);
 EKV_REDIS_HANDLER(CmdLInsert);
 EKV_REDIS_HANDLER(CmdLPos);
+EKV_REDIS_HANDLER(CmdLMove);
+EKV_REDIS_HANDLER(CmdRPopLPush);
+EKV_REDIS_HANDLER(CmdLMPop);
+// the blocking forms run once, as Redis runs them inside MULTI: a nil reply means
+// nothing was there (the front door then blocks the client; commands_blocking.cc)
+EKV_REDIS_HANDLER(CmdBLPop);
+EKV_REDIS_HANDLER(CmdBRPop);
+EKV_REDIS_HANDLER(CmdBLMove);
+EKV_REDIS_HANDLER(CmdBRPopLPush);
+EKV_REDIS_HANDLER(CmdBLMPop);
+EKV_REDIS_HANDLER(CmdBZPopMin);
+EKV_REDIS_HANDLER(CmdBZPopMax);
+EKV_REDIS_HANDLER(CmdBZMPop);
 // sets
 EKV_REDIS_HANDLER(CmdSAdd);
 EKV_REDIS_HANDLER(CmdSRem);
@@ -220,9 +237,13 @@ EKV_REDIS_HANDLER(CmdZCount);
 EKV_REDIS_HANDLER(CmdZRange);
 EKV_REDIS_HANDLER(CmdZRangeByScore);
 EKV_REDIS_HANDLER(CmdZRevRange);
+EKV_REDIS_HANDLER(CmdZRevRangeByScore);
+EKV_REDIS_HANDLER(CmdZRangeByLex);
+EKV_REDIS_HANDLER(CmdZRevRangeByLex);
 EKV_REDIS_HANDLER(CmdZRank);
 EKV_REDIS_HANDLER(CmdZRevRank);
 EKV_REDIS_HANDLER(CmdZPopMin);
 EKV_REDIS_HANDLER(CmdZPopMax);
+EKV_REDIS_HANDLER(CmdZMPop);
 
 }  // namespace ekv::redis_core

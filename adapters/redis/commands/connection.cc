@@ -131,9 +131,10 @@ namespace {
 
 void WriteFlags(RespWriter& writer, uint32_t flags) {
   static constexpr std::pair<CommandFlag, absl::string_view> kNames[] = {
-      {kFlagWrite, "write"},       {kFlagReadOnly, "readonly"}, {kFlagDenyOom, "denyoom"},
-      {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},   {kFlagStale, "stale"},
-      {kFlagFast, "fast"},         {kFlagNoAuth, "no_auth"},    {kFlagPubSub, "pubsub"},
+      {kFlagWrite, "write"},       {kFlagReadOnly, "readonly"},       {kFlagDenyOom, "denyoom"},
+      {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},         {kFlagStale, "stale"},
+      {kFlagFast, "fast"},         {kFlagNoAuth, "no_auth"},          {kFlagPubSub, "pubsub"},
+      {kFlagBlocking, "blocking"}, {kFlagMovableKeys, "movablekeys"},
   };
   size_t count = 0;
   for (const auto& [flag, name] : kNames) count += (flags & flag) ? 1 : 0;

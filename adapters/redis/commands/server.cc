@@ -332,7 +332,7 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     out->append("# Clients\r\n");
     line("connected_clients", all.size());
     line("maxclients", server.settings().maxclients);
-    line("blocked_clients", 0);
+    line("blocked_clients", server.BlockedClientCount());
     line("pubsub_clients", pubsub_clients);
   } else if (section == "memory") {
     rusage usage{};

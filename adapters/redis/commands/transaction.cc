@@ -18,6 +18,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
@@ -111,7 +112,9 @@ void ExecCommand(CommandContext context) {
   }
   bool write = false;
   std::string routing_key;
+  c.ready_keys.clear();
   for (const std::vector<std::string>& args : request.commands) {
+    for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
     const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
     if (info == nullptr) continue;  // QueueInMulti queues only what the executor knows
     write = write || info->write;

@@ -22,6 +22,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
+#include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "core/redis/executor.h"
@@ -37,6 +38,13 @@ uint64_t NextRequestSeed() {
 redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args) {
   redis_core::RedisRequest request;
   request.routing_key = args.size() > 1 ? args[1] : std::string();
+  // LMPOP and the like name their keys after a count: route by the first key.
+  if (const redis_core::CommandInfo* info =
+          args.empty() ? nullptr : redis_core::FindCommand(args[0]);
+      info != nullptr && info->numkeys_index != 0) {
+    std::vector<std::string> keys = redis_core::CommandKeys(*info, args);
+    if (!keys.empty()) request.routing_key = keys.front();
+  }
   // Only a lower bound: the group decides expiry at max(this, its replicated time).
   request.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
   request.seed = NextRequestSeed();
@@ -165,6 +173,7 @@ void TypedCommand(CommandContext context) {
   EKV_ASSERT(info != nullptr, "a typed command without an executor handler: ", context.args[0]);
   const std::string name = info->name;
   if (TrySplit(context, name)) return;
+  context.connection->ready_keys = KeysMadeReady(context.args);
   const int protocol = context.connection->protocol;
   context.backend->Execute(MakeRedisRequest(std::move(context.args)), info->write,
                            [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {

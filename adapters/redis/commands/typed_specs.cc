@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/redis/command_table.h"
+#include "core/redis/blocking.h"
 #include "core/redis/executor.h"
 #include "core/util/assert.h"
 
@@ -24,6 +25,30 @@ struct Docs {
 const std::vector<Docs>& AllDocs() {
   static const std::vector<Docs>* docs = new std::vector<Docs>{
       {"append", "string", "2.0.0", true, "Appends a string to the value of a key."},
+      {"blmove", "list", "6.2.0", false,
+       "Pops an element from a list, pushes it to another list and returns it. Blocks until an "
+       "element is available otherwise."},
+      {"blmpop", "list", "7.0.0", false,
+       "Pops the first element from one of multiple lists. Blocks until an element is available "
+       "otherwise."},
+      {"blpop", "list", "2.0.0", false,
+       "Removes and returns the first element in a list. Blocks until an element is available "
+       "otherwise."},
+      {"brpop", "list", "2.0.0", false,
+       "Removes and returns the last element in a list. Blocks until an element is available "
+       "otherwise."},
+      {"brpoplpush", "list", "2.2.0", false,
+       "Pops an element from a list, pushes it to another list and returns it. Block until an "
+       "element is available otherwise."},
+      {"bzmpop", "sorted-set", "7.0.0", false,
+       "Removes and returns a member by score from one or more sorted sets. Blocks until a "
+       "member is available otherwise."},
+      {"bzpopmax", "sorted-set", "5.0.0", true,
+       "Removes and returns the member with the highest score from one or more sorted sets. "
+       "Blocks until a member available otherwise."},
+      {"bzpopmin", "sorted-set", "5.0.0", true,
+       "Removes and returns the member with the lowest score from one or more sorted sets. "
+       "Blocks until a member is available otherwise."},
       {"decr", "string", "1.0.0", true, "Decrements the integer value of a key by one."},
       {"decrby", "string", "1.0.0", true, "Decrements a number from the integer value of a key."},
       {"del", "generic", "1.0.0", false, "Deletes one or more keys."},
@@ -66,6 +91,10 @@ const std::vector<Docs>& AllDocs() {
       {"linsert", "list", "2.2.0", false,
        "Inserts an element before or after another element in a list."},
       {"llen", "list", "1.0.0", true, "Returns the length of a list."},
+      {"lmove", "list", "6.2.0", false,
+       "Returns an element after popping it from one list and pushing it to another."},
+      {"lmpop", "list", "7.0.0", false,
+       "Returns multiple elements from a list after removing them."},
       {"lpop", "list", "1.0.0", true, "Returns the first elements in a list after removing it."},
       {"lpos", "list", "6.0.6", false, "Returns the index of matching elements in a list."},
       {"lpush", "list", "1.0.0", true, "Prepends one or more elements to a list."},
@@ -97,6 +126,8 @@ const std::vector<Docs>& AllDocs() {
       {"renamenx", "generic", "1.0.0", true,
        "Renames a key only when the target key name doesn't exist (keys must share a group)."},
       {"rpop", "list", "1.0.0", true, "Returns and removes the last elements of a list."},
+      {"rpoplpush", "list", "1.2.0", false,
+       "Returns the last element of a list after removing and pushing it to another list."},
       {"rpush", "list", "1.0.0", true, "Appends one or more elements to a list."},
       {"rpushx", "list", "2.2.0", true, "Appends an element to a list only when the list exists."},
       {"sadd", "set", "1.0.0", true, "Adds one or more members to a set."},
@@ -137,12 +168,17 @@ const std::vector<Docs>& AllDocs() {
       {"zincrby", "sorted-set", "1.2.0", true, "Increments the score of a member in a sorted set."},
       {"zmscore", "sorted-set", "6.2.0", true,
        "Returns the score of one or more members in a sorted set."},
+      {"zmpop", "sorted-set", "7.0.0", false,
+       "Returns the highest- or lowest-scoring members from one or more sorted sets after "
+       "removing them."},
       {"zpopmax", "sorted-set", "5.0.0", true,
        "Returns the highest-scoring members from a sorted set after removing them."},
       {"zpopmin", "sorted-set", "5.0.0", true,
        "Returns the lowest-scoring members from a sorted set after removing them."},
       {"zrange", "sorted-set", "1.2.0", false,
        "Returns members in a sorted set within a range of indexes."},
+      {"zrangebylex", "sorted-set", "2.8.9", false,
+       "Returns members in a sorted set within a lexicographical range."},
       {"zrangebyscore", "sorted-set", "1.0.5", false,
        "Returns members in a sorted set within a range of scores."},
       {"zrank", "sorted-set", "2.0.0", true,
@@ -150,6 +186,10 @@ const std::vector<Docs>& AllDocs() {
       {"zrem", "sorted-set", "1.2.0", true, "Removes one or more members from a sorted set."},
       {"zrevrange", "sorted-set", "1.2.0", false,
        "Returns members in a sorted set within a range of indexes in reverse order."},
+      {"zrevrangebylex", "sorted-set", "2.8.9", false,
+       "Returns members in a sorted set within a lexicographical range in reverse order."},
+      {"zrevrangebyscore", "sorted-set", "2.2.0", false,
+       "Returns members in a sorted set within a range of scores in reverse order."},
       {"zrevrank", "sorted-set", "2.0.0", true,
        "Returns the index of a member in a sorted set ordered by descending scores."},
       {"zscore", "sorted-set", "1.2.0", true, "Returns the score of a member in a sorted set."},
@@ -175,6 +215,9 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     spec.arity = info->arity;
     uint32_t flags = info->write ? kFlagWrite | kFlagDenyOom : kFlagReadOnly;
     if (docs.fast) flags |= kFlagFast;
+    if (info->numkeys_index != 0) flags |= kFlagMovableKeys;
+    const bool blocking = redis_core::IsBlockingCommand(docs.name);
+    if (blocking) flags |= kFlagBlocking;
     spec.flags = flags;
     spec.first_key = info->first_key;
     spec.last_key = info->last_key;
@@ -184,7 +227,8 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     spec.summary = docs.summary;
     spec.acl_categories = {info->write ? "@write" : "@read", AclCategory(docs.group),
                            docs.fast ? "@fast" : "@slow"};
-    spec.handler = &TypedCommand;
+    if (blocking) spec.acl_categories.push_back("@blocking");
+    spec.handler = blocking ? &BlockingCommand : &TypedCommand;
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -1,0 +1,230 @@
+#include "adapters/redis/blocked_clients.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "core/kv/codec.h"
+#include "core/util/assert.h"
+
+namespace ekv::redis {
+
+std::string EncodeKeysReady(const std::vector<std::string>& keys) {
+  std::string out;
+  kv::AppendVarint64(&out, keys.size());
+  for (const std::string& key : keys) kv::AppendLengthPrefixed(&out, key);
+  return out;
+}
+
+std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view message) {
+  kv::ByteReader reader(message);
+  absl::StatusOr<uint64_t> count = reader.ReadVarint64();
+  if (!count.ok() || *count > message.size()) return std::nullopt;
+  std::vector<std::string> keys;
+  for (uint64_t i = 0; i < *count; ++i) {
+    absl::StatusOr<absl::string_view> key = reader.ReadLengthPrefixed();
+    if (!key.ok()) return std::nullopt;
+    keys.emplace_back(*key);
+  }
+  if (!reader.empty()) return std::nullopt;
+  return keys;
+}
+
+std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
+  if (args.size() < 2) return {};
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" ||
+      name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
+      name == "zrangestore" || name == "restore") {
+    return {args[1]};
+  }
+  if (name == "lmove" || name == "blmove" || name == "rpoplpush" || name == "brpoplpush" ||
+      name == "rename" || name == "renamenx" || name == "copy") {
+    if (args.size() < 3) return {};
+    return {args[2]};
+  }
+  return {};
+}
+
+namespace {
+
+bool IsMiss(const redis_core::Reply& reply) {
+  return reply.kind == redis_core::Reply::Kind::kNil ||
+         reply.kind == redis_core::Reply::Kind::kNilArray;
+}
+
+}  // namespace
+
+BlockedClients::BlockedClients(Attempt attempt, Answer answer, Options options)
+    : attempt_(std::move(attempt)), answer_(std::move(answer)), options_(options) {}
+
+void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::string> keys,
+                         uint64_t timeout_ms, int64_t now_ms) {
+  EKV_ASSERT(by_connection_.count(connection_id) == 0,
+             "a connection blocks twice: its commands run one at a time");
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (waiters_.empty()) next_recheck_ms_ = now_ms_ + options_.recheck.count();
+  const uint64_t id = next_id_++;
+  Waiter waiter;
+  waiter.connection_id = connection_id;
+  waiter.args = std::move(args);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  waiter.keys = std::move(keys);
+  if (timeout_ms > 0) {
+    waiter.deadline_ms = now_ms_ + static_cast<int64_t>(timeout_ms);
+    deadlines_.insert({waiter.deadline_ms, id});
+  }
+  for (const std::string& key : waiter.keys) queues_[key].push_back(id);
+  waiters_.emplace(id, std::move(waiter));
+  by_connection_[connection_id] = id;
+  Run(id);
+}
+
+void BlockedClients::Run(uint64_t id) {
+  Waiter& waiter = waiters_.at(id);
+  EKV_ASSERT(!waiter.running, "two runs of one waiter could pop two elements");
+  waiter.running = true;
+  waiter.run_again = false;
+  attempt_(waiter.args,
+           [this, id](absl::StatusOr<redis_core::Reply> result) { OnRun(id, std::move(result)); });
+}
+
+void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result) {
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return;
+  Waiter& waiter = it->second;
+  waiter.running = false;
+  if (waiter.cancelled) {
+    // Nobody to answer. An element this run popped is lost with the connection, as a
+    // reply Redis wrote to a client that hung up is.
+    Forget(id);
+    return;
+  }
+  if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result));
+  waiter.missed = true;
+  if (waiter.deadline_ms != 0 && now_ms_ >= waiter.deadline_ms) return TimeOut(id);
+  if (waiter.run_again) return Run(id);
+}
+
+void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer) {
+  Waiter& waiter = waiters_.at(id);
+  const uint64_t connection_id = waiter.connection_id;
+  const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer);
+  std::vector<std::string> keys = waiter.keys;
+  Forget(id);
+  if (answer.has_value()) answer_(connection_id, *std::move(answer));
+  // The element it got may not have been the last: the next waiters try.
+  if (served) {
+    for (const std::string& key : keys) Serve(key);
+  }
+}
+
+void BlockedClients::TimeOut(uint64_t id) {
+  // Redis 7.0 answers every timed-out list or zset pop, BLMOVE included, with a null
+  // array (the non-blocking forms' miss inside MULTI is a null bulk for the moves).
+  Finish(id, absl::StatusOr<redis_core::Reply>(redis_core::Reply::NilArray()));
+}
+
+void BlockedClients::Forget(uint64_t id) {
+  auto it = waiters_.find(id);
+  if (it == waiters_.end()) return;
+  Waiter& waiter = it->second;
+  for (const std::string& key : waiter.keys) {
+    auto queue = queues_.find(key);
+    if (queue == queues_.end()) continue;
+    std::deque<uint64_t>& ids = queue->second;
+    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    if (ids.empty()) queues_.erase(queue);
+  }
+  if (waiter.deadline_ms != 0) deadlines_.erase({waiter.deadline_ms, id});
+  auto by = by_connection_.find(waiter.connection_id);
+  if (by != by_connection_.end() && by->second == id) by_connection_.erase(by);
+  waiters_.erase(it);
+}
+
+void BlockedClients::Serve(const std::string& key) {
+  auto queue = queues_.find(key);
+  if (queue == queues_.end()) return;
+  for (uint64_t id : queue->second) {
+    Waiter& waiter = waiters_.at(id);
+    if (waiter.cancelled) continue;  // its run is in flight; the next one is first
+    if (waiter.running) {
+      waiter.run_again = true;
+    } else {
+      Run(id);
+    }
+    return;
+  }
+}
+
+void BlockedClients::KeysReady(const std::vector<std::string>& keys) {
+  for (const std::string& key : keys) Serve(key);
+}
+
+void BlockedClients::Tick(int64_t now_ms) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now_ms_) {
+    const uint64_t id = deadlines_.begin()->second;
+    Waiter& waiter = waiters_.at(id);
+    deadlines_.erase(deadlines_.begin());
+    waiter.deadline_ms = 0;
+    if (waiter.running) {
+      // Its run may carry an element: OnRun answers, with the timeout's nil on a miss.
+      waiter.deadline_ms = now_ms_;
+      waiter.run_again = false;
+      continue;
+    }
+    TimeOut(id);
+  }
+  if (!queues_.empty() && now_ms_ >= next_recheck_ms_) {
+    next_recheck_ms_ = now_ms_ + options_.recheck.count();
+    std::vector<std::string> keys;
+    for (const auto& [key, ids] : queues_) keys.push_back(key);
+    KeysReady(keys);
+  }
+}
+
+std::optional<int64_t> BlockedClients::NextWakeMs() const {
+  if (waiters_.empty()) return std::nullopt;
+  int64_t next = next_recheck_ms_;
+  if (!deadlines_.empty()) next = std::min(next, deadlines_.begin()->first);
+  return next;
+}
+
+void BlockedClients::Cancel(uint64_t connection_id) {
+  auto by = by_connection_.find(connection_id);
+  if (by == by_connection_.end()) return;
+  const uint64_t id = by->second;
+  Waiter& waiter = waiters_.at(id);
+  by_connection_.erase(by);
+  if (waiter.running) {
+    waiter.cancelled = true;  // OnRun forgets it
+    return;
+  }
+  const std::vector<std::string> keys = waiter.keys;
+  Forget(id);
+  // It may have been first on a key whose data now waits for the next client.
+  for (const std::string& key : keys) Serve(key);
+}
+
+std::vector<uint64_t> BlockedClients::CancelIdle() {
+  std::vector<uint64_t> connections;
+  std::vector<uint64_t> ids;
+  for (const auto& [id, waiter] : waiters_) {
+    if (!waiter.running && !waiter.cancelled) ids.push_back(id);
+  }
+  for (uint64_t id : ids) {
+    connections.push_back(waiters_.at(id).connection_id);
+    Forget(id);
+  }
+  return connections;
+}
+
+size_t BlockedClients::blocked() const {
+  size_t count = 0;
+  for (const auto& [id, waiter] : waiters_) count += waiter.missed && !waiter.cancelled ? 1 : 0;
+  return count;
+}
+
+}  // namespace ekv::redis

@@ -1,0 +1,118 @@
+// BlockedClients: the clients of one node blocked in BLPOP, BRPOP, BLMOVE, BRPOPLPUSH,
+// BLMPOP, BZPOPMIN, BZPOPMAX or BZMPOP, and when each tries again. Single-threaded: the
+// server's event loop owns it and calls it (attempt answers included) on its thread.
+//
+// A blocked client never polls. Its command runs as one replicated write in the owning
+// group (the executor's non-blocking form: it pops, or answers nil and writes nothing),
+// so two clients, on one node or on two, never both get one element. Runs happen:
+//   - once when the client arrives (after it is queued on its keys, so a push that
+//     commits after this run's miss is also one whose notice finds the client queued);
+//   - when a key it waits on is reported ready (KeysReady: a push, LMOVE, ZADD, ...
+//     answered on this node or, through the pub/sub fan-out, on any other node): the
+//     key's first waiter runs, and each waiter that got something hands over to the next,
+//     so clients are served in arrival order per key (FIFO among this node's clients;
+//     across nodes, whichever node's run commits first);
+//   - every `recheck` for each key's first waiter, a safety net for a notice lost with an
+//     unreachable peer, not the way clients are woken.
+// A waiter has at most one run in flight; a notice during a run makes it run again when
+// the answer is a miss. A timeout that falls during a run waits for that run's answer
+// (which may carry an element: the client then gets it rather than losing it).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/redis/reply.h"
+
+namespace ekv::redis {
+
+// The pub/sub fan-out channel that carries key-ready notices between nodes. It starts
+// with a NUL byte, which no client channel practically does; deliveries on it from peers
+// wake blocked clients and reach no subscriber.
+inline constexpr absl::string_view kKeysReadyChannel("\0ekv:keys-ready", 15);
+std::string EncodeKeysReady(const std::vector<std::string>& keys);
+std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view message);
+// The keys a successful write command may have turned into a non-empty list or sorted
+// set, i.e. those whose blocked clients may now be served (LPUSH's key, LMOVE's
+// destination, ZADD's key, RENAME's target, ...). Lower-case or not.
+std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args);
+
+class BlockedClients {
+ public:
+  using Args = std::vector<std::string>;
+  using AttemptDone = std::function<void(absl::StatusOr<redis_core::Reply>)>;
+  // Runs a blocking command once (as the replicated write it is); `done` must be called
+  // on the owner's thread, once, or never when the owner shut down.
+  using Attempt = std::function<void(const Args& args, AttemptDone done)>;
+  // Answers the connection's command (the reply as the executor gave it, or a failure).
+  using Answer = std::function<void(uint64_t connection_id, absl::StatusOr<redis_core::Reply>)>;
+
+  struct Options {
+    std::chrono::milliseconds recheck{5000};
+  };
+
+  BlockedClients(Attempt attempt, Answer answer, Options options);
+
+  // A connection's blocking command: queued on its keys, and run once at once. `now_ms`
+  // and deadlines are the owner's monotonic clock; timeout_ms 0 waits forever.
+  void Add(uint64_t connection_id, Args args, std::vector<std::string> keys, uint64_t timeout_ms,
+           int64_t now_ms);
+  // Data may have arrived at these keys: their first waiters run.
+  void KeysReady(const std::vector<std::string>& keys);
+  // Times out waiters whose deadline passed and runs the safety re-check when due.
+  void Tick(int64_t now_ms);
+  // When Tick next has something to do (nullopt: nothing waits).
+  std::optional<int64_t> NextWakeMs() const;
+  // The connection closed: its waiter is forgotten (a run in flight is ignored).
+  void Cancel(uint64_t connection_id);
+  // Shutdown: forgets every waiter without a run in flight and returns their
+  // connections (which will get no answer).
+  std::vector<uint64_t> CancelIdle();
+
+  bool Has(uint64_t connection_id) const { return by_connection_.count(connection_id) != 0; }
+  // Waiters whose last run missed: INFO's blocked_clients.
+  size_t blocked() const;
+  size_t size() const { return waiters_.size(); }
+
+ private:
+  struct Waiter {
+    uint64_t connection_id = 0;
+    Args args;
+    std::vector<std::string> keys;
+    int64_t deadline_ms = 0;  // 0: none
+    bool running = false;     // a run is in flight
+    bool run_again = false;   // a notice came during the run
+    bool missed = false;      // the last run found nothing
+    bool cancelled = false;   // the connection is gone; only a run in flight keeps it
+  };
+
+  void Run(uint64_t id);
+  void OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result);
+  // Answers (unless cancelled) and forgets the waiter; its keys' next waiters run.
+  void Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer);
+  void TimeOut(uint64_t id);
+  void Serve(const std::string& key);
+  void Forget(uint64_t id);
+
+  Attempt attempt_;
+  Answer answer_;
+  Options options_;
+  uint64_t next_id_ = 1;
+  int64_t now_ms_ = 0;
+  int64_t next_recheck_ms_ = 0;
+  std::map<uint64_t, Waiter> waiters_;
+  std::map<uint64_t, uint64_t> by_connection_;          // connection id -> waiter id
+  std::map<std::string, std::deque<uint64_t>> queues_;  // key -> waiters in arrival order
+  std::set<std::pair<int64_t, uint64_t>> deadlines_;    // (deadline, waiter id)
+};
+
+}  // namespace ekv::redis

@@ -1,0 +1,63 @@
+#include "core/redis/blocking.h"
+
+#include "absl/strings/ascii.h"
+#include "core/redis/numbers.h"
+
+namespace ekv::redis_core {
+
+BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
+  (void)now_ms;
+  BlockTimeout out;
+  std::optional<long double> seconds = ParseLongDouble(text);
+  if (!seconds.has_value()) {
+    out.error = Reply::Error("ERR timeout is not a float or out of range");
+    return out;
+  }
+  // Redis 7.0: (long long)(seconds * 1000), truncated toward zero; a value the cast cannot
+  // hold (1e30, inf) becomes LLONG_MIN on x86-64, hence "negative" too.
+  const long double ms = *seconds * 1000.0L;
+  constexpr long double kLimit = 9223372036854775808.0L;  // 2^63
+  if (!(ms < kLimit) || ms < -kLimit || static_cast<int64_t>(ms) < 0) {
+    out.error = Reply::Error("ERR timeout is negative");
+    return out;
+  }
+  // Beyond a century is forever in practice (Redis's deadline would overflow there).
+  constexpr int64_t kForeverMs = int64_t{100} * 365 * 24 * 3600 * 1000;
+  const int64_t value = static_cast<int64_t>(ms);
+  out.ms = value > kForeverMs ? 0 : static_cast<uint64_t>(value);
+  return out;
+}
+
+bool IsBlockingCommand(absl::string_view name) {
+  return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
+         name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop";
+}
+
+size_t BlockTimeoutIndex(const std::vector<std::string>& args) {
+  if (args.size() < 2) return 0;
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name == "blmpop" || name == "bzmpop") return 1;
+  if (name == "blmove") return args.size() > 5 ? 5 : 0;
+  if (name == "brpoplpush") return args.size() > 3 ? 3 : 0;
+  return args.size() - 1;
+}
+
+std::vector<std::string> BlockingKeys(const std::vector<std::string>& args) {
+  std::vector<std::string> keys;
+  if (args.size() < 3) return keys;
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name == "blmove" || name == "brpoplpush") {
+    keys.push_back(args[1]);
+  } else if (name == "blmpop" || name == "bzmpop") {
+    std::optional<int64_t> count = ParseInt64(args[2]);
+    if (!count.has_value()) return keys;
+    for (int64_t i = 0; i < *count && 3 + static_cast<size_t>(i) < args.size(); ++i) {
+      keys.push_back(args[3 + i]);
+    }
+  } else {
+    keys.assign(args.begin() + 1, args.end() - 1);
+  }
+  return keys;
+}
+
+}  // namespace ekv::redis_core

@@ -1,0 +1,157 @@
+// Blocking list pops on real ekv-server processes: a client blocked on one node is woken
+// by a push through another node (the key-ready notice travels over the pub/sub fan-out),
+// and many clients blocked on several nodes against pushers on every node get every
+// element exactly once (each pop is one replicated write in the owning group).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "tests/integration/cluster_client.h"
+#include "tests/integration/cluster_fixture.h"
+#include "tests/redis/resp_client.h"
+
+namespace ekv::integration {
+namespace {
+
+using redis::testing::RespClient;
+using Clock = std::chrono::steady_clock;
+
+std::string CallSlow(RespClient& client, const std::vector<std::string>& args) {
+  if (!client.Send(args)) return "<send failed>";
+  return client.ReadReply(std::chrono::seconds(60));
+}
+
+// INFO clients' blocked_clients on one node.
+int BlockedClients(RespClient& client) {
+  const std::string info = CallSlow(client, {"INFO", "clients"});
+  const size_t at = info.find("blocked_clients:");
+  if (at == std::string::npos) return -1;
+  return std::atoi(info.c_str() + at + std::string("blocked_clients:").size());
+}
+
+// The element of a BLPOP reply "*2 $key $element", or "" for anything else.
+std::string PoppedElement(const std::string& reply) {
+  std::vector<std::string> parts = absl::StrSplit(reply, "\r\n");
+  if (parts.size() < 5 || parts[0] != "*2") return "";
+  return parts[4];
+}
+
+class RedisBlockingTest : public ClusterTest {
+ protected:
+  void StartRedisCluster(int nodes) {
+    ClusterOptions options;
+    options.nodes = nodes;
+    options.redis = true;
+    options.request_timeout_ms = 5000;  // a loaded machine (see redis_test.cc)
+    options.tick_ms = 50;
+    ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+    ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
+    ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
+  }
+};
+
+TEST_F(RedisBlockingTest, ClientBlockedOnOneNodeIsWokenByAPushOnAnother) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  RespClient waiter(cluster().redis_port(2));
+  RespClient observer(cluster().redis_port(2));
+  RespClient pusher(cluster().redis_port(3));
+  for (const std::string key : {"a-queue", "z-queue"}) {  // one key in each group
+    ASSERT_TRUE(waiter.Send({"BLPOP", key, "0"}));
+    // Blocked for sure (its first run missed) before the push, so the push's notice is
+    // what wakes it, not its first run.
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    int blocked = 0;
+    while ((blocked = BlockedClients(observer)) != 1 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(blocked, 1) << "the BLPOP on n2 never blocked";
+    EXPECT_EQ(CallSlow(pusher, {"LPUSH", key, "hello"}), ":1\r\n");
+    const std::string reply = waiter.ReadReply(std::chrono::seconds(60));
+    EXPECT_EQ(reply, absl::StrCat("*2\r\n$7\r\n", key, "\r\n$5\r\nhello\r\n"));
+    EXPECT_EQ(CallSlow(observer, {"EXISTS", key}), ":0\r\n");
+    EXPECT_EQ(BlockedClients(observer), 0);
+  }
+  // BLMOVE and BZPOPMIN are woken the same way.
+  ASSERT_TRUE(waiter.Send({"BZPOPMIN", "a-zset", "0"}));
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (BlockedClients(observer) != 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(CallSlow(pusher, {"ZADD", "a-zset", "2", "m"}), ":1\r\n");
+  EXPECT_EQ(waiter.ReadReply(std::chrono::seconds(60)),
+            "*3\r\n$6\r\na-zset\r\n$1\r\nm\r\n$1\r\n2\r\n");
+}
+
+// 6 clients (2 per node) pop with BLPOP while 3 pushers (1 per node) push 40 distinct
+// elements each, over two keys in different groups: every element is popped exactly once.
+TEST_F(RedisBlockingTest, ManyWaitersAndPushersLoseAndDuplicateNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  constexpr int kWaiters = 6;
+  constexpr int kPushers = 3;
+  constexpr int kEach = 40;
+  constexpr int kTotal = kPushers * kEach;
+  std::mutex mu;
+  std::vector<std::string> popped;    // guarded by mu
+  std::vector<std::string> failures;  // guarded by mu
+  std::atomic<int> count{0};
+  const auto deadline = Clock::now() + std::chrono::seconds(240);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWaiters; ++w) {
+    threads.emplace_back([&, w] {
+      RespClient client(cluster().redis_port(1 + w % 3));
+      while (count.load() < kTotal && Clock::now() < deadline) {
+        // A short timeout only so the loop can end once everything was popped.
+        const std::string key = w % 2 == 0 ? "a-jobs" : "z-jobs";
+        const std::string reply = CallSlow(client, {"BLPOP", key, "1.5"});
+        if (reply == "*-1\r\n") continue;
+        const std::string element = PoppedElement(reply);
+        std::lock_guard<std::mutex> lock(mu);
+        if (element.empty()) {
+          failures.push_back(absl::StrCat("waiter ", w, ": ", reply));
+          return;
+        }
+        popped.push_back(element);
+        count.fetch_add(1);
+      }
+    });
+  }
+  for (int p = 0; p < kPushers; ++p) {
+    threads.emplace_back([&, p] {
+      RespClient client(cluster().redis_port(1 + p));
+      for (int i = 0; i < kEach; ++i) {
+        const std::string key = i % 2 == 0 ? "a-jobs" : "z-jobs";
+        const std::string reply =
+            CallSlow(client, {i % 3 == 0 ? "LPUSH" : "RPUSH", key, absl::StrCat(p, "-", i)});
+        if (reply.empty() || reply[0] != ':') {
+          std::lock_guard<std::mutex> lock(mu);
+          failures.push_back(absl::StrCat("pusher ", p, ": ", reply));
+          return;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  ASSERT_TRUE(failures.empty()) << failures.front();
+  std::map<std::string, int> seen;
+  for (const std::string& element : popped) ++seen[element];
+  for (int p = 0; p < kPushers; ++p) {
+    for (int i = 0; i < kEach; ++i) {
+      const std::string element = absl::StrCat(p, "-", i);
+      EXPECT_EQ(seen[element], 1) << element << " popped " << seen[element] << " times";
+    }
+  }
+  EXPECT_EQ(popped.size(), static_cast<size_t>(kTotal));
+  RespClient reader(cluster().redis_port(1));
+  EXPECT_EQ(CallSlow(reader, {"EXISTS", "a-jobs", "z-jobs"}), ":0\r\n");
+}
+
+}  // namespace
+}  // namespace ekv::integration

@@ -1,0 +1,141 @@
+// BlockedClients, the per-node state machine of clients blocked in BLPOP and friends,
+// driven by hand: runs are recorded and answered by the test, time is passed in.
+#include "adapters/redis/blocked_clients.h"
+
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace ekv::redis {
+namespace {
+
+using redis_core::Reply;
+
+struct PendingRun {
+  std::vector<std::string> args;
+  BlockedClients::AttemptDone done;
+};
+
+class BlockedClientsTest : public ::testing::Test {
+ protected:
+  BlockedClientsTest()
+      : blocked_(
+            [this](const BlockedClients::Args& args, BlockedClients::AttemptDone done) {
+              runs_.push_back({args, std::move(done)});
+            },
+            [this](uint64_t connection, absl::StatusOr<Reply> reply) {
+              answers_[connection].push_back(reply.ok() ? DebugString(*reply) : "<failed>");
+            },
+            BlockedClients::Options{std::chrono::milliseconds(5000)}) {}
+
+  // Answers the oldest run in flight.
+  void Answer(Reply reply) {
+    ASSERT_FALSE(runs_.empty());
+    PendingRun run = std::move(runs_.front());
+    runs_.pop_front();
+    run.done(std::move(reply));
+  }
+  static Reply Popped(const std::string& key, const std::string& element) {
+    return Reply::Array({Reply::Bulk(key), Reply::Bulk(element)});
+  }
+
+  std::deque<PendingRun> runs_;
+  std::map<uint64_t, std::vector<std::string>> answers_;
+  BlockedClients blocked_;
+};
+
+TEST_F(BlockedClientsTest, FirstRunServesAtOnceOrBlocks) {
+  blocked_.Add(1, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Popped("k", "v"));
+  EXPECT_EQ(answers_[1], std::vector<std::string>{"[\"k\", \"v\"]"});
+  EXPECT_EQ(blocked_.size(), 0u);
+  blocked_.Add(2, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(answers_[2].empty());
+  EXPECT_EQ(blocked_.blocked(), 1u);
+  EXPECT_TRUE(runs_.empty()) << "a blocked client does not poll";
+  blocked_.Tick(2000);
+  EXPECT_TRUE(runs_.empty());
+}
+
+TEST_F(BlockedClientsTest, WaitersAreServedInArrivalOrderOneRunAtATime) {
+  for (uint64_t c = 1; c <= 3; ++c) {
+    blocked_.Add(c, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+    Answer(Reply::NilArray());
+  }
+  blocked_.KeysReady({"k"});
+  ASSERT_EQ(runs_.size(), 1u) << "only the first waiter runs";
+  blocked_.KeysReady({"k"});
+  ASSERT_EQ(runs_.size(), 1u) << "a notice during a run does not start a second one";
+  Answer(Popped("k", "a"));
+  EXPECT_EQ(answers_[1].size(), 1u);
+  ASSERT_EQ(runs_.size(), 1u) << "the served waiter hands over to the next";
+  Answer(Popped("k", "b"));
+  EXPECT_EQ(answers_[2].size(), 1u);
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Reply::NilArray());  // the list is empty again: waiter 3 stays blocked
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_TRUE(answers_[3].empty());
+  EXPECT_EQ(blocked_.blocked(), 1u);
+}
+
+TEST_F(BlockedClientsTest, NoticeDuringAMissedRunRunsAgain) {
+  blocked_.Add(1, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  blocked_.KeysReady({"k"});  // the push committed after the first run read
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u) << "the notice that came during the run is not lost";
+  Answer(Popped("k", "v"));
+  EXPECT_EQ(answers_[1].size(), 1u);
+}
+
+TEST_F(BlockedClientsTest, TimeoutAnswersTheMissAndWaitsForARunInFlight) {
+  blocked_.Add(1, {"brpoplpush", "k", "d", "0.5"}, {"k"}, 500, 1000);
+  Answer(Reply::Nil());
+  EXPECT_EQ(blocked_.NextWakeMs(), 1500);
+  blocked_.Tick(1499);
+  EXPECT_TRUE(answers_[1].empty());
+  blocked_.Tick(1500);
+  EXPECT_EQ(answers_[1], std::vector<std::string>{"nil-array"}) << "Redis 7.0's timeout reply";
+  // A run in flight at the deadline: its element is not dropped.
+  blocked_.Add(2, {"blpop", "k", "1"}, {"k"}, 1000, 2000);
+  blocked_.Tick(3000);
+  EXPECT_TRUE(answers_[2].empty());
+  Answer(Popped("k", "late"));
+  EXPECT_EQ(answers_[2], std::vector<std::string>{"[\"k\", \"late\"]"});
+}
+
+TEST_F(BlockedClientsTest, CancelledWaiterIsSkippedAndErrorsAnswer) {
+  blocked_.Add(1, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Add(2, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Cancel(1);
+  ASSERT_EQ(runs_.size(), 1u) << "the next waiter tries in the cancelled one's place";
+  Answer(Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value"));
+  EXPECT_EQ(answers_[2].size(), 1u);
+  EXPECT_TRUE(answers_[1].empty());
+  EXPECT_EQ(blocked_.size(), 0u);
+  // Recheck: a lost notice is caught within the period.
+  blocked_.Add(3, {"blpop", "k", "0"}, {"k"}, 0, 10000);
+  Answer(Reply::NilArray());
+  blocked_.Tick(14999);
+  EXPECT_TRUE(runs_.empty());
+  blocked_.Tick(15000);
+  EXPECT_EQ(runs_.size(), 1u);
+}
+
+TEST_F(BlockedClientsTest, KeysReadyNoticeRoundTrips) {
+  const std::vector<std::string> keys = {"a", std::string("\0b", 2), ""};
+  EXPECT_EQ(DecodeKeysReady(EncodeKeysReady(keys)), keys);
+  EXPECT_FALSE(DecodeKeysReady("\x05").has_value());
+  EXPECT_EQ(KeysMadeReady({"LPUSH", "k", "v"}), std::vector<std::string>{"k"});
+  EXPECT_EQ(KeysMadeReady({"lmove", "s", "d", "left", "right"}), std::vector<std::string>{"d"});
+  EXPECT_TRUE(KeysMadeReady({"get", "k"}).empty());
+}
+
+}  // namespace
+}  // namespace ekv::redis
