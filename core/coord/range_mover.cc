@@ -322,9 +322,6 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
             move->step = Step::kFloors;
             break;
           case Step::kPushActivate:
-            if (move->fence_started_us != 0 && move->result.fence_us == 0) {
-              move->result.fence_us = now_us_ - move->fence_started_us;
-            }
             move->step = Step::kCleanup;
             break;
           case Step::kPushAbort:
@@ -635,6 +632,11 @@ void Coordinator::MovePush(std::shared_ptr<Move> move, raft::GroupId group) {
                                                   version, ": ", reply->result.message));
             }
             ++stats_.ownership_updates;
+            if (move->step == Move::Step::kPushActivate && group == move->result.target_group &&
+                move->fence_started_us != 0 && move->result.fence_us == 0) {
+              // The target applied the activation: writes of the range go through again.
+              move->result.fence_us = now_us_ - move->fence_started_us;
+            }
             ++move->push_next;
             MoveDrive(move);
           });
