@@ -494,6 +494,9 @@ void Coordinator::MoveCatalogStep(std::shared_ptr<Move> move) {
         // Past the cut-over a move can only finish, whatever asked for the abort.
         if (move->step == Step::kAbort && phase >= Phase::kCutOver) {
           move->aborting = false;
+          // Finishing now, on the finishing budget (the cut-over deadline is past).
+          move->result.cut_over = true;
+          move->finish_deadline_us = now_us_ + options_.move_finish_timeout_us;
           move->step = phase == Phase::kCutOver ? Step::kCutOver : Step::kActivate;
           return MoveDrive(move);
         }
