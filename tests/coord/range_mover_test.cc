@@ -435,6 +435,43 @@ bool IsFenceProposal(const node::ClientRequest& request) {
   return set != nullptr && set->state == route::RouteState::kWriteFenced;
 }
 
+bool IsCutOverProposal(const node::ClientRequest& request) {
+  absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
+  if (request.kind != node::OpKind::kApply || !command.ok() ||
+      command->op != node::GroupCommandOp::kCatalog) {
+    return false;
+  }
+  absl::StatusOr<route::CatalogCommand> catalog = route::CatalogCommand::Decode(command->payload);
+  return catalog.ok() && std::holds_alternative<route::ReassignRoute>(catalog->op);
+}
+
+// The cut-over applies but its answer is lost, and nothing answers until the move's
+// deadline has passed: the abort it starts finds the route cut over and finishes the
+// move instead.
+TEST(RangeMoverTest, AnAbortAfterAnUnseenCutOverRollsForward) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  WriteAll(driver, 2);
+  const uint64_t start_ts = OpenTransaction(driver);
+  const uint64_t deadline = driver.now_us() + 5'000'000;  // move_timeout_us
+  bool cut = false;
+  driver.set_fault([&](const node::ClientRequest& request) {
+    if (!cut && IsCutOverProposal(request)) {
+      cut = true;
+      return Fault::kLostAnswer;
+    }
+    return cut && driver.now_us() < deadline + 100'000 ? Fault::kNeverAnswered : Fault::kNone;
+  });
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  driver.set_fault(nullptr);
+  ASSERT_TRUE(cut);
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_TRUE(moved->status.ok()) << moved->status;
+  EXPECT_TRUE(moved->move->cut_over);
+  EXPECT_FALSE(moved->move->aborted);
+  ExpectMovedWithTransaction(driver, start_ts);
+}
+
 // A write that lands on the source after the copy passes and just before the fence
 // reaches the target only through the final pass, made under the fence.
 void MoveWithALateWrite(FakeDriver& driver, bool expect_copied) {
