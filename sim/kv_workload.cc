@@ -63,7 +63,8 @@ namespace {
 
 // How the coordinators are set up for this seed, drawn in a fixed order.
 SimCoordinatorsConfig DrawCoordinatorsConfig(Rng& rng, SimCoordinatorPlants plants,
-                                             const std::optional<route::RouteCatalog>& bootstrap) {
+                                             const std::optional<route::RouteCatalog>& bootstrap,
+                                             uint64_t misroute_groups) {
   SimCoordinatorsConfig config;
   config.seed = rng.Next();
   config.lock_ttl_ms = rng.Range(100, 3000);
@@ -72,6 +73,7 @@ SimCoordinatorsConfig DrawCoordinatorsConfig(Rng& rng, SimCoordinatorPlants plan
     config.catalog = *bootstrap;
     // Misroutes only in split runs: the groups enforce ownership only there.
     if (!rng.Chance(0.2)) config.misroute_probability = 0.02 + 0.2 * rng.NextDouble();
+    config.misroute_groups = misroute_groups;
   } else {
     // The servers' initial topology: below "m" to group 1, the rest to group 2.
     absl::StatusOr<route::RouteCatalog> catalog =
@@ -100,8 +102,9 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       profile_(profile),
       total_ops_(total_ops),
       kind_(kind),
-      coordinators_(scheduler, trace, cluster, profile,
-                    DrawCoordinatorsConfig(rng_, plants, bootstrap)) {
+      coordinators_(
+          scheduler, trace, cluster, profile,
+          DrawCoordinatorsConfig(rng_, plants, bootstrap, moves ? cluster.group_ids().size() : 2)) {
   // Enough keys that a dozen clients make progress rather than only conflict, few enough
   // that transactions still collide often.
   int per_group = 6;

@@ -90,6 +90,7 @@ SimCoordinators::Instance& SimCoordinators::Ensure(NodeIndex node) {
   options.max_stale_route_retries = 6;
   options.seed = rng_.Next();
   options.misroute_probability = config_.misroute_probability;
+  options.misroute_groups = config_.misroute_groups;
   options.default_lock_ttl_ms = config_.lock_ttl_ms;
   options.plants = config_.plants.coordinator;
   // Range moves (--moves): small chunks (many per pass), a budget that covers a few

@@ -44,6 +44,7 @@ struct SimCoordinatorsConfig {
   std::optional<route::RouteCatalog> catalog;  // what every coordinator starts routing by
   // CoordinatorOptions::misroute_probability (split runs: the groups enforce ownership).
   double misroute_probability = 0;
+  uint64_t misroute_groups = 2;  // CoordinatorOptions::misroute_groups
   uint64_t lock_ttl_ms = 3000;
   SimCoordinatorPlants plants;
 };

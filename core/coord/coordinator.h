@@ -98,6 +98,9 @@ struct CoordinatorOptions {
   // to the other of groups 1 and 2 than its route names (a stale table in the extreme),
   // which must refuse it.
   double misroute_probability = 0;
+  // Misroutes go to another of groups 1..misroute_groups (>= 2): 2 is the split runs'
+  // two owning groups; runs that move ranges to more groups name them all.
+  uint64_t misroute_groups = 2;
   // Range moves (StartMoveRange): until the cut-over, then to finish it (or an abort).
   uint64_t move_timeout_us = 30'000'000;
   uint64_t move_finish_timeout_us = 60'000'000;
