@@ -63,7 +63,8 @@ namespace {
 
 // How the coordinators are set up for this seed, drawn in a fixed order.
 SimCoordinatorsConfig DrawCoordinatorsConfig(Rng& rng, SimCoordinatorPlants plants,
-                                             const std::optional<route::RouteCatalog>& bootstrap) {
+                                             const std::optional<route::RouteCatalog>& bootstrap,
+                                             uint64_t misroute_groups) {
   SimCoordinatorsConfig config;
   config.seed = rng.Next();
   config.lock_ttl_ms = rng.Range(100, 3000);
@@ -72,6 +73,7 @@ SimCoordinatorsConfig DrawCoordinatorsConfig(Rng& rng, SimCoordinatorPlants plan
     config.catalog = *bootstrap;
     // Misroutes only in split runs: the groups enforce ownership only there.
     if (!rng.Chance(0.2)) config.misroute_probability = 0.02 + 0.2 * rng.NextDouble();
+    config.misroute_groups = misroute_groups;
   } else {
     // The servers' initial topology: below "m" to group 1, the rest to group 2.
     absl::StatusOr<route::RouteCatalog> catalog =
@@ -91,7 +93,8 @@ bool OutcomeUnknown(const std::optional<coord::OpResult>& result) {
 
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
-                       SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap)
+                       SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
+                       bool moves)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -99,8 +102,9 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       profile_(profile),
       total_ops_(total_ops),
       kind_(kind),
-      coordinators_(scheduler, trace, cluster, profile,
-                    DrawCoordinatorsConfig(rng_, plants, bootstrap)) {
+      coordinators_(
+          scheduler, trace, cluster, profile,
+          DrawCoordinatorsConfig(rng_, plants, bootstrap, moves ? cluster.group_ids().size() : 2)) {
   // Enough keys that a dozen clients make progress rather than only conflict, few enough
   // that transactions still collide often.
   int per_group = 6;
@@ -112,6 +116,10 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   for (int i = 0; i < profile_.clients; ++i)
     clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
   splits_ = bootstrap.has_value();
+  if (splits_ && moves) {
+    moves_ = true;
+    move_rng_ = rng_.Fork();
+  }
   // Node-level membership changes need the member directory, which the catalog group
   // holds only with a catalog (--splits); and every group on every node (N <= 5), so that
   // adding a node back to the groups of the node that asks restores what was there.
@@ -123,7 +131,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
 
 bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
-         scans_running_ == 0 &&
+         !mover_busy_ && !unfinished_move_.has_value() && scans_running_ == 0 &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
 
@@ -131,6 +139,11 @@ std::string KvWorkload::BusyDescription() const {
   std::vector<std::string> busy;
   if (!coordinators_.Idle()) busy.push_back("coordinator calls outstanding");
   if (splitter_busy_) busy.push_back("a split in progress");
+  if (mover_busy_) busy.push_back("a range move in progress");
+  if (unfinished_move_.has_value() && !mover_busy_) {
+    busy.push_back(absl::StrCat("a range move from group ", unfinished_move_->source, " to ",
+                                unfinished_move_->target, " not finished yet"));
+  }
   if (member_changer_busy_) busy.push_back("a membership change in progress");
   if (removed_node_ != 0) {
     busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
@@ -147,6 +160,7 @@ std::string KvWorkload::BusyDescription() const {
 void KvWorkload::StopIssuing() {
   issuing_ = false;
   if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
+  if (unfinished_move_.has_value() && !mover_busy_) ScheduleMove();
 }
 
 void KvWorkload::Start() {
@@ -154,6 +168,7 @@ void KvWorkload::Start() {
   for (size_t i = 0; i < clients_.size(); ++i) ScheduleNext(i);
   if (splits_) ScheduleSplit();
   if (member_changes_) ScheduleMemberChange();
+  if (moves_) ScheduleMove();
 }
 
 void KvWorkload::ScheduleNext(size_t client_index) {
@@ -562,10 +577,99 @@ void KvWorkload::RunSplit() {
 std::string KvWorkload::KvStats() const {
   std::string stats = absl::StrCat("ts=", coordinators_.timestamps_issued().size(),
                                    " 1pc=", one_phase_committed_, "/", one_phase_tried_);
+  if (moves_) {
+    const uint64_t fence_max =
+        move_fences_us_.empty() ? 0
+                                : *std::max_element(move_fences_us_.begin(), move_fences_us_.end());
+    absl::StrAppend(&stats, " moves=", moves_finished_, "/", moves_started_,
+                    " aborted=", moves_aborted_, " fence_max_ms=", fence_max / 1000);
+  }
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
   }
   return stats;
+}
+
+// ---------------------------------------------------------------------------------------
+// range moves
+
+void KvWorkload::ScheduleMove() {
+  // After the chaos phase the only move left is finishing one that did not.
+  if (!issuing_ && !unfinished_move_.has_value()) return;
+  if (!unfinished_move_.has_value() && moves_started_ >= static_cast<uint64_t>(kMaxMovesPerRun)) {
+    return;
+  }
+  const SimTime delay = unfinished_move_.has_value() ? move_rng_.Range(20'000, 200'000)
+                                                     : move_rng_.Range(200'000, 2'000'000);
+  scheduler_.After(delay, [this] {
+    if (mover_busy_) return;
+    if (!issuing_ && !unfinished_move_.has_value()) return;
+    RunMove();
+  });
+}
+
+void KvWorkload::RunMove() {
+  const NodeIndex node = coordinators_.RandomUpNode();
+  coord::Coordinator* coordinator = node == 0 ? nullptr : coordinators_.coordinator(node);
+  if (coordinator == nullptr) return ScheduleMove();
+  PendingMove move;
+  if (unfinished_move_.has_value()) {
+    move = *unfinished_move_;
+  } else {
+    const std::vector<route::RouteDescriptor> routes = coordinator->routes().Snapshot();
+    EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
+    const route::RouteDescriptor& route = routes[move_rng_.Uniform(routes.size())];
+    std::vector<raft::GroupId> targets;
+    for (raft::GroupId group : cluster_.group_ids()) {
+      if (group != route.raft_group_id) targets.push_back(group);
+    }
+    if (targets.empty()) return;
+    move.key = route.start;
+    move.source = route.raft_group_id;
+    move.target = targets[move_rng_.Uniform(targets.size())];
+    ++moves_started_;
+  }
+  mover_busy_ = true;
+  ++move_attempts_;
+  trace_.Record(
+      {scheduler_.now(), "move", move.source, move.target, node, 0, route::FormatKey(move.key)});
+  coordinators_.Run(
+      node,
+      [move](coord::Coordinator& c) {
+        coord::MoveRangeSpec spec;
+        spec.key = move.key;
+        spec.target_group = move.target;
+        spec.source_group = move.source;
+        return c.StartMoveRange(spec);
+      },
+      [this, move](std::optional<coord::OpResult> result) {
+        mover_busy_ = false;
+        const absl::StatusCode code =
+            result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
+        trace_.Record({scheduler_.now(), "move-done", move.source, move.target,
+                       static_cast<uint64_t>(code), 0,
+                       result.has_value() ? std::string(result->status.message()) : "no answer"});
+        if (code == absl::StatusCode::kOk) {
+          ++moves_finished_;
+          if (result->move.has_value() && result->move->fence_us != 0) {
+            move_fences_us_.push_back(result->move->fence_us);
+          }
+          unfinished_move_.reset();
+        } else if (code == absl::StatusCode::kAborted && result->move.has_value() &&
+                   result->move->aborted) {
+          ++moves_aborted_;  // rolled back whole: the route is on its source again
+          unfinished_move_.reset();
+        } else if (code == absl::StatusCode::kFailedPrecondition ||
+                   code == absl::StatusCode::kInvalidArgument) {
+          // The route is not where this move expected (a stale table, a split after the
+          // cut-over): nothing of this move is left to finish.
+          unfinished_move_.reset();
+        } else {
+          unfinished_move_ = move;  // no answer, or stopped: resume it
+        }
+        ScheduleMove();
+      },
+      coordinators_.move_budget_us() + 2 * profile_.client_timeout_us);
 }
 
 // ---------------------------------------------------------------------------------------

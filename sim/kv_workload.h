@@ -69,8 +69,10 @@ class KvWorkload {
 
   KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
              const SwarmProfile& profile, int total_ops, WorkloadKind kind,
-             SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap);
+             SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
+             bool moves = false);
   static constexpr int kMaxSplitsPerRun = 48;
+  static constexpr int kMaxMovesPerRun = 24;
 
   void Start();
   // Ends the chaos phase's operations; a node the membership changer took out is still
@@ -105,6 +107,10 @@ class KvWorkload {
   std::string KvStats() const;
   uint64_t splits_done() const { return splits_done_; }
   uint64_t scans_done() const { return scans_done_; }
+  uint64_t moves_started() const { return moves_started_; }
+  uint64_t moves_finished() const { return moves_finished_; }
+  uint64_t moves_aborted() const { return moves_aborted_; }
+  const std::vector<uint64_t>& move_fences_us() const { return move_fences_us_; }
 
  private:
   enum class TxnOutcome { kCommitted, kAborted, kUnknown };
@@ -192,6 +198,26 @@ class KvWorkload {
   NodeIndex removed_node_ = 0;
   uint64_t member_changes_done_ = 0;
   uint64_t member_change_attempts_ = 0;
+  // range moves (--moves): one at a time, a random route to a random other group through
+  // a random node's coordinator (StartMoveRange). A move whose answer was lost, or that
+  // stopped after its cut-over, is resumed (with its source) until it finishes or rolls
+  // back, also after the chaos phase.
+  struct PendingMove {
+    std::string key;
+    raft::GroupId source = 0;
+    raft::GroupId target = 0;
+  };
+  void ScheduleMove();
+  void RunMove();
+  bool moves_ = false;
+  Rng move_rng_{1};
+  bool mover_busy_ = false;
+  std::optional<PendingMove> unfinished_move_;
+  uint64_t moves_started_ = 0;
+  uint64_t moves_finished_ = 0;
+  uint64_t moves_aborted_ = 0;
+  uint64_t move_attempts_ = 0;
+  std::vector<uint64_t> move_fences_us_;
 };
 
 }  // namespace ekv::sim

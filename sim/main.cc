@@ -6,6 +6,7 @@
 // Prints one summary line per seed. On a violation it prints the verdict, the checker's
 // explanation, the exact command that reproduces it and the last events of the trace,
 // and exits with status 1.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -44,7 +45,8 @@ ABSL_FLAG(std::string, plant, "none",
           "skip_write_conflict, commit_without_lock_check, stale_read, follower_timestamp or "
           "unconfirmed_timestamp; "
           "with --splits also serve_outside_range; with --faults membership also "
-          "stale_conf_snapshot.");
+          "stale_conf_snapshot; with --moves also move_cutover_before_final_copy, "
+          "move_source_serves_after_cutover or move_forgets_locks.");
 ABSL_FLAG(std::string, workload, "register",
           "What the clients do: register (put/get/cas/delete, linearizability + durability), "
           "or, on the server's GroupStateMachine (MVCC + Percolator across 2 groups): bank "
@@ -55,6 +57,12 @@ ABSL_FLAG(bool, splits, false,
           "with versioned route tables (refresh and retry on STALE_ROUTE, and sometimes "
           "route to the wrong group on purpose), a client splits random routes at random "
           "keys during the run, and bank's snapshot reads also scan route by route.");
+ABSL_FLAG(bool, moves, false,
+          "With --splits: a client also moves random routes between the groups during the run "
+          "(StartMoveRange through a random node's coordinator: copy, fence, final copy, "
+          "cut-over, activate, cleanup), resuming a move whose answer was lost until it "
+          "finishes or rolls back. The seed line shows moves=finished/started, aborted= and "
+          "the longest write pause; a sweep prints the pause's p50/p99/max.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 0,
@@ -118,6 +126,18 @@ int main(int argc, char** argv) {
     std::cerr << "--splits needs a kv --workload (bank, append or kv-register)\n";
     return 2;
   }
+  base.moves = absl::GetFlag(FLAGS_moves);
+  if (base.moves && !base.splits) {
+    std::cerr << "--moves needs --splits (the groups must enforce what they own)\n";
+    return 2;
+  }
+  if ((base.plant == ekv::sim::PlantedBug::kMoveCutoverBeforeFinalCopy ||
+       base.plant == ekv::sim::PlantedBug::kMoveSourceServesAfterCutover ||
+       base.plant == ekv::sim::PlantedBug::kMoveForgetsLocks) &&
+      !base.moves) {
+    std::cerr << "--plant " << ekv::sim::PlantedBugName(base.plant) << " needs --moves\n";
+    return 2;
+  }
   if (base.plant == ekv::sim::PlantedBug::kServeOutsideRange && !base.splits) {
     std::cerr << "--plant serve_outside_range needs --splits\n";
     return 2;
@@ -170,6 +190,11 @@ int main(int argc, char** argv) {
     sum.snapshots_sent += result.snapshots_sent;
     sum.crashes += result.crashes;
     sum.splits += result.splits;
+    sum.moves_started += result.moves_started;
+    sum.moves_finished += result.moves_finished;
+    sum.moves_aborted += result.moves_aborted;
+    sum.move_fences_us.insert(sum.move_fences_us.end(), result.move_fences_us.begin(),
+                              result.move_fences_us.end());
     sum.lock_resolutions += result.lock_resolutions;
     sum.forwarded_calls += result.forwarded_calls;
     sum.simulated_us += result.simulated_us;
@@ -198,6 +223,20 @@ int main(int argc, char** argv) {
                 << " splits=" << sum.splits << " lock_resolutions=" << sum.lock_resolutions
                 << " forwarded_calls=" << sum.forwarded_calls
                 << " simulated_s=" << sum.simulated_us / 1'000'000 << "\n";
+    }
+    if (base.moves) {
+      std::vector<uint64_t> fences = sum.move_fences_us;
+      std::sort(fences.begin(), fences.end());
+      auto percentile = [&](double p) -> uint64_t {
+        if (fences.empty()) return 0;
+        const size_t rank = static_cast<size_t>(p * static_cast<double>(fences.size() - 1));
+        return fences[rank];
+      };
+      std::cout << "moves: started=" << sum.moves_started << " finished=" << sum.moves_finished
+                << " aborted=" << sum.moves_aborted
+                << " write_pause_sim_ms p50=" << percentile(0.5) / 1000
+                << " p99=" << percentile(0.99) / 1000
+                << " max=" << (fences.empty() ? 0 : fences.back() / 1000) << "\n";
     }
   }
   if (failures != 0) return 1;

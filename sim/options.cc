@@ -96,13 +96,17 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "resolve_rolls_back_committed") return PlantedBug::kResolveRollsBackCommitted;
   if (name == "no_stale_route_retry") return PlantedBug::kNoStaleRouteRetry;
   if (name == "retry_unknown_write") return PlantedBug::kRetryUnknownWrite;
+  if (name == "move_cutover_before_final_copy") return PlantedBug::kMoveCutoverBeforeFinalCopy;
+  if (name == "move_source_serves_after_cutover") return PlantedBug::kMoveSourceServesAfterCutover;
+  if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
                    "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
                    "stale_read, follower_timestamp, unconfirmed_timestamp, "
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
-                   "no_stale_route_retry or retry_unknown_write"));
+                   "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
+                   "move_source_serves_after_cutover or move_forgets_locks"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -137,6 +141,12 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "no_stale_route_retry";
     case PlantedBug::kRetryUnknownWrite:
       return "retry_unknown_write";
+    case PlantedBug::kMoveCutoverBeforeFinalCopy:
+      return "move_cutover_before_final_copy";
+    case PlantedBug::kMoveSourceServesAfterCutover:
+      return "move_source_serves_after_cutover";
+    case PlantedBug::kMoveForgetsLocks:
+      return "move_forgets_locks";
   }
   return "?";
 }
@@ -171,6 +181,7 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
       IsKvWorkload(options.workload)
           ? absl::StrCat(" workload=", WorkloadKindName(options.workload),
                          options.splits ? absl::StrCat(" splits ", result.routing) : "",
+                         options.moves ? " moves" : "",
                          result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
   const std::string depth =
@@ -201,6 +212,7 @@ std::string ReproCommand(const SimOptions& options) {
   if (IsKvWorkload(options.workload)) {
     absl::StrAppend(&command, " --workload ", WorkloadKindName(options.workload));
     if (options.splits) absl::StrAppend(&command, " --splits");
+    if (options.moves) absl::StrAppend(&command, " --moves");
   }
   return command;
 }

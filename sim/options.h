@@ -61,6 +61,10 @@ enum class PlantedBug : uint8_t {
   kResolveRollsBackCommitted,  // lock resolution rolls back a committed txn's secondary
   kNoStaleRouteRetry,          // STALE_ROUTE refusals reach the client (--splits)
   kRetryUnknownWrite,          // a raw write whose outcome is unknown is re-proposed
+  // range moves (--moves):
+  kMoveCutoverBeforeFinalCopy,    // cut over without the final copy pass under the fence
+  kMoveSourceServesAfterCutover,  // the source group is never told of the cut-over
+  kMoveForgetsLocks,              // moved chunks lose their lock records
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);
@@ -93,6 +97,8 @@ struct SimOptions {
   WorkloadKind workload = WorkloadKind::kRegister;
   // kv workloads: ownership enforcement, versioned routing and random splits (--splits).
   bool splits = false;
+  // kv workloads with --splits: a mover moves random routes between groups (--moves).
+  bool moves = false;
   // Events one run may execute; exhausting it is reported as a livelock. 0: the
   // workload's default (kDefaultMaxEvents, kDefaultKvMaxEvents).
   uint64_t max_events = 0;
@@ -119,6 +125,11 @@ struct SimResult {
   uint64_t snapshots_sent = 0;
   uint64_t crashes = 0;
   uint64_t splits = 0;
+  // --moves: moves started, finished, rolled back, and each finished move's write pause.
+  uint64_t moves_started = 0;
+  uint64_t moves_finished = 0;
+  uint64_t moves_aborted = 0;
+  std::vector<uint64_t> move_fences_us;
   uint64_t lock_resolutions = 0;
   uint64_t forwarded_calls = 0;
   // Too few acknowledged operations to judge (below SimOptions::min_acked): reported,

@@ -90,8 +90,15 @@ SimCoordinators::Instance& SimCoordinators::Ensure(NodeIndex node) {
   options.max_stale_route_retries = 6;
   options.seed = rng_.Next();
   options.misroute_probability = config_.misroute_probability;
+  options.misroute_groups = config_.misroute_groups;
   options.default_lock_ttl_ms = config_.lock_ttl_ms;
   options.plants = config_.plants.coordinator;
+  // Range moves (--moves): small chunks (many per pass), a budget that covers a few
+  // failovers before the cut-over (else they roll back) and as much to finish after it.
+  options.move_timeout_us = 4 * profile_.client_timeout_us;
+  options.move_finish_timeout_us = 4 * profile_.client_timeout_us;
+  options.move_chunk_bytes = 256;
+  options.move_copy_passes = 1 + static_cast<int>(options.seed % 3);
   instance->coordinator = std::make_unique<coord::Coordinator>(options, instance->view.get());
   EKV_ASSERT(config_.catalog.has_value(), "the coordinators need a catalog to route by");
   instance->coordinator->OnCatalog(*config_.catalog);
@@ -123,11 +130,13 @@ void SimCoordinators::SyncTime(NodeIndex node) {
   instance->coordinator->SetTime(scheduler_.now(), cluster_.WallClockMs(node));
 }
 
-void SimCoordinators::Run(NodeIndex node, StartFn start, DoneFn done) {
+SimTime SimCoordinators::move_budget_us() const { return 8 * profile_.client_timeout_us; }
+
+void SimCoordinators::Run(NodeIndex node, StartFn start, DoneFn done, SimTime patience_us) {
   const uint64_t client_op = next_client_op_++;
   waiting_.emplace(client_op, std::move(done));
   // The client's own patience: past it the operation's outcome is unknown to it.
-  scheduler_.After(2 * profile_.client_timeout_us,
+  scheduler_.After(patience_us != 0 ? patience_us : 2 * profile_.client_timeout_us,
                    [this, client_op] { Complete(client_op, std::nullopt); });
   const uint64_t incarnation = Incarnation(node);
   scheduler_.After(rng_.Range(1, profile_.client_latency_max_us),

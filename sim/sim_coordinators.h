@@ -44,6 +44,7 @@ struct SimCoordinatorsConfig {
   std::optional<route::RouteCatalog> catalog;  // what every coordinator starts routing by
   // CoordinatorOptions::misroute_probability (split runs: the groups enforce ownership).
   double misroute_probability = 0;
+  uint64_t misroute_groups = 2;  // CoordinatorOptions::misroute_groups
   uint64_t lock_ttl_ms = 3000;
   SimCoordinatorPlants plants;
 };
@@ -72,8 +73,12 @@ class SimCoordinators {
   ~SimCoordinators();
 
   // Sends an operation from a client to `node`'s coordinator (after the client's network
-  // latency); `done` runs once.
-  void Run(NodeIndex node, StartFn start, DoneFn done);
+  // latency); `done` runs once. `patience_us`: how long the client waits for the answer
+  // (0: twice the coordinator's request timeout).
+  void Run(NodeIndex node, StartFn start, DoneFn done, SimTime patience_us = 0);
+  // How long a range move may take, all its steps included (move_timeout_us +
+  // move_finish_timeout_us of the coordinators' options), for a client's patience.
+  SimTime move_budget_us() const;
   // A node that is up, chosen at random (0: none).
   NodeIndex RandomUpNode();
   // `node`'s coordinator if its process is up or paused (null otherwise).

@@ -146,6 +146,11 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
   plants.coordinator.resolve_rolls_back_committed = plant == PlantedBug::kResolveRollsBackCommitted;
   plants.coordinator.no_stale_route_retry = plant == PlantedBug::kNoStaleRouteRetry;
   plants.coordinator.retry_unknown_write = plant == PlantedBug::kRetryUnknownWrite;
+  plants.coordinator.move_cutover_before_final_copy =
+      plant == PlantedBug::kMoveCutoverBeforeFinalCopy;
+  plants.coordinator.move_source_serves_after_cutover =
+      plant == PlantedBug::kMoveSourceServesAfterCutover;
+  plants.coordinator.move_forgets_locks = plant == PlantedBug::kMoveForgetsLocks;
   return plants;
 }
 
@@ -208,7 +213,7 @@ SimResult RunSimulation(const SimOptions& requested) {
   std::optional<KvWorkload> txn_workload;
   if (kv_workload) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
-                         options.workload, ClientPlants(options.plant), bootstrap);
+                         options.workload, ClientPlants(options.plant), bootstrap, options.moves);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
@@ -334,6 +339,10 @@ SimResult RunSimulation(const SimOptions& requested) {
     result.lock_resolutions = totals.lock_resolutions;
     result.forwarded_calls = totals.forwarded_calls;
     result.splits = txn_workload->splits_done();
+    result.moves_started = txn_workload->moves_started();
+    result.moves_finished = txn_workload->moves_finished();
+    result.moves_aborted = txn_workload->moves_aborted();
+    result.move_fences_us = txn_workload->move_fences_us();
     result.elections = cluster.elections_won();
     result.snapshots_sent = cluster.snapshots_sent();
     result.crashes = cluster.crashes();

@@ -302,9 +302,12 @@ void Coordinator::OnCallReply(CallId call, const node::ClientReply& reply) {
 void Coordinator::OnCatalog(const route::RouteCatalog& catalog) { table_.Apply(catalog); }
 
 raft::GroupId Coordinator::MaybeMisroute(raft::GroupId group) {
-  if (options_.misroute_probability <= 0 || (group != 1 && group != 2)) return group;
+  const uint64_t groups = std::max<uint64_t>(options_.misroute_groups, 2);
+  if (options_.misroute_probability <= 0 || group < 1 || group > groups) return group;
   if (!rng_.Chance(options_.misroute_probability)) return group;
-  return group == 1 ? 2 : 1;
+  if (groups == 2) return group == 1 ? 2 : 1;
+  const raft::GroupId other = 1 + rng_.Uniform(groups - 1);  // 1..groups-1
+  return other >= group ? other + 1 : other;
 }
 
 std::optional<route::StaleRouteError> Coordinator::StaleRoute(const node::GroupResult& result) {

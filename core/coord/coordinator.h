@@ -72,6 +72,10 @@ struct CoordinatorPlants {
   bool no_stale_route_retry = false;          // STALE_ROUTE refusals reach the client
   bool retry_unknown_write = false;           // a raw write whose outcome is unknown is re-proposed
   bool resolve_rolls_back_committed = false;  // lock resolution (kv::TxnCoordinator)
+  // Range moves (range_mover.cc):
+  bool move_cutover_before_final_copy = false;    // no copy pass under the write fence
+  bool move_source_serves_after_cutover = false;  // the source never learns the cut-over
+  bool move_forgets_locks = false;                // chunks lose their 'l' lock records
 };
 
 struct CoordinatorOptions {
@@ -94,7 +98,39 @@ struct CoordinatorOptions {
   // to the other of groups 1 and 2 than its route names (a stale table in the extreme),
   // which must refuse it.
   double misroute_probability = 0;
+  // Misroutes go to another of groups 1..misroute_groups (>= 2): 2 is the split runs'
+  // two owning groups; runs that move ranges to more groups name them all.
+  uint64_t misroute_groups = 2;
+  // Range moves (StartMoveRange): until the cut-over, then to finish it (or an abort).
+  uint64_t move_timeout_us = 30'000'000;
+  uint64_t move_finish_timeout_us = 60'000'000;
+  uint64_t move_chunk_bytes = 1 << 20;  // per export chunk (node::kMaxRangeChunkBytes at most)
+  int move_copy_passes = 2;             // full copy passes before the write fence (>= 1)
   CoordinatorPlants plants;
+};
+
+// StartMoveRange: which route to move where (docs/architecture.md "Range moves").
+struct MoveRangeSpec {
+  std::string key;  // any key of the route to move
+  raft::GroupId target_group = 0;
+  // 0: the route's group when the move starts. To resume a move whose coordinator died
+  // after the cut-over (the catalog then names only the target), name its source here.
+  raft::GroupId source_group = 0;
+  uint64_t timeout_us = 0;  // until the cut-over; 0: CoordinatorOptions::move_timeout_us
+};
+// What a move did (StartMoveRange's answer, also on failure when known).
+struct MoveRangeResult {
+  route::RouteId route_id = 0;
+  raft::GroupId source_group = 0;
+  raft::GroupId target_group = 0;
+  bool cut_over = false;  // the catalog names the target (the move cannot be aborted now)
+  bool aborted = false;   // rolled back: the route is ACTIVE on its source again
+  uint64_t copy_passes = 0;
+  uint64_t records_copied = 0;
+  // Write pause: from proposing the fence to the target's applied activation (0 when
+  // this operation did not run both).
+  uint64_t fence_us = 0;
+  uint64_t catalog_version = 0;  // the last catalog version the move saw
 };
 
 // What the driver knows of its own node's groups (its NodeHost's last status).
@@ -136,6 +172,7 @@ struct OpResult {
   std::optional<route::RouteCatalog> catalog;    // StartReadCatalog
   std::optional<route::SplitResult> split;       // StartSplitRange
   std::optional<node::MemberDirectory> members;  // membership operations
+  std::optional<MoveRangeResult> move;           // StartMoveRange
 };
 struct OpDone {
   OpId op = 0;
@@ -161,6 +198,13 @@ struct CoordinatorStats {
   uint64_t lock_resolutions = 0;  // resolutions started
   uint64_t txns_committed = 0;
   uint64_t txns_aborted = 0;
+  // Range moves: started, finished (route ACTIVE on the target, source cleaned up),
+  // rolled back; and the write pause (fence -> activation) of the finished ones.
+  uint64_t moves_started = 0;
+  uint64_t moves_finished = 0;
+  uint64_t moves_aborted = 0;
+  uint64_t move_fence_us_total = 0;
+  uint64_t move_fence_us_max = 0;
 };
 
 class Coordinator {
@@ -246,6 +290,14 @@ class Coordinator {
   // Removes `node` from every group this node hosts (refused if it is a group's last
   // voter), then from the directory.
   OpId StartRemoveNode(raft::NodeId node);
+
+  // Moves the route holding spec.key to spec.target_group (range_mover.cc): the steps of
+  // core/node/range_records.h, each idempotent, resumed after any failed or unknown call.
+  // OK: the route is ACTIVE on the target and the source dropped its records. Aborted
+  // (with result.move->aborted): it could not reach the cut-over before its deadline, or
+  // someone else rolled it back, and the route is ACTIVE on its source again. Other
+  // errors leave the move where it stopped; StartMoveRange again resumes it.
+  OpId StartMoveRange(MoveRangeSpec spec);
 
   // --- Outputs and introspection ------------------------------------------------------
   Effects TakeEffects();
@@ -367,6 +419,18 @@ class Coordinator {
   void ChangeNextGroup(std::shared_ptr<EveryGroup> state);
 
   void PushOwnership(raft::GroupId owner, uint64_t deadline_us, std::function<void()> done);
+
+  // Range moves (range_mover.cc).
+  struct Move;
+  void MoveDrive(std::shared_ptr<Move> move);
+  void MoveRetry(std::shared_ptr<Move> move, std::string why);
+  void MoveCatalogStep(std::shared_ptr<Move> move);
+  void MovePush(std::shared_ptr<Move> move, raft::GroupId group);
+  void MoveCopyChunk(std::shared_ptr<Move> move);
+  void MoveGroupCommand(std::shared_ptr<Move> move, raft::GroupId group, node::GroupCommandOp op,
+                        std::string payload, std::function<void(const node::GroupResult&)> next);
+  void MoveBeginAbort(std::shared_ptr<Move> move, std::string why);
+  void MoveFinish(std::shared_ptr<Move> move, absl::Status status);
 
   CoordinatorOptions options_;
   const GroupView* view_;

@@ -113,11 +113,14 @@ void GroupOwnership::Install(CatalogVersion version, std::vector<RouteDescriptor
     if (route.raft_group_id != group_id_) {
       EKV_ASSERT(route.move_target_group_id == group_id_, "group ", group_id_,
                  " was handed a route that does not concern it: ", FormatRoute(route));
-      // Continuously incoming iff the same route (id and range) was incoming before.
+      // Continuously incoming iff the same route (id, range and state) was incoming
+      // before. The fence starts a new period: chunks of copy passes made before it (a
+      // late duplicate of one) are refused once the target has seen the fence, so only
+      // the final pass, made under the fence, can write the range last.
       CatalogVersion incoming_since = version;
       auto old = incoming_.find(route.start);
       if (continuous && old != incoming_.end() && old->second.route.route_id == route.route_id &&
-          old->second.route.end == route.end) {
+          old->second.route.end == route.end && old->second.route.state == route.state) {
         incoming_since = old->second.incoming_since;
       }
       std::string start = route.start;

@@ -25,10 +25,12 @@
 // Incoming routes (cross-group moves, catalog.h): a route of another group whose
 // move_target_group_id is this group. The group serves nothing of it (it does not own
 // it) but accepts ingested records for it (CheckIngest) from `incoming_since`, the
-// catalog version since which it has continuously been this group's incoming route.
-// Ingest chunks carry the catalog version their move was started at or after; one older
-// than incoming_since belongs to an earlier, aborted move and is refused, so a late
-// retry of it cannot overwrite a newer copy. After the cut-over (ReassignRoute to this
+// catalog version since which it has continuously been this group's incoming route in
+// its current state (MIGRATING_SOURCE, or WRITE_FENCED: the fence starts a new period).
+// Ingest chunks carry the catalog version their move (or, under the fence, its final
+// copy pass) was started at or after; one older than incoming_since belongs to an
+// earlier, aborted move or to a copy pass made before the fence, and is refused, so a
+// late retry of it cannot overwrite a newer copy. After the cut-over (ReassignRoute to this
 // group) the route is owned with owned_since = the cut-over version, so requests routed
 // before it are refused STALE_ROUTE, and ingest is refused (the range now takes writes).
 // Cleanup (CheckDeleteRange) is allowed only for a range this group neither owns nor

@@ -159,13 +159,16 @@ TEST(OwnershipMoveTest, WhatSourceAndTargetServeIngestAndDeleteInEachStep) {
   EXPECT_TRUE(source.CheckOwnership("a", 3, AccessKind::kRead).ok());
   EXPECT_TRUE(IsStale(source.CheckOwnership("a", 3, AccessKind::kWrite)));
   EXPECT_TRUE(IsStale(target.CheckOwnership("a", 3, AccessKind::kRead)));
-  EXPECT_EQ(target.IncomingRoutes()[0].incoming_since, 2u);  // still the same move
-  EXPECT_TRUE(target.CheckIngest(1, "", "m", 2).ok());
+  // The fence starts a new period: a chunk of a pass made before it (a late duplicate)
+  // is refused, a chunk of the final pass (made under the fence, at version 3) is taken.
+  EXPECT_EQ(target.IncomingRoutes()[0].incoming_since, 3u);
+  EXPECT_EQ(target.CheckIngest(1, "", "m", 2).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(target.CheckIngest(1, "", "m", 3).ok());
 
   follow(MustApply(catalog, {ReassignRoute{3, 1, 3}}));  // version 4: the cut-over
   EXPECT_TRUE(IsStale(source.CheckOwnership("a", 4, AccessKind::kRead)));
   EXPECT_TRUE(target.IncomingRoutes().empty());
-  EXPECT_EQ(target.CheckIngest(1, "", "m", 2).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(target.CheckIngest(1, "", "m", 3).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(target.CheckOwnership("a", 4, AccessKind::kRead).ok());
   EXPECT_TRUE(IsStale(target.CheckOwnership("a", 4, AccessKind::kWrite)));  // still fenced
   // Routed before the cut-over: refused, the coordinator's view of the range is wrong.

@@ -19,6 +19,7 @@ struct PlantCase {
   int nodes;
   WorkloadKind workload = WorkloadKind::kRegister;
   bool splits = false;
+  bool moves = false;
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -32,6 +33,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.plant = plant_case.plant;
     options.workload = plant_case.workload;
     options.splits = plant_case.splits;
+    options.moves = plant_case.moves;
     // Register runs are short; a kv run keeps its own (deeper) default budget.
     if (plant_case.workload == WorkloadKind::kRegister) options.max_events = 200'000;
     const SimResult planted = RunSimulation(options);
@@ -146,6 +148,25 @@ TEST(PlantedBugTest, RetryUnknownWriteKvRegister) {
 
 TEST(PlantedBugTest, NoStaleRouteRetryBank) {
   ExpectPlantFound({PlantedBug::kNoStaleRouteRetry, "all", 5, WorkloadKind::kBank, true});
+}
+
+// Range moves (--moves, core/coord/range_mover.cc). Cutting over without the final copy
+// under the fence loses the writes made after the last pass before it; a source never
+// told of the cut-over keeps answering reads (a misrouted or stale read) after the
+// target took newer writes; a move that drops lock records loses a committed
+// transaction's secondary (its commit finds no lock), breaking the bank's total.
+TEST(PlantedBugTest, MoveCutoverBeforeFinalCopyKvRegister) {
+  ExpectPlantFound(
+      {PlantedBug::kMoveCutoverBeforeFinalCopy, "all", 5, WorkloadKind::kKvRegister, true, true});
+}
+
+TEST(PlantedBugTest, MoveSourceServesAfterCutoverKvRegister) {
+  ExpectPlantFound(
+      {PlantedBug::kMoveSourceServesAfterCutover, "all", 5, WorkloadKind::kKvRegister, true, true});
+}
+
+TEST(PlantedBugTest, MoveForgetsLocksBank) {
+  ExpectPlantFound({PlantedBug::kMoveForgetsLocks, "all", 5, WorkloadKind::kBank, true, true});
 }
 
 }  // namespace

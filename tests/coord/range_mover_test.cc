@@ -1,0 +1,532 @@
+// The coordinator's range move (StartMoveRange, core/coord/range_mover.cc) driven by a
+// fake driver: one node hosting groups 1 (the catalog), 2 and 3, each the server's
+// GroupStateMachine over a memory engine, every group call applied at once (a Raft group
+// of one). Faults are the driver's: calls answered "failed" (definitely not applied),
+// applied but reported lost (outcome unknown), or never answered. The move must end with
+// every value and every open transaction's lock on the target, the source empty of the
+// range, and a clean catalog; or, when it cannot reach the cut-over, rolled back.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/coord/coordinator.h"
+#include "core/kv/key_codec.h"
+#include "core/kv/kv_command.h"
+#include "core/kv/memory_engine.h"
+#include "core/kv/timestamp.h"
+#include "core/node/group_protocol.h"
+#include "core/node/group_state_machine.h"
+#include "core/node/range_records.h"
+#include "core/route/catalog.h"
+#include "core/route/catalog_command.h"
+#include "core/util/assert.h"
+#include "gtest/gtest.h"
+
+namespace ekv::coord {
+namespace {
+
+constexpr raft::NodeId kNode = 1;
+
+route::RouteCatalog Bootstrap() {
+  absl::StatusOr<route::RouteCatalog> catalog =
+      route::RouteCatalog::Bootstrap({{"", "m", 1}, {"m", "", 2}});
+  EKV_ASSERT(catalog.ok(), "the demo catalog is valid");
+  return *catalog;
+}
+
+// What the driver does with one group call.
+enum class Fault {
+  kNone,
+  kRefuse,         // answered kFailed: not applied
+  kLostAnswer,     // applied, then reported as a failed forward that may have arrived
+  kNeverAnswered,  // not applied, no answer (the attempt times out)
+};
+
+class FakeDriver : public GroupView {
+ public:
+  FakeDriver() : bootstrap_(Bootstrap()) {
+    for (raft::GroupId g : {1, 2, 3}) {
+      auto memory = std::make_unique<kv::MemoryEngine>();
+      engines_[g] = memory.get();
+      groups_[g] = std::make_unique<node::GroupStateMachine>(
+          g, g == 1 ? std::optional<route::RouteCatalog>(bootstrap_) : std::nullopt, bootstrap_,
+          std::move(memory));
+    }
+    groups_[1]->SetCatalogListener([this](const route::RouteCatalog& catalog) {
+      if (coordinator_ != nullptr) coordinator_->OnCatalog(catalog);
+    });
+    NewCoordinator();
+  }
+
+  // A new coordinator process (the old one and everything it had in flight are gone).
+  void NewCoordinator(CoordinatorPlants plants = {}) {
+    CoordinatorOptions options;
+    options.node_id = kNode;
+    options.request_timeout_us = 1'000'000;
+    options.attempt_timeout_us = 200'000;
+    options.move_timeout_us = 5'000'000;
+    options.move_finish_timeout_us = 10'000'000;
+    options.move_chunk_bytes = 64;  // many chunks per pass
+    options.seed = ++seed_;
+    options.plants = plants;
+    coordinator_ = std::make_unique<Coordinator>(options, this);
+    timers_.clear();
+    coordinator_->SetTime(now_us_, wall_ms());
+    coordinator_->OnCatalog(*groups_[1]->catalog());
+  }
+
+  bool Hosts(raft::GroupId group) const override { return groups_.count(group) != 0; }
+  raft::NodeId LeaderOf(raft::GroupId group) const override {
+    return Hosts(group) ? kNode : raft::kNoNode;
+  }
+  std::map<raft::GroupId, raft::ConfState> Configurations() const override { return {}; }
+
+  Coordinator& coordinator() { return *coordinator_; }
+  node::GroupStateMachine& group(raft::GroupId g) { return *groups_.at(g); }
+  void set_fault(std::function<Fault(const node::ClientRequest&)> fault) {
+    fault_ = std::move(fault);
+  }
+  // Stops delivering anything once `stop` says so (the coordinator's node died).
+  void set_crash_when(std::function<bool()> stop) { crash_when_ = std::move(stop); }
+  uint64_t now_us() const { return now_us_; }
+  // A raw write applied straight to group `g` (unversioned), as a client's would.
+  void WriteDirect(raft::GroupId g, std::string key, std::string value) {
+    kv::RawWriteCommand write;
+    write.mutations.push_back(kv::Mutation::Put(std::move(key), std::move(value)));
+    node::GroupCommand command;
+    command.op = node::GroupCommandOp::kKv;
+    command.physical_ms = wall_ms();
+    command.payload = kv::EncodeKvCommand(write);
+    node::ApplyResult applied = Apply(*groups_.at(g), node::EncodeGroupCommand(command));
+    absl::StatusOr<node::GroupResult> result = node::DecodeGroupResult(applied.value.value_or(""));
+    ASSERT_TRUE(result.ok() && result->status().ok());
+  }
+
+  // Starts an operation and drives it to its answer (nullopt: the coordinator died).
+  std::optional<OpResult> Run(const std::function<OpId(Coordinator&)>& start) {
+    coordinator_->SetTime(now_us_, wall_ms());
+    const OpId op = start(*coordinator_);
+    for (int guard = 0; guard < 1'000'000; ++guard) {
+      Effects effects = coordinator_->TakeEffects();
+      for (OpDone& done : effects.done) {
+        if (done.op == op) answer_ = std::move(done.result);
+      }
+      for (const TimerRequest& timer : effects.timers) timers_.emplace(timer.at_us, timer.timer);
+      for (const GroupCall& call : effects.calls) pending_.push_back(call);
+      if (answer_.has_value()) {
+        std::optional<OpResult> out = std::move(answer_);
+        answer_.reset();
+        pending_.clear();
+        return out;
+      }
+      if (crash_when_ && crash_when_()) {
+        crash_when_ = nullptr;
+        pending_.clear();
+        return std::nullopt;
+      }
+      if (!pending_.empty()) {
+        GroupCall call = std::move(pending_.front());
+        pending_.erase(pending_.begin());
+        Deliver(call);
+        continue;
+      }
+      EKV_ASSERT(!timers_.empty(), "an operation without an answer waits for a timer");
+      auto next = timers_.begin();
+      now_us_ = std::max(now_us_, next->first);
+      const TimerId timer = next->second;
+      timers_.erase(next);
+      coordinator_->SetTime(now_us_, wall_ms());
+      coordinator_->OnTimer(timer);
+    }
+    ADD_FAILURE() << "operation did not finish";
+    return std::nullopt;
+  }
+
+  // Every raw engine record of [start, end) group `g` holds.
+  std::vector<node::RawRecord> Records(raft::GroupId g, const std::string& start,
+                                       const std::string& end) {
+    std::vector<node::RawRecord> out;
+    std::string cursor;
+    // Exported straight from the engine: the group may no longer own the range.
+    for (int guard = 0; guard < 10'000; ++guard) {
+      absl::StatusOr<node::RangeChunk> chunk = node::ExportRangeChunk(
+          engine_reader(g), node::ExportRangeRequest{start, end, cursor, 1 << 20});
+      EXPECT_TRUE(chunk.ok()) << chunk.status();
+      if (!chunk.ok()) break;
+      out.insert(out.end(), chunk->records.begin(), chunk->records.end());
+      cursor = chunk->next_cursor;
+      if (cursor.empty()) break;
+    }
+    return out;
+  }
+
+ private:
+  uint64_t wall_ms() const { return 1'000'000 + now_us_ / 1000; }
+  const kv::EngineReader& engine_reader(raft::GroupId g) { return *engines_.at(g); }
+
+  void Deliver(const GroupCall& call) {
+    now_us_ += 100;  // every call takes a little time, so pauses are measurable
+    coordinator_->SetTime(now_us_, wall_ms());
+    const Fault fault = fault_ ? fault_(call.request) : Fault::kNone;
+    if (fault == Fault::kNeverAnswered) return;
+    if (fault == Fault::kRefuse) {
+      node::ClientReply reply;
+      reply.status = node::ReplyStatus::kFailed;
+      reply.detail = "refused by the test";
+      coordinator_->OnCallReply(call.call, reply);
+      return;
+    }
+    node::ClientReply reply = Execute(call.request);
+    if (fault == Fault::kLostAnswer) {
+      coordinator_->OnCallFailed(call.call, /*maybe_delivered=*/true, "answer lost by the test");
+      return;
+    }
+    coordinator_->OnCallReply(call.call, reply);
+  }
+
+  node::ClientReply Execute(const node::ClientRequest& request) {
+    node::ClientReply reply;
+    reply.group = request.group;
+    reply.status = node::ReplyStatus::kOk;
+    if (request.kind == node::OpKind::kTimestamp) {
+      oracle_ = std::max(oracle_ + 1, kv::MakeTimestamp(wall_ms(), 0));
+      reply.timestamp = oracle_;
+      return reply;
+    }
+    node::GroupStateMachine& machine = *groups_.at(request.group);
+    if (request.kind == node::OpKind::kQuery) {
+      // As NodeHost does: a snapshot read waits for a read floor at its timestamp.
+      if (const uint64_t ts = machine.QueryReadTimestamp(request.value);
+          ts > machine.read_floor_ts()) {
+        Apply(machine, machine.EncodeReadFloorCommand(ts));
+      }
+      reply.value = machine.Query(request.value);
+      reply.index = machine.applied_index();
+      return reply;
+    }
+    EKV_ASSERT(request.kind == node::OpKind::kApply, "unexpected request kind");
+    node::ApplyResult applied = Apply(machine, request.value);
+    reply.value = applied.value;
+    reply.index = machine.applied_index();
+    return reply;
+  }
+
+  node::ApplyResult Apply(node::GroupStateMachine& machine, const std::string& bytes) {
+    node::Command command;
+    command.kind = node::OpKind::kApply;
+    command.value = bytes;
+    return machine.Apply(machine.applied_index() + 1, command);
+  }
+
+  route::RouteCatalog bootstrap_;
+  std::map<raft::GroupId, std::unique_ptr<node::GroupStateMachine>> groups_;
+  std::map<raft::GroupId, const kv::MemoryEngine*> engines_;  // owned by groups_
+  std::unique_ptr<Coordinator> coordinator_;
+  std::multimap<uint64_t, TimerId> timers_;
+  std::vector<GroupCall> pending_;
+  std::optional<OpResult> answer_;
+  std::function<Fault(const node::ClientRequest&)> fault_;
+  std::function<bool()> crash_when_;
+  uint64_t now_us_ = 0;
+  uint64_t oracle_ = 0;
+  uint64_t seed_ = 0;
+};
+
+const std::vector<std::string> kKeys = {"a", "b", "c", "d", "e", "f", "g", "h", "k", "l"};
+
+// Writes every key of kKeys (value "<key>-<round>") through the coordinator.
+void WriteAll(FakeDriver& driver, int round) {
+  for (const std::string& key : kKeys) {
+    std::optional<OpResult> put = driver.Run(
+        [&](Coordinator& c) { return c.StartRawPut(key, absl::StrCat(key, "-", round)); });
+    ASSERT_TRUE(put.has_value() && put->status.ok()) << key << ": " << put->status;
+  }
+}
+
+void ExpectAll(FakeDriver& driver, int round) {
+  for (const std::string& key : kKeys) {
+    std::optional<OpResult> got = driver.Run([&](Coordinator& c) { return c.StartRawGet(key, 0); });
+    ASSERT_TRUE(got.has_value() && got->status.ok()) << key << ": " << got->status;
+    EXPECT_EQ(got->value, absl::StrCat(key, "-", round)) << key;
+  }
+}
+
+// Prewrites "c" (primary) and "n" (group 2) for a transaction at a fresh start_ts, and
+// leaves it open: its lock on "c" must travel with the range. Returns the start_ts.
+uint64_t OpenTransaction(FakeDriver& driver) {
+  std::optional<OpResult> ts = driver.Run([](Coordinator& c) { return c.StartGetTimestamp(); });
+  EKV_ASSERT(ts.has_value() && ts->status.ok(), "the fake oracle answers");
+  const uint64_t start_ts = ts->ts;
+  std::optional<OpResult> prewrite = driver.Run([&](Coordinator& c) {
+    return c.StartPrewrite({{"c", "c-txn"}, {"n", "n-txn"}}, start_ts, /*lock_ttl_ms=*/600'000);
+  });
+  EXPECT_TRUE(prewrite.has_value() && prewrite->status.ok()) << prewrite->status;
+  EXPECT_TRUE(prewrite->key_errors.empty()) << prewrite->key_errors.front().message;
+  return start_ts;
+}
+
+std::optional<OpResult> Move(FakeDriver& driver, std::string key, raft::GroupId target,
+                             raft::GroupId source = 0) {
+  return driver.Run([&](Coordinator& c) {
+    MoveRangeSpec spec;
+    spec.key = key;
+    spec.target_group = target;
+    spec.source_group = source;
+    return c.StartMoveRange(spec);
+  });
+}
+
+const route::RouteDescriptor& RouteOf(FakeDriver& driver, const std::string& key) {
+  const route::RouteDescriptor* route = driver.group(1).catalog()->RouteForKey(key);
+  EKV_ASSERT(route != nullptr, "a catalog covers every key");
+  return *route;
+}
+
+// After a finished move of ["", "m") from 1 to 3: the catalog, the data, the lock.
+void ExpectMovedWithTransaction(FakeDriver& driver, uint64_t start_ts) {
+  const route::RouteDescriptor& route = RouteOf(driver, "a");
+  EXPECT_EQ(route.raft_group_id, 3u);
+  EXPECT_EQ(route.state, route::RouteState::kActive);
+  EXPECT_EQ(route.move_target_group_id, 0u);
+  EXPECT_TRUE(driver.Records(1, "", "m").empty()) << "the source dropped the range";
+  EXPECT_FALSE(driver.Records(3, "", "m").empty());
+  ExpectAll(driver, 2);
+  // The open transaction commits: its lock on "c" moved with the range.
+  std::optional<OpResult> commit = driver.Run([&](Coordinator& c) {
+    return c.StartCommit(start_ts, {"c", "n"});
+  });
+  ASSERT_TRUE(commit.has_value() && commit->status.ok()) << commit->status;
+  ASSERT_TRUE(commit->key_errors.empty()) << commit->key_errors.front().message;
+  std::optional<OpResult> read = driver.Run([&](Coordinator& c) { return c.StartTxnGet("c", 0); });
+  ASSERT_TRUE(read.has_value() && read->status.ok()) << read->status;
+  EXPECT_EQ(read->value, "c-txn");
+  // Writes go on, to the target.
+  WriteAll(driver, 3);
+  ExpectAll(driver, 3);
+  EXPECT_TRUE(driver.Records(1, "", "m").empty());
+}
+
+TEST(RangeMoverTest, MovesARouteWithItsValuesAndOpenLocks) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  WriteAll(driver, 2);
+  const uint64_t start_ts = OpenTransaction(driver);
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_TRUE(moved->status.ok()) << moved->status;
+  ASSERT_TRUE(moved->move.has_value());
+  EXPECT_EQ(moved->move->source_group, 1u);
+  EXPECT_EQ(moved->move->target_group, 3u);
+  EXPECT_TRUE(moved->move->cut_over);
+  EXPECT_FALSE(moved->move->aborted);
+  EXPECT_EQ(moved->move->copy_passes, 3u);  // two passes, then the final one under the fence
+  EXPECT_GT(moved->move->records_copied, kKeys.size());
+  EXPECT_GT(moved->move->fence_us, 0u);
+  const CoordinatorStats& stats = driver.coordinator().stats();
+  EXPECT_EQ(stats.moves_started, 1u);
+  EXPECT_EQ(stats.moves_finished, 1u);
+  EXPECT_EQ(stats.moves_aborted, 0u);
+  EXPECT_EQ(stats.move_fence_us_max, moved->move->fence_us);
+  ExpectMovedWithTransaction(driver, start_ts);
+  // Moving it where it is: nothing to do.
+  std::optional<OpResult> again = Move(driver, "a", 3);
+  ASSERT_TRUE(again.has_value() && again->status.ok()) << again->status;
+  // And back, to its first group.
+  std::optional<OpResult> back = Move(driver, "b", 1);
+  ASSERT_TRUE(back.has_value() && back->status.ok()) << back->status;
+  EXPECT_EQ(RouteOf(driver, "a").raft_group_id, 1u);
+  EXPECT_TRUE(driver.Records(3, "", "m").empty());
+  ExpectAll(driver, 3);
+}
+
+// Every third call is answered "failed", every fifth applied but its answer lost, every
+// seventh never answered: each step goes again until it is done.
+TEST(RangeMoverTest, ResumesItsStepAfterFailedLostAndUnansweredCalls) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  WriteAll(driver, 2);
+  const uint64_t start_ts = OpenTransaction(driver);
+  uint64_t calls = 0;
+  driver.set_fault([&](const node::ClientRequest&) {
+    ++calls;
+    if (calls % 7 == 0) return Fault::kNeverAnswered;
+    if (calls % 5 == 0) return Fault::kLostAnswer;
+    if (calls % 3 == 0) return Fault::kRefuse;
+    return Fault::kNone;
+  });
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  driver.set_fault(nullptr);
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_TRUE(moved->status.ok()) << moved->status;
+  EXPECT_GT(calls, 40u);
+  ExpectMovedWithTransaction(driver, start_ts);
+}
+
+// The target takes no chunk: the move cannot reach its cut-over before its deadline and
+// rolls back; the source serves writes again and the target keeps nothing.
+TEST(RangeMoverTest, RollsBackWhenItCannotReachTheCutOver) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  driver.set_fault([](const node::ClientRequest& request) {
+    absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
+    const bool ingest = request.kind == node::OpKind::kApply && command.ok() &&
+                        command->op == node::GroupCommandOp::kIngestRange;
+    static int ingests = 0;
+    // Let two chunks in, so the target has something to drop.
+    return ingest && ++ingests > 2 ? Fault::kRefuse : Fault::kNone;
+  });
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  driver.set_fault(nullptr);
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->status.code(), absl::StatusCode::kAborted) << moved->status;
+  ASSERT_TRUE(moved->move.has_value());
+  EXPECT_TRUE(moved->move->aborted);
+  EXPECT_FALSE(moved->move->cut_over);
+  EXPECT_EQ(driver.coordinator().stats().moves_aborted, 1u);
+  const route::RouteDescriptor& route = RouteOf(driver, "a");
+  EXPECT_EQ(route.raft_group_id, 1u);
+  EXPECT_EQ(route.state, route::RouteState::kActive);
+  EXPECT_EQ(route.move_target_group_id, 0u);
+  EXPECT_TRUE(driver.Records(3, "", "m").empty()) << "the target dropped its partial copy";
+  WriteAll(driver, 2);
+  ExpectAll(driver, 2);
+}
+
+// The coordinator dies at each point of a move in turn; a new one, asked again (with the
+// source, which the catalog no longer names after the cut-over), finishes it.
+TEST(RangeMoverTest, ANewCoordinatorResumesAMoveWhereTheOldOneDied) {
+  for (int die_after_calls = 5; die_after_calls < 120; die_after_calls += 7) {
+    SCOPED_TRACE(absl::StrCat("coordinator died after ", die_after_calls, " calls"));
+    FakeDriver driver;
+    WriteAll(driver, 1);
+    WriteAll(driver, 2);
+    const uint64_t start_ts = OpenTransaction(driver);
+    int calls = 0;
+    driver.set_fault([&](const node::ClientRequest&) {
+      ++calls;
+      return Fault::kNone;
+    });
+    driver.set_crash_when([&] { return calls >= die_after_calls; });
+    std::optional<OpResult> first = Move(driver, "a", 3);
+    driver.set_fault(nullptr);
+    driver.NewCoordinator();
+    std::optional<OpResult> resumed = Move(driver, "a", 3, /*source=*/1);
+    ASSERT_TRUE(resumed.has_value());
+    ASSERT_TRUE(resumed->status.ok()) << resumed->status;
+    ExpectMovedWithTransaction(driver, start_ts);
+    if (first.has_value()) break;  // the first finished before it could die: all covered
+  }
+}
+
+bool IsFenceProposal(const node::ClientRequest& request) {
+  absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
+  if (request.kind != node::OpKind::kApply || !command.ok() ||
+      command->op != node::GroupCommandOp::kCatalog) {
+    return false;
+  }
+  absl::StatusOr<route::CatalogCommand> catalog = route::CatalogCommand::Decode(command->payload);
+  const auto* set = catalog.ok() ? std::get_if<route::SetRouteState>(&catalog->op) : nullptr;
+  return set != nullptr && set->state == route::RouteState::kWriteFenced;
+}
+
+bool IsCutOverProposal(const node::ClientRequest& request) {
+  absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
+  if (request.kind != node::OpKind::kApply || !command.ok() ||
+      command->op != node::GroupCommandOp::kCatalog) {
+    return false;
+  }
+  absl::StatusOr<route::CatalogCommand> catalog = route::CatalogCommand::Decode(command->payload);
+  return catalog.ok() && std::holds_alternative<route::ReassignRoute>(catalog->op);
+}
+
+// The cut-over applies but its answer is lost, and nothing answers until the move's
+// deadline has passed: the abort it starts finds the route cut over and finishes the
+// move instead.
+TEST(RangeMoverTest, AnAbortAfterAnUnseenCutOverRollsForward) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  WriteAll(driver, 2);
+  const uint64_t start_ts = OpenTransaction(driver);
+  const uint64_t deadline = driver.now_us() + 5'000'000;  // move_timeout_us
+  bool cut = false;
+  driver.set_fault([&](const node::ClientRequest& request) {
+    if (!cut && IsCutOverProposal(request)) {
+      cut = true;
+      return Fault::kLostAnswer;
+    }
+    return cut && driver.now_us() < deadline + 100'000 ? Fault::kNeverAnswered : Fault::kNone;
+  });
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  driver.set_fault(nullptr);
+  ASSERT_TRUE(cut);
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_TRUE(moved->status.ok()) << moved->status;
+  EXPECT_TRUE(moved->move->cut_over);
+  EXPECT_FALSE(moved->move->aborted);
+  ExpectMovedWithTransaction(driver, start_ts);
+}
+
+// A write that lands on the source after the copy passes and just before the fence
+// reaches the target only through the final pass, made under the fence.
+void MoveWithALateWrite(FakeDriver& driver, bool expect_copied) {
+  WriteAll(driver, 1);
+  bool wrote = false;
+  driver.set_fault([&](const node::ClientRequest& request) {
+    if (!wrote && IsFenceProposal(request)) {
+      wrote = true;
+      driver.WriteDirect(1, "a", "late");
+    }
+    return Fault::kNone;
+  });
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  driver.set_fault(nullptr);
+  ASSERT_TRUE(moved.has_value() && moved->status.ok()) << moved->status;
+  ASSERT_TRUE(wrote);
+  std::optional<OpResult> got = driver.Run([](Coordinator& c) { return c.StartRawGet("a", 0); });
+  ASSERT_TRUE(got.has_value() && got->status.ok()) << got->status;
+  EXPECT_EQ(got->value, expect_copied ? "late" : "a-1");
+}
+
+TEST(RangeMoverTest, TheFinalPassUnderTheFenceCopiesTheLastWrites) {
+  FakeDriver driver;
+  MoveWithALateWrite(driver, /*expect_copied=*/true);
+}
+
+// The planted bugs the simulator must catch, shown here on one move each.
+TEST(RangeMoverTest, PlantedCutOverBeforeFinalCopyLosesTheLastWrites) {
+  FakeDriver driver;
+  driver.NewCoordinator(CoordinatorPlants{.move_cutover_before_final_copy = true});
+  MoveWithALateWrite(driver, /*expect_copied=*/false);
+}
+
+TEST(RangeMoverTest, PlantedSourceServesAfterCutOverKeepsServingReads) {
+  FakeDriver driver;
+  driver.NewCoordinator(CoordinatorPlants{.move_source_serves_after_cutover = true});
+  // From group 2 (group 1 follows the catalog itself as it applies it).
+  std::optional<OpResult> moved = Move(driver, "n", 3);
+  ASSERT_TRUE(moved.has_value() && moved->status.ok()) << moved->status;
+  EXPECT_TRUE(driver.group(2).ownership()->CheckOwnership("n", 0, route::AccessKind::kRead).ok())
+      << "the source was never told";
+  EXPECT_TRUE(driver.group(3).ownership()->CheckOwnership("n", 0, route::AccessKind::kWrite).ok());
+}
+
+TEST(RangeMoverTest, PlantedForgetsLocksDropsTheOpenTransactionsLock) {
+  FakeDriver driver;
+  driver.NewCoordinator(CoordinatorPlants{.move_forgets_locks = true});
+  WriteAll(driver, 1);
+  OpenTransaction(driver);
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  ASSERT_TRUE(moved.has_value() && moved->status.ok()) << moved->status;
+  for (const node::RawRecord& record : driver.Records(3, "", "m")) {
+    EXPECT_NE(record.first[0], kv::kLockPrefix) << "the plant drops every lock";
+  }
+}
+
+}  // namespace
+}  // namespace ekv::coord
