@@ -333,7 +333,9 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
         MoveDrive(std::move(move));
         return;
       }
-      MovePush(std::move(move), groups[move->push_next]);
+      // Read before the pointer is moved into the call (argument order is unspecified).
+      const raft::GroupId group = groups[move->push_next];
+      MovePush(std::move(move), group);
       return;
     }
 
