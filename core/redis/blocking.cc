@@ -1,6 +1,7 @@
 #include "core/redis/blocking.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
@@ -58,6 +59,26 @@ std::vector<std::string> BlockingKeys(const std::vector<std::string>& args) {
     keys.assign(args.begin() + 1, args.end() - 1);
   }
   return keys;
+}
+
+MultiPopCount ParseMultiPopCount(const std::vector<std::string>& args, size_t first) {
+  MultiPopCount out;
+  bool seen = false;
+  for (size_t j = first; j < args.size(); ++j) {
+    if (!seen && absl::EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
+      std::optional<int64_t> parsed = ParseInt64(args[++j]);
+      if (!parsed.has_value() || *parsed < 1) {
+        out.error = Reply::Error("ERR count should be greater than 0");
+        return out;
+      }
+      out.count = *parsed;
+      seen = true;
+    } else {
+      out.error = SyntaxError();
+      return out;
+    }
+  }
+  return out;
 }
 
 }  // namespace ekv::redis_core

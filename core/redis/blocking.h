@@ -23,6 +23,14 @@ struct BlockTimeout {
 // truncated, not negative (now_ms: for the deadline's range; unused by 7.0's rules).
 BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms);
 
+// The optional `COUNT n` that ends LMPOP/ZMPOP and their blocking forms (arguments from
+// `first` on): 1 when absent, or Redis 7.0's error for a bad or repeated option.
+struct MultiPopCount {
+  std::optional<Reply> error;
+  int64_t count = 1;
+};
+MultiPopCount ParseMultiPopCount(const std::vector<std::string>& args, size_t first);
+
 // True for the commands above (name lower case).
 bool IsBlockingCommand(absl::string_view name);
 // The index of the timeout argument of a blocking command; 0 when `args` is too short.

@@ -569,19 +569,9 @@ absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_in
   } else if (!absl::EqualsIgnoreCase(args[side_index], "min")) {
     return SyntaxError();
   }
-  int64_t count = -1;
-  for (size_t j = side_index + 1; j < args.size(); ++j) {
-    if (count == -1 && absl::EqualsIgnoreCase(args[j], "count") && j + 1 < args.size()) {
-      std::optional<int64_t> parsed = ParseInt64(args[++j]);
-      if (!parsed.has_value() || *parsed < 1) {
-        return Reply::Error("ERR count should be greater than 0");
-      }
-      count = *parsed;
-    } else {
-      return SyntaxError();
-    }
-  }
-  if (count == -1) count = 1;
+  const MultiPopCount parsed_count = ParseMultiPopCount(args, side_index + 1);
+  if (parsed_count.error.has_value()) return *parsed_count.error;
+  const int64_t count = parsed_count.count;
   if (block) {
     BlockTimeout timeout = ParseBlockTimeout(args[1], ex.now_ms());
     if (timeout.error.has_value()) return *timeout.error;
