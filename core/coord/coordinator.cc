@@ -31,6 +31,10 @@ struct Coordinator::Exec {
   CallId call = 0;  // the attempt in flight (0: none)
   TimerId timer = 0;
   std::string last_error = "no leader elected yet";
+  // The last attempt went to this node's own replica and got no result from it (timed
+  // out, or a read it gave up): the next attempt goes to the leader's node instead, so a
+  // replica stuck catching up cannot hold a request until its deadline.
+  bool local_stalled = false;
 };
 
 Coordinator::Coordinator(CoordinatorOptions options, const GroupView* view)
@@ -157,10 +161,11 @@ void Coordinator::SendAttempt(uint64_t exec_id) {
   raft::NodeId target = exec.hint;
   exec.hint = raft::kNoNode;
   if (target == raft::kNoNode) {
-    target = exec.retry != Retry::kLeaderOnly && view_->Hosts(exec.group)
-                 ? options_.node_id
-                 : view_->LeaderOf(exec.group);
+    const bool local = exec.retry != Retry::kLeaderOnly && view_->Hosts(exec.group);
+    const raft::NodeId leader = view_->LeaderOf(exec.group);
+    target = local && !(exec.local_stalled && leader != raft::kNoNode) ? options_.node_id : leader;
   }
+  exec.local_stalled = false;
   if (target == raft::kNoNode) {
     const int attempt = exec.attempt++;
     exec.timer = After(Backoff(attempt), [this, exec_id] { SendAttempt(exec_id); });
@@ -217,6 +222,7 @@ void Coordinator::AttemptTimedOut(uint64_t exec_id, CallId call) {
   exec_of_call_.erase(call);
   // No answer: the attempt may still be applied (or read) later.
   if (exec.retry != Retry::kDefinite || exec.kind == node::OpKind::kQuery) {
+    exec.local_stalled = exec.target == options_.node_id;
     RetryExec(exec_id, raft::kNoNode, absl::StrCat("node ", exec.target, " did not answer"));
     return;
   }
@@ -278,6 +284,8 @@ void Coordinator::OnCallReply(CallId call, const node::ClientReply& reply) {
       return;
     case node::ReplyStatus::kFailed:
       // Definitely not applied (dropped proposal, refused read index): safe to retry.
+      exec.local_stalled = target == options_.node_id &&
+                           (exec.kind == node::OpKind::kQuery || exec.kind == node::OpKind::kGet);
       RetryExec(exec_id,
                 exec.retry == Retry::kLeaderOnly && reply.leader_hint != target ? reply.leader_hint
                                                                                 : raft::kNoNode,

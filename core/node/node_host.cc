@@ -200,7 +200,21 @@ void NodeHost::Tick() {
     }
     for (auto it = group->reads.begin(); it != group->reads.end();) {
       if (it->second.deadline_tick <= tick_) {
-        Reply(it->second.request, ReplyStatus::kFailed, std::nullopt, 0, "read timed out");
+        // Say what the read still waited for: a read that never completes on one replica
+        // is otherwise indistinguishable from a lost reply.
+        const PendingRequest& read = it->second;
+        const raft::RawNode& raft = *group->raw_node;
+        const raft::Index applied = group->state_machine->applied_index();
+        const std::string waited_for =
+            !read.has_read_index ? std::string("a read index from the leader")
+            : applied < read.read_index
+                ? absl::StrCat("its read index ", read.read_index, " to apply")
+                : absl::StrCat("the read floor ", group->state_machine->read_floor_ts(),
+                               " to reach ", read.read_floor_ts);
+        Reply(read.request, ReplyStatus::kFailed, std::nullopt, 0,
+              absl::StrCat("read timed out waiting for ", waited_for, " (node ", options_.node_id,
+                           " is ", raft::StateTypeName(raft.state()), " of term ", raft.term(),
+                           ", leader ", raft.leader(), ", applied ", applied, ")"));
         it = group->reads.erase(it);
         continue;
       }
@@ -326,6 +340,12 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   const uint64_t seq = next_proposal_seq_++;
   PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
   pending.asked_tick = tick_;
+  if (request.kind == OpKind::kGet || request.kind == OpKind::kQuery) {
+    // A read that stalls on this replica (a learner still catching up, a leader it cannot
+    // reach) is given up at half the deadline, which leaves the client's coordinator time
+    // to ask another node: unlike a write, an abandoned read had no effect.
+    pending.deadline_tick = tick_ + std::max(1, options_.request_timeout_ticks / 2);
+  }
   if (request.kind == OpKind::kQuery) {
     const uint64_t read_ts = group.state_machine->QueryReadTimestamp(request.value);
     if (read_ts > group.state_machine->read_floor_ts()) {
