@@ -70,26 +70,18 @@ class DynamoRegisterWorkload(RegisterWorkload):
         with self.lock:
             self.seen[key] = value
 
+    def key(self, epoch, i):
+        return f"k{epoch}-{i}"  # every DynamoDB table is in the first group
+
     def step(self, worker, recorder):
-        epoch = self.key_epoch(recorder.now_us())
-        key = f"k{epoch}-{worker.rng.randrange(self.KEYS_PER_EPOCH)}"
+        key = self.key(self.key_epoch(recorder.now_us()), worker.rng.randrange(self.KEYS_PER_EPOCH))
         roll = worker.rng.random()
         client = worker.dynamo_client()
         if roll < 0.4:
-            op = recorder.invoke(worker.process, "read", (key, None))
-            try:
-                item = client.get_item(TableName=REGISTER_TABLE, Key={"k": {"S": key}},
-                                       ConsistentRead=True).get("Item")
-            except dynamo_client.ERRORS as e:
-                recorder.complete(op, FAIL, error=dynamo_client.describe(e))
-                worker.switch_node(e)
-                return
-            value = item["v"]["S"] if item else None
-            recorder.complete(op, OK, value)
-            self._remember(key, value)
+            self.read_key(worker, recorder, key)
         elif roll < 0.7:
             value = self.next_value()
-            op = recorder.invoke(worker.process, "write", (key, value))
+            op = worker.invoke(recorder, "write", (key, value))
             try:
                 client.put_item(TableName=REGISTER_TABLE, Item={"k": {"S": key}, "v": {"S": value}})
             except dynamo_client.ERRORS as e:
@@ -101,7 +93,7 @@ class DynamoRegisterWorkload(RegisterWorkload):
             with self.lock:
                 expected = self.seen.get(key)
             new = self.next_value()
-            op = recorder.invoke(worker.process, "cas", (key, (expected, new)))
+            op = worker.invoke(recorder, "cas", (key, (expected, new)))
             if expected is None:
                 condition, values = "attribute_not_exists(k)", {":new": {"S": new}}
             else:
@@ -115,6 +107,19 @@ class DynamoRegisterWorkload(RegisterWorkload):
                 return
             recorder.complete(op, OK)
             self._remember(key, new)
+
+    def read_key(self, worker, recorder, key):
+        op = worker.invoke(recorder, "read", (key, None))
+        try:
+            item = worker.dynamo_client().get_item(TableName=REGISTER_TABLE, Key={"k": {"S": key}},
+                                                   ConsistentRead=True).get("Item")
+        except dynamo_client.ERRORS as e:
+            recorder.complete(op, FAIL, error=dynamo_client.describe(e))
+            worker.switch_node(e)
+            return
+        value = item["v"]["S"] if item else None
+        recorder.complete(op, OK, value)
+        self._remember(key, value)
 
 
 class DynamoBankWorkload(BankWorkload):
@@ -155,7 +160,7 @@ class DynamoBankWorkload(BankWorkload):
     def step(self, worker, recorder):
         client = worker.dynamo_client()
         if worker.rng.random() < 0.3:
-            op = recorder.invoke(worker.process, "read", None)
+            op = worker.invoke(recorder, "read", None)
             try:
                 recorder.complete(op, OK, self._read_all(client))
             except dynamo_client.ERRORS as e:
@@ -164,7 +169,7 @@ class DynamoBankWorkload(BankWorkload):
             return
         src, dst = worker.rng.sample(self.accounts, 2)
         amount = worker.rng.randint(1, 5)
-        op = recorder.invoke(worker.process, "transfer", {"from": src, "to": dst, "amount": amount})
+        op = worker.invoke(recorder, "transfer", {"from": src, "to": dst, "amount": amount})
         try:
             client.transact_write_items(TransactItems=[
                 {"Update": {"TableName": BANK_TABLE, "Key": {"id": {"S": src}},

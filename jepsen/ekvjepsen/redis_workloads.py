@@ -54,9 +54,7 @@ class RedisRegisterWorkload(RegisterWorkload):
             self.seen[key] = value
 
     def step(self, worker, recorder):
-        epoch = self.key_epoch(recorder.now_us())
-        i = worker.rng.randrange(self.KEYS_PER_EPOCH)
-        key = f"{'a' if i % 2 == 0 else 'r'}{epoch}-{i}"  # both groups
+        key = self.key(self.key_epoch(recorder.now_us()), worker.rng.randrange(self.KEYS_PER_EPOCH))
         roll = worker.rng.random()
         if roll < 0.4:
             self._read(worker, recorder, key)
@@ -65,8 +63,11 @@ class RedisRegisterWorkload(RegisterWorkload):
         else:
             self._cas(worker, recorder, key)
 
+    def read_key(self, worker, recorder, key):  # a pinned reader's read (read_step)
+        self._read(worker, recorder, key)
+
     def _read(self, worker, recorder, key):
-        op = recorder.invoke(worker.process, "read", (key, None))
+        op = worker.invoke(recorder, "read", (key, None))
         try:
             v = worker.redis_conn().get(key)
         except redis.RedisError as e:
@@ -79,7 +80,7 @@ class RedisRegisterWorkload(RegisterWorkload):
 
     def _write(self, worker, recorder, key):
         value = self.next_value()
-        op = recorder.invoke(worker.process, "write", (key, value))
+        op = worker.invoke(recorder, "write", (key, value))
         try:
             worker.redis_conn().set(key, value)
         except redis.RedisError as e:
@@ -97,7 +98,7 @@ class RedisRegisterWorkload(RegisterWorkload):
         with self.lock:
             expected = self.seen.get(key)
         new = self.next_value()
-        op = recorder.invoke(worker.process, "cas", (key, (expected, new)))
+        op = worker.invoke(recorder, "cas", (key, (expected, new)))
         conn = worker.redis_conn()
         try:
             with conn.pipeline(transaction=True) as pipe:
@@ -154,8 +155,17 @@ class RedisAppendWorkload(AppendWorkload):
         return ops
 
     def step(self, worker, recorder):
-        micro = self.generate(worker.rng)
-        op = recorder.invoke(worker.process, "txn", micro)
+        self._run(worker, recorder, self.generate(worker.rng))
+
+    def read_step(self, worker, recorder):
+        """A pinned reader: a read-only transaction over every key of one group, the two
+        groups in turn (one group per transaction: CROSSSLOT otherwise)."""
+        keys = self.GROUPS[worker.reads % len(self.GROUPS)]
+        worker.reads += 1
+        self._run(worker, recorder, [["r", key, None] for key in keys])
+
+    def _run(self, worker, recorder, micro):
+        op = worker.invoke(recorder, "txn", micro)
         writes = any(kind == "append" for kind, _, _ in micro)
         try:
             with worker.redis_conn().pipeline(transaction=True) as pipe:
