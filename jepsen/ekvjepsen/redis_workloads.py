@@ -43,56 +43,18 @@ class RedisRegisterWorkload(RegisterWorkload):
     name = "redis-register"
     model = "register"
 
-    def __init__(self, rng):
-        super().__init__(rng)
-        # The last value any client saw for a key: what a CAS expects, so most CASes have a
-        # chance to apply (expecting random values would make nearly all of them fail).
-        self.seen = {}
-
-    def _remember(self, key, value):
-        with self.lock:
-            self.seen[key] = value
-
     def step(self, worker, recorder):
         key = self.key(self.key_epoch(recorder.now_us()), worker.rng.randrange(self.KEYS_PER_EPOCH))
         roll = worker.rng.random()
         if roll < 0.4:
-            self._read(worker, recorder, key)
+            self._read(worker, recorder, key, use_redis=True)
         elif roll < 0.7:
-            self._write(worker, recorder, key)
+            self._write(worker, recorder, key, use_redis=True)
         else:
             self._cas(worker, recorder, key)
 
     def read_key(self, worker, recorder, key):  # a pinned reader's read (read_step)
-        self._read(worker, recorder, key)
-
-    def _read(self, worker, recorder, key):
-        op = worker.invoke(recorder, "read", (key, None))
-        try:
-            v = worker.redis_conn().get(key)
-        except redis.RedisError as e:
-            recorder.complete(op, FAIL, error=ekvclient.describe(e))
-            worker.switch_node(e)
-            return
-        value = v.decode() if v is not None else None
-        recorder.complete(op, OK, value)
-        self._remember(key, value)
-
-    def _write(self, worker, recorder, key):
-        value = self.next_value()
-        op = worker.invoke(recorder, "write", (key, value))
-        try:
-            worker.redis_conn().set(key, value)
-        except redis.RedisError as e:
-            if ekvclient.never_sent(e):
-                recorder.complete(op, FAIL, error=ekvclient.describe(e))
-                worker.switch_node(e)
-            else:
-                recorder.complete(op, INFO, error=ekvclient.describe(e))
-                worker.crashed()
-            return
-        recorder.complete(op, OK)
-        self._remember(key, value)
+        self._read(worker, recorder, key, use_redis=True)
 
     def _cas(self, worker, recorder, key):
         with self.lock:
@@ -142,17 +104,7 @@ class RedisAppendWorkload(AppendWorkload):
     GROUPS = [AppendWorkload.KEYS[:4], AppendWorkload.KEYS[4:]]  # below "m", above "m"
 
     def generate(self, rng):
-        keys = rng.choice(self.GROUPS)
-        ops = []
-        for _ in range(rng.randint(1, 4)):
-            key = rng.choice(keys)
-            if rng.random() < 0.5:
-                with self.lock:
-                    self.counters[key] += 1
-                    ops.append(["append", key, self.counters[key]])
-            else:
-                ops.append(["r", key, None])
-        return ops
+        return super().generate(rng, rng.choice(self.GROUPS))
 
     def step(self, worker, recorder):
         self._run(worker, recorder, self.generate(worker.rng))

@@ -121,6 +121,21 @@ class Worker:
             self.dynamo = None
 
 
+def record_read(worker, recorder, value, read, errors, describe):
+    """One read-only operation (f "read", invoked with `value`): ok with what read() returns,
+    or, on one of `errors`, fail (a read changes nothing, so its failure is certain) and the
+    worker moves on. Returns the completed op."""
+    op = worker.invoke(recorder, "read", value)
+    try:
+        result = read()
+    except errors as e:
+        recorder.complete(op, FAIL, error=describe(e))
+        worker.switch_node(e)
+        return op
+    recorder.complete(op, OK, result)
+    return op
+
+
 def run_txn(conn, rng, start_ts, mutations, node_index=None):
     """Client-driven Percolator: PreWrite (primary first), Commit the primary, then the
     secondaries. Returns normally if committed; raises Abort or Unknown."""
@@ -174,9 +189,17 @@ class RegisterWorkload:
         self.epoch = 0
         self.epoch_start_us = 0
         self.faults_in_progress = 0
+        # The last value any client saw for a key: what the Redis and DynamoDB registers'
+        # compare-and-set expects, so most of them have a chance to apply (expecting random
+        # values would make nearly all of them fail).
+        self.seen = {}
 
     def setup(self, conn):
         pass
+
+    def _remember(self, key, value):
+        with self.lock:
+            self.seen[key] = value
 
     def next_value(self):
         with self.lock:
@@ -231,18 +254,18 @@ class RegisterWorkload:
         return ([key], []) if op.f == "read" else ([], [key])
 
     def _read(self, worker, recorder, key, use_redis):
-        op = worker.invoke(recorder, "read", (key, None))
-        try:
-            if use_redis:
-                v = worker.redis_conn().get(key)
-            else:
-                v = worker.grpc().get(key.encode())
-            recorder.complete(op, OK, v.decode() if v is not None else None)
-        except (grpc.RpcError, redis.RedisError) as e:
-            recorder.complete(op, FAIL, error=ekvclient.describe(e))
-            worker.switch_node(e)
+        """GET through Redis or RawGet (ts 0) through gRPC."""
+        def read():
+            v = worker.redis_conn().get(key) if use_redis else worker.grpc().get(key.encode())
+            return v.decode() if v is not None else None
+        op = record_read(worker, recorder, (key, None), read, (grpc.RpcError, redis.RedisError),
+                         ekvclient.describe)
+        if op.type == OK:
+            self._remember(key, op.result)
 
     def _write(self, worker, recorder, key, use_redis):
+        """SET through Redis or RawPut through gRPC: a write refused at connect never reached
+        a server (fail); any other error leaves it unknown (info)."""
         value = self.next_value()
         op = worker.invoke(recorder, "write", (key, value))
         try:
@@ -250,7 +273,6 @@ class RegisterWorkload:
                 worker.redis_conn().set(key, value)
             else:
                 worker.grpc().put(key.encode(), value.encode())
-            recorder.complete(op, OK)
         except (grpc.RpcError, redis.RedisError) as e:
             if ekvclient.never_sent(e):
                 recorder.complete(op, FAIL, error=ekvclient.describe(e))
@@ -258,6 +280,9 @@ class RegisterWorkload:
             else:
                 recorder.complete(op, INFO, error=ekvclient.describe(e))
                 worker.crashed()
+            return
+        recorder.complete(op, OK)
+        self._remember(key, value)
 
     def edn_value(self, op, completed):
         key, value = op.value
@@ -304,16 +329,22 @@ class BankWorkload:
         # at one snapshot, across both groups.
         return {k.decode(): int(v) for k, v in conn.scan(b"acct-", b"acct.", 100).items()}
 
+    # What the front door raises, and how an error is told (dynamo-bank has its own).
+    ERRORS = grpc.RpcError
+    describe = staticmethod(ekvclient.describe)
+
+    def connection(self, worker):
+        return worker.grpc()
+
     def step(self, worker, recorder):
-        conn = worker.grpc()
+        """A snapshot read of every account (30%) or a transfer."""
+        conn = self.connection(worker)
         if worker.rng.random() < 0.3:
-            op = worker.invoke(recorder, "read", None)
-            try:
-                recorder.complete(op, OK, self.read_all(conn))
-            except grpc.RpcError as e:
-                recorder.complete(op, FAIL, error=ekvclient.describe(e))
-                worker.switch_node(e)
-            return
+            record_read(worker, recorder, None, lambda: self.read_all(conn), self.ERRORS, self.describe)
+        else:
+            self.transfer(worker, recorder, conn)
+
+    def transfer(self, worker, recorder, conn):
         pair = [worker.rng.choice(self.LOW), worker.rng.choice(self.HIGH)]
         worker.rng.shuffle(pair)
         src, dst = pair
@@ -371,10 +402,11 @@ class AppendWorkload:
     def setup(self, conn):
         pass
 
-    def generate(self, rng):
+    def generate(self, rng, keys=None):
+        """1-4 micro-ops over `keys` (default: all eight), each an append or a read."""
         ops = []
         for _ in range(rng.randint(1, 4)):
-            key = rng.choice(self.KEYS)
+            key = rng.choice(keys or self.KEYS)
             if rng.random() < 0.5:
                 with self.lock:
                     self.counters[key] += 1
