@@ -2,7 +2,9 @@
 
   partition  nftables drops inside the node namespaces: random halves, one node isolated,
              a majority ring (each node sees a different majority) or a bridge (two
-             halves that both see one middle node)
+             halves that both see one middle node); each round of shapes starts with a
+             clean cut (halves or isolate), which, with pinned readers, holds until its
+             minority has been read through (cut_window.py)
   kill       kill -9 of one or two nodes (half the time: the node serving a client's
              Commit), restarted later with the same command line
   kill-all   kill -9 of every node at once (a power loss: whatever a node acknowledged
