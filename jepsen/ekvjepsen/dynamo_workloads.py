@@ -17,32 +17,40 @@ import time
 
 from . import dynamo_client
 from .history import FAIL, INFO, OK
-from .workloads import BankWorkload, RegisterWorkload
+from .workloads import BankWorkload, RegisterWorkload, record_read
 
 REGISTER_TABLE = "jepsen-register"
 BANK_TABLE = "jepsen-bank"
 
 
-def _create_table(cluster, timeout_s, table, key, setup_s=60):
-    """CreateTable through node 1, retried until it exists (a retry after an unknown outcome
-    may find it already created)."""
+def _setup(cluster, timeout_s, what, request, done_codes=(), setup_s=60):
+    """request(client) through node 1, retried for up to setup_s until it succeeds or fails
+    with one of done_codes (what a retry after an unknown outcome may find: the table it
+    created, say)."""
     deadline = time.monotonic() + setup_s
     client = dynamo_client.connect(cluster.node(1), timeout_s)
     try:
         while True:
             try:
-                client.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                                    AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-                                    KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
+                request(client)
                 return
             except dynamo_client.ERRORS as e:
-                if dynamo_client.error_code(e) == "ResourceInUseException":
+                if dynamo_client.error_code(e) in done_codes:
                     return
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"CreateTable {table} kept failing: {dynamo_client.describe(e)}")
+                    raise RuntimeError(f"{what} kept failing: {dynamo_client.describe(e)}")
                 time.sleep(0.5)
     finally:
         client.close()
+
+
+def _create_table(cluster, timeout_s, table, key):
+    _setup(cluster, timeout_s, f"CreateTable {table}",
+           lambda client: client.create_table(
+               TableName=table, BillingMode="PAY_PER_REQUEST",
+               AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+               KeySchema=[{"AttributeName": key, "KeyType": "HASH"}]),
+           done_codes=("ResourceInUseException",))
 
 
 def _write_outcome(worker, error):
@@ -59,37 +67,21 @@ class DynamoRegisterWorkload(RegisterWorkload):
     model = "register"
     needs_dynamo = True
 
-    def __init__(self, rng):
-        super().__init__(rng)
-        self.seen = {}  # last value seen per key: what a cas expects (see redis-register)
-
     def setup_cluster(self, cluster, timeout_s):
         _create_table(cluster, timeout_s, REGISTER_TABLE, "k")
 
-    def _remember(self, key, value):
-        with self.lock:
-            self.seen[key] = value
+    def key(self, epoch, i):
+        return f"k{epoch}-{i}"  # every DynamoDB table is in the first group
 
     def step(self, worker, recorder):
-        epoch = self.key_epoch(recorder.now_us())
-        key = f"k{epoch}-{worker.rng.randrange(self.KEYS_PER_EPOCH)}"
+        key = self.key(self.key_epoch(recorder.now_us()), worker.rng.randrange(self.KEYS_PER_EPOCH))
         roll = worker.rng.random()
         client = worker.dynamo_client()
         if roll < 0.4:
-            op = recorder.invoke(worker.process, "read", (key, None))
-            try:
-                item = client.get_item(TableName=REGISTER_TABLE, Key={"k": {"S": key}},
-                                       ConsistentRead=True).get("Item")
-            except dynamo_client.ERRORS as e:
-                recorder.complete(op, FAIL, error=dynamo_client.describe(e))
-                worker.switch_node(e)
-                return
-            value = item["v"]["S"] if item else None
-            recorder.complete(op, OK, value)
-            self._remember(key, value)
+            self.read_key(worker, recorder, key)
         elif roll < 0.7:
             value = self.next_value()
-            op = recorder.invoke(worker.process, "write", (key, value))
+            op = worker.invoke(recorder, "write", (key, value))
             try:
                 client.put_item(TableName=REGISTER_TABLE, Item={"k": {"S": key}, "v": {"S": value}})
             except dynamo_client.ERRORS as e:
@@ -101,7 +93,7 @@ class DynamoRegisterWorkload(RegisterWorkload):
             with self.lock:
                 expected = self.seen.get(key)
             new = self.next_value()
-            op = recorder.invoke(worker.process, "cas", (key, (expected, new)))
+            op = worker.invoke(recorder, "cas", (key, (expected, new)))
             if expected is None:
                 condition, values = "attribute_not_exists(k)", {":new": {"S": new}}
             else:
@@ -116,33 +108,35 @@ class DynamoRegisterWorkload(RegisterWorkload):
             recorder.complete(op, OK)
             self._remember(key, new)
 
+    def read_key(self, worker, recorder, key):
+        def read():
+            item = worker.dynamo_client().get_item(TableName=REGISTER_TABLE, Key={"k": {"S": key}},
+                                                   ConsistentRead=True).get("Item")
+            return item["v"]["S"] if item else None
+        op = record_read(worker, recorder, (key, None), read, dynamo_client.ERRORS, dynamo_client.describe)
+        if op.type == OK:
+            self._remember(key, op.result)
+
 
 class DynamoBankWorkload(BankWorkload):
     name = "dynamo-bank"
     model = "bank"
     needs_dynamo = True
 
-    def setup_cluster(self, cluster, timeout_s, setup_s=60):
-        _create_table(cluster, timeout_s, BANK_TABLE, "id")
-        client = dynamo_client.connect(cluster.node(1), timeout_s)
-        deadline = time.monotonic() + setup_s
-        try:
-            while True:
-                try:
-                    # One transaction, so no read can ever see some accounts and not others.
-                    client.transact_write_items(TransactItems=[
-                        {"Put": {"TableName": BANK_TABLE,
-                                 "Item": {"id": {"S": a}, "b": {"N": str(self.INITIAL)}}}}
-                        for a in self.accounts])
-                    return
-                except dynamo_client.ERRORS as e:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"bank setup kept failing: {dynamo_client.describe(e)}")
-                    time.sleep(0.5)
-        finally:
-            client.close()
+    ERRORS = dynamo_client.ERRORS
+    describe = staticmethod(dynamo_client.describe)
 
-    def _read_all(self, client):
+    def setup_cluster(self, cluster, timeout_s):
+        _create_table(cluster, timeout_s, BANK_TABLE, "id")
+        # One transaction, so no read can ever see some accounts and not others.
+        _setup(cluster, timeout_s, "bank setup", lambda client: client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": BANK_TABLE, "Item": {"id": {"S": a}, "b": {"N": str(self.INITIAL)}}}}
+            for a in self.accounts]))
+
+    def connection(self, worker):
+        return worker.dynamo_client()
+
+    def read_all(self, client):
         r = client.transact_get_items(TransactItems=[
             {"Get": {"TableName": BANK_TABLE, "Key": {"id": {"S": a}}}} for a in self.accounts])
         balances = {}
@@ -152,19 +146,11 @@ class DynamoBankWorkload(BankWorkload):
                 balances[account] = int(item["b"]["N"])
         return balances
 
-    def step(self, worker, recorder):
-        client = worker.dynamo_client()
-        if worker.rng.random() < 0.3:
-            op = recorder.invoke(worker.process, "read", None)
-            try:
-                recorder.complete(op, OK, self._read_all(client))
-            except dynamo_client.ERRORS as e:
-                recorder.complete(op, FAIL, error=dynamo_client.describe(e))
-                worker.switch_node(e)
-            return
+    def transfer(self, worker, recorder, client):
+        """Between any two accounts (both are in the first group): one TransactWriteItems."""
         src, dst = worker.rng.sample(self.accounts, 2)
         amount = worker.rng.randint(1, 5)
-        op = recorder.invoke(worker.process, "transfer", {"from": src, "to": dst, "amount": amount})
+        op = worker.invoke(recorder, "transfer", {"from": src, "to": dst, "amount": amount})
         try:
             client.transact_write_items(TransactItems=[
                 {"Update": {"TableName": BANK_TABLE, "Key": {"id": {"S": src}},

@@ -22,11 +22,15 @@ def esc(s):
 
 
 class Op:
-    __slots__ = ("id", "process", "f", "value", "invoke_us", "complete_us", "type", "result", "error")
+    __slots__ = ("id", "process", "f", "value", "invoke_us", "complete_us", "type", "result", "error",
+                 "node")
 
-    def __init__(self, op_id, process, f, value, invoke_us):
+    def __init__(self, op_id, process, f, value, invoke_us, node=None):
         self.id = op_id
         self.process = process
+        # The node the client sent it to (1-based; None: not tied to one). Not part of the
+        # history files: the nemesis uses it to see which reads went through a cut-off node.
+        self.node = node
         self.f = f
         self.value = value
         self.invoke_us = invoke_us
@@ -41,13 +45,16 @@ class Recorder:
         self.t0 = time.monotonic_ns()
         self.lock = threading.Lock()
         self.ops = []
+        # Called with every completed operation, in the completing client's thread (see
+        # cut_window.py). Registered before the clients start.
+        self.observers = []
 
     def now_us(self):
         return (time.monotonic_ns() - self.t0) // 1000
 
-    def invoke(self, process, f, value):
+    def invoke(self, process, f, value, node=None):
         with self.lock:
-            op = Op(len(self.ops), process, f, value, self.now_us())
+            op = Op(len(self.ops), process, f, value, self.now_us(), node)
             self.ops.append(op)
         return op
 
@@ -57,6 +64,8 @@ class Recorder:
         op.type = outcome
         op.result = result
         op.error = error
+        for observe in self.observers:
+            observe(op)
 
     def counts(self):
         c = {OK: 0, FAIL: 0, INFO: 0}

@@ -2,7 +2,9 @@
 
   partition  nftables drops inside the node namespaces: random halves, one node isolated,
              a majority ring (each node sees a different majority) or a bridge (two
-             halves that both see one middle node)
+             halves that both see one middle node); each round of shapes starts with a
+             clean cut (halves or isolate), which, with pinned readers, holds until its
+             minority has been read through (cut_window.py)
   kill       kill -9 of one or two nodes (half the time: the node serving a client's
              Commit), restarted later with the same command line
   kill-all   kill -9 of every node at once (a power loss: whatever a node acknowledged
@@ -23,7 +25,16 @@ import time
 
 import grpc
 
+from . import cut_window
+
 FAULTS = ("partition", "kill", "kill-all", "pause", "clock", "split", "member")
+# Clean cuts leave a minority cut off from a majority that keeps committing (cut_window.py);
+# each round of shapes starts with one of them, so every run that partitions has one.
+CLEAN_SHAPES = ("halves", "isolate")
+OTHER_SHAPES = ("majority-ring", "bridge")
+# The time clean cuts hold beyond their drawn length (waiting for cut_window) is added to the
+# run, so the faults after them still run; at most this much per run.
+MAX_EXTENSION_S = 20.0
 MAX_SPLITS = 8
 SPLIT_PREFIXES = ["a", "acct-a", "acct-z", "list-a", "zlist-", "r", "t", "x"]
 
@@ -44,6 +55,14 @@ class Nemesis:
         self.counts = {f: 0 for f in faults}
         self.splits = 0
         self.active = None
+        self.shapes = []  # the partition shapes left in this round
+        self.minority = None  # the cut-off nodes of the clean cut in force
+        # Workloads with pinned readers (read_step) read through every node; a clean cut
+        # then holds until its minority has been read through (cut_window.py).
+        self.window = None
+        if workload is not None and hasattr(workload, "read_step"):
+            self.window = cut_window.CutWindow(workload.touched)
+            recorder.observers.append(self.window.observe)
 
     def note(self, event, kind, **detail):
         entry = {"time_us": self.recorder.now_us(), "wall": time.strftime("%H:%M:%S"), "event": event,
@@ -56,6 +75,7 @@ class Nemesis:
         """Runs faults until duration_s has passed (in the calling thread: nodes restarted
         here must be children of a thread that outlives them, see cluster.py)."""
         deadline = time.monotonic() + duration_s
+        extension_left = MAX_EXTENSION_S
         # Short runs (CI) hold faults and calms for less, so they still see several.
         short = duration_s < 40
         hold_s, calm_s = ((1.5, 3.0), (0.5, 1.5)) if short else ((2.0, 6.0), (1.0, 3.0))
@@ -71,7 +91,14 @@ class Nemesis:
             self._tell("fault_started", kind)
             start = self.start(kind)
             if start is not None:
-                self._sleep(min(hold, max(0.0, deadline - time.monotonic() - 1)), stop_event)
+                held_from = time.monotonic()
+                drawn = min(hold, max(0.0, deadline - time.monotonic() - 1))
+                self._sleep(drawn, stop_event)
+                if self.minority is not None:
+                    self._hold_until_read_through(held_from, stop_event)
+                    extra = min(extension_left, max(0.0, time.monotonic() - held_from - drawn))
+                    deadline += extra
+                    extension_left -= extra
                 self.stop(kind, start)
             # The calm: its first half still belongs to the fault (a workload keeps reading
             # what the fault may have broken), the second half precedes the next fault.
@@ -95,11 +122,33 @@ class Nemesis:
     def _sleep(self, seconds, stop_event):
         stop_event.wait(seconds)
 
+    def _hold_until_read_through(self, held_from, stop_event, poll_s=0.1):
+        """A clean cut, after its drawn length: until cut_window says every minority node
+        was read through (or its grace ran out), at most MAX_HOLD_S from the cut."""
+        while not stop_event.is_set():
+            status = self.window.status(self.recorder.now_us())
+            if status is not None:
+                self.note("read-through", "partition", nodes=status)
+                return
+            if time.monotonic() - held_from >= cut_window.MAX_HOLD_S:
+                self.note("not-read-through", "partition", max_hold_s=cut_window.MAX_HOLD_S)
+                return
+            stop_event.wait(poll_s)
+
+    def _next_shape(self):
+        """Every shape once per round, in a seeded order that starts with a clean cut."""
+        if not self.shapes:
+            first = self.rng.choice(CLEAN_SHAPES)
+            rest = [s for s in CLEAN_SHAPES + OTHER_SHAPES if s != first]
+            self.rng.shuffle(rest)
+            self.shapes = [first] + rest
+        return self.shapes.pop(0)
+
     def start(self, kind):
         n = len(self.cluster.nodes)
         nodes = list(range(1, n + 1))
         if kind == "partition":
-            shape = self.rng.choice(["halves", "isolate", "majority-ring", "bridge"])
+            shape = self._next_shape()
             self.rng.shuffle(nodes)
             blocked = {i: set() for i in nodes}
             if shape == "halves":
@@ -120,8 +169,13 @@ class Nemesis:
             for i, drop in blocked.items():
                 self.network.isolate(i, drop)
             self.active = blocked
-            return self._started(kind, shape=shape, drops={f"n{i}": sorted(f"n{j}" for j in d)
-                                                           for i, d in sorted(blocked.items())})
+            started = self._started(kind, shape=shape, drops={f"n{i}": sorted(f"n{j}" for j in d)
+                                                              for i, d in sorted(blocked.items())})
+            if shape in CLEAN_SHAPES and self.window is not None:
+                # The minority: the smaller side, which cannot commit (halves: nodes[:n//2]).
+                self.minority = [nodes[0]] if shape == "isolate" else nodes[: n // 2]
+                self.window.open(self.minority, started)
+            return started
         if kind in ("kill", "pause"):
             victims = self.rng.sample(nodes, self.rng.choice([1, 1, 2]))
             aimed = kind == "kill" and self.rng.random() < 0.5
@@ -209,6 +263,9 @@ class Nemesis:
     def stop(self, kind, start_us):
         if kind == "partition":
             self.network.heal()
+            if self.minority is not None:
+                self.window.close()
+                self.minority = None
         elif kind in ("kill", "kill-all"):
             for i in self.active:
                 self.cluster.restart(self.cluster.node(i))

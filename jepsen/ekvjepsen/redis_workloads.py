@@ -43,61 +43,24 @@ class RedisRegisterWorkload(RegisterWorkload):
     name = "redis-register"
     model = "register"
 
-    def __init__(self, rng):
-        super().__init__(rng)
-        # The last value any client saw for a key: what a CAS expects, so most CASes have a
-        # chance to apply (expecting random values would make nearly all of them fail).
-        self.seen = {}
-
-    def _remember(self, key, value):
-        with self.lock:
-            self.seen[key] = value
-
     def step(self, worker, recorder):
-        epoch = self.key_epoch(recorder.now_us())
-        i = worker.rng.randrange(self.KEYS_PER_EPOCH)
-        key = f"{'a' if i % 2 == 0 else 'r'}{epoch}-{i}"  # both groups
+        key = self.key(self.key_epoch(recorder.now_us()), worker.rng.randrange(self.KEYS_PER_EPOCH))
         roll = worker.rng.random()
         if roll < 0.4:
-            self._read(worker, recorder, key)
+            self._read(worker, recorder, key, use_redis=True)
         elif roll < 0.7:
-            self._write(worker, recorder, key)
+            self._write(worker, recorder, key, use_redis=True)
         else:
             self._cas(worker, recorder, key)
 
-    def _read(self, worker, recorder, key):
-        op = recorder.invoke(worker.process, "read", (key, None))
-        try:
-            v = worker.redis_conn().get(key)
-        except redis.RedisError as e:
-            recorder.complete(op, FAIL, error=ekvclient.describe(e))
-            worker.switch_node(e)
-            return
-        value = v.decode() if v is not None else None
-        recorder.complete(op, OK, value)
-        self._remember(key, value)
-
-    def _write(self, worker, recorder, key):
-        value = self.next_value()
-        op = recorder.invoke(worker.process, "write", (key, value))
-        try:
-            worker.redis_conn().set(key, value)
-        except redis.RedisError as e:
-            if ekvclient.never_sent(e):
-                recorder.complete(op, FAIL, error=ekvclient.describe(e))
-                worker.switch_node(e)
-            else:
-                recorder.complete(op, INFO, error=ekvclient.describe(e))
-                worker.crashed()
-            return
-        recorder.complete(op, OK)
-        self._remember(key, value)
+    def read_key(self, worker, recorder, key):  # a pinned reader's read (read_step)
+        self._read(worker, recorder, key, use_redis=True)
 
     def _cas(self, worker, recorder, key):
         with self.lock:
             expected = self.seen.get(key)
         new = self.next_value()
-        op = recorder.invoke(worker.process, "cas", (key, (expected, new)))
+        op = worker.invoke(recorder, "cas", (key, (expected, new)))
         conn = worker.redis_conn()
         try:
             with conn.pipeline(transaction=True) as pipe:
@@ -141,21 +104,20 @@ class RedisAppendWorkload(AppendWorkload):
     GROUPS = [AppendWorkload.KEYS[:4], AppendWorkload.KEYS[4:]]  # below "m", above "m"
 
     def generate(self, rng):
-        keys = rng.choice(self.GROUPS)
-        ops = []
-        for _ in range(rng.randint(1, 4)):
-            key = rng.choice(keys)
-            if rng.random() < 0.5:
-                with self.lock:
-                    self.counters[key] += 1
-                    ops.append(["append", key, self.counters[key]])
-            else:
-                ops.append(["r", key, None])
-        return ops
+        return super().generate(rng, rng.choice(self.GROUPS))
 
     def step(self, worker, recorder):
-        micro = self.generate(worker.rng)
-        op = recorder.invoke(worker.process, "txn", micro)
+        self._run(worker, recorder, self.generate(worker.rng))
+
+    def read_step(self, worker, recorder):
+        """A pinned reader: a read-only transaction over every key of one group, the two
+        groups in turn (one group per transaction: CROSSSLOT otherwise)."""
+        keys = self.GROUPS[worker.reads % len(self.GROUPS)]
+        worker.reads += 1
+        self._run(worker, recorder, [["r", key, None] for key in keys])
+
+    def _run(self, worker, recorder, micro):
+        op = worker.invoke(recorder, "txn", micro)
         writes = any(kind == "append" for kind, _, _ in micro)
         try:
             with worker.redis_conn().pipeline(transaction=True) as pipe:

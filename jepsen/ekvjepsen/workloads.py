@@ -16,6 +16,7 @@ ended in info takes a new process id, as a crashed Jepsen client does.
 """
 import random
 import threading
+import time
 
 import grpc
 import redis
@@ -29,6 +30,9 @@ LOCK_TTL_MS = 3000
 # resolve_rolls_back_committed rolls them back instead).
 CRASH_AFTER_PRIMARY = 0.15
 
+
+# A pinned reader whose read failed waits this long before the next one.
+PINNED_RETRY_S = 0.1
 
 # Nodes serving a Commit right now (node index -> count), so the kill nemesis can aim at
 # the moment between a transaction's primary and secondary commits.
@@ -50,17 +54,28 @@ class Unknown(Exception):
 
 
 class Worker:
-    def __init__(self, index, concurrency, cluster, timeout_s, rng):
+    """One client thread's connections. A roaming worker starts on node index % nodes + 1 and
+    moves to a random node when its node fails it; a pinned worker (pinned_node) only reads
+    (Workload.read_step) and never leaves its node, so every node, cut off or not, is read
+    through all run long. process_step: how far a new process id jumps (the number of
+    workers, so ids never collide)."""
+
+    def __init__(self, index, process_step, cluster, timeout_s, rng, pinned_node=None):
         self.index = index
         self.process = index
-        self.concurrency = concurrency
+        self.process_step = process_step
         self.cluster = cluster
         self.timeout_s = timeout_s
         self.rng = rng
-        self.node_index = index % len(cluster.nodes) + 1
+        self.pinned = pinned_node is not None
+        self.node_index = pinned_node if self.pinned else index % len(cluster.nodes) + 1
+        self.reads = 0  # a pinned reader's count: which key it reads next
         self.conn = None
         self.redis = None
         self.dynamo = None
+
+    def invoke(self, recorder, f, value):
+        return recorder.invoke(self.process, f, value, node=self.node_index)
 
     def grpc(self):
         if self.conn is None:
@@ -83,13 +98,18 @@ class Worker:
     def crashed(self):
         """After an unknown outcome: a new process id and, like a reconnecting client, maybe
         another node."""
-        self.process += self.concurrency
+        self.process += self.process_step
         self.switch_node()
 
     def switch_node(self, error=None):
+        """A roaming worker moves to a random node; a pinned one reconnects to its own (a
+        gRPC channel to a node that was down would otherwise back off for seconds)."""
         if error is not None and ekvclient.is_lock_error(error):
             return  # the node is fine; another transaction holds the key
-        self.node_index = self.rng.randrange(len(self.cluster.nodes)) + 1
+        if self.pinned:
+            time.sleep(PINNED_RETRY_S)  # a node that is down refuses at once: no busy loop
+        else:
+            self.node_index = self.rng.randrange(len(self.cluster.nodes)) + 1
         if self.conn is not None:
             self.conn.close()
             self.conn = None
@@ -99,6 +119,21 @@ class Worker:
         if self.dynamo is not None:
             self.dynamo.close()
             self.dynamo = None
+
+
+def record_read(worker, recorder, value, read, errors, describe):
+    """One read-only operation (f "read", invoked with `value`): ok with what read() returns,
+    or, on one of `errors`, fail (a read changes nothing, so its failure is certain) and the
+    worker moves on. Returns the completed op."""
+    op = worker.invoke(recorder, "read", value)
+    try:
+        result = read()
+    except errors as e:
+        recorder.complete(op, FAIL, error=describe(e))
+        worker.switch_node(e)
+        return op
+    recorder.complete(op, OK, result)
+    return op
 
 
 def run_txn(conn, rng, start_ts, mutations, node_index=None):
@@ -154,9 +189,17 @@ class RegisterWorkload:
         self.epoch = 0
         self.epoch_start_us = 0
         self.faults_in_progress = 0
+        # The last value any client saw for a key: what the Redis and DynamoDB registers'
+        # compare-and-set expects, so most of them have a chance to apply (expecting random
+        # values would make nearly all of them fail).
+        self.seen = {}
 
     def setup(self, conn):
         pass
+
+    def _remember(self, key, value):
+        with self.lock:
+            self.seen[key] = value
 
     def next_value(self):
         with self.lock:
@@ -183,39 +226,63 @@ class RegisterWorkload:
             self.faults_in_progress -= 1
             self.epoch_start_us = -self.EPOCH_US  # fresh keys for the next fault
 
-    def step(self, worker, recorder):
-        epoch = self.key_epoch(recorder.now_us())
-        i = worker.rng.randrange(self.KEYS_PER_EPOCH)
+    def key(self, epoch, i):
         # Even keys sort below "m" (group 1), odd ones above (group 2).
-        key = f"{'a' if i % 2 == 0 else 'r'}{epoch}-{i}"
+        return f"{'a' if i % 2 == 0 else 'r'}{epoch}-{i}"
+
+    def step(self, worker, recorder):
+        key = self.key(self.key_epoch(recorder.now_us()), worker.rng.randrange(self.KEYS_PER_EPOCH))
         use_redis = worker.rng.random() < 0.3
         if worker.rng.random() < 0.5:
-            op = recorder.invoke(worker.process, "read", (key, None))
-            try:
-                if use_redis:
-                    v = worker.redis_conn().get(key)
-                else:
-                    v = worker.grpc().get(key.encode())
-                recorder.complete(op, OK, v.decode() if v is not None else None)
-            except (grpc.RpcError, redis.RedisError) as e:
+            self._read(worker, recorder, key, use_redis)
+        else:
+            self._write(worker, recorder, key, use_redis)
+
+    def read_step(self, worker, recorder):
+        """A pinned reader: every key of the epoch in turn, so each is read through every node
+        within a few operations (the same front-door mix as step)."""
+        i = worker.reads % self.KEYS_PER_EPOCH
+        worker.reads += 1
+        self.read_key(worker, recorder, self.key(self.key_epoch(recorder.now_us()), i))
+
+    def read_key(self, worker, recorder, key):
+        self._read(worker, recorder, key, worker.rng.random() < 0.3)
+
+    def touched(self, op):
+        """(keys read, keys written) by an operation that completed ok (cut_window.py)."""
+        key = op.value[0]
+        return ([key], []) if op.f == "read" else ([], [key])
+
+    def _read(self, worker, recorder, key, use_redis):
+        """GET through Redis or RawGet (ts 0) through gRPC."""
+        def read():
+            v = worker.redis_conn().get(key) if use_redis else worker.grpc().get(key.encode())
+            return v.decode() if v is not None else None
+        op = record_read(worker, recorder, (key, None), read, (grpc.RpcError, redis.RedisError),
+                         ekvclient.describe)
+        if op.type == OK:
+            self._remember(key, op.result)
+
+    def _write(self, worker, recorder, key, use_redis):
+        """SET through Redis or RawPut through gRPC: a write refused at connect never reached
+        a server (fail); any other error leaves it unknown (info)."""
+        value = self.next_value()
+        op = worker.invoke(recorder, "write", (key, value))
+        try:
+            if use_redis:
+                worker.redis_conn().set(key, value)
+            else:
+                worker.grpc().put(key.encode(), value.encode())
+        except (grpc.RpcError, redis.RedisError) as e:
+            if ekvclient.never_sent(e):
                 recorder.complete(op, FAIL, error=ekvclient.describe(e))
                 worker.switch_node(e)
-        else:
-            value = self.next_value()
-            op = recorder.invoke(worker.process, "write", (key, value))
-            try:
-                if use_redis:
-                    worker.redis_conn().set(key, value)
-                else:
-                    worker.grpc().put(key.encode(), value.encode())
-                recorder.complete(op, OK)
-            except (grpc.RpcError, redis.RedisError) as e:
-                if ekvclient.never_sent(e):
-                    recorder.complete(op, FAIL, error=ekvclient.describe(e))
-                    worker.switch_node(e)
-                else:
-                    recorder.complete(op, INFO, error=ekvclient.describe(e))
-                    worker.crashed()
+            else:
+                recorder.complete(op, INFO, error=ekvclient.describe(e))
+                worker.crashed()
+            return
+        recorder.complete(op, OK)
+        self._remember(key, value)
 
     def edn_value(self, op, completed):
         key, value = op.value
@@ -262,21 +329,27 @@ class BankWorkload:
         # at one snapshot, across both groups.
         return {k.decode(): int(v) for k, v in conn.scan(b"acct-", b"acct.", 100).items()}
 
+    # What the front door raises, and how an error is told (dynamo-bank has its own).
+    ERRORS = grpc.RpcError
+    describe = staticmethod(ekvclient.describe)
+
+    def connection(self, worker):
+        return worker.grpc()
+
     def step(self, worker, recorder):
-        conn = worker.grpc()
+        """A snapshot read of every account (30%) or a transfer."""
+        conn = self.connection(worker)
         if worker.rng.random() < 0.3:
-            op = recorder.invoke(worker.process, "read", None)
-            try:
-                recorder.complete(op, OK, self.read_all(conn))
-            except grpc.RpcError as e:
-                recorder.complete(op, FAIL, error=ekvclient.describe(e))
-                worker.switch_node(e)
-            return
+            record_read(worker, recorder, None, lambda: self.read_all(conn), self.ERRORS, self.describe)
+        else:
+            self.transfer(worker, recorder, conn)
+
+    def transfer(self, worker, recorder, conn):
         pair = [worker.rng.choice(self.LOW), worker.rng.choice(self.HIGH)]
         worker.rng.shuffle(pair)
         src, dst = pair
         amount = worker.rng.randint(1, 5)
-        op = recorder.invoke(worker.process, "transfer", {"from": src, "to": dst, "amount": amount})
+        op = worker.invoke(recorder, "transfer", {"from": src, "to": dst, "amount": amount})
         try:
             ts = conn.timestamp()
             balances = {a: int(conn.get_at(a.encode(), ts) or b"0") for a in (src, dst)}
@@ -329,10 +402,11 @@ class AppendWorkload:
     def setup(self, conn):
         pass
 
-    def generate(self, rng):
+    def generate(self, rng, keys=None):
+        """1-4 micro-ops over `keys` (default: all eight), each an append or a read."""
         ops = []
         for _ in range(rng.randint(1, 4)):
-            key = rng.choice(self.KEYS)
+            key = rng.choice(keys or self.KEYS)
             if rng.random() < 0.5:
                 with self.lock:
                     self.counters[key] += 1
@@ -344,7 +418,7 @@ class AppendWorkload:
     def step(self, worker, recorder):
         conn = worker.grpc()
         micro = self.generate(worker.rng)
-        op = recorder.invoke(worker.process, "txn", micro)
+        op = worker.invoke(recorder, "txn", micro)
         touched = []
         for _, key, _ in micro:
             if key not in touched:
@@ -381,6 +455,11 @@ class AppendWorkload:
                 worker.crashed()
                 return
         recorder.complete(op, OK, results)
+
+    def touched(self, op):
+        """(keys read, keys appended to) by a transaction that completed ok."""
+        reads = [key for kind, key, _ in op.result if kind == "r"]
+        return reads, [key for kind, key, _ in op.result if kind == "append"]
 
     def edn_value(self, op, completed):
         ops = op.result if completed and op.type == OK else op.value
