@@ -355,6 +355,8 @@ class Applier {
     }
     std::vector<KeyError> errors;
     bool already_committed = false;
+    std::vector<std::optional<Timestamp>> latest_commit_ts;
+    latest_commit_ts.reserve(c.mutations.size());
     for (const Mutation& m : c.mutations) {
       EKV_KV_ASSIGN_OR_RETURN(KeyCheck check,
                               CheckPrewriteKey(m.key, c.start_ts, /*own_lock_ok=*/false));
@@ -363,6 +365,7 @@ class Applier {
       } else if (!check.needs_write) {
         already_committed = true;
       }
+      latest_commit_ts.push_back(check.latest_commit_ts);
     }
     if (!errors.empty()) {
       // Final, like a rollback: the same 1PC applied again (a blind retry, a duplicated
@@ -382,11 +385,12 @@ class Applier {
       result.commit_ts = own.value_or(0);
       return result;
     }
-    for (const Mutation& m : c.mutations) {
-      EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> latest, store_.LatestCommitTs(m.key));
+    // (The checks above read each key's newest version; no second read for the invariant.)
+    for (size_t i = 0; i < c.mutations.size(); ++i) {
+      const std::optional<Timestamp>& latest = latest_commit_ts[i];
       EKV_ASSERT(!latest.has_value() || *latest < c.commit_ts,
                  "1PC: prewrite checks leave no version at or above commit_ts");
-      WriteVersion(m, c.commit_ts, c.start_ts);
+      WriteVersion(c.mutations[i], c.commit_ts, c.start_ts);
     }
     KvApplyResult result;
     result.commit_ts = c.commit_ts;
@@ -538,6 +542,7 @@ class Applier {
   struct KeyCheck {
     bool needs_write = false;  // false with no error: this txn already did it
     std::optional<KeyError> error;
+    std::optional<Timestamp> latest_commit_ts;  // needs_write: the key's newest version
   };
 
   // The value a read-modify-write builds on, and the expiry it inherits.
@@ -590,15 +595,21 @@ class Applier {
   }
 
   // nullopt with `result` filled in when the key cannot be written at commit_ts.
+  // The same rules as CheckWritable, with one read of the newest version serving both the
+  // check and the value (one engine iterator per key instead of two).
   absl::StatusOr<std::optional<Current>> ReadForWrite(absl::string_view key, Timestamp commit_ts,
                                                       KvApplyResult* result) {
-    EKV_KV_ASSIGN_OR_RETURN(std::optional<KeyError> error, CheckWritable(key, commit_ts));
-    if (error.has_value()) {
-      *result = KeyErrorsResult({*std::move(error)});
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<LockRecord> lock, store_.GetLock(key));
+    if (lock.has_value()) {
+      *result = KeyErrorsResult({KeyIsLockedError(key, *lock)});
+      return std::nullopt;
+    }
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<Version> version, store_.GetVersion(key, kMaxTimestamp));
+    if (version.has_value() && version->commit_ts >= commit_ts) {
+      *result = KeyErrorsResult({StaleTimestampError(key, commit_ts, version->commit_ts)});
       return std::nullopt;
     }
     Current current;
-    EKV_KV_ASSIGN_OR_RETURN(std::optional<Version> version, store_.GetVersion(key, commit_ts));
     if (!version.has_value() || version->record.kind == MutationKind::kDelete) return current;
     EKV_KV_ASSIGN_OR_RETURN(std::optional<Timestamp> expire_ts,
                             store_.GetExpiry(key, version->commit_ts));
@@ -653,6 +664,7 @@ class Applier {
       return check;
     }
     check.needs_write = true;
+    if (latest.has_value()) check.latest_commit_ts = latest->commit_ts;
     return check;
   }
 

@@ -123,7 +123,8 @@ node::GroupCommand AnyCommand() {
 
 TEST(CoordinatorRoutingTest, AReadGoesToTheOwnReplicaFirst) {
   RoutingDriver driver;
-  OpResult result = driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
+  OpResult result =
+      driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
   ASSERT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(driver.targets, std::vector<raft::NodeId>({kSelf}));
 }
@@ -131,7 +132,8 @@ TEST(CoordinatorRoutingTest, AReadGoesToTheOwnReplicaFirst) {
 TEST(CoordinatorRoutingTest, AReadTheOwnReplicaNeverAnswersIsAskedOfTheLeaderNext) {
   RoutingDriver driver;
   driver.answer = [](raft::NodeId n, int) { return n == kSelf ? Answer::kNothing : Answer::kOk; };
-  OpResult result = driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
+  OpResult result =
+      driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
   ASSERT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(driver.targets, std::vector<raft::NodeId>({kSelf, kLeader}));
 }
@@ -141,7 +143,8 @@ TEST(CoordinatorRoutingTest, AReadTheOwnReplicaGaveUpIsAskedOfTheLeaderNext) {
   driver.answer = [](raft::NodeId n, int) {
     return n == kSelf ? Answer::kReadTimedOut : Answer::kOk;
   };
-  OpResult result = driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
+  OpResult result =
+      driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
   ASSERT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(driver.targets, std::vector<raft::NodeId>({kSelf, kLeader}));
 }
@@ -152,7 +155,8 @@ TEST(CoordinatorRoutingTest, AfterTheLeaderAlsoFailsTheOwnReplicaIsTriedAgain) {
     if (n == kSelf) return k == 0 ? Answer::kReadTimedOut : Answer::kOk;
     return Answer::kReadTimedOut;
   };
-  OpResult result = driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
+  OpResult result =
+      driver.Run([](Coordinator& c) { return c.StartGroupQuery(kGroup, AnyQuery()); });
   ASSERT_TRUE(result.status.ok()) << result.status;
   EXPECT_EQ(driver.targets, std::vector<raft::NodeId>({kSelf, kLeader, kSelf}));
 }
