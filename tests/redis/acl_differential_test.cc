@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/acl_file.h"
+#include "adapters/redis/acl_log.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/redis_server.h"
 #include "gtest/gtest.h"
@@ -304,6 +305,39 @@ TEST_F(AclDifferentialTest, LoadAndSaveUseTheUsersFile) {
   EXPECT_NE(saved[1].find("user added on #" + AclPasswordHash("apw") + " ~a:* resetchannels"),
             std::string::npos)
       << saved[1];
+}
+
+// ACL LOG merges an event like one of its 10 newest entries within 60 s (count, newest
+// client line, moved to the front) and keeps only the 128 newest.
+TEST(AclLogTest, MergesSimilarEventsAndKeepsTheNewest) {
+  AclLog log;
+  const auto event = [](std::string object, int64_t ms, std::string client) {
+    AclLogEntry entry;
+    entry.reason = "command";
+    entry.context = "toplevel";
+    entry.object = std::move(object);
+    entry.username = "u";
+    entry.updated_ms = ms;
+    entry.client_info = std::move(client);
+    return entry;
+  };
+  log.Add(event("get", 1000, "first"));
+  log.Add(event("set", 2000, "x"));
+  log.Add(event("get", 3000, "second"));
+  ASSERT_EQ(log.entries().size(), 2u);
+  EXPECT_EQ(log.entries()[0].object, "get");
+  EXPECT_EQ(log.entries()[0].count, 2u);
+  EXPECT_EQ(log.entries()[0].client_info, "second");
+  EXPECT_EQ(log.entries()[0].updated_ms, 3000);
+  log.Add(event("get", 3000 + 60001, "late"));  // more than 60 s later: a new entry
+  ASSERT_EQ(log.entries().size(), 3u);
+  EXPECT_EQ(log.entries()[0].count, 1u);
+  for (int i = 0; i < 200; ++i) log.Add(event(absl::StrCat("cmd", i), 100000, ""));
+  ASSERT_EQ(log.entries().size(), AclLog::kMaxEntries);
+  EXPECT_EQ(log.entries().front().object, "cmd199");
+  EXPECT_EQ(log.entries().back().object, absl::StrCat("cmd", 200 - AclLog::kMaxEntries));
+  log.Reset();
+  EXPECT_TRUE(log.entries().empty());
 }
 
 // The catalogue holds every command ekv serves (else its rules could not name them).
