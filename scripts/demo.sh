@@ -8,7 +8,8 @@
 #   scripts/demo.sh --secure the same with TLS on every port (mutual TLS between nodes)
 #                            under a test CA generated into $EKV_DEMO_DIR/tls (ca.pem),
 #                            and authentication: a gRPC bearer token, Redis users, DynamoDB
-#                            access keys, generated into $EKV_DEMO_DIR/tls too
+#                            access keys, a token for metrics and the console, generated
+#                            into $EKV_DEMO_DIR/tls too
 #   scripts/demo.sh add N    start node nN (4..9), which joins the running demo cluster
 #   scripts/demo.sh stop     stop the demo, joined nodes included (SIGTERM, graceful)
 #   scripts/demo.sh status   show which nodes run
@@ -42,13 +43,17 @@ make_test_ca() {
 }
 # The demo's credentials (--secure), random per demo directory, files private (0600).
 make_test_secrets() {
-  [ -f "$TLS_DIR/grpc-token" ] && return 0
   (
     umask 077
-    openssl rand -hex 24 >"$TLS_DIR/grpc-token"
-    echo "user default on >$(openssl rand -hex 12) ~* &* +@all" >"$TLS_DIR/redis-users.acl"
-    echo "user demo on >$(openssl rand -hex 12) ~* &* +@all" >>"$TLS_DIR/redis-users.acl"
-    echo "AKIDEKVDEMO $(openssl rand -hex 20)" >"$TLS_DIR/dynamo-credentials"
+    # Each file on its own, so a demo directory from an older demo gains the newer ones.
+    [ -f "$TLS_DIR/grpc-token" ] || openssl rand -hex 24 >"$TLS_DIR/grpc-token"
+    [ -f "$TLS_DIR/http-token" ] || openssl rand -hex 24 >"$TLS_DIR/http-token"
+    if [ ! -f "$TLS_DIR/redis-users.acl" ]; then
+      echo "user default on >$(openssl rand -hex 12) ~* &* +@all" >"$TLS_DIR/redis-users.acl"
+      echo "user demo on >$(openssl rand -hex 12) ~* &* +@all" >>"$TLS_DIR/redis-users.acl"
+    fi
+    [ -f "$TLS_DIR/dynamo-credentials" ] ||
+      echo "AKIDEKVDEMO $(openssl rand -hex 20)" >"$TLS_DIR/dynamo-credentials"
   )
 }
 http_scheme() { if secure; then echo https; else echo http; fi; }
@@ -68,6 +73,7 @@ start_node() {
   if secure; then
     tls=(--tls_cert_file "$TLS_DIR/server.pem" --tls_key_file "$TLS_DIR/server.key"
       --tls_ca_file "$TLS_DIR/ca.pem" --grpc_auth_token_file "$TLS_DIR/grpc-token"
+      --http_auth_token_file "$TLS_DIR/http-token"
       --redis_users_file "$TLS_DIR/redis-users.acl"
       --dynamo_credentials_file "$TLS_DIR/dynamo-credentials")
   fi
@@ -195,6 +201,7 @@ INFO
 if secure; then
   demo_pass="$(awk '$2 == "demo" { sub(/^>/, "", $4); print $4 }' "$TLS_DIR/redis-users.acl")"
   dynamo_secret="$(awk '{ print $2 }' "$TLS_DIR/dynamo-credentials")"
+  http_token="$(cat "$TLS_DIR/http-token")"
   cat <<SECURE
 Secure mode: TLS on every port (mutual TLS for Raft and joins) under the demo's test CA
 $TLS_DIR/ca.pem, and authentication on every front door (secrets in $TLS_DIR):
@@ -205,8 +212,11 @@ $TLS_DIR/ca.pem, and authentication on every front door (secrets in $TLS_DIR):
     redis-cli --tls --cacert $TLS_DIR/ca.pem -p 63791 --user demo --pass $demo_pass get key
   DynamoDB: access key AKIDEKVDEMO (secret in $TLS_DIR/dynamo-credentials)
     AWS_ACCESS_KEY_ID=AKIDEKVDEMO AWS_SECRET_ACCESS_KEY=$dynamo_secret AWS_CA_BUNDLE=$TLS_DIR/ca.pem aws dynamodb --region us-east-1 --endpoint-url https://127.0.0.1:8000 list-tables
-  Metrics and the console: https:// (no authentication; keep them on a trusted network)
+  Metrics and the console: https://, token $TLS_DIR/http-token (/healthz and /readyz stay open)
+    curl --cacert $TLS_DIR/ca.pem -H "Authorization: Bearer \$(cat $TLS_DIR/http-token)" https://127.0.0.1:9091/metrics
     curl --cacert $TLS_DIR/ca.pem https://127.0.0.1:9091/readyz
+    browser: https://127.0.0.1:8080/ (accept or import $TLS_DIR/ca.pem), then any user name
+    and the password $http_token
 (the plaintext lines above do not work in this mode)
 SECURE
 fi

@@ -1,6 +1,8 @@
 #include "adapters/dynamo/dynamo_server.h"
 
+#include <chrono>
 #include <exception>
+#include <functional>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -76,6 +78,18 @@ bool TryAcquire(std::atomic<int64_t>* inflight, int64_t max_inflight) {
   return true;
 }
 
+// Times a request under its operation's name; a target that names no operation ekv serves
+// is not timed (its name is the client's, so it would make the metric's labels unbounded).
+void ObserveLatency(const std::function<void(absl::string_view, std::chrono::nanoseconds)>& observe,
+                    const OperationTable& table, const httplib::Request& request,
+                    std::chrono::nanoseconds elapsed) {
+  const std::string target = request.get_header_value("X-Amz-Target");
+  if (!absl::StartsWith(target, kTargetPrefix)) return;
+  const absl::string_view operation = absl::string_view(target).substr(kTargetPrefix.size());
+  if (operation != "DescribeEndpoints" && table.Find(operation) == nullptr) return;
+  observe(operation, elapsed);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_view address,
@@ -101,8 +115,8 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
     const OperationTable* table = &OperationTable::Default();
     std::atomic<int64_t>* inflight = &self->inflight_;
     server.Post("/", [table, store, inflight, max_inflight = options.max_inflight,
-                      credentials = options.credentials](const httplib::Request& request,
-                                                         httplib::Response& response) {
+                      credentials = options.credentials, observe = options.observe_latency](
+                         const httplib::Request& request, httplib::Response& response) {
       // Refused before anything else (signature checks included): an overloaded node sheds
       // load for the cost of reading one header.
       if (!TryAcquire(inflight, max_inflight)) {
@@ -114,12 +128,15 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
         Send(ErrorReply(NodeOverloaded(operation)), response);
         return;
       }
+      const auto start = std::chrono::steady_clock::now();
       try {
         ServeRequest(*table, store, credentials.get(), request, response);
       } catch (const std::exception& e) {
         Send(ErrorReply(absl::InternalError(e.what())), response);
       }
       inflight->fetch_sub(1, std::memory_order_relaxed);
+      if (observe)
+        ObserveLatency(observe, *table, request, std::chrono::steady_clock::now() - start);
     });
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("healthy: ekv DynamoDB API\n", "text/plain");

@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,6 +67,13 @@ struct DynamoServerOptions {
   // DynamoDB's throttling error (NodeOverloaded in errors.h), which SDKs retry with backoff.
   // 0: no bound beyond the worker pool.
   int64_t max_inflight = 0;
+  // When set, called once per request that named an operation ekv serves (or
+  // DescribeEndpoints), with that name ("PutItem") and the time from the request's arrival
+  // at a worker to its reply, errors included, on the worker's thread (ekv-server: the
+  // ekv_request_duration_seconds{front_door="dynamo"} histograms). Requests shed by
+  // max_inflight are not timed.
+  std::function<void(absl::string_view operation, std::chrono::nanoseconds elapsed)>
+      observe_latency;
 };
 
 class DynamoServer {

@@ -1,8 +1,16 @@
 #include "adapters/redis/acl_file.h"
 
-#include <algorithm>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -16,110 +24,91 @@ constexpr size_t kMaxUsers = 10000;
 
 }  // namespace
 
-absl::StatusOr<AclUsers> ParseAclUsers(absl::string_view text) {
-  AclUsers result;
+absl::StatusOr<AclFile> ParseAclFile(absl::string_view text) {
+  AclFile result;
+  std::set<std::string, std::less<>> seen;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#') continue;
-    std::vector<absl::string_view> words =
+    std::vector<std::string> words =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (words.size() < 2 || words[0] != "user") {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("line %d: expected \"user <name> on|off >password ...\"", line_number));
-    }
-    const std::string name(words[1]);
-    bool enabled = false;  // Redis: a user is off unless the line says on
-    bool nopass = false;
-    std::vector<std::string> passwords;
-    AclPermissions permissions;  // Redis 7: a new user may do nothing
-    for (size_t i = 2; i < words.size(); ++i) {
-      const absl::string_view word = words[i];
-      const std::string lower = absl::AsciiStrToLower(word);
-      if (lower == "on") {
-        enabled = true;
-      } else if (lower == "off") {
-        enabled = false;
-      } else if (lower == "nopass") {
-        nopass = true;
-        passwords.clear();
-      } else if (lower == "resetpass") {
-        nopass = false;
-        passwords.clear();
-      } else if (lower == "reset") {
-        // Redis: resetpass, resetkeys, resetchannels, off, -@all.
-        nopass = false;
-        passwords.clear();
-        enabled = false;
-        permissions = AclPermissions();
-      } else if (word.size() > 1 && word.front() == '>') {
-        nopass = false;
-        const std::string password(word.substr(1));
-        if (std::find(passwords.begin(), passwords.end(), password) == passwords.end()) {
-          passwords.push_back(password);
-        }
-      } else if (word.size() > 1 && word.front() == '<') {
-        passwords.erase(std::remove(passwords.begin(), passwords.end(), word.substr(1)),
-                        passwords.end());
-      } else if (absl::Status applied = permissions.Apply(word); !applied.ok()) {
-        // The word may be a mistyped password: never echoed.
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "line %d (user %s): word %d is not supported: %s (see --help for the rules ekv "
-            "enforces)",
-            line_number, name, i + 1, applied.message()));
-      }
-    }
-    if (!nopass && passwords.empty() && enabled) {
       return absl::InvalidArgumentError(absl::StrFormat(
-          "line %d (user %s): an enabled user needs >password or nopass", line_number, name));
+          "%d should start with user keyword followed by the username", line_number));
     }
-    if (name == "default") {
-      if (result.has_default) {
-        return absl::InvalidArgumentError(
-            absl::StrFormat("line %d: user default appears twice", line_number));
-      }
-      if (passwords.size() > 1) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "line %d: the default user takes one password (it is requirepass)", line_number));
-      }
-      if (!enabled) {
-        // Redis would then log every new connection in as nobody; ekv keeps the default
-        // user on and asks for a password instead.
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "line %d: user default must be on (give it a >password to require AUTH)", line_number));
-      }
-      result.has_default = true;
-      result.default_password = passwords.empty() ? "" : passwords[0];
-      if (!permissions.AllowsEverything()) {
-        result.permissions["default"] =
-            std::make_shared<const AclPermissions>(std::move(permissions));
-      }
-      continue;
+    const std::string name = words[1];
+    if (!seen.insert(name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("WARNING: Duplicate user '%s' found on line %d", name, line_number));
     }
-    if (result.users.size() >= kMaxUsers) {
+    if (seen.size() > kMaxUsers) {
       return absl::InvalidArgumentError(absl::StrFormat("more than %d users", kMaxUsers));
     }
-    if (result.users.contains(name)) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("line %d: user %s appears twice", line_number, name));
+    if (name == "default") {
+      // Redis creates a file's default user as any new user (off, no password, no
+      // permissions), not from the built-in on/nopass/+@all.
+      result.defines_default = true;
+      words.insert(words.begin() + 2, {"off", "resetpass", "resetkeys", "resetchannels", "-@all"});
     }
-    if (!enabled) continue;
-    if (!permissions.AllowsEverything()) {
-      result.permissions[name] = std::make_shared<const AclPermissions>(std::move(permissions));
+    words.erase(words.begin(), words.begin() + 2);
+    if (absl::Status set = result.users.SetUser(name, words); !set.ok()) {
+      // ACL SETUSER's message quotes the word, which may be a password: give its reason.
+      const absl::string_view message = set.message();
+      const size_t reason = message.find("': ");
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "%d: %s", line_number,
+          reason == absl::string_view::npos ? message : message.substr(reason + 3)));
     }
-    result.users.emplace(name, std::move(passwords));
   }
   return result;
 }
 
-absl::StatusOr<AclUsers> ReadAclUsersFile(const std::string& path) {
+absl::StatusOr<AclFile> ReadAclFile(const std::string& path) {
   absl::StatusOr<std::string> contents = runtime::ReadSecretFile(path, "passwords");
   if (!contents.ok()) return contents.status();
-  absl::StatusOr<AclUsers> users = ParseAclUsers(*contents);
-  if (!users.ok())
-    return absl::InvalidArgumentError(absl::StrCat(path, " ", users.status().message()));
-  return users;
+  absl::StatusOr<AclFile> file = ParseAclFile(*contents);
+  if (!file.ok()) {
+    // Redis names the file before a line's error, not before a duplicate user's.
+    const absl::string_view message = file.status().message();
+    return absl::InvalidArgumentError(absl::StartsWith(message, "WARNING")
+                                          ? std::string(message)
+                                          : absl::StrCat(path, ":", message));
+  }
+  return file;
+}
+
+absl::Status WriteAclFile(const std::string& path, const AclUsers& users) {
+  const std::string text = users.FileText();
+  const std::string temporary = absl::StrCat(path, ".tmp-", getpid());
+  const int fd = open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return absl::InternalError(absl::StrCat("opening ", temporary, ": ", std::strerror(errno)));
+  }
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      close(fd);
+      unlink(temporary.c_str());
+      return absl::InternalError(absl::StrCat("writing ", temporary, ": ", why));
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    unlink(temporary.c_str());
+    return absl::InternalError(absl::StrCat("syncing ", temporary, ": ", why));
+  }
+  if (rename(temporary.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    unlink(temporary.c_str());
+    return absl::InternalError(absl::StrCat("renaming ", temporary, " to ", path, ": ", why));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace ekv::redis

@@ -5,7 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "adapters/redis/acl_rules.h"
+#include "adapters/redis/acl_users.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
 
@@ -34,6 +34,7 @@ std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : TypedCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : TransactionCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : KeyspaceCommandSpecs()) specs.push_back(std::move(spec));
+  for (CommandSpec& spec : AclCommandSpecs()) specs.push_back(std::move(spec));
   return specs;
 }
 
@@ -147,14 +148,24 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {
     return reply(ErrorReply("NOAUTH Authentication required."));
   }
-  // Then the user's ACL rules (acl_rules.h); a refusal while MULTI queues aborts EXEC.
-  if (connection->server != nullptr && !connection->server->settings().permissions.empty()) {
-    const auto& permissions = connection->server->settings().permissions;
-    if (auto it = permissions.find(connection->user); it != permissions.end()) {
-      if (std::string refused = it->second->Check(*spec, args); !refused.empty()) {
-        if (connection->in_multi) connection->multi_failed = true;
-        return reply(ErrorReply(refused));
-      }
+  // Then the user's ACL rules (acl_rules.h); a refusal while MULTI queues aborts EXEC and
+  // is recorded in ACL LOG. A user removed meanwhile (its connection is being closed) may
+  // run nothing.
+  if (connection->server != nullptr) {
+    const AclUser* user = connection->server->settings().users().Find(connection->user);
+    std::optional<AclDenial> denied;
+    if (user == nullptr) {
+      denied = AclDenial{"command", spec->name,
+                         absl::StrCat("NOPERM this user has no permissions to run the '",
+                                      spec->name, "' command")};
+    } else if (!user->permissions.AllowsEverything()) {
+      denied = user->permissions.Check(*spec, args);
+    }
+    if (denied.has_value()) {
+      LogAclEvent(*connection, denied->reason, denied->object, connection->user,
+                  denied->reason == "command" ? denied->object : spec->name);
+      if (connection->in_multi) connection->multi_failed = true;
+      return reply(ErrorReply(denied->message));
     }
   }
   if (connection->protocol == 2 && connection->subscriptions() > 0 &&

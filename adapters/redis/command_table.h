@@ -181,7 +181,18 @@ uint64_t NextRequestSeed();
 bool QueueInMulti(const CommandSpec& spec, CommandContext& context);
 // AUTH's check: marks the connection authenticated as `user` and returns true when
 // `password` is that user's ("default": requirepass; others: RedisSettings::users).
-bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password);
+// A failed check is recorded in ACL LOG with `command` (as the client typed it) as its object.
+bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password,
+                   absl::string_view command = "auth");
+// One CLIENT LIST line ("id=... resp=2\n"), Redis 7.0's fields (commands/server.cc).
+std::string ClientLine(const ConnectionState& connection);
+// --- ACL: commands/acl.cc ---
+void AclCommand(CommandContext context);
+std::vector<CommandSpec> AclCommandSpecs();
+// Records a refusal or a failed AUTH in the node's ACL LOG (reason "command", "key",
+// "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it).
+void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
+                 absl::string_view object, const std::string& username, absl::string_view command);
 // Redis's CLIENT SETNAME rule as an error message; empty when the name is fine.
 std::string InvalidClientName(absl::string_view name);
 // Their table entries (commands/server_specs.cc), appended to CommandTable::Default.

@@ -24,6 +24,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/acl_users.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/connection_stream.h"
@@ -562,7 +563,7 @@ void RedisServer::Loop::Accept() {
     auto connection = std::make_unique<Connection>(fd, options_.limits, tls_);
     connection->state.id = next_id_++;
     connection->state.server = this;
-    connection->state.authenticated = settings_.requirepass.empty();
+    connection->state.authenticated = settings_.users().DefaultIsOpen();
     connection->state.address = SocketAddress(fd, /*peer=*/true);
     connection->state.local_address = SocketAddress(fd, /*peer=*/false);
     connection->state.created_unix_seconds =

@@ -18,17 +18,21 @@
 namespace ekv::redis {
 
 struct ConnectionState;
-class AclPermissions;  // acl_rules.h
+class AclUsers;  // acl_users.h
 
 // Settings CONFIG GET reports and, where marked, CONFIG SET changes at run time.
 struct RedisSettings {
-  std::string requirepass;  // empty: no password (settable)
-  // Users besides "default" (--redis_users_file): name -> accepted passwords (empty: any).
-  // AUTH/HELLO AUTH log in as one.
-  std::map<std::string, std::vector<std::string>, std::less<>> users;
-  // The users (the default user included) whose ACL rules do not allow everything
-  // (AclUsers::permissions); Dispatch checks each of their commands. Others may run all.
-  std::map<std::string, std::shared_ptr<const AclPermissions>, std::less<>> permissions;
+  // requirepass: CONFIG GET shows it; CONFIG SET (and the server at start, when set) makes
+  // it the default user's only password (empty: nopass), as Redis 7 does.
+  std::string requirepass;
+  // The node's users (acl_users.h): AUTH, the ACL checks in Dispatch and the ACL command
+  // use them. Shared by the copies of the settings; null until users() makes the default
+  // set (the default user alone, with requirepass).
+  std::shared_ptr<AclUsers> acl;
+  AclUsers& users();  // acl_users.cc
+  // --redis_users_file: what ACL LOAD reads and ACL SAVE writes; empty: both answer
+  // Redis's "not configured to use an ACL file" error.
+  std::string acl_file;
   // When set, called once per command that passed Dispatch's checks, with its table name
   // ("get") and the time from Dispatch to its reply, on the thread that replies
   // (ekv-server: the ekv_request_duration_seconds{front_door="redis"} histograms).

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/external_program.h"
 #include "tests/integration/process_cluster.h"
 
 namespace ekv::integration {
@@ -288,6 +289,79 @@ TEST_F(MetricsTest, MetricsPortOfARunningNodeIsRefused) {
       << result.err;
   // The running node still serves its metrics.
   EXPECT_EQ(Get(cluster().metrics_address(1), "/healthz").status, 200);
+}
+
+// DynamoDB operations are timed per operation in ekv_request_duration_seconds, driven by
+// curl (DynamoDB's JSON protocol, unsigned: the node has no --dynamo_credentials_file): each
+// operation's count is what was sent, an error counts too, and an unknown target is not a
+// label.
+class DynamoMetricsTest : public ClusterTest {
+ protected:
+  void SetUp() override {
+    ClusterOptions options;
+    options.metrics = true;
+    options.dynamo = true;
+    StartCluster(options);
+  }
+
+  // POSTs `body` as DynamoDB operation `operation` to n1; the reply body and HTTP status.
+  std::string Call(const std::string& operation, const std::string& body) {
+    const std::string out = cluster().temp_dir() + "/curl.out";
+    const int code = RunProgram({"curl", "-sS", "--max-time", "60", "-w", "\nHTTP %{http_code}",
+                                 "-H", "Content-Type: application/x-amz-json-1.0", "-H",
+                                 "X-Amz-Target: DynamoDB_20120810." + operation, "--data", body,
+                                 absl::StrCat("http://127.0.0.1:", cluster().dynamo_port(1), "/")},
+                                out, seconds(90));
+    const std::string reply = ReadWholeFile(out);
+    EXPECT_EQ(code, 0) << operation << ": " << reply;
+    return reply;
+  }
+};
+
+TEST_F(DynamoMetricsTest, OperationsAreTimedPerOperation) {
+  const std::string series = "ekv_request_duration_seconds_count{front_door=\"dynamo\",command=\"";
+  Scrape before = Get(cluster().metrics_address(1), "/metrics");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(Sample(before.body, series + "PutItem\"}"), 0) << before.body;
+  const std::string create = Call(
+      "CreateTable", R"({"TableName":"tbl","KeySchema":[{"AttributeName":"k","KeyType":"HASH"}],)"
+                     R"("AttributeDefinitions":[{"AttributeName":"k","AttributeType":"S"}],)"
+                     R"("BillingMode":"PAY_PER_REQUEST"})");
+  ASSERT_NE(create.find("HTTP 200"), std::string::npos) << create;
+  for (int i = 0; i < 3; ++i) {
+    const std::string put =
+        Call("PutItem", absl::StrCat(R"({"TableName":"tbl","Item":{"k":{"S":"key)", i, R"("}}})"));
+    ASSERT_NE(put.find("HTTP 200"), std::string::npos) << put;
+  }
+  const std::string get = Call("GetItem", R"({"TableName":"tbl","Key":{"k":{"S":"key1"}}})");
+  ASSERT_NE(get.find("key1"), std::string::npos) << get;
+  const std::string missing = Call("GetItem", R"({"TableName":"nope-table","Key":{"k":{"S":"x"}}})");
+  ASSERT_NE(missing.find("ResourceNotFoundException"), std::string::npos) << missing;
+  const std::string unknown = Call("NoSuchOperation", "{}");
+  ASSERT_NE(unknown.find("HTTP 400"), std::string::npos) << unknown;
+
+  Scrape after = Get(cluster().metrics_address(1), "/metrics");
+  ASSERT_EQ(after.status, 200);
+  EXPECT_EQ(Sample(after.body, series + "CreateTable\"}"), 1) << after.body;
+  EXPECT_EQ(Sample(after.body, series + "PutItem\"}"), 3) << after.body;
+  EXPECT_EQ(Sample(after.body, series + "GetItem\"}"), 2) << after.body;  // the error too
+  EXPECT_EQ(Sample(after.body, series + "Scan\"}"), 0) << after.body;     // listed, never run
+  EXPECT_EQ(after.body.find("NoSuchOperation"), std::string::npos);
+  // The +Inf bucket holds every observation; the sum is positive.
+  EXPECT_EQ(Sample(after.body,
+                   "ekv_request_duration_seconds_bucket{front_door=\"dynamo\","
+                   "command=\"PutItem\",le=\"+Inf\"}"),
+            3)
+      << after.body;
+  EXPECT_GT(SampleOr0(after.body,
+                      "ekv_request_duration_seconds_sum{front_door=\"dynamo\","
+                      "command=\"PutItem\"}"),
+            0)
+      << after.body;
+  // Another node served none of them.
+  Scrape other = Get(cluster().metrics_address(2), "/metrics");
+  ASSERT_EQ(other.status, 200);
+  EXPECT_EQ(Sample(other.body, series + "PutItem\"}"), 0) << other.body;
 }
 
 }  // namespace

@@ -691,14 +691,13 @@ TEST_F(DifferentialTest, AclUsersFromTheSameFile) {
   }
   RealRedis redis({"--aclfile", acl_path});
   ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
-  absl::StatusOr<AclUsers> users = ParseAclUsers(acl_text);
+  absl::StatusOr<AclFile> users = ParseAclFile(acl_text);
   ASSERT_TRUE(users.ok()) << users.status();
-  ASSERT_TRUE(users->has_default);
+  ASSERT_TRUE(users->defines_default);
   FakeBackend backend;
   RedisServerOptions options;
   options.address = "127.0.0.1:0";
-  options.settings.requirepass = users->default_password;
-  options.settings.users = users->users;
+  options.settings.acl = std::make_shared<AclUsers>(std::move(users->users));
   RedisServer ekv(options, &backend);
   ASSERT_TRUE(ekv.Start().ok());
   const std::vector<Step> script = {
@@ -757,16 +756,14 @@ TEST_F(DifferentialTest, AclRulesPerCommandKeyAndChannel) {
   }
   RealRedis redis({"--aclfile", acl_path});
   ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
-  absl::StatusOr<AclUsers> users = ParseAclUsers(acl_text);
+  absl::StatusOr<AclFile> users = ParseAclFile(acl_text);
   ASSERT_TRUE(users.ok()) << users.status();
-  EXPECT_FALSE(users->permissions.contains("default"));  // +@all ~* &*: never checked
-  EXPECT_EQ(users->permissions.size(), 6u);
+  EXPECT_TRUE(users->users.Find("default")->permissions.AllowsEverything());  // never checked
+  EXPECT_EQ(users->users.users().size(), 7u);
   FakeBackend backend;
   RedisServerOptions options;
   options.address = "127.0.0.1:0";
-  options.settings.requirepass = users->default_password;
-  options.settings.users = users->users;
-  options.settings.permissions = users->permissions;
+  options.settings.acl = std::make_shared<AclUsers>(std::move(users->users));
   RedisServer ekv(options, &backend);
   ASSERT_TRUE(ekv.Start().ok());
   const std::vector<Step> script = {
@@ -867,31 +864,46 @@ TEST_F(DifferentialTest, AclRulesPerCommandKeyAndChannel) {
 }
 
 TEST(AclFileTest, RefusesWhatEkvCannotEnforce) {
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw %R~app:* +@all\n").ok());  // read-only keys
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw +client|list\n").ok());    // subcommand rules
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw +@nosuchcategory\n").ok());
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw ~* ~app:*\n").ok());  // as Redis refuses it
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw &* &news\n").ok());
-  EXPECT_FALSE(ParseAclUsers("user alice on >pw (~x +get)\n").ok());  // selectors
-  EXPECT_FALSE(ParseAclUsers("user alice on\n").ok());                // no password
-  EXPECT_FALSE(ParseAclUsers("user default off\n").ok());
-  EXPECT_FALSE(ParseAclUsers("user default on >a >b\n").ok());
-  EXPECT_FALSE(ParseAclUsers("user a on >x\nuser a on >y\n").ok());
-  EXPECT_FALSE(ParseAclUsers("alice on >pw\n").ok());
-  absl::StatusOr<AclUsers> secret_in_error = ParseAclUsers("user alice on >pw s3cret\n");
+  EXPECT_FALSE(ParseAclFile("user alice on >pw %R~app:* +@all\n").ok());  // read-only keys
+  EXPECT_FALSE(ParseAclFile("user alice on >pw +select|0\n").ok());       // first-argument rules
+  EXPECT_FALSE(ParseAclFile("user alice on >pw +client|nosuch\n").ok());
+  EXPECT_FALSE(ParseAclFile("user alice on >pw +nosuchcommand\n").ok());
+  EXPECT_FALSE(ParseAclFile("user alice on >pw +@nosuchcategory\n").ok());
+  EXPECT_FALSE(ParseAclFile("user alice on >pw ~* ~app:*\n").ok());  // as Redis refuses it
+  EXPECT_FALSE(ParseAclFile("user alice on >pw &* &news\n").ok());
+  EXPECT_FALSE(ParseAclFile("user alice on >pw (~x +get)\n").ok());  // selectors
+  EXPECT_FALSE(ParseAclFile("user a on >x\nuser a on >y\n").ok());
+  EXPECT_FALSE(ParseAclFile("alice on >pw\n").ok());
+  absl::StatusOr<AclFile> secret_in_error = ParseAclFile("user alice on >pw s3cret\n");
   ASSERT_FALSE(secret_in_error.ok());
   EXPECT_EQ(secret_in_error.status().message().find("s3cret"), std::string::npos)
       << secret_in_error.status();
-  absl::StatusOr<AclUsers> users =
-      ParseAclUsers("# comment\n\nuser alice on >a >b allkeys allcommands\nuser bob off >c\n");
-  ASSERT_TRUE(users.ok()) << users.status();
-  EXPECT_FALSE(users->has_default);
-  ASSERT_EQ(users->users.size(), 1u);  // bob is off: cannot log in
-  EXPECT_EQ(users->users.at("alice"), (std::vector<std::string>{"a", "b"}));
+  // Subcommand rules, users without a password (nobody can log in as them) and a default
+  // user with several passwords are Redis's too.
+  absl::StatusOr<AclFile> file = ParseAclFile(
+      "# comment\n\nuser alice on >a >b allkeys allcommands -client|kill\nuser bob off >c\n"
+      "user carol on\nuser default on >d1 >d2 ~* +@all\n");
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_TRUE(file->defines_default);
+  EXPECT_EQ(file->users.users().size(), 4u);
+  const AclUser* alice = file->users.Find("alice");
+  ASSERT_NE(alice, nullptr);
+  EXPECT_TRUE(alice->Accepts("a"));
+  EXPECT_TRUE(alice->Accepts("b"));
+  EXPECT_FALSE(alice->Accepts("c"));
+  EXPECT_TRUE(alice->permissions.AllowsCommand("client|id"));
+  EXPECT_FALSE(alice->permissions.AllowsCommand("client|kill"));
   // No channel rule: alice's PUBLISH and SUBSCRIBE are checked (and refused), as in Redis 7.
-  EXPECT_TRUE(users->permissions.contains("alice"));
-  // A command ekv does not serve: accepted, nothing to deny.
-  EXPECT_TRUE(ParseAclUsers("user alice on >pw ~app:* &* +@all -flushall\n").ok());
+  EXPECT_FALSE(alice->permissions.AllowsEverything());
+  EXPECT_FALSE(file->users.Find("bob")->Accepts("c"));   // off
+  EXPECT_FALSE(file->users.Find("carol")->Accepts(""));  // no password
+  EXPECT_TRUE(file->users.Find("default")->Accepts("d2"));
+  EXPECT_FALSE(file->users.DefaultIsOpen());
+  // Only hashes are kept: no line ACL LIST or SAVE prints holds a password.
+  EXPECT_EQ(file->users.FileText().find(">a"), std::string::npos) << file->users.FileText();
+  EXPECT_EQ(file->users.Find("alice")->Describe(), "user alice on #" + AclPasswordHash("a") + " #" +
+                                                       AclPasswordHash("b") +
+                                                       " ~* resetchannels +@all -client|kill");
 }
 
 // MULTI/EXEC/DISCARD/WATCH/UNWATCH: QUEUED, EXECABORT after a command refused while

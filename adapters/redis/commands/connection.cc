@@ -76,7 +76,7 @@ void HelloCommand(CommandContext context) {
     }
   }
   if (auth) {
-    if (!CheckPassword(context.connection, auth_user, auth_password)) {
+    if (!CheckPassword(context.connection, auth_user, auth_password, args[0])) {
       return context.reply(
           ErrorReply("WRONGPASS invalid username-password pair or user is disabled."));
     }

@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "adapters/redis/acl_users.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/resp_parser.h"
@@ -44,6 +45,8 @@ int64_t NowUnixSeconds() {
       .count();
 }
 
+}  // namespace
+
 // One CLIENT LIST line, with Redis 7.0's fields in its order. Memory and buffer figures
 // ekv does not track per connection are 0.
 std::string ClientLine(const ConnectionState& c) {
@@ -57,41 +60,19 @@ std::string ClientLine(const ConnectionState& c) {
                       c.last_command, " user=", c.user, " redir=-1 resp=", c.protocol, "\n");
 }
 
-}  // namespace
-
-namespace {
-
-// Compares every byte whatever the first difference, so the time a wrong password takes
-// does not tell how much of it was right (Redis's time_independent_strcmp).
-bool SameSecret(absl::string_view given, absl::string_view secret) {
-  unsigned char difference = given.size() == secret.size() ? 0 : 1;
-  for (size_t i = 0; i < given.size(); ++i) {
-    difference |= static_cast<unsigned char>(given[i]) ^
-                  static_cast<unsigned char>(secret.empty() ? 0 : secret[i % secret.size()]);
-  }
-  return difference == 0;
-}
-
-}  // namespace
-
-bool CheckPassword(ConnectionState* connection, absl::string_view user,
-                   absl::string_view password) {
+bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password,
+                   absl::string_view command) {
   if (connection->server == nullptr) return user == "default";
-  const RedisSettings& settings = connection->server->settings();
-  bool ok = false;
-  if (user == "default") {
-    // With no password the default user accepts any (Redis's nopass).
-    ok = settings.requirepass.empty() || SameSecret(password, settings.requirepass);
-  } else if (auto it = settings.users.find(user); it != settings.users.end()) {
-    ok = it->second.empty();  // nopass
-    // Every password is compared, so the time taken does not tell which one matched.
-    for (const std::string& accepted : it->second) ok |= SameSecret(password, accepted);
+  AclUsers& users = connection->server->settings().users();
+  const AclUser* found = users.Find(user);
+  if (found == nullptr || !found->Accepts(password)) {
+    // Redis 7 records failed logins in ACL LOG under the name tried.
+    LogAclEvent(*connection, "auth", command, std::string(user), absl::AsciiStrToLower(command));
+    return false;
   }
-  if (ok) {
-    connection->authenticated = true;
-    connection->user = std::string(user);
-  }
-  return ok;
+  connection->authenticated = true;
+  connection->user = std::string(user);
+  return true;
 }
 
 std::string InvalidClientName(absl::string_view name) {
@@ -107,16 +88,19 @@ void AuthCommand(CommandContext context) {
   const std::vector<std::string>& args = context.args;
   if (args.size() > 3) return context.reply(ErrorReply("ERR syntax error"));
   if (args.size() == 2) {
-    const bool required = context.connection->server != nullptr &&
-                          !context.connection->server->settings().requirepass.empty();
+    const AclUser* default_user =
+        context.connection->server == nullptr
+            ? nullptr
+            : context.connection->server->settings().users().Find("default");
+    const bool required = default_user != nullptr && !default_user->nopass;
     if (!required) {
       return context.reply(ErrorReply(
           "ERR AUTH <password> called without any password configured for the default user. "
           "Are you sure your configuration is correct?"));
     }
   }
-  const bool ok = args.size() == 2 ? CheckPassword(context.connection, "default", args[1])
-                                   : CheckPassword(context.connection, args[1], args[2]);
+  const bool ok = args.size() == 2 ? CheckPassword(context.connection, "default", args[1], args[0])
+                                   : CheckPassword(context.connection, args[1], args[2], args[0]);
   context.reply(ok ? SimpleStringReply("OK") : ErrorReply(kWrongPass));
 }
 
@@ -132,7 +116,7 @@ void ResetCommand(CommandContext context) {
   c.protocol = 2;
   c.name.clear();
   // Like Redis: back to the default user, who must authenticate again when a password is set.
-  c.authenticated = c.server == nullptr || c.server->settings().requirepass.empty();
+  c.authenticated = c.server == nullptr || c.server->settings().users().DefaultIsOpen();
   c.user = "default";
   context.reply(SimpleStringReply("RESET"));
 }
@@ -488,6 +472,7 @@ void ConfigCommand(CommandContext context) {
     if (args.size() < 4 || args.size() % 2 != 0) return context.reply(WrongArity("config|set"));
     // Check every pair before changing anything: CONFIG SET is all or nothing.
     RedisSettings next = c.server->settings();
+    bool requirepass_set = false;
     for (size_t i = 2; i < args.size(); i += 2) {
       const std::string name = absl::AsciiStrToLower(args[i]);
       const std::string& value = args[i + 1];
@@ -503,6 +488,7 @@ void ConfigCommand(CommandContext context) {
         next.maxclients = static_cast<size_t>(number);
       } else if (name == "requirepass") {
         next.requirepass = value;
+        requirepass_set = true;
       } else if (name == "proto-max-bulk-len") {
         if (!ParseMemory(value, &number)) {
           return context.reply(ConfigSetFailed(name, "argument must be a memory value"));
@@ -528,6 +514,8 @@ void ConfigCommand(CommandContext context) {
       }
     }
     c.server->settings() = next;
+    // Redis 7: requirepass is the default user's password (resetpass >pw, or nopass).
+    if (requirepass_set) c.server->settings().users().SetDefaultPassword(next.requirepass);
     writer.SimpleString("OK");
   } else if (sub == "resetstat") {
     if (args.size() != 2) return context.reply(WrongArity("config|resetstat"));

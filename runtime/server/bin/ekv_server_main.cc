@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "adapters/dynamo/coordinator_backend.h"
 #include "adapters/dynamo/dynamo_server.h"
+#include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/sigv4.h"
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
@@ -149,15 +150,19 @@ ABSL_FLAG(std::string, redis_users_file, "",
           ">PASSWORD RULES...\" per line, the same file redis-server's aclfile reads): AUTH "
           "NAME PASSWORD and HELLO 3 AUTH NAME PASSWORD log in as them. The rules are Redis "
           "7's, applied left to right from no permissions: +@CATEGORY -@CATEGORY +COMMAND "
-          "-COMMAND allcommands nocommands, ~KEYPATTERN %RW~KEYPATTERN allkeys resetkeys, "
-          "&CHANNEL allchannels resetchannels, reset, resetpass, <PASSWORD, nopass (e.g. "
-          "\"user app on >pw ~app:* +@read +@write -@dangerous\"); a refused command "
-          "answers Redis's -NOPERM error. Other rules (%R~, +client|list, selectors) stop the "
-          "node at startup. A \"user default on >PASSWORD ...\" line is the default user's "
-          "password and rules (the password excludes --redis_requirepass); without one, new "
-          "connections are the passwordless default user with full access, as in Redis. "
-          "Only the file's owner may read it; "
-          "passwords are never logged. Default: empty, only the default user.");
+          "-COMMAND +COMMAND|SUBCOMMAND -COMMAND|SUBCOMMAND allcommands nocommands, "
+          "~KEYPATTERN %RW~KEYPATTERN allkeys resetkeys, &CHANNEL allchannels resetchannels, "
+          "reset, resetpass, >PASSWORD, #SHA256, <PASSWORD, nopass (e.g. \"user app on >pw "
+          "~app:* +@read +@write -@dangerous +config|get\"); a refused command answers Redis's "
+          "-NOPERM error and is recorded in ACL LOG. Other rules (%R~, %W~, +select|0, "
+          "selectors) stop the node at startup. A \"user default ...\" line is the default "
+          "user (its password excludes --redis_requirepass); without one, new connections are "
+          "the passwordless default user with full access, as in Redis. ACL SETUSER/DELUSER "
+          "change this node only; ACL LOAD reads this file again and ACL SAVE writes the "
+          "node's users to it (give every node the same file and run ACL LOAD on each). "
+          "Only the file's owner may read it; passwords are kept and saved as SHA-256 "
+          "hashes and never logged. Default: empty, only the default user (ACL LOAD/SAVE "
+          "answer an error).");
 ABSL_FLAG(int64_t, redis_max_clients, 10000,
           "Most Redis connections at once (Redis's maxclients); one more is answered "
           "'-ERR max number of clients reached' and closed.");
@@ -392,11 +397,11 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--http_auth_token_file: ", token.status().message()));
     http_auth_token = *token;
   }
-  std::optional<ekv::redis::AclUsers> redis_users;
+  std::optional<ekv::redis::AclFile> redis_users;
   if (const std::string path = absl::GetFlag(FLAGS_redis_users_file); !path.empty()) {
-    auto users = ekv::redis::ReadAclUsersFile(path);
+    auto users = ekv::redis::ReadAclFile(path);
     if (!users.ok()) return Fail(absl::StrCat("--redis_users_file: ", users.status().message()));
-    if (users->has_default && !absl::GetFlag(FLAGS_redis_requirepass).empty()) {
+    if (users->defines_default && !absl::GetFlag(FLAGS_redis_requirepass).empty()) {
       return Fail("--redis_users_file sets the default user's password; drop --redis_requirepass");
     }
     redis_users = std::move(*users);
@@ -720,6 +725,13 @@ int main(int argc, char** argv) {
     redis_command_names.push_back(name);
   }
   ekv::runtime::metrics::RequestLatencies redis_latencies("redis", redis_command_names);
+  // ...and {front_door="dynamo", command=<operation>}: every operation of the table plus
+  // DescribeEndpoints (answered by the server itself).
+  std::vector<std::string> dynamo_operation_names = {"DescribeEndpoints"};
+  for (const auto& [name, spec] : ekv::dynamo::OperationTable::Default().specs()) {
+    dynamo_operation_names.push_back(name);
+  }
+  ekv::runtime::metrics::RequestLatencies dynamo_latencies("dynamo", dynamo_operation_names);
   grpc::ServerBuilder builder;
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   {
@@ -805,6 +817,11 @@ int main(int argc, char** argv) {
       metrics_registry.AddCollector(
           [&redis_latencies](ekv::runtime::metrics::MetricSet& m) { redis_latencies.Collect(m); });
     }
+    if (!absl::GetFlag(FLAGS_dynamo_address).empty()) {
+      metrics_registry.AddCollector([&dynamo_latencies](ekv::runtime::metrics::MetricSet& m) {
+        dynamo_latencies.Collect(m);
+      });
+    }
     ekv::runtime::metrics::MetricsServerOptions metrics_options;
     metrics_options.readiness = readiness;
     metrics_options.tls = tls;
@@ -860,11 +877,14 @@ int main(int argc, char** argv) {
     redis_options.address = redis_address;
     redis_options.settings.requirepass = absl::GetFlag(FLAGS_redis_requirepass);
     if (redis_users.has_value()) {
-      if (redis_users->has_default) {
-        redis_options.settings.requirepass = redis_users->default_password;
-      }
-      redis_options.settings.users = redis_users->users;
-      redis_options.settings.permissions = redis_users->permissions;
+      redis_options.settings.acl =
+          std::make_shared<ekv::redis::AclUsers>(std::move(redis_users->users));
+      redis_options.settings.acl_file = absl::GetFlag(FLAGS_redis_users_file);
+    }
+    // After the users: requirepass is the default user's password (excluded above when the
+    // file has a default user).
+    if (!redis_options.settings.requirepass.empty()) {
+      redis_options.settings.users().SetDefaultPassword(redis_options.settings.requirepass);
     }
     redis_options.settings.observe_latency = [&redis_latencies](const std::string& command,
                                                                 std::chrono::nanoseconds elapsed) {
@@ -907,6 +927,11 @@ int main(int argc, char** argv) {
     dynamo_options.tls = tls;
     dynamo_options.credentials = dynamo_credentials;
     dynamo_options.max_inflight = absl::GetFlag(FLAGS_dynamo_max_inflight);
+    dynamo_options.observe_latency = [&dynamo_latencies](absl::string_view operation,
+                                                         std::chrono::nanoseconds elapsed) {
+      if (auto index = dynamo_latencies.CommandIndex(operation))
+        dynamo_latencies.Observe(*index, elapsed);
+    };
     absl::StatusOr<std::unique_ptr<ekv::dynamo::DynamoServer>> started =
         ekv::dynamo::DynamoServer::Start(dynamo_address, &dynamo_backend, dynamo_options);
     if (!started.ok()) {
