@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side throughput of a local 3-node ekv cluster and a local 3-node etcd cluster,
+# Side-by-side throughput of a local 3-node ekv cluster and a local 3-node etcd cluster
+# (gRPC only; bench/compare is the full comparison: etcd and Redis, p50/p99, CPU per op),
 # driven by the same closed-loop gRPC client (ekv-load) with the same request pattern:
 # RawPut vs etcd Put, RawGet (linearizable) vs etcd Range (linearizable). Prints each
 # run and the ratios ekv/etcd. Everything listens on 127.0.0.1 and is stopped on exit.
