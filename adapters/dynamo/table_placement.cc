@@ -85,9 +85,9 @@ absl::Status PlaceKeySpace(DynamoBackend* backend, uint64_t id, int max_steps) {
     if (!next->has_value()) return absl::OkStatus();
     const PlacementStep& todo = **next;
     if (todo.kind == PlacementStep::Kind::kSplit) {
+      // A refusal (another node changed the catalog since it was read) or an unknown
+      // outcome: plan again from the catalog as it now is, which shows whether it happened.
       last = backend->SplitRoute(routes->version, todo.route_id, todo.key);
-      // Another node changed the catalog since it was read: plan again from the new one.
-      if (!last.ok() && last.code() != absl::StatusCode::kFailedPrecondition) return last;
     } else {
       last = backend->MoveRoute(todo.key, todo.group);
       if (!last.ok()) return last;
