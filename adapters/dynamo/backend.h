@@ -53,6 +53,11 @@ class DynamoBackend {
   // The key's value in the snapshot at `ts` (locks of transactions in the way resolved).
   virtual absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
                                                                  uint64_t ts) = 0;
+  // Keys in [start, end) in the snapshot at `ts`, at most `limit`; another transaction's
+  // lock in the range is resolved (through its primary) before the pairs are answered, so
+  // a transaction that committed before `ts` was drawn is seen whole.
+  virtual absl::StatusOr<KvPairs> SnapshotScan(const std::string& start, const std::string& end,
+                                               size_t limit, uint64_t ts) = 0;
   // One write of a transaction: the key's new value, nullopt to delete it.
   using TxnWrite = std::pair<std::string, std::optional<std::string>>;
   struct CommitResult {
@@ -66,6 +71,28 @@ class DynamoBackend {
   // unknown or the store failed.
   virtual absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
                                                          uint64_t start_ts) = 0;
+
+  // The route catalog, for placing a new table's key space over the groups
+  // (table_placement.h). Routes in key order; `end` empty = +infinity.
+  struct Route {
+    uint64_t route_id = 0;
+    std::string start;
+    std::string end;
+    uint64_t group = 0;
+    bool active = true;  // false while the route is fenced or being moved
+  };
+  struct Routes {
+    uint64_t version = 0;
+    std::vector<Route> routes;
+  };
+  virtual absl::StatusOr<Routes> ReadRoutes() = 0;
+  // Splits route `route_id` at `split_key` (both halves stay in its group) if the catalog
+  // is still at `expected_version` (else FailedPrecondition, and nothing changed).
+  virtual absl::Status SplitRoute(uint64_t expected_version, uint64_t route_id,
+                                  const std::string& split_key) = 0;
+  // Moves the route holding `key` to `target_group` (copy, fence, cut-over); resumes a
+  // move of it to that group that stopped part way.
+  virtual absl::Status MoveRoute(const std::string& key, uint64_t target_group) = 0;
 };
 
 }  // namespace ekv::dynamo

@@ -2,7 +2,8 @@
 // RawScan (ts 0: each route read linearizably), CompareAndSet (core's apply-time
 // compare-and-set, one Raft round), GetTimestamp for table ids and read timestamps, and
 // core's transactions (StartTxnGet at a snapshot, StartCommitTransaction) through
-// RunBlocking. The only file of
+// RunBlocking, and the catalog (StartReadCatalog, StartSplitRange, StartMoveRange) for
+// placing tables. The only file of
 // adapters/dynamo that knows the coordinator.
 #pragma once
 
@@ -30,8 +31,14 @@ class CoordinatorBackend final : public DynamoBackend {
   absl::StatusOr<uint64_t> ReadTimestamp() override;
   absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
                                                          uint64_t ts) override;
+  absl::StatusOr<KvPairs> SnapshotScan(const std::string& start, const std::string& end,
+                                       size_t limit, uint64_t ts) override;
   absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
                                                  uint64_t start_ts) override;
+  absl::StatusOr<Routes> ReadRoutes() override;
+  absl::Status SplitRoute(uint64_t expected_version, uint64_t route_id,
+                          const std::string& split_key) override;
+  absl::Status MoveRoute(const std::string& key, uint64_t target_group) override;
 
  private:
   runtime::Coordinator* coordinator_;

@@ -177,6 +177,11 @@ void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     // A failed pass (no leader yet, deadline) is simply tried again next interval.
     (void)sweeper_->RunPass(now);
+    lock.lock();
+    // A node stopping after its peers has no quorum: each pass then waits out a request
+    // deadline, so Stop is not kept waiting for a second one.
+    if (stopping_) break;
+    lock.unlock();
     (void)backfiller_->RunPass();
     lock.lock();
   }

@@ -53,6 +53,35 @@ std::string ItemPrefix(uint64_t table_id) {
   return out;
 }
 
+uint32_t PartitionHash(absl::string_view encoded_hash_key) {
+  // FNV-1a 64 over the bytes, then SplitMix64's finalizer so that keys differing only in
+  // their last bytes (user1, user2, ...) land far apart in the top 32 bits.
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : encoded_hash_key) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return static_cast<uint32_t>(h >> 32);
+}
+
+std::string HashBoundary(uint64_t id, uint32_t hash) {
+  std::string out = ItemPrefix(id);
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(hash >> shift));
+  return out;
+}
+
+std::string PartitionPrefix(uint64_t id, KeyLayout layout, absl::string_view encoded_hash_key) {
+  std::string out = layout == KeyLayout::kHashed ? HashBoundary(id, PartitionHash(encoded_hash_key))
+                                                 : ItemPrefix(id);
+  out.append(encoded_hash_key.data(), encoded_hash_key.size());
+  return out;
+}
+
 absl::StatusOr<std::string> EncodeKeyValue(const AttributeValue& value) {
   switch (value.type) {
     case AttributeType::kS:

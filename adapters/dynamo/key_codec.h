@@ -3,8 +3,13 @@
 //
 // Layout (docs/architecture.md, "DynamoDB front door"):
 //   kDynamoPrefix "t" <table name>                      -> table metadata (TableSchema)
-//   kDynamoPrefix "i" <table id, 8 bytes big-endian>
+//   kDynamoPrefix "i" <table id, 8 bytes big-endian> [<partition hash, 4 bytes>]
 //                 <hash key encoded> [<range key encoded>] -> one item (item_codec.h)
+// The partition hash (KeyLayout::kHashed, every table created since it exists) spreads a
+// table's partitions evenly over its key space, which CreateTable cuts at hash boundaries
+// and places over the groups (table_placement.h); one partition stays contiguous, so a
+// Query is one key range in one route. Tables created before it (KeyLayout::kUnhashed) keep
+// their keys without it.
 //   kDynamoPrefix "x" <ClientRequestToken>               -> a transaction's idempotency record
 // kDynamoPrefix starts with a NUL byte, which Redis and RawKV users practically never
 // begin a key with; the table id (not the name) scopes items, so a table deleted and
@@ -40,6 +45,24 @@ std::string TableMetaKey(absl::string_view table_name);
 std::string TableMetaPrefix();
 // Every item key of table `table_id` starts with this.
 std::string ItemPrefix(uint64_t table_id);
+
+// How a table's (or index's) keys are laid out under its prefix. Stored in the table's
+// metadata; never changes for a table.
+enum class KeyLayout : int {
+  kUnhashed = 0,  // prefix <hash key> [<range key>] (tables created before kHashed)
+  kHashed = 1,    // prefix <PartitionHash, 4 bytes big-endian> <hash key> [<range key>]
+};
+inline constexpr size_t kPartitionHashBytes = 4;
+// A stable 32-bit hash of an encoded partition key (EncodeKeyValue's bytes). Stored in
+// keys: it must never change.
+uint32_t PartitionHash(absl::string_view encoded_hash_key);
+// The prefix every key of one partition starts with: ItemPrefix(id), the hash under
+// kHashed, then the encoded partition key.
+std::string PartitionPrefix(uint64_t id, KeyLayout layout, absl::string_view encoded_hash_key);
+// ItemPrefix(id) followed by `hash` as 4 big-endian bytes: under kHashed, every key of a
+// partition whose hash is >= `hash` sorts at or after it (parallel Scan segments and
+// placement cut the key space here).
+std::string HashBoundary(uint64_t id, uint32_t hash);
 // The record of a TransactWriteItems ClientRequestToken (kDynamoPrefix "x" <token>),
 // replicated like items so that a retry through any node finds it.
 std::string TransactionTokenKey(absl::string_view token);

@@ -118,7 +118,7 @@ absl::StatusOr<KeyRange> KeyConditionRange(const Condition& condition, const Tab
   }
   absl::StatusOr<std::string> hash = Encoded(schema.hash, hash_term->values[0]);
   if (!hash.ok()) return hash.status();
-  const std::string prefix = ItemPrefix(schema.id) + *hash;
+  const std::string prefix = PartitionPrefix(schema.id, schema.key_layout, *hash);
   KeyRange range{prefix, PrefixEnd(prefix)};
   if (!range_term) return range;
 

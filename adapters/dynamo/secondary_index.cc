@@ -71,6 +71,7 @@ TableSchema IndexKeySchema(const TableSchema& base, const SecondaryIndex& index)
   TableSchema view;
   view.name = base.name;
   view.id = index.id;
+  view.key_layout = index.key_layout;
   view.hash = index.hash;
   view.range = index.range;
   view.attribute_definitions = base.attribute_definitions;
@@ -103,7 +104,6 @@ absl::StatusOr<std::optional<std::string>> IndexEntryKey(const TableSchema& base
                                                          IndexKeyCheck check) {
   const std::string base_prefix = ItemPrefix(base.id);
   EKV_ASSERT(absl::StartsWith(base_key, base_prefix), "an item key lies under its table's prefix");
-  std::string key = ItemPrefix(index.id);
   absl::StatusOr<std::optional<std::string>> hash =
       EncodeIndexKeyPart(index, index.hash, kMaxIndexHashBytes, item, check);
   if (!hash.ok()) return hash.status();
@@ -116,8 +116,8 @@ absl::StatusOr<std::optional<std::string>> IndexEntryKey(const TableSchema& base
     range = **part;
   }
   if (!hash->has_value()) return std::optional<std::string>();
-  absl::StrAppend(&key, **hash, range.value_or(""),
-                  absl::string_view(base_key).substr(base_prefix.size()));
+  std::string key = PartitionPrefix(index.id, index.key_layout, **hash);
+  absl::StrAppend(&key, range.value_or(""), absl::string_view(base_key).substr(base_prefix.size()));
   return std::optional<std::string>(std::move(key));
 }
 

@@ -1,10 +1,12 @@
 // Stored secondary indexes. Every GSI and LSI keeps one entry per base item it holds, under
 // its own key prefix ItemPrefix(index.id):
-//   ItemPrefix(index id) <index hash encoded> [<index range encoded>] <base key encoded>
+//   ItemPrefix(index id) [<partition hash of the index hash key>] <index hash encoded>
+//     [<index range encoded>] <base key after its table prefix>
 //     -> the item as the index projects it (item_codec.h)
-// The base key's encoding after the index key makes entries of equal index keys distinct and
-// ordered by base key, as DynamoDB orders them; every part is prefix-free, so a Query on the
-// index is one key range (key_condition.h) and reads are O(result).
+// The partition hash is there under the index's KeyLayout::kHashed (key_codec.h), so an
+// index's partitions spread over its key space like a table's. The base key after the index
+// key makes entries of equal index keys distinct; every part is prefix-free, so a Query on
+// the index is one key range (key_condition.h) and reads are O(result).
 //
 // Entries change in the same transaction as their base item (TableStore): IndexWrites is the
 // pure function from (old item, new item) to the entry puts and deletes. Indexes are sparse:

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -78,7 +79,7 @@ absl::StatusOr<std::string> EncodeKeyPart(const KeyElement& element, const Attri
 
 absl::StatusOr<std::string> ItemKey(const TableSchema& schema, const AttributeMap& attributes,
                                     bool from_key_parameter) {
-  std::string key = ItemPrefix(schema.id);
+  std::string key;
   const KeyElement* elements[2] = {&schema.hash, schema.range ? &*schema.range : nullptr};
   for (const KeyElement* element : elements) {
     if (element == nullptr) continue;
@@ -93,7 +94,11 @@ absl::StatusOr<std::string> ItemKey(const TableSchema& schema, const AttributeMa
         *element, it->second, element == &schema.hash ? kMaxHashKeyBytes : kMaxRangeKeyBytes,
         from_key_parameter);
     if (!part.ok()) return part.status();
-    key += *part;
+    if (element == &schema.hash) {
+      key = PartitionPrefix(schema.id, schema.key_layout, *part);
+    } else {
+      key += *part;
+    }
   }
   return key;
 }
@@ -450,10 +455,24 @@ absl::Status ApplyTags(const json& tags, TableSchema* schema) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A stored layout number; unknown numbers are refused where the record is decoded.
+KeyLayout KeyLayoutOf(int stored) {
+  if (stored != static_cast<int>(KeyLayout::kUnhashed) &&
+      stored != static_cast<int>(KeyLayout::kHashed)) {
+    throw std::invalid_argument(absl::StrCat("unknown key layout ", stored));
+  }
+  return static_cast<KeyLayout>(stored);
+}
+
+}  // namespace
+
 std::string EncodeTableSchema(const TableSchema& s) {
   json j = {{"v", kSchemaVersion},
             {"name", s.name},
             {"id", s.id},
+            {"layout", static_cast<int>(s.key_layout)},
             {"key_schema", KeyElementsJson(s)},
             {"attribute_definitions", AttributeDefinitionsJson(s)},
             {"billing_mode", s.billing_mode},
@@ -466,6 +485,7 @@ std::string EncodeTableSchema(const TableSchema& s) {
     json stored = {
         {"name", index.name},
         {"id", index.id},
+        {"layout", static_cast<int>(index.key_layout)},
         {"backfilling", index.backfilling},
         {"cursor", absl::BytesToHexString(index.backfill_cursor)},  // key bytes: not UTF-8
         {"global", index.global},
@@ -489,6 +509,8 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
   try {
     s.name = j.at("name").get<std::string>();
     s.id = j.at("id").get<uint64_t>();
+    // Absent in records written before partition hashes existed: those keys have none.
+    s.key_layout = KeyLayoutOf(j.value("layout", 0));
     for (const json& d : j.at("attribute_definitions")) {
       absl::StatusOr<AttributeType> type = KeyTypeOf(d.at("AttributeType"));
       if (!type.ok()) return absl::DataLossError("stored table metadata has a bad key type");
@@ -527,6 +549,7 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
         // Records written before indexes were stored have no id: such an index is
         // backfilled like a new one (the backfiller gives it an id first).
         index.id = stored.value("id", uint64_t{0});
+        index.key_layout = KeyLayoutOf(stored.value("layout", 0));
         index.backfilling = stored.value("backfilling", true);
         if (index.id == 0) index.backfilling = true;
         index.backfill_cursor = absl::HexStringToBytes(stored.value("cursor", std::string()));
@@ -542,6 +565,8 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
     }
   } catch (const json::exception& e) {
     // A malformed record is data loss, not a crash of the request thread.
+    return absl::DataLossError(absl::StrCat("stored DynamoDB table metadata: ", e.what()));
+  } catch (const std::invalid_argument& e) {
     return absl::DataLossError(absl::StrCat("stored DynamoDB table metadata: ", e.what()));
   }
   return s;

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "adapters/dynamo/attribute_value.h"
+#include "adapters/dynamo/key_codec.h"
 
 namespace ekv::dynamo {
 
@@ -37,6 +38,9 @@ struct SecondaryIndex {
   // table's first item).
   bool backfilling = false;
   std::string backfill_cursor;
+  // How the entry keys are laid out (key_codec.h); kUnhashed for indexes stored before
+  // partition hashes existed.
+  KeyLayout key_layout = KeyLayout::kHashed;
   bool global = true;
   KeyElement hash;
   std::optional<KeyElement> range;
@@ -50,6 +54,9 @@ struct SecondaryIndex {
 struct TableSchema {
   std::string name;
   uint64_t id = 0;  // scopes the table's item keys (key_codec.h)
+  // How the item keys are laid out (key_codec.h); kUnhashed for tables created before
+  // partition hashes existed, whose keys stay where they are.
+  KeyLayout key_layout = KeyLayout::kHashed;
   KeyElement hash;
   std::optional<KeyElement> range;
   std::vector<KeyElement> attribute_definitions;  // as the client declared them

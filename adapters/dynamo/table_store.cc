@@ -9,6 +9,7 @@
 #include "adapters/dynamo/item_codec.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/secondary_index.h"
+#include "adapters/dynamo/table_placement.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -37,9 +38,13 @@ absl::Status TableStore::CreateTable(TableSchema* schema) {
   absl::StatusOr<uint64_t> id = backend_->NewTableId();
   if (!id.ok()) return id.status();
   schema->id = *id;
+  schema->key_layout = KeyLayout::kHashed;
   // A new table is empty: its indexes are complete (ACTIVE) from the start.
   for (SecondaryIndex& index : schema->indexes) index.backfilling = false;
   if (absl::Status s = AssignIndexIds(schema); !s.ok()) return s;
+  if (options_.place_key_spaces) {
+    if (absl::Status s = PlaceKeySpace(backend_, schema->id); !s.ok()) return s;
+  }
   schema->creation_date_time =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   // Absent -> present, atomically: two concurrent CreateTables of one name, on any nodes,
@@ -100,6 +105,10 @@ absl::Status TableStore::AssignIndexIds(TableSchema* schema) {
     absl::StatusOr<uint64_t> id = backend_->NewTableId();
     if (!id.ok()) return id.status();
     index.id = *id;
+    index.key_layout = KeyLayout::kHashed;
+    if (options_.place_key_spaces) {
+      if (absl::Status s = PlaceKeySpace(backend_, index.id); !s.ok()) return s;
+    }
   }
   return absl::OkStatus();
 }
@@ -315,13 +324,14 @@ absl::Status TableStore::DeleteItem(const TableSchema& schema, const std::string
 }
 
 absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::ScanItems(
-    const std::string& start, const std::string& end, size_t limit) {
+    const std::string& start, const std::string& end, size_t limit, uint64_t ts) {
   std::vector<std::pair<std::string, AttributeMap>> items;
   if (limit == 0 || (!end.empty() && end <= start)) return items;
   std::string from = start;
   while (items.size() < limit) {
     const size_t want = std::min(limit - items.size(), options_.scan_batch);
-    absl::StatusOr<DynamoBackend::KvPairs> batch = backend_->Scan(from, end, want);
+    absl::StatusOr<DynamoBackend::KvPairs> batch =
+        ts == 0 ? backend_->Scan(from, end, want) : backend_->SnapshotScan(from, end, want, ts);
     if (!batch.ok()) return batch.status();
     for (auto& [key, bytes] : *batch) {
       absl::StatusOr<AttributeMap> item = DecodeItem(bytes);

@@ -43,6 +43,9 @@ struct TableStoreOptions {
   size_t scan_batch = 1000;
   // Base items one backfill transaction copies into a new index.
   size_t backfill_batch = 100;
+  // Spread every new table's and index's key space over the groups (table_placement.h)
+  // before CreateTable / UpdateTable answers.
+  bool place_key_spaces = true;
 };
 
 class TableStore {
@@ -50,7 +53,10 @@ class TableStore {
   explicit TableStore(DynamoBackend* backend, TableStoreOptions options = {})
       : backend_(backend), options_(options) {}
 
-  // ResourceInUseException when the name is taken. Assigns schema->id.
+  // ResourceInUseException when the name is taken. Assigns schema->id, and places the new
+  // key spaces over the groups first (table_placement.h): a CreateTable that cannot place
+  // them fails with the store's error and creates nothing (the empty routes it may have
+  // split stay, harmlessly).
   absl::Status CreateTable(TableSchema* schema);
   // ResourceNotFoundException when absent.
   absl::StatusOr<TableSchema> GetTable(const std::string& name);
@@ -137,9 +143,13 @@ class TableStore {
   absl::StatusOr<size_t> BackfillIndex(const std::string& table_name, uint64_t index_id,
                                        size_t max_items);
 
-  // Items with keys in [start, end) in key order, at most `limit`.
+  // Items with keys in [start, end) in key order, at most `limit`: each route's part read
+  // linearizably (ts 0), or all of it in the snapshot at `ts` (SnapshotTimestamp), which
+  // resolves the locks of transactions in the way -- index reads use that, so an index
+  // entry written with its item in another group is seen once the item's write is
+  // (a two-phase commit answers after its primary, the item, commits).
   absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(
-      const std::string& start, const std::string& end, size_t limit);
+      const std::string& start, const std::string& end, size_t limit, uint64_t ts = 0);
 
  private:
   absl::StatusOr<ItemChange> ModifyIndexedItem(const TableSchema& schema,

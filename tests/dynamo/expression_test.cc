@@ -165,8 +165,9 @@ class KeyConditionTest : public ::testing::Test {
   }
   // Whether an item with range key `n` falls in the range of `text`.
   bool Matches(const KeyRange& range, const char* n) {
-    const std::string key = ItemPrefix(9) + *EncodeKeyValue(AttributeValue::String("h")) +
-                            *EncodeKeyValue(AttributeValue::Number(n));
+    const std::string key =
+        PartitionPrefix(9, KeyLayout::kHashed, *EncodeKeyValue(AttributeValue::String("h"))) +
+        *EncodeKeyValue(AttributeValue::Number(n));
     return range.start <= key && (range.end.empty() || key < range.end);
   }
   TableSchema schema_;
@@ -196,7 +197,8 @@ TEST_F(KeyConditionTest, RangeConditionsSelectExactlyTheirKeys) {
   }
   // Another hash key is never in range.
   absl::StatusOr<KeyRange> range = Range("pk = :h", values);
-  const std::string other = ItemPrefix(9) + *EncodeKeyValue(AttributeValue::String("hh"));
+  const std::string other =
+      PartitionPrefix(9, KeyLayout::kHashed, *EncodeKeyValue(AttributeValue::String("hh")));
   EXPECT_FALSE(range->start <= other && other < range->end);
 }
 
@@ -227,7 +229,7 @@ TEST(DynamoKeyCondition, BeginsWithOnStringRangeKeys) {
   absl::StatusOr<KeyRange> range = KeyConditionRange(*c, schema);
   ASSERT_TRUE(range.ok());
   auto key = [](const char* s) {
-    return ItemPrefix(3) + *EncodeKeyValue(AttributeValue::Number("1")) +
+    return PartitionPrefix(3, KeyLayout::kHashed, *EncodeKeyValue(AttributeValue::Number("1"))) +
            *EncodeKeyValue(AttributeValue::String(s));
   };
   for (const char* in : {"ab", "abc", "ab\xff"}) {

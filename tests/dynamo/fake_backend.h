@@ -98,6 +98,21 @@ class FakeBackend : public DynamoBackend {
     if (version == it->second.begin()) return std::optional<std::string>();
     return std::prev(version)->second;
   }
+  absl::StatusOr<KvPairs> SnapshotScan(const std::string& start, const std::string& end,
+                                       size_t limit, uint64_t ts) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++snapshot_scans;
+    KvPairs out;
+    for (auto it = versions_.lower_bound(start); it != versions_.end() && out.size() < limit;
+         ++it) {
+      if (!end.empty() && it->first >= end) break;
+      auto version = it->second.upper_bound(ts);
+      if (version == it->second.begin()) continue;
+      const std::optional<std::string>& value = std::prev(version)->second;
+      if (value.has_value()) out.emplace_back(it->first, *value);
+    }
+    return out;
+  }
   absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
                                                  uint64_t start_ts) override {
     if (before_next_commit) {
@@ -133,10 +148,64 @@ class FakeBackend : public DynamoBackend {
     return result;
   }
 
+  // A catalog like the demo's (two groups split at "m"), split and moved as core would:
+  // a stale expected version or a key not strictly inside is refused.
+  absl::StatusOr<Routes> ReadRoutes() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return routes_;
+  }
+  absl::Status SplitRoute(uint64_t expected_version, uint64_t route_id,
+                          const std::string& split_key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (expected_version != routes_.version) {
+      return absl::FailedPreconditionError("catalog version changed");
+    }
+    for (size_t i = 0; i < routes_.routes.size(); ++i) {
+      Route& route = routes_.routes[i];
+      if (route.route_id != route_id) continue;
+      if (split_key <= route.start || (!route.end.empty() && split_key >= route.end)) {
+        return absl::InvalidArgumentError("split key not strictly inside the route");
+      }
+      Route right = route;
+      right.route_id = ++next_route_id_;
+      right.start = split_key;
+      route.end = split_key;
+      route.route_id = ++next_route_id_;
+      routes_.routes.insert(routes_.routes.begin() + static_cast<std::ptrdiff_t>(i) + 1, right);
+      ++routes_.version;
+      ++splits;
+      return absl::OkStatus();
+    }
+    return absl::NotFoundError("no such route");
+  }
+  absl::Status MoveRoute(const std::string& key, uint64_t target_group) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (Route& route : routes_.routes) {
+      if (route.start <= key && (route.end.empty() || key < route.end)) {
+        route.group = target_group;
+        ++routes_.version;
+        ++moves;
+        return absl::OkStatus();
+      }
+    }
+    return absl::InternalError("routes do not cover the key");
+  }
+  // The group the route holding `key` names.
+  uint64_t GroupOf(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Route& route : routes_.routes) {
+      if (route.start <= key && (route.end.empty() || key < route.end)) return route.group;
+    }
+    return 0;
+  }
+
   size_t size() {
     std::lock_guard<std::mutex> lock(mu_);
     return data_.size();
   }
+  int splits = 0;
+  int moves = 0;
+  int snapshot_scans = 0;
 
   std::function<void()> before_next_cas;
   // Runs before the next transaction commit (a concurrent write between read and commit).
@@ -153,6 +222,8 @@ class FakeBackend : public DynamoBackend {
   std::map<std::string, std::map<uint64_t, std::optional<std::string>>> versions_;
   uint64_t clock_ = 0;
   uint64_t next_id_ = 100;
+  Routes routes_{1, {{1, "", "m", 1, true}, {2, "m", "", 2, true}}};
+  uint64_t next_route_id_ = 2;
 };
 
 }  // namespace ekv::dynamo::testing

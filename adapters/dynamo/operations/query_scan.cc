@@ -2,11 +2,12 @@
 // whole table prefix for Scan), paginated like DynamoDB -- at most Limit items evaluated
 // or 1 MB of item data per page, LastEvaluatedKey when the page stopped before the end,
 // ExclusiveStartKey to continue. FilterExpression is applied after the read (Count vs
-// ScannedCount). Each route's part of the scan is read linearizably; a page is not one
-// snapshot across routes.
+// ScannedCount). Each route's part of a table's scan is read linearizably; a page is not
+// one snapshot across routes.
 //
 // With IndexName the range is over the index's stored entries (secondary_index.h), which
-// hold the items as the index projects them: reads are O(result) on indexes too.
+// hold the items as the index projects them: reads are O(result) on indexes too. A page of
+// an index is read at one snapshot timestamp (see RunRange).
 //
 // ScanIndexForward=false reads the range forward and reverses it, so it is bounded by
 // kMaxReverseItems per page (more is a ValidationException in this first form).
@@ -43,13 +44,14 @@ struct Page {
 };
 
 // Forward: items from `start`, until `limit` items or kMaxPageBytes.
+// ts: 0 reads each route linearizably, else the snapshot at ts (TableStore::ScanItems).
 absl::StatusOr<Page> ReadForward(TableStore* store, std::string start, const std::string& end,
-                                 size_t limit) {
+                                 size_t limit, uint64_t ts) {
   Page page;
   size_t bytes = 0;
   while (page.items.size() < limit && bytes < kMaxPageBytes) {
     const size_t want = std::min(limit - page.items.size(), kReadBatch);
-    auto batch = store->ScanItems(start, end, want);
+    auto batch = store->ScanItems(start, end, want, ts);
     if (!batch.ok()) return batch.status();
     const bool exhausted = batch->size() < want;
     for (auto& entry : *batch) {
@@ -68,8 +70,8 @@ absl::StatusOr<Page> ReadForward(TableStore* store, std::string start, const std
 }
 
 absl::StatusOr<Page> ReadBackward(TableStore* store, const std::string& start,
-                                  const std::string& end, size_t limit) {
-  auto all = store->ScanItems(start, end, kMaxReverseItems + 1);
+                                  const std::string& end, size_t limit, uint64_t ts) {
+  auto all = store->ScanItems(start, end, kMaxReverseItems + 1, ts);
   if (!all.ok()) return all.status();
   if (all->size() > kMaxReverseItems) {
     return ValidationError(absl::StrCat("ScanIndexForward=false is limited to ranges of at most ",
@@ -196,8 +198,20 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
   }
   Page page;
   if (range.end.empty() || range.start < range.end) {
-    absl::StatusOr<Page> read = forward ? ReadForward(store, range.start, range.end, want)
-                                        : ReadBackward(store, range.start, range.end, want);
+    // An index is read at one snapshot: its entries may live in other groups than their
+    // items, and a write that changed both is answered once the item committed (the
+    // two-phase commit's primary), perhaps before the entry's group applied its part. The
+    // snapshot read resolves such a transaction's lock first, so an index never shows less
+    // of a write than its table does. A table's own items are their writes' commit points
+    // and are read linearizably, route by route, without the extra timestamp round.
+    uint64_t ts = 0;
+    if (index != nullptr) {
+      absl::StatusOr<uint64_t> snapshot = store->SnapshotTimestamp();
+      if (!snapshot.ok()) return snapshot.status();
+      ts = *snapshot;
+    }
+    absl::StatusOr<Page> read = forward ? ReadForward(store, range.start, range.end, want, ts)
+                                        : ReadBackward(store, range.start, range.end, want, ts);
     if (!read.ok()) return read.status();
     page = *std::move(read);
   }
@@ -243,10 +257,10 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
 }
 
 // Segment/TotalSegments (parallel scan): segment i of n is the i-th of n equal slices of
-// the table's key space, cut at 4-byte boundaries after the table prefix. Every item lies
-// in exactly one segment, and each segment is an ordinary key range, so it pages with
-// LastEvaluatedKey like a whole-table scan. (DynamoDB slices by partition-key hash; its
-// segments are as unspecified as these.)
+// the table's key space, cut at 4-byte boundaries after the table prefix -- under
+// KeyLayout::kHashed exactly the partition-hash slices, as DynamoDB cuts them, so segments
+// are even. Every item lies in exactly one segment, and each segment is an ordinary key
+// range, so it pages with LastEvaluatedKey like a whole-table scan.
 absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string& prefix) {
   auto segment_it = request.find("Segment");
   auto total_it = request.find("TotalSegments");
