@@ -30,6 +30,7 @@ void KvWorkload::SchedulePlacement() {
     options.balance_tolerance = 0.25;
     options.min_balance_qps = static_cast<double>(placement_rng_.Range(2, 20));
     options.cooldown_us = placement_rng_.Range(300'000, 2'000'000);
+    options.balance_sustain_us = placement_rng_.Range(100'000, 2'000'000);
     options.max_intents_per_round = 1;
     policy_.emplace(options);
   }

@@ -175,8 +175,11 @@ void PlacementPolicy::Observe(uint64_t now_us, uint64_t catalog_version,
   const double mean = total / static_cast<double>(groups.size());
   if (busiest == idlest || load[busiest] < options_.min_balance_qps ||
       load[busiest] <= mean * (1 + options_.balance_tolerance)) {
+    imbalanced_since_us_ = 0;
     return;
   }
+  if (imbalanced_since_us_ == 0) imbalanced_since_us_ = now_us;
+  if (now_us - imbalanced_since_us_ < options_.balance_sustain_us) return;
   const double gap = load[busiest] - load[idlest];
   const RangeReport* best = nullptr;
   double best_after = std::numeric_limits<double>::infinity();
@@ -192,6 +195,7 @@ void PlacementPolicy::Observe(uint64_t now_us, uint64_t catalog_version,
     }
   }
   if (best == nullptr) return;
+  imbalanced_since_us_ = 0;  // the next move waits for a sustained imbalance again
   Emit(now_us, best->route_id,
        MoveIntent{catalog_version, best->route_id, busiest, idlest,
                   absl::StrCat("group ", busiest, " serves ", static_cast<uint64_t>(load[busiest]),

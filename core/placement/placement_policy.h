@@ -15,8 +15,8 @@
 //      halves its sampled load, unless one side would get less than min_split_balance of
 //      it (a single hot key cannot be divided, and splitting beside it helps nothing);
 //   3. balance: when the busiest group's load exceeds the mean by balance_tolerance (and
-//      min_balance_qps), its route whose move best evens the busiest and the idlest group
-//      moves to the idlest, if that lowers the busier of the two.
+//      min_balance_qps) in every report for balance_sustain_us, its route whose move best evens the
+//      busiest and the idlest group moves to the idlest, if that lowers the busier of the two.
 // A route an intent named is left alone for cooldown_us (its children are new routes
 // and start without history: two reports are needed before a rate is known).
 #pragma once
@@ -40,6 +40,9 @@ struct PlacementOptions {
   bool balance = true;
   double balance_tolerance = 0.25;  // a group above mean * (1 + this) sheds a route
   double min_balance_qps = 100;     // below this the busiest group is left alone
+  // The imbalance must show in every report for this long before a route moves: a
+  // moment's noise in the rates would otherwise send routes back and forth.
+  uint64_t balance_sustain_us = 30'000'000;
   uint64_t cooldown_us = 30'000'000;
   size_t max_intents_per_round = 1;
 };
@@ -113,6 +116,7 @@ class PlacementPolicy {
   std::map<route::RouteId, RouteHistory> history_;
   std::vector<PlacementIntent> intents_;
   size_t emitted_this_round_ = 0;
+  uint64_t imbalanced_since_us_ = 0;  // 0: the last report was balanced
 };
 
 }  // namespace ekv::placement

@@ -132,6 +132,7 @@ TEST(PlacementPolicyTest, MovesTheRangeThatBestEvensTheBusiestAndIdlestGroups) {
   options.split_size_bytes = 0;
   options.split_qps = 0;
   options.min_balance_qps = 10;
+  options.balance_sustain_us = 0;
   PlacementPolicy policy(options);
   // Group 1: routes of 100, 300 and 50 qps (450); group 2: 50; group 3: 0 (no routes).
   auto report = [&](uint64_t seconds) {
@@ -149,11 +150,41 @@ TEST(PlacementPolicyTest, MovesTheRangeThatBestEvensTheBusiestAndIdlestGroups) {
                                      "group 1 serves 450 qps, mean 166, group 3 0"});
 }
 
+TEST(PlacementPolicyTest, OnlyASustainedImbalanceMovesARoute) {
+  PlacementOptions options;
+  options.split_size_bytes = 0;
+  options.split_qps = 0;
+  options.min_balance_qps = 10;
+  options.balance_sustain_us = 5 * kSecond;
+  PlacementPolicy policy(options);
+  // Group 1 serves 200 qps in two routes, group 2 nothing, from second 2 on; at second 4
+  // one quiet report (balanced: nothing anywhere) restarts the window.
+  uint64_t requests = 0;
+  for (uint64_t s = 1; s <= 12; ++s) {
+    requests += s == 4 ? 0 : 100;
+    policy.Observe(
+        s * kSecond, 5, {1, 2},
+        {Range(1, "", "f", 1, requests), Range(2, "f", "m", 1, requests), Range(3, "m", "", 2, 0)});
+    std::vector<std::string> intents = Formatted(policy.TakeIntents());
+    // Imbalanced from second 5 (after the quiet one): the window of 5 s closes at 10.
+    if (s < 10) {
+      EXPECT_TRUE(intents.empty()) << "at second " << s << ": " << intents.front();
+    } else if (s == 10) {
+      EXPECT_EQ(intents, std::vector<std::string>{
+                             "move route 1 from group 1 to group 2 (catalog version 5): group 1 "
+                             "serves 200 qps, mean 100, group 2 0"});
+    } else {
+      EXPECT_TRUE(intents.empty()) << "a new window starts after a move, at second " << s;
+    }
+  }
+}
+
 TEST(PlacementPolicyTest, ALoneHotRouteIsNotMovedAround) {
   PlacementOptions options;
   options.split_size_bytes = 0;
   options.split_qps = 0;
   options.min_balance_qps = 10;
+  options.balance_sustain_us = 0;
   PlacementPolicy policy(options);
   // All the load in one route: moving it only moves the hot spot.
   for (uint64_t s = 1; s <= 5; ++s) {
@@ -168,6 +199,7 @@ TEST(PlacementPolicyTest, BalancedGroupsAndRoutesInMotionAreLeftAlone) {
   options.split_size_bytes = 0;
   options.split_qps = 0;
   options.min_balance_qps = 10;
+  options.balance_sustain_us = 0;
   PlacementPolicy policy(options);
   // Within 25% of the mean: 110 vs 90.
   for (uint64_t s = 1; s <= 3; ++s) {
@@ -193,6 +225,7 @@ TEST(PlacementPolicyTest, SameReportsSameDecisions) {
   options.split_size_bytes = 0;
   options.split_qps = 0;
   options.min_balance_qps = 10;
+  options.balance_sustain_us = 0;
   PlacementPolicy a(options), b(options);
   std::vector<RangeReport> ranges = {Range(1, "", "d", 1), Range(2, "d", "h", 1),
                                      Range(3, "h", "", 2)};
