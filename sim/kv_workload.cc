@@ -94,7 +94,7 @@ bool OutcomeUnknown(const std::optional<coord::OpResult>& result) {
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
                        SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
-                       bool moves)
+                       bool moves, bool placement)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -119,6 +119,10 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   if (splits_ && moves) {
     moves_ = true;
     move_rng_ = rng_.Fork();
+    if (placement) {
+      placement_ = true;
+      placement_rng_ = rng_.Fork();
+    }
   }
   // Node-level membership changes need the member directory, which the catalog group
   // holds only with a catalog (--splits); and every group on every node (N <= 5), so that
@@ -169,6 +173,7 @@ void KvWorkload::Start() {
   if (splits_) ScheduleSplit();
   if (member_changes_) ScheduleMemberChange();
   if (moves_) ScheduleMove();
+  if (placement_) SchedulePlacement();
 }
 
 void KvWorkload::ScheduleNext(size_t client_index) {
@@ -365,6 +370,8 @@ void KvWorkload::IssueBank(size_t client_index) {
   if (to >= from) ++to;
   const std::string from_key = keys_[from];
   const std::string to_key = keys_[to];
+  CountKey(from_key);
+  CountKey(to_key);
   const int64_t amount = static_cast<int64_t>(rng_.Range(1, 30));
   TxnSpec spec;
   spec.read_keys = {from_key, to_key};
@@ -397,6 +404,7 @@ void KvWorkload::IssueAppend(size_t client_index) {
   std::vector<std::string> touched;
   for (int i = 0; i < micro_ops; ++i) {
     const std::string& key = keys_[rng_.Uniform(keys_.size())];
+    CountKey(key);
     if (rng_.Chance(0.5)) {
       ops.push_back(checkers::MicroOp::Append(key, next_append_value_++));
     } else {
@@ -459,6 +467,7 @@ void KvWorkload::IssueRegister(size_t client_index) {
   ++issued_;
   const uint64_t client_id = clients_[client_index].id;
   const std::string key = keys_[rng_.Uniform(keys_.size())];
+  CountKey(key);
   const double dice = rng_.NextDouble();
   const NodeIndex node = coordinators_.RandomUpNode();
   if (dice < profile_.read_fraction) {
@@ -534,26 +543,40 @@ void KvWorkload::RunSplit() {
     return;
   }
   const route::RouteTable& table = coordinator->routes();
-  const std::vector<route::RouteDescriptor> routes = table.Snapshot();
-  EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
-  const route::RouteDescriptor target = routes[rng_.Uniform(routes.size())];
+  uint64_t version = table.version();
+  route::RouteId route_id = 0;
   std::optional<std::string> split_key;
-  for (int i = 0; i < 8 && !split_key.has_value(); ++i) {
-    std::string key = RandomSplitKey(rng_);
-    if (key > target.start && route::KeyBeforeEnd(key, target.end)) split_key = std::move(key);
-  }
-  if (!split_key.has_value()) {
-    ScheduleSplit();
-    return;
+  if (placement_) {
+    // The policy's split, with the catalog version it was decided against.
+    if (!planned_split_.has_value()) {
+      ScheduleSplit();
+      return;
+    }
+    version = planned_split_->expected_catalog_version;
+    route_id = planned_split_->route_id;
+    split_key = planned_split_->split_key;
+    planned_split_.reset();
+  } else {
+    const std::vector<route::RouteDescriptor> routes = table.Snapshot();
+    EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
+    const route::RouteDescriptor target = routes[rng_.Uniform(routes.size())];
+    route_id = target.route_id;
+    for (int i = 0; i < 8 && !split_key.has_value(); ++i) {
+      std::string key = RandomSplitKey(rng_);
+      if (key > target.start && route::KeyBeforeEnd(key, target.end)) split_key = std::move(key);
+    }
+    if (!split_key.has_value()) {
+      ScheduleSplit();
+      return;
+    }
   }
   splitter_busy_ = true;
   ++split_attempts_;
-  const uint64_t version = table.version();
   trace_.Record(
-      {scheduler_.now(), "split", target.route_id, version, node, 0, route::FormatKey(*split_key)});
+      {scheduler_.now(), "split", route_id, version, node, 0, route::FormatKey(*split_key)});
   coordinators_.Run(
       node,
-      [version, route_id = target.route_id, key = *split_key](coord::Coordinator& c) {
+      [version, route_id, key = *split_key](coord::Coordinator& c) {
         return c.StartSplitRange(version, route_id, key);
       },
       [this, node](std::optional<coord::OpResult> result) {
@@ -583,6 +606,10 @@ std::string KvWorkload::KvStats() const {
                                 : *std::max_element(move_fences_us_.begin(), move_fences_us_.end());
     absl::StrAppend(&stats, " moves=", moves_finished_, "/", moves_started_,
                     " aborted=", moves_aborted_, " fence_max_ms=", fence_max / 1000);
+  }
+  if (placement_) {
+    absl::StrAppend(&stats, " placement=", placement_rounds_, "/", placement_splits_, "/",
+                    placement_moves_);
   }
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
@@ -615,6 +642,11 @@ void KvWorkload::RunMove() {
   PendingMove move;
   if (unfinished_move_.has_value()) {
     move = *unfinished_move_;
+  } else if (placement_) {
+    if (!planned_move_.has_value()) return ScheduleMove();
+    move = *planned_move_;
+    planned_move_.reset();
+    ++moves_started_;
   } else {
     const std::vector<route::RouteDescriptor> routes = coordinator->routes().Snapshot();
     EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");

@@ -49,6 +49,7 @@
 
 #include "core/kv/kv_command.h"
 #include "core/node/group_protocol.h"
+#include "core/placement/placement_policy.h"
 #include "core/route/catalog.h"
 #include "core/util/rng.h"
 #include "sim/checkers/bank.h"
@@ -70,7 +71,7 @@ class KvWorkload {
   KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
              const SwarmProfile& profile, int total_ops, WorkloadKind kind,
              SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
-             bool moves = false);
+             bool moves = false, bool placement = false);
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
 
@@ -218,6 +219,24 @@ class KvWorkload {
   uint64_t moves_aborted_ = 0;
   uint64_t move_attempts_ = 0;
   std::vector<uint64_t> move_fences_us_;
+  // placement (--placement, with --moves): the splitter and the mover run what the core's
+  // PlacementPolicy decides (kv_workload_placement.cc) instead of random routes. Every
+  // key the clients pick is counted (the policy's key samples); the groups' route load
+  // counters (on their leaders) give the request rates and, as bytes written, the sizes.
+  void SchedulePlacement();
+  void RunPlacement();
+  void CountKey(const std::string& key) {
+    if (placement_) ++key_picks_[key];
+  }
+  bool placement_ = false;
+  Rng placement_rng_{1};
+  std::optional<placement::PlacementPolicy> policy_;
+  std::map<std::string, uint64_t> key_picks_;
+  std::optional<placement::SplitIntent> planned_split_;
+  std::optional<PendingMove> planned_move_;
+  uint64_t placement_rounds_ = 0;
+  uint64_t placement_splits_ = 0;  // intents decided
+  uint64_t placement_moves_ = 0;
 };
 
 }  // namespace ekv::sim

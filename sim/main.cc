@@ -63,6 +63,12 @@ ABSL_FLAG(bool, moves, false,
           "cut-over, activate, cleanup), resuming a move whose answer was lost until it "
           "finishes or rolls back. The seed line shows moves=finished/started, aborted= and "
           "the longest write pause; a sweep prints the pause's p50/p99/max.");
+ABSL_FLAG(bool, placement, false,
+          "With --moves: the splitter and the mover run what the core's placement policy "
+          "(core/placement) decides from the groups' route load counters and the keys the "
+          "clients pick (split over a size or sustained-rate threshold at the key that halves "
+          "the load; move a route from the busiest to the idlest group), with thresholds "
+          "drawn per seed. The seed line shows placement=rounds/splits decided/moves decided.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 0,
@@ -129,6 +135,11 @@ int main(int argc, char** argv) {
   base.moves = absl::GetFlag(FLAGS_moves);
   if (base.moves && !base.splits) {
     std::cerr << "--moves needs --splits (the groups must enforce what they own)\n";
+    return 2;
+  }
+  base.placement = absl::GetFlag(FLAGS_placement);
+  if (base.placement && !base.moves) {
+    std::cerr << "--placement needs --moves (it runs splits and moves)\n";
     return 2;
   }
   if ((base.plant == ekv::sim::PlantedBug::kMoveCutoverBeforeFinalCopy ||

@@ -181,7 +181,7 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
       IsKvWorkload(options.workload)
           ? absl::StrCat(" workload=", WorkloadKindName(options.workload),
                          options.splits ? absl::StrCat(" splits ", result.routing) : "",
-                         options.moves ? " moves" : "",
+                         options.moves ? " moves" : "", options.placement ? " placement" : "",
                          result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
   const std::string depth =
@@ -213,6 +213,7 @@ std::string ReproCommand(const SimOptions& options) {
     absl::StrAppend(&command, " --workload ", WorkloadKindName(options.workload));
     if (options.splits) absl::StrAppend(&command, " --splits");
     if (options.moves) absl::StrAppend(&command, " --moves");
+    if (options.placement) absl::StrAppend(&command, " --placement");
   }
   return command;
 }

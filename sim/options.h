@@ -99,6 +99,9 @@ struct SimOptions {
   bool splits = false;
   // kv workloads with --splits: a mover moves random routes between groups (--moves).
   bool moves = false;
+  // kv workloads with --moves: the core's placement policy (core/placement) decides the
+  // splits and moves from the groups' load counters instead of random picks (--placement).
+  bool placement = false;
   // Events one run may execute; exhausting it is reported as a livelock. 0: the
   // workload's default (kDefaultMaxEvents, kDefaultKvMaxEvents).
   uint64_t max_events = 0;

@@ -213,7 +213,8 @@ SimResult RunSimulation(const SimOptions& requested) {
   std::optional<KvWorkload> txn_workload;
   if (kv_workload) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
-                         options.workload, ClientPlants(options.plant), bootstrap, options.moves);
+                         options.workload, ClientPlants(options.plant), bootstrap, options.moves,
+                         options.placement);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }

@@ -1,7 +1,12 @@
 #include "adapters/grpc/services.h"
 
+#include <chrono>
+#include <future>
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/status_mapping.h"
+#include "core/util/assert.h"
 
 namespace ekv::adapters {
 namespace {
@@ -259,6 +264,63 @@ grpc::Status DistributionService::SplitRange(grpc::ServerContext*,
   response->set_catalog_version(done->catalog_version);
   ToProtoRoute(done->left, response->mutable_left());
   ToProtoRoute(done->right, response->mutable_right());
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::MoveRange(grpc::ServerContext* context,
+                                            const proto::MoveRangeRequest* request,
+                                            proto::MoveRangeResponse* response) {
+  if (request->route_id() == 0 || request->target_raft_group_id() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "MoveRange needs route_id and target_raft_group_id (both >= 1)");
+  }
+  coord::MoveRangeSpec spec;
+  spec.route_id = request->route_id();
+  spec.expected_catalog_version = request->expected_catalog_version();
+  spec.target_group = request->target_raft_group_id();
+  spec.source_group = request->source_raft_group_id();
+  spec.timeout_us = request->timeout_ms() * 1000;
+  auto answer = std::make_shared<std::promise<coord::OpResult>>();
+  std::future<coord::OpResult> future = answer->get_future();
+  coordinator_->RunAsync(
+      [spec = std::move(spec)](coord::Coordinator& c) { return c.StartMoveRange(spec); },
+      [answer](coord::OpResult result) { answer->set_value(std::move(result)); });
+  // The core answers every move within its own deadlines (or the node's shutdown does);
+  // the caller's cancellation is the only other way out.
+  while (future.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the caller gave up; the move goes on (ListRoutes shows where it is, "
+                          "MoveRange again resumes or confirms it)");
+    }
+  }
+  coord::OpResult result = future.get();
+  if (!result.status.ok()) {
+    if (!result.move.has_value()) return ToGrpcStatus(result.status);
+    const coord::MoveRangeResult& move = *result.move;
+    return ToGrpcStatus(absl::Status(
+        result.status.code(), absl::StrCat(result.status.message(), " [route ", move.route_id,
+                                           " group ", move.source_group, " -> ", move.target_group,
+                                           move.aborted    ? ", rolled back"
+                                           : move.cut_over ? ", cut over"
+                                                           : "",
+                                           "]")));
+  }
+  EKV_ASSERT(result.move.has_value(), "a move answered without its result");
+  const coord::MoveRangeResult& move = *result.move;
+  response->set_catalog_version(move.catalog_version);
+  response->set_source_raft_group_id(move.source_group);
+  response->set_copy_passes(move.copy_passes);
+  response->set_records_copied(move.records_copied);
+  response->set_write_fence_us(move.fence_us);
+  // The route as it stands now: the move's answer names it by id.
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  const route::RouteDescriptor* route = catalog->FindRoute(move.route_id);
+  if (route != nullptr) {
+    ToProtoRoute(*route, response->mutable_route());
+    response->set_catalog_version(catalog->version());
+  }
   return grpc::Status::OK;
 }
 

@@ -72,6 +72,12 @@ class DistributionService final : public proto::Distribution::Service {
                           proto::ListRoutesResponse*) override;
   grpc::Status SplitRange(grpc::ServerContext*, const proto::SplitRangeRequest*,
                           proto::SplitRangeResponse*) override;
+  // Runs the core's StartMoveRange and waits for it (a move outlives the usual request
+  // deadline: it answers within its timeout plus the finish timeout). A caller that gives
+  // up leaves the move running; MoveRange again (with source_raft_group_id after the
+  // cut-over) resumes it.
+  grpc::Status MoveRange(grpc::ServerContext*, const proto::MoveRangeRequest*,
+                         proto::MoveRangeResponse*) override;
 
  private:
   runtime::Coordinator* coordinator_;

@@ -111,7 +111,13 @@ struct CoordinatorOptions {
 
 // StartMoveRange: which route to move where (docs/architecture.md "Range moves").
 struct MoveRangeSpec {
-  std::string key;  // any key of the route to move
+  std::string key;  // any key of the route to move (or empty, with route_id)
+  // Nonzero: the route must have this id (with an empty key: the route to move), else the
+  // move fails FailedPrecondition without changing anything (it was split or merged).
+  route::RouteId route_id = 0;
+  // Nonzero: the catalog's version when the move starts must equal it (as SplitRange's
+  // expected_catalog_version), else FailedPrecondition and nothing changes.
+  uint64_t expected_catalog_version = 0;
   raft::GroupId target_group = 0;
   // 0: the route's group when the move starts. To resume a move whose coordinator died
   // after the cut-over (the catalog then names only the target), name its source here.

@@ -131,8 +131,8 @@ struct Coordinator::Move {
 OpId Coordinator::StartMoveRange(MoveRangeSpec spec) {
   const uint64_t timeout = spec.timeout_us != 0 ? spec.timeout_us : options_.move_timeout_us;
   const OpId op = NewOp(timeout + options_.move_finish_timeout_us);
-  if (spec.key.empty() && spec.target_group == 0) {
-    Fail(op, absl::InvalidArgumentError("a move needs a key of the route and a target group"));
+  if (spec.key.empty() && spec.route_id == 0) {
+    Fail(op, absl::InvalidArgumentError("a move needs a key or the id of the route to move"));
     return op;
   }
   if (spec.target_group == 0) {
@@ -213,8 +213,26 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
     case Step::kResolve:
       ReadCatalog(call_deadline, [this, move](absl::StatusOr<route::RouteCatalog> catalog) {
         if (!catalog.ok()) return MoveRetry(move, std::string(catalog.status().message()));
-        const route::RouteDescriptor* route = catalog->RouteForKey(move->spec.key);
-        EKV_ASSERT(route != nullptr, "a catalog covers every key");
+        if (move->spec.expected_catalog_version != 0 &&
+            move->spec.expected_catalog_version != catalog->version()) {
+          move->result.catalog_version = catalog->version();
+          return MoveFinish(move, absl::FailedPreconditionError(absl::StrCat(
+                                      "catalog version is ", catalog->version(), ", expected ",
+                                      move->spec.expected_catalog_version)));
+        }
+        const route::RouteDescriptor* route = move->spec.key.empty()
+                                                  ? catalog->FindRoute(move->spec.route_id)
+                                                  : catalog->RouteForKey(move->spec.key);
+        if (route == nullptr ||
+            (move->spec.route_id != 0 && route->route_id != move->spec.route_id)) {
+          move->result.catalog_version = catalog->version();
+          return MoveFinish(
+              move, absl::FailedPreconditionError(absl::StrCat(
+                        "route ", move->spec.route_id, " is not in the catalog (version ",
+                        catalog->version(), "): it was split or merged, or never existed")));
+        }
+        // Any key of the route names it from here on (the catalog steps look it up by key).
+        if (move->spec.key.empty()) move->spec.key = route->start;
         const raft::GroupId t = move->spec.target_group;
         raft::GroupId s = route->raft_group_id;
         if (s == t) {

@@ -347,6 +347,40 @@ TEST(RangeMoverTest, MovesARouteWithItsValuesAndOpenLocks) {
 
 // Every third call is answered "failed", every fifth applied but its answer lost, every
 // seventh never answered: each step goes again until it is done.
+// Distribution.MoveRange names a route by id and may expect a catalog version: a stale
+// version or a route id the catalog no longer has changes nothing; a current one moves.
+TEST(RangeMoverTest, ByRouteIdWithAnExpectedCatalogVersion) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  const route::RouteDescriptor before = RouteOf(driver, "a");
+  const uint64_t version = driver.group(1).catalog()->version();
+  auto move = [&](route::RouteId route_id, uint64_t expected) {
+    return driver.Run([&](Coordinator& c) {
+      MoveRangeSpec spec;
+      spec.route_id = route_id;
+      spec.expected_catalog_version = expected;
+      spec.target_group = 3;
+      return c.StartMoveRange(spec);
+    });
+  };
+  std::optional<OpResult> stale = move(before.route_id, version + 1);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->status.code(), absl::StatusCode::kFailedPrecondition) << stale->status;
+  std::optional<OpResult> unknown = move(999, 0);
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status.code(), absl::StatusCode::kFailedPrecondition) << unknown->status;
+  EXPECT_EQ(driver.group(1).catalog()->version(), version) << "a refused move changed the catalog";
+  EXPECT_EQ(RouteOf(driver, "a").raft_group_id, before.raft_group_id);
+
+  std::optional<OpResult> moved = move(before.route_id, version);
+  ASSERT_TRUE(moved.has_value());
+  ASSERT_TRUE(moved->status.ok()) << moved->status;
+  EXPECT_EQ(moved->move->route_id, before.route_id);
+  EXPECT_EQ(RouteOf(driver, "a").raft_group_id, 3u);
+  EXPECT_EQ(RouteOf(driver, "a").state, route::RouteState::kActive);
+  ExpectAll(driver, 1);
+}
+
 TEST(RangeMoverTest, ResumesItsStepAfterFailedLostAndUnansweredCalls) {
   FakeDriver driver;
   WriteAll(driver, 1);

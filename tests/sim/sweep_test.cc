@@ -124,6 +124,43 @@ TEST(SimSweepTest, SplitsWithoutFaultsSplitScanAndRetry) {
   }
 }
 
+// --placement: the core's placement policy decides the splits and moves from the groups'
+// load counters (sim/kv_workload_placement.cc). Without faults it must actually act
+// (splits land, moves finish); with every fault class the histories must stay correct.
+TEST(SimSweepTest, PlacementSplitsAndMovesByLoad) {
+  uint64_t splits = 0;
+  uint64_t moves = 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    SimOptions options;
+    options.seed = seed;
+    options.faults = FaultSet{};
+    options.workload = WorkloadKind::kBank;
+    options.splits = true;
+    options.moves = true;
+    options.placement = true;
+    options.ops = 1500;
+    const SimResult result = RunSimulation(options);
+    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n" << result.details;
+    EXPECT_GT(result.ops_acknowledged, result.ops_total / 2) << SummaryLine(options, result);
+    splits += result.splits;
+    moves += result.moves_finished;
+  }
+  EXPECT_GT(splits, 4u) << "the policy's splits must land";
+  EXPECT_GT(moves, 4u) << "the policy's moves must finish";
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    SimOptions options;
+    options.seed = seed;
+    options.workload = WorkloadKind::kBank;
+    options.splits = true;
+    options.moves = true;
+    options.placement = true;
+    const SimResult result = RunSimulation(options);
+    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
+                           << "\n"
+                           << result.details;
+  }
+}
+
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /
 // StartPromoteNode, as the server's Cluster service runs them) while the fault injector
 // also changes single groups and crashes and partitions nodes: the changes must land and

@@ -25,6 +25,15 @@ ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "gRPC address of any ekv node.")
 ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each RPC in milliseconds.");
 ABSL_FLAG(uint64_t, ts, 0, "Read timestamp for get/scan (0: latest, linearizable).");
 ABSL_FLAG(int64_t, limit, 100, "Maximum keys returned by scan.");
+ABSL_FLAG(uint64_t, expected_version, 0,
+          "move-range: the catalog version the move expects (0: any; otherwise a different "
+          "version refuses the move and changes nothing).");
+ABSL_FLAG(uint64_t, move_timeout_ms, 0,
+          "move-range: how long the move may take to reach its cut-over before the server "
+          "rolls it back (0: the server's default, 30 s).");
+ABSL_FLAG(int, move_deadline_ms, 180000,
+          "move-range: deadline of the MoveRange RPC (a move outlives --timeout_ms). A move "
+          "the client stops waiting for goes on; move-range again resumes or confirms it.");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM file of the CA that signed the node's certificate: connect over TLS and "
           "verify the node (ekv-server --tls_cert_file). Default: empty, plaintext.");
@@ -49,6 +58,11 @@ constexpr char kUsage[] =
     "  routes                         Distribution.ListRoutes\n"
     "  route KEY                      Distribution.GetRoute\n"
     "  split VERSION ROUTE_ID KEY     Distribution.SplitRange\n"
+    "  move-range ROUTE_ID GROUP [SOURCE_GROUP]\n"
+    "                                 Distribution.MoveRange: move the route to Raft group\n"
+    "                                 GROUP (--expected_version, --move_timeout_ms,\n"
+    "                                 --move_deadline_ms); SOURCE_GROUP finishes a move that\n"
+    "                                 stopped after its cut-over\n"
     "  timestamp                      Distribution.GetTimestamp\n"
     "  nodes                          Cluster.ListNodes: members, addresses, roles per group\n"
     "  add-node ID RAFT_ADDR [GRPC]   Cluster.AddNode (as a learner; ekv-server --join does\n"
@@ -61,11 +75,12 @@ constexpr char kUsage[] =
 // "Bearer <token>" from --auth_token_file, or empty; set once in main.
 std::string authorization;
 
-std::unique_ptr<grpc::ClientContext> Context() {
+std::unique_ptr<grpc::ClientContext> Context(int timeout_ms = 0) {
   auto context = std::make_unique<grpc::ClientContext>();
   if (!authorization.empty()) context->AddMetadata("authorization", authorization);
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms)));
+  context->set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(timeout_ms != 0 ? timeout_ms : absl::GetFlag(FLAGS_timeout_ms)));
   return context;
 }
 
@@ -317,6 +332,29 @@ int main(int argc, char** argv) {
     std::cout << "catalog version " << response.catalog_version() << "\n";
     PrintRoute(response.left());
     PrintRoute(response.right());
+    return 0;
+  }
+  if (command == "move-range" && (rest.size() == 2 || rest.size() == 3)) {
+    proto::MoveRangeRequest request;
+    uint64_t route_id = 0, target = 0, source = 0;
+    if (!absl::SimpleAtoi(rest[0], &route_id) || !absl::SimpleAtoi(rest[1], &target) ||
+        (rest.size() == 3 && !absl::SimpleAtoi(rest[2], &source))) {
+      return Usage("move-range ROUTE_ID GROUP [SOURCE_GROUP]: all are numbers");
+    }
+    request.set_route_id(route_id);
+    request.set_target_raft_group_id(target);
+    request.set_source_raft_group_id(source);
+    request.set_expected_catalog_version(absl::GetFlag(FLAGS_expected_version));
+    request.set_timeout_ms(absl::GetFlag(FLAGS_move_timeout_ms));
+    proto::MoveRangeResponse response;
+    grpc::Status status =
+        dist->MoveRange(Context(absl::GetFlag(FLAGS_move_deadline_ms)).get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    PrintRoute(response.route());
+    std::cout << "moved from group " << response.source_raft_group_id() << ": "
+              << response.records_copied() << " records in " << response.copy_passes()
+              << " copy passes, writes paused " << response.write_fence_us() << " us\n";
     return 0;
   }
   if (command == "timestamp" && rest.empty()) {
