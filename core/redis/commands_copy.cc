@@ -21,7 +21,8 @@ EKV_REDIS_HANDLER(CmdCopy) {
       replace = true;
     } else if (absl::EqualsIgnoreCase(args[j], "db") && additional > 0) {
       std::optional<int64_t> db = ParseInt64(args[j + 1]);
-      if (!db.has_value() || *db != 0) return Reply::Error("ERR DB index is out of range");
+      if (!db.has_value()) return NotIntegerError();
+      if (*db != 0) return Reply::Error("ERR DB index is out of range");
       ++j;
     } else {
       return SyntaxError();

@@ -677,6 +677,10 @@ EKV_REDIS_HANDLER(CmdZRandMember) {
   EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
   if (entries.empty()) return absl::DataLossError("redis zset: a live set without members");
   if (!parsed.has_count) return Reply::Bulk(entries[ex.NextRandom() % entries.size()].member);
+  // A count covering the set answers it whole, highest score first, as Redis 7.0 does.
+  if (parsed.count > 0 && static_cast<uint64_t>(parsed.count) >= entries.size()) {
+    std::reverse(entries.begin(), entries.end());
+  }
   std::vector<Entry> picked;
   for (size_t index : PickRandomIndexes(ex, entries.size(), parsed.count)) {
     picked.push_back(entries[index]);

@@ -92,7 +92,7 @@ TEST_F(ExecutorCommandsTest, ScansWalkEveryElementOnceOverManyPages) {
   Reply first = Run({"sscan", "s", "0", "COUNT", "5", "MATCH", "nothing*"});
   EXPECT_EQ(first, Reply::Array({Reply::Bulk("5"), Reply::Array()})) << DebugString(first);
   // ZSCAN's scores are strings, as Redis sends a small sorted set's.
-  Reply z = Run({"zscan", "z", "0", "MATCH", "m100"});
+  Reply z = Run({"zscan", "z", "0", "COUNT", "100", "MATCH", "m100"});
   EXPECT_EQ(
       z, Reply::Array({Reply::Bulk("0"), Reply::Array({Reply::Bulk("m100"), Reply::Bulk("50")})}))
       << DebugString(z);
