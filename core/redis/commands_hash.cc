@@ -6,6 +6,7 @@
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
+#include "core/redis/random_pick.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -209,6 +210,25 @@ EKV_REDIS_HANDLER(CmdHIncrByFloat) {
   ex.store().Put(element, text);
   ex.SaveMeta(args[1], hash.meta);
   return Reply::Bulk(text);
+}
+
+// HRANDFIELD key [count [WITHVALUES]]: the count's rules in random_pick.h; with values
+// the reply is field/value pairs (RESP3: nested arrays), as Redis 7.0 answers.
+EKV_REDIS_HANDLER(CmdHRandField) {
+  const RandomCount parsed = ParseRandomCount(args, "withvalues");
+  if (parsed.error.has_value()) return *parsed.error;
+  EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupCollection(ex, args[1], Type::kHash));
+  if (hash.error.has_value()) return *hash.error;
+  if (!hash.exists) return parsed.has_count ? Reply::Array() : Reply::Nil();
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records fields, AllFields(ex, hash, args[1]));
+  if (fields.empty()) return absl::DataLossError("redis hash: a live hash without fields");
+  if (!parsed.has_count) return Reply::Bulk(fields[ex.NextRandom() % fields.size()].first);
+  std::vector<Reply> out;
+  for (size_t index : PickRandomIndexes(ex, fields.size(), parsed.count)) {
+    out.push_back(Reply::Bulk(fields[index].first));
+    if (parsed.with) out.push_back(Reply::Bulk(fields[index].second));
+  }
+  return parsed.with ? Reply::Pairs(std::move(out)) : Reply::Array(std::move(out));
 }
 
 }  // namespace ekv::redis_core

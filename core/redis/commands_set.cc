@@ -166,4 +166,30 @@ EKV_REDIS_HANDLER(CmdSRandMember) {
   return Reply::Array(std::move(out));
 }
 
+// SMOVE source destination member (Redis 7.0 smoveCommand): a missing source answers 0
+// before the destination's type is checked; source == destination only reports
+// membership.
+EKV_REDIS_HANDLER(CmdSMove) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection source, LookupCollection(ex, args[1], Type::kSet));
+  EKV_KV_ASSIGN_OR_RETURN(Collection destination, LookupOrCreate(ex, args[2], Type::kSet));
+  if (!source.exists && !source.error.has_value()) return Reply::Integer(0);
+  if (source.error.has_value()) return *source.error;
+  if (destination.error.has_value()) return *destination.error;
+  const std::string& member = args[3];
+  EKV_KV_ASSIGN_OR_RETURN(bool present, IsMember(ex, args[1], source.meta, member));
+  if (args[1] == args[2]) return Reply::Integer(present ? 1 : 0);
+  if (!present) return Reply::Integer(0);
+  ex.store().Delete(ex.ElementKey(args[1], source.meta, member));
+  --source.meta.size;
+  ex.SaveMeta(args[1], source.meta);
+  const std::string element = ex.ElementKey(args[2], destination.meta, member);
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+  if (!old.has_value()) {
+    ex.store().Put(element, "");
+    ++destination.meta.size;
+  }
+  ex.SaveMeta(args[2], destination.meta);
+  return Reply::Integer(1);
+}
+
 }  // namespace ekv::redis_core

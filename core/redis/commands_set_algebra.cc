@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
+#include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -87,5 +89,35 @@ EKV_REDIS_HANDLER(CmdSDiff) { return Read(ex, args, Algebra::kDiff); }
 EKV_REDIS_HANDLER(CmdSInterStore) { return StoreResult(ex, args, Algebra::kInter); }
 EKV_REDIS_HANDLER(CmdSUnionStore) { return StoreResult(ex, args, Algebra::kUnion); }
 EKV_REDIS_HANDLER(CmdSDiffStore) { return StoreResult(ex, args, Algebra::kDiff); }
+
+// SINTERCARD numkeys key [key ...] [LIMIT limit] (Redis 7.0 sinterCardCommand): the size
+// of the intersection, counting stopping at `limit` (0: no limit).
+EKV_REDIS_HANDLER(CmdSInterCard) {
+  std::optional<int64_t> numkeys = ParseInt64(args[1]);
+  if (!numkeys.has_value() || *numkeys < 1) {
+    return Reply::Error("ERR numkeys should be greater than 0");
+  }
+  if (*numkeys > static_cast<int64_t>(args.size()) - 2) {
+    return Reply::Error("ERR Number of keys can't be greater than number of args");
+  }
+  const size_t keys_end = 2 + static_cast<size_t>(*numkeys);
+  int64_t limit = 0;
+  for (size_t i = keys_end; i < args.size(); ++i) {
+    if (absl::EqualsIgnoreCase(args[i], "limit") && i + 1 < args.size()) {
+      std::optional<int64_t> parsed = ParseInt64(args[++i]);
+      if (!parsed.has_value() || *parsed < 0) return Reply::Error("ERR LIMIT can't be negative");
+      limit = *parsed;
+    } else {
+      return SyntaxError();
+    }
+  }
+  const Args keys(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(keys_end));
+  std::set<std::string> result;
+  EKV_KV_ASSIGN_OR_RETURN(Reply status, Compute(ex, keys, 2, Algebra::kInter, &result));
+  if (status.is_error()) return status;
+  int64_t count = static_cast<int64_t>(result.size());
+  if (limit > 0) count = std::min(count, limit);
+  return Reply::Integer(count);
+}
 
 }  // namespace ekv::redis_core

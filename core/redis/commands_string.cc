@@ -10,30 +10,12 @@
 #include "core/redis/executor.h"
 #include "core/redis/expiry.h"
 #include "core/redis/numbers.h"
+#include "core/redis/string_lookup.h"
 
 namespace ekv::redis_core {
 namespace {
 
-Reply TooBig() {
-  return Reply::Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
-}
-
-// The string at `key`: nullopt for none, WRONGTYPE as `error`.
-struct StringLookup {
-  std::optional<StringValue> value;
-  std::optional<Reply> error;
-};
-
-absl::StatusOr<StringLookup> LookupString(Executor& ex, absl::string_view key) {
-  EKV_KV_ASSIGN_OR_RETURN(Executor::Found found, ex.Lookup(key));
-  StringLookup out;
-  if (found.type == Type::kString) {
-    out.value = std::move(found.string);
-  } else if (found.type != Type::kNone) {
-    out.error = WrongTypeError();
-  }
-  return out;
-}
+Reply TooBig() { return StringTooBigError(); }
 
 Reply BulkOrNil(const std::optional<StringValue>& value) {
   return value.has_value() ? Reply::Bulk(value->value) : Reply::Nil();

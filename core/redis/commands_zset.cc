@@ -1,6 +1,5 @@
-// Sorted-set commands. Two element records per member (layout.h): 'm' member -> score
-// for point lookups, and 'o' score-order member -> "" for ordered reads. Range reads walk
-// the score index in order.
+// Sorted-set commands over the records of zset_records.h. Range reads walk the score index
+// in order.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,78 +12,13 @@
 #include "core/redis/blocking.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
+#include "core/redis/random_pick.h"
+#include "core/redis/zset_records.h"
 
 namespace ekv::redis_core {
 namespace {
 
-constexpr char kMemberTag = 'm';
-constexpr char kOrderTag = 'o';
-
-std::string MemberSubkey(absl::string_view member) {
-  return absl::StrCat(absl::string_view(&kMemberTag, 1), member);
-}
-std::string OrderSubkey(double score, absl::string_view member) {
-  return absl::StrCat(absl::string_view(&kOrderTag, 1), EncodeScore(score), member);
-}
-
-std::string EncodeDouble(double value) {
-  uint64_t bits = 0;
-  std::memcpy(&bits, &value, sizeof(bits));
-  std::string out;
-  kv::AppendFixed64BigEndian(&out, bits);
-  return out;
-}
-
-double DecodeDouble(absl::string_view bytes) {
-  uint64_t bits = kv::DecodeFixed64BigEndian(bytes);
-  double value = 0;
-  std::memcpy(&value, &bits, sizeof(value));
-  return value;
-}
-
-struct Entry {
-  double score = 0;
-  std::string member;
-};
-
-absl::StatusOr<std::optional<double>> ScoreOf(Executor& ex, absl::string_view key, const Meta& meta,
-                                              absl::string_view member) {
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
-                          ex.store().Get(ex.ElementKey(key, meta, MemberSubkey(member))));
-  if (!bytes.has_value()) return std::optional<double>();
-  if (bytes->size() != 8) return absl::DataLossError("redis zset: malformed score record");
-  return std::optional<double>(DecodeDouble(*bytes));
-}
-
-void PutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
-               std::optional<double> old_score, double score) {
-  if (old_score.has_value())
-    ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(*old_score, member)));
-  ex.store().Put(ex.ElementKey(key, meta, MemberSubkey(member)), EncodeDouble(score));
-  ex.store().Put(ex.ElementKey(key, meta, OrderSubkey(score, member)), "");
-}
-
-void DeleteMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
-                  double score) {
-  ex.store().Delete(ex.ElementKey(key, meta, MemberSubkey(member)));
-  ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(score, member)));
-}
-
-// Every member in (score, member) order.
-absl::StatusOr<std::vector<Entry>> AllEntries(Executor& ex, absl::string_view key,
-                                              const Meta& meta) {
-  const std::string prefix = ElementPrefix(key, meta) + kOrderTag;
-  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
-                          ex.store().Scan(prefix, PrefixEnd(prefix), SIZE_MAX));
-  std::vector<Entry> out;
-  out.reserve(records.size());
-  for (const auto& [engine_key, value] : records) {
-    absl::string_view rest = absl::string_view(engine_key).substr(prefix.size());
-    if (rest.size() < 8) return absl::DataLossError("redis zset: malformed order record");
-    out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
-  }
-  return out;
-}
+using Entry = ZsetEntry;
 
 struct ScoreBound {
   double value = 0;
@@ -142,15 +76,6 @@ bool LexBelowMax(const std::string& member, const LexBound& max) {
   return max.exclusive ? member < max.value : member <= max.value;
 }
 
-Reply EntriesReply(const std::vector<Entry>& entries, bool with_scores) {
-  std::vector<Reply> out;
-  for (const Entry& entry : entries) {
-    out.push_back(Reply::Bulk(entry.member));
-    if (with_scores) out.push_back(Reply::Double(entry.score));
-  }
-  return with_scores ? Reply::Pairs(std::move(out)) : Reply::Array(std::move(out));
-}
-
 enum class RangeBy { kRank, kScore, kLex };
 
 struct RangeRequest {
@@ -162,18 +87,32 @@ struct RangeRequest {
   int64_t count = -1;
 };
 
-// ZRANGE and its older forms, after their options are parsed: args[2], args[3] are the
-// range in the order the client gave them (REV with BYSCORE/BYLEX: max first).
-absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, const RangeRequest& request) {
+// The members a range selects, or the Redis error that refuses it.
+struct RangeSelection {
+  std::optional<Reply> error;
+  std::vector<Entry> entries;
+};
+
+// ZRANGE, its older forms and ZRANGESTORE, after their options are parsed: `key` is the
+// source, `first`/`second` the range in the order the client gave them (REV with
+// BYSCORE/BYLEX: max first). Checks and errors in Redis's order: options, then the range,
+// then the key's type.
+absl::StatusOr<RangeSelection> SelectRange(Executor& ex, absl::string_view key,
+                                           const std::string& first, const std::string& second,
+                                           const RangeRequest& request) {
+  RangeSelection out;
   if (request.has_limit && request.by == RangeBy::kRank) {
-    return Reply::Error(
+    out.error = Reply::Error(
         "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+    return out;
   }
   if (request.with_scores && request.by == RangeBy::kLex) {
-    return Reply::Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+    out.error =
+        Reply::Error("ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+    return out;
   }
-  const std::string& low_arg = request.reverse && request.by != RangeBy::kRank ? args[3] : args[2];
-  const std::string& high_arg = request.reverse && request.by != RangeBy::kRank ? args[2] : args[3];
+  const std::string& low_arg = request.reverse && request.by != RangeBy::kRank ? second : first;
+  const std::string& high_arg = request.reverse && request.by != RangeBy::kRank ? first : second;
   std::optional<int64_t> start;
   std::optional<int64_t> stop;
   std::optional<ScoreBound> min_score;
@@ -182,43 +121,46 @@ absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, const RangeRe
   std::optional<LexBound> max_lex;
   switch (request.by) {
     case RangeBy::kRank:
-      start = ParseInt64(args[2]);
-      stop = ParseInt64(args[3]);
-      if (!start.has_value() || !stop.has_value()) return NotIntegerError();
+      start = ParseInt64(first);
+      stop = ParseInt64(second);
+      if (!start.has_value() || !stop.has_value()) out.error = NotIntegerError();
       break;
     case RangeBy::kScore:
       min_score = ParseScoreBound(low_arg);
       max_score = ParseScoreBound(high_arg);
       if (!min_score.has_value() || !max_score.has_value()) {
-        return Reply::Error("ERR min or max is not a float");
+        out.error = Reply::Error("ERR min or max is not a float");
       }
       break;
     case RangeBy::kLex:
       min_lex = ParseLexBound(low_arg);
       max_lex = ParseLexBound(high_arg);
       if (!min_lex.has_value() || !max_lex.has_value()) {
-        return Reply::Error("ERR min or max not valid string range item");
+        out.error = Reply::Error("ERR min or max not valid string range item");
       }
       break;
   }
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  if (!zset.exists) return request.with_scores ? Reply::Pairs({}) : Reply::Array();
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, AllEntries(ex, args[1], zset.meta));
+  if (out.error.has_value()) return out;
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, key, Type::kZset));
+  if (zset.error.has_value()) {
+    out.error = *zset.error;
+    return out;
+  }
+  if (!zset.exists) return out;
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, key, zset.meta));
   if (request.reverse) std::reverse(entries.begin(), entries.end());
-  std::vector<Entry> selected;
   if (request.by == RangeBy::kRank) {
     const int64_t length = static_cast<int64_t>(entries.size());
     int64_t s = *start < 0 ? length + *start : *start;
     int64_t e = *stop < 0 ? length + *stop : *stop;
     if (s < 0) s = 0;
-    if (s > e || s >= length) return request.with_scores ? Reply::Pairs({}) : Reply::Array();
+    if (s > e || s >= length) return out;
     if (e >= length) e = length - 1;
-    selected.assign(entries.begin() + s, entries.begin() + e + 1);
-    return EntriesReply(selected, request.with_scores);
+    out.entries.assign(entries.begin() + s, entries.begin() + e + 1);
+    return out;
   }
   int64_t skip = request.offset;
-  if (request.has_limit && skip < 0) return request.with_scores ? Reply::Pairs({}) : Reply::Array();
+  if (request.has_limit && skip < 0) return out;
   for (Entry& entry : entries) {
     const bool in_range =
         request.by == RangeBy::kScore
@@ -229,20 +171,28 @@ absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, const RangeRe
       --skip;
       continue;
     }
-    if (request.count >= 0 && static_cast<int64_t>(selected.size()) >= request.count) break;
-    selected.push_back(std::move(entry));
+    if (request.count >= 0 && static_cast<int64_t>(out.entries.size()) >= request.count) break;
+    out.entries.push_back(std::move(entry));
   }
-  return EntriesReply(selected, request.with_scores);
+  return out;
+}
+
+absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, const RangeRequest& request) {
+  EKV_KV_ASSIGN_OR_RETURN(RangeSelection selection,
+                          SelectRange(ex, args[1], args[2], args[3], request));
+  if (selection.error.has_value()) return *selection.error;
+  return ZsetEntriesReply(selection.entries, request.with_scores);
 }
 
 // Parses [WITHSCORES] [LIMIT offset count] [BYSCORE|BYLEX] [REV] from args[4..] as
 // allowed by the command.
 std::optional<Reply> ParseRangeOptions(const Args& args, bool allow_by, bool allow_limit,
-                                       RangeRequest* request) {
-  for (size_t j = 4; j < args.size(); ++j) {
+                                       RangeRequest* request, size_t first_option = 4,
+                                       bool allow_withscores = true) {
+  for (size_t j = first_option; j < args.size(); ++j) {
     const std::string& opt = args[j];
     const size_t left = args.size() - j - 1;
-    if (absl::EqualsIgnoreCase(opt, "withscores")) {
+    if (allow_withscores && absl::EqualsIgnoreCase(opt, "withscores")) {
       request->with_scores = true;
     } else if (allow_limit && absl::EqualsIgnoreCase(opt, "limit") && left >= 2) {
       std::optional<int64_t> offset = ParseInt64(args[j + 1]);
@@ -279,15 +229,15 @@ absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool max) {
   EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
   if (zset.error.has_value()) return *zset.error;
   if (!zset.exists || count == 0) return has_count ? Reply::Pairs({}) : Reply::Array();
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, AllEntries(ex, args[1], zset.meta));
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
   if (max) std::reverse(entries.begin(), entries.end());
   if (static_cast<int64_t>(entries.size()) > count) entries.resize(count);
   for (const Entry& entry : entries) {
-    DeleteMember(ex, args[1], zset.meta, entry.member, entry.score);
+    ZsetDeleteMember(ex, args[1], zset.meta, entry.member, entry.score);
     --zset.meta.size;
   }
   ex.SaveMeta(args[1], zset.meta);
-  Reply reply = EntriesReply(entries, /*with_scores=*/true);
+  Reply reply = ZsetEntriesReply(entries, /*with_scores=*/true);
   // Without a count Redis 7.0 answers one flat [member, score] array in both protocols.
   if (!has_count) reply.kind = Reply::Kind::kArray;
   return reply;
@@ -297,10 +247,11 @@ absl::StatusOr<Reply> Rank(Executor& ex, const Args& args, bool reverse) {
   EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
   if (zset.error.has_value()) return *zset.error;
   if (!zset.exists) return Reply::Nil();
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ScoreOf(ex, args[1], zset.meta, args[2]));
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
+                          ZsetScoreOf(ex, args[1], zset.meta, args[2]));
   if (!score.has_value()) return Reply::Nil();
   // Members before it in the score index: a bounded scan up to its own record.
-  const std::string prefix = ElementPrefix(args[1], zset.meta) + kOrderTag;
+  const std::string prefix = ElementPrefix(args[1], zset.meta) + kZsetOrderTag;
   EKV_KV_ASSIGN_OR_RETURN(
       Store::Records before,
       ex.store().Scan(prefix, prefix + EncodeScore(*score) + args[2], SIZE_MAX));
@@ -358,7 +309,7 @@ EKV_REDIS_HANDLER(CmdZAdd) {
       double score = scores[n];
       std::optional<double> current;
       if (zset.exists || zset.meta.size > 0) {
-        EKV_KV_ASSIGN_OR_RETURN(current, ScoreOf(ex, args[1], zset.meta, member));
+        EKV_KV_ASSIGN_OR_RETURN(current, ZsetScoreOf(ex, args[1], zset.meta, member));
       }
       if (current.has_value()) {
         if (nx) continue;
@@ -370,12 +321,12 @@ EKV_REDIS_HANDLER(CmdZAdd) {
         last_score = score;
         ++processed;
         if (score != *current) {
-          PutMember(ex, args[1], zset.meta, member, current, score);
+          ZsetPutMember(ex, args[1], zset.meta, member, current, score);
           ++updated;
         }
       } else {
         if (xx) continue;
-        PutMember(ex, args[1], zset.meta, member, std::nullopt, score);
+        ZsetPutMember(ex, args[1], zset.meta, member, std::nullopt, score);
         ++zset.meta.size;
         ++added;
         ++processed;
@@ -395,11 +346,11 @@ EKV_REDIS_HANDLER(CmdZIncrBy) {
   if (zset.error.has_value()) return *zset.error;
   std::optional<double> current;
   if (zset.exists) {
-    EKV_KV_ASSIGN_OR_RETURN(current, ScoreOf(ex, args[1], zset.meta, args[3]));
+    EKV_KV_ASSIGN_OR_RETURN(current, ZsetScoreOf(ex, args[1], zset.meta, args[3]));
   }
   const double score = current.value_or(0) + *delta;
   if (std::isnan(score)) return Reply::Error("ERR resulting score is not a number (NaN)");
-  PutMember(ex, args[1], zset.meta, args[3], current, score);
+  ZsetPutMember(ex, args[1], zset.meta, args[3], current, score);
   if (!current.has_value()) ++zset.meta.size;
   ex.SaveMeta(args[1], zset.meta);
   return Reply::Double(score);
@@ -411,9 +362,10 @@ EKV_REDIS_HANDLER(CmdZRem) {
   if (!zset.exists) return Reply::Integer(0);
   int64_t removed = 0;
   for (size_t i = 2; i < args.size(); ++i) {
-    EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ScoreOf(ex, args[1], zset.meta, args[i]));
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
+                            ZsetScoreOf(ex, args[1], zset.meta, args[i]));
     if (!score.has_value()) continue;
-    DeleteMember(ex, args[1], zset.meta, args[i], *score);
+    ZsetDeleteMember(ex, args[1], zset.meta, args[i], *score);
     --zset.meta.size;
     ++removed;
   }
@@ -425,7 +377,8 @@ EKV_REDIS_HANDLER(CmdZScore) {
   EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
   if (zset.error.has_value()) return *zset.error;
   if (!zset.exists) return Reply::Nil();
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ScoreOf(ex, args[1], zset.meta, args[2]));
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score,
+                          ZsetScoreOf(ex, args[1], zset.meta, args[2]));
   return score.has_value() ? Reply::Double(*score) : Reply::Nil();
 }
 
@@ -436,7 +389,7 @@ EKV_REDIS_HANDLER(CmdZMScore) {
   for (size_t i = 2; i < args.size(); ++i) {
     std::optional<double> score;
     if (zset.exists) {
-      EKV_KV_ASSIGN_OR_RETURN(score, ScoreOf(ex, args[1], zset.meta, args[i]));
+      EKV_KV_ASSIGN_OR_RETURN(score, ZsetScoreOf(ex, args[1], zset.meta, args[i]));
     }
     out.push_back(score.has_value() ? Reply::Double(*score) : Reply::Nil());
   }
@@ -456,7 +409,7 @@ EKV_REDIS_HANDLER(CmdZCount) {
   EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
   if (zset.error.has_value()) return *zset.error;
   if (!zset.exists) return Reply::Integer(0);
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, AllEntries(ex, args[1], zset.meta));
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
   int64_t count = 0;
   for (const Entry& entry : entries) {
     if (AboveMin(entry.score, *min) && BelowMax(entry.score, *max)) ++count;
@@ -520,7 +473,7 @@ namespace {
 // reading only those members' order records, and saves its metadata.
 absl::StatusOr<std::vector<Entry>> PopEntries(Executor& ex, absl::string_view key, Meta meta,
                                               bool max, uint64_t count) {
-  const std::string prefix = ElementPrefix(key, meta) + kOrderTag;
+  const std::string prefix = ElementPrefix(key, meta) + kZsetOrderTag;
   EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
                           ex.store().Scan(prefix, PrefixEnd(prefix), count, /*reverse=*/max));
   std::vector<Entry> out;
@@ -530,7 +483,7 @@ absl::StatusOr<std::vector<Entry>> PopEntries(Executor& ex, absl::string_view ke
     out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
   }
   for (const Entry& entry : out) {
-    DeleteMember(ex, key, meta, entry.member, entry.score);
+    ZsetDeleteMember(ex, key, meta, entry.member, entry.score);
     --meta.size;
   }
   ex.SaveMeta(key, meta);
@@ -597,5 +550,142 @@ EKV_REDIS_HANDLER(CmdZMPop) { return MultiPop(ex, args, 1, false); }
 EKV_REDIS_HANDLER(CmdBZPopMin) { return BlockingPop(ex, args, false); }
 EKV_REDIS_HANDLER(CmdBZPopMax) { return BlockingPop(ex, args, true); }
 EKV_REDIS_HANDLER(CmdBZMPop) { return MultiPop(ex, args, 2, true); }
+
+namespace {
+
+enum class RemoveBy { kRank, kScore, kLex };
+
+// ZREMRANGEBYRANK, ZREMRANGEBYSCORE, ZREMRANGEBYLEX: the range is parsed before the key is
+// looked up, as Redis does (a bad range on a missing key is still an error).
+absl::StatusOr<Reply> RemoveRange(Executor& ex, const Args& args, RemoveBy by) {
+  std::optional<int64_t> start;
+  std::optional<int64_t> stop;
+  std::optional<ScoreBound> min_score;
+  std::optional<ScoreBound> max_score;
+  std::optional<LexBound> min_lex;
+  std::optional<LexBound> max_lex;
+  switch (by) {
+    case RemoveBy::kRank:
+      start = ParseInt64(args[2]);
+      stop = ParseInt64(args[3]);
+      if (!start.has_value() || !stop.has_value()) return NotIntegerError();
+      break;
+    case RemoveBy::kScore:
+      min_score = ParseScoreBound(args[2]);
+      max_score = ParseScoreBound(args[3]);
+      if (!min_score.has_value() || !max_score.has_value()) {
+        return Reply::Error("ERR min or max is not a float");
+      }
+      break;
+    case RemoveBy::kLex:
+      min_lex = ParseLexBound(args[2]);
+      max_lex = ParseLexBound(args[3]);
+      if (!min_lex.has_value() || !max_lex.has_value()) {
+        return Reply::Error("ERR min or max not valid string range item");
+      }
+      break;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Integer(0);
+  std::vector<Entry> doomed;
+  if (by == RemoveBy::kScore) {
+    // Only the window of the score index between the bounds is read.
+    EKV_KV_ASSIGN_OR_RETURN(
+        std::vector<Entry> window,
+        ZsetEntriesInScoreRange(ex, args[1], zset.meta, min_score->value, max_score->value));
+    for (Entry& entry : window) {
+      if (AboveMin(entry.score, *min_score) && BelowMax(entry.score, *max_score)) {
+        doomed.push_back(std::move(entry));
+      }
+    }
+  } else {
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
+    if (by == RemoveBy::kRank) {
+      const int64_t length = static_cast<int64_t>(entries.size());
+      int64_t s = *start < 0 ? length + *start : *start;
+      int64_t e = *stop < 0 ? length + *stop : *stop;
+      if (s < 0) s = 0;
+      if (s > e || s >= length) return Reply::Integer(0);
+      if (e >= length) e = length - 1;
+      doomed.assign(entries.begin() + s, entries.begin() + e + 1);
+    } else {
+      for (Entry& entry : entries) {
+        if (LexAboveMin(entry.member, *min_lex) && LexBelowMax(entry.member, *max_lex)) {
+          doomed.push_back(std::move(entry));
+        }
+      }
+    }
+  }
+  for (const Entry& entry : doomed) {
+    ZsetDeleteMember(ex, args[1], zset.meta, entry.member, entry.score);
+    --zset.meta.size;
+  }
+  if (!doomed.empty()) ex.SaveMeta(args[1], zset.meta);
+  return Reply::Integer(static_cast<int64_t>(doomed.size()));
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdZRemRangeByRank) { return RemoveRange(ex, args, RemoveBy::kRank); }
+EKV_REDIS_HANDLER(CmdZRemRangeByScore) { return RemoveRange(ex, args, RemoveBy::kScore); }
+EKV_REDIS_HANDLER(CmdZRemRangeByLex) { return RemoveRange(ex, args, RemoveBy::kLex); }
+
+EKV_REDIS_HANDLER(CmdZLexCount) {
+  std::optional<LexBound> min = ParseLexBound(args[2]);
+  std::optional<LexBound> max = ParseLexBound(args[3]);
+  if (!min.has_value() || !max.has_value()) {
+    return Reply::Error("ERR min or max not valid string range item");
+  }
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
+  int64_t count = 0;
+  for (const Entry& entry : entries) {
+    if (LexAboveMin(entry.member, *min) && LexBelowMax(entry.member, *max)) ++count;
+  }
+  return Reply::Integer(count);
+}
+
+// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: ZRANGE's
+// selection stored in dst (deleted when the selection is empty).
+EKV_REDIS_HANDLER(CmdZRangeStore) {
+  RangeRequest request;
+  if (std::optional<Reply> error = ParseRangeOptions(args, true, true, &request,
+                                                     /*first_option=*/5,
+                                                     /*allow_withscores=*/false)) {
+    return *error;
+  }
+  EKV_KV_ASSIGN_OR_RETURN(RangeSelection selection,
+                          SelectRange(ex, args[2], args[3], args[4], request));
+  if (selection.error.has_value()) return *selection.error;
+  EKV_KV_RETURN_IF_ERROR(ZsetStore(ex, args[1], selection.entries));
+  return Reply::Integer(static_cast<int64_t>(selection.entries.size()));
+}
+
+EKV_REDIS_HANDLER(CmdZRandMember) {
+  const RandomCount parsed = ParseRandomCount(args, "withscores");
+  if (parsed.error.has_value()) return *parsed.error;
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (!parsed.has_count) {
+    if (!zset.exists && !zset.error.has_value()) return Reply::Nil();
+  } else if (!zset.exists && !zset.error.has_value()) {
+    return Reply::Array();
+  }
+  if (zset.error.has_value()) return *zset.error;
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
+  if (entries.empty()) return absl::DataLossError("redis zset: a live set without members");
+  if (!parsed.has_count) return Reply::Bulk(entries[ex.NextRandom() % entries.size()].member);
+  // A count covering the set answers it whole, highest score first, as Redis 7.0 does.
+  if (parsed.count > 0 && static_cast<uint64_t>(parsed.count) >= entries.size()) {
+    std::reverse(entries.begin(), entries.end());
+  }
+  std::vector<Entry> picked;
+  for (size_t index : PickRandomIndexes(ex, entries.size(), parsed.count)) {
+    picked.push_back(entries[index]);
+  }
+  return ZsetEntriesReply(picked, parsed.with);
+}
 
 }  // namespace ekv::redis_core

@@ -16,6 +16,9 @@ std::vector<CommandInfo> BuildTable() {
   // name, arity, write, first key, last key, step, handler (Redis 7.0's COMMAND values).
   std::vector<CommandInfo> table = {
       {"append", 3, true, 1, 1, 1, &CmdAppend},
+      {"bitcount", -2, false, 1, 1, 1, &CmdBitCount},
+      {"bitop", -4, true, 2, -1, 1, &CmdBitOp},
+      {"bitpos", -3, false, 1, 1, 1, &CmdBitPos},
       {"blmove", 6, true, 1, 2, 1, &CmdBLMove},
       {"blmpop", -5, true, 0, 0, 0, &CmdBLMPop, 2},
       {"blpop", -3, true, 1, -2, 1, &CmdBLPop},
@@ -24,6 +27,7 @@ std::vector<CommandInfo> BuildTable() {
       {"bzmpop", -5, true, 0, 0, 0, &CmdBZMPop, 2},
       {"bzpopmax", -3, true, 1, -2, 1, &CmdBZPopMax},
       {"bzpopmin", -3, true, 1, -2, 1, &CmdBZPopMin},
+      {"copy", -3, true, 1, 2, 1, &CmdCopy},
       {"decr", 2, true, 1, 1, 1, &CmdDecr},
       {"decrby", 3, true, 1, 1, 1, &CmdDecrBy},
       {"del", -2, true, 1, -1, 1, &CmdDel},
@@ -35,6 +39,7 @@ std::vector<CommandInfo> BuildTable() {
       {"expireat", -3, true, 1, 1, 1, &CmdExpireAt},
       {"expiretime", 2, false, 1, 1, 1, &CmdExpireTime},
       {"get", 2, false, 1, 1, 1, &CmdGet},
+      {"getbit", 3, false, 1, 1, 1, &CmdGetBit},
       {"getdel", 2, true, 1, 1, 1, &CmdGetDel},
       {"getex", -2, true, 1, 1, 1, &CmdGetEx},
       {"getrange", 4, false, 1, 1, 1, &CmdGetRange},
@@ -46,9 +51,11 @@ std::vector<CommandInfo> BuildTable() {
       {"hincrby", 4, true, 1, 1, 1, &CmdHIncrBy},
       {"hincrbyfloat", 4, true, 1, 1, 1, &CmdHIncrByFloat},
       {"hkeys", 2, false, 1, 1, 1, &CmdHKeys},
+      {"hrandfield", -2, false, 1, 1, 1, &CmdHRandField},
       {"hlen", 2, false, 1, 1, 1, &CmdHLen},
       {"hmget", -3, false, 1, 1, 1, &CmdHMGet},
       {"hmset", -4, true, 1, 1, 1, &CmdHMSet},
+      {"hscan", -3, false, 1, 1, 1, &CmdHScan},
       {"hset", -4, true, 1, 1, 1, &CmdHSet},
       {"hsetnx", 4, true, 1, 1, 1, &CmdHSetNx},
       {"hstrlen", 3, false, 1, 1, 1, &CmdHStrlen},
@@ -56,6 +63,7 @@ std::vector<CommandInfo> BuildTable() {
       {"incr", 2, true, 1, 1, 1, &CmdIncr},
       {"incrby", 3, true, 1, 1, 1, &CmdIncrBy},
       {"incrbyfloat", 3, true, 1, 1, 1, &CmdIncrByFloat},
+      {"lcs", -3, false, 1, 2, 1, &CmdLcs},
       {"lindex", 3, false, 1, 1, 1, &CmdLIndex},
       {"linsert", 5, true, 1, 1, 1, &CmdLInsert},
       {"llen", 2, false, 1, 1, 1, &CmdLLen},
@@ -90,12 +98,16 @@ std::vector<CommandInfo> BuildTable() {
       {"sdiff", -2, false, 1, -1, 1, &CmdSDiff},
       {"sdiffstore", -3, true, 1, -1, 1, &CmdSDiffStore},
       {"set", -3, true, 1, 1, 1, &CmdSet},
+      {"setbit", 4, true, 1, 1, 1, &CmdSetBit},
       {"setex", 4, true, 1, 1, 1, &CmdSetEx},
       {"setnx", 3, true, 1, 1, 1, &CmdSetNx},
       {"setrange", 4, true, 1, 1, 1, &CmdSetRange},
       {"sinter", -2, false, 1, -1, 1, &CmdSInter},
+      {"sintercard", -3, false, 0, 0, 0, &CmdSInterCard, 1},
       {"sinterstore", -3, true, 1, -1, 1, &CmdSInterStore},
+      {"sscan", -3, false, 1, 1, 1, &CmdSScan},
       {"sismember", 3, false, 1, 1, 1, &CmdSIsMember},
+      {"smove", 4, true, 1, 2, 1, &CmdSMove},
       {"smembers", 2, false, 1, 1, 1, &CmdSMembers},
       {"smismember", -3, false, 1, 1, 1, &CmdSMIsMember},
       {"spop", -2, true, 1, 1, 1, &CmdSPop},
@@ -126,6 +138,19 @@ std::vector<CommandInfo> BuildTable() {
       {"zrevrangebylex", -4, false, 1, 1, 1, &CmdZRevRangeByLex},
       {"zrevrangebyscore", -4, false, 1, 1, 1, &CmdZRevRangeByScore},
       {"zrevrank", 3, false, 1, 1, 1, &CmdZRevRank},
+      {"zdiff", -3, false, 0, 0, 0, &CmdZDiff, 1},
+      {"zdiffstore", -4, true, 1, 1, 1, &CmdZDiffStore, 2},
+      {"zinter", -3, false, 0, 0, 0, &CmdZInter, 1},
+      {"zinterstore", -4, true, 1, 1, 1, &CmdZInterStore, 2},
+      {"zlexcount", 4, false, 1, 1, 1, &CmdZLexCount},
+      {"zrandmember", -2, false, 1, 1, 1, &CmdZRandMember},
+      {"zrangestore", -5, true, 1, 2, 1, &CmdZRangeStore},
+      {"zremrangebylex", 4, true, 1, 1, 1, &CmdZRemRangeByLex},
+      {"zremrangebyrank", 4, true, 1, 1, 1, &CmdZRemRangeByRank},
+      {"zremrangebyscore", 4, true, 1, 1, 1, &CmdZRemRangeByScore},
+      {"zunion", -3, false, 0, 0, 0, &CmdZUnion, 1},
+      {"zunionstore", -4, true, 1, 1, 1, &CmdZUnionStore, 2},
+      {"zscan", -3, false, 1, 1, 1, &CmdZScan},
       {"zscore", 3, false, 1, 1, 1, &CmdZScore},
   };
   std::sort(table.begin(), table.end(), [](const CommandInfo& a, const CommandInfo& b) {
@@ -156,6 +181,10 @@ std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args) 
   std::vector<std::string> keys;
   const int argc = static_cast<int>(args.size());
   if (info.numkeys_index != 0) {
+    // The fixed keys (the destination of ZUNIONSTORE and the like), then the counted ones.
+    for (int i = info.first_key; i != 0 && i <= info.last_key && i < argc; i += info.key_step) {
+      keys.push_back(args[i]);
+    }
     if (info.numkeys_index >= argc) return keys;
     std::optional<int64_t> count = ParseInt64(args[info.numkeys_index]);
     if (!count.has_value() || *count <= 0) return keys;

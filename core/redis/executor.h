@@ -37,8 +37,9 @@ struct CommandInfo {
   int key_step;
   Handler handler;
   // Non-zero for the commands whose keys are counted by an argument (LMPOP, ZMPOP,
-  // BLMPOP, BZMPOP): args[numkeys_index] keys follow that argument (first/last/step are
-  // then 0, as Redis's legacy COMMAND fields of movable-key commands are).
+  // ZUNION, SINTERCARD...): args[numkeys_index] keys follow that argument. first/last/step
+  // are then Redis's legacy COMMAND fields: 0, or the fixed destination key of the STORE
+  // forms (ZUNIONSTORE: 1, 1, 1), which comes before the counted keys.
   int numkeys_index = 0;
 };
 
@@ -151,6 +152,19 @@ EKV_REDIS_HANDLER(CmdSetRange);
 EKV_REDIS_HANDLER(CmdMGet);
 EKV_REDIS_HANDLER(CmdMSet);
 EKV_REDIS_HANDLER(CmdMSetNx);
+// bits (commands_bits.cc)
+EKV_REDIS_HANDLER(CmdSetBit);
+EKV_REDIS_HANDLER(CmdGetBit);
+EKV_REDIS_HANDLER(CmdBitCount);
+EKV_REDIS_HANDLER(CmdBitPos);
+EKV_REDIS_HANDLER(CmdBitOp);
+EKV_REDIS_HANDLER(CmdLcs);
+// copies (commands_copy.cc)
+EKV_REDIS_HANDLER(CmdCopy);
+// collection walks (commands_scan.cc)
+EKV_REDIS_HANDLER(CmdHScan);
+EKV_REDIS_HANDLER(CmdSScan);
+EKV_REDIS_HANDLER(CmdZScan);
 // keys
 EKV_REDIS_HANDLER(CmdDel);
 EKV_REDIS_HANDLER(CmdExists);
@@ -183,6 +197,7 @@ EKV_REDIS_HANDLER(CmdHVals);
 EKV_REDIS_HANDLER(CmdHIncrBy);
 EKV_REDIS_HANDLER(CmdHIncrByFloat);
 EKV_REDIS_HANDLER(CmdHStrlen);
+EKV_REDIS_HANDLER(CmdHRandField);
 // lists
 EKV_REDIS_HANDLER(CmdLPush);
 EKV_REDIS_HANDLER(CmdRPush);
@@ -226,6 +241,8 @@ EKV_REDIS_HANDLER(CmdSDiff);
 EKV_REDIS_HANDLER(CmdSInterStore);
 EKV_REDIS_HANDLER(CmdSUnionStore);
 EKV_REDIS_HANDLER(CmdSDiffStore);
+EKV_REDIS_HANDLER(CmdSMove);
+EKV_REDIS_HANDLER(CmdSInterCard);
 // sorted sets
 EKV_REDIS_HANDLER(CmdZAdd);
 EKV_REDIS_HANDLER(CmdZRem);
@@ -245,5 +262,17 @@ EKV_REDIS_HANDLER(CmdZRevRank);
 EKV_REDIS_HANDLER(CmdZPopMin);
 EKV_REDIS_HANDLER(CmdZPopMax);
 EKV_REDIS_HANDLER(CmdZMPop);
+EKV_REDIS_HANDLER(CmdZLexCount);
+EKV_REDIS_HANDLER(CmdZRemRangeByRank);
+EKV_REDIS_HANDLER(CmdZRemRangeByScore);
+EKV_REDIS_HANDLER(CmdZRemRangeByLex);
+EKV_REDIS_HANDLER(CmdZRangeStore);
+EKV_REDIS_HANDLER(CmdZRandMember);
+EKV_REDIS_HANDLER(CmdZUnion);
+EKV_REDIS_HANDLER(CmdZInter);
+EKV_REDIS_HANDLER(CmdZDiff);
+EKV_REDIS_HANDLER(CmdZUnionStore);
+EKV_REDIS_HANDLER(CmdZInterStore);
+EKV_REDIS_HANDLER(CmdZDiffStore);
 
 }  // namespace ekv::redis_core

@@ -41,7 +41,7 @@ redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args) {
   // LMPOP and the like name their keys after a count: route by the first key.
   if (const redis_core::CommandInfo* info =
           args.empty() ? nullptr : redis_core::FindCommand(args[0]);
-      info != nullptr && info->numkeys_index != 0) {
+      info != nullptr && (info->numkeys_index != 0 || info->first_key > 1)) {
     std::vector<std::string> keys = redis_core::CommandKeys(*info, args);
     if (!keys.empty()) request.routing_key = keys.front();
   }

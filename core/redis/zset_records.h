@@ -1,0 +1,51 @@
+// The element records of a sorted set (layout.h) and the helpers every sorted-set command
+// shares: two records per member, 'm' member -> 8-byte score for point lookups and
+// 'o' score-order member -> "" for ordered reads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/redis/executor.h"
+
+namespace ekv::redis_core {
+
+// The first byte of a member's subkeys: its score record and its score-order record.
+inline constexpr char kZsetMemberTag = 'm';
+inline constexpr char kZsetOrderTag = 'o';
+
+struct ZsetEntry {
+  double score = 0;
+  std::string member;
+  bool operator==(const ZsetEntry&) const = default;
+};
+
+// The score of `member`, nullopt when it is not in the set.
+absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_view key,
+                                                  const Meta& meta, absl::string_view member);
+// Adds or moves `member` (old_score: its current score, nullopt when new). The caller
+// keeps meta.size.
+void ZsetPutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
+                   std::optional<double> old_score, double score);
+void ZsetDeleteMember(Executor& ex, absl::string_view key, const Meta& meta,
+                      absl::string_view member, double score);
+// Every member in (score, member) order.
+absl::StatusOr<std::vector<ZsetEntry>> ZsetAllEntries(Executor& ex, absl::string_view key,
+                                                      const Meta& meta);
+// The members whose scores lie in [min_score, max_score] (bounds inclusive; the caller
+// filters exclusive ones), in (score, member) order: one bounded walk of the score index.
+absl::StatusOr<std::vector<ZsetEntry>> ZsetEntriesInScoreRange(Executor& ex, absl::string_view key,
+                                                               const Meta& meta, double min_score,
+                                                               double max_score);
+// Replaces whatever `destination` holds with a new sorted set of `entries` (distinct
+// members), or deletes it when `entries` is empty: the STORE forms.
+absl::Status ZsetStore(Executor& ex, absl::string_view destination,
+                       const std::vector<ZsetEntry>& entries);
+// `entries` as a reply: members, or member/score pairs (RESP3 nested) with scores.
+Reply ZsetEntriesReply(const std::vector<ZsetEntry>& entries, bool with_scores);
+
+}  // namespace ekv::redis_core

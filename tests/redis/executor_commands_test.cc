@@ -1,0 +1,174 @@
+// redis_core's executor on what the differential test cannot show: SCAN cursors over more
+// than one page, random picks, limits ekv adds (SETBIT and LCS), copies that share no
+// records with their source, and the keys the table names for the commands with counted
+// keys (what routing and the CROSSSLOT check use).
+#include <functional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/kv/kv_command.h"
+#include "core/kv/memory_engine.h"
+#include "core/kv/mvcc.h"
+#include "core/kv/mvcc_batch.h"
+#include "core/kv/timestamp.h"
+#include "core/redis/executor.h"
+#include "core/redis/request.h"
+#include "core/redis/store.h"
+#include "gtest/gtest.h"
+
+namespace ekv::redis_core {
+namespace {
+
+class ExecutorCommandsTest : public ::testing::Test {
+ protected:
+  Reply Run(std::vector<std::string> args, uint64_t seed = 1) {
+    RedisRequest request;
+    request.routing_key = args.at(1);
+    request.seed = seed;
+    request.commands.push_back(args);
+    const CommandInfo* info = FindCommand(args[0]);
+    const bool write = info != nullptr && info->write;
+    const kv::Timestamp ts = write ? kv::MakeTimestamp(kNowMs, ++logical_) : 0;
+    Store store(&engine_, &mvcc_);
+    RequestOutcome outcome = ExecuteRequest(request, &store, kNowMs, ts);
+    EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+    if (write) {
+      kv::MvccBatch batch;
+      EXPECT_TRUE(store.Flush(&batch, ts).ok());
+      EXPECT_TRUE(mvcc_.Apply(batch).ok());
+    }
+    return outcome.reply;
+  }
+
+  static constexpr uint64_t kNowMs = 1'000'000;
+  kv::MemoryEngine engine_;
+  kv::MvccStore mvcc_{&engine_};
+  uint64_t logical_ = 0;
+};
+
+// Walks a whole collection with `scan` pages of COUNT 7 and returns every element seen.
+std::vector<std::string> WalkAll(ExecutorCommandsTest* test,
+                                 const std::function<Reply(const std::string&)>& page,
+                                 size_t step) {
+  std::vector<std::string> seen;
+  std::string cursor = "0";
+  for (int pages = 0; pages < 1000; ++pages) {
+    Reply reply = page(cursor);
+    EXPECT_EQ(reply.kind, Reply::Kind::kArray) << DebugString(reply);
+    if (reply.elements.size() != 2) return seen;
+    for (size_t i = 0; i < reply.elements[1].elements.size(); i += step) {
+      seen.push_back(reply.elements[1].elements[i].text);
+    }
+    cursor = reply.elements[0].text;
+    if (cursor == "0") return seen;
+  }
+  ADD_FAILURE() << "the walk never ended";
+  return seen;
+}
+
+TEST_F(ExecutorCommandsTest, ScansWalkEveryElementOnceOverManyPages) {
+  std::vector<std::string> expected;
+  for (int i = 0; i < 50; ++i) {
+    const std::string name = absl::StrCat("m", 100 + i);
+    expected.push_back(name);
+    ASSERT_EQ(Run({"hset", "h", name, "v"}), Reply::Integer(1));
+    ASSERT_EQ(Run({"sadd", "s", name}), Reply::Integer(1));
+    ASSERT_EQ(Run({"zadd", "z", absl::StrCat(50 - i), name}), Reply::Integer(1));
+  }
+  for (const auto& [command, key, step] : std::vector<std::tuple<std::string, std::string, size_t>>{
+           {"hscan", "h", 2}, {"sscan", "s", 1}, {"zscan", "z", 2}}) {
+    std::vector<std::string> seen = WalkAll(
+        this,
+        [&, command = command, key = key](const std::string& cursor) {
+          return Run({command, key, cursor, "COUNT", "7"});
+        },
+        step);
+    EXPECT_EQ(seen, expected) << command;
+  }
+  // A page whose members all miss the pattern still moves the cursor on.
+  Reply first = Run({"sscan", "s", "0", "COUNT", "5", "MATCH", "nothing*"});
+  EXPECT_EQ(first, Reply::Array({Reply::Bulk("5"), Reply::Array()})) << DebugString(first);
+  // ZSCAN's scores are strings, as Redis sends a small sorted set's.
+  Reply z = Run({"zscan", "z", "0", "COUNT", "100", "MATCH", "m100"});
+  EXPECT_EQ(
+      z, Reply::Array({Reply::Bulk("0"), Reply::Array({Reply::Bulk("m100"), Reply::Bulk("50")})}))
+      << DebugString(z);
+}
+
+TEST_F(ExecutorCommandsTest, RandomPicksAreDistinctAndDeterministicPerSeed) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(Run({"zadd", "z", absl::StrCat(i), absl::StrCat("m", i)}), Reply::Integer(1));
+    ASSERT_EQ(Run({"hset", "h", absl::StrCat("f", i), "v"}), Reply::Integer(1));
+  }
+  for (uint64_t seed = 1; seed < 20; ++seed) {
+    Reply picks = Run({"zrandmember", "z", "5"}, seed);
+    ASSERT_EQ(picks.elements.size(), 5u);
+    std::set<std::string> distinct;
+    for (const Reply& pick : picks.elements) distinct.insert(pick.text);
+    EXPECT_EQ(distinct.size(), 5u) << DebugString(picks);
+    EXPECT_EQ(Run({"zrandmember", "z", "5"}, seed), picks) << "same seed, same picks";
+    EXPECT_EQ(Run({"hrandfield", "h", "-30"}, seed).elements.size(), 30u);
+  }
+  std::set<std::string> singles;
+  for (uint64_t seed = 1; seed < 60; ++seed) singles.insert(Run({"hrandfield", "h"}, seed).text);
+  EXPECT_GT(singles.size(), 5u) << "one field per call, but not always the same one";
+}
+
+TEST_F(ExecutorCommandsTest, SetBitAndLcsStayWithinEkvLimits) {
+  const std::string beyond = absl::StrCat(kv::kMaxValueBytes * 8);
+  EXPECT_EQ(Run({"setbit", "b", beyond, "1"}),
+            Reply::Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+  EXPECT_EQ(Run({"exists", "b"}), Reply::Integer(0)) << "a refused SETBIT writes nothing";
+  EXPECT_EQ(Run({"setbit", "b", absl::StrCat(kv::kMaxValueBytes * 8 - 1), "1"}), Reply::Integer(0));
+  EXPECT_EQ(Run({"strlen", "b"}), Reply::Integer(static_cast<int64_t>(kv::kMaxValueBytes)));
+  EXPECT_EQ(Run({"bitcount", "b"}), Reply::Integer(1));
+  EXPECT_EQ(Run({"bitpos", "b", "1"}),
+            Reply::Integer(static_cast<int64_t>(kv::kMaxValueBytes * 8 - 1)));
+  ASSERT_EQ(Run({"set", "big", std::string(20'000, 'a')}), Reply::Ok());
+  EXPECT_EQ(Run({"lcs", "big", "big", "LEN"}),
+            Reply::Error("ERR Insufficient memory, transient memory for LCS exceeds "
+                         "proto-max-bulk-len"));
+}
+
+TEST_F(ExecutorCommandsTest, CopiesAreIndependentOfTheirSource) {
+  ASSERT_EQ(Run({"rpush", "l", "a", "b"}), Reply::Integer(2));
+  ASSERT_EQ(Run({"copy", "l", "l2"}), Reply::Integer(1));
+  ASSERT_EQ(Run({"lpop", "l"}), Reply::Bulk("a"));
+  EXPECT_EQ(Run({"lrange", "l2", "0", "-1"}), Reply::Array({Reply::Bulk("a"), Reply::Bulk("b")}));
+  ASSERT_EQ(Run({"del", "l"}), Reply::Integer(1));
+  EXPECT_EQ(Run({"llen", "l2"}), Reply::Integer(2));
+  // Replacing a collection with a copy of another: none of the old elements show through.
+  ASSERT_EQ(Run({"sadd", "s", "x", "y"}), Reply::Integer(2));
+  ASSERT_EQ(Run({"sadd", "t", "z"}), Reply::Integer(1));
+  ASSERT_EQ(Run({"copy", "t", "s", "replace"}), Reply::Integer(1));
+  EXPECT_EQ(Run({"smembers", "s"}), Reply::Set({Reply::Bulk("z")}));
+  // ZUNIONSTORE into one of its own inputs.
+  ASSERT_EQ(Run({"zadd", "z", "1", "a"}), Reply::Integer(1));
+  ASSERT_EQ(Run({"zunionstore", "z", "2", "z", "t"}), Reply::Integer(2));
+  EXPECT_EQ(Run({"zrange", "z", "0", "-1", "withscores"}),
+            Reply::Pairs({Reply::Bulk("a"), Reply::Double(1), Reply::Bulk("z"), Reply::Double(1)}));
+}
+
+TEST(CommandKeysTest, CountedKeysFollowTheFixedOnes) {
+  auto keys = [](std::vector<std::string> args) {
+    const CommandInfo* info = FindCommand(args[0]);
+    EXPECT_NE(info, nullptr) << args[0];
+    return info == nullptr ? std::vector<std::string>() : CommandKeys(*info, args);
+  };
+  using Keys = std::vector<std::string>;
+  EXPECT_EQ(keys({"zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"}), (Keys{"d", "a", "b"}));
+  EXPECT_EQ(keys({"zdiffstore", "d", "1", "a"}), (Keys{"d", "a"}));
+  EXPECT_EQ(keys({"zinter", "2", "a", "b", "WITHSCORES"}), (Keys{"a", "b"}));
+  EXPECT_EQ(keys({"sintercard", "2", "a", "b", "LIMIT", "1"}), (Keys{"a", "b"}));
+  EXPECT_EQ(keys({"bitop", "and", "d", "a", "b"}), (Keys{"d", "a", "b"}));
+  EXPECT_EQ(keys({"zrangestore", "d", "s", "0", "-1"}), (Keys{"d", "s"}));
+  EXPECT_EQ(keys({"smove", "a", "b", "m"}), (Keys{"a", "b"}));
+  EXPECT_EQ(keys({"copy", "a", "b", "REPLACE"}), (Keys{"a", "b"}));
+  EXPECT_EQ(keys({"lcs", "a", "b", "IDX"}), (Keys{"a", "b"}));
+}
+
+}  // namespace
+}  // namespace ekv::redis_core
