@@ -6,8 +6,9 @@
 // (tests/dynamo_boto3/boto3_test.py), plus raw HTTP checks of the wire format and the startup error
 // on an occupied port. On a 3-group cluster: a table's items spread over every group (checked
 // through Distribution.ListRoutes and RawScanAt), and GSI reads during concurrent writes
-// (tests/dynamo_boto3/index_consistency_test.py). node and npm are required; the SDK packages are installed with `npm ci` into
-// tests/dynamo_sdk when missing, and the test fails (not skips) without them.
+// (tests/dynamo_boto3/index_consistency_test.py). node and npm are required; the SDK packages are
+// installed with `npm ci` into tests/dynamo_sdk when missing, and the test fails (not skips)
+// without them.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -335,7 +335,8 @@ TEST_F(DynamoMetricsTest, OperationsAreTimedPerOperation) {
   }
   const std::string get = Call("GetItem", R"({"TableName":"tbl","Key":{"k":{"S":"key1"}}})");
   ASSERT_NE(get.find("key1"), std::string::npos) << get;
-  const std::string missing = Call("GetItem", R"({"TableName":"nope-table","Key":{"k":{"S":"x"}}})");
+  const std::string missing =
+      Call("GetItem", R"({"TableName":"nope-table","Key":{"k":{"S":"x"}}})");
   ASSERT_NE(missing.find("ResourceNotFoundException"), std::string::npos) << missing;
   const std::string unknown = Call("NoSuchOperation", "{}");
   ASSERT_NE(unknown.find("HTTP 400"), std::string::npos) << unknown;
