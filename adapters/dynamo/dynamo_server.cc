@@ -159,14 +159,18 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
 
 DynamoServer::~DynamoServer() { Stop(); }
 
-void DynamoServer::Stop() {
+void DynamoServer::BeginStop() {
   {
     std::lock_guard<std::mutex> lock(sweep_mu_);
     stopping_ = true;
   }
   sweep_cv_.notify_all();
-  if (sweep_thread_.joinable()) sweep_thread_.join();
   if (listener_) listener_->Stop();
+}
+
+void DynamoServer::Stop() {
+  BeginStop();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
 }
 
 void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {

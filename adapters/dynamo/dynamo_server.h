@@ -85,8 +85,11 @@ class DynamoServer {
                                                              DynamoServerOptions options = {});
   ~DynamoServer();  // Stop()
 
-  // Stops accepting, lets requests in progress finish (bounded by the timeouts), joins
-  // every thread. Idempotent.
+  // Stops accepting and lets requests in progress finish (bounded by the timeouts); tells
+  // the background pass to end. Returns without waiting for that pass: on a node without
+  // quorum its requests end only when the node's loop stops and answers them. Idempotent.
+  void BeginStop();
+  // BeginStop, then joins every thread. Idempotent.
   void Stop();
 
   int port() const { return listener_->port(); }

@@ -963,9 +963,12 @@ int main(int argc, char** argv) {
   int signal = 0;
   sigwait(&signals, &signal);
   logger.Info(absl::StrCat("signal ", signal, ", shutting down"));
-  if (dynamo) dynamo->Stop();  // first, like Redis: requests in flight need the coordinator
-  pubsub_fanout.Stop();        // deliveries from peers now answer 0
-  if (redis) redis->Stop();    // first: its commands in flight need the coordinator and loop
+  // First, like Redis: requests in flight need the coordinator. Its background pass may
+  // be waiting on requests a node without quorum answers only once the loop stops, so it
+  // is joined after that.
+  if (dynamo) dynamo->BeginStop();
+  pubsub_fanout.Stop();      // deliveries from peers now answer 0
+  if (redis) redis->Stop();  // first: its commands in flight need the coordinator and loop
   if (console) console->Stop();
   if (metrics_server) metrics_server->Stop();
   load_sampler.Stop();
@@ -974,6 +977,7 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (gc) gc->Stop();  // before the loop: a pass in flight needs it to finish
   loop.Stop();
+  if (dynamo) dynamo->Stop();
   transport.Stop();
   // Peers keep their streams to us open; cancel them promptly rather than wait.
   raft_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
