@@ -215,6 +215,21 @@ std::optional<Reply> ParseRangeOptions(const Args& args, bool allow_by, bool all
   return std::nullopt;
 }
 
+// ZCOUNT and ZLEXCOUNT: the number of `key`'s entries that `matches` accepts (0 for a
+// missing key, WRONGTYPE for another type).
+template <typename Predicate>
+absl::StatusOr<Reply> CountEntries(Executor& ex, absl::string_view key, Predicate matches) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, key, Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  if (!zset.exists) return Reply::Integer(0);
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, key, zset.meta));
+  int64_t count = 0;
+  for (const Entry& entry : entries) {
+    if (matches(entry)) ++count;
+  }
+  return Reply::Integer(count);
+}
+
 absl::StatusOr<Reply> Pop(Executor& ex, const Args& args, bool max) {
   if (args.size() > 3) return SyntaxError();
   const bool has_count = args.size() == 3;
@@ -406,15 +421,9 @@ EKV_REDIS_HANDLER(CmdZCount) {
   std::optional<ScoreBound> min = ParseScoreBound(args[2]);
   std::optional<ScoreBound> max = ParseScoreBound(args[3]);
   if (!min.has_value() || !max.has_value()) return Reply::Error("ERR min or max is not a float");
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  if (!zset.exists) return Reply::Integer(0);
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
-  int64_t count = 0;
-  for (const Entry& entry : entries) {
-    if (AboveMin(entry.score, *min) && BelowMax(entry.score, *max)) ++count;
-  }
-  return Reply::Integer(count);
+  return CountEntries(ex, args[1], [&](const Entry& entry) {
+    return AboveMin(entry.score, *min) && BelowMax(entry.score, *max);
+  });
 }
 
 EKV_REDIS_HANDLER(CmdZRange) {
@@ -637,15 +646,9 @@ EKV_REDIS_HANDLER(CmdZLexCount) {
   if (!min.has_value() || !max.has_value()) {
     return Reply::Error("ERR min or max not valid string range item");
   }
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  if (!zset.exists) return Reply::Integer(0);
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> entries, ZsetAllEntries(ex, args[1], zset.meta));
-  int64_t count = 0;
-  for (const Entry& entry : entries) {
-    if (LexAboveMin(entry.member, *min) && LexBelowMax(entry.member, *max)) ++count;
-  }
-  return Reply::Integer(count);
+  return CountEntries(ex, args[1], [&](const Entry& entry) {
+    return LexAboveMin(entry.member, *min) && LexBelowMax(entry.member, *max);
+  });
 }
 
 // ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]: ZRANGE's
