@@ -35,6 +35,30 @@ void FaultInjector::Start() {
     }
   }
   ScheduleStep();
+  if (profile_.calm_us > 0) scheduler_.After(profile_.storm_us, [this] { BeginCalm(); });
+}
+
+void FaultInjector::BeginCalm() {
+  if (!active_) return;
+  calm_ = true;
+  cluster_.SetTargetedCrashes(false);
+  ++partition_epoch_;
+  cluster_.network().Heal();
+  cluster_.network().Unclog();
+  trace_.Record({scheduler_.now(), "calm", 0, 0, 0, 0, ""});
+  for (NodeIndex node : cluster_.nodes()) {
+    cluster_.Resume(node);
+    cluster_.Restart(node);
+  }
+  scheduler_.After(profile_.calm_us, [this] { EndCalm(); });
+}
+
+void FaultInjector::EndCalm() {
+  if (!active_) return;
+  calm_ = false;
+  cluster_.SetTargetedCrashes(true);
+  trace_.Record({scheduler_.now(), "storm", 0, 0, 0, 0, ""});
+  scheduler_.After(profile_.storm_us, [this] { BeginCalm(); });
 }
 
 void FaultInjector::ScheduleStep() {
@@ -52,6 +76,10 @@ NodeIndex FaultInjector::LeaderOf(raft::GroupId group) const {
 
 void FaultInjector::Step() {
   if (!active_) return;
+  if (calm_) {
+    ScheduleStep();
+    return;
+  }
   const double weights[] = {
       profile_.p_partition, profile_.p_crash,           profile_.p_pause,      profile_.p_clock,
       profile_.p_clog,      profile_.p_transfer_leader, profile_.p_membership, 0.3 /* nothing */};
@@ -151,7 +179,7 @@ void FaultInjector::Partition() {
 }
 
 void FaultInjector::OnRaftEvent(NodeIndex node, raft::GroupId group, Cluster::RaftEvent event) {
-  if (!active_) return;
+  if (!active_ || calm_) return;
   double p = 0;
   const char* why = "";
   switch (event) {

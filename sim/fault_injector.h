@@ -27,6 +27,9 @@ class FaultInjector {
 
  private:
   void ScheduleStep();
+  // A calm: every fault is repaired and none is injected until EndCalm (SwarmProfile).
+  void BeginCalm();
+  void EndCalm();
   void Step();
   void Partition();
   void CrashOne();
@@ -55,6 +58,7 @@ class FaultInjector {
   SwarmProfile profile_;
   FaultSet faults_;
   bool active_ = false;
+  bool calm_ = false;
   NodeIndex corrupted_node_ = 0;  // whose disk bit rot hit (at most one per run)
   uint64_t partition_epoch_ = 0;  // a scheduled heal applies only to its own partition
   uint64_t faults_injected_ = 0;

@@ -71,9 +71,11 @@ ABSL_FLAG(bool, placement, false,
           "drawn per seed. The seed line shows placement=rounds/splits decided/moves decided.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
-ABSL_FLAG(uint64_t, min_acked, 0,
+ABSL_FLAG(uint64_t, min_acked, 20,
           "kv workloads: a seed that acknowledged fewer operations is reported as too thin "
-          "to judge (and makes the run exit 3 unless something failed).");
+          "to judge (and makes the run exit 3 unless something failed); 0 turns the check "
+          "off. A kv seed's chaos phase is extended (up to twice its drawn length) until 300 "
+          "operations were acknowledged.");
 
 namespace {
 

@@ -30,6 +30,10 @@ namespace {
 
 // How often the heal phase evaluates its (comparatively expensive) convergence check.
 constexpr SimTime kConvergenceCheckIntervalUs = 100'000;
+// kv seeds: the chaos phase is extended (up to twice its drawn length) until the history
+// holds this many acknowledged operations, in steps of this length.
+constexpr uint64_t kKvTargetAcked = 300;
+constexpr SimTime kChaosExtensionStepUs = 2'000'000;
 constexpr SimTime kFinalReadTimeoutUs = 30'000'000;
 
 // An EKV_ASSERT that fired inside the simulated system. Thrown by the assert hook so the
@@ -254,6 +258,17 @@ SimResult RunSimulation(const SimOptions& requested) {
       auto over_budget = [&] { return scheduler.events_run() >= options.max_events; };
       scheduler.RunUntil(profile.chaos_duration_us,
                          [&] { return safety.violated() || over_budget(); });
+      // A kv seed whose faults left too few acknowledged operations to judge keeps its
+      // chaos going (same faults, same load) up to twice its drawn length.
+      if (kv_workload) {
+        const SimTime cap = 2 * profile.chaos_duration_us;
+        while (txn_workload->acknowledged() < kKvTargetAcked && scheduler.now() < cap &&
+               !safety.violated() && !over_budget() &&
+               txn_workload->issued() < static_cast<uint64_t>(options.ops)) {
+          scheduler.RunUntil(std::min(cap, scheduler.now() + kChaosExtensionStepUs),
+                             [&] { return safety.violated() || over_budget(); });
+        }
+      }
       if (kv_workload) {
         txn_workload->StopIssuing();
       } else {

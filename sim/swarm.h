@@ -42,6 +42,11 @@ struct SwarmProfile {
 
   // Fault injection: one fault decision every `fault_interval_us` on average.
   SimTime fault_interval_us = 300000;
+  // Storms and calms (as Jepsen's nemesis schedules): faults are injected for `storm_us`,
+  // then for `calm_us` every fault is repaired and none is injected, so the load makes
+  // progress and a seed's history gets deep enough to judge. 0: faults never pause.
+  SimTime storm_us = 0;
+  SimTime calm_us = 0;
   double p_partition = 0;
   double p_crash = 0;
   double p_pause = 0;
