@@ -23,7 +23,8 @@ void ListenSocketOptions(int socket) {
 
 void ApplyHttpServerLimits(httplib::Server& server, const HttpServerLimits& limits) {
   server.new_task_queue = [limits]() -> httplib::TaskQueue* {
-    return new BoundedTaskQueue(limits.worker_threads, limits.max_queued_connections);
+    return new BoundedTaskQueue(limits.worker_threads, limits.max_queued_connections,
+                                limits.overflow_threads, limits.max_overflow_connections);
   };
   server.set_read_timeout(limits.read_timeout);
   server.set_write_timeout(limits.write_timeout);
