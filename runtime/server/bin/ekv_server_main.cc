@@ -144,8 +144,8 @@ ABSL_FLAG(int, grpc_max_threads, 0,
           "bound).");
 ABSL_FLAG(int64_t, grpc_max_receive_message_bytes, 8 << 20,
           "Largest request the public gRPC port accepts; a bigger one is answered "
-          "RESOURCE_EXHAUSTED before it reaches a service. The default holds one write of "
-          "ekv's largest value (4 MiB) with its largest key (8 KiB) twice over. Default: "
+          "RESOURCE_EXHAUSTED before it reaches a service. The default has room for a write of "
+          "ekv's largest value (4 MiB) and key (8 KiB) and as much again. Default: "
           "8388608 (8 MiB).");
 ABSL_FLAG(int64_t, grpc_max_send_message_bytes, 256 << 20,
           "Largest reply the public gRPC port sends (a scan's reply grows with its limit); "
