@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
+#include "runtime/metrics/bounded_task_queue.h"
 #include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/tls_files.h"
 
@@ -117,6 +118,16 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
     server.Post("/", [table, store, inflight, max_inflight = options.max_inflight,
                       credentials = options.credentials, observe = options.observe_latency](
                          const httplib::Request& request, httplib::Response& response) {
+      // A connection that arrived with every worker busy and the queue full (served by an
+      // overflow thread, http_listener.h) is refused with DynamoDB's ThrottlingException and
+      // closed, so its client retries with backoff instead of waiting unanswered.
+      if (runtime::metrics::InOverflowConnection()) {
+        Send(ErrorReply(DynamoError(absl::StatusCode::kResourceExhausted, "ThrottlingException",
+                                    "Rate of requests exceeds the allowed throughput.")),
+             response);
+        response.set_header("Connection", "close");
+        return;
+      }
       // Refused before anything else (signature checks included): an overloaded node sheds
       // load for the cost of reading one header.
       if (!TryAcquire(inflight, max_inflight)) {

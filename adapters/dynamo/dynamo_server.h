@@ -9,9 +9,13 @@
 // DynamoDB's own errors; without, any signature or none is accepted: anyone who can reach
 // the port can read and write every table.
 //
-// Bounded (options.http): worker_threads requests run at once (each blocks on the store),
-// at most max_queued_connections more wait, bodies are at most max_request_body_bytes (DynamoDB's
-// own limit is 16 MB per request; 400 KB items), read/write/keep-alive timeouts are short.
+// Bounded (options.http): worker_threads connections are served at once (each request
+// blocks on the store), at most max_queued_connections more wait; one more is served by one
+// of overflow_threads (at most max_overflow_connections waiting for them), which answers
+// every request on it with HTTP 400 ThrottlingException ("Rate of requests exceeds the
+// allowed throughput.", as DynamoDB) and closes it; only past that do clients wait in the
+// listen backlog. Bodies are at most max_request_body_bytes (DynamoDB's own limit is 16 MB
+// per request; 400 KB items), read/write/keep-alive timeouts are short.
 // httplib's exceptions are caught at this seam. With max_inflight, operations beyond it are
 // refused at once with DynamoDB's throttling errors instead of waiting for a worker. One more
 // thread runs the Time to Live sweeper (ttl_sweeper.h) and the index backfiller
@@ -52,7 +56,9 @@ struct DynamoServerOptions {
                                           .write_timeout = std::chrono::seconds(10),
                                           .keep_alive_timeout = std::chrono::seconds(5),
                                           .keep_alive_max_requests = 1000,
-                                          .max_request_body_bytes = 16 * 1024 * 1024};
+                                          .max_request_body_bytes = 16 * 1024 * 1024,
+                                          .overflow_threads = 2,
+                                          .max_overflow_connections = 256};
   TableStoreOptions store;
   // Time to Live: how often expired items are looked for, and how much one pass does.
   std::chrono::milliseconds ttl_sweep_interval{2000};

@@ -14,6 +14,11 @@
 namespace ekv::runtime::metrics {
 namespace {
 
+// httplib listens with a backlog of 5: a burst of connects while the accepting thread
+// waits for a core overflows it, and the kernel drops the handshakes (clients then see
+// resets or a 1 s SYN retry) instead of our queue refusing them in words.
+constexpr int kListenBacklog = 1024;
+
 void ListenSocketOptions(int socket) {
   int yes = 1;
   setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
@@ -23,7 +28,8 @@ void ListenSocketOptions(int socket) {
 
 void ApplyHttpServerLimits(httplib::Server& server, const HttpServerLimits& limits) {
   server.new_task_queue = [limits]() -> httplib::TaskQueue* {
-    return new BoundedTaskQueue(limits.worker_threads, limits.max_queued_connections);
+    return new BoundedTaskQueue(limits.worker_threads, limits.max_queued_connections,
+                                limits.overflow_threads, limits.max_overflow_connections);
   };
   server.set_read_timeout(limits.read_timeout);
   server.set_write_timeout(limits.write_timeout);
@@ -40,7 +46,11 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(httplib::Serve
   const auto& [host, port] = *parsed;
   std::unique_ptr<HttpListener> self(new HttpListener(server));
   try {
-    server->set_socket_options(ListenSocketOptions);
+    int listening = -1;  // the socket httplib binds, for its backlog
+    server->set_socket_options([&listening](int socket) {
+      listening = socket;
+      ListenSocketOptions(socket);
+    });
     int bound_port = port;
     if (port == 0) {
       bound_port = server->bind_to_any_port(host);
@@ -51,6 +61,9 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(httplib::Serve
       return absl::UnavailableError(
           absl::StrCat("cannot listen on ", address, " (in use or not a local address?)"));
     }
+    // listen() again on a listening socket only changes its backlog (Linux).
+    if (listening >= 0) ::listen(listening, kListenBacklog);
+    server->set_socket_options(ListenSocketOptions);  // no reference to `listening` left
     self->port_ = bound_port;
     self->address_ = host.find(':') == std::string::npos
                          ? absl::StrCat(host, ":", bound_port)

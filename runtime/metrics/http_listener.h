@@ -31,6 +31,12 @@ struct HttpServerLimits {
   std::chrono::seconds keep_alive_timeout{2};  // an idle keep-alive connection holds a worker
   size_t keep_alive_max_requests = 16;
   size_t max_request_body_bytes = 1024;  // bigger bodies are refused (413)
+  // Threads that serve connections arriving when every worker is busy and the queue is
+  // full, with InOverflowConnection() true (bounded_task_queue.h), so handlers refuse them
+  // at once; at most max_overflow_connections wait for one. 0: such connections wait in
+  // the listen backlog.
+  size_t overflow_threads = 0;
+  size_t max_overflow_connections = 0;
 };
 
 // Gives `server` a bounded worker queue (bounded_task_queue.h), the timeouts and the body

@@ -1,6 +1,11 @@
 // DynamoServer over HTTP with the in-memory fake backend: --dynamo_max_inflight's refusals
 // (DynamoDB's throttling errors, one per kind of operation, while an operation is held
-// inside the store) and DescribeEndpoints.
+// inside the store), a connection beyond the workers and the queue answered
+// ThrottlingException, and DescribeEndpoints.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -100,6 +105,60 @@ TEST(DynamoServerTest, MaxInflightAnswersThrottlingErrorsAndRecovers) {
   holder.join();
   EXPECT_EQ(held.status, 200) << held.body.dump();
   // The refused requests took nothing: the node serves again at once.
+  Reply after = Post(port, "GetItem", get);
+  EXPECT_EQ(after.status, 200) << after.body.dump();
+  (*server)->Stop();
+}
+
+TEST(DynamoServerTest, ConnectionsBeyondTheQueueAreAnsweredThrottlingException) {
+  testing::FakeBackend backend;
+  Gate gate;
+  backend.read_fault = [&gate](const std::string&) { return gate.Pass(); };
+  DynamoServerOptions options;
+  options.http.worker_threads = 1;
+  options.http.max_queued_connections = 1;
+  options.ttl_sweep_interval = std::chrono::hours(1);  // no background reads in this test
+  absl::StatusOr<std::unique_ptr<DynamoServer>> server =
+      DynamoServer::Start("127.0.0.1:0", &backend, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const int port = (*server)->port();
+  Reply created = Post(port, "CreateTable", json::parse(R"({"TableName": "tab",
+      "BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]})"));
+  ASSERT_EQ(created.status, 200) << created.body.dump();
+  const json get = {{"TableName", "tab"}, {"Key", {{"k", {{"S", "a"}}}}}};
+
+  // The only worker holds a GetItem inside the store...
+  gate.Hold();
+  Reply held;
+  std::thread holder([&] { held = Post(port, "GetItem", get); });
+  gate.WaitUntilOneIsHeld();
+  // ...and a silent connection fills the queue (accepted in order: before the next one).
+  const int idle = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(idle, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(idle, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  // One more connection is answered at once, in DynamoDB's words, and closed.
+  httplib::Client client("127.0.0.1", port);
+  client.set_read_timeout(std::chrono::seconds(120));
+  httplib::Result shed = client.Post("/", {{"X-Amz-Target", "DynamoDB_20120810.GetItem"}},
+                                     get.dump(), "application/x-amz-json-1.0");
+  ASSERT_TRUE(shed) << httplib::to_string(shed.error());
+  EXPECT_EQ(shed->status, 400) << shed->body;
+  const json body = json::parse(shed->body, nullptr, false);
+  EXPECT_EQ(body.value("__type", ""), "com.amazonaws.dynamodb.v20120810#ThrottlingException")
+      << shed->body;
+  EXPECT_EQ(body.value("message", ""), "Rate of requests exceeds the allowed throughput.")
+      << shed->body;
+  EXPECT_EQ(shed->get_header_value("Connection"), "close");
+  close(idle);
+  gate.Release();
+  holder.join();
+  EXPECT_EQ(held.status, 200) << held.body.dump();
+  // Nothing was left behind: the node serves again.
   Reply after = Post(port, "GetItem", get);
   EXPECT_EQ(after.status, 200) << after.body.dump();
   (*server)->Stop();

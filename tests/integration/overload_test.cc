@@ -1,17 +1,23 @@
-// Overload: a flood of clients on one node's Redis and gRPC ports, beyond the limits
-// (--redis_max_clients, --grpc_max_threads), gets the documented refusals ("-ERR max
-// number of clients reached", RESOURCE_EXHAUSTED) while every Raft group keeps its term
-// (no election anywhere: heartbeats never starve behind client work) and the other nodes
-// keep serving.
+// Overload: a 30 s flood of clients on one node's Redis, gRPC and DynamoDB ports, beyond the
+// limits (--redis_max_clients, --grpc_max_threads/--grpc_max_inflight, --dynamo_workers/
+// --dynamo_max_queued_connections/--dynamo_max_inflight), gets the documented refusals ("-ERR
+// max number of clients reached", RESOURCE_EXHAUSTED, HTTP 400 ThrottlingException) while
+// every Raft group keeps its term (no election anywhere: heartbeats never starve behind
+// client work), the other nodes keep serving, and the flooded node's resident memory stays
+// under a bound derived from those limits. A gRPC request over --grpc_max_receive_message_bytes
+// is answered RESOURCE_EXHAUSTED.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -115,7 +122,43 @@ struct FloodCounts {
   std::atomic<int64_t> grpc_ok{0};
   std::atomic<int64_t> grpc_exhausted{0};
   std::atomic<int64_t> grpc_other{0};
+  std::atomic<int64_t> dynamo_ok{0};
+  std::atomic<int64_t> dynamo_throttled{0};    // ThrottlingException: connection shed
+  std::atomic<int64_t> dynamo_provisioned{0};  // ProvisionedThroughputExceeded: in-flight bound
+  std::atomic<int64_t> dynamo_other{0};        // any other reply
+  std::atomic<int64_t> dynamo_unanswered{0};   // no reply at all (timeout, reset)
+  std::mutex mu;
+  std::vector<std::string> dynamo_samples;  // the first few "other" replies, for failures
 };
+
+// The flooded node's limits (extra flags of the test's cluster). The request size limits
+// are small so that the memory bound below is tight enough to mean something. Redis has no
+// such flag short of its 512 MB argument limit: its flooders' pipelines are 1.3 KB, which
+// the same 1 MiB per connection covers.
+constexpr int kRedisMaxClients = 16;
+constexpr int kGrpcMaxThreads = 6;
+constexpr int kGrpcMaxInflight = 8;
+constexpr int kDynamoWorkers = 4;
+constexpr int kDynamoQueued = 4;
+constexpr int kDynamoMaxInflight = 2;
+constexpr int kDynamoOverflowThreads = 2;      // dynamo_server.h's default
+constexpr int64_t kMaxRequestBytes = 1 << 20;  // gRPC and DynamoDB requests
+
+// The node's resident set (VmRSS of /proc/PID/status), in bytes; -1 if unreadable.
+int64_t ResidentBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!absl::StartsWith(line, "VmRSS:")) continue;
+    int64_t kib = 0;
+    std::string digits;
+    for (char c : line) {
+      if (c >= '0' && c <= '9') digits += c;
+    }
+    if (absl::SimpleAtoi(digits, &kib)) return kib * 1024;
+  }
+  return -1;
+}
 
 // One Redis flooder: connects, sends a pipelined batch of SETs, reads the replies;
 // reconnects when the server refuses or closes.
@@ -190,6 +233,79 @@ void FloodGrpc(const std::string& address, int worker, std::chrono::steady_clock
   }
 }
 
+constexpr absl::string_view kDynamoContentType = "application/x-amz-json-1.0";
+
+// One DynamoDB flooder: PutItems over a keep-alive connection, a new connection every 20
+// requests (so queued connections get their turn); a refused client backs off and retries.
+void FloodDynamo(int port, int worker, std::chrono::steady_clock::time_point until,
+                 FloodCounts* counts) {
+  for (int i = 0; std::chrono::steady_clock::now() < until;) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_keep_alive(true);
+    client.set_tcp_nodelay(true);
+    client.set_connection_timeout(seconds(10));
+    client.set_read_timeout(seconds(60));
+    client.set_write_timeout(seconds(10));
+    for (int n = 0; n < 20 && std::chrono::steady_clock::now() < until; ++n, ++i) {
+      const std::string body =
+          absl::StrCat(R"({"TableName": "flood", "Item": {"k": {"S": "w)", worker, "-", i % 16,
+                       R"("}, "v": {"S": ")", std::string(128, 'x'), R"("}}})");
+      httplib::Result result = client.Post("/", {{"X-Amz-Target", "DynamoDB_20120810.PutItem"}},
+                                           body, std::string(kDynamoContentType));
+      if (!result) {
+        counts->dynamo_unanswered++;
+        std::lock_guard<std::mutex> lock(counts->mu);
+        if (counts->dynamo_samples.size() < 5)
+          counts->dynamo_samples.push_back(httplib::to_string(result.error()));
+        break;
+      }
+      if (result->status == 200) {
+        counts->dynamo_ok++;
+        continue;
+      }
+      const bool throttled =
+          result->status == 400 &&
+          absl::StrContains(result->body,
+                            R"("__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException")") &&
+          absl::StrContains(result->body, "Rate of requests exceeds the allowed throughput.");
+      const bool provisioned =
+          result->status == 400 &&
+          absl::StrContains(result->body, "#ProvisionedThroughputExceededException");
+      if (throttled) {
+        counts->dynamo_throttled++;
+      } else if (provisioned) {
+        counts->dynamo_provisioned++;
+      } else {
+        counts->dynamo_other++;
+        std::lock_guard<std::mutex> lock(counts->mu);
+        if (counts->dynamo_samples.size() < 5)
+          counts->dynamo_samples.push_back(absl::StrCat(result->status, " ", result->body));
+      }
+      std::this_thread::sleep_for(kRefusedBackoff);
+      if (throttled) break;  // the server closes a shed connection: reconnect
+    }
+  }
+}
+
+// POSTs one DynamoDB request to `port`, retried until it is answered 200 (the table's group
+// may still be electing); the last reply on failure.
+std::string DynamoUntilOk(int port, const std::string& target, const std::string& body) {
+  std::string last;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(seconds(20));
+    httplib::Result result =
+        client.Post("/", {{"X-Amz-Target", target}}, body, std::string(kDynamoContentType));
+    if (result && result->status == 200) return "";
+    last = result ? absl::StrCat(result->status, " ", result->body)
+                  : httplib::to_string(result.error());
+    if (result && absl::StrContains(result->body, "ResourceInUseException")) return "";
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  return last.empty() ? "no reply" : last;
+}
+
 TEST(OverloadTest, FloodingOneNodeCostsNoLeadership) {
   ClusterOptions options;
   options.redis = true;
@@ -201,7 +317,15 @@ TEST(OverloadTest, FloodingOneNodeCostsNoLeadership) {
   options.tick_ms = 100;
   options.election_ticks = 50;
   options.request_timeout_ms = 5000;
-  options.extra_flags = {"--redis_max_clients=16", "--grpc_max_threads=6", "--grpc_max_inflight=8"};
+  options.dynamo = true;
+  options.extra_flags = {absl::StrCat("--redis_max_clients=", kRedisMaxClients),
+                         absl::StrCat("--grpc_max_threads=", kGrpcMaxThreads),
+                         absl::StrCat("--grpc_max_inflight=", kGrpcMaxInflight),
+                         absl::StrCat("--grpc_max_receive_message_bytes=", kMaxRequestBytes),
+                         absl::StrCat("--dynamo_workers=", kDynamoWorkers),
+                         absl::StrCat("--dynamo_max_queued_connections=", kDynamoQueued),
+                         absl::StrCat("--dynamo_max_inflight=", kDynamoMaxInflight),
+                         absl::StrCat("--dynamo_max_request_bytes=", kMaxRequestBytes)};
   ProcessCluster cluster(options);
   for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
 
@@ -218,11 +342,74 @@ TEST(OverloadTest, FloodingOneNodeCostsNoLeadership) {
   }
   ASSERT_FALSE(before.empty()) << "the cluster never settled\n" << cluster.Logs();
 
-  // The flood: 40 Redis clients (the limit is 16) and 32 gRPC RawPut callers (8 in flight) on n1,
-  // for 20 s.
+  // A gRPC request over --grpc_max_receive_message_bytes is refused RESOURCE_EXHAUSTED; one
+  // under it is served.
+  {
+    auto stub = proto::RawKV::NewStub(
+        grpc::CreateChannel(cluster.grpc_address(1), grpc::InsecureChannelCredentials()));
+    for (const size_t size : {static_cast<size_t>(kMaxRequestBytes) + 1024,
+                              static_cast<size_t>(kMaxRequestBytes) / 2}) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + seconds(30));
+      proto::RawPutRequest request;
+      request.set_key("big");
+      request.set_value(std::string(size, 'b'));
+      proto::RawPutResponse response;
+      const grpc::Status status = stub->RawPut(&context, request, &response);
+      if (size > static_cast<size_t>(kMaxRequestBytes)) {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+            << size << " bytes: " << status.error_message();
+      } else {
+        EXPECT_TRUE(status.ok()) << size << " bytes: " << status.error_message();
+      }
+    }
+  }
+  // The DynamoDB flood's table.
+  ASSERT_EQ(DynamoUntilOk(cluster.dynamo_port(1), "DynamoDB_20120810.CreateTable", R"({
+      "TableName": "flood", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"}]})"),
+            "");
+  ASSERT_EQ(DynamoUntilOk(cluster.dynamo_port(1), "DynamoDB_20120810.PutItem",
+                          R"({"TableName": "flood", "Item": {"k": {"S": "warm"}}})"),
+            "");
+
+  // The memory bound of the flooded node: its resident set before the flood, plus every
+  // request the limits let in at once at the largest size they allow, twice (the request
+  // and what serving it copies: its reply, its Raft entry), plus what storage may grow to
+  // on its own (RocksDB: 4 column families x 2 memtables of 32 MiB, the 64 MiB block
+  // cache). A node that queued its flood's requests instead of refusing them would grow
+  // with the flood's length.
+  const pid_t flooded = cluster.pid(1);
+  int64_t baseline = 0;
+  for (int i = 0; i < 6; ++i) {
+    baseline = std::max(baseline, ResidentBytes(flooded));
+    std::this_thread::sleep_for(milliseconds(500));
+  }
+  ASSERT_GT(baseline, 0) << "cannot read /proc/" << flooded << "/status";
+  const int64_t admitted = kRedisMaxClients + kGrpcMaxThreads + kGrpcMaxInflight + kDynamoWorkers +
+                           kDynamoQueued + kDynamoOverflowThreads;
+  const int64_t storage_allowance = (4 * 2 * 32 + 64) * (int64_t{1} << 20);
+  const int64_t bound = baseline + 2 * admitted * kMaxRequestBytes + storage_allowance;
+
+  // The flood: 40 Redis clients (the limit is 16), 32 gRPC RawPut callers (8 in flight, 6
+  // threads) and 24 DynamoDB clients (4 workers, 4 queued, 2 in flight) on n1, for 30 s.
   FloodCounts counts;
-  const auto until = std::chrono::steady_clock::now() + seconds(20);
+  const auto until = std::chrono::steady_clock::now() + seconds(30);
   std::vector<std::thread> flooders;
+  std::vector<std::pair<double, int64_t>> rss_samples;  // (seconds into the flood, bytes)
+  const auto flood_start = std::chrono::steady_clock::now();
+  flooders.emplace_back([&] {
+    while (std::chrono::steady_clock::now() < until) {
+      rss_samples.emplace_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - flood_start).count(),
+          ResidentBytes(flooded));
+      std::this_thread::sleep_for(milliseconds(500));
+    }
+  });
+  for (int w = 0; w < 24; ++w) {
+    flooders.emplace_back(FloodDynamo, cluster.dynamo_port(1), w, until, &counts);
+  }
   for (int w = 0; w < 40; ++w) {
     flooders.emplace_back(FloodRedis, cluster.redis_port(1), w, until, &counts);
   }
@@ -248,18 +435,41 @@ TEST(OverloadTest, FloodingOneNodeCostsNoLeadership) {
   for (std::thread& t : flooders) t.join();
 
   const std::map<std::string, double> after = ClusterSamples(cluster);
-  const std::string summary =
-      absl::StrCat("redis ok ", counts.redis_ok.load(), ", redis max-clients ",
-                   counts.redis_max_clients.load(), "; grpc ok ", counts.grpc_ok.load(),
-                   ", grpc RESOURCE_EXHAUSTED ", counts.grpc_exhausted.load(), ", grpc other ",
-                   counts.grpc_other.load(), "; writes through n2 ", other_node_writes);
+  int64_t peak = 0;
+  std::string samples;
+  for (const auto& [at, bytes] : rss_samples) {
+    peak = std::max(peak, bytes);
+    absl::StrAppend(&samples, absl::StrFormat(" %.1fs:%dMiB", at, bytes >> 20));
+  }
+  std::string summary = absl::StrCat(
+      "redis ok ", counts.redis_ok.load(), ", redis max-clients ", counts.redis_max_clients.load(),
+      "; grpc ok ", counts.grpc_ok.load(), ", grpc RESOURCE_EXHAUSTED ",
+      counts.grpc_exhausted.load(), ", grpc other ", counts.grpc_other.load(), "; dynamo ok ",
+      counts.dynamo_ok.load(), ", dynamo ThrottlingException ", counts.dynamo_throttled.load(),
+      ", dynamo ProvisionedThroughputExceeded ", counts.dynamo_provisioned.load(),
+      ", dynamo other ", counts.dynamo_other.load(), ", dynamo unanswered ",
+      counts.dynamo_unanswered.load(), "; writes through n2 ", other_node_writes,
+      "; n1 RSS baseline ", baseline >> 20, " MiB, peak ", peak >> 20, " MiB, bound ", bound >> 20,
+      " MiB");
+  for (const std::string& sample : counts.dynamo_samples)
+    absl::StrAppend(&summary, "\n  dynamo reply: ", sample.substr(0, 300));
   std::cout << "flood: " << summary << "\n";
+  // Memory stayed bounded, sampled every 0.5 s through the flood.
+  EXPECT_GE(rss_samples.size(), 30u) << summary;
+  EXPECT_LE(peak, bound) << summary << "\nRSS samples:" << samples;
+  for (const auto& [at, bytes] : rss_samples) EXPECT_GT(bytes, 0) << "at " << at << " s";
   // No election anywhere: every node reports the same term and leader for every group.
   EXPECT_EQ(after, before) << summary << "\n" << cluster.Logs();
   EXPECT_GT(counts.redis_max_clients.load(), 0) << summary;
   EXPECT_GT(counts.redis_ok.load(), 0) << summary;
   EXPECT_GT(counts.grpc_exhausted.load(), 0) << summary;
   EXPECT_GT(counts.grpc_ok.load(), 0) << summary;
+  EXPECT_GT(counts.dynamo_throttled.load(), 0) << summary;
+  EXPECT_GT(counts.dynamo_ok.load(), 0) << summary;
+  // Every DynamoDB request was answered, with a success or DynamoDB's throttling errors:
+  // none waited past its client's timeout in the listen backlog.
+  EXPECT_EQ(counts.dynamo_other.load(), 0) << summary;
+  EXPECT_EQ(counts.dynamo_unanswered.load(), 0) << summary;
   EXPECT_GT(other_node_writes, 0) << summary;
 }
 

@@ -168,6 +168,8 @@ TEST_F(DifferentialTest, ClientConfigAuthWithoutPassword) {
       Cmd({"CLIENT", "KILL", "ID", "1", "SKIPME"}),
       Cmd({"CLIENT", "LIST", "TYPE", "x"}),
       Cmd({"CLIENT", "LIST", "ID", "x"}),
+      Cmd({"CLIENT", "LIST", "ID", "0"}),
+      Cmd({"CLIENT", "LIST", "ID", "-5", "999999"}),
       Cmd({"CLIENT", "LIST", "TYPE", "master"}),
       Cmd({"CONFIG", "GET", "maxclients"}),
       Cmd({"CONFIG", "GET", "timeout"}),

@@ -170,11 +170,12 @@ void ClientCommand(CommandContext context) {
         }
       } else if (absl::EqualsIgnoreCase(args[i], "id") && i + 1 < argc) {
         for (++i; i < argc; ++i) {
-          uint64_t id = 0;
-          if (!absl::SimpleAtoi(args[i], &id) || id == 0) {
+          // [ops5] Redis 7.0 takes any integer (0 and negatives match nothing: empty list).
+          int64_t id = 0;
+          if (!absl::SimpleAtoi(args[i], &id)) {
             return context.reply(ErrorReply("ERR Invalid client ID"));
           }
-          ids.push_back(id);
+          ids.push_back(static_cast<uint64_t>(id));
         }
       } else {
         return context.reply(ErrorReply("ERR syntax error"));

@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,13 +122,36 @@ ABSL_FLAG(int64_t, dynamo_max_inflight, 0,
           "Bound on DynamoDB operations in progress at once on --dynamo_address; one more is "
           "answered at once with DynamoDB's throttling errors (HTTP 400 "
           "ProvisionedThroughputExceededException for item operations, ThrottlingException for "
-          "the others), which AWS SDKs retry with backoff. Default: 0, no bound beyond the "
-          "DynamoDB port's 8 workers and 64 queued connections.");
+          "the others), which AWS SDKs retry with backoff. Default: 0, no bound beyond "
+          "--dynamo_workers.");
+ABSL_FLAG(int64_t, dynamo_workers, 8,
+          "Connections the DynamoDB port serves at once (one thread each; a keep-alive "
+          "connection holds its thread until idle for 5 s). Default: 8.");
+ABSL_FLAG(int64_t, dynamo_max_queued_connections, 64,
+          "Connections accepted by the DynamoDB port that wait for one of --dynamo_workers. "
+          "A connection beyond them is answered at once, every request on it with HTTP 400 "
+          "ThrottlingException (\"Rate of requests exceeds the allowed throughput.\", which "
+          "AWS SDKs retry with backoff), and closed, by 2 shedding threads with room for 256 "
+          "such connections; only past those do clients wait in the listen backlog. "
+          "Default: 64.");
+ABSL_FLAG(int64_t, dynamo_max_request_bytes, 16 << 20,
+          "Largest DynamoDB request body; a bigger one is answered HTTP 413. Default: "
+          "16777216 (16 MiB, DynamoDB's own request limit).");
 ABSL_FLAG(int, grpc_max_threads, 0,
           "Bound on the threads of the public gRPC server's synchronous calls (all but "
           "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
           "answered RESOURCE_EXHAUSTED by gRPC. At least 4. Default: 0, gRPC's default (no "
           "bound).");
+ABSL_FLAG(int64_t, grpc_max_receive_message_bytes, 8 << 20,
+          "Largest request the public gRPC port accepts; a bigger one is answered "
+          "RESOURCE_EXHAUSTED before it reaches a service. The default has room for a write of "
+          "ekv's largest value (4 MiB) and key (8 KiB) and as much again. Default: "
+          "8388608 (8 MiB).");
+ABSL_FLAG(int64_t, grpc_max_send_message_bytes, 256 << 20,
+          "Largest reply the public gRPC port sends (a scan's reply grows with its limit); "
+          "a call whose reply is bigger is answered RESOURCE_EXHAUSTED: scan with a smaller "
+          "limit. Clients bound what they receive themselves (gRPC's client default is 4 MiB). "
+          "Default: 268435456 (256 MiB, as between nodes).");
 ABSL_FLAG(std::string, http_auth_token_file, "",
           "File holding a token (one word) that the metrics endpoint and the console "
           "require: requests must send 'Authorization: Bearer <token>' (Prometheus' "
@@ -750,6 +774,21 @@ int main(int argc, char** argv) {
     quota.SetMaxThreads(max_threads);
     builder.SetResourceQuota(quota);
   }
+  {
+    const int64_t receive = absl::GetFlag(FLAGS_grpc_max_receive_message_bytes);
+    const int64_t send = absl::GetFlag(FLAGS_grpc_max_send_message_bytes);
+    if (receive < 1024 || receive > std::numeric_limits<int>::max() || send < 1024 ||
+        send > std::numeric_limits<int>::max()) {
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(
+          "--grpc_max_receive_message_bytes and --grpc_max_send_message_bytes must be between "
+          "1024 and 2147483647");
+    }
+    builder.SetMaxReceiveMessageSize(static_cast<int>(receive));
+    builder.SetMaxSendMessageSize(static_cast<int>(send));
+  }
   int grpc_port = 0;
   std::shared_ptr<grpc::ServerCredentials> grpc_credentials = grpc::InsecureServerCredentials();
   if (tls.enabled()) {
@@ -927,6 +966,22 @@ int main(int argc, char** argv) {
     dynamo_options.tls = tls;
     dynamo_options.credentials = dynamo_credentials;
     dynamo_options.max_inflight = absl::GetFlag(FLAGS_dynamo_max_inflight);
+    const int64_t workers = absl::GetFlag(FLAGS_dynamo_workers);
+    const int64_t queued = absl::GetFlag(FLAGS_dynamo_max_queued_connections);
+    const int64_t body = absl::GetFlag(FLAGS_dynamo_max_request_bytes);
+    if (workers < 1 || queued < 1 || body < 1024) {
+      if (redis) redis->Stop();
+      server->Shutdown();
+      loop.Stop();
+      transport.Stop();
+      raft_server->Shutdown();
+      return Fail(
+          "--dynamo_workers and --dynamo_max_queued_connections must be at least 1, "
+          "--dynamo_max_request_bytes at least 1024");
+    }
+    dynamo_options.http.worker_threads = static_cast<size_t>(workers);
+    dynamo_options.http.max_queued_connections = static_cast<size_t>(queued);
+    dynamo_options.http.max_request_body_bytes = static_cast<size_t>(body);
     dynamo_options.observe_latency = [&dynamo_latencies](absl::string_view operation,
                                                          std::chrono::nanoseconds elapsed) {
       if (auto index = dynamo_latencies.CommandIndex(operation))
