@@ -16,10 +16,8 @@ void CoordinatorBackend::Execute(redis_core::RedisRequest request, bool write, R
   // owning group; the payload is recognised by its first byte (request.h). xexec: through
   // StartRedisRequest, which resolves transaction locks in the way and runs an EXEC whose
   // keys span groups as one transaction over them.
-  auto start = [write,
-                payload = redis_core::EncodeRedisRequest(request)](coord::Coordinator& core) {
-    return core.StartRedisRequest(payload, write);
-  };
+  auto start = [write, payload = redis_core::EncodeRedisRequest(request)](
+                   coord::Coordinator& core) { return core.StartRedisRequest(payload, write); };
   coordinator_->RunAsync(std::move(start), [done = std::move(done)](coord::OpResult result) {
     if (!result.status.ok()) return done(result.status);
     const node::GroupResult& group = result.group_result;

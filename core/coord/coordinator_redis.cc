@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
 #include "core/redis/executor.h"
+#include "core/redis/prepare_request.h"
 #include "core/redis/reply.h"
 #include "core/redis/request.h"
 #include "core/util/assert.h"
@@ -64,7 +65,7 @@ struct Coordinator::RedisExec {
   int replans = 0;
   struct Part {
     raft::GroupId group = 0;
-    redis_core::RedisRequest sub;         // routing key, commands, watches (no prepare yet)
+    redis_core::RedisRequest sub;         // routing key, commands, watches
     std::vector<size_t> command_indexes;  // sub.commands[i] is request.commands[index[i]]
     std::vector<std::string> keys;        // sorted, distinct: what its prepare locks
   };
@@ -119,10 +120,10 @@ void Coordinator::RedisOneGroup(OpId op, std::string key, std::string payload, b
                             if (*resolved) {
                               return RedisOneGroup(op, key, payload, write, attempt + 1, on_reply);
                             }
-                            After(Backoff(attempt), [this, op, key, payload, write, attempt,
-                                                     on_reply]() mutable {
-                              RedisOneGroup(op, key, payload, write, attempt + 1, on_reply);
-                            });
+                            After(Backoff(attempt),
+                                  [this, op, key, payload, write, attempt, on_reply]() mutable {
+                                    RedisOneGroup(op, key, payload, write, attempt + 1, on_reply);
+                                  });
                           });
       return;
     }
@@ -174,6 +175,9 @@ void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string 
       by_group.size() == 1 &&
       std::none_of(exec->replies.begin(), exec->replies.end(),
                    [](const std::optional<redis_core::Reply>& r) { return r.has_value(); });
+  // Only single commands over several groups (and keyless ones): the group answers the
+  // whole EXEC CROSSSLOT, as before; planning again would not change that.
+  if (by_group.empty()) exec->replans = kMaxExecReplans;
   if (!routed || by_group.empty() || one_group) {
     // Today's path: one entry of the group (or, with no table yet, wherever the routing
     // key leads; that group refuses keys it does not own with CROSSSLOT). A CROSSSLOT
@@ -187,7 +191,8 @@ void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string 
                       return ReadCatalog(DeadlineOf(exec->op),
                                          [this, exec, payload,
                                           write](absl::StatusOr<route::RouteCatalog> catalog) {
-                                           if (!catalog.ok()) return Fail(exec->op, catalog.status());
+                                           if (!catalog.ok())
+                                             return Fail(exec->op, catalog.status());
                                            RedisExecAttempt(exec, payload, write);
                                          });
                     }
@@ -245,13 +250,15 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
                                        bool write) {
   if (exec->prepared == exec->parts.size()) return RedisExecCommit(exec, payload, write);
   RedisExec::Part& part = exec->parts[exec->prepared];
-  redis_core::RedisRequest sub = part.sub;
-  sub.prepare = redis_core::RedisRequest::Prepare{exec->start_ts, exec->primary,
-                                                   options_.default_lock_ttl_ms};
+  redis_core::PrepareRequest prepare;
+  prepare.part = part.sub;
+  prepare.start_ts = exec->start_ts;
+  prepare.primary = exec->primary;
+  prepare.lock_ttl_ms = options_.default_lock_ttl_ms;
   // Not retried when its outcome is unknown: the rollback below leaves records that stop
   // a late copy from locking anything.
   KvCommandRouted(
-      part.keys.front(), redis_core::EncodeRedisRequest(sub), Retry::kDefinite,
+      part.keys.front(), redis_core::EncodePrepareRequest(prepare), Retry::kDefinite,
       DeadlineOf(exec->op), [this, exec, payload, write](absl::StatusOr<GroupReply> reply) {
         const size_t sent = exec->prepared + 1;  // this part may hold locks too
         if (!reply.ok()) {
@@ -270,11 +277,12 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
                                  result.code == absl::StatusCode::kAborted ||
                                  result.code == absl::StatusCode::kFailedPrecondition;
           const absl::Status status = result.status();
-          return RedisExecRollback(exec, sent, [this, exec, payload, write, retryable, status,
-                                                locks = std::move(locks)]() mutable {
-            if (!retryable) return Fail(exec->op, status);
-            RedisExecRetry(exec, std::move(payload), write, std::move(locks));
-          });
+          return RedisExecRollback(
+              exec, sent,
+              [this, exec, payload, write, retryable, status, locks = std::move(locks)]() mutable {
+                if (!retryable) return Fail(exec->op, status);
+                RedisExecRetry(exec, std::move(payload), write, std::move(locks));
+              });
         }
         if (IsCrossSlot(result)) {
           // The routes changed under the plan: read them and plan again.
@@ -282,11 +290,11 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
             if (++exec->replans > kMaxExecReplans) {
               return Fail(exec->op, absl::UnavailableError("redis: routes kept changing"));
             }
-            ReadCatalog(DeadlineOf(exec->op), [this, exec, payload,
-                                               write](absl::StatusOr<route::RouteCatalog> c) {
-              if (!c.ok()) return Fail(exec->op, c.status());
-              RedisExecAttempt(exec, payload, write);
-            });
+            ReadCatalog(DeadlineOf(exec->op),
+                        [this, exec, payload, write](absl::StatusOr<route::RouteCatalog> c) {
+                          if (!c.ok()) return Fail(exec->op, c.status());
+                          RedisExecAttempt(exec, payload, write);
+                        });
           });
         }
         absl::StatusOr<redis_core::Reply> replies =
@@ -321,8 +329,7 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
 
 void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string payload,
                                   bool write) {
-  Timestamp(DeadlineOf(exec->op), [this, exec, payload,
-                                   write](absl::StatusOr<uint64_t> commit_ts) {
+  Timestamp(DeadlineOf(exec->op), [this, exec, payload, write](absl::StatusOr<uint64_t> commit_ts) {
     if (!commit_ts.ok()) {
       const absl::Status failed = commit_ts.status();
       return RedisExecRollback(exec, exec->parts.size(),
@@ -344,9 +351,9 @@ void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string p
           return kv::EncodeKvCommand(command);
         },
         DeadlineOf(exec->op),
-        [primary, primary_state, primary_error](const std::vector<std::string>& batch,
-                                                absl::StatusOr<GroupReply> reply)
-            -> absl::StatusOr<bool> {
+        [primary, primary_state, primary_error](
+            const std::vector<std::string>& batch,
+            absl::StatusOr<GroupReply> reply) -> absl::StatusOr<bool> {
           const bool has_primary = std::find(batch.begin(), batch.end(), primary) != batch.end();
           if (!has_primary) return true;
           if (!reply.ok()) return reply.status();  // outcome unknown
@@ -367,7 +374,6 @@ void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string p
             });
           }
           if (*primary_state != 1) {
-            ++stats_.ops_unknown;
             return Fail(exec->op,
                         absl::UnavailableError(absl::StrCat(
                             "redis: EXEC outcome unknown (its commit did not answer: ",
@@ -382,7 +388,8 @@ void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string p
           OpResult out;
           out.ts = ts;
           out.group_result.ts = ts;
-          out.group_result.value = redis_core::EncodeReply(redis_core::Reply::Array(std::move(replies)));
+          out.group_result.value =
+              redis_core::EncodeReply(redis_core::Reply::Array(std::move(replies)));
           Finish(exec->op, std::move(out));
         });
   });
@@ -415,18 +422,18 @@ void Coordinator::RedisExecRollback(std::shared_ptr<RedisExec> exec, size_t part
 void Coordinator::RedisExecRetry(std::shared_ptr<RedisExec> exec, std::string payload, bool write,
                                  std::vector<node::GroupKeyError> locks) {
   const int attempt = exec->attempt++;
-  AwaitLockResolutions(std::move(locks), DeadlineOf(exec->op),
-                       [this, exec, payload = std::move(payload), write, attempt]() mutable {
-                         After(Backoff(attempt), [this, exec, payload, write] {
-                           if (now_us_ >= DeadlineOf(exec->op)) {
-                             return Fail(exec->op,
-                                         absl::UnavailableError(
-                                             "redis: EXEC kept meeting other transactions' locks "
-                                             "or conflicts until the deadline"));
-                           }
-                           RedisExecAttempt(exec, payload, write);
-                         });
-                       });
+  AwaitLockResolutions(
+      std::move(locks), DeadlineOf(exec->op),
+      [this, exec, payload = std::move(payload), write, attempt]() mutable {
+        After(Backoff(attempt), [this, exec, payload, write] {
+          if (now_us_ >= DeadlineOf(exec->op)) {
+            return Fail(exec->op,
+                        absl::UnavailableError("redis: EXEC kept meeting other transactions' locks "
+                                               "or conflicts until the deadline"));
+          }
+          RedisExecAttempt(exec, payload, write);
+        });
+      });
 }
 
 }  // namespace ekv::coord

@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
+#include "core/kv/staged_writes.h"
 #include "core/kv/status_macros.h"
 #include "core/util/assert.h"
 
@@ -24,11 +25,11 @@ absl::Status CheckFormat(ByteReader& reader, uint8_t expected, absl::string_view
 }
 
 absl::StatusOr<MutationKind> ReadMutationKind(ByteReader& reader, absl::string_view what,
-                                             bool staged_ok = false) {
+                                              bool staged_ok = false) {
   EKV_KV_ASSIGN_OR_RETURN(auto kind, reader.ReadByte());
   if (kind != static_cast<uint8_t>(MutationKind::kPut) &&
       kind != static_cast<uint8_t>(MutationKind::kDelete) &&
-      !(staged_ok && kind == static_cast<uint8_t>(MutationKind::kRedisStaged))) {
+      !(staged_ok && kind == static_cast<uint8_t>(kRedisStagedLock))) {
     return absl::DataLossError(absl::StrCat(what, ": unknown mutation kind ", kind));
   }
   return static_cast<MutationKind>(kind);

@@ -31,9 +31,6 @@ namespace ekv::kv {
 enum class MutationKind : uint8_t {
   kPut = 1,
   kDelete = 2,  // a tombstone: the key reads as absent from commit_ts on
-  // Locks only: a Redis key's writes staged by a cross-group EXEC's prepare, committed
-  // or discarded with the lock (staged_writes.h). Never a committed version's kind.
-  kRedisStaged = 3,
 };
 
 // One committed version of a key; stored at DataKey(key, commit_ts).
@@ -66,7 +63,7 @@ struct LockRecord {
   Timestamp start_ts = 0;
   uint64_t ttl_ms = 0;  // after start_ts + ttl_ms a reader may try to resolve the lock
   MutationKind kind = MutationKind::kPut;
-  std::string value;  // the value to commit for kPut; EncodeStagedWrites for kRedisStaged
+  std::string value;  // the value to commit for kPut
   bool operator==(const LockRecord&) const = default;
 };
 

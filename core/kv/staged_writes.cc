@@ -37,7 +37,8 @@ std::string EncodeStagedWrites(const StagedWrites& staged) {
 absl::StatusOr<StagedWrites> DecodeStagedWrites(absl::string_view bytes) {
   ByteReader reader(bytes);
   auto format = reader.ReadByte();
-  if (!format.ok() || *format != kFormat) return absl::DataLossError("staged writes: unknown format");
+  if (!format.ok() || *format != kFormat)
+    return absl::DataLossError("staged writes: unknown format");
   StagedWrites staged;
   auto raw_count = reader.ReadVarint64();
   if (!raw_count.ok() || *raw_count > kMaxStagedRecords || *raw_count > reader.remaining()) {

@@ -2,7 +2,7 @@
 // here at apply time by redis_core's executor, with the group's replicated time deciding
 // expiry; a read runs at the linearizable read point the query is served at. The reply
 // travels encoded (redis_core::EncodeReply) in GroupResult::value. A cross-group EXEC's
-// prepare (ApplyRedisPrepare) runs its commands the same way but stages their writes in
+// prepare (ApplyPrepare) runs its commands the same way but stages their writes in
 // Percolator locks (kv::StagedWrites) that the transaction's commit applies.
 #include <algorithm>
 #include <map>
@@ -10,12 +10,14 @@
 #include <string>
 #include <utility>
 
+#include "core/kv/key_codec.h"
 #include "core/kv/mvcc_batch.h"
 #include "core/kv/staged_writes.h"
 #include "core/kv/timestamp.h"
 #include "core/node/group_state_machine.h"
 #include "core/redis/executor.h"
 #include "core/redis/layout.h"
+#include "core/redis/prepare_request.h"
 #include "core/redis/store.h"
 
 namespace ekv::node {
@@ -64,102 +66,96 @@ std::optional<GroupResult> LockedRefusal(const kv::MvccStore& mvcc,
   return std::nullopt;
 }
 
-}  // namespace
-
-std::optional<GroupResult> GroupStateMachine::CheckRedisOwnership(
-    const redis_core::RedisRequest& request, uint64_t catalog_version,
-    route::AccessKind access) const {
-  if (request.routing_key.empty()) {
-    return StatusResult(absl::InvalidArgumentError("redis request: empty routing key"));
-  }
-  if (absl::Status owned = CheckKeyOwnership(request.routing_key, catalog_version, access);
-      !owned.ok()) {
-    return StatusResult(owned);
-  }
-  // The routing key is ours, so routing again would land here again: a key elsewhere is
-  // a definite refusal, not a stale route.
-  for (const std::string& key : redis_core::RequestKeys(request)) {
-    if (!CheckKeyOwnership(key, catalog_version, access).ok()) {
-      return ReplyResult(redis_core::CrossSlotError(), 0);
-    }
-  }
-  return std::nullopt;
-}
-
-// A cross-group EXEC's prepare (request.h, RedisRequest::prepare): the writes of every
-// key the pending store holds, sorted into one StagedWrites per user key, or an error if
-// a write belongs to none of `keys` (every record of a user key starts with it,
-// layout.h, so this cannot happen unless a command touched a key it does not name).
-static absl::StatusOr<std::map<std::string, kv::StagedWrites>> StageByKey(
-    const redis_core::Store& store, const std::set<std::string>& keys) {
+// A prepare's writes, sorted into one StagedWrites per user key of `keys`, from the
+// batch Store::Flush made of them at start_ts: raw records by the user key they start
+// with (layout.h), strings by the data keys written (their value and expiry read back
+// from the store's pending writes). An error if a write belongs to none of `keys` (a
+// command touched a key it does not name).
+absl::StatusOr<std::map<std::string, kv::StagedWrites>> StageByKey(
+    const kv::MvccBatch& flushed, redis_core::Store& store, const std::set<std::string>& keys) {
   std::map<std::string, kv::StagedWrites> staged;
-  for (const std::string& key : keys) staged[key];
   std::map<std::string, std::string> meta_owner;
   std::map<std::string, std::string> touch_owner;
   for (const std::string& key : keys) {
+    staged[key];
     meta_owner.emplace(redis_core::MetaKey(key), key);
     touch_owner.emplace(redis_core::TouchKey(key), key);
   }
-  for (const auto& [raw_key, value] : store.pending_raw()) {
-    if (auto touch = touch_owner.find(raw_key); touch != touch_owner.end()) {
+  for (const kv::WriteBatch::Op& op : flushed.engine_batch().ops()) {
+    if (op.kind == kv::WriteBatch::OpKind::kDeleteRange || op.key.empty()) {
+      return absl::InternalError("redis prepare: an unexpected write");
+    }
+    if (op.key[0] == kv::kExpiryPrefix) continue;  // read back with the string below
+    if (op.key[0] == kv::kDataPrefix) {
+      absl::StatusOr<kv::DecodedDataKey> data = kv::DecodeDataKey(op.key);
+      if (!data.ok()) return data.status();
+      auto it = staged.find(data->user_key);
+      if (it == staged.end()) {
+        return absl::InternalError("redis prepare: a string write outside the transaction's keys");
+      }
+      absl::StatusOr<std::optional<redis_core::StringValue>> value =
+          store.GetString(data->user_key);  // the pending write
+      if (!value.ok()) return value.status();
+      kv::StagedWrites& writes = it->second;
+      if (!value->has_value()) {
+        writes.string_change = kv::StagedWrites::StringChange::kDelete;
+        continue;
+      }
+      writes.string_change = kv::StagedWrites::StringChange::kPut;
+      writes.string_value = (*value)->value;
+      if ((*value)->expire_ms != 0) {
+        // Stored as expire_ms + 1, as Store::Flush does (layout.h).
+        writes.string_expire_ts =
+            kv::MakeTimestamp(std::min((*value)->expire_ms + 1, kv::kMaxPhysicalMs), 0);
+      }
+      continue;
+    }
+    if (op.key[0] != kv::kRedisPrefix) {
+      return absl::InternalError("redis prepare: a write outside the Redis records");
+    }
+    if (auto touch = touch_owner.find(op.key); touch != touch_owner.end()) {
       // The touch record must carry the commit point, unknown until commit.
-      staged[touch->second].stamp_keys.push_back(raw_key);
+      staged[touch->second].stamp_keys.push_back(op.key);
       continue;
     }
     std::string owner;
-    if (auto meta = meta_owner.find(raw_key); meta != meta_owner.end()) {
+    if (auto meta = meta_owner.find(op.key); meta != meta_owner.end()) {
       owner = meta->second;
     } else if (std::optional<redis_core::ParsedElementKey> element =
-                   redis_core::ParseElementKey(raw_key);
+                   redis_core::ParseElementKey(op.key);
                element.has_value() && keys.count(element->user_key) != 0) {
       owner = element->user_key;
     } else {
       return absl::InternalError("redis prepare: a write outside the transaction's keys");
     }
-    staged[owner].raw.push_back({raw_key, value});
-  }
-  for (const auto& [key, value] : store.pending_strings()) {
-    auto it = staged.find(key);
-    if (it == staged.end()) {
-      return absl::InternalError("redis prepare: a string write outside the transaction's keys");
-    }
-    kv::StagedWrites& writes = it->second;
-    if (!value.has_value()) {
-      writes.string_change = kv::StagedWrites::StringChange::kDelete;
-      continue;
-    }
-    writes.string_change = kv::StagedWrites::StringChange::kPut;
-    writes.string_value = value->value;
-    if (value->expire_ms != 0) {
-      // Stored as expire_ms + 1, as Store::Flush does (layout.h).
-      writes.string_expire_ts =
-          kv::MakeTimestamp(std::min(value->expire_ms + 1, kv::kMaxPhysicalMs), 0);
-    }
+    std::optional<std::string> value;
+    if (op.kind == kv::WriteBatch::OpKind::kPut) value = op.value;
+    staged[owner].raw.push_back({op.key, std::move(value)});
   }
   return staged;
 }
 
-GroupResult GroupStateMachine::ApplyRedisPrepare(raft::Index index,
-                                                 const redis_core::RedisRequest& request) {
-  const redis_core::RedisRequest::Prepare& prepare = *request.prepare;
-  Observe(prepare.start_ts);  // as a prewrite: later group timestamps land above it
+// A cross-group EXEC's prepare (prepare_request.h) at log `index`, marking it applied:
+// prewrite's rules on every key the part names, then the part's commands run as EXEC
+// runs them, their writes staged in locks of kv::kRedisStagedLock.
+GroupResult ApplyPrepare(kv::KvStateMachine* kv, const kv::EngineReader* engine, uint64_t index,
+                         const redis_core::PrepareRequest& prepare, uint64_t now_ms) {
+  const redis_core::RedisRequest& request = prepare.part;
   std::set<std::string> keys;
   for (std::string& key : redis_core::RequestKeys(request)) {
     if (!key.empty()) keys.insert(std::move(key));
   }
-  const kv::MvccStore& mvcc = kv_->store();
-  redis_core::Store store(engine_.get(), &mvcc);
-  const uint64_t now_ms = std::max(request.now_ms, kv::PhysicalMs(max_ts_));
+  const kv::MvccStore& mvcc = kv->store();
+  redis_core::Store store(engine, &mvcc);
   redis_core::Executor stamps(&store, now_ms, request.seed, prepare.start_ts);
   auto refuse = [&](GroupResult result) {
-    kv_->Skip(index);
+    kv->Skip(index);
     return result;
   };
-  // Prewrite's rules, per key: another transaction's lock blocks (the coordinator
-  // resolves it); a record of this transaction means it was decided (a late or repeated
-  // prepare must not lock again); a change at or after start_ts is a write conflict
-  // (the staged versions and collection versions need start_ts above every earlier one,
-  // and commit_ts > start_ts above every existing version).
+  // Per key: another transaction's lock blocks (the coordinator resolves it); a record
+  // of this start_ts means it was decided (a late or repeated prepare must not lock
+  // again); a change at or after start_ts is a write conflict (commit_ts must land above
+  // every existing version, and a collection created here is versioned start_ts).
   for (const std::string& key : keys) {
     absl::StatusOr<std::optional<kv::LockRecord>> lock = mvcc.GetLock(key);
     if (!lock.ok()) return refuse(StatusResult(lock.status()));
@@ -189,16 +185,19 @@ GroupResult GroupStateMachine::ApplyRedisPrepare(raft::Index index,
       return refuse(std::move(result));
     }
   }
-  // The commands run now, as EXEC runs them, on the state the locks freeze until the
-  // transaction's commit point (strict two-phase locking), with start_ts naming the
-  // collections they create.
+  // The commands run now, on the state the locks freeze until the transaction's commit
+  // point (strict two-phase locking).
   redis_core::RequestOutcome outcome =
       redis_core::ExecuteRequest(request, &store, now_ms, prepare.start_ts);
   if (!outcome.status.ok()) return refuse(FailedResult(outcome));
   if (outcome.reply.kind == redis_core::Reply::Kind::kNilArray) {
     return refuse(ReplyResult(outcome.reply, 0));  // a watched key changed: nothing locked
   }
-  absl::StatusOr<std::map<std::string, kv::StagedWrites>> staged = StageByKey(store, keys);
+  kv::MvccBatch flushed;
+  if (absl::Status status = store.Flush(&flushed, prepare.start_ts); !status.ok()) {
+    return refuse(StatusResult(status));
+  }
+  absl::StatusOr<std::map<std::string, kv::StagedWrites>> staged = StageByKey(flushed, store, keys);
   if (!staged.ok()) return refuse(StatusResult(staged.status()));
   kv::MvccBatch batch;
   for (const auto& [key, writes] : *staged) {
@@ -206,15 +205,54 @@ GroupResult GroupStateMachine::ApplyRedisPrepare(raft::Index index,
     lock.primary = prepare.primary;
     lock.start_ts = prepare.start_ts;
     lock.ttl_ms = prepare.lock_ttl_ms;
-    lock.kind = kv::MutationKind::kRedisStaged;
+    lock.kind = kv::kRedisStagedLock;
     lock.value = kv::EncodeStagedWrites(writes);
     batch.PutLock(key, lock);
   }
-  kv_->ApplyPrepared(index, std::move(batch));
+  kv->ApplyPrepared(index, std::move(batch));
   return ReplyResult(outcome.reply, 0);
 }
 
+}  // namespace
+
+std::optional<GroupResult> GroupStateMachine::CheckRedisOwnership(
+    const redis_core::RedisRequest& request, uint64_t catalog_version,
+    route::AccessKind access) const {
+  if (request.routing_key.empty()) {
+    return StatusResult(absl::InvalidArgumentError("redis request: empty routing key"));
+  }
+  if (absl::Status owned = CheckKeyOwnership(request.routing_key, catalog_version, access);
+      !owned.ok()) {
+    return StatusResult(owned);
+  }
+  // The routing key is ours, so routing again would land here again: a key elsewhere is
+  // a definite refusal, not a stale route.
+  for (const std::string& key : redis_core::RequestKeys(request)) {
+    if (!CheckKeyOwnership(key, catalog_version, access).ok()) {
+      return ReplyResult(redis_core::CrossSlotError(), 0);
+    }
+  }
+  return std::nullopt;
+}
+
 GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand& command) {
+  if (redis_core::IsPrepareRequest(command.payload)) {
+    absl::StatusOr<redis_core::PrepareRequest> prepare =
+        redis_core::DecodePrepareRequest(command.payload);
+    if (!prepare.ok()) {
+      kv_->Skip(index);
+      return StatusResult(prepare.status());
+    }
+    if (std::optional<GroupResult> refused =
+            CheckRedisOwnership(prepare->part, command.catalog_version, route::AccessKind::kWrite);
+        refused.has_value()) {
+      kv_->Skip(index);
+      return *std::move(refused);
+    }
+    Observe(prepare->start_ts);  // as a prewrite: later group timestamps land above it
+    const uint64_t now_ms = std::max(prepare->part.now_ms, kv::PhysicalMs(max_ts_));
+    return ApplyPrepare(kv_.get(), engine_.get(), index, *prepare, now_ms);
+  }
   absl::StatusOr<redis_core::RedisRequest> request =
       redis_core::DecodeRedisRequest(command.payload);
   if (!request.ok()) {
@@ -227,7 +265,6 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
     kv_->Skip(index);
     return *std::move(refused);
   }
-  if (request->prepare.has_value()) return ApplyRedisPrepare(index, *request);
   if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request);
       locked.has_value()) {
     kv_->Skip(index);

@@ -133,8 +133,6 @@ class GroupStateMachine final : public StateMachine {
   // (group_redis.cc).
   GroupResult ApplyRedis(raft::Index index, const GroupCommand& command);
   GroupResult QueryRedis(absl::string_view payload, uint64_t catalog_version) const;
-  // xexec: a cross-group EXEC's prepare of this group's part (group_redis.cc).
-  GroupResult ApplyRedisPrepare(raft::Index index, const redis_core::RedisRequest& request);
   // STALE_ROUTE when the routing key is not ours (route again); a CROSSSLOT reply when
   // another key of the request is not ours; nullopt when the group may run it.
   std::optional<GroupResult> CheckRedisOwnership(const redis_core::RedisRequest& request,

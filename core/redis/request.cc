@@ -31,12 +31,6 @@ std::string EncodeRedisRequest(const RedisRequest& request) {
     kv::AppendLengthPrefixed(&out, watch.key);
     kv::AppendVarint64(&out, watch.stamp);
   }
-  if (request.prepare.has_value()) {  // xexec: a cross-group EXEC's prepare
-    kv::AppendByte(&out, 1);
-    kv::AppendVarint64(&out, request.prepare->start_ts);
-    kv::AppendLengthPrefixed(&out, request.prepare->primary);
-    kv::AppendVarint64(&out, request.prepare->lock_ttl_ms);
-  }
   return out;
 }
 
@@ -88,17 +82,6 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     auto stamp = reader.ReadVarint64();
     if (!key.ok() || !stamp.ok()) return Truncated("watch");
     request.watches.push_back({std::string(*key), *stamp});
-  }
-  if (reader.remaining() > 0) {  // xexec: a cross-group EXEC's prepare
-    auto marker = reader.ReadByte();
-    auto start_ts = reader.ReadVarint64();
-    auto primary = reader.ReadLengthPrefixed();
-    auto lock_ttl_ms = reader.ReadVarint64();
-    if (!marker.ok() || *marker != 1 || !start_ts.ok() || *start_ts == 0 || !primary.ok() ||
-        primary->empty() || !lock_ttl_ms.ok() || !request.transaction) {
-      return Truncated("prepare");
-    }
-    request.prepare = RedisRequest::Prepare{*start_ts, std::string(*primary), *lock_ttl_ms};
   }
   if (absl::Status end = reader.ExpectEnd("redis request"); !end.ok()) return end;
   return request;

@@ -6,13 +6,10 @@
 //
 // Encoding: [kRedisRequestTag][routing_key][now_ms][seed][u8 transaction][commands: count, each a
 // count of length-prefixed args][watches: count, each key + stamp]; varints and
-// length-prefixed strings (kv/codec.h), then (xexec) for a prepare only: [u8 1][start_ts]
-// [primary][lock_ttl_ms] -- absent otherwise, so requests encoded before it decode the
-// same. Decoding enforces the limits below.
+// length-prefixed strings (kv/codec.h). Decoding enforces the limits below.
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -56,17 +53,6 @@ struct RedisRequest {
   std::vector<std::vector<std::string>> commands;
   // EXEC only: abort (nil reply, nothing written) unless every key's stamp is unchanged.
   std::vector<Watch> watches;
-  // xexec: set on the prepare of one group's part of an EXEC whose keys span groups
-  // (core/node/group_redis.cc, docs/architecture.md "Transactions"): the commands run,
-  // but their writes are staged in Percolator locks of transaction start_ts (one per key
-  // named, watched keys included) instead of landing; commit or rollback decides them.
-  struct Prepare {
-    uint64_t start_ts = 0;
-    std::string primary;
-    uint64_t lock_ttl_ms = 0;
-    bool operator==(const Prepare&) const = default;
-  };
-  std::optional<Prepare> prepare;
   bool operator==(const RedisRequest&) const = default;
 };
 

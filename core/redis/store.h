@@ -61,12 +61,6 @@ class Store {
     raw_.clear();
     strings_.clear();
   }
-  // xexec: the pending writes, for a cross-group EXEC's prepare, which stages them in
-  // locks (core/node/group_redis.cc) instead of flushing them.
-  const std::map<std::string, std::optional<std::string>>& pending_raw() const { return raw_; }
-  const std::map<std::string, std::optional<StringValue>>& pending_strings() const {
-    return strings_;
-  }
   // Adds every pending write to `batch`, strings as versions at commit_ts.
   absl::Status Flush(kv::MvccBatch* batch, kv::Timestamp commit_ts) const;
 

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
 #include "core/kv/kv_command.h"
@@ -20,6 +21,7 @@
 #include "core/node/group_protocol.h"
 #include "core/node/group_state_machine.h"
 #include "core/redis/executor.h"
+#include "core/redis/prepare_request.h"
 #include "core/redis/reply.h"
 #include "core/redis/request.h"
 #include "core/route/catalog.h"
@@ -104,8 +106,11 @@ class FakeDriver : public GroupView {
   uint64_t wall_ms() const { return 1'000'000 + now_us_ / 1000; }
   void Advance(uint64_t us) { now_us_ += us; }
   // A timestamp as the oracle would issue it now.
+  // (Above every group's timestamps, as the real oracle is above every completed write.)
   uint64_t NextTs() {
     oracle_ = std::max(oracle_ + 1, kv::MakeTimestamp(wall_ms(), 0));
+    for (const auto& [g, machine] : groups_)
+      oracle_ = std::max(oracle_, machine->max_timestamp() + 1);
     return oracle_;
   }
   // Calls seen, by kind of payload: prepares sent (a test of retries counts them).
@@ -118,6 +123,9 @@ class FakeDriver : public GroupView {
   // ---- straight to a group's state machine ----
   node::GroupResult ApplyRedis(raft::GroupId g, const redis_core::RedisRequest& request) {
     return ApplyPayload(g, redis_core::EncodeRedisRequest(request));
+  }
+  node::GroupResult ApplyRedis(raft::GroupId g, const redis_core::PrepareRequest& prepare) {
+    return ApplyPayload(g, redis_core::EncodePrepareRequest(prepare));
   }
   node::GroupResult ApplyKv(raft::GroupId g, const kv::KvCommand& command) {
     return ApplyPayload(g, kv::EncodeKvCommand(command));
@@ -198,8 +206,7 @@ class FakeDriver : public GroupView {
     if (!result.status.ok()) return absl::StrCat("failed: ", result.status.ToString());
     return ResultText(result.group_result);
   }
-  std::string Exec(const std::vector<Args>& commands,
-                   std::vector<redis_core::Watch> watches = {}) {
+  std::string Exec(const std::vector<Args>& commands, std::vector<redis_core::Watch> watches = {}) {
     return Redis(commands, /*transaction=*/true, std::move(watches));
   }
   uint64_t Stamp(const std::string& key) {
@@ -241,11 +248,7 @@ class FakeDriver : public GroupView {
     }
     EKV_ASSERT(request.kind == node::OpKind::kApply, "unexpected request kind");
     absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
-    if (command.ok() && redis_core::IsRedisRequest(command->payload)) {
-      absl::StatusOr<redis_core::RedisRequest> redis =
-          redis_core::DecodeRedisRequest(command->payload);
-      if (redis.ok() && redis->prepare.has_value()) ++prepares_;
-    }
+    if (command.ok() && redis_core::IsPrepareRequest(command->payload)) ++prepares_;
     node::ApplyResult applied = Apply(machine, request.value);
     reply.value = applied.value;
     reply.index = machine.applied_index();
@@ -269,10 +272,11 @@ class FakeDriver : public GroupView {
   int prepares_ = 0;
 };
 
-redis_core::RedisRequest Prepare(std::vector<Args> commands, uint64_t start_ts,
-                                 std::string primary, uint64_t now_ms,
-                                 std::vector<redis_core::Watch> watches = {}) {
-  redis_core::RedisRequest request;
+redis_core::PrepareRequest Prepare(std::vector<Args> commands, uint64_t start_ts,
+                                   std::string primary, uint64_t now_ms,
+                                   std::vector<redis_core::Watch> watches = {}) {
+  redis_core::PrepareRequest prepare;
+  redis_core::RedisRequest& request = prepare.part;
   request.transaction = true;
   request.now_ms = now_ms;
   request.commands = std::move(commands);
@@ -280,8 +284,10 @@ redis_core::RedisRequest Prepare(std::vector<Args> commands, uint64_t start_ts,
   request.routing_key = redis_core::RequestKeys(request).size() > 1
                             ? redis_core::RequestKeys(request)[1]
                             : std::string();
-  request.prepare = redis_core::RedisRequest::Prepare{start_ts, std::move(primary), kLockTtlMs};
-  return request;
+  prepare.start_ts = start_ts;
+  prepare.primary = std::move(primary);
+  prepare.lock_ttl_ms = kLockTtlMs;
+  return prepare;
 }
 
 kv::CommitCommand Commit(std::vector<std::string> keys, uint64_t start_ts, uint64_t commit_ts) {
@@ -314,8 +320,8 @@ TEST(RedisPrepareTest, StagedWritesAppearOnlyAtCommit) {
                  start_ts, "a", driver.wall_ms()));
   ASSERT_EQ(ResultText(prepared), "[1, 2, old, OK]");
   // Every key named is locked: a reader meets the lock (and can resolve it).
-  for (const Args& read : std::vector<Args>{{"GET", "a"}, {"LRANGE", "b", "0", "-1"},
-                                            {"GET", "c"}}) {
+  for (const Args& read :
+       std::vector<Args>{{"GET", "a"}, {"LRANGE", "b", "0", "-1"}, {"GET", "c"}}) {
     node::GroupResult refused = driver.QueryRedis(1, read);
     ASSERT_EQ(refused.key_errors.size(), 1u) << read[1] << ": " << ResultText(refused);
     EXPECT_EQ(refused.key_errors[0].lock_start_ts, start_ts);
@@ -341,7 +347,8 @@ TEST(RedisPrepareTest, StagedWritesAppearOnlyAtCommit) {
   EXPECT_TRUE(driver.ApplyKv(1, Commit({"a", "b", "c"}, start_ts, commit_ts)).status().ok());
   node::GroupResult late_rollback = driver.ApplyKv(1, Rollback({"b"}, start_ts));
   ASSERT_EQ(late_rollback.key_errors.size(), 1u);
-  EXPECT_EQ(late_rollback.key_errors[0].code, static_cast<uint8_t>(kv::KeyErrorCode::kTxnCommitted));
+  EXPECT_EQ(late_rollback.key_errors[0].code,
+            static_cast<uint8_t>(kv::KeyErrorCode::kTxnCommitted));
   EXPECT_EQ(ResultText(driver.QueryRedis(1, {"LRANGE", "b", "0", "-1"})), "[x, y]");
   // Later writes of the keys land above the commit point.
   write.commands = {{"RPUSH", "b", "z"}};
@@ -351,7 +358,7 @@ TEST(RedisPrepareTest, StagedWritesAppearOnlyAtCommit) {
 TEST(RedisPrepareTest, RollbackLeavesNothingAndStopsALatePrepare) {
   FakeDriver driver;
   const uint64_t start_ts = driver.NextTs();
-  const redis_core::RedisRequest prepare =
+  const redis_core::PrepareRequest prepare =
       Prepare({{"SET", "a", "1"}, {"HSET", "h", "f", "v"}}, start_ts, "a", driver.wall_ms());
   ASSERT_EQ(ResultText(driver.ApplyRedis(1, prepare)), "[OK, 1]");
   // The same prepare again (a duplicate) locks nothing more.
@@ -387,17 +394,17 @@ TEST(RedisPrepareTest, AChangedWatchAbortsAndLocksNothing) {
 TEST(RedisPrepareTest, AForeignLockOrANewerChangeRefusesThePrepare) {
   FakeDriver driver;
   const uint64_t first = driver.NextTs();
-  ASSERT_EQ(ResultText(driver.ApplyRedis(1, Prepare({{"SET", "a", "1"}}, first, "a",
-                                                    driver.wall_ms()))),
-            "[OK]");
-  node::GroupResult locked = driver.ApplyRedis(
-      1, Prepare({{"GET", "a"}}, driver.NextTs(), "a", driver.wall_ms()));
+  ASSERT_EQ(
+      ResultText(driver.ApplyRedis(1, Prepare({{"SET", "a", "1"}}, first, "a", driver.wall_ms()))),
+      "[OK]");
+  node::GroupResult locked =
+      driver.ApplyRedis(1, Prepare({{"GET", "a"}}, driver.NextTs(), "a", driver.wall_ms()));
   ASSERT_EQ(locked.key_errors.size(), 1u) << ResultText(locked);
   EXPECT_EQ(locked.key_errors[0].lock_start_ts, first);
   ASSERT_TRUE(driver.ApplyKv(1, Commit({"a"}, first, driver.NextTs())).status().ok());
   // A start_ts older than the key's last change: a conflict (a new start_ts is needed).
-  node::GroupResult stale = driver.ApplyRedis(1, Prepare({{"GET", "a"}}, first + 1, "a",
-                                                         driver.wall_ms()));
+  node::GroupResult stale =
+      driver.ApplyRedis(1, Prepare({{"GET", "a"}}, first + 1, "a", driver.wall_ms()));
   ASSERT_EQ(stale.key_errors.size(), 1u) << ResultText(stale);
   EXPECT_EQ(stale.key_errors[0].code, static_cast<uint8_t>(kv::KeyErrorCode::kWriteConflict));
 }
@@ -457,11 +464,11 @@ TEST(RedisExecTest, ALockOfAnAbandonedExecIsResolvedAndTheNextOneRetries) {
   FakeDriver driver;
   // An EXEC whose coordinator died after preparing both groups and committing nothing.
   const uint64_t start_ts = driver.NextTs();
-  ASSERT_EQ(ResultText(driver.ApplyRedis(1, Prepare({{"SET", "apple", "lost"}}, start_ts,
-                                                    "apple", driver.wall_ms()))),
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                1, Prepare({{"SET", "apple", "lost"}}, start_ts, "apple", driver.wall_ms()))),
             "[OK]");
-  ASSERT_EQ(ResultText(driver.ApplyRedis(2, Prepare({{"SET", "zed", "lost"}}, start_ts, "apple",
-                                                    driver.wall_ms()))),
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                2, Prepare({{"SET", "zed", "lost"}}, start_ts, "apple", driver.wall_ms()))),
             "[OK]");
   // Until its TTL passes the lock is alive: the new EXEC backs off and tries again; after
   // it, the lock is rolled back and the EXEC goes through.
@@ -474,11 +481,11 @@ TEST(RedisExecTest, ALockOfAnAbandonedExecIsResolvedAndTheNextOneRetries) {
 TEST(RedisExecTest, AReaderRollsACommittedExecForwardOnTheOtherGroup) {
   FakeDriver driver;
   const uint64_t start_ts = driver.NextTs();
-  ASSERT_EQ(ResultText(driver.ApplyRedis(1, Prepare({{"SET", "apple", "1"}}, start_ts, "apple",
-                                                    driver.wall_ms()))),
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                1, Prepare({{"SET", "apple", "1"}}, start_ts, "apple", driver.wall_ms()))),
             "[OK]");
-  ASSERT_EQ(ResultText(driver.ApplyRedis(2, Prepare({{"RPUSH", "zed", "x"}}, start_ts, "apple",
-                                                    driver.wall_ms()))),
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                2, Prepare({{"RPUSH", "zed", "x"}}, start_ts, "apple", driver.wall_ms()))),
             "[1]");
   // The primary committed (the commit point); the coordinator died before group 2.
   ASSERT_TRUE(driver.ApplyKv(1, Commit({"apple"}, start_ts, driver.NextTs())).status().ok());
@@ -490,11 +497,11 @@ TEST(RedisExecTest, AReaderRollsACommittedExecForwardOnTheOtherGroup) {
 TEST(RedisExecTest, AReaderRollsAnExpiredUncommittedExecBack) {
   FakeDriver driver;
   const uint64_t start_ts = driver.NextTs();
-  ASSERT_EQ(ResultText(driver.ApplyRedis(1, Prepare({{"SET", "apple", "1"}}, start_ts, "apple",
-                                                    driver.wall_ms()))),
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                1, Prepare({{"SET", "apple", "1"}}, start_ts, "apple", driver.wall_ms()))),
             "[OK]");
-  ASSERT_EQ(ResultText(driver.ApplyRedis(2, Prepare({{"RPUSH", "zed", "x"}}, start_ts, "apple",
-                                                    driver.wall_ms()))),
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                2, Prepare({{"RPUSH", "zed", "x"}}, start_ts, "apple", driver.wall_ms()))),
             "[1]");
   driver.Advance((kLockTtlMs + 1) * 1000);
   EXPECT_EQ(driver.Redis({{"LRANGE", "zed", "0", "-1"}}), "[]");

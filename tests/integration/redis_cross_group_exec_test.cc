@@ -4,9 +4,9 @@
 // between accounts in different groups, plain and WATCH'd, while auditors read every
 // account in one MULTI; every audit and the end state must show the same total.
 #include <atomic>
-#include <iostream>
 #include <chrono>
 #include <cstdint>
+#include <iostream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -119,7 +119,7 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
   constexpr int kMovers = 6;
   constexpr int kTransfersEach = 15;
   std::mutex mu;
-  std::vector<std::string> failures;  // guarded by mu
+  std::vector<std::string> failures;                           // guarded by mu
   int64_t committed = 0, aborted = 0, errors = 0, audits = 0;  // guarded by mu
   auto fail = [&](std::string what) {
     std::lock_guard<std::mutex> lock(mu);
@@ -177,9 +177,10 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
     auditors.emplace_back([&, node] {
       RespClient client(cluster().redis_port(node));
       while (moving.load()) {
-        const std::string reply = Transaction(
-            client, {{"GET", accounts[0]}, {"GET", accounts[1]}, {"GET", accounts[2]},
-                     {"GET", accounts[3]}});
+        const std::string reply = Transaction(client, {{"GET", accounts[0]},
+                                                       {"GET", accounts[1]},
+                                                       {"GET", accounts[2]},
+                                                       {"GET", accounts[3]}});
         // An error (the deadline under contention) is no audit; a null array cannot be.
         if (reply.empty() || reply[0] == '-' || reply.find("\r\n-") != std::string::npos) {
           continue;
