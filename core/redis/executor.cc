@@ -330,11 +330,6 @@ uint64_t Executor::NextRandom() {
 }
 
 EKV_REDIS_HANDLER(CmdStamp) {
-  // xexec: a transaction's lock on the key (a cross-group EXEC between its prepare and
-  // its commit) fails the read, so the coordinator resolves it and reads again: the
-  // stamp WATCH records is then the one after that transaction's commit point.
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<StringValue> ignored, ex.store().GetString(args[1]));
-  (void)ignored;
   EKV_KV_ASSIGN_OR_RETURN(uint64_t stamp, ex.KeyStamp(args[1]));
   return Reply::Integer(static_cast<int64_t>(stamp));
 }

@@ -177,6 +177,8 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
     auditors.emplace_back([&, node] {
       RespClient client(cluster().redis_port(node));
       while (moving.load()) {
+        // Audits lock every account until their commit: leave the movers room between them.
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
         const std::string reply = Transaction(client, {{"GET", accounts[0]},
                                                        {"GET", accounts[1]},
                                                        {"GET", accounts[2]},
