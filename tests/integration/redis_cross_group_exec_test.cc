@@ -121,10 +121,6 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
   std::mutex mu;
   std::vector<std::string> failures;                           // guarded by mu
   int64_t committed = 0, aborted = 0, errors = 0, audits = 0;  // guarded by mu
-  auto fail = [&](std::string what) {
-    std::lock_guard<std::mutex> lock(mu);
-    failures.push_back(std::move(what));
-  };
   std::atomic<bool> moving{true};
   std::vector<std::thread> threads;
   for (int c = 0; c < kMovers; ++c) {
