@@ -13,11 +13,11 @@ void CoordinatorBackend::Execute(redis_core::RedisRequest request, bool write, R
     return done(absl::InvalidArgumentError("empty keys are not supported by ekv"));
   }
   // One kv command (replicated, executed at apply) or kv query (at a read index) of the
-  // owning group; the payload is recognised by its first byte (request.h).
-  auto start = [write, key = request.routing_key,
-                payload = redis_core::EncodeRedisRequest(request)](coord::Coordinator& core) {
-    return write ? core.StartKvCommand(key, payload) : core.StartKvQuery(key, payload);
-  };
+  // owning group; the payload is recognised by its first byte (request.h). xexec: through
+  // StartRedisRequest, which resolves transaction locks in the way and runs an EXEC whose
+  // keys span groups as one transaction over them.
+  auto start = [write, payload = redis_core::EncodeRedisRequest(request)](
+                   coord::Coordinator& core) { return core.StartRedisRequest(payload, write); };
   coordinator_->RunAsync(std::move(start), [done = std::move(done)](coord::OpResult result) {
     if (!result.status.ok()) return done(result.status);
     const node::GroupResult& group = result.group_result;

@@ -266,6 +266,11 @@ class Coordinator {
   // (the primary's record decides). Locks of other transactions in the way are resolved
   // before an abort is reported, so the caller's retry can go through.
   OpId StartCommitTransaction(std::vector<kv::Mutation> mutations, uint64_t start_ts);
+  // xexec: a Redis request (encoded redis_core::RedisRequest) from the Redis front door
+  // (coordinator_redis.cc), answered like StartKvCommand / StartKvQuery (the reply in
+  // group_result.value), with other transactions' locks in its way resolved first. An
+  // EXEC whose keys span groups runs as one transaction over all of them.
+  OpId StartRedisRequest(std::string encoded_request, bool write);
   // Client-driven Percolator phases (TransactionalKV PreWrite / Commit / Rollback).
   OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations, uint64_t start_ts,
                      uint64_t lock_ttl_ms);
@@ -412,6 +417,18 @@ class Coordinator {
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
   void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);
   void WriteOp(OpId op, std::string key, kv::Mutation mutation);
+  // Redis requests (coordinator_redis.cc).
+  struct RedisExec;
+  // One group's request; on_reply (when set) gets every answer not refused by a lock.
+  void RedisOneGroup(OpId op, std::string key, std::string payload, bool write, int attempt,
+                     std::function<void(GroupReply)> on_reply = nullptr);
+  void RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string payload, bool write);
+  void RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::string payload, bool write);
+  void RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string payload, bool write);
+  // Rolls back the keys of exec's first `parts` parts (best effort), then calls `then`.
+  void RedisExecRollback(std::shared_ptr<RedisExec> exec, size_t parts, std::function<void()> then);
+  void RedisExecRetry(std::shared_ptr<RedisExec> exec, std::string payload, bool write,
+                      std::vector<node::GroupKeyError> locks);
   // Membership (coordinator_members.cc).
   using MembersFn = std::function<void(absl::StatusOr<node::MemberDirectory>)>;
   struct EveryGroup;

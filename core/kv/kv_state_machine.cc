@@ -1,6 +1,7 @@
 #include "core/kv/kv_state_machine.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/key_codec.h"
+#include "core/kv/staged_writes.h"
 #include "core/kv/status_macros.h"
 #include "core/util/assert.h"
 
@@ -705,8 +707,23 @@ class Applier {
                        FormatTimestamp(start_ts), "; was it prewritten?")));
     }
     if (!errors.empty()) return KeyErrorsResult(std::move(errors));
+    std::map<std::string, StagedWrites> staged;
+    for (const auto& [key, lock] : to_commit) {
+      if (lock.kind != kRedisStagedLock) continue;
+      EKV_KV_ASSIGN_OR_RETURN(StagedWrites writes, DecodeStagedWrites(lock.value));
+      staged.emplace(*key, std::move(writes));
+    }
     for (auto& [key, lock] : to_commit) {
       batch_->DeleteLock(*key);
+      if (lock.kind == kRedisStagedLock) {
+        // A cross-group EXEC's writes of this key (staged_writes.h). Decoded above, so a
+        // corrupt lock fails the whole commit before anything is written.
+        AddStagedWrites(*key, staged.at(*key), start_ts, commit_ts, batch_);
+        // Its writes may leave no version to recognise (a collection, a read-only key):
+        // the record answers a repeated commit or rollback of this key.
+        batch_->PutTxnStatus(*key, start_ts, {TxnState::kCommitted, commit_ts});
+        continue;
+      }
       WriteVersion(Mutation{lock.kind, *key, lock.value}, commit_ts, start_ts);
       if (*key == lock.primary) {
         batch_->PutTxnStatus(*key, start_ts, {TxnState::kCommitted, commit_ts});

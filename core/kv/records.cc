@@ -3,6 +3,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
+#include "core/kv/staged_writes.h"
 #include "core/kv/status_macros.h"
 #include "core/util/assert.h"
 
@@ -23,10 +24,12 @@ absl::Status CheckFormat(ByteReader& reader, uint8_t expected, absl::string_view
   return absl::OkStatus();
 }
 
-absl::StatusOr<MutationKind> ReadMutationKind(ByteReader& reader, absl::string_view what) {
+absl::StatusOr<MutationKind> ReadMutationKind(ByteReader& reader, absl::string_view what,
+                                              bool staged_ok = false) {
   EKV_KV_ASSIGN_OR_RETURN(auto kind, reader.ReadByte());
   if (kind != static_cast<uint8_t>(MutationKind::kPut) &&
-      kind != static_cast<uint8_t>(MutationKind::kDelete)) {
+      kind != static_cast<uint8_t>(MutationKind::kDelete) &&
+      !(staged_ok && kind == static_cast<uint8_t>(kRedisStagedLock))) {
     return absl::DataLossError(absl::StrCat(what, ": unknown mutation kind ", kind));
   }
   return static_cast<MutationKind>(kind);
@@ -36,6 +39,8 @@ absl::StatusOr<MutationKind> ReadMutationKind(ByteReader& reader, absl::string_v
 
 void EncodeVersionRecord(std::string* dst, MutationKind kind, Timestamp start_ts,
                          absl::string_view value) {
+  EKV_ASSERT(kind == MutationKind::kPut || kind == MutationKind::kDelete,
+             "a version is a put or a tombstone");
   EKV_ASSERT(kind == MutationKind::kPut || value.empty(), "a tombstone carries no value");
   AppendByte(dst, kVersionRecordFormat);
   AppendByte(dst, static_cast<uint8_t>(kind));
@@ -67,7 +72,7 @@ absl::StatusOr<VersionRecord> DecodeVersionRecord(absl::string_view bytes) {
 }
 
 std::string EncodeLockRecord(const LockRecord& record) {
-  EKV_ASSERT(record.kind == MutationKind::kPut || record.value.empty(),
+  EKV_ASSERT(record.kind != MutationKind::kDelete || record.value.empty(),
              "a delete lock carries no value");
   std::string out;
   out.reserve(4 + 2 * kMaxVarint64Bytes + record.primary.size() + record.value.size());
@@ -84,7 +89,7 @@ absl::StatusOr<LockRecord> DecodeLockRecord(absl::string_view bytes) {
   ByteReader reader(bytes);
   EKV_KV_RETURN_IF_ERROR(CheckFormat(reader, kLockRecordFormat, "lock record"));
   LockRecord record;
-  EKV_KV_ASSIGN_OR_RETURN(auto kind, ReadMutationKind(reader, "lock record"));
+  EKV_KV_ASSIGN_OR_RETURN(auto kind, ReadMutationKind(reader, "lock record", /*staged_ok=*/true));
   EKV_KV_ASSIGN_OR_RETURN(auto start_ts, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(auto ttl_ms, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(auto primary, reader.ReadLengthPrefixed());

@@ -1,14 +1,23 @@
 // GroupStateMachine's Redis requests (core/redis): a write command is one Raft entry run
 // here at apply time by redis_core's executor, with the group's replicated time deciding
 // expiry; a read runs at the linearizable read point the query is served at. The reply
-// travels encoded (redis_core::EncodeReply) in GroupResult::value.
+// travels encoded (redis_core::EncodeReply) in GroupResult::value. A cross-group EXEC's
+// prepare (ApplyPrepare) runs its commands the same way but stages their writes in
+// Percolator locks (kv::StagedWrites) that the transaction's commit applies.
 #include <algorithm>
+#include <map>
+#include <set>
+#include <string>
 #include <utility>
 
+#include "core/kv/key_codec.h"
 #include "core/kv/mvcc_batch.h"
+#include "core/kv/staged_writes.h"
 #include "core/kv/timestamp.h"
 #include "core/node/group_state_machine.h"
 #include "core/redis/executor.h"
+#include "core/redis/layout.h"
+#include "core/redis/prepare_request.h"
 #include "core/redis/store.h"
 
 namespace ekv::node {
@@ -36,6 +45,174 @@ GroupResult FailedResult(const redis_core::RequestOutcome& outcome) {
   return result;
 }
 
+// xexec: the refusal of a request naming a key a transaction holds a lock on (a
+// cross-group EXEC between its prepare and its commit, a TransactionalKV write): the key
+// is frozen until that transaction's commit point, and the coordinator resolves the lock
+// and sends the request again. The executor checks the lock of every key it reads
+// (Executor::Lookup); this checks every key the request names before anything runs, so
+// no command can touch a locked key's records whatever its handler reads.
+std::optional<GroupResult> LockedRefusal(const kv::MvccStore& mvcc,
+                                         const redis_core::RedisRequest& request) {
+  for (const std::string& key : redis_core::RequestKeys(request)) {
+    if (key.empty()) continue;
+    absl::StatusOr<std::optional<kv::LockRecord>> lock = mvcc.GetLock(key);
+    if (!lock.ok()) return StatusResult(lock.status());
+    if (!lock->has_value()) continue;
+    const kv::KeyError locked = kv::KeyIsLockedError(key, **lock);
+    GroupResult result = StatusResult(kv::KeyErrorStatus(locked));
+    result.key_errors.push_back(ToGroupKeyError(locked));
+    return result;
+  }
+  return std::nullopt;
+}
+
+// A prepare's writes, sorted into one StagedWrites per user key of `keys`, from the
+// batch Store::Flush made of them at start_ts: raw records by the user key they start
+// with (layout.h), strings by the data keys written (their value and expiry read back
+// from the store's pending writes). An error if a write belongs to none of `keys` (a
+// command touched a key it does not name).
+absl::StatusOr<std::map<std::string, kv::StagedWrites>> StageByKey(
+    const kv::MvccBatch& flushed, redis_core::Store& store, const std::set<std::string>& keys) {
+  std::map<std::string, kv::StagedWrites> staged;
+  std::map<std::string, std::string> meta_owner;
+  std::map<std::string, std::string> touch_owner;
+  for (const std::string& key : keys) {
+    staged[key];
+    meta_owner.emplace(redis_core::MetaKey(key), key);
+    touch_owner.emplace(redis_core::TouchKey(key), key);
+  }
+  for (const kv::WriteBatch::Op& op : flushed.engine_batch().ops()) {
+    if (op.kind == kv::WriteBatch::OpKind::kDeleteRange || op.key.empty()) {
+      return absl::InternalError("redis prepare: an unexpected write");
+    }
+    if (op.key[0] == kv::kExpiryPrefix) continue;  // read back with the string below
+    if (op.key[0] == kv::kDataPrefix) {
+      absl::StatusOr<kv::DecodedDataKey> data = kv::DecodeDataKey(op.key);
+      if (!data.ok()) return data.status();
+      auto it = staged.find(data->user_key);
+      if (it == staged.end()) {
+        return absl::InternalError("redis prepare: a string write outside the transaction's keys");
+      }
+      absl::StatusOr<std::optional<redis_core::StringValue>> value =
+          store.GetString(data->user_key);  // the pending write
+      if (!value.ok()) return value.status();
+      kv::StagedWrites& writes = it->second;
+      if (!value->has_value()) {
+        writes.string_change = kv::StagedWrites::StringChange::kDelete;
+        continue;
+      }
+      writes.string_change = kv::StagedWrites::StringChange::kPut;
+      writes.string_value = (*value)->value;
+      if ((*value)->expire_ms != 0) {
+        // Stored as expire_ms + 1, as Store::Flush does (layout.h).
+        writes.string_expire_ts =
+            kv::MakeTimestamp(std::min((*value)->expire_ms + 1, kv::kMaxPhysicalMs), 0);
+      }
+      continue;
+    }
+    if (op.key[0] != kv::kRedisPrefix) {
+      return absl::InternalError("redis prepare: a write outside the Redis records");
+    }
+    if (auto touch = touch_owner.find(op.key); touch != touch_owner.end()) {
+      // The touch record must carry the commit point, unknown until commit.
+      staged[touch->second].stamp_keys.push_back(op.key);
+      continue;
+    }
+    std::string owner;
+    if (auto meta = meta_owner.find(op.key); meta != meta_owner.end()) {
+      owner = meta->second;
+    } else if (std::optional<redis_core::ParsedElementKey> element =
+                   redis_core::ParseElementKey(op.key);
+               element.has_value() && keys.count(element->user_key) != 0) {
+      owner = element->user_key;
+    } else {
+      return absl::InternalError("redis prepare: a write outside the transaction's keys");
+    }
+    std::optional<std::string> value;
+    if (op.kind == kv::WriteBatch::OpKind::kPut) value = op.value;
+    staged[owner].raw.push_back({op.key, std::move(value)});
+  }
+  return staged;
+}
+
+// A cross-group EXEC's prepare (prepare_request.h) at log `index`, marking it applied:
+// prewrite's rules on every key the part names, then the part's commands run as EXEC
+// runs them, their writes staged in locks of kv::kRedisStagedLock.
+GroupResult ApplyPrepare(kv::KvStateMachine* kv, const kv::EngineReader* engine, uint64_t index,
+                         const redis_core::PrepareRequest& prepare, uint64_t now_ms) {
+  const redis_core::RedisRequest& request = prepare.part;
+  std::set<std::string> keys;
+  for (std::string& key : redis_core::RequestKeys(request)) {
+    if (!key.empty()) keys.insert(std::move(key));
+  }
+  const kv::MvccStore& mvcc = kv->store();
+  redis_core::Store store(engine, &mvcc);
+  redis_core::Executor stamps(&store, now_ms, request.seed, prepare.start_ts);
+  auto refuse = [&](GroupResult result) {
+    kv->Skip(index);
+    return result;
+  };
+  // Per key: another transaction's lock blocks (the coordinator resolves it); a record
+  // of this start_ts means it was decided (a late or repeated prepare must not lock
+  // again); a change at or after start_ts is a write conflict (commit_ts must land above
+  // every existing version, and a collection created here is versioned start_ts).
+  for (const std::string& key : keys) {
+    absl::StatusOr<std::optional<kv::LockRecord>> lock = mvcc.GetLock(key);
+    if (!lock.ok()) return refuse(StatusResult(lock.status()));
+    if (lock->has_value()) {
+      if ((*lock)->start_ts == prepare.start_ts) {
+        return refuse(StatusResult(absl::FailedPreconditionError(
+            "redis prepare: this transaction already prepared here; roll it back")));
+      }
+      const kv::KeyError locked = kv::KeyIsLockedError(key, **lock);
+      GroupResult result = StatusResult(kv::KeyErrorStatus(locked));
+      result.key_errors.push_back(ToGroupKeyError(locked));
+      return refuse(std::move(result));
+    }
+    absl::StatusOr<std::optional<kv::TxnStatusRecord>> status =
+        mvcc.GetTxnStatus(key, prepare.start_ts);
+    if (!status.ok()) return refuse(StatusResult(status.status()));
+    if (status->has_value()) {
+      return refuse(StatusResult(absl::AbortedError(
+          "redis prepare: the transaction was already decided (rolled back); restart it")));
+    }
+    absl::StatusOr<uint64_t> stamp = stamps.KeyStamp(key);
+    if (!stamp.ok()) return refuse(StatusResult(stamp.status()));
+    if (*stamp >= prepare.start_ts) {
+      const kv::KeyError conflict = kv::WriteConflictError(key, prepare.start_ts, *stamp);
+      GroupResult result = StatusResult(kv::KeyErrorStatus(conflict));
+      result.key_errors.push_back(ToGroupKeyError(conflict));
+      return refuse(std::move(result));
+    }
+  }
+  // The commands run now, on the state the locks freeze until the transaction's commit
+  // point (strict two-phase locking).
+  redis_core::RequestOutcome outcome =
+      redis_core::ExecuteRequest(request, &store, now_ms, prepare.start_ts);
+  if (!outcome.status.ok()) return refuse(FailedResult(outcome));
+  if (outcome.reply.kind == redis_core::Reply::Kind::kNilArray) {
+    return refuse(ReplyResult(outcome.reply, 0));  // a watched key changed: nothing locked
+  }
+  kv::MvccBatch flushed;
+  if (absl::Status status = store.Flush(&flushed, prepare.start_ts); !status.ok()) {
+    return refuse(StatusResult(status));
+  }
+  absl::StatusOr<std::map<std::string, kv::StagedWrites>> staged = StageByKey(flushed, store, keys);
+  if (!staged.ok()) return refuse(StatusResult(staged.status()));
+  kv::MvccBatch batch;
+  for (const auto& [key, writes] : *staged) {
+    kv::LockRecord lock;
+    lock.primary = prepare.primary;
+    lock.start_ts = prepare.start_ts;
+    lock.ttl_ms = prepare.lock_ttl_ms;
+    lock.kind = kv::kRedisStagedLock;
+    lock.value = kv::EncodeStagedWrites(writes);
+    batch.PutLock(key, lock);
+  }
+  kv->ApplyPrepared(index, std::move(batch));
+  return ReplyResult(outcome.reply, 0);
+}
+
 }  // namespace
 
 std::optional<GroupResult> GroupStateMachine::CheckRedisOwnership(
@@ -59,6 +236,23 @@ std::optional<GroupResult> GroupStateMachine::CheckRedisOwnership(
 }
 
 GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand& command) {
+  if (redis_core::IsPrepareRequest(command.payload)) {
+    absl::StatusOr<redis_core::PrepareRequest> prepare =
+        redis_core::DecodePrepareRequest(command.payload);
+    if (!prepare.ok()) {
+      kv_->Skip(index);
+      return StatusResult(prepare.status());
+    }
+    if (std::optional<GroupResult> refused =
+            CheckRedisOwnership(prepare->part, command.catalog_version, route::AccessKind::kWrite);
+        refused.has_value()) {
+      kv_->Skip(index);
+      return *std::move(refused);
+    }
+    Observe(prepare->start_ts);  // as a prewrite: later group timestamps land above it
+    const uint64_t now_ms = std::max(prepare->part.now_ms, kv::PhysicalMs(max_ts_));
+    return ApplyPrepare(kv_.get(), engine_.get(), index, *prepare, now_ms);
+  }
   absl::StatusOr<redis_core::RedisRequest> request =
       redis_core::DecodeRedisRequest(command.payload);
   if (!request.ok()) {
@@ -70,6 +264,11 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
       refused.has_value()) {
     kv_->Skip(index);
     return *std::move(refused);
+  }
+  if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request);
+      locked.has_value()) {
+    kv_->Skip(index);
+    return *std::move(locked);
   }
   const kv::Timestamp commit_ts = NextTimestamp(command.physical_ms);
   // Replicated time: every replica computes the same value, and it never goes back.
@@ -98,6 +297,10 @@ GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,
           CheckRedisOwnership(*request, catalog_version, route::AccessKind::kRead);
       refused.has_value()) {
     return *std::move(refused);
+  }
+  if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request);
+      locked.has_value()) {
+    return *std::move(locked);
   }
   // At least the group's newest applied time, so a key a write saw expire stays expired.
   const uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));

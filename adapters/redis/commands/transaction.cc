@@ -3,8 +3,9 @@
 // redis_core::RedisRequest to the group that owns their keys, where the executor checks
 // the stamps and runs the commands in one Raft entry at apply time (or at one read point
 // when none writes): atomic, and a watched key changed by a write through any node
-// aborts EXEC with a null array. All keys of a transaction, watched ones included, must
-// live in one group; otherwise EXEC answers CROSSSLOT and nothing runs.
+// aborts EXEC with a null array. xexec: keys in several groups make the coordinator run
+// EXEC as one transaction over those groups (core/coord/coordinator_redis.cc); only a
+// single command whose own keys span groups answers CROSSSLOT, in its slot of the reply.
 //
 // WATCH asks each key's group for its stamp (KeyStamp in core/redis/executor.h: the
 // commit timestamp of the key's last change) at a linearizable read point.
@@ -207,7 +208,7 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
        0,
        "transactions",
        "1.2.0",
-       "Executes all commands in a transaction (its keys must share a group).",
+       "Executes all commands in a transaction.",
        {"@slow", "@transaction"},
        &ExecCommand},
       {"multi", 1, kAnyTime | kFlagFast, 0, 0, 0, "transactions", "1.2.0", "Starts a transaction.",
