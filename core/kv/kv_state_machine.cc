@@ -709,13 +709,13 @@ class Applier {
     if (!errors.empty()) return KeyErrorsResult(std::move(errors));
     std::map<std::string, StagedWrites> staged;
     for (const auto& [key, lock] : to_commit) {
-      if (lock.kind != kRedisStagedLock) continue;
+      if (lock.kind != MutationKind::kRedisStaged) continue;
       EKV_KV_ASSIGN_OR_RETURN(StagedWrites writes, DecodeStagedWrites(lock.value));
       staged.emplace(*key, std::move(writes));
     }
     for (auto& [key, lock] : to_commit) {
       batch_->DeleteLock(*key);
-      if (lock.kind == kRedisStagedLock) {
+      if (lock.kind == MutationKind::kRedisStaged) {
         // A cross-group EXEC's writes of this key (staged_writes.h). Decoded above, so a
         // corrupt lock fails the whole commit before anything is written.
         AddStagedWrites(*key, staged.at(*key), start_ts, commit_ts, batch_);

@@ -3,7 +3,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
-#include "core/kv/staged_writes.h"
 #include "core/kv/status_macros.h"
 #include "core/util/assert.h"
 
@@ -29,7 +28,7 @@ absl::StatusOr<MutationKind> ReadMutationKind(ByteReader& reader, absl::string_v
   EKV_KV_ASSIGN_OR_RETURN(auto kind, reader.ReadByte());
   if (kind != static_cast<uint8_t>(MutationKind::kPut) &&
       kind != static_cast<uint8_t>(MutationKind::kDelete) &&
-      !(staged_ok && kind == static_cast<uint8_t>(kRedisStagedLock))) {
+      !(staged_ok && kind == static_cast<uint8_t>(MutationKind::kRedisStaged))) {
     return absl::DataLossError(absl::StrCat(what, ": unknown mutation kind ", kind));
   }
   return static_cast<MutationKind>(kind);

@@ -31,6 +31,9 @@ namespace ekv::kv {
 enum class MutationKind : uint8_t {
   kPut = 1,
   kDelete = 2,  // a tombstone: the key reads as absent from commit_ts on
+  // Locks only, never a committed version: a cross-group Redis EXEC's staged writes of
+  // one key (staged_writes.h), applied when the lock commits.
+  kRedisStaged = 3,
 };
 
 // One committed version of a key; stored at DataKey(key, commit_ts).

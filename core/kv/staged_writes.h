@@ -1,6 +1,6 @@
-// StagedWrites: what a lock of kind kRedisStagedLock holds -- the writes of one
-// Redis user key that a cross-group EXEC's prepare computed (core/node/group_redis.cc),
-// applied when the lock commits (at commit_ts) and dropped when it rolls back.
+// StagedWrites: what a lock of kind MutationKind::kRedisStaged (records.h) holds -- the writes of
+// one Redis user key that a cross-group EXEC's prepare computed (core/node/group_redis.cc), applied
+// when the lock commits (at commit_ts) and dropped when it rolls back.
 //
 // Every record of one Redis user key starts with that key (core/redis/layout.h), so the
 // writes of a key travel with that key's lock: a reader that meets the lock and resolves
@@ -23,11 +23,6 @@
 #include "core/kv/timestamp.h"
 
 namespace ekv::kv {
-
-// The lock kind of a staged Redis key: a MutationKind value (records.h) that only locks
-// carry, never a committed version. Declared here, not in records.h's enum, so that the
-// many files including records.h are untouched; DecodeLockRecord accepts it.
-inline constexpr MutationKind kRedisStagedLock = static_cast<MutationKind>(3);
 
 struct StagedWrites {
   // Raw records outside the MVCC namespaces (engine keys); nullopt value: delete.

@@ -137,7 +137,7 @@ absl::StatusOr<std::map<std::string, kv::StagedWrites>> StageByKey(
 
 // A cross-group EXEC's prepare (prepare_request.h) at log `index`, marking it applied:
 // prewrite's rules on every key the part names, then the part's commands run as EXEC
-// runs them, their writes staged in locks of kv::kRedisStagedLock.
+// runs them, their writes staged in locks of kv::MutationKind::kRedisStaged.
 GroupResult ApplyPrepare(kv::KvStateMachine* kv, const kv::EngineReader* engine, uint64_t index,
                          const redis_core::PrepareRequest& prepare, uint64_t now_ms) {
   const redis_core::RedisRequest& request = prepare.part;
@@ -205,7 +205,7 @@ GroupResult ApplyPrepare(kv::KvStateMachine* kv, const kv::EngineReader* engine,
     lock.primary = prepare.primary;
     lock.start_ts = prepare.start_ts;
     lock.ttl_ms = prepare.lock_ttl_ms;
-    lock.kind = kv::kRedisStagedLock;
+    lock.kind = kv::MutationKind::kRedisStaged;
     lock.value = kv::EncodeStagedWrites(writes);
     batch.PutLock(key, lock);
   }

@@ -1,5 +1,5 @@
-// Locks of kind kRedisStagedLock (core/kv/staged_writes.h): the staged writes of one Redis
-// key of a cross-group EXEC, applied by the transaction's commit (or a resolving reader's
+// Locks of kind MutationKind::kRedisStaged (core/kv/staged_writes.h): the staged writes of one
+// Redis key of a cross-group EXEC, applied by the transaction's commit (or a resolving reader's
 // roll-forward) at commit_ts and dropped by its rollback.
 #include "core/kv/staged_writes.h"
 
@@ -44,13 +44,13 @@ class StagedLockTest : public ::testing::Test {
     lock.primary = "k";
     lock.start_ts = start_ts;
     lock.ttl_ms = 3000;
-    lock.kind = kRedisStagedLock;
+    lock.kind = MutationKind::kRedisStaged;
     lock.value = EncodeStagedWrites(staged);
     ASSERT_TRUE(side_.PutLock(key, lock).ok());
     // The lock record decodes with its kind (DecodeLockRecord accepts it).
     absl::StatusOr<std::optional<LockRecord>> read = side_.GetLock(key);
     ASSERT_TRUE(read.ok() && read->has_value()) << read.status();
-    EXPECT_EQ((*read)->kind, kRedisStagedLock);
+    EXPECT_EQ((*read)->kind, MutationKind::kRedisStaged);
   }
   KvApplyResult Apply(const KvCommand& command) { return sm_.Apply(++index_, command); }
   std::optional<std::string> Raw(const std::string& key) { return *engine_.Get(key); }
