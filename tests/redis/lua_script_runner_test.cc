@@ -5,11 +5,17 @@
 #include "adapters/redis/lua/lua_script_runner.h"
 
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+
+namespace ekv::redis_core {
+// Replies print readably in failures.
+void PrintTo(const Reply& reply, std::ostream* os) { *os << DebugString(reply); }
+}  // namespace ekv::redis_core
 
 namespace ekv::redis {
 namespace {
@@ -68,7 +74,7 @@ TEST_F(LuaRunnerTest, LuaValuesBecomeReplies) {
   EXPECT_EQ(Run("return {1, 'a', {2, {3}}, true, false}"),
             Reply::Array({Reply::Integer(1), Reply::Bulk("a"),
                           Reply::Array({Reply::Integer(2), Reply::Array({Reply::Integer(3)})}),
-                          Reply::Integer(1)}));
+                          Reply::Integer(1), Reply::Nil()}));
   EXPECT_EQ(Run("return {ok='fine'}"), Reply::Status("fine"));
   EXPECT_EQ(Run("return {err='bad thing'}"), Reply::Error("bad thing"));
   EXPECT_EQ(Run("return redis.error_reply('My err')"), Reply::Error("My err"));

@@ -189,7 +189,7 @@ int ErrorHandler(lua_State* L) {
 
 // Raised with the position of the Lua code that caused it ("user_script:1: ...").
 int RaiseAtCaller(lua_State* L, const char* message) {
-  luaL_where(L, 2);
+  luaL_where(L, 1);
   lua_pushstring(L, message);
   lua_concat(L, 2);
   return lua_error(L);
@@ -203,7 +203,7 @@ int GlobalIndex(lua_State* L) {
   lua_rawget(L, lua_upvalueindex(1));
   if (!lua_isnil(L, -1)) return 1;
   const char* name = lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2);
-  luaL_where(L, 2);
+  luaL_where(L, 1);
   lua_pushfstring(L, "Script attempted to access nonexistent global variable '%s'", name);
   lua_concat(L, 2);
   return lua_error(L);
@@ -450,7 +450,8 @@ void SetNumber(lua_State* L, const char* name, lua_Number value) {
   lua_rawset(L, -3);
 }
 
-// Pushes a new empty table whose reads go to the table at `real` and whose writes fail,
+// Pushes a new empty table whose reads go to the table at stack index `real` (not a
+// pseudo-index) and whose writes fail,
 // and records it as read-only for rawset.
 void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index) {
   real = real < 0 ? lua_gettop(L) + real + 1 : real;
@@ -540,11 +541,13 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
     lua_setglobal(L, name);
     lua_pop(L, 1);
   }
-  PushReadonlyProxy(L, LUA_GLOBALSINDEX, GlobalIndex);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);  // the real globals, [-2] below their proxy
+  PushReadonlyProxy(L, -1, GlobalIndex);
   lua_pushstring(L, "_G");
   lua_pushvalue(L, -2);
-  lua_rawset(L, LUA_GLOBALSINDEX);
+  lua_rawset(L, -4);
   lua_replace(L, LUA_GLOBALSINDEX);
+  lua_pop(L, 1);
 }
 
 int64_t TruncateToInteger(lua_Number number) {
