@@ -20,6 +20,7 @@ PACKAGES=(
   # jepsen/: the harness (Debian's python3, gRPC stubs generated at run time), its network
   # namespaces and partitions, clock offsets, and plots.
   python3-grpcio python3-grpc-tools python3-redis python3-matplotlib
+  liblua5.1-0-dev  # Redis scripting (EVAL): the Lua 5.1 Redis embeds
   iproute2 nftables faketime
   # docs/performance.md: profiles with perf record / perf stat.
   linux-perf

@@ -186,6 +186,13 @@ bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::st
                    absl::string_view command = "auth");
 // One CLIENT LIST line ("id=... resp=2\n"), Redis 7.0's fields (commands/server.cc).
 std::string ClientLine(const ConnectionState& connection);
+// --- scripting: commands/scripting.cc (lua) ---
+void EvalCommand(CommandContext context);
+void EvalRoCommand(CommandContext context);
+void EvalShaCommand(CommandContext context);
+void EvalShaRoCommand(CommandContext context);
+void ScriptCommand(CommandContext context);
+std::vector<CommandSpec> ScriptingCommandSpecs();
 // --- ACL: commands/acl.cc ---
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();

@@ -274,8 +274,13 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
   // Replicated time: every replica computes the same value, and it never goes back.
   const uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(commit_ts));
   redis_core::Store store(engine_.get(), &kv_->store());
+  // Scripting hook (lua): a script's redis.call may touch only keys this group owns.
+  const redis_core::ScriptEnvironment scripts{
+      script_runner_, [&](absl::string_view key) {
+        return CheckKeyOwnership(key, command.catalog_version, route::AccessKind::kWrite).ok();
+      }};
   redis_core::RequestOutcome outcome =
-      redis_core::ExecuteRequest(*request, &store, now_ms, commit_ts);
+      redis_core::ExecuteRequest(*request, &store, now_ms, commit_ts, &scripts);
   if (!outcome.status.ok()) {
     kv_->Skip(index);
     return FailedResult(outcome);
@@ -305,8 +310,12 @@ GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,
   // At least the group's newest applied time, so a key a write saw expire stays expired.
   const uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));
   redis_core::Store store(engine_.get(), &kv_->store());
+  const redis_core::ScriptEnvironment scripts{
+      script_runner_, [&](absl::string_view key) {
+        return CheckKeyOwnership(key, catalog_version, route::AccessKind::kRead).ok();
+      }};
   redis_core::RequestOutcome outcome =
-      redis_core::ExecuteRequest(*request, &store, now_ms, /*commit_ts=*/0);
+      redis_core::ExecuteRequest(*request, &store, now_ms, /*commit_ts=*/0, &scripts);
   if (!outcome.status.ok()) return FailedResult(outcome);
   return ReplyResult(outcome.reply, 0);
 }

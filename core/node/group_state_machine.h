@@ -49,6 +49,7 @@
 #include "core/node/route_load_counter.h"
 #include "core/node/state_machine.h"
 #include "core/redis/request.h"
+#include "core/redis/script_runner.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 
@@ -104,6 +105,10 @@ class GroupStateMachine final : public StateMachine {
   const std::optional<route::GroupOwnership>& ownership() const { return ownership_; }
   // Simulator self-tests only: plants route bugs, kept across snapshot restores.
   void SetPlantedRouteBugs(const route::PlantedRouteBugs& planted);
+  // ---- scripting hook (lua): the engine Redis scripts (EVAL) run on, owned by the caller
+  // and outliving the machine. Every replica of a group must be given the same one; without
+  // one a script request answers redis_core::kNoScriptRunnerError.
+  void SetScriptRunner(const redis_core::ScriptRunner* runner) { script_runner_ = runner; }
 
  private:
   ApplyResult ApplyCommand(raft::Index index, const Command& command);
@@ -161,6 +166,7 @@ class GroupStateMachine final : public StateMachine {
   // Observations for the console's heat map, not replicated state (route_load_counter.h).
   // Mutable: reads count too, and Query is const.
   mutable RouteLoadCounter load_;
+  const redis_core::ScriptRunner* script_runner_ = nullptr;  // scripting hook (lua)
   const route::GroupOwnership* ownership_or_null() const {
     return ownership_.has_value() ? &*ownership_ : nullptr;
   }

@@ -208,6 +208,10 @@ std::vector<std::string> RequestKeys(const RedisRequest& request) {
     for (std::string& key : CommandKeys(*info, args)) keys.push_back(std::move(key));
   }
   for (const Watch& watch : request.watches) keys.push_back(watch.key);
+  // ---- scripting hook (lua): a script's declared KEYS share the routing key's group.
+  if (request.script.has_value()) {
+    for (const std::string& key : request.script->keys) keys.push_back(key);
+  }
   return keys;
 }
 
@@ -335,7 +339,9 @@ EKV_REDIS_HANDLER(CmdStamp) {
 }
 
 RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_t now_ms,
-                              kv::Timestamp commit_ts) {
+                              kv::Timestamp commit_ts, const ScriptEnvironment* scripts) {
+  // ---- scripting hook (lua)
+  if (request.script.has_value()) return ExecuteScript(request, store, now_ms, commit_ts, scripts);
   RequestOutcome outcome;
   Executor executor(store, now_ms, request.seed, commit_ts);
   auto fail = [&](absl::Status status) {

@@ -19,6 +19,7 @@
 #include "core/redis/layout.h"
 #include "core/redis/reply.h"
 #include "core/redis/request.h"
+#include "core/redis/script_runner.h"
 #include "core/redis/store.h"
 
 namespace ekv::redis_core {
@@ -122,8 +123,13 @@ struct RequestOutcome {
 
 // Runs a whole request: one command, or an EXEC's commands after its WATCH checks.
 // Writes go to `store` (flush them only when status is OK).
+// ---- scripting hook (lua): a script request runs through `scripts` (script_runner.h);
+// without one (or without its runner) it answers kNoScriptRunnerError.
 RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_t now_ms,
-                              kv::Timestamp commit_ts);
+                              kv::Timestamp commit_ts, const ScriptEnvironment* scripts = nullptr);
+// The script half of ExecuteRequest (script_calls.cc).
+RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t now_ms,
+                             kv::Timestamp commit_ts, const ScriptEnvironment* scripts);
 
 // Handlers, one per command, grouped by type (commands_*.cc).
 #define EKV_REDIS_HANDLER(name) absl::StatusOr<Reply> name(Executor& ex, const Args& args)

@@ -31,6 +31,18 @@ std::string EncodeRedisRequest(const RedisRequest& request) {
     kv::AppendLengthPrefixed(&out, watch.key);
     kv::AppendVarint64(&out, watch.stamp);
   }
+  // ---- scripting hook (lua): an optional trailer, so requests without a script (and
+  // entries logged before scripting existed) keep their encoding.
+  if (request.script.has_value()) {
+    const RedisRequest::Script& script = *request.script;
+    kv::AppendByte(&out, 1);
+    kv::AppendLengthPrefixed(&out, script.body);
+    kv::AppendByte(&out, script.read_only ? 1 : 0);
+    for (const std::vector<std::string>* list : {&script.keys, &script.args}) {
+      kv::AppendVarint64(&out, list->size());
+      for (const std::string& item : *list) kv::AppendLengthPrefixed(&out, item);
+    }
+  }
   return out;
 }
 
@@ -50,12 +62,12 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
       !commands.ok()) {
     return Truncated("header");
   }
-  // An EXEC of an empty MULTI still checks its WATCHes; any other request runs a command.
-  const uint64_t min_commands = *transaction == 1 ? 0 : 1;
-  if (*commands < min_commands || *commands > kMaxCommandsPerRequest) {
-    return absl::InvalidArgumentError(absl::StrCat("redis request: ", *commands,
-                                                   " commands, expected ", min_commands, "..",
-                                                   kMaxCommandsPerRequest));
+  // The lower bound (an EXEC of an empty MULTI still checks its WATCHes, a script request
+  // has no command, any other request runs one) is checked once the trailer says whether
+  // there is a script.
+  if (*commands > kMaxCommandsPerRequest) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "redis request: ", *commands, " commands, expected at most ", kMaxCommandsPerRequest));
   }
   request.routing_key = std::string(*routing_key);
   request.now_ms = *now_ms;
@@ -82,6 +94,37 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     auto stamp = reader.ReadVarint64();
     if (!key.ok() || !stamp.ok()) return Truncated("watch");
     request.watches.push_back({std::string(*key), *stamp});
+  }
+  // ---- scripting hook (lua): the optional script trailer.
+  if (reader.remaining() > 0) {
+    auto present = reader.ReadByte();
+    auto body = reader.ReadLengthPrefixed();
+    auto read_only = reader.ReadByte();
+    if (!present.ok() || *present != 1 || !body.ok() || !read_only.ok() || *read_only > 1) {
+      return Truncated("script");
+    }
+    RedisRequest::Script script;
+    script.body = std::string(*body);
+    script.read_only = *read_only == 1;
+    for (std::vector<std::string>* list : {&script.keys, &script.args}) {
+      auto count = reader.ReadVarint64();
+      if (!count.ok() || *count > kMaxScriptArgs || *count > reader.remaining()) {
+        return Truncated("script arguments");
+      }
+      for (uint64_t i = 0; i < *count; ++i) {
+        auto item = reader.ReadLengthPrefixed();
+        if (!item.ok()) return Truncated("script argument");
+        list->emplace_back(*item);
+      }
+    }
+    request.script = std::move(script);
+  }
+  const bool script = request.script.has_value();
+  if (script ? (!request.commands.empty() || request.transaction || !request.watches.empty())
+             : (!request.transaction && request.commands.empty())) {
+    return absl::InvalidArgumentError(
+        script ? "redis request: a script request carries no commands, transaction or watches"
+               : "redis request: 0 commands, expected 1..1024");
   }
   if (absl::Status end = reader.ExpectEnd("redis request"); !end.ok()) return end;
   return request;

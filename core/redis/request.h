@@ -5,11 +5,13 @@
 // same writes.
 //
 // Encoding: [kRedisRequestTag][routing_key][now_ms][seed][u8 transaction][commands: count, each a
-// count of length-prefixed args][watches: count, each key + stamp]; varints and
+// count of length-prefixed args][watches: count, each key + stamp][script, only when present:
+// u8 1, body, u8 read_only, keys (count, each), args (count, each)]; varints and
 // length-prefixed strings (kv/codec.h). Decoding enforces the limits below.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,8 @@ inline bool IsRedisRequest(absl::string_view bytes) {
 inline constexpr size_t kMaxCommandsPerRequest = 1024;  // commands queued in one MULTI
 inline constexpr size_t kMaxArgsPerCommand = 1024 * 1024;
 inline constexpr size_t kMaxWatchedKeys = 1024;
+// ---- scripting hook (lua): EVAL's KEYS plus ARGV ----
+inline constexpr size_t kMaxScriptArgs = 1024 * 1024;
 
 // A key WATCHed by the connection and the stamp it had then (KeyStamp in executor.h).
 struct Watch {
@@ -53,6 +57,17 @@ struct RedisRequest {
   std::vector<std::vector<std::string>> commands;
   // EXEC only: abort (nil reply, nothing written) unless every key's stamp is unchanged.
   std::vector<Watch> watches;
+  // ---- scripting hook (lua): EVAL/EVALSHA (core/redis/script_runner.h) ----
+  // When set, `commands` is empty and the group runs this script at apply time (or at the
+  // read point for EVAL_RO), every redis.call through this request's executor.
+  struct Script {
+    std::string body;
+    std::vector<std::string> keys;  // KEYS; all must live in the routing key's group
+    std::vector<std::string> args;  // ARGV
+    bool read_only = false;         // EVAL_RO / EVALSHA_RO: write commands refused
+    bool operator==(const Script&) const = default;
+  };
+  std::optional<Script> script;
   bool operator==(const RedisRequest&) const = default;
 };
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "adapters/redis/backend.h"
+#include "adapters/redis/lua/lua_script_runner.h"
 #include "core/kv/memory_engine.h"
 #include "core/kv/mvcc.h"
 #include "core/kv/mvcc_batch.h"
@@ -107,7 +108,7 @@ class FakeBackend final : public RedisBackend {
     const uint64_t now_ms = std::max(request.now_ms, kv::PhysicalMs(last_ts_));
     redis_core::Store store(&engine_, &mvcc_);
     redis_core::RequestOutcome outcome =
-        redis_core::ExecuteRequest(request, &store, now_ms, commit_ts);
+        redis_core::ExecuteRequest(request, &store, now_ms, commit_ts, &scripts);
     if (!outcome.status.ok()) return outcome.status;
     if (write) {
       kv::MvccBatch batch;
@@ -116,6 +117,10 @@ class FakeBackend final : public RedisBackend {
     }
     return outcome.reply;
   }
+
+  // Scripts (EVAL) run on the real Lua runner, every key allowed (one group).
+  LuaScriptRunner script_runner_;
+  redis_core::ScriptEnvironment scripts{&script_runner_, nullptr};
 
   std::mutex state_mu_;
   kv::MemoryEngine engine_;

@@ -911,6 +911,114 @@ TEST(AclFileTest, RefusesWhatEkvCannotEnforce) {
 // MULTI/EXEC/DISCARD/WATCH/UNWATCH: QUEUED, EXECABORT after a command refused while
 // queuing, errors inside EXEC's array, WATCH aborting with a null array after a write
 // from another connection, in RESP2 and RESP3.
+// EVAL and friends (commands/scripting.cc, adapters/redis/lua): every Lua type returned, the
+// reply conversions both ways, script and redis.call errors with their "script: <sha>, on
+// @user_script:N." suffix, pcall, error_reply, EVALSHA/NOSCRIPT and SCRIPT.
+TEST_F(DifferentialTest, Scripting) {
+  const std::string loaded = "return 'loaded'";
+  const std::string sha = "a0c38691e46e8d1d1d1f1e6e0e3e3f1e2c2b8a0a";  // unknown to both
+  Compare({
+      Cmd({"eval", "return 1", "0"}),
+      Cmd({"eval", "return 'x'", "0"}),
+      Cmd({"eval", "return {1,2,nil,3}", "0"}),
+      Cmd({"eval", "return {1, 2.5, -3.7}", "0"}),
+      Cmd({"eval", "return 3.9", "0"}),
+      Cmd({"eval", "return 1e20", "0"}),
+      Cmd({"eval", "return true", "0"}),
+      Cmd({"eval", "return false", "0"}),
+      Cmd({"eval", "return nil", "0"}),
+      Cmd({"eval", "return {ok='fine'}", "0"}),
+      Cmd({"eval", "return {err='bad thing'}", "0"}),
+      Cmd({"eval", "return {err='-x y'}", "0"}),
+      Cmd({"eval", "return redis.error_reply('My err')", "0"}),
+      Cmd({"eval", "return redis.error_reply('x')", "0"}),
+      Cmd({"eval", "return redis.status_reply('S')", "0"}),
+      Cmd({"eval", "return {1,'a',{2,{3}},true,false}", "0"}),
+      Cmd({"eval", "return KEYS", "2", "a", "b", "c"}),
+      Cmd({"eval", "return ARGV", "1", "a", "b", "c"}),
+      Cmd({"eval", "return redis.sha1hex('abc')", "0"}),
+      Cmd({"eval", "math.randomseed(0) return {tostring(math.random()), math.random(100)}", "0"}),
+      // errors raised by the script and by redis.call
+      Cmd({"eval", "error('boom')", "0"}),
+      Cmd({"eval", "error({err='tabled'})", "0"}),
+      Cmd({"eval", "error()", "0"}),
+      Cmd({"eval", "return foo", "0"}),
+      Cmd({"eval", "foo = 1", "0"}),
+      Cmd({"eval", "string.x = 1 return 1", "0"}),
+      Cmd({"eval", "return os", "0"}),
+      Cmd({"eval", "return redis.call('nosuch')", "0"}),
+      Cmd({"eval", "return redis.call('get')", "0"}),
+      Cmd({"eval", "return redis.call()", "0"}),
+      Cmd({"eval", "return redis.call('get', {})", "0"}),
+      Cmd({"eval", "return redis.call('multi')", "0"}),
+      Cmd({"eval", "return redis.call('eval', 'return 1', '0')", "0"}),
+      Cmd({"eval", "return (", "0"}),
+      Cmd({"set", "s", "abc"}),
+      Cmd({"eval", "return redis.call('incr', KEYS[1])", "1", "s"}),
+      Cmd({"eval", "local x = 1\nreturn redis.call('incr', KEYS[1])", "1", "s"}),
+      Cmd({"eval", "return redis.pcall('incr', KEYS[1])", "1", "s"}),
+      Cmd({"eval", "local r = redis.pcall('incr', KEYS[1]) return r['err']", "1", "s"}),
+      Cmd({"eval", "return redis.pcall('nosuch')", "0"}),
+      Cmd({"eval", "return redis.call('lpush', KEYS[1], 'x')", "1", "s"}),
+      // data through redis.call, each reply type converted into Lua and back
+      Cmd({"eval", "return redis.call('set', KEYS[1], ARGV[1])", "1", "k", "v"}),
+      Cmd({"eval", "return redis.call('get', KEYS[1])", "1", "k"}),
+      Cmd({"eval", "return redis.call('get', KEYS[1])", "1", "nokey"}),
+      Cmd({"eval", "return type(redis.call('get', KEYS[1]))", "1", "nokey"}),
+      Cmd({"eval", "return redis.call('ping')", "0"}),
+      Cmd({"eval", "return redis.call('set', KEYS[1], 0.1)", "1", "f"}),
+      Cmd({"get", "f"}),
+      Cmd({"eval",
+           "redis.call('rpush', KEYS[1], 'a', 'b') return redis.call('lrange', KEYS[1], 0, -1)",
+           "1", "l"}),
+      Cmd({"eval", "redis.call('hset', KEYS[1], 'f', 'v') return redis.call('hgetall', KEYS[1])",
+           "1", "h"}),
+      Cmd({"eval",
+           "redis.call('zadd', KEYS[1], 1.5, 'm') return redis.call('zscore', KEYS[1], 'm')", "1",
+           "z"}),
+      Cmd({"eval", "return redis.call('incrbyfloat', KEYS[1], 1.5)", "1", "n"}),
+      Cmd({"eval", "return redis.call('lpop', KEYS[1], 5)", "1", "nolist"}),
+      // a script that fails after writing keeps its writes
+      Cmd({"eval", "redis.call('set', KEYS[1], 'x') error('after')", "1", "w"}),
+      Cmd({"get", "w"}),
+      // numkeys and arity
+      Cmd({"eval", "return 1", "-1"}),
+      Cmd({"eval", "return 1", "2", "a"}),
+      Cmd({"eval", "return 1", "x"}),
+      Cmd({"eval", "return 1"}),
+      Cmd({"evalsha", sha, "x"}),
+      // read-only scripts
+      Cmd({"eval_ro", "return redis.call('set', 'a', 'b')", "0"}),
+      Cmd({"eval_ro", "return redis.call('get', KEYS[1])", "1", "k"}),
+      // the cache
+      Cmd({"evalsha", sha, "0"}),
+      Cmd({"evalsha", "abc", "0"}),
+      Cmd({"script", "load", loaded}),
+      Cmd({"evalsha", "b534286061d4b9e4026607613b95c06c06015ae8", "0"}),
+      Cmd({"evalsha", "B534286061D4B9E4026607613B95C06C06015AE8", "0"}),
+      Cmd({"script", "load", "return ("}),
+      Cmd({"script", "exists", "b534286061d4b9e4026607613b95c06c06015ae8", sha}),
+      Cmd({"script", "flush"}),
+      Cmd({"script", "exists", "b534286061d4b9e4026607613b95c06c06015ae8"}),
+      Cmd({"evalsha", "b534286061d4b9e4026607613b95c06c06015ae8", "0"}),
+      Cmd({"eval", "return 'cached by eval'", "0"}),
+      Cmd({"script", "exists", "14a0ec5969ac10dc856a79479466fd953463f052"}),
+      Cmd({"script", "flush", "async"}),
+      Cmd({"script", "flush", "sync"}),
+      Cmd({"script", "flush", "x"}),
+      Cmd({"script", "load"}),
+      Cmd({"script", "exists"}),
+      Cmd({"script", "kill"}),
+      Cmd({"script", "foo"}),
+      Cmd({"script"}),
+      // RESP3: nil and false are nulls, the rest as in RESP2
+      Cmd({"hello", "3"}),
+      Cmd({"eval", "return {1, false, {ok='s'}, 'b'}", "0"}),
+      Cmd({"eval", "return nil", "0"}),
+      Cmd({"eval", "return redis.call('hgetall', KEYS[1])", "1", "h"}),
+  });
+}
+
 TEST_F(DifferentialTest, Transactions) {
   Compare({
       Cmd({"EXEC"}),

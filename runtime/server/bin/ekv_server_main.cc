@@ -27,6 +27,7 @@
 #include "adapters/redis/acl_file.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/coordinator_backend.h"
+#include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -610,6 +611,9 @@ int main(int argc, char** argv) {
   // The loop writes every group's applied entries of a round as one RocksDB write.
   ekv::runtime::ApplyWriteBuffer apply_buffer(env->get());
   loop_options.apply_buffer = &apply_buffer;
+  // Redis scripts (EVAL) run at apply time on every replica: one stateless Lua runner
+  // shared by every group (adapters/redis/lua).
+  static const ekv::redis::LuaScriptRunner script_runner;
   std::unique_ptr<ekv::runtime::Coordinator> coordinator;
   ekv::runtime::NodeLoop loop(loop_options, env->get(), &transport, [&](ekv::raft::GroupId group) {
     std::optional<ekv::route::RouteCatalog> catalog;
@@ -623,6 +627,7 @@ int main(int argc, char** argv) {
     auto engine = std::make_unique<ekv::runtime::RocksDbEngine>(env->get(), engine_options);
     auto machine = std::make_unique<ekv::node::GroupStateMachine>(
         group, std::move(catalog), *initial_catalog, std::move(engine));
+    machine->SetScriptRunner(&script_runner);
     if (group == coordinator_options.catalog_group) {
       // The watch: every catalog change applied here updates this node's route table.
       machine->SetCatalogListener([&coordinator](const ekv::route::RouteCatalog& catalog) {

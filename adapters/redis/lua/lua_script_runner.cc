@@ -1,0 +1,721 @@
+// The Lua 5.1 side of scripting. Lua reports errors by longjmp, so no C++ object with a
+// destructor may be alive in a frame a Lua error can cross: every lua_CFunction here does
+// its C++ work in a helper that returns before the function raises.
+#include "adapters/redis/lua/lua_script_runner.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "adapters/redis/command_table.h"
+#include "core/redis/executor.h"
+#include "core/redis/numbers.h"
+#include "openssl/evp.h"
+
+extern "C" {
+#include "lauxlib.h"
+#include "lua.h"
+#include "lualib.h"
+}
+
+namespace ekv::redis {
+namespace {
+
+using redis_core::Reply;
+
+// How often (in VM instructions) the count hook checks the instruction budget.
+constexpr int kHookEveryInstructions = 10'000;
+constexpr const char* kReadonlyMessage = "Attempt to modify a readonly table";
+// Registry key of the set of read-only proxy tables (rawset refuses them).
+constexpr const char* kReadonlyRegistryKey = "ekv.readonly";
+
+// One script run's state, reached from every Lua thread through the allocator's userdata.
+struct RunContext {
+  redis_core::ScriptCalls* calls = nullptr;
+  size_t memory_used = 0;
+  size_t memory_limit = std::numeric_limits<size_t>::max();  // raised while not in the script
+  uint64_t instructions = 0;
+  uint64_t max_instructions = 0;
+  bool over_instruction_limit = false;
+  // A redis.call met a lock or an engine failure: the script is void (its status returned).
+  absl::Status abort;
+  uint64_t rand48 = 0;  // Redis's math.random state (rand.c: the 48-bit lrand48)
+};
+
+RunContext* Context(lua_State* L) {
+  void* ud = nullptr;
+  lua_getallocf(L, &ud);
+  return static_cast<RunContext*>(ud);
+}
+
+void* Allocate(void* ud, void* ptr, size_t old_size, size_t new_size) {
+  auto* context = static_cast<RunContext*>(ud);
+  if (new_size == 0) {
+    std::free(ptr);
+    context->memory_used -= old_size;
+    return nullptr;
+  }
+  if (new_size > old_size && context->memory_used + (new_size - old_size) > context->memory_limit) {
+    return nullptr;  // Lua raises "not enough memory"
+  }
+  void* grown = std::realloc(ptr, new_size);
+  if (grown == nullptr) return nullptr;
+  context->memory_used = context->memory_used - old_size + new_size;
+  return grown;
+}
+
+// ---- Redis's rand48 (redisSrand48 / redisLrand48) and its math.random ----
+constexpr uint64_t kRand48Mask = (uint64_t{1} << 48) - 1;
+void Srand48(RunContext* context, int32_t seed) {
+  context->rand48 =
+      ((static_cast<uint64_t>(static_cast<uint32_t>(seed)) << 16) | 0x330E) & kRand48Mask;
+}
+int32_t Lrand48(RunContext* context) {
+  context->rand48 = (0x5DEECE66DULL * context->rand48 + 0xB) & kRand48Mask;
+  return static_cast<int32_t>(context->rand48 >> 17);
+}
+
+int MathRandom(lua_State* L) {
+  constexpr int32_t kMax = std::numeric_limits<int32_t>::max();
+  const lua_Number r =
+      static_cast<lua_Number>(Lrand48(Context(L)) % kMax) / static_cast<lua_Number>(kMax);
+  switch (lua_gettop(L)) {
+    case 0:
+      lua_pushnumber(L, r);
+      break;
+    case 1: {
+      const int upper = luaL_checkint(L, 1);
+      luaL_argcheck(L, 1 <= upper, 1, "interval is empty");
+      lua_pushnumber(L, std::floor(r * upper) + 1);
+      break;
+    }
+    case 2: {
+      const int lower = luaL_checkint(L, 1);
+      const int upper = luaL_checkint(L, 2);
+      luaL_argcheck(L, lower <= upper, 2, "interval is empty");
+      lua_pushnumber(L, std::floor(r * (upper - lower + 1)) + lower);
+      break;
+    }
+    default:
+      return luaL_error(L, "wrong number of arguments");
+  }
+  return 1;
+}
+
+int MathRandomSeed(lua_State* L) {
+  Srand48(Context(L), luaL_checkint(L, 1));
+  return 0;
+}
+
+// ---- errors as Redis 7.0 shapes them: a table {err = "CODE message"} ----
+
+// luaPushErrorBuff: "-CODE msg" keeps its code, anything else becomes "ERR text"; a
+// trailing newline is dropped.
+std::string ErrorTableText(absl::string_view error) {
+  std::string code = "ERR";
+  std::string message;
+  if (!error.empty() && error[0] == '-') {
+    const size_t space = error.find(' ');
+    if (space == absl::string_view::npos) {
+      message = std::string(error.substr(1));
+    } else {
+      code = std::string(error.substr(1, space - 1));
+      message = std::string(error.substr(space + 1));
+    }
+  } else {
+    message = std::string(error);
+  }
+  while (!message.empty() && (message.back() == '\r' || message.back() == '\n')) message.pop_back();
+  while (!message.empty() && (message.front() == '\r' || message.front() == '\n')) {
+    message.erase(0, 1);
+  }
+  return absl::StrCat(code, " ", message);
+}
+
+void PushErrorTable(lua_State* L, absl::string_view error) {
+  const std::string text = ErrorTableText(error);
+  lua_newtable(L);
+  lua_pushstring(L, "err");
+  lua_pushlstring(L, text.data(), text.size());
+  lua_rawset(L, -3);
+}
+
+// The pcall error handler (Redis's __redis__err__handler, in C so the instruction hook
+// never interrupts it): a string error becomes {err = "ERR " .. text}, and the error gets
+// the source and line of the Lua code that raised it (for an error raised inside a C
+// function, of that function's caller).
+int ErrorHandler(lua_State* L) {
+  if (!lua_istable(L, 1)) {
+    const char* text = nullptr;
+    if (lua_isstring(L, 1)) {
+      text = lua_tostring(L, 1);
+    } else if (lua_isnil(L, 1)) {
+      text = "nil";
+    } else if (lua_isboolean(L, 1)) {
+      text = lua_toboolean(L, 1) ? "true" : "false";
+    } else {
+      text = lua_pushfstring(L, "%s: %p", luaL_typename(L, 1), lua_topointer(L, 1));
+    }
+    lua_pushfstring(L, "ERR %s", text);
+    lua_newtable(L);
+    lua_pushstring(L, "err");
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_replace(L, 1);
+    lua_settop(L, 1);
+  }
+  lua_Debug info;
+  bool found = lua_getstack(L, 1, &info) != 0 && lua_getinfo(L, "nSl", &info) != 0;
+  if (found && info.what != nullptr && absl::string_view(info.what) == "C") {
+    found = lua_getstack(L, 2, &info) != 0 && lua_getinfo(L, "nSl", &info) != 0;
+  }
+  if (found) {
+    lua_pushstring(L, "source");
+    lua_pushstring(L, info.source);
+    lua_rawset(L, 1);
+    lua_pushstring(L, "line");
+    lua_pushinteger(L, info.currentline);
+    lua_rawset(L, 1);
+  }
+  return 1;
+}
+
+// Raised with the position of the Lua code that caused it ("user_script:1: ...").
+int RaiseAtCaller(lua_State* L, const char* message) {
+  luaL_where(L, 1);
+  lua_pushstring(L, message);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+int ReadonlyNewIndex(lua_State* L) { return RaiseAtCaller(L, kReadonlyMessage); }
+
+// __index of the globals proxy: the real globals (upvalue 1), or Redis's refusal.
+int GlobalIndex(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  const char* name = lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2);
+  luaL_where(L, 1);
+  lua_pushfstring(L, "Script attempted to access nonexistent global variable '%s'", name);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+// rawset that refuses the read-only tables (raised from C, so without a position).
+int ProtectedRawSet(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkany(L, 2);
+  luaL_checkany(L, 3);
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  const bool readonly = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 2);
+  if (readonly) {
+    lua_pushstring(L, kReadonlyMessage);
+    return lua_error(L);
+  }
+  lua_settop(L, 3);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+// ---- replies into Lua values (RESP2 as a Redis 7.0 script sees it) ----
+
+void PushReply(lua_State* L, const Reply& reply) {
+  luaL_checkstack(L, 4, "reply too deep");
+  switch (reply.kind) {
+    case Reply::Kind::kStatus:
+      lua_newtable(L);
+      lua_pushstring(L, "ok");
+      lua_pushlstring(L, reply.text.data(), reply.text.size());
+      lua_rawset(L, -3);
+      return;
+    case Reply::Kind::kError: {
+      PushErrorTable(L, absl::StrCat("-", reply.text));
+      // Redis marks an error that a command already counted (no visible effect here).
+      lua_pushstring(L, "ignore_error_stats_update");
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -3);
+      return;
+    }
+    case Reply::Kind::kInteger:
+      lua_pushnumber(L, static_cast<lua_Number>(reply.integer));
+      return;
+    case Reply::Kind::kBulk:
+      lua_pushlstring(L, reply.text.data(), reply.text.size());
+      return;
+    case Reply::Kind::kNil:
+    case Reply::Kind::kNilArray:
+      lua_pushboolean(L, 0);
+      return;
+    case Reply::Kind::kDouble: {
+      // RESP2 sends a double as the bulk string of its %.17g text.
+      const std::string text = redis_core::FormatScore(reply.number);
+      lua_pushlstring(L, text.data(), text.size());
+      return;
+    }
+    case Reply::Kind::kArray:
+    case Reply::Kind::kMap:
+    case Reply::Kind::kSet:
+    case Reply::Kind::kPairs:
+      // Maps and pairs are flat arrays in RESP2.
+      lua_createtable(L, static_cast<int>(reply.elements.size()), 0);
+      for (size_t i = 0; i < reply.elements.size(); ++i) {
+        PushReply(L, reply.elements[i]);
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+      }
+      return;
+  }
+  lua_pushboolean(L, 0);
+}
+
+// ---- redis.call / redis.pcall ----
+
+enum class CallOutcome { kValue, kError };
+
+std::string FormatArgNumber(lua_Number number) {
+  char buffer[64];
+  const int n = std::snprintf(buffer, sizeof(buffer), "%.17g", static_cast<double>(number));
+  return std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0);
+}
+
+// Leaves one value on the stack: the reply, or an error table (kError).
+CallOutcome RunCall(lua_State* L, RunContext* context) {
+  const int argc = lua_gettop(L);
+  if (argc == 0) {
+    PushErrorTable(L, "Please specify at least one argument for this redis lib call");
+    return CallOutcome::kError;
+  }
+  std::vector<std::string> args;
+  args.reserve(argc);
+  for (int i = 1; i <= argc; ++i) {
+    if (lua_type(L, i) == LUA_TNUMBER) {
+      args.push_back(FormatArgNumber(lua_tonumber(L, i)));
+    } else if (lua_type(L, i) == LUA_TSTRING) {
+      size_t length = 0;
+      const char* bytes = lua_tolstring(L, i, &length);
+      args.emplace_back(bytes, length);
+    } else {
+      PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
+      return CallOutcome::kError;
+    }
+  }
+  // Redis 7.0's order: unknown command, arity, noscript.
+  const CommandSpec* spec = CommandTable::Default().Find(args[0]);
+  if (spec == nullptr) {
+    PushErrorTable(L, "Unknown Redis command called from script");
+    return CallOutcome::kError;
+  }
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    PushErrorTable(L, "Wrong number of args calling Redis command from script");
+    return CallOutcome::kError;
+  }
+  // noscript (MULTI, EVAL, SUBSCRIBE, ...), and what only the front door runs (PUBLISH,
+  // TIME, SCAN, ...): not at apply time.
+  if ((spec->flags & kFlagNoScript) != 0 || redis_core::FindCommand(args[0]) == nullptr) {
+    PushErrorTable(L, "This Redis command is not allowed from script");
+    return CallOutcome::kError;
+  }
+  absl::StatusOr<Reply> reply = context->calls->Call(args);
+  if (!reply.ok()) {
+    context->abort = reply.status();
+    PushErrorTable(L, std::string(reply.status().message()));
+    return CallOutcome::kError;
+  }
+  PushReply(L, *reply);
+  return reply->is_error() ? CallOutcome::kError : CallOutcome::kValue;
+}
+
+int GenericCall(lua_State* L, bool raise_error) {
+  RunContext* context = Context(L);
+  if (!context->abort.ok()) {
+    lua_pushstring(L, "the script was aborted");
+    return lua_error(L);
+  }
+  const CallOutcome outcome = RunCall(L, context);
+  // A lock or engine failure ends the script even inside pcall.
+  if (outcome == CallOutcome::kError && (raise_error || !context->abort.ok())) {
+    return lua_error(L);
+  }
+  return 1;
+}
+
+int RedisCall(lua_State* L) { return GenericCall(L, true); }
+int RedisPCall(lua_State* L) { return GenericCall(L, false); }
+
+// redis.error_reply / redis.status_reply: a one-field table, as Redis 7.0.
+int RedisErrorReply(lua_State* L) {
+  if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+    PushErrorTable(L, "wrong number or type of arguments");
+    return 1;
+  }
+  size_t length = 0;
+  const char* bytes = lua_tolstring(L, 1, &length);
+  const absl::string_view text(bytes, length);
+  // error_reply adds the '-' of Redis's error buffer format unless it is there already.
+  PushErrorTable(L, text.empty() || text[0] != '-' ? absl::StrCat("-", text) : std::string(text));
+  return 1;
+}
+
+int RedisStatusReply(lua_State* L) {
+  if (lua_gettop(L) != 1 || lua_type(L, -1) != LUA_TSTRING) {
+    PushErrorTable(L, "wrong number or type of arguments");
+    return 1;
+  }
+  lua_newtable(L);
+  lua_pushstring(L, "ok");
+  lua_pushvalue(L, 1);
+  lua_rawset(L, -3);
+  return 1;
+}
+
+void PushSha1Hex(lua_State* L, absl::string_view bytes) {
+  const std::string hex = ScriptSha1Hex(bytes);
+  lua_pushlstring(L, hex.data(), hex.size());
+}
+
+int RedisSha1Hex(lua_State* L) {
+  if (lua_gettop(L) != 1) {
+    PushErrorTable(L, "wrong number of arguments");
+    return lua_error(L);
+  }
+  size_t length = 0;
+  const char* bytes = lua_tolstring(L, 1, &length);
+  PushSha1Hex(L, bytes == nullptr ? absl::string_view() : absl::string_view(bytes, length));
+  return 1;
+}
+
+// redis.log: checked as Redis checks it; ekv does not write scripts' lines to its log (a
+// replica would write each line once per replica).
+int RedisLog(lua_State* L) {
+  if (lua_gettop(L) < 2) {
+    PushErrorTable(L, "redis.log() requires two arguments or more.");
+    return lua_error(L);
+  }
+  if (!lua_isnumber(L, 1)) {
+    PushErrorTable(L, "First argument must be a number (log level).");
+    return lua_error(L);
+  }
+  const lua_Number level = lua_tonumber(L, 1);
+  if (level < 0 || level > 3) {
+    PushErrorTable(L, "Invalid debug level.");
+    return lua_error(L);
+  }
+  return 0;
+}
+
+int RedisReplicateCommands(lua_State* L) {
+  lua_pushboolean(L, 1);  // Redis 7.0 always replicates effects; a no-op that says yes
+  return 1;
+}
+int RedisNoOp(lua_State*) { return 0; }
+
+void InstructionHook(lua_State* L, lua_Debug*) {
+  RunContext* context = Context(L);
+  context->instructions += kHookEveryInstructions;
+  if (context->instructions > context->max_instructions) context->over_instruction_limit = true;
+  if (context->over_instruction_limit) {
+    // From now on every instruction raises, so a script that catches the error with pcall
+    // still ends: the instructions between its pcalls raise too.
+    lua_sethook(L, InstructionHook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, kInstructionLimitMessage);
+    lua_error(L);
+  }
+}
+
+void OpenLibrary(lua_State* L, lua_CFunction open, const char* name) {
+  lua_pushcfunction(L, open);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 0);
+}
+
+void SetFunction(lua_State* L, const char* name, lua_CFunction function) {
+  lua_pushstring(L, name);
+  lua_pushcfunction(L, function);
+  lua_rawset(L, -3);
+}
+
+void SetNumber(lua_State* L, const char* name, lua_Number value) {
+  lua_pushstring(L, name);
+  lua_pushnumber(L, value);
+  lua_rawset(L, -3);
+}
+
+// Pushes a new empty table whose reads go to the table at stack index `real` (not a
+// pseudo-index) and whose writes fail,
+// and records it as read-only for rawset.
+void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index) {
+  real = real < 0 ? lua_gettop(L) + real + 1 : real;
+  lua_newtable(L);  // the proxy
+  lua_newtable(L);  // its metatable
+  lua_pushstring(L, "__index");
+  if (index == nullptr) {
+    lua_pushvalue(L, real);
+  } else {
+    lua_pushvalue(L, real);
+    lua_pushcclosure(L, index, 1);
+  }
+  lua_rawset(L, -3);
+  SetFunction(L, "__newindex", ReadonlyNewIndex);
+  lua_pushstring(L, "__metatable");
+  lua_pushboolean(L, 0);
+  lua_rawset(L, -3);
+  lua_setmetatable(L, -2);
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+void PushStringArray(lua_State* L, const std::vector<std::string>& items) {
+  lua_createtable(L, static_cast<int>(items.size()), 0);
+  for (size_t i = 0; i < items.size(); ++i) {
+    lua_pushlstring(L, items[i].data(), items[i].size());
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+}
+
+// Builds the script environment in a fresh state. Runs before the memory limit applies.
+void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& script) {
+  OpenLibrary(L, luaopen_base, "");
+  OpenLibrary(L, luaopen_table, LUA_TABLIBNAME);
+  OpenLibrary(L, luaopen_string, LUA_STRLIBNAME);
+  OpenLibrary(L, luaopen_math, LUA_MATHLIBNAME);
+  // What could reach the file system, print, or swap an environment.
+  for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
+    lua_pushnil(L);
+    lua_setglobal(L, name);
+  }
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
+  lua_pushcfunction(L, ProtectedRawSet);
+  lua_setglobal(L, "rawset");
+
+  lua_getglobal(L, LUA_MATHLIBNAME);
+  SetFunction(L, "random", MathRandom);
+  SetFunction(L, "randomseed", MathRandomSeed);
+  lua_pop(L, 1);
+
+  lua_newtable(L);
+  SetFunction(L, "call", RedisCall);
+  SetFunction(L, "pcall", RedisPCall);
+  SetFunction(L, "error_reply", RedisErrorReply);
+  SetFunction(L, "status_reply", RedisStatusReply);
+  SetFunction(L, "sha1hex", RedisSha1Hex);
+  SetFunction(L, "log", RedisLog);
+  SetFunction(L, "replicate_commands", RedisReplicateCommands);
+  SetFunction(L, "set_repl", RedisNoOp);
+  SetNumber(L, "LOG_DEBUG", 0);
+  SetNumber(L, "LOG_VERBOSE", 1);
+  SetNumber(L, "LOG_NOTICE", 2);
+  SetNumber(L, "LOG_WARNING", 3);
+  SetNumber(L, "REPL_NONE", 0);
+  SetNumber(L, "REPL_AOF", 1);
+  SetNumber(L, "REPL_SLAVE", 2);
+  SetNumber(L, "REPL_REPLICA", 2);
+  SetNumber(L, "REPL_ALL", 3);
+  lua_setglobal(L, "redis");
+
+  PushStringArray(L, script.keys);
+  lua_setglobal(L, "KEYS");
+  PushStringArray(L, script.args);
+  lua_setglobal(L, "ARGV");
+
+  // The libraries become read-only proxies, then the globals themselves: the thread's
+  // globals table is replaced by a proxy, so the script and anything it compiles
+  // (loadstring) read through it and cannot write.
+  for (const char* name :
+       {"redis", LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_TABLIBNAME, LUA_COLIBNAME}) {
+    lua_getglobal(L, name);
+    PushReadonlyProxy(L, -1, nullptr);
+    lua_setglobal(L, name);
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, LUA_GLOBALSINDEX);  // the real globals, [-2] below their proxy
+  PushReadonlyProxy(L, -1, GlobalIndex);
+  lua_pushstring(L, "_G");
+  lua_pushvalue(L, -2);
+  lua_rawset(L, -4);
+  lua_replace(L, LUA_GLOBALSINDEX);
+  lua_pop(L, 1);
+}
+
+int64_t TruncateToInteger(lua_Number number) {
+  // What (long long) does on x86-64 for the values C leaves undefined.
+  if (std::isnan(number) || number >= 9223372036854775808.0 || number < -9223372036854775808.0) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(number);
+}
+
+std::string OneLine(std::string text) {
+  for (char& c : text) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return text;
+}
+
+// A table's field as text; `strict`: only a string (not a number) counts.
+std::optional<std::string> StringField(lua_State* L, int table, const char* name,
+                                       bool strict = true) {
+  lua_pushstring(L, name);
+  lua_rawget(L, table);
+  std::optional<std::string> value;
+  if (strict ? lua_type(L, -1) == LUA_TSTRING : lua_isstring(L, -1) != 0) {
+    size_t length = 0;
+    const char* bytes = lua_tolstring(L, -1, &length);
+    value = std::string(bytes, length);
+  }
+  lua_pop(L, 1);
+  return value;
+}
+
+// luaReplyToRedisReply. Runs outside the script, with no memory limit: nothing here raises.
+std::optional<Reply> ToReply(lua_State* L, int index, int depth) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  switch (lua_type(L, index)) {
+    case LUA_TSTRING: {
+      size_t length = 0;
+      const char* bytes = lua_tolstring(L, index, &length);
+      return Reply::Bulk(absl::string_view(bytes, length));
+    }
+    case LUA_TBOOLEAN:
+      return lua_toboolean(L, index) ? Reply::Integer(1) : Reply::Nil();
+    case LUA_TNUMBER:
+      return Reply::Integer(TruncateToInteger(lua_tonumber(L, index)));
+    case LUA_TTABLE: {
+      // A returned error table is its text alone (no " script: ..." suffix, as in Redis).
+      if (std::optional<std::string> err = StringField(L, index, "err"); err.has_value()) {
+        return Reply::Error(OneLine(*std::move(err)));
+      }
+      if (std::optional<std::string> ok = StringField(L, index, "ok"); ok.has_value()) {
+        return Reply::Status(OneLine(*std::move(ok)));
+      }
+      lua_pushstring(L, "double");
+      lua_rawget(L, index);
+      if (lua_type(L, -1) == LUA_TNUMBER) {
+        const double value = lua_tonumber(L, -1);
+        lua_pop(L, 1);
+        return Reply::Double(value);
+      }
+      lua_pop(L, 1);
+      // The reply's encoded nesting is bounded (redis_core::kMaxReplyDepth).
+      if (depth + 1 >= redis_core::kMaxReplyDepth) return std::nullopt;
+      std::vector<Reply> elements;
+      for (int i = 1;; ++i) {
+        lua_rawgeti(L, index, i);
+        if (lua_isnil(L, -1)) {
+          lua_pop(L, 1);
+          break;
+        }
+        std::optional<Reply> element = ToReply(L, -1, depth + 1);
+        lua_pop(L, 1);
+        if (!element.has_value()) return std::nullopt;
+        elements.push_back(*std::move(element));
+      }
+      return Reply::Array(std::move(elements));
+    }
+    default:
+      return Reply::Nil();
+  }
+}
+
+// A raised error as the client sees it: the error table's text, then where it happened.
+Reply ErrorReply(lua_State* L, int status, absl::string_view sha) {
+  if (status == LUA_ERRRUN && lua_istable(L, -1)) {
+    const int table = lua_gettop(L);
+    std::string text = StringField(L, table, "err").value_or("ERR unknown error");
+    std::optional<std::string> source = StringField(L, table, "source", /*strict=*/false);
+    std::optional<std::string> line = StringField(L, table, "line", /*strict=*/false);
+    if (source.has_value() && line.has_value()) {
+      absl::StrAppend(&text, " script: ", sha, ", on ", *source, ":", *line, ".");
+    }
+    return Reply::Error(OneLine(std::move(text)));
+  }
+  const char* message = lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure";
+  return Reply::Error(OneLine(absl::StrCat("ERR Error running script ", sha, ", ",
+                                           absl::string_view(message).substr(0, 100))));
+}
+
+class StateCloser {
+ public:
+  explicit StateCloser(lua_State* L) : L_(L) {}
+  ~StateCloser() {
+    if (L_ != nullptr) lua_close(L_);
+  }
+  StateCloser(const StateCloser&) = delete;
+  StateCloser& operator=(const StateCloser&) = delete;
+
+ private:
+  lua_State* L_;
+};
+
+}  // namespace
+
+std::string ScriptSha1Hex(absl::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const int ok = EVP_Digest(body.data(), body.size(), digest, &length, EVP_sha1(), nullptr);
+  if (ok != 1 || length != 20) return std::string(40, '0');
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(40);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xf]);
+  }
+  return hex;
+}
+
+std::string ScriptCompileError(absl::string_view body) {
+  RunContext context;
+  lua_State* L = lua_newstate(Allocate, &context);
+  if (L == nullptr) return "ERR Error compiling script (new function): no memory for Lua";
+  StateCloser closer(L);
+  if (luaL_loadbuffer(L, body.data(), body.size(), "@user_script") == 0) return "";
+  return OneLine(absl::StrCat("ERR Error compiling script (new function): ",
+                              lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error"));
+}
+
+absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Script& script,
+                                           redis_core::ScriptCalls& calls) const {
+  RunContext context;
+  context.calls = &calls;
+  context.max_instructions = options_.max_instructions;
+  Srand48(&context, 0);  // every script starts from the same random sequence, as in Redis
+  lua_State* L = lua_newstate(Allocate, &context);
+  if (L == nullptr) return absl::ResourceExhaustedError("lua: cannot create a state");
+  StateCloser closer(L);
+  SetUpEnvironment(L, script);
+  const std::string sha = ScriptSha1Hex(script.body);
+
+  lua_pushcfunction(L, ErrorHandler);
+  const int handler = lua_gettop(L);
+  if (luaL_loadbuffer(L, script.body.data(), script.body.size(), "@user_script") != 0) {
+    return Reply::Error(
+        OneLine(absl::StrCat("ERR Error compiling script (new function): ",
+                             lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error")));
+  }
+  context.memory_limit = context.memory_used + options_.max_memory_bytes;
+  lua_sethook(L, InstructionHook, LUA_MASKCOUNT, kHookEveryInstructions);
+  const int status = lua_pcall(L, 0, 1, handler);
+  lua_sethook(L, nullptr, 0, 0);
+  context.memory_limit = std::numeric_limits<size_t>::max();
+  if (!context.abort.ok()) return context.abort;
+  if (status != 0) return ErrorReply(L, status, sha);
+  std::optional<Reply> reply = ToReply(L, -1, 0);
+  if (!reply.has_value()) return Reply::Error("ERR reached lua stack limit");
+  return *std::move(reply);
+}
+
+}  // namespace ekv::redis

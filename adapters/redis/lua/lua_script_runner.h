@@ -1,0 +1,70 @@
+// LuaScriptRunner: redis_core::ScriptRunner on Debian's liblua5.1 (Redis embeds Lua 5.1),
+// with Redis 7.0's script API and value conversions. It runs at apply time on every
+// replica of a group, so everything a script can observe is deterministic:
+//  - a fresh Lua state per script run (nothing survives from one script to the next), with
+//    only the base, table, string and math libraries (no os, io, package, loadfile,
+//    dofile, print; no cjson, bit, struct or cmsgpack: Debian ships them as separate
+//    modules, and ekv does not load modules);
+//  - math.random / math.randomseed are Redis's (rand48), reseeded with 0 at every script
+//    start so a script draws the same numbers on every replica. (Redis 7.0 keeps one
+//    sequence running across scripts, which replicas replaying scripts could not agree on;
+//    after math.randomseed(n) both draw the same numbers.)
+//  - a runaway script is stopped after `max_instructions` Lua VM instructions (counted by
+//    a count hook, never by a clock) with kInstructionLimitMessage as its error;
+//  - the state's memory is capped at `max_memory_bytes` (allocations beyond fail, Lua's
+//    "not enough memory");
+//  - globals are read-only as in Redis 7.0 ("Attempt to modify a readonly table"), reading
+//    an unknown one fails ("Script attempted to access nonexistent global variable 'x'"),
+//    and the library tables (redis, string, math, table, coroutine) are read-only too.
+// What a script may still do that differs between replicas: print a table's or function's
+// address (tostring({})) or depend on pairs() order over table-keyed tables. Scripts that
+// write such values are not deterministic; Redis 7.0 replicates a script's effects and
+// does not care, ekv replicates the script and does.
+//
+// redis.call / redis.pcall check a command as Redis 7.0 does (unknown command, arity,
+// commands flagged noscript such as MULTI, EVAL, SUBSCRIBE), refuse the front door's
+// commands that the executor does not run at apply time (PUBLISH, TIME, SCAN, INFO...:
+// "ERR This Redis command is not allowed from script"), then hand the command to
+// redis_core::ScriptCalls (read-only scripts, keys outside the group).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/redis/script_runner.h"
+
+namespace ekv::redis {
+
+// About a second of a tight loop on one core of this machine; Redis's busy-script
+// threshold is 5 s of wall time, which replicas could not agree on.
+inline constexpr uint64_t kDefaultMaxScriptInstructions = 100'000'000;
+inline constexpr size_t kDefaultMaxScriptMemoryBytes = 64 << 20;
+// The error a script stopped by the instruction limit raises (then "ERR " and the usual
+// " script: <sha>, on @user_script:<line>." are added, as for any script error).
+inline constexpr const char* kInstructionLimitMessage =
+    "Script exceeded the instruction limit (ekv stops runaway scripts after a fixed number "
+    "of Lua instructions)";
+
+class LuaScriptRunner final : public redis_core::ScriptRunner {
+ public:
+  struct Options {
+    uint64_t max_instructions = kDefaultMaxScriptInstructions;
+    size_t max_memory_bytes = kDefaultMaxScriptMemoryBytes;
+  };
+  LuaScriptRunner() = default;
+  explicit LuaScriptRunner(Options options) : options_(options) {}
+
+  absl::StatusOr<redis_core::Reply> Run(const redis_core::RedisRequest::Script& script,
+                                        redis_core::ScriptCalls& calls) const override;
+
+ private:
+  Options options_;
+};
+
+// The script's SHA1 as Redis names it (40 lower-case hex digits), also redis.sha1hex.
+std::string ScriptSha1Hex(absl::string_view body);
+// "ERR Error compiling script (new function): user_script:1: ..." when `body` does not
+// compile (what EVAL and SCRIPT LOAD answer), or an empty string.
+std::string ScriptCompileError(absl::string_view body);
+
+}  // namespace ekv::redis

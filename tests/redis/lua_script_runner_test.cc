@@ -1,0 +1,244 @@
+// LuaScriptRunner (adapters/redis/lua) against a fake ScriptCalls: the Lua <-> reply
+// conversions of Redis 7.0, the script API (redis.call/pcall/error_reply/status_reply/
+// sha1hex/log), the protected globals, the command checks, the deterministic random
+// sequence and the instruction and memory limits.
+#include "adapters/redis/lua/lua_script_runner.h"
+
+#include <map>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+
+namespace ekv::redis_core {
+// Replies print readably in failures.
+void PrintTo(const Reply& reply, std::ostream* os) { *os << DebugString(reply); }
+}  // namespace ekv::redis_core
+
+namespace ekv::redis {
+namespace {
+
+using redis_core::Reply;
+
+// Answers each command name with a canned reply and records what was called.
+class FakeCalls final : public redis_core::ScriptCalls {
+ public:
+  absl::StatusOr<Reply> Call(const std::vector<std::string>& args) override {
+    calls.push_back(absl::StrJoin(args, " "));
+    if (!fail.ok()) return fail;
+    auto it = replies.find(args[0]);
+    if (it == replies.end()) return Reply::Error("ERR fake has no reply for " + args[0]);
+    return it->second;
+  }
+  bool read_only() const override { return false; }
+
+  std::map<std::string, Reply> replies;
+  std::vector<std::string> calls;
+  absl::Status fail;
+};
+
+class LuaRunnerTest : public ::testing::Test {
+ protected:
+  Reply Run(const std::string& body, std::vector<std::string> keys = {},
+            std::vector<std::string> args = {}) {
+    redis_core::RedisRequest::Script script;
+    script.body = body;
+    script.keys = std::move(keys);
+    script.args = std::move(args);
+    absl::StatusOr<Reply> reply = runner_.Run(script, calls_);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? *reply : Reply::Error("<status>");
+  }
+  // The suffix Redis 7.0 appends to a raised error.
+  static std::string At(const std::string& body, int line = 1) {
+    return " script: " + ScriptSha1Hex(body) + ", on @user_script:" + std::to_string(line) + ".";
+  }
+
+  LuaScriptRunner runner_;
+  FakeCalls calls_;
+};
+
+TEST_F(LuaRunnerTest, LuaValuesBecomeReplies) {
+  EXPECT_EQ(Run("return 1"), Reply::Integer(1));
+  EXPECT_EQ(Run("return 'x'"), Reply::Bulk("x"));
+  EXPECT_EQ(Run("return 3.9"), Reply::Integer(3));
+  EXPECT_EQ(Run("return -3.7"), Reply::Integer(-3));
+  EXPECT_EQ(Run("return 1e20"), Reply::Integer(INT64_MIN));
+  EXPECT_EQ(Run("return true"), Reply::Integer(1));
+  EXPECT_EQ(Run("return false"), Reply::Nil());
+  EXPECT_EQ(Run("return nil"), Reply::Nil());
+  // Arrays stop at the first nil; nesting is kept.
+  EXPECT_EQ(Run("return {1, 2, nil, 3}"), Reply::Array({Reply::Integer(1), Reply::Integer(2)}));
+  EXPECT_EQ(Run("return {1, 'a', {2, {3}}, true, false}"),
+            Reply::Array({Reply::Integer(1), Reply::Bulk("a"),
+                          Reply::Array({Reply::Integer(2), Reply::Array({Reply::Integer(3)})}),
+                          Reply::Integer(1), Reply::Nil()}));
+  EXPECT_EQ(Run("return {ok='fine'}"), Reply::Status("fine"));
+  EXPECT_EQ(Run("return {err='bad thing'}"), Reply::Error("bad thing"));
+  EXPECT_EQ(Run("return redis.error_reply('My err')"), Reply::Error("My err"));
+  EXPECT_EQ(Run("return redis.error_reply('-My err')"), Reply::Error("My err"));
+  EXPECT_EQ(Run("return redis.error_reply('x')"), Reply::Error("ERR x"));
+  EXPECT_EQ(Run("return redis.status_reply('S')"), Reply::Status("S"));
+  EXPECT_EQ(
+      Run("return {KEYS[1], ARGV[2], #KEYS, #ARGV}", {"k"}, {"a", "b"}),
+      Reply::Array({Reply::Bulk("k"), Reply::Bulk("b"), Reply::Integer(1), Reply::Integer(2)}));
+  EXPECT_EQ(Run("return redis.sha1hex('')"),
+            Reply::Bulk("da39a3ee5e6b4b0d3255bfef95601890afd80709"));
+}
+
+TEST_F(LuaRunnerTest, RepliesBecomeLuaValues) {
+  calls_.replies["get"] = Reply::Nil();
+  calls_.replies["set"] = Reply::Ok();
+  calls_.replies["incr"] = Reply::Integer(7);
+  calls_.replies["lrange"] = Reply::Array({Reply::Bulk("a"), Reply::Nil()});
+  calls_.replies["zscore"] = Reply::Double(1.5);
+  calls_.replies["hgetall"] = Reply::Map({Reply::Bulk("f"), Reply::Bulk("v")});
+  EXPECT_EQ(Run("return type(redis.call('get', 'k'))"), Reply::Bulk("boolean"));
+  EXPECT_EQ(Run("return redis.call('get', 'k') == false"), Reply::Integer(1));
+  EXPECT_EQ(Run("return redis.call('set', 'k', 'v')['ok']"), Reply::Bulk("OK"));
+  EXPECT_EQ(Run("return redis.call('set', 'k', 'v')"), Reply::Status("OK"));
+  EXPECT_EQ(Run("return redis.call('incr', 'k') + 1"), Reply::Integer(8));
+  EXPECT_EQ(Run("local r = redis.call('lrange', 'k', 0, -1) return {r[1], type(r[2])}"),
+            Reply::Array({Reply::Bulk("a"), Reply::Bulk("boolean")}));
+  EXPECT_EQ(Run("return redis.call('zscore', 'z', 'm')"), Reply::Bulk("1.5"));
+  EXPECT_EQ(Run("return redis.call('hgetall', 'h')"),
+            Reply::Array({Reply::Bulk("f"), Reply::Bulk("v")}));
+}
+
+TEST_F(LuaRunnerTest, ArgumentsAreStringsOrNumbersFormattedAsRedisDoes) {
+  calls_.replies["set"] = Reply::Ok();
+  Run("redis.call('set', 'k', 1.5) redis.call('set', 'k', 0.1) redis.call('set', 'k', 10)");
+  EXPECT_EQ(calls_.calls,
+            (std::vector<std::string>{"set k 1.5", "set k 0.10000000000000001", "set k 10"}));
+  const std::string body = "return redis.call('set', {})";
+  EXPECT_EQ(
+      Run(body),
+      Reply::Error("ERR Lua redis lib command arguments must be strings or integers" + At(body)));
+  const std::string none = "return redis.call()";
+  EXPECT_EQ(
+      Run(none),
+      Reply::Error("ERR Please specify at least one argument for this redis lib call" + At(none)));
+}
+
+TEST_F(LuaRunnerTest, CommandErrorsRaiseInCallAndReturnInPcall) {
+  calls_.replies["incr"] = Reply::Error("ERR value is not an integer or out of range");
+  const std::string body = "return redis.call('incr', 'k')";
+  EXPECT_EQ(Run(body), Reply::Error("ERR value is not an integer or out of range" + At(body)));
+  EXPECT_EQ(Run("return redis.pcall('incr', 'k')"),
+            Reply::Error("ERR value is not an integer or out of range"));
+  EXPECT_EQ(Run("local r = redis.pcall('incr', 'k') return r['err']"),
+            Reply::Bulk("ERR value is not an integer or out of range"));
+  // A line number from the script's own line.
+  const std::string two_lines = "local x = 1\nreturn redis.call('incr', 'k')";
+  EXPECT_EQ(Run(two_lines),
+            Reply::Error("ERR value is not an integer or out of range" + At(two_lines, 2)));
+}
+
+TEST_F(LuaRunnerTest, CommandsAreCheckedAsRedisChecksThem) {
+  calls_.replies["get"] = Reply::Nil();
+  const std::string unknown = "return redis.call('nosuch')";
+  EXPECT_EQ(Run(unknown),
+            Reply::Error("ERR Unknown Redis command called from script" + At(unknown)));
+  const std::string arity = "return redis.call('get')";
+  EXPECT_EQ(Run(arity),
+            Reply::Error("ERR Wrong number of args calling Redis command from script" + At(arity)));
+  for (const char* command : {"multi", "eval', 'return 1', '0", "publish', 'ch', 'x"}) {
+    const std::string body = std::string("return redis.call('") + command + "')";
+    EXPECT_EQ(Run(body),
+              Reply::Error("ERR This Redis command is not allowed from script" + At(body)))
+        << command;
+  }
+  EXPECT_EQ(Run("return redis.pcall('nosuch')"),
+            Reply::Error("ERR Unknown Redis command called from script"));
+  EXPECT_TRUE(calls_.calls.empty()) << "refused commands never reach the executor";
+}
+
+TEST_F(LuaRunnerTest, ScriptErrorsAndProtectedGlobals) {
+  const std::string boom = "error('boom')";
+  EXPECT_EQ(Run(boom), Reply::Error("ERR user_script:1: boom" + At(boom)));
+  const std::string table = "error({err='tabled'})";
+  EXPECT_EQ(Run(table), Reply::Error("tabled" + At(table)));
+  const std::string nil_error = "error()";
+  EXPECT_EQ(Run(nil_error), Reply::Error("ERR nil" + At(nil_error)));
+  const std::string global = "return foo";
+  EXPECT_EQ(Run(global), Reply::Error("ERR user_script:1: Script attempted to access nonexistent "
+                                      "global variable 'foo'" +
+                                      At(global)));
+  for (const char* body :
+       {"foo = 1", "string.x = 1 return 1", "redis.call = nil return 1", "_G.x = 1"}) {
+    EXPECT_EQ(Run(body),
+              Reply::Error(std::string("ERR user_script:1: Attempt to modify a readonly table") +
+                           At(body)))
+        << body;
+  }
+  const std::string raw = "rawset(_G, 'a', 1) return a";
+  EXPECT_EQ(Run(raw), Reply::Error("ERR Attempt to modify a readonly table" + At(raw)));
+  for (const char* gone : {"os", "io", "print", "dofile", "loadfile", "require", "debug"}) {
+    const std::string body = std::string("return ") + gone;
+    EXPECT_EQ(Run(body), Reply::Error(std::string("ERR user_script:1: Script attempted to access "
+                                                  "nonexistent global variable '") +
+                                      gone + "'" + At(body)))
+        << gone;
+  }
+  // Locals, tables and the libraries still work.
+  EXPECT_EQ(Run("local t = {} t[1] = string.upper('a') return t[1] .. math.floor(2.5)"),
+            Reply::Bulk("A2"));
+  EXPECT_EQ(Run("return ("), Reply::Error("ERR Error compiling script (new function): "
+                                          "user_script:1: unexpected symbol near '<eof>'"));
+  EXPECT_EQ(ScriptCompileError("return ("),
+            "ERR Error compiling script (new function): user_script:1: unexpected symbol near "
+            "'<eof>'");
+  EXPECT_EQ(ScriptCompileError("return 1"), "");
+}
+
+TEST_F(LuaRunnerTest, RandomIsRedisRand48AndTheSameInEveryRun) {
+  // The first draw after math.randomseed(0) on redis-server 7.0 is 0.17082803611217.
+  EXPECT_EQ(Run("return tostring(math.random())"), Reply::Bulk("0.17082803611217"));
+  EXPECT_EQ(Run("math.randomseed(0) return tostring(math.random())"),
+            Reply::Bulk("0.17082803611217"));
+  EXPECT_EQ(Run("return {math.random(100), math.random(5, 6)}"), Run("return {math.random(100), "
+                                                                     "math.random(5, 6)}"));
+  EXPECT_EQ(Run("math.randomseed(0) math.random() return math.random(100)"), Reply::Integer(75));
+}
+
+TEST_F(LuaRunnerTest, RunawayScriptsStopAtTheInstructionLimitEvenUnderPcall) {
+  LuaScriptRunner::Options options;
+  options.max_instructions = 1'000'000;
+  LuaScriptRunner small(options);
+  for (const std::string body :
+       {"while true do end", "while true do pcall(function() while true do end end) end",
+        "local co = coroutine.wrap(function() while true do end end) co()"}) {
+    redis_core::RedisRequest::Script script;
+    script.body = body;
+    absl::StatusOr<Reply> reply = small.Run(script, calls_);
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    ASSERT_TRUE(reply->is_error()) << body << ": " << redis_core::DebugString(*reply);
+    EXPECT_NE(reply->text.find(kInstructionLimitMessage), std::string::npos)
+        << body << ": " << reply->text;
+  }
+}
+
+TEST_F(LuaRunnerTest, MemoryIsBounded) {
+  LuaScriptRunner::Options options;
+  options.max_memory_bytes = 1 << 20;
+  LuaScriptRunner small(options);
+  redis_core::RedisRequest::Script script;
+  script.body = "local t = {} for i = 1, 1000000 do t[i] = string.rep('x', 100) .. i end return 1";
+  absl::StatusOr<Reply> reply = small.Run(script, calls_);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_NE(reply->text.find("not enough memory"), std::string::npos)
+      << redis_core::DebugString(*reply);
+}
+
+TEST_F(LuaRunnerTest, AFailedCallAbortsTheWholeScriptEvenUnderPcall) {
+  calls_.fail = absl::UnavailableError("locked");
+  redis_core::RedisRequest::Script script;
+  script.body = "redis.pcall('get', 'k') return 1";
+  absl::StatusOr<Reply> reply = runner_.Run(script, calls_);
+  EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace ekv::redis

@@ -1,0 +1,129 @@
+// The core half of scripting (core/redis/script_runner.h, script_calls.cc): a script
+// request's encoding, the refusal without a runner, and the redis.call path through the
+// request's one executor (earlier writes seen, one batch, checks as Redis makes them),
+// driven by a scripted fake runner instead of Lua.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/kv/memory_engine.h"
+#include "core/kv/mvcc.h"
+#include "core/kv/mvcc_batch.h"
+#include "core/kv/timestamp.h"
+#include "core/redis/executor.h"
+#include "core/redis/request.h"
+#include "core/redis/script_runner.h"
+#include "core/redis/store.h"
+#include "gtest/gtest.h"
+
+namespace ekv::redis_core {
+namespace {
+
+// Runs each listed command through ScriptCalls and answers an array of their replies.
+class ListRunner final : public ScriptRunner {
+ public:
+  absl::StatusOr<Reply> Run(const RedisRequest::Script& script, ScriptCalls& calls) const override {
+    std::vector<Reply> replies;
+    for (const std::string& line : script.args) {
+      std::vector<std::string> args;
+      size_t start = 0;
+      while (start <= line.size()) {
+        size_t space = line.find(' ', start);
+        if (space == std::string::npos) space = line.size();
+        args.push_back(line.substr(start, space - start));
+        start = space + 1;
+      }
+      absl::StatusOr<Reply> reply = calls.Call(args);
+      if (!reply.ok()) return reply.status();
+      replies.push_back(*reply);
+    }
+    return Reply::Array(std::move(replies));
+  }
+};
+
+RedisRequest ScriptRequest(std::vector<std::string> lines, bool read_only = false) {
+  RedisRequest request;
+  request.routing_key = "k";
+  request.now_ms = 1000;
+  request.seed = 7;
+  request.script = RedisRequest::Script{"body", {"k"}, std::move(lines), read_only};
+  return request;
+}
+
+class ScriptRequestTest : public ::testing::Test {
+ protected:
+  Reply Execute(const RedisRequest& request, const ScriptEnvironment* scripts, bool write = true) {
+    const kv::Timestamp ts = write ? kv::MakeTimestamp(1000, ++logical_) : 0;
+    Store store(&engine_, &mvcc_);
+    RequestOutcome outcome = ExecuteRequest(request, &store, 1000, ts, scripts);
+    EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+    if (write) {
+      kv::MvccBatch batch;
+      EXPECT_TRUE(store.Flush(&batch, ts).ok());
+      EXPECT_TRUE(mvcc_.Apply(batch).ok());
+    }
+    return outcome.reply;
+  }
+
+  kv::MemoryEngine engine_;
+  kv::MvccStore mvcc_{&engine_};
+  uint64_t logical_ = 0;
+  ListRunner runner_;
+};
+
+TEST(ScriptRequestCodecTest, RoundTripsAndKeepsOldEncodings) {
+  RedisRequest request = ScriptRequest({"set k v", "get k"}, /*read_only=*/true);
+  request.script->keys = {"k", "k2"};
+  absl::StatusOr<RedisRequest> decoded = DecodeRedisRequest(EncodeRedisRequest(request));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, request);
+  // A request without a script encodes as before (no trailer) and still needs a command.
+  RedisRequest plain;
+  plain.routing_key = "k";
+  plain.commands = {{"get", "k"}};
+  ASSERT_TRUE(DecodeRedisRequest(EncodeRedisRequest(plain)).ok());
+  plain.commands.clear();
+  EXPECT_FALSE(DecodeRedisRequest(EncodeRedisRequest(plain)).ok());
+  // A script request carries no commands.
+  request.commands = {{"get", "k"}};
+  EXPECT_FALSE(DecodeRedisRequest(EncodeRedisRequest(request)).ok());
+  // Truncated trailers are refused.
+  std::string bytes = EncodeRedisRequest(ScriptRequest({"get k"}));
+  bytes.pop_back();
+  EXPECT_FALSE(DecodeRedisRequest(bytes).ok());
+  // The declared keys are the request's keys (ownership is checked on them).
+  EXPECT_EQ(RequestKeys(ScriptRequest({})), (std::vector<std::string>{"k", "k"}));
+}
+
+TEST_F(ScriptRequestTest, WithoutARunnerAScriptIsAClearError) {
+  EXPECT_EQ(Execute(ScriptRequest({"set k v"}), nullptr), Reply::Error(kNoScriptRunnerError));
+  const ScriptEnvironment no_runner{nullptr, nullptr};
+  EXPECT_EQ(Execute(ScriptRequest({"set k v"}), &no_runner), Reply::Error(kNoScriptRunnerError));
+  EXPECT_EQ(engine_.size(), 0u) << "nothing written";
+}
+
+TEST_F(ScriptRequestTest, CallsSeeEarlierWritesAndAreCheckedAsRedisChecksThem) {
+  const ScriptEnvironment scripts{&runner_, [](absl::string_view key) { return key != "far"; }};
+  EXPECT_EQ(
+      Execute(ScriptRequest({"set k 1", "incr k", "get k", "lpush k x", "get", "nosuch",
+                             "ekv-stamp k", "get far", "rpush l a b", "lrange l 0 -1"}),
+              &scripts),
+      Reply::Array({Reply::Ok(), Reply::Integer(2), Reply::Bulk("2"), WrongTypeError(),
+                    Reply::Error("ERR Wrong number of args calling Redis command from script"),
+                    Reply::Error("ERR Unknown Redis command called from script"),
+                    Reply::Error("ERR Unknown Redis command called from script"),
+                    Reply::Error("ERR Script attempted to access a non local key in a "
+                                 "cluster node"),
+                    Reply::Integer(2), Reply::Array({Reply::Bulk("a"), Reply::Bulk("b")})}));
+  // The script's writes were one batch, visible to the next request.
+  EXPECT_EQ(Execute(ScriptRequest({"get k"}), &scripts), Reply::Array({Reply::Bulk("2")}));
+  // Read-only scripts (EVAL_RO) refuse writes, as do scripts run as a query.
+  const Reply refused = Reply::Error("ERR Write commands are not allowed from read-only scripts.");
+  EXPECT_EQ(Execute(ScriptRequest({"set k 3", "get k"}, /*read_only=*/true), &scripts),
+            Reply::Array({refused, Reply::Bulk("2")}));
+  EXPECT_EQ(Execute(ScriptRequest({"set k 3"}), &scripts, /*write=*/false),
+            Reply::Array({refused}));
+}
+
+}  // namespace
+}  // namespace ekv::redis_core
