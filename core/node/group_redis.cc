@@ -100,7 +100,8 @@ GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,
     return *std::move(refused);
   }
   // At least the group's newest applied time, so a key a write saw expire stays expired.
-  const uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));
+  uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));
+  if (planted_.redis_read_request_clock) now_ms = request->now_ms;  // planted bug (sim only)
   redis_core::Store store(engine_.get(), &kv_->store());
   redis_core::RequestOutcome outcome =
       redis_core::ExecuteRequest(*request, &store, now_ms, /*commit_ts=*/0);
