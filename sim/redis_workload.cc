@@ -337,8 +337,8 @@ void RedisWorkload::IssueExpiry(uint64_t client, Done done) {
   // EXPIRE only on one key per group: an EXPIRE whose outcome is unknown may apply at any
   // later time, which leaves every later value of its key unjudged (expiry.h); the other
   // keys keep the deadlines their SETs gave them.
-  const bool expire_key = key == expiry_keys_[expiry_keys_.size() - 1] ||
-                          key == expiry_keys_[expiry_keys_.size() - 2];
+  const bool expire_key =
+      key == expiry_keys_[expiry_keys_.size() - 1] || key == expiry_keys_[expiry_keys_.size() - 2];
   double dice = rng_.NextDouble();
   if (!expire_key && dice >= 0.3 && dice < 0.45) dice -= 0.15;  // a SET instead
   if (dice < 0.45) {
