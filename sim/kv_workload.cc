@@ -94,7 +94,7 @@ bool OutcomeUnknown(const std::optional<coord::OpResult>& result) {
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
                        SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
-                       bool moves, bool placement)
+                       bool moves, bool placement, bool redis_cross_group_exec)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -115,6 +115,12 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   }
   for (int i = 0; i < profile_.clients; ++i)
     clients_.push_back(Client{static_cast<uint64_t>(i + 1)});
+  if (kind_ == WorkloadKind::kRedis) {
+    RedisWorkload::Options options;
+    options.cross_group_exec = redis_cross_group_exec;
+    redis_ =
+        std::make_unique<RedisWorkload>(scheduler_, cluster_, coordinators_, rng_.Fork(), options);
+  }
   splits_ = bootstrap.has_value();
   if (splits_ && moves) {
     moves_ = true;
@@ -136,6 +142,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
 bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
          !mover_busy_ && !unfinished_move_.has_value() && scans_running_ == 0 &&
+         !(redis_ && redis_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
 
@@ -155,6 +162,7 @@ std::string KvWorkload::BusyDescription() const {
                                 " membership attempts failed so far)"));
   }
   if (scans_running_ != 0) busy.push_back(absl::StrCat(scans_running_, " scans running"));
+  if (redis_ && redis_->final_reads_pending()) busy.push_back("final counter reads running");
   const auto clients_busy =
       std::count_if(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
   if (clients_busy != 0) busy.push_back(absl::StrCat(clients_busy, " clients busy"));
@@ -163,6 +171,7 @@ std::string KvWorkload::BusyDescription() const {
 
 void KvWorkload::StopIssuing() {
   issuing_ = false;
+  MaybeStartFinalReads();
   if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
   if (unfinished_move_.has_value() && !mover_busy_) ScheduleMove();
 }
@@ -202,6 +211,16 @@ void KvWorkload::Issue(size_t client_index) {
     case WorkloadKind::kKvRegister:
       IssueRegister(client_index);
       return;
+    case WorkloadKind::kRedis:
+      ++issued_;
+      redis_->Issue(clients_[client_index].id,
+                    [this, client_index](RedisWorkload::Outcome outcome) {
+                      if (outcome == RedisWorkload::Outcome::kAcked) ++acknowledged_;
+                      if (outcome == RedisWorkload::Outcome::kFailed) ++failed_;
+                      if (outcome == RedisWorkload::Outcome::kUnknown) ++unknown_;
+                      Done(client_index);
+                    });
+      return;
     case WorkloadKind::kRegister:
       break;
   }
@@ -212,6 +231,16 @@ void KvWorkload::Done(size_t client_index) {
   EKV_ASSERT(clients_[client_index].busy, "finishing an idle client");
   clients_[client_index].busy = false;
   ScheduleNext(client_index);
+  MaybeStartFinalReads();
+}
+
+void KvWorkload::MaybeStartFinalReads() {
+  // Once the chaos phase's operations are over: the final reads of the redis counters.
+  if (!redis_ || issuing_) return;
+  if (std::any_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; })) {
+    return;
+  }
+  redis_->StartFinalReads();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -614,6 +643,7 @@ std::string KvWorkload::KvStats() const {
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
   }
+  if (redis_) absl::StrAppend(&stats, " ", redis_->Stats());
   return stats;
 }
 
@@ -945,6 +975,13 @@ KvWorkload::Verdict KvWorkload::Check() const {
         verdict.verdict = absl::StrCat("linearizability: key ", result.key);
         verdict.details = result.explanation;
       }
+      return verdict;
+    }
+    case WorkloadKind::kRedis: {
+      RedisWorkload::Verdict redis = redis_->Check();
+      verdict.ok = redis.ok;
+      verdict.verdict = redis.verdict;
+      verdict.details = redis.details;
       return verdict;
     }
     case WorkloadKind::kRegister:

@@ -11,6 +11,8 @@
 //                values. checkers::CheckListAppend (strict serializability).
 //   kv-register  single-key raw writes (RawWriteCommand) and kRawGet reads on keys of two
 //                groups. checkers::CheckLinearizable.
+//   redis        Redis requests as the Redis front door sends them: EXEC'd list appends,
+//                counters, expiring keys (redis_workload.h, which has their checkers).
 //
 // Keys route by their first byte as the server's initial catalog does: below "m" to group
 // 1, the rest to group 2.
@@ -57,6 +59,7 @@
 #include "sim/checkers/txn_history.h"
 #include "sim/cluster.h"
 #include "sim/options.h"
+#include "sim/redis_workload.h"
 #include "sim/scheduler.h"
 #include "sim/sim_coordinators.h"
 #include "sim/swarm.h"
@@ -71,7 +74,7 @@ class KvWorkload {
   KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
              const SwarmProfile& profile, int total_ops, WorkloadKind kind,
              SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
-             bool moves = false, bool placement = false);
+             bool moves = false, bool placement = false, bool redis_cross_group_exec = false);
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
 
@@ -106,6 +109,8 @@ class KvWorkload {
   // "ts=<timestamps handed out> 1pc=<committed>/<tried>" (and, with membership faults,
   // " members=<done>/<tried>") for the summary line.
   std::string KvStats() const;
+  // --workload redis: which parts of the history are too thin to judge (empty: none).
+  std::string ThinParts() const { return redis_ ? redis_->ThinParts() : ""; }
   uint64_t splits_done() const { return splits_done_; }
   uint64_t scans_done() const { return scans_done_; }
   uint64_t moves_started() const { return moves_started_; }
@@ -148,6 +153,7 @@ class KvWorkload {
   void ScheduleNext(size_t client_index);
   void Issue(size_t client_index);
   void Done(size_t client_index);
+  void MaybeStartFinalReads();
   void IssueBank(size_t client_index);
   void RunBankSetup(size_t client_index);
   void IssueAppend(size_t client_index);
@@ -178,6 +184,8 @@ class KvWorkload {
   // append
   checkers::TxnHistory txn_history_;
   int64_t next_append_value_ = 1;
+  // redis
+  std::unique_ptr<RedisWorkload> redis_;
   // kv-register
   checkers::History register_history_;
   uint64_t next_register_value_ = 1;

@@ -99,6 +99,8 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "move_cutover_before_final_copy") return PlantedBug::kMoveCutoverBeforeFinalCopy;
   if (name == "move_source_serves_after_cutover") return PlantedBug::kMoveSourceServesAfterCutover;
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
+  if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
+  if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
@@ -106,7 +108,8 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "stale_read, follower_timestamp, unconfirmed_timestamp, "
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
-                   "move_source_serves_after_cutover or move_forgets_locks"));
+                   "move_source_serves_after_cutover, move_forgets_locks, "
+                   "redis_read_client_clock or resubmit_late_write"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -147,6 +150,10 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "move_source_serves_after_cutover";
     case PlantedBug::kMoveForgetsLocks:
       return "move_forgets_locks";
+    case PlantedBug::kRedisReadClientClock:
+      return "redis_read_client_clock";
+    case PlantedBug::kResubmitLateWrite:
+      return "resubmit_late_write";
   }
   return "?";
 }
@@ -156,8 +163,9 @@ absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name) {
   if (name == "bank") return WorkloadKind::kBank;
   if (name == "append") return WorkloadKind::kAppend;
   if (name == "kv-register") return WorkloadKind::kKvRegister;
+  if (name == "redis") return WorkloadKind::kRedis;
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown workload '", name, "'; expected register, bank, append or kv-register"));
+      "unknown workload '", name, "'; expected register, bank, append, kv-register or redis"));
 }
 
 absl::string_view WorkloadKindName(WorkloadKind kind) {
@@ -170,6 +178,8 @@ absl::string_view WorkloadKindName(WorkloadKind kind) {
       return "append";
     case WorkloadKind::kKvRegister:
       return "kv-register";
+    case WorkloadKind::kRedis:
+      return "redis";
   }
   return "?";
 }
@@ -214,6 +224,7 @@ std::string ReproCommand(const SimOptions& options) {
     if (options.splits) absl::StrAppend(&command, " --splits");
     if (options.moves) absl::StrAppend(&command, " --moves");
     if (options.placement) absl::StrAppend(&command, " --placement");
+    if (options.redis_cross_group_exec) absl::StrAppend(&command, " --redis_cross_group_exec");
   }
   return command;
 }

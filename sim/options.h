@@ -65,6 +65,9 @@ enum class PlantedBug : uint8_t {
   kMoveCutoverBeforeFinalCopy,    // cut over without the final copy pass under the fence
   kMoveSourceServesAfterCutover,  // the source group is never told of the cut-over
   kMoveForgetsLocks,              // moved chunks lose their lock records
+  // the Redis layer (--workload redis):
+  kRedisReadClientClock,  // a Redis read decides expiry by the request's clock alone
+  kResubmitLateWrite,     // the sim driver re-submits a write whose answer is late
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);
@@ -75,6 +78,7 @@ enum class WorkloadKind : uint8_t {
   kBank,        // GroupStateMachine: cross-group transfer transactions, bank checker
   kAppend,      // GroupStateMachine: list-append transactions, Elle-style checker
   kKvRegister,  // GroupStateMachine: raw writes and reads, linearizability checker
+  kRedis,       // Redis requests (core/redis): EXEC'd lists, counters, expiry (redis_workload.h)
 };
 absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name);
 absl::string_view WorkloadKindName(WorkloadKind kind);
@@ -102,6 +106,8 @@ struct SimOptions {
   // kv workloads with --moves: the core's placement policy (core/placement) decides the
   // splits and moves from the groups' load counters instead of random picks (--placement).
   bool placement = false;
+  // --workload redis: one EXEC may name keys of both groups (--redis_cross_group_exec).
+  bool redis_cross_group_exec = false;
   // Events one run may execute; exhausting it is reported as a livelock. 0: the
   // workload's default (kDefaultMaxEvents, kDefaultKvMaxEvents).
   uint64_t max_events = 0;

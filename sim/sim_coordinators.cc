@@ -205,6 +205,16 @@ void SimCoordinators::Dispatch(NodeIndex node, const coord::GroupCall& call) {
   request.request_id = next_request_id_++;
   calls_by_request_[request.request_id] =
       LocalCall{target, Incarnation(target), node, incarnation, call.call};
+  if (config_.plants.resubmit_late_write && request.kind == node::OpKind::kApply) {
+    // Planted: a write still unanswered after a while is sent again under the same id
+    // (whichever answer comes first is taken); both copies may be proposed and applied.
+    const SimTime late_us = std::max<SimTime>(profile_.client_timeout_us / 10, 20'000);
+    scheduler_.After(late_us, [this, node, target, request] {
+      if (calls_by_request_.count(request.request_id) == 0) return;
+      if (target != node && !cluster_.network().Connected(node, target)) return;
+      cluster_.SubmitClientRequest(target, request);
+    });
+  }
   if (target == node) {
     // The node's own NodeHost: same process, no network. A separate event, so NodeHost's
     // immediate answers never re-enter the coordinator while it is being pumped.

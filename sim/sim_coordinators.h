@@ -12,8 +12,10 @@
 // inputs until the process resumes, a partition drops forwarded calls and their answers.
 // A client's own timeout (twice the coordinator's request timeout) bounds every call.
 //
-// One planted bug lives here, in how a node reaches its state machine: kStaleRead answers
-// queries from some replica's applied state without a read index.
+// Two planted bugs live here, in how a node reaches its state machine: kStaleRead answers
+// queries from some replica's applied state without a read index; kResubmitLateWrite
+// (an at-least-once transport: a retry policy on a call that is not idempotent) sends a
+// replicated write again when its answer is late, so it may apply twice.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +38,7 @@ namespace ekv::sim {
 
 struct SimCoordinatorPlants {
   bool read_from_any_replica = false;  // kStaleRead
+  bool resubmit_late_write = false;    // kResubmitLateWrite
   coord::CoordinatorPlants coordinator;
 };
 

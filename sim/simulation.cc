@@ -141,6 +141,7 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
   kv::PlantedKvBugs bugs;
   bugs.skip_write_conflict_check = plant == PlantedBug::kSkipWriteConflict;
   bugs.commit_ignores_rollback = plant == PlantedBug::kCommitWithoutLockCheck;
+  bugs.redis_read_request_clock = plant == PlantedBug::kRedisReadClientClock;
   return bugs;
 }
 
@@ -155,6 +156,7 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
   plants.coordinator.move_source_serves_after_cutover =
       plant == PlantedBug::kMoveSourceServesAfterCutover;
   plants.coordinator.move_forgets_locks = plant == PlantedBug::kMoveForgetsLocks;
+  plants.resubmit_late_write = plant == PlantedBug::kResubmitLateWrite;
   return plants;
 }
 
@@ -218,7 +220,7 @@ SimResult RunSimulation(const SimOptions& requested) {
   if (kv_workload) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
                          options.workload, ClientPlants(options.plant), bootstrap, options.moves,
-                         options.placement);
+                         options.placement, options.redis_cross_group_exec);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
@@ -362,7 +364,8 @@ SimResult RunSimulation(const SimOptions& requested) {
     result.elections = cluster.elections_won();
     result.snapshots_sent = cluster.snapshots_sent();
     result.crashes = cluster.crashes();
-    result.thin = result.ops_acknowledged < options.min_acked;
+    result.thin = result.ops_acknowledged < options.min_acked ||
+                  (options.min_acked > 0 && !txn_workload->ThinParts().empty());
   }
   if (!failure.empty()) {
     result.ok = false;

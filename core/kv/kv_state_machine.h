@@ -111,6 +111,9 @@ struct PlantedKvBugs {
   bool commit_ignores_rollback = false;    // commit of a rolled-back (lock-less) key "succeeds"
   // GC also removes the newest version <= safe point, which reads at the safe point need.
   bool gc_drops_visible_version = false;
+  // Planted (simulator, --workload redis): a Redis read decides expiry by the request's
+  // clock alone, not max(request clock, the group's newest timestamp) (group_redis.cc).
+  bool redis_read_request_clock = false;
 };
 
 // The refusal of a read or prewrite at `ts` below the group's GC safe point.

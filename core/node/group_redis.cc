@@ -308,7 +308,8 @@ GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,
     return *std::move(locked);
   }
   // At least the group's newest applied time, so a key a write saw expire stays expired.
-  const uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));
+  uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));
+  if (planted_.redis_read_request_clock) now_ms = request->now_ms;  // planted bug (sim only)
   redis_core::Store store(engine_.get(), &kv_->store());
   const redis_core::ScriptEnvironment scripts{
       script_runner_, [&](absl::string_view key) {

@@ -169,5 +169,20 @@ TEST(PlantedBugTest, MoveForgetsLocksBank) {
   ExpectPlantFound({PlantedBug::kMoveForgetsLocks, "all", 5, WorkloadKind::kBank, true, true});
 }
 
+// The Redis layer (--workload redis). A read that decides expiry by the requesting node's
+// clock alone returns a key the group already saw expire to a client whose node's clock
+// lags (clock skew and drift): the expiry checker's time floor (the group's acknowledged
+// commit times) is past the key's deadline.
+TEST(PlantedBugTest, RedisReadClientClock) {
+  ExpectPlantFound({PlantedBug::kRedisReadClientClock, "all", 5, WorkloadKind::kRedis});
+}
+
+// A driver that sends a write again when its answer is late (an at-least-once transport):
+// an INCRBY applies twice (the counter checker's exact count) or an RPUSH appends twice
+// (the list checker's duplicate elements).
+TEST(PlantedBugTest, ResubmitLateWriteRedis) {
+  ExpectPlantFound({PlantedBug::kResubmitLateWrite, "all", 5, WorkloadKind::kRedis});
+}
+
 }  // namespace
 }  // namespace ekv::sim

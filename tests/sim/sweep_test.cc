@@ -80,7 +80,7 @@ void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool sp
   if (splits) {
     EXPECT_GT(total.splits, kKvSeeds * 3) << "splits must land during the load";
   }
-  if (workload != WorkloadKind::kKvRegister) {
+  if (workload != WorkloadKind::kKvRegister && workload != WorkloadKind::kRedis) {
     EXPECT_GT(total.lock_resolutions, kKvSeeds * 10) << "locks must be met and resolved";
   }
   // Seeds whose faults keep the cluster down most of the time (crash loops, long
@@ -91,6 +91,11 @@ void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool sp
 TEST(SimSweepTest, BankAllFaults) { SweepKvWorkload(WorkloadKind::kBank, 150); }
 TEST(SimSweepTest, AppendAllFaults) { SweepKvWorkload(WorkloadKind::kAppend, 150); }
 TEST(SimSweepTest, KvRegisterAllFaults) { SweepKvWorkload(WorkloadKind::kKvRegister, 1000); }
+
+// Redis requests through the front door's core path (sim/redis_workload.h): EXEC'd list
+// appends, counters and expiring keys, each with its checker.
+TEST(SimSweepTest, RedisAllFaults) { SweepKvWorkload(WorkloadKind::kRedis, 300); }
+TEST(SimSweepTest, RedisSplitsAllFaults) { SweepKvWorkload(WorkloadKind::kRedis, 250, true); }
 
 // The same with --splits: ownership enforced by every group, versioned routing with
 // transparent refresh-and-retry (and deliberate misroutes), random SplitRange commands
