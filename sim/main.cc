@@ -55,16 +55,17 @@ ABSL_FLAG(std::string, workload, "register",
           "or, on the server's GroupStateMachine (MVCC + Percolator across 2 groups): bank "
           "(transfers + snapshot reads, bank checker), append (list-append transactions, "
           "strict serializability), kv-register (raw writes/reads, linearizability) or redis "
-          "(Redis requests through the front door's core path, StartKvCommand/StartKvQuery: "
+          "(Redis requests through the front door's core path, StartRedisRequest: "
           "MULTI/RPUSH/LRANGE/EXEC list appends checked for strict serializability, "
           "INCR/INCRBY/GET counters checked for exact counts, SET PX/PEXPIRE/EXPIRE with "
           "GET/EXISTS/PTTL/TTL/PEXPIRETIME checked for no read of an expired key; the seed "
           "line shows redis exec=committed/sent crossslot= incr= counter_reads= "
           "expiry_reads=judged/of values/all).");
 ABSL_FLAG(bool, redis_cross_group_exec, false,
-          "--workload redis with --splits: some EXECs name list keys of both groups (today "
-          "answered CROSSSLOT, a definite failure counted as crossslot=; without this flag "
-          "one EXEC's keys are always of one group).");
+          "--workload redis with --splits: some EXECs name list keys of both groups (one "
+          "transaction over both groups; a CROSSSLOT answer would be a definite failure, "
+          "counted as crossslot=). Without this flag one EXEC's keys are always of one "
+          "group.");
 ABSL_FLAG(bool, splits, false,
           "kv workloads only: every group enforces the ranges it owns, coordinators route "
           "with versioned route tables (refresh and retry on STALE_ROUTE, and sometimes "

@@ -90,8 +90,7 @@ void RedisWorkload::Send(NodeIndex node, std::vector<std::vector<std::string>> c
         request.now_ms = cluster_.WallClockMs(node);
         *request_now_ms = request.now_ms;
         std::string payload = redis_core::EncodeRedisRequest(request);
-        return write ? c.StartKvCommand(request.routing_key, std::move(payload))
-                     : c.StartKvQuery(request.routing_key, std::move(payload));
+        return c.StartRedisRequest(std::move(payload), write);
       },
       [this, write, one_group, group, request_now_ms,
        done = std::move(done)](std::optional<coord::OpResult> result) {

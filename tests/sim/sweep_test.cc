@@ -47,7 +47,8 @@ TEST(SimSweepTest, NoFaultsEveryOperationSucceedsQuickly) {
 constexpr uint64_t kKvSeeds = 25;
 constexpr uint64_t kThinSeedAcked = 20;
 
-void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool splits = false) {
+void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool splits = false,
+                     bool redis_cross_group_exec = false) {
   SimResult total;
   uint64_t thin = 0;
   for (uint64_t seed = 1; seed <= kKvSeeds; ++seed) {
@@ -56,6 +57,7 @@ void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool sp
     options.faults = FaultSet::All();
     options.workload = workload;
     options.splits = splits;
+    options.redis_cross_group_exec = redis_cross_group_exec;
     options.min_acked = kThinSeedAcked;
     const SimResult result = RunSimulation(options);
     total.ops_acknowledged += result.ops_acknowledged;
@@ -95,7 +97,10 @@ TEST(SimSweepTest, KvRegisterAllFaults) { SweepKvWorkload(WorkloadKind::kKvRegis
 // Redis requests through the front door's core path (sim/redis_workload.h): EXEC'd list
 // appends, counters and expiring keys, each with its checker.
 TEST(SimSweepTest, RedisAllFaults) { SweepKvWorkload(WorkloadKind::kRedis, 300); }
-TEST(SimSweepTest, RedisSplitsAllFaults) { SweepKvWorkload(WorkloadKind::kRedis, 250, true); }
+// With splits, some EXECs name keys of both groups: one transaction over both.
+TEST(SimSweepTest, RedisSplitsAllFaults) {
+  SweepKvWorkload(WorkloadKind::kRedis, 250, /*splits=*/true, /*redis_cross_group_exec=*/true);
+}
 
 // The same with --splits: ownership enforced by every group, versioned routing with
 // transparent refresh-and-retry (and deliberate misroutes), random SplitRange commands
