@@ -17,8 +17,8 @@
 //             expired key (expiry.h says exactly what is assumed and checked).
 //
 // Keys: lists a0..a5 and n0..n5, counters b0..b2 and o0..o2, expiring strings c0..c2 and
-// p0..p2 (EXPIREs only on c2 and p2); those before "m" start on group 1, the rest on group 2, and splits keep a
-// route's halves in its group. One EXEC's keys are of one group unless
+// p0..p2 (EXPIREs only on c2 and p2); those before "m" start on group 1, the rest on group 2, and
+// splits keep a route's halves in its group. One EXEC's keys are of one group unless
 // `cross_group_exec`; a CROSSSLOT answer (today's answer to an EXEC across groups) is a
 // definite failure, counted.
 //
