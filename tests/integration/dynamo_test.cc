@@ -28,22 +28,10 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/external_program.h"
 
 namespace ekv::integration {
 namespace {
-
-// Runs a shell command line; its stdout and stderr, and the exit status.
-std::string Shell(const std::string& command_line, int* exit_status) {
-  std::string out;
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return "<popen failed>";
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  const int status = pclose(pipe);
-  *exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
 
 class DynamoClusterTest : public ClusterTest {
  protected:
@@ -82,20 +70,20 @@ TEST_F(DynamoClusterTest, AwsSdkForJavaScriptAgainstThreeNodes) {
   const std::string dir = EKV_DYNAMO_SDK_DIR;
   int status = 0;
   // The SDK packages, pinned by package-lock.json; installed once, then reused.
-  std::string out = Shell(absl::StrCat("cd '", dir,
-                                       "' && (node -e 'require(\"@aws-sdk/lib-dynamodb\")' || "
-                                       "timeout 300 npm ci --no-audit --no-fund)"),
-                          &status);
+  std::string out = RunShell(absl::StrCat("cd '", dir,
+                                          "' && (node -e 'require(\"@aws-sdk/lib-dynamodb\")' || "
+                                          "timeout 300 npm ci --no-audit --no-fund)"),
+                             &status);
   ASSERT_EQ(status, 0) << "installing @aws-sdk/client-dynamodb and @aws-sdk/lib-dynamodb "
                           "(npm ci in "
                        << dir << ") failed:\n"
                        << out;
-  out = Shell(
+  out = RunShell(
       absl::StrCat("cd '", dir, "' && timeout 240 node sdk_test.js ", cluster().dynamo_port(1), " ",
                    cluster().dynamo_port(2), " ", cluster().dynamo_port(3)),
       &status);
-  std::cout << out;
-  EXPECT_EQ(status, 0) << out;
+  std::cout << out;  // the client's report, printed once above the failures below
+  EXPECT_EQ(status, 0);
   EXPECT_NE(out.find(", 0 failed"), std::string::npos);
   for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
 }
@@ -106,16 +94,16 @@ TEST_F(DynamoClusterTest, AwsSdkForJavaScriptAgainstThreeNodes) {
 TEST_F(DynamoClusterTest, Boto3AgainstThreeNodes) {
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
   int status = 0;
-  std::string out = Shell("/usr/bin/python3 -c 'import boto3'", &status);
+  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
   ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
                        << out;
-  out = Shell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TEST, "' ",
-                           cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
-                           cluster().dynamo_port(3)),
-              &status);
-  std::cout << out;
-  EXPECT_EQ(status, 0) << out;
-  EXPECT_NE(out.find(", 0 failed"), std::string::npos) << out;
+  out = RunShell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TEST, "' ",
+                              cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
+                              cluster().dynamo_port(3)),
+                 &status);
+  std::cout << out;  // the client's report, printed once above the failures below
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find(", 0 failed"), std::string::npos);
   for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
 }
 
@@ -126,16 +114,16 @@ TEST_F(DynamoClusterTest, Boto3AgainstThreeNodes) {
 TEST_F(DynamoClusterTest, Boto3TransactionsAgainstThreeNodes) {
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
   int status = 0;
-  std::string out = Shell("/usr/bin/python3 -c 'import boto3'", &status);
+  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
   ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
                        << out;
-  out = Shell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TRANSACTIONS_TEST,
-                           "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
-                           cluster().dynamo_port(3)),
-              &status);
-  std::cout << out;
-  EXPECT_EQ(status, 0) << out;
-  EXPECT_NE(out.find(", 0 failed"), std::string::npos) << out;
+  out = RunShell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TRANSACTIONS_TEST,
+                              "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
+                              cluster().dynamo_port(3)),
+                 &status);
+  std::cout << out;  // the client's report, printed once above the failures below
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find(", 0 failed"), std::string::npos);
   for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
 }
 
@@ -255,15 +243,15 @@ TEST_F(DynamoClusterTest, SequentialRequestRates) {
 // The README's quickstart commands through the real AWS CLI, when it is installed.
 TEST_F(DynamoClusterTest, ReadmeQuickstartThroughAwsCli) {
   int status = 0;
-  Shell("command -v aws", &status);
+  RunShell("command -v aws", &status);
   ASSERT_EQ(status, 0) << "the AWS CLI (aws) is not installed: scripts/install-deps.sh installs it";
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
   auto aws = [&](int node, const std::string& args) {
-    return Shell(absl::StrCat("AWS_ACCESS_KEY_ID=fake AWS_SECRET_ACCESS_KEY=fake "
-                              "AWS_DEFAULT_REGION=us-east-1 timeout 60 aws dynamodb "
-                              "--endpoint-url http://127.0.0.1:",
-                              cluster().dynamo_port(node), " ", args),
-                 &status);
+    return RunShell(absl::StrCat("AWS_ACCESS_KEY_ID=fake AWS_SECRET_ACCESS_KEY=fake "
+                                 "AWS_DEFAULT_REGION=us-east-1 timeout 60 aws dynamodb "
+                                 "--endpoint-url http://127.0.0.1:",
+                                 cluster().dynamo_port(node), " ", args),
+                    &status);
   };
   std::string out = aws(1,
                         "create-table --table-name Music --attribute-definitions "
@@ -422,16 +410,16 @@ TEST_F(DynamoClusterTest, Boto3IndexReadsDuringConcurrentWrites) {
     ASSERT_TRUE(RawPutEventually(cluster(), 1, key, "1").ok()) << key;
   }
   int status = 0;
-  std::string out = Shell("/usr/bin/python3 -c 'import boto3'", &status);
+  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
   ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
                        << out;
-  out = Shell(absl::StrCat("timeout 150 /usr/bin/python3 '", EKV_DYNAMO_INDEX_CONSISTENCY_TEST,
-                           "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
-                           cluster().dynamo_port(3)),
-              &status);
-  std::cout << out;
-  EXPECT_EQ(status, 0) << out;
-  EXPECT_NE(out.find("1 passed, 0 failed"), std::string::npos) << out;
+  out = RunShell(absl::StrCat("timeout 150 /usr/bin/python3 '", EKV_DYNAMO_INDEX_CONSISTENCY_TEST,
+                              "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
+                              cluster().dynamo_port(3)),
+                 &status);
+  std::cout << out;  // the client's report, printed once above the failures below
+  EXPECT_EQ(status, 0);
+  EXPECT_NE(out.find("1 passed, 0 failed"), std::string::npos);
   for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
 }
 

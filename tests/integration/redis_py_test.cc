@@ -9,26 +9,16 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/external_program.h"
 
 namespace ekv::integration {
 namespace {
-
-std::string RunCommand(const std::string& command_line, int* exit_status) {
-  std::string out;
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return "<popen failed>";
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  *exit_status = pclose(pipe);
-  return out;
-}
 
 class RedisPyTest : public ClusterTest {};
 
 TEST_F(RedisPyTest, ScriptedSessionThroughThreeNodes) {
   int status = 0;
-  const std::string probe = RunCommand("/usr/bin/python3 -c 'import redis'", &status);
+  const std::string probe = RunShell("/usr/bin/python3 -c 'import redis'", &status);
   ASSERT_EQ(status, 0) << "python3-redis is required (scripts/install-deps.sh): " << probe;
   const std::string password = "py-secret";
   ClusterOptions options;
@@ -41,10 +31,10 @@ TEST_F(RedisPyTest, ScriptedSessionThroughThreeNodes) {
   ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
   ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
   const std::string output =
-      RunCommand(absl::StrCat("timeout 300 /usr/bin/python3 ", EKV_REDIS_PY_SESSION, " ",
-                              cluster().redis_port(1), " ", cluster().redis_port(2), " ",
-                              cluster().redis_port(3), " ", password),
-                 &status);
+      RunShell(absl::StrCat("timeout 300 /usr/bin/python3 ", EKV_REDIS_PY_SESSION, " ",
+                            cluster().redis_port(1), " ", cluster().redis_port(2), " ",
+                            cluster().redis_port(3), " ", password),
+               &status);
   EXPECT_EQ(status, 0) << output;
   EXPECT_NE(output.find("redis-py session passed"), std::string::npos) << output;
 }

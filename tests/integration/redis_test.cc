@@ -28,6 +28,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/external_program.h"
 #include "tests/redis/resp_client.h"
 
 namespace ekv::integration {
@@ -47,18 +48,6 @@ std::string FindProgram(const std::string& name) {
   pclose(pipe);
   while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
   return path;
-}
-
-// Runs a shell command line, returning its stdout (and stderr).
-std::string Shell(const std::string& command_line) {
-  std::string out;
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  if (pipe == nullptr) return "<popen failed>";
-  char buffer[4096];
-  size_t n = 0;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
 }
 
 // One command with a generous deadline (a loaded 2-core machine, 3 nodes).
@@ -96,7 +85,7 @@ TEST_F(RedisClusterTest, ReferenceQuickstartThroughRedisCli) {
       line = absl::StrReplaceAll(
           line, {{absl::StrCat("-p 6379", node), absl::StrCat("-p ", cluster().redis_port(node))}});
     }
-    return Shell(line);
+    return RunShell(line);
   };
   EXPECT_EQ(run("redis-cli -p 63791 set key value ; redis-cli -p 63791 get key"), "OK\nvalue\n");
   EXPECT_EQ(run("redis-cli -p 63792 get key"), "value\n");
