@@ -202,6 +202,41 @@ absl::StatusOr<SyncedWrite> RocksDbEnv::WriteSynced(rocksdb::WriteBatch* batch) 
   return SyncedWrite(batch, db_->GetLatestSequenceNumber());
 }
 
+absl::Status RocksDbEnv::FlushAndCompactAll() {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (absl::Status status =
+          FromRocksStatus(db_->Flush(flush, handles_), absl::StrCat("flushing ", data_dir_));
+      !status.ok()) {
+    return status;
+  }
+  rocksdb::CompactRangeOptions compact;
+  // Rewrite the bottommost files too: that is where a Raft log's tombstones meet the
+  // entries they delete.
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    if (absl::Status status = FromRocksStatus(
+            db_->CompactRange(compact, handle, nullptr, nullptr),
+            absl::StrCat("compacting family ", handle->GetName(), " in ", data_dir_));
+        !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<RocksDbEnv::FamilySize> RocksDbEnv::LiveSstBytesPerFamily() const {
+  std::vector<FamilySize> sizes;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    FamilySize size{handle->GetName(), 0};
+    if (!db_->GetIntProperty(handle, "rocksdb.live-sst-files-size", &size.live_sst_bytes)) {
+      size.live_sst_bytes = 0;  // property unknown to this RocksDB: reported as 0
+    }
+    sizes.push_back(std::move(size));
+  }
+  return sizes;
+}
+
 absl::Status RocksDbEnv::Write(rocksdb::WriteBatch* batch, bool sync) {
   rocksdb::WriteOptions write_options;
   write_options.sync = sync;
