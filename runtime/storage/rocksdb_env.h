@@ -41,10 +41,8 @@ struct RocksDbEnvOptions {
   // Memtable size per column family before a flush.
   uint64_t write_buffer_bytes = 32ull << 20;
   // Total WAL size that forces flushes of the column families pinning old WAL files
-  // (raft_state changes rarely, so without a bound it could pin the WAL forever). The
-  // WAL is most of a node's disk beyond its data (bench/footprint: at 256 MiB, a node
-  // with 1M keys of 110 bytes held ~110 MiB of WAL next to 139 MiB of SST files).
-  uint64_t max_total_wal_bytes = 64ull << 20;
+  // (raft_state changes rarely, so without a bound it could pin the WAL forever).
+  uint64_t max_total_wal_bytes = 256ull << 20;
   // Background range syncs of SST and WAL files, so a final fsync never has to flush a
   // large backlog at once (avoids latency spikes on the synced Raft writes).
   uint64_t bytes_per_sync = 1ull << 20;

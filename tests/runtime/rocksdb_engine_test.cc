@@ -191,7 +191,7 @@ TEST(RocksDbEngineTest, OneIteratorServesAllReadsOfARound) {
         second->SeekToLast();
         ASSERT_TRUE(second->Valid());
         EXPECT_EQ(second->key(), i == 0 ? (round == 0 ? "b" : "k04")
-                                          : "k" + std::to_string(round) + std::to_string(i - 1));
+                                        : "k" + std::to_string(round) + std::to_string(i - 1));
       }
       WriteBatch write;
       write.Put(key, std::to_string(i));
