@@ -19,7 +19,18 @@ bool ApplyWriteBuffer::empty() const { return batch_->GetWriteBatch()->Count() =
 
 size_t ApplyWriteBuffer::buffered_bytes() const { return batch_->GetDataSize(); }
 
+void ApplyWriteBuffer::AddRoundListener(const void* owner, std::function<void()> drop) {
+  round_listeners_.emplace_back(owner, std::move(drop));
+}
+
+void ApplyWriteBuffer::RemoveRoundListener(const void* owner) {
+  std::erase_if(round_listeners_, [owner](const auto& entry) { return entry.first == owner; });
+}
+
 absl::Status ApplyWriteBuffer::Flush() {
+  if (open_iterators_ == 0) {
+    for (const auto& [owner, drop] : round_listeners_) drop();
+  }
   if (empty()) return absl::OkStatus();
   if (open_iterators_ != 0) {
     return absl::FailedPreconditionError(absl::StrCat(

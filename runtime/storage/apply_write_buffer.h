@@ -16,7 +16,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "runtime/storage/rocksdb_env.h"
@@ -42,8 +45,18 @@ class ApplyWriteBuffer {
   size_t buffered_bytes() const;
   // Writes everything buffered as one unsynced RocksDB write and empties the buffer.
   // Refused (FailedPrecondition) while an iterator over the buffer is open: the batch it
-  // reads must not change under it.
+  // reads must not change under it. With no iterator open, first tells every round
+  // listener to drop what it keeps for the round (even when the buffer is empty).
   absl::Status Flush();
+
+  // Engines keep one iterator over the buffer and the DB for a whole round, reused by
+  // every point read of the round's applies (rocksdb_engine.cc, "pooled iterator"):
+  // creating and destroying a RocksDB iterator per read cost as much as its seek. A
+  // flush ends the round: the pooled iterator reads the batch being cleared and pins the
+  // DB's current version (memtables, SST files) against deletion, so it must go first.
+  // `owner` identifies the listener for RemoveRoundListener.
+  void AddRoundListener(const void* owner, std::function<void()> drop);
+  void RemoveRoundListener(const void* owner);
 
   // Iterators that overlay the buffer register here while they live.
   void IteratorOpened() { ++open_iterators_; }
@@ -57,6 +70,7 @@ class ApplyWriteBuffer {
   std::unique_ptr<rocksdb::WriteBatchWithIndex> batch_;
   int open_iterators_ = 0;
   uint64_t flushes_ = 0;
+  std::vector<std::pair<const void*, std::function<void()>>> round_listeners_;
 };
 
 }  // namespace ekv::runtime

@@ -44,14 +44,16 @@ class RocksDbIterator final : public kv::EngineIterator {
  public:
   RocksDbIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
                   const rocksdb::Snapshot* snapshot, const kv::IterOptions& options,
-                  bool fill_cache, const std::string& prefix, ApplyWriteBuffer* overlay = nullptr)
+                  bool fill_cache, const std::string& prefix, ApplyWriteBuffer* overlay = nullptr,
+                  bool counts_as_open = true)
       : prefix_(prefix),
         lower_(prefix + options.lower_bound),
         upper_(options.upper_bound.empty() ? PrefixSuccessor(prefix)
                                            : prefix + options.upper_bound),
         lower_slice_(ToSlice(lower_)),
         upper_slice_(ToSlice(upper_)),
-        overlay_(overlay) {
+        overlay_(overlay),
+        counts_as_open_(counts_as_open) {
     read_options_.snapshot = snapshot;
     read_options_.fill_cache = fill_cache;
     if (!lower_.empty()) read_options_.iterate_lower_bound = &lower_slice_;
@@ -61,14 +63,14 @@ class RocksDbIterator final : public kv::EngineIterator {
       // Without read options: the delta side then ignores the bounds (Valid() applies
       // them) rather than treating a buffered key at the bound as the end of iteration.
       iterator_.reset(overlay_->batch()->NewIteratorWithBase(family, base));
-      overlay_->IteratorOpened();
+      if (counts_as_open_) overlay_->IteratorOpened();
     } else {
       iterator_.reset(base);
     }
   }
   ~RocksDbIterator() override {
     iterator_.reset();
-    if (overlay_ != nullptr) overlay_->IteratorClosed();
+    if (overlay_ != nullptr && counts_as_open_) overlay_->IteratorClosed();
   }
 
   bool Valid() const override {
@@ -143,7 +145,78 @@ class RocksDbIterator final : public kv::EngineIterator {
   const rocksdb::Slice upper_slice_;
   rocksdb::ReadOptions read_options_;
   ApplyWriteBuffer* const overlay_;
+  // False for an engine's pooled iterator: only its loans count as open (LentIterator).
+  const bool counts_as_open_;
   std::unique_ptr<rocksdb::Iterator> iterator_;
+};
+
+// A loan of an engine's pooled iterator (RocksDbEngine::NewIterator): an unbounded
+// iterator over the DB and the apply buffer, created once per round (at the first read
+// after the round's first buffered write) and reused by every later read of the round.
+// It is a valid kv::EngineIterator because of two facts:
+//   - no write reaches the engine while a loan is open: buffered writes assert that no
+//     iterator over the buffer is open, and a flush is refused meanwhile, so what the
+//     loan reads is the engine as of the loan, as if the iterator were new;
+//   - the buffer's index (WriteBatchWithIndex) may grow between loans, and a base-delta
+//     iterator re-seeked after such writes sees them (RocksDB supports mutating the
+//     batch while iterating); the DB side cannot change within a round, because every
+//     write to the data family flushes the buffer first and a flush drops the pool.
+// A loan starts unpositioned, like a new iterator, whatever the last loan did.
+class LentIterator final : public kv::EngineIterator {
+ public:
+  LentIterator(kv::EngineIterator* pooled, bool* lent, ApplyWriteBuffer* buffer)
+      : pooled_(pooled), lent_(lent), buffer_(buffer) {
+    EKV_ASSERT(!*lent_, "the pooled iterator is lent twice");
+    *lent_ = true;
+    buffer_->IteratorOpened();
+  }
+  ~LentIterator() override {
+    *lent_ = false;
+    buffer_->IteratorClosed();
+  }
+  LentIterator(const LentIterator&) = delete;
+  LentIterator& operator=(const LentIterator&) = delete;
+
+  bool Valid() const override { return positioned_ && pooled_->Valid(); }
+  void SeekToFirst() override {
+    positioned_ = true;
+    pooled_->SeekToFirst();
+  }
+  void SeekToLast() override {
+    positioned_ = true;
+    pooled_->SeekToLast();
+  }
+  void Seek(absl::string_view target) override {
+    positioned_ = true;
+    pooled_->Seek(target);
+  }
+  void SeekForPrev(absl::string_view target) override {
+    positioned_ = true;
+    pooled_->SeekForPrev(target);
+  }
+  void Next() override {
+    EKV_ASSERT(Valid(), "Next on an invalid iterator");
+    pooled_->Next();
+  }
+  void Prev() override {
+    EKV_ASSERT(Valid(), "Prev on an invalid iterator");
+    pooled_->Prev();
+  }
+  absl::string_view key() const override {
+    EKV_ASSERT(Valid(), "key() on an invalid iterator");
+    return pooled_->key();
+  }
+  absl::string_view value() const override {
+    EKV_ASSERT(Valid(), "value() on an invalid iterator");
+    return pooled_->value();
+  }
+  absl::Status status() const override { return pooled_->status(); }
+
+ private:
+  kv::EngineIterator* const pooled_;
+  bool* const lent_;
+  ApplyWriteBuffer* const buffer_;
+  bool positioned_ = false;
 };
 
 class RocksDbSnapshot final : public kv::EngineSnapshot {
@@ -198,6 +271,20 @@ std::string PrefixSuccessor(absl::string_view prefix) {
 RocksDbEngine::RocksDbEngine(RocksDbEnv* env, const RocksDbEngineOptions& options)
     : env_(env), options_(options) {
   EKV_ASSERT(env != nullptr, "RocksDbEngine needs an env");
+  if (options_.apply_buffer != nullptr) {
+    options_.apply_buffer->AddRoundListener(this, [this] { DropPooledIterator(); });
+  }
+}
+
+RocksDbEngine::~RocksDbEngine() {
+  EKV_ASSERT(!pooled_lent_, "an engine destroyed while its pooled iterator is lent");
+  if (options_.apply_buffer != nullptr) options_.apply_buffer->RemoveRoundListener(this);
+  pooled_.reset();
+}
+
+void RocksDbEngine::DropPooledIterator() const {
+  EKV_ASSERT(!pooled_lent_, "the pooled iterator dropped while lent");
+  pooled_.reset();
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbEngine::Get(absl::string_view key) const {
@@ -219,6 +306,21 @@ absl::StatusOr<std::optional<std::string>> RocksDbEngine::Get(absl::string_view 
 std::unique_ptr<kv::EngineIterator> RocksDbEngine::NewIterator(
     const kv::IterOptions& options) const {
   ApplyWriteBuffer* buffer = options_.apply_buffer;
+  // The point reads of applies (MvccReader's GetVersion, LatestCommitTs) ask for the
+  // whole engine: while the round's buffer holds writes, those share one iterator
+  // (LentIterator). A second iterator open at the same time, a bounded one (scans), or
+  // one while the buffer is empty (a plain DB iterator, which later buffered writes
+  // cannot reach, so writes may go on while it is open) is made as before.
+  if (buffer != nullptr && !buffer->empty() && options.lower_bound.empty() &&
+      options.upper_bound.empty() && !pooled_lent_) {
+    if (pooled_ == nullptr) {
+      pooled_ = std::make_unique<RocksDbIterator>(
+          env_->db(), env_->data(), nullptr, options, options_.iterators_fill_cache,
+          options_.key_prefix, buffer, /*counts_as_open=*/false);
+      ++pooled_iterators_made_;
+    }
+    return std::make_unique<LentIterator>(pooled_.get(), &pooled_lent_, buffer);
+  }
   return std::make_unique<RocksDbIterator>(
       env_->db(), env_->data(), nullptr, options, options_.iterators_fill_cache,
       options_.key_prefix, buffer != nullptr && !buffer->empty() ? buffer : nullptr);

@@ -49,6 +49,10 @@ class RocksDbEngine final : public kv::Engine {
  public:
   // `env` must outlive the engine, and the engine its snapshots and iterators.
   explicit RocksDbEngine(RocksDbEnv* env, const RocksDbEngineOptions& options = {});
+  ~RocksDbEngine() override;
+  // The apply buffer's round listener holds `this`.
+  RocksDbEngine(const RocksDbEngine&) = delete;
+  RocksDbEngine& operator=(const RocksDbEngine&) = delete;
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) const override;
   std::unique_ptr<kv::EngineIterator> NewIterator(const kv::IterOptions& options) const override;
@@ -60,13 +64,24 @@ class RocksDbEngine final : public kv::Engine {
   absl::Status ReplaceWithStaged(absl::string_view staged_ref) override;
   void DiscardStaged(absl::string_view staged_ref) override;
 
+  // Pooled iterators created so far (with an apply buffer: at most one per round that
+  // read this engine); for tests.
+  uint64_t pooled_iterators_made() const { return pooled_iterators_made_; }
+
  private:
   absl::Status WriteToBuffer(const kv::WriteBatch& batch, ApplyWriteBuffer* buffer);
+  // Ends the round's pooled iterator (ApplyWriteBuffer::AddRoundListener).
+  void DropPooledIterator() const;
   // Writes what the shared apply buffer holds (if any) before a direct DB access.
   void FlushApplyBuffer() const;
 
   RocksDbEnv* const env_;
   const RocksDbEngineOptions options_;
+  // With an apply buffer: the round's reusable unbounded iterator (null until the first
+  // read of a round), and whether a LentIterator has it now. Loop thread only.
+  mutable std::unique_ptr<kv::EngineIterator> pooled_;
+  mutable bool pooled_lent_ = false;
+  mutable uint64_t pooled_iterators_made_ = 0;
 };
 
 }  // namespace ekv::runtime

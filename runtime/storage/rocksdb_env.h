@@ -104,6 +104,20 @@ class RocksDbEnv {
   // Writes `batch` with the given sync flag; for writes that certify nothing.
   absl::Status Write(rocksdb::WriteBatch* batch, bool sync);
 
+  // Flushes every column family's memtables and compacts each family's whole key range
+  // to the bottom level, so deleted and overwritten records (a truncated Raft log, old
+  // applied indexes) are dropped and obsolete WAL files go away. For bench/footprint and
+  // offline maintenance: it rewrites every SST file, never call it on a serving node's
+  // hot path.
+  absl::Status FlushAndCompactAll();
+  // Bytes of live SST files per column family, in the order default, raft_log,
+  // raft_state, data (RocksDB's "rocksdb.live-sst-files-size").
+  struct FamilySize {
+    std::string family;
+    uint64_t live_sst_bytes = 0;
+  };
+  std::vector<FamilySize> LiveSstBytesPerFamily() const;
+
   // Number of synced writes issued; for tests and benchmarks.
   uint64_t synced_write_count() const { return synced_write_count_.load(); }
 

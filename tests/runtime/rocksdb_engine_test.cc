@@ -151,6 +151,74 @@ TEST(RocksDbEngineTest, ApplyBufferHoldsWritesUntilFlushedAsOneWrite) {
   EXPECT_EQ(*direct.Get("k6"), "v6");
 }
 
+// The point reads of one round's applies share one pooled iterator once the round has
+// buffered a write: each loan sees every write buffered before it, starts unpositioned,
+// and a flush ends the round.
+TEST(RocksDbEngineTest, OneIteratorServesAllReadsOfARound) {
+  TempDir dir;
+  auto env = RocksDbEnv::Open(dir.path());
+  ASSERT_TRUE(env.ok()) << env.status();
+  runtime::ApplyWriteBuffer buffer(env->get());
+  RocksDbEngineOptions options;
+  options.key_prefix = runtime::GroupDataPrefix(3);
+  options.apply_buffer = &buffer;
+  RocksDbEngine engine(env->get(), options);
+  RocksDbEngineOptions neighbour_options = options;
+  neighbour_options.key_prefix = runtime::GroupDataPrefix(4);
+  RocksDbEngine neighbour(env->get(), neighbour_options);
+  WriteBatch other;
+  other.Put("a", "neighbour");
+  ASSERT_TRUE(neighbour.Write(other).ok());
+  WriteBatch first;
+  first.Put("b", "1");
+  ASSERT_TRUE(engine.Write(first).ok());
+  ASSERT_TRUE(buffer.Flush().ok());  // "b" in the DB; the round ends
+
+  for (int round = 0; round < 2; ++round) {
+    const uint64_t made = engine.pooled_iterators_made();
+    for (int i = 0; i < 5; ++i) {
+      const std::string key = "k" + std::to_string(round) + std::to_string(i);
+      {
+        std::unique_ptr<EngineIterator> it = engine.NewIterator({});
+        EXPECT_FALSE(it->Valid()) << "a loan must start unpositioned";
+        it->Seek(key);
+        EXPECT_FALSE(it->Valid()) << key << " read before it was written";
+        it->SeekToFirst();
+        ASSERT_TRUE(it->Valid());
+        EXPECT_EQ(it->key(), "b") << "the DB's key, and never the neighbour's";
+        // A second iterator open at the same time is a separate one and sees the same.
+        std::unique_ptr<EngineIterator> second = engine.NewIterator({});
+        second->SeekToLast();
+        ASSERT_TRUE(second->Valid());
+        EXPECT_EQ(second->key(), i == 0 ? (round == 0 ? "b" : "k04")
+                                        : "k" + std::to_string(round) + std::to_string(i - 1));
+      }
+      WriteBatch write;
+      write.Put(key, std::to_string(i));
+      if (i == 3) write.Delete("k" + std::to_string(round) + "1");
+      ASSERT_TRUE(engine.Write(write).ok());
+      std::unique_ptr<EngineIterator> it = engine.NewIterator({});
+      it->Seek(key);
+      ASSERT_TRUE(it->Valid()) << key << " buffered before this loan but not seen";
+      EXPECT_EQ(it->key(), key);
+      EXPECT_EQ(it->value(), std::to_string(i));
+      if (i >= 3) {
+        it->Seek("k" + std::to_string(round) + "1");
+        ASSERT_TRUE(it->Valid());
+        EXPECT_EQ(it->key(), "k" + std::to_string(round) + "2") << "a buffered delete not seen";
+      }
+    }
+    EXPECT_EQ(engine.pooled_iterators_made(), made + 1) << "one pooled iterator per round";
+    ASSERT_TRUE(buffer.Flush().ok());
+  }
+  // After the last flush, a new round reads the DB alone, with a plain iterator.
+  std::unique_ptr<EngineIterator> it = engine.NewIterator({});
+  it->Seek("k14");
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->value(), "4");
+  EXPECT_EQ(engine.pooled_iterators_made(), 2u);
+}
+
 TEST(RocksDbEngineTest, DataSurvivesReopenAndStaysOutOfTheRaftFamilies) {
   TempDir dir;
   {
