@@ -47,8 +47,8 @@
 #include "runtime/server/cluster_join.h"
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
-#include "runtime/server/placement_runner.h"
 #include "runtime/server/node_loop.h"
+#include "runtime/server/placement_runner.h"
 #include "runtime/server/pubsub_fanout.h"
 #include "runtime/server/server_config.h"
 #include "runtime/server/staged_snapshot_sink.h"
@@ -710,9 +710,9 @@ int main(int argc, char** argv) {
         static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_interval_ms), 1)) *
         1000;
     driver.policy.split_qps = absl::GetFlag(FLAGS_placement_split_qps);
-    driver.policy.split_sustain_us =
-        static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_split_sustain_ms), 0)) *
-        1000;
+    driver.policy.split_sustain_us = static_cast<uint64_t>(std::max<int64_t>(
+                                         absl::GetFlag(FLAGS_placement_split_sustain_ms), 0)) *
+                                     1000;
     driver.policy.split_size_bytes = absl::GetFlag(FLAGS_placement_split_size_bytes);
     driver.policy.balance_tolerance =
         std::max(0.0, absl::GetFlag(FLAGS_placement_balance_tolerance));
