@@ -267,42 +267,6 @@ grpc::Status DistributionService::SplitRange(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status DistributionService::PlacementStateOf(proto::PlacementState* state) {
-  if (placement_ == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this node runs no placement driver");
-  }
-  const coord::PlacementDriverStatus status = placement_->status();
-  state->set_node_id(coordinator_->node_id());
-  state->set_paused(status.paused);
-  state->set_leading(status.leading);
-  state->set_busy(status.busy);
-  state->set_rounds(status.rounds);
-  state->set_splits_started(status.splits_started);
-  state->set_splits_done(status.splits_done);
-  state->set_moves_started(status.moves_started);
-  state->set_moves_done(status.moves_done);
-  state->set_moves_aborted(status.moves_aborted);
-  state->set_intents_refused(status.intents_refused);
-  state->set_move_unfinished(status.move_unfinished);
-  state->set_last_decision(status.last_decision);
-  state->set_last_error(status.last_error);
-  return grpc::Status::OK;
-}
-
-grpc::Status DistributionService::GetPlacement(grpc::ServerContext*,
-                                               const proto::GetPlacementRequest*,
-                                               proto::PlacementState* response) {
-  return PlacementStateOf(response);
-}
-
-grpc::Status DistributionService::SetPlacement(grpc::ServerContext*,
-                                               const proto::SetPlacementRequest* request,
-                                               proto::PlacementState* response) {
-  if (placement_ == nullptr) return PlacementStateOf(response);
-  placement_->SetPaused(request->paused());
-  return PlacementStateOf(response);
-}
-
 grpc::Status DistributionService::MoveRange(grpc::ServerContext* context,
                                             const proto::MoveRangeRequest* request,
                                             proto::MoveRangeResponse* response) {

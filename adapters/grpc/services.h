@@ -8,7 +8,6 @@
 
 #include "proto/ekv.grpc.pb.h"
 #include "runtime/server/coordinator.h"
-#include "runtime/server/placement_runner.h"
 
 namespace ekv::adapters {
 
@@ -64,10 +63,7 @@ class TransactionalKvService final : public proto::TransactionalKV::Service {
 
 class DistributionService final : public proto::Distribution::Service {
  public:
-  // `placement` (may be null: no automatic placement on this node) outlives the service.
-  explicit DistributionService(runtime::Coordinator* coordinator,
-                               runtime::PlacementRunner* placement = nullptr)
-      : coordinator_(coordinator), placement_(placement) {}
+  explicit DistributionService(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
   grpc::Status GetRoute(grpc::ServerContext*, const proto::GetRouteRequest*,
                         proto::GetRouteResponse*) override;
   grpc::Status GetTimestamp(grpc::ServerContext*, const proto::GetTimestampRequest*,
@@ -82,16 +78,9 @@ class DistributionService final : public proto::Distribution::Service {
   // cut-over) resumes it.
   grpc::Status MoveRange(grpc::ServerContext*, const proto::MoveRangeRequest*,
                          proto::MoveRangeResponse*) override;
-  // This node's placement driver (runtime/server/placement_runner.h).
-  grpc::Status GetPlacement(grpc::ServerContext*, const proto::GetPlacementRequest*,
-                            proto::PlacementState*) override;
-  grpc::Status SetPlacement(grpc::ServerContext*, const proto::SetPlacementRequest*,
-                            proto::PlacementState*) override;
 
  private:
-  grpc::Status PlacementStateOf(proto::PlacementState* state);
   runtime::Coordinator* coordinator_;
-  runtime::PlacementRunner* placement_;
 };
 
 }  // namespace ekv::adapters

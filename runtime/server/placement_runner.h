@@ -9,7 +9,7 @@
 //
 // Every decision and outcome goes to the structured log, one line each ("placement:
 // split route 7 at ... : load 3120 qps >= 2500 for 10004 ms -> ok"). Pause/resume
-// (Distribution.SetPlacement, `ekv-client placement pause|resume`) acts on this node
+// (Placement.SetPlacement, `ekv-client placement pause|resume`) acts on this node
 // only and is not persisted: a restarted node starts as --placement says.
 #pragma once
 

@@ -20,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/cluster.grpc.pb.h"
 #include "proto/ekv.grpc.pb.h"
+#include "proto/placement.grpc.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "gRPC address of any ekv node.");
 ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each RPC in milliseconds.");
@@ -64,7 +65,7 @@ constexpr char kUsage[] =
     "                                 --move_deadline_ms); SOURCE_GROUP finishes a move that\n"
     "                                 stopped after its cut-over\n"
     "  timestamp                      Distribution.GetTimestamp\n"
-    "  placement status|pause|resume  Distribution.GetPlacement / SetPlacement on every node\n"
+    "  placement status|pause|resume  Placement.GetPlacement / SetPlacement on every node\n"
     "                                 Cluster.ListNodes names (automatic splits and moves;\n"
     "                                 the node that leads the catalog group decides)\n"
     "  nodes                          Cluster.ListNodes: members, addresses, roles per group\n"
@@ -386,7 +387,7 @@ int main(int argc, char** argv) {
     for (const proto::ClusterNode& node : nodes.nodes()) {
       if (node.grpc_address().empty()) continue;
       auto stub =
-          proto::Distribution::NewStub(grpc::CreateChannel(node.grpc_address(), credentials));
+          proto::Placement::NewStub(grpc::CreateChannel(node.grpc_address(), credentials));
       proto::PlacementState state;
       if (rest[0] == "status") {
         status = stub->GetPlacement(Context().get(), {}, &state);

@@ -22,6 +22,7 @@
 #include "adapters/dynamo/sigv4.h"
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
+#include "adapters/grpc/placement_service.h"
 #include "adapters/grpc/services.h"
 #include "adapters/grpc/token_auth.h"
 #include "adapters/redis/acl_file.h"
@@ -277,7 +278,7 @@ ABSL_FLAG(bool, placement, true,
           "the node leading the catalog group splits ranges that stay hot or grow big and "
           "moves ranges from the busiest Raft group to the idlest, one operation at a time, "
           "each logged with its reason. Operators pause and resume it per node with "
-          "`ekv-client placement pause|resume` (Distribution.SetPlacement). With one group "
+          "`ekv-client placement pause|resume` (Placement.SetPlacement). With one group "
           "only splits happen.");
 ABSL_FLAG(double, placement_split_qps, 2500,
           "Placement: a range serving at least this many requests (keys read + written) per "
@@ -807,7 +808,8 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   ekv::adapters::RawKvService raw_kv(coordinator.get(), absl::GetFlag(FLAGS_grpc_max_inflight));
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
-  ekv::adapters::DistributionService distribution(coordinator.get(), placement.get());
+  ekv::adapters::DistributionService distribution(coordinator.get());
+  ekv::adapters::PlacementService placement_service(placement.get(), config->node_id);
   ekv::adapters::ClusterService cluster(coordinator.get(),
                                         /*require_node_certificate=*/peer_tls.enabled());
   ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
@@ -885,6 +887,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&raw_kv);
   builder.RegisterService(&txn_kv);
   builder.RegisterService(&distribution);
+  builder.RegisterService(&placement_service);
   builder.RegisterService(&cluster);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
