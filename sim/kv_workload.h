@@ -111,11 +111,12 @@ class KvWorkload {
   std::string KvStats() const;
   // --workload redis: which parts of the history are too thin to judge (empty: none).
   std::string ThinParts() const { return redis_ ? redis_->ThinParts() : ""; }
-  uint64_t splits_done() const { return splits_done_; }
+  // With --placement these include what the nodes' placement drivers did.
+  uint64_t splits_done() const;
   uint64_t scans_done() const { return scans_done_; }
-  uint64_t moves_started() const { return moves_started_; }
-  uint64_t moves_finished() const { return moves_finished_; }
-  uint64_t moves_aborted() const { return moves_aborted_; }
+  uint64_t moves_started() const;
+  uint64_t moves_finished() const;
+  uint64_t moves_aborted() const;
   const std::vector<uint64_t>& move_fences_us() const { return move_fences_us_; }
 
  private:
@@ -237,6 +238,7 @@ class KvWorkload {
   void StopPlacement();
   bool PlacementBusy() const;
   std::string PlacementStats() const;
+  coord::PlacementDriverStatus PlacementTotals() const;  // counters summed over all drivers
   bool placement_ = false;
   Rng placement_rng_{1};
   std::optional<coord::PlacementDriverOptions> placement_options_;

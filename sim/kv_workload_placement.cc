@@ -88,7 +88,7 @@ bool KvWorkload::PlacementBusy() const {
   });
 }
 
-std::string KvWorkload::PlacementStats() const {
+coord::PlacementDriverStatus KvWorkload::PlacementTotals() const {
   coord::PlacementDriverStatus sum;
   for (const auto& [node, driver] : drivers_) {
     const coord::PlacementDriverStatus& s = driver->status();
@@ -96,7 +96,24 @@ std::string KvWorkload::PlacementStats() const {
     sum.splits_done += s.splits_done;
     sum.moves_done += s.moves_done;
     sum.moves_started += s.moves_started;
+    sum.moves_aborted += s.moves_aborted;
   }
+  return sum;
+}
+
+uint64_t KvWorkload::splits_done() const { return splits_done_ + PlacementTotals().splits_done; }
+uint64_t KvWorkload::moves_started() const {
+  return moves_started_ + PlacementTotals().moves_started;
+}
+uint64_t KvWorkload::moves_finished() const {
+  return moves_finished_ + PlacementTotals().moves_done;
+}
+uint64_t KvWorkload::moves_aborted() const {
+  return moves_aborted_ + PlacementTotals().moves_aborted;
+}
+
+std::string KvWorkload::PlacementStats() const {
+  const coord::PlacementDriverStatus sum = PlacementTotals();
   return absl::StrCat("placement=", sum.rounds, "/", sum.splits_done, "/", sum.moves_done, "/",
                       sum.moves_started);
 }
