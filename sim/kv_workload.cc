@@ -141,7 +141,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
 
 bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
-         !mover_busy_ && !unfinished_move_.has_value() && scans_running_ == 0 &&
+         !mover_busy_ && !unfinished_move_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
          !(redis_ && redis_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
@@ -155,6 +155,7 @@ std::string KvWorkload::BusyDescription() const {
     busy.push_back(absl::StrCat("a range move from group ", unfinished_move_->source, " to ",
                                 unfinished_move_->target, " not finished yet"));
   }
+  if (PlacementBusy()) busy.push_back("a placement driver busy (a round, or a move to finish)");
   if (member_changer_busy_) busy.push_back("a membership change in progress");
   if (removed_node_ != 0) {
     busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
@@ -174,14 +175,16 @@ void KvWorkload::StopIssuing() {
   MaybeStartFinalReads();
   if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
   if (unfinished_move_.has_value() && !mover_busy_) ScheduleMove();
+  if (placement_) StopPlacement();
 }
 
 void KvWorkload::Start() {
   issuing_ = true;
   for (size_t i = 0; i < clients_.size(); ++i) ScheduleNext(i);
-  if (splits_) ScheduleSplit();
+  // With --placement the drivers decide every split and move (kv_workload_placement.cc).
+  if (splits_ && !placement_) ScheduleSplit();
   if (member_changes_) ScheduleMemberChange();
-  if (moves_) ScheduleMove();
+  if (moves_ && !placement_) ScheduleMove();
   if (placement_) SchedulePlacement();
 }
 
@@ -399,8 +402,6 @@ void KvWorkload::IssueBank(size_t client_index) {
   if (to >= from) ++to;
   const std::string from_key = keys_[from];
   const std::string to_key = keys_[to];
-  CountKey(from_key);
-  CountKey(to_key);
   const int64_t amount = static_cast<int64_t>(rng_.Range(1, 30));
   TxnSpec spec;
   spec.read_keys = {from_key, to_key};
@@ -433,7 +434,6 @@ void KvWorkload::IssueAppend(size_t client_index) {
   std::vector<std::string> touched;
   for (int i = 0; i < micro_ops; ++i) {
     const std::string& key = keys_[rng_.Uniform(keys_.size())];
-    CountKey(key);
     if (rng_.Chance(0.5)) {
       ops.push_back(checkers::MicroOp::Append(key, next_append_value_++));
     } else {
@@ -496,7 +496,6 @@ void KvWorkload::IssueRegister(size_t client_index) {
   ++issued_;
   const uint64_t client_id = clients_[client_index].id;
   const std::string key = keys_[rng_.Uniform(keys_.size())];
-  CountKey(key);
   const double dice = rng_.NextDouble();
   const NodeIndex node = coordinators_.RandomUpNode();
   if (dice < profile_.read_fraction) {
@@ -575,17 +574,7 @@ void KvWorkload::RunSplit() {
   uint64_t version = table.version();
   route::RouteId route_id = 0;
   std::optional<std::string> split_key;
-  if (placement_) {
-    // The policy's split, with the catalog version it was decided against.
-    if (!planned_split_.has_value()) {
-      ScheduleSplit();
-      return;
-    }
-    version = planned_split_->expected_catalog_version;
-    route_id = planned_split_->route_id;
-    split_key = planned_split_->split_key;
-    planned_split_.reset();
-  } else {
+  {
     const std::vector<route::RouteDescriptor> routes = table.Snapshot();
     EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
     const route::RouteDescriptor target = routes[rng_.Uniform(routes.size())];
@@ -636,10 +625,7 @@ std::string KvWorkload::KvStats() const {
     absl::StrAppend(&stats, " moves=", moves_finished_, "/", moves_started_,
                     " aborted=", moves_aborted_, " fence_max_ms=", fence_max / 1000);
   }
-  if (placement_) {
-    absl::StrAppend(&stats, " placement=", placement_rounds_, "/", placement_splits_, "/",
-                    placement_moves_);
-  }
+  if (placement_) absl::StrAppend(&stats, " ", PlacementStats());
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
   }
@@ -672,11 +658,6 @@ void KvWorkload::RunMove() {
   PendingMove move;
   if (unfinished_move_.has_value()) {
     move = *unfinished_move_;
-  } else if (placement_) {
-    if (!planned_move_.has_value()) return ScheduleMove();
-    move = *planned_move_;
-    planned_move_.reset();
-    ++moves_started_;
   } else {
     const std::vector<route::RouteDescriptor> routes = coordinator->routes().Snapshot();
     EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");

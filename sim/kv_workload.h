@@ -49,9 +49,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/coord/placement_driver.h"
 #include "core/kv/kv_command.h"
 #include "core/node/group_protocol.h"
-#include "core/placement/placement_policy.h"
 #include "core/route/catalog.h"
 #include "core/util/rng.h"
 #include "sim/checkers/bank.h"
@@ -111,11 +111,12 @@ class KvWorkload {
   std::string KvStats() const;
   // --workload redis: which parts of the history are too thin to judge (empty: none).
   std::string ThinParts() const { return redis_ ? redis_->ThinParts() : ""; }
-  uint64_t splits_done() const { return splits_done_; }
+  // With --placement these include what the nodes' placement drivers did.
+  uint64_t splits_done() const;
   uint64_t scans_done() const { return scans_done_; }
-  uint64_t moves_started() const { return moves_started_; }
-  uint64_t moves_finished() const { return moves_finished_; }
-  uint64_t moves_aborted() const { return moves_aborted_; }
+  uint64_t moves_started() const;
+  uint64_t moves_finished() const;
+  uint64_t moves_aborted() const;
   const std::vector<uint64_t>& move_fences_us() const { return move_fences_us_; }
 
  private:
@@ -227,24 +228,23 @@ class KvWorkload {
   uint64_t moves_aborted_ = 0;
   uint64_t move_attempts_ = 0;
   std::vector<uint64_t> move_fences_us_;
-  // placement (--placement, with --moves): the splitter and the mover run what the core's
-  // PlacementPolicy decides (kv_workload_placement.cc) instead of random routes. Every
-  // key the clients pick is counted (the policy's key samples); the groups' route load
-  // counters (on their leaders) give the request rates and, as bytes written, the sizes.
+  // placement (--placement, with --moves): every node runs the core's placement driver
+  // (core/coord/placement_driver.h) through its coordinator, as ekv-server does; the one
+  // leading the catalog group decides from the groups' route load counters and key
+  // samples, and runs the splits and moves (kv_workload_placement.cc). The random
+  // splitter and mover do not run.
   void SchedulePlacement();
-  void RunPlacement();
-  void CountKey(const std::string& key) {
-    if (placement_) ++key_picks_[key];
-  }
+  void TickPlacement();
+  void StopPlacement();
+  bool PlacementBusy() const;
+  std::string PlacementStats() const;
+  coord::PlacementDriverStatus PlacementTotals() const;  // counters summed over all drivers
   bool placement_ = false;
   Rng placement_rng_{1};
-  std::optional<placement::PlacementPolicy> policy_;
-  std::map<std::string, uint64_t> key_picks_;
-  std::optional<placement::SplitIntent> planned_split_;
-  std::optional<PendingMove> planned_move_;
-  uint64_t placement_rounds_ = 0;
-  uint64_t placement_splits_ = 0;  // intents decided
-  uint64_t placement_moves_ = 0;
+  std::optional<coord::PlacementDriverOptions> placement_options_;
+  SimTime placement_tick_us_ = 0;
+  bool placement_tick_scheduled_ = false;
+  std::map<NodeIndex, std::unique_ptr<coord::PlacementDriver>> drivers_;
 };
 
 }  // namespace ekv::sim

@@ -78,11 +78,13 @@ ABSL_FLAG(bool, moves, false,
           "finishes or rolls back. The seed line shows moves=finished/started, aborted= and "
           "the longest write pause; a sweep prints the pause's p50/p99/max.");
 ABSL_FLAG(bool, placement, false,
-          "With --moves: the splitter and the mover run what the core's placement policy "
-          "(core/placement) decides from the groups' route load counters and the keys the "
-          "clients pick (split over a size or sustained-rate threshold at the key that halves "
-          "the load; move a route from the busiest to the idlest group), with thresholds "
-          "drawn per seed. The seed line shows placement=rounds/splits decided/moves decided.");
+          "With --moves: every node runs the core's placement driver (core/coord/"
+          "placement_driver.h), as ekv-server does; the node leading the catalog group reads "
+          "the groups' route load counters and key samples and splits (over a size or "
+          "sustained-rate threshold, at the key that halves the load) and moves (from the "
+          "busiest to the idlest group), with thresholds drawn per seed, instead of the random "
+          "splitter and mover. The seed line shows placement=rounds/splits/moves finished/"
+          "moves started over all nodes' drivers.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 20,

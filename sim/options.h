@@ -103,8 +103,8 @@ struct SimOptions {
   bool splits = false;
   // kv workloads with --splits: a mover moves random routes between groups (--moves).
   bool moves = false;
-  // kv workloads with --moves: the core's placement policy (core/placement) decides the
-  // splits and moves from the groups' load counters instead of random picks (--placement).
+  // kv workloads with --moves: every node runs the core's placement driver
+  // (core/coord/placement_driver.h) instead of the random splitter and mover (--placement).
   bool placement = false;
   // --workload redis: one EXEC may name keys of both groups (--redis_cross_group_exec).
   bool redis_cross_group_exec = false;

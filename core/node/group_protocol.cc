@@ -71,7 +71,7 @@ absl::StatusOr<GroupQuery> DecodeGroupQuery(absl::string_view bytes) {
     return Corrupt("group query", "unknown format");
   }
   EKV_READ_OR_RETURN(op, reader.ReadByte(), "group query");
-  if (op < 1 || op > 6) return Corrupt("group query", absl::StrCat("unknown op ", op));
+  if (op < 1 || op > 7) return Corrupt("group query", absl::StrCat("unknown op ", op));
   GroupQuery query;
   query.op = static_cast<GroupQueryOp>(op);
   EKV_READ_OR_RETURN(payload, reader.ReadLengthPrefixed(), "group query");

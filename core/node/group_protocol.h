@@ -79,6 +79,11 @@ enum class GroupQueryOp : uint8_t {
   // `value` ("" = complete) and the group's largest timestamp in `ts`. Needs a group
   // that owns the whole range (in any state): only it holds the authoritative copy.
   kExportRange = 6,
+  // No payload. This replica's route load counters with their key samples
+  // (route_load.h, encoded in `blob`) for the placement driver: an observation of the
+  // replica that serves it (writes are counted on every replica, reads where served),
+  // not replicated state.
+  kRouteLoads = 7,
 };
 
 struct GroupQuery {

@@ -615,6 +615,9 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
     case GroupQueryOp::kExportRange:
       result = QueryExportRange(query->payload);
       break;
+    case GroupQueryOp::kRouteLoads:
+      result.blob = EncodeRouteLoadReports(load_.Reports(ownership_or_null()));
+      break;
     case GroupQueryOp::kRawGet: {
       if (absl::Status owned =
               CheckKeyOwnership(query->payload, query->catalog_version, route::AccessKind::kRead);

@@ -5,6 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ekv::node {
 
@@ -18,5 +23,18 @@ struct RouteLoad {
   uint64_t write_bytes = 0;  // key + value bytes written
   friend bool operator==(const RouteLoad&, const RouteLoad&) = default;
 };
+
+// A route's counters with the keys its traffic touched most (route_load_counter.h's
+// sampler: bounded, deterministic, recent traffic weighing more), in key order. The
+// answer to GroupQueryOp::kRouteLoads, which the placement driver
+// (core/coord/placement_driver.h) turns into the policy's RangeReports.
+struct RouteLoadReport {
+  RouteLoad load;
+  std::vector<std::pair<std::string, uint64_t>> key_samples;
+  friend bool operator==(const RouteLoadReport&, const RouteLoadReport&) = default;
+};
+
+std::string EncodeRouteLoadReports(const std::vector<RouteLoadReport>& reports);
+absl::StatusOr<std::vector<RouteLoadReport>> DecodeRouteLoadReports(absl::string_view bytes);
 
 }  // namespace ekv::node

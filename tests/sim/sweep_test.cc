@@ -136,8 +136,9 @@ TEST(SimSweepTest, SplitsWithoutFaultsSplitScanAndRetry) {
   }
 }
 
-// --placement: the core's placement policy decides the splits and moves from the groups'
-// load counters (sim/kv_workload_placement.cc). Without faults it must actually act
+// --placement: the nodes' placement drivers (core/coord/placement_driver.h) decide and run
+// the splits and moves from the groups' load counters and key samples
+// (sim/kv_workload_placement.cc). Without faults it must act
 // (splits land, moves finish); with every fault class the histories must stay correct.
 TEST(SimSweepTest, PlacementSplitsAndMovesByLoad) {
   uint64_t splits = 0;

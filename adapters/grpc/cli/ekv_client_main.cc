@@ -20,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/cluster.grpc.pb.h"
 #include "proto/ekv.grpc.pb.h"
+#include "proto/placement.grpc.pb.h"
 
 ABSL_FLAG(std::string, addr, "127.0.0.1:50051", "gRPC address of any ekv node.");
 ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each RPC in milliseconds.");
@@ -64,6 +65,9 @@ constexpr char kUsage[] =
     "                                 --move_deadline_ms); SOURCE_GROUP finishes a move that\n"
     "                                 stopped after its cut-over\n"
     "  timestamp                      Distribution.GetTimestamp\n"
+    "  placement status|pause|resume  Placement.GetPlacement / SetPlacement on every node\n"
+    "                                 Cluster.ListNodes names (automatic splits and moves;\n"
+    "                                 the node that leads the catalog group decides)\n"
     "  nodes                          Cluster.ListNodes: members, addresses, roles per group\n"
     "  add-node ID RAFT_ADDR [GRPC]   Cluster.AddNode (as a learner; ekv-server --join does\n"
     "                                 this and the promotion by itself)\n"
@@ -371,6 +375,45 @@ int main(int argc, char** argv) {
     if (!status.ok()) return RpcError(status);
     PrintNodes(response.nodes());
     return 0;
+  }
+  if (command == "placement" && rest.size() == 1 &&
+      (rest[0] == "status" || rest[0] == "pause" || rest[0] == "resume")) {
+    // Placement runs per node: the catalog group's leader decides, and that may change,
+    // so pausing means pausing every node.
+    proto::ListNodesResponse nodes;
+    grpc::Status status = cluster->ListNodes(Context().get(), {}, &nodes);
+    if (!status.ok()) return RpcError(status);
+    int failures = 0;
+    for (const proto::ClusterNode& node : nodes.nodes()) {
+      if (node.grpc_address().empty()) continue;
+      auto stub =
+          proto::Placement::NewStub(grpc::CreateChannel(node.grpc_address(), credentials));
+      proto::PlacementState state;
+      if (rest[0] == "status") {
+        status = stub->GetPlacement(Context().get(), {}, &state);
+      } else {
+        proto::SetPlacementRequest request;
+        request.set_paused(rest[0] == "pause");
+        status = stub->SetPlacement(Context().get(), request, &state);
+      }
+      if (!status.ok()) {
+        std::cout << "n" << node.node_id() << " error: " << status.error_code() << " "
+                  << status.error_message() << "\n";
+        ++failures;
+        continue;
+      }
+      std::cout << "n" << state.node_id() << (state.paused() ? " paused" : " running")
+                << (state.leading() ? " leading" : "") << (state.busy() ? " busy" : "")
+                << " rounds=" << state.rounds() << " splits=" << state.splits_done() << "/"
+                << state.splits_started() << " moves=" << state.moves_done() << "/"
+                << state.moves_started() << " aborted=" << state.moves_aborted()
+                << " refused=" << state.intents_refused()
+                << (state.move_unfinished() ? " move-unfinished" : "");
+      if (!state.last_decision().empty()) std::cout << " last=" << Show(state.last_decision());
+      if (!state.last_error().empty()) std::cout << " error=" << Show(state.last_error());
+      std::cout << "\n";
+    }
+    return failures == 0 ? 0 : 1;
   }
   uint64_t node_id = 0;
   if (command == "add-node" && (rest.size() == 2 || rest.size() == 3)) {

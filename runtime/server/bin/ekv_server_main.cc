@@ -22,6 +22,7 @@
 #include "adapters/dynamo/sigv4.h"
 #include "adapters/grpc/cluster_service.h"
 #include "adapters/grpc/request_counting_interceptor.h"
+#include "adapters/grpc/placement_service.h"
 #include "adapters/grpc/services.h"
 #include "adapters/grpc/token_auth.h"
 #include "adapters/redis/acl_file.h"
@@ -48,6 +49,7 @@
 #include "runtime/server/coordinator.h"
 #include "runtime/server/gc_scheduler.h"
 #include "runtime/server/node_loop.h"
+#include "runtime/server/placement_runner.h"
 #include "runtime/server/pubsub_fanout.h"
 #include "runtime/server/server_config.h"
 #include "runtime/server/staged_snapshot_sink.h"
@@ -270,6 +272,36 @@ ABSL_FLAG(uint64_t, gc_retention_ms, 600000,
           "milliseconds) or later can see. Reads and transactions with an older timestamp "
           "fail with FAILED_PRECONDITION (\"below the GC safe point\"), so this must exceed "
           "the longest transaction. Default 10 minutes.");
+
+ABSL_FLAG(bool, placement, true,
+          "Automatic placement (core/placement, docs/architecture.md \"Placement policy\"): "
+          "the node leading the catalog group splits ranges that stay hot or grow big and "
+          "moves ranges from the busiest Raft group to the idlest, one operation at a time, "
+          "each logged with its reason. Operators pause and resume it per node with "
+          "`ekv-client placement pause|resume` (Placement.SetPlacement). With one group "
+          "only splits happen.");
+ABSL_FLAG(double, placement_split_qps, 2500,
+          "Placement: a range serving at least this many requests (keys read + written) per "
+          "second for --placement_split_sustain_ms splits at the key that halves its sampled "
+          "load (never beside a single hot key). 0 turns load splits off. CockroachDB's "
+          "default.");
+ABSL_FLAG(int64_t, placement_split_sustain_ms, 10000,
+          "Placement: how long a range must stay above --placement_split_qps before it splits.");
+ABSL_FLAG(uint64_t, placement_split_size_bytes, 64ull << 20,
+          "Placement: a range splits once this many bytes were written to it (measured on "
+          "the replica that answers, since it started: an upper bound of the range's size "
+          "until GC; the engine has no per-range size estimate yet). 0 turns size splits off.");
+ABSL_FLAG(double, placement_balance_tolerance, 0.25,
+          "Placement: the busiest group sheds a range to the idlest once its load exceeds the "
+          "mean by this fraction for --placement_balance_sustain_ms.");
+ABSL_FLAG(double, placement_min_balance_qps, 100,
+          "Placement: below this many requests per second the busiest group is left alone.");
+ABSL_FLAG(int64_t, placement_balance_sustain_ms, 30000,
+          "Placement: how long an imbalance must last before a range moves.");
+ABSL_FLAG(int64_t, placement_cooldown_ms, 30000,
+          "Placement: a range that was split or moved is left alone this long.");
+ABSL_FLAG(int64_t, placement_interval_ms, 1000,
+          "Placement: how often the deciding node reads the catalog and the groups' load.");
 
 namespace {
 
@@ -666,6 +698,38 @@ int main(int argc, char** argv) {
         logger.Sink());
   }
 
+  // Automatic placement (runtime/server/placement_runner.h): built always, so that
+  // operators can resume it on a node started with --placement=false.
+  std::unique_ptr<ekv::runtime::PlacementRunner> placement;
+  {
+    ekv::runtime::PlacementRunnerOptions placement_options;
+    for (const auto& spec : loop_options.groups) placement_options.groups.push_back(spec.group);
+    placement_options.catalog_group = coordinator_options.catalog_group;
+    ekv::coord::PlacementDriverOptions& driver = placement_options.driver;
+    driver.paused = !absl::GetFlag(FLAGS_placement);
+    driver.round_interval_us =
+        static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_interval_ms), 1)) *
+        1000;
+    driver.policy.split_qps = absl::GetFlag(FLAGS_placement_split_qps);
+    driver.policy.split_sustain_us = static_cast<uint64_t>(std::max<int64_t>(
+                                         absl::GetFlag(FLAGS_placement_split_sustain_ms), 0)) *
+                                     1000;
+    driver.policy.split_size_bytes = absl::GetFlag(FLAGS_placement_split_size_bytes);
+    driver.policy.balance_tolerance =
+        std::max(0.0, absl::GetFlag(FLAGS_placement_balance_tolerance));
+    driver.policy.min_balance_qps = absl::GetFlag(FLAGS_placement_min_balance_qps);
+    driver.policy.balance_sustain_us = static_cast<uint64_t>(std::max<int64_t>(
+                                           absl::GetFlag(FLAGS_placement_balance_sustain_ms), 0)) *
+                                       1000;
+    driver.policy.cooldown_us =
+        static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_cooldown_ms), 0)) *
+        1000;
+    placement_options.tick = std::chrono::milliseconds(
+        std::clamp<int64_t>(absl::GetFlag(FLAGS_placement_interval_ms) / 4, 10, 250));
+    placement = std::make_unique<ekv::runtime::PlacementRunner>(placement_options,
+                                                                coordinator.get(), logger.Sink());
+  }
+
   transport.SetHandlers(
       [&loop](ekv::raft::NodeId from, std::vector<ekv::raft::Message> messages) {
         loop.DeliverRaft(from, std::move(messages));
@@ -745,6 +809,7 @@ int main(int argc, char** argv) {
   ekv::adapters::RawKvService raw_kv(coordinator.get(), absl::GetFlag(FLAGS_grpc_max_inflight));
   ekv::adapters::TransactionalKvService txn_kv(coordinator.get());
   ekv::adapters::DistributionService distribution(coordinator.get());
+  ekv::adapters::PlacementService placement_service(placement.get(), config->node_id);
   ekv::adapters::ClusterService cluster(coordinator.get(),
                                         /*require_node_certificate=*/peer_tls.enabled());
   ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
@@ -822,6 +887,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&raw_kv);
   builder.RegisterService(&txn_kv);
   builder.RegisterService(&distribution);
+  builder.RegisterService(&placement_service);
   builder.RegisterService(&cluster);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) {
@@ -1010,6 +1076,7 @@ int main(int argc, char** argv) {
             : std::string(" (signatures not checked)")));
   }
   if (gc) gc->Start();
+  if (placement) placement->Start();
   ekv::runtime::MembershipTaskOptions membership_options;
   membership_options.self = self_addresses;
   membership_options.promote_after_catch_up = joining;
@@ -1036,6 +1103,7 @@ int main(int argc, char** argv) {
   membership.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (gc) gc->Stop();  // before the loop: a pass in flight needs it to finish
+  if (placement) placement->Stop();
   loop.Stop();
   if (dynamo) dynamo->Stop();
   transport.Stop();
