@@ -33,6 +33,8 @@ std::vector<CommandInfo> BuildTable() {
       {"del", -2, true, 1, -1, 1, &CmdDel},
       {"echo", 2, false, 0, 0, 0, &CmdEcho},
       {"ekv-keys", 7, false, 0, 0, 0, &CmdKeyspace},
+      {"ekv-restore", -2, true, 1, 1, 1, &CmdRestoreSnapshot},
+      {"ekv-snapshot", 2, false, 1, 1, 1, &CmdSnapshot},
       {"ekv-stamp", 2, false, 1, 1, 1, &CmdStamp},
       {"exists", -2, false, 1, -1, 1, &CmdExists},
       {"expire", -3, true, 1, 1, 1, &CmdExpire},

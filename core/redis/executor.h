@@ -188,6 +188,9 @@ EKV_REDIS_HANDLER(CmdRename);
 EKV_REDIS_HANDLER(CmdRenameNx);
 EKV_REDIS_HANDLER(CmdStamp);
 EKV_REDIS_HANDLER(CmdKeyspace);
+// whole keys between groups (commands_snapshot.cc, key_snapshot.h)
+EKV_REDIS_HANDLER(CmdSnapshot);
+EKV_REDIS_HANDLER(CmdRestoreSnapshot);
 // hashes
 EKV_REDIS_HANDLER(CmdHSet);
 EKV_REDIS_HANDLER(CmdHSetNx);
