@@ -17,6 +17,8 @@ std::vector<CommandInfo> BuildTable() {
   std::vector<CommandInfo> table = {
       {"append", 3, true, 1, 1, 1, &CmdAppend},
       {"bitcount", -2, false, 1, 1, 1, &CmdBitCount},
+      {"bitfield", -2, true, 1, 1, 1, &CmdBitfield},
+      {"bitfield_ro", -2, false, 1, 1, 1, &CmdBitfieldRo},
       {"bitop", -4, true, 2, -1, 1, &CmdBitOp},
       {"bitpos", -3, false, 1, 1, 1, &CmdBitPos},
       {"blmove", 6, true, 1, 2, 1, &CmdBLMove},
@@ -81,7 +83,9 @@ std::vector<CommandInfo> BuildTable() {
       {"ltrim", 4, true, 1, 1, 1, &CmdLTrim},
       {"mget", -2, false, 1, -1, 1, &CmdMGet},
       {"mset", -3, true, 1, -1, 2, &CmdMSet},
+      {"move", 3, true, 1, 1, 1, &CmdMove},
       {"msetnx", -3, true, 1, -1, 2, &CmdMSetNx},
+      {"object", -2, false, 2, 2, 1, &CmdObject},
       {"persist", 2, true, 1, 1, 1, &CmdPersist},
       {"ping", -1, false, 0, 0, 0, &CmdPing},
       {"pexpire", -3, true, 1, 1, 1, &CmdPExpire},
