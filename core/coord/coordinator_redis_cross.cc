@@ -78,16 +78,17 @@ void Coordinator::RedisSingle(std::shared_ptr<RedisCross> cross) {
   if (!routed || by_group.size() <= 1) {
     // One group's entry. Its CROSSSLOT means the table was stale: read it and plan again.
     std::string key = request.routing_key;
-    return RedisOneGroup(cross->op, std::move(key), cross->payload, cross->write, cross->attempt,
-                         [this, cross](GroupReply reply) {
-                           if (IsCrossSlotReply(reply.result) && cross->replans < kMaxCrossReplans) {
-                             return RedisCrossReplan(cross);
-                           }
-                           OpResult out;
-                           out.index = reply.index;
-                           out.group_result = std::move(reply.result);
-                           Finish(cross->op, std::move(out));
-                         });
+    return RedisOneGroup(
+        cross->op, std::move(key), cross->payload, cross->write, cross->attempt,
+        [this, cross](GroupReply reply) {
+          if (IsCrossSlotReply(reply.result) && cross->replans < kMaxCrossReplans) {
+            return RedisCrossReplan(cross);
+          }
+          OpResult out;
+          out.index = reply.index;
+          out.group_result = std::move(reply.result);
+          Finish(cross->op, std::move(out));
+        });
   }
   cross->keys.assign(keys.begin(), keys.end());
   cross->groups.clear();
@@ -134,9 +135,9 @@ void Coordinator::RedisCrossRead(std::shared_ptr<RedisCross> cross) {
         if (!replies.ok()) return Fail(cross->op, replies.status());
         if (replies->kind != redis_core::Reply::Kind::kArray ||
             replies->elements.size() != keys.size()) {
-          return Fail(cross->op, absl::InternalError(absl::StrCat(
-                                     "redis: a key read answered ",
-                                     redis_core::DebugString(*replies))));
+          return Fail(cross->op,
+                      absl::InternalError(absl::StrCat("redis: a key read answered ",
+                                                       redis_core::DebugString(*replies))));
         }
         for (size_t i = 0; i < keys.size(); ++i) {
           const redis_core::Reply& value = replies->elements[i];
@@ -145,9 +146,9 @@ void Coordinator::RedisCrossRead(std::shared_ptr<RedisCross> cross) {
           } else if (value.kind == redis_core::Reply::Kind::kNil) {
             cross->snapshots[keys[i]] = std::nullopt;
           } else {
-            return Fail(cross->op, absl::InternalError(absl::StrCat(
-                                       "redis: a key read answered ",
-                                       redis_core::DebugString(value))));
+            return Fail(cross->op,
+                        absl::InternalError(absl::StrCat("redis: a key read answered ",
+                                                         redis_core::DebugString(value))));
           }
         }
         ++cross->read;
@@ -156,9 +157,9 @@ void Coordinator::RedisCrossRead(std::shared_ptr<RedisCross> cross) {
 }
 
 void Coordinator::RedisCrossWrite(std::shared_ptr<RedisCross> cross) {
-  absl::StatusOr<redis_core::DetachedResult> result = redis_core::RunOverSnapshots(
-      cross->request.commands.front(), cross->snapshots, cross->request.now_ms,
-      cross->request.seed);
+  absl::StatusOr<redis_core::DetachedResult> result =
+      redis_core::RunOverSnapshots(cross->request.commands.front(), cross->snapshots,
+                                   cross->request.now_ms, cross->request.seed);
   if (!result.ok()) return Fail(cross->op, result.status());
   auto exec = std::make_shared<RedisExec>();
   exec->op = cross->op;

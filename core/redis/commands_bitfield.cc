@@ -40,9 +40,8 @@ uint64_t GetUnsigned(absl::string_view bytes, uint64_t offset, uint64_t bits) {
   uint64_t value = 0;
   for (uint64_t j = 0; j < bits; ++j, ++offset) {
     const uint64_t byte = offset >> 3;
-    const uint64_t bit = byte < bytes.size()
-                             ? (static_cast<uint8_t>(bytes[byte]) >> (7 - (offset & 7))) & 1
-                             : 0;
+    const uint64_t bit =
+        byte < bytes.size() ? (static_cast<uint8_t>(bytes[byte]) >> (7 - (offset & 7))) & 1 : 0;
     value = (value << 1) | bit;
   }
   return value;
@@ -197,10 +196,9 @@ absl::StatusOr<Reply> Bitfield(Executor& ex, const Args& args, bool read_only_co
   std::vector<Reply> replies;
   for (const FieldOp& op : ops) {
     if (op.op == Op::kGet) {
-      replies.push_back(Reply::Integer(op.is_signed
-                                           ? GetSigned(bytes, op.offset, op.bits)
-                                           : static_cast<int64_t>(GetUnsigned(bytes, op.offset,
-                                                                               op.bits))));
+      replies.push_back(Reply::Integer(
+          op.is_signed ? GetSigned(bytes, op.offset, op.bits)
+                       : static_cast<int64_t>(GetUnsigned(bytes, op.offset, op.bits))));
       continue;
     }
     int64_t reply = 0;
@@ -212,8 +210,9 @@ absl::StatusOr<Reply> Bitfield(Executor& ex, const Args& args, bool read_only_co
       int64_t next = 0;
       if (op.op == Op::kIncrBy) {
         over = SignedOverflow(old, op.value, op.bits, op.overflow, &wrapped);
-        next = over ? wrapped : static_cast<int64_t>(static_cast<uint64_t>(old) +
-                                                     static_cast<uint64_t>(op.value));
+        next = over ? wrapped
+                    : static_cast<int64_t>(static_cast<uint64_t>(old) +
+                                           static_cast<uint64_t>(op.value));
         reply = next;
       } else {
         next = op.value;

@@ -107,8 +107,8 @@ Reply HelpReply() {
 
 EKV_REDIS_HANDLER(CmdObject) {
   const std::string sub = absl::AsciiStrToLower(args[1]);
-  const bool known = sub == "help" || sub == "encoding" || sub == "freq" || sub == "idletime" ||
-                     sub == "refcount";
+  const bool known =
+      sub == "help" || sub == "encoding" || sub == "freq" || sub == "idletime" || sub == "refcount";
   if (!known) {
     return Reply::Error(absl::StrCat("ERR unknown subcommand '",
                                      absl::string_view(args[1]).substr(0, 128),
@@ -151,7 +151,11 @@ EKV_REDIS_HANDLER(CmdObject) {
 
 EKV_REDIS_HANDLER(CmdMove) {
   const std::optional<int64_t> db = ParseInt64(args[2]);
-  if (!db.has_value() || *db < INT32_MIN || *db > INT32_MAX) return NotIntegerError();
+  if (!db.has_value()) return NotIntegerError();
+  // getIntFromObjectOrReply's own words for a long long beyond an int.
+  if (*db < INT32_MIN || *db > INT32_MAX) {
+    return Reply::Error("ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
   if (*db != 0) return Reply::Error("ERR DB index is out of range");
   return Reply::Error("ERR source and destination objects are the same");
 }

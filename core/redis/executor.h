@@ -164,7 +164,7 @@ EKV_REDIS_HANDLER(CmdGetBit);
 EKV_REDIS_HANDLER(CmdBitCount);
 EKV_REDIS_HANDLER(CmdBitPos);
 EKV_REDIS_HANDLER(CmdBitOp);
-EKV_REDIS_HANDLER(CmdBitfield);    // commands_bitfield.cc
+EKV_REDIS_HANDLER(CmdBitfield);  // commands_bitfield.cc
 EKV_REDIS_HANDLER(CmdBitfieldRo);
 EKV_REDIS_HANDLER(CmdLcs);
 // copies (commands_copy.cc)

@@ -89,8 +89,7 @@ TEST_F(RedisCrossGroupCommandTest, EachMultiKeyCommandAcrossGroupsThroughEveryNo
   EXPECT_EQ(Call(n3, {"RPOPLPUSH", "a-list", "z-list"}), "$1\r\nc\r\n");
   EXPECT_EQ(Call(n1, {"BLMOVE", "z-list", "a-list", "LEFT", "LEFT", "1"}), "$1\r\nc\r\n");
   EXPECT_EQ(Call(n2, {"BRPOPLPUSH", "z-list", "a-list", "1"}), "$1\r\na\r\n");
-  EXPECT_EQ(Call(n3, {"LRANGE", "a-list", "0", "-1"}),
-            "*3\r\n$1\r\na\r\n$1\r\nc\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Call(n3, {"LRANGE", "a-list", "0", "-1"}), "*3\r\n$1\r\na\r\n$1\r\nc\r\n$1\r\nb\r\n");
   EXPECT_EQ(Call(n1, {"LMPOP", "2", "z-list", "a-list", "LEFT"}),
             "*2\r\n$6\r\na-list\r\n*1\r\n$1\r\na\r\n");
   // Sorted sets.
@@ -136,7 +135,7 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
   constexpr int kClients = 6;
   constexpr int kOpsEach = 12;
   std::mutex mu;
-  std::vector<std::string> failures;      // guarded by mu
+  std::vector<std::string> failures;       // guarded by mu
   int moved = 0, renamed = 0, errors = 0;  // guarded by mu
   std::vector<std::thread> threads;
   for (int c = 0; c < kClients; ++c) {
@@ -147,8 +146,8 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
         if (c % 3 == 2) {
           // RENAME the token to the other group, from wherever it is.
           const bool forward = (c + i) % 2 == 0;
-          reply = Call(client, {"RENAME", forward ? "a-token" : "z-token",
-                                forward ? "z-token" : "a-token"});
+          reply = Call(
+              client, {"RENAME", forward ? "a-token" : "z-token", forward ? "z-token" : "a-token"});
           std::lock_guard<std::mutex> lock(mu);
           if (reply == "+OK\r\n") {
             ++renamed;
@@ -161,8 +160,8 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
         }
         const bool forward = (c + i) % 2 == 0;
         const std::string member = absl::StrCat("m", (c * 5 + i) % kMembers);
-        reply = Call(client, {"SMOVE", forward ? "a-pool" : "z-pool",
-                              forward ? "z-pool" : "a-pool", member});
+        reply = Call(client, {"SMOVE", forward ? "a-pool" : "z-pool", forward ? "z-pool" : "a-pool",
+                              member});
         std::lock_guard<std::mutex> lock(mu);
         if (reply == ":1\r\n") {
           ++moved;

@@ -155,8 +155,8 @@ class FakeBackend final : public RedisBackend {
                            ? std::optional<std::string>(element.text)
                            : std::nullopt;
     }
-    absl::StatusOr<redis_core::DetachedResult> result = redis_core::RunOverSnapshots(
-        request.commands[0], snapshots, request.now_ms, request.seed);
+    absl::StatusOr<redis_core::DetachedResult> result =
+        redis_core::RunOverSnapshots(request.commands[0], snapshots, request.now_ms, request.seed);
     if (!result.ok()) return result.status();
     if (!result->writes.empty()) {
       redis_core::RedisRequest write;
