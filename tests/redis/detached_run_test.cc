@@ -68,7 +68,7 @@ TEST(DetachedRunTest, OnlyWhatTheCommandWroteComesBack) {
   SnapshotMap snapshots = {{"a", state["a"]}, {"b", state["b"]}, {"d", std::nullopt}};
   absl::StatusOr<DetachedResult> read = RunOverSnapshots({"sinter", "a", "b"}, snapshots, kNow, 1);
   ASSERT_TRUE(read.ok());
-  EXPECT_EQ(read->reply, Reply::Array({Reply::Bulk("2")}));
+  EXPECT_EQ(read->reply, Reply::Set({Reply::Bulk("2")}));
   EXPECT_TRUE(read->writes.empty());
   absl::StatusOr<DetachedResult> store =
       RunOverSnapshots({"sinterstore", "d", "a", "b"}, snapshots, kNow, 1);
