@@ -135,8 +135,8 @@ void QuitCommand(CommandContext context);
 void CommandCommand(CommandContext context);
 // The data commands (strings, keys, expiry, hashes, lists, sets, sorted sets): run by
 // redis_core's executor in the owning group (commands/typed.cc). Keys in different
-// groups: DEL, EXISTS, MGET and MSET are split per key; any other command answers
-// CROSSSLOT.
+// groups: DEL, EXISTS, MGET and MSET are split per key; any other command runs over the
+// groups as a one-command transaction (core/coord/coordinator_redis_cross.cc).
 void TypedCommand(CommandContext context);
 std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
 // BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP: run once like

@@ -429,6 +429,15 @@ class Coordinator {
   void RedisExecRollback(std::shared_ptr<RedisExec> exec, size_t parts, std::function<void()> then);
   void RedisExecRetry(std::shared_ptr<RedisExec> exec, std::string payload, bool write,
                       std::vector<node::GroupKeyError> locks);
+  // A single Redis command (coordinator_redis_cross.cc): one group's entry when its keys
+  // share a group, else read every key, run it here, write back as a RedisExec.
+  struct RedisCross;
+  void RedisSingle(std::shared_ptr<RedisCross> cross);
+  void RedisCrossRead(std::shared_ptr<RedisCross> cross);
+  void RedisCrossWrite(std::shared_ptr<RedisCross> cross);
+  void RedisCrossAgain(std::shared_ptr<RedisCross> cross);
+  void RedisCrossReplan(std::shared_ptr<RedisCross> cross);
+  bool RedisCrossStillValid(const RedisExec& exec) const;
   // Membership (coordinator_members.cc).
   using MembersFn = std::function<void(absl::StatusOr<node::MemberDirectory>)>;
   struct EveryGroup;

@@ -24,6 +24,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
+#include "core/coord/coordinator_redis_exec.h"
 #include "core/redis/executor.h"
 #include "core/redis/prepare_request.h"
 #include "core/redis/reply.h"
@@ -57,27 +58,6 @@ std::vector<std::string> KeysOf(const std::vector<std::string>& args) {
 
 }  // namespace
 
-// One group's part of a split EXEC.
-struct Coordinator::RedisExec {
-  OpId op = 0;
-  redis_core::RedisRequest request;
-  int attempt = 0;
-  int replans = 0;
-  struct Part {
-    raft::GroupId group = 0;
-    redis_core::RedisRequest sub;         // routing key, commands, watches
-    std::vector<size_t> command_indexes;  // sub.commands[i] is request.commands[index[i]]
-    std::vector<std::string> keys;        // sorted, distinct: what its prepare locks
-  };
-  std::vector<Part> parts;  // the primary's group first
-  // Per command of the request: the reply decided here (CROSSSLOT) or by its group.
-  std::vector<std::optional<redis_core::Reply>> replies;
-  std::string primary;
-  std::vector<std::string> all_keys;
-  uint64_t start_ts = 0;
-  size_t prepared = 0;  // parts[0..prepared) answered their prepare
-};
-
 OpId Coordinator::StartRedisRequest(std::string encoded_request, bool write) {
   const OpId op = NewOp();
   absl::StatusOr<redis_core::RedisRequest> request =
@@ -97,7 +77,17 @@ OpId Coordinator::StartRedisRequest(std::string encoded_request, bool write) {
     RedisExecAttempt(std::move(exec), std::move(encoded_request), write);
     return op;
   }
-  RedisOneGroup(op, std::move(request->routing_key), std::move(encoded_request), write, 0);
+  if (request->script.has_value()) {
+    RedisOneGroup(op, std::move(request->routing_key), std::move(encoded_request), write, 0);
+    return op;
+  }
+  // One command: in one group as one entry, or over several (coordinator_redis_cross.cc).
+  auto cross = std::make_shared<RedisCross>();
+  cross->op = op;
+  cross->request = *std::move(request);
+  cross->payload = std::move(encoded_request);
+  cross->write = write;
+  RedisSingle(std::move(cross));
   return op;
 }
 
@@ -142,6 +132,12 @@ void Coordinator::RedisOneGroup(OpId op, std::string key, std::string payload, b
 
 void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string payload,
                                    bool write) {
+  if (exec->cross != nullptr && exec->cross_planned) {
+    // A retry of a single command over several groups: the keys may have changed since
+    // they were read, so it starts again from reading them.
+    return RedisCrossAgain(exec->cross);
+  }
+  exec->cross_planned = true;
   const redis_core::RedisRequest& request = exec->request;
   // Plan: each command goes to the group owning all its keys; the watches to theirs.
   std::map<raft::GroupId, RedisExec::Part> by_group;
@@ -178,6 +174,11 @@ void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string 
   // Only single commands over several groups (and keyless ones): the group answers the
   // whole EXEC CROSSSLOT, as before; planning again would not change that.
   if (by_group.empty()) exec->replans = kMaxExecReplans;
+  if (exec->cross != nullptr && (!routed || by_group.empty() || one_group)) {
+    // Planned over several groups a moment ago with this same table: cannot happen, but
+    // starting again is always safe.
+    return RedisCrossAgain(exec->cross);
+  }
   if (!routed || by_group.empty() || one_group) {
     // Today's path: one entry of the group (or, with no table yet, wherever the routing
     // key leads; that group refuses keys it does not own with CROSSSLOT). A CROSSSLOT
@@ -329,6 +330,12 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
 
 void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string payload,
                                   bool write) {
+  if (exec->cross != nullptr && !RedisCrossStillValid(*exec)) {
+    // A key changed between its read and its lock: what was computed is stale.
+    return RedisExecRollback(exec, exec->parts.size(), [this, exec] {
+      After(Backoff(exec->attempt++), [this, exec] { RedisCrossAgain(exec->cross); });
+    });
+  }
   Timestamp(DeadlineOf(exec->op), [this, exec, payload, write](absl::StatusOr<uint64_t> commit_ts) {
     if (!commit_ts.ok()) {
       const absl::Status failed = commit_ts.status();
@@ -380,6 +387,13 @@ void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string p
                             done.ok() ? std::string("no answer") : done.ToString(), ")")));
           }
           ++stats_.txns_committed;
+          if (exec->cross != nullptr) {
+            OpResult out;
+            out.ts = ts;
+            out.group_result.ts = ts;
+            out.group_result.value = redis_core::EncodeReply(exec->cross_reply);
+            return Finish(exec->op, std::move(out));
+          }
           std::vector<redis_core::Reply> replies;
           for (std::optional<redis_core::Reply>& reply : exec->replies) {
             EKV_ASSERT(reply.has_value(), "every command of a committed EXEC has its reply");

@@ -164,6 +164,8 @@ EKV_REDIS_HANDLER(CmdGetBit);
 EKV_REDIS_HANDLER(CmdBitCount);
 EKV_REDIS_HANDLER(CmdBitPos);
 EKV_REDIS_HANDLER(CmdBitOp);
+EKV_REDIS_HANDLER(CmdBitfield);  // commands_bitfield.cc
+EKV_REDIS_HANDLER(CmdBitfieldRo);
 EKV_REDIS_HANDLER(CmdLcs);
 // copies (commands_copy.cc)
 EKV_REDIS_HANDLER(CmdCopy);
@@ -188,6 +190,12 @@ EKV_REDIS_HANDLER(CmdRename);
 EKV_REDIS_HANDLER(CmdRenameNx);
 EKV_REDIS_HANDLER(CmdStamp);
 EKV_REDIS_HANDLER(CmdKeyspace);
+// whole keys between groups (commands_snapshot.cc, key_snapshot.h)
+EKV_REDIS_HANDLER(CmdSnapshot);
+// OBJECT and MOVE (commands_object.cc)
+EKV_REDIS_HANDLER(CmdObject);
+EKV_REDIS_HANDLER(CmdMove);
+EKV_REDIS_HANDLER(CmdRestoreSnapshot);
 // hashes
 EKV_REDIS_HANDLER(CmdHSet);
 EKV_REDIS_HANDLER(CmdHSetNx);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/redis/executor.h"
+#include "core/redis/key_snapshot.h"
 #include "core/redis/script_runner.h"
 
 namespace ekv::redis_core {
@@ -23,7 +24,7 @@ class ExecutorCalls final : public ScriptCalls {
     }
     const CommandInfo* info = FindCommand(args[0]);
     // The group's internal reads are not commands a client (or its script) may name.
-    if (info == nullptr || args[0] == kStampCommand || args[0] == kKeyspaceCommand) {
+    if (info == nullptr || IsInternalCommand(info->name)) {
       return Reply::Error("ERR Unknown Redis command called from script");
     }
     const int argc = static_cast<int>(args.size());

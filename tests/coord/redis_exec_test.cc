@@ -508,5 +508,105 @@ TEST(RedisExecTest, AReaderRollsAnExpiredUncommittedExecBack) {
   EXPECT_EQ(driver.Redis({{"GET", "apple"}}), "(nil)");
 }
 
+// ---------------------------------------------------------------------------------------
+// The coordinator: single commands whose keys live in both groups (coordinator_redis_cross.cc)
+// run as a one-command EXEC: read, run, write back under the locks.
+
+TEST(RedisCrossCommandTest, RenameMovesAValueWithItsExpiryAcrossGroups) {
+  FakeDriver driver;
+  ASSERT_EQ(driver.Redis({{"SET", "apple", "v", "PX", "100000"}}), "OK");
+  EXPECT_EQ(driver.Redis({{"RENAME", "apple", "zoo"}}), "OK");
+  EXPECT_EQ(driver.prepares(), 2);
+  EXPECT_EQ(driver.Redis({{"EXISTS", "apple"}}), "0");
+  EXPECT_EQ(driver.Redis({{"GET", "zoo"}}), "v");
+  const std::string pttl = driver.Redis({{"PTTL", "zoo"}});
+  int64_t ms = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(pttl, &ms)) << pttl;
+  EXPECT_GT(ms, 90'000);
+  EXPECT_EQ(driver.Redis({{"RENAME", "apple", "zoo"}}), "-ERR no such key");
+  ASSERT_EQ(driver.Redis({{"RPUSH", "list", "a", "b"}}), "2");
+  EXPECT_EQ(driver.Redis({{"RENAMENX", "list", "zoo"}}), "0");
+  EXPECT_EQ(driver.Redis({{"RENAMENX", "list", "zlist"}}), "1");
+  EXPECT_EQ(driver.Redis({{"LRANGE", "zlist", "0", "-1"}}), "[a, b]");
+  EXPECT_EQ(driver.Redis({{"TYPE", "list"}}), "none");
+  // A collection overwritten by RENAME keeps nothing of the old one.
+  ASSERT_EQ(driver.Redis({{"SADD", "set", "x"}}), "1");
+  EXPECT_EQ(driver.Redis({{"RENAME", "set", "zlist"}}), "OK");
+  EXPECT_EQ(driver.Redis({{"TYPE", "zlist"}}), "set");
+  EXPECT_EQ(driver.Redis({{"SMEMBERS", "zlist"}}), "[x]");
+}
+
+TEST(RedisCrossCommandTest, SetListZsetAndStringCommandsAcrossGroups) {
+  FakeDriver driver;
+  ASSERT_EQ(driver.Redis({{"SADD", "aset", "m1", "m2"}}), "2");
+  ASSERT_EQ(driver.Redis({{"SADD", "zset1", "m2", "m3"}}), "2");
+  EXPECT_EQ(driver.Redis({{"SMOVE", "aset", "zset1", "m1"}}), "1");
+  EXPECT_EQ(driver.Redis({{"SMOVE", "aset", "zset1", "nope"}}), "0");
+  EXPECT_EQ(driver.Redis({{"SMEMBERS", "aset"}}), "[m2]");
+  EXPECT_EQ(driver.Redis({{"SMEMBERS", "zset1"}}), "[m1, m2, m3]");
+  EXPECT_EQ(driver.Redis({{"SINTER", "aset", "zset1"}}), "[m2]");
+  EXPECT_EQ(driver.Redis({{"SUNIONSTORE", "bdst", "aset", "zset1"}}), "3");
+  EXPECT_EQ(driver.Redis({{"SDIFFSTORE", "zdst", "zset1", "aset"}}), "2");
+  EXPECT_EQ(driver.Redis({{"SMEMBERS", "zdst"}}), "[m1, m3]");
+  // An empty result deletes the destination.
+  EXPECT_EQ(driver.Redis({{"SINTERSTORE", "zdst", "aset", "nothing"}}), "0");
+  EXPECT_EQ(driver.Redis({{"EXISTS", "zdst"}}), "0");
+  ASSERT_EQ(driver.Redis({{"RPUSH", "alist", "a", "b", "c"}}), "3");
+  EXPECT_EQ(driver.Redis({{"LMOVE", "alist", "zlist", "LEFT", "RIGHT"}}), "a");
+  EXPECT_EQ(driver.Redis({{"RPOPLPUSH", "alist", "zlist"}}), "c");
+  EXPECT_EQ(driver.Redis({{"BLMOVE", "zlist", "alist", "RIGHT", "LEFT", "0"}}), "a");
+  EXPECT_EQ(driver.Redis({{"LRANGE", "alist", "0", "-1"}}), "[a, b]");
+  EXPECT_EQ(driver.Redis({{"LRANGE", "zlist", "0", "-1"}}), "[c]");
+  EXPECT_EQ(driver.Redis({{"LMOVE", "empty", "zlist", "LEFT", "RIGHT"}}), "(nil)");
+  ASSERT_EQ(driver.Redis({{"ZADD", "az", "1", "x", "2", "y"}}), "2");
+  ASSERT_EQ(driver.Redis({{"ZADD", "zz", "10", "y"}}), "1");
+  EXPECT_EQ(driver.Redis({{"ZUNIONSTORE", "zout", "2", "az", "zz"}}), "2");
+  EXPECT_EQ(driver.Redis({{"ZRANGE", "zout", "0", "-1"}}), "[x, y]");
+  EXPECT_EQ(driver.Redis({{"ZCOUNT", "zout", "12", "12"}}), "1");
+  EXPECT_EQ(driver.Redis({{"ZINTERSTORE", "aout", "2", "az", "zz"}}), "1");
+  EXPECT_EQ(driver.Redis({{"ZRANGESTORE", "zr", "az", "0", "0"}}), "1");
+  EXPECT_EQ(driver.Redis({{"ZRANGE", "zr", "0", "-1"}}), "[x]");
+  ASSERT_EQ(driver.Redis({{"SET", "abits", "\xff"}}), "OK");
+  ASSERT_EQ(driver.Redis({{"SET", "zbits", "\x0f"}}), "OK");
+  EXPECT_EQ(driver.Redis({{"BITOP", "AND", "zout2", "abits", "zbits"}}), "1");
+  EXPECT_EQ(driver.Redis({{"GET", "zout2"}}), "\x0f");
+  EXPECT_EQ(driver.Redis({{"MSETNX", "ak", "1", "zk", "2"}}), "1");
+  EXPECT_EQ(driver.Redis({{"MSETNX", "ak2", "1", "zk", "3"}}), "0");
+  EXPECT_EQ(driver.Redis({{"GET", "zk"}}), "2");
+  EXPECT_EQ(driver.Redis({{"EXISTS", "ak2"}}), "0");
+  EXPECT_EQ(driver.Redis({{"COPY", "az", "zcopy"}}), "1");
+  EXPECT_EQ(driver.Redis({{"ZRANGE", "zcopy", "0", "-1"}}), "[x, y]");
+  // Errors are the command's own, and write nothing.
+  EXPECT_EQ(driver.Redis({{"SMOVE", "alist", "zset1", "a"}}),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value");
+  EXPECT_EQ(driver.Redis({{"LLEN", "alist"}}), "2");
+}
+
+TEST(RedisCrossCommandTest, AKeyChangedBetweenItsReadAndItsLockMakesItStartAgain) {
+  FakeDriver driver;
+  ASSERT_EQ(driver.Redis({{"SADD", "aset", "m"}}), "1");
+  ASSERT_EQ(driver.Redis({{"SADD", "zset1", "z"}}), "1");
+  // Just before the first prepare, another client takes m away and adds n.
+  bool changed = false;
+  driver.set_before_call([&](const node::ClientRequest& request) {
+    if (changed || request.kind != node::OpKind::kApply) return;
+    absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
+    if (!command.ok() || !redis_core::IsPrepareRequest(command->payload)) return;
+    changed = true;
+    redis_core::RedisRequest other;
+    other.routing_key = "aset";
+    other.now_ms = driver.wall_ms();
+    other.commands = {{"SREM", "aset", "m"}, {"SADD", "aset", "n"}};
+    other.transaction = true;
+    ASSERT_EQ(ResultText(driver.ApplyRedis(1, other)), "[1, 1]");
+  });
+  EXPECT_EQ(driver.Redis({{"SMOVE", "aset", "zset1", "m"}}), "0");
+  EXPECT_TRUE(changed);
+  EXPECT_GT(driver.prepares(), 2) << "the stale run was rolled back and run again";
+  driver.set_before_call(nullptr);
+  EXPECT_EQ(driver.Redis({{"SMEMBERS", "aset"}}), "[n]");
+  EXPECT_EQ(driver.Redis({{"SMEMBERS", "zset1"}}), "[z]");
+}
+
 }  // namespace
 }  // namespace ekv::coord

@@ -170,5 +170,35 @@ TEST(CommandKeysTest, CountedKeysFollowTheFixedOnes) {
   EXPECT_EQ(keys({"lcs", "a", "b", "IDX"}), (Keys{"a", "b"}));
 }
 
+// OBJECT ENCODING at Redis 7.0's default thresholds (the differential test shows the small
+// cases), and IDLETIME from the key's last write.
+TEST_F(ExecutorCommandsTest, ObjectEncodingThresholdsAndIdleTime) {
+  std::vector<std::string> sadd = {"sadd", "ints"};
+  for (int i = 0; i < 512; ++i) sadd.push_back(std::to_string(i));
+  ASSERT_EQ(Run(sadd), Reply::Integer(512));
+  EXPECT_EQ(Run({"object", "encoding", "ints"}), Reply::Bulk("intset"));
+  ASSERT_EQ(Run({"sadd", "ints", "512"}), Reply::Integer(1));
+  EXPECT_EQ(Run({"object", "encoding", "ints"}), Reply::Bulk("hashtable"));
+  std::vector<std::string> hset = {"hset", "h"};
+  for (int i = 0; i < 128; ++i) {
+    hset.push_back(absl::StrCat("f", i));
+    hset.push_back("v");
+  }
+  ASSERT_EQ(Run(hset), Reply::Integer(128));
+  EXPECT_EQ(Run({"object", "encoding", "h"}), Reply::Bulk("listpack"));
+  ASSERT_EQ(Run({"hset", "h", "f128", "v"}), Reply::Integer(1));
+  EXPECT_EQ(Run({"object", "encoding", "h"}), Reply::Bulk("hashtable"));
+  ASSERT_EQ(Run({"zadd", "z", "1", std::string(64, 'm')}), Reply::Integer(1));
+  EXPECT_EQ(Run({"object", "encoding", "z"}), Reply::Bulk("listpack"));
+  ASSERT_EQ(Run({"zadd", "z", "2", std::string(65, 'm')}), Reply::Integer(1));
+  EXPECT_EQ(Run({"object", "encoding", "z"}), Reply::Bulk("skiplist"));
+  ASSERT_EQ(Run({"set", "s", std::string(44, 'x')}), Reply::Ok());
+  EXPECT_EQ(Run({"object", "encoding", "s"}), Reply::Bulk("embstr"));
+  ASSERT_EQ(Run({"set", "s", std::string(45, 'x')}), Reply::Ok());
+  EXPECT_EQ(Run({"object", "encoding", "s"}), Reply::Bulk("raw"));
+  // Written at kNowMs; read at kNowMs: idle 0 (Run reads at kNowMs).
+  EXPECT_EQ(Run({"object", "idletime", "s"}), Reply::Integer(0));
+}
+
 }  // namespace
 }  // namespace ekv::redis_core

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "adapters/redis/backend.h"
@@ -20,7 +21,9 @@
 #include "core/kv/mvcc.h"
 #include "core/kv/mvcc_batch.h"
 #include "core/kv/timestamp.h"
+#include "core/redis/detached_run.h"
 #include "core/redis/executor.h"
+#include "core/redis/key_snapshot.h"
 #include "core/redis/store.h"
 
 namespace ekv::redis {
@@ -42,9 +45,16 @@ class FakeBackend final : public RedisBackend {
   void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) override {
     Run([this, request = std::move(request), write, done] {
       if (!fail_with.ok()) return done(fail_with);
+      if (detached_multi_key && NamesSeveralKeys(request)) return done(ExecuteDetached(request));
       done(ExecuteNow(request, write));
     });
   }
+
+  // When set, a single command naming several keys runs as the coordinator runs one whose
+  // keys live in several groups (core/coord/coordinator_redis_cross.cc): each key's
+  // `ekv-snapshot`, the command over them in memory (redis_core::RunOverSnapshots), then
+  // `ekv-restore` of what it wrote. Set before the server starts.
+  bool detached_multi_key = false;
 
   // The key ranges ListRanges reports (all on this one engine): tests split the keyspace
   // to walk several "groups".
@@ -116,6 +126,52 @@ class FakeBackend final : public RedisBackend {
       if (absl::Status applied = mvcc_.Apply(batch); !applied.ok()) return applied;
     }
     return outcome.reply;
+  }
+
+  static bool NamesSeveralKeys(const redis_core::RedisRequest& request) {
+    if (request.transaction || request.script.has_value() || request.commands.size() != 1) {
+      return false;
+    }
+    const redis_core::CommandInfo* info = redis_core::FindCommand(request.commands[0][0]);
+    if (info == nullptr || redis_core::IsInternalCommand(info->name)) return false;
+    const std::vector<std::string> keys = redis_core::CommandKeys(*info, request.commands[0]);
+    return std::set<std::string>(keys.begin(), keys.end()).size() > 1;
+  }
+
+  absl::StatusOr<redis_core::Reply> ExecuteDetached(const redis_core::RedisRequest& request) {
+    const redis_core::CommandInfo* info = redis_core::FindCommand(request.commands[0][0]);
+    const std::vector<std::string> keys = redis_core::CommandKeys(*info, request.commands[0]);
+    redis_core::RedisRequest read;
+    read.now_ms = request.now_ms;
+    read.transaction = true;
+    redis_core::SnapshotMap snapshots;
+    for (const std::string& key : std::set<std::string>(keys.begin(), keys.end())) {
+      read.routing_key = key;
+      read.commands = {{std::string(redis_core::kSnapshotCommand), key}};
+      absl::StatusOr<redis_core::Reply> value = ExecuteNow(read, /*write=*/false);
+      if (!value.ok()) return value.status();
+      const redis_core::Reply& element = value->elements.at(0);
+      snapshots[key] = element.kind == redis_core::Reply::Kind::kBulk
+                           ? std::optional<std::string>(element.text)
+                           : std::nullopt;
+    }
+    absl::StatusOr<redis_core::DetachedResult> result =
+        redis_core::RunOverSnapshots(request.commands[0], snapshots, request.now_ms, request.seed);
+    if (!result.ok()) return result.status();
+    if (!result->writes.empty()) {
+      redis_core::RedisRequest write;
+      write.now_ms = request.now_ms;
+      write.transaction = true;
+      write.routing_key = result->writes.begin()->first;
+      for (auto& [key, value] : result->writes) {
+        std::vector<std::string> restore = {std::string(redis_core::kRestoreCommand), key};
+        if (value.has_value()) restore.push_back(*value);
+        write.commands.push_back(std::move(restore));
+      }
+      absl::StatusOr<redis_core::Reply> written = ExecuteNow(write, /*write=*/true);
+      if (!written.ok()) return written.status();
+    }
+    return result->reply;
   }
 
   // Scripts (EVAL) run on the real Lua runner, every key allowed (one group).

@@ -89,18 +89,24 @@ class DifferentialTest : public ::testing::Test {
     if (!password.empty()) extra = {"--requirepass", password};
     RealRedis redis(extra);
     ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
-    FakeBackend backend;
-    RedisServerOptions options;
-    options.address = "127.0.0.1:0";
-    options.settings.requirepass = password;
-    RedisServer ekv(options, &backend);
-    ASSERT_TRUE(ekv.Start().ok());
     const std::vector<std::string> want = RunScript(redis.port(), script);
-    const std::vector<std::string> got = RunScript(ekv.port(), script);
-    ASSERT_EQ(want.size(), got.size());
-    for (size_t i = 0; i < want.size(); ++i) {
-      EXPECT_EQ(got[i], want[i]) << "step " << i << " on connection " << script[i].conn
-                                 << ": sent '" << absl::CEscape(script[i].bytes) << "'";
+    // Twice: every command in one group, then every single command naming several keys
+    // run as when its keys live in several groups (read, run in memory, write back).
+    for (const bool detached : {false, true}) {
+      FakeBackend backend;
+      backend.detached_multi_key = detached;
+      RedisServerOptions options;
+      options.address = "127.0.0.1:0";
+      options.settings.requirepass = password;
+      RedisServer ekv(options, &backend);
+      ASSERT_TRUE(ekv.Start().ok());
+      const std::vector<std::string> got = RunScript(ekv.port(), script);
+      ASSERT_EQ(want.size(), got.size());
+      for (size_t i = 0; i < want.size(); ++i) {
+        EXPECT_EQ(got[i], want[i]) << (detached ? "[multi-key commands over groups] " : "")
+                                   << "step " << i << " on connection " << script[i].conn
+                                   << ": sent '" << absl::CEscape(script[i].bytes) << "'";
+      }
     }
   }
 };
@@ -1817,6 +1823,184 @@ TEST_F(DifferentialTest, LongestCommonSubsequence) {
       Cmd({"LCS", "key1"}),
       Cmd({"HELLO", "3"}),
       Cmd({"LCS", "key1", "key2", "IDX", "WITHMATCHLEN"}),
+  });
+}
+
+// OBJECT ENCODING/REFCOUNT/FREQ/IDLETIME/HELP for every type (encodings as a fresh write
+// would get them), and MOVE, refused as a server with one database refuses it.
+TEST_F(DifferentialTest, ObjectAndMove) {
+  const std::string long_value(65, 'x');
+  Compare({
+      Cmd({"SET", "s", "123"}),
+      Cmd({"OBJECT", "ENCODING", "s"}),
+      Cmd({"OBJECT", "REFCOUNT", "s"}),
+      Cmd({"OBJECT", "FREQ", "s"}),
+      Cmd({"OBJECT", "IDLETIME", "s"}),
+      Cmd({"object", "encoding", "s"}),
+      Cmd({"SET", "t", "abc"}),
+      Cmd({"OBJECT", "ENCODING", "t"}),
+      Cmd({"OBJECT", "REFCOUNT", "t"}),
+      Cmd({"SET", "big", "12345678901234567890123"}),
+      Cmd({"OBJECT", "ENCODING", "big"}),
+      Cmd({"SET", "raw", long_value}),
+      Cmd({"OBJECT", "ENCODING", "raw"}),
+      Cmd({"SET", "n", "99999"}),
+      Cmd({"OBJECT", "REFCOUNT", "n"}),
+      Cmd({"SET", "neg", "-5"}),
+      Cmd({"OBJECT", "ENCODING", "neg"}),
+      Cmd({"OBJECT", "REFCOUNT", "neg"}),
+      Cmd({"SET", "sp", " 5"}),
+      Cmd({"OBJECT", "ENCODING", "sp"}),
+      Cmd({"OBJECT", "ENCODING", "nokey"}),
+      Cmd({"OBJECT", "REFCOUNT", "nokey"}),
+      Cmd({"OBJECT", "FREQ", "nokey"}),
+      Cmd({"OBJECT", "IDLETIME", "nokey"}),
+      Cmd({"RPUSH", "l", "a"}),
+      Cmd({"OBJECT", "ENCODING", "l"}),
+      Cmd({"OBJECT", "REFCOUNT", "l"}),
+      Cmd({"SADD", "ints", "1", "2", "-3"}),
+      Cmd({"OBJECT", "ENCODING", "ints"}),
+      Cmd({"SADD", "strs", "1", "a"}),
+      Cmd({"OBJECT", "ENCODING", "strs"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"OBJECT", "ENCODING", "h"}),
+      Cmd({"HSET", "hbig", "f", long_value}),
+      Cmd({"OBJECT", "ENCODING", "hbig"}),
+      Cmd({"ZADD", "z", "1", "a"}),
+      Cmd({"OBJECT", "ENCODING", "z"}),
+      Cmd({"ZADD", "zbig", "1", long_value}),
+      Cmd({"OBJECT", "ENCODING", "zbig"}),
+      Cmd({"OBJECT", "HELP"}),
+      Cmd({"OBJECT", "help", "x"}),
+      Cmd({"OBJECT", "ENCODING"}),
+      Cmd({"OBJECT", "ENCODING", "s", "x"}),
+      Cmd({"OBJECT", "FOO"}),
+      Cmd({"OBJECT", "FOO", "s"}),
+      Cmd({"OBJECT"}),
+      Cmd({"MOVE", "s", "0"}),
+      Cmd({"MOVE", "nokey", "0"}),
+      Cmd({"MOVE", "s", "16"}),
+      Cmd({"MOVE", "s", "-1"}),
+      Cmd({"MOVE", "s", "abc"}),
+      Cmd({"MOVE", "s", "99999999999"}),
+      Cmd({"MOVE", "s"}),
+      Cmd({"GET", "s"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"OBJECT", "ENCODING", "nokey"}),
+      Cmd({"OBJECT", "ENCODING", "z"}),
+  });
+}
+
+// BITFIELD and BITFIELD_RO: every type width edge, # offsets, the three OVERFLOW modes on
+// SET and INCRBY, reads past the end, key creation, and the errors in Redis's order.
+TEST_F(DifferentialTest, Bitfield) {
+  Compare({
+      Cmd({"BITFIELD", "bf"}),
+      Cmd({"EXISTS", "bf"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "0"}),
+      Cmd({"EXISTS", "bf"}),
+      Cmd({"BITFIELD", "bf", "SET", "i8", "0", "-100", "GET", "u8", "0", "GET", "i8", "0"}),
+      Cmd({"GET", "bf"}),
+      Cmd({"BITFIELD", "bf", "INCRBY", "i5", "100", "1", "GET", "u4", "0"}),
+      Cmd({"BITFIELD", "bf", "SET", "u8", "#1", "255", "GET", "u8", "#1", "GET", "i16", "#0"}),
+      Cmd({"STRLEN", "bf"}),
+      Cmd({"BITFIELD", "bf", "INCRBY", "u2", "102", "1", "INCRBY", "u2", "102", "1", "INCRBY", "u2",
+           "102", "1", "INCRBY", "u2", "102", "1"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW", "SAT", "INCRBY", "u2", "102", "1", "INCRBY", "u2", "102",
+           "1", "INCRBY", "u2", "102", "-5"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u2", "102", "4", "INCRBY", "u2", "102",
+           "1", "OVERFLOW", "WRAP", "INCRBY", "u2", "102", "4"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW", "SAT", "SET", "i8", "0", "1000", "GET", "i8", "0", "SET",
+           "i8", "0", "-1000", "GET", "i8", "0"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW", "FAIL", "SET", "i8", "0", "1000", "SET", "u8", "0", "-1",
+           "SET", "u8", "0", "7"}),
+      Cmd({"BITFIELD", "bf", "SET", "u8", "0", "-1", "GET", "u8", "0", "SET", "i4", "0", "9"}),
+      Cmd({"BITFIELD",
+           "bf",
+           "SET",
+           "i64",
+           "8",
+           "-9223372036854775808",
+           "GET",
+           "i64",
+           "8",
+           "INCRBY",
+           "i64",
+           "8",
+           "-1",
+           "OVERFLOW",
+           "SAT",
+           "INCRBY",
+           "i64",
+           "8",
+           "9223372036854775807",
+           "INCRBY",
+           "i64",
+           "8",
+           "1"}),
+      Cmd({"BITFIELD",
+           "bf",
+           "SET",
+           "u63",
+           "3",
+           "9223372036854775807",
+           "GET",
+           "u63",
+           "3",
+           "INCRBY",
+           "u63",
+           "3",
+           "1",
+           "OVERFLOW",
+           "SAT",
+           "INCRBY",
+           "u63",
+           "3",
+           "-1",
+           "INCRBY",
+           "u63",
+           "3",
+           "-9223372036854775808"}),
+      Cmd({"BITFIELD", "bf", "GET", "i1", "0", "GET", "u1", "0", "GET", "i64", "1000", "GET", "u8",
+           "#10000"}),
+      Cmd({"BITFIELD", "new", "OVERFLOW", "FAIL", "INCRBY", "u8", "100", "1000"}),
+      Cmd({"STRLEN", "new"}),
+      Cmd({"BITFIELD_RO", "bf", "GET", "u8", "0", "GET", "i8", "#1"}),
+      Cmd({"BITFIELD_RO", "nokey", "GET", "u8", "0"}),
+      Cmd({"BITFIELD_RO", "bf", "SET", "u8", "0", "1"}),
+      Cmd({"BITFIELD_RO", "bf", "INCRBY", "u8", "0", "1", "GET", "u8", "0"}),
+      Cmd({"BITFIELD_RO", "bf"}),
+      Cmd({"BITFIELD", "bf", "GET", "u64", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "i65", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "i0", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "x8", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "i", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "u08", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "-1"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "#-1"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "x"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "4294967296"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "4294967295"}),
+      Cmd({"BITFIELD", "bf", "SET", "u8", "0", "x"}),
+      Cmd({"BITFIELD", "bf", "SET", "u8", "0"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8"}),
+      Cmd({"BITFIELD", "bf", "BOGUS", "u8", "0"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW", "NOPE", "GET", "u8", "0"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW"}),
+      Cmd({"BITFIELD", "bf", "GET", "x8", "0", "BOGUS"}),
+      Cmd({"BITFIELD", "bf", "GET", "u8", "0", "OVERFLOW", "WRAP"}),
+      Cmd({"RPUSH", "list", "a"}),
+      Cmd({"BITFIELD", "list", "GET", "u8", "0"}),
+      Cmd({"BITFIELD", "list", "SET", "u8", "0", "1"}),
+      Cmd({"BITFIELD_RO", "list", "GET", "u8", "0"}),
+      Cmd({"BITFIELD_RO", "list", "SET", "u8", "0", "1"}),
+      Cmd({"BITFIELD"}),
+      Cmd({"SET", "ttl", "ab", "EX", "100"}),
+      Cmd({"BITFIELD", "ttl", "SET", "u8", "16", "99"}),
+      Cmd({"TTL", "ttl"}),
+      Cmd({"GET", "ttl"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u2", "102", "4", "GET", "u2", "102"}),
   });
 }
 

@@ -6,8 +6,8 @@
 //
 // Keys in different groups: DEL, UNLINK, EXISTS, TOUCH, MGET and MSET are split into one request
 // per key and their replies joined (not atomic across keys, as MSET never was in ekv); any other
-// multi-key command (RENAME, MSETNX, ...) runs only when its keys share a group and otherwise
-// answers "CROSSSLOT Keys in request don't hash to the same slot".
+// multi-key command (RENAME, MSETNX, ...) is sent whole and the coordinator runs it over the
+// groups as a one-command transaction (core/coord/coordinator_redis_cross.cc).
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -154,7 +154,7 @@ bool TrySplit(CommandContext& context, const std::string& name) {
                          Reply::Error("ERR wrong number of arguments for '" + name + "' command")));
       return true;
     }
-    if (name == "msetnx") return false;       // atomic: one group or CROSSSLOT
+    if (name == "msetnx") return false;       // atomic: sent whole, run over the groups
     std::map<std::string, std::string> last;  // a repeated key keeps its last value
     for (size_t i = 1; i + 1 < args.size(); i += 2) last[args[i]] = args[i + 1];
     if (last.size() < 2) return false;

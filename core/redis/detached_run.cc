@@ -1,0 +1,50 @@
+#include "core/redis/detached_run.h"
+
+#include <utility>
+
+#include "core/kv/codec.h"
+#include "core/kv/memory_engine.h"
+#include "core/kv/mvcc.h"
+#include "core/kv/status_macros.h"
+#include "core/redis/executor.h"
+#include "core/redis/key_snapshot.h"
+#include "core/redis/layout.h"
+
+namespace ekv::redis_core {
+namespace {
+
+// The private store's "commit timestamps": the loading writes, then the command's, so a
+// key's touch record tells whether the command itself wrote it.
+constexpr kv::Timestamp kLoadTs = 1;
+constexpr kv::Timestamp kCommandTs = 2;
+
+}  // namespace
+
+absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& command,
+                                                const SnapshotMap& snapshots, uint64_t now_ms,
+                                                uint64_t seed) {
+  kv::MemoryEngine engine;
+  kv::MvccStore mvcc(&engine);
+  Store store(&engine, &mvcc);
+  Executor loader(&store, now_ms, seed, kLoadTs);
+  for (const auto& [key, encoded] : snapshots) {
+    if (!encoded.has_value()) continue;
+    EKV_KV_ASSIGN_OR_RETURN(KeySnapshot snapshot, DecodeKeySnapshot(*encoded));
+    EKV_KV_RETURN_IF_ERROR(RestoreKey(loader, key, snapshot));
+  }
+  Executor runner(&store, now_ms, seed, kCommandTs);
+  DetachedResult result;
+  EKV_KV_ASSIGN_OR_RETURN(result.reply, runner.Run(command));
+  std::string written_stamp;
+  kv::AppendFixed64BigEndian(&written_stamp, kCommandTs);
+  for (const auto& [key, encoded] : snapshots) {
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> touched, store.Get(TouchKey(key)));
+    if (touched != written_stamp) continue;
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<KeySnapshot> now, SnapshotKey(runner, key));
+    result.writes[key] =
+        now.has_value() ? std::optional<std::string>(EncodeKeySnapshot(*now)) : std::nullopt;
+  }
+  return result;
+}
+
+}  // namespace ekv::redis_core
