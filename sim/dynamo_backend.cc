@@ -128,10 +128,9 @@ void SimDynamoClient::Drive() {
       answer_ = std::move(none);
       continue;
     }
-    const SimTime patience_us =
-        call->patience == dynamo::CoordinatorOpsBackend::Patience::kMove
-            ? coordinators_.move_budget_us()
-            : 0;
+    const SimTime patience_us = call->patience == dynamo::CoordinatorOpsBackend::Patience::kMove
+                                    ? coordinators_.move_budget_us()
+                                    : 0;
     coordinators_.Run(
         node_, std::move(call->start),
         [this](std::optional<coord::OpResult> result) {

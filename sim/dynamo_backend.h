@@ -90,11 +90,11 @@ class SimDynamoClient {
   std::condition_variable cv_;
   Turn turn_ = Turn::kSim;  // who holds the baton (guarded by mu_)
   bool stopping_ = false;
-  Request request_;                      // the next request to run
-  bool finished_ = false;                // the request returned
-  std::optional<PendingCall> pending_;   // a backend call to send
+  Request request_;                        // the next request to run
+  bool finished_ = false;                  // the request returned
+  std::optional<PendingCall> pending_;     // a backend call to send
   std::optional<coord::OpResult> answer_;  // its answer
-  std::string error_;                    // an exception the request threw
+  std::string error_;                      // an exception the request threw
 
   // Sim thread only.
   bool busy_ = false;

@@ -98,8 +98,7 @@ SimDynamoClient& DynamoWorkload::ClientFor(uint64_t client) {
   return *slot;
 }
 
-DynamoWorkload::Reply DynamoWorkload::Call(dynamo::TableStore& store,
-                                           const std::string& operation,
+DynamoWorkload::Reply DynamoWorkload::Call(dynamo::TableStore& store, const std::string& operation,
                                            const json& request) {
   // The handler itself, as OperationTable::Handle runs it, without Handle's catch-all: an
   // invariant that fires in the adapter must end the run, not become a 500.
@@ -117,8 +116,7 @@ DynamoWorkload::Reply DynamoWorkload::Call(dynamo::TableStore& store,
   return reply;
 }
 
-void DynamoWorkload::Send(uint64_t client,
-                          std::vector<std::pair<std::string, json>> requests,
+void DynamoWorkload::Send(uint64_t client, std::vector<std::pair<std::string, json>> requests,
                           std::function<void(const std::vector<Reply>&)> done) {
   auto replies = std::make_shared<std::vector<Reply>>();
   ClientFor(client).Run(
@@ -140,10 +138,7 @@ DynamoWorkload::Outcome DynamoWorkload::Classify(const std::string& what, const 
     return Outcome::kFailed;
   }
   // The store's own error (answered 500): the write may or may not have happened.
-  if (reply.error_name.empty()) {
-    if (getenv("DYN_DEBUG")) fprintf(stderr, "unknown %s: %s\n", what.c_str(), reply.message.c_str());
-    return Outcome::kUnknown;
-  }
+  if (reply.error_name.empty()) return Outcome::kUnknown;
   unexpected_.push_back(absl::StrCat(what, ": ", reply.error_name, ": ", reply.message));
   return Outcome::kUnknown;
 }
@@ -230,24 +225,23 @@ void DynamoWorkload::IssueTransfer(uint64_t client, Done done) {
   picked.erase(std::find(picked.begin(), picked.end(), to));
   const std::string checked = picked[rng_.Range(0, picked.size() - 1)];
   const int64_t amount = static_cast<int64_t>(rng_.Range(1, 40));
-  json request = {
-      {"TransactItems",
-       {{{"Update",
-          {{"TableName", kTable},
-           {"Key", KeyOf(from)},
-           {"UpdateExpression", "SET balance = balance - :x"},
-           {"ConditionExpression", "balance >= :x"},
-           {"ExpressionAttributeValues", {{":x", N(amount)}}}}}},
-        {{"Update",
-          {{"TableName", kTable},
-           {"Key", KeyOf(to)},
-           {"UpdateExpression", "SET balance = balance + :x"},
-           {"ExpressionAttributeValues", {{":x", N(amount)}}}}}},
-        {{"ConditionCheck",
-          {{"TableName", kTable},
-           {"Key", KeyOf(checked)},
-           {"ConditionExpression", "balance >= :zero"},
-           {"ExpressionAttributeValues", {{":zero", N(0)}}}}}}}}};
+  json request = {{"TransactItems",
+                   {{{"Update",
+                      {{"TableName", kTable},
+                       {"Key", KeyOf(from)},
+                       {"UpdateExpression", "SET balance = balance - :x"},
+                       {"ConditionExpression", "balance >= :x"},
+                       {"ExpressionAttributeValues", {{":x", N(amount)}}}}}},
+                    {{"Update",
+                      {{"TableName", kTable},
+                       {"Key", KeyOf(to)},
+                       {"UpdateExpression", "SET balance = balance + :x"},
+                       {"ExpressionAttributeValues", {{":x", N(amount)}}}}}},
+                    {{"ConditionCheck",
+                      {{"TableName", kTable},
+                       {"Key", KeyOf(checked)},
+                       {"ConditionExpression", "balance >= :zero"},
+                       {"ExpressionAttributeValues", {{":zero", N(0)}}}}}}}}};
   ++transfers_sent_;
   Send(client, {{"TransactWriteItems", std::move(request)}},
        [this, done = std::move(done)](const std::vector<Reply>& replies) {
@@ -307,8 +301,9 @@ void DynamoWorkload::IssueCounter(uint64_t client, Done done) {
          }
          if (!read.ok || !n.has_value() || !version.has_value()) {
            if (!read.ok && !read.error_name.empty()) Classify("GetItem", read);
-           if (read.ok) unexpected_.push_back(absl::StrCat("GetItem ", key, ": no counter in ",
-                                                           read.body.dump()));
+           if (read.ok)
+             unexpected_.push_back(
+                 absl::StrCat("GetItem ", key, ": no counter in ", read.body.dump()));
            done(Outcome::kFailed);
            return;
          }
@@ -320,13 +315,13 @@ void DynamoWorkload::IssueCounter(uint64_t client, Done done) {
          observed.outcome = checkers::CounterOp::Outcome::kOk;
          observed.value = *n;
          counter_ops_.push_back(observed);
-         json update = {{"TableName", kTable},
-                        {"Key", KeyOf(key)},
-                        {"UpdateExpression", "SET n = n + :d, version = version + :one"},
-                        {"ConditionExpression", "version = :v"},
-                        {"ExpressionAttributeValues",
-                         {{":d", N(delta)}, {":one", N(1)}, {":v", N(*version)}}},
-                        {"ReturnValues", "UPDATED_NEW"}};
+         json update = {
+             {"TableName", kTable},
+             {"Key", KeyOf(key)},
+             {"UpdateExpression", "SET n = n + :d, version = version + :one"},
+             {"ConditionExpression", "version = :v"},
+             {"ExpressionAttributeValues", {{":d", N(delta)}, {":one", N(1)}, {":v", N(*version)}}},
+             {"ReturnValues", "UPDATED_NEW"}};
          const uint64_t invoke = scheduler_.now();
          Send(client, {{"UpdateItem", std::move(update)}},
               [this, key, delta, invoke, done = std::move(done)](const std::vector<Reply>& r) {
@@ -338,9 +333,9 @@ void DynamoWorkload::IssueCounter(uint64_t client, Done done) {
                 increment.invoke_time = invoke;
                 const Outcome outcome = Classify("UpdateItem", reply);
                 if (outcome == Outcome::kAcked) {
-                  std::optional<int64_t> after =
-                      reply.body.contains("Attributes") ? NumberOf(reply.body["Attributes"], "n")
-                                                        : std::nullopt;
+                  std::optional<int64_t> after = reply.body.contains("Attributes")
+                                                     ? NumberOf(reply.body["Attributes"], "n")
+                                                     : std::nullopt;
                   if (!after.has_value()) {
                     unexpected_.push_back(
                         absl::StrCat("UpdateItem UPDATED_NEW without n: ", reply.body.dump()));

@@ -22,13 +22,13 @@ coord::OpResult CoordinatorBackend::Run(Start start, Patience patience) {
   // cut-over and then to finish), so it is awaited here for as long as those allow.
   auto promise = std::make_shared<std::promise<coord::OpResult>>();
   std::future<coord::OpResult> future = promise->get_future();
-  coordinator_->RunAsync(std::move(start),
-                         [promise](coord::OpResult result) { promise->set_value(std::move(result)); });
+  coordinator_->RunAsync(std::move(start), [promise](coord::OpResult result) {
+    promise->set_value(std::move(result));
+  });
   if (future.wait_for(kMoveWait) != std::future_status::ready) {
     coord::OpResult timed_out;
-    timed_out.status = absl::DeadlineExceededError(
-        absl::StrCat("moving the route holding a new table's keys did not finish in ",
-                     kMoveWait.count(), " s"));
+    timed_out.status = absl::DeadlineExceededError(absl::StrCat(
+        "moving the route holding a new table's keys did not finish in ", kMoveWait.count(), " s"));
     return timed_out;
   }
   return future.get();

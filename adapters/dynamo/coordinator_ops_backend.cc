@@ -30,11 +30,10 @@ absl::Status CoordinatorOpsBackend::Delete(const std::string& key) {
 absl::StatusOr<DynamoBackend::CasResult> CoordinatorOpsBackend::CompareAndSet(
     const std::string& key, const std::optional<std::string>& expected,
     const std::optional<std::string>& new_value) {
-  coord::OpResult result = Run(
-      [key, expected, new_value](coord::Coordinator& c) {
-        return c.StartCompareAndSet(key, expected, new_value);
-      },
-      Patience::kRequest);
+  coord::OpResult result =
+      Run([key, expected, new_value](
+              coord::Coordinator& c) { return c.StartCompareAndSet(key, expected, new_value); },
+          Patience::kRequest);
   if (!result.status.ok()) return result.status;
   return CasResult{result.applied, std::move(result.value)};
 }
@@ -73,14 +72,15 @@ absl::StatusOr<std::optional<std::string>> CoordinatorOpsBackend::SnapshotGet(
   return std::move(result.value);
 }
 
-absl::StatusOr<DynamoBackend::KvPairs> CoordinatorOpsBackend::SnapshotScan(
-    const std::string& start, const std::string& end, size_t limit, uint64_t ts) {
+absl::StatusOr<DynamoBackend::KvPairs> CoordinatorOpsBackend::SnapshotScan(const std::string& start,
+                                                                           const std::string& end,
+                                                                           size_t limit,
+                                                                           uint64_t ts) {
   if (ts == 0) return absl::InvalidArgumentError("a snapshot scan needs a timestamp");
-  coord::OpResult result = Run(
-      [start, end, limit, ts](coord::Coordinator& c) {
-        return c.StartTxnScan(start, end, limit, ts);
-      },
-      Patience::kRequest);
+  coord::OpResult result =
+      Run([start, end, limit,
+           ts](coord::Coordinator& c) { return c.StartTxnScan(start, end, limit, ts); },
+          Patience::kRequest);
   if (!result.status.ok()) return result.status;
   return std::move(result.pairs);
 }
@@ -93,11 +93,10 @@ absl::StatusOr<DynamoBackend::CommitResult> CoordinatorOpsBackend::CommitTransac
     mutations.push_back(value.has_value() ? kv::Mutation::Put(key, *value)
                                           : kv::Mutation::Delete(key));
   }
-  coord::OpResult result = Run(
-      [mutations = std::move(mutations), start_ts](coord::Coordinator& c) {
-        return c.StartCommitTransaction(mutations, start_ts);
-      },
-      Patience::kRequest);
+  coord::OpResult result =
+      Run([mutations = std::move(mutations), start_ts](
+              coord::Coordinator& c) { return c.StartCommitTransaction(mutations, start_ts); },
+          Patience::kRequest);
   if (result.status.ok()) return CommitResult{true, {}};
   // Refused: core says the transaction did not commit -- Aborted (a write conflict, a
   // rollback), FailedPrecondition, or any error naming the keys in the way that is not
@@ -107,10 +106,10 @@ absl::StatusOr<DynamoBackend::CommitResult> CoordinatorOpsBackend::CommitTransac
   // leader, deadline) is the store's error. (The simulator's dynamo workload found locks
   // answered as 500s: a single-item write gave up instead of deciding again, and
   // TransactWriteItems answered InternalServerError instead of TransactionConflict.)
-  const bool not_committed =
-      result.status.code() == absl::StatusCode::kAborted ||
-      result.status.code() == absl::StatusCode::kFailedPrecondition ||
-      (!result.key_errors.empty() && !absl::StrContains(result.status.message(), "outcome unknown"));
+  const bool not_committed = result.status.code() == absl::StatusCode::kAborted ||
+                             result.status.code() == absl::StatusCode::kFailedPrecondition ||
+                             (!result.key_errors.empty() &&
+                              !absl::StrContains(result.status.message(), "outcome unknown"));
   if (!not_committed) return result.status;
   CommitResult refused;
   for (const coord::KeyErrorOutcome& error : result.key_errors) {
