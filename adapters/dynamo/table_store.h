@@ -48,7 +48,7 @@ struct TableStoreOptions {
   bool place_key_spaces = true;
   // The wall clock in epoch seconds (a new table's CreationDateTime); empty: the system
   // clock. The simulator passes its simulated clock, so a seed's run repeats exactly.
-  std::function<double()> now_seconds;
+  std::function<double()> now_seconds = nullptr;
   // Planted bug (the simulator's --plant dynamo_index_keeps_old_entry, never set by the
   // server): index maintenance forgets to delete the entry under an item's old index key
   // when the key changes, which the simulator's index checker must catch.
