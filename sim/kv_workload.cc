@@ -94,7 +94,8 @@ bool OutcomeUnknown(const std::optional<coord::OpResult>& result) {
 KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
                        SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
-                       bool moves, bool placement, bool redis_cross_group_exec)
+                       bool moves, bool placement, bool redis_cross_group_exec,
+                       bool dynamo_plant_index_keeps_old_entry)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -121,6 +122,11 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
     redis_ =
         std::make_unique<RedisWorkload>(scheduler_, cluster_, coordinators_, rng_.Fork(), options);
   }
+  if (kind_ == WorkloadKind::kDynamo) {
+    DynamoWorkload::Options options;
+    options.plant_index_keeps_old_entry = dynamo_plant_index_keeps_old_entry;
+    dynamo_ = std::make_unique<DynamoWorkload>(scheduler_, coordinators_, rng_.Fork(), options);
+  }
   splits_ = bootstrap.has_value();
   if (splits_ && moves) {
     moves_ = true;
@@ -143,6 +149,7 @@ bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
          !mover_busy_ && !unfinished_move_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
          !(redis_ && redis_->final_reads_pending()) &&
+         !(dynamo_ && dynamo_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
 
@@ -164,6 +171,7 @@ std::string KvWorkload::BusyDescription() const {
   }
   if (scans_running_ != 0) busy.push_back(absl::StrCat(scans_running_, " scans running"));
   if (redis_ && redis_->final_reads_pending()) busy.push_back("final counter reads running");
+  if (dynamo_ && dynamo_->final_reads_pending()) busy.push_back("final dynamo read running");
   const auto clients_busy =
       std::count_if(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
   if (clients_busy != 0) busy.push_back(absl::StrCat(clients_busy, " clients busy"));
@@ -224,6 +232,17 @@ void KvWorkload::Issue(size_t client_index) {
                       Done(client_index);
                     });
       return;
+    case WorkloadKind::kDynamo:
+      dynamo_->Issue(clients_[client_index].id,
+                     [this, client_index](DynamoWorkload::Outcome outcome) {
+                       // kWaiting: the setup runs on another client; nothing was sent.
+                       if (outcome != DynamoWorkload::Outcome::kWaiting) ++issued_;
+                       if (outcome == DynamoWorkload::Outcome::kAcked) ++acknowledged_;
+                       if (outcome == DynamoWorkload::Outcome::kFailed) ++failed_;
+                       if (outcome == DynamoWorkload::Outcome::kUnknown) ++unknown_;
+                       Done(client_index);
+                     });
+      return;
     case WorkloadKind::kRegister:
       break;
   }
@@ -238,12 +257,14 @@ void KvWorkload::Done(size_t client_index) {
 }
 
 void KvWorkload::MaybeStartFinalReads() {
-  // Once the chaos phase's operations are over: the final reads of the redis counters.
-  if (!redis_ || issuing_) return;
+  // Once the chaos phase's operations are over: the final reads of the redis counters, or
+  // of the dynamo table and its index.
+  if ((!redis_ && !dynamo_) || issuing_) return;
   if (std::any_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; })) {
     return;
   }
-  redis_->StartFinalReads();
+  if (redis_) redis_->StartFinalReads();
+  if (dynamo_) dynamo_->StartFinalReads();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -630,6 +651,7 @@ std::string KvWorkload::KvStats() const {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
   }
   if (redis_) absl::StrAppend(&stats, " ", redis_->Stats());
+  if (dynamo_) absl::StrAppend(&stats, " ", dynamo_->Stats());
   return stats;
 }
 
@@ -963,6 +985,13 @@ KvWorkload::Verdict KvWorkload::Check() const {
       verdict.ok = redis.ok;
       verdict.verdict = redis.verdict;
       verdict.details = redis.details;
+      return verdict;
+    }
+    case WorkloadKind::kDynamo: {
+      DynamoWorkload::Verdict dynamo = dynamo_->Check();
+      verdict.ok = dynamo.ok;
+      verdict.verdict = dynamo.verdict;
+      verdict.details = dynamo.details;
       return verdict;
     }
     case WorkloadKind::kRegister:

@@ -13,6 +13,9 @@
 //                groups. checkers::CheckLinearizable.
 //   redis        Redis requests as the Redis front door sends them: EXEC'd list appends,
 //                counters, expiring keys (redis_workload.h, which has their checkers).
+//   dynamo       DynamoDB requests run by the DynamoDB front door's own handlers over
+//                TableStore: conditional writes, index maintenance, TransactWriteItems
+//                across groups (dynamo_workload.h, which has their checkers).
 //
 // Keys route by their first byte as the server's initial catalog does: below "m" to group
 // 1, the rest to group 2.
@@ -59,6 +62,7 @@
 #include "sim/checkers/txn_history.h"
 #include "sim/cluster.h"
 #include "sim/options.h"
+#include "sim/dynamo_workload.h"
 #include "sim/redis_workload.h"
 #include "sim/scheduler.h"
 #include "sim/sim_coordinators.h"
@@ -74,7 +78,8 @@ class KvWorkload {
   KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng rng,
              const SwarmProfile& profile, int total_ops, WorkloadKind kind,
              SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
-             bool moves = false, bool placement = false, bool redis_cross_group_exec = false);
+             bool moves = false, bool placement = false, bool redis_cross_group_exec = false,
+             bool dynamo_plant_index_keeps_old_entry = false);
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
 
@@ -110,7 +115,10 @@ class KvWorkload {
   // " members=<done>/<tried>") for the summary line.
   std::string KvStats() const;
   // --workload redis: which parts of the history are too thin to judge (empty: none).
-  std::string ThinParts() const { return redis_ ? redis_->ThinParts() : ""; }
+  std::string ThinParts() const {
+    if (dynamo_) return dynamo_->ThinParts();
+    return redis_ ? redis_->ThinParts() : "";
+  }
   // With --placement these include what the nodes' placement drivers did.
   uint64_t splits_done() const;
   uint64_t scans_done() const { return scans_done_; }
@@ -187,6 +195,8 @@ class KvWorkload {
   int64_t next_append_value_ = 1;
   // redis
   std::unique_ptr<RedisWorkload> redis_;
+  // dynamo
+  std::unique_ptr<DynamoWorkload> dynamo_;
   // kv-register
   checkers::History register_history_;
   uint64_t next_register_value_ = 1;

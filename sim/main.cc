@@ -49,7 +49,9 @@ ABSL_FLAG(std::string, plant, "none",
           "move_source_serves_after_cutover or move_forgets_locks; with --workload redis "
           "also redis_read_client_clock (a Redis read decides expiry by the request's clock "
           "alone, not the group's newest time) or resubmit_late_write (the driver sends a "
-          "replicated write again when its answer is late, so it may apply twice).");
+          "replicated write again when its answer is late, so it may apply twice); with "
+          "--workload dynamo also dynamo_index_keeps_old_entry (index maintenance keeps the "
+          "entry under an item's old index key when the key changes).");
 ABSL_FLAG(std::string, workload, "register",
           "What the clients do: register (put/get/cas/delete, linearizability + durability), "
           "or, on the server's GroupStateMachine (MVCC + Percolator across 2 groups): bank "
@@ -60,7 +62,16 @@ ABSL_FLAG(std::string, workload, "register",
           "INCR/INCRBY/GET counters checked for exact counts, SET PX/PEXPIRE/EXPIRE with "
           "GET/EXISTS/PTTL/TTL/PEXPIRETIME checked for no read of an expired key; the seed "
           "line shows redis exec=committed/sent crossslot= incr= counter_reads= "
-          "expiry_reads=judged/of values/all).");
+          "expiry_reads=judged/of values/all), or dynamo (DynamoDB requests run by the "
+          "DynamoDB front door's own handlers and TableStore, over the coordinator: a table "
+          "placed over the groups with a GSI; conditional version-checked UpdateItem "
+          "increments checked for exact counts, UpdateItems that change the index key, "
+          "conditional PutItem/DeleteItem, TransactWriteItems transfers across groups with a "
+          "ConditionCheck and TransactGetItems reads checked by the bank checker; after the "
+          "heal the index must equal its table's projection exactly; always runs with "
+          "--splits, as CreateTable places the table through the catalog; the seed line "
+          "shows dynamo transfers=acked/sent reads= incr= reowner= temps= index=entries "
+          "checked calls=backend calls).");
 ABSL_FLAG(bool, redis_cross_group_exec, false,
           "--workload redis with --splits: some EXECs name list keys of both groups (one "
           "transaction over both groups; a CROSSSLOT answer would be a definite failure, "
@@ -146,8 +157,10 @@ int main(int argc, char** argv) {
   base.faults = *faults;
   base.plant = *plant;
   base.splits = absl::GetFlag(FLAGS_splits);
+  // CreateTable places the table through the route catalog, held only in split runs.
+  if (base.workload == ekv::sim::WorkloadKind::kDynamo) base.splits = true;
   if (base.splits && !ekv::sim::IsKvWorkload(base.workload)) {
-    std::cerr << "--splits needs a kv --workload (bank, append, kv-register or redis)\n";
+    std::cerr << "--splits needs a kv --workload (bank, append, kv-register, redis or dynamo)\n";
     return 2;
   }
   base.moves = absl::GetFlag(FLAGS_moves);
@@ -172,6 +185,11 @@ int main(int argc, char** argv) {
        base.plant == ekv::sim::PlantedBug::kResubmitLateWrite) &&
       base.workload != ekv::sim::WorkloadKind::kRedis) {
     std::cerr << "--plant " << ekv::sim::PlantedBugName(base.plant) << " needs --workload redis\n";
+    return 2;
+  }
+  if (base.plant == ekv::sim::PlantedBug::kDynamoIndexKeepsOldEntry &&
+      base.workload != ekv::sim::WorkloadKind::kDynamo) {
+    std::cerr << "--plant dynamo_index_keeps_old_entry needs --workload dynamo\n";
     return 2;
   }
   base.placement = absl::GetFlag(FLAGS_placement);

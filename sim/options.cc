@@ -101,6 +101,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
+  if (name == "dynamo_index_keeps_old_entry") return PlantedBug::kDynamoIndexKeepsOldEntry;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
                    "'; expected commit_prev_term, ack_before_persist, read_without_quorum, "
@@ -109,7 +110,8 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, "
-                   "redis_read_client_clock or resubmit_late_write"));
+                   "redis_read_client_clock, resubmit_late_write or "
+                   "dynamo_index_keeps_old_entry"));
 }
 
 absl::string_view PlantedBugName(PlantedBug bug) {
@@ -154,6 +156,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "redis_read_client_clock";
     case PlantedBug::kResubmitLateWrite:
       return "resubmit_late_write";
+    case PlantedBug::kDynamoIndexKeepsOldEntry:
+      return "dynamo_index_keeps_old_entry";
   }
   return "?";
 }
@@ -164,8 +168,10 @@ absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name) {
   if (name == "append") return WorkloadKind::kAppend;
   if (name == "kv-register") return WorkloadKind::kKvRegister;
   if (name == "redis") return WorkloadKind::kRedis;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown workload '", name, "'; expected register, bank, append, kv-register or redis"));
+  if (name == "dynamo") return WorkloadKind::kDynamo;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown workload '", name,
+                   "'; expected register, bank, append, kv-register, redis or dynamo"));
 }
 
 absl::string_view WorkloadKindName(WorkloadKind kind) {
@@ -180,6 +186,8 @@ absl::string_view WorkloadKindName(WorkloadKind kind) {
       return "kv-register";
     case WorkloadKind::kRedis:
       return "redis";
+    case WorkloadKind::kDynamo:
+      return "dynamo";
   }
   return "?";
 }

@@ -68,6 +68,8 @@ enum class PlantedBug : uint8_t {
   // the Redis layer (--workload redis):
   kRedisReadClientClock,  // a Redis read decides expiry by the request's clock alone
   kResubmitLateWrite,     // the sim driver re-submits a write whose answer is late
+  // the DynamoDB layer (--workload dynamo):
+  kDynamoIndexKeepsOldEntry,  // index maintenance keeps the entry under an item's old index key
 };
 absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name);
 absl::string_view PlantedBugName(PlantedBug bug);
@@ -79,6 +81,7 @@ enum class WorkloadKind : uint8_t {
   kAppend,      // GroupStateMachine: list-append transactions, Elle-style checker
   kKvRegister,  // GroupStateMachine: raw writes and reads, linearizability checker
   kRedis,       // Redis requests (core/redis): EXEC'd lists, counters, expiry (redis_workload.h)
+  kDynamo,      // DynamoDB requests run by the adapter's handlers (dynamo_workload.h)
 };
 absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name);
 absl::string_view WorkloadKindName(WorkloadKind kind);

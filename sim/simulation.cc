@@ -164,6 +164,10 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
 
 SimResult RunSimulation(const SimOptions& requested) {
   SimOptions options = requested;
+  // CreateTable places a table's key space over the groups through the route catalog
+  // (adapters/dynamo/table_placement.h), which the groups hold only in split runs: the
+  // dynamo workload always runs with --splits.
+  if (options.workload == WorkloadKind::kDynamo) options.splits = true;
   const bool kv = IsKvWorkload(options.workload);
   if (options.ops == 0) options.ops = kv ? kDefaultKvOps : kDefaultOps;
   if (options.max_events == 0) options.max_events = kv ? kDefaultKvMaxEvents : kDefaultMaxEvents;
@@ -220,7 +224,8 @@ SimResult RunSimulation(const SimOptions& requested) {
   if (kv_workload) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
                          options.workload, ClientPlants(options.plant), bootstrap, options.moves,
-                         options.placement, options.redis_cross_group_exec);
+                         options.placement, options.redis_cross_group_exec,
+                         options.plant == PlantedBug::kDynamoIndexKeepsOldEntry);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }

@@ -1,13 +1,10 @@
-// CoordinatorBackend: DynamoBackend over runtime::Coordinator -- RawGet/RawPut/RawDelete,
-// RawScan (ts 0: each route read linearizably), CompareAndSet (core's apply-time
-// compare-and-set, one Raft round), GetTimestamp for table ids and read timestamps, and
-// core's transactions (StartTxnGet at a snapshot, StartCommitTransaction) through
-// RunBlocking, and the catalog (StartReadCatalog, StartSplitRange, StartMoveRange) for
-// placing tables. The only file of
-// adapters/dynamo that knows the coordinator.
+// CoordinatorBackend: the server's DynamoBackend -- CoordinatorOpsBackend's mapping onto
+// core ops (coordinator_ops_backend.h), each run on runtime::Coordinator by RunBlocking
+// on the HTTP worker's thread, a range move through RunAsync for as long as its own
+// deadlines allow. The only file of adapters/dynamo that knows the runtime.
 #pragma once
 
-#include "adapters/dynamo/backend.h"
+#include "adapters/dynamo/coordinator_ops_backend.h"
 
 namespace ekv::runtime {
 class Coordinator;
@@ -15,30 +12,12 @@ class Coordinator;
 
 namespace ekv::dynamo {
 
-class CoordinatorBackend final : public DynamoBackend {
+class CoordinatorBackend final : public CoordinatorOpsBackend {
  public:
   explicit CoordinatorBackend(runtime::Coordinator* coordinator) : coordinator_(coordinator) {}
 
-  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override;
-  absl::Status Put(const std::string& key, const std::string& value) override;
-  absl::Status Delete(const std::string& key) override;
-  absl::StatusOr<CasResult> CompareAndSet(const std::string& key,
-                                          const std::optional<std::string>& expected,
-                                          const std::optional<std::string>& new_value) override;
-  absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
-                               size_t limit) override;
-  absl::StatusOr<uint64_t> NewTableId() override;
-  absl::StatusOr<uint64_t> ReadTimestamp() override;
-  absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
-                                                         uint64_t ts) override;
-  absl::StatusOr<KvPairs> SnapshotScan(const std::string& start, const std::string& end,
-                                       size_t limit, uint64_t ts) override;
-  absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
-                                                 uint64_t start_ts) override;
-  absl::StatusOr<Routes> ReadRoutes() override;
-  absl::Status SplitRoute(uint64_t expected_version, uint64_t route_id,
-                          const std::string& split_key) override;
-  absl::Status MoveRoute(const std::string& key, uint64_t target_group) override;
+ protected:
+  coord::OpResult Run(Start start, Patience patience) override;
 
  private:
   runtime::Coordinator* coordinator_;

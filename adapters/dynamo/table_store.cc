@@ -46,7 +46,10 @@ absl::Status TableStore::CreateTable(TableSchema* schema) {
     if (absl::Status s = PlaceKeySpace(backend_, schema->id); !s.ok()) return s;
   }
   schema->creation_date_time =
-      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      options_.now_seconds
+          ? options_.now_seconds()
+          : std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
   // Absent -> present, atomically: two concurrent CreateTables of one name, on any nodes,
   // cannot both succeed.
   absl::StatusOr<DynamoBackend::CasResult> cas =
@@ -382,6 +385,11 @@ absl::Status TableStore::AddIndexWrites(const TableSchema& schema, const std::st
       IndexWrites(schema, item_key, old_item, new_item, IndexKeyCheck::kRefuse);
   if (!entries.ok()) return entries.status();
   for (IndexEntryWrite& entry : *entries) {
+    // Planted (simulator only): an item that stays keeps its old index key's entry too.
+    if (options_.planted_index_keeps_old_entry && new_item.has_value() &&
+        !entry.entry.has_value()) {
+      continue;
+    }
     writes->push_back({std::move(entry.key), std::move(entry.entry), std::nullopt});
   }
   return absl::OkStatus();

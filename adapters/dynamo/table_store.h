@@ -46,6 +46,13 @@ struct TableStoreOptions {
   // Spread every new table's and index's key space over the groups (table_placement.h)
   // before CreateTable / UpdateTable answers.
   bool place_key_spaces = true;
+  // The wall clock in epoch seconds (a new table's CreationDateTime); empty: the system
+  // clock. The simulator passes its simulated clock, so a seed's run repeats exactly.
+  std::function<double()> now_seconds = nullptr;
+  // Planted bug (the simulator's --plant dynamo_index_keeps_old_entry, never set by the
+  // server): index maintenance forgets to delete the entry under an item's old index key
+  // when the key changes, which the simulator's index checker must catch.
+  bool planted_index_keeps_old_entry = false;
 };
 
 class TableStore {

@@ -66,6 +66,21 @@ TEST(DeterminismTest, KvWorkloadsWithSplitsReplayExactly) {
   }
 }
 
+// The dynamo workload runs the DynamoDB front door's code on client threads under a
+// strict baton (sim/dynamo_backend.h): the threads must not make a run depend on timing.
+TEST(DeterminismTest, DynamoWorkloadReplaysExactly) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    SimOptions options;
+    options.seed = seed;
+    options.workload = WorkloadKind::kDynamo;
+    options.ops = 120;
+    const SimResult first = RunSimulation(options);
+    const SimResult second = RunSimulation(options);
+    EXPECT_EQ(first.trace_hash, second.trace_hash) << "seed " << seed;
+    EXPECT_EQ(SummaryLine(options, first), SummaryLine(options, second));
+  }
+}
+
 TEST(DeterminismTest, DifferentSeedsDiverge) {
   SimOptions a;
   a.seed = 1;

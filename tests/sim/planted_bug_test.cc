@@ -20,6 +20,7 @@ struct PlantCase {
   WorkloadKind workload = WorkloadKind::kRegister;
   bool splits = false;
   bool moves = false;
+  int ops = 0;  // 0: the workload's default
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -34,6 +35,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.workload = plant_case.workload;
     options.splits = plant_case.splits;
     options.moves = plant_case.moves;
+    options.ops = plant_case.ops;
     // Register runs are short; a kv run keeps its own (deeper) default budget.
     if (plant_case.workload == WorkloadKind::kRegister) options.max_events = 200'000;
     const SimResult planted = RunSimulation(options);
@@ -182,6 +184,14 @@ TEST(PlantedBugTest, RedisReadClientClock) {
 // (the list checker's duplicate elements).
 TEST(PlantedBugTest, ResubmitLateWriteRedis) {
   ExpectPlantFound({PlantedBug::kResubmitLateWrite, "all", 5, WorkloadKind::kRedis});
+}
+
+// The DynamoDB layer (--workload dynamo). Index maintenance that forgets to delete the
+// entry under an item's old index key leaves a stray entry: the index check after the
+// heal (the index read through the front door's own Scan against its table) must see it.
+TEST(PlantedBugTest, DynamoIndexKeepsOldEntry) {
+  ExpectPlantFound({PlantedBug::kDynamoIndexKeepsOldEntry, "all", 5, WorkloadKind::kDynamo,
+                    /*splits=*/true, /*moves=*/false, /*ops=*/400});
 }
 
 }  // namespace

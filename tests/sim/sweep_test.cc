@@ -1,5 +1,7 @@
 // A bounded swarm sweep: every seed with every fault class enabled must pass.
+#include <algorithm>
 #include <iostream>
+#include <iterator>
 
 #include "gtest/gtest.h"
 #include "sim/options.h"
@@ -219,6 +221,54 @@ TEST(SimSweepTest, KvWorkloadsWithoutFaultsMostlySucceed) {
       EXPECT_GT(result.ops_acknowledged, result.ops_total / 2) << SummaryLine(options, result);
     }
   }
+}
+
+// DynamoDB requests run by the DynamoDB front door's own handlers and TableStore over the
+// coordinator (sim/dynamo_workload.h): conditional and version-checked writes, index key
+// changes, TransactWriteItems across groups, TransactGetItems reads; after the heal the
+// index must equal its table. A small sweep (short seeds: `ops` bounds each), with floors
+// so it must exercise what it claims to check.
+//
+// Open (docs/architecture.md, "The DynamoDB path in the simulator"): in these seeds the
+// final read never answers after the heal -- the group the catalog routes part of the
+// table's key space to refuses it, its ownership at an older catalog version than the
+// coordinator's, and nothing brings it up to date. They must keep failing that way until
+// that is fixed (so the pin cannot hide another failure), and every other seed must pass.
+constexpr uint64_t kStuckSeeds[] = {1, 10, 12};
+
+TEST(SimSweepTest, DynamoAllFaults) {
+  constexpr uint64_t kDynamoSeeds = 12;
+  uint64_t acknowledged = 0;
+  uint64_t thin = 0;
+  uint64_t with_index_check = 0;
+  for (uint64_t seed = 1; seed <= kDynamoSeeds; ++seed) {
+    SimOptions options;
+    options.seed = seed;
+    options.faults = FaultSet::All();
+    options.workload = WorkloadKind::kDynamo;
+    options.ops = 300;
+    options.min_acked = kThinSeedAcked;
+    const SimResult result = RunSimulation(options);
+    acknowledged += result.ops_acknowledged;
+    if (result.kv_stats.find(" index=0 ") == std::string::npos) ++with_index_check;
+    if (std::find(std::begin(kStuckSeeds), std::end(kStuckSeeds), seed) != std::end(kStuckSeeds)) {
+      // Pinned until the open liveness problem is fixed; then move the seed back.
+      EXPECT_NE(result.verdict.find("heal: no convergence"), std::string::npos)
+          << "seed " << seed << " no longer gets stuck: take it out of kStuckSeeds\n"
+          << SummaryLine(options, result);
+      continue;
+    }
+    if (result.thin) ++thin;
+    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
+                           << "\n  profile: " << result.profile << "\n"
+                           << result.details;
+  }
+  std::cout << "dynamo: " << kDynamoSeeds << " seeds, acked=" << acknowledged << " thin=" << thin
+            << " index_checked=" << with_index_check << "\n";
+  EXPECT_GT(acknowledged, kDynamoSeeds * 80);
+  // Thin among the seeds that are not pinned (a stuck seed is thin too).
+  EXPECT_LE(thin, kDynamoSeeds / 3) << "too many seeds too thin to judge";
+  EXPECT_GE(with_index_check, kDynamoSeeds / 2) << "the final index check must run";
 }
 
 }  // namespace
