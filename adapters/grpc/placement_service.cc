@@ -20,8 +20,7 @@ void PlacementService::Fill(proto::PlacementState* state) const {
   state->set_last_error(status.last_error);
 }
 
-grpc::Status PlacementService::GetPlacement(grpc::ServerContext*,
-                                            const proto::GetPlacementRequest*,
+grpc::Status PlacementService::GetPlacement(grpc::ServerContext*, const proto::GetPlacementRequest*,
                                             proto::PlacementState* response) {
   Fill(response);
   return grpc::Status::OK;

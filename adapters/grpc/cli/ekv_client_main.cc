@@ -386,8 +386,7 @@ int main(int argc, char** argv) {
     int failures = 0;
     for (const proto::ClusterNode& node : nodes.nodes()) {
       if (node.grpc_address().empty()) continue;
-      auto stub =
-          proto::Placement::NewStub(grpc::CreateChannel(node.grpc_address(), credentials));
+      auto stub = proto::Placement::NewStub(grpc::CreateChannel(node.grpc_address(), credentials));
       proto::PlacementState state;
       if (rest[0] == "status") {
         status = stub->GetPlacement(Context().get(), {}, &state);
