@@ -33,7 +33,14 @@ struct KeySnapshot {
   std::string string_value;
   Meta meta;  // collections: size, head, tail (the version is the restorer's)
   std::vector<std::pair<std::string, std::string>> records;  // (subkey, value)
-  bool operator==(const KeySnapshot&) const = default;
+  // Spelled out: Meta has no operator== of its own (clang 14 will not default one here).
+  bool operator==(const KeySnapshot& other) const {
+    return type == other.type && expire_ms == other.expire_ms &&
+           string_value == other.string_value && meta.type == other.meta.type &&
+           meta.version_ts == other.meta.version_ts && meta.version_seq == other.meta.version_seq &&
+           meta.size == other.meta.size && meta.expire_ms == other.meta.expire_ms &&
+           meta.head == other.meta.head && meta.tail == other.meta.tail && records == other.records;
+  }
 };
 
 class Executor;
