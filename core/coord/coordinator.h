@@ -407,6 +407,10 @@ class Coordinator {
                            std::function<void(absl::StatusOr<bool>)> done);
   void AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
                             std::function<void()> done);
+  // The time (ms) a lock's TTL is judged at (CheckTxnStatusCommand::current_ms): the wall
+  // clock, or, when the lock's start_ts runs ahead of it, PhysicalMs(start_ts) plus how
+  // long this coordinator has seen the lock (coordinator_txn.cc, "Lock age").
+  uint64_t LockClockMs(const kv::LockRecord& lock);
   // Client-driven Commit once the primary is known: picks the transaction's one commit_ts.
   void CommitWithPrimary(OpId op, uint64_t start_ts, std::string primary,
                          std::vector<std::string> keys);
@@ -472,6 +476,9 @@ class Coordinator {
   route::RouteTable table_;
   std::unique_ptr<kv::TxnCoordinator> txns_;
   std::map<kv::TxnId, std::function<void(kv::TxnOutcome)>> txn_waiters_;
+  // Lock age: (primary, start_ts) of a lock being resolved -> now_us_ when this
+  // coordinator first found it (bounded; see LockClockMs).
+  std::map<std::pair<std::string, uint64_t>, uint64_t> lock_first_seen_us_;
   // The highest log index a waited-for transaction's commands applied at (its answer's
   // commit_index).
   std::map<kv::TxnId, uint64_t> txn_index_;

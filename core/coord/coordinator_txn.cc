@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
 #include "core/kv/kv_state_machine.h"
+#include "core/kv/timestamp.h"
 #include "core/util/assert.h"
 
 namespace ekv::coord {
@@ -87,6 +88,34 @@ void Coordinator::DriveTxns() {
   }
 }
 
+// Lock age. A lock's TTL runs from PhysicalMs(start_ts), and CheckTxnStatus judges it
+// against the current_ms the resolver sends. start_ts comes from the hybrid logical clock,
+// which can run far ahead of every wall clock: each failover of the oracle's group starts
+// the new leader above the committed ceiling (up to ceiling_lease_ms above the old
+// leader's wall time, timestamp_oracle.h), so a run of failovers ratchets the clock ahead
+// by seconds each, and while it is ahead its physical part stands still. Judged against
+// the wall clock alone, a lock orphaned then (its owner crashed) would look alive until
+// the wall clocks caught up -- minutes after a failover storm, with every reader of the
+// key waiting. So the lock's age is also measured by what the resolver sees: a lock this
+// coordinator has found unchanged for ttl_ms of its own (monotonic) time is expired,
+// whatever the clocks say. Rolling back a live owner this way is safe (the primary decides
+// commit-or-rollback atomically: its commit then fails), as with any expired TTL; a live
+// owner finishes long before its TTL runs out on a steady clock.
+uint64_t Coordinator::LockClockMs(const kv::LockRecord& lock) {
+  constexpr size_t kMaxWatchedLocks = 4096;
+  const auto key = std::make_pair(lock.primary, lock.start_ts);
+  auto it = lock_first_seen_us_.find(key);
+  if (it == lock_first_seen_us_.end()) {
+    // Bounded: a lock forgotten here is only watched afresh (one more TTL of waiting).
+    if (lock_first_seen_us_.size() >= kMaxWatchedLocks) {
+      lock_first_seen_us_.erase(lock_first_seen_us_.begin());
+    }
+    it = lock_first_seen_us_.emplace(key, now_us_).first;
+  }
+  const uint64_t seen_ms = (now_us_ - it->second) / 1000;
+  return std::max(wall_ms_, kv::PhysicalMs(lock.start_ts) + seen_ms);
+}
+
 void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
                                       std::function<void(absl::StatusOr<bool>)> done) {
   (void)deadline_us;
@@ -95,12 +124,15 @@ void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_
   lock.primary = locked.lock_primary;
   lock.start_ts = locked.lock_start_ts;
   lock.ttl_ms = locked.lock_ttl_ms;
-  absl::StatusOr<kv::TxnId> id = txns_->ResolveLock(locked.key, lock, wall_ms_);
+  absl::StatusOr<kv::TxnId> id = txns_->ResolveLock(locked.key, lock, LockClockMs(lock));
   if (!id.ok()) return done(id.status());
   ++stats_.lock_resolutions;
-  txn_waiters_.emplace(*id, [done = std::move(done)](kv::TxnOutcome outcome) {
-    // OK: the lock is gone. Otherwise its owner is alive (wait for its TTL) or the
-    // resolution could not finish now: either way the caller backs off and reads again.
+  txn_waiters_.emplace(*id, [this, watched = std::make_pair(lock.primary, lock.start_ts),
+                             done = std::move(done)](kv::TxnOutcome outcome) {
+    // OK: the lock is gone (and no longer watched). Otherwise its owner is alive (wait for
+    // its TTL) or the resolution could not finish now: either way the caller backs off
+    // and reads again.
+    if (outcome.status.ok()) lock_first_seen_us_.erase(watched);
     done(outcome.status.ok());
   });
   DriveTxns();
