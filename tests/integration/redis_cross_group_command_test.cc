@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/redis_cluster_fixture.h"
 #include "tests/redis/resp_client.h"
 
 namespace ekv::integration {
@@ -39,19 +40,7 @@ std::vector<std::string> Bulks(const std::string& reply) {
   return out;
 }
 
-class RedisCrossGroupCommandTest : public ClusterTest {
- protected:
-  void StartRedisCluster() {
-    ClusterOptions options;
-    options.nodes = 3;
-    options.redis = true;
-    options.request_timeout_ms = 5000;  // as the other Redis cluster tests: a loaded machine
-    options.tick_ms = 50;
-    ASSERT_NO_FATAL_FAILURE(StartCluster(options));
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
-  }
-};
+class RedisCrossGroupCommandTest : public RedisTwoGroupClusterTest {};
 
 TEST_F(RedisCrossGroupCommandTest, EachMultiKeyCommandAcrossGroupsThroughEveryNode) {
   ASSERT_NO_FATAL_FAILURE(StartRedisCluster());

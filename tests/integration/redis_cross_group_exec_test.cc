@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/redis_cluster_fixture.h"
 #include "tests/redis/resp_client.h"
 
 namespace ekv::integration {
@@ -58,19 +59,7 @@ std::vector<int64_t> Integers(const std::string& reply) {
   return out;
 }
 
-class RedisCrossGroupExecTest : public ClusterTest {
- protected:
-  void StartRedisCluster() {
-    ClusterOptions options;
-    options.nodes = 3;
-    options.redis = true;
-    options.request_timeout_ms = 5000;  // as the other Redis cluster tests: a loaded machine
-    options.tick_ms = 50;
-    ASSERT_NO_FATAL_FAILURE(StartCluster(options));
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
-  }
-};
+class RedisCrossGroupExecTest : public RedisTwoGroupClusterTest {};
 
 TEST_F(RedisCrossGroupExecTest, ExecOverBothGroupsAndWatchThroughAnotherNode) {
   ASSERT_NO_FATAL_FAILURE(StartRedisCluster());

@@ -6,8 +6,8 @@
 namespace ekv::sim {
 namespace {
 
-// Deep kv runs cost ~25x more under AddressSanitizer at -O0 (two minutes or more per test
-// in CI): the sanitizer build replays one seed per kv workload, the optimised build three.
+// Deep kv and DynamoDB runs cost ~25x more under AddressSanitizer at -O0 (two minutes or more per
+// test in CI): the sanitizer build replays one seed per kv workload, the optimised build three.
 #if defined(__SANITIZE_ADDRESS__)
 constexpr uint64_t kKvSeeds = 1;
 #elif defined(__has_feature)
@@ -69,7 +69,7 @@ TEST(DeterminismTest, KvWorkloadsWithSplitsReplayExactly) {
 // The dynamo workload runs the DynamoDB front door's code on client threads under a
 // strict baton (sim/dynamo_backend.h): the threads must not make a run depend on timing.
 TEST(DeterminismTest, DynamoWorkloadReplaysExactly) {
-  for (uint64_t seed = 1; seed <= 3; ++seed) {
+  for (uint64_t seed = 1; seed <= kKvSeeds; ++seed) {
     SimOptions options;
     options.seed = seed;
     options.workload = WorkloadKind::kDynamo;
