@@ -385,7 +385,14 @@ int main(int argc, char** argv) {
     if (!status.ok()) return RpcError(status);
     int failures = 0;
     for (const proto::ClusterNode& node : nodes.nodes()) {
-      if (node.grpc_address().empty()) continue;
+      if (node.grpc_address().empty()) {
+        // A member whose gRPC address the cluster does not know yet (it has not served
+        // since it started): skipping it would report a pause that does not hold there.
+        std::cout << "n" << node.node_id()
+                  << " error: its gRPC address is not known yet (node starting?); try again\n";
+        ++failures;
+        continue;
+      }
       auto stub = proto::Placement::NewStub(grpc::CreateChannel(node.grpc_address(), credentials));
       proto::PlacementState state;
       if (rest[0] == "status") {
