@@ -92,8 +92,8 @@ void Coordinator::DriveTxns() {
 // against the current_ms the resolver sends. start_ts comes from the hybrid logical clock,
 // which can run far ahead of every wall clock: each failover of the oracle's group starts
 // the new leader above the committed ceiling (up to ceiling_lease_ms above the old
-// leader's wall time, timestamp_oracle.h), so a run of failovers ratchets the clock ahead
-// by seconds each, and while it is ahead its physical part stands still. Judged against
+// leader's wall time, timestamp_oracle.h; no further per failover since hlc.h's "No
+// ratchet"), and while it is ahead its physical part stands still. Judged against
 // the wall clock alone, a lock orphaned then (its owner crashed) would look alive until
 // the wall clocks caught up -- minutes after a failover storm, with every reader of the
 // key waiting. So the lock's age is also measured by what the resolver sees: a lock this

@@ -10,6 +10,8 @@ namespace ekv::kv {
 Hlc::Hlc(Options options) : options_(options) {
   EKV_ASSERT(options_.renew_margin_ms < options_.ceiling_lease_ms,
              "hlc: renew_margin_ms must be below ceiling_lease_ms, or every call would renew");
+  EKV_ASSERT(options_.ahead_margin_ms < options_.ahead_step_ms,
+             "hlc: ahead_margin_ms must be below ahead_step_ms, or every call would renew");
 }
 
 absl::StatusOr<Timestamp> Hlc::Now(uint64_t physical_ms) {
@@ -41,11 +43,19 @@ absl::Status Hlc::Observe(Timestamp ts, uint64_t physical_ms) {
 }
 
 std::optional<uint64_t> Hlc::CeilingNeeded(uint64_t physical_ms) const {
-  // Headroom is measured from where the next timestamp will land, which may be ahead of
-  // the wall clock after Recover or Observe.
-  const uint64_t base_ms = std::max(physical_ms, PhysicalMs(last_) + 1);
-  if (committed_ceiling_ms_ >= base_ms + options_.renew_margin_ms) return std::nullopt;
-  return std::min(base_ms + options_.ceiling_lease_ms, kMaxPhysicalMs);
+  // The next timestamp may land ahead of the wall clock after Recover or Observe; there
+  // it advances only by the logical counter, so a little room above it is enough (see
+  // "No ratchet" in hlc.h).
+  const uint64_t next_ms = std::max(physical_ms, PhysicalMs(last_) + 1);
+  const bool wall_close = committed_ceiling_ms_ < physical_ms + options_.renew_margin_ms;
+  const bool next_close = committed_ceiling_ms_ < next_ms + options_.ahead_margin_ms;
+  if (!wall_close && !next_close) return std::nullopt;
+  const uint64_t ceiling = std::min(
+      std::max(physical_ms + options_.ceiling_lease_ms, next_ms + options_.ahead_step_ms),
+      kMaxPhysicalMs);
+  EKV_ASSERT(ceiling > committed_ceiling_ms_ || ceiling == kMaxPhysicalMs,
+             "hlc: a renewed ceiling must be above the committed one");
+  return ceiling;
 }
 
 void Hlc::SetCommittedCeiling(uint64_t ceiling_ms) {

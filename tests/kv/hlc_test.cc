@@ -149,12 +149,39 @@ TEST(HlcTest, ObserveRejectsTimestampsBeyondTheMaxOffset) {
 TEST(HlcTest, CeilingAccountsForObservedTimestamps) {
   Hlc hlc;
   hlc.SetCommittedCeiling(kT0 + 3000);
-  ASSERT_TRUE(hlc.Observe(MakeTimestamp(kT0 + 400, 0), kT0).ok());
-  // Headroom is measured from where the next timestamp lands, not the wall clock.
   Hlc::Options defaults;
+  ASSERT_TRUE(hlc.Observe(MakeTimestamp(kT0 + 400, 0), kT0).ok());
   EXPECT_EQ(hlc.CeilingNeeded(kT0), std::nullopt);
-  ASSERT_TRUE(hlc.Observe(MakeTimestamp(kT0 + 2200, 0), kT0 + 2000).ok());
-  EXPECT_EQ(hlc.CeilingNeeded(kT0), kT0 + 2201 + defaults.ceiling_lease_ms);
+  // The next timestamp lands ahead of the wall clock, close to the ceiling: a renewal is
+  // asked for, a little above that timestamp (it advances by the logical counter there).
+  ASSERT_TRUE(hlc.Observe(MakeTimestamp(kT0 + 2995, 0), kT0 + 2600).ok());
+  EXPECT_EQ(hlc.CeilingNeeded(kT0), kT0 + 2996 + defaults.ahead_step_ms);
+  // Far enough below the ceiling, it waits until the wall clock comes within the margin.
+  hlc.SetCommittedCeiling(kT0 + 2996 + defaults.ahead_step_ms);
+  EXPECT_EQ(hlc.CeilingNeeded(kT0), std::nullopt);
+  EXPECT_EQ(hlc.CeilingNeeded(kT0 + 2100), kT0 + 2100 + defaults.ceiling_lease_ms);
+}
+
+// Each failover starts the new leader above the committed ceiling. A storm of failovers
+// must not ratchet the clock ever further ahead of the wall clock (it did, by a whole
+// lease per failover, before ceilings ahead of the wall clock were placed only
+// ahead_step_ms above the next timestamp).
+TEST(HlcTest, AStormOfFailoversDoesNotRatchetTheClockAhead) {
+  const Hlc::Options defaults;
+  uint64_t committed_ceiling = 0;
+  Timestamp highest = kMinTimestamp;
+  uint64_t wall = kT0;
+  for (int failover = 0; failover < 200; ++failover, wall += 50) {
+    Hlc leader;
+    leader.Recover(committed_ceiling);
+    const Timestamp ts = NowWithCeiling(leader, wall);
+    ASSERT_GT(ts, highest) << "failover " << failover;
+    highest = ts;
+    committed_ceiling = leader.committed_ceiling_ms();
+    ASSERT_LE(committed_ceiling, wall + defaults.ceiling_lease_ms + defaults.ahead_step_ms)
+        << "failover " << failover << ": the ceiling ran "
+        << committed_ceiling - wall << " ms ahead of the wall clock";
+  }
 }
 
 // A leader issues timestamps, then a new leader (or the same node after a restart) takes
