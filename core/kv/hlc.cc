@@ -50,9 +50,9 @@ std::optional<uint64_t> Hlc::CeilingNeeded(uint64_t physical_ms) const {
   const bool wall_close = committed_ceiling_ms_ < physical_ms + options_.renew_margin_ms;
   const bool next_close = committed_ceiling_ms_ < next_ms + options_.ahead_margin_ms;
   if (!wall_close && !next_close) return std::nullopt;
-  const uint64_t ceiling = std::min(
-      std::max(physical_ms + options_.ceiling_lease_ms, next_ms + options_.ahead_step_ms),
-      kMaxPhysicalMs);
+  const uint64_t ceiling =
+      std::min(std::max(physical_ms + options_.ceiling_lease_ms, next_ms + options_.ahead_step_ms),
+               kMaxPhysicalMs);
   EKV_ASSERT(ceiling > committed_ceiling_ms_ || ceiling == kMaxPhysicalMs,
              "hlc: a renewed ceiling must be above the committed one");
   return ceiling;

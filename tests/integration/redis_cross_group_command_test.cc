@@ -2,7 +2,7 @@
 // "z..." on group 2): each runs as a one-command EXEC over the groups
 // (core/coord/coordinator_redis_cross.cc), atomic, with Redis's replies. Sent through
 // different nodes; then SMOVE and RENAME races between the groups that must never lose
-// or duplicate a member or a value.
+// or duplicate a member or a value, and MSET over both groups that no reader sees half of.
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -100,6 +100,10 @@ TEST_F(RedisCrossGroupCommandTest, EachMultiKeyCommandAcrossGroupsThroughEveryNo
   EXPECT_EQ(Call(n1, {"MSETNX", "a-m", "1", "z-m", "2"}), ":1\r\n");
   EXPECT_EQ(Call(n2, {"MSETNX", "a-m2", "1", "z-m", "3"}), ":0\r\n");
   EXPECT_EQ(Call(n3, {"EXISTS", "a-m2"}), ":0\r\n");
+  EXPECT_EQ(Call(n2, {"MSET", "a-ms", "1", "z-ms", "2", "a-ms", "3"}), "+OK\r\n");
+  EXPECT_EQ(Call(n3, {"MGET", "a-ms", "z-ms"}), "*2\r\n$1\r\n3\r\n$1\r\n2\r\n");
+  EXPECT_EQ(Call(n1, {"MSET", "a-ms", "1", "z-ms"}),
+            "-ERR wrong number of arguments for 'mset' command\r\n");
   EXPECT_EQ(Call(n3, {"LCS", "a-new", "z-copy"}), "$5\r\nhello\r\n");
   // Errors are the command's own and write nothing.
   EXPECT_EQ(Call(n1, {"SMOVE", "a-list", "z-set", "a"}),
@@ -180,6 +184,59 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
   EXPECT_TRUE((a_token == "$9\r\nthe-token\r\n" && z_token == "$-1\r\n") ||
               (z_token == "$9\r\nthe-token\r\n" && a_token == "$-1\r\n"))
       << a_token << " / " << z_token;
+}
+
+// Writers set a key of each group to the same value with one MSET; readers read both in
+// one EXEC (itself atomic over the groups). A reader that sees two different values saw
+// half of an MSET: MSET split into one write per key did that.
+TEST_F(RedisCrossGroupCommandTest, MSetOverBothGroupsIsSeenWholeOrNotAtAll) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster());
+  {
+    RespClient setup(cluster().redis_port(1));
+    ASSERT_EQ(Call(setup, {"MSET", "a-pair", "v0", "z-pair", "v0"}), "+OK\r\n");
+  }
+  constexpr int kWriters = 3;
+  constexpr int kReaders = 3;
+  constexpr int kOpsEach = 15;
+  std::mutex mu;
+  std::vector<std::string> failures;  // guarded by mu
+  int writes = 0, reads = 0;          // guarded by mu
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kWriters + kReaders; ++c) {
+    threads.emplace_back([&, c] {
+      RespClient client(cluster().redis_port(1 + c % 3));
+      for (int i = 0; i < kOpsEach; ++i) {
+        if (c < kWriters) {
+          const std::string value = absl::StrCat("w", c, "-", i);
+          const std::string reply = Call(client, {"MSET", "z-pair", value, "a-pair", value});
+          std::lock_guard<std::mutex> lock(mu);
+          if (reply == "+OK\r\n") {
+            ++writes;
+          } else if (reply.rfind("-TRYAGAIN", 0) != 0) {
+            failures.push_back(absl::StrCat("MSET answered ", reply));
+          }
+          continue;
+        }
+        std::string reply = Call(client, {"MULTI"});
+        if (reply == "+OK\r\n") reply = Call(client, {"GET", "a-pair"});
+        if (reply == "+QUEUED\r\n") reply = Call(client, {"GET", "z-pair"});
+        if (reply == "+QUEUED\r\n") reply = Call(client, {"EXEC"});
+        const std::vector<std::string> values = Bulks(reply);
+        std::lock_guard<std::mutex> lock(mu);
+        if (values.size() == 2 && values[0] == values[1]) {
+          ++reads;
+        } else if (reply.rfind("-TRYAGAIN", 0) != 0 &&
+                   reply.find("\r\n-TRYAGAIN") == std::string::npos) {
+          failures.push_back(absl::StrCat("MULTI GET a-pair GET z-pair EXEC answered ", reply));
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::cout << "mset: " << writes << " writes, " << reads << " whole reads\n";
+  ASSERT_TRUE(failures.empty()) << failures.size() << " failures, first: " << failures.front();
+  EXPECT_GT(writes, 0);
+  EXPECT_GT(reads, 0);
 }
 
 }  // namespace

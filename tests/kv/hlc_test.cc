@@ -179,8 +179,8 @@ TEST(HlcTest, AStormOfFailoversDoesNotRatchetTheClockAhead) {
     highest = ts;
     committed_ceiling = leader.committed_ceiling_ms();
     ASSERT_LE(committed_ceiling, wall + defaults.ceiling_lease_ms + defaults.ahead_step_ms)
-        << "failover " << failover << ": the ceiling ran "
-        << committed_ceiling - wall << " ms ahead of the wall clock";
+        << "failover " << failover << ": the ceiling ran " << committed_ceiling - wall
+        << " ms ahead of the wall clock";
   }
 }
 

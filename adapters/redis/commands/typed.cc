@@ -4,8 +4,8 @@
 // core/, where the simulator runs it too. This file only builds requests and encodes
 // replies.
 //
-// Keys in different groups: DEL, UNLINK, EXISTS, TOUCH, MGET and MSET are split into one request
-// per key and their replies joined (not atomic across keys, as MSET never was in ekv); any other
+// Keys in different groups: DEL, UNLINK, EXISTS, TOUCH and MGET are split into one request
+// per key and their replies joined (not atomic across keys); any other
 // multi-key command (RENAME, MSETNX, ...) is sent whole and the coordinator runs it over the
 // groups as a one-command transaction (core/coord/coordinator_redis_cross.cc).
 #include <cstdint>
@@ -108,7 +108,7 @@ void RunSplit(CommandContext& context, bool write, std::vector<std::vector<std::
   }
 }
 
-// DEL, UNLINK, EXISTS, TOUCH, MGET, MSET over keys that may live in different groups. Returns false
+// DEL, UNLINK, EXISTS, TOUCH, MGET over keys that may live in different groups. Returns false
 // when the command is not one of them or needs no split (one distinct key, or malformed:
 // the executor then answers it whole).
 bool TrySplit(CommandContext& context, const std::string& name) {
@@ -154,14 +154,10 @@ bool TrySplit(CommandContext& context, const std::string& name) {
                          Reply::Error("ERR wrong number of arguments for '" + name + "' command")));
       return true;
     }
-    if (name == "msetnx") return false;       // atomic: sent whole, run over the groups
-    std::map<std::string, std::string> last;  // a repeated key keeps its last value
-    for (size_t i = 1; i + 1 < args.size(); i += 2) last[args[i]] = args[i + 1];
-    if (last.size() < 2) return false;
-    std::vector<std::vector<std::string>> parts;
-    for (const auto& [key, value] : last) parts.push_back({"mset", key, value});
-    RunSplit(context, true, std::move(parts), [](std::vector<Reply>) { return Reply::Ok(); });
-    return true;
+    // Sent whole, as MSETNX: atomic as Redis's MSET is, one entry when its keys share a
+    // group, else one transaction over their groups (coordinator_redis_cross.cc). Split
+    // into one write per key it was not atomic: a reader could see half of it.
+    return false;
   }
   return false;
 }
