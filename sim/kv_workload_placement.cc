@@ -35,10 +35,10 @@ void KvWorkload::SchedulePlacement() {
     policy.max_intents_per_round = 1;
     policy.merge_qps = 0;  // no merges unless --merges
     if (merges_) {
-      // Cold and small at the simulator's scale: below a fifth of the split thresholds,
-      // known for a few rounds at least.
-      policy.merge_qps = std::max(1.0, policy.split_qps / 5);
-      policy.merge_size_bytes = policy.split_size_bytes / 5;
+      // Cold and small at the simulator's scale: below half the split thresholds (so a
+      // merged pair is not split again at once), known for a few rounds at least.
+      policy.merge_qps = std::max(1.0, policy.split_qps / 2);
+      policy.merge_size_bytes = policy.split_size_bytes / 2;
       policy.merge_cooldown_us = placement_rng_.Range(300'000, 3'000'000);
       policy.merge_moves = true;
     }
