@@ -95,7 +95,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
                        SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
                        bool moves, bool placement, bool redis_cross_group_exec,
-                       bool dynamo_plant_index_keeps_old_entry)
+                       bool dynamo_plant_index_keeps_old_entry, bool merges)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -136,6 +136,10 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
       placement_rng_ = rng_.Fork();
     }
   }
+  if (splits_ && merges) {
+    merges_ = true;
+    merge_rng_ = rng_.Fork();
+  }
   // Node-level membership changes need the member directory, which the catalog group
   // holds only with a catalog (--splits); and every group on every node (N <= 5), so that
   // adding a node back to the groups of the node that asks restores what was there.
@@ -147,7 +151,8 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
 
 bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
-         !mover_busy_ && !unfinished_move_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
+         !mover_busy_ && !unfinished_move_.has_value() && !merger_busy_ &&
+         !merge_move_to_finish_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
          !(redis_ && redis_->final_reads_pending()) &&
          !(dynamo_ && dynamo_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
@@ -161,6 +166,11 @@ std::string KvWorkload::BusyDescription() const {
   if (unfinished_move_.has_value() && !mover_busy_) {
     busy.push_back(absl::StrCat("a range move from group ", unfinished_move_->source, " to ",
                                 unfinished_move_->target, " not finished yet"));
+  }
+  if (merger_busy_) busy.push_back("a range merge in progress");
+  if (merge_move_to_finish_.has_value() && !merger_busy_) {
+    busy.push_back(absl::StrCat("a merge's move from group ", merge_move_to_finish_->source, " to ",
+                                merge_move_to_finish_->target, " not finished yet"));
   }
   if (PlacementBusy()) busy.push_back("a placement driver busy (a round, or a move to finish)");
   if (member_changer_busy_) busy.push_back("a membership change in progress");
@@ -183,6 +193,7 @@ void KvWorkload::StopIssuing() {
   MaybeStartFinalReads();
   if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
   if (unfinished_move_.has_value() && !mover_busy_) ScheduleMove();
+  if (merge_move_to_finish_.has_value() && !merger_busy_) ScheduleMerge();
   if (placement_) StopPlacement();
 }
 
@@ -193,6 +204,7 @@ void KvWorkload::Start() {
   if (splits_ && !placement_) ScheduleSplit();
   if (member_changes_) ScheduleMemberChange();
   if (moves_ && !placement_) ScheduleMove();
+  if (merges_ && !placement_) ScheduleMerge();
   if (placement_) SchedulePlacement();
 }
 
@@ -836,8 +848,128 @@ void KvWorkload::RunMemberChange() {
 }
 
 std::string KvWorkload::RoutingStats() const {
-  return absl::StrCat("splits=", splits_done_, "/", split_attempts_, " scans=", scans_done_,
-                      " stale_refusals=", coordinators_.totals().stale_route_refusals);
+  std::string stats = absl::StrCat("splits=", splits_done_, "/", split_attempts_);
+  if (merges_) {
+    absl::StrAppend(&stats, " merges=", merges_done(), "/", merges_tried());
+    if (merges_moved_ != 0) absl::StrAppend(&stats, " merges_moved=", merges_moved_);
+  }
+  absl::StrAppend(&stats, " scans=", scans_done_,
+                  " stale_refusals=", coordinators_.totals().stale_route_refusals);
+  return stats;
+}
+
+// ---------------------------------------------------------------------------------------
+// range merges
+
+void KvWorkload::ScheduleMerge() {
+  // After the chaos phase the only thing left is finishing a merge's move.
+  if (!issuing_ && !merge_move_to_finish_.has_value()) return;
+  if (!merge_move_to_finish_.has_value() &&
+      merge_attempts_ >= static_cast<uint64_t>(kMaxMergesPerRun) * 2) {
+    return;
+  }
+  const SimTime delay = merge_move_to_finish_.has_value() ? merge_rng_.Range(20'000, 200'000)
+                                                          : merge_rng_.Range(100'000, 1'000'000);
+  scheduler_.After(delay, [this] {
+    if (merger_busy_) return;
+    if (!issuing_ && !merge_move_to_finish_.has_value()) return;
+    RunMerge();
+  });
+}
+
+void KvWorkload::RunMerge() {
+  const NodeIndex node = coordinators_.RandomUpNode();
+  coord::Coordinator* coordinator = node == 0 ? nullptr : coordinators_.coordinator(node);
+  if (coordinator == nullptr) return ScheduleMerge();
+  const SimTime budget = coordinators_.move_budget_us() + 2 * profile_.client_timeout_us;
+  if (merge_move_to_finish_.has_value()) {
+    // A merge's move that stopped short: finish it (or see it rolled back) as the mover
+    // would; the merge itself is not retried.
+    const PendingMove move = *merge_move_to_finish_;
+    merger_busy_ = true;
+    trace_.Record({scheduler_.now(), "merge-move-resume", move.source, move.target, node, 0,
+                   route::FormatKey(move.key)});
+    coordinators_.Run(
+        node,
+        [move](coord::Coordinator& c) {
+          coord::MoveRangeSpec spec;
+          spec.key = move.key;
+          spec.target_group = move.target;
+          spec.source_group = move.source;
+          return c.StartMoveRange(spec);
+        },
+        [this](std::optional<coord::OpResult> result) {
+          merger_busy_ = false;
+          const absl::StatusCode code =
+              result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
+          if (code == absl::StatusCode::kOk || code == absl::StatusCode::kFailedPrecondition ||
+              code == absl::StatusCode::kInvalidArgument ||
+              (code == absl::StatusCode::kAborted && result->move.has_value() &&
+               result->move->aborted)) {
+            merge_move_to_finish_.reset();
+          }
+          ScheduleMerge();
+        },
+        budget);
+    return;
+  }
+  const route::RouteTable& table = coordinator->routes();
+  const std::vector<route::RouteDescriptor> routes = table.Snapshot();
+  EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
+  if (routes.size() < 2) return ScheduleMerge();
+  const size_t index = merge_rng_.Uniform(routes.size() - 1);
+  const route::RouteDescriptor left = routes[index];
+  const route::RouteDescriptor right = routes[index + 1];
+  coord::MergeRangeSpec spec;
+  spec.route_id = left.route_id;
+  spec.right_route_id = right.route_id;
+  spec.expected_catalog_version = table.version();
+  spec.move_if_needed = moves_;
+  merger_busy_ = true;
+  ++merge_attempts_;
+  trace_.Record({scheduler_.now(), "merge", left.route_id, right.route_id, node, table.version(),
+                 route::FormatRange(left.start, right.end)});
+  coordinators_.Run(
+      node, [spec](coord::Coordinator& c) { return c.StartMergeRange(spec); },
+      [this, node, left, right](std::optional<coord::OpResult> result) {
+        const absl::StatusCode code =
+            result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
+        trace_.Record({scheduler_.now(), "merge-done", static_cast<uint64_t>(code), 0, node, 0,
+                       result.has_value() ? std::string(result->status.message()) : "no answer"});
+        if (code == absl::StatusCode::kOk) {
+          ++merges_done_;
+          if (result->merge.has_value() && result->merge->moved) ++merges_moved_;
+        }
+        // A move the merge started and did not see through: finish it before anything
+        // else (a route left fenced would stall its writes).
+        const bool cross_group = left.raft_group_id != right.raft_group_id;
+        if (!result.has_value()) {
+          // No answer (the node died with its coordinator): a move of the right route may
+          // have started and stopped anywhere. Resuming it is a move in its own right if
+          // none did, which is as safe as any move.
+          if (moves_ && cross_group) {
+            merge_move_to_finish_ =
+                PendingMove{right.start, right.raft_group_id, left.raft_group_id};
+          }
+        } else if (result->merge.has_value() && result->merge->move.has_value() &&
+                   !result->merge->moved) {
+          const coord::MoveRangeResult& move = *result->merge->move;
+          const bool settled =
+              move.aborted || (!move.cut_over && (code == absl::StatusCode::kFailedPrecondition ||
+                                                  code == absl::StatusCode::kInvalidArgument));
+          if (!settled) {
+            merge_move_to_finish_ = PendingMove{right.start, move.source_group, move.target_group};
+          }
+        }
+        // Lost race or no answer: that node's table may be behind; re-read before the next.
+        coordinators_.Run(
+            node, [](coord::Coordinator& c) { return c.StartReadCatalog(); },
+            [this](std::optional<coord::OpResult>) {
+              merger_busy_ = false;
+              ScheduleMerge();
+            });
+      },
+      budget);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -79,9 +79,10 @@ class KvWorkload {
              const SwarmProfile& profile, int total_ops, WorkloadKind kind,
              SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
              bool moves = false, bool placement = false, bool redis_cross_group_exec = false,
-             bool dynamo_plant_index_keeps_old_entry = false);
+             bool dynamo_plant_index_keeps_old_entry = false, bool merges = false);
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
+  static constexpr int kMaxMergesPerRun = 32;
 
   void Start();
   // Ends the chaos phase's operations; a node the membership changer took out is still
@@ -126,6 +127,9 @@ class KvWorkload {
   uint64_t moves_finished() const;
   uint64_t moves_aborted() const;
   const std::vector<uint64_t>& move_fences_us() const { return move_fences_us_; }
+  // With --placement these include what the nodes' placement drivers merged.
+  uint64_t merges_done() const;
+  uint64_t merges_tried() const;
 
  private:
   enum class TxnOutcome { kCommitted, kAborted, kUnknown };
@@ -238,6 +242,20 @@ class KvWorkload {
   uint64_t moves_aborted_ = 0;
   uint64_t move_attempts_ = 0;
   std::vector<uint64_t> move_fences_us_;
+  // range merges (--merges): one at a time, a random route and the one after it through
+  // a random node's coordinator (StartMergeRange, fenced by that node's table version);
+  // with --moves, routes on two groups are merged after moving the right one (the
+  // coordinator runs the move), and a move such a merge left unfinished is resumed (like
+  // the mover's) until it finishes or rolls back, also after the chaos phase.
+  void ScheduleMerge();
+  void RunMerge();
+  bool merges_ = false;
+  Rng merge_rng_{1};
+  bool merger_busy_ = false;
+  std::optional<PendingMove> merge_move_to_finish_;
+  uint64_t merges_done_ = 0;
+  uint64_t merge_attempts_ = 0;
+  uint64_t merges_moved_ = 0;  // merges that moved a route first
   // placement (--placement, with --moves): every node runs the core's placement driver
   // (core/coord/placement_driver.h) through its coordinator, as ekv-server does; the one
   // leading the catalog group decides from the groups' route load counters and key

@@ -33,6 +33,15 @@ void KvWorkload::SchedulePlacement() {
     policy.cooldown_us = placement_rng_.Range(300'000, 2'000'000);
     policy.balance_sustain_us = placement_rng_.Range(100'000, 2'000'000);
     policy.max_intents_per_round = 1;
+    policy.merge_qps = 0;  // no merges unless --merges
+    if (merges_) {
+      // Cold and small at the simulator's scale: below half the split thresholds (so a
+      // merged pair is not split again at once), known for a few rounds at least.
+      policy.merge_qps = std::max(1.0, policy.split_qps / 2);
+      policy.merge_size_bytes = policy.split_size_bytes / 2;
+      policy.merge_cooldown_us = placement_rng_.Range(300'000, 3'000'000);
+      policy.merge_moves = true;
+    }
     placement_tick_us_ = placement_rng_.Range(100'000, 300'000);
     options.round_interval_us = placement_tick_us_;
     options.max_routes = 2 + kMaxSplitsPerRun;
@@ -97,6 +106,8 @@ coord::PlacementDriverStatus KvWorkload::PlacementTotals() const {
     sum.moves_done += s.moves_done;
     sum.moves_started += s.moves_started;
     sum.moves_aborted += s.moves_aborted;
+    sum.merges_started += s.merges_started;
+    sum.merges_done += s.merges_done;
   }
   return sum;
 }
@@ -108,14 +119,21 @@ uint64_t KvWorkload::moves_started() const {
 uint64_t KvWorkload::moves_finished() const {
   return moves_finished_ + PlacementTotals().moves_done;
 }
+uint64_t KvWorkload::merges_done() const { return merges_done_ + PlacementTotals().merges_done; }
+uint64_t KvWorkload::merges_tried() const {
+  return merge_attempts_ + PlacementTotals().merges_started;
+}
 uint64_t KvWorkload::moves_aborted() const {
   return moves_aborted_ + PlacementTotals().moves_aborted;
 }
 
 std::string KvWorkload::PlacementStats() const {
   const coord::PlacementDriverStatus sum = PlacementTotals();
-  return absl::StrCat("placement=", sum.rounds, "/", sum.splits_done, "/", sum.moves_done, "/",
-                      sum.moves_started);
+  std::string stats = absl::StrCat("placement=", sum.rounds, "/", sum.splits_done, "/",
+                                   sum.moves_done, "/", sum.moves_started);
+  if (merges_)
+    absl::StrAppend(&stats, " placement_merges=", sum.merges_done, "/", sum.merges_started);
+  return stats;
 }
 
 }  // namespace ekv::sim

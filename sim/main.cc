@@ -46,7 +46,9 @@ ABSL_FLAG(std::string, plant, "none",
           "unconfirmed_timestamp; "
           "with --splits also serve_outside_range; with --faults membership also "
           "stale_conf_snapshot; with --moves also move_cutover_before_final_copy, "
-          "move_source_serves_after_cutover or move_forgets_locks; with --workload redis "
+          "move_source_serves_after_cutover or move_forgets_locks; with --merges also "
+          "merge_skips_move (routes of two groups merge in the catalog without a move); "
+          "with --workload redis "
           "also redis_read_client_clock (a Redis read decides expiry by the request's clock "
           "alone, not the group's newest time) or resubmit_late_write (the driver sends a "
           "replicated write again when its answer is late, so it may apply twice); with "
@@ -96,6 +98,13 @@ ABSL_FLAG(bool, placement, false,
           "busiest to the idlest group), with thresholds drawn per seed, instead of the random "
           "splitter and mover. The seed line shows placement=rounds/splits/moves finished/"
           "moves started over all nodes' drivers.");
+ABSL_FLAG(bool, merges, false,
+          "With --splits: a client also merges random adjacent routes during the run "
+          "(StartMergeRange through a random node's coordinator, fenced by that node's catalog "
+          "version); with --moves a merge of routes on two groups first moves the right one "
+          "into the left's group, and a merge's move left unfinished is resumed. With "
+          "--placement the drivers' policy also merges cold, small neighbours (thresholds "
+          "drawn per seed). The seed line's routing part shows merges=done/tried.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 20,
@@ -192,6 +201,15 @@ int main(int argc, char** argv) {
     std::cerr << "--plant dynamo_index_keeps_old_entry needs --workload dynamo\n";
     return 2;
   }
+  base.merges = absl::GetFlag(FLAGS_merges);
+  if (base.merges && !base.splits) {
+    std::cerr << "--merges needs --splits (the groups must enforce what they own)\n";
+    return 2;
+  }
+  if (base.plant == ekv::sim::PlantedBug::kMergeSkipsMove && !base.merges) {
+    std::cerr << "--plant merge_skips_move needs --merges\n";
+    return 2;
+  }
   base.placement = absl::GetFlag(FLAGS_placement);
   if (base.placement && !base.moves) {
     std::cerr << "--placement needs --moves (it runs splits and moves)\n";
@@ -259,6 +277,8 @@ int main(int argc, char** argv) {
     sum.moves_started += result.moves_started;
     sum.moves_finished += result.moves_finished;
     sum.moves_aborted += result.moves_aborted;
+    sum.merges += result.merges;
+    sum.merges_tried += result.merges_tried;
     sum.move_fences_us.insert(sum.move_fences_us.end(), result.move_fences_us.begin(),
                               result.move_fences_us.end());
     sum.lock_resolutions += result.lock_resolutions;
@@ -289,6 +309,9 @@ int main(int argc, char** argv) {
                 << " splits=" << sum.splits << " lock_resolutions=" << sum.lock_resolutions
                 << " forwarded_calls=" << sum.forwarded_calls
                 << " simulated_s=" << sum.simulated_us / 1'000'000 << "\n";
+    }
+    if (base.merges) {
+      std::cout << "merges: done=" << sum.merges << " tried=" << sum.merges_tried << "\n";
     }
     if (base.moves) {
       std::vector<uint64_t> fences = sum.move_fences_us;

@@ -99,6 +99,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "move_cutover_before_final_copy") return PlantedBug::kMoveCutoverBeforeFinalCopy;
   if (name == "move_source_serves_after_cutover") return PlantedBug::kMoveSourceServesAfterCutover;
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
+  if (name == "merge_skips_move") return PlantedBug::kMergeSkipsMove;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
   if (name == "dynamo_index_keeps_old_entry") return PlantedBug::kDynamoIndexKeepsOldEntry;
@@ -109,7 +110,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "stale_read, follower_timestamp, unconfirmed_timestamp, "
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
-                   "move_source_serves_after_cutover, move_forgets_locks, "
+                   "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
                    "redis_read_client_clock, resubmit_late_write or "
                    "dynamo_index_keeps_old_entry"));
 }
@@ -152,6 +153,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "move_source_serves_after_cutover";
     case PlantedBug::kMoveForgetsLocks:
       return "move_forgets_locks";
+    case PlantedBug::kMergeSkipsMove:
+      return "merge_skips_move";
     case PlantedBug::kRedisReadClientClock:
       return "redis_read_client_clock";
     case PlantedBug::kResubmitLateWrite:
@@ -199,7 +202,8 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
       IsKvWorkload(options.workload)
           ? absl::StrCat(" workload=", WorkloadKindName(options.workload),
                          options.splits ? absl::StrCat(" splits ", result.routing) : "",
-                         options.moves ? " moves" : "", options.placement ? " placement" : "",
+                         options.moves ? " moves" : "", options.merges ? " merges" : "",
+                         options.placement ? " placement" : "",
                          result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
   const std::string depth =
@@ -231,6 +235,7 @@ std::string ReproCommand(const SimOptions& options) {
     absl::StrAppend(&command, " --workload ", WorkloadKindName(options.workload));
     if (options.splits) absl::StrAppend(&command, " --splits");
     if (options.moves) absl::StrAppend(&command, " --moves");
+    if (options.merges) absl::StrAppend(&command, " --merges");
     if (options.placement) absl::StrAppend(&command, " --placement");
     if (options.redis_cross_group_exec) absl::StrAppend(&command, " --redis_cross_group_exec");
   }

@@ -65,6 +65,8 @@ enum class PlantedBug : uint8_t {
   kMoveCutoverBeforeFinalCopy,    // cut over without the final copy pass under the fence
   kMoveSourceServesAfterCutover,  // the source group is never told of the cut-over
   kMoveForgetsLocks,              // moved chunks lose their lock records
+  // range merges (--merges):
+  kMergeSkipsMove,  // routes of different groups merge in the catalog without a move
   // the Redis layer (--workload redis):
   kRedisReadClientClock,  // a Redis read decides expiry by the request's clock alone
   kResubmitLateWrite,     // the sim driver re-submits a write whose answer is late
@@ -109,6 +111,10 @@ struct SimOptions {
   // kv workloads with --moves: every node runs the core's placement driver
   // (core/coord/placement_driver.h) instead of the random splitter and mover (--placement).
   bool placement = false;
+  // kv workloads with --splits: a merger merges random adjacent routes (--merges); with
+  // --moves a merge of routes on different groups moves one first; with --placement the
+  // drivers' policy also proposes merges of cold, small neighbours.
+  bool merges = false;
   // --workload redis: one EXEC may name keys of both groups (--redis_cross_group_exec).
   bool redis_cross_group_exec = false;
   // Events one run may execute; exhausting it is reported as a livelock. 0: the
@@ -142,6 +148,9 @@ struct SimResult {
   uint64_t moves_finished = 0;
   uint64_t moves_aborted = 0;
   std::vector<uint64_t> move_fences_us;
+  // --merges: merges committed (random merger and placement drivers) and tried.
+  uint64_t merges = 0;
+  uint64_t merges_tried = 0;
   uint64_t lock_resolutions = 0;
   uint64_t forwarded_calls = 0;
   // Too few acknowledged operations to judge (below SimOptions::min_acked): reported,

@@ -156,6 +156,7 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
   plants.coordinator.move_source_serves_after_cutover =
       plant == PlantedBug::kMoveSourceServesAfterCutover;
   plants.coordinator.move_forgets_locks = plant == PlantedBug::kMoveForgetsLocks;
+  plants.coordinator.merge_skips_move = plant == PlantedBug::kMergeSkipsMove;
   plants.resubmit_late_write = plant == PlantedBug::kResubmitLateWrite;
   return plants;
 }
@@ -209,6 +210,7 @@ SimResult RunSimulation(const SimOptions& requested) {
     const kv::PlantedKvBugs kv_plants = KvPlants(options.plant);
     route::PlantedRouteBugs route_plants;
     route_plants.serve_outside_range = options.plant == PlantedBug::kServeOutsideRange;
+    route_plants.merge_across_groups = options.plant == PlantedBug::kMergeSkipsMove;
     cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap](
                                        raft::GroupId group, std::unique_ptr<kv::Engine> engine) {
       auto state_machine = std::make_unique<node::GroupStateMachine>(
@@ -225,7 +227,7 @@ SimResult RunSimulation(const SimOptions& requested) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
                          options.workload, ClientPlants(options.plant), bootstrap, options.moves,
                          options.placement, options.redis_cross_group_exec,
-                         options.plant == PlantedBug::kDynamoIndexKeepsOldEntry);
+                         options.plant == PlantedBug::kDynamoIndexKeepsOldEntry, options.merges);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
@@ -366,6 +368,8 @@ SimResult RunSimulation(const SimOptions& requested) {
     result.moves_finished = txn_workload->moves_finished();
     result.moves_aborted = txn_workload->moves_aborted();
     result.move_fences_us = txn_workload->move_fences_us();
+    result.merges = txn_workload->merges_done();
+    result.merges_tried = txn_workload->merges_tried();
     result.elections = cluster.elections_won();
     result.snapshots_sent = cluster.snapshots_sent();
     result.crashes = cluster.crashes();

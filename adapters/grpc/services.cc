@@ -324,4 +324,43 @@ grpc::Status DistributionService::MoveRange(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status DistributionService::MergeRange(grpc::ServerContext* context,
+                                             const proto::MergeRangeRequest* request,
+                                             proto::MergeRangeResponse* response) {
+  if (request->route_id() == 0 && request->key().empty()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "MergeRange needs route_id (>= 1) or a key of the left route");
+  }
+  coord::MergeRangeSpec spec;
+  spec.route_id = request->route_id();
+  if (spec.route_id == 0) spec.key = request->key();
+  spec.right_route_id = request->right_route_id();
+  spec.expected_catalog_version = request->expected_catalog_version();
+  spec.move_if_needed = request->move_if_needed();
+  spec.move_timeout_us = request->move_timeout_ms() * 1000;
+  auto answer = std::make_shared<std::promise<coord::OpResult>>();
+  std::future<coord::OpResult> future = answer->get_future();
+  coordinator_->RunAsync(
+      [spec = std::move(spec)](coord::Coordinator& c) { return c.StartMergeRange(spec); },
+      [answer](coord::OpResult result) { answer->set_value(std::move(result)); });
+  // The core answers within its own deadlines (a move's, when it runs one first).
+  while (future.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    if (context->IsCancelled()) {
+      return grpc::Status(grpc::StatusCode::CANCELLED,
+                          "the caller gave up; a merge's move goes on (ListRoutes shows where it "
+                          "is, MoveRange resumes it, MergeRange again merges)");
+    }
+  }
+  coord::OpResult result = future.get();
+  if (!result.status.ok()) return ToGrpcStatus(result.status);
+  EKV_ASSERT(result.merge.has_value(), "a merge answered without its result");
+  const coord::MergeRangeResult& merge = *result.merge;
+  response->set_catalog_version(merge.catalog_version);
+  ToProtoRoute(merge.merged, response->mutable_merged());
+  response->set_left_route_id(merge.left_route_id);
+  response->set_right_route_id(merge.right_route_id);
+  response->set_moved(merge.moved);
+  return grpc::Status::OK;
+}
+
 }  // namespace ekv::adapters

@@ -78,6 +78,10 @@ class DistributionService final : public proto::Distribution::Service {
   // cut-over) resumes it.
   grpc::Status MoveRange(grpc::ServerContext*, const proto::MoveRangeRequest*,
                          proto::MoveRangeResponse*) override;
+  // Runs the core's StartMergeRange and waits for it (with move_if_needed it may run a
+  // move first, with the move's deadlines).
+  grpc::Status MergeRange(grpc::ServerContext*, const proto::MergeRangeRequest*,
+                          proto::MergeRangeResponse*) override;
 
  private:
   runtime::Coordinator* coordinator_;

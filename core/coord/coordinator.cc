@@ -94,7 +94,27 @@ void Coordinator::Finish(OpId op, OpResult result) {
   } else {
     ++stats_.ops_failed;
   }
+  if (auto internal = internal_ops_.find(op); internal != internal_ops_.end()) {
+    std::function<void(OpResult)> done = std::move(internal->second);
+    internal_ops_.erase(internal);
+    done(std::move(result));
+    return;
+  }
   effects_.done.push_back(OpDone{op, std::move(result)});
+}
+
+void Coordinator::RunInternal(OpId op, std::function<void(OpResult)> done) {
+  if (ops_.count(op) == 0) {
+    // Answered already, while it started (an argument check): the answer is an effect.
+    auto answered = std::find_if(effects_.done.begin(), effects_.done.end(),
+                                 [op](const OpDone& d) { return d.op == op; });
+    EKV_ASSERT(answered != effects_.done.end(), "internal operation ", op, " is unknown");
+    OpResult result = std::move(answered->result);
+    effects_.done.erase(answered);
+    done(std::move(result));
+    return;
+  }
+  internal_ops_.emplace(op, std::move(done));
 }
 
 void Coordinator::Fail(OpId op, absl::Status status) {

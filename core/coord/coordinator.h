@@ -76,6 +76,9 @@ struct CoordinatorPlants {
   bool move_cutover_before_final_copy = false;    // no copy pass under the write fence
   bool move_source_serves_after_cutover = false;  // the source never learns the cut-over
   bool move_forgets_locks = false;                // chunks lose their 'l' lock records
+  // Range merges (range_merger.cc): routes of different groups are merged in the catalog
+  // without moving one first (with PlantedRouteBugs::merge_across_groups in the catalog).
+  bool merge_skips_move = false;
 };
 
 struct CoordinatorOptions {
@@ -139,6 +142,31 @@ struct MoveRangeResult {
   uint64_t catalog_version = 0;  // the last catalog version the move saw
 };
 
+// StartMergeRange: which two adjacent routes to merge (docs/architecture.md "Range
+// merges").
+struct MergeRangeSpec {
+  std::string key;  // any key of the left route (or empty, with route_id)
+  // Nonzero: the left route must have this id (with an empty key: the left route).
+  route::RouteId route_id = 0;
+  // Nonzero: the right route must have this id, else FailedPrecondition; 0: the route
+  // right after the left one.
+  route::RouteId right_route_id = 0;
+  // Nonzero: the catalog's version when the merge is decided must equal it.
+  uint64_t expected_catalog_version = 0;
+  // Routes on different groups: move the right one into the left's group first
+  // (StartMoveRange), then merge. False: refused FailedPrecondition.
+  bool move_if_needed = false;
+  uint64_t move_timeout_us = 0;  // that move's MoveRangeSpec::timeout_us
+};
+struct MergeRangeResult {
+  route::RouteId left_route_id = 0;
+  route::RouteId right_route_id = 0;
+  route::RouteDescriptor merged;  // the new route (route_id 0 until the merge committed)
+  bool moved = false;             // the right route was moved into the left's group first
+  std::optional<MoveRangeResult> move;
+  uint64_t catalog_version = 0;  // the last catalog version the merge saw
+};
+
 // What the driver knows of its own node's groups (its NodeHost's last status).
 class GroupView {
  public:
@@ -179,6 +207,7 @@ struct OpResult {
   std::optional<route::SplitResult> split;       // StartSplitRange
   std::optional<node::MemberDirectory> members;  // membership operations
   std::optional<MoveRangeResult> move;           // StartMoveRange
+  std::optional<MergeRangeResult> merge;         // StartMergeRange
 };
 struct OpDone {
   OpId op = 0;
@@ -211,6 +240,9 @@ struct CoordinatorStats {
   uint64_t moves_aborted = 0;
   uint64_t move_fence_us_total = 0;
   uint64_t move_fence_us_max = 0;
+  // Range merges: started, committed (the catalog names the merged route).
+  uint64_t merges_started = 0;
+  uint64_t merges_done = 0;
 };
 
 class Coordinator {
@@ -309,6 +341,14 @@ class Coordinator {
   // someone else rolled it back, and the route is ACTIVE on its source again. Other
   // errors leave the move where it stopped; StartMoveRange again resumes it.
   OpId StartMoveRange(MoveRangeSpec spec);
+  // Merges the route holding spec.key (or spec.route_id) with the route right after it
+  // (range_merger.cc): one catalog command, MergeRanges, once both are ACTIVE on one
+  // group (after moving the right one there when spec.move_if_needed), then the group is
+  // told (kOwnership). OK: result.merge->merged is the new route. FailedPrecondition:
+  // a stale version, a route in motion, different groups without a move, or a route id
+  // that is gone; InvalidArgument: no route after it, or not adjacent; a failed move's
+  // error (with result.merge->move) when moving first did not finish.
+  OpId StartMergeRange(MergeRangeSpec spec);
 
   // --- Outputs and introspection ------------------------------------------------------
   Effects TakeEffects();
@@ -468,6 +508,15 @@ class Coordinator {
   void MoveBeginAbort(std::shared_ptr<Move> move, std::string why);
   void MoveFinish(std::shared_ptr<Move> move, absl::Status status);
 
+  // Range merges (range_merger.cc).
+  struct Merge;
+  void MergeResolve(std::shared_ptr<Merge> merge);
+  void MergeCommit(std::shared_ptr<Merge> merge, const route::RouteCatalog& catalog);
+  void MergeFinish(std::shared_ptr<Merge> merge, absl::Status status);
+  // Runs `start`'s operation for another operation of this coordinator: its answer goes
+  // to `done` instead of the driver (a merge's move).
+  void RunInternal(OpId op, std::function<void(OpResult)> done);
+
   CoordinatorOptions options_;
   const GroupView* view_;
   Rng rng_;
@@ -484,6 +533,8 @@ class Coordinator {
   std::map<kv::TxnId, uint64_t> txn_index_;
 
   std::map<OpId, Op> ops_;
+  // Operations started by another operation (RunInternal): answered here, not as effects.
+  std::map<OpId, std::function<void(OpResult)>> internal_ops_;
   OpId next_op_ = 1;
   std::map<uint64_t, std::unique_ptr<Exec>> execs_;
   std::map<CallId, uint64_t> exec_of_call_;

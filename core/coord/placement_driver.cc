@@ -193,6 +193,60 @@ void PlacementDriver::RunNextIntent() {
         });
     return;
   }
+  if (const auto* merge = std::get_if<placement::MergeIntent>(&intent)) {
+    MergeRangeSpec spec;
+    spec.route_id = merge->left_route_id;
+    spec.right_route_id = merge->right_route_id;
+    spec.expected_catalog_version = merge->expected_catalog_version;
+    spec.move_if_needed = merge->left_group != merge->right_group;
+    spec.move_timeout_us = options_.move_timeout_us;
+    ++status_.merges_started;
+    Log(absl::StrCat("placement: ", what));
+    Run([spec](Coordinator& c) { return c.StartMergeRange(spec); },
+        [this, what, right = merge->right_route_id, source = merge->right_group,
+         target = merge->left_group](std::optional<OpResult> result) {
+          if (result.has_value() && result->status.ok()) {
+            ++status_.merges_done;
+          } else {
+            ++status_.intents_refused;
+          }
+          if (!result.has_value() && source != target) {
+            // No answer: a move of the right route may have stopped anywhere. Resuming it
+            // is a move in its own right if none had started (or nothing if the route
+            // is gone, merged): as safe as any move.
+            MoveRangeSpec again;
+            again.route_id = right;
+            again.source_group = source;
+            again.target_group = target;
+            again.timeout_us = options_.move_timeout_us;
+            unfinished_move_ = again;
+            status_.move_unfinished = true;
+          } else if (result.has_value() && result->merge.has_value() &&
+                     result->merge->move.has_value() && !result->merge->moved) {
+            // The merge's move did not finish: resume it like a move of our own, unless it
+            // settled (rolled back, or refused before it changed anything).
+            const MoveRangeResult& move = *result->merge->move;
+            const absl::StatusCode code = result->status.code();
+            const bool settled =
+                move.aborted || (!move.cut_over && (code == absl::StatusCode::kFailedPrecondition ||
+                                                    code == absl::StatusCode::kInvalidArgument));
+            if (!settled) {
+              MoveRangeSpec again;
+              again.route_id = right;
+              again.source_group = move.source_group;
+              again.target_group = move.target_group;
+              again.timeout_us = options_.move_timeout_us;
+              unfinished_move_ = again;
+              status_.move_unfinished = true;
+            }
+          }
+          status_.last_decision = absl::StrCat(what, " -> ", Outcome(result));
+          Log(absl::StrCat("placement: ", status_.last_decision));
+          if (unfinished_move_.has_value()) return EndRound("");
+          RunNextIntent();
+        });
+    return;
+  }
   const auto& move = std::get<placement::MoveIntent>(intent);
   MoveRangeSpec spec;
   spec.route_id = move.route_id;

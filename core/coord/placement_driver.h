@@ -22,7 +22,9 @@
 //      engine has no per-range size estimate yet); the load split's key from the samples;
 //      the size split's key halving the samples;
 //   4. PlacementPolicy::Observe, then run its intents one at a time: StartSplitRange /
-//      StartMoveRange with the intent's catalog version.
+//      StartMoveRange / StartMergeRange with the intent's catalog version (a merge of
+//      routes on two groups moves the right one first, inside the one operation; a move
+//      it left unfinished is resumed like any other).
 // A move whose answer was lost, or that stopped short of finishing (not aborted, not
 // refused), is resumed (StartMoveRange with the same route, target and source) before
 // anything else, also while paused and when this node no longer leads: a route left
@@ -65,6 +67,8 @@ struct PlacementDriverStatus {
   uint64_t moves_started = 0;  // resumptions not counted
   uint64_t moves_done = 0;
   uint64_t moves_aborted = 0;
+  uint64_t merges_started = 0;
+  uint64_t merges_done = 0;
   uint64_t intents_refused = 0;  // stale or failed intents that changed nothing
   bool move_unfinished = false;  // a move to resume
   std::string last_decision;     // the last intent and how it ended

@@ -371,6 +371,18 @@ GroupResult GroupStateMachine::ApplyCatalog(const GroupCommand& command) {
     if (catalog_listener_) catalog_listener_(*catalog_);
     return result;
   }
+  if (const auto* merge = std::get_if<route::MergeRanges>(&decoded->op)) {
+    // Its own branch only for the planted bug; the answer is the delta, as below.
+    absl::StatusOr<route::MergeResult> done =
+        catalog_->Merge(*merge, route::PlantedCatalogBugs{planted_route_.merge_across_groups});
+    if (!done.ok()) return FromStatus(done.status());
+    result.ts = done->catalog_version;
+    done->delta.Encode(&result.blob);
+    if (ownership_.has_value()) ownership_->Apply(*catalog_);
+    StageCatalogAndOwnership();
+    if (catalog_listener_) catalog_listener_(*catalog_);
+    return result;
+  }
   absl::StatusOr<route::CatalogDelta> delta = catalog_->Apply(*decoded);
   if (!delta.ok()) return FromStatus(delta.status());
   result.ts = delta->version;

@@ -15,6 +15,15 @@ std::string FormatIntent(const PlacementIntent& intent) {
                         " (catalog version ", split->expected_catalog_version,
                         "): ", split->reason);
   }
+  if (const auto* merge = std::get_if<MergeIntent>(&intent)) {
+    return absl::StrCat("merge route ", merge->left_route_id, " with route ", merge->right_route_id,
+                        merge->left_group == merge->right_group
+                            ? absl::StrCat(" on group ", merge->left_group)
+                            : absl::StrCat(" after moving it from group ", merge->right_group,
+                                           " to group ", merge->left_group),
+                        " (catalog version ", merge->expected_catalog_version,
+                        "): ", merge->reason);
+  }
   const auto& move = std::get<MoveIntent>(intent);
   return absl::StrCat("move route ", move.route_id, " from group ", move.source_group, " to group ",
                       move.target_group, " (catalog version ", move.expected_catalog_version,
@@ -104,6 +113,7 @@ void PlacementPolicy::Observe(uint64_t now_us, uint64_t catalog_version,
       history.qps = 0;
       history.rate_known = false;
     }
+    if (!history.seen) history.first_seen_us = now_us;
     history.seen = true;
     history.last_requests = range.requests;
     history.last_us = now_us;
@@ -152,7 +162,37 @@ void PlacementPolicy::Observe(uint64_t now_us, uint64_t catalog_version,
                                   (now_us - history.hot_since_us) / 1000, " ms")});
   }
 
-  // 3. Balance the groups' load. Only with every rate known: a route without one (new
+  // 3. Merge cold, small neighbours. Not in a round that split (the split's children are
+  // new routes anyway, so they are not old enough to merge).
+  if (options_.merge_qps > 0 && options_.merge_size_bytes > 0 && emitted_this_round_ == 0) {
+    auto mergeable = [&](const RangeReport& range) {
+      const RouteHistory& history = history_[range.route_id];
+      return range.active && history.rate_known && !Cooling(now_us, range.route_id) &&
+             now_us - history.first_seen_us >= options_.merge_cooldown_us;
+    };
+    for (size_t i = 0; i + 1 < ranges.size() && budget_left(); ++i) {
+      const RangeReport& left = ranges[i];
+      const RangeReport& right = ranges[i + 1];
+      if (left.end != right.start || !mergeable(left) || !mergeable(right)) continue;
+      if (left.group != right.group &&
+          (!options_.merge_moves ||
+           !std::binary_search(groups.begin(), groups.end(), left.group))) {
+        continue;
+      }
+      const double qps = history_[left.route_id].qps + history_[right.route_id].qps;
+      const uint64_t size = left.size_bytes + right.size_bytes;
+      if (qps >= options_.merge_qps || size >= options_.merge_size_bytes) continue;
+      history_[right.route_id].cooldown_until_us = now_us + options_.cooldown_us;
+      Emit(now_us, left.route_id,
+           MergeIntent{catalog_version, left.route_id, right.route_id, left.group, right.group,
+                       absl::StrCat("cold and small: ", static_cast<uint64_t>(qps), " qps < ",
+                                    static_cast<uint64_t>(options_.merge_qps), ", ", size,
+                                    " bytes < ", options_.merge_size_bytes)});
+      ++i;  // the right route is taken
+    }
+  }
+
+  // 4. Balance the groups' load. Only with every rate known: a route without one (new
   // since the last report) would make its group look idler than it is.
   // Not in a round that split: the moves would be decided against the parent routes.
   if (!options_.balance || groups.size() < 2 || emitted_this_round_ > 0) return;

@@ -4,7 +4,7 @@
 // same decisions the server does.
 //
 // Inputs: Observe(now, catalog version, groups, one RangeReport per route). Outputs:
-// TakeIntents(), each a SplitRange or MoveRange to run through the coordinator
+// TakeIntents(), each a SplitRange, MoveRange or MergeRange to run through the coordinator
 // (StartSplitRange / StartMoveRange) with the catalog version it was decided against, so
 // an intent decided on a stale picture is refused by the catalog and changes nothing.
 //
@@ -14,7 +14,12 @@
 //   2. load split: a route above split_qps for split_sustain_us splits at the key that
 //      halves its sampled load, unless one side would get less than min_split_balance of
 //      it (a single hot key cannot be divided, and splitting beside it helps nothing);
-//   3. balance: when the busiest group's load exceeds the mean by balance_tolerance (and
+//   3. merge: two adjacent routes, each known for at least merge_cooldown_us (so never a
+//      route split or merged within it: its children are new routes), whose combined rate
+//      is below merge_qps and combined size below merge_size_bytes, merge into one
+//      (StartMergeRange); on different groups the right one moves into the left's group
+//      first, in the same operation (only with merge_moves);
+//   4. balance: when the busiest group's load exceeds the mean by balance_tolerance (and
 //      min_balance_qps) in every report for balance_sustain_us, its route whose move best evens the
 //      busiest and the idlest group moves to the idlest, if that lowers the busier of the two.
 // A route an intent named is left alone for cooldown_us (its children are new routes
@@ -44,6 +49,17 @@ struct PlacementOptions {
   // moment's noise in the rates would otherwise send routes back and forth.
   uint64_t balance_sustain_us = 30'000'000;
   uint64_t cooldown_us = 30'000'000;
+  // Merges (rule 3). Cold: the two routes' combined rate below merge_qps (0: no merges);
+  // small: their combined size below merge_size_bytes (0: no merges; TiKV's PD merges
+  // regions below 20 MiB). A route merges only once the policy has known it for
+  // merge_cooldown_us (TiKV's PD waits split-merge-interval, 1 h, between a split and a
+  // merge of the same region): split children and merged routes are new routes, so
+  // this is the cooldown between a split and a merge, and it keeps merges from undoing a
+  // split the load asked for a moment ago.
+  double merge_qps = 250;
+  uint64_t merge_size_bytes = 20ull << 20;
+  uint64_t merge_cooldown_us = 3'600'000'000;
+  bool merge_moves = true;  // neighbours on different groups: move one, then merge
   size_t max_intents_per_round = 1;
 };
 
@@ -76,7 +92,15 @@ struct MoveIntent {
   route::GroupId target_group = 0;
   std::string reason;
 };
-using PlacementIntent = std::variant<SplitIntent, MoveIntent>;
+struct MergeIntent {
+  uint64_t expected_catalog_version = 0;
+  route::RouteId left_route_id = 0;
+  route::RouteId right_route_id = 0;
+  route::GroupId left_group = 0;
+  route::GroupId right_group = 0;  // != left_group: the right route moves there first
+  std::string reason;
+};
+using PlacementIntent = std::variant<SplitIntent, MoveIntent, MergeIntent>;
 std::string FormatIntent(const PlacementIntent& intent);
 
 // The key of `samples` (sorted or not) that splits their weight most evenly, strictly
@@ -107,6 +131,7 @@ class PlacementPolicy {
     bool rate_known = false;
     uint64_t hot_since_us = 0;  // 0: not above split_qps
     uint64_t cooldown_until_us = 0;
+    uint64_t first_seen_us = 0;  // the first report of this route since the policy started
   };
 
   void Emit(uint64_t now_us, route::RouteId route_id, PlacementIntent intent);

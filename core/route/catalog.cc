@@ -261,6 +261,10 @@ absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) 
     EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, BeginMove(*move));
     return CatalogDelta{version_, {}, {std::move(route)}};
   }
+  if (const auto* merge = std::get_if<MergeRanges>(&command.op)) {
+    EKV_KV_ASSIGN_OR_RETURN(MergeResult result, Merge(*merge));
+    return std::move(result.delta);
+  }
   const auto& reassign = std::get<ReassignRoute>(command.op);
   EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, Reassign(reassign));
   return CatalogDelta{version_, {}, {std::move(route)}};
@@ -304,6 +308,59 @@ absl::StatusOr<SplitResult> RouteCatalog::Split(const SplitRange& split) {
   CheckNeighbourhood(result.right.start);
 
   result.delta = CatalogDelta{version_, {parent_id}, {result.left, result.right}};
+  return result;
+}
+
+absl::StatusOr<MergeResult> RouteCatalog::Merge(const MergeRanges& merge, PlantedCatalogBugs bugs) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("MergeRanges", merge.expected_catalog_version));
+  EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* left,
+                          FindRouteOrError("MergeRanges", merge.left_route_id));
+  EKV_KV_ASSIGN_OR_RETURN(const RouteDescriptor* right,
+                          FindRouteOrError("MergeRanges", merge.right_route_id));
+  if (left->end.empty() || left->end != right->start) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "MergeRanges: route ", left->route_id, " ", FormatRange(left->start, left->end),
+        " and route ", right->route_id, " ", FormatRange(right->start, right->end),
+        " are not adjacent; expected the right route to start where the left ends"));
+  }
+  for (const RouteDescriptor* half : {left, right}) {
+    if (half->state != RouteState::kActive || half->move_target_group_id != 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("MergeRanges: route ", half->route_id, " is ", RouteStateName(half->state),
+                       half->move_target_group_id != 0
+                           ? absl::StrCat(" and moving to group ", half->move_target_group_id)
+                           : "",
+                       "; expected ROUTE_STATE_ACTIVE with no move in progress"));
+    }
+  }
+  if (left->raft_group_id != right->raft_group_id && !bugs.merge_across_groups) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("MergeRanges: route ", left->route_id, " is on group ", left->raft_group_id,
+                     " and route ", right->route_id, " on group ", right->raft_group_id,
+                     "; expected one group (move one route into the other's group first)"));
+  }
+
+  // Validation is complete: from here on the command cannot fail.
+  MergeResult result;
+  result.merged = RouteDescriptor{next_route_id_,      left->start,         right->end,
+                                  left->raft_group_id, RouteState::kActive, left->route_id};
+  const RouteId left_id = left->route_id;
+  const RouteId right_id = right->route_id;
+  const std::string right_start = right->start;
+  ++next_route_id_;
+  ++version_;
+  result.catalog_version = version_;
+
+  start_by_id_.erase(left_id);
+  start_by_id_.erase(right_id);
+  routes_by_start_.erase(right_start);
+  routes_by_start_.erase(result.merged.start);  // the left route, which starts where it does
+  start_by_id_.emplace(result.merged.route_id, result.merged.start);
+  routes_by_start_.emplace(result.merged.start, result.merged);
+  CheckNeighbourhood(result.merged.start);
+
+  result.delta = CatalogDelta{
+      version_, {std::min(left_id, right_id), std::max(left_id, right_id)}, {result.merged}};
   return result;
 }
 

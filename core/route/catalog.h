@@ -18,7 +18,7 @@
 //   WRITE_FENCED      -> ACTIVE, MIGRATING_SOURCE, MIGRATING_TARGET
 //   MIGRATING_SOURCE  -> ACTIVE, WRITE_FENCED
 //   MIGRATING_TARGET  -> ACTIVE, WRITE_FENCED
-// Only ACTIVE routes split; ReassignRoute requires a route that is not ACTIVE, so no write
+// Only ACTIVE routes split or merge; ReassignRoute requires a route that is not ACTIVE, so no write
 // can land on the old group after the handoff.
 //
 // Cross-group moves (StartMove, route.h move_target_group_id):
@@ -29,6 +29,15 @@
 //                    ran under the fence); clears the target (the cut-over)
 // Invariant: a move target is non-zero only on a MIGRATING_SOURCE or WRITE_FENCED route,
 // and differs from the route's group.
+//
+// Merges (MergeRanges): two adjacent routes, both ACTIVE with no move target and on the
+// same group, become one new route (next id, parent = the left one) on that group, in one
+// command: one version, one delta (both ids removed, the new route upserted), so no
+// version of the catalog has the key range on none or on two routes. Since the group does
+// not change, what the group owns does not change either (ownership.h keeps owned_since
+// as the newer of the two halves'), and nothing in the group's engine is keyed by route:
+// MVCC versions, locks, commit/rollback records and the GC safe point are keyed by user
+// key or are group-wide, so a merge is metadata only.
 //
 // Encoding: kCatalogFormat (1) while no route has a move target, byte for byte what it
 // always was; kCatalogFormatWithMoves (2), whose routes carry the move target, while one
@@ -75,6 +84,20 @@ struct CatalogDelta {
   friend bool operator==(const CatalogDelta&, const CatalogDelta&) = default;
 };
 
+// The MergeRanges answer: the new route and the change.
+struct MergeResult {
+  CatalogVersion catalog_version = 0;
+  RouteDescriptor merged;
+  CatalogDelta delta;
+};
+
+// Deliberate bugs for checker self-tests; all off in production.
+struct PlantedCatalogBugs {
+  // MergeRanges accepts routes of different groups (the merged route takes the left's
+  // group) without any data having moved.
+  bool merge_across_groups = false;
+};
+
 // The SplitRange answer, shaped like the public SplitRangeResponse (REFERENCE §2).
 struct SplitResult {
   CatalogVersion catalog_version = 0;
@@ -119,6 +142,9 @@ class RouteCatalog {
   absl::StatusOr<RouteDescriptor> SetState(const SetRouteState& set);
   absl::StatusOr<RouteDescriptor> Reassign(const ReassignRoute& reassign);
   absl::StatusOr<RouteDescriptor> BeginMove(const StartMove& move);
+  // Errors: FailedPrecondition (version, a half not ACTIVE or moving, the halves on
+  // different groups), NotFound (an id), InvalidArgument (not adjacent, left first).
+  absl::StatusOr<MergeResult> Merge(const MergeRanges& merge, PlantedCatalogBugs bugs = {});
 
   std::string Encode() const;
   // FNV-1a over Encode(): equal on replicas that applied the same commands.

@@ -12,7 +12,8 @@ enum class CommandKind : uint8_t {
   kSplitRange = 1,
   kSetRouteState = 2,
   kReassignRoute = 3,
-  kStartMove = 4
+  kStartMove = 4,
+  kMergeRanges = 5,
 };
 
 template <class... Fs>
@@ -51,6 +52,12 @@ std::string CatalogCommand::Encode() const {
                    kv::AppendVarint64(&out, move.expected_catalog_version);
                    kv::AppendVarint64(&out, move.route_id);
                    kv::AppendVarint64(&out, move.target_group_id);
+                 },
+                 [&](const MergeRanges& merge) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kMergeRanges));
+                   kv::AppendVarint64(&out, merge.expected_catalog_version);
+                   kv::AppendVarint64(&out, merge.left_route_id);
+                   kv::AppendVarint64(&out, merge.right_route_id);
                  },
              },
              op);
@@ -107,10 +114,18 @@ absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
       command.op = move;
       break;
     }
+    case CommandKind::kMergeRanges: {
+      MergeRanges merge;
+      EKV_KV_ASSIGN_OR_RETURN(merge.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(merge.left_route_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(merge.right_route_id, reader.ReadVarint64());
+      command.op = merge;
+      break;
+    }
     default:
       return absl::DataLossError(absl::StrCat("catalog command kind ", kind,
                                               " is unknown (expected 1 split, 2 set-state, ",
-                                              "3 reassign, 4 start-move)"));
+                                              "3 reassign, 4 start-move, 5 merge)"));
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog command"));
   return command;
@@ -136,6 +151,11 @@ std::string FormatCommand(const CatalogCommand& command) {
           [](const StartMove& move) {
             return absl::StrCat("StartMove{expected_version=", move.expected_catalog_version,
                                 " route=", move.route_id, " target_group=", move.target_group_id,
+                                "}");
+          },
+          [](const MergeRanges& merge) {
+            return absl::StrCat("MergeRanges{expected_version=", merge.expected_catalog_version,
+                                " left=", merge.left_route_id, " right=", merge.right_route_id,
                                 "}");
           },
       },

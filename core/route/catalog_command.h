@@ -12,6 +12,7 @@
 //     state:    varint expected_version, varint route_id, byte state
 //     reassign: varint expected_version, varint route_id, varint new_raft_group_id
 //     move:     varint expected_version, varint route_id, varint target_group_id
+//     merge:    varint expected_version, varint left_route_id, varint right_route_id
 #pragma once
 
 #include <cstdint>
@@ -65,10 +66,24 @@ struct StartMove {
   friend bool operator==(const StartMove&, const StartMove&) = default;
 };
 
+// Merges two adjacent ACTIVE routes of one group into one new route [left.start,
+// right.end) in that group (parent_route_id = the left route). Routes in different groups
+// are refused: move one into the other's group first (StartMove ... ReassignRoute), so a
+// merge never changes which group serves a key. Refused like every command unless the
+// catalog is still at expected_catalog_version, so a merge decided on a stale picture
+// (either half since split, moved or merged) changes nothing.
+struct MergeRanges {
+  CatalogVersion expected_catalog_version = 0;
+  RouteId left_route_id = 0;
+  RouteId right_route_id = 0;
+
+  friend bool operator==(const MergeRanges&, const MergeRanges&) = default;
+};
+
 inline constexpr uint8_t kCatalogCommandFormat = 1;
 
 struct CatalogCommand {
-  std::variant<SplitRange, SetRouteState, ReassignRoute, StartMove> op;
+  std::variant<SplitRange, SetRouteState, ReassignRoute, StartMove, MergeRanges> op;
 
   std::string Encode() const;
   // DataLossError for truncated, trailing or unknown bytes; never asserts on input.

@@ -15,6 +15,10 @@
 // because at that version the key belonged to another group and the coordinator's view
 // of the range (and possibly its in-flight transaction bookkeeping) is wrong.
 //
+// A merge (catalog.h MergeRanges) joins two routes of one group: the merged route is
+// covered by the two it replaces, so it keeps owned_since = the newer of theirs (Install),
+// and the group serves exactly the keys it served before, at every version in between.
+//
 // Access: ACTIVE and MIGRATING_SOURCE routes serve reads and writes, WRITE_FENCED only
 // reads, MIGRATING_TARGET nothing (its data is still arriving).
 //
@@ -61,6 +65,8 @@ namespace ekv::route {
 struct PlantedRouteBugs {
   // Accept keys (and scan ranges) this group does not own.
   bool serve_outside_range = false;
+  // The catalog group's MergeRanges accepts routes of different groups (catalog.h).
+  bool merge_across_groups = false;
 };
 
 enum class AccessKind { kRead, kWrite };

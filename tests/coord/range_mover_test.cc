@@ -562,5 +562,144 @@ TEST(RangeMoverTest, PlantedForgetsLocksDropsTheOpenTransactionsLock) {
   }
 }
 
+// ---- Merges (StartMergeRange, core/coord/range_merger.cc) -----------------------------
+
+std::optional<OpResult> MergeAt(FakeDriver& driver, std::string key, bool move_if_needed = false,
+                                uint64_t expected_version = 0) {
+  return driver.Run([&](Coordinator& c) {
+    MergeRangeSpec spec;
+    spec.key = key;
+    spec.move_if_needed = move_if_needed;
+    spec.expected_catalog_version = expected_version;
+    return c.StartMergeRange(spec);
+  });
+}
+
+// Two routes of group 1 merge as metadata only: every value and the open transaction's
+// lock stay where they are and the transaction commits afterwards.
+TEST(RangeMergerTest, MergesTwoRoutesOfOneGroupKeepingValuesAndOpenLocks) {
+  FakeDriver driver;
+  const uint64_t version = driver.group(1).catalog()->version();
+  std::optional<OpResult> split = driver.Run([&](Coordinator& c) {
+    return c.StartSplitRange(version, RouteOf(driver, "a").route_id, "d");
+  });
+  ASSERT_TRUE(split.has_value() && split->status.ok()) << split->status;
+  WriteAll(driver, 1);
+  const uint64_t start_ts = OpenTransaction(driver);
+  const std::vector<node::RawRecord> before = driver.Records(1, "", "m");
+  const route::RouteId left = RouteOf(driver, "a").route_id;
+  const route::RouteId right = RouteOf(driver, "e").route_id;
+  ASSERT_NE(left, right);
+
+  std::optional<OpResult> merged = MergeAt(driver, "b", false, version + 1);
+  ASSERT_TRUE(merged.has_value());
+  ASSERT_TRUE(merged->status.ok()) << merged->status;
+  ASSERT_TRUE(merged->merge.has_value());
+  EXPECT_EQ(merged->merge->left_route_id, left);
+  EXPECT_EQ(merged->merge->right_route_id, right);
+  EXPECT_FALSE(merged->merge->moved);
+  EXPECT_EQ(merged->merge->merged.start, "");
+  EXPECT_EQ(merged->merge->merged.end, "m");
+  EXPECT_EQ(merged->merge->merged.raft_group_id, 1u);
+  EXPECT_EQ(merged->merge->catalog_version, version + 2);
+  EXPECT_EQ(RouteOf(driver, "h").route_id, merged->merge->merged.route_id);
+  EXPECT_EQ(driver.coordinator().routes().Lookup("h")->route_id, merged->merge->merged.route_id);
+  EXPECT_EQ(driver.Records(1, "", "m"), before) << "a merge touches no record";
+  EXPECT_EQ(driver.coordinator().stats().merges_done, 1u);
+  ExpectAll(driver, 1);
+  std::optional<OpResult> commit = driver.Run([&](Coordinator& c) {
+    return c.StartCommit(start_ts, {"c", "n"});
+  });
+  ASSERT_TRUE(commit.has_value() && commit->status.ok()) << commit->status;
+  ASSERT_TRUE(commit->key_errors.empty()) << commit->key_errors.front().message;
+  std::optional<OpResult> read = driver.Run([&](Coordinator& c) { return c.StartTxnGet("c", 0); });
+  ASSERT_TRUE(read.has_value() && read->status.ok()) << read->status;
+  EXPECT_EQ(read->value, "c-txn");
+  WriteAll(driver, 2);
+  ExpectAll(driver, 2);
+}
+
+TEST(RangeMergerTest, RefusalsChangeNothing) {
+  FakeDriver driver;
+  const uint64_t version = driver.group(1).catalog()->version();
+  // The last route has nothing after it.
+  std::optional<OpResult> last = MergeAt(driver, "z");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->status.code(), absl::StatusCode::kInvalidArgument) << last->status;
+  // Routes on groups 1 and 2, no move asked for.
+  std::optional<OpResult> cross = MergeAt(driver, "a");
+  ASSERT_TRUE(cross.has_value());
+  EXPECT_EQ(cross->status.code(), absl::StatusCode::kFailedPrecondition) << cross->status;
+  EXPECT_NE(cross->status.message().find("move one into the other's group"), std::string::npos)
+      << cross->status;
+  // A stale version.
+  std::optional<OpResult> stale = MergeAt(driver, "a", true, version + 5);
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->status.code(), absl::StatusCode::kFailedPrecondition) << stale->status;
+  // A right route id that is not the one after it.
+  std::optional<OpResult> wrong = driver.Run([&](Coordinator& c) {
+    MergeRangeSpec spec;
+    spec.key = "a";
+    spec.right_route_id = 999;
+    return c.StartMergeRange(spec);
+  });
+  ASSERT_TRUE(wrong.has_value());
+  EXPECT_EQ(wrong->status.code(), absl::StatusCode::kFailedPrecondition) << wrong->status;
+  EXPECT_EQ(driver.group(1).catalog()->version(), version) << "a refused merge changed the catalog";
+}
+
+// Neighbours on two groups: the right one moves into the left's group (with its values and
+// the open transaction's lock), then they merge.
+TEST(RangeMergerTest, MergesAcrossGroupsByMovingTheRightRouteFirst) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  for (const std::string key : {"n", "p", "x"}) driver.WriteDirect(2, key, key + "-2");
+  const uint64_t start_ts = OpenTransaction(driver);
+  std::optional<OpResult> merged = MergeAt(driver, "a", /*move_if_needed=*/true);
+  ASSERT_TRUE(merged.has_value());
+  ASSERT_TRUE(merged->status.ok()) << merged->status;
+  EXPECT_TRUE(merged->merge->moved);
+  ASSERT_TRUE(merged->merge->move.has_value());
+  EXPECT_EQ(merged->merge->move->source_group, 2u);
+  EXPECT_EQ(merged->merge->move->target_group, 1u);
+  EXPECT_EQ(merged->merge->merged.start, "");
+  EXPECT_TRUE(merged->merge->merged.end.empty());
+  EXPECT_EQ(merged->merge->merged.raft_group_id, 1u);
+  EXPECT_EQ(driver.group(1).catalog()->route_count(), 1u);
+  EXPECT_TRUE(driver.Records(2, "m", "").empty()) << "the source dropped the moved range";
+  ExpectAll(driver, 1);
+  for (const std::string key : {"p", "x"}) {
+    std::optional<OpResult> got = driver.Run([&](Coordinator& c) { return c.StartRawGet(key, 0); });
+    ASSERT_TRUE(got.has_value() && got->status.ok()) << key << ": " << got->status;
+    EXPECT_EQ(got->value, key + "-2");
+  }
+  std::optional<OpResult> commit = driver.Run([&](Coordinator& c) {
+    return c.StartCommit(start_ts, {"c", "n"});
+  });
+  ASSERT_TRUE(commit.has_value() && commit->status.ok()) << commit->status;
+  ASSERT_TRUE(commit->key_errors.empty()) << commit->key_errors.front().message;
+  std::optional<OpResult> read = driver.Run([&](Coordinator& c) { return c.StartTxnGet("n", 0); });
+  ASSERT_TRUE(read.has_value() && read->status.ok()) << read->status;
+  EXPECT_EQ(read->value, "n-txn");
+}
+
+// The planted merge_skips_move: the catalog names group 1 for keys group 2 still holds, and
+// group 2 is never told: group 1 answers them as absent, group 2 goes on serving them.
+TEST(RangeMergerTest, PlantedSkipsMoveLosesTheRightRoutesValues) {
+  FakeDriver driver;
+  driver.NewCoordinator(CoordinatorPlants{.merge_skips_move = true});
+  route::PlantedRouteBugs bugs;
+  bugs.merge_across_groups = true;
+  driver.group(1).SetPlantedRouteBugs(bugs);
+  driver.WriteDirect(2, "p", "p-2");
+  std::optional<OpResult> merged = MergeAt(driver, "a");
+  ASSERT_TRUE(merged.has_value() && merged->status.ok()) << merged->status;
+  std::optional<OpResult> got = driver.Run([&](Coordinator& c) { return c.StartRawGet("p", 0); });
+  ASSERT_TRUE(got.has_value() && got->status.ok()) << got->status;
+  EXPECT_FALSE(got->value.has_value()) << "group 1 does not hold group 2's records";
+  EXPECT_TRUE(driver.group(2).ownership()->CheckOwnership("p", 0, route::AccessKind::kRead).ok())
+      << "the right route's group was never told";
+}
+
 }  // namespace
 }  // namespace ekv::coord

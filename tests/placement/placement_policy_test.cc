@@ -239,5 +239,77 @@ TEST(PlacementPolicyTest, SameReportsSameDecisions) {
   }
 }
 
+// ---- Merges --------------------------------------------------------------------------
+
+PlacementOptions MergeOnly() {
+  PlacementOptions options;
+  options.split_size_bytes = 0;
+  options.split_qps = 0;
+  options.balance = false;
+  options.merge_qps = 10;
+  options.merge_size_bytes = 1000;
+  options.merge_cooldown_us = 30 * kSecond;
+  options.cooldown_us = 5 * kSecond;
+  return options;
+}
+
+TEST(PlacementPolicyTest, MergesColdSmallNeighboursOnlyOnceTheyAreOldEnough) {
+  PlacementPolicy policy(MergeOnly());
+  // Three routes of group 1; the first two are cold, the third busy.
+  uint64_t busy = 0;
+  auto report = [&](uint64_t now) {
+    busy += 100 * 5;  // 100 qps at a report every 5 s
+    std::vector<RangeReport> ranges = {Range(1, "", "f", 1, 5), Range(2, "f", "m", 1, 5),
+                                       Range(3, "m", "", 1, busy)};
+    ranges[0].size_bytes = 400;
+    ranges[1].size_bytes = 500;
+    policy.Observe(now, 4, {1}, ranges);
+    return Formatted(policy.TakeIntents());
+  };
+  for (uint64_t t = 1; t <= 6; ++t) {
+    EXPECT_TRUE(report(t * 5 * kSecond).empty()) << "younger than the cooldown at " << t * 5;
+  }
+  EXPECT_EQ(report(36 * kSecond),
+            std::vector<std::string>{"merge route 1 with route 2 on group 1 (catalog version 4): "
+                                     "cold and small: 0 qps < 10, 900 bytes < 1000"});
+  // Both are left alone while the merge runs.
+  EXPECT_TRUE(report(37 * kSecond).empty());
+}
+
+TEST(PlacementPolicyTest, DoesNotMergeBusyOrBigOrMovingNeighbours) {
+  for (int variant = 0; variant < 3; ++variant) {
+    PlacementPolicy policy(MergeOnly());
+    for (uint64_t t = 1; t <= 8; ++t) {
+      std::vector<RangeReport> ranges = {Range(1, "", "f", 1, 0), Range(2, "f", "", 1, 0)};
+      if (variant == 0) ranges[1].requests = t * 5 * 20;  // 20 qps together: not cold
+      if (variant == 1) ranges[0].size_bytes = 1000;      // at the bound: not small
+      if (variant == 2) ranges[1].active = false;         // fenced or moving
+      policy.Observe(t * 5 * kSecond, 4, {1}, ranges);
+      EXPECT_TRUE(policy.TakeIntents().empty()) << "variant " << variant << " at " << t * 5;
+    }
+  }
+}
+
+TEST(PlacementPolicyTest, NeighboursOnTwoGroupsMergeIntoTheLeftsGroup) {
+  PlacementOptions options = MergeOnly();
+  PlacementPolicy policy(options);
+  std::vector<std::string> last;
+  for (uint64_t t = 1; t <= 7; ++t) {
+    policy.Observe(t * 5 * kSecond, 9, {1, 2}, {Range(1, "", "m", 1, 0), Range(2, "m", "", 2, 0)});
+    last = Formatted(policy.TakeIntents());
+  }
+  EXPECT_EQ(last, std::vector<std::string>{
+                      "merge route 1 with route 2 after moving it from group 2 to group 1 "
+                      "(catalog version 9): cold and small: 0 qps < 10, 0 bytes < 1000"});
+  // Without merge_moves they stay apart.
+  options.merge_moves = false;
+  PlacementPolicy no_moves(options);
+  for (uint64_t t = 1; t <= 7; ++t) {
+    no_moves.Observe(t * 5 * kSecond, 9, {1, 2},
+                     {Range(1, "", "m", 1, 0), Range(2, "m", "", 2, 0)});
+    EXPECT_TRUE(no_moves.TakeIntents().empty());
+  }
+}
+
 }  // namespace
 }  // namespace ekv::placement

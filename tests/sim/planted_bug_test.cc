@@ -21,6 +21,7 @@ struct PlantCase {
   bool splits = false;
   bool moves = false;
   int ops = 0;  // 0: the workload's default
+  bool merges = false;
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -35,6 +36,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.workload = plant_case.workload;
     options.splits = plant_case.splits;
     options.moves = plant_case.moves;
+    options.merges = plant_case.merges;
     options.ops = plant_case.ops;
     // Register runs are short; a kv run keeps its own (deeper) default budget.
     if (plant_case.workload == WorkloadKind::kRegister) options.max_events = 200'000;
@@ -169,6 +171,23 @@ TEST(PlantedBugTest, MoveSourceServesAfterCutoverKvRegister) {
 
 TEST(PlantedBugTest, MoveForgetsLocksBank) {
   ExpectPlantFound({PlantedBug::kMoveForgetsLocks, "all", 5, WorkloadKind::kBank, true, true});
+}
+
+// Range merges (--merges, core/coord/range_merger.cc). A merge of neighbours on two groups
+// that skips the move (the catalog just names the left's group for both) makes that group
+// answer for keys whose records stay in the other group, which is never told and keeps
+// serving them to requests routed before the merge: reads see balances vanish (bank) and
+// writes lost or resurrected (kv-register). The bootstrap routes ["", "m") on group 1 and
+// ["m", +inf) on group 2 are such neighbours in every run. Found at seed 1 (bank: a read
+// saw a wrong total) and seed 4 (kv-register: linearizability of key n0).
+TEST(PlantedBugTest, MergeSkipsMoveBank) {
+  ExpectPlantFound({PlantedBug::kMergeSkipsMove, "all", 5, WorkloadKind::kBank, /*splits=*/true,
+                    /*moves=*/false, /*ops=*/0, /*merges=*/true});
+}
+
+TEST(PlantedBugTest, MergeSkipsMoveKvRegister) {
+  ExpectPlantFound({PlantedBug::kMergeSkipsMove, "all", 5, WorkloadKind::kKvRegister,
+                    /*splits=*/true, /*moves=*/true, /*ops=*/0, /*merges=*/true});
 }
 
 // The Redis layer (--workload redis). A read that decides expiry by the requesting node's

@@ -176,6 +176,48 @@ TEST(SimSweepTest, PlacementSplitsAndMovesByLoad) {
   }
 }
 
+// --merges: a merger merges random neighbours (moving one first when they are on two
+// groups) while the mover and splitter run. Without faults merges must land, also across
+// groups; with every fault class the histories must stay correct. The policy's merges
+// (--placement) too.
+TEST(SimSweepTest, MergesWithSplitsAndMoves) {
+  uint64_t merges = 0;
+  bool moved_for_a_merge = false;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    SimOptions options;
+    options.seed = seed;
+    options.faults = FaultSet{};
+    options.workload = WorkloadKind::kBank;
+    options.splits = true;
+    options.moves = true;
+    options.merges = true;
+    options.ops = 1500;
+    const SimResult result = RunSimulation(options);
+    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n" << result.details;
+    EXPECT_GT(result.ops_acknowledged, result.ops_total / 2) << SummaryLine(options, result);
+    merges += result.merges;
+    moved_for_a_merge =
+        moved_for_a_merge || result.routing.find("merges_moved=") != std::string::npos;
+  }
+  EXPECT_GT(merges, 4u) << "merges must land";
+  EXPECT_TRUE(moved_for_a_merge) << "some merge must move a route first";
+  for (WorkloadKind workload : {WorkloadKind::kBank, WorkloadKind::kKvRegister}) {
+    for (uint64_t seed = 1; seed <= 8; ++seed) {
+      SimOptions options;
+      options.seed = seed;
+      options.workload = workload;
+      options.splits = true;
+      options.moves = true;
+      options.merges = true;
+      options.placement = seed % 2 == 0;
+      const SimResult result = RunSimulation(options);
+      EXPECT_TRUE(result.ok) << SummaryLine(options, result)
+                             << "\n  repro: " << ReproCommand(options) << "\n"
+                             << result.details;
+    }
+  }
+}
+
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /
 // StartPromoteNode, as the server's Cluster service runs them) while the fault injector
 // also changes single groups and crashes and partitions nodes: the changes must land and

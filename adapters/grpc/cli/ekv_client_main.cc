@@ -27,14 +27,18 @@ ABSL_FLAG(int, timeout_ms, 10000, "Deadline of each RPC in milliseconds.");
 ABSL_FLAG(uint64_t, ts, 0, "Read timestamp for get/scan (0: latest, linearizable).");
 ABSL_FLAG(int64_t, limit, 100, "Maximum keys returned by scan.");
 ABSL_FLAG(uint64_t, expected_version, 0,
-          "move-range: the catalog version the move expects (0: any; otherwise a different "
-          "version refuses the move and changes nothing).");
+          "move-range, merge: the catalog version the operation expects (0: any; otherwise a "
+          "different version refuses it and changes nothing).");
 ABSL_FLAG(uint64_t, move_timeout_ms, 0,
-          "move-range: how long the move may take to reach its cut-over before the server "
+          "move-range, merge --merge_move: how long the move may take to reach its cut-over "
+          "before the server "
           "rolls it back (0: the server's default, 30 s).");
 ABSL_FLAG(int, move_deadline_ms, 180000,
-          "move-range: deadline of the MoveRange RPC (a move outlives --timeout_ms). A move "
+          "move-range, merge: deadline of the RPC (a move outlives --timeout_ms). A move "
           "the client stops waiting for goes on; move-range again resumes or confirms it.");
+ABSL_FLAG(bool, merge_move, false,
+          "merge: when the two routes are on different Raft groups, move the right one into "
+          "the left's group first (a move-range), then merge. Default: refuse such a merge.");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM file of the CA that signed the node's certificate: connect over TLS and "
           "verify the node (ekv-server --tls_cert_file). Default: empty, plaintext.");
@@ -64,6 +68,12 @@ constexpr char kUsage[] =
     "                                 GROUP (--expected_version, --move_timeout_ms,\n"
     "                                 --move_deadline_ms); SOURCE_GROUP finishes a move that\n"
     "                                 stopped after its cut-over\n"
+    "  merge KEY                      Distribution.MergeRange: merge the route holding KEY\n"
+    "                                 with the route after it (--expected_version;\n"
+    "                                 --merge_move to move the right one into the left's\n"
+    "                                 group first, with --move_timeout_ms, --move_deadline_ms)\n"
+    "  merge-route ROUTE_ID [RIGHT_ROUTE_ID]\n"
+    "                                 the same, naming the left route (and the right) by id\n"
     "  timestamp                      Distribution.GetTimestamp\n"
     "  placement status|pause|resume  Placement.GetPlacement / SetPlacement on every node\n"
     "                                 Cluster.ListNodes names (automatic splits and moves;\n"
@@ -359,6 +369,35 @@ int main(int argc, char** argv) {
     std::cout << "moved from group " << response.source_raft_group_id() << ": "
               << response.records_copied() << " records in " << response.copy_passes()
               << " copy passes, writes paused " << response.write_fence_us() << " us\n";
+    return 0;
+  }
+  if ((command == "merge" && rest.size() == 1) ||
+      (command == "merge-route" && (rest.size() == 1 || rest.size() == 2))) {
+    proto::MergeRangeRequest request;
+    if (command == "merge") {
+      request.set_key(rest[0]);
+    } else {
+      uint64_t route_id = 0, right = 0;
+      if (!absl::SimpleAtoi(rest[0], &route_id) ||
+          (rest.size() == 2 && !absl::SimpleAtoi(rest[1], &right))) {
+        return Usage("merge-route ROUTE_ID [RIGHT_ROUTE_ID]: route ids are numbers");
+      }
+      request.set_route_id(route_id);
+      request.set_right_route_id(right);
+    }
+    request.set_expected_catalog_version(absl::GetFlag(FLAGS_expected_version));
+    request.set_move_if_needed(absl::GetFlag(FLAGS_merge_move));
+    request.set_move_timeout_ms(absl::GetFlag(FLAGS_move_timeout_ms));
+    proto::MergeRangeResponse response;
+    grpc::Status status =
+        dist->MergeRange(Context(absl::GetFlag(FLAGS_move_deadline_ms)).get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    PrintRoute(response.merged());
+    std::cout << "merged routes " << response.left_route_id() << " and "
+              << response.right_route_id()
+              << (response.moved() ? " (the right one moved into the left's group first)" : "")
+              << "\n";
     return 0;
   }
   if (command == "timestamp" && rest.empty()) {

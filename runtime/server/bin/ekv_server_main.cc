@@ -300,6 +300,18 @@ ABSL_FLAG(int64_t, placement_balance_sustain_ms, 30000,
           "Placement: how long an imbalance must last before a range moves.");
 ABSL_FLAG(int64_t, placement_cooldown_ms, 30000,
           "Placement: a range that was split or moved is left alone this long.");
+ABSL_FLAG(double, placement_merge_qps, 250,
+          "Placement: two adjacent ranges merge into one when together they serve fewer "
+          "requests per second than this and are below --placement_merge_size_bytes; on "
+          "different groups the right one moves into the left's group first. 0 turns merges "
+          "off.");
+ABSL_FLAG(uint64_t, placement_merge_size_bytes, 20ull << 20,
+          "Placement: two adjacent ranges merge only while the bytes written to them together "
+          "(the size the split uses) are below this (TiKV's PD: 20 MiB). 0 turns merges off.");
+ABSL_FLAG(int64_t, placement_merge_cooldown_ms, 3600000,
+          "Placement: a range merges only once the deciding node has known it this long, so "
+          "never within this long of the split or merge that made it (TiKV's PD "
+          "split-merge-interval, 1 h).");
 ABSL_FLAG(int64_t, placement_interval_ms, 1000,
           "Placement: how often the deciding node reads the catalog and the groups' load.");
 
@@ -724,6 +736,11 @@ int main(int argc, char** argv) {
     driver.policy.cooldown_us =
         static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_cooldown_ms), 0)) *
         1000;
+    driver.policy.merge_qps = std::max(0.0, absl::GetFlag(FLAGS_placement_merge_qps));
+    driver.policy.merge_size_bytes = absl::GetFlag(FLAGS_placement_merge_size_bytes);
+    driver.policy.merge_cooldown_us = static_cast<uint64_t>(std::max<int64_t>(
+                                          absl::GetFlag(FLAGS_placement_merge_cooldown_ms), 0)) *
+                                      1000;
     placement_options.tick = std::chrono::milliseconds(
         std::clamp<int64_t>(absl::GetFlag(FLAGS_placement_interval_ms) / 4, 10, 250));
     placement = std::make_unique<ekv::runtime::PlacementRunner>(placement_options,
