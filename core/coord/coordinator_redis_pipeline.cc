@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
+#include "core/redis/executor.h"
 #include "core/redis/reply.h"
 #include "core/redis/request.h"
 #include "core/util/assert.h"
