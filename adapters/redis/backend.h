@@ -32,6 +32,12 @@ class RedisBackend {
   // when `write`, else as a linearizable read (write commands are then refused).
   virtual void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) = 0;
 
+  // Pipelined commands of one connection, each naming one key (redis_core::RedisPipeline,
+  // built by pipeline_run.h): run in order, consecutive ones of one group as one request
+  // there; `done` gets one answer per command, in order, each as Execute would give it.
+  using PipelineDone = std::function<void(std::vector<absl::StatusOr<redis_core::Reply>>)>;
+  virtual void ExecutePipeline(redis_core::RedisPipeline pipeline, PipelineDone done) = 0;
+
   // One group's key range, [start, end) (end empty: no bound).
   struct KeyRange {
     std::string start;

@@ -28,6 +28,7 @@
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/connection_stream.h"
+#include "adapters/redis/pipeline_run.h"
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
@@ -62,6 +63,14 @@ constexpr size_t kReadChunkBytes = 64 * 1024;
 // this large, so buffers do not grow with a connection's lifetime.
 constexpr size_t kCompactBytes = 64 * 1024;
 
+// A backend answer on its way to the loop: one command's reply, or a run's replies and
+// the keys it made ready (pipeline_run.h).
+struct Completion {
+  uint64_t connection_id = 0;
+  std::string reply;
+  std::optional<std::vector<std::string>> run_ready_keys;  // set for a run
+};
+
 // Backend answers on their way to the loop. Shared with the reply callbacks, which may
 // run after the server stopped: then Push drops them (closed), and never touches the
 // eventfd, whose number the OS may have reused.
@@ -69,11 +78,11 @@ class CompletionQueue {
  public:
   explicit CompletionQueue(int wake_fd) : wake_fd_(wake_fd) {}
 
-  void Push(uint64_t connection_id, std::string reply) {
+  void Push(Completion completion) {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     const bool was_empty = items_.empty();
-    items_.emplace_back(connection_id, std::move(reply));
+    items_.push_back(std::move(completion));
     // One wake-up per burst: the loop drains everything queued when it wakes.
     if (was_empty) {
       const uint64_t one = 1;
@@ -81,7 +90,7 @@ class CompletionQueue {
     }
   }
 
-  std::vector<std::pair<uint64_t, std::string>> Drain() {
+  std::vector<Completion> Drain() {
     std::lock_guard<std::mutex> lock(mu_);
     return std::exchange(items_, {});
   }
@@ -95,8 +104,8 @@ class CompletionQueue {
  private:
   std::mutex mu_;
   const int wake_fd_;
-  bool closed_ = false;                                  // guarded by mu_
-  std::vector<std::pair<uint64_t, std::string>> items_;  // guarded by mu_
+  bool closed_ = false;            // guarded by mu_
+  std::vector<Completion> items_;  // guarded by mu_
 };
 
 void CloseFd(int fd) {
@@ -275,11 +284,14 @@ class RedisServer::Loop final : public ServerControl {
   bool DispatchSome(Connection& connection);
   // Writes what it can; false on a socket error.
   bool Flush(Connection& connection);
-  void OnReply(uint64_t id, std::string reply);
+  // `run_ready_keys`: the answer of a run (DispatchRun), with the keys it made ready.
+  void OnReply(uint64_t id, std::string reply,
+               std::optional<std::vector<std::string>> run_ready_keys = std::nullopt);
   void DrainCompletions();
   void Close(Connection& connection);
   void BeginStop();
   ReplyFn MakeReply(uint64_t id);
+  RunReplyFn MakeRunReply(uint64_t id);
   // Appends a message to each local subscriber's output; returns how many got it.
   int64_t DeliverLocally(const std::string& channel, const std::string& message);
   void DrainDeliveries();
@@ -469,7 +481,15 @@ ReplyFn RedisServer::Loop::MakeReply(uint64_t id) {
     // Answered while the handler runs on this loop's thread (connection commands, errors,
     // fakes): take it directly. From any other thread: through the queue.
     if (current_ == this) return OnReply(id, std::move(reply));
-    completions->Push(id, std::move(reply));
+    completions->Push(Completion{id, std::move(reply), std::nullopt});
+  };
+}
+
+RunReplyFn RedisServer::Loop::MakeRunReply(uint64_t id) {
+  return [this, id, completions = completions_](std::string replies,
+                                                std::vector<std::string> ready_keys) {
+    if (current_ == this) return OnReply(id, std::move(replies), std::move(ready_keys));
+    completions->Push(Completion{id, std::move(replies), std::move(ready_keys)});
   };
 }
 
@@ -632,12 +652,31 @@ bool RedisServer::Loop::ParseSome(Connection& connection) {
 bool RedisServer::Loop::DispatchSome(Connection& connection) {
   bool progressed = false;
   // Replies the client has not read yet hold back the next command too, so the output
-  // buffer stays within max_output_bytes plus one reply.
+  // buffer stays within max_output_bytes plus one request's replies.
   while (!connection.in_flight && !connection.closing && !connection.pending.empty() &&
          connection.unsent() < options_.max_output_bytes) {
+    progressed = true;
+    if (connection.pending.size() >= 2) {
+      // Several commands buffered: those that may travel together go as one request
+      // (pipeline_run.h), answered together, in order.
+      PipelineRun run = NextRun(table_, connection.state, [&](size_t i) {
+        if (i >= connection.pending.size())
+          return static_cast<const std::vector<std::string>*>(nullptr);
+        const PendingCommand& next = connection.pending[i];
+        return next.protocol_error.empty() ? &next.args : nullptr;
+      });
+      if (!run.commands.empty()) {
+        for (redis_core::PipelinedCommand& command : run.commands) {
+          command.args = std::move(connection.pending.front().args);
+          connection.pending.pop_front();
+        }
+        connection.in_flight = true;
+        DispatchRun(std::move(run), &connection.state, backend_, MakeRunReply(connection.state.id));
+        continue;
+      }
+    }
     PendingCommand command = std::move(connection.pending.front());
     connection.pending.pop_front();
-    progressed = true;
     if (!command.protocol_error.empty()) {
       // Redis answers a protocol error after the commands before it, then closes.
       connection.output += ErrorReply(absl::StrCat("ERR ", command.protocol_error));
@@ -707,13 +746,16 @@ bool RedisServer::Loop::Pump(Connection& connection) {
   return true;
 }
 
-void RedisServer::Loop::OnReply(uint64_t id, std::string reply) {
+void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
+                                std::optional<std::vector<std::string>> run_ready_keys) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;  // closed meanwhile: nobody waits for it
   Connection& connection = *it->second;
   EKV_ASSERT(connection.in_flight, "a reply arrived for a connection with no command running");
   connection.in_flight = false;
-  if (!connection.state.ready_keys.empty()) {
+  if (run_ready_keys.has_value()) {
+    ready_keys_.insert(run_ready_keys->begin(), run_ready_keys->end());
+  } else if (!connection.state.ready_keys.empty()) {
     if (!reply.empty() && reply[0] != '-') {
       ready_keys_.insert(connection.state.ready_keys.begin(), connection.state.ready_keys.end());
     }
@@ -724,8 +766,9 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply) {
 }
 
 void RedisServer::Loop::DrainCompletions() {
-  for (auto& [id, reply] : completions_->Drain()) {
-    OnReply(id, std::move(reply));
+  for (Completion& completion : completions_->Drain()) {
+    const uint64_t id = completion.connection_id;
+    OnReply(id, std::move(completion.reply), std::move(completion.run_ready_keys));
     if (auto it = connections_.find(id); it != connections_.end()) Pump(*it->second);
   }
 }

@@ -2,13 +2,16 @@
 // the listening socket and every connection: non-blocking accept, read, parse
 // (RespParser), dispatch (CommandTable) and write.
 //
-// Ordering: a connection's commands run one at a time, in the order they arrived, and
-// the next starts only once the previous one answered. Redis clients rely on that (a
-// pipelined SET then GET of the same key reads the new value; a write seen by another
-// client implies every earlier write of this connection is visible), and the store's
-// async paths do not order two requests by submission. Pipelining still pays: the client
-// sends a batch without waiting, and the server parses it while the first command runs.
-// Concurrency comes from many connections.
+// Ordering: a connection's commands run in the order they arrived, and the next request
+// starts only once the previous one answered. Redis clients rely on that (a pipelined SET
+// then GET of the same key reads the new value; a write seen by another client implies
+// every earlier write of this connection is visible), and the store's async paths do not
+// order two requests by submission. Pipelining: when several commands are buffered, the
+// longest run of consecutive one-key data commands (at most 64, 1 MiB of arguments;
+// pipeline_run.h) goes as one request, which the coordinator sends as one request per
+// stretch of one group, each run there in order at one point (one Raft entry, or one
+// linearizable read when none writes), the stretches one after the other; every command
+// still gets its own reply or error, in order. Any other command goes alone, as before.
 //
 // Backend answers arrive on other threads (the node loop, the coordinator's pool); they
 // are queued with the connection id and an eventfd wakes the loop, which writes the
@@ -18,7 +21,8 @@
 // `max_pending_commands` parsed commands not yet answered, or `max_output_bytes` of
 // replies the client has not read; it resumes once either drops. Every buffer is bounded:
 // parsed commands by RespLimits and the pending bound, input by the parser's limits,
-// output by the backpressure bound plus one reply.
+// output by the backpressure bound plus one request's replies (one command's, or one
+// run's: at most 64).
 #pragma once
 
 #include <atomic>

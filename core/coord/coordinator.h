@@ -54,6 +54,7 @@
 #include "core/node/member_directory.h"
 #include "core/raft/confchange.h"
 #include "core/raft/types.h"
+#include "core/redis/request.h"
 #include "core/route/catalog.h"
 #include "core/route/ownership.h"
 #include "core/route/route_table.h"
@@ -208,6 +209,9 @@ struct OpResult {
   std::optional<node::MemberDirectory> members;  // membership operations
   std::optional<MoveRangeResult> move;           // StartMoveRange
   std::optional<MergeRangeResult> merge;         // StartMergeRange
+  // StartRedisPipeline: per command, in order, its reply (value) or the failure of the
+  // request it travelled in (code, message).
+  std::vector<node::GroupResult> redis_replies;
 };
 struct OpDone {
   OpId op = 0;
@@ -303,6 +307,13 @@ class Coordinator {
   // group_result.value), with other transactions' locks in its way resolved first. An
   // EXEC whose keys span groups runs as one transaction over all of them.
   OpId StartRedisRequest(std::string encoded_request, bool write);
+  // The same for a request the caller built (the front door: nothing to decode again).
+  OpId StartRedisCommand(redis_core::RedisRequest request, bool write);
+  // Pipelined commands of one connection (redis_core::RedisPipeline; at most
+  // kMaxPipelineCommands): consecutive commands whose keys share a group go as one request
+  // (one Raft entry when any writes, else one linearizable read), run there in order; the
+  // parts one after the other. Answered with result.redis_replies, one per command.
+  OpId StartRedisPipeline(redis_core::RedisPipeline pipeline);
   // Client-driven Percolator phases (TransactionalKV PreWrite / Commit / Rollback).
   OpId StartPrewrite(std::vector<std::pair<std::string, std::string>> mutations, uint64_t start_ts,
                      uint64_t lock_ttl_ms);
@@ -466,6 +477,12 @@ class Coordinator {
   // One group's request; on_reply (when set) gets every answer not refused by a lock.
   void RedisOneGroup(OpId op, std::string key, std::string payload, bool write, int attempt,
                      std::function<void(GroupReply)> on_reply = nullptr);
+  // The same, but every outcome (a failure too) goes to `done`; `op` is not finished.
+  void RedisOneGroupAnswer(OpId op, std::string key, std::string payload, bool write, int attempt,
+                           ReplyFn done);
+  // Pipelined commands (coordinator_redis_pipeline.cc).
+  struct RedisPipelineRun;
+  void RedisPipelineStep(std::shared_ptr<RedisPipelineRun> run);
   void RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string payload, bool write);
   void RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::string payload, bool write);
   void RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string payload, bool write);

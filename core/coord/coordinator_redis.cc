@@ -59,33 +59,47 @@ std::vector<std::string> KeysOf(const std::vector<std::string>& args) {
 }  // namespace
 
 OpId Coordinator::StartRedisRequest(std::string encoded_request, bool write) {
-  const OpId op = NewOp();
   absl::StatusOr<redis_core::RedisRequest> request =
       redis_core::DecodeRedisRequest(encoded_request);
   if (!request.ok()) {
+    const OpId op = NewOp();
     Fail(op, request.status());
     return op;
   }
-  if (request->routing_key.empty()) {
+  return StartRedisCommand(*std::move(request), write);
+}
+
+OpId Coordinator::StartRedisCommand(redis_core::RedisRequest request, bool write) {
+  const OpId op = NewOp();
+  if (request.routing_key.empty()) {
     Fail(op, absl::InvalidArgumentError("key must not be empty"));
     return op;
   }
-  if (request->transaction) {
+  std::string payload = redis_core::EncodeRedisRequest(request);
+  if (request.transaction) {
     auto exec = std::make_shared<RedisExec>();
     exec->op = op;
-    exec->request = *std::move(request);
-    RedisExecAttempt(std::move(exec), std::move(encoded_request), write);
+    exec->request = std::move(request);
+    RedisExecAttempt(std::move(exec), std::move(payload), write);
     return op;
   }
-  if (request->script.has_value()) {
-    RedisOneGroup(op, std::move(request->routing_key), std::move(encoded_request), write, 0);
+  // A command naming at most one key (GET, SET, INCR, LPUSH...: nearly all of them), or a
+  // script (its KEYS share the routing key's group): that group's one entry, with no route
+  // lookup or allocation here; a CROSSSLOT answer cannot come from one key.
+  const redis_core::CommandInfo* info =
+      request.commands.size() == 1 && !request.commands.front().empty()
+          ? redis_core::FindCommand(request.commands.front()[0])
+          : nullptr;
+  if (request.script.has_value() || info == nullptr ||
+      (info->numkeys_index == 0 && info->last_key == info->first_key)) {
+    RedisOneGroup(op, std::move(request.routing_key), std::move(payload), write, 0);
     return op;
   }
-  // One command: in one group as one entry, or over several (coordinator_redis_cross.cc).
+  // Several keys: in one group as one entry, or over several (coordinator_redis_cross.cc).
   auto cross = std::make_shared<RedisCross>();
   cross->op = op;
-  cross->request = *std::move(request);
-  cross->payload = std::move(encoded_request);
+  cross->request = std::move(request);
+  cross->payload = std::move(payload);
   cross->write = write;
   RedisSingle(std::move(cross));
   return op;
@@ -93,40 +107,49 @@ OpId Coordinator::StartRedisRequest(std::string encoded_request, bool write) {
 
 void Coordinator::RedisOneGroup(OpId op, std::string key, std::string payload, bool write,
                                 int attempt, std::function<void(GroupReply)> on_reply) {
+  RedisOneGroupAnswer(op, std::move(key), std::move(payload), write, attempt,
+                      [this, op, on_reply = std::move(on_reply)](absl::StatusOr<GroupReply> reply) {
+                        if (!reply.ok()) return Fail(op, reply.status());
+                        if (on_reply) return on_reply(*std::move(reply));
+                        OpResult out;
+                        out.index = reply->index;
+                        out.group_result = std::move(reply->result);
+                        Finish(op, std::move(out));
+                      });
+}
+
+void Coordinator::RedisOneGroupAnswer(OpId op, std::string key, std::string payload, bool write,
+                                      int attempt, ReplyFn done) {
   if (now_us_ >= DeadlineOf(op)) {
-    return Fail(op, absl::UnavailableError(
-                        "redis: the key stayed locked by a live transaction until the deadline"));
+    return done(absl::UnavailableError(
+        "redis: the key stayed locked by a live transaction until the deadline"));
   }
-  ReplyFn done = [this, op, key, payload, write, attempt,
-                  on_reply](absl::StatusOr<GroupReply> reply) mutable {
-    if (!reply.ok()) return Fail(op, reply.status());
+  ReplyFn on_answer = [this, op, key, payload, write, attempt,
+                       done](absl::StatusOr<GroupReply> reply) mutable {
+    if (!reply.ok()) return done(reply.status());
     const node::GroupResult& result = reply->result;
     if (!result.key_errors.empty() && result.key_errors.front().lock_start_ts != 0) {
       // Refused before anything ran: resolve the lock and send the request again.
-      AwaitLockResolution(result.key_errors.front(), DeadlineOf(op),
-                          [this, op, key, payload, write, attempt,
-                           on_reply](absl::StatusOr<bool> resolved) mutable {
-                            if (!resolved.ok()) return Fail(op, resolved.status());
-                            if (*resolved) {
-                              return RedisOneGroup(op, key, payload, write, attempt + 1, on_reply);
-                            }
-                            After(Backoff(attempt),
-                                  [this, op, key, payload, write, attempt, on_reply]() mutable {
-                                    RedisOneGroup(op, key, payload, write, attempt + 1, on_reply);
-                                  });
-                          });
+      AwaitLockResolution(
+          result.key_errors.front(), DeadlineOf(op),
+          [this, op, key, payload, write, attempt, done](absl::StatusOr<bool> resolved) mutable {
+            if (!resolved.ok()) return done(resolved.status());
+            if (*resolved) {
+              return RedisOneGroupAnswer(op, key, payload, write, attempt + 1, done);
+            }
+            After(Backoff(attempt), [this, op, key, payload, write, attempt, done]() mutable {
+              RedisOneGroupAnswer(op, key, payload, write, attempt + 1, done);
+            });
+          });
       return;
     }
-    if (on_reply) return on_reply(*std::move(reply));
-    OpResult out;
-    out.index = reply->index;
-    out.group_result = std::move(reply->result);
-    Finish(op, std::move(out));
+    done(std::move(reply));
   };
   if (write) {
-    KvCommandRouted(key, std::move(payload), Retry::kDefinite, DeadlineOf(op), std::move(done));
+    KvCommandRouted(key, std::move(payload), Retry::kDefinite, DeadlineOf(op),
+                    std::move(on_answer));
   } else {
-    KvQueryRouted(key, std::move(payload), DeadlineOf(op), std::move(done));
+    KvQueryRouted(key, std::move(payload), DeadlineOf(op), std::move(on_answer));
   }
 }
 

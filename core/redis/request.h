@@ -71,6 +71,25 @@ struct RedisRequest {
   bool operator==(const RedisRequest&) const = default;
 };
 
+// A run of pipelined commands of one connection (Coordinator::StartRedisPipeline): each
+// names exactly one key (the front door keeps every other command out of runs, so each
+// command's group is its key's). The coordinator cuts the run into consecutive parts of
+// one group each and sends each part as one request with `transaction` set and no
+// watches (the executor runs EXEC's commands in order, each answering its own reply or
+// error, the others running on), one part after the other.
+inline constexpr size_t kMaxPipelineCommands = 64;
+inline constexpr size_t kMaxPipelineArgBytes = 1024 * 1024;  // the arguments of one run
+struct PipelinedCommand {
+  std::vector<std::string> args;
+  std::string key;     // the one key it names (its routing key)
+  bool write = false;  // redis_core::CommandInfo::write
+};
+struct RedisPipeline {
+  uint64_t now_ms = 0;  // as RedisRequest::now_ms
+  uint64_t seed = 0;    // command i's request draws from seed + i
+  std::vector<PipelinedCommand> commands;
+};
+
 std::string EncodeRedisRequest(const RedisRequest& request);
 absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes);
 

@@ -206,6 +206,22 @@ class FakeDriver : public GroupView {
     if (!result.status.ok()) return absl::StrCat("failed: ", result.status.ToString());
     return ResultText(result.group_result);
   }
+  // Pipelined one-key commands through StartRedisPipeline: each reply as text.
+  std::vector<std::string> Pipeline(const std::vector<Args>& commands) {
+    redis_core::RedisPipeline pipeline;
+    pipeline.now_ms = wall_ms();
+    pipeline.seed = 7;
+    for (const Args& args : commands) {
+      const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
+      EKV_ASSERT(info != nullptr, "a pipelined command the executor knows");
+      pipeline.commands.push_back({args, redis_core::CommandKeys(*info, args).at(0), info->write});
+    }
+    OpResult result = Run([&](Coordinator& c) { return c.StartRedisPipeline(pipeline); });
+    std::vector<std::string> texts;
+    if (!result.status.ok()) return {absl::StrCat("failed: ", result.status.ToString())};
+    for (const node::GroupResult& reply : result.redis_replies) texts.push_back(ResultText(reply));
+    return texts;
+  }
   std::string Exec(const std::vector<Args>& commands, std::vector<redis_core::Watch> watches = {}) {
     return Redis(commands, /*transaction=*/true, std::move(watches));
   }
@@ -433,6 +449,58 @@ TEST(RedisExecTest, AnExecOverTwoGroupsCommitsWithRepliesInOrder) {
   EXPECT_EQ(driver.prepares(), 2);
   // A read-only EXEC over both groups reads one consistent state.
   EXPECT_EQ(driver.Exec({{"GET", "apple"}, {"GET", "zed"}}), "[1, 7]");
+}
+
+// ---------------------------------------------------------------------------------------
+// Pipelined commands (coordinator_redis_pipeline.cc): one request per stretch of one group.
+
+TEST(RedisPipelineTest, EachStretchOfOneGroupIsOneRequestAndRepliesKeepTheirOrder) {
+  FakeDriver driver;
+  std::vector<std::string> kinds;  // the calls the pipeline made, in order
+  driver.set_before_call([&](const node::ClientRequest& request) {
+    kinds.push_back(
+        absl::StrCat(request.kind == node::OpKind::kApply ? "write" : "read", "@", request.group));
+  });
+  EXPECT_EQ(driver.Pipeline({{"SET", "apple", "1"},
+                             {"INCR", "apple"},
+                             {"SET", "zed", "5"},
+                             {"INCR", "zed"},
+                             {"GET", "apple"},
+                             {"LPUSH", "apple", "x"},  // wrong type: answers alone
+                             {"INCR", "apple"},
+                             {"GET", "zed"},
+                             {"GET", "zoo"}}),
+            (std::vector<std::string>{
+                "OK", "2", "OK", "6", "2",
+                "-WRONGTYPE Operation against a key holding the wrong kind of value", "3", "6",
+                "(nil)"}));
+  EXPECT_EQ(kinds, (std::vector<std::string>{"write@1", "write@2", "write@1", "read@2"}))
+      << "a stretch with a write is one entry, a read-only one one read";
+  EXPECT_EQ(driver.Redis({{"GET", "apple"}}), "3");
+}
+
+TEST(RedisPipelineTest, ALockInTheWayIsResolvedAndTheStretchRunsOnce) {
+  FakeDriver driver;
+  ASSERT_EQ(driver.Redis({{"SET", "apple", "0"}}), "OK");
+  // An EXEC whose coordinator died after preparing: its lock on apple is alive until its
+  // TTL passes, then rolled back; the stretch waits for that and runs exactly once.
+  const uint64_t start_ts = driver.NextTs();
+  ASSERT_EQ(ResultText(driver.ApplyRedis(
+                1, Prepare({{"SET", "apple", "lost"}}, start_ts, "apple", driver.wall_ms()))),
+            "[OK]");
+  EXPECT_EQ(driver.Pipeline({{"INCR", "apple"}, {"INCR", "apple"}, {"GET", "apple"}}),
+            (std::vector<std::string>{"1", "2", "2"}));
+  EXPECT_EQ(driver.Redis({{"GET", "apple"}}), "2");
+}
+
+TEST(RedisPipelineTest, AMalformedPipelineIsRefused) {
+  FakeDriver driver;
+  OpResult empty = driver.Run([](Coordinator& c) { return c.StartRedisPipeline({}); });
+  EXPECT_EQ(empty.status.code(), absl::StatusCode::kInvalidArgument) << empty.status;
+  redis_core::RedisPipeline keyless;
+  keyless.commands.push_back({{"GET", "a"}, "", false});
+  OpResult refused = driver.Run([&](Coordinator& c) { return c.StartRedisPipeline(keyless); });
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kInvalidArgument) << refused.status;
 }
 
 TEST(RedisExecTest, AChangedWatchInTheOtherGroupAbortsAndWritesNothing) {

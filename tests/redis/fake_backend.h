@@ -50,6 +50,40 @@ class FakeBackend final : public RedisBackend {
     });
   }
 
+  // One request with `transaction` set, as the coordinator sends each one-group part of a
+  // pipeline (coordinator_redis_pipeline.cc): the executor runs the commands in order.
+  void ExecutePipeline(redis_core::RedisPipeline pipeline, PipelineDone done) override {
+    pipelines.fetch_add(1);
+    pipelined_commands.fetch_add(pipeline.commands.size());
+    Run([this, pipeline = std::move(pipeline), done] {
+      const size_t count = pipeline.commands.size();
+      std::vector<absl::StatusOr<redis_core::Reply>> replies;
+      if (!fail_with.ok())
+        return done(std::vector<absl::StatusOr<redis_core::Reply>>(count, fail_with));
+      redis_core::RedisRequest request;
+      request.routing_key = pipeline.commands.front().key;
+      request.now_ms = pipeline.now_ms;
+      request.seed = pipeline.seed;
+      request.transaction = true;
+      bool write = false;
+      for (const redis_core::PipelinedCommand& command : pipeline.commands) {
+        request.commands.push_back(command.args);
+        write = write || command.write;
+      }
+      absl::StatusOr<redis_core::Reply> reply = ExecuteNow(request, write);
+      if (!reply.ok())
+        return done(std::vector<absl::StatusOr<redis_core::Reply>>(count, reply.status()));
+      for (redis_core::Reply& element : reply->elements) replies.push_back(std::move(element));
+      done(std::move(replies));
+    });
+  }
+  std::atomic<uint64_t> pipelines{0};           // ExecutePipeline calls so far
+  std::atomic<uint64_t> pipelined_commands{0};  // the commands they carried
+  // Commands sent so far, alone or in pipelines (ListRanges counts as one).
+  uint64_t commands_run() const {
+    return calls.load() - pipelines.load() + pipelined_commands.load();
+  }
+
   // When set, a single command naming several keys runs as the coordinator runs one whose
   // keys live in several groups (core/coord/coordinator_redis_cross.cc): each key's
   // `ekv-snapshot`, the command over them in memory (redis_core::RunOverSnapshots), then
