@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -10,6 +9,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -79,9 +79,7 @@ std::string D2String(double value) {
       value == static_cast<double>(static_cast<long long>(value))) {
     return absl::StrCat(static_cast<long long>(value));
   }
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", value);
-  return buf;
+  return FormatScore(value);  // %.17g
 }
 
 std::optional<double> ParseScore(absl::string_view s) {
@@ -808,7 +806,8 @@ bool VerifyDumpPayload(absl::string_view payload) {
 
 absl::StatusOr<RdbValue> DecodeDumpPayload(absl::string_view payload) {
   if (payload.size() < 10) return Bad("short");
-  Reader reader(payload.substr(0, payload.size() - 10));
+  // As Redis's rioInitWithBuffer: the object may run into the footer's bytes.
+  Reader reader(payload);
   return DecodeObject(reader);
 }
 
