@@ -51,7 +51,8 @@ ABSL_FLAG(std::string, plant, "none",
           "with --workload redis "
           "also redis_read_client_clock (a Redis read decides expiry by the request's clock "
           "alone, not the group's newest time) or resubmit_late_write (the driver sends a "
-          "replicated write again when its answer is late, so it may apply twice); with "
+          "replicated write again when its answer is late, so it may apply twice) or "
+          "redis_cleanup_drops_live (a cleanup pass removes a live collection's elements); with "
           "--workload dynamo also dynamo_index_keeps_old_entry (index maintenance keeps the "
           "entry under an item's old index key when the key changes).");
 ABSL_FLAG(std::string, workload, "register",
@@ -191,7 +192,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if ((base.plant == ekv::sim::PlantedBug::kRedisReadClientClock ||
-       base.plant == ekv::sim::PlantedBug::kResubmitLateWrite) &&
+       base.plant == ekv::sim::PlantedBug::kResubmitLateWrite ||
+       base.plant == ekv::sim::PlantedBug::kRedisCleanupDropsLive) &&
       base.workload != ekv::sim::WorkloadKind::kRedis) {
     std::cerr << "--plant " << ekv::sim::PlantedBugName(base.plant) << " needs --workload redis\n";
     return 2;

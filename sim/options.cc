@@ -102,6 +102,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "merge_skips_move") return PlantedBug::kMergeSkipsMove;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
+  if (name == "redis_cleanup_drops_live") return PlantedBug::kRedisCleanupDropsLive;
   if (name == "dynamo_index_keeps_old_entry") return PlantedBug::kDynamoIndexKeepsOldEntry;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
@@ -111,7 +112,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
-                   "redis_read_client_clock, resubmit_late_write or "
+                   "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live or "
                    "dynamo_index_keeps_old_entry"));
 }
 
@@ -159,6 +160,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "redis_read_client_clock";
     case PlantedBug::kResubmitLateWrite:
       return "resubmit_late_write";
+    case PlantedBug::kRedisCleanupDropsLive:
+      return "redis_cleanup_drops_live";
     case PlantedBug::kDynamoIndexKeepsOldEntry:
       return "dynamo_index_keeps_old_entry";
   }

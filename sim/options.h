@@ -68,8 +68,9 @@ enum class PlantedBug : uint8_t {
   // range merges (--merges):
   kMergeSkipsMove,  // routes of different groups merge in the catalog without a move
   // the Redis layer (--workload redis):
-  kRedisReadClientClock,  // a Redis read decides expiry by the request's clock alone
-  kResubmitLateWrite,     // the sim driver re-submits a write whose answer is late
+  kRedisReadClientClock,   // a Redis read decides expiry by the request's clock alone
+  kResubmitLateWrite,      // the sim driver re-submits a write whose answer is late
+  kRedisCleanupDropsLive,  // a Redis cleanup pass removes the live version's elements too
   // the DynamoDB layer (--workload dynamo):
   kDynamoIndexKeepsOldEntry,  // index maintenance keeps the entry under an item's old index key
 };

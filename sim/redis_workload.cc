@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/kv/timestamp.h"
+#include "core/node/group_protocol.h"
+#include "core/redis/cleanup.h"
 #include "core/util/assert.h"
 #include "sim/checkers/list_append.h"
 
@@ -52,6 +54,10 @@ RedisWorkload::RedisWorkload(Scheduler& scheduler, Cluster& cluster, SimCoordina
     counter_keys_.push_back(absl::StrCat("o", i));
     expiry_keys_.push_back(absl::StrCat("c", i));
     expiry_keys_.push_back(absl::StrCat("p", i));
+  }
+  for (int i = 0; i < 2; ++i) {
+    scratch_keys_.push_back(absl::StrCat("d", i));
+    scratch_keys_.push_back(absl::StrCat("q", i));
   }
 }
 
@@ -131,9 +137,11 @@ void RedisWorkload::Send(NodeIndex node, std::vector<std::vector<std::string>> c
 
 void RedisWorkload::Issue(uint64_t client, Done done) {
   const double dice = rng_.NextDouble();
-  if (dice < 0.4) return IssueList(client, std::move(done));
-  if (dice < 0.7) return IssueCounter(client, std::move(done));
-  IssueExpiry(client, std::move(done));
+  if (dice < 0.36) return IssueList(client, std::move(done));
+  if (dice < 0.62) return IssueCounter(client, std::move(done));
+  if (dice < 0.88) return IssueExpiry(client, std::move(done));
+  if (dice < 0.96) return IssueScratch(std::move(done));
+  IssueCleanup(std::move(done));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -460,6 +468,125 @@ void RedisWorkload::IssueExpiry(uint64_t client, Done done) {
 }
 
 // ---------------------------------------------------------------------------------------
+// scratch hashes (whole generations) and the background cleanup
+
+void RedisWorkload::IssueScratch(Done done) {
+  const std::string key = scratch_keys_[rng_.Uniform(scratch_keys_.size())];
+  const NodeIndex node = coordinators_.RandomUpNode();
+  if (node == 0) return done(Outcome::kFailed);
+  if (rng_.Chance(0.5)) {
+    const std::string generation = absl::StrCat("g", next_generation_++);
+    const uint64_t fields = rng_.Range(1, 40);
+    scratch_generations_[generation] = fields;
+    std::vector<std::string> hset = {"hset", key};
+    for (uint64_t i = 0; i < fields; ++i) {
+      hset.push_back(absl::StrCat("f", i));
+      hset.push_back(generation);
+    }
+    std::vector<std::vector<std::string>> commands = {{"del", key}, std::move(hset)};
+    if (rng_.Chance(0.5)) commands.push_back({"pexpire", key, absl::StrCat(rng_.Range(5, 400))});
+    ++execs_sent_;
+    Send(node, std::move(commands), /*transaction=*/true, /*write=*/true,
+         [this, key, done = std::move(done)](const Answer& answer) {
+           if (answer.kind == Answer::Kind::kUnknown) return done(Outcome::kUnknown);
+           if (answer.kind == Answer::Kind::kFailed) return done(Outcome::kFailed);
+           const Reply& reply = answer.reply;
+           if (reply.is_error() && absl::StartsWith(reply.text, "CROSSSLOT")) {
+             ++crossslot_;
+             return done(Outcome::kFailed);
+           }
+           if (reply.kind != Reply::Kind::kArray || reply.elements.size() < 2 ||
+               !IntegerOf(reply.elements[0]).has_value() ||
+               !IntegerOf(reply.elements[1]).has_value()) {
+             Unexpected(absl::StrCat("EXEC [DEL, HSET] of ", key), reply);
+             return done(Outcome::kUnknown);
+           }
+           ++execs_committed_;
+           done(Outcome::kAcked);
+         });
+    return;
+  }
+  ++execs_sent_;
+  Send(node, {{"hgetall", key}, {"hlen", key}}, /*transaction=*/true, /*write=*/false,
+       [this, key, done = std::move(done)](const Answer& answer) {
+         if (answer.kind != Answer::Kind::kReply) return done(Outcome::kFailed);
+         const Reply& reply = answer.reply;
+         if (reply.is_error() && absl::StartsWith(reply.text, "CROSSSLOT")) {
+           ++crossslot_;
+           return done(Outcome::kFailed);
+         }
+         if (std::string violation = ScratchViolation(reply); !violation.empty()) {
+           if (scratch_violations_.size() < kMaxUnexpectedKept) {
+             scratch_violations_.push_back(absl::StrCat("at ", scheduler_.now(), "us ", key, ": ",
+                                                        violation, " in ",
+                                                        redis_core::DebugString(reply)));
+           }
+           return done(Outcome::kFailed);
+         }
+         ++execs_committed_;
+         ++scratch_reads_;
+         done(Outcome::kAcked);
+       });
+}
+
+std::string RedisWorkload::ScratchViolation(const Reply& reply) const {
+  if (reply.kind != Reply::Kind::kArray || reply.elements.size() != 2) return "not [HGETALL, HLEN]";
+  const Reply& all = reply.elements[0];
+  std::optional<int64_t> hlen = IntegerOf(reply.elements[1]);
+  if (!hlen.has_value() || all.elements.size() % 2 != 0 ||
+      (all.kind != Reply::Kind::kMap && all.kind != Reply::Kind::kArray)) {
+    return "not [HGETALL, HLEN]";
+  }
+  const uint64_t fields = all.elements.size() / 2;
+  if (static_cast<uint64_t>(*hlen) != fields) return "HLEN differs from the fields HGETALL read";
+  if (fields == 0) return "";
+  const std::string& generation = all.elements[1].text;
+  auto known = scratch_generations_.find(generation);
+  if (known == scratch_generations_.end()) return "a value no write wrote";
+  if (known->second != fields) return "part of a generation (or more than one)";
+  std::set<std::string> seen;
+  for (size_t i = 0; i < all.elements.size(); i += 2) {
+    if (all.elements[i + 1].text != generation) return "values of two generations";
+    seen.insert(all.elements[i].text);
+  }
+  for (uint64_t i = 0; i < fields; ++i) {
+    if (seen.count(absl::StrCat("f", i)) == 0) return "a field of the generation is missing";
+  }
+  return "";
+}
+
+void RedisWorkload::IssueCleanup(Done done) {
+  const raft::GroupId group = rng_.Chance(0.5) ? 1 : 2;
+  const NodeIndex node = coordinators_.RandomUpNode();
+  if (node == 0) return done(Outcome::kFailed);
+  redis_core::CleanupPass pass;
+  pass.start_key = cleanup_cursor_[group];
+  pass.max_records = rng_.Range(1, 60);  // small: passes resume everywhere
+  coordinators_.Run(
+      node,
+      [group, pass](coord::Coordinator& c) {
+        node::GroupCommand command;
+        command.op = node::GroupCommandOp::kKv;
+        command.payload = redis_core::EncodeCleanupPass(pass);
+        return c.StartGroupCommand(group, std::move(command));
+      },
+      [this, group, done = std::move(done)](std::optional<coord::OpResult> result) {
+        if (!result.has_value() || !result->status.ok() || !result->group_result.status().ok()) {
+          cleanup_cursor_[group].clear();  // as the GcScheduler: the next round starts over
+          return done(Outcome::kFailed);
+        }
+        ++cleanup_passes_;
+        if (result->group_result.value.has_value()) {
+          cleanup_cursor_[group] = *result->group_result.value;
+        } else {
+          cleanup_cursor_[group].clear();
+          ++cleanup_rounds_;
+        }
+        done(Outcome::kAcked);
+      });
+}
+
+// ---------------------------------------------------------------------------------------
 
 const checkers::ExpiryReport& RedisWorkload::ExpiryResult() const {
   if (!expiry_report_.has_value())
@@ -473,6 +600,13 @@ RedisWorkload::Verdict RedisWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "redis: a reply Redis never gives to these commands";
     verdict.details = absl::StrJoin(unexpected_, "\n");
+    return verdict;
+  }
+  if (!scratch_violations_.empty()) {
+    verdict.ok = false;
+    verdict.verdict =
+        "redis scratch hashes (EXEC DEL+HSET / HGETALL+HLEN): a generation read in part";
+    verdict.details = absl::StrJoin(scratch_violations_, "\n");
     return verdict;
   }
   if (checkers::ListAppendResult lists = checkers::CheckListAppend(list_history_); !lists.ok()) {
@@ -506,7 +640,8 @@ std::string RedisWorkload::Stats() const {
   return absl::StrCat("redis exec=", execs_committed_, "/", execs_sent_, " crossslot=", crossslot_,
                       " incr=", increments_acked_, " counter_reads=", counter_reads_,
                       " expiry_reads=", expiry.reads_judged, "/", expiry.reads_of_values, "/",
-                      expiry.reads);
+                      expiry.reads, " scratch_reads=", scratch_reads_, " cleanup=", cleanup_passes_,
+                      "/", cleanup_rounds_);
 }
 
 std::string RedisWorkload::ThinParts() const {

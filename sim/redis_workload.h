@@ -14,13 +14,21 @@
 //             it answers);
 //   expiry    SET k v [PX t], PEXPIRE/EXPIRE k t, and GET k alone or in a read-only EXEC
 //             with EXISTS, PTTL, TTL or PEXPIRETIME: checkers::CheckExpiry, no read of an
-//             expired key (expiry.h says exactly what is assumed and checked).
+//             expired key (expiry.h says exactly what is assumed and checked);
+//   scratch   hashes rewritten whole as generations, EXEC [DEL k, HSET k f0 g .. f<n-1> g,
+//             PEXPIRE k t (sometimes)], read by EXEC [HGETALL k, HLEN k]: a read sees one
+//             generation whole (its n fields, every value g, HLEN n) or nothing. They feed
+//             the cleanup with dead versions and expired collections;
+//   cleanup   one background cleanup pass (core/redis/cleanup.h) on a group, resuming from
+//             where that group's last pass stopped (from the start after a failure), as
+//             the server's GcScheduler drives them: removing a live element breaks the
+//             list or the scratch check, removing too little is not judged.
 //
 // Keys: lists a0..a5 and n0..n5, counters b0..b2 and o0..o2, expiring strings c0..c2 and
-// p0..p2 (EXPIREs only on c2 and p2); those before "m" start on group 1, the rest on group 2, and
-// splits keep a route's halves in its group. One EXEC's keys are of one group unless
-// `cross_group_exec`; a CROSSSLOT answer (today's answer to an EXEC across groups) is a
-// definite failure, counted.
+// p0..p2 (EXPIREs only on c2 and p2), scratch hashes d0..d1 and q0..q1; those before "m" start on
+// group 1, the rest on group 2, and splits keep a route's halves in its group. One EXEC's keys are
+// of one group unless `cross_group_exec`; a CROSSSLOT answer (today's answer to an EXEC across
+// groups) is a definite failure, counted.
 //
 // Outcomes as the other kv workloads: acknowledged; failed (the coordinator or group
 // said it certainly had no effect, or a read did not answer); unknown (a write whose
@@ -74,7 +82,8 @@ class RedisWorkload {
   };
   Verdict Check() const;
   // "redis exec=<committed>/<sent> crossslot=<n> incr=<acked> counter_reads=<n>
-  // expiry_reads=<judged>/<of values>/<all>" for the summary line.
+  // expiry_reads=<judged>/<of values>/<all> scratch_reads=<n> cleanup=<passes>/<rounds>"
+  // for the summary line.
   std::string Stats() const;
   // What part of the history is too thin to judge (empty when none is).
   std::string ThinParts() const;
@@ -96,6 +105,10 @@ class RedisWorkload {
   void IssueList(uint64_t client, Done done);
   void IssueCounter(uint64_t client, Done done);
   void IssueExpiry(uint64_t client, Done done);
+  void IssueScratch(Done done);
+  void IssueCleanup(Done done);
+  // The scratch check of one EXEC [HGETALL, HLEN] reply; empty when it holds.
+  std::string ScratchViolation(const redis_core::Reply& reply) const;
   void CounterRead(uint64_t client, const std::string& key, NodeIndex node,
                    std::function<void(bool answered)> done);
   void FinalRead(const std::string& key);
@@ -133,6 +146,14 @@ class RedisWorkload {
   bool final_reads_started_ = false;
   std::set<std::string> final_reads_left_;
   mutable std::optional<checkers::ExpiryReport> expiry_report_;
+  std::vector<std::string> scratch_keys_;
+  std::map<std::string, uint64_t> scratch_generations_;  // value g -> its field count
+  uint64_t next_generation_ = 1;
+  uint64_t scratch_reads_ = 0;
+  std::vector<std::string> scratch_violations_;
+  std::map<raft::GroupId, std::string> cleanup_cursor_;  // where the next pass starts
+  uint64_t cleanup_passes_ = 0;
+  uint64_t cleanup_rounds_ = 0;  // walks that reached the end of a group's records
 };
 
 }  // namespace ekv::sim

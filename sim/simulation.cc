@@ -142,6 +142,7 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
   bugs.skip_write_conflict_check = plant == PlantedBug::kSkipWriteConflict;
   bugs.commit_ignores_rollback = plant == PlantedBug::kCommitWithoutLockCheck;
   bugs.redis_read_request_clock = plant == PlantedBug::kRedisReadClientClock;
+  bugs.redis_cleanup_drops_live_elements = plant == PlantedBug::kRedisCleanupDropsLive;
   return bugs;
 }
 

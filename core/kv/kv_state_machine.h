@@ -114,6 +114,9 @@ struct PlantedKvBugs {
   // Planted (simulator, --workload redis): a Redis read decides expiry by the request's
   // clock alone, not max(request clock, the group's newest timestamp) (group_redis.cc).
   bool redis_read_request_clock = false;
+  // Planted (simulator, --workload redis): a Redis cleanup pass also removes the live
+  // version's elements (core/redis/cleanup.h).
+  bool redis_cleanup_drops_live_elements = false;
 };
 
 // The refusal of a read or prewrite at `ts` below the group's GC safe point.

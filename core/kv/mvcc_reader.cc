@@ -289,6 +289,7 @@ absl::StatusOr<GcPlan> MvccReader::PlanGc(Timestamp safe_point, absl::string_vie
     // Every version of this key with commit_ts < kept_ts is deleted (and the one at
     // kept_ts too when it is a tombstone, which has no expiry record).
     Timestamp kept_ts = 0;
+    bool drop_kept_expiry = false;  // the version at kept_ts expired: its expiry goes too
     const uint64_t deleted_before = plan.versions_deleted;
     for (; it->Valid() && VersionedKeyPrefix(it->key()) == prefix; it->Next()) {
       if (VersionedKeyTimestamp(it->key()) > safe_point) continue;
@@ -304,10 +305,23 @@ absl::StatusOr<GcPlan> MvccReader::PlanGc(Timestamp safe_point, absl::string_vie
         // Reads at ts >= safe_point see absence either way once the older versions go.
         batch->DeleteRawKey(it->key());
         ++plan.versions_deleted;
+        continue;
+      }
+      // A value that expired at or before the safe point reads as absent at every ts >=
+      // safe_point, like a tombstone: it goes too, with its expiry record (an expired
+      // Redis string or RawKV TTL value leaves storage, not only reads).
+      std::string expiry_key(it->key());
+      expiry_key[0] = kExpiryPrefix;
+      EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> expiry, engine_->Get(expiry_key));
+      if (expiry.has_value() && expiry->size() == 8 &&
+          DecodeFixed64BigEndian(*expiry) <= safe_point) {
+        batch->DeleteRawKey(it->key());
+        ++plan.versions_deleted;
+        drop_kept_expiry = true;
       }
     }
     if (plan.versions_deleted > deleted_before) {
-      EKV_KV_RETURN_IF_ERROR(PlanExpiryGc(prefix, kept_ts, batch));
+      EKV_KV_RETURN_IF_ERROR(PlanExpiryGc(prefix, drop_kept_expiry ? kept_ts + 1 : kept_ts, batch));
     }
   }
   EKV_KV_RETURN_IF_ERROR(it->status());

@@ -99,12 +99,12 @@ class MvccReader {
   // Adds to `batch` the deletions of one GC pass over at most `max_keys`
   // (1..kMaxGcKeysPerPass) user keys starting at `start_key`: for each key, every
   // version a read at ts >= safe_point cannot see. That is, versions newer than
-  // safe_point stay; the newest version <= safe_point stays unless it is a tombstone;
-  // all older versions go. A key's deletions always go into one batch, so a tombstone is
-  // never removed while an older version it hides survives. Work per key is
-  // proportional to its version count. The expiry records (TTL) of deleted versions go
-  // with them. Deterministic for a given engine state, so the plan can be proposed
-  // through Raft and applied identically on every replica.
+  // safe_point stay; the newest version <= safe_point stays unless it is a tombstone or
+  // expired at or before safe_point (its expiry record says so); all older versions go. A key's
+  // deletions always go into one batch, so a tombstone is never removed while an older version it
+  // hides survives. Work per key is proportional to its version count. The expiry records (TTL) of
+  // deleted versions go with them. Deterministic for a given engine state, so the plan can be
+  // proposed through Raft and applied identically on every replica.
   absl::StatusOr<GcPlan> PlanGc(Timestamp safe_point, absl::string_view start_key, size_t max_keys,
                                 MvccBatch* batch) const;
 

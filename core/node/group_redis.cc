@@ -15,6 +15,7 @@
 #include "core/kv/staged_writes.h"
 #include "core/kv/timestamp.h"
 #include "core/node/group_state_machine.h"
+#include "core/redis/cleanup.h"
 #include "core/redis/executor.h"
 #include "core/redis/layout.h"
 #include "core/redis/prepare_request.h"
@@ -292,6 +293,33 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
   }
   kv_->ApplyPrepared(index, std::move(batch));
   return ReplyResult(outcome.reply, commit_ts);
+}
+
+GroupResult GroupStateMachine::ApplyRedisCleanup(raft::Index index, const GroupCommand& command) {
+  absl::StatusOr<redis_core::CleanupPass> pass = redis_core::DecodeCleanupPass(command.payload);
+  if (!pass.ok()) {
+    kv_->Skip(index);
+    return StatusResult(pass.status());
+  }
+  // The group's replicated time, never the proposer's clock: every later request decides
+  // expiry at a time at least this (ApplyRedis, QueryRedis, ApplyPrepare), so what this
+  // pass finds expired stays expired for all of them (cleanup.h).
+  const uint64_t now_ms = kv::PhysicalMs(max_ts_);
+  const redis_core::MayClean may_clean = [&](absl::string_view user_key) {
+    return CheckKeyOwnership(user_key, /*catalog_version=*/0, route::AccessKind::kWrite).ok();
+  };
+  kv::MvccBatch batch;
+  absl::StatusOr<redis_core::CleanupOutcome> outcome =
+      redis_core::PlanCleanup(*engine_, kv_->store(), *pass, now_ms, may_clean, &batch,
+                              planted_.redis_cleanup_drops_live_elements);
+  if (!outcome.ok()) {
+    kv_->Skip(index);
+    return StatusResult(outcome.status());
+  }
+  kv_->ApplyPrepared(index, std::move(batch));
+  GroupResult result;
+  result.value = std::move(outcome->resume_key);  // where the next pass starts
+  return result;
 }
 
 GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,

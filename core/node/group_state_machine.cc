@@ -1,5 +1,7 @@
 #include "core/node/group_state_machine.h"
 
+#include "core/redis/cleanup.h"
+
 #include <algorithm>
 #include <type_traits>
 #include <variant>
@@ -9,6 +11,7 @@
 #include "core/kv/timestamp.h"
 #include "core/node/range_records.h"
 #include "core/node/snapshot_reference.h"
+#include "core/redis/cleanup.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
 
@@ -278,6 +281,7 @@ ApplyResult GroupStateMachine::ApplyCommand(raft::Index index, const Command& co
 
 GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& command) {
   if (redis_core::IsRedisRequest(command.payload)) return ApplyRedis(index, command);
+  if (redis_core::IsCleanupPass(command.payload)) return ApplyRedisCleanup(index, command);
   absl::StatusOr<kv::KvCommand> decoded = kv::DecodeKvCommand(command.payload);
   if (!decoded.ok()) {
     kv_->Skip(index);

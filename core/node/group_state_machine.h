@@ -138,6 +138,8 @@ class GroupStateMachine final : public StateMachine {
   // (group_redis.cc).
   GroupResult ApplyRedis(raft::Index index, const GroupCommand& command);
   GroupResult QueryRedis(absl::string_view payload, uint64_t catalog_version) const;
+  // A bounded cleanup pass over the Redis records (core/redis/cleanup.h), whole-group.
+  GroupResult ApplyRedisCleanup(raft::Index index, const GroupCommand& command);
   // STALE_ROUTE when the routing key is not ours (route again); a CROSSSLOT reply when
   // another key of the request is not ours; nullopt when the group may run it.
   std::optional<GroupResult> CheckRedisOwnership(const redis_core::RedisRequest& request,

@@ -196,6 +196,9 @@ EKV_REDIS_HANDLER(CmdSnapshot);
 EKV_REDIS_HANDLER(CmdObject);
 EKV_REDIS_HANDLER(CmdMove);
 EKV_REDIS_HANDLER(CmdRestoreSnapshot);
+// DUMP and RESTORE (commands_dump.cc, rdb_payload.h)
+EKV_REDIS_HANDLER(CmdDump);
+EKV_REDIS_HANDLER(CmdRestore);
 // hashes
 EKV_REDIS_HANDLER(CmdHSet);
 EKV_REDIS_HANDLER(CmdHSetNx);

@@ -17,8 +17,20 @@ std::string OrderSubkey(double score, absl::string_view member) {
   return absl::StrCat(absl::string_view(&kZsetOrderTag, 1), EncodeScore(score), member);
 }
 
-// The exact score (bit for bit, -0 kept) in the member record; the order record holds the
-// order-preserving form.
+absl::StatusOr<std::vector<ZsetEntry>> DecodeOrderRecords(const Store::Records& records,
+                                                          size_t prefix_size) {
+  std::vector<ZsetEntry> out;
+  out.reserve(records.size());
+  for (const auto& [engine_key, value] : records) {
+    absl::string_view rest = absl::string_view(engine_key).substr(prefix_size);
+    if (rest.size() < 8) return absl::DataLossError("redis zset: malformed order record");
+    out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string EncodeDouble(double value) {
   uint64_t bits = 0;
   std::memcpy(&bits, &value, sizeof(bits));
@@ -33,20 +45,6 @@ double DecodeDouble(absl::string_view bytes) {
   std::memcpy(&value, &bits, sizeof(value));
   return value;
 }
-
-absl::StatusOr<std::vector<ZsetEntry>> DecodeOrderRecords(const Store::Records& records,
-                                                          size_t prefix_size) {
-  std::vector<ZsetEntry> out;
-  out.reserve(records.size());
-  for (const auto& [engine_key, value] : records) {
-    absl::string_view rest = absl::string_view(engine_key).substr(prefix_size);
-    if (rest.size() < 8) return absl::DataLossError("redis zset: malformed order record");
-    out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
-  }
-  return out;
-}
-
-}  // namespace
 
 absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_view key,
                                                   const Meta& meta, absl::string_view member) {

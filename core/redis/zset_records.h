@@ -18,6 +18,11 @@ namespace ekv::redis_core {
 inline constexpr char kZsetMemberTag = 'm';
 inline constexpr char kZsetOrderTag = 'o';
 
+// The exact score (bit for bit, -0 kept) in a member record; the order record holds the
+// order-preserving form (layout.h EncodeScore).
+std::string EncodeDouble(double value);
+double DecodeDouble(absl::string_view bytes);
+
 struct ZsetEntry {
   double score = 0;
   std::string member;

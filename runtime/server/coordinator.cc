@@ -6,6 +6,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "core/node/group_protocol.h"
+#include "core/redis/cleanup.h"
 #include "core/util/assert.h"
 
 namespace ekv::runtime {
@@ -498,6 +500,22 @@ absl::StatusOr<GcPassOutcome> Coordinator::RunGcPass(raft::GroupId group, uint64
   outcome.safe_point = result.ts;
   outcome.resume_key = std::move(result.value);
   return outcome;
+}
+
+absl::StatusOr<std::optional<std::string>> Coordinator::RunRedisCleanupPass(
+    raft::GroupId group, const std::string& start_key, uint64_t max_records) {
+  redis_core::CleanupPass pass;
+  pass.start_key = start_key;
+  pass.max_records = max_records;
+  coord::OpResult result = Wait([group, pass](coord::Coordinator& c) {
+    node::GroupCommand command;
+    command.op = node::GroupCommandOp::kKv;
+    command.payload = redis_core::EncodeCleanupPass(pass);
+    return c.StartGroupCommand(group, std::move(command));
+  });
+  if (!result.status.ok()) return result.status;
+  if (absl::Status status = result.group_result.status(); !status.ok()) return status;
+  return std::move(result.group_result.value);
 }
 
 bool Coordinator::LeadsGroup(raft::GroupId group) const {

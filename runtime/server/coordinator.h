@@ -189,6 +189,11 @@ class Coordinator {
   // leader like any kv command; whole-group, so not routed by key.
   absl::StatusOr<GcPassOutcome> RunGcPass(raft::GroupId group, uint64_t safe_point,
                                           const std::string& start_key, uint64_t max_keys);
+  // One Redis cleanup pass (core/redis/cleanup.h) on `group`, whole-group like GC;
+  // answers where the next pass starts (nullopt: the end).
+  absl::StatusOr<std::optional<std::string>> RunRedisCleanupPass(raft::GroupId group,
+                                                                 const std::string& start_key,
+                                                                 uint64_t max_records);
   // Whether this node last saw itself as `group`'s leader.
   bool LeadsGroup(raft::GroupId group) const;
 

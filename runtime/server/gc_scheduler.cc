@@ -47,14 +47,16 @@ void GcScheduler::Run() {
 void GcScheduler::RunRound() {
   rounds_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t now_ms = wall_clock_ms_();
-  if (now_ms <= options_.retention_ms) return;  // nothing is old enough yet
-  const uint64_t safe_ms = std::min(now_ms - options_.retention_ms, kv::kMaxPhysicalMs);
+  // Nothing is old enough for MVCC GC yet; the Redis cleanup needs no safe point.
+  const bool collect = now_ms > options_.retention_ms;
+  const uint64_t safe_ms =
+      collect ? std::min(now_ms - options_.retention_ms, kv::kMaxPhysicalMs) : 0;
   const uint64_t safe_point = kv::MakeTimestamp(safe_ms, 0);
   for (raft::GroupId group : options_.groups) {
     if (stopping()) return;
     if (!leads_group_(group)) continue;
     std::string start_key;
-    for (uint64_t pass = 0; pass < options_.max_passes_per_round; ++pass) {
+    for (uint64_t pass = 0; collect && pass < options_.max_passes_per_round; ++pass) {
       if (stopping()) return;
       absl::StatusOr<GcPassOutcome> outcome =
           run_pass_(group, safe_point, start_key, options_.max_keys_per_pass);
@@ -79,6 +81,34 @@ void GcScheduler::RunRound() {
       }
       start_key = *std::move(outcome->resume_key);
     }
+    if (run_cleanup_) RunCleanup(group);
+  }
+}
+
+void GcScheduler::RunCleanup(raft::GroupId group) {
+  std::string start_key;
+  for (uint64_t pass = 0; pass < options_.max_passes_per_round; ++pass) {
+    if (stopping()) return;
+    absl::StatusOr<std::optional<std::string>> resume =
+        run_cleanup_(group, start_key, options_.cleanup_records_per_pass);
+    if (!resume.ok()) {
+      if (log_) {
+        log_(absl::StrCat("redis cleanup: group ", group, " pass from key '",
+                          absl::CEscape(start_key),
+                          "' failed; the next round starts over: ", resume.status().ToString()));
+      }
+      return;
+    }
+    cleanup_passes_.fetch_add(1, std::memory_order_relaxed);
+    if (!resume->has_value()) {
+      cleanup_completed_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (**resume <= start_key) {
+      if (log_) log_(absl::StrCat("redis cleanup: group ", group, " pass made no progress"));
+      return;
+    }
+    start_key = **std::move(resume);
   }
 }
 
@@ -88,6 +118,8 @@ GcSchedulerStats GcScheduler::stats() const {
   stats.passes = passes_.load(std::memory_order_relaxed);
   stats.failed_passes = failed_passes_.load(std::memory_order_relaxed);
   stats.groups_completed = groups_completed_.load(std::memory_order_relaxed);
+  stats.cleanup_passes = cleanup_passes_.load(std::memory_order_relaxed);
+  stats.cleanup_completed = cleanup_completed_.load(std::memory_order_relaxed);
   return stats;
 }
 

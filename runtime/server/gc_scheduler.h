@@ -7,6 +7,13 @@
 // the same passes at the same log positions, so GC is deterministic; the group's safe
 // point only moves up.
 //
+// After a group's GC passes, the same round runs that group's Redis cleanup passes
+// (core/redis/cleanup.h: elements of deleted/overwritten collections and expired
+// collections), when a cleanup callback is set, the same way: from the start of the Redis
+// namespace, resuming from each pass's resume key until one reports the end; a failed
+// pass ends that group's cleanup for the round. They need no safe point: they remove only
+// what no read can see, decided by the group's replicated time.
+//
 // Consequence for clients: reads and transactions with a timestamp older than the
 // retention window fail with FailedPrecondition ("... below the GC safe point ...").
 // The retention must therefore exceed the longest transaction and the oldest snapshot
@@ -45,6 +52,8 @@ struct GcSchedulerOptions {
   // Bound on passes per group per round: with passes of max_keys_per_pass keys this is
   // 1e9 keys, so it only stops a pass that never reports done from looping forever.
   uint64_t max_passes_per_round = 1'000'000;
+  // Records per Redis cleanup pass (<= redis_core::kMaxCleanupRecordsPerPass).
+  uint64_t cleanup_records_per_pass = 1000;
 };
 
 // What one pass reported.
@@ -58,7 +67,9 @@ struct GcSchedulerStats {
   uint64_t rounds = 0;
   uint64_t passes = 0;
   uint64_t failed_passes = 0;
-  uint64_t groups_completed = 0;  // group rounds that reached the end of the key space
+  uint64_t groups_completed = 0;   // group rounds that reached the end of the key space
+  uint64_t cleanup_passes = 0;     // Redis cleanup passes that succeeded
+  uint64_t cleanup_completed = 0;  // group cleanups that reached the end of the records
 };
 
 class GcScheduler {
@@ -69,6 +80,10 @@ class GcScheduler {
   using LeadsGroup = std::function<bool(raft::GroupId group)>;
   using WallClockMs = std::function<uint64_t()>;
   using Log = std::function<void(const std::string& line)>;
+  // Proposes one Redis cleanup pass on `group`; answers where the next one starts
+  // (nullopt: the end of the group's Redis records).
+  using RunCleanupPass = std::function<absl::StatusOr<std::optional<std::string>>(
+      raft::GroupId group, const std::string& start_key, uint64_t max_records)>;
 
   GcScheduler(GcSchedulerOptions options, RunPass run_pass, LeadsGroup leads_group,
               WallClockMs wall_clock_ms, Log log);
@@ -77,6 +92,8 @@ class GcScheduler {
   GcScheduler(const GcScheduler&) = delete;
   GcScheduler& operator=(const GcScheduler&) = delete;
 
+  // Before Start(): also run Redis cleanup passes each round.
+  void SetCleanupPass(RunCleanupPass run_cleanup) { run_cleanup_ = std::move(run_cleanup); }
   // Starts the background thread; its first round runs one interval from now.
   void Start();
   // Wakes and joins the thread; idempotent.
@@ -88,6 +105,7 @@ class GcScheduler {
 
  private:
   void Run();
+  void RunCleanup(raft::GroupId group);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
 
   const GcSchedulerOptions options_;
@@ -95,6 +113,7 @@ class GcScheduler {
   const LeadsGroup leads_group_;
   const WallClockMs wall_clock_ms_;
   const Log log_;
+  RunCleanupPass run_cleanup_;
 
   std::mutex mu_;
   std::condition_variable wake_;
@@ -105,6 +124,8 @@ class GcScheduler {
   std::atomic<uint64_t> passes_{0};
   std::atomic<uint64_t> failed_passes_{0};
   std::atomic<uint64_t> groups_completed_{0};
+  std::atomic<uint64_t> cleanup_passes_{0};
+  std::atomic<uint64_t> cleanup_completed_{0};
 };
 
 }  // namespace ekv::runtime

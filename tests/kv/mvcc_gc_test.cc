@@ -5,6 +5,7 @@
 #include "core/kv/key_codec.h"
 #include "core/kv/memory_engine.h"
 #include "core/kv/mvcc.h"
+#include "core/kv/mvcc_batch.h"
 #include "core/util/rng.h"
 #include "gtest/gtest.h"
 #include "tests/kv/mvcc_model.h"
@@ -79,6 +80,42 @@ TEST(MvccGcTest, DropsATombstoneAtTheSafePointWithEverythingBelowIt) {
   ASSERT_TRUE(store.Delete("m", 40).ok());
   ASSERT_TRUE(store.Gc(25, "", 100).ok());
   EXPECT_EQ(StoredVersions(engine, "m"), (Strings{"40:del", "10"}));
+}
+
+// A value whose expiry passed at or before the safe point reads as absent at every ts GC
+// keeps readable, so it leaves storage with its expiry record (expired Redis strings and
+// RawKV TTL values do not stay forever); one expiring later stays.
+TEST(MvccGcTest, DropsAValueExpiredAtTheSafePointWithItsExpiry) {
+  MemoryEngine engine;
+  MvccStore store(&engine);
+  auto put = [&](const std::string& key, Timestamp ts, Timestamp expire_ts) {
+    MvccBatch batch;
+    batch.Put(key, "v" + std::to_string(ts), ts);
+    if (expire_ts != 0) batch.PutExpiry(key, ts, expire_ts);
+    ASSERT_TRUE(store.Apply(batch).ok());
+  };
+  auto expiry_records = [&] {
+    size_t count = 0;
+    auto it = engine.NewIterator({std::string(1, kExpiryPrefix), NamespaceEnd(kExpiryPrefix)});
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++count;
+    return count;
+  };
+  put("k", 10, 20);  // expired at 20 <= 25
+  put("j", 10, 30);  // still readable at 25..29
+  put("e", 10, 25);  // expires exactly at the safe point
+  put("n", 10, 20);
+  put("n", 40, 0);  // a newer value above the safe point
+  ASSERT_EQ(expiry_records(), 4u);
+  ASSERT_TRUE(store.Gc(25, "", 100).ok());
+  EXPECT_EQ(StoredVersions(engine, "k"), Strings{});
+  EXPECT_EQ(StoredVersions(engine, "e"), Strings{});
+  EXPECT_EQ(StoredVersions(engine, "j"), (Strings{"10"}));
+  EXPECT_EQ(StoredVersions(engine, "n"), (Strings{"40"}));
+  EXPECT_EQ(expiry_records(), 1u) << "only j's expiry record is left";
+  EXPECT_EQ(*store.Get("j", 29), "v10");
+  EXPECT_EQ(*store.Get("k", 25), std::nullopt);
+  EXPECT_EQ(*store.Get("n", 30), std::nullopt);
+  EXPECT_EQ(*store.Get("n", 40), "v40");
 }
 
 TEST(MvccGcTest, BoundedPassesResumeWhereTheyStopped) {

@@ -4,10 +4,12 @@
 // (a few, such as HELLO's connection id, are compared with that field masked). Needs
 // /usr/bin/redis-server (Debian redis-server, scripts/install-deps.sh): without it the
 // test fails rather than skips.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -15,8 +17,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/redis/acl_file.h"
 #include "adapters/redis/redis_server.h"
+#include "core/redis/rdb_payload.h"
 #include "gtest/gtest.h"
 #include "tests/redis/fake_backend.h"
 #include "tests/redis/real_redis.h"
@@ -2002,6 +2006,212 @@ TEST_F(DifferentialTest, Bitfield) {
       Cmd({"HELLO", "3"}),
       Cmd({"BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u2", "102", "4", "GET", "u2", "102"}),
   });
+}
+
+namespace dump_restore {
+
+std::string Payload(const std::string& body_without_footer, uint16_t version = 10) {
+  std::string out = body_without_footer;
+  out.push_back(static_cast<char>(version & 0xff));
+  out.push_back(static_cast<char>(version >> 8));
+  const uint64_t crc = redis_core::Crc64Jones(0, out);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  return out;
+}
+
+// The elements of a flat RESP2 array of bulk strings (nullopt: not one).
+std::optional<std::vector<std::string>> Bulks(const std::string& reply) {
+  if (reply.empty() || reply[0] != '*') return std::nullopt;
+  size_t pos = reply.find("\r\n");
+  const long count = std::stol(reply.substr(1, pos - 1));
+  pos += 2;
+  std::vector<std::string> out;
+  for (long i = 0; i < count; ++i) {
+    if (pos >= reply.size() || reply[pos] != '$') return std::nullopt;
+    const size_t eol = reply.find("\r\n", pos);
+    const size_t len = std::stoul(reply.substr(pos + 1, eol - pos - 1));
+    out.push_back(reply.substr(eol + 2, len));
+    pos = eol + 2 + len + 2;
+  }
+  return out;
+}
+
+// A bulk reply's bytes.
+std::string BulkOf(const std::string& reply) {
+  const size_t eol = reply.find("\r\n");
+  if (reply.empty() || reply[0] != '$' || eol == std::string::npos) return "";
+  const long len = std::stol(reply.substr(1, eol - 1));
+  if (len < 0) return "";
+  return reply.substr(eol + 2, len);
+}
+
+// How a key reads back, independent of set and hash order.
+std::string ReadBack(RespClient& client, const std::string& type, const std::string& key) {
+  if (type == "string") return client.Call({"GET", key});
+  if (type == "list") return client.Call({"LRANGE", key, "0", "-1"});
+  if (type == "zset") return client.Call({"ZRANGE", key, "0", "-1", "WITHSCORES"});
+  const std::string reply = client.Call({type == "set" ? "SMEMBERS" : "HGETALL", key});
+  std::optional<std::vector<std::string>> items = Bulks(reply);
+  if (!items.has_value()) return "<not an array: " + reply + ">";
+  std::vector<std::string> units;
+  for (size_t i = 0; i < items->size(); i += type == "set" ? 1 : 2) {
+    units.push_back(type == "set" ? (*items)[i] : (*items)[i] + "=" + (*items)[i + 1]);
+  }
+  std::sort(units.begin(), units.end());
+  return absl::StrJoin(units, "\n");
+}
+
+struct Case {
+  std::string key;
+  std::string type;
+  std::vector<std::string> create;
+};
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases;
+  auto add = [&](std::string key, std::string type, std::vector<std::string> create) {
+    cases.push_back({std::move(key), std::move(type), std::move(create)});
+  };
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"s-word", "hello"},
+           {"s-int8", "-7"},
+           {"s-int16", "300"},
+           {"s-int32", "70000"},
+           {"s-int64", "12345678901"},
+           {"s-empty", ""},
+           {"s-lzf", std::string(54, 'a')},
+           {"s-lzf2", absl::StrCat(std::string(40, 'x'), "abcabcabcabcabcabc")}}) {
+    add(key, "string", {"SET", key, value});
+  }
+  std::string noise;
+  for (int i = 0; i < 5000; ++i) noise.push_back(static_cast<char>((i * 7919 + i / 13) & 0xff));
+  add("s-big", "string", {"SET", "s-big", noise});
+  add("l-small", "list", {"RPUSH", "l-small", "a", "1", "-5000", "3000000000"});
+  std::vector<std::string> big_list = {"RPUSH", "l-big"};
+  for (int i = 0; i < 1000; ++i)
+    big_list.push_back(absl::StrCat("element-", i % 17 == 0 ? i * 1000 : i));
+  add("l-big", "list", big_list);
+  add("l-huge-element", "list", {"RPUSH", "l-huge-element", "x", std::string(10000, 'q'), noise});
+  add("set-int16", "set", {"SADD", "set-int16", "1", "2", "3", "-40"});
+  add("set-int32", "set", {"SADD", "set-int32", "1", "70000"});
+  add("set-int64", "set", {"SADD", "set-int64", "5000000000", "-3"});
+  add("set-strings", "set", {"SADD", "set-strings", "a", "b", "c"});
+  std::vector<std::string> big_set = {"SADD", "set-big"};
+  std::vector<std::string> int_set = {"SADD", "set-600-ints"};
+  for (int i = 0; i < 600; ++i) {
+    big_set.push_back(absl::StrCat("member:", i));
+    int_set.push_back(absl::StrCat(i * 3));
+  }
+  add("set-big", "set", big_set);
+  add("set-600-ints", "set", int_set);
+  add("h-small", "hash", {"HSET", "h-small", "f", "v", "num", "12", "neg", "-70000"});
+  add("h-long-value", "hash", {"HSET", "h-long-value", "f", std::string(100, 'v'), "g", "1"});
+  std::vector<std::string> big_hash = {"HSET", "h-big"};
+  for (int i = 0; i < 300; ++i) {
+    big_hash.push_back(absl::StrCat("field", i));
+    big_hash.push_back(absl::StrCat("value", i * 11));
+  }
+  add("h-big", "hash", big_hash);
+  add("z-small", "zset",
+      {"ZADD", "z-small", "1.5", "a", "2", "b", "-inf", "c", "1e300", "d", "-0.125", "e"});
+  add("z-long-member", "zset", {"ZADD", "z-long-member", "1", std::string(100, 'm'), "2", "n"});
+  std::vector<std::string> big_zset = {"ZADD", "z-big"};
+  for (int i = 0; i < 300; ++i) {
+    big_zset.push_back(absl::StrCat(i * 0.37 - 20));
+    big_zset.push_back(absl::StrCat("zm", i));
+  }
+  add("z-big", "zset", big_zset);
+  return cases;
+}
+
+}  // namespace dump_restore
+
+// Errors and options of RESTORE and DUMP of strings, byte for byte (ekv's string payloads
+// are Redis's for short strings).
+TEST_F(DifferentialTest, DumpRestoreErrorsAndStrings) {
+  using dump_restore::Payload;
+  const std::string hello = Payload(std::string("\x00\x05hello", 7));
+  const std::string stream = Payload(std::string("\x0f\x00", 2));      // a stream: unsupported
+  const std::string empty_list = Payload(std::string("\x12\x00", 2));  // no quicklist node
+  const std::string truncated = Payload(std::string("\x00\x09hel", 5));
+  std::string bad_crc = hello;
+  bad_crc.back() ^= 1;
+  Compare({
+      Cmd({"SET", "s", "hello"}),
+      Cmd({"DUMP", "s"}),
+      Cmd({"DUMP", "missing"}),
+      Cmd({"SET", "n", "300"}),
+      Cmd({"DUMP", "n"}),
+      Cmd({"SET", "neg", "-7"}),
+      Cmd({"DUMP", "neg"}),
+      Cmd({"SET", "big", "12345678901"}),
+      Cmd({"DUMP", "big"}),
+      Cmd({"RESTORE", "s", "0", hello}),
+      Cmd({"RESTORE", "s", "x", "garbage"}),
+      Cmd({"RESTORE", "s2", "0", hello}),
+      Cmd({"GET", "s2"}),
+      Cmd({"RESTORE", "s2", "0", hello, "REPLACE"}),
+      Cmd({"RESTORE", "s3", "x", hello}),
+      Cmd({"RESTORE", "s3", "-1", hello}),
+      Cmd({"RESTORE", "s3", "0", "garbage"}),
+      Cmd({"RESTORE", "s3", "0", bad_crc}),
+      Cmd({"RESTORE", "s3", "0", Payload(std::string("\x00\x05hello", 7), 11)}),
+      Cmd({"RESTORE", "s3", "0", stream}),
+      Cmd({"RESTORE", "s3", "0", empty_list}),
+      Cmd({"RESTORE", "s3", "0", truncated}),
+      Cmd({"RESTORE", "s3", "0", hello, "BOGUS"}),
+      Cmd({"RESTORE", "s3", "0", hello, "IDLETIME", "-1"}),
+      Cmd({"RESTORE", "s3", "0", hello, "IDLETIME", "x"}),
+      Cmd({"RESTORE", "s3", "0", hello, "FREQ", "256"}),
+      Cmd({"RESTORE", "s3", "0", hello, "FREQ", "-1"}),
+      Cmd({"RESTORE", "s3", "0", hello, "IDLETIME", "5", "FREQ", "3"}),
+      Cmd({"RESTORE", "s3", "0", hello, "IDLETIME"}),
+      Cmd({"EXISTS", "s3"}),
+      Cmd({"RESTORE", "s3", "0", hello, "idletime", "10"}),
+      Cmd({"RESTORE", "s4", "100000", hello}),
+      Cmd({"TTL", "s4"}),
+      Cmd({"RESTORE", "s5", "1", hello, "ABSTTL"}),
+      Cmd({"EXISTS", "s5"}),
+      Cmd({"RESTORE", "s", "1", hello, "ABSTTL", "REPLACE"}),
+      Cmd({"EXISTS", "s"}),
+      Cmd({"RESTORE", "s6", "0"}),
+      Cmd({"DUMP"}),
+  });
+}
+
+// Values of every type and encoding class DUMPed by redis-server 7.0 RESTORE into ekv
+// and read back equal, and ekv's DUMPs RESTORE into redis-server the same way.
+TEST(DumpRestoreInteropTest, EveryTypeAndEncodingBothWays) {
+  RealRedis redis;
+  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
+  FakeBackend backend;
+  RedisServerOptions options;
+  options.address = "127.0.0.1:0";
+  RedisServer ekv(options, &backend);
+  ASSERT_TRUE(ekv.Start().ok());
+  RespClient to_redis(redis.port());
+  RespClient to_ekv(ekv.port());
+  for (const dump_restore::Case& c : dump_restore::Cases()) {
+    ASSERT_EQ(to_redis.Call(c.create), to_ekv.Call(c.create)) << c.key;
+    const std::string want = dump_restore::ReadBack(to_redis, c.type, c.key);
+    ASSERT_EQ(dump_restore::ReadBack(to_ekv, c.type, c.key), want) << c.key;
+    // redis-server -> ekv
+    const std::string from_redis = dump_restore::BulkOf(to_redis.Call({"DUMP", c.key}));
+    ASSERT_FALSE(from_redis.empty()) << c.key;
+    EXPECT_EQ(to_ekv.Call({"RESTORE", "r:" + c.key, "0", from_redis}), "+OK\r\n")
+        << c.key << " payload " << absl::BytesToHexString(from_redis.substr(0, 64));
+    EXPECT_EQ(dump_restore::ReadBack(to_ekv, c.type, "r:" + c.key), want) << c.key;
+    EXPECT_EQ(to_ekv.Call({"TYPE", "r:" + c.key}), "+" + c.type + "\r\n");
+    // ekv -> redis-server
+    const std::string from_ekv = dump_restore::BulkOf(to_ekv.Call({"DUMP", c.key}));
+    ASSERT_FALSE(from_ekv.empty()) << c.key;
+    EXPECT_EQ(to_redis.Call({"RESTORE", "e:" + c.key, "0", from_ekv}), "+OK\r\n")
+        << c.key << " payload " << absl::BytesToHexString(from_ekv.substr(0, 64));
+    EXPECT_EQ(dump_restore::ReadBack(to_redis, c.type, "e:" + c.key), want) << c.key;
+    EXPECT_EQ(to_redis.Call({"OBJECT", "ENCODING", "e:" + c.key}),
+              to_redis.Call({"OBJECT", "ENCODING", c.key}))
+        << c.key << ": ekv's DUMP picks the encoding Redis had";
+  }
 }
 
 }  // namespace

@@ -148,5 +148,33 @@ TEST(GcSchedulerTest, RunsEveryIntervalAndStopsPromptly) {
   EXPECT_EQ(slow.stats().rounds, 0u);
 }
 
+// The Redis cleanup passes (core/redis/cleanup.h) of each led group follow its GC passes,
+// chained by their resume keys; a failed pass ends that group's cleanup for the round.
+TEST(GcSchedulerTest, RunsRedisCleanupPassesOfLedGroupsAfterGc) {
+  FakeGroups fake;
+  fake.keys = {{1, Keys(5)}, {2, Keys(5)}, {3, Keys(5)}};
+  fake.led = {{1, true}, {2, true}, {3, false}};
+  GcSchedulerOptions options;
+  options.groups = {1, 2, 3};
+  options.max_keys_per_pass = 10;
+  options.cleanup_records_per_pass = 2;
+  GcScheduler scheduler = MakeScheduler(&fake, options, 1'700'000'600'000);
+  std::vector<std::string> calls;  // "group:start"
+  scheduler.SetCleanupPass([&](raft::GroupId group, const std::string& start, uint64_t max) {
+    EXPECT_EQ(max, 2u);
+    calls.push_back(std::to_string(group) + ":" + start);
+    if (group == 2 && !start.empty()) {
+      return absl::StatusOr<std::optional<std::string>>(absl::UnavailableError("no leader"));
+    }
+    if (start.size() >= 2) return absl::StatusOr<std::optional<std::string>>(std::nullopt);
+    return absl::StatusOr<std::optional<std::string>>(start + "x");
+  });
+  scheduler.RunRound();
+  EXPECT_EQ(calls, (std::vector<std::string>{"1:", "1:x", "1:xx", "2:", "2:x"}));
+  EXPECT_EQ(fake.passes.size(), 2u) << "one GC pass per led group first";
+  EXPECT_EQ(scheduler.stats().cleanup_passes, 4u);
+  EXPECT_EQ(scheduler.stats().cleanup_completed, 1u);
+}
+
 }  // namespace
 }  // namespace ekv::runtime

@@ -205,6 +205,13 @@ TEST(PlantedBugTest, ResubmitLateWriteRedis) {
   ExpectPlantFound({PlantedBug::kResubmitLateWrite, "all", 5, WorkloadKind::kRedis});
 }
 
+// A Redis cleanup pass that also removes the live version's elements: a list read misses
+// appended values (the list checker) or a scratch hash reads part of its generation (the
+// scratch hash check: a generation is read whole or not at all).
+TEST(PlantedBugTest, RedisCleanupDropsLive) {
+  ExpectPlantFound({PlantedBug::kRedisCleanupDropsLive, "all", 5, WorkloadKind::kRedis});
+}
+
 // The DynamoDB layer (--workload dynamo). Index maintenance that forgets to delete the
 // entry under an item's old index key leaves a stray entry: the index check after the
 // heal (the index read through the front door's own Scan against its table) must see it.

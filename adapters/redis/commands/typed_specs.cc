@@ -236,6 +236,10 @@ const std::vector<Docs>& AllDocs() {
       {"setbit", "bitmap", "2.2.0", false,
        "Sets or clears the bit at offset of the string value. Creates the key if it doesn't "
        "exist."},
+      {"dump", "generic", "2.6.0", false,
+       "Returns a serialized representation of the value stored at a key."},
+      {"restore", "generic", "2.6.0", false,
+       "Creates a key from the serialized representation of a value."},
       {"copy", "generic", "6.2.0", false,
        "Copies the value of a key to a new key (keys must share a group)."},
       {"hscan", "hash", "2.8.0", false, "Iterates over fields and values of a hash."},

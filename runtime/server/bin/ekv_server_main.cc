@@ -266,7 +266,8 @@ ABSL_FLAG(std::string, planted_bugs, "",
 ABSL_FLAG(int64_t, gc_interval_ms, 60000,
           "MVCC garbage collection: every this many milliseconds, each group this node leads "
           "removes the versions no read inside the retention window can see, in bounded "
-          "replicated passes. 0 turns GC off.");
+          "replicated passes, then removes the Redis records no key points at any more (elements "
+          "of deleted or overwritten collections, expired collections). 0 turns both off.");
 ABSL_FLAG(uint64_t, gc_retention_ms, 600000,
           "MVCC garbage collection keeps every version a read at (now - this many "
           "milliseconds) or later can see. Reads and transactions with an older timestamp "
@@ -708,6 +709,10 @@ int main(int argc, char** argv) {
                                            .count());
         },
         logger.Sink());
+    gc->SetCleanupPass(
+        [&coordinator](ekv::raft::GroupId group, const std::string& start, uint64_t max_records) {
+          return coordinator->RunRedisCleanupPass(group, start, max_records);
+        });
   }
 
   // Automatic placement (runtime/server/placement_runner.h): built always, so that
