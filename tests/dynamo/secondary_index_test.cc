@@ -354,10 +354,12 @@ TEST_F(SecondaryIndexTest, WriteDecidedOnAnOlderSchemaRepairsTheNewIndex) {
       *before,
       {{"customer", AttributeValue::String("alice")}, {"seq", AttributeValue::Number("1")}});
   ASSERT_TRUE(key.ok());
-  const AttributeMap item = {{"customer", AttributeValue::String("alice")},
-                             {"seq", AttributeValue::Number("1")},
-                             {"note", AttributeValue::String("new")}};
-  ASSERT_TRUE(RunInline(store_.PutItem(*before, *key, item)).ok());
+  ASSERT_TRUE(store_
+                  .PutItem(*before, *key,
+                           {{"customer", AttributeValue::String("alice")},
+                            {"seq", AttributeValue::Number("1")},
+                            {"note", AttributeValue::String("new")}})
+                  .ok());
   const auto count = [&](const std::string& note) {
     return Ok("Query", {{"TableName", "orders"},
                         {"IndexName", "by_note"},
