@@ -28,17 +28,18 @@ absl::StatusOr<const json*> TransactItemsOf(const json& request) {
   return &*it;
 }
 
-Task<absl::StatusOr<const TableSchema*>> TransactionTable(
-    const json& action, std::map<std::string, TableSchema>* schemas, TableStore* store) {
-  if (absl::Status s = ValidateTableName(action); !s.ok()) co_return s;
+absl::StatusOr<const TableSchema*> TransactionTable(const json& action,
+                                                    std::map<std::string, TableSchema>* schemas,
+                                                    TableStore* store) {
+  if (absl::Status s = ValidateTableName(action); !s.ok()) return s;
   const std::string name = action["TableName"].get<std::string>();
   auto it = schemas->find(name);
   if (it == schemas->end()) {
-    absl::StatusOr<TableSchema> schema = co_await TableNamed(name, store);
-    if (!schema.ok()) co_return schema.status();
+    absl::StatusOr<TableSchema> schema = TableNamed(name, store);
+    if (!schema.ok()) return schema.status();
     it = schemas->emplace(name, *std::move(schema)).first;
   }
-  co_return &it->second;
+  return &it->second;
 }
 
 absl::StatusOr<bool> ReturnOldOnConditionFailureOf(const json& action) {
