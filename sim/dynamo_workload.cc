@@ -88,7 +88,6 @@ SimDynamoClient& DynamoWorkload::ClientFor(uint64_t client) {
   if (slot == nullptr) {
     dynamo::TableStoreOptions store_options;
     Scheduler* scheduler = &scheduler_;
-    // Read only while the sim thread waits on the baton.
     store_options.now_seconds = [scheduler] {
       return kEpochSeconds + static_cast<double>(scheduler->now()) / 1e6;
     };
@@ -98,13 +97,13 @@ SimDynamoClient& DynamoWorkload::ClientFor(uint64_t client) {
   return *slot;
 }
 
-DynamoWorkload::Reply DynamoWorkload::Call(dynamo::TableStore& store, const std::string& operation,
-                                           const json& request) {
+dynamo::Task<DynamoWorkload::Reply> DynamoWorkload::Call(dynamo::TableStore* store,
+                                                         std::string operation, json request) {
   // The handler itself, as OperationTable::Handle runs it, without Handle's catch-all: an
   // invariant that fires in the adapter must end the run, not become a 500.
   const dynamo::OperationSpec* spec = dynamo::OperationTable::Default().Find(operation);
   EKV_ASSERT(spec != nullptr, "no DynamoDB operation ", operation);
-  absl::StatusOr<json> answer = spec->handler(request, &store);
+  absl::StatusOr<json> answer = co_await spec->handler(request, store);
   Reply reply;
   if (answer.ok()) {
     reply.ok = true;
@@ -113,7 +112,18 @@ DynamoWorkload::Reply DynamoWorkload::Call(dynamo::TableStore& store, const std:
     reply.error_name = dynamo::ErrorName(answer.status());
     reply.message = std::string(answer.status().message());
   }
-  return reply;
+  co_return reply;
+}
+
+dynamo::Task<bool> DynamoWorkload::SendRequests(dynamo::TableStore* store,
+                                                std::vector<std::pair<std::string, json>> requests,
+                                                std::shared_ptr<std::vector<Reply>> replies) {
+  for (const auto& [operation, request] : requests) {
+    Reply reply = co_await Call(store, operation, request);
+    replies->push_back(std::move(reply));
+    if (!replies->back().ok) co_return false;
+  }
+  co_return true;
 }
 
 void DynamoWorkload::Send(uint64_t client, std::vector<std::pair<std::string, json>> requests,
@@ -122,12 +132,42 @@ void DynamoWorkload::Send(uint64_t client, std::vector<std::pair<std::string, js
   ClientFor(client).Run(
       coordinators_.RandomUpNode(),
       [replies, requests = std::move(requests)](dynamo::TableStore& store) {
-        for (const auto& [operation, request] : requests) {
-          replies->push_back(Call(store, operation, request));
-          if (!replies->back().ok) return;
-        }
+        return SendRequests(&store, requests, replies);
       },
       [replies, done = std::move(done)] { done(*replies); });
+}
+
+dynamo::Task<bool> DynamoWorkload::SetupStep(dynamo::TableStore* store, std::string operation,
+                                             json request, std::string done_error,
+                                             std::shared_ptr<SetupResult> result) {
+  for (int attempt = 0; attempt < kSetupTries; ++attempt) {
+    Reply reply = co_await Call(store, operation, request);
+    if (reply.ok || reply.error_name == done_error) co_return true;
+    if (!reply.error_name.empty()) {
+      result->unexpected.push_back(reply);
+      co_return false;
+    }
+  }
+  co_return false;
+}
+
+dynamo::Task<bool> DynamoWorkload::SetupRequests(dynamo::TableStore* store, std::vector<json> items,
+                                                 std::shared_ptr<SetupResult> result) {
+  // CreateTable, then every item (absent -> present), each tried until it is done or the
+  // store keeps failing; a retry of a write whose outcome was unknown finds it done
+  // (ResourceInUseException, ConditionalCheckFailedException).
+  const bool created = co_await SetupStep(store, "CreateTable", CreateTableRequest(),
+                                          "ResourceInUseException", result);
+  if (!created) co_return false;
+  for (const json& item : items) {
+    json put = {
+        {"TableName", kTable}, {"Item", item}, {"ConditionExpression", "attribute_not_exists(id)"}};
+    const bool written =
+        co_await SetupStep(store, "PutItem", put, "ConditionalCheckFailedException", result);
+    if (!written) co_return false;
+  }
+  result->complete = true;
+  co_return true;
 }
 
 DynamoWorkload::Outcome DynamoWorkload::Classify(const std::string& what, const Reply& reply) {
@@ -177,37 +217,11 @@ void DynamoWorkload::RunSetup(uint64_t client, Done done) {
   for (int i = 0; i < kCounters; ++i) {
     items.push_back({{"id", S(absl::StrCat("c", i))}, {"n", N(0)}, {"version", N(0)}});
   }
-  struct Result {
-    bool complete = false;
-    std::vector<Reply> unexpected;
-  };
-  auto result = std::make_shared<Result>();
+  auto result = std::make_shared<SetupResult>();
   ClientFor(client).Run(
       coordinators_.RandomUpNode(),
       [result, items = std::move(items)](dynamo::TableStore& store) {
-        // CreateTable, then every item (absent -> present), each tried until it is done
-        // or the store keeps failing; a retry of a write whose outcome was unknown finds
-        // it done (ResourceInUseException, ConditionalCheckFailedException).
-        auto step = [&](const std::string& operation, const json& request,
-                        const std::string& done_error) {
-          for (int attempt = 0; attempt < kSetupTries; ++attempt) {
-            Reply reply = Call(store, operation, request);
-            if (reply.ok || reply.error_name == done_error) return true;
-            if (!reply.error_name.empty()) {
-              result->unexpected.push_back(reply);
-              return false;
-            }
-          }
-          return false;
-        };
-        if (!step("CreateTable", CreateTableRequest(), "ResourceInUseException")) return;
-        for (const json& item : items) {
-          json put = {{"TableName", kTable},
-                      {"Item", item},
-                      {"ConditionExpression", "attribute_not_exists(id)"}};
-          if (!step("PutItem", put, "ConditionalCheckFailedException")) return;
-        }
-        result->complete = true;
+        return SetupRequests(&store, items, result);
       },
       [this, result, done = std::move(done)] {
         setup_running_ = false;
@@ -414,44 +428,43 @@ void DynamoWorkload::StartFinalReads() {
   FinalRead();
 }
 
+dynamo::Task<bool> DynamoWorkload::ScanAll(dynamo::TableStore* store, json request,
+                                           std::vector<json>* out,
+                                           std::shared_ptr<FinalReadResult> result) {
+  for (int page = 0; page < kMaxScanPages; ++page) {
+    Reply reply = co_await Call(store, "Scan", request);
+    if (!reply.ok) {
+      result->failed = std::move(reply);
+      co_return false;
+    }
+    for (const json& item : reply.body["Items"]) out->push_back(item);
+    if (!reply.body.contains("LastEvaluatedKey")) co_return true;
+    request["ExclusiveStartKey"] = reply.body["LastEvaluatedKey"];
+  }
+  result->failed.message = "the scan did not end within its page bound";
+  co_return false;
+}
+
+dynamo::Task<bool> DynamoWorkload::FinalReadRequests(dynamo::TableStore* store,
+                                                     std::shared_ptr<FinalReadResult> result) {
+  const json table_scan = {{"TableName", kTable}, {"ConsistentRead", true}, {"Limit", 5}};
+  const bool table_read = co_await ScanAll(store, table_scan, &result->items, result);
+  if (!table_read) co_return false;
+  const json index_scan = {{"TableName", kTable}, {"IndexName", kIndex}, {"Limit", 5}};
+  const bool index_read = co_await ScanAll(store, index_scan, &result->entries, result);
+  if (!index_read) co_return false;
+  result->complete = true;
+  co_return true;
+}
+
 void DynamoWorkload::FinalRead() {
   ++final_read_attempts_;
-  struct Result {
-    bool complete = false;
-    std::vector<json> items;
-    std::vector<json> entries;
-    Reply failed;
-  };
-  auto result = std::make_shared<Result>();
+  auto result = std::make_shared<FinalReadResult>();
   const uint64_t invoke_time = scheduler_.now();
   // Client 0: the checker's own, never one of the workload's.
   ClientFor(0).Run(
       coordinators_.RandomUpNode(),
-      [result](dynamo::TableStore& store) {
-        auto scan_all = [&](json request, std::vector<json>* out) {
-          for (int page = 0; page < kMaxScanPages; ++page) {
-            Reply reply = Call(store, "Scan", request);
-            if (!reply.ok) {
-              result->failed = std::move(reply);
-              return false;
-            }
-            for (const json& item : reply.body["Items"]) out->push_back(item);
-            if (!reply.body.contains("LastEvaluatedKey")) return true;
-            request["ExclusiveStartKey"] = reply.body["LastEvaluatedKey"];
-          }
-          result->failed.message = "the scan did not end within its page bound";
-          return false;
-        };
-        if (!scan_all({{"TableName", kTable}, {"ConsistentRead", true}, {"Limit", 5}},
-                      &result->items)) {
-          return;
-        }
-        if (!scan_all({{"TableName", kTable}, {"IndexName", kIndex}, {"Limit", 5}},
-                      &result->entries)) {
-          return;
-        }
-        result->complete = true;
-      },
+      [result](dynamo::TableStore& store) { return FinalReadRequests(&store, result); },
       [this, result, invoke_time] {
         if (!result->complete) {
           if (!result->failed.error_name.empty()) Classify("final Scan", result->failed);

@@ -37,10 +37,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/dynamo/task.h"
 #include "core/util/rng.h"
 #include "sim/checkers/bank.h"
 #include "sim/checkers/counter.h"
@@ -90,8 +92,35 @@ class DynamoWorkload {
     std::string error_name;
     std::string message;
   };
-  static Reply Call(dynamo::TableStore& store, const std::string& operation,
-                    const nlohmann::json& request);
+  struct SetupResult {
+    bool complete = false;
+    std::vector<Reply> unexpected;
+  };
+  struct FinalReadResult {
+    bool complete = false;
+    std::vector<nlohmann::json> items;
+    std::vector<nlohmann::json> entries;
+    Reply failed;
+  };
+  // The request coroutines a client runs (sim/dynamo_backend.h). Arguments by value: a
+  // coroutine's frame keeps them while it waits on the store.
+  static dynamo::Task<Reply> Call(dynamo::TableStore* store, std::string operation,
+                                  nlohmann::json request);
+  // `requests` one after another, stopping at the first error; every reply in *replies.
+  static dynamo::Task<bool> SendRequests(
+      dynamo::TableStore* store, std::vector<std::pair<std::string, nlohmann::json>> requests,
+      std::shared_ptr<std::vector<Reply>> replies);
+  static dynamo::Task<bool> SetupStep(dynamo::TableStore* store, std::string operation,
+                                      nlohmann::json request, std::string done_error,
+                                      std::shared_ptr<SetupResult> result);
+  static dynamo::Task<bool> SetupRequests(dynamo::TableStore* store,
+                                          std::vector<nlohmann::json> items,
+                                          std::shared_ptr<SetupResult> result);
+  static dynamo::Task<bool> ScanAll(dynamo::TableStore* store, nlohmann::json request,
+                                    std::vector<nlohmann::json>* out,
+                                    std::shared_ptr<FinalReadResult> result);
+  static dynamo::Task<bool> FinalReadRequests(dynamo::TableStore* store,
+                                              std::shared_ptr<FinalReadResult> result);
   SimDynamoClient& ClientFor(uint64_t client);
   // Runs `requests` (operation name, body) one after another on `client`'s front door
   // (a random up node), stopping at the first error; `done` gets every reply.

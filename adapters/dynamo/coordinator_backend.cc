@@ -16,7 +16,11 @@ constexpr std::chrono::seconds kMoveWait{100};
 
 }  // namespace
 
-coord::OpResult CoordinatorBackend::Run(Start start, Patience patience) {
+void CoordinatorBackend::Launch(Start start, Patience patience, Done done) {
+  done(Wait(std::move(start), patience));
+}
+
+coord::OpResult CoordinatorBackend::Wait(Start start, Patience patience) {
   if (patience == Patience::kRequest) return coordinator_->RunBlocking(std::move(start));
   // A move outlives RunBlocking's request-timeout wait (it has its own deadlines, up to the
   // cut-over and then to finish), so it is awaited here for as long as those allow.

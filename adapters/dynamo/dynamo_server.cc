@@ -66,7 +66,7 @@ void ServeRequest(const OperationTable& table, TableStore* store, const SigV4Ver
     Send(DescribeEndpoints(request), response);
     return;
   }
-  Send(table.Handle(target, request.body, store), response);
+  Send(RunInline(table.Handle(target, request.body, store)), response);
 }
 
 // Counts an operation in progress for max_inflight; false (nothing counted) when the node
@@ -191,13 +191,13 @@ void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {
     const double now =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     // A failed pass (no leader yet, deadline) is simply tried again next interval.
-    (void)sweeper_->RunPass(now);
+    (void)RunInline(sweeper_->RunPass(now));
     lock.lock();
     // A node stopping after its peers has no quorum: each pass then waits out a request
     // deadline, so Stop is not kept waiting for a second one.
     if (stopping_) break;
     lock.unlock();
-    (void)backfiller_->RunPass();
+    (void)RunInline(backfiller_->RunPass());
     lock.lock();
   }
 }

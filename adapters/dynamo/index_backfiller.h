@@ -27,7 +27,7 @@ class IndexBackfiller {
 
   // One bounded pass. Returns the number of items examined, or the first store error (the
   // next pass continues from the stored cursor).
-  absl::StatusOr<size_t> RunPass();
+  Task<absl::StatusOr<size_t>> RunPass();
 
  private:
   TableStore* store_;

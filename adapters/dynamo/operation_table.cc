@@ -72,29 +72,32 @@ HttpReply ErrorReply(const absl::Status& status) {
   return HttpReply{wire.http_status, Dump(body)};
 }
 
-HttpReply OperationTable::Handle(absl::string_view target, absl::string_view body,
-                                 TableStore* store) const {
+Task<HttpReply> OperationTable::Handle(absl::string_view target, absl::string_view body,
+                                       TableStore* store) const {
   const OperationSpec* spec = nullptr;
   if (absl::StartsWith(target, kTargetPrefix)) spec = Find(target.substr(kTargetPrefix.size()));
   if (spec == nullptr) {
-    return ErrorReply(DynamoError(absl::StatusCode::kUnimplemented, "UnknownOperationException",
-                                  "An unknown operation was requested."));
+    co_return ErrorReply(DynamoError(absl::StatusCode::kUnimplemented, "UnknownOperationException",
+                                     "An unknown operation was requested."));
   }
   json request = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
-    return ErrorReply(SerializationError("The request body is not a valid JSON object"));
+    co_return ErrorReply(SerializationError("The request body is not a valid JSON object"));
   }
   // nlohmann throws on a field of an unexpected JSON type that a handler did not check;
   // that is the client's malformed request, answered like DynamoDB's deserializer would.
+  // (A reply cannot be co_returned from a handler: the error is kept for after it.)
+  absl::Status thrown;
   try {
-    absl::StatusOr<json> answer = spec->handler(request, store);
-    if (!answer.ok()) return ErrorReply(answer.status());
-    return HttpReply{200, Dump(*answer)};
+    absl::StatusOr<json> answer = co_await spec->handler(request, store);
+    if (!answer.ok()) co_return ErrorReply(answer.status());
+    co_return HttpReply{200, Dump(*answer)};
   } catch (const json::exception& e) {
-    return ErrorReply(SerializationError(e.what()));
+    thrown = SerializationError(e.what());
   } catch (const std::exception& e) {
-    return ErrorReply(absl::InternalError(e.what()));
+    thrown = absl::InternalError(e.what());
   }
+  co_return ErrorReply(thrown);
 }
 
 }  // namespace ekv::dynamo

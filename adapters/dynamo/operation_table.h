@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/table_store.h"
+#include "adapters/dynamo/task.h"
 
 namespace ekv::dynamo {
 
@@ -22,8 +23,8 @@ namespace ekv::dynamo {
 inline constexpr absl::string_view kTargetPrefix = "DynamoDB_20120810.";
 inline constexpr absl::string_view kContentType = "application/x-amz-json-1.0";
 
-using OperationHandler = absl::StatusOr<nlohmann::json> (*)(const nlohmann::json& request,
-                                                            TableStore* store);
+using OperationHandler = Task<absl::StatusOr<nlohmann::json>> (*)(const nlohmann::json& request,
+                                                                  TableStore* store);
 
 struct OperationSpec {
   std::string name;  // as in X-Amz-Target, e.g. "PutItem"
@@ -42,8 +43,8 @@ class OperationTable {
   explicit OperationTable(std::vector<OperationSpec> specs);
 
   const OperationSpec* Find(absl::string_view name) const;
-  // One request, start to end. Never throws.
-  HttpReply Handle(absl::string_view target, absl::string_view body, TableStore* store) const;
+  // One request, start to end (`target` and `body` must outlive the task). Never throws.
+  Task<HttpReply> Handle(absl::string_view target, absl::string_view body, TableStore* store) const;
   const std::map<std::string, OperationSpec, std::less<>>& specs() const { return specs_; }
 
  private:
@@ -51,45 +52,49 @@ class OperationTable {
 };
 
 // The handlers (operations/*.cc).
-absl::StatusOr<nlohmann::json> CreateTableOperation(const nlohmann::json& request,
-                                                    TableStore* store);
-absl::StatusOr<nlohmann::json> DescribeTableOperation(const nlohmann::json& request,
+Task<absl::StatusOr<nlohmann::json>> CreateTableOperation(const nlohmann::json& request,
+                                                          TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> DescribeTableOperation(const nlohmann::json& request,
+                                                            TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> ListTablesOperation(const nlohmann::json& request,
+                                                         TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> DeleteTableOperation(const nlohmann::json& request,
+                                                          TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> PutItemOperation(const nlohmann::json& request,
                                                       TableStore* store);
-absl::StatusOr<nlohmann::json> ListTablesOperation(const nlohmann::json& request,
-                                                   TableStore* store);
-absl::StatusOr<nlohmann::json> DeleteTableOperation(const nlohmann::json& request,
+Task<absl::StatusOr<nlohmann::json>> GetItemOperation(const nlohmann::json& request,
+                                                      TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> DeleteItemOperation(const nlohmann::json& request,
+                                                         TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> UpdateItemOperation(const nlohmann::json& request,
+                                                         TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> QueryOperation(const nlohmann::json& request,
                                                     TableStore* store);
-absl::StatusOr<nlohmann::json> PutItemOperation(const nlohmann::json& request, TableStore* store);
-absl::StatusOr<nlohmann::json> GetItemOperation(const nlohmann::json& request, TableStore* store);
-absl::StatusOr<nlohmann::json> DeleteItemOperation(const nlohmann::json& request,
+Task<absl::StatusOr<nlohmann::json>> ScanOperation(const nlohmann::json& request,
                                                    TableStore* store);
-absl::StatusOr<nlohmann::json> UpdateItemOperation(const nlohmann::json& request,
-                                                   TableStore* store);
-absl::StatusOr<nlohmann::json> QueryOperation(const nlohmann::json& request, TableStore* store);
-absl::StatusOr<nlohmann::json> ScanOperation(const nlohmann::json& request, TableStore* store);
-absl::StatusOr<nlohmann::json> BatchWriteItemOperation(const nlohmann::json& request,
-                                                       TableStore* store);
-absl::StatusOr<nlohmann::json> BatchGetItemOperation(const nlohmann::json& request,
-                                                     TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> BatchWriteItemOperation(const nlohmann::json& request,
+                                                             TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> BatchGetItemOperation(const nlohmann::json& request,
+                                                           TableStore* store);
 
-absl::StatusOr<nlohmann::json> UpdateTableOperation(const nlohmann::json& request,
-                                                    TableStore* store);
-absl::StatusOr<nlohmann::json> TagResourceOperation(const nlohmann::json& request,
-                                                    TableStore* store);
-absl::StatusOr<nlohmann::json> UntagResourceOperation(const nlohmann::json& request,
-                                                      TableStore* store);
-absl::StatusOr<nlohmann::json> ListTagsOfResourceOperation(const nlohmann::json& request,
-                                                           TableStore* store);
-absl::StatusOr<nlohmann::json> UpdateTimeToLiveOperation(const nlohmann::json& request,
-                                                         TableStore* store);
-absl::StatusOr<nlohmann::json> DescribeTimeToLiveOperation(const nlohmann::json& request,
-                                                           TableStore* store);
-absl::StatusOr<nlohmann::json> DescribeLimitsOperation(const nlohmann::json& request,
-                                                       TableStore* store);
-absl::StatusOr<nlohmann::json> TransactWriteItemsOperation(const nlohmann::json& request,
-                                                           TableStore* store);
-absl::StatusOr<nlohmann::json> TransactGetItemsOperation(const nlohmann::json& request,
-                                                         TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> UpdateTableOperation(const nlohmann::json& request,
+                                                          TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> TagResourceOperation(const nlohmann::json& request,
+                                                          TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> UntagResourceOperation(const nlohmann::json& request,
+                                                            TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> ListTagsOfResourceOperation(const nlohmann::json& request,
+                                                                 TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> UpdateTimeToLiveOperation(const nlohmann::json& request,
+                                                               TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> DescribeTimeToLiveOperation(const nlohmann::json& request,
+                                                                 TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> DescribeLimitsOperation(const nlohmann::json& request,
+                                                             TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> TransactWriteItemsOperation(const nlohmann::json& request,
+                                                                 TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> TransactGetItemsOperation(const nlohmann::json& request,
+                                                               TableStore* store);
 
 // An error as DynamoDB's reply body and HTTP status.
 HttpReply ErrorReply(const absl::Status& status);

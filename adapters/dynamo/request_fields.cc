@@ -83,18 +83,21 @@ absl::Status RefuseUnsupported(const json& request, const std::vector<const char
   return absl::OkStatus();
 }
 
-absl::StatusOr<TableSchema> TableOf(const json& request, TableStore* store) {
-  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
-  absl::StatusOr<TableSchema> schema = store->GetTable(request["TableName"].get<std::string>());
+Task<absl::StatusOr<TableSchema>> TableOf(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) co_return s;
+  const std::string name = request["TableName"].get<std::string>();
+  absl::StatusOr<TableSchema> schema = co_await store->GetTable(name);
   if (!schema.ok() && ErrorName(schema.status()) == "ResourceNotFoundException") {
     // Item operations on a missing table answer with DynamoDB's shorter message.
-    return ResourceNotFound("Requested resource not found");
+    co_return ResourceNotFound("Requested resource not found");
   }
-  return schema;
+  co_return schema;
 }
 
-absl::StatusOr<TableSchema> TableNamed(const std::string& name, TableStore* store) {
-  return TableOf(json{{"TableName", name}}, store);
+Task<absl::StatusOr<TableSchema>> TableNamed(const std::string& name, TableStore* store) {
+  const json request = {{"TableName", name}};
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  co_return schema;
 }
 
 absl::StatusOr<std::optional<std::vector<Path>>> ProjectionOf(const json& request,

@@ -30,9 +30,9 @@ absl::StatusOr<std::optional<int64_t>> LimitOf(const nlohmann::json& request);
 absl::Status RefuseUnsupported(const nlohmann::json& request,
                                const std::vector<const char*>& fields);
 // The table named by TableName (validated), or ResourceNotFoundException.
-absl::StatusOr<TableSchema> TableOf(const nlohmann::json& request, TableStore* store);
+Task<absl::StatusOr<TableSchema>> TableOf(const nlohmann::json& request, TableStore* store);
 // The table called `name` (validated like TableName), or ResourceNotFoundException.
-absl::StatusOr<TableSchema> TableNamed(const std::string& name, TableStore* store);
+Task<absl::StatusOr<TableSchema>> TableNamed(const std::string& name, TableStore* store);
 // What a read returns: ProjectionExpression (parsed through `context`, whose placeholders
 // it uses) or the legacy AttributesToGet; nullopt when neither asks for a projection.
 absl::StatusOr<std::optional<std::vector<Path>>> ProjectionOf(const nlohmann::json& request,

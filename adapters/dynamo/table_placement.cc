@@ -75,27 +75,27 @@ absl::StatusOr<std::optional<PlacementStep>> NextPlacementStep(const DynamoBacke
   return std::optional<PlacementStep>();
 }
 
-absl::Status PlaceKeySpace(DynamoBackend* backend, uint64_t id, int max_steps) {
+Task<absl::Status> PlaceKeySpace(DynamoBackend* backend, uint64_t id, int max_steps) {
   absl::Status last = absl::OkStatus();
   for (int step = 0; step < max_steps; ++step) {
-    absl::StatusOr<DynamoBackend::Routes> routes = backend->ReadRoutes();
-    if (!routes.ok()) return routes.status();
+    absl::StatusOr<DynamoBackend::Routes> routes = co_await backend->ReadRoutes();
+    if (!routes.ok()) co_return routes.status();
     absl::StatusOr<std::optional<PlacementStep>> next = NextPlacementStep(*routes, id);
-    if (!next.ok()) return next.status();
-    if (!next->has_value()) return absl::OkStatus();
+    if (!next.ok()) co_return next.status();
+    if (!next->has_value()) co_return absl::OkStatus();
     const PlacementStep& todo = **next;
     if (todo.kind == PlacementStep::Kind::kSplit) {
       // A refusal (another node changed the catalog since it was read) or an unknown
       // outcome: plan again from the catalog as it now is, which shows whether it happened.
-      last = backend->SplitRoute(routes->version, todo.route_id, todo.key);
+      last = co_await backend->SplitRoute(routes->version, todo.route_id, todo.key);
     } else {
-      last = backend->MoveRoute(todo.key, todo.group);
-      if (!last.ok()) return last;
+      last = co_await backend->MoveRoute(todo.key, todo.group);
+      if (!last.ok()) co_return last;
     }
   }
-  return absl::AbortedError(absl::StrCat("placing a new table's key space took more than ",
-                                         max_steps, " catalog steps (last: ", last.ToString(),
-                                         "); try again"));
+  co_return absl::AbortedError(absl::StrCat("placing a new table's key space took more than ",
+                                            max_steps, " catalog steps (last: ", last.ToString(),
+                                            "); try again"));
 }
 
 }  // namespace ekv::dynamo

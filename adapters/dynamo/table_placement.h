@@ -51,6 +51,6 @@ absl::StatusOr<std::optional<PlacementStep>> NextPlacementStep(const DynamoBacke
 
 // Runs the steps until `id` is placed: at most `max_steps` steps (bounded; a catalog race
 // lost costs one). The store's error of a failed split or move ends it.
-absl::Status PlaceKeySpace(DynamoBackend* backend, uint64_t id, int max_steps = 64);
+Task<absl::Status> PlaceKeySpace(DynamoBackend* backend, uint64_t id, int max_steps = 64);
 
 }  // namespace ekv::dynamo

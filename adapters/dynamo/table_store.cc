@@ -34,16 +34,18 @@ absl::Status TableNotFound(const std::string& name) {
 
 }  // namespace
 
-absl::Status TableStore::CreateTable(TableSchema* schema) {
-  absl::StatusOr<uint64_t> id = backend_->NewTableId();
-  if (!id.ok()) return id.status();
+Task<absl::Status> TableStore::CreateTable(TableSchema* schema) {
+  absl::StatusOr<uint64_t> id = co_await backend_->NewTableId();
+  if (!id.ok()) co_return id.status();
   schema->id = *id;
   schema->key_layout = KeyLayout::kHashed;
   // A new table is empty: its indexes are complete (ACTIVE) from the start.
   for (SecondaryIndex& index : schema->indexes) index.backfilling = false;
-  if (absl::Status s = AssignIndexIds(schema); !s.ok()) return s;
+  absl::Status assigned = co_await AssignIndexIds(schema);
+  if (!assigned.ok()) co_return assigned;
   if (options_.place_key_spaces) {
-    if (absl::Status s = PlaceKeySpace(backend_, schema->id); !s.ok()) return s;
+    absl::Status placed = co_await PlaceKeySpace(backend_, schema->id);
+    if (!placed.ok()) co_return placed;
   }
   schema->creation_date_time =
       options_.now_seconds
@@ -52,85 +54,94 @@ absl::Status TableStore::CreateTable(TableSchema* schema) {
                 .count();
   // Absent -> present, atomically: two concurrent CreateTables of one name, on any nodes,
   // cannot both succeed.
-  absl::StatusOr<DynamoBackend::CasResult> cas =
-      backend_->CompareAndSet(TableMetaKey(schema->name), std::nullopt, EncodeTableSchema(*schema));
-  if (!cas.ok()) return cas.status();
-  if (!cas->applied) return ResourceInUse(absl::StrCat("Table already exists: ", schema->name));
-  return absl::OkStatus();
+  absl::StatusOr<DynamoBackend::CasResult> cas = co_await backend_->CompareAndSet(
+      TableMetaKey(schema->name), std::nullopt, EncodeTableSchema(*schema));
+  if (!cas.ok()) co_return cas.status();
+  if (!cas->applied) co_return ResourceInUse(absl::StrCat("Table already exists: ", schema->name));
+  co_return absl::OkStatus();
 }
 
-absl::StatusOr<TableSchema> TableStore::GetTable(const std::string& name) {
-  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(TableMetaKey(name));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return TableNotFound(name);
-  return DecodeTableSchema(**bytes);
+Task<absl::StatusOr<TableSchema>> TableStore::GetTable(const std::string& name) {
+  absl::StatusOr<std::optional<std::string>> bytes = co_await backend_->Get(TableMetaKey(name));
+  if (!bytes.ok()) co_return bytes.status();
+  if (!bytes->has_value()) co_return TableNotFound(name);
+  co_return DecodeTableSchema(**bytes);
 }
 
-absl::StatusOr<TableSchema> TableStore::DeleteTable(const std::string& name) {
+Task<absl::StatusOr<TableSchema>> TableStore::DeleteTable(const std::string& name) {
   const std::string meta_key = TableMetaKey(name);
-  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(meta_key);
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return TableNotFound(name);
+  absl::StatusOr<std::optional<std::string>> bytes = co_await backend_->Get(meta_key);
+  if (!bytes.ok()) co_return bytes.status();
+  if (!bytes->has_value()) co_return TableNotFound(name);
   absl::StatusOr<TableSchema> schema = DecodeTableSchema(**bytes);
-  if (!schema.ok()) return schema.status();
+  if (!schema.ok()) co_return schema.status();
   // Only the table read above is deleted: a concurrent delete-and-recreate is not undone.
   absl::StatusOr<DynamoBackend::CasResult> cas =
-      backend_->CompareAndSet(meta_key, *bytes, std::nullopt);
-  if (!cas.ok()) return cas.status();
-  if (!cas->applied) return TableNotFound(name);
+      co_await backend_->CompareAndSet(meta_key, *bytes, std::nullopt);
+  if (!cas.ok()) co_return cas.status();
+  if (!cas->applied) co_return TableNotFound(name);
   // The items are unreachable from here on (nothing maps the name to this id any more);
   // removing them is cleanup, bounded so that one request cannot run unboundedly long.
-  DeletePrefix(ItemPrefix(schema->id));
+  absl::Status cleaned = co_await DeletePrefix(ItemPrefix(schema->id));
+  cleaned.IgnoreError();  // best effort, as the comment above says
   for (const SecondaryIndex& index : schema->indexes) {
-    if (index.id != 0) DeletePrefix(ItemPrefix(index.id));
+    if (index.id == 0) continue;
+    cleaned = co_await DeletePrefix(ItemPrefix(index.id));
+    cleaned.IgnoreError();
   }
-  return schema;
+  co_return schema;
 }
 
-void TableStore::DeletePrefix(const std::string& prefix) {
+Task<absl::Status> TableStore::DeletePrefix(const std::string& prefix) {
   const std::string end = PrefixEnd(prefix);
   size_t deleted = 0;
   std::string from = prefix;
   while (deleted < options_.max_items_deleted_with_table) {
-    absl::StatusOr<DynamoBackend::KvPairs> batch = backend_->Scan(from, end, options_.scan_batch);
-    if (!batch.ok() || batch->empty()) break;
+    absl::StatusOr<DynamoBackend::KvPairs> batch =
+        co_await backend_->Scan(from, end, options_.scan_batch);
+    if (!batch.ok()) co_return batch.status();
+    if (batch->empty()) break;
     for (const auto& [key, value] : *batch) {
-      if (!backend_->Delete(key).ok()) return;
+      absl::Status removed = co_await backend_->Delete(key);
+      if (!removed.ok()) co_return removed;
       ++deleted;
     }
     from = batch->back().first + std::string(1, '\0');
   }
+  co_return absl::OkStatus();
 }
 
-absl::Status TableStore::AssignIndexIds(TableSchema* schema) {
+Task<absl::Status> TableStore::AssignIndexIds(TableSchema* schema) {
   for (SecondaryIndex& index : schema->indexes) {
     if (index.id != 0) continue;
-    absl::StatusOr<uint64_t> id = backend_->NewTableId();
-    if (!id.ok()) return id.status();
+    absl::StatusOr<uint64_t> id = co_await backend_->NewTableId();
+    if (!id.ok()) co_return id.status();
     index.id = *id;
     index.key_layout = KeyLayout::kHashed;
     if (options_.place_key_spaces) {
-      if (absl::Status s = PlaceKeySpace(backend_, index.id); !s.ok()) return s;
+      absl::Status placed = co_await PlaceKeySpace(backend_, index.id);
+      if (!placed.ok()) co_return placed;
     }
   }
-  return absl::OkStatus();
+  co_return absl::OkStatus();
 }
 
-absl::StatusOr<TableSchema> TableStore::UpdateTable(
+Task<absl::StatusOr<TableSchema>> TableStore::UpdateTable(
     const std::string& name, const std::function<absl::Status(TableSchema*)>& change) {
   const std::string meta_key = TableMetaKey(name);
-  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(meta_key);
-  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<std::optional<std::string>> bytes = co_await backend_->Get(meta_key);
+  if (!bytes.ok()) co_return bytes.status();
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    if (!bytes->has_value()) return TableNotFound(name);
+    if (!bytes->has_value()) co_return TableNotFound(name);
     absl::StatusOr<TableSchema> schema = DecodeTableSchema(**bytes);
-    if (!schema.ok()) return schema.status();
+    if (!schema.ok()) co_return schema.status();
     const TableSchema before = *schema;
-    if (absl::Status s = change(&*schema); !s.ok()) return s;
-    if (absl::Status s = AssignIndexIds(&*schema); !s.ok()) return s;
+    if (absl::Status s = change(&*schema); !s.ok()) co_return s;
+    absl::Status assigned = co_await AssignIndexIds(&*schema);
+    if (!assigned.ok()) co_return assigned;
     absl::StatusOr<DynamoBackend::CasResult> cas =
-        backend_->CompareAndSet(meta_key, *bytes, EncodeTableSchema(*schema));
-    if (!cas.ok()) return cas.status();
+        co_await backend_->CompareAndSet(meta_key, *bytes, EncodeTableSchema(*schema));
+    if (!cas.ok()) co_return cas.status();
     if (cas->applied) {
       // Entries of indexes deleted by this change are unreachable now (ids are never
       // reused); removing them is bounded cleanup, like a deleted table's items.
@@ -138,140 +149,145 @@ absl::StatusOr<TableSchema> TableStore::UpdateTable(
         const bool kept =
             std::any_of(schema->indexes.begin(), schema->indexes.end(),
                         [&](const SecondaryIndex& i) { return i.id == old_index.id; });
-        if (!kept && old_index.id != 0) DeletePrefix(ItemPrefix(old_index.id));
+        if (kept || old_index.id == 0) continue;
+        // Best effort: a failure leaves unreachable keys, never a wrong answer.
+        absl::Status cleaned = co_await DeletePrefix(ItemPrefix(old_index.id));
+        cleaned.IgnoreError();
       }
-      return schema;
+      co_return schema;
     }
     *bytes = std::move(cas->current);
   }
-  return absl::AbortedError("the table's metadata kept changing; try again");
+  co_return absl::AbortedError("the table's metadata kept changing; try again");
 }
 
-absl::StatusOr<std::vector<std::string>> TableStore::ListTables(const std::string& exclusive_start,
-                                                                size_t limit, bool* more) {
+Task<absl::StatusOr<std::vector<std::string>>> TableStore::ListTables(
+    const std::string& exclusive_start, size_t limit, bool* more) {
   const std::string prefix = TableMetaPrefix();
   const std::string start = exclusive_start.empty()
                                 ? prefix
                                 : absl::StrCat(prefix, exclusive_start, std::string(1, '\0'));
   absl::StatusOr<DynamoBackend::KvPairs> pairs =
-      backend_->Scan(start, PrefixEnd(prefix), limit + 1);
-  if (!pairs.ok()) return pairs.status();
+      co_await backend_->Scan(start, PrefixEnd(prefix), limit + 1);
+  if (!pairs.ok()) co_return pairs.status();
   std::vector<std::string> names;
   for (const auto& [key, value] : *pairs) {
     if (names.size() == limit) break;
     names.push_back(key.substr(prefix.size()));
   }
   *more = pairs->size() > limit;
-  return names;
+  co_return names;
 }
 
-absl::StatusOr<std::optional<AttributeMap>> TableStore::GetItem(const std::string& item_key) {
-  absl::StatusOr<std::optional<std::string>> bytes = backend_->Get(item_key);
-  if (!bytes.ok()) return bytes.status();
-  return DecodeOptional(*bytes);
+Task<absl::StatusOr<std::optional<AttributeMap>>> TableStore::GetItem(const std::string& item_key) {
+  absl::StatusOr<std::optional<std::string>> bytes = co_await backend_->Get(item_key);
+  if (!bytes.ok()) co_return bytes.status();
+  co_return DecodeOptional(*bytes);
 }
 
-absl::StatusOr<TableStore::ItemChange> TableStore::ModifyItem(const TableSchema& schema,
-                                                              const std::string& item_key,
-                                                              const Modify& modify,
-                                                              bool assume_absent) {
-  absl::StatusOr<ItemChange> change = schema.indexes.empty()
-                                          ? CompareAndSetItem(item_key, modify, assume_absent)
-                                          : ModifyIndexedItem(schema, item_key, modify);
-  if (!change.ok()) return change;
-  if (change->old_item.has_value() || change->new_item.has_value()) {
-    if (absl::Status s = RepairNewIndexes(schema, {{item_key, change->old_item}}); !s.ok()) {
-      return s;
-    }
+Task<absl::StatusOr<TableStore::ItemChange>> TableStore::ModifyItem(const TableSchema& schema,
+                                                                    const std::string& item_key,
+                                                                    const Modify& modify,
+                                                                    bool assume_absent) {
+  absl::StatusOr<ItemChange> change = absl::InternalError("unset");
+  if (schema.indexes.empty()) {
+    change = co_await CompareAndSetItem(item_key, modify, assume_absent);
+  } else {
+    change = co_await ModifyIndexedItem(schema, item_key, modify);
   }
-  return change;
+  if (!change.ok()) co_return change;
+  if (change->old_item.has_value() || change->new_item.has_value()) {
+    const std::vector<std::pair<std::string, std::optional<AttributeMap>>> written = {
+        {item_key, change->old_item}};
+    absl::Status repaired = co_await RepairNewIndexes(schema, written);
+    if (!repaired.ok()) co_return repaired;
+  }
+  co_return change;
 }
 
-absl::StatusOr<TableStore::ItemChange> TableStore::ModifyIndexedItem(const TableSchema& schema,
-                                                                     const std::string& item_key,
-                                                                     const Modify& modify) {
+Task<absl::StatusOr<TableStore::ItemChange>> TableStore::ModifyIndexedItem(
+    const TableSchema& schema, const std::string& item_key, const Modify& modify) {
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    absl::StatusOr<uint64_t> ts = SnapshotTimestamp();
-    if (!ts.ok()) return ts.status();
-    absl::StatusOr<std::optional<AttributeMap>> current = GetItemAt(item_key, *ts);
-    if (!current.ok()) return current.status();
+    absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp();
+    if (!ts.ok()) co_return ts.status();
+    absl::StatusOr<std::optional<AttributeMap>> current = co_await GetItemAt(item_key, *ts);
+    if (!current.ok()) co_return current.status();
     absl::StatusOr<std::optional<AttributeMap>> next = modify(*current);
-    if (!next.ok()) return next.status();
-    if (!current->has_value() && !next->has_value()) return ItemChange{std::nullopt, std::nullopt};
+    if (!next.ok()) co_return next.status();
+    if (!current->has_value() && !next->has_value())
+      co_return ItemChange{std::nullopt, std::nullopt};
     std::vector<TxnWrite> writes = {{item_key, *next, std::nullopt}};
     if (absl::Status s = AddIndexWrites(schema, item_key, *current, *next, &writes); !s.ok()) {
-      return s;
+      co_return s;
     }
-    absl::StatusOr<DynamoBackend::CommitResult> commit = Commit(writes, *ts);
-    if (!commit.ok()) return commit.status();
-    if (commit->committed) return ItemChange{*std::move(current), *std::move(next)};
+    absl::StatusOr<DynamoBackend::CommitResult> commit = co_await Commit(writes, *ts);
+    if (!commit.ok()) co_return commit.status();
+    if (commit->committed) co_return ItemChange{*std::move(current), *std::move(next)};
     // Another write got to the item (or one of its entries) after the snapshot: decide again.
   }
-  return absl::AbortedError(absl::StrCat("the item kept changing under ",
-                                         options_.max_write_attempts,
-                                         " transactional write attempts; try again"));
+  co_return absl::AbortedError(absl::StrCat("the item kept changing under ",
+                                            options_.max_write_attempts,
+                                            " transactional write attempts; try again"));
 }
 
-absl::StatusOr<TableStore::ItemChange> TableStore::CompareAndSetItem(const std::string& item_key,
-                                                                     const Modify& modify,
-                                                                     bool assume_absent) {
+Task<absl::StatusOr<TableStore::ItemChange>> TableStore::CompareAndSetItem(
+    const std::string& item_key, const Modify& modify, bool assume_absent) {
   std::optional<std::string> current_bytes;
   if (!assume_absent) {
-    absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
-    if (!read.ok()) return read.status();
+    absl::StatusOr<std::optional<std::string>> read = co_await backend_->Get(item_key);
+    if (!read.ok()) co_return read.status();
     current_bytes = *std::move(read);
   }
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
     absl::StatusOr<std::optional<AttributeMap>> current = DecodeOptional(current_bytes);
-    if (!current.ok()) return current.status();
+    if (!current.ok()) co_return current.status();
     absl::StatusOr<std::optional<AttributeMap>> next = modify(*current);
     if (!next.ok()) {
       // A refusal decided on a guess is no refusal: read the real value and decide again.
       if (assume_absent && attempt == 0) {
-        absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
-        if (!read.ok()) return read.status();
+        absl::StatusOr<std::optional<std::string>> read = co_await backend_->Get(item_key);
+        if (!read.ok()) co_return read.status();
         if (read->has_value()) {
           current_bytes = *std::move(read);
           continue;
         }
       }
-      return next.status();
+      co_return next.status();
     }
     std::optional<std::string> next_bytes = EncodeOptional(*next);
     if (!next_bytes.has_value() && !current_bytes.has_value()) {
       // Deleting an absent item: nothing to write. Still decided on a value read
       // linearizably (unless guessed, which then is confirmed by a read).
       if (assume_absent && attempt == 0) {
-        absl::StatusOr<std::optional<std::string>> read = backend_->Get(item_key);
-        if (!read.ok()) return read.status();
+        absl::StatusOr<std::optional<std::string>> read = co_await backend_->Get(item_key);
+        if (!read.ok()) co_return read.status();
         if (read->has_value()) {
           current_bytes = *std::move(read);
           continue;
         }
       }
-      return ItemChange{std::nullopt, std::nullopt};
+      co_return ItemChange{std::nullopt, std::nullopt};
     }
     absl::StatusOr<DynamoBackend::CasResult> cas =
-        backend_->CompareAndSet(item_key, current_bytes, next_bytes);
-    if (!cas.ok()) return cas.status();
-    if (cas->applied) return ItemChange{*std::move(current), *std::move(next)};
+        co_await backend_->CompareAndSet(item_key, current_bytes, next_bytes);
+    if (!cas.ok()) co_return cas.status();
+    if (cas->applied) co_return ItemChange{*std::move(current), *std::move(next)};
     current_bytes = std::move(cas->current);  // lost a race: decide again on what is there
   }
-  return absl::AbortedError(absl::StrCat("the item kept changing under ",
-                                         options_.max_write_attempts,
-                                         " conditional write attempts; try again"));
+  co_return absl::AbortedError(absl::StrCat("the item kept changing under ",
+                                            options_.max_write_attempts,
+                                            " conditional write attempts; try again"));
 }
 
-absl::Status TableStore::PutItem(const TableSchema& schema, const std::string& item_key,
-                                 const AttributeMap& item) {
-  return ModifyItem(
-             schema, item_key,
-             [&](const std::optional<AttributeMap>&)
-                 -> absl::StatusOr<std::optional<AttributeMap>> {
-               return std::optional<AttributeMap>(item);
-             },
-             /*assume_absent=*/true)
-      .status();
+Task<absl::Status> TableStore::PutItem(const TableSchema& schema, const std::string& item_key,
+                                       const AttributeMap& item) {
+  const Modify replace =
+      [&](const std::optional<AttributeMap>&) -> absl::StatusOr<std::optional<AttributeMap>> {
+    return std::optional<AttributeMap>(item);
+  };
+  absl::StatusOr<ItemChange> change =
+      co_await ModifyItem(schema, item_key, replace, /*assume_absent=*/true);
+  co_return change.status();
 }
 
 namespace {
@@ -289,20 +305,21 @@ bool Expired(const AttributeMap& item, const std::string& ttl_attribute, double 
 
 }  // namespace
 
-absl::StatusOr<std::string> TableStore::DeleteExpiredItems(const TableSchema& schema,
-                                                           double now_seconds,
-                                                           const std::string& start_key,
-                                                           size_t max_items, size_t* deleted) {
-  if (schema.ttl_attribute.empty()) return std::string();
+Task<absl::StatusOr<std::string>> TableStore::DeleteExpiredItems(const TableSchema& schema,
+                                                                 double now_seconds,
+                                                                 const std::string& start_key,
+                                                                 size_t max_items,
+                                                                 size_t* deleted) {
+  if (schema.ttl_attribute.empty()) co_return std::string();
   const std::string prefix = ItemPrefix(schema.id);
   const std::string from = start_key.empty() ? prefix : start_key;
   absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> items =
-      ScanItems(from, PrefixEnd(prefix), max_items);
-  if (!items.ok()) return items.status();
+      co_await ScanItems(from, PrefixEnd(prefix), max_items);
+  if (!items.ok()) co_return items.status();
   for (const auto& [key, item] : *items) {
     if (!Expired(item, schema.ttl_attribute, now_seconds)) continue;
     bool removed = false;
-    absl::StatusOr<ItemChange> change = ModifyItem(
+    absl::StatusOr<ItemChange> change = co_await ModifyItem(
         schema, key,
         [&](const std::optional<AttributeMap>& current)
             -> absl::StatusOr<std::optional<AttributeMap>> {
@@ -310,60 +327,66 @@ absl::StatusOr<std::string> TableStore::DeleteExpiredItems(const TableSchema& sc
           if (!removed) return current;  // changed since the scan: keep it as it is now
           return std::optional<AttributeMap>();
         });
-    if (!change.ok()) return change.status();
+    if (!change.ok()) co_return change.status();
     if (removed) ++*deleted;
   }
-  if (items->size() < max_items) return std::string();
-  return items->back().first + std::string(1, '\0');
+  if (items->size() < max_items) co_return std::string();
+  co_return items->back().first + std::string(1, '\0');
 }
 
-absl::Status TableStore::DeleteItem(const TableSchema& schema, const std::string& item_key) {
-  return ModifyItem(
-             schema, item_key,
-             [](const std::optional<AttributeMap>&) -> absl::StatusOr<std::optional<AttributeMap>> {
-               return std::nullopt;
-             })
-      .status();
+Task<absl::Status> TableStore::DeleteItem(const TableSchema& schema, const std::string& item_key) {
+  const Modify remove =
+      [](const std::optional<AttributeMap>&) -> absl::StatusOr<std::optional<AttributeMap>> {
+    return std::nullopt;
+  };
+  absl::StatusOr<ItemChange> change = co_await ModifyItem(schema, item_key, remove);
+  co_return change.status();
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> TableStore::ScanItems(
+Task<absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>>> TableStore::ScanItems(
     const std::string& start, const std::string& end, size_t limit, uint64_t ts) {
   std::vector<std::pair<std::string, AttributeMap>> items;
-  if (limit == 0 || (!end.empty() && end <= start)) return items;
+  if (limit == 0 || (!end.empty() && end <= start)) co_return items;
   std::string from = start;
   while (items.size() < limit) {
     const size_t want = std::min(limit - items.size(), options_.scan_batch);
-    absl::StatusOr<DynamoBackend::KvPairs> batch =
-        ts == 0 ? backend_->Scan(from, end, want) : backend_->SnapshotScan(from, end, want, ts);
-    if (!batch.ok()) return batch.status();
+    absl::StatusOr<DynamoBackend::KvPairs> batch = absl::InternalError("unset");
+    if (ts == 0) {
+      batch = co_await backend_->Scan(from, end, want);
+    } else {
+      batch = co_await backend_->SnapshotScan(from, end, want, ts);
+    }
+    if (!batch.ok()) co_return batch.status();
     for (auto& [key, bytes] : *batch) {
       absl::StatusOr<AttributeMap> item = DecodeItem(bytes);
-      if (!item.ok()) return item.status();
+      if (!item.ok()) co_return item.status();
       items.emplace_back(key, *std::move(item));
     }
     if (batch->size() < want) break;
     from = items.back().first + std::string(1, '\0');
     if (!end.empty() && end <= from) break;
   }
-  return items;
+  co_return items;
 }
 
-absl::StatusOr<uint64_t> TableStore::SnapshotTimestamp() { return backend_->ReadTimestamp(); }
-
-absl::StatusOr<std::optional<AttributeMap>> TableStore::GetItemAt(const std::string& item_key,
-                                                                  uint64_t ts) {
-  absl::StatusOr<std::optional<std::string>> bytes = backend_->SnapshotGet(item_key, ts);
-  if (!bytes.ok()) return bytes.status();
-  return DecodeOptional(*bytes);
+Task<absl::StatusOr<uint64_t>> TableStore::SnapshotTimestamp() {
+  co_return co_await backend_->ReadTimestamp();
 }
 
-absl::StatusOr<std::optional<std::string>> TableStore::GetRecordAt(const std::string& key,
-                                                                   uint64_t ts) {
-  return backend_->SnapshotGet(key, ts);
+Task<absl::StatusOr<std::optional<AttributeMap>>> TableStore::GetItemAt(const std::string& item_key,
+                                                                        uint64_t ts) {
+  absl::StatusOr<std::optional<std::string>> bytes = co_await backend_->SnapshotGet(item_key, ts);
+  if (!bytes.ok()) co_return bytes.status();
+  co_return DecodeOptional(*bytes);
 }
 
-absl::StatusOr<DynamoBackend::CommitResult> TableStore::Commit(const std::vector<TxnWrite>& writes,
-                                                               uint64_t start_ts) {
+Task<absl::StatusOr<std::optional<std::string>>> TableStore::GetRecordAt(const std::string& key,
+                                                                         uint64_t ts) {
+  co_return co_await backend_->SnapshotGet(key, ts);
+}
+
+Task<absl::StatusOr<DynamoBackend::CommitResult>> TableStore::Commit(
+    const std::vector<TxnWrite>& writes, uint64_t start_ts) {
   std::vector<DynamoBackend::TxnWrite> encoded;
   encoded.reserve(writes.size());
   for (const TxnWrite& write : writes) {
@@ -373,7 +396,7 @@ absl::StatusOr<DynamoBackend::CommitResult> TableStore::Commit(const std::vector
       encoded.emplace_back(write.key, EncodeOptional(write.item));
     }
   }
-  return backend_->CommitTransaction(encoded, start_ts);
+  co_return co_await backend_->CommitTransaction(encoded, start_ts);
 }
 
 absl::Status TableStore::AddIndexWrites(const TableSchema& schema, const std::string& item_key,
@@ -395,30 +418,30 @@ absl::Status TableStore::AddIndexWrites(const TableSchema& schema, const std::st
   return absl::OkStatus();
 }
 
-absl::Status TableStore::RepairNewIndexes(
+Task<absl::Status> TableStore::RepairNewIndexes(
     const TableSchema& schema,
     const std::vector<std::pair<std::string, std::optional<AttributeMap>>>& written) {
-  absl::StatusOr<TableSchema> latest = GetTable(schema.name);
+  absl::StatusOr<TableSchema> latest = co_await GetTable(schema.name);
   if (!latest.ok()) {
     // A table deleted since: its items and entries are unreachable.
-    if (ErrorName(latest.status()) == "ResourceNotFoundException") return absl::OkStatus();
-    return latest.status();
+    if (ErrorName(latest.status()) == "ResourceNotFoundException") co_return absl::OkStatus();
+    co_return latest.status();
   }
-  if (latest->id != schema.id) return absl::OkStatus();
+  if (latest->id != schema.id) co_return absl::OkStatus();
   TableSchema unknown = *latest;
   std::erase_if(unknown.indexes, [&](const SecondaryIndex& index) {
     return index.id == 0 ||
            std::any_of(schema.indexes.begin(), schema.indexes.end(),
                        [&](const SecondaryIndex& known) { return known.id == index.id; });
   });
-  if (unknown.indexes.empty()) return absl::OkStatus();
+  if (unknown.indexes.empty()) co_return absl::OkStatus();
   for (const auto& [key, old_item] : written) {
     bool settled = false;
     for (int attempt = 0; attempt < options_.max_write_attempts && !settled; ++attempt) {
-      absl::StatusOr<uint64_t> ts = SnapshotTimestamp();
-      if (!ts.ok()) return ts.status();
-      absl::StatusOr<std::optional<AttributeMap>> current = GetItemAt(key, *ts);
-      if (!current.ok()) return current.status();
+      absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp();
+      if (!ts.ok()) co_return ts.status();
+      absl::StatusOr<std::optional<AttributeMap>> current = co_await GetItemAt(key, *ts);
+      if (!current.ok()) co_return current.status();
       if (!current->has_value() && !old_item.has_value()) {
         settled = true;  // no entry before, none now
         break;
@@ -428,31 +451,31 @@ absl::Status TableStore::RepairNewIndexes(
       absl::StatusOr<std::vector<IndexEntryWrite>> entries =
           IndexWrites(unknown, key, old_item, *current, IndexKeyCheck::kSkip,
                       /*rewrite_unchanged=*/true);
-      if (!entries.ok()) return entries.status();
+      if (!entries.ok()) co_return entries.status();
       for (IndexEntryWrite& entry : *entries) {
         writes.push_back({std::move(entry.key), std::move(entry.entry), std::nullopt});
       }
-      absl::StatusOr<DynamoBackend::CommitResult> commit = Commit(writes, *ts);
-      if (!commit.ok()) return commit.status();
+      absl::StatusOr<DynamoBackend::CommitResult> commit = co_await Commit(writes, *ts);
+      if (!commit.ok()) co_return commit.status();
       settled = commit->committed;
     }
     if (!settled) {
-      return absl::AbortedError("the item kept changing while its new index was repaired");
+      co_return absl::AbortedError("the item kept changing while its new index was repaired");
     }
   }
-  return absl::OkStatus();
+  co_return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> TableStore::BackfillIndex(const std::string& table_name, uint64_t index_id,
-                                                 size_t max_items) {
-  absl::StatusOr<TableSchema> schema = GetTable(table_name);
+Task<absl::StatusOr<size_t>> TableStore::BackfillIndex(const std::string& table_name,
+                                                       uint64_t index_id, size_t max_items) {
+  absl::StatusOr<TableSchema> schema = co_await GetTable(table_name);
   if (!schema.ok()) {
-    if (ErrorName(schema.status()) == "ResourceNotFoundException") return 0;
-    return schema.status();
+    if (ErrorName(schema.status()) == "ResourceNotFoundException") co_return 0;
+    co_return schema.status();
   }
   auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(),
                          [&](const SecondaryIndex& index) { return index.id == index_id; });
-  if (index_id == 0 || it == schema->indexes.end() || !it->backfilling) return 0;
+  if (index_id == 0 || it == schema->indexes.end() || !it->backfilling) co_return 0;
   TableSchema only = *schema;
   only.indexes = {*it};
   const std::string prefix = ItemPrefix(schema->id);
@@ -461,34 +484,34 @@ absl::StatusOr<size_t> TableStore::BackfillIndex(const std::string& table_name, 
   size_t examined = 0;
   while (examined < max_items) {
     const size_t want = std::min(options_.backfill_batch, max_items - examined);
-    absl::StatusOr<DynamoBackend::KvPairs> keys = backend_->Scan(from, end, want);
-    if (!keys.ok()) return keys.status();
-    absl::StatusOr<uint64_t> ts = SnapshotTimestamp();
-    if (!ts.ok()) return ts.status();
+    absl::StatusOr<DynamoBackend::KvPairs> keys = co_await backend_->Scan(from, end, want);
+    if (!keys.ok()) co_return keys.status();
+    absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp();
+    if (!ts.ok()) co_return ts.status();
     std::vector<TxnWrite> writes;
     for (const auto& [key, unused_bytes] : *keys) {
       // The snapshot's value, not the scan's: the commit below is checked against writes
       // after the snapshot, so the entry written is the item's value at commit.
-      absl::StatusOr<std::optional<AttributeMap>> item = GetItemAt(key, *ts);
-      if (!item.ok()) return item.status();
+      absl::StatusOr<std::optional<AttributeMap>> item = co_await GetItemAt(key, *ts);
+      if (!item.ok()) co_return item.status();
       if (!item->has_value()) continue;  // deleted since the scan
       writes.push_back({key, *item, std::nullopt});
       absl::StatusOr<std::vector<IndexEntryWrite>> entries =
           IndexWrites(only, key, std::nullopt, *item, IndexKeyCheck::kSkip);
-      if (!entries.ok()) return entries.status();
+      if (!entries.ok()) co_return entries.status();
       for (IndexEntryWrite& entry : *entries) {
         writes.push_back({std::move(entry.key), std::move(entry.entry), std::nullopt});
       }
     }
     if (!writes.empty()) {
-      absl::StatusOr<DynamoBackend::CommitResult> commit = Commit(writes, *ts);
-      if (!commit.ok()) return commit.status();
-      if (!commit->committed) return examined;  // a write raced this batch: next pass
+      absl::StatusOr<DynamoBackend::CommitResult> commit = co_await Commit(writes, *ts);
+      if (!commit.ok()) co_return commit.status();
+      if (!commit->committed) co_return examined;  // a write raced this batch: next pass
     }
     examined += keys->size();
     const bool done = keys->size() < want;
     const std::string next = done ? std::string() : keys->back().first + std::string(1, '\0');
-    absl::StatusOr<TableSchema> updated = UpdateTable(table_name, [&](TableSchema* current) {
+    const std::function<absl::Status(TableSchema*)> advance = [&](TableSchema* current) {
       for (SecondaryIndex& index : current->indexes) {
         if (index.id != index_id || !index.backfilling) continue;
         if (done) {
@@ -499,12 +522,13 @@ absl::StatusOr<size_t> TableStore::BackfillIndex(const std::string& table_name, 
         }
       }
       return absl::OkStatus();
-    });
-    if (!updated.ok()) return updated.status();
+    };
+    absl::StatusOr<TableSchema> updated = co_await UpdateTable(table_name, advance);
+    if (!updated.ok()) co_return updated.status();
     if (done) break;
     from = next;
   }
-  return examined;
+  co_return examined;
 }
 
 }  // namespace ekv::dynamo

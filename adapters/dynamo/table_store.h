@@ -16,6 +16,9 @@
 // schema is read again; an index it did not know is repaired for that item (one more
 // transaction, from the old item the write replaced). The backfill starts after the index is
 // in the schema, so every write either is seen by the backfill or sees the index.
+//
+// Every method that reaches the backend is a Task (task.h): `co_await` it in one expression
+// with its arguments, whose referents must outlive it.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,7 @@
 #include "adapters/dynamo/attribute_value.h"
 #include "adapters/dynamo/backend.h"
 #include "adapters/dynamo/table_schema.h"
+#include "adapters/dynamo/task.h"
 
 namespace ekv::dynamo {
 
@@ -64,22 +68,22 @@ class TableStore {
   // key spaces over the groups first (table_placement.h): a CreateTable that cannot place
   // them fails with the store's error and creates nothing (the empty routes it may have
   // split stay, harmlessly).
-  absl::Status CreateTable(TableSchema* schema);
+  Task<absl::Status> CreateTable(TableSchema* schema);
   // ResourceNotFoundException when absent.
-  absl::StatusOr<TableSchema> GetTable(const std::string& name);
+  Task<absl::StatusOr<TableSchema>> GetTable(const std::string& name);
   // Removes the table (then, best effort and bounded, its items); returns its schema.
-  absl::StatusOr<TableSchema> DeleteTable(const std::string& name);
+  Task<absl::StatusOr<TableSchema>> DeleteTable(const std::string& name);
   // Changes a table's metadata (billing, tags) atomically: `change` edits the schema read;
   // the write is a compare-and-set against it, retried on a concurrent change. Returns the
   // new schema; ResourceNotFoundException when absent, or `change`'s error.
-  absl::StatusOr<TableSchema> UpdateTable(const std::string& name,
-                                          const std::function<absl::Status(TableSchema*)>& change);
+  Task<absl::StatusOr<TableSchema>> UpdateTable(
+      const std::string& name, const std::function<absl::Status(TableSchema*)>& change);
   // Table names after `exclusive_start` in order, at most `limit`; *more says whether
   // names remain.
-  absl::StatusOr<std::vector<std::string>> ListTables(const std::string& exclusive_start,
-                                                      size_t limit, bool* more);
+  Task<absl::StatusOr<std::vector<std::string>>> ListTables(const std::string& exclusive_start,
+                                                            size_t limit, bool* more);
 
-  absl::StatusOr<std::optional<AttributeMap>> GetItem(const std::string& item_key);
+  Task<absl::StatusOr<std::optional<AttributeMap>>> GetItem(const std::string& item_key);
 
   // The new item computed from the current one (nullopt: delete it), or an error that
   // ends the write with nothing written (e.g. ConditionalCheckFailedException).
@@ -94,13 +98,14 @@ class TableStore {
   // failed compare-and-set, which returns the real value.
   // `schema` is the item's table as the request read it. A refusal of the new item by an
   // index (a mistyped index key attribute) ends the write with nothing written.
-  absl::StatusOr<ItemChange> ModifyItem(const TableSchema& schema, const std::string& item_key,
-                                        const Modify& modify, bool assume_absent = false);
+  Task<absl::StatusOr<ItemChange>> ModifyItem(const TableSchema& schema,
+                                              const std::string& item_key, const Modify& modify,
+                                              bool assume_absent = false);
   // An unconditional write / delete (the old item is still read by the atomic step: the
   // index entries it had are removed).
-  absl::Status PutItem(const TableSchema& schema, const std::string& item_key,
-                       const AttributeMap& item);
-  absl::Status DeleteItem(const TableSchema& schema, const std::string& item_key);
+  Task<absl::Status> PutItem(const TableSchema& schema, const std::string& item_key,
+                             const AttributeMap& item);
+  Task<absl::Status> DeleteItem(const TableSchema& schema, const std::string& item_key);
 
   // One bounded Time to Live pass over `schema`'s items (schema.ttl_attribute set): deletes
   // every item, among the first `max_items` examined from `start_key` on, whose TTL
@@ -108,26 +113,28 @@ class TableStore {
   // compare-and-set decided on the item's current value, so an item updated to expire later
   // in between survives. Returns the key to continue from next pass ("" when the table's end
   // was reached) and adds the number deleted to *deleted.
-  absl::StatusOr<std::string> DeleteExpiredItems(const TableSchema& schema, double now_seconds,
-                                                 const std::string& start_key, size_t max_items,
-                                                 size_t* deleted);
+  Task<absl::StatusOr<std::string>> DeleteExpiredItems(const TableSchema& schema,
+                                                       double now_seconds,
+                                                       const std::string& start_key,
+                                                       size_t max_items, size_t* deleted);
 
   // Multi-item transactions (TransactWriteItems, TransactGetItems) over core's MVCC
   // transactions: every read of one transaction is at one snapshot timestamp, and the
   // commit writes all or nothing, refused when any written key changed after that
   // timestamp. Strictly serializable when every key the decision depended on is written
   // (TransactWriteItems writes a ConditionCheck's item back unchanged for this reason).
-  absl::StatusOr<uint64_t> SnapshotTimestamp();
-  absl::StatusOr<std::optional<AttributeMap>> GetItemAt(const std::string& item_key, uint64_t ts);
+  Task<absl::StatusOr<uint64_t>> SnapshotTimestamp();
+  Task<absl::StatusOr<std::optional<AttributeMap>>> GetItemAt(const std::string& item_key,
+                                                              uint64_t ts);
   // A front-door record (not an item) at a snapshot, e.g. a transaction's idempotency token.
-  absl::StatusOr<std::optional<std::string>> GetRecordAt(const std::string& key, uint64_t ts);
+  Task<absl::StatusOr<std::optional<std::string>>> GetRecordAt(const std::string& key, uint64_t ts);
   struct TxnWrite {
     std::string key;
     std::optional<AttributeMap> item;   // nullopt: delete (or `record`, when set)
     std::optional<std::string> record;  // a front-door record's bytes instead of an item
   };
-  absl::StatusOr<DynamoBackend::CommitResult> Commit(const std::vector<TxnWrite>& writes,
-                                                     uint64_t start_ts);
+  Task<absl::StatusOr<DynamoBackend::CommitResult>> Commit(const std::vector<TxnWrite>& writes,
+                                                           uint64_t start_ts);
   // Appends the index entry writes that take `item_key`'s entries from `old_item` to
   // `new_item` (refusing a mistyped index key in new_item) -- every transaction that writes
   // an item of an indexed table commits these with it.
@@ -137,7 +144,7 @@ class TableStore {
                               std::vector<TxnWrite>* writes);
   // The check after a committed write described at the top: `written` are the item keys
   // written under `schema` with the items they replaced.
-  absl::Status RepairNewIndexes(
+  Task<absl::Status> RepairNewIndexes(
       const TableSchema& schema,
       const std::vector<std::pair<std::string, std::optional<AttributeMap>>>& written);
 
@@ -147,27 +154,28 @@ class TableStore {
   // makes it retry), then the cursor advances in the table's metadata, and the index turns
   // ACTIVE when the table's end is reached. Returns the number of items examined (0: nothing
   // to do -- the index is gone or active).
-  absl::StatusOr<size_t> BackfillIndex(const std::string& table_name, uint64_t index_id,
-                                       size_t max_items);
+  Task<absl::StatusOr<size_t>> BackfillIndex(const std::string& table_name, uint64_t index_id,
+                                             size_t max_items);
 
   // Items with keys in [start, end) in key order, at most `limit`: each route's part read
   // linearizably (ts 0), or all of it in the snapshot at `ts` (SnapshotTimestamp), which
   // resolves the locks of transactions in the way -- index reads use that, so an index
   // entry written with its item in another group is seen once the item's write is
   // (a two-phase commit answers after its primary, the item, commits).
-  absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>> ScanItems(
+  Task<absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>>> ScanItems(
       const std::string& start, const std::string& end, size_t limit, uint64_t ts = 0);
 
  private:
-  absl::StatusOr<ItemChange> ModifyIndexedItem(const TableSchema& schema,
-                                               const std::string& item_key, const Modify& modify);
-  absl::StatusOr<ItemChange> CompareAndSetItem(const std::string& item_key, const Modify& modify,
-                                               bool assume_absent);
+  Task<absl::StatusOr<ItemChange>> ModifyIndexedItem(const TableSchema& schema,
+                                                     const std::string& item_key,
+                                                     const Modify& modify);
+  Task<absl::StatusOr<ItemChange>> CompareAndSetItem(const std::string& item_key,
+                                                     const Modify& modify, bool assume_absent);
   // Deletes keys under `prefix`, at most max_items_deleted_with_table (cleanup of a deleted
   // table or index whose keys nothing reads any more).
-  void DeletePrefix(const std::string& prefix);
+  Task<absl::Status> DeletePrefix(const std::string& prefix);
   // Ids for indexes that have none (new ones, or records from before indexes were stored).
-  absl::Status AssignIndexIds(TableSchema* schema);
+  Task<absl::Status> AssignIndexIds(TableSchema* schema);
 
   DynamoBackend* backend_;
   TableStoreOptions options_;

@@ -28,18 +28,17 @@ absl::StatusOr<const json*> TransactItemsOf(const json& request) {
   return &*it;
 }
 
-absl::StatusOr<const TableSchema*> TransactionTable(const json& action,
-                                                    std::map<std::string, TableSchema>* schemas,
-                                                    TableStore* store) {
-  if (absl::Status s = ValidateTableName(action); !s.ok()) return s;
+Task<absl::StatusOr<const TableSchema*>> TransactionTable(
+    const json& action, std::map<std::string, TableSchema>* schemas, TableStore* store) {
+  if (absl::Status s = ValidateTableName(action); !s.ok()) co_return s;
   const std::string name = action["TableName"].get<std::string>();
   auto it = schemas->find(name);
   if (it == schemas->end()) {
-    absl::StatusOr<TableSchema> schema = TableNamed(name, store);
-    if (!schema.ok()) return schema.status();
+    absl::StatusOr<TableSchema> schema = co_await TableNamed(name, store);
+    if (!schema.ok()) co_return schema.status();
     it = schemas->emplace(name, *std::move(schema)).first;
   }
-  return &it->second;
+  co_return &it->second;
 }
 
 absl::StatusOr<bool> ReturnOldOnConditionFailureOf(const json& action) {

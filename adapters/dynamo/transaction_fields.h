@@ -23,9 +23,8 @@ inline constexpr size_t kMaxTransactItems = 100;
 // TransactItems: a list of 1..100 entries.
 absl::StatusOr<const nlohmann::json*> TransactItemsOf(const nlohmann::json& request);
 // The table an action names (its TableName), read once per request into `schemas`.
-absl::StatusOr<const TableSchema*> TransactionTable(const nlohmann::json& action,
-                                                    std::map<std::string, TableSchema>* schemas,
-                                                    TableStore* store);
+Task<absl::StatusOr<const TableSchema*>> TransactionTable(
+    const nlohmann::json& action, std::map<std::string, TableSchema>* schemas, TableStore* store);
 // ReturnValuesOnConditionCheckFailure: NONE (default) or ALL_OLD.
 absl::StatusOr<bool> ReturnOldOnConditionFailureOf(const nlohmann::json& action);
 // Whether `condition` (none: true) holds on `item` (absent: an empty item).

@@ -30,7 +30,7 @@ class TtlSweeper {
 
   // One bounded pass at wall-clock time `now_seconds` (epoch seconds). Returns the number
   // of items deleted, or the first store error (the next pass retries from the same place).
-  absl::StatusOr<size_t> RunPass(double now_seconds);
+  Task<absl::StatusOr<size_t>> RunPass(double now_seconds);
 
  private:
   TableStore* store_;

@@ -1,8 +1,9 @@
 // An in-memory DynamoBackend for handler tests: one ordered map, every call atomic under
-// one mutex, and every write also recorded as a version at a logical clock so that
-// snapshot reads and transaction commits (write-conflict check) behave as core's MVCC.
-// `before_next_cas` lets a test slip a concurrent write in between a handler's read and its
-// compare-and-set, which is the race the read-modify-write loop must survive.
+// one mutex and answered at once (a coroutine that never suspends, so RunInline drives it), and
+// every write also recorded as a version at a logical clock so that snapshot reads and transaction
+// commits (write-conflict check) behave as core's MVCC. `before_next_cas` lets a test slip a
+// concurrent write in between a handler's read and its compare-and-set, which is the race the
+// read-modify-write loop must survive.
 #pragma once
 
 #include <functional>
@@ -18,88 +19,88 @@ namespace ekv::dynamo::testing {
 
 class FakeBackend : public DynamoBackend {
  public:
-  absl::StatusOr<std::optional<std::string>> Get(const std::string& key) override {
+  Task<absl::StatusOr<std::optional<std::string>>> Get(const std::string& key) override {
     if (read_fault) {
-      if (absl::Status s = read_fault(key); !s.ok()) return s;
+      if (absl::Status s = read_fault(key); !s.ok()) co_return s;
     }
     std::lock_guard<std::mutex> lock(mu_);
     auto it = data_.find(key);
-    if (it == data_.end()) return std::optional<std::string>();
-    return std::optional<std::string>(it->second);
+    if (it == data_.end()) co_return std::optional<std::string>();
+    co_return std::optional<std::string>(it->second);
   }
-  absl::Status Put(const std::string& key, const std::string& value) override {
+  Task<absl::Status> Put(const std::string& key, const std::string& value) override {
     if (write_fault) {
-      if (absl::Status s = write_fault(key); !s.ok()) return s;
+      if (absl::Status s = write_fault(key); !s.ok()) co_return s;
     }
     std::lock_guard<std::mutex> lock(mu_);
     data_[key] = value;
     versions_[key][++clock_] = value;
-    return absl::OkStatus();
+    co_return absl::OkStatus();
   }
-  absl::Status Delete(const std::string& key) override {
+  Task<absl::Status> Delete(const std::string& key) override {
     if (write_fault) {
-      if (absl::Status s = write_fault(key); !s.ok()) return s;
+      if (absl::Status s = write_fault(key); !s.ok()) co_return s;
     }
     std::lock_guard<std::mutex> lock(mu_);
     data_.erase(key);
     versions_[key][++clock_] = std::nullopt;
-    return absl::OkStatus();
+    co_return absl::OkStatus();
   }
-  absl::StatusOr<CasResult> CompareAndSet(const std::string& key,
-                                          const std::optional<std::string>& expected,
-                                          const std::optional<std::string>& new_value) override {
+  Task<absl::StatusOr<CasResult>> CompareAndSet(
+      const std::string& key, const std::optional<std::string>& expected,
+      const std::optional<std::string>& new_value) override {
     if (before_next_cas) {
       auto hook = std::move(before_next_cas);
       before_next_cas = nullptr;
       hook();
     }
     if (write_fault) {  // a compare-and-set is a write the store can fail too
-      if (absl::Status s = write_fault(key); !s.ok()) return s;
+      if (absl::Status s = write_fault(key); !s.ok()) co_return s;
     }
     std::lock_guard<std::mutex> lock(mu_);
     ++cas_calls;
     auto it = data_.find(key);
     std::optional<std::string> current;
     if (it != data_.end()) current = it->second;
-    if (current != expected) return CasResult{false, current};
+    if (current != expected) co_return CasResult{false, current};
     if (new_value.has_value()) {
       data_[key] = *new_value;
     } else {
       data_.erase(key);
     }
     versions_[key][++clock_] = new_value;
-    return CasResult{true, current};
+    co_return CasResult{true, current};
   }
-  absl::StatusOr<KvPairs> Scan(const std::string& start, const std::string& end,
-                               size_t limit) override {
+  Task<absl::StatusOr<KvPairs>> Scan(const std::string& start, const std::string& end,
+                                     size_t limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     KvPairs out;
     for (auto it = data_.lower_bound(start); it != data_.end() && out.size() < limit; ++it) {
       if (!end.empty() && it->first >= end) break;
       out.emplace_back(it->first, it->second);
     }
-    return out;
+    co_return out;
   }
-  absl::StatusOr<uint64_t> NewTableId() override { return ++next_id_; }
+  Task<absl::StatusOr<uint64_t>> NewTableId() override { co_return ++next_id_; }
 
-  absl::StatusOr<uint64_t> ReadTimestamp() override {
+  Task<absl::StatusOr<uint64_t>> ReadTimestamp() override {
     std::lock_guard<std::mutex> lock(mu_);
-    return ++clock_;
+    co_return ++clock_;
   }
-  absl::StatusOr<std::optional<std::string>> SnapshotGet(const std::string& key,
-                                                         uint64_t ts) override {
+  Task<absl::StatusOr<std::optional<std::string>>> SnapshotGet(const std::string& key,
+                                                               uint64_t ts) override {
     if (read_fault) {
-      if (absl::Status s = read_fault(key); !s.ok()) return s;
+      if (absl::Status s = read_fault(key); !s.ok()) co_return s;
     }
     std::lock_guard<std::mutex> lock(mu_);
     auto it = versions_.find(key);
-    if (it == versions_.end()) return std::optional<std::string>();
+    if (it == versions_.end()) co_return std::optional<std::string>();
     auto version = it->second.upper_bound(ts);
-    if (version == it->second.begin()) return std::optional<std::string>();
-    return std::prev(version)->second;
+    if (version == it->second.begin()) co_return std::optional<std::string>();
+    co_return std::prev(version)->second;
   }
-  absl::StatusOr<KvPairs> SnapshotScan(const std::string& start, const std::string& end,
-                                       size_t limit, uint64_t ts) override {
+  Task<absl::StatusOr<KvPairs>> SnapshotScan(const std::string& start, const std::string& end,
+                                             size_t limit, uint64_t ts) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++snapshot_scans;
     KvPairs out;
@@ -111,10 +112,10 @@ class FakeBackend : public DynamoBackend {
       const std::optional<std::string>& value = std::prev(version)->second;
       if (value.has_value()) out.emplace_back(it->first, *value);
     }
-    return out;
+    co_return out;
   }
-  absl::StatusOr<CommitResult> CommitTransaction(const std::vector<TxnWrite>& writes,
-                                                 uint64_t start_ts) override {
+  Task<absl::StatusOr<CommitResult>> CommitTransaction(const std::vector<TxnWrite>& writes,
+                                                       uint64_t start_ts) override {
     if (before_next_commit) {
       auto hook = std::move(before_next_commit);
       before_next_commit = nullptr;
@@ -122,7 +123,7 @@ class FakeBackend : public DynamoBackend {
     }
     if (write_fault) {
       for (const auto& [key, value] : writes) {
-        if (absl::Status s = write_fault(key); !s.ok()) return s;
+        if (absl::Status s = write_fault(key); !s.ok()) co_return s;
       }
     }
     std::lock_guard<std::mutex> lock(mu_);
@@ -134,7 +135,7 @@ class FakeBackend : public DynamoBackend {
         result.conflict_keys.push_back(key);
       }
     }
-    if (!result.conflict_keys.empty()) return result;
+    if (!result.conflict_keys.empty()) co_return result;
     const uint64_t commit_ts = ++clock_;
     for (const auto& [key, value] : writes) {
       if (value.has_value()) {
@@ -145,26 +146,26 @@ class FakeBackend : public DynamoBackend {
       versions_[key][commit_ts] = value;
     }
     result.committed = true;
-    return result;
+    co_return result;
   }
 
   // A catalog like the demo's (two groups split at "m"), split and moved as core would:
   // a stale expected version or a key not strictly inside is refused.
-  absl::StatusOr<Routes> ReadRoutes() override {
+  Task<absl::StatusOr<Routes>> ReadRoutes() override {
     std::lock_guard<std::mutex> lock(mu_);
-    return routes_;
+    co_return routes_;
   }
-  absl::Status SplitRoute(uint64_t expected_version, uint64_t route_id,
-                          const std::string& split_key) override {
+  Task<absl::Status> SplitRoute(uint64_t expected_version, uint64_t route_id,
+                                const std::string& split_key) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (expected_version != routes_.version) {
-      return absl::FailedPreconditionError("catalog version changed");
+      co_return absl::FailedPreconditionError("catalog version changed");
     }
     for (size_t i = 0; i < routes_.routes.size(); ++i) {
       Route& route = routes_.routes[i];
       if (route.route_id != route_id) continue;
       if (split_key <= route.start || (!route.end.empty() && split_key >= route.end)) {
-        return absl::InvalidArgumentError("split key not strictly inside the route");
+        co_return absl::InvalidArgumentError("split key not strictly inside the route");
       }
       Route right = route;
       right.route_id = ++next_route_id_;
@@ -174,21 +175,21 @@ class FakeBackend : public DynamoBackend {
       routes_.routes.insert(routes_.routes.begin() + static_cast<std::ptrdiff_t>(i) + 1, right);
       ++routes_.version;
       ++splits;
-      return absl::OkStatus();
+      co_return absl::OkStatus();
     }
-    return absl::NotFoundError("no such route");
+    co_return absl::NotFoundError("no such route");
   }
-  absl::Status MoveRoute(const std::string& key, uint64_t target_group) override {
+  Task<absl::Status> MoveRoute(const std::string& key, uint64_t target_group) override {
     std::lock_guard<std::mutex> lock(mu_);
     for (Route& route : routes_.routes) {
       if (route.start <= key && (route.end.empty() || key < route.end)) {
         route.group = target_group;
         ++routes_.version;
         ++moves;
-        return absl::OkStatus();
+        co_return absl::OkStatus();
       }
     }
-    return absl::InternalError("routes do not cover the key");
+    co_return absl::InternalError("routes do not cover the key");
   }
   // The group the route holding `key` names.
   uint64_t GroupOf(const std::string& key) {

@@ -20,8 +20,9 @@ class DynamoOperationTest : public ::testing::Test {
  protected:
   // Runs `operation` with `body`; remembers the HTTP status.
   json Call(const std::string& operation, const json& body) {
-    HttpReply reply =
-        OperationTable::Default().Handle("DynamoDB_20120810." + operation, body.dump(), &store_);
+    const std::string target = "DynamoDB_20120810." + operation;
+    const std::string text = body.dump();
+    HttpReply reply = RunInline(OperationTable::Default().Handle(target, text, &store_));
     status_ = reply.status;
     return json::parse(reply.body);
   }

@@ -182,7 +182,8 @@ TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
   backend_.before_next_cas = [&] {
     // Another client's increment, applied while ours is in flight.
     TableStore other(&backend_);
-    OperationTable::Default().Handle("DynamoDB_20120810.UpdateItem", increment.dump(), &other);
+    RunInline(
+        OperationTable::Default().Handle("DynamoDB_20120810.UpdateItem", increment.dump(), &other));
   };
   Ok("UpdateItem", increment);
   EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}})["Item"]["hits"]["N"], "3");
@@ -197,7 +198,8 @@ TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
     json rival = claim;
     rival["ExpressionAttributeValues"][":me"] = {{"S", "rival"}};
     TableStore other(&backend_);
-    OperationTable::Default().Handle("DynamoDB_20120810.UpdateItem", rival.dump(), &other);
+    RunInline(
+        OperationTable::Default().Handle("DynamoDB_20120810.UpdateItem", rival.dump(), &other));
   };
   EXPECT_EQ(Error("UpdateItem", claim), "ConditionalCheckFailedException");
   EXPECT_EQ(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}})["Item"]["owner"]["S"], "rival");
@@ -284,22 +286,24 @@ TEST_F(DynamoOperationTest, ScanPaginatesAndFilters) {
 }
 
 TEST_F(DynamoOperationTest, ProtocolErrors) {
-  HttpReply reply = OperationTable::Default().Handle("DynamoDB_20120810.Frobnicate", "{}", &store_);
+  HttpReply reply =
+      RunInline(OperationTable::Default().Handle("DynamoDB_20120810.Frobnicate", "{}", &store_));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(json::parse(reply.body)["__type"],
             "com.amazon.coral.service#UnknownOperationException");
-  reply = OperationTable::Default().Handle("DynamoDB_20120810.ListTables", "{not json", &store_);
+  reply = RunInline(
+      OperationTable::Default().Handle("DynamoDB_20120810.ListTables", "{not json", &store_));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(json::parse(reply.body)["__type"], "com.amazon.coral.service#SerializationException");
-  reply = OperationTable::Default().Handle("DynamoDB_20120810.DescribeTable",
-                                           R"({"TableName": "nope"})", &store_);
+  reply = RunInline(OperationTable::Default().Handle("DynamoDB_20120810.DescribeTable",
+                                                     R"({"TableName": "nope"})", &store_));
   EXPECT_EQ(reply.status, 400);
   EXPECT_EQ(json::parse(reply.body),
             json::parse(R"({"__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
                             "message": "Requested resource not found: Table: nope not found"})"));
   // A field of the wrong JSON type is a serialization error, not a crash.
-  reply = OperationTable::Default().Handle("DynamoDB_20120810.ListTables", R"({"Limit": "x"})",
-                                           &store_);
+  reply = RunInline(OperationTable::Default().Handle("DynamoDB_20120810.ListTables",
+                                                     R"({"Limit": "x"})", &store_));
   EXPECT_EQ(reply.status, 400);
 }
 

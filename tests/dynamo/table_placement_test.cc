@@ -56,7 +56,7 @@ TEST(Placement, SingleGroupCatalogNeedsNothing) {
 
 TEST(Placement, CutsTheKeySpaceThenMovesEveryOtherPart) {
   testing::FakeBackend backend;
-  ASSERT_TRUE(PlaceKeySpace(&backend, 42).ok());
+  ASSERT_TRUE(RunInline(PlaceKeySpace(&backend, 42)).ok());
   const std::vector<std::string> boundaries = PlacementBoundaries(42, 2);
   ASSERT_EQ(boundaries.size(), 3u);
   EXPECT_EQ(backend.splits, 3);  // start, the middle hash, end
@@ -69,7 +69,7 @@ TEST(Placement, CutsTheKeySpaceThenMovesEveryOtherPart) {
   EXPECT_EQ(backend.GroupOf(ItemPrefix(41) + "\xff"), 1u);
   EXPECT_EQ(backend.GroupOf(boundaries[2]), 1u);
   // Placing again is a no-op.
-  ASSERT_TRUE(PlaceKeySpace(&backend, 42).ok());
+  ASSERT_TRUE(RunInline(PlaceKeySpace(&backend, 42)).ok());
   EXPECT_EQ(backend.splits, 3);
   EXPECT_EQ(backend.moves, 1);
 }
@@ -85,24 +85,26 @@ TEST(Placement, RefusesToSplitARouteBeingMoved) {
 // CreateTable): placement plans again and still finishes.
 class RacingBackend : public testing::FakeBackend {
  public:
-  absl::Status SplitRoute(uint64_t expected_version, uint64_t route_id,
-                          const std::string& split_key) override {
+  Task<absl::Status> SplitRoute(uint64_t expected_version, uint64_t route_id,
+                                const std::string& split_key) override {
     if (races_left > 0) {
       --races_left;
-      absl::StatusOr<Routes> now = ReadRoutes();
+      absl::StatusOr<Routes> now = co_await ReadRoutes();
       // Someone else's split far away (route 2 holds "m"..).
-      EXPECT_TRUE(FakeBackend::SplitRoute(now->version, now->routes.back().route_id,
-                                          absl::StrCat("z", 9 - races_left))
-                      .ok());
+      const std::string far = absl::StrCat("z", 9 - races_left);
+      absl::Status raced =
+          co_await FakeBackend::SplitRoute(now->version, now->routes.back().route_id, far);
+      EXPECT_TRUE(raced.ok()) << raced;
     }
-    return FakeBackend::SplitRoute(expected_version, route_id, split_key);
+    absl::Status split = co_await FakeBackend::SplitRoute(expected_version, route_id, split_key);
+    co_return split;
   }
   int races_left = 3;
 };
 
 TEST(Placement, LostCatalogRacesAreRetried) {
   RacingBackend backend;
-  ASSERT_TRUE(PlaceKeySpace(&backend, 42).ok());
+  ASSERT_TRUE(RunInline(PlaceKeySpace(&backend, 42)).ok());
   EXPECT_EQ(backend.races_left, 0);
   EXPECT_EQ(backend.GroupOf(PlacementBoundaries(42, 2)[1]), 2u);
 }
@@ -113,12 +115,12 @@ class PlacedTableTest : public DynamoOperationTest {
   std::map<std::string, uint64_t> ItemGroups(uint64_t table_id) {
     std::map<std::string, uint64_t> out;
     const std::string prefix = ItemPrefix(table_id);
-    auto pairs = backend_.Scan(prefix, PrefixEnd(prefix), 100000);
+    auto pairs = RunInline(backend_.Scan(prefix, PrefixEnd(prefix), 100000));
     EXPECT_TRUE(pairs.ok());
     for (const auto& [key, value] : *pairs) out[key] = backend_.GroupOf(key);
     return out;
   }
-  uint64_t TableId(const std::string& name) { return store_.GetTable(name)->id; }
+  uint64_t TableId(const std::string& name) { return RunInline(store_.GetTable(name))->id; }
 };
 
 TEST_F(PlacedTableTest, ItemsOfOneTableSpreadOverBothGroupsAndQueryStaysInOnePartition) {
@@ -195,7 +197,7 @@ TEST_F(PlacedTableTest, IndexKeySpacesArePlacedAndReadAtASnapshot) {
       "GlobalSecondaryIndexes": [{"IndexName": "by_city",
           "KeySchema": [{"AttributeName": "city", "KeyType": "HASH"}],
           "Projection": {"ProjectionType": "ALL"}}]})"));
-  const TableSchema schema = *store_.GetTable("people");
+  const TableSchema schema = *RunInline(store_.GetTable("people"));
   ASSERT_EQ(schema.indexes.size(), 1u);
   EXPECT_EQ(schema.indexes[0].key_layout, KeyLayout::kHashed);
   EXPECT_EQ(backend_.moves, 2);  // the table's upper half and the index's
@@ -228,13 +230,13 @@ TEST_F(PlacedTableTest, TablesStoredBeforeTheHashedLayoutStayReadable) {
   old.billing_mode = "PAY_PER_REQUEST";
   json record = json::parse(EncodeTableSchema(old));
   record.erase("layout");
-  ASSERT_TRUE(backend_.Put(TableMetaKey("legacy"), record.dump()).ok());
+  ASSERT_TRUE(RunInline(backend_.Put(TableMetaKey("legacy"), record.dump())).ok());
   const TableSchema decoded = *DecodeTableSchema(record.dump());
   EXPECT_EQ(decoded.key_layout, KeyLayout::kUnhashed);
   ASSERT_EQ(*ItemKeyOfKey(decoded, {{"k", AttributeValue::String("a")}}),
             ItemPrefix(9) + EncodedS("a"));
   Ok("PutItem", {{"TableName", "legacy"}, {"Item", {{"k", {{"S", "a"}}}, {"v", {{"N", "1"}}}}}});
-  auto stored = backend_.Get(ItemPrefix(9) + EncodedS("a"));
+  auto stored = RunInline(backend_.Get(ItemPrefix(9) + EncodedS("a")));
   ASSERT_TRUE(stored.ok() && stored->has_value());
   json got = Ok("GetItem", {{"TableName", "legacy"}, {"Key", {{"k", {{"S", "a"}}}}}});
   EXPECT_EQ(got["Item"]["v"]["N"], "1");

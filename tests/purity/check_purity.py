@@ -47,13 +47,7 @@ FORBIDDEN_SIM_CALLS = [
 # The single sanctioned exception: the assertion handler prints its reason to stderr
 # before aborting (no driver can be asked to do it at that point).
 ALLOWED = {("core/util/assert.cc", "cstdio")}
-# The DynamoDB front door's TableStore blocks in its backend calls; the simulator runs it
-# for each simulated client on a thread of its own under a strict baton (exactly one
-# thread runs at a time, handed over only at backend calls: sim/dynamo_backend.h), so the
-# run stays deterministic (DeterminismTest.DynamoWorkloadReplaysExactly). That one file
-# pair may use threads, mutexes and condition variables; nothing else in sim/ may.
-ALLOWED |= {("sim/dynamo_backend.h", header) for header in ("thread", "mutex", "condition_variable")}
-ALLOWED_CALLS = {("sim/dynamo_backend.h", r"\bstd::thread\b")}
+ALLOWED_CALLS = set()
 # sim/main.cc is the command-line entry point: it may print and parse flags, but it
 # still may not use threads or clocks, so it is checked like the rest of sim/.
 

@@ -100,39 +100,39 @@ absl::StatusOr<WriteStep> ParseWriteRequest(const json& request, const TableSche
 
 }  // namespace
 
-absl::StatusOr<json> BatchWriteItemOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> BatchWriteItemOperation(const json& request, TableStore* store) {
   absl::StatusOr<const json*> request_items =
       RequestItemsOf(request, "BatchWriteItem cannot have a null or no requests set");
-  if (!request_items.ok()) return request_items.status();
+  if (!request_items.ok()) co_return request_items.status();
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
-  if (!capacity_mode.ok()) return capacity_mode.status();
+  if (!capacity_mode.ok()) co_return capacity_mode.status();
   size_t total = 0;
   for (auto it = (*request_items)->begin(); it != (*request_items)->end(); ++it) {
-    if (!it.value().is_array()) return SerializationError("RequestItems values must be lists");
+    if (!it.value().is_array()) co_return SerializationError("RequestItems values must be lists");
     if (it.value().empty()) {
-      return ValidationError(absl::StrCat(
+      co_return ValidationError(absl::StrCat(
           "The batch write request list for a table cannot be null or empty: ", it.key()));
     }
     total += it.value().size();
   }
   if (total > kMaxBatchWriteRequests) {
-    return ValidationError("Too many items requested for the BatchWriteItem call");
+    co_return ValidationError("Too many items requested for the BatchWriteItem call");
   }
   std::vector<TableWrites> plan;
   for (auto it = (*request_items)->begin(); it != (*request_items)->end(); ++it) {
-    absl::StatusOr<TableSchema> schema = TableNamed(it.key(), store);
-    if (!schema.ok()) return schema.status();
+    absl::StatusOr<TableSchema> schema = co_await TableNamed(it.key(), store);
+    if (!schema.ok()) co_return schema.status();
     TableWrites writes{it.key(), *schema, {}};
     std::set<std::string> keys;
     for (const json& write_request : it.value()) {
       absl::StatusOr<WriteStep> step = ParseWriteRequest(write_request, *schema);
-      if (!step.ok()) return step.status();
-      if (!keys.insert(step->key).second) return DuplicateKeys();
+      if (!step.ok()) co_return step.status();
+      if (!keys.insert(step->key).second) co_return DuplicateKeys();
       if (step->item.has_value()) {
         // A mistyped index key refuses the whole batch before anything is written.
         absl::StatusOr<std::vector<IndexEntryWrite>> entries =
             IndexWrites(*schema, step->key, std::nullopt, *step->item, IndexKeyCheck::kRefuse);
-        if (!entries.ok()) return entries.status();
+        if (!entries.ok()) co_return entries.status();
       }
       writes.steps.push_back(*std::move(step));
     }
@@ -146,8 +146,12 @@ absl::StatusOr<json> BatchWriteItemOperation(const json& request, TableStore* st
   for (const TableWrites& writes : plan) {
     double units = 0;
     for (const WriteStep& step : writes.steps) {
-      absl::Status s = step.item.has_value() ? store->PutItem(writes.schema, step.key, *step.item)
-                                             : store->DeleteItem(writes.schema, step.key);
+      absl::Status s;
+      if (step.item.has_value()) {
+        s = co_await store->PutItem(writes.schema, step.key, *step.item);
+      } else {
+        s = co_await store->DeleteItem(writes.schema, step.key);
+      }
       if (!s.ok()) {
         if (first_error.ok()) first_error = s;
         unprocessed[writes.table].push_back(*step.original);
@@ -160,18 +164,18 @@ absl::StatusOr<json> BatchWriteItemOperation(const json& request, TableStore* st
       consumed.push_back(ConsumedCapacityJson(writes.table, units, *capacity_mode));
     }
   }
-  if (done == 0) return first_error;
+  if (done == 0) co_return first_error;
   json reply = {{"UnprocessedItems", std::move(unprocessed)}};
   if (*capacity_mode != "NONE") reply["ConsumedCapacity"] = std::move(consumed);
-  return reply;
+  co_return reply;
 }
 
-absl::StatusOr<json> BatchGetItemOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> BatchGetItemOperation(const json& request, TableStore* store) {
   absl::StatusOr<const json*> request_items =
       RequestItemsOf(request, "BatchGetItem must have some requests set");
-  if (!request_items.ok()) return request_items.status();
+  if (!request_items.ok()) co_return request_items.status();
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
-  if (!capacity_mode.ok()) return capacity_mode.status();
+  if (!capacity_mode.ok()) co_return capacity_mode.status();
 
   struct TableReads {
     std::string table;
@@ -184,24 +188,24 @@ absl::StatusOr<json> BatchGetItemOperation(const json& request, TableStore* stor
   size_t total = 0;
   for (auto it = (*request_items)->begin(); it != (*request_items)->end(); ++it) {
     const json& spec = it.value();
-    if (!spec.is_object()) return SerializationError("KeysAndAttributes must be a structure");
+    if (!spec.is_object()) co_return SerializationError("KeysAndAttributes must be a structure");
     auto keys = spec.find("Keys");
     if (keys == spec.end() || keys->is_null()) {
-      return ValidationError(
+      co_return ValidationError(
           absl::StrCat("1 validation error detected: Value null at "
                        "'requestItems.",
                        it.key(),
                        ".member.keys' failed to satisfy constraint: Member "
                        "must not be null"));
     }
-    if (!keys->is_array()) return SerializationError("Keys must be a list");
+    if (!keys->is_array()) co_return SerializationError("Keys must be a list");
     if (keys->empty()) {
-      return ValidationError(
+      co_return ValidationError(
           absl::StrCat("The list of keys in RequestItems for BatchGetItem is required: ", it.key(),
                        " has empty list"));
     }
     if (keys->size() > kMaxBatchGetKeys) {
-      return ValidationError(absl::StrCat(
+      co_return ValidationError(absl::StrCat(
           "1 validation error detected: Value at 'requestItems.", it.key(),
           ".member.keys' failed to satisfy constraint: Member must have length less than or "
           "equal to 100"));
@@ -209,33 +213,34 @@ absl::StatusOr<json> BatchGetItemOperation(const json& request, TableStore* stor
     total += keys->size();
   }
   if (total > kMaxBatchGetKeys) {
-    return ValidationError("Too many items requested for the BatchGetItem call");
+    co_return ValidationError("Too many items requested for the BatchGetItem call");
   }
   for (auto it = (*request_items)->begin(); it != (*request_items)->end(); ++it) {
     const json& spec = it.value();
-    absl::StatusOr<TableSchema> schema = TableNamed(it.key(), store);
-    if (!schema.ok()) return schema.status();
+    absl::StatusOr<TableSchema> schema = co_await TableNamed(it.key(), store);
+    if (!schema.ok()) co_return schema.status();
     TableReads reads;
     reads.table = it.key();
     reads.keys_and_attributes = &spec;
     if (auto consistent = spec.find("ConsistentRead");
         consistent != spec.end() && !consistent->is_null()) {
-      if (!consistent->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
+      if (!consistent->is_boolean())
+        co_return SerializationError("ConsistentRead must be a boolean");
       reads.consistent = consistent->get<bool>();
     }
     absl::StatusOr<ExpressionContext> context = ExpressionContextOf(spec);
-    if (!context.ok()) return context.status();
+    if (!context.ok()) co_return context.status();
     absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(spec, &*context);
-    if (!projection.ok()) return projection.status();
-    if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+    if (!projection.ok()) co_return projection.status();
+    if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
     reads.projection = *std::move(projection);
     std::set<std::string> seen;
     for (const json& key_json : spec["Keys"]) {
       absl::StatusOr<AttributeMap> key_attributes = AttributeMapFromJson(key_json);
-      if (!key_attributes.ok()) return key_attributes.status();
+      if (!key_attributes.ok()) co_return key_attributes.status();
       absl::StatusOr<std::string> key = ItemKeyOfKey(*schema, *key_attributes);
-      if (!key.ok()) return key.status();
-      if (!seen.insert(*key).second) return DuplicateKeys();
+      if (!key.ok()) co_return key.status();
+      if (!seen.insert(*key).second) co_return DuplicateKeys();
       reads.keys.push_back(*std::move(key));
     }
     plan.push_back(std::move(reads));
@@ -257,7 +262,7 @@ absl::StatusOr<json> BatchGetItemOperation(const json& request, TableStore* stor
         left.push_back((*reads.keys_and_attributes)["Keys"][i]);
         continue;
       }
-      absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(reads.keys[i]);
+      absl::StatusOr<std::optional<AttributeMap>> item = co_await store->GetItem(reads.keys[i]);
       if (!item.ok()) {
         if (first_error.ok()) first_error = item.status();
         left.push_back((*reads.keys_and_attributes)["Keys"][i]);
@@ -279,10 +284,10 @@ absl::StatusOr<json> BatchGetItemOperation(const json& request, TableStore* stor
       consumed.push_back(ConsumedCapacityJson(reads.table, units, *capacity_mode));
     }
   }
-  if (done == 0 && !first_error.ok()) return first_error;
+  if (done == 0 && !first_error.ok()) co_return first_error;
   json reply = {{"Responses", std::move(responses)}, {"UnprocessedKeys", std::move(unprocessed)}};
   if (*capacity_mode != "NONE") reply["ConsumedCapacity"] = std::move(consumed);
-  return reply;
+  co_return reply;
 }
 
 }  // namespace ekv::dynamo

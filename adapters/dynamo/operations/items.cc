@@ -91,32 +91,32 @@ AttributeMap Touched(const std::vector<UpdateAction>& actions, const AttributeMa
 
 }  // namespace
 
-absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> PutItemOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   absl::StatusOr<AttributeMap> item = MapField(request, "Item");
-  if (!item.ok()) return item.status();
-  if (absl::Status s = CheckItemSize(*item); !s.ok()) return s;
+  if (!item.ok()) co_return item.status();
+  if (absl::Status s = CheckItemSize(*item); !s.ok()) co_return s;
   absl::StatusOr<std::string> key = ItemKeyOfItem(*schema, *item);
-  if (!key.ok()) return key.status();
+  if (!key.ok()) co_return key.status();
   absl::StatusOr<std::string> return_values = ReturnValuesOf(request, {"NONE", "ALL_OLD"});
-  if (!return_values.ok()) return return_values.status();
+  if (!return_values.ok()) co_return return_values.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   absl::StatusOr<std::optional<Condition>> condition =
       LegacyConditionOf(request, "Expected", "ConditionExpression");
-  if (!condition.ok()) return condition.status();
+  if (!condition.ok()) co_return condition.status();
   if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
-  if (!condition.ok()) return condition.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (!condition.ok()) co_return condition.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
-  if (!return_old.ok()) return return_old.status();
+  if (!return_old.ok()) co_return return_old.status();
   // Checked before the write, used after it.
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    return mode.status();
+    co_return mode.status();
   }
 
-  absl::StatusOr<TableStore::ItemChange> change = store->ModifyItem(
+  absl::StatusOr<TableStore::ItemChange> change = co_await store->ModifyItem(
       *schema, *key,
       [&](const std::optional<AttributeMap>& current)
           -> absl::StatusOr<std::optional<AttributeMap>> {
@@ -124,31 +124,31 @@ absl::StatusOr<json> PutItemOperation(const json& request, TableStore* store) {
         return std::optional<AttributeMap>(*item);
       },
       /*assume_absent=*/true);
-  if (!change.ok()) return change.status();
-  return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
+  if (!change.ok()) co_return change.status();
+  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
 }
 
-absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> GetItemOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
-  if (!key.ok()) return key.status();
+  if (!key.ok()) co_return key.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
-  if (!projection.ok()) return projection.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (!projection.ok()) co_return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
-  if (!capacity_mode.ok()) return capacity_mode.status();
+  if (!capacity_mode.ok()) co_return capacity_mode.status();
   bool consistent = false;
   if (auto it = request.find("ConsistentRead"); it != request.end() && !it->is_null()) {
-    if (!it->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
+    if (!it->is_boolean()) co_return SerializationError("ConsistentRead must be a boolean");
     consistent = it->get<bool>();
   }
   // Every ekv read is linearizable, whatever ConsistentRead says; it only changes the
   // capacity reported.
-  absl::StatusOr<std::optional<AttributeMap>> item = store->GetItem(key->key);
-  if (!item.ok()) return item.status();
+  absl::StatusOr<std::optional<AttributeMap>> item = co_await store->GetItem(key->key);
+  if (!item.ok()) co_return item.status();
   json reply = json::object();
   if (item->has_value()) {
     reply["Item"] = AttributeMapToJson(*projection ? Project(**item, **projection) : **item);
@@ -158,95 +158,93 @@ absl::StatusOr<json> GetItemOperation(const json& request, TableStore* store) {
         schema->name, ReadUnits(item->has_value() ? ItemSize(**item) : 0, consistent),
         *capacity_mode);
   }
-  return reply;
+  co_return reply;
 }
 
-absl::StatusOr<json> DeleteItemOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> DeleteItemOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
-  if (!key.ok()) return key.status();
+  if (!key.ok()) co_return key.status();
   absl::StatusOr<std::string> return_values = ReturnValuesOf(request, {"NONE", "ALL_OLD"});
-  if (!return_values.ok()) return return_values.status();
+  if (!return_values.ok()) co_return return_values.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   absl::StatusOr<std::optional<Condition>> condition =
       LegacyConditionOf(request, "Expected", "ConditionExpression");
-  if (!condition.ok()) return condition.status();
+  if (!condition.ok()) co_return condition.status();
   if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
-  if (!condition.ok()) return condition.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (!condition.ok()) co_return condition.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
-  if (!return_old.ok()) return return_old.status();
+  if (!return_old.ok()) co_return return_old.status();
   // Checked before the write, used after it.
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    return mode.status();
+    co_return mode.status();
   }
 
-  absl::StatusOr<TableStore::ItemChange> change =
-      store->ModifyItem(*schema, key->key,
-                        [&](const std::optional<AttributeMap>& current)
-                            -> absl::StatusOr<std::optional<AttributeMap>> {
-                          if (absl::Status s = Check(*condition, current, *return_old); !s.ok())
-                            return s;
-                          return std::optional<AttributeMap>();
-                        });
-  if (!change.ok()) return change.status();
-  return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
+  absl::StatusOr<TableStore::ItemChange> change = co_await store->ModifyItem(
+      *schema, key->key,
+      [&](const std::optional<AttributeMap>& current)
+          -> absl::StatusOr<std::optional<AttributeMap>> {
+        if (absl::Status s = Check(*condition, current, *return_old); !s.ok()) return s;
+        return std::optional<AttributeMap>();
+      });
+  if (!change.ok()) co_return change.status();
+  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
 }
 
-absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   absl::StatusOr<RequestKey> key = KeyOf(request, *schema);
-  if (!key.ok()) return key.status();
+  if (!key.ok()) co_return key.status();
   absl::StatusOr<std::string> return_values =
       ReturnValuesOf(request, {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"});
-  if (!return_values.ok()) return return_values.status();
+  if (!return_values.ok()) co_return return_values.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   std::vector<UpdateAction> actions;
   absl::StatusOr<std::optional<std::string>> update_text =
       OptionalString(request, "UpdateExpression");
-  if (!update_text.ok()) return update_text.status();
+  if (!update_text.ok()) co_return update_text.status();
   absl::StatusOr<std::optional<std::vector<UpdateAction>>> legacy = LegacyUpdatesOf(request);
-  if (!legacy.ok()) return legacy.status();
+  if (!legacy.ok()) co_return legacy.status();
   if (legacy->has_value()) {
     actions = **std::move(legacy);
   } else if (update_text->has_value()) {
     absl::StatusOr<std::vector<UpdateAction>> parsed = ParseUpdate(**update_text, &*context);
-    if (!parsed.ok()) return parsed.status();
+    if (!parsed.ok()) co_return parsed.status();
     actions = *std::move(parsed);
   }
   absl::StatusOr<std::optional<Condition>> condition =
       LegacyConditionOf(request, "Expected", "ConditionExpression");
-  if (!condition.ok()) return condition.status();
+  if (!condition.ok()) co_return condition.status();
   if (!condition->has_value()) condition = ConditionOf(request, "ConditionExpression", &*context);
-  if (!condition.ok()) return condition.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (!condition.ok()) co_return condition.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
-  if (!return_old.ok()) return return_old.status();
+  if (!return_old.ok()) co_return return_old.status();
   // Checked before the write, used after it.
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    return mode.status();
+    co_return mode.status();
   }
   std::set<std::string> key_names = {schema->hash.name};
   if (schema->range) key_names.insert(schema->range->name);
 
-  absl::StatusOr<TableStore::ItemChange> change =
-      store->ModifyItem(*schema, key->key,
-                        [&](const std::optional<AttributeMap>& current)
-                            -> absl::StatusOr<std::optional<AttributeMap>> {
-                          if (absl::Status s = Check(*condition, current, *return_old); !s.ok())
-                            return s;
-                          // An absent item is created from its key, as DynamoDB's UpdateItem does.
-                          absl::StatusOr<AttributeMap> next =
-                              ApplyUpdate(actions, current ? *current : key->attributes, key_names);
-                          if (!next.ok()) return next.status();
-                          if (absl::Status s = CheckItemSize(*next); !s.ok()) return s;
-                          return std::optional<AttributeMap>(*std::move(next));
-                        });
-  if (!change.ok()) return change.status();
+  absl::StatusOr<TableStore::ItemChange> change = co_await store->ModifyItem(
+      *schema, key->key,
+      [&](const std::optional<AttributeMap>& current)
+          -> absl::StatusOr<std::optional<AttributeMap>> {
+        if (absl::Status s = Check(*condition, current, *return_old); !s.ok()) return s;
+        // An absent item is created from its key, as DynamoDB's UpdateItem does.
+        absl::StatusOr<AttributeMap> next =
+            ApplyUpdate(actions, current ? *current : key->attributes, key_names);
+        if (!next.ok()) return next.status();
+        if (absl::Status s = CheckItemSize(*next); !s.ok()) return s;
+        return std::optional<AttributeMap>(*std::move(next));
+      });
+  if (!change.ok()) co_return change.status();
   json reply = json::object();
   const AttributeMap empty;
   const AttributeMap& old_item = change->old_item ? *change->old_item : empty;
@@ -259,7 +257,7 @@ absl::StatusOr<json> UpdateItemOperation(const json& request, TableStore* store)
   if (attributes.has_value() && !attributes->empty()) {
     reply["Attributes"] = AttributeMapToJson(*attributes);
   }
-  return WithWriteCapacity(request, std::move(reply), schema->name, *change);
+  co_return WithWriteCapacity(request, std::move(reply), schema->name, *change);
 }
 
 }  // namespace ekv::dynamo

@@ -45,38 +45,38 @@ struct Page {
 
 // Forward: items from `start`, until `limit` items or kMaxPageBytes.
 // ts: 0 reads each route linearizably, else the snapshot at ts (TableStore::ScanItems).
-absl::StatusOr<Page> ReadForward(TableStore* store, std::string start, const std::string& end,
-                                 size_t limit, uint64_t ts) {
+Task<absl::StatusOr<Page>> ReadForward(TableStore* store, std::string start, const std::string& end,
+                                       size_t limit, uint64_t ts) {
   Page page;
   size_t bytes = 0;
   while (page.items.size() < limit && bytes < kMaxPageBytes) {
     const size_t want = std::min(limit - page.items.size(), kReadBatch);
-    auto batch = store->ScanItems(start, end, want, ts);
-    if (!batch.ok()) return batch.status();
+    auto batch = co_await store->ScanItems(start, end, want, ts);
+    if (!batch.ok()) co_return batch.status();
     const bool exhausted = batch->size() < want;
     for (auto& entry : *batch) {
       if (page.items.size() >= limit || bytes >= kMaxPageBytes) {
         page.more = true;  // items remain after this page
-        return page;
+        co_return page;
       }
       bytes += ItemSize(entry.second);
       page.items.push_back(std::move(entry));
     }
-    if (exhausted) return page;
+    if (exhausted) co_return page;
     start = page.items.back().first + std::string(1, '\0');
   }
   page.more = true;
-  return page;
+  co_return page;
 }
 
-absl::StatusOr<Page> ReadBackward(TableStore* store, const std::string& start,
-                                  const std::string& end, size_t limit, uint64_t ts) {
-  auto all = store->ScanItems(start, end, kMaxReverseItems + 1, ts);
-  if (!all.ok()) return all.status();
+Task<absl::StatusOr<Page>> ReadBackward(TableStore* store, const std::string& start,
+                                        const std::string& end, size_t limit, uint64_t ts) {
+  auto all = co_await store->ScanItems(start, end, kMaxReverseItems + 1, ts);
+  if (!all.ok()) co_return all.status();
   if (all->size() > kMaxReverseItems) {
-    return ValidationError(absl::StrCat("ScanIndexForward=false is limited to ranges of at most ",
-                                        kMaxReverseItems,
-                                        " items in this version of ekv; narrow the key condition"));
+    co_return ValidationError(
+        absl::StrCat("ScanIndexForward=false is limited to ranges of at most ", kMaxReverseItems,
+                     " items in this version of ekv; narrow the key condition"));
   }
   Page page;
   size_t bytes = 0;
@@ -90,7 +90,7 @@ absl::StatusOr<Page> ReadBackward(TableStore* store, const std::string& start,
   }
   // DynamoDB also answers a LastEvaluatedKey when the page is exactly Limit items long.
   if (page.items.size() == limit) page.more = true;
-  return page;
+  co_return page;
 }
 
 // Select and the projection, checked against each other as DynamoDB does. *count_only:
@@ -146,32 +146,33 @@ absl::Status CheckSelect(const json& request, const std::optional<std::vector<Pa
 // The common tail: ExclusiveStartKey, the read, FilterExpression, Select, the projection,
 // the reply.
 // `index`: the request's IndexName (nullptr: the table); `range` is then over its entries.
-absl::StatusOr<json> RunRange(const json& request, TableStore* store, const TableSchema& schema,
-                              KeyRange range, bool forward, const std::optional<Condition>& filter,
-                              const std::optional<std::vector<Path>>& projection,
-                              const SecondaryIndex* index) {
+Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
+                                    const TableSchema& schema, KeyRange range, bool forward,
+                                    const std::optional<Condition>& filter,
+                                    const std::optional<std::vector<Path>>& projection,
+                                    const SecondaryIndex* index) {
   bool count_only = false;
   bool all_attributes = false;
   if (absl::Status s = CheckSelect(request, projection, index, &count_only, &all_attributes);
       !s.ok()) {
-    return s;
+    co_return s;
   }
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
-  if (!capacity_mode.ok()) return capacity_mode.status();
+  if (!capacity_mode.ok()) co_return capacity_mode.status();
   bool consistent = false;
   if (auto it = request.find("ConsistentRead"); it != request.end() && !it->is_null()) {
-    if (!it->is_boolean()) return SerializationError("ConsistentRead must be a boolean");
+    if (!it->is_boolean()) co_return SerializationError("ConsistentRead must be a boolean");
     consistent = it->get<bool>();
   }
   if (consistent && index != nullptr && index->global) {
-    return ValidationError("Consistent reads are not supported on global secondary indexes");
+    co_return ValidationError("Consistent reads are not supported on global secondary indexes");
   }
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
-  if (!limit.ok()) return limit.status();
+  if (!limit.ok()) co_return limit.status();
   const size_t want = limit->has_value() ? static_cast<size_t>(**limit) : kDefaultPageItems;
   if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
     absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
-    if (!start_key.ok()) return start_key.status();
+    if (!start_key.ok()) co_return start_key.status();
     absl::StatusOr<std::string> key =
         index == nullptr ? ItemKeyOfKey(schema, *start_key) : ItemKeyOfItem(schema, *start_key);
     if (key.ok() && index != nullptr) {
@@ -187,8 +188,8 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
       }
     }
     if (!key.ok()) {
-      return ValidationError("The provided starting key is invalid: " +
-                             std::string(key.status().message()));
+      co_return ValidationError("The provided starting key is invalid: " +
+                                std::string(key.status().message()));
     }
     if (forward) {
       range.start = std::max(range.start, *key + std::string(1, '\0'));
@@ -206,22 +207,26 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
     // and are read linearizably, route by route, without the extra timestamp round.
     uint64_t ts = 0;
     if (index != nullptr) {
-      absl::StatusOr<uint64_t> snapshot = store->SnapshotTimestamp();
-      if (!snapshot.ok()) return snapshot.status();
+      absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp();
+      if (!snapshot.ok()) co_return snapshot.status();
       ts = *snapshot;
     }
-    absl::StatusOr<Page> read = forward ? ReadForward(store, range.start, range.end, want, ts)
-                                        : ReadBackward(store, range.start, range.end, want, ts);
-    if (!read.ok()) return read.status();
+    absl::StatusOr<Page> read = absl::InternalError("unset");
+    if (forward) {
+      read = co_await ReadForward(store, range.start, range.end, want, ts);
+    } else {
+      read = co_await ReadBackward(store, range.start, range.end, want, ts);
+    }
+    if (!read.ok()) co_return read.status();
     page = *std::move(read);
   }
   if (all_attributes && index->projection_type != "ALL") {
     // An LSI fetches the attributes it does not project from the table, one read per entry.
     for (auto& [entry_key, item] : page.items) {
       absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, item);
-      if (!base_key.ok()) return base_key.status();
-      absl::StatusOr<std::optional<AttributeMap>> base_item = store->GetItem(*base_key);
-      if (!base_item.ok()) return base_item.status();
+      if (!base_key.ok()) co_return base_key.status();
+      absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
+      if (!base_item.ok()) co_return base_item.status();
       if (base_item->has_value()) item = **std::move(base_item);
     }
   }
@@ -232,7 +237,7 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
     scanned_bytes += ItemSize(item);
     if (filter.has_value()) {
       absl::StatusOr<bool> keep = EvaluateCondition(*filter, item);
-      if (!keep.ok()) return keep.status();
+      if (!keep.ok()) co_return keep.status();
       if (!*keep) continue;
     }
     ++count;
@@ -253,7 +258,7 @@ absl::StatusOr<json> RunRange(const json& request, TableStore* store, const Tabl
     reply["ConsumedCapacity"] =
         ConsumedCapacityJson(schema.name, ReadUnits(scanned_bytes, consistent), *capacity_mode);
   }
-  return reply;
+  co_return reply;
 }
 
 // Segment/TotalSegments (parallel scan): segment i of n is the i-th of n equal slices of
@@ -314,74 +319,74 @@ absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string
 
 }  // namespace
 
-absl::StatusOr<json> QueryOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> QueryOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   absl::StatusOr<const SecondaryIndex*> index = IndexOf(request, *schema);
-  if (!index.ok()) return index.status();
+  if (!index.ok()) co_return index.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   absl::StatusOr<std::optional<Condition>> key_condition =
       LegacyConditionOf(request, "KeyConditions", "KeyConditionExpression");
-  if (!key_condition.ok()) return key_condition.status();
+  if (!key_condition.ok()) co_return key_condition.status();
   if (!key_condition->has_value()) {
     key_condition = ConditionOf(request, "KeyConditionExpression", &*context);
   }
-  if (!key_condition.ok()) return key_condition.status();
+  if (!key_condition.ok()) co_return key_condition.status();
   if (!key_condition->has_value()) {
-    return ValidationError(
+    co_return ValidationError(
         "Either the KeyConditions or KeyConditionExpression parameter must be "
         "specified in the request.");
   }
   absl::StatusOr<std::optional<Condition>> filter =
       LegacyConditionOf(request, "QueryFilter", "FilterExpression");
-  if (!filter.ok()) return filter.status();
+  if (!filter.ok()) co_return filter.status();
   if (!filter->has_value()) filter = ConditionOf(request, "FilterExpression", &*context);
-  if (!filter.ok()) return filter.status();
+  if (!filter.ok()) co_return filter.status();
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
-  if (!projection.ok()) return projection.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (!projection.ok()) co_return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   if (*index != nullptr) {
-    if (absl::Status s = CheckIndexReadable(**index); !s.ok()) return s;
+    if (absl::Status s = CheckIndexReadable(**index); !s.ok()) co_return s;
   }
   // On an index the condition is checked against the index key and selects a range of the
   // index's entries (secondary_index.h).
   absl::StatusOr<KeyRange> range = KeyConditionRange(
       **key_condition, *index != nullptr ? IndexKeySchema(*schema, **index) : *schema);
-  if (!range.ok()) return range.status();
+  if (!range.ok()) co_return range.status();
   bool forward = true;
   if (auto it = request.find("ScanIndexForward"); it != request.end() && !it->is_null()) {
-    if (!it->is_boolean()) return SerializationError("ScanIndexForward must be a boolean");
+    if (!it->is_boolean()) co_return SerializationError("ScanIndexForward must be a boolean");
     forward = it->get<bool>();
   }
-  return RunRange(request, store, *schema, *std::move(range), forward, *filter, *projection,
-                  *index);
+  co_return co_await RunRange(request, store, *schema, *std::move(range), forward, *filter,
+                              *projection, *index);
 }
 
-absl::StatusOr<json> ScanOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> ScanOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   absl::StatusOr<const SecondaryIndex*> index = IndexOf(request, *schema);
-  if (!index.ok()) return index.status();
+  if (!index.ok()) co_return index.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(request);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   absl::StatusOr<std::optional<Condition>> filter =
       LegacyConditionOf(request, "ScanFilter", "FilterExpression");
-  if (!filter.ok()) return filter.status();
+  if (!filter.ok()) co_return filter.status();
   if (!filter->has_value()) filter = ConditionOf(request, "FilterExpression", &*context);
-  if (!filter.ok()) return filter.status();
+  if (!filter.ok()) co_return filter.status();
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(request, &*context);
-  if (!projection.ok()) return projection.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (!projection.ok()) co_return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   if (*index != nullptr) {
-    if (absl::Status s = CheckIndexReadable(**index); !s.ok()) return s;
+    if (absl::Status s = CheckIndexReadable(**index); !s.ok()) co_return s;
   }
   // On an index the segments divide the index's entries.
   absl::StatusOr<KeyRange> range =
       ScanSegmentRange(request, ItemPrefix(*index != nullptr ? (*index)->id : schema->id));
-  if (!range.ok()) return range.status();
-  return RunRange(request, store, *schema, *std::move(range), /*forward=*/true, *filter,
-                  *projection, *index);
+  if (!range.ok()) co_return range.status();
+  co_return co_await RunRange(request, store, *schema, *std::move(range), /*forward=*/true, *filter,
+                              *projection, *index);
 }
 
 }  // namespace ekv::dynamo

@@ -141,11 +141,11 @@ absl::Status ArnNotFound(const json& request) {
 
 }  // namespace
 
-absl::StatusOr<json> UpdateTableOperation(const json& request, TableStore* store) {
-  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
+Task<absl::StatusOr<json>> UpdateTableOperation(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) co_return s;
   for (const char* field : {"StreamSpecification", "ReplicaUpdates", "SSESpecification"}) {
     if (request.contains(field) && !request[field].is_null()) {
-      return ValidationError(
+      co_return ValidationError(
           absl::StrCat(field,
                        " is not supported by ekv: ekv has no streams, replicas or "
                        "encryption settings to change"));
@@ -155,103 +155,104 @@ absl::StatusOr<json> UpdateTableOperation(const json& request, TableStore* store
                              !request["GlobalSecondaryIndexUpdates"].is_null();
   if (!index_updates && request.contains("AttributeDefinitions") &&
       !request["AttributeDefinitions"].is_null()) {
-    return ValidationError(
+    co_return ValidationError(
         "One or more parameter values were invalid: AttributeDefinitions can only be specified "
         "together with GlobalSecondaryIndexUpdates");
   }
   if (!index_updates && !request.contains("BillingMode") &&
       !request.contains("ProvisionedThroughput") && !request.contains("TableClass") &&
       !request.contains("DeletionProtectionEnabled")) {
-    return ValidationError(
+    co_return ValidationError(
         "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
         "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
   }
-  absl::StatusOr<TableSchema> schema =
-      store->UpdateTable(request["TableName"].get<std::string>(), [&](TableSchema* schema) {
+  absl::StatusOr<TableSchema> schema = co_await store->UpdateTable(
+      request["TableName"].get<std::string>(), [&](TableSchema* schema) {
         if (!index_updates || request.contains("BillingMode") ||
             request.contains("ProvisionedThroughput")) {
           if (absl::Status s = ApplyBillingParameters(request, schema); !s.ok()) return s;
         }
         return index_updates ? ApplyIndexUpdates(request, schema) : absl::OkStatus();
       });
-  if (!schema.ok()) return schema.status();
-  return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
+  if (!schema.ok()) co_return schema.status();
+  co_return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
 }
 
-absl::StatusOr<json> TagResourceOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> TagResourceOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::string> table = TableOfArn(request);
-  if (!table.ok()) return table.status();
+  if (!table.ok()) co_return table.status();
   auto tags = request.find("Tags");
   if (tags == request.end() || tags->is_null()) {
-    return ValidationError(
+    co_return ValidationError(
         "1 validation error detected: Value null at 'tags' failed to satisfy constraint: "
         "Member must not be null");
   }
-  absl::StatusOr<TableSchema> schema =
-      store->UpdateTable(*table, [&](TableSchema* schema) { return ApplyTags(*tags, schema); });
+  absl::StatusOr<TableSchema> schema = co_await store->UpdateTable(
+      *table, [&](TableSchema* schema) { return ApplyTags(*tags, schema); });
   if (!schema.ok() && ErrorName(schema.status()) == "ResourceNotFoundException") {
-    return ArnNotFound(request);
+    co_return ArnNotFound(request);
   }
-  if (!schema.ok()) return schema.status();
-  return json::object();
+  if (!schema.ok()) co_return schema.status();
+  co_return json::object();
 }
 
-absl::StatusOr<json> UntagResourceOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> UntagResourceOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::string> table = TableOfArn(request);
-  if (!table.ok()) return table.status();
+  if (!table.ok()) co_return table.status();
   auto keys = request.find("TagKeys");
   if (keys == request.end() || !keys->is_array()) {
-    return ValidationError(
+    co_return ValidationError(
         "1 validation error detected: Value null at 'tagKeys' failed to satisfy constraint: "
         "Member must not be null");
   }
-  absl::StatusOr<TableSchema> schema = store->UpdateTable(*table, [&](TableSchema* schema) {
-    for (const json& key : *keys) {
-      if (!key.is_string()) return SerializationError("TagKeys must hold strings");
-      schema->tags.erase(key.get<std::string>());
-    }
-    return absl::OkStatus();
-  });
+  absl::StatusOr<TableSchema> schema =
+      co_await store->UpdateTable(*table, [&](TableSchema* schema) {
+        for (const json& key : *keys) {
+          if (!key.is_string()) return SerializationError("TagKeys must hold strings");
+          schema->tags.erase(key.get<std::string>());
+        }
+        return absl::OkStatus();
+      });
   if (!schema.ok() && ErrorName(schema.status()) == "ResourceNotFoundException") {
-    return ArnNotFound(request);
+    co_return ArnNotFound(request);
   }
-  if (!schema.ok()) return schema.status();
-  return json::object();
+  if (!schema.ok()) co_return schema.status();
+  co_return json::object();
 }
 
-absl::StatusOr<json> ListTagsOfResourceOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> ListTagsOfResourceOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::string> table = TableOfArn(request);
-  if (!table.ok()) return table.status();
-  absl::StatusOr<TableSchema> schema = store->GetTable(*table);
+  if (!table.ok()) co_return table.status();
+  absl::StatusOr<TableSchema> schema = co_await store->GetTable(*table);
   if (!schema.ok() && ErrorName(schema.status()) == "ResourceNotFoundException") {
-    return ArnNotFound(request);
+    co_return ArnNotFound(request);
   }
-  if (!schema.ok()) return schema.status();
+  if (!schema.ok()) co_return schema.status();
   // At most 50 tags: one page, never a NextToken.
   json tags = json::array();
   for (const auto& [key, value] : schema->tags) tags.push_back({{"Key", key}, {"Value", value}});
-  return json{{"Tags", std::move(tags)}};
+  co_return json{{"Tags", std::move(tags)}};
 }
 
-absl::StatusOr<json> UpdateTimeToLiveOperation(const json& request, TableStore* store) {
-  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
+Task<absl::StatusOr<json>> UpdateTimeToLiveOperation(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) co_return s;
   auto spec = request.find("TimeToLiveSpecification");
   if (spec == request.end() || !spec->is_object() || !spec->contains("Enabled") ||
       !(*spec)["Enabled"].is_boolean() || !spec->contains("AttributeName") ||
       !(*spec)["AttributeName"].is_string()) {
-    return ValidationError(
+    co_return ValidationError(
         "1 validation error detected: Value null at 'timeToLiveSpecification' failed to "
         "satisfy constraint: Member must not be null");
   }
   const bool enable = (*spec)["Enabled"].get<bool>();
   const std::string attribute = (*spec)["AttributeName"].get<std::string>();
   if (attribute.empty() || attribute.size() > 255) {
-    return ValidationError(
+    co_return ValidationError(
         "1 validation error detected: Value at 'timeToLiveSpecification.attributeName' failed "
         "to satisfy constraint: Member must have length between 1 and 255");
   }
-  absl::StatusOr<TableSchema> schema =
-      store->UpdateTable(request["TableName"].get<std::string>(), [&](TableSchema* schema) {
+  absl::StatusOr<TableSchema> schema = co_await store->UpdateTable(
+      request["TableName"].get<std::string>(), [&](TableSchema* schema) {
         if (enable && !schema->ttl_attribute.empty()) {
           return ValidationError(schema->ttl_attribute == attribute
                                      ? "TimeToLive is already enabled"
@@ -270,26 +271,26 @@ absl::StatusOr<json> UpdateTimeToLiveOperation(const json& request, TableStore* 
         schema->ttl_attribute = enable ? attribute : "";
         return absl::OkStatus();
       });
-  if (!schema.ok()) return schema.status();
-  return json{{"TimeToLiveSpecification", {{"Enabled", enable}, {"AttributeName", attribute}}}};
+  if (!schema.ok()) co_return schema.status();
+  co_return json{{"TimeToLiveSpecification", {{"Enabled", enable}, {"AttributeName", attribute}}}};
 }
 
-absl::StatusOr<json> DescribeTimeToLiveOperation(const json& request, TableStore* store) {
-  absl::StatusOr<TableSchema> schema = TableOf(request, store);
-  if (!schema.ok()) return schema.status();
+Task<absl::StatusOr<json>> DescribeTimeToLiveOperation(const json& request, TableStore* store) {
+  absl::StatusOr<TableSchema> schema = co_await TableOf(request, store);
+  if (!schema.ok()) co_return schema.status();
   // Enabling and disabling take effect at once in ekv: never ENABLING / DISABLING.
   json description = {{"TimeToLiveStatus", schema->ttl_attribute.empty() ? "DISABLED" : "ENABLED"}};
   if (!schema->ttl_attribute.empty()) description["AttributeName"] = schema->ttl_attribute;
-  return json{{"TimeToLiveDescription", std::move(description)}};
+  co_return json{{"TimeToLiveDescription", std::move(description)}};
 }
 
-absl::StatusOr<json> DescribeLimitsOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> DescribeLimitsOperation(const json& request, TableStore* store) {
   // DynamoDB's default quotas for an account in a region (ekv meters nothing; these are
   // what capacity planners built for DynamoDB expect to read).
-  return json{{"AccountMaxReadCapacityUnits", 80000},
-              {"AccountMaxWriteCapacityUnits", 80000},
-              {"TableMaxReadCapacityUnits", 40000},
-              {"TableMaxWriteCapacityUnits", 40000}};
+  co_return json{{"AccountMaxReadCapacityUnits", 80000},
+                 {"AccountMaxWriteCapacityUnits", 80000},
+                 {"TableMaxReadCapacityUnits", 40000},
+                 {"TableMaxWriteCapacityUnits", 40000}};
 }
 
 }  // namespace ekv::dynamo

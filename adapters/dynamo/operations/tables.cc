@@ -15,48 +15,50 @@ namespace {
 constexpr int64_t kMaxListTablesLimit = 100;
 }  // namespace
 
-absl::StatusOr<json> CreateTableOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> CreateTableOperation(const json& request, TableStore* store) {
   if (absl::Status s = RefuseUnsupported(request, {"StreamSpecification"}); !s.ok()) {
-    return s;
+    co_return s;
   }
   absl::StatusOr<TableSchema> schema = SchemaFromCreateTable(request);
-  if (!schema.ok()) return schema.status();
-  if (absl::Status s = store->CreateTable(&*schema); !s.ok()) return s;
-  return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
+  if (!schema.ok()) co_return schema.status();
+  if (absl::Status s = co_await store->CreateTable(&*schema); !s.ok()) co_return s;
+  co_return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
 }
 
-absl::StatusOr<json> DescribeTableOperation(const json& request, TableStore* store) {
-  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
-  absl::StatusOr<TableSchema> schema = store->GetTable(request["TableName"].get<std::string>());
-  if (!schema.ok()) return schema.status();
-  return json{{"Table", DescribeTable(*schema, "ACTIVE")}};
+Task<absl::StatusOr<json>> DescribeTableOperation(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) co_return s;
+  absl::StatusOr<TableSchema> schema =
+      co_await store->GetTable(request["TableName"].get<std::string>());
+  if (!schema.ok()) co_return schema.status();
+  co_return json{{"Table", DescribeTable(*schema, "ACTIVE")}};
 }
 
-absl::StatusOr<json> ListTablesOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> ListTablesOperation(const json& request, TableStore* store) {
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
-  if (!limit.ok()) return limit.status();
+  if (!limit.ok()) co_return limit.status();
   if (limit->has_value() && **limit > kMaxListTablesLimit) {
-    return ValidationError(absl::StrCat("1 validation error detected: Value '", **limit,
-                                        "' at 'limit' failed to satisfy constraint: Member must "
-                                        "have value less than or equal to 100"));
+    co_return ValidationError(absl::StrCat("1 validation error detected: Value '", **limit,
+                                           "' at 'limit' failed to satisfy constraint: Member must "
+                                           "have value less than or equal to 100"));
   }
   absl::StatusOr<std::optional<std::string>> start =
       OptionalString(request, "ExclusiveStartTableName");
-  if (!start.ok()) return start.status();
+  if (!start.ok()) co_return start.status();
   bool more = false;
   absl::StatusOr<std::vector<std::string>> names =
-      store->ListTables(start->value_or(""), limit->value_or(kMaxListTablesLimit), &more);
-  if (!names.ok()) return names.status();
+      co_await store->ListTables(start->value_or(""), limit->value_or(kMaxListTablesLimit), &more);
+  if (!names.ok()) co_return names.status();
   json reply = {{"TableNames", *names}};
   if (more && !names->empty()) reply["LastEvaluatedTableName"] = names->back();
-  return reply;
+  co_return reply;
 }
 
-absl::StatusOr<json> DeleteTableOperation(const json& request, TableStore* store) {
-  if (absl::Status s = ValidateTableName(request); !s.ok()) return s;
-  absl::StatusOr<TableSchema> schema = store->DeleteTable(request["TableName"].get<std::string>());
-  if (!schema.ok()) return schema.status();
-  return json{{"TableDescription", DescribeTable(*schema, "DELETING")}};
+Task<absl::StatusOr<json>> DeleteTableOperation(const json& request, TableStore* store) {
+  if (absl::Status s = ValidateTableName(request); !s.ok()) co_return s;
+  absl::StatusOr<TableSchema> schema =
+      co_await store->DeleteTable(request["TableName"].get<std::string>());
+  if (!schema.ok()) co_return schema.status();
+  co_return json{{"TableDescription", DescribeTable(*schema, "DELETING")}};
 }
 
 }  // namespace ekv::dynamo

@@ -26,60 +26,61 @@ struct GetAction {
   std::optional<std::vector<Path>> projection;
 };
 
-absl::StatusOr<GetAction> ParseGet(const json& element, size_t index,
-                                   std::map<std::string, TableSchema>* schemas, TableStore* store) {
-  if (!element.is_object()) return SerializationError("A TransactGetItem must be a structure");
+Task<absl::StatusOr<GetAction>> ParseGet(const json& element, size_t index,
+                                         std::map<std::string, TableSchema>* schemas,
+                                         TableStore* store) {
+  if (!element.is_object()) co_return SerializationError("A TransactGetItem must be a structure");
   auto get = element.find("Get");
   if (get == element.end() || get->is_null()) {
-    return ValidationError(
+    co_return ValidationError(
         absl::StrCat("1 validation error detected: Value null at 'transactItems.", index + 1,
                      ".member.get' failed to satisfy constraint: Member must "
                      "not be null"));
   }
-  if (!get->is_object()) return SerializationError("Get must be a structure");
-  absl::StatusOr<const TableSchema*> schema = TransactionTable(*get, schemas, store);
-  if (!schema.ok()) return schema.status();
+  if (!get->is_object()) co_return SerializationError("Get must be a structure");
+  absl::StatusOr<const TableSchema*> schema = co_await TransactionTable(*get, schemas, store);
+  if (!schema.ok()) co_return schema.status();
   auto key_json = get->find("Key");
   if (key_json == get->end() || key_json->is_null()) {
-    return ValidationError(
+    co_return ValidationError(
         absl::StrCat("1 validation error detected: Value null at 'transactItems.", index + 1,
                      ".member.get.key' failed to satisfy constraint: Member "
                      "must not be null"));
   }
   absl::StatusOr<AttributeMap> attributes = AttributeMapFromJson(*key_json);
-  if (!attributes.ok()) return attributes.status();
+  if (!attributes.ok()) co_return attributes.status();
   absl::StatusOr<std::string> key = ItemKeyOfKey(**schema, *attributes);
-  if (!key.ok()) return key.status();
+  if (!key.ok()) co_return key.status();
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(*get);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   absl::StatusOr<std::optional<std::vector<Path>>> projection = ProjectionOf(*get, &*context);
-  if (!projection.ok()) return projection.status();
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
-  return GetAction{(*schema)->name, *std::move(key), *std::move(projection)};
+  if (!projection.ok()) co_return projection.status();
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
+  co_return GetAction{(*schema)->name, *std::move(key), *std::move(projection)};
 }
 
 }  // namespace
 
-absl::StatusOr<json> TransactGetItemsOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> TransactGetItemsOperation(const json& request, TableStore* store) {
   absl::StatusOr<const json*> items = TransactItemsOf(request);
-  if (!items.ok()) return items.status();
+  if (!items.ok()) co_return items.status();
   absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request);
-  if (!mode.ok()) return mode.status();
+  if (!mode.ok()) co_return mode.status();
   std::map<std::string, TableSchema> schemas;
   std::vector<GetAction> gets;
   for (size_t i = 0; i < (*items)->size(); ++i) {
-    absl::StatusOr<GetAction> get = ParseGet((**items)[i], i, &schemas, store);
-    if (!get.ok()) return get.status();
+    absl::StatusOr<GetAction> get = co_await ParseGet((**items)[i], i, &schemas, store);
+    if (!get.ok()) co_return get.status();
     gets.push_back(*std::move(get));
   }
 
-  absl::StatusOr<uint64_t> ts = store->SnapshotTimestamp();
-  if (!ts.ok()) return ts.status();
+  absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp();
+  if (!ts.ok()) co_return ts.status();
   json responses = json::array();
   std::map<std::string, double> units;
   for (const GetAction& get : gets) {
-    absl::StatusOr<std::optional<AttributeMap>> item = store->GetItemAt(get.key, *ts);
-    if (!item.ok()) return item.status();
+    absl::StatusOr<std::optional<AttributeMap>> item = co_await store->GetItemAt(get.key, *ts);
+    if (!item.ok()) co_return item.status();
     json response = json::object();
     if (item->has_value()) {
       response["Item"] =
@@ -96,7 +97,7 @@ absl::StatusOr<json> TransactGetItemsOperation(const json& request, TableStore* 
       reply["ConsumedCapacity"].push_back(ConsumedCapacityJson(table, total, *mode));
     }
   }
-  return reply;
+  co_return reply;
 }
 
 }  // namespace ekv::dynamo

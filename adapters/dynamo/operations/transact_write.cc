@@ -69,10 +69,10 @@ absl::Status MissingMember(size_t index, const char* action, const char* member)
                                       "' failed to satisfy constraint: Member must not be null"));
 }
 
-absl::StatusOr<WriteAction> ParseAction(const json& element, size_t index,
-                                        std::map<std::string, TableSchema>* schemas,
-                                        TableStore* store) {
-  if (!element.is_object()) return SerializationError("A TransactWriteItem must be a structure");
+Task<absl::StatusOr<WriteAction>> ParseAction(const json& element, size_t index,
+                                              std::map<std::string, TableSchema>* schemas,
+                                              TableStore* store) {
+  if (!element.is_object()) co_return SerializationError("A TransactWriteItem must be a structure");
   static const std::pair<const char*, ActionKind> kKinds[] = {
       {"ConditionCheck", ActionKind::kConditionCheck},
       {"Put", ActionKind::kPut},
@@ -84,68 +84,70 @@ absl::StatusOr<WriteAction> ParseAction(const json& element, size_t index,
     auto it = element.find(name);
     if (it == element.end() || it->is_null()) continue;
     if (body != nullptr) {
-      return ValidationError("TransactItems can only contain one of Check, Put, Update or Delete");
+      co_return ValidationError(
+          "TransactItems can only contain one of Check, Put, Update or Delete");
     }
     body = &*it;
     action.kind = kind;
   }
   if (body == nullptr) {
-    return ValidationError("TransactItems can only contain one of Check, Put, Update or Delete");
+    co_return ValidationError("TransactItems can only contain one of Check, Put, Update or Delete");
   }
-  if (!body->is_object()) return SerializationError("A transaction action must be a structure");
+  if (!body->is_object()) co_return SerializationError("A transaction action must be a structure");
   const char* member = action.kind == ActionKind::kConditionCheck ? "conditionCheck"
                        : action.kind == ActionKind::kPut          ? "put"
                        : action.kind == ActionKind::kUpdate       ? "update"
                                                                   : "delete";
-  absl::StatusOr<const TableSchema*> schema = TransactionTable(*body, schemas, store);
-  if (!schema.ok()) return schema.status();
+  absl::StatusOr<const TableSchema*> schema = co_await TransactionTable(*body, schemas, store);
+  if (!schema.ok()) co_return schema.status();
   action.table = (*schema)->name;
   action.key_names = {(*schema)->hash.name};
   if ((*schema)->range) action.key_names.insert((*schema)->range->name);
 
   if (action.kind == ActionKind::kPut) {
     auto item = body->find("Item");
-    if (item == body->end() || item->is_null()) return MissingMember(index, member, "item");
+    if (item == body->end() || item->is_null()) co_return MissingMember(index, member, "item");
     absl::StatusOr<AttributeMap> parsed = AttributeMapFromJson(*item);
-    if (!parsed.ok()) return parsed.status();
-    if (absl::Status s = CheckItemSize(*parsed); !s.ok()) return s;
+    if (!parsed.ok()) co_return parsed.status();
+    if (absl::Status s = CheckItemSize(*parsed); !s.ok()) co_return s;
     absl::StatusOr<std::string> key = ItemKeyOfItem(**schema, *parsed);
-    if (!key.ok()) return key.status();
+    if (!key.ok()) co_return key.status();
     action.key = *std::move(key);
     action.item = *std::move(parsed);
   } else {
     auto key_json = body->find("Key");
-    if (key_json == body->end() || key_json->is_null()) return MissingMember(index, member, "key");
+    if (key_json == body->end() || key_json->is_null())
+      co_return MissingMember(index, member, "key");
     absl::StatusOr<AttributeMap> attributes = AttributeMapFromJson(*key_json);
-    if (!attributes.ok()) return attributes.status();
+    if (!attributes.ok()) co_return attributes.status();
     absl::StatusOr<std::string> key = ItemKeyOfKey(**schema, *attributes);
-    if (!key.ok()) return key.status();
+    if (!key.ok()) co_return key.status();
     action.key = *std::move(key);
     action.key_attributes = *std::move(attributes);
   }
 
   absl::StatusOr<ExpressionContext> context = ExpressionContextOf(*body);
-  if (!context.ok()) return context.status();
+  if (!context.ok()) co_return context.status();
   if (action.kind == ActionKind::kUpdate) {
     absl::StatusOr<std::optional<std::string>> text = OptionalString(*body, "UpdateExpression");
-    if (!text.ok()) return text.status();
-    if (!text->has_value()) return MissingMember(index, member, "updateExpression");
+    if (!text.ok()) co_return text.status();
+    if (!text->has_value()) co_return MissingMember(index, member, "updateExpression");
     absl::StatusOr<std::vector<UpdateAction>> updates = ParseUpdate(**text, &*context);
-    if (!updates.ok()) return updates.status();
+    if (!updates.ok()) co_return updates.status();
     action.updates = *std::move(updates);
   }
   absl::StatusOr<std::optional<Condition>> condition =
       ConditionOf(*body, "ConditionExpression", &*context);
-  if (!condition.ok()) return condition.status();
+  if (!condition.ok()) co_return condition.status();
   if (action.kind == ActionKind::kConditionCheck && !condition->has_value()) {
-    return MissingMember(index, member, "conditionExpression");
+    co_return MissingMember(index, member, "conditionExpression");
   }
   action.condition = *std::move(condition);
-  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) return s;
+  if (absl::Status s = CheckAllPlaceholdersUsed(*context); !s.ok()) co_return s;
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(*body);
-  if (!return_old.ok()) return return_old.status();
+  if (!return_old.ok()) co_return return_old.status();
   action.return_old_on_failure = *return_old;
-  return action;
+  co_return action;
 }
 
 // What the token's record holds: the request's fingerprint and when the token frees up.
@@ -193,22 +195,22 @@ struct Snapshot {
   std::vector<std::optional<std::string>> bytes;
 };
 
-absl::StatusOr<Snapshot> ReadSnapshot(const std::vector<WriteAction>& actions, uint64_t ts,
-                                      TableStore* store) {
+Task<absl::StatusOr<Snapshot>> ReadSnapshot(const std::vector<WriteAction>& actions, uint64_t ts,
+                                            TableStore* store) {
   Snapshot snapshot;
   for (const WriteAction& action : actions) {
-    absl::StatusOr<std::optional<std::string>> bytes = store->GetRecordAt(action.key, ts);
-    if (!bytes.ok()) return bytes.status();
+    absl::StatusOr<std::optional<std::string>> bytes = co_await store->GetRecordAt(action.key, ts);
+    if (!bytes.ok()) co_return bytes.status();
     std::optional<AttributeMap> item;
     if (bytes->has_value()) {
       absl::StatusOr<AttributeMap> decoded = DecodeItem(**bytes);
-      if (!decoded.ok()) return decoded.status();
+      if (!decoded.ok()) co_return decoded.status();
       item = *std::move(decoded);
     }
     snapshot.items.push_back(std::move(item));
     snapshot.bytes.push_back(*std::move(bytes));
   }
-  return snapshot;
+  co_return snapshot;
 }
 
 absl::StatusOr<json> CapacityReply(const json& request, const std::vector<WriteAction>& actions,
@@ -239,20 +241,20 @@ absl::StatusOr<json> CapacityReply(const json& request, const std::vector<WriteA
 
 }  // namespace
 
-absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore* store) {
+Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, TableStore* store) {
   absl::StatusOr<const json*> items = TransactItemsOf(request);
-  if (!items.ok()) return items.status();
+  if (!items.ok()) co_return items.status();
   absl::StatusOr<std::optional<std::string>> token = OptionalString(request, "ClientRequestToken");
-  if (!token.ok()) return token.status();
+  if (!token.ok()) co_return token.status();
   if (token->has_value() &&
       ((*token)->empty() || (*token)->size() > kMaxClientRequestTokenLength)) {
-    return ValidationError(absl::StrCat(
+    co_return ValidationError(absl::StrCat(
         "1 validation error detected: Value '", **token,
         "' at 'clientRequestToken' failed to satisfy constraint: Member must have length ",
         (*token)->empty() ? "greater than or equal to 1" : "less than or equal to 36"));
   }
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    return mode.status();
+    co_return mode.status();
   }
 
   std::map<std::string, TableSchema> schemas;
@@ -260,46 +262,48 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
   std::set<std::string> keys;
   size_t request_bytes = 0;
   for (size_t i = 0; i < (*items)->size(); ++i) {
-    absl::StatusOr<WriteAction> action = ParseAction((**items)[i], i, &schemas, store);
-    if (!action.ok()) return action.status();
+    absl::StatusOr<WriteAction> action = co_await ParseAction((**items)[i], i, &schemas, store);
+    if (!action.ok()) co_return action.status();
     if (!keys.insert(action->key).second) {
-      return ValidationError("Transaction request cannot include multiple operations on one item");
+      co_return ValidationError(
+          "Transaction request cannot include multiple operations on one item");
     }
     request_bytes +=
         ItemSize(action->kind == ActionKind::kPut ? action->item : action->key_attributes);
     actions.push_back(*std::move(action));
   }
   if (request_bytes > kMaxTransactionBytes) {
-    return ValidationError("Transaction request size exceeds the limit of 4 MB");
+    co_return ValidationError("Transaction request size exceeds the limit of 4 MB");
   }
   const std::string fingerprint = Fingerprint(**items);
   const std::string token_key = token->has_value() ? TransactionTokenKey(**token) : "";
 
   for (int round = 0;; ++round) {
-    absl::StatusOr<uint64_t> ts = store->SnapshotTimestamp();
-    if (!ts.ok()) return ts.status();
+    absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp();
+    if (!ts.ok()) co_return ts.status();
     if (token->has_value()) {
-      absl::StatusOr<std::optional<std::string>> bytes = store->GetRecordAt(token_key, *ts);
-      if (!bytes.ok()) return bytes.status();
+      absl::StatusOr<std::optional<std::string>> bytes =
+          co_await store->GetRecordAt(token_key, *ts);
+      if (!bytes.ok()) co_return bytes.status();
       std::optional<TokenRecord> record;
       if (bytes->has_value()) record = DecodeTokenRecord(**bytes);
       if (record.has_value() && record->expires_seconds > NowSeconds()) {
         if (record->fingerprint != fingerprint) {
-          return DynamoError(absl::StatusCode::kInvalidArgument,
-                             "IdempotentParameterMismatchException",
-                             "Request parameters are different from the previous request with "
-                             "the same client request token");
+          co_return DynamoError(absl::StatusCode::kInvalidArgument,
+                                "IdempotentParameterMismatchException",
+                                "Request parameters are different from the previous request with "
+                                "the same client request token");
         }
         // The same request committed before: answer as it was answered, write nothing.
         Snapshot none;
         none.items.resize(actions.size());
-        return CapacityReply(request, actions, none,
-                             std::vector<std::optional<AttributeMap>>(actions.size()));
+        co_return CapacityReply(request, actions, none,
+                                std::vector<std::optional<AttributeMap>>(actions.size()));
       }
     }
 
-    absl::StatusOr<Snapshot> snapshot = ReadSnapshot(actions, *ts, store);
-    if (!snapshot.ok()) return snapshot.status();
+    absl::StatusOr<Snapshot> snapshot = co_await ReadSnapshot(actions, *ts, store);
+    if (!snapshot.ok()) co_return snapshot.status();
     std::vector<CancellationReason> reasons(actions.size());
     std::vector<std::optional<AttributeMap>> written(actions.size());
     bool cancelled = false;
@@ -308,7 +312,7 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
       const WriteAction& action = actions[i];
       const std::optional<AttributeMap>& current = snapshot->items[i];
       absl::StatusOr<bool> holds = ConditionHolds(action.condition, current);
-      if (!holds.ok()) return holds.status();
+      if (!holds.ok()) co_return holds.status();
       if (!*holds) {
         reasons[i] = ConditionFailedReason(current, action.return_old_on_failure);
         cancelled = true;
@@ -342,9 +346,9 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
       }
       if (written[i]) transaction_bytes += ItemSize(*written[i]);
     }
-    if (cancelled) return TransactionCanceled(reasons);
+    if (cancelled) co_return TransactionCanceled(reasons);
     if (transaction_bytes > kMaxTransactionBytes) {
-      return ValidationError("Transaction request size exceeds the limit of 4 MB");
+      co_return ValidationError("Transaction request size exceeds the limit of 4 MB");
     }
 
     std::vector<TableStore::TxnWrite> writes;
@@ -367,7 +371,7 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
       if (absl::Status s = store->AddIndexWrites(schemas.at(actions[i].table), actions[i].key,
                                                  snapshot->items[i], written[i], &writes);
           !s.ok()) {
-        return s;
+        co_return s;
       }
     }
     if (token->has_value()) {
@@ -376,8 +380,8 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
       write.record = EncodeTokenRecord({fingerprint, NowSeconds() + kTokenLifetimeSeconds});
       writes.push_back(std::move(write));
     }
-    absl::StatusOr<DynamoBackend::CommitResult> commit = store->Commit(writes, *ts);
-    if (!commit.ok()) return commit.status();
+    absl::StatusOr<DynamoBackend::CommitResult> commit = co_await store->Commit(writes, *ts);
+    if (!commit.ok()) co_return commit.status();
     if (commit->committed) {
       // Indexes added after `schemas` were read (TableStore's header).
       std::map<std::string, std::vector<std::pair<std::string, std::optional<AttributeMap>>>>
@@ -387,11 +391,12 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
         by_table[actions[i].table].emplace_back(actions[i].key, snapshot->items[i]);
       }
       for (const auto& [table, written_keys] : by_table) {
-        if (absl::Status s = store->RepairNewIndexes(schemas.at(table), written_keys); !s.ok()) {
-          return s;
+        if (absl::Status s = co_await store->RepairNewIndexes(schemas.at(table), written_keys);
+            !s.ok()) {
+          co_return s;
         }
       }
-      return CapacityReply(request, actions, *snapshot, written);
+      co_return CapacityReply(request, actions, *snapshot, written);
     }
 
     const std::set<std::string> conflicts(commit->conflict_keys.begin(),
@@ -410,7 +415,7 @@ absl::StatusOr<json> TransactWriteItemsOperation(const json& request, TableStore
       // Core refused without naming one of the items: every item may be the one.
       for (CancellationReason& reason : reasons) reason = TransactionConflictReason();
     }
-    return TransactionCanceled(reasons);
+    co_return TransactionCanceled(reasons);
   }
 }
 
