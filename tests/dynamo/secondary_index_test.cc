@@ -354,12 +354,10 @@ TEST_F(SecondaryIndexTest, WriteDecidedOnAnOlderSchemaRepairsTheNewIndex) {
       *before,
       {{"customer", AttributeValue::String("alice")}, {"seq", AttributeValue::Number("1")}});
   ASSERT_TRUE(key.ok());
-  ASSERT_TRUE(store_
-                  .PutItem(*before, *key,
-                           {{"customer", AttributeValue::String("alice")},
-                            {"seq", AttributeValue::Number("1")},
-                            {"note", AttributeValue::String("new")}})
-                  .ok());
+  const AttributeMap item = {{"customer", AttributeValue::String("alice")},
+                             {"seq", AttributeValue::Number("1")},
+                             {"note", AttributeValue::String("new")}};
+  ASSERT_TRUE(RunInline(store_.PutItem(*before, *key, item)).ok());
   const auto count = [&](const std::string& note) {
     return Ok("Query", {{"TableName", "orders"},
                         {"IndexName", "by_note"},
