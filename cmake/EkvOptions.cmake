@@ -8,11 +8,20 @@ if(EKV_CCACHE)
   set(CMAKE_CXX_COMPILER_LAUNCHER ${EKV_CCACHE})
 endif()
 
+# lld links a test binary about 3x faster than GNU ld, and there are ~170 of them.
+include(CheckLinkerFlag)
+check_linker_flag(CXX -fuse-ld=lld EKV_HAS_LLD)
+if(EKV_HAS_LLD)
+  add_link_options(-fuse-ld=lld)
+endif()
+
 # Warnings are errors on our own code only; third-party headers come in as SYSTEM.
 set(EKV_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 
 if(EKV_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  # Sanitizer reports need only file:line; -gline-tables-only compiles faster than -g.
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+                      -gline-tables-only)
   add_link_options(-fsanitize=address,undefined)
 endif()
 

@@ -3,21 +3,30 @@
 #   1. a clang build of core/, sim/ and the parsers with ASan + UBSan, including the
 #      libFuzzer targets run over their seed corpora (ctest labels core, sim-fast, fuzz);
 #   2. the regular build of everything, with the full ctest suite (its summary line is
-#      the last thing printed).
+#      followed only by the phase's wall time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 JOBS="$(nproc)"
+# Each phase prints its wall time, so a slow CI run shows where the minutes went.
+phase_start=$SECONDS
+phase_done() { echo "== $1 took $((SECONDS - phase_start)) s"; phase_start=$SECONDS; }
+
 scripts/install-deps.sh
+phase_done "install-deps"
 
 echo "== sanitizer build (clang, ASan+UBSan, fuzzers): build-asan/"
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
   -DEKV_SANITIZE=ON -DEKV_FUZZ=ON -DEKV_CORE_ONLY=ON >/dev/null
 cmake --build build-asan -j"$JOBS"
+phase_done "sanitizer build"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -L 'core|fuzz' --output-on-failure -j"$JOBS"
+phase_done "sanitizer tests"
 
 echo "== full build: build/"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$JOBS"
-ctest --test-dir build --output-on-failure -j"$JOBS"
+phase_done "full build"
+ctest --test-dir build --output-on-failure -j"$JOBS" || { phase_done "full tests"; exit 1; }
+phase_done "full tests"
