@@ -1,6 +1,7 @@
 #include "sim/cluster.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -96,6 +97,8 @@ struct Cluster::Process {
   uint64_t missed_ticks = 0;
   // Durable state machines' engines: the process's memory, rebuilt from disk on restart.
   std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>> engines;
+  // The created groups of the last catalog its catalog replica applied, not acted on yet.
+  std::optional<node::CreatedGroups> pending_created;
 };
 
 Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
@@ -218,7 +221,9 @@ void Cluster::Pump(NodeIndex node) {
   for (int round = 0; p.state == ProcessState::kUp; ++round) {
     EKV_ASSERT(round < kMaxPumpRounds, "n", node, " keeps producing effects");
     node::Effects effects = p.host->TakeEffects();
-    if (effects.empty()) break;
+    // A catalog change this round applied may have created or retired groups.
+    const bool reconciled = ReconcileCreatedGroups(node);
+    if (effects.empty() && !reconciled) break;
 
     std::vector<std::pair<raft::GroupId, uint64_t>> need_sync;
     bool has_vote = false;
@@ -436,6 +441,7 @@ void Cluster::Crash(NodeIndex node, const char* why) {
   p.engines.clear();  // memory; what reached the disk comes back with RecoverEngines
   p.deferred.clear();
   p.disk.Crash();
+  p.pending_created.reset();  // process memory: the catalog replica reports it again
   p.state = ProcessState::kDown;
   ++p.incarnation;
   ++crashes_;
@@ -503,26 +509,11 @@ void Cluster::Restart(NodeIndex node) {
   for (const auto& [group, replicas] : replicas_) {
     if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
     auto it = storages->find(group);
+    // A created group whose bootstrap this node never wrote (it was down): the catalog
+    // replica's reconciliation bootstraps it once it learns of the group again.
+    if (it == storages->end() && created_groups_.count(group) != 0) continue;
     EKV_ASSERT(it != storages->end(), "n", node, " has no records for group ", group);
-    std::unique_ptr<kv::Engine> engine;
-    if (config_.durable_state_machines) {
-      std::unique_ptr<kv::MemoryEngine>& memory = p.engines[group];
-      if (memory == nullptr) memory = std::make_unique<kv::MemoryEngine>();
-      SimDurableEngine::Io io;
-      io.append = [this, node](const std::string& record, bool sync) {
-        SimDisk& disk = process(node).disk;
-        disk.AppendReliably(record);
-        if (sync) disk.Sync();
-      };
-      io.staged = [this](absl::string_view ref) -> const kv::MemoryEngine* {
-        auto staged = staged_snapshots_.find(std::string(ref));
-        return staged == staged_snapshots_.end() ? nullptr : staged->second.get();
-      };
-      engine = std::make_unique<SimDurableEngine>(group, memory.get(), std::move(io));
-    }
-    std::unique_ptr<node::StateMachine> state_machine =
-        factory_ ? factory_(group, std::move(engine)) : std::make_unique<node::MapStateMachine>();
-    absl::Status status = p.host->AddGroup(group, std::move(it->second), std::move(state_machine));
+    absl::Status status = p.host->AddGroup(group, std::move(it->second), MakeStateMachine(node, group));
     EKV_ASSERT(status.ok(), "n", node, " cannot host group ", group, ": ", status.ToString());
   }
   p.state = ProcessState::kUp;
@@ -531,6 +522,70 @@ void Cluster::Restart(NodeIndex node) {
   trace_.Record({scheduler_.now(), "start", node, p.incarnation, recovered->records.size(),
                  recovered->truncated_torn_tail ? 1u : 0u, ""});
   Pump(node);
+}
+
+std::unique_ptr<node::StateMachine> Cluster::MakeStateMachine(NodeIndex node, raft::GroupId group) {
+  Process& p = process(node);
+  std::unique_ptr<kv::Engine> engine;
+  if (config_.durable_state_machines) {
+    std::unique_ptr<kv::MemoryEngine>& memory = p.engines[group];
+    if (memory == nullptr) memory = std::make_unique<kv::MemoryEngine>();
+    SimDurableEngine::Io io;
+    io.append = [this, node](const std::string& record, bool sync) {
+      SimDisk& disk = process(node).disk;
+      disk.AppendReliably(record);
+      if (sync) disk.Sync();
+    };
+    io.staged = [this](absl::string_view ref) -> const kv::MemoryEngine* {
+      auto staged = staged_snapshots_.find(std::string(ref));
+      return staged == staged_snapshots_.end() ? nullptr : staged->second.get();
+    };
+    engine = std::make_unique<SimDurableEngine>(group, memory.get(), std::move(io));
+  }
+  std::unique_ptr<node::StateMachine> state_machine =
+      factory_ ? factory_(node, group, std::move(engine)) : std::make_unique<node::MapStateMachine>();
+  return state_machine;
+}
+
+void Cluster::OnCreatedGroups(NodeIndex node, node::CreatedGroups created) {
+  process(node).pending_created = std::move(created);
+}
+
+bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
+  Process& p = process(node);
+  if (!p.pending_created.has_value() || p.state != ProcessState::kUp) return false;
+  const node::CreatedGroups created = std::move(*p.pending_created);
+  p.pending_created.reset();
+  for (const auto& [id, group] : created) {
+    if (created_groups_.count(id) == 0) {
+      created_groups_[id].assign(group.voters.begin(), group.voters.end());
+      if (!group.retired) replicas_[id].assign(group.voters.begin(), group.voters.end());
+    }
+    if (group.retired) replicas_.erase(id);  // no restart hosts it again
+  }
+  const node::HostedGroupsPlan plan = node::PlanHostedGroups(created, node, p.host->groups());
+  for (const route::GroupDescriptor& group : plan.host) {
+    // The bootstrap record goes to disk before anything else of the group, as the server
+    // writes it before the group's first Raft state.
+    const std::vector<raft::NodeId> voters(group.voters.begin(), group.voters.end());
+    const std::string record = EncodeBootstrapRecord(group.group_id, voters);
+    p.disk.AppendReliably(record);
+    p.disk.Sync();
+    auto storages = RecoverStorages({record}, RecoveryOptions{});
+    EKV_ASSERT(storages.ok() && storages->count(group.group_id) == 1,
+               "a bootstrap record must recover its group");
+    absl::Status status = p.host->AddGroup(group.group_id, std::move(storages->at(group.group_id)),
+                                           MakeStateMachine(node, group.group_id));
+    EKV_ASSERT(status.ok(), "n", node, " cannot host created group ", group.group_id, ": ",
+               status.ToString());
+    trace_.Record({scheduler_.now(), "host-group", node, group.group_id, voters.size(), 0, ""});
+  }
+  for (raft::GroupId group : plan.retire) {
+    absl::Status status = p.host->RemoveGroup(group);
+    EKV_ASSERT(status.ok(), "n", node, " cannot drop group ", group, ": ", status.ToString());
+    trace_.Record({scheduler_.now(), "retire-group", node, group, 0, 0, ""});
+  }
+  return !plan.empty();
 }
 
 void Cluster::Pause(NodeIndex node) {

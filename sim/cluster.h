@@ -20,6 +20,7 @@
 #include "core/kv/engine.h"
 #include "core/kv/memory_engine.h"
 #include "core/node/command.h"
+#include "core/node/hosted_groups.h"
 #include "core/node/node_host.h"
 #include "core/util/rng.h"
 #include "sim/disk.h"
@@ -70,9 +71,20 @@ class Cluster {
   // The state machine every group replica starts with (and restarts with); default: the
   // register MapStateMachine.
   // `engine`: the group's durable engine with durable_state_machines, else null.
+  // `node`: whose replica it is (its catalog replica reports created groups for it).
   using StateMachineFactory = std::function<std::unique_ptr<node::StateMachine>(
-      raft::GroupId, std::unique_ptr<kv::Engine> engine)>;
+      NodeIndex node, raft::GroupId, std::unique_ptr<kv::Engine> engine)>;
   void SetStateMachineFactory(StateMachineFactory factory) { factory_ = std::move(factory); }
+
+  // Groups created at run time (route::CreateGroup): `node`'s catalog replica applied a
+  // catalog listing `created`. After the round the node hosts or drops groups to match
+  // (node/hosted_groups.h), as the server's loop does: a voter of a new group writes its
+  // bootstrap record durably and starts the replica.
+  void OnCreatedGroups(NodeIndex node, node::CreatedGroups created);
+  // Groups created at run time so far (retired ones included), with their voters.
+  const std::map<raft::GroupId, std::vector<NodeIndex>>& created_groups() const {
+    return created_groups_;
+  }
 
   // Delivers a client request to `node` now (the workload models client latency).
   void SubmitClientRequest(NodeIndex node, const node::ClientRequest& request);
@@ -134,6 +146,10 @@ class Cluster {
   void StageSnapshots(NodeIndex node, std::vector<raft::Message>& messages);
   // Compares `node`'s groups with what was last seen and reports RaftEvents.
   void DetectRaftEvents(NodeIndex node);
+  // Carries out `node`'s pending OnCreatedGroups; true if it changed what the node hosts.
+  bool ReconcileCreatedGroups(NodeIndex node);
+  // The state machine of `group` on `node` (its durable engine when configured).
+  std::unique_ptr<node::StateMachine> MakeStateMachine(NodeIndex node, raft::GroupId group);
 
   Scheduler& scheduler_;
   Trace& trace_;
@@ -142,7 +158,8 @@ class Cluster {
   RaftSafetyChecker& safety_;
   Network network_;
   std::vector<NodeIndex> node_ids_;
-  std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;
+  std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;  // live groups, for restarts
+  std::map<raft::GroupId, std::vector<NodeIndex>> created_groups_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;

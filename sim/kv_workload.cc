@@ -95,7 +95,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
                        SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
                        bool moves, bool placement, bool redis_cross_group_exec,
-                       bool dynamo_plant_index_keeps_old_entry, bool merges)
+                       bool dynamo_plant_index_keeps_old_entry, bool merges, bool create_groups)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -140,10 +140,15 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
     merges_ = true;
     merge_rng_ = rng_.Fork();
   }
+  if (splits_ && create_groups) {
+    create_groups_ = true;
+    group_rng_ = rng_.Fork();
+  }
   // Node-level membership changes need the member directory, which the catalog group
   // holds only with a catalog (--splits); and every group on every node (N <= 5), so that
-  // adding a node back to the groups of the node that asks restores what was there.
-  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5) {
+  // adding a node back to the groups of the node that asks restores what was there --
+  // which created groups (on 3 of the nodes, not re-joined by a node added back) break.
+  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5 && !create_groups_) {
     member_changes_ = true;
     member_rng_ = rng_.Fork();
   }
@@ -205,6 +210,7 @@ void KvWorkload::Start() {
   if (member_changes_) ScheduleMemberChange();
   if (moves_ && !placement_) ScheduleMove();
   if (merges_ && !placement_) ScheduleMerge();
+  if (create_groups_) ScheduleCreateGroup();
   if (placement_) SchedulePlacement();
 }
 
@@ -662,6 +668,9 @@ std::string KvWorkload::KvStats() const {
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
   }
+  if (create_groups_) {
+    absl::StrAppend(&stats, " groups_created=", groups_created_, "/", group_creates_tried_);
+  }
   if (redis_) absl::StrAppend(&stats, " ", redis_->Stats());
   if (dynamo_) absl::StrAppend(&stats, " ", dynamo_->Stats());
   return stats;
@@ -856,6 +865,46 @@ std::string KvWorkload::RoutingStats() const {
   absl::StrAppend(&stats, " scans=", scans_done_,
                   " stale_refusals=", coordinators_.totals().stale_route_refusals);
   return stats;
+}
+
+// ---------------------------------------------------------------------------------------
+// groups created at run time
+
+void KvWorkload::ScheduleCreateGroup() {
+  if (!issuing_ || groups_created_ >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) ||
+      group_creates_tried_ >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) * 4) {
+    return;
+  }
+  scheduler_.After(group_rng_.Range(100'000, 1'500'000), [this] {
+    if (group_creator_busy_ || !issuing_) return;
+    RunCreateGroup();
+  });
+}
+
+void KvWorkload::RunCreateGroup() {
+  const NodeIndex node = coordinators_.RandomUpNode();
+  if (node == 0) return ScheduleCreateGroup();
+  group_creator_busy_ = true;
+  ++group_creates_tried_;
+  const size_t replicas = std::min<size_t>(3, cluster_.nodes().size());
+  coordinators_.Run(
+      node,
+      [replicas](coord::Coordinator& c) {
+        coord::CreateGroupSpec spec;
+        spec.replicas = replicas;
+        return c.StartCreateGroup(spec);
+      },
+      [this, node](std::optional<coord::OpResult> result) {
+        group_creator_busy_ = false;
+        const absl::StatusCode code =
+            result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
+        const uint64_t group =
+            result.has_value() && result->group.has_value() ? result->group->group_id : 0;
+        trace_.Record({scheduler_.now(), "create-group", node, group, static_cast<uint64_t>(code),
+                       0, result.has_value() ? std::string(result->status.message()) : "no answer"});
+        if (code == absl::StatusCode::kOk) ++groups_created_;
+        ScheduleCreateGroup();
+      });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -79,10 +79,12 @@ class KvWorkload {
              const SwarmProfile& profile, int total_ops, WorkloadKind kind,
              SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
              bool moves = false, bool placement = false, bool redis_cross_group_exec = false,
-             bool dynamo_plant_index_keeps_old_entry = false, bool merges = false);
+             bool dynamo_plant_index_keeps_old_entry = false, bool merges = false,
+             bool create_groups = false);
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
   static constexpr int kMaxMergesPerRun = 32;
+  static constexpr int kMaxCreatedGroupsPerRun = 2;
 
   void Start();
   // Ends the chaos phase's operations; a node the membership changer took out is still
@@ -128,6 +130,8 @@ class KvWorkload {
   uint64_t moves_aborted() const;
   const std::vector<uint64_t>& move_fences_us() const { return move_fences_us_; }
   // With --placement these include what the nodes' placement drivers merged.
+  uint64_t groups_created() const { return groups_created_; }
+  uint64_t group_creates_tried() const { return group_creates_tried_; }
   uint64_t merges_done() const;
   uint64_t merges_tried() const;
 
@@ -256,6 +260,17 @@ class KvWorkload {
   uint64_t merges_done_ = 0;
   uint64_t merge_attempts_ = 0;
   uint64_t merges_moved_ = 0;  // merges that moved a route first
+  // groups created at run time (--create-groups): a client creates up to
+  // kMaxCreatedGroupsPerRun groups on 3 of the nodes (placement picks them) through a
+  // random node's coordinator during the chaos; the mover and placement then move ranges
+  // into them like into any group (their voters host them: node/hosted_groups.h).
+  void ScheduleCreateGroup();
+  void RunCreateGroup();
+  bool create_groups_ = false;
+  Rng group_rng_{1};
+  bool group_creator_busy_ = false;
+  uint64_t groups_created_ = 0;
+  uint64_t group_creates_tried_ = 0;
   // placement (--placement, with --moves): every node runs the core's placement driver
   // (core/coord/placement_driver.h) through its coordinator, as ekv-server does; the one
   // leading the catalog group decides from the groups' route load counters and key

@@ -106,6 +106,12 @@ ABSL_FLAG(bool, merges, false,
           "into the left's group, and a merge's move left unfinished is resumed. With "
           "--placement the drivers' policy also merges cold, small neighbours (thresholds "
           "drawn per seed). The seed line's routing part shows merges=done/tried.");
+ABSL_FLAG(bool, create_groups, false,
+          "With --splits: a client also creates up to 2 Raft groups at run time (CreateGroup "
+          "through a random node's coordinator; placement picks 3 of the nodes as voters, "
+          "who bootstrap the group as they apply the catalog). With --moves ranges move into "
+          "them. Seeds with node membership changes are not drawn with it. The seed line "
+          "shows groups_created=done/tried.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 20,
@@ -212,6 +218,11 @@ int main(int argc, char** argv) {
     std::cerr << "--plant merge_skips_move needs --merges\n";
     return 2;
   }
+  base.create_groups = absl::GetFlag(FLAGS_create_groups);
+  if (base.create_groups && !base.splits) {
+    std::cerr << "--create_groups needs --splits (groups are recorded in the catalog)\n";
+    return 2;
+  }
   base.placement = absl::GetFlag(FLAGS_placement);
   if (base.placement && !base.moves) {
     std::cerr << "--placement needs --moves (it runs splits and moves)\n";
@@ -281,6 +292,8 @@ int main(int argc, char** argv) {
     sum.moves_aborted += result.moves_aborted;
     sum.merges += result.merges;
     sum.merges_tried += result.merges_tried;
+    sum.groups_created += result.groups_created;
+    sum.group_creates_tried += result.group_creates_tried;
     sum.move_fences_us.insert(sum.move_fences_us.end(), result.move_fences_us.begin(),
                               result.move_fences_us.end());
     sum.lock_resolutions += result.lock_resolutions;
@@ -314,6 +327,10 @@ int main(int argc, char** argv) {
     }
     if (base.merges) {
       std::cout << "merges: done=" << sum.merges << " tried=" << sum.merges_tried << "\n";
+    }
+    if (base.create_groups) {
+      std::cout << "groups created: done=" << sum.groups_created
+                << " tried=" << sum.group_creates_tried << "\n";
     }
     if (base.moves) {
       std::vector<uint64_t> fences = sum.move_fences_us;

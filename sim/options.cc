@@ -206,6 +206,7 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
           ? absl::StrCat(" workload=", WorkloadKindName(options.workload),
                          options.splits ? absl::StrCat(" splits ", result.routing) : "",
                          options.moves ? " moves" : "", options.merges ? " merges" : "",
+                         options.create_groups ? " create_groups" : "",
                          options.placement ? " placement" : "",
                          result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
@@ -239,6 +240,7 @@ std::string ReproCommand(const SimOptions& options) {
     if (options.splits) absl::StrAppend(&command, " --splits");
     if (options.moves) absl::StrAppend(&command, " --moves");
     if (options.merges) absl::StrAppend(&command, " --merges");
+    if (options.create_groups) absl::StrAppend(&command, " --create_groups");
     if (options.placement) absl::StrAppend(&command, " --placement");
     if (options.redis_cross_group_exec) absl::StrAppend(&command, " --redis_cross_group_exec");
   }

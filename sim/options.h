@@ -116,6 +116,9 @@ struct SimOptions {
   // --moves a merge of routes on different groups moves one first; with --placement the
   // drivers' policy also proposes merges of cold, small neighbours.
   bool merges = false;
+  // kv workloads with --splits: a client creates Raft groups at run time on 3 of the nodes
+  // (--create_groups); with --moves ranges then move into them.
+  bool create_groups = false;
   // --workload redis: one EXEC may name keys of both groups (--redis_cross_group_exec).
   bool redis_cross_group_exec = false;
   // Events one run may execute; exhausting it is reported as a livelock. 0: the
@@ -152,6 +155,9 @@ struct SimResult {
   // --merges: merges committed (random merger and placement drivers) and tried.
   uint64_t merges = 0;
   uint64_t merges_tried = 0;
+  // --create_groups: groups created and creations tried.
+  uint64_t groups_created = 0;
+  uint64_t group_creates_tried = 0;
   uint64_t lock_resolutions = 0;
   uint64_t forwarded_calls = 0;
   // Too few acknowledged operations to judge (below SimOptions::min_acked): reported,

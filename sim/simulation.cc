@@ -212,12 +212,19 @@ SimResult RunSimulation(const SimOptions& requested) {
     route::PlantedRouteBugs route_plants;
     route_plants.serve_outside_range = options.plant == PlantedBug::kServeOutsideRange;
     route_plants.merge_across_groups = options.plant == PlantedBug::kMergeSkipsMove;
-    cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap](
-                                       raft::GroupId group, std::unique_ptr<kv::Engine> engine) {
+    cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap, &cluster](
+                                       NodeIndex node, raft::GroupId group,
+                                       std::unique_ptr<kv::Engine> engine) {
       auto state_machine = std::make_unique<node::GroupStateMachine>(
           group, group == 1 ? bootstrap : std::nullopt, bootstrap, std::move(engine));
       state_machine->SetPlantedKvBugs(kv_plants);
       state_machine->SetPlantedRouteBugs(route_plants);
+      if (group == 1 && bootstrap.has_value()) {
+        // As the server's catalog replica: created groups reach the node's host.
+        state_machine->SetCatalogListener([&cluster, node](const route::RouteCatalog& catalog) {
+          cluster.OnCreatedGroups(node, catalog.groups());
+        });
+      }
       return state_machine;
     });
   }
@@ -228,7 +235,8 @@ SimResult RunSimulation(const SimOptions& requested) {
     txn_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops,
                          options.workload, ClientPlants(options.plant), bootstrap, options.moves,
                          options.placement, options.redis_cross_group_exec,
-                         options.plant == PlantedBug::kDynamoIndexKeepsOldEntry, options.merges);
+                         options.plant == PlantedBug::kDynamoIndexKeepsOldEntry, options.merges,
+                         options.create_groups);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
@@ -371,6 +379,8 @@ SimResult RunSimulation(const SimOptions& requested) {
     result.move_fences_us = txn_workload->move_fences_us();
     result.merges = txn_workload->merges_done();
     result.merges_tried = txn_workload->merges_tried();
+    result.groups_created = txn_workload->groups_created();
+    result.group_creates_tried = txn_workload->group_creates_tried();
     result.elections = cluster.elections_won();
     result.snapshots_sent = cluster.snapshots_sent();
     result.crashes = cluster.crashes();

@@ -68,7 +68,7 @@ grpc::Status ClusterService::AddNode(grpc::ServerContext* context,
       {request->raft_address(), request->grpc_address(), request->redis_address(),
        request->dynamo_address(), request->metrics_address()});
   if (!added.ok()) return ToGrpcStatus(added);
-  for (raft::GroupId group : coordinator_->HostedGroups()) response->add_raft_group_ids(group);
+  for (raft::GroupId group : coordinator_->JoinGroups()) response->add_raft_group_ids(group);
   return DescribeNodes(response->mutable_nodes());
 }
 

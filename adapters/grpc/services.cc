@@ -363,4 +363,84 @@ grpc::Status DistributionService::MergeRange(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// A created group as the catalog lists it, with what this node sees of it.
+void ToProtoGroup(const route::GroupDescriptor& group, const route::RouteCatalog& catalog,
+                  raft::NodeId leader, proto::RaftGroupInfo* out) {
+  out->set_raft_group_id(group.group_id);
+  for (uint64_t voter : group.voters) out->add_voters(voter);
+  out->set_created(true);
+  out->set_retired(group.retired);
+  out->set_leader(leader);
+  uint64_t routes = 0;
+  catalog.ForEachRoute([&](const route::RouteDescriptor& route) {
+    if (route.raft_group_id == group.group_id) ++routes;
+  });
+  out->set_route_count(routes);
+}
+
+}  // namespace
+
+grpc::Status DistributionService::CreateGroup(grpc::ServerContext*,
+                                              const proto::CreateGroupRequest* request,
+                                              proto::CreateGroupResponse* response) {
+  coord::CreateGroupSpec spec;
+  spec.voters.assign(request->voters().begin(), request->voters().end());
+  spec.replicas = request->replicas() == 0 ? 3 : request->replicas();
+  coord::OpResult result = coordinator_->RunBlocking(
+      [spec = std::move(spec)](coord::Coordinator& c) { return c.StartCreateGroup(spec); });
+  if (!result.status.ok()) return ToGrpcStatus(result.status);
+  EKV_ASSERT(result.group.has_value(), "CreateGroup answered without the group");
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  response->set_catalog_version(catalog->version());
+  ToProtoGroup(*result.group, *catalog, coordinator_->LeaderOf(result.group->group_id),
+               response->mutable_group());
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::RetireGroup(grpc::ServerContext*,
+                                              const proto::RetireGroupRequest* request,
+                                              proto::RetireGroupResponse* response) {
+  if (request->raft_group_id() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "RetireGroup needs raft_group_id (the id of a created group)");
+  }
+  const raft::GroupId group = request->raft_group_id();
+  coord::OpResult result = coordinator_->RunBlocking(
+      [group](coord::Coordinator& c) { return c.StartRetireGroup(group); });
+  if (!result.status.ok()) return ToGrpcStatus(result.status);
+  EKV_ASSERT(result.group.has_value(), "RetireGroup answered without the group");
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  response->set_catalog_version(catalog->version());
+  ToProtoGroup(*result.group, *catalog, raft::kNoNode, response->mutable_group());
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::ListGroups(grpc::ServerContext*, const proto::ListGroupsRequest*,
+                                             proto::ListGroupsResponse* response) {
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  response->set_catalog_version(catalog->version());
+  for (const auto& [group, status] : coordinator_->HostedGroupStatuses()) {
+    if (catalog->FindGroup(group) != nullptr) continue;  // created: listed below
+    proto::RaftGroupInfo* out = response->add_groups();
+    out->set_raft_group_id(group);
+    for (raft::NodeId voter : status.conf_state.voters) out->add_voters(voter);
+    out->set_leader(status.leader);
+    uint64_t routes = 0;
+    catalog->ForEachRoute([&](const route::RouteDescriptor& route) {
+      if (route.raft_group_id == group) ++routes;
+    });
+    out->set_route_count(routes);
+  }
+  for (const auto& [id, group] : catalog->groups()) {
+    ToProtoGroup(group, *catalog, group.retired ? raft::kNoNode : coordinator_->LeaderOf(id),
+                 response->add_groups());
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace ekv::adapters

@@ -82,6 +82,12 @@ class DistributionService final : public proto::Distribution::Service {
   // move first, with the move's deadlines).
   grpc::Status MergeRange(grpc::ServerContext*, const proto::MergeRangeRequest*,
                           proto::MergeRangeResponse*) override;
+  grpc::Status CreateGroup(grpc::ServerContext*, const proto::CreateGroupRequest*,
+                           proto::CreateGroupResponse*) override;
+  grpc::Status RetireGroup(grpc::ServerContext*, const proto::RetireGroupRequest*,
+                           proto::RetireGroupResponse*) override;
+  grpc::Status ListGroups(grpc::ServerContext*, const proto::ListGroupsRequest*,
+                          proto::ListGroupsResponse*) override;
 
  private:
   runtime::Coordinator* coordinator_;

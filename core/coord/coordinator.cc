@@ -184,6 +184,14 @@ void Coordinator::SendAttempt(uint64_t exec_id) {
     const bool local = exec.retry != Retry::kLeaderOnly && view_->Hosts(exec.group);
     const raft::NodeId leader = view_->LeaderOf(exec.group);
     target = local && !(exec.local_stalled && leader != raft::kNoNode) ? options_.node_id : leader;
+    // A created group this node does not host, leader unknown: one of its voters, in turn
+    // (it forwards through Raft or answers with a hint).
+    auto created = created_groups_.find(exec.group);
+    if (target == raft::kNoNode && !view_->Hosts(exec.group) && created != created_groups_.end() &&
+        !created->second.retired && !created->second.voters.empty()) {
+      const std::vector<uint64_t>& voters = created->second.voters;
+      target = voters[static_cast<size_t>(exec.attempt) % voters.size()];
+    }
   }
   exec.local_stalled = false;
   if (target == raft::kNoNode) {
@@ -327,7 +335,17 @@ void Coordinator::OnCallReply(CallId call, const node::ClientReply& reply) {
 // ---------------------------------------------------------------------------------------
 // Routing
 
-void Coordinator::OnCatalog(const route::RouteCatalog& catalog) { table_.Apply(catalog); }
+void Coordinator::OnCatalog(const route::RouteCatalog& catalog) {
+  table_.Apply(catalog);
+  NoteCatalog(catalog);
+}
+
+void Coordinator::NoteCatalog(const route::RouteCatalog& catalog) {
+  if (catalog.version() <= created_groups_version_) return;
+  created_groups_version_ = catalog.version();
+  created_groups_.clear();
+  for (const auto& [id, group] : catalog.groups()) created_groups_.emplace(id, group);
+}
 
 raft::GroupId Coordinator::MaybeMisroute(raft::GroupId group) {
   const uint64_t groups = std::max<uint64_t>(options_.misroute_groups, 2);
@@ -355,7 +373,10 @@ void Coordinator::ReadCatalog(uint64_t deadline_us, CatalogFn done) {
             if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
             absl::StatusOr<route::RouteCatalog> catalog =
                 route::RouteCatalog::Decode(reply->result.blob);
-            if (catalog.ok()) table_.Apply(*catalog);
+            if (catalog.ok()) {
+              table_.Apply(*catalog);
+              NoteCatalog(*catalog);
+            }
             done(std::move(catalog));
           });
 }

@@ -168,6 +168,14 @@ struct MergeRangeResult {
   uint64_t catalog_version = 0;  // the last catalog version the merge saw
 };
 
+// StartCreateGroup: a new Raft group (group_creator.cc).
+struct CreateGroupSpec {
+  // The nodes that host it (members of the cluster). Empty: `replicas` members chosen by
+  // placement::ChooseGroupVoters (those hosting the fewest created groups).
+  std::vector<raft::NodeId> voters;
+  size_t replicas = 3;
+};
+
 // What the driver knows of its own node's groups (its NodeHost's last status).
 class GroupView {
  public:
@@ -209,6 +217,7 @@ struct OpResult {
   std::optional<node::MemberDirectory> members;  // membership operations
   std::optional<MoveRangeResult> move;           // StartMoveRange
   std::optional<MergeRangeResult> merge;         // StartMergeRange
+  std::optional<route::GroupDescriptor> group;   // StartCreateGroup / StartRetireGroup
   // StartRedisPipeline: per command, in order, its reply (value) or the failure of the
   // request it travelled in (code, message).
   std::vector<node::GroupResult> redis_replies;
@@ -360,6 +369,16 @@ class Coordinator {
   // that is gone; InvalidArgument: no route after it, or not adjacent; a failed move's
   // error (with result.merge->move) when moving first did not finish.
   OpId StartMergeRange(MergeRangeSpec spec);
+  // Records a new group in the catalog (route::CreateGroup) with an id above every group
+  // known; its voters then host it (node/hosted_groups.h). OK: result.group. InvalidArgument:
+  // a voter that is not a member, fewer members than replicas, or a bad count.
+  OpId StartCreateGroup(CreateGroupSpec spec);
+  // Retires a created group no route names (route::RetireGroup); its replicas stop.
+  OpId StartRetireGroup(raft::GroupId group);
+  // Groups created at run time, as of the newest catalog this coordinator saw.
+  const std::map<raft::GroupId, route::GroupDescriptor>& created_groups() const {
+    return created_groups_;
+  }
 
   // --- Outputs and introspection ------------------------------------------------------
   Effects TakeEffects();
@@ -540,6 +559,17 @@ class Coordinator {
   uint64_t now_us_ = 0;
   uint64_t wall_ms_ = 0;
   route::RouteTable table_;
+  // Created groups (route::GroupDescriptor) of the newest catalog seen, with the version:
+  // where to send a call for a group this node does not host and whose leader it has not
+  // seen (one of its voters), and which groups a node joins (the initial ones).
+  std::map<raft::GroupId, route::GroupDescriptor> created_groups_;
+  uint64_t created_groups_version_ = 0;
+  void NoteCatalog(const route::RouteCatalog& catalog);
+  // CreateGroup / RetireGroup proposals, repeated on a lost version race.
+  void ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt);
+  void ProposeRetireGroup(OpId op, raft::GroupId group, int attempt);
+  void ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group,
+                           int attempt, std::function<void()> again);
   std::unique_ptr<kv::TxnCoordinator> txns_;
   std::map<kv::TxnId, std::function<void(kv::TxnOutcome)>> txn_waiters_;
   // Lock age: (primary, start_ts) of a lock being resolved -> now_us_ when this

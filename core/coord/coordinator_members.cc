@@ -66,7 +66,24 @@ void Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type,
   auto state = std::make_shared<EveryGroup>();
   state->node = node;
   state->type = type;
-  for (const auto& [group, conf] : view_->Configurations()) state->groups.push_back(group);
+  // The initial groups (every member hosts them) join and leave with the node; a created
+  // group lives on its own voters, so a joining node is not added to it, and a leaving one
+  // is removed from those that name it.
+  for (const auto& [group, conf] : view_->Configurations()) {
+    if (created_groups_.count(group) == 0) state->groups.push_back(group);
+  }
+  if (type == raft::ConfChangeType::kRemoveVoter) {
+    for (const auto& [group, created] : created_groups_) {
+      if (created.retired || std::find(created.voters.begin(), created.voters.end(), node) ==
+                                 created.voters.end()) {
+        continue;
+      }
+      state->groups.push_back(group);
+    }
+  }
+  std::sort(state->groups.begin(), state->groups.end());
+  state->groups.erase(std::unique(state->groups.begin(), state->groups.end()),
+                      state->groups.end());
   std::reverse(state->groups.begin(), state->groups.end());  // popped from the back
   state->deadline_us = deadline_us;
   state->done = std::move(done);

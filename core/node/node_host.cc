@@ -161,6 +161,23 @@ absl::Status NodeHost::AddGroup(raft::GroupId group_id,
   return absl::OkStatus();
 }
 
+absl::Status NodeHost::RemoveGroup(raft::GroupId group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(absl::StrCat("group ", group_id, " is not hosted"));
+  }
+  FailAllPending(*it->second, ReplyStatus::kUnknown,
+                 absl::StrCat("group ", group_id, " was removed from node ", options_.node_id));
+  groups_.erase(it);
+  removed_groups_.insert(group_id);
+  std::erase_if(persists_, [group_id](const PersistRequest& p) { return p.group == group_id; });
+  std::erase_if(snapshots_, [group_id](const SnapshotCreated& s) { return s.group == group_id; });
+  for (auto& [to, messages] : outbound_) {
+    std::erase_if(messages, [group_id](const raft::Message& m) { return m.group == group_id; });
+  }
+  return absl::OkStatus();
+}
+
 NodeHost::Group& NodeHost::GetGroup(raft::GroupId group) {
   auto it = groups_.find(group);
   EKV_ASSERT(it != groups_.end(), "group ", group, " is not hosted on node ", options_.node_id);
@@ -439,6 +456,8 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
 }
 
 void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {
+  // A persist of a group removed since it was handed out: nothing waits for it.
+  if (removed_groups_.contains(group_id) && !groups_.contains(group_id)) return;
   Group& group = GetGroup(group_id);
   EKV_ASSERT(group.outstanding.has_value() && group.outstanding->id() == ready_id,
              "OnPersisted(group ", group_id, ", ready ", ready_id,

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -138,6 +139,10 @@ class NodeHost {
   // restored from the storage's snapshot, if any; committed entries are re-applied.
   absl::Status AddGroup(raft::GroupId group, std::unique_ptr<raft::MemoryStorage> storage,
                         std::unique_ptr<StateMachine> state_machine);
+  // Stops hosting `group` (a retired group, route::RetireGroup): its waiting clients are
+  // answered (writes "outcome unknown", the rest failed), its pending effects dropped.
+  // Inputs that still name it (a persist report in flight, a late message) are ignored.
+  absl::Status RemoveGroup(raft::GroupId group);
 
   // Inputs.
   // The driver's wall clock (ms since the epoch), for the timestamp oracle. Set it before
@@ -246,6 +251,7 @@ class NodeHost {
 
   NodeHostOptions options_;
   std::map<raft::GroupId, std::unique_ptr<Group>> groups_;
+  std::set<raft::GroupId> removed_groups_;  // RemoveGroup: late inputs naming them are ignored
   uint64_t next_proposal_seq_ = 1;
   int tick_ = 0;
   uint64_t wall_ms_ = 0;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
 #include "core/util/assert.h"
@@ -22,14 +23,34 @@ absl::Status CheckRouteKeySize(absl::string_view what, absl::string_view key) {
 
 uint8_t FormatFor(bool any_move) { return any_move ? kCatalogFormatWithMoves : kCatalogFormat; }
 
-absl::StatusOr<bool> ReadFormat(kv::ByteReader* reader, absl::string_view what) {
+// The format byte; `with_groups` allows kCatalogFormatWithGroups (catalog images only).
+absl::StatusOr<uint8_t> ReadFormat(kv::ByteReader* reader, absl::string_view what,
+                                   bool with_groups) {
   EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
-  if (format != kCatalogFormat && format != kCatalogFormatWithMoves) {
-    return absl::DataLossError(absl::StrCat(what, " format ", format,
-                                            " is not supported (expected ", kCatalogFormat, " or ",
-                                            kCatalogFormatWithMoves, ")"));
+  if (format != kCatalogFormat && format != kCatalogFormatWithMoves &&
+      !(with_groups && format == kCatalogFormatWithGroups)) {
+    return absl::DataLossError(absl::StrCat(
+        what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
+        kCatalogFormatWithMoves, with_groups ? absl::StrCat(" or ", kCatalogFormatWithGroups) : "",
+        ")"));
   }
-  return format == kCatalogFormatWithMoves;
+  return format;
+}
+
+// Voters of a new group: 1..kMaxGroupVoters sorted, distinct, non-zero node ids.
+absl::Status CheckVoters(absl::string_view what, const std::vector<uint64_t>& voters) {
+  if (voters.empty() || voters.size() > kMaxGroupVoters) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " has ", voters.size(),
+                                                   " voters; expected 1 to ", kMaxGroupVoters));
+  }
+  for (size_t i = 0; i < voters.size(); ++i) {
+    if (voters[i] == 0 || (i > 0 && voters[i] <= voters[i - 1])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, " voters ", absl::StrJoin(voters, ","),
+          " are not sorted, distinct node ids; expected e.g. 1,2,3"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -68,7 +89,8 @@ void CatalogDelta::Encode(std::string* dst) const {
 
 absl::StatusOr<CatalogDelta> CatalogDelta::Decode(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
-  EKV_KV_ASSIGN_OR_RETURN(bool with_moves, ReadFormat(&reader, "catalog delta"));
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, ReadFormat(&reader, "catalog delta", false));
+  const bool with_moves = format == kCatalogFormatWithMoves;
   CatalogDelta delta;
   EKV_KV_ASSIGN_OR_RETURN(delta.version, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(uint64_t removed, reader.ReadVarint64());
@@ -169,7 +191,8 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Bootstrap(const std::vector<InitialRa
 
 absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
-  EKV_KV_ASSIGN_OR_RETURN(bool with_moves, ReadFormat(&reader, "route catalog"));
+  EKV_KV_ASSIGN_OR_RETURN(uint8_t format, ReadFormat(&reader, "route catalog", true));
+  const bool with_moves = format != kCatalogFormat;
   RouteCatalog catalog;
   EKV_KV_ASSIGN_OR_RETURN(catalog.version_, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(catalog.next_route_id_, reader.ReadVarint64());
@@ -190,6 +213,37 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
     }
     std::string start = route.start;
     catalog.routes_by_start_.emplace(std::move(start), std::move(route));
+  }
+  if (format == kCatalogFormatWithGroups) {
+    EKV_KV_ASSIGN_OR_RETURN(uint64_t groups, reader.ReadVarint64());
+    if (groups > reader.remaining()) {
+      return absl::DataLossError(absl::StrCat("route catalog claims ", groups,
+                                              " groups but only ", reader.remaining(),
+                                              " bytes remain"));
+    }
+    for (uint64_t i = 0; i < groups; ++i) {
+      GroupDescriptor group;
+      EKV_KV_ASSIGN_OR_RETURN(group.group_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(uint8_t retired, reader.ReadByte());
+      if (retired > 1) {
+        return absl::DataLossError(absl::StrCat("group ", group.group_id, " has retired byte ",
+                                                retired, "; expected 0 or 1"));
+      }
+      group.retired = retired == 1;
+      EKV_KV_ASSIGN_OR_RETURN(uint64_t voters, reader.ReadVarint64());
+      if (voters > kMaxGroupVoters) {
+        return absl::DataLossError(absl::StrCat("group ", group.group_id, " claims ", voters,
+                                                " voters; expected at most ", kMaxGroupVoters));
+      }
+      for (uint64_t v = 0; v < voters; ++v) {
+        EKV_KV_ASSIGN_OR_RETURN(uint64_t voter, reader.ReadVarint64());
+        group.voters.push_back(voter);
+      }
+      const GroupId id = group.group_id;
+      if (!catalog.groups_.emplace(id, std::move(group)).second) {
+        return absl::DataLossError(absl::StrCat("route catalog lists group ", id, " twice"));
+      }
+    }
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("route catalog"));
   absl::Status valid = catalog.Validate();
@@ -216,6 +270,19 @@ const RouteDescriptor* RouteCatalog::RouteForKey(absl::string_view key) const {
   EKV_ASSERT(it != routes_by_start_.begin(), "no route starts at or before ", FormatKey(key),
              "; the catalog must cover the whole key space");
   return &std::prev(it)->second;
+}
+
+const GroupDescriptor* RouteCatalog::FindGroup(GroupId group_id) const {
+  auto it = groups_.find(group_id);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+GroupId RouteCatalog::MaxKnownGroupId() const {
+  GroupId max = groups_.empty() ? 0 : groups_.rbegin()->first;
+  for (const auto& [start, route] : routes_by_start_) {
+    max = std::max({max, route.raft_group_id, route.move_target_group_id});
+  }
+  return max;
 }
 
 std::vector<RouteDescriptor> RouteCatalog::ListRoutes() const {
@@ -264,6 +331,15 @@ absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) 
   if (const auto* merge = std::get_if<MergeRanges>(&command.op)) {
     EKV_KV_ASSIGN_OR_RETURN(MergeResult result, Merge(*merge));
     return std::move(result.delta);
+  }
+  // Group changes move no route: the delta is the version step alone.
+  if (const auto* create = std::get_if<CreateGroup>(&command.op)) {
+    EKV_KV_RETURN_IF_ERROR(AddGroup(*create).status());
+    return CatalogDelta{version_, {}, {}};
+  }
+  if (const auto* retire = std::get_if<RetireGroup>(&command.op)) {
+    EKV_KV_RETURN_IF_ERROR(Retire(*retire).status());
+    return CatalogDelta{version_, {}, {}};
   }
   const auto& reassign = std::get<ReassignRoute>(command.op);
   EKV_KV_ASSIGN_OR_RETURN(RouteDescriptor route, Reassign(reassign));
@@ -405,6 +481,7 @@ absl::StatusOr<RouteDescriptor> RouteCatalog::BeginMove(const StartMove& move) {
         "StartMove: target group ", move.target_group_id, " for route ", current->route_id,
         " on group ", current->raft_group_id, "; expected a group id >= 1 other than the route's"));
   }
+  EKV_KV_RETURN_IF_ERROR(CheckGroupLive("StartMove", move.target_group_id));
   if (current->state != RouteState::kActive) {
     return absl::FailedPreconditionError(absl::StrCat("StartMove: route ", current->route_id,
                                                       " is ", RouteStateName(current->state),
@@ -430,6 +507,7 @@ absl::StatusOr<RouteDescriptor> RouteCatalog::Reassign(const ReassignRoute& reas
                                                    " is already on group ", current->raft_group_id,
                                                    "; expected a different group"));
   }
+  EKV_KV_RETURN_IF_ERROR(CheckGroupLive("ReassignRoute", reassign.new_raft_group_id));
   if (current->state == RouteState::kActive) {
     return absl::FailedPreconditionError(absl::StrCat(
         "ReassignRoute: route ", current->route_id,
@@ -453,6 +531,57 @@ absl::StatusOr<RouteDescriptor> RouteCatalog::Reassign(const ReassignRoute& reas
   return ReplaceRoute(updated);
 }
 
+absl::StatusOr<GroupDescriptor> RouteCatalog::AddGroup(const CreateGroup& create) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("CreateGroup", create.expected_catalog_version));
+  const GroupId max_known = MaxKnownGroupId();
+  if (create.group_id <= max_known) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("CreateGroup: group id ", create.group_id, " is not above ", max_known,
+                     ", the largest group the catalog knows; expected a new id"));
+  }
+  EKV_KV_RETURN_IF_ERROR(CheckVoters(absl::StrCat("CreateGroup: group ", create.group_id),
+                                     create.voters));
+  GroupDescriptor group{create.group_id, create.voters, false};
+  groups_.emplace(group.group_id, group);
+  ++version_;
+  return group;
+}
+
+absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire) {
+  EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("RetireGroup", retire.expected_catalog_version));
+  auto it = groups_.find(retire.group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "RetireGroup: group ", retire.group_id,
+        " was not created at run time (initial groups are never retired); expected the id of "
+        "a created group"));
+  }
+  if (it->second.retired) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("RetireGroup: group ", retire.group_id, " is already retired"));
+  }
+  for (const auto& [start, route] : routes_by_start_) {
+    if (route.raft_group_id == retire.group_id || route.move_target_group_id == retire.group_id) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "RetireGroup: route ", route.route_id, " ", FormatRange(route.start, route.end),
+          route.raft_group_id == retire.group_id ? " is on group " : " is moving to group ",
+          retire.group_id, "; expected no route on the group (move its ranges away first)"));
+    }
+  }
+  it->second.retired = true;
+  ++version_;
+  return it->second;
+}
+
+absl::Status RouteCatalog::CheckGroupLive(absl::string_view command, GroupId group_id) const {
+  const GroupDescriptor* group = FindGroup(group_id);
+  if (group != nullptr && group->retired) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        command, ": group ", group_id, " is retired; expected a live group"));
+  }
+  return absl::OkStatus();
+}
+
 const RouteDescriptor& RouteCatalog::ReplaceRoute(const RouteDescriptor& route) {
   auto it = routes_by_start_.find(route.start);
   EKV_ASSERT(it != routes_by_start_.end() && it->second.route_id == route.route_id,
@@ -469,12 +598,24 @@ std::string RouteCatalog::Encode() const {
   for (const auto& [start, route] : routes_by_start_) {
     any_move = any_move || route.move_target_group_id != 0;
   }
+  const bool with_groups = !groups_.empty();
   std::string out;
-  kv::AppendByte(&out, FormatFor(any_move));
+  kv::AppendByte(&out, with_groups ? kCatalogFormatWithGroups : FormatFor(any_move));
   kv::AppendVarint64(&out, version_);
   kv::AppendVarint64(&out, next_route_id_);
   kv::AppendVarint64(&out, routes_by_start_.size());
-  for (const auto& [start, route] : routes_by_start_) EncodeRoute(&out, route, any_move);
+  for (const auto& [start, route] : routes_by_start_) {
+    EncodeRoute(&out, route, any_move || with_groups);
+  }
+  if (with_groups) {
+    kv::AppendVarint64(&out, groups_.size());
+    for (const auto& [id, group] : groups_) {
+      kv::AppendVarint64(&out, id);
+      kv::AppendByte(&out, group.retired ? 1 : 0);
+      kv::AppendVarint64(&out, group.voters.size());
+      for (uint64_t voter : group.voters) kv::AppendVarint64(&out, voter);
+    }
+  }
   return out;
 }
 
@@ -524,6 +665,13 @@ absl::Status RouteCatalog::Validate() const {
     if (route.state == RouteState::kUnspecified) {
       return absl::InternalError(absl::StrCat("route ", route.route_id, " has state UNSPECIFIED"));
     }
+    for (GroupId named : {route.raft_group_id, route.move_target_group_id}) {
+      const GroupDescriptor* group = FindGroup(named);
+      if (group != nullptr && group->retired) {
+        return absl::InternalError(
+            absl::StrCat("route ", route.route_id, " names retired group ", named));
+      }
+    }
     if (route.move_target_group_id != 0 && (route.move_target_group_id == route.raft_group_id ||
                                             (route.state != RouteState::kMigratingSource &&
                                              route.state != RouteState::kWriteFenced))) {
@@ -549,6 +697,15 @@ absl::Status RouteCatalog::Validate() const {
   if (!prev->end.empty()) {
     return absl::InternalError(absl::StrCat("last route ", prev->route_id, " ends at ",
                                             FormatKey(prev->end), "; expected +inf"));
+  }
+  for (const auto& [id, group] : groups_) {
+    if (id == 0 || id != group.group_id) {
+      return absl::InternalError(absl::StrCat("group ", group.group_id, " is filed under ", id));
+    }
+    if (absl::Status voters = CheckVoters(absl::StrCat("group ", id), group.voters);
+        !voters.ok()) {
+      return absl::InternalError(voters.message());
+    }
   }
   return absl::OkStatus();
 }

@@ -39,9 +39,18 @@
 // MVCC versions, locks, commit/rollback records and the GC safe point are keyed by user
 // key or are group-wide, so a merge is metadata only.
 //
-// Encoding: kCatalogFormat (1) while no route has a move target, byte for byte what it
-// always was; kCatalogFormatWithMoves (2), whose routes carry the move target, while one
-// does. Catalog images and deltas decode both.
+// Groups (CreateGroup, RetireGroup): the groups of the initial topology are hosted by
+// every member and are not listed. A group created at run time is listed with the voters
+// that bootstrap it (GroupDescriptor); a retired one stays listed as a tombstone, so its
+// id is never reused and no route can name it again. Invariants: listed ids are unique;
+// live groups have 1..kMaxGroupVoters sorted distinct non-zero voters; no route names a
+// retired group (as its group or its move target).
+//
+// Encoding: kCatalogFormat (1) while no route has a move target and no group is listed,
+// byte for byte what it always was; kCatalogFormatWithMoves (2), whose routes carry the
+// move target, while one does; kCatalogFormatWithGroups (3) once a group is listed: the
+// routes as in format 2, then the groups. Catalog images decode all three; deltas (which
+// carry routes only) the first two.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +71,16 @@ inline constexpr size_t kMaxRouteKeyBytes = 8 * 1024;
 inline constexpr CatalogVersion kInitialCatalogVersion = 1;
 inline constexpr uint8_t kCatalogFormat = 1;
 inline constexpr uint8_t kCatalogFormatWithMoves = 2;
+inline constexpr uint8_t kCatalogFormatWithGroups = 3;
+
+// A Raft group created at run time (see "Groups" above).
+struct GroupDescriptor {
+  GroupId group_id = 0;
+  std::vector<uint64_t> voters;  // the nodes that bootstrap it: sorted, distinct, non-zero
+  bool retired = false;          // no replica hosts it any more; the id stays taken
+
+  friend bool operator==(const GroupDescriptor&, const GroupDescriptor&) = default;
+};
 
 // One range of the configured initial topology; `end` empty = +infinity.
 struct InitialRange {
@@ -124,6 +143,12 @@ class RouteCatalog {
   const RouteDescriptor* RouteForKey(absl::string_view key) const;
   // Every route in key order (ListRoutes).
   std::vector<RouteDescriptor> ListRoutes() const;
+  // Groups created at run time, retired ones included, by id.
+  const absl::btree_map<GroupId, GroupDescriptor>& groups() const { return groups_; }
+  // nullptr when the group is not listed (an initial group, or no such group).
+  const GroupDescriptor* FindGroup(GroupId group_id) const;
+  // The largest group id the catalog knows of: listed, or named by a route.
+  GroupId MaxKnownGroupId() const;
   // Calls `visit(const RouteDescriptor&)` for each route in key order, without copying.
   template <class Visit>
   void ForEachRoute(Visit visit) const {
@@ -145,6 +170,12 @@ class RouteCatalog {
   // Errors: FailedPrecondition (version, a half not ACTIVE or moving, the halves on
   // different groups), NotFound (an id), InvalidArgument (not adjacent, left first).
   absl::StatusOr<MergeResult> Merge(const MergeRanges& merge, PlantedCatalogBugs bugs = {});
+  // Errors: FailedPrecondition (version; an id not above every known group), InvalidArgument
+  // (no voters, too many, unsorted, repeated or zero).
+  absl::StatusOr<GroupDescriptor> AddGroup(const CreateGroup& create);
+  // Errors: FailedPrecondition (version; a route still names the group; already retired),
+  // NotFound (not a created group).
+  absl::StatusOr<GroupDescriptor> Retire(const RetireGroup& retire);
 
   std::string Encode() const;
   // FNV-1a over Encode(): equal on replicas that applied the same commands.
@@ -157,7 +188,7 @@ class RouteCatalog {
 
   friend bool operator==(const RouteCatalog& a, const RouteCatalog& b) {
     return a.version_ == b.version_ && a.next_route_id_ == b.next_route_id_ &&
-           a.routes_by_start_ == b.routes_by_start_;
+           a.routes_by_start_ == b.routes_by_start_ && a.groups_ == b.groups_;
   }
 
  private:
@@ -169,6 +200,8 @@ class RouteCatalog {
                                                           RouteId route_id) const;
   // Replaces the route stored under `route.start` (same id) and returns the stored copy.
   const RouteDescriptor& ReplaceRoute(const RouteDescriptor& route);
+  // FailedPrecondition when `group_id` is a retired group (a route may not name it).
+  absl::Status CheckGroupLive(absl::string_view command, GroupId group_id) const;
   // Asserts the invariants around the route starting at `start` and its neighbours.
   void CheckNeighbourhood(absl::string_view start) const;
   // The invariants as a Status, for Decode (input) and CheckInvariants (assert).
@@ -178,6 +211,7 @@ class RouteCatalog {
   RouteId next_route_id_ = 1;
   absl::btree_map<std::string, RouteDescriptor> routes_by_start_;
   absl::btree_map<RouteId, std::string> start_by_id_;
+  absl::btree_map<GroupId, GroupDescriptor> groups_;
 };
 
 // True iff SetRouteState may move a route from `from` to `to`.

@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
 
@@ -14,6 +15,8 @@ enum class CommandKind : uint8_t {
   kReassignRoute = 3,
   kStartMove = 4,
   kMergeRanges = 5,
+  kCreateGroup = 6,
+  kRetireGroup = 7,
 };
 
 template <class... Fs>
@@ -58,6 +61,18 @@ std::string CatalogCommand::Encode() const {
                    kv::AppendVarint64(&out, merge.expected_catalog_version);
                    kv::AppendVarint64(&out, merge.left_route_id);
                    kv::AppendVarint64(&out, merge.right_route_id);
+                 },
+                 [&](const CreateGroup& create) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kCreateGroup));
+                   kv::AppendVarint64(&out, create.expected_catalog_version);
+                   kv::AppendVarint64(&out, create.group_id);
+                   kv::AppendVarint64(&out, create.voters.size());
+                   for (uint64_t voter : create.voters) kv::AppendVarint64(&out, voter);
+                 },
+                 [&](const RetireGroup& retire) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kRetireGroup));
+                   kv::AppendVarint64(&out, retire.expected_catalog_version);
+                   kv::AppendVarint64(&out, retire.group_id);
                  },
              },
              op);
@@ -122,10 +137,34 @@ absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
       command.op = merge;
       break;
     }
+    case CommandKind::kCreateGroup: {
+      CreateGroup create;
+      EKV_KV_ASSIGN_OR_RETURN(create.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(create.group_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
+      if (count > kMaxGroupVoters) {
+        return absl::DataLossError(absl::StrCat("CreateGroup: ", count,
+                                                " voters; expected at most ", kMaxGroupVoters));
+      }
+      for (uint64_t i = 0; i < count; ++i) {
+        EKV_KV_ASSIGN_OR_RETURN(uint64_t voter, reader.ReadVarint64());
+        create.voters.push_back(voter);
+      }
+      command.op = std::move(create);
+      break;
+    }
+    case CommandKind::kRetireGroup: {
+      RetireGroup retire;
+      EKV_KV_ASSIGN_OR_RETURN(retire.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(retire.group_id, reader.ReadVarint64());
+      command.op = retire;
+      break;
+    }
     default:
-      return absl::DataLossError(absl::StrCat("catalog command kind ", kind,
-                                              " is unknown (expected 1 split, 2 set-state, ",
-                                              "3 reassign, 4 start-move, 5 merge)"));
+      return absl::DataLossError(absl::StrCat(
+          "catalog command kind ", kind,
+          " is unknown (expected 1 split, 2 set-state, 3 reassign, 4 start-move, 5 merge, ",
+          "6 create-group, 7 retire-group)"));
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog command"));
   return command;
@@ -157,6 +196,15 @@ std::string FormatCommand(const CatalogCommand& command) {
             return absl::StrCat("MergeRanges{expected_version=", merge.expected_catalog_version,
                                 " left=", merge.left_route_id, " right=", merge.right_route_id,
                                 "}");
+          },
+          [](const CreateGroup& create) {
+            return absl::StrCat("CreateGroup{expected_version=", create.expected_catalog_version,
+                                " group=", create.group_id, " voters=",
+                                absl::StrJoin(create.voters, ","), "}");
+          },
+          [](const RetireGroup& retire) {
+            return absl::StrCat("RetireGroup{expected_version=", retire.expected_catalog_version,
+                                " group=", retire.group_id, "}");
           },
       },
       command.op);

@@ -13,11 +13,14 @@
 //     reassign: varint expected_version, varint route_id, varint new_raft_group_id
 //     move:     varint expected_version, varint route_id, varint target_group_id
 //     merge:    varint expected_version, varint left_route_id, varint right_route_id
+//     create-group: varint expected_version, varint group_id, varint n, n x varint voter
+//     retire-group: varint expected_version, varint group_id
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -80,10 +83,37 @@ struct MergeRanges {
   friend bool operator==(const MergeRanges&, const MergeRanges&) = default;
 };
 
+// Records a new Raft group hosted by `voters` (node ids, sorted, distinct): each of them
+// bootstraps a replica whose first configuration is exactly these voters, so every
+// replica starts from the same log (node/hosted_groups.h). `group_id` must be above every
+// group the catalog knows (listed, or named by a route); the proposer also keeps it above
+// the groups it hosts, which covers initial groups no route names any more.
+struct CreateGroup {
+  CatalogVersion expected_catalog_version = 0;
+  GroupId group_id = 0;
+  std::vector<uint64_t> voters;
+
+  friend bool operator==(const CreateGroup&, const CreateGroup&) = default;
+};
+
+// Retires a created group that no route names (as its group or as a move target): every
+// replica is removed and the id is never used again.
+struct RetireGroup {
+  CatalogVersion expected_catalog_version = 0;
+  GroupId group_id = 0;
+
+  friend bool operator==(const RetireGroup&, const RetireGroup&) = default;
+};
+
 inline constexpr uint8_t kCatalogCommandFormat = 1;
+// A created group has at most this many voters (a Raft group of 7 already pays 4 fsyncs
+// per write on its quorum; more buys no availability worth it).
+inline constexpr size_t kMaxGroupVoters = 7;
 
 struct CatalogCommand {
-  std::variant<SplitRange, SetRouteState, ReassignRoute, StartMove, MergeRanges> op;
+  std::variant<SplitRange, SetRouteState, ReassignRoute, StartMove, MergeRanges, CreateGroup,
+               RetireGroup>
+      op;
 
   std::string Encode() const;
   // DataLossError for truncated, trailing or unknown bytes; never asserts on input.

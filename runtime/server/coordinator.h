@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -184,6 +185,13 @@ class Coordinator {
   std::vector<NodeView> DescribeNodes(const node::MemberDirectory& directory) const;
   // The groups this node hosts, in id order.
   std::vector<raft::GroupId> HostedGroups() const;
+  // The groups a joining node is added to: the initial groups (every member hosts them),
+  // not the ones created at run time, which live on their own voters.
+  std::vector<raft::GroupId> JoinGroups() const;
+  // Every hosted group's status as of the loop's last round.
+  std::map<raft::GroupId, node::GroupStatus> HostedGroupStatuses() const;
+  // The leader this node last saw for `group` (kNoNode: unknown).
+  raft::NodeId LeaderOf(raft::GroupId group) const;
 
   // Maintenance. One MVCC GC pass (kv::GcCommand) on `group`, proposed through its
   // leader like any kv command; whole-group, so not routed by key.
@@ -251,6 +259,10 @@ class Coordinator {
   std::shared_ptr<Life> life_ = std::make_shared<Life>();
   // Mirrors of the core's counters for other threads, refreshed after every Pump.
   std::atomic<uint64_t> catalog_version_{0};
+  // The created groups' ids (route::GroupDescriptor) of the newest catalog, for JoinGroups.
+  mutable std::mutex created_mu_;
+  std::set<raft::GroupId> created_groups_;
+  uint64_t created_version_ = 0;
   std::atomic<uint64_t> stale_route_refusals_{0};
   std::atomic<uint64_t> route_refreshes_{0};
   std::atomic<uint64_t> ownership_updates_{0};

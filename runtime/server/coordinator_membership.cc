@@ -43,6 +43,25 @@ std::vector<raft::GroupId> Coordinator::HostedGroups() const {
   return groups;
 }
 
+std::vector<raft::GroupId> Coordinator::JoinGroups() const {
+  std::set<raft::GroupId> created;
+  {
+    std::lock_guard<std::mutex> lock(created_mu_);
+    created = created_groups_;
+  }
+  std::vector<raft::GroupId> groups;
+  for (raft::GroupId group : HostedGroups()) {
+    if (created.count(group) == 0) groups.push_back(group);
+  }
+  return groups;
+}
+
+std::map<raft::GroupId, node::GroupStatus> Coordinator::HostedGroupStatuses() const {
+  return loop_->GroupStatuses();
+}
+
+raft::NodeId Coordinator::LeaderOf(raft::GroupId group) const { return loop_->LeaderOf(group); }
+
 std::vector<NodeView> Coordinator::DescribeNodes(const node::MemberDirectory& directory) const {
   const std::map<raft::GroupId, node::GroupStatus> statuses = loop_->GroupStatuses();
   std::set<raft::NodeId> nodes;

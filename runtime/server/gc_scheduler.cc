@@ -52,7 +52,9 @@ void GcScheduler::RunRound() {
   const uint64_t safe_ms =
       collect ? std::min(now_ms - options_.retention_ms, kv::kMaxPhysicalMs) : 0;
   const uint64_t safe_point = kv::MakeTimestamp(safe_ms, 0);
-  for (raft::GroupId group : options_.groups) {
+  const std::vector<raft::GroupId> groups =
+      options_.current_groups ? options_.current_groups() : options_.groups;
+  for (raft::GroupId group : groups) {
     if (stopping()) return;
     if (!leads_group_(group)) continue;
     std::string start_key;

@@ -44,6 +44,8 @@ namespace ekv::runtime {
 
 struct GcSchedulerOptions {
   std::vector<raft::GroupId> groups;
+  // When set, asked at each round instead of `groups` (groups are created at run time).
+  std::function<std::vector<raft::GroupId>()> current_groups;
   std::chrono::milliseconds interval{60'000};
   // Versions a read at (now - retention_ms) or later can see are kept.
   uint64_t retention_ms = 600'000;

@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/util/assert.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -95,10 +97,10 @@ absl::Status NodeLoop::LoadGroup(const GroupSpec& spec) {
   if (!durable.ok()) return durable.status();
   const bool empty = (*durable)->LastIndex() == 0 && (*durable)->hard_state().IsEmpty() &&
                      (*durable)->GetSnapshot()->IsEmpty();
-  if (empty && options_.join) {
+  if (empty && options_.join && !spec.created) {
     // Nothing to write: the leader's first message brings the group's state.
   } else if (empty) {
-    if (!options_.bootstrap) {
+    if (!options_.bootstrap && !spec.created) {
       return absl::FailedPreconditionError(
           absl::StrCat("group ", spec.group, " has no state in ", env_->data_dir(),
                        " and bootstrap is off: start with --bootstrap for a new cluster"));
@@ -119,8 +121,52 @@ absl::Status NodeLoop::LoadGroup(const GroupSpec& spec) {
       !s.ok()) {
     return s;
   }
-  durable_.emplace(spec.group, std::move(*durable));
+  {
+    std::lock_guard<std::mutex> lock(durable_mu_);
+    durable_.emplace(spec.group, std::move(*durable));
+  }
   return absl::OkStatus();
+}
+
+RocksDbRaftStorage& NodeLoop::Durable(raft::GroupId group) {
+  std::lock_guard<std::mutex> lock(durable_mu_);
+  auto it = durable_.find(group);
+  EKV_ASSERT(it != durable_.end(), "no durable storage for group ", group);
+  return *it->second;
+}
+
+void NodeLoop::OnCreatedGroups(node::CreatedGroups created) {
+  pending_created_ = std::move(created);
+}
+
+void NodeLoop::ReconcileCreatedGroups() {
+  if (!pending_created_.has_value()) return;
+  const node::CreatedGroups created = std::move(*pending_created_);
+  pending_created_.reset();
+  const node::HostedGroupsPlan plan =
+      node::PlanHostedGroups(created, options_.node_id, host_->groups());
+  for (const route::GroupDescriptor& group : plan.host) {
+    GroupSpec spec;
+    spec.group = group.group_id;
+    spec.voters.assign(group.voters.begin(), group.voters.end());
+    spec.created = true;
+    // A failure here (a disk error) leaves the group unhosted on this node: its other
+    // voters carry on, and the next catalog change tries again.
+    if (absl::Status s = LoadGroup(spec); !s.ok()) {
+      std::cerr << "node " << options_.node_id << ": hosting created group " << group.group_id
+                << " failed: " << s << "\n";
+    } else {
+      std::cerr << "node " << options_.node_id << ": hosting created group " << group.group_id
+                << " (voters " << absl::StrJoin(group.voters, ",") << ")\n";
+    }
+  }
+  for (raft::GroupId group : plan.retire) {
+    // Its durable records stay until the data directory is removed (a retired group's
+    // log and engine prefix are not reclaimed yet); it is never loaded again.
+    if (host_->RemoveGroup(group).ok()) {
+      std::cerr << "node " << options_.node_id << ": group " << group << " retired\n";
+    }
+  }
 }
 
 absl::Status NodeLoop::Start() {
@@ -430,7 +476,7 @@ void NodeLoop::RunPersister() {
     for (const PersistJob& job : jobs) {
       if (job.snapshot.has_value()) {
         const node::SnapshotCreated& created = *job.snapshot;
-        RocksDbRaftStorage& durable = *durable_.at(created.group);
+        RocksDbRaftStorage& durable = Durable(created.group);
         absl::Status status =
             durable.CreateSnapshot(created.snapshot.metadata.index,
                                    created.snapshot.metadata.conf_state, created.snapshot.data);
@@ -446,7 +492,7 @@ void NodeLoop::RunPersister() {
     if (persists.empty()) continue;
     rocksdb::WriteBatch write_batch;
     for (const node::PersistRequest* request : persists) {
-      absl::Status status = durable_.at(request->group)->PrepareBatch(request->batch, &write_batch);
+      absl::Status status = Durable(request->group).PrepareBatch(request->batch, &write_batch);
       EKV_ASSERT(status.ok(), "preparing the raft batch of group ", request->group,
                  " failed: ", status.ToString());
     }
@@ -455,7 +501,7 @@ void NodeLoop::RunPersister() {
     // recover from what is durable (as PostgreSQL learned the hard way).
     EKV_ASSERT(written.ok(), "synced write of the raft log failed: ", written.status().ToString());
     for (const node::PersistRequest* request : persists) {
-      RocksDbRaftStorage& durable = *durable_.at(request->group);
+      RocksDbRaftStorage& durable = Durable(request->group);
       durable.ApplyAfterCommit(*written);
       absl::StatusOr<raft::PersistReceipt> receipt = durable.Persist(request->batch);
       EKV_ASSERT(receipt.ok(), "certifying the raft batch of group ", request->group,
@@ -484,7 +530,9 @@ void NodeLoop::Drain() {
     // What the round applied reaches RocksDB in one write, before anything it caused
     // (a reply, a message naming a snapshot of that state) leaves the loop.
     FlushApplied();
-    if (effects.empty()) return;
+    // A catalog change applied in this round may have created or retired groups.
+    ReconcileCreatedGroups();
+    if (effects.empty() && !pending_created_.has_value()) return;
     for (node::OutboundMessages& out : effects.outbound) {
       transport_->Send(out.to, std::move(out.messages));
     }

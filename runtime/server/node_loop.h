@@ -27,6 +27,7 @@
 #include "core/node/node_host.h"
 #include "core/raft/types.h"
 #include "runtime/server/loop_waker.h"
+#include "core/node/hosted_groups.h"
 #include "runtime/storage/apply_write_buffer.h"
 #include "runtime/storage/rocksdb_env.h"
 #include "runtime/storage/rocksdb_raft_storage.h"
@@ -37,6 +38,9 @@ namespace ekv::runtime {
 struct GroupSpec {
   raft::GroupId group = 0;
   std::vector<raft::NodeId> voters;  // initial members (bootstrap only)
+  // A group created at run time (route::CreateGroup) that names this node as a voter:
+  // bootstrapped with `voters` when it has no state, whatever `bootstrap` and `join` say.
+  bool created = false;
 };
 
 struct NodeLoopOptions {
@@ -109,6 +113,10 @@ class NodeLoop {
   // answered (in registration order). Register before Start.
   void AddStopHook(std::function<void()> hook);
   bool OnLoopThread() const { return std::this_thread::get_id() == loop_thread_id_.load(); }
+  // The catalog group's replica applied a catalog with these created groups (loop thread,
+  // or the starting thread before Start returns). The loop hosts or drops groups to match
+  // (node/hosted_groups.h) after the apply round, outside NodeHost.
+  void OnCreatedGroups(node::CreatedGroups created);
 
   // The leader this node last saw for `group` (kNoNode: unknown). Thread-safe.
   raft::NodeId LeaderOf(raft::GroupId group) const;
@@ -148,6 +156,10 @@ class NodeLoop {
   };
 
   absl::Status LoadGroup(const GroupSpec& spec);
+  // Carries out the plan for the created groups last announced (OnCreatedGroups).
+  void ReconcileCreatedGroups();
+  // The durable storage of `group` (persister thread and loop thread).
+  RocksDbRaftStorage& Durable(raft::GroupId group);
   absl::StatusOr<uint64_t> NextIncarnation();
   void Run();
   void HandleInput(Input& input);
@@ -167,7 +179,11 @@ class NodeLoop {
   RaftTransport* transport_;
   StateMachineFactory factory_;
   std::unique_ptr<node::NodeHost> host_;
+  // Grows at run time (created groups) while the persister reads it: under durable_mu_.
+  // Entries are never erased before Stop, so references stay valid.
+  std::mutex durable_mu_;
   std::map<raft::GroupId, std::unique_ptr<RocksDbRaftStorage>> durable_;
+  std::optional<node::CreatedGroups> pending_created_;  // loop thread only
   std::map<uint64_t, ReplyCallback> callbacks_;  // loop thread only
   uint64_t next_request_id_ = 1;                 // loop thread only
   std::multimap<std::chrono::steady_clock::time_point, std::function<void()>>

@@ -32,6 +32,8 @@ namespace ekv::runtime {
 struct PlacementRunnerOptions {
   coord::PlacementDriverOptions driver;
   std::vector<raft::GroupId> groups;  // every group that takes ranges
+  // When set, asked at each round instead of `groups` (groups are created at run time).
+  std::function<std::vector<raft::GroupId>()> current_groups;
   raft::GroupId catalog_group = 1;
   std::chrono::milliseconds tick{250};
 };

@@ -685,3 +685,38 @@ TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {
 
 }  // namespace
 }  // namespace ekv::node
+
+namespace ekv::node {
+namespace {
+
+TEST(NodeHostTest, ARemovedGroupAnswersItsClientsAndIgnoresLateInputs) {
+  Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+  ASSERT_EQ(driver.Submit(follower, Put("warm", "1")).status, ReplyStatus::kOk);
+  driver.isolated_.insert(follower);
+  const uint64_t request = driver.SubmitAsync(follower, Put("pending", "1"));
+  ASSERT_EQ(driver.ReplyFor(request), nullptr);
+
+  ASSERT_TRUE(driver.host(follower).RemoveGroup(kGroup).ok());
+  EXPECT_FALSE(driver.host(follower).HasGroup(kGroup));
+  EXPECT_EQ(driver.host(follower).RemoveGroup(kGroup).code(), absl::StatusCode::kNotFound);
+  driver.Pump();
+  ASSERT_NE(driver.ReplyFor(request), nullptr);
+  EXPECT_EQ(driver.ReplyFor(request)->status, ReplyStatus::kUnknown);
+  // A persist report of the old replica and the other replicas' messages change nothing.
+  driver.host(follower).OnPersisted(kGroup, 12345);
+  driver.isolated_.clear();
+  driver.TickAll(20);
+  EXPECT_FALSE(driver.host(follower).HasGroup(kGroup));
+  // The other two still make a quorum of the three.
+  const raft::NodeId now_leader = driver.Leader();
+  ASSERT_NE(now_leader, raft::kNoNode);
+  ASSERT_NE(now_leader, follower);
+  EXPECT_EQ(driver.Submit(now_leader, Put("after", "1")).status, ReplyStatus::kOk);
+}
+
+}  // namespace
+}  // namespace ekv::node

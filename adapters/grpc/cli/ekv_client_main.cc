@@ -16,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/cluster.grpc.pb.h"
@@ -39,6 +40,8 @@ ABSL_FLAG(int, move_deadline_ms, 180000,
 ABSL_FLAG(bool, merge_move, false,
           "merge: when the two routes are on different Raft groups, move the right one into "
           "the left's group first (a move-range), then merge. Default: refuse such a merge.");
+ABSL_FLAG(int, replicas, 3,
+          "create-group without node ids: how many nodes placement picks to host the group.");
 ABSL_FLAG(std::string, tls_ca_file, "",
           "PEM file of the CA that signed the node's certificate: connect over TLS and "
           "verify the node (ekv-server --tls_cert_file). Default: empty, plaintext.");
@@ -74,6 +77,12 @@ constexpr char kUsage[] =
     "                                 group first, with --move_timeout_ms, --move_deadline_ms)\n"
     "  merge-route ROUTE_ID [RIGHT_ROUTE_ID]\n"
     "                                 the same, naming the left route (and the right) by id\n"
+    "  groups                         Distribution.ListGroups: Raft groups, their voters,\n"
+    "                                 leaders and route counts\n"
+    "  create-group [NODE_ID...]      Distribution.CreateGroup on those nodes (none:\n"
+    "                                 --replicas nodes picked by placement)\n"
+    "  retire-group GROUP             Distribution.RetireGroup (a created group no route\n"
+    "                                 is on any more)\n"
     "  timestamp                      Distribution.GetTimestamp\n"
     "  placement status|pause|resume  Placement.GetPlacement / SetPlacement on every node\n"
     "                                 Cluster.ListNodes names (automatic splits and moves;\n"
@@ -104,6 +113,15 @@ std::optional<std::string> ReadFile(const std::string& path) {
   std::stringstream contents;
   contents << in.rdbuf();
   return contents.str();
+}
+
+// e.g. "group 3 created voters 1,2,4 leader 2 routes 1".
+void PrintGroup(const ekv::proto::RaftGroupInfo& group) {
+  std::cout << "group " << group.raft_group_id()
+            << (group.retired ? " retired" : group.created() ? " created" : " initial") << " voters "
+            << absl::StrJoin(group.voters(), ",") << " leader "
+            << (group.leader() == 0 ? std::string("?") : std::to_string(group.leader()))
+            << " routes " << group.route_count() << "\n";
 }
 
 int RpcError(const grpc::Status& status) {
@@ -398,6 +416,45 @@ int main(int argc, char** argv) {
               << response.right_route_id()
               << (response.moved() ? " (the right one moved into the left's group first)" : "")
               << "\n";
+    return 0;
+  }
+  if (command == "groups" && rest.empty()) {
+    proto::ListGroupsResponse response;
+    grpc::Status status = dist->ListGroups(Context().get(), {}, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    for (const proto::RaftGroupInfo& group : response.groups()) PrintGroup(group);
+    return 0;
+  }
+  if (command == "create-group") {
+    proto::CreateGroupRequest request;
+    for (const std::string& arg : rest) {
+      uint64_t node = 0;
+      if (!absl::SimpleAtoi(arg, &node) || node == 0) {
+        return Usage("create-group [NODE_ID...]: node ids are numbers >= 1");
+      }
+      request.add_voters(node);
+    }
+    const int replicas = absl::GetFlag(FLAGS_replicas);
+    if (replicas < 1) return Usage("--replicas: expected at least 1");
+    request.set_replicas(static_cast<uint32_t>(replicas));
+    proto::CreateGroupResponse response;
+    grpc::Status status = dist->CreateGroup(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    PrintGroup(response.group());
+    return 0;
+  }
+  if (command == "retire-group" && rest.size() == 1) {
+    proto::RetireGroupRequest request;
+    uint64_t group = 0;
+    if (!absl::SimpleAtoi(rest[0], &group)) return Usage("retire-group GROUP: a group id");
+    request.set_raft_group_id(group);
+    proto::RetireGroupResponse response;
+    grpc::Status status = dist->RetireGroup(Context().get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    PrintGroup(response.group());
     return 0;
   }
   if (command == "timestamp" && rest.empty()) {

@@ -675,8 +675,10 @@ int main(int argc, char** argv) {
     machine->SetScriptRunner(&script_runner);
     if (group == coordinator_options.catalog_group) {
       // The watch: every catalog change applied here updates this node's route table.
-      machine->SetCatalogListener([&coordinator](const ekv::route::RouteCatalog& catalog) {
+      machine->SetCatalogListener([&coordinator, &loop](const ekv::route::RouteCatalog& catalog) {
         if (coordinator) coordinator->UpdateRoutes(catalog);
+        // Groups created or retired at run time: the loop hosts or drops them to match.
+        loop.OnCreatedGroups(catalog.groups());
       });
       // The member directory: where every node is reached, as the cluster records it.
       machine->SetMembersListener([&transport](const ekv::node::MemberDirectory& directory) {
@@ -694,6 +696,7 @@ int main(int argc, char** argv) {
   if (const int64_t gc_interval_ms = absl::GetFlag(FLAGS_gc_interval_ms); gc_interval_ms > 0) {
     ekv::runtime::GcSchedulerOptions gc_options;
     for (const auto& spec : loop_options.groups) gc_options.groups.push_back(spec.group);
+    gc_options.current_groups = [&coordinator] { return coordinator->HostedGroups(); };
     gc_options.interval = std::chrono::milliseconds(gc_interval_ms);
     gc_options.retention_ms = absl::GetFlag(FLAGS_gc_retention_ms);
     gc = std::make_unique<ekv::runtime::GcScheduler>(
@@ -721,6 +724,7 @@ int main(int argc, char** argv) {
   {
     ekv::runtime::PlacementRunnerOptions placement_options;
     for (const auto& spec : loop_options.groups) placement_options.groups.push_back(spec.group);
+    placement_options.current_groups = [&coordinator] { return coordinator->HostedGroups(); };
     placement_options.catalog_group = coordinator_options.catalog_group;
     ekv::coord::PlacementDriverOptions& driver = placement_options.driver;
     driver.paused = !absl::GetFlag(FLAGS_placement);

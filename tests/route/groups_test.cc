@@ -1,0 +1,111 @@
+// CreateGroup / RetireGroup: the catalog's groups (core/route/catalog.h "Groups"), their
+// refusals, the commands' encoding and the catalog image with groups (format 3).
+#include <string>
+#include <vector>
+
+#include "core/route/catalog.h"
+#include "core/route/catalog_command.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/route/test_catalogs.h"
+
+namespace ekv::route {
+namespace {
+
+using ::ekv::route::testing::DemoCatalog;
+using ::testing::HasSubstr;
+
+TEST(CatalogGroupsTest, CreatesAGroupAboveEveryKnownOneAndListsIt) {
+  RouteCatalog catalog = DemoCatalog();  // routes on groups 1 and 2, no group listed
+  EXPECT_EQ(catalog.MaxKnownGroupId(), 2u);
+  absl::StatusOr<CatalogDelta> delta = catalog.Apply({CreateGroup{1, 3, {1, 2, 4}}});
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->version, 2u);
+  EXPECT_TRUE(delta->removed_route_ids.empty());
+  EXPECT_TRUE(delta->upserted_routes.empty());
+  ASSERT_NE(catalog.FindGroup(3), nullptr);
+  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, false}));
+  EXPECT_EQ(catalog.FindGroup(1), nullptr);  // initial groups are not listed
+  EXPECT_EQ(catalog.MaxKnownGroupId(), 3u);
+  catalog.CheckInvariants();
+}
+
+TEST(CatalogGroupsTest, RefusesIdsThatAreNotNewAndBadVoters) {
+  RouteCatalog catalog = DemoCatalog();
+  EXPECT_THAT(catalog.AddGroup({1, 2, {1, 2, 3}}).status().message(),
+              HasSubstr("is not above 2"));  // group 2 holds a route
+  EXPECT_EQ(catalog.AddGroup({7, 3, {1, 2, 3}}).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // stale version
+  EXPECT_EQ(catalog.AddGroup({1, 3, {}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog.AddGroup({1, 3, {2, 1}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog.AddGroup({1, 3, {1, 1}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog.AddGroup({1, 3, {0, 1}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog.AddGroup({1, 3, {1, 2, 3, 4, 5, 6, 7, 8}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(catalog.version(), 1u);  // nothing changed
+  ASSERT_TRUE(catalog.AddGroup({1, 5, {1}}).ok());
+  // Retired or live, a listed id is never given out again.
+  EXPECT_EQ(catalog.AddGroup({2, 5, {2}}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(catalog.AddGroup({2, 4, {2}}).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(CatalogGroupsTest, RetiresOnlyAnEmptyCreatedGroupAndNeverRoutesToItAgain) {
+  RouteCatalog catalog = DemoCatalog();
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  // Route 2 moves to group 3.
+  ASSERT_TRUE(catalog.BeginMove({2, 2, 3}).ok());
+  EXPECT_THAT(catalog.Retire({3, 3}).status().message(), HasSubstr("is moving to group 3"));
+  ASSERT_TRUE(catalog.SetState({3, 2, RouteState::kWriteFenced}).ok());
+  ASSERT_TRUE(catalog.Reassign({4, 2, 3}).ok());
+  EXPECT_THAT(catalog.Retire({5, 3}).status().message(), HasSubstr("is on group 3"));
+  EXPECT_EQ(catalog.Retire({5, 1}).status().code(), absl::StatusCode::kNotFound);  // initial
+  // And back to group 2: now group 3 is empty.
+  ASSERT_TRUE(catalog.SetState({5, 2, RouteState::kActive}).ok());
+  ASSERT_TRUE(catalog.BeginMove({6, 2, 2}).ok());
+  ASSERT_TRUE(catalog.SetState({7, 2, RouteState::kWriteFenced}).ok());
+  ASSERT_TRUE(catalog.Reassign({8, 2, 2}).ok());
+  absl::StatusOr<GroupDescriptor> retired = catalog.Retire({9, 3});
+  ASSERT_TRUE(retired.ok()) << retired.status();
+  EXPECT_TRUE(retired->retired);
+  EXPECT_EQ(catalog.version(), 10u);
+  EXPECT_EQ(catalog.Retire({10, 3}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(catalog.BeginMove({10, 2, 3}).status().message(), HasSubstr("retired"));
+  catalog.CheckInvariants();
+}
+
+TEST(CatalogGroupsTest, ImageWithGroupsRoundTripsAndOlderImagesStayByteForByte) {
+  RouteCatalog catalog = DemoCatalog();
+  const std::string before = catalog.Encode();
+  EXPECT_EQ(before[0], static_cast<char>(kCatalogFormat));  // no group: the old format
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  ASSERT_TRUE(catalog.AddGroup({2, 4, {2, 4, 5}}).ok());
+  ASSERT_TRUE(catalog.Retire({3, 4}).ok());
+  const std::string image = catalog.Encode();
+  EXPECT_EQ(image[0], static_cast<char>(kCatalogFormatWithGroups));
+  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(image);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, catalog);
+  EXPECT_EQ(decoded->Digest(), catalog.Digest());
+  // Every truncation is refused, never asserted on.
+  for (size_t n = 0; n < image.size(); ++n) {
+    EXPECT_FALSE(RouteCatalog::Decode(image.substr(0, n)).ok()) << "prefix of " << n << " bytes";
+  }
+}
+
+TEST(CatalogGroupsTest, CommandsRoundTripThroughTheirEncoding) {
+  for (const CatalogCommand& command :
+       {CatalogCommand{CreateGroup{4, 9, {1, 3, 5}}}, CatalogCommand{RetireGroup{5, 9}}}) {
+    absl::StatusOr<CatalogCommand> decoded = CatalogCommand::Decode(command.Encode());
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(*decoded, command) << FormatCommand(command);
+  }
+  EXPECT_EQ(FormatCommand({CreateGroup{4, 9, {1, 3, 5}}}),
+            "CreateGroup{expected_version=4 group=9 voters=1,3,5}");
+  // A voter count above the bound is refused before anything is allocated.
+  std::string bad = CatalogCommand{CreateGroup{4, 9, {1}}}.Encode();
+  bad[bad.size() - 2] = 100;
+  EXPECT_EQ(CatalogCommand::Decode(bad).status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace ekv::route
