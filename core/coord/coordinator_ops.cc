@@ -1,5 +1,6 @@
 // coord::Coordinator: raw kv operations, scans, generic routed and whole-group requests,
 // timestamps, the catalog and splits.
+#include <memory>
 #include <algorithm>
 #include <utility>
 
@@ -302,10 +303,10 @@ OpId Coordinator::StartReadCatalog() {
   const OpId op = NewOp();
   ReadCatalog(DeadlineOf(op), [this, op](absl::StatusOr<route::RouteCatalog> catalog) {
     if (!catalog.ok()) return Fail(op, catalog.status());
-    OpResult result;
-    result.ts = catalog->version();
-    result.catalog = *std::move(catalog);
-    Finish(op, std::move(result));
+    auto result = std::make_unique<OpResult>();  // heap: gcc 12 misjudges the inlined moves
+    result->ts = catalog->version();
+    result->catalog.emplace(*std::move(catalog));
+    Finish(op, std::move(*result));
   });
   return op;
 }

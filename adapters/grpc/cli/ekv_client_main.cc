@@ -116,9 +116,9 @@ std::optional<std::string> ReadFile(const std::string& path) {
 }
 
 // e.g. "group 3 created voters 1,2,4 leader 2 routes 1".
-void PrintGroup(const ekv::proto::RaftGroupInfo& group) {
+void PrintGroup(const proto::RaftGroupInfo& group) {
   std::cout << "group " << group.raft_group_id()
-            << (group.retired ? " retired" : group.created() ? " created" : " initial") << " voters "
+            << (group.retired() ? " retired" : group.created() ? " created" : " initial") << " voters "
             << absl::StrJoin(group.voters(), ",") << " leader "
             << (group.leader() == 0 ? std::string("?") : std::to_string(group.leader()))
             << " routes " << group.route_count() << "\n";
