@@ -509,9 +509,6 @@ void Cluster::Restart(NodeIndex node) {
   for (const auto& [group, replicas] : replicas_) {
     if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
     auto it = storages->find(group);
-    // A created group whose bootstrap this node never wrote (it was down): the catalog
-    // replica's reconciliation bootstraps it once it learns of the group again.
-    if (it == storages->end() && created_groups_.count(group) != 0) continue;
     EKV_ASSERT(it != storages->end(), "n", node, " has no records for group ", group);
     absl::Status status = p.host->AddGroup(group, std::move(it->second), MakeStateMachine(node, group));
     EKV_ASSERT(status.ok(), "n", node, " cannot host group ", group, ": ", status.ToString());
@@ -559,9 +556,7 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   for (const auto& [id, group] : created) {
     if (created_groups_.count(id) == 0) {
       created_groups_[id].assign(group.voters.begin(), group.voters.end());
-      if (!group.retired) replicas_[id].assign(group.voters.begin(), group.voters.end());
     }
-    if (group.retired) replicas_.erase(id);  // no restart hosts it again
   }
   const node::HostedGroupsPlan plan = node::PlanHostedGroups(created, node, p.host->groups());
   for (const route::GroupDescriptor& group : plan.host) {
@@ -578,11 +573,19 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
                                            MakeStateMachine(node, group.group_id));
     EKV_ASSERT(status.ok(), "n", node, " cannot host created group ", group.group_id, ": ",
                status.ToString());
+    // replicas_ lists the nodes that host a created group (wrote its bootstrap record):
+    // restarts reload it from there, checks look only where it lives.
+    std::vector<NodeIndex>& replicas = replicas_[group.group_id];
+    replicas.push_back(node);
+    std::sort(replicas.begin(), replicas.end());
     trace_.Record({scheduler_.now(), "host-group", node, group.group_id, voters.size(), 0, ""});
   }
   for (raft::GroupId group : plan.retire) {
     absl::Status status = p.host->RemoveGroup(group);
     EKV_ASSERT(status.ok(), "n", node, " cannot drop group ", group, ": ", status.ToString());
+    std::vector<NodeIndex>& replicas = replicas_[group];
+    replicas.erase(std::remove(replicas.begin(), replicas.end(), node), replicas.end());
+    if (replicas.empty()) replicas_.erase(group);
     trace_.Record({scheduler_.now(), "retire-group", node, group, 0, 0, ""});
   }
   return !plan.empty();

@@ -9,6 +9,8 @@
 // it), then proposed with that catalog's version; a refusal of the proposal can only be
 // a lost race with another catalog change, and the whole step is repeated (bounded).
 #include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 #include <variant>
 
@@ -49,8 +51,15 @@ void Coordinator::ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt)
                                  members = *std::move(members)](
                                     absl::StatusOr<route::RouteCatalog> catalog) mutable {
       if (!catalog.ok()) return Fail(op, catalog.status());
-      std::vector<uint64_t> member_ids;
-      for (const auto& [id, addresses] : members) member_ids.push_back(id);
+      // The cluster's members: the directory's, and the catalog group's voters (every
+      // member of a bootstrapped cluster votes there, advertised or not).
+      std::set<uint64_t> member_set;
+      for (const auto& [id, addresses] : members) member_set.insert(id);
+      const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+      if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
+        member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
+      }
+      const std::vector<uint64_t> member_ids(member_set.begin(), member_set.end());
       std::vector<uint64_t> voters(spec.voters.begin(), spec.voters.end());
       if (voters.empty()) {
         absl::StatusOr<std::vector<uint64_t>> chosen =
@@ -62,7 +71,7 @@ void Coordinator::ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt)
         voters = *std::move(chosen);
       }
       for (uint64_t voter : voters) {
-        if (members.count(voter) == 0) {
+        if (member_set.count(voter) == 0) {
           return Fail(op, absl::InvalidArgumentError(absl::StrCat(
                               "CreateGroup: node ", voter,
                               " is not a member of the cluster; expected member node ids")));
