@@ -59,6 +59,11 @@ void Coordinator::ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt)
       if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
         member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
       }
+      if (member_set.empty()) {
+        return Fail(op, absl::UnavailableError(
+                            "CreateGroup: this node does not know the cluster's members yet "
+                            "(just started); retry"));
+      }
       const std::vector<uint64_t> member_ids(member_set.begin(), member_set.end());
       std::vector<uint64_t> voters(spec.voters.begin(), spec.voters.end());
       if (voters.empty()) {

@@ -105,6 +105,8 @@ class GroupLifecycleTest : public ClusterTest {
 
 TEST_F(GroupLifecycleTest, CreatedGroupOnThreeOfFourNodesTakesARangeSurvivesAKillAndRetires) {
   std::string out;
+  // Node 2 knows the cluster (a leader of the catalog group) before it is asked anything.
+  ASSERT_EQ(WaitGroupLeader(cluster(), 2, 1), "");
   // Bad input first: a node that is not a member, a retire of an initial group.
   EXPECT_EQ(Client(2, {"create-group", "1", "2", "9"}, &out), 1) << out;
   EXPECT_NE(out.find("node 9 is not a member"), std::string::npos) << out;
