@@ -510,7 +510,8 @@ void Cluster::Restart(NodeIndex node) {
     if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
     auto it = storages->find(group);
     EKV_ASSERT(it != storages->end(), "n", node, " has no records for group ", group);
-    absl::Status status = p.host->AddGroup(group, std::move(it->second), MakeStateMachine(node, group));
+    absl::Status status =
+        p.host->AddGroup(group, std::move(it->second), MakeStateMachine(node, group));
     EKV_ASSERT(status.ok(), "n", node, " cannot host group ", group, ": ", status.ToString());
   }
   p.state = ProcessState::kUp;
@@ -540,7 +541,8 @@ std::unique_ptr<node::StateMachine> Cluster::MakeStateMachine(NodeIndex node, ra
     engine = std::make_unique<SimDurableEngine>(group, memory.get(), std::move(io));
   }
   std::unique_ptr<node::StateMachine> state_machine =
-      factory_ ? factory_(node, group, std::move(engine)) : std::make_unique<node::MapStateMachine>();
+      factory_ ? factory_(node, group, std::move(engine))
+               : std::make_unique<node::MapStateMachine>();
   return state_machine;
 }
 

@@ -901,7 +901,8 @@ void KvWorkload::RunCreateGroup() {
         const uint64_t group =
             result.has_value() && result->group.has_value() ? result->group->group_id : 0;
         trace_.Record({scheduler_.now(), "create-group", node, group, static_cast<uint64_t>(code),
-                       0, result.has_value() ? std::string(result->status.message()) : "no answer"});
+                       0,
+                       result.has_value() ? std::string(result->status.message()) : "no answer"});
         if (code == absl::StatusCode::kOk) ++groups_created_;
         ScheduleCreateGroup();
       });

@@ -212,21 +212,21 @@ SimResult RunSimulation(const SimOptions& requested) {
     route::PlantedRouteBugs route_plants;
     route_plants.serve_outside_range = options.plant == PlantedBug::kServeOutsideRange;
     route_plants.merge_across_groups = options.plant == PlantedBug::kMergeSkipsMove;
-    cluster.SetStateMachineFactory([kv_plants, route_plants, bootstrap, &cluster](
-                                       NodeIndex node, raft::GroupId group,
-                                       std::unique_ptr<kv::Engine> engine) {
-      auto state_machine = std::make_unique<node::GroupStateMachine>(
-          group, group == 1 ? bootstrap : std::nullopt, bootstrap, std::move(engine));
-      state_machine->SetPlantedKvBugs(kv_plants);
-      state_machine->SetPlantedRouteBugs(route_plants);
-      if (group == 1 && bootstrap.has_value()) {
-        // As the server's catalog replica: created groups reach the node's host.
-        state_machine->SetCatalogListener([&cluster, node](const route::RouteCatalog& catalog) {
-          cluster.OnCreatedGroups(node, catalog.groups());
+    cluster.SetStateMachineFactory(
+        [kv_plants, route_plants, bootstrap, &cluster](NodeIndex node, raft::GroupId group,
+                                                       std::unique_ptr<kv::Engine> engine) {
+          auto state_machine = std::make_unique<node::GroupStateMachine>(
+              group, group == 1 ? bootstrap : std::nullopt, bootstrap, std::move(engine));
+          state_machine->SetPlantedKvBugs(kv_plants);
+          state_machine->SetPlantedRouteBugs(route_plants);
+          if (group == 1 && bootstrap.has_value()) {
+            // As the server's catalog replica: created groups reach the node's host.
+            state_machine->SetCatalogListener([&cluster, node](const route::RouteCatalog& catalog) {
+              cluster.OnCreatedGroups(node, catalog.groups());
+            });
+          }
+          return state_machine;
         });
-      }
-      return state_machine;
-    });
   }
   // Exactly one of the two runs; both take the same fork of the root seed.
   std::optional<Workload> register_workload;

@@ -568,8 +568,8 @@ class Coordinator {
   // CreateGroup / RetireGroup proposals, repeated on a lost version race.
   void ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt);
   void ProposeRetireGroup(OpId op, raft::GroupId group, int attempt);
-  void ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group,
-                           int attempt, std::function<void()> again);
+  void ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group, int attempt,
+                           std::function<void()> again);
   std::unique_ptr<kv::TxnCoordinator> txns_;
   std::map<kv::TxnId, std::function<void(kv::TxnOutcome)>> txn_waiters_;
   // Lock age: (primary, start_ts) of a lock being resolved -> now_us_ when this

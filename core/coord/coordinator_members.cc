@@ -74,16 +74,15 @@ void Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type,
   }
   if (type == raft::ConfChangeType::kRemoveVoter) {
     for (const auto& [group, created] : created_groups_) {
-      if (created.retired || std::find(created.voters.begin(), created.voters.end(), node) ==
-                                 created.voters.end()) {
+      if (created.retired ||
+          std::find(created.voters.begin(), created.voters.end(), node) == created.voters.end()) {
         continue;
       }
       state->groups.push_back(group);
     }
   }
   std::sort(state->groups.begin(), state->groups.end());
-  state->groups.erase(std::unique(state->groups.begin(), state->groups.end()),
-                      state->groups.end());
+  state->groups.erase(std::unique(state->groups.begin(), state->groups.end()), state->groups.end());
   std::reverse(state->groups.begin(), state->groups.end());  // popped from the back
   state->deadline_us = deadline_us;
   state->done = std::move(done);

@@ -1,7 +1,7 @@
 // coord::Coordinator: raw kv operations, scans, generic routed and whole-group requests,
 // timestamps, the catalog and splits.
-#include <memory>
 #include <algorithm>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

@@ -34,9 +34,9 @@ OpId Coordinator::StartCreateGroup(CreateGroupSpec spec) {
   if (std::adjacent_find(spec.voters.begin(), spec.voters.end()) != spec.voters.end() ||
       (!spec.voters.empty() && spec.voters.front() == raft::kNoNode) ||
       spec.voters.size() > route::kMaxGroupVoters) {
-    Fail(op, absl::InvalidArgumentError(absl::StrCat(
-                 "CreateGroup: voters must be 1 to ", route::kMaxGroupVoters,
-                 " distinct node ids (or none, to let placement choose)")));
+    Fail(op, absl::InvalidArgumentError(
+                 absl::StrCat("CreateGroup: voters must be 1 to ", route::kMaxGroupVoters,
+                              " distinct node ids (or none, to let placement choose)")));
     return op;
   }
   ProposeCreateGroup(op, std::move(spec), 0);
@@ -47,58 +47,59 @@ void Coordinator::ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt)
   ReadMembers(DeadlineOf(op), [this, op, spec = std::move(spec),
                                attempt](absl::StatusOr<node::MemberDirectory> members) mutable {
     if (!members.ok()) return Fail(op, members.status());
-    ReadCatalog(DeadlineOf(op), [this, op, spec = std::move(spec), attempt,
-                                 members = *std::move(members)](
-                                    absl::StatusOr<route::RouteCatalog> catalog) mutable {
-      if (!catalog.ok()) return Fail(op, catalog.status());
-      // The cluster's members: the directory's, and the catalog group's voters (every
-      // member of a bootstrapped cluster votes there, advertised or not).
-      std::set<uint64_t> member_set;
-      for (const auto& [id, addresses] : members) member_set.insert(id);
-      const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
-      if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
-        member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
-      }
-      if (member_set.empty()) {
-        return Fail(op, absl::UnavailableError(
-                            "CreateGroup: this node does not know the cluster's members yet "
-                            "(just started); retry"));
-      }
-      const std::vector<uint64_t> member_ids(member_set.begin(), member_set.end());
-      std::vector<uint64_t> voters(spec.voters.begin(), spec.voters.end());
-      if (voters.empty()) {
-        absl::StatusOr<std::vector<uint64_t>> chosen =
-            placement::ChooseGroupVoters(member_ids, *catalog, spec.replicas);
-        if (!chosen.ok()) {
-          return Fail(op, absl::InvalidArgumentError(
-                              absl::StrCat("CreateGroup: ", chosen.status().message())));
-        }
-        voters = *std::move(chosen);
-      }
-      for (uint64_t voter : voters) {
-        if (member_set.count(voter) == 0) {
-          return Fail(op, absl::InvalidArgumentError(absl::StrCat(
-                              "CreateGroup: node ", voter,
-                              " is not a member of the cluster; expected member node ids")));
-        }
-      }
-      // Above every group the catalog knows and every group this node hosts (the initial
-      // ones, which a catalog whose routes all moved away may no longer name).
-      raft::GroupId max_group = catalog->MaxKnownGroupId();
-      for (const auto& [group, conf] : view_->Configurations()) max_group = std::max(max_group, group);
-      route::CreateGroup create{catalog->version(), max_group + 1, voters};
-      route::RouteCatalog trial = *catalog;
-      if (absl::StatusOr<route::GroupDescriptor> valid = trial.AddGroup(create); !valid.ok()) {
-        return Fail(op, valid.status());
-      }
-      route::CatalogCommand command;
-      command.op = create;
-      const raft::GroupId group = create.group_id;
-      ProposeGroupCommand(op, std::move(command), group, attempt,
-                          [this, op, spec = std::move(spec), attempt]() mutable {
-                            ProposeCreateGroup(op, std::move(spec), attempt + 1);
-                          });
-    });
+    ReadCatalog(
+        DeadlineOf(op), [this, op, spec = std::move(spec), attempt, members = *std::move(members)](
+                            absl::StatusOr<route::RouteCatalog> catalog) mutable {
+          if (!catalog.ok()) return Fail(op, catalog.status());
+          // The cluster's members: the directory's, and the catalog group's voters (every
+          // member of a bootstrapped cluster votes there, advertised or not).
+          std::set<uint64_t> member_set;
+          for (const auto& [id, addresses] : members) member_set.insert(id);
+          const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+          if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
+            member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
+          }
+          if (member_set.empty()) {
+            return Fail(op, absl::UnavailableError(
+                                "CreateGroup: this node does not know the cluster's members yet "
+                                "(just started); retry"));
+          }
+          const std::vector<uint64_t> member_ids(member_set.begin(), member_set.end());
+          std::vector<uint64_t> voters(spec.voters.begin(), spec.voters.end());
+          if (voters.empty()) {
+            absl::StatusOr<std::vector<uint64_t>> chosen =
+                placement::ChooseGroupVoters(member_ids, *catalog, spec.replicas);
+            if (!chosen.ok()) {
+              return Fail(op, absl::InvalidArgumentError(
+                                  absl::StrCat("CreateGroup: ", chosen.status().message())));
+            }
+            voters = *std::move(chosen);
+          }
+          for (uint64_t voter : voters) {
+            if (member_set.count(voter) == 0) {
+              return Fail(op, absl::InvalidArgumentError(absl::StrCat(
+                                  "CreateGroup: node ", voter,
+                                  " is not a member of the cluster; expected member node ids")));
+            }
+          }
+          // Above every group the catalog knows and every group this node hosts (the initial
+          // ones, which a catalog whose routes all moved away may no longer name).
+          raft::GroupId max_group = catalog->MaxKnownGroupId();
+          for (const auto& [group, conf] : view_->Configurations())
+            max_group = std::max(max_group, group);
+          route::CreateGroup create{catalog->version(), max_group + 1, voters};
+          route::RouteCatalog trial = *catalog;
+          if (absl::StatusOr<route::GroupDescriptor> valid = trial.AddGroup(create); !valid.ok()) {
+            return Fail(op, valid.status());
+          }
+          route::CatalogCommand command;
+          command.op = create;
+          const raft::GroupId group = create.group_id;
+          ProposeGroupCommand(op, std::move(command), group, attempt,
+                              [this, op, spec = std::move(spec), attempt]() mutable {
+                                ProposeCreateGroup(op, std::move(spec), attempt + 1);
+                              });
+        });
   });
 }
 
@@ -109,19 +110,20 @@ OpId Coordinator::StartRetireGroup(raft::GroupId group) {
 }
 
 void Coordinator::ProposeRetireGroup(OpId op, raft::GroupId group, int attempt) {
-  ReadCatalog(DeadlineOf(op), [this, op, group, attempt](absl::StatusOr<route::RouteCatalog> catalog) {
-    if (!catalog.ok()) return Fail(op, catalog.status());
-    route::RetireGroup retire{catalog->version(), group};
-    route::RouteCatalog trial = *catalog;
-    if (absl::StatusOr<route::GroupDescriptor> valid = trial.Retire(retire); !valid.ok()) {
-      return Fail(op, valid.status());
-    }
-    route::CatalogCommand command;
-    command.op = retire;
-    ProposeGroupCommand(op, std::move(command), group, attempt, [this, op, group, attempt]() {
-      ProposeRetireGroup(op, group, attempt + 1);
-    });
-  });
+  ReadCatalog(
+      DeadlineOf(op), [this, op, group, attempt](absl::StatusOr<route::RouteCatalog> catalog) {
+        if (!catalog.ok()) return Fail(op, catalog.status());
+        route::RetireGroup retire{catalog->version(), group};
+        route::RouteCatalog trial = *catalog;
+        if (absl::StatusOr<route::GroupDescriptor> valid = trial.Retire(retire); !valid.ok()) {
+          return Fail(op, valid.status());
+        }
+        route::CatalogCommand command;
+        command.op = retire;
+        ProposeGroupCommand(op, std::move(command), group, attempt, [this, op, group, attempt]() {
+          ProposeRetireGroup(op, group, attempt + 1);
+        });
+      });
 }
 
 void Coordinator::ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group,
@@ -143,8 +145,8 @@ void Coordinator::ProposeGroupCommand(OpId op, route::CatalogCommand command, ra
               // The trial on the catalog it was built from passed: another change won.
               return again();
             }
-            ReadCatalog(DeadlineOf(op), [this, op, group, retiring, status](
-                                            absl::StatusOr<route::RouteCatalog> catalog) {
+            ReadCatalog(DeadlineOf(op), [this, op, group, retiring,
+                                         status](absl::StatusOr<route::RouteCatalog> catalog) {
               // The catalog is the judge of what happened (also after an unknown outcome).
               const route::GroupDescriptor* recorded =
                   catalog.ok() ? catalog->FindGroup(group) : nullptr;

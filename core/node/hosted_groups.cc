@@ -15,7 +15,8 @@ HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId nod
       if (is_hosted(id)) plan.retire.push_back(id);
       continue;
     }
-    const bool voter = std::find(group.voters.begin(), group.voters.end(), node) != group.voters.end();
+    const bool voter =
+        std::find(group.voters.begin(), group.voters.end(), node) != group.voters.end();
     if (voter && !is_hosted(id)) plan.host.push_back(group);
   }
   return plan;

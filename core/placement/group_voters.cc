@@ -12,12 +12,12 @@ absl::StatusOr<std::vector<uint64_t>> ChooseGroupVoters(const std::vector<uint64
                                                         const route::RouteCatalog& catalog,
                                                         size_t replicas) {
   if (replicas == 0 || replicas > route::kMaxGroupVoters) {
-    return absl::InvalidArgumentError(absl::StrCat("replicas is ", replicas, "; expected 1 to ",
-                                                   route::kMaxGroupVoters));
+    return absl::InvalidArgumentError(
+        absl::StrCat("replicas is ", replicas, "; expected 1 to ", route::kMaxGroupVoters));
   }
   if (replicas > members.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("replicas is ", replicas, " but the cluster has ",
-                                                   members.size(), " members"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "replicas is ", replicas, " but the cluster has ", members.size(), " members"));
   }
   std::map<uint64_t, size_t> load;  // member -> live created groups it is a voter of
   for (uint64_t member : members) load[member] = 0;

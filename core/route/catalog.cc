@@ -29,10 +29,10 @@ absl::StatusOr<uint8_t> ReadFormat(kv::ByteReader* reader, absl::string_view wha
   EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
   if (format != kCatalogFormat && format != kCatalogFormatWithMoves &&
       !(with_groups && format == kCatalogFormatWithGroups)) {
-    return absl::DataLossError(absl::StrCat(
-        what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
-        kCatalogFormatWithMoves, with_groups ? absl::StrCat(" or ", kCatalogFormatWithGroups) : "",
-        ")"));
+    return absl::DataLossError(
+        absl::StrCat(what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
+                     kCatalogFormatWithMoves,
+                     with_groups ? absl::StrCat(" or ", kCatalogFormatWithGroups) : "", ")"));
   }
   return format;
 }
@@ -40,14 +40,14 @@ absl::StatusOr<uint8_t> ReadFormat(kv::ByteReader* reader, absl::string_view wha
 // Voters of a new group: 1..kMaxGroupVoters sorted, distinct, non-zero node ids.
 absl::Status CheckVoters(absl::string_view what, const std::vector<uint64_t>& voters) {
   if (voters.empty() || voters.size() > kMaxGroupVoters) {
-    return absl::InvalidArgumentError(absl::StrCat(what, " has ", voters.size(),
-                                                   " voters; expected 1 to ", kMaxGroupVoters));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " has ", voters.size(), " voters; expected 1 to ", kMaxGroupVoters));
   }
   for (size_t i = 0; i < voters.size(); ++i) {
     if (voters[i] == 0 || (i > 0 && voters[i] <= voters[i - 1])) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " voters ", absl::StrJoin(voters, ","),
-          " are not sorted, distinct node ids; expected e.g. 1,2,3"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " voters ", absl::StrJoin(voters, ","),
+                       " are not sorted, distinct node ids; expected e.g. 1,2,3"));
     }
   }
   return absl::OkStatus();
@@ -217,9 +217,8 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
   if (format == kCatalogFormatWithGroups) {
     EKV_KV_ASSIGN_OR_RETURN(uint64_t groups, reader.ReadVarint64());
     if (groups > reader.remaining()) {
-      return absl::DataLossError(absl::StrCat("route catalog claims ", groups,
-                                              " groups but only ", reader.remaining(),
-                                              " bytes remain"));
+      return absl::DataLossError(absl::StrCat("route catalog claims ", groups, " groups but only ",
+                                              reader.remaining(), " bytes remain"));
     }
     for (uint64_t i = 0; i < groups; ++i) {
       GroupDescriptor group;
@@ -539,8 +538,8 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::AddGroup(const CreateGroup& create
         absl::StrCat("CreateGroup: group id ", create.group_id, " is not above ", max_known,
                      ", the largest group the catalog knows; expected a new id"));
   }
-  EKV_KV_RETURN_IF_ERROR(CheckVoters(absl::StrCat("CreateGroup: group ", create.group_id),
-                                     create.voters));
+  EKV_KV_RETURN_IF_ERROR(
+      CheckVoters(absl::StrCat("CreateGroup: group ", create.group_id), create.voters));
   GroupDescriptor group{create.group_id, create.voters, false};
   groups_.emplace(group.group_id, group);
   ++version_;
@@ -576,8 +575,8 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire) 
 absl::Status RouteCatalog::CheckGroupLive(absl::string_view command, GroupId group_id) const {
   const GroupDescriptor* group = FindGroup(group_id);
   if (group != nullptr && group->retired) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        command, ": group ", group_id, " is retired; expected a live group"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(command, ": group ", group_id, " is retired; expected a live group"));
   }
   return absl::OkStatus();
 }
@@ -702,8 +701,7 @@ absl::Status RouteCatalog::Validate() const {
     if (id == 0 || id != group.group_id) {
       return absl::InternalError(absl::StrCat("group ", group.group_id, " is filed under ", id));
     }
-    if (absl::Status voters = CheckVoters(absl::StrCat("group ", id), group.voters);
-        !voters.ok()) {
+    if (absl::Status voters = CheckVoters(absl::StrCat("group ", id), group.voters); !voters.ok()) {
       return absl::InternalError(voters.message());
     }
   }

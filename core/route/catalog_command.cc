@@ -143,8 +143,8 @@ absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
       EKV_KV_ASSIGN_OR_RETURN(create.group_id, reader.ReadVarint64());
       EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
       if (count > kMaxGroupVoters) {
-        return absl::DataLossError(absl::StrCat("CreateGroup: ", count,
-                                                " voters; expected at most ", kMaxGroupVoters));
+        return absl::DataLossError(
+            absl::StrCat("CreateGroup: ", count, " voters; expected at most ", kMaxGroupVoters));
       }
       for (uint64_t i = 0; i < count; ++i) {
         EKV_KV_ASSIGN_OR_RETURN(uint64_t voter, reader.ReadVarint64());
@@ -199,8 +199,8 @@ std::string FormatCommand(const CatalogCommand& command) {
           },
           [](const CreateGroup& create) {
             return absl::StrCat("CreateGroup{expected_version=", create.expected_catalog_version,
-                                " group=", create.group_id, " voters=",
-                                absl::StrJoin(create.voters, ","), "}");
+                                " group=", create.group_id,
+                                " voters=", absl::StrJoin(create.voters, ","), "}");
           },
           [](const RetireGroup& retire) {
             return absl::StrCat("RetireGroup{expected_version=", retire.expected_catalog_version,

@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/node/hosted_groups.h"
 #include "core/node/node_host.h"
 #include "core/raft/types.h"
 #include "runtime/server/loop_waker.h"
-#include "core/node/hosted_groups.h"
 #include "runtime/storage/apply_write_buffer.h"
 #include "runtime/storage/rocksdb_env.h"
 #include "runtime/storage/rocksdb_raft_storage.h"
@@ -184,8 +184,8 @@ class NodeLoop {
   std::mutex durable_mu_;
   std::map<raft::GroupId, std::unique_ptr<RocksDbRaftStorage>> durable_;
   std::optional<node::CreatedGroups> pending_created_;  // loop thread only
-  std::map<uint64_t, ReplyCallback> callbacks_;  // loop thread only
-  uint64_t next_request_id_ = 1;                 // loop thread only
+  std::map<uint64_t, ReplyCallback> callbacks_;         // loop thread only
+  uint64_t next_request_id_ = 1;                        // loop thread only
   std::multimap<std::chrono::steady_clock::time_point, std::function<void()>>
       timers_;  // loop thread only
   std::vector<std::function<void()>> stop_hooks_;

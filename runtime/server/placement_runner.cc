@@ -57,7 +57,8 @@ void PlacementRunner::TickOnce() {
   const bool leads = coordinator_->LeadsGroup(options_.catalog_group);
   std::lock_guard<std::recursive_mutex> lock(life_->mu);
   if (life_->stopped) return;
-  driver_->Tick(now_us, leads, options_.current_groups ? options_.current_groups() : options_.groups);
+  driver_->Tick(now_us, leads,
+                options_.current_groups ? options_.current_groups() : options_.groups);
   FlushLog();
 }
 

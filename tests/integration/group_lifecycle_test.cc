@@ -60,8 +60,8 @@ std::string WaitGroupLeader(ProcessCluster& cluster, int node, uint64_t group) {
       seen = std::string(groups.status().message());
     }
     if (Clock::now() >= deadline) {
-      return absl::StrCat("n", node, " never saw a leader of group ", group, "; ListGroups: ",
-                          seen);
+      return absl::StrCat("n", node, " never saw a leader of group ", group,
+                          "; ListGroups: ", seen);
     }
     std::this_thread::sleep_for(milliseconds(200));
   }
@@ -78,8 +78,8 @@ absl::StatusOr<proto::RouteDescriptor> RouteOf(ProcessCluster& cluster, int node
   for (const proto::RouteDescriptor& route : response.routes()) {
     if (route.start() <= key && (route.end().empty() || key < route.end())) return route;
   }
-  return absl::NotFoundError(absl::StrCat("no route holds ", key, ": ",
-                                          response.ShortDebugString()));
+  return absl::NotFoundError(
+      absl::StrCat("no route holds ", key, ": ", response.ShortDebugString()));
 }
 
 class GroupLifecycleTest : public ClusterTest {

@@ -16,8 +16,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/cluster.grpc.pb.h"
 #include "proto/ekv.grpc.pb.h"
@@ -118,8 +118,10 @@ std::optional<std::string> ReadFile(const std::string& path) {
 // e.g. "group 3 created voters 1,2,4 leader 2 routes 1".
 void PrintGroup(const proto::RaftGroupInfo& group) {
   std::cout << "group " << group.raft_group_id()
-            << (group.retired() ? " retired" : group.created() ? " created" : " initial") << " voters "
-            << absl::StrJoin(group.voters(), ",") << " leader "
+            << (group.retired()   ? " retired"
+                : group.created() ? " created"
+                                  : " initial")
+            << " voters " << absl::StrJoin(group.voters(), ",") << " leader "
             << (group.leader() == 0 ? std::string("?") : std::to_string(group.leader()))
             << " routes " << group.route_count() << "\n";
 }
