@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/redis/numbers.h"
+#include "lzf.h"  // liblzf (liblzf-dev): include/liblzf
 
 namespace ekv::redis_core {
 namespace {
@@ -112,7 +113,26 @@ void SaveLen(std::string* out, uint64_t len) {
   }
 }
 
-// rdbSaveRawString without LZF: short canonical integers in their int encodings.
+// Redis 7.0's rdbSaveLzfStringObject: the string LZF-compressed into at most len - 4
+// bytes (a saving of at least four bytes), as [0xC3][compressed len][original len][data];
+// false when LZF cannot do that. lzf_compress is liblzf 3.6's, the one Redis vendors and
+// Debian's redis-server links, so the bytes are Redis's.
+bool SaveLzfString(std::string* out, absl::string_view s) {
+  if (s.size() <= 4 || s.size() > std::numeric_limits<unsigned int>::max()) return false;
+  std::string compressed(s.size() - 4, '\0');
+  const unsigned int compressed_len =
+      lzf_compress(s.data(), static_cast<unsigned int>(s.size()), compressed.data(),
+                   static_cast<unsigned int>(compressed.size()));
+  if (compressed_len == 0) return false;
+  out->push_back(static_cast<char>(0xC3));  // RDB_ENCVAL << 6 | RDB_ENC_LZF
+  SaveLen(out, compressed_len);
+  SaveLen(out, s.size());
+  out->append(compressed.data(), compressed_len);
+  return true;
+}
+
+// rdbSaveRawString: short canonical integers in their int encodings, then LZF for strings
+// longer than 20 bytes when it saves at least four, else the length and the bytes.
 void SaveString(std::string* out, absl::string_view s) {
   if (s.size() <= 11) {
     if (std::optional<int64_t> value = StrictInt64(s); value.has_value()) {
@@ -133,6 +153,7 @@ void SaveString(std::string* out, absl::string_view s) {
       }
     }
   }
+  if (s.size() > 20 && SaveLzfString(out, s)) return;
   SaveLen(out, s.size());
   out->append(s.data(), s.size());
 }
@@ -496,22 +517,35 @@ absl::Status NoDuplicates(std::vector<std::string> keys) {
   return absl::OkStatus();
 }
 
-absl::Status FillPairs(const std::vector<std::string>& flat, RdbValue* value) {
+// How a blob's duplicate keys are taken. Redis 7.0 RESTOREs (sanitize-dump-payload no, its
+// default) a listpack hash or sorted set and an intset without looking for duplicates and
+// answers OK, keeping a value that holds them (HGET and ZSCORE then find the first); ekv
+// cannot store a field twice and keeps that first one. Every other form is refused with
+// "Bad data format", as Redis refuses it.
+enum class Duplicates { kRefused, kFirstKept };
+
+absl::Status FillPairs(const std::vector<std::string>& flat, RdbValue* value,
+                       Duplicates duplicates = Duplicates::kRefused) {
   if (flat.empty() || flat.size() % 2 != 0) return Bad("pairs");
   std::vector<std::string> keys;
+  std::set<std::string> seen;
   for (size_t i = 0; i < flat.size(); i += 2) {
+    if (duplicates == Duplicates::kFirstKept && !seen.insert(flat[i]).second) continue;
     value->pairs.emplace_back(flat[i], flat[i + 1]);
     keys.push_back(flat[i]);
   }
   return NoDuplicates(std::move(keys));
 }
 
-absl::Status FillScored(const std::vector<std::string>& flat, RdbValue* value) {
+absl::Status FillScored(const std::vector<std::string>& flat, RdbValue* value,
+                        Duplicates duplicates = Duplicates::kRefused) {
   if (flat.empty() || flat.size() % 2 != 0) return Bad("pairs");
   std::vector<std::string> members;
+  std::set<std::string> seen;
   for (size_t i = 0; i < flat.size(); i += 2) {
     std::optional<double> score = ParseScore(flat[i + 1]);
     if (!score.has_value()) return Bad("score");
+    if (duplicates == Duplicates::kFirstKept && !seen.insert(flat[i]).second) continue;
     value->scored.emplace_back(flat[i], *score);
     members.push_back(flat[i]);
   }
@@ -611,18 +645,25 @@ absl::StatusOr<RdbValue> DecodeObject(Reader& r) {
                                                                      : ZiplistEntries(*blob);
       if (!entries.ok()) return entries.status();
       if (entries->empty()) return Bad("empty");
+      const Duplicates duplicates =
+          *type == kRdbSetIntset || *type == kRdbHashListpack || *type == kRdbZsetListpack
+              ? Duplicates::kFirstKept
+              : Duplicates::kRefused;
       if (*type == kRdbSetIntset) {
         value.type = Type::kSet;
-        value.elements = *std::move(entries);
+        std::set<std::string> seen;
+        for (std::string& e : *entries) {
+          if (seen.insert(e).second) value.elements.push_back(std::move(e));
+        }
       } else if (*type == kRdbListZiplist) {
         value.type = Type::kList;
         value.elements = *std::move(entries);
       } else if (*type == kRdbHashZiplist || *type == kRdbHashListpack) {
         value.type = Type::kHash;
-        if (absl::Status s = FillPairs(*entries, &value); !s.ok()) return s;
+        if (absl::Status s = FillPairs(*entries, &value, duplicates); !s.ok()) return s;
       } else {
         value.type = Type::kZset;
-        if (absl::Status s = FillScored(*entries, &value); !s.ok()) return s;
+        if (absl::Status s = FillScored(*entries, &value, duplicates); !s.ok()) return s;
       }
       return value;
     }
