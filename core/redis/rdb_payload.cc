@@ -37,7 +37,9 @@ enum RdbType : uint8_t {
 constexpr size_t kListpackMaxEntries = 128;  // hash-max-listpack-entries, zset-...
 constexpr size_t kListpackMaxValue = 64;     // hash-max-listpack-value, zset-...
 constexpr size_t kIntsetMaxEntries = 512;    // set-max-intset-entries
-constexpr size_t kQuicklistNodeEntries = 128;
+// Redis 7.0's list-max-listpack-size -2: a quicklist node's listpack grows to 8 KB.
+constexpr size_t kQuicklistNodeBytes = 8192;
+constexpr size_t kQuicklistNodeMaxEntries = 65535;  // its 16-bit count
 // A decoded payload holds at most this many elements (bounded memory for hostile input:
 // each needs at least one byte of payload anyway).
 constexpr uint64_t kMaxElements = uint64_t{1} << 32;
@@ -504,7 +506,10 @@ absl::StatusOr<std::vector<std::string>> IntsetEntries(absl::string_view is) {
   std::optional<int64_t> previous;
   for (uint64_t i = 0; i < *count; ++i) {
     const int64_t value = SignExtend(*r.LittleEndian(static_cast<int>(*width)), 8 * *width);
-    if (previous.has_value() && value <= *previous) return Bad("intset order");
+    // Redis 7.0 checks neither order nor duplicates without sanitize-dump-payload; ekv
+    // refuses a descending pair (Redis's binary search could not find such members) and
+    // lets a repeat through (DecodeObject keeps one).
+    if (previous.has_value() && value < *previous) return Bad("intset order");
     previous = value;
     out.push_back(absl::StrCat(value));
   }
@@ -736,12 +741,29 @@ std::string EncodeDumpPayload(const RdbValue& value) {
       break;
     case Type::kList: {
       out.push_back(static_cast<char>(kRdbListQuicklist2));
-      const size_t nodes =
-          (value.elements.size() + kQuicklistNodeEntries - 1) / kQuicklistNodeEntries;
-      SaveLen(&out, nodes);
-      for (size_t node = 0; node < nodes; ++node) {
-        const size_t first = node * kQuicklistNodeEntries;
-        const size_t last = std::min(value.elements.size(), first + kQuicklistNodeEntries);
+      // The nodes an RPUSH of the elements in order leaves (quicklist.c
+      // _quicklistNodeAllowInsert: the element joins the tail node while the node's bytes
+      // plus its length plus 8 stay within 8 KB), so a list built by RPUSH
+      // DUMPs as Redis's. (Redis's nodes also depend on how the list was built: LPUSH
+      // fills from the head.)
+      std::vector<std::pair<size_t, size_t>> nodes;  // [first, last) of each node
+      size_t node_bytes = 0;
+      for (size_t i = 0; i < value.elements.size(); ++i) {
+        const size_t sz = value.elements[i].size();
+        const size_t overhead = 8;  // quicklist.c SIZE_ESTIMATE_OVERHEAD
+        std::string entry;
+        ListpackAppend(&entry, value.elements[i]);
+        if (!nodes.empty() && node_bytes + sz + overhead <= kQuicklistNodeBytes &&
+            nodes.back().second - nodes.back().first < kQuicklistNodeMaxEntries) {
+          nodes.back().second = i + 1;
+          node_bytes += entry.size();
+        } else {
+          nodes.emplace_back(i, i + 1);
+          node_bytes = 7 + entry.size();  // header (6) and end byte
+        }
+      }
+      SaveLen(&out, nodes.size());
+      for (const auto& [first, last] : nodes) {
         SaveLen(&out, 2);  // QUICKLIST_NODE_CONTAINER_PACKED
         SaveString(&out, Listpack(std::vector<std::string>(value.elements.begin() + first,
                                                            value.elements.begin() + last)));

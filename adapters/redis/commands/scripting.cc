@@ -163,7 +163,7 @@ std::string ScriptHelp(int protocol) {
 }  // namespace
 
 void ResolveQueuedScripts(redis_core::RedisRequest* request) {
-  for (const std::vector<std::string>& args : request->commands) {
+  for (std::vector<std::string>& args : request->commands) {
     if (args.size() < 3 || !redis_core::IsScriptCommand(args[0]) || !CheckedNumKeys(args).ok()) {
       continue;
     }
@@ -171,6 +171,10 @@ void ResolveQueuedScripts(redis_core::RedisRequest* request) {
       const std::string sha = absl::AsciiStrToLower(args[1]);
       if (std::optional<std::string> body = ScriptCache::Node().Find(sha); body.has_value()) {
         request->script_bodies.emplace(sha, *std::move(body));
+      } else {
+        // Unknown here, though an EVAL later in this EXEC may add it: this one answers
+        // NOSCRIPT (a SHA that is not 40 characters long), as it does in Redis.
+        args[1].clear();
       }
       continue;
     }
