@@ -215,6 +215,12 @@ TEST(PlantedBugTest, RedisCrossSkipsRevalidation) {
   ExpectPlantFound({PlantedBug::kRedisCrossSkipsRevalidation, "all", 5, WorkloadKind::kRedis});
 }
 
+// A pipelined part whose write outcome is unknown reported to its commands as failed: an
+// RPUSH or INCR that applied anyway is seen by a later read (list or counter checker).
+TEST(PlantedBugTest, RedisPipelineUnknownAsFailed) {
+  ExpectPlantFound({PlantedBug::kRedisPipelineUnknownAsFailed, "all", 5, WorkloadKind::kRedis});
+}
+
 TEST(PlantedBugTest, RedisCleanupDropsLive) {
   ExpectPlantFound({PlantedBug::kRedisCleanupDropsLive, "all", 5, WorkloadKind::kRedis});
 }
