@@ -16,6 +16,7 @@ PACKAGES=(
   libcpp-httplib-dev
   libssl-dev openssl  # TLS on the Redis port (OpenSSL in the event loop); test CAs
   redis-tools redis-server
+  liblzf-dev  # DUMP compresses strings with LZF (the liblzf Debian's redis-server links)
   python3-boto3
   # jepsen/: the harness (Debian's python3, gRPC stubs generated at run time), its network
   # namespaces and partitions, clock offsets, and plots.

@@ -52,7 +52,11 @@ ABSL_FLAG(std::string, plant, "none",
           "also redis_read_client_clock (a Redis read decides expiry by the request's clock "
           "alone, not the group's newest time) or resubmit_late_write (the driver sends a "
           "replicated write again when its answer is late, so it may apply twice) or "
-          "redis_cleanup_drops_live (a cleanup pass removes a live collection's elements); with "
+          "redis_cleanup_drops_live (a cleanup pass removes a live collection's elements) or "
+          "redis_cross_skips_revalidation (a command over several groups, MSET/MGET, commits "
+          "without checking its keys kept the values it read) or "
+          "redis_pipeline_unknown_as_failed (a pipelined part whose outcome is unknown "
+          "reports its commands as failed); with "
           "--workload dynamo also dynamo_index_keeps_old_entry (index maintenance keeps the "
           "entry under an item's old index key when the key changes).");
 ABSL_FLAG(std::string, workload, "register",
@@ -63,9 +67,12 @@ ABSL_FLAG(std::string, workload, "register",
           "(Redis requests through the front door's core path, StartRedisRequest: "
           "MULTI/RPUSH/LRANGE/EXEC list appends checked for strict serializability, "
           "INCR/INCRBY/GET counters checked for exact counts, SET PX/PEXPIRE/EXPIRE with "
-          "GET/EXISTS/PTTL/TTL/PEXPIRETIME checked for no read of an expired key; the seed "
-          "line shows redis exec=committed/sent crossslot= incr= counter_reads= "
-          "expiry_reads=judged/of values/all), or dynamo (DynamoDB requests run by the "
+          "GET/EXISTS/PTTL/TTL/PEXPIRETIME checked for no read of an expired key, pipelines of "
+          "those one-key commands (StartRedisPipeline) checked by the same checkers, MSET/MGET "
+          "of one key in each group (one command over two groups) checked as strings and for "
+          "equal pairs; the seed line shows redis exec=committed/sent crossslot= incr= "
+          "counter_reads= expiry_reads=judged/of values/all pipelines=answered/sent "
+          "pipelined_acked= mset= mget=), or dynamo (DynamoDB requests run by the "
           "DynamoDB front door's own handlers and TableStore, over the coordinator: a table "
           "placed over the groups with a GSI; conditional version-checked UpdateItem "
           "increments checked for exact counts, UpdateItems that change the index key, "
@@ -199,7 +206,9 @@ int main(int argc, char** argv) {
   }
   if ((base.plant == ekv::sim::PlantedBug::kRedisReadClientClock ||
        base.plant == ekv::sim::PlantedBug::kResubmitLateWrite ||
-       base.plant == ekv::sim::PlantedBug::kRedisCleanupDropsLive) &&
+       base.plant == ekv::sim::PlantedBug::kRedisCleanupDropsLive ||
+       base.plant == ekv::sim::PlantedBug::kRedisCrossSkipsRevalidation ||
+       base.plant == ekv::sim::PlantedBug::kRedisPipelineUnknownAsFailed) &&
       base.workload != ekv::sim::WorkloadKind::kRedis) {
     std::cerr << "--plant " << ekv::sim::PlantedBugName(base.plant) << " needs --workload redis\n";
     return 2;

@@ -103,6 +103,8 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
   if (name == "redis_cleanup_drops_live") return PlantedBug::kRedisCleanupDropsLive;
+  if (name == "redis_cross_skips_revalidation") return PlantedBug::kRedisCrossSkipsRevalidation;
+  if (name == "redis_pipeline_unknown_as_failed") return PlantedBug::kRedisPipelineUnknownAsFailed;
   if (name == "dynamo_index_keeps_old_entry") return PlantedBug::kDynamoIndexKeepsOldEntry;
   return absl::InvalidArgumentError(
       absl::StrCat("unknown planted bug '", name,
@@ -112,7 +114,8 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
-                   "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live or "
+                   "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live, "
+                   "redis_cross_skips_revalidation, redis_pipeline_unknown_as_failed or "
                    "dynamo_index_keeps_old_entry"));
 }
 
@@ -162,6 +165,10 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "resubmit_late_write";
     case PlantedBug::kRedisCleanupDropsLive:
       return "redis_cleanup_drops_live";
+    case PlantedBug::kRedisCrossSkipsRevalidation:
+      return "redis_cross_skips_revalidation";
+    case PlantedBug::kRedisPipelineUnknownAsFailed:
+      return "redis_pipeline_unknown_as_failed";
     case PlantedBug::kDynamoIndexKeepsOldEntry:
       return "dynamo_index_keeps_old_entry";
   }

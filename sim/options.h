@@ -68,9 +68,11 @@ enum class PlantedBug : uint8_t {
   // range merges (--merges):
   kMergeSkipsMove,  // routes of different groups merge in the catalog without a move
   // the Redis layer (--workload redis):
-  kRedisReadClientClock,   // a Redis read decides expiry by the request's clock alone
-  kResubmitLateWrite,      // the sim driver re-submits a write whose answer is late
-  kRedisCleanupDropsLive,  // a Redis cleanup pass removes the live version's elements too
+  kRedisReadClientClock,          // a Redis read decides expiry by the request's clock alone
+  kResubmitLateWrite,             // the sim driver re-submits a write whose answer is late
+  kRedisCleanupDropsLive,         // a Redis cleanup pass removes the live version's elements too
+  kRedisCrossSkipsRevalidation,   // a command over groups commits without re-checking its reads
+  kRedisPipelineUnknownAsFailed,  // a pipelined part of unknown outcome reports a failure
   // the DynamoDB layer (--workload dynamo):
   kDynamoIndexKeepsOldEntry,  // index maintenance keeps the entry under an item's old index key
 };

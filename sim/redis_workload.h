@@ -19,16 +19,27 @@
 //             PEXPIRE k t (sometimes)], read by EXEC [HGETALL k, HLEN k]: a read sees one
 //             generation whole (its n fields, every value g, HLEN n) or nothing. They feed
 //             the cleanup with dead versions and expired collections;
+//   pipelines 2-8 one-key commands of the parts above (RPUSH / LRANGE of a list key, INCR /
+//             INCRBY / GET of a counter, SET PX / GET of an expiring string) sent as one
+//             Coordinator::StartRedisPipeline (coordinator_redis_pipeline.cc, the front
+//             door's path for a connection's pipelined commands): each command is its own
+//             operation for its part's checker, invoked when the pipeline is sent and
+//             completed when it answers;
+//   pairs     MSET e<i> v r<i> v (one key in each group: the one-command EXEC over groups of
+//             coordinator_redis_cross.cc) and MGET e<i> r<i> (the same path): each key is a
+//             string for checkers::CheckExpiry (values unique per key, no expiry), and an
+//             MGET must answer the two keys equal (both nil, or one MSET's value): MSET is
+//             atomic over the groups and MGET reads them at one point;
 //   cleanup   one background cleanup pass (core/redis/cleanup.h) on a group, resuming from
 //             where that group's last pass stopped (from the start after a failure), as
 //             the server's GcScheduler drives them: removing a live element breaks the
 //             list or the scratch check, removing too little is not judged.
 //
 // Keys: lists a0..a5 and n0..n5, counters b0..b2 and o0..o2, expiring strings c0..c2 and
-// p0..p2 (EXPIREs only on c2 and p2), scratch hashes d0..d1 and q0..q1; those before "m" start on
-// group 1, the rest on group 2, and splits keep a route's halves in its group. One EXEC's keys are
-// of one group unless `cross_group_exec`; a CROSSSLOT answer (today's answer to an EXEC across
-// groups) is a definite failure, counted.
+// p0..p2 (EXPIREs only on c2 and p2), scratch hashes d0..d1 and q0..q1, pairs e0/r0, e1/r1; those
+// before "m" start on group 1, the rest on group 2, and splits keep a route's halves in its group.
+// One EXEC's keys are of one group unless `cross_group_exec`; a CROSSSLOT answer (today's answer to
+// an EXEC across groups) is a definite failure, counted.
 //
 // Outcomes as the other kv workloads: acknowledged; failed (the coordinator or group
 // said it certainly had no effect, or a read did not answer); unknown (a write whose
@@ -43,6 +54,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/redis/reply.h"
@@ -82,8 +94,9 @@ class RedisWorkload {
   };
   Verdict Check() const;
   // "redis exec=<committed>/<sent> crossslot=<n> incr=<acked> counter_reads=<n>
-  // expiry_reads=<judged>/<of values>/<all> scratch_reads=<n> cleanup=<passes>/<rounds>"
-  // for the summary line.
+  // expiry_reads=<judged>/<of values>/<all> scratch_reads=<n> cleanup=<passes>/<rounds>
+  // pipelines=<answered>/<sent> pipelined_acked=<n> mset=<acked> mget=<checked>" for the
+  // summary line.
   std::string Stats() const;
   // What part of the history is too thin to judge (empty when none is).
   std::string ThinParts() const;
@@ -106,6 +119,21 @@ class RedisWorkload {
   void IssueCounter(uint64_t client, Done done);
   void IssueExpiry(uint64_t client, Done done);
   void IssueScratch(Done done);
+  void IssuePipeline(uint64_t client, Done done);
+  // Each part's record of one operation's answer in its checker's history (shared by the
+  // lone commands and the pipelined ones).
+  Outcome FinishList(uint64_t txn, const std::vector<checkers::MicroOp>& ops, bool transaction,
+                     const Answer& answer);
+  bool FinishCounterRead(const std::string& key, uint64_t invoke_time, const Answer& answer);
+  size_t StartIncrement(const std::string& key, int64_t delta);  // its index in counter_ops_
+  Outcome FinishIncrement(size_t index, const Answer& answer);
+  Outcome FinishExpiryWrite(size_t index, const Answer& answer);
+  Outcome FinishExpiryRead(const std::string& key,
+                           const std::vector<std::vector<std::string>>& commands, bool transaction,
+                           uint64_t invoke_time, uint64_t floor_at_invoke, const Answer& answer);
+  void IssuePair(Done done);
+  // What one command's GroupResult (a pipeline's) says, as Send's answers.
+  Answer AnswerOf(const node::GroupResult& result, bool write);
   void IssueCleanup(Done done);
   // The scratch check of one EXEC [HGETALL, HLEN] reply; empty when it holds.
   std::string ScratchViolation(const redis_core::Reply& reply) const;
@@ -154,6 +182,13 @@ class RedisWorkload {
   std::map<raft::GroupId, std::string> cleanup_cursor_;  // where the next pass starts
   uint64_t cleanup_passes_ = 0;
   uint64_t cleanup_rounds_ = 0;  // walks that reached the end of a group's records
+  uint64_t pipelines_sent_ = 0;
+  uint64_t pipelines_answered_ = 0;  // every command answered a reply
+  uint64_t pipelined_acked_ = 0;     // commands of pipelines acknowledged
+  std::vector<std::pair<std::string, std::string>> pair_keys_;  // (group 1 key, group 2 key)
+  uint64_t msets_acked_ = 0;
+  uint64_t mgets_checked_ = 0;
+  std::vector<std::string> pair_violations_;
 };
 
 }  // namespace ekv::sim

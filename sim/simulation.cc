@@ -158,6 +158,10 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
       plant == PlantedBug::kMoveSourceServesAfterCutover;
   plants.coordinator.move_forgets_locks = plant == PlantedBug::kMoveForgetsLocks;
   plants.coordinator.merge_skips_move = plant == PlantedBug::kMergeSkipsMove;
+  plants.coordinator.redis_cross_skips_revalidation =
+      plant == PlantedBug::kRedisCrossSkipsRevalidation;
+  plants.coordinator.redis_pipeline_unknown_as_failed =
+      plant == PlantedBug::kRedisPipelineUnknownAsFailed;
   plants.resubmit_late_write = plant == PlantedBug::kResubmitLateWrite;
   return plants;
 }

@@ -193,6 +193,11 @@ void EvalShaCommand(CommandContext context);
 void EvalShaRoCommand(CommandContext context);
 void ScriptCommand(CommandContext context);
 std::vector<CommandSpec> ScriptingCommandSpecs();
+// EXEC: the script commands (EVAL, EVALSHA...) of `request`, in order, as Redis 7.0 meets
+// them when EXEC runs: an EVAL whose numkeys is valid and whose body compiles enters the
+// node's script cache; an EVALSHA's body is looked up in the cache at that point (so an
+// earlier EVAL of the same EXEC counts) and carried in request->script_bodies.
+void ResolveQueuedScripts(redis_core::RedisRequest* request);
 // --- ACL: commands/acl.cc ---
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();

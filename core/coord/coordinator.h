@@ -80,6 +80,12 @@ struct CoordinatorPlants {
   // Range merges (range_merger.cc): routes of different groups are merged in the catalog
   // without moving one first (with PlantedRouteBugs::merge_across_groups in the catalog).
   bool merge_skips_move = false;
+  // A Redis command over several groups (coordinator_redis_cross.cc) commits without
+  // checking that its keys still hold the values it ran on.
+  bool redis_cross_skips_revalidation = false;
+  // A pipelined part whose write outcome is unknown (coordinator_redis_pipeline.cc) is
+  // reported to its commands as a definite failure.
+  bool redis_pipeline_unknown_as_failed = false;
 };
 
 struct CoordinatorOptions {

@@ -44,13 +44,10 @@ bool IsCrossSlot(const node::GroupResult& result) {
   return result.value.has_value() && *result.value == *cross_slot;
 }
 
-// The non-empty keys a command names (none for an unknown command).
+// The non-empty keys a command names (a queued script's KEYS; none for an unknown command).
 std::vector<std::string> KeysOf(const std::vector<std::string>& args) {
   std::vector<std::string> keys;
-  if (args.empty()) return keys;
-  const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
-  if (info == nullptr) return keys;
-  for (std::string& key : redis_core::CommandKeys(*info, args)) {
+  for (std::string& key : redis_core::QueuedCommandKeys(args)) {
     if (!key.empty()) keys.push_back(std::move(key));
   }
   return keys;
@@ -251,6 +248,7 @@ void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string 
     for (const redis_core::Watch& watch : part.sub.watches) keys.insert(watch.key);
     part.keys.assign(keys.begin(), keys.end());
     part.sub.transaction = true;
+    part.sub.script_bodies = request.script_bodies;  // its EVALSHAs' bodies (few, small)
     part.sub.now_ms = request.now_ms;
     part.sub.seed = request.seed + part.group;
     part.sub.routing_key = part.keys.front();

@@ -21,6 +21,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
 #include "core/redis/executor.h"
@@ -111,7 +112,11 @@ void Coordinator::RedisPipelineStep(std::shared_ptr<RedisPipelineRun> run) {
   RedisOneGroupAnswer(
       run->op, std::move(key), redis_core::EncodeRedisRequest(request), write, 0,
       [this, run, begin, end, alone](absl::StatusOr<GroupReply> reply) {
-        auto fail_part = [&](const absl::Status& status) {
+        auto fail_part = [&](absl::Status status) {
+          if (options_.plants.redis_pipeline_unknown_as_failed &&
+              absl::StrContains(status.message(), "outcome unknown")) {
+            status = absl::UnavailableError("redis: the part failed");  // planted bug (sim only)
+          }
           for (size_t i = begin; i < end; ++i) run->replies.push_back(FailedReply(status));
         };
         if (!reply.ok()) {

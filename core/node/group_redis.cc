@@ -140,7 +140,8 @@ absl::StatusOr<std::map<std::string, kv::StagedWrites>> StageByKey(
 // prewrite's rules on every key the part names, then the part's commands run as EXEC
 // runs them, their writes staged in locks of kv::MutationKind::kRedisStaged.
 GroupResult ApplyPrepare(kv::KvStateMachine* kv, const kv::EngineReader* engine, uint64_t index,
-                         const redis_core::PrepareRequest& prepare, uint64_t now_ms) {
+                         const redis_core::PrepareRequest& prepare, uint64_t now_ms,
+                         const redis_core::ScriptRunner* script_runner) {
   const redis_core::RedisRequest& request = prepare.part;
   std::set<std::string> keys;
   for (std::string& key : redis_core::RequestKeys(request)) {
@@ -188,8 +189,12 @@ GroupResult ApplyPrepare(kv::KvStateMachine* kv, const kv::EngineReader* engine,
   }
   // The commands run now, on the state the locks freeze until the transaction's commit
   // point (strict two-phase locking).
+  // A queued script (EVAL in MULTI) may touch only the keys the part names: their locks
+  // carry its writes.
+  const redis_core::ScriptEnvironment scripts{
+      script_runner, [&](absl::string_view key) { return keys.count(std::string(key)) != 0; }};
   redis_core::RequestOutcome outcome =
-      redis_core::ExecuteRequest(request, &store, now_ms, prepare.start_ts);
+      redis_core::ExecuteRequest(request, &store, now_ms, prepare.start_ts, &scripts);
   if (!outcome.status.ok()) return refuse(FailedResult(outcome));
   if (outcome.reply.kind == redis_core::Reply::Kind::kNilArray) {
     return refuse(ReplyResult(outcome.reply, 0));  // a watched key changed: nothing locked
@@ -252,7 +257,7 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
     }
     Observe(prepare->start_ts);  // as a prewrite: later group timestamps land above it
     const uint64_t now_ms = std::max(prepare->part.now_ms, kv::PhysicalMs(max_ts_));
-    return ApplyPrepare(kv_.get(), engine_.get(), index, *prepare, now_ms);
+    return ApplyPrepare(kv_.get(), engine_.get(), index, *prepare, now_ms, script_runner_);
   }
   absl::StatusOr<redis_core::RedisRequest> request =
       redis_core::DecodeRedisRequest(command.payload);

@@ -1,12 +1,15 @@
 #include "core/redis/cleanup.h"
 
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/key_codec.h"
 #include "core/kv/status_macros.h"
+#include "core/kv/timestamp.h"
 #include "core/redis/layout.h"
 #include "core/util/assert.h"
 
@@ -54,6 +57,28 @@ std::string AfterAllVersions(absl::string_view user_key) {
   return PrefixEnd(prefix);
 }
 
+// The stamp of the touch record of `user_key` (value `record`) when the record may go:
+// the key holds nothing (no metadata record, live or expired, no MVCC version of a
+// string, no lock), the group may write it, and its stamp is kTouchRecordRetentionMs
+// older than `now_ms`. nullopt: it stays.
+absl::StatusOr<std::optional<uint64_t>> RemovableTouch(const kv::EngineReader& engine,
+                                                       const kv::MvccStore& mvcc,
+                                                       absl::string_view user_key,
+                                                       absl::string_view record, uint64_t now_ms,
+                                                       const MayClean& may_clean) {
+  if (record.size() != 8) return std::nullopt;  // not ours to judge
+  const uint64_t stamp = kv::DecodeFixed64BigEndian(record);
+  if (kv::PhysicalMs(stamp) + kTouchRecordRetentionMs >= now_ms) return std::nullopt;
+  if (may_clean && !may_clean(user_key)) return std::nullopt;
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::LockRecord> lock, mvcc.GetLock(user_key));
+  if (lock.has_value()) return std::nullopt;
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> meta, engine.Get(MetaKey(user_key)));
+  if (meta.has_value()) return std::nullopt;
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::Timestamp> latest, mvcc.LatestCommitTs(user_key));
+  if (latest.has_value()) return std::nullopt;
+  return stamp;
+}
+
 }  // namespace
 
 bool IsCleanupPass(absl::string_view bytes) {
@@ -93,10 +118,17 @@ absl::StatusOr<CleanupOutcome> PlanCleanup(const kv::EngineReader& engine,
                                            kv::MvccBatch* batch, bool drop_live_elements) {
   EKV_ASSERT(pass.max_records >= 1 && pass.max_records <= kMaxCleanupRecordsPerPass,
              "a cleanup pass is bounded");
-  // Elements ('r' 'E') sort before metadata ('r' 'M'): one walk covers both.
+  // Elements ('r' 'E') sort before metadata ('r' 'M') and touch records ('r' 'T'): one walk
+  // covers all three (and not the touch floor, 'r' 'W').
   const std::string walk_start = ElementNamespaceStart();
-  const std::string walk_end = PrefixEnd(MetaKey(""));
-  static_assert('E' < 'M', "the walk covers the element then the metadata namespace");
+  const std::string walk_end = PrefixEnd(TouchKey(""));
+  static_assert('E' < 'M' && 'M' < 'T' && 'T' < 'W', "the walk's namespaces in key order");
+  const std::string touch_start = TouchKey("");
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> floor_bytes, engine.Get(TouchFloorKey()));
+  const uint64_t floor = floor_bytes.has_value() && floor_bytes->size() == 8
+                             ? kv::DecodeFixed64BigEndian(*floor_bytes)
+                             : 0;
+  uint64_t new_floor = floor;
   CleanupOutcome outcome;
   kv::IterOptions options;
   options.lower_bound = walk_start;
@@ -140,6 +172,18 @@ absl::StatusOr<CleanupOutcome> PlanCleanup(const kv::EngineReader& engine,
       it->Next();
       continue;
     }
+    if (engine_key >= touch_start) {
+      EKV_KV_ASSIGN_OR_RETURN(std::optional<uint64_t> stamp,
+                              RemovableTouch(engine, mvcc, engine_key.substr(touch_start.size()),
+                                             it->value(), now_ms, may_clean));
+      if (stamp.has_value()) {
+        batch->DeleteRawKey(engine_key);
+        ++outcome.touches_deleted;
+        new_floor = std::max(new_floor, *stamp);
+      }
+      it->Next();
+      continue;
+    }
     // A metadata record: removed once expired (its elements then go in a later pass).
     const std::string user_key(engine_key.substr(meta_start.size()));
     EKV_KV_ASSIGN_OR_RETURN(KeyState state,
@@ -153,6 +197,13 @@ absl::StatusOr<CleanupOutcome> PlanCleanup(const kv::EngineReader& engine,
     it->Next();
   }
   EKV_KV_RETURN_IF_ERROR(it->status());
+  if (new_floor != floor) {
+    // In the same entry as the removals: no request ever sees a key without its record
+    // and with a floor below the record's stamp.
+    std::string encoded;
+    kv::AppendFixed64BigEndian(&encoded, new_floor);
+    batch->PutRawKey(TouchFloorKey(), encoded);
+  }
   return outcome;
 }
 

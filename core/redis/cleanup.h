@@ -10,19 +10,39 @@
 //     deleted, overwritten or expired; a collection re-created under the key has a new
 //     version, so its elements are live and stay);
 //   - metadata records whose expiry has passed by the group's replicated time (then their
-//     elements are dead and go in a later pass).
+//     elements are dead and go in a later pass);
+//   - touch records (WATCH stamps, layout.h) of keys that hold nothing any more: no
+//     metadata record (live or expired), no MVCC version of a string (MVCC GC removed the
+//     last one, tombstone included), no lock, and a stamp at least
+//     kTouchRecordRetentionMs older than the group's time.
 //
 // Never a node's own clock: `now_ms` is the physical time of the group's newest applied
 // timestamp, and every later read or write of the group decides expiry with a time at
 // least that (group_redis.cc), so a record removed here was already invisible to every
-// later request: nothing is hidden or resurrected. Touch records (WATCH stamps) stay, so
-// a cleanup never changes a key's stamp and never makes a prepare conflict.
+// later request: nothing is hidden or resurrected.
+//
+// WATCH and touch records. EXEC aborts when a watched key's stamp (Executor::KeyStamp)
+// differs from the one WATCH read, so a removal must never let a stamp come back to a
+// value a WATCH saw before the key changed (an ABA: WATCH k reads 0, k is created and
+// deleted, its record removed, the stamp reads 0 again, EXEC runs). The rule: a key with
+// no touch record has the group's touch floor (TouchFloorKey) as its stamp, and every
+// removal raises the floor to at least the removed stamp, in the same entry. Then a key's
+// stamp never decreases: with a record it is the commit timestamp of the key's last
+// write; the removal replaces it by the floor (>= it); a later write records a newer
+// commit timestamp, above the floor (the floor is a timestamp the group already gave
+// out). And it changes whenever the key does (each write records its own, newer commit
+// timestamp), so EXEC aborts whenever it must. The price is a spurious abort: a WATCH of a
+// key without a record (never written, or removed) is aborted by any removal in its group
+// between the WATCH and the EXEC, since the floor moved; the retention delay keeps a key
+// deleted a moment ago (which a client may be watching) out of that. Prepares compare
+// stamps with their start_ts likewise (a floor at or above it is a conflict, retried with
+// a newer start_ts).
 //
 // Keys a transaction holds a lock on (a cross-group EXEC between prepare and commit, whose
 // staged writes the commit applies) are skipped, as are keys the group may not write (not
 // owned, a range moving in or fenced): their records are left for a later pass.
 //
-// A pass walks the element then the metadata namespace in key order from `start_key`,
+// A pass walks the element, metadata and touch namespaces in key order from `start_key`,
 // examining at most `max_records` records (a live version's elements are skipped with one
 // seek and count as one), and answers where the next pass starts (nullopt: the walk
 // reached the end). Resumable from any key: a driver that loses a pass starts over.
@@ -45,6 +65,8 @@ namespace ekv::redis_core {
 // (distinct from kRedisRequestTag and from every kv command and query encoding).
 inline constexpr uint8_t kRedisCleanupTag = 'C';
 inline constexpr uint64_t kMaxCleanupRecordsPerPass = 10'000;
+// How long (the group's replicated time) a deleted key's touch record stays.
+inline constexpr uint64_t kTouchRecordRetentionMs = 60'000;
 
 struct CleanupPass {
   std::string start_key;  // an engine key; empty: the start of the Redis namespace
@@ -61,6 +83,7 @@ struct CleanupOutcome {
   uint64_t records_examined = 0;
   uint64_t elements_deleted = 0;
   uint64_t metas_deleted = 0;
+  uint64_t touches_deleted = 0;
   uint64_t keys_skipped = 0;  // locked or not writable here: left for a later pass
 };
 

@@ -1,11 +1,15 @@
 // Set commands. Members are element records with empty values (layout.h), in byte order;
-// SPOP and SRANDMEMBER choose with the request's deterministic random sequence.
+// SPOP and SRANDMEMBER choose with the request's deterministic random sequence: a small
+// set, or a count that is a large part of the set, reads the members (O(count) then); a
+// few picks from a big set seek for each (set_sample.h), O(count log n).
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
+#include "core/redis/set_sample.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -24,6 +28,16 @@ absl::StatusOr<std::vector<std::string>> Members(Executor& ex, absl::string_view
   out.reserve(records.size());
   for (auto& [member, value] : records) out.push_back(std::move(member));
   return out;
+}
+
+// Sets up to this size are read whole by SPOP / SRANDMEMBER (a constant cost).
+constexpr uint64_t kReadWholeSetMax = 128;
+
+// Whether `picks` from a set of `size` members should read it whole: a small set, or
+// picks that are a large part of it (reading costs O(picks) then, as Redis 7.0 copies the
+// set for SRANDMEMBER counts above a third of it).
+bool ReadsWholeSet(uint64_t size, uint64_t picks) {
+  return size <= kReadWholeSetMax || picks >= size / 3;
 }
 
 }  // namespace
@@ -115,8 +129,19 @@ EKV_REDIS_HANDLER(CmdSPop) {
   if (set.error.has_value()) return *set.error;
   if (!set.exists) return has_count ? Reply::Set({}) : Reply::Nil();
   if (has_count && count == 0) return Reply::Set({});
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
   std::vector<Reply> popped;
+  if (!ReadsWholeSet(set.meta.size, static_cast<uint64_t>(count))) {
+    for (int64_t i = 0; i < count; ++i) {
+      EKV_KV_ASSIGN_OR_RETURN(std::string member, RandomSetMember(ex, args[1], set.meta));
+      ex.store().Delete(ex.ElementKey(args[1], set.meta, member));
+      popped.push_back(Reply::Bulk(std::move(member)));
+      --set.meta.size;
+    }
+    ex.SaveMeta(args[1], set.meta);
+    if (!has_count) return popped.front();
+    return Reply::Set(std::move(popped));
+  }
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
   // A count covering the whole set pops it in member order, as Redis returns the whole
   // set in its own order rather than a random one.
   const bool all = has_count && static_cast<uint64_t>(count) >= members.size();
@@ -146,9 +171,34 @@ EKV_REDIS_HANDLER(CmdSRandMember) {
   if (set.error.has_value()) return *set.error;
   if (!set.exists) return has_count ? Reply::Array() : Reply::Nil();
   if (has_count && count == 0) return Reply::Array();
+  std::vector<Reply> out;
+  const uint64_t picks = !has_count  ? 1
+                         : count < 0 ? static_cast<uint64_t>(-count)
+                                     : static_cast<uint64_t>(count);
+  // Repeats allowed (or one member): each pick its own seeks, unless reading the set is
+  // cheaper.
+  if ((!has_count || count < 0) && !ReadsWholeSet(set.meta.size, picks)) {
+    for (uint64_t i = 0; i < picks; ++i) {
+      EKV_KV_ASSIGN_OR_RETURN(std::string member, RandomSetMember(ex, args[1], set.meta));
+      if (!has_count) return Reply::Bulk(std::move(member));
+      out.push_back(Reply::Bulk(std::move(member)));
+    }
+    return Reply::Array(std::move(out));
+  }
+  if (has_count && count > 0 && !ReadsWholeSet(set.meta.size, picks)) {
+    // Distinct members, fewer than a third of the set: picks until that many differ
+    // (a repeat is drawn again; bounded, since most draws are new).
+    std::set<std::string> seen;
+    const uint64_t max_draws = 20 * picks + 100;
+    for (uint64_t draw = 0; draw < max_draws && out.size() < picks; ++draw) {
+      EKV_KV_ASSIGN_OR_RETURN(std::string member, RandomSetMember(ex, args[1], set.meta));
+      if (seen.insert(member).second) out.push_back(Reply::Bulk(std::move(member)));
+    }
+    if (out.size() == picks) return Reply::Array(std::move(out));
+    out.clear();  // an unlucky or skewed set: fall back to reading it
+  }
   EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> members, Members(ex, args[1], set.meta));
   if (!has_count) return Reply::Bulk(members[ex.NextRandom() % members.size()]);
-  std::vector<Reply> out;
   if (count < 0) {
     // Repeats allowed: |count| independent picks.
     for (int64_t i = 0; i < -count; ++i) {

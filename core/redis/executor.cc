@@ -210,10 +210,7 @@ std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args) 
 std::vector<std::string> RequestKeys(const RedisRequest& request) {
   std::vector<std::string> keys = {request.routing_key};
   for (const Args& args : request.commands) {
-    if (args.empty()) continue;
-    const CommandInfo* info = FindCommand(args[0]);
-    if (info == nullptr) continue;
-    for (std::string& key : CommandKeys(*info, args)) keys.push_back(std::move(key));
+    for (std::string& key : QueuedCommandKeys(args)) keys.push_back(std::move(key));
   }
   for (const Watch& watch : request.watches) keys.push_back(watch.key);
   // ---- scripting hook (lua): a script's declared KEYS share the routing key's group.
@@ -309,6 +306,12 @@ void Executor::Touch(absl::string_view key) {
 
 absl::StatusOr<uint64_t> Executor::KeyStamp(absl::string_view key) {
   EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> touched, store_->Get(TouchKey(key)));
+  if (!touched.has_value()) {
+    // No touch record (never written through Redis, or removed by the cleanup): the
+    // group's touch floor, which is at least every removed record's stamp, so a key's
+    // stamp never goes back to a value a WATCH saw before it changed (cleanup.h).
+    EKV_KV_ASSIGN_OR_RETURN(touched, store_->Get(TouchFloorKey()));
+  }
   uint64_t stamp = 0;
   if (touched.has_value() && touched->size() == 8) stamp = kv::DecodeFixed64BigEndian(*touched);
   EKV_KV_ASSIGN_OR_RETURN(uint64_t latest, store_->LatestStringCommitTs(key));
@@ -377,7 +380,9 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
   }
   std::vector<Reply> replies;
   for (const Args& args : request.commands) {
-    absl::StatusOr<Reply> reply = executor.Run(args);
+    absl::StatusOr<Reply> reply = !args.empty() && IsScriptCommand(args[0])
+                                      ? RunQueuedScript(executor, args, request, scripts)
+                                      : executor.Run(args);
     if (!reply.ok()) return fail(reply.status());
     replies.push_back(*std::move(reply));
   }

@@ -50,6 +50,16 @@ const CommandInfo* FindCommand(absl::string_view name);  // case-insensitive
 // The keys a well-formed command names, in order (duplicates kept).
 std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args);
 
+// ---- scripting hook (lua): EVAL, EVALSHA, EVAL_RO and EVALSHA_RO queued in a MULTI. They
+// are not in the executor's table (the front door runs them alone as script requests);
+// EXEC runs them with its own executor (RunQueuedScript, script_calls.cc).
+bool IsScriptCommand(absl::string_view name);       // case-insensitive
+bool IsWriteScriptCommand(absl::string_view name);  // EVAL, EVALSHA
+// A queued command's keys: CommandKeys for the executor's commands, KEYS (the numkeys
+// arguments after numkeys, none when numkeys is not valid) for a script command, none for
+// an unknown command.
+std::vector<std::string> QueuedCommandKeys(const Args& args);
+
 // Every key the request's commands name (unknown commands name none), routing key first.
 std::vector<std::string> RequestKeys(const RedisRequest& request);
 // The refusal of a request whose keys live in different groups. Redis Cluster's words,
@@ -128,6 +138,13 @@ struct RequestOutcome {
 RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_t now_ms,
                               kv::Timestamp commit_ts, const ScriptEnvironment* scripts = nullptr);
 // The script half of ExecuteRequest (script_calls.cc).
+// A script command of an EXEC (IsScriptCommand) run as Redis 7.0 runs it inside EXEC, its
+// redis.calls through `executor`: NOSCRIPT for a SHA that is not 40 characters, numkeys
+// errors, NOSCRIPT for a SHA whose body `request.script_bodies` lacks, then the script's
+// reply. A failed status (a lock, an engine error) fails the whole request.
+absl::StatusOr<Reply> RunQueuedScript(Executor& executor, const Args& args,
+                                      const RedisRequest& request,
+                                      const ScriptEnvironment* scripts);
 RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t now_ms,
                              kv::Timestamp commit_ts, const ScriptEnvironment* scripts);
 

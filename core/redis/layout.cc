@@ -55,6 +55,7 @@ const char* TypeName(Type type) {
 
 std::string MetaKey(absl::string_view user_key) { return Tagged(kMetaTag, user_key); }
 std::string TouchKey(absl::string_view user_key) { return Tagged(kTouchTag, user_key); }
+std::string TouchFloorKey() { return Tagged('W', ""); }
 
 std::string ElementPrefix(absl::string_view user_key, const Meta& meta) {
   std::string out = Tagged(kElementTag, "");

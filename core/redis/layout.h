@@ -14,7 +14,10 @@
 //              list: subkey = u64 index (head <= index < tail), value = element
 //              zset: subkey = 'm' member -> 8-byte score; 'o' score-order member -> empty
 //   touch    'r' 'T' key               -> commit_ts of the last Redis write of the key
-//                                         (what WATCH compares; kept across deletes)
+//                                         (what WATCH compares; kept across deletes until
+//                                         the cleanup removes it, below)
+//   floor    'r' 'W'                   -> one per group: at least every touch record the
+//                                         cleanup removed; the stamp of a key without one
 //
 // A new collection gets a new version (the commit timestamp plus a sequence number), so
 // DEL, an overwrite or an expiry only removes the metadata record: O(1) whatever the
@@ -50,6 +53,8 @@ inline constexpr uint64_t kListStartIndex = uint64_t{1} << 63;
 
 std::string MetaKey(absl::string_view user_key);
 std::string TouchKey(absl::string_view user_key);
+// The group's touch floor (cleanup.h): no user key's record, so range moves leave it.
+std::string TouchFloorKey();
 // The prefix every element of this version of the collection starts with.
 std::string ElementPrefix(absl::string_view user_key, const Meta& meta);
 // The first byte string after every string that starts with `prefix`.

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/redis/numbers.h"
+#include "lzf.h"  // liblzf (liblzf-dev): include/liblzf
 
 namespace ekv::redis_core {
 namespace {
@@ -36,7 +37,9 @@ enum RdbType : uint8_t {
 constexpr size_t kListpackMaxEntries = 128;  // hash-max-listpack-entries, zset-...
 constexpr size_t kListpackMaxValue = 64;     // hash-max-listpack-value, zset-...
 constexpr size_t kIntsetMaxEntries = 512;    // set-max-intset-entries
-constexpr size_t kQuicklistNodeEntries = 128;
+// Redis 7.0's list-max-listpack-size -2: a quicklist node's listpack grows to 8 KB.
+constexpr size_t kQuicklistNodeBytes = 8192;
+constexpr size_t kQuicklistNodeMaxEntries = 65535;  // its 16-bit count
 // A decoded payload holds at most this many elements (bounded memory for hostile input:
 // each needs at least one byte of payload anyway).
 constexpr uint64_t kMaxElements = uint64_t{1} << 32;
@@ -112,7 +115,26 @@ void SaveLen(std::string* out, uint64_t len) {
   }
 }
 
-// rdbSaveRawString without LZF: short canonical integers in their int encodings.
+// Redis 7.0's rdbSaveLzfStringObject: the string LZF-compressed into at most len - 4
+// bytes (a saving of at least four bytes), as [0xC3][compressed len][original len][data];
+// false when LZF cannot do that. lzf_compress is liblzf 3.6's, the one Redis vendors and
+// Debian's redis-server links, so the bytes are Redis's.
+bool SaveLzfString(std::string* out, absl::string_view s) {
+  if (s.size() <= 4 || s.size() > std::numeric_limits<unsigned int>::max()) return false;
+  std::string compressed(s.size() - 4, '\0');
+  const unsigned int compressed_len =
+      lzf_compress(s.data(), static_cast<unsigned int>(s.size()), compressed.data(),
+                   static_cast<unsigned int>(compressed.size()));
+  if (compressed_len == 0) return false;
+  out->push_back(static_cast<char>(0xC3));  // RDB_ENCVAL << 6 | RDB_ENC_LZF
+  SaveLen(out, compressed_len);
+  SaveLen(out, s.size());
+  out->append(compressed.data(), compressed_len);
+  return true;
+}
+
+// rdbSaveRawString: short canonical integers in their int encodings, then LZF for strings
+// longer than 20 bytes when it saves at least four, else the length and the bytes.
 void SaveString(std::string* out, absl::string_view s) {
   if (s.size() <= 11) {
     if (std::optional<int64_t> value = StrictInt64(s); value.has_value()) {
@@ -133,6 +155,7 @@ void SaveString(std::string* out, absl::string_view s) {
       }
     }
   }
+  if (s.size() > 20 && SaveLzfString(out, s)) return;
   SaveLen(out, s.size());
   out->append(s.data(), s.size());
 }
@@ -483,7 +506,10 @@ absl::StatusOr<std::vector<std::string>> IntsetEntries(absl::string_view is) {
   std::optional<int64_t> previous;
   for (uint64_t i = 0; i < *count; ++i) {
     const int64_t value = SignExtend(*r.LittleEndian(static_cast<int>(*width)), 8 * *width);
-    if (previous.has_value() && value <= *previous) return Bad("intset order");
+    // Redis 7.0 checks neither order nor duplicates without sanitize-dump-payload; ekv
+    // refuses a descending pair (Redis's binary search could not find such members) and
+    // lets a repeat through (DecodeObject keeps one).
+    if (previous.has_value() && value < *previous) return Bad("intset order");
     previous = value;
     out.push_back(absl::StrCat(value));
   }
@@ -496,22 +522,35 @@ absl::Status NoDuplicates(std::vector<std::string> keys) {
   return absl::OkStatus();
 }
 
-absl::Status FillPairs(const std::vector<std::string>& flat, RdbValue* value) {
+// How a blob's duplicate keys are taken. Redis 7.0 RESTOREs (sanitize-dump-payload no, its
+// default) a listpack hash or sorted set and an intset without looking for duplicates and
+// answers OK, keeping a value that holds them (HGET and ZSCORE then find the first); ekv
+// cannot store a field twice and keeps that first one. Every other form is refused with
+// "Bad data format", as Redis refuses it.
+enum class Duplicates { kRefused, kFirstKept };
+
+absl::Status FillPairs(const std::vector<std::string>& flat, RdbValue* value,
+                       Duplicates duplicates = Duplicates::kRefused) {
   if (flat.empty() || flat.size() % 2 != 0) return Bad("pairs");
   std::vector<std::string> keys;
+  std::set<std::string> seen;
   for (size_t i = 0; i < flat.size(); i += 2) {
+    if (duplicates == Duplicates::kFirstKept && !seen.insert(flat[i]).second) continue;
     value->pairs.emplace_back(flat[i], flat[i + 1]);
     keys.push_back(flat[i]);
   }
   return NoDuplicates(std::move(keys));
 }
 
-absl::Status FillScored(const std::vector<std::string>& flat, RdbValue* value) {
+absl::Status FillScored(const std::vector<std::string>& flat, RdbValue* value,
+                        Duplicates duplicates = Duplicates::kRefused) {
   if (flat.empty() || flat.size() % 2 != 0) return Bad("pairs");
   std::vector<std::string> members;
+  std::set<std::string> seen;
   for (size_t i = 0; i < flat.size(); i += 2) {
     std::optional<double> score = ParseScore(flat[i + 1]);
     if (!score.has_value()) return Bad("score");
+    if (duplicates == Duplicates::kFirstKept && !seen.insert(flat[i]).second) continue;
     value->scored.emplace_back(flat[i], *score);
     members.push_back(flat[i]);
   }
@@ -611,18 +650,25 @@ absl::StatusOr<RdbValue> DecodeObject(Reader& r) {
                                                                      : ZiplistEntries(*blob);
       if (!entries.ok()) return entries.status();
       if (entries->empty()) return Bad("empty");
+      const Duplicates duplicates =
+          *type == kRdbSetIntset || *type == kRdbHashListpack || *type == kRdbZsetListpack
+              ? Duplicates::kFirstKept
+              : Duplicates::kRefused;
       if (*type == kRdbSetIntset) {
         value.type = Type::kSet;
-        value.elements = *std::move(entries);
+        std::set<std::string> seen;
+        for (std::string& e : *entries) {
+          if (seen.insert(e).second) value.elements.push_back(std::move(e));
+        }
       } else if (*type == kRdbListZiplist) {
         value.type = Type::kList;
         value.elements = *std::move(entries);
       } else if (*type == kRdbHashZiplist || *type == kRdbHashListpack) {
         value.type = Type::kHash;
-        if (absl::Status s = FillPairs(*entries, &value); !s.ok()) return s;
+        if (absl::Status s = FillPairs(*entries, &value, duplicates); !s.ok()) return s;
       } else {
         value.type = Type::kZset;
-        if (absl::Status s = FillScored(*entries, &value); !s.ok()) return s;
+        if (absl::Status s = FillScored(*entries, &value, duplicates); !s.ok()) return s;
       }
       return value;
     }
@@ -695,12 +741,29 @@ std::string EncodeDumpPayload(const RdbValue& value) {
       break;
     case Type::kList: {
       out.push_back(static_cast<char>(kRdbListQuicklist2));
-      const size_t nodes =
-          (value.elements.size() + kQuicklistNodeEntries - 1) / kQuicklistNodeEntries;
-      SaveLen(&out, nodes);
-      for (size_t node = 0; node < nodes; ++node) {
-        const size_t first = node * kQuicklistNodeEntries;
-        const size_t last = std::min(value.elements.size(), first + kQuicklistNodeEntries);
+      // The nodes an RPUSH of the elements in order leaves (quicklist.c
+      // _quicklistNodeAllowInsert: the element joins the tail node while the node's bytes
+      // plus its length plus 8 stay within 8 KB), so a list built by RPUSH
+      // DUMPs as Redis's. (Redis's nodes also depend on how the list was built: LPUSH
+      // fills from the head.)
+      std::vector<std::pair<size_t, size_t>> nodes;  // [first, last) of each node
+      size_t node_bytes = 0;
+      for (size_t i = 0; i < value.elements.size(); ++i) {
+        const size_t sz = value.elements[i].size();
+        const size_t overhead = 8;  // quicklist.c SIZE_ESTIMATE_OVERHEAD
+        std::string entry;
+        ListpackAppend(&entry, value.elements[i]);
+        if (!nodes.empty() && node_bytes + sz + overhead <= kQuicklistNodeBytes &&
+            nodes.back().second - nodes.back().first < kQuicklistNodeMaxEntries) {
+          nodes.back().second = i + 1;
+          node_bytes += entry.size();
+        } else {
+          nodes.emplace_back(i, i + 1);
+          node_bytes = 7 + entry.size();  // header (6) and end byte
+        }
+      }
+      SaveLen(&out, nodes.size());
+      for (const auto& [first, last] : nodes) {
         SaveLen(&out, 2);  // QUICKLIST_NODE_CONTAINER_PACKED
         SaveString(&out, Listpack(std::vector<std::string>(value.elements.begin() + first,
                                                            value.elements.begin() + last)));

@@ -4,8 +4,10 @@
 // int-encoded, LZF-compressed), lists as quicklist nodes of listpacks (and the older
 // ziplist/linked forms), sets as intsets or plain, hashes and sorted sets as listpacks or
 // plain (and the older ziplists) -- and DUMP writes the encoding Redis 7.0 would pick for
-// the value with its default thresholds, uncompressed (Redis reads uncompressed strings
-// alike; a short string's payload is byte-identical to Redis's).
+// the value with its default thresholds, compressing every string of the payload (a
+// string value, a listpack, an intset, a plain element) longer than 20 bytes with LZF when
+// that saves at least four bytes, as Redis 7.0's rdbSaveRawString does: byte-identical
+// to Redis's payload for the same value.
 //
 // Every length in a payload is checked against what is left of it, so a hostile payload
 // is "Bad data format", never a crash or an unbounded allocation (fuzz/rdb_payload_fuzz).

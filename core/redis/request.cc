@@ -43,6 +43,14 @@ std::string EncodeRedisRequest(const RedisRequest& request) {
       for (const std::string& item : *list) kv::AppendLengthPrefixed(&out, item);
     }
   }
+  if (!request.script_bodies.empty()) {
+    kv::AppendByte(&out, 2);
+    kv::AppendVarint64(&out, request.script_bodies.size());
+    for (const auto& [sha, body] : request.script_bodies) {
+      kv::AppendLengthPrefixed(&out, sha);
+      kv::AppendLengthPrefixed(&out, body);
+    }
+  }
   return out;
 }
 
@@ -95,14 +103,19 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     if (!key.ok() || !stamp.ok()) return Truncated("watch");
     request.watches.push_back({std::string(*key), *stamp});
   }
-  // ---- scripting hook (lua): the optional script trailer.
+  // ---- scripting hook (lua): the optional script trailer (tag 1), then the optional
+  // EVALSHA bodies of an EXEC (tag 2).
+  std::optional<uint8_t> trailer;
   if (reader.remaining() > 0) {
-    auto present = reader.ReadByte();
+    auto tag = reader.ReadByte();
+    if (!tag.ok() || (*tag != 1 && *tag != 2)) return Truncated("trailer");
+    trailer = *tag;
+  }
+  if (trailer == 1) {
+    trailer.reset();
     auto body = reader.ReadLengthPrefixed();
     auto read_only = reader.ReadByte();
-    if (!present.ok() || *present != 1 || !body.ok() || !read_only.ok() || *read_only > 1) {
-      return Truncated("script");
-    }
+    if (!body.ok() || !read_only.ok() || *read_only > 1) return Truncated("script");
     RedisRequest::Script script;
     script.body = std::string(*body);
     script.read_only = *read_only == 1;
@@ -118,6 +131,27 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
       }
     }
     request.script = std::move(script);
+    if (reader.remaining() > 0) {
+      auto tag = reader.ReadByte();
+      if (!tag.ok() || *tag != 2) return Truncated("trailer");
+      trailer = *tag;
+    }
+  }
+  if (trailer == 2) {
+    auto count = reader.ReadVarint64();
+    if (!count.ok() || *count == 0 || *count > kMaxScriptBodies || *count > reader.remaining()) {
+      return Truncated("script bodies");
+    }
+    for (uint64_t i = 0; i < *count; ++i) {
+      auto sha = reader.ReadLengthPrefixed();
+      auto body = reader.ReadLengthPrefixed();
+      if (!sha.ok() || !body.ok()) return Truncated("script body");
+      request.script_bodies.emplace(std::string(*sha), std::string(*body));
+    }
+    if (!request.transaction || request.script_bodies.size() != *count) {
+      return absl::InvalidArgumentError(
+          "redis request: script bodies outside a transaction, or a SHA twice");
+    }
   }
   const bool script = request.script.has_value();
   if (script ? (!request.commands.empty() || request.transaction || !request.watches.empty())

@@ -6,11 +6,13 @@
 //
 // Encoding: [kRedisRequestTag][routing_key][now_ms][seed][u8 transaction][commands: count, each a
 // count of length-prefixed args][watches: count, each key + stamp][script, only when present:
-// u8 1, body, u8 read_only, keys (count, each), args (count, each)]; varints and
-// length-prefixed strings (kv/codec.h). Decoding enforces the limits below.
+// u8 1, body, u8 read_only, keys (count, each), args (count, each)][script bodies, only when
+// present: u8 2, count, each sha + body]; varints and length-prefixed strings (kv/codec.h).
+// Decoding enforces the limits below.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,6 +37,7 @@ inline constexpr size_t kMaxArgsPerCommand = 1024 * 1024;
 inline constexpr size_t kMaxWatchedKeys = 1024;
 // ---- scripting hook (lua): EVAL's KEYS plus ARGV ----
 inline constexpr size_t kMaxScriptArgs = 1024 * 1024;
+inline constexpr size_t kMaxScriptBodies = kMaxCommandsPerRequest;  // one per queued EVALSHA
 
 // A key WATCHed by the connection and the stamp it had then (KeyStamp in executor.h).
 struct Watch {
@@ -68,6 +71,11 @@ struct RedisRequest {
     bool operator==(const Script&) const = default;
   };
   std::optional<Script> script;
+  // EXEC only: the bodies of the scripts its queued EVALSHAs name, as the front door's
+  // script cache held them at EXEC (the group keeps no cache: a SHA absent here answers
+  // NOSCRIPT in its slot). SHA (40 lower-case hex digits) -> body; ordered, so the
+  // encoding is deterministic.
+  std::map<std::string, std::string> script_bodies;
   bool operator==(const RedisRequest&) const = default;
 };
 

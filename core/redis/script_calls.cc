@@ -2,11 +2,17 @@
 // redis.call checked the way Redis 7.0 checks a script's command (arity, read-only script,
 // key in this node) and then run by the request's one executor, so the script sees its own
 // writes and they all land in the request's one batch.
+#include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/redis/executor.h"
 #include "core/redis/key_snapshot.h"
+#include "core/redis/numbers.h"
 #include "core/redis/script_runner.h"
 
 namespace ekv::redis_core {
@@ -52,7 +58,76 @@ class ExecutorCalls final : public ScriptCalls {
   const std::function<bool(absl::string_view)>* owns_key_;
 };
 
+// A queued script command's numkeys (args[2]) as Redis 7.0's evalGenericCommand checks
+// it: the count, or the error reply.
+std::optional<Reply> NumKeysError(const Args& args, size_t* numkeys) {
+  std::optional<int64_t> count = ParseInt64(args[2]);
+  if (!count.has_value()) return Reply::Error("ERR value is not an integer or out of range");
+  if (*count > static_cast<int64_t>(args.size()) - 3) {
+    return Reply::Error("ERR Number of keys can't be greater than number of args");
+  }
+  if (*count < 0) return Reply::Error("ERR Number of keys can't be negative");
+  *numkeys = static_cast<size_t>(*count);
+  return std::nullopt;
+}
+
+bool IsEvalSha(absl::string_view name) {
+  return absl::EqualsIgnoreCase(name, "evalsha") || absl::EqualsIgnoreCase(name, "evalsha_ro");
+}
+
 }  // namespace
+
+bool IsScriptCommand(absl::string_view name) {
+  return IsWriteScriptCommand(name) || absl::EqualsIgnoreCase(name, "eval_ro") ||
+         absl::EqualsIgnoreCase(name, "evalsha_ro");
+}
+
+bool IsWriteScriptCommand(absl::string_view name) {
+  return absl::EqualsIgnoreCase(name, "eval") || absl::EqualsIgnoreCase(name, "evalsha");
+}
+
+std::vector<std::string> QueuedCommandKeys(const Args& args) {
+  if (args.empty()) return {};
+  if (const CommandInfo* info = FindCommand(args[0]); info != nullptr) {
+    return CommandKeys(*info, args);
+  }
+  size_t numkeys = 0;
+  if (!IsScriptCommand(args[0]) || args.size() < 3 || NumKeysError(args, &numkeys).has_value()) {
+    return {};
+  }
+  return std::vector<std::string>(args.begin() + 3, args.begin() + 3 + numkeys);
+}
+
+absl::StatusOr<Reply> RunQueuedScript(Executor& executor, const Args& args,
+                                      const RedisRequest& request,
+                                      const ScriptEnvironment* scripts) {
+  static const Reply* const kNoScript =
+      new Reply(Reply::Error("NOSCRIPT No matching script. Please use EVAL."));
+  if (args.size() < 3) {
+    return Reply::Error(absl::StrCat("ERR wrong number of arguments for '",
+                                     absl::AsciiStrToLower(args[0]), "' command"));
+  }
+  const bool by_sha = IsEvalSha(args[0]);
+  if (by_sha && args[1].size() != 40) return *kNoScript;  // Redis answers this before numkeys
+  size_t numkeys = 0;
+  if (std::optional<Reply> error = NumKeysError(args, &numkeys); error.has_value()) return *error;
+  RedisRequest::Script script;
+  if (by_sha) {
+    const auto body = request.script_bodies.find(absl::AsciiStrToLower(args[1]));
+    if (body == request.script_bodies.end()) return *kNoScript;
+    script.body = body->second;
+  } else {
+    script.body = args[1];
+  }
+  if (scripts == nullptr || scripts->runner == nullptr) return Reply::Error(kNoScriptRunnerError);
+  script.read_only = !IsWriteScriptCommand(args[0]);
+  script.keys.assign(args.begin() + 3, args.begin() + 3 + numkeys);
+  script.args.assign(args.begin() + 3 + numkeys, args.end());
+  ExecutorCalls calls(&executor, script.read_only, &scripts->owns_key);
+  // A script error is its slot's reply (its writes so far stay, as in Redis); a lock or an
+  // engine error fails the whole EXEC, which the coordinator resolves and sends again.
+  return scripts->runner->Run(script, calls);
+}
 
 RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t now_ms,
                              kv::Timestamp commit_ts, const ScriptEnvironment* scripts) {

@@ -124,4 +124,24 @@ except redis.exceptions.ResponseError as e:
 check(nodes[1].get("a-lua") == b"x", "writes before the refusal stay, as in Redis")
 check(nodes[0].eval("return redis.call('get', KEYS[1])", 1, "z-lua") is None,
       "a script keyed in the other group runs there")
+
+# EVAL and EVALSHA inside MULTI run at EXEC with the other commands, also in an EXEC whose
+# keys span both groups (one transaction over the groups; each script runs in its keys'
+# group and may touch only the keys it declares there).
+incr_sha = nodes[1].script_load("return redis.call('incrby', KEYS[1], ARGV[1])")
+with nodes[1].pipeline(transaction=True) as tx:
+    tx.set("a-multi", "10")
+    tx.eval("return redis.call('incrby', KEYS[1], ARGV[1])", 1, "a-multi", 5)
+    tx.evalsha(incr_sha, 1, "z-multi", 7)
+    tx.eval("return redis.call('get', KEYS[1])", 1, "z-multi")
+    replies = tx.execute()
+check(replies == [True, 15, 7, b"7"], "MULTI/EVAL/EVALSHA over both groups: %s" % replies)
+check(nodes[2].get("a-multi") == b"15" and nodes[0].get("z-multi") == b"7",
+      "the scripts' writes landed in both groups")
+with nodes[0].pipeline(transaction=True) as tx:
+    tx.evalsha("0" * 40, 0)
+    tx.incr("a-multi")
+    replies = tx.execute(raise_on_error=False)
+check(isinstance(replies[0], redis.exceptions.NoScriptError) and replies[1] == 16,
+      "NOSCRIPT in its slot, the rest runs: %s" % replies)
 print("redis lua session passed")

@@ -110,6 +110,28 @@ TEST(RdbPayloadTest, EveryTypeRoundTripsInBothEncodingClasses) {
   }
 }
 
+// Strings longer than 20 bytes are LZF-compressed when that saves 4 bytes, as Redis 7.0
+// does: the string itself, and a list's listpack (redis-server 7.0.15's DUMP bytes).
+TEST(RdbPayloadTest, LongStringsAreLzfCompressedAsRedisDoes) {
+  EXPECT_EQ(EncodeDumpPayload(String(std::string(54, 'a'))),
+            Hex("00c30936016161e029000161610a00737e3c546de6af43"));
+  RdbValue list;
+  list.type = Type::kList;
+  list.elements.assign(4, "repeat-repeat");
+  EXPECT_EQ(EncodeDumpPayload(list),
+            Hex("120102c31940430d4300000004008d7265706561742d8006000ee0230e010eff0a0064685c3f78"
+                "4c45e1"));
+  // 20 bytes are never compressed; incompressible strings stay as they are.
+  EXPECT_EQ(EncodeDumpPayload(String(std::string(20, 'a'))).substr(0, 2), Hex("0014"));
+  std::string noise;
+  for (int i = 0; i < 64; ++i) noise.push_back(static_cast<char>(i * 37 + 11));
+  EXPECT_EQ(EncodeDumpPayload(String(noise)).substr(0, 2), Hex("0040"));
+  absl::StatusOr<RdbValue> back =
+      DecodeDumpPayload(EncodeDumpPayload(String(std::string(54, 'a'))));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->string_value, std::string(54, 'a'));
+}
+
 TEST(RdbPayloadTest, DamagedPayloadsAreRefused) {
   std::string payload = EncodeDumpPayload(String("hello"));
   std::string flipped = payload;

@@ -2,6 +2,7 @@
 // collection is one small write, later bounded passes remove its elements, a re-created
 // key's elements survive, expired collections leave storage (not only reads), locked and
 // foreign keys are left alone, and the group decides expiry by its replicated time.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -198,6 +199,76 @@ TEST_F(CleanupTest, LockedAndForeignKeysAreLeftForALaterPass) {
 }
 
 // The planted bug the simulator's list checker must catch does what it says.
+// Touch records (WATCH stamps) of keys that hold nothing go once older than the retention,
+// and the group's touch floor takes their place: a key's stamp never comes back to a value
+// a WATCH saw before the key changed, so such an EXEC still aborts (cleanup.h).
+TEST_F(CleanupTest, TouchRecordsOfDeletedKeysGoAndTheFloorKeepsWatchesHonest) {
+  auto stamp = [&](const std::string& key, uint64_t now_ms) {
+    Reply reply = Run({std::string(kStampCommand), key}, now_ms);
+    EXPECT_EQ(reply.kind, Reply::Kind::kInteger) << DebugString(reply);
+    return static_cast<uint64_t>(reply.integer);
+  };
+  auto has_touch = [&](const std::string& key) {
+    absl::StatusOr<std::optional<std::string>> record = engine_.Get(TouchKey(key));
+    return record.ok() && record->has_value();
+  };
+  // EXEC [INCR key] under a WATCH of `key` at `watched`: whether it ran.
+  auto exec_runs = [&](const std::string& key, uint64_t watched, uint64_t now_ms) {
+    RedisRequest request;
+    request.routing_key = key;
+    request.transaction = true;
+    request.commands.push_back({"incr", key});
+    request.watches.push_back({key, watched});
+    const kv::Timestamp ts = kv::MakeTimestamp(now_ms, ++logical_);
+    Store store(&engine_, &mvcc_);
+    RequestOutcome outcome = ExecuteRequest(request, &store, now_ms, ts);
+    EXPECT_TRUE(outcome.status.ok()) << outcome.status;
+    kv::MvccBatch batch;
+    EXPECT_TRUE(store.Flush(&batch, ts).ok());
+    EXPECT_TRUE(mvcc_.Apply(batch).ok());
+    return outcome.reply.kind != Reply::Kind::kNilArray;
+  };
+  const uint64_t t0 = 1'000'000;
+  // A WATCH of a key that never existed, then the key is created and deleted.
+  const uint64_t before = stamp("gone", t0);
+  ASSERT_EQ(Run({"hset", "gone", "f", "v"}, t0 + 1), Reply::Integer(1));
+  ASSERT_EQ(Run({"del", "gone"}, t0 + 2), Reply::Integer(1));
+  FillHash("live", 3, "v", t0 + 2);
+  ASSERT_EQ(Run({"hset", "recent", "f", "v"}, t0 + 2), Reply::Integer(1));
+  const uint64_t deleted = stamp("gone", t0 + 3);
+  ASSERT_GT(deleted, before);
+
+  // Within the retention the record stays.
+  Round(1000, t0 + kTouchRecordRetentionMs);
+  EXPECT_TRUE(has_touch("gone"));
+  ASSERT_EQ(Run({"del", "recent"}, t0 + kTouchRecordRetentionMs), Reply::Integer(1));
+
+  // Past it: the deleted key's record goes; a live key's and a just-deleted key's stay.
+  const uint64_t later = t0 + kTouchRecordRetentionMs + 10;
+  CleanupOutcome total;
+  std::string start;
+  for (int i = 0; i < 100; ++i) {
+    CleanupOutcome outcome = Pass(start, 1000, later);
+    total.touches_deleted += outcome.touches_deleted;
+    if (!outcome.resume_key.has_value()) break;
+    start = *outcome.resume_key;
+  }
+  EXPECT_EQ(total.touches_deleted, 1u);
+  EXPECT_FALSE(has_touch("gone"));
+  EXPECT_TRUE(has_touch("live"));
+  EXPECT_TRUE(has_touch("recent"));
+
+  // The stamp is the floor now: never below the removed one, so the WATCH taken before the
+  // key changed still aborts EXEC, and a WATCH taken now lets it run.
+  const uint64_t now_stamp = stamp("gone", later);
+  EXPECT_GE(now_stamp, deleted);
+  EXPECT_NE(now_stamp, before);
+  EXPECT_FALSE(exec_runs("gone", before, later + 1)) << "ABA: the stamp came back";
+  EXPECT_TRUE(exec_runs("gone", stamp("gone", later + 2), later + 3));
+  // Written again: a new record, above the floor.
+  EXPECT_GT(stamp("gone", later + 4), now_stamp);
+}
+
 TEST_F(CleanupTest, PlantedBugDropsLiveElements) {
   ASSERT_EQ(Run({"rpush", "l", "a", "b"}, 1000), Reply::Integer(2));
   Pass("", 100, 1000, nullptr, /*drop_live=*/true);

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "adapters/redis/acl_file.h"
+#include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/redis_server.h"
 #include "core/redis/rdb_payload.h"
 #include "gtest/gtest.h"
@@ -1026,6 +1027,86 @@ TEST_F(DifferentialTest, Scripting) {
       Cmd({"eval", "return {1, false, {ok='s'}, 'b'}", "0"}),
       Cmd({"eval", "return nil", "0"}),
       Cmd({"eval", "return redis.call('hgetall', KEYS[1])", "1", "h"}),
+  });
+}
+
+// EVAL and EVALSHA queued in MULTI run at EXEC with the other commands, their errors in
+// their slots as Redis 7.0 puts them there (numkeys, NOSCRIPT, compile and runtime errors).
+TEST_F(DifferentialTest, ScriptsInTransactions) {
+  const std::string later = "return 'later'";
+  const std::string later_sha = ScriptSha1Hex(later);
+  const std::string loaded = "return {'loaded', ARGV[1]}";
+  const std::string loaded_sha = ScriptSha1Hex(loaded);
+  std::string loaded_sha_upper = loaded_sha;
+  for (char& c : loaded_sha_upper) c = static_cast<char>(toupper(c));
+  Compare({
+      Cmd({"SCRIPT", "FLUSH"}),  // ekv's cache is the process's: empty it for each run
+      Cmd({"MULTI"}),
+      Cmd({"SET", "k", "1"}),
+      Cmd({"EVAL", "return redis.call('incr', KEYS[1])", "1", "k"}),
+      Cmd({"eval", "redis.call('rpush', KEYS[2], ARGV[1]) return redis.call('get', KEYS[1])", "2",
+           "k", "l", "v"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"EXEC"}),
+      // Errors at EXEC, each in its slot; the other commands run.
+      Cmd({"MULTI"}),
+      Cmd({"EVAL", "error('boom')", "0"}),
+      Cmd({"EVAL", "return (", "0"}),
+      Cmd({"EVAL", "return 1", "x"}),
+      Cmd({"EVAL", "return 1", "-1"}),
+      Cmd({"EVAL", "return 1", "5", "a"}),
+      Cmd({"EVALSHA", "abc", "x"}),
+      Cmd({"EVALSHA", later_sha, "x"}),
+      Cmd({"EVALSHA", later_sha, "0"}),
+      Cmd({"EVAL", "return redis.call('multi')", "0"}),
+      Cmd({"EVAL", "return redis.call('lpush', KEYS[1], 'x')", "1", "k"}),
+      Cmd({"INCR", "k"}),
+      Cmd({"EXEC"}),
+      // An EVAL of the same EXEC caches its body for the EVALSHAs after it, not before.
+      Cmd({"MULTI"}),
+      Cmd({"EVALSHA", later_sha, "0"}),
+      Cmd({"EVAL", later, "0"}),
+      Cmd({"EVALSHA", later_sha, "0"}),
+      Cmd({"EXEC"}),
+      Cmd({"SCRIPT", "EXISTS", later_sha}),
+      Cmd({"SCRIPT", "LOAD", loaded}),
+      Cmd({"MULTI"}),
+      Cmd({"EVALSHA", loaded_sha, "0", "a"}),
+      Cmd({"EVALSHA", loaded_sha_upper, "1", "k", "b"}),
+      Cmd({"EVALSHA_RO", loaded_sha, "0", "c"}),
+      Cmd({"EVAL_RO", "return redis.call('set', KEYS[1], 'x')", "1", "k"}),
+      Cmd({"EVAL_RO", "return redis.call('get', KEYS[1])", "1", "k"}),
+      Cmd({"EXEC"}),
+      // A script that fails after writing keeps its writes, also inside EXEC.
+      Cmd({"MULTI"}),
+      Cmd({"EVAL", "redis.call('set', KEYS[1], 'x') error('after')", "1", "w2"}),
+      Cmd({"GET", "w2"}),
+      Cmd({"EXEC"}),
+      // Wrong arity while queuing: EXEC aborts and nothing runs.
+      Cmd({"MULTI"}),
+      Cmd({"EVAL", "return redis.call('set', 'never', 1)"}),
+      Cmd({"EVAL", "return redis.call('set', KEYS[1], 1)", "1", "never"}),
+      Cmd({"EXEC"}),
+      Cmd({"EXISTS", "never"}),
+      // WATCH: a changed key aborts EXEC before the script runs.
+      Cmd({"WATCH", "w"}),
+      On(1, {"SET", "w", "1"}),
+      Cmd({"MULTI"}),
+      Cmd({"EVAL", "return redis.call('incr', KEYS[1])", "1", "w"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "w"}),
+      Cmd({"WATCH", "w"}),
+      Cmd({"MULTI"}),
+      Cmd({"EVAL", "return redis.call('incr', KEYS[1])", "1", "w"}),
+      Cmd({"EXEC"}),
+      // RESP3 shapes inside EXEC's array.
+      Cmd({"HELLO", "3"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"MULTI"}),
+      Cmd({"EVAL", "return {1, false, {ok='s'}, 'b'}", "0"}),
+      Cmd({"EVAL", "return redis.call('hgetall', KEYS[1])", "1", "h"}),
+      Cmd({"EVAL", "return nil", "0"}),
+      Cmd({"EXEC"}),
   });
 }
 
@@ -2086,6 +2167,15 @@ std::vector<Case> Cases() {
   std::string noise;
   for (int i = 0; i < 5000; ++i) noise.push_back(static_cast<char>((i * 7919 + i / 13) & 0xff));
   add("s-big", "string", {"SET", "s-big", noise});
+  // LZF in redis-server's payloads: a long repetitive string, a list's listpacks, a small
+  // hash's listpack, a plain hash's long values.
+  add("s-long-repeat", "string", {"SET", "s-long-repeat", std::string(30000, 'r')});
+  add("l-repeat", "list",
+      {"RPUSH", "l-repeat", "repeat-repeat", "repeat-repeat", "repeat-repeat", "repeat-repeat"});
+  add("h-lp-repeat", "hash",
+      {"HSET", "h-lp-repeat", "field-1", "value-value-value", "field-2", "value-value-value"});
+  add("h-plain-repeat", "hash",
+      {"HSET", "h-plain-repeat", "f", std::string(500, 'w'), "g", std::string(90, 'x')});
   add("l-small", "list", {"RPUSH", "l-small", "a", "1", "-5000", "3000000000"});
   std::vector<std::string> big_list = {"RPUSH", "l-big"};
   for (int i = 0; i < 1000; ++i)
@@ -2176,6 +2266,114 @@ TEST_F(DifferentialTest, DumpRestoreErrorsAndStrings) {
       Cmd({"EXISTS", "s"}),
       Cmd({"RESTORE", "s6", "0"}),
       Cmd({"DUMP"}),
+  });
+}
+
+// A listpack of short strings (each at most 63 bytes), as a payload's blob.
+std::string SmallListpack(const std::vector<std::string>& items) {
+  std::string body;
+  for (const std::string& item : items) {
+    std::string entry(1, static_cast<char>(0x80 | item.size()));
+    entry += item;
+    entry.push_back(static_cast<char>(entry.size()));  // backlen
+    body += entry;
+  }
+  body.push_back(static_cast<char>(0xff));
+  std::string lp;
+  const uint32_t total = static_cast<uint32_t>(6 + body.size());
+  for (int i = 0; i < 4; ++i) lp.push_back(static_cast<char>((total >> (8 * i)) & 0xff));
+  lp.push_back(static_cast<char>(items.size() & 0xff));
+  lp.push_back(static_cast<char>(items.size() >> 8));
+  return lp + body;
+}
+
+// Redis 7.0 RESTOREs a listpack hash or sorted set and an intset that hold a key twice
+// (sanitize-dump-payload no, its default, does not look for duplicates) and answers OK;
+// HGET, ZSCORE and SISMEMBER find the first. Plain and ziplist forms with duplicates are
+// "Bad data format". (HLEN, SCARD and HGETALL are not compared: Redis keeps both entries,
+// ekv the first.)
+TEST_F(DifferentialTest, RestoreWithDuplicatesAsRedis) {
+  using dump_restore::Payload;
+  auto blob = [](char type, const std::string& bytes) {
+    return Payload(std::string(1, type) + std::string(1, static_cast<char>(bytes.size())) + bytes);
+  };
+  const std::string hash = blob(16, SmallListpack({"f", "v1", "g", "x", "f", "v2"}));
+  const std::string zset = blob(17, SmallListpack({"m", "1", "m", "2", "n", "3"}));
+  std::string intset("\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x01\x00\x02\x00", 14);
+  const std::string set = blob(11, intset);
+  // A plain hash (type 4) with the field twice: refused.
+  const std::string plain = Payload(std::string("\x04\x02\x01f\x01a\x01f\x01b", 10));
+  Compare({
+      Cmd({"RESTORE", "h", "0", hash}),
+      Cmd({"HGET", "h", "f"}),
+      Cmd({"HGET", "h", "g"}),
+      Cmd({"TYPE", "h"}),
+      Cmd({"RESTORE", "z", "0", zset}),
+      Cmd({"ZSCORE", "z", "m"}),
+      Cmd({"ZSCORE", "z", "n"}),
+      Cmd({"RESTORE", "s", "0", set}),
+      Cmd({"SISMEMBER", "s", "1"}),
+      Cmd({"SISMEMBER", "s", "2"}),
+      Cmd({"RESTORE", "p", "0", plain}),
+      Cmd({"EXISTS", "p"}),
+  });
+}
+
+// DUMP compresses every string of the payload longer than 20 bytes with LZF when that
+// saves at least four bytes (string values, listpacks, intsets, plain elements), as Redis
+// 7.0 does: the payloads are byte-identical. (Hashes are filled in field order, the order
+// ekv keeps them; Redis keeps a small hash in insertion order and a big one in its dict's
+// order. Lists are built by RPUSH, whose quicklist nodes ekv's DUMP reproduces.)
+TEST_F(DifferentialTest, DumpCompressesWithLzfAsRedis) {
+  std::string noise;
+  for (int i = 0; i < 300; ++i) noise.push_back(static_cast<char>((i * 7919 + i / 13) & 0xff));
+  std::vector<std::string> long_list = {"RPUSH", "l-long"};
+  std::vector<std::string> long_zset = {"ZADD", "z-long"};
+  std::vector<std::string> int_set = {"SADD", "set-ints"};
+  std::vector<std::string> nodes_list = {"RPUSH", "l-nodes"};  // several 8 KB nodes
+  for (int i = 0; i < 3000; ++i) nodes_list.push_back(absl::StrCat("e-", i, i % 3 ? "" : "-x"));
+  nodes_list.push_back(std::string(300, 'y'));
+  nodes_list.push_back(std::string(9000, 'z'));
+  nodes_list.push_back("tail");
+  for (int i = 0; i < 400; ++i) {
+    long_list.push_back(absl::StrCat("element-", i % 7));
+    long_zset.push_back(absl::StrCat(i % 50));
+    long_zset.push_back(absl::StrCat("member-with-a-long-common-prefix-", i));
+    int_set.push_back(absl::StrCat(i * 2));
+  }
+  Compare({
+      Cmd({"SET", "s20", std::string(20, 'a')}),
+      Cmd({"DUMP", "s20"}),
+      Cmd({"SET", "s21", std::string(21, 'a')}),
+      Cmd({"DUMP", "s21"}),
+      Cmd({"SET", "s-repeat", absl::StrCat(std::string(40, 'x'), "abcabcabcabcabcabc")}),
+      Cmd({"DUMP", "s-repeat"}),
+      Cmd({"SET", "s-long", std::string(20000, 'z')}),
+      Cmd({"DUMP", "s-long"}),
+      Cmd({"SET", "s-noise", noise}),
+      Cmd({"DUMP", "s-noise"}),
+      Cmd({"SET", "s-text", "the quick brown fox jumps over the lazy dog; the quick brown fox"}),
+      Cmd({"DUMP", "s-text"}),
+      Cmd({"RPUSH", "l-small", "aaaaaaaaaa", "aaaaaaaaaa", "aaaaaaaaaa"}),
+      Cmd({"DUMP", "l-small"}),
+      Cmd(long_list),
+      Cmd({"DUMP", "l-long"}),
+      Cmd(nodes_list),
+      Cmd({"DUMP", "l-nodes"}),
+      Cmd({"RPUSH", "l-big-element", "x", std::string(5000, 'q'), noise}),
+      Cmd({"DUMP", "l-big-element"}),
+      Cmd({"HSET", "h-lp", "f1", "value-value-value", "f2", "value-value-value", "f3", "v"}),
+      Cmd({"DUMP", "h-lp"}),
+      Cmd({"HSET", "h-plain", "a", std::string(100, 'v')}),  // one field: no dict order
+      Cmd({"DUMP", "h-plain"}),
+      Cmd({"ZADD", "z-lp", "1", "member-member-member", "2", "member-member-member2"}),
+      Cmd({"DUMP", "z-lp"}),
+      Cmd(long_zset),
+      Cmd({"DUMP", "z-long"}),
+      Cmd(int_set),
+      Cmd({"DUMP", "set-ints"}),
+      Cmd({"SADD", "set-one-long", std::string(70, 'm')}),
+      Cmd({"DUMP", "set-one-long"}),
   });
 }
 

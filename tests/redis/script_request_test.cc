@@ -125,5 +125,49 @@ TEST_F(ScriptRequestTest, CallsSeeEarlierWritesAndAreCheckedAsRedisChecksThem) {
             Reply::Array({refused}));
 }
 
+// EVAL / EVALSHA queued in an EXEC (RunQueuedScript): run by EXEC's one executor with the
+// runner, EVALSHA's body from the request's script_bodies, errors in their slots; the
+// request round-trips with its bodies, and a script's KEYS are the EXEC's keys.
+TEST_F(ScriptRequestTest, ScriptsQueuedInAnExecRunWithTheOtherCommands) {
+  const ScriptEnvironment scripts{&runner_, nullptr};
+  const std::string sha(40, 'a');
+  RedisRequest exec;
+  exec.routing_key = "k";
+  exec.transaction = true;
+  exec.script_bodies[sha] = "body";
+  exec.commands = {{"set", "k", "1"},
+                   {"EVAL", "body", "1", "k", "incr k", "get k"},
+                   {"evalsha", std::string(40, 'A'), "0", "incr k"},
+                   {"evalsha", std::string(40, 'b'), "0"},
+                   {"evalsha", "short", "x"},
+                   {"eval", "body", "x"},
+                   {"eval", "body", "2", "k"},
+                   {"eval_ro", "body", "0", "set k 9"},
+                   {"get", "k"}};
+  absl::StatusOr<RedisRequest> decoded = DecodeRedisRequest(EncodeRedisRequest(exec));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, exec);
+  const Reply noscript = Reply::Error("NOSCRIPT No matching script. Please use EVAL.");
+  EXPECT_EQ(Execute(exec, &scripts),
+            Reply::Array({Reply::Ok(), Reply::Array({Reply::Integer(2), Reply::Bulk("2")}),
+                          Reply::Array({Reply::Integer(3)}), noscript, noscript,
+                          Reply::Error("ERR value is not an integer or out of range"),
+                          Reply::Error("ERR Number of keys can't be greater than number of args"),
+                          Reply::Array({Reply::Error(
+                              "ERR Write commands are not allowed from read-only scripts.")}),
+                          Reply::Bulk("3")}));
+  EXPECT_EQ(QueuedCommandKeys({"EVAL", "body", "2", "a", "b", "arg"}),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(QueuedCommandKeys({"eval", "body", "3", "a"}).empty());
+  // Without a runner (the simulator) a queued script answers the clear error in its slot.
+  EXPECT_EQ(Execute(exec, nullptr).elements.at(1), Reply::Error(kNoScriptRunnerError));
+  // Script bodies belong to an EXEC only.
+  RedisRequest plain;
+  plain.routing_key = "k";
+  plain.commands = {{"get", "k"}};
+  plain.script_bodies[sha] = "body";
+  EXPECT_FALSE(DecodeRedisRequest(EncodeRedisRequest(plain)).ok());
+}
+
 }  // namespace
 }  // namespace ekv::redis_core

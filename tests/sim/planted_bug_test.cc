@@ -208,6 +208,19 @@ TEST(PlantedBugTest, ResubmitLateWriteRedis) {
 // A Redis cleanup pass that also removes the live version's elements: a list read misses
 // appended values (the list checker) or a scratch hash reads part of its generation (the
 // scratch hash check: a generation is read whole or not at all).
+// A command over several groups (MGET e0 r0) that does not re-check, under its locks, the
+// values it read before locking: an MSET committing between its two reads makes it answer
+// two different MSETs' values, which the pair check of the redis workload sees.
+TEST(PlantedBugTest, RedisCrossSkipsRevalidation) {
+  ExpectPlantFound({PlantedBug::kRedisCrossSkipsRevalidation, "all", 5, WorkloadKind::kRedis});
+}
+
+// A pipelined part whose write outcome is unknown reported to its commands as failed: an
+// RPUSH or INCR that applied anyway is seen by a later read (list or counter checker).
+TEST(PlantedBugTest, RedisPipelineUnknownAsFailed) {
+  ExpectPlantFound({PlantedBug::kRedisPipelineUnknownAsFailed, "all", 5, WorkloadKind::kRedis});
+}
+
 TEST(PlantedBugTest, RedisCleanupDropsLive) {
   ExpectPlantFound({PlantedBug::kRedisCleanupDropsLive, "all", 5, WorkloadKind::kRedis});
 }

@@ -29,6 +29,7 @@
 #include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/executor.h"
 #include "core/redis/numbers.h"
 
 namespace ekv::redis {
@@ -160,6 +161,28 @@ std::string ScriptHelp(int protocol) {
 }
 
 }  // namespace
+
+void ResolveQueuedScripts(redis_core::RedisRequest* request) {
+  for (std::vector<std::string>& args : request->commands) {
+    if (args.size() < 3 || !redis_core::IsScriptCommand(args[0]) || !CheckedNumKeys(args).ok()) {
+      continue;
+    }
+    if (absl::StartsWithIgnoreCase(args[0], "evalsha")) {
+      const std::string sha = absl::AsciiStrToLower(args[1]);
+      if (std::optional<std::string> body = ScriptCache::Node().Find(sha); body.has_value()) {
+        request->script_bodies.emplace(sha, *std::move(body));
+      } else {
+        // Unknown here, though an EVAL later in this EXEC may add it: this one answers
+        // NOSCRIPT (a SHA that is not 40 characters long), as it does in Redis.
+        args[1].clear();
+      }
+      continue;
+    }
+    if (ScriptCompileError(args[1]).empty()) {
+      ScriptCache::Node().Add(ScriptSha1Hex(args[1]), args[1]);
+    }
+  }
+}
 
 void EvalCommand(CommandContext context) { Eval(std::move(context), /*read_only=*/false); }
 void EvalRoCommand(CommandContext context) { Eval(std::move(context), /*read_only=*/true); }

@@ -60,7 +60,8 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
   ConnectionState& c = *context.connection;
   // Only what the group's executor can run is queued: the data commands and the
   // connection commands whose reply depends on their arguments alone.
-  if (redis_core::FindCommand(spec.name) == nullptr) {
+  // Scripts too (EVAL, EVALSHA...): EXEC's executor runs them with the group's runner.
+  if (redis_core::FindCommand(spec.name) == nullptr && !redis_core::IsScriptCommand(spec.name)) {
     c.multi_failed = true;
     context.reply(ErrorReply("ERR Command not allowed inside a transaction"));
     return true;
@@ -107,6 +108,7 @@ void ExecCommand(CommandContext context) {
     request.watches = c.watched->keys;
   }
   c.EndTransaction();
+  ResolveQueuedScripts(&request);
   const int protocol = c.protocol;
   if (request.commands.empty() && request.watches.empty()) {
     return context.reply(EncodeReplyFor(protocol, Reply::Array()));
@@ -117,10 +119,9 @@ void ExecCommand(CommandContext context) {
   for (const std::vector<std::string>& args : request.commands) {
     for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
     const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
-    if (info == nullptr) continue;  // QueueInMulti queues only what the executor knows
-    write = write || info->write;
+    write = write || (info != nullptr ? info->write : redis_core::IsWriteScriptCommand(args[0]));
     if (!routing_key.empty()) continue;
-    for (const std::string& key : redis_core::CommandKeys(*info, args)) {
+    for (const std::string& key : redis_core::QueuedCommandKeys(args)) {
       if (!key.empty()) {
         routing_key = key;
         break;
