@@ -5,7 +5,7 @@
 //
 // One table "bank" (hash key id), with a global secondary index "by_owner" (hash key
 // owner, projection INCLUDE balance); CreateTable places its key space over the groups
-// (table_placement.h), so its items and index entries live in several groups. Items:
+// (place_key_space.h), so its items and index entries live in several groups. Items:
 //   accounts  a0..a5 {id, owner, balance}, 100 each;
 //   counters  c0..c2 {id, n, version} (no owner: not in the index);
 //   temps     t0..t3 {id, owner, note}, created and deleted.

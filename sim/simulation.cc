@@ -171,7 +171,7 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
 SimResult RunSimulation(const SimOptions& requested) {
   SimOptions options = requested;
   // CreateTable places a table's key space over the groups through the route catalog
-  // (adapters/dynamo/table_placement.h), which the groups hold only in split runs: the
+  // (adapters/dynamo/place_key_space.h), which the groups hold only in split runs: the
   // dynamo workload always runs with --splits.
   if (options.workload == WorkloadKind::kDynamo) options.splits = true;
   const bool kv = IsKvWorkload(options.workload);

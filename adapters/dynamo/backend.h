@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "adapters/dynamo/task.h"
+#include "core/placement/table_placement.h"
 
 namespace ekv::dynamo {
 
@@ -76,14 +77,8 @@ class DynamoBackend {
                                                                uint64_t start_ts) = 0;
 
   // The route catalog, for placing a new table's key space over the groups
-  // (table_placement.h). Routes in key order; `end` empty = +infinity.
-  struct Route {
-    uint64_t route_id = 0;
-    std::string start;
-    std::string end;
-    uint64_t group = 0;
-    bool active = true;  // false while the route is fenced or being moved
-  };
+  // (place_key_space.h; the planner's own route type). Routes in key order.
+  using Route = placement::CatalogRoute;
   struct Routes {
     uint64_t version = 0;
     std::vector<Route> routes;

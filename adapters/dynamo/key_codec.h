@@ -7,7 +7,7 @@
 //                 <hash key encoded> [<range key encoded>] -> one item (item_codec.h)
 // The partition hash (KeyLayout::kHashed, every table created since it exists) spreads a
 // table's partitions evenly over its key space, which CreateTable cuts at hash boundaries
-// and places over the groups (table_placement.h); one partition stays contiguous, so a
+// and places over the groups (place_key_space.h); one partition stays contiguous, so a
 // Query is one key range in one route. Tables created before it (KeyLayout::kUnhashed) keep
 // their keys without it.
 //   kDynamoPrefix "x" <ClientRequestToken>               -> a transaction's idempotency record

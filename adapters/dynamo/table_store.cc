@@ -9,7 +9,7 @@
 #include "adapters/dynamo/item_codec.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/secondary_index.h"
-#include "adapters/dynamo/table_placement.h"
+#include "adapters/dynamo/place_key_space.h"
 
 namespace ekv::dynamo {
 namespace {

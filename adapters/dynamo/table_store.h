@@ -47,7 +47,7 @@ struct TableStoreOptions {
   size_t scan_batch = 1000;
   // Base items one backfill transaction copies into a new index.
   size_t backfill_batch = 100;
-  // Spread every new table's and index's key space over the groups (table_placement.h)
+  // Spread every new table's and index's key space over the groups (place_key_space.h)
   // before CreateTable / UpdateTable answers.
   bool place_key_spaces = true;
   // The wall clock in epoch seconds (a new table's CreationDateTime); empty: the system
@@ -65,7 +65,7 @@ class TableStore {
       : backend_(backend), options_(options) {}
 
   // ResourceInUseException when the name is taken. Assigns schema->id, and places the new
-  // key spaces over the groups first (table_placement.h): a CreateTable that cannot place
+  // key spaces over the groups first (place_key_space.h): a CreateTable that cannot place
   // them fails with the store's error and creates nothing (the empty routes it may have
   // split stay, harmlessly).
   Task<absl::Status> CreateTable(TableSchema* schema);

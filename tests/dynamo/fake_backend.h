@@ -191,6 +191,11 @@ class FakeBackend : public DynamoBackend {
     }
     co_return absl::InternalError("routes do not cover the key");
   }
+  // A catalog of one route on one group (a one-group cluster: nothing to spread over).
+  void SetSingleGroupCatalog() {
+    std::lock_guard<std::mutex> lock(mu_);
+    routes_ = Routes{1, {{1, "", "", 1, true}}};
+  }
   // The group the route holding `key` names.
   uint64_t GroupOf(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);

@@ -1,8 +1,9 @@
 // The hashed key layout and the placement of a table's key space over the groups
-// (key_codec.h, table_placement.h): the planner against catalogs, CreateTable spreading a
-// table's items over both groups of the fake's demo-like catalog, Query staying inside one
-// route, Scan and parallel Scan returning every item exactly once with paging, index reads
-// at a snapshot, and tables stored before the hashed layout still readable.
+// (key_codec.h, place_key_space.h; the planner's own tests are core's,
+// tests/placement/table_placement_test.cc): PlaceKeySpace over a fake store, CreateTable spreading
+// a table's items over both groups of the fake's demo-like catalog, Query staying inside one route,
+// Scan and parallel Scan returning every item exactly once with paging, index reads at a snapshot,
+// and tables stored before the hashed layout still readable.
 #include <map>
 #include <set>
 #include <string>
@@ -10,7 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/dynamo/key_codec.h"
-#include "adapters/dynamo/table_placement.h"
+#include "adapters/dynamo/place_key_space.h"
 #include "adapters/dynamo/table_schema.h"
 #include "gtest/gtest.h"
 #include "tests/dynamo/operation_fixture.h"
@@ -45,13 +46,12 @@ TEST(PartitionHash, PrefixLayouts) {
   EXPECT_TRUE(absl::StartsWith(hashed, ItemPrefix(7)));
 }
 
-Routes DemoCatalog() { return Routes{1, {{1, "", "m", 1, true}, {2, "m", "", 2, true}}}; }
-
 TEST(Placement, SingleGroupCatalogNeedsNothing) {
-  const Routes routes{1, {{1, "", "", 1, true}}};
-  absl::StatusOr<std::optional<PlacementStep>> step = NextPlacementStep(routes, 42);
-  ASSERT_TRUE(step.ok()) << step.status();
-  EXPECT_FALSE(step->has_value());
+  testing::FakeBackend backend;
+  backend.SetSingleGroupCatalog();
+  ASSERT_TRUE(RunInline(PlaceKeySpace(&backend, 42)).ok());
+  EXPECT_EQ(backend.splits, 0);
+  EXPECT_EQ(backend.moves, 0);
 }
 
 TEST(Placement, CutsTheKeySpaceThenMovesEveryOtherPart) {
@@ -72,13 +72,6 @@ TEST(Placement, CutsTheKeySpaceThenMovesEveryOtherPart) {
   ASSERT_TRUE(RunInline(PlaceKeySpace(&backend, 42)).ok());
   EXPECT_EQ(backend.splits, 3);
   EXPECT_EQ(backend.moves, 1);
-}
-
-TEST(Placement, RefusesToSplitARouteBeingMoved) {
-  Routes routes = DemoCatalog();
-  routes.routes[0].active = false;
-  absl::StatusOr<std::optional<PlacementStep>> step = NextPlacementStep(routes, 42);
-  EXPECT_EQ(step.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 // A backend whose catalog changes between every read and the first split (another node's
