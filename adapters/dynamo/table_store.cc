@@ -8,8 +8,8 @@
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/item_codec.h"
 #include "adapters/dynamo/key_codec.h"
-#include "adapters/dynamo/secondary_index.h"
 #include "adapters/dynamo/place_key_space.h"
+#include "adapters/dynamo/secondary_index.h"
 
 namespace ekv::dynamo {
 namespace {
