@@ -555,11 +555,6 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   if (!p.pending_created.has_value() || p.state != ProcessState::kUp) return false;
   const node::CreatedGroups created = std::move(*p.pending_created);
   p.pending_created.reset();
-  for (const auto& [id, group] : created) {
-    if (created_groups_.count(id) == 0) {
-      created_groups_[id].assign(group.voters.begin(), group.voters.end());
-    }
-  }
   const node::HostedGroupsPlan plan = node::PlanHostedGroups(created, node, p.host->groups());
   for (const route::GroupDescriptor& group : plan.host) {
     // The bootstrap record goes to disk before anything else of the group, as the server

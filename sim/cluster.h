@@ -81,10 +81,6 @@ class Cluster {
   // (node/hosted_groups.h), as the server's loop does: a voter of a new group writes its
   // bootstrap record durably and starts the replica.
   void OnCreatedGroups(NodeIndex node, node::CreatedGroups created);
-  // Groups created at run time so far (retired ones included), with their voters.
-  const std::map<raft::GroupId, std::vector<NodeIndex>>& created_groups() const {
-    return created_groups_;
-  }
 
   // Delivers a client request to `node` now (the workload models client latency).
   void SubmitClientRequest(NodeIndex node, const node::ClientRequest& request);
@@ -159,7 +155,6 @@ class Cluster {
   Network network_;
   std::vector<NodeIndex> node_ids_;
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;  // live groups, for restarts
-  std::map<raft::GroupId, std::vector<NodeIndex>> created_groups_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;

@@ -56,6 +56,10 @@ void Coordinator::ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt)
           std::set<uint64_t> member_set;
           for (const auto& [id, addresses] : members) member_set.insert(id);
           const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+          // Ids go above every group the catalog knows and every group this node hosts (the
+          // initial ones, which a catalog whose routes all moved away may no longer name).
+          raft::GroupId max_group = catalog->MaxKnownGroupId();
+          for (const auto& [group, conf] : confs) max_group = std::max(max_group, group);
           if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
             member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
           }
@@ -82,11 +86,6 @@ void Coordinator::ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt)
                                   " is not a member of the cluster; expected member node ids")));
             }
           }
-          // Above every group the catalog knows and every group this node hosts (the initial
-          // ones, which a catalog whose routes all moved away may no longer name).
-          raft::GroupId max_group = catalog->MaxKnownGroupId();
-          for (const auto& [group, conf] : view_->Configurations())
-            max_group = std::max(max_group, group);
           route::CreateGroup create{catalog->version(), max_group + 1, voters};
           route::RouteCatalog trial = *catalog;
           if (absl::StatusOr<route::GroupDescriptor> valid = trial.AddGroup(create); !valid.ok()) {

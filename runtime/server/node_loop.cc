@@ -532,7 +532,7 @@ void NodeLoop::Drain() {
     FlushApplied();
     // A catalog change applied in this round may have created or retired groups.
     ReconcileCreatedGroups();
-    if (effects.empty() && !pending_created_.has_value()) return;
+    if (effects.empty()) return;
     for (node::OutboundMessages& out : effects.outbound) {
       transport_->Send(out.to, std::move(out.messages));
     }
