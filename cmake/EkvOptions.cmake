@@ -5,7 +5,10 @@ option(EKV_FUZZ "Build libFuzzer targets (requires clang)" OFF)
 
 find_program(EKV_CCACHE ccache)
 if(EKV_CCACHE)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${EKV_CCACHE})
+  # The test binaries' precompiled headers are cacheable only with this sloppiness (ccache
+  # manual, "Precompiled headers"); CMake passes them with -include and a full path.
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_SLOPPINESS=pch_defines,time_macros
+      ${EKV_CCACHE})
 endif()
 
 # lld links a test binary about 3x faster than GNU ld, and there are ~170 of them.
