@@ -1111,6 +1111,80 @@ TEST_F(DifferentialTest, ScriptsInTransactions) {
   });
 }
 
+// SCRIPT LOAD, EXISTS, FLUSH and KILL queued in MULTI answer at EXEC in their slots, in
+// command order with the scripts of the same EXEC (a LOAD before an EVALSHA serves it, a
+// FLUSH empties the cache for what follows), as Redis 7.0 runs them; a bad subcommand or
+// arity refuses the transaction while queuing; an EXEC aborted by WATCH changes no cache.
+TEST_F(DifferentialTest, ScriptSubcommandsInTransactions) {
+  const std::string one = "return 1";
+  const std::string one_sha = ScriptSha1Hex(one);
+  const std::string get = "return redis.call('get', KEYS[1])";
+  const std::string get_sha = ScriptSha1Hex(get);
+  const std::string three = "return 3";
+  const std::string three_sha = ScriptSha1Hex(three);
+  const std::string unknown_sha(40, 'f');
+  Compare({
+      Cmd({"SCRIPT", "FLUSH"}),  // ekv's cache is the process's: empty it for each run
+      Cmd({"MULTI"}),
+      Cmd({"SCRIPT", "LOAD", one}),
+      Cmd({"SCRIPT", "EXISTS", one_sha, unknown_sha}),
+      Cmd({"EVALSHA", one_sha, "0"}),
+      Cmd({"SCRIPT", "FLUSH"}),
+      Cmd({"SCRIPT", "EXISTS", one_sha}),
+      Cmd({"EVALSHA", one_sha, "0"}),
+      Cmd({"SCRIPT", "LOAD", "return +"}),
+      Cmd({"SCRIPT", "KILL"}),
+      Cmd({"SCRIPT", "FLUSH", "x"}),
+      Cmd({"SCRIPT", "flush", "ASYNC"}),
+      Cmd({"SET", "k", "v"}),
+      Cmd({"script", "load", get}),
+      Cmd({"EVALSHA", get_sha, "1", "k"}),
+      Cmd({"EVAL", three, "0"}),
+      Cmd({"SCRIPT", "EXISTS", three_sha, get_sha}),
+      Cmd({"EXEC"}),
+      Cmd({"SCRIPT", "EXISTS", one_sha, get_sha, three_sha}),
+      // Refused while queuing: EXEC aborts and nothing runs.
+      Cmd({"MULTI"}),
+      Cmd({"SCRIPT", "FLUSH"}),
+      Cmd({"SCRIPT", "bogus"}),
+      Cmd({"SCRIPT", "EXISTS"}),
+      Cmd({"SCRIPT", "LOAD"}),
+      Cmd({"SCRIPT", "LOAD", one, "extra"}),
+      Cmd({"SCRIPT", "KILL", "x"}),
+      Cmd({"SCRIPT"}),
+      Cmd({"EXEC"}),
+      Cmd({"SCRIPT", "EXISTS", get_sha}),
+      // A transaction of SCRIPT commands only, with and without a WATCH.
+      Cmd({"MULTI"}),
+      Cmd({"SCRIPT", "LOAD", one}),
+      Cmd({"SCRIPT", "EXISTS", one_sha}),
+      Cmd({"EXEC"}),
+      Cmd({"WATCH", "w"}),
+      Cmd({"MULTI"}),
+      Cmd({"SCRIPT", "FLUSH", "SYNC"}),
+      Cmd({"SCRIPT", "EXISTS", one_sha}),
+      Cmd({"EXEC"}),
+      Cmd({"SCRIPT", "EXISTS", one_sha}),
+      // Aborted by WATCH: neither the LOAD nor the FLUSH ran.
+      Cmd({"SCRIPT", "LOAD", one}),
+      Cmd({"WATCH", "w"}),
+      On(1, {"SET", "w", "1"}),
+      Cmd({"MULTI"}),
+      Cmd({"SCRIPT", "LOAD", three}),
+      Cmd({"SCRIPT", "FLUSH"}),
+      Cmd({"EXEC"}),
+      Cmd({"SCRIPT", "EXISTS", one_sha, three_sha}),
+      // RESP3 shapes.
+      Cmd({"HELLO", "3"}),
+      Cmd({"MULTI"}),
+      Cmd({"SCRIPT", "EXISTS", one_sha, three_sha}),
+      Cmd({"SCRIPT", "LOAD", three}),
+      Cmd({"GET", "k"}),
+      Cmd({"SCRIPT", "KILL"}),
+      Cmd({"EXEC"}),
+  });
+}
+
 TEST_F(DifferentialTest, Transactions) {
   Compare({
       Cmd({"EXEC"}),
