@@ -11,11 +11,13 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "adapters/redis/backend.h"
 #include "adapters/redis/server_control.h"
+#include "core/redis/reply.h"
 #include "core/redis/request.h"
 
 namespace ekv::redis {
@@ -193,11 +195,33 @@ void EvalShaCommand(CommandContext context);
 void EvalShaRoCommand(CommandContext context);
 void ScriptCommand(CommandContext context);
 std::vector<CommandSpec> ScriptingCommandSpecs();
-// EXEC: the script commands (EVAL, EVALSHA...) of `request`, in order, as Redis 7.0 meets
-// them when EXEC runs: an EVAL whose numkeys is valid and whose body compiles enters the
-// node's script cache; an EVALSHA's body is looked up in the cache at that point (so an
-// earlier EVAL of the same EXEC counts) and carried in request->script_bodies.
-void ResolveQueuedScripts(redis_core::RedisRequest* request);
+// SCRIPT's queue-time checks inside MULTI (Redis 7.0 checks a subcommand's name and arity
+// when it queues it): the error reply, or empty when SCRIPT may be queued.
+std::string ScriptQueueError(const std::vector<std::string>& args);
+// EXEC's node-local part: the script commands of the transaction as Redis 7.0 meets them
+// when EXEC runs, in command order against the node's script cache. An EVAL whose numkeys
+// is valid and whose body compiles enters the cache; an EVALSHA's body is looked up at
+// that point (an earlier EVAL or SCRIPT LOAD of the same EXEC counts, an earlier SCRIPT
+// FLUSH empties it) and carried in request->script_bodies; SCRIPT LOAD / EXISTS / FLUSH /
+// KILL / HELP are answered here and leave the request (they touch no key: the cache is
+// per node, as in Redis Cluster). The cache changes land only when the group ran the
+// transaction (Apply), so an EXEC aborted by WATCH leaves the cache as it was.
+class QueuedScripts {
+ public:
+  static QueuedScripts Resolve(redis_core::RedisRequest* request);
+  // The group's reply to the rest of the transaction (an array) with the SCRIPT
+  // commands' replies in their places.
+  redis_core::Reply Splice(redis_core::Reply group_reply) const;
+  // Lands the EXEC's cache changes in the node's script cache.
+  void Apply() const;
+
+ private:
+  friend class ExecScriptCacheView;
+  bool flush_ = false;  // a SCRIPT FLUSH ran: the cache empties before `added_` land
+  std::vector<std::pair<std::string, std::string>> added_;  // (sha, body) after the flush
+  size_t added_bytes_ = 0;
+  std::vector<std::pair<size_t, redis_core::Reply>> replies_;  // (position, reply) ascending
+};
 // --- ACL: commands/acl.cc ---
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();

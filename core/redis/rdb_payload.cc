@@ -73,15 +73,19 @@ std::optional<int64_t> StrictInt64(absl::string_view s) {
   return static_cast<int64_t>(value);
 }
 
-// Redis 7.0's d2string (util.c), which a listpack sorted set stores its scores with.
-std::string D2String(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
-  if (value == 0) return std::signbit(value) ? "-0" : "0";
-  if (value > -4503599627370495.0 && value < 4503599627370496.0 &&
-      value == static_cast<double>(static_cast<long long>(value))) {
+// How a listpack sorted set stores a score (Redis 7.0's zzlInsertAt): an integral score
+// within +-2^62 (double2ll, util.h: |d| <= LLONG_MAX/2 and (long long)d == d) as that
+// integer -- so -0 becomes 0, and 1e17 an integer entry -- anything else as d2string
+// writes it (util.c: "inf", "-inf", or %.17g; its own integral branch below 2^52 is
+// covered by the first rule).
+std::string ListpackScore(double value) {
+  constexpr double kLongLimit = static_cast<double>(std::numeric_limits<long long>::max() / 2);
+  if (!std::isnan(value) && value >= -kLongLimit && value <= kLongLimit &&
+      static_cast<double>(static_cast<long long>(value)) == value) {
     return absl::StrCat(static_cast<long long>(value));
   }
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   return FormatScore(value);  // %.17g
 }
 
@@ -834,7 +838,7 @@ std::string EncodeDumpPayload(const RdbValue& value) {
         std::vector<std::string> flat;
         for (const auto& [member, score] : sorted) {
           flat.push_back(member);
-          flat.push_back(D2String(score));
+          flat.push_back(ListpackScore(score));
         }
         out.push_back(static_cast<char>(kRdbZsetListpack));
         SaveString(&out, Listpack(flat));

@@ -7,7 +7,10 @@
 // the value with its default thresholds, compressing every string of the payload (a
 // string value, a listpack, an intset, a plain element) longer than 20 bytes with LZF when
 // that saves at least four bytes, as Redis 7.0's rdbSaveRawString does: byte-identical
-// to Redis's payload for the same value.
+// to Redis's payload for the same value built canonically (a list by RPUSH, a hash in
+// field order). Redis's bytes also record history ekv does not keep (a long list's
+// quicklist node boundaries, a small hash's insertion order, dict order, encodings kept
+// after shrinking); docs/architecture.md "DUMP and RESTORE" lists what differs.
 //
 // Every length in a payload is checked against what is left of it, so a hostile payload
 // is "Bad data format", never a crash or an unbounded allocation (fuzz/rdb_payload_fuzz).

@@ -162,6 +162,23 @@ std::pair<std::string, std::vector<std::string>> ParseScan(const std::string& re
 
 // SCAN over a keyspace split into three ranges: every key exactly once, in key order,
 // whatever COUNT, with MATCH and TYPE applied, expired keys left out.
+// SCRIPT HELP (ekv's text: it says why KILL never finds a script) answers the same array
+// outside MULTI and in its slot of EXEC, in RESP2 and RESP3.
+TEST_F(CommandTest, ScriptHelpOutsideAndInsideTransactions) {
+  for (const char* protocol : {"2", "3"}) {
+    ASSERT_EQ(Run({"HELLO", protocol}).empty(), false);
+    const std::string help = Run({"SCRIPT", "HELP"});
+    ASSERT_EQ(
+        help.rfind("*12\r\n+SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", 0),
+        0u)
+        << help;
+    EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+    EXPECT_EQ(Run({"SCRIPT", "HELP"}), "+QUEUED\r\n");
+    EXPECT_EQ(Run({"PING"}), "+QUEUED\r\n");
+    EXPECT_EQ(Run({"EXEC"}), "*2\r\n" + help + "+PONG\r\n") << "protocol " << protocol;
+  }
+}
+
 TEST_F(CommandTest, ScanWalksEveryRangeInKeyOrder) {
   backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
   std::vector<std::string> want;

@@ -51,6 +51,17 @@ TEST(RdbPayloadTest, SmallValuesAreByteIdenticalToRedis) {
             Hex("0b1404000000030000000100000002000000701101000a0085d5c1065b1dd055"));
 }
 
+// A listpack sorted set stores an integral score within +-2^62 as an integer entry, -0 as
+// 0 (redis-server 7.0.15: ZADD z -0 b 1e17 a 2.5 c; DUMP z).
+TEST(RdbPayloadTest, ListpackScoresAreIntegersWhereRedisMakesThem) {
+  RdbValue zset;
+  zset.type = Type::kZset;
+  zset.scored = {{"a", 1e17}, {"b", -0.0}, {"c", 2.5}};
+  EXPECT_EQ(EncodeDumpPayload(zset),
+            Hex("1121210000000600816202000181630283322e3504816102f400008a5d7845630109ff0a007061"
+                "79c0d7b07448"));
+}
+
 TEST(RdbPayloadTest, ReadsRedisPayloadsIncludingLzf) {
   const std::string lzf = Hex("00c30936016161e029000161610a00737e3c546de6af43");
   ASSERT_TRUE(VerifyDumpPayload(lzf));

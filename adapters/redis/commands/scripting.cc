@@ -31,6 +31,7 @@
 #include "adapters/redis/resp_writer.h"
 #include "core/redis/executor.h"
 #include "core/redis/numbers.h"
+#include "core/util/assert.h"
 
 namespace ekv::redis {
 namespace {
@@ -68,6 +69,10 @@ class ScriptCache {
     std::lock_guard<std::mutex> lock(mu_);
     scripts_.clear();
     bytes_ = 0;
+  }
+  size_t bytes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bytes_;
   }
 
  private:
@@ -139,7 +144,7 @@ void EvalSha(CommandContext context, bool read_only) {
   RunScript(context, *std::move(body), *numkeys, read_only);
 }
 
-std::string ScriptHelp(int protocol) {
+Reply ScriptHelp() {
   static constexpr absl::string_view kHelp[] = {
       "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "EXISTS <sha1> [<sha1> ...]",
@@ -154,34 +159,170 @@ std::string ScriptHelp(int protocol) {
       "HELP",
       "    Prints this help.",
   };
-  RespWriter writer(protocol);
-  writer.ArrayHeader(std::size(kHelp));
-  for (absl::string_view line : kHelp) writer.SimpleString(line);
-  return writer.Take();
+  std::vector<Reply> lines;
+  for (absl::string_view line : kHelp) lines.push_back(Reply::Status(line));
+  return Reply::Array(std::move(lines));
+}
+
+// The node's script cache as one command sees it.
+class ScriptCacheView {
+ public:
+  virtual ~ScriptCacheView() = default;
+  virtual std::optional<std::string> Find(const std::string& sha) = 0;
+  // False when the cache has no room for it (it is then not remembered).
+  virtual bool Add(const std::string& sha, const std::string& body) = 0;
+  virtual void Flush() = 0;
+};
+
+// Outside MULTI: every change lands at once.
+class NodeScriptCacheView final : public ScriptCacheView {
+ public:
+  std::optional<std::string> Find(const std::string& sha) override {
+    return ScriptCache::Node().Find(sha);
+  }
+  bool Add(const std::string& sha, const std::string& body) override {
+    return ScriptCache::Node().Add(sha, body);
+  }
+  void Flush() override { ScriptCache::Node().Flush(); }
+};
+
+// SCRIPT's subcommand and arity rule (Redis 7.0's subcommand table: LOAD 3, EXISTS -3,
+// FLUSH -2, KILL 2, HELP 2): the error reply text, or empty.
+std::string ScriptSubcommandError(const std::vector<std::string>& args) {
+  const std::string sub = absl::AsciiStrToLower(args[1]);
+  const size_t argc = args.size();
+  bool arity_ok = true;
+  if (sub == "load") {
+    arity_ok = argc == 3;
+  } else if (sub == "exists") {
+    arity_ok = argc >= 3;
+  } else if (sub == "flush") {
+    arity_ok = argc >= 2;
+  } else if (sub == "kill" || sub == "help") {
+    arity_ok = argc == 2;
+  } else {
+    return absl::StrCat("ERR unknown subcommand '", absl::string_view(args[1]).substr(0, 128),
+                        "'. Try SCRIPT HELP.");
+  }
+  if (!arity_ok)
+    return absl::StrCat("ERR wrong number of arguments for 'script|", sub, "' command");
+  return "";
+}
+
+// SCRIPT LOAD / EXISTS / FLUSH / KILL / HELP against `cache`.
+Reply ScriptSubcommand(const std::vector<std::string>& args, ScriptCacheView& cache) {
+  if (std::string error = ScriptSubcommandError(args); !error.empty()) return Reply::Error(error);
+  const std::string sub = absl::AsciiStrToLower(args[1]);
+  const size_t argc = args.size();
+  if (sub == "load") {
+    if (std::string error = ScriptCompileError(args[2]); !error.empty()) {
+      return Reply::Error(error);
+    }
+    const std::string sha = ScriptSha1Hex(args[2]);
+    if (!cache.Add(sha, args[2])) {
+      return Reply::Error(absl::StrCat("ERR the script cache of this node is full (",
+                                       kMaxScriptCacheBytes, " bytes); SCRIPT FLUSH it"));
+    }
+    return Reply::Bulk(sha);
+  }
+  if (sub == "exists") {
+    std::vector<Reply> found;
+    for (size_t i = 2; i < argc; ++i) {
+      found.push_back(Reply::Integer(cache.Find(absl::AsciiStrToLower(args[i])).has_value()));
+    }
+    return Reply::Array(std::move(found));
+  }
+  if (sub == "flush") {
+    const bool mode_ok = argc == 2 || (argc == 3 && (absl::EqualsIgnoreCase(args[2], "sync") ||
+                                                     absl::EqualsIgnoreCase(args[2], "async")));
+    if (!mode_ok) return Reply::Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+    cache.Flush();
+    return Reply::Ok();
+  }
+  if (sub == "kill") return Reply::Error("NOTBUSY No scripts in execution right now.");
+  return ScriptHelp();
 }
 
 }  // namespace
 
-void ResolveQueuedScripts(redis_core::RedisRequest* request) {
-  for (std::vector<std::string>& args : request->commands) {
-    if (args.size() < 3 || !redis_core::IsScriptCommand(args[0]) || !CheckedNumKeys(args).ok()) {
-      continue;
+// Inside EXEC: changes are collected in command order (later commands of the EXEC see
+// them) and land with QueuedScripts::Apply.
+class ExecScriptCacheView final : public ScriptCacheView {
+ public:
+  explicit ExecScriptCacheView(QueuedScripts* pending) : pending_(pending) {}
+  std::optional<std::string> Find(const std::string& sha) override {
+    for (const auto& [added_sha, body] : pending_->added_) {
+      if (added_sha == sha) return body;
     }
-    if (absl::StartsWithIgnoreCase(args[0], "evalsha")) {
-      const std::string sha = absl::AsciiStrToLower(args[1]);
-      if (std::optional<std::string> body = ScriptCache::Node().Find(sha); body.has_value()) {
-        request->script_bodies.emplace(sha, *std::move(body));
-      } else {
-        // Unknown here, though an EVAL later in this EXEC may add it: this one answers
-        // NOSCRIPT (a SHA that is not 40 characters long), as it does in Redis.
-        args[1].clear();
-      }
-      continue;
-    }
-    if (ScriptCompileError(args[1]).empty()) {
-      ScriptCache::Node().Add(ScriptSha1Hex(args[1]), args[1]);
-    }
+    if (pending_->flush_) return std::nullopt;
+    return ScriptCache::Node().Find(sha);
   }
+  bool Add(const std::string& sha, const std::string& body) override {
+    if (Find(sha).has_value()) return true;
+    const size_t cached = pending_->flush_ ? 0 : ScriptCache::Node().bytes();
+    if (cached + pending_->added_bytes_ + body.size() > kMaxScriptCacheBytes) return false;
+    pending_->added_.emplace_back(sha, body);
+    pending_->added_bytes_ += body.size();
+    return true;
+  }
+  void Flush() override {
+    pending_->flush_ = true;
+    pending_->added_.clear();
+    pending_->added_bytes_ = 0;
+  }
+
+ private:
+  QueuedScripts* pending_;
+};
+
+std::string ScriptQueueError(const std::vector<std::string>& args) {
+  std::string error = ScriptSubcommandError(args);
+  return error.empty() ? error : ErrorReply(error);
+}
+
+QueuedScripts QueuedScripts::Resolve(redis_core::RedisRequest* request) {
+  QueuedScripts out;
+  ExecScriptCacheView cache(&out);
+  std::vector<std::vector<std::string>> rest;
+  rest.reserve(request->commands.size());
+  for (size_t position = 0; position < request->commands.size(); ++position) {
+    std::vector<std::string>& args = request->commands[position];
+    if (args.size() >= 2 && absl::EqualsIgnoreCase(args[0], "script")) {
+      out.replies_.emplace_back(position, ScriptSubcommand(args, cache));
+      continue;
+    }
+    if (args.size() >= 3 && redis_core::IsScriptCommand(args[0]) && CheckedNumKeys(args).ok()) {
+      if (absl::StartsWithIgnoreCase(args[0], "evalsha")) {
+        const std::string sha = absl::AsciiStrToLower(args[1]);
+        if (std::optional<std::string> body = cache.Find(sha); body.has_value()) {
+          request->script_bodies.emplace(sha, *std::move(body));
+        } else {
+          // Unknown at this point of the EXEC: it answers NOSCRIPT (a SHA that is not 40
+          // characters long), as it does in Redis.
+          args[1].clear();
+        }
+      } else if (ScriptCompileError(args[1]).empty()) {
+        cache.Add(ScriptSha1Hex(args[1]), args[1]);
+      }
+    }
+    rest.push_back(std::move(args));
+  }
+  request->commands = std::move(rest);
+  return out;
+}
+
+Reply QueuedScripts::Splice(Reply group_reply) const {
+  for (const auto& [position, reply] : replies_) {
+    EKV_ASSERT(position <= group_reply.elements.size(),
+               "EXEC's reply has one element per command the group ran");
+    group_reply.elements.insert(group_reply.elements.begin() + position, reply);
+  }
+  return group_reply;
+}
+
+void QueuedScripts::Apply() const {
+  if (flush_) ScriptCache::Node().Flush();
+  for (const auto& [sha, body] : added_) ScriptCache::Node().Add(sha, body);
 }
 
 void EvalCommand(CommandContext context) { Eval(std::move(context), /*read_only=*/false); }
@@ -190,54 +331,9 @@ void EvalShaCommand(CommandContext context) { EvalSha(std::move(context), /*read
 void EvalShaRoCommand(CommandContext context) { EvalSha(std::move(context), /*read_only=*/true); }
 
 void ScriptCommand(CommandContext context) {
-  const std::vector<std::string>& args = context.args;
-  const std::string sub = absl::AsciiStrToLower(args[1]);
-  const size_t argc = args.size();
-  auto wrong_arity = [&] {
-    context.reply(
-        ErrorReply(absl::StrCat("ERR wrong number of arguments for 'script|", sub, "' command")));
-  };
-  if (sub == "load") {
-    if (argc != 3) return wrong_arity();
-    if (std::string error = ScriptCompileError(args[2]); !error.empty()) {
-      return context.reply(ErrorReply(error));
-    }
-    const std::string sha = ScriptSha1Hex(args[2]);
-    if (!ScriptCache::Node().Add(sha, args[2])) {
-      return context.reply(
-          ErrorReply(absl::StrCat("ERR the script cache of this node is full (",
-                                  kMaxScriptCacheBytes, " bytes); SCRIPT FLUSH it")));
-    }
-    RespWriter writer(context.connection->protocol);
-    writer.Bulk(sha);
-    return context.reply(writer.Take());
-  }
-  if (sub == "exists") {
-    if (argc < 3) return wrong_arity();
-    RespWriter writer(context.connection->protocol);
-    writer.ArrayHeader(argc - 2);
-    for (size_t i = 2; i < argc; ++i) {
-      writer.Integer(ScriptCache::Node().Find(absl::AsciiStrToLower(args[i])).has_value() ? 1 : 0);
-    }
-    return context.reply(writer.Take());
-  }
-  if (sub == "flush") {
-    const bool mode_ok = argc == 2 || (argc == 3 && (absl::EqualsIgnoreCase(args[2], "sync") ||
-                                                     absl::EqualsIgnoreCase(args[2], "async")));
-    if (!mode_ok)
-      return context.reply(ErrorReply("ERR SCRIPT FLUSH only support SYNC|ASYNC option"));
-    ScriptCache::Node().Flush();
-    return context.reply(SimpleStringReply("OK"));
-  }
-  if (sub == "kill") {
-    if (argc != 2) return wrong_arity();
-    return context.reply(ErrorReply("NOTBUSY No scripts in execution right now."));
-  }
-  if (sub == "help") {
-    if (argc != 2) return wrong_arity();
-    return context.reply(ScriptHelp(context.connection->protocol));
-  }
-  context.reply(UnknownSubcommandReply(args[1], "SCRIPT"));
+  NodeScriptCacheView cache;
+  context.reply(
+      EncodeReplyFor(context.connection->protocol, ScriptSubcommand(context.args, cache)));
 }
 
 std::vector<CommandSpec> ScriptingCommandSpecs() {

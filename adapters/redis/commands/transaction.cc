@@ -60,8 +60,17 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
   ConnectionState& c = *context.connection;
   // Only what the group's executor can run is queued: the data commands and the
   // connection commands whose reply depends on their arguments alone.
-  // Scripts too (EVAL, EVALSHA...): EXEC's executor runs them with the group's runner.
-  if (redis_core::FindCommand(spec.name) == nullptr && !redis_core::IsScriptCommand(spec.name)) {
+  // Scripts too (EVAL, EVALSHA...): EXEC's executor runs them with the group's runner;
+  // SCRIPT's subcommands EXEC answers from the node's script cache.
+  if (spec.name == "script") {
+    // Checked now, run at EXEC against the node's script cache (QueuedScripts).
+    if (std::string error = ScriptQueueError(context.args); !error.empty()) {
+      c.multi_failed = true;
+      context.reply(std::move(error));
+      return true;
+    }
+  } else if (redis_core::FindCommand(spec.name) == nullptr &&
+             !redis_core::IsScriptCommand(spec.name)) {
     c.multi_failed = true;
     context.reply(ErrorReply("ERR Command not allowed inside a transaction"));
     return true;
@@ -108,10 +117,12 @@ void ExecCommand(CommandContext context) {
     request.watches = c.watched->keys;
   }
   c.EndTransaction();
-  ResolveQueuedScripts(&request);
+  // SCRIPT LOAD/EXISTS/FLUSH... are answered here, the rest by the group.
+  auto scripts = std::make_shared<const QueuedScripts>(QueuedScripts::Resolve(&request));
   const int protocol = c.protocol;
   if (request.commands.empty() && request.watches.empty()) {
-    return context.reply(EncodeReplyFor(protocol, Reply::Array()));
+    scripts->Apply();
+    return context.reply(EncodeReplyFor(protocol, scripts->Splice(Reply::Array())));
   }
   bool write = false;
   std::string routing_key;
@@ -131,11 +142,15 @@ void ExecCommand(CommandContext context) {
   if (routing_key.empty() && !request.watches.empty()) routing_key = request.watches[0].key;
   if (routing_key.empty()) routing_key = std::string(kKeylessRoutingKey);
   request.routing_key = std::move(routing_key);
-  context.backend->Execute(std::move(request), write,
-                           [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {
-                             if (!r.ok()) return reply(BackendErrorReply(r.status()));
-                             reply(EncodeReplyFor(protocol, *r));
-                           });
+  context.backend->Execute(
+      std::move(request), write,
+      [reply = std::move(context.reply), protocol, scripts](absl::StatusOr<Reply> r) {
+        if (!r.ok()) return reply(BackendErrorReply(r.status()));
+        // Only an array means the transaction ran (not a WATCH abort or a refusal).
+        if (r->kind != Reply::Kind::kArray) return reply(EncodeReplyFor(protocol, *r));
+        scripts->Apply();
+        reply(EncodeReplyFor(protocol, scripts->Splice(*std::move(r))));
+      });
 }
 
 void WatchCommand(CommandContext context) {
