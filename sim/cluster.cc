@@ -555,7 +555,8 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   if (!p.pending_created.has_value() || p.state != ProcessState::kUp) return false;
   const node::CreatedGroups created = std::move(*p.pending_created);
   p.pending_created.reset();
-  const node::HostedGroupsPlan plan = node::PlanHostedGroups(created, node, p.host->groups());
+  const node::HostedGroupsPlan plan =
+      node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);
   for (const route::GroupDescriptor& group : plan.host) {
     // The bootstrap record goes to disk before anything else of the group, as the server
     // writes it before the group's first Raft state.

@@ -43,6 +43,7 @@ struct ClusterConfig {
   bool durable_state_machines = false;
   node::PlantedOracleBugs planted_oracle;
   bool planted_stale_conf_snapshot = false;
+  node::PlantedHostedGroupsBugs planted_hosted_groups;
 };
 
 class Cluster {

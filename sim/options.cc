@@ -100,6 +100,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "move_source_serves_after_cutover") return PlantedBug::kMoveSourceServesAfterCutover;
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
   if (name == "merge_skips_move") return PlantedBug::kMergeSkipsMove;
+  if (name == "created_group_bootstraps_alone") return PlantedBug::kCreatedGroupBootstrapsAlone;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
   if (name == "redis_cleanup_drops_live") return PlantedBug::kRedisCleanupDropsLive;
@@ -114,6 +115,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
+                   "created_group_bootstraps_alone, "
                    "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live, "
                    "redis_cross_skips_revalidation, redis_pipeline_unknown_as_failed or "
                    "dynamo_index_keeps_old_entry"));
@@ -159,6 +161,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "move_forgets_locks";
     case PlantedBug::kMergeSkipsMove:
       return "merge_skips_move";
+    case PlantedBug::kCreatedGroupBootstrapsAlone:
+      return "created_group_bootstraps_alone";
     case PlantedBug::kRedisReadClientClock:
       return "redis_read_client_clock";
     case PlantedBug::kResubmitLateWrite:

@@ -67,6 +67,8 @@ enum class PlantedBug : uint8_t {
   kMoveForgetsLocks,              // moved chunks lose their lock records
   // range merges (--merges):
   kMergeSkipsMove,  // routes of different groups merge in the catalog without a move
+  // created groups (--create_groups):
+  kCreatedGroupBootstrapsAlone,  // each listed voter bootstraps the group with itself alone
   // the Redis layer (--workload redis):
   kRedisReadClientClock,          // a Redis read decides expiry by the request's clock alone
   kResubmitLateWrite,             // the sim driver re-submits a write whose answer is late

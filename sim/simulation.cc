@@ -201,6 +201,8 @@ SimResult RunSimulation(const SimOptions& requested) {
   config.planted_oracle.follower_issues = options.plant == PlantedBug::kFollowerTimestamp;
   config.planted_oracle.skip_confirmation = options.plant == PlantedBug::kUnconfirmedTimestamp;
   config.planted_stale_conf_snapshot = options.plant == PlantedBug::kStaleConfSnapshot;
+  config.planted_hosted_groups.bootstrap_alone =
+      options.plant == PlantedBug::kCreatedGroupBootstrapsAlone;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
   // With splits, every group knows what it owns from the bootstrap catalog (the server's
   // initial topology), and group 1 hosts the catalog itself.

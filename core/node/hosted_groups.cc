@@ -5,7 +5,8 @@
 namespace ekv::node {
 
 HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId node,
-                                  const std::vector<raft::GroupId>& hosted) {
+                                  const std::vector<raft::GroupId>& hosted,
+                                  const PlantedHostedGroupsBugs& plants) {
   HostedGroupsPlan plan;
   auto is_hosted = [&hosted](raft::GroupId group) {
     return std::find(hosted.begin(), hosted.end(), group) != hosted.end();
@@ -17,7 +18,10 @@ HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId nod
     }
     const bool voter =
         std::find(group.voters.begin(), group.voters.end(), node) != group.voters.end();
-    if (voter && !is_hosted(id)) plan.host.push_back(group);
+    if (voter && !is_hosted(id)) {
+      plan.host.push_back(group);
+      if (plants.bootstrap_alone) plan.host.back().voters = {node};
+    }
   }
   return plan;
 }

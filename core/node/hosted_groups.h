@@ -26,8 +26,17 @@ struct HostedGroupsPlan {
 
 using CreatedGroups = absl::btree_map<raft::GroupId, route::GroupDescriptor>;
 
+// Tests of the tests (the simulator's planted bug `created_group_bootstraps_alone`).
+struct PlantedHostedGroupsBugs {
+  // A group to host is bootstrapped with this node as its only voter: every listed voter
+  // then runs a group of its own under the same id, and writes acknowledged by one are
+  // missing from the others.
+  bool bootstrap_alone = false;
+};
+
 // `created`: route::RouteCatalog::groups(); `hosted`: NodeHost::groups().
 HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId node,
-                                  const std::vector<raft::GroupId>& hosted);
+                                  const std::vector<raft::GroupId>& hosted,
+                                  const PlantedHostedGroupsBugs& plants = {});
 
 }  // namespace ekv::node

@@ -22,6 +22,7 @@ struct PlantCase {
   bool moves = false;
   int ops = 0;  // 0: the workload's default
   bool merges = false;
+  bool create_groups = false;
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -37,6 +38,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.splits = plant_case.splits;
     options.moves = plant_case.moves;
     options.merges = plant_case.merges;
+    options.create_groups = plant_case.create_groups;
     options.ops = plant_case.ops;
     // Register runs are short; a kv run keeps its own (deeper) default budget.
     if (plant_case.workload == WorkloadKind::kRegister) options.max_events = 200'000;
@@ -135,6 +137,20 @@ TEST(PlantedBugTest, ServeOutsideRangeAppend) {
 // converge.
 TEST(PlantedBugTest, StaleConfSnapshotMembership) {
   ExpectPlantFound({PlantedBug::kStaleConfSnapshot, "membership", 5});
+}
+
+// A created group bootstrapped by each listed voter with itself alone (core/node's
+// PlanHostedGroups): three groups under one id, each acknowledging writes the others
+// never see; ranges that move into the group then lose them.
+TEST(PlantedBugTest, CreatedGroupBootstrapsAloneBank) {
+  PlantCase plant_case{PlantedBug::kCreatedGroupBootstrapsAlone,
+                       "partition",
+                       5,
+                       WorkloadKind::kBank,
+                       /*splits=*/true,
+                       /*moves=*/true};
+  plant_case.create_groups = true;
+  ExpectPlantFound(plant_case);
 }
 
 // The coordinator's plants (core/coord): the one coordinator the servers run.
