@@ -62,6 +62,15 @@ EKV_REDIS_HANDLER(CmdSet) {
   if (std::optional<Reply> error = ParseSetOptions(args, 3, "set", ex.now_ms(), &options)) {
     return *error;
   }
+  if (!options.nx && !options.xx && !options.get && !options.keep_ttl &&
+      (options.expire_ms == 0 || options.expire_ms > ex.now_ms())) {
+    // A plain SET replaces whatever the key holds and answers OK: it needs no part of the
+    // old value (SetOrExpire below would only write), so it reads only the transaction
+    // lock, not the key's metadata record, newest version and expiry record.
+    EKV_KV_RETURN_IF_ERROR(ex.store().CheckStringWritable(args[1]));
+    ex.SetString(args[1], args[2], options.expire_ms);
+    return Reply::Ok();
+  }
   EKV_KV_ASSIGN_OR_RETURN(Executor::Found old, ex.Lookup(args[1]));
   if (options.get && old.type != Type::kNone && old.type != Type::kString) {
     return WrongTypeError();

@@ -81,7 +81,17 @@ absl::StatusOr<std::optional<StringValue>> Store::GetString(absl::string_view ke
     locked_ = kv::KeyIsLockedError(key, *lock);
     return kv::KeyErrorStatus(*locked_);
   }
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::Version> version, mvcc_->GetVersion(key, kLatest));
+  // A read at kMaxTimestamp finds the newest version, which is also what Flush checks the
+  // commit timestamp against: one seek serves both.
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::Version> version,
+                          mvcc_->GetVersion(key, kv::kMaxTimestamp));
+  newest_.insert_or_assign(std::string(key), version.has_value()
+                                                 ? std::optional<kv::Timestamp>(version->commit_ts)
+                                                 : std::nullopt);
+  if (version.has_value() && version->commit_ts > kLatest) {
+    // Never written by a commit (timestamps stay below kMaxTimestamp); read as before.
+    EKV_KV_ASSIGN_OR_RETURN(version, mvcc_->GetVersion(key, kLatest));
+  }
   if (!version.has_value() || version->record.kind == kv::MutationKind::kDelete) {
     return std::optional<StringValue>();
   }
@@ -98,6 +108,17 @@ absl::StatusOr<std::optional<StringValue>> Store::GetString(absl::string_view ke
   return std::optional<StringValue>(std::move(value));
 }
 
+absl::Status Store::CheckStringWritable(absl::string_view key) {
+  // As GetString: a key this request already wrote was checked, or is this request's own.
+  if (strings_.find(std::string(key)) != strings_.end()) return absl::OkStatus();
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::LockRecord> lock, mvcc_->GetLock(key));
+  if (lock.has_value()) {
+    locked_ = kv::KeyIsLockedError(key, *lock);
+    return kv::KeyErrorStatus(*locked_);
+  }
+  return absl::OkStatus();
+}
+
 void Store::PutString(absl::string_view key, std::string value, uint64_t expire_ms) {
   strings_[std::string(key)] = StringValue{std::move(value), expire_ms};
 }
@@ -111,7 +132,12 @@ absl::StatusOr<uint64_t> Store::LatestStringCommitTs(absl::string_view key) cons
 
 absl::Status Store::Flush(kv::MvccBatch* batch, kv::Timestamp commit_ts) const {
   for (const auto& [key, value] : strings_) {
-    EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::Timestamp> latest, mvcc_->LatestCommitTs(key));
+    std::optional<kv::Timestamp> latest;
+    if (auto read = newest_.find(key); read != newest_.end()) {
+      latest = read->second;
+    } else {
+      EKV_KV_ASSIGN_OR_RETURN(latest, mvcc_->LatestCommitTs(key));
+    }
     if (latest.has_value() && *latest >= commit_ts) {
       return absl::InternalError(absl::StrCat("redis: a version of a key is not older than the ",
                                               "command's commit timestamp"));

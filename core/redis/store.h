@@ -49,6 +49,9 @@ class Store {
   // The latest string value of `key`, expired or not (the caller decides); fails when a
   // transaction's lock is on the key.
   absl::StatusOr<std::optional<StringValue>> GetString(absl::string_view key);
+  // GetString's lock check alone, for a write that replaces the key whatever it holds (a
+  // plain SET): fails when a transaction's lock is on the key. No read of the value.
+  absl::Status CheckStringWritable(absl::string_view key);
   void PutString(absl::string_view key, std::string value, uint64_t expire_ms);
   void DeleteString(absl::string_view key);
   // commit_ts of the newest MVCC version of `key` (0: none).
@@ -69,6 +72,11 @@ class Store {
   const kv::MvccStore* mvcc_;
   std::map<std::string, std::optional<std::string>> raw_;      // nullopt: deleted
   std::map<std::string, std::optional<StringValue>> strings_;  // nullopt: deleted
+  // commit_ts of the newest engine version of a key GetString read (nullopt: none), so
+  // Flush's check that the commit timestamp is above it needs no second seek. Valid for
+  // the Store's life: the engine does not change while a request runs (its writes are
+  // pending here until Flush).
+  std::map<std::string, std::optional<kv::Timestamp>, std::less<>> newest_;
   std::optional<kv::KeyError> locked_;
 };
 

@@ -90,6 +90,96 @@ TEST_F(ExecutorTest, ExpiryFollowsThePassedInTime) {
   EXPECT_EQ(Run({"incr", "n"}, 30'011), Reply::Integer(1)) << "INCR of an expired counter";
 }
 
+// A plain SET (no NX, XX, GET or KEEPTTL, no expiry already past) does not read the old
+// value; it must leave what the general path leaves.
+TEST_F(ExecutorTest, PlainSetReplacesWhateverTheKeyHolds) {
+  EXPECT_EQ(Run({"hset", "k", "f", "v"}, 1000), Reply::Integer(1));
+  EXPECT_EQ(Run({"expire", "k", "100"}, 1000), Reply::Integer(1));
+  EXPECT_EQ(Run({"set", "k", "s"}, 1000), Reply::Ok());
+  EXPECT_EQ(Run({"type", "k"}, 1000), Reply::Status("string"));
+  EXPECT_EQ(Run({"ttl", "k"}, 1000), Reply::Integer(-1)) << "the hash's TTL went with it";
+  EXPECT_EQ(Run({"get", "k"}, 1000), Reply::Bulk("s"));
+  EXPECT_EQ(Run({"hget", "k", "f"}, 1000), kWrongType);
+  EXPECT_EQ(Run({"set", "k", "t", "px", "500"}, 2000), Reply::Ok());
+  EXPECT_EQ(Run({"pttl", "k"}, 2000), Reply::Integer(500));
+  EXPECT_EQ(Run({"set", "k", "u"}, 2100), Reply::Ok());
+  EXPECT_EQ(Run({"pttl", "k"}, 2100), Reply::Integer(-1)) << "a plain SET drops the TTL";
+  EXPECT_EQ(Run({"set", "k", "v", "px", "500"}, 3000), Reply::Ok());
+  EXPECT_EQ(Run({"set", "k", "w", "keepttl"}, 3100), Reply::Ok());
+  EXPECT_EQ(Run({"pttl", "k"}, 3100), Reply::Integer(400));
+  EXPECT_EQ(Run({"set", "k", "x", "pxat", "3200"}, 3300), Reply::Ok()) << "an expiry already past";
+  EXPECT_EQ(Run({"exists", "k"}, 3300), Reply::Integer(0));
+  EXPECT_EQ(Run({"set", "k", "y", "pxat", "3400"}, 3300), Reply::Ok());
+  EXPECT_EQ(Run({"pttl", "k"}, 3300), Reply::Integer(100));
+  EXPECT_EQ(Run({"set", "k", "z"}, 3500), Reply::Ok()) << "over an expired string";
+  EXPECT_EQ(Run({"get", "k"}, 3500), Reply::Bulk("z"));
+  EXPECT_EQ(Run({"pttl", "k"}, 3500), Reply::Integer(-1));
+}
+
+RedisRequest OneCommand(std::vector<std::string> args) {
+  RedisRequest request;
+  request.routing_key = args.at(1);
+  request.commands.push_back(std::move(args));
+  return request;
+}
+
+TEST_F(ExecutorTest, EveryFormOfSetStopsAtATransactionsLock) {
+  EXPECT_EQ(Run({"set", "k", "v"}, 1000), Reply::Ok());
+  kv::LockRecord lock;
+  lock.primary = "k";
+  lock.start_ts = kv::MakeTimestamp(1500, 0);
+  lock.ttl_ms = 1000;
+  lock.value = "txn";
+  kv::MvccBatch locks;
+  locks.PutLock("k", lock);
+  ASSERT_TRUE(mvcc_.Apply(locks).ok());
+  const std::vector<std::vector<std::string>> commands = {{"set", "k", "w"},
+                                                          {"set", "k", "w", "px", "100"},
+                                                          {"set", "k", "w", "nx"},
+                                                          {"set", "k", "w", "get"}};
+  for (const std::vector<std::string>& args : commands) {
+    Store store(&engine_, &mvcc_);
+    RequestOutcome outcome =
+        ExecuteRequest(OneCommand(args), &store, 2000, kv::MakeTimestamp(2000, ++logical_));
+    EXPECT_EQ(outcome.status.code(), absl::StatusCode::kUnavailable)
+        << args.size() << "-argument SET: " << outcome.status;
+    EXPECT_TRUE(outcome.locked.has_value()) << args.size() << "-argument SET";
+    EXPECT_FALSE(store.dirty()) << args.size() << "-argument SET";
+  }
+}
+
+// Flush refuses a commit timestamp not above the key's newest version, whether the request
+// read that version (INCR, APPEND: their read's seek answers the check) or not (plain SET).
+TEST_F(ExecutorTest, FlushRefusesATimestampNotAboveTheNewestVersion) {
+  kv::MvccBatch newer;
+  newer.Put("k", "5", kv::MakeTimestamp(9000, 0));
+  newer.Delete("gone", kv::MakeTimestamp(9000, 0));
+  ASSERT_TRUE(mvcc_.Apply(newer).ok());
+  const std::vector<std::vector<std::string>> commands = {
+      {"incr", "k"},    {"append", "k", "x"}, {"set", "k", "v"}, {"set", "k", "v", "get"},
+      {"incr", "gone"}, {"set", "gone", "v"}};
+  for (const kv::Timestamp ts : {kv::MakeTimestamp(5000, 1), kv::MakeTimestamp(9000, 0)}) {
+    for (const std::vector<std::string>& args : commands) {
+      Store store(&engine_, &mvcc_);
+      RequestOutcome outcome = ExecuteRequest(OneCommand(args), &store, 5000, ts);
+      ASSERT_TRUE(outcome.status.ok()) << args[0] << " " << args[1] << ": " << outcome.status;
+      kv::MvccBatch batch;
+      const absl::Status flushed = store.Flush(&batch, ts);
+      EXPECT_EQ(flushed.code(), absl::StatusCode::kInternal)
+          << args[0] << " " << args[1] << " at " << ts << ": " << flushed;
+    }
+  }
+  // Above the newest version the same writes go through.
+  for (const std::vector<std::string>& args : commands) {
+    Store store(&engine_, &mvcc_);
+    const kv::Timestamp ts = kv::MakeTimestamp(9000, 1);
+    RequestOutcome outcome = ExecuteRequest(OneCommand(args), &store, 9000, ts);
+    ASSERT_TRUE(outcome.status.ok()) << args[0] << " " << args[1] << ": " << outcome.status;
+    kv::MvccBatch batch;
+    EXPECT_TRUE(store.Flush(&batch, ts).ok()) << args[0] << " " << args[1];
+  }
+}
+
 TEST(RedisRequestTest, RoundTripAndTagDistinctFromKvPayloads) {
   RedisRequest request;
   request.routing_key = "k";
