@@ -30,9 +30,7 @@ constexpr int kSetupTries = 8;
 // or a slow election costs it a try.
 constexpr uint64_t kMaxSetupAttempts = 100;
 constexpr SimTime kSetupRetryUs = 500'000;
-// The workload's own clients (never one of the KvWorkload's, 1..N): the setup's, and the
-// final read's after the heal.
-constexpr uint64_t kCheckerClient = 0;
+// The setup's own client, never one of the KvWorkload's (1..N) nor the final read's (0).
 constexpr uint64_t kSetupClient = ~uint64_t{0};
 // Pages one final Scan may take before the final read gives up (a few dozen items).
 constexpr int kMaxScanPages = 200;
@@ -230,27 +228,27 @@ void DynamoWorkload::RunSetupAttempt() {
     items.push_back({{"id", S(absl::StrCat("c", i))}, {"n", N(0)}, {"version", N(0)}});
   }
   auto result = std::make_shared<SetupResult>();
-  ClientFor(kSetupClient)
-      .Run(
-          coordinators_.RandomUpNode(),
-          [result, items = std::move(items)](dynamo::TableStore& store) {
-            return SetupRequests(&store, items, result);
-          },
-          [this, result] {
-            for (const Reply& reply : result->unexpected) Classify("setup", reply);
-            if (result->complete) {
-              setup_done_ = true;
-              setup_done_us_ = scheduler_.now();
-              return;
-            }
-            // The store's error (no leader yet, a lost answer): as an application would,
-            // send the whole setup again; what was done is found done. Not once the
-            // final read started: the seed is judged thin then.
-            if (final_reads_started_ || setup_attempts_ >= kMaxSetupAttempts) return;
-            scheduler_.After(kSetupRetryUs, [this] {
-              if (!final_reads_started_) RunSetupAttempt();
-            });
-          });
+  SimDynamoClient& client = ClientFor(kSetupClient);
+  client.Run(
+      coordinators_.RandomUpNode(),
+      [result, items = std::move(items)](dynamo::TableStore& store) {
+        return SetupRequests(&store, items, result);
+      },
+      [this, result] {
+        for (const Reply& reply : result->unexpected) Classify("setup", reply);
+        if (result->complete) {
+          setup_done_ = true;
+          setup_done_us_ = scheduler_.now();
+          return;
+        }
+        // The store's error (no leader yet, a lost answer): as an application would,
+        // send the whole setup again; what was done is found done. Not once the
+        // final read started: the seed is judged thin then.
+        if (final_reads_started_ || setup_attempts_ >= kMaxSetupAttempts) return;
+        scheduler_.After(kSetupRetryUs, [this] {
+          if (!final_reads_started_) RunSetupAttempt();
+        });
+      });
 }
 
 void DynamoWorkload::IssueTransfer(uint64_t client, Done done) {
@@ -483,77 +481,77 @@ void DynamoWorkload::FinalRead() {
   ++final_read_attempts_;
   auto result = std::make_shared<FinalReadResult>();
   const uint64_t invoke_time = scheduler_.now();
-  ClientFor(kCheckerClient)
-      .Run(
-          coordinators_.RandomUpNode(),
-          [result](dynamo::TableStore& store) { return FinalReadRequests(&store, result); },
-          [this, result, invoke_time] {
-            if (!result->complete) {
-              if (!result->failed.error_name.empty()) Classify("final Scan", result->failed);
-              if (final_read_attempts_ >= kMaxFinalReadAttempts) {
-                final_read_done_ = true;  // unjudged: ThinParts says so
-                return;
-              }
-              scheduler_.After(kFinalReadRetryUs, [this] { FinalRead(); });
-              return;
+  // Client 0: the checker's own, never one of the workload's.
+  ClientFor(0).Run(
+      coordinators_.RandomUpNode(),
+      [result](dynamo::TableStore& store) { return FinalReadRequests(&store, result); },
+      [this, result, invoke_time] {
+        if (!result->complete) {
+          if (!result->failed.error_name.empty()) Classify("final Scan", result->failed);
+          if (final_read_attempts_ >= kMaxFinalReadAttempts) {
+            final_read_done_ = true;  // unjudged: ThinParts says so
+            return;
+          }
+          scheduler_.After(kFinalReadRetryUs, [this] { FinalRead(); });
+          return;
+        }
+        final_read_done_ = true;
+        // Index against table, exactly: every item with an index key has its entry with
+        // exactly its projection, and nothing else is in the index.
+        std::map<std::string, json> expected;
+        checkers::BankRead bank;
+        bank.id = bank_reads_.size() + 1;
+        bank.invoke_time = invoke_time;
+        bank.complete_time = scheduler_.now();
+        for (const json& item : result->items) {
+          const std::optional<std::string> id = StringOf(item, "id");
+          if (!id.has_value()) {
+            index_violations_.push_back(absl::StrCat("table item without id: ", item.dump()));
+            continue;
+          }
+          if (std::optional<json> entry = ExpectedEntry(item)) expected[*id] = *entry;
+          if (id->front() == 'a') {
+            if (std::optional<int64_t> balance = NumberOf(item, "balance")) {
+              bank.balances[*id] = *balance;
             }
-            final_read_done_ = true;
-            // Index against table, exactly: every item with an index key has its entry with
-            // exactly its projection, and nothing else is in the index.
-            std::map<std::string, json> expected;
-            checkers::BankRead bank;
-            bank.id = bank_reads_.size() + 1;
-            bank.invoke_time = invoke_time;
-            bank.complete_time = scheduler_.now();
-            for (const json& item : result->items) {
-              const std::optional<std::string> id = StringOf(item, "id");
-              if (!id.has_value()) {
-                index_violations_.push_back(absl::StrCat("table item without id: ", item.dump()));
-                continue;
-              }
-              if (std::optional<json> entry = ExpectedEntry(item)) expected[*id] = *entry;
-              if (id->front() == 'a') {
-                if (std::optional<int64_t> balance = NumberOf(item, "balance")) {
-                  bank.balances[*id] = *balance;
-                }
-              }
-              if (id->front() == 'c') {
-                checkers::CounterOp read;
-                read.kind = checkers::CounterOp::Kind::kRead;
-                read.key = *id;
-                read.invoke_time = invoke_time;
-                read.complete_time = scheduler_.now();
-                read.outcome = checkers::CounterOp::Outcome::kOk;
-                read.value = NumberOf(item, "n").value_or(-1);
-                counter_ops_.push_back(read);
-              }
-            }
-            bank_reads_.push_back(std::move(bank));
-            std::set<std::string> seen;
-            for (const json& entry : result->entries) {
-              ++index_entries_checked_;
-              const std::optional<std::string> id = StringOf(entry, "id");
-              auto it = id.has_value() ? expected.find(*id) : expected.end();
-              if (it == expected.end()) {
-                index_violations_.push_back(
-                    absl::StrCat("index entry of no item with an index key: ", entry.dump()));
-              } else if (!seen.insert(*id).second) {
-                index_violations_.push_back(absl::StrCat("a second index entry of item ", *id, ": ",
-                                                         entry.dump(), " (the item is ",
-                                                         it->second.dump(), ")"));
-              } else if (it->second != entry) {
-                index_violations_.push_back(absl::StrCat("index entry ", entry.dump(),
-                                                         " differs from the item's projection ",
-                                                         it->second.dump()));
-              }
-            }
-            for (const auto& [id, entry] : expected) {
-              if (seen.count(id) == 0) {
-                index_violations_.push_back(
-                    absl::StrCat("item ", id, " has no index entry (expected ", entry.dump(), ")"));
-              }
-            }
-          });
+          }
+          if (id->front() == 'c') {
+            checkers::CounterOp read;
+            read.kind = checkers::CounterOp::Kind::kRead;
+            read.key = *id;
+            read.invoke_time = invoke_time;
+            read.complete_time = scheduler_.now();
+            read.outcome = checkers::CounterOp::Outcome::kOk;
+            read.value = NumberOf(item, "n").value_or(-1);
+            counter_ops_.push_back(read);
+          }
+        }
+        bank_reads_.push_back(std::move(bank));
+        std::set<std::string> seen;
+        for (const json& entry : result->entries) {
+          ++index_entries_checked_;
+          const std::optional<std::string> id = StringOf(entry, "id");
+          auto it = id.has_value() ? expected.find(*id) : expected.end();
+          if (it == expected.end()) {
+            index_violations_.push_back(
+                absl::StrCat("index entry of no item with an index key: ", entry.dump()));
+          } else if (!seen.insert(*id).second) {
+            index_violations_.push_back(absl::StrCat("a second index entry of item ", *id, ": ",
+                                                     entry.dump(), " (the item is ",
+                                                     it->second.dump(), ")"));
+          } else if (it->second != entry) {
+            index_violations_.push_back(absl::StrCat("index entry ", entry.dump(),
+                                                     " differs from the item's projection ",
+                                                     it->second.dump()));
+          }
+        }
+        for (const auto& [id, entry] : expected) {
+          if (seen.count(id) == 0) {
+            index_violations_.push_back(
+                absl::StrCat("item ", id, " has no index entry (expected ", entry.dump(), ")"));
+          }
+        }
+      });
 }
 
 DynamoWorkload::Verdict DynamoWorkload::Check() const {
