@@ -25,6 +25,13 @@ constexpr int kTemps = 4;
 constexpr int kOwners = 4;
 // Tries of one setup step within one setup request (each on the store's error).
 constexpr int kSetupTries = 8;
+// Whole setup requests, this far apart, before the seed is left thin. The setup runs
+// before any fault is injected, so the first one succeeds unless the network's own loss
+// or a slow election costs it a try.
+constexpr uint64_t kMaxSetupAttempts = 100;
+constexpr SimTime kSetupRetryUs = 500'000;
+// The setup's own client, never one of the KvWorkload's (1..N) nor the final read's (0).
+constexpr uint64_t kSetupClient = ~uint64_t{0};
 // Pages one final Scan may take before the final read gives up (a few dozen items).
 constexpr int kMaxScanPages = 200;
 // The final read, retried until it answers: at most this many tries, this far apart.
@@ -185,11 +192,7 @@ DynamoWorkload::Outcome DynamoWorkload::Classify(const std::string& what, const 
 
 void DynamoWorkload::Issue(uint64_t client, Done done) {
   if (!setup_done_) {
-    if (setup_running_) {
-      done(Outcome::kWaiting);
-      return;
-    }
-    RunSetup(client, std::move(done));
+    done(Outcome::kWaiting);
     return;
   }
   const uint64_t pick = rng_.Range(0, 99);
@@ -206,8 +209,15 @@ void DynamoWorkload::Issue(uint64_t client, Done done) {
   }
 }
 
-void DynamoWorkload::RunSetup(uint64_t client, Done done) {
-  setup_running_ = true;
+void DynamoWorkload::StartSetup() {
+  if (setup_started_) return;
+  setup_started_ = true;
+  RunSetupAttempt();
+}
+
+void DynamoWorkload::RunSetupAttempt() {
+  EKV_ASSERT(!setup_done_, "the dynamo setup runs until it succeeded, not after");
+  ++setup_attempts_;
   std::vector<json> items;
   for (int i = 0; i < kAccounts; ++i) {
     items.push_back({{"id", S(accounts_[i])},
@@ -218,16 +228,26 @@ void DynamoWorkload::RunSetup(uint64_t client, Done done) {
     items.push_back({{"id", S(absl::StrCat("c", i))}, {"n", N(0)}, {"version", N(0)}});
   }
   auto result = std::make_shared<SetupResult>();
-  ClientFor(client).Run(
+  SimDynamoClient& client = ClientFor(kSetupClient);
+  client.Run(
       coordinators_.RandomUpNode(),
       [result, items = std::move(items)](dynamo::TableStore& store) {
         return SetupRequests(&store, items, result);
       },
-      [this, result, done = std::move(done)] {
-        setup_running_ = false;
+      [this, result] {
         for (const Reply& reply : result->unexpected) Classify("setup", reply);
-        if (result->complete) setup_done_ = true;
-        done(result->complete ? Outcome::kAcked : Outcome::kUnknown);
+        if (result->complete) {
+          setup_done_ = true;
+          setup_done_us_ = scheduler_.now();
+          return;
+        }
+        // The store's error (no leader yet, a lost answer): as an application would,
+        // send the whole setup again; what was done is found done. Not once the
+        // final read started: the seed is judged thin then.
+        if (final_reads_started_ || setup_attempts_ >= kMaxSetupAttempts) return;
+        scheduler_.After(kSetupRetryUs, [this] {
+          if (!final_reads_started_) RunSetupAttempt();
+        });
       });
 }
 
@@ -573,7 +593,10 @@ DynamoWorkload::Verdict DynamoWorkload::Check() const {
 std::string DynamoWorkload::Stats() const {
   uint64_t calls = 0;
   for (const auto& [id, client] : clients_) calls += client->calls();
-  return absl::StrCat("dynamo transfers=", transfers_acked_, "/", transfers_sent_,
+  const std::string setup =
+      setup_done_ ? absl::StrCat(setup_done_us_ / 1000) : std::string("never");
+  return absl::StrCat("dynamo setup_ms=", setup, "/", setup_attempts_,
+                      " transfers=", transfers_acked_, "/", transfers_sent_,
                       " reads=", bank_reads_.size(), " incr=", increments_acked_,
                       " reowner=", reowners_acked_, " temps=", temps_acked_,
                       " index=", index_entries_checked_, " calls=", calls);

@@ -9,7 +9,14 @@
 //   accounts  a0..a5 {id, owner, balance}, 100 each;
 //   counters  c0..c2 {id, n, version} (no owner: not in the index);
 //   temps     t0..t3 {id, owner, note}, created and deleted.
-// Operations (after a setup request that creates the table and the items):
+// Setup, before the chaos phase (StartSetup; the simulation injects no fault until it is
+// done or a bound passed), as an application creates its table before it serves:
+// CreateTable, then every item, on the workload's own client, the whole sent again until
+// it succeeds (bounded; a retry of a write whose outcome was unknown finds it done).
+// Until then the clients send nothing (kWaiting). CreateTable places the key spaces of
+// the table and its index (splits and range moves through the catalog): raced against
+// `--faults all` it often never finished, and the seed judged nothing.
+// Operations:
 //   transfer  TransactWriteItems: Update of one account (balance - x, ConditionExpression
 //             balance >= x), Update of another (balance + x), ConditionCheck of a third;
 //   read-all  TransactGetItems of every account: checkers::CheckBank (total 600, no
@@ -58,13 +65,16 @@ class DynamoWorkload {
     // --plant dynamo_index_keeps_old_entry (TableStoreOptions::planted_index_keeps_old_entry).
     bool plant_index_keeps_old_entry = false;
   };
-  // kWaiting: nothing was sent (the setup is still running on another client).
+  // kWaiting: nothing was sent (the setup has not finished yet).
   enum class Outcome { kAcked, kFailed, kUnknown, kWaiting };
   using Done = std::function<void(Outcome)>;
 
   DynamoWorkload(Scheduler& scheduler, SimCoordinators& coordinators, Rng rng, Options options);
   ~DynamoWorkload();
 
+  // Creates the table and its items (the setup above), sent again until it succeeds.
+  void StartSetup();
+  bool setup_done() const { return setup_done_; }
   // Runs one random operation for `client`; `done` once its outcome is known.
   void Issue(uint64_t client, Done done);
   // After the chaos phase: the final read, retried until it answers.
@@ -77,7 +87,8 @@ class DynamoWorkload {
     std::string details;
   };
   Verdict Check() const;
-  // "dynamo transfers=<acked>/<sent> reads=<n> incr=<acked> reowner=<acked> temps=<acked>
+  // "dynamo setup_ms=<simulated ms when it finished, or never>/<attempts>
+  // transfers=<acked>/<sent> reads=<n> incr=<acked> reowner=<acked> temps=<acked>
   // index=<entries checked> calls=<backend calls>" for the summary line.
   std::string Stats() const;
   // What part of the history is too thin to judge (empty when none is).
@@ -126,7 +137,7 @@ class DynamoWorkload {
   // (a random up node), stopping at the first error; `done` gets every reply.
   void Send(uint64_t client, std::vector<std::pair<std::string, nlohmann::json>> requests,
             std::function<void(const std::vector<Reply>&)> done);
-  void RunSetup(uint64_t client, Done done);
+  void RunSetupAttempt();
   void IssueTransfer(uint64_t client, Done done);
   void IssueReadAll(uint64_t client, Done done);
   void IssueCounter(uint64_t client, Done done);
@@ -143,8 +154,10 @@ class DynamoWorkload {
   std::map<uint64_t, std::unique_ptr<SimDynamoClient>> clients_;
   std::vector<std::string> accounts_;
 
+  bool setup_started_ = false;
   bool setup_done_ = false;
-  bool setup_running_ = false;
+  uint64_t setup_attempts_ = 0;
+  SimTime setup_done_us_ = 0;
   uint64_t transfers_sent_ = 0;
   uint64_t transfers_acked_ = 0;
   std::vector<checkers::BankRead> bank_reads_;

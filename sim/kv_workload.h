@@ -86,6 +86,13 @@ class KvWorkload {
   static constexpr int kMaxMergesPerRun = 32;
   static constexpr int kMaxCreatedGroupsPerRun = 2;
 
+  // Before the chaos phase, with no fault injected yet: what the workload needs in place
+  // first (the dynamo workload's table and items). The simulation runs until SetupDone
+  // (bounded) before it starts the faults and the clients.
+  void StartSetup() {
+    if (dynamo_) dynamo_->StartSetup();
+  }
+  bool SetupDone() const { return !dynamo_ || dynamo_->setup_done(); }
   void Start();
   // Ends the chaos phase's operations; a node the membership changer took out is still
   // added back (Idle() waits for it).

@@ -76,13 +76,16 @@ ABSL_FLAG(std::string, workload, "register",
           "counter_reads= expiry_reads=judged/of values/all pipelines=answered/sent "
           "pipelined_acked= mset= mget=), or dynamo (DynamoDB requests run by the "
           "DynamoDB front door's own handlers and TableStore, over the coordinator: a table "
-          "placed over the groups with a GSI; conditional version-checked UpdateItem "
+          "placed over the groups with a GSI, created with its items before any fault is "
+          "injected (as an application creates its schema before it serves); conditional "
+          "version-checked UpdateItem "
           "increments checked for exact counts, UpdateItems that change the index key, "
           "conditional PutItem/DeleteItem, TransactWriteItems transfers across groups with a "
           "ConditionCheck and TransactGetItems reads checked by the bank checker; after the "
           "heal the index must equal its table's projection exactly; always runs with "
           "--splits, as CreateTable places the table through the catalog; the seed line "
-          "shows dynamo transfers=acked/sent reads= incr= reowner= temps= index=entries "
+          "shows dynamo setup_ms=simulated ms it finished at/attempts transfers=acked/sent "
+          "reads= incr= reowner= temps= index=entries "
           "checked calls=backend calls).");
 ABSL_FLAG(bool, redis_cross_group_exec, false,
           "--workload redis with --splits: some EXECs name list keys of both groups (one "

@@ -8,8 +8,9 @@
 // are ValidationExceptions worded like DynamoDB's ("Invalid ConditionExpression: Syntax
 // error; token: ...").
 //
-// Not in this first form: the reserved-word check on bare attribute names (DynamoDB
-// refuses e.g. `status = :s`; ekv accepts it).
+// A bare attribute name that is one of DynamoDB's reserved words (reserved_words.h) is
+// refused as DynamoDB refuses it: "Invalid ConditionExpression: Attribute name is a
+// reserved keyword; reserved keyword: status".
 #pragma once
 
 #include <map>

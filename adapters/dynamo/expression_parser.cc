@@ -10,6 +10,7 @@
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/expression.h"
 #include "adapters/dynamo/projection.h"
+#include "adapters/dynamo/reserved_words.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -213,7 +214,17 @@ class Parser {
   PathElement ParsePathName() {
     const Token& t = Peek();
     if (t.kind == Token::Kind::kName) return {ResolveName(Next().text), -1};
-    if (t.kind == Token::Kind::kIdent) return {Next().text, -1};
+    if (t.kind == Token::Kind::kIdent) {
+      // A bare name may not be a reserved word (a #placeholder may stand for one).
+      if (IsReservedWord(t.text)) {
+        SetError(ValidationError(absl::StrCat("Invalid ", what_,
+                                              ": Attribute name is a reserved keyword; reserved "
+                                              "keyword: ",
+                                              t.text)));
+        return {};
+      }
+      return {Next().text, -1};
+    }
     Fail();
     return {};
   }

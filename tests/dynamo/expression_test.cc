@@ -5,6 +5,7 @@
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/key_condition.h"
+#include "adapters/dynamo/reserved_words.h"
 #include "gtest/gtest.h"
 
 namespace ekv::dynamo {
@@ -104,22 +105,68 @@ std::string Update(const char* expression, const char* item, const char* values 
   return AttributeMapToJson(*out).dump();
 }
 
+// DynamoDB refuses a reserved word (its list of 573, case-insensitive) as a bare
+// attribute name anywhere in a document path, in every kind of expression; a placeholder
+// standing for it, a word merely containing one, and the grammar's own keywords and
+// functions are fine.
+TEST(DynamoReservedWords, BareReservedNamesAreRefusedInEveryExpression) {
+  EXPECT_EQ(ReservedWordCount(), 573u);
+  for (const char* word : {"status", "STATUS", "Name", "count", "total", "owner", "size", "value",
+                           "data", "year", "ttl", "loged", "localtimestamp"}) {
+    EXPECT_TRUE(IsReservedWord(word)) << word;
+  }
+  for (const char* word : {"", "statuses", "id", "balance", "version", "stale", "extra",
+                           "attribute_exists", "localtimestamps", "na me"}) {
+    EXPECT_FALSE(IsReservedWord(word)) << word;
+  }
+  const char* values = R"({":v": {"S": "x"}})";
+  const char* item = R"({"status": {"S": "x"}, "m": {"M": {"name": {"S": "x"}}}})";
+  EXPECT_EQ(Eval("status = :v", item, values),
+            "error: Invalid ConditionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: status");
+  // The word as the client wrote it; any part of a path.
+  EXPECT_EQ(Eval("attribute_exists(m.Name)", item),
+            "error: Invalid ConditionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: Name");
+  EXPECT_EQ(Eval("size(data) = :v", item, values),
+            "error: Invalid ConditionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: data");
+  EXPECT_EQ(Eval("#s = :v AND m.#n = :v", item, values, {{"#s", "status"}, {"#n", "name"}}),
+            "true");
+  EXPECT_EQ(Eval("statuses = :v OR begins_with(m.#n, :v)", item, values, {{"#n", "name"}}), "true");
+  EXPECT_EQ(Update("SET count = :v", "{}", values),
+            "error: Invalid UpdateExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: count");
+  EXPECT_EQ(Update("SET a = :v REMOVE ttl", "{}", values),
+            "error: Invalid UpdateExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: ttl");
+  EXPECT_EQ(Update("SET a = if_not_exists(total, :v)", "{}", values),
+            "error: Invalid UpdateExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: total");
+  EXPECT_EQ(Update("SET #c = :v", "{}", values, {{"#c", "count"}}), R"({"count":{"S":"x"}})");
+  ExpressionContext context = Context();
+  absl::StatusOr<std::vector<Path>> projection = ParseProjection("a, year", &context);
+  EXPECT_EQ(projection.status().message(),
+            "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved "
+            "keyword: year");
+}
+
 TEST(DynamoUpdate, SetRemoveAddDelete) {
-  const char* item = R"({"pk": {"S": "k"}, "n": {"N": "1"}, "old": {"S": "x"},
+  const char* item = R"({"pk": {"S": "k"}, "n": {"N": "1"}, "stale": {"S": "x"},
                          "tags": {"SS": ["a", "b"]}, "m": {"M": {"x": {"N": "1"}}},
                          "l": {"L": [{"N": "1"}]}})";
   const char* values = R"({":v": {"S": "new"}, ":one": {"N": "1"}, ":c": {"SS": ["c"]},
                            ":a": {"SS": ["a"]}, ":l": {"L": [{"N": "2"}]}})";
-  EXPECT_EQ(Update("SET a = :v, n = n + :one REMOVE old", item, values),
+  EXPECT_EQ(Update("SET a = :v, n = n + :one REMOVE stale", item, values),
             R"({"a":{"S":"new"},"l":{"L":[{"N":"1"}]},"m":{"M":{"x":{"N":"1"}}},"n":{"N":"2"},)"
             R"("pk":{"S":"k"},"tags":{"SS":["a","b"]}})");
   EXPECT_EQ(
       Update("SET m.y = :v, l = list_append(l, :l) ADD tags :c DELETE tags2 :a", item, values),
       R"({"l":{"L":[{"N":"1"},{"N":"2"}]},"m":{"M":{"x":{"N":"1"},"y":{"S":"new"}}},)"
-      R"("n":{"N":"1"},"old":{"S":"x"},"pk":{"S":"k"},"tags":{"SS":["a","b","c"]}})");
+      R"("n":{"N":"1"},"pk":{"S":"k"},"stale":{"S":"x"},"tags":{"SS":["a","b","c"]}})");
   EXPECT_EQ(Update("SET c = if_not_exists(c, :one) ADD n :one DELETE tags :a", item, values),
             R"({"c":{"N":"1"},"l":{"L":[{"N":"1"}]},"m":{"M":{"x":{"N":"1"}}},"n":{"N":"2"},)"
-            R"("old":{"S":"x"},"pk":{"S":"k"},"tags":{"SS":["b"]}})");
+            R"("pk":{"S":"k"},"stale":{"S":"x"},"tags":{"SS":["b"]}})");
   // Right-hand sides see the item before the update.
   EXPECT_EQ(Update("SET #a = n, n = :v", R"({"n": {"N": "7"}})", values, {{"#a", "copy"}}),
             R"({"copy":{"N":"7"},"n":{"S":"new"}})");
@@ -208,7 +255,7 @@ TEST_F(KeyConditionTest, RefusesWhatDynamoDbRefuses) {
             "Query condition missed key schema element: pk");
   EXPECT_EQ(Range("pk = :h OR sk = :a", values).status().message(),
             "Invalid operator used in KeyConditionExpression: OR");
-  EXPECT_EQ(Range("pk = :h AND other = :a", values).status().message(),
+  EXPECT_EQ(Range("pk = :h AND extra = :a", values).status().message(),
             "Query key condition not supported");
   EXPECT_EQ(Range("pk = :h AND sk = :s", values).status().message(),
             "One or more parameter values were invalid: Condition parameter type does not match "

@@ -149,7 +149,9 @@ TEST_F(DynamoOperationTest, UpdateItemCreatesAndReturnsValues) {
   json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "7"}})");
   json add = {{"TableName", "orders"},
               {"Key", key},
-              {"UpdateExpression", "SET total = if_not_exists(total, :zero) + :amount"},
+              // TOTAL is a reserved word: named through a placeholder, as DynamoDB requires.
+              {"UpdateExpression", "SET #t = if_not_exists(#t, :zero) + :amount"},
+              {"ExpressionAttributeNames", {{"#t", "total"}}},
               {"ExpressionAttributeValues", {{":zero", {{"N", "0"}}}, {":amount", {{"N", "2.5"}}}}},
               {"ReturnValues", "ALL_NEW"}};
   EXPECT_EQ(Ok("UpdateItem", add)["Attributes"],
@@ -159,7 +161,8 @@ TEST_F(DynamoOperationTest, UpdateItemCreatesAndReturnsValues) {
   EXPECT_EQ(Ok("UpdateItem", add)["Attributes"]["total"]["N"], "5");
   json remove = {{"TableName", "orders"},
                  {"Key", key},
-                 {"UpdateExpression", "REMOVE total"},
+                 {"UpdateExpression", "REMOVE #t"},
+                 {"ExpressionAttributeNames", {{"#t", "total"}}},
                  {"ReturnValues", "UPDATED_OLD"}};
   EXPECT_EQ(Ok("UpdateItem", remove)["Attributes"], json::parse(R"({"total": {"N": "7.5"}})"));
   json set_key = {{"TableName", "orders"},
@@ -191,8 +194,9 @@ TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
   // And a condition that held on the stale read but not on the current value fails.
   json claim = {{"TableName", "orders"},
                 {"Key", key},
-                {"UpdateExpression", "SET owner = :me"},
-                {"ConditionExpression", "attribute_not_exists(owner)"},
+                {"UpdateExpression", "SET #o = :me"},
+                {"ConditionExpression", "attribute_not_exists(#o)"},
+                {"ExpressionAttributeNames", {{"#o", "owner"}}},
                 {"ExpressionAttributeValues", {{":me", {{"S", "me"}}}}}};
   backend_.before_next_cas = [&] {
     json rival = claim;

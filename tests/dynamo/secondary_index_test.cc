@@ -132,7 +132,8 @@ TEST_F(SecondaryIndexTest, QueryIsSparseOrderedAndPaginated) {
   EXPECT_EQ(Totals(rest), (std::vector<int>{30}));
   EXPECT_FALSE(rest.contains("LastEvaluatedKey")) << rest.dump();
   json range = QueryStatus(
-      "open", {{"KeyConditionExpression", "#s = :s AND total > :t"},
+      "open", {{"KeyConditionExpression", "#s = :s AND #t > :t"},
+               {"ExpressionAttributeNames", {{"#s", "status"}, {"#t", "total"}}},
                {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}, {":t", {{"N", "15"}}}}}});
   EXPECT_EQ(Totals(range), (std::vector<int>{20, 30}));
   json scan = Ok("Scan", {{"TableName", "orders"}, {"IndexName", "by_status"}});
@@ -267,7 +268,8 @@ TEST_F(SecondaryIndexTest, MistypedIndexKeyIsRefusedByEveryWrite) {
   Put("alice", 1, "open", 30);
   EXPECT_EQ(Error("UpdateItem", json::parse(R"({"TableName": "orders",
       "Key": {"customer": {"S": "alice"}, "seq": {"N": "1"}},
-      "UpdateExpression": "SET total = :x", "ExpressionAttributeValues": {":x": {"S": "many"}}})")),
+      "UpdateExpression": "SET #t = :x", "ExpressionAttributeNames": {"#t": "total"},
+      "ExpressionAttributeValues": {":x": {"S": "many"}}})")),
             "ValidationException");
   // Nothing refused was written: the item is as first put, once in each index.
   EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{30}));
@@ -281,7 +283,8 @@ TEST_F(SecondaryIndexTest, EntriesAreStoredAndFollowKeyChanges) {
   Put("bob", 3, "", 5);  // not in by_status (sparse), in by_total
   Ok("UpdateItem", json::parse(R"({"TableName": "orders",
       "Key": {"customer": {"S": "alice"}, "seq": {"N": "2"}},
-      "UpdateExpression": "SET total = :x", "ExpressionAttributeValues": {":x": {"N": "40"}}})"));
+      "UpdateExpression": "SET #t = :x", "ExpressionAttributeNames": {"#t": "total"},
+      "ExpressionAttributeValues": {":x": {"N": "40"}}})"));
   Ok("DeleteItem", json::parse(R"({"TableName": "orders",
       "Key": {"customer": {"S": "alice"}, "seq": {"N": "1"}}})"));
   // What is stored under each index's prefix: one entry per item the index holds, no

@@ -8,7 +8,8 @@ Every check prints PASS or FAIL; the last line is "dynamo-boto3: N passed, M fai
 exit code is non-zero when anything failed. boto3 signs with SigV4 using fake credentials,
 which ekv accepts without checking. Checks: batch writes and the batch_writer helper,
 BatchGetItem paginated by UnprocessedKeys, projections, Time to Live expiry, UpdateTable,
-tags, global and local secondary indexes (Query/Scan by IndexName, GlobalSecondaryIndexUpdates).
+tags, global and local secondary indexes (Query/Scan by IndexName, GlobalSecondaryIndexUpdates),
+reserved words refused in expressions.
 """
 import sys
 import time
@@ -17,7 +18,7 @@ import traceback
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 if len(sys.argv) != 4:
     print("usage: boto3_test.py PORT_N1 PORT_N2 PORT_N3", file=sys.stderr)
@@ -222,7 +223,8 @@ def _():
     assert totals == want, (totals, want)
     assert set(items[0]) == {"customer", "seq", "status", "total", "note"}, items[0]
     local = N3.query(TableName=INDEXED, IndexName="by_total", ScanIndexForward=False,
-                     KeyConditionExpression="customer = :c AND total BETWEEN :lo AND :hi",
+                     KeyConditionExpression="customer = :c AND #t BETWEEN :lo AND :hi",
+                     ExpressionAttributeNames={"#t": "total"},  # a reserved word
                      ExpressionAttributeValues={":c": {"S": "c0"}, ":lo": {"N": "80"},
                                                 ":hi": {"N": "95"}})
     assert [int(i["total"]["N"]) for i in local["Items"]] == [94, 91, 88, 85, 82], local
@@ -324,6 +326,46 @@ def _():
         endpoints = node.describe_endpoints()["Endpoints"]
         assert endpoints == [{"Address": f"127.0.0.1:{port}", "CachePeriodInMinutes": 1440}], \
             endpoints
+
+
+@check("Reserved words: refused bare in every expression as DynamoDB refuses them, "
+       "accepted through #placeholders and boto3's condition builder")
+def _():
+    key = {"pk": {"S": "words"}, "sk": {"N": "1"}}
+    N1.put_item(TableName=TABLE, Item={**key, "status": {"S": "new"}, "count": {"N": "1"}})
+
+    def refused(call, what, word):
+        e = expect_error(call, "ValidationException")
+        want = f"Invalid {what}: Attribute name is a reserved keyword; reserved keyword: {word}"
+        assert e["Error"]["Message"] == want, e["Error"]["Message"]
+
+    refused(lambda: N2.update_item(TableName=TABLE, Key=key, UpdateExpression="SET status = :s",
+                                   ExpressionAttributeValues={":s": {"S": "done"}}),
+            "UpdateExpression", "status")
+    refused(lambda: N3.put_item(TableName=TABLE, Item=key,
+                                ConditionExpression="attribute_not_exists(Data)"),
+            "ConditionExpression", "Data")
+    refused(lambda: N1.query(TableName=TABLE, KeyConditionExpression="pk = :p",
+                             FilterExpression="count > :z",
+                             ExpressionAttributeValues={":p": {"S": "words"}, ":z": {"N": "0"}}),
+            "FilterExpression", "count")
+    refused(lambda: N2.get_item(TableName=TABLE, Key=key, ProjectionExpression="sk, name"),
+            "ProjectionExpression", "name")
+    # Nothing refused was written.
+    item = N3.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+    assert item["status"] == {"S": "new"} and item["count"] == {"N": "1"}, item
+    out = N1.update_item(TableName=TABLE, Key=key, UpdateExpression="SET #s = :s, #c = #c + :one",
+                         ConditionExpression="#s = :was",
+                         ExpressionAttributeNames={"#s": "status", "#c": "count"},
+                         ExpressionAttributeValues={":s": {"S": "done"}, ":one": {"N": "1"},
+                                                    ":was": {"S": "new"}},
+                         ReturnValues="UPDATED_NEW")
+    assert out["Attributes"] == {"status": {"S": "done"}, "count": {"N": "2"}}, out
+    # boto3's condition builder names every attribute through a placeholder of its own.
+    table = resource(PORTS[1]).Table(TABLE)
+    found = table.query(KeyConditionExpression=Key("pk").eq("words"),
+                        FilterExpression=Attr("status").eq("done") & Attr("count").gt(1))
+    assert [int(i["sk"]) for i in found["Items"]] == [1], found
 
 
 @check("DeleteTable")

@@ -364,6 +364,27 @@ async function main() {
     assertEqual(new Set(seen).size, all.items.length, "distinct items over all segments");
   });
 
+  await check("reserved words: refused bare with DynamoDB's message, accepted through #placeholders", async () => {
+    const key = { customer: "words", seq: 1 };
+    await n1.doc.send(new PutCommand({ TableName: TABLE, Item: { ...key, status: "new", size: 3 } }));
+    const e = await expectError(n2.doc.send(new UpdateCommand({
+      TableName: TABLE, Key: key, UpdateExpression: "SET status = :s",
+      ExpressionAttributeValues: { ":s": "done" } })), "ValidationException");
+    assertEqual(e.message,
+                "Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: status");
+    const f = await expectError(n3.doc.send(new ScanCommand({
+      TableName: TABLE, FilterExpression: "Size > :z", ExpressionAttributeValues: { ":z": 0 } })),
+                                "ValidationException");
+    assertEqual(f.message,
+                "Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: Size");
+    const out = await n3.doc.send(new UpdateCommand({
+      TableName: TABLE, Key: key, UpdateExpression: "SET #s = :s ADD #z :one",
+      ConditionExpression: "#s = :was", ExpressionAttributeNames: { "#s": "status", "#z": "size" },
+      ExpressionAttributeValues: { ":s": "done", ":one": 1, ":was": "new" }, ReturnValues: "ALL_NEW" }));
+    assertEqual(out.Attributes, { customer: "words", seq: 1, size: 4, status: "done" });
+    await n1.doc.send(new DeleteCommand({ TableName: TABLE, Key: key }));
+  });
+
   await check("DeleteTable, then the table is gone everywhere", async () => {
     const out = await n3.raw.send(new DeleteTableCommand({ TableName: STRINGS }));
     assertEqual(out.TableDescription.TableStatus, "DELETING");

@@ -66,8 +66,8 @@ TEST(DeterminismTest, KvWorkloadsWithSplitsReplayExactly) {
   }
 }
 
-// The dynamo workload runs the DynamoDB front door's code on client threads under a
-// strict baton (sim/dynamo_backend.h): the threads must not make a run depend on timing.
+// The dynamo workload runs the DynamoDB front door's coroutines on the event loop, resumed
+// by the ops' answers (sim/dynamo_backend.h), its setup before the chaos: a run repeats.
 TEST(DeterminismTest, DynamoWorkloadReplaysExactly) {
   for (uint64_t seed = 1; seed <= kKvSeeds; ++seed) {
     SimOptions options;

@@ -296,7 +296,9 @@ TEST(SimSweepTest, DynamoAllFaults) {
   std::cout << "dynamo: " << kDynamoSeeds << " seeds, acked=" << acknowledged << " thin=" << thin
             << " index_checked=" << with_index_check << "\n";
   EXPECT_GT(acknowledged, kDynamoSeeds * 80);
-  EXPECT_LE(thin, kDynamoSeeds / 3) << "too many seeds too thin to judge";
+  // The setup runs before the faults (sim/dynamo_workload.h): 0 of these 12 seeds were thin
+  // after that change, 3 before it.
+  EXPECT_LE(thin, kDynamoSeeds / 6) << "too many seeds too thin to judge";
   EXPECT_GE(with_index_check, kDynamoSeeds / 2) << "the final index check must run";
 }
 
