@@ -481,6 +481,19 @@ class Coordinator {
   // Resolves the lock another transaction holds on a key; true when it is gone.
   void AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
                            std::function<void(absl::StatusOr<bool>)> done);
+  // What resolving a lock found: gone (rolled forward or back), its transaction alive
+  // (not committed when its primary was asked), or not known now.
+  enum class LockCheck { kGone, kAlive, kUnknown };
+  void AwaitLockCheck(const node::GroupKeyError& locked, uint64_t deadline_us,
+                      std::function<void(absl::StatusOr<LockCheck>)> done);
+  // Checks `locks` one by one: kAlive when every one's transaction is alive, else what the
+  // first other one found.
+  void AwaitLockChecks(std::vector<node::GroupKeyError> locks, size_t next, uint64_t deadline_us,
+                       std::function<void(absl::StatusOr<LockCheck>)> done);
+  // A latest read that met locks: answers `read` when every lock's transaction is alive
+  // (it had not committed when the read was served), reads again when one is gone, and
+  // again after a backoff when one could not be decided now.
+  void RawGetAttempt(OpId op, std::string key, int attempt);
   void AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,
                             std::function<void()> done);
   // The time (ms) a lock's TTL is judged at (CheckTxnStatusCommand::current_ms): the wall

@@ -14,12 +14,6 @@
 namespace ekv::coord {
 namespace {
 
-absl::Status FirstKeyErrorStatus(const std::vector<node::GroupKeyError>& errors) {
-  const node::GroupKeyError& e = errors.front();
-  if (e.retryable) return absl::UnavailableError(absl::StrCat(e.message, " (retryable)"));
-  return absl::AbortedError(e.message);
-}
-
 std::string QueryBytes(node::GroupQueryOp op, std::string payload, uint64_t catalog_version) {
   node::GroupQuery query;
   query.op = op;
@@ -84,6 +78,40 @@ OpId Coordinator::StartRawDelete(std::string key) {
   return op;
 }
 
+void Coordinator::RawGetAttempt(OpId op, std::string key, int attempt) {
+  if (now_us_ >= DeadlineOf(op)) {
+    return Fail(op,
+                absl::UnavailableError("the key's lock could not be resolved before the deadline"));
+  }
+  ExecuteRouted(
+      key, node::OpKind::kQuery,
+      [key](uint64_t version) { return QueryBytes(node::GroupQueryOp::kRawGet, key, version); },
+      Retry::kUnknownToo, DeadlineOf(op),
+      [this, op, key, attempt](absl::StatusOr<GroupReply> reply) {
+        if (!reply.ok()) return Fail(op, reply.status());
+        if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
+        OpResult result;
+        result.index = reply->index;
+        result.value = std::move(reply->result.value);
+        if (reply->result.key_errors.empty()) return Finish(op, std::move(result));
+        // The key is locked (the group answered the version below the lock, and the
+        // lock): the read stands if the lock's transaction had not committed -- its
+        // primary, asked after the read, says so -- else read again once it is resolved
+        // (group_state_machine.cc, "FirstLocksIn").
+        AwaitLockChecks(std::move(reply->result.key_errors), 0, DeadlineOf(op),
+                        [this, op, key, attempt,
+                         result = std::move(result)](absl::StatusOr<LockCheck> check) mutable {
+                          if (!check.ok()) return Fail(op, check.status());
+                          if (*check == LockCheck::kAlive) return Finish(op, std::move(result));
+                          if (*check == LockCheck::kGone) {
+                            return RawGetAttempt(op, key, attempt + 1);
+                          }
+                          After(Backoff(attempt),
+                                [this, op, key, attempt] { RawGetAttempt(op, key, attempt + 1); });
+                        });
+      });
+}
+
 OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
   const OpId op = NewOp();
   if (key.empty()) {
@@ -96,21 +124,7 @@ OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
     TxnGetAttempt(op, std::move(key), ts, 0);
     return op;
   }
-  ExecuteRouted(
-      key, node::OpKind::kQuery,
-      [key](uint64_t version) { return QueryBytes(node::GroupQueryOp::kRawGet, key, version); },
-      Retry::kUnknownToo, DeadlineOf(op),
-      [this, op](absl::StatusOr<GroupReply> reply) {
-        if (!reply.ok()) return Fail(op, reply.status());
-        if (!reply->result.key_errors.empty()) {
-          return Fail(op, FirstKeyErrorStatus(reply->result.key_errors));
-        }
-        if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
-        OpResult result;
-        result.index = reply->index;
-        result.value = std::move(reply->result.value);
-        Finish(op, std::move(result));
-      });
+  RawGetAttempt(op, std::move(key), 0);
   return op;
 }
 
@@ -153,15 +167,38 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
                 : QueryBytes(node::GroupQueryOp::kKv,
                              node::EncodeKvQuery(kv::KvQuery::Scan(sub.start, sub.end, want, ts)),
                              sub.catalog_version);
-        Execute(sub.raft_group_id, node::OpKind::kQuery, std::move(query), Retry::kUnknownToo,
-                deadline, [done = std::move(done)](absl::StatusOr<GroupReply> reply) {
-                  if (!reply.ok()) return done(reply.status());
-                  if (!reply->result.key_errors.empty()) {
-                    return done(FirstKeyErrorStatus(reply->result.key_errors));
-                  }
-                  if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
-                  done(std::optional<KvPairs>(std::move(reply->result.pairs)));
-                });
+        Execute(
+            sub.raft_group_id, node::OpKind::kQuery, std::move(query), Retry::kUnknownToo, deadline,
+            [this, deadline, done = std::move(done)](absl::StatusOr<GroupReply> reply) {
+              if (!reply.ok()) return done(reply.status());
+              if (!reply->result.key_errors.empty() && !reply->result.status().ok()) {
+                // A snapshot read (ts > 0) met a transaction's lock: resolve it and
+                // read the same part again.
+                AwaitLockResolution(reply->result.key_errors.front(), deadline,
+                                    [done = std::move(done)](absl::StatusOr<bool> resolved) {
+                                      if (!resolved.ok()) return done(resolved.status());
+                                      done(std::optional<KvPairs>());
+                                    });
+                return;
+              }
+              if (!reply->result.key_errors.empty()) {
+                // A latest read (ts 0) met locks: its pairs stand if every lock's
+                // transaction had not committed, else the part is read again
+                // (RawGetAttempt).
+                AwaitLockChecks(std::move(reply->result.key_errors), 0, deadline,
+                                [pairs = std::move(reply->result.pairs),
+                                 done = std::move(done)](absl::StatusOr<LockCheck> check) mutable {
+                                  if (!check.ok()) return done(check.status());
+                                  if (*check != LockCheck::kAlive) {
+                                    return done(std::optional<KvPairs>());
+                                  }
+                                  done(std::optional<KvPairs>(std::move(pairs)));
+                                });
+                return;
+              }
+              if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
+              done(std::optional<KvPairs>(std::move(reply->result.pairs)));
+            });
       },
       [this, op](absl::StatusOr<KvPairs> pairs) {
         if (!pairs.ok()) return Fail(op, pairs.status());

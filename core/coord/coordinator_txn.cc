@@ -118,8 +118,16 @@ uint64_t Coordinator::LockClockMs(const kv::LockRecord& lock) {
 
 void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_t deadline_us,
                                       std::function<void(absl::StatusOr<bool>)> done) {
+  AwaitLockCheck(locked, deadline_us, [done = std::move(done)](absl::StatusOr<LockCheck> check) {
+    if (!check.ok()) return done(check.status());
+    done(*check == LockCheck::kGone);
+  });
+}
+
+void Coordinator::AwaitLockCheck(const node::GroupKeyError& locked, uint64_t deadline_us,
+                                 std::function<void(absl::StatusOr<LockCheck>)> done) {
   (void)deadline_us;
-  if (locked.lock_primary.empty() || locked.lock_start_ts == 0) return done(false);
+  if (locked.lock_primary.empty() || locked.lock_start_ts == 0) return done(LockCheck::kUnknown);
   kv::LockRecord lock;
   lock.primary = locked.lock_primary;
   lock.start_ts = locked.lock_start_ts;
@@ -132,10 +140,27 @@ void Coordinator::AwaitLockResolution(const node::GroupKeyError& locked, uint64_
     // OK: the lock is gone (and no longer watched). Otherwise its owner is alive (wait for
     // its TTL) or the resolution could not finish now: either way the caller backs off
     // and reads again.
-    if (outcome.status.ok()) lock_first_seen_us_.erase(watched);
-    done(outcome.status.ok());
+    if (outcome.status.ok()) {
+      lock_first_seen_us_.erase(watched);
+      return done(LockCheck::kGone);
+    }
+    done(outcome.txn_status == kv::TxnStatusKind::kLocked ? LockCheck::kAlive
+                                                          : LockCheck::kUnknown);
   });
   DriveTxns();
+}
+
+void Coordinator::AwaitLockChecks(std::vector<node::GroupKeyError> locks, size_t next,
+                                  uint64_t deadline_us,
+                                  std::function<void(absl::StatusOr<LockCheck>)> done) {
+  if (next >= locks.size()) return done(LockCheck::kAlive);
+  const node::GroupKeyError locked = locks[next];
+  AwaitLockCheck(locked, deadline_us,
+                 [this, locks = std::move(locks), next, deadline_us,
+                  done = std::move(done)](absl::StatusOr<LockCheck> check) mutable {
+                   if (!check.ok() || *check != LockCheck::kAlive) return done(check);
+                   AwaitLockChecks(std::move(locks), next + 1, deadline_us, std::move(done));
+                 });
 }
 
 void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, uint64_t deadline_us,

@@ -43,6 +43,30 @@ GroupResult FromStatus(const absl::Status& status) {
   return result;
 }
 
+// A latest-state read (RawGet, RawScan) answers, with the versions it read, every
+// transaction lock on a key it covers, as KeyIsLocked key errors (FirstLocksIn). A lock may
+// belong to a transaction already committed at its primary in another group (the commit
+// point) whose commit of this key has not arrived: a two-phase commit answers once its
+// primary committed, and a lost secondary commit is left to readers. Reading past such a
+// lock would miss a committed -- perhaps acknowledged -- write, and keep missing it, as
+// nothing else rolls the lock forward (ekv-sim --seed 115 --workload dynamo). So the
+// coordinator asks each lock's primary: if none had committed, the read stands (it was
+// served before their commit points); else it resolves the lock and reads again.
+// Up to kMaxScanLimit locks; more (the list is full) answer KeyIsLocked alone, and the
+// reader resolves the first and reads again.
+absl::StatusOr<std::vector<kv::KeyError>> FirstLocksIn(const kv::MvccStore& store,
+                                                       absl::string_view start,
+                                                       absl::string_view end) {
+  absl::StatusOr<std::vector<kv::LockEntry>> locks = store.ScanLocks(start, end, kv::kMaxScanLimit);
+  if (!locks.ok()) return locks.status();
+  std::vector<kv::KeyError> errors;
+  errors.reserve(locks->size());
+  for (const kv::LockEntry& entry : *locks) {
+    errors.push_back(kv::KeyIsLockedError(entry.key, entry.lock));
+  }
+  return errors;
+}
+
 ApplyResult ToApplyResult(const GroupResult& result) {
   ApplyResult out;
   out.ok = true;  // the reply carries the group result, success or not
@@ -641,7 +665,18 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
         result = FromStatus(owned);
         break;
       }
-      absl::StatusOr<std::optional<std::string>> value = kv_->store().Get(query->payload, kLatest);
+      const std::string& key = query->payload;
+      absl::StatusOr<std::optional<kv::LockRecord>> lock = kv_->store().GetLock(key);
+      if (!lock.ok()) {
+        result = FromStatus(lock.status());
+        load_.RecordRead(ownership_or_null(), key, result);
+        break;
+      }
+      // The version below a lock, with the lock (FirstLocksIn says why).
+      if (lock->has_value()) {
+        result.key_errors.push_back(ToGroupKeyError(kv::KeyIsLockedError(key, **lock)));
+      }
+      absl::StatusOr<std::optional<std::string>> value = kv_->store().Get(key, kLatest);
       if (!value.ok()) {
         result = FromStatus(value.status());
       } else {
@@ -668,8 +703,24 @@ std::optional<std::string> GroupStateMachine::Query(std::string_view payload) co
       auto pairs = kv_->store().Scan(*start, *end, *limit, kLatest);
       if (!pairs.ok()) {
         result = FromStatus(pairs.status());
+        load_.RecordRead(ownership_or_null(), *start, result);
+        break;
+      }
+      // Locks matter up to the last key read when the limit cut the scan short.
+      std::string lock_end(*end);
+      if (pairs->size() == *limit) lock_end = pairs->back().key + std::string(1, '\0');
+      absl::StatusOr<std::vector<kv::KeyError>> locked =
+          FirstLocksIn(kv_->store(), *start, lock_end);
+      if (!locked.ok()) {
+        result = FromStatus(locked.status());
+      } else if (locked->size() >= kv::kMaxScanLimit) {
+        result = FromStatus(kv::KeyErrorStatus(locked->front()));
+        result.key_errors.push_back(ToGroupKeyError(locked->front()));
       } else {
         for (const kv::KvPair& pair : *pairs) result.pairs.emplace_back(pair.key, pair.value);
+        for (const kv::KeyError& error : *locked) {
+          result.key_errors.push_back(ToGroupKeyError(error));
+        }
       }
       load_.RecordRead(ownership_or_null(), *start, result);
       break;

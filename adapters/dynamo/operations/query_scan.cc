@@ -203,8 +203,9 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     // items, and a write that changed both is answered once the item committed (the
     // two-phase commit's primary), perhaps before the entry's group applied its part. The
     // snapshot read resolves such a transaction's lock first, so an index never shows less
-    // of a write than its table does. A table's own items are their writes' commit points
-    // and are read linearizably, route by route, without the extra timestamp round.
+    // of a write than its table does. A table's own items are read linearizably, route by
+    // route, without the extra timestamp round; such a read resolves a transaction's lock
+    // too (TransactWriteItems' items after the first are secondaries of its commit).
     uint64_t ts = 0;
     if (index != nullptr) {
       absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp();
