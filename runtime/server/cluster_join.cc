@@ -87,14 +87,19 @@ bool MembershipTasks::Wait(std::chrono::milliseconds period) {
   return !stopping_;
 }
 
-bool MembershipTasks::CaughtUp() const {
+std::string MembershipTasks::CatchUpLag() const {
   const std::map<raft::GroupId, node::GroupStatus> statuses = loop_->GroupStatuses();
-  if (statuses.empty()) return false;
+  if (statuses.empty()) return "no group hosted yet";
   for (const auto& [group, status] : statuses) {
-    if (status.applied == 0 || status.leader == raft::kNoNode) return false;
-    if (status.applied + options_.catch_up_lag_entries < status.commit) return false;
+    if (status.applied == 0 || status.leader == raft::kNoNode ||
+        status.applied + options_.catch_up_lag_entries < status.commit) {
+      return absl::StrCat("group ", group, ": leader ",
+                          status.leader == raft::kNoNode ? std::string("not heard from")
+                                                         : absl::StrCat("n", status.leader),
+                          ", applied ", status.applied, " of commit ", status.commit);
+    }
   }
-  return true;
+  return "";
 }
 
 bool MembershipTasks::LearnerSomewhere() const {
@@ -113,7 +118,12 @@ void MembershipTasks::Run() {
   };
   // Every group first catches up (after a restart or a join: its snapshot, or the log
   // since the last start), so its configuration says what this node is.
-  while (!CaughtUp()) {
+  // A node that stays behind says which group and why, every 10 s (an operator's first
+  // question when a join does not finish).
+  for (int waits = 1;; ++waits) {
+    const std::string lag = CatchUpLag();
+    if (lag.empty()) break;
+    if (waits % 100 == 0) log(absl::StrCat("still catching up: ", lag));
     if (!Wait(std::chrono::milliseconds(100))) return;
   }
   if (options_.promote_after_catch_up || LearnerSomewhere()) {

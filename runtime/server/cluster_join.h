@@ -61,7 +61,9 @@ class MembershipTasks {
 
  private:
   void Run();
-  bool CaughtUp() const;
+  // Empty when every hosted group has a leader and is applied within the allowed lag;
+  // otherwise the first group that is not, and why.
+  std::string CatchUpLag() const;
   bool LearnerSomewhere() const;
   // Sleeps up to `period`; false once stopping.
   bool Wait(std::chrono::milliseconds period);

@@ -131,28 +131,6 @@ uint64_t MonotonicMicros() {
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin).count());
 }
 
-std::vector<int> PickFreePorts(int count) {
-  std::vector<int> sockets;
-  std::vector<int> ports;
-  for (int i = 0; i < count; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    EKV_ASSERT(fd >= 0, "socket failed: ", std::strerror(errno));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    const int bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    EKV_ASSERT(bound == 0, "bind to 127.0.0.1:0 failed: ", std::strerror(errno));
-    socklen_t length = sizeof(address);
-    const int named = getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    EKV_ASSERT(named == 0, "getsockname failed: ", std::strerror(errno));
-    sockets.push_back(fd);
-    ports.push_back(ntohs(address.sin_port));
-  }
-  for (int fd : sockets) close(fd);
-  return ports;
-}
-
 std::string MakeTempDir(const std::string& prefix) {
   const char* base = getenv("TMPDIR");
   std::string pattern =

@@ -62,8 +62,9 @@ struct ProcessResult {
 // Path of the ekv-server binary under test (compile definition EKV_SERVER_BINARY).
 std::string ServerBinary();
 
-// Picks `count` distinct free TCP ports on 127.0.0.1: binds each to port 0 and reads the
-// kernel's choice back, holding all sockets until every port is chosen.
+// Picks `count` distinct free TCP ports on 127.0.0.1 below the ephemeral range (so no
+// outgoing connection takes one before its server binds it), each reserved for this process
+// against other test processes (free_ports.cc).
 std::vector<int> PickFreePorts(int count);
 
 // Creates a fresh directory under $TMPDIR (or /tmp); removed by RemoveTree.

@@ -458,7 +458,18 @@ TEST(TlsTest, GrpcApiRequiresTheBearerToken) {
     if (client_get.first != 0) std::this_thread::sleep_for(milliseconds(500));
   } while (client_get.first != 0 && client_get.second.find("error: 14 ") != std::string::npos &&
            std::chrono::steady_clock::now() < get_deadline);
-  EXPECT_EQ(client_get.first, 0) << client_get.second << "\n" << cluster.Logs(20000);
+  std::string memberships;  // on failure: each group's roles as n1 and n4 see them
+  if (client_get.first != 0) {
+    for (int i : {1, 4}) {
+      memberships += absl::StrCat(
+          "ekv-client nodes through n", i, ":\n",
+          RunCaptured({EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(i),
+                       "--tls_ca_file=" + ca.ca_file, "--auth_token_file=" + token_file, "nodes"},
+                      dir)
+              .second);
+    }
+  }
+  EXPECT_EQ(client_get.first, 0) << client_get.second << "\n" << memberships << cluster.Logs(20000);
   EXPECT_NE(client_get.second.find("token-value"), std::string::npos) << client_get.second;
   std::pair<int, std::string> client_without =
       RunCaptured({EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(2),
