@@ -864,8 +864,13 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   status.persist_outstanding = group.outstanding.has_value();
   status.pending_requests = group.pending();
   status.conf_state = group.raw_node->conf_state();
-  status.route_loads = group.state_machine->RouteLoads();
   return status;
+}
+
+std::vector<RouteLoad> NodeHost::RouteLoads(raft::GroupId group_id) const {
+  auto it = groups_.find(group_id);
+  EKV_ASSERT(it != groups_.end(), "RouteLoads of unhosted group ", group_id);
+  return it->second->state_machine->RouteLoads();
 }
 
 std::string NodeHost::DescribeProgress(raft::GroupId group) const {

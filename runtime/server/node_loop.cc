@@ -570,7 +570,10 @@ void NodeLoop::PublishStatus() {
   // leaders, the metrics and the console's load counters from it, never from NodeHost,
   // which only this thread may touch.
   std::map<raft::GroupId, node::GroupStatus> statuses;
-  for (raft::GroupId group : host_->groups()) statuses[group] = host_->Status(group);
+  for (raft::GroupId group : host_->groups()) {
+    node::GroupStatus& status = statuses[group] = host_->Status(group);
+    status.route_loads = host_->RouteLoads(group);  // for the console's heat map
+  }
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
   statuses_ = std::move(statuses);
