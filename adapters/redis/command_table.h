@@ -91,6 +91,10 @@ enum CommandFlag : uint32_t {
   kFlagSubscribedContext = 1 << 9,
   kFlagBlocking = 1 << 10,
   kFlagMovableKeys = 1 << 11,
+  kFlagAllowBusy = 1 << 12,
+  kFlagSkipMonitor = 1 << 13,
+  kFlagSkipSlowlog = 1 << 14,
+  kFlagNoMandatoryKeys = 1 << 15,
 };
 
 struct CommandSpec {

@@ -47,6 +47,8 @@ EKV_REDIS_HANDLER(CmdCopy) {
   meta.expire_ms = from.meta.expire_ms;
   meta.head = from.meta.head;
   meta.tail = from.meta.tail;
+  meta.flags = from.meta.flags;
+  meta.next_seq = from.meta.next_seq;
   EKV_KV_ASSIGN_OR_RETURN(Store::Records records, ex.Elements(source, from.meta));
   for (auto& [subkey, value] : records) {
     ex.store().Put(ex.ElementKey(destination, meta, subkey), std::move(value));

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/executor.h"
+#include "core/redis/hash_fields.h"
 #include "core/redis/key_snapshot.h"
 #include "core/redis/numbers.h"
 #include "core/redis/rdb_payload.h"
@@ -30,10 +31,13 @@ absl::StatusOr<RdbValue> ValueOf(const KeySnapshot& snapshot) {
         value.elements.push_back(snapshot.type == Type::kList ? element : subkey);
       }
       break;
-    case Type::kHash:
-      value.pairs = snapshot.records;
+    case Type::kHash: {
+      EKV_KV_ASSIGN_OR_RETURN(value.pairs, HashRecordsInOrder(snapshot.meta, snapshot.records));
+      if ((snapshot.meta.flags & kMetaTracked) != 0) value.compact = IsCompact(snapshot.meta);
       break;
+    }
     case Type::kZset:
+      if ((snapshot.meta.flags & kMetaTracked) != 0) value.compact = IsCompact(snapshot.meta);
       for (const auto& [subkey, score] : snapshot.records) {
         if (subkey.empty() || subkey[0] != kZsetMemberTag) continue;
         value.scored.emplace_back(subkey.substr(1), DecodeDouble(score));
@@ -68,12 +72,29 @@ KeySnapshot SnapshotOf(const RdbValue& value, uint64_t expire_ms) {
       for (const std::string& member : value.elements) snapshot.records.emplace_back(member, "");
       snapshot.meta.size = value.elements.size();
       break;
-    case Type::kHash:
-      snapshot.records = value.pairs;
+    case Type::kHash: {
+      // Redis 7.0 loads a hash of <= 128 short fields as a listpack, in the payload's order.
+      snapshot.meta.flags = kMetaTracked;
+      ConvertIf(&snapshot.meta, value.pairs.size() > kMaxListpackEntries);
+      for (const auto& [field, v] : value.pairs) {
+        ConvertIf(&snapshot.meta, field.size() > kMaxListpackValue || v.size() > kMaxListpackValue);
+      }
+      for (const auto& [field, v] : value.pairs) {
+        snapshot.records.emplace_back(field,
+                                      EncodeHashValue(snapshot.meta, snapshot.meta.next_seq++, v));
+      }
       snapshot.meta.size = value.pairs.size();
       break;
+    }
     case Type::kZset:
+      // A small sorted set loads as a listpack, which stores -0 as 0 (zset_records.h).
+      snapshot.meta.flags = kMetaTracked;
+      ConvertIf(&snapshot.meta, value.scored.size() > kMaxListpackEntries);
       for (const auto& [member, score] : value.scored) {
+        ConvertIf(&snapshot.meta, member.size() > kMaxListpackValue);
+      }
+      for (auto [member, score] : value.scored) {
+        if (IsCompact(snapshot.meta) && score == 0) score = 0.0;
         snapshot.records.emplace_back(std::string(1, kZsetMemberTag) + member, EncodeDouble(score));
         snapshot.records.emplace_back(std::string(1, kZsetOrderTag) + EncodeScore(score) + member,
                                       "");

@@ -1,10 +1,13 @@
-// Hash commands. Fields are element records (layout.h) in byte order, which is the order
-// HGETALL, HKEYS and HVALS reply in (Redis promises no order).
+// Hash commands. Fields are element records (layout.h, hash_fields.h); HGETALL, HKEYS,
+// HVALS and HRANDFIELD answer a compact hash (Redis's listpack) in insertion order, as
+// Redis does, and a converted one in byte order of the fields (Redis's hashtable order is
+// its own).
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
+#include "core/redis/hash_fields.h"
 #include "core/redis/numbers.h"
 #include "core/redis/random_pick.h"
 
@@ -13,7 +16,9 @@ namespace {
 
 absl::StatusOr<std::optional<std::string>> GetField(Executor& ex, absl::string_view key,
                                                     const Meta& meta, absl::string_view field) {
-  return ex.store().Get(ex.ElementKey(key, meta, field));
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<StoredHashValue> value, GetHashField(ex, key, meta, field));
+  if (!value.has_value()) return std::optional<std::string>();
+  return std::optional<std::string>(std::move(value->value));
 }
 
 // Sets fields from args[first..] in pairs; returns how many were new.
@@ -21,14 +26,14 @@ absl::StatusOr<int64_t> SetFields(Executor& ex, const Args& args, size_t first) 
   EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
   if (hash.error.has_value()) return absl::FailedPreconditionError("wrongtype");
   int64_t added = 0;
+  // Redis 7.0 hashTypeTryConversion: any long argument converts before the first write.
+  for (size_t i = first; i < args.size(); ++i) {
+    ConvertIf(&hash.meta, args[i].size() > kMaxListpackValue);
+  }
   for (size_t i = first; i + 1 < args.size(); i += 2) {
-    const std::string element = ex.ElementKey(args[1], hash.meta, args[i]);
-    EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
-    if (!old.has_value()) {
-      ++added;
-      ++hash.meta.size;
-    }
-    ex.store().Put(element, args[i + 1]);
+    EKV_KV_ASSIGN_OR_RETURN(bool is_new,
+                            PutHashField(ex, args[1], &hash.meta, args[i], args[i + 1]));
+    if (is_new) ++added;
   }
   ex.SaveMeta(args[1], hash.meta);
   return added;
@@ -45,11 +50,11 @@ absl::StatusOr<Reply> HSetGeneric(Executor& ex, const Args& args, bool hmset) {
   return hmset ? Reply::Ok() : Reply::Integer(added);
 }
 
-// The hash's fields and values in field order; empty when the key is absent.
+// The hash's fields and values in Redis's order; empty when the key is absent.
 absl::StatusOr<Store::Records> AllFields(Executor& ex, const Collection& hash,
                                          absl::string_view key) {
   if (!hash.exists) return Store::Records();
-  return ex.Elements(key, hash.meta);
+  return HashFieldsInOrder(ex, key, hash.meta);
 }
 
 }  // namespace
@@ -65,8 +70,7 @@ EKV_REDIS_HANDLER(CmdHSetNx) {
                             GetField(ex, args[1], hash.meta, args[2]));
     if (old.has_value()) return Reply::Integer(0);
   }
-  ex.store().Put(ex.ElementKey(args[1], hash.meta, args[2]), args[3]);
-  ++hash.meta.size;
+  EKV_KV_RETURN_IF_ERROR(PutHashField(ex, args[1], &hash.meta, args[2], args[3]).status());
   ex.SaveMeta(args[1], hash.meta);
   return Reply::Integer(1);
 }
@@ -133,6 +137,7 @@ EKV_REDIS_HANDLER(CmdHDel) {
     const std::string element = ex.ElementKey(args[1], hash.meta, args[i]);
     EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
     if (!old.has_value()) continue;
+    // A field added again later gets a new sequence: it goes to the end, as in Redis.
     ex.store().Delete(element);
     --hash.meta.size;
     ++deleted;
@@ -170,8 +175,8 @@ EKV_REDIS_HANDLER(CmdHIncrBy) {
   if (!delta.has_value()) return NotIntegerError();
   EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
   if (hash.error.has_value()) return *hash.error;
-  const std::string element = ex.ElementKey(args[1], hash.meta, args[2]);
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old,
+                          GetField(ex, args[1], hash.meta, args[2]));
   int64_t base = 0;
   if (old.has_value()) {
     std::optional<int64_t> parsed = ParseInt64(*old);
@@ -182,8 +187,8 @@ EKV_REDIS_HANDLER(CmdHIncrBy) {
   if (__builtin_add_overflow(base, *delta, &sum)) {
     return Reply::Error("ERR increment or decrement would overflow");
   }
-  if (!old.has_value()) ++hash.meta.size;
-  ex.store().Put(element, absl::StrCat(sum));
+  EKV_KV_RETURN_IF_ERROR(
+      PutHashField(ex, args[1], &hash.meta, args[2], absl::StrCat(sum)).status());
   ex.SaveMeta(args[1], hash.meta);
   return Reply::Integer(sum);
 }
@@ -193,8 +198,8 @@ EKV_REDIS_HANDLER(CmdHIncrByFloat) {
   if (!delta.has_value()) return NotFloatError();
   EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
   if (hash.error.has_value()) return *hash.error;
-  const std::string element = ex.ElementKey(args[1], hash.meta, args[2]);
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old,
+                          GetField(ex, args[1], hash.meta, args[2]));
   long double base = 0;
   if (old.has_value()) {
     std::optional<long double> parsed = ParseLongDouble(*old);
@@ -206,8 +211,7 @@ EKV_REDIS_HANDLER(CmdHIncrByFloat) {
     return Reply::Error("ERR increment would produce NaN or Infinity");
   }
   std::string text = FormatLongDouble(sum);
-  if (!old.has_value()) ++hash.meta.size;
-  ex.store().Put(element, text);
+  EKV_KV_RETURN_IF_ERROR(PutHashField(ex, args[1], &hash.meta, args[2], text).status());
   ex.SaveMeta(args[1], hash.meta);
   return Reply::Bulk(text);
 }

@@ -113,6 +113,8 @@ absl::Status CopyKey(Executor& ex, absl::string_view from, const Executor::Found
   meta.expire_ms = found.meta.expire_ms;
   meta.head = found.meta.head;
   meta.tail = found.meta.tail;
+  meta.flags = found.meta.flags;
+  meta.next_seq = found.meta.next_seq;
   // The old value of `to`, whatever its type, is replaced.
   ex.store().DeleteString(to);
   for (auto& [subkey, value] : elements) ex.store().Put(ex.ElementKey(to, meta, subkey), value);

@@ -6,9 +6,10 @@
 //             (<= 512 integer members) or "hashtable"; a hash "listpack" (<= 128 entries,
 //             fields and values <= 64 bytes) or "hashtable"; a sorted set "listpack"
 //             (<= 128 members of <= 64 bytes) or "skiplist". Redis also keeps the
-//             history (a string APPENDed to stays raw, a set never goes back to intset);
-//             ekv stores no encoding, so it reports what the value would get if written
-//             afresh. Reads at most 513 elements.
+//             history (a string APPENDed to stays raw, a set never goes back to intset):
+//             hashes and sorted sets record its one-way conversion (layout.h) and answer
+//             by it; strings, sets and collections written before that report what the
+//             value would get if written afresh. Reads at most 513 elements.
 //   REFCOUNT  Redis's: 2147483647 for the shared integers 0..9999, else 1.
 //   IDLETIME  seconds since the key's last write (its stamp), since ekv does not record
 //             reads: Redis counts reads as accesses too.
@@ -27,12 +28,8 @@
 namespace ekv::redis_core {
 namespace {
 
-// Redis 7.0's defaults (redis.conf): set-max-intset-entries, hash-max-listpack-entries /
-// -value, zset-max-listpack-entries / -value, OBJ_ENCODING_EMBSTR_SIZE_LIMIT,
-// OBJ_SHARED_INTEGERS.
-constexpr uint64_t kMaxIntsetEntries = 512;
-constexpr uint64_t kMaxListpackEntries = 128;
-constexpr size_t kMaxListpackValue = 64;
+// Redis 7.0's defaults (the listpack and intset bounds are in layout.h):
+// OBJ_ENCODING_EMBSTR_SIZE_LIMIT, OBJ_SHARED_INTEGERS.
 constexpr size_t kMaxEmbstr = 44;
 constexpr int64_t kSharedIntegers = 10000;
 constexpr int64_t kSharedRefcount = 2147483647;
@@ -56,6 +53,9 @@ absl::StatusOr<std::string> CollectionEncoding(Executor& ex, absl::string_view k
       return std::string("intset");
     }
     case Type::kHash: {
+      if ((meta.flags & kMetaTracked) != 0) {
+        return std::string(IsCompact(meta) ? "listpack" : "hashtable");
+      }
       if (meta.size > kMaxListpackEntries) return std::string("hashtable");
       EKV_KV_ASSIGN_OR_RETURN(Store::Records fields, ex.Elements(key, meta));
       for (const auto& [field, value] : fields) {
@@ -66,6 +66,9 @@ absl::StatusOr<std::string> CollectionEncoding(Executor& ex, absl::string_view k
       return std::string("listpack");
     }
     case Type::kZset: {
+      if ((meta.flags & kMetaTracked) != 0) {
+        return std::string(IsCompact(meta) ? "listpack" : "skiplist");
+      }
       if (meta.size > kMaxListpackEntries) return std::string("skiplist");
       // The member records ('m' member -> score); the order records repeat them.
       EKV_KV_ASSIGN_OR_RETURN(Store::Records members, ex.Elements(key, meta, "m"));

@@ -17,7 +17,9 @@
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
 #include "core/redis/glob.h"
+#include "core/redis/hash_fields.h"
 #include "core/redis/numbers.h"
+#include "core/redis/set_order.h"
 #include "core/redis/zset_records.h"
 
 namespace ekv::redis_core {
@@ -28,6 +30,44 @@ constexpr uint64_t kMaxScanPage = 100'000;
 
 Reply ScanReply(uint64_t next_cursor, std::vector<Reply> elements) {
   return Reply::Array({Reply::Bulk(absl::StrCat(next_cursor)), Reply::Array(std::move(elements))});
+}
+
+// The whole scan of a collection Redis keeps compact (nullopt: not compact, page it).
+absl::StatusOr<std::optional<std::vector<Reply>>> WholeCompact(Executor& ex, absl::string_view key,
+                                                               const Meta& meta, Type type,
+                                                               bool use_pattern,
+                                                               const std::string& pattern) {
+  std::vector<Reply> out;
+  auto matches = [&](absl::string_view item) { return !use_pattern || GlobMatch(pattern, item); };
+  if (type == Type::kHash && IsCompact(meta)) {
+    EKV_KV_ASSIGN_OR_RETURN(auto fields, HashFieldsInOrder(ex, key, meta));
+    for (auto& [field, value] : fields) {
+      if (!matches(field)) continue;
+      out.push_back(Reply::Bulk(std::move(field)));
+      out.push_back(Reply::Bulk(std::move(value)));
+    }
+    return std::optional<std::vector<Reply>>(std::move(out));
+  }
+  if (type == Type::kZset && IsCompact(meta)) {
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<ZsetEntry> entries, ZsetAllEntries(ex, key, meta));
+    for (ZsetEntry& entry : entries) {
+      if (!matches(entry.member)) continue;
+      out.push_back(Reply::Bulk(std::move(entry.member)));
+      out.push_back(Reply::Bulk(FormatScore(entry.score)));
+    }
+    return std::optional<std::vector<Reply>>(std::move(out));
+  }
+  if (type == Type::kSet && meta.size <= kMaxIntsetEntries) {
+    EKV_KV_ASSIGN_OR_RETURN(Store::Records records, ex.Elements(key, meta));
+    std::vector<std::string> members;
+    for (auto& [member, ignored] : records) members.push_back(std::move(member));
+    if (!InIntsetOrder(&members)) return std::optional<std::vector<Reply>>();
+    for (std::string& member : members) {
+      if (matches(member)) out.push_back(Reply::Bulk(std::move(member)));
+    }
+    return std::optional<std::vector<Reply>>(std::move(out));
+  }
+  return std::optional<std::vector<Reply>>();
 }
 
 absl::StatusOr<Reply> ScanCollection(Executor& ex, const Args& args, Type type) {
@@ -60,6 +100,9 @@ absl::StatusOr<Reply> ScanCollection(Executor& ex, const Args& args, Type type) 
     }
   }
   const Meta& meta = collection.meta;
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<std::vector<Reply>> whole,
+                          WholeCompact(ex, args[1], meta, type, use_pattern, pattern));
+  if (whole.has_value()) return ScanReply(0, *std::move(whole));
   const uint64_t page = std::min<uint64_t>(static_cast<uint64_t>(count), kMaxScanPage);
   if (cursor >= meta.size) return ScanReply(0, {});
   // Sorted sets walk their member records ('m'), never the score index.
@@ -77,7 +120,10 @@ absl::StatusOr<Reply> ScanCollection(Executor& ex, const Args& args, Type type) 
     ++walked;
     if (use_pattern && !GlobMatch(pattern, subkey)) continue;
     out.push_back(Reply::Bulk(subkey));
-    if (type == Type::kHash) out.push_back(Reply::Bulk(records[i].second));
+    if (type == Type::kHash) {
+      EKV_KV_ASSIGN_OR_RETURN(StoredHashValue value, DecodeHashValue(meta, records[i].second));
+      out.push_back(Reply::Bulk(value.value));
+    }
     if (type == Type::kZset) {
       EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ZsetScoreOf(ex, args[1], meta, subkey));
       if (!score.has_value()) return absl::DataLossError("redis zset: member without a score");

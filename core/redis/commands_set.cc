@@ -1,4 +1,5 @@
-// Set commands. Members are element records with empty values (layout.h), in byte order;
+// Set commands. Members are element records with empty values (layout.h), in byte order,
+// answered in Redis's intset order when they would form one (set_order.h);
 // SPOP and SRANDMEMBER choose with the request's deterministic random sequence: a small
 // set, or a count that is a large part of the set, reads the members (O(count) then); a
 // few picks from a big set seek for each (set_sample.h), O(count log n).
@@ -9,6 +10,7 @@
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
+#include "core/redis/set_order.h"
 #include "core/redis/set_sample.h"
 
 namespace ekv::redis_core {
@@ -27,6 +29,7 @@ absl::StatusOr<std::vector<std::string>> Members(Executor& ex, absl::string_view
   std::vector<std::string> out;
   out.reserve(records.size());
   for (auto& [member, value] : records) out.push_back(std::move(member));
+  InIntsetOrder(&out);
   return out;
 }
 
@@ -204,6 +207,12 @@ EKV_REDIS_HANDLER(CmdSRandMember) {
     for (int64_t i = 0; i < -count; ++i) {
       out.push_back(Reply::Bulk(members[ex.NextRandom() % members.size()]));
     }
+    return Reply::Array(std::move(out));
+  }
+  // Redis 7.0 (srandmemberWithCountCommand case 2): a count covering the set answers the
+  // whole set in its order.
+  if (static_cast<uint64_t>(count) >= members.size()) {
+    for (std::string& member : members) out.push_back(Reply::Bulk(std::move(member)));
     return Reply::Array(std::move(out));
   }
   // Distinct members: a deterministic partial shuffle.

@@ -1,7 +1,8 @@
 // SINTER, SUNION, SDIFF and their *STORE forms. Every key must live in the request's group
 // (CROSSSLOT otherwise, checked by the group). The result is computed over the members in
-// byte order; a STORE replaces the destination with a new set version (O(1) removal of
-// the old one) or deletes it when the result is empty, as Redis does.
+// byte order and answered in Redis's intset order when it would be one (set_order.h); a STORE
+// replaces the destination with a new set version (O(1) removal of the old one) or deletes it when
+// the result is empty, as Redis does.
 #include <algorithm>
 #include <iterator>
 #include <set>
@@ -12,6 +13,7 @@
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
+#include "core/redis/set_order.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -59,8 +61,10 @@ absl::StatusOr<Reply> Read(Executor& ex, const Args& args, Algebra op) {
   std::set<std::string> result;
   EKV_KV_ASSIGN_OR_RETURN(Reply status, Compute(ex, args, 1, op, &result));
   if (status.is_error()) return status;
+  std::vector<std::string> members(result.begin(), result.end());
+  InIntsetOrder(&members);
   std::vector<Reply> out;
-  for (const std::string& member : result) out.push_back(Reply::Bulk(member));
+  for (std::string& member : members) out.push_back(Reply::Bulk(std::move(member)));
   return Reply::Set(std::move(out));
 }
 

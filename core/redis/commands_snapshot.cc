@@ -26,6 +26,8 @@ absl::StatusOr<std::optional<KeySnapshot>> SnapshotKey(Executor& ex, absl::strin
   snapshot.meta.size = found.meta.size;
   snapshot.meta.head = found.meta.head;
   snapshot.meta.tail = found.meta.tail;
+  snapshot.meta.flags = found.meta.flags;
+  snapshot.meta.next_seq = found.meta.next_seq;
   snapshot.meta.expire_ms = found.meta.expire_ms;
   EKV_KV_ASSIGN_OR_RETURN(snapshot.records, ex.Elements(key, found.meta));
   return std::optional<KeySnapshot>(std::move(snapshot));
@@ -44,6 +46,8 @@ absl::Status RestoreKey(Executor& ex, absl::string_view key,
   meta.size = snapshot->meta.size;
   meta.head = snapshot->meta.head;
   meta.tail = snapshot->meta.tail;
+  meta.flags = snapshot->meta.flags;
+  meta.next_seq = snapshot->meta.next_seq;
   meta.expire_ms = snapshot->expire_ms;
   for (const auto& [subkey, value] : snapshot->records) {
     ex.store().Put(ex.ElementKey(key, meta, subkey), value);

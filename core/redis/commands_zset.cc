@@ -341,6 +341,7 @@ EKV_REDIS_HANDLER(CmdZAdd) {
         }
       } else {
         if (xx) continue;
+        ConvertSortedSetFor(&zset.meta, member);
         ZsetPutMember(ex, args[1], zset.meta, member, std::nullopt, score);
         ++zset.meta.size;
         ++added;
@@ -363,8 +364,10 @@ EKV_REDIS_HANDLER(CmdZIncrBy) {
   if (zset.exists) {
     EKV_KV_ASSIGN_OR_RETURN(current, ZsetScoreOf(ex, args[1], zset.meta, args[3]));
   }
-  const double score = current.value_or(0) + *delta;
+  // A new member's score is the increment itself (Redis: -0 stays -0).
+  const double score = current.has_value() ? *current + *delta : *delta;
   if (std::isnan(score)) return Reply::Error("ERR resulting score is not a number (NaN)");
+  if (!current.has_value()) ConvertSortedSetFor(&zset.meta, args[3]);
   ZsetPutMember(ex, args[1], zset.meta, args[3], current, score);
   if (!current.has_value()) ++zset.meta.size;
   ex.SaveMeta(args[1], zset.meta);
@@ -491,6 +494,7 @@ absl::StatusOr<std::vector<Entry>> PopEntries(Executor& ex, absl::string_view ke
     if (rest.size() < 8) return absl::DataLossError("redis zset: malformed order record");
     out.push_back({DecodeScore(rest.substr(0, 8)), std::string(rest.substr(8))});
   }
+  EKV_KV_RETURN_IF_ERROR(RestoreZeroSigns(ex, key, meta, &out));
   for (const Entry& entry : out) {
     ZsetDeleteMember(ex, key, meta, entry.member, entry.score);
     --meta.size;

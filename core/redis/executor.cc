@@ -270,6 +270,8 @@ Meta Executor::NewMeta(Type type) {
   meta.version_seq = version_seq_++;
   meta.head = kListStartIndex;
   meta.tail = kListStartIndex;
+  // Hashes and sorted sets track Redis's encoding (layout.h) from birth.
+  if (type == Type::kHash || type == Type::kZset) meta.flags = kMetaTracked;
   return meta;
 }
 

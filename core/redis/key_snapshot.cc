@@ -21,6 +21,10 @@ std::string EncodeKeySnapshot(const KeySnapshot& snapshot) {
     kv::AppendLengthPrefixed(&out, subkey);
     kv::AppendLengthPrefixed(&out, value);
   }
+  if (snapshot.meta.flags != 0 || snapshot.meta.next_seq != 0) {
+    kv::AppendVarint64(&out, snapshot.meta.flags);
+    kv::AppendVarint64(&out, snapshot.meta.next_seq);
+  }
   return out;
 }
 
@@ -53,6 +57,10 @@ absl::StatusOr<KeySnapshot> DecodeKeySnapshot(absl::string_view bytes) {
       snapshot.records.emplace_back(std::string(subkey), std::string(value));
     }
     if (snapshot.meta.size == 0) return absl::DataLossError("redis key snapshot: empty collection");
+    if (reader.remaining() > 0) {
+      EKV_KV_ASSIGN_OR_RETURN(snapshot.meta.flags, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(snapshot.meta.next_seq, reader.ReadVarint64());
+    }
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("redis key snapshot"));
   return snapshot;

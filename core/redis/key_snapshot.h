@@ -6,9 +6,10 @@
 //
 // Encoding: [u8 type][varint expire_ms] then, for a string, its value (length-prefixed);
 // for a collection, varints size, head, tail, the record count and each record's subkey
-// and value (length-prefixed), in subkey order (layout.h). Deterministic: two snapshots
-// of the same state are the same bytes, so a coordinator can tell "unchanged" by
-// comparing them. O(size) of the key.
+// and value (length-prefixed), in subkey order (layout.h), then, when either is set, the
+// varints flags and next_seq (absent in snapshots of ekv before encodings were tracked).
+// Deterministic: two snapshots of the same state are the same bytes, so a coordinator can tell
+// "unchanged" by comparing them. O(size) of the key.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +40,9 @@ struct KeySnapshot {
            string_value == other.string_value && meta.type == other.meta.type &&
            meta.version_ts == other.meta.version_ts && meta.version_seq == other.meta.version_seq &&
            meta.size == other.meta.size && meta.expire_ms == other.meta.expire_ms &&
-           meta.head == other.meta.head && meta.tail == other.meta.tail && records == other.records;
+           meta.head == other.meta.head && meta.tail == other.meta.tail &&
+           meta.flags == other.meta.flags && meta.next_seq == other.meta.next_seq &&
+           records == other.records;
   }
 };
 

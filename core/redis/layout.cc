@@ -13,6 +13,9 @@ constexpr char kMetaTag = 'M';
 constexpr char kElementTag = 'E';
 constexpr char kTouchTag = 'T';
 constexpr uint8_t kMetaFormat = 1;
+// Format 1 followed by flags and next_seq; written only when either is set, so every
+// other record keeps format 1's bytes.
+constexpr uint8_t kMetaFormatWithFlags = 2;
 
 std::string Tagged(char tag, absl::string_view rest) {
   std::string out;
@@ -94,7 +97,8 @@ std::optional<ParsedElementKey> ParseElementKey(absl::string_view engine_key) {
 
 std::string EncodeMeta(const Meta& meta) {
   std::string out;
-  kv::AppendByte(&out, kMetaFormat);
+  const bool with_flags = meta.flags != 0 || meta.next_seq != 0;
+  kv::AppendByte(&out, with_flags ? kMetaFormatWithFlags : kMetaFormat);
   kv::AppendByte(&out, static_cast<uint8_t>(meta.type));
   kv::AppendVarint64(&out, meta.version_ts);
   kv::AppendVarint64(&out, meta.version_seq);
@@ -102,6 +106,10 @@ std::string EncodeMeta(const Meta& meta) {
   kv::AppendVarint64(&out, meta.expire_ms);
   kv::AppendVarint64(&out, meta.head);
   kv::AppendVarint64(&out, meta.tail);
+  if (with_flags) {
+    kv::AppendVarint64(&out, meta.flags);
+    kv::AppendVarint64(&out, meta.next_seq);
+  }
   return out;
 }
 
@@ -115,12 +123,22 @@ absl::StatusOr<Meta> DecodeMeta(absl::string_view bytes) {
   auto expire_ms = reader.ReadVarint64();
   auto head = reader.ReadVarint64();
   auto tail = reader.ReadVarint64();
-  if (!format.ok() || *format != kMetaFormat || !type.ok() || *type < 2 || *type > 5 ||
-      !version_ts.ok() || !version_seq.ok() || *version_seq > UINT32_MAX || !size.ok() ||
-      !expire_ms.ok() || !head.ok() || !tail.ok() || !reader.ExpectEnd("redis meta").ok()) {
+  const bool with_flags = format.ok() && *format == kMetaFormatWithFlags;
+  absl::StatusOr<uint64_t> flags = uint64_t{0};
+  absl::StatusOr<uint64_t> next_seq = uint64_t{0};
+  if (with_flags) {
+    flags = reader.ReadVarint64();
+    next_seq = reader.ReadVarint64();
+  }
+  if (!format.ok() || (*format != kMetaFormat && !with_flags) || !type.ok() || *type < 2 ||
+      *type > 5 || !version_ts.ok() || !version_seq.ok() || *version_seq > UINT32_MAX ||
+      !size.ok() || !expire_ms.ok() || !head.ok() || !tail.ok() || !flags.ok() || !next_seq.ok() ||
+      !reader.ExpectEnd("redis meta").ok()) {
     return absl::DataLossError("redis metadata record is malformed");
   }
   Meta meta;
+  meta.flags = *flags;
+  meta.next_seq = *next_seq;
   meta.type = static_cast<Type>(*type);
   meta.version_ts = *version_ts;
   meta.version_seq = static_cast<uint32_t>(*version_seq);

@@ -7,9 +7,11 @@
 //            that version (kv::MvccBatch::PutExpiry), stored as expire_ms + 1 so the
 //            MVCC rule "absent at read_ts >= expire_ts" agrees with Redis's "expired
 //            when now > expire_ms".
-//   meta     'r' 'M' key               -> type, version, size, expire_ms, list head/tail
+//   meta     'r' 'M' key               -> type, version, size, expire_ms, list head/tail,
+//                                         and (format 2) encoding flags, next field sequence
 //   element  'r' 'E' u32 len key version subkey -> value
-//              hash: subkey = field, value = value
+//              hash: subkey = field, value = value, or (a tracked hash, below) varint
+//                    insertion sequence then value
 //              set:  subkey = member, value empty
 //              list: subkey = u64 index (head <= index < tail), value = element
 //              zset: subkey = 'm' member -> 8-byte score; 'o' score-order member -> empty
@@ -23,6 +25,16 @@
 // DEL, an overwrite or an expiry only removes the metadata record: O(1) whatever the
 // size. The elements of dead versions are invisible (no live metadata points at them)
 // and are removed later by bounded cleanup passes (CLEANUP in executor.h).
+//
+// Encodings. Redis 7.0 answers a small hash (listpack: <= 128 fields, every field and
+// value <= 64 bytes) in insertion order and a small sorted set (listpack: <= 128
+// members of <= 64 bytes) stores scores as text (-0 becomes 0); it converts either to
+// its big encoding once over a bound and never back. Hashes and sorted sets created
+// since ekv tracks this carry kMetaTracked; kMetaConverted records the one-way
+// conversion. A tracked hash files each field's insertion sequence with its value
+// (next_seq: the next new field's), so reads of a compact hash (<= 128 fields) sort by
+// it. A metadata record without kMetaTracked (written before) keeps the old behaviour:
+// values without sequences, fields in byte order, OBJECT ENCODING by content.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +59,29 @@ struct Meta {
   // Lists: elements at indexes [head, tail); both start in the middle of the u64 range.
   uint64_t head = 0;
   uint64_t tail = 0;
+  // Hashes and sorted sets (above): kMetaTracked | kMetaConverted.
+  uint64_t flags = 0;
+  uint64_t next_seq = 0;  // tracked hashes: the sequence of the next new field
 };
+
+inline constexpr uint64_t kMetaTracked = 1;
+inline constexpr uint64_t kMetaConverted = 2;
+
+// Redis 7.0's defaults as its redis.conf sets them: hash-max-listpack-entries / -value,
+// zset-max-listpack-entries / -value, set-max-intset-entries. (redis-server run without
+// a configuration file keeps a compiled-in hash-max-listpack-entries of 512.)
+inline constexpr uint64_t kMaxListpackEntries = 128;
+inline constexpr size_t kMaxListpackValue = 64;
+inline constexpr uint64_t kMaxIntsetEntries = 512;
+
+// A tracked hash or sorted set Redis would still hold as a listpack.
+inline bool IsCompact(const Meta& meta) {
+  return (meta.flags & kMetaTracked) != 0 && (meta.flags & kMetaConverted) == 0;
+}
+// Records Redis's one-way conversion when `over` (a bound crossed) for a tracked collection.
+inline void ConvertIf(Meta* meta, bool over) {
+  if (over && (meta->flags & kMetaTracked) != 0) meta->flags |= kMetaConverted;
+}
 
 inline constexpr uint64_t kListStartIndex = uint64_t{1} << 63;
 

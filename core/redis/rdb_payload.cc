@@ -808,6 +808,7 @@ std::string EncodeDumpPayload(const RdbValue& value) {
       for (const auto& [field, v] : value.pairs) {
         small = small && FitsListpack(field) && FitsListpack(v);
       }
+      if (value.compact.has_value()) small = *value.compact;
       if (small) {
         std::vector<std::string> flat;
         for (const auto& [field, v] : value.pairs) {
@@ -834,6 +835,7 @@ std::string EncodeDumpPayload(const RdbValue& value) {
       });
       bool small = sorted.size() <= kListpackMaxEntries;
       for (const auto& entry : sorted) small = small && FitsListpack(entry.first);
+      if (value.compact.has_value()) small = *value.compact;
       if (small) {
         std::vector<std::string> flat;
         for (const auto& [member, score] : sorted) {

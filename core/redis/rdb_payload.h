@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +38,9 @@ struct RdbValue {
   std::vector<std::string> elements;                       // kList (in order), kSet
   std::vector<std::pair<std::string, std::string>> pairs;  // kHash (field, value)
   std::vector<std::pair<std::string, double>> scored;      // kZset (member, score)
+  // kHash, kZset: whether DUMP writes Redis's listpack form (the key is compact, layout.h)
+  // or its hashtable / skiplist form; nullopt: by the contents, as Redis loads them.
+  std::optional<bool> compact;
 };
 
 uint64_t Crc64Jones(uint64_t crc, absl::string_view bytes);

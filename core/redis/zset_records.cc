@@ -57,6 +57,8 @@ absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_vie
 
 void ZsetPutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
                    std::optional<double> old_score, double score) {
+  // A listpack keeps scores as text, where Redis 7.0's d2string writes -0 as "0".
+  if (IsCompact(meta) && score == 0) score = 0.0;
   if (old_score.has_value()) {
     ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(*old_score, member)));
   }
@@ -70,12 +72,27 @@ void ZsetDeleteMember(Executor& ex, absl::string_view key, const Meta& meta,
   ex.store().Delete(ex.ElementKey(key, meta, OrderSubkey(score, member)));
 }
 
+absl::Status RestoreZeroSigns(Executor& ex, absl::string_view key, const Meta& meta,
+                              std::vector<ZsetEntry>* entries) {
+  if (IsCompact(meta)) return absl::OkStatus();  // a listpack holds no -0
+  for (ZsetEntry& entry : *entries) {
+    if (entry.score != 0) continue;
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<double> exact, ZsetScoreOf(ex, key, meta, entry.member));
+    if (!exact.has_value()) return absl::DataLossError("redis zset: order record without member");
+    entry.score = *exact;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<ZsetEntry>> ZsetAllEntries(Executor& ex, absl::string_view key,
                                                       const Meta& meta) {
   const std::string prefix = ElementPrefix(key, meta) + kZsetOrderTag;
   EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
                           ex.store().Scan(prefix, PrefixEnd(prefix), SIZE_MAX));
-  return DecodeOrderRecords(records, prefix.size());
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<ZsetEntry> entries,
+                          DecodeOrderRecords(records, prefix.size()));
+  EKV_KV_RETURN_IF_ERROR(RestoreZeroSigns(ex, key, meta, &entries));
+  return entries;
 }
 
 absl::StatusOr<std::vector<ZsetEntry>> ZsetEntriesInScoreRange(Executor& ex, absl::string_view key,
@@ -86,7 +103,10 @@ absl::StatusOr<std::vector<ZsetEntry>> ZsetEntriesInScoreRange(Executor& ex, abs
   EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
                           ex.store().Scan(prefix + EncodeScore(min_score),
                                           PrefixEnd(prefix + EncodeScore(max_score)), SIZE_MAX));
-  return DecodeOrderRecords(records, prefix.size());
+  EKV_KV_ASSIGN_OR_RETURN(std::vector<ZsetEntry> entries,
+                          DecodeOrderRecords(records, prefix.size()));
+  EKV_KV_RETURN_IF_ERROR(RestoreZeroSigns(ex, key, meta, &entries));
+  return entries;
 }
 
 absl::Status ZsetStore(Executor& ex, absl::string_view destination,
@@ -95,6 +115,9 @@ absl::Status ZsetStore(Executor& ex, absl::string_view destination,
   ex.DeleteKey(destination, old);
   if (entries.empty()) return absl::OkStatus();
   Meta meta = ex.NewMeta(Type::kZset);
+  // Redis 7.0 zsetConvertToListpackIfNeeded: a small result becomes a listpack.
+  ConvertIf(&meta, entries.size() > kMaxListpackEntries);
+  for (const ZsetEntry& entry : entries) ConvertIf(&meta, entry.member.size() > kMaxListpackValue);
   for (const ZsetEntry& entry : entries) {
     ZsetPutMember(ex, destination, meta, entry.member, std::nullopt, entry.score);
   }

@@ -33,11 +33,21 @@ struct ZsetEntry {
 absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_view key,
                                                   const Meta& meta, absl::string_view member);
 // Adds or moves `member` (old_score: its current score, nullopt when new). The caller
-// keeps meta.size.
+// keeps meta.size and records a conversion (ConvertSortedSetFor) first: a compact sorted
+// set stores -0 as 0, as Redis's listpack does.
 void ZsetPutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
                    std::optional<double> old_score, double score);
+// Records Redis 7.0's conversion to a skiplist (zsetAdd) before `member` is added.
+inline void ConvertSortedSetFor(Meta* meta, absl::string_view member) {
+  ConvertIf(meta, meta->size + 1 > kMaxListpackEntries || member.size() > kMaxListpackValue);
+}
 void ZsetDeleteMember(Executor& ex, absl::string_view key, const Meta& meta,
                       absl::string_view member, double score);
+// The score index encodes -0 as 0 (they sort together); a skiplist sorted set keeps -0
+// (Redis answers "-0"), so a zero read from the index takes its sign from the member
+// record: one lookup per zero score, none in a compact set (which stores no -0).
+absl::Status RestoreZeroSigns(Executor& ex, absl::string_view key, const Meta& meta,
+                              std::vector<ZsetEntry>* entries);
 // Every member in (score, member) order.
 absl::StatusOr<std::vector<ZsetEntry>> ZsetAllEntries(Executor& ex, absl::string_view key,
                                                       const Meta& meta);

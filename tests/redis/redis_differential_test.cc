@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "adapters/redis/acl_file.h"
 #include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/redis_server.h"
@@ -86,13 +87,19 @@ std::vector<std::string> RunScript(int port, const std::vector<Step>& script) {
   return transcript;
 }
 
+// redis-server started without a configuration file keeps its compiled-in
+// hash-max-listpack-entries, 512; redis.conf as Redis 7.0 ships it (and Debian installs
+// it) says 128, which ekv follows (layout.h).
+const std::vector<std::string> kRedisConfDefaults = {"--hash-max-listpack-entries", "128"};
+
 class DifferentialTest : public ::testing::Test {
  protected:
   // Runs `script` against a real redis-server and ekv, both started with `password` as
-  // requirepass (empty: none), and compares every step.
-  void Compare(const std::vector<Step>& script, const std::string& password = "") {
-    std::vector<std::string> extra;
-    if (!password.empty()) extra = {"--requirepass", password};
+  // requirepass (empty: none), and compares every step. `extra`: more redis-server
+  // arguments (kRedisConfDefaults).
+  void Compare(const std::vector<Step>& script, const std::string& password = "",
+               std::vector<std::string> extra = {}) {
+    if (!password.empty()) extra.insert(extra.end(), {"--requirepass", password});
     RealRedis redis(extra);
     ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
     const std::vector<std::string> want = RunScript(redis.port(), script);
@@ -1995,7 +2002,8 @@ TEST_F(DifferentialTest, ObjectAndMove) {
       Cmd({"OBJECT", "ENCODING", "s"}),
       Cmd({"OBJECT", "REFCOUNT", "s"}),
       Cmd({"OBJECT", "FREQ", "s"}),
-      Cmd({"OBJECT", "IDLETIME", "s"}),
+      // (OBJECT IDLETIME of a live key is not compared: Redis's LRU clock ticks in whole
+      // seconds, so it answers 1 when a tick falls between SET and OBJECT on a slow run.)
       Cmd({"object", "encoding", "s"}),
       Cmd({"SET", "t", "abc"}),
       Cmd({"OBJECT", "ENCODING", "t"}),
@@ -2377,6 +2385,9 @@ TEST_F(DifferentialTest, RestoreWithDuplicatesAsRedis) {
   std::string intset("\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x01\x00\x02\x00", 14);
   const std::string set = blob(11, intset);
   // A plain hash (type 4) with the field twice: refused.
+  const std::string lp = SmallListpack({"z", "one", "y", "two", "x", "three"});
+  const std::string listpack =
+      Payload(std::string(1, 16) + std::string(1, static_cast<char>(lp.size())) + lp);
   const std::string plain = Payload(std::string("\x04\x02\x01f\x01a\x01f\x01b", 10));
   Compare({
       Cmd({"RESTORE", "h", "0", hash}),
@@ -2606,9 +2617,8 @@ TEST_F(DifferentialTest, DumpOfListsAsRedisInOneNodeOrEditedAtTheTail) {
 }
 
 // A hash of at most 128 fields of at most 64 bytes is a listpack in Redis, its fields in
-// the order they were first set; ekv keeps fields in byte order. A hash whose fields were
-// added in byte order (overwritten, incremented or deleted in any order) DUMPs
-// byte-identically, values of every listpack encoding included.
+// the order they were first set, and so in ekv (HashInsertionOrder has other orders): it
+// DUMPs byte-identically, values of every listpack encoding included.
 TEST_F(DifferentialTest, DumpOfHashesFilledInFieldOrderAsRedis) {
   std::vector<std::string> full = {"HSET", "full"};
   for (int i = 0; i < 128; ++i) {
@@ -2693,12 +2703,10 @@ TEST_F(DifferentialTest, DumpOfSortedSetsAndIntsetsAsRedis) {
 }
 
 // The payloads that depend on history ekv does not keep: a list of several nodes changed
-// at its head or in the middle (Redis's nodes are where its pushes and edits left them)
-// and a small hash whose fields were not added in byte order (Redis keeps a listpack hash
-// in insertion order, and so answers HGETALL, HKEYS, HVALS and a listpack's HSCAN; ekv in
-// byte order). Both sides RESTORE the other's payload to the same value, and ekv's payload
-// is exactly Redis's for the same value built canonically (RPUSH in order, HSET in field
-// order): the node boundaries and the field order are the only difference.
+// at its head or in the middle (Redis's nodes are where its pushes and edits left them).
+// Both sides RESTORE the other's payload to the same value, and ekv's payload is exactly
+// Redis's for the same value built canonically (RPUSH in order): the node boundaries are
+// the only difference. (A small hash's insertion order is kept: HashInsertionOrder.)
 TEST(DumpRestoreInteropTest, HistoryDependentPayloadsRoundTrip) {
   RealRedis redis;
   ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
@@ -2729,7 +2737,6 @@ TEST(DumpRestoreInteropTest, HistoryDependentPayloadsRoundTrip) {
         {"LINSERT", "l-edited", "BEFORE", "5", "inserted"},
         {"LREM", "l-edited", "0", "rrrrrrrrrrrr12"},
         {"LPOP", "l-edited", "3"}}},
-      {"h-unordered", "hash", {{"HSET", "h-unordered", "zeta", "1", "alpha", "2", "mid", "3"}}},
   };
   for (const HistoryCase& c : cases) {
     for (const std::vector<std::string>& command : c.build) {
@@ -2757,12 +2764,407 @@ TEST(DumpRestoreInteropTest, HistoryDependentPayloadsRoundTrip) {
     to_redis.Call(canonical);
     EXPECT_EQ(dump_restore::BulkOf(to_redis.Call({"DUMP", "c:" + c.key})), from_ekv) << c.key;
   }
-  // HGETALL: Redis answers a listpack hash in insertion order, ekv in field order.
-  EXPECT_EQ(to_redis.Call({"HKEYS", "h-unordered"}),
-            "*3\r\n$4\r\nzeta\r\n$5\r\nalpha\r\n$3\r\nmid\r\n");
-  EXPECT_EQ(to_ekv.Call({"HKEYS", "h-unordered"}),
-            "*3\r\n$5\r\nalpha\r\n$3\r\nmid\r\n$4\r\nzeta\r\n");
 }
 
+// Redis 7.0 keeps a hash of at most 128 fields, each field and value at most 64 bytes, as
+// a listpack in insertion order (an updated field keeps its place, a deleted and re-added
+// one goes to the end) and converts it to a hashtable once over either bound, never
+// back. ekv answers such a hash in the same order (layout.h): HGETALL, HKEYS, HVALS, HSCAN
+// (one page, cursor 0, whatever COUNT), HRANDFIELD of the whole hash, DUMP byte for byte,
+// OBJECT ENCODING, in RESP2 and RESP3, and after COPY, RENAME and RESTORE.
+TEST_F(DifferentialTest, HashInsertionOrder) {
+  const std::string v64(64, 'v');
+  const std::string v65(65, 'w');
+  const std::string f70(70, 'f');
+  std::vector<std::string> reverse_128 = {"HSET", "big"};
+  for (int i = 127; i >= 0; --i) {
+    reverse_128.push_back(absl::StrCat("field", i));
+    reverse_128.push_back(absl::StrCat(i * 7 - 300));
+  }
+  Compare(
+      {
+          Cmd({"HSET", "h", "b", "1", "a", "2", "c", "3"}),
+          Cmd({"HGETALL", "h"}),
+          Cmd({"HSET", "h", "a", "9"}),
+          Cmd({"HKEYS", "h"}),
+          Cmd({"HDEL", "h", "b"}),
+          Cmd({"HSET", "h", "b", "4", "zz", "-12345678901"}),
+          Cmd({"HGETALL", "h"}),
+          Cmd({"HVALS", "h"}),
+          Cmd({"HSETNX", "h", "d", "x"}),
+          Cmd({"HSETNX", "h", "a", v65}),
+          Cmd({"OBJECT", "ENCODING", "h"}),
+          Cmd({"HINCRBY", "h", "e", "5"}),
+          Cmd({"HINCRBYFLOAT", "h", "f", "1.5"}),
+          Cmd({"HINCRBY", "h", "a", "1"}),
+          Cmd({"HGETALL", "h"}),
+          Cmd({"HSCAN", "h", "0"}),
+          Cmd({"HSCAN", "h", "0", "COUNT", "1"}),
+          Cmd({"HSCAN", "h", "5", "COUNT", "2", "MATCH", "[abz]*"}),
+          Cmd({"HRANDFIELD", "h", "100"}),
+          Cmd({"HRANDFIELD", "h", "8", "WITHVALUES"}),
+          Cmd({"DUMP", "h"}),
+          Cmd({"OBJECT", "ENCODING", "h"}),
+          Cmd({"COPY", "h", "hcopy"}),
+          Cmd({"HGETALL", "hcopy"}),
+          Cmd({"RENAME", "hcopy", "hmoved"}),
+          Cmd({"HKEYS", "hmoved"}),
+          Cmd({"DUMP", "hmoved"}),
+          // 64 bytes fit a listpack; 65 convert it for good, also after the long value goes.
+          Cmd({"HSET", "h64", "x", "1", "y", v64, "w", "2"}),
+          Cmd({"OBJECT", "ENCODING", "h64"}),
+          Cmd({"HGETALL", "h64"}),
+          Cmd({"HSET", "h64", "y", v65}),
+          Cmd({"OBJECT", "ENCODING", "h64"}),
+          Cmd({"HDEL", "h64", "y", "w"}),
+          Cmd({"OBJECT", "ENCODING", "h64"}),
+          Cmd({"HGETALL", "h64"}),
+          Cmd({"HINCRBY", "hf", f70, "1"}),
+          Cmd({"OBJECT", "ENCODING", "hf"}),
+          Cmd({"HSET", "hf2", f70, "1"}),
+          Cmd({"OBJECT", "ENCODING", "hf2"}),
+          Cmd({"HINCRBYFLOAT", "hf3", "a", "1"}),
+          Cmd({"HINCRBYFLOAT", "hf3", f70, "1"}),
+          Cmd({"OBJECT", "ENCODING", "hf3"}),
+          // 128 fields stay a listpack; the 129th converts it; removing fields keeps it so.
+          Cmd(reverse_128),
+          Cmd({"OBJECT", "ENCODING", "big"}),
+          Cmd({"HGETALL", "big"}),
+          Cmd({"HSCAN", "big", "0", "COUNT", "3", "MATCH", "field1?"}),
+          Cmd({"DUMP", "big"}),
+          Cmd({"HSET", "big", "field0", "updated"}),
+          Cmd({"OBJECT", "ENCODING", "big"}),
+          Cmd({"HSET", "big", "one-more", "x"}),
+          Cmd({"OBJECT", "ENCODING", "big"}),
+          Cmd({"HDEL", "big", "one-more", "field5", "field6"}),
+          Cmd({"HLEN", "big"}),
+          Cmd({"OBJECT", "ENCODING", "big"}),
+          Cmd({"DEL", "big"}),
+          Cmd({"HSET", "big", "again", "1", "small", "2"}),
+          Cmd({"OBJECT", "ENCODING", "big"}),
+          Cmd({"HGETALL", "big"}),
+          Cmd({"HELLO", "3"}),
+          Cmd({"HGETALL", "h"}),
+          Cmd({"HRANDFIELD", "h", "100", "WITHVALUES"}),
+          Cmd({"HSCAN", "h", "0", "MATCH", "*"}),
+          Cmd({"HKEYS", "h"}),
+      },
+      "", kRedisConfDefaults);
+}
+
+// DUMP of small hashes byte for byte, and RESTORE keeping a payload's order: Redis's own
+// listpack and a plain hash payload (type 4) of a few fields load as listpacks.
+TEST_F(DifferentialTest, HashDumpRestoreOrder) {
+  using dump_restore::Payload;
+  // A plain hash (type 4) with fields "z", "a", "m".
+  const std::string lp = SmallListpack({"z", "one", "y", "two", "x", "three"});
+  const std::string listpack =
+      Payload(std::string(1, 16) + std::string(1, static_cast<char>(lp.size())) + lp);
+  const std::string plain =
+      Payload(std::string("\x04\x03\x01z\x01"
+                          "1\x01"
+                          "a\x01"
+                          "2\x01m\x01"
+                          "3",
+                          14));
+  Compare(
+      {
+          Cmd({"HSET", "h1", "only", "v"}),
+          Cmd({"DUMP", "h1"}),
+          Cmd({"HSET", "h2", "z", "-1", "y", "70000", "x", "9223372036854775807", "w", "text"}),
+          Cmd({"DUMP", "h2"}),
+          Cmd({"HSET", "h2", "y", "changed"}),
+          Cmd({"HDEL", "h2", "z"}),
+          Cmd({"HSET", "h2", "z", "back"}),
+          Cmd({"DUMP", "h2"}),
+          Cmd({"RESTORE", "plain", "0", plain}),
+          Cmd({"HGETALL", "plain"}),
+          Cmd({"OBJECT", "ENCODING", "plain"}),
+          Cmd({"HSET", "plain", "b", "4"}),
+          Cmd({"DUMP", "plain"}),
+          Cmd({"RESTORE", "lp", "0", listpack}),
+          Cmd({"HGETALL", "lp"}),
+          Cmd({"DUMP", "lp"}),
+          Cmd({"HGETALL", "copy2"}),
+      },
+      "", kRedisConfDefaults);
+}
+
+// Sets of at most 512 integers are intsets in Redis 7.0, answered in numeric order.
+TEST_F(DifferentialTest, IntsetOrder) {
+  std::vector<std::string> ints_600 = {"SADD", "many"};
+  for (int i = 600; i > 0; --i) ints_600.push_back(absl::StrCat(i * 13 % 1001));
+  Compare({
+      Cmd({"SADD", "s", "10", "9", "-1", "100", "3", "-20", "9223372036854775807"}),
+      Cmd({"SMEMBERS", "s"}),
+      Cmd({"SSCAN", "s", "0"}),
+      Cmd({"SSCAN", "s", "3", "COUNT", "1"}),
+      Cmd({"SSCAN", "s", "0", "MATCH", "1*"}),
+      Cmd({"SADD", "t", "9", "100", "8", "-1"}),
+      Cmd({"SINTER", "s", "t"}),
+      Cmd({"SUNION", "s", "t"}),
+      Cmd({"SDIFF", "s", "t"}),
+      Cmd({"SRANDMEMBER", "s", "50"}),
+      Cmd({"SINTERSTORE", "st", "t", "s"}),
+      Cmd({"SMEMBERS", "st"}),
+      Cmd({"DUMP", "s"}),
+      Cmd({"OBJECT", "ENCODING", "s"}),
+      Cmd({"SPOP", "t", "10"}),
+      Cmd({"SADD", "lead0", "010", "2", "1"}),
+      Cmd({"OBJECT", "ENCODING", "lead0"}),
+      // (After SREM of "010" Redis keeps a hashtable in its own order: not compared.)
+      Cmd(ints_600),
+      Cmd({"OBJECT", "ENCODING", "many"}),
+      Cmd({"SCARD", "many"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SMEMBERS", "s"}),
+      Cmd({"SUNION", "s", "st"}),
+  });
+}
+
+// A small sorted set is a listpack in Redis 7.0: ZSCAN answers it whole in score order,
+// and a score of -0 is stored as text "0"; a skiplist keeps -0. Computed replies (ZINCRBY
+// of a new member, ZUNION) keep the sign.
+TEST_F(DifferentialTest, SortedSetNegativeZeroAndScanOrder) {
+  const std::string m70(70, 'm');
+  std::vector<std::string> big = {"ZADD", "big"};
+  for (int i = 0; i < 130; ++i) {
+    big.push_back(absl::StrCat(i));
+    big.push_back(absl::StrCat("m", i));
+  }
+  Compare({
+      Cmd({"ZADD", "z", "3", "a", "1", "b", "2", "c", "-0", "m"}),
+      Cmd({"ZSCAN", "z", "0"}),
+      Cmd({"ZSCAN", "z", "7", "COUNT", "1"}),
+      Cmd({"ZSCORE", "z", "m"}),
+      Cmd({"ZMSCORE", "z", "m", "a"}),
+      Cmd({"ZRANGE", "z", "0", "-1", "WITHSCORES"}),
+      Cmd({"ZINCRBY", "z", "-0", "new"}),
+      Cmd({"ZSCORE", "z", "new"}),
+      Cmd({"ZADD", "z", "INCR", "-0", "new2"}),
+      Cmd({"ZSCORE", "z", "new2"}),
+      Cmd({"ZINCRBY", "z", "-0", "m"}),
+      Cmd({"DUMP", "z"}),
+      Cmd({"OBJECT", "ENCODING", "z"}),
+      Cmd(big),
+      Cmd({"OBJECT", "ENCODING", "big"}),
+      Cmd({"ZADD", "big", "-0", "neg"}),
+      Cmd({"ZSCORE", "big", "neg"}),
+      Cmd({"ZINCRBY", "big", "-0", "neg2"}),
+      Cmd({"ZSCORE", "big", "neg2"}),
+      Cmd({"ZRANGEBYSCORE", "big", "-1", "0", "WITHSCORES"}),
+      Cmd({"ZRANGE", "big", "0", "2", "WITHSCORES"}),
+      Cmd({"ZPOPMIN", "big", "2"}),
+      Cmd({"ZSCAN", "big", "0", "MATCH", "neg*", "COUNT", "1000"}),
+      Cmd({"ZREMRANGEBYRANK", "big", "10", "-1"}),
+      Cmd({"OBJECT", "ENCODING", "big"}),
+      Cmd({"ZADD", "long", "-0", m70}),
+      Cmd({"ZSCORE", "long", m70}),
+      Cmd({"OBJECT", "ENCODING", "long"}),
+      Cmd({"ZUNIONSTORE", "u", "1", "long", "WEIGHTS", "-1"}),
+      Cmd({"ZSCORE", "u", m70}),
+      Cmd({"ZADD", "five", "0", "a"}),
+      Cmd({"ZUNION", "1", "five", "WEIGHTS", "-1", "WITHSCORES"}),
+      Cmd({"ZUNIONSTORE", "u2", "1", "five", "WEIGHTS", "-1"}),
+      Cmd({"ZSCORE", "u2", "a"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"ZSCORE", "z", "m"}),
+      Cmd({"ZSCORE", "big", "neg"}),
+      Cmd({"ZINCRBY", "z", "-0", "new3"}),
+      Cmd({"ZSCAN", "z", "0"}),
+  });
+}
+
+// COMMAND INFO of every command issue 21 lists, as Redis 7.0 answers it up to the ACL
+// categories: name, arity, flags (in Redis's order), key positions, categories. Not
+// compared: the tips, key specifications and subcommands (ekv reports them empty), the
+// container commands CLIENT, COMMAND, CONFIG, PUBSUB, SCRIPT, OBJECT (their flags live on
+// their subcommands in Redis), and FLUSHDB, FLUSHALL, DEBUG (not served).
+std::string InfoHead(const std::string& reply) {
+  std::vector<std::string> lines = absl::StrSplit(reply, "\r\n");
+  // *1, *10, $len, name, :arity, *n flags, :first, :last, :step, *m categories.
+  size_t at = 5;
+  auto count_at = [&](size_t i) { return i < lines.size() ? std::atoi(lines[i].c_str() + 1) : 0; };
+  at += 1 + count_at(at);  // flags
+  at += 3;                 // key positions
+  at += 1 + count_at(at);  // categories
+  if (at > lines.size()) return "<short: " + reply + ">";
+  return absl::StrJoin(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(at), "\r\n");
+}
+
+TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
+  RealRedis redis;
+  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
+  FakeBackend backend;
+  RedisServerOptions options;
+  options.address = "127.0.0.1:0";
+  RedisServer ekv(options, &backend);
+  ASSERT_TRUE(ekv.Start().ok());
+  RespClient to_redis(redis.port());
+  RespClient to_ekv(ekv.port());
+  for (const char* name : {"ping",
+                           "echo",
+                           "hello",
+                           "select",
+                           "quit",
+                           "reset",
+                           "dbsize",
+                           "time",
+                           "setnx",
+                           "setex",
+                           "psetex",
+                           "getset",
+                           "getdel",
+                           "getex",
+                           "mget",
+                           "mset",
+                           "msetnx",
+                           "decr",
+                           "incrby",
+                           "decrby",
+                           "incrbyfloat",
+                           "append",
+                           "strlen",
+                           "getrange",
+                           "setrange",
+                           "lcs",
+                           "setbit",
+                           "getbit",
+                           "bitcount",
+                           "bitpos",
+                           "bitop",
+                           "del",
+                           "unlink",
+                           "keys",
+                           "scan",
+                           "rename",
+                           "renamenx",
+                           "copy",
+                           "move",
+                           "expire",
+                           "pexpire",
+                           "expireat",
+                           "pexpireat",
+                           "ttl",
+                           "pttl",
+                           "persist",
+                           "expiretime",
+                           "pexpiretime",
+                           "randomkey",
+                           "touch",
+                           "dump",
+                           "restore",
+                           "lpush",
+                           "rpush",
+                           "lpushx",
+                           "rpushx",
+                           "lpop",
+                           "rpop",
+                           "lrange",
+                           "llen",
+                           "lindex",
+                           "lset",
+                           "lrem",
+                           "ltrim",
+                           "linsert",
+                           "lpos",
+                           "lmove",
+                           "lmpop",
+                           "rpoplpush",
+                           "blpop",
+                           "brpop",
+                           "blmove",
+                           "blmpop",
+                           "brpoplpush",
+                           "hset",
+                           "hsetnx",
+                           "hget",
+                           "hmset",
+                           "hmget",
+                           "hgetall",
+                           "hdel",
+                           "hexists",
+                           "hlen",
+                           "hkeys",
+                           "hvals",
+                           "hincrby",
+                           "hincrbyfloat",
+                           "hstrlen",
+                           "hscan",
+                           "hrandfield",
+                           "sadd",
+                           "srem",
+                           "smembers",
+                           "sismember",
+                           "smismember",
+                           "scard",
+                           "spop",
+                           "srandmember",
+                           "smove",
+                           "sinter",
+                           "sunion",
+                           "sdiff",
+                           "sinterstore",
+                           "sunionstore",
+                           "sdiffstore",
+                           "sintercard",
+                           "sscan",
+                           "zadd",
+                           "zrem",
+                           "zscore",
+                           "zmscore",
+                           "zincrby",
+                           "zcard",
+                           "zcount",
+                           "zlexcount",
+                           "zrange",
+                           "zrangebyscore",
+                           "zrevrangebyscore",
+                           "zrangebylex",
+                           "zrevrangebylex",
+                           "zrevrange",
+                           "zrank",
+                           "zrevrank",
+                           "zpopmin",
+                           "zpopmax",
+                           "bzpopmin",
+                           "bzpopmax",
+                           "zmpop",
+                           "bzmpop",
+                           "zremrangebyscore",
+                           "zremrangebyrank",
+                           "zremrangebylex",
+                           "zrangestore",
+                           "zunionstore",
+                           "zinterstore",
+                           "zdiffstore",
+                           "zunion",
+                           "zinter",
+                           "zdiff",
+                           "zrandmember",
+                           "zscan",
+                           "multi",
+                           "exec",
+                           "discard",
+                           "watch",
+                           "unwatch",
+                           "subscribe",
+                           "unsubscribe",
+                           "psubscribe",
+                           "punsubscribe",
+                           "publish",
+                           "eval",
+                           "evalsha",
+                           "get",
+                           "set",
+                           "info",
+                           "auth",
+                           "exists",
+                           "type"}) {
+    const std::string want = to_redis.Call({"COMMAND", "INFO", name});
+    ASSERT_EQ(want.substr(0, 9), "*1\r\n*10\r\n") << name << ": " << want;
+    EXPECT_EQ(InfoHead(to_ekv.Call({"COMMAND", "INFO", name})), InfoHead(want)) << name;
+  }
+}
 }  // namespace
 }  // namespace ekv::redis

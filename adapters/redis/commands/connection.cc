@@ -1,5 +1,6 @@
 // Connection and server commands: PING, ECHO, HELLO, SELECT, QUIT, COMMAND. They touch
 // only the connection's state and the command table, so they answer at once.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -129,12 +130,24 @@ void QuitCommand(CommandContext context) {
 
 namespace {
 
+// In Redis 7.0's order (addReplyCommandFlags).
 void WriteFlags(RespWriter& writer, uint32_t flags) {
   static constexpr std::pair<CommandFlag, absl::string_view> kNames[] = {
-      {kFlagWrite, "write"},       {kFlagReadOnly, "readonly"},       {kFlagDenyOom, "denyoom"},
-      {kFlagNoScript, "noscript"}, {kFlagLoading, "loading"},         {kFlagStale, "stale"},
-      {kFlagFast, "fast"},         {kFlagNoAuth, "no_auth"},          {kFlagPubSub, "pubsub"},
-      {kFlagBlocking, "blocking"}, {kFlagMovableKeys, "movablekeys"},
+      {kFlagWrite, "write"},
+      {kFlagReadOnly, "readonly"},
+      {kFlagDenyOom, "denyoom"},
+      {kFlagPubSub, "pubsub"},
+      {kFlagNoScript, "noscript"},
+      {kFlagBlocking, "blocking"},
+      {kFlagLoading, "loading"},
+      {kFlagStale, "stale"},
+      {kFlagSkipMonitor, "skip_monitor"},
+      {kFlagSkipSlowlog, "skip_slowlog"},
+      {kFlagFast, "fast"},
+      {kFlagNoAuth, "no_auth"},
+      {kFlagNoMandatoryKeys, "no_mandatory_keys"},
+      {kFlagMovableKeys, "movablekeys"},
+      {kFlagAllowBusy, "allow_busy"},
   };
   size_t count = 0;
   for (const auto& [flag, name] : kNames) count += (flags & flag) ? 1 : 0;
@@ -154,8 +167,21 @@ void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
   writer.Integer(spec.first_key);
   writer.Integer(spec.last_key);
   writer.Integer(spec.key_step);
-  writer.SetHeader(spec.acl_categories.size());
-  for (const std::string& category : spec.acl_categories) writer.SimpleString(category);
+  // In Redis 7.0's order (its ACL category bits).
+  static const std::vector<std::string> kCategoryOrder = {
+      "@keyspace",   "@read",        "@write",    "@set",         "@sortedset", "@list",
+      "@hash",       "@string",      "@bitmap",   "@hyperloglog", "@geo",       "@stream",
+      "@pubsub",     "@admin",       "@fast",     "@slow",        "@blocking",  "@dangerous",
+      "@connection", "@transaction", "@scripting"};
+  auto rank = [](const std::string& category) {
+    return std::find(kCategoryOrder.begin(), kCategoryOrder.end(), category) -
+           kCategoryOrder.begin();
+  };
+  std::vector<std::string> categories = spec.acl_categories;
+  std::stable_sort(categories.begin(), categories.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  writer.SetHeader(categories.size());
+  for (const std::string& category : categories) writer.SimpleString(category);
   writer.SetHeader(0);    // tips
   writer.ArrayHeader(0);  // key specifications
   writer.ArrayHeader(0);  // subcommands

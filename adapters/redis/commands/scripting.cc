@@ -337,8 +337,10 @@ void ScriptCommand(CommandContext context) {
 }
 
 std::vector<CommandSpec> ScriptingCommandSpecs() {
-  // Redis 7.0's flags: noscript (a script cannot EVAL), stale, movablekeys.
-  constexpr uint32_t kScript = kFlagNoScript | kFlagStale | kFlagMovableKeys;
+  // Redis 7.0's flags: noscript (a script cannot EVAL), stale, skip_monitor,
+  // no_mandatory_keys, movablekeys.
+  constexpr uint32_t kScript =
+      kFlagNoScript | kFlagStale | kFlagSkipMonitor | kFlagNoMandatoryKeys | kFlagMovableKeys;
   return {
       {"eval",
        -3,

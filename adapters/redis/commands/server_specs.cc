@@ -11,7 +11,7 @@ std::vector<CommandSpec> ServerCommandSpecs() {
   return {
       {"auth",
        -2,
-       kAlways | kFlagFast | kFlagNoAuth,
+       kAlways | kFlagFast | kFlagNoAuth | kFlagAllowBusy,
        0,
        0,
        0,
@@ -22,7 +22,7 @@ std::vector<CommandSpec> ServerCommandSpecs() {
        &AuthCommand},
       {"reset",
        1,
-       kAlways | kFlagFast | kFlagNoAuth | kFlagSubscribedContext,
+       kAlways | kFlagFast | kFlagNoAuth | kFlagAllowBusy | kFlagSubscribedContext,
        0,
        0,
        0,

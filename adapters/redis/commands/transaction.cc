@@ -214,11 +214,11 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
   const uint32_t kAnyTime = kFlagNoScript | kFlagLoading | kFlagStale;
   const std::vector<std::string> kFastAcl = {"@fast", "@transaction"};
   return {
-      {"discard", 1, kAnyTime | kFlagFast, 0, 0, 0, "transactions", "2.0.0",
+      {"discard", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.0.0",
        "Discards a transaction.", kFastAcl, &DiscardCommand},
       {"exec",
        1,
-       kAnyTime,
+       kAnyTime | kFlagSkipSlowlog,
        0,
        0,
        0,
@@ -227,11 +227,11 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
        "Executes all commands in a transaction.",
        {"@slow", "@transaction"},
        &ExecCommand},
-      {"multi", 1, kAnyTime | kFlagFast, 0, 0, 0, "transactions", "1.2.0", "Starts a transaction.",
-       kFastAcl, &MultiCommand},
-      {"unwatch", 1, kAnyTime | kFlagFast, 0, 0, 0, "transactions", "2.2.0",
+      {"multi", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "1.2.0",
+       "Starts a transaction.", kFastAcl, &MultiCommand},
+      {"unwatch", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.2.0",
        "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand},
-      {"watch", -2, kAnyTime | kFlagFast, 1, -1, 1, "transactions", "2.2.0",
+      {"watch", -2, kAnyTime | kFlagFast | kFlagAllowBusy, 1, -1, 1, "transactions", "2.2.0",
        "Monitors changes to keys to determine the execution of a transaction.", kFastAcl,
        &WatchCommand},
   };

@@ -2,6 +2,7 @@
 // positions come from redis_core's executor table, so the front door and the executor
 // cannot disagree; the COMMAND DOCS fields (group, since, summary) are Redis 7.0's.
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -251,6 +252,52 @@ const std::vector<Docs>& AllDocs() {
   return *docs;
 }
 
+// Writes Redis 7.0 does not flag denyoom (they only remove, move or re-time data).
+bool DeniedOnOom(const std::string& name) {
+  static const std::set<std::string>* kNoDenyOom = new std::set<std::string>{"getdel",
+                                                                             "getex",
+                                                                             "del",
+                                                                             "unlink",
+                                                                             "rename",
+                                                                             "renamenx",
+                                                                             "move",
+                                                                             "expire",
+                                                                             "pexpire",
+                                                                             "expireat",
+                                                                             "pexpireat",
+                                                                             "persist",
+                                                                             "lpop",
+                                                                             "rpop",
+                                                                             "lrem",
+                                                                             "ltrim",
+                                                                             "lmpop",
+                                                                             "blpop",
+                                                                             "brpop",
+                                                                             "blmpop",
+                                                                             "hdel",
+                                                                             "srem",
+                                                                             "spop",
+                                                                             "smove",
+                                                                             "zrem",
+                                                                             "zpopmin",
+                                                                             "zpopmax",
+                                                                             "bzpopmin",
+                                                                             "bzpopmax",
+                                                                             "zmpop",
+                                                                             "bzmpop",
+                                                                             "zremrangebyscore",
+                                                                             "zremrangebyrank",
+                                                                             "zremrangebylex"};
+  return kNoDenyOom->count(name) == 0;
+}
+
+// Blocking commands a script may not call in Redis 7.0 (BLMPOP and BZMPOP it may: they
+// do not block there).
+bool NoScript(const std::string& name) {
+  return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
+         name == "bzpopmin" || name == "bzpopmax";
+}
+
 std::string AclCategory(const std::string& group) {
   if (group == "generic") return "@keyspace";
   if (group == "sorted-set") return "@sortedset";
@@ -267,7 +314,9 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     CommandSpec spec;
     spec.name = docs.name;
     spec.arity = info->arity;
-    uint32_t flags = info->write ? kFlagWrite | kFlagDenyOom : kFlagReadOnly;
+    uint32_t flags = info->write ? kFlagWrite : kFlagReadOnly;
+    if (info->write && DeniedOnOom(docs.name)) flags |= kFlagDenyOom;
+    if (NoScript(docs.name)) flags |= kFlagNoScript;
     if (docs.fast) flags |= kFlagFast;
     if (info->numkeys_index != 0) flags |= kFlagMovableKeys;
     const bool blocking = redis_core::IsBlockingCommand(docs.name);
@@ -282,6 +331,7 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     spec.acl_categories = {info->write ? "@write" : "@read", AclCategory(docs.group),
                            docs.fast ? "@fast" : "@slow"};
     if (blocking) spec.acl_categories.push_back("@blocking");
+    if (spec.name == "restore") spec.acl_categories.push_back("@dangerous");
     spec.handler = blocking ? &BlockingCommand : &TypedCommand;
     specs.push_back(std::move(spec));
   }
