@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/kv/key_codec.h"
 #include "core/kv/mvcc_batch.h"
@@ -51,14 +52,22 @@ GroupResult FailedResult(const redis_core::RequestOutcome& outcome) {
 // is frozen until that transaction's commit point, and the coordinator resolves the lock
 // and sends the request again. The executor checks the lock of every key it reads
 // (Executor::Lookup); this checks every key the request names before anything runs, so
-// no command can touch a locked key's records whatever its handler reads.
+// no command can touch a locked key's records whatever its handler reads. The keys found
+// unlocked go to `unlocked`, for the request's Store (Store::NoteUnlocked): its own lock
+// checks need not read them again. A key named twice (the routing key is also its first
+// command's) is read once.
 std::optional<GroupResult> LockedRefusal(const kv::MvccStore& mvcc,
-                                         const redis_core::RedisRequest& request) {
-  for (const std::string& key : redis_core::RequestKeys(request)) {
-    if (key.empty()) continue;
+                                         const redis_core::RedisRequest& request,
+                                         std::vector<std::string>* unlocked) {
+  std::set<std::string, std::less<>> checked;
+  for (std::string& key : redis_core::RequestKeys(request)) {
+    if (key.empty() || !checked.insert(key).second) continue;
     absl::StatusOr<std::optional<kv::LockRecord>> lock = mvcc.GetLock(key);
     if (!lock.ok()) return StatusResult(lock.status());
-    if (!lock->has_value()) continue;
+    if (!lock->has_value()) {
+      unlocked->push_back(std::move(key));
+      continue;
+    }
     const kv::KeyError locked = kv::KeyIsLockedError(key, **lock);
     GroupResult result = StatusResult(kv::KeyErrorStatus(locked));
     result.key_errors.push_back(ToGroupKeyError(locked));
@@ -271,7 +280,8 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
     kv_->Skip(index);
     return *std::move(refused);
   }
-  if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request);
+  std::vector<std::string> unlocked;
+  if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request, &unlocked);
       locked.has_value()) {
     kv_->Skip(index);
     return *std::move(locked);
@@ -280,6 +290,7 @@ GroupResult GroupStateMachine::ApplyRedis(raft::Index index, const GroupCommand&
   // Replicated time: every replica computes the same value, and it never goes back.
   const uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(commit_ts));
   redis_core::Store store(engine_.get(), &kv_->store());
+  store.NoteUnlocked(std::move(unlocked));
   // Scripting hook (lua): a script's redis.call may touch only keys this group owns.
   const redis_core::ScriptEnvironment scripts{
       script_runner_, [&](absl::string_view key) {
@@ -336,7 +347,8 @@ GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,
       refused.has_value()) {
     return *std::move(refused);
   }
-  if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request);
+  std::vector<std::string> unlocked;
+  if (std::optional<GroupResult> locked = LockedRefusal(kv_->store(), *request, &unlocked);
       locked.has_value()) {
     return *std::move(locked);
   }
@@ -344,6 +356,7 @@ GroupResult GroupStateMachine::QueryRedis(absl::string_view payload,
   uint64_t now_ms = std::max(request->now_ms, kv::PhysicalMs(max_ts_));
   if (planted_.redis_read_request_clock) now_ms = request->now_ms;  // planted bug (sim only)
   redis_core::Store store(engine_.get(), &kv_->store());
+  store.NoteUnlocked(std::move(unlocked));
   const redis_core::ScriptEnvironment scripts{
       script_runner_, [&](absl::string_view key) {
         return CheckKeyOwnership(key, catalog_version, route::AccessKind::kRead).ok();

@@ -76,11 +76,7 @@ absl::StatusOr<Store::Records> Store::Scan(absl::string_view lo, absl::string_vi
 absl::StatusOr<std::optional<StringValue>> Store::GetString(absl::string_view key) {
   auto it = strings_.find(std::string(key));
   if (it != strings_.end()) return it->second;
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::LockRecord> lock, mvcc_->GetLock(key));
-  if (lock.has_value()) {
-    locked_ = kv::KeyIsLockedError(key, *lock);
-    return kv::KeyErrorStatus(*locked_);
-  }
+  EKV_KV_RETURN_IF_ERROR(CheckLock(key));
   // A read at kMaxTimestamp finds the newest version, which is also what Flush checks the
   // commit timestamp against: one seek serves both.
   EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::Version> version,
@@ -111,6 +107,15 @@ absl::StatusOr<std::optional<StringValue>> Store::GetString(absl::string_view ke
 absl::Status Store::CheckStringWritable(absl::string_view key) {
   // As GetString: a key this request already wrote was checked, or is this request's own.
   if (strings_.find(std::string(key)) != strings_.end()) return absl::OkStatus();
+  return CheckLock(key);
+}
+
+void Store::NoteUnlocked(std::vector<std::string> keys) {
+  for (std::string& key : keys) unlocked_.insert(std::move(key));
+}
+
+absl::Status Store::CheckLock(absl::string_view key) {
+  if (unlocked_.find(key) != unlocked_.end()) return absl::OkStatus();
   EKV_KV_ASSIGN_OR_RETURN(std::optional<kv::LockRecord> lock, mvcc_->GetLock(key));
   if (lock.has_value()) {
     locked_ = kv::KeyIsLockedError(key, *lock);

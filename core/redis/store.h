@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,13 @@ class Store {
   // commit_ts of the newest MVCC version of `key` (0: none).
   absl::StatusOr<uint64_t> LatestStringCommitTs(absl::string_view key) const;
 
+  // Keys the caller found free of any transaction's lock in this engine state, just before
+  // the request runs (core/node's LockedRefusal checks every key a request names): the
+  // lock checks of GetString and CheckStringWritable skip them, so a command reads each
+  // lock once. The engine cannot change while the Store lives (its writes wait here until
+  // Flush), so the caller's answer stays true; keys not named (a script's) are checked.
+  void NoteUnlocked(std::vector<std::string> keys);
+
   const kv::MvccStore& mvcc() const { return *mvcc_; }
   const std::optional<kv::KeyError>& locked() const { return locked_; }
   bool dirty() const { return !raw_.empty() || !strings_.empty(); }
@@ -78,6 +86,9 @@ class Store {
   // pending here until Flush).
   std::map<std::string, std::optional<kv::Timestamp>, std::less<>> newest_;
   std::optional<kv::KeyError> locked_;
+  std::set<std::string, std::less<>> unlocked_;  // NoteUnlocked
+  // The transaction lock on `key` that refuses this request (locked_ set, an error), or OK.
+  absl::Status CheckLock(absl::string_view key);
 };
 
 }  // namespace ekv::redis_core

@@ -148,6 +148,35 @@ TEST_F(ExecutorTest, EveryFormOfSetStopsAtATransactionsLock) {
   }
 }
 
+// A Store trusts its caller's note that a key has no lock (core/node read the lock of
+// every key a request names just before the request runs) and does not read it again;
+// keys not noted (a script's undeclared ones) are checked as before.
+TEST_F(ExecutorTest, KeysNotedUnlockedAreNotReadForLocksAgain) {
+  kv::LockRecord lock;
+  lock.primary = "k";
+  lock.start_ts = kv::MakeTimestamp(1500, 0);
+  lock.ttl_ms = 1000;
+  kv::MvccBatch locks;
+  locks.PutLock("k", lock);
+  locks.PutLock("m", lock);
+  ASSERT_TRUE(mvcc_.Apply(locks).ok());
+
+  Store plain(&engine_, &mvcc_);
+  EXPECT_EQ(plain.CheckStringWritable("k").code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(plain.locked().has_value());
+
+  // "k" noted: its (planted, contradicting) lock is not read; "m" still is.
+  Store noted(&engine_, &mvcc_);
+  noted.NoteUnlocked({"k"});
+  EXPECT_TRUE(noted.CheckStringWritable("k").ok());
+  EXPECT_TRUE(noted.GetString("k").ok());
+  EXPECT_FALSE(noted.locked().has_value());
+  EXPECT_EQ(noted.CheckStringWritable("m").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(noted.GetString("m").status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(noted.locked().has_value());
+  EXPECT_EQ(noted.locked()->key, "m");
+}
+
 // Flush refuses a commit timestamp not above the key's newest version, whether the request
 // read that version (INCR, APPEND: their read's seek answers the check) or not (plain SET).
 TEST_F(ExecutorTest, FlushRefusesATimestampNotAboveTheNewestVersion) {
@@ -235,6 +264,78 @@ TEST(GroupRedisTest, WritesApplyAndReadsQuery) {
   EXPECT_EQ(query({"lrange", "l", "0", "-1"}), Reply::Array({Reply::Bulk("b"), Reply::Bulk("a")}));
   EXPECT_TRUE(query({"lpush", "l", "c"}).is_error()) << "a query never writes";
   EXPECT_EQ(query({"llen", "l"}), Reply::Integer(2));
+}
+
+// The group reads the lock of every key a request names once (LockedRefusal) and its Store
+// trusts that read: a key a transaction holds is still refused -- alone, in a pipelined
+// run, named twice, in a read -- and the others are served.
+TEST(GroupRedisTest, AKeyUnderATransactionsLockIsRefusedWhateverTheRequest) {
+  node::GroupStateMachine group(1, std::nullopt);
+  uint64_t index = 0;
+  auto request_of = [](std::vector<std::vector<std::string>> commands) {
+    RedisRequest request;
+    request.routing_key = commands.at(0).at(1);
+    request.now_ms = 50'000;
+    request.transaction = commands.size() > 1;
+    request.commands = std::move(commands);
+    return request;
+  };
+  auto apply = [&](RedisRequest request) {
+    node::GroupCommand command;
+    command.physical_ms = 50'000;
+    command.payload = EncodeRedisRequest(request);
+    node::Command entry;
+    entry.kind = node::OpKind::kApply;
+    entry.value = node::EncodeGroupCommand(command);
+    node::ApplyResult applied = group.Apply(++index, entry);
+    absl::StatusOr<node::GroupResult> result = node::DecodeGroupResult(*applied.value);
+    EXPECT_TRUE(result.ok());
+    return *result;
+  };
+  auto query = [&](RedisRequest request) {
+    node::GroupQuery q;
+    q.payload = EncodeRedisRequest(request);
+    absl::StatusOr<node::GroupResult> result =
+        node::DecodeGroupResult(*group.Query(node::EncodeGroupQuery(q)));
+    EXPECT_TRUE(result.ok());
+    return *result;
+  };
+  ASSERT_TRUE(apply(request_of({{"set", "k", "old"}})).status().ok());
+
+  kv::PrewriteCommand prewrite;
+  prewrite.mutations = {kv::Mutation::Put("k", "txn")};
+  prewrite.primary = "k";
+  prewrite.start_ts = kv::MakeTimestamp(60'000, 0);
+  prewrite.lock_ttl_ms = 3000;
+  node::GroupCommand locking;
+  locking.op = node::GroupCommandOp::kKv;
+  locking.physical_ms = 50'000;
+  locking.payload = kv::EncodeKvCommand(prewrite);
+  node::Command entry;
+  entry.kind = node::OpKind::kApply;
+  entry.value = node::EncodeGroupCommand(locking);
+  ASSERT_TRUE(group.Apply(++index, entry).ok);
+
+  const std::vector<RedisRequest> refused = {request_of({{"set", "k", "v"}}),
+                                             request_of({{"incr", "k"}}),
+                                             request_of({{"set", "a", "1"}, {"set", "k", "v"}}),
+                                             request_of({{"set", "k", "1"}, {"append", "k", "v"}})};
+  for (const RedisRequest& request : refused) {
+    const node::GroupResult result = apply(request);
+    EXPECT_EQ(result.code, absl::StatusCode::kUnavailable)
+        << request.commands.size() << " commands: " << result.message;
+    ASSERT_EQ(result.key_errors.size(), 1u) << result.message;
+    EXPECT_EQ(result.key_errors[0].key, "k");
+  }
+  const node::GroupResult read = query(request_of({{"get", "k"}}));
+  EXPECT_EQ(read.code, absl::StatusCode::kUnavailable) << read.message;
+  ASSERT_EQ(read.key_errors.size(), 1u) << read.message;
+
+  const node::GroupResult other = apply(request_of({{"set", "a", "2"}, {"incr", "n"}}));
+  ASSERT_TRUE(other.status().ok()) << other.message;
+  const node::GroupResult got = query(request_of({{"get", "a"}}));
+  ASSERT_TRUE(got.status().ok()) << got.message;
+  EXPECT_EQ(*DecodeReply(*got.value), Reply::Bulk("2"));
 }
 
 }  // namespace
