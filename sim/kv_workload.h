@@ -300,6 +300,7 @@ class KvWorkload {
   uint64_t replica_moves_done_ = 0;
   uint64_t replica_moves_tried_ = 0;
   uint64_t replica_move_runs_ = 0;  // attempts, resumptions included (bounded)
+  uint64_t replica_move_runs_after_chaos_ = 0;
   // placement (--placement, with --moves): every node runs the core's placement driver
   // (core/coord/placement_driver.h) through its coordinator, as ekv-server does; the one
   // leading the catalog group decides from the groups' route load counters and key

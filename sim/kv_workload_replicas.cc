@@ -25,6 +25,11 @@ namespace {
 // New moves and drains one run starts, and runs of any of them (resumptions included).
 constexpr uint64_t kMaxReplicaMovesPerRun = 12;
 constexpr uint64_t kMaxReplicaMoveRuns = 80;
+// After the chaos: runs of an unfinished move before it is left where it stopped. The heal
+// gives the cluster a bounded time to converge, and a move may never finish (its target's
+// disk broke); a move left between two steps holds a learner or one replica too many,
+// which no checker minds.
+constexpr uint64_t kMaxReplicaMoveRunsAfterChaos = 2;
 
 bool Refused(absl::StatusCode code) {
   return code == absl::StatusCode::kFailedPrecondition ||
@@ -37,7 +42,8 @@ void KvWorkload::ScheduleReplicaMove() {
   const bool resume = unfinished_replica_move_.has_value();
   if (!issuing_ && !resume) return;
   if (!resume && replica_moves_tried_ >= kMaxReplicaMovesPerRun) return;
-  if (replica_move_runs_ >= kMaxReplicaMoveRuns) {
+  if (replica_move_runs_ >= kMaxReplicaMoveRuns ||
+      (!issuing_ && replica_move_runs_after_chaos_ >= kMaxReplicaMoveRunsAfterChaos)) {
     // Bounded: a move stuck this long is left where it stopped (a learner that never
     // caught up, a replica recorded but not yet removed), which no checker minds.
     trace_.Record({scheduler_.now(), "replica-move-given-up", 0, replica_move_runs_, 0, 0, ""});
@@ -81,8 +87,13 @@ void KvWorkload::RunReplicaMove() {
           const route::GroupDescriptor& group = live[replica_rng_.Uniform(live.size())];
           const std::vector<uint64_t> replicas = group.Replicas();
           std::vector<NodeIndex> targets;
+          // A node that is up now (one that is down, or whose disk broke, might never
+          // catch up); faults may still take it down later.
           for (NodeIndex node : cluster_.nodes()) {
-            if (!group.IsReplica(node) && !group.WasRemoved(node)) targets.push_back(node);
+            if (!group.IsReplica(node) && !group.WasRemoved(node) &&
+                cluster_.state(node) == Cluster::ProcessState::kUp) {
+              targets.push_back(node);
+            }
           }
           if (targets.empty()) return ScheduleReplicaMove();
           next.move.group = group.group_id;
@@ -100,6 +111,7 @@ void KvWorkload::RunPendingReplicaMove(NodeIndex via) {
   const PendingReplicaMove pending = *unfinished_replica_move_;
   replica_mover_busy_ = true;
   ++replica_move_runs_;
+  if (!issuing_) ++replica_move_runs_after_chaos_;
   const SimTime budget = coordinators_.move_budget_us();
   coordinators_.Run(
       via,

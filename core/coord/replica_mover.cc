@@ -12,18 +12,22 @@
 //   3. T caught up                 T's own replica has applied past its addition and is
 //                                  within kMaxCatchUpLagEntries of the commit it knows
 //   4. conf:    AddVoter(T)        now F, T and the others vote: one more than before
-//   5. catalog: F removed          F stops hosting the group, and never hosts it again,
+//   5. conf:    RemoveVoter(F)     back to the replica count; a leading F hands over
+//   6. catalog: F removed          F stops hosting the group, and never hosts it again,
 //                                  also if it is down now and returns with its old state
-//   6. conf:    RemoveVoter(F)     back to the replica count; a leading F hands over
 //
 // Steps 2-4 are run for T and for every other replica that joined by a move (an earlier
 // move of this group may have stopped between 1 and 4): F leaves only once every replica
 // that stays is a caught-up voter, so a move never drops a group below quorum. Step 5
-// before 6: F is out of the catalog before it is out of the configuration, so nothing
-// (the simulator's membership faults, an operator) re-adds a node the catalog no longer
-// names. Conf changes are idempotent at the leader (NodeHost answers one already made
-// without proposing it). The catalog commands are version-checked; a lost race or an
-// unknown outcome is judged by the next round's catalog read.
+// before 6: F keeps hosting (and voting) until the configuration no longer counts it; the
+// other order would leave, for a while, a configuration of one more voter than there are
+// replicas, which a single other replica down (a crash, a broken disk) stalls for good,
+// the removal itself included (found by the simulator). Once the catalog says F is
+// removed, every later round repeats step 5 (idempotent), so a configuration that named F
+// again in between (the simulator's membership faults re-add hosting non-voters) loses it.
+// Conf changes are idempotent at the leader (NodeHost answers one already made without
+// proposing it). The catalog commands are version-checked; a lost race or an unknown
+// outcome is judged by the next round's catalog read.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -129,7 +133,7 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
           absl::StrCat("MoveReplica: group ", spec.group, " is retired")));
     }
     if (group.WasRemoved(spec.from)) {
-      // Step 5 is done: only the configuration may still name F (6 is idempotent).
+      // Step 6 is done: only the configuration may still name F (5 is idempotent).
       return ReplicaMoveConf(
           move, raft::ConfChangeType::kRemoveVoter, spec.from, [this, move](raft::Index) {
             ReadCatalog(move->deadline_us, [this, move](absl::StatusOr<route::RouteCatalog> now) {
@@ -154,6 +158,7 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
             ": a group would drop below its replica count (quorum); move the replica to "
             "another node instead")));
       }
+      // Only what joined earlier must be ready (voters_ready below), then steps 5-6.
     } else if (!group.IsReplica(spec.to)) {
       if (group.WasRemoved(spec.to)) {
         return move->done(absl::FailedPreconditionError(
@@ -173,8 +178,13 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
       }
       return ReplicaMoveEnsureVoters(move, std::move(ensure));
     }
-    // Step 5 (6 follows from the next round).
-    ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, spec.from, catalog->version());
+    // Step 5, then 6 against this round's catalog (a race lost there goes round again,
+    // repeating 5, which is idempotent).
+    const uint64_t version = catalog->version();
+    ReplicaMoveConf(
+        move, raft::ConfChangeType::kRemoveVoter, spec.from, [this, move, version](raft::Index) {
+          ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from, version);
+        });
   });
 }
 
