@@ -29,7 +29,7 @@ constexpr uint64_t kMaxReplicaMoveRuns = 80;
 // gives the cluster a bounded time to converge, and a move may never finish (its target's
 // disk broke); a move left between two steps holds a learner or one replica too many,
 // which no checker minds.
-constexpr uint64_t kMaxReplicaMoveRunsAfterChaos = 2;
+constexpr uint64_t kMaxReplicaMoveRunsAfterChaos = 1;
 
 bool Refused(absl::StatusCode code) {
   return code == absl::StatusCode::kFailedPrecondition ||
@@ -112,7 +112,9 @@ void KvWorkload::RunPendingReplicaMove(NodeIndex via) {
   replica_mover_busy_ = true;
   ++replica_move_runs_;
   if (!issuing_) ++replica_move_runs_after_chaos_;
-  const SimTime budget = coordinators_.move_budget_us();
+  // Short runs (a run that stops is resumed by the next): a move to a node that went down
+  // must not hold the workload past the heal's bounded convergence time.
+  const SimTime budget = 4 * profile_.client_timeout_us;
   coordinators_.Run(
       via,
       [pending, budget](coord::Coordinator& c) {
