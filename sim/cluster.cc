@@ -557,10 +557,12 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   p.pending_created.reset();
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);
-  for (const route::GroupDescriptor& group : plan.host) {
+  for (const node::HostedGroup& group : plan.host) {
     // The bootstrap record goes to disk before anything else of the group, as the server
-    // writes it before the group's first Raft state.
-    const std::vector<raft::NodeId> voters(group.voters.begin(), group.voters.end());
+    // writes it before the group's first Raft state. A node that joined the group writes
+    // one without voters: the group starts empty and waits for its leader.
+    const std::vector<raft::NodeId> voters(group.bootstrap_voters.begin(),
+                                           group.bootstrap_voters.end());
     const std::string record = EncodeBootstrapRecord(group.group_id, voters);
     p.disk.AppendReliably(record);
     p.disk.Sync();

@@ -95,7 +95,8 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
                        const SwarmProfile& profile, int total_ops, WorkloadKind kind,
                        SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
                        bool moves, bool placement, bool redis_cross_group_exec,
-                       bool dynamo_plant_index_keeps_old_entry, bool merges, bool create_groups)
+                       bool dynamo_plant_index_keeps_old_entry, bool merges, bool create_groups,
+                       bool replica_moves)
     : scheduler_(scheduler),
       trace_(trace),
       cluster_(cluster),
@@ -143,6 +144,10 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   if (splits_ && create_groups) {
     create_groups_ = true;
     group_rng_ = rng_.Fork();
+    if (replica_moves) {
+      replica_moves_ = true;
+      replica_rng_ = rng_.Fork();
+    }
   }
   // Node-level membership changes need the member directory, which the catalog group
   // holds only with a catalog (--splits); and every group on every node (N <= 5), so that
@@ -158,6 +163,7 @@ bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
          !mover_busy_ && !unfinished_move_.has_value() && !merger_busy_ &&
          !merge_move_to_finish_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
+         !replica_mover_busy_ && !unfinished_replica_move_.has_value() &&
          !(redis_ && redis_->final_reads_pending()) &&
          !(dynamo_ && dynamo_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
@@ -178,6 +184,10 @@ std::string KvWorkload::BusyDescription() const {
                                 merge_move_to_finish_->target, " not finished yet"));
   }
   if (PlacementBusy()) busy.push_back("a placement driver busy (a round, or a move to finish)");
+  if (replica_mover_busy_) busy.push_back("a replica move or drain in progress");
+  if (unfinished_replica_move_.has_value() && !replica_mover_busy_) {
+    busy.push_back("a replica move or drain not finished yet");
+  }
   if (member_changer_busy_) busy.push_back("a membership change in progress");
   if (removed_node_ != 0) {
     busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
@@ -200,6 +210,7 @@ void KvWorkload::StopIssuing() {
   if (unfinished_move_.has_value() && !mover_busy_) ScheduleMove();
   if (merge_move_to_finish_.has_value() && !merger_busy_) ScheduleMerge();
   if (placement_) StopPlacement();
+  if (unfinished_replica_move_.has_value() && !replica_mover_busy_) ScheduleReplicaMove();
 }
 
 void KvWorkload::Start() {
@@ -211,6 +222,7 @@ void KvWorkload::Start() {
   if (moves_ && !placement_) ScheduleMove();
   if (merges_ && !placement_) ScheduleMerge();
   if (create_groups_) ScheduleCreateGroup();
+  if (replica_moves_) ScheduleReplicaMove();
   if (placement_) SchedulePlacement();
 }
 
@@ -670,6 +682,9 @@ std::string KvWorkload::KvStats() const {
   }
   if (create_groups_) {
     absl::StrAppend(&stats, " groups_created=", groups_created_, "/", group_creates_tried_);
+  }
+  if (replica_moves_) {
+    absl::StrAppend(&stats, " replica_moves=", replica_moves_done_, "/", replica_moves_tried_);
   }
   if (redis_) absl::StrAppend(&stats, " ", redis_->Stats());
   if (dynamo_) absl::StrAppend(&stats, " ", dynamo_->Stats());

@@ -80,7 +80,7 @@ class KvWorkload {
              SimCoordinatorPlants plants, std::optional<route::RouteCatalog> bootstrap,
              bool moves = false, bool placement = false, bool redis_cross_group_exec = false,
              bool dynamo_plant_index_keeps_old_entry = false, bool merges = false,
-             bool create_groups = false);
+             bool create_groups = false, bool replica_moves = false);
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
   static constexpr int kMaxMergesPerRun = 32;
@@ -139,6 +139,8 @@ class KvWorkload {
   // With --placement these include what the nodes' placement drivers merged.
   uint64_t groups_created() const { return groups_created_; }
   uint64_t group_creates_tried() const { return group_creates_tried_; }
+  uint64_t replica_moves_done() const { return replica_moves_done_; }
+  uint64_t replica_moves_tried() const { return replica_moves_tried_; }
   uint64_t merges_done() const;
   uint64_t merges_tried() const;
 
@@ -278,6 +280,27 @@ class KvWorkload {
   bool group_creator_busy_ = false;
   uint64_t groups_created_ = 0;
   uint64_t group_creates_tried_ = 0;
+  // replica moves (--replica_moves, kv_workload_replicas.cc): one at a time through a
+  // random node's coordinator, either one replica of a random created group to a random
+  // node that does not host it (StartMoveReplica) or every replica off a random node
+  // (StartDrainNode). One that did not finish (no answer, a deadline) is run again with
+  // the same arguments until it finishes or is refused, also after the chaos phase.
+  struct PendingReplicaMove {
+    bool drain = false;
+    coord::MoveReplicaSpec move;  // !drain
+    NodeIndex node = 0;           // drain: the node drained
+  };
+  void ScheduleReplicaMove();
+  void RunReplicaMove();
+  void RunPendingReplicaMove(NodeIndex via);
+  bool replica_moves_ = false;
+  Rng replica_rng_{1};
+  bool replica_mover_busy_ = false;
+  std::optional<PendingReplicaMove> unfinished_replica_move_;
+  uint64_t replica_moves_done_ = 0;
+  uint64_t replica_moves_tried_ = 0;
+  uint64_t replica_move_runs_ = 0;  // attempts, resumptions included (bounded)
+  uint64_t replica_move_runs_after_chaos_ = 0;
   // placement (--placement, with --moves): every node runs the core's placement driver
   // (core/coord/placement_driver.h) through its coordinator, as ekv-server does; the one
   // leading the catalog group decides from the groups' route load counters and key

@@ -49,7 +49,9 @@ ABSL_FLAG(std::string, plant, "none",
           "move_source_serves_after_cutover or move_forgets_locks; with --merges also "
           "merge_skips_move (routes of two groups merge in the catalog without a move); with "
           "--create_groups also created_group_bootstraps_alone (each voter of a created group "
-          "bootstraps it with itself alone); "
+          "bootstraps it with itself alone); with --replica_moves also "
+          "replica_target_bootstraps (a replica move's target bootstraps the group with its "
+          "replicas of the moment instead of starting empty); "
           "with --workload redis "
           "also redis_read_client_clock (a Redis read decides expiry by the request's clock "
           "alone, not the group's newest time) or resubmit_late_write (the driver sends a "
@@ -124,6 +126,12 @@ ABSL_FLAG(bool, create_groups, false,
           "who bootstrap the group as they apply the catalog). With --moves ranges move into "
           "them. Seeds with node membership changes are not drawn with it. The seed line "
           "shows groups_created=done/tried.");
+ABSL_FLAG(bool, replica_moves, false,
+          "With --create_groups: a client also moves created groups' replicas between nodes "
+          "during the chaos: one replica of a random created group to a random node that "
+          "does not host it (MoveReplica), or every replica off a random node (DrainNode), "
+          "through a random node's coordinator; one that stopped short is resumed, also "
+          "after the chaos. The seed line shows replica_moves=done/tried.");
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 20,
@@ -237,6 +245,15 @@ int main(int argc, char** argv) {
     std::cerr << "--create_groups needs --splits (groups are recorded in the catalog)\n";
     return 2;
   }
+  base.replica_moves = absl::GetFlag(FLAGS_replica_moves);
+  if (base.replica_moves && !base.create_groups) {
+    std::cerr << "--replica_moves needs --create_groups (only created groups move replicas)\n";
+    return 2;
+  }
+  if (base.plant == ekv::sim::PlantedBug::kReplicaTargetBootstraps && !base.replica_moves) {
+    std::cerr << "--plant replica_target_bootstraps needs --replica_moves\n";
+    return 2;
+  }
   base.placement = absl::GetFlag(FLAGS_placement);
   if (base.placement && !base.moves) {
     std::cerr << "--placement needs --moves (it runs splits and moves)\n";
@@ -308,6 +325,8 @@ int main(int argc, char** argv) {
     sum.merges_tried += result.merges_tried;
     sum.groups_created += result.groups_created;
     sum.group_creates_tried += result.group_creates_tried;
+    sum.replica_moves += result.replica_moves;
+    sum.replica_moves_tried += result.replica_moves_tried;
     sum.move_fences_us.insert(sum.move_fences_us.end(), result.move_fences_us.begin(),
                               result.move_fences_us.end());
     sum.lock_resolutions += result.lock_resolutions;
@@ -345,6 +364,10 @@ int main(int argc, char** argv) {
     if (base.create_groups) {
       std::cout << "groups created: done=" << sum.groups_created
                 << " tried=" << sum.group_creates_tried << "\n";
+    }
+    if (base.replica_moves) {
+      std::cout << "replica moves and drains: done=" << sum.replica_moves
+                << " tried=" << sum.replica_moves_tried << "\n";
     }
     if (base.moves) {
       std::vector<uint64_t> fences = sum.move_fences_us;

@@ -101,6 +101,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
   if (name == "merge_skips_move") return PlantedBug::kMergeSkipsMove;
   if (name == "created_group_bootstraps_alone") return PlantedBug::kCreatedGroupBootstrapsAlone;
+  if (name == "replica_target_bootstraps") return PlantedBug::kReplicaTargetBootstraps;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
   if (name == "redis_cleanup_drops_live") return PlantedBug::kRedisCleanupDropsLive;
@@ -115,7 +116,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
                    "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
-                   "created_group_bootstraps_alone, "
+                   "created_group_bootstraps_alone, replica_target_bootstraps, "
                    "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live, "
                    "redis_cross_skips_revalidation, redis_pipeline_unknown_as_failed or "
                    "dynamo_index_keeps_old_entry"));
@@ -163,6 +164,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "merge_skips_move";
     case PlantedBug::kCreatedGroupBootstrapsAlone:
       return "created_group_bootstraps_alone";
+    case PlantedBug::kReplicaTargetBootstraps:
+      return "replica_target_bootstraps";
     case PlantedBug::kRedisReadClientClock:
       return "redis_read_client_clock";
     case PlantedBug::kResubmitLateWrite:
@@ -218,6 +221,7 @@ std::string SummaryLine(const SimOptions& options, const SimResult& result) {
                          options.splits ? absl::StrCat(" splits ", result.routing) : "",
                          options.moves ? " moves" : "", options.merges ? " merges" : "",
                          options.create_groups ? " create_groups" : "",
+                         options.replica_moves ? " replica_moves" : "",
                          options.placement ? " placement" : "",
                          result.kv_stats.empty() ? "" : absl::StrCat(" ", result.kv_stats))
           : "";
@@ -252,6 +256,7 @@ std::string ReproCommand(const SimOptions& options) {
     if (options.moves) absl::StrAppend(&command, " --moves");
     if (options.merges) absl::StrAppend(&command, " --merges");
     if (options.create_groups) absl::StrAppend(&command, " --create_groups");
+    if (options.replica_moves) absl::StrAppend(&command, " --replica_moves");
     if (options.placement) absl::StrAppend(&command, " --placement");
     if (options.redis_cross_group_exec) absl::StrAppend(&command, " --redis_cross_group_exec");
   }

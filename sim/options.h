@@ -69,6 +69,8 @@ enum class PlantedBug : uint8_t {
   kMergeSkipsMove,  // routes of different groups merge in the catalog without a move
   // created groups (--create_groups):
   kCreatedGroupBootstrapsAlone,  // each listed voter bootstraps the group with itself alone
+  // replica moves (--replica_moves):
+  kReplicaTargetBootstraps,  // a replica move's target bootstraps the group, not empty
   // the Redis layer (--workload redis):
   kRedisReadClientClock,          // a Redis read decides expiry by the request's clock alone
   kResubmitLateWrite,             // the sim driver re-submits a write whose answer is late
@@ -123,6 +125,10 @@ struct SimOptions {
   // kv workloads with --splits: a client creates Raft groups at run time on 3 of the nodes
   // (--create_groups); with --moves ranges then move into them.
   bool create_groups = false;
+  // kv workloads with --create_groups: a client moves created groups' replicas between
+  // nodes and drains random nodes (StartMoveReplica / StartDrainNode) during the chaos
+  // (--replica_moves).
+  bool replica_moves = false;
   // --workload redis: one EXEC may name keys of both groups (--redis_cross_group_exec).
   bool redis_cross_group_exec = false;
   // Events one run may execute; exhausting it is reported as a livelock. 0: the
@@ -162,6 +168,9 @@ struct SimResult {
   // --create_groups: groups created and creations tried.
   uint64_t groups_created = 0;
   uint64_t group_creates_tried = 0;
+  // --replica_moves: replica moves and drains that finished, and those tried.
+  uint64_t replica_moves = 0;
+  uint64_t replica_moves_tried = 0;
   uint64_t lock_resolutions = 0;
   uint64_t forwarded_calls = 0;
   // Too few acknowledged operations to judge (below SimOptions::min_acked): reported,

@@ -118,6 +118,9 @@ absl::StatusOr<std::map<raft::GroupId, std::unique_ptr<raft::MemoryStorage>>> Re
     if (type == kBootstrap) {
       std::vector<raft::NodeId> voters;
       if (!GetIds(decoder, &voters) || !decoder.Done()) return malformed("bad bootstrap");
+      // No voters: a group this node joined after its creation, empty until its leader
+      // sends a snapshot (node/hosted_groups.h).
+      if (voters.empty()) continue;
       absl::Status status = raft::RawNode::Bootstrap(*storage, voters);
       if (!status.ok()) return status;
       continue;

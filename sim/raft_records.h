@@ -3,7 +3,8 @@
 // One record per PersistBatch (snapshot, entries, hard state of one group), so a batch is
 // atomic: its checksum makes it all-or-nothing after a crash. A bootstrap record names a
 // group's initial voters; replaying it through RawNode::Bootstrap recreates exactly the
-// state the node started from. Engine records (below) carry durable state machines.
+// state the node started from (no voters: an empty group, one the node joined later).
+// Engine records (below) carry durable state machines.
 #pragma once
 
 #include <cstdint>

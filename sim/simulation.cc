@@ -206,6 +206,8 @@ SimResult RunSimulation(const SimOptions& requested) {
   config.planted_stale_conf_snapshot = options.plant == PlantedBug::kStaleConfSnapshot;
   config.planted_hosted_groups.bootstrap_alone =
       options.plant == PlantedBug::kCreatedGroupBootstrapsAlone;
+  config.planted_hosted_groups.joined_bootstraps =
+      options.plant == PlantedBug::kReplicaTargetBootstraps;
   Cluster cluster(scheduler, trace, root.Fork(), config, safety);
   // With splits, every group knows what it owns from the bootstrap catalog (the server's
   // initial topology), and group 1 hosts the catalog itself.
@@ -245,7 +247,7 @@ SimResult RunSimulation(const SimOptions& requested) {
                          options.workload, ClientPlants(options.plant), bootstrap, options.moves,
                          options.placement, options.redis_cross_group_exec,
                          options.plant == PlantedBug::kDynamoIndexKeepsOldEntry, options.merges,
-                         options.create_groups);
+                         options.create_groups, options.replica_moves);
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }
@@ -403,6 +405,8 @@ SimResult RunSimulation(const SimOptions& requested) {
     result.merges_tried = txn_workload->merges_tried();
     result.groups_created = txn_workload->groups_created();
     result.group_creates_tried = txn_workload->group_creates_tried();
+    result.replica_moves = txn_workload->replica_moves_done();
+    result.replica_moves_tried = txn_workload->replica_moves_tried();
     result.elections = cluster.elections_won();
     result.snapshots_sent = cluster.snapshots_sent();
     result.crashes = cluster.crashes();

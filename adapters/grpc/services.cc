@@ -1,8 +1,10 @@
 #include "adapters/grpc/services.h"
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/status_mapping.h"
@@ -370,6 +372,7 @@ void ToProtoGroup(const route::GroupDescriptor& group, const route::RouteCatalog
                   raft::NodeId leader, proto::RaftGroupInfo* out) {
   out->set_raft_group_id(group.group_id);
   for (uint64_t voter : group.voters) out->add_voters(voter);
+  for (uint64_t replica : group.Replicas()) out->add_replicas(replica);
   out->set_created(true);
   out->set_retired(group.retired);
   out->set_leader(leader);
@@ -428,7 +431,10 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*, const proto::
     if (catalog->FindGroup(group) != nullptr) continue;  // created: listed below
     proto::RaftGroupInfo* out = response->add_groups();
     out->set_raft_group_id(group);
-    for (raft::NodeId voter : status.conf_state.voters) out->add_voters(voter);
+    for (raft::NodeId voter : status.conf_state.voters) {
+      out->add_voters(voter);
+      out->add_replicas(voter);
+    }
     out->set_leader(status.leader);
     uint64_t routes = 0;
     catalog->ForEachRoute([&](const route::RouteDescriptor& route) {
@@ -438,6 +444,84 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*, const proto::
   }
   for (const auto& [id, group] : catalog->groups()) {
     ToProtoGroup(group, *catalog, group.retired ? raft::kNoNode : coordinator_->LeaderOf(id),
+                 response->add_groups());
+  }
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// Runs a long core operation (a replica move, a drain) and waits for its answer, which
+// comes within the operation's own deadlines; the caller's cancellation is the only other
+// way out (the operation goes on).
+std::optional<coord::OpResult> RunLong(runtime::Coordinator* coordinator,
+                                       grpc::ServerContext* context,
+                                       std::function<coord::OpId(coord::Coordinator&)> start) {
+  auto answer = std::make_shared<std::promise<coord::OpResult>>();
+  std::future<coord::OpResult> future = answer->get_future();
+  coordinator->RunAsync(std::move(start),
+                        [answer](coord::OpResult result) { answer->set_value(std::move(result)); });
+  while (future.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    if (context->IsCancelled()) return std::nullopt;
+  }
+  return future.get();
+}
+
+}  // namespace
+
+grpc::Status DistributionService::MoveReplica(grpc::ServerContext* context,
+                                              const proto::MoveReplicaRequest* request,
+                                              proto::MoveReplicaResponse* response) {
+  if (request->raft_group_id() == 0 || request->from_node_id() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "MoveReplica needs raft_group_id and from_node_id (both >= 1)");
+  }
+  coord::MoveReplicaSpec spec;
+  spec.group = request->raft_group_id();
+  spec.from = request->from_node_id();
+  spec.to = request->to_node_id();
+  spec.timeout_us = request->timeout_ms() * 1000;
+  std::optional<coord::OpResult> result = RunLong(
+      coordinator_, context, [spec](coord::Coordinator& c) { return c.StartMoveReplica(spec); });
+  if (!result.has_value()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the caller gave up; the move goes on (ListGroups shows where it is, "
+                        "MoveReplica again resumes or confirms it)");
+  }
+  if (!result->status.ok()) return ToGrpcStatus(result->status);
+  EKV_ASSERT(result->group.has_value(), "MoveReplica answered without the group");
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  response->set_catalog_version(catalog->version());
+  const route::GroupDescriptor* now = catalog->FindGroup(result->group->group_id);
+  ToProtoGroup(now != nullptr ? *now : *result->group, *catalog,
+               coordinator_->LeaderOf(result->group->group_id), response->mutable_group());
+  return grpc::Status::OK;
+}
+
+grpc::Status DistributionService::DrainNode(grpc::ServerContext* context,
+                                            const proto::DrainNodeRequest* request,
+                                            proto::DrainNodeResponse* response) {
+  if (request->node_id() == 0) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "DrainNode needs node_id (>= 1)");
+  }
+  const raft::NodeId node = request->node_id();
+  const uint64_t timeout_us = request->timeout_ms() * 1000;
+  std::optional<coord::OpResult> result = RunLong(
+      coordinator_, context,
+      [node, timeout_us](coord::Coordinator& c) { return c.StartDrainNode(node, timeout_us); });
+  if (!result.has_value()) {
+    return grpc::Status(grpc::StatusCode::CANCELLED,
+                        "the caller gave up; the drain goes on with the replica it was moving "
+                        "(DrainNode again finishes it)");
+  }
+  if (!result->status.ok()) return ToGrpcStatus(result->status);
+  absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
+  if (!catalog.ok()) return ToGrpcStatus(catalog.status());
+  response->set_catalog_version(catalog->version());
+  for (const route::GroupDescriptor& group : result->groups) {
+    const route::GroupDescriptor* now = catalog->FindGroup(group.group_id);
+    ToProtoGroup(now != nullptr ? *now : group, *catalog, coordinator_->LeaderOf(group.group_id),
                  response->add_groups());
   }
   return grpc::Status::OK;

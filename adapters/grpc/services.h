@@ -88,6 +88,12 @@ class DistributionService final : public proto::Distribution::Service {
                            proto::RetireGroupResponse*) override;
   grpc::Status ListGroups(grpc::ServerContext*, const proto::ListGroupsRequest*,
                           proto::ListGroupsResponse*) override;
+  // Run the core's StartMoveReplica / StartDrainNode and wait for them (their own
+  // deadlines, or the caller's cancellation).
+  grpc::Status MoveReplica(grpc::ServerContext*, const proto::MoveReplicaRequest*,
+                           proto::MoveReplicaResponse*) override;
+  grpc::Status DrainNode(grpc::ServerContext*, const proto::DrainNodeRequest*,
+                         proto::DrainNodeResponse*) override;
 
  private:
   runtime::Coordinator* coordinator_;

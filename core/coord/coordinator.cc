@@ -35,6 +35,7 @@ struct Coordinator::Exec {
   // out, or a read it gave up): the next attempt goes to the leader's node instead, so a
   // replica stuck catching up cannot hold a request until its deadline.
   bool local_stalled = false;
+  raft::NodeId pinned = raft::kNoNode;  // ExecuteOn: every attempt goes there
 };
 
 Coordinator::Coordinator(CoordinatorOptions options, const GroupView* view)
@@ -166,6 +167,22 @@ void Coordinator::Execute(raft::GroupId group, node::OpKind kind, std::string pa
   SendAttempt(id);
 }
 
+void Coordinator::ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind,
+                            std::string payload, Retry retry, uint64_t deadline_us, ReplyFn done) {
+  EKV_ASSERT(node != raft::kNoNode, "ExecuteOn needs a node");
+  const uint64_t id = next_exec_++;
+  auto exec = std::make_unique<Exec>();
+  exec->group = group;
+  exec->kind = kind;
+  exec->payload = std::move(payload);
+  exec->retry = retry;
+  exec->deadline_us = deadline_us;
+  exec->done = std::move(done);
+  exec->pinned = node;
+  execs_.emplace(id, std::move(exec));
+  SendAttempt(id);
+}
+
 void Coordinator::SendAttempt(uint64_t exec_id) {
   Exec& exec = *execs_.at(exec_id);
   if (now_us_ >= exec.deadline_us) {
@@ -178,19 +195,19 @@ void Coordinator::SendAttempt(uint64_t exec_id) {
   // NodeHost carry the request to the leader (proposal and read-index forwarding through
   // Raft); leader-only requests (timestamps, conf changes), which followers answer with a
   // hint, go to the leader's node.
-  raft::NodeId target = exec.hint;
+  raft::NodeId target = exec.pinned != raft::kNoNode ? exec.pinned : exec.hint;
   exec.hint = raft::kNoNode;
   if (target == raft::kNoNode) {
     const bool local = exec.retry != Retry::kLeaderOnly && view_->Hosts(exec.group);
     const raft::NodeId leader = view_->LeaderOf(exec.group);
     target = local && !(exec.local_stalled && leader != raft::kNoNode) ? options_.node_id : leader;
-    // A created group this node does not host, leader unknown: one of its voters, in turn
-    // (it forwards through Raft or answers with a hint).
+    // A created group this node does not host, leader unknown: one of its replicas, in
+    // turn (it forwards through Raft or answers with a hint).
     auto created = created_groups_.find(exec.group);
     if (target == raft::kNoNode && !view_->Hosts(exec.group) && created != created_groups_.end() &&
-        !created->second.retired && !created->second.voters.empty()) {
-      const std::vector<uint64_t>& voters = created->second.voters;
-      target = voters[static_cast<size_t>(exec.attempt) % voters.size()];
+        !created->second.retired) {
+      const std::vector<uint64_t> replicas = created->second.Replicas();
+      if (!replicas.empty()) target = replicas[static_cast<size_t>(exec.attempt) % replicas.size()];
     }
   }
   exec.local_stalled = false;

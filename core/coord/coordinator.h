@@ -182,6 +182,18 @@ struct CreateGroupSpec {
   size_t replicas = 3;
 };
 
+// StartMoveReplica: one replica of a created group from node `from` to node `to`
+// (replica_mover.cc, docs/architecture.md "Replica moves and draining a node").
+struct MoveReplicaSpec {
+  raft::GroupId group = 0;
+  raft::NodeId from = raft::kNoNode;
+  // kNoNode: only remove `from`, refused when fewer than `min_replicas` replicas would be
+  // left (and always for the last one).
+  raft::NodeId to = raft::kNoNode;
+  size_t min_replicas = 3;
+  uint64_t timeout_us = 0;  // 0: CoordinatorOptions::move_timeout_us
+};
+
 // What the driver knows of its own node's groups (its NodeHost's last status).
 class GroupView {
  public:
@@ -223,7 +235,9 @@ struct OpResult {
   std::optional<node::MemberDirectory> members;  // membership operations
   std::optional<MoveRangeResult> move;           // StartMoveRange
   std::optional<MergeRangeResult> merge;         // StartMergeRange
-  std::optional<route::GroupDescriptor> group;   // StartCreateGroup / StartRetireGroup
+  std::optional<route::GroupDescriptor> group;   // StartCreateGroup / StartRetireGroup /
+                                                 // StartMoveReplica (as the catalog then shows it)
+  std::vector<route::GroupDescriptor> groups;    // StartDrainNode: the groups moved off the node
   // StartRedisPipeline: per command, in order, its reply (value) or the failure of the
   // request it travelled in (code, message).
   std::vector<node::GroupResult> redis_replies;
@@ -262,6 +276,10 @@ struct CoordinatorStats {
   // Range merges: started, committed (the catalog names the merged route).
   uint64_t merges_started = 0;
   uint64_t merges_done = 0;
+  // Replica moves: started, finished (the old replica removed from the catalog and the
+  // group's configuration).
+  uint64_t replica_moves_started = 0;
+  uint64_t replica_moves_done = 0;
 };
 
 class Coordinator {
@@ -381,6 +399,17 @@ class Coordinator {
   OpId StartCreateGroup(CreateGroupSpec spec);
   // Retires a created group no route names (route::RetireGroup); its replicas stop.
   OpId StartRetireGroup(raft::GroupId group);
+  // Moves one replica of a created group (replica_mover.cc): catalog first (the new node
+  // hosts it empty), learner, caught up, voter, then the old one leaves the catalog (it
+  // stops hosting it, for good) and the configuration. Every step idempotent: the same
+  // spec again resumes a move that stopped anywhere. Answers the group as the catalog
+  // then shows it.
+  OpId StartMoveReplica(MoveReplicaSpec spec);
+  // Moves every created group's replica off `node` (one StartMoveReplica each, to the
+  // members hosting the fewest created groups), so that removing the node afterwards
+  // (StartRemoveNode) leaves every group its replica count. Refused, before anything
+  // changes, when a group has no other member to go to. Answers the groups moved.
+  OpId StartDrainNode(raft::NodeId node, uint64_t timeout_us = 0);
   // Groups created at run time, as of the newest catalog this coordinator saw.
   const std::map<raft::GroupId, route::GroupDescriptor>& created_groups() const {
     return created_groups_;
@@ -431,6 +460,10 @@ class Coordinator {
   enum class Retry { kDefinite, kUnknownToo, kLeaderOnly };
   void Execute(raft::GroupId group, node::OpKind kind, std::string payload, Retry retry,
                uint64_t deadline_us, ReplyFn done);
+  // The same, but every attempt goes to `node` (no leader hints followed): a question for
+  // one replica (kReplicaStatus).
+  void ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind, std::string payload,
+                 Retry retry, uint64_t deadline_us, ReplyFn done);
   void SendAttempt(uint64_t exec_id);
   void RetryExec(uint64_t exec_id, raft::NodeId hint, std::string why);
   void FinishExec(uint64_t exec_id, absl::StatusOr<GroupReply> reply);
@@ -548,6 +581,9 @@ class Coordinator {
   void ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type, uint64_t deadline_us,
                         StatusFn done);
   void ChangeNextGroup(std::shared_ptr<EveryGroup> state);
+  // RemoveNode: takes `node` out of each of `groups` (created ones, popped from the back)
+  // through MoveReplica, then out of every other group and the directory.
+  void RemoveNodeFromCreated(OpId op, raft::NodeId node, std::vector<raft::GroupId> groups);
 
   void PushOwnership(raft::GroupId owner, uint64_t deadline_us, std::function<void()> done);
 
@@ -562,6 +598,21 @@ class Coordinator {
                         std::string payload, std::function<void(const node::GroupResult&)> next);
   void MoveBeginAbort(std::shared_ptr<Move> move, std::string why);
   void MoveFinish(std::shared_ptr<Move> move, absl::Status status);
+
+  // Replica moves and drains (replica_mover.cc).
+  struct ReplicaMove;
+  using GroupFn = std::function<void(absl::StatusOr<route::GroupDescriptor>)>;
+  void MoveReplica(MoveReplicaSpec spec, uint64_t deadline_us, GroupFn done);
+  void ReplicaMoveStep(std::shared_ptr<ReplicaMove> move);
+  void ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move, std::vector<raft::NodeId> nodes);
+  void ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                          raft::Index learner_index, std::function<void()> next);
+  void ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::ReplicaChange change,
+                          raft::NodeId node, uint64_t catalog_version);
+  void ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfChangeType type,
+                       raft::NodeId node, std::function<void(raft::Index)> next);
+  struct Drain;
+  void DrainNext(std::shared_ptr<Drain> drain);
 
   // Range merges (range_merger.cc).
   struct Merge;

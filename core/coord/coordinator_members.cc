@@ -74,10 +74,7 @@ void Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type,
   }
   if (type == raft::ConfChangeType::kRemoveVoter) {
     for (const auto& [group, created] : created_groups_) {
-      if (created.retired ||
-          std::find(created.voters.begin(), created.voters.end(), node) == created.voters.end()) {
-        continue;
-      }
+      if (created.retired || !created.IsReplica(node)) continue;
       state->groups.push_back(group);
     }
   }
@@ -209,13 +206,43 @@ OpId Coordinator::StartRemoveNode(raft::NodeId node) {
       return op;
     }
   }
-  ChangeEveryGroup(node, raft::ConfChangeType::kRemoveVoter, DeadlineOf(op),
-                   [this, op, node](absl::Status s) {
-                     if (!s.ok()) return Fail(op, s);
-                     ChangeMembers({node::MemberChangeKind::kRemove, node, {}}, DeadlineOf(op), 0,
-                                   FinishWithMembers(op));
-                   });
+  // Created groups first, through the replica mover's removal (replica_mover.cc): the
+  // catalog records the node as removed before its configurations lose it, so it stops
+  // hosting them and, if it is down now, never hosts them again on its return. Refused for
+  // a group's last replica. Then the initial groups and the directory.
+  ReadCatalog(DeadlineOf(op), [this, op, node](absl::StatusOr<route::RouteCatalog> catalog) {
+    if (!catalog.ok()) return Fail(op, catalog.status());
+    std::vector<raft::GroupId> groups;
+    for (const auto& [id, group] : catalog->groups()) {
+      if (!group.retired && group.IsReplica(node)) groups.push_back(id);
+    }
+    std::reverse(groups.begin(), groups.end());  // popped from the back
+    RemoveNodeFromCreated(op, node, std::move(groups));
+  });
   return op;
+}
+
+void Coordinator::RemoveNodeFromCreated(OpId op, raft::NodeId node,
+                                        std::vector<raft::GroupId> groups) {
+  if (groups.empty()) {
+    return ChangeEveryGroup(node, raft::ConfChangeType::kRemoveVoter, DeadlineOf(op),
+                            [this, op, node](absl::Status s) {
+                              if (!s.ok()) return Fail(op, s);
+                              ChangeMembers({node::MemberChangeKind::kRemove, node, {}},
+                                            DeadlineOf(op), 0, FinishWithMembers(op));
+                            });
+  }
+  MoveReplicaSpec spec;
+  spec.group = groups.back();
+  spec.from = node;
+  spec.min_replicas = 1;
+  groups.pop_back();
+  MoveReplica(spec, DeadlineOf(op),
+              [this, op, node,
+               groups = std::move(groups)](absl::StatusOr<route::GroupDescriptor> group) mutable {
+                if (!group.ok()) return Fail(op, group.status());
+                RemoveNodeFromCreated(op, node, std::move(groups));
+              });
 }
 
 }  // namespace ekv::coord

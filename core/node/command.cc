@@ -26,6 +26,8 @@ const char* OpKindName(OpKind kind) {
       return "timestamp";
     case OpKind::kConfChange:
       return "conf_change";
+    case OpKind::kReplicaStatus:
+      return "replica_status";
   }
   return "?";
 }

@@ -34,6 +34,11 @@ enum class OpKind : uint8_t {
   // only; answered kOk with the entry's index once the change is applied, kFailed if Raft
   // refuses it (e.g. another change is still pending). Never a Command.
   kConfChange = 8,
+  // This replica's own progress, answered at once by whichever replica receives it
+  // (leader, follower or learner; nothing is proposed or forwarded): `index` = its applied
+  // index, `timestamp` = the commit index it knows, `leader_hint` = the leader it knows.
+  // A replica move asks the new replica this to see that it caught up.
+  kReplicaStatus = 9,
 };
 const char* OpKindName(OpKind kind);
 

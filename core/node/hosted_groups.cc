@@ -11,17 +11,23 @@ HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId nod
   auto is_hosted = [&hosted](raft::GroupId group) {
     return std::find(hosted.begin(), hosted.end(), group) != hosted.end();
   };
+  auto contains = [](const std::vector<uint64_t>& ids, uint64_t id) {
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
   for (const auto& [id, group] : created) {
-    if (group.retired) {
+    const bool removed = !plants.ignore_removed && group.WasRemoved(node);
+    if (group.retired || removed) {
       if (is_hosted(id)) plan.retire.push_back(id);
       continue;
     }
-    const bool voter =
-        std::find(group.voters.begin(), group.voters.end(), node) != group.voters.end();
-    if (voter && !is_hosted(id)) {
-      plan.host.push_back(group);
-      if (plants.bootstrap_alone) plan.host.back().voters = {node};
-    }
+    const bool voter = contains(group.voters, node);
+    const bool joined = contains(group.joined, node);
+    if (!(voter || joined) || is_hosted(id)) continue;
+    HostedGroup host{id, {}};
+    if (voter) host.bootstrap_voters = group.voters;
+    if (joined && plants.joined_bootstraps) host.bootstrap_voters = group.Replicas();
+    if (plants.bootstrap_alone) host.bootstrap_voters = {node};
+    plan.host.push_back(std::move(host));
   }
   return plan;
 }

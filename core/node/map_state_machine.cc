@@ -31,6 +31,7 @@ ApplyResult MapStateMachine::Apply(raft::Index index, const Command& command) {
     case OpKind::kQuery:
     case OpKind::kTimestamp:
     case OpKind::kConfChange:
+    case OpKind::kReplicaStatus:
       break;
   }
   EKV_UNREACHABLE("reads, timestamps and conf changes are never commands");

@@ -329,6 +329,12 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     return;
   }
   Group& group = *it->second;
+  if (request.kind == OpKind::kReplicaStatus) {
+    Reply(request, ReplyStatus::kOk, std::nullopt, group.raw_node->applied_index(), "",
+          group.raw_node->leader());
+    replies_.back().timestamp = group.raw_node->commit_index();
+    return;
+  }
   if (request.kind == OpKind::kTimestamp) {
     SubmitTimestamp(group, request);
     return;
@@ -430,6 +436,35 @@ void NodeHost::ProposeBatched(Group& group) {
   }
 }
 
+namespace {
+
+// A single change the leader's applied configuration already shows, with no other change
+// pending: adding a node that is in the group in any role (as a learner: in any role, so
+// a voter is never demoted), promoting a voter, removing a node that is not in it.
+// Joint configurations are never judged done.
+bool ConfChangeAlreadyMade(const raft::RawNode& raw_node, const raft::ConfChange& change) {
+  if (change.changes.size() != 1 || raw_node.HasPendingConfChange()) return false;
+  const raft::ConfState conf = raw_node.conf_state();
+  if (!conf.voters_outgoing.empty()) return false;
+  const raft::NodeId node = change.changes.front().node;
+  auto in = [node](const std::vector<raft::NodeId>& ids) {
+    return std::find(ids.begin(), ids.end(), node) != ids.end();
+  };
+  const bool voter = in(conf.voters);
+  const bool member = voter || in(conf.learners) || in(conf.learners_next);
+  switch (change.changes.front().type) {
+    case raft::ConfChangeType::kAddLearner:
+      return member;
+    case raft::ConfChangeType::kAddVoter:
+      return voter;
+    case raft::ConfChangeType::kRemoveVoter:
+      return !member;
+  }
+  return false;
+}
+
+}  // namespace
+
 void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
   if (group.raw_node->state() != raft::StateType::kLeader) {
     Reply(request, ReplyStatus::kNotLeader, std::nullopt, 0, "not the leader",
@@ -440,6 +475,14 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
   if (!change.ok()) {
     Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
           absl::StrCat("malformed conf change: ", change.status().message()));
+    return;
+  }
+  if (ConfChangeAlreadyMade(*group.raw_node, *change)) {
+    // Idempotent for callers that cannot see the configuration (a coordinator on a node
+    // that does not host the group, or one repeating a change whose answer was lost):
+    // proposing it again is not harmless, since a learner added again demotes a voter.
+    Reply(request, ReplyStatus::kOk, std::nullopt, group.raw_node->applied_index(),
+          "already in the configuration");
     return;
   }
   const uint64_t seq = next_proposal_seq_++;

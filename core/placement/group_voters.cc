@@ -23,7 +23,7 @@ absl::StatusOr<std::vector<uint64_t>> ChooseGroupVoters(const std::vector<uint64
   for (uint64_t member : members) load[member] = 0;
   for (const auto& [id, group] : catalog.groups()) {
     if (group.retired) continue;
-    for (uint64_t voter : group.voters) {
+    for (uint64_t voter : group.Replicas()) {
       auto it = load.find(voter);
       if (it != load.end()) ++it->second;
     }

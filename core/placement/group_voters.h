@@ -9,7 +9,7 @@
 
 namespace ekv::placement {
 
-// `replicas` of `members`: the ones that are voters of the fewest live created groups
+// `replicas` of `members`: the ones that are replicas of the fewest live created groups
 // (initial groups are on every member, so they do not tell members apart), ties broken by
 // the lower node id; the answer is sorted. InvalidArgument when replicas is 0, above
 // route::kMaxGroupVoters, or above the number of members.

@@ -48,6 +48,8 @@ class Raft {
   const ProgressTracker& tracker() const { return trk_; }
   NodeId lead_transferee() const { return lead_transferee_; }
   uint64_t uncommitted_size() const { return uncommitted_size_; }
+  // A conf change at or below this index may still be unapplied (a leader refuses another).
+  Index pending_conf_index() const { return pending_conf_index_; }
   HardState GetHardState() const { return HardState{term_, vote_, log_.committed}; }
   bool LeaseValid() const;
 

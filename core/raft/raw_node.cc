@@ -245,6 +245,9 @@ StateType RawNode::state() const { return raft_->state(); }
 Index RawNode::commit_index() const { return raft_->log().committed; }
 Index RawNode::applied_index() const { return raft_->log().applied; }
 Index RawNode::last_index() const { return raft_->log().LastIndex(); }
+bool RawNode::HasPendingConfChange() const {
+  return raft_->pending_conf_index() > raft_->log().applied;
+}
 Index RawNode::stable_last_index() const { return raft_->log().StableLastIndex(); }
 HardState RawNode::hard_state() const { return raft_->GetHardState(); }
 ConfState RawNode::conf_state() const { return raft_->tracker().GetConfState(); }

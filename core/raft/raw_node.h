@@ -113,6 +113,9 @@ class RawNode {
   Index stable_last_index() const;
   HardState hard_state() const;
   ConfState conf_state() const;
+  // A conf change was proposed or appended and is not applied yet: conf_state() may be
+  // about to change.
+  bool HasPendingConfChange() const;
   std::string DescribeProgress() const;  // leader's view of followers, for tests
   Raft& raft_for_testing() { return *raft_; }
 

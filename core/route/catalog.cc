@@ -23,16 +23,20 @@ absl::Status CheckRouteKeySize(absl::string_view what, absl::string_view key) {
 
 uint8_t FormatFor(bool any_move) { return any_move ? kCatalogFormatWithMoves : kCatalogFormat; }
 
-// The format byte; `with_groups` allows kCatalogFormatWithGroups (catalog images only).
+// The format byte; `with_groups` allows formats 3 and 4 (catalog images only).
 absl::StatusOr<uint8_t> ReadFormat(kv::ByteReader* reader, absl::string_view what,
                                    bool with_groups) {
   EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
   if (format != kCatalogFormat && format != kCatalogFormatWithMoves &&
-      !(with_groups && format == kCatalogFormatWithGroups)) {
-    return absl::DataLossError(
-        absl::StrCat(what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
-                     kCatalogFormatWithMoves,
-                     with_groups ? absl::StrCat(" or ", kCatalogFormatWithGroups) : "", ")"));
+      !(with_groups &&
+        (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas))) {
+    return absl::DataLossError(absl::StrCat(
+        what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
+        kCatalogFormatWithMoves,
+        with_groups
+            ? absl::StrCat(", ", kCatalogFormatWithGroups, " or ", kCatalogFormatWithReplicas)
+            : "",
+        ")"));
   }
   return format;
 }
@@ -53,7 +57,63 @@ absl::Status CheckVoters(absl::string_view what, const std::vector<uint64_t>& vo
   return absl::OkStatus();
 }
 
+// GroupDescriptor's invariants on joined and removed (catalog.h "Replica moves").
+absl::Status CheckReplicaLists(const GroupDescriptor& group) {
+  auto sorted_distinct = [](const std::vector<uint64_t>& ids) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (ids[i] == 0 || (i > 0 && ids[i] <= ids[i - 1])) return false;
+    }
+    return true;
+  };
+  auto contains = [](const std::vector<uint64_t>& ids, uint64_t id) {
+    return std::binary_search(ids.begin(), ids.end(), id);
+  };
+  const std::string what = absl::StrCat(
+      "group ", group.group_id, " (voters ", absl::StrJoin(group.voters, ","), ", joined ",
+      absl::StrJoin(group.joined, ","), ", removed ", absl::StrJoin(group.removed, ","), ")");
+  if (!sorted_distinct(group.joined) || !sorted_distinct(group.removed)) {
+    return absl::InternalError(absl::StrCat(what, ": joined and removed must be sorted, distinct"));
+  }
+  for (uint64_t id : group.joined) {
+    if (contains(group.voters, id)) {
+      return absl::InternalError(absl::StrCat(what, ": node ", id, " both bootstraps and joins"));
+    }
+  }
+  for (uint64_t id : group.removed) {
+    if (!contains(group.voters, id) && !contains(group.joined, id)) {
+      return absl::InternalError(absl::StrCat(what, ": node ", id, " removed but never a replica"));
+    }
+  }
+  if (!group.retired && group.Replicas().empty()) {
+    return absl::InternalError(absl::StrCat(what, ": a live group without replicas"));
+  }
+  if (group.voters.size() + group.joined.size() - group.removed.size() > kMaxGroupVoters) {
+    return absl::InternalError(absl::StrCat(what, ": more than ", kMaxGroupVoters, " replicas"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::vector<uint64_t> GroupDescriptor::Replicas() const {
+  std::vector<uint64_t> all = voters;
+  all.insert(all.end(), joined.begin(), joined.end());
+  std::sort(all.begin(), all.end());
+  std::vector<uint64_t> live;
+  for (uint64_t id : all) {
+    if (!std::binary_search(removed.begin(), removed.end(), id)) live.push_back(id);
+  }
+  return live;
+}
+
+bool GroupDescriptor::IsReplica(uint64_t node) const {
+  const std::vector<uint64_t> live = Replicas();
+  return std::binary_search(live.begin(), live.end(), node);
+}
+
+bool GroupDescriptor::WasRemoved(uint64_t node) const {
+  return std::binary_search(removed.begin(), removed.end(), node);
+}
 
 bool RouteStateTransitionAllowed(RouteState from, RouteState to) {
   switch (from) {
@@ -214,7 +274,7 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
     std::string start = route.start;
     catalog.routes_by_start_.emplace(std::move(start), std::move(route));
   }
-  if (format == kCatalogFormatWithGroups) {
+  if (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas) {
     EKV_KV_ASSIGN_OR_RETURN(uint64_t groups, reader.ReadVarint64());
     if (groups > reader.remaining()) {
       return absl::DataLossError(absl::StrCat("route catalog claims ", groups, " groups but only ",
@@ -237,6 +297,20 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
       for (uint64_t v = 0; v < voters; ++v) {
         EKV_KV_ASSIGN_OR_RETURN(uint64_t voter, reader.ReadVarint64());
         group.voters.push_back(voter);
+      }
+      if (format == kCatalogFormatWithReplicas) {
+        for (std::vector<uint64_t>* ids : {&group.joined, &group.removed}) {
+          EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
+          if (count > reader.remaining()) {
+            return absl::DataLossError(absl::StrCat("group ", group.group_id, " claims ", count,
+                                                    " replica ids but only ", reader.remaining(),
+                                                    " bytes remain"));
+          }
+          for (uint64_t n = 0; n < count; ++n) {
+            EKV_KV_ASSIGN_OR_RETURN(uint64_t id, reader.ReadVarint64());
+            ids->push_back(id);
+          }
+        }
       }
       const GroupId id = group.group_id;
       if (!catalog.groups_.emplace(id, std::move(group)).second) {
@@ -338,6 +412,10 @@ absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) 
   }
   if (const auto* retire = std::get_if<RetireGroup>(&command.op)) {
     EKV_KV_RETURN_IF_ERROR(Retire(*retire).status());
+    return CatalogDelta{version_, {}, {}};
+  }
+  if (const auto* replica = std::get_if<ChangeGroupReplica>(&command.op)) {
+    EKV_KV_RETURN_IF_ERROR(ChangeReplica(*replica).status());
     return CatalogDelta{version_, {}, {}};
   }
   const auto& reassign = std::get<ReassignRoute>(command.op);
@@ -540,7 +618,7 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::AddGroup(const CreateGroup& create
   }
   EKV_KV_RETURN_IF_ERROR(
       CheckVoters(absl::StrCat("CreateGroup: group ", create.group_id), create.voters));
-  GroupDescriptor group{create.group_id, create.voters, false};
+  GroupDescriptor group{create.group_id, create.voters, false, {}, {}};
   groups_.emplace(group.group_id, group);
   ++version_;
   return group;
@@ -572,6 +650,64 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire) 
   return it->second;
 }
 
+absl::StatusOr<GroupDescriptor> RouteCatalog::ChangeReplica(const ChangeGroupReplica& change) {
+  EKV_KV_RETURN_IF_ERROR(
+      CheckExpectedVersion("ChangeGroupReplica", change.expected_catalog_version));
+  auto it = groups_.find(change.group_id);
+  if (it == groups_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "ChangeGroupReplica: group ", change.group_id,
+        " was not created at run time (initial groups live on every member: AddNode and "
+        "RemoveNode change them); expected the id of a created group"));
+  }
+  GroupDescriptor& group = it->second;
+  if (group.retired) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ChangeGroupReplica: group ", change.group_id, " is retired"));
+  }
+  if (change.node == 0) {
+    return absl::InvalidArgumentError("ChangeGroupReplica: node 0; expected a node id");
+  }
+  const std::vector<uint64_t> replicas = group.Replicas();
+  const std::string what =
+      absl::StrCat("ChangeGroupReplica: group ", change.group_id, " (replicas ",
+                   absl::StrJoin(replicas, ","), "): node ", change.node);
+  auto insert_sorted = [](std::vector<uint64_t>& ids, uint64_t id) {
+    ids.insert(std::upper_bound(ids.begin(), ids.end(), id), id);
+  };
+  switch (change.change) {
+    case ReplicaChange::kAdd:
+      if (group.IsReplica(change.node)) {
+        return absl::FailedPreconditionError(absl::StrCat(what, " already hosts it"));
+      }
+      if (group.WasRemoved(change.node)) {
+        // Its old replica's state may still be on its disk, at a log the group has left.
+        return absl::FailedPreconditionError(
+            absl::StrCat(what, " was removed from it once; a node never hosts a group again"));
+      }
+      if (replicas.size() >= kMaxGroupVoters) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(what, ": the group has ", kMaxGroupVoters, " replicas, the most allowed"));
+      }
+      insert_sorted(group.joined, change.node);
+      break;
+    case ReplicaChange::kRemove:
+      if (!group.IsReplica(change.node)) {
+        return absl::FailedPreconditionError(absl::StrCat(what, " does not host it"));
+      }
+      if (replicas.size() == 1) {
+        return absl::FailedPreconditionError(
+            absl::StrCat(what, " is its last replica: removing it would lose the group"));
+      }
+      insert_sorted(group.removed, change.node);
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(what, ": unknown change"));
+  }
+  ++version_;
+  return group;
+}
+
 absl::Status RouteCatalog::CheckGroupLive(absl::string_view command, GroupId group_id) const {
   const GroupDescriptor* group = FindGroup(group_id);
   if (group != nullptr && group->retired) {
@@ -598,8 +734,14 @@ std::string RouteCatalog::Encode() const {
     any_move = any_move || route.move_target_group_id != 0;
   }
   const bool with_groups = !groups_.empty();
+  bool with_replicas = false;
+  for (const auto& [id, group] : groups_) {
+    with_replicas = with_replicas || !group.joined.empty() || !group.removed.empty();
+  }
   std::string out;
-  kv::AppendByte(&out, with_groups ? kCatalogFormatWithGroups : FormatFor(any_move));
+  kv::AppendByte(&out, with_replicas ? kCatalogFormatWithReplicas
+                       : with_groups ? kCatalogFormatWithGroups
+                                     : FormatFor(any_move));
   kv::AppendVarint64(&out, version_);
   kv::AppendVarint64(&out, next_route_id_);
   kv::AppendVarint64(&out, routes_by_start_.size());
@@ -613,6 +755,12 @@ std::string RouteCatalog::Encode() const {
       kv::AppendByte(&out, group.retired ? 1 : 0);
       kv::AppendVarint64(&out, group.voters.size());
       for (uint64_t voter : group.voters) kv::AppendVarint64(&out, voter);
+      if (with_replicas) {
+        for (const std::vector<uint64_t>* ids : {&group.joined, &group.removed}) {
+          kv::AppendVarint64(&out, ids->size());
+          for (uint64_t id : *ids) kv::AppendVarint64(&out, id);
+        }
+      }
     }
   }
   return out;
@@ -704,6 +852,7 @@ absl::Status RouteCatalog::Validate() const {
     if (absl::Status voters = CheckVoters(absl::StrCat("group ", id), group.voters); !voters.ok()) {
       return absl::InternalError(voters.message());
     }
+    if (absl::Status replicas = CheckReplicaLists(group); !replicas.ok()) return replicas;
   }
   return absl::OkStatus();
 }

@@ -49,8 +49,15 @@
 // Encoding: kCatalogFormat (1) while no route has a move target and no group is listed,
 // byte for byte what it always was; kCatalogFormatWithMoves (2), whose routes carry the
 // move target, while one does; kCatalogFormatWithGroups (3) once a group is listed: the
-// routes as in format 2, then the groups. Catalog images decode all three; deltas (which
-// carry routes only) the first two.
+// routes as in format 2, then the groups; kCatalogFormatWithReplicas (4) once a group has
+// joined or removed replicas: format 3 with both lists after each group's voters. Catalog
+// images decode all four; deltas (which carry routes only) the first two.
+//
+// Replica moves (ChangeGroupReplica) record who hosts a created group: add a node (it
+// joins; refused for a node already hosting it, or once removed from it, or beyond
+// kMaxGroupVoters replicas), remove one (refused unless it hosts it, and for its last
+// replica). Invariants: joined is disjoint from voters, removed lies within voters +
+// joined, and a live group keeps at least one replica.
 #pragma once
 
 #include <cstdint>
@@ -72,14 +79,31 @@ inline constexpr CatalogVersion kInitialCatalogVersion = 1;
 inline constexpr uint8_t kCatalogFormat = 1;
 inline constexpr uint8_t kCatalogFormatWithMoves = 2;
 inline constexpr uint8_t kCatalogFormatWithGroups = 3;
+inline constexpr uint8_t kCatalogFormatWithReplicas = 4;
 
 // A Raft group created at run time (see "Groups" above).
 struct GroupDescriptor {
   GroupId group_id = 0;
-  std::vector<uint64_t> voters;  // the nodes that bootstrap it: sorted, distinct, non-zero
-  bool retired = false;          // no replica hosts it any more; the id stays taken
+  // The nodes that bootstrap it: sorted, distinct, non-zero. Never changed after the
+  // creation, so a voter that bootstraps late (it was down) starts from the same entries.
+  std::vector<uint64_t> voters;
+  bool retired = false;  // no replica hosts it any more; the id stays taken
+  // Replica moves (ChangeGroupReplica): nodes added after the creation (they start the
+  // group empty and wait for its leader), and nodes removed from it (they stop hosting it
+  // and never host it again, also one that was down during its removal). Sorted, distinct;
+  // `joined` disjoint from `voters`; `removed` within voters + joined.
+  std::vector<uint64_t> joined;
+  std::vector<uint64_t> removed;
 
-  friend bool operator==(const GroupDescriptor&, const GroupDescriptor&) = default;
+  // The nodes that host it now: (voters + joined) - removed, sorted.
+  std::vector<uint64_t> Replicas() const;
+  bool IsReplica(uint64_t node) const;
+  bool WasRemoved(uint64_t node) const;
+
+  friend bool operator==(const GroupDescriptor& a, const GroupDescriptor& b) {
+    return a.group_id == b.group_id && a.voters == b.voters && a.retired == b.retired &&
+           a.joined == b.joined && a.removed == b.removed;
+  }
 };
 
 // One range of the configured initial topology; `end` empty = +infinity.
@@ -176,6 +200,10 @@ class RouteCatalog {
   // Errors: FailedPrecondition (version; a route still names the group; already retired),
   // NotFound (not a created group).
   absl::StatusOr<GroupDescriptor> Retire(const RetireGroup& retire);
+  // Errors: FailedPrecondition (version; retired; the change is already made, or cannot be:
+  // a node removed before, too many replicas, the last replica), NotFound (not a created
+  // group), InvalidArgument (node 0, unknown change).
+  absl::StatusOr<GroupDescriptor> ChangeReplica(const ChangeGroupReplica& change);
 
   std::string Encode() const;
   // FNV-1a over Encode(): equal on replicas that applied the same commands.

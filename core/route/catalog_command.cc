@@ -17,6 +17,7 @@ enum class CommandKind : uint8_t {
   kMergeRanges = 5,
   kCreateGroup = 6,
   kRetireGroup = 7,
+  kGroupReplica = 8,
 };
 
 template <class... Fs>
@@ -73,6 +74,13 @@ std::string CatalogCommand::Encode() const {
                    kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kRetireGroup));
                    kv::AppendVarint64(&out, retire.expected_catalog_version);
                    kv::AppendVarint64(&out, retire.group_id);
+                 },
+                 [&](const ChangeGroupReplica& replica) {
+                   kv::AppendByte(&out, static_cast<uint8_t>(CommandKind::kGroupReplica));
+                   kv::AppendVarint64(&out, replica.expected_catalog_version);
+                   kv::AppendVarint64(&out, replica.group_id);
+                   kv::AppendVarint64(&out, replica.node);
+                   kv::AppendByte(&out, static_cast<uint8_t>(replica.change));
                  },
              },
              op);
@@ -160,11 +168,26 @@ absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
       command.op = retire;
       break;
     }
+    case CommandKind::kGroupReplica: {
+      ChangeGroupReplica replica;
+      EKV_KV_ASSIGN_OR_RETURN(replica.expected_catalog_version, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(replica.group_id, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(replica.node, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(uint8_t change, reader.ReadByte());
+      if (change != static_cast<uint8_t>(ReplicaChange::kAdd) &&
+          change != static_cast<uint8_t>(ReplicaChange::kRemove)) {
+        return absl::DataLossError(absl::StrCat("ChangeGroupReplica: change ", change,
+                                                " is unknown (expected 1 add, 2 remove)"));
+      }
+      replica.change = static_cast<ReplicaChange>(change);
+      command.op = replica;
+      break;
+    }
     default:
       return absl::DataLossError(absl::StrCat(
           "catalog command kind ", kind,
           " is unknown (expected 1 split, 2 set-state, 3 reassign, 4 start-move, 5 merge, ",
-          "6 create-group, 7 retire-group)"));
+          "6 create-group, 7 retire-group, 8 group-replica)"));
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("catalog command"));
   return command;
@@ -205,6 +228,12 @@ std::string FormatCommand(const CatalogCommand& command) {
           [](const RetireGroup& retire) {
             return absl::StrCat("RetireGroup{expected_version=", retire.expected_catalog_version,
                                 " group=", retire.group_id, "}");
+          },
+          [](const ChangeGroupReplica& replica) {
+            return absl::StrCat(
+                "ChangeGroupReplica{expected_version=", replica.expected_catalog_version,
+                " group=", replica.group_id,
+                replica.change == ReplicaChange::kAdd ? " add=" : " remove=", replica.node, "}");
           },
       },
       command.op);

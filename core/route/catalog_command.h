@@ -15,6 +15,7 @@
 //     merge:    varint expected_version, varint left_route_id, varint right_route_id
 //     create-group: varint expected_version, varint group_id, varint n, n x varint voter
 //     retire-group: varint expected_version, varint group_id
+//     group-replica: varint expected_version, varint group_id, varint node, byte change
 #pragma once
 
 #include <cstdint>
@@ -105,6 +106,20 @@ struct RetireGroup {
   friend bool operator==(const RetireGroup&, const RetireGroup&) = default;
 };
 
+// Records that a node joins (kAdd) or leaves (kRemove) a created group's replicas
+// (catalog.h "Replica moves"). The catalog only records it; the Raft configuration change
+// is the mover's (coord/replica_mover.cc), and each node hosts the group, or stops, as its
+// catalog replica applies the record (node/hosted_groups.h).
+enum class ReplicaChange : uint8_t { kAdd = 1, kRemove = 2 };
+struct ChangeGroupReplica {
+  CatalogVersion expected_catalog_version = 0;
+  GroupId group_id = 0;
+  uint64_t node = 0;
+  ReplicaChange change = ReplicaChange::kAdd;
+
+  friend bool operator==(const ChangeGroupReplica&, const ChangeGroupReplica&) = default;
+};
+
 inline constexpr uint8_t kCatalogCommandFormat = 1;
 // A created group has at most this many voters (a Raft group of 7 already pays 4 fsyncs
 // per write on its quorum; more buys no availability worth it).
@@ -112,7 +127,7 @@ inline constexpr size_t kMaxGroupVoters = 7;
 
 struct CatalogCommand {
   std::variant<SplitRange, SetRouteState, ReassignRoute, StartMove, MergeRanges, CreateGroup,
-               RetireGroup>
+               RetireGroup, ChangeGroupReplica>
       op;
 
   std::string Encode() const;

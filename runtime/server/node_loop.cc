@@ -97,7 +97,7 @@ absl::Status NodeLoop::LoadGroup(const GroupSpec& spec) {
   if (!durable.ok()) return durable.status();
   const bool empty = (*durable)->LastIndex() == 0 && (*durable)->hard_state().IsEmpty() &&
                      (*durable)->GetSnapshot()->IsEmpty();
-  if (empty && options_.join && !spec.created) {
+  if (empty && ((options_.join && !spec.created) || spec.start_empty)) {
     // Nothing to write: the leader's first message brings the group's state.
   } else if (empty) {
     if (!options_.bootstrap && !spec.created) {
@@ -145,11 +145,13 @@ void NodeLoop::ReconcileCreatedGroups() {
   pending_created_.reset();
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, options_.node_id, host_->groups());
-  for (const route::GroupDescriptor& group : plan.host) {
+  for (const node::HostedGroup& group : plan.host) {
     GroupSpec spec;
     spec.group = group.group_id;
-    spec.voters.assign(group.voters.begin(), group.voters.end());
+    spec.voters.assign(group.bootstrap_voters.begin(), group.bootstrap_voters.end());
     spec.created = true;
+    // A node that joined the group (a replica move's target) starts it empty.
+    spec.start_empty = group.bootstrap_voters.empty();
     // A failure here (a disk error) leaves the group unhosted on this node: its other
     // voters carry on, and the next catalog change tries again.
     if (absl::Status s = LoadGroup(spec); !s.ok()) {
@@ -157,14 +159,18 @@ void NodeLoop::ReconcileCreatedGroups() {
                 << " failed: " << s << "\n";
     } else {
       std::cerr << "node " << options_.node_id << ": hosting created group " << group.group_id
-                << " (voters " << absl::StrJoin(group.voters, ",") << ")\n";
+                << (spec.start_empty
+                        ? " (joined: waits for its leader)"
+                        : " (voters " + absl::StrJoin(group.bootstrap_voters, ",") + ")")
+                << "\n";
     }
   }
   for (raft::GroupId group : plan.retire) {
     // Its durable records stay until the data directory is removed (a retired group's
     // log and engine prefix are not reclaimed yet); it is never loaded again.
     if (host_->RemoveGroup(group).ok()) {
-      std::cerr << "node " << options_.node_id << ": group " << group << " retired\n";
+      std::cerr << "node " << options_.node_id << ": group " << group
+                << " retired or moved off this node\n";
     }
   }
 }

@@ -41,6 +41,9 @@ struct GroupSpec {
   // A group created at run time (route::CreateGroup) that names this node as a voter:
   // bootstrapped with `voters` when it has no state, whatever `bootstrap` and `join` say.
   bool created = false;
+  // A created group this node joined after its creation (a replica move's target): it
+  // starts empty and waits for its leader, never bootstraps.
+  bool start_empty = false;
 };
 
 struct NodeLoopOptions {

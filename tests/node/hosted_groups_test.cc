@@ -14,27 +14,65 @@ CreatedGroups Groups(std::vector<route::GroupDescriptor> groups) {
   return created;
 }
 
-std::vector<raft::GroupId> Ids(const std::vector<route::GroupDescriptor>& groups) {
+std::vector<raft::GroupId> Ids(const std::vector<HostedGroup>& groups) {
   std::vector<raft::GroupId> ids;
-  for (const route::GroupDescriptor& group : groups) ids.push_back(group.group_id);
+  for (const HostedGroup& group : groups) ids.push_back(group.group_id);
   return ids;
+}
+
+route::GroupDescriptor Group(raft::GroupId id, std::vector<uint64_t> voters, bool retired,
+                             std::vector<uint64_t> joined = {},
+                             std::vector<uint64_t> removed = {}) {
+  return route::GroupDescriptor{id, std::move(voters), retired, std::move(joined),
+                                std::move(removed)};
 }
 
 TEST(HostedGroupsTest, HostsTheLiveGroupsNamingTheNodeThatItDoesNotHostYet) {
   const CreatedGroups created =
-      Groups({{3, {1, 2, 3}, false}, {4, {2, 3, 4}, false}, {5, {1, 4, 5}, false}});
+      Groups({Group(3, {1, 2, 3}, false), Group(4, {2, 3, 4}, false), Group(5, {1, 4, 5}, false)});
   const HostedGroupsPlan plan = PlanHostedGroups(created, 1, {1, 2, 3});
   EXPECT_EQ(Ids(plan.host), (std::vector<raft::GroupId>{5}));  // 3 hosted, 4 not its own
   EXPECT_TRUE(plan.retire.empty());
-  EXPECT_EQ(plan.host.front().voters, (std::vector<uint64_t>{1, 4, 5}));
+  EXPECT_EQ(plan.host.front().bootstrap_voters, (std::vector<uint64_t>{1, 4, 5}));
   EXPECT_TRUE(PlanHostedGroups(created, 1, {1, 2, 3, 5}).empty());
 }
 
 TEST(HostedGroupsTest, DropsRetiredGroupsItStillHostsAndNeverStartsThem) {
-  const CreatedGroups created = Groups({{3, {1, 2, 3}, true}, {4, {1, 2, 3}, true}});
+  const CreatedGroups created = Groups({Group(3, {1, 2, 3}, true), Group(4, {1, 2, 3}, true)});
   const HostedGroupsPlan plan = PlanHostedGroups(created, 2, {1, 2, 3});
   EXPECT_TRUE(plan.host.empty());
   EXPECT_EQ(plan.retire, (std::vector<raft::GroupId>{3}));
+}
+
+TEST(HostedGroupsTest, AJoinedNodeStartsTheGroupEmptyNeverBootstrapped) {
+  // Group 3 created on 1,2,3; node 4 joined by a replica move, node 1 left.
+  const CreatedGroups created = Groups({Group(3, {1, 2, 3}, false, {4}, {1})});
+  const HostedGroupsPlan plan = PlanHostedGroups(created, 4, {1, 2});
+  EXPECT_EQ(Ids(plan.host), (std::vector<raft::GroupId>{3}));
+  EXPECT_TRUE(plan.host.front().bootstrap_voters.empty());  // waits for the leader
+  // The planted bug bootstraps it with the replicas of today: first entries the group
+  // never had.
+  PlantedHostedGroupsBugs plants;
+  plants.joined_bootstraps = true;
+  EXPECT_EQ(PlanHostedGroups(created, 4, {1, 2}, plants).host.front().bootstrap_voters,
+            (std::vector<uint64_t>{2, 3, 4}));
+  // A bootstrap voter that is still a replica bootstraps with the creation's voters.
+  EXPECT_EQ(PlanHostedGroups(created, 2, {1}).host.front().bootstrap_voters,
+            (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(HostedGroupsTest, ARemovedNodeStopsHostingAndNeverHostsItAgain) {
+  const CreatedGroups created = Groups({Group(3, {1, 2, 3}, false, {4}, {1})});
+  // Still hosting it (it was down during its removal, and restarted from its disk).
+  EXPECT_EQ(PlanHostedGroups(created, 1, {1, 2, 3}).retire, (std::vector<raft::GroupId>{3}));
+  // Not hosting it (a fresh disk, or stopped already): it is not started again.
+  EXPECT_TRUE(PlanHostedGroups(created, 1, {1, 2}).empty());
+  // The planted bug forgets the removal: a stray replica.
+  PlantedHostedGroupsBugs plants;
+  plants.ignore_removed = true;
+  EXPECT_TRUE(PlanHostedGroups(created, 1, {1, 2, 3}, plants).retire.empty());
+  EXPECT_EQ(Ids(PlanHostedGroups(created, 1, {1, 2}, plants).host),
+            (std::vector<raft::GroupId>{3}));
 }
 
 TEST(HostedGroupsTest, LeavesInitialGroupsAlone) {

@@ -24,7 +24,7 @@ TEST(CatalogGroupsTest, CreatesAGroupAboveEveryKnownOneAndListsIt) {
   EXPECT_TRUE(delta->removed_route_ids.empty());
   EXPECT_TRUE(delta->upserted_routes.empty());
   ASSERT_NE(catalog.FindGroup(3), nullptr);
-  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, false}));
+  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, false, {}, {}}));
   EXPECT_EQ(catalog.FindGroup(1), nullptr);  // initial groups are not listed
   EXPECT_EQ(catalog.MaxKnownGroupId(), 3u);
   catalog.CheckInvariants();
@@ -105,6 +105,71 @@ TEST(CatalogGroupsTest, CommandsRoundTripThroughTheirEncoding) {
   std::string bad = CatalogCommand{CreateGroup{4, 9, {1}}}.Encode();
   bad[bad.size() - 2] = 100;
   EXPECT_EQ(CatalogCommand::Decode(bad).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(CatalogGroupsTest, RecordsReplicaMovesAndRefusesWhatCannotBe) {
+  RouteCatalog catalog = DemoCatalog();
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  using RC = ReplicaChange;
+  // Node 4 joins, node 1 leaves: a move of 1's replica to 4.
+  absl::StatusOr<CatalogDelta> delta = catalog.Apply({ChangeGroupReplica{2, 3, 4, RC::kAdd}});
+  ASSERT_TRUE(delta.ok()) << delta.status();
+  EXPECT_EQ(delta->version, 3u);
+  EXPECT_TRUE(delta->upserted_routes.empty());
+  ASSERT_TRUE(catalog.ChangeReplica({3, 3, 1, RC::kRemove}).ok());
+  const GroupDescriptor& group = *catalog.FindGroup(3);
+  EXPECT_EQ(group.voters, (std::vector<uint64_t>{1, 2, 3}));  // the bootstrap voters stay
+  EXPECT_EQ(group.joined, (std::vector<uint64_t>{4}));
+  EXPECT_EQ(group.removed, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(group.Replicas(), (std::vector<uint64_t>{2, 3, 4}));
+  EXPECT_TRUE(group.WasRemoved(1));
+  EXPECT_FALSE(group.IsReplica(1));
+  catalog.CheckInvariants();
+  // Refusals: each leaves the catalog as it was.
+  const uint64_t v = catalog.version();
+  EXPECT_THAT(catalog.ChangeReplica({v, 3, 4, RC::kAdd}).status().message(),
+              HasSubstr("already hosts it"));
+  EXPECT_THAT(catalog.ChangeReplica({v, 3, 1, RC::kAdd}).status().message(),
+              HasSubstr("never hosts a group again"));
+  EXPECT_THAT(catalog.ChangeReplica({v, 3, 1, RC::kRemove}).status().message(),
+              HasSubstr("does not host it"));
+  EXPECT_EQ(catalog.ChangeReplica({v - 1, 3, 5, RC::kAdd}).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // stale version
+  EXPECT_EQ(catalog.ChangeReplica({v, 1, 5, RC::kAdd}).status().code(),
+            absl::StatusCode::kNotFound);  // an initial group
+  EXPECT_EQ(catalog.ChangeReplica({v, 3, 0, RC::kAdd}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(catalog.ChangeReplica({v, 3, 2, RC::kRemove}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({v + 1, 3, 3, RC::kRemove}).ok());
+  EXPECT_THAT(catalog.ChangeReplica({v + 2, 3, 4, RC::kRemove}).status().message(),
+              HasSubstr("last replica"));
+  EXPECT_EQ(catalog.version(), v + 2);
+  catalog.CheckInvariants();
+}
+
+TEST(CatalogGroupsTest, ReplicaRecordsSurviveTheImageAndTheCommandEncoding) {
+  RouteCatalog catalog = DemoCatalog();
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  // No replica change yet: still format 3, byte for byte.
+  EXPECT_EQ(catalog.Encode()[0], static_cast<char>(kCatalogFormatWithGroups));
+  ASSERT_TRUE(catalog.ChangeReplica({2, 3, 5, ReplicaChange::kAdd}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({3, 3, 2, ReplicaChange::kRemove}).ok());
+  const std::string image = catalog.Encode();
+  EXPECT_EQ(image[0], static_cast<char>(kCatalogFormatWithReplicas));
+  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(image);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, catalog);
+  for (size_t cut = 0; cut < image.size(); ++cut) {
+    EXPECT_FALSE(RouteCatalog::Decode(image.substr(0, cut)).ok()) << cut;
+  }
+  const CatalogCommand command{ChangeGroupReplica{4, 3, 6, ReplicaChange::kRemove}};
+  absl::StatusOr<CatalogCommand> round_trip = CatalogCommand::Decode(command.Encode());
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status();
+  EXPECT_EQ(*round_trip, command);
+  EXPECT_EQ(FormatCommand(command), "ChangeGroupReplica{expected_version=4 group=3 remove=6}");
+  std::string bad = command.Encode();
+  bad.back() = 7;  // not a change
+  EXPECT_FALSE(CatalogCommand::Decode(bad).ok());
 }
 
 }  // namespace

@@ -23,6 +23,7 @@ struct PlantCase {
   int ops = 0;  // 0: the workload's default
   bool merges = false;
   bool create_groups = false;
+  bool replica_moves = false;
 };
 
 void ExpectPlantFound(const PlantCase& plant_case) {
@@ -39,6 +40,7 @@ void ExpectPlantFound(const PlantCase& plant_case) {
     options.moves = plant_case.moves;
     options.merges = plant_case.merges;
     options.create_groups = plant_case.create_groups;
+    options.replica_moves = plant_case.replica_moves;
     options.ops = plant_case.ops;
     // Register runs are short; a kv run keeps its own (deeper) default budget.
     if (plant_case.workload == WorkloadKind::kRegister) options.max_events = 200'000;
@@ -150,6 +152,18 @@ TEST(PlantedBugTest, CreatedGroupBootstrapsAloneBank) {
                        /*splits=*/true,
                        /*moves=*/true};
   plant_case.create_groups = true;
+  ExpectPlantFound(plant_case);
+}
+
+// A replica move's target that bootstraps the group with the replicas of the moment
+// (PlanHostedGroups) instead of starting empty and waiting for the leader's snapshot: its
+// first entries are not the group's, and Raft's log matching trusts them (same index and
+// term). Raft's safety checker sees an index applied with different bytes; found at seed 1.
+TEST(PlantedBugTest, ReplicaTargetBootstrapsBank) {
+  PlantCase plant_case{PlantedBug::kReplicaTargetBootstraps, "all", 5, WorkloadKind::kBank,
+                       /*splits=*/true, /*moves=*/true};
+  plant_case.create_groups = true;
+  plant_case.replica_moves = true;
   ExpectPlantFound(plant_case);
 }
 

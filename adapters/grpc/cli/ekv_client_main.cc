@@ -33,9 +33,11 @@ ABSL_FLAG(uint64_t, expected_version, 0,
 ABSL_FLAG(uint64_t, move_timeout_ms, 0,
           "move-range, merge --merge_move: how long the move may take to reach its cut-over "
           "before the server "
-          "rolls it back (0: the server's default, 30 s).");
+          "rolls it back (0: the server's default, 30 s); move-replica: how long the replica "
+          "move may take (0: the same default).");
 ABSL_FLAG(int, move_deadline_ms, 180000,
-          "move-range, merge: deadline of the RPC (a move outlives --timeout_ms). A move "
+          "move-range, merge, move-replica, drain: deadline of the RPC (a move outlives "
+          "--timeout_ms). A move "
           "the client stops waiting for goes on; move-range again resumes or confirms it.");
 ABSL_FLAG(bool, merge_move, false,
           "merge: when the two routes are on different Raft groups, move the right one into "
@@ -83,6 +85,13 @@ constexpr char kUsage[] =
     "                                 --replicas nodes picked by placement)\n"
     "  retire-group GROUP             Distribution.RetireGroup (a created group no route\n"
     "                                 is on any more)\n"
+    "  move-replica GROUP FROM [TO]   Distribution.MoveReplica: move a created group's\n"
+    "                                 replica from node FROM to node TO (none: only remove\n"
+    "                                 it, if 3 replicas stay); again resumes a stopped one\n"
+    "                                 (--move_timeout_ms, --move_deadline_ms)\n"
+    "  drain NODE_ID                  Distribution.DrainNode: every created group's replica\n"
+    "                                 off the node, so remove-node leaves each group its\n"
+    "                                 replica count (--move_deadline_ms)\n"
     "  timestamp                      Distribution.GetTimestamp\n"
     "  placement status|pause|resume  Placement.GetPlacement / SetPlacement on every node\n"
     "                                 Cluster.ListNodes names (automatic splits and moves;\n"
@@ -121,7 +130,8 @@ void PrintGroup(const proto::RaftGroupInfo& group) {
             << (group.retired()   ? " retired"
                 : group.created() ? " created"
                                   : " initial")
-            << " voters " << absl::StrJoin(group.voters(), ",") << " leader "
+            << " voters " << absl::StrJoin(group.voters(), ",") << " replicas "
+            << absl::StrJoin(group.replicas(), ",") << " leader "
             << (group.leader() == 0 ? std::string("?") : std::to_string(group.leader()))
             << " routes " << group.route_count() << "\n";
 }
@@ -457,6 +467,41 @@ int main(int argc, char** argv) {
     if (!status.ok()) return RpcError(status);
     std::cout << "catalog version " << response.catalog_version() << "\n";
     PrintGroup(response.group());
+    return 0;
+  }
+  if (command == "move-replica" && (rest.size() == 2 || rest.size() == 3)) {
+    proto::MoveReplicaRequest request;
+    uint64_t group = 0, from = 0, to = 0;
+    if (!absl::SimpleAtoi(rest[0], &group) || !absl::SimpleAtoi(rest[1], &from) ||
+        (rest.size() == 3 && !absl::SimpleAtoi(rest[2], &to))) {
+      return Usage("move-replica GROUP FROM [TO]: all are numbers");
+    }
+    request.set_raft_group_id(group);
+    request.set_from_node_id(from);
+    request.set_to_node_id(to);
+    request.set_timeout_ms(absl::GetFlag(FLAGS_move_timeout_ms));
+    proto::MoveReplicaResponse response;
+    grpc::Status status =
+        dist->MoveReplica(Context(absl::GetFlag(FLAGS_move_deadline_ms)).get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    PrintGroup(response.group());
+    return 0;
+  }
+  if (command == "drain" && rest.size() == 1) {
+    proto::DrainNodeRequest request;
+    uint64_t node = 0;
+    if (!absl::SimpleAtoi(rest[0], &node) || node == 0) {
+      return Usage("drain NODE_ID: a node id >= 1");
+    }
+    request.set_node_id(node);
+    proto::DrainNodeResponse response;
+    grpc::Status status =
+        dist->DrainNode(Context(absl::GetFlag(FLAGS_move_deadline_ms)).get(), request, &response);
+    if (!status.ok()) return RpcError(status);
+    std::cout << "catalog version " << response.catalog_version() << "\n";
+    std::cout << "node " << node << " drained: " << response.groups_size() << " replicas moved\n";
+    for (const proto::RaftGroupInfo& moved : response.groups()) PrintGroup(moved);
     return 0;
   }
   if (command == "timestamp" && rest.empty()) {

@@ -1,0 +1,380 @@
+// Coordinator: moving one replica of a created group from node F to node T, and draining
+// a node (every created group's replica off it). docs/architecture.md "Replica moves".
+//
+// Two records say who replicates a created group: the catalog's GroupDescriptor (which
+// nodes host it: node/hosted_groups.h follows it on every node) and the group's Raft
+// configuration (who votes). A move changes both, one idempotent step at a time, and
+// every round starts by reading the catalog, so a move that stopped anywhere (a lost
+// answer, a dead coordinator, a deadline) is finished by running the same spec again:
+//
+//   1. catalog: T joins            T starts the group empty (never bootstraps) and waits
+//   2. conf:    AddLearner(T)      the leader sends T a snapshot; T does not vote yet
+//   3. T caught up                 T's own replica has applied past its addition and is
+//                                  within kMaxCatchUpLagEntries of the commit it knows
+//   4. conf:    AddVoter(T)        now F, T and the others vote: one more than before
+//   5. conf:    RemoveVoter(F)     back to the replica count; a leading F hands over
+//   6. catalog: F removed          F stops hosting the group, and never hosts it again,
+//                                  also if it is down now and returns with its old state
+//
+// Steps 2-4 are run for T and for every other replica that joined by a move (an earlier
+// move of this group may have stopped between 1 and 4): F leaves only once every replica
+// that stays is a caught-up voter, so a move never drops a group below quorum. Step 5
+// before 6: F keeps hosting (and voting) until the configuration no longer counts it; the
+// other order would leave, for a while, a configuration of one more voter than there are
+// replicas, which a single other replica down (a crash, a broken disk) stalls for good,
+// the removal itself included (found by the simulator). Once the catalog says F is
+// removed, every later round repeats step 5 (idempotent), so a configuration that named F
+// again in between (the simulator's membership faults re-add hosting non-voters) loses it.
+// Conf changes are idempotent at the leader (NodeHost answers one already made without
+// proposing it). The catalog commands are version-checked; a lost race or an unknown
+// outcome is judged by the next round's catalog read.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/coord/coordinator.h"
+#include "core/route/catalog_command.h"
+#include "core/util/assert.h"
+
+namespace ekv::coord {
+namespace {
+
+// Catalog reads (rounds) one move may take before giving up: a move needs about four
+// (each catalog change, then the removal); the rest absorb lost races with other catalog
+// changes (a busy placement) and unknown outcomes.
+constexpr int kMaxReplicaMoveRounds = 24;
+// A new replica counts as caught up once it applied past its own addition and is at most
+// this many entries behind the commit index it knows (as a joining node's MembershipTasks).
+constexpr raft::Index kMaxCatchUpLagEntries = 1000;
+
+std::string Describe(const route::GroupDescriptor& group) {
+  return absl::StrCat("group ", group.group_id, " (replicas ", absl::StrJoin(group.Replicas(), ","),
+                      ")");
+}
+
+}  // namespace
+
+struct Coordinator::ReplicaMove {
+  MoveReplicaSpec spec;
+  uint64_t deadline_us = 0;
+  GroupFn done;
+  int rounds = 0;
+  // Steps 2-4 done for every replica that stays (this round's catalog): F may leave.
+  bool voters_ready = false;
+  int catch_up_polls = 0;
+};
+
+OpId Coordinator::StartMoveReplica(MoveReplicaSpec spec) {
+  const OpId op = NewOp(spec.timeout_us != 0 ? spec.timeout_us : options_.move_timeout_us);
+  MoveReplica(spec, DeadlineOf(op), [this, op](absl::StatusOr<route::GroupDescriptor> group) {
+    if (!group.ok()) return Fail(op, group.status());
+    OpResult result;
+    result.group = *std::move(group);
+    Finish(op, std::move(result));
+  });
+  return op;
+}
+
+void Coordinator::MoveReplica(MoveReplicaSpec spec, uint64_t deadline_us, GroupFn done) {
+  if (spec.group == 0 || spec.from == raft::kNoNode || spec.from == spec.to) {
+    return done(absl::InvalidArgumentError(absl::StrCat(
+        "MoveReplica: group ", spec.group, " from node ", spec.from, " to node ", spec.to,
+        "; expected a group, a node to move from and another node (or none) to move to")));
+  }
+  ++stats_.replica_moves_started;
+  auto move = std::make_shared<ReplicaMove>();
+  move->spec = spec;
+  move->deadline_us = deadline_us;
+  move->done = std::move(done);
+  if (spec.to == raft::kNoNode) return ReplicaMoveStep(std::move(move));
+  // The target must be a member of the cluster: the directory's, or a voter of the catalog
+  // group (every member of a bootstrapped cluster votes there, advertised or not).
+  ReadMembers(deadline_us, [this, move](absl::StatusOr<node::MemberDirectory> members) {
+    if (!members.ok()) return move->done(members.status());
+    bool member = members->count(move->spec.to) != 0;
+    const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+    if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
+      const std::vector<raft::NodeId>& voters = conf->second.voters;
+      member = member || std::find(voters.begin(), voters.end(), move->spec.to) != voters.end();
+    }
+    if (!member) {
+      return move->done(absl::InvalidArgumentError(
+          absl::StrCat("MoveReplica: node ", move->spec.to,
+                       " is not a member of the cluster; expected a member node id")));
+    }
+    ReplicaMoveStep(move);
+  });
+}
+
+void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
+  if (++move->rounds > kMaxReplicaMoveRounds) {
+    return move->done(absl::AbortedError(absl::StrCat(
+        "MoveReplica: group ", move->spec.group, " still changing after ", kMaxReplicaMoveRounds,
+        " rounds (other catalog changes keep winning); "
+        "run it again to resume")));
+  }
+  ReadCatalog(move->deadline_us, [this, move](absl::StatusOr<route::RouteCatalog> catalog) {
+    if (!catalog.ok()) return move->done(catalog.status());
+    const MoveReplicaSpec& spec = move->spec;
+    const route::GroupDescriptor* found = catalog->FindGroup(spec.group);
+    if (found == nullptr) {
+      return move->done(absl::NotFoundError(absl::StrCat(
+          "MoveReplica: group ", spec.group,
+          " was not created at run time (initial groups live on every member: AddNode and "
+          "RemoveNode change them); expected the id of a created group")));
+    }
+    const route::GroupDescriptor group = *found;
+    if (group.retired) {
+      return move->done(absl::FailedPreconditionError(
+          absl::StrCat("MoveReplica: group ", spec.group, " is retired")));
+    }
+    if (group.WasRemoved(spec.from)) {
+      // Step 6 is done: only the configuration may still name F (5 is idempotent).
+      return ReplicaMoveConf(
+          move, raft::ConfChangeType::kRemoveVoter, spec.from, [this, move](raft::Index) {
+            ReadCatalog(move->deadline_us, [this, move](absl::StatusOr<route::RouteCatalog> now) {
+              if (!now.ok()) return move->done(now.status());
+              ++stats_.replica_moves_done;
+              move->done(*now->FindGroup(move->spec.group));
+            });
+          });
+    }
+    if (!group.IsReplica(spec.from)) {
+      return move->done(absl::FailedPreconditionError(
+          absl::StrCat("MoveReplica: node ", spec.from, " does not host ", Describe(group),
+                       "; expected one of its replicas")));
+    }
+    const std::vector<uint64_t> replicas = group.Replicas();
+    if (spec.to == raft::kNoNode) {
+      const size_t floor = std::max<size_t>(1, spec.min_replicas);
+      if (replicas.size() - 1 < floor) {
+        return move->done(absl::FailedPreconditionError(absl::StrCat(
+            "MoveReplica: removing node ", spec.from, " from ", Describe(group), " would leave ",
+            replicas.size() - 1, " replicas, below ", floor,
+            ": a group would drop below its replica count (quorum); move the replica to "
+            "another node instead")));
+      }
+      // Only what joined earlier must be ready (voters_ready below), then steps 5-6.
+    } else if (!group.IsReplica(spec.to)) {
+      if (group.WasRemoved(spec.to)) {
+        return move->done(absl::FailedPreconditionError(
+            absl::StrCat("MoveReplica: node ", spec.to, " was removed from ", Describe(group),
+                         " once, and a node never hosts a group again; choose another node")));
+      }
+      // Step 1.
+      return ReplicaMoveCatalog(move, route::ReplicaChange::kAdd, spec.to, catalog->version());
+    }
+    if (!move->voters_ready) {
+      // Steps 2-4 for T and every other replica that joined by a move.
+      std::vector<raft::NodeId> ensure;
+      for (uint64_t replica : replicas) {
+        if (replica == spec.from) continue;
+        const bool joined = std::binary_search(group.joined.begin(), group.joined.end(), replica);
+        if (replica == spec.to || joined) ensure.push_back(replica);
+      }
+      return ReplicaMoveEnsureVoters(move, std::move(ensure));
+    }
+    // Step 5, then 6 against this round's catalog (a race lost there goes round again,
+    // repeating 5, which is idempotent).
+    const uint64_t version = catalog->version();
+    ReplicaMoveConf(
+        move, raft::ConfChangeType::kRemoveVoter, spec.from, [this, move, version](raft::Index) {
+          ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from, version);
+        });
+  });
+}
+
+void Coordinator::ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move,
+                                          std::vector<raft::NodeId> nodes) {
+  if (nodes.empty()) {
+    move->voters_ready = true;
+    return ReplicaMoveStep(std::move(move));
+  }
+  const raft::NodeId node = nodes.front();
+  nodes.erase(nodes.begin());
+  ReplicaMoveConf(
+      move, raft::ConfChangeType::kAddLearner, node,
+      [this, move, node, nodes = std::move(nodes)](raft::Index learner_index) mutable {
+        move->catch_up_polls = 0;
+        ReplicaMoveCatchUp(
+            move, node, learner_index, [this, move, node, nodes = std::move(nodes)]() mutable {
+              ReplicaMoveConf(move, raft::ConfChangeType::kAddVoter, node,
+                              [this, move, nodes = std::move(nodes)](raft::Index) mutable {
+                                ReplicaMoveEnsureVoters(move, std::move(nodes));
+                              });
+            });
+      });
+}
+
+void Coordinator::ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                                     raft::Index learner_index, std::function<void()> next) {
+  // Asked of the node's own replica: only it knows how far it applied. A node that does not
+  // host the group yet (its catalog replica has not applied step 1) refuses; asked again.
+  ExecuteOn(
+      node, move->spec.group, node::OpKind::kReplicaStatus, "", Retry::kUnknownToo,
+      move->deadline_us,
+      [this, move, node, learner_index,
+       next = std::move(next)](absl::StatusOr<GroupReply> reply) mutable {
+        if (!reply.ok()) {
+          return move->done(
+              absl::Status(reply.status().code(),
+                           absl::StrCat("MoveReplica: node ", node, " did not catch up on group ",
+                                        move->spec.group, ": ", reply.status().message())));
+        }
+        const raft::Index applied = reply->reply.index;
+        const raft::Index commit = reply->reply.timestamp;
+        if (applied >= learner_index && applied + kMaxCatchUpLagEntries >= commit) {
+          return next();
+        }
+        const int poll = move->catch_up_polls++;
+        After(Backoff(poll), [this, move, node, learner_index, next = std::move(next)]() mutable {
+          if (now_us_ >= move->deadline_us) {
+            return move->done(absl::DeadlineExceededError(
+                absl::StrCat("MoveReplica: node ", node, " did not catch up on group ",
+                             move->spec.group, " before the deadline")));
+          }
+          ReplicaMoveCatchUp(move, node, learner_index, std::move(next));
+        });
+      });
+}
+
+void Coordinator::ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfChangeType type,
+                                  raft::NodeId node, std::function<void(raft::Index)> next) {
+  raft::ConfChange change;
+  change.changes.push_back({type, node});
+  Execute(move->spec.group, node::OpKind::kConfChange, raft::EncodeConfChange(change),
+          Retry::kLeaderOnly, move->deadline_us,
+          [move, node, next = std::move(next)](absl::StatusOr<GroupReply> reply) {
+            if (!reply.ok()) {
+              return move->done(absl::Status(
+                  reply.status().code(),
+                  absl::StrCat("MoveReplica: group ", move->spec.group, ": changing node ", node,
+                               ": ", reply.status().message())));
+            }
+            next(reply->index);
+          });
+}
+
+void Coordinator::ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::ReplicaChange change,
+                                     raft::NodeId node, uint64_t catalog_version) {
+  route::CatalogCommand command;
+  command.op = route::ChangeGroupReplica{catalog_version, move->spec.group, node, change};
+  node::GroupCommand group_command;
+  group_command.op = node::GroupCommandOp::kCatalog;
+  group_command.physical_ms = wall_ms_;
+  group_command.payload = command.Encode();
+  // Sent again only when it certainly did not apply; whatever happened, the next round's
+  // catalog read is the judge (a repeat would be refused for the version it moved).
+  Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
+          Retry::kDefinite, move->deadline_us, [this, move](absl::StatusOr<GroupReply> reply) {
+            const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
+            if (!status.ok() && now_us_ >= move->deadline_us) return move->done(status);
+            if (status.ok()) return ReplicaMoveStep(move);
+            After(Backoff(move->rounds), [this, move] { ReplicaMoveStep(move); });
+          });
+}
+
+// ---- Draining a node -------------------------------------------------------------------
+
+struct Coordinator::Drain {
+  OpId op = 0;
+  raft::NodeId node = raft::kNoNode;
+  std::vector<MoveReplicaSpec> moves;  // in group order
+  size_t next = 0;
+  std::vector<route::GroupDescriptor> moved;
+};
+
+OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
+  const OpId op = NewOp(
+      timeout_us != 0 ? timeout_us : options_.move_timeout_us + options_.move_finish_timeout_us);
+  if (node == raft::kNoNode) {
+    Fail(op, absl::InvalidArgumentError("DrainNode: node 0; expected a node id"));
+    return op;
+  }
+  ReadMembers(DeadlineOf(op), [this, op, node](absl::StatusOr<node::MemberDirectory> members) {
+    if (!members.ok()) return Fail(op, members.status());
+    ReadCatalog(DeadlineOf(op), [this, op, node, members = *std::move(members)](
+                                    absl::StatusOr<route::RouteCatalog> catalog) {
+      if (!catalog.ok()) return Fail(op, catalog.status());
+      std::set<raft::NodeId> member_set;
+      for (const auto& [id, addresses] : members) member_set.insert(id);
+      const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+      if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
+        member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
+      }
+      member_set.erase(node);
+      // Where each replica goes: the member hosting the fewest live created groups (as
+      // CreateGroup places a new group), counting the moves planned so far.
+      std::map<raft::NodeId, size_t> load;
+      for (raft::NodeId member : member_set) load[member] = 0;
+      for (const auto& [id, group] : catalog->groups()) {
+        if (group.retired) continue;
+        for (uint64_t replica : group.Replicas()) {
+          if (auto it = load.find(replica); it != load.end()) ++it->second;
+        }
+      }
+      auto state = std::make_shared<Drain>();
+      state->op = op;
+      state->node = node;
+      for (const auto& [id, group] : catalog->groups()) {
+        if (group.retired || !group.IsReplica(node)) continue;
+        MoveReplicaSpec move;
+        move.group = id;
+        move.from = node;
+        // A group that already has more replicas than it was created with holds the
+        // target of an earlier move that stopped short: finish that one.
+        if (group.Replicas().size() > group.voters.size()) {
+          for (uint64_t joined : group.joined) {
+            if (group.IsReplica(joined) && joined != node) move.to = joined;
+          }
+        }
+        if (move.to == raft::kNoNode) {
+          std::pair<size_t, raft::NodeId> best{SIZE_MAX, raft::kNoNode};
+          for (const auto& [member, groups] : load) {
+            if (group.IsReplica(member) || group.WasRemoved(member)) continue;
+            best = std::min(best, std::make_pair(groups, member));
+          }
+          if (best.second == raft::kNoNode) {
+            return Fail(op, absl::FailedPreconditionError(absl::StrCat(
+                                "DrainNode: node ", node, ": ", Describe(group),
+                                " has no other member to move its replica to (each already "
+                                "hosts it or was removed from it); add a node first")));
+          }
+          move.to = best.second;
+          ++load[move.to];
+        }
+        state->moves.push_back(move);
+      }
+      DrainNext(std::move(state));
+    });
+  });
+  return op;
+}
+
+void Coordinator::DrainNext(std::shared_ptr<Drain> drain) {
+  if (drain->next == drain->moves.size()) {
+    OpResult result;
+    result.groups = std::move(drain->moved);
+    return Finish(drain->op, std::move(result));
+  }
+  const MoveReplicaSpec spec = drain->moves[drain->next++];
+  MoveReplica(spec, DeadlineOf(drain->op),
+              [this, drain, spec](absl::StatusOr<route::GroupDescriptor> group) {
+                if (!group.ok()) {
+                  return Fail(drain->op,
+                              absl::Status(group.status().code(),
+                                           absl::StrCat("DrainNode: node ", drain->node,
+                                                        ": moving its replica of group ",
+                                                        spec.group, " to node ", spec.to, ": ",
+                                                        group.status().message())));
+                }
+                drain->moved.push_back(*std::move(group));
+                DrainNext(drain);
+              });
+}
+
+}  // namespace ekv::coord
