@@ -11,6 +11,9 @@
 //                values. checkers::CheckListAppend (strict serializability).
 //   kv-register  single-key raw writes (RawWriteCommand) and kRawGet reads on keys of two
 //                groups. checkers::CheckLinearizable.
+//   kv-register-snapshot  kv-register, but half the reads take an oracle timestamp after
+//                they began and read at it (RawGet at ts). Fails until the open bug of
+//                docs/timestamp-ordering.md is fixed: its reproduction.
 //   redis        Redis requests as the Redis front door sends them: EXEC'd list appends,
 //                counters, expiring keys (redis_workload.h, which has their checkers).
 //   dynamo       DynamoDB requests run by the DynamoDB front door's own handlers over

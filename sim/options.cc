@@ -187,11 +187,13 @@ absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name) {
   if (name == "bank") return WorkloadKind::kBank;
   if (name == "append") return WorkloadKind::kAppend;
   if (name == "kv-register") return WorkloadKind::kKvRegister;
+  if (name == "kv-register-snapshot") return WorkloadKind::kKvRegisterSnapshot;
   if (name == "redis") return WorkloadKind::kRedis;
   if (name == "dynamo") return WorkloadKind::kDynamo;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown workload '", name,
-                   "'; expected register, bank, append, kv-register, redis or dynamo"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown workload '", name,
+      "'; expected register, bank, append, kv-register, kv-register-snapshot, redis or "
+      "dynamo"));
 }
 
 absl::string_view WorkloadKindName(WorkloadKind kind) {
@@ -204,6 +206,8 @@ absl::string_view WorkloadKindName(WorkloadKind kind) {
       return "append";
     case WorkloadKind::kKvRegister:
       return "kv-register";
+    case WorkloadKind::kKvRegisterSnapshot:
+      return "kv-register-snapshot";
     case WorkloadKind::kRedis:
       return "redis";
     case WorkloadKind::kDynamo:

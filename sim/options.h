@@ -89,8 +89,11 @@ enum class WorkloadKind : uint8_t {
   kBank,        // GroupStateMachine: cross-group transfer transactions, bank checker
   kAppend,      // GroupStateMachine: list-append transactions, Elle-style checker
   kKvRegister,  // GroupStateMachine: raw writes and reads, linearizability checker
-  kRedis,       // Redis requests (core/redis): EXEC'd lists, counters, expiry (redis_workload.h)
-  kDynamo,      // DynamoDB requests run by the adapter's handlers (dynamo_workload.h)
+  // kv-register whose reads half the time read at an oracle timestamp taken after they
+  // began: exposes the open bug of docs/timestamp-ordering.md (fails until it is fixed).
+  kKvRegisterSnapshot,
+  kRedis,   // Redis requests (core/redis): EXEC'd lists, counters, expiry (redis_workload.h)
+  kDynamo,  // DynamoDB requests run by the adapter's handlers (dynamo_workload.h)
 };
 absl::StatusOr<WorkloadKind> ParseWorkloadKind(absl::string_view name);
 absl::string_view WorkloadKindName(WorkloadKind kind);
