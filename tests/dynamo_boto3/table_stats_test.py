@@ -46,10 +46,11 @@ results = {"passed": 0, "failed": 0}
 
 def check(name):
     def run(fn):
+        start = time.time()
         try:
             fn()
             results["passed"] += 1
-            print(f"PASS {name}", flush=True)
+            print(f"PASS {name} ({time.time() - start:.1f} s)", flush=True)
         except Exception:  # a failed check is reported, never raised
             results["failed"] += 1
             print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
@@ -116,7 +117,7 @@ def _():
             "dynamodb", endpoint_url=f"http://127.0.0.1:{PORTS[1]}", region_name="us-east-1",
             aws_access_key_id="fakeMyKeyId",
             aws_secret_access_key="fakeSecretAccessKey").Table(TABLE).batch_writer() as batch:
-        for i in range(300):
+        for i in range(200):
             item = make_item(i)
             items[(item["pk"]["S"], item["sk"]["S"])] = item
             batch.put_item(Item={name: value["S"] for name, value in item.items()})
@@ -127,7 +128,7 @@ def _():
 
 @check("the figures follow deletes and updates")
 def _():
-    for n, key in enumerate(sorted(items)[:100]):
+    for n, key in enumerate(sorted(items)[:60]):
         NODES[n % 3].delete_item(TableName=TABLE, Key={"pk": {"S": key[0]}, "sk": {"S": key[1]}})
         del items[key]
     key = sorted(items)[0]
@@ -152,12 +153,12 @@ def _():
     table = boto3.resource(
         "dynamodb", endpoint_url=f"http://127.0.0.1:{PORTS[2]}", region_name="us-east-1",
         aws_access_key_id="fakeMyKeyId", aws_secret_access_key="fakeSecretAccessKey").Table(DESC)
-    total = 2500  # more than the 1,000 keys one backend scan returns
+    total = 1500  # more than the 1,000 keys one backend scan returns
     with table.batch_writer() as batch:
         for n in range(total):
             batch.put_item(Item={"pk": "big", "n": n})
         batch.put_item(Item={"pk": "bigger", "n": 1})  # the next partition, never answered
-    for limit, want_pages in ((None, 1), (700, 4), (1250, 2)):
+    for limit, want_pages in ((None, 1), (400, 4), (750, 2)):
         seen, pages, start = [], 0, None
         while True:
             request = {"TableName": DESC, "KeyConditionExpression": "pk = :p",
@@ -178,10 +179,9 @@ def _():
         assert pages == want_pages + (1 if limit and total % limit == 0 else 0), (limit, pages)
 
 
-@check("DeleteTable")
+@check("DeleteTable (the cluster goes with the test: the big table is left)")
 def _():
     N1.delete_table(TableName=TABLE)
-    N1.delete_table(TableName=DESC)
 
 
 print(f"dynamo-stats: {results['passed']} passed, {results['failed']} failed")
