@@ -89,10 +89,16 @@ class DynamoWorkload {
   Verdict Check() const;
   // "dynamo setup_ms=<simulated ms when it finished, or never>/<attempts>
   // transfers=<acked>/<sent> reads=<n> incr=<acked> reowner=<acked> temps=<acked>
-  // index=<entries checked> calls=<backend calls>" for the summary line.
+  // index=<entries checked> calls=<backend calls>[ calm_ms=<issued after an early heal>]"
+  // for the summary line.
   std::string Stats() const;
   // What part of the history is too thin to judge (empty when none is).
   std::string ThinParts() const;
+  // Whether the operations so far leave a part of the history too thin to judge (every
+  // part of ThinParts but the final read, which comes after them).
+  bool NeedsMoreOps() const;
+  // The simulation healed early and kept issuing this long (Stats: calm_ms=).
+  void NoteCalmIssuing(SimTime us) { calm_issuing_us_ = us; }
 
  private:
   // One request's answer: the reply body, or DynamoDB's error name ("" for the store's
@@ -158,6 +164,7 @@ class DynamoWorkload {
   bool setup_done_ = false;
   uint64_t setup_attempts_ = 0;
   SimTime setup_done_us_ = 0;
+  SimTime calm_issuing_us_ = 0;  // NoteCalmIssuing
   uint64_t transfers_sent_ = 0;
   uint64_t transfers_acked_ = 0;
   std::vector<checkers::BankRead> bank_reads_;

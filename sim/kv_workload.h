@@ -132,6 +132,13 @@ class KvWorkload {
     if (dynamo_) return dynamo_->ThinParts();
     return redis_ ? redis_->ThinParts() : "";
   }
+  // --workload dynamo: whether the operations so far are too few to judge (DynamoWorkload).
+  bool NeedsMoreOps() const { return dynamo_ && dynamo_->NeedsMoreOps(); }
+  bool issuing() const { return issuing_; }
+  // For the seed line: how long the dynamo clients issued after an early heal.
+  void NoteCalmIssuing(SimTime us) {
+    if (dynamo_) dynamo_->NoteCalmIssuing(us);
+  }
   // With --placement these include what the nodes' placement drivers did.
   uint64_t splits_done() const;
   uint64_t scans_done() const { return scans_done_; }

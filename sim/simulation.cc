@@ -35,6 +35,12 @@ constexpr SimTime kConvergenceCheckIntervalUs = 100'000;
 constexpr uint64_t kKvTargetAcked = 300;
 constexpr SimTime kChaosExtensionStepUs = 2'000'000;
 constexpr SimTime kFinalReadTimeoutUs = 30'000'000;
+// A dynamo seed whose chaos left a part of its history too thin to judge (no transfer
+// acknowledged, say: faults that answer most requests "outcome unknown") heals its faults
+// and keeps its clients issuing, up to this long, until every part is covered. Its chaos
+// phase is judged as before; the operations after the heal only add to the history.
+constexpr SimTime kMaxCalmIssueUs = 60'000'000;
+constexpr SimTime kCalmIssueStepUs = 1'000'000;
 // A kv workload's setup (the dynamo workload's table) runs before any fault, for at most
 // this long; past it the chaos starts anyway and the setup keeps trying within it.
 constexpr SimTime kMaxSetupUs = 60'000'000;
@@ -311,6 +317,23 @@ SimResult RunSimulation(const SimOptions& requested) {
                              [&] { return safety.violated() || over_budget(); });
         }
       }
+      bool healed = false;
+      const auto too_thin = [&] {
+        return txn_workload->NeedsMoreOps() || txn_workload->acknowledged() < options.min_acked;
+      };
+      if (options.workload == WorkloadKind::kDynamo && options.min_acked > 0 && too_thin() &&
+          txn_workload->issuing() && !safety.violated() && !over_budget()) {
+        injector.HealAll();
+        healed = true;
+        const SimTime calm_start = scheduler.now();
+        const SimTime cap = calm_start + kMaxCalmIssueUs;
+        while (too_thin() && txn_workload->issuing() && scheduler.now() < cap &&
+               !safety.violated() && !over_budget()) {
+          scheduler.RunUntil(std::min(cap, scheduler.now() + kCalmIssueStepUs),
+                             [&] { return safety.violated() || over_budget(); });
+        }
+        txn_workload->NoteCalmIssuing(std::max<SimTime>(1, scheduler.now() - calm_start));
+      }
       if (kv_workload) {
         txn_workload->StopIssuing();
       } else {
@@ -318,7 +341,7 @@ SimResult RunSimulation(const SimOptions& requested) {
       }
       if (!safety.violated() && !over_budget()) {
         // Heal: faults off; the cluster must converge within the bound.
-        injector.HealAll();
+        if (!healed) injector.HealAll();
         const SimTime heal_deadline = scheduler.now() + profile.heal_timeout_us;
         std::string gap = "not checked yet";
         std::function<void()> check = [&] {

@@ -19,12 +19,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "adapters/dynamo/task.h"
+#include "core/kv/timestamp.h"
 #include "core/placement/table_placement.h"
 
 namespace ekv::dynamo {
 
 class DynamoBackend {
  public:
+  // A snapshot timestamp above every commit timestamp (core's "latest"): SnapshotGet/Scan
+  // at it read each key's newest committed version once the locks in the way are resolved,
+  // which is a linearizable read of each route, as Get/Scan are.
+  static constexpr uint64_t kLatestSnapshot = kv::kMaxTimestamp - 1;
+
   struct CasResult {
     bool applied = false;
     std::optional<std::string> current;  // the value found when the command applied
@@ -58,10 +64,11 @@ class DynamoBackend {
                                                                        uint64_t ts) = 0;
   // Keys in [start, end) in the snapshot at `ts`, at most `limit`; another transaction's
   // lock in the range is resolved (through its primary) before the pairs are answered, so
-  // a transaction that committed before `ts` was drawn is seen whole.
+  // a transaction that committed before `ts` was drawn is seen whole. `reverse`: the
+  // last `limit` keys of the range, in descending order (a descending Query).
   virtual Task<absl::StatusOr<KvPairs>> SnapshotScan(const std::string& start,
                                                      const std::string& end, size_t limit,
-                                                     uint64_t ts) = 0;
+                                                     uint64_t ts, bool reverse) = 0;
   // One write of a transaction: the key's new value, nullopt to delete it.
   using TxnWrite = std::pair<std::string, std::optional<std::string>>;
   struct CommitResult {

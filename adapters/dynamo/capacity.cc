@@ -22,6 +22,18 @@ absl::StatusOr<std::string> ReturnConsumedCapacityOf(const json& request) {
       "value set: [INDEXES, TOTAL, NONE]"));
 }
 
+absl::StatusOr<std::string> ReturnItemCollectionMetricsOf(const json& request) {
+  absl::StatusOr<std::optional<std::string>> mode =
+      OptionalString(request, "ReturnItemCollectionMetrics");
+  if (!mode.ok()) return mode.status();
+  if (!mode->has_value()) return std::string("NONE");
+  if (**mode == "NONE" || **mode == "SIZE") return **mode;
+  return ValidationError(absl::StrCat(
+      "1 validation error detected: Value '", **mode,
+      "' at 'returnItemCollectionMetrics' failed to satisfy constraint: Member must satisfy "
+      "enum value set: [SIZE, NONE]"));
+}
+
 double ReadUnits(size_t item_bytes, bool consistent) {
   const double units = static_cast<double>(item_bytes == 0 ? 1 : (item_bytes + 4095) / 4096);
   return consistent ? units : units / 2;

@@ -17,6 +17,10 @@ namespace ekv::dynamo {
 // NONE (default), TOTAL or INDEXES; anything else is DynamoDB's enum ValidationException.
 absl::StatusOr<std::string> ReturnConsumedCapacityOf(const nlohmann::json& request);
 
+// ReturnItemCollectionMetrics: NONE (default) or SIZE; anything else is DynamoDB's enum
+// ValidationException.
+absl::StatusOr<std::string> ReturnItemCollectionMetricsOf(const nlohmann::json& request);
+
 double ReadUnits(size_t item_bytes, bool consistent);
 double WriteUnits(size_t item_bytes);
 

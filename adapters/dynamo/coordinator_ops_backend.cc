@@ -111,10 +111,10 @@ Task<absl::StatusOr<std::optional<std::string>>> CoordinatorOpsBackend::Snapshot
 }
 
 Task<absl::StatusOr<DynamoBackend::KvPairs>> CoordinatorOpsBackend::SnapshotScan(
-    const std::string& start, const std::string& end, size_t limit, uint64_t ts) {
+    const std::string& start, const std::string& end, size_t limit, uint64_t ts, bool reverse) {
   if (ts == 0) co_return absl::InvalidArgumentError("a snapshot scan needs a timestamp");
-  Start op = [start, end, limit, ts](coord::Coordinator& c) {
-    return c.StartTxnScan(start, end, limit, ts);
+  Start op = [start, end, limit, ts, reverse](coord::Coordinator& c) {
+    return c.StartTxnScan(start, end, limit, ts, reverse);
   };
   coord::OpResult result = co_await Run(std::move(op), Patience::kRequest);
   if (!result.status.ok()) co_return result.status;

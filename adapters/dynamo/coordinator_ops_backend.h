@@ -46,7 +46,7 @@ class CoordinatorOpsBackend : public DynamoBackend {
   Task<absl::StatusOr<std::optional<std::string>>> SnapshotGet(const std::string& key,
                                                                uint64_t ts) override;
   Task<absl::StatusOr<KvPairs>> SnapshotScan(const std::string& start, const std::string& end,
-                                             size_t limit, uint64_t ts) override;
+                                             size_t limit, uint64_t ts, bool reverse) override;
   Task<absl::StatusOr<CommitResult>> CommitTransaction(const std::vector<TxnWrite>& writes,
                                                        uint64_t start_ts) override;
   Task<absl::StatusOr<Routes>> ReadRoutes() override;

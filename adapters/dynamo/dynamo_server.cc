@@ -1,8 +1,10 @@
 #include "adapters/dynamo/dynamo_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <random>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -158,6 +160,14 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
     self->listener_ = std::move(*listener);
     self->sweeper_ = std::make_unique<TtlSweeper>(self->store_.get(), options.ttl);
     self->backfiller_ = std::make_unique<IndexBackfiller>(self->store_.get(), options.backfill);
+    TableStatsOptions stats = options.table_stats;
+    if (stats.delay_seconds == 0) {
+      // Spread the nodes' counts of one table apart, so that usually one node counts it.
+      const double max_delay = std::min(stats.interval_seconds / 10, 600.0);
+      std::mt19937_64 rng(std::random_device{}());
+      stats.delay_seconds = std::uniform_real_distribution<double>(0, max_delay)(rng);
+    }
+    self->stats_counter_ = std::make_unique<TableStatsCounter>(self->store_.get(), stats);
     DynamoServer* raw = self.get();
     self->sweep_thread_ =
         std::thread([raw, interval = options.ttl_sweep_interval] { raw->SweepLoop(interval); });
@@ -198,6 +208,12 @@ void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {
     if (stopping_) break;
     lock.unlock();
     (void)RunInline(backfiller_->RunPass());
+    lock.lock();
+    if (stopping_) break;
+    lock.unlock();
+    const double counted_at =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    (void)RunInline(stats_counter_->RunPass(counted_at));
     lock.lock();
   }
 }

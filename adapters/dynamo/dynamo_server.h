@@ -18,8 +18,9 @@
 // per request; 400 KB items), read/write/keep-alive timeouts are short.
 // httplib's exceptions are caught at this seam. With max_inflight, operations beyond it are
 // refused at once with DynamoDB's throttling errors instead of waiting for a worker. One more
-// thread runs the Time to Live sweeper (ttl_sweeper.h) and the index backfiller
-// (index_backfiller.h) every ttl_sweep_interval.
+// thread runs the Time to Live sweeper (ttl_sweeper.h), the index backfiller
+// (index_backfiller.h) and the table counter (table_stats_counter.h: DescribeTable's
+// ItemCount and sizes) every ttl_sweep_interval.
 #pragma once
 
 #include <atomic>
@@ -38,6 +39,7 @@
 #include "adapters/dynamo/backend.h"
 #include "adapters/dynamo/index_backfiller.h"
 #include "adapters/dynamo/sigv4.h"
+#include "adapters/dynamo/table_stats_counter.h"
 #include "adapters/dynamo/table_store.h"
 #include "adapters/dynamo/ttl_sweeper.h"
 #include "runtime/metrics/http_listener.h"
@@ -64,6 +66,10 @@ struct DynamoServerOptions {
   std::chrono::milliseconds ttl_sweep_interval{2000};
   TtlSweeperOptions ttl;
   IndexBackfillerOptions backfill;
+  // DescribeTable's ItemCount / TableSizeBytes: how often each table is counted
+  // (--dynamo_table_stats_interval_s) and how much one pass reads. Start draws this node's
+  // delay_seconds (up to a tenth of the interval, at most 10 minutes) unless it is set.
+  TableStatsOptions table_stats;
   // TLS (--tls_cert_file/--tls_key_file): HTTPS only, plaintext HTTP is refused. Off when
   // tls.enabled() is false.
   runtime::metrics::TlsFiles tls;
@@ -109,6 +115,7 @@ class DynamoServer {
   std::unique_ptr<TableStore> store_;
   std::unique_ptr<TtlSweeper> sweeper_;
   std::unique_ptr<IndexBackfiller> backfiller_;
+  std::unique_ptr<TableStatsCounter> stats_counter_;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
   bool stopping_ = false;  // guarded by sweep_mu_

@@ -10,6 +10,7 @@ namespace {
 constexpr char kTableTag = 't';
 constexpr char kItemTag = 'i';
 constexpr char kTokenTag = 'x';
+constexpr char kStatsTag = 's';
 constexpr uint8_t kNegativeTag = 0x01;
 constexpr uint8_t kZeroTag = 0x02;
 constexpr uint8_t kPositiveTag = 0x03;
@@ -43,6 +44,14 @@ std::string TableMetaPrefix() { return absl::StrCat(DynamoPrefix(), std::string(
 
 std::string TransactionTokenKey(absl::string_view token) {
   return absl::StrCat(DynamoPrefix(), std::string(1, kTokenTag), token);
+}
+
+std::string TableStatsKey(uint64_t table_id) {
+  std::string out = absl::StrCat(DynamoPrefix(), std::string(1, kStatsTag));
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((table_id >> shift) & 0xff));
+  }
+  return out;
 }
 
 std::string ItemPrefix(uint64_t table_id) {

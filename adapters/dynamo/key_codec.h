@@ -11,6 +11,7 @@
 // Query is one key range in one route. Tables created before it (KeyLayout::kUnhashed) keep
 // their keys without it.
 //   kDynamoPrefix "x" <ClientRequestToken>               -> a transaction's idempotency record
+//   kDynamoPrefix "s" <table id, 8 bytes big-endian>     -> the table's counts (table_stats.h)
 // kDynamoPrefix starts with a NUL byte, which Redis and RawKV users practically never
 // begin a key with; the table id (not the name) scopes items, so a table deleted and
 // created again under the same name never sees the old table's leftovers.
@@ -66,6 +67,8 @@ std::string HashBoundary(uint64_t id, uint32_t hash);
 // The record of a TransactWriteItems ClientRequestToken (kDynamoPrefix "x" <token>),
 // replicated like items so that a retry through any node finds it.
 std::string TransactionTokenKey(absl::string_view token);
+// The record of table `table_id`'s ItemCount and sizes (table_stats.h).
+std::string TableStatsKey(uint64_t table_id);
 
 // The order-preserving encoding of a key attribute value (S, N or B; others are an error).
 absl::StatusOr<std::string> EncodeKeyValue(const AttributeValue& value);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/key_codec.h"
+#include "adapters/dynamo/table_stats.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -576,7 +577,7 @@ std::string TableArn(absl::string_view table_name) {
   return absl::StrCat(kTableArnPrefix, table_name);
 }
 
-json DescribeTable(const TableSchema& s, const char* status) {
+json DescribeTable(const TableSchema& s, const char* status, const TableStats* stats) {
   json description = {
       {"TableName", s.name},
       {"TableStatus", status},
@@ -585,10 +586,9 @@ json DescribeTable(const TableSchema& s, const char* status) {
       {"CreationDateTime", s.creation_date_time},
       {"TableArn", TableArn(s.name)},
       {"TableId", absl::StrCat(s.id)},
-      // Counts are not maintained in this first form (DynamoDB itself updates them only
-      // every few hours).
-      {"ItemCount", 0},
-      {"TableSizeBytes", 0},
+      // Approximate, as DynamoDB's: the last background count (table_stats.h).
+      {"ItemCount", stats != nullptr ? stats->table.item_count : 0},
+      {"TableSizeBytes", stats != nullptr ? stats->table.size_bytes : 0},
       {"ProvisionedThroughput",
        {{"ReadCapacityUnits", s.read_capacity_units},
         {"WriteCapacityUnits", s.write_capacity_units},
@@ -609,6 +609,12 @@ json DescribeTable(const TableSchema& s, const char* status) {
                       {"IndexArn", absl::StrCat(TableArn(s.name), "/index/", index.name)},
                       {"IndexSizeBytes", 0},
                       {"ItemCount", 0}};
+    if (stats != nullptr) {
+      if (auto it = stats->indexes.find(index.id); it != stats->indexes.end()) {
+        described["IndexSizeBytes"] = it->second.size_bytes;
+        described["ItemCount"] = it->second.item_count;
+      }
+    }
     if (index.global) {
       described["IndexStatus"] = index.backfilling ? "CREATING" : "ACTIVE";
       if (index.backfilling) described["Backfilling"] = true;

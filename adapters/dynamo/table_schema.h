@@ -100,8 +100,11 @@ std::string TableArn(absl::string_view table_name);
 std::string EncodeTableSchema(const TableSchema& schema);
 absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes);
 
-// TableDescription, with TableStatus `status` (ACTIVE, DELETING).
-nlohmann::json DescribeTable(const TableSchema& schema, const char* status);
+struct TableStats;  // table_stats.h
+// TableDescription, with TableStatus `status` (ACTIVE, DELETING). ItemCount and the sizes
+// come from `stats`, the table's last background count (nullptr: 0, never counted).
+nlohmann::json DescribeTable(const TableSchema& schema, const char* status,
+                             const TableStats* stats = nullptr);
 
 // The item's storage key under the schema: from a full item (PutItem: other attributes
 // allowed) or from a Key parameter (exactly the key attributes). Errors in DynamoDB's

@@ -68,6 +68,20 @@ Task<absl::StatusOr<TableSchema>> TableStore::GetTable(const std::string& name) 
   co_return DecodeTableSchema(**bytes);
 }
 
+Task<absl::StatusOr<std::optional<TableStats>>> TableStore::GetTableStats(uint64_t table_id) {
+  absl::StatusOr<std::optional<std::string>> bytes =
+      co_await backend_->Get(TableStatsKey(table_id));
+  if (!bytes.ok()) co_return bytes.status();
+  if (!bytes->has_value()) co_return std::optional<TableStats>();
+  absl::StatusOr<TableStats> stats = DecodeTableStats(**bytes);
+  if (!stats.ok()) co_return stats.status();
+  co_return std::optional<TableStats>(*std::move(stats));
+}
+
+Task<absl::Status> TableStore::PutTableStats(uint64_t table_id, const TableStats& stats) {
+  co_return co_await backend_->Put(TableStatsKey(table_id), EncodeTableStats(stats));
+}
+
 Task<absl::StatusOr<TableSchema>> TableStore::DeleteTable(const std::string& name) {
   const std::string meta_key = TableMetaKey(name);
   absl::StatusOr<std::optional<std::string>> bytes = co_await backend_->Get(meta_key);
@@ -84,6 +98,8 @@ Task<absl::StatusOr<TableSchema>> TableStore::DeleteTable(const std::string& nam
   // removing them is cleanup, bounded so that one request cannot run unboundedly long.
   absl::Status cleaned = co_await DeletePrefix(ItemPrefix(schema->id));
   cleaned.IgnoreError();  // best effort, as the comment above says
+  cleaned = co_await backend_->Delete(TableStatsKey(schema->id));
+  cleaned.IgnoreError();
   for (const SecondaryIndex& index : schema->indexes) {
     if (index.id == 0) continue;
     cleaned = co_await DeletePrefix(ItemPrefix(index.id));
@@ -344,17 +360,21 @@ Task<absl::Status> TableStore::DeleteItem(const TableSchema& schema, const std::
 }
 
 Task<absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>>> TableStore::ScanItems(
-    const std::string& start, const std::string& end, size_t limit, uint64_t ts) {
+    const std::string& start, const std::string& end, size_t limit, uint64_t ts, bool reverse) {
   std::vector<std::pair<std::string, AttributeMap>> items;
   if (limit == 0 || (!end.empty() && end <= start)) co_return items;
+  if (reverse && ts == 0) {
+    co_return absl::InvalidArgumentError("a descending scan reads at a snapshot timestamp");
+  }
   std::string from = start;
+  std::string to = end;  // a descending scan moves this down instead
   while (items.size() < limit) {
     const size_t want = std::min(limit - items.size(), options_.scan_batch);
     absl::StatusOr<DynamoBackend::KvPairs> batch = absl::InternalError("unset");
     if (ts == 0) {
       batch = co_await backend_->Scan(from, end, want);
     } else {
-      batch = co_await backend_->SnapshotScan(from, end, want, ts);
+      batch = co_await backend_->SnapshotScan(from, to, want, ts, reverse);
     }
     if (!batch.ok()) co_return batch.status();
     for (auto& [key, bytes] : *batch) {
@@ -363,8 +383,13 @@ Task<absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>>> TableSto
       items.emplace_back(key, *std::move(item));
     }
     if (batch->size() < want) break;
-    from = items.back().first + std::string(1, '\0');
-    if (!end.empty() && end <= from) break;
+    if (reverse) {
+      to = items.back().first;  // exclusive: the next batch answers the keys below it
+      if (to <= start) break;
+    } else {
+      from = items.back().first + std::string(1, '\0');
+      if (!end.empty() && end <= from) break;
+    }
   }
   co_return items;
 }

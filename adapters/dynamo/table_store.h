@@ -32,6 +32,7 @@
 #include "adapters/dynamo/attribute_value.h"
 #include "adapters/dynamo/backend.h"
 #include "adapters/dynamo/table_schema.h"
+#include "adapters/dynamo/table_stats.h"
 #include "adapters/dynamo/task.h"
 
 namespace ekv::dynamo {
@@ -82,6 +83,10 @@ class TableStore {
   // names remain.
   Task<absl::StatusOr<std::vector<std::string>>> ListTables(const std::string& exclusive_start,
                                                             size_t limit, bool* more);
+
+  // The last complete count of table `table_id` (table_stats.h); nullopt: never counted.
+  Task<absl::StatusOr<std::optional<TableStats>>> GetTableStats(uint64_t table_id);
+  Task<absl::Status> PutTableStats(uint64_t table_id, const TableStats& stats);
 
   Task<absl::StatusOr<std::optional<AttributeMap>>> GetItem(const std::string& item_key);
 
@@ -162,8 +167,11 @@ class TableStore {
   // resolves the locks of transactions in the way -- index reads use that, so an index
   // entry written with its item in another group is seen once the item's write is
   // (a two-phase commit answers after its primary, the item, commits).
+  // `reverse`: the last `limit` items of the range in descending key order; only at a
+  // snapshot (ts > 0), which core's scans can read backwards.
   Task<absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>>> ScanItems(
-      const std::string& start, const std::string& end, size_t limit, uint64_t ts = 0);
+      const std::string& start, const std::string& end, size_t limit, uint64_t ts = 0,
+      bool reverse = false);
 
  private:
   Task<absl::StatusOr<ItemChange>> ModifyIndexedItem(const TableSchema& schema,

@@ -52,6 +52,15 @@ TEST(DynamoCondition, ComparisonsFunctionsAndBooleans) {
   EXPECT_EQ(Eval("begins_with(s, :he)", item, values), "true");
   EXPECT_EQ(Eval("contains(ss, :p) AND contains(s, :he)", item, values), "true");
   EXPECT_EQ(Eval("size(s) = :five", item, values), "true");
+  // attribute_type: the attribute's type against a type name given as a value.
+  const char* types = R"({":n": {"S": "N"}, ":s": {"S": "S"}, ":ss": {"S": "SS"},
+                          ":m": {"S": "M"}, ":l": {"S": "L"}})";
+  EXPECT_EQ(Eval("attribute_type(a, :n) AND attribute_type(s, :s) AND attribute_type(ss, :ss)",
+                 item, types),
+            "true");
+  EXPECT_EQ(Eval("attribute_type(m, :m) AND attribute_type(l, :l)", item, types), "true");
+  EXPECT_EQ(Eval("attribute_type(a, :s)", item, types), "false");
+  EXPECT_EQ(Eval("attribute_type(nope, :s)", item, types), "false");
   // A missing attribute or another type: comparisons are false, <> is true.
   EXPECT_EQ(Eval("nope = :five", item, values), "false");
   EXPECT_EQ(Eval("nope <> :five", item, values), "true");

@@ -6,6 +6,7 @@
 // read-modify-write loop must survive.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -100,19 +101,21 @@ class FakeBackend : public DynamoBackend {
     co_return std::prev(version)->second;
   }
   Task<absl::StatusOr<KvPairs>> SnapshotScan(const std::string& start, const std::string& end,
-                                             size_t limit, uint64_t ts) override {
+                                             size_t limit, uint64_t ts, bool reverse) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++snapshot_scans;
-    KvPairs out;
-    for (auto it = versions_.lower_bound(start); it != versions_.end() && out.size() < limit;
-         ++it) {
+    if (reverse) ++reverse_scans;
+    KvPairs in_range;
+    for (auto it = versions_.lower_bound(start); it != versions_.end(); ++it) {
       if (!end.empty() && it->first >= end) break;
       auto version = it->second.upper_bound(ts);
       if (version == it->second.begin()) continue;
       const std::optional<std::string>& value = std::prev(version)->second;
-      if (value.has_value()) out.emplace_back(it->first, *value);
+      if (value.has_value()) in_range.emplace_back(it->first, *value);
     }
-    co_return out;
+    if (reverse) std::reverse(in_range.begin(), in_range.end());
+    if (in_range.size() > limit) in_range.resize(limit);
+    co_return in_range;
   }
   Task<absl::StatusOr<CommitResult>> CommitTransaction(const std::vector<TxnWrite>& writes,
                                                        uint64_t start_ts) override {
@@ -212,6 +215,7 @@ class FakeBackend : public DynamoBackend {
   int splits = 0;
   int moves = 0;
   int snapshot_scans = 0;
+  int reverse_scans = 0;  // of snapshot_scans, those in descending order
 
   std::function<void()> before_next_cas;
   // Runs before the next transaction commit (a concurrent write between read and commit).

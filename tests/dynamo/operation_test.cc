@@ -1,5 +1,7 @@
 // Every operation through OperationTable::Handle (the HTTP body in, the HTTP status and
 // body out) against the in-memory fake backend.
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/dynamo/operation_fixture.h"
@@ -265,6 +267,67 @@ TEST_F(DynamoOperationTest, QueryRangeConditionsOrderAndPagination) {
                   {"ExpressionAttributeValues", {{":c", {{"N", "1"}}}}}};
   EXPECT_EQ(Call("Query", request)["message"],
             "Query condition missed key schema element: customer");
+}
+
+// A descending Query pages over a partition of any size: more items than one page holds
+// (kDefaultPageItems, 10,000) and more than one read batch (1,000), every item once, in
+// descending order, each page continuing below the last one's LastEvaluatedKey. (The
+// first form read the partition forward and refused more than 10,000 items.)
+TEST_F(DynamoOperationTest, DescendingQueryPagesOverAnyNumberOfItems) {
+  CreateOrdersTable();
+  constexpr int kItems = 10'050;
+  for (int first = 0; first < kItems; first += 25) {
+    json puts = json::array();
+    for (int seq = first; seq < std::min(first + 25, kItems); ++seq) {
+      puts.push_back(
+          {{"PutRequest",
+            {{"Item", {{"customer", {{"S", "big"}}}, {"seq", {{"N", std::to_string(seq)}}}}}}}});
+    }
+    json reply = Ok("BatchWriteItem", {{"RequestItems", {{"orders", puts}}}});
+    ASSERT_TRUE(reply["UnprocessedItems"].empty()) << reply.dump();
+  }
+  PutOrder("bigger", 1);  // a neighbouring partition, never part of the answer
+  auto pages = [&](json extra) {
+    std::vector<std::vector<int>> out;
+    json start;
+    do {
+      json request = {{"TableName", "orders"},
+                      {"KeyConditionExpression", "customer = :c"},
+                      {"ExpressionAttributeValues", {{":c", {{"S", "big"}}}}},
+                      {"ScanIndexForward", false}};
+      request.update(extra);
+      if (!start.is_null()) request["ExclusiveStartKey"] = start;
+      json reply = Ok("Query", request);
+      out.push_back(Seqs(reply));
+      start = reply.contains("LastEvaluatedKey") ? reply["LastEvaluatedKey"] : json();
+    } while (!start.is_null() && out.size() < 100);
+    return out;
+  };
+  std::vector<int> descending;
+  for (int seq = kItems - 1; seq >= 0; --seq) descending.push_back(seq);
+  // Without Limit: one full page of 10,000 and the rest.
+  std::vector<std::vector<int>> whole = pages(json::object());
+  ASSERT_EQ(whole.size(), 2u);
+  EXPECT_EQ(whole[0].size(), 10'000u);
+  std::vector<int> seen;
+  for (const auto& page : whole) seen.insert(seen.end(), page.begin(), page.end());
+  EXPECT_EQ(seen, descending);
+  // Pages of 1,500 (each more than one read batch), the last one exactly full: DynamoDB
+  // answers a LastEvaluatedKey then, and the next page is empty.
+  std::vector<std::vector<int>> limited = pages({{"Limit", 1'500}});
+  seen.clear();
+  for (const auto& page : limited) seen.insert(seen.end(), page.begin(), page.end());
+  EXPECT_EQ(seen, descending);
+  EXPECT_EQ(limited.size(), 7u);  // 6 full pages of 1,500 and 1,050
+  EXPECT_GT(backend_.reverse_scans, 0);
+  // Starting in the middle: the items below the start key, highest first.
+  json middle = {{"TableName", "orders"},
+                 {"KeyConditionExpression", "customer = :c AND seq < :s"},
+                 {"ScanIndexForward", false},
+                 {"Limit", 3}};
+  middle["ExpressionAttributeValues"] = {{":c", {{"S", "big"}}}, {":s", {{"N", "5000"}}}};
+  middle["ExclusiveStartKey"] = {{"customer", {{"S", "big"}}}, {"seq", {{"N", "20"}}}};
+  EXPECT_EQ(Seqs(Ok("Query", middle)), (std::vector<int>{19, 18, 17}));
 }
 
 TEST_F(DynamoOperationTest, ScanPaginatesAndFilters) {

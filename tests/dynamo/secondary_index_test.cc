@@ -73,6 +73,41 @@ TEST_F(SecondaryIndexTest, DescribeTableShowsBothIndexesActive) {
   EXPECT_EQ(table["AttributeDefinitions"].size(), 4u);
 }
 
+// ReturnItemCollectionMetrics SIZE on a table with a local index: the item's collection
+// (its partition key) and DynamoDB's size estimate range; NONE answers nothing, and a value
+// outside the enum is refused before anything is written.
+TEST_F(SecondaryIndexTest, WritesReturnItemCollectionMetrics) {
+  CreateIndexedTable();
+  json item = {{"customer", {{"S", "c1"}}}, {"seq", {{"N", "1"}}}, {"total", {{"N", "5"}}}};
+  json reply =
+      Ok("PutItem",
+         {{"TableName", "orders"}, {"Item", item}, {"ReturnItemCollectionMetrics", "SIZE"}});
+  ASSERT_TRUE(reply.contains("ItemCollectionMetrics")) << reply.dump();
+  EXPECT_EQ(reply["ItemCollectionMetrics"]["ItemCollectionKey"],
+            json({{"customer", {{"S", "c1"}}}}));
+  EXPECT_EQ(reply["ItemCollectionMetrics"]["SizeEstimateRangeGB"], json({0.0, 1.0}));
+  const json key = {{"customer", {{"S", "c1"}}}, {"seq", {{"N", "1"}}}};
+  reply = Ok("UpdateItem", {{"TableName", "orders"},
+                            {"Key", key},
+                            {"UpdateExpression", "SET #t = :t"},
+                            {"ExpressionAttributeNames", {{"#t", "total"}}},
+                            {"ExpressionAttributeValues", {{":t", {{"N", "6"}}}}},
+                            {"ReturnItemCollectionMetrics", "NONE"}});
+  EXPECT_FALSE(reply.contains("ItemCollectionMetrics")) << reply.dump();
+  json refused =
+      Call("DeleteItem",
+           {{"TableName", "orders"}, {"Key", key}, {"ReturnItemCollectionMetrics", "ALL"}});
+  EXPECT_EQ(refused["message"],
+            "1 validation error detected: Value 'ALL' at 'returnItemCollectionMetrics' failed to "
+            "satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]")
+      << refused.dump();
+  EXPECT_TRUE(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}}).contains("Item"));
+  reply = Ok("DeleteItem",
+             {{"TableName", "orders"}, {"Key", key}, {"ReturnItemCollectionMetrics", "SIZE"}});
+  EXPECT_EQ(reply["ItemCollectionMetrics"]["ItemCollectionKey"],
+            json({{"customer", {{"S", "c1"}}}}));
+}
+
 TEST_F(SecondaryIndexTest, CreateTableRefusesBadIndexes) {
   json base = json::parse(R"({
       "TableName": "bad", "BillingMode": "PAY_PER_REQUEST",

@@ -1,9 +1,14 @@
 // UpdateTable (billing), TagResource / UntagResource / ListTagsOfResource, Time to Live
-// (the setting and the sweeper's bounded, conditional deletes), DescribeLimits.
+// (the setting and the sweeper's bounded, conditional deletes), DescribeLimits, and
+// DescribeTable's ItemCount / sizes from the background count (TableStatsCounter).
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
+
+#include "adapters/dynamo/table_stats_counter.h"
 #include "adapters/dynamo/ttl_sweeper.h"
 #include "tests/dynamo/operation_fixture.h"
 
@@ -124,6 +129,77 @@ TEST_F(TableSettingsTest, TimeToLiveSettingAndSweep) {
   disable["TimeToLiveSpecification"]["Enabled"] = false;
   Ok("UpdateTimeToLive", disable);
   EXPECT_EQ(Error("UpdateTimeToLive", disable), "ValidationException");  // already disabled
+}
+
+// DescribeTable's figures come from the background count: 0 until a table was counted,
+// then exactly its items and DynamoDB's item sizes (names plus values; the index's entries
+// as it projects them), counted over several bounded passes, recounted only once the
+// figures are older than the interval, and a count overtaken by a newer one (another
+// node's) is dropped.
+TEST_F(TableSettingsTest, TableStatsCountItemsAndSizes) {
+  Ok("CreateTable", json::parse(R"({
+      "TableName": "stats", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "k", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "k", "AttributeType": "S"},
+                               {"AttributeName": "g", "AttributeType": "S"}],
+      "GlobalSecondaryIndexes": [{"IndexName": "by_g",
+          "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+          "Projection": {"ProjectionType": "KEYS_ONLY"}}]})"));
+  int64_t table_bytes = 0;
+  int64_t index_entries = 0;
+  for (int i = 0; i < 23; ++i) {
+    json item = {{"k", {{"S", absl::StrCat("k", i < 10 ? "0" : "", i)}}},
+                 {"v", {{"S", std::string(i, 'x')}}}};
+    table_bytes += 1 + 3 + 1 + i;  // "k" + "kNN", "v" + i bytes
+    if (i % 2 == 0) {
+      item["g"] = {{"S", "g"}};
+      table_bytes += 2;
+      ++index_entries;  // KEYS_ONLY: k and g, 6 bytes
+    }
+    Ok("PutItem", {{"TableName", "stats"}, {"Item", item}});
+  }
+  auto figures = [&] {
+    json table = Ok("DescribeTable", {{"TableName", "stats"}})["Table"];
+    const json& index = table["GlobalSecondaryIndexes"][0];
+    return std::vector<int64_t>{
+        table["ItemCount"].get<int64_t>(), table["TableSizeBytes"].get<int64_t>(),
+        index["ItemCount"].get<int64_t>(), index["IndexSizeBytes"].get<int64_t>()};
+  };
+  EXPECT_EQ(figures(), (std::vector<int64_t>{0, 0, 0, 0}));
+  const TableStatsOptions options{
+      .interval_seconds = 100, .delay_seconds = 0, .items_per_pass = 5, .tables_per_pass = 10};
+  TableStatsCounter counter(&store_, options);
+  int passes = 0;
+  while (figures()[0] == 0 && passes < 50) {
+    ASSERT_TRUE(RunInline(counter.RunPass(1000)).ok());
+    ++passes;
+  }
+  EXPECT_GE(passes, 7);  // 23 items and 12 entries, 5 per pass
+  const std::vector<int64_t> full = {23, table_bytes, index_entries, 6 * index_entries};
+  EXPECT_EQ(figures(), full);
+
+  // Fresh figures are not recounted; once they are older than the interval they are.
+  for (int i = 0; i < 3; ++i) {
+    Ok("DeleteItem", {{"TableName", "stats"}, {"Key", {{"k", {{"S", absl::StrCat("k0", i)}}}}}});
+  }
+  for (int pass = 0; pass < 20; ++pass) ASSERT_TRUE(RunInline(counter.RunPass(1099)).ok());
+  EXPECT_EQ(figures(), full);
+  for (int pass = 0; pass < 20; ++pass) ASSERT_TRUE(RunInline(counter.RunPass(1100)).ok());
+  // k00 (with g, 4 + 1 + 0 + 2), k01 (4 + 1 + 1), k02 (4 + 1 + 2 + 2) are gone.
+  EXPECT_EQ(figures(), (std::vector<int64_t>{20, table_bytes - 7 - 6 - 9, index_entries - 2,
+                                             6 * (index_entries - 2)}));
+
+  // Two nodes: `slow` starts a count at 2000 and is overtaken by `fast`, which starts at
+  // 2001 and finishes first; slow's older count, finished later, is dropped.
+  TableStatsCounter slow(&store_, {.interval_seconds = 100, .items_per_pass = 3});
+  TableStatsCounter fast(&store_, {.interval_seconds = 100, .items_per_pass = 1000});
+  ASSERT_TRUE(RunInline(slow.RunPass(2000)).ok());
+  ASSERT_TRUE(RunInline(fast.RunPass(2001)).ok());
+  const std::vector<int64_t> after_fast = figures();
+  EXPECT_EQ(after_fast[0], 20);
+  Ok("DeleteItem", {{"TableName", "stats"}, {"Key", {{"k", {{"S", "k10"}}}}}});
+  for (int pass = 0; pass < 20; ++pass) ASSERT_TRUE(RunInline(slow.RunPass(2002)).ok());
+  EXPECT_EQ(figures(), after_fast);
 }
 
 TEST_F(TableSettingsTest, DescribeLimits) {

@@ -106,6 +106,8 @@ Task<absl::StatusOr<json>> BatchWriteItemOperation(const json& request, TableSto
   if (!request_items.ok()) co_return request_items.status();
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
   if (!capacity_mode.ok()) co_return capacity_mode.status();
+  // Validated as DynamoDB does; the metrics themselves are not reported for batches.
+  if (absl::Status s = ReturnItemCollectionMetricsOf(request).status(); !s.ok()) co_return s;
   size_t total = 0;
   for (auto it = (*request_items)->begin(); it != (*request_items)->end(); ++it) {
     if (!it.value().is_array()) co_return SerializationError("RequestItems values must be lists");

@@ -1,5 +1,6 @@
 // Item operations: PutItem, GetItem, DeleteItem, UpdateItem. Every write runs as
 // TableStore::ModifyItem (an atomic read-modify-write of the item and its index entries).
+#include <algorithm>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -52,16 +53,38 @@ json AllOldReply(const std::string& return_values, const TableStore::ItemChange&
   return reply;
 }
 
+// ReturnConsumedCapacity and ReturnItemCollectionMetrics of a single-item write, checked
+// before the write (their values are used after it).
+absl::Status CheckWriteReturnFields(const json& request) {
+  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
+    return mode.status();
+  }
+  return ReturnItemCollectionMetricsOf(request).status();
+}
+
 // ReturnConsumedCapacity of a single-item write: DynamoDB meters the larger of the old and
-// the new item.
-absl::StatusOr<json> WithWriteCapacity(const json& request, json reply, const std::string& table,
+// the new item. ReturnItemCollectionMetrics SIZE: on a table with local secondary indexes,
+// the item's collection (its partition key) and DynamoDB's size estimate range; ekv does
+// not bound a collection's size (DynamoDB: 10 GB), so the estimate is its smallest, 0-1 GB.
+absl::StatusOr<json> WithWriteCapacity(const json& request, json reply, const TableSchema& schema,
                                        const TableStore::ItemChange& change) {
+  absl::StatusOr<std::string> metrics = ReturnItemCollectionMetricsOf(request);
+  if (!metrics.ok()) return metrics.status();
+  const bool has_local_index = std::any_of(schema.indexes.begin(), schema.indexes.end(),
+                                           [](const SecondaryIndex& i) { return !i.global; });
+  const std::optional<AttributeMap>& item = change.new_item ? change.new_item : change.old_item;
+  if (*metrics == "SIZE" && has_local_index && item.has_value()) {
+    AttributeMap collection_key;
+    if (auto it = item->find(schema.hash.name); it != item->end()) collection_key.insert(*it);
+    reply["ItemCollectionMetrics"] = {{"ItemCollectionKey", AttributeMapToJson(collection_key)},
+                                      {"SizeEstimateRangeGB", {0.0, 1.0}}};
+  }
   absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request);
   if (!mode.ok()) return mode.status();
   if (*mode == "NONE") return reply;
   const size_t bytes = std::max(change.old_item ? ItemSize(*change.old_item) : 0,
                                 change.new_item ? ItemSize(*change.new_item) : 0);
-  reply["ConsumedCapacity"] = ConsumedCapacityJson(table, WriteUnits(bytes), *mode);
+  reply["ConsumedCapacity"] = ConsumedCapacityJson(schema.name, WriteUnits(bytes), *mode);
   return reply;
 }
 
@@ -112,9 +135,7 @@ Task<absl::StatusOr<json>> PutItemOperation(const json& request, TableStore* sto
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
   if (!return_old.ok()) co_return return_old.status();
   // Checked before the write, used after it.
-  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    co_return mode.status();
-  }
+  if (absl::Status s = CheckWriteReturnFields(request); !s.ok()) co_return s;
 
   absl::StatusOr<TableStore::ItemChange> change = co_await store->ModifyItem(
       *schema, *key,
@@ -125,7 +146,7 @@ Task<absl::StatusOr<json>> PutItemOperation(const json& request, TableStore* sto
       },
       /*assume_absent=*/true);
   if (!change.ok()) co_return change.status();
-  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
+  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), *schema, *change);
 }
 
 Task<absl::StatusOr<json>> GetItemOperation(const json& request, TableStore* store) {
@@ -179,9 +200,7 @@ Task<absl::StatusOr<json>> DeleteItemOperation(const json& request, TableStore* 
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
   if (!return_old.ok()) co_return return_old.status();
   // Checked before the write, used after it.
-  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    co_return mode.status();
-  }
+  if (absl::Status s = CheckWriteReturnFields(request); !s.ok()) co_return s;
 
   absl::StatusOr<TableStore::ItemChange> change = co_await store->ModifyItem(
       *schema, key->key,
@@ -191,7 +210,7 @@ Task<absl::StatusOr<json>> DeleteItemOperation(const json& request, TableStore* 
         return std::optional<AttributeMap>();
       });
   if (!change.ok()) co_return change.status();
-  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), schema->name, *change);
+  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), *schema, *change);
 }
 
 Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* store) {
@@ -226,9 +245,7 @@ Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* 
   absl::StatusOr<bool> return_old = ReturnOldOnConditionFailureOf(request);
   if (!return_old.ok()) co_return return_old.status();
   // Checked before the write, used after it.
-  if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
-    co_return mode.status();
-  }
+  if (absl::Status s = CheckWriteReturnFields(request); !s.ok()) co_return s;
   std::set<std::string> key_names = {schema->hash.name};
   if (schema->range) key_names.insert(schema->range->name);
 
@@ -257,7 +274,7 @@ Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* 
   if (attributes.has_value() && !attributes->empty()) {
     reply["Attributes"] = AttributeMapToJson(*attributes);
   }
-  co_return WithWriteCapacity(request, std::move(reply), schema->name, *change);
+  co_return WithWriteCapacity(request, std::move(reply), *schema, *change);
 }
 
 }  // namespace ekv::dynamo

@@ -9,8 +9,9 @@
 // hold the items as the index projects them: reads are O(result) on indexes too. A page of
 // an index is read at one snapshot timestamp (see RunRange).
 //
-// ScanIndexForward=false reads the range forward and reverses it, so it is bounded by
-// kMaxReverseItems per page (more is a ValidationException in this first form).
+// ScanIndexForward=false reads the range backwards from its end (or from ExclusiveStartKey)
+// at a snapshot timestamp, a batch at a time: a descending page costs what an ascending one
+// does, whatever the partition's size.
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -35,7 +36,6 @@ namespace {
 constexpr size_t kMaxPageBytes = 1024 * 1024;
 constexpr size_t kDefaultPageItems = 10000;  // without Limit, 1 MB usually ends a page first
 constexpr size_t kReadBatch = 1000;
-constexpr size_t kMaxReverseItems = 10000;
 constexpr int64_t kMaxTotalSegments = 1000000;
 
 struct Page {
@@ -43,15 +43,16 @@ struct Page {
   bool more = false;                                        // stopped before the end of the range
 };
 
-// Forward: items from `start`, until `limit` items or kMaxPageBytes.
-// ts: 0 reads each route linearizably, else the snapshot at ts (TableStore::ScanItems).
-Task<absl::StatusOr<Page>> ReadForward(TableStore* store, std::string start, const std::string& end,
-                                       size_t limit, uint64_t ts) {
+// Items of [start, end) from `start` up (forward) or from `end` down, until `limit` items
+// or kMaxPageBytes. ts: 0 reads each route linearizably, else the snapshot at ts
+// (TableStore::ScanItems); a descending read always has a snapshot.
+Task<absl::StatusOr<Page>> ReadPage(TableStore* store, std::string start, std::string end,
+                                    size_t limit, uint64_t ts, bool forward) {
   Page page;
   size_t bytes = 0;
   while (page.items.size() < limit && bytes < kMaxPageBytes) {
     const size_t want = std::min(limit - page.items.size(), kReadBatch);
-    auto batch = co_await store->ScanItems(start, end, want, ts);
+    auto batch = co_await store->ScanItems(start, end, want, ts, /*reverse=*/!forward);
     if (!batch.ok()) co_return batch.status();
     const bool exhausted = batch->size() < want;
     for (auto& entry : *batch) {
@@ -63,33 +64,14 @@ Task<absl::StatusOr<Page>> ReadForward(TableStore* store, std::string start, con
       page.items.push_back(std::move(entry));
     }
     if (exhausted) co_return page;
-    start = page.items.back().first + std::string(1, '\0');
-  }
-  page.more = true;
-  co_return page;
-}
-
-Task<absl::StatusOr<Page>> ReadBackward(TableStore* store, const std::string& start,
-                                        const std::string& end, size_t limit, uint64_t ts) {
-  auto all = co_await store->ScanItems(start, end, kMaxReverseItems + 1, ts);
-  if (!all.ok()) co_return all.status();
-  if (all->size() > kMaxReverseItems) {
-    co_return ValidationError(
-        absl::StrCat("ScanIndexForward=false is limited to ranges of at most ", kMaxReverseItems,
-                     " items in this version of ekv; narrow the key condition"));
-  }
-  Page page;
-  size_t bytes = 0;
-  for (auto it = all->rbegin(); it != all->rend(); ++it) {
-    if (page.items.size() >= limit || bytes >= kMaxPageBytes) {
-      page.more = true;
-      break;
+    if (forward) {
+      start = page.items.back().first + std::string(1, '\0');
+    } else {
+      end = page.items.back().first;  // exclusive
     }
-    bytes += ItemSize(it->second);
-    page.items.push_back(std::move(*it));
   }
   // DynamoDB also answers a LastEvaluatedKey when the page is exactly Limit items long.
-  if (page.items.size() == limit) page.more = true;
+  page.more = true;
   co_return page;
 }
 
@@ -206,18 +188,17 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     // of a write than its table does. A table's own items are read linearizably, route by
     // route, without the extra timestamp round; such a read resolves a transaction's lock
     // too (TransactWriteItems' items after the first are secondaries of its commit).
+    // Core reads backwards only at a timestamp: a descending read of a table's items is at
+    // the latest one, which reads each route's newest versions as the forward read does.
     uint64_t ts = 0;
     if (index != nullptr) {
       absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp();
       if (!snapshot.ok()) co_return snapshot.status();
       ts = *snapshot;
+    } else if (!forward) {
+      ts = DynamoBackend::kLatestSnapshot;
     }
-    absl::StatusOr<Page> read = absl::InternalError("unset");
-    if (forward) {
-      read = co_await ReadForward(store, range.start, range.end, want, ts);
-    } else {
-      read = co_await ReadBackward(store, range.start, range.end, want, ts);
-    }
+    absl::StatusOr<Page> read = co_await ReadPage(store, range.start, range.end, want, ts, forward);
     if (!read.ok()) co_return read.status();
     page = *std::move(read);
   }

@@ -30,7 +30,10 @@ Task<absl::StatusOr<json>> DescribeTableOperation(const json& request, TableStor
   absl::StatusOr<TableSchema> schema =
       co_await store->GetTable(request["TableName"].get<std::string>());
   if (!schema.ok()) co_return schema.status();
-  co_return json{{"Table", DescribeTable(*schema, "ACTIVE")}};
+  absl::StatusOr<std::optional<TableStats>> stats = co_await store->GetTableStats(schema->id);
+  if (!stats.ok()) co_return stats.status();
+  co_return json{
+      {"Table", DescribeTable(*schema, "ACTIVE", stats->has_value() ? &**stats : nullptr)}};
 }
 
 Task<absl::StatusOr<json>> ListTablesOperation(const json& request, TableStore* store) {

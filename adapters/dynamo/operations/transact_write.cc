@@ -256,6 +256,8 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
     co_return mode.status();
   }
+  // Validated as DynamoDB does; the metrics themselves are not reported for transactions.
+  if (absl::Status s = ReturnItemCollectionMetricsOf(request).status(); !s.ok()) co_return s;
 
   std::map<std::string, TableSchema> schemas;
   std::vector<WriteAction> actions;
