@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -99,6 +100,12 @@ struct Cluster::Process {
   std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>> engines;
   // The created groups of the last catalog its catalog replica applied, not acted on yet.
   std::optional<node::CreatedGroups> pending_created;
+  // Created groups this node stopped hosting (retired, or it was removed from them): on
+  // its disk, like their records, so it survives crashes. A restarted node's catalog
+  // replica replays older catalogs that still name it; hosting such a group again would
+  // bootstrap it over its old records. The catalog never gives a node back a group it
+  // left, so those plans are stale and skipped.
+  std::set<raft::GroupId> stopped_groups;
 };
 
 Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
@@ -558,6 +565,10 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);
   for (const node::HostedGroup& group : plan.host) {
+    if (p.stopped_groups.count(group.group_id) != 0) {
+      trace_.Record({scheduler_.now(), "skip-stale-host", node, group.group_id, 0, 0, ""});
+      continue;
+    }
     // The bootstrap record goes to disk before anything else of the group, as the server
     // writes it before the group's first Raft state. A node that joined the group writes
     // one without voters: the group starts empty and waits for its leader.
@@ -581,6 +592,7 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
     trace_.Record({scheduler_.now(), "host-group", node, group.group_id, voters.size(), 0, ""});
   }
   for (raft::GroupId group : plan.retire) {
+    p.stopped_groups.insert(group);
     absl::Status status = p.host->RemoveGroup(group);
     EKV_ASSERT(status.ok(), "n", node, " cannot drop group ", group, ": ", status.ToString());
     std::vector<NodeIndex>& replicas = replicas_[group];

@@ -29,7 +29,7 @@ constexpr uint64_t kMaxReplicaMoveRuns = 80;
 // gives the cluster a bounded time to converge, and a move may never finish (its target's
 // disk broke); a move left between two steps holds a learner or one replica too many,
 // which no checker minds.
-constexpr uint64_t kMaxReplicaMoveRunsAfterChaos = 1;
+constexpr uint64_t kMaxReplicaMoveRunsAfterChaos = 2;
 
 bool Refused(absl::StatusCode code) {
   return code == absl::StatusCode::kFailedPrecondition ||

@@ -669,11 +669,12 @@ TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {
   EXPECT_NE(reply.detail.find("malformed conf change"), std::string::npos) << reply.detail;
 
   // One change at a time: the second, proposed before the first applies, is refused.
+  // (Both are real changes: one the configuration already shows is answered at once.)
   driver.isolated_ = {1, 2, 3};  // nothing commits while both are proposed
   const uint64_t first = driver.SubmitAsync(
-      leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, leader == 3 ? 2 : 3));
-  const uint64_t second = driver.SubmitAsync(
-      leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, leader == 1 ? 2 : 1));
+      leader, ConfChangeRequest(raft::ConfChangeType::kRemoveVoter, leader == 3 ? 2 : 3));
+  const uint64_t second =
+      driver.SubmitAsync(leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, 4));
   ASSERT_NE(driver.ReplyFor(second), nullptr);
   EXPECT_EQ(driver.ReplyFor(second)->status, ReplyStatus::kFailed);
   EXPECT_NE(driver.ReplyFor(second)->detail.find("pending"), std::string::npos)
@@ -688,6 +689,45 @@ TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {
 
 namespace ekv::node {
 namespace {
+
+// A change the applied configuration already shows is answered kOk without a proposal, so
+// a caller that cannot see the configuration may repeat it: adding a voter as a learner
+// again must not demote it (replica moves, core/coord/replica_mover.cc).
+TEST(NodeHostConfChangeTest, AChangeAlreadyMadeIsAnsweredWithoutDemotingAVoter) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId follower = leader == 3 ? 2 : 3;
+  const uint64_t last = driver.host(leader).Status(kGroup).last_index;
+  for (raft::ConfChangeType type :
+       {raft::ConfChangeType::kAddLearner, raft::ConfChangeType::kAddVoter}) {
+    ClientReply reply = driver.Submit(leader, ConfChangeRequest(type, follower));
+    EXPECT_EQ(reply.status, ReplyStatus::kOk) << reply.detail;
+    EXPECT_NE(reply.detail.find("already"), std::string::npos) << reply.detail;
+  }
+  ClientReply absent =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kRemoveVoter, 9));
+  EXPECT_EQ(absent.status, ReplyStatus::kOk) << absent.detail;
+  EXPECT_EQ(driver.host(leader).Status(kGroup).last_index, last) << "nothing was proposed";
+  EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.voters, follower));
+}
+
+// kReplicaStatus: any replica answers at once with its own applied and commit index.
+TEST(NodeHostConfChangeTest, EveryReplicaAnswersItsOwnProgress) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  for (raft::NodeId node : {raft::NodeId{1}, raft::NodeId{2}, raft::NodeId{3}}) {
+    ClientReply reply =
+        driver.Submit(node, ClientRequest{0, kGroup, OpKind::kReplicaStatus, "", "", std::nullopt});
+    EXPECT_EQ(reply.status, ReplyStatus::kOk) << "n" << node << ": " << reply.detail;
+    EXPECT_EQ(reply.index, driver.host(node).Status(kGroup).applied) << "n" << node;
+    EXPECT_GE(reply.timestamp, reply.index) << "n" << node;
+    EXPECT_EQ(reply.leader_hint, leader) << "n" << node;
+  }
+}
 
 TEST(NodeHostTest, ARemovedGroupAnswersItsClientsAndIgnoresLateInputs) {
   Driver driver(3, /*snapshot_interval=*/0, /*server_groups=*/false, /*serve_on_followers=*/true);

@@ -160,8 +160,12 @@ TEST(PlantedBugTest, CreatedGroupBootstrapsAloneBank) {
 // first entries are not the group's, and Raft's log matching trusts them (same index and
 // term). Raft's safety checker sees an index applied with different bytes; found at seed 1.
 TEST(PlantedBugTest, ReplicaTargetBootstrapsBank) {
-  PlantCase plant_case{PlantedBug::kReplicaTargetBootstraps, "all", 5, WorkloadKind::kBank,
-                       /*splits=*/true, /*moves=*/true};
+  PlantCase plant_case{PlantedBug::kReplicaTargetBootstraps,
+                       "all",
+                       5,
+                       WorkloadKind::kBank,
+                       /*splits=*/true,
+                       /*moves=*/true};
   plant_case.create_groups = true;
   plant_case.replica_moves = true;
   ExpectPlantFound(plant_case);
