@@ -177,6 +177,7 @@ void ScanCommand(CommandContext context);
 void KeysCommand(CommandContext context);
 void DbsizeCommand(CommandContext context);
 void RandomkeyCommand(CommandContext context);
+void FlushdbCommand(CommandContext context);  // FLUSHDB and FLUSHALL
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
 uint64_t NextRequestSeed();

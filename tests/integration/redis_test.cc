@@ -310,6 +310,58 @@ TEST_F(RedisClusterTest, KeyspaceCommandsWalkEveryGroup) {
       << "the first route's page; the cursor goes on to the next route";
 }
 
+// FLUSHALL through one node deletes the keys of both groups ("a..." on group 1, "z..." on
+// group 2), of every type; read through another node, nothing is left, and a key written
+// afterwards is there.
+TEST_F(RedisClusterTest, FlushallDeletesTheKeysOfEveryGroup) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  RespClient writer(cluster().redis_port(1));
+  std::vector<std::string> keys = {"a-warmup", "z-warmup"};  // written by the fixture
+  for (int i = 0; i < 10; ++i) {
+    for (const char* prefix : {"a-", "z-"}) {
+      const std::string key = absl::StrCat(prefix, i);
+      keys.push_back(key);
+      std::vector<std::string> write;
+      switch (i % 5) {
+        case 0:
+          write = {"SET", key, "v"};
+          break;
+        case 1:
+          write = {"HSET", key, "f", "v"};
+          break;
+        case 2:
+          write = {"RPUSH", key, "x"};
+          break;
+        case 3:
+          write = {"SADD", key, "m"};
+          break;
+        default:
+          write = {"ZADD", key, "1", "m"};
+          break;
+      }
+      const std::string reply = CallSlow(writer, write);
+      ASSERT_TRUE(reply == "+OK\r\n" || reply == ":1\r\n") << key << ": " << reply;
+    }
+  }
+  RespClient reader(cluster().redis_port(2));
+  ASSERT_EQ(CallSlow(reader, {"DBSIZE"}), absl::StrCat(":", keys.size(), "\r\n"));
+  EXPECT_EQ(CallSlow(writer, {"FLUSHALL"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(reader, {"DBSIZE"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(reader, {"KEYS", "*"}), "*0\r\n");
+  std::vector<std::string> exists = {"EXISTS"};
+  exists.insert(exists.end(), keys.begin(), keys.end());
+  EXPECT_EQ(CallSlow(reader, exists), ":0\r\n");
+  EXPECT_EQ(CallSlow(reader, {"HGET", "z-1", "f"}), "$-1\r\n");
+  EXPECT_EQ(CallSlow(reader, {"LRANGE", "a-2", "0", "-1"}), "*0\r\n");
+  // Written after the flush, in both groups: present.
+  EXPECT_EQ(CallSlow(writer, {"MSET", "a-after", "1", "z-after", "2"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(reader, {"MGET", "a-after", "z-after"}), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+  RespClient other(cluster().redis_port(3));
+  EXPECT_EQ(CallSlow(other, {"FLUSHDB", "SYNC"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(reader, {"DBSIZE"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(other, {"FLUSHDB", "now"}), "-ERR syntax error\r\n");
+}
+
 TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
   ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
   constexpr int kPairs = 2000;

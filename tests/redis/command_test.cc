@@ -242,6 +242,59 @@ TEST_F(CommandTest, ScanWalksEveryRangeInKeyOrder) {
   EXPECT_EQ(Run({"SCAN", "987654321"}), "-ERR invalid cursor\r\n");
 }
 
+// FLUSHDB and FLUSHALL over three ranges, with more keys than one step deletes (1000), of
+// every type: every key is gone, keys written afterwards stay. Inside MULTI they are
+// refused (the group's executor cannot run a walk of every group).
+TEST_F(CommandTest, FlushdbDeletesEveryKeyOfEveryRange) {
+  backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
+  for (const char* flush : {"FLUSHDB", "FLUSHALL"}) {
+    for (int i = 0; i < 2600; ++i) {
+      const std::string key = absl::StrCat(std::string(1, static_cast<char>('a' + i % 26)), i);
+      std::string reply;
+      switch (i % 5) {
+        case 0:
+          reply = Run({"HSET", key, "f", "v"});
+          break;
+        case 1:
+          reply = Run({"RPUSH", key, "x", "y"});
+          break;
+        case 2:
+          reply = Run({"SADD", key, "m"});
+          break;
+        case 3:
+          reply = Run({"ZADD", key, "1", "m"});
+          break;
+        default:
+          reply = Run({"SET", key, "v"});
+          break;
+      }
+      ASSERT_NE(reply[0], '-') << key << ": " << reply;
+    }
+    ASSERT_EQ(Run({"DBSIZE"}), ":2600\r\n");
+    EXPECT_EQ(Run({flush}), "+OK\r\n") << flush;
+    EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n") << flush;
+    EXPECT_EQ(Run({"KEYS", "*"}), "*0\r\n") << flush;
+    EXPECT_EQ(Run({"HGET", "a0", "f"}), "$-1\r\n") << flush;
+    EXPECT_EQ(Run({"SET", "after", "1"}), "+OK\r\n");
+    EXPECT_EQ(Run({"GET", "after"}), "$1\r\n1\r\n") << flush;
+    EXPECT_EQ(Run({"DEL", "after"}), ":1\r\n");
+  }
+  EXPECT_EQ(Run({"FLUSHDB"}), "+OK\r\n") << "an empty keyspace";
+  // DynamoDB's items share the keyspace under a reserved prefix: left alone.
+  const std::string dynamo_item("\0ddbi-item", 10);
+  ASSERT_EQ(Run({"SET", dynamo_item, "item"}), "+OK\r\n");
+  ASSERT_EQ(Run({"SET", "redis-key", "v"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+OK\r\n");
+  EXPECT_EQ(Run({"GET", dynamo_item}), "$4\r\nitem\r\n");
+  EXPECT_EQ(Run({"EXISTS", "redis-key"}), ":0\r\n");
+  ASSERT_EQ(Run({"DEL", dynamo_item}), ":1\r\n");
+  EXPECT_EQ(Run({"FLUSHDB", "x"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"FLUSHALL", "SYNC", "ASYNC"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHDB"}), "-ERR Command not allowed inside a transaction\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+}
+
 TEST(GlobTest, RedisPatterns) {
   using redis_core::GlobMatch;
   EXPECT_TRUE(GlobMatch("*", ""));

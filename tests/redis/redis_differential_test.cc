@@ -1355,6 +1355,56 @@ TEST_F(DifferentialTest, Keyspace) {
   });
 }
 
+// FLUSHDB and FLUSHALL: their argument forms and errors, every type of key gone (more keys
+// than one step of ekv's walk deletes), keys written afterwards present.
+TEST_F(DifferentialTest, FlushdbAndFlushall) {
+  std::vector<std::string> mset = {"MSET"};
+  for (int i = 0; i < 2500; ++i) {
+    mset.push_back(absl::StrCat("k", i));
+    mset.push_back("v");
+  }
+  std::vector<Step> script = {
+      Cmd({"FLUSHDB"}),
+      Cmd(mset),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"RPUSH", "l", "x"}),
+      Cmd({"SADD", "s", "m"}),
+      Cmd({"ZADD", "z", "1", "m"}),
+      Cmd({"SET", "t", "1", "EX", "100"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"FLUSHDB"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"GET", "k0"}),
+      Cmd({"HGET", "h", "f"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"SMEMBERS", "s"}),
+      Cmd({"ZRANGE", "z", "0", "-1"}),
+      Cmd({"TTL", "t"}),
+      Cmd({"HSET", "h", "g", "w"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"SET", "a", "1"}),
+      Cmd({"FLUSHALL"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"SET", "a", "2"}),
+      Cmd({"GET", "a"}),
+      Cmd({"FLUSHDB", "ASYNC"}),
+      Cmd({"FLUSHDB", "sync"}),
+      Cmd({"FLUSHALL", "async"}),
+      Cmd({"FLUSHALL", "SYNC"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"FLUSHDB", "bad"}),
+      Cmd({"FLUSHDB", "ASYNC", "x"}),
+      Cmd({"FLUSHDB", "SYNC", "SYNC"}),
+      Cmd({"FLUSHALL", "foo"}),
+      Cmd({"FLUSHALL", "async", "async"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"FLUSHALL"}),
+      Cmd({"FLUSHDB", "x"}),
+  };
+  Compare(script);
+}
+
 // SINTER/SUNION/SDIFF and the STORE forms, where the reply has at most one member (Redis
 // answers larger sets in its hash order) or is a count.
 TEST_F(DifferentialTest, SetAlgebra) {
@@ -2979,7 +3029,7 @@ TEST_F(DifferentialTest, SortedSetNegativeZeroAndScanOrder) {
 // categories: name, arity, flags (in Redis's order), key positions, categories. Not
 // compared: the tips, key specifications and subcommands (ekv reports them empty), the
 // container commands CLIENT, COMMAND, CONFIG, PUBSUB, SCRIPT, OBJECT (their flags live on
-// their subcommands in Redis), and FLUSHDB, FLUSHALL, DEBUG (not served).
+// their subcommands in Redis), and DEBUG (not served).
 std::string InfoHead(const std::string& reply) {
   std::vector<std::string> lines = absl::StrSplit(reply, "\r\n");
   // *1, *10, $len, name, :arity, *n flags, :first, :last, :step, *m categories.
@@ -3009,6 +3059,8 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
                            "quit",
                            "reset",
                            "dbsize",
+                           "flushdb",
+                           "flushall",
                            "time",
                            "setnx",
                            "setex",

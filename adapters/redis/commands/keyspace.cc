@@ -1,5 +1,5 @@
-// SCAN, KEYS, DBSIZE, RANDOMKEY: walks of the keyspace through the routes of the catalog,
-// in key order, one bounded page at a time (the internal read `ekv-keys`, which each
+// SCAN, KEYS, DBSIZE, RANDOMKEY, FLUSHDB, FLUSHALL: walks of the keyspace through the routes of the
+// catalog, in key order, one bounded page at a time (the internal read `ekv-keys`, which each
 // group's executor answers at a linearizable read point; core/redis/commands_keyspace.cc).
 //
 // SCAN's cursor is a number, as clients expect (some parse it as a 64-bit integer): this
@@ -7,6 +7,13 @@
 // is valid on the node that issued it while among its kMaxCursors most recent ones.
 // Because the walk is in key order, a key present for the whole iteration is returned
 // exactly once, a guarantee stronger than Redis's (at least once).
+//
+// FLUSHDB (and FLUSHALL: ekv has one database) walks the same way and deletes each page's
+// keys with one DEL in the group that listed them (O(1) per collection, as DEL is: the
+// elements go in background cleanup). Every key that existed when it started is gone when
+// it answers; a key another client writes meanwhile may survive (Redis, single-threaded,
+// has no such race). The cost is O(keys) for the server; ASYNC and SYNC are the same.
+// DynamoDB's tables (the same keyspace, a reserved prefix) are left alone.
 #include <algorithm>
 #include <cstdint>
 #include <functional>
@@ -20,6 +27,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/redis/command_table.h"
@@ -37,6 +45,7 @@ constexpr size_t kMaxCursors = 100'000;       // SCAN positions remembered per p
 constexpr uint64_t kWalkPageKeys = 10'000;    // keys examined per page of KEYS/DBSIZE
 constexpr size_t kMaxKeysReply = 10'000'000;  // KEYS answers an error beyond this
 constexpr uint64_t kRandomKeySample = 1'000;  // RANDOMKEY picks among this many keys
+constexpr uint64_t kFlushPageKeys = 1'000;    // keys listed and deleted per step of FLUSHDB
 
 // Cursor number -> the key the walk goes on from. 0 is the start (never stored).
 class CursorTable {
@@ -150,7 +159,70 @@ void StartWalk(CommandContext& context, WalkFilter filter, uint64_t page_keys,
   });
 }
 
+// FLUSHDB's walk: lists a page of the current range, deletes its keys with one DEL (they
+// share the range's group), then goes on from the page's end. Deleting keys behind the
+// position does not move it, so every key present at the start is listed once.
+struct Flush : std::enable_shared_from_this<Flush> {
+  RedisBackend* backend = nullptr;
+  std::vector<KeyRange> ranges;
+  size_t range = 0;
+  std::function<void(absl::Status)> done;
+
+  void Step(std::string position) {
+    auto self = shared_from_this();
+    ListPage(backend, position, ranges[range].end, kFlushPageKeys, WalkFilter{},
+             [self](absl::StatusOr<Page> page) {
+               if (!page.ok()) return self->done(page.status());
+               std::vector<std::string> del = {"del"};
+               for (Reply& key : page->result.elements) {
+                 if (!absl::StartsWith(key.text, kDynamoPrefix)) del.push_back(std::move(key.text));
+               }
+               std::optional<std::string> next = std::move(page->next);
+               if (del.size() == 1) return self->GoOn(std::move(next));
+               self->backend->Execute(MakeRedisRequest(std::move(del)), /*write=*/true,
+                                      [self, next](absl::StatusOr<Reply> reply) mutable {
+                                        if (!reply.ok()) return self->done(reply.status());
+                                        if (reply->is_error()) {
+                                          return self->done(absl::InternalError(reply->text));
+                                        }
+                                        self->GoOn(std::move(next));
+                                      });
+             });
+  }
+
+  // Within this range from `next`, else the next range, else done.
+  void GoOn(std::optional<std::string> next) {
+    if (next.has_value()) return Step(*std::move(next));
+    if (++range >= ranges.size()) return done(absl::OkStatus());
+    Step(ranges[range].start);
+  }
+};
+
 }  // namespace
+
+void FlushdbCommand(CommandContext context) {
+  const std::vector<std::string>& args = context.args;
+  // Redis 7.0: one optional ASYNC or SYNC, anything else a syntax error.
+  if (args.size() > 2) return context.reply(ErrorReply("ERR syntax error"));
+  if (args.size() == 2) {
+    const std::string mode = absl::AsciiStrToLower(args[1]);
+    if (mode != "async" && mode != "sync") return context.reply(ErrorReply("ERR syntax error"));
+  }
+  RedisBackend* backend = context.backend;
+  backend->ListRanges([backend, reply = std::move(context.reply)](
+                          absl::StatusOr<std::vector<KeyRange>> ranges) mutable {
+    if (!ranges.ok()) return reply(BackendErrorReply(ranges.status()));
+    auto flush = std::make_shared<Flush>();
+    flush->backend = backend;
+    flush->ranges = *std::move(ranges);
+    flush->done = [reply = std::move(reply)](absl::Status status) {
+      if (!status.ok()) return reply(BackendErrorReply(status));
+      reply(SimpleStringReply("OK"));
+    };
+    if (flush->ranges.empty()) return flush->done(absl::OkStatus());
+    flush->Step(flush->ranges[0].start);
+  });
+}
 
 void KeysCommand(CommandContext context) {
   auto keys = std::make_shared<std::vector<Reply>>();
@@ -285,6 +357,28 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "Returns the number of keys in the database.",
        {"@keyspace", "@read", "@fast"},
        &DbsizeCommand},
+      {"flushall",
+       -1,
+       kFlagWrite,
+       0,
+       0,
+       0,
+       "server",
+       "1.0.0",
+       "Removes all keys from all databases (ekv has one: as FLUSHDB).",
+       {"@keyspace", "@write", "@slow", "@dangerous"},
+       &FlushdbCommand},
+      {"flushdb",
+       -1,
+       kFlagWrite,
+       0,
+       0,
+       0,
+       "server",
+       "1.0.0",
+       "Removes all keys from the current database (a walk deleting every key of every group).",
+       {"@keyspace", "@write", "@slow", "@dangerous"},
+       &FlushdbCommand},
       {"keys",
        2,
        kFlagReadOnly,
