@@ -46,6 +46,10 @@ constexpr uint64_t kWalkPageKeys = 10'000;    // keys examined per page of KEYS/
 constexpr size_t kMaxKeysReply = 10'000'000;  // KEYS answers an error beyond this
 constexpr uint64_t kRandomKeySample = 1'000;  // RANDOMKEY picks among this many keys
 constexpr uint64_t kFlushPageKeys = 1'000;    // keys listed and deleted per step of FLUSHDB
+// The DynamoDB front door keeps its tables in the same keyspace under this reserved prefix
+// (adapters/dynamo/key_codec.h): FLUSHDB leaves them alone, as a Redis FLUSHALL would not
+// reach another service's data.
+constexpr absl::string_view kDynamoPrefix("\0ddb", 4);
 
 // Cursor number -> the key the walk goes on from. 0 is the start (never stored).
 class CursorTable {
