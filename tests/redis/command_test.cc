@@ -280,6 +280,16 @@ TEST_F(CommandTest, FlushdbDeletesEveryKeyOfEveryRange) {
     EXPECT_EQ(Run({"DEL", "after"}), ":1\r\n");
   }
   EXPECT_EQ(Run({"FLUSHDB"}), "+OK\r\n") << "an empty keyspace";
+  // Long key names: one page (1,000 keys, 4.8 MB of names) goes as several DELs of at most
+  // 256 KiB of names each, all of them deleted.
+  for (int i = 0; i < 1200; ++i) {
+    ASSERT_EQ(Run({"SET", absl::StrCat(i, std::string(4000, 'k')), "v"}), "+OK\r\n");
+  }
+  const uint64_t before = backend_.commands_run();
+  EXPECT_EQ(Run({"FLUSHDB"}), "+OK\r\n");
+  // 4 ListRanges/pages (one per range plus the second page), >= 19 DELs for 1,200 keys.
+  EXPECT_GE(backend_.commands_run() - before, 4u + 19u);
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
   // DynamoDB's items share the keyspace under a reserved prefix: left alone.
   const std::string dynamo_item("\0ddbi-item", 10);
   ASSERT_EQ(Run({"SET", dynamo_item, "item"}), "+OK\r\n");

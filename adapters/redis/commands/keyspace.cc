@@ -41,11 +41,12 @@ namespace {
 using redis_core::Reply;
 using KeyRange = RedisBackend::KeyRange;
 
-constexpr size_t kMaxCursors = 100'000;       // SCAN positions remembered per process
-constexpr uint64_t kWalkPageKeys = 10'000;    // keys examined per page of KEYS/DBSIZE
-constexpr size_t kMaxKeysReply = 10'000'000;  // KEYS answers an error beyond this
-constexpr uint64_t kRandomKeySample = 1'000;  // RANDOMKEY picks among this many keys
-constexpr uint64_t kFlushPageKeys = 1'000;    // keys listed and deleted per step of FLUSHDB
+constexpr size_t kMaxCursors = 100'000;          // SCAN positions remembered per process
+constexpr uint64_t kWalkPageKeys = 10'000;       // keys examined per page of KEYS/DBSIZE
+constexpr size_t kMaxKeysReply = 10'000'000;     // KEYS answers an error beyond this
+constexpr uint64_t kRandomKeySample = 1'000;     // RANDOMKEY picks among this many keys
+constexpr uint64_t kFlushPageKeys = 1'000;       // keys listed and deleted per step of FLUSHDB
+constexpr size_t kFlushBatchBytes = 256 * 1024;  // key bytes per DEL of FLUSHDB (one entry)
 // The DynamoDB front door keeps its tables in the same keyspace under this reserved prefix
 // (adapters/dynamo/key_codec.h): FLUSHDB leaves them alone, as a Redis FLUSHALL would not
 // reach another service's data.
@@ -163,8 +164,9 @@ void StartWalk(CommandContext& context, WalkFilter filter, uint64_t page_keys,
   });
 }
 
-// FLUSHDB's walk: lists a page of the current range, deletes its keys with one DEL (they
-// share the range's group), then goes on from the page's end. Deleting keys behind the
+// FLUSHDB's walk: lists a page of the current range, deletes its keys with DELs of at most
+// kFlushBatchBytes of names each (they share the range's group: each DEL is one write
+// there), then goes on from the page's end. Deleting keys behind the
 // position does not move it, so every key present at the start is listed once.
 struct Flush : std::enable_shared_from_this<Flush> {
   RedisBackend* backend = nullptr;
@@ -177,21 +179,33 @@ struct Flush : std::enable_shared_from_this<Flush> {
     ListPage(backend, position, ranges[range].end, kFlushPageKeys, WalkFilter{},
              [self](absl::StatusOr<Page> page) {
                if (!page.ok()) return self->done(page.status());
-               std::vector<std::string> del = {"del"};
+               // One DEL per kFlushBatchBytes of key names (keys are up to 8 KiB each).
+               auto batches = std::make_shared<std::vector<std::vector<std::string>>>();
+               size_t bytes = 0;
                for (Reply& key : page->result.elements) {
-                 if (!absl::StartsWith(key.text, kDynamoPrefix)) del.push_back(std::move(key.text));
+                 if (absl::StartsWith(key.text, kDynamoPrefix)) continue;
+                 if (batches->empty() || bytes >= kFlushBatchBytes) {
+                   batches->push_back({"del"});
+                   bytes = 0;
+                 }
+                 bytes += key.text.size();
+                 batches->back().push_back(std::move(key.text));
                }
-               std::optional<std::string> next = std::move(page->next);
-               if (del.size() == 1) return self->GoOn(std::move(next));
-               self->backend->Execute(MakeRedisRequest(std::move(del)), /*write=*/true,
-                                      [self, next](absl::StatusOr<Reply> reply) mutable {
-                                        if (!reply.ok()) return self->done(reply.status());
-                                        if (reply->is_error()) {
-                                          return self->done(absl::InternalError(reply->text));
-                                        }
-                                        self->GoOn(std::move(next));
-                                      });
+               self->Delete(std::move(batches), 0, std::move(page->next));
              });
+  }
+
+  // Sends batches[i], then the following ones, one at a time; then goes on from `next`.
+  void Delete(std::shared_ptr<std::vector<std::vector<std::string>>> batches, size_t i,
+              std::optional<std::string> next) {
+    if (i >= batches->size()) return GoOn(std::move(next));
+    auto self = shared_from_this();
+    backend->Execute(MakeRedisRequest(std::move((*batches)[i])), /*write=*/true,
+                     [self, batches, i, next](absl::StatusOr<Reply> reply) mutable {
+                       if (!reply.ok()) return self->done(reply.status());
+                       if (reply->is_error()) return self->done(absl::InternalError(reply->text));
+                       self->Delete(std::move(batches), i + 1, std::move(next));
+                     });
   }
 
   // Within this range from `next`, else the next range, else done.
