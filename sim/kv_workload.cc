@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/coord/read_restart.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
 #include "core/route/route.h"
@@ -57,7 +58,15 @@ struct KvWorkload::Txn {
   Writes writes;
   std::string primary;
   bool one_group = false;  // its writes live in one group: a one-phase commit
+  int read_restarts = 0;   // snapshots retaken after a ReadRestart (read_restart.h)
 };
+
+namespace {
+// A snapshot reader retakes its snapshot after a ReadRestart at most this often, then
+// gives up (a failed, effect-free operation): the window is short, so one retake nearly
+// always answers.
+constexpr int kMaxReadRestarts = 3;
+}  // namespace
 
 namespace {
 
@@ -318,15 +327,39 @@ void KvWorkload::RunTxn(TxnSpec spec, TxnDone done) {
     txn->done(TxnOutcome::kAborted, {}, 0);
     return;
   }
+  StartTxnReads(std::move(txn), /*at_least=*/0);
+}
+
+void KvWorkload::StartTxnReads(std::shared_ptr<Txn> txn, kv::Timestamp at_least) {
   coordinators_.Run(
-      txn->node, [](coord::Coordinator& c) { return c.StartGetTimestamp(); },
+      txn->node, [at_least](coord::Coordinator& c) { return c.StartGetTimestamp(at_least); },
       [this, txn](std::optional<coord::OpResult> ts) {
         if (!ts.has_value() || !ts->status.ok()) {
           txn->done(TxnOutcome::kAborted, {}, 0);
           return;
         }
         txn->start_ts = ts->ts;
+        txn->next_read = 0;
+        txn->reads.clear();
         ReadNext(txn);
+      });
+}
+
+void KvWorkload::SnapshotRead(NodeIndex node, std::string key, kv::Timestamp at_least,
+                              int restarts_left, ReadDone done) {
+  coordinators_.Run(
+      node, [at_least](coord::Coordinator& c) { return c.StartGetTimestamp(at_least); },
+      [this, node, key, restarts_left, done](std::optional<coord::OpResult> ts) {
+        if (!ts.has_value() || !ts->status.ok()) return done(std::nullopt);
+        coordinators_.Run(
+            node, [key, t = ts->ts](coord::Coordinator& c) { return c.StartRawGet(key, t); },
+            [this, node, key, restarts_left, done](std::optional<coord::OpResult> read) {
+              const uint64_t above = read.has_value() ? coord::ReadRestartAbove(read->status) : 0;
+              if (above != 0 && restarts_left > 0) {
+                return SnapshotRead(node, key, above, restarts_left - 1, done);
+              }
+              done(std::move(read));
+            });
       });
 }
 
@@ -337,6 +370,13 @@ void KvWorkload::ReadNext(std::shared_ptr<Txn> txn) {
         txn->node,
         [key, ts = txn->start_ts](coord::Coordinator& c) { return c.StartTxnGet(key, ts); },
         [this, txn, key](std::optional<coord::OpResult> read) {
+          const uint64_t restart_above =
+              read.has_value() ? coord::ReadRestartAbove(read->status) : 0;
+          if (restart_above != 0 && txn->read_restarts++ < kMaxReadRestarts) {
+            // Every read so far is void: read them all again at a snapshot above.
+            StartTxnReads(txn, restart_above);
+            return;
+          }
           if (!read.has_value() || !read->status.ok()) {
             txn->done(TxnOutcome::kAborted, {}, txn->start_ts);  // nothing written yet
             return;
@@ -575,14 +615,7 @@ void KvWorkload::IssueRegister(size_t client_index) {
     // began must see every write acknowledged before it began (the oracle's promise,
     // docs/timestamp-ordering.md), so the same linearizability checker judges it.
     if (kind_ == WorkloadKind::kKvRegisterSnapshot && rng_.NextDouble() < 0.5) {
-      coordinators_.Run(
-          node, [](coord::Coordinator& c) { return c.StartGetTimestamp(); },
-          [this, node, key, finish](std::optional<coord::OpResult> ts) {
-            if (!ts.has_value() || !ts->status.ok()) return finish(std::nullopt);
-            coordinators_.Run(
-                node, [key, t = ts->ts](coord::Coordinator& c) { return c.StartRawGet(key, t); },
-                finish);
-          });
+      SnapshotRead(node, key, /*at_least=*/0, kMaxReadRestarts, std::move(finish));
       return;
     }
     coordinators_.Run(

@@ -174,7 +174,13 @@ class KvWorkload {
   // A transaction: reads at start_ts, then its writes, all through one node's
   // coordinator.
   void RunTxn(TxnSpec spec, TxnDone done);
+  // Draws start_ts (above at_least, after a ReadRestart) and reads from the first key.
+  void StartTxnReads(std::shared_ptr<Txn> txn, kv::Timestamp at_least);
   void ReadNext(std::shared_ptr<Txn> txn);
+  // kv-register-snapshot: `key` at a fresh oracle timestamp, retaken after a ReadRestart.
+  using ReadDone = std::function<void(std::optional<coord::OpResult>)>;
+  void SnapshotRead(NodeIndex node, std::string key, kv::Timestamp at_least, int restarts_left,
+                    ReadDone done);
   void CommitWrites(std::shared_ptr<Txn> txn);
 
   // Splits (see above).

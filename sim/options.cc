@@ -96,6 +96,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "resolve_rolls_back_committed") return PlantedBug::kResolveRollsBackCommitted;
   if (name == "no_stale_route_retry") return PlantedBug::kNoStaleRouteRetry;
   if (name == "retry_unknown_write") return PlantedBug::kRetryUnknownWrite;
+  if (name == "reads_ignore_uncertainty") return PlantedBug::kReadsIgnoreUncertainty;
   if (name == "move_cutover_before_final_copy") return PlantedBug::kMoveCutoverBeforeFinalCopy;
   if (name == "move_source_serves_after_cutover") return PlantedBug::kMoveSourceServesAfterCutover;
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
@@ -114,7 +115,8 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "lose_vote_on_restart, skip_write_conflict, commit_without_lock_check, "
                    "stale_read, follower_timestamp, unconfirmed_timestamp, "
                    "serve_outside_range, stale_conf_snapshot, resolve_rolls_back_committed, "
-                   "no_stale_route_retry, retry_unknown_write, move_cutover_before_final_copy, "
+                   "no_stale_route_retry, retry_unknown_write, reads_ignore_uncertainty, "
+                   "move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
                    "created_group_bootstraps_alone, replica_target_bootstraps, "
                    "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live, "
@@ -154,6 +156,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "no_stale_route_retry";
     case PlantedBug::kRetryUnknownWrite:
       return "retry_unknown_write";
+    case PlantedBug::kReadsIgnoreUncertainty:
+      return "reads_ignore_uncertainty";
     case PlantedBug::kMoveCutoverBeforeFinalCopy:
       return "move_cutover_before_final_copy";
     case PlantedBug::kMoveSourceServesAfterCutover:

@@ -61,6 +61,7 @@ enum class PlantedBug : uint8_t {
   kResolveRollsBackCommitted,  // lock resolution rolls back a committed txn's secondary
   kNoStaleRouteRetry,          // STALE_ROUTE refusals reach the client (--splits)
   kRetryUnknownWrite,          // a raw write whose outcome is unknown is re-proposed
+  kReadsIgnoreUncertainty,  // snapshot reads ignore their uncertainty window (kv-register-snapshot)
   // range moves (--moves):
   kMoveCutoverBeforeFinalCopy,    // cut over without the final copy pass under the fence
   kMoveSourceServesAfterCutover,  // the source group is never told of the cut-over
@@ -90,7 +91,8 @@ enum class WorkloadKind : uint8_t {
   kAppend,      // GroupStateMachine: list-append transactions, Elle-style checker
   kKvRegister,  // GroupStateMachine: raw writes and reads, linearizability checker
   // kv-register whose reads half the time read at an oracle timestamp taken after they
-  // began: exposes the open bug of docs/timestamp-ordering.md (fails until it is fixed).
+  // began: judges the order of apply-time and oracle timestamps across groups
+  // (docs/timestamp-ordering.md).
   kKvRegisterSnapshot,
   kRedis,   // Redis requests (core/redis): EXEC'd lists, counters, expiry (redis_workload.h)
   kDynamo,  // DynamoDB requests run by the adapter's handlers (dynamo_workload.h)

@@ -152,6 +152,7 @@ kv::PlantedKvBugs KvPlants(PlantedBug plant) {
   bugs.commit_ignores_rollback = plant == PlantedBug::kCommitWithoutLockCheck;
   bugs.redis_read_request_clock = plant == PlantedBug::kRedisReadClientClock;
   bugs.redis_cleanup_drops_live_elements = plant == PlantedBug::kRedisCleanupDropsLive;
+  bugs.reads_ignore_uncertainty = plant == PlantedBug::kReadsIgnoreUncertainty;
   return bugs;
 }
 

@@ -57,8 +57,11 @@ class DynamoBackend {
   virtual Task<absl::StatusOr<uint64_t>> NewTableId() = 0;
 
   // Multi-key transactions (core's MVCC transactions; TransactWriteItems and
-  // TransactGetItems). A read timestamp from the cluster's timestamp oracle:
-  virtual Task<absl::StatusOr<uint64_t>> ReadTimestamp() = 0;
+  // TransactGetItems). A read timestamp from the cluster's timestamp oracle, above
+  // `at_least` (0: any). A snapshot read below may be refused as ReadRestart
+  // (core/coord/read_restart.h): the reader then takes a timestamp above
+  // coord::ReadRestartAbove(status) and reads everything again.
+  virtual Task<absl::StatusOr<uint64_t>> ReadTimestamp(uint64_t at_least) = 0;
   // The key's value in the snapshot at `ts` (locks of transactions in the way resolved).
   virtual Task<absl::StatusOr<std::optional<std::string>>> SnapshotGet(const std::string& key,
                                                                        uint64_t ts) = 0;

@@ -90,12 +90,12 @@ Task<absl::StatusOr<DynamoBackend::KvPairs>> CoordinatorOpsBackend::Scan(const s
 Task<absl::StatusOr<uint64_t>> CoordinatorOpsBackend::NewTableId() {
   // Hybrid-logical-clock timestamps from the catalog group are unique and increasing
   // across nodes, leader changes and restarts (REFERENCE §3).
-  absl::StatusOr<uint64_t> id = co_await ReadTimestamp();
+  absl::StatusOr<uint64_t> id = co_await ReadTimestamp(0);
   co_return id;
 }
 
-Task<absl::StatusOr<uint64_t>> CoordinatorOpsBackend::ReadTimestamp() {
-  Start op = [](coord::Coordinator& c) { return c.StartGetTimestamp(); };
+Task<absl::StatusOr<uint64_t>> CoordinatorOpsBackend::ReadTimestamp(uint64_t at_least) {
+  Start op = [at_least](coord::Coordinator& c) { return c.StartGetTimestamp(at_least); };
   coord::OpResult result = co_await Run(std::move(op), Patience::kRequest);
   if (!result.status.ok()) co_return result.status;
   co_return result.ts;

@@ -42,7 +42,7 @@ class CoordinatorOpsBackend : public DynamoBackend {
   Task<absl::StatusOr<KvPairs>> Scan(const std::string& start, const std::string& end,
                                      size_t limit) override;
   Task<absl::StatusOr<uint64_t>> NewTableId() override;
-  Task<absl::StatusOr<uint64_t>> ReadTimestamp() override;
+  Task<absl::StatusOr<uint64_t>> ReadTimestamp(uint64_t at_least) override;
   Task<absl::StatusOr<std::optional<std::string>>> SnapshotGet(const std::string& key,
                                                                uint64_t ts) override;
   Task<absl::StatusOr<KvPairs>> SnapshotScan(const std::string& start, const std::string& end,

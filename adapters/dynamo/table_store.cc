@@ -10,6 +10,7 @@
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/place_key_space.h"
 #include "adapters/dynamo/secondary_index.h"
+#include "core/coord/read_restart.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -223,10 +224,15 @@ Task<absl::StatusOr<TableStore::ItemChange>> TableStore::ModifyItem(const TableS
 
 Task<absl::StatusOr<TableStore::ItemChange>> TableStore::ModifyIndexedItem(
     const TableSchema& schema, const std::string& item_key, const Modify& modify) {
+  uint64_t at_least = 0;
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp();
+    absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp(at_least);
     if (!ts.ok()) co_return ts.status();
     absl::StatusOr<std::optional<AttributeMap>> current = co_await GetItemAt(item_key, *ts);
+    if (const uint64_t above = coord::ReadRestartAbove(current.status()); above != 0) {
+      at_least = above;  // the snapshot could not place a recent write: decide again above it
+      continue;
+    }
     if (!current.ok()) co_return current.status();
     absl::StatusOr<std::optional<AttributeMap>> next = modify(*current);
     if (!next.ok()) co_return next.status();
@@ -394,8 +400,8 @@ Task<absl::StatusOr<std::vector<std::pair<std::string, AttributeMap>>>> TableSto
   co_return items;
 }
 
-Task<absl::StatusOr<uint64_t>> TableStore::SnapshotTimestamp() {
-  co_return co_await backend_->ReadTimestamp();
+Task<absl::StatusOr<uint64_t>> TableStore::SnapshotTimestamp(uint64_t at_least) {
+  co_return co_await backend_->ReadTimestamp(at_least);
 }
 
 Task<absl::StatusOr<std::optional<AttributeMap>>> TableStore::GetItemAt(const std::string& item_key,
@@ -462,10 +468,15 @@ Task<absl::Status> TableStore::RepairNewIndexes(
   if (unknown.indexes.empty()) co_return absl::OkStatus();
   for (const auto& [key, old_item] : written) {
     bool settled = false;
+    uint64_t at_least = 0;
     for (int attempt = 0; attempt < options_.max_write_attempts && !settled; ++attempt) {
-      absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp();
+      absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp(at_least);
       if (!ts.ok()) co_return ts.status();
       absl::StatusOr<std::optional<AttributeMap>> current = co_await GetItemAt(key, *ts);
+      if (const uint64_t above = coord::ReadRestartAbove(current.status()); above != 0) {
+        at_least = above;
+        continue;
+      }
       if (!current.ok()) co_return current.status();
       if (!current->has_value() && !old_item.has_value()) {
         settled = true;  // no entry before, none now

@@ -128,7 +128,11 @@ class TableStore {
   // commit writes all or nothing, refused when any written key changed after that
   // timestamp. Strictly serializable when every key the decision depended on is written
   // (TransactWriteItems writes a ConditionCheck's item back unchanged for this reason).
-  Task<absl::StatusOr<uint64_t>> SnapshotTimestamp();
+  // `at_least`: after a read at a snapshot was refused as ReadRestart, the timestamp the
+  // next snapshot must be above (coord::ReadRestartAbove); readers retake a snapshot at
+  // most kMaxSnapshotRestarts times per request.
+  Task<absl::StatusOr<uint64_t>> SnapshotTimestamp(uint64_t at_least = 0);
+  static constexpr int kMaxSnapshotRestarts = 3;
   Task<absl::StatusOr<std::optional<AttributeMap>>> GetItemAt(const std::string& item_key,
                                                               uint64_t ts);
   // A front-door record (not an item) at a snapshot, e.g. a transaction's idempotency token.

@@ -319,7 +319,8 @@ class Coordinator {
   // A kv query (node::EncodeKvQuery) at a linearizable point of routing_key's group.
   OpId StartKvQuery(std::string routing_key, std::string kv_query);
 
-  OpId StartGetTimestamp();
+  // A timestamp above at_least (0: any): after a ReadRestart, its ReadRestartAbove.
+  OpId StartGetTimestamp(uint64_t at_least = 0);
   OpId StartReadCatalog();
   OpId StartSplitRange(uint64_t expected_version, uint64_t route_id, std::string split_key);
 
@@ -506,7 +507,8 @@ class Coordinator {
   void ScanStep(std::shared_ptr<ScanState> scan);
 
   // Timestamps and transactions.
-  void Timestamp(uint64_t deadline_us, TimestampFn done, int attempt = 0);
+  // A timestamp from the oracle, above `at_least` (a ReadRestart's, read_restart.h).
+  void Timestamp(uint64_t deadline_us, TimestampFn done, uint64_t at_least = 0, int attempt = 0);
   void DriveTxns();
   // Starts a transaction's write phase; done gets core's outcome.
   void RunTxn(std::vector<kv::Mutation> mutations, uint64_t start_ts, uint64_t deadline_us,
@@ -539,7 +541,9 @@ class Coordinator {
   // Commits `keys` of start_ts at ts, the primary's group first (client-driven Commit).
   void CommitKeysAt(OpId op, uint64_t start_ts, uint64_t ts, std::string primary,
                     std::vector<std::string> keys);
-  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt);
+  // `own_ts`: this coordinator drew ts, so a ReadRestart is retried here at a new one.
+  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt);
+  void TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, uint64_t read_ts, bool own_ts);
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
   void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);
   void WriteOp(OpId op, std::string key, kv::Mutation mutation);

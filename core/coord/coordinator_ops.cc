@@ -6,8 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
+#include "core/coord/read_restart.h"
 #include "core/kv/codec.h"
 #include "core/kv/kv_state_machine.h"
+#include "core/node/codec.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
 
@@ -121,7 +123,7 @@ OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
   if (ts != 0) {
     // A snapshot read: a transaction's lock below ts is resolved (its primary decides)
     // before the read is answered, as a transactional read does.
-    TxnGetAttempt(op, std::move(key), ts, 0);
+    TxnGetAttempt(op, std::move(key), ts, /*own_ts=*/false, 0);
     return op;
   }
   RawGetAttempt(op, std::move(key), 0);
@@ -171,6 +173,9 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
             sub.raft_group_id, node::OpKind::kQuery, std::move(query), Retry::kUnknownToo, deadline,
             [this, deadline, done = std::move(done)](absl::StatusOr<GroupReply> reply) {
               if (!reply.ok()) return done(reply.status());
+              if (reply->result.restart_above != 0) {
+                return done(ReadRestartError(reply->result.restart_above, reply->result.message));
+              }
               if (!reply->result.key_errors.empty() && !reply->result.status().ok()) {
                 // A snapshot read (ts > 0) met a transaction's lock: resolve it and
                 // read the same part again.
@@ -304,35 +309,41 @@ OpId Coordinator::StartGcPass(raft::GroupId group, uint64_t safe_point, std::str
 // ---------------------------------------------------------------------------------------
 // Timestamps, the catalog, splits
 
-void Coordinator::Timestamp(uint64_t deadline_us, TimestampFn done, int attempt) {
+void Coordinator::Timestamp(uint64_t deadline_us, TimestampFn done, uint64_t at_least,
+                            int attempt) {
   // Served from memory by the leader of the catalog group (core/node/timestamp_oracle.h).
   const uint64_t invoked = now_us_;
-  Execute(options_.catalog_group, node::OpKind::kTimestamp, "", Retry::kLeaderOnly, deadline_us,
-          [this, deadline_us, invoked, attempt,
+  Execute(options_.catalog_group, node::OpKind::kTimestamp, node::EncodeTimestampRequest(at_least),
+          Retry::kLeaderOnly, deadline_us,
+          [this, deadline_us, invoked, attempt, at_least,
            done = std::move(done)](absl::StatusOr<GroupReply> reply) mutable {
             if (!reply.ok()) return done(reply.status());
             const uint64_t ts = reply->reply.timestamp;
             if (ts == 0) {
               // A lost allocation only wastes a timestamp: asking again is always safe.
               After(Backoff(attempt),
-                    [this, deadline_us, done = std::move(done), attempt]() mutable {
-                      Timestamp(deadline_us, std::move(done), attempt + 1);
+                    [this, deadline_us, done = std::move(done), at_least, attempt]() mutable {
+                      Timestamp(deadline_us, std::move(done), at_least, attempt + 1);
                     });
               return;
             }
+            EKV_ASSERT(ts > at_least, "the oracle issued ", ts, " for a request above ", at_least);
             if (ts_observer_) ts_observer_(invoked, now_us_, ts);
             done(ts);
           });
 }
 
-OpId Coordinator::StartGetTimestamp() {
+OpId Coordinator::StartGetTimestamp(uint64_t at_least) {
   const OpId op = NewOp();
-  Timestamp(DeadlineOf(op), [this, op](absl::StatusOr<uint64_t> ts) {
-    if (!ts.ok()) return Fail(op, ts.status());
-    OpResult result;
-    result.ts = *ts;
-    Finish(op, std::move(result));
-  });
+  Timestamp(
+      DeadlineOf(op),
+      [this, op](absl::StatusOr<uint64_t> ts) {
+        if (!ts.ok()) return Fail(op, ts.status());
+        OpResult result;
+        result.ts = *ts;
+        Finish(op, std::move(result));
+      },
+      at_least);
   return op;
 }
 

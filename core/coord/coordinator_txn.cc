@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
+#include "core/coord/read_restart.h"
 #include "core/kv/kv_state_machine.h"
 #include "core/kv/timestamp.h"
 #include "core/util/assert.h"
@@ -178,15 +179,26 @@ void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, u
 // ---------------------------------------------------------------------------------------
 // Transactional reads
 
-void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attempt) {
+void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt) {
   if (now_us_ >= DeadlineOf(op)) {
     return Fail(
         op, absl::UnavailableError("key stayed locked by a live transaction until the deadline"));
   }
   std::string query = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
   KvQueryRouted(key, std::move(query), DeadlineOf(op),
-                [this, op, key, ts, attempt](absl::StatusOr<GroupReply> reply) {
+                [this, op, key, ts, own_ts, attempt](absl::StatusOr<GroupReply> reply) {
                   if (!reply.ok()) return Fail(op, reply.status());
+                  if (const uint64_t above = reply->result.restart_above; above != 0) {
+                    if (!own_ts) return Fail(op, ReadRestartError(above, reply->result.message));
+                    // Nothing else was read at ts: read again at a timestamp above.
+                    return Timestamp(
+                        DeadlineOf(op),
+                        [this, op, key](absl::StatusOr<uint64_t> read_ts) {
+                          if (!read_ts.ok()) return Fail(op, read_ts.status());
+                          TxnGetAttempt(op, key, *read_ts, /*own_ts=*/true, 0);
+                        },
+                        above);
+                  }
                   if (reply->result.key_errors.empty()) {
                     if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
                     OpResult result;
@@ -195,15 +207,15 @@ void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, int attem
                     result.value = std::move(reply->result.value);
                     return Finish(op, std::move(result));
                   }
-                  AwaitLockResolution(reply->result.key_errors.front(), DeadlineOf(op),
-                                      [this, op, key, ts, attempt](absl::StatusOr<bool> resolved) {
-                                        if (!resolved.ok()) return Fail(op, resolved.status());
-                                        if (*resolved)
-                                          return TxnGetAttempt(op, key, ts, attempt + 1);
-                                        After(Backoff(attempt), [this, op, key, ts, attempt] {
-                                          TxnGetAttempt(op, key, ts, attempt + 1);
-                                        });
-                                      });
+                  AwaitLockResolution(
+                      reply->result.key_errors.front(), DeadlineOf(op),
+                      [this, op, key, ts, own_ts, attempt](absl::StatusOr<bool> resolved) {
+                        if (!resolved.ok()) return Fail(op, resolved.status());
+                        if (*resolved) return TxnGetAttempt(op, key, ts, own_ts, attempt + 1);
+                        After(Backoff(attempt), [this, op, key, ts, own_ts, attempt] {
+                          TxnGetAttempt(op, key, ts, own_ts, attempt + 1);
+                        });
+                      });
                 });
 }
 
@@ -214,12 +226,12 @@ OpId Coordinator::StartTxnGet(std::string key, uint64_t ts) {
     return op;
   }
   if (ts != 0) {
-    TxnGetAttempt(op, std::move(key), ts, 0);
+    TxnGetAttempt(op, std::move(key), ts, /*own_ts=*/false, 0);
     return op;
   }
   Timestamp(DeadlineOf(op), [this, op, key = std::move(key)](absl::StatusOr<uint64_t> read_ts) {
     if (!read_ts.ok()) return Fail(op, read_ts.status());
-    TxnGetAttempt(op, key, *read_ts, 0);
+    TxnGetAttempt(op, key, *read_ts, /*own_ts=*/true, 0);
   });
   return op;
 }
@@ -241,55 +253,72 @@ OpId Coordinator::StartTxnScan(std::string start, std::string end, uint64_t limi
   spec.end = std::move(end);
   spec.limit = limit;
   spec.reverse = reverse;
-  auto run = [this, op, spec, page](uint64_t read_ts) {
-    const uint64_t deadline = DeadlineOf(op);
-    auto attempts = std::make_shared<int>(0);
-    ScanRoutes(
-        spec, page, deadline,
-        [this, read_ts, deadline, attempts](const route::SubScan& sub, uint64_t want,
-                                            SubScanDone done) {
-          node::GroupQuery query;
-          query.op = node::GroupQueryOp::kKv;
-          query.payload = node::EncodeKvQuery(kv::KvQuery::Scan(
-              sub.start, sub.end, want, read_ts,
-              sub.reverse ? kv::ScanDirection::kReverse : kv::ScanDirection::kForward));
-          query.catalog_version = sub.catalog_version;
-          Execute(sub.raft_group_id, node::OpKind::kQuery, node::EncodeGroupQuery(query),
-                  Retry::kUnknownToo, deadline,
-                  [this, deadline, attempts,
-                   done = std::move(done)](absl::StatusOr<GroupReply> reply) mutable {
-                    if (!reply.ok()) return done(reply.status());
-                    if (!reply->result.key_errors.empty()) {
-                      // Another transaction's lock: resolve it and read the same part again.
-                      AwaitLockResolution(reply->result.key_errors.front(), deadline,
-                                          [done = std::move(done)](absl::StatusOr<bool> resolved) {
-                                            if (!resolved.ok()) return done(resolved.status());
-                                            done(std::optional<KvPairs>());
-                                          });
-                      ++*attempts;
-                      return;
-                    }
-                    if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
-                    done(std::optional<KvPairs>(std::move(reply->result.pairs)));
-                  });
-        },
-        [this, op, read_ts](absl::StatusOr<KvPairs> pairs) {
-          if (!pairs.ok()) return Fail(op, pairs.status());
-          OpResult result;
-          result.ts = read_ts;
-          result.pairs = *std::move(pairs);
-          Finish(op, std::move(result));
-        });
-  };
   if (ts != 0) {
-    run(ts);
+    TxnScanAttempt(op, std::move(spec), page, ts, /*own_ts=*/false);
     return op;
   }
-  Timestamp(DeadlineOf(op), [this, op, run](absl::StatusOr<uint64_t> read_ts) {
-    if (!read_ts.ok()) return Fail(op, read_ts.status());
-    run(*read_ts);
-  });
+  Timestamp(DeadlineOf(op),
+            [this, op, spec = std::move(spec), page](absl::StatusOr<uint64_t> read_ts) mutable {
+              if (!read_ts.ok()) return Fail(op, read_ts.status());
+              TxnScanAttempt(op, std::move(spec), page, *read_ts, /*own_ts=*/true);
+            });
   return op;
+}
+
+void Coordinator::TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, uint64_t read_ts,
+                                 bool own_ts) {
+  const uint64_t deadline = DeadlineOf(op);
+  auto attempts = std::make_shared<int>(0);
+  ScanRoutes(
+      spec, page, deadline,
+      [this, read_ts, deadline, attempts](const route::SubScan& sub, uint64_t want,
+                                          SubScanDone done) {
+        node::GroupQuery query;
+        query.op = node::GroupQueryOp::kKv;
+        query.payload = node::EncodeKvQuery(kv::KvQuery::Scan(
+            sub.start, sub.end, want, read_ts,
+            sub.reverse ? kv::ScanDirection::kReverse : kv::ScanDirection::kForward));
+        query.catalog_version = sub.catalog_version;
+        Execute(
+            sub.raft_group_id, node::OpKind::kQuery, node::EncodeGroupQuery(query),
+            Retry::kUnknownToo, deadline,
+            [this, deadline, attempts,
+             done = std::move(done)](absl::StatusOr<GroupReply> reply) mutable {
+              if (!reply.ok()) return done(reply.status());
+              if (reply->result.restart_above != 0) {
+                return done(ReadRestartError(reply->result.restart_above, reply->result.message));
+              }
+              if (!reply->result.key_errors.empty()) {
+                // Another transaction's lock: resolve it and read the same part again.
+                AwaitLockResolution(reply->result.key_errors.front(), deadline,
+                                    [done = std::move(done)](absl::StatusOr<bool> resolved) {
+                                      if (!resolved.ok()) return done(resolved.status());
+                                      done(std::optional<KvPairs>());
+                                    });
+                ++*attempts;
+                return;
+              }
+              if (absl::Status s = reply->result.status(); !s.ok()) return done(s);
+              done(std::optional<KvPairs>(std::move(reply->result.pairs)));
+            });
+      },
+      [this, op, spec, page, read_ts, own_ts](absl::StatusOr<KvPairs> pairs) mutable {
+        if (const uint64_t above = ReadRestartAbove(pairs.status()); above != 0 && own_ts) {
+          // This coordinator drew read_ts: scan again, whole, at a timestamp above.
+          return Timestamp(
+              DeadlineOf(op),
+              [this, op, spec = std::move(spec), page](absl::StatusOr<uint64_t> ts) mutable {
+                if (!ts.ok()) return Fail(op, ts.status());
+                TxnScanAttempt(op, std::move(spec), page, *ts, /*own_ts=*/true);
+              },
+              above);
+        }
+        if (!pairs.ok()) return Fail(op, pairs.status());
+        OpResult result;
+        result.ts = read_ts;
+        result.pairs = *std::move(pairs);
+        Finish(op, std::move(result));
+      });
 }
 
 // ---------------------------------------------------------------------------------------

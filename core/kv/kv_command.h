@@ -62,6 +62,9 @@ struct SetHlcCeilingCommand {
 // one-phase commit that applies later picks a commit_ts above it (kv_state_machine.h).
 struct AdvanceReadFloorCommand {
   Timestamp floor_ts = 0;
+  // Not encoded: the group's largest assigned timestamp when the command applies, set by
+  // the group at apply time (KvStateMachine, "Uncertainty").
+  Timestamp max_applied_ts = 0;
   bool operator==(const AdvanceReadFloorCommand&) const = default;
 };
 
@@ -290,6 +293,7 @@ struct KvApplyResult {
   uint64_t gc_versions_deleted = 0;
   // AdvanceReadFloor: the group's read floor after the command.
   Timestamp read_floor_ts = 0;
+  Timestamp read_uncertainty_ts = 0;  // AdvanceReadFloorCommand: the new uncertainty limit
 
   bool ok() const { return status.ok(); }
 };

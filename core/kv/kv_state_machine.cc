@@ -194,12 +194,14 @@ absl::StatusOr<uint64_t> ReadMetaU64(const MvccStore& store, absl::string_view n
 class Applier {
  public:
   Applier(const MvccStore& store, MvccBatch* batch, uint64_t hlc_ceiling_ms,
-          Timestamp gc_safe_point, Timestamp read_floor_ts, const PlantedKvBugs& planted)
+          Timestamp gc_safe_point, Timestamp read_floor_ts, Timestamp read_uncertainty_ts,
+          const PlantedKvBugs& planted)
       : store_(store),
         batch_(batch),
         hlc_ceiling_ms_(hlc_ceiling_ms),
         gc_safe_point_(gc_safe_point),
         read_floor_ts_(read_floor_ts),
+        read_uncertainty_ts_(read_uncertainty_ts),
         planted_(planted) {}
 
   // A failed command normally writes nothing; a failed 1PC keeps its rollback records.
@@ -254,6 +256,13 @@ class Applier {
     // The floor only moves up: floors proposed by several readers apply in any order.
     result.read_floor_ts = std::max(read_floor_ts_, c.floor_ts);
     batch_->PutMeta(KvStateMachine::kReadFloorMeta, EncodeU64(result.read_floor_ts));
+    // Every version applied before a raised floor is at most the group's largest
+    // timestamp now: the limit of what a read at or below the floor is unsure of.
+    result.read_uncertainty_ts = read_uncertainty_ts_;
+    if (c.floor_ts > read_floor_ts_) {
+      result.read_uncertainty_ts = std::max(read_uncertainty_ts_, c.max_applied_ts);
+      batch_->PutMeta(KvStateMachine::kReadUncertaintyMeta, EncodeU64(result.read_uncertainty_ts));
+    }
     return result;
   }
 
@@ -777,6 +786,7 @@ class Applier {
   const uint64_t hlc_ceiling_ms_;
   const Timestamp gc_safe_point_;
   const Timestamp read_floor_ts_;
+  const Timestamp read_uncertainty_ts_;
   const PlantedKvBugs planted_;
   bool keep_batch_on_failure_ = false;
 };
@@ -833,13 +843,18 @@ KvStateMachine::KvStateMachine(Engine* engine) : engine_(engine), store_(engine)
   absl::StatusOr<uint64_t> floor = ReadMetaU64(store_, kReadFloorMeta);
   EKV_ASSERT(floor.ok(), "kv state machine: unreadable read floor: ", floor.status().ToString());
   read_floor_ts_ = *floor;
+  absl::StatusOr<uint64_t> uncertainty = ReadMetaU64(store_, kReadUncertaintyMeta);
+  EKV_ASSERT(uncertainty.ok(), "kv state machine: unreadable read uncertainty limit: ",
+             uncertainty.status().ToString());
+  read_uncertainty_ts_ = *uncertainty;
 }
 
 KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   EKV_ASSERT(index > applied_index_, "kv state machine: log index ", index,
              " applied twice or out of order (applied index ", applied_index_, ")");
   MvccBatch batch;
-  Applier applier(store_, &batch, hlc_ceiling_ms_, gc_safe_point_, read_floor_ts_, planted_);
+  Applier applier(store_, &batch, hlc_ceiling_ms_, gc_safe_point_, read_floor_ts_,
+                  read_uncertainty_ts_, planted_);
   absl::StatusOr<KvApplyResult> applied = std::visit(applier, command);
   KvApplyResult result = applied.ok() ? *std::move(applied) : StatusResult(applied.status());
   // Effects land only with success, so a failed command leaves no partial writes (a
@@ -862,6 +877,7 @@ KvApplyResult KvStateMachine::Apply(uint64_t index, const KvCommand& command) {
   }
   if (result.ok() && std::holds_alternative<AdvanceReadFloorCommand>(command)) {
     read_floor_ts_ = result.read_floor_ts;
+    read_uncertainty_ts_ = result.read_uncertainty_ts;
   }
   return result;
 }
@@ -947,14 +963,33 @@ absl::StatusOr<std::optional<KeyError>> FindBlockingLock(const MvccStore& store,
   }
 }
 
-absl::Status QueryGet(const MvccStore& store, const KvQuery& query, KvQueryResult* result) {
+// A read at read_ts met a version at `met` in its uncertainty window (read_ts, limit]:
+// the reader must take a snapshot above `limit` (every version in the window is below it).
+absl::Status ReadRestart(const KvQuery& query, Timestamp met, Timestamp limit,
+                         KvQueryResult* result) {
+  result->restart_above = limit;
+  return absl::AbortedError(absl::StrCat(
+      "ReadRestart: key ", absl::CHexEscape(query.key), " has a version at ", FormatTimestamp(met),
+      ", above the read's snapshot ", FormatTimestamp(query.read_ts),
+      ", that may have been acknowledged before that snapshot was taken; read again at a "
+      "timestamp above ",
+      FormatTimestamp(limit)));
+}
+
+absl::Status QueryGet(const MvccStore& store, const KvQuery& query, Timestamp uncertainty_limit,
+                      KvQueryResult* result) {
   EKV_KV_ASSIGN_OR_RETURN(std::optional<LockRecord> lock, store.GetLock(query.key));
   if (lock.has_value() && lock->start_ts <= query.read_ts) {
     result->locked = KeyIsLockedError(query.key, *lock);
     return KeyErrorStatus(*result->locked);
   }
-  EKV_KV_ASSIGN_OR_RETURN(std::optional<Version> version,
-                          store.GetVersion(query.key, query.read_ts));
+  // Within the uncertainty window the newest version <= its limit decides: above
+  // read_ts it may be a write acknowledged before read_ts was issued.
+  const Timestamp seek_ts = std::max(query.read_ts, uncertainty_limit);
+  EKV_KV_ASSIGN_OR_RETURN(std::optional<Version> version, store.GetVersion(query.key, seek_ts));
+  if (version.has_value() && version->commit_ts > query.read_ts) {
+    return ReadRestart(query, version->commit_ts, uncertainty_limit, result);
+  }
   if (!version.has_value() || version->record.kind == MutationKind::kDelete) {
     return absl::OkStatus();
   }
@@ -964,7 +999,8 @@ absl::Status QueryGet(const MvccStore& store, const KvQuery& query, KvQueryResul
   return absl::OkStatus();
 }
 
-absl::Status QueryScan(const MvccStore& store, const KvQuery& query, KvQueryResult* result) {
+absl::Status QueryScan(const MvccStore& store, const KvQuery& query, Timestamp uncertainty_limit,
+                       KvQueryResult* result) {
   if (query.limit == 0 || query.limit > kMaxScanLimit) {
     return absl::InvalidArgumentError(
         absl::StrCat("scan limit must be in [1, ", kMaxScanLimit, "], got ", query.limit));
@@ -977,8 +1013,12 @@ absl::Status QueryScan(const MvccStore& store, const KvQuery& query, KvQueryResu
   // limit is met or the range is exhausted.
   while (result->pairs.size() < query.limit) {
     const size_t want = query.limit - result->pairs.size();
-    EKV_KV_ASSIGN_OR_RETURN(std::vector<KvPair> page,
-                            store.Scan(start, end, want, query.read_ts, query.direction));
+    ReadUncertainty uncertainty{uncertainty_limit, std::nullopt};
+    EKV_KV_ASSIGN_OR_RETURN(std::vector<KvPair> page, store.Scan(start, end, want, query.read_ts,
+                                                                 query.direction, &uncertainty));
+    if (uncertainty.met.has_value()) {
+      return ReadRestart(query, *uncertainty.met, uncertainty_limit, result);
+    }
     // The page's last key, before the pairs are moved out.
     const std::string last_key = page.empty() ? std::string() : page.back().key;
     for (KvPair& pair : page) {
@@ -1038,12 +1078,13 @@ KvQueryResult KvStateMachine::Query(const KvQuery& query) const {
     result.status = BelowGcSafePointError("read", query.read_ts, gc_safe_point_);
     return result;
   }
+  const Timestamp uncertainty_limit = planted_.reads_ignore_uncertainty ? 0 : read_uncertainty_ts_;
   switch (query.kind) {
     case KvQuery::Kind::kGet:
-      result.status = QueryGet(store_, query, &result);
+      result.status = QueryGet(store_, query, uncertainty_limit, &result);
       break;
     case KvQuery::Kind::kScan:
-      result.status = QueryScan(store_, query, &result);
+      result.status = QueryScan(store_, query, uncertainty_limit, &result);
       break;
     case KvQuery::Kind::kLatestCommitTs: {
       absl::StatusOr<std::optional<Timestamp>> latest = store_.LatestCommitTs(query.key);
@@ -1119,6 +1160,7 @@ absl::Status KvStateMachine::Restore(absl::string_view image) {
   EKV_KV_ASSIGN_OR_RETURN(hlc_ceiling_ms_, ReadMetaU64(store_, kHlcCeilingMeta));
   EKV_KV_ASSIGN_OR_RETURN(gc_safe_point_, ReadMetaU64(store_, kGcSafePointMeta));
   EKV_KV_ASSIGN_OR_RETURN(read_floor_ts_, ReadMetaU64(store_, kReadFloorMeta));
+  EKV_KV_ASSIGN_OR_RETURN(read_uncertainty_ts_, ReadMetaU64(store_, kReadUncertaintyMeta));
   return absl::OkStatus();
 }
 

@@ -59,6 +59,25 @@
 //     see versions <= read_ts), which an apply-time commit_ts above every *issued*
 //     timestamp (e.g. from the HLC) could not promise for groups the oracle does not see.
 //
+// Uncertainty. A group assigns apply-time timestamps (raw writes, RMW commands, the Redis
+// commands: max(coordinator's clock, max_ts + 1, read floor + 1)) that the oracle, which
+// sees only its own group, does not know of. Such a write W, acknowledged before the
+// oracle issues R, can still have W > R (a coordinator clock ahead of the oracle's, or
+// max_ts + 1 chains above a floor within one millisecond). A read at R must see it all
+// the same (a transaction that starts after a write completed sees it), so:
+//   - The read is served only once a floor >= R applied (above), and that floor was
+//     proposed after R existed. W applied before R was issued, so before that floor.
+//   - When a floor rises, the group records U = its largest assigned timestamp then
+//     (read_uncertainty_ts). Every version applied before that floor is <= U; every one
+//     applied after it is concurrent with any read at or below the floor.
+//   - A read at R < U that meets a version in (R, U] cannot tell which case it is in and
+//     is refused as ReadRestart (Aborted, restart_above = U): the reader takes a new
+//     snapshot above U (the oracle request carries "at least U") and reads again. Reads of
+//     keys without versions in the window, and reads at R >= U, answer as before.
+// This is CockroachDB's uncertainty interval with the window bounded by apply order
+// instead of a clock-offset bound, so it holds whatever the clocks do.
+// (docs/timestamp-ordering.md has the proof of the bug and the options weighed.)
+//
 // Not thread-safe; core/ is single-threaded.
 #pragma once
 
@@ -99,7 +118,9 @@ struct KvQueryResult {
   std::optional<std::string> value;           // kGet (nullopt: absent)
   std::vector<KvPair> pairs;                  // kScan
   std::optional<Timestamp> latest_commit_ts;  // kLatestCommitTs (nullopt: no versions)
-  uint64_t applied_index = 0;                 // the state the read saw
+  // kGet/kScan refused as ReadRestart (Aborted): read again at a snapshot above this.
+  Timestamp restart_above = 0;
+  uint64_t applied_index = 0;  // the state the read saw
 
   bool ok() const { return status.ok(); }
 };
@@ -117,6 +138,9 @@ struct PlantedKvBugs {
   // Planted (simulator, --workload redis): a Redis cleanup pass also removes the live
   // version's elements (core/redis/cleanup.h).
   bool redis_cleanup_drops_live_elements = false;
+  // Reads ignore their uncertainty window ("Uncertainty" above): a snapshot taken after a
+  // write in another group was acknowledged can miss it.
+  bool reads_ignore_uncertainty = false;
 };
 
 // The refusal of a read or prewrite at `ts` below the group's GC safe point.
@@ -129,6 +153,7 @@ class KvStateMachine {
   static constexpr absl::string_view kHlcCeilingMeta = "hlc_ceiling_ms";
   static constexpr absl::string_view kGcSafePointMeta = "gc_safe_point";
   static constexpr absl::string_view kReadFloorMeta = "read_floor_ts";
+  static constexpr absl::string_view kReadUncertaintyMeta = "read_uncertainty_ts";
 
   // `engine` must outlive the state machine. Recovers applied_index(), the HLC
   // ceiling and the GC safe point from the engine's meta records, so a restarted replica resumes
@@ -169,6 +194,9 @@ class KvStateMachine {
   Timestamp gc_safe_point() const { return gc_safe_point_; }
   // The highest AdvanceReadFloorCommand applied (0: none); see "One-phase commit" above.
   Timestamp read_floor_ts() const { return read_floor_ts_; }
+  // The largest timestamp the group had assigned when its read floor last rose (0: never);
+  // see "Uncertainty" above.
+  Timestamp read_uncertainty_ts() const { return read_uncertainty_ts_; }
 
   // Every engine record of the group (versions, locks, txn records, expiries, meta
   // including the applied index), self-checking. Restore replaces the whole state with
@@ -189,6 +217,7 @@ class KvStateMachine {
   Timestamp gc_safe_point_ = 0;
   std::vector<std::pair<std::string, std::string>> staged_meta_;
   Timestamp read_floor_ts_ = 0;
+  Timestamp read_uncertainty_ts_ = 0;
   PlantedKvBugs planted_;
 };
 

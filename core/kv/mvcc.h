@@ -53,10 +53,11 @@ class MvccStore {
   absl::StatusOr<std::optional<Timestamp>> LatestCommitTs(absl::string_view key) const {
     return reader_.LatestCommitTs(key);
   }
-  absl::StatusOr<std::vector<KvPair>> Scan(
-      absl::string_view start, absl::string_view end, size_t limit, Timestamp read_ts,
-      ScanDirection direction = ScanDirection::kForward) const {
-    return reader_.Scan(start, end, limit, read_ts, direction);
+  absl::StatusOr<std::vector<KvPair>> Scan(absl::string_view start, absl::string_view end,
+                                           size_t limit, Timestamp read_ts,
+                                           ScanDirection direction = ScanDirection::kForward,
+                                           ReadUncertainty* uncertainty = nullptr) const {
+    return reader_.Scan(start, end, limit, read_ts, direction, uncertainty);
   }
   absl::StatusOr<std::optional<LockRecord>> GetLock(absl::string_view key) const {
     return reader_.GetLock(key);

@@ -121,29 +121,39 @@ absl::StatusOr<std::optional<Timestamp>> MvccReader::LatestCommitTs(absl::string
 
 absl::StatusOr<std::vector<KvPair>> MvccReader::Scan(absl::string_view start, absl::string_view end,
                                                      size_t limit, Timestamp read_ts,
-                                                     ScanDirection direction) const {
+                                                     ScanDirection direction,
+                                                     ReadUncertainty* uncertainty) const {
   EKV_KV_RETURN_IF_ERROR(CheckLimit(limit, kMaxScanLimit, "scan"));
   EKV_KV_RETURN_IF_ERROR(CheckRange(start, end));
-  return direction == ScanDirection::kForward ? ScanForward(start, end, limit, read_ts)
-                                              : ScanReverse(start, end, limit, read_ts);
+  if (uncertainty != nullptr && uncertainty->limit <= read_ts) uncertainty = nullptr;
+  return direction == ScanDirection::kForward
+             ? ScanForward(start, end, limit, read_ts, uncertainty)
+             : ScanReverse(start, end, limit, read_ts, uncertainty);
 }
 
 absl::StatusOr<std::vector<KvPair>> MvccReader::ScanForward(absl::string_view start,
                                                             absl::string_view end, size_t limit,
-                                                            Timestamp read_ts) const {
+                                                            Timestamp read_ts,
+                                                            ReadUncertainty* uncertainty) const {
   std::vector<KvPair> out;
   std::unique_ptr<EngineIterator> it =
       engine_->NewIterator({DataKeyPrefix(start), DataUpperBound(end)});
-  it->Seek(DataKey(start, read_ts));
+  // Versions above `skip_above` are skipped; with a window, those in it are looked at.
+  const Timestamp skip_above = uncertainty != nullptr ? uncertainty->limit : read_ts;
+  it->Seek(DataKey(start, skip_above));
   std::string prefix;
   while (it->Valid() && out.size() < limit) {
     AssignBytes(&prefix, VersionedKeyPrefix(it->key()));
     const Timestamp ts = VersionedKeyTimestamp(it->key());
+    if (ts > read_ts && ts <= skip_above) {
+      uncertainty->met = ts;
+      break;
+    }
     if (ts > read_ts) {
-      // Too new: move to this key's newest version <= read_ts (or the next key).
+      // Too new: move to this key's newest version <= skip_above (or the next key).
       SkipForward(
-          *it, prefix, [read_ts](Timestamp t) { return t > read_ts; },
-          [&prefix, read_ts] { return VersionKey(prefix, read_ts); });
+          *it, prefix, [skip_above](Timestamp t) { return t > skip_above; },
+          [&prefix, skip_above] { return VersionKey(prefix, skip_above); });
       continue;
     }
     EKV_KV_ASSIGN_OR_RETURN(VersionRecordView record, DecodeVersionRecordView(it->value()));
@@ -162,7 +172,8 @@ absl::StatusOr<std::vector<KvPair>> MvccReader::ScanForward(absl::string_view st
 
 absl::StatusOr<std::vector<KvPair>> MvccReader::ScanReverse(absl::string_view start,
                                                             absl::string_view end, size_t limit,
-                                                            Timestamp read_ts) const {
+                                                            Timestamp read_ts,
+                                                            ReadUncertainty* uncertainty) const {
   std::vector<KvPair> out;
   std::unique_ptr<EngineIterator> it =
       engine_->NewIterator({DataKeyPrefix(start), DataUpperBound(end)});
@@ -185,11 +196,18 @@ absl::StatusOr<std::vector<KvPair>> MvccReader::ScanReverse(absl::string_view st
                    "reverse scan: a visible version vanished from a consistent view");
         visible_ts = VersionedKeyTimestamp(it->key());
         AssignBytes(&visible_value, it->value());
+        if (uncertainty != nullptr) it->Prev();  // the oldest version above read_ts
         break;
       }
       visible_ts = ts;
       AssignBytes(&visible_value, it->value());
       it->Prev();
+    }
+    if (uncertainty != nullptr && it->Valid() && VersionedKeyPrefix(it->key()) == prefix &&
+        VersionedKeyTimestamp(it->key()) <= uncertainty->limit) {
+      // Stopped at the key's oldest version above read_ts, and the window holds it.
+      uncertainty->met = VersionedKeyTimestamp(it->key());
+      break;
     }
     if (it->Valid() && VersionedKeyPrefix(it->key()) == prefix) {
       // Stopped inside this key's versions: jump to the previous user key. The bare

@@ -38,6 +38,14 @@ struct KvPair {
 };
 
 // A stored version, tombstones included.
+// A snapshot read's uncertainty window (kv_state_machine.h, "Uncertainty"): a version with
+// commit_ts in (read_ts, limit] may belong to a write acknowledged before read_ts was
+// issued, so the read cannot decide whether to see it and must restart above `limit`.
+struct ReadUncertainty {
+  Timestamp limit = 0;           // in: no window unless > read_ts
+  std::optional<Timestamp> met;  // out: the commit_ts of the first such version met
+};
+
 struct Version {
   Timestamp commit_ts = 0;
   VersionRecord record;
@@ -78,9 +86,12 @@ class MvccReader {
   // Up to `limit` (1..kMaxScanLimit) keys in [start, end) with a value visible at
   // read_ts, in key order for kForward and reverse key order for kReverse (then the
   // first result is the largest key below `end`). An empty `end` means no upper bound.
+  // With `uncertainty` (window above read_ts), a key whose versions fall in the window
+  // stops the scan there: `met` is set and the pairs so far are not an answer.
   absl::StatusOr<std::vector<KvPair>> Scan(absl::string_view start, absl::string_view end,
                                            size_t limit, Timestamp read_ts,
-                                           ScanDirection direction = ScanDirection::kForward) const;
+                                           ScanDirection direction = ScanDirection::kForward,
+                                           ReadUncertainty* uncertainty = nullptr) const;
 
   absl::StatusOr<std::optional<LockRecord>> GetLock(absl::string_view key) const;
   // Up to `limit` (1..kMaxScanLimit) locks on keys in [start, end), in key order.
@@ -114,9 +125,11 @@ class MvccReader {
   absl::Status PlanExpiryGc(absl::string_view data_prefix, Timestamp kept_ts,
                             MvccBatch* batch) const;
   absl::StatusOr<std::vector<KvPair>> ScanForward(absl::string_view start, absl::string_view end,
-                                                  size_t limit, Timestamp read_ts) const;
+                                                  size_t limit, Timestamp read_ts,
+                                                  ReadUncertainty* uncertainty) const;
   absl::StatusOr<std::vector<KvPair>> ScanReverse(absl::string_view start, absl::string_view end,
-                                                  size_t limit, Timestamp read_ts) const;
+                                                  size_t limit, Timestamp read_ts,
+                                                  ReadUncertainty* uncertainty) const;
 
   std::unique_ptr<EngineSnapshot> owned_snapshot_;  // null when reading the live engine
   const EngineReader* engine_;

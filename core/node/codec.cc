@@ -20,6 +20,19 @@ void PutOptionalBytes(std::string& out, const std::optional<std::string>& bytes)
   if (bytes.has_value()) PutBytes(out, *bytes);
 }
 
+std::string EncodeTimestampRequest(uint64_t at_least) {
+  std::string out;
+  if (at_least != 0) PutVarint(out, at_least);
+  return out;
+}
+
+bool DecodeTimestampRequest(std::string_view value, uint64_t* at_least) {
+  *at_least = 0;
+  if (value.empty()) return true;
+  Decoder decoder(value);
+  return decoder.Varint(at_least) && decoder.Done();
+}
+
 bool Decoder::Varint(uint64_t* value) {
   uint64_t result = 0;
   // A uint64 needs at most 10 groups of 7 bits.

@@ -15,6 +15,11 @@ void PutVarint(std::string& out, uint64_t value);
 void PutBytes(std::string& out, std::string_view bytes);
 void PutOptionalBytes(std::string& out, const std::optional<std::string>& bytes);
 
+// The value of a kTimestamp request: the timestamp must be above `at_least` (a version a
+// snapshot read met in its uncertainty window, kv_state_machine.h). Empty: no bound.
+std::string EncodeTimestampRequest(uint64_t at_least);
+bool DecodeTimestampRequest(std::string_view value, uint64_t* at_least);
+
 // Reads from the front of `input`, advancing it. Each returns false on malformed input.
 class Decoder {
  public:

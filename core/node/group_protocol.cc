@@ -130,6 +130,7 @@ std::string EncodeGroupResult(const GroupResult& r) {
   }
   kv::AppendByte(&out, r.txn_status);
   kv::AppendLengthPrefixed(&out, r.blob);
+  kv::AppendVarint64(&out, r.restart_above);
   return out;
 }
 
@@ -181,6 +182,8 @@ absl::StatusOr<GroupResult> DecodeGroupResult(absl::string_view bytes) {
   r.txn_status = txn_status;
   EKV_READ_OR_RETURN(blob, reader.ReadLengthPrefixed(), "group result");
   r.blob = std::string(blob);
+  EKV_READ_OR_RETURN(restart_above, reader.ReadVarint64(), "group result");
+  r.restart_above = restart_above;
   if (absl::Status s = reader.ExpectEnd("group result"); !s.ok()) return s;
   return r;
 }

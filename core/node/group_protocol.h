@@ -113,6 +113,9 @@ struct GroupResult {
   std::vector<GroupKeyError> key_errors;
   uint8_t txn_status = 0;  // kv::TxnStatusKind for CheckTxnStatus
   std::string blob;        // catalog image, catalog command answer or member directory
+  // A snapshot read refused as ReadRestart (kv_state_machine.h, "Uncertainty"): read
+  // again at a timestamp above this one. 0 otherwise.
+  uint64_t restart_above = 0;
   absl::Status status() const {
     return code == absl::StatusCode::kOk ? absl::OkStatus() : absl::Status(code, message);
   }

@@ -349,6 +349,10 @@ GroupResult GroupStateMachine::ApplyKv(raft::Index index, const GroupCommand& co
           // Timestamps the group assigns from now on land above the safe point, so a
           // write made after a pass is never below what reads may use.
           Observe(c.safe_point);
+        } else if constexpr (std::is_same_v<T, kv::AdvanceReadFloorCommand>) {
+          // Bounds what reads at or below this floor are unsure of (kv_state_machine.h,
+          // "Uncertainty"): every timestamp assigned before it is <= max_ts_.
+          c.max_applied_ts = max_ts_;
         }
       },
       kv_command);
@@ -622,6 +626,7 @@ GroupResult GroupStateMachine::QueryKv(absl::string_view payload, uint64_t catal
   result.value = answer.value;
   for (const kv::KvPair& pair : answer.pairs) result.pairs.emplace_back(pair.key, pair.value);
   if (answer.latest_commit_ts.has_value()) result.ts = *answer.latest_commit_ts;
+  result.restart_above = answer.restart_above;
   load_.RecordRead(ownership_or_null(), query->key, result);
   return result;
 }

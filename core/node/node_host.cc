@@ -1017,8 +1017,12 @@ void NodeHost::SubmitTimestamp(Group& group, const ClientRequest& request) {
                        options_.max_pending_requests_per_group));
     return;
   }
-  group.timestamps.emplace(next_proposal_seq_++,
-                           PendingRequest{request, tick_ + options_.request_timeout_ticks});
+  PendingRequest pending{request, tick_ + options_.request_timeout_ticks};
+  if (!DecodeTimestampRequest(request.value, &pending.at_least)) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0, "malformed timestamp request");
+    return;
+  }
+  group.timestamps.emplace(next_proposal_seq_++, std::move(pending));
 }
 
 void NodeHost::MaybeProposeReadFloor(Group& group, uint64_t read_ts) {
@@ -1078,7 +1082,10 @@ bool NodeHost::ServeTimestamps(Group& group) {
   if (skip_confirmation || applied >= group.confirmed_index) {
     for (auto it = group.timestamps.begin(); it != group.timestamps.end();) {
       if (!skip_confirmation && it->first >= group.confirmed_before_seq) break;
-      absl::StatusOr<kv::Timestamp> ts = oracle.Issue(wall_ms_, state_machine.max_timestamp());
+      // Above what a reader asked for too: a snapshot read that met a version it could not
+      // place restarts above it (kv_state_machine.h, "Uncertainty").
+      absl::StatusOr<kv::Timestamp> ts = oracle.Issue(
+          wall_ms_, std::max<kv::Timestamp>(state_machine.max_timestamp(), it->second.at_least));
       if (!ts.ok()) break;  // the ceiling is short: wait for the next one to apply
       Reply(it->second.request, ReplyStatus::kOk, std::nullopt, applied, "");
       replies_.back().timestamp = *ts;

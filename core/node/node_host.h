@@ -195,6 +195,7 @@ class NodeHost {
     bool has_read_index = false;
     int asked_tick = 0;          // gets: when the read index was last asked for
     uint64_t read_floor_ts = 0;  // queries at a timestamp: the read floor they wait for
+    uint64_t at_least = 0;       // timestamps: issue above this (EncodeTimestampRequest)
     // Writes this node appended as leader: their log index (0: forwarded, or not yet in
     // the log). Such a write outlives a loss of leadership: the apply of its entry answers
     // it, or a different entry applied at its index proves it never will.

@@ -84,8 +84,9 @@ class FakeBackend : public DynamoBackend {
   }
   Task<absl::StatusOr<uint64_t>> NewTableId() override { co_return ++next_id_; }
 
-  Task<absl::StatusOr<uint64_t>> ReadTimestamp() override {
+  Task<absl::StatusOr<uint64_t>> ReadTimestamp(uint64_t at_least) override {
     std::lock_guard<std::mutex> lock(mu_);
+    clock_ = std::max(clock_, at_least);
     co_return ++clock_;
   }
   Task<absl::StatusOr<std::optional<std::string>>> SnapshotGet(const std::string& key,

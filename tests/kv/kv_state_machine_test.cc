@@ -1,8 +1,10 @@
 #include "core/kv/kv_state_machine.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "core/kv/memory_engine.h"
 #include "core/util/rng.h"
 #include "gtest/gtest.h"
@@ -576,6 +578,134 @@ TEST(KvStateMachineDeterminismTest, CorruptImagesAreRejectedWithoutEffect) {
   EXPECT_FALSE(target.Restore("").ok());
   EXPECT_EQ(target.Digest(), before);
   EXPECT_EQ(target.applied_index(), 1u);
+}
+
+}  // namespace
+}  // namespace ekv::kv
+
+// ---- uncertainty (kv_state_machine.h, "Uncertainty") ----
+
+namespace ekv::kv {
+namespace {
+
+class KvUncertaintyTest : public KvStateMachineTest {
+ protected:
+  // What a snapshot read answered: restart_above, or the keys/value it read.
+  KvQueryResult Read(const KvQuery& query) { return sm_.Query(query); }
+};
+
+TEST_F(KvUncertaintyTest, ARaisedFloorRecordsTheLargestAssignedTimestampAndOnlyRaises) {
+  ApplyOk(AdvanceReadFloorCommand{T(25), T(40)});
+  EXPECT_EQ(sm_.read_floor_ts(), T(25));
+  EXPECT_EQ(sm_.read_uncertainty_ts(), T(40));
+  ApplyOk(AdvanceReadFloorCommand{T(20), T(90)});  // not a raise: the window stays
+  EXPECT_EQ(sm_.read_uncertainty_ts(), T(40));
+  ApplyOk(AdvanceReadFloorCommand{T(30), T(45)});
+  EXPECT_EQ(sm_.read_uncertainty_ts(), T(45));
+  // Durable: a state machine over the same engine starts with it.
+  KvStateMachine reopened(&engine_);
+  EXPECT_EQ(reopened.read_uncertainty_ts(), T(45));
+}
+
+TEST_F(KvUncertaintyTest, AGetMeetingAVersionInTheWindowRestartsAboveTheWindow) {
+  ApplyOk(RawWriteCommand{{Mutation::Put("a", "a10")}, T(10)});
+  ApplyOk(RawWriteCommand{{Mutation::Put("c", "c20")}, T(20)});
+  ApplyOk(RawWriteCommand{{Mutation::Put("c", "c30")}, T(30)});
+  ApplyOk(AdvanceReadFloorCommand{T(25), T(30)});
+  // Applied after the floor: above the window, concurrent with any read at <= 25.
+  ApplyOk(RawWriteCommand{{Mutation::Put("a", "a50")}, T(50)});
+
+  EXPECT_EQ(Get("a", T(25)), "a10");
+  const KvQueryResult refused = Read(KvQuery::Get("c", T(25)));
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kAborted) << refused.status;
+  EXPECT_EQ(refused.restart_above, T(30));
+  EXPECT_EQ(refused.value, std::nullopt);
+  EXPECT_NE(refused.status.message().find("ReadRestart"), std::string::npos) << refused.status;
+  // At or above the window's limit nothing is uncertain.
+  EXPECT_EQ(Get("c", T(30)), "c30");
+  EXPECT_EQ(Get("c", T(31)), "c30");
+  EXPECT_EQ(Read(KvQuery::Get("c", T(31))).restart_above, 0u);
+}
+
+TEST_F(KvUncertaintyTest, PlantedBugReadsIgnoreTheWindow) {
+  ApplyOk(RawWriteCommand{{Mutation::Put("c", "c30")}, T(30)});
+  ApplyOk(AdvanceReadFloorCommand{T(25), T(30)});
+  PlantedKvBugs planted;
+  planted.reads_ignore_uncertainty = true;
+  sm_.set_planted(planted);
+  EXPECT_EQ(Get("c", T(25)), std::nullopt);  // the stale answer the window prevents
+}
+
+// Random versions and windows, every read compared with a model: a read restarts iff a key
+// it reaches has a version in (read_ts, limit]; otherwise it answers as at read_ts.
+TEST_F(KvUncertaintyTest, ReadsAgreeWithAModelOfTheWindow) {
+  Rng rng(20261207);
+  constexpr int kKeys = 8;
+  std::map<std::string, std::map<Timestamp, std::optional<std::string>>> model;
+  for (int k = 0; k < kKeys; ++k) {
+    const std::string key = absl::StrCat("k", k);
+    Timestamp ts = 0;
+    const int versions = static_cast<int>(rng.Uniform(9));  // some keys get > 4 (seek paths)
+    for (int v = 0; v < versions; ++v) {
+      ts += 1 + rng.Uniform(12);
+      std::optional<std::string> value;
+      if (rng.Uniform(4) != 0) value = absl::StrCat(key, "@", ts);
+      ApplyOk(RawWriteCommand{{value ? Mutation::Put(key, *value) : Mutation::Delete(key)}, ts});
+      model[key][ts] = value;
+    }
+  }
+  const Timestamp limit = 40 + rng.Uniform(30);
+  ApplyOk(AdvanceReadFloorCommand{1, limit});
+  auto uncertain = [&](const std::string& key, Timestamp read_ts) {
+    for (const auto& [ts, value] : model[key]) {
+      if (ts > read_ts && ts <= limit) return true;
+    }
+    return false;
+  };
+  auto visible = [&](const std::string& key, Timestamp read_ts) -> std::optional<std::string> {
+    std::optional<std::string> seen;
+    for (const auto& [ts, value] : model[key]) {
+      if (ts <= read_ts) seen = value;
+    }
+    return seen;
+  };
+  for (int round = 0; round < 300; ++round) {
+    const Timestamp read_ts = 1 + rng.Uniform(limit + 10);
+    const std::string key = absl::StrCat("k", rng.Uniform(kKeys));
+    const KvQueryResult got = Read(KvQuery::Get(key, read_ts));
+    if (uncertain(key, read_ts)) {
+      EXPECT_EQ(got.restart_above, limit) << key << " at " << read_ts;
+    } else {
+      ASSERT_TRUE(got.ok()) << got.status;
+      EXPECT_EQ(got.value, visible(key, read_ts)) << key << " at " << read_ts;
+    }
+    const size_t scan_limit = 1 + rng.Uniform(kKeys);
+    const bool reverse = rng.Uniform(2) == 1;
+    // The model scan: keys in scan order until scan_limit visible ones were found.
+    bool expect_restart = false;
+    Keys expected;
+    for (int i = 0; i < kKeys && expected.size() < scan_limit; ++i) {
+      const std::string k = absl::StrCat("k", reverse ? kKeys - 1 - i : i);
+      if (uncertain(k, read_ts)) {
+        expect_restart = true;
+        break;
+      }
+      if (visible(k, read_ts).has_value()) expected.push_back(k);
+    }
+    const KvQueryResult scanned =
+        Read(KvQuery::Scan("k", "l", scan_limit, read_ts,
+                           reverse ? ScanDirection::kReverse : ScanDirection::kForward));
+    if (expect_restart) {
+      EXPECT_EQ(scanned.restart_above, limit)
+          << (reverse ? "reverse" : "forward") << " scan at " << read_ts << " limit " << scan_limit;
+      continue;
+    }
+    ASSERT_TRUE(scanned.ok()) << scanned.status;
+    Keys keys;
+    for (const KvPair& pair : scanned.pairs) keys.push_back(pair.key);
+    EXPECT_EQ(keys, expected) << (reverse ? "reverse" : "forward") << " scan at " << read_ts
+                              << " limit " << scan_limit;
+  }
 }
 
 }  // namespace

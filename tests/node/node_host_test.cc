@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
+#include "core/node/codec.h"
 #include "core/node/group_protocol.h"
 #include "core/node/group_state_machine.h"
 #include "core/node/map_state_machine.h"
@@ -570,6 +571,134 @@ TEST(NodeHostTimestampTest, ConflictedOnePhaseCommitStaysAbortedWhenRetried) {
   ASSERT_FALSE(retried.key_errors.empty());
   EXPECT_EQ(retried.key_errors.front().code,
             static_cast<uint8_t>(kv::KeyErrorCode::kTxnRolledBack));
+}
+
+// Ordering of apply-time timestamps against oracle timestamps across groups
+// (kv_state_machine.h, "Uncertainty"; docs/timestamp-ordering.md). The oracle group and
+// a data group are separate Raft groups, here two drivers.
+struct SnapshotRead {
+  std::optional<std::string> value;
+  int restarts = 0;
+  std::string first_refusal;  // the first ReadRestart's message
+};
+
+// Reads `key` at a fresh oracle timestamp as a snapshot reader must: a ReadRestart means
+// a new timestamp above what it names, and the read again.
+SnapshotRead ReadAtFreshSnapshot(Driver& oracle, raft::NodeId oracle_leader, Driver& data,
+                                 raft::NodeId data_leader, const std::string& key) {
+  SnapshotRead out;
+  uint64_t at_least = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ClientRequest request = TimestampRequest();
+    request.value = EncodeTimestampRequest(at_least);
+    ClientReply issued = oracle.Submit(oracle_leader, request);
+    EXPECT_EQ(issued.status, ReplyStatus::kOk) << issued.detail;
+    EXPECT_GT(issued.timestamp, at_least);
+    ClientReply read = data.Submit(data_leader, KvGetAt(key, issued.timestamp));
+    EXPECT_EQ(read.status, ReplyStatus::kOk) << read.detail;
+    const GroupResult result = Decode(read);
+    if (result.restart_above == 0) {
+      EXPECT_TRUE(result.status().ok()) << result.message;
+      out.value = result.value;
+      return out;
+    }
+    EXPECT_EQ(result.code, absl::StatusCode::kAborted) << result.message;
+    if (out.restarts++ == 0) out.first_refusal = result.message;
+    at_least = result.restart_above;
+  }
+  ADD_FAILURE() << "the read kept restarting; first refusal: " << out.first_refusal;
+  return out;
+}
+
+ClientReply RawPutFromCoordinator(Driver& data, raft::NodeId leader, const std::string& key,
+                                  const std::string& value, uint64_t coordinator_wall_ms) {
+  kv::RawWriteCommand write;
+  write.mutations.push_back(kv::Mutation::Put(key, value));
+  GroupCommand group_command;
+  group_command.op = GroupCommandOp::kKv;
+  group_command.payload = kv::EncodeKvCommand(write);
+  group_command.physical_ms = coordinator_wall_ms;  // as Coordinator sets it
+  ClientRequest request = KvApply(write);
+  request.value = EncodeGroupCommand(group_command);
+  return data.Submit(leader, request);
+}
+
+// The coordinating node's clock runs 5 ms ahead of the oracle leader's, so the write's
+// apply-time timestamp is above the next one the oracle issues. The write is
+// acknowledged before that timestamp is asked for, so a read there must see it: the read
+// restarts above the write instead of answering without it.
+TEST(NodeHostTimestampTest, AWriteAcknowledgedBeforeATimestampIsIssuedIsReadAtIt) {
+  Driver oracle(3, 0, /*server_groups=*/true);
+  Driver data(3, 0, /*server_groups=*/true);
+  oracle.TickAll(40);
+  data.TickAll(40);
+  const raft::NodeId oracle_leader = oracle.Leader();
+  const raft::NodeId data_leader = data.Leader();
+  ASSERT_NE(oracle_leader, raft::kNoNode);
+  ASSERT_NE(data_leader, raft::kNoNode);
+  const kv::Timestamp before = Timestamp(oracle, oracle_leader);
+  ClientReply written = RawPutFromCoordinator(data, data_leader, "k", "v", oracle.wall_ms_ + 5);
+  ASSERT_EQ(written.status, ReplyStatus::kOk) << written.detail;
+  const GroupResult write_result = Decode(written);
+  ASSERT_TRUE(write_result.status().ok()) << write_result.message;
+  ASSERT_GT(write_result.ts, before);
+
+  const SnapshotRead read = ReadAtFreshSnapshot(oracle, oracle_leader, data, data_leader, "k");
+  EXPECT_EQ(read.value, std::optional<std::string>("v"))
+      << "write acknowledged at ts " << write_result.ts << " (physical "
+      << kv::PhysicalMs(write_result.ts) << " ms) missed by a later snapshot read";
+  // The first snapshot was below the write (the skew), so it had to restart.
+  EXPECT_EQ(read.restarts, 1) << read.first_refusal;
+  EXPECT_NE(read.first_refusal.find("ReadRestart"), std::string::npos) << read.first_refusal;
+}
+
+// No clock skew at all: a read at an oracle timestamp R0 lays a read floor R0 in the
+// data group, so raw writes applied there within the same millisecond take R0+1, R0+2
+// (max_ts + 1 chains logically). Both are acknowledged; the oracle, asked next within
+// that millisecond, issues R0+1 (it never saw the data group): a read there must still
+// see R0+2.
+TEST(NodeHostTimestampTest, WritesChainedAboveAReadFloorAreReadAtTheNextTimestamp) {
+  Driver oracle(3, 0, /*server_groups=*/true);
+  Driver data(3, 0, /*server_groups=*/true);
+  oracle.TickAll(40);
+  data.TickAll(40);
+  data.wall_ms_ = oracle.wall_ms_;  // one clock for every node
+  const raft::NodeId oracle_leader = oracle.Leader();
+  const raft::NodeId data_leader = data.Leader();
+  ASSERT_NE(oracle_leader, raft::kNoNode);
+  ASSERT_NE(data_leader, raft::kNoNode);
+  Timestamp(oracle, oracle_leader);  // the first ceiling
+  const kv::Timestamp first = Timestamp(oracle, oracle_leader);
+  ASSERT_EQ(data.Submit(data_leader, KvGetAt("k", first)).status, ReplyStatus::kOk);
+  kv::Timestamp last_write = 0;
+  for (int i = 0; i < 2; ++i) {
+    ClientReply written =
+        RawPutFromCoordinator(data, data_leader, "k", std::to_string(i), oracle.wall_ms_);
+    ASSERT_EQ(written.status, ReplyStatus::kOk) << written.detail;
+    last_write = Decode(written).ts;
+  }
+  const SnapshotRead read = ReadAtFreshSnapshot(oracle, oracle_leader, data, data_leader, "k");
+  EXPECT_EQ(read.value, std::optional<std::string>("1"))
+      << "first oracle ts " << first << ", last write acknowledged at " << last_write
+      << "; first refusal: " << read.first_refusal;
+}
+
+// A read at a snapshot that no write falls near is answered at once: the uncertainty
+// window only holds versions applied before the read's floor and above its timestamp.
+TEST(NodeHostTimestampTest, ASnapshotAboveEveryEarlierWriteReadsWithoutRestarting) {
+  Driver oracle(3, 0, /*server_groups=*/true);
+  Driver data(3, 0, /*server_groups=*/true);
+  oracle.TickAll(40);
+  data.TickAll(40);
+  const raft::NodeId oracle_leader = oracle.Leader();
+  const raft::NodeId data_leader = data.Leader();
+  ASSERT_NE(oracle_leader, raft::kNoNode);
+  ASSERT_NE(data_leader, raft::kNoNode);
+  ClientReply written = RawPutFromCoordinator(data, data_leader, "k", "v", oracle.wall_ms_ - 50);
+  ASSERT_EQ(written.status, ReplyStatus::kOk) << written.detail;
+  const SnapshotRead read = ReadAtFreshSnapshot(oracle, oracle_leader, data, data_leader, "k");
+  EXPECT_EQ(read.value, std::optional<std::string>("v"));
+  EXPECT_EQ(read.restarts, 0) << read.first_refusal;
 }
 
 }  // namespace

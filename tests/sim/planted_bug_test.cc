@@ -184,6 +184,14 @@ TEST(PlantedBugTest, RetryUnknownWriteKvRegister) {
   ExpectPlantFound({PlantedBug::kRetryUnknownWrite, "all", 5, WorkloadKind::kKvRegister});
 }
 
+// Snapshot reads that ignore their uncertainty window miss writes acknowledged before
+// their oracle timestamp was issued (docs/timestamp-ordering.md): kv-register-snapshot's
+// linearizability checker sees a read older than a completed write, even without faults.
+TEST(PlantedBugTest, ReadsIgnoreUncertaintyKvRegisterSnapshot) {
+  ExpectPlantFound(
+      {PlantedBug::kReadsIgnoreUncertainty, "none", 5, WorkloadKind::kKvRegisterSnapshot});
+}
+
 TEST(PlantedBugTest, NoStaleRouteRetryBank) {
   ExpectPlantFound({PlantedBug::kNoStaleRouteRetry, "all", 5, WorkloadKind::kBank, true});
 }

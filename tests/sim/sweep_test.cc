@@ -84,7 +84,8 @@ void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool sp
   if (splits) {
     EXPECT_GT(total.splits, kKvSeeds * 3) << "splits must land during the load";
   }
-  if (workload != WorkloadKind::kKvRegister && workload != WorkloadKind::kRedis) {
+  if (workload != WorkloadKind::kKvRegister && workload != WorkloadKind::kKvRegisterSnapshot &&
+      workload != WorkloadKind::kRedis) {
     EXPECT_GT(total.lock_resolutions, kKvSeeds * 10) << "locks must be met and resolved";
   }
   // Seeds whose faults keep the cluster down most of the time (crash loops, long
@@ -95,6 +96,11 @@ void SweepKvWorkload(WorkloadKind workload, uint64_t min_acked_per_seed, bool sp
 TEST(SimSweepTest, BankAllFaults) { SweepKvWorkload(WorkloadKind::kBank, 150); }
 TEST(SimSweepTest, AppendAllFaults) { SweepKvWorkload(WorkloadKind::kAppend, 150); }
 TEST(SimSweepTest, KvRegisterAllFaults) { SweepKvWorkload(WorkloadKind::kKvRegister, 1000); }
+// Half the reads at an oracle timestamp taken after they began: a write acknowledged
+// before must be seen there, whichever group stamped it (docs/timestamp-ordering.md).
+TEST(SimSweepTest, KvRegisterSnapshotAllFaults) {
+  SweepKvWorkload(WorkloadKind::kKvRegisterSnapshot, 800);
+}
 
 // Redis requests through the front door's core path (sim/redis_workload.h): EXEC'd list
 // appends, counters and expiring keys, each with its checker.

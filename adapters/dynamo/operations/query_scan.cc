@@ -26,6 +26,7 @@
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 #include "adapters/dynamo/secondary_index.h"
+#include "core/coord/read_restart.h"
 
 namespace ekv::dynamo {
 
@@ -191,16 +192,24 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     // Core reads backwards only at a timestamp: a descending read of a table's items is at
     // the latest one, which reads each route's newest versions as the forward read does.
     uint64_t ts = 0;
-    if (index != nullptr) {
-      absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp();
-      if (!snapshot.ok()) co_return snapshot.status();
-      ts = *snapshot;
-    } else if (!forward) {
-      ts = DynamoBackend::kLatestSnapshot;
+    uint64_t at_least = 0;  // after a ReadRestart: the next snapshot is above it
+    for (int restarts = 0;; ++restarts) {
+      if (index != nullptr) {
+        absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp(at_least);
+        if (!snapshot.ok()) co_return snapshot.status();
+        ts = *snapshot;
+      } else if (!forward) {
+        ts = DynamoBackend::kLatestSnapshot;
+      }
+      absl::StatusOr<Page> read =
+          co_await ReadPage(store, range.start, range.end, want, ts, forward);
+      at_least =
+          restarts < TableStore::kMaxSnapshotRestarts ? coord::ReadRestartAbove(read.status()) : 0;
+      if (at_least != 0) continue;
+      if (!read.ok()) co_return read.status();
+      page = *std::move(read);
+      break;
     }
-    absl::StatusOr<Page> read = co_await ReadPage(store, range.start, range.end, want, ts, forward);
-    if (!read.ok()) co_return read.status();
-    page = *std::move(read);
   }
   if (all_attributes && index->projection_type != "ALL") {
     // An LSI fetches the attributes it does not project from the table, one read per entry.

@@ -13,6 +13,7 @@
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 #include "adapters/dynamo/transaction_fields.h"
+#include "core/coord/read_restart.h"
 
 namespace ekv::dynamo {
 
@@ -74,21 +75,38 @@ Task<absl::StatusOr<json>> TransactGetItemsOperation(const json& request, TableS
     gets.push_back(*std::move(get));
   }
 
-  absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp();
-  if (!ts.ok()) co_return ts.status();
+  // Every item at one snapshot; a ReadRestart (a write the snapshot cannot place) means
+  // all of them again at a snapshot above it.
+  std::vector<std::optional<AttributeMap>> read(gets.size());
+  uint64_t at_least = 0;
+  for (int restarts = 0;; ++restarts) {
+    absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp(at_least);
+    if (!ts.ok()) co_return ts.status();
+    at_least = 0;
+    for (size_t i = 0; i < gets.size() && at_least == 0; ++i) {
+      absl::StatusOr<std::optional<AttributeMap>> item =
+          co_await store->GetItemAt(gets[i].key, *ts);
+      at_least =
+          restarts < TableStore::kMaxSnapshotRestarts ? coord::ReadRestartAbove(item.status()) : 0;
+      if (at_least != 0) break;
+      if (!item.ok()) co_return item.status();
+      read[i] = *std::move(item);
+    }
+    if (at_least == 0) break;
+  }
   json responses = json::array();
   std::map<std::string, double> units;
-  for (const GetAction& get : gets) {
-    absl::StatusOr<std::optional<AttributeMap>> item = co_await store->GetItemAt(get.key, *ts);
-    if (!item.ok()) co_return item.status();
+  for (size_t i = 0; i < gets.size(); ++i) {
+    const GetAction& get = gets[i];
+    const std::optional<AttributeMap>& item = read[i];
     json response = json::object();
-    if (item->has_value()) {
+    if (item.has_value()) {
       response["Item"] =
-          AttributeMapToJson(get.projection ? Project(**item, *get.projection) : **item);
+          AttributeMapToJson(get.projection ? Project(*item, *get.projection) : *item);
     }
     responses.push_back(std::move(response));
     // A transactional read costs twice a strongly consistent one.
-    units[get.table] += 2 * ReadUnits(item->has_value() ? ItemSize(**item) : 0, true);
+    units[get.table] += 2 * ReadUnits(item.has_value() ? ItemSize(*item) : 0, true);
   }
   json reply = {{"Responses", std::move(responses)}};
   if (*mode != "NONE") {
