@@ -91,6 +91,9 @@ class FakeBackend : public DynamoBackend {
   }
   Task<absl::StatusOr<std::optional<std::string>>> SnapshotGet(const std::string& key,
                                                                uint64_t ts) override {
+    if (snapshot_read_fault) {
+      if (absl::Status s = snapshot_read_fault(key, ts); !s.ok()) co_return s;
+    }
     if (read_fault) {
       if (absl::Status s = read_fault(key); !s.ok()) co_return s;
     }
@@ -224,6 +227,8 @@ class FakeBackend : public DynamoBackend {
   int commits = 0;
   // Store failures (no leader, deadline) injected per key: a non-OK status fails the call.
   std::function<absl::Status(const std::string& key)> read_fault;
+  // Snapshot reads only (SnapshotGet), with the snapshot's timestamp.
+  std::function<absl::Status(const std::string& key, uint64_t ts)> snapshot_read_fault;
   std::function<absl::Status(const std::string& key)> write_fault;
   int cas_calls = 0;
 

@@ -1,5 +1,6 @@
 // TransactWriteItems and TransactGetItems through OperationTable::Handle against the fake
 // backend, whose commit refuses keys written after the snapshot as core's MVCC does.
+#include "core/coord/read_restart.h"
 #include "tests/dynamo/operation_fixture.h"
 
 namespace ekv::dynamo {
@@ -228,6 +229,41 @@ TEST_F(TransactionTest, TransactGetItemsReadsOneSnapshotWithProjections) {
             "ValidationException");
   EXPECT_EQ(Error("TransactGetItems", json::parse(R"({"TransactItems": []})")),
             "ValidationException");
+}
+
+// A snapshot read refused as ReadRestart (a write the snapshot cannot place, core's
+// uncertainty window) makes both transaction kinds read everything again at a new
+// snapshot, invisibly to the client.
+TEST_F(TransactionTest, AReadRestartRetakesTheSnapshotAndReadsAgain) {
+  // Refuses every snapshot below `above` once: the retaken one must be above it.
+  int restarts = 0;
+  uint64_t above = 0;
+  backend_.snapshot_read_fault = [&](const std::string&, uint64_t ts) {
+    if (ts > above) return absl::OkStatus();
+    ++restarts;
+    return coord::ReadRestartError(above, "ReadRestart: test");
+  };
+  above = 1'000;
+  json got = Ok("TransactGetItems", json::parse(R"({"TransactItems": [
+      {"Get": {"TableName": "accounts", "Key": {"id": {"S": "alice"}}}},
+      {"Get": {"TableName": "accounts", "Key": {"id": {"S": "bob"}}}}]})"));
+  EXPECT_EQ(got["Responses"][0]["Item"]["balance"]["N"], "100") << got.dump();
+  EXPECT_EQ(got["Responses"][1]["Item"]["balance"]["N"], "5") << got.dump();
+  EXPECT_EQ(restarts, 1);
+  restarts = 0;
+  above = 2'000;
+  Ok("TransactWriteItems", Transfer(30));
+  EXPECT_EQ(restarts, 1);
+  EXPECT_EQ(Balance("alice"), "70");
+  EXPECT_EQ(Balance("bob"), "35");
+  // A read that keeps restarting is given up after a bounded number of snapshots.
+  backend_.snapshot_read_fault = [](const std::string&, uint64_t ts) {
+    return coord::ReadRestartError(ts + 1, "ReadRestart: test");
+  };
+  const std::string error = Error("TransactGetItems", json::parse(R"({"TransactItems": [
+      {"Get": {"TableName": "accounts", "Key": {"id": {"S": "alice"}}}}]})"));
+  EXPECT_FALSE(error.empty());
+  backend_.snapshot_read_fault = nullptr;
 }
 
 }  // namespace
