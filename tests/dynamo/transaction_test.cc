@@ -321,5 +321,37 @@ TEST_F(TransactionTest, TokenRecordsAreSweptAfterTenMinutes) {
   EXPECT_EQ(Balance("alice"), "40");
 }
 
+// A record rewritten after the sweeper's snapshot (its token reused by a new request once
+// free) conflicts with the sweeper's delete and survives with the new request's bytes; the
+// other expired records of the same commit are still deleted.
+TEST_F(TransactionTest, ATokenReusedDuringTheSweepKeepsItsNewRecord) {
+  for (const char* token : {"a", "b", "c"}) {
+    ASSERT_TRUE(
+        RunInline(backend_.Put(TransactionTokenKey(token), EncodeTokenRecord({"old", 100}))).ok());
+  }
+  const std::string reused = EncodeTokenRecord({"new", 10000});
+  backend_.before_next_commit = [&] {
+    ASSERT_TRUE(RunInline(backend_.Put(TransactionTokenKey("b"), reused)).ok());
+  };
+  TokenSweeper sweeper(&store_, {});
+  absl::StatusOr<size_t> deleted = RunInline(sweeper.RunPass(/*now_seconds=*/1000));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2u);
+  const auto stored = [&](const char* token) {
+    absl::StatusOr<std::optional<std::string>> bytes =
+        RunInline(backend_.Get(TransactionTokenKey(token)));
+    EXPECT_TRUE(bytes.ok());
+    return bytes.ok() ? bytes->value_or("absent") : "error";
+  };
+  EXPECT_EQ(stored("a"), "absent");
+  EXPECT_EQ(stored("b"), reused);
+  EXPECT_EQ(stored("c"), "absent");
+  // Not expired at 1000: later passes leave it.
+  deleted = RunInline(sweeper.RunPass(1000));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0u);
+  EXPECT_EQ(stored("b"), reused);
+}
+
 }  // namespace
 }  // namespace ekv::dynamo
