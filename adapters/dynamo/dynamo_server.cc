@@ -168,9 +168,20 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
       stats.delay_seconds = std::uniform_real_distribution<double>(0, max_delay)(rng);
     }
     self->stats_counter_ = std::make_unique<TableStatsCounter>(self->store_.get(), stats);
+    self->token_sweeper_ = std::make_unique<TokenSweeper>(self->store_.get(), options.tokens);
     DynamoServer* raw = self.get();
-    self->sweep_thread_ =
-        std::thread([raw, interval = options.ttl_sweep_interval] { raw->SweepLoop(interval); });
+    const auto now = [] {
+      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    // A failed pass (no leader yet, deadline) is simply tried again next interval.
+    self->passes_ = std::make_unique<BackgroundPasses>(
+        std::vector<BackgroundPasses::Pass>{
+            [raw, now] { (void)RunInline(raw->sweeper_->RunPass(now())); },
+            [raw] { (void)RunInline(raw->backfiller_->RunPass()); },
+            [raw, now] { (void)RunInline(raw->stats_counter_->RunPass(now())); },
+            [raw, now] { (void)RunInline(raw->token_sweeper_->RunPass(now())); }},
+        options.ttl_sweep_interval);
   } catch (const std::exception& e) {
     return absl::InternalError(
         absl::StrCat("starting the DynamoDB server on ", address, ": ", e.what()));
@@ -181,41 +192,13 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
 DynamoServer::~DynamoServer() { Stop(); }
 
 void DynamoServer::BeginStop() {
-  {
-    std::lock_guard<std::mutex> lock(sweep_mu_);
-    stopping_ = true;
-  }
-  sweep_cv_.notify_all();
+  if (passes_) passes_->BeginStop();
   if (listener_) listener_->Stop();
 }
 
 void DynamoServer::Stop() {
   BeginStop();
-  if (sweep_thread_.joinable()) sweep_thread_.join();
-}
-
-void DynamoServer::SweepLoop(std::chrono::milliseconds interval) {
-  std::unique_lock<std::mutex> lock(sweep_mu_);
-  while (!sweep_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-    lock.unlock();
-    const double now =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    // A failed pass (no leader yet, deadline) is simply tried again next interval.
-    (void)RunInline(sweeper_->RunPass(now));
-    lock.lock();
-    // A node stopping after its peers has no quorum: each pass then waits out a request
-    // deadline, so Stop is not kept waiting for a second one.
-    if (stopping_) break;
-    lock.unlock();
-    (void)RunInline(backfiller_->RunPass());
-    lock.lock();
-    if (stopping_) break;
-    lock.unlock();
-    const double counted_at =
-        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    (void)RunInline(stats_counter_->RunPass(counted_at));
-    lock.lock();
-  }
+  if (passes_) passes_->Stop();
 }
 
 }  // namespace ekv::dynamo

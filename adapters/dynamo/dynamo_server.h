@@ -18,9 +18,10 @@
 // per request; 400 KB items), read/write/keep-alive timeouts are short.
 // httplib's exceptions are caught at this seam. With max_inflight, operations beyond it are
 // refused at once with DynamoDB's throttling errors instead of waiting for a worker. One more
-// thread runs the Time to Live sweeper (ttl_sweeper.h), the index backfiller
-// (index_backfiller.h) and the table counter (table_stats_counter.h: DescribeTable's
-// ItemCount and sizes) every ttl_sweep_interval.
+// thread (background_passes.h) runs the Time to Live sweeper (ttl_sweeper.h), the index
+// backfiller (index_backfiller.h), the table counter (table_stats_counter.h: DescribeTable's
+// ItemCount and sizes) and the sweep of expired transaction tokens (token_sweeper.h) every
+// ttl_sweep_interval.
 #pragma once
 
 #include <atomic>
@@ -37,10 +38,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/backend.h"
+#include "adapters/dynamo/background_passes.h"
 #include "adapters/dynamo/index_backfiller.h"
 #include "adapters/dynamo/sigv4.h"
 #include "adapters/dynamo/table_stats_counter.h"
 #include "adapters/dynamo/table_store.h"
+#include "adapters/dynamo/token_sweeper.h"
 #include "adapters/dynamo/ttl_sweeper.h"
 #include "runtime/metrics/http_listener.h"
 #include "runtime/metrics/tls_files.h"
@@ -70,6 +73,7 @@ struct DynamoServerOptions {
   // (--dynamo_table_stats_interval_s) and how much one pass reads. Start draws this node's
   // delay_seconds (up to a tenth of the interval, at most 10 minutes) unless it is set.
   TableStatsOptions table_stats;
+  TokenSweeperOptions tokens;
   // TLS (--tls_cert_file/--tls_key_file): HTTPS only, plaintext HTTP is refused. Off when
   // tls.enabled() is false.
   runtime::metrics::TlsFiles tls;
@@ -110,17 +114,13 @@ class DynamoServer {
  private:
   DynamoServer() = default;
 
-  void SweepLoop(std::chrono::milliseconds interval);
-
   std::unique_ptr<TableStore> store_;
   std::unique_ptr<TtlSweeper> sweeper_;
   std::unique_ptr<IndexBackfiller> backfiller_;
   std::unique_ptr<TableStatsCounter> stats_counter_;
-  std::mutex sweep_mu_;
-  std::condition_variable sweep_cv_;
-  bool stopping_ = false;  // guarded by sweep_mu_
-  std::thread sweep_thread_;
-  std::atomic<int64_t> inflight_{0};  // operations in progress (max_inflight)
+  std::unique_ptr<TokenSweeper> token_sweeper_;
+  std::unique_ptr<BackgroundPasses> passes_;  // after what its passes use: stopped first
+  std::atomic<int64_t> inflight_{0};          // operations in progress (max_inflight)
   std::unique_ptr<httplib::Server> server_;
   std::unique_ptr<runtime::metrics::HttpListener> listener_;  // after server_: stopped first
 };

@@ -416,6 +416,12 @@ Task<absl::StatusOr<std::optional<std::string>>> TableStore::GetRecordAt(const s
   co_return co_await backend_->SnapshotGet(key, ts);
 }
 
+Task<absl::StatusOr<DynamoBackend::KvPairs>> TableStore::ScanRecordsAt(const std::string& start,
+                                                                       const std::string& end,
+                                                                       size_t limit, uint64_t ts) {
+  co_return co_await backend_->SnapshotScan(start, end, limit, ts, /*reverse=*/false);
+}
+
 Task<absl::StatusOr<DynamoBackend::CommitResult>> TableStore::Commit(
     const std::vector<TxnWrite>& writes, uint64_t start_ts) {
   std::vector<DynamoBackend::TxnWrite> encoded;

@@ -137,6 +137,11 @@ class TableStore {
                                                               uint64_t ts);
   // A front-door record (not an item) at a snapshot, e.g. a transaction's idempotency token.
   Task<absl::StatusOr<std::optional<std::string>>> GetRecordAt(const std::string& key, uint64_t ts);
+  // Front-door records (raw bytes, not items) with keys in [start, end) in the snapshot at
+  // `ts`, at most `limit`, in key order (TokenSweeper).
+  Task<absl::StatusOr<DynamoBackend::KvPairs>> ScanRecordsAt(const std::string& start,
+                                                             const std::string& end, size_t limit,
+                                                             uint64_t ts);
   struct TxnWrite {
     std::string key;
     std::optional<AttributeMap> item;   // nullopt: delete (or `record`, when set)

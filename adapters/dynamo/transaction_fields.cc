@@ -11,6 +11,10 @@ namespace ekv::dynamo {
 
 using nlohmann::json;
 
+absl::Status TransactionTooLarge() {
+  return ValidationError("Transaction request size exceeds the limit of 4 MB");
+}
+
 absl::StatusOr<const json*> TransactItemsOf(const json& request) {
   auto it = request.find("TransactItems");
   if (it == request.end() || it->is_null()) {

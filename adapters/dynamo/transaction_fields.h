@@ -17,8 +17,12 @@
 
 namespace ekv::dynamo {
 
-// DynamoDB's limit on the actions of one transaction.
+// DynamoDB's limits on one transaction: its actions, and the aggregate size of its items
+// (TransactWriteItems: the items written; TransactGetItems: the items read).
 inline constexpr size_t kMaxTransactItems = 100;
+inline constexpr size_t kMaxTransactionBytes = 4 * 1024 * 1024;
+// The refusal of a transaction over kMaxTransactionBytes (ValidationException).
+absl::Status TransactionTooLarge();
 
 // TransactItems: a list of 1..100 entries.
 absl::StatusOr<const nlohmann::json*> TransactItemsOf(const nlohmann::json& request);

@@ -374,5 +374,35 @@ TEST_F(DynamoOperationTest, ProtocolErrors) {
   EXPECT_EQ(reply.status, 400);
 }
 
+// DynamoDB's key size limits, in its words: a partition key value up to 2048 bytes, a sort
+// key value up to 1024; one byte more is refused before anything is written.
+TEST_F(DynamoOperationTest, KeySizesAreLimitedAsDynamoDbLimitsThem) {
+  Ok("CreateTable", json::parse(R"({
+      "TableName": "keys", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"},
+                    {"AttributeName": "r", "KeyType": "RANGE"}],
+      "AttributeDefinitions": [{"AttributeName": "h", "AttributeType": "S"},
+                               {"AttributeName": "r", "AttributeType": "S"}]})"));
+  const auto item = [](size_t hash_bytes, size_t range_bytes) {
+    return json{{"h", {{"S", std::string(hash_bytes, 'h')}}},
+                {"r", {{"S", std::string(range_bytes, 'r')}}}};
+  };
+  Ok("PutItem", {{"TableName", "keys"}, {"Item", item(2048, 1024)}});
+  json reply = Call("PutItem", {{"TableName", "keys"}, {"Item", item(2049, 1)}});
+  EXPECT_EQ(reply["message"],
+            "One or more parameter values were invalid: Size of hashkey has exceeded the "
+            "maximum size limit of 2048 bytes")
+      << reply.dump().substr(0, 300);
+  reply = Call("PutItem", {{"TableName", "keys"}, {"Item", item(1, 1025)}});
+  EXPECT_EQ(reply["message"],
+            "One or more parameter values were invalid: Size of rangekey has exceeded the "
+            "maximum size limit of 1024 bytes")
+      << reply.dump().substr(0, 300);
+  EXPECT_EQ(Error("GetItem", {{"TableName", "keys"}, {"Key", item(2049, 1)}}),
+            "ValidationException");
+  EXPECT_TRUE(Ok("GetItem", {{"TableName", "keys"}, {"Key", item(2048, 1024)}}).contains("Item"));
+  EXPECT_EQ(Ok("Scan", {{"TableName", "keys"}})["Count"], 1);
+}
+
 }  // namespace
 }  // namespace ekv::dynamo

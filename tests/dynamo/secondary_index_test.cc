@@ -108,6 +108,113 @@ TEST_F(SecondaryIndexTest, WritesReturnItemCollectionMetrics) {
             json({{"customer", {{"S", "c1"}}}}));
 }
 
+// ReturnConsumedCapacity INDEXES: the Table / GlobalSecondaryIndexes /
+// LocalSecondaryIndexes breakdown, as DynamoDB meters index writes: an entry added or
+// removed is one write, an entry whose index key changes two (delete + put), an entry that
+// does not change nothing. TOTAL is the sum. A Query of an index is metered on the index.
+TEST_F(SecondaryIndexTest, IndexesCapacityNamesEveryIndexAWriteTouches) {
+  CreateIndexedTable();
+  const json key = {{"customer", {{"S", "c1"}}}, {"seq", {{"N", "1"}}}};
+  json item = key;
+  item["status"] = {{"S", "open"}};
+  item["total"] = {{"N", "5"}};
+  json reply = Ok("PutItem",
+                  {{"TableName", "orders"}, {"Item", item}, {"ReturnConsumedCapacity", "INDEXES"}});
+  EXPECT_EQ(reply["ConsumedCapacity"], json::parse(R"({"TableName": "orders",
+      "CapacityUnits": 3.0, "Table": {"CapacityUnits": 1.0},
+      "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 1.0}},
+      "LocalSecondaryIndexes": {"by_total": {"CapacityUnits": 1.0}}})"))
+      << reply.dump();
+  const auto update = [&](const std::string& set, const json& value, const std::string& mode) {
+    return Ok("UpdateItem", {{"TableName", "orders"},
+                             {"Key", key},
+                             {"UpdateExpression", "SET #a = :v"},
+                             {"ExpressionAttributeNames", {{"#a", set}}},
+                             {"ExpressionAttributeValues", {{":v", value}}},
+                             {"ReturnConsumedCapacity", mode}})["ConsumedCapacity"];
+  };
+  // A non-key attribute: the ALL-projected GSI entry is rewritten, the KEYS_ONLY LSI entry
+  // is unchanged.
+  EXPECT_EQ(update("note", {{"S", "x"}}, "INDEXES"), json::parse(R"({"TableName": "orders",
+      "CapacityUnits": 2.0, "Table": {"CapacityUnits": 1.0},
+      "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 1.0}}})"));
+  // The GSI's key changes: its old entry is deleted and a new one put.
+  EXPECT_EQ(update("status", {{"S", "closed"}}, "INDEXES"), json::parse(R"({"TableName": "orders",
+      "CapacityUnits": 3.0, "Table": {"CapacityUnits": 1.0},
+      "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 2.0}}})"));
+  // Both indexes' keys change; TOTAL is the sum without the breakdown.
+  EXPECT_EQ(update("total", {{"N", "7"}}, "TOTAL"),
+            json::parse(R"({"TableName": "orders", "CapacityUnits": 5.0})"));
+  reply = QueryStatus("closed", {{"ReturnConsumedCapacity", "INDEXES"}});
+  EXPECT_EQ(reply["ConsumedCapacity"], json::parse(R"({"TableName": "orders",
+      "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.0},
+      "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 0.5}}})"))
+      << reply.dump();
+  reply = Ok("DeleteItem",
+             {{"TableName", "orders"}, {"Key", key}, {"ReturnConsumedCapacity", "INDEXES"}});
+  EXPECT_EQ(reply["ConsumedCapacity"], json::parse(R"({"TableName": "orders",
+      "CapacityUnits": 3.0, "Table": {"CapacityUnits": 1.0},
+      "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 1.0}},
+      "LocalSecondaryIndexes": {"by_total": {"CapacityUnits": 1.0}}})"))
+      << reply.dump();
+}
+
+// BatchWriteItem and TransactWriteItems with ReturnItemCollectionMetrics SIZE: per table
+// with a local index, one collection per item written (tables without one are left out);
+// their INDEXES capacity names the indexes too (a transaction's at twice the units).
+TEST_F(SecondaryIndexTest, BatchesAndTransactionsReturnItemCollectionMetrics) {
+  CreateIndexedTable();
+  Ok("CreateTable", json::parse(R"({
+      "TableName": "plain", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}]})"));
+  const auto order = [](const std::string& customer, int seq) {
+    return json{{"customer", {{"S", customer}}},
+                {"seq", {{"N", std::to_string(seq)}}},
+                {"status", {{"S", "open"}}},
+                {"total", {{"N", "1"}}}};
+  };
+  json batch = {{"RequestItems",
+                 {{"orders",
+                   {{{"PutRequest", {{"Item", order("c1", 1)}}}},
+                    {{"PutRequest", {{"Item", order("c2", 1)}}}}}},
+                  {"plain", {{{"PutRequest", {{"Item", {{"id", {{"S", "p"}}}}}}}}}}}},
+                {"ReturnItemCollectionMetrics", "SIZE"},
+                {"ReturnConsumedCapacity", "INDEXES"}};
+  json reply = Ok("BatchWriteItem", batch);
+  EXPECT_EQ(reply["ItemCollectionMetrics"], json::parse(R"({"orders": [
+      {"ItemCollectionKey": {"customer": {"S": "c1"}}, "SizeEstimateRangeGB": [0.0, 1.0]},
+      {"ItemCollectionKey": {"customer": {"S": "c2"}}, "SizeEstimateRangeGB": [0.0, 1.0]}]})"))
+      << reply.dump();
+  EXPECT_EQ(reply["ConsumedCapacity"], json::parse(R"([
+      {"TableName": "orders", "CapacityUnits": 6.0, "Table": {"CapacityUnits": 2.0},
+       "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 2.0}},
+       "LocalSecondaryIndexes": {"by_total": {"CapacityUnits": 2.0}}},
+      {"TableName": "plain", "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}])"))
+      << reply.dump();
+  batch.erase("ReturnItemCollectionMetrics");
+  EXPECT_FALSE(Ok("BatchWriteItem", batch).contains("ItemCollectionMetrics"));
+
+  json transaction = json::parse(R"({"TransactItems": [
+      {"Delete": {"TableName": "orders", "Key": {"customer": {"S": "c1"}, "seq": {"N": "1"}}}},
+      {"Put": {"TableName": "plain", "Item": {"id": {"S": "q"}}}}],
+      "ReturnItemCollectionMetrics": "SIZE", "ReturnConsumedCapacity": "INDEXES"})");
+  json put = json::object();
+  put["Put"] = {{"TableName", "orders"}, {"Item", order("c3", 1)}};
+  transaction["TransactItems"].insert(transaction["TransactItems"].begin(), put);
+  reply = Ok("TransactWriteItems", transaction);
+  EXPECT_EQ(reply["ItemCollectionMetrics"], json::parse(R"({"orders": [
+      {"ItemCollectionKey": {"customer": {"S": "c3"}}, "SizeEstimateRangeGB": [0.0, 1.0]},
+      {"ItemCollectionKey": {"customer": {"S": "c1"}}, "SizeEstimateRangeGB": [0.0, 1.0]}]})"))
+      << reply.dump();
+  EXPECT_EQ(reply["ConsumedCapacity"], json::parse(R"([
+      {"TableName": "orders", "CapacityUnits": 12.0, "Table": {"CapacityUnits": 4.0},
+       "GlobalSecondaryIndexes": {"by_status": {"CapacityUnits": 4.0}},
+       "LocalSecondaryIndexes": {"by_total": {"CapacityUnits": 4.0}}},
+      {"TableName": "plain", "CapacityUnits": 2.0, "Table": {"CapacityUnits": 2.0}}])"))
+      << reply.dump();
+}
+
 TEST_F(SecondaryIndexTest, CreateTableRefusesBadIndexes) {
   json base = json::parse(R"({
       "TableName": "bad", "BillingMode": "PAY_PER_REQUEST",

@@ -1,5 +1,10 @@
 // TransactWriteItems and TransactGetItems through OperationTable::Handle against the fake
 // backend, whose commit refuses keys written after the snapshot as core's MVCC does.
+#include <chrono>
+
+#include "adapters/dynamo/key_codec.h"
+#include "adapters/dynamo/token_sweeper.h"
+#include "adapters/dynamo/transaction_token.h"
 #include "core/coord/read_restart.h"
 #include "tests/dynamo/operation_fixture.h"
 
@@ -264,6 +269,124 @@ TEST_F(TransactionTest, AReadRestartRetakesTheSnapshotAndReadsAgain) {
       {"Get": {"TableName": "accounts", "Key": {"id": {"S": "alice"}}}}]})"));
   EXPECT_FALSE(error.empty());
   backend_.snapshot_read_fault = nullptr;
+}
+
+// DynamoDB's 4 MB aggregate: eleven items of 390 KB (4.19 MB) are refused whole, ten are
+// not -- for the items TransactWriteItems writes and for those TransactGetItems reads.
+TEST_F(TransactionTest, FourMegabytesInAllIsTheLimitOfBothKinds) {
+  const std::string blob(390 * 1024, 'x');
+  json writes = {{"TransactItems", json::array()}};
+  json gets = {{"TransactItems", json::array()}};
+  for (int i = 0; i < 11; ++i) {
+    const json key = {{"id", {{"S", "big" + std::to_string(i)}}}};
+    json item = key;
+    item["blob"] = {{"S", blob}};
+    writes["TransactItems"].push_back({{"Put", {{"TableName", "accounts"}, {"Item", item}}}});
+    gets["TransactItems"].push_back({{"Get", {{"TableName", "accounts"}, {"Key", key}}}});
+  }
+  json reply = Call("TransactWriteItems", writes);
+  EXPECT_EQ(reply["__type"], "com.amazonaws.dynamodb.v20120810#ValidationException")
+      << reply.dump().substr(0, 300);
+  EXPECT_EQ(reply["message"], "Transaction request size exceeds the limit of 4 MB");
+  EXPECT_EQ(Balance("big0"), "absent");
+  json ten = writes;
+  ten["TransactItems"].erase(10);
+  Ok("TransactWriteItems", ten);
+  Ok("PutItem", {{"TableName", "accounts"}, {"Item", writes["TransactItems"][10]["Put"]["Item"]}});
+
+  reply = Call("TransactGetItems", gets);
+  EXPECT_EQ(reply["__type"], "com.amazonaws.dynamodb.v20120810#ValidationException")
+      << reply.dump().substr(0, 300);
+  EXPECT_EQ(reply["message"], "Transaction request size exceeds the limit of 4 MB");
+  gets["TransactItems"].erase(10);
+  reply = Ok("TransactGetItems", gets);
+  ASSERT_EQ(reply["Responses"].size(), 10u);
+  EXPECT_EQ(reply["Responses"][9]["Item"]["blob"]["S"], blob);
+}
+
+// TokenSweeper deletes a token's record once its 10 minutes are over, never before, a
+// bounded number per pass, and leaves bytes that are not a token record alone. Once the
+// record is gone the token is free: the same request runs again.
+TEST_F(TransactionTest, TokenRecordsAreSweptAfterTenMinutes) {
+  const double before =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  json request = Transfer(10);
+  for (int i = 0; i < 5; ++i) {
+    request["ClientRequestToken"] = "sweep-" + std::to_string(i);
+    Ok("TransactWriteItems", request);
+  }
+  EXPECT_EQ(Balance("alice"), "50");
+  const std::string stray = TransactionTokenKey("not-a-record");
+  ASSERT_TRUE(RunInline(backend_.Put(stray, "garbage")).ok());
+  const auto record = [&](int i) {
+    absl::StatusOr<std::optional<std::string>> bytes = RunInline(store_.GetRecordAt(
+        TransactionTokenKey("sweep-" + std::to_string(i)), DynamoBackend::kLatestSnapshot));
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    return bytes.ok() ? *bytes : std::nullopt;
+  };
+  ASSERT_TRUE(record(0).has_value());
+  std::optional<TokenRecord> decoded = DecodeTokenRecord(*record(0));
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_GE(decoded->expires_seconds, before + kTokenLifetimeSeconds);
+
+  TokenSweeper sweeper(&store_, {.records_per_pass = 2, .deletes_per_commit = 1});
+  // Within the window: nothing goes, however many passes.
+  for (int pass = 0; pass < 4; ++pass) {
+    absl::StatusOr<size_t> deleted = RunInline(sweeper.RunPass(before + 1));
+    ASSERT_TRUE(deleted.ok()) << deleted.status();
+    EXPECT_EQ(*deleted, 0u);
+  }
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(record(i).has_value()) << i;
+  // Past it: at most records_per_pass a pass, until all five are gone.
+  const double after = before + kTokenLifetimeSeconds + 60;
+  size_t total = 0;
+  for (int pass = 0; pass < 6; ++pass) {
+    absl::StatusOr<size_t> deleted = RunInline(sweeper.RunPass(after));
+    ASSERT_TRUE(deleted.ok()) << deleted.status();
+    EXPECT_LE(*deleted, 2u);
+    total += *deleted;
+  }
+  EXPECT_EQ(total, 5u);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(record(i).has_value()) << i;
+  absl::StatusOr<std::optional<std::string>> kept = RunInline(backend_.Get(stray));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->value_or("absent"), "garbage");
+  // The token is free again: the same request is a new one and transfers once more.
+  request["ClientRequestToken"] = "sweep-0";
+  Ok("TransactWriteItems", request);
+  EXPECT_EQ(Balance("alice"), "40");
+}
+
+// A record rewritten after the sweeper's snapshot (its token reused by a new request once
+// free) conflicts with the sweeper's delete and survives with the new request's bytes; the
+// other expired records of the same commit are still deleted.
+TEST_F(TransactionTest, ATokenReusedDuringTheSweepKeepsItsNewRecord) {
+  for (const char* token : {"a", "b", "c"}) {
+    ASSERT_TRUE(
+        RunInline(backend_.Put(TransactionTokenKey(token), EncodeTokenRecord({"old", 100}))).ok());
+  }
+  const std::string reused = EncodeTokenRecord({"new", 10000});
+  backend_.before_next_commit = [&] {
+    ASSERT_TRUE(RunInline(backend_.Put(TransactionTokenKey("b"), reused)).ok());
+  };
+  TokenSweeper sweeper(&store_, {});
+  absl::StatusOr<size_t> deleted = RunInline(sweeper.RunPass(/*now_seconds=*/1000));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2u);
+  const auto stored = [&](const char* token) {
+    absl::StatusOr<std::optional<std::string>> bytes =
+        RunInline(backend_.Get(TransactionTokenKey(token)));
+    EXPECT_TRUE(bytes.ok());
+    return bytes.ok() ? bytes->value_or("absent") : "error";
+  };
+  EXPECT_EQ(stored("a"), "absent");
+  EXPECT_EQ(stored("b"), reused);
+  EXPECT_EQ(stored("c"), "absent");
+  // Not expired at 1000: later passes leave it.
+  deleted = RunInline(sweeper.RunPass(1000));
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 0u);
+  EXPECT_EQ(stored("b"), reused);
 }
 
 }  // namespace

@@ -14,48 +14,18 @@ holds the items as it projects them (here KEYS_ONLY: table key and index key).
 Every check prints PASS or FAIL; the last line is "dynamo-stats: N passed, M failed" and the
 exit code is non-zero when anything failed.
 """
-import sys
 import time
-import traceback
 
-import boto3
-from botocore.config import Config
+import harness
+from harness import check
 
-if len(sys.argv) != 4:
-    print("usage: table_stats_test.py PORT_N1 PORT_N2 PORT_N3", file=sys.stderr)
-    sys.exit(2)
-PORTS = [int(p) for p in sys.argv[1:]]
 # Far beyond what a count takes on a loaded 2-core machine (a few passes, 2 s apart).
 DEADLINE_S = 120
-
-
-def client(port):
-    return boto3.client(
-        "dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-        aws_access_key_id="fakeMyKeyId", aws_secret_access_key="fakeSecretAccessKey",
-        config=Config(retries={"max_attempts": 8, "mode": "standard"}))
-
-
-NODES = [client(p) for p in PORTS]
+NODES = harness.clients(max_attempts=8)
 N1, N2, N3 = NODES
 STAMP = int(time.time() * 1000)
 TABLE = f"stats_{STAMP}"
 DESC = f"desc_{STAMP}"
-results = {"passed": 0, "failed": 0}
-
-
-def check(name):
-    def run(fn):
-        start = time.time()
-        try:
-            fn()
-            results["passed"] += 1
-            print(f"PASS {name} ({time.time() - start:.1f} s)", flush=True)
-        except Exception:  # a failed check is reported, never raised
-            results["failed"] += 1
-            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-        return fn
-    return run
 
 
 def size_of(item):
@@ -113,10 +83,7 @@ def _():
 
 @check("ItemCount and TableSizeBytes reach the loaded items' count and size")
 def _():
-    with boto3.resource(
-            "dynamodb", endpoint_url=f"http://127.0.0.1:{PORTS[1]}", region_name="us-east-1",
-            aws_access_key_id="fakeMyKeyId",
-            aws_secret_access_key="fakeSecretAccessKey").Table(TABLE).batch_writer() as batch:
+    with harness.resource(harness.PORTS[1]).Table(TABLE).batch_writer() as batch:
         for i in range(200):
             item = make_item(i)
             items[(item["pk"]["S"], item["sk"]["S"])] = item
@@ -150,9 +117,7 @@ def _():
                    {"AttributeName": "n", "KeyType": "RANGE"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                               {"AttributeName": "n", "AttributeType": "N"}])
-    table = boto3.resource(
-        "dynamodb", endpoint_url=f"http://127.0.0.1:{PORTS[2]}", region_name="us-east-1",
-        aws_access_key_id="fakeMyKeyId", aws_secret_access_key="fakeSecretAccessKey").Table(DESC)
+    table = harness.resource(harness.PORTS[2]).Table(DESC)
     total = 1500  # more than the 1,000 keys one backend scan returns
     with table.batch_writer() as batch:
         for n in range(total):
@@ -184,5 +149,4 @@ def _():
     N1.delete_table(TableName=TABLE)
 
 
-print(f"dynamo-stats: {results['passed']} passed, {results['failed']} failed")
-sys.exit(0 if results["failed"] == 0 else 1)
+harness.finish("dynamo-stats")

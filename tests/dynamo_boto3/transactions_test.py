@@ -11,58 +11,19 @@ ClientRequestToken idempotency across nodes, transactions racing on one item thr
 different nodes (exactly one wins, the other is cancelled with a reason), and concurrent
 transfers whose total a TransactGetItems snapshot always sees intact.
 """
-import sys
 import threading
 import time
-import traceback
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-if len(sys.argv) != 4:
-    print("usage: transactions_test.py PORT_N1 PORT_N2 PORT_N3", file=sys.stderr)
-    sys.exit(2)
-PORTS = [int(p) for p in sys.argv[1:]]
+import harness
+from harness import check, expect_error
 
-
-def client(port):
-    return boto3.client(
-        "dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-        aws_access_key_id="fakeMyKeyId", aws_secret_access_key="fakeSecretAccessKey",
-        config=Config(retries={"max_attempts": 5, "mode": "standard"}))
-
-
-N1, N2, N3 = (client(p) for p in PORTS)
+N1, N2, N3 = harness.clients()
 NODES = [N1, N2, N3]
 STAMP = int(time.time() * 1000)
 ACCOUNTS = f"txn_accounts_{STAMP}"
 LOG = f"txn_log_{STAMP}"
-results = {"passed": 0, "failed": 0}
-
-
-def check(name):
-    def run(fn):
-        try:
-            fn()
-            results["passed"] += 1
-            print(f"PASS {name}", flush=True)
-        except Exception:  # a failed check is reported, never raised
-            results["failed"] += 1
-            print(f"FAIL {name}: {traceback.format_exc()}", flush=True)
-        return fn
-    return run
-
-
-def expect_error(call, name):
-    try:
-        call()
-    except ClientError as e:
-        got = e.response["Error"]["Code"]
-        if got != name:
-            raise AssertionError(f"error {got} ({e.response['Error']['Message']}), want {name}")
-        return e.response
-    raise AssertionError(f"no error, want {name}")
 
 
 def account(node, name):
@@ -257,5 +218,4 @@ def _():
         N1.delete_table(TableName=name)
 
 
-print(f"dynamo-transactions: {results['passed']} passed, {results['failed']} failed")
-sys.exit(0 if results["failed"] == 0 else 1)
+harness.finish("dynamo-transactions")

@@ -10,7 +10,7 @@
 
 const {
   DynamoDBClient, CreateTableCommand, DescribeTableCommand, ListTablesCommand,
-  DeleteTableCommand, GetItemCommand,
+  DeleteTableCommand, GetItemCommand, waitUntilTableExists,
 } = require("@aws-sdk/client-dynamodb");
 const {
   DynamoDBDocumentClient, PutCommand, GetCommand, UpdateCommand, DeleteCommand, QueryCommand,
@@ -81,7 +81,8 @@ async function allPages(makeCommand, clients) {
 }
 
 async function main() {
-  await check("CreateTable (HASH S + RANGE N, PAY_PER_REQUEST) is ACTIVE", async () => {
+  await check("CreateTable (HASH S + RANGE N, PAY_PER_REQUEST) answers CREATING, the SDK's " +
+              "waiter sees it ACTIVE", async () => {
     const out = await n1.raw.send(new CreateTableCommand({
       TableName: TABLE,
       BillingMode: "PAY_PER_REQUEST",
@@ -90,7 +91,11 @@ async function main() {
       AttributeDefinitions: [{ AttributeName: "customer", AttributeType: "S" },
                              { AttributeName: "seq", AttributeType: "N" }],
     }));
-    assertEqual(out.TableDescription.TableStatus, "ACTIVE");
+    // As DynamoDB answers CreateTable; the waiter polls DescribeTable until ACTIVE.
+    assertEqual(out.TableDescription.TableStatus, "CREATING");
+    const waited = await waitUntilTableExists({ client: n3.raw, maxWaitTime: 60, minDelay: 1 },
+                                              { TableName: TABLE });
+    assertEqual(waited.state, "SUCCESS");
     await n2.raw.send(new CreateTableCommand({
       TableName: STRINGS,
       ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 },

@@ -37,7 +37,10 @@ namespace {
 
 class DynamoClusterTest : public ClusterTest {
  protected:
-  void StartDynamoCluster(std::vector<std::string> extra_flags = {}) {
+  // Three nodes serving DynamoDB (with `extra_flags`); one of `warmup_keys` per group is
+  // written first, so every group has elected a leader.
+  void StartDynamoCluster(std::vector<std::string> extra_flags = {},
+                          std::vector<std::string> warmup_keys = {"a-warmup", "z-warmup"}) {
     ClusterOptions options;
     options.extra_flags = std::move(extra_flags);
     options.nodes = 3;
@@ -50,9 +53,30 @@ class DynamoClusterTest : public ClusterTest {
     // unknown", which these tests (no faults injected) would count as failures.
     options.tick_ms = 50;
     ASSERT_NO_FATAL_FAILURE(StartCluster(options));
-    // Both groups have a leader before the first request.
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, "a-warmup", "1").ok());
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, "z-warmup", "1").ok());
+    for (const std::string& key : warmup_keys) {
+      ASSERT_TRUE(RawPutEventually(cluster(), 1, key, "1").ok()) << key;
+    }
+  }
+  // Runs tests/dynamo_boto3/`script` (with Debian's python3-boto3 through /usr/bin/python3,
+  // so a pyenv or virtualenv python3 on PATH does not change what is tested) against the
+  // three nodes; the script's report is printed, and it must end with `want` (", 0 failed"
+  // unless told) and exit 0. Then the nodes must stop cleanly.
+  void RunBoto3Script(const std::string& script, int timeout_s,
+                      const std::string& want = ", 0 failed") {
+    int status = 0;
+    std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
+    ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
+                         << out;
+    std::string path = EKV_DYNAMO_BOTO3_TEST;  // the scripts' directory is this one's
+    path = path.substr(0, path.rfind('/') + 1) + script;
+    out = RunShell(absl::StrCat("timeout ", timeout_s, " /usr/bin/python3 '", path, "' ",
+                                cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
+                                cluster().dynamo_port(3)),
+                   &status);
+    std::cout << out;  // the client's report, printed once above the failures below
+    EXPECT_EQ(status, 0);
+    EXPECT_NE(out.find(want), std::string::npos);
+    for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
   }
   // POSTs one DynamoDB request to node `node`, SigV4-looking Authorization header included.
   httplib::Result Post(int node, const std::string& target, const std::string& body) {
@@ -96,18 +120,7 @@ TEST_F(DynamoClusterTest, AwsSdkForJavaScriptAgainstThreeNodes) {
 // the batch_writer helper, BatchGetItem paginated by UnprocessedKeys, projections.
 TEST_F(DynamoClusterTest, Boto3AgainstThreeNodes) {
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
-  int status = 0;
-  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
-  ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
-                       << out;
-  out = RunShell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TEST, "' ",
-                              cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
-                              cluster().dynamo_port(3)),
-                 &status);
-  std::cout << out;  // the client's report, printed once above the failures below
-  EXPECT_EQ(status, 0);
-  EXPECT_NE(out.find(", 0 failed"), std::string::npos);
-  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+  RunBoto3Script("boto3_test.py", 240);
 }
 
 // TransactWriteItems / TransactGetItems through boto3 on every node: all four actions,
@@ -116,18 +129,7 @@ TEST_F(DynamoClusterTest, Boto3AgainstThreeNodes) {
 // TransactGetItems snapshots.
 TEST_F(DynamoClusterTest, Boto3TransactionsAgainstThreeNodes) {
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster());
-  int status = 0;
-  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
-  ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
-                       << out;
-  out = RunShell(absl::StrCat("timeout 240 /usr/bin/python3 '", EKV_DYNAMO_BOTO3_TRANSACTIONS_TEST,
-                              "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
-                              cluster().dynamo_port(3)),
-                 &status);
-  std::cout << out;  // the client's report, printed once above the failures below
-  EXPECT_EQ(status, 0);
-  EXPECT_NE(out.find(", 0 failed"), std::string::npos);
-  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+  RunBoto3Script("transactions_test.py", 240);
 }
 
 // DescribeTable's ItemCount / TableSizeBytes / IndexSizeBytes, counted in the background
@@ -137,20 +139,16 @@ TEST_F(DynamoClusterTest, Boto3TransactionsAgainstThreeNodes) {
 // boto3_test.py).
 TEST_F(DynamoClusterTest, Boto3TableStatsAndDescendingQuery) {
   ASSERT_NO_FATAL_FAILURE(StartDynamoCluster({"--dynamo_table_stats_interval_s=1"}));
-  int status = 0;
-  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
-  ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
-                       << out;
-  std::string script = EKV_DYNAMO_BOTO3_TEST;
-  script = script.substr(0, script.rfind('/') + 1) + "table_stats_test.py";
-  out = RunShell(
-      absl::StrCat("timeout 600 /usr/bin/python3 '", script, "' ", cluster().dynamo_port(1), " ",
-                   cluster().dynamo_port(2), " ", cluster().dynamo_port(3)),
-      &status);
-  std::cout << out;  // the client's report, printed once above the failures below
-  EXPECT_EQ(status, 0);
-  EXPECT_NE(out.find(", 0 failed"), std::string::npos);
-  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+  RunBoto3Script("table_stats_test.py", 600);
+}
+
+// DynamoDB's limits and reply metrics through boto3 (tests/dynamo_boto3/limits_metrics_test.py):
+// CreateTable CREATING and the table_exists waiter, UpdateTable UPDATING with the counted
+// ItemCount, every limit of the issue's list, ReturnConsumedCapacity INDEXES and
+// ReturnItemCollectionMetrics SIZE on single writes, batches and transactions.
+TEST_F(DynamoClusterTest, Boto3LimitsAndReplyMetrics) {
+  ASSERT_NO_FATAL_FAILURE(StartDynamoCluster({"--dynamo_table_stats_interval_s=1"}));
+  RunBoto3Script("limits_metrics_test.py", 300);
 }
 
 TEST_F(DynamoClusterTest, WireFormatOfRepliesAndErrors) {
@@ -425,28 +423,9 @@ TEST_F(DynamoClusterTest, TableItemsSpreadOverGroups) {
 // each item exactly once, and a write's new entry is found through another node as soon as
 // the write is acknowledged (tests/dynamo_boto3/index_consistency_test.py).
 TEST_F(DynamoClusterTest, Boto3IndexReadsDuringConcurrentWrites) {
-  ClusterOptions options;
-  options.nodes = 3;
-  options.dynamo = true;
-  options.request_timeout_ms = 5000;
-  options.tick_ms = 50;
-  options.extra_flags = {"--groups=3", "--split_points=m,t"};
-  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
-  for (const char* key : {"a-warmup", "p-warmup", "z-warmup"}) {
-    ASSERT_TRUE(RawPutEventually(cluster(), 1, key, "1").ok()) << key;
-  }
-  int status = 0;
-  std::string out = RunShell("/usr/bin/python3 -c 'import boto3'", &status);
-  ASSERT_EQ(status, 0) << "python3-boto3 is missing (scripts/install-deps.sh installs it):\n"
-                       << out;
-  out = RunShell(absl::StrCat("timeout 150 /usr/bin/python3 '", EKV_DYNAMO_INDEX_CONSISTENCY_TEST,
-                              "' ", cluster().dynamo_port(1), " ", cluster().dynamo_port(2), " ",
-                              cluster().dynamo_port(3)),
-                 &status);
-  std::cout << out;  // the client's report, printed once above the failures below
-  EXPECT_EQ(status, 0);
-  EXPECT_NE(out.find("1 passed, 0 failed"), std::string::npos);
-  for (int node = 1; node <= 3; ++node) EXPECT_EQ(cluster().Terminate(node), 0) << "n" << node;
+  ASSERT_NO_FATAL_FAILURE(StartDynamoCluster({"--groups=3", "--split_points=m,t"},
+                                             {"a-warmup", "p-warmup", "z-warmup"}));
+  RunBoto3Script("index_consistency_test.py", 150, "1 passed, 0 failed");
 }
 
 TEST(DynamoStartupTest, OccupiedPortExitsNonZeroWithAMessage) {

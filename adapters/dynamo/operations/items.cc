@@ -63,28 +63,27 @@ absl::Status CheckWriteReturnFields(const json& request) {
 }
 
 // ReturnConsumedCapacity of a single-item write: DynamoDB meters the larger of the old and
-// the new item. ReturnItemCollectionMetrics SIZE: on a table with local secondary indexes,
-// the item's collection (its partition key) and DynamoDB's size estimate range; ekv does
-// not bound a collection's size (DynamoDB: 10 GB), so the estimate is its smallest, 0-1 GB.
+// the new item on the table, plus each index entry the write changed (capacity.h).
+// ReturnItemCollectionMetrics SIZE: on a table with local secondary indexes, the item's
+// collection (capacity.h, ItemCollectionMetricsJson).
 absl::StatusOr<json> WithWriteCapacity(const json& request, json reply, const TableSchema& schema,
+                                       const std::string& key,
                                        const TableStore::ItemChange& change) {
   absl::StatusOr<std::string> metrics = ReturnItemCollectionMetricsOf(request);
   if (!metrics.ok()) return metrics.status();
-  const bool has_local_index = std::any_of(schema.indexes.begin(), schema.indexes.end(),
-                                           [](const SecondaryIndex& i) { return !i.global; });
-  const std::optional<AttributeMap>& item = change.new_item ? change.new_item : change.old_item;
-  if (*metrics == "SIZE" && has_local_index && item.has_value()) {
-    AttributeMap collection_key;
-    if (auto it = item->find(schema.hash.name); it != item->end()) collection_key.insert(*it);
-    reply["ItemCollectionMetrics"] = {{"ItemCollectionKey", AttributeMapToJson(collection_key)},
-                                      {"SizeEstimateRangeGB", {0.0, 1.0}}};
+  if (*metrics == "SIZE") {
+    std::optional<json> collection =
+        ItemCollectionMetricsJson(schema, change.new_item ? change.new_item : change.old_item);
+    if (collection.has_value()) reply["ItemCollectionMetrics"] = *std::move(collection);
   }
   absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request);
   if (!mode.ok()) return mode.status();
   if (*mode == "NONE") return reply;
-  const size_t bytes = std::max(change.old_item ? ItemSize(*change.old_item) : 0,
-                                change.new_item ? ItemSize(*change.new_item) : 0);
-  reply["ConsumedCapacity"] = ConsumedCapacityJson(schema.name, WriteUnits(bytes), *mode);
+  CapacityUse use;
+  use.table = WriteUnits(std::max(change.old_item ? ItemSize(*change.old_item) : 0,
+                                  change.new_item ? ItemSize(*change.new_item) : 0));
+  AddIndexWriteUnits(schema, key, change.old_item, change.new_item, &use);
+  reply["ConsumedCapacity"] = ConsumedCapacityJson(schema.name, use, *mode);
   return reply;
 }
 
@@ -146,7 +145,8 @@ Task<absl::StatusOr<json>> PutItemOperation(const json& request, TableStore* sto
       },
       /*assume_absent=*/true);
   if (!change.ok()) co_return change.status();
-  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), *schema, *change);
+  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), *schema, *key,
+                              *change);
 }
 
 Task<absl::StatusOr<json>> GetItemOperation(const json& request, TableStore* store) {
@@ -210,7 +210,8 @@ Task<absl::StatusOr<json>> DeleteItemOperation(const json& request, TableStore* 
         return std::optional<AttributeMap>();
       });
   if (!change.ok()) co_return change.status();
-  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), *schema, *change);
+  co_return WithWriteCapacity(request, AllOldReply(*return_values, *change), *schema, key->key,
+                              *change);
 }
 
 Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* store) {
@@ -274,7 +275,7 @@ Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* 
   if (attributes.has_value() && !attributes->empty()) {
     reply["Attributes"] = AttributeMapToJson(*attributes);
   }
-  co_return WithWriteCapacity(request, std::move(reply), *schema, *change);
+  co_return WithWriteCapacity(request, std::move(reply), *schema, key->key, *change);
 }
 
 }  // namespace ekv::dynamo

@@ -245,9 +245,16 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
                                             : KeyAttributesOf(schema, last));
   }
   if (*capacity_mode != "NONE") {
-    // Query and Scan are metered on the bytes read, not per item.
-    reply["ConsumedCapacity"] =
-        ConsumedCapacityJson(schema.name, ReadUnits(scanned_bytes, consistent), *capacity_mode);
+    // Query and Scan are metered on the bytes read, not per item; a read of an index is
+    // metered on the index (INDEXES names it).
+    CapacityUse use;
+    const double units = ReadUnits(scanned_bytes, consistent);
+    if (index != nullptr) {
+      use.AddIndexRead(*index, units);
+    } else {
+      use.table = units;
+    }
+    reply["ConsumedCapacity"] = ConsumedCapacityJson(schema.name, use, *capacity_mode);
   }
   co_return reply;
 }

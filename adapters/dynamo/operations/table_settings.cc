@@ -175,7 +175,14 @@ Task<absl::StatusOr<json>> UpdateTableOperation(const json& request, TableStore*
         return index_updates ? ApplyIndexUpdates(request, schema) : absl::OkStatus();
       });
   if (!schema.ok()) co_return schema.status();
-  co_return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
+  // The counts DescribeTable answers (the background count's last record, table_stats.h).
+  absl::StatusOr<std::optional<TableStats>> stats = co_await store->GetTableStats(schema->id);
+  if (!stats.ok()) co_return stats.status();
+  // UPDATING as DynamoDB answers UpdateTable (an asynchronous change there); in ekv the
+  // change is done when this answers, so DescribeTable says ACTIVE at once (a new index's
+  // own IndexStatus stays CREATING while it backfills).
+  co_return json{{"TableDescription",
+                  DescribeTable(*schema, "UPDATING", stats->has_value() ? &**stats : nullptr)}};
 }
 
 Task<absl::StatusOr<json>> TagResourceOperation(const json& request, TableStore* store) {

@@ -1,5 +1,7 @@
-// Table operations: CreateTable, DescribeTable, ListTables, DeleteTable. Tables are ACTIVE
-// as soon as CreateTable answers (like DynamoDB Local), so SDK waiters return at once.
+// Table operations: CreateTable, DescribeTable, ListTables, DeleteTable. CreateTable answers
+// TableStatus CREATING, as DynamoDB does (clients then wait for ACTIVE with DescribeTable,
+// the SDKs' table-exists waiters); the table's key space is placed before CreateTable
+// answers, so DescribeTable already says ACTIVE and waiters return on their first poll.
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
@@ -22,7 +24,7 @@ Task<absl::StatusOr<json>> CreateTableOperation(const json& request, TableStore*
   absl::StatusOr<TableSchema> schema = SchemaFromCreateTable(request);
   if (!schema.ok()) co_return schema.status();
   if (absl::Status s = co_await store->CreateTable(&*schema); !s.ok()) co_return s;
-  co_return json{{"TableDescription", DescribeTable(*schema, "ACTIVE")}};
+  co_return json{{"TableDescription", DescribeTable(*schema, "CREATING")}};
 }
 
 Task<absl::StatusOr<json>> DescribeTableOperation(const json& request, TableStore* store) {

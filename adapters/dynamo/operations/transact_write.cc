@@ -16,7 +16,8 @@
 // written in the same transaction as the items, so it exists exactly when the request's
 // writes committed. A later request with the token, through any node, reads it at its own
 // snapshot: the same request answers success without writing again; a different one is
-// IdempotentParameterMismatchException; past 10 minutes the token is free again.
+// IdempotentParameterMismatchException; past 10 minutes the token is free again, and
+// DynamoServer's background TokenSweeper deletes the record (token_sweeper.h).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -35,6 +36,7 @@
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/request_fields.h"
 #include "adapters/dynamo/transaction_fields.h"
+#include "adapters/dynamo/transaction_token.h"
 #include "core/coord/read_restart.h"
 
 namespace ekv::dynamo {
@@ -43,9 +45,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr size_t kMaxTransactionBytes = 4 * 1024 * 1024;
 constexpr size_t kMaxClientRequestTokenLength = 36;
-constexpr double kTokenLifetimeSeconds = 600;
 // Rounds a request with a token goes again when its commit lost to a concurrent request
 // with the same token (the retry then finds the winner's record).
 constexpr int kMaxTokenRounds = 3;
@@ -151,25 +151,6 @@ Task<absl::StatusOr<WriteAction>> ParseAction(const json& element, size_t index,
   co_return action;
 }
 
-// What the token's record holds: the request's fingerprint and when the token frees up.
-struct TokenRecord {
-  std::string fingerprint;
-  double expires_seconds = 0;
-};
-
-std::string EncodeTokenRecord(const TokenRecord& record) {
-  return json{{"fingerprint", record.fingerprint}, {"expires", record.expires_seconds}}.dump();
-}
-
-std::optional<TokenRecord> DecodeTokenRecord(const std::string& bytes) {
-  json parsed = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("fingerprint") || !parsed.contains("expires")) {
-    return std::nullopt;
-  }
-  if (!parsed["fingerprint"].is_string() || !parsed["expires"].is_number()) return std::nullopt;
-  return TokenRecord{parsed["fingerprint"].get<std::string>(), parsed["expires"].get<double>()};
-}
-
 // A stable fingerprint of what the request asks to write. nlohmann's json objects are
 // ordered maps, so the dump is canonical: the same request with its members in another
 // order (DynamoDB ignores order) has the same fingerprint. Two independent 64-bit FNV-1a
@@ -214,28 +195,53 @@ Task<absl::StatusOr<Snapshot>> ReadSnapshot(const std::vector<WriteAction>& acti
   co_return snapshot;
 }
 
-absl::StatusOr<json> CapacityReply(const json& request, const std::vector<WriteAction>& actions,
-                                   const Snapshot& snapshot,
-                                   const std::vector<std::optional<AttributeMap>>& written) {
+// The reply's ConsumedCapacity (ReturnConsumedCapacity) and ItemCollectionMetrics
+// (ReturnItemCollectionMetrics SIZE: per table with local indexes, one entry per item the
+// transaction wrote, as DynamoDB answers).
+absl::StatusOr<json> ReplyWithMetrics(const json& request, const std::vector<WriteAction>& actions,
+                                      const std::map<std::string, TableSchema>& schemas,
+                                      const Snapshot& snapshot,
+                                      const std::vector<std::optional<AttributeMap>>& written) {
   absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request);
   if (!mode.ok()) return mode.status();
+  absl::StatusOr<std::string> metrics = ReturnItemCollectionMetricsOf(request);
+  if (!metrics.ok()) return metrics.status();
   json reply = json::object();
+  if (*metrics == "SIZE") {
+    json collections = json::object();
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (actions[i].kind == ActionKind::kConditionCheck) continue;
+      auto schema = schemas.find(actions[i].table);
+      if (schema == schemas.end()) continue;  // a replayed token's reply: nothing written
+      const std::optional<AttributeMap>& item = written[i] ? written[i] : snapshot.items[i];
+      std::optional<json> collection = ItemCollectionMetricsJson(schema->second, item);
+      if (collection.has_value()) collections[actions[i].table].push_back(*std::move(collection));
+    }
+    reply["ItemCollectionMetrics"] = std::move(collections);
+  }
   if (*mode == "NONE") return reply;
   // DynamoDB meters a transactional write at twice a standard one (and a check as a
-  // transactional read).
-  std::map<std::string, double> units;
+  // transactional read); index entries too.
+  std::map<std::string, CapacityUse> uses;
   for (size_t i = 0; i < actions.size(); ++i) {
+    CapacityUse& use = uses[actions[i].table];
     const size_t old_bytes = snapshot.items[i] ? ItemSize(*snapshot.items[i]) : 0;
     if (actions[i].kind == ActionKind::kConditionCheck) {
-      units[actions[i].table] += 2 * ReadUnits(old_bytes, /*consistent=*/true);
+      use.table += 2 * ReadUnits(old_bytes, /*consistent=*/true);
       continue;
     }
     const size_t new_bytes = written[i] ? ItemSize(*written[i]) : 0;
-    units[actions[i].table] += 2 * WriteUnits(std::max(old_bytes, new_bytes));
+    use.table += 2 * WriteUnits(std::max(old_bytes, new_bytes));
+    auto schema = schemas.find(actions[i].table);
+    if (schema == schemas.end()) continue;
+    CapacityUse indexes;
+    AddIndexWriteUnits(schema->second, actions[i].key, snapshot.items[i], written[i], &indexes);
+    for (const auto& [name, units] : indexes.local_indexes) use.local_indexes[name] += 2 * units;
+    for (const auto& [name, units] : indexes.global_indexes) use.global_indexes[name] += 2 * units;
   }
   reply["ConsumedCapacity"] = json::array();
-  for (const auto& [table, total] : units) {
-    reply["ConsumedCapacity"].push_back(ConsumedCapacityJson(table, total, *mode));
+  for (const auto& [table, use] : uses) {
+    reply["ConsumedCapacity"].push_back(ConsumedCapacityJson(table, use, *mode));
   }
   return reply;
 }
@@ -257,7 +263,6 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
   if (absl::StatusOr<std::string> mode = ReturnConsumedCapacityOf(request); !mode.ok()) {
     co_return mode.status();
   }
-  // Validated as DynamoDB does; the metrics themselves are not reported for transactions.
   if (absl::Status s = ReturnItemCollectionMetricsOf(request).status(); !s.ok()) co_return s;
 
   std::map<std::string, TableSchema> schemas;
@@ -276,7 +281,7 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
     actions.push_back(*std::move(action));
   }
   if (request_bytes > kMaxTransactionBytes) {
-    co_return ValidationError("Transaction request size exceeds the limit of 4 MB");
+    co_return TransactionTooLarge();
   }
   const std::string fingerprint = Fingerprint(**items);
   const std::string token_key = token->has_value() ? TransactionTokenKey(**token) : "";
@@ -312,8 +317,8 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
         // The same request committed before: answer as it was answered, write nothing.
         Snapshot none;
         none.items.resize(actions.size());
-        co_return CapacityReply(request, actions, none,
-                                std::vector<std::optional<AttributeMap>>(actions.size()));
+        const std::vector<std::optional<AttributeMap>> nothing(actions.size());
+        co_return ReplyWithMetrics(request, actions, {}, none, nothing);
       }
     }
 
@@ -367,7 +372,7 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
     }
     if (cancelled) co_return TransactionCanceled(reasons);
     if (transaction_bytes > kMaxTransactionBytes) {
-      co_return ValidationError("Transaction request size exceeds the limit of 4 MB");
+      co_return TransactionTooLarge();
     }
 
     std::vector<TableStore::TxnWrite> writes;
@@ -415,7 +420,7 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
           co_return s;
         }
       }
-      co_return CapacityReply(request, actions, *snapshot, written);
+      co_return ReplyWithMetrics(request, actions, schemas, *snapshot, written);
     }
 
     const std::set<std::string> conflicts(commit->conflict_keys.begin(),
