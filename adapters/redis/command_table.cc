@@ -203,17 +203,21 @@ std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_vi
                                  command, " HELP."));
 }
 
-std::string BackendErrorReply(const absl::Status& status) {
+std::string BackendErrorText(const absl::Status& status) {
   EKV_ASSERT(!status.ok(), "an error reply needs an error");
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kAborted:
     case absl::StatusCode::kResourceExhausted:
-      return ErrorReply(absl::StrCat("TRYAGAIN ", status.message()));
+      return absl::StrCat("TRYAGAIN ", status.message());
     default:
-      return ErrorReply(absl::StrCat("ERR ", status.message()));
+      return absl::StrCat("ERR ", status.message());
   }
+}
+
+std::string BackendErrorReply(const absl::Status& status) {
+  return ErrorReply(BackendErrorText(status));
 }
 
 }  // namespace ekv::redis

@@ -178,6 +178,14 @@ void KeysCommand(CommandContext context);
 void DbsizeCommand(CommandContext context);
 void RandomkeyCommand(CommandContext context);
 void FlushdbCommand(CommandContext context);  // FLUSHDB and FLUSHALL
+// FLUSHDB's argument check: Redis's error text, or empty when the arguments are fine.
+std::string FlushdbSyntaxError(const std::vector<std::string>& args);
+// FLUSHDB's walk of every route, deleting every key (but DynamoDB's); `done` once every key
+// present at the start is gone (keys written meanwhile by others may survive).
+void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done);
+// Whether EXEC runs this queued command as a keyspace walk between the atomic parts of the
+// transaction (FLUSHDB, FLUSHALL) rather than in the group (commands/transaction.cc).
+bool IsWalkInExec(absl::string_view name);
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
 uint64_t NextRequestSeed();
@@ -245,5 +253,7 @@ std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_vi
 // leader yet, overloaded, deadline, unknown outcome of an idempotent write), else
 // "ERR ...", always with the store's message.
 std::string BackendErrorReply(const absl::Status& status);
+// The same words unencoded, for a reply inside an array (EXEC's slots).
+std::string BackendErrorText(const absl::Status& status);
 
 }  // namespace ekv::redis

@@ -243,8 +243,7 @@ TEST_F(CommandTest, ScanWalksEveryRangeInKeyOrder) {
 }
 
 // FLUSHDB and FLUSHALL over three ranges, with more keys than one step deletes (1000), of
-// every type: every key is gone, keys written afterwards stay. Inside MULTI they are
-// refused (the group's executor cannot run a walk of every group).
+// every type: every key is gone, keys written afterwards stay.
 TEST_F(CommandTest, FlushdbDeletesEveryKeyOfEveryRange) {
   backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
   for (const char* flush : {"FLUSHDB", "FLUSHALL"}) {
@@ -300,9 +299,48 @@ TEST_F(CommandTest, FlushdbDeletesEveryKeyOfEveryRange) {
   ASSERT_EQ(Run({"DEL", dynamo_item}), ":1\r\n");
   EXPECT_EQ(Run({"FLUSHDB", "x"}), "-ERR syntax error\r\n");
   EXPECT_EQ(Run({"FLUSHALL", "SYNC", "ASYNC"}), "-ERR syntax error\r\n");
+}
+
+// Inside MULTI, FLUSHDB/FLUSHALL are queued and split EXEC into parts run in the queue's
+// order: the commands before the flush, the walk over every range, the commands after it.
+// A WATCH abort runs none of them (also a leading flush). In a script they are refused.
+TEST_F(CommandTest, FlushdbInsideMultiRunsBetweenTheParts) {
+  backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
+  for (const char* key : {"a", "h", "z"}) ASSERT_EQ(Run({"SET", key, "old"}), "+OK\r\n");
   EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
-  EXPECT_EQ(Run({"FLUSHDB"}), "-ERR Command not allowed inside a transaction\r\n");
-  EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_EQ(Run({"SET", "b", "before"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"FLUSHDB"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"SET", "q", "after"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"FLUSHALL", "bad"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"GET", "b"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"GET", "q"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}),
+            "*6\r\n+OK\r\n+OK\r\n+OK\r\n-ERR syntax error\r\n$-1\r\n$5\r\nafter\r\n");
+  EXPECT_EQ(Run({"KEYS", "*"}), "*1\r\n$1\r\nq\r\n");
+  // A watched key changed: nothing runs, the leading FLUSHDB included.
+  EXPECT_EQ(Run({"WATCH", "q"}), "+OK\r\n");
+  ASSERT_EQ(Run({"SET", "q", "changed"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"SET", "r", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "*-1\r\n");
+  EXPECT_EQ(Run({"GET", "q"}), "$7\r\nchanged\r\n");
+  EXPECT_EQ(Run({"EXISTS", "r"}), ":0\r\n");
+  // Unchanged: the walk runs.
+  EXPECT_EQ(Run({"WATCH", "q"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+  // A script runs in one group at apply time, where no walk of every group can: refused.
+  ASSERT_EQ(Run({"SET", "s", "1"}), "+OK\r\n");
+  // Redis 7.0's words for a command a script may not call (Redis itself allows these two).
+  EXPECT_EQ(Run({"EVAL", "return redis.call('flushdb')", "0"}),
+            "-ERR This Redis command is not allowed from script script: "
+            "b17c48e9d3527c80892875389eb29cf1f2652f6a, on @user_script:1.\r\n");
+  EXPECT_EQ(Run({"EVAL", "return redis.pcall('FLUSHALL', 'ASYNC')", "0"}),
+            "-ERR This Redis command is not allowed from script\r\n");
+  EXPECT_EQ(Run({"EXISTS", "s"}), ":1\r\n");
 }
 
 TEST(GlobTest, RedisPatterns) {

@@ -218,27 +218,36 @@ struct Flush : std::enable_shared_from_this<Flush> {
 
 }  // namespace
 
-void FlushdbCommand(CommandContext context) {
-  const std::vector<std::string>& args = context.args;
+std::string FlushdbSyntaxError(const std::vector<std::string>& args) {
   // Redis 7.0: one optional ASYNC or SYNC, anything else a syntax error.
-  if (args.size() > 2) return context.reply(ErrorReply("ERR syntax error"));
+  if (args.size() > 2) return "ERR syntax error";
   if (args.size() == 2) {
     const std::string mode = absl::AsciiStrToLower(args[1]);
-    if (mode != "async" && mode != "sync") return context.reply(ErrorReply("ERR syntax error"));
+    if (mode != "async" && mode != "sync") return "ERR syntax error";
   }
-  RedisBackend* backend = context.backend;
-  backend->ListRanges([backend, reply = std::move(context.reply)](
-                          absl::StatusOr<std::vector<KeyRange>> ranges) mutable {
-    if (!ranges.ok()) return reply(BackendErrorReply(ranges.status()));
-    auto flush = std::make_shared<Flush>();
-    flush->backend = backend;
-    flush->ranges = *std::move(ranges);
-    flush->done = [reply = std::move(reply)](absl::Status status) {
-      if (!status.ok()) return reply(BackendErrorReply(status));
-      reply(SimpleStringReply("OK"));
-    };
-    if (flush->ranges.empty()) return flush->done(absl::OkStatus());
-    flush->Step(flush->ranges[0].start);
+  return "";
+}
+
+void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done) {
+  backend->ListRanges(
+      [backend, done = std::move(done)](absl::StatusOr<std::vector<KeyRange>> ranges) mutable {
+        if (!ranges.ok()) return done(ranges.status());
+        auto flush = std::make_shared<Flush>();
+        flush->backend = backend;
+        flush->ranges = *std::move(ranges);
+        flush->done = std::move(done);
+        if (flush->ranges.empty()) return flush->done(absl::OkStatus());
+        flush->Step(flush->ranges[0].start);
+      });
+}
+
+void FlushdbCommand(CommandContext context) {
+  if (std::string error = FlushdbSyntaxError(context.args); !error.empty()) {
+    return context.reply(ErrorReply(error));
+  }
+  FlushKeyspace(context.backend, [reply = std::move(context.reply)](absl::Status status) {
+    if (!status.ok()) return reply(BackendErrorReply(status));
+    reply(SimpleStringReply("OK"));
   });
 }
 
