@@ -226,6 +226,27 @@ TEST_F(DifferentialTest, ClientConfigAuthWithoutPassword) {
   });
 }
 
+// The encoding thresholds ekv's layout follows (core/redis/layout.h), against redis-server
+// run with redis.conf's values: CONFIG GET answers them, CONFIG SET accepts only them.
+TEST_F(DifferentialTest, EncodingThresholdsInConfig) {
+  std::vector<Step> script;
+  for (const char* name :
+       {"hash-max-listpack-entries", "hash-max-listpack-value", "hash-max-ziplist-entries",
+        "hash-max-ziplist-value", "zset-max-listpack-entries", "zset-max-listpack-value",
+        "zset-max-ziplist-entries", "zset-max-ziplist-value", "set-max-intset-entries",
+        "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth"}) {
+    script.push_back(Cmd({"CONFIG", "GET", name}));
+  }
+  // One name per GET: Redis answers several in its dictionary's order.
+  script.push_back(Cmd({"CONFIG", "GET", "SET-MAX-INTSET-ENTRIES"}));
+  script.push_back(Cmd({"CONFIG", "SET", "hash-max-listpack-entries", "128"}));
+  script.push_back(Cmd({"CONFIG", "SET", "set-max-intset-entries", "512", "timeout", "0"}));
+  script.push_back(Cmd({"CONFIG", "GET", "hash-max-listpack-entries"}));
+  script.push_back(Cmd({"HELLO", "3"}));
+  script.push_back(Cmd({"CONFIG", "GET", "zset-max-listpack-value"}));
+  Compare(script, "", kRedisConfDefaults);
+}
+
 TEST_F(DifferentialTest, RequirePass) {
   Compare(
       {
