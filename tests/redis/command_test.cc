@@ -125,7 +125,19 @@ TEST_F(CommandTest, CommandIntrospectionComesFromTheTable) {
   EXPECT_EQ(Run({"COMMAND"}).substr(0, header.size()), header);
   EXPECT_EQ(Run({"COMMAND", "INFO", "get", "nope"}),
             "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
-            "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n$-1\r\n");
+            "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n"
+            // One key specification: RO access, the key at index 1.
+            "*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n"
+            "*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n"
+            "$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n"
+            "$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n$-1\r\n");
+  // Every entry's key specifications parse (CommandTable's constructor asserts it too).
+  for (const auto& [name, spec] : CommandTable::Default().specs()) {
+    EXPECT_TRUE(ParseKeySpecs(spec.key_specs).ok()) << name << ": " << spec.key_specs;
+  }
+  EXPECT_FALSE(ParseKeySpecs("RW|x1|r0,1,0").ok());
+  EXPECT_FALSE(ParseKeySpecs("RW|i1|r0,0,0").ok()) << "a zero key step would never end";
+  EXPECT_FALSE(ParseKeySpecs("RW|i1").ok());
   const std::string docs = Run({"COMMAND", "DOCS", "set"});
   EXPECT_EQ(docs.substr(0, 17), "*2\r\n$3\r\nset\r\n*6\r\n") << docs;
   EXPECT_EQ(Run({"COMMAND", "COUNT", "x"}),

@@ -3079,22 +3079,9 @@ TEST_F(DifferentialTest, SortedSetNegativeZeroAndScanOrder) {
   });
 }
 
-// COMMAND INFO as Redis 7.0 answers it up to the ACL categories: name, arity, flags (in
-// Redis's order), key positions, categories.
-std::string InfoHead(const std::string& reply) {
-  std::vector<std::string> lines = absl::StrSplit(reply, "\r\n");
-  // *1, *10, $len, name, :arity, *n flags, :first, :last, :step, *m categories.
-  size_t at = 5;
-  auto count_at = [&](size_t i) { return i < lines.size() ? std::atoi(lines[i].c_str() + 1) : 0; };
-  at += 1 + count_at(at);  // flags
-  at += 3;                 // key positions
-  at += 1 + count_at(at);  // categories
-  if (at > lines.size()) return "<short: " + reply + ">";
-  return absl::StrJoin(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(at), "\r\n");
-}
-
-// Every command of ekv's own table (CommandTable::Default), so a command added there is
-// checked too. A container command (Redis lists subcommands for it: CLIENT, CONFIG, ...)
+// COMMAND INFO, byte for byte as Redis 7.0 answers it (flags in Redis's order, key
+// positions, ACL categories, tips, key specifications), for every command of ekv's own table
+// (CommandTable::Default), so a command added there is checked too. A container command (Redis lists subcommands for it: CLIENT, CONFIG, ...)
 // is compared by name and arity only: Redis keeps its flags on the subcommands.
 TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
   RealRedis redis;
@@ -3119,10 +3106,49 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
       EXPECT_NE(got.find(head), std::string::npos) << name << ": " << got;
       continue;
     }
-    EXPECT_EQ(InfoHead(got), InfoHead(want)) << name;
+    // The whole reply: flags, key positions, categories, tips, key specifications.
+    EXPECT_EQ(got, want) << name;
     ++compared;
   }
   EXPECT_GT(compared, 150u) << "the table's commands, but the containers";
+  // RESP3 (sets and maps), and a few commands together.
+  ASSERT_EQ(to_redis.Call({"HELLO", "3"}).substr(0, 1), "%");
+  ASSERT_EQ(to_ekv.Call({"HELLO", "3"}).substr(0, 1), "%");
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"COMMAND", "INFO", "set", "lmove", "zunionstore"},
+                                             {"COMMAND", "INFO", "eval", "keys", "nosuch"},
+                                             {"COMMAND", "INFO", "getex", "sort_ro_x", "ping"}}) {
+    EXPECT_EQ(to_ekv.Call(command), to_redis.Call(command)) << absl::StrJoin(command, " ");
+  }
+}
+
+// COMMAND GETKEYS finds keys by the key specifications, numkeys included, as Redis 7.0.
+TEST_F(DifferentialTest, CommandGetkeys) {
+  Compare({
+      Cmd({"COMMAND", "GETKEYS", "GET", "k"}),
+      Cmd({"COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"}),
+      Cmd({"COMMAND", "GETKEYS", "LMOVE", "src", "dst", "LEFT", "RIGHT"}),
+      Cmd({"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"}),
+      Cmd({"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "x", "a"}),
+      Cmd({"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "5", "a"}),
+      Cmd({"COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"}),
+      Cmd({"COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT", "COUNT", "2"}),
+      Cmd({"COMMAND", "GETKEYS", "EVAL", "return 1", "2", "k1", "k2", "a"}),
+      Cmd({"COMMAND", "GETKEYS", "EVAL", "return 1", "0"}),
+      Cmd({"COMMAND", "GETKEYS", "EVALSHA", "abc", "1", "k"}),
+      Cmd({"COMMAND", "GETKEYS", "BLPOP", "a", "b", "0"}),
+      Cmd({"COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b", "LIMIT", "1"}),
+      Cmd({"COMMAND", "GETKEYS", "ZINTER", "2", "a", "b", "WITHSCORES"}),
+      Cmd({"COMMAND", "GETKEYS", "SET", "k", "v", "GET"}),
+      Cmd({"COMMAND", "GETKEYS", "DEL", "a", "b", "c"}),
+      Cmd({"COMMAND", "GETKEYS", "PING"}),
+      Cmd({"COMMAND", "GETKEYS", "GET"}),
+      Cmd({"COMMAND", "GETKEYS", "NOSUCH", "k"}),
+      Cmd({"COMMAND", "GETKEYS", "WATCH", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYS", "LCS", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYS", "RENAME", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYS", "BITOP", "AND", "d", "a", "b"}),
+  });
 }
 }  // namespace
 }  // namespace ekv::redis

@@ -369,7 +369,9 @@ std::vector<CommandSpec> AclCommandSpecs() {
            "6.0.0",
            "A container for Access List Control commands.",
            {"@slow"},
-           &AclCommand}};
+           &AclCommand,
+           "",
+           ""}};
 }
 
 }  // namespace ekv::redis

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
@@ -157,8 +158,59 @@ void WriteFlags(RespWriter& writer, uint32_t flags) {
   }
 }
 
-// COMMAND INFO's ten fields for one command (Redis 7 layout). Tips, key specifications
-// and subcommands are reported empty: ekv keeps no such metadata yet.
+// One key specification as Redis 7.0's COMMAND INFO writes it (maps: flat arrays in RESP2).
+void WriteKeySpec(RespWriter& writer, const KeySpec& spec) {
+  writer.MapHeader(spec.notes.empty() ? 3 : 4);
+  if (!spec.notes.empty()) {
+    writer.Bulk("notes");
+    writer.Bulk(spec.notes);
+  }
+  writer.Bulk("flags");
+  writer.SetHeader(spec.flags.size());
+  for (const std::string& flag : spec.flags) writer.SimpleString(flag);
+  writer.Bulk("begin_search");
+  writer.MapHeader(2);
+  writer.Bulk("type");
+  if (spec.keyword.empty()) {
+    writer.Bulk("index");
+    writer.Bulk("spec");
+    writer.MapHeader(1);
+    writer.Bulk("index");
+    writer.Integer(spec.index);
+  } else {
+    writer.Bulk("keyword");
+    writer.Bulk("spec");
+    writer.MapHeader(2);
+    writer.Bulk("keyword");
+    writer.Bulk(spec.keyword);
+    writer.Bulk("startfrom");
+    writer.Integer(spec.startfrom);
+  }
+  writer.Bulk("find_keys");
+  writer.MapHeader(2);
+  writer.Bulk("type");
+  writer.Bulk(spec.keynum ? "keynum" : "range");
+  writer.Bulk("spec");
+  writer.MapHeader(3);
+  if (spec.keynum) {
+    writer.Bulk("keynumidx");
+    writer.Integer(spec.keynumidx);
+    writer.Bulk("firstkey");
+    writer.Integer(spec.firstkey);
+    writer.Bulk("keystep");
+    writer.Integer(spec.numstep);
+  } else {
+    writer.Bulk("lastkey");
+    writer.Integer(spec.lastkey);
+    writer.Bulk("keystep");
+    writer.Integer(spec.keystep);
+    writer.Bulk("limit");
+    writer.Integer(spec.limit);
+  }
+}
+
+// COMMAND INFO's ten fields for one command (Redis 7 layout), from the command's table entry;
+// subcommands are reported empty (a container command's table entry has none).
 void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
   writer.ArrayHeader(10);
   writer.Bulk(spec.name);
@@ -182,9 +234,14 @@ void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
                    [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   writer.SetHeader(categories.size());
   for (const std::string& category : categories) writer.SimpleString(category);
-  writer.SetHeader(0);    // tips
-  writer.ArrayHeader(0);  // key specifications
-  writer.ArrayHeader(0);  // subcommands
+  const std::vector<std::string> tips = absl::StrSplit(spec.tips, ' ', absl::SkipEmpty());
+  writer.SetHeader(tips.size());
+  for (const std::string& tip : tips) writer.Bulk(tip);
+  // The table's entries parse (CommandTable's constructor checks them).
+  const std::vector<KeySpec> key_specs = *ParseKeySpecs(spec.key_specs);
+  writer.SetHeader(key_specs.size());  // sets in RESP3, as Redis 7.0 answers
+  for (const KeySpec& key_spec : key_specs) WriteKeySpec(writer, key_spec);
+  writer.SetHeader(0);  // subcommands: ekv's table has none (containers parse their own)
 }
 
 void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
@@ -258,16 +315,22 @@ void CommandCommand(CommandContext context) {
     if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
       return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
     }
-    if (spec->first_key == 0) {
+    // Redis 7.0 finds the keys by the key specifications (numkeys included).
+    const std::vector<KeySpec> key_specs = *ParseKeySpecs(spec->key_specs);
+    if (key_specs.empty()) {
       return context.reply(ErrorReply("ERR The command has no key arguments"));
     }
-    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-    std::vector<absl::string_view> keys;
-    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
-      keys.push_back(args[2 + i]);
+    const std::optional<std::vector<std::string>> keys =
+        KeysBySpecs(key_specs, std::vector<std::string>(args.begin() + 2, args.end()));
+    if (!keys.has_value() || keys->empty()) {
+      if (spec->flags & kFlagNoMandatoryKeys) {
+        writer.ArrayHeader(0);
+        return context.reply(writer.Take());
+      }
+      return context.reply(ErrorReply("ERR Invalid arguments specified for command"));
     }
-    writer.ArrayHeader(keys.size());
-    for (absl::string_view key : keys) writer.Bulk(key);
+    writer.ArrayHeader(keys->size());
+    for (const std::string& key : *keys) writer.Bulk(key);
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
     static constexpr absl::string_view kHelp[] = {

@@ -306,7 +306,7 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
   const std::vector<std::string> kFastAcl = {"@fast", "@transaction"};
   return {
       {"discard", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.0.0",
-       "Discards a transaction.", kFastAcl, &DiscardCommand},
+       "Discards a transaction.", kFastAcl, &DiscardCommand, "", ""},
       {"exec",
        1,
        kAnyTime | kFlagSkipSlowlog,
@@ -317,14 +317,16 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
        "1.2.0",
        "Executes all commands in a transaction.",
        {"@slow", "@transaction"},
-       &ExecCommand},
+       &ExecCommand,
+       "",
+       ""},
       {"multi", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "1.2.0",
-       "Starts a transaction.", kFastAcl, &MultiCommand},
+       "Starts a transaction.", kFastAcl, &MultiCommand, "", ""},
       {"unwatch", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.2.0",
-       "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand},
+       "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand, "", ""},
       {"watch", -2, kAnyTime | kFlagFast | kFlagAllowBusy, 1, -1, 1, "transactions", "2.2.0",
        "Monitors changes to keys to determine the execution of a transaction.", kFastAcl,
-       &WatchCommand},
+       &WatchCommand, "", "RO|i1|r-1,1,0"},
   };
 }
 
