@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <regex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -3081,8 +3082,9 @@ TEST_F(DifferentialTest, SortedSetNegativeZeroAndScanOrder) {
 
 // COMMAND INFO, byte for byte as Redis 7.0 answers it (flags in Redis's order, key
 // positions, ACL categories, tips, key specifications), for every command of ekv's own table
-// (CommandTable::Default), so a command added there is checked too. A container command (Redis lists subcommands for it: CLIENT, CONFIG, ...)
-// is compared by name and arity only: Redis keeps its flags on the subcommands.
+// (CommandTable::Default), so a command added there is checked too. A container command (Redis
+// lists subcommands for it: CLIENT, CONFIG, ...) is compared by name and arity only: Redis keeps
+// its flags on the subcommands.
 TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
   RealRedis redis;
   ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
@@ -3111,6 +3113,48 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     ++compared;
   }
   EXPECT_GT(compared, 150u) << "the table's commands, but the containers";
+  // COMMAND LIST FILTERBY: the same commands as Redis's (Redis lists them in its hash
+  // order and includes subcommands, which ekv's table has not: compared sorted, top level).
+  std::set<std::string> containers;
+  const std::optional<std::vector<std::string>> all =
+      dump_restore::Bulks(to_redis.Call({"COMMAND", "LIST"}));
+  ASSERT_TRUE(all.has_value());
+  for (const std::string& name : *all) {
+    if (const size_t bar = name.find('|'); bar != std::string::npos) {
+      containers.insert(name.substr(0, bar));
+    }
+  }
+  EXPECT_TRUE(containers.count("client") && containers.count("object")) << "COMMAND LIST";
+  for (const std::vector<std::string>& filter : std::vector<std::vector<std::string>>{
+           {"ACLCAT", "keyspace"},    {"ACLCAT", "read"},      {"ACLCAT", "write"},
+           {"ACLCAT", "set"},         {"ACLCAT", "sortedset"}, {"ACLCAT", "list"},
+           {"ACLCAT", "hash"},        {"ACLCAT", "String"},    {"ACLCAT", "bitmap"},
+           {"ACLCAT", "pubsub"},      {"ACLCAT", "fast"},      {"ACLCAT", "slow"},
+           {"ACLCAT", "blocking"},    {"ACLCAT", "dangerous"}, {"ACLCAT", "connection"},
+           {"ACLCAT", "transaction"}, {"ACLCAT", "scripting"}, {"PATTERN", "z*store"},
+           {"PATTERN", "*GET*"},      {"PATTERN", "?pop"}}) {
+    std::vector<std::string> command = {"COMMAND", "LIST", "FILTERBY"};
+    command.insert(command.end(), filter.begin(), filter.end());
+    const std::optional<std::vector<std::string>> redis_names =
+        dump_restore::Bulks(to_redis.Call(command));
+    const std::optional<std::vector<std::string>> ekv_names =
+        dump_restore::Bulks(to_ekv.Call(command));
+    ASSERT_TRUE(redis_names.has_value() && ekv_names.has_value()) << absl::StrJoin(command, " ");
+    // Containers (CLIENT, OBJECT, ...: Redis files their subcommands) are left out.
+    std::vector<std::string> want;
+    for (const std::string& name : *redis_names) {
+      if (CommandTable::Default().Find(name) != nullptr && !containers.count(name)) {
+        want.push_back(name);
+      }
+    }
+    std::sort(want.begin(), want.end());
+    EXPECT_FALSE(want.empty()) << absl::StrJoin(command, " ");
+    std::vector<std::string> got;
+    for (const std::string& name : *ekv_names) {
+      if (!containers.count(name)) got.push_back(name);
+    }
+    EXPECT_EQ(absl::StrJoin(got, " "), absl::StrJoin(want, " ")) << absl::StrJoin(command, " ");
+  }
   // RESP3 (sets and maps), and a few commands together.
   ASSERT_EQ(to_redis.Call({"HELLO", "3"}).substr(0, 1), "%");
   ASSERT_EQ(to_ekv.Call({"HELLO", "3"}).substr(0, 1), "%");
@@ -3122,9 +3166,21 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
   }
 }
 
-// COMMAND GETKEYS finds keys by the key specifications, numkeys included, as Redis 7.0.
-TEST_F(DifferentialTest, CommandGetkeys) {
+// COMMAND GETKEYS finds keys by the key specifications, numkeys included, as Redis 7.0;
+// COMMAND LIST's filters where the answer has at most one name (Redis lists in hash order).
+TEST_F(DifferentialTest, CommandGetkeysAndList) {
   Compare({
+      Cmd({"COMMAND", "LIST", "FILTERBY", "PATTERN", "getdel"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "PATTERN", "ZRANGEST*"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "PATTERN", "nosuch*"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "MODULE", "json"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "ACLCAT", "nosuch"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "ACLCAT", "geo", "FILTERBY", "PATTERN", "lpushx"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "ACLCAT"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "NAME", "get"}),
+      Cmd({"COMMAND", "LIST", "foo"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "PATTERN", "get", "x"}),
       Cmd({"COMMAND", "GETKEYS", "GET", "k"}),
       Cmd({"COMMAND", "GETKEYS", "MSET", "a", "1", "b", "2"}),
       Cmd({"COMMAND", "GETKEYS", "LMOVE", "src", "dst", "LEFT", "RIGHT"}),

@@ -12,6 +12,7 @@
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/glob.h"
 
 namespace ekv::redis {
 
@@ -302,11 +303,48 @@ void CommandCommand(CommandContext context) {
     writer.MapHeader(specs.size());
     for (const CommandSpec* spec : specs) WriteDocs(writer, *spec);
   } else if (sub == "list") {
+    // Redis 7.0: [FILTERBY MODULE name | ACLCAT category | PATTERN glob], one filter.
+    enum class Filter { kNone, kModule, kAclCat, kPattern } filter = Filter::kNone;
+    std::string argument;
     if (args.size() != 2) {
-      return context.reply(ErrorReply("ERR COMMAND LIST FILTERBY is not supported by ekv yet"));
+      if (args.size() != 5 || !absl::EqualsIgnoreCase(args[2], "filterby")) {
+        return context.reply(ErrorReply("ERR syntax error"));
+      }
+      const std::string type = absl::AsciiStrToLower(args[3]);
+      if (type == "module") {
+        filter = Filter::kModule;
+      } else if (type == "aclcat") {
+        filter = Filter::kAclCat;
+      } else if (type == "pattern") {
+        filter = Filter::kPattern;
+      } else {
+        return context.reply(ErrorReply("ERR syntax error"));
+      }
+      argument = args[4];
     }
-    writer.ArrayHeader(table.specs().size());
-    for (const auto& [name, spec] : table.specs()) writer.Bulk(name);
+    std::vector<absl::string_view> names;
+    for (const auto& [name, spec] : table.specs()) {
+      switch (filter) {
+        case Filter::kNone:
+          break;
+        case Filter::kModule:  // ekv loads no modules
+          continue;
+        case Filter::kAclCat: {
+          const std::string category = "@" + absl::AsciiStrToLower(argument);
+          if (std::find(spec.acl_categories.begin(), spec.acl_categories.end(), category) ==
+              spec.acl_categories.end()) {
+            continue;
+          }
+          break;
+        }
+        case Filter::kPattern:  // case-insensitive, as Redis matches command names
+          if (!redis_core::GlobMatch(absl::AsciiStrToLower(argument), name)) continue;
+          break;
+      }
+      names.push_back(name);
+    }
+    writer.ArrayHeader(names.size());
+    for (absl::string_view name : names) writer.Bulk(name);
   } else if (sub == "getkeys") {
     if (args.size() < 4) return context.reply(WrongSubcommandArity(sub));
     const CommandSpec* spec = table.Find(args[2]);
@@ -343,8 +381,8 @@ void CommandCommand(CommandContext context) {
         "    Return details about the given commands, or all of them.",
         "DOCS [<command-name> ...]",
         "    Return documentation about the given commands, or all of them.",
-        "LIST",
-        "    Return the names of all commands ekv serves.",
+        "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+        "    Return the names of the commands ekv serves, or of those matching the filter.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
         "HELP",
