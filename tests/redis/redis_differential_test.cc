@@ -94,27 +94,63 @@ std::vector<std::string> RunScript(int port, const std::vector<Step>& script) {
 // it) says 128, which ekv follows (layout.h).
 const std::vector<std::string> kRedisConfDefaults = {"--hash-max-listpack-entries", "128"};
 
+// ekv's RedisServer over a fake backend, started on a free port.
+struct EkvServer {
+  explicit EkvServer(RedisServerOptions options = {}, bool detached_multi_key = false) {
+    backend.detached_multi_key = detached_multi_key;
+    options.address = "127.0.0.1:0";
+    server = std::make_unique<RedisServer>(options, &backend);
+    started = server->Start().ok();
+  }
+  int port() const { return server->port(); }
+  FakeBackend backend;
+  std::unique_ptr<RedisServer> server;
+  bool started = false;
+};
+
+// A redis-server and an ekv server side by side, for tests that talk to both directly.
+struct BothServers {
+  explicit BothServers(std::vector<std::string> extra = {}) : redis(std::move(extra)) {}
+  // Both answer; false (with a message) when redis-server does not run.
+  ::testing::AssertionResult Ready() {
+    if (!redis.WaitReady()) {
+      return ::testing::AssertionFailure() << "redis-server (Debian package redis-server) must run";
+    }
+    if (!ekv.started) return ::testing::AssertionFailure() << "ekv did not start";
+    return ::testing::AssertionSuccess();
+  }
+  RealRedis redis;
+  EkvServer ekv;
+};
+
 class DifferentialTest : public ::testing::Test {
  protected:
   // Runs `script` against a real redis-server and ekv, both started with `password` as
-  // requirepass (empty: none), and compares every step. `extra`: more redis-server
-  // arguments (kRedisConfDefaults).
+  // requirepass (empty: none) and with the users of `acl_text` (an ACL file; empty: none),
+  // and compares every step. `extra`: more redis-server arguments (kRedisConfDefaults).
   void Compare(const std::vector<Step>& script, const std::string& password = "",
-               std::vector<std::string> extra = {}) {
+               std::vector<std::string> extra = {}, const std::string& acl_text = "") {
     if (!password.empty()) extra.insert(extra.end(), {"--requirepass", password});
+    const std::string acl_path = ::testing::TempDir() + "/ekv_differential.acl";
+    if (!acl_text.empty()) {
+      std::ofstream(acl_path) << acl_text;
+      extra.insert(extra.end(), {"--aclfile", acl_path});
+    }
     RealRedis redis(extra);
     ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
     const std::vector<std::string> want = RunScript(redis.port(), script);
     // Twice: every command in one group, then every single command naming several keys
     // run as when its keys live in several groups (read, run in memory, write back).
     for (const bool detached : {false, true}) {
-      FakeBackend backend;
-      backend.detached_multi_key = detached;
       RedisServerOptions options;
-      options.address = "127.0.0.1:0";
       options.settings.requirepass = password;
-      RedisServer ekv(options, &backend);
-      ASSERT_TRUE(ekv.Start().ok());
+      if (!acl_text.empty()) {
+        absl::StatusOr<AclFile> users = ParseAclFile(acl_text);
+        ASSERT_TRUE(users.ok()) << users.status();
+        options.settings.acl = std::make_shared<AclUsers>(std::move(users->users));
+      }
+      EkvServer ekv(options, detached);
+      ASSERT_TRUE(ekv.started);
       const std::vector<std::string> got = RunScript(ekv.port(), script);
       ASSERT_EQ(want.size(), got.size());
       for (size_t i = 0; i < want.size(); ++i) {
@@ -123,6 +159,7 @@ class DifferentialTest : public ::testing::Test {
                                    << ": sent '" << absl::CEscape(script[i].bytes) << "'";
       }
     }
+    if (!acl_text.empty()) std::remove(acl_path.c_str());
   }
 };
 
@@ -728,22 +765,9 @@ TEST_F(DifferentialTest, AclUsersFromTheSameFile) {
       "user alice on >alicepw >alt ~* &* +@all\n"
       "user bob off >bobpw ~* &* +@all\n"
       "user carol on nopass ~* &* +@all\n";
-  const std::string acl_path = ::testing::TempDir() + "/ekv_acl_differential.acl";
-  {
-    std::ofstream out(acl_path);
-    out << acl_text;
-  }
-  RealRedis redis({"--aclfile", acl_path});
-  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
   absl::StatusOr<AclFile> users = ParseAclFile(acl_text);
   ASSERT_TRUE(users.ok()) << users.status();
   ASSERT_TRUE(users->defines_default);
-  FakeBackend backend;
-  RedisServerOptions options;
-  options.address = "127.0.0.1:0";
-  options.settings.acl = std::make_shared<AclUsers>(std::move(users->users));
-  RedisServer ekv(options, &backend);
-  ASSERT_TRUE(ekv.Start().ok());
   const std::vector<Step> script = {
       Cmd({"GET", "k"}),
       Cmd({"AUTH", "wrong"}),
@@ -770,14 +794,7 @@ TEST_F(DifferentialTest, AclUsersFromTheSameFile) {
       On(3, {"AUTH", "carol", ""}),
       On(3, {"GET", "k"}),
   };
-  const std::vector<std::string> want = RunScript(redis.port(), script);
-  const std::vector<std::string> got = RunScript(ekv.port(), script);
-  ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    EXPECT_EQ(got[i], want[i]) << "step " << i << " on connection " << script[i].conn << ": sent '"
-                               << absl::CEscape(script[i].bytes) << "'";
-  }
-  std::remove(acl_path.c_str());
+  Compare(script, "", {}, acl_text);
 }
 
 // Per-command, per-key and per-channel ACL rules (acl_rules.h): one ACL file for
@@ -793,23 +810,10 @@ TEST_F(DifferentialTest, AclRulesPerCommandKeyAndChannel) {
       "user keys on >kpw +@all -@write +set resetkeys ~a* ~b[0-9] allchannels\n"
       "user later on >x reset on >lpw +get +@keyspace -type ~*\n"
       "user mixed on >mpw +@all -@read +get ~* &chan\n";
-  const std::string acl_path = ::testing::TempDir() + "/ekv_acl_rules_differential.acl";
-  {
-    std::ofstream out(acl_path);
-    out << acl_text;
-  }
-  RealRedis redis({"--aclfile", acl_path});
-  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
   absl::StatusOr<AclFile> users = ParseAclFile(acl_text);
   ASSERT_TRUE(users.ok()) << users.status();
   EXPECT_TRUE(users->users.Find("default")->permissions.AllowsEverything());  // never checked
   EXPECT_EQ(users->users.users().size(), 7u);
-  FakeBackend backend;
-  RedisServerOptions options;
-  options.address = "127.0.0.1:0";
-  options.settings.acl = std::make_shared<AclUsers>(std::move(users->users));
-  RedisServer ekv(options, &backend);
-  ASSERT_TRUE(ekv.Start().ok());
   const std::vector<Step> script = {
       // Seed data as the default user (full access).
       On(0, {"MSET", "app:1", "one", "other", "x", "tmp:1", "t", "a1", "v"}),
@@ -897,14 +901,7 @@ TEST_F(DifferentialTest, AclRulesPerCommandKeyAndChannel) {
       On(6, {"AUTH", "default", "anything"}),
       On(6, {"STRLEN", "app:1"}),
   };
-  const std::vector<std::string> want = RunScript(redis.port(), script);
-  const std::vector<std::string> got = RunScript(ekv.port(), script);
-  ASSERT_EQ(want.size(), got.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    EXPECT_EQ(got[i], want[i]) << "step " << i << " on connection " << script[i].conn << ": sent '"
-                               << absl::CEscape(script[i].bytes) << "'";
-  }
-  std::remove(acl_path.c_str());
+  Compare(script, "", {}, acl_text);
 }
 
 TEST(AclFileTest, RefusesWhatEkvCannotEnforce) {
@@ -2525,12 +2522,8 @@ TEST(RestoreDuplicatesTest, CountsAreOfDistinctFieldsAndMembers) {
   const std::string set =
       blob(11, std::string("\x02\x00\x00\x00\x03\x00\x00\x00\x01\x00\x01\x00\x02\x00", 14));
   for (const bool detached : {false, true}) {
-    FakeBackend backend;
-    backend.detached_multi_key = detached;
-    RedisServerOptions options;
-    options.address = "127.0.0.1:0";
-    RedisServer ekv(options, &backend);
-    ASSERT_TRUE(ekv.Start().ok());
+    EkvServer ekv({}, detached);
+    ASSERT_TRUE(ekv.started);
     RespClient client(ekv.port());
     ASSERT_EQ(client.Call({"RESTORE", "h", "0", hash}), "+OK\r\n");
     ASSERT_EQ(client.Call({"RESTORE", "z", "0", zset}), "+OK\r\n");
@@ -2620,15 +2613,10 @@ TEST_F(DifferentialTest, DumpCompressesWithLzfAsRedis) {
 // Values of every type and encoding class DUMPed by redis-server 7.0 RESTORE into ekv
 // and read back equal, and ekv's DUMPs RESTORE into redis-server the same way.
 TEST(DumpRestoreInteropTest, EveryTypeAndEncodingBothWays) {
-  RealRedis redis;
-  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
-  FakeBackend backend;
-  RedisServerOptions options;
-  options.address = "127.0.0.1:0";
-  RedisServer ekv(options, &backend);
-  ASSERT_TRUE(ekv.Start().ok());
-  RespClient to_redis(redis.port());
-  RespClient to_ekv(ekv.port());
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  RespClient to_redis(both.redis.port());
+  RespClient to_ekv(both.ekv.port());
   for (const dump_restore::Case& c : dump_restore::Cases()) {
     ASSERT_EQ(to_redis.Call(c.create), to_ekv.Call(c.create)) << c.key;
     const std::string want = dump_restore::ReadBack(to_redis, c.type, c.key);
@@ -2813,15 +2801,10 @@ TEST_F(DifferentialTest, DumpOfSortedSetsAndIntsetsAsRedis) {
 // Redis's for the same value built canonically (RPUSH in order): the node boundaries are
 // the only difference. (A small hash's insertion order is kept: HashInsertionOrder.)
 TEST(DumpRestoreInteropTest, HistoryDependentPayloadsRoundTrip) {
-  RealRedis redis;
-  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
-  FakeBackend backend;
-  RedisServerOptions options;
-  options.address = "127.0.0.1:0";
-  RedisServer ekv(options, &backend);
-  ASSERT_TRUE(ekv.Start().ok());
-  RespClient to_redis(redis.port());
-  RespClient to_ekv(ekv.port());
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  RespClient to_redis(both.redis.port());
+  RespClient to_ekv(both.ekv.port());
   struct HistoryCase {
     std::string key;
     std::string type;
@@ -3086,15 +3069,10 @@ TEST_F(DifferentialTest, SortedSetNegativeZeroAndScanOrder) {
 // lists subcommands for it: CLIENT, CONFIG, ...) is compared by name and arity only: Redis keeps
 // its flags on the subcommands.
 TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
-  RealRedis redis;
-  ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
-  FakeBackend backend;
-  RedisServerOptions options;
-  options.address = "127.0.0.1:0";
-  RedisServer ekv(options, &backend);
-  ASSERT_TRUE(ekv.Start().ok());
-  RespClient to_redis(redis.port());
-  RespClient to_ekv(ekv.port());
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  RespClient to_redis(both.redis.port());
+  RespClient to_ekv(both.ekv.port());
   size_t compared = 0;
   for (const auto& [name, spec] : CommandTable::Default().specs()) {
     const std::string want = to_redis.Call({"COMMAND", "INFO", name});
