@@ -117,6 +117,11 @@ struct CommandSpec {
   std::string tips;
   // COMMAND INFO's key specifications, Redis 7.0's, ';'-separated (ParseKeySpecs).
   std::string key_specs;
+  // COMMAND DOCS's complexity, and for a deprecated command the version and what replaces
+  // it (Redis 7.0's words).
+  std::string complexity;
+  std::string deprecated_since;
+  std::string replaced_by;
 };
 
 // One key specification (Redis 7.0's key-spec model), parsed from the compact text of

@@ -139,7 +139,7 @@ TEST_F(CommandTest, CommandIntrospectionComesFromTheTable) {
   EXPECT_FALSE(ParseKeySpecs("RW|i1|r0,0,0").ok()) << "a zero key step would never end";
   EXPECT_FALSE(ParseKeySpecs("RW|i1").ok());
   const std::string docs = Run({"COMMAND", "DOCS", "set"});
-  EXPECT_EQ(docs.substr(0, 17), "*2\r\n$3\r\nset\r\n*6\r\n") << docs;
+  EXPECT_EQ(docs.substr(0, 17), "*2\r\n$3\r\nset\r\n*8\r\n") << docs;  // 4 fields
   EXPECT_EQ(Run({"COMMAND", "COUNT", "x"}),
             "-ERR wrong number of arguments for 'command|count' command\r\n");
   EXPECT_EQ(Run({"COMMAND", "BOGUS"}), "-ERR unknown subcommand 'BOGUS'. Try COMMAND HELP.\r\n");

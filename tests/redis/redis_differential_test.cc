@@ -3091,6 +3091,21 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     ++compared;
   }
   EXPECT_GT(compared, 150u) << "the table's commands, but the containers";
+  // COMMAND DOCS: the complexity and the deprecation fields as Redis 7.0's, byte for byte
+  // (ekv keeps neither the arguments nor the history; its summaries are its own).
+  for (const auto& [name, spec] : CommandTable::Default().specs()) {
+    const std::string want = to_redis.Call({"COMMAND", "DOCS", name});
+    const std::string got = to_ekv.Call({"COMMAND", "DOCS", name});
+    const size_t from = want.find("$10\r\ncomplexity\r\n");
+    size_t to = std::string::npos;  // what follows: history, arguments or subcommands
+    for (const char* next :
+         {"$7\r\nhistory\r\n", "$9\r\narguments\r\n", "$11\r\nsubcommands\r\n"}) {
+      to = std::min(to, want.find(next, from == std::string::npos ? 0 : from));
+    }
+    ASSERT_NE(from, std::string::npos) << name << ": " << want;
+    const std::string fields = want.substr(from, to == std::string::npos ? to : to - from);
+    EXPECT_NE(got.find(fields), std::string::npos) << name << ": want " << fields << " in " << got;
+  }
   // COMMAND LIST FILTERBY: the same commands as Redis's (Redis lists them in its hash
   // order and includes subcommands, which ekv's table has not: compared sorted, top level).
   std::set<std::string> containers;

@@ -371,6 +371,9 @@ std::vector<CommandSpec> AclCommandSpecs() {
            {"@slow"},
            &AclCommand,
            "",
+           "",
+           "Depends on subcommand.",
+           "",
            ""}};
 }
 

@@ -245,15 +245,31 @@ void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
   writer.SetHeader(0);  // subcommands: ekv's table has none (containers parse their own)
 }
 
+// COMMAND DOCS's fields in Redis 7.0's order, but the arguments and history ekv's table
+// does not keep.
 void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
   writer.Bulk(spec.name);
-  writer.MapHeader(3);
+  const bool deprecated = !spec.deprecated_since.empty();
+  writer.MapHeader(3 + (spec.complexity.empty() ? 0 : 1) + (deprecated ? 3 : 0));
   writer.Bulk("summary");
   writer.Bulk(spec.summary);
   writer.Bulk("since");
   writer.Bulk(spec.since);
   writer.Bulk("group");
   writer.Bulk(spec.group);
+  if (!spec.complexity.empty()) {
+    writer.Bulk("complexity");
+    writer.Bulk(spec.complexity);
+  }
+  if (deprecated) {
+    writer.Bulk("doc_flags");
+    writer.SetHeader(1);
+    writer.SimpleString("deprecated");
+    writer.Bulk("deprecated_since");
+    writer.Bulk(spec.deprecated_since);
+    writer.Bulk("replaced_by");
+    writer.Bulk(spec.replaced_by);
+  }
 }
 
 std::string WrongSubcommandArity(absl::string_view subcommand) {

@@ -306,7 +306,8 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
   const std::vector<std::string> kFastAcl = {"@fast", "@transaction"};
   return {
       {"discard", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.0.0",
-       "Discards a transaction.", kFastAcl, &DiscardCommand, "", ""},
+       "Discards a transaction.", kFastAcl, &DiscardCommand, "", "",
+       "O(N), when N is the number of queued commands", "", ""},
       {"exec",
        1,
        kAnyTime | kFlagSkipSlowlog,
@@ -319,14 +320,18 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
        {"@slow", "@transaction"},
        &ExecCommand,
        "",
+       "",
+       "Depends on commands in the transaction",
+       "",
        ""},
       {"multi", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "1.2.0",
-       "Starts a transaction.", kFastAcl, &MultiCommand, "", ""},
+       "Starts a transaction.", kFastAcl, &MultiCommand, "", "", "O(1)", "", ""},
       {"unwatch", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.2.0",
-       "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand, "", ""},
+       "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand, "", "", "O(1)",
+       "", ""},
       {"watch", -2, kAnyTime | kFlagFast | kFlagAllowBusy, 1, -1, 1, "transactions", "2.2.0",
        "Monitors changes to keys to determine the execution of a transaction.", kFastAcl,
-       &WatchCommand, "", "RO|i1|r-1,1,0"},
+       &WatchCommand, "", "RO|i1|r-1,1,0", "O(1) for every key.", "", ""},
   };
 }
 
