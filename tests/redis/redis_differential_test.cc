@@ -3197,6 +3197,7 @@ TEST_F(DifferentialTest, CommandGetkeysAndList) {
       Cmd({"COMMAND", "GETKEYS", "LCS", "a", "b"}),
       Cmd({"COMMAND", "GETKEYS", "RENAME", "a", "b"}),
       Cmd({"COMMAND", "GETKEYS", "BITOP", "AND", "d", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"}),
   });
 }
 }  // namespace

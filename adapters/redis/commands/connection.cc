@@ -369,8 +369,17 @@ void CommandCommand(CommandContext context) {
     if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
       return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
     }
-    // Redis 7.0 finds the keys by the key specifications (numkeys included).
-    const std::vector<KeySpec> key_specs = *ParseKeySpecs(spec->key_specs);
+    // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
+    // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
+    // key positions.
+    std::vector<KeySpec> key_specs = *ParseKeySpecs(spec->key_specs);
+    if (key_specs.empty() && spec->first_key > 0) {
+      KeySpec positions;
+      positions.index = spec->first_key;
+      positions.lastkey = spec->last_key < 0 ? spec->last_key : spec->last_key - spec->first_key;
+      positions.keystep = spec->key_step;
+      key_specs.push_back(std::move(positions));
+    }
     if (key_specs.empty()) {
       return context.reply(ErrorReply("ERR The command has no key arguments"));
     }
