@@ -4,7 +4,10 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "adapters/redis/acl_users.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
@@ -16,10 +19,126 @@ CommandTable::CommandTable(std::vector<CommandSpec> specs) {
     EKV_ASSERT(spec.handler != nullptr, "command without a handler");
     EKV_ASSERT(spec.arity != 0, "a command's arity counts its name, so it is never 0");
     EKV_ASSERT(spec.name == absl::AsciiStrToLower(spec.name), "command names are lower case");
+    EKV_ASSERT(ParseKeySpecs(spec.key_specs).ok(), "bad key specs of ", spec.name);
     std::string name = spec.name;
     const bool inserted = specs_.emplace(std::move(name), std::move(spec)).second;
     EKV_ASSERT(inserted, "a command is registered twice");
   }
+}
+
+namespace {
+
+bool ParseInts(absl::string_view text, std::vector<int>* out) {
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    int value = 0;
+    if (!absl::SimpleAtoi(part, &value)) return false;
+    out->push_back(value);
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
+  std::vector<KeySpec> specs;
+  if (text.empty()) return specs;
+  for (absl::string_view one : absl::StrSplit(text, ';')) {
+    std::vector<absl::string_view> parts = absl::StrSplit(one, absl::MaxSplits('|', 3));
+    if (parts.size() < 3 || parts[1].empty() || parts[2].empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("bad key spec '", one, "'"));
+    }
+    KeySpec spec;
+    spec.flags = absl::StrSplit(parts[0], ' ', absl::SkipEmpty());
+    if (parts.size() == 4) spec.notes = std::string(parts[3]);
+    std::vector<int> numbers;
+    if (parts[1][0] == 'i') {
+      if (!ParseInts(parts[1].substr(1), &numbers) || numbers.size() != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
+      }
+      spec.index = numbers[0];
+    } else if (parts[1][0] == 'k') {
+      const size_t comma = parts[1].rfind(',');
+      if (comma == absl::string_view::npos || comma < 2 ||
+          !ParseInts(parts[1].substr(comma + 1), &numbers)) {
+        return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
+      }
+      spec.keyword = std::string(parts[1].substr(1, comma - 1));
+      spec.startfrom = numbers[0];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
+    }
+    numbers.clear();
+    if (!ParseInts(parts[2].substr(1), &numbers) || numbers.size() != 3 ||
+        (parts[2][0] != 'r' && parts[2][0] != 'n')) {
+      return absl::InvalidArgumentError(absl::StrCat("bad find_keys '", one, "'"));
+    }
+    if (parts[2][0] == 'r') {
+      spec.lastkey = numbers[0];
+      spec.keystep = numbers[1];
+      spec.limit = numbers[2];
+    } else {
+      spec.keynum = true;
+      spec.keynumidx = numbers[0];
+      spec.firstkey = numbers[1];
+      spec.numstep = numbers[2];
+    }
+    if ((spec.keynum ? spec.numstep : spec.keystep) <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("a key step must be positive '", one, "'"));
+    }
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
+                                                    const std::vector<std::string>& args) {
+  const int argc = static_cast<int>(args.size());
+  std::vector<std::string> keys;
+  for (const KeySpec& spec : specs) {
+    int first = 0;
+    if (spec.keyword.empty()) {
+      first = spec.index;
+    } else {
+      // Redis: from startfrom forwards, or from argc + startfrom backwards.
+      const int start = spec.startfrom > 0 ? spec.startfrom : argc + spec.startfrom;
+      const int end = spec.startfrom > 0 ? argc - 1 : 1;
+      const int direction = spec.startfrom > 0 ? 1 : -1;
+      for (int i = start; i >= 1 && i < argc; i += direction) {
+        if (absl::EqualsIgnoreCase(args[i], spec.keyword)) {
+          first = i + 1;
+          break;
+        }
+        if (i == end) break;
+      }
+      if (first == 0) continue;
+    }
+    int last = 0;
+    int step = 0;
+    if (spec.keynum) {
+      const int at = first + spec.keynumidx;
+      int64_t count = 0;
+      if (at >= argc || !absl::SimpleAtoi(args[at], &count) || count < 0 || count > argc) {
+        return std::nullopt;
+      }
+      first = at + spec.firstkey;
+      last = first + static_cast<int>(count) - 1;
+      step = spec.numstep;
+    } else {
+      if (spec.lastkey >= 0) {
+        last = first + spec.lastkey;
+      } else if (spec.limit == 0) {
+        last = argc + spec.lastkey;
+      } else {
+        last = first + ((argc - first) / spec.limit + spec.lastkey);
+      }
+      step = spec.keystep;
+    }
+    for (int i = first; i <= last; i += step) {
+      if (i >= argc || i < first) continue;  // Redis: the command reports its own error
+      keys.push_back(args[i]);
+    }
+  }
+  return keys;
 }
 
 namespace {
@@ -54,7 +173,12 @@ const CommandTable& CommandTable::Default() {
        "1.0.0",
        "Returns the server's liveliness response.",
        {"@fast", "@connection"},
-       &PingCommand},
+       &PingCommand,
+       "request_policy:all_shards response_policy:all_succeeded",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"echo",
        2,
        kFlagLoading | kFlagStale | kFlagFast,
@@ -65,7 +189,12 @@ const CommandTable& CommandTable::Default() {
        "1.0.0",
        "Returns the given string.",
        {"@fast", "@connection"},
-       &EchoCommand},
+       &EchoCommand,
+       "",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"hello",
        -1,
        kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast | kFlagNoAuth | kFlagAllowBusy,
@@ -76,7 +205,12 @@ const CommandTable& CommandTable::Default() {
        "6.0.0",
        "Handshakes with the Redis server.",
        {"@fast", "@connection"},
-       &HelloCommand},
+       &HelloCommand,
+       "",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"select",
        2,
        kFlagLoading | kFlagStale | kFlagFast,
@@ -87,7 +221,12 @@ const CommandTable& CommandTable::Default() {
        "1.0.0",
        "Changes the selected database (ekv has only database 0).",
        {"@fast", "@connection"},
-       &SelectCommand},
+       &SelectCommand,
+       "",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"quit",
        -1,
        kFlagNoScript | kFlagLoading | kFlagStale | kFlagFast | kFlagNoAuth | kFlagAllowBusy |
@@ -99,7 +238,12 @@ const CommandTable& CommandTable::Default() {
        "1.0.0",
        "Closes the connection.",
        {"@fast", "@connection"},
-       &QuitCommand},
+       &QuitCommand,
+       "",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"command",
        -1,
        kFlagLoading | kFlagStale,
@@ -110,7 +254,12 @@ const CommandTable& CommandTable::Default() {
        "2.8.13",
        "Returns detailed information about all commands.",
        {"@slow", "@connection"},
-       &CommandCommand},
+       &CommandCommand,
+       "nondeterministic_output_order",
+       "",
+       "O(N) where N is the total number of Redis commands",
+       "",
+       ""},
   }));
   return *table;
 }
@@ -203,17 +352,21 @@ std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_vi
                                  command, " HELP."));
 }
 
-std::string BackendErrorReply(const absl::Status& status) {
+std::string BackendErrorText(const absl::Status& status) {
   EKV_ASSERT(!status.ok(), "an error reply needs an error");
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kAborted:
     case absl::StatusCode::kResourceExhausted:
-      return ErrorReply(absl::StrCat("TRYAGAIN ", status.message()));
+      return absl::StrCat("TRYAGAIN ", status.message());
     default:
-      return ErrorReply(absl::StrCat("ERR ", status.message()));
+      return absl::StrCat("ERR ", status.message());
   }
+}
+
+std::string BackendErrorReply(const absl::Status& status) {
+  return ErrorReply(BackendErrorText(status));
 }
 
 }  // namespace ekv::redis

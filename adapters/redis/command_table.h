@@ -9,11 +9,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adapters/redis/backend.h"
 #include "adapters/redis/server_control.h"
@@ -110,7 +112,38 @@ struct CommandSpec {
   std::string summary;
   std::vector<std::string> acl_categories;  // "@read", "@string", "@fast", ...
   CommandHandler handler = nullptr;
+  // Last, so an entry may leave them out. COMMAND INFO's tips, Redis 7.0's, space-separated
+  // ("nondeterministic_output request_policy:all_shards").
+  std::string tips;
+  // COMMAND INFO's key specifications, Redis 7.0's, ';'-separated (ParseKeySpecs).
+  std::string key_specs;
+  // COMMAND DOCS's complexity, and for a deprecated command the version and what replaces
+  // it (Redis 7.0's words).
+  std::string complexity;
+  std::string deprecated_since;
+  std::string replaced_by;
 };
+
+// One key specification (Redis 7.0's key-spec model), parsed from the compact text of
+// CommandSpec::key_specs, "FLAGS|BEGIN|FIND[|NOTES]": FLAGS space-separated ("RW access
+// update"); BEGIN "i<index>" or "k<keyword>,<startfrom>"; FIND "r<lastkey>,<keystep>,<limit>"
+// or "n<keynumidx>,<firstkey>,<keystep>".
+struct KeySpec {
+  std::string notes;
+  std::vector<std::string> flags;
+  int index = 0;        // begin_search index (keyword empty)
+  std::string keyword;  // begin_search keyword
+  int startfrom = 0;
+  bool keynum = false;                           // find_keys: keynum (else range)
+  int lastkey = 0, keystep = 1, limit = 0;       // range
+  int keynumidx = 0, firstkey = 0, numstep = 1;  // keynum
+};
+// Parses CommandSpec::key_specs; an error for text that is not of that form.
+absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text);
+// The keys of `args` (args[0] the command name) by the key specs, as Redis 7.0's
+// getKeysUsingKeySpecs finds them; nullopt when a spec cannot be applied (a bad numkeys).
+std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
+                                                    const std::vector<std::string>& args);
 
 class CommandTable {
  public:
@@ -178,6 +211,14 @@ void KeysCommand(CommandContext context);
 void DbsizeCommand(CommandContext context);
 void RandomkeyCommand(CommandContext context);
 void FlushdbCommand(CommandContext context);  // FLUSHDB and FLUSHALL
+// FLUSHDB's argument check: Redis's error text, or empty when the arguments are fine.
+std::string FlushdbSyntaxError(const std::vector<std::string>& args);
+// FLUSHDB's walk of every route, deleting every key (but DynamoDB's); `done` once every key
+// present at the start is gone (keys written meanwhile by others may survive).
+void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done);
+// Whether EXEC runs this queued command as a keyspace walk between the atomic parts of the
+// transaction (FLUSHDB, FLUSHALL) rather than in the group (commands/transaction.cc).
+bool IsWalkInExec(absl::string_view name);
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
 uint64_t NextRequestSeed();
@@ -245,5 +286,7 @@ std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_vi
 // leader yet, overloaded, deadline, unknown outcome of an idempotent write), else
 // "ERR ...", always with the store's message.
 std::string BackendErrorReply(const absl::Status& status);
+// The same words unencoded, for a reply inside an array (EXEC's slots).
+std::string BackendErrorText(const absl::Status& status);
 
 }  // namespace ekv::redis

@@ -73,6 +73,11 @@ inline constexpr uint64_t kMetaConverted = 2;
 inline constexpr uint64_t kMaxListpackEntries = 128;
 inline constexpr size_t kMaxListpackValue = 64;
 inline constexpr uint64_t kMaxIntsetEntries = 512;
+// list-max-listpack-size -2 (redis.conf's): a quicklist node's listpack grows to 8 KB; what
+// DUMP's list payloads follow (rdb_payload.cc). list-compress-depth 0: no node compressed.
+inline constexpr int kListMaxListpackSize = -2;
+inline constexpr size_t kQuicklistNodeBytes = 8192;
+inline constexpr int kListCompressDepth = 0;
 
 // A tracked hash or sorted set Redis would still hold as a listpack.
 inline bool IsCompact(const Meta& meta) {

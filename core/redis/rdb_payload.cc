@@ -9,6 +9,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/redis/layout.h"
 #include "core/redis/numbers.h"
 #include "lzf.h"  // liblzf (liblzf-dev): include/liblzf
 
@@ -33,13 +34,11 @@ enum RdbType : uint8_t {
   kRdbListQuicklist2 = 18,
 };
 
-// Redis 7.0's default encoding thresholds (redis.conf).
-constexpr size_t kListpackMaxEntries = 128;  // hash-max-listpack-entries, zset-...
-constexpr size_t kListpackMaxValue = 64;     // hash-max-listpack-value, zset-...
-constexpr size_t kIntsetMaxEntries = 512;    // set-max-intset-entries
-// Redis 7.0's list-max-listpack-size -2: a quicklist node's listpack grows to 8 KB.
-constexpr size_t kQuicklistNodeBytes = 8192;
-constexpr size_t kQuicklistNodeMaxEntries = 65535;  // its 16-bit count
+// Redis 7.0's default encoding thresholds (redis.conf), as layout.h keeps them.
+constexpr size_t kListpackMaxEntries = kMaxListpackEntries;  // hash-max-listpack-entries, zset-...
+constexpr size_t kListpackMaxValue = kMaxListpackValue;      // hash-max-listpack-value, zset-...
+constexpr size_t kIntsetMaxEntries = kMaxIntsetEntries;      // set-max-intset-entries
+constexpr size_t kQuicklistNodeMaxEntries = 65535;           // its 16-bit count
 // A decoded payload holds at most this many elements (bounded memory for hostile input:
 // each needs at least one byte of payload anyway).
 constexpr uint64_t kMaxElements = uint64_t{1} << 32;

@@ -360,6 +360,18 @@ TEST_F(RedisClusterTest, FlushallDeletesTheKeysOfEveryGroup) {
   EXPECT_EQ(CallSlow(other, {"FLUSHDB", "SYNC"}), "+OK\r\n");
   EXPECT_EQ(CallSlow(reader, {"DBSIZE"}), ":0\r\n");
   EXPECT_EQ(CallSlow(other, {"FLUSHDB", "now"}), "-ERR syntax error\r\n");
+  // Inside MULTI, over both groups: the part before the flush (a write in each group, one
+  // transaction over both) runs, the walk deletes it, the part after runs; the replies in
+  // one array.
+  ASSERT_EQ(CallSlow(writer, {"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(CallSlow(writer, {"SET", "a-in", "1"}), "+QUEUED\r\n");
+  ASSERT_EQ(CallSlow(writer, {"SET", "z-in", "2"}), "+QUEUED\r\n");
+  ASSERT_EQ(CallSlow(writer, {"FLUSHALL"}), "+QUEUED\r\n");
+  ASSERT_EQ(CallSlow(writer, {"SET", "z-last", "3"}), "+QUEUED\r\n");
+  ASSERT_EQ(CallSlow(writer, {"GET", "a-in"}), "+QUEUED\r\n");
+  ASSERT_EQ(CallSlow(writer, {"GET", "z-last"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(writer, {"EXEC"}), "*6\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n$-1\r\n$1\r\n3\r\n");
+  EXPECT_EQ(CallSlow(reader, {"KEYS", "*"}), "*1\r\n$6\r\nz-last\r\n");
 }
 
 TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {

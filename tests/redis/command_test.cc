@@ -125,9 +125,21 @@ TEST_F(CommandTest, CommandIntrospectionComesFromTheTable) {
   EXPECT_EQ(Run({"COMMAND"}).substr(0, header.size()), header);
   EXPECT_EQ(Run({"COMMAND", "INFO", "get", "nope"}),
             "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n"
-            "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n$-1\r\n");
+            "*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n"
+            // One key specification: RO access, the key at index 1.
+            "*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n$12\r\nbegin_search\r\n"
+            "*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n"
+            "$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n*6\r\n"
+            "$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n$-1\r\n");
+  // Every entry's key specifications parse (CommandTable's constructor asserts it too).
+  for (const auto& [name, spec] : CommandTable::Default().specs()) {
+    EXPECT_TRUE(ParseKeySpecs(spec.key_specs).ok()) << name << ": " << spec.key_specs;
+  }
+  EXPECT_FALSE(ParseKeySpecs("RW|x1|r0,1,0").ok());
+  EXPECT_FALSE(ParseKeySpecs("RW|i1|r0,0,0").ok()) << "a zero key step would never end";
+  EXPECT_FALSE(ParseKeySpecs("RW|i1").ok());
   const std::string docs = Run({"COMMAND", "DOCS", "set"});
-  EXPECT_EQ(docs.substr(0, 17), "*2\r\n$3\r\nset\r\n*6\r\n") << docs;
+  EXPECT_EQ(docs.substr(0, 17), "*2\r\n$3\r\nset\r\n*8\r\n") << docs;  // 4 fields
   EXPECT_EQ(Run({"COMMAND", "COUNT", "x"}),
             "-ERR wrong number of arguments for 'command|count' command\r\n");
   EXPECT_EQ(Run({"COMMAND", "BOGUS"}), "-ERR unknown subcommand 'BOGUS'. Try COMMAND HELP.\r\n");
@@ -243,8 +255,7 @@ TEST_F(CommandTest, ScanWalksEveryRangeInKeyOrder) {
 }
 
 // FLUSHDB and FLUSHALL over three ranges, with more keys than one step deletes (1000), of
-// every type: every key is gone, keys written afterwards stay. Inside MULTI they are
-// refused (the group's executor cannot run a walk of every group).
+// every type: every key is gone, keys written afterwards stay.
 TEST_F(CommandTest, FlushdbDeletesEveryKeyOfEveryRange) {
   backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
   for (const char* flush : {"FLUSHDB", "FLUSHALL"}) {
@@ -300,9 +311,48 @@ TEST_F(CommandTest, FlushdbDeletesEveryKeyOfEveryRange) {
   ASSERT_EQ(Run({"DEL", dynamo_item}), ":1\r\n");
   EXPECT_EQ(Run({"FLUSHDB", "x"}), "-ERR syntax error\r\n");
   EXPECT_EQ(Run({"FLUSHALL", "SYNC", "ASYNC"}), "-ERR syntax error\r\n");
+}
+
+// Inside MULTI, FLUSHDB/FLUSHALL are queued and split EXEC into parts run in the queue's
+// order: the commands before the flush, the walk over every range, the commands after it.
+// A WATCH abort runs none of them (also a leading flush). In a script they are refused.
+TEST_F(CommandTest, FlushdbInsideMultiRunsBetweenTheParts) {
+  backend_.ranges = {{"", "g"}, {"g", "p"}, {"p", ""}};
+  for (const char* key : {"a", "h", "z"}) ASSERT_EQ(Run({"SET", key, "old"}), "+OK\r\n");
   EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
-  EXPECT_EQ(Run({"FLUSHDB"}), "-ERR Command not allowed inside a transaction\r\n");
-  EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
+  EXPECT_EQ(Run({"SET", "b", "before"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"FLUSHDB"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"SET", "q", "after"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"FLUSHALL", "bad"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"GET", "b"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"GET", "q"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}),
+            "*6\r\n+OK\r\n+OK\r\n+OK\r\n-ERR syntax error\r\n$-1\r\n$5\r\nafter\r\n");
+  EXPECT_EQ(Run({"KEYS", "*"}), "*1\r\n$1\r\nq\r\n");
+  // A watched key changed: nothing runs, the leading FLUSHDB included.
+  EXPECT_EQ(Run({"WATCH", "q"}), "+OK\r\n");
+  ASSERT_EQ(Run({"SET", "q", "changed"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"SET", "r", "1"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "*-1\r\n");
+  EXPECT_EQ(Run({"GET", "q"}), "$7\r\nchanged\r\n");
+  EXPECT_EQ(Run({"EXISTS", "r"}), ":0\r\n");
+  // Unchanged: the walk runs.
+  EXPECT_EQ(Run({"WATCH", "q"}), "+OK\r\n");
+  EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(Run({"FLUSHALL"}), "+QUEUED\r\n");
+  EXPECT_EQ(Run({"EXEC"}), "*1\r\n+OK\r\n");
+  EXPECT_EQ(Run({"DBSIZE"}), ":0\r\n");
+  // A script runs in one group at apply time, where no walk of every group can: refused.
+  ASSERT_EQ(Run({"SET", "s", "1"}), "+OK\r\n");
+  // Redis 7.0's words for a command a script may not call (Redis itself allows these two).
+  EXPECT_EQ(Run({"EVAL", "return redis.call('flushdb')", "0"}),
+            "-ERR This Redis command is not allowed from script script: "
+            "b17c48e9d3527c80892875389eb29cf1f2652f6a, on @user_script:1.\r\n");
+  EXPECT_EQ(Run({"EVAL", "return redis.pcall('FLUSHALL', 'ASYNC')", "0"}),
+            "-ERR This Redis command is not allowed from script\r\n");
+  EXPECT_EQ(Run({"EXISTS", "s"}), ":1\r\n");
 }
 
 TEST(GlobTest, RedisPatterns) {

@@ -156,6 +156,35 @@ TEST_F(RedisServerTest, StopLetsRunningCommandsAnswer) {
   EXPECT_FALSE(late.connected()) << "a stopped server accepts nothing";
 }
 
+// ekv's own CONFIG SET refusals (Redis would accept these): encoding thresholds other than
+// the layout's (core/redis/layout.h), idle timeouts, persistence. The accepted forms and
+// CONFIG GET's values are compared with redis-server in the differential test.
+TEST_F(RedisServerTest, ConfigSetRefusesWhatEkvCannotHonour) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  RespClient client(server_->port());
+  ASSERT_TRUE(client.connected());
+  EXPECT_EQ(client.Call({"CONFIG", "SET", "hash-max-listpack-entries", "512"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-entries') - "
+            "ekv's encodings follow Redis 7.0's redis.conf: only 128 is supported\r\n");
+  EXPECT_EQ(client.Call({"CONFIG", "SET", "list-max-listpack-size", "-3"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'list-max-listpack-size') - "
+            "ekv's encodings follow Redis 7.0's redis.conf: only -2 is supported\r\n");
+  EXPECT_EQ(client.Call({"CONFIG", "SET", "set-max-intset-entries", "x"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'set-max-intset-entries') - "
+            "argument couldn't be parsed into an integer\r\n");
+  // All or nothing: the refused pair leaves maxclients as it was.
+  EXPECT_EQ(client.Call({"CONFIG", "SET", "maxclients", "7", "zset-max-listpack-value", "65"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-value') - "
+            "ekv's encodings follow Redis 7.0's redis.conf: only 64 is supported\r\n");
+  EXPECT_EQ(client.Call({"CONFIG", "GET", "maxclients"}),
+            "*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n");
+  EXPECT_EQ(client.Call({"CONFIG", "SET", "timeout", "5"}),
+            "-ERR CONFIG SET failed (possibly related to argument 'timeout') - "
+            "ekv keeps idle clients open: only 0 is supported\r\n");
+  EXPECT_EQ(client.Call({"CONFIG", "GET", "set-max-*"}),
+            "*2\r\n$22\r\nset-max-intset-entries\r\n$3\r\n512\r\n");
+}
+
 TEST_F(RedisServerTest, AddressInUseIsAnError) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   RedisServerOptions options;

@@ -369,7 +369,12 @@ std::vector<CommandSpec> AclCommandSpecs() {
            "6.0.0",
            "A container for Access List Control commands.",
            {"@slow"},
-           &AclCommand}};
+           &AclCommand,
+           "",
+           "",
+           "Depends on subcommand.",
+           "",
+           ""}};
 }
 
 }  // namespace ekv::redis

@@ -8,9 +8,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/glob.h"
 
 namespace ekv::redis {
 
@@ -157,8 +159,59 @@ void WriteFlags(RespWriter& writer, uint32_t flags) {
   }
 }
 
-// COMMAND INFO's ten fields for one command (Redis 7 layout). Tips, key specifications
-// and subcommands are reported empty: ekv keeps no such metadata yet.
+// One key specification as Redis 7.0's COMMAND INFO writes it (maps: flat arrays in RESP2).
+void WriteKeySpec(RespWriter& writer, const KeySpec& spec) {
+  writer.MapHeader(spec.notes.empty() ? 3 : 4);
+  if (!spec.notes.empty()) {
+    writer.Bulk("notes");
+    writer.Bulk(spec.notes);
+  }
+  writer.Bulk("flags");
+  writer.SetHeader(spec.flags.size());
+  for (const std::string& flag : spec.flags) writer.SimpleString(flag);
+  writer.Bulk("begin_search");
+  writer.MapHeader(2);
+  writer.Bulk("type");
+  if (spec.keyword.empty()) {
+    writer.Bulk("index");
+    writer.Bulk("spec");
+    writer.MapHeader(1);
+    writer.Bulk("index");
+    writer.Integer(spec.index);
+  } else {
+    writer.Bulk("keyword");
+    writer.Bulk("spec");
+    writer.MapHeader(2);
+    writer.Bulk("keyword");
+    writer.Bulk(spec.keyword);
+    writer.Bulk("startfrom");
+    writer.Integer(spec.startfrom);
+  }
+  writer.Bulk("find_keys");
+  writer.MapHeader(2);
+  writer.Bulk("type");
+  writer.Bulk(spec.keynum ? "keynum" : "range");
+  writer.Bulk("spec");
+  writer.MapHeader(3);
+  if (spec.keynum) {
+    writer.Bulk("keynumidx");
+    writer.Integer(spec.keynumidx);
+    writer.Bulk("firstkey");
+    writer.Integer(spec.firstkey);
+    writer.Bulk("keystep");
+    writer.Integer(spec.numstep);
+  } else {
+    writer.Bulk("lastkey");
+    writer.Integer(spec.lastkey);
+    writer.Bulk("keystep");
+    writer.Integer(spec.keystep);
+    writer.Bulk("limit");
+    writer.Integer(spec.limit);
+  }
+}
+
+// COMMAND INFO's ten fields for one command (Redis 7 layout), from the command's table entry;
+// subcommands are reported empty (a container command's table entry has none).
 void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
   writer.ArrayHeader(10);
   writer.Bulk(spec.name);
@@ -182,20 +235,41 @@ void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
                    [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   writer.SetHeader(categories.size());
   for (const std::string& category : categories) writer.SimpleString(category);
-  writer.SetHeader(0);    // tips
-  writer.ArrayHeader(0);  // key specifications
-  writer.ArrayHeader(0);  // subcommands
+  const std::vector<std::string> tips = absl::StrSplit(spec.tips, ' ', absl::SkipEmpty());
+  writer.SetHeader(tips.size());
+  for (const std::string& tip : tips) writer.Bulk(tip);
+  // The table's entries parse (CommandTable's constructor checks them).
+  const std::vector<KeySpec> key_specs = *ParseKeySpecs(spec.key_specs);
+  writer.SetHeader(key_specs.size());  // sets in RESP3, as Redis 7.0 answers
+  for (const KeySpec& key_spec : key_specs) WriteKeySpec(writer, key_spec);
+  writer.SetHeader(0);  // subcommands: ekv's table has none (containers parse their own)
 }
 
+// COMMAND DOCS's fields in Redis 7.0's order, but the arguments and history ekv's table
+// does not keep.
 void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
   writer.Bulk(spec.name);
-  writer.MapHeader(3);
+  const bool deprecated = !spec.deprecated_since.empty();
+  writer.MapHeader(3 + (spec.complexity.empty() ? 0 : 1) + (deprecated ? 3 : 0));
   writer.Bulk("summary");
   writer.Bulk(spec.summary);
   writer.Bulk("since");
   writer.Bulk(spec.since);
   writer.Bulk("group");
   writer.Bulk(spec.group);
+  if (!spec.complexity.empty()) {
+    writer.Bulk("complexity");
+    writer.Bulk(spec.complexity);
+  }
+  if (deprecated) {
+    writer.Bulk("doc_flags");
+    writer.SetHeader(1);
+    writer.SimpleString("deprecated");
+    writer.Bulk("deprecated_since");
+    writer.Bulk(spec.deprecated_since);
+    writer.Bulk("replaced_by");
+    writer.Bulk(spec.replaced_by);
+  }
 }
 
 std::string WrongSubcommandArity(absl::string_view subcommand) {
@@ -245,11 +319,48 @@ void CommandCommand(CommandContext context) {
     writer.MapHeader(specs.size());
     for (const CommandSpec* spec : specs) WriteDocs(writer, *spec);
   } else if (sub == "list") {
+    // Redis 7.0: [FILTERBY MODULE name | ACLCAT category | PATTERN glob], one filter.
+    enum class Filter { kNone, kModule, kAclCat, kPattern } filter = Filter::kNone;
+    std::string argument;
     if (args.size() != 2) {
-      return context.reply(ErrorReply("ERR COMMAND LIST FILTERBY is not supported by ekv yet"));
+      if (args.size() != 5 || !absl::EqualsIgnoreCase(args[2], "filterby")) {
+        return context.reply(ErrorReply("ERR syntax error"));
+      }
+      const std::string type = absl::AsciiStrToLower(args[3]);
+      if (type == "module") {
+        filter = Filter::kModule;
+      } else if (type == "aclcat") {
+        filter = Filter::kAclCat;
+      } else if (type == "pattern") {
+        filter = Filter::kPattern;
+      } else {
+        return context.reply(ErrorReply("ERR syntax error"));
+      }
+      argument = args[4];
     }
-    writer.ArrayHeader(table.specs().size());
-    for (const auto& [name, spec] : table.specs()) writer.Bulk(name);
+    std::vector<absl::string_view> names;
+    for (const auto& [name, spec] : table.specs()) {
+      switch (filter) {
+        case Filter::kNone:
+          break;
+        case Filter::kModule:  // ekv loads no modules
+          continue;
+        case Filter::kAclCat: {
+          const std::string category = "@" + absl::AsciiStrToLower(argument);
+          if (std::find(spec.acl_categories.begin(), spec.acl_categories.end(), category) ==
+              spec.acl_categories.end()) {
+            continue;
+          }
+          break;
+        }
+        case Filter::kPattern:  // case-insensitive, as Redis matches command names
+          if (!redis_core::GlobMatch(absl::AsciiStrToLower(argument), name)) continue;
+          break;
+      }
+      names.push_back(name);
+    }
+    writer.ArrayHeader(names.size());
+    for (absl::string_view name : names) writer.Bulk(name);
   } else if (sub == "getkeys") {
     if (args.size() < 4) return context.reply(WrongSubcommandArity(sub));
     const CommandSpec* spec = table.Find(args[2]);
@@ -258,16 +369,31 @@ void CommandCommand(CommandContext context) {
     if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
       return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
     }
-    if (spec->first_key == 0) {
+    // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
+    // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
+    // key positions.
+    std::vector<KeySpec> key_specs = *ParseKeySpecs(spec->key_specs);
+    if (key_specs.empty() && spec->first_key > 0) {
+      KeySpec positions;
+      positions.index = spec->first_key;
+      positions.lastkey = spec->last_key < 0 ? spec->last_key : spec->last_key - spec->first_key;
+      positions.keystep = spec->key_step;
+      key_specs.push_back(std::move(positions));
+    }
+    if (key_specs.empty()) {
       return context.reply(ErrorReply("ERR The command has no key arguments"));
     }
-    const int last = spec->last_key < 0 ? argc + spec->last_key : spec->last_key;
-    std::vector<absl::string_view> keys;
-    for (int i = spec->first_key; i <= last && i < argc; i += spec->key_step) {
-      keys.push_back(args[2 + i]);
+    const std::optional<std::vector<std::string>> keys =
+        KeysBySpecs(key_specs, std::vector<std::string>(args.begin() + 2, args.end()));
+    if (!keys.has_value() || keys->empty()) {
+      if (spec->flags & kFlagNoMandatoryKeys) {
+        writer.ArrayHeader(0);
+        return context.reply(writer.Take());
+      }
+      return context.reply(ErrorReply("ERR Invalid arguments specified for command"));
     }
-    writer.ArrayHeader(keys.size());
-    for (absl::string_view key : keys) writer.Bulk(key);
+    writer.ArrayHeader(keys->size());
+    for (const std::string& key : *keys) writer.Bulk(key);
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
     static constexpr absl::string_view kHelp[] = {
@@ -280,8 +406,8 @@ void CommandCommand(CommandContext context) {
         "    Return details about the given commands, or all of them.",
         "DOCS [<command-name> ...]",
         "    Return documentation about the given commands, or all of them.",
-        "LIST",
-        "    Return the names of all commands ekv serves.",
+        "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+        "    Return the names of the commands ekv serves, or of those matching the filter.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
         "HELP",

@@ -218,27 +218,36 @@ struct Flush : std::enable_shared_from_this<Flush> {
 
 }  // namespace
 
-void FlushdbCommand(CommandContext context) {
-  const std::vector<std::string>& args = context.args;
+std::string FlushdbSyntaxError(const std::vector<std::string>& args) {
   // Redis 7.0: one optional ASYNC or SYNC, anything else a syntax error.
-  if (args.size() > 2) return context.reply(ErrorReply("ERR syntax error"));
+  if (args.size() > 2) return "ERR syntax error";
   if (args.size() == 2) {
     const std::string mode = absl::AsciiStrToLower(args[1]);
-    if (mode != "async" && mode != "sync") return context.reply(ErrorReply("ERR syntax error"));
+    if (mode != "async" && mode != "sync") return "ERR syntax error";
   }
-  RedisBackend* backend = context.backend;
-  backend->ListRanges([backend, reply = std::move(context.reply)](
-                          absl::StatusOr<std::vector<KeyRange>> ranges) mutable {
-    if (!ranges.ok()) return reply(BackendErrorReply(ranges.status()));
-    auto flush = std::make_shared<Flush>();
-    flush->backend = backend;
-    flush->ranges = *std::move(ranges);
-    flush->done = [reply = std::move(reply)](absl::Status status) {
-      if (!status.ok()) return reply(BackendErrorReply(status));
-      reply(SimpleStringReply("OK"));
-    };
-    if (flush->ranges.empty()) return flush->done(absl::OkStatus());
-    flush->Step(flush->ranges[0].start);
+  return "";
+}
+
+void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done) {
+  backend->ListRanges(
+      [backend, done = std::move(done)](absl::StatusOr<std::vector<KeyRange>> ranges) mutable {
+        if (!ranges.ok()) return done(ranges.status());
+        auto flush = std::make_shared<Flush>();
+        flush->backend = backend;
+        flush->ranges = *std::move(ranges);
+        flush->done = std::move(done);
+        if (flush->ranges.empty()) return flush->done(absl::OkStatus());
+        flush->Step(flush->ranges[0].start);
+      });
+}
+
+void FlushdbCommand(CommandContext context) {
+  if (std::string error = FlushdbSyntaxError(context.args); !error.empty()) {
+    return context.reply(ErrorReply(error));
+  }
+  FlushKeyspace(context.backend, [reply = std::move(context.reply)](absl::Status status) {
+    if (!status.ok()) return reply(BackendErrorReply(status));
+    reply(SimpleStringReply("OK"));
   });
 }
 
@@ -374,7 +383,12 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "1.0.0",
        "Returns the number of keys in the database.",
        {"@keyspace", "@read", "@fast"},
-       &DbsizeCommand},
+       &DbsizeCommand,
+       "request_policy:all_shards response_policy:agg_sum",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"flushall",
        -1,
        kFlagWrite,
@@ -385,7 +399,12 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "1.0.0",
        "Removes all keys from all databases (ekv has one: as FLUSHDB).",
        {"@keyspace", "@write", "@slow", "@dangerous"},
-       &FlushdbCommand},
+       &FlushdbCommand,
+       "request_policy:all_shards response_policy:all_succeeded",
+       "",
+       "O(N) where N is the total number of keys in all databases",
+       "",
+       ""},
       {"flushdb",
        -1,
        kFlagWrite,
@@ -396,7 +415,12 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "1.0.0",
        "Removes all keys from the current database (a walk deleting every key of every group).",
        {"@keyspace", "@write", "@slow", "@dangerous"},
-       &FlushdbCommand},
+       &FlushdbCommand,
+       "request_policy:all_shards response_policy:all_succeeded",
+       "",
+       "O(N) where N is the number of keys in the selected database",
+       "",
+       ""},
       {"keys",
        2,
        kFlagReadOnly,
@@ -407,7 +431,13 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "1.0.0",
        "Returns all key names that match a pattern.",
        {"@keyspace", "@read", "@slow", "@dangerous"},
-       &KeysCommand},
+       &KeysCommand,
+       "request_policy:all_shards nondeterministic_output_order",
+       "",
+       "O(N) with N being the number of keys in the database, under the assumption that the key "
+       "names in the database and the given pattern have limited length.",
+       "",
+       ""},
       {"randomkey",
        1,
        kFlagReadOnly,
@@ -418,7 +448,12 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "1.0.0",
        "Returns a random key name from the database.",
        {"@keyspace", "@read", "@slow"},
-       &RandomkeyCommand},
+       &RandomkeyCommand,
+       "request_policy:all_shards nondeterministic_output",
+       "",
+       "O(1)",
+       "",
+       ""},
       {"scan",
        -2,
        kFlagReadOnly,
@@ -429,7 +464,13 @@ std::vector<CommandSpec> KeyspaceCommandSpecs() {
        "2.8.0",
        "Iterates over the key names in the database (in key order, across every group).",
        {"@keyspace", "@read", "@slow"},
-       &ScanCommand},
+       &ScanCommand,
+       "nondeterministic_output request_policy:special",
+       "",
+       "O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
+       "cursor to return back to 0. N is the number of elements inside the collection.",
+       "",
+       ""},
   };
 }
 

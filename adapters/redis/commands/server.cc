@@ -24,6 +24,7 @@
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/layout.h"
 
 namespace ekv::redis {
 namespace {
@@ -397,13 +398,54 @@ void TimeCommand(CommandContext context) {
 
 namespace {
 
-// CONFIG GET's names, sorted: what ekv has, and the facts tools read (no RDB, no AOF).
-constexpr absl::string_view kConfigNames[] = {
-    "appendonly",         "databases",   "maxclients", "port",
-    "proto-max-bulk-len", "requirepass", "save",       "timeout"};
+// The encoding thresholds ekv's layout follows (core/redis/layout.h): fixed, Redis 7.0's
+// redis.conf values, under their names and 7.0's ziplist aliases. OBJECT ENCODING, the
+// order of small hashes and DUMP's payloads depend on them.
+struct FixedSetting {
+  absl::string_view name;
+  int64_t value;
+};
+constexpr FixedSetting kEncodingSettings[] = {
+    {"hash-max-listpack-entries", redis_core::kMaxListpackEntries},
+    {"hash-max-listpack-value", redis_core::kMaxListpackValue},
+    {"hash-max-ziplist-entries", redis_core::kMaxListpackEntries},
+    {"hash-max-ziplist-value", redis_core::kMaxListpackValue},
+    {"list-compress-depth", redis_core::kListCompressDepth},
+    {"list-max-listpack-size", redis_core::kListMaxListpackSize},
+    {"list-max-ziplist-size", redis_core::kListMaxListpackSize},
+    {"set-max-intset-entries", redis_core::kMaxIntsetEntries},
+    {"zset-max-listpack-entries", redis_core::kMaxListpackEntries},
+    {"zset-max-listpack-value", redis_core::kMaxListpackValue},
+    {"zset-max-ziplist-entries", redis_core::kMaxListpackEntries},
+    {"zset-max-ziplist-value", redis_core::kMaxListpackValue},
+};
+
+const FixedSetting* FindEncodingSetting(absl::string_view name) {
+  for (const FixedSetting& setting : kEncodingSettings) {
+    if (setting.name == name) return &setting;
+  }
+  return nullptr;
+}
+
+// CONFIG GET's names, sorted: what ekv has, the facts tools read (no RDB, no AOF), and the
+// encoding thresholds above.
+const std::vector<absl::string_view>& ConfigNames() {
+  static const std::vector<absl::string_view>* names = [] {
+    auto* all = new std::vector<absl::string_view>{
+        "appendonly",         "databases",   "maxclients", "port",
+        "proto-max-bulk-len", "requirepass", "save",       "timeout"};
+    for (const FixedSetting& setting : kEncodingSettings) all->push_back(setting.name);
+    std::sort(all->begin(), all->end());
+    return all;
+  }();
+  return *names;
+}
 
 std::string ConfigValue(absl::string_view name, ServerControl& server) {
   const RedisSettings& s = server.settings();
+  if (const FixedSetting* fixed = FindEncodingSetting(name); fixed != nullptr) {
+    return absl::StrCat(fixed->value);
+  }
   if (name == "appendonly") return "no";
   if (name == "databases") return "1";
   if (name == "maxclients") return absl::StrCat(s.maxclients);
@@ -459,7 +501,7 @@ void ConfigCommand(CommandContext context) {
     for (size_t i = 2; i < args.size(); ++i) {
       const std::string lower = absl::AsciiStrToLower(args[i]);
       const bool plain = lower.find_first_of("*?[\\") == std::string::npos;
-      for (absl::string_view name : kConfigNames) {
+      for (absl::string_view name : ConfigNames()) {
         if (!(plain ? lower == name : GlobMatch(lower, name))) continue;
         if (seen.insert(name).second) found.emplace_back(plain ? args[i] : std::string(name), name);
       }
@@ -506,6 +548,18 @@ void ConfigCommand(CommandContext context) {
         if (number != 0)
           return context.reply(
               ConfigSetFailed(name, "ekv keeps idle clients open: only 0 is supported"));
+      } else if (const FixedSetting* fixed = FindEncodingSetting(name); fixed != nullptr) {
+        // Accepted only as the value ekv keeps: another would promise encodings (and
+        // DUMP payloads, small-hash orders) that ekv's layout does not produce.
+        if (!is_number) {
+          return context.reply(
+              ConfigSetFailed(name, "argument couldn't be parsed into an integer"));
+        }
+        if (number != fixed->value) {
+          return context.reply(ConfigSetFailed(
+              name, absl::StrCat("ekv's encodings follow Redis 7.0's redis.conf: only ",
+                                 fixed->value, " is supported")));
+        }
       } else if (name == "appendonly" || name == "save" || name == "databases" || name == "port") {
         return context.reply(
             ConfigSetFailed(name, "ekv's durability is Raft's log, not settable here"));

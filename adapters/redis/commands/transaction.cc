@@ -6,6 +6,8 @@
 // aborts EXEC with a null array. xexec: keys in several groups make the coordinator run
 // EXEC as one transaction over those groups (core/coord/coordinator_redis.cc); only a
 // single command whose own keys span groups answers CROSSSLOT, in its slot of the reply.
+// FLUSHDB and FLUSHALL are queued too; they split EXEC into parts (ExecRun), and a
+// transaction holding one is not atomic against other clients.
 //
 // WATCH asks each key's group for its stamp (KeyStamp in core/redis/executor.h: the
 // commit timestamp of the key's last change) at a linearizable read point.
@@ -61,7 +63,8 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
   // Only what the group's executor can run is queued: the data commands and the
   // connection commands whose reply depends on their arguments alone.
   // Scripts too (EVAL, EVALSHA...): EXEC's executor runs them with the group's runner;
-  // SCRIPT's subcommands EXEC answers from the node's script cache.
+  // SCRIPT's subcommands EXEC answers from the node's script cache. FLUSHDB and FLUSHALL
+  // split EXEC into parts (ExecRun below).
   if (spec.name == "script") {
     // Checked now, run at EXEC against the node's script cache (QueuedScripts).
     if (std::string error = ScriptQueueError(context.args); !error.empty()) {
@@ -70,7 +73,7 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
       return true;
     }
   } else if (redis_core::FindCommand(spec.name) == nullptr &&
-             !redis_core::IsScriptCommand(spec.name)) {
+             !redis_core::IsScriptCommand(spec.name) && !IsWalkInExec(spec.name)) {
     c.multi_failed = true;
     context.reply(ErrorReply("ERR Command not allowed inside a transaction"));
     return true;
@@ -101,6 +104,122 @@ void DiscardCommand(CommandContext context) {
   context.reply(SimpleStringReply("OK"));
 }
 
+bool IsWalkInExec(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "flushdb" || lower == "flushall";
+}
+
+namespace {
+
+// EXEC as a run of parts: the queued commands between two FLUSHDB/FLUSHALL go to the
+// group(s) as one atomic transaction (the first part also carries the WATCHed stamps, so
+// a changed key aborts it before anything ran), and each FLUSHDB/FLUSHALL walks the
+// keyspace in between (commands/keyspace.cc), which no group's executor can do. Without a
+// flush this is one part: EXEC is atomic. With one, the parts run in the queue's order
+// but other clients' commands may run between them (documented in README.md).
+struct ExecRun : std::enable_shared_from_this<ExecRun> {
+  RedisBackend* backend = nullptr;
+  int protocol = 2;
+  ReplyFn reply;
+  std::vector<std::vector<std::string>> queued;
+  std::vector<redis_core::Watch> watches;  // checked by the first part only
+  size_t next = 0;                         // the next queued command to run
+  bool started = false;                    // a part or a flush ran (or is running)
+  std::vector<Reply> replies;              // one per command of the finished parts
+
+  void Next() {
+    // The WATCH check comes before anything runs, a leading FLUSHDB included.
+    if (!started && !watches.empty()) return RunPart(next);
+    if (next >= queued.size()) {
+      return reply(EncodeReplyFor(protocol, Reply::Array(std::move(replies))));
+    }
+    if (IsWalkInExec(queued[next][0])) {
+      started = true;
+      return Flush();
+    }
+    RunPart(next);
+  }
+
+  void Flush() {
+    const std::string error = FlushdbSyntaxError(queued[next]);
+    ++next;
+    if (!error.empty()) {
+      replies.push_back(Reply::Error(error));
+      return Next();
+    }
+    FlushKeyspace(backend, [self = shared_from_this()](absl::Status status) {
+      self->replies.push_back(status.ok() ? Reply::Ok() : Reply::Error(BackendErrorText(status)));
+      self->Next();
+    });
+  }
+
+  // queued[next, end) as one transaction (possibly empty: only the WATCH check).
+  void RunPart(size_t end) {
+    while (end < queued.size() && !IsWalkInExec(queued[end][0])) ++end;
+    const bool first = !started;
+    started = true;
+    redis_core::RedisRequest request = MakeRedisRequest({"exec"});
+    request.transaction = true;
+    request.commands.assign(std::make_move_iterator(queued.begin() + next),
+                            std::make_move_iterator(queued.begin() + end));
+    const size_t count = end - next;
+    next = end;
+    if (first) request.watches = std::move(watches);
+    watches.clear();
+    // SCRIPT LOAD/EXISTS/FLUSH... are answered here, the rest by the group.
+    auto scripts = std::make_shared<const QueuedScripts>(QueuedScripts::Resolve(&request));
+    if (request.commands.empty() && request.watches.empty()) {
+      scripts->Apply();
+      return Ran(scripts->Splice(Reply::Array()));
+    }
+    bool write = false;
+    std::string routing_key;
+    for (const std::vector<std::string>& args : request.commands) {
+      const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
+      write = write || (info != nullptr ? info->write : redis_core::IsWriteScriptCommand(args[0]));
+      if (!routing_key.empty()) continue;
+      for (const std::string& key : redis_core::QueuedCommandKeys(args)) {
+        if (!key.empty()) {
+          routing_key = key;
+          break;
+        }
+      }
+    }
+    if (routing_key.empty() && !request.watches.empty()) routing_key = request.watches[0].key;
+    if (routing_key.empty()) routing_key = std::string(kKeylessRoutingKey);
+    request.routing_key = std::move(routing_key);
+    backend->Execute(std::move(request), write,
+                     [self = shared_from_this(), scripts, first, count](absl::StatusOr<Reply> r) {
+                       // Nothing ran yet: the failure or refusal is EXEC's reply, as without
+                       // a flush. A later part's failure fills its slots: the parts before
+                       // it ran.
+                       if (!r.ok()) {
+                         if (first) return self->reply(BackendErrorReply(r.status()));
+                         return self->Failed(count, Reply::Error(BackendErrorText(r.status())));
+                       }
+                       // Only an array means the part ran (not a WATCH abort or a refusal).
+                       if (r->kind != Reply::Kind::kArray) {
+                         if (first) return self->reply(EncodeReplyFor(self->protocol, *r));
+                         return self->Failed(count, *std::move(r));
+                       }
+                       scripts->Apply();
+                       self->Ran(scripts->Splice(*std::move(r)));
+                     });
+  }
+
+  void Ran(Reply part) {
+    for (Reply& element : part.elements) replies.push_back(std::move(element));
+    Next();
+  }
+
+  void Failed(size_t count, const Reply& error) {
+    for (size_t i = 0; i < count; ++i) replies.push_back(error);
+    Next();
+  }
+};
+
+}  // namespace
+
 void ExecCommand(CommandContext context) {
   ConnectionState& c = *context.connection;
   if (!c.in_multi) return context.reply(ErrorReply("ERR EXEC without MULTI"));
@@ -108,49 +227,21 @@ void ExecCommand(CommandContext context) {
     c.EndTransaction();
     return context.reply(ErrorReply("EXECABORT Transaction discarded because of previous errors."));
   }
-  redis_core::RedisRequest request = MakeRedisRequest({"exec"});
-  request.commands.clear();
-  request.transaction = true;
-  request.commands = std::move(c.queued);
+  auto run = std::make_shared<ExecRun>();
+  run->backend = context.backend;
+  run->protocol = c.protocol;
+  run->reply = std::move(context.reply);
+  run->queued = std::move(c.queued);
   {
     std::lock_guard<std::mutex> lock(c.watched->mu);
-    request.watches = c.watched->keys;
+    run->watches = c.watched->keys;
   }
   c.EndTransaction();
-  // SCRIPT LOAD/EXISTS/FLUSH... are answered here, the rest by the group.
-  auto scripts = std::make_shared<const QueuedScripts>(QueuedScripts::Resolve(&request));
-  const int protocol = c.protocol;
-  if (request.commands.empty() && request.watches.empty()) {
-    scripts->Apply();
-    return context.reply(EncodeReplyFor(protocol, scripts->Splice(Reply::Array())));
-  }
-  bool write = false;
-  std::string routing_key;
   c.ready_keys.clear();
-  for (const std::vector<std::string>& args : request.commands) {
+  for (const std::vector<std::string>& args : run->queued) {
     for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
-    const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
-    write = write || (info != nullptr ? info->write : redis_core::IsWriteScriptCommand(args[0]));
-    if (!routing_key.empty()) continue;
-    for (const std::string& key : redis_core::QueuedCommandKeys(args)) {
-      if (!key.empty()) {
-        routing_key = key;
-        break;
-      }
-    }
   }
-  if (routing_key.empty() && !request.watches.empty()) routing_key = request.watches[0].key;
-  if (routing_key.empty()) routing_key = std::string(kKeylessRoutingKey);
-  request.routing_key = std::move(routing_key);
-  context.backend->Execute(
-      std::move(request), write,
-      [reply = std::move(context.reply), protocol, scripts](absl::StatusOr<Reply> r) {
-        if (!r.ok()) return reply(BackendErrorReply(r.status()));
-        // Only an array means the transaction ran (not a WATCH abort or a refusal).
-        if (r->kind != Reply::Kind::kArray) return reply(EncodeReplyFor(protocol, *r));
-        scripts->Apply();
-        reply(EncodeReplyFor(protocol, scripts->Splice(*std::move(r))));
-      });
+  run->Next();
 }
 
 void WatchCommand(CommandContext context) {
@@ -215,7 +306,8 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
   const std::vector<std::string> kFastAcl = {"@fast", "@transaction"};
   return {
       {"discard", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.0.0",
-       "Discards a transaction.", kFastAcl, &DiscardCommand},
+       "Discards a transaction.", kFastAcl, &DiscardCommand, "", "",
+       "O(N), when N is the number of queued commands", "", ""},
       {"exec",
        1,
        kAnyTime | kFlagSkipSlowlog,
@@ -226,14 +318,20 @@ std::vector<CommandSpec> TransactionCommandSpecs() {
        "1.2.0",
        "Executes all commands in a transaction.",
        {"@slow", "@transaction"},
-       &ExecCommand},
+       &ExecCommand,
+       "",
+       "",
+       "Depends on commands in the transaction",
+       "",
+       ""},
       {"multi", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "1.2.0",
-       "Starts a transaction.", kFastAcl, &MultiCommand},
+       "Starts a transaction.", kFastAcl, &MultiCommand, "", "", "O(1)", "", ""},
       {"unwatch", 1, kAnyTime | kFlagFast | kFlagAllowBusy, 0, 0, 0, "transactions", "2.2.0",
-       "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand},
+       "Forgets about watched keys of a transaction.", kFastAcl, &UnwatchCommand, "", "", "O(1)",
+       "", ""},
       {"watch", -2, kAnyTime | kFlagFast | kFlagAllowBusy, 1, -1, 1, "transactions", "2.2.0",
        "Monitors changes to keys to determine the execution of a transaction.", kFastAcl,
-       &WatchCommand},
+       &WatchCommand, "", "RO|i1|r-1,1,0", "O(1) for every key.", "", ""},
   };
 }
 
