@@ -280,6 +280,7 @@ struct CoordinatorStats {
   // group's configuration).
   uint64_t replica_moves_started = 0;
   uint64_t replica_moves_done = 0;
+  uint64_t replica_moves_rolled_back = 0;  // a joined learner that never caught up, taken out
 };
 
 class Coordinator {
@@ -608,7 +609,13 @@ class Coordinator {
   void ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
                           raft::Index learner_index, std::function<void()> next);
   void ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::ReplicaChange change,
-                          raft::NodeId node, uint64_t catalog_version);
+                          raft::NodeId node, uint64_t catalog_version,
+                          std::function<void(absl::Status)> next);
+  void ReplicaMoveAfterCatalog(std::shared_ptr<ReplicaMove> move, absl::Status status);
+  void ReplicaMoveRollBack(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                           std::function<void()> next);
+  void ReplicaMoveRollBackLearner(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                                  raft::NodeId leader, std::function<void()> next);
   void ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfChangeType type,
                        raft::NodeId node, std::function<void(raft::Index)> next);
   struct Drain;
