@@ -165,7 +165,7 @@ bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
          !mover_busy_ && !unfinished_move_.has_value() && !merger_busy_ &&
          !merge_move_to_finish_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
-         !replica_mover_busy_ && !unfinished_replica_move_.has_value() &&
+         !replica_mover_busy_ && !unfinished_replica_move_.has_value() && !balance_check_running_ &&
          !(redis_ && redis_->final_reads_pending()) &&
          !(dynamo_ && dynamo_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
@@ -190,6 +190,7 @@ std::string KvWorkload::BusyDescription() const {
   if (unfinished_replica_move_.has_value() && !replica_mover_busy_) {
     busy.push_back("a replica move or drain not finished yet");
   }
+  if (balance_check_running_) busy.push_back("the replica balance check still running");
   if (member_changer_busy_) busy.push_back("a membership change in progress");
   if (removed_node_ != 0) {
     busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
@@ -930,11 +931,16 @@ void KvWorkload::RunCreateGroup() {
   group_creator_busy_ = true;
   ++group_creates_tried_;
   const size_t replicas = std::min<size_t>(3, cluster_.nodes().size());
+  // With --placement every created group starts on the first nodes, as in a cluster of
+  // three grown by joins: the drivers' replica balancing must spread them to the others.
+  std::vector<raft::NodeId> voters;
+  if (placement_) voters.assign(cluster_.nodes().begin(), cluster_.nodes().begin() + replicas);
   coordinators_.Run(
       node,
-      [replicas](coord::Coordinator& c) {
+      [replicas, voters](coord::Coordinator& c) {
         coord::CreateGroupSpec spec;
         spec.replicas = replicas;
+        spec.voters = voters;
         return c.StartCreateGroup(spec);
       },
       [this, node](std::optional<coord::OpResult> result) {
@@ -1163,6 +1169,12 @@ KvWorkload::Verdict KvWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "timestamps: the oracle went backwards in real time";
     verdict.details = violation;
+    return verdict;
+  }
+  if (!balance_violation_.empty()) {
+    verdict.ok = false;
+    verdict.verdict = "placement: replicas not balanced after the heal";
+    verdict.details = balance_violation_;
     return verdict;
   }
   if (!coordinators_.routing_errors().empty()) {

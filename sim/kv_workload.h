@@ -328,6 +328,20 @@ class KvWorkload {
   SimTime placement_tick_us_ = 0;
   bool placement_tick_scheduled_ = false;
   std::map<NodeIndex, std::unique_ptr<coord::PlacementDriver>> drivers_;
+  // With --create_groups the drivers also balance replicas (balance_replicas). After the
+  // chaos (drivers paused) the heal's balance check asks StartBalanceReplicas through a
+  // random node until it answers "balanced" (each answer a move, within a bounded
+  // window; past it the seed is "unjudged"), then judges the catalog itself: no member
+  // hosting two replicas more than another while a replica of it could go there.
+  void ScheduleBalanceCheck();
+  void RunBalanceCheck();
+  void JudgeBalance(const route::RouteCatalog& catalog);
+  bool balance_check_running_ = false;  // from the heal until judged or unjudged
+  bool balance_check_busy_ = false;
+  SimTime balance_check_started_ = 0;
+  uint64_t balance_check_moves_ = 0;
+  std::string balance_outcome_ = "none";  // none / balanced / unjudged / unbalanced
+  std::string balance_violation_;
 };
 
 }  // namespace ekv::sim

@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -411,6 +412,10 @@ class Coordinator {
   // (StartRemoveNode) leaves every group its replica count. Refused, before anything
   // changes, when a group has no other member to go to. Answers the groups moved.
   OpId StartDrainNode(raft::NodeId node, uint64_t timeout_us = 0);
+  // One replica move toward balance (placement/replica_balance.h: members' replica counts
+  // of created groups within one of each other), or none when balanced: answers the group
+  // moved, or no group. The placement driver runs it once a round.
+  OpId StartBalanceReplicas(uint64_t timeout_us = 0);
   // Groups created at run time, as of the newest catalog this coordinator saw.
   const std::map<raft::GroupId, route::GroupDescriptor>& created_groups() const {
     return created_groups_;
@@ -620,6 +625,7 @@ class Coordinator {
                        raft::NodeId node, std::function<void(raft::Index)> next);
   struct Drain;
   void DrainNext(std::shared_ptr<Drain> drain);
+  std::set<raft::NodeId> MemberSet(const node::MemberDirectory& members) const;
 
   // Range merges (range_merger.cc).
   struct Merge;

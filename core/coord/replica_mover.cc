@@ -49,6 +49,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/coord/coordinator.h"
+#include "core/placement/replica_balance.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
 
@@ -379,6 +380,18 @@ void Coordinator::ReplicaMoveRollBackLearner(std::shared_ptr<ReplicaMove> move, 
 
 // ---- Draining a node -------------------------------------------------------------------
 
+std::set<raft::NodeId> Coordinator::MemberSet(const node::MemberDirectory& members) const {
+  // The directory's members, and every voter of the catalog group (every member of a
+  // bootstrapped cluster votes there, advertised or not).
+  std::set<raft::NodeId> member_set;
+  for (const auto& [id, addresses] : members) member_set.insert(id);
+  const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+  if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
+    member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
+  }
+  return member_set;
+}
+
 struct Coordinator::Drain {
   OpId op = 0;
   raft::NodeId node = raft::kNoNode;
@@ -399,12 +412,7 @@ OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
     ReadCatalog(DeadlineOf(op), [this, op, node, members = *std::move(members)](
                                     absl::StatusOr<route::RouteCatalog> catalog) {
       if (!catalog.ok()) return Fail(op, catalog.status());
-      std::set<raft::NodeId> member_set;
-      for (const auto& [id, addresses] : members) member_set.insert(id);
-      const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
-      if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
-        member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
-      }
+      std::set<raft::NodeId> member_set = MemberSet(members);
       member_set.erase(node);
       // Where each replica goes: the member hosting the fewest live created groups (as
       // CreateGroup places a new group), counting the moves planned so far.
@@ -474,6 +482,38 @@ void Coordinator::DrainNext(std::shared_ptr<Drain> drain) {
                 drain->moved.push_back(*std::move(group));
                 DrainNext(drain);
               });
+}
+
+}  // namespace ekv::coord
+
+namespace ekv::coord {
+
+// ---- Balancing replicas ------------------------------------------------------------------
+
+OpId Coordinator::StartBalanceReplicas(uint64_t timeout_us) {
+  const OpId op = NewOp(timeout_us != 0 ? timeout_us : options_.move_timeout_us);
+  ReadMembers(DeadlineOf(op), [this, op](absl::StatusOr<node::MemberDirectory> members) {
+    if (!members.ok()) return Fail(op, members.status());
+    ReadCatalog(DeadlineOf(op), [this, op, members = *std::move(members)](
+                                    absl::StatusOr<route::RouteCatalog> catalog) {
+      if (!catalog.ok()) return Fail(op, catalog.status());
+      const std::set<raft::NodeId> member_set = MemberSet(members);
+      const std::optional<placement::ReplicaMovePlan> plan = placement::PlanReplicaBalance(
+          std::vector<uint64_t>(member_set.begin(), member_set.end()), *catalog);
+      if (!plan.has_value()) return Finish(op, OpResult{});  // balanced: no group moved
+      MoveReplicaSpec spec;
+      spec.group = plan->group;
+      spec.from = plan->from;
+      spec.to = plan->to;
+      MoveReplica(spec, DeadlineOf(op), [this, op](absl::StatusOr<route::GroupDescriptor> group) {
+        if (!group.ok()) return Fail(op, group.status());
+        OpResult result;
+        result.group = *std::move(group);
+        Finish(op, std::move(result));
+      });
+    });
+  });
+  return op;
 }
 
 }  // namespace ekv::coord
