@@ -470,6 +470,9 @@ class Coordinator {
   // one replica (kReplicaStatus).
   void ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind, std::string payload,
                  Retry retry, uint64_t deadline_us, ReplyFn done);
+  // Both: `pinned` kNoNode follows the leader.
+  void StartExec(raft::NodeId pinned, raft::GroupId group, node::OpKind kind, std::string payload,
+                 Retry retry, uint64_t deadline_us, ReplyFn done);
   void SendAttempt(uint64_t exec_id);
   void RetryExec(uint64_t exec_id, raft::NodeId hint, std::string why);
   void FinishExec(uint64_t exec_id, absl::StatusOr<GroupReply> reply);
