@@ -207,14 +207,12 @@ coord::PlacementDriverStatus KvWorkload::PlacementTotals() const {
 
 uint64_t KvWorkload::splits_done() const { return splits_done_ + PlacementTotals().splits_done; }
 uint64_t KvWorkload::moves_started() const {
-  return moves_started_ + PlacementTotals().moves_started;
+  return mover_.tried + PlacementTotals().moves_started;
 }
-uint64_t KvWorkload::moves_finished() const {
-  return moves_finished_ + PlacementTotals().moves_done;
-}
-uint64_t KvWorkload::merges_done() const { return merges_done_ + PlacementTotals().merges_done; }
+uint64_t KvWorkload::moves_finished() const { return mover_.done + PlacementTotals().moves_done; }
+uint64_t KvWorkload::merges_done() const { return merger_.done + PlacementTotals().merges_done; }
 uint64_t KvWorkload::merges_tried() const {
-  return merge_attempts_ + PlacementTotals().merges_started;
+  return merger_.tried + PlacementTotals().merges_started;
 }
 uint64_t KvWorkload::moves_aborted() const {
   return moves_aborted_ + PlacementTotals().moves_aborted;
