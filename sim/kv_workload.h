@@ -339,6 +339,7 @@ class KvWorkload {
   uint64_t balance_check_moves_ = 0;
   std::string balance_outcome_ = "none";  // none / balanced / unjudged / unbalanced
   std::string balance_violation_;
+  std::string balance_disagreement_;  // the last judgement's, asked again until the window ends
 };
 
 }  // namespace ekv::sim
