@@ -297,6 +297,13 @@ bool FaultInjector::ChangeMembership(bool restore) {
         if (voter != removed) remaining.push_back(voter);
       }
       if (!HealthyMajorityWithout(remaining, 0)) continue;
+      // Nor one that leaves a majority of voters that do not host the group (a replica
+      // move's target rolled back after a restore made it a voter: it stops hosting once
+      // the catalog removes it, and only a move of that group takes it out again).
+      const size_t hosting = static_cast<size_t>(
+          std::count_if(remaining.begin(), remaining.end(),
+                        [&](raft::NodeId voter) { return has(replicas, voter); }));
+      if (2 * hosting <= remaining.size()) continue;
       change = {raft::ConfChangeType::kRemoveVoter, removed};
     } else {
       continue;

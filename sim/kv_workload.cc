@@ -142,7 +142,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   splits_ = bootstrap.has_value();
   if (splits_ && moves) {
     moves_ = true;
-    move_rng_ = rng_.Fork();
+    mover_.rng = rng_.Fork();
     if (placement) {
       placement_ = true;
       placement_rng_ = rng_.Fork();
@@ -150,14 +150,14 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   }
   if (splits_ && merges) {
     merges_ = true;
-    merge_rng_ = rng_.Fork();
+    merger_.rng = rng_.Fork();
   }
   if (splits_ && create_groups) {
     create_groups_ = true;
-    group_rng_ = rng_.Fork();
+    group_creator_.rng = rng_.Fork();
     if (replica_moves) {
       replica_moves_ = true;
-      replica_rng_ = rng_.Fork();
+      replica_mover_.rng = rng_.Fork();
     }
   }
   // Node-level membership changes need the member directory, which the catalog group
@@ -172,10 +172,10 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
 
 bool KvWorkload::Idle() const {
   return coordinators_.Idle() && !splitter_busy_ && !member_changer_busy_ && removed_node_ == 0 &&
-         !mover_busy_ && !unfinished_move_.has_value() && !merger_busy_ &&
-         !merge_move_to_finish_.has_value() && !PlacementBusy() && scans_running_ == 0 &&
-         !replica_mover_busy_ && !unfinished_replica_move_.has_value() &&
-         !(redis_ && redis_->final_reads_pending()) &&
+         !mover_.busy && !mover_.unfinished.has_value() && !merger_.busy &&
+         !merger_.unfinished.has_value() && !PlacementBusy() && scans_running_ == 0 &&
+         !replica_mover_.busy && !replica_mover_.unfinished.has_value() &&
+         !balance_check_running_ && !(redis_ && redis_->final_reads_pending()) &&
          !(dynamo_ && dynamo_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
@@ -184,21 +184,22 @@ std::string KvWorkload::BusyDescription() const {
   std::vector<std::string> busy;
   if (!coordinators_.Idle()) busy.push_back("coordinator calls outstanding");
   if (splitter_busy_) busy.push_back("a split in progress");
-  if (mover_busy_) busy.push_back("a range move in progress");
-  if (unfinished_move_.has_value() && !mover_busy_) {
-    busy.push_back(absl::StrCat("a range move from group ", unfinished_move_->source, " to ",
-                                unfinished_move_->target, " not finished yet"));
+  if (mover_.busy) busy.push_back("a range move in progress");
+  if (mover_.unfinished.has_value() && !mover_.busy) {
+    busy.push_back(absl::StrCat("a range move from group ", mover_.unfinished->source, " to ",
+                                mover_.unfinished->target, " not finished yet"));
   }
-  if (merger_busy_) busy.push_back("a range merge in progress");
-  if (merge_move_to_finish_.has_value() && !merger_busy_) {
-    busy.push_back(absl::StrCat("a merge's move from group ", merge_move_to_finish_->source, " to ",
-                                merge_move_to_finish_->target, " not finished yet"));
+  if (merger_.busy) busy.push_back("a range merge in progress");
+  if (merger_.unfinished.has_value() && !merger_.busy) {
+    busy.push_back(absl::StrCat("a merge's move from group ", merger_.unfinished->source, " to ",
+                                merger_.unfinished->target, " not finished yet"));
   }
   if (PlacementBusy()) busy.push_back("a placement driver busy (a round, or a move to finish)");
-  if (replica_mover_busy_) busy.push_back("a replica move or drain in progress");
-  if (unfinished_replica_move_.has_value() && !replica_mover_busy_) {
+  if (replica_mover_.busy) busy.push_back("a replica move or drain in progress");
+  if (replica_mover_.unfinished.has_value() && !replica_mover_.busy) {
     busy.push_back("a replica move or drain not finished yet");
   }
+  if (balance_check_running_) busy.push_back("the replica balance check still running");
   if (member_changer_busy_) busy.push_back("a membership change in progress");
   if (removed_node_ != 0) {
     busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
@@ -218,10 +219,10 @@ void KvWorkload::StopIssuing() {
   issuing_ = false;
   MaybeStartFinalReads();
   if (removed_node_ != 0 && !member_changer_busy_) ScheduleMemberChange();
-  if (unfinished_move_.has_value() && !mover_busy_) ScheduleMove();
-  if (merge_move_to_finish_.has_value() && !merger_busy_) ScheduleMerge();
+  if (mover_.unfinished.has_value() && !mover_.busy) ScheduleMove();
+  if (merger_.unfinished.has_value() && !merger_.busy) ScheduleMerge();
   if (placement_) StopPlacement();
-  if (unfinished_replica_move_.has_value() && !replica_mover_busy_) ScheduleReplicaMove();
+  if (replica_mover_.unfinished.has_value() && !replica_mover_.busy) ScheduleReplicaMove();
 }
 
 void KvWorkload::Start() {
@@ -734,18 +735,18 @@ std::string KvWorkload::KvStats() const {
     const uint64_t fence_max =
         move_fences_us_.empty() ? 0
                                 : *std::max_element(move_fences_us_.begin(), move_fences_us_.end());
-    absl::StrAppend(&stats, " moves=", moves_finished_, "/", moves_started_,
-                    " aborted=", moves_aborted_, " fence_max_ms=", fence_max / 1000);
+    absl::StrAppend(&stats, " moves=", mover_.done, "/", mover_.tried, " aborted=", moves_aborted_,
+                    " fence_max_ms=", fence_max / 1000);
   }
   if (placement_) absl::StrAppend(&stats, " ", PlacementStats());
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
   }
   if (create_groups_) {
-    absl::StrAppend(&stats, " groups_created=", groups_created_, "/", group_creates_tried_);
+    absl::StrAppend(&stats, " groups_created=", group_creator_.done, "/", group_creator_.tried);
   }
   if (replica_moves_) {
-    absl::StrAppend(&stats, " replica_moves=", replica_moves_done_, "/", replica_moves_tried_);
+    absl::StrAppend(&stats, " replica_moves=", replica_mover_.done, "/", replica_mover_.tried);
   }
   if (redis_) absl::StrAppend(&stats, " ", redis_->Stats());
   if (dynamo_) absl::StrAppend(&stats, " ", dynamo_->Stats());
@@ -757,15 +758,15 @@ std::string KvWorkload::KvStats() const {
 
 void KvWorkload::ScheduleMove() {
   // After the chaos phase the only move left is finishing one that did not.
-  if (!issuing_ && !unfinished_move_.has_value()) return;
-  if (!unfinished_move_.has_value() && moves_started_ >= static_cast<uint64_t>(kMaxMovesPerRun)) {
+  if (!issuing_ && !mover_.unfinished.has_value()) return;
+  if (!mover_.unfinished.has_value() && mover_.tried >= static_cast<uint64_t>(kMaxMovesPerRun)) {
     return;
   }
-  const SimTime delay = unfinished_move_.has_value() ? move_rng_.Range(20'000, 200'000)
-                                                     : move_rng_.Range(200'000, 2'000'000);
+  const SimTime delay = mover_.unfinished.has_value() ? mover_.rng.Range(20'000, 200'000)
+                                                      : mover_.rng.Range(200'000, 2'000'000);
   scheduler_.After(delay, [this] {
-    if (mover_busy_) return;
-    if (!issuing_ && !unfinished_move_.has_value()) return;
+    if (mover_.busy) return;
+    if (!issuing_ && !mover_.unfinished.has_value()) return;
     RunMove();
   });
 }
@@ -775,12 +776,12 @@ void KvWorkload::RunMove() {
   coord::Coordinator* coordinator = node == 0 ? nullptr : coordinators_.coordinator(node);
   if (coordinator == nullptr) return ScheduleMove();
   PendingMove move;
-  if (unfinished_move_.has_value()) {
-    move = *unfinished_move_;
+  if (mover_.unfinished.has_value()) {
+    move = *mover_.unfinished;
   } else {
     const std::vector<route::RouteDescriptor> routes = coordinator->routes().Snapshot();
     EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
-    const route::RouteDescriptor& route = routes[move_rng_.Uniform(routes.size())];
+    const route::RouteDescriptor& route = routes[mover_.rng.Uniform(routes.size())];
     std::vector<raft::GroupId> targets;
     for (raft::GroupId group : cluster_.group_ids()) {
       if (group != route.raft_group_id) targets.push_back(group);
@@ -788,10 +789,10 @@ void KvWorkload::RunMove() {
     if (targets.empty()) return;
     move.key = route.start;
     move.source = route.raft_group_id;
-    move.target = targets[move_rng_.Uniform(targets.size())];
-    ++moves_started_;
+    move.target = targets[mover_.rng.Uniform(targets.size())];
+    ++mover_.tried;
   }
-  mover_busy_ = true;
+  mover_.busy = true;
   ++move_attempts_;
   trace_.Record(
       {scheduler_.now(), "move", move.source, move.target, node, 0, route::FormatKey(move.key)});
@@ -805,29 +806,29 @@ void KvWorkload::RunMove() {
         return c.StartMoveRange(spec);
       },
       [this, move](std::optional<coord::OpResult> result) {
-        mover_busy_ = false;
+        mover_.busy = false;
         const absl::StatusCode code =
             result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
         trace_.Record({scheduler_.now(), "move-done", move.source, move.target,
                        static_cast<uint64_t>(code), 0,
                        result.has_value() ? std::string(result->status.message()) : "no answer"});
         if (code == absl::StatusCode::kOk) {
-          ++moves_finished_;
+          ++mover_.done;
           if (result->move.has_value() && result->move->fence_us != 0) {
             move_fences_us_.push_back(result->move->fence_us);
           }
-          unfinished_move_.reset();
+          mover_.unfinished.reset();
         } else if (code == absl::StatusCode::kAborted && result->move.has_value() &&
                    result->move->aborted) {
           ++moves_aborted_;  // rolled back whole: the route is on its source again
-          unfinished_move_.reset();
+          mover_.unfinished.reset();
         } else if (code == absl::StatusCode::kFailedPrecondition ||
                    code == absl::StatusCode::kInvalidArgument) {
           // The route is not where this move expected (a stale table, a split after the
           // cut-over): nothing of this move is left to finish.
-          unfinished_move_.reset();
+          mover_.unfinished.reset();
         } else {
-          unfinished_move_ = move;  // no answer, or stopped: resume it
+          mover_.unfinished = move;  // no answer, or stopped: resume it
         }
         ScheduleMove();
       },
@@ -947,12 +948,12 @@ std::string KvWorkload::RoutingStats() const {
 // groups created at run time
 
 void KvWorkload::ScheduleCreateGroup() {
-  if (!issuing_ || groups_created_ >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) ||
-      group_creates_tried_ >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) * 4) {
+  if (!issuing_ || group_creator_.done >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) ||
+      group_creator_.tried >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) * 4) {
     return;
   }
-  scheduler_.After(group_rng_.Range(100'000, 1'500'000), [this] {
-    if (group_creator_busy_ || !issuing_) return;
+  scheduler_.After(group_creator_.rng.Range(100'000, 1'500'000), [this] {
+    if (group_creator_.busy || !issuing_) return;
     RunCreateGroup();
   });
 }
@@ -960,18 +961,23 @@ void KvWorkload::ScheduleCreateGroup() {
 void KvWorkload::RunCreateGroup() {
   const NodeIndex node = coordinators_.RandomUpNode();
   if (node == 0) return ScheduleCreateGroup();
-  group_creator_busy_ = true;
-  ++group_creates_tried_;
+  group_creator_.busy = true;
+  ++group_creator_.tried;
   const size_t replicas = std::min<size_t>(3, cluster_.nodes().size());
+  // With --placement every created group starts on the first nodes, as in a cluster of
+  // three grown by joins: the drivers' replica balancing must spread them to the others.
+  std::vector<raft::NodeId> voters;
+  if (placement_) voters.assign(cluster_.nodes().begin(), cluster_.nodes().begin() + replicas);
   coordinators_.Run(
       node,
-      [replicas](coord::Coordinator& c) {
+      [replicas, voters](coord::Coordinator& c) {
         coord::CreateGroupSpec spec;
         spec.replicas = replicas;
+        spec.voters = voters;
         return c.StartCreateGroup(spec);
       },
       [this, node](std::optional<coord::OpResult> result) {
-        group_creator_busy_ = false;
+        group_creator_.busy = false;
         const absl::StatusCode code =
             result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
         const uint64_t group =
@@ -979,7 +985,7 @@ void KvWorkload::RunCreateGroup() {
         trace_.Record({scheduler_.now(), "create-group", node, group, static_cast<uint64_t>(code),
                        0,
                        result.has_value() ? std::string(result->status.message()) : "no answer"});
-        if (code == absl::StatusCode::kOk) ++groups_created_;
+        if (code == absl::StatusCode::kOk) ++group_creator_.done;
         ScheduleCreateGroup();
       });
 }
@@ -989,16 +995,16 @@ void KvWorkload::RunCreateGroup() {
 
 void KvWorkload::ScheduleMerge() {
   // After the chaos phase the only thing left is finishing a merge's move.
-  if (!issuing_ && !merge_move_to_finish_.has_value()) return;
-  if (!merge_move_to_finish_.has_value() &&
-      merge_attempts_ >= static_cast<uint64_t>(kMaxMergesPerRun) * 2) {
+  if (!issuing_ && !merger_.unfinished.has_value()) return;
+  if (!merger_.unfinished.has_value() &&
+      merger_.tried >= static_cast<uint64_t>(kMaxMergesPerRun) * 2) {
     return;
   }
-  const SimTime delay = merge_move_to_finish_.has_value() ? merge_rng_.Range(20'000, 200'000)
-                                                          : merge_rng_.Range(100'000, 1'000'000);
+  const SimTime delay = merger_.unfinished.has_value() ? merger_.rng.Range(20'000, 200'000)
+                                                       : merger_.rng.Range(100'000, 1'000'000);
   scheduler_.After(delay, [this] {
-    if (merger_busy_) return;
-    if (!issuing_ && !merge_move_to_finish_.has_value()) return;
+    if (merger_.busy) return;
+    if (!issuing_ && !merger_.unfinished.has_value()) return;
     RunMerge();
   });
 }
@@ -1008,11 +1014,11 @@ void KvWorkload::RunMerge() {
   coord::Coordinator* coordinator = node == 0 ? nullptr : coordinators_.coordinator(node);
   if (coordinator == nullptr) return ScheduleMerge();
   const SimTime budget = coordinators_.move_budget_us() + 2 * profile_.client_timeout_us;
-  if (merge_move_to_finish_.has_value()) {
+  if (merger_.unfinished.has_value()) {
     // A merge's move that stopped short: finish it (or see it rolled back) as the mover
     // would; the merge itself is not retried.
-    const PendingMove move = *merge_move_to_finish_;
-    merger_busy_ = true;
+    const PendingMove move = *merger_.unfinished;
+    merger_.busy = true;
     trace_.Record({scheduler_.now(), "merge-move-resume", move.source, move.target, node, 0,
                    route::FormatKey(move.key)});
     coordinators_.Run(
@@ -1025,14 +1031,14 @@ void KvWorkload::RunMerge() {
           return c.StartMoveRange(spec);
         },
         [this](std::optional<coord::OpResult> result) {
-          merger_busy_ = false;
+          merger_.busy = false;
           const absl::StatusCode code =
               result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
           if (code == absl::StatusCode::kOk || code == absl::StatusCode::kFailedPrecondition ||
               code == absl::StatusCode::kInvalidArgument ||
               (code == absl::StatusCode::kAborted && result->move.has_value() &&
                result->move->aborted)) {
-            merge_move_to_finish_.reset();
+            merger_.unfinished.reset();
           }
           ScheduleMerge();
         },
@@ -1043,7 +1049,7 @@ void KvWorkload::RunMerge() {
   const std::vector<route::RouteDescriptor> routes = table.Snapshot();
   EKV_ASSERT(!routes.empty(), "a coordinator's route table is never empty");
   if (routes.size() < 2) return ScheduleMerge();
-  const size_t index = merge_rng_.Uniform(routes.size() - 1);
+  const size_t index = merger_.rng.Uniform(routes.size() - 1);
   const route::RouteDescriptor left = routes[index];
   const route::RouteDescriptor right = routes[index + 1];
   coord::MergeRangeSpec spec;
@@ -1051,8 +1057,8 @@ void KvWorkload::RunMerge() {
   spec.right_route_id = right.route_id;
   spec.expected_catalog_version = table.version();
   spec.move_if_needed = moves_;
-  merger_busy_ = true;
-  ++merge_attempts_;
+  merger_.busy = true;
+  ++merger_.tried;
   trace_.Record({scheduler_.now(), "merge", left.route_id, right.route_id, node, table.version(),
                  route::FormatRange(left.start, right.end)});
   coordinators_.Run(
@@ -1063,7 +1069,7 @@ void KvWorkload::RunMerge() {
         trace_.Record({scheduler_.now(), "merge-done", static_cast<uint64_t>(code), 0, node, 0,
                        result.has_value() ? std::string(result->status.message()) : "no answer"});
         if (code == absl::StatusCode::kOk) {
-          ++merges_done_;
+          ++merger_.done;
           if (result->merge.has_value() && result->merge->moved) ++merges_moved_;
         }
         // A move the merge started and did not see through: finish it before anything
@@ -1074,8 +1080,7 @@ void KvWorkload::RunMerge() {
           // have started and stopped anywhere. Resuming it is a move in its own right if
           // none did, which is as safe as any move.
           if (moves_ && cross_group) {
-            merge_move_to_finish_ =
-                PendingMove{right.start, right.raft_group_id, left.raft_group_id};
+            merger_.unfinished = PendingMove{right.start, right.raft_group_id, left.raft_group_id};
           }
         } else if (result->merge.has_value() && result->merge->move.has_value() &&
                    !result->merge->moved) {
@@ -1084,14 +1089,14 @@ void KvWorkload::RunMerge() {
               move.aborted || (!move.cut_over && (code == absl::StatusCode::kFailedPrecondition ||
                                                   code == absl::StatusCode::kInvalidArgument));
           if (!settled) {
-            merge_move_to_finish_ = PendingMove{right.start, move.source_group, move.target_group};
+            merger_.unfinished = PendingMove{right.start, move.source_group, move.target_group};
           }
         }
         // Lost race or no answer: that node's table may be behind; re-read before the next.
         coordinators_.Run(
             node, [](coord::Coordinator& c) { return c.StartReadCatalog(); },
             [this](std::optional<coord::OpResult>) {
-              merger_busy_ = false;
+              merger_.busy = false;
               ScheduleMerge();
             });
       },
@@ -1196,6 +1201,12 @@ KvWorkload::Verdict KvWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "timestamps: the oracle went backwards in real time";
     verdict.details = violation;
+    return verdict;
+  }
+  if (!balance_violation_.empty()) {
+    verdict.ok = false;
+    verdict.verdict = "placement: replicas not balanced after the heal";
+    verdict.details = balance_violation_;
     return verdict;
   }
   if (!coordinators_.routing_errors().empty()) {

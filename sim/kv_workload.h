@@ -53,6 +53,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/coord/placement_driver.h"
@@ -147,10 +148,10 @@ class KvWorkload {
   uint64_t moves_aborted() const;
   const std::vector<uint64_t>& move_fences_us() const { return move_fences_us_; }
   // With --placement these include what the nodes' placement drivers merged.
-  uint64_t groups_created() const { return groups_created_; }
-  uint64_t group_creates_tried() const { return group_creates_tried_; }
-  uint64_t replica_moves_done() const { return replica_moves_done_; }
-  uint64_t replica_moves_tried() const { return replica_moves_tried_; }
+  uint64_t groups_created() const { return group_creator_.done; }
+  uint64_t group_creates_tried() const { return group_creator_.tried; }
+  uint64_t replica_moves_done() const { return replica_mover_.done; }
+  uint64_t replica_moves_tried() const { return replica_mover_.tried; }
   uint64_t merges_done() const;
   uint64_t merges_tried() const;
 
@@ -251,6 +252,17 @@ class KvWorkload {
   NodeIndex removed_node_ = 0;
   uint64_t member_changes_done_ = 0;
   uint64_t member_change_attempts_ = 0;
+  // The state of one background client (mover, merger, group creator, replica mover): its
+  // own random stream (forked only when its option is on, so other runs draw as before),
+  // whether its one operation is running, the operation to resume, and its counters.
+  template <typename Pending>
+  struct Activity {
+    Rng rng{1};
+    bool busy = false;
+    std::optional<Pending> unfinished;
+    uint64_t done = 0;
+    uint64_t tried = 0;
+  };
   // range moves (--moves): one at a time, a random route to a random other group through
   // a random node's coordinator (StartMoveRange). A move whose answer was lost, or that
   // stopped after its cut-over, is resumed (with its source) until it finishes or rolls
@@ -263,11 +275,7 @@ class KvWorkload {
   void ScheduleMove();
   void RunMove();
   bool moves_ = false;
-  Rng move_rng_{1};
-  bool mover_busy_ = false;
-  std::optional<PendingMove> unfinished_move_;
-  uint64_t moves_started_ = 0;
-  uint64_t moves_finished_ = 0;
+  Activity<PendingMove> mover_;  // tried: moves started; done: finished
   uint64_t moves_aborted_ = 0;
   uint64_t move_attempts_ = 0;
   std::vector<uint64_t> move_fences_us_;
@@ -279,12 +287,8 @@ class KvWorkload {
   void ScheduleMerge();
   void RunMerge();
   bool merges_ = false;
-  Rng merge_rng_{1};
-  bool merger_busy_ = false;
-  std::optional<PendingMove> merge_move_to_finish_;
-  uint64_t merges_done_ = 0;
-  uint64_t merge_attempts_ = 0;
-  uint64_t merges_moved_ = 0;  // merges that moved a route first
+  Activity<PendingMove> merger_;  // unfinished: a merge's move to finish
+  uint64_t merges_moved_ = 0;     // merges that moved a route first
   // groups created at run time (--create-groups): a client creates up to
   // kMaxCreatedGroupsPerRun groups on 3 of the nodes (placement picks them) through a
   // random node's coordinator during the chaos; the mover and placement then move ranges
@@ -292,10 +296,7 @@ class KvWorkload {
   void ScheduleCreateGroup();
   void RunCreateGroup();
   bool create_groups_ = false;
-  Rng group_rng_{1};
-  bool group_creator_busy_ = false;
-  uint64_t groups_created_ = 0;
-  uint64_t group_creates_tried_ = 0;
+  Activity<std::monostate> group_creator_;  // nothing is resumed
   // replica moves (--replica_moves, kv_workload_replicas.cc): one at a time through a
   // random node's coordinator, either one replica of a random created group to a random
   // node that does not host it (StartMoveReplica) or every replica off a random node
@@ -310,11 +311,7 @@ class KvWorkload {
   void RunReplicaMove();
   void RunPendingReplicaMove(NodeIndex via);
   bool replica_moves_ = false;
-  Rng replica_rng_{1};
-  bool replica_mover_busy_ = false;
-  std::optional<PendingReplicaMove> unfinished_replica_move_;
-  uint64_t replica_moves_done_ = 0;
-  uint64_t replica_moves_tried_ = 0;
+  Activity<PendingReplicaMove> replica_mover_;
   uint64_t replica_move_runs_ = 0;  // attempts, resumptions included (bounded)
   uint64_t replica_move_runs_after_chaos_ = 0;
   // placement (--placement, with --moves): every node runs the core's placement driver
@@ -334,6 +331,21 @@ class KvWorkload {
   SimTime placement_tick_us_ = 0;
   bool placement_tick_scheduled_ = false;
   std::map<NodeIndex, std::unique_ptr<coord::PlacementDriver>> drivers_;
+  // With --create_groups the drivers also balance replicas (balance_replicas). After the
+  // chaos (drivers paused) the heal's balance check asks StartBalanceReplicas through a
+  // random node until it answers "balanced" (each answer a move, within a bounded
+  // window; past it the seed is "unjudged"), then judges the catalog itself: no member
+  // hosting two replicas more than another while a replica of it could go there.
+  void ScheduleBalanceCheck();
+  void RunBalanceCheck();
+  void JudgeBalance(const route::RouteCatalog& catalog);
+  bool balance_check_running_ = false;  // from the heal until judged or unjudged
+  bool balance_check_busy_ = false;
+  SimTime balance_check_started_ = 0;
+  uint64_t balance_check_moves_ = 0;
+  std::string balance_outcome_ = "none";  // none / balanced / unjudged / unbalanced
+  std::string balance_violation_;
+  std::string balance_disagreement_;  // the last judgement's, asked again until the window ends
 };
 
 }  // namespace ekv::sim

@@ -45,6 +45,7 @@ void KvWorkload::SchedulePlacement() {
     placement_tick_us_ = placement_rng_.Range(100'000, 300'000);
     options.round_interval_us = placement_tick_us_;
     options.max_routes = 2 + kMaxSplitsPerRun;
+    options.balance_replicas = create_groups_;
     placement_options_ = options;
   }
   if (placement_tick_scheduled_) return;
@@ -87,6 +88,111 @@ void KvWorkload::TickPlacement() {
 void KvWorkload::StopPlacement() {
   for (auto& [node, driver] : drivers_) driver->SetPaused(true);
   if (PlacementBusy()) SchedulePlacement();
+  if (create_groups_) {
+    balance_check_running_ = true;
+    balance_check_started_ = scheduler_.now();
+    ScheduleBalanceCheck();
+  }
+}
+
+namespace {
+// The heal gives the cluster 30 s to converge: balancing runs start within this much of
+// it, each bounded by kBalanceRunUs.
+constexpr SimTime kBalanceWindowUs = 12'000'000;
+}  // namespace
+
+void KvWorkload::ScheduleBalanceCheck() {
+  scheduler_.After(300'000, [this] { RunBalanceCheck(); });
+}
+
+void KvWorkload::RunBalanceCheck() {
+  if (!balance_check_running_ || balance_check_busy_) return;
+  if (scheduler_.now() - balance_check_started_ > kBalanceWindowUs) {
+    if (!balance_disagreement_.empty()) {
+      // Answered balanced to the end while a replica could still move.
+      balance_outcome_ = "unbalanced";
+      balance_violation_ = balance_disagreement_;
+      balance_check_running_ = false;
+      return;
+    }
+    balance_outcome_ = "unjudged";
+    trace_.Record({scheduler_.now(), "balance-unjudged", 0, balance_check_moves_, 0, 0, ""});
+    balance_check_running_ = false;
+    return;
+  }
+  // Not waiting for the drivers: one whose node crashed holds its round until the answer
+  // times out, long after its coordinator died with the operation. A driver's balancing
+  // move still running beside these is harmless (each step idempotent and version-checked,
+  // a second joined replica is taken out by the next plan).
+  const NodeIndex via = coordinators_.RandomUpNode();
+  if (via == 0) return ScheduleBalanceCheck();
+  balance_check_busy_ = true;
+  const SimTime budget = 3 * profile_.client_timeout_us;
+  coordinators_.Run(
+      via, [budget](coord::Coordinator& c) { return c.StartBalanceReplicas(budget); },
+      [this, via](std::optional<coord::OpResult> result) {
+        const bool ok = result.has_value() && result->status.ok();
+        trace_.Record({scheduler_.now(), "balance-replicas", via,
+                       ok && result->group.has_value() ? result->group->group_id : 0, 0,
+                       result.has_value() ? static_cast<uint64_t>(result->status.code()) : 14,
+                       result.has_value() ? std::string(result->status.message()) : "no answer"});
+        if (!ok || result->group.has_value()) {
+          if (ok) ++balance_check_moves_;
+          balance_check_busy_ = false;
+          return ScheduleBalanceCheck();
+        }
+        // Balanced, says the core: read the catalog and judge it independently.
+        coordinators_.Run(
+            via, [](coord::Coordinator& c) { return c.StartReadCatalog(); },
+            [this](std::optional<coord::OpResult> read) {
+              balance_check_busy_ = false;
+              if (!read.has_value() || !read->status.ok() || !read->catalog.has_value()) {
+                return ScheduleBalanceCheck();
+              }
+              JudgeBalance(*read->catalog);
+              // A disagreement may come from a moment's membership (the heal re-adds the
+              // voters the membership faults took out, and a coordinator counts only the
+              // members it sees): asked again until the window ends.
+              if (balance_disagreement_.empty()) {
+                balance_check_running_ = false;
+              } else {
+                ScheduleBalanceCheck();
+              }
+            },
+            2 * profile_.client_timeout_us);
+      },
+      budget + 2 * profile_.client_timeout_us);
+}
+
+void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
+  // Counted here, not with placement::ReplicaCounts: the checker must not share the code
+  // it judges.
+  std::map<NodeIndex, size_t> counts;
+  for (NodeIndex node : cluster_.nodes()) counts[node] = 0;
+  for (const auto& [id, group] : catalog.groups()) {
+    if (group.retired) continue;
+    for (uint64_t replica : group.Replicas()) ++counts[replica];
+  }
+  std::string described;
+  for (const auto& [node, count] : counts) absl::StrAppend(&described, " n", node, "=", count);
+  for (const auto& [heavy, heavy_count] : counts) {
+    for (const auto& [light, light_count] : counts) {
+      if (heavy_count < light_count + 2) continue;
+      for (const auto& [id, group] : catalog.groups()) {
+        if (group.retired || !group.IsReplica(heavy) || group.IsReplica(light) ||
+            group.WasRemoved(light)) {
+          continue;
+        }
+        balance_disagreement_ = absl::StrCat("replica counts after the heal:", described,
+                                             "; group ", id, " could move from n", heavy, " to n",
+                                             light, ", yet StartBalanceReplicas answered balanced");
+        return;
+      }
+    }
+  }
+  balance_outcome_ = "balanced";
+  balance_disagreement_.clear();
+  trace_.Record({scheduler_.now(), "balance-judged", 0, balance_check_moves_, 0, 0, described});
 }
 
 bool KvWorkload::PlacementBusy() const {
@@ -108,20 +214,19 @@ coord::PlacementDriverStatus KvWorkload::PlacementTotals() const {
     sum.moves_aborted += s.moves_aborted;
     sum.merges_started += s.merges_started;
     sum.merges_done += s.merges_done;
+    sum.replica_moves_done += s.replica_moves_done;
   }
   return sum;
 }
 
 uint64_t KvWorkload::splits_done() const { return splits_done_ + PlacementTotals().splits_done; }
 uint64_t KvWorkload::moves_started() const {
-  return moves_started_ + PlacementTotals().moves_started;
+  return mover_.tried + PlacementTotals().moves_started;
 }
-uint64_t KvWorkload::moves_finished() const {
-  return moves_finished_ + PlacementTotals().moves_done;
-}
-uint64_t KvWorkload::merges_done() const { return merges_done_ + PlacementTotals().merges_done; }
+uint64_t KvWorkload::moves_finished() const { return mover_.done + PlacementTotals().moves_done; }
+uint64_t KvWorkload::merges_done() const { return merger_.done + PlacementTotals().merges_done; }
 uint64_t KvWorkload::merges_tried() const {
-  return merge_attempts_ + PlacementTotals().merges_started;
+  return merger_.tried + PlacementTotals().merges_started;
 }
 uint64_t KvWorkload::moves_aborted() const {
   return moves_aborted_ + PlacementTotals().moves_aborted;
@@ -133,6 +238,10 @@ std::string KvWorkload::PlacementStats() const {
                                    sum.moves_done, "/", sum.moves_started);
   if (merges_)
     absl::StrAppend(&stats, " placement_merges=", sum.merges_done, "/", sum.merges_started);
+  if (create_groups_) {
+    absl::StrAppend(&stats, " replica_balance=", balance_outcome_, "/", sum.replica_moves_done, "+",
+                    balance_check_moves_);
+  }
   return stats;
 }
 

@@ -39,22 +39,22 @@ bool Refused(absl::StatusCode code) {
 }  // namespace
 
 void KvWorkload::ScheduleReplicaMove() {
-  const bool resume = unfinished_replica_move_.has_value();
+  const bool resume = replica_mover_.unfinished.has_value();
   if (!issuing_ && !resume) return;
-  if (!resume && replica_moves_tried_ >= kMaxReplicaMovesPerRun) return;
+  if (!resume && replica_mover_.tried >= kMaxReplicaMovesPerRun) return;
   if (replica_move_runs_ >= kMaxReplicaMoveRuns ||
       (!issuing_ && replica_move_runs_after_chaos_ >= kMaxReplicaMoveRunsAfterChaos)) {
     // Bounded: a move stuck this long is left where it stopped (a learner that never
     // caught up, a replica recorded but not yet removed), which no checker minds.
     trace_.Record({scheduler_.now(), "replica-move-given-up", 0, replica_move_runs_, 0, 0, ""});
-    unfinished_replica_move_.reset();
+    replica_mover_.unfinished.reset();
     return;
   }
-  const SimTime delay =
-      resume ? replica_rng_.Range(50'000, 300'000) : replica_rng_.Range(300'000, 2'500'000);
+  const SimTime delay = resume ? replica_mover_.rng.Range(50'000, 300'000)
+                               : replica_mover_.rng.Range(300'000, 2'500'000);
   scheduler_.After(delay, [this] {
-    if (replica_mover_busy_) return;
-    if (!issuing_ && !unfinished_replica_move_.has_value()) return;
+    if (replica_mover_.busy) return;
+    if (!issuing_ && !replica_mover_.unfinished.has_value()) return;
     RunReplicaMove();
   });
 }
@@ -62,12 +62,12 @@ void KvWorkload::ScheduleReplicaMove() {
 void KvWorkload::RunReplicaMove() {
   const NodeIndex via = coordinators_.RandomUpNode();
   if (via == 0) return ScheduleReplicaMove();
-  if (unfinished_replica_move_.has_value()) return RunPendingReplicaMove(via);
-  replica_mover_busy_ = true;
+  if (replica_mover_.unfinished.has_value()) return RunPendingReplicaMove(via);
+  replica_mover_.busy = true;
   coordinators_.Run(
       via, [](coord::Coordinator& c) { return c.StartReadCatalog(); },
       [this](std::optional<coord::OpResult> read) {
-        replica_mover_busy_ = false;
+        replica_mover_.busy = false;
         if (!read.has_value() || !read->status.ok() || !read->catalog.has_value()) {
           return ScheduleReplicaMove();
         }
@@ -77,14 +77,14 @@ void KvWorkload::RunReplicaMove() {
         }
         if (live.empty()) return ScheduleReplicaMove();
         PendingReplicaMove next;
-        if (replica_rng_.Uniform(10) < 3) {
+        if (replica_mover_.rng.Uniform(10) < 3) {
           // Drain a node that hosts a created group.
-          const route::GroupDescriptor& group = live[replica_rng_.Uniform(live.size())];
+          const route::GroupDescriptor& group = live[replica_mover_.rng.Uniform(live.size())];
           const std::vector<uint64_t> replicas = group.Replicas();
           next.drain = true;
-          next.node = replicas[replica_rng_.Uniform(replicas.size())];
+          next.node = replicas[replica_mover_.rng.Uniform(replicas.size())];
         } else {
-          const route::GroupDescriptor& group = live[replica_rng_.Uniform(live.size())];
+          const route::GroupDescriptor& group = live[replica_mover_.rng.Uniform(live.size())];
           const std::vector<uint64_t> replicas = group.Replicas();
           std::vector<NodeIndex> targets;
           // A node that is up now (one that is down, or whose disk broke, might never
@@ -97,19 +97,19 @@ void KvWorkload::RunReplicaMove() {
           }
           if (targets.empty()) return ScheduleReplicaMove();
           next.move.group = group.group_id;
-          next.move.from = replicas[replica_rng_.Uniform(replicas.size())];
-          next.move.to = targets[replica_rng_.Uniform(targets.size())];
+          next.move.from = replicas[replica_mover_.rng.Uniform(replicas.size())];
+          next.move.to = targets[replica_mover_.rng.Uniform(targets.size())];
         }
-        ++replica_moves_tried_;
-        unfinished_replica_move_ = next;
+        ++replica_mover_.tried;
+        replica_mover_.unfinished = next;
         ScheduleReplicaMove();
       });
 }
 
 void KvWorkload::RunPendingReplicaMove(NodeIndex via) {
-  EKV_ASSERT(unfinished_replica_move_.has_value(), "no replica move to run");
-  const PendingReplicaMove pending = *unfinished_replica_move_;
-  replica_mover_busy_ = true;
+  EKV_ASSERT(replica_mover_.unfinished.has_value(), "no replica move to run");
+  const PendingReplicaMove pending = *replica_mover_.unfinished;
+  replica_mover_.busy = true;
   ++replica_move_runs_;
   if (!issuing_) ++replica_move_runs_after_chaos_;
   // Short runs (a run that stops is resumed by the next): a move to a node that went down
@@ -124,7 +124,7 @@ void KvWorkload::RunPendingReplicaMove(NodeIndex via) {
         return c.StartMoveReplica(spec);
       },
       [this, via, pending](std::optional<coord::OpResult> result) {
-        replica_mover_busy_ = false;
+        replica_mover_.busy = false;
         const absl::StatusCode code =
             result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
         trace_.Record({scheduler_.now(), pending.drain ? "drain-node" : "move-replica", via,
@@ -133,10 +133,10 @@ void KvWorkload::RunPendingReplicaMove(NodeIndex via) {
                        static_cast<uint64_t>(code),
                        result.has_value() ? std::string(result->status.message()) : "no answer"});
         if (code == absl::StatusCode::kOk) {
-          ++replica_moves_done_;
-          unfinished_replica_move_.reset();
+          ++replica_mover_.done;
+          replica_mover_.unfinished.reset();
         } else if (Refused(code)) {
-          unfinished_replica_move_.reset();
+          replica_mover_.unfinished.reset();
         }
         ScheduleReplicaMove();
       },

@@ -155,21 +155,17 @@ uint64_t Coordinator::Backoff(int attempt) {
 
 void Coordinator::Execute(raft::GroupId group, node::OpKind kind, std::string payload, Retry retry,
                           uint64_t deadline_us, ReplyFn done) {
-  const uint64_t id = next_exec_++;
-  auto exec = std::make_unique<Exec>();
-  exec->group = group;
-  exec->kind = kind;
-  exec->payload = std::move(payload);
-  exec->retry = retry;
-  exec->deadline_us = deadline_us;
-  exec->done = std::move(done);
-  execs_.emplace(id, std::move(exec));
-  SendAttempt(id);
+  StartExec(raft::kNoNode, group, kind, std::move(payload), retry, deadline_us, std::move(done));
 }
 
 void Coordinator::ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind,
                             std::string payload, Retry retry, uint64_t deadline_us, ReplyFn done) {
   EKV_ASSERT(node != raft::kNoNode, "ExecuteOn needs a node");
+  StartExec(node, group, kind, std::move(payload), retry, deadline_us, std::move(done));
+}
+
+void Coordinator::StartExec(raft::NodeId pinned, raft::GroupId group, node::OpKind kind,
+                            std::string payload, Retry retry, uint64_t deadline_us, ReplyFn done) {
   const uint64_t id = next_exec_++;
   auto exec = std::make_unique<Exec>();
   exec->group = group;
@@ -178,7 +174,7 @@ void Coordinator::ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind
   exec->retry = retry;
   exec->deadline_us = deadline_us;
   exec->done = std::move(done);
-  exec->pinned = node;
+  exec->pinned = pinned;
   execs_.emplace(id, std::move(exec));
   SendAttempt(id);
 }

@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -280,6 +281,7 @@ struct CoordinatorStats {
   // group's configuration).
   uint64_t replica_moves_started = 0;
   uint64_t replica_moves_done = 0;
+  uint64_t replica_moves_rolled_back = 0;  // a joined learner that never caught up, taken out
 };
 
 class Coordinator {
@@ -411,6 +413,10 @@ class Coordinator {
   // (StartRemoveNode) leaves every group its replica count. Refused, before anything
   // changes, when a group has no other member to go to. Answers the groups moved.
   OpId StartDrainNode(raft::NodeId node, uint64_t timeout_us = 0);
+  // One replica move toward balance (placement/replica_balance.h: members' replica counts
+  // of created groups within one of each other), or none when balanced: answers the group
+  // moved, or no group. The placement driver runs it once a round.
+  OpId StartBalanceReplicas(uint64_t timeout_us = 0);
   // Groups created at run time, as of the newest catalog this coordinator saw.
   const std::map<raft::GroupId, route::GroupDescriptor>& created_groups() const {
     return created_groups_;
@@ -464,6 +470,9 @@ class Coordinator {
   // The same, but every attempt goes to `node` (no leader hints followed): a question for
   // one replica (kReplicaStatus).
   void ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind, std::string payload,
+                 Retry retry, uint64_t deadline_us, ReplyFn done);
+  // Both: `pinned` kNoNode follows the leader.
+  void StartExec(raft::NodeId pinned, raft::GroupId group, node::OpKind kind, std::string payload,
                  Retry retry, uint64_t deadline_us, ReplyFn done);
   void SendAttempt(uint64_t exec_id);
   void RetryExec(uint64_t exec_id, raft::NodeId hint, std::string why);
@@ -612,11 +621,18 @@ class Coordinator {
   void ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
                           raft::Index learner_index, std::function<void()> next);
   void ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::ReplicaChange change,
-                          raft::NodeId node, uint64_t catalog_version);
+                          raft::NodeId node, uint64_t catalog_version,
+                          std::function<void(absl::Status)> next);
+  void ReplicaMoveAfterCatalog(std::shared_ptr<ReplicaMove> move, absl::Status status);
+  void ReplicaMoveRollBack(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                           std::function<void()> next);
+  void ReplicaMoveRollBackLearner(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                                  raft::NodeId leader, std::function<void()> next);
   void ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfChangeType type,
                        raft::NodeId node, std::function<void(raft::Index)> next);
   struct Drain;
   void DrainNext(std::shared_ptr<Drain> drain);
+  std::set<raft::NodeId> MemberSet(const node::MemberDirectory& members) const;
 
   // Range merges (range_merger.cc).
   struct Merge;

@@ -165,7 +165,7 @@ void PlacementDriver::Decide() {
 }
 
 void PlacementDriver::RunNextIntent() {
-  if (intents_.empty()) return EndRound("");
+  if (intents_.empty()) return BalanceReplicas();
   placement::PlacementIntent intent = std::move(intents_.front());
   intents_.pop_front();
   const std::string what = placement::FormatIntent(intent);
@@ -295,6 +295,30 @@ void PlacementDriver::RunMove(MoveRangeSpec spec, bool resumed, std::string what
         // comes first at the next tick.
         if (unfinished_move_.has_value()) return EndRound("");
         RunNextIntent();
+      });
+}
+
+void PlacementDriver::BalanceReplicas() {
+  if (!options_.balance_replicas || catalog_->groups().empty()) return EndRound("");
+  Run([timeout =
+           options_.move_timeout_us](Coordinator& c) { return c.StartBalanceReplicas(timeout); },
+      [this](std::optional<OpResult> result) {
+        const bool ok = result.has_value() && result->status.ok();
+        status_.replicas_balanced = ok && !result->group.has_value();
+        if (ok && result->group.has_value()) {
+          ++status_.replica_moves_started;
+          ++status_.replica_moves_done;
+        } else if (!ok) {
+          // Planned and stopped, or not planned (a read failed): the next round plans
+          // again from the catalog, which finishes a move that stopped half-way.
+          ++status_.replica_moves_started;
+        }
+        if (!status_.replicas_balanced) {
+          Log(absl::StrCat("placement: balance replicas -> ",
+                           ok ? absl::StrCat("moved a replica of group ", result->group->group_id)
+                              : Outcome(result)));
+        }
+        EndRound("");
       });
 }
 

@@ -24,7 +24,9 @@
 //   4. PlacementPolicy::Observe, then run its intents one at a time: StartSplitRange /
 //      StartMoveRange / StartMergeRange with the intent's catalog version (a merge of
 //      routes on two groups moves the right one first, inside the one operation; a move
-//      it left unfinished is resumed like any other).
+//      it left unfinished is resumed like any other);
+//   5. with balance_replicas, when the catalog has created groups: one replica move
+//      toward balance (StartBalanceReplicas), or none when balanced.
 // A move whose answer was lost, or that stopped short of finishing (not aborted, not
 // refused), is resumed (StartMoveRange with the same route, target and source) before
 // anything else, also while paused and when this node no longer leads: a route left
@@ -54,6 +56,10 @@ struct PlacementDriverOptions {
   size_t max_routes = 0;
   uint64_t move_timeout_us = 0;  // MoveRangeSpec::timeout_us (0: the coordinator's default)
   bool paused = false;           // start paused
+  // After a round's range intents: one replica move toward balance across the members
+  // (Coordinator::StartBalanceReplicas, placement/replica_balance.h), a move it left
+  // unfinished finished by the next round's plan.
+  bool balance_replicas = false;
 };
 
 struct PlacementDriverStatus {
@@ -69,10 +75,13 @@ struct PlacementDriverStatus {
   uint64_t moves_aborted = 0;
   uint64_t merges_started = 0;
   uint64_t merges_done = 0;
-  uint64_t intents_refused = 0;  // stale or failed intents that changed nothing
-  bool move_unfinished = false;  // a move to resume
-  std::string last_decision;     // the last intent and how it ended
-  std::string last_error;        // why the last round was skipped
+  uint64_t intents_refused = 0;        // stale or failed intents that changed nothing
+  uint64_t replica_moves_started = 0;  // balancing rounds that planned a replica move
+  uint64_t replica_moves_done = 0;
+  bool replicas_balanced = false;  // the last balancing round found nothing to move
+  bool move_unfinished = false;    // a move to resume
+  std::string last_decision;       // the last intent and how it ended
+  std::string last_error;          // why the last round was skipped
 };
 
 class PlacementDriver {
@@ -106,6 +115,7 @@ class PlacementDriver {
   void Decide();
   void RunNextIntent();
   void RunMove(MoveRangeSpec spec, bool resumed, std::string what);
+  void BalanceReplicas();
   void EndRound(std::string error);
   // Runs `start`; `done` only if no Reset came in between.
   void Run(StartFn start, DoneFn done);

@@ -28,6 +28,18 @@
 // Conf changes are idempotent at the leader (NodeHost answers one already made without
 // proposing it). The catalog commands are version-checked; a lost race or an unknown
 // outcome is judged by the next round's catalog read.
+//
+// Rollback: a replica that joined (T, or one an earlier move left joined) and, in this
+// run, never answered that it applied past its own addition (down for good, a broken
+// disk, or still without the leader's snapshot) by three quarters of the move's time is
+// taken out again while it is only a learner: conf RemoveVoter(T) (a learner: no vote
+// changes), then catalog: T removed (so it never hosts the group again, as step 6). The
+// run then fails retryably; run again, a drain picks another target, a move to T is
+// refused (T was removed). Without it, a move to a node that never returns stays
+// unfinished forever, and every resumption spends its whole time waiting on that node
+// (simulator seed 183: past the heal's bounded convergence time). A voter is never rolled
+// back (asked of the leader's configuration): removing one that an earlier run promoted
+// could, after step 5, leave fewer voters than replicas; the move goes on past it instead.
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -37,6 +49,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/coord/coordinator.h"
+#include "core/placement/replica_balance.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
 
@@ -66,6 +79,11 @@ struct Coordinator::ReplicaMove {
   // Steps 2-4 done for every replica that stays (this round's catalog): F may leave.
   bool voters_ready = false;
   int catch_up_polls = 0;
+  // Catch-up waits end here, leaving the last quarter of the move's time to roll back a
+  // learner that never caught up.
+  uint64_t catch_up_deadline_us = 0;
+  // The replica being caught up answered, in this run, that it applied past its addition.
+  bool heard_past_addition = false;
 };
 
 OpId Coordinator::StartMoveReplica(MoveReplicaSpec spec) {
@@ -89,6 +107,8 @@ void Coordinator::MoveReplica(MoveReplicaSpec spec, uint64_t deadline_us, GroupF
   auto move = std::make_shared<ReplicaMove>();
   move->spec = spec;
   move->deadline_us = deadline_us;
+  move->catch_up_deadline_us =
+      deadline_us > now_us_ ? deadline_us - (deadline_us - now_us_) / 4 : deadline_us;
   move->done = std::move(done);
   if (spec.to == raft::kNoNode) return ReplicaMoveStep(std::move(move));
   // The target must be a member of the cluster: the directory's, or a voter of the catalog
@@ -166,7 +186,9 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
                          " once, and a node never hosts a group again; choose another node")));
       }
       // Step 1.
-      return ReplicaMoveCatalog(move, route::ReplicaChange::kAdd, spec.to, catalog->version());
+      return ReplicaMoveCatalog(
+          move, route::ReplicaChange::kAdd, spec.to, catalog->version(),
+          [this, move](absl::Status status) { ReplicaMoveAfterCatalog(move, std::move(status)); });
     }
     if (!move->voters_ready) {
       // Steps 2-4 for T and every other replica that joined by a move.
@@ -181,10 +203,13 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
     // Step 5, then 6 against this round's catalog (a race lost there goes round again,
     // repeating 5, which is idempotent).
     const uint64_t version = catalog->version();
-    ReplicaMoveConf(
-        move, raft::ConfChangeType::kRemoveVoter, spec.from, [this, move, version](raft::Index) {
-          ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from, version);
-        });
+    ReplicaMoveConf(move, raft::ConfChangeType::kRemoveVoter, spec.from,
+                    [this, move, version](raft::Index) {
+                      ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from,
+                                         version, [this, move](absl::Status status) {
+                                           ReplicaMoveAfterCatalog(move, std::move(status));
+                                         });
+                    });
   });
 }
 
@@ -200,6 +225,7 @@ void Coordinator::ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move,
       move, raft::ConfChangeType::kAddLearner, node,
       [this, move, node, nodes = std::move(nodes)](raft::Index learner_index) mutable {
         move->catch_up_polls = 0;
+        move->heard_past_addition = false;
         ReplicaMoveCatchUp(
             move, node, learner_index, [this, move, node, nodes = std::move(nodes)]() mutable {
               ReplicaMoveConf(move, raft::ConfChangeType::kAddVoter, node,
@@ -216,10 +242,11 @@ void Coordinator::ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::No
   // host the group yet (its catalog replica has not applied step 1) refuses; asked again.
   ExecuteOn(
       node, move->spec.group, node::OpKind::kReplicaStatus, "", Retry::kUnknownToo,
-      move->deadline_us,
+      move->catch_up_deadline_us,
       [this, move, node, learner_index,
        next = std::move(next)](absl::StatusOr<GroupReply> reply) mutable {
         if (!reply.ok()) {
+          if (!move->heard_past_addition) return ReplicaMoveRollBack(move, node, std::move(next));
           return move->done(
               absl::Status(reply.status().code(),
                            absl::StrCat("MoveReplica: node ", node, " did not catch up on group ",
@@ -227,12 +254,14 @@ void Coordinator::ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::No
         }
         const raft::Index applied = reply->reply.index;
         const raft::Index commit = reply->reply.timestamp;
+        if (applied >= learner_index) move->heard_past_addition = true;
         if (applied >= learner_index && applied + kMaxCatchUpLagEntries >= commit) {
           return next();
         }
         const int poll = move->catch_up_polls++;
         After(Backoff(poll), [this, move, node, learner_index, next = std::move(next)]() mutable {
-          if (now_us_ >= move->deadline_us) {
+          if (now_us_ >= move->catch_up_deadline_us) {
+            if (!move->heard_past_addition) return ReplicaMoveRollBack(move, node, std::move(next));
             return move->done(absl::DeadlineExceededError(
                 absl::StrCat("MoveReplica: node ", node, " did not catch up on group ",
                              move->spec.group, " before the deadline")));
@@ -260,7 +289,8 @@ void Coordinator::ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfC
 }
 
 void Coordinator::ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::ReplicaChange change,
-                                     raft::NodeId node, uint64_t catalog_version) {
+                                     raft::NodeId node, uint64_t catalog_version,
+                                     std::function<void(absl::Status)> next) {
   route::CatalogCommand command;
   command.op = route::ChangeGroupReplica{catalog_version, move->spec.group, node, change};
   node::GroupCommand group_command;
@@ -270,15 +300,97 @@ void Coordinator::ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::R
   // Sent again only when it certainly did not apply; whatever happened, the next round's
   // catalog read is the judge (a repeat would be refused for the version it moved).
   Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
-          Retry::kDefinite, move->deadline_us, [this, move](absl::StatusOr<GroupReply> reply) {
-            const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
-            if (!status.ok() && now_us_ >= move->deadline_us) return move->done(status);
-            if (status.ok()) return ReplicaMoveStep(move);
-            After(Backoff(move->rounds), [this, move] { ReplicaMoveStep(move); });
+          Retry::kDefinite, move->deadline_us,
+          [next = std::move(next)](absl::StatusOr<GroupReply> reply) {
+            next(reply.ok() ? reply->result.status() : reply.status());
           });
 }
 
+void Coordinator::ReplicaMoveAfterCatalog(std::shared_ptr<ReplicaMove> move, absl::Status status) {
+  if (!status.ok() && now_us_ >= move->deadline_us) return move->done(status);
+  if (status.ok()) return ReplicaMoveStep(move);
+  After(Backoff(move->rounds), [this, move] { ReplicaMoveStep(move); });
+}
+
+void Coordinator::ReplicaMoveRollBack(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                                      std::function<void()> next) {
+  // Which node leads (any replica answers with the leader it knows); the leader's own
+  // configuration then says whether `node` is still only a learner.
+  Execute(move->spec.group, node::OpKind::kReplicaStatus, "", Retry::kUnknownToo, move->deadline_us,
+          [this, move, node, next = std::move(next)](absl::StatusOr<GroupReply> reply) mutable {
+            if (!reply.ok() || reply->reply.leader_hint == raft::kNoNode) {
+              return move->done(absl::UnavailableError(absl::StrCat(
+                  "MoveReplica: node ", node, " did not catch up on group ", move->spec.group,
+                  ", and no leader was found to roll it back; run it again")));
+            }
+            ReplicaMoveRollBackLearner(move, node, reply->reply.leader_hint, std::move(next));
+          });
+}
+
+void Coordinator::ReplicaMoveRollBackLearner(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
+                                             raft::NodeId leader, std::function<void()> next) {
+  const raft::GroupId group = move->spec.group;
+  ExecuteOn(
+      leader, group, node::OpKind::kReplicaStatus, "", Retry::kUnknownToo, move->deadline_us,
+      [this, move, node, leader, group, next = std::move(next)](absl::StatusOr<GroupReply> reply) {
+        const std::string not_caught_up =
+            absl::StrCat("MoveReplica: node ", node, " did not catch up on group ", group);
+        absl::StatusOr<raft::ConfChange> roles =
+            reply.ok() && reply->reply.value.has_value()
+                ? raft::DecodeConfChange(*reply->reply.value)
+                : absl::StatusOr<raft::ConfChange>(absl::UnavailableError("no answer"));
+        if (!reply.ok() || reply->reply.leader_hint != leader || !roles.ok()) {
+          return move->done(absl::UnavailableError(
+              absl::StrCat(not_caught_up, ", and node ", leader,
+                           " did not answer as its leader to roll it back; run it again")));
+        }
+        for (const raft::ConfChangeSingle& role : roles->changes) {
+          if (role.node == node && role.type == raft::ConfChangeType::kAddVoter) {
+            // Promoted by an earlier run (which saw it caught up): it stays, and the move
+            // goes on without it answering. Step 5 then shrinks a configuration of one
+            // voter more than the replica count (even), whose leader commits the removal
+            // only with a majority alive: one fewer of them is still a majority of the rest.
+            return next();
+          }
+        }
+        ReplicaMoveConf(
+            move, raft::ConfChangeType::kRemoveVoter, node,
+            [this, move, node, group, not_caught_up](raft::Index) {
+              ReadCatalog(move->deadline_us, [this, move, node, group, not_caught_up](
+                                                 absl::StatusOr<route::RouteCatalog> catalog) {
+                const route::GroupDescriptor* found =
+                    catalog.ok() ? catalog->FindGroup(group) : nullptr;
+                const absl::Status rolled_back = absl::UnavailableError(
+                    absl::StrCat(not_caught_up,
+                                 " in time: rolled back (removed from it, never to host it "
+                                 "again); run it again, to another node"));
+                if (found == nullptr || !found->IsReplica(node)) return move->done(rolled_back);
+                ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, node, catalog->version(),
+                                   [this, move, rolled_back](absl::Status status) {
+                                     // Not applied (a lost race, no answer): T is a joined
+                                     // replica outside the configuration, which the next
+                                     // run adds as a learner again and rolls back again.
+                                     if (status.ok()) ++stats_.replica_moves_rolled_back;
+                                     move->done(rolled_back);
+                                   });
+              });
+            });
+      });
+}
+
 // ---- Draining a node -------------------------------------------------------------------
+
+std::set<raft::NodeId> Coordinator::MemberSet(const node::MemberDirectory& members) const {
+  // The directory's members, and every voter of the catalog group (every member of a
+  // bootstrapped cluster votes there, advertised or not).
+  std::set<raft::NodeId> member_set;
+  for (const auto& [id, addresses] : members) member_set.insert(id);
+  const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
+  if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
+    member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
+  }
+  return member_set;
+}
 
 struct Coordinator::Drain {
   OpId op = 0;
@@ -300,12 +412,7 @@ OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
     ReadCatalog(DeadlineOf(op), [this, op, node, members = *std::move(members)](
                                     absl::StatusOr<route::RouteCatalog> catalog) {
       if (!catalog.ok()) return Fail(op, catalog.status());
-      std::set<raft::NodeId> member_set;
-      for (const auto& [id, addresses] : members) member_set.insert(id);
-      const std::map<raft::GroupId, raft::ConfState> confs = view_->Configurations();
-      if (auto conf = confs.find(options_.catalog_group); conf != confs.end()) {
-        member_set.insert(conf->second.voters.begin(), conf->second.voters.end());
-      }
+      std::set<raft::NodeId> member_set = MemberSet(members);
       member_set.erase(node);
       // Where each replica goes: the member hosting the fewest live created groups (as
       // CreateGroup places a new group), counting the moves planned so far.
@@ -375,6 +482,38 @@ void Coordinator::DrainNext(std::shared_ptr<Drain> drain) {
                 drain->moved.push_back(*std::move(group));
                 DrainNext(drain);
               });
+}
+
+}  // namespace ekv::coord
+
+namespace ekv::coord {
+
+// ---- Balancing replicas ------------------------------------------------------------------
+
+OpId Coordinator::StartBalanceReplicas(uint64_t timeout_us) {
+  const OpId op = NewOp(timeout_us != 0 ? timeout_us : options_.move_timeout_us);
+  ReadMembers(DeadlineOf(op), [this, op](absl::StatusOr<node::MemberDirectory> members) {
+    if (!members.ok()) return Fail(op, members.status());
+    ReadCatalog(DeadlineOf(op), [this, op, members = *std::move(members)](
+                                    absl::StatusOr<route::RouteCatalog> catalog) {
+      if (!catalog.ok()) return Fail(op, catalog.status());
+      const std::set<raft::NodeId> member_set = MemberSet(members);
+      const std::optional<placement::ReplicaMovePlan> plan = placement::PlanReplicaBalance(
+          std::vector<uint64_t>(member_set.begin(), member_set.end()), *catalog);
+      if (!plan.has_value()) return Finish(op, OpResult{});  // balanced: no group moved
+      MoveReplicaSpec spec;
+      spec.group = plan->group;
+      spec.from = plan->from;
+      spec.to = plan->to;
+      MoveReplica(spec, DeadlineOf(op), [this, op](absl::StatusOr<route::GroupDescriptor> group) {
+        if (!group.ok()) return Fail(op, group.status());
+        OpResult result;
+        result.group = *std::move(group);
+        Finish(op, std::move(result));
+      });
+    });
+  });
+  return op;
 }
 
 }  // namespace ekv::coord

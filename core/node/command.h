@@ -36,8 +36,10 @@ enum class OpKind : uint8_t {
   kConfChange = 8,
   // This replica's own progress, answered at once by whichever replica receives it
   // (leader, follower or learner; nothing is proposed or forwarded): `index` = its applied
-  // index, `timestamp` = the commit index it knows, `leader_hint` = the leader it knows.
-  // A replica move asks the new replica this to see that it caught up.
+  // index, `timestamp` = the commit index it knows, `leader_hint` = the leader it knows,
+  // `value` = the configuration it applied, as an encoded raft::ConfChange adding each
+  // voter (kAddVoter) and each learner (kAddLearner). A replica move asks the new replica
+  // this to see that it caught up, and the leader before rolling a learner back.
   kReplicaStatus = 9,
 };
 const char* OpKindName(OpKind kind);

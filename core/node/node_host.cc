@@ -330,8 +330,21 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
   }
   Group& group = *it->second;
   if (request.kind == OpKind::kReplicaStatus) {
-    Reply(request, ReplyStatus::kOk, std::nullopt, group.raw_node->applied_index(), "",
-          group.raw_node->leader());
+    const raft::ConfState conf = group.raw_node->conf_state();
+    raft::ConfChange roles;
+    // A voter of an outgoing joint configuration still votes: listed as a voter.
+    for (const auto* voters : {&conf.voters, &conf.voters_outgoing}) {
+      for (raft::NodeId voter : *voters) {
+        roles.changes.push_back({raft::ConfChangeType::kAddVoter, voter});
+      }
+    }
+    for (const auto* learners : {&conf.learners, &conf.learners_next}) {
+      for (raft::NodeId learner : *learners) {
+        roles.changes.push_back({raft::ConfChangeType::kAddLearner, learner});
+      }
+    }
+    Reply(request, ReplyStatus::kOk, raft::EncodeConfChange(roles), group.raw_node->applied_index(),
+          "", group.raw_node->leader());
     replies_.back().timestamp = group.raw_node->commit_index();
     return;
   }

@@ -15,6 +15,7 @@
 #include "core/node/group_protocol.h"
 #include "core/node/group_state_machine.h"
 #include "core/node/map_state_machine.h"
+#include "core/raft/confchange.h"
 #include "gtest/gtest.h"
 
 namespace ekv::node {
@@ -855,6 +856,14 @@ TEST(NodeHostConfChangeTest, EveryReplicaAnswersItsOwnProgress) {
     EXPECT_EQ(reply.index, driver.host(node).Status(kGroup).applied) << "n" << node;
     EXPECT_GE(reply.timestamp, reply.index) << "n" << node;
     EXPECT_EQ(reply.leader_hint, leader) << "n" << node;
+    // The configuration it applied: the three voters, no learner.
+    ASSERT_TRUE(reply.value.has_value()) << "n" << node;
+    absl::StatusOr<raft::ConfChange> roles = raft::DecodeConfChange(*reply.value);
+    ASSERT_TRUE(roles.ok()) << roles.status();
+    ASSERT_EQ(roles->changes.size(), 3u) << raft::DescribeConfChange(*roles);
+    for (const raft::ConfChangeSingle& role : roles->changes) {
+      EXPECT_EQ(role.type, raft::ConfChangeType::kAddVoter) << raft::DescribeConfChange(*roles);
+    }
   }
 }
 
