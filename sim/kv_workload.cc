@@ -353,7 +353,7 @@ void KvWorkload::SnapshotRead(NodeIndex node, std::string key, kv::Timestamp at_
       [this, node, key, restarts_left, done](std::optional<coord::OpResult> ts) {
         if (!ts.has_value() || !ts->status.ok()) return done(std::nullopt);
         coordinators_.Run(
-            node, [key, t = ts->ts](coord::Coordinator& c) { return c.StartRawGet(key, t); },
+            node, [key, t = ts->ts](coord::Coordinator& c) { return c.StartTxnGet(key, t); },
             [this, node, key, restarts_left, done](std::optional<coord::OpResult> read) {
               const uint64_t above = read.has_value() ? coord::ReadRestartAbove(read->status) : 0;
               if (above != 0 && restarts_left > 0) {

@@ -307,7 +307,8 @@ class Coordinator {
   // --- Client operations: each answers exactly once, as an OpDone effect. ------------
   OpId StartRawPut(std::string key, std::string value);
   OpId StartRawDelete(std::string key);
-  // ts == 0: the latest value, linearizable; ts > 0: a snapshot read at ts.
+  // ts == 0: the latest value, linearizable; ts > 0: a read AS OF ts (kv::KvQuery::as_of;
+  // StartTxnGet is the snapshot read that sees every write acknowledged before ts).
   OpId StartRawGet(std::string key, uint64_t ts);
   OpId StartRawLatestCommitTs(std::string key);
   OpId StartRawScan(std::string start, std::string end, int64_t limit, uint64_t ts);
@@ -551,7 +552,9 @@ class Coordinator {
   void CommitKeysAt(OpId op, uint64_t start_ts, uint64_t ts, std::string primary,
                     std::vector<std::string> keys);
   // `own_ts`: this coordinator drew ts, so a ReadRestart is retried here at a new one.
-  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt);
+  // `as_of`: a read AS OF ts (kv::KvQuery::as_of: RawGet at a caller's timestamp).
+  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt,
+                     bool as_of = false);
   void TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, uint64_t read_ts, bool own_ts);
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
   void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);

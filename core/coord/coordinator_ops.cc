@@ -123,7 +123,7 @@ OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
   if (ts != 0) {
     // A snapshot read: a transaction's lock below ts is resolved (its primary decides)
     // before the read is answered, as a transactional read does.
-    TxnGetAttempt(op, std::move(key), ts, /*own_ts=*/false, 0);
+    TxnGetAttempt(op, std::move(key), ts, /*own_ts=*/false, 0, /*as_of=*/true);
     return op;
   }
   RawGetAttempt(op, std::move(key), 0);
@@ -148,6 +148,15 @@ OpId Coordinator::StartRawLatestCommitTs(std::string key) {
   return op;
 }
 
+namespace {
+// A RawScan at a caller's timestamp reads AS OF it (kv::KvQuery::as_of).
+std::string EncodeAsOfScan(const route::SubScan& sub, uint64_t want, uint64_t ts) {
+  kv::KvQuery scan = kv::KvQuery::Scan(sub.start, sub.end, want, ts);
+  scan.as_of = true;
+  return node::EncodeKvQuery(scan);
+}
+}  // namespace
+
 OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit, uint64_t ts) {
   const OpId op = NewOp();
   if (absl::Status valid = ValidateScan(start, end, limit, options_.max_scan_limit); !valid.ok()) {
@@ -163,12 +172,10 @@ OpId Coordinator::StartRawScan(std::string start, std::string end, int64_t limit
       std::move(spec), /*page=*/0, deadline,
       [this, ts, deadline](const route::SubScan& sub, uint64_t want, SubScanDone done) {
         std::string query =
-            ts == 0
-                ? QueryBytes(node::GroupQueryOp::kRawScan,
-                             node::EncodeRawScan(sub.start, sub.end, want), sub.catalog_version)
-                : QueryBytes(node::GroupQueryOp::kKv,
-                             node::EncodeKvQuery(kv::KvQuery::Scan(sub.start, sub.end, want, ts)),
-                             sub.catalog_version);
+            ts == 0 ? QueryBytes(node::GroupQueryOp::kRawScan,
+                                 node::EncodeRawScan(sub.start, sub.end, want), sub.catalog_version)
+                    : QueryBytes(node::GroupQueryOp::kKv, EncodeAsOfScan(sub, want, ts),
+                                 sub.catalog_version);
         Execute(
             sub.raft_group_id, node::OpKind::kQuery, std::move(query), Retry::kUnknownToo, deadline,
             [this, deadline, done = std::move(done)](absl::StatusOr<GroupReply> reply) {

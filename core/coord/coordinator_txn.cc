@@ -179,14 +179,17 @@ void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, u
 // ---------------------------------------------------------------------------------------
 // Transactional reads
 
-void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt) {
+void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt,
+                                bool as_of) {
   if (now_us_ >= DeadlineOf(op)) {
     return Fail(
         op, absl::UnavailableError("key stayed locked by a live transaction until the deadline"));
   }
-  std::string query = node::EncodeKvQuery(kv::KvQuery::Get(key, ts));
+  kv::KvQuery get = kv::KvQuery::Get(key, ts);
+  get.as_of = as_of;
+  std::string query = node::EncodeKvQuery(get);
   KvQueryRouted(key, std::move(query), DeadlineOf(op),
-                [this, op, key, ts, own_ts, attempt](absl::StatusOr<GroupReply> reply) {
+                [this, op, key, ts, own_ts, attempt, as_of](absl::StatusOr<GroupReply> reply) {
                   if (!reply.ok()) return Fail(op, reply.status());
                   if (const uint64_t above = reply->result.restart_above; above != 0) {
                     if (!own_ts) return Fail(op, ReadRestartError(above, reply->result.message));
@@ -209,11 +212,12 @@ void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_
                   }
                   AwaitLockResolution(
                       reply->result.key_errors.front(), DeadlineOf(op),
-                      [this, op, key, ts, own_ts, attempt](absl::StatusOr<bool> resolved) {
+                      [this, op, key, ts, own_ts, attempt, as_of](absl::StatusOr<bool> resolved) {
                         if (!resolved.ok()) return Fail(op, resolved.status());
-                        if (*resolved) return TxnGetAttempt(op, key, ts, own_ts, attempt + 1);
-                        After(Backoff(attempt), [this, op, key, ts, own_ts, attempt] {
-                          TxnGetAttempt(op, key, ts, own_ts, attempt + 1);
+                        if (*resolved)
+                          return TxnGetAttempt(op, key, ts, own_ts, attempt + 1, as_of);
+                        After(Backoff(attempt), [this, op, key, ts, own_ts, attempt, as_of] {
+                          TxnGetAttempt(op, key, ts, own_ts, attempt + 1, as_of);
                         });
                       });
                 });

@@ -1078,7 +1078,8 @@ KvQueryResult KvStateMachine::Query(const KvQuery& query) const {
     result.status = BelowGcSafePointError("read", query.read_ts, gc_safe_point_);
     return result;
   }
-  const Timestamp uncertainty_limit = planted_.reads_ignore_uncertainty ? 0 : read_uncertainty_ts_;
+  const Timestamp uncertainty_limit =
+      planted_.reads_ignore_uncertainty || query.as_of ? 0 : read_uncertainty_ts_;
   switch (query.kind) {
     case KvQuery::Kind::kGet:
       result.status = QueryGet(store_, query, uncertainty_limit, &result);

@@ -104,6 +104,10 @@ struct KvQuery {
   size_t limit = 0;     // kScan: 1..kMaxScanLimit
   Timestamp read_ts = 0;
   ScanDirection direction = ScanDirection::kForward;
+  // A read AS OF read_ts (a time-travel read at a timestamp the caller chose): no
+  // uncertainty window ("Uncertainty" below), so no ReadRestart, and no promise to see a
+  // write another group acknowledged before read_ts was obtained.
+  bool as_of = false;
 
   static KvQuery Get(std::string key, Timestamp read_ts);
   static KvQuery Scan(std::string start, std::string end, size_t limit, Timestamp read_ts,

@@ -209,7 +209,9 @@ std::string EncodeKvQuery(const kv::KvQuery& query) {
   kv::AppendLengthPrefixed(&out, query.end_key);
   kv::AppendVarint64(&out, query.limit);
   kv::AppendVarint64(&out, query.read_ts);
-  kv::AppendByte(&out, query.direction == kv::ScanDirection::kReverse ? 1 : 0);
+  // Flags: bit 0 reverse, bit 1 as_of.
+  kv::AppendByte(&out,
+                 (query.direction == kv::ScanDirection::kReverse ? 1 : 0) | (query.as_of ? 2 : 0));
   return out;
 }
 
@@ -225,13 +227,14 @@ absl::StatusOr<kv::KvQuery> DecodeKvQuery(absl::string_view bytes) {
   EKV_READ_OR_RETURN(end_key, reader.ReadLengthPrefixed(), "kv query");
   EKV_READ_OR_RETURN(limit, reader.ReadVarint64(), "kv query");
   EKV_READ_OR_RETURN(read_ts, reader.ReadVarint64(), "kv query");
-  EKV_READ_OR_RETURN(direction, reader.ReadByte(), "kv query");
-  if (direction > 1) return Corrupt("kv query", "bad direction");
+  EKV_READ_OR_RETURN(flags, reader.ReadByte(), "kv query");
+  if (flags > 3) return Corrupt("kv query", "bad flags");
   query.key = std::string(key);
   query.end_key = std::string(end_key);
   query.limit = limit;
   query.read_ts = read_ts;
-  query.direction = direction == 1 ? kv::ScanDirection::kReverse : kv::ScanDirection::kForward;
+  query.direction = (flags & 1) != 0 ? kv::ScanDirection::kReverse : kv::ScanDirection::kForward;
+  query.as_of = (flags & 2) != 0;
   if (absl::Status s = reader.ExpectEnd("kv query"); !s.ok()) return s;
   return query;
 }

@@ -621,6 +621,12 @@ TEST_F(KvUncertaintyTest, AGetMeetingAVersionInTheWindowRestartsAboveTheWindow) 
   EXPECT_EQ(refused.restart_above, T(30));
   EXPECT_EQ(refused.value, std::nullopt);
   EXPECT_NE(refused.status.message().find("ReadRestart"), std::string::npos) << refused.status;
+  // A read AS OF a chosen timestamp (a time-travel read) has no window.
+  KvQuery as_of = KvQuery::Get("c", T(25));
+  as_of.as_of = true;
+  const KvQueryResult historical = Read(as_of);
+  ASSERT_TRUE(historical.ok()) << historical.status;
+  EXPECT_EQ(historical.value, "c20");
   // At or above the window's limit nothing is uncertain.
   EXPECT_EQ(Get("c", T(30)), "c30");
   EXPECT_EQ(Get("c", T(31)), "c30");

@@ -321,6 +321,11 @@ ABSL_FLAG(int64_t, placement_merge_cooldown_ms, 3600000,
           "split-merge-interval, 1 h).");
 ABSL_FLAG(int64_t, placement_interval_ms, 1000,
           "Placement: how often the deciding node reads the catalog and the groups' load.");
+ABSL_FLAG(bool, placement_balance_replicas, false,
+          "Placement: also move replicas of created groups (one move per round) until every "
+          "member hosts within one replica of the others, so a joined node receives some. "
+          "Off by default: each move copies a whole group to another node; operators can "
+          "use `ekv-client move-replica` and `drain` instead.");
 
 namespace {
 
@@ -734,6 +739,7 @@ int main(int argc, char** argv) {
     placement_options.catalog_group = coordinator_options.catalog_group;
     ekv::coord::PlacementDriverOptions& driver = placement_options.driver;
     driver.paused = !absl::GetFlag(FLAGS_placement);
+    driver.balance_replicas = absl::GetFlag(FLAGS_placement_balance_replicas);
     driver.round_interval_us =
         static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_interval_ms), 1)) *
         1000;
