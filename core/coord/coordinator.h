@@ -619,6 +619,8 @@ class Coordinator {
   struct ReplicaMove;
   using GroupFn = std::function<void(absl::StatusOr<route::GroupDescriptor>)>;
   void MoveReplica(MoveReplicaSpec spec, uint64_t deadline_us, GroupFn done);
+  // Finishes `op` with the moved group (or fails it with the move's error).
+  GroupFn FinishWithGroup(OpId op);
   void ReplicaMoveStep(std::shared_ptr<ReplicaMove> move);
   void ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move, std::vector<raft::NodeId> nodes);
   void ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::NodeId node,

@@ -86,14 +86,18 @@ struct Coordinator::ReplicaMove {
   bool heard_past_addition = false;
 };
 
-OpId Coordinator::StartMoveReplica(MoveReplicaSpec spec) {
-  const OpId op = NewOp(spec.timeout_us != 0 ? spec.timeout_us : options_.move_timeout_us);
-  MoveReplica(spec, DeadlineOf(op), [this, op](absl::StatusOr<route::GroupDescriptor> group) {
+Coordinator::GroupFn Coordinator::FinishWithGroup(OpId op) {
+  return [this, op](absl::StatusOr<route::GroupDescriptor> group) {
     if (!group.ok()) return Fail(op, group.status());
     OpResult result;
     result.group = *std::move(group);
     Finish(op, std::move(result));
-  });
+  };
+}
+
+OpId Coordinator::StartMoveReplica(MoveReplicaSpec spec) {
+  const OpId op = NewOp(spec.timeout_us != 0 ? spec.timeout_us : options_.move_timeout_us);
+  MoveReplica(spec, DeadlineOf(op), FinishWithGroup(op));
   return op;
 }
 
@@ -505,12 +509,7 @@ OpId Coordinator::StartBalanceReplicas(uint64_t timeout_us) {
       spec.group = plan->group;
       spec.from = plan->from;
       spec.to = plan->to;
-      MoveReplica(spec, DeadlineOf(op), [this, op](absl::StatusOr<route::GroupDescriptor> group) {
-        if (!group.ok()) return Fail(op, group.status());
-        OpResult result;
-        result.group = *std::move(group);
-        Finish(op, std::move(result));
-      });
+      MoveReplica(spec, DeadlineOf(op), FinishWithGroup(op));
     });
   });
   return op;

@@ -624,19 +624,28 @@ ClientReply RawPutFromCoordinator(Driver& data, raft::NodeId leader, const std::
   return data.Submit(leader, request);
 }
 
+// The oracle group and a data group, each on its own 3-node driver, both with a leader.
+class OracleAndDataGroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    oracle.TickAll(40);
+    data.TickAll(40);
+    oracle_leader = oracle.Leader();
+    data_leader = data.Leader();
+    ASSERT_NE(oracle_leader, raft::kNoNode);
+    ASSERT_NE(data_leader, raft::kNoNode);
+  }
+  Driver oracle{3, 0, /*server_groups=*/true};
+  Driver data{3, 0, /*server_groups=*/true};
+  raft::NodeId oracle_leader = raft::kNoNode;
+  raft::NodeId data_leader = raft::kNoNode;
+};
+
 // The coordinating node's clock runs 5 ms ahead of the oracle leader's, so the write's
 // apply-time timestamp is above the next one the oracle issues. The write is
 // acknowledged before that timestamp is asked for, so a read there must see it: the read
 // restarts above the write instead of answering without it.
-TEST(NodeHostTimestampTest, AWriteAcknowledgedBeforeATimestampIsIssuedIsReadAtIt) {
-  Driver oracle(3, 0, /*server_groups=*/true);
-  Driver data(3, 0, /*server_groups=*/true);
-  oracle.TickAll(40);
-  data.TickAll(40);
-  const raft::NodeId oracle_leader = oracle.Leader();
-  const raft::NodeId data_leader = data.Leader();
-  ASSERT_NE(oracle_leader, raft::kNoNode);
-  ASSERT_NE(data_leader, raft::kNoNode);
+TEST_F(OracleAndDataGroupTest, AWriteAcknowledgedBeforeATimestampIsIssuedIsReadAtIt) {
   const kv::Timestamp before = Timestamp(oracle, oracle_leader);
   ClientReply written = RawPutFromCoordinator(data, data_leader, "k", "v", oracle.wall_ms_ + 5);
   ASSERT_EQ(written.status, ReplyStatus::kOk) << written.detail;
@@ -658,16 +667,8 @@ TEST(NodeHostTimestampTest, AWriteAcknowledgedBeforeATimestampIsIssuedIsReadAtIt
 // (max_ts + 1 chains logically). Both are acknowledged; the oracle, asked next within
 // that millisecond, issues R0+1 (it never saw the data group): a read there must still
 // see R0+2.
-TEST(NodeHostTimestampTest, WritesChainedAboveAReadFloorAreReadAtTheNextTimestamp) {
-  Driver oracle(3, 0, /*server_groups=*/true);
-  Driver data(3, 0, /*server_groups=*/true);
-  oracle.TickAll(40);
-  data.TickAll(40);
-  data.wall_ms_ = oracle.wall_ms_;  // one clock for every node
-  const raft::NodeId oracle_leader = oracle.Leader();
-  const raft::NodeId data_leader = data.Leader();
-  ASSERT_NE(oracle_leader, raft::kNoNode);
-  ASSERT_NE(data_leader, raft::kNoNode);
+TEST_F(OracleAndDataGroupTest, WritesChainedAboveAReadFloorAreReadAtTheNextTimestamp) {
+  data.wall_ms_ = oracle.wall_ms_;   // one clock for every node
   Timestamp(oracle, oracle_leader);  // the first ceiling
   const kv::Timestamp first = Timestamp(oracle, oracle_leader);
   ASSERT_EQ(data.Submit(data_leader, KvGetAt("k", first)).status, ReplyStatus::kOk);
@@ -686,15 +687,7 @@ TEST(NodeHostTimestampTest, WritesChainedAboveAReadFloorAreReadAtTheNextTimestam
 
 // A read at a snapshot that no write falls near is answered at once: the uncertainty
 // window only holds versions applied before the read's floor and above its timestamp.
-TEST(NodeHostTimestampTest, ASnapshotAboveEveryEarlierWriteReadsWithoutRestarting) {
-  Driver oracle(3, 0, /*server_groups=*/true);
-  Driver data(3, 0, /*server_groups=*/true);
-  oracle.TickAll(40);
-  data.TickAll(40);
-  const raft::NodeId oracle_leader = oracle.Leader();
-  const raft::NodeId data_leader = data.Leader();
-  ASSERT_NE(oracle_leader, raft::kNoNode);
-  ASSERT_NE(data_leader, raft::kNoNode);
+TEST_F(OracleAndDataGroupTest, ASnapshotAboveEveryEarlierWriteReadsWithoutRestarting) {
   ClientReply written = RawPutFromCoordinator(data, data_leader, "k", "v", oracle.wall_ms_ - 50);
   ASSERT_EQ(written.status, ReplyStatus::kOk) << written.detail;
   const SnapshotRead read = ReadAtFreshSnapshot(oracle, oracle_leader, data, data_leader, "k");
