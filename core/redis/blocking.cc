@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
@@ -32,6 +33,10 @@ BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
 bool IsBlockingCommand(absl::string_view name) {
   return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
          name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop";
+}
+
+std::string ServeFormOf(absl::string_view name) {
+  return absl::StrCat("ekv-serve-", absl::AsciiStrToLower(name));
 }
 
 size_t BlockTimeoutIndex(const std::vector<std::string>& args) {
