@@ -20,7 +20,7 @@ struct BlockTimeout {
 };
 
 // Redis 7.0's getTimeoutFromObjectOrReply in seconds: a long double, times 1000
-// truncated, not negative (now_ms: for the deadline's range; unused by 7.0's rules).
+// rounded up, not negative (now_ms: for the deadline's range; unused by 7.0's rules).
 BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms);
 
 // The optional `COUNT n` that ends LMPOP/ZMPOP and their blocking forms (arguments from

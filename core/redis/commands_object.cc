@@ -196,7 +196,7 @@ Reply MemoryHelpReply() {
 
 absl::StatusOr<Reply> MemoryUsage(Executor& ex, const Args& args) {
   int64_t samples = kDefaultSamples;
-  for (size_t i = 3; i < args.size(); ++i) {
+  for (size_t i = 3; i < args.size(); i += 2) {  // SAMPLES n pairs
     if (!absl::EqualsIgnoreCase(args[i], "samples") || i + 1 >= args.size()) {
       return SyntaxError();
     }
@@ -204,7 +204,6 @@ absl::StatusOr<Reply> MemoryUsage(Executor& ex, const Args& args) {
     if (!parsed.has_value()) return NotIntegerError();
     if (*parsed < 0) return SyntaxError();
     samples = *parsed == 0 ? INT64_MAX : *parsed;
-    ++i;
   }
   const std::string& key = args[2];
   EKV_KV_ASSIGN_OR_RETURN(Executor::Found found, ex.Lookup(key));

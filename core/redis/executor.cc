@@ -160,6 +160,7 @@ std::vector<CommandInfo> BuildTable() {
       {"zdiff", -3, false, 0, 0, 0, &CmdZDiff, 1},
       {"zdiffstore", -4, true, 1, 1, 1, &CmdZDiffStore, 2},
       {"zinter", -3, false, 0, 0, 0, &CmdZInter, 1},
+      {"zintercard", -3, false, 0, 0, 0, &CmdZInterCard, 1},
       {"zinterstore", -4, true, 1, 1, 1, &CmdZInterStore, 2},
       {"zlexcount", 4, false, 1, 1, 1, &CmdZLexCount},
       {"zrandmember", -2, false, 1, 1, 1, &CmdZRandMember},

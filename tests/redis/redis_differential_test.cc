@@ -1605,10 +1605,14 @@ TEST_F(DifferentialTest, BlockingLists) {
       Read(1),
       Cmd({"LRANGE", "w9", "0", "-1"}),
       On(1, {"BLPOP", "w10", "0.3"}),
-      // -0.0001 s truncates to 0 ms (forever), as does a timeout past the clock's range.
+      // -0.0001 s rounds up to 0 ms (forever), as does a timeout past the clock's range.
       On(1, {"BLPOP", "w11", "-0.0001"}, 0),
       After(300, {"RPUSH", "w11", "v"}),
       Read(1),
+      // Under a millisecond rounds up: it times out rather than waiting forever.
+      On(1, {"BLPOP", "w12", "0.0001"}),
+      On(1, {"BZPOPMIN", "w12", "0.0009"}),
+      On(1, {"BLMOVE", "w12", "w13", "LEFT", "LEFT", "0.00001"}),
       On(1, {"BLPOP", "w11", "9223372036854775"}, 0),
       After(300, {"RPUSH", "w11", "v"}),
       Read(1),
@@ -1935,6 +1939,42 @@ TEST_F(DifferentialTest, SetMoveAndInterCard) {
       Cmd({"SINTERCARD", "2", "i1", "i2", "LIMIT"}),
       Cmd({"SINTERCARD", "1", "i1", "BOGUS"}),
       Cmd({"SINTERCARD", "1"}),
+  });
+}
+
+// ZINTERCARD over sorted sets and sets, LIMIT, and its errors in Redis 7.0's order.
+TEST_F(DifferentialTest, SortedSetInterCard) {
+  Compare({
+      Cmd({"ZADD", "za", "1", "a", "2", "b", "3", "c", "4", "d"}),
+      Cmd({"ZADD", "zb", "5", "b", "6", "c", "7", "d", "8", "e"}),
+      Cmd({"SADD", "sc", "c", "d", "x"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb"}),
+      Cmd({"ZINTERCARD", "3", "za", "zb", "sc"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "LIMIT", "2"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "limit", "0"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "LIMIT", "10"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "LIMIT", "1", "LIMIT", "3"}),
+      Cmd({"ZINTERCARD", "1", "za"}),
+      Cmd({"ZINTERCARD", "2", "za", "nope"}),
+      Cmd({"ZINTERCARD", "1", "nope"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"ZINTERCARD", "2", "nope", kWrongType}),
+      Cmd({"ZINTERCARD", "1", kWrongType, "LIMIT", "x"}),
+      Cmd({"ZINTERCARD", "1", "za", "LIMIT", "x"}),
+      Cmd({"ZINTERCARD", "1", "za", "LIMIT", "-1"}),
+      Cmd({"ZINTERCARD", "1", "za", "LIMIT"}),
+      Cmd({"ZINTERCARD", "1", "za", "WITHSCORES"}),
+      Cmd({"ZINTERCARD", "1", "za", "WEIGHTS", "1"}),
+      Cmd({"ZINTERCARD", "1", "za", "AGGREGATE", "SUM"}),
+      Cmd({"ZINTERCARD", "0", "za"}),
+      Cmd({"ZINTERCARD", "-1", "za"}),
+      Cmd({"ZINTERCARD", "x", "za"}),
+      Cmd({"ZINTERCARD", "3", "za", "zb"}),
+      Cmd({"ZINTERCARD", "1"}),
+      Cmd({"MULTI"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb"}),
+      Cmd({"ZINTERCARD", "0", "za"}),
+      Cmd({"EXEC"}),
   });
 }
 

@@ -436,6 +436,11 @@ const std::vector<Docs>& AllDocs() {
        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
        "number of input sorted sets and M being the number of elements in the resulting sorted "
        "set."},
+      {"zintercard", "sorted-set", "7.0.0", false,
+       "Returns the number of members of the intersect of multiple sorted sets.", "",
+       "RO access|i1|n0,1,1",
+       "O(N*K) worst case with N being the smallest input sorted set, K being the number of "
+       "input sorted sets."},
       {"zinterstore", "sorted-set", "2.0.0", false,
        "Stores the intersect of multiple sorted sets in a key (keys must share a group).", "",
        "OW update|i1|r0,1,0;RO access|i2|n0,1,1",
