@@ -193,6 +193,55 @@ TEST_F(LuaRunnerTest, ScriptErrorsAndProtectedGlobals) {
   EXPECT_EQ(ScriptCompileError("return 1"), "");
 }
 
+// Redis 7.0 compiles every chunk as text, so precompiled bytecode fails in the lexer at its
+// ESC byte, whether it is the script itself or given to loadstring or load.
+TEST_F(LuaRunnerTest, BytecodeIsNeverLoaded) {
+  const std::string near_esc = "unexpected symbol near 'char(27)'";
+  for (const std::string& body :
+       {std::string("\x1bLuaQ"), std::string("\x1b"), std::string("\x1bLuaQ\x00\x01\x04", 8)}) {
+    EXPECT_EQ(Run(body), Reply::Error("ERR Error compiling script (new function): user_script:1: " +
+                                      near_esc));
+    EXPECT_EQ(ScriptCompileError(body),
+              "ERR Error compiling script (new function): user_script:1: " + near_esc);
+  }
+  // string.dump stays (Redis keeps it); what it makes cannot be loaded back.
+  EXPECT_EQ(Run("return string.sub(string.dump(function() return 1 end), 2, 4)"),
+            Reply::Bulk("Lua"));
+  const std::string dumped = "local s = string.dump(function() return 1 end) ";
+  EXPECT_EQ(Run(dumped + "local f, e = loadstring(s, 'bc') return {tostring(f), e}"),
+            Reply::Array({Reply::Bulk("nil"), Reply::Bulk("[string \"bc\"]:1: " + near_esc)}));
+  EXPECT_EQ(
+      Run(dumped + "local i = 0 local f, e = load(function() i = i + 1 if i == 1 then return s end "
+                   "end) return {tostring(f), e}"),
+      Reply::Array({Reply::Bulk("nil"), Reply::Bulk("(load):1: " + near_esc)}));
+  // The ESC in a piece of its own, then the rest.
+  EXPECT_EQ(Run(dumped +
+                "local i = 0 local f, e = load(function() i = i + 1 if i == 1 then return "
+                "s:sub(1, 1) elseif i == 2 then return s:sub(2) end end) return {tostring(f), e}"),
+            Reply::Array({Reply::Bulk("nil"), Reply::Bulk("(load):1: " + near_esc)}));
+  const std::string called = dumped + "return loadstring(s)()";
+  EXPECT_EQ(Run(called),
+            Reply::Error("ERR user_script:1: attempt to call a nil value" + At(called)));
+  // Source text still loads, in pieces too, and a bad reader is reported as Lua 5.1 does.
+  EXPECT_EQ(Run("return loadstring('return 7')()"), Reply::Integer(7));
+  EXPECT_EQ(Run("local p = {'return ', '8'} local i = 0 "
+                "return load(function() i = i + 1 return p[i] end)()"),
+            Reply::Integer(8));
+  // The reader's error reaches the script's message handler (Lua 5.1 keeps it while
+  // parsing), so load returns an error table: an error reply, as redis-server answers.
+  EXPECT_EQ(Run("local f, e = load(function() return {} end) return e"),
+            Reply::Error("ERR user_script:1: reader function must return a string"));
+  EXPECT_EQ(Run("local f, e = loadstring('return (', 'x') return e"),
+            Reply::Bulk("[string \"x\"]:1: unexpected symbol near '<eof>'"));
+  for (const char* gone : {"setfenv", "getfenv", "newproxy", "module", "package"}) {
+    const std::string body = std::string("return ") + gone;
+    EXPECT_EQ(Run(body), Reply::Error(std::string("ERR user_script:1: Script attempted to access "
+                                                  "nonexistent global variable '") +
+                                      gone + "'" + At(body)))
+        << gone;
+  }
+}
+
 TEST_F(LuaRunnerTest, RandomIsRedisRand48AndTheSameInEveryRun) {
   // The first draw after math.randomseed(0) on redis-server 7.0 is 0.17082803611217.
   EXPECT_EQ(Run("return tostring(math.random())"), Reply::Bulk("0.17082803611217"));

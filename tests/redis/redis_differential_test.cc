@@ -1058,6 +1058,54 @@ TEST_F(DifferentialTest, Scripting) {
   });
 }
 
+// Precompiled Lua bytecode is never loaded (Redis 7.0 compiles every chunk as text, so the
+// ESC that starts bytecode is a lexer error), neither as the script body nor through
+// loadstring or load; what reaches files or swaps environments is absent, string.dump stays.
+TEST_F(DifferentialTest, ScriptsCannotLoadBytecodeOrReachFiles) {
+  const std::string dumped = "local s = string.dump(function() return 1 end) ";
+  std::vector<Step> steps = {
+      Cmd({"eval", "\x1bLuaQ", "0"}),
+      Cmd({"eval", "\x1b", "0"}),
+      Cmd({"eval", std::string("\x1bLuaQ\x00\x01\x04\x08", 9), "0"}),
+      Cmd({"script", "load", "\x1bLuaQ"}),
+      Cmd({"eval", "return loadstring(string.dump(function() return 1 end))()", "0"}),
+      Cmd({"eval", dumped + "local f, e = loadstring(s) return {tostring(f), e}", "0"}),
+      Cmd({"eval", dumped + "local f, e = loadstring(s, 'bc') return {tostring(f), e}", "0"}),
+      Cmd({"eval", dumped + "return {pcall(loadstring, s)}", "0"}),
+      Cmd({"eval",
+           dumped + "local i = 0 local f, e = load(function() i = i + 1 if i == 1 then return s "
+                    "end end) return {tostring(f), e}",
+           "0"}),
+      Cmd({"eval",
+           dumped + "local i = 0 local f, e = load(function() i = i + 1 if i == 1 then return "
+                    "s:sub(1, 1) elseif i == 2 then return s:sub(2) end end) return {tostring(f), "
+                    "e}",
+           "0"}),
+      Cmd({"eval", "local f, e = loadstring('\\27Lua') return {tostring(f), e}", "0"}),
+      Cmd({"eval", "local f, e = loadstring(' \\27Lua', 'sp') return {tostring(f), e}", "0"}),
+      // source text still loads; load's and loadstring's errors as Lua 5.1 reports them
+      Cmd({"eval", "return loadstring('return 7')()", "0"}),
+      Cmd({"eval",
+           "local p = {'return ', '8'} local i = 0 "
+           "return load(function() i = i + 1 return p[i] end)()",
+           "0"}),
+      Cmd({"eval", "local f, e = loadstring('return (', 'x') return {tostring(f), e}", "0"}),
+      Cmd({"eval", "local f, e = load(function() return {} end) return e", "0"}),
+      Cmd({"eval", "return {pcall(load, 'x')}", "0"}),
+      Cmd({"eval", "return {pcall(loadstring)}", "0"}),
+      Cmd({"eval", "return type(string.dump)", "0"}),
+      Cmd({"eval", "return string.sub(string.dump(function() return 1 end), 2, 4)", "0"}),
+      Cmd({"eval", "return {pcall(string.dump, type)}", "0"}),
+      Cmd({"eval", "return {type(load), type(loadstring), type(collectgarbage)}", "0"}),
+  };
+  for (const char* gone : {"setfenv", "getfenv", "newproxy", "dofile", "loadfile", "require",
+                           "module", "package", "os", "io", "debug", "print"}) {
+    steps.push_back(Cmd({"eval", std::string("return type(") + gone + ")", "0"}));
+    steps.push_back(Cmd({"eval", std::string("return type(_G.") + gone + ")", "0"}));
+  }
+  Compare(steps);
+}
+
 // EVAL and EVALSHA queued in MULTI run at EXEC with the other commands, their errors in
 // their slots as Redis 7.0 puts them there (numkeys, NOSCRIPT, compile and runtime errors).
 TEST_F(DifferentialTest, ScriptsInTransactions) {

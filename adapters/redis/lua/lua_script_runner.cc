@@ -432,6 +432,102 @@ void InstructionHook(lua_State* L, lua_Debug*) {
   }
 }
 
+// Every chunk is compiled as source text, never undumped: Redis 7.0's Lua refuses precompiled
+// bytecode (malformed bytecode can crash the VM or escape it), so a chunk that starts with
+// the bytecode signature's ESC fails in its lexer with "unexpected symbol near 'char(27)'".
+// Debian's liblua5.1 would undump such a chunk; this reader keeps it on the parser's path by
+// handing the lexer one space before it, which changes no line number and no message.
+struct SourceOnlyReader {
+  lua_Reader inner;
+  void* inner_data;
+  const char* held;  // the first piece, handed out after the space
+  size_t held_size;
+  enum { kFirst, kHeld, kPassThrough } state;
+};
+
+const char* ReadSourceOnly(lua_State* L, void* data, size_t* size) {
+  auto* reader = static_cast<SourceOnlyReader*>(data);
+  if (reader->state == SourceOnlyReader::kHeld) {
+    reader->state = SourceOnlyReader::kPassThrough;
+    *size = reader->held_size;
+    return reader->held;
+  }
+  const char* piece = reader->inner(L, reader->inner_data, size);
+  if (reader->state == SourceOnlyReader::kFirst) {
+    reader->state = SourceOnlyReader::kPassThrough;
+    // The piece stays valid until the inner reader is called again, after the held read.
+    if (piece != nullptr && *size > 0 && piece[0] == LUA_SIGNATURE[0]) {
+      reader->held = piece;
+      reader->held_size = *size;
+      reader->state = SourceOnlyReader::kHeld;
+      *size = 1;
+      return " ";
+    }
+  }
+  return piece;
+}
+
+int LoadSourceOnly(lua_State* L, lua_Reader inner, void* inner_data, const char* chunk_name) {
+  SourceOnlyReader reader{inner, inner_data, nullptr, 0, SourceOnlyReader::kFirst};
+  return lua_load(L, ReadSourceOnly, &reader, chunk_name);
+}
+
+struct Buffer {
+  const char* data;
+  size_t size;
+};
+
+const char* ReadBuffer(lua_State*, void* data, size_t* size) {
+  auto* buffer = static_cast<Buffer*>(data);
+  if (buffer->size == 0) return nullptr;
+  *size = buffer->size;
+  buffer->size = 0;
+  return buffer->data;
+}
+
+// luaL_loadbuffer, source text only.
+int LoadBufferSourceOnly(lua_State* L, const char* data, size_t size, const char* chunk_name) {
+  Buffer buffer{data, size};
+  return LoadSourceOnly(L, ReadBuffer, &buffer, chunk_name);
+}
+
+// The base library's load and loadstring (Lua 5.1.5's contract: the chunk, or nil and the
+// message), source text only.
+int LoadResult(lua_State* L, int status) {
+  if (status == 0) return 1;
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  return 2;
+}
+
+int LuaLoadString(lua_State* L) {
+  size_t size = 0;
+  const char* text = luaL_checklstring(L, 1, &size);
+  const char* chunk_name = luaL_optstring(L, 2, text);
+  return LoadResult(L, LoadBufferSourceOnly(L, text, size, chunk_name));
+}
+
+// Reads load's pieces from the function at index 1, anchoring each in the reserved slot 3.
+const char* ReadFromFunction(lua_State* L, void*, size_t* size) {
+  luaL_checkstack(L, 2, "too many nested functions");
+  lua_pushvalue(L, 1);
+  lua_call(L, 0, 1);
+  if (lua_isnil(L, -1)) {
+    *size = 0;
+    return nullptr;
+  }
+  if (!lua_isstring(L, -1)) luaL_error(L, "reader function must return a string");
+  lua_replace(L, 3);
+  return lua_tolstring(L, 3, size);
+}
+
+int LuaLoad(lua_State* L) {
+  const char* chunk_name = luaL_optstring(L, 2, "=(load)");
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_settop(L, 3);  // the function, the name, a slot for the piece being read
+  return LoadResult(L, LoadSourceOnly(L, ReadFromFunction, nullptr, chunk_name));
+}
+
 void OpenLibrary(lua_State* L, lua_CFunction open, const char* name) {
   lua_pushcfunction(L, open);
   lua_pushstring(L, name);
@@ -496,6 +592,10 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
     lua_pushnil(L);
     lua_setglobal(L, name);
   }
+  lua_pushcfunction(L, LuaLoad);
+  lua_setglobal(L, "load");
+  lua_pushcfunction(L, LuaLoadString);
+  lua_setglobal(L, "loadstring");
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
   lua_pushcfunction(L, ProtectedRawSet);
@@ -682,7 +782,7 @@ std::string ScriptCompileError(absl::string_view body) {
   lua_State* L = lua_newstate(Allocate, &context);
   if (L == nullptr) return "ERR Error compiling script (new function): no memory for Lua";
   StateCloser closer(L);
-  if (luaL_loadbuffer(L, body.data(), body.size(), "@user_script") == 0) return "";
+  if (LoadBufferSourceOnly(L, body.data(), body.size(), "@user_script") == 0) return "";
   return OneLine(absl::StrCat("ERR Error compiling script (new function): ",
                               lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error"));
 }
@@ -701,7 +801,7 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
 
   lua_pushcfunction(L, ErrorHandler);
   const int handler = lua_gettop(L);
-  if (luaL_loadbuffer(L, script.body.data(), script.body.size(), "@user_script") != 0) {
+  if (LoadBufferSourceOnly(L, script.body.data(), script.body.size(), "@user_script") != 0) {
     return Reply::Error(
         OneLine(absl::StrCat("ERR Error compiling script (new function): ",
                              lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error")));
