@@ -22,10 +22,11 @@ absl::StatusOr<std::optional<std::string>> OptionalString(const json& request, c
 
 absl::StatusOr<ExpressionContext> ExpressionContextOf(const json& request) {
   // A request uses expressions or the legacy parameters, never both (DynamoDB lists both
-  // kinds it found, each in alphabetical order).
-  static const char* const kLegacy[] = {
-      "AttributeUpdates", "AttributesToGet", "ConditionalOperator", "Expected",
-      "KeyConditions",    "QueryFilter",     "ScanFilter"};
+  // kinds it found, each in alphabetical order). DynamoDB lets KeyConditions accompany a
+  // FilterExpression, so it is not among them.
+  static const char* const kLegacy[] = {"AttributeUpdates",    "AttributesToGet",
+                                        "ConditionalOperator", "Expected",
+                                        "QueryFilter",         "ScanFilter"};
   static const char* const kExpressions[] = {"ConditionExpression", "FilterExpression",
                                              "KeyConditionExpression", "ProjectionExpression",
                                              "UpdateExpression"};

@@ -176,6 +176,49 @@ TEST_F(DynamoOperationTest, UpdateItemCreatesAndReturnsValues) {
 
 // The read-modify-write must decide on the value it replaces: a write that lands between
 // the handler's read and its compare-and-set makes it decide again.
+// An update that only removes attributes does not create an absent item (one that sets
+// nothing at all does); UPDATED_OLD / UPDATED_NEW return only the updated nested members.
+TEST_F(DynamoOperationTest, UpdateItemRemovalsAndNestedReturnValues) {
+  CreateOrdersTable();
+  const auto key = [](int seq) {
+    return json{{"customer", {{"S", "ann"}}}, {"seq", {{"N", std::to_string(seq)}}}};
+  };
+  const auto get = [&](int seq) {
+    return Ok("GetItem", {{"TableName", "orders"}, {"Key", key(seq)}});
+  };
+  json removed = Ok("UpdateItem", {{"TableName", "orders"},
+                                   {"Key", key(1)},
+                                   {"UpdateExpression", "REMOVE a"},
+                                   {"ReturnValues", "ALL_NEW"}});
+  EXPECT_FALSE(removed.contains("Attributes")) << removed.dump();
+  EXPECT_FALSE(get(1).contains("Item")) << get(1).dump();
+  Ok("UpdateItem", {{"TableName", "orders"},
+                    {"Key", key(2)},
+                    {"AttributeUpdates", json::parse(R"({"a": {"Action": "DELETE"}})")}});
+  EXPECT_FALSE(get(2).contains("Item")) << get(2).dump();
+  Ok("UpdateItem", {{"TableName", "orders"}, {"Key", key(3)}});
+  EXPECT_EQ(get(3)["Item"], key(3));
+  // A key attribute is refused even when the item is absent.
+  EXPECT_EQ(Error("UpdateItem",
+                  {{"TableName", "orders"}, {"Key", key(4)}, {"UpdateExpression", "REMOVE seq"}}),
+            "ValidationException");
+
+  Ok("PutItem",
+     {{"TableName", "orders"}, {"Item", json::parse(R"({"customer": {"S": "ann"}, "seq": {"N": "5"},
+                      "a": {"M": {"b": {"S": "old"}, "c": {"L": [{"N": "1"}]}}}})")}});
+  json nested = Ok("UpdateItem", {{"TableName", "orders"},
+                                  {"Key", key(5)},
+                                  {"UpdateExpression", "SET a.b = :v"},
+                                  {"ExpressionAttributeValues", {{":v", {{"S", "new"}}}}},
+                                  {"ReturnValues", "UPDATED_NEW"}});
+  EXPECT_EQ(nested["Attributes"], json::parse(R"({"a": {"M": {"b": {"S": "new"}}}})"));
+  nested = Ok("UpdateItem", {{"TableName", "orders"},
+                             {"Key", key(5)},
+                             {"UpdateExpression", "REMOVE a.c[0]"},
+                             {"ReturnValues", "UPDATED_OLD"}});
+  EXPECT_EQ(nested["Attributes"], json::parse(R"({"a": {"M": {"c": {"L": [{"N": "1"}]}}}})"));
+}
+
 TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
   CreateOrdersTable();
   json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}})");
