@@ -68,6 +68,8 @@ absl::StatusOr<ExpressionContext> ExpressionContextOf(const json& request) {
     }
     absl::StatusOr<AttributeMap> parsed = AttributeMapFromJson(*values);
     if (!parsed.ok()) {
+      // A value of the wrong JSON shape is a SerializationException, as everywhere.
+      if (ErrorName(parsed.status()) == "SerializationException") return parsed.status();
       return ValidationError(absl::StrCat("ExpressionAttributeValues contains invalid value: ",
                                           parsed.status().message()));
     }

@@ -160,8 +160,10 @@ absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
     if (!type.ok()) return type.status();
     for (const KeyElement& seen : schema.attribute_definitions) {
       if (seen.name == d["AttributeName"]) {
-        return InvalidParameter(
-            "Cannot have two attributes with the same name in AttributeDefinitions");
+        return InvalidParameter(absl::StrCat(
+            "Cannot have two attributes with the same name in AttributeDefinitions: Duplicate "
+            "AttributeName: ",
+            seen.name));
       }
     }
     schema.attribute_definitions.push_back({d["AttributeName"].get<std::string>(), *type});

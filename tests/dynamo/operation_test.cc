@@ -219,6 +219,52 @@ TEST_F(DynamoOperationTest, UpdateItemRemovalsAndNestedReturnValues) {
   EXPECT_EQ(nested["Attributes"], json::parse(R"({"a": {"M": {"c": {"L": [{"N": "1"}]}}}})"));
 }
 
+// What an independent DynamoDB suite checks on CreateTable, Scan and values: a stream that is
+// off is no stream; a duplicate attribute definition is named; a parallel scan's start key
+// must lie in its segment; a number written as a JSON number is a SerializationException.
+TEST_F(DynamoOperationTest, StreamOffDuplicateNamesSegmentsAndJsonNumbers) {
+  json create = json::parse(R"({"TableName": "streamless", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+      "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}})");
+  EXPECT_EQ(Error("CreateTable", create), "ValidationException");
+  create["StreamSpecification"] = {{"StreamEnabled", false}};
+  Ok("CreateTable", create);
+  json duplicate = json::parse(R"({"TableName": "duplicated", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "xyz", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "xyz", "AttributeType": "S"},
+                               {"AttributeName": "xyz", "AttributeType": "N"}]})");
+  EXPECT_EQ(Call("CreateTable", duplicate).value("message", ""),
+            "One or more parameter values were invalid: Cannot have two attributes with the same "
+            "name in AttributeDefinitions: Duplicate AttributeName: xyz");
+
+  for (int i = 0; i < 20; ++i) {
+    Ok("PutItem",
+       {{"TableName", "streamless"}, {"Item", {{"p", {{"S", "k" + std::to_string(i)}}}}}});
+  }
+  // The items of segment 0 of 2 continue within it; another segment's item is refused.
+  json first =
+      Ok("Scan", json::parse(R"({"TableName": "streamless", "Segment": 0, "TotalSegments": 2})"));
+  json second =
+      Ok("Scan", json::parse(R"({"TableName": "streamless", "Segment": 1, "TotalSegments": 2})"));
+  ASSERT_FALSE(first["Items"].empty()) << first.dump();
+  ASSERT_FALSE(second["Items"].empty()) << second.dump();
+  json within = {{"TableName", "streamless"},
+                 {"Segment", 0},
+                 {"TotalSegments", 2},
+                 {"ExclusiveStartKey", first["Items"][0]}};
+  Ok("Scan", within);
+  within["ExclusiveStartKey"] = second["Items"][0];
+  EXPECT_EQ(Call("Scan", within).value("message", ""),
+            "The provided Exclusive start key does not map to the provided segment");
+
+  json as_number =
+      Call("UpdateItem", json::parse(R"({"TableName": "streamless", "Key": {"p": {"S": "k0"}},
+      "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {":v": {"N": 123}}})"));
+  EXPECT_NE(as_number.value("__type", "").find("SerializationException"), std::string::npos)
+      << as_number.dump();
+}
+
 TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
   CreateOrdersTable();
   json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}})");

@@ -175,6 +175,12 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       co_return ValidationError("The provided starting key is invalid: " +
                                 std::string(key.status().message()));
     }
+    // A parallel scan continues within its own segment only.
+    const bool segmented = request.contains("Segment") && !request["Segment"].is_null();
+    if (segmented && (*key < range.start || (!range.end.empty() && *key >= range.end))) {
+      co_return ValidationError(
+          "The provided Exclusive start key does not map to the provided segment");
+    }
     if (forward) {
       range.start = std::max(range.start, *key + std::string(1, '\0'));
     } else if (range.end.empty() || *key < range.end) {

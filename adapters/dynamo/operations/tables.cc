@@ -18,8 +18,16 @@ constexpr int64_t kMaxListTablesLimit = 100;
 }  // namespace
 
 Task<absl::StatusOr<json>> CreateTableOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"StreamSpecification"}); !s.ok()) {
-    co_return s;
+  // {"StreamEnabled": false} (what infrastructure tools send) is a table without a stream,
+  // which every ekv table is; a stream itself is refused.
+  const auto stream = request.find("StreamSpecification");
+  const bool stream_off =
+      stream != request.end() && stream->is_object() && stream->contains("StreamEnabled") &&
+      (*stream)["StreamEnabled"].is_boolean() && !(*stream)["StreamEnabled"].get<bool>();
+  if (!stream_off) {
+    if (absl::Status s = RefuseUnsupported(request, {"StreamSpecification"}); !s.ok()) {
+      co_return s;
+    }
   }
   absl::StatusOr<TableSchema> schema = SchemaFromCreateTable(request);
   if (!schema.ok()) co_return schema.status();
