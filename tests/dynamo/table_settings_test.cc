@@ -83,6 +83,17 @@ TEST_F(TableSettingsTest, TimeToLiveSettingAndSweep) {
   CreateOrdersTable();
   EXPECT_EQ(Ok("DescribeTimeToLive", {{"TableName", "orders"}}),
             json::parse(R"({"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})"));
+  // A missing member of the specification is named.
+  EXPECT_EQ(Call("UpdateTimeToLive", json::parse(R"({"TableName": "orders",
+                "TimeToLiveSpecification": {"Enabled": true}})"))
+                .value("message", ""),
+            "1 validation error detected: Value null at 'timeToLiveSpecification.attributeName' "
+            "failed to satisfy constraint: Member must not be null");
+  EXPECT_EQ(Call("UpdateTimeToLive", json::parse(R"({"TableName": "orders",
+                "TimeToLiveSpecification": {"AttributeName": "expires"}})"))
+                .value("message", ""),
+            "1 validation error detected: Value null at 'timeToLiveSpecification.enabled' failed "
+            "to satisfy constraint: Member must not be null");
   json enable = json::parse(R"({"TableName": "orders",
       "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "expires"}})");
   EXPECT_EQ(Ok("UpdateTimeToLive", enable)["TimeToLiveSpecification"],
