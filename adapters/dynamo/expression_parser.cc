@@ -22,6 +22,7 @@ constexpr size_t kMaxExpressionBytes = 4096;
 // NOT) is bounded separately so recursion stays shallow whatever the text.
 constexpr int kMaxOperators = 300;
 constexpr int kMaxDepth = 300;
+constexpr size_t kMaxPathLevels = 32;
 
 struct Token {
   enum class Kind { kIdent, kName, kValue, kNumber, kPunct, kEnd };
@@ -251,8 +252,15 @@ class Parser {
         path.push_back(ParsePathName());
       } else if (Accept("[")) {
         const Token& t = Peek();
-        if (t.kind != Token::Kind::kNumber || t.text.size() > 6) {
+        if (t.kind != Token::Kind::kNumber) {
           Fail();
+          break;
+        }
+        // Indexes DynamoDB can hold: a list has at most 400 KB of elements.
+        if (t.text.size() > 9) {
+          SetError(ValidationError(absl::StrCat(
+              "Invalid ", what_, ": List index is not within the allowable range; index: [", t.text,
+              "]")));
           break;
         }
         path.push_back({"", std::stoi(Next().text)});
@@ -260,6 +268,12 @@ class Parser {
       } else {
         break;
       }
+    }
+    // DynamoDB documents 32 levels of nesting, the top-level attribute included.
+    if (ok() && path.size() > kMaxPathLevels) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": The document path has too many nesting levels; nesting levels: ", path.size())));
     }
     return path;
   }

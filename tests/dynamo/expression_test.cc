@@ -285,6 +285,17 @@ TEST(DynamoUpdate, InvalidPathsAndConflicts) {
   EXPECT_EQ(Update("REMOVE nope.c", item), invalid);
   EXPECT_EQ(Update("REMOVE s[0]", item), invalid);
   EXPECT_EQ(Update("SET s[0] = :v", item, values), invalid);
+  // 32 levels of nesting; indexes within int range.
+  std::string deep = "a";
+  for (int i = 0; i < 31; ++i) deep += ".b";
+  ExpressionContext context = Context();
+  EXPECT_TRUE(ParseProjection(deep, &context).ok());
+  EXPECT_EQ(ParseProjection(deep + ".b", &context).status().message(),
+            "Invalid ProjectionExpression: The document path has too many nesting levels; "
+            "nesting levels: 33");
+  EXPECT_EQ(ParseProjection("a[99999999999999]", &context).status().message(),
+            "Invalid ProjectionExpression: List index is not within the allowable range; index: "
+            "[99999999999999]");
   // An index past a list's end removes nothing.
   EXPECT_EQ(Update("REMOVE l[5]", item), R"({"l":{"L":[{"N":"1"}]},"s":{"S":"x"}})");
   EXPECT_EQ(Update("SET m.b = :v, m[1] = :w", "{}", values),
