@@ -450,6 +450,22 @@ absl::Status ApplyTags(const json& tags, TableSchema* schema) {
           "One or more parameter values were invalid: tag keys must be 1 to 128 characters and "
           "tag values at most 256");
     }
+    // AWS tags hold letters, digits, spaces and _ . : / = + - @ (any non-ASCII byte is let
+    // through as part of a UTF-8 letter).
+    for (const auto& [text, member] :
+         {std::pair<const std::string*, const char*>{&key, "key"}, {&value, "value"}}) {
+      const bool valid = std::all_of(text->begin(), text->end(), [](char c) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        return u >= 0x80 || std::isalnum(u) || u == ' ' ||
+               absl::string_view("_.:/=+-@").find(c) != absl::string_view::npos;
+      });
+      if (!valid) {
+        return ValidationError(absl::StrCat(
+            "1 validation error detected: Value '", *text, "' at 'tags.member.", member,
+            "' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+            "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"));
+      }
+    }
     schema->tags[key] = value;
   }
   if (schema->tags.size() > kMaxTags) {

@@ -65,6 +65,22 @@ TEST_F(TableSettingsTest, Tags) {
   json many = json::array();
   for (int i = 0; i < 51; ++i) many.push_back({{"Key", "k" + std::to_string(i)}, {"Value", "v"}});
   EXPECT_EQ(Error("TagResource", {{"ResourceArn", arn}, {"Tags", many}}), "ValidationException");
+  // Tag characters are AWS's: letters, digits, spaces and _ . : / = + - @.
+  Ok("TagResource", {{"ResourceArn", arn},
+                     {"Tags", json::parse(R"([{"Key": "a b_c.d:e/f=g+h-i@j", "Value": "ok"}])")}});
+  EXPECT_EQ(Call("TagResource",
+                 {{"ResourceArn", arn}, {"Tags", json::parse(R"([{"Key": "hi!", "Value": "v"}])")}})
+                .value("message", ""),
+            "1 validation error detected: Value 'hi!' at 'tags.member.key' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");
+  EXPECT_EQ(Error("TagResource", {{"ResourceArn", arn},
+                                  {"Tags", json::parse(R"([{"Key": "k", "Value": "d%g"}])")}}),
+            "ValidationException");
+  EXPECT_EQ(Call("TagResource", {{"ResourceArn", "I_do_not_exist"},
+                                 {"Tags", json::parse(R"([{"Key": "k", "Value": "v"}])")}})
+                .value("message", ""),
+            "Invalid TableArn: ARNs must start with 'arn:': I_do_not_exist");
   EXPECT_EQ(Error("ListTagsOfResource",
                   {{"ResourceArn", "arn:aws:dynamodb:ddblocal:000000000000:table/nosuch"}}),
             "ResourceNotFoundException");

@@ -32,6 +32,9 @@ absl::StatusOr<std::string> TableOfArn(const json& request) {
         "constraint: Member must not be null");
   }
   const std::string& text = **arn;
+  if (!absl::StartsWith(text, "arn:")) {
+    return ValidationError(absl::StrCat("Invalid TableArn: ARNs must start with 'arn:': ", text));
+  }
   const size_t slash = text.find(":table/");
   if (!absl::StartsWith(text, "arn:aws:dynamodb:") || slash == std::string::npos ||
       text.find('/', slash + 7) != std::string::npos) {
