@@ -591,6 +591,14 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
   return s;
 }
 
+// DynamoDB's TableId is a UUID; ekv's is the catalog's 64-bit table id written in that form
+// (zero-padded hex), so it is stable and unique like the id itself.
+std::string TableIdUuid(uint64_t id) {
+  const std::string hex = absl::StrCat(std::string(16, '0'), absl::Hex(id, absl::kZeroPad16));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20, 12));
+}
+
 std::string TableArn(absl::string_view table_name) {
   return absl::StrCat(kTableArnPrefix, table_name);
 }
@@ -603,7 +611,7 @@ json DescribeTable(const TableSchema& s, const char* status, const TableStats* s
       {"AttributeDefinitions", AttributeDefinitionsJson(s)},
       {"CreationDateTime", s.creation_date_time},
       {"TableArn", TableArn(s.name)},
-      {"TableId", absl::StrCat(s.id)},
+      {"TableId", TableIdUuid(s.id)},
       // Approximate, as DynamoDB's: the last background count (table_stats.h).
       {"ItemCount", stats != nullptr ? stats->table.item_count : 0},
       {"TableSizeBytes", stats != nullptr ? stats->table.size_bytes : 0},

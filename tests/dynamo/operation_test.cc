@@ -1,9 +1,11 @@
 // Every operation through OperationTable::Handle (the HTTP body in, the HTTP status and
 // body out) against the in-memory fake backend.
 #include <algorithm>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/dynamo/table_schema.h"
 #include "tests/dynamo/operation_fixture.h"
 
 namespace ekv::dynamo {
@@ -230,6 +232,13 @@ TEST_F(DynamoOperationTest, StreamOffDuplicateNamesSegmentsAndJsonNumbers) {
   EXPECT_EQ(Error("CreateTable", create), "ValidationException");
   create["StreamSpecification"] = {{"StreamEnabled", false}};
   Ok("CreateTable", create);
+  // TableId has a UUID's form.
+  const std::string id =
+      Ok("DescribeTable", {{"TableName", "streamless"}})["Table"]["TableId"].get<std::string>();
+  EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                              "[0-9a-f]{12}")))
+      << id;
+  EXPECT_EQ(TableIdUuid(0x1234), "00000000-0000-0000-0000-000000001234");
   json duplicate = json::parse(R"({"TableName": "duplicated", "BillingMode": "PAY_PER_REQUEST",
       "KeySchema": [{"AttributeName": "xyz", "KeyType": "HASH"}],
       "AttributeDefinitions": [{"AttributeName": "xyz", "AttributeType": "S"},
