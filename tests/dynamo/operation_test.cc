@@ -39,8 +39,12 @@ TEST_F(DynamoOperationTest, TableLifecycle) {
   EXPECT_FALSE(page.contains("LastEvaluatedTableName"));
 
   PutOrder("c1", 1);
-  EXPECT_EQ(Ok("DeleteTable", {{"TableName", "orders"}})["TableDescription"]["TableStatus"],
-            "DELETING");
+  json deleted = Ok("DeleteTable", {{"TableName", "orders"}})["TableDescription"];
+  EXPECT_EQ(deleted["TableStatus"], "DELETING");
+  // As DynamoDB's: no key schema or attribute definitions in DeleteTable's description.
+  EXPECT_FALSE(deleted.contains("KeySchema")) << deleted.dump();
+  EXPECT_FALSE(deleted.contains("AttributeDefinitions")) << deleted.dump();
+  EXPECT_EQ(deleted["TableName"], "orders");
   EXPECT_EQ(Error("DescribeTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
   EXPECT_EQ(Error("DeleteTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
   // Recreated under the same name: empty (a new table id scopes its items).

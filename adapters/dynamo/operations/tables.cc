@@ -71,7 +71,14 @@ Task<absl::StatusOr<json>> DeleteTableOperation(const json& request, TableStore*
   absl::StatusOr<TableSchema> schema =
       co_await store->DeleteTable(request["TableName"].get<std::string>());
   if (!schema.ok()) co_return schema.status();
-  co_return json{{"TableDescription", DescribeTable(*schema, "DELETING")}};
+  // DynamoDB's DeleteTable describes the table without its key schema, attribute
+  // definitions and indexes.
+  json description = DescribeTable(*schema, "DELETING");
+  for (const char* field :
+       {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+    description.erase(field);
+  }
+  co_return json{{"TableDescription", std::move(description)}};
 }
 
 }  // namespace ekv::dynamo
