@@ -44,6 +44,7 @@ TEST_F(DynamoOperationTest, TableLifecycle) {
   // As DynamoDB's: no key schema or attribute definitions in DeleteTable's description.
   EXPECT_FALSE(deleted.contains("KeySchema")) << deleted.dump();
   EXPECT_FALSE(deleted.contains("AttributeDefinitions")) << deleted.dump();
+  EXPECT_FALSE(deleted.contains("CreationDateTime")) << deleted.dump();
   EXPECT_EQ(deleted["TableName"], "orders");
   EXPECT_EQ(Error("DescribeTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
   EXPECT_EQ(Error("DeleteTable", {{"TableName", "orders"}}), "ResourceNotFoundException");

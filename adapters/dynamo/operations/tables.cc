@@ -71,11 +71,11 @@ Task<absl::StatusOr<json>> DeleteTableOperation(const json& request, TableStore*
   absl::StatusOr<TableSchema> schema =
       co_await store->DeleteTable(request["TableName"].get<std::string>());
   if (!schema.ok()) co_return schema.status();
-  // DynamoDB's DeleteTable describes the table without its key schema, attribute
-  // definitions and indexes.
+  // DynamoDB's DeleteTable describes the table without its creation time, key schema,
+  // attribute definitions and indexes.
   json description = DescribeTable(*schema, "DELETING");
-  for (const char* field :
-       {"KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+  for (const char* field : {"CreationDateTime", "KeySchema", "AttributeDefinitions",
+                            "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
     description.erase(field);
   }
   co_return json{{"TableDescription", std::move(description)}};
