@@ -38,9 +38,10 @@ std::string PathToString(const Path& path);
 struct Operand {
   enum class Kind { kPath, kValue, kSize, kIfNotExists, kListAppend, kPlus, kMinus };
   Kind kind = Kind::kValue;
-  Path path;                  // kPath, kSize, kIfNotExists
+  Path path;                  // kPath, kIfNotExists
   AttributeValue value;       // kValue
-  std::vector<Operand> args;  // kIfNotExists (1: fallback), kListAppend, kPlus, kMinus (2)
+  std::vector<Operand> args;  // kSize (1: any operand), kIfNotExists (1: fallback),
+                              // kListAppend, kPlus, kMinus (2)
 };
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
@@ -70,6 +71,8 @@ struct UpdateAction {
   Kind kind = Kind::kSet;
   Path path;
   Operand value;  // not for kRemove
+  // From AttributeUpdates: a set of the wrong type is refused in that parameter's words.
+  bool legacy = false;
 };
 
 // The request's placeholder maps and what parsing used of them.

@@ -55,8 +55,11 @@ absl::StatusOr<Value> EvalOperand(const Operand& o, const AttributeMap& item) {
       return v == nullptr ? Value() : Value(*v);
     }
     case Operand::Kind::kSize: {
-      const AttributeValue* v = Resolve(item, o.path);
-      if (v == nullptr) return Value();
+      // The parser refused a constant argument without a size; an item's attribute
+      // without one (a number, a boolean) has no size, so a comparison with it is false.
+      absl::StatusOr<Value> argument = EvalOperand(o.args[0], item);
+      if (!argument.ok() || !argument->has_value()) return argument;
+      const AttributeValue* v = &**argument;
       size_t size = 0;
       switch (v->type) {
         case AttributeType::kS:
@@ -75,7 +78,7 @@ absl::StatusOr<Value> EvalOperand(const Operand& o, const AttributeMap& item) {
           size = v->map.size();
           break;
         default:
-          return OperandTypeError("ConditionExpression", "size", *v);
+          return Value();
       }
       return Value(AttributeValue::Number(absl::StrCat(size)));
     }
@@ -193,28 +196,73 @@ AttributeValue* Slot(AttributeMap* item, const Path& path) {
   return current;
 }
 
-void Remove(AttributeMap* item, const Path& path) {
-  if (path.size() == 1) {
-    item->erase(path[0].name);
-    return;
-  }
-  Path parent_path(path.begin(), path.end() - 1);
-  AttributeValue* parent = const_cast<AttributeValue*>(Resolve(*item, parent_path));
-  if (parent == nullptr) return;
-  const PathElement& last = path.back();
-  if (last.index >= 0) {
-    if (parent->type == AttributeType::kL &&
-        static_cast<size_t>(last.index) < parent->list.size()) {
-      parent->list.erase(parent->list.begin() + last.index);
-    }
-  } else if (parent->type == AttributeType::kM) {
-    parent->map.erase(last.name);
-  }
-}
-
 absl::Status InvalidDocumentPath() {
   return ValidationError(
       "The document path provided in the update expression is invalid for update");
+}
+
+// Removes the attribute at `path`. A parent that is missing or not a map (for a.b) or a
+// list (for a[1]) makes the path invalid; a list index past the end removes nothing.
+absl::Status Remove(AttributeMap* item, const Path& path) {
+  if (path.size() == 1) {
+    item->erase(path[0].name);
+    return absl::OkStatus();
+  }
+  Path parent_path(path.begin(), path.end() - 1);
+  AttributeValue* parent = const_cast<AttributeValue*>(Resolve(*item, parent_path));
+  const PathElement& last = path.back();
+  if (parent == nullptr) return InvalidDocumentPath();
+  if (last.index >= 0) {
+    if (parent->type != AttributeType::kL) return InvalidDocumentPath();
+    if (static_cast<size_t>(last.index) < parent->list.size()) {
+      parent->list.erase(parent->list.begin() + last.index);
+    }
+  } else {
+    if (parent->type != AttributeType::kM) return InvalidDocumentPath();
+    parent->map.erase(last.name);
+  }
+  return absl::OkStatus();
+}
+
+// List indexes in an update name elements of the item as it was: removals run last and
+// from the highest index down, and SETs past a list's end append in index order.
+bool PathBefore(const Path& a, const Path& b, bool indexes_descending) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    const PathElement& x = a[i];
+    const PathElement& y = b[i];
+    if (x.index != y.index) {
+      return indexes_descending ? x.index > y.index : x.index < y.index;
+    }
+    if (x.name != y.name) return x.name < y.name;
+  }
+  return a.size() < b.size();
+}
+
+std::vector<const UpdateAction*> ApplicationOrder(const std::vector<UpdateAction>& actions) {
+  std::vector<const UpdateAction*> writes;
+  std::vector<const UpdateAction*> removes;
+  for (const UpdateAction& action : actions) {
+    (action.kind == UpdateAction::Kind::kRemove ? removes : writes).push_back(&action);
+  }
+  std::stable_sort(writes.begin(), writes.end(), [](const UpdateAction* a, const UpdateAction* b) {
+    return PathBefore(a->path, b->path, /*indexes_descending=*/false);
+  });
+  std::stable_sort(removes.begin(), removes.end(),
+                   [](const UpdateAction* a, const UpdateAction* b) {
+                     return PathBefore(a->path, b->path, /*indexes_descending=*/true);
+                   });
+  writes.insert(writes.end(), removes.begin(), removes.end());
+  return writes;
+}
+
+// ADD or DELETE of a value whose type differs from the attribute's.
+absl::Status TypeMismatch(const UpdateAction& action, const AttributeValue& existing) {
+  if (action.legacy) {
+    return InvalidParameter("Type mismatch for attribute to update");
+  }
+  return OperandTypeError("UpdateExpression",
+                          action.kind == UpdateAction::Kind::kAdd ? "ADD" : "DELETE", existing);
 }
 
 }  // namespace
@@ -268,38 +316,27 @@ absl::StatusOr<bool> EvaluateCondition(const Condition& c, const AttributeMap& i
   switch (c.kind) {
     case Condition::Kind::kCompare:
       return CompareHolds(c.op, values[0], values[1]);
-    case Condition::Kind::kBetween: {
-      if (values[1].has_value() && values[2].has_value()) {
-        std::optional<int> bounds = CompareValues(*values[1], *values[2]);
-        if (bounds.has_value() && *bounds > 0) {
-          return ValidationError(
-              "Invalid ConditionExpression: The BETWEEN operator requires upper bound to be "
-              "greater than or equal to lower bound");
-        }
-      }
+    case Condition::Kind::kBetween:
+      // Bounds from the request were checked by the parser; bounds from the item that are
+      // out of order or of another type make the condition false.
       return CompareHolds(CompareOp::kGe, values[0], values[1]) &&
              CompareHolds(CompareOp::kLe, values[0], values[2]);
-    }
     case Condition::Kind::kIn:
       for (size_t i = 1; i < values.size(); ++i) {
         if (CompareHolds(CompareOp::kEq, values[0], values[i])) return true;
       }
       return false;
-    case Condition::Kind::kAttributeType: {
-      if (!values[1].has_value() || values[1]->type != AttributeType::kS) {
-        return ValidationError(
-            "Invalid ConditionExpression: Incorrect operand type for operator or function; "
-            "operator or function: attribute_type");
-      }
-      return values[0].has_value() && TypeName(values[0]->type) == values[1]->scalar;
-    }
+    case Condition::Kind::kAttributeType:
+      // The parser made the second operand a type name.
+      return values[0].has_value() && values[1].has_value() &&
+             TypeName(values[0]->type) == values[1]->scalar;
     case Condition::Kind::kBeginsWith: {
+      // A constant of another type than S or B was refused by the parser; one in the item
+      // makes the condition false.
       if (!values[0].has_value() || !values[1].has_value()) return false;
       const AttributeValue& a = *values[0];
       const AttributeValue& p = *values[1];
-      if (p.type != AttributeType::kS && p.type != AttributeType::kB) {
-        return OperandTypeError("ConditionExpression", "begins_with", p);
-      }
+      if (p.type != AttributeType::kS && p.type != AttributeType::kB) return false;
       return a.type == p.type && absl::StartsWith(a.scalar, p.scalar);
     }
     case Condition::Kind::kContains: {
@@ -329,13 +366,14 @@ absl::StatusOr<AttributeMap> ApplyUpdate(const std::vector<UpdateAction>& action
                                          const AttributeMap& item,
                                          const std::set<std::string>& key_names) {
   AttributeMap out = item;
-  for (const UpdateAction& action : actions) {
+  for (const UpdateAction* action_pointer : ApplicationOrder(actions)) {
+    const UpdateAction& action = *action_pointer;
     if (key_names.count(action.path.front().name) != 0) {
       return InvalidParameter(absl::StrCat("Cannot update attribute ", action.path.front().name,
                                            ". This attribute is part of the key"));
     }
     if (action.kind == UpdateAction::Kind::kRemove) {
-      Remove(&out, action.path);
+      if (absl::Status s = Remove(&out, action.path); !s.ok()) return s;
       continue;
     }
     absl::StatusOr<Value> value = EvalOperand(action.value, item);  // the item before
@@ -354,14 +392,18 @@ absl::StatusOr<AttributeMap> ApplyUpdate(const std::vector<UpdateAction>& action
       }
       case UpdateAction::Kind::kAdd: {
         const AttributeValue& v = **value;
-        if (v.type != AttributeType::kN && !IsSetType(v.type)) {
+        // AttributeUpdates' ADD also appends a list to a list.
+        const bool legacy_list = action.legacy && v.type == AttributeType::kL;
+        if (v.type != AttributeType::kN && !IsSetType(v.type) && !legacy_list) {
           return OperandTypeError("UpdateExpression", "ADD", v);
         }
         AttributeValue result = v;
-        if (existing != nullptr) {
-          if (existing->type != v.type) {
-            return OperandTypeError("UpdateExpression", "ADD", *existing);
-          }
+        if (existing != nullptr && legacy_list) {
+          if (existing->type != AttributeType::kL) return TypeMismatch(action, *existing);
+          result = *existing;
+          for (const AttributeValue& e : v.list) result.list.push_back(e);
+        } else if (existing != nullptr) {
+          if (existing->type != v.type) return TypeMismatch(action, *existing);
           if (v.type == AttributeType::kN) {
             absl::StatusOr<Decimal> x = ParseDecimal(existing->scalar);
             absl::StatusOr<Decimal> y = ParseDecimal(v.scalar);
@@ -388,15 +430,13 @@ absl::StatusOr<AttributeMap> ApplyUpdate(const std::vector<UpdateAction>& action
         const AttributeValue& v = **value;
         if (!IsSetType(v.type)) return OperandTypeError("UpdateExpression", "DELETE", v);
         if (existing == nullptr) break;
-        if (existing->type != v.type) {
-          return OperandTypeError("UpdateExpression", "DELETE", *existing);
-        }
+        if (existing->type != v.type) return TypeMismatch(action, *existing);
         AttributeValue result = *existing;
         std::erase_if(result.set, [&](const std::string& e) {
           return std::find(v.set.begin(), v.set.end(), e) != v.set.end();
         });
         if (result.set.empty()) {
-          Remove(&out, action.path);
+          if (absl::Status s = Remove(&out, action.path); !s.ok()) return s;
         } else {
           AttributeValue* slot = Slot(&out, action.path);
           if (slot == nullptr) return InvalidDocumentPath();

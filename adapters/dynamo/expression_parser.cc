@@ -1,7 +1,9 @@
 // Recursive-descent parser of DynamoDB's expression grammar (expression.h). Bounded: the
 // text is at most kMaxExpressionBytes (DynamoDB's 4 KB limit) and nesting at most
 // kMaxDepth, so neither memory nor recursion depends on the client beyond that.
+#include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -16,7 +18,11 @@ namespace ekv::dynamo {
 namespace {
 
 constexpr size_t kMaxExpressionBytes = 4096;
-constexpr int kMaxDepth = 64;
+// DynamoDB allows 300 operators and functions in one expression; nesting (parentheses,
+// NOT) is bounded separately so recursion stays shallow whatever the text.
+constexpr int kMaxOperators = 300;
+constexpr int kMaxDepth = 300;
+constexpr size_t kMaxPathLevels = 32;
 
 struct Token {
   enum class Kind { kIdent, kName, kValue, kNumber, kPunct, kEnd };
@@ -61,7 +67,8 @@ class Parser {
         t.kind = Token::Kind::kNumber;
         t.text = std::string(text_.substr(i, j - i));
         i = j;
-      } else if (IsIdentChar(c)) {
+      } else if (std::isalpha(static_cast<unsigned char>(c))) {
+        // A name starts with a letter ("_a" is a syntax error in DynamoDB's lexer).
         size_t j = i;
         while (j < text_.size() && IsIdentChar(text_[j])) ++j;
         t.kind = Token::Kind::kIdent;
@@ -178,6 +185,14 @@ class Parser {
     return ValidationError(absl::StrCat("Invalid ", what_, ": Syntax error; token: \"", token,
                                         "\", near: \"", text_.substr(from, 25), "\""));
   }
+  // Counts one operator or function; DynamoDB refuses the 301st.
+  void CountOperator() {
+    if (++operators_ > kMaxOperators) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": The expression contains too many operators; operator count: ", operators_)));
+    }
+  }
   // A syntax error at the current token.
   void Fail() {
     const Token& t = Peek();
@@ -237,8 +252,15 @@ class Parser {
         path.push_back(ParsePathName());
       } else if (Accept("[")) {
         const Token& t = Peek();
-        if (t.kind != Token::Kind::kNumber || t.text.size() > 6) {
+        if (t.kind != Token::Kind::kNumber) {
           Fail();
+          break;
+        }
+        // Indexes DynamoDB can hold: a list has at most 400 KB of elements.
+        if (t.text.size() > 9) {
+          SetError(ValidationError(absl::StrCat(
+              "Invalid ", what_, ": List index is not within the allowable range; index: [", t.text,
+              "]")));
           break;
         }
         path.push_back({"", std::stoi(Next().text)});
@@ -247,23 +269,45 @@ class Parser {
         break;
       }
     }
+    // DynamoDB documents 32 levels of nesting, the top-level attribute included.
+    if (ok() && path.size() > kMaxPathLevels) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": The document path has too many nesting levels; nesting levels: ", path.size())));
+    }
     return path;
   }
 
-  // operand := path | :value | size(path)
-  Operand ParseOperand() {
+  // operand := path | :value | size(operand)
+  Operand ParseOperand(int depth = 0) {
     Operand o;
     const Token& t = Peek();
+    if (depth > kMaxDepth) {
+      Fail();
+      return o;
+    }
     if (t.kind == Token::Kind::kValue) {
       Next();
       o.kind = Operand::Kind::kValue;
       o.value = ResolveValue(t.text);
-    } else if (t.kind == Token::Kind::kIdent && t.text == "size" && IsPunct("(", 1)) {
-      Next();
-      Next();
+    } else if (t.kind == Token::Kind::kIdent && IsPunct("(", 1)) {
+      const std::string name = Next().text;
+      if (name != "size") {
+        NotAnOperandFunction(name);
+        return o;
+      }
+      Next();  // (
+      CountOperator();
       o.kind = Operand::Kind::kSize;
-      o.path = ParsePath();
+      do {
+        o.args.push_back(ParseOperand(depth + 1));
+      } while (ok() && Accept(","));
       Expect(")");
+      if (ok() && o.args.size() != 1) {
+        SetError(OperandCountError(name, o.args.size()));
+      } else if (ok()) {
+        CheckSizeArgument(o.args[0]);
+      }
     } else if (t.kind == Token::Kind::kIdent || t.kind == Token::Kind::kName) {
       o.kind = Operand::Kind::kPath;
       o.path = ParsePath();
@@ -271,6 +315,96 @@ class Parser {
       Fail();
     }
     return o;
+  }
+
+  // A function name where an operand is expected (size is parsed by the caller): the
+  // update-only functions and the boolean ones are known but not allowed there.
+  void NotAnOperandFunction(const std::string& name) {
+    static const char* const kKnown[] = {
+        "if_not_exists",  "list_append", "attribute_exists", "attribute_not_exists",
+        "attribute_type", "begins_with", "contains"};
+    for (const char* known : kKnown) {
+      if (name == known) {
+        SetError(ValidationError(absl::StrCat("Invalid ", what_,
+                                              ": The function is not allowed to be used this "
+                                              "way in an expression; function: ",
+                                              name)));
+        return;
+      }
+    }
+    SetError(ValidationError(
+        absl::StrCat("Invalid ", what_, ": Invalid function name; function: ", name)));
+  }
+
+  absl::Status OperandCountError(absl::string_view function, size_t count) const {
+    return ValidationError(absl::StrCat("Invalid ", what_,
+                                        ": Incorrect number of operands for operator or "
+                                        "function; operator or function: ",
+                                        function, ", number of operands: ", count));
+  }
+
+  absl::Status OperandTypeError(absl::string_view function, absl::string_view type) const {
+    return ValidationError(absl::StrCat("Invalid ", what_,
+                                        ": Incorrect operand type for operator or function; "
+                                        "operator or function: ",
+                                        function, ", operand type: ", type));
+  }
+
+  // The type an operand has whatever the item is: a value's own, N for size(); nullopt for
+  // a path. DynamoDB refuses a wrong type known from the request itself as a
+  // ValidationException, while a wrong type found in the item only makes the condition
+  // false.
+  static std::optional<AttributeType> ConstantType(const Operand& o) {
+    if (o.kind == Operand::Kind::kValue) return o.value.type;
+    if (o.kind == Operand::Kind::kSize) return AttributeType::kN;
+    return std::nullopt;
+  }
+
+  void CheckSizeArgument(const Operand& argument) {
+    const std::optional<AttributeType> type = ConstantType(argument);
+    if (!type.has_value()) return;
+    switch (*type) {
+      case AttributeType::kS:
+      case AttributeType::kB:
+      case AttributeType::kSS:
+      case AttributeType::kNS:
+      case AttributeType::kBS:
+      case AttributeType::kL:
+      case AttributeType::kM:
+        return;
+      default:
+        SetError(OperandTypeError("size", TypeName(*type)));
+    }
+  }
+
+  // Ordering comparisons and BETWEEN take S, N or B.
+  void CheckOrderable(absl::string_view op, const Operand& o) {
+    const std::optional<AttributeType> type = ConstantType(o);
+    if (!ok() || !type.has_value()) return;
+    if (*type != AttributeType::kS && *type != AttributeType::kN && *type != AttributeType::kB) {
+      SetError(OperandTypeError(op, TypeName(*type)));
+    }
+  }
+
+  void CheckBetweenBounds(const Operand& lower, const Operand& upper) {
+    if (!ok() || lower.kind != Operand::Kind::kValue || upper.kind != Operand::Kind::kValue) {
+      return;
+    }
+    if (lower.value.type != upper.value.type) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": The BETWEEN operator requires same data type for lower and upper bounds; lower "
+          "bound operand type: ",
+          TypeName(lower.value.type), ", upper bound operand type: ", TypeName(upper.value.type))));
+      return;
+    }
+    std::optional<int> order = CompareValues(lower.value, upper.value);
+    if (order.has_value() && *order > 0) {
+      SetError(ValidationError(absl::StrCat(
+          "Invalid ", what_,
+          ": The BETWEEN operator requires upper bound to be greater than or equal to lower "
+          "bound")));
+    }
   }
 
   Operand ParseValueOperand() {
@@ -297,6 +431,7 @@ class Parser {
       const bool if_not_exists = t.text == "if_not_exists";
       Next();
       Next();
+      CountOperator();
       Operand o;
       if (if_not_exists) {
         o.kind = Operand::Kind::kIfNotExists;
@@ -327,6 +462,7 @@ class Parser {
     if (IsPunct("+") || IsPunct("-")) {
       Operand o;
       o.kind = Next().text == "+" ? Operand::Kind::kPlus : Operand::Kind::kMinus;
+      CountOperator();
       o.args.push_back(std::move(left));
       o.args.push_back(ParseSetTerm(0));
       return o;
@@ -338,6 +474,7 @@ class Parser {
     Condition left = ParseAnd(depth);
     while (ok() && IsKeyword("OR")) {
       Next();
+      CountOperator();
       Condition c;
       c.kind = Condition::Kind::kOr;
       c.children.push_back(std::move(left));
@@ -351,6 +488,7 @@ class Parser {
     Condition left = ParseNot(depth);
     while (ok() && IsKeyword("AND")) {
       Next();
+      CountOperator();
       Condition c;
       c.kind = Condition::Kind::kAnd;
       c.children.push_back(std::move(left));
@@ -367,6 +505,7 @@ class Parser {
     }
     if (IsKeyword("NOT")) {
       Next();
+      CountOperator();
       Condition c;
       c.kind = Condition::Kind::kNot;
       c.children.push_back(ParseNot(depth + 1));
@@ -383,13 +522,14 @@ class Parser {
       return c;
     }
     const Token& t = Peek();
-    if (t.kind == Token::Kind::kIdent && IsPunct("(", 1) && t.text != "size") {
+    if (t.kind == Token::Kind::kIdent && IsPunct("(", 1) && IsConditionFunction(t.text)) {
       return ParseFunction();
     }
     Operand left = ParseOperand();
     if (!ok()) return c;
     if (IsKeyword("BETWEEN")) {
       Next();
+      CountOperator();
       c.kind = Condition::Kind::kBetween;
       c.operands.push_back(std::move(left));
       c.operands.push_back(ParseOperand());
@@ -399,10 +539,13 @@ class Parser {
       }
       Next();
       c.operands.push_back(ParseOperand());
+      for (const Operand& o : c.operands) CheckOrderable("BETWEEN", o);
+      if (ok()) CheckBetweenBounds(c.operands[1], c.operands[2]);
       return c;
     }
     if (IsKeyword("IN")) {
       Next();
+      CountOperator();
       c.kind = Condition::Kind::kIn;
       c.operands.push_back(std::move(left));
       Expect("(");
@@ -418,10 +561,14 @@ class Parser {
     for (const auto& [text, op] : kOps) {
       if (IsPunct(text)) {
         Next();
+        CountOperator();
         c.kind = Condition::Kind::kCompare;
         c.op = op;
         c.operands.push_back(std::move(left));
         c.operands.push_back(ParseOperand());
+        if (op != CompareOp::kEq && op != CompareOp::kNe) {
+          for (const Operand& o : c.operands) CheckOrderable(text, o);
+        }
         return c;
       }
     }
@@ -432,6 +579,7 @@ class Parser {
   Condition ParseFunction() {
     const std::string name = Next().text;
     Next();  // (
+    CountOperator();
     Condition c;
     size_t arity = 2;
     if (name == "attribute_exists") {
@@ -456,17 +604,51 @@ class Parser {
     } while (ok() && Accept(","));
     Expect(")");
     if (ok() && c.operands.size() != arity) {
-      SetError(ValidationError(absl::StrCat("Invalid ", what_,
-                                            ": Incorrect number of operands for operator or "
-                                            "function; operator or function: ",
-                                            name, ", number of operands: ", c.operands.size())));
+      SetError(OperandCountError(name, c.operands.size()));
     }
-    if (ok() && c.operands.front().kind != Operand::Kind::kPath) {
+    if (!ok()) return c;
+    const bool needs_path = c.kind == Condition::Kind::kAttributeExists ||
+                            c.kind == Condition::Kind::kAttributeNotExists;
+    if (needs_path && c.operands.front().kind != Operand::Kind::kPath) {
       SetError(ValidationError(absl::StrCat(
           "Invalid ", what_,
           ": Operator or function requires a document path; operator or function: ", name)));
     }
+    if (c.kind == Condition::Kind::kAttributeType) CheckTypeName(c.operands[1]);
+    if (c.kind == Condition::Kind::kBeginsWith) {
+      for (const Operand& o : c.operands) {
+        const std::optional<AttributeType> type = ConstantType(o);
+        if (ok() && type.has_value() && *type != AttributeType::kS && *type != AttributeType::kB) {
+          SetError(OperandTypeError(name, TypeName(*type)));
+        }
+      }
+    }
     return c;
+  }
+
+  static bool IsConditionFunction(absl::string_view name) {
+    return name == "attribute_exists" || name == "attribute_not_exists" ||
+           name == "attribute_type" || name == "begins_with" || name == "contains";
+  }
+
+  // attribute_type's second operand: a value naming one of DynamoDB's ten types.
+  void CheckTypeName(const Operand& o) {
+    if (o.kind != Operand::Kind::kValue) {
+      const std::optional<AttributeType> type = ConstantType(o);
+      SetError(OperandTypeError("attribute_type", type.has_value() ? TypeName(*type) : "path"));
+      return;
+    }
+    if (o.value.type != AttributeType::kS) {
+      SetError(OperandTypeError("attribute_type", TypeName(o.value.type)));
+      return;
+    }
+    static const char* const kTypes[] = {"S", "N", "B", "SS", "NS", "BS", "BOOL", "NULL", "L", "M"};
+    for (const char* type : kTypes) {
+      if (o.value.scalar == type) return;
+    }
+    SetError(ValidationError(absl::StrCat(
+        "Invalid ", what_, ": Invalid attribute type name found; type: ", o.value.scalar,
+        ", valid types: { B,NULL,SS,BOOL,L,BS,N,NS,S,M }")));
   }
 
   absl::string_view text_;
@@ -474,6 +656,7 @@ class Parser {
   ExpressionContext* context_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int operators_ = 0;
   absl::Status error_;
 };
 
@@ -518,7 +701,15 @@ absl::StatusOr<std::vector<UpdateAction>> ParseUpdate(absl::string_view text,
       const Path& a = actions[i].path;
       const Path& b = actions[j].path;
       const size_t n = std::min(a.size(), b.size());
-      if (std::equal(a.begin(), a.begin() + n, b.begin())) {
+      const size_t differ = std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin();
+      // The same parent used as a map by one path and as a list by the other.
+      if (differ < n && (a[differ].index < 0) != (b[differ].index < 0)) {
+        return ValidationError(absl::StrCat(
+            "Invalid UpdateExpression: Two document paths conflict with each other; must remove "
+            "or rewrite one of these paths; path one: ",
+            PathListString(a), ", path two: ", PathListString(b)));
+      }
+      if (differ == n) {
         return ValidationError(absl::StrCat(
             "Invalid UpdateExpression: Two document paths overlap with each other; must remove "
             "or rewrite one of these paths; path one: ",

@@ -36,7 +36,24 @@ bool IsSimplePath(const Operand& o) {
   return o.kind == Operand::Kind::kPath && o.path.size() == 1 && o.path[0].index < 0;
 }
 
+absl::Status InvalidOperator(absl::string_view op) {
+  return ValidationError(absl::StrCat("Invalid operator used in KeyConditionExpression: ", op));
+}
+
+// A key condition names top-level key attributes only.
+absl::Status CheckNotNested(const Condition& c) {
+  for (const Operand& o : c.operands) {
+    if (o.kind == Operand::Kind::kPath && o.path.size() > 1) {
+      return ValidationError(
+          absl::StrCat("KeyConditionExpressions cannot contain nested attributes; attribute: ",
+                       PathToString(o.path)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<KeyTerm> TermOf(const Condition& c) {
+  if (absl::Status s = CheckNotNested(c); !s.ok()) return s;
   KeyTerm term;
   term.kind = c.kind;
   switch (c.kind) {
@@ -67,9 +84,19 @@ absl::StatusOr<KeyTerm> TermOf(const Condition& c) {
       return term;
     }
     case Condition::Kind::kOr:
-      return ValidationError("Invalid operator used in KeyConditionExpression: OR");
+      return InvalidOperator("OR");
     case Condition::Kind::kNot:
-      return ValidationError("Invalid operator used in KeyConditionExpression: NOT");
+      return InvalidOperator("NOT");
+    case Condition::Kind::kIn:
+      return InvalidOperator("IN");
+    case Condition::Kind::kAttributeExists:
+      return InvalidOperator("attribute_exists");
+    case Condition::Kind::kAttributeNotExists:
+      return InvalidOperator("attribute_not_exists");
+    case Condition::Kind::kAttributeType:
+      return InvalidOperator("attribute_type");
+    case Condition::Kind::kContains:
+      return InvalidOperator("contains");
     default:
       return NotSupported();
   }
@@ -101,9 +128,14 @@ absl::StatusOr<KeyRange> KeyConditionRange(const Condition& condition, const Tab
   for (const Condition* c : conjuncts) {
     absl::StatusOr<KeyTerm> term = TermOf(*c);
     if (!term.ok()) return term.status();
-    if (term->attribute == schema.hash.name && !hash_term) {
+    const bool is_hash = term->attribute == schema.hash.name;
+    const bool is_range = schema.range && term->attribute == schema.range->name;
+    if ((is_hash && hash_term) || (is_range && range_term)) {
+      return ValidationError("KeyConditionExpressions must only contain one condition per key");
+    }
+    if (is_hash) {
       hash_term = *std::move(term);
-    } else if (schema.range && term->attribute == schema.range->name && !range_term) {
+    } else if (is_range) {
       range_term = *std::move(term);
     } else {
       return NotSupported();

@@ -49,6 +49,42 @@ absl::StatusOr<std::vector<AttributeValue>> ValueList(const json& entry) {
   return values;
 }
 
+bool IsScalar(AttributeType type) {
+  return type == AttributeType::kS || type == AttributeType::kN || type == AttributeType::kB;
+}
+
+// The types each ComparisonOperator accepts in its AttributeValueList: a wrong one is the
+// request's error (ValidationException), not a false condition. EQ and NE take any type.
+absl::Status CheckComparisonValues(const std::string& op,
+                                   const std::vector<AttributeValue>& values) {
+  if (op == "EQ" || op == "NE" || op == "NULL" || op == "NOT_NULL") return absl::OkStatus();
+  for (const AttributeValue& v : values) {
+    const bool allowed = op == "BEGINS_WITH"
+                             ? v.type == AttributeType::kS || v.type == AttributeType::kB
+                             : IsScalar(v.type);
+    if (!allowed) {
+      return InvalidParameter(absl::StrCat("ComparisonOperator ", op, " is not valid for ",
+                                           TypeName(v.type), " AttributeValue type"));
+    }
+  }
+  if ((op == "IN" || op == "BETWEEN") && !values.empty()) {
+    for (const AttributeValue& v : values) {
+      if (v.type != values.front().type) {
+        return InvalidParameter("AttributeValues inside AttributeValueList must be of same type");
+      }
+    }
+  }
+  if (op == "BETWEEN") {
+    std::optional<int> order = CompareValues(values[0], values[1]);
+    if (order.has_value() && *order > 0) {
+      return ValidationError(
+          "The BETWEEN condition was provided a range where the lower bound is greater than the "
+          "upper bound");
+    }
+  }
+  return absl::OkStatus();
+}
+
 // One {"ComparisonOperator": ..., "AttributeValueList": [...]} on attribute `name`.
 absl::StatusOr<Condition> Comparison(const std::string& name, const std::string& op,
                                      std::vector<AttributeValue> values) {
@@ -76,6 +112,7 @@ absl::StatusOr<Condition> Comparison(const std::string& name, const std::string&
     return InvalidParameter(
         absl::StrCat("Invalid number of argument(s) for the ", op, " ComparisonOperator"));
   }
+  if (absl::Status s = CheckComparisonValues(op, values); !s.ok()) return s;
   Condition c;
   c.operands.push_back(PathOperand(name));
   for (AttributeValue& v : values) c.operands.push_back(ValueOperand(std::move(v)));
@@ -96,10 +133,18 @@ absl::StatusOr<Condition> Comparison(const std::string& name, const std::string&
   if (op == "BETWEEN") c.kind = Condition::Kind::kBetween;
   if (op == "IN") c.kind = Condition::Kind::kIn;
   if (op == "NOT_CONTAINS") {
+    // Unlike NE, NOT_CONTAINS is false for an absent attribute.
     Condition negated;
     negated.kind = Condition::Kind::kNot;
     negated.children.push_back(std::move(c));
-    return negated;
+    Condition exists;
+    exists.kind = Condition::Kind::kAttributeExists;
+    exists.operands.push_back(PathOperand(name));
+    Condition both;
+    both.kind = Condition::Kind::kAnd;
+    both.children.push_back(std::move(exists));
+    both.children.push_back(std::move(negated));
+    return both;
   }
   return c;
 }
@@ -144,11 +189,22 @@ absl::StatusOr<Condition> ExpectedEntry(const std::string& name, const json& ent
 absl::StatusOr<std::optional<Condition>> LegacyConditionOf(const json& request,
                                                            const char* legacy_field,
                                                            const char* expression_field) {
+  const bool is_key_conditions = std::string(legacy_field) == "KeyConditions";
+  const bool is_expected = std::string(legacy_field) == "Expected";
+  const bool empty = !Present(request, legacy_field) ||
+                     (request[legacy_field].is_object() && request[legacy_field].empty());
+  if (empty && !is_key_conditions && Present(request, "ConditionalOperator")) {
+    return InvalidParameter(absl::StrCat("ConditionalOperator can only be used when ", legacy_field,
+                                         " is present and not empty"));
+  }
   if (!Present(request, legacy_field)) return std::optional<Condition>();
   if (Present(request, expression_field)) return Mixed(legacy_field, expression_field);
+  // Expected may not accompany an UpdateExpression either (AttributeUpdates is its pair).
+  if (is_expected && Present(request, "UpdateExpression")) {
+    return Mixed(legacy_field, "UpdateExpression");
+  }
   const json& entries = request[legacy_field];
   if (!entries.is_object()) return SerializationError(absl::StrCat(legacy_field, " must be a map"));
-  const bool is_key_conditions = std::string(legacy_field) == "KeyConditions";
   bool use_or = false;
   if (Present(request, "ConditionalOperator") && !is_key_conditions) {
     const std::string op = request["ConditionalOperator"].get<std::string>();
@@ -211,6 +267,7 @@ absl::StatusOr<std::optional<std::vector<UpdateAction>>> LegacyUpdatesOf(const j
       value = *std::move(parsed);
     }
     UpdateAction a;
+    a.legacy = true;
     a.path = Path{PathElement{it.key(), -1}};
     if (action == "PUT") {
       if (!value.has_value()) {

@@ -17,8 +17,9 @@ constexpr int kMinExponent = -129;
 // from overflowing int.
 constexpr int kMaxExponentTextDigits = 6;
 
-absl::Status NotANumber() {
-  return ValidationError("A value provided cannot be converted into a number");
+absl::Status NotANumber(absl::string_view text) {
+  return ValidationError(
+      absl::StrCat("The parameter cannot be converted to a numeric value: ", text));
 }
 
 absl::StatusOr<Decimal> Checked(Decimal d) {
@@ -120,7 +121,7 @@ absl::StatusOr<Decimal> ParseDecimal(absl::string_view text) {
       break;
     }
   }
-  if (!any_digit) return NotANumber();
+  if (!any_digit) return NotANumber(text);
   int exp10 = 0;
   if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
@@ -135,10 +136,10 @@ absl::StatusOr<Decimal> ParseDecimal(absl::string_view text) {
       exp10 = exp10 * 10 + (text[i] - '0');
       ++i;
     }
-    if (i == start) return NotANumber();
+    if (i == start) return NotANumber(text);
     if (exp_negative) exp10 = -exp10;
   }
-  if (i != text.size()) return NotANumber();
+  if (i != text.size()) return NotANumber(text);
   if (point_at < 0) point_at = static_cast<int>(digits.size());
   d.digits = std::move(digits);
   d.exponent = point_at + exp10;
@@ -190,6 +191,13 @@ absl::StatusOr<Decimal> AddDecimal(const Decimal& a, const Decimal& b) {
   sum.exponent = scale + static_cast<int>(digits.size());
   sum.digits = std::move(digits);
   Normalize(&sum);
+  // DynamoDB reports a sum that needs more than 38 digits as an overflow, whatever its
+  // magnitude.
+  if (static_cast<int>(sum.digits.size()) > kMaxNumberDigits) {
+    return ValidationError(
+        "Number overflow. Attempting to store a number with magnitude larger than supported "
+        "range");
+  }
   return Checked(std::move(sum));
 }
 

@@ -21,6 +21,32 @@ absl::StatusOr<std::optional<std::string>> OptionalString(const json& request, c
 }
 
 absl::StatusOr<ExpressionContext> ExpressionContextOf(const json& request) {
+  // A request uses expressions or the legacy parameters, never both (DynamoDB lists both
+  // kinds it found, each in alphabetical order). DynamoDB lets KeyConditions accompany a
+  // FilterExpression, so it is not among them.
+  static const char* const kLegacy[] = {"AttributeUpdates",    "AttributesToGet",
+                                        "ConditionalOperator", "Expected",
+                                        "QueryFilter",         "ScanFilter"};
+  static const char* const kExpressions[] = {"ConditionExpression", "FilterExpression",
+                                             "KeyConditionExpression", "ProjectionExpression",
+                                             "UpdateExpression"};
+  const auto present = [&](const char* const* names, size_t count) {
+    std::vector<std::string> found;
+    for (size_t i = 0; i < count; ++i) {
+      auto it = request.find(names[i]);
+      if (it != request.end() && !it->is_null()) found.push_back(names[i]);
+    }
+    return found;
+  };
+  const std::vector<std::string> legacy = present(kLegacy, std::size(kLegacy));
+  const std::vector<std::string> expressions = present(kExpressions, std::size(kExpressions));
+  if (!legacy.empty() && !expressions.empty()) {
+    return ValidationError(absl::StrCat(
+        "Can not use both expression and non-expression parameters in the same request: "
+        "Non-expression parameters: {",
+        absl::StrJoin(legacy, ", "), "} Expression parameters: {", absl::StrJoin(expressions, ", "),
+        "}"));
+  }
   ExpressionContext context;
   if (auto names = request.find("ExpressionAttributeNames"); names != request.end()) {
     if (!names->is_object()) {
@@ -42,6 +68,8 @@ absl::StatusOr<ExpressionContext> ExpressionContextOf(const json& request) {
     }
     absl::StatusOr<AttributeMap> parsed = AttributeMapFromJson(*values);
     if (!parsed.ok()) {
+      // A value of the wrong JSON shape is a SerializationException, as everywhere.
+      if (ErrorName(parsed.status()) == "SerializationException") return parsed.status();
       return ValidationError(absl::StrCat("ExpressionAttributeValues contains invalid value: ",
                                           parsed.status().message()));
     }

@@ -160,8 +160,10 @@ absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
     if (!type.ok()) return type.status();
     for (const KeyElement& seen : schema.attribute_definitions) {
       if (seen.name == d["AttributeName"]) {
-        return InvalidParameter(
-            "Cannot have two attributes with the same name in AttributeDefinitions");
+        return InvalidParameter(absl::StrCat(
+            "Cannot have two attributes with the same name in AttributeDefinitions: Duplicate "
+            "AttributeName: ",
+            seen.name));
       }
     }
     schema.attribute_definitions.push_back({d["AttributeName"].get<std::string>(), *type});
@@ -448,6 +450,22 @@ absl::Status ApplyTags(const json& tags, TableSchema* schema) {
           "One or more parameter values were invalid: tag keys must be 1 to 128 characters and "
           "tag values at most 256");
     }
+    // AWS tags hold letters, digits, spaces and _ . : / = + - @ (any non-ASCII byte is let
+    // through as part of a UTF-8 letter).
+    for (const auto& [text, member] :
+         {std::pair<const std::string*, const char*>{&key, "key"}, {&value, "value"}}) {
+      const bool valid = std::all_of(text->begin(), text->end(), [](char c) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        return u >= 0x80 || std::isalnum(u) || u == ' ' ||
+               absl::string_view("_.:/=+-@").find(c) != absl::string_view::npos;
+      });
+      if (!valid) {
+        return ValidationError(absl::StrCat(
+            "1 validation error detected: Value '", *text, "' at 'tags.member.", member,
+            "' failed to satisfy constraint: Member must satisfy regular expression pattern: "
+            "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"));
+      }
+    }
     schema->tags[key] = value;
   }
   if (schema->tags.size() > kMaxTags) {
@@ -573,6 +591,14 @@ absl::StatusOr<TableSchema> DecodeTableSchema(absl::string_view bytes) {
   return s;
 }
 
+// DynamoDB's TableId is a UUID; ekv's is the catalog's 64-bit table id written in that form
+// (zero-padded hex), so it is stable and unique like the id itself.
+std::string TableIdUuid(uint64_t id) {
+  const std::string hex = absl::StrCat(std::string(16, '0'), absl::Hex(id, absl::kZeroPad16));
+  return absl::StrCat(hex.substr(0, 8), "-", hex.substr(8, 4), "-", hex.substr(12, 4), "-",
+                      hex.substr(16, 4), "-", hex.substr(20, 12));
+}
+
 std::string TableArn(absl::string_view table_name) {
   return absl::StrCat(kTableArnPrefix, table_name);
 }
@@ -585,7 +611,7 @@ json DescribeTable(const TableSchema& s, const char* status, const TableStats* s
       {"AttributeDefinitions", AttributeDefinitionsJson(s)},
       {"CreationDateTime", s.creation_date_time},
       {"TableArn", TableArn(s.name)},
-      {"TableId", absl::StrCat(s.id)},
+      {"TableId", TableIdUuid(s.id)},
       // Approximate, as DynamoDB's: the last background count (table_stats.h).
       {"ItemCount", stats != nullptr ? stats->table.item_count : 0},
       {"TableSizeBytes", stats != nullptr ? stats->table.size_bytes : 0},

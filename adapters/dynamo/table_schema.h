@@ -95,6 +95,8 @@ absl::Status ApplyTags(const nlohmann::json& tags, TableSchema* schema);
 // Tables' ARNs, as DynamoDB Local forms them (region "ddblocal", account 000000000000).
 inline constexpr absl::string_view kTableArnPrefix =
     "arn:aws:dynamodb:ddblocal:000000000000:table/";
+// DescribeTable's TableId: the table's id in a UUID's 8-4-4-4-12 hex form.
+std::string TableIdUuid(uint64_t id);
 std::string TableArn(absl::string_view table_name);
 
 std::string EncodeTableSchema(const TableSchema& schema);

@@ -56,7 +56,7 @@ TEST(DynamoAttributeValue, ValidationInDynamoDbWords) {
             "ValidationException: One or more parameter values were invalid: Input collection "
             "[a, a] contains duplicates.");
   EXPECT_EQ(ErrorOf(R"({"N": "x1"})"),
-            "ValidationException: A value provided cannot be converted into a number");
+            "ValidationException: The parameter cannot be converted to a numeric value: x1");
   EXPECT_EQ(ErrorOf(R"({"NULL": false})"),
             "ValidationException: One or more parameter values were invalid: Null attribute "
             "value types must have the value of true");

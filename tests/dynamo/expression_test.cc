@@ -96,6 +96,86 @@ TEST(DynamoCondition, ErrorsInDynamoDbWords) {
   EXPECT_NE(Eval((deep + "a").c_str(), "{}").find("error"), std::string::npos);
 }
 
+// A wrong type known from the request itself (a constant, or size() which is a number) is
+// the request's error even when no item is read; the same wrong type found in the item only
+// makes the condition false.
+TEST(DynamoCondition, RequestTypeErrorsAreRefusedItemTypeMismatchIsFalse) {
+  const char* item = R"({"a": {"N": "1"}, "s": {"S": "hello"}, "l": {"L": [{"N": "1"}]},
+                         "x": {"N": "3"}, "y": {"N": "2"}, "t": {"S": "N"}})";
+  const char* values = R"({":list": {"L": [{"N": "1"}]}, ":two": {"N": "2"}, ":one": {"N": "1"},
+                           ":dog": {"S": "dog"}, ":he": {"S": "he"}, ":n": {"S": "N"},
+                           ":bad": {"S": "DOG"}, ":hello": {"S": "hellothere"}})";
+  EXPECT_EQ(Eval("a < :list", item, values),
+            "error: Invalid ConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: <, operand type: L");
+  EXPECT_EQ(Eval(":list >= a", "{}", values).substr(0, 35), "error: Invalid ConditionExpression:");
+  EXPECT_EQ(Eval("l < :two", item, values), "false");
+  EXPECT_EQ(Eval(":two > l", item, values), "false");
+  EXPECT_EQ(Eval("a BETWEEN :two AND :one", "{}", values),
+            "error: Invalid ConditionExpression: The BETWEEN operator requires upper bound to be "
+            "greater than or equal to lower bound");
+  EXPECT_EQ(Eval("a BETWEEN :one AND :dog", "{}", values).substr(0, 89),
+            "error: Invalid ConditionExpression: The BETWEEN operator requires same data type for "
+            "lowe");
+  EXPECT_EQ(Eval("a BETWEEN x AND y", item, values), "false");  // bounds from the item
+  // size(): a number in the item has none (false); a constant without one is refused.
+  EXPECT_EQ(Eval("size(a) = :one", item, values), "false");
+  EXPECT_EQ(Eval("size(:dog) = :two", "{}", values), "false");
+  EXPECT_EQ(Eval("size(:he) = :two", "{}", values), "true");
+  EXPECT_EQ(Eval("size(:two) = :one", "{}", values),
+            "error: Invalid ConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: size, operand type: N");
+  EXPECT_EQ(Eval("size(size(s)) = :one", item, values).substr(0, 60),
+            "error: Invalid ConditionExpression: Incorrect operand type f");
+  EXPECT_EQ(Eval("size(s, s) = :one", item, values),
+            "error: Invalid ConditionExpression: Incorrect number of operands for operator or "
+            "function; operator or function: size, number of operands: 2");
+  // begins_with: either operand may be a path or a value.
+  EXPECT_EQ(Eval("begins_with(:hello, s)", item, values), "true");
+  EXPECT_EQ(Eval("begins_with(s, :he) AND begins_with(:he, :he)", item, values), "true");
+  EXPECT_EQ(Eval("begins_with(s, :two)", item, values),
+            "error: Invalid ConditionExpression: Incorrect operand type for operator or function; "
+            "operator or function: begins_with, operand type: N");
+  EXPECT_EQ(Eval("begins_with(s, a)", item, values), "false");
+  // attribute_type: any first operand; the second a value naming a type.
+  EXPECT_EQ(Eval("attribute_type(:two, :n)", "{}", values), "true");
+  EXPECT_EQ(Eval("attribute_type(a, :bad)", item, values),
+            "error: Invalid ConditionExpression: Invalid attribute type name found; type: DOG, "
+            "valid types: { B,NULL,SS,BOOL,L,BS,N,NS,S,M }");
+  EXPECT_EQ(Eval("attribute_type(a, t)", item, values).substr(0, 60),
+            "error: Invalid ConditionExpression: Incorrect operand type f");
+  // Update-only and boolean functions are known but not operands.
+  EXPECT_EQ(Eval("if_not_exists(a, a) = :one", item, values),
+            "error: Invalid ConditionExpression: The function is not allowed to be used this way "
+            "in an expression; function: if_not_exists");
+  EXPECT_EQ(Eval("list_append(l, l) = :one", item, values).substr(0, 69),
+            "error: Invalid ConditionExpression: The function is not allowed to be");
+  EXPECT_EQ(Eval("dog(a) = :one", item, values),
+            "error: Invalid ConditionExpression: Invalid function name; function: dog");
+  // A name starts with a letter.
+  EXPECT_EQ(Eval("_a = :one", item, values).substr(0, 57),
+            "error: Invalid ConditionExpression: Syntax error; token: ");
+}
+
+// DynamoDB counts operators and functions (not parentheses) and allows 300 of them.
+TEST(DynamoCondition, AtMost300Operators) {
+  const char* item = R"({"a": {"N": "1"}, "b": {"N": "2"}})";
+  const auto nested = [](int depth) {
+    std::string text = "a<b ";
+    for (int i = 0; i < depth; ++i) text += "or (a<b ";
+    return text + std::string(depth, ')');
+  };
+  EXPECT_EQ(Eval(nested(149).c_str(), item), "true");  // 299 operators
+  EXPECT_EQ(Eval(nested(150).c_str(), item),
+            "error: Invalid ConditionExpression: The expression contains too many operators; "
+            "operator count: 301");
+  std::string flat = "a<b";
+  for (int i = 0; i < 200; ++i) flat += " or a<b";
+  EXPECT_EQ(Eval(flat.c_str(), item).substr(0, 86),
+            "error: Invalid ConditionExpression: The expression contains too many operators; "
+            "operat");
+}
+
 TEST(DynamoCondition, UnusedPlaceholdersAreRefused) {
   ExpressionContext context = Context(R"({":a": {"S": "x"}, ":b": {"S": "y"}})", {{"#n", "name"}});
   ASSERT_TRUE(ParseCondition("x = :a", "ConditionExpression", &context).ok());
@@ -179,6 +259,50 @@ TEST(DynamoUpdate, SetRemoveAddDelete) {
   // Right-hand sides see the item before the update.
   EXPECT_EQ(Update("SET #a = n, n = :v", R"({"n": {"N": "7"}})", values, {{"#a", "copy"}}),
             R"({"copy":{"N":"7"},"n":{"S":"new"}})");
+}
+
+// List indexes name elements of the item before the update: removals come after the other
+// actions and run from the highest index; SETs past the end append in index order.
+TEST(DynamoUpdate, ListIndexesReferToTheItemBefore) {
+  const char* item = R"({"a": {"L": [{"N": "2"}, {"N": "3"}, {"N": "4"}, {"N": "5"}]}})";
+  const char* values = R"({":v": {"N": "17"}, ":w": {"N": "18"}, ":x": {"N": "19"}})";
+  const char* expected = R"({"a":{"L":[{"N":"2"},{"N":"4"},{"N":"17"}]}})";
+  EXPECT_EQ(Update("REMOVE a[1] SET a[3] = :v", item, values), expected);
+  EXPECT_EQ(Update("SET a[3] = :v REMOVE a[1]", item, values), expected);
+  EXPECT_EQ(Update("REMOVE a[0], a[2]", item, values), R"({"a":{"L":[{"N":"3"},{"N":"5"}]}})");
+  EXPECT_EQ(Update("SET a[90] = :v, a[50] = :x, a[70] = :w", item, values),
+            R"({"a":{"L":[{"N":"2"},{"N":"3"},{"N":"4"},{"N":"5"},{"N":"19"},{"N":"18"},)"
+            R"({"N":"17"}]}})");
+}
+
+TEST(DynamoUpdate, InvalidPathsAndConflicts) {
+  const char* item = R"({"s": {"S": "x"}, "l": {"L": [{"N": "1"}]}})";
+  const char* values = R"({":v": {"N": "1"}, ":w": {"N": "2"}})";
+  const std::string invalid =
+      "error: The document path provided in the update expression is invalid for update";
+  EXPECT_EQ(Update("REMOVE s.c", item), invalid);
+  EXPECT_EQ(Update("REMOVE l.c", item), invalid);
+  EXPECT_EQ(Update("REMOVE nope.c", item), invalid);
+  EXPECT_EQ(Update("REMOVE s[0]", item), invalid);
+  EXPECT_EQ(Update("SET s[0] = :v", item, values), invalid);
+  // 32 levels of nesting; indexes within int range.
+  std::string deep = "a";
+  for (int i = 0; i < 31; ++i) deep += ".b";
+  ExpressionContext context = Context();
+  EXPECT_TRUE(ParseProjection(deep, &context).ok());
+  EXPECT_EQ(ParseProjection(deep + ".b", &context).status().message(),
+            "Invalid ProjectionExpression: The document path has too many nesting levels; "
+            "nesting levels: 33");
+  EXPECT_EQ(ParseProjection("a[99999999999999]", &context).status().message(),
+            "Invalid ProjectionExpression: List index is not within the allowable range; index: "
+            "[99999999999999]");
+  // An index past a list's end removes nothing.
+  EXPECT_EQ(Update("REMOVE l[5]", item), R"({"l":{"L":[{"N":"1"}]},"s":{"S":"x"}})");
+  EXPECT_EQ(Update("SET m.b = :v, m[1] = :w", "{}", values),
+            "error: Invalid UpdateExpression: Two document paths conflict with each other; must "
+            "remove or rewrite one of these paths; path one: [m, b], path two: [m, [1]]");
+  EXPECT_NE(Update("SET _a = :v", "{}", values).find("Syntax error; token: \"_\""),
+            std::string::npos);
 }
 
 TEST(DynamoUpdate, Errors) {

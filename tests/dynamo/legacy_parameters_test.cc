@@ -44,6 +44,100 @@ TEST_F(LegacyParametersTest, ExpectedGuardsWrites) {
   EXPECT_FALSE(Ok("GetItem", {{"TableName", "orders"}, {"Key", key}}).contains("Item"));
 }
 
+// Each ComparisonOperator accepts only certain types in its AttributeValueList: a wrong one
+// is the request's error, in DynamoDB's words, before any item is read.
+TEST_F(LegacyParametersTest, ComparisonOperatorValuesAreValidated) {
+  CreateOrdersTable();
+  PutOrder("ann", 1, "hello");
+  const json key = json::parse(R"({"customer": {"S": "ann"}, "seq": {"N": "1"}})");
+  const auto update_expecting = [&](const char* expected) {
+    json reply =
+        Call("UpdateItem", {{"TableName", "orders"},
+                            {"Key", key},
+                            {"AttributeUpdates", json::parse(R"({"z": {"Value": {"N": "1"}}})")},
+                            {"Expected", json::parse(expected)}});
+    return reply.value("message", "ok");
+  };
+  EXPECT_EQ(update_expecting(R"({"note": {"ComparisonOperator": "LE",
+                                          "AttributeValueList": [{"L": [{"N": "1"}]}]}})"),
+            "One or more parameter values were invalid: ComparisonOperator LE is not valid for L "
+            "AttributeValue type");
+  EXPECT_EQ(update_expecting(R"({"note": {"ComparisonOperator": "BEGINS_WITH",
+                                          "AttributeValueList": [{"N": "1"}]}})"),
+            "One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not "
+            "valid for N AttributeValue type");
+  EXPECT_EQ(update_expecting(R"({"note": {"ComparisonOperator": "IN",
+                                          "AttributeValueList": [{"N": "1"}, {"S": "x"}]}})"),
+            "One or more parameter values were invalid: AttributeValues inside "
+            "AttributeValueList must be of same type");
+  EXPECT_EQ(update_expecting(R"({"note": {"ComparisonOperator": "BETWEEN",
+                                          "AttributeValueList": [{"S": "b"}, {"S": "a"}]}})"),
+            "The BETWEEN condition was provided a range where the lower bound is greater than "
+            "the upper bound");
+  // NOT_CONTAINS, unlike NE, is false for an absent attribute.
+  EXPECT_EQ(update_expecting(R"({"absent": {"ComparisonOperator": "NOT_CONTAINS",
+                                            "AttributeValueList": [{"S": "x"}]}})"),
+            "The conditional request failed");
+  EXPECT_EQ(update_expecting(R"({"note": {"ComparisonOperator": "NOT_CONTAINS",
+                                          "AttributeValueList": [{"S": "x"}]}})"),
+            "ok");
+  // ConditionalOperator needs conditions to join.
+  EXPECT_EQ(
+      Error("UpdateItem", {{"TableName", "orders"},
+                           {"Key", key},
+                           {"AttributeUpdates", json::parse(R"({"z": {"Value": {"N": "2"}}})")},
+                           {"Expected", json::object()},
+                           {"ConditionalOperator", "OR"}}),
+      "ValidationException");
+  // AttributeUpdates' ADD appends a list to a list; another type is a mismatch.
+  json add_list = {{"TableName", "orders"},
+                   {"Key", key},
+                   {"AttributeUpdates",
+                    json::parse(R"({"l": {"Action": "ADD", "Value": {"L": [{"N": "1"}]}}})")},
+                   {"ReturnValues", "UPDATED_NEW"}};
+  Ok("UpdateItem", add_list);
+  EXPECT_EQ(Ok("UpdateItem", add_list)["Attributes"],
+            json::parse(R"({"l": {"L": [{"N": "1"}, {"N": "1"}]}})"));
+  json mismatch = Call(
+      "UpdateItem",
+      {{"TableName", "orders"},
+       {"Key", key},
+       {"AttributeUpdates", json::parse(R"({"l": {"Action": "ADD", "Value": {"NS": ["1"]}}})")}});
+  EXPECT_EQ(mismatch.value("message", ""),
+            "One or more parameter values were invalid: Type mismatch for attribute to update");
+}
+
+// A Query's filter may not name the key it queries; AttributesToGet and QueryFilter do not
+// mix with expressions, while KeyConditions may accompany a FilterExpression.
+TEST_F(LegacyParametersTest, QueryFiltersAndMixing) {
+  CreateOrdersTable();
+  PutOrder("ann", 1, "even");
+  json filter_on_key = Call("Query", json::parse(R"({"TableName": "orders",
+      "KeyConditionExpression": "customer = :c", "FilterExpression": "seq = :s",
+      "ExpressionAttributeValues": {":c": {"S": "ann"}, ":s": {"N": "1"}}})"));
+  EXPECT_EQ(filter_on_key.value("message", ""),
+            "Filter Expression can only contain non-primary key attributes: Primary key "
+            "attribute: seq");
+  json legacy_on_key = Call("Query", json::parse(R"({"TableName": "orders",
+      "KeyConditions": {"customer": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "ann"}]}},
+      "QueryFilter": {"customer": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "ann"}]}}})"));
+  EXPECT_EQ(legacy_on_key.value("message", ""),
+            "QueryFilter can only contain non-primary key attributes: Primary key attribute: "
+            "customer");
+  json mixed = Call("Query", json::parse(R"({"TableName": "orders",
+      "KeyConditionExpression": "customer = :c", "FilterExpression": "note = :n",
+      "AttributesToGet": ["note"],
+      "ExpressionAttributeValues": {":c": {"S": "ann"}, ":n": {"S": "even"}}})"));
+  EXPECT_EQ(mixed.value("message", ""),
+            "Can not use both expression and non-expression parameters in the same request: "
+            "Non-expression parameters: {AttributesToGet} Expression parameters: "
+            "{FilterExpression, KeyConditionExpression}");
+  json allowed = Ok("Query", json::parse(R"({"TableName": "orders",
+      "KeyConditions": {"customer": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "ann"}]}},
+      "FilterExpression": "note = :n", "ExpressionAttributeValues": {":n": {"S": "even"}}})"));
+  EXPECT_EQ(allowed["Count"], 1) << allowed.dump();
+}
+
 TEST_F(LegacyParametersTest, AttributeUpdates) {
   CreateOrdersTable();
   const json key = json::parse(R"({"customer": {"S": "ann"}, "seq": {"N": "1"}})");

@@ -54,6 +54,12 @@ TEST(DynamoNumber, ArithmeticIsExact) {
   EXPECT_EQ(add("12345678901234567890123456789012345678", "0"),
             "12345678901234567890123456789012345678");
   EXPECT_FALSE(AddDecimal(*ParseDecimal("1e100"), *ParseDecimal("1e-100")).ok());  // > 38 digits
+  // DynamoDB words a sum that needs more than 38 digits as an overflow.
+  EXPECT_EQ(AddDecimal(*ParseDecimal("1e50"), *ParseDecimal("1")).status().message(),
+            "Number overflow. Attempting to store a number with magnitude larger than supported "
+            "range");
+  EXPECT_EQ(ParseDecimal("dog").status().message(),
+            "The parameter cannot be converted to a numeric value: dog");
 }
 
 TEST(DynamoNumber, CompareIsNumeric) {

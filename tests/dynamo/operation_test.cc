@@ -1,9 +1,11 @@
 // Every operation through OperationTable::Handle (the HTTP body in, the HTTP status and
 // body out) against the in-memory fake backend.
 #include <algorithm>
+#include <regex>
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/dynamo/table_schema.h"
 #include "tests/dynamo/operation_fixture.h"
 
 namespace ekv::dynamo {
@@ -37,8 +39,13 @@ TEST_F(DynamoOperationTest, TableLifecycle) {
   EXPECT_FALSE(page.contains("LastEvaluatedTableName"));
 
   PutOrder("c1", 1);
-  EXPECT_EQ(Ok("DeleteTable", {{"TableName", "orders"}})["TableDescription"]["TableStatus"],
-            "DELETING");
+  json deleted = Ok("DeleteTable", {{"TableName", "orders"}})["TableDescription"];
+  EXPECT_EQ(deleted["TableStatus"], "DELETING");
+  // As DynamoDB's: no key schema or attribute definitions in DeleteTable's description.
+  EXPECT_FALSE(deleted.contains("KeySchema")) << deleted.dump();
+  EXPECT_FALSE(deleted.contains("AttributeDefinitions")) << deleted.dump();
+  EXPECT_FALSE(deleted.contains("CreationDateTime")) << deleted.dump();
+  EXPECT_EQ(deleted["TableName"], "orders");
   EXPECT_EQ(Error("DescribeTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
   EXPECT_EQ(Error("DeleteTable", {{"TableName", "orders"}}), "ResourceNotFoundException");
   // Recreated under the same name: empty (a new table id scopes its items).
@@ -176,6 +183,102 @@ TEST_F(DynamoOperationTest, UpdateItemCreatesAndReturnsValues) {
 
 // The read-modify-write must decide on the value it replaces: a write that lands between
 // the handler's read and its compare-and-set makes it decide again.
+// An update that only removes attributes does not create an absent item (one that sets
+// nothing at all does); UPDATED_OLD / UPDATED_NEW return only the updated nested members.
+TEST_F(DynamoOperationTest, UpdateItemRemovalsAndNestedReturnValues) {
+  CreateOrdersTable();
+  const auto key = [](int seq) {
+    return json{{"customer", {{"S", "ann"}}}, {"seq", {{"N", std::to_string(seq)}}}};
+  };
+  const auto get = [&](int seq) {
+    return Ok("GetItem", {{"TableName", "orders"}, {"Key", key(seq)}});
+  };
+  json removed = Ok("UpdateItem", {{"TableName", "orders"},
+                                   {"Key", key(1)},
+                                   {"UpdateExpression", "REMOVE a"},
+                                   {"ReturnValues", "ALL_NEW"}});
+  EXPECT_FALSE(removed.contains("Attributes")) << removed.dump();
+  EXPECT_FALSE(get(1).contains("Item")) << get(1).dump();
+  Ok("UpdateItem", {{"TableName", "orders"},
+                    {"Key", key(2)},
+                    {"AttributeUpdates", json::parse(R"({"a": {"Action": "DELETE"}})")}});
+  EXPECT_FALSE(get(2).contains("Item")) << get(2).dump();
+  Ok("UpdateItem", {{"TableName", "orders"}, {"Key", key(3)}});
+  EXPECT_EQ(get(3)["Item"], key(3));
+  // A key attribute is refused even when the item is absent.
+  EXPECT_EQ(Error("UpdateItem",
+                  {{"TableName", "orders"}, {"Key", key(4)}, {"UpdateExpression", "REMOVE seq"}}),
+            "ValidationException");
+
+  Ok("PutItem",
+     {{"TableName", "orders"}, {"Item", json::parse(R"({"customer": {"S": "ann"}, "seq": {"N": "5"},
+                      "a": {"M": {"b": {"S": "old"}, "c": {"L": [{"N": "1"}]}}}})")}});
+  json nested = Ok("UpdateItem", {{"TableName", "orders"},
+                                  {"Key", key(5)},
+                                  {"UpdateExpression", "SET a.b = :v"},
+                                  {"ExpressionAttributeValues", {{":v", {{"S", "new"}}}}},
+                                  {"ReturnValues", "UPDATED_NEW"}});
+  EXPECT_EQ(nested["Attributes"], json::parse(R"({"a": {"M": {"b": {"S": "new"}}}})"));
+  nested = Ok("UpdateItem", {{"TableName", "orders"},
+                             {"Key", key(5)},
+                             {"UpdateExpression", "REMOVE a.c[0]"},
+                             {"ReturnValues", "UPDATED_OLD"}});
+  EXPECT_EQ(nested["Attributes"], json::parse(R"({"a": {"M": {"c": {"L": [{"N": "1"}]}}}})"));
+}
+
+// What an independent DynamoDB suite checks on CreateTable, Scan and values: a stream that is
+// off is no stream; a duplicate attribute definition is named; a parallel scan's start key
+// must lie in its segment; a number written as a JSON number is a SerializationException.
+TEST_F(DynamoOperationTest, StreamOffDuplicateNamesSegmentsAndJsonNumbers) {
+  json create = json::parse(R"({"TableName": "streamless", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "p", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "p", "AttributeType": "S"}],
+      "StreamSpecification": {"StreamEnabled": true, "StreamViewType": "NEW_IMAGE"}})");
+  EXPECT_EQ(Error("CreateTable", create), "ValidationException");
+  create["StreamSpecification"] = {{"StreamEnabled", false}};
+  Ok("CreateTable", create);
+  // TableId has a UUID's form.
+  const std::string id =
+      Ok("DescribeTable", {{"TableName", "streamless"}})["Table"]["TableId"].get<std::string>();
+  EXPECT_TRUE(std::regex_match(id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                              "[0-9a-f]{12}")))
+      << id;
+  EXPECT_EQ(TableIdUuid(0x1234), "00000000-0000-0000-0000-000000001234");
+  json duplicate = json::parse(R"({"TableName": "duplicated", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "xyz", "KeyType": "HASH"}],
+      "AttributeDefinitions": [{"AttributeName": "xyz", "AttributeType": "S"},
+                               {"AttributeName": "xyz", "AttributeType": "N"}]})");
+  EXPECT_EQ(Call("CreateTable", duplicate).value("message", ""),
+            "One or more parameter values were invalid: Cannot have two attributes with the same "
+            "name in AttributeDefinitions: Duplicate AttributeName: xyz");
+
+  for (int i = 0; i < 20; ++i) {
+    Ok("PutItem",
+       {{"TableName", "streamless"}, {"Item", {{"p", {{"S", "k" + std::to_string(i)}}}}}});
+  }
+  // The items of segment 0 of 2 continue within it; another segment's item is refused.
+  json first =
+      Ok("Scan", json::parse(R"({"TableName": "streamless", "Segment": 0, "TotalSegments": 2})"));
+  json second =
+      Ok("Scan", json::parse(R"({"TableName": "streamless", "Segment": 1, "TotalSegments": 2})"));
+  ASSERT_FALSE(first["Items"].empty()) << first.dump();
+  ASSERT_FALSE(second["Items"].empty()) << second.dump();
+  json within = {{"TableName", "streamless"},
+                 {"Segment", 0},
+                 {"TotalSegments", 2},
+                 {"ExclusiveStartKey", first["Items"][0]}};
+  Ok("Scan", within);
+  within["ExclusiveStartKey"] = second["Items"][0];
+  EXPECT_EQ(Call("Scan", within).value("message", ""),
+            "The provided Exclusive start key does not map to the provided segment");
+
+  json as_number =
+      Call("UpdateItem", json::parse(R"({"TableName": "streamless", "Key": {"p": {"S": "k0"}},
+      "UpdateExpression": "SET a = :v", "ExpressionAttributeValues": {":v": {"N": 123}}})"));
+  EXPECT_NE(as_number.value("__type", "").find("SerializationException"), std::string::npos)
+      << as_number.dump();
+}
+
 TEST_F(DynamoOperationTest, ConcurrentWriteBetweenReadAndWriteIsNotLost) {
   CreateOrdersTable();
   json key = json::parse(R"({"customer": {"S": "c1"}, "seq": {"N": "1"}})");

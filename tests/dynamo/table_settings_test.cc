@@ -65,6 +65,22 @@ TEST_F(TableSettingsTest, Tags) {
   json many = json::array();
   for (int i = 0; i < 51; ++i) many.push_back({{"Key", "k" + std::to_string(i)}, {"Value", "v"}});
   EXPECT_EQ(Error("TagResource", {{"ResourceArn", arn}, {"Tags", many}}), "ValidationException");
+  // Tag characters are AWS's: letters, digits, spaces and _ . : / = + - @.
+  Ok("TagResource", {{"ResourceArn", arn},
+                     {"Tags", json::parse(R"([{"Key": "a b_c.d:e/f=g+h-i@j", "Value": "ok"}])")}});
+  EXPECT_EQ(Call("TagResource",
+                 {{"ResourceArn", arn}, {"Tags", json::parse(R"([{"Key": "hi!", "Value": "v"}])")}})
+                .value("message", ""),
+            "1 validation error detected: Value 'hi!' at 'tags.member.key' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*");
+  EXPECT_EQ(Error("TagResource", {{"ResourceArn", arn},
+                                  {"Tags", json::parse(R"([{"Key": "k", "Value": "d%g"}])")}}),
+            "ValidationException");
+  EXPECT_EQ(Call("TagResource", {{"ResourceArn", "I_do_not_exist"},
+                                 {"Tags", json::parse(R"([{"Key": "k", "Value": "v"}])")}})
+                .value("message", ""),
+            "Invalid TableArn: ARNs must start with 'arn:': I_do_not_exist");
   EXPECT_EQ(Error("ListTagsOfResource",
                   {{"ResourceArn", "arn:aws:dynamodb:ddblocal:000000000000:table/nosuch"}}),
             "ResourceNotFoundException");
@@ -83,6 +99,17 @@ TEST_F(TableSettingsTest, TimeToLiveSettingAndSweep) {
   CreateOrdersTable();
   EXPECT_EQ(Ok("DescribeTimeToLive", {{"TableName", "orders"}}),
             json::parse(R"({"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}})"));
+  // A missing member of the specification is named.
+  EXPECT_EQ(Call("UpdateTimeToLive", json::parse(R"({"TableName": "orders",
+                "TimeToLiveSpecification": {"Enabled": true}})"))
+                .value("message", ""),
+            "1 validation error detected: Value null at 'timeToLiveSpecification.attributeName' "
+            "failed to satisfy constraint: Member must not be null");
+  EXPECT_EQ(Call("UpdateTimeToLive", json::parse(R"({"TableName": "orders",
+                "TimeToLiveSpecification": {"AttributeName": "expires"}})"))
+                .value("message", ""),
+            "1 validation error detected: Value null at 'timeToLiveSpecification.enabled' failed "
+            "to satisfy constraint: Member must not be null");
   json enable = json::parse(R"({"TableName": "orders",
       "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "expires"}})");
   EXPECT_EQ(Ok("UpdateTimeToLive", enable)["TimeToLiveSpecification"],

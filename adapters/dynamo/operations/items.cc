@@ -101,14 +101,23 @@ absl::Status Check(const std::optional<Condition>& condition,
                          json{{"Item", AttributeMapToJson(*current)}}.dump());
 }
 
-// The attributes named at the top level of the update's paths, taken from `item`.
+// What UPDATED_OLD / UPDATED_NEW return: the parts of `item` at the update's paths (a
+// nested path returns only that member, inside its parents).
 AttributeMap Touched(const std::vector<UpdateAction>& actions, const AttributeMap& item) {
-  AttributeMap out;
+  std::vector<Path> paths;
+  for (const UpdateAction& action : actions) paths.push_back(action.path);
+  return Project(item, paths);
+}
+
+// DynamoDB does not create an absent item for an update that only removes attributes.
+bool OnlyRemoves(const std::vector<UpdateAction>& actions) {
+  if (actions.empty()) return false;
   for (const UpdateAction& action : actions) {
-    auto it = item.find(action.path.front().name);
-    if (it != item.end()) out.insert(*it);
+    if (action.kind != UpdateAction::Kind::kRemove && action.kind != UpdateAction::Kind::kDelete) {
+      return false;
+    }
   }
-  return out;
+  return true;
 }
 
 }  // namespace
@@ -259,6 +268,7 @@ Task<absl::StatusOr<json>> UpdateItemOperation(const json& request, TableStore* 
         absl::StatusOr<AttributeMap> next =
             ApplyUpdate(actions, current ? *current : key->attributes, key_names);
         if (!next.ok()) return next.status();
+        if (!current.has_value() && OnlyRemoves(actions)) return std::optional<AttributeMap>();
         if (absl::Status s = CheckItemSize(*next); !s.ok()) return s;
         return std::optional<AttributeMap>(*std::move(next));
       });

@@ -13,6 +13,7 @@
 // at a snapshot timestamp, a batch at a time: a descending page costs what an ascending one
 // does, whatever the partition's size.
 #include <algorithm>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -174,6 +175,12 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       co_return ValidationError("The provided starting key is invalid: " +
                                 std::string(key.status().message()));
     }
+    // A parallel scan continues within its own segment only.
+    const bool segmented = request.contains("Segment") && !request["Segment"].is_null();
+    if (segmented && (*key < range.start || (!range.end.empty() && *key >= range.end))) {
+      co_return ValidationError(
+          "The provided Exclusive start key does not map to the provided segment");
+    }
     if (forward) {
       range.start = std::max(range.start, *key + std::string(1, '\0'));
     } else if (range.end.empty() || *key < range.end) {
@@ -315,6 +322,27 @@ absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string
   return range;
 }
 
+// The first key attribute of `key_schema` that `c` names, if any.
+std::optional<std::string> KeyAttributeIn(const Condition& c, const TableSchema& key_schema) {
+  for (const Condition& child : c.children) {
+    if (std::optional<std::string> found = KeyAttributeIn(child, key_schema)) return found;
+  }
+  std::vector<const Operand*> pending;
+  for (const Operand& o : c.operands) pending.push_back(&o);
+  while (!pending.empty()) {
+    const Operand* o = pending.back();
+    pending.pop_back();
+    if (!o->path.empty() && o->path[0].index < 0) {
+      const std::string& name = o->path[0].name;
+      if (name == key_schema.hash.name || (key_schema.range && name == key_schema.range->name)) {
+        return name;
+      }
+    }
+    for (const Operand& arg : o->args) pending.push_back(&arg);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Task<absl::StatusOr<json>> QueryOperation(const json& request, TableStore* store) {
@@ -347,10 +375,21 @@ Task<absl::StatusOr<json>> QueryOperation(const json& request, TableStore* store
   if (*index != nullptr) {
     if (absl::Status s = CheckIndexReadable(**index); !s.ok()) co_return s;
   }
+  const TableSchema key_schema = *index != nullptr ? IndexKeySchema(*schema, **index) : *schema;
+  // A Query selects on its key with the key condition only; DynamoDB refuses a filter that
+  // names a key attribute.
+  if (filter->has_value()) {
+    if (std::optional<std::string> key = KeyAttributeIn(**filter, key_schema)) {
+      const bool legacy = request.contains("QueryFilter") && !request["QueryFilter"].is_null();
+      co_return ValidationError(absl::StrCat(legacy ? "QueryFilter" : "Filter Expression",
+                                             " can only contain non-primary key attributes: "
+                                             "Primary key attribute: ",
+                                             *key));
+    }
+  }
   // On an index the condition is checked against the index key and selects a range of the
   // index's entries (secondary_index.h).
-  absl::StatusOr<KeyRange> range = KeyConditionRange(
-      **key_condition, *index != nullptr ? IndexKeySchema(*schema, **index) : *schema);
+  absl::StatusOr<KeyRange> range = KeyConditionRange(**key_condition, key_schema);
   if (!range.ok()) co_return range.status();
   bool forward = true;
   if (auto it = request.find("ScanIndexForward"); it != request.end() && !it->is_null()) {

@@ -32,6 +32,9 @@ absl::StatusOr<std::string> TableOfArn(const json& request) {
         "constraint: Member must not be null");
   }
   const std::string& text = **arn;
+  if (!absl::StartsWith(text, "arn:")) {
+    return ValidationError(absl::StrCat("Invalid TableArn: ARNs must start with 'arn:': ", text));
+  }
   const size_t slash = text.find(":table/");
   if (!absl::StartsWith(text, "arn:aws:dynamodb:") || slash == std::string::npos ||
       text.find('/', slash + 7) != std::string::npos) {
@@ -244,12 +247,23 @@ Task<absl::StatusOr<json>> ListTagsOfResourceOperation(const json& request, Tabl
 Task<absl::StatusOr<json>> UpdateTimeToLiveOperation(const json& request, TableStore* store) {
   if (absl::Status s = ValidateTableName(request); !s.ok()) co_return s;
   auto spec = request.find("TimeToLiveSpecification");
-  if (spec == request.end() || !spec->is_object() || !spec->contains("Enabled") ||
-      !(*spec)["Enabled"].is_boolean() || !spec->contains("AttributeName") ||
-      !(*spec)["AttributeName"].is_string()) {
+  if (spec == request.end() || !spec->is_object()) {
     co_return ValidationError(
         "1 validation error detected: Value null at 'timeToLiveSpecification' failed to "
         "satisfy constraint: Member must not be null");
+  }
+  // A missing member is named, as DynamoDB names it.
+  for (const auto& [field, member] :
+       {std::pair<const char*, const char*>{"AttributeName", "attributeName"},
+        {"Enabled", "enabled"}}) {
+    if (!spec->contains(field) || (*spec)[field].is_null()) {
+      co_return ValidationError(
+          absl::StrCat("1 validation error detected: Value null at 'timeToLiveSpecification.",
+                       member, "' failed to satisfy constraint: Member must not be null"));
+    }
+  }
+  if (!(*spec)["Enabled"].is_boolean() || !(*spec)["AttributeName"].is_string()) {
+    co_return SerializationError("TimeToLiveSpecification has a member of the wrong type");
   }
   const bool enable = (*spec)["Enabled"].get<bool>();
   const std::string attribute = (*spec)["AttributeName"].get<std::string>();

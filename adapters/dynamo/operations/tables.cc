@@ -18,8 +18,16 @@ constexpr int64_t kMaxListTablesLimit = 100;
 }  // namespace
 
 Task<absl::StatusOr<json>> CreateTableOperation(const json& request, TableStore* store) {
-  if (absl::Status s = RefuseUnsupported(request, {"StreamSpecification"}); !s.ok()) {
-    co_return s;
+  // {"StreamEnabled": false} (what infrastructure tools send) is a table without a stream,
+  // which every ekv table is; a stream itself is refused.
+  const auto stream = request.find("StreamSpecification");
+  const bool stream_off =
+      stream != request.end() && stream->is_object() && stream->contains("StreamEnabled") &&
+      (*stream)["StreamEnabled"].is_boolean() && !(*stream)["StreamEnabled"].get<bool>();
+  if (!stream_off) {
+    if (absl::Status s = RefuseUnsupported(request, {"StreamSpecification"}); !s.ok()) {
+      co_return s;
+    }
   }
   absl::StatusOr<TableSchema> schema = SchemaFromCreateTable(request);
   if (!schema.ok()) co_return schema.status();
@@ -63,7 +71,14 @@ Task<absl::StatusOr<json>> DeleteTableOperation(const json& request, TableStore*
   absl::StatusOr<TableSchema> schema =
       co_await store->DeleteTable(request["TableName"].get<std::string>());
   if (!schema.ok()) co_return schema.status();
-  co_return json{{"TableDescription", DescribeTable(*schema, "DELETING")}};
+  // DynamoDB's DeleteTable describes the table without its creation time, key schema,
+  // attribute definitions and indexes.
+  json description = DescribeTable(*schema, "DELETING");
+  for (const char* field : {"CreationDateTime", "KeySchema", "AttributeDefinitions",
+                            "GlobalSecondaryIndexes", "LocalSecondaryIndexes"}) {
+    description.erase(field);
+  }
+  co_return json{{"TableDescription", std::move(description)}};
 }
 
 }  // namespace ekv::dynamo
