@@ -88,6 +88,9 @@ struct CoordinatorPlants {
   // A pipelined part whose write outcome is unknown (coordinator_redis_pipeline.cc) is
   // reported to its commands as a definite failure.
   bool redis_pipeline_unknown_as_failed = false;
+  // Leader balancing (leader_balancer.cc) plans over the created groups alone: the initial
+  // groups' leaders are never counted or moved (a wrong planner the heal's check catches).
+  bool leader_balance_created_groups_only = false;
 };
 
 struct CoordinatorOptions {
@@ -205,9 +208,6 @@ struct LeaderBalanceSpec {
   placement::LeaderBalanceHistory history;  // the caller's, from earlier steps
   placement::LeaderBalanceOptions options;
   uint64_t timeout_us = 0;  // 0: the request timeout
-  // Simulator self-test only: the plan sees the created groups alone, so initial groups'
-  // leaders are never counted or moved (a wrong planner the heal's check must catch).
-  bool planted_created_groups_only = false;
 };
 
 // What the driver knows of its own node's groups (its NodeHost's last status).

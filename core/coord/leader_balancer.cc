@@ -50,7 +50,7 @@ OpId Coordinator::StartBalanceLeaders(LeaderBalanceSpec spec) {
   ReadCatalog(DeadlineOf(op), [this, balance](absl::StatusOr<route::RouteCatalog> catalog) {
     if (!catalog.ok()) return Fail(balance->op, catalog.status());
     std::set<raft::GroupId> ids;
-    if (!balance->spec.planted_created_groups_only) {
+    if (!options_.plants.leader_balance_created_groups_only) {
       ids.insert(balance->spec.groups.begin(), balance->spec.groups.end());
       ids.insert(options_.catalog_group);
     }
