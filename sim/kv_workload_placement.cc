@@ -191,6 +191,13 @@ void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
             group.WasRemoved(light)) {
           continue;
         }
+        // A move must leave the group a free member to be drained to (replica_balance.h).
+        const bool free_member_left =
+            std::any_of(counts.begin(), counts.end(), [&, light = light](const auto& entry) {
+              return entry.first != light && !group.IsReplica(entry.first) &&
+                     !group.WasRemoved(entry.first);
+            });
+        if (!free_member_left) continue;
         balance_disagreement_ = absl::StrCat("replica counts after the heal:", described,
                                              "; group ", id, " could move from n", heavy, " to n",
                                              light, ", yet StartBalanceReplicas answered balanced");
