@@ -192,10 +192,10 @@ void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
           continue;
         }
         // A move must leave the group a free member to be drained to (replica_balance.h).
-        const bool free_member_left =
-            std::any_of(counts.begin(), counts.end(), [&, light = light](const auto& entry) {
-              return entry.first != light && !group.IsReplica(entry.first) &&
-                     !group.WasRemoved(entry.first);
+        const bool free_member_left = std::any_of(
+            counts.begin(), counts.end(), [&g = group, light = light](const auto& entry) {
+              return entry.first != light && !g.IsReplica(entry.first) &&
+                     !g.WasRemoved(entry.first);
             });
         if (!free_member_left) continue;
         balance_disagreement_ = absl::StrCat("replica counts after the heal:", described,
