@@ -175,7 +175,8 @@ bool KvWorkload::Idle() const {
          !mover_.busy && !mover_.unfinished.has_value() && !merger_.busy &&
          !merger_.unfinished.has_value() && !PlacementBusy() && scans_running_ == 0 &&
          !replica_mover_.busy && !replica_mover_.unfinished.has_value() &&
-         !balance_check_running_ && !(redis_ && redis_->final_reads_pending()) &&
+         !balance_check_running_ && !leader_check_running_ &&
+         !(redis_ && redis_->final_reads_pending()) &&
          !(dynamo_ && dynamo_->final_reads_pending()) &&
          std::none_of(clients_.begin(), clients_.end(), [](const Client& c) { return c.busy; });
 }
@@ -200,6 +201,7 @@ std::string KvWorkload::BusyDescription() const {
     busy.push_back("a replica move or drain not finished yet");
   }
   if (balance_check_running_) busy.push_back("the replica balance check still running");
+  if (leader_check_running_) busy.push_back("the leader balance check still running");
   if (member_changer_busy_) busy.push_back("a membership change in progress");
   if (removed_node_ != 0) {
     busy.push_back(absl::StrCat("n", removed_node_, " not added back yet (",
@@ -1207,6 +1209,12 @@ KvWorkload::Verdict KvWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "placement: replicas not balanced after the heal";
     verdict.details = balance_violation_;
+    return verdict;
+  }
+  if (!leader_violation_.empty()) {
+    verdict.ok = false;
+    verdict.verdict = "placement: leaders not balanced after the heal";
+    verdict.details = leader_violation_;
     return verdict;
   }
   if (!coordinators_.routing_errors().empty()) {

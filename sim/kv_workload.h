@@ -346,6 +346,24 @@ class KvWorkload {
   std::string balance_outcome_ = "none";  // none / balanced / unjudged / unbalanced
   std::string balance_violation_;
   std::string balance_disagreement_;  // the last judgement's, asked again until the window ends
+  // The leaders' turn, after the replica check (or at the heal without --create_groups):
+  // StartBalanceLeaders through a random node, with this check's own history, until it
+  // answers "balanced" (each answer a transfer, within a bounded window), then the hosts'
+  // own leaders are judged: every node within +-25% of the mean ("balanced"), or no node
+  // leading two more than another that votes in a movable group it leads ("legal").
+  void StartLeaderCheck();
+  void ScheduleLeaderCheck();
+  void RunLeaderCheck();
+  void JudgeLeaders();
+  bool leader_check_running_ = false;
+  bool leader_check_busy_ = false;
+  SimTime leader_check_started_ = 0;
+  uint64_t leader_check_transfers_ = 0;
+  placement::LeaderBalanceHistory leader_check_history_;
+  // none / balanced / legal / unjudged / unbalanced
+  std::string leader_outcome_ = "none";
+  std::string leader_violation_;
+  std::string leader_disagreement_;
 };
 
 }  // namespace ekv::sim

@@ -46,6 +46,11 @@ void KvWorkload::SchedulePlacement() {
     options.round_interval_us = placement_tick_us_;
     options.max_routes = 2 + kMaxSplitsPerRun;
     options.balance_replicas = create_groups_;
+    // Leaders too, on every seed (as ekv-server's default); the cooldown at the
+    // simulator's scale: a few rounds.
+    options.balance_leaders = true;
+    options.leader_balance.cooldown_us = placement_rng_.Range(500'000, 3'000'000);
+    options.leader_balance_timeout_us = 2 * profile_.client_timeout_us;
     placement_options_ = options;
   }
   if (placement_tick_scheduled_) return;
@@ -92,6 +97,8 @@ void KvWorkload::StopPlacement() {
     balance_check_running_ = true;
     balance_check_started_ = scheduler_.now();
     ScheduleBalanceCheck();
+  } else {
+    StartLeaderCheck();
   }
 }
 
@@ -113,12 +120,12 @@ void KvWorkload::RunBalanceCheck() {
       balance_outcome_ = "unbalanced";
       balance_violation_ = balance_disagreement_;
       balance_check_running_ = false;
-      return;
+      return StartLeaderCheck();
     }
     balance_outcome_ = "unjudged";
     trace_.Record({scheduler_.now(), "balance-unjudged", 0, balance_check_moves_, 0, 0, ""});
     balance_check_running_ = false;
-    return;
+    return StartLeaderCheck();
   }
   // Not waiting for the drivers: one whose node crashed holds its round until the answer
   // times out, long after its coordinator died with the operation. A driver's balancing
@@ -155,6 +162,7 @@ void KvWorkload::RunBalanceCheck() {
               // members it sees): asked again until the window ends.
               if (balance_disagreement_.empty()) {
                 balance_check_running_ = false;
+                StartLeaderCheck();
               } else {
                 ScheduleBalanceCheck();
               }
@@ -183,6 +191,13 @@ void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
             group.WasRemoved(light)) {
           continue;
         }
+        // A move must leave the group a free member to be drained to (replica_balance.h).
+        const bool free_member_left = std::any_of(
+            counts.begin(), counts.end(), [&g = group, light = light](const auto& entry) {
+              return entry.first != light && !g.IsReplica(entry.first) &&
+                     !g.WasRemoved(entry.first);
+            });
+        if (!free_member_left) continue;
         balance_disagreement_ = absl::StrCat("replica counts after the heal:", described,
                                              "; group ", id, " could move from n", heavy, " to n",
                                              light, ", yet StartBalanceReplicas answered balanced");
@@ -193,6 +208,144 @@ void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
   balance_outcome_ = "balanced";
   balance_disagreement_.clear();
   trace_.Record({scheduler_.now(), "balance-judged", 0, balance_check_moves_, 0, 0, described});
+}
+
+// ---- The leader balance check after the heal ------------------------------------------
+
+namespace {
+// Started once the replica check ended (replica moves hand leaderships over), within
+// the heal's 30 s: at most this long, longer than a few cooldowns (a transfer Raft gave
+// up on is planned again only after its cooldown).
+constexpr SimTime kLeaderWindowUs = 10'000'000;
+}  // namespace
+
+void KvWorkload::StartLeaderCheck() {
+  leader_check_running_ = true;
+  leader_check_started_ = scheduler_.now();
+  ScheduleLeaderCheck();
+}
+
+void KvWorkload::ScheduleLeaderCheck() {
+  scheduler_.After(300'000, [this] { RunLeaderCheck(); });
+}
+
+void KvWorkload::RunLeaderCheck() {
+  if (!leader_check_running_ || leader_check_busy_) return;
+  if (scheduler_.now() - leader_check_started_ > kLeaderWindowUs) {
+    if (!leader_disagreement_.empty()) {
+      leader_outcome_ = "unbalanced";
+      leader_violation_ = leader_disagreement_;
+    } else {
+      leader_outcome_ = "unjudged";
+      trace_.Record(
+          {scheduler_.now(), "leader-balance-unjudged", 0, leader_check_transfers_, 0, 0, ""});
+    }
+    leader_check_running_ = false;
+    return;
+  }
+  const NodeIndex via = coordinators_.RandomUpNode();
+  if (via == 0) return ScheduleLeaderCheck();
+  leader_check_busy_ = true;
+  coord::LeaderBalanceSpec spec;
+  spec.groups = cluster_.group_ids();
+  spec.history = leader_check_history_;
+  spec.options = placement_options_->leader_balance;
+  spec.timeout_us = 3 * profile_.client_timeout_us;
+  coordinators_.Run(
+      via, [spec](coord::Coordinator& c) { return c.StartBalanceLeaders(spec); },
+      [this, via](std::optional<coord::OpResult> result) {
+        leader_check_busy_ = false;
+        const bool ok = result.has_value() && result->status.ok();
+        trace_.Record(
+            {scheduler_.now(), "balance-leaders", via,
+             ok && result->leader_transfer.has_value() ? result->leader_transfer->group : 0, 0,
+             result.has_value() ? static_cast<uint64_t>(result->status.code()) : 14,
+             result.has_value() ? std::string(result->status.message()) : "no answer"});
+        if (!result.has_value()) return ScheduleLeaderCheck();
+        if (result->unreachable_target != raft::kNoNode) {
+          leader_check_history_.NoteUnreachable(result->unreachable_target, scheduler_.now());
+        }
+        if (!ok) return ScheduleLeaderCheck();
+        if (result->leader_transfer.has_value()) {
+          leader_check_history_.NoteTransfer(result->leader_transfer->group,
+                                             result->leader_transfer->to, scheduler_.now());
+          ++leader_check_transfers_;
+          return ScheduleLeaderCheck();
+        }
+        // Balanced, says the core: judge the hosts' own leaders independently.
+        JudgeLeaders();
+        if (leader_disagreement_.empty()) {
+          leader_check_running_ = false;
+        } else {
+          ScheduleLeaderCheck();  // a transfer may still be landing: asked again
+        }
+      },
+      spec.timeout_us + 2 * profile_.client_timeout_us);
+}
+
+void KvWorkload::JudgeLeaders() {
+  // Counted here from the replicas themselves, not with placement::LeaderCounts: the
+  // checker must not share the code it judges. A group's leader: the up replica that
+  // leads at the highest term; its voters: that leader's configuration.
+  struct Led {
+    NodeIndex leader = 0;
+    raft::Term term = 0;
+    std::vector<raft::NodeId> voters;
+  };
+  std::map<raft::GroupId, Led> groups;
+  for (NodeIndex node : cluster_.nodes()) {
+    const node::NodeHost* host = cluster_.host(node);
+    if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) continue;
+    for (raft::GroupId group : host->groups()) {
+      const node::GroupStatus status = host->Status(group);
+      Led& led = groups[group];
+      if (status.state != raft::StateType::kLeader || status.term < led.term) continue;
+      led = Led{node, status.term, status.conf_state.voters};
+    }
+  }
+  std::map<NodeIndex, size_t> counts;
+  for (const auto& [group, led] : groups) {
+    for (raft::NodeId voter : led.voters) counts.emplace(voter, 0);
+  }
+  size_t total = 0;
+  for (const auto& [group, led] : groups) {
+    if (led.leader == 0 || counts.count(led.leader) == 0) continue;
+    ++counts[led.leader];
+    ++total;
+  }
+  std::string described;
+  for (const auto& [node, count] : counts) absl::StrAppend(&described, " n", node, "=", count);
+  const double mean =
+      counts.empty() ? 0 : static_cast<double>(total) / static_cast<double>(counts.size());
+  const bool in_band = std::all_of(counts.begin(), counts.end(), [mean](const auto& entry) {
+    const double count = static_cast<double>(entry.second);
+    return count >= 0.75 * mean && count <= 1.25 * mean;
+  });
+  constexpr raft::GroupId kCatalogGroup = 1;  // counted, never moved
+  if (!in_band) {
+    for (const auto& [heavy, heavy_count] : counts) {
+      for (const auto& [light, light_count] : counts) {
+        if (heavy_count < light_count + 2 || cluster_.state(light) != Cluster::ProcessState::kUp) {
+          continue;
+        }
+        for (const auto& [group, led] : groups) {
+          if (group == kCatalogGroup || led.leader != heavy ||
+              std::find(led.voters.begin(), led.voters.end(), light) == led.voters.end()) {
+            continue;
+          }
+          leader_disagreement_ =
+              absl::StrCat("leaders per node after the heal:", described, " (mean ", mean,
+                           ", band +-25%); group ", group, " could move from n", heavy, " to n",
+                           light, ", yet StartBalanceLeaders answered balanced");
+          return;
+        }
+      }
+    }
+  }
+  leader_outcome_ = in_band ? "balanced" : "legal";
+  leader_disagreement_.clear();
+  trace_.Record(
+      {scheduler_.now(), "leader-balance-judged", 0, leader_check_transfers_, 0, 0, described});
 }
 
 bool KvWorkload::PlacementBusy() const {
@@ -215,6 +368,7 @@ coord::PlacementDriverStatus KvWorkload::PlacementTotals() const {
     sum.merges_started += s.merges_started;
     sum.merges_done += s.merges_done;
     sum.replica_moves_done += s.replica_moves_done;
+    sum.leader_transfers += s.leader_transfers;
   }
   return sum;
 }
@@ -242,6 +396,8 @@ std::string KvWorkload::PlacementStats() const {
     absl::StrAppend(&stats, " replica_balance=", balance_outcome_, "/", sum.replica_moves_done, "+",
                     balance_check_moves_);
   }
+  absl::StrAppend(&stats, " leader_balance=", leader_outcome_, "/", sum.leader_transfers, "+",
+                  leader_check_transfers_);
   return stats;
 }
 

@@ -51,7 +51,9 @@ ABSL_FLAG(std::string, plant, "none",
           "--create_groups also created_group_bootstraps_alone (each voter of a created group "
           "bootstraps it with itself alone); with --replica_moves also "
           "replica_target_bootstraps (a replica move's target bootstraps the group with its "
-          "replicas of the moment instead of starting empty); "
+          "replicas of the moment instead of starting empty); with --placement also "
+          "leader_balance_created_only (leader balancing counts and moves the created "
+          "groups' leaders only); "
           "with --workload redis "
           "also redis_read_client_clock (a Redis read decides expiry by the request's clock "
           "alone, not the group's newest time) or resubmit_late_write (the driver sends a "
@@ -260,6 +262,10 @@ int main(int argc, char** argv) {
   base.placement = absl::GetFlag(FLAGS_placement);
   if (base.placement && !base.moves) {
     std::cerr << "--placement needs --moves (it runs splits and moves)\n";
+    return 2;
+  }
+  if (base.plant == ekv::sim::PlantedBug::kLeaderBalanceCreatedOnly && !base.placement) {
+    std::cerr << "--plant leader_balance_created_only needs --placement\n";
     return 2;
   }
   if ((base.plant == ekv::sim::PlantedBug::kMoveCutoverBeforeFinalCopy ||

@@ -103,6 +103,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "merge_skips_move") return PlantedBug::kMergeSkipsMove;
   if (name == "created_group_bootstraps_alone") return PlantedBug::kCreatedGroupBootstrapsAlone;
   if (name == "replica_target_bootstraps") return PlantedBug::kReplicaTargetBootstraps;
+  if (name == "leader_balance_created_only") return PlantedBug::kLeaderBalanceCreatedOnly;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
   if (name == "resubmit_late_write") return PlantedBug::kResubmitLateWrite;
   if (name == "redis_cleanup_drops_live") return PlantedBug::kRedisCleanupDropsLive;
@@ -119,6 +120,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
                    "move_cutover_before_final_copy, "
                    "move_source_serves_after_cutover, move_forgets_locks, merge_skips_move, "
                    "created_group_bootstraps_alone, replica_target_bootstraps, "
+                   "leader_balance_created_only, "
                    "redis_read_client_clock, resubmit_late_write, redis_cleanup_drops_live, "
                    "redis_cross_skips_revalidation, redis_pipeline_unknown_as_failed or "
                    "dynamo_index_keeps_old_entry"));
@@ -170,6 +172,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "created_group_bootstraps_alone";
     case PlantedBug::kReplicaTargetBootstraps:
       return "replica_target_bootstraps";
+    case PlantedBug::kLeaderBalanceCreatedOnly:
+      return "leader_balance_created_only";
     case PlantedBug::kRedisReadClientClock:
       return "redis_read_client_clock";
     case PlantedBug::kResubmitLateWrite:

@@ -72,6 +72,8 @@ enum class PlantedBug : uint8_t {
   kCreatedGroupBootstrapsAlone,  // each listed voter bootstraps the group with itself alone
   // replica moves (--replica_moves):
   kReplicaTargetBootstraps,  // a replica move's target bootstraps the group, not empty
+  // leader balancing (--placement):
+  kLeaderBalanceCreatedOnly,  // the leader planner sees created groups only
   // the Redis layer (--workload redis):
   kRedisReadClientClock,          // a Redis read decides expiry by the request's clock alone
   kResubmitLateWrite,             // the sim driver re-submits a write whose answer is late

@@ -168,6 +168,8 @@ SimCoordinatorPlants ClientPlants(PlantedBug plant) {
       plant == PlantedBug::kMoveSourceServesAfterCutover;
   plants.coordinator.move_forgets_locks = plant == PlantedBug::kMoveForgetsLocks;
   plants.coordinator.merge_skips_move = plant == PlantedBug::kMergeSkipsMove;
+  plants.coordinator.leader_balance_created_groups_only =
+      plant == PlantedBug::kLeaderBalanceCreatedOnly;
   plants.coordinator.redis_cross_skips_revalidation =
       plant == PlantedBug::kRedisCrossSkipsRevalidation;
   plants.coordinator.redis_pipeline_unknown_as_failed =

@@ -53,6 +53,7 @@
 #include "core/node/command.h"
 #include "core/node/group_protocol.h"
 #include "core/node/member_directory.h"
+#include "core/placement/leader_balance.h"
 #include "core/raft/confchange.h"
 #include "core/raft/types.h"
 #include "core/redis/request.h"
@@ -87,6 +88,9 @@ struct CoordinatorPlants {
   // A pipelined part whose write outcome is unknown (coordinator_redis_pipeline.cc) is
   // reported to its commands as a definite failure.
   bool redis_pipeline_unknown_as_failed = false;
+  // Leader balancing (leader_balancer.cc) plans over the created groups alone: the initial
+  // groups' leaders are never counted or moved (a wrong planner the heal's check catches).
+  bool leader_balance_created_groups_only = false;
 };
 
 struct CoordinatorOptions {
@@ -195,6 +199,17 @@ struct MoveReplicaSpec {
   uint64_t timeout_us = 0;  // 0: CoordinatorOptions::move_timeout_us
 };
 
+// One step of leader balancing (leader_balancer.cc, placement/leader_balance.h).
+struct LeaderBalanceSpec {
+  // The groups to balance besides the catalog's live created groups (which are added):
+  // the initial groups. The catalog group (CoordinatorOptions::catalog_group) counts but
+  // never moves.
+  std::vector<raft::GroupId> groups;
+  placement::LeaderBalanceHistory history;  // the caller's, from earlier steps
+  placement::LeaderBalanceOptions options;
+  uint64_t timeout_us = 0;  // 0: the request timeout
+};
+
 // What the driver knows of its own node's groups (its NodeHost's last status).
 class GroupView {
  public:
@@ -239,6 +254,12 @@ struct OpResult {
   std::optional<route::GroupDescriptor> group;   // StartCreateGroup / StartRetireGroup /
                                                  // StartMoveReplica (as the catalog then shows it)
   std::vector<route::GroupDescriptor> groups;    // StartDrainNode: the groups moved off the node
+  // StartBalanceLeaders: the transfer started (none: balanced), the leaders per node it
+  // planned against, and a target that did not answer (no transfer started; the status
+  // says so).
+  std::optional<placement::LeaderTransferPlan> leader_transfer;
+  std::map<uint64_t, size_t> leader_counts;
+  raft::NodeId unreachable_target = raft::kNoNode;
   // StartRedisPipeline: per command, in order, its reply (value) or the failure of the
   // request it travelled in (code, message).
   std::vector<node::GroupResult> redis_replies;
@@ -418,6 +439,13 @@ class Coordinator {
   // of created groups within one of each other), or none when balanced: answers the group
   // moved, or no group. The placement driver runs it once a round.
   OpId StartBalanceReplicas(uint64_t timeout_us = 0);
+  // One leadership transfer toward balance (placement/leader_balance.h), or none when
+  // balanced: asks every group who leads it and who votes (kReplicaStatus, to the leader
+  // this node knows), plans, checks that the chosen node answers and has caught up, and
+  // asks the leader to hand over (kTransferLeader). Answers once the transfer started
+  // (result.leader_transfer), not when it finished. The placement driver runs it once a
+  // round, keeping the history.
+  OpId StartBalanceLeaders(LeaderBalanceSpec spec);
   // Groups created at run time, as of the newest catalog this coordinator saw.
   const std::map<raft::GroupId, route::GroupDescriptor>& created_groups() const {
     return created_groups_;
@@ -637,6 +665,8 @@ class Coordinator {
                        raft::NodeId node, std::function<void(raft::Index)> next);
   struct Drain;
   void DrainNext(std::shared_ptr<Drain> drain);
+  struct LeaderBalance;
+  void LeaderBalanceDecide(std::shared_ptr<LeaderBalance> balance);
   std::set<raft::NodeId> MemberSet(const node::MemberDirectory& members) const;
 
   // Range merges (range_merger.cc).

@@ -299,7 +299,7 @@ void PlacementDriver::RunMove(MoveRangeSpec spec, bool resumed, std::string what
 }
 
 void PlacementDriver::BalanceReplicas() {
-  if (!options_.balance_replicas || catalog_->groups().empty()) return EndRound("");
+  if (!options_.balance_replicas || catalog_->groups().empty()) return BalanceLeaders();
   Run([timeout =
            options_.move_timeout_us](Coordinator& c) { return c.StartBalanceReplicas(timeout); },
       [this](std::optional<OpResult> result) {
@@ -317,6 +317,43 @@ void PlacementDriver::BalanceReplicas() {
           Log(absl::StrCat("placement: balance replicas -> ",
                            ok ? absl::StrCat("moved a replica of group ", result->group->group_id)
                               : Outcome(result)));
+        }
+        BalanceLeaders();
+      });
+}
+
+void PlacementDriver::BalanceLeaders() {
+  if (!options_.balance_leaders) return EndRound("");
+  leader_history_.Prune(now_us_, options_.leader_balance.cooldown_us);
+  LeaderBalanceSpec spec;
+  spec.groups = groups_;
+  spec.history = leader_history_;
+  spec.options = options_.leader_balance;
+  spec.timeout_us = options_.leader_balance_timeout_us;
+  Run([spec](Coordinator& c) { return c.StartBalanceLeaders(spec); },
+      [this](std::optional<OpResult> result) {
+        if (!result.has_value()) {
+          status_.leaders_balanced = false;
+          Log("placement: balance leaders -> no answer");
+          return EndRound("");
+        }
+        std::string counts;
+        for (const auto& [node, count] : result->leader_counts) {
+          absl::StrAppend(&counts, counts.empty() ? "" : " ", "n", node, "=", count);
+        }
+        status_.leader_counts = counts;
+        if (result->unreachable_target != raft::kNoNode) {
+          leader_history_.NoteUnreachable(result->unreachable_target, now_us_);
+        }
+        status_.leaders_balanced = result->status.ok() && !result->leader_transfer.has_value();
+        if (result->status.ok() && result->leader_transfer.has_value()) {
+          const placement::LeaderTransferPlan& plan = *result->leader_transfer;
+          leader_history_.NoteTransfer(plan.group, plan.to, now_us_);
+          ++status_.leader_transfers;
+          Log(absl::StrCat("placement: balance leaders (", counts, ") -> group ", plan.group,
+                           " from node ", plan.from, " to node ", plan.to));
+        } else if (!result->status.ok()) {
+          Log(absl::StrCat("placement: balance leaders (", counts, ") -> ", Outcome(result)));
         }
         EndRound("");
       });

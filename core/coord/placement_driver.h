@@ -26,7 +26,11 @@
 //      routes on two groups moves the right one first, inside the one operation; a move
 //      it left unfinished is resumed like any other);
 //   5. with balance_replicas, when the catalog has created groups: one replica move
-//      toward balance (StartBalanceReplicas), or none when balanced.
+//      toward balance (StartBalanceReplicas), or none when balanced;
+//   6. with balance_leaders: one leadership transfer toward balance (StartBalanceLeaders,
+//      placement/leader_balance.h), or none when balanced. The driver keeps the transfers
+//      of the cooldown (and the nodes that did not answer before one), so a transfer still
+//      under way is counted as done and no group is moved twice within the cooldown.
 // A move whose answer was lost, or that stopped short of finishing (not aborted, not
 // refused), is resumed (StartMoveRange with the same route, target and source) before
 // anything else, also while paused and when this node no longer leads: a route left
@@ -60,6 +64,10 @@ struct PlacementDriverOptions {
   // (Coordinator::StartBalanceReplicas, placement/replica_balance.h), a move it left
   // unfinished finished by the next round's plan.
   bool balance_replicas = false;
+  // After that: one leadership transfer toward balance (Coordinator::StartBalanceLeaders).
+  bool balance_leaders = false;
+  placement::LeaderBalanceOptions leader_balance;
+  uint64_t leader_balance_timeout_us = 5'000'000;  // one step (questions, probe, transfer)
 };
 
 struct PlacementDriverStatus {
@@ -79,6 +87,9 @@ struct PlacementDriverStatus {
   uint64_t replica_moves_started = 0;  // balancing rounds that planned a replica move
   uint64_t replica_moves_done = 0;
   bool replicas_balanced = false;  // the last balancing round found nothing to move
+  uint64_t leader_transfers = 0;   // transfers started by leader balancing
+  bool leaders_balanced = false;   // the last leader balancing found nothing to move
+  std::string leader_counts;       // leaders per node as last planned against ("n1=2 n2=1")
   bool move_unfinished = false;    // a move to resume
   std::string last_decision;       // the last intent and how it ended
   std::string last_error;          // why the last round was skipped
@@ -116,6 +127,7 @@ class PlacementDriver {
   void RunNextIntent();
   void RunMove(MoveRangeSpec spec, bool resumed, std::string what);
   void BalanceReplicas();
+  void BalanceLeaders();
   void EndRound(std::string error);
   // Runs `start`; `done` only if no Reset came in between.
   void Run(StartFn start, DoneFn done);
@@ -136,6 +148,7 @@ class PlacementDriver {
   std::map<route::RouteId, node::RouteLoadReport> loads_;
   std::deque<placement::PlacementIntent> intents_;
 
+  placement::LeaderBalanceHistory leader_history_;
   std::optional<MoveRangeSpec> unfinished_move_;
   std::vector<std::string> log_;
   static constexpr size_t kMaxLogLines = 1024;

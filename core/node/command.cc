@@ -28,6 +28,8 @@ const char* OpKindName(OpKind kind) {
       return "conf_change";
     case OpKind::kReplicaStatus:
       return "replica_status";
+    case OpKind::kTransferLeader:
+      return "transfer_leader";
   }
   return "?";
 }

@@ -41,6 +41,12 @@ enum class OpKind : uint8_t {
   // voter (kAddVoter) and each learner (kAddLearner). A replica move asks the new replica
   // this to see that it caught up, and the leader before rolling a learner back.
   kReplicaStatus = 9,
+  // Hand the group's leadership to the voter named in `value` (decimal node id). Leaders
+  // only (followers answer kNotLeader with a hint); answered kOk once Raft started the
+  // transfer (it finishes within an election timeout, or is given up), or at once when the
+  // named node leads already; kFailed when it is not a voter. Nothing is proposed, so
+  // asking again is harmless. The placement driver's leader balancing sends it.
+  kTransferLeader = 10,
 };
 const char* OpKindName(OpKind kind);
 

@@ -32,6 +32,7 @@ ApplyResult MapStateMachine::Apply(raft::Index index, const Command& command) {
     case OpKind::kTimestamp:
     case OpKind::kConfChange:
     case OpKind::kReplicaStatus:
+    case OpKind::kTransferLeader:
       break;
   }
   EKV_UNREACHABLE("reads, timestamps and conf changes are never commands");

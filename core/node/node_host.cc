@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/node/codec.h"
 #include "core/util/assert.h"
@@ -356,6 +357,10 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     SubmitConfChange(group, request);
     return;
   }
+  if (request.kind == OpKind::kTransferLeader) {
+    SubmitTransferLeader(group, request);
+    return;
+  }
   const bool leader = group.raw_node->state() == raft::StateType::kLeader;
   const bool follower_with_leader = group.raw_node->state() == raft::StateType::kFollower &&
                                     group.raw_node->leader() != raft::kNoNode;
@@ -509,6 +514,42 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
   PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
   pending.log_index = group.raw_node->last_index();
   group.proposals.emplace(seq, std::move(pending));
+}
+
+void NodeHost::SubmitTransferLeader(Group& group, const ClientRequest& request) {
+  uint64_t transferee = raft::kNoNode;
+  if (!absl::SimpleAtoi(request.value, &transferee) || transferee == raft::kNoNode) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("transfer leader: '", request.value, "' is not a node id"));
+    return;
+  }
+  if (group.raw_node->state() != raft::StateType::kLeader) {
+    // The transferee leads already (the transfer happened, its answer was lost): done.
+    const ReplyStatus status =
+        group.raw_node->leader() == transferee ? ReplyStatus::kOk : ReplyStatus::kNotLeader;
+    Reply(request, status, std::nullopt, 0, "not the leader", group.raw_node->leader());
+    return;
+  }
+  if (transferee == options_.node_id) {
+    Reply(request, ReplyStatus::kOk, std::nullopt, 0, "leads already", options_.node_id);
+    return;
+  }
+  const raft::ConfState conf = group.raw_node->conf_state();
+  if (std::find(conf.voters.begin(), conf.voters.end(), transferee) == conf.voters.end() ||
+      !conf.voters_outgoing.empty()) {
+    // Raft ignores a transfer to a learner; a joint configuration is on its way out.
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("transfer leader: node ", transferee, " is not a voter of group ", group.id,
+                       " (or its configuration is changing)"),
+          options_.node_id);
+    return;
+  }
+  if (absl::Status status = group.raw_node->TransferLeadership(transferee); !status.ok()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("transfer leader refused: ", status.message()), options_.node_id);
+    return;
+  }
+  Reply(request, ReplyStatus::kOk, std::nullopt, 0, "transfer started", options_.node_id);
 }
 
 void NodeHost::OnPersisted(raft::GroupId group_id, uint64_t ready_id) {

@@ -246,6 +246,7 @@ class NodeHost {
   void BeforeProposal(Group& group);
   void SubmitTimestamp(Group& group, const ClientRequest& request);
   void SubmitConfChange(Group& group, const ClientRequest& request);
+  void SubmitTransferLeader(Group& group, const ClientRequest& request);
   // Hands the client writes buffered since the last call to Raft as one proposal.
   void ProposeBatched(Group& group);
   void MaybeProposeReadFloor(Group& group, uint64_t read_ts);

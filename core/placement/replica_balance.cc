@@ -55,6 +55,15 @@ std::optional<ReplicaMovePlan> PlanReplicaBalance(const std::vector<uint64_t>& m
       for (const auto& [id, group] : catalog.groups()) {
         if (group.retired || !group.IsReplica(heavy)) continue;
         if (group.IsReplica(light->second) || group.WasRemoved(light->second)) continue;
+        // Keep the group drainable: after the move (heavy removed for good, light a
+        // replica) some other member must still be free to take a replica of it.
+        size_t spare_after = 0;
+        for (const auto& [member, count] : counts) {
+          if (member != light->second && !group.IsReplica(member) && !group.WasRemoved(member)) {
+            ++spare_after;
+          }
+        }
+        if (spare_after == 0) continue;
         return ReplicaMovePlan{id, heavy, light->second};
       }
     }

@@ -9,8 +9,12 @@
 // every member within +-25% of the mean once the mean is 4 replicas or more, and gives a
 // member that hosts none (a joined node) one as soon as another hosts two more than it.
 // Only legal moves count: the lighter node must neither host the group nor have been
-// removed from it (a node never hosts a group again), so a catalog can be as balanced as
-// it gets with counts further apart.
+// removed from it (a node never hosts a group again), and a move must leave the group a
+// member that is free to take a replica of it (neither hosting it nor removed from it):
+// else no node of the group could be drained any more (DrainNode refuses) until a node is
+// added, which in a 5-node cluster of 3-replica groups happens as soon as a group moves
+// twice. So a catalog can be as balanced as it gets with counts further apart, and a
+// cluster of 4 nodes moves no replica of a 3-replica group for balance.
 #pragma once
 
 #include <cstdint>

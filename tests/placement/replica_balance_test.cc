@@ -78,11 +78,11 @@ TEST(ReplicaBalanceTest, WithinTwentyFivePercentOfTheMeanAtScale) {
 
 TEST(ReplicaBalanceTest, NeverToANodeOnceRemovedFromTheGroup) {
   // Node 4 hosts nothing; it joined group 3 and left again (removed for good), so only a
-  // replica of group 4 may go there.
-  route::RouteCatalog catalog = WithGroups({{1, 2, 3}, {1, 2, 3}});
+  // replica of group 4 may go there (node 5 stays free for group 4 to be drained to).
+  route::RouteCatalog catalog = WithGroups({{1, 2, 3}, {1, 2, 3}, {1, 2, 5}});
   Change(catalog, 3, 4, route::ReplicaChange::kAdd);
   Change(catalog, 3, 4, route::ReplicaChange::kRemove);
-  const std::optional<ReplicaMovePlan> plan = PlanReplicaBalance({1, 2, 3, 4}, catalog);
+  const std::optional<ReplicaMovePlan> plan = PlanReplicaBalance({1, 2, 3, 4, 5}, catalog);
   ASSERT_TRUE(plan.has_value());
   EXPECT_EQ(plan->group, 4u);
   EXPECT_EQ(plan->to, 4u);
@@ -93,6 +93,21 @@ TEST(ReplicaBalanceTest, NeverToANodeOnceRemovedFromTheGroup) {
   Change(only, 3, 5, route::ReplicaChange::kAdd);  // a fifth member, joined: 4 replicas
   Change(only, 3, 1, route::ReplicaChange::kRemove);
   EXPECT_FALSE(PlanReplicaBalance({1, 2, 3, 4, 5}, only).has_value());
+}
+
+TEST(ReplicaBalanceTest, EveryGroupKeepsAMemberToDrainTo) {
+  // Group 3 moved once (node 1 removed), group 4 not: n1=0 n2=2 n3=2 n4=2 n5=0. Moving
+  // group 3 again (to node 5) would leave it no free member (1 removed, 5 hosting), so no
+  // node of it could be drained: group 4 moves instead.
+  route::RouteCatalog catalog = WithGroups({{1, 2, 3}, {2, 3, 4}});
+  Change(catalog, 3, 4, route::ReplicaChange::kAdd);
+  Change(catalog, 3, 1, route::ReplicaChange::kRemove);
+  const std::optional<ReplicaMovePlan> plan = PlanReplicaBalance({1, 2, 3, 4, 5}, catalog);
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->group, 4u);
+  // In 4 nodes a 3-replica group has one free member: moving there would use it up.
+  EXPECT_FALSE(
+      PlanReplicaBalance({1, 2, 3, 4}, WithGroups({{1, 2, 3}, {1, 2, 3}, {1, 2, 3}})).has_value());
 }
 
 TEST(ReplicaBalanceTest, FinishesAMoveThatStoppedBetweenItsCatalogSteps) {

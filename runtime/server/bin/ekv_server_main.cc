@@ -326,6 +326,14 @@ ABSL_FLAG(bool, placement_balance_replicas, false,
           "member hosts within one replica of the others, so a joined node receives some. "
           "Off by default: each move copies a whole group to another node; operators can "
           "use `ekv-client move-replica` and `drain` instead.");
+ABSL_FLAG(bool, placement_balance_leaders, false,
+          "Placement: also hand Raft leaderships over (one per round) while a node leads more "
+          "than +-25% off the mean number of groups per node, from the node leading the most "
+          "to a voter of that group leading the fewest (two or more fewer). Each transfer "
+          "pauses that group's writes for about one round trip.");
+ABSL_FLAG(int64_t, placement_leader_cooldown_ms, 10000,
+          "Placement: a group whose leadership was handed over is left alone this long (and "
+          "counted as led by its new leader meanwhile), so leaders never flap.");
 
 namespace {
 
@@ -740,6 +748,10 @@ int main(int argc, char** argv) {
     ekv::coord::PlacementDriverOptions& driver = placement_options.driver;
     driver.paused = !absl::GetFlag(FLAGS_placement);
     driver.balance_replicas = absl::GetFlag(FLAGS_placement_balance_replicas);
+    driver.balance_leaders = absl::GetFlag(FLAGS_placement_balance_leaders);
+    driver.leader_balance.cooldown_us = static_cast<uint64_t>(std::max<int64_t>(
+                                            absl::GetFlag(FLAGS_placement_leader_cooldown_ms), 0)) *
+                                        1000;
     driver.round_interval_us =
         static_cast<uint64_t>(std::max<int64_t>(absl::GetFlag(FLAGS_placement_interval_ms), 1)) *
         1000;

@@ -1,0 +1,114 @@
+#include "core/placement/leader_balance.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace ekv::placement {
+namespace {
+
+bool Within(uint64_t at_us, uint64_t now_us, uint64_t cooldown_us) {
+  return now_us < at_us || now_us - at_us < cooldown_us;
+}
+
+bool IsVoter(const GroupLeadership& group, uint64_t node) {
+  return std::find(group.voters.begin(), group.voters.end(), node) != group.voters.end();
+}
+
+// Who counts as leading `group`: its transferee during the cooldown, else its leader.
+uint64_t EffectiveLeader(const GroupLeadership& group, const LeaderBalanceHistory& history,
+                         uint64_t now_us, uint64_t cooldown_us) {
+  auto recent = history.transfers.find(group.group);
+  if (recent != history.transfers.end() && Within(recent->second.at_us, now_us, cooldown_us) &&
+      IsVoter(group, recent->second.to)) {
+    return recent->second.to;
+  }
+  return group.leader;
+}
+
+}  // namespace
+
+void LeaderBalanceHistory::NoteTransfer(uint64_t group, uint64_t to, uint64_t now_us) {
+  transfers[group] = Transfer{to, now_us};
+}
+
+void LeaderBalanceHistory::NoteUnreachable(uint64_t node, uint64_t now_us) {
+  unreachable_at[node] = now_us;
+}
+
+void LeaderBalanceHistory::Prune(uint64_t now_us, uint64_t cooldown_us) {
+  for (auto it = transfers.begin(); it != transfers.end();) {
+    it = Within(it->second.at_us, now_us, cooldown_us) ? std::next(it) : transfers.erase(it);
+  }
+  for (auto it = unreachable_at.begin(); it != unreachable_at.end();) {
+    it = Within(it->second, now_us, cooldown_us) ? std::next(it) : unreachable_at.erase(it);
+  }
+}
+
+std::map<uint64_t, size_t> LeaderCounts(const std::vector<GroupLeadership>& groups,
+                                        const LeaderBalanceHistory& history, uint64_t now_us,
+                                        const LeaderBalanceOptions& options) {
+  std::map<uint64_t, size_t> counts;
+  for (const GroupLeadership& group : groups) {
+    for (uint64_t voter : group.voters) counts.emplace(voter, 0);
+  }
+  for (const GroupLeadership& group : groups) {
+    const uint64_t leader = EffectiveLeader(group, history, now_us, options.cooldown_us);
+    if (auto it = counts.find(leader); leader != 0 && it != counts.end()) ++it->second;
+  }
+  return counts;
+}
+
+bool LeadersWithinBand(const std::map<uint64_t, size_t>& counts, double tolerance) {
+  if (counts.empty()) return true;
+  size_t total = 0;
+  for (const auto& [node, count] : counts) total += count;
+  const double mean = static_cast<double>(total) / static_cast<double>(counts.size());
+  for (const auto& [node, count] : counts) {
+    const double c = static_cast<double>(count);
+    if (c < mean * (1 - tolerance) || c > mean * (1 + tolerance)) return false;
+  }
+  return true;
+}
+
+std::optional<LeaderTransferPlan> PlanLeaderBalance(const std::vector<GroupLeadership>& groups,
+                                                    const LeaderBalanceHistory& history,
+                                                    uint64_t now_us,
+                                                    const LeaderBalanceOptions& options) {
+  const std::map<uint64_t, size_t> counts = LeaderCounts(groups, history, now_us, options);
+  if (LeadersWithinBand(counts, options.tolerance)) return std::nullopt;
+  // Busiest first, idlest first; among equals the lower id first.
+  std::vector<std::pair<size_t, uint64_t>> busiest;
+  for (const auto& [node, count] : counts) busiest.emplace_back(count, node);
+  std::vector<std::pair<size_t, uint64_t>> idlest = busiest;
+  std::stable_sort(busiest.begin(), busiest.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(idlest.begin(), idlest.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Groups in id order, so the choice among a node's groups does not depend on the caller.
+  std::vector<const GroupLeadership*> ordered;
+  for (const GroupLeadership& group : groups) ordered.push_back(&group);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const auto* a, const auto* b) { return a->group < b->group; });
+  for (const auto& [heavy_count, heavy] : busiest) {
+    for (const auto& [light_count, light] : idlest) {
+      if (heavy_count < light_count + 2) break;  // the rest are closer still
+      if (auto down = history.unreachable_at.find(light);
+          down != history.unreachable_at.end() &&
+          Within(down->second, now_us, options.cooldown_us)) {
+        continue;
+      }
+      for (const GroupLeadership* group : ordered) {
+        if (!group->movable || group->leader != heavy || !IsVoter(*group, light)) continue;
+        if (auto recent = history.transfers.find(group->group);
+            recent != history.transfers.end() &&
+            Within(recent->second.at_us, now_us, options.cooldown_us)) {
+          continue;
+        }
+        return LeaderTransferPlan{group->group, heavy, light};
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace ekv::placement
