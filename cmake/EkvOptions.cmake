@@ -36,18 +36,26 @@ endfunction()
 
 # ekv_folder_library(<name> <subdir> [DEPS <libs...>]): one static library from the .cc
 # files of one folder (tests, benchmarks and main.cc excluded). A sibling ekv_* library
-# that has no sources (and so no target) is skipped rather than linked by name.
+# that has no sources (and so no target) is skipped rather than linked by name; one that
+# is not defined yet is an error (define libraries before their dependents).
 function(ekv_folder_library name subdir)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${subdir}/*.cc)
   list(FILTER sources EXCLUDE REGEX "(_test|_bench|/main)\\.cc$")
   if(NOT sources)
+    # A folder with no sources yet has no target; its dependents skip it (below).
+    set_property(GLOBAL APPEND PROPERTY EKV_EMPTY_LIBRARIES ${name})
     return()
   endif()
+  get_property(empty_libraries GLOBAL PROPERTY EKV_EMPTY_LIBRARIES)
   set(deps)
   foreach(dep ${ARG_DEPS})
     if(TARGET ${dep} OR NOT dep MATCHES "^ekv_")
       list(APPEND deps ${dep})
+    elseif(NOT dep IN_LIST empty_libraries)
+      # Dropping it silently would leave ${name}'s users with link errors far from here.
+      message(FATAL_ERROR "ekv_folder_library(${name}): dependency ${dep} is not defined "
+                          "yet; define it before ${name}")
     endif()
   endforeach()
   add_library(${name} STATIC ${sources})
