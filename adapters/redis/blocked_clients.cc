@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "core/kv/codec.h"
+#include "core/redis/blocking.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis {
@@ -86,7 +87,10 @@ void BlockedClients::Run(uint64_t id) {
   EKV_ASSERT(!waiter.running, "two runs of one waiter could pop two elements");
   waiter.running = true;
   waiter.run_again = false;
-  attempt_(waiter.args,
+  // After a miss, the form that waits through a key of another type (blocking.h).
+  Args args = waiter.args;
+  if (waiter.missed) args.front() = redis_core::ServeFormOf(args.front());
+  attempt_(args,
            [this, id](absl::StatusOr<redis_core::Reply> result) { OnRun(id, std::move(result)); });
 }
 
@@ -121,9 +125,30 @@ void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core
 }
 
 void BlockedClients::TimeOut(uint64_t id) {
+  if (waiters_.at(id).unblock_error) {
+    return Finish(id, absl::StatusOr<redis_core::Reply>(redis_core::Reply::Error(
+                          "UNBLOCKED client unblocked via CLIENT UNBLOCK")));
+  }
   // Redis 7.0 answers every timed-out list or zset pop, BLMOVE included, with a null
   // array (the non-blocking forms' miss inside MULTI is a null bulk for the moves).
   Finish(id, absl::StatusOr<redis_core::Reply>(redis_core::Reply::NilArray()));
+}
+
+bool BlockedClients::Unblock(uint64_t connection_id, bool error) {
+  auto by = by_connection_.find(connection_id);
+  if (by == by_connection_.end()) return false;
+  const uint64_t id = by->second;
+  Waiter& waiter = waiters_.at(id);
+  waiter.unblock_error = error;
+  if (waiter.running) {
+    // As a deadline that falls during a run: OnRun answers, with the timeout's on a miss.
+    if (waiter.deadline_ms != 0) deadlines_.erase({waiter.deadline_ms, id});
+    waiter.deadline_ms = std::max<int64_t>(now_ms_, 1);
+    waiter.run_again = false;
+    return true;
+  }
+  TimeOut(id);
+  return true;
 }
 
 void BlockedClients::Forget(uint64_t id) {

@@ -74,6 +74,10 @@ class BlockedClients {
   std::optional<int64_t> NextWakeMs() const;
   // The connection closed: its waiter is forgotten (a run in flight is ignored).
   void Cancel(uint64_t connection_id);
+  // CLIENT UNBLOCK: the connection's waiter is answered now, as a timeout would answer it
+  // or (error) with Redis's "UNBLOCKED" error; a run in flight answers first when it got
+  // something. False when the connection waits for nothing.
+  bool Unblock(uint64_t connection_id, bool error);
   // Shutdown: forgets every waiter without a run in flight and returns their
   // connections (which will get no answer).
   std::vector<uint64_t> CancelIdle();
@@ -88,11 +92,12 @@ class BlockedClients {
     uint64_t connection_id = 0;
     Args args;
     std::vector<std::string> keys;
-    int64_t deadline_ms = 0;  // 0: none
-    bool running = false;     // a run is in flight
-    bool run_again = false;   // a notice came during the run
-    bool missed = false;      // the last run found nothing
-    bool cancelled = false;   // the connection is gone; only a run in flight keeps it
+    int64_t deadline_ms = 0;     // 0: none
+    bool running = false;        // a run is in flight
+    bool run_again = false;      // a notice came during the run
+    bool missed = false;         // the last run found nothing
+    bool cancelled = false;      // the connection is gone; only a run in flight keeps it
+    bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: the timeout answers the error
   };
 
   void Run(uint64_t id);

@@ -249,6 +249,9 @@ class RedisServer::Loop final : public ServerControl {
     blocked_.Add(connection.id, std::move(args), std::move(keys), timeout_ms, MonotonicMs());
   }
   size_t BlockedClientCount() const override { return blocked_.blocked(); }
+  bool Unblock(uint64_t connection_id, bool error) override {
+    return blocked_.Unblock(connection_id, error);  // its answer is pumped by RunDeferred
+  }
 
   void set_port(int port) { port_ = port; }
 

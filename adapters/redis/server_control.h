@@ -94,6 +94,12 @@ class ServerControl {
   }
   // INFO's blocked_clients.
   virtual size_t BlockedClientCount() const { return 0; }
+  // CLIENT UNBLOCK: answers a connection of this node blocked in a blocking command as if it
+  // timed out, or with Redis's UNBLOCKED error; false when it is not blocked.
+  virtual bool Unblock(uint64_t connection_id, bool error) {
+    (void)connection_id, (void)error;
+    return false;
+  }
 };
 
 }  // namespace ekv::redis

@@ -1,7 +1,10 @@
 #include "core/redis/blocking.h"
 
+#include <cmath>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
@@ -14,9 +17,11 @@ BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
     out.error = Reply::Error("ERR timeout is not a float or out of range");
     return out;
   }
-  // Redis 7.0: (long long)(seconds * 1000), truncated toward zero; a value the cast cannot
-  // hold (1e30, inf) becomes LLONG_MIN on x86-64, hence "negative" too.
-  const long double ms = *seconds * 1000.0L;
+  // Redis 7.0.15: (long long)ceill(seconds * 1000), rounded up so that a timeout under a
+  // millisecond (0.0001) still times out rather than meaning forever (-0.0001 rounds up to
+  // 0, forever); a value the cast cannot hold (1e30, inf) becomes LLONG_MIN on x86-64,
+  // hence "negative" too.
+  const long double ms = std::ceil(*seconds * 1000.0L);
   constexpr long double kLimit = 9223372036854775808.0L;  // 2^63
   if (!(ms < kLimit) || ms < -kLimit || static_cast<int64_t>(ms) < 0) {
     out.error = Reply::Error("ERR timeout is negative");
@@ -32,6 +37,10 @@ BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
 bool IsBlockingCommand(absl::string_view name) {
   return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
          name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop";
+}
+
+std::string ServeFormOf(absl::string_view name) {
+  return absl::StrCat("ekv-serve-", absl::AsciiStrToLower(name));
 }
 
 size_t BlockTimeoutIndex(const std::vector<std::string>& args) {

@@ -20,7 +20,7 @@ struct BlockTimeout {
 };
 
 // Redis 7.0's getTimeoutFromObjectOrReply in seconds: a long double, times 1000
-// truncated, not negative (now_ms: for the deadline's range; unused by 7.0's rules).
+// rounded up, not negative (now_ms: for the deadline's range; unused by 7.0's rules).
 BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms);
 
 // The optional `COUNT n` that ends LMPOP/ZMPOP and their blocking forms (arguments from
@@ -33,6 +33,15 @@ MultiPopCount ParseMultiPopCount(const std::vector<std::string>& args, size_t fi
 
 // True for the commands above (name lower case).
 bool IsBlockingCommand(absl::string_view name);
+
+// The form of a blocking command that a blocked client's later runs take (after its first
+// run missed): as the plain form, but a source key holding another type counts as empty,
+// as Redis 7.0 serves a blocked client only from a key of its type (a list pushed, deleted
+// and set to a string in one EXEC leaves the client blocked, not answered WRONGTYPE). A
+// move's destination is still checked, and Redis answers that WRONGTYPE too. Executor-only
+// names (never in the front door's table), with the plain form's arity and keys.
+// "ekv-serve-" + the lower-case name; `name` must be a blocking command.
+std::string ServeFormOf(absl::string_view name);
 // The index of the timeout argument of a blocking command; 0 when `args` is too short.
 size_t BlockTimeoutIndex(const std::vector<std::string>& args);
 // The keys whose data can serve the blocked client, in the command's order (for BLMOVE

@@ -196,6 +196,9 @@ EKV_REDIS_HANDLER(CmdHIncrBy) {
 EKV_REDIS_HANDLER(CmdHIncrByFloat) {
   std::optional<long double> delta = ParseLongDouble(args[3]);
   if (!delta.has_value()) return NotFloatError();
+  // Redis 7.0 refuses an infinite increment before it looks at the key (INCRBYFLOAT does
+  // not: its words are those of the sum below).
+  if (std::isinf(*delta)) return Reply::Error("ERR value is NaN or Infinity");
   EKV_KV_ASSIGN_OR_RETURN(Collection hash, LookupOrCreate(ex, args[1], Type::kHash));
   if (hash.error.has_value()) return *hash.error;
   EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old,

@@ -332,9 +332,12 @@ std::optional<bool> ParseSide(absl::string_view text) {
 // LMOVE: one element from one end of `source` to one end of `destination` (the same key
 // rotates). Nil when the source does not exist; the destination's type is checked only
 // then, as in Redis.
+// `serving`: a blocked client's later run (ServeFormOf), for which a source of another type
+// is empty.
 absl::StatusOr<Reply> Move(Executor& ex, absl::string_view source, absl::string_view destination,
-                           bool from_left, bool to_left) {
+                           bool from_left, bool to_left, bool serving = false) {
   EKV_KV_ASSIGN_OR_RETURN(Collection from, LookupCollection(ex, source, Type::kList));
+  if (from.error.has_value() && serving) return Reply::Nil();
   if (from.error.has_value()) return *from.error;
   if (!from.exists) return Reply::Nil();
   EKV_KV_ASSIGN_OR_RETURN(Collection to, LookupCollection(ex, destination, Type::kList));
@@ -355,12 +358,14 @@ absl::StatusOr<Reply> Move(Executor& ex, absl::string_view source, absl::string_
   return Reply::Bulk(popped.front());
 }
 
-// BLPOP/BRPOP once: the first non-empty list of args[1..n-2] gives one element.
-absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool left) {
+// BLPOP/BRPOP once: the first non-empty list of args[1..n-2] gives one element (`serving`:
+// a blocked client's later run, which skips keys of another type).
+absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool left, bool serving) {
   BlockTimeout timeout = ParseBlockTimeout(args.back(), ex.now_ms());
   if (timeout.error.has_value()) return *timeout.error;
   for (size_t i = 1; i + 1 < args.size(); ++i) {
     EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[i], Type::kList));
+    if (list.error.has_value() && serving) continue;
     if (list.error.has_value()) return *list.error;
     if (!list.exists) continue;
     EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> popped, PopN(ex, args[i], list.meta, left, 1));
@@ -370,8 +375,10 @@ absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool left) {
 }
 
 // LMPOP (numkeys at args[1]) and BLMPOP (timeout at args[1], numkeys at args[2]), in
-// Redis 7.0's order of checks: numkeys, side, COUNT, then the timeout.
-absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_index, bool block) {
+// Redis 7.0's order of checks: numkeys, side, COUNT, then the timeout. `serving`: a blocked
+// client's later run, which skips keys of another type.
+absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_index, bool block,
+                               bool serving = false) {
   std::optional<int64_t> numkeys = ParseInt64(args[numkeys_index]);
   if (!numkeys.has_value() || *numkeys < 1) {
     return Reply::Error("ERR numkeys should be greater than 0");
@@ -390,6 +397,7 @@ absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_in
   }
   for (size_t i = numkeys_index + 1; i < side_index; ++i) {
     EKV_KV_ASSIGN_OR_RETURN(Collection list, LookupCollection(ex, args[i], Type::kList));
+    if (list.error.has_value() && serving) continue;
     if (list.error.has_value()) return *list.error;
     if (!list.exists) continue;
     EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> popped,
@@ -412,24 +420,36 @@ EKV_REDIS_HANDLER(CmdRPopLPush) { return Move(ex, args[1], args[2], false, true)
 
 EKV_REDIS_HANDLER(CmdLMPop) { return MultiPop(ex, args, 1, false); }
 
-EKV_REDIS_HANDLER(CmdBLPop) { return BlockingPop(ex, args, true); }
-EKV_REDIS_HANDLER(CmdBRPop) { return BlockingPop(ex, args, false); }
+EKV_REDIS_HANDLER(CmdBLPop) { return BlockingPop(ex, args, true, false); }
+EKV_REDIS_HANDLER(CmdBRPop) { return BlockingPop(ex, args, false, false); }
+EKV_REDIS_HANDLER(CmdServeBLPop) { return BlockingPop(ex, args, true, true); }
+EKV_REDIS_HANDLER(CmdServeBRPop) { return BlockingPop(ex, args, false, true); }
 
-EKV_REDIS_HANDLER(CmdBLMove) {
+namespace {
+
+absl::StatusOr<Reply> BlockingMove(Executor& ex, const Args& args, bool serving) {
   std::optional<bool> from = ParseSide(args[3]);
   std::optional<bool> to = ParseSide(args[4]);
   if (!from.has_value() || !to.has_value()) return SyntaxError();
   BlockTimeout timeout = ParseBlockTimeout(args[5], ex.now_ms());
   if (timeout.error.has_value()) return *timeout.error;
-  return Move(ex, args[1], args[2], *from, *to);
+  return Move(ex, args[1], args[2], *from, *to, serving);
 }
 
-EKV_REDIS_HANDLER(CmdBRPopLPush) {
+absl::StatusOr<Reply> BlockingRPopLPush(Executor& ex, const Args& args, bool serving) {
   BlockTimeout timeout = ParseBlockTimeout(args[3], ex.now_ms());
   if (timeout.error.has_value()) return *timeout.error;
-  return Move(ex, args[1], args[2], false, true);
+  return Move(ex, args[1], args[2], false, true, serving);
 }
 
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdBLMove) { return BlockingMove(ex, args, false); }
+EKV_REDIS_HANDLER(CmdServeBLMove) { return BlockingMove(ex, args, true); }
+EKV_REDIS_HANDLER(CmdBRPopLPush) { return BlockingRPopLPush(ex, args, false); }
+EKV_REDIS_HANDLER(CmdServeBRPopLPush) { return BlockingRPopLPush(ex, args, true); }
+
 EKV_REDIS_HANDLER(CmdBLMPop) { return MultiPop(ex, args, 2, true); }
+EKV_REDIS_HANDLER(CmdServeBLMPop) { return MultiPop(ex, args, 2, true, true); }
 
 }  // namespace ekv::redis_core

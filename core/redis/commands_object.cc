@@ -14,11 +14,22 @@
 //   IDLETIME  seconds since the key's last write (its stamp), since ekv does not record
 //             reads: Redis counts reads as accesses too.
 //   FREQ      Redis's error without an LFU maxmemory-policy (ekv has none).
+//   MEMORY    USAGE: an estimate from ekv's records, not Redis's allocator (Redis's own
+//             figure depends on jemalloc's size classes): the key, a fixed per-key
+//             overhead, and for a collection the mean size of its first SAMPLES element
+//             records (default 5, 0: all) times its record count. nil for a missing key;
+//             Redis's checks and words for the options. HELP as Redis's; PURGE answers OK
+//             (nothing to purge); STATS, DOCTOR and MALLOC-STATS describe Redis's allocator
+//             and are not served (unknown subcommand).
 //   MOVE      only database 0 exists: MOVE to 0 is Redis's "same object" error, any other
 //             index "DB index is out of range" (as a server with `databases 1`).
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/status_macros.h"
 #include "core/kv/timestamp.h"
@@ -150,6 +161,92 @@ EKV_REDIS_HANDLER(CmdObject) {
   const uint64_t written_ms = kv::PhysicalMs(stamp);
   const uint64_t idle_ms = ex.now_ms() > written_ms ? ex.now_ms() - written_ms : 0;
   return Reply::Integer(static_cast<int64_t>(idle_ms / 1000));
+}
+
+namespace {
+
+// MEMORY USAGE's fixed costs: what any key costs beside its name and value (Redis's
+// dictEntry plus robj plus sds headers is of this order), and each element record beside
+// its bytes.
+constexpr int64_t kKeyOverhead = 48;
+constexpr int64_t kElementOverhead = 16;
+constexpr int64_t kDefaultSamples = 5;  // Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
+
+Reply MemoryHelpReply() {
+  static const char* const kLines[] = {
+      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "DOCTOR",
+      "    Return memory problems reports.",
+      "MALLOC-STATS",
+      "    Return internal statistics report from the memory allocator.",
+      "PURGE",
+      "    Attempt to purge dirty pages for reclamation by the allocator.",
+      "STATS",
+      "    Return information about the memory usage of the server.",
+      "USAGE <key> [SAMPLES <count>]",
+      "    Return memory in bytes used by <key> and its value. Nested values are",
+      "    sampled up to <count> times (default: 5, 0 means sample all).",
+      "HELP",
+      "    Prints this help.",
+  };
+  std::vector<Reply> lines;
+  for (const char* line : kLines) lines.push_back(Reply::Status(line));
+  return Reply::Array(std::move(lines));
+}
+
+absl::StatusOr<Reply> MemoryUsage(Executor& ex, const Args& args) {
+  int64_t samples = kDefaultSamples;
+  for (size_t i = 3; i < args.size(); i += 2) {  // SAMPLES n pairs
+    if (!absl::EqualsIgnoreCase(args[i], "samples") || i + 1 >= args.size()) {
+      return SyntaxError();
+    }
+    const std::optional<int64_t> parsed = ParseInt64(args[i + 1]);
+    if (!parsed.has_value()) return NotIntegerError();
+    if (*parsed < 0) return SyntaxError();
+    samples = *parsed == 0 ? INT64_MAX : *parsed;
+  }
+  const std::string& key = args[2];
+  EKV_KV_ASSIGN_OR_RETURN(Executor::Found found, ex.Lookup(key));
+  if (found.type == Type::kNone) return Reply::Nil();
+  int64_t usage = kKeyOverhead + static_cast<int64_t>(key.size());
+  if (found.type == Type::kString) {
+    return Reply::Integer(usage + static_cast<int64_t>(found.string.value.size()));
+  }
+  // A sorted set keeps two records per member (by member and by score).
+  const int64_t records =
+      static_cast<int64_t>(found.meta.size) * (found.meta.type == Type::kZset ? 2 : 1);
+  const size_t limit = static_cast<size_t>(std::min<int64_t>(samples, records));
+  EKV_KV_ASSIGN_OR_RETURN(Store::Records sampled, ex.Elements(key, found.meta, "", limit));
+  if (sampled.empty()) return Reply::Integer(usage);
+  int64_t bytes = 0;
+  for (const auto& [subkey, value] : sampled) {
+    bytes += static_cast<int64_t>(subkey.size() + value.size()) + kElementOverhead;
+  }
+  usage += bytes / static_cast<int64_t>(sampled.size()) * records;
+  return Reply::Integer(usage);
+}
+
+}  // namespace
+
+EKV_REDIS_HANDLER(CmdMemory) {
+  const std::string sub = absl::AsciiStrToLower(args[1]);
+  if (sub == "usage") {
+    if (args.size() < 3) {
+      return Reply::Error("ERR wrong number of arguments for 'memory|usage' command");
+    }
+    return MemoryUsage(ex, args);
+  }
+  if (sub != "help" && sub != "purge") {
+    return Reply::Error(absl::StrCat("ERR unknown subcommand '",
+                                     absl::string_view(args[1]).substr(0, 128),
+                                     "'. Try MEMORY HELP."));
+  }
+  if (args.size() != 2) {
+    return Reply::Error(
+        absl::StrCat("ERR wrong number of arguments for 'memory|", sub, "' command"));
+  }
+  if (sub == "help") return MemoryHelpReply();
+  return Reply::Status("OK");
 }
 
 EKV_REDIS_HANDLER(CmdMove) {

@@ -243,11 +243,13 @@ EKV_REDIS_HANDLER(CmdSMove) {
   ex.SaveMeta(args[1], source.meta);
   const std::string element = ex.ElementKey(args[2], destination.meta, member);
   EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> old, ex.store().Get(element));
+  // A member the destination already has leaves it untouched, as Redis (which signals only
+  // a changed key): a WATCH on the destination does not abort.
   if (!old.has_value()) {
     ex.store().Put(element, "");
     ++destination.meta.size;
+    ex.SaveMeta(args[2], destination.meta);
   }
-  ex.SaveMeta(args[2], destination.meta);
   return Reply::Integer(1);
 }
 

@@ -503,12 +503,14 @@ absl::StatusOr<std::vector<Entry>> PopEntries(Executor& ex, absl::string_view ke
   return out;
 }
 
-// BZPOPMIN/BZPOPMAX once: [key, member, score] from the first non-empty zset.
-absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool max) {
+// BZPOPMIN/BZPOPMAX once: [key, member, score] from the first non-empty zset (`serving`: a
+// blocked client's later run, which skips keys of another type).
+absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool max, bool serving) {
   BlockTimeout timeout = ParseBlockTimeout(args.back(), ex.now_ms());
   if (timeout.error.has_value()) return *timeout.error;
   for (size_t i = 1; i + 1 < args.size(); ++i) {
     EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[i], Type::kZset));
+    if (zset.error.has_value() && serving) continue;
     if (zset.error.has_value()) return *zset.error;
     if (!zset.exists) continue;
     EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> popped, PopEntries(ex, args[i], zset.meta, max, 1));
@@ -520,8 +522,10 @@ absl::StatusOr<Reply> BlockingPop(Executor& ex, const Args& args, bool max) {
 }
 
 // ZMPOP (numkeys at args[1]) and BZMPOP (timeout at args[1], numkeys at args[2]):
-// [key, [[member, score], ...]] nested in both protocols, as Redis 7.0 answers.
-absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_index, bool block) {
+// [key, [[member, score], ...]] nested in both protocols, as Redis 7.0 answers. `serving`: a
+// blocked client's later run, which skips keys of another type.
+absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_index, bool block,
+                               bool serving = false) {
   std::optional<int64_t> numkeys = ParseInt64(args[numkeys_index]);
   if (!numkeys.has_value() || *numkeys < 1) {
     return Reply::Error("ERR numkeys should be greater than 0");
@@ -544,6 +548,7 @@ absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_in
   }
   for (size_t i = numkeys_index + 1; i < side_index; ++i) {
     EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[i], Type::kZset));
+    if (zset.error.has_value() && serving) continue;
     if (zset.error.has_value()) return *zset.error;
     if (!zset.exists) continue;
     EKV_KV_ASSIGN_OR_RETURN(std::vector<Entry> popped,
@@ -560,9 +565,12 @@ absl::StatusOr<Reply> MultiPop(Executor& ex, const Args& args, size_t numkeys_in
 }  // namespace
 
 EKV_REDIS_HANDLER(CmdZMPop) { return MultiPop(ex, args, 1, false); }
-EKV_REDIS_HANDLER(CmdBZPopMin) { return BlockingPop(ex, args, false); }
-EKV_REDIS_HANDLER(CmdBZPopMax) { return BlockingPop(ex, args, true); }
+EKV_REDIS_HANDLER(CmdBZPopMin) { return BlockingPop(ex, args, false, false); }
+EKV_REDIS_HANDLER(CmdBZPopMax) { return BlockingPop(ex, args, true, false); }
 EKV_REDIS_HANDLER(CmdBZMPop) { return MultiPop(ex, args, 2, true); }
+EKV_REDIS_HANDLER(CmdServeBZPopMin) { return BlockingPop(ex, args, false, true); }
+EKV_REDIS_HANDLER(CmdServeBZPopMax) { return BlockingPop(ex, args, true, true); }
+EKV_REDIS_HANDLER(CmdServeBZMPop) { return MultiPop(ex, args, 2, true, true); }
 
 namespace {
 

@@ -1,9 +1,9 @@
-// ZUNION, ZINTER, ZDIFF and ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (Redis 7.0 t_zset.c
+// ZUNION, ZINTER, ZDIFF, ZINTERCARD and ZUNIONSTORE, ZINTERSTORE, ZDIFFSTORE (Redis 7.0 t_zset.c
 // zunionInterDiffGenericCommand). Inputs may be sorted sets or sets (a set member scores
 // 1); every key must live in the request's group (CROSSSLOT otherwise, checked by the
 // group). Checks in Redis's order: numkeys, the keys' types, then WEIGHTS / AGGREGATE /
-// WITHSCORES. Scores are combined in the order Redis combines them (inputs from the
-// smallest to the largest), so float sums agree too; a NaN sum (inf + -inf) becomes 0.
+// WITHSCORES (ZINTERCARD: LIMIT only). Scores are combined in the order Redis combines them (inputs
+// from the smallest to the largest), so float sums agree too; a NaN sum (inf + -inf) becomes 0.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -21,7 +21,8 @@
 namespace ekv::redis_core {
 namespace {
 
-enum class ZsetOp { kUnion, kInter, kDiff };
+// kInterCard: ZINTERCARD, the intersection's size up to its LIMIT (0: no limit).
+enum class ZsetOp { kUnion, kInter, kDiff, kInterCard };
 enum class Aggregate { kSum, kMin, kMax };
 
 struct Input {
@@ -86,10 +87,19 @@ absl::StatusOr<Reply> ZsetAlgebra(Executor& ex, const Args& args, size_t numkeys
   }
   Aggregate aggregate = Aggregate::kSum;
   bool with_scores = false;
+  const bool cardinality_only = op == ZsetOp::kInterCard;
+  int64_t limit = 0;
   for (size_t j = numkeys_index + 1 + count; j < args.size();) {
     const size_t remaining = args.size() - j;
-    if (op != ZsetOp::kDiff && remaining >= count + 1 &&
-        absl::EqualsIgnoreCase(args[j], "weights")) {
+    if (cardinality_only) {
+      if (remaining < 2 || !absl::EqualsIgnoreCase(args[j], "limit")) return SyntaxError();
+      // getPositiveLongFromObjectOrReply with its message: one error for both.
+      std::optional<int64_t> parsed = ParseInt64(args[j + 1]);
+      if (!parsed.has_value() || *parsed < 0) return Reply::Error("ERR LIMIT can't be negative");
+      limit = *parsed;
+      j += 2;
+    } else if (op != ZsetOp::kDiff && remaining >= count + 1 &&
+               absl::EqualsIgnoreCase(args[j], "weights")) {
       ++j;
       for (size_t i = 0; i < count; ++i, ++j) {
         std::optional<double> weight = ParseDouble(args[j]);
@@ -130,9 +140,10 @@ absl::StatusOr<Reply> ZsetAlgebra(Executor& ex, const Args& args, size_t numkeys
     std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
       return inputs[a].members.size() < inputs[b].members.size();
     });
-    if (op == ZsetOp::kInter) {
+    if (op == ZsetOp::kInter || cardinality_only) {
       const Input& smallest = inputs[order[0]];
       for (const auto& [member, score] : smallest.members) {
+        if (cardinality_only && limit > 0 && static_cast<int64_t>(result.size()) >= limit) break;
         double total = Weighted(score, smallest.weight);
         bool everywhere = true;
         for (size_t k = 1; k < count && everywhere; ++k) {
@@ -158,6 +169,7 @@ absl::StatusOr<Reply> ZsetAlgebra(Executor& ex, const Args& args, size_t numkeys
     }
   }
 
+  if (cardinality_only) return Reply::Integer(static_cast<int64_t>(result.size()));
   std::vector<ZsetEntry> entries;
   entries.reserve(result.size());
   for (auto& [member, score] : result) entries.push_back({score, member});
@@ -175,6 +187,7 @@ absl::StatusOr<Reply> ZsetAlgebra(Executor& ex, const Args& args, size_t numkeys
 
 EKV_REDIS_HANDLER(CmdZUnion) { return ZsetAlgebra(ex, args, 1, ZsetOp::kUnion, false); }
 EKV_REDIS_HANDLER(CmdZInter) { return ZsetAlgebra(ex, args, 1, ZsetOp::kInter, false); }
+EKV_REDIS_HANDLER(CmdZInterCard) { return ZsetAlgebra(ex, args, 1, ZsetOp::kInterCard, false); }
 EKV_REDIS_HANDLER(CmdZDiff) { return ZsetAlgebra(ex, args, 1, ZsetOp::kDiff, false); }
 EKV_REDIS_HANDLER(CmdZUnionStore) { return ZsetAlgebra(ex, args, 2, ZsetOp::kUnion, true); }
 EKV_REDIS_HANDLER(CmdZInterStore) { return ZsetAlgebra(ex, args, 2, ZsetOp::kInter, true); }

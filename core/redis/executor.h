@@ -212,6 +212,7 @@ EKV_REDIS_HANDLER(CmdSnapshot);
 // OBJECT and MOVE (commands_object.cc)
 EKV_REDIS_HANDLER(CmdObject);
 EKV_REDIS_HANDLER(CmdMove);
+EKV_REDIS_HANDLER(CmdMemory);
 EKV_REDIS_HANDLER(CmdRestoreSnapshot);
 // DUMP and RESTORE (commands_dump.cc, rdb_payload.h)
 EKV_REDIS_HANDLER(CmdDump);
@@ -260,6 +261,16 @@ EKV_REDIS_HANDLER(CmdBLMPop);
 EKV_REDIS_HANDLER(CmdBZPopMin);
 EKV_REDIS_HANDLER(CmdBZPopMax);
 EKV_REDIS_HANDLER(CmdBZMPop);
+// their later runs for a blocked client (blocking.h ServeFormOf): a source key of another
+// type counts as empty
+EKV_REDIS_HANDLER(CmdServeBLPop);
+EKV_REDIS_HANDLER(CmdServeBRPop);
+EKV_REDIS_HANDLER(CmdServeBLMove);
+EKV_REDIS_HANDLER(CmdServeBRPopLPush);
+EKV_REDIS_HANDLER(CmdServeBLMPop);
+EKV_REDIS_HANDLER(CmdServeBZPopMin);
+EKV_REDIS_HANDLER(CmdServeBZPopMax);
+EKV_REDIS_HANDLER(CmdServeBZMPop);
 // sets
 EKV_REDIS_HANDLER(CmdSAdd);
 EKV_REDIS_HANDLER(CmdSRem);
@@ -304,6 +315,7 @@ EKV_REDIS_HANDLER(CmdZRangeStore);
 EKV_REDIS_HANDLER(CmdZRandMember);
 EKV_REDIS_HANDLER(CmdZUnion);
 EKV_REDIS_HANDLER(CmdZInter);
+EKV_REDIS_HANDLER(CmdZInterCard);
 EKV_REDIS_HANDLER(CmdZDiff);
 EKV_REDIS_HANDLER(CmdZUnionStore);
 EKV_REDIS_HANDLER(CmdZInterStore);

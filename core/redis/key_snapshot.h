@@ -57,10 +57,17 @@ absl::StatusOr<std::optional<KeySnapshot>> SnapshotKey(Executor& ex, absl::strin
 absl::Status RestoreKey(Executor& ex, absl::string_view key,
                         const std::optional<KeySnapshot>& snapshot);
 
+// The blocked clients' later runs (blocking.h ServeFormOf, "ekv-serve-blpop"...): no client or
+// script may name them either, but they name their keys as the client commands do, so a
+// run whose keys live in several groups goes over the groups like any command.
+inline bool IsServeForm(absl::string_view name) {
+  return name.size() > 10 && name.substr(0, 10) == "ekv-serve-";
+}
+
 // True for the group's internal commands (ekv-stamp, ekv-keys, ekv-snapshot, ekv-restore),
 // which no client or script may name.
 inline bool IsInternalCommand(absl::string_view name) {
-  return name.size() > 4 && name.substr(0, 4) == "ekv-";
+  return name.size() > 4 && name.substr(0, 4) == "ekv-" && !IsServeForm(name);
 }
 
 }  // namespace ekv::redis_core

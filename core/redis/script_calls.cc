@@ -30,7 +30,7 @@ class ExecutorCalls final : public ScriptCalls {
     }
     const CommandInfo* info = FindCommand(args[0]);
     // The group's internal reads are not commands a client (or its script) may name.
-    if (info == nullptr || IsInternalCommand(info->name)) {
+    if (info == nullptr || IsInternalCommand(info->name) || IsServeForm(info->name)) {
       return Reply::Error("ERR Unknown Redis command called from script");
     }
     const int argc = static_cast<int>(args.size());

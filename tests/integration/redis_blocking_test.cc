@@ -90,6 +90,42 @@ TEST_F(RedisBlockingTest, ClientBlockedOnOneNodeIsWokenByAPushOnAnother) {
             "*3\r\n$6\r\na-zset\r\n$1\r\nm\r\n$1\r\n2\r\n");
 }
 
+// A blocked move whose source and destination live in different groups, woken by a push
+// through another node (its later runs go over both groups as any such command does), and
+// a BLPOP over two groups' keys that waits through one of them becoming a string.
+TEST_F(RedisBlockingTest, BlockedMovesAndPopsOverTwoGroups) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  RespClient waiter(cluster().redis_port(2));
+  RespClient observer(cluster().redis_port(2));
+  RespClient pusher(cluster().redis_port(3));
+  auto wait_blocked = [&](int count) {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    int blocked = 0;
+    while ((blocked = BlockedClients(observer)) != count && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return blocked;
+  };
+  ASSERT_TRUE(waiter.Send({"BRPOPLPUSH", "a-src", "z-dst", "0"}));
+  ASSERT_EQ(wait_blocked(1), 1) << "the BRPOPLPUSH on n2 never blocked";
+  EXPECT_EQ(CallSlow(pusher, {"RPUSH", "a-src", "x", "y"}), ":2\r\n");
+  EXPECT_EQ(waiter.ReadReply(std::chrono::seconds(60)), "$1\r\ny\r\n");
+  EXPECT_EQ(CallSlow(observer, {"LRANGE", "z-dst", "0", "-1"}), "*1\r\n$1\r\ny\r\n");
+  EXPECT_EQ(CallSlow(observer, {"LRANGE", "a-src", "0", "-1"}), "*1\r\n$1\r\nx\r\n");
+
+  ASSERT_TRUE(waiter.Send({"BLPOP", "a-wait", "z-wait", "0"}));
+  ASSERT_EQ(wait_blocked(1), 1) << "the BLPOP on n2 never blocked";
+  EXPECT_EQ(CallSlow(pusher, {"MULTI"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(pusher, {"LPUSH", "a-wait", "v"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(pusher, {"DEL", "a-wait"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(pusher, {"SET", "a-wait", "s"}), "+QUEUED\r\n");
+  EXPECT_EQ(CallSlow(pusher, {"EXEC"}), "*3\r\n:1\r\n:1\r\n+OK\r\n");
+  EXPECT_EQ(CallSlow(pusher, {"RPUSH", "z-wait", "w"}), ":1\r\n");
+  EXPECT_EQ(waiter.ReadReply(std::chrono::seconds(60)), "*2\r\n$6\r\nz-wait\r\n$1\r\nw\r\n")
+      << "served from the list, not answered WRONGTYPE for the string";
+  EXPECT_EQ(wait_blocked(0), 0);
+}
+
 // 6 clients (2 per node) pop with BLPOP while 3 pushers (1 per node) push 40 distinct
 // elements each, over two keys in different groups: every element is popped exactly once.
 TEST_F(RedisBlockingTest, ManyWaitersAndPushersLoseAndDuplicateNothing) {

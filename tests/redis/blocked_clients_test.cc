@@ -92,6 +92,24 @@ TEST_F(BlockedClientsTest, NoticeDuringAMissedRunRunsAgain) {
   EXPECT_EQ(answers_[1].size(), 1u);
 }
 
+TEST_F(BlockedClientsTest, RunsAfterAMissTakeTheServeForm) {
+  blocked_.Add(1, {"BLPOP", "k", "0"}, {"k"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"BLPOP", "k", "0"}))
+      << "the first run answers WRONGTYPE as Redis does";
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"k"});
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-blpop", "k", "0"}))
+      << "a later run waits through a key of another type";
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"k"});
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-blpop");
+  Answer(Popped("k", "v"));
+  EXPECT_EQ(answers_[1].size(), 1u);
+}
+
 TEST_F(BlockedClientsTest, TimeoutAnswersTheMissAndWaitsForARunInFlight) {
   blocked_.Add(1, {"brpoplpush", "k", "d", "0.5"}, {"k"}, 500, 1000);
   Answer(Reply::Nil());

@@ -105,6 +105,41 @@ TEST_F(ExecutorCommandsTest, ScansWalkEveryElementOnceOverManyPages) {
 // A hash and a sorted set written before encodings were tracked (metadata format 1, field
 // records holding bare values) read as they did: fields in byte order, values whole, and
 // a write keeps them untracked (no sequence is mixed into their records).
+// MEMORY USAGE's estimate: nil for no key, the key and value for a string, and for a
+// collection more for more or bigger elements, whatever SAMPLES says.
+TEST_F(ExecutorCommandsTest, MemoryUsageGrowsWithTheValue) {
+  EXPECT_EQ(Run({"memory", "usage", "nope"}), Reply::Nil());
+  ASSERT_EQ(Run({"set", "s", "abc"}), Reply::Status("OK"));
+  const Reply small = Run({"memory", "usage", "s"});
+  ASSERT_EQ(small.kind, Reply::Kind::kInteger) << DebugString(small);
+  ASSERT_EQ(Run({"set", "s", std::string(1000, 'x')}), Reply::Status("OK"));
+  const Reply big = Run({"memory", "usage", "s"});
+  ASSERT_EQ(big.kind, Reply::Kind::kInteger) << DebugString(big);
+  EXPECT_EQ(big.integer - small.integer, 997) << "the value's bytes";
+  for (const std::string key : {"l", "h", "z", "set"}) {
+    std::vector<int64_t> sizes;
+    int filled = 0;
+    for (int n : {1, 10, 100}) {
+      for (; filled < n; ++filled) {
+        const std::string element = absl::StrCat("element-", filled);
+        if (key == "l") Run({"rpush", key, element});
+        if (key == "h") Run({"hset", key, element, "value"});
+        if (key == "z") Run({"zadd", key, absl::StrCat(filled), element});
+        if (key == "set") Run({"sadd", key, element});
+      }
+      const Reply all = Run({"memory", "usage", key, "samples", "0"});
+      ASSERT_EQ(all.kind, Reply::Kind::kInteger) << key << ": " << DebugString(all);
+      const Reply usage = Run({"memory", "usage", key});
+      ASSERT_EQ(usage.kind, Reply::Kind::kInteger) << key << ": " << DebugString(usage);
+      sizes.push_back(usage.integer);
+    }
+    ASSERT_EQ(sizes.size(), 3u);
+    EXPECT_LT(sizes[0], sizes[1]) << key;
+    EXPECT_LT(sizes[1], sizes[2]) << key;
+    EXPECT_GT(sizes[2], 100 * 8) << key << ": at least each element's bytes";
+  }
+}
+
 TEST_F(ExecutorCommandsTest, RecordsWrittenBeforeEncodingsWereTrackedReadAsBefore) {
   Meta hash;
   hash.type = Type::kHash;

@@ -1605,10 +1605,14 @@ TEST_F(DifferentialTest, BlockingLists) {
       Read(1),
       Cmd({"LRANGE", "w9", "0", "-1"}),
       On(1, {"BLPOP", "w10", "0.3"}),
-      // -0.0001 s truncates to 0 ms (forever), as does a timeout past the clock's range.
+      // -0.0001 s rounds up to 0 ms (forever), as does a timeout past the clock's range.
       On(1, {"BLPOP", "w11", "-0.0001"}, 0),
       After(300, {"RPUSH", "w11", "v"}),
       Read(1),
+      // Under a millisecond rounds up: it times out rather than waiting forever.
+      On(1, {"BLPOP", "w12", "0.0001"}),
+      On(1, {"BZPOPMIN", "w12", "0.0009"}),
+      On(1, {"BLMOVE", "w12", "w13", "LEFT", "LEFT", "0.00001"}),
       On(1, {"BLPOP", "w11", "9223372036854775"}, 0),
       After(300, {"RPUSH", "w11", "v"}),
       Read(1),
@@ -1630,6 +1634,46 @@ TEST_F(DifferentialTest, BlockingLists) {
       Cmd({"MULTI"}),
       Cmd({"BLPOP", "nope", "0"}),
       Cmd({"EXEC"}),
+  });
+}
+
+// A blocked client is served only from a key of its type: a key that became a string
+// while it waited (pushed, deleted and set in one EXEC) leaves it blocked, and the next
+// push serves it. A move whose destination became another type is answered WRONGTYPE.
+TEST_F(DifferentialTest, BlockedClientsWaitThroughAKeyOfAnotherType) {
+  Compare({
+      On(1, {"BLPOP", "wt1", "0"}, 0),
+      After(300, {"MULTI"}),
+      Cmd({"LPUSH", "wt1", "a"}),
+      Cmd({"DEL", "wt1"}),
+      Cmd({"SET", "wt1", "foo"}),
+      Cmd({"EXEC"}),
+      After(300, {"DEL", "wt1"}),
+      Cmd({"LPUSH", "wt1", "b"}),
+      Read(1),
+      Cmd({"EXISTS", "wt1"}),
+      On(1, {"BLMPOP", "0", "2", "wt2", "wt3", "RIGHT"}, 0),
+      After(300, {"MULTI"}),
+      Cmd({"RPUSH", "wt2", "a"}),
+      Cmd({"DEL", "wt2"}),
+      Cmd({"SADD", "wt2", "m"}),
+      Cmd({"EXEC"}),
+      After(300, {"RPUSH", "wt3", "c"}),
+      Read(1),
+      On(1, {"BZPOPMIN", "wt4", "0"}, 0),
+      After(300, {"MULTI"}),
+      Cmd({"ZADD", "wt4", "1", "a"}),
+      Cmd({"DEL", "wt4"}),
+      Cmd({"HSET", "wt4", "f", "v"}),
+      Cmd({"EXEC"}),
+      After(300, {"DEL", "wt4"}),
+      Cmd({"ZADD", "wt4", "2", "b"}),
+      Read(1),
+      Cmd({"SET", "wt6", "x"}),
+      On(1, {"BLMOVE", "wt5", "wt6", "LEFT", "RIGHT", "0"}, 0),
+      After(300, {"RPUSH", "wt5", "v"}),
+      Read(1),
+      Cmd({"LRANGE", "wt5", "0", "-1"}),
   });
 }
 
@@ -1898,6 +1942,88 @@ TEST_F(DifferentialTest, SetMoveAndInterCard) {
   });
 }
 
+// ZINTERCARD over sorted sets and sets, LIMIT, and its errors in Redis 7.0's order.
+TEST_F(DifferentialTest, SortedSetInterCard) {
+  Compare({
+      Cmd({"ZADD", "za", "1", "a", "2", "b", "3", "c", "4", "d"}),
+      Cmd({"ZADD", "zb", "5", "b", "6", "c", "7", "d", "8", "e"}),
+      Cmd({"SADD", "sc", "c", "d", "x"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb"}),
+      Cmd({"ZINTERCARD", "3", "za", "zb", "sc"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "LIMIT", "2"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "limit", "0"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "LIMIT", "10"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb", "LIMIT", "1", "LIMIT", "3"}),
+      Cmd({"ZINTERCARD", "1", "za"}),
+      Cmd({"ZINTERCARD", "2", "za", "nope"}),
+      Cmd({"ZINTERCARD", "1", "nope"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"ZINTERCARD", "2", "nope", kWrongType}),
+      Cmd({"ZINTERCARD", "1", kWrongType, "LIMIT", "x"}),
+      Cmd({"ZINTERCARD", "1", "za", "LIMIT", "x"}),
+      Cmd({"ZINTERCARD", "1", "za", "LIMIT", "-1"}),
+      Cmd({"ZINTERCARD", "1", "za", "LIMIT"}),
+      Cmd({"ZINTERCARD", "1", "za", "WITHSCORES"}),
+      Cmd({"ZINTERCARD", "1", "za", "WEIGHTS", "1"}),
+      Cmd({"ZINTERCARD", "1", "za", "AGGREGATE", "SUM"}),
+      Cmd({"ZINTERCARD", "0", "za"}),
+      Cmd({"ZINTERCARD", "-1", "za"}),
+      Cmd({"ZINTERCARD", "x", "za"}),
+      Cmd({"ZINTERCARD", "3", "za", "zb"}),
+      Cmd({"ZINTERCARD", "1"}),
+      Cmd({"MULTI"}),
+      Cmd({"ZINTERCARD", "2", "za", "zb"}),
+      Cmd({"ZINTERCARD", "0", "za"}),
+      Cmd({"EXEC"}),
+  });
+}
+
+// HINCRBYFLOAT refuses an infinite increment first (before the key's type or the field's
+// value); INCRBYFLOAT answers it as an overflowing sum.
+TEST_F(DifferentialTest, InfiniteFloatIncrements) {
+  Compare({
+      Cmd({"HINCRBYFLOAT", "h", "f", "inf"}),
+      Cmd({"HINCRBYFLOAT", "h", "f", "+inf"}),
+      Cmd({"HINCRBYFLOAT", "h", "f", "-Infinity"}),
+      Cmd({"HINCRBYFLOAT", "h", "f", "nan"}),
+      Cmd({"EXISTS", "h"}),
+      Cmd({"SET", kWrongType, "x"}),
+      Cmd({"HINCRBYFLOAT", kWrongType, "f", "inf"}),
+      Cmd({"HSET", "h", "s", "abc", "big", "1e308"}),
+      Cmd({"HINCRBYFLOAT", "h", "s", "-inf"}),
+      Cmd({"HINCRBYFLOAT", "h", "s", "1"}),
+      Cmd({"HINCRBYFLOAT", "h", "big", "1e308"}),
+      Cmd({"INCRBYFLOAT", "n", "inf"}),
+      Cmd({"INCRBYFLOAT", kWrongType, "inf"}),
+      Cmd({"SET", "n", "1e308"}),
+      Cmd({"INCRBYFLOAT", "n", "1e308"}),
+  });
+}
+
+// SMOVE of a member the destination already has changes only the source: a WATCH on the
+// destination still lets EXEC run; one on the source aborts it.
+TEST_F(DifferentialTest, SetMoveTouchesOnlyWhatChanged) {
+  Compare({
+      Cmd({"SADD", "src", "a", "b"}),
+      Cmd({"SADD", "dst", "a"}),
+      Cmd({"WATCH", "dst"}),
+      Cmd({"MULTI"}),
+      Cmd({"SADD", "dst", "c"}),
+      On(1, {"SMOVE", "src", "dst", "a"}),
+      Cmd({"EXEC"}),
+      Cmd({"SMEMBERS", "src"}),
+      Cmd({"SCARD", "dst"}),
+      Cmd({"WATCH", "src"}),
+      Cmd({"MULTI"}),
+      Cmd({"SADD", "dst", "d"}),
+      On(1, {"SMOVE", "src", "dst", "a"}),
+      On(1, {"SMOVE", "src", "dst", "b"}),
+      Cmd({"EXEC"}),
+      Cmd({"SCARD", "dst"}),
+      Cmd({"EXISTS", "src"}),
+  });
+}
+
 // SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP: ranges in bytes and bits, negative and
 // clamped ends, missing keys, TTLs kept or dropped, and the argument errors.
 TEST_F(DifferentialTest, BitOperations) {
@@ -2066,6 +2192,88 @@ TEST_F(DifferentialTest, Copy) {
       Cmd({"COPY", "s", "x", "DB"}),
       Cmd({"COPY", "s", "x", "BOGUS"}),
       Cmd({"COPY", "s"}),
+  });
+}
+
+// CLIENT UNBLOCK: its checks and words, 0 for a client that is not blocked, and a blocked
+// client answered as by its timeout or with the UNBLOCKED error. Connection 1's id is the
+// same on both servers' side of the script: it is asked for first.
+TEST_F(DifferentialTest, ClientUnblock) {
+  Compare({
+      Cmd({"CLIENT", "UNBLOCK"}),
+      Cmd({"CLIENT", "UNBLOCK", "1", "2", "3"}),
+      Cmd({"CLIENT", "UNBLOCK", "x"}),
+      Cmd({"CLIENT", "UNBLOCK", "1", "foo"}),
+      Cmd({"CLIENT", "UNBLOCK", "x", "foo"}),
+      Cmd({"CLIENT", "UNBLOCK", "999999", "ERROR"}),
+      Cmd({"CLIENT", "UNBLOCK", "-1", "timeout"}),
+  });
+}
+
+// CLIENT UNBLOCK of a blocked client (its id differs between the servers, so this talks to
+// each directly): answered as by its timeout (a null array, BLMOVE's too) or with the
+// UNBLOCKED error, 1 for the unblocker, 0 once the client no longer waits.
+TEST(ClientUnblockTest, BlockedClientAnsweredAsRedisAnswersIt) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  auto transcript = [](int port) {
+    RespClient unblocker(port);
+    RespClient blocked(port);
+    std::string id = blocked.Call({"CLIENT", "ID"});
+    id = id.substr(1, id.size() - 3);  // ":<id>\r\n"
+    std::vector<std::string> out;
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"BLPOP", "ub1", "0"},
+                                               {"BLMOVE", "ub2", "ub3", "LEFT", "RIGHT", "0"},
+                                               {"BZPOPMIN", "ub4", "100"}}) {
+      for (const char* reason : {"TIMEOUT", "ERROR"}) {
+        blocked.Send(command);
+        // Retried until the client blocked (the unblocker's 0 is not part of the transcript).
+        std::string answer;
+        for (int attempt = 0; attempt < 200; ++attempt) {
+          answer = unblocker.Call({"CLIENT", "UNBLOCK", id, reason});
+          if (answer != ":0\r\n") break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        out.push_back(answer);
+        out.push_back(blocked.ReadReply(std::chrono::seconds(20)));
+        out.push_back(unblocker.Call({"CLIENT", "UNBLOCK", id, reason}));
+      }
+    }
+    out.push_back(blocked.Call({"PING"}));
+    return out;
+  };
+  const std::vector<std::string> want = transcript(both.redis.port());
+  const std::vector<std::string> got = transcript(both.ekv.port());
+  EXPECT_EQ(got, want);
+  ASSERT_EQ(want.size(), 19u);
+  EXPECT_EQ(want[4], "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+}
+
+// MEMORY: the options' checks and words, nil for a missing key, HELP and PURGE as Redis's.
+// (The byte count of an existing key is ekv's estimate, not Redis's allocator's: checked by
+// ExecutorCommandsTest.MemoryUsageGrowsWithTheValue.)
+TEST_F(DifferentialTest, MemoryUsageOptionsAndMissingKeys) {
+  Compare({
+      Cmd({"MEMORY", "USAGE", "nope"}),
+      Cmd({"MEMORY", "USAGE", "nope", "SAMPLES", "0"}),
+      Cmd({"MEMORY", "usage", "nope", "samples", "7"}),
+      Cmd({"MEMORY", "USAGE"}),
+      Cmd({"MEMORY"}),
+      Cmd({"MEMORY", "USAGE", "nope", "SAMPLES", "x"}),
+      Cmd({"MEMORY", "USAGE", "nope", "SAMPLES", "-1"}),
+      Cmd({"MEMORY", "USAGE", "nope", "SAMPLES"}),
+      Cmd({"MEMORY", "USAGE", "nope", "BOGUS", "1"}),
+      Cmd({"MEMORY", "BOGUS"}),
+      Cmd({"MEMORY", "HELP"}),
+      Cmd({"MEMORY", "HELP", "x"}),
+      Cmd({"MEMORY", "PURGE"}),
+      Cmd({"MEMORY", "PURGE", "x"}),
+      Cmd({"RPUSH", "l", "a", "b"}),
+      Cmd({"MEMORY", "USAGE", "l", "SAMPLES", "x"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"MEMORY", "USAGE", "nope"}),
+      Cmd({"MEMORY", "HELP"}),
   });
 }
 

@@ -241,6 +241,30 @@ void ClientCommand(CommandContext context) {
       if (c.server->Kill(other->id)) ++killed;
     }
     writer.Integer(killed);
+  } else if (sub == "unblock") {
+    // Redis 7.0: CLIENT UNBLOCK id [TIMEOUT|ERROR], the reason checked before the id; 1
+    // when the client was blocked (on this node) and is answered now, else 0.
+    if (!arity(argc >= 3)) return;
+    if (argc > 4) {
+      return context.reply(ErrorReply(
+          absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
+                       absl::string_view(args[1]).substr(0, 128), "'. Try CLIENT HELP.")));
+    }
+    bool error = false;
+    if (argc == 4) {
+      if (absl::EqualsIgnoreCase(args[3], "error")) {
+        error = true;
+      } else if (!absl::EqualsIgnoreCase(args[3], "timeout")) {
+        return context.reply(ErrorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+      }
+    }
+    long long id = 0;
+    if (!ParseRedisInt64(args[2], &id)) {
+      return context.reply(ErrorReply("ERR value is not an integer or out of range"));
+    }
+    const bool unblocked =
+        id > 0 && c.server != nullptr && c.server->Unblock(static_cast<uint64_t>(id), error);
+    writer.Integer(unblocked ? 1 : 0);
   } else if (sub == "no-evict") {
     if (!arity(argc == 3)) return;
     // Accepted as Redis does: ekv never evicts clients, so either setting holds.
@@ -269,6 +293,8 @@ void ClientCommand(CommandContext context) {
         "    Accepted; ekv never evicts clients.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         "HELP",
         "    Print this help.",
     };

@@ -200,6 +200,8 @@ const std::vector<Docs>& AllDocs() {
       {"ltrim", "list", "1.0.0", false, "Removes elements from both ends a list.", "",
        "RW delete|i1|r0,1,0",
        "O(N) where N is the number of elements to be removed by the operation."},
+      {"memory", "server", "4.0.0", false, "A container for memory diagnostics commands.", "", "",
+       "Depends on subcommand."},
       {"mget", "string", "1.0.0", true,
        "Atomically returns the string values of one or more keys (ekv: one read per key).",
        "request_policy:multi_shard", "RO access|i1|r-1,1,0",
@@ -434,6 +436,11 @@ const std::vector<Docs>& AllDocs() {
        "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the "
        "number of input sorted sets and M being the number of elements in the resulting sorted "
        "set."},
+      {"zintercard", "sorted-set", "7.0.0", false,
+       "Returns the number of members of the intersect of multiple sorted sets.", "",
+       "RO access|i1|n0,1,1",
+       "O(N*K) worst case with N being the smallest input sorted set, K being the number of "
+       "input sorted sets."},
       {"zinterstore", "sorted-set", "2.0.0", false,
        "Stores the intersect of multiple sorted sets in a key (keys must share a group).", "",
        "OW update|i1|r0,1,0;RO access|i2|n0,1,1",
@@ -577,7 +584,9 @@ bool NoScript(const std::string& name) {
          name == "bzpopmin" || name == "bzpopmax";
 }
 
+// "" for a group that is no ACL category (MEMORY's "server": its USAGE is @read @slow).
 std::string AclCategory(const std::string& group) {
+  if (group == "server") return "";
   if (group == "generic") return "@keyspace";
   if (group == "sorted-set") return "@sortedset";
   return "@" + group;
@@ -612,8 +621,11 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     spec.complexity = docs.complexity;
     spec.deprecated_since = docs.deprecated_since;
     spec.replaced_by = docs.replaced_by;
-    spec.acl_categories = {info->write ? "@write" : "@read", AclCategory(docs.group),
-                           docs.fast ? "@fast" : "@slow"};
+    spec.acl_categories = {info->write ? "@write" : "@read"};
+    if (const std::string category = AclCategory(docs.group); !category.empty()) {
+      spec.acl_categories.push_back(category);
+    }
+    spec.acl_categories.push_back(docs.fast ? "@fast" : "@slow");
     if (blocking) spec.acl_categories.push_back("@blocking");
     if (spec.name == "restore") spec.acl_categories.push_back("@dangerous");
     spec.handler = blocking ? &BlockingCommand : &TypedCommand;
