@@ -2,6 +2,7 @@
 option(EKV_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(EKV_CORE_ONLY "Build only core/, sim/, their tests and fuzzers (fast sanitizer build)" OFF)
 option(EKV_FUZZ "Build libFuzzer targets (requires clang)" OFF)
+option(EKV_UNITY_BUILD "Compile the libraries listed in CMakeLists.txt as unity builds (faster from scratch, slower to rebuild one file)" OFF)
 
 find_program(EKV_CCACHE ccache)
 if(EKV_CCACHE)
@@ -62,4 +63,17 @@ function(ekv_folder_library name subdir)
   ekv_target_defaults(${name})
   target_link_libraries(${name} PUBLIC ${deps})
   set_property(GLOBAL APPEND PROPERTY EKV_LIBRARIES ${name})
+endfunction()
+
+# ekv_unity_build(<targets...>): with EKV_UNITY_BUILD, compile each existing target's files
+# combined, a few per unit (the core-only build lacks some of them).
+function(ekv_unity_build)
+  if(NOT EKV_UNITY_BUILD)
+    return()
+  endif()
+  foreach(target ${ARGN})
+    if(TARGET ${target})
+      set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    endif()
+  endforeach()
 endfunction()
