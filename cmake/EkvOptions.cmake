@@ -2,6 +2,7 @@
 option(EKV_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(EKV_CORE_ONLY "Build only core/, sim/, their tests and fuzzers (fast sanitizer build)" OFF)
 option(EKV_FUZZ "Build libFuzzer targets (requires clang)" OFF)
+option(EKV_UNITY_BUILD "Compile the libraries listed in CMakeLists.txt as unity builds (faster from scratch, slower to rebuild one file)" OFF)
 
 find_program(EKV_CCACHE ccache)
 if(EKV_CCACHE)
@@ -36,22 +37,43 @@ endfunction()
 
 # ekv_folder_library(<name> <subdir> [DEPS <libs...>]): one static library from the .cc
 # files of one folder (tests, benchmarks and main.cc excluded). A sibling ekv_* library
-# that has no sources (and so no target) is skipped rather than linked by name.
+# that has no sources (and so no target) is skipped rather than linked by name; one that
+# is not defined yet is an error (define libraries before their dependents).
 function(ekv_folder_library name subdir)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${subdir}/*.cc)
   list(FILTER sources EXCLUDE REGEX "(_test|_bench|/main)\\.cc$")
   if(NOT sources)
+    # A folder with no sources yet has no target; its dependents skip it (below).
+    set_property(GLOBAL APPEND PROPERTY EKV_EMPTY_LIBRARIES ${name})
     return()
   endif()
+  get_property(empty_libraries GLOBAL PROPERTY EKV_EMPTY_LIBRARIES)
   set(deps)
   foreach(dep ${ARG_DEPS})
     if(TARGET ${dep} OR NOT dep MATCHES "^ekv_")
       list(APPEND deps ${dep})
+    elseif(NOT dep IN_LIST empty_libraries)
+      # Dropping it silently would leave ${name}'s users with link errors far from here.
+      message(FATAL_ERROR "ekv_folder_library(${name}): dependency ${dep} is not defined "
+                          "yet; define it before ${name}")
     endif()
   endforeach()
   add_library(${name} STATIC ${sources})
   ekv_target_defaults(${name})
   target_link_libraries(${name} PUBLIC ${deps})
   set_property(GLOBAL APPEND PROPERTY EKV_LIBRARIES ${name})
+endfunction()
+
+# ekv_unity_build(<targets...>): with EKV_UNITY_BUILD, compile each existing target's files
+# combined, a few per unit (the core-only build lacks some of them).
+function(ekv_unity_build)
+  if(NOT EKV_UNITY_BUILD)
+    return()
+  endif()
+  foreach(target ${ARGN})
+    if(TARGET ${target})
+      set_target_properties(${target} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
+    endif()
+  endforeach()
 endfunction()

@@ -579,11 +579,15 @@ class Coordinator {
   // Commits `keys` of start_ts at ts, the primary's group first (client-driven Commit).
   void CommitKeysAt(OpId op, uint64_t start_ts, uint64_t ts, std::string primary,
                     std::vector<std::string> keys);
-  // `own_ts`: this coordinator drew ts, so a ReadRestart is retried here at a new one.
-  // `as_of`: a read AS OF ts (kv::KvQuery::as_of: RawGet at a caller's timestamp).
-  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt,
-                     bool as_of = false);
-  void TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, uint64_t read_ts, bool own_ts);
+  // Whose snapshot a read is at, which decides what a ReadRestart does.
+  enum class SnapshotOf {
+    kCaller,       // the caller's (a transaction's): fail with ReadRestartError, it retakes
+    kCoordinator,  // drawn here for this read alone: retried here at a new timestamp
+    kAsOf,         // a read AS OF ts (kv::KvQuery::as_of, RawGet at a caller's ts): none
+  };
+  void TxnGetAttempt(OpId op, std::string key, uint64_t ts, SnapshotOf snapshot, int attempt);
+  void TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, uint64_t read_ts,
+                      SnapshotOf snapshot);
   void TxnPutAttempt(OpId op, std::string key, std::optional<std::string> value, int attempt);
   void CasAttempt(OpId op, std::string key, std::string encoded, int attempt);
   void WriteOp(OpId op, std::string key, kv::Mutation mutation);

@@ -123,7 +123,7 @@ OpId Coordinator::StartRawGet(std::string key, uint64_t ts) {
   if (ts != 0) {
     // A snapshot read: a transaction's lock below ts is resolved (its primary decides)
     // before the read is answered, as a transactional read does.
-    TxnGetAttempt(op, std::move(key), ts, /*own_ts=*/false, 0, /*as_of=*/true);
+    TxnGetAttempt(op, std::move(key), ts, SnapshotOf::kAsOf, 0);
     return op;
   }
   RawGetAttempt(op, std::move(key), 0);

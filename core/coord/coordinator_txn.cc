@@ -179,26 +179,29 @@ void Coordinator::AwaitLockResolutions(std::vector<node::GroupKeyError> locks, u
 // ---------------------------------------------------------------------------------------
 // Transactional reads
 
-void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_ts, int attempt,
-                                bool as_of) {
+void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, SnapshotOf snapshot,
+                                int attempt) {
   if (now_us_ >= DeadlineOf(op)) {
     return Fail(
         op, absl::UnavailableError("key stayed locked by a live transaction until the deadline"));
   }
   kv::KvQuery get = kv::KvQuery::Get(key, ts);
-  get.as_of = as_of;
+  get.as_of = snapshot == SnapshotOf::kAsOf;
   std::string query = node::EncodeKvQuery(get);
   KvQueryRouted(key, std::move(query), DeadlineOf(op),
-                [this, op, key, ts, own_ts, attempt, as_of](absl::StatusOr<GroupReply> reply) {
+                [this, op, key, ts, snapshot, attempt](absl::StatusOr<GroupReply> reply) {
                   if (!reply.ok()) return Fail(op, reply.status());
                   if (const uint64_t above = reply->result.restart_above; above != 0) {
-                    if (!own_ts) return Fail(op, ReadRestartError(above, reply->result.message));
+                    EKV_ASSERT(snapshot != SnapshotOf::kAsOf, "a read AS OF ts has no window");
+                    if (snapshot == SnapshotOf::kCaller) {
+                      return Fail(op, ReadRestartError(above, reply->result.message));
+                    }
                     // Nothing else was read at ts: read again at a timestamp above.
                     return Timestamp(
                         DeadlineOf(op),
                         [this, op, key](absl::StatusOr<uint64_t> read_ts) {
                           if (!read_ts.ok()) return Fail(op, read_ts.status());
-                          TxnGetAttempt(op, key, *read_ts, /*own_ts=*/true, 0);
+                          TxnGetAttempt(op, key, *read_ts, SnapshotOf::kCoordinator, 0);
                         },
                         above);
                   }
@@ -212,12 +215,11 @@ void Coordinator::TxnGetAttempt(OpId op, std::string key, uint64_t ts, bool own_
                   }
                   AwaitLockResolution(
                       reply->result.key_errors.front(), DeadlineOf(op),
-                      [this, op, key, ts, own_ts, attempt, as_of](absl::StatusOr<bool> resolved) {
+                      [this, op, key, ts, snapshot, attempt](absl::StatusOr<bool> resolved) {
                         if (!resolved.ok()) return Fail(op, resolved.status());
-                        if (*resolved)
-                          return TxnGetAttempt(op, key, ts, own_ts, attempt + 1, as_of);
-                        After(Backoff(attempt), [this, op, key, ts, own_ts, attempt, as_of] {
-                          TxnGetAttempt(op, key, ts, own_ts, attempt + 1, as_of);
+                        if (*resolved) return TxnGetAttempt(op, key, ts, snapshot, attempt + 1);
+                        After(Backoff(attempt), [this, op, key, ts, snapshot, attempt] {
+                          TxnGetAttempt(op, key, ts, snapshot, attempt + 1);
                         });
                       });
                 });
@@ -230,12 +232,12 @@ OpId Coordinator::StartTxnGet(std::string key, uint64_t ts) {
     return op;
   }
   if (ts != 0) {
-    TxnGetAttempt(op, std::move(key), ts, /*own_ts=*/false, 0);
+    TxnGetAttempt(op, std::move(key), ts, SnapshotOf::kCaller, 0);
     return op;
   }
   Timestamp(DeadlineOf(op), [this, op, key = std::move(key)](absl::StatusOr<uint64_t> read_ts) {
     if (!read_ts.ok()) return Fail(op, read_ts.status());
-    TxnGetAttempt(op, key, *read_ts, /*own_ts=*/true, 0);
+    TxnGetAttempt(op, key, *read_ts, SnapshotOf::kCoordinator, 0);
   });
   return op;
 }
@@ -258,19 +260,19 @@ OpId Coordinator::StartTxnScan(std::string start, std::string end, uint64_t limi
   spec.limit = limit;
   spec.reverse = reverse;
   if (ts != 0) {
-    TxnScanAttempt(op, std::move(spec), page, ts, /*own_ts=*/false);
+    TxnScanAttempt(op, std::move(spec), page, ts, SnapshotOf::kCaller);
     return op;
   }
   Timestamp(DeadlineOf(op),
             [this, op, spec = std::move(spec), page](absl::StatusOr<uint64_t> read_ts) mutable {
               if (!read_ts.ok()) return Fail(op, read_ts.status());
-              TxnScanAttempt(op, std::move(spec), page, *read_ts, /*own_ts=*/true);
+              TxnScanAttempt(op, std::move(spec), page, *read_ts, SnapshotOf::kCoordinator);
             });
   return op;
 }
 
 void Coordinator::TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, uint64_t read_ts,
-                                 bool own_ts) {
+                                 SnapshotOf snapshot) {
   const uint64_t deadline = DeadlineOf(op);
   auto attempts = std::make_shared<int>(0);
   ScanRoutes(
@@ -306,14 +308,15 @@ void Coordinator::TxnScanAttempt(OpId op, route::ScanSpec spec, uint64_t page, u
               done(std::optional<KvPairs>(std::move(reply->result.pairs)));
             });
       },
-      [this, op, spec, page, read_ts, own_ts](absl::StatusOr<KvPairs> pairs) mutable {
-        if (const uint64_t above = ReadRestartAbove(pairs.status()); above != 0 && own_ts) {
+      [this, op, spec, page, read_ts, snapshot](absl::StatusOr<KvPairs> pairs) mutable {
+        const uint64_t above = ReadRestartAbove(pairs.status());
+        if (above != 0 && snapshot == SnapshotOf::kCoordinator) {
           // This coordinator drew read_ts: scan again, whole, at a timestamp above.
           return Timestamp(
               DeadlineOf(op),
               [this, op, spec = std::move(spec), page](absl::StatusOr<uint64_t> ts) mutable {
                 if (!ts.ok()) return Fail(op, ts.status());
-                TxnScanAttempt(op, std::move(spec), page, *ts, /*own_ts=*/true);
+                TxnScanAttempt(op, std::move(spec), page, *ts, SnapshotOf::kCoordinator);
               },
               above);
         }
