@@ -9,20 +9,10 @@
 #include "gtest/gtest.h"
 #include "sim/options.h"
 #include "sim/simulation.h"
+#include "tests/sim/placement_sweep_options.h"
 
 namespace ekv::sim {
 namespace {
-
-SimOptions Options(uint64_t seed, bool create_groups) {
-  SimOptions options;
-  options.seed = seed;
-  options.workload = WorkloadKind::kBank;
-  options.splits = true;
-  options.moves = true;
-  options.placement = true;
-  options.create_groups = create_groups;
-  return options;
-}
 
 bool Judged(const SimResult& result) {
   return result.kv_stats.find("leader_balance=balanced/") != std::string::npos ||
@@ -32,7 +22,7 @@ bool Judged(const SimResult& result) {
 TEST(LeaderBalanceSweepTest, WithoutFaultsTheLeadersEndBalanced) {
   for (const bool create_groups : {false, true}) {
     for (uint64_t seed = 1; seed <= 3; ++seed) {
-      SimOptions options = Options(seed, create_groups);
+      SimOptions options = PlacementSweepOptions(seed, create_groups);
       options.faults = FaultSet{};
       const SimResult result = RunSimulation(options);
       EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n" << result.details;
@@ -43,7 +33,7 @@ TEST(LeaderBalanceSweepTest, WithoutFaultsTheLeadersEndBalanced) {
 
 TEST(LeaderBalanceSweepTest, EveryFaultClass) {
   for (uint64_t seed = 1; seed <= 8; ++seed) {
-    const SimOptions options = Options(seed, seed % 2 == 0);
+    const SimOptions options = PlacementSweepOptions(seed, seed % 2 == 0);
     const SimResult result = RunSimulation(options);
     EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
                            << "\n"
@@ -56,7 +46,7 @@ TEST(LeaderBalanceSweepTest, EveryFaultClass) {
 // another leads none, which the judgement catches; the same seed passes without the plant.
 TEST(LeaderBalanceSweepTest, APlannerThatCountsOnlyCreatedGroupsIsCaught) {
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    SimOptions options = Options(seed, false);
+    SimOptions options = PlacementSweepOptions(seed, false);
     options.faults = FaultSet{};
     options.plant = PlantedBug::kLeaderBalanceCreatedOnly;
     const SimResult planted = RunSimulation(options);

@@ -7,24 +7,14 @@
 #include "gtest/gtest.h"
 #include "sim/options.h"
 #include "sim/simulation.h"
+#include "tests/sim/placement_sweep_options.h"
 
 namespace ekv::sim {
 namespace {
 
-SimOptions Options(uint64_t seed) {
-  SimOptions options;
-  options.seed = seed;
-  options.workload = WorkloadKind::kBank;
-  options.splits = true;
-  options.moves = true;
-  options.placement = true;
-  options.create_groups = true;
-  return options;
-}
-
 TEST(ReplicaBalanceSweepTest, WithoutFaultsTheDriversSpreadTheReplicas) {
   for (uint64_t seed = 1; seed <= 3; ++seed) {
-    SimOptions options = Options(seed);
+    SimOptions options = PlacementSweepOptions(seed, /*create_groups=*/true);
     options.faults = FaultSet{};
     const SimResult result = RunSimulation(options);
     EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n" << result.details;
@@ -39,7 +29,7 @@ TEST(ReplicaBalanceSweepTest, WithoutFaultsTheDriversSpreadTheReplicas) {
 
 TEST(ReplicaBalanceSweepTest, EveryFaultClass) {
   for (uint64_t seed = 1; seed <= 12; ++seed) {
-    const SimOptions options = Options(seed);
+    const SimOptions options = PlacementSweepOptions(seed, /*create_groups=*/true);
     const SimResult result = RunSimulation(options);
     EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
                            << "\n"
