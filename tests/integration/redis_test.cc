@@ -29,6 +29,7 @@
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/external_program.h"
+#include "tests/redis/real_redis.h"
 #include "tests/redis/resp_client.h"
 
 namespace ekv::integration {
@@ -445,64 +446,6 @@ TEST_F(RedisClusterTest, PipelinedRequestsKeepOrder) {
             << static_cast<int>(kClients * kPerClient / many_seconds) << " requests/s\n";
 }
 
-// A real redis-server on a free port, stopped (SIGTERM, then SIGKILL) by the destructor.
-class RedisServerProcess {
- public:
-  explicit RedisServerProcess(const std::string& binary) {
-    port_ = PickFreePorts(1)[0];
-    dir_ = MakeTempDir("ekv-redis-diff");
-    std::vector<std::string> args = {binary,   "--port",       std::to_string(port_),
-                                     "--bind", "127.0.0.1",    "--save",
-                                     "",       "--appendonly", "no",
-                                     "--dir",  dir_,           "--daemonize",
-                                     "no"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const std::string log = dir_ + "/redis.log";
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      FILE* out = freopen(log.c_str(), "w", stdout);
-      (void)out;
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~RedisServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      for (int i = 0; i < 200; ++i) {
-        if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-          pid_ = -1;
-          break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      if (pid_ > 0) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, nullptr, 0);
-      }
-    }
-    RemoveTree(dir_);
-  }
-  // Waits until it answers PING.
-  bool WaitReady() {
-    for (int i = 0; i < 500; ++i) {
-      RespClient probe(port_);
-      if (probe.connected() && probe.Call({"PING"}) == "+PONG\r\n") return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-  int port() const { return port_; }
-
- private:
-  int port_ = 0;
-  pid_t pid_ = -1;
-  std::string dir_;
-};
-
 // One step of a differential script: raw bytes to send, and whether the reply must be
 // byte-identical (HELLO's reply names the server, so it differs by design).
 struct Step {
@@ -513,10 +456,12 @@ struct Step {
 Step Cmd(std::vector<std::string> args) { return {EncodeCommand(args), true}; }
 
 TEST_F(RedisClusterTest, DifferentialAgainstRealRedis) {
-  const std::string redis_server = FindProgram("redis-server");
-  ASSERT_FALSE(redis_server.empty()) << "redis-server is required (scripts/install-deps.sh)";
-  RedisServerProcess redis(redis_server);
-  ASSERT_TRUE(redis.WaitReady()) << "redis-server did not answer on port " << redis.port();
+  ASSERT_FALSE(FindProgram("redis-server").empty())
+      << "redis-server is required (scripts/install-deps.sh)";
+  redis::testing::RealRedis redis;
+  ASSERT_TRUE(redis.WaitReady()) << "redis-server did not answer on port " << redis.port()
+                                 << "; its log:\n"
+                                 << redis.Log();
   ASSERT_NO_FATAL_FAILURE(StartRedisCluster(1));
 
   const std::string long_arg(200, 'q');

@@ -126,10 +126,12 @@ class AclDifferentialTest : public ::testing::Test {
   // left it.
   std::pair<std::string, std::string> Compare(const std::string& initial_file,
                                               const std::vector<Step>& script) {
-    const std::string path = ::testing::TempDir() + "/ekv_acl_commands_differential.acl";
+    const std::string path = testing::ProcessTempPath("acl_commands_differential.acl");
     WriteFile(path, initial_file);
     RealRedis redis({"--aclfile", path});
-    EXPECT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
+    EXPECT_TRUE(redis.WaitReady())
+        << "redis-server (Debian package redis-server) must run; its log:\n"
+        << redis.Log();
     const std::vector<std::string> want = RunScript(redis.port(), script);
     const std::string redis_file = ReadFile(path);
 
@@ -262,7 +264,7 @@ TEST_F(AclDifferentialTest, SubcommandRulesAreEnforced) {
 }
 
 TEST_F(AclDifferentialTest, LoadAndSaveUseTheUsersFile) {
-  const std::string path = ::testing::TempDir() + "/ekv_acl_commands_differential.acl";
+  const std::string path = testing::ProcessTempPath("acl_commands_differential.acl");
   const auto rewrite = [path](std::string text) {
     return [path, text = std::move(text)] { WriteFile(path, text); };
   };

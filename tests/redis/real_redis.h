@@ -33,10 +33,64 @@ inline int FreePort() {
   return ntohs(address.sin_port);
 }
 
+// A path under /tmp that no other test process uses: ctest runs the tests of one binary
+// as concurrent processes, and a shared name let one test's redis-server read another
+// test's half-written ACL file.
+inline std::string ProcessTempPath(const std::string& name) {
+  return "/tmp/ekv-test-" + std::to_string(getpid()) + "-" + name;
+}
+
 class RealRedis {
  public:
   // `extra` are more redis-server arguments, e.g. {"--requirepass", "x"}.
-  explicit RealRedis(std::vector<std::string> extra = {}) : port_(FreePort()) {
+  explicit RealRedis(std::vector<std::string> extra = {})
+      : extra_(std::move(extra)),
+        log_path_(ProcessTempPath("redis-" + std::to_string(++instances_) + ".log")) {
+    Spawn();
+  }
+  ~RealRedis() {
+    Stop();
+    unlink(log_path_.c_str());
+  }
+  RealRedis(const RealRedis&) = delete;
+  RealRedis& operator=(const RealRedis&) = delete;
+
+  // Waits (generously: a loaded machine) until it accepts connections. A free port can be
+  // taken by another process before redis-server binds it; then redis-server exits and is
+  // started again on another port. False when it does not come up; Log() says why.
+  bool WaitReady() {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      for (int i = 0; i < 1500; ++i) {
+        RespClient probe(port_);
+        if (probe.connected() && !probe.Call({"PING"}).empty()) return true;
+        if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {
+          pid_ = -1;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (pid_ > 0) return false;  // running but never answering: a restart would not help
+      if (Log().find("Address already in use") == std::string::npos) return false;
+      Spawn();
+    }
+    return false;
+  }
+  int port() const { return port_; }
+  // What redis-server wrote to its log (its startup errors, e.g. a bad ACL file).
+  std::string Log() const {
+    std::string text;
+    if (FILE* file = fopen(log_path_.c_str(), "r")) {
+      char buffer[4096];
+      size_t n;
+      while ((n = fread(buffer, 1, sizeof(buffer), file)) > 0) text.append(buffer, n);
+      fclose(file);
+    }
+    return text;
+  }
+
+ private:
+  void Spawn() {
+    port_ = FreePort();
     std::vector<std::string> args = {"/usr/bin/redis-server",
                                      "--port",
                                      std::to_string(port_),
@@ -51,8 +105,8 @@ class RealRedis {
                                      "--daemonize",
                                      "no",
                                      "--logfile",
-                                     ""};
-    for (std::string& arg : extra) args.push_back(std::move(arg));
+                                     log_path_};
+    args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -65,7 +119,7 @@ class RealRedis {
       _exit(127);
     }
   }
-  ~RealRedis() {
+  void Stop() {
     if (pid_ <= 0) return;
     kill(pid_, SIGTERM);
     for (int i = 0; i < 300; ++i) {
@@ -75,22 +129,11 @@ class RealRedis {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
-  RealRedis(const RealRedis&) = delete;
-  RealRedis& operator=(const RealRedis&) = delete;
 
-  // Waits (generously: a loaded machine) until it accepts connections.
-  bool WaitReady() {
-    for (int i = 0; i < 1000; ++i) {
-      RespClient probe(port_);
-      if (probe.connected() && !probe.Call({"PING"}).empty()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
-  int port() const { return port_; }
-
- private:
-  int port_;
+  static inline int instances_ = 0;
+  std::vector<std::string> extra_;
+  std::string log_path_;
+  int port_ = 0;
   pid_t pid_ = -1;
 };
 

@@ -114,7 +114,9 @@ struct BothServers {
   // Both answer; false (with a message) when redis-server does not run.
   ::testing::AssertionResult Ready() {
     if (!redis.WaitReady()) {
-      return ::testing::AssertionFailure() << "redis-server (Debian package redis-server) must run";
+      return ::testing::AssertionFailure()
+             << "redis-server (Debian package redis-server) must run; its log:\n"
+             << redis.Log();
     }
     if (!ekv.started) return ::testing::AssertionFailure() << "ekv did not start";
     return ::testing::AssertionSuccess();
@@ -131,13 +133,15 @@ class DifferentialTest : public ::testing::Test {
   void Compare(const std::vector<Step>& script, const std::string& password = "",
                std::vector<std::string> extra = {}, const std::string& acl_text = "") {
     if (!password.empty()) extra.insert(extra.end(), {"--requirepass", password});
-    const std::string acl_path = ::testing::TempDir() + "/ekv_differential.acl";
+    const std::string acl_path = testing::ProcessTempPath("differential.acl");
     if (!acl_text.empty()) {
       std::ofstream(acl_path) << acl_text;
       extra.insert(extra.end(), {"--aclfile", acl_path});
     }
     RealRedis redis(extra);
-    ASSERT_TRUE(redis.WaitReady()) << "redis-server (Debian package redis-server) must run";
+    ASSERT_TRUE(redis.WaitReady())
+        << "redis-server (Debian package redis-server) must run; its log:\n"
+        << redis.Log();
     const std::vector<std::string> want = RunScript(redis.port(), script);
     // Twice: every command in one group, then every single command naming several keys
     // run as when its keys live in several groups (read, run in memory, write back).
