@@ -11,6 +11,10 @@
 #                            access keys, a token for metrics and the console, generated
 #                            into $EKV_DEMO_DIR/tls too
 #   scripts/demo.sh add N    start node nN (4..9), which joins the running demo cluster
+#   scripts/demo.sh hot [S]  write to a hot key range of the running demo for S seconds
+#                            (default 150) and print, every 10 s, where that range lives and
+#                            the requests/s each node's groups serve, while placement splits
+#                            it, moves half to another group and spreads the leaders
 #   scripts/demo.sh stop     stop the demo, joined nodes included (SIGTERM, graceful)
 #   scripts/demo.sh status   show which nodes run
 #
@@ -22,7 +26,12 @@ DEMO_DIR="${EKV_DEMO_DIR:-$ROOT/demo-data}"
 BUILD_DIR="${EKV_BUILD_DIR:-$ROOT/build}"
 SERVER="$BUILD_DIR/runtime/server/bin/ekv-server"
 CLIENT="$BUILD_DIR/adapters/ekv-client"
+LOAD="$BUILD_DIR/bench/load/ekv-load"
 PEERS="n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063"
+# Placement at demo scale: a laptop's three nodes serve a few thousand writes/s, so a range
+# splits from 1,000 requests/s (the default, CockroachDB's, is 2,500), and leaderships are
+# spread so that every node leads some group (off by default outside the demo).
+PLACEMENT_FLAGS=(--placement_split_qps 1000 --placement_balance_leaders)
 
 # TLS (scripts/demo.sh --secure): the demo's own test CA and one certificate for
 # 127.0.0.1/localhost that every node serves. Never use it outside the demo.
@@ -87,7 +96,7 @@ start_node() {
     --console_address "127.0.0.1:808$((n - 1))" \
     --redis_address "127.0.0.1:6379$n" \
     --dynamo_address "127.0.0.1:800$((n - 1))" \
-    --data_dir "$DEMO_DIR/n$n" "${tls[@]}" "$@" >>"$DEMO_DIR/n$n.log" 2>&1 &
+    --data_dir "$DEMO_DIR/n$n" "${PLACEMENT_FLAGS[@]}" "${tls[@]}" "$@" >>"$DEMO_DIR/n$n.log" 2>&1 &
   echo $! >"$pidfile"
 }
 
@@ -156,14 +165,40 @@ case "${1:-start}" in
       "console $(http_scheme)://127.0.0.1:808$((n - 1))/"
     echo "It becomes a voter of every group once it has caught up; watch: $CLIENT nodes"
     exit 0 ;;
+  hot)
+    seconds="${2:-150}"
+    if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 30 ] || [ "$seconds" -gt 600 ]; then
+      echo "usage: scripts/demo.sh hot [SECONDS]   (30..600, default 150)" >&2; exit 2
+    fi
+    if secure; then
+      echo "scripts/demo.sh hot drives the plaintext demo; restart it with scripts/demo.sh" >&2; exit 2
+    fi
+    for n in 1 2 3; do
+      "$CLIENT" --addr "127.0.0.1:5005$n" --timeout_ms 2000 routes >/dev/null 2>&1 ||
+        { echo "n$n does not answer: start the demo first (scripts/demo.sh)" >&2; exit 1; }
+    done
+    [ -x "$LOAD" ] || cmake --build "$BUILD_DIR" --target ekv-load -j"$(nproc)" >/dev/null
+    # The initial catalog has two Raft groups; a third lets each of the three nodes lead one.
+    if [ "$("$CLIENT" groups | grep -c '^group ')" -lt 3 ]; then
+      "$CLIENT" create-group >/dev/null && echo "created a third Raft group: $("$CLIENT" groups | tail -1)"
+    fi
+    echo "ekv-load: 64 writers, 90% of writes to the 100 keys key_000000..key_000099 of 10,000, for ${seconds} s"
+    "$LOAD" --addrs 127.0.0.1:50051,127.0.0.1:50052,127.0.0.1:50053 --op put --concurrency 64 \
+      --keys 10000 --hot_keys 100 --hot_percent 90 --duration_s "$seconds" >"$DEMO_DIR/hot-load.txt" 2>&1 &
+    load_pid=$!
+    python3 scripts/demo-hot-table.py --console http://127.0.0.1:8080 --seconds "$seconds" \
+      --every 10 --hot_start key_000000 --hot_end key_000100 --logs "$DEMO_DIR/n*.log"
+    wait "$load_pid" || true
+    echo "ekv-load: $(cat "$DEMO_DIR/hot-load.txt")"
+    exit 0 ;;
   start) rm -f "$DEMO_DIR/secure" ;;
   --secure) mkdir -p "$DEMO_DIR"; touch "$DEMO_DIR/secure" ;;
-  *) echo "usage: scripts/demo.sh [start|--secure|add N|stop|status]" >&2; exit 2 ;;
+  *) echo "usage: scripts/demo.sh [start|--secure|add N|hot [SECONDS]|stop|status]" >&2; exit 2 ;;
 esac
 
 scripts/install-deps.sh
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD_DIR" --target ekv-server ekv-client ekv-sim -j"$(nproc)"
+cmake --build "$BUILD_DIR" --target ekv-server ekv-client ekv-sim ekv-load -j"$(nproc)"
 
 mkdir -p "$DEMO_DIR"
 if secure; then make_test_ca; make_test_secrets; fi
@@ -192,6 +227,7 @@ every DynamoDB port. Try:
   $CLIENT split 1 1 g
   $CLIENT nodes                      # members, their endpoints, roles per group
   scripts/demo.sh add 4              # a fourth node joins the running cluster
+  scripts/demo.sh hot                # a hot key range: watch it split, move, and the load spread
   grpcurl -plaintext -d '{}' localhost:50051 proto.Distribution/ListRoutes
   curl -s http://127.0.0.1:9091/metrics | grep ekv_raft_is_leader
   curl -s http://127.0.0.1:9091/healthz ; curl -s http://127.0.0.1:9091/readyz

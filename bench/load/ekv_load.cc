@@ -33,6 +33,10 @@ ABSL_FLAG(int, duration_s, 10, "How long to run, in seconds (bounded to 600).");
 ABSL_FLAG(int, value_size, 128, "Value size in bytes for put.");
 ABSL_FLAG(int, keys, 10000, "Number of distinct keys (key_000000 ...).");
 ABSL_FLAG(bool, preload, true, "For get: write every key once before measuring.");
+ABSL_FLAG(int, hot_keys, 0,
+          "A hot key range: the first N keys (key_000000 ...) receive --hot_percent of the "
+          "requests, the other keys the rest. 0: every key equally likely.");
+ABSL_FLAG(int, hot_percent, 80, "With --hot_keys: the share of requests (0-100) to the hot keys.");
 
 namespace {
 
@@ -44,11 +48,26 @@ struct Stats {
   std::string first_error;
 };
 
-std::string KeyOf(uint64_t i, int keys) {
+std::string KeyName(uint64_t index) {
   char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "key_%06llu",
-                static_cast<unsigned long long>(i % static_cast<uint64_t>(keys)));
+  std::snprintf(buffer, sizeof(buffer), "key_%06llu", static_cast<unsigned long long>(index));
   return buffer;
+}
+
+// The key of request number `n` (a well-mixed number): uniform over `keys`, or with a hot
+// range, --hot_percent of them uniform over its first `hot_keys` and the rest over the others.
+std::string KeyOf(uint64_t n, int keys, int hot_keys, int hot_percent) {
+  if (hot_keys <= 0) return KeyName(n % static_cast<uint64_t>(keys));
+  // splitmix64's finalizer: neighbouring request numbers land on unrelated keys.
+  uint64_t h = n + 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  if (static_cast<int>(h % 100) < hot_percent) {
+    return KeyName((h / 100) % static_cast<uint64_t>(hot_keys));
+  }
+  return KeyName(static_cast<uint64_t>(hot_keys) +
+                 (h / 100) % static_cast<uint64_t>(keys - hot_keys));
 }
 
 // One in-flight request slot: issues a request, and on completion records it and issues
@@ -77,7 +96,8 @@ class Slot {
     }
     ++count_;
     const uint64_t n = static_cast<uint64_t>(index_) * 1000003ULL + count_ * 7919ULL;
-    const std::string key = KeyOf(n, absl::GetFlag(FLAGS_keys));
+    const std::string key = KeyOf(n, absl::GetFlag(FLAGS_keys), absl::GetFlag(FLAGS_hot_keys),
+                                  absl::GetFlag(FLAGS_hot_percent));
     const bool put = absl::GetFlag(FLAGS_op) == "put";
     const size_t stubs = ekv_ ? ekv_->size() : etcd_->size();
     const size_t which = (static_cast<size_t>(index_) + count_) % stubs;
@@ -193,6 +213,15 @@ int main(int argc, char** argv) {
     std::cerr << "ekv-load: --target must be ekv or etcd, --op put or get\n";
     return 2;
   }
+  const int keys = absl::GetFlag(FLAGS_keys);
+  const int hot_keys = absl::GetFlag(FLAGS_hot_keys);
+  const int hot_percent = absl::GetFlag(FLAGS_hot_percent);
+  if (keys < 1 || hot_keys < 0 || hot_keys >= keys || hot_percent < 0 || hot_percent > 100) {
+    std::cerr << "ekv-load: need --keys >= 1, 0 <= --hot_keys < --keys and --hot_percent in "
+                 "0..100 (got "
+              << keys << ", " << hot_keys << ", " << hot_percent << ")\n";
+    return 2;
+  }
   const int duration_s = std::clamp(absl::GetFlag(FLAGS_duration_s), 1, 600);
   std::vector<std::unique_ptr<proto::RawKV::Stub>> ekv;
   std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> etcd;
@@ -220,7 +249,6 @@ int main(int argc, char** argv) {
   if (op == "get" && absl::GetFlag(FLAGS_preload)) {
     // Every key exists before reads are measured; the preload is not counted.
     Stats preload;
-    const int keys = absl::GetFlag(FLAGS_keys);
     const int seconds = std::max(2, keys / 2000);
     absl::SetFlag(&FLAGS_op, "put");
     Run("put", seconds, preload, ekv_ptr, etcd_ptr);
