@@ -77,6 +77,46 @@ Task<absl::StatusOr<Page>> ReadPage(TableStore* store, std::string start, std::s
   co_return page;
 }
 
+// The first top-level attribute name `c` reads for which `pred` holds, if any.
+template <typename Pred>
+std::optional<std::string> FirstNameWhere(const Condition& c, const Pred& pred) {
+  for (const Condition& child : c.children) {
+    if (std::optional<std::string> found = FirstNameWhere(child, pred)) return found;
+  }
+  std::vector<const Operand*> pending;
+  for (const Operand& o : c.operands) pending.push_back(&o);
+  while (!pending.empty()) {
+    const Operand* o = pending.back();
+    pending.pop_back();
+    if (!o->path.empty() && o->path[0].index < 0 && pred(o->path[0].name)) return o->path[0].name;
+    for (const Operand& arg : o->args) pending.push_back(&arg);
+  }
+  return std::nullopt;
+}
+
+// Whether an index read needs attributes its index does not hold: a local index then
+// fetches each item from the table (DynamoDB does, at a read per item); a global one cannot,
+// and DynamoDB refuses a projection that asks for them. A filter on a global index sees the
+// entry as projected, as DynamoDB's does.
+absl::StatusOr<bool> NeedsBaseItems(const TableSchema& schema, const SecondaryIndex& index,
+                                    const std::optional<Condition>& filter,
+                                    const std::optional<std::vector<Path>>& projection) {
+  if (index.projection_type == "ALL") return false;
+  const auto missing = [&](const std::string& name) { return !IndexProjects(schema, index, name); };
+  if (projection.has_value()) {
+    for (const Path& path : *projection) {
+      if (path.empty() || path[0].index >= 0 || !missing(path[0].name)) continue;
+      if (index.global) {
+        return ValidationError(
+            absl::StrCat("One or more parameter values were invalid: Global secondary index ",
+                         index.name, " does not project [", path[0].name, "]"));
+      }
+      return true;
+    }
+  }
+  return !index.global && filter.has_value() && FirstNameWhere(*filter, missing).has_value();
+}
+
 // Select and the projection, checked against each other as DynamoDB does. *count_only:
 // Select COUNT.
 // *all_attributes: answer whole base items (ALL_ATTRIBUTES on an index).
@@ -140,6 +180,11 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
   if (absl::Status s = CheckSelect(request, projection, index, &count_only, &all_attributes);
       !s.ok()) {
     co_return s;
+  }
+  if (index != nullptr && !all_attributes) {
+    absl::StatusOr<bool> needs_base = NeedsBaseItems(schema, *index, filter, projection);
+    if (!needs_base.ok()) co_return needs_base.status();
+    all_attributes = *needs_base;
   }
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
   if (!capacity_mode.ok()) co_return capacity_mode.status();
@@ -219,7 +264,8 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     }
   }
   if (all_attributes && index->projection_type != "ALL") {
-    // An LSI fetches the attributes it does not project from the table, one read per entry.
+    // An LSI fetches the attributes it does not project from the table, one read per entry
+    // (Select ALL_ATTRIBUTES, or a projection or filter naming them).
     for (auto& [entry_key, item] : page.items) {
       absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, item);
       if (!base_key.ok()) co_return base_key.status();
@@ -324,23 +370,9 @@ absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string
 
 // The first key attribute of `key_schema` that `c` names, if any.
 std::optional<std::string> KeyAttributeIn(const Condition& c, const TableSchema& key_schema) {
-  for (const Condition& child : c.children) {
-    if (std::optional<std::string> found = KeyAttributeIn(child, key_schema)) return found;
-  }
-  std::vector<const Operand*> pending;
-  for (const Operand& o : c.operands) pending.push_back(&o);
-  while (!pending.empty()) {
-    const Operand* o = pending.back();
-    pending.pop_back();
-    if (!o->path.empty() && o->path[0].index < 0) {
-      const std::string& name = o->path[0].name;
-      if (name == key_schema.hash.name || (key_schema.range && name == key_schema.range->name)) {
-        return name;
-      }
-    }
-    for (const Operand& arg : o->args) pending.push_back(&arg);
-  }
-  return std::nullopt;
+  return FirstNameWhere(c, [&](const std::string& name) {
+    return name == key_schema.hash.name || (key_schema.range && name == key_schema.range->name);
+  });
 }
 
 }  // namespace
