@@ -52,6 +52,7 @@ absl::StatusOr<std::string> TableOfArn(const json& request) {
 absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
   const json& updates = request["GlobalSecondaryIndexUpdates"];
   if (!updates.is_array()) return SerializationError("GlobalSecondaryIndexUpdates must be a list");
+  if (absl::Status s = CheckKeyAttributeNames(request); !s.ok()) return s;
   if (auto defs = request.find("AttributeDefinitions"); defs != request.end() && !defs->is_null()) {
     if (!defs->is_array()) return SerializationError("AttributeDefinitions must be a list");
     for (const json& d : *defs) {
@@ -77,35 +78,48 @@ absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
         known = true;
         if (existing.type != parsed) {
           return InvalidParameter(
-              absl::StrCat("Cannot change the type of an existing key attribute: ", name));
+              "Attributes cannot be redefined. Please check that your attribute has the same "
+              "type as previously defined.");
         }
       }
       if (!known) schema->attribute_definitions.push_back({name, parsed});
     }
   }
   for (const json& update : updates) {
-    if (!update.is_object() || update.size() != 1) {
-      return ValidationError(
-          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
-          "Update or Delete must be specified");
+    // DynamoDB's words: one action per entry, and Create, Update or Delete is it.
+    if (update.is_object() && update.size() > 1) {
+      return InvalidParameter(
+          "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate "
+          "object");
     }
-    const std::string action = update.begin().key();
+    const std::string action = update.is_object() && !update.empty() ? update.begin().key() : "";
+    if (action != "Create" && action != "Update" && action != "Delete") {
+      return InvalidParameter(
+          "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Delete must not be null");
+    }
     const json& body = update.begin().value();
+    const std::string name =
+        body.is_object() && body.contains("IndexName") && body["IndexName"].is_string()
+            ? body["IndexName"].get<std::string>()
+            : "";
+    const auto named = [&](const SecondaryIndex& i) { return i.name == name; };
     if (action == "Create") {
+      // The name is checked before the rest of the new index, as DynamoDB does.
+      if (std::any_of(schema->indexes.begin(), schema->indexes.end(), named)) {
+        return ValidationError("Attempting to create an index which already exists");
+      }
       absl::StatusOr<SecondaryIndex> index = ParseSecondaryIndex(body, /*global=*/true, *schema);
       if (!index.ok()) return index.status();
       index->backfilling = true;
       schema->indexes.push_back(*std::move(index));
       continue;
     }
-    if (action != "Update" && action != "Delete") {
-      return ValidationError(
-          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
-          "Update or Delete must be specified");
+    auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(), named);
+    if (it != schema->indexes.end() && !it->global) {
+      return ValidationError(absl::StrCat("Cannot ", action == "Delete" ? "delete" : "update",
+                                          " an index that is not a GlobalSecondaryIndex: ", name));
     }
-    const std::string name = body.is_object() ? body.value("IndexName", "") : "";
-    auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(),
-                           [&](const SecondaryIndex& i) { return i.global && i.name == name; });
     if (it == schema->indexes.end()) {
       return ResourceNotFound(absl::StrCat("Requested resource not found: Index: ", name,
                                            " not found for table: ", schema->name));
@@ -156,6 +170,10 @@ Task<absl::StatusOr<json>> UpdateTableOperation(const json& request, TableStore*
   }
   const bool index_updates = request.contains("GlobalSecondaryIndexUpdates") &&
                              !request["GlobalSecondaryIndexUpdates"].is_null();
+  if (index_updates && request["GlobalSecondaryIndexUpdates"].is_array() &&
+      request["GlobalSecondaryIndexUpdates"].empty()) {
+    co_return InvalidParameter("List of GlobalSecondaryIndexUpdates is empty");
+  }
   if (!index_updates && request.contains("AttributeDefinitions") &&
       !request["AttributeDefinitions"].is_null()) {
     co_return ValidationError(
