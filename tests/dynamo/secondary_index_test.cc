@@ -8,6 +8,7 @@
 #include "adapters/dynamo/index_backfiller.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/secondary_index.h"
+#include "core/coord/read_restart.h"
 #include "tests/dynamo/operation_fixture.h"
 
 namespace ekv::dynamo {
@@ -470,6 +471,47 @@ TEST_F(SecondaryIndexTest, UpdateTableRefusesBadIndexUpdatesInDynamoDbWords) {
   json table = Ok("DescribeTable", {{"TableName", "orders"}})["Table"];
   EXPECT_EQ(table["GlobalSecondaryIndexes"].size(), 1u) << table.dump();
   EXPECT_EQ(table["LocalSecondaryIndexes"].size(), 1u) << table.dump();
+}
+
+// Index reads and indexed writes read at a snapshot: one refused as ReadRestart (a write
+// the snapshot cannot place) is done again above it, invisibly; one that keeps restarting
+// is given up after a bounded number of snapshots (SnapshotRestarts).
+TEST_F(SecondaryIndexTest, SnapshotReadsRestartAboveAReadRestart) {
+  CreateIndexedTable();
+  Put("alice", 1, "open", 30);
+  int restarts = 0;
+  uint64_t above = 0;
+  backend_.snapshot_read_fault = [&](const std::string&, uint64_t ts) {
+    if (ts > above) return absl::OkStatus();
+    ++restarts;
+    return coord::ReadRestartError(above, "ReadRestart: test");
+  };
+  above = 1'000;
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{30}));
+  EXPECT_EQ(restarts, 1);
+  restarts = 0;
+  above = 2'000;
+  // An UpdateItem of an indexed table decides on the item read at a snapshot.
+  Ok("UpdateItem", {{"TableName", "orders"},
+                    {"Key", {{"customer", {{"S", "alice"}}}, {"seq", {{"N", "1"}}}}},
+                    {"UpdateExpression", "SET #t = :t"},
+                    {"ExpressionAttributeNames", {{"#t", "total"}}},
+                    {"ExpressionAttributeValues", {{":t", {{"N", "31"}}}}}});
+  EXPECT_EQ(restarts, 1);
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{31}));
+  backend_.snapshot_read_fault = [&](const std::string&, uint64_t ts) {
+    ++restarts;
+    return coord::ReadRestartError(ts + 1, "ReadRestart: test");
+  };
+  restarts = 0;
+  json reply = Call("Query", {{"TableName", "orders"},
+                              {"IndexName", "by_status"},
+                              {"KeyConditionExpression", "#s = :s"},
+                              {"ExpressionAttributeNames", {{"#s", "status"}}},
+                              {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}}}});
+  EXPECT_NE(status_, 200) << reply.dump();
+  EXPECT_EQ(restarts, 1 + TableStore::kMaxSnapshotRestarts) << reply.dump();
+  backend_.snapshot_read_fault = nullptr;
 }
 
 TEST_F(SecondaryIndexTest, MistypedIndexKeyIsRefusedByEveryWrite) {

@@ -27,7 +27,7 @@
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 #include "adapters/dynamo/secondary_index.h"
-#include "core/coord/read_restart.h"
+#include "adapters/dynamo/snapshot_restarts.h"
 
 namespace ekv::dynamo {
 
@@ -244,10 +244,10 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     // Core reads backwards only at a timestamp: a descending read of a table's items is at
     // the latest one, which reads each route's newest versions as the forward read does.
     uint64_t ts = 0;
-    uint64_t at_least = 0;  // after a ReadRestart: the next snapshot is above it
-    for (int restarts = 0;; ++restarts) {
+    SnapshotRestarts restarts(TableStore::kMaxSnapshotRestarts);
+    for (;;) {
       if (index != nullptr) {
-        absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp(at_least);
+        absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp(restarts.at_least());
         if (!snapshot.ok()) co_return snapshot.status();
         ts = *snapshot;
       } else if (!forward) {
@@ -255,9 +255,7 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       }
       absl::StatusOr<Page> read =
           co_await ReadPage(store, range.start, range.end, want, ts, forward);
-      at_least =
-          restarts < TableStore::kMaxSnapshotRestarts ? coord::ReadRestartAbove(read.status()) : 0;
-      if (at_least != 0) continue;
+      if (restarts.Retry(read.status())) continue;
       if (!read.ok()) co_return read.status();
       page = *std::move(read);
       break;
