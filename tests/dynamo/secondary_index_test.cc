@@ -459,6 +459,27 @@ TEST_F(SecondaryIndexTest, UpdateTableRefusesBadIndexUpdatesInDynamoDbWords) {
     EXPECT_EQ(message({{{"Create", again}}}, note_def),
               "Attempting to create an index which already exists");
   }
+  // A new index's key is defined in the request itself, even one the table knows.
+  EXPECT_EQ(message({{{"Create", create}}}),
+            "One or more parameter values were invalid: AttributeDefinitions is not specified "
+            "for index: by_note");
+  json by_customer = create;
+  by_customer["IndexName"] = "by_customer";
+  by_customer["KeySchema"][0]["AttributeName"] = "customer";
+  EXPECT_EQ(message({{{"Create", by_customer}}}, note_def),
+            "One or more parameter values were invalid: Some index key attributes are not "
+            "defined in AttributeDefinitions. Keys: [customer], AttributeDefinitions: [note]");
+  // One index built at a time.
+  json reply =
+      Call("UpdateTable", {{"TableName", "orders"},
+                           {"AttributeDefinitions", note_def},
+                           {"GlobalSecondaryIndexUpdates",
+                            {{{"Create", create}}, {{"Delete", {{"IndexName", "by_status"}}}}}}});
+  EXPECT_EQ(reply.value("__type", ""), "com.amazonaws.dynamodb.v20120810#LimitExceededException")
+      << reply.dump();
+  EXPECT_EQ(reply.value("message", ""),
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+            "simultaneously per table");
   EXPECT_EQ(message({{{"Delete", {{"IndexName", "by_total"}}}}}),
             "Cannot delete an index that is not a GlobalSecondaryIndex: by_total");
   // A key attribute keeps its type.
@@ -583,7 +604,8 @@ TEST_F(SecondaryIndexTest, BackfillIsResumableAndKeepsUpWithWrites) {
   CreateOrdersTable();
   for (int seq = 1; seq <= 25; ++seq) PutOrder("alice", seq, seq % 2 == 0 ? "even" : "odd");
   Ok("UpdateTable", json::parse(R"({"TableName": "orders",
-      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"}],
+      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"},
+                               {"AttributeName": "seq", "AttributeType": "N"}],
       "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_note",
           "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"},
                         {"AttributeName": "seq", "KeyType": "RANGE"}],

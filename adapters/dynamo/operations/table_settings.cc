@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/request_fields.h"
@@ -53,6 +54,49 @@ absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
   const json& updates = request["GlobalSecondaryIndexUpdates"];
   if (!updates.is_array()) return SerializationError("GlobalSecondaryIndexUpdates must be a list");
   if (absl::Status s = CheckKeyAttributeNames(request); !s.ok()) return s;
+  // DynamoDB builds one index at a time: one Create or Delete per request.
+  const size_t online = std::count_if(updates.begin(), updates.end(), [](const json& u) {
+    return u.is_object() && (u.contains("Create") || u.contains("Delete"));
+  });
+  if (online > 1) {
+    return DynamoError(absl::StatusCode::kResourceExhausted, "LimitExceededException",
+                       "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                       "simultaneously per table");
+  }
+  // A new index's key attributes are named in this request's AttributeDefinitions, even
+  // one the table already defines (DynamoDB requires it).
+  std::set<std::string> defined;
+  if (auto defs = request.find("AttributeDefinitions"); defs != request.end() && defs->is_array()) {
+    for (const json& d : *defs) {
+      if (d.is_object() && d.contains("AttributeName") && d["AttributeName"].is_string()) {
+        defined.insert(d["AttributeName"].get<std::string>());
+      }
+    }
+  }
+  for (const json& update : updates) {
+    if (!update.is_object() || !update.contains("Create") || !update["Create"].is_object())
+      continue;
+    const json& create = update["Create"];
+    auto index_name = create.find("IndexName");
+    const std::string index = index_name != create.end() && index_name->is_string()
+                                  ? index_name->get<std::string>()
+                                  : std::string();
+    auto keys = create.find("KeySchema");
+    if (keys == create.end() || !keys->is_array()) continue;
+    for (const json& k : *keys) {
+      if (!k.is_object() || !k.contains("AttributeName") || !k["AttributeName"].is_string())
+        continue;
+      const std::string name = k["AttributeName"].get<std::string>();
+      if (defined.count(name) != 0) continue;
+      if (defined.empty()) {
+        return InvalidParameter(
+            absl::StrCat("AttributeDefinitions is not specified for index: ", index));
+      }
+      return InvalidParameter(
+          absl::StrCat("Some index key attributes are not defined in AttributeDefinitions. Keys: [",
+                       name, "], AttributeDefinitions: [", absl::StrJoin(defined, ", "), "]"));
+    }
+  }
   if (auto defs = request.find("AttributeDefinitions"); defs != request.end() && !defs->is_null()) {
     if (!defs->is_array()) return SerializationError("AttributeDefinitions must be a list");
     for (const json& d : *defs) {
