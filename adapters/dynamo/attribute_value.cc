@@ -117,6 +117,7 @@ absl::StatusOr<AttributeValue> Parse(const json& j, int depth) {
       for (auto member = body.begin(); member != body.end(); ++member) {
         absl::StatusOr<AttributeValue> inner = Parse(member.value(), depth + 1);
         if (!inner.ok()) return inner.status();
+        if (absl::Status name = CheckAttributeName(member.key()); !name.ok()) return name;
         v.map.emplace(member.key(), *std::move(inner));
       }
       return v;
@@ -144,6 +145,18 @@ absl::StatusOr<AttributeValue> Parse(const json& j, int depth) {
 }
 
 }  // namespace
+
+absl::Status CheckAttributeName(absl::string_view name) {
+  // The too-large message is DynamoDB's (it names 65536, the first refused size). For an
+  // empty name we only know that DynamoDB's message says "Empty attribute name".
+  if (name.empty()) return ValidationError("1 validation error detected: Empty attribute name");
+  if (name.size() > kMaxAttributeNameBytes) {
+    return ValidationError(
+        "1 validation error detected: Attribute name is too large, must be less than 65536 "
+        "bytes");
+  }
+  return absl::OkStatus();
+}
 
 absl::string_view TypeName(AttributeType type) {
   for (const TypeEntry& t : kTypes) {
@@ -208,6 +221,7 @@ absl::StatusOr<AttributeMap> AttributeMapFromJson(const json& j) {
   if (!j.is_object()) return SerializationError("Expected a map of attribute values");
   AttributeMap map;
   for (auto it = j.begin(); it != j.end(); ++it) {
+    if (absl::Status name = CheckAttributeName(it.key()); !name.ok()) return name;
     absl::StatusOr<AttributeValue> v = Parse(it.value(), 1);
     if (!v.ok()) return v.status();
     map.emplace(it.key(), *std::move(v));

@@ -42,7 +42,13 @@ struct AttributeValue {
 // Value equality as DynamoDB's "=" sees it: same type and value; sets compare as sets.
 bool operator==(const AttributeValue& a, const AttributeValue& b);
 
-// JSON <-> model. Errors are ValidationExceptions in DynamoDB's words.
+// DynamoDB's limits on an attribute name (a map key at any depth too): not empty and
+// below 64 KB; 65535 bytes is the longest accepted.
+inline constexpr size_t kMaxAttributeNameBytes = 65535;
+absl::Status CheckAttributeName(absl::string_view name);
+
+// JSON <-> model. Errors are ValidationExceptions in DynamoDB's words; every map key is
+// checked by CheckAttributeName.
 absl::StatusOr<AttributeValue> AttributeValueFromJson(const nlohmann::json& json);
 absl::StatusOr<AttributeMap> AttributeMapFromJson(const nlohmann::json& json);
 nlohmann::json AttributeValueToJson(const AttributeValue& value);

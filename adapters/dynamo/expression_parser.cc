@@ -21,6 +21,7 @@ constexpr size_t kMaxExpressionBytes = 4096;
 // DynamoDB allows 300 operators and functions in one expression; nesting (parentheses,
 // NOT) is bounded separately so recursion stays shallow whatever the text.
 constexpr int kMaxOperators = 300;
+constexpr size_t kMaxInOperands = 100;
 constexpr int kMaxDepth = 300;
 constexpr size_t kMaxPathLevels = 32;
 
@@ -553,6 +554,13 @@ class Parser {
         c.operands.push_back(ParseOperand());
       } while (ok() && Accept(","));
       Expect(")");
+      // DynamoDB allows at most 100 candidates after IN (the left operand not counted).
+      if (ok() && c.operands.size() - 1 > kMaxInOperands) {
+        SetError(ValidationError(absl::StrCat(
+            "Invalid ", what_,
+            ": The IN operator is provided with too many operands; number of operands: ",
+            c.operands.size() - 1)));
+      }
       return c;
     }
     static const std::pair<const char*, CompareOp> kOps[] = {

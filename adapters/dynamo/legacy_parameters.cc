@@ -219,6 +219,7 @@ absl::StatusOr<std::optional<Condition>> LegacyConditionOf(const json& request,
   std::optional<Condition> combined;
   for (auto it = entries.begin(); it != entries.end(); ++it) {
     absl::StatusOr<Condition> one = [&]() -> absl::StatusOr<Condition> {
+      if (absl::Status s = CheckAttributeName(it.key()); !s.ok()) return s;
       if (std::string(legacy_field) == "Expected") return ExpectedEntry(it.key(), it.value());
       if (!it.value().is_object() || !Present(it.value(), "ComparisonOperator")) {
         return ValidationError(absl::StrCat(
@@ -256,6 +257,7 @@ absl::StatusOr<std::optional<std::vector<UpdateAction>>> LegacyUpdatesOf(const j
   std::vector<UpdateAction> actions;
   for (auto it = updates.begin(); it != updates.end(); ++it) {
     const json& update = it.value();
+    if (absl::Status s = CheckAttributeName(it.key()); !s.ok()) return s;
     if (!update.is_object())
       return SerializationError("AttributeUpdates values must be structures");
     std::string action = "PUT";

@@ -64,7 +64,9 @@ const OperationSpec* OperationTable::Find(absl::string_view name) const {
 
 HttpReply ErrorReply(const absl::Status& status) {
   WireError wire = ToWireError(status);
-  json body = {{"__type", wire.type}, {"message", wire.message}};
+  json body = {{"__type", wire.type}};
+  // DynamoDB answers some errors (a body that is not JSON) with no message at all.
+  if (!wire.message.empty()) body["message"] = wire.message;
   if (!wire.extra_fields.empty()) {
     json extra = json::parse(wire.extra_fields, nullptr, /*allow_exceptions=*/false);
     if (extra.is_object()) body.update(extra);
@@ -82,7 +84,8 @@ Task<HttpReply> OperationTable::Handle(absl::string_view target, absl::string_vi
   }
   json request = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
-    co_return ErrorReply(SerializationError("The request body is not a valid JSON object"));
+    // DynamoDB's answer to a body it cannot parse: the exception's name, no message.
+    co_return ErrorReply(SerializationError(""));
   }
   // nlohmann throws on a field of an unexpected JSON type that a handler did not check;
   // that is the client's malformed request, answered like DynamoDB's deserializer would.

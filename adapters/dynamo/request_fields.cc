@@ -59,7 +59,14 @@ absl::StatusOr<ExpressionContext> ExpressionContextOf(const json& request) {
       if (!it.value().is_string()) {
         return SerializationError("ExpressionAttributeNames values must be strings");
       }
-      context.names.emplace(it.key(), it.value().get<std::string>());
+      std::string name = it.value().get<std::string>();
+      if (name.empty()) {
+        return ValidationError(absl::StrCat(
+            "ExpressionAttributeNames contains invalid value: Empty attribute name for key ",
+            it.key()));
+      }
+      if (absl::Status s = CheckAttributeName(name); !s.ok()) return s;
+      context.names.emplace(it.key(), std::move(name));
     }
   }
   if (auto values = request.find("ExpressionAttributeValues"); values != request.end()) {
@@ -156,6 +163,7 @@ absl::StatusOr<std::optional<std::vector<Path>>> ProjectionOf(const json& reques
     std::set<std::string> seen;
     for (const json& name : *legacy) {
       if (!name.is_string()) return SerializationError("AttributesToGet must hold strings");
+      if (absl::Status s = CheckAttributeName(name.get<std::string>()); !s.ok()) return s;
       if (!seen.insert(name.get<std::string>()).second) {
         return InvalidParameter(
             absl::StrCat("Duplicate value in attribute name: ", name.get<std::string>()));

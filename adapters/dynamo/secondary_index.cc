@@ -97,6 +97,15 @@ AttributeMap ProjectIntoIndex(const TableSchema& base, const SecondaryIndex& ind
   return projected;
 }
 
+bool IndexProjects(const TableSchema& base, const SecondaryIndex& index, const std::string& name) {
+  if (index.projection_type == "ALL") return true;
+  const auto is = [&](const KeyElement& k) { return k.name == name; };
+  if (is(base.hash) || (base.range && is(*base.range))) return true;
+  if (is(index.hash) || (index.range && is(*index.range))) return true;
+  return std::find(index.non_key_attributes.begin(), index.non_key_attributes.end(), name) !=
+         index.non_key_attributes.end();
+}
+
 absl::StatusOr<std::optional<std::string>> IndexEntryKey(const TableSchema& base,
                                                          const SecondaryIndex& index,
                                                          const std::string& base_key,

@@ -38,6 +38,8 @@ TableSchema IndexKeySchema(const TableSchema& base, const SecondaryIndex& index)
 // The item as the index holds it: base and index keys, plus what the projection adds.
 AttributeMap ProjectIntoIndex(const TableSchema& base, const SecondaryIndex& index,
                               const AttributeMap& item);
+// Whether the index holds the top-level attribute `name` of its items.
+bool IndexProjects(const TableSchema& base, const SecondaryIndex& index, const std::string& name);
 // Base and index key attributes (an index read's LastEvaluatedKey).
 AttributeMap IndexKeyAttributes(const TableSchema& base, const SecondaryIndex& index,
                                 const AttributeMap& item);

@@ -37,6 +37,96 @@ absl::StatusOr<AttributeType> KeyTypeOf(const json& j) {
       "Member must satisfy enum value set: [B, N, S]"));
 }
 
+// DynamoDB's model limits the names of key attributes (of the table and its indexes, in
+// AttributeDefinitions too) and of attributes an index projects by name to 255 bytes. The
+// check comes before any cross-checking of the names, as DynamoDB's does.
+constexpr size_t kMaxKeyAttributeName = 255;
+
+absl::Status CheckKeyAttributeName(const std::string& name, const std::string& path) {
+  if (!name.empty() && name.size() <= kMaxKeyAttributeName) return absl::OkStatus();
+  return ValidationError(
+      absl::StrCat("1 validation error detected: Value '", name, "' at '", path,
+                   "' failed to satisfy constraint: Member must have length ",
+                   name.empty() ? "greater than or equal to 1" : "less than or equal to 255"));
+}
+
+// The names in a list of {AttributeName: ...} elements (KeySchema, AttributeDefinitions)
+// at `path` ("keySchema", ...). Malformed elements are left to the parsing that follows.
+absl::Status CheckNamesIn(const json& parent, const char* field, const std::string& path) {
+  auto list = parent.find(field);
+  if (list == parent.end() || !list->is_array()) return absl::OkStatus();
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& element = (*list)[i];
+    if (!element.is_object()) continue;
+    auto name = element.find("AttributeName");
+    if (name == element.end() || !name->is_string()) continue;
+    if (absl::Status s = CheckKeyAttributeName(
+            name->get<std::string>(), absl::StrCat(path, ".", i + 1, ".member.attributeName"));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One index description (CreateTable's GlobalSecondaryIndexes/LocalSecondaryIndexes member
+// or UpdateTable's Create) at `path`: its key names and the names it projects.
+absl::Status CheckIndexNames(const json& index, const std::string& path) {
+  if (!index.is_object()) return absl::OkStatus();
+  if (absl::Status s = CheckNamesIn(index, "KeySchema", path + ".keySchema"); !s.ok()) return s;
+  auto projection = index.find("Projection");
+  if (projection == index.end() || !projection->is_object()) return absl::OkStatus();
+  auto non_key = projection->find("NonKeyAttributes");
+  if (non_key == projection->end() || !non_key->is_array()) return absl::OkStatus();
+  for (const json& name : *non_key) {
+    if (!name.is_string()) continue;
+    if (absl::Status s = CheckKeyAttributeName(name.get<std::string>(),
+                                               path + ".projection.nonKeyAttributes.member");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckKeyAttributeNames(const json& request) {
+  if (!request.is_object()) return absl::OkStatus();
+  if (absl::Status s = CheckNamesIn(request, "KeySchema", "keySchema"); !s.ok()) return s;
+  if (absl::Status s = CheckNamesIn(request, "AttributeDefinitions", "attributeDefinitions");
+      !s.ok()) {
+    return s;
+  }
+  for (const auto& [field, path] : {std::pair{"GlobalSecondaryIndexes", "globalSecondaryIndexes"},
+                                    std::pair{"LocalSecondaryIndexes", "localSecondaryIndexes"}}) {
+    auto list = request.find(field);
+    if (list == request.end() || !list->is_array()) continue;
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (absl::Status s = CheckIndexNames((*list)[i], absl::StrCat(path, ".", i + 1, ".member"));
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  auto updates = request.find("GlobalSecondaryIndexUpdates");
+  if (updates != request.end() && updates->is_array()) {
+    for (size_t i = 0; i < updates->size(); ++i) {
+      const json& update = (*updates)[i];
+      if (!update.is_object() || !update.contains("Create")) continue;
+      if (absl::Status s = CheckIndexNames(
+              update["Create"],
+              absl::StrCat("globalSecondaryIndexUpdates.", i + 1, ".member.create"));
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
 json KeyElementsJson(const TableSchema& s) {
   json key_schema = json::array();
   key_schema.push_back({{"AttributeName", s.hash.name}, {"KeyType", "HASH"}});
@@ -149,6 +239,7 @@ absl::StatusOr<TableSchema> SchemaFromCreateTable(const json& request) {
         "1 validation error detected: Value null at 'attributeDefinitions' failed to satisfy "
         "constraint: Member must not be null");
   }
+  if (absl::Status st = CheckKeyAttributeNames(request); !st.ok()) return st;
   for (const json& d : *defs) {
     if (!d.is_object() || !d.contains("AttributeName") || !d["AttributeName"].is_string() ||
         !d.contains("AttributeType")) {

@@ -84,6 +84,9 @@ absl::StatusOr<SecondaryIndex> ParseSecondaryIndex(const nlohmann::json& element
 absl::Status CheckNewIndexName(const std::string& name, const TableSchema& schema);
 // AttributeDefinitions must be exactly the attributes some key schema (table or index) uses.
 absl::Status CheckAttributeDefinitionsUsed(const TableSchema& schema);
+// DynamoDB's 255-byte limit on the attribute names in a CreateTable or UpdateTable request's
+// key schemas, AttributeDefinitions and indexes' NonKeyAttributes, in its model's words.
+absl::Status CheckKeyAttributeNames(const nlohmann::json& request);
 
 // BillingMode and ProvisionedThroughput of a CreateTable or UpdateTable request, applied to
 // `schema` (whose current billing mode is the default), validated as DynamoDB does.

@@ -10,7 +10,7 @@
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/place_key_space.h"
 #include "adapters/dynamo/secondary_index.h"
-#include "core/coord/read_restart.h"
+#include "adapters/dynamo/snapshot_restarts.h"
 
 namespace ekv::dynamo {
 namespace {
@@ -224,15 +224,14 @@ Task<absl::StatusOr<TableStore::ItemChange>> TableStore::ModifyItem(const TableS
 
 Task<absl::StatusOr<TableStore::ItemChange>> TableStore::ModifyIndexedItem(
     const TableSchema& schema, const std::string& item_key, const Modify& modify) {
-  uint64_t at_least = 0;
+  // A ReadRestart (the snapshot could not place a recent write) decides again above it; the
+  // attempts bound those restarts too.
+  SnapshotRestarts restarts(options_.max_write_attempts);
   for (int attempt = 0; attempt < options_.max_write_attempts; ++attempt) {
-    absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp(at_least);
+    absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp(restarts.at_least());
     if (!ts.ok()) co_return ts.status();
     absl::StatusOr<std::optional<AttributeMap>> current = co_await GetItemAt(item_key, *ts);
-    if (const uint64_t above = coord::ReadRestartAbove(current.status()); above != 0) {
-      at_least = above;  // the snapshot could not place a recent write: decide again above it
-      continue;
-    }
+    if (restarts.Retry(current.status())) continue;
     if (!current.ok()) co_return current.status();
     absl::StatusOr<std::optional<AttributeMap>> next = modify(*current);
     if (!next.ok()) co_return next.status();
@@ -474,15 +473,12 @@ Task<absl::Status> TableStore::RepairNewIndexes(
   if (unknown.indexes.empty()) co_return absl::OkStatus();
   for (const auto& [key, old_item] : written) {
     bool settled = false;
-    uint64_t at_least = 0;
+    SnapshotRestarts restarts(options_.max_write_attempts);
     for (int attempt = 0; attempt < options_.max_write_attempts && !settled; ++attempt) {
-      absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp(at_least);
+      absl::StatusOr<uint64_t> ts = co_await SnapshotTimestamp(restarts.at_least());
       if (!ts.ok()) co_return ts.status();
       absl::StatusOr<std::optional<AttributeMap>> current = co_await GetItemAt(key, *ts);
-      if (const uint64_t above = coord::ReadRestartAbove(current.status()); above != 0) {
-        at_least = above;
-        continue;
-      }
+      if (restarts.Retry(current.status())) continue;
       if (!current.ok()) co_return current.status();
       if (!current->has_value() && !old_item.has_value()) {
         settled = true;  // no entry before, none now

@@ -64,8 +64,17 @@ TEST_F(BatchTest, BatchWriteItemValidationRefusesTheWholeBatch) {
             "The batch write request list for a table cannot be null or empty: orders");
   json many = json::array();
   for (int i = 0; i < 26; ++i) many.push_back(PutRequest("c", i));
+  // Over 25 in one table: DynamoDB's model constraint on each table's list.
   EXPECT_EQ(Message("BatchWriteItem", {{"RequestItems", {{"orders", many}}}}),
-            "Too many items requested for the BatchWriteItem call");
+            "1 validation error detected: Value '{orders=[...]}' at 'requestItems' failed to "
+            "satisfy constraint: Map value must satisfy constraint: [Member must have length "
+            "less than or equal to 25, Member must have length greater than or equal to 1]");
+  // Each table within 25 but 26 in all: the operation's own limit, checked before the
+  // tables are looked up (the second one does not exist).
+  json half(many.begin(), many.begin() + 13);
+  EXPECT_EQ(
+      Message("BatchWriteItem", {{"RequestItems", {{"orders", half}, {"nosuchtable", half}}}}),
+      "Too many items requested for the BatchWriteItem call");
   many.erase(many.begin());
   Ok("BatchWriteItem", {{"RequestItems", {{"orders", many}}}});  // 25 is allowed
   EXPECT_EQ(Count(), 25u);

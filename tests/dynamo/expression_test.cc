@@ -176,6 +176,21 @@ TEST(DynamoCondition, AtMost300Operators) {
             "operat");
 }
 
+// IN takes at most 100 candidates; the 101st is refused in DynamoDB's words.
+TEST(DynamoCondition, InTakesAtMost100Operands) {
+  const auto in = [](int candidates) {
+    std::string text = "a IN (:x";
+    for (int i = 1; i < candidates; ++i) text += ", :v";
+    return text + ")";
+  };
+  const char* item = R"({"a": {"N": "1"}})";
+  const char* values = R"({":v": {"N": "2"}, ":x": {"N": "1"}})";
+  EXPECT_EQ(Eval(in(100).c_str(), item, values), "true");
+  EXPECT_EQ(Eval(in(101).c_str(), item, values),
+            "error: Invalid ConditionExpression: The IN operator is provided with too many "
+            "operands; number of operands: 101");
+}
+
 TEST(DynamoCondition, UnusedPlaceholdersAreRefused) {
   ExpressionContext context = Context(R"({":a": {"S": "x"}, ":b": {"S": "y"}})", {{"#n", "name"}});
   ASSERT_TRUE(ParseCondition("x = :a", "ConditionExpression", &context).ok());

@@ -106,6 +106,9 @@ class FakeBackend : public DynamoBackend {
   }
   Task<absl::StatusOr<KvPairs>> SnapshotScan(const std::string& start, const std::string& end,
                                              size_t limit, uint64_t ts, bool reverse) override {
+    if (snapshot_read_fault) {
+      if (absl::Status s = snapshot_read_fault(start, ts); !s.ok()) co_return s;
+    }
     std::lock_guard<std::mutex> lock(mu_);
     ++snapshot_scans;
     if (reverse) ++reverse_scans;

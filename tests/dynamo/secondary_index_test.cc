@@ -8,6 +8,7 @@
 #include "adapters/dynamo/index_backfiller.h"
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/secondary_index.h"
+#include "core/coord/read_restart.h"
 #include "tests/dynamo/operation_fixture.h"
 
 namespace ekv::dynamo {
@@ -323,6 +324,51 @@ TEST_F(SecondaryIndexTest, ProjectionsAndSelect) {
             "ValidationException");
 }
 
+TEST_F(SecondaryIndexTest, LocalIndexFetchesWhatItDoesNotProjectGlobalIndexRefuses) {
+  CreateIndexedTable(R"({"ProjectionType": "KEYS_ONLY"})");
+  Put("alice", 1, "open", 30);
+  Put("alice", 2, "open", 40);
+  // The KEYS_ONLY local index holds no "note": a projection naming it reads the table.
+  json local = {{"TableName", "orders"},
+                {"IndexName", "by_total"},
+                {"KeyConditionExpression", "customer = :c"},
+                {"ProjectionExpression", "note, #t"},
+                {"ExpressionAttributeNames", {{"#t", "total"}}},
+                {"ExpressionAttributeValues", {{":c", {{"S", "alice"}}}}}};
+  json reply = Ok("Query", local);
+  EXPECT_EQ(reply["Items"], json::parse(R"([{"note": {"S": "n1"}, "total": {"N": "30"}},
+                                            {"note": {"S": "n2"}, "total": {"N": "40"}}])"))
+      << reply.dump();
+  // The legacy AttributesToGet likewise, on a Scan of the index.
+  reply = Ok("Scan",
+             {{"TableName", "orders"}, {"IndexName", "by_total"}, {"AttributesToGet", {"note"}}});
+  EXPECT_EQ(reply["Items"], json::parse(R"([{"note": {"S": "n1"}}, {"note": {"S": "n2"}}])"))
+      << reply.dump();
+  // A filter on an attribute the local index does not hold sees the table's item.
+  local.erase("ProjectionExpression");
+  local.erase("ExpressionAttributeNames");
+  local["FilterExpression"] = "note = :n";
+  local["ExpressionAttributeValues"][":n"] = {{"S", "n2"}};
+  reply = Ok("Query", local);
+  EXPECT_EQ(reply["Count"], 1) << reply.dump();
+  EXPECT_EQ(reply["ScannedCount"], 2) << reply.dump();
+  EXPECT_EQ(reply["Items"][0]["seq"]["N"], "2") << reply.dump();
+  // A global index cannot read the table: DynamoDB refuses the projection.
+  reply = Call("Query", {{"TableName", "orders"},
+                         {"IndexName", "by_status"},
+                         {"KeyConditionExpression", "#s = :s"},
+                         {"ProjectionExpression", "customer, note"},
+                         {"ExpressionAttributeNames", {{"#s", "status"}}},
+                         {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}}}});
+  EXPECT_EQ(reply.value("message", ""),
+            "One or more parameter values were invalid: Global secondary index by_status does "
+            "not project [note]")
+      << reply.dump();
+  // What it projects it answers.
+  reply = QueryStatus("open", {{"ProjectionExpression", "customer, seq"}});
+  EXPECT_EQ(reply["Count"], 2) << reply.dump();
+}
+
 TEST_F(SecondaryIndexTest, QueryErrors) {
   CreateIndexedTable();
   json reply = Call("Query", {{"TableName", "orders"},
@@ -380,6 +426,113 @@ TEST_F(SecondaryIndexTest, UpdateTableCreatesAndDeletesGlobalIndexes) {
   EXPECT_EQ(Error("UpdateTable", json::parse(R"({"TableName": "orders",
       "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "by_note"}}]})")),
             "ResourceNotFoundException");
+}
+
+TEST_F(SecondaryIndexTest, UpdateTableRefusesBadIndexUpdatesInDynamoDbWords) {
+  CreateIndexedTable();
+  const auto message = [&](const json& updates, json definitions = json()) {
+    json body = {{"TableName", "orders"}, {"GlobalSecondaryIndexUpdates", updates}};
+    if (!definitions.is_null()) body["AttributeDefinitions"] = definitions;
+    json reply = Call("UpdateTable", body);
+    EXPECT_EQ(status_, 400) << reply.dump();
+    return reply.value("message", "");
+  };
+  const json note_def = {{{"AttributeName", "note"}, {"AttributeType", "S"}}};
+  const json create = {{"IndexName", "by_note"},
+                       {"KeySchema", {{{"AttributeName", "note"}, {"KeyType", "HASH"}}}},
+                       {"Projection", {{"ProjectionType", "ALL"}}}};
+  EXPECT_EQ(message(json::array()),
+            "One or more parameter values were invalid: List of GlobalSecondaryIndexUpdates is "
+            "empty");
+  const std::string no_action =
+      "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, "
+      "GlobalSecondaryIndexUpdate.Create, GlobalSecondaryIndexUpdate.Delete must not be null";
+  EXPECT_EQ(message(json::array({json::object()})), no_action);
+  EXPECT_EQ(message({{{"Dog", create}}}, note_def), no_action);
+  EXPECT_EQ(message({{{"Create", create}, {"Delete", {{"IndexName", "by_status"}}}}}, note_def),
+            "One or more parameter values were invalid: Only one global secondary index action "
+            "is allowed per GlobalSecondaryIndexUpdate object");
+  // A name an index of either kind has, checked before the rest of the new index.
+  for (const char* taken : {"by_status", "by_total"}) {
+    json again = create;
+    again["IndexName"] = taken;
+    EXPECT_EQ(message({{{"Create", again}}}, note_def),
+              "Attempting to create an index which already exists");
+  }
+  // A new index's key is defined in the request itself, even one the table knows.
+  EXPECT_EQ(message({{{"Create", create}}}),
+            "One or more parameter values were invalid: AttributeDefinitions is not specified "
+            "for index: by_note");
+  json by_customer = create;
+  by_customer["IndexName"] = "by_customer";
+  by_customer["KeySchema"][0]["AttributeName"] = "customer";
+  EXPECT_EQ(message({{{"Create", by_customer}}}, note_def),
+            "One or more parameter values were invalid: Some index key attributes are not "
+            "defined in AttributeDefinitions. Keys: [customer], AttributeDefinitions: [note]");
+  // One index built at a time.
+  json reply =
+      Call("UpdateTable", {{"TableName", "orders"},
+                           {"AttributeDefinitions", note_def},
+                           {"GlobalSecondaryIndexUpdates",
+                            {{{"Create", create}}, {{"Delete", {{"IndexName", "by_status"}}}}}}});
+  EXPECT_EQ(reply.value("__type", ""), "com.amazonaws.dynamodb.v20120810#LimitExceededException")
+      << reply.dump();
+  EXPECT_EQ(reply.value("message", ""),
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+            "simultaneously per table");
+  EXPECT_EQ(message({{{"Delete", {{"IndexName", "by_total"}}}}}),
+            "Cannot delete an index that is not a GlobalSecondaryIndex: by_total");
+  // A key attribute keeps its type.
+  json status_as_number = create;
+  status_as_number["KeySchema"][0]["AttributeName"] = "status";
+  EXPECT_EQ(message({{{"Create", status_as_number}}},
+                    {{{"AttributeName", "status"}, {"AttributeType", "N"}}}),
+            "One or more parameter values were invalid: Attributes cannot be redefined. Please "
+            "check that your attribute has the same type as previously defined.");
+  json table = Ok("DescribeTable", {{"TableName", "orders"}})["Table"];
+  EXPECT_EQ(table["GlobalSecondaryIndexes"].size(), 1u) << table.dump();
+  EXPECT_EQ(table["LocalSecondaryIndexes"].size(), 1u) << table.dump();
+}
+
+// Index reads and indexed writes read at a snapshot: one refused as ReadRestart (a write
+// the snapshot cannot place) is done again above it, invisibly; one that keeps restarting
+// is given up after a bounded number of snapshots (SnapshotRestarts).
+TEST_F(SecondaryIndexTest, SnapshotReadsRestartAboveAReadRestart) {
+  CreateIndexedTable();
+  Put("alice", 1, "open", 30);
+  int restarts = 0;
+  uint64_t above = 0;
+  backend_.snapshot_read_fault = [&](const std::string&, uint64_t ts) {
+    if (ts > above) return absl::OkStatus();
+    ++restarts;
+    return coord::ReadRestartError(above, "ReadRestart: test");
+  };
+  above = 1'000;
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{30}));
+  EXPECT_EQ(restarts, 1);
+  restarts = 0;
+  above = 2'000;
+  // An UpdateItem of an indexed table decides on the item read at a snapshot.
+  Ok("UpdateItem", {{"TableName", "orders"},
+                    {"Key", {{"customer", {{"S", "alice"}}}, {"seq", {{"N", "1"}}}}},
+                    {"UpdateExpression", "SET #t = :t"},
+                    {"ExpressionAttributeNames", {{"#t", "total"}}},
+                    {"ExpressionAttributeValues", {{":t", {{"N", "31"}}}}}});
+  EXPECT_EQ(restarts, 1);
+  EXPECT_EQ(Totals(QueryStatus("open")), (std::vector<int>{31}));
+  backend_.snapshot_read_fault = [&](const std::string&, uint64_t ts) {
+    ++restarts;
+    return coord::ReadRestartError(ts + 1, "ReadRestart: test");
+  };
+  restarts = 0;
+  json reply = Call("Query", {{"TableName", "orders"},
+                              {"IndexName", "by_status"},
+                              {"KeyConditionExpression", "#s = :s"},
+                              {"ExpressionAttributeNames", {{"#s", "status"}}},
+                              {"ExpressionAttributeValues", {{":s", {{"S", "open"}}}}}});
+  EXPECT_NE(status_, 200) << reply.dump();
+  EXPECT_EQ(restarts, 1 + TableStore::kMaxSnapshotRestarts) << reply.dump();
+  backend_.snapshot_read_fault = nullptr;
 }
 
 TEST_F(SecondaryIndexTest, MistypedIndexKeyIsRefusedByEveryWrite) {
@@ -451,7 +604,8 @@ TEST_F(SecondaryIndexTest, BackfillIsResumableAndKeepsUpWithWrites) {
   CreateOrdersTable();
   for (int seq = 1; seq <= 25; ++seq) PutOrder("alice", seq, seq % 2 == 0 ? "even" : "odd");
   Ok("UpdateTable", json::parse(R"({"TableName": "orders",
-      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"}],
+      "AttributeDefinitions": [{"AttributeName": "note", "AttributeType": "S"},
+                               {"AttributeName": "seq", "AttributeType": "N"}],
       "GlobalSecondaryIndexUpdates": [{"Create": {"IndexName": "by_note",
           "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"},
                         {"AttributeName": "seq", "KeyType": "RANGE"}],

@@ -63,6 +63,13 @@ def _():
     assert out["UnprocessedItems"] == {}, out
     many = [{"PutRequest": {"Item": {"pk": {"S": "raw"}, "sk": {"N": str(i)}}}} for i in range(26)]
     e = expect_error(lambda: N3.batch_write_item(RequestItems={TABLE: many}), "ValidationException")
+    assert e["Error"]["Message"] == (
+        "1 validation error detected: Value '{%s=[...]}' at 'requestItems' failed to satisfy "
+        "constraint: Map value must satisfy constraint: [Member must have length less than or "
+        "equal to 25, Member must have length greater than or equal to 1]" % TABLE), e
+    e = expect_error(lambda: N3.batch_write_item(RequestItems={TABLE: many[:13],
+                                                               "no_such_table": many[13:]}),
+                     "ValidationException")
     assert e["Error"]["Message"] == "Too many items requested for the BatchWriteItem call", e
     expect_error(lambda: N3.batch_write_item(RequestItems={"no_such_table": many[:1]}),
                  "ResourceNotFoundException")

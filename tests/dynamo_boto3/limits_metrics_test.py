@@ -114,7 +114,8 @@ def _():
 def _():
     e = expect_error(lambda: N1.batch_write_item(RequestItems={TABLE: [
         {"PutRequest": {"Item": key("many", i)}} for i in range(26)]}), "ValidationException")
-    assert "Too many items requested for the BatchWriteItem call" in e["Error"]["Message"], e
+    assert "at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: " \
+        "[Member must have length less than or equal to 25," in e["Error"]["Message"], e
     e = expect_error(lambda: N2.batch_get_item(RequestItems={TABLE: {
         "Keys": [key("many", i) for i in range(101)]}}), "ValidationException")
     assert N3.query(TableName=TABLE, KeyConditionExpression="pk = :p",

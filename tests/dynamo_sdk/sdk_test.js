@@ -308,6 +308,11 @@ async function main() {
     const tooMany = puts.concat([{ PutRequest: { Item: { customer: BATCH, seq: 99 } } }]);
     let e = await expectError(n1.doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: tooMany } })),
                               "ValidationException");
+    assertEqual(e.message, "1 validation error detected: Value '{" + TABLE + "=[...]}' at 'requestItems' " +
+      "failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less " +
+      "than or equal to 25, Member must have length greater than or equal to 1]");
+    e = await expectError(n1.doc.send(new BatchWriteCommand({ RequestItems: {
+      [TABLE]: tooMany.slice(0, 13), ["other_" + TABLE]: tooMany.slice(13) } })), "ValidationException");
     assertEqual(e.message, "Too many items requested for the BatchWriteItem call");
     e = await expectError(n1.doc.send(new BatchWriteCommand({ RequestItems: { [TABLE]: [
       { PutRequest: { Item: { customer: BATCH, seq: 1 } } },

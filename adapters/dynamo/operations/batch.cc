@@ -116,9 +116,20 @@ Task<absl::StatusOr<json>> BatchWriteItemOperation(const json& request, TableSto
       co_return ValidationError(absl::StrCat(
           "The batch write request list for a table cannot be null or empty: ", it.key()));
     }
+    if (it.value().size() > kMaxBatchWriteRequests) {
+      // DynamoDB checks each table's list against the model's length constraint first, in
+      // its generic constraint wording (its Value is Java's rendering of the map; we give
+      // the table's name, the part a reader can act on).
+      co_return ValidationError(absl::StrCat(
+          "1 validation error detected: Value '{", it.key(),
+          "=[...]}' at 'requestItems' failed to satisfy constraint: Map value must satisfy "
+          "constraint: [Member must have length less than or equal to 25, Member must have "
+          "length greater than or equal to 1]"));
+    }
     total += it.value().size();
   }
   if (total > kMaxBatchWriteRequests) {
+    // Every table's list is within 25, but together they are not: the operation's own limit.
     co_return ValidationError("Too many items requested for the BatchWriteItem call");
   }
   std::vector<TableWrites> plan;

@@ -27,7 +27,7 @@
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
 #include "adapters/dynamo/secondary_index.h"
-#include "core/coord/read_restart.h"
+#include "adapters/dynamo/snapshot_restarts.h"
 
 namespace ekv::dynamo {
 
@@ -75,6 +75,46 @@ Task<absl::StatusOr<Page>> ReadPage(TableStore* store, std::string start, std::s
   // DynamoDB also answers a LastEvaluatedKey when the page is exactly Limit items long.
   page.more = true;
   co_return page;
+}
+
+// The first top-level attribute name `c` reads for which `pred` holds, if any.
+template <typename Pred>
+std::optional<std::string> FirstNameWhere(const Condition& c, const Pred& pred) {
+  for (const Condition& child : c.children) {
+    if (std::optional<std::string> found = FirstNameWhere(child, pred)) return found;
+  }
+  std::vector<const Operand*> pending;
+  for (const Operand& o : c.operands) pending.push_back(&o);
+  while (!pending.empty()) {
+    const Operand* o = pending.back();
+    pending.pop_back();
+    if (!o->path.empty() && o->path[0].index < 0 && pred(o->path[0].name)) return o->path[0].name;
+    for (const Operand& arg : o->args) pending.push_back(&arg);
+  }
+  return std::nullopt;
+}
+
+// Whether an index read needs attributes its index does not hold: a local index then
+// fetches each item from the table (DynamoDB does, at a read per item); a global one cannot,
+// and DynamoDB refuses a projection that asks for them. A filter on a global index sees the
+// entry as projected, as DynamoDB's does.
+absl::StatusOr<bool> NeedsBaseItems(const TableSchema& schema, const SecondaryIndex& index,
+                                    const std::optional<Condition>& filter,
+                                    const std::optional<std::vector<Path>>& projection) {
+  if (index.projection_type == "ALL") return false;
+  const auto missing = [&](const std::string& name) { return !IndexProjects(schema, index, name); };
+  if (projection.has_value()) {
+    for (const Path& path : *projection) {
+      if (path.empty() || path[0].index >= 0 || !missing(path[0].name)) continue;
+      if (index.global) {
+        return ValidationError(
+            absl::StrCat("One or more parameter values were invalid: Global secondary index ",
+                         index.name, " does not project [", path[0].name, "]"));
+      }
+      return true;
+    }
+  }
+  return !index.global && filter.has_value() && FirstNameWhere(*filter, missing).has_value();
 }
 
 // Select and the projection, checked against each other as DynamoDB does. *count_only:
@@ -141,6 +181,11 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       !s.ok()) {
     co_return s;
   }
+  if (index != nullptr && !all_attributes) {
+    absl::StatusOr<bool> needs_base = NeedsBaseItems(schema, *index, filter, projection);
+    if (!needs_base.ok()) co_return needs_base.status();
+    all_attributes = *needs_base;
+  }
   absl::StatusOr<std::string> capacity_mode = ReturnConsumedCapacityOf(request);
   if (!capacity_mode.ok()) co_return capacity_mode.status();
   bool consistent = false;
@@ -199,10 +244,10 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     // Core reads backwards only at a timestamp: a descending read of a table's items is at
     // the latest one, which reads each route's newest versions as the forward read does.
     uint64_t ts = 0;
-    uint64_t at_least = 0;  // after a ReadRestart: the next snapshot is above it
-    for (int restarts = 0;; ++restarts) {
+    SnapshotRestarts restarts(TableStore::kMaxSnapshotRestarts);
+    for (;;) {
       if (index != nullptr) {
-        absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp(at_least);
+        absl::StatusOr<uint64_t> snapshot = co_await store->SnapshotTimestamp(restarts.at_least());
         if (!snapshot.ok()) co_return snapshot.status();
         ts = *snapshot;
       } else if (!forward) {
@@ -210,16 +255,15 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       }
       absl::StatusOr<Page> read =
           co_await ReadPage(store, range.start, range.end, want, ts, forward);
-      at_least =
-          restarts < TableStore::kMaxSnapshotRestarts ? coord::ReadRestartAbove(read.status()) : 0;
-      if (at_least != 0) continue;
+      if (restarts.Retry(read.status())) continue;
       if (!read.ok()) co_return read.status();
       page = *std::move(read);
       break;
     }
   }
   if (all_attributes && index->projection_type != "ALL") {
-    // An LSI fetches the attributes it does not project from the table, one read per entry.
+    // An LSI fetches the attributes it does not project from the table, one read per entry
+    // (Select ALL_ATTRIBUTES, or a projection or filter naming them).
     for (auto& [entry_key, item] : page.items) {
       absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, item);
       if (!base_key.ok()) co_return base_key.status();
@@ -324,23 +368,9 @@ absl::StatusOr<KeyRange> ScanSegmentRange(const json& request, const std::string
 
 // The first key attribute of `key_schema` that `c` names, if any.
 std::optional<std::string> KeyAttributeIn(const Condition& c, const TableSchema& key_schema) {
-  for (const Condition& child : c.children) {
-    if (std::optional<std::string> found = KeyAttributeIn(child, key_schema)) return found;
-  }
-  std::vector<const Operand*> pending;
-  for (const Operand& o : c.operands) pending.push_back(&o);
-  while (!pending.empty()) {
-    const Operand* o = pending.back();
-    pending.pop_back();
-    if (!o->path.empty() && o->path[0].index < 0) {
-      const std::string& name = o->path[0].name;
-      if (name == key_schema.hash.name || (key_schema.range && name == key_schema.range->name)) {
-        return name;
-      }
-    }
-    for (const Operand& arg : o->args) pending.push_back(&arg);
-  }
-  return std::nullopt;
+  return FirstNameWhere(c, [&](const std::string& name) {
+    return name == key_schema.hash.name || (key_schema.range && name == key_schema.range->name);
+  });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/request_fields.h"
@@ -52,6 +53,50 @@ absl::StatusOr<std::string> TableOfArn(const json& request) {
 absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
   const json& updates = request["GlobalSecondaryIndexUpdates"];
   if (!updates.is_array()) return SerializationError("GlobalSecondaryIndexUpdates must be a list");
+  if (absl::Status s = CheckKeyAttributeNames(request); !s.ok()) return s;
+  // DynamoDB builds one index at a time: one Create or Delete per request.
+  const size_t online = std::count_if(updates.begin(), updates.end(), [](const json& u) {
+    return u.is_object() && (u.contains("Create") || u.contains("Delete"));
+  });
+  if (online > 1) {
+    return DynamoError(absl::StatusCode::kResourceExhausted, "LimitExceededException",
+                       "Subscriber limit exceeded: Only 1 online index can be created or deleted "
+                       "simultaneously per table");
+  }
+  // A new index's key attributes are named in this request's AttributeDefinitions, even
+  // one the table already defines (DynamoDB requires it).
+  std::set<std::string> defined;
+  if (auto defs = request.find("AttributeDefinitions"); defs != request.end() && defs->is_array()) {
+    for (const json& d : *defs) {
+      if (d.is_object() && d.contains("AttributeName") && d["AttributeName"].is_string()) {
+        defined.insert(d["AttributeName"].get<std::string>());
+      }
+    }
+  }
+  for (const json& update : updates) {
+    if (!update.is_object() || !update.contains("Create") || !update["Create"].is_object())
+      continue;
+    const json& create = update["Create"];
+    auto index_name = create.find("IndexName");
+    const std::string index = index_name != create.end() && index_name->is_string()
+                                  ? index_name->get<std::string>()
+                                  : std::string();
+    auto keys = create.find("KeySchema");
+    if (keys == create.end() || !keys->is_array()) continue;
+    for (const json& k : *keys) {
+      if (!k.is_object() || !k.contains("AttributeName") || !k["AttributeName"].is_string())
+        continue;
+      const std::string name = k["AttributeName"].get<std::string>();
+      if (defined.count(name) != 0) continue;
+      if (defined.empty()) {
+        return InvalidParameter(
+            absl::StrCat("AttributeDefinitions is not specified for index: ", index));
+      }
+      return InvalidParameter(
+          absl::StrCat("Some index key attributes are not defined in AttributeDefinitions. Keys: [",
+                       name, "], AttributeDefinitions: [", absl::StrJoin(defined, ", "), "]"));
+    }
+  }
   if (auto defs = request.find("AttributeDefinitions"); defs != request.end() && !defs->is_null()) {
     if (!defs->is_array()) return SerializationError("AttributeDefinitions must be a list");
     for (const json& d : *defs) {
@@ -77,35 +122,48 @@ absl::Status ApplyIndexUpdates(const json& request, TableSchema* schema) {
         known = true;
         if (existing.type != parsed) {
           return InvalidParameter(
-              absl::StrCat("Cannot change the type of an existing key attribute: ", name));
+              "Attributes cannot be redefined. Please check that your attribute has the same "
+              "type as previously defined.");
         }
       }
       if (!known) schema->attribute_definitions.push_back({name, parsed});
     }
   }
   for (const json& update : updates) {
-    if (!update.is_object() || update.size() != 1) {
-      return ValidationError(
-          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
-          "Update or Delete must be specified");
+    // DynamoDB's words: one action per entry, and Create, Update or Delete is it.
+    if (update.is_object() && update.size() > 1) {
+      return InvalidParameter(
+          "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate "
+          "object");
     }
-    const std::string action = update.begin().key();
+    const std::string action = update.is_object() && !update.empty() ? update.begin().key() : "";
+    if (action != "Create" && action != "Update" && action != "Delete") {
+      return InvalidParameter(
+          "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+          "GlobalSecondaryIndexUpdate.Delete must not be null");
+    }
     const json& body = update.begin().value();
+    const std::string name =
+        body.is_object() && body.contains("IndexName") && body["IndexName"].is_string()
+            ? body["IndexName"].get<std::string>()
+            : "";
+    const auto named = [&](const SecondaryIndex& i) { return i.name == name; };
     if (action == "Create") {
+      // The name is checked before the rest of the new index, as DynamoDB does.
+      if (std::any_of(schema->indexes.begin(), schema->indexes.end(), named)) {
+        return ValidationError("Attempting to create an index which already exists");
+      }
       absl::StatusOr<SecondaryIndex> index = ParseSecondaryIndex(body, /*global=*/true, *schema);
       if (!index.ok()) return index.status();
       index->backfilling = true;
       schema->indexes.push_back(*std::move(index));
       continue;
     }
-    if (action != "Update" && action != "Delete") {
-      return ValidationError(
-          "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Create, "
-          "Update or Delete must be specified");
+    auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(), named);
+    if (it != schema->indexes.end() && !it->global) {
+      return ValidationError(absl::StrCat("Cannot ", action == "Delete" ? "delete" : "update",
+                                          " an index that is not a GlobalSecondaryIndex: ", name));
     }
-    const std::string name = body.is_object() ? body.value("IndexName", "") : "";
-    auto it = std::find_if(schema->indexes.begin(), schema->indexes.end(),
-                           [&](const SecondaryIndex& i) { return i.global && i.name == name; });
     if (it == schema->indexes.end()) {
       return ResourceNotFound(absl::StrCat("Requested resource not found: Index: ", name,
                                            " not found for table: ", schema->name));
@@ -156,6 +214,10 @@ Task<absl::StatusOr<json>> UpdateTableOperation(const json& request, TableStore*
   }
   const bool index_updates = request.contains("GlobalSecondaryIndexUpdates") &&
                              !request["GlobalSecondaryIndexUpdates"].is_null();
+  if (index_updates && request["GlobalSecondaryIndexUpdates"].is_array() &&
+      request["GlobalSecondaryIndexUpdates"].empty()) {
+    co_return InvalidParameter("List of GlobalSecondaryIndexUpdates is empty");
+  }
   if (!index_updates && request.contains("AttributeDefinitions") &&
       !request["AttributeDefinitions"].is_null()) {
     co_return ValidationError(

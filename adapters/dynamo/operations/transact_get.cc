@@ -12,8 +12,8 @@
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/projection.h"
 #include "adapters/dynamo/request_fields.h"
+#include "adapters/dynamo/snapshot_restarts.h"
 #include "adapters/dynamo/transaction_fields.h"
-#include "core/coord/read_restart.h"
 
 namespace ekv::dynamo {
 
@@ -78,21 +78,19 @@ Task<absl::StatusOr<json>> TransactGetItemsOperation(const json& request, TableS
   // Every item at one snapshot; a ReadRestart (a write the snapshot cannot place) means
   // all of them again at a snapshot above it.
   std::vector<std::optional<AttributeMap>> read(gets.size());
-  uint64_t at_least = 0;
-  for (int restarts = 0;; ++restarts) {
-    absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp(at_least);
+  SnapshotRestarts restarts(TableStore::kMaxSnapshotRestarts);
+  for (bool again = true; again;) {
+    absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp(restarts.at_least());
     if (!ts.ok()) co_return ts.status();
-    at_least = 0;
-    for (size_t i = 0; i < gets.size() && at_least == 0; ++i) {
+    again = false;
+    for (size_t i = 0; i < gets.size() && !again; ++i) {
       absl::StatusOr<std::optional<AttributeMap>> item =
           co_await store->GetItemAt(gets[i].key, *ts);
-      at_least =
-          restarts < TableStore::kMaxSnapshotRestarts ? coord::ReadRestartAbove(item.status()) : 0;
-      if (at_least != 0) break;
+      again = restarts.Retry(item.status());
+      if (again) break;
       if (!item.ok()) co_return item.status();
       read[i] = *std::move(item);
     }
-    if (at_least == 0) break;
   }
   json responses = json::array();
   std::map<std::string, double> units;

@@ -35,9 +35,9 @@
 #include "adapters/dynamo/key_codec.h"
 #include "adapters/dynamo/operation_table.h"
 #include "adapters/dynamo/request_fields.h"
+#include "adapters/dynamo/snapshot_restarts.h"
 #include "adapters/dynamo/transaction_fields.h"
 #include "adapters/dynamo/transaction_token.h"
-#include "core/coord/read_restart.h"
 
 namespace ekv::dynamo {
 
@@ -286,24 +286,14 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
   const std::string fingerprint = Fingerprint(**items);
   const std::string token_key = token->has_value() ? TransactionTokenKey(**token) : "";
 
-  uint64_t at_least = 0;  // after a ReadRestart: the next snapshot is above it
-  int read_restarts = 0;
-  auto restart_above = [&read_restarts](const absl::Status& status) -> uint64_t {
-    if (read_restarts >= TableStore::kMaxSnapshotRestarts) return 0;
-    const uint64_t above = coord::ReadRestartAbove(status);
-    if (above != 0) ++read_restarts;
-    return above;
-  };
+  SnapshotRestarts restarts(TableStore::kMaxSnapshotRestarts);
   for (int round = 0;; ++round) {
-    absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp(at_least);
+    absl::StatusOr<uint64_t> ts = co_await store->SnapshotTimestamp(restarts.at_least());
     if (!ts.ok()) co_return ts.status();
     if (token->has_value()) {
       absl::StatusOr<std::optional<std::string>> bytes =
           co_await store->GetRecordAt(token_key, *ts);
-      if (const uint64_t above = restart_above(bytes.status()); above != 0) {
-        at_least = above;
-        continue;
-      }
+      if (restarts.Retry(bytes.status())) continue;
       if (!bytes.ok()) co_return bytes.status();
       std::optional<TokenRecord> record;
       if (bytes->has_value()) record = DecodeTokenRecord(**bytes);
@@ -323,10 +313,7 @@ Task<absl::StatusOr<json>> TransactWriteItemsOperation(const json& request, Tabl
     }
 
     absl::StatusOr<Snapshot> snapshot = co_await ReadSnapshot(actions, *ts, store);
-    if (const uint64_t above = restart_above(snapshot.status()); above != 0) {
-      at_least = above;
-      continue;
-    }
+    if (restarts.Retry(snapshot.status())) continue;
     if (!snapshot.ok()) co_return snapshot.status();
     std::vector<CancellationReason> reasons(actions.size());
     std::vector<std::optional<AttributeMap>> written(actions.size());
