@@ -28,8 +28,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr milliseconds kPollBudget{60000};
-
 // ListGroups through `node`, retried within the poll budget.
 absl::StatusOr<proto::ListGroupsResponse> Groups(ProcessCluster& cluster, int node) {
   const auto deadline = Clock::now() + kPollBudget;
