@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/status_mapping.h"
+#include "core/node/route_load.h"
 #include "core/util/assert.h"
 
 namespace ekv::adapters {
@@ -422,7 +423,8 @@ grpc::Status DistributionService::RetireGroup(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status DistributionService::ListGroups(grpc::ServerContext*, const proto::ListGroupsRequest*,
+grpc::Status DistributionService::ListGroups(grpc::ServerContext*,
+                                             const proto::ListGroupsRequest* request,
                                              proto::ListGroupsResponse* response) {
   absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
   if (!catalog.ok()) return ToGrpcStatus(catalog.status());
@@ -446,7 +448,39 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*, const proto::
     ToProtoGroup(group, *catalog, group.retired ? raft::kNoNode : coordinator_->LeaderOf(id),
                  response->add_groups());
   }
+  if (request->with_load()) {
+    for (proto::RaftGroupInfo& group : *response->mutable_groups()) {
+      if (!group.retired()) AddGroupLoad(&group);
+    }
+  }
   return grpc::Status::OK;
+}
+
+void DistributionService::AddGroupLoad(proto::RaftGroupInfo* group) {
+  const raft::GroupId id = group->raft_group_id();
+  coord::OpResult result = coordinator_->RunBlocking([id](coord::Coordinator& c) {
+    node::GroupQuery query;
+    query.op = node::GroupQueryOp::kRouteLoads;
+    return c.StartGroupQuery(id, std::move(query));
+  });
+  if (!result.status.ok() || !result.group_result.status().ok()) {
+    group->set_load_error(
+        (result.status.ok() ? result.group_result.status() : result.status).ToString());
+    return;
+  }
+  absl::StatusOr<std::vector<node::RouteLoadReport>> reports =
+      node::DecodeRouteLoadReports(result.group_result.blob);
+  if (!reports.ok()) {
+    group->set_load_error(reports.status().ToString());
+    return;
+  }
+  proto::GroupLoad* load = group->mutable_load();
+  for (const node::RouteLoadReport& report : *reports) {
+    load->set_reads(load->reads() + report.load.reads);
+    load->set_writes(load->writes() + report.load.writes);
+    load->set_read_bytes(load->read_bytes() + report.load.read_bytes);
+    load->set_write_bytes(load->write_bytes() + report.load.write_bytes);
+  }
 }
 
 namespace {

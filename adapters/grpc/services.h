@@ -96,6 +96,9 @@ class DistributionService final : public proto::Distribution::Service {
                          proto::DrainNodeResponse*) override;
 
  private:
+  // ListGroups with_load: asks the group's leader for its route counters and sums them.
+  void AddGroupLoad(proto::RaftGroupInfo* group);
+
   runtime::Coordinator* coordinator_;
 };
 

@@ -1,6 +1,7 @@
 // Test fixture owning one ProcessCluster; prints every node's log when a test fails.
 #pragma once
 
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -9,6 +10,10 @@
 #include "tests/integration/process_cluster.h"
 
 namespace ekv::integration {
+
+// How long a test polls the cluster for a state it waits for (a move done, a group
+// created): generous, for a loaded 2-core machine.
+inline constexpr std::chrono::milliseconds kPollBudget{60000};
 
 inline std::string Describe(const grpc::Status& status) {
   return status.ok()

@@ -13,8 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
@@ -27,8 +30,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-constexpr milliseconds kPollBudget{60000};
 
 // ListGroups through `node`, retried within the poll budget.
 absl::StatusOr<proto::ListGroupsResponse> Groups(ProcessCluster& cluster, int node) {
@@ -166,6 +167,20 @@ TEST_F(GroupLifecycleTest, CreatedGroupOnThreeOfFourNodesTakesARangeSurvivesAKil
   ASSERT_EQ(Client(4, {"groups"}, &out), 0) << out;
   EXPECT_NE(out.find("group 1 initial voters 1,2,3,4"), std::string::npos) << out;
   EXPECT_NE(out.find("group 3 retired voters 1,2,3"), std::string::npos) << out;
+  // Every group still serving reports its leader's counters, and the load wrote to them.
+  ASSERT_EQ(Client(4, {"--load_window_ms=0", "groups"}, &out), 0) << out;
+  uint64_t counted_writes = 0;
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    if (!absl::StartsWith(line, "group ") || absl::StrContains(line, " retired ")) continue;
+    const size_t at = line.find(" writes ");
+    ASSERT_NE(at, absl::string_view::npos) << "no counters for a group in:\n" << out;
+    absl::string_view number = line.substr(at + 8);
+    number = number.substr(0, number.find(' '));
+    uint64_t writes = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(number, &writes)) << out;
+    counted_writes += writes;
+  }
+  EXPECT_GT(counted_writes, 0u) << out;
 
   const std::vector<AckedWrite> acked = load.Acked();
   size_t group2_keys = 0;

@@ -31,8 +31,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr milliseconds kPollBudget{60000};
-
 // Every route of `node`'s catalog, retried within the poll budget; empty on failure with
 // what went wrong in `seen`.
 std::vector<proto::RouteDescriptor> Routes(ProcessCluster& cluster, int node, uint64_t* version,

@@ -43,7 +43,6 @@ constexpr uint64_t kSource = 2;
 constexpr uint64_t kTarget = 3;
 constexpr int kSeedKeys = 200;
 constexpr int kProbeWrites = 100;  // sequential writes after the move, for the log check
-constexpr milliseconds kPollBudget{60000};
 
 std::string SeedKey(int i) { return absl::StrFormat("h/seed/%04d", i); }
 

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/redis_calls.h"
 #include "tests/redis/resp_client.h"
 
 namespace ekv::integration {
@@ -23,11 +24,6 @@ namespace {
 
 using redis::testing::RespClient;
 using Clock = std::chrono::steady_clock;
-
-std::string CallSlow(RespClient& client, const std::vector<std::string>& args) {
-  if (!client.Send(args)) return "<send failed>";
-  return client.ReadReply(std::chrono::seconds(60));
-}
 
 // INFO clients' blocked_clients on one node.
 int BlockedClients(RespClient& client) {

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/redis_calls.h"
 #include "tests/integration/redis_cluster_fixture.h"
 #include "tests/redis/resp_client.h"
 
@@ -24,11 +25,6 @@ namespace ekv::integration {
 namespace {
 
 using redis::testing::RespClient;
-
-std::string Call(RespClient& client, const std::vector<std::string>& args) {
-  if (!client.Send(args)) return "<send failed>";
-  return client.ReadReply(std::chrono::seconds(60));
-}
 
 // The bulk strings of an array reply ("*2\r\n$1\r\na\r\n$1\r\nb\r\n" -> a, b).
 std::vector<std::string> Bulks(const std::string& reply) {
@@ -48,67 +44,69 @@ TEST_F(RedisCrossGroupCommandTest, EachMultiKeyCommandAcrossGroupsThroughEveryNo
   RespClient n2(cluster().redis_port(2));
   RespClient n3(cluster().redis_port(3));
   // Keys: RENAME, RENAMENX, COPY.
-  ASSERT_EQ(Call(n1, {"SET", "a-str", "hello", "EX", "1000"}), "+OK\r\n");
-  EXPECT_EQ(Call(n2, {"RENAME", "a-str", "z-str"}), "+OK\r\n");
-  EXPECT_EQ(Call(n3, {"GET", "z-str"}), "$5\r\nhello\r\n");
-  EXPECT_EQ(Call(n1, {"EXISTS", "a-str"}), ":0\r\n");
-  const std::string ttl = Call(n1, {"TTL", "z-str"});
+  ASSERT_EQ(CallSlow(n1, {"SET", "a-str", "hello", "EX", "1000"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n2, {"RENAME", "a-str", "z-str"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n3, {"GET", "z-str"}), "$5\r\nhello\r\n");
+  EXPECT_EQ(CallSlow(n1, {"EXISTS", "a-str"}), ":0\r\n");
+  const std::string ttl = CallSlow(n1, {"TTL", "z-str"});
   EXPECT_TRUE(ttl == ":1000\r\n" || ttl == ":999\r\n") << ttl;
-  EXPECT_EQ(Call(n3, {"RENAME", "a-str", "z-str"}), "-ERR no such key\r\n");
-  ASSERT_EQ(Call(n1, {"SET", "a-other", "x"}), "+OK\r\n");
-  EXPECT_EQ(Call(n2, {"RENAMENX", "a-other", "z-str"}), ":0\r\n");
-  EXPECT_EQ(Call(n3, {"RENAMENX", "z-str", "a-new"}), ":1\r\n");
-  EXPECT_EQ(Call(n1, {"COPY", "a-new", "z-copy"}), ":1\r\n");
-  EXPECT_EQ(Call(n2, {"COPY", "a-new", "z-copy"}), ":0\r\n");
-  EXPECT_EQ(Call(n3, {"GET", "z-copy"}), "$5\r\nhello\r\n");
+  EXPECT_EQ(CallSlow(n3, {"RENAME", "a-str", "z-str"}), "-ERR no such key\r\n");
+  ASSERT_EQ(CallSlow(n1, {"SET", "a-other", "x"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n2, {"RENAMENX", "a-other", "z-str"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(n3, {"RENAMENX", "z-str", "a-new"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n1, {"COPY", "a-new", "z-copy"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n2, {"COPY", "a-new", "z-copy"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(n3, {"GET", "z-copy"}), "$5\r\nhello\r\n");
   // Sets.
-  ASSERT_EQ(Call(n1, {"SADD", "a-set", "1", "2", "3"}), ":3\r\n");
-  ASSERT_EQ(Call(n1, {"SADD", "z-set", "3", "4"}), ":2\r\n");
-  EXPECT_EQ(Call(n2, {"SMOVE", "a-set", "z-set", "1"}), ":1\r\n");
-  EXPECT_EQ(Call(n3, {"SMOVE", "a-set", "z-set", "1"}), ":0\r\n");
-  EXPECT_EQ(Call(n1, {"SINTER", "a-set", "z-set"}), "*1\r\n$1\r\n3\r\n");
-  EXPECT_EQ(Call(n2, {"SINTERSTORE", "z-inter", "a-set", "z-set"}), ":1\r\n");
-  EXPECT_EQ(Call(n3, {"SUNIONSTORE", "a-union", "a-set", "z-set"}), ":4\r\n");
-  EXPECT_EQ(Call(n1, {"SDIFFSTORE", "z-diff", "z-set", "a-set"}), ":2\r\n");
-  EXPECT_EQ(Call(n2, {"SMEMBERS", "z-diff"}), "*2\r\n$1\r\n1\r\n$1\r\n4\r\n");
-  EXPECT_EQ(Call(n3, {"SINTERCARD", "2", "a-set", "z-set"}), ":1\r\n");
+  ASSERT_EQ(CallSlow(n1, {"SADD", "a-set", "1", "2", "3"}), ":3\r\n");
+  ASSERT_EQ(CallSlow(n1, {"SADD", "z-set", "3", "4"}), ":2\r\n");
+  EXPECT_EQ(CallSlow(n2, {"SMOVE", "a-set", "z-set", "1"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n3, {"SMOVE", "a-set", "z-set", "1"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(n1, {"SINTER", "a-set", "z-set"}), "*1\r\n$1\r\n3\r\n");
+  EXPECT_EQ(CallSlow(n2, {"SINTERSTORE", "z-inter", "a-set", "z-set"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n3, {"SUNIONSTORE", "a-union", "a-set", "z-set"}), ":4\r\n");
+  EXPECT_EQ(CallSlow(n1, {"SDIFFSTORE", "z-diff", "z-set", "a-set"}), ":2\r\n");
+  EXPECT_EQ(CallSlow(n2, {"SMEMBERS", "z-diff"}), "*2\r\n$1\r\n1\r\n$1\r\n4\r\n");
+  EXPECT_EQ(CallSlow(n3, {"SINTERCARD", "2", "a-set", "z-set"}), ":1\r\n");
   // Lists.
-  ASSERT_EQ(Call(n1, {"RPUSH", "a-list", "a", "b", "c"}), ":3\r\n");
-  EXPECT_EQ(Call(n2, {"LMOVE", "a-list", "z-list", "LEFT", "RIGHT"}), "$1\r\na\r\n");
-  EXPECT_EQ(Call(n3, {"RPOPLPUSH", "a-list", "z-list"}), "$1\r\nc\r\n");
-  EXPECT_EQ(Call(n1, {"BLMOVE", "z-list", "a-list", "LEFT", "LEFT", "1"}), "$1\r\nc\r\n");
-  EXPECT_EQ(Call(n2, {"BRPOPLPUSH", "z-list", "a-list", "1"}), "$1\r\na\r\n");
-  EXPECT_EQ(Call(n3, {"LRANGE", "a-list", "0", "-1"}), "*3\r\n$1\r\na\r\n$1\r\nc\r\n$1\r\nb\r\n");
-  EXPECT_EQ(Call(n1, {"LMPOP", "2", "z-list", "a-list", "LEFT"}),
+  ASSERT_EQ(CallSlow(n1, {"RPUSH", "a-list", "a", "b", "c"}), ":3\r\n");
+  EXPECT_EQ(CallSlow(n2, {"LMOVE", "a-list", "z-list", "LEFT", "RIGHT"}), "$1\r\na\r\n");
+  EXPECT_EQ(CallSlow(n3, {"RPOPLPUSH", "a-list", "z-list"}), "$1\r\nc\r\n");
+  EXPECT_EQ(CallSlow(n1, {"BLMOVE", "z-list", "a-list", "LEFT", "LEFT", "1"}), "$1\r\nc\r\n");
+  EXPECT_EQ(CallSlow(n2, {"BRPOPLPUSH", "z-list", "a-list", "1"}), "$1\r\na\r\n");
+  EXPECT_EQ(CallSlow(n3, {"LRANGE", "a-list", "0", "-1"}),
+            "*3\r\n$1\r\na\r\n$1\r\nc\r\n$1\r\nb\r\n");
+  EXPECT_EQ(CallSlow(n1, {"LMPOP", "2", "z-list", "a-list", "LEFT"}),
             "*2\r\n$6\r\na-list\r\n*1\r\n$1\r\na\r\n");
   // Sorted sets.
-  ASSERT_EQ(Call(n1, {"ZADD", "a-z", "1", "x", "2", "y"}), ":2\r\n");
-  ASSERT_EQ(Call(n1, {"ZADD", "z-z", "10", "y"}), ":1\r\n");
-  EXPECT_EQ(Call(n2, {"ZUNIONSTORE", "z-out", "2", "a-z", "z-z"}), ":2\r\n");
-  EXPECT_EQ(Call(n3, {"ZRANGE", "z-out", "0", "-1", "WITHSCORES"}),
+  ASSERT_EQ(CallSlow(n1, {"ZADD", "a-z", "1", "x", "2", "y"}), ":2\r\n");
+  ASSERT_EQ(CallSlow(n1, {"ZADD", "z-z", "10", "y"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n2, {"ZUNIONSTORE", "z-out", "2", "a-z", "z-z"}), ":2\r\n");
+  EXPECT_EQ(CallSlow(n3, {"ZRANGE", "z-out", "0", "-1", "WITHSCORES"}),
             "*4\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n12\r\n");
-  EXPECT_EQ(Call(n1, {"ZINTERSTORE", "a-out", "2", "a-z", "z-z", "AGGREGATE", "MAX"}), ":1\r\n");
-  EXPECT_EQ(Call(n2, {"ZDIFFSTORE", "z-dout", "2", "a-z", "z-z"}), ":1\r\n");
-  EXPECT_EQ(Call(n3, {"ZRANGESTORE", "z-rs", "a-z", "0", "0"}), ":1\r\n");
-  EXPECT_EQ(Call(n1, {"ZRANGE", "z-rs", "0", "-1"}), "*1\r\n$1\r\nx\r\n");
-  EXPECT_EQ(Call(n2, {"ZUNION", "2", "a-z", "z-z"}), "*2\r\n$1\r\nx\r\n$1\r\ny\r\n");
+  EXPECT_EQ(CallSlow(n1, {"ZINTERSTORE", "a-out", "2", "a-z", "z-z", "AGGREGATE", "MAX"}),
+            ":1\r\n");
+  EXPECT_EQ(CallSlow(n2, {"ZDIFFSTORE", "z-dout", "2", "a-z", "z-z"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n3, {"ZRANGESTORE", "z-rs", "a-z", "0", "0"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n1, {"ZRANGE", "z-rs", "0", "-1"}), "*1\r\n$1\r\nx\r\n");
+  EXPECT_EQ(CallSlow(n2, {"ZUNION", "2", "a-z", "z-z"}), "*2\r\n$1\r\nx\r\n$1\r\ny\r\n");
   // Strings and bits.
-  ASSERT_EQ(Call(n1, {"SET", "a-bits", "\xff"}), "+OK\r\n");
-  ASSERT_EQ(Call(n1, {"SET", "z-bits", "\x0f"}), "+OK\r\n");
-  EXPECT_EQ(Call(n2, {"BITOP", "AND", "z-and", "a-bits", "z-bits"}), ":1\r\n");
-  EXPECT_EQ(Call(n3, {"GET", "z-and"}), "$1\r\n\x0f\r\n");
-  EXPECT_EQ(Call(n1, {"MSETNX", "a-m", "1", "z-m", "2"}), ":1\r\n");
-  EXPECT_EQ(Call(n2, {"MSETNX", "a-m2", "1", "z-m", "3"}), ":0\r\n");
-  EXPECT_EQ(Call(n3, {"EXISTS", "a-m2"}), ":0\r\n");
-  EXPECT_EQ(Call(n2, {"MSET", "a-ms", "1", "z-ms", "2", "a-ms", "3"}), "+OK\r\n");
-  EXPECT_EQ(Call(n3, {"MGET", "a-ms", "z-ms"}), "*2\r\n$1\r\n3\r\n$1\r\n2\r\n");
-  EXPECT_EQ(Call(n1, {"MSET", "a-ms", "1", "z-ms"}),
+  ASSERT_EQ(CallSlow(n1, {"SET", "a-bits", "\xff"}), "+OK\r\n");
+  ASSERT_EQ(CallSlow(n1, {"SET", "z-bits", "\x0f"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n2, {"BITOP", "AND", "z-and", "a-bits", "z-bits"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n3, {"GET", "z-and"}), "$1\r\n\x0f\r\n");
+  EXPECT_EQ(CallSlow(n1, {"MSETNX", "a-m", "1", "z-m", "2"}), ":1\r\n");
+  EXPECT_EQ(CallSlow(n2, {"MSETNX", "a-m2", "1", "z-m", "3"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(n3, {"EXISTS", "a-m2"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(n2, {"MSET", "a-ms", "1", "z-ms", "2", "a-ms", "3"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n3, {"MGET", "a-ms", "z-ms"}), "*2\r\n$1\r\n3\r\n$1\r\n2\r\n");
+  EXPECT_EQ(CallSlow(n1, {"MSET", "a-ms", "1", "z-ms"}),
             "-ERR wrong number of arguments for 'mset' command\r\n");
-  EXPECT_EQ(Call(n3, {"LCS", "a-new", "z-copy"}), "$5\r\nhello\r\n");
+  EXPECT_EQ(CallSlow(n3, {"LCS", "a-new", "z-copy"}), "$5\r\nhello\r\n");
   // Errors are the command's own and write nothing.
-  EXPECT_EQ(Call(n1, {"SMOVE", "a-list", "z-set", "a"}),
+  EXPECT_EQ(CallSlow(n1, {"SMOVE", "a-list", "z-set", "a"}),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
-  EXPECT_EQ(Call(n2, {"LLEN", "a-list"}), ":2\r\n");
+  EXPECT_EQ(CallSlow(n2, {"LLEN", "a-list"}), ":2\r\n");
 }
 
 TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
@@ -122,8 +120,8 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
       members.insert(absl::StrCat("m", i));
       sadd.push_back(absl::StrCat("m", i));
     }
-    ASSERT_EQ(Call(setup, sadd), absl::StrCat(":", kMembers, "\r\n"));
-    ASSERT_EQ(Call(setup, {"SET", "a-token", "the-token"}), "+OK\r\n");
+    ASSERT_EQ(CallSlow(setup, sadd), absl::StrCat(":", kMembers, "\r\n"));
+    ASSERT_EQ(CallSlow(setup, {"SET", "a-token", "the-token"}), "+OK\r\n");
   }
   constexpr int kClients = 6;
   constexpr int kOpsEach = 12;
@@ -139,7 +137,7 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
         if (c % 3 == 2) {
           // RENAME the token to the other group, from wherever it is.
           const bool forward = (c + i) % 2 == 0;
-          reply = Call(
+          reply = CallSlow(
               client, {"RENAME", forward ? "a-token" : "z-token", forward ? "z-token" : "a-token"});
           std::lock_guard<std::mutex> lock(mu);
           if (reply == "+OK\r\n") {
@@ -153,8 +151,8 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
         }
         const bool forward = (c + i) % 2 == 0;
         const std::string member = absl::StrCat("m", (c * 5 + i) % kMembers);
-        reply = Call(client, {"SMOVE", forward ? "a-pool" : "z-pool", forward ? "z-pool" : "a-pool",
-                              member});
+        reply = CallSlow(client, {"SMOVE", forward ? "a-pool" : "z-pool",
+                                  forward ? "z-pool" : "a-pool", member});
         std::lock_guard<std::mutex> lock(mu);
         if (reply == ":1\r\n") {
           ++moved;
@@ -173,14 +171,14 @@ TEST_F(RedisCrossGroupCommandTest, SMoveAndRenameRacesLoseAndDuplicateNothing) {
   EXPECT_GT(moved, 0);
   EXPECT_GT(renamed, 0);
   RespClient reader(cluster().redis_port(2));
-  const std::vector<std::string> a = Bulks(Call(reader, {"SMEMBERS", "a-pool"}));
-  const std::vector<std::string> z = Bulks(Call(reader, {"SMEMBERS", "z-pool"}));
+  const std::vector<std::string> a = Bulks(CallSlow(reader, {"SMEMBERS", "a-pool"}));
+  const std::vector<std::string> z = Bulks(CallSlow(reader, {"SMEMBERS", "z-pool"}));
   std::multiset<std::string> all(a.begin(), a.end());
   all.insert(z.begin(), z.end());
   EXPECT_EQ(all.size(), static_cast<size_t>(kMembers)) << "a: " << a.size() << " z: " << z.size();
   EXPECT_EQ(std::set<std::string>(all.begin(), all.end()), members);
-  const std::string a_token = Call(reader, {"GET", "a-token"});
-  const std::string z_token = Call(reader, {"GET", "z-token"});
+  const std::string a_token = CallSlow(reader, {"GET", "a-token"});
+  const std::string z_token = CallSlow(reader, {"GET", "z-token"});
   EXPECT_TRUE((a_token == "$9\r\nthe-token\r\n" && z_token == "$-1\r\n") ||
               (z_token == "$9\r\nthe-token\r\n" && a_token == "$-1\r\n"))
       << a_token << " / " << z_token;
@@ -193,7 +191,7 @@ TEST_F(RedisCrossGroupCommandTest, MSetOverBothGroupsIsSeenWholeOrNotAtAll) {
   ASSERT_NO_FATAL_FAILURE(StartRedisCluster());
   {
     RespClient setup(cluster().redis_port(1));
-    ASSERT_EQ(Call(setup, {"MSET", "a-pair", "v0", "z-pair", "v0"}), "+OK\r\n");
+    ASSERT_EQ(CallSlow(setup, {"MSET", "a-pair", "v0", "z-pair", "v0"}), "+OK\r\n");
   }
   constexpr int kWriters = 3;
   constexpr int kReaders = 3;
@@ -208,7 +206,7 @@ TEST_F(RedisCrossGroupCommandTest, MSetOverBothGroupsIsSeenWholeOrNotAtAll) {
       for (int i = 0; i < kOpsEach; ++i) {
         if (c < kWriters) {
           const std::string value = absl::StrCat("w", c, "-", i);
-          const std::string reply = Call(client, {"MSET", "z-pair", value, "a-pair", value});
+          const std::string reply = CallSlow(client, {"MSET", "z-pair", value, "a-pair", value});
           std::lock_guard<std::mutex> lock(mu);
           if (reply == "+OK\r\n") {
             ++writes;
@@ -217,10 +215,10 @@ TEST_F(RedisCrossGroupCommandTest, MSetOverBothGroupsIsSeenWholeOrNotAtAll) {
           }
           continue;
         }
-        std::string reply = Call(client, {"MULTI"});
-        if (reply == "+OK\r\n") reply = Call(client, {"GET", "a-pair"});
-        if (reply == "+QUEUED\r\n") reply = Call(client, {"GET", "z-pair"});
-        if (reply == "+QUEUED\r\n") reply = Call(client, {"EXEC"});
+        std::string reply = CallSlow(client, {"MULTI"});
+        if (reply == "+OK\r\n") reply = CallSlow(client, {"GET", "a-pair"});
+        if (reply == "+QUEUED\r\n") reply = CallSlow(client, {"GET", "z-pair"});
+        if (reply == "+QUEUED\r\n") reply = CallSlow(client, {"EXEC"});
         const std::vector<std::string> values = Bulks(reply);
         std::lock_guard<std::mutex> lock(mu);
         if (values.size() == 2 && values[0] == values[1]) {

@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
+#include "tests/integration/redis_calls.h"
 #include "tests/integration/redis_cluster_fixture.h"
 #include "tests/redis/resp_client.h"
 
@@ -26,21 +27,15 @@ namespace {
 
 using redis::testing::RespClient;
 
-// One command with a generous deadline (a loaded 2-core machine, 3 nodes).
-std::string Call(RespClient& client, const std::vector<std::string>& args) {
-  if (!client.Send(args)) return "<send failed>";
-  return client.ReadReply(std::chrono::seconds(60));
-}
-
 // MULTI, the commands (each must answer QUEUED), EXEC: EXEC's raw reply.
 std::string Transaction(RespClient& client, const std::vector<std::vector<std::string>>& commands) {
-  const std::string multi = Call(client, {"MULTI"});
+  const std::string multi = CallSlow(client, {"MULTI"});
   if (multi != "+OK\r\n") return "MULTI answered " + multi;
   for (const std::vector<std::string>& args : commands) {
-    const std::string queued = Call(client, args);
+    const std::string queued = CallSlow(client, args);
     if (queued != "+QUEUED\r\n") return args[0] + " answered " + queued;
   }
-  return Call(client, {"EXEC"});
+  return CallSlow(client, {"EXEC"});
 }
 
 // The integers of an EXEC reply of bulk strings or integers ("*2\r\n$2\r\n10\r\n:5\r\n").
@@ -72,26 +67,26 @@ TEST_F(RedisCrossGroupExecTest, ExecOverBothGroupsAndWatchThroughAnotherNode) {
                              {"RPUSH", "z-list", "y", "w"},
                              {"GET", "z-count"}}),
             "*5\r\n+OK\r\n:1\r\n:1\r\n:2\r\n$1\r\n1\r\n");
-  EXPECT_EQ(Call(n2, {"GET", "a-str"}), "$1\r\n1\r\n");
-  EXPECT_EQ(Call(n3, {"LRANGE", "z-list", "0", "-1"}), "*2\r\n$1\r\ny\r\n$1\r\nw\r\n");
-  EXPECT_EQ(Call(n3, {"LRANGE", "a-list", "0", "-1"}), "*1\r\n$1\r\nx\r\n");
+  EXPECT_EQ(CallSlow(n2, {"GET", "a-str"}), "$1\r\n1\r\n");
+  EXPECT_EQ(CallSlow(n3, {"LRANGE", "z-list", "0", "-1"}), "*2\r\n$1\r\ny\r\n$1\r\nw\r\n");
+  EXPECT_EQ(CallSlow(n3, {"LRANGE", "a-list", "0", "-1"}), "*1\r\n$1\r\nx\r\n");
   // Through another node, both groups again.
   EXPECT_EQ(Transaction(n2, {{"INCR", "z-count"}, {"INCR", "a-str"}}), "*2\r\n:2\r\n:2\r\n");
 
   // WATCH a key of group 2 on n2; n3 changes it; n2's EXEC writing group 1 aborts.
-  EXPECT_EQ(Call(n2, {"WATCH", "z-count"}), "+OK\r\n");
-  EXPECT_EQ(Call(n3, {"INCR", "z-count"}), ":3\r\n");
+  EXPECT_EQ(CallSlow(n2, {"WATCH", "z-count"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n3, {"INCR", "z-count"}), ":3\r\n");
   EXPECT_EQ(Transaction(n2, {{"SET", "a-watched", "1"}, {"SET", "z-watched", "1"}}), "*-1\r\n");
-  EXPECT_EQ(Call(n1, {"EXISTS", "a-watched", "z-watched"}), ":0\r\n");
+  EXPECT_EQ(CallSlow(n1, {"EXISTS", "a-watched", "z-watched"}), ":0\r\n");
   // Unchanged: the same EXEC commits.
-  EXPECT_EQ(Call(n2, {"WATCH", "z-count"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n2, {"WATCH", "z-count"}), "+OK\r\n");
   EXPECT_EQ(Transaction(n2, {{"SET", "a-watched", "1"}, {"SET", "z-watched", "1"}}),
             "*2\r\n+OK\r\n+OK\r\n");
-  EXPECT_EQ(Call(n3, {"EXISTS", "a-watched", "z-watched"}), ":2\r\n");
+  EXPECT_EQ(CallSlow(n3, {"EXISTS", "a-watched", "z-watched"}), ":2\r\n");
   // A single command over both groups answers CROSSSLOT in its slot; the rest runs.
   EXPECT_EQ(Transaction(n3, {{"SET", "a-solo", "v"}, {"RENAME", "a-str", "z-str"}}),
             "*2\r\n+OK\r\n-CROSSSLOT Keys in request don't hash to the same slot\r\n");
-  EXPECT_EQ(Call(n1, {"GET", "a-solo"}), "$1\r\nv\r\n");
+  EXPECT_EQ(CallSlow(n1, {"GET", "a-solo"}), "$1\r\nv\r\n");
 }
 
 TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
@@ -102,7 +97,7 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
   {
     RespClient setup(cluster().redis_port(1));
     for (const std::string& account : accounts) {
-      ASSERT_EQ(Call(setup, {"SET", account, std::to_string(kInitial)}), "+OK\r\n");
+      ASSERT_EQ(CallSlow(setup, {"SET", account, std::to_string(kInitial)}), "+OK\r\n");
     }
   }
   constexpr int kMovers = 6;
@@ -130,13 +125,13 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
         } else {
           // Optimistic: read both under WATCH, then write the new balances; a change
           // through any node in between aborts EXEC.
-          const std::string watch = Call(client, {"WATCH", from, to});
-          const std::string from_reply = Call(client, {"GET", from});
-          const std::string to_reply = Call(client, {"GET", to});
+          const std::string watch = CallSlow(client, {"WATCH", from, to});
+          const std::string from_reply = CallSlow(client, {"GET", from});
+          const std::string to_reply = CallSlow(client, {"GET", to});
           const std::vector<int64_t> from_balance = Integers("*1\r\n" + from_reply);
           const std::vector<int64_t> to_balance = Integers("*1\r\n" + to_reply);
           if (watch != "+OK\r\n" || from_balance.size() != 1 || to_balance.size() != 1) {
-            Call(client, {"UNWATCH"});
+            CallSlow(client, {"UNWATCH"});
             std::lock_guard<std::mutex> lock(mu);
             ++errors;  // e.g. a read that met a lock until its deadline: the next one
             continue;
@@ -193,7 +188,7 @@ TEST_F(RedisCrossGroupExecTest, BankTransfersBetweenGroupsKeepTheTotal) {
   RespClient reader(cluster().redis_port(2));
   int64_t sum = 0;
   for (const std::string& account : accounts) {
-    const std::string reply = Call(reader, {"GET", account});
+    const std::string reply = CallSlow(reader, {"GET", account});
     ASSERT_EQ(reply.rfind("$", 0), 0u) << account << ": " << reply;
     sum += std::stoll(reply.substr(reply.find("\r\n") + 2));
   }

@@ -29,6 +29,7 @@
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
 #include "tests/integration/external_program.h"
+#include "tests/integration/redis_calls.h"
 #include "tests/redis/real_redis.h"
 #include "tests/redis/resp_client.h"
 
@@ -49,12 +50,6 @@ std::string FindProgram(const std::string& name) {
   pclose(pipe);
   while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
   return path;
-}
-
-// One command with a generous deadline (a loaded 2-core machine, 3 nodes).
-std::string CallSlow(RespClient& client, const std::vector<std::string>& args) {
-  if (!client.Send(args)) return "<send failed>";
-  return client.ReadReply(std::chrono::seconds(60));
 }
 
 class RedisClusterTest : public ClusterTest {

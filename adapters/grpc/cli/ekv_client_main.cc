@@ -6,6 +6,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -42,6 +43,10 @@ ABSL_FLAG(int, move_deadline_ms, 180000,
 ABSL_FLAG(bool, merge_move, false,
           "merge: when the two routes are on different Raft groups, move the right one into "
           "the left's group first (a move-range), then merge. Default: refuse such a merge.");
+ABSL_FLAG(int, load_window_ms, 1000,
+          "groups: each group's load is measured over this many milliseconds (two "
+          "ListGroups calls) and printed as reads/s, writes/s and bytes/s; 0: one call, "
+          "printing the leader's counters since it started instead.");
 ABSL_FLAG(int, replicas, 3,
           "create-group without node ids: how many nodes placement picks to host the group.");
 ABSL_FLAG(std::string, tls_ca_file, "",
@@ -80,7 +85,8 @@ constexpr char kUsage[] =
     "  merge-route ROUTE_ID [RIGHT_ROUTE_ID]\n"
     "                                 the same, naming the left route (and the right) by id\n"
     "  groups                         Distribution.ListGroups: Raft groups, their voters,\n"
-    "                                 leaders and route counts\n"
+    "                                 leaders, route counts and load (reads/s, writes/s,\n"
+    "                                 bytes/s over --load_window_ms)\n"
     "  create-group [NODE_ID...]      Distribution.CreateGroup on those nodes (none:\n"
     "                                 --replicas nodes picked by placement)\n"
     "  retire-group GROUP             Distribution.RetireGroup (a created group no route\n"
@@ -125,7 +131,36 @@ std::optional<std::string> ReadFile(const std::string& path) {
 }
 
 // e.g. "group 3 created voters 1,2,4 leader 2 routes 1".
-void PrintGroup(const proto::RaftGroupInfo& group) {
+// A group's load for `groups`: rates over the window between `earlier` and `group`, or
+// (window 0) the counters themselves. Empty when the reply carries no load at all.
+std::string LoadText(const proto::RaftGroupInfo& group, const proto::RaftGroupInfo* earlier,
+                     int window_ms) {
+  if (!group.load_error().empty()) return absl::StrCat(" load ? (", group.load_error(), ")");
+  if (!group.has_load()) return "";
+  const proto::GroupLoad& now = group.load();
+  if (window_ms == 0) {
+    return absl::StrCat(" counted reads ", now.reads(), " writes ", now.writes(), " bytes ",
+                        now.read_bytes() + now.write_bytes());
+  }
+  if (earlier == nullptr || !earlier->has_load()) return " load ? (not measured at the start)";
+  const proto::GroupLoad& then = earlier->load();
+  // Counters are one replica's since it started: a new leader, or a restart, starts over.
+  if (earlier->leader() != group.leader() || now.reads() < then.reads() ||
+      now.writes() < then.writes()) {
+    return " load ? (leader changed while measuring)";
+  }
+  const double seconds = window_ms / 1000.0;
+  const auto rate = [seconds](uint64_t delta) {
+    return static_cast<uint64_t>(static_cast<double>(delta) / seconds + 0.5);
+  };
+  return absl::StrCat(
+      " load reads/s ", rate(now.reads() - then.reads()), " writes/s ",
+      rate(now.writes() - then.writes()), " bytes/s ",
+      rate(now.read_bytes() + now.write_bytes() - then.read_bytes() - then.write_bytes()));
+}
+
+void PrintGroup(const proto::RaftGroupInfo& group, const proto::RaftGroupInfo* earlier = nullptr,
+                int window_ms = 0) {
   std::cout << "group " << group.raft_group_id()
             << (group.retired()   ? " retired"
                 : group.created() ? " created"
@@ -133,7 +168,7 @@ void PrintGroup(const proto::RaftGroupInfo& group) {
             << " voters " << absl::StrJoin(group.voters(), ",") << " replicas "
             << absl::StrJoin(group.replicas(), ",") << " leader "
             << (group.leader() == 0 ? std::string("?") : std::to_string(group.leader()))
-            << " routes " << group.route_count() << "\n";
+            << " routes " << group.route_count() << LoadText(group, earlier, window_ms) << "\n";
 }
 
 int RpcError(const grpc::Status& status) {
@@ -431,11 +466,27 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "groups" && rest.empty()) {
+    const int window_ms = absl::GetFlag(FLAGS_load_window_ms);
+    if (window_ms < 0 || window_ms > 60000) return Usage("--load_window_ms: 0..60000");
+    proto::ListGroupsRequest request;
+    request.set_with_load(true);
+    proto::ListGroupsResponse before;
     proto::ListGroupsResponse response;
-    grpc::Status status = dist->ListGroups(Context().get(), {}, &response);
+    if (window_ms > 0) {
+      grpc::Status status = dist->ListGroups(Context().get(), request, &before);
+      if (!status.ok()) return RpcError(status);
+      std::this_thread::sleep_for(std::chrono::milliseconds(window_ms));
+    }
+    grpc::Status status = dist->ListGroups(Context().get(), request, &response);
     if (!status.ok()) return RpcError(status);
     std::cout << "catalog version " << response.catalog_version() << "\n";
-    for (const proto::RaftGroupInfo& group : response.groups()) PrintGroup(group);
+    for (const proto::RaftGroupInfo& group : response.groups()) {
+      const proto::RaftGroupInfo* earlier = nullptr;
+      for (const proto::RaftGroupInfo& candidate : before.groups()) {
+        if (candidate.raft_group_id() == group.raft_group_id()) earlier = &candidate;
+      }
+      PrintGroup(group, window_ms > 0 ? earlier : nullptr, window_ms);
+    }
     return 0;
   }
   if (command == "create-group") {
