@@ -1,5 +1,8 @@
 #include "adapters/grpc/cluster_service.h"
 
+#include <map>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "adapters/grpc/status_mapping.h"
 
@@ -69,7 +72,23 @@ grpc::Status ClusterService::AddNode(grpc::ServerContext* context,
        request->dynamo_address(), request->metrics_address()});
   if (!added.ok()) return ToGrpcStatus(added);
   for (raft::GroupId group : coordinator_->JoinGroups()) response->add_raft_group_ids(group);
-  return DescribeNodes(response->mutable_nodes());
+  if (grpc::Status s = DescribeNodes(response->mutable_nodes()); !s.ok()) return s;
+  // The joining node dials only the Raft addresses named here until it applies the
+  // catalog group's log, and it cannot apply that log unless it can answer the group's
+  // leader. A member started with --peers records itself in the directory only once it
+  // has caught up, so a node joining a cluster that has just started would find no address
+  // for such a member, and if that member led the catalog group the join never finished
+  // (its leader's messages arrived, the answers were dropped: "applied 0 of commit 0").
+  // Such members are named with the address this node dials them at.
+  std::map<raft::NodeId, std::string> known = coordinator_->PeerRaftAddresses();
+  if (!self_raft_address_.empty()) known[coordinator_->node_id()] = self_raft_address_;
+  for (proto::ClusterNode& node : *response->mutable_nodes()) {
+    if (!node.raft_address().empty()) continue;
+    if (auto it = known.find(node.node_id()); it != known.end()) {
+      node.set_raft_address(it->second);
+    }
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status ClusterService::PromoteNode(grpc::ServerContext*,

@@ -2,6 +2,9 @@
 // membership calls. No business rules live here.
 #pragma once
 
+#include <string>
+#include <utility>
+
 #include "proto/cluster.grpc.pb.h"
 #include "runtime/server/coordinator.h"
 
@@ -12,8 +15,13 @@ class ClusterService final : public proto::Cluster::Service {
   // `require_node_certificate` (mutual TLS between nodes, runtime/transport/peer_tls.h):
   // AddNode answers UNAUTHENTICATED unless the caller presented a certificate the cluster
   // CA signed (the public port verifies one when it is offered).
-  explicit ClusterService(runtime::Coordinator* coordinator, bool require_node_certificate = false)
-      : coordinator_(coordinator), require_node_certificate_(require_node_certificate) {}
+  // `self_raft_address`: where peers reach this node (its advertised --raft_address), for
+  // the AddNode answer while this node has not recorded it in the directory yet.
+  explicit ClusterService(runtime::Coordinator* coordinator, bool require_node_certificate = false,
+                          std::string self_raft_address = "")
+      : coordinator_(coordinator),
+        require_node_certificate_(require_node_certificate),
+        self_raft_address_(std::move(self_raft_address)) {}
   grpc::Status AddNode(grpc::ServerContext*, const proto::AddNodeRequest*,
                        proto::AddNodeResponse*) override;
   grpc::Status PromoteNode(grpc::ServerContext*, const proto::PromoteNodeRequest*,
@@ -29,6 +37,7 @@ class ClusterService final : public proto::Cluster::Service {
 
   runtime::Coordinator* coordinator_;
   const bool require_node_certificate_;
+  const std::string self_raft_address_;
 };
 
 }  // namespace ekv::adapters

@@ -197,12 +197,17 @@ void Coordinator::SendAttempt(uint64_t exec_id) {
     const bool local = exec.retry != Retry::kLeaderOnly && view_->Hosts(exec.group);
     const raft::NodeId leader = view_->LeaderOf(exec.group);
     target = local && !(exec.local_stalled && leader != raft::kNoNode) ? options_.node_id : leader;
-    // A created group this node does not host, leader unknown: one of its replicas, in
-    // turn (it forwards through Raft or answers with a hint).
+    // A created group whose leader this node does not know: one of its other replicas, in
+    // turn (it forwards through Raft or answers with a hint). Also when this node hosts
+    // it: a replica a move recorded here but never added to the configuration hears from
+    // no leader, and the move's next round must still reach one (simulator seed 124: the
+    // replica balancer's coordinator on that node waited for a leader until the heal's
+    // time ran out, the replica recorded but never added).
     auto created = created_groups_.find(exec.group);
-    if (target == raft::kNoNode && !view_->Hosts(exec.group) && created != created_groups_.end() &&
-        !created->second.retired) {
-      const std::vector<uint64_t> replicas = created->second.Replicas();
+    if (target == raft::kNoNode && created != created_groups_.end() && !created->second.retired) {
+      std::vector<uint64_t> replicas = created->second.Replicas();
+      replicas.erase(std::remove(replicas.begin(), replicas.end(), options_.node_id),
+                     replicas.end());
       if (!replicas.empty()) target = replicas[static_cast<size_t>(exec.attempt) % replicas.size()];
     }
   }

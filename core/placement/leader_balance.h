@@ -6,11 +6,18 @@
 // the placement driver asks for one transfer per round.
 //
 // When: only while some node leads outside the band (mean +-tolerance, the mean over the
-// nodes that vote in any group), and then only from a node leading at least two groups
-// more than the node it hands one to (a transfer changes two counts by one each, so a
-// difference of one cannot be evened). Each transfer lowers the sum of squared counts, so
-// a sequence of plans ends (no cycle) as long as leaders move only by these transfers.
+// nodes that vote in any group), and then from a node leading at least two groups more
+// than the node it hands one to (a transfer changes two counts by one each, so a
+// difference of one cannot be evened). Each such transfer lowers the sum of squared counts.
 // The target must be a voter of the group (Raft hands leadership only to a voter).
+//
+// Chains: when no such transfer exists (the busiest node's movable groups have no voter on
+// any idle node: e.g. n1=3 n2=1 with mean 2, and n2 votes in none of n1's movable groups),
+// the first hop of the shortest chain is planned: the busiest node (c) hands a group to a
+// node leading c - 1, which leads a group with a voter leading c - 2 or fewer, and so on.
+// The hop swaps two counts (the sum of squares stays); the rounds after it continue from
+// the node that now leads c, and direct transfers come first, so a chain of two hops ends
+// in the next round. A hop's group is in its cooldown afterwards: no chain hands it back.
 //
 // Never flaps: a group whose leadership was handed on within the cooldown is not moved
 // again, and is counted as led by its transferee (the transfer may still be under way:
@@ -76,7 +83,8 @@ std::map<uint64_t, size_t> LeaderCounts(const std::vector<GroupLeadership>& grou
 bool LeadersWithinBand(const std::map<uint64_t, size_t>& counts, double tolerance);
 
 // The transfer to run next, or nullopt when balanced as above (or nothing legal is left):
-// from the busiest node to the idlest one that votes in a movable group it leads.
+// from the busiest node to the idlest one that votes in a movable group it leads, or else
+// the first hop of a chain (above).
 std::optional<LeaderTransferPlan> PlanLeaderBalance(const std::vector<GroupLeadership>& groups,
                                                     const LeaderBalanceHistory& history,
                                                     uint64_t now_us,

@@ -192,6 +192,9 @@ class Coordinator {
   std::map<raft::GroupId, node::GroupStatus> HostedGroupStatuses() const;
   // The leader this node last saw for `group` (kNoNode: unknown).
   raft::NodeId LeaderOf(raft::GroupId group) const;
+  // The Raft address this node's transport dials each peer at (the directory's, or
+  // --peers' for a member that has not recorded itself in the directory yet).
+  std::map<raft::NodeId, std::string> PeerRaftAddresses() const;
 
   // Maintenance. One MVCC GC pass (kv::GcCommand) on `group`, proposed through its
   // leader like any kv command; whole-group, so not routed by key.

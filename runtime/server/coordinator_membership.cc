@@ -62,6 +62,11 @@ std::map<raft::GroupId, node::GroupStatus> Coordinator::HostedGroupStatuses() co
 
 raft::NodeId Coordinator::LeaderOf(raft::GroupId group) const { return loop_->LeaderOf(group); }
 
+std::map<raft::NodeId, std::string> Coordinator::PeerRaftAddresses() const {
+  if (transport_ == nullptr) return {};
+  return transport_->PeerAddresses();
+}
+
 std::vector<NodeView> Coordinator::DescribeNodes(const node::MemberDirectory& directory) const {
   const std::map<raft::GroupId, node::GroupStatus> statuses = loop_->GroupStatuses();
   std::set<raft::NodeId> nodes;

@@ -577,9 +577,14 @@ int main(int argc, char** argv) {
         if (!plan.ok()) return Fail(std::string(plan.status().message()));
         groups = plan->groups;
         joining = true;
+        std::string peers_named;
         for (const auto& [id, addresses] : plan->members) {
           first_peers[id] = addresses.raft_address;
+          absl::StrAppend(&peers_named, " n", id, "=", addresses.raft_address);
         }
+        // Until the catalog group's log arrives these are the only peers this node can
+        // answer: one missing here is the first thing to look for when a join stalls.
+        logger.Info(absl::StrCat("joined: ", groups.size(), " groups; peers", peers_named));
         // Recorded before any group exists: a restart must find the groups and must never
         // bootstrap them (they belong to the cluster it joined).
         if (absl::Status s =
@@ -861,7 +866,8 @@ int main(int argc, char** argv) {
   ekv::adapters::DistributionService distribution(coordinator.get());
   ekv::adapters::PlacementService placement_service(placement.get(), config->node_id);
   ekv::adapters::ClusterService cluster(coordinator.get(),
-                                        /*require_node_certificate=*/peer_tls.enabled());
+                                        /*require_node_certificate=*/peer_tls.enabled(),
+                                        self_addresses.raft_address);
   ekv::adapters::GrpcRequestCounters grpc_requests;  // for the metrics endpoint
   // ekv_request_duration_seconds{front_door="redis", command}: one histogram per command.
   std::vector<std::string> redis_command_names;
