@@ -51,7 +51,9 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
     spec.flags = absl::StrSplit(parts[0], ' ', absl::SkipEmpty());
     if (parts.size() == 4) spec.notes = std::string(parts[3]);
     std::vector<int> numbers;
-    if (parts[1][0] == 'i') {
+    if (parts[1] == "u") {
+      spec.unknown_begin = true;
+    } else if (parts[1][0] == 'i') {
       if (!ParseInts(parts[1].substr(1), &numbers) || numbers.size() != 1) {
         return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
       }
@@ -68,6 +70,11 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
     }
     numbers.clear();
+    if (parts[2] == "u") {
+      spec.unknown_find = true;
+      specs.push_back(std::move(spec));
+      continue;
+    }
     if (!ParseInts(parts[2].substr(1), &numbers) || numbers.size() != 3 ||
         (parts[2][0] != 'r' && parts[2][0] != 'n')) {
       return absl::InvalidArgumentError(absl::StrCat("bad find_keys '", one, "'"));
@@ -95,6 +102,9 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
   const int argc = static_cast<int>(args.size());
   std::vector<std::string> keys;
   for (const KeySpec& spec : specs) {
+    // Redis's getKeysUsingKeySpecs gives up on an unknown spec (its caller then asks the
+    // command's getkeys_proc: CommandSpec::get_keys).
+    if (spec.unknown_begin || spec.unknown_find) return std::nullopt;
     int first = 0;
     if (spec.keyword.empty()) {
       first = spec.index;
