@@ -58,6 +58,10 @@ struct ConnectionState {
   // Keys the running command makes ready for blocked clients when it succeeds (set by its
   // handler; the server reports them once the reply is not an error, then clears them).
   std::vector<std::string> ready_keys;
+  // --- CLIENT REPLY (commands/server.cc), applied where the server writes replies ---
+  bool replies_off = false;   // OFF: no reply is written (ON and RESET end it)
+  bool skip_next = false;     // SKIP: the next command's reply is not written
+  bool skip_current = false;  // the running command's reply is not written
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -2251,6 +2253,43 @@ TEST_F(DifferentialTest, Copy) {
   });
 }
 
+// CLIENT REPLY: OFF drops every reply until ON, SKIP drops the next command's (also one of
+// several pipelined together), SKIP while OFF changes nothing, RESET ends OFF; errors.
+TEST_F(DifferentialTest, ClientReply) {
+  Compare({
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"SET", "k", "1"}, 0),
+      Cmd({"INCR", "k"}, 0),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+      Cmd({"GET", "k"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"INCR", "k"}, 0),
+      Cmd({"GET", "k"}),
+      {0,
+       EncodeCommand({"CLIENT", "REPLY", "SKIP"}) + EncodeCommand({"INCR", "k"}) +
+           EncodeCommand({"INCR", "k"}) + EncodeCommand({"GET", "k"}),
+       2},
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"GET", "nosuch"}, 0),
+      Cmd({"PING"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"NOSUCH"}, 0),
+      Cmd({"PING", "after-error"}),
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"RESET"}),
+      Cmd({"PING"}),
+      Cmd({"CLIENT", "REPLY", "MAYBE"}),
+      Cmd({"CLIENT", "REPLY"}),
+      Cmd({"CLIENT", "REPLY", "ON", "x"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"HGETALL", "nosuch"}, 0),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+  });
+}
+
 // CLIENT UNBLOCK: its checks and words, 0 for a client that is not blocked, and a blocked
 // client answered as by its timeout or with the UNBLOCKED error. Connection 1's id is the
 // same on both servers' side of the script: it is asked for first.
@@ -3630,6 +3669,102 @@ TEST(SortPatternsAcrossGroupsTest, RefusedWithRedisClusterWords) {
             ":4\r\n");
   EXPECT_EQ(client.Call({"LRANGE", "dst", "0", "-1"}),
             "*4\r\n$1\r\n2\r\n$0\r\n\r\n$1\r\n1\r\n$0\r\n\r\n");
+}
+
+// INFO commandstats and errorstats: the same commands give the same calls, rejected_calls
+// (arity, NOAUTH-free refusals) and failed_calls (error replies) per command, subcommands
+// as "client|id", usec_per_call with two decimals, and the same error counts per prefix;
+// CONFIG RESETSTAT empties both. (usec differs: each server's own timing.)
+TEST(InfoCommandStatsTest, CountsAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  // name -> "calls,rejected,failed" from "cmdstat_NAME:calls=..,usec=..,usec_per_call=..,..".
+  auto parse = [](const std::string& info, std::map<std::string, std::string>* out) {
+    static const std::regex kLine(
+        "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+        "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+      std::smatch match;
+      if (std::regex_match(line, match, kLine)) {
+        (*out)[match[1]] = absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+      } else if (absl::StartsWith(line, "cmdstat_")) {
+        (*out)["<unparsed>"] += line;
+      }
+    }
+  };
+  std::map<std::string, std::string> counts[2];
+  std::string errors[2];
+  std::map<std::string, std::string> after_reset[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"CONFIG", "RESETSTAT"},
+                                               {"SET", "a", "1"},
+                                               {"GET", "a"},
+                                               {"GET", "a"},
+                                               {"GET"},
+                                               {"LPUSH", "a", "x"},
+                                               {"INCR", "a"},
+                                               {"INCRBY", "a", "x"},
+                                               {"NOSUCH", "x"},
+                                               {"CLIENT", "ID"},
+                                               {"HSET", "h", "f", "v"},
+                                               {"HGET", "h", "f"},
+                                               {"EXISTS", "a", "h"},
+                                               {"SORT", "h"},
+                                               {"INFO", "server"}}) {
+      client.Call(command);
+    }
+    const std::string info = client.Call({"INFO", "commandstats"});
+    parse(info, &counts[side]);
+    EXPECT_NE(info.find("# Commandstats\r\n"), std::string::npos) << info;
+    errors[side] = client.Call({"INFO", "errorstats"});
+    client.Call({"CONFIG", "RESETSTAT"});
+    parse(client.Call({"INFO", "commandstats"}), &after_reset[side]);
+  }
+  EXPECT_EQ(counts[1], counts[0]);
+  EXPECT_EQ(counts[0].count("client|id"), 1u);
+  EXPECT_EQ(errors[1], errors[0]);
+  EXPECT_NE(errors[0].find("errorstat_WRONGTYPE:count=2"), std::string::npos) << errors[0];
+  EXPECT_EQ(after_reset[1], after_reset[0]);  // RESETSTAT itself, counted after it ran
+  EXPECT_EQ(after_reset[0].size(), 1u);
+}
+
+// The Lua libraries Redis scripts use, cjson and bit (Debian's lua-cjson and lua-bitop, the
+// versions Redis 7.0 bundles): encoding, decoding, their errors, 32-bit operations, and
+// both read-only as the other libraries.
+TEST_F(DifferentialTest, ScriptLibrariesCjsonAndBit) {
+  auto eval = [](const std::string& body) { return Cmd({"EVAL", body, "0"}); };
+  Compare({
+      eval("return cjson.encode({1, 2, 3, 'a'})"),
+      eval("return cjson.encode({a = {b = 1.5}})"),
+      eval("return cjson.encode({})"),
+      eval("return cjson.encode('quote\" and \\\\ and /')"),
+      eval("return cjson.encode(1/3)"),
+      eval("return cjson.encode(cjson.decode('{\"a\":[1,2.5,true,null,\"x\"]}'))"),
+      eval("return cjson.decode('[1,2,{\"x\":\"y\"}]')[3].x"),
+      eval("return cjson.decode('12.5')"),
+      eval("return type(cjson.decode('null'))"),
+      eval("return cjson.decode('{bad')"),
+      eval("return cjson.encode(function() end)"),
+      eval("return {cjson.decode('[1,2,3]')[2], #cjson.decode('[1,2,3]')}"),
+      eval("return bit.band(0xff, 0x0f)"),
+      eval("return bit.bor(1, 2, 4)"),
+      eval("return bit.bxor(5, 3)"),
+      eval("return bit.bnot(0)"),
+      eval("return bit.lshift(1, 40)"),
+      eval("return bit.rshift(-1, 28)"),
+      eval("return bit.arshift(-256, 4)"),
+      eval("return bit.tobit(2^32 + 1)"),
+      eval("return bit.tohex(255)"),
+      eval("return bit.tohex(-1, -4)"),
+      eval("return bit.rol(1, 33)"),
+      eval("return bit.bswap(0x12345678)"),
+      eval("cjson.encode = nil"),
+      eval("bit.band = nil"),
+      eval("cjson = 1"),
+  });
 }
 
 }  // namespace
