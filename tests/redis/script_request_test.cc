@@ -186,7 +186,7 @@ TEST_F(ScriptRequestTest, SortPatternKeysOnlyWhereTheGroupOwnsThem) {
   EXPECT_EQ(Execute(command({"mset", "w_near", "2", "w_far", "1"}), nullptr), Reply::Ok());
   EXPECT_EQ(Execute(command({"sort", "ids", "by", "w_*"}), &scripts),
             Reply::Error("ERR BY option of SORT denied in Cluster mode."));
-  EXPECT_EQ(Execute(command({"sort", "ids", "get", "w_*", "store", "dst"}), &scripts),
+  EXPECT_EQ(Execute(command({"sort", "ids", "alpha", "get", "w_*", "store", "dst"}), &scripts),
             Reply::Error("ERR GET option of SORT denied in Cluster mode."));
   EXPECT_EQ(Execute(command({"exists", "dst"}), &scripts), Reply::Integer(0));
   // Without the far element every pattern key is the group's.

@@ -403,6 +403,11 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     out->append("# Replication\r\n");
     line("role", "master");
     line("connected_slaves", 0);
+    // No Redis replication stream, hence no offset or backlog (Raft's log replicates).
+    line("master_failover_state", "no-failover");
+    line("master_repl_offset", 0);
+    line("second_repl_offset", -1);
+    line("repl_backlog_active", 0);
   } else if (section == "cpu") {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
