@@ -22,6 +22,7 @@ PACKAGES=(
   # namespaces and partitions, clock offsets, and plots.
   python3-grpcio python3-grpc-tools python3-redis python3-matplotlib
   liblua5.1-0-dev  # Redis scripting (EVAL): the Lua 5.1 Redis embeds
+  lua-cjson-dev lua-bitop-dev  # the cjson and bit libraries Redis scripts call
   iproute2 nftables faketime
   # docs/performance.md: profiles with perf record / perf stat.
   linux-perf

@@ -1,6 +1,8 @@
 #include "adapters/redis/command_table.h"
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/acl_users.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/util/assert.h"
@@ -51,7 +54,9 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
     spec.flags = absl::StrSplit(parts[0], ' ', absl::SkipEmpty());
     if (parts.size() == 4) spec.notes = std::string(parts[3]);
     std::vector<int> numbers;
-    if (parts[1][0] == 'i') {
+    if (parts[1] == "u") {
+      spec.unknown_begin = true;
+    } else if (parts[1][0] == 'i') {
       if (!ParseInts(parts[1].substr(1), &numbers) || numbers.size() != 1) {
         return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
       }
@@ -68,6 +73,11 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
       return absl::InvalidArgumentError(absl::StrCat("bad begin_search '", one, "'"));
     }
     numbers.clear();
+    if (parts[2] == "u") {
+      spec.unknown_find = true;
+      specs.push_back(std::move(spec));
+      continue;
+    }
     if (!ParseInts(parts[2].substr(1), &numbers) || numbers.size() != 3 ||
         (parts[2][0] != 'r' && parts[2][0] != 'n')) {
       return absl::InvalidArgumentError(absl::StrCat("bad find_keys '", one, "'"));
@@ -95,6 +105,9 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
   const int argc = static_cast<int>(args.size());
   std::vector<std::string> keys;
   for (const KeySpec& spec : specs) {
+    // Redis's getKeysUsingKeySpecs gives up on an unknown spec (its caller then asks the
+    // command's getkeys_proc: CommandSpec::get_keys).
+    if (spec.unknown_begin || spec.unknown_find) return std::nullopt;
     int first = 0;
     if (spec.keyword.empty()) {
       first = spec.index;
@@ -142,6 +155,16 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
 }
 
 namespace {
+
+// The name INFO commandstats counts a command under: a container's subcommand as Redis
+// names it ("client|id") when Redis has that subcommand, else the command's name.
+std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& args) {
+  const AclCatalog& catalog = AclCatalog::Get();
+  const std::optional<size_t> id = catalog.Find(spec.name);
+  if (!id.has_value() || catalog.subcommands(*id).empty() || args.size() < 2) return spec.name;
+  std::string full = absl::StrCat(spec.name, "|", absl::AsciiStrToLower(args[1]));
+  return catalog.Find(full).has_value() ? full : spec.name;
+}
 
 bool ArityOk(const CommandSpec& spec, size_t args) {
   const int argc = static_cast<int>(args);
@@ -273,6 +296,22 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
                             RedisBackend* backend, ReplyFn reply) const {
   EKV_ASSERT(!args.empty(), "the parser never hands out an empty command");
   const CommandSpec* spec = Find(args[0]);
+  // INFO commandstats / errorstats: refusals before the handler count as rejected calls
+  // of the command (an unknown command only as an error), the handler's answer as a call.
+  std::shared_ptr<CommandStats> stats = connection->server != nullptr
+                                            ? connection->server->stats().commands
+                                            : std::shared_ptr<CommandStats>();
+  const std::string stats_name = spec == nullptr ? std::string() : StatsName(*spec, args);
+  auto refuse = [&](std::string error) {
+    if (stats != nullptr) {
+      if (spec == nullptr) {
+        stats->RecordError(error);
+      } else {
+        stats->RecordRejected(stats_name, error);
+      }
+    }
+    reply(std::move(error));
+  };
   // Redis 7: a command refused while MULTI queues (unknown, arity, NOAUTH) makes EXEC
   // answer EXECABORT.
   if (connection->in_multi && (spec == nullptr || !ArityOk(*spec, args.size()) ||
@@ -288,16 +327,16 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
       listed += absl::StrCat("'", arg.substr(0, 128 - listed.size()), "' ");
     }
     absl::string_view name(args[0].c_str());
-    return reply(ErrorReply(absl::StrCat("ERR unknown command '", name.substr(0, 128),
-                                         "', with args beginning with: ", listed)));
+    return refuse(ErrorReply(absl::StrCat("ERR unknown command '", name.substr(0, 128),
+                                          "', with args beginning with: ", listed)));
   }
   if (!ArityOk(*spec, args.size())) {
-    return reply(
+    return refuse(
         ErrorReply(absl::StrCat("ERR wrong number of arguments for '", spec->name, "' command")));
   }
   // Redis 7's order of checks: name, arity, authentication, then the subscribed context.
   if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {
-    return reply(ErrorReply("NOAUTH Authentication required."));
+    return refuse(ErrorReply("NOAUTH Authentication required."));
   }
   // Then the user's ACL rules (acl_rules.h); a refusal while MULTI queues aborts EXEC and
   // is recorded in ACL LOG. A user removed meanwhile (its connection is being closed) may
@@ -316,12 +355,12 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
       LogAclEvent(*connection, denied->reason, denied->object, connection->user,
                   denied->reason == "command" ? denied->object : spec->name);
       if (connection->in_multi) connection->multi_failed = true;
-      return reply(ErrorReply(denied->message));
+      return refuse(ErrorReply(denied->message));
     }
   }
   if (connection->protocol == 2 && connection->subscriptions() > 0 &&
       !(spec->flags & kFlagSubscribedContext)) {
-    return reply(ErrorReply(absl::StrCat(
+    return refuse(ErrorReply(absl::StrCat(
         "ERR Can't execute '", spec->name,
         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
         "context")));
@@ -341,6 +380,22 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
                      inner = std::move(context.reply)](std::string bytes) mutable {
       inner(std::move(bytes));
       observe(*command, std::chrono::steady_clock::now() - start);
+    };
+  }
+  // A command MULTI queues is not a call (Redis counts it when EXEC runs it; ekv does not
+  // count the commands an EXEC runs: the group runs them).
+  const bool queued = connection->in_multi && spec->name != "exec" && spec->name != "discard" &&
+                      spec->name != "multi" && spec->name != "watch" && spec->name != "quit" &&
+                      spec->name != "reset";
+  if (stats != nullptr && !queued) {
+    context.reply = [stats, name = stats_name, start = std::chrono::steady_clock::now(),
+                     inner = std::move(context.reply)](std::string bytes) mutable {
+      stats->RecordCall(name,
+                        std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count(),
+                        bytes);
+      inner(std::move(bytes));
     };
   }
   if (connection->in_multi && QueueInMulti(*spec, context)) return;

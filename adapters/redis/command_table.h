@@ -58,6 +58,10 @@ struct ConnectionState {
   // Keys the running command makes ready for blocked clients when it succeeds (set by its
   // handler; the server reports them once the reply is not an error, then clears them).
   std::vector<std::string> ready_keys;
+  // --- CLIENT REPLY (commands/server.cc), applied where the server writes replies ---
+  bool replies_off = false;   // OFF: no reply is written (ON and RESET end it)
+  bool skip_next = false;     // SKIP: the next command's reply is not written
+  bool skip_current = false;  // the running command's reply is not written
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };
@@ -122,17 +126,23 @@ struct CommandSpec {
   std::string complexity;
   std::string deprecated_since;
   std::string replaced_by;
+  // The keys of a command that Redis finds with a getkeys_proc because a key spec is
+  // "unknown" (SORT's STORE): COMMAND GETKEYS asks it (redis_core::CommandKeys's finder).
+  std::vector<std::string> (*get_keys)(const std::vector<std::string>& args) = nullptr;
 };
 
 // One key specification (Redis 7.0's key-spec model), parsed from the compact text of
 // CommandSpec::key_specs, "FLAGS|BEGIN|FIND[|NOTES]": FLAGS space-separated ("RW access
-// update"); BEGIN "i<index>" or "k<keyword>,<startfrom>"; FIND "r<lastkey>,<keystep>,<limit>"
-// or "n<keynumidx>,<firstkey>,<keystep>".
+// update"); BEGIN "i<index>" or "k<keyword>,<startfrom>" or "u" (unknown); FIND
+// "r<lastkey>,<keystep>,<limit>" or "n<keynumidx>,<firstkey>,<keystep>" or "u" (unknown:
+// the keys derive from data, or a keyword may stand anywhere -- SORT's BY/GET and STORE).
 struct KeySpec {
   std::string notes;
   std::vector<std::string> flags;
-  int index = 0;        // begin_search index (keyword empty)
-  std::string keyword;  // begin_search keyword
+  bool unknown_begin = false;  // begin_search unknown
+  bool unknown_find = false;   // find_keys unknown
+  int index = 0;               // begin_search index (keyword empty)
+  std::string keyword;         // begin_search keyword
   int startfrom = 0;
   bool keynum = false;                           // find_keys: keynum (else range)
   int lastkey = 0, keystep = 1, limit = 0;       // range

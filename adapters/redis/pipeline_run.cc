@@ -92,6 +92,8 @@ void DispatchRun(PipelineRun run, ConnectionState* connection, RedisBackend* bac
   if (server != nullptr && server->settings().observe_latency) {
     observe = server->settings().observe_latency;  // a copy: the settings may change
   }
+  std::shared_ptr<CommandStats> stats =
+      server != nullptr ? server->stats().commands : std::shared_ptr<CommandStats>();
   redis_core::RedisPipeline pipeline;
   // As MakeRedisRequest: only a lower bound of the groups' time, and a fresh seed.
   pipeline.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
@@ -100,17 +102,26 @@ void DispatchRun(PipelineRun run, ConnectionState* connection, RedisBackend* bac
   backend->ExecutePipeline(
       std::move(pipeline),
       [protocol = connection->protocol, specs = std::move(run.specs), ready = std::move(ready),
-       observe = std::move(observe), start = std::chrono::steady_clock::now(),
+       observe = std::move(observe), stats = std::move(stats),
+       start = std::chrono::steady_clock::now(),
        reply = std::move(reply)](std::vector<absl::StatusOr<redis_core::Reply>> replies) mutable {
         EKV_ASSERT(replies.size() == specs.size(), "a pipeline answers every command");
         std::string bytes;
         std::vector<std::string> ready_keys;
+        // Each command of the run is one call, taking the run's time.
+        const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
         for (size_t i = 0; i < replies.size(); ++i) {
           if (!replies[i].ok()) {
-            bytes += BackendErrorReply(replies[i].status());
+            std::string error = BackendErrorReply(replies[i].status());
+            if (stats != nullptr) stats->RecordCall(specs[i]->name, usec, error);
+            bytes += error;
             continue;
           }
-          bytes += EncodeReplyFor(protocol, *replies[i]);
+          std::string encoded = EncodeReplyFor(protocol, *replies[i]);
+          if (stats != nullptr) stats->RecordCall(specs[i]->name, usec, encoded);
+          bytes += encoded;
           if (!replies[i]->is_error()) {
             for (std::string& key : ready[i]) ready_keys.push_back(std::move(key));
           }

@@ -659,7 +659,9 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
   while (!connection.in_flight && !connection.closing && !connection.pending.empty() &&
          connection.unsent() < options_.max_output_bytes) {
     progressed = true;
-    if (connection.pending.size() >= 2) {
+    // CLIENT REPLY SKIP drops exactly the next command's reply: that command goes alone.
+    connection.state.skip_current = std::exchange(connection.state.skip_next, false);
+    if (connection.pending.size() >= 2 && !connection.state.skip_current) {
       // Several commands buffered: those that may travel together go as one request
       // (pipeline_run.h), answered together, in order.
       PipelineRun run = NextRun(table_, connection.state, [&](size_t i) {
@@ -682,7 +684,9 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
     connection.pending.pop_front();
     if (!command.protocol_error.empty()) {
       // Redis answers a protocol error after the commands before it, then closes.
-      connection.output += ErrorReply(absl::StrCat("ERR ", command.protocol_error));
+      if (!connection.state.replies_off) {
+        connection.output += ErrorReply(absl::StrCat("ERR ", command.protocol_error));
+      }
       connection.closing = true;
       break;
     }
@@ -764,7 +768,9 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
     }
     connection.state.ready_keys.clear();
   }
-  connection.output += reply;
+  // CLIENT REPLY OFF / SKIP: the command ran, its reply is not written.
+  if (!connection.state.replies_off && !connection.state.skip_current) connection.output += reply;
+  connection.state.skip_current = false;
   if (connection.state.close_after_reply) connection.closing = true;
 }
 

@@ -5,6 +5,10 @@
 // call it while they run), so implementations need no locking.
 #pragma once
 
+#include <memory>
+
+#include "adapters/redis/command_stats.h"
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -51,6 +55,8 @@ struct ServerStats {
   uint64_t commands_processed = 0;
   uint64_t rejected_connections = 0;
   uint64_t pubsub_messages_delivered = 0;
+  // INFO commandstats / errorstats; shared with the reply callbacks (backend threads).
+  std::shared_ptr<CommandStats> commands = std::make_shared<CommandStats>();
 };
 
 class ServerControl {

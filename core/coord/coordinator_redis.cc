@@ -87,8 +87,10 @@ OpId Coordinator::StartRedisCommand(redis_core::RedisRequest request, bool write
       request.commands.size() == 1 && !request.commands.front().empty()
           ? redis_core::FindCommand(request.commands.front()[0])
           : nullptr;
+  // (SORT's STORE destination is found by its key_finder, not by the positions.)
   if (request.script.has_value() || info == nullptr ||
-      (info->numkeys_index == 0 && info->last_key == info->first_key)) {
+      (info->numkeys_index == 0 && info->key_finder == nullptr &&
+       info->last_key == info->first_key)) {
     RedisOneGroup(op, std::move(request.routing_key), std::move(payload), write, 0);
     return op;
   }

@@ -1,5 +1,7 @@
 #include "core/redis/detached_run.h"
 
+#include <functional>
+#include <string>
 #include <utility>
 
 #include "core/kv/codec.h"
@@ -33,6 +35,12 @@ absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& 
     EKV_KV_RETURN_IF_ERROR(RestoreKey(loader, key, snapshot));
   }
   Executor runner(&store, now_ms, seed, kCommandTs);
+  // Only the keys read here exist in this store: a key derived from the data (SORT's BY
+  // and GET patterns) that is not among them is refused, never read as absent.
+  const std::function<bool(absl::string_view)> read_here = [&](absl::string_view key) {
+    return snapshots.count(std::string(key)) != 0;
+  };
+  runner.set_key_access(&read_here);
   DetachedResult result;
   EKV_KV_ASSIGN_OR_RETURN(result.reply, runner.Run(command));
   std::string written_stamp;

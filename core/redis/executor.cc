@@ -124,6 +124,8 @@ std::vector<CommandInfo> BuildTable() {
       {"sinter", -2, false, 1, -1, 1, &CmdSInter},
       {"sintercard", -3, false, 0, 0, 0, &CmdSInterCard, 1},
       {"sinterstore", -3, true, 1, -1, 1, &CmdSInterStore},
+      {"sort", -2, true, 1, 1, 1, &CmdSort, 0, &SortKeys},
+      {"sort_ro", -2, false, 1, 1, 1, &CmdSortRo, 0, &SortRoKeys},
       {"sscan", -3, false, 1, 1, 1, &CmdSScan},
       {"sismember", 3, false, 1, 1, 1, &CmdSIsMember},
       {"smove", 4, true, 1, 2, 1, &CmdSMove},
@@ -198,6 +200,7 @@ const CommandInfo* FindCommand(absl::string_view name) {
 }
 
 std::vector<std::string> CommandKeys(const CommandInfo& info, const Args& args) {
+  if (info.key_finder != nullptr) return info.key_finder(args);
   std::vector<std::string> keys;
   const int argc = static_cast<int>(args.size());
   if (info.numkeys_index != 0) {
@@ -369,6 +372,7 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
   if (request.script.has_value()) return ExecuteScript(request, store, now_ms, commit_ts, scripts);
   RequestOutcome outcome;
   Executor executor(store, now_ms, request.seed, commit_ts);
+  if (scripts != nullptr) executor.set_key_access(&scripts->owns_key);
   auto fail = [&](absl::Status status) {
     store->Discard();
     outcome.status = std::move(status);

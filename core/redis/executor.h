@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ namespace ekv::redis_core {
 class Executor;
 using Args = std::vector<std::string>;
 using Handler = absl::StatusOr<Reply> (*)(Executor& ex, const Args& args);
+// The keys of a command whose keys no fixed positions describe (SORT's STORE destination
+// may stand anywhere), as Redis 7.0's getkeys_proc finds them.
+using KeyFinder = std::vector<std::string> (*)(const Args& args);
 
 // One command the executor knows. Arity and key positions follow Redis 7.0's COMMAND.
 struct CommandInfo {
@@ -42,6 +46,9 @@ struct CommandInfo {
   // are then Redis's legacy COMMAND fields: 0, or the fixed destination key of the STORE
   // forms (ZUNIONSTORE: 1, 1, 1), which comes before the counted keys.
   int numkeys_index = 0;
+  // Set for the commands Redis finds the keys of with a getkeys_proc (SORT, SORT_RO):
+  // CommandKeys asks it instead of the positions (which stay Redis's legacy COMMAND fields).
+  KeyFinder key_finder = nullptr;
 };
 
 // Every command, ordered by name.
@@ -115,12 +122,29 @@ class Executor {
   uint64_t now_ms() const { return now_ms_; }
   bool read_only() const { return commit_ts_ == 0; }
 
+  // The keys this request may read beyond the ones it names (SORT's BY and GET patterns
+  // name keys derived from the data): the group's ownership check, or, in one part of a
+  // transaction over several groups, the keys that part names (its locks cover only
+  // those). Without a check (tests, the simulator's single group) every key is readable.
+  void set_key_access(const std::function<bool(absl::string_view)>* may_access) {
+    may_access_ = may_access;
+  }
+  bool MayAccess(absl::string_view key) const {
+    return may_access_ == nullptr || !*may_access_ || (*may_access_)(key);
+  }
+  // Set while a script's redis.call runs the command (Redis's CLIENT_SCRIPT: SORT then
+  // sorts a set it would answer unsorted, so replicas agree).
+  void set_called_from_script(bool from_script) { called_from_script_ = from_script; }
+  bool called_from_script() const { return called_from_script_; }
+
  private:
   Store* store_;
   uint64_t now_ms_;
   uint64_t seed_;
   kv::Timestamp commit_ts_;
   uint32_t version_seq_ = 0;
+  const std::function<bool(absl::string_view)>* may_access_ = nullptr;
+  bool called_from_script_ = false;
 };
 
 struct RequestOutcome {
@@ -184,6 +208,11 @@ EKV_REDIS_HANDLER(CmdBitOp);
 EKV_REDIS_HANDLER(CmdBitfield);  // commands_bitfield.cc
 EKV_REDIS_HANDLER(CmdBitfieldRo);
 EKV_REDIS_HANDLER(CmdLcs);
+// SORT, SORT_RO (commands_sort.cc) and their keys (Redis's sortGetKeys, sortROGetKeys)
+EKV_REDIS_HANDLER(CmdSort);
+EKV_REDIS_HANDLER(CmdSortRo);
+std::vector<std::string> SortKeys(const Args& args);
+std::vector<std::string> SortRoKeys(const Args& args);
 // copies (commands_copy.cc)
 EKV_REDIS_HANDLER(CmdCopy);
 // collection walks (commands_scan.cc)

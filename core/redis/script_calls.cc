@@ -47,7 +47,10 @@ class ExecutorCalls final : public ScriptCalls {
         }
       }
     }
-    return executor_->Run(args);
+    executor_->set_called_from_script(true);
+    absl::StatusOr<Reply> reply = executor_->Run(args);
+    executor_->set_called_from_script(false);
+    return reply;
   }
 
   bool read_only() const override { return read_only_ || executor_->read_only(); }
@@ -137,6 +140,7 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
     return outcome;
   }
   Executor executor(store, now_ms, request.seed, commit_ts);
+  executor.set_key_access(&scripts->owns_key);
   ExecutorCalls calls(&executor, request.script->read_only, &scripts->owns_key);
   absl::StatusOr<Reply> reply = scripts->runner->Run(*request.script, calls);
   if (!reply.ok()) {

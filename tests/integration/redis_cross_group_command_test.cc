@@ -103,6 +103,22 @@ TEST_F(RedisCrossGroupCommandTest, EachMultiKeyCommandAcrossGroupsThroughEveryNo
   EXPECT_EQ(CallSlow(n1, {"MSET", "a-ms", "1", "z-ms"}),
             "-ERR wrong number of arguments for 'mset' command\r\n");
   EXPECT_EQ(CallSlow(n3, {"LCS", "a-new", "z-copy"}), "$5\r\nhello\r\n");
+  // SORT ... STORE into the other group; BY/GET patterns read keys of the sorted key's
+  // group and are refused (Redis Cluster's words) for another group's key, or when the
+  // command itself spans groups.
+  ASSERT_EQ(CallSlow(n1, {"RPUSH", "a-ids", "2", "1"}), ":2\r\n");
+  ASSERT_EQ(CallSlow(n1, {"MSET", "a-w_1", "5", "a-w_2", "1", "z-w_1", "0"}), "+OK\r\n");
+  EXPECT_EQ(CallSlow(n2, {"SORT", "a-ids", "STORE", "z-sorted"}), ":2\r\n");
+  EXPECT_EQ(CallSlow(n3, {"LRANGE", "z-sorted", "0", "-1"}), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+  EXPECT_EQ(CallSlow(n3, {"SORT", "a-ids", "BY", "a-w_*", "GET", "#", "GET", "a-w_*"}),
+            "*4\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n5\r\n");
+  EXPECT_EQ(CallSlow(n1, {"SORT", "a-ids", "BY", "z-w_*"}),
+            "-ERR BY option of SORT denied in Cluster mode.\r\n");
+  EXPECT_EQ(CallSlow(n2, {"SORT_RO", "a-ids", "GET", "z-w_*"}),
+            "-ERR GET option of SORT denied in Cluster mode.\r\n");
+  EXPECT_EQ(CallSlow(n3, {"SORT", "a-ids", "BY", "a-w_*", "STORE", "z-sorted2"}),
+            "-ERR BY option of SORT denied in Cluster mode.\r\n");
+  EXPECT_EQ(CallSlow(n1, {"EXISTS", "z-sorted2"}), ":0\r\n");
   // Errors are the command's own and write nothing.
   EXPECT_EQ(CallSlow(n1, {"SMOVE", "a-list", "z-set", "a"}),
             "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");

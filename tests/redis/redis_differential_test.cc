@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -130,8 +132,11 @@ class DifferentialTest : public ::testing::Test {
   // Runs `script` against a real redis-server and ekv, both started with `password` as
   // requirepass (empty: none) and with the users of `acl_text` (an ACL file; empty: none),
   // and compares every step. `extra`: more redis-server arguments (kRedisConfDefaults).
+  // `one_group_only`: skip the second run (commands whose keys are in several groups), for
+  // scripts whose answers there differ by design (SORT's patterns, refused across groups).
   void Compare(const std::vector<Step>& script, const std::string& password = "",
-               std::vector<std::string> extra = {}, const std::string& acl_text = "") {
+               std::vector<std::string> extra = {}, const std::string& acl_text = "",
+               bool one_group_only = false) {
     if (!password.empty()) extra.insert(extra.end(), {"--requirepass", password});
     const std::string acl_path = testing::ProcessTempPath("differential.acl");
     if (!acl_text.empty()) {
@@ -146,6 +151,7 @@ class DifferentialTest : public ::testing::Test {
     // Twice: every command in one group, then every single command naming several keys
     // run as when its keys live in several groups (read, run in memory, write back).
     for (const bool detached : {false, true}) {
+      if (detached && one_group_only) continue;
       RedisServerOptions options;
       options.settings.requirepass = password;
       if (!acl_text.empty()) {
@@ -2247,6 +2253,43 @@ TEST_F(DifferentialTest, Copy) {
   });
 }
 
+// CLIENT REPLY: OFF drops every reply until ON, SKIP drops the next command's (also one of
+// several pipelined together), SKIP while OFF changes nothing, RESET ends OFF; errors.
+TEST_F(DifferentialTest, ClientReply) {
+  Compare({
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"SET", "k", "1"}, 0),
+      Cmd({"INCR", "k"}, 0),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+      Cmd({"GET", "k"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"INCR", "k"}, 0),
+      Cmd({"GET", "k"}),
+      {0,
+       EncodeCommand({"CLIENT", "REPLY", "SKIP"}) + EncodeCommand({"INCR", "k"}) +
+           EncodeCommand({"INCR", "k"}) + EncodeCommand({"GET", "k"}),
+       2},
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"GET", "nosuch"}, 0),
+      Cmd({"PING"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"NOSUCH"}, 0),
+      Cmd({"PING", "after-error"}),
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"RESET"}),
+      Cmd({"PING"}),
+      Cmd({"CLIENT", "REPLY", "MAYBE"}),
+      Cmd({"CLIENT", "REPLY"}),
+      Cmd({"CLIENT", "REPLY", "ON", "x"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"HGETALL", "nosuch"}, 0),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+  });
+}
+
 // CLIENT UNBLOCK: its checks and words, 0 for a client that is not blocked, and a blocked
 // client answered as by its timeout or with the UNBLOCKED error. Connection 1's id is the
 // same on both servers' side of the script: it is asked for first.
@@ -3458,7 +3501,271 @@ TEST_F(DifferentialTest, CommandGetkeysAndList) {
       Cmd({"COMMAND", "GETKEYS", "RENAME", "a", "b"}),
       Cmd({"COMMAND", "GETKEYS", "BITOP", "AND", "d", "a", "b"}),
       Cmd({"COMMAND", "GETKEYS", "OBJECT", "ENCODING", "k"}),
+      Cmd({"COMMAND", "GETKEYS", "SORT", "a", "STORE", "b", "GET", "c", "BY", "d"}),
+      Cmd({"COMMAND", "GETKEYS", "sort", "a", "limit", "store", "1", "store", "x", "store"}),
+      Cmd({"COMMAND", "GETKEYS", "SORT", "a", "GET", "store", "BY", "w", "LIMIT", "0", "1"}),
+      Cmd({"COMMAND", "GETKEYS", "SORT_RO", "a", "STORE", "b"}),
+      Cmd({"COMMAND", "INFO", "sort", "sort_ro"}),
   });
 }
+
+// SORT and SORT_RO over lists, sets (intsets: an order Redis fixes) and sorted sets: numeric
+// and ALPHA, ASC/DESC, LIMIT edges, BY a constant (no sort: the collection's own order),
+// STORE (a list; an empty result deletes the destination), the errors and their order, and
+// a script's SORT of a set, which Redis sorts.
+TEST_F(DifferentialTest, SortWithoutPatterns) {
+  Compare({
+      Cmd({"RPUSH", "l", "3", "10", "-2.5", "1e2", "7", "0", " 4", "3"}),
+      Cmd({"SORT", "l"}),
+      Cmd({"SORT", "l", "DESC"}),
+      Cmd({"SORT", "l", "ALPHA"}),
+      Cmd({"SORT", "l", "alpha", "desc"}),
+      Cmd({"SORT", "l", "LIMIT", "1", "3"}),
+      Cmd({"SORT", "l", "LIMIT", "-5", "2"}),
+      Cmd({"SORT", "l", "LIMIT", "6", "100"}),
+      Cmd({"SORT", "l", "LIMIT", "8", "1"}),
+      Cmd({"SORT", "l", "LIMIT", "100", "-1"}),
+      Cmd({"SORT", "l", "LIMIT", "2", "0"}),
+      Cmd({"SORT", "l", "LIMIT", "2", "-7"}),
+      Cmd({"SORT", "l", "BY", "nosort"}),
+      Cmd({"SORT", "l", "BY", "nosort", "DESC"}),
+      Cmd({"SORT", "l", "BY", "nosort", "LIMIT", "2", "3"}),
+      Cmd({"SORT", "l", "BY", "nosort", "DESC", "LIMIT", "2", "3"}),
+      Cmd({"SORT", "l", "BY", "nosort", "DESC", "LIMIT", "20", "3"}),
+      Cmd({"SORT", "l", "GET", "#", "GET", "#"}),
+      Cmd({"SORT", "l", "GET", "nostar"}),
+      Cmd({"SORT_RO", "l", "DESC", "LIMIT", "0", "2"}),
+      Cmd({"SORT", "l", "STORE", "dst"}),
+      Cmd({"LRANGE", "dst", "0", "-1"}),
+      Cmd({"TYPE", "dst"}),
+      Cmd({"SORT", "l", "STORE", "l"}),
+      Cmd({"LRANGE", "l", "0", "-1"}),
+      Cmd({"SORT", "l", "LIMIT", "0", "0", "STORE", "dst"}),
+      Cmd({"EXISTS", "dst"}),
+      Cmd({"SORT", "nosuch"}),
+      Cmd({"SORT", "nosuch", "STORE", "dst"}),
+      Cmd({"SORT_RO", "nosuch", "BY", "nosort"}),
+      Cmd({"RPUSH", "words", "pear", "apple", "Fig", "banana", "apple"}),
+      Cmd({"SORT", "words"}),
+      Cmd({"SORT", "words", "ALPHA"}),
+      Cmd({"SORT", "words", "ALPHA", "DESC", "LIMIT", "1", "2"}),
+      Cmd({"RPUSH", "nan", "nan"}),
+      Cmd({"SORT", "nan"}),
+      Cmd({"RPUSH", "empty", ""}),
+      Cmd({"SORT", "empty"}),
+      Cmd({"SADD", "s", "5", "-1", "300", "42", "7"}),
+      Cmd({"SORT", "s"}),
+      Cmd({"SORT", "s", "DESC", "LIMIT", "1", "2"}),
+      Cmd({"SORT", "s", "BY", "nosort"}),
+      Cmd({"SORT", "s", "ALPHA"}),
+      Cmd({"SORT", "s", "BY", "nosort", "STORE", "sdst"}),
+      Cmd({"LRANGE", "sdst", "0", "-1"}),
+      Cmd({"EVAL", "return redis.call('sort', KEYS[1], 'by', 'nosort')", "1", "s"}),
+      Cmd({"SADD", "sw", "kiwi", "apple", "mango"}),
+      Cmd({"SORT", "sw", "ALPHA"}),
+      Cmd({"SORT", "sw"}),
+      Cmd({"SORT", "sw", "BY", "nosort", "STORE", "swdst"}),
+      Cmd({"LRANGE", "swdst", "0", "-1"}),
+      Cmd({"ZADD", "z", "3", "c", "1", "a", "2", "b", "2", "bb", "-1", "z"}),
+      Cmd({"SORT", "z", "ALPHA"}),
+      Cmd({"SORT", "z", "ALPHA", "DESC"}),
+      Cmd({"SORT", "z", "BY", "nosort"}),
+      Cmd({"SORT", "z", "BY", "nosort", "DESC"}),
+      Cmd({"SORT", "z", "BY", "nosort", "LIMIT", "1", "2"}),
+      Cmd({"SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "2"}),
+      Cmd({"SORT", "z", "BY", "nosort", "LIMIT", "9", "2"}),
+      Cmd({"SORT", "z"}),
+      Cmd({"ZADD", "zn", "5", "10", "4", "9", "3", "8"}),
+      Cmd({"SORT", "zn"}),
+      Cmd({"SORT", "zn", "BY", "nosort", "STORE", "zdst"}),
+      Cmd({"LRANGE", "zdst", "0", "-1"}),
+      Cmd({"SET", "str", "x"}),
+      Cmd({"SORT", "str"}),
+      Cmd({"SORT", "str", "BOGUS"}),
+      Cmd({"SORT", "l", "LIMIT", "x", "1"}),
+      Cmd({"SORT", "l", "LIMIT", "1"}),
+      Cmd({"SORT", "l", "STORE"}),
+      Cmd({"SORT", "l", "BY"}),
+      Cmd({"SORT", "l", "GET"}),
+      Cmd({"SORT_RO", "l", "STORE", "dst"}),
+      Cmd({"SORT"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"SORT", "h", "LIMIT", "0", "1"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SORT", "l", "LIMIT", "0", "2"}),
+      Cmd({"SORT", "l", "GET", "nostar", "LIMIT", "0", "1"}),
+      // Last: Redis leaves errno at ERANGE after an out-of-range weight, and its later
+      // numeric SORTs see that stale errno and fail too (ekv does not copy that).
+      Cmd({"RPUSH", "big", "1e400"}),
+      Cmd({"SORT", "big"}),
+  });
+}
+
+// BY and GET patterns: weights from strings and hash fields ("->"), missing weights (0, or
+// first with ALPHA), GET "#", missing values (nil, or "" when stored), a "->" without a
+// field, and a multi-key STORE. One group: every key a pattern names lives with the
+// sorted key (the refusal across groups is SortPatternsAcrossGroupsAreRefused).
+TEST_F(DifferentialTest, SortWithPatterns) {
+  Compare(
+      {
+          Cmd({"RPUSH", "ids", "1", "2", "3", "4", "5"}),
+          Cmd({"MSET", "w_1", "50", "w_2", "10", "w_3", "30", "w_5", "-1"}),
+          Cmd({"MSET", "name_1", "one", "name_2", "two", "name_4", "four", "name_5", "five"}),
+          Cmd({"HSET", "obj_1", "age", "40", "nick", "ann"}),
+          Cmd({"HSET", "obj_2", "age", "20", "nick", "bob"}),
+          Cmd({"HSET", "obj_3", "age", "20"}),
+          Cmd({"HSET", "obj_4", "age", "x", "nick", "dan"}),
+          Cmd({"SORT", "ids", "BY", "w_*"}),
+          Cmd({"SORT", "ids", "BY", "w_*", "DESC"}),
+          Cmd({"SORT", "ids", "BY", "w_*", "GET", "#", "GET", "name_*"}),
+          Cmd({"SORT", "ids", "BY", "w_*", "LIMIT", "1", "2", "GET", "name_*"}),
+          Cmd({"SORT", "ids", "BY", "name_*", "ALPHA"}),
+          Cmd({"SORT", "ids", "BY", "name_*", "ALPHA", "DESC"}),
+          Cmd({"SORT", "ids", "BY", "obj_*->age", "GET", "obj_*->nick"}),
+          Cmd({"SORT", "ids", "BY", "obj_*->nick", "ALPHA", "GET", "#", "GET", "obj_*->age"}),
+          Cmd({"SORT", "ids", "BY", "obj_*->nosuch", "GET", "obj_*->"}),
+          Cmd({"SORT", "ids", "GET", "obj_*->age", "GET", "w_*->x", "GET", "ids"}),
+          Cmd({"SORT", "ids", "BY", "nosort", "BY", "w_*"}),
+          Cmd({"SORT", "ids", "BY", "w_*", "GET", "name_*", "STORE", "out"}),
+          Cmd({"LRANGE", "out", "0", "-1"}),
+          Cmd({"SORT", "ids", "BY", "nosort", "GET", "name_*", "GET", "#", "STORE", "out"}),
+          Cmd({"LRANGE", "out", "0", "-1"}),
+          Cmd({"SORT_RO", "ids", "BY", "w_*", "GET", "name_*", "DESC", "LIMIT", "0", "3"}),
+          Cmd({"SADD", "tags", "5", "3", "1"}),
+          Cmd({"SORT", "tags", "BY", "w_*", "GET", "name_*"}),
+          Cmd({"ZADD", "zids", "1", "3", "2", "1", "3", "2"}),
+          Cmd({"SORT", "zids", "BY", "w_*", "GET", "#", "GET", "w_*"}),
+          Cmd({"SORT", "zids", "BY", "nosort", "GET", "name_*"}),
+          Cmd({"SORT", "ids", "BY", "obj_*->age"}),
+          Cmd({"SET", "w_4", "abc"}),
+          Cmd({"SORT", "ids", "BY", "w_*"}),
+          Cmd({"SORT", "ids", "BY", "w_*", "ALPHA", "GET", "w_*"}),
+          Cmd({"HELLO", "3"}),
+          Cmd({"SORT", "ids", "BY", "w_*", "ALPHA", "GET", "name_*"}),
+      },
+      "", {}, "", /*one_group_only=*/true);
+}
+
+// Keys a BY or GET pattern derives that the command does not name are read only where
+// the sorted key lives; run over several groups (here: a STORE to another group's key),
+// the command refuses them with Redis Cluster's words, and writes nothing.
+TEST(SortPatternsAcrossGroupsTest, RefusedWithRedisClusterWords) {
+  EkvServer ekv({}, /*detached_multi_key=*/true);
+  ASSERT_TRUE(ekv.started);
+  RespClient client(ekv.port());
+  EXPECT_EQ(client.Call({"RPUSH", "ids", "2", "1"}), ":2\r\n");
+  EXPECT_EQ(client.Call({"MSET", "w_1", "5", "w_2", "1"}), "+OK\r\n");
+  // One key: runs in its group, patterns included.
+  EXPECT_EQ(client.Call({"SORT", "ids", "BY", "w_*", "GET", "w_*"}),
+            "*2\r\n$1\r\n1\r\n$1\r\n5\r\n");
+  // Two keys (run as over two groups): the patterns' keys are refused.
+  EXPECT_EQ(client.Call({"SORT", "ids", "BY", "w_*", "STORE", "dst"}),
+            "-ERR BY option of SORT denied in Cluster mode.\r\n");
+  EXPECT_EQ(client.Call({"SORT", "ids", "GET", "w_*", "STORE", "dst"}),
+            "-ERR GET option of SORT denied in Cluster mode.\r\n");
+  EXPECT_EQ(client.Call({"EXISTS", "dst"}), ":0\r\n");
+  // "#", a constant BY and a pattern without '*' name no key: they work there.
+  EXPECT_EQ(client.Call({"SORT", "ids", "BY", "nosort", "GET", "#", "GET", "x", "STORE", "dst"}),
+            ":4\r\n");
+  EXPECT_EQ(client.Call({"LRANGE", "dst", "0", "-1"}),
+            "*4\r\n$1\r\n2\r\n$0\r\n\r\n$1\r\n1\r\n$0\r\n\r\n");
+}
+
+// INFO commandstats and errorstats: the same commands give the same calls, rejected_calls
+// (arity, NOAUTH-free refusals) and failed_calls (error replies) per command, subcommands
+// as "client|id", usec_per_call with two decimals, and the same error counts per prefix;
+// CONFIG RESETSTAT empties both. (usec differs: each server's own timing.)
+TEST(InfoCommandStatsTest, CountsAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  // name -> "calls,rejected,failed" from "cmdstat_NAME:calls=..,usec=..,usec_per_call=..,..".
+  auto parse = [](const std::string& info, std::map<std::string, std::string>* out) {
+    static const std::regex kLine(
+        "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+        "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+      std::smatch match;
+      if (std::regex_match(line, match, kLine)) {
+        (*out)[match[1]] = absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+      } else if (absl::StartsWith(line, "cmdstat_")) {
+        (*out)["<unparsed>"] += line;
+      }
+    }
+  };
+  std::map<std::string, std::string> counts[2];
+  std::string errors[2];
+  std::map<std::string, std::string> after_reset[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"CONFIG", "RESETSTAT"},
+                                               {"SET", "a", "1"},
+                                               {"GET", "a"},
+                                               {"GET", "a"},
+                                               {"GET"},
+                                               {"LPUSH", "a", "x"},
+                                               {"INCR", "a"},
+                                               {"INCRBY", "a", "x"},
+                                               {"NOSUCH", "x"},
+                                               {"CLIENT", "ID"},
+                                               {"HSET", "h", "f", "v"},
+                                               {"HGET", "h", "f"},
+                                               {"EXISTS", "a", "h"},
+                                               {"SORT", "h"},
+                                               {"INFO", "server"}}) {
+      client.Call(command);
+    }
+    const std::string info = client.Call({"INFO", "commandstats"});
+    parse(info, &counts[side]);
+    EXPECT_NE(info.find("# Commandstats\r\n"), std::string::npos) << info;
+    errors[side] = client.Call({"INFO", "errorstats"});
+    client.Call({"CONFIG", "RESETSTAT"});
+    parse(client.Call({"INFO", "commandstats"}), &after_reset[side]);
+  }
+  EXPECT_EQ(counts[1], counts[0]);
+  EXPECT_EQ(counts[0].count("client|id"), 1u);
+  EXPECT_EQ(errors[1], errors[0]);
+  EXPECT_NE(errors[0].find("errorstat_WRONGTYPE:count=2"), std::string::npos) << errors[0];
+  EXPECT_EQ(after_reset[1], after_reset[0]);  // RESETSTAT itself, counted after it ran
+  EXPECT_EQ(after_reset[0].size(), 1u);
+}
+
+// The Lua libraries Redis scripts use, cjson and bit (Debian's lua-cjson and lua-bitop, the
+// versions Redis 7.0 bundles): encoding, decoding, their errors, 32-bit operations, and
+// both read-only as the other libraries.
+TEST_F(DifferentialTest, ScriptLibrariesCjsonAndBit) {
+  auto eval = [](const std::string& body) { return Cmd({"EVAL", body, "0"}); };
+  Compare({
+      eval("return cjson.encode({1, 2, 3, 'a'})"),
+      eval("return cjson.encode({a = {b = 1.5}})"),
+      eval("return cjson.encode({})"),
+      eval("return cjson.encode('quote\" and \\\\ and /')"),
+      eval("return cjson.encode(1/3)"),
+      eval("return cjson.encode(cjson.decode('{\"a\":[1,2.5,true,null,\"x\"]}'))"),
+      eval("return cjson.decode('[1,2,{\"x\":\"y\"}]')[3].x"),
+      eval("return cjson.decode('12.5')"),
+      eval("return type(cjson.decode('null'))"),
+      eval("return cjson.decode('{bad')"),
+      eval("return cjson.encode(function() end)"),
+      eval("return {cjson.decode('[1,2,3]')[2], #cjson.decode('[1,2,3]')}"),
+      eval("return bit.band(0xff, 0x0f)"),
+      eval("return bit.bor(1, 2, 4)"),
+      eval("return bit.bxor(5, 3)"),
+      eval("return bit.bnot(0)"),
+      eval("return bit.lshift(1, 40)"),
+      eval("return bit.rshift(-1, 28)"),
+      eval("return bit.arshift(-256, 4)"),
+      eval("return bit.tobit(2^32 + 1)"),
+      eval("return bit.tohex(255)"),
+      eval("return bit.tohex(-1, -4)"),
+      eval("return bit.rol(1, 33)"),
+      eval("return bit.bswap(0x12345678)"),
+      eval("cjson.encode = nil"),
+      eval("bit.band = nil"),
+      eval("cjson = 1"),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis

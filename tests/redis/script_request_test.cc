@@ -169,5 +169,42 @@ TEST_F(ScriptRequestTest, ScriptsQueuedInAnExecRunWithTheOtherCommands) {
   EXPECT_FALSE(DecodeRedisRequest(EncodeRedisRequest(plain)).ok());
 }
 
+// SORT's BY and GET patterns read keys the request does not name: only where the group's
+// ownership check (the predicate the group hands ExecuteRequest) allows; a key it refuses
+// answers Redis Cluster's words and nothing is written (STORE included). A script's SORT
+// of a set with a constant BY is sorted, as Redis sorts it for scripts.
+TEST_F(ScriptRequestTest, SortPatternKeysOnlyWhereTheGroupOwnsThem) {
+  const ScriptEnvironment scripts{&runner_, [](absl::string_view key) { return key != "w_far"; }};
+  auto command = [](std::vector<std::string> args) {
+    RedisRequest request;
+    request.routing_key = args[1];
+    request.now_ms = 1000;
+    request.commands = {std::move(args)};
+    return request;
+  };
+  EXPECT_EQ(Execute(command({"rpush", "ids", "near", "far"}), &scripts), Reply::Integer(2));
+  EXPECT_EQ(Execute(command({"mset", "w_near", "2", "w_far", "1"}), nullptr), Reply::Ok());
+  EXPECT_EQ(Execute(command({"sort", "ids", "by", "w_*"}), &scripts),
+            Reply::Error("ERR BY option of SORT denied in Cluster mode."));
+  EXPECT_EQ(Execute(command({"sort", "ids", "alpha", "get", "w_*", "store", "dst"}), &scripts),
+            Reply::Error("ERR GET option of SORT denied in Cluster mode."));
+  EXPECT_EQ(Execute(command({"exists", "dst"}), &scripts), Reply::Integer(0));
+  // Without the far element every pattern key is the group's.
+  EXPECT_EQ(Execute(command({"lrem", "ids", "0", "far"}), &scripts), Reply::Integer(1));
+  EXPECT_EQ(Execute(command({"sort", "ids", "by", "w_*", "get", "#", "get", "w_*"}), &scripts),
+            Reply::Array({Reply::Bulk("near"), Reply::Bulk("2")}));
+  // The same check holds for a script's redis.call.
+  EXPECT_EQ(Execute(command({"rpush", "ids", "far"}), &scripts), Reply::Integer(2));
+  EXPECT_EQ(Execute(ScriptRequest({"sort ids by w_*"}), &scripts),
+            Reply::Array({Reply::Error("ERR BY option of SORT denied in Cluster mode.")}));
+  // A set with a constant BY: unsorted for a client, sorted (ALPHA) for a script.
+  EXPECT_EQ(Execute(command({"sadd", "s", "10", "9", "100"}), &scripts), Reply::Integer(3));
+  EXPECT_EQ(Execute(command({"sort", "s", "by", "nosort"}), &scripts),
+            Reply::Array({Reply::Bulk("9"), Reply::Bulk("10"), Reply::Bulk("100")}));
+  EXPECT_EQ(
+      Execute(ScriptRequest({"sort s by nosort"}), &scripts),
+      Reply::Array({Reply::Array({Reply::Bulk("10"), Reply::Bulk("100"), Reply::Bulk("9")})}));
+}
+
 }  // namespace
 }  // namespace ekv::redis_core

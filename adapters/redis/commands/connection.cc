@@ -172,7 +172,11 @@ void WriteKeySpec(RespWriter& writer, const KeySpec& spec) {
   writer.Bulk("begin_search");
   writer.MapHeader(2);
   writer.Bulk("type");
-  if (spec.keyword.empty()) {
+  if (spec.unknown_begin) {
+    writer.Bulk("unknown");
+    writer.Bulk("spec");
+    writer.MapHeader(0);
+  } else if (spec.keyword.empty()) {
     writer.Bulk("index");
     writer.Bulk("spec");
     writer.MapHeader(1);
@@ -190,6 +194,12 @@ void WriteKeySpec(RespWriter& writer, const KeySpec& spec) {
   writer.Bulk("find_keys");
   writer.MapHeader(2);
   writer.Bulk("type");
+  if (spec.unknown_find) {
+    writer.Bulk("unknown");
+    writer.Bulk("spec");
+    writer.MapHeader(0);
+    return;
+  }
   writer.Bulk(spec.keynum ? "keynum" : "range");
   writer.Bulk("spec");
   writer.MapHeader(3);
@@ -383,8 +393,9 @@ void CommandCommand(CommandContext context) {
     if (key_specs.empty()) {
       return context.reply(ErrorReply("ERR The command has no key arguments"));
     }
-    const std::optional<std::vector<std::string>> keys =
-        KeysBySpecs(key_specs, std::vector<std::string>(args.begin() + 2, args.end()));
+    const std::vector<std::string> command(args.begin() + 2, args.end());
+    std::optional<std::vector<std::string>> keys = KeysBySpecs(key_specs, command);
+    if (!keys.has_value() && spec->get_keys != nullptr) keys = spec->get_keys(command);
     if (!keys.has_value() || keys->empty()) {
       if (spec->flags & kFlagNoMandatoryKeys) {
         writer.ArrayHeader(0);

@@ -116,6 +116,9 @@ void ResetCommand(CommandContext context) {
   c.EndTransaction();  // RESET discards MULTI and forgets every WATCH, as Redis does
   c.protocol = 2;
   c.name.clear();
+  c.replies_off = false;  // Redis's clearClientConnectionState ends CLIENT REPLY OFF/SKIP
+  c.skip_next = false;
+  c.skip_current = false;
   // Like Redis: back to the default user, who must authenticate again when a password is set.
   c.authenticated = c.server == nullptr || c.server->settings().users().DefaultIsOpen();
   c.user = "default";
@@ -265,6 +268,22 @@ void ClientCommand(CommandContext context) {
     const bool unblocked =
         id > 0 && c.server != nullptr && c.server->Unblock(static_cast<uint64_t>(id), error);
     writer.Integer(unblocked ? 1 : 0);
+  } else if (sub == "reply") {
+    if (!arity(argc == 3)) return;
+    // Redis 7.0: ON answers OK; OFF and SKIP answer nothing (their reply is dropped where
+    // the server writes replies); SKIP while OFF changes nothing.
+    if (absl::EqualsIgnoreCase(args[2], "on")) {
+      c.replies_off = false;
+      c.skip_next = false;
+      c.skip_current = false;
+      writer.SimpleString("OK");
+    } else if (absl::EqualsIgnoreCase(args[2], "off")) {
+      c.replies_off = true;
+    } else if (absl::EqualsIgnoreCase(args[2], "skip")) {
+      if (!c.replies_off) c.skip_next = true;
+    } else {
+      return context.reply(ErrorReply("ERR syntax error"));
+    }
   } else if (sub == "no-evict") {
     if (!arity(argc == 3)) return;
     // Accepted as Redis does: ekv never evicts clients, so either setting holds.
@@ -289,6 +308,8 @@ void ClientCommand(CommandContext context) {
         "    SKIPME (YES|NO).",
         "LIST [TYPE (NORMAL|PUBSUB)] [ID <id> [<id> ...]]",
         "    Return information about client connections.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Accepted; ekv never evicts clients.",
         "SETNAME <name>",
@@ -308,11 +329,11 @@ void ClientCommand(CommandContext context) {
 
 namespace {
 
-// INFO's sections, in Redis's order; "default" lists them all (ekv has no module or
-// command-stats sections).
-constexpr absl::string_view kInfoSections[] = {"server",      "clients", "memory",
-                                               "persistence", "stats",   "replication",
-                                               "cpu",         "cluster", "keyspace"};
+// INFO's sections, in Redis's order; "default" lists all but commandstats, which only
+// "all", "everything" or its name asks for (ekv has no module or latencystats sections).
+constexpr absl::string_view kInfoSections[] = {
+    "server", "clients",      "memory",     "persistence", "stats",   "replication",
+    "cpu",    "commandstats", "errorstats", "cluster",     "keyspace"};
 
 void AppendSection(std::string* out, absl::string_view section, const ConnectionState& c) {
   ServerControl& server = *c.server;
@@ -320,6 +341,14 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     absl::StrAppend(out, key, ":", value, "\r\n");
   };
   if (!out->empty()) out->append("\r\n");
+  if (section == "commandstats") {
+    out->append(server.stats().commands->CommandSection());
+    return;
+  }
+  if (section == "errorstats") {
+    out->append(server.stats().commands->ErrorSection());
+    return;
+  }
   if (section == "server") {
     out->append("# Server\r\n");
     line("redis_version", "7.0.15");
@@ -368,11 +397,17 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     line("rejected_connections", stats.rejected_connections);
     line("pubsub_channels", server.ActiveChannels("").size());
     line("pubsub_patterns", server.PatternCount());
+    line("total_error_replies", stats.commands->total_error_replies());
   } else if (section == "replication") {
     // Each ekv node accepts reads and writes (Raft replicates): a master to every client.
     out->append("# Replication\r\n");
     line("role", "master");
     line("connected_slaves", 0);
+    // No Redis replication stream, hence no offset or backlog (Raft's log replicates).
+    line("master_failover_state", "no-failover");
+    line("master_repl_offset", 0);
+    line("second_repl_offset", -1);
+    line("repl_backlog_active", 0);
   } else if (section == "cpu") {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -399,12 +434,15 @@ void InfoCommand(CommandContext context) {
   for (size_t i = 1; i < context.args.size(); ++i) {
     wanted.push_back(absl::AsciiStrToLower(context.args[i]));
   }
-  const bool all = wanted.empty() || absl::c_linear_search(wanted, "default") ||
-                   absl::c_linear_search(wanted, "all") ||
-                   absl::c_linear_search(wanted, "everything");
+  const bool every =
+      absl::c_linear_search(wanted, "all") || absl::c_linear_search(wanted, "everything");
+  const bool defaults = every || wanted.empty() || absl::c_linear_search(wanted, "default");
   std::string text;
   for (absl::string_view section : kInfoSections) {
-    if (all || absl::c_linear_search(wanted, section)) AppendSection(&text, section, c);
+    const bool in_defaults = section != "commandstats";
+    if ((in_defaults && defaults) || every || absl::c_linear_search(wanted, section)) {
+      AppendSection(&text, section, c);
+    }
   }
   RespWriter writer(c.protocol);
   writer.Verbatim(text);
@@ -600,7 +638,11 @@ void ConfigCommand(CommandContext context) {
     writer.SimpleString("OK");
   } else if (sub == "resetstat") {
     if (args.size() != 2) return context.reply(WrongArity("config|resetstat"));
+    // The command and error counts are reset in place: replies still in flight hold them.
+    std::shared_ptr<CommandStats> commands = c.server->stats().commands;
     c.server->stats() = ServerStats{};
+    commands->Reset();
+    c.server->stats().commands = std::move(commands);
     writer.SimpleString("OK");
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongArity("config|help"));

@@ -28,6 +28,17 @@ struct Docs {
   const char* replaced_by = "";
 };
 
+// SORT's and SORT_RO's notes and complexity, Redis 7.0's.
+#define SORT_PATTERN_NOTES                                                                     \
+  "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from " \
+  "the content of the key we sort"
+#define SORT_STORE_NOTES                                                                   \
+  "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear " \
+  "anywhere in the argument array"
+#define SORT_COMPLEXITY                                                                    \
+  "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the " \
+  "number of returned elements. When the elements are not sorted, complexity is O(N)."
+
 // Every executor command the front door serves, by name.
 const std::vector<Docs>& AllDocs() {
   static const std::vector<Docs>* docs = new std::vector<Docs>{
@@ -526,6 +537,12 @@ const std::vector<Docs>& AllDocs() {
       {"lcs", "string", "7.0.0", false,
        "Finds the longest common substring (keys must share a group).", "", "RO access|i1|r1,1,0",
        "O(N*M) where N and M are the lengths of s1 and s2, respectively"},
+      {"sort", "generic", "1.0.0", false, "Sort the elements in a list, set or sorted set", "",
+       "RO access|i1|r0,1,0;RO access|u|u|" SORT_PATTERN_NOTES ";OW update|u|u|" SORT_STORE_NOTES,
+       SORT_COMPLEXITY},
+      {"sort_ro", "generic", "7.0.0", false,
+       "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "",
+       "RO access|i1|r0,1,0;RO access|u|u|" SORT_PATTERN_NOTES, SORT_COMPLEXITY},
       {"sscan", "set", "2.8.0", false, "Iterates over members of a set.", "nondeterministic_output",
        "RO access|i1|r0,1,0",
        "O(1) for every call. O(N) for a complete iteration, including enough command calls for the "
@@ -606,7 +623,7 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     if (info->write && DeniedOnOom(docs.name)) flags |= kFlagDenyOom;
     if (NoScript(docs.name)) flags |= kFlagNoScript;
     if (docs.fast) flags |= kFlagFast;
-    if (info->numkeys_index != 0) flags |= kFlagMovableKeys;
+    if (info->numkeys_index != 0 || info->key_finder != nullptr) flags |= kFlagMovableKeys;
     const bool blocking = redis_core::IsBlockingCommand(docs.name);
     if (blocking) flags |= kFlagBlocking;
     spec.flags = flags;
@@ -628,6 +645,12 @@ std::vector<CommandSpec> TypedCommandSpecs() {
     spec.acl_categories.push_back(docs.fast ? "@fast" : "@slow");
     if (blocking) spec.acl_categories.push_back("@blocking");
     if (spec.name == "restore") spec.acl_categories.push_back("@dangerous");
+    if (spec.name == "sort" || spec.name == "sort_ro") {
+      // Redis 7.0 files SORT under the types it sorts, not @keyspace.
+      spec.acl_categories = {
+          info->write ? "@write" : "@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"};
+    }
+    spec.get_keys = info->key_finder;
     spec.handler = blocking ? &BlockingCommand : &TypedCommand;
     specs.push_back(std::move(spec));
   }

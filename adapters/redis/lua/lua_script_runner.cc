@@ -23,6 +23,9 @@ extern "C" {
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
+// Debian's lua-cjson-dev and lua-bitop-dev: the libraries Redis embeds as cjson and bit.
+#include "lua-bitop.h"
+#include "lua-cjson.h"
 }
 
 namespace ekv::redis {
@@ -587,6 +590,14 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   OpenLibrary(L, luaopen_table, LUA_TABLIBNAME);
   OpenLibrary(L, luaopen_string, LUA_STRLIBNAME);
   OpenLibrary(L, luaopen_math, LUA_MATHLIBNAME);
+  // cjson and bit as Redis 7.0 registers them: globals, opened here rather than through
+  // require (which the sandbox does not have); neither reaches the file system.
+  lua_pushcfunction(L, luaopen_cjson);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "cjson");
+  lua_pushcfunction(L, luaopen_bit);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "bit");
   // What could reach the file system, print, or swap an environment.
   for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
     lua_pushnil(L);
@@ -635,7 +646,7 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   // globals table is replaced by a proxy, so the script and anything it compiles
   // (loadstring) read through it and cannot write.
   for (const char* name :
-       {"redis", LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_TABLIBNAME, LUA_COLIBNAME}) {
+       {"redis", LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_TABLIBNAME, LUA_COLIBNAME, "cjson", "bit"}) {
     lua_getglobal(L, name);
     PushReadonlyProxy(L, -1, nullptr);
     lua_setglobal(L, name);
