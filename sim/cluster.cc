@@ -317,7 +317,7 @@ void Cluster::DetectRaftEvents(NodeIndex node) {
   Process& p = process(node);
   for (raft::GroupId group : p.host->groups()) {
     if (p.state != ProcessState::kUp) return;  // the handler may have stopped the node
-    const node::GroupStatus status = p.host->Status(group);
+    const node::GroupProgressSummary status = p.host->Summary(group);
     SeenStatus& seen = seen_[{node, group}];
     const SeenStatus before = seen;
     const bool leader = status.state == raft::StateType::kLeader;
@@ -650,7 +650,7 @@ void Cluster::TransferLeadership(raft::GroupId group, NodeIndex transferee) {
   for (NodeIndex node : replicas(group)) {
     Process& p = process(node);
     if (p.state != ProcessState::kUp) continue;
-    if (p.host->Status(group).state != raft::StateType::kLeader) continue;
+    if (p.host->Summary(group).state != raft::StateType::kLeader) continue;
     trace_.Record({scheduler_.now(), "transfer", node, group, transferee, 0, ""});
     (void)p.host->TransferLeadership(group, transferee);
     Pump(node);

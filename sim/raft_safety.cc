@@ -46,8 +46,7 @@ void RaftSafetyChecker::OnRestart(NodeIndex node) {
 }
 
 void RaftSafetyChecker::Observe(NodeIndex node, const node::NodeHost& host) {
-  for (raft::GroupId group : host.groups()) {
-    const node::GroupStatus status = host.Status(group);
+  host.VisitSummaries([&](raft::GroupId group, const node::GroupProgressSummary& status) {
     if (status.state == raft::StateType::kLeader) {
       auto [it, inserted] = leaders_.emplace(std::make_pair(group, status.term), node);
       if (!inserted && it->second != node) {
@@ -72,12 +71,12 @@ void RaftSafetyChecker::Observe(NodeIndex node, const node::NodeHost& host) {
     cluster_commit = std::max(cluster_commit, status.commit);
     // A durable state machine may be ahead of its own Raft after a restart or a snapshot
     // install, but never ahead of what the group committed anywhere.
-    const raft::Index bound = host.state_machine(group).durable() ? cluster_commit : status.commit;
+    const raft::Index bound = status.durable_state_machine ? cluster_commit : status.commit;
     if (status.applied > bound) {
       Fail(absl::StrCat("group ", group, " on n", node, " applied ", status.applied, " beyond ",
                         bound == status.commit ? "its" : "the group's", " commit index ", bound));
     }
-  }
+  });
 }
 
 }  // namespace ekv::sim
