@@ -315,8 +315,16 @@ void Cluster::Pump(NodeIndex node) {
 
 void Cluster::DetectRaftEvents(NodeIndex node) {
   Process& p = process(node);
-  for (raft::GroupId group : p.host->groups()) {
-    if (p.state != ProcessState::kUp) return;  // the handler may have stopped the node
+  // The ids are copied first (the handler may stop the node, which ends its host), into a
+  // buffer kept between calls: this runs after every event. A nested call (from the
+  // handler) finds the buffer taken and uses a fresh one.
+  std::vector<raft::GroupId> groups = std::move(group_ids_buffer_);
+  groups.clear();
+  p.host->VisitSummaries([&groups](raft::GroupId group, const node::GroupProgressSummary&) {
+    groups.push_back(group);
+  });
+  for (raft::GroupId group : groups) {
+    if (p.state != ProcessState::kUp) break;  // the handler may have stopped the node
     const node::GroupProgressSummary status = p.host->Summary(group);
     SeenStatus& seen = seen_[{node, group}];
     const SeenStatus before = seen;
@@ -336,6 +344,7 @@ void Cluster::DetectRaftEvents(NodeIndex node) {
       raft_event_handler_(node, group, RaftEvent::kLeaderCommitted);
     }
   }
+  group_ids_buffer_ = std::move(groups);
 }
 
 void Cluster::CompleteSync(NodeIndex node, uint64_t incarnation,
