@@ -138,7 +138,7 @@ done
 flags="$*"
 
 if [[ -z "${dir}" ]]; then
-  slug="$(echo "${flags:-default}" | tr -s ' =,/' '____' | tr -cd 'A-Za-z0-9_.-' | sed 's/^_*//')"
+  slug="$(echo "${flags:-default}" | sed 's/--//g' | tr -s ' =,/' '____' | tr -cd 'A-Za-z0-9_.-' | sed 's/^_*//')"
   dir="${repo_root}/sim-archive/sweeps/${slug}"
 fi
 mkdir -p "${dir}/chunks"
