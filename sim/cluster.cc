@@ -315,9 +315,17 @@ void Cluster::Pump(NodeIndex node) {
 
 void Cluster::DetectRaftEvents(NodeIndex node) {
   Process& p = process(node);
-  for (raft::GroupId group : p.host->groups()) {
-    if (p.state != ProcessState::kUp) return;  // the handler may have stopped the node
-    const node::GroupStatus status = p.host->Status(group);
+  // The ids are copied first (the handler may stop the node, which ends its host), into a
+  // buffer kept between calls: this runs after every event. A nested call (from the
+  // handler) finds the buffer taken and uses a fresh one.
+  std::vector<raft::GroupId> groups = std::move(group_ids_buffer_);
+  groups.clear();
+  p.host->VisitSummaries([&groups](raft::GroupId group, const node::GroupProgressSummary&) {
+    groups.push_back(group);
+  });
+  for (raft::GroupId group : groups) {
+    if (p.state != ProcessState::kUp) break;  // the handler may have stopped the node
+    const node::GroupProgressSummary status = p.host->Summary(group);
     SeenStatus& seen = seen_[{node, group}];
     const SeenStatus before = seen;
     const bool leader = status.state == raft::StateType::kLeader;
@@ -336,6 +344,7 @@ void Cluster::DetectRaftEvents(NodeIndex node) {
       raft_event_handler_(node, group, RaftEvent::kLeaderCommitted);
     }
   }
+  group_ids_buffer_ = std::move(groups);
 }
 
 void Cluster::CompleteSync(NodeIndex node, uint64_t incarnation,
@@ -650,7 +659,7 @@ void Cluster::TransferLeadership(raft::GroupId group, NodeIndex transferee) {
   for (NodeIndex node : replicas(group)) {
     Process& p = process(node);
     if (p.state != ProcessState::kUp) continue;
-    if (p.host->Status(group).state != raft::StateType::kLeader) continue;
+    if (p.host->Summary(group).state != raft::StateType::kLeader) continue;
     trace_.Record({scheduler_.now(), "transfer", node, group, transferee, 0, ""});
     (void)p.host->TransferLeadership(group, transferee);
     Pump(node);

@@ -170,6 +170,7 @@ class Cluster {
     raft::Index commit = 0;
   };
   std::map<std::pair<NodeIndex, raft::GroupId>, SeenStatus> seen_;
+  std::vector<raft::GroupId> group_ids_buffer_;  // DetectRaftEvents' between calls
   bool targeted_crashes_ = false;
   uint64_t restarts_ = 0;
   uint64_t elections_won_ = 0;

@@ -69,7 +69,7 @@ void FaultInjector::ScheduleStep() {
 NodeIndex FaultInjector::LeaderOf(raft::GroupId group) const {
   for (NodeIndex node : cluster_.replicas(group)) {
     const node::NodeHost* host = cluster_.host(node);
-    if (host != nullptr && host->Status(group).state == raft::StateType::kLeader) return node;
+    if (host != nullptr && host->Summary(group).state == raft::StateType::kLeader) return node;
   }
   return 0;
 }

@@ -29,7 +29,7 @@ void RaftSafetyChecker::OnApply(NodeIndex node, raft::GroupId group, const raft:
   raft::Index& cluster_commit = max_commit_[group];
   cluster_commit = std::max(cluster_commit, entry.index);
   const Fingerprint seen{entry.term, HashEntry(entry), node};
-  auto [it, inserted] = applied_.emplace(std::make_pair(group, entry.index), seen);
+  auto [it, inserted] = applied_.try_emplace(std::make_pair(group, entry.index), seen);
   if (inserted) return;
   if (it->second.term != seen.term || it->second.data_hash != seen.data_hash) {
     Fail(absl::StrCat(
@@ -46,17 +46,18 @@ void RaftSafetyChecker::OnRestart(NodeIndex node) {
 }
 
 void RaftSafetyChecker::Observe(NodeIndex node, const node::NodeHost& host) {
-  for (raft::GroupId group : host.groups()) {
-    const node::GroupStatus status = host.Status(group);
+  host.VisitSummaries([&](raft::GroupId group, const node::GroupProgressSummary& status) {
     if (status.state == raft::StateType::kLeader) {
-      auto [it, inserted] = leaders_.emplace(std::make_pair(group, status.term), node);
+      auto [it, inserted] = leaders_.try_emplace(std::make_pair(group, status.term), node);
       if (!inserted && it->second != node) {
         Fail(absl::StrCat("election safety: group ", group, " has two leaders in term ",
                           status.term, ": n", it->second, " and n", node));
       }
     }
-    auto [it, inserted] = progress_.emplace(std::make_pair(node, group),
-                                            std::make_pair(status.commit, status.applied));
+    // try_emplace, not emplace: no map node is allocated (and freed) when the key exists,
+    // which is every call but the first (this runs after every event).
+    auto [it, inserted] = progress_.try_emplace(std::make_pair(node, group),
+                                                std::make_pair(status.commit, status.applied));
     if (!inserted) {
       if (status.commit < it->second.first) {
         Fail(absl::StrCat("commit index of group ", group, " on n", node, " went back from ",
@@ -72,12 +73,12 @@ void RaftSafetyChecker::Observe(NodeIndex node, const node::NodeHost& host) {
     cluster_commit = std::max(cluster_commit, status.commit);
     // A durable state machine may be ahead of its own Raft after a restart or a snapshot
     // install, but never ahead of what the group committed anywhere.
-    const raft::Index bound = host.state_machine(group).durable() ? cluster_commit : status.commit;
+    const raft::Index bound = status.durable_state_machine ? cluster_commit : status.commit;
     if (status.applied > bound) {
       Fail(absl::StrCat("group ", group, " on n", node, " applied ", status.applied, " beyond ",
                         bound == status.commit ? "its" : "the group's", " commit index ", bound));
     }
-  }
+  });
 }
 
 }  // namespace ekv::sim

@@ -33,10 +33,12 @@ class Scheduler {
   bool RunUntil(SimTime deadline, const std::function<bool()>& done);
 
  private:
+  // The heap holds small entries that name a callback slot, so that keeping it ordered moves
+  // 24 bytes at a time rather than std::function objects (the heap was ~4% of a kv seed).
   struct Event {
     SimTime time;
     uint64_t sequence;
-    Callback callback;
+    uint32_t slot;  // index into callbacks_
   };
   // Min-heap on (time, sequence).
   static bool Later(const Event& a, const Event& b) {
@@ -44,6 +46,8 @@ class Scheduler {
   }
 
   std::vector<Event> heap_;
+  std::vector<Callback> callbacks_;  // slots; a run event's slot is reused
+  std::vector<uint32_t> free_slots_;
   SimTime now_ = 0;
   uint64_t next_sequence_ = 0;
   uint64_t events_run_ = 0;

@@ -18,7 +18,7 @@ struct SimCoordinators::GroupViewOf : coord::GroupView {
   raft::NodeId LeaderOf(raft::GroupId group) const override {
     const node::NodeHost* host = cluster.host(node);
     if (host == nullptr || !host->HasGroup(group)) return raft::kNoNode;
-    return host->Status(group).leader;
+    return host->Summary(group).leader;
   }
   std::map<raft::GroupId, raft::ConfState> Configurations() const override {
     std::map<raft::GroupId, raft::ConfState> confs;

@@ -39,14 +39,28 @@ void Trace::Record(TraceEvent event) {
   Mix(event.detail);
   if (sink_) sink_(FormatTraceEvent(event));
   if (tail_capacity_ == 0) return;
-  if (tail_.size() == tail_capacity_) tail_.pop_front();
-  tail_.push_back(std::move(event));
+  if (tail_.size() < tail_capacity_) {
+    tail_.push_back(std::move(event));
+    return;
+  }
+  TraceEvent& slot = tail_[tail_next_];
+  slot.time = event.time;
+  slot.kind = event.kind;
+  slot.node = event.node;
+  slot.a = event.a;
+  slot.b = event.b;
+  slot.c = event.c;
+  slot.detail.assign(event.detail);
+  tail_next_ = (tail_next_ + 1) % tail_capacity_;
 }
 
 std::vector<std::string> Trace::Tail() const {
   std::vector<std::string> lines;
   lines.reserve(tail_.size());
-  for (const TraceEvent& event : tail_) lines.push_back(FormatTraceEvent(event));
+  // Before the ring is full tail_next_ is 0 and the events are in order already.
+  for (size_t i = 0; i < tail_.size(); ++i) {
+    lines.push_back(FormatTraceEvent(tail_[(tail_next_ + i) % tail_.size()]));
+  }
   return lines;
 }
 

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -56,7 +55,10 @@ class Trace {
   void Mix(std::string_view text);
 
   size_t tail_capacity_;
-  std::deque<TraceEvent> tail_;
+  // A ring: once full, the oldest slot is overwritten in place (its detail string's buffer
+  // reused), so recording allocates nothing in the steady state.
+  std::vector<TraceEvent> tail_;
+  size_t tail_next_ = 0;  // the slot the next event goes to once the ring is full
   uint64_t hash_ = 0xcbf29ce484222325ULL;
   uint64_t events_ = 0;
   std::function<void(const std::string&)> sink_;

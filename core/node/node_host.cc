@@ -964,6 +964,24 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   return status;
 }
 
+GroupProgressSummary NodeHost::Summary(raft::GroupId group_id) const {
+  auto it = groups_.find(group_id);
+  EKV_ASSERT(it != groups_.end(), "Summary of unhosted group ", group_id);
+  return Summarize(*it->second);
+}
+
+GroupProgressSummary NodeHost::Summarize(const Group& group) {
+  GroupProgressSummary summary;
+  summary.term = group.raw_node->term();
+  summary.leader = group.raw_node->leader();
+  summary.state = group.raw_node->state();
+  summary.commit = group.raw_node->commit_index();
+  summary.applied = group.state_machine->applied_index();
+  summary.last_index = group.raw_node->last_index();
+  summary.durable_state_machine = group.state_machine->durable();
+  return summary;
+}
+
 std::vector<RouteLoad> NodeHost::RouteLoads(raft::GroupId group_id) const {
   auto it = groups_.find(group_id);
   EKV_ASSERT(it != groups_.end(), "RouteLoads of unhosted group ", group_id);
