@@ -121,7 +121,12 @@ Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfi
   network_ = Network(node_ids_, rng_.Fork());
   network_.SetDefaultProfile(config_.profile.link);
   for (NodeIndex node : node_ids_) {
-    auto process = std::make_unique<Process>(node, rng_.Fork(), rng_.Fork());
+    // Two draws in one argument list would run in an order the compiler picks (GCC right
+    // to left, clang left to right), so the same seed gave two histories. Named, in the
+    // order GCC builds always used.
+    Rng process_rng = rng_.Fork();
+    Rng disk_rng = rng_.Fork();
+    auto process = std::make_unique<Process>(node, disk_rng, process_rng);
     // A fixed offset per node within the skew bound (no draw: the rng streams stay as
     // they were), e.g. +-100 ms at the largest bound.
     const double spread = static_cast<double>((node * 7919) % 201) / 100.0 - 1.0;  // [-1, 1]
