@@ -8,6 +8,7 @@
 #include "core/kv/status_macros.h"
 #include "core/redis/blocking.h"
 #include "core/redis/collection.h"
+#include "core/redis/list_range.h"
 #include "core/redis/numbers.h"
 #include "core/util/assert.h"
 
@@ -36,17 +37,6 @@ absl::StatusOr<Reply> Push(Executor& ex, const Args& args, bool left, bool only_
   return Reply::Integer(static_cast<int64_t>(list.meta.size));
 }
 
-// The elements at positions [from, from + count) (0 = head), in order.
-absl::StatusOr<std::vector<std::string>> Range(Executor& ex, absl::string_view key,
-                                               const Meta& meta, uint64_t from, uint64_t count) {
-  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
-                          ex.Elements(key, meta, EncodeIndex(meta.head + from), count));
-  std::vector<std::string> out;
-  out.reserve(records.size());
-  for (auto& [subkey, value] : records) out.push_back(std::move(value));
-  return out;
-}
-
 // Replaces the whole list with `elements` (same version, indexes from the same head).
 void Rewrite(Executor& ex, absl::string_view key, Meta meta,
              const std::vector<std::string>& elements) {
@@ -67,11 +57,11 @@ absl::StatusOr<std::vector<std::string>> PopN(Executor& ex, absl::string_view ke
   n = std::min<uint64_t>(n, meta.size);
   std::vector<std::string> popped;
   if (left) {
-    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, key, meta, 0, n));
+    EKV_KV_ASSIGN_OR_RETURN(popped, ListRange(ex, key, meta, 0, n));
     for (uint64_t i = 0; i < n; ++i) ex.store().Delete(IndexKey(ex, key, meta, meta.head + i));
     meta.head += n;
   } else {
-    EKV_KV_ASSIGN_OR_RETURN(popped, Range(ex, key, meta, meta.size - n, n));
+    EKV_KV_ASSIGN_OR_RETURN(popped, ListRange(ex, key, meta, meta.size - n, n));
     std::reverse(popped.begin(), popped.end());
     for (uint64_t i = 0; i < n; ++i) ex.store().Delete(IndexKey(ex, key, meta, meta.tail - 1 - i));
     meta.tail -= n;
@@ -119,7 +109,7 @@ int64_t Normalize(int64_t index, int64_t length) { return index < 0 ? length + i
 
 absl::StatusOr<std::vector<std::string>> All(Executor& ex, absl::string_view key,
                                              const Meta& meta) {
-  return Range(ex, key, meta, 0, meta.size);
+  return ListRange(ex, key, meta, 0, meta.size);
 }
 
 }  // namespace
@@ -145,7 +135,7 @@ EKV_REDIS_HANDLER(CmdLRange) {
   if (s > e || s >= length) return Reply::Array();
   if (e >= length) e = length - 1;
   EKV_KV_ASSIGN_OR_RETURN(std::vector<std::string> elements,
-                          Range(ex, args[1], list.meta, s, e - s + 1));
+                          ListRange(ex, args[1], list.meta, s, e - s + 1));
   std::vector<Reply> out;
   for (const std::string& element : elements) out.push_back(Reply::Bulk(element));
   return Reply::Array(std::move(out));

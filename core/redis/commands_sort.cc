@@ -17,6 +17,7 @@
 #include "core/kv/status_macros.h"
 #include "core/redis/collection.h"
 #include "core/redis/hash_fields.h"
+#include "core/redis/list_range.h"
 #include "core/redis/set_order.h"
 #include "core/redis/sort_options.h"
 #include "core/redis/zset_records.h"
@@ -64,18 +65,6 @@ bool ParseSortScore(const std::string& text, double* score) {
   errno = 0;
   *score = std::strtod(text.c_str(), &end);
   return *end == '\0' && errno != ERANGE && !std::isnan(*score);
-}
-
-// The list elements at positions [from, from + count).
-absl::StatusOr<std::vector<std::string>> ListRange(Executor& ex, absl::string_view key,
-                                                   const Meta& meta, uint64_t from,
-                                                   uint64_t count) {
-  EKV_KV_ASSIGN_OR_RETURN(Store::Records records,
-                          ex.Elements(key, meta, EncodeIndex(meta.head + from), count));
-  std::vector<std::string> out;
-  out.reserve(records.size());
-  for (auto& [subkey, value] : records) out.push_back(std::move(value));
-  return out;
 }
 
 // Replaces `destination` with a list of `values` (deletes it when there are none).
