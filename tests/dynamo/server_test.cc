@@ -1,7 +1,7 @@
 // DynamoServer over HTTP with the in-memory fake backend: --dynamo_max_inflight's refusals
 // (DynamoDB's throttling errors, one per kind of operation, while an operation is held
 // inside the store), a connection beyond the workers and the queue answered
-// ThrottlingException, and DescribeEndpoints.
+// ThrottlingException (and served once a worker is free), and DescribeEndpoints.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,6 +13,9 @@
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 
 #include "adapters/dynamo/dynamo_server.h"
 #include "gtest/gtest.h"
@@ -154,10 +157,24 @@ TEST(DynamoServerTest, ConnectionsBeyondTheQueueAreAnsweredThrottlingException) 
   EXPECT_EQ(body.value("message", ""), "Rate of requests exceeds the allowed throughput.")
       << shed->body;
   EXPECT_EQ(shed->get_header_value("Connection"), "close");
-  close(idle);
   gate.Release();
   holder.join();
   EXPECT_EQ(held.status, 200) << held.body.dump();
+  // The queued connection is served once the worker is free. Reading its reply to the end
+  // also tells the test the worker has let go of it: a new connection accepted before that
+  // would still find the queue full and be refused, as it should.
+  const std::string body_text = get.dump();
+  const std::string request = absl::StrCat(
+      "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "X-Amz-Target: DynamoDB_20120810.GetItem\r\n"
+      "Content-Type: application/x-amz-json-1.0\r\nContent-Length: ",
+      body_text.size(), "\r\n\r\n", body_text);
+  ASSERT_EQ(write(idle, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  std::string queued_reply;
+  char buffer[4096];
+  for (ssize_t n; (n = read(idle, buffer, sizeof(buffer))) > 0;) queued_reply.append(buffer, n);
+  close(idle);
+  EXPECT_TRUE(absl::StartsWith(queued_reply, "HTTP/1.1 200")) << queued_reply;
   // Nothing was left behind: the node serves again.
   Reply after = Post(port, "GetItem", get);
   EXPECT_EQ(after.status, 200) << after.body.dump();
