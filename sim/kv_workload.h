@@ -133,12 +133,20 @@ class KvWorkload {
     if (dynamo_) return dynamo_->ThinParts();
     return redis_ ? redis_->ThinParts() : "";
   }
-  // --workload dynamo: whether the operations so far are too few to judge (DynamoWorkload).
-  bool NeedsMoreOps() const { return dynamo_ && dynamo_->NeedsMoreOps(); }
+  // --workload dynamo or redis: whether a part of the history so far is too thin to judge
+  // (for dynamo, leaving out the final read, which comes after the issuing).
+  bool NeedsMoreOps() const {
+    if (dynamo_) return dynamo_->NeedsMoreOps();
+    return redis_ && !redis_->ThinParts().empty();
+  }
   bool issuing() const { return issuing_; }
-  // For the seed line: how long the dynamo clients issued after an early heal.
+  // For the seed line: how long the clients issued after an early heal (a thin seed).
   void NoteCalmIssuing(SimTime us) {
-    if (dynamo_) dynamo_->NoteCalmIssuing(us);
+    if (dynamo_) {
+      dynamo_->NoteCalmIssuing(us);
+    } else {
+      calm_issuing_us_ = us;
+    }
   }
   // With --placement these include what the nodes' placement drivers did.
   uint64_t splits_done() const;
@@ -211,6 +219,7 @@ class KvWorkload {
   WorkloadKind kind_;
   SimCoordinators coordinators_;
   bool issuing_ = false;
+  SimTime calm_issuing_us_ = 0;  // NoteCalmIssuing, without dynamo_ (it keeps its own)
   std::vector<Client> clients_;
   std::vector<std::string> keys_;
   uint64_t issued_ = 0;

@@ -139,10 +139,12 @@ ABSL_FLAG(bool, replica_moves, false,
 ABSL_FLAG(bool, profile, false, "Also print the swarm knobs each seed drew.");
 ABSL_FLAG(bool, keep_going, true, "In a sweep, continue after a failing seed.");
 ABSL_FLAG(uint64_t, min_acked, 20,
-          "kv workloads: a seed that acknowledged fewer operations is reported as too thin "
-          "to judge (and makes the run exit 3 unless something failed); 0 turns the check "
-          "off. A kv seed's chaos phase is extended (up to twice its drawn length) until 300 "
-          "operations were acknowledged.");
+          "kv workloads: a seed whose chaos phase acknowledged fewer operations heals its "
+          "faults and keeps its clients issuing (up to 60 simulated s, calm_ms= on its line) "
+          "until it has; one that falls short even then is reported as too thin to judge "
+          "(and makes the run exit 3 unless something failed); 0 turns both off. A kv seed's "
+          "chaos phase is first extended (up to twice its drawn length) until 300 operations "
+          "were acknowledged.");
 
 namespace {
 

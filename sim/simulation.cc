@@ -35,10 +35,12 @@ constexpr SimTime kConvergenceCheckIntervalUs = 100'000;
 constexpr uint64_t kKvTargetAcked = 300;
 constexpr SimTime kChaosExtensionStepUs = 2'000'000;
 constexpr SimTime kFinalReadTimeoutUs = 30'000'000;
-// A dynamo seed whose chaos left a part of its history too thin to judge (no transfer
-// acknowledged, say: faults that answer most requests "outcome unknown") heals its faults
-// and keeps its clients issuing, up to this long, until every part is covered. Its chaos
-// phase is judged as before; the operations after the heal only add to the history.
+// A kv seed whose chaos left its history too thin to judge (fewer than --min_acked
+// operations acknowledged: a swarm draw that crashes nodes every few hundred ms; or, for
+// dynamo, a part without an acknowledged operation) heals its faults and keeps its clients
+// issuing, up to this long, until it is not. Its chaos phase is judged as before; the
+// operations after the heal only add to the history. Seeds that are not thin never get
+// here, so their traces are what they were before this existed.
 constexpr SimTime kMaxCalmIssueUs = 60'000'000;
 constexpr SimTime kCalmIssueStepUs = 1'000'000;
 // A kv workload's setup (the dynamo workload's table) runs before any fault, for at most
@@ -324,8 +326,8 @@ SimResult RunSimulation(const SimOptions& requested) {
       const auto too_thin = [&] {
         return txn_workload->NeedsMoreOps() || txn_workload->acknowledged() < options.min_acked;
       };
-      if (options.workload == WorkloadKind::kDynamo && options.min_acked > 0 && too_thin() &&
-          txn_workload->issuing() && !safety.violated() && !over_budget()) {
+      if (kv_workload && options.min_acked > 0 && too_thin() && txn_workload->issuing() &&
+          !safety.violated() && !over_budget()) {
         injector.HealAll();
         healed = true;
         const SimTime calm_start = scheduler.now();
