@@ -449,20 +449,26 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*,
                  response->add_groups());
   }
   if (request->with_load()) {
+    // All groups are asked at once: a group without a leader costs the call its timeout
+    // once, not once per such group after every group before it.
+    std::vector<proto::RaftGroupInfo*> live;
+    std::vector<runtime::Coordinator::CoreStart> queries;
     for (proto::RaftGroupInfo& group : *response->mutable_groups()) {
-      if (!group.retired()) AddGroupLoad(&group);
+      if (group.retired()) continue;
+      live.push_back(&group);
+      queries.push_back([id = group.raft_group_id()](coord::Coordinator& c) {
+        node::GroupQuery query;
+        query.op = node::GroupQueryOp::kRouteLoads;
+        return c.StartGroupQuery(id, std::move(query));
+      });
     }
+    std::vector<coord::OpResult> results = coordinator_->RunAllBlocking(std::move(queries));
+    for (size_t i = 0; i < live.size(); ++i) AddGroupLoad(live[i], results[i]);
   }
   return grpc::Status::OK;
 }
 
-void DistributionService::AddGroupLoad(proto::RaftGroupInfo* group) {
-  const raft::GroupId id = group->raft_group_id();
-  coord::OpResult result = coordinator_->RunBlocking([id](coord::Coordinator& c) {
-    node::GroupQuery query;
-    query.op = node::GroupQueryOp::kRouteLoads;
-    return c.StartGroupQuery(id, std::move(query));
-  });
+void DistributionService::AddGroupLoad(proto::RaftGroupInfo* group, const coord::OpResult& result) {
   if (!result.status.ok() || !result.group_result.status().ok()) {
     group->set_load_error(
         (result.status.ok() ? result.group_result.status() : result.status).ToString());

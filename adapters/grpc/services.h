@@ -96,8 +96,9 @@ class DistributionService final : public proto::Distribution::Service {
                          proto::DrainNodeResponse*) override;
 
  private:
-  // ListGroups with_load: asks the group's leader for its route counters and sums them.
-  void AddGroupLoad(proto::RaftGroupInfo* group);
+  // ListGroups with_load: sums the route counters the group's leader answered to a
+  // kRouteLoads query, or says why there are none.
+  static void AddGroupLoad(proto::RaftGroupInfo* group, const coord::OpResult& result);
 
   runtime::Coordinator* coordinator_;
 };

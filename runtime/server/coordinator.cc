@@ -113,21 +113,36 @@ void Coordinator::Start(StartFn start, OpCallback done) {
 }
 
 coord::OpResult Coordinator::Wait(StartFn start) {
+  std::vector<StartFn> starts;
+  starts.push_back(std::move(start));
+  return std::move(RunAllBlocking(std::move(starts)).front());
+}
+
+std::vector<coord::OpResult> Coordinator::RunAllBlocking(std::vector<CoreStart> starts) {
   EKV_ASSERT(!loop_->OnLoopThread(), "a blocking coordinator call on the node loop thread");
-  auto promise = std::make_shared<std::promise<coord::OpResult>>();
-  std::future<coord::OpResult> future = promise->get_future();
-  Start(std::move(start),
-        [promise](coord::OpResult result) { promise->set_value(std::move(result)); });
+  std::vector<std::future<coord::OpResult>> futures;
+  futures.reserve(starts.size());
+  for (CoreStart& start : starts) {
+    auto promise = std::make_shared<std::promise<coord::OpResult>>();
+    futures.push_back(promise->get_future());
+    Start(std::move(start),
+          [promise](coord::OpResult result) { promise->set_value(std::move(result)); });
+  }
   // The core answers every operation within its request timeout; the margin only covers a
   // loop that stopped without answering.
-  if (future.wait_for(options_.request_timeout + std::chrono::seconds(2)) !=
-      std::future_status::ready) {
-    coord::OpResult result;
-    result.status = absl::DeadlineExceededError(
-        "the node did not answer before the deadline; a write may or may not have been applied");
-    return result;
+  const Deadline deadline =
+      std::chrono::steady_clock::now() + options_.request_timeout + std::chrono::seconds(2);
+  std::vector<coord::OpResult> results(futures.size());
+  for (size_t i = 0; i < futures.size(); ++i) {
+    if (futures[i].wait_until(deadline) != std::future_status::ready) {
+      results[i].status = absl::DeadlineExceededError(
+          "the node did not answer before the deadline; a write may or may not have been "
+          "applied");
+      continue;
+    }
+    results[i] = futures[i].get();
   }
-  return future.get();
+  return results;
 }
 
 void Coordinator::Pump() {

@@ -216,6 +216,9 @@ class Coordinator {
     Start(std::move(start), std::move(done));
   }
   coord::OpResult RunBlocking(CoreStart start) { return Wait(std::move(start)); }
+  // Several at once, each answered in order of `starts`: they run concurrently, so the
+  // call takes as long as the slowest (a leaderless group's timeout), not their sum.
+  std::vector<coord::OpResult> RunAllBlocking(std::vector<CoreStart> starts);
 
   // Replaces the cached route table (the catalog group's watch pushes every change).
   void UpdateRoutes(const route::RouteCatalog& catalog);
