@@ -55,6 +55,16 @@ class RealRedis {
   RealRedis(const RealRedis&) = delete;
   RealRedis& operator=(const RealRedis&) = delete;
 
+  // Whether `reply` (to INFO server) came from our redis-server, not from another test's
+  // that took the port first (then ours exits, and WaitReady starts it again elsewhere). An
+  // error reply (a test's ACL file that disables the default user) cannot say whose it is:
+  // it counts as ours, as a PING answered with an error did before.
+  bool Ours(const std::string& reply) const {
+    if (reply.empty()) return false;
+    if (reply[0] == '-') return true;
+    return reply.find("process_id:" + std::to_string(pid_) + "\r\n") != std::string::npos;
+  }
+
   // Waits (generously: a loaded machine) until it accepts connections. A free port can be
   // taken by another process before redis-server binds it; then redis-server exits and is
   // started again on another port. False when it does not come up; Log() says why.
@@ -62,7 +72,7 @@ class RealRedis {
     for (int attempt = 0; attempt < 5; ++attempt) {
       for (int i = 0; i < 1500; ++i) {
         RespClient probe(port_);
-        if (probe.connected() && !probe.Call({"PING"}).empty()) return true;
+        if (probe.connected() && Ours(probe.Call({"INFO", "server"}))) return true;
         if (pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == pid_) {
           pid_ = -1;
           break;
