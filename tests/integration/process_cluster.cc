@@ -145,6 +145,37 @@ void RemoveTree(const std::string& path) {
   std::filesystem::remove_all(path, error);
 }
 
+ProcessResult RunServerUntilOutput(const std::vector<std::string>& args, const std::string& line,
+                                   std::chrono::milliseconds timeout) {
+  const std::string dir = MakeTempDir("ekv-run");
+  const std::string out_path = dir + "/stdout";
+  const std::string err_path = dir + "/stderr";
+  ProcessResult result;
+  const pid_t pid = Spawn(args, out_path, err_path);
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    std::optional<int> status = WaitExit(pid, std::chrono::milliseconds(0));
+    if (status.has_value()) {
+      if (WIFEXITED(*status)) result.exit_code = WEXITSTATUS(*status);
+      break;
+    }
+    if (ReadFile(out_path).find(line) != std::string::npos) {
+      KillAndReap(pid);  // said it: a node that runs until killed
+      break;
+    }
+    if (Clock::now() >= deadline) {
+      result.timed_out = true;
+      KillAndReap(pid);
+      break;
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  RemoveTree(dir);
+  return result;
+}
+
 ProcessResult RunServerToCompletion(const std::vector<std::string>& args,
                                     std::chrono::milliseconds timeout) {
   const std::string dir = MakeTempDir("ekv-run");
