@@ -240,6 +240,12 @@ void ProcessCluster::NewClient(int i) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
   // A distinct channel, not a shared subchannel that remembers the old backoff.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // Let go of the connection after 1 s without calls (the next call reconnects): a node's
+  // graceful stop (SIGTERM: grpc::Server::Shutdown with a 5 s deadline) waits for its
+  // clients' connections to close, and an idle connection held by this harness made every
+  // Terminate take ~4.5 s instead of ~0.1 s (measured on a 1-node cluster), ~12 s of the
+  // quickstart test's 16 s.
+  args.SetInt(GRPC_ARG_CLIENT_IDLE_TIMEOUT_MS, 1000);
   auto client = std::make_unique<Client>();
   client->channel =
       grpc::CreateCustomChannel("ipv4:" + n.grpc_address, grpc::InsecureChannelCredentials(), args);
