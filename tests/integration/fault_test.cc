@@ -54,6 +54,28 @@ std::optional<uint64_t> FirstAckAfterMs(const std::vector<AckedWrite>& acked, in
   return (*first - since_us) / 1000;
 }
 
+// Polls the load's acknowledged writes until `done(acked)` holds and at least `at_least` has
+// passed, or kPollBudget passes; returns whether `done` held. A fixed sleep is not enough: on a
+// loaded machine the first writes, an election, or a resumed node's return take longer than
+// on an idle one, and a test that only slept would fail without anything being wrong. The
+// minimum keeps each phase as long as the scenario needs on a fast machine.
+template <typename Done>
+bool WaitForAcks(const WriteLoad& load, milliseconds at_least, Done done) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + kPollBudget;
+  while (true) {
+    const bool held = done(load.Acked());
+    const auto now = std::chrono::steady_clock::now();
+    if ((held && now >= start + at_least) || now >= deadline) return held;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+}
+
+// Whether `acked` holds at least `count` writes of each of groups 1 and 2.
+bool BothGroupsAcked(const std::vector<AckedWrite>& acked, size_t count) {
+  return CountGroup(acked, 1) >= count && CountGroup(acked, 2) >= count;
+}
+
 // The longest stretch without any ack of `group` in [from_us, to_us].
 uint64_t LongestAckGapMs(const std::vector<AckedWrite>& acked, int group, uint64_t from_us,
                          uint64_t to_us) {
@@ -77,10 +99,15 @@ TEST_F(ClusterTest, KillLeaderUnderWriteLoadLosesNoAcknowledgedWrite) {
 
   WriteLoad load(&cluster(), "kill", {1, 2, 3}, kLoadThreads);
   load.Start();
-  std::this_thread::sleep_for(milliseconds(1000));
+  ASSERT_TRUE(WaitForAcks(load, milliseconds(1000), [](const std::vector<AckedWrite>& acked) {
+    return BothGroupsAcked(acked, 10);
+  })) << "the load got no writes acknowledged before the kill";
   const uint64_t kill_us = MonotonicMicros();
   cluster().Kill(leader);
-  std::this_thread::sleep_for(milliseconds(3000));
+  // Until a new group-1 leader acknowledged a write (at least 3 s, to measure the gap).
+  WaitForAcks(load, milliseconds(3000), [kill_us](const std::vector<AckedWrite>& acked) {
+    return FirstAckAfterMs(acked, 1, kill_us).has_value();
+  });
   const uint64_t end_us = MonotonicMicros();
   load.Stop();
 
@@ -189,7 +216,9 @@ TEST_F(ClusterTest, KillAllNodesAtOnceLosesNoAcknowledgedWrite) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   WriteLoad load(&cluster(), "all", {1, 2, 3}, kLoadThreads);
   load.Start();
-  std::this_thread::sleep_for(milliseconds(1500));
+  // Writes of both groups acknowledged (and 1.5 s of load) before every node dies.
+  WaitForAcks(load, milliseconds(1500),
+              [](const std::vector<AckedWrite>& acked) { return BothGroupsAcked(acked, 10); });
   for (int node = 1; node <= 3; ++node) cluster().Kill(node);
   load.Stop();
   const std::vector<AckedWrite> acked = load.Acked();
@@ -224,15 +253,26 @@ TEST_F(ClusterTest, PausedLeaderIsReplacedAndLosesNoAcknowledgedWrite) {
   // which would otherwise dominate the measured gap.
   WriteLoad load(&cluster(), "pause", OthersThan(leader), kLoadThreads, milliseconds(250));
   load.Start();
-  std::this_thread::sleep_for(milliseconds(500));
+  ASSERT_TRUE(WaitForAcks(load, milliseconds(500), [](const std::vector<AckedWrite>& acked) {
+    return BothGroupsAcked(acked, 10);
+  })) << "the load got no writes acknowledged before the pause";
   const uint64_t pause_us = MonotonicMicros();
   cluster().Pause(leader);
-  std::this_thread::sleep_for(milliseconds(2000));  // 5+ election timeouts
+  // Paused for 5+ election timeouts, and until a new group-1 leader acknowledged a write
+  // (which on a loaded machine may take longer).
+  WaitForAcks(load, milliseconds(2000), [pause_us](const std::vector<AckedWrite>& acked) {
+    return FirstAckAfterMs(acked, 1, pause_us).has_value();
+  });
   cluster().Resume(leader);
   const uint64_t resume_us = MonotonicMicros();
-  // After SIGCONT the old leader must step down and rejoin; clients now use it too.
+  // After SIGCONT the old leader must step down and rejoin; clients now use it too. Until a
+  // write sent through it after the resume is acknowledged (at least 1 s of load).
   load.SetNodes({1, 2, 3});
-  std::this_thread::sleep_for(milliseconds(1000));
+  WaitForAcks(load, milliseconds(1000), [leader, resume_us](const std::vector<AckedWrite>& acked) {
+    return std::any_of(acked.begin(), acked.end(), [&](const AckedWrite& w) {
+      return w.node == leader && w.invoke_us >= resume_us;
+    });
+  });
   load.Stop();
 
   const std::vector<AckedWrite> acked = load.Acked();

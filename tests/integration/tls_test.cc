@@ -716,11 +716,22 @@ TEST(TlsTest, MetricsAndConsoleRequireTheHttpToken) {
       "OK\n");
   EXPECT_EQ(RunCaptured(RedisCli(cluster.redis_port(1), with_ca, {"GET", "timed"}), dir).second,
             "1\n");
-  const std::string scraped = Curl(metrics + "/metrics", ca.ca_file, bearer, dir);
+  // The server observes a command's time after handing its reply to the connection, so the
+  // client can hold the reply before the sample is counted: scrape until both are there.
+  const auto counted = [](const std::string& text, const char* command) {
+    return text.find(
+               absl::StrCat("ekv_request_duration_seconds_count{front_door=\"redis\",command=\"",
+                            command, "\"} 1\n")) != std::string::npos;
+  };
+  std::string scraped;
+  const auto scrape_deadline = std::chrono::steady_clock::now() + seconds(30);
+  do {
+    scraped = Curl(metrics + "/metrics", ca.ca_file, bearer, dir);
+    if (counted(scraped, "set") && counted(scraped, "get")) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  } while (std::chrono::steady_clock::now() < scrape_deadline);
   for (const char* command : {"set", "get"}) {
-    const std::string count = absl::StrCat(
-        "ekv_request_duration_seconds_count{front_door=\"redis\",command=\"", command, "\"} 1\n");
-    EXPECT_NE(scraped.find(count), std::string::npos) << count << scraped;
+    EXPECT_TRUE(counted(scraped, command)) << command << " counted once:\n" << scraped;
   }
   EXPECT_NE(scraped.find("ekv_request_duration_seconds_bucket{front_door=\"redis\",command="
                          "\"set\",le=\"+Inf\"} 1\n"),
