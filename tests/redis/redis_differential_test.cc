@@ -3767,5 +3767,23 @@ TEST_F(DifferentialTest, ScriptLibrariesCjsonAndBit) {
   });
 }
 
+// redis.call with nearly a full Lua C stack of arguments (7999 values unpacked: the limit
+// is 8000 slots): Redis 7.0 pops the arguments before it pushes the reply, so the call
+// answers; the same for pcall, an error reply, and an argument of a wrong type last.
+TEST_F(DifferentialTest, ScriptCallsWithNearlyAFullStackOfArguments) {
+  const std::string fill = "local a = {} for i = 1, 7999 do a[i] = 1 end ";
+  Compare({
+      Cmd({"EVAL", fill + "return redis.call('lpush', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL", fill + "return redis.pcall('rpush', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL", fill + "return redis.pcall('hset', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL", fill + "a[7999] = {} return redis.pcall('rpush', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL",
+           "local a = {} for i = 1, 7997 do a[i] = 'x' end "
+           "return redis.call('mset', unpack(a))",
+           "0"}),
+      Cmd({"LLEN", "l"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis

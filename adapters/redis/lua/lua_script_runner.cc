@@ -308,10 +308,15 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
       const char* bytes = lua_tolstring(L, i, &length);
       args.emplace_back(bytes, length);
     } else {
+      lua_settop(L, 0);
       PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
       return CallOutcome::kError;
     }
   }
+  // The arguments are copied: pop them, so the reply has room on the stack even when a
+  // script passed nearly LUAI_MAXCSTACK of them (redis.call('lpush', k, unpack(t)) with
+  // 7999 values answers 7999 in Redis 7.0).
+  lua_settop(L, 0);
   // Redis 7.0's order: unknown command, arity, noscript.
   const CommandSpec* spec = CommandTable::Default().Find(args[0]);
   if (spec == nullptr) {
