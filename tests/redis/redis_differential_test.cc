@@ -3785,5 +3785,28 @@ TEST_F(DifferentialTest, ScriptCallsWithNearlyAFullStackOfArguments) {
   });
 }
 
+// A blocked client is woken by SORT ... STORE into its key and by a script that pushes to
+// a key it declares, not only by the list and sorted-set commands (the timeouts, 3 s, are
+// shorter than the blocked clients' safety-net recheck, so a missed notice shows as nil).
+TEST_F(DifferentialTest, BlockedClientsWokenBySortStoreAndScripts) {
+  Compare({
+      Cmd({"RPUSH", "sortsrc", "b", "c", "a"}),
+      On(1, {"BLPOP", "sorted", "3"}, 0),
+      After(300, {"SORT", "sortsrc", "ALPHA", "STORE", "sorted"}),
+      Read(1),
+      On(1, {"BLMPOP", "3", "1", "sorted", "RIGHT"}, 0),
+      After(300, {"DEL", "sorted"}),
+      Cmd({"SORT", "sortsrc", "DESC", "ALPHA", "LIMIT", "0", "2", "store", "sorted"}),
+      Read(1),
+      On(1, {"BRPOP", "scripted", "3"}, 0),
+      After(300, {"EVAL", "redis.call('rpush', KEYS[1], 'x', 'y') return 1", "1", "scripted"}),
+      Read(1),
+      On(1, {"BZPOPMIN", "zscripted", "3"}, 0),
+      Cmd({"SCRIPT", "LOAD", "return redis.call('zadd', KEYS[1], 1, 'm')"}),
+      After(300, {"EVALSHA", "c395c01fea75db29acc1acb1fcc3561de491e906", "1", "zscripted"}),
+      Read(1),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis

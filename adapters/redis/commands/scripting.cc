@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/reply_writer.h"
@@ -111,6 +112,8 @@ void RunScript(CommandContext& context, std::string body, size_t numkeys, bool r
   request.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
   request.seed = NextRequestSeed();
   request.script = std::move(script);
+  // A write script may push to a key it declares: its blocked clients get a turn.
+  if (!read_only) context.connection->ready_keys = request.script->keys;
   const int protocol = context.connection->protocol;
   context.backend->Execute(std::move(request), /*write=*/!read_only,
                            [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {
