@@ -3808,5 +3808,47 @@ TEST_F(DifferentialTest, BlockedClientsWokenBySortStoreAndScripts) {
   });
 }
 
+// Redis 7.0's script shebang ("#!lua flags=no-writes"): the engine, options and flags
+// checked in Redis's words (quotes split as sdssplitargs), line numbers kept past the
+// shebang, no-writes making a script read-only and EVAL_RO refusing one without it, for
+// EVAL, EVALSHA and SCRIPT LOAD.
+TEST_F(DifferentialTest, ScriptShebangs) {
+  const std::string no_writes_set = "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 1)";
+  Compare({
+      Cmd({"EVAL", "#!lua\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua\r\nreturn 2", "0"}),
+      Cmd({"EVAL", "#!not-lua\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua badger=data\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua flags=allow-oom,what?\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua flags=allow-oom,,no-writes\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua", "0"}),
+      Cmd({"EVAL", "#!lua flags=\nreturn 3", "0"}),
+      Cmd({"EVAL", "#!lua \"flags=no-writes\"\nreturn 4", "0"}),
+      Cmd({"EVAL", "#!lua 'unterminated\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua \"a\"b\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!\nreturn 1", "0"}),
+      Cmd({"EVAL",
+           "#!lua flags=no-writes,allow-stale,no-cluster,allow-cross-slot-keys\n"
+           "return redis.call('get', KEYS[1])",
+           "1", "x"}),
+      Cmd({"EVAL", "#!lua\nreturn redis.call('set', KEYS[1], 'v')", "1", "x"}),
+      Cmd({"EVAL", no_writes_set, "1", "x"}),
+      Cmd({"EVAL", "#!lua flags=no-writes\nreturn redis.pcall('del', KEYS[1])", "1", "x"}),
+      Cmd({"EVAL", "#!lua flags=no-writes\n\nerror('at line three')", "0"}),
+      Cmd({"EVAL", "#!lua\nreturn +", "0"}),
+      Cmd({"EVAL_RO", "#!lua\nreturn 1", "0"}),
+      Cmd({"EVAL_RO", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "x"}),
+      Cmd({"EVAL_RO", "#!python\nreturn 1", "0"}),
+      Cmd({"SCRIPT", "LOAD", "#!py\nreturn 1"}),
+      Cmd({"SCRIPT", "LOAD", no_writes_set}),
+      Cmd({"EVALSHA", "3ff54d083a2a7fd184c071b9e59dc304f9499be0", "1", "x"}),
+      Cmd({"EVALSHA_RO", "3ff54d083a2a7fd184c071b9e59dc304f9499be0", "1", "x"}),
+      Cmd({"SCRIPT", "LOAD", "#!lua\nreturn redis.call('set', KEYS[1], 2)"}),
+      Cmd({"EVALSHA_RO", "558c7a7e77ad5bc65d5dd198d3383e07351b189f", "1", "x"}),
+      Cmd({"EVALSHA", "558c7a7e77ad5bc65d5dd198d3383e07351b189f", "1", "x"}),
+      Cmd({"GET", "x"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis

@@ -122,6 +122,20 @@ void RunScript(CommandContext& context, std::string body, size_t numkeys, bool r
                            });
 }
 
+// Redis 7.0's checks of a script's shebang flags before it runs: a script without
+// no-writes may not run through EVAL_RO / EVALSHA_RO; with it, it runs read-only. The
+// error reply, or empty (and `read_only` updated).
+std::string ShebangRunError(absl::string_view body, bool* read_only) {
+  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(body);
+  if (!shebang.ok()) return ErrorReply(shebang.status().message());
+  if (!shebang->present) return "";
+  if (!shebang->no_writes && *read_only) {
+    return ErrorReply("ERR Can not execute a script with write flag using *_ro command.");
+  }
+  *read_only = *read_only || shebang->no_writes;
+  return "";
+}
+
 void Eval(CommandContext context, bool read_only) {
   absl::StatusOr<size_t> numkeys = CheckedNumKeys(context.args);
   if (!numkeys.ok()) return context.reply(ErrorReply(numkeys.status().message()));
@@ -131,6 +145,9 @@ void Eval(CommandContext context, bool read_only) {
     return context.reply(ErrorReply(error));
   }
   ScriptCache::Node().Add(ScriptSha1Hex(body), body);
+  if (std::string error = ShebangRunError(body, &read_only); !error.empty()) {
+    return context.reply(std::move(error));
+  }
   RunScript(context, std::move(body), *numkeys, read_only);
 }
 
@@ -143,6 +160,9 @@ void EvalSha(CommandContext context, bool read_only) {
   }
   if (!body.has_value()) {
     return context.reply(ErrorReply("NOSCRIPT No matching script. Please use EVAL."));
+  }
+  if (std::string error = ShebangRunError(*body, &read_only); !error.empty()) {
+    return context.reply(std::move(error));
   }
   RunScript(context, *std::move(body), *numkeys, read_only);
 }

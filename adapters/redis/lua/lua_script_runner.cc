@@ -3,9 +3,11 @@
 // its C++ work in a helper that returns before the function raises.
 #include "adapters/redis/lua/lua_script_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "adapters/redis/command_table.h"
 #include "core/redis/executor.h"
 #include "core/redis/numbers.h"
@@ -49,7 +53,8 @@ struct RunContext {
   bool over_instruction_limit = false;
   // A redis.call met a lock or an engine failure: the script is void (its status returned).
   absl::Status abort;
-  uint64_t rand48 = 0;  // Redis's math.random state (rand.c: the 48-bit lrand48)
+  uint64_t rand48 = 0;     // Redis's math.random state (rand.c: the 48-bit lrand48)
+  bool no_writes = false;  // the shebang's flags=no-writes
 };
 
 RunContext* Context(lua_State* L) {
@@ -331,6 +336,12 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
   // TIME, SCAN, ...): not at apply time.
   if ((spec->flags & kFlagNoScript) != 0 || redis_core::FindCommand(args[0]) == nullptr) {
     PushErrorTable(L, "This Redis command is not allowed from script");
+    return CallOutcome::kError;
+  }
+  // A shebang's no-writes flag makes the script read-only, as EVAL_RO (Redis checks it
+  // before the keys).
+  if (context->no_writes && (spec->flags & kFlagWrite) != 0) {
+    PushErrorTable(L, "Write commands are not allowed from read-only scripts.");
     return CallOutcome::kError;
   }
   absl::StatusOr<Reply> reply = context->calls->Call(args);
@@ -793,7 +804,132 @@ std::string ScriptSha1Hex(absl::string_view body) {
   return hex;
 }
 
+namespace {
+
+// Redis's sdssplitargs: words separated by white space, "double quoted" with C escapes
+// (\n \r \t \b \a \xHH, any other escaped byte as itself) and 'single quoted' (\'
+// only); a closing quote must end its word. nullopt for unbalanced quotes.
+std::optional<std::vector<std::string>> SplitArgs(absl::string_view line) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  auto space = [](char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+  };
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  while (true) {
+    while (i < line.size() && space(line[i])) ++i;
+    if (i >= line.size()) return words;
+    std::string word;
+    bool in_double = false;
+    bool in_single = false;
+    while (true) {
+      if (in_double) {
+        if (i >= line.size()) return std::nullopt;
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && hex(line[i + 2]) >= 0 &&
+            hex(line[i + 3]) >= 0) {
+          word.push_back(static_cast<char>(hex(line[i + 2]) * 16 + hex(line[i + 3])));
+          i += 4;
+          continue;
+        }
+        if (line[i] == '\\' && i + 1 < line.size()) {
+          const char c = line[i + 1];
+          word.push_back(c == 'n'   ? '\n'
+                         : c == 'r' ? '\r'
+                         : c == 't' ? '\t'
+                         : c == 'b' ? '\b'
+                         : c == 'a' ? '\a'
+                                    : c);
+          i += 2;
+          continue;
+        }
+        if (line[i] == '"') {
+          ++i;
+          if (i < line.size() && !space(line[i])) return std::nullopt;
+          break;
+        }
+        word.push_back(line[i++]);
+      } else if (in_single) {
+        if (i >= line.size()) return std::nullopt;
+        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
+          word.push_back('\'');
+          i += 2;
+          continue;
+        }
+        if (line[i] == '\'') {
+          ++i;
+          if (i < line.size() && !space(line[i])) return std::nullopt;
+          break;
+        }
+        word.push_back(line[i++]);
+      } else {
+        if (i >= line.size() || space(line[i])) break;
+        if (line[i] == '"') {
+          in_double = true;
+          ++i;
+        } else if (line[i] == '\'') {
+          in_single = true;
+          ++i;
+        } else {
+          word.push_back(line[i++]);
+        }
+      }
+    }
+    words.push_back(std::move(word));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ScriptShebang> ParseScriptShebang(absl::string_view body) {
+  ScriptShebang shebang;
+  if (!absl::StartsWith(body, "#!")) return shebang;
+  const size_t end = body.find('\n');
+  if (end == absl::string_view::npos) {
+    return absl::InvalidArgumentError("ERR Invalid script shebang");
+  }
+  // Redis's sdssplitargs reads the line as a C string: it ends at a NUL byte.
+  absl::string_view line = body.substr(0, end);
+  line = line.substr(0, std::min(line.size(), line.find('\0')));
+  std::optional<std::vector<std::string>> parts = SplitArgs(line);
+  if (!parts.has_value() || parts->empty()) {
+    return absl::InvalidArgumentError("ERR Invalid engine in script shebang");
+  }
+  if ((*parts)[0] != "#!lua") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ERR Unexpected engine in script shebang: ", (*parts)[0]));
+  }
+  static constexpr absl::string_view kFlags[] = {"no-writes", "allow-oom", "allow-stale",
+                                                 "no-cluster", "allow-cross-slot-keys"};
+  for (size_t j = 1; j < parts->size(); ++j) {
+    const std::string& part = (*parts)[j];
+    if (!absl::StartsWith(part, "flags=")) {
+      return absl::InvalidArgumentError(absl::StrCat("ERR Unknown lua shebang option: ", part));
+    }
+    // Redis splits the list on every comma (an empty list is no flag at all).
+    const absl::string_view list = absl::string_view(part).substr(6);
+    if (list.empty()) continue;
+    for (absl::string_view flag : absl::StrSplit(list, ',')) {
+      if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ERR Unexpected flag in script shebang: ", flag));
+      }
+      if (flag == "no-writes") shebang.no_writes = true;
+    }
+  }
+  shebang.present = true;
+  shebang.length = end;
+  return shebang;
+}
+
 std::string ScriptCompileError(absl::string_view body) {
+  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(body);
+  if (!shebang.ok()) return std::string(shebang.status().message());
+  body.remove_prefix(shebang->length);
   RunContext context;
   lua_State* L = lua_newstate(Allocate, &context);
   if (L == nullptr) return "ERR Error compiling script (new function): no memory for Lua";
@@ -815,9 +951,15 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
   SetUpEnvironment(L, script);
   const std::string sha = ScriptSha1Hex(script.body);
 
+  // The front door refused a bad shebang; a request carrying one anyway answers the same.
+  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(script.body);
+  if (!shebang.ok()) return Reply::Error(shebang.status().message());
+  context.no_writes = shebang->no_writes;
+  const absl::string_view source = absl::string_view(script.body).substr(shebang->length);
+
   lua_pushcfunction(L, ErrorHandler);
   const int handler = lua_gettop(L);
-  if (LoadBufferSourceOnly(L, script.body.data(), script.body.size(), "@user_script") != 0) {
+  if (LoadBufferSourceOnly(L, source.data(), source.size(), "@user_script") != 0) {
     return Reply::Error(
         OneLine(absl::StrCat("ERR Error compiling script (new function): ",
                              lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error")));
