@@ -292,6 +292,10 @@ std::vector<CommandSpec> ServerCommandSpecs();
 // "ERR unknown subcommand 'x'. Try CLIENT HELP." (the subcommand cut at 128 bytes).
 std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command);
 
+// The name INFO commandstats counts a command under: a container's subcommand as Redis
+// names it ("client|id") when Redis has that subcommand, else the command's name.
+std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& args);
+
 // A storage error as a Redis error reply: "TRYAGAIN ..." when retrying may succeed (no
 // leader yet, overloaded, deadline, unknown outcome of an idempotent write), else
 // "ERR ...", always with the store's message.

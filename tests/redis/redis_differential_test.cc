@@ -3731,6 +3731,69 @@ TEST(InfoCommandStatsTest, CountsAsRedis) {
   EXPECT_EQ(after_reset[0].size(), 1u);
 }
 
+// The commands an EXEC runs count in INFO commandstats as calls (failed when they answer
+// an error) and in errorstats, as in Redis; queued ones that never run (DISCARD, an EXEC
+// aborted by WATCH or EXECABORT) do not.
+TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  static const std::regex kLine(
+      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+  std::map<std::string, std::string> counts[2];
+  std::string errors[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    RespClient other(ports[side]);
+    client.Call({"CONFIG", "RESETSTAT"});
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"MULTI"},
+                                               {"SET", "a", "1"},
+                                               {"INCR", "a"},
+                                               {"LPUSH", "a", "x"},
+                                               {"GET", "a"},
+                                               {"HSET", "h", "f", "v"},
+                                               {"EXEC"},
+                                               {"MULTI"},
+                                               {"GET", "a"},
+                                               {"DISCARD"},
+                                               {"WATCH", "a"},
+                                               {"MULTI"},
+                                               {"INCR", "a"},
+                                               {"SET", "b", "1"}}) {
+      client.Call(command);
+    }
+    other.Call({"SET", "a", "5"});
+    client.Call({"EXEC"});  // aborted: a changed
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"MULTI"},
+                                               {"GET", "a"},
+                                               {"NOSUCH"},
+                                               {"EXEC"},
+                                               {"MULTI"},
+                                               {"ZADD", "z", "1", "m"},
+                                               {"ZINCRBY", "z", "x", "m"},
+                                               {"EXEC"}}) {
+      client.Call(command);
+    }
+    const std::string info = client.Call({"INFO", "commandstats"});
+    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+      std::smatch match;
+      if (std::regex_match(line, match, kLine)) {
+        counts[side][match[1]] =
+            absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+      } else if (absl::StartsWith(line, "cmdstat_")) {
+        counts[side]["<unparsed>"] += line;
+      }
+    }
+    errors[side] = client.Call({"INFO", "errorstats"});
+  }
+  EXPECT_EQ(counts[1], counts[0]);
+  EXPECT_EQ(counts[0]["incr"], "1,0,0") << "the EXEC that ran counts it, the aborted one not";
+  EXPECT_EQ(errors[1], errors[0]);
+}
+
 // The Lua libraries Redis scripts use, cjson and bit (Debian's lua-cjson and lua-bitop, the
 // versions Redis 7.0 bundles): encoding, decoding, their errors, 32-bit operations, and
 // both read-only as the other libraries.

@@ -12,6 +12,7 @@
 // WATCH asks each key's group for its stamp (KeyStamp in core/redis/executor.h: the
 // commit timestamp of the key's last change) at a linearizable read point.
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/redis/blocked_clients.h"
+#include "adapters/redis/command_stats.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
@@ -126,11 +128,18 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
   size_t next = 0;                         // the next queued command to run
   bool started = false;                    // a part or a flush ran (or is running)
   std::vector<Reply> replies;              // one per command of the finished parts
+  // INFO commandstats: each queued command counts as a call once EXEC ran it, as in Redis
+  // (null: no server to count in). The group times no single command of a transaction, so
+  // each gets an equal share of EXEC's time.
+  std::shared_ptr<CommandStats> stats;
+  std::vector<std::string> stats_names;  // one per queued command
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
   void Next() {
     // The WATCH check comes before anything runs, a leading FLUSHDB included.
     if (!started && !watches.empty()) return RunPart(next);
     if (next >= queued.size()) {
+      CountCalls();
       return reply(EncodeReplyFor(protocol, Reply::Array(std::move(replies))));
     }
     if (IsWalkInExec(queued[next][0])) {
@@ -212,6 +221,17 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
     Next();
   }
 
+  void CountCalls() const {
+    if (stats == nullptr || replies.size() != stats_names.size()) return;
+    const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count() /
+                         static_cast<int64_t>(std::max<size_t>(replies.size(), 1));
+    for (size_t i = 0; i < replies.size(); ++i) {
+      stats->RecordCall(stats_names[i], usec, EncodeReplyFor(protocol, replies[i]));
+    }
+  }
+
   void Failed(size_t count, const Reply& error) {
     for (size_t i = 0; i < count; ++i) replies.push_back(error);
     Next();
@@ -232,6 +252,15 @@ void ExecCommand(CommandContext context) {
   run->protocol = c.protocol;
   run->reply = std::move(context.reply);
   run->queued = std::move(c.queued);
+  if (c.server != nullptr) {
+    run->stats = c.server->stats().commands;
+    const CommandTable& table = context.table != nullptr ? *context.table : CommandTable::Default();
+    for (const std::vector<std::string>& args : run->queued) {
+      const CommandSpec* spec = table.Find(args[0]);
+      run->stats_names.push_back(spec != nullptr ? StatsName(*spec, args)
+                                                 : absl::AsciiStrToLower(args[0]));
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(c.watched->mu);
     run->watches = c.watched->keys;
