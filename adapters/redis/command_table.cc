@@ -154,6 +154,23 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
   return keys;
 }
 
+std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
+                                                      const std::vector<std::string>& args) {
+  absl::StatusOr<std::vector<KeySpec>> parsed = ParseKeySpecs(spec.key_specs);
+  std::vector<KeySpec> key_specs = parsed.ok() ? *std::move(parsed) : std::vector<KeySpec>();
+  if (key_specs.empty() && spec.first_key > 0) {
+    KeySpec positions;
+    positions.index = spec.first_key;
+    positions.lastkey = spec.last_key < 0 ? spec.last_key : spec.last_key - spec.first_key;
+    positions.keystep = spec.key_step;
+    key_specs.push_back(std::move(positions));
+  }
+  if (key_specs.empty()) return std::vector<std::string>();
+  std::optional<std::vector<std::string>> keys = KeysBySpecs(key_specs, args);
+  if (!keys.has_value() && spec.get_keys != nullptr) keys = spec.get_keys(args);
+  return keys;
+}
+
 std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& args) {
   const AclCatalog& catalog = AclCatalog::Get();
   const std::optional<size_t> id = catalog.Find(spec.name);

@@ -154,6 +154,13 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text);
 // getKeysUsingKeySpecs finds them; nullopt when a spec cannot be applied (a bad numkeys).
 std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
                                                     const std::vector<std::string>& args);
+// The keys of `args` (args[0] the command name) as Redis 7.0 finds them for COMMAND
+// GETKEYS and the ACL key check (getKeysFromCommandWithSpecs): by the key specs, else by
+// the command's getkeys_proc (CommandSpec::get_keys: SORT's STORE), an entry without specs
+// by its key positions. nullopt when they cannot be found (a bad numkeys); the empty list
+// for a command without keys.
+std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
+                                                      const std::vector<std::string>& args);
 
 class CommandTable {
  public:
@@ -227,8 +234,13 @@ std::string FlushdbSyntaxError(const std::vector<std::string>& args);
 // present at the start is gone (keys written meanwhile by others may survive).
 void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done);
 // Whether EXEC runs this queued command as a keyspace walk between the atomic parts of the
-// transaction (FLUSHDB, FLUSHALL) rather than in the group (commands/transaction.cc).
+// transaction (FLUSHDB, FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) rather than in the group
+// (commands/transaction.cc).
 bool IsWalkInExec(absl::string_view name);
+// Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, ...: neither a
+// data command, a script nor a walk) for EXEC to run through its handler after the rest;
+// false for SUBSCRIBE and its kin, and on a connection without a server.
+bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connection);
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
 uint64_t NextRequestSeed();

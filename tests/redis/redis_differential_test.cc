@@ -3913,5 +3913,99 @@ TEST_F(DifferentialTest, ScriptShebangs) {
   });
 }
 
+// The node's own commands (CONFIG, CLIENT, ECHO...) and the keyspace walks (DBSIZE, KEYS,
+// SCAN, RANDOMKEY, FLUSHALL) are queued inside MULTI and run by EXEC in their places, as
+// Redis runs them: errors in their slots, nothing run when WATCH aborts, in RESP2 and RESP3.
+TEST_F(DifferentialTest, ServerCommandsInTransactions) {
+  Compare({
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "bla"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "2000000"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      Cmd({"CLIENT", "SETNAME", "queued-name"}),
+      Cmd({"CLIENT", "GETNAME"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"INCR", "foo"}),
+      Cmd({"SCAN", "0"}),
+      Cmd({"RANDOMKEY"}),
+      Cmd({"EXEC"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      Cmd({"CLIENT", "GETNAME"}),
+      // WATCH aborts: the queued CONFIG SET does not run.
+      Cmd({"WATCH", "foo"}),
+      On(1, {"SET", "foo", "changed"}),
+      Cmd({"MULTI"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "3000000"}),
+      Cmd({"GET", "foo"}),
+      Cmd({"EXEC"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      // A FLUSHALL in the middle, then the node's commands.
+      Cmd({"MSET", "a", "a", "b", "b"}),
+      Cmd({"MULTI"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"FLUSHALL"}),
+      Cmd({"ECHO", "hi"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "536870912"}),
+      Cmd({"EXEC"}),
+      // RESP3: the node's replies in their protocol inside the array.
+      Cmd({"HELLO", "3"}),
+      Cmd({"MULTI"}),
+      Cmd({"CLIENT", "SETNAME", ""}),
+      Cmd({"CLIENT", "GETNAME"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"EXEC"}),
+      // Refused while queuing (arity, an unknown subcommand): EXECABORT, nothing runs.
+      Cmd({"MULTI"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "1000000"}),
+      Cmd({"CONFIG"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "1000000"}),
+      Cmd({"CLIENT", "NOSUCH"}),
+      Cmd({"EXEC"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+  });
+}
+
+// The ACL key check covers every key Redis 7.0 finds for a command: SORT's STORE
+// destination (found by its getkeys_proc), the keys after a numkeys (EVAL, ZUNIONSTORE,
+// LMPOP, SINTERCARD), keyword-started keys (XREAD-style specs are not served; GEORADIUS is
+// not either), not only the legacy first..last positions.
+TEST_F(DifferentialTest, AclKeyCheckFindsKeysAsRedis) {
+  const std::string acl_text =
+      "user default on nopass ~* &* +@all\n"
+      "user app on >apw ~app:* +@all\n";
+  Compare(
+      {
+          On(0, {"RPUSH", "app:l", "3", "1", "2"}),
+          On(0, {"ZADD", "app:z", "1", "m"}),
+          On(0, {"ZADD", "other", "1", "n"}),
+          On(1, {"AUTH", "app", "apw"}),
+          On(1, {"SORT", "app:l", "STORE", "app:sorted"}),
+          On(1, {"SORT", "app:l", "STORE", "other"}),
+          On(1, {"SORT", "app:l", "STORE", "app:x", "STORE", "other"}),
+          On(1, {"SORT", "app:l", "STORE", "other", "STORE", "app:x"}),
+          On(1, {"SORT", "app:l", "LIMIT", "0", "1"}),
+          On(1, {"EVAL", "return 1", "1", "app:k"}),
+          On(1, {"EVAL", "return 1", "2", "app:k", "other"}),
+          On(1, {"EVAL", "return 1", "0", "other"}),
+          On(1, {"ZUNIONSTORE", "app:u", "2", "app:z", "other"}),
+          On(1, {"ZUNIONSTORE", "app:u", "1", "app:z", "WEIGHTS", "2"}),
+          On(1, {"ZUNIONSTORE", "other", "1", "app:z"}),
+          On(1, {"LMPOP", "2", "app:l", "other", "LEFT"}),
+          On(1, {"LMPOP", "1", "app:l", "LEFT"}),
+          On(1, {"SINTERCARD", "2", "app:s", "other"}),
+          On(1, {"ZUNIONSTORE", "app:u", "x", "app:z"}),
+          On(1, {"LRANGE", "app:sorted", "0", "-1"}),
+          On(0, {"EXISTS", "other", "app:x"}),
+      },
+      "", {}, acl_text);
+}
+
 }  // namespace
 }  // namespace ekv::redis
