@@ -263,6 +263,12 @@ void EvalShaCommand(CommandContext context);
 void EvalShaRoCommand(CommandContext context);
 void ScriptCommand(CommandContext context);
 std::vector<CommandSpec> ScriptingCommandSpecs();
+// The node's script cache (INFO memory's number_of_cached_scripts, used_memory_scripts_eval).
+struct ScriptCacheStats {
+  size_t scripts = 0;
+  size_t body_bytes = 0;
+};
+ScriptCacheStats NodeScriptCacheStats();
 // SCRIPT's queue-time checks inside MULTI (Redis 7.0 checks a subcommand's name and arity
 // when it queues it): the error reply, or empty when SCRIPT may be queued.
 std::string ScriptQueueError(const std::vector<std::string>& args);

@@ -4007,5 +4007,34 @@ TEST_F(DifferentialTest, AclKeyCheckFindsKeysAsRedis) {
       "", {}, acl_text);
 }
 
+// INFO memory counts the scripts cached (Redis 7.0's number_of_cached_scripts): SCRIPT
+// LOAD and EVAL add, a body twice counts once, SCRIPT FLUSH (SYNC or ASYNC) empties.
+TEST(InfoScriptCacheTest, NumberOfCachedScriptsAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  auto cached = [](RespClient& client) {
+    static const std::regex kLine("number_of_cached_scripts:([0-9]+)\r");
+    const std::string info = client.Call({"INFO", "memory"});
+    std::smatch match;
+    return std::regex_search(info, match, kLine) ? match[1].str() : "<missing in " + info + ">";
+  };
+  std::vector<std::string> seen[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    client.Call({"SCRIPT", "FLUSH"});
+    seen[side].push_back(cached(client));
+    for (int j = 0; j < 5; ++j) client.Call({"SCRIPT", "LOAD", absl::StrCat("return ", j)});
+    client.Call({"SCRIPT", "LOAD", "return 1"});
+    client.Call({"EVAL", "return 'new'", "0"});
+    client.Call({"EVAL", "return +", "0"});
+    seen[side].push_back(cached(client));
+    client.Call({"SCRIPT", "FLUSH", "ASYNC"});
+    seen[side].push_back(cached(client));
+  }
+  EXPECT_EQ(seen[1], seen[0]);
+  EXPECT_EQ(seen[0], (std::vector<std::string>{"0", "6", "0"}));
+}
+
 }  // namespace
 }  // namespace ekv::redis

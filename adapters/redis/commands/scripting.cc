@@ -75,6 +75,10 @@ class ScriptCache {
     std::lock_guard<std::mutex> lock(mu_);
     return bytes_;
   }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return scripts_.size();
+  }
 
  private:
   std::mutex mu_;
@@ -357,6 +361,10 @@ void ScriptCommand(CommandContext context) {
   NodeScriptCacheView cache;
   context.reply(
       EncodeReplyFor(context.connection->protocol, ScriptSubcommand(context.args, cache)));
+}
+
+ScriptCacheStats NodeScriptCacheStats() {
+  return {ScriptCache::Node().count(), ScriptCache::Node().bytes()};
 }
 
 std::vector<CommandSpec> ScriptingCommandSpecs() {
