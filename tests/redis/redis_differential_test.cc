@@ -4036,5 +4036,25 @@ TEST(InfoScriptCacheTest, NumberOfCachedScriptsAsRedis) {
   EXPECT_EQ(seen[0], (std::vector<std::string>{"0", "6", "0"}));
 }
 
+// The read-only globals resist the metatable tricks as in Redis 7.0: setmetatable on _G or
+// a library table, and writing the metatable getmetatable(_G) answers, fail with "Attempt
+// to modify a readonly table"; setmetatable on the script's own tables still works.
+TEST_F(DifferentialTest, ScriptGlobalsResistMetatableTricks) {
+  auto eval = [](const std::string& body) { return Cmd({"EVAL", body, "0"}); };
+  Compare({
+      eval("setmetatable(_G, {})"),
+      eval("local g = getmetatable(_G)\ng.__index = {}"),
+      eval("local g = getmetatable(_G) return type(g)"),
+      eval("local g = getmetatable(_G) rawset(g, '__index', {})"),
+      eval("setmetatable(redis, {})"),
+      eval("setmetatable(string, nil)"),
+      eval("local t = setmetatable({}, {__index = function() return 7 end}) return t.x"),
+      eval("return pcall(setmetatable, _G, {})"),
+      eval("return setmetatable(1, {})"),
+      eval("return setmetatable({}, 1)"),
+      eval("local t = setmetatable({}, {__metatable = 'locked'}) setmetatable(t, {})"),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis

@@ -217,17 +217,39 @@ int GlobalIndex(lua_State* L) {
   return lua_error(L);
 }
 
+bool IsReadonlyTable(lua_State* L, int index) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
+  lua_pushvalue(L, index);
+  lua_rawget(L, -2);
+  const bool readonly = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 2);
+  return readonly;
+}
+
+// The base library's setmetatable with Redis 7.0's read-only tables: one of them answers
+// "Attempt to modify a readonly table" (raised from C, so without a position, as Redis's
+// patched lua_setmetatable raises it), not Lua's "cannot change a protected metatable".
+int ProtectedSetMetatable(lua_State* L) {
+  const int type = lua_type(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_argcheck(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table expected");
+  if (IsReadonlyTable(L, 1)) {
+    lua_pushstring(L, kReadonlyMessage);
+    return lua_error(L);
+  }
+  if (luaL_getmetafield(L, 1, "__metatable")) luaL_error(L, "cannot change a protected metatable");
+  lua_settop(L, 2);
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
 // rawset that refuses the read-only tables (raised from C, so without a position).
 int ProtectedRawSet(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   luaL_checkany(L, 3);
-  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
-  lua_pushvalue(L, 1);
-  lua_rawget(L, -2);
-  const bool readonly = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 2);
-  if (readonly) {
+  if (IsReadonlyTable(L, 1)) {
     lua_pushstring(L, kReadonlyMessage);
     return lua_error(L);
   }
@@ -568,7 +590,9 @@ void SetNumber(lua_State* L, const char* name, lua_Number value) {
 // Pushes a new empty table whose reads go to the table at stack index `real` (not a
 // pseudo-index) and whose writes fail,
 // and records it as read-only for rawset.
-void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index) {
+// `expose_metatable`: getmetatable(proxy) answers a read-only view of its metatable (as
+// Redis 7.0 answers its read-only metatable of _G) instead of false.
+void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index, bool expose_metatable = false) {
   real = real < 0 ? lua_gettop(L) + real + 1 : real;
   lua_newtable(L);  // the proxy
   lua_newtable(L);  // its metatable
@@ -584,6 +608,12 @@ void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index) {
   lua_pushstring(L, "__metatable");
   lua_pushboolean(L, 0);
   lua_rawset(L, -3);
+  if (expose_metatable) {
+    PushReadonlyProxy(L, -1, nullptr);
+    lua_pushstring(L, "__metatable");
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
+  }
   lua_setmetatable(L, -2);
   lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
   lua_pushvalue(L, -2);
@@ -627,6 +657,8 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   lua_setfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
   lua_pushcfunction(L, ProtectedRawSet);
   lua_setglobal(L, "rawset");
+  lua_pushcfunction(L, ProtectedSetMetatable);
+  lua_setglobal(L, "setmetatable");
 
   lua_getglobal(L, LUA_MATHLIBNAME);
   SetFunction(L, "random", MathRandom);
@@ -669,7 +701,7 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
     lua_pop(L, 1);
   }
   lua_pushvalue(L, LUA_GLOBALSINDEX);  // the real globals, [-2] below their proxy
-  PushReadonlyProxy(L, -1, GlobalIndex);
+  PushReadonlyProxy(L, -1, GlobalIndex, /*expose_metatable=*/true);
   lua_pushstring(L, "_G");
   lua_pushvalue(L, -2);
   lua_rawset(L, -4);
