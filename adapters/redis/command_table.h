@@ -53,6 +53,10 @@ struct ConnectionState {
   struct WatchedKeys {
     std::mutex mu;
     std::vector<redis_core::Watch> keys;  // guarded by mu; at most kMaxWatchedKeys
+    // The unix-ms deadline of each watched key that was live with a TTL when WATCH read
+    // it (PEXPIRETIME right after its stamp): Redis 7.0 fails EXEC when such a key has
+    // expired since. Guarded by mu.
+    std::map<std::string, int64_t> expire_at_ms;
   };
   std::shared_ptr<WatchedKeys> watched = std::make_shared<WatchedKeys>();
   // Keys the running command makes ready for blocked clients when it succeeds (set by its

@@ -4056,5 +4056,49 @@ TEST_F(DifferentialTest, ScriptGlobalsResistMetatableTricks) {
   });
 }
 
+// Redis 7.0 fails EXEC when a key that was live when WATCHed has expired since (no
+// command touched it); a key already expired, or without a TTL, or with one still ahead,
+// does not; DISCARD and UNWATCH forget it. RESP2 and RESP3 nulls.
+TEST_F(DifferentialTest, WatchedKeysThatExpireFailExec) {
+  Compare({
+      Cmd({"SET", "wx", "foo", "PX", "200"}),
+      Cmd({"WATCH", "wx"}),
+      After(500, {"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wy", "foo", "PX", "1"}),
+      After(100, {"WATCH", "wy"}),
+      Cmd({"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wz", "v"}),
+      Cmd({"SET", "ww", "v", "EX", "100"}),
+      Cmd({"WATCH", "wz", "ww", "nokey"}),
+      Cmd({"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wd", "v", "PX", "200"}),
+      Cmd({"WATCH", "wd"}),
+      After(500, {"MULTI"}),
+      Cmd({"DISCARD"}),
+      Cmd({"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wu", "v", "PX", "200"}),
+      Cmd({"WATCH", "wu"}),
+      Cmd({"UNWATCH"}),
+      After(500, {"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SET", "wr", "v", "PX", "200"}),
+      Cmd({"WATCH", "wr"}),
+      After(500, {"MULTI"}),
+      Cmd({"SET", "other", "1"}),
+      Cmd({"EXEC"}),
+      Cmd({"EXISTS", "other"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis

@@ -22,6 +22,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_stats.h"
@@ -48,6 +49,18 @@ struct WatchJoin {
   ReplyFn reply;
 };
 
+// One key's reads are done: the last one answers the client.
+void WatchKeyDone(const std::shared_ptr<WatchJoin>& join) {
+  {
+    std::lock_guard<std::mutex> lock(join->mu);
+    if (--join->remaining != 0) return;
+  }
+  // A key whose stamp could not be read is not watched; the client sees why.
+  if (!join->error.ok()) return join->reply(BackendErrorReply(join->error));
+  if (join->refused.has_value()) return join->reply(EncodeReplyFor(2, *join->refused));
+  join->reply(SimpleStringReply("OK"));
+}
+
 }  // namespace
 
 void ConnectionState::EndTransaction() {
@@ -56,6 +69,7 @@ void ConnectionState::EndTransaction() {
   queued.clear();
   std::lock_guard<std::mutex> lock(watched->mu);
   watched->keys.clear();
+  watched->expire_at_ms.clear();
 }
 
 bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
@@ -371,11 +385,22 @@ void ExecCommand(CommandContext context) {
       run->queued.push_back(std::move(args));
     }
   }
+  bool watched_key_expired = false;
   {
     std::lock_guard<std::mutex> lock(c.watched->mu);
     run->watches = c.watched->keys;
+    // Redis 7.0: a key that was live when WATCHed and has expired since fails EXEC, even
+    // though no command touched it. A deadline this node's clock has passed has passed in
+    // the group too (its time is at least the proposer's), so this never aborts an EXEC
+    // Redis would run; a group clock ahead of this node's may let one run that Redis
+    // would abort.
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (const auto& [key, deadline] : c.watched->expire_at_ms) {
+      watched_key_expired = watched_key_expired || deadline <= now_ms;
+    }
   }
   c.EndTransaction();
+  if (watched_key_expired) return run->reply(EncodeReplyFor(run->protocol, Reply::NilArray()));
   run->Next();
 }
 
@@ -401,28 +426,42 @@ void WatchCommand(CommandContext context) {
   auto join = std::make_shared<WatchJoin>();
   join->remaining = keys.size();
   join->reply = std::move(context.reply);
+  RedisBackend* backend = context.backend;
   for (const std::string& key : keys) {
-    context.backend->Execute(
+    backend->Execute(
         MakeRedisRequest({std::string(redis_core::kStampCommand), key}), /*write=*/false,
-        [join, watched = c.watched, key](absl::StatusOr<Reply> r) {
+        [join, watched = c.watched, key, backend](absl::StatusOr<Reply> r) {
+          const bool stamped = r.ok() && r->kind == Reply::Kind::kInteger;
           {
             std::lock_guard<std::mutex> lock(join->mu);
             if (!r.ok()) {
               if (join->error.ok()) join->error = r.status();
-            } else if (r->kind != Reply::Kind::kInteger) {
+            } else if (!stamped) {
               if (!join->refused.has_value()) join->refused = *r;
-            } else {
-              std::lock_guard<std::mutex> watch_lock(watched->mu);
-              watched->keys.push_back({key, static_cast<uint64_t>(r->integer)});
             }
-            if (--join->remaining != 0) return;
           }
-          // A key whose stamp could not be read is not watched; the client sees why.
-          if (!join->error.ok()) return join->reply(BackendErrorReply(join->error));
-          if (join->refused.has_value()) {
-            return join->reply(EncodeReplyFor(2, *join->refused));
-          }
-          join->reply(SimpleStringReply("OK"));
+          if (!stamped) return WatchKeyDone(join);
+          // Then its deadline: read after the stamp, so a write in between changes the
+          // stamp EXEC compares (and aborts it anyway).
+          const uint64_t stamp = static_cast<uint64_t>(r->integer);
+          backend->Execute(
+              MakeRedisRequest({"pexpiretime", key}), /*write=*/false,
+              [join, watched, key, stamp](absl::StatusOr<Reply> deadline) {
+                {
+                  std::lock_guard<std::mutex> lock(join->mu);
+                  if (!deadline.ok()) {
+                    if (join->error.ok()) join->error = deadline.status();
+                  } else {
+                    std::lock_guard<std::mutex> watch_lock(watched->mu);
+                    watched->keys.push_back({key, stamp});
+                    // -1: no TTL, -2: absent or already expired (Redis ignores those).
+                    if (deadline->kind == Reply::Kind::kInteger && deadline->integer > 0) {
+                      watched->expire_at_ms[key] = deadline->integer;
+                    }
+                  }
+                }
+                WatchKeyDone(join);
+              });
         });
   }
 }
@@ -432,6 +471,7 @@ void UnwatchCommand(CommandContext context) {
   {
     std::lock_guard<std::mutex> lock(c.watched->mu);
     c.watched->keys.clear();
+    c.watched->expire_at_ms.clear();
   }
   context.reply(SimpleStringReply("OK"));
 }
