@@ -381,6 +381,7 @@ TEST(GlobTest, RedisPatterns) {
 TEST_F(CommandTest, MultiQueuesAndRefusesServerCommands) {
   EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
   EXPECT_EQ(Run({"INFO"}), "-ERR Command not allowed inside a transaction\r\n");
+  EXPECT_EQ(Run({"KEYS", "*"}), "-ERR Command not allowed inside a transaction\r\n");
   EXPECT_EQ(Run({"SET", "k", "1"}), "+QUEUED\r\n");
   EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
   EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");

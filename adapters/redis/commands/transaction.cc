@@ -92,7 +92,10 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
       return true;
     }
   } else if (redis_core::FindCommand(spec.name) == nullptr &&
-             !redis_core::IsScriptCommand(spec.name) && !IsWalkInExec(spec.name) &&
+             !redis_core::IsScriptCommand(spec.name) &&
+             // KEYS, SCAN... run through their handlers, which needs the server's loop.
+             !(IsWalkInExec(spec.name) &&
+               (c.server != nullptr || spec.name == "flushdb" || spec.name == "flushall")) &&
              !IsNodeLocalInExec(spec, c)) {
     c.multi_failed = true;
     context.reply(ErrorReply("ERR Command not allowed inside a transaction"));
