@@ -27,18 +27,6 @@ constexpr absl::string_view kChannelAfterAll =
 // A bound on patterns per user, so one user cannot make every command's check slow.
 constexpr size_t kMaxPatterns = 1024;
 
-// Key argument positions by Redis's legacy (first, last, step) triple: a negative last
-// counts from the end (-1: the last argument).
-std::vector<size_t> KeyPositions(const CommandSpec& spec, size_t argc) {
-  std::vector<size_t> positions;
-  if (spec.first_key <= 0 || spec.key_step <= 0) return positions;
-  const long last = spec.last_key >= 0 ? spec.last_key : static_cast<long>(argc) + spec.last_key;
-  for (long i = spec.first_key; i <= last && i < static_cast<long>(argc); i += spec.key_step) {
-    positions.push_back(static_cast<size_t>(i));
-  }
-  return positions;
-}
-
 // The catalogue id `args` runs: a container's subcommand when Redis knows it. nullopt for
 // a command Redis does not have, or an unknown subcommand (Redis answers "unknown
 // subcommand" before its ACL check, and so do ekv's handlers).
@@ -208,8 +196,12 @@ std::optional<AclDenial> AclPermissions::Check(const CommandSpec& spec,
     }
   }
   if (!all_keys_) {
-    for (size_t position : KeyPositions(spec, args.size())) {
-      const std::string& key = args[position];
+    // Every key Redis 7.0 finds (the key specs, numkeys, SORT's STORE), not only the first
+    // to last key positions; none when they cannot be found (the command then answers its
+    // own error).
+    const std::vector<std::string> keys =
+        CommandKeysOf(spec, args).value_or(std::vector<std::string>());
+    for (const std::string& key : keys) {
       const bool allowed =
           std::any_of(key_patterns_.begin(), key_patterns_.end(),
                       [&](const std::string& pattern) { return GlobMatch(pattern, key); });

@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "core/kv/codec.h"
 #include "core/redis/blocking.h"
+#include "core/redis/executor.h"
+#include "core/redis/numbers.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis {
@@ -43,6 +45,23 @@ std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
       name == "rename" || name == "renamenx" || name == "copy") {
     if (args.size() < 3) return {};
     return {args[2]};
+  }
+  if (name == "sort") {
+    // SORT ... STORE: the destination, the last key SortKeys finds (the sorted key is
+    // only read).
+    std::vector<std::string> keys = redis_core::SortKeys(args);
+    if (keys.size() < 2) return {};
+    return {keys.back()};
+  }
+  if (name == "eval" || name == "evalsha") {
+    // A script may push to any key it declares: its KEYS (numkeys checked by EVAL first;
+    // a bad one here means the script did not run).
+    std::optional<int64_t> numkeys =
+        args.size() >= 3 ? redis_core::ParseInt64(args[2]) : std::nullopt;
+    if (!numkeys.has_value() || *numkeys < 0 || *numkeys > static_cast<int64_t>(args.size()) - 3) {
+      return {};
+    }
+    return std::vector<std::string>(args.begin() + 3, args.begin() + 3 + *numkeys);
   }
   return {};
 }

@@ -43,7 +43,8 @@ std::string EncodeKeysReady(const std::vector<std::string>& keys);
 std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view message);
 // The keys a successful write command may have turned into a non-empty list or sorted
 // set, i.e. those whose blocked clients may now be served (LPUSH's key, LMOVE's
-// destination, ZADD's key, RENAME's target, ...). Lower-case or not.
+// destination, ZADD's key, RENAME's target, SORT's STORE destination, the KEYS of EVAL and
+// EVALSHA, ...). Lower-case or not.
 std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args);
 
 class BlockedClients {

@@ -154,10 +154,23 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
   return keys;
 }
 
-namespace {
+std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
+                                                      const std::vector<std::string>& args) {
+  absl::StatusOr<std::vector<KeySpec>> parsed = ParseKeySpecs(spec.key_specs);
+  std::vector<KeySpec> key_specs = parsed.ok() ? *std::move(parsed) : std::vector<KeySpec>();
+  if (key_specs.empty() && spec.first_key > 0) {
+    KeySpec positions;
+    positions.index = spec.first_key;
+    positions.lastkey = spec.last_key < 0 ? spec.last_key : spec.last_key - spec.first_key;
+    positions.keystep = spec.key_step;
+    key_specs.push_back(std::move(positions));
+  }
+  if (key_specs.empty()) return std::vector<std::string>();
+  std::optional<std::vector<std::string>> keys = KeysBySpecs(key_specs, args);
+  if (!keys.has_value() && spec.get_keys != nullptr) keys = spec.get_keys(args);
+  return keys;
+}
 
-// The name INFO commandstats counts a command under: a container's subcommand as Redis
-// names it ("client|id") when Redis has that subcommand, else the command's name.
 std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& args) {
   const AclCatalog& catalog = AclCatalog::Get();
   const std::optional<size_t> id = catalog.Find(spec.name);
@@ -165,6 +178,8 @@ std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& a
   std::string full = absl::StrCat(spec.name, "|", absl::AsciiStrToLower(args[1]));
   return catalog.Find(full).has_value() ? full : spec.name;
 }
+
+namespace {
 
 bool ArityOk(const CommandSpec& spec, size_t args) {
   const int argc = static_cast<int>(args);
@@ -382,8 +397,7 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
       observe(*command, std::chrono::steady_clock::now() - start);
     };
   }
-  // A command MULTI queues is not a call (Redis counts it when EXEC runs it; ekv does not
-  // count the commands an EXEC runs: the group runs them).
+  // A command MULTI queues is not a call yet: EXEC counts it when it ran (ExecRun).
   const bool queued = connection->in_multi && spec->name != "exec" && spec->name != "discard" &&
                       spec->name != "multi" && spec->name != "watch" && spec->name != "quit" &&
                       spec->name != "reset";

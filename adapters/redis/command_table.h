@@ -53,6 +53,10 @@ struct ConnectionState {
   struct WatchedKeys {
     std::mutex mu;
     std::vector<redis_core::Watch> keys;  // guarded by mu; at most kMaxWatchedKeys
+    // The unix-ms deadline of each watched key that was live with a TTL when WATCH read
+    // it (PEXPIRETIME right after its stamp): Redis 7.0 fails EXEC when such a key has
+    // expired since. Guarded by mu.
+    std::map<std::string, int64_t> expire_at_ms;
   };
   std::shared_ptr<WatchedKeys> watched = std::make_shared<WatchedKeys>();
   // Keys the running command makes ready for blocked clients when it succeeds (set by its
@@ -154,6 +158,13 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text);
 // getKeysUsingKeySpecs finds them; nullopt when a spec cannot be applied (a bad numkeys).
 std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
                                                     const std::vector<std::string>& args);
+// The keys of `args` (args[0] the command name) as Redis 7.0 finds them for COMMAND
+// GETKEYS and the ACL key check (getKeysFromCommandWithSpecs): by the key specs, else by
+// the command's getkeys_proc (CommandSpec::get_keys: SORT's STORE), an entry without specs
+// by its key positions. nullopt when they cannot be found (a bad numkeys); the empty list
+// for a command without keys.
+std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
+                                                      const std::vector<std::string>& args);
 
 class CommandTable {
  public:
@@ -227,8 +238,13 @@ std::string FlushdbSyntaxError(const std::vector<std::string>& args);
 // present at the start is gone (keys written meanwhile by others may survive).
 void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done);
 // Whether EXEC runs this queued command as a keyspace walk between the atomic parts of the
-// transaction (FLUSHDB, FLUSHALL) rather than in the group (commands/transaction.cc).
+// transaction (FLUSHDB, FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) rather than in the group
+// (commands/transaction.cc).
 bool IsWalkInExec(absl::string_view name);
+// Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, ...: neither a
+// data command, a script nor a walk) for EXEC to run through its handler after the rest;
+// false for SUBSCRIBE and its kin, and on a connection without a server.
+bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connection);
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
 uint64_t NextRequestSeed();
@@ -251,6 +267,12 @@ void EvalShaCommand(CommandContext context);
 void EvalShaRoCommand(CommandContext context);
 void ScriptCommand(CommandContext context);
 std::vector<CommandSpec> ScriptingCommandSpecs();
+// The node's script cache (INFO memory's number_of_cached_scripts, used_memory_scripts_eval).
+struct ScriptCacheStats {
+  size_t scripts = 0;
+  size_t body_bytes = 0;
+};
+ScriptCacheStats NodeScriptCacheStats();
 // SCRIPT's queue-time checks inside MULTI (Redis 7.0 checks a subcommand's name and arity
 // when it queues it): the error reply, or empty when SCRIPT may be queued.
 std::string ScriptQueueError(const std::vector<std::string>& args);
@@ -291,6 +313,10 @@ std::string InvalidClientName(absl::string_view name);
 std::vector<CommandSpec> ServerCommandSpecs();
 // "ERR unknown subcommand 'x'. Try CLIENT HELP." (the subcommand cut at 128 bytes).
 std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command);
+
+// The name INFO commandstats counts a command under: a container's subcommand as Redis
+// names it ("client|id") when Redis has that subcommand, else the command's name.
+std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& args);
 
 // A storage error as a Redis error reply: "TRYAGAIN ..." when retrying may succeed (no
 // leader yet, overloaded, deadline, unknown outcome of an idempotent write), else

@@ -69,6 +69,8 @@ struct Completion {
   uint64_t connection_id = 0;
   std::string reply;
   std::optional<std::vector<std::string>> run_ready_keys;  // set for a run
+  // Set: not a reply but work for the loop (ServerControl::RunOnLoop).
+  std::function<void(ConnectionState*)> task;
 };
 
 // Backend answers on their way to the loop. Shared with the reply callbacks, which may
@@ -252,6 +254,7 @@ class RedisServer::Loop final : public ServerControl {
   bool Unblock(uint64_t connection_id, bool error) override {
     return blocked_.Unblock(connection_id, error);  // its answer is pumped by RunDeferred
   }
+  void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) override;
 
   void set_port(int port) { port_ = port; }
 
@@ -484,7 +487,7 @@ ReplyFn RedisServer::Loop::MakeReply(uint64_t id) {
     // Answered while the handler runs on this loop's thread (connection commands, errors,
     // fakes): take it directly. From any other thread: through the queue.
     if (current_ == this) return OnReply(id, std::move(reply));
-    completions->Push(Completion{id, std::move(reply), std::nullopt});
+    completions->Push(Completion{id, std::move(reply), std::nullopt, nullptr});
   };
 }
 
@@ -492,7 +495,7 @@ RunReplyFn RedisServer::Loop::MakeRunReply(uint64_t id) {
   return [this, id, completions = completions_](std::string replies,
                                                 std::vector<std::string> ready_keys) {
     if (current_ == this) return OnReply(id, std::move(replies), std::move(ready_keys));
-    completions->Push(Completion{id, std::move(replies), std::move(ready_keys)});
+    completions->Push(Completion{id, std::move(replies), std::move(ready_keys), nullptr});
   };
 }
 
@@ -774,9 +777,25 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
   if (connection.state.close_after_reply) connection.closing = true;
 }
 
+void RedisServer::Loop::RunOnLoop(uint64_t connection_id,
+                                  std::function<void(ConnectionState*)> task) {
+  if (current_ != this) {
+    completions_->Push(Completion{connection_id, "", std::nullopt, std::move(task)});
+    return;
+  }
+  auto it = connections_.find(connection_id);
+  task(it != connections_.end() ? &it->second->state : nullptr);
+}
+
 void RedisServer::Loop::DrainCompletions() {
   for (Completion& completion : completions_->Drain()) {
     const uint64_t id = completion.connection_id;
+    if (completion.task) {
+      // The task may answer the connection's command (EXEC's last step): write it.
+      RunOnLoop(id, std::move(completion.task));
+      if (auto it = connections_.find(id); it != connections_.end()) Pump(*it->second);
+      continue;
+    }
     OnReply(id, std::move(completion.reply), std::move(completion.run_ready_keys));
     if (auto it = connections_.find(id); it != connections_.end()) Pump(*it->second);
   }

@@ -106,6 +106,12 @@ class ServerControl {
     (void)connection_id, (void)error;
     return false;
   }
+
+  // Runs `task` on the loop thread with the state of connection `connection_id` (null once
+  // it closed): how a command answered on a backend thread continues with a handler that
+  // touches the connection or the server (EXEC running a queued CONFIG or CLIENT after
+  // the group ran the rest). On the loop thread itself it runs at once. Thread-safe.
+  virtual void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) = 0;
 };
 
 }  // namespace ekv::redis

@@ -375,11 +375,13 @@ TEST(GlobTest, RedisPatterns) {
   EXPECT_FALSE(GlobMatch("*a*a*a*a*a*a*b", std::string(3000, 'a')));
 }
 
-// MULTI queues, EXEC runs in order; a command the executor cannot run is refused while
-// queuing and aborts EXEC.
+// MULTI queues, EXEC runs in order; without a server (no loop to run the node's own
+// commands on at EXEC), a command the executor cannot run is refused while queuing and
+// aborts EXEC. With one, EXEC runs it (DifferentialTest.ServerCommandsInTransactions).
 TEST_F(CommandTest, MultiQueuesAndRefusesServerCommands) {
   EXPECT_EQ(Run({"MULTI"}), "+OK\r\n");
   EXPECT_EQ(Run({"INFO"}), "-ERR Command not allowed inside a transaction\r\n");
+  EXPECT_EQ(Run({"KEYS", "*"}), "-ERR Command not allowed inside a transaction\r\n");
   EXPECT_EQ(Run({"SET", "k", "1"}), "+QUEUED\r\n");
   EXPECT_EQ(Run({"EXEC"}), "-EXECABORT Transaction discarded because of previous errors.\r\n");
   EXPECT_EQ(Run({"GET", "k"}), "$-1\r\n");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -56,6 +57,11 @@ class FakeServerControl final : public ServerControl {
     return hub_.Subscribers(channel);
   }
   int64_t PatternCount() const override { return hub_.Patterns(); }
+  // Handler tests run on one thread: at once.
+  void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) override {
+    auto it = connections_.find(connection_id);
+    task(it != connections_.end() ? it->second : nullptr);
+  }
 
   std::map<uint64_t, std::vector<std::string>> delivered;
   std::set<uint64_t> killed;

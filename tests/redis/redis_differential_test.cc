@@ -3731,6 +3731,69 @@ TEST(InfoCommandStatsTest, CountsAsRedis) {
   EXPECT_EQ(after_reset[0].size(), 1u);
 }
 
+// The commands an EXEC runs count in INFO commandstats as calls (failed when they answer
+// an error) and in errorstats, as in Redis; queued ones that never run (DISCARD, an EXEC
+// aborted by WATCH or EXECABORT) do not.
+TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  static const std::regex kLine(
+      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+  std::map<std::string, std::string> counts[2];
+  std::string errors[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    RespClient other(ports[side]);
+    client.Call({"CONFIG", "RESETSTAT"});
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"MULTI"},
+                                               {"SET", "a", "1"},
+                                               {"INCR", "a"},
+                                               {"LPUSH", "a", "x"},
+                                               {"GET", "a"},
+                                               {"HSET", "h", "f", "v"},
+                                               {"EXEC"},
+                                               {"MULTI"},
+                                               {"GET", "a"},
+                                               {"DISCARD"},
+                                               {"WATCH", "a"},
+                                               {"MULTI"},
+                                               {"INCR", "a"},
+                                               {"SET", "b", "1"}}) {
+      client.Call(command);
+    }
+    other.Call({"SET", "a", "5"});
+    client.Call({"EXEC"});  // aborted: a changed
+    for (const std::vector<std::string>& command :
+         std::vector<std::vector<std::string>>{{"MULTI"},
+                                               {"GET", "a"},
+                                               {"NOSUCH"},
+                                               {"EXEC"},
+                                               {"MULTI"},
+                                               {"ZADD", "z", "1", "m"},
+                                               {"ZINCRBY", "z", "x", "m"},
+                                               {"EXEC"}}) {
+      client.Call(command);
+    }
+    const std::string info = client.Call({"INFO", "commandstats"});
+    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+      std::smatch match;
+      if (std::regex_match(line, match, kLine)) {
+        counts[side][match[1]] =
+            absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+      } else if (absl::StartsWith(line, "cmdstat_")) {
+        counts[side]["<unparsed>"] += line;
+      }
+    }
+    errors[side] = client.Call({"INFO", "errorstats"});
+  }
+  EXPECT_EQ(counts[1], counts[0]);
+  EXPECT_EQ(counts[0]["incr"], "1,0,0") << "the EXEC that ran counts it, the aborted one not";
+  EXPECT_EQ(errors[1], errors[0]);
+}
+
 // The Lua libraries Redis scripts use, cjson and bit (Debian's lua-cjson and lua-bitop, the
 // versions Redis 7.0 bundles): encoding, decoding, their errors, 32-bit operations, and
 // both read-only as the other libraries.
@@ -3764,6 +3827,276 @@ TEST_F(DifferentialTest, ScriptLibrariesCjsonAndBit) {
       eval("cjson.encode = nil"),
       eval("bit.band = nil"),
       eval("cjson = 1"),
+  });
+}
+
+// redis.call with nearly a full Lua C stack of arguments (7999 values unpacked: the limit
+// is 8000 slots): Redis 7.0 pops the arguments before it pushes the reply, so the call
+// answers; the same for pcall, an error reply, and an argument of a wrong type last.
+TEST_F(DifferentialTest, ScriptCallsWithNearlyAFullStackOfArguments) {
+  const std::string fill = "local a = {} for i = 1, 7999 do a[i] = 1 end ";
+  Compare({
+      Cmd({"EVAL", fill + "return redis.call('lpush', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL", fill + "return redis.pcall('rpush', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL", fill + "return redis.pcall('hset', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL", fill + "a[7999] = {} return redis.pcall('rpush', 'l', unpack(a))", "0"}),
+      Cmd({"EVAL",
+           "local a = {} for i = 1, 7997 do a[i] = 'x' end "
+           "return redis.call('mset', unpack(a))",
+           "0"}),
+      Cmd({"LLEN", "l"}),
+  });
+}
+
+// A blocked client is woken by SORT ... STORE into its key and by a script that pushes to
+// a key it declares, not only by the list and sorted-set commands (the timeouts, 3 s, are
+// shorter than the blocked clients' safety-net recheck, so a missed notice shows as nil).
+TEST_F(DifferentialTest, BlockedClientsWokenBySortStoreAndScripts) {
+  Compare({
+      Cmd({"RPUSH", "sortsrc", "b", "c", "a"}),
+      On(1, {"BLPOP", "sorted", "3"}, 0),
+      After(300, {"SORT", "sortsrc", "ALPHA", "STORE", "sorted"}),
+      Read(1),
+      On(1, {"BLMPOP", "3", "1", "sorted", "RIGHT"}, 0),
+      After(300, {"DEL", "sorted"}),
+      Cmd({"SORT", "sortsrc", "DESC", "ALPHA", "LIMIT", "0", "2", "store", "sorted"}),
+      Read(1),
+      On(1, {"BRPOP", "scripted", "3"}, 0),
+      After(300, {"EVAL", "redis.call('rpush', KEYS[1], 'x', 'y') return 1", "1", "scripted"}),
+      Read(1),
+      On(1, {"BZPOPMIN", "zscripted", "3"}, 0),
+      Cmd({"SCRIPT", "LOAD", "return redis.call('zadd', KEYS[1], 1, 'm')"}),
+      After(300, {"EVALSHA", "c395c01fea75db29acc1acb1fcc3561de491e906", "1", "zscripted"}),
+      Read(1),
+  });
+}
+
+// Redis 7.0's script shebang ("#!lua flags=no-writes"): the engine, options and flags
+// checked in Redis's words (quotes split as sdssplitargs), line numbers kept past the
+// shebang, no-writes making a script read-only and EVAL_RO refusing one without it, for
+// EVAL, EVALSHA and SCRIPT LOAD.
+TEST_F(DifferentialTest, ScriptShebangs) {
+  const std::string no_writes_set = "#!lua flags=no-writes\nreturn redis.call('set', KEYS[1], 1)";
+  Compare({
+      Cmd({"EVAL", "#!lua\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua\r\nreturn 2", "0"}),
+      Cmd({"EVAL", "#!not-lua\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua badger=data\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua flags=allow-oom,what?\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua flags=allow-oom,,no-writes\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua", "0"}),
+      Cmd({"EVAL", "#!lua flags=\nreturn 3", "0"}),
+      Cmd({"EVAL", "#!lua \"flags=no-writes\"\nreturn 4", "0"}),
+      Cmd({"EVAL", "#!lua 'unterminated\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!lua \"a\"b\nreturn 1", "0"}),
+      Cmd({"EVAL", "#!\nreturn 1", "0"}),
+      Cmd({"EVAL",
+           "#!lua flags=no-writes,allow-stale,no-cluster,allow-cross-slot-keys\n"
+           "return redis.call('get', KEYS[1])",
+           "1", "x"}),
+      Cmd({"EVAL", "#!lua\nreturn redis.call('set', KEYS[1], 'v')", "1", "x"}),
+      Cmd({"EVAL", no_writes_set, "1", "x"}),
+      Cmd({"EVAL", "#!lua flags=no-writes\nreturn redis.pcall('del', KEYS[1])", "1", "x"}),
+      Cmd({"EVAL", "#!lua flags=no-writes\n\nerror('at line three')", "0"}),
+      Cmd({"EVAL", "#!lua\nreturn +", "0"}),
+      Cmd({"EVAL_RO", "#!lua\nreturn 1", "0"}),
+      Cmd({"EVAL_RO", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "x"}),
+      Cmd({"EVAL_RO", "#!python\nreturn 1", "0"}),
+      Cmd({"SCRIPT", "LOAD", "#!py\nreturn 1"}),
+      Cmd({"SCRIPT", "LOAD", no_writes_set}),
+      Cmd({"EVALSHA", "3ff54d083a2a7fd184c071b9e59dc304f9499be0", "1", "x"}),
+      Cmd({"EVALSHA_RO", "3ff54d083a2a7fd184c071b9e59dc304f9499be0", "1", "x"}),
+      Cmd({"SCRIPT", "LOAD", "#!lua\nreturn redis.call('set', KEYS[1], 2)"}),
+      Cmd({"EVALSHA_RO", "558c7a7e77ad5bc65d5dd198d3383e07351b189f", "1", "x"}),
+      Cmd({"EVALSHA", "558c7a7e77ad5bc65d5dd198d3383e07351b189f", "1", "x"}),
+      Cmd({"GET", "x"}),
+  });
+}
+
+// The node's own commands (CONFIG, CLIENT, ECHO...) and the keyspace walks (DBSIZE, KEYS,
+// SCAN, RANDOMKEY, FLUSHALL) are queued inside MULTI and run by EXEC in their places, as
+// Redis runs them: errors in their slots, nothing run when WATCH aborts, in RESP2 and RESP3.
+TEST_F(DifferentialTest, ServerCommandsInTransactions) {
+  Compare({
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "bla"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "2000000"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      Cmd({"CLIENT", "SETNAME", "queued-name"}),
+      Cmd({"CLIENT", "GETNAME"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"INCR", "foo"}),
+      Cmd({"SCAN", "0"}),
+      Cmd({"RANDOMKEY"}),
+      Cmd({"EXEC"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      Cmd({"CLIENT", "GETNAME"}),
+      // WATCH aborts: the queued CONFIG SET does not run.
+      Cmd({"WATCH", "foo"}),
+      On(1, {"SET", "foo", "changed"}),
+      Cmd({"MULTI"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "3000000"}),
+      Cmd({"GET", "foo"}),
+      Cmd({"EXEC"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      // A FLUSHALL in the middle, then the node's commands.
+      Cmd({"MSET", "a", "a", "b", "b"}),
+      Cmd({"MULTI"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"FLUSHALL"}),
+      Cmd({"ECHO", "hi"}),
+      Cmd({"DBSIZE"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "536870912"}),
+      Cmd({"EXEC"}),
+      // RESP3: the node's replies in their protocol inside the array.
+      Cmd({"HELLO", "3"}),
+      Cmd({"MULTI"}),
+      Cmd({"CLIENT", "SETNAME", ""}),
+      Cmd({"CLIENT", "GETNAME"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"EXEC"}),
+      // Refused while queuing (arity, an unknown subcommand): EXECABORT, nothing runs.
+      Cmd({"MULTI"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "1000000"}),
+      Cmd({"CONFIG"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"CONFIG", "SET", "proto-max-bulk-len", "1000000"}),
+      Cmd({"CLIENT", "NOSUCH"}),
+      Cmd({"EXEC"}),
+      Cmd({"CONFIG", "GET", "proto-max-bulk-len"}),
+  });
+}
+
+// The ACL key check covers every key Redis 7.0 finds for a command: SORT's STORE
+// destination (found by its getkeys_proc), the keys after a numkeys (EVAL, ZUNIONSTORE,
+// LMPOP, SINTERCARD), keyword-started keys (XREAD-style specs are not served; GEORADIUS is
+// not either), not only the legacy first..last positions.
+TEST_F(DifferentialTest, AclKeyCheckFindsKeysAsRedis) {
+  const std::string acl_text =
+      "user default on nopass ~* &* +@all\n"
+      "user app on >apw ~app:* +@all\n";
+  Compare(
+      {
+          On(0, {"RPUSH", "app:l", "3", "1", "2"}),
+          On(0, {"ZADD", "app:z", "1", "m"}),
+          On(0, {"ZADD", "other", "1", "n"}),
+          On(1, {"AUTH", "app", "apw"}),
+          On(1, {"SORT", "app:l", "STORE", "app:sorted"}),
+          On(1, {"SORT", "app:l", "STORE", "other"}),
+          On(1, {"SORT", "app:l", "STORE", "app:x", "STORE", "other"}),
+          On(1, {"SORT", "app:l", "STORE", "other", "STORE", "app:x"}),
+          On(1, {"SORT", "app:l", "LIMIT", "0", "1"}),
+          On(1, {"EVAL", "return 1", "1", "app:k"}),
+          On(1, {"EVAL", "return 1", "2", "app:k", "other"}),
+          On(1, {"EVAL", "return 1", "0", "other"}),
+          On(1, {"ZUNIONSTORE", "app:u", "2", "app:z", "other"}),
+          On(1, {"ZUNIONSTORE", "app:u", "1", "app:z", "WEIGHTS", "2"}),
+          On(1, {"ZUNIONSTORE", "other", "1", "app:z"}),
+          On(1, {"LMPOP", "2", "app:l", "other", "LEFT"}),
+          On(1, {"LMPOP", "1", "app:l", "LEFT"}),
+          On(1, {"SINTERCARD", "2", "app:s", "other"}),
+          On(1, {"ZUNIONSTORE", "app:u", "x", "app:z"}),
+          On(1, {"LRANGE", "app:sorted", "0", "-1"}),
+          On(0, {"EXISTS", "other", "app:x"}),
+      },
+      "", {}, acl_text);
+}
+
+// INFO memory counts the scripts cached (Redis 7.0's number_of_cached_scripts): SCRIPT
+// LOAD and EVAL add, a body twice counts once, SCRIPT FLUSH (SYNC or ASYNC) empties.
+TEST(InfoScriptCacheTest, NumberOfCachedScriptsAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  auto cached = [](RespClient& client) {
+    static const std::regex kLine("number_of_cached_scripts:([0-9]+)\r");
+    const std::string info = client.Call({"INFO", "memory"});
+    std::smatch match;
+    return std::regex_search(info, match, kLine) ? match[1].str() : "<missing in " + info + ">";
+  };
+  std::vector<std::string> seen[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    client.Call({"SCRIPT", "FLUSH"});
+    seen[side].push_back(cached(client));
+    for (int j = 0; j < 5; ++j) client.Call({"SCRIPT", "LOAD", absl::StrCat("return ", j)});
+    client.Call({"SCRIPT", "LOAD", "return 1"});
+    client.Call({"EVAL", "return 'new'", "0"});
+    client.Call({"EVAL", "return +", "0"});
+    seen[side].push_back(cached(client));
+    client.Call({"SCRIPT", "FLUSH", "ASYNC"});
+    seen[side].push_back(cached(client));
+  }
+  EXPECT_EQ(seen[1], seen[0]);
+  EXPECT_EQ(seen[0], (std::vector<std::string>{"0", "6", "0"}));
+}
+
+// The read-only globals resist the metatable tricks as in Redis 7.0: setmetatable on _G or
+// a library table, and writing the metatable getmetatable(_G) answers, fail with "Attempt
+// to modify a readonly table"; setmetatable on the script's own tables still works.
+TEST_F(DifferentialTest, ScriptGlobalsResistMetatableTricks) {
+  auto eval = [](const std::string& body) { return Cmd({"EVAL", body, "0"}); };
+  Compare({
+      eval("setmetatable(_G, {})"),
+      eval("local g = getmetatable(_G)\ng.__index = {}"),
+      eval("local g = getmetatable(_G) return type(g)"),
+      eval("local g = getmetatable(_G) rawset(g, '__index', {})"),
+      eval("setmetatable(redis, {})"),
+      eval("setmetatable(string, nil)"),
+      eval("local t = setmetatable({}, {__index = function() return 7 end}) return t.x"),
+      eval("return pcall(setmetatable, _G, {})"),
+      eval("return setmetatable(1, {})"),
+      eval("return setmetatable({}, 1)"),
+      eval("local t = setmetatable({}, {__metatable = 'locked'}) setmetatable(t, {})"),
+  });
+}
+
+// Redis 7.0 fails EXEC when a key that was live when WATCHed has expired since (no
+// command touched it); a key already expired, or without a TTL, or with one still ahead,
+// does not; DISCARD and UNWATCH forget it. RESP2 and RESP3 nulls.
+TEST_F(DifferentialTest, WatchedKeysThatExpireFailExec) {
+  Compare({
+      Cmd({"SET", "wx", "foo", "PX", "200"}),
+      Cmd({"WATCH", "wx"}),
+      After(500, {"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wy", "foo", "PX", "1"}),
+      After(100, {"WATCH", "wy"}),
+      Cmd({"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wz", "v"}),
+      Cmd({"SET", "ww", "v", "EX", "100"}),
+      Cmd({"WATCH", "wz", "ww", "nokey"}),
+      Cmd({"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wd", "v", "PX", "200"}),
+      Cmd({"WATCH", "wd"}),
+      After(500, {"MULTI"}),
+      Cmd({"DISCARD"}),
+      Cmd({"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"SET", "wu", "v", "PX", "200"}),
+      Cmd({"WATCH", "wu"}),
+      Cmd({"UNWATCH"}),
+      After(500, {"MULTI"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"SET", "wr", "v", "PX", "200"}),
+      Cmd({"WATCH", "wr"}),
+      After(500, {"MULTI"}),
+      Cmd({"SET", "other", "1"}),
+      Cmd({"EXEC"}),
+      Cmd({"EXISTS", "other"}),
   });
 }
 

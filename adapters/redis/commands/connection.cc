@@ -381,21 +381,12 @@ void CommandCommand(CommandContext context) {
     }
     // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
     // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
-    // key positions.
-    std::vector<KeySpec> key_specs = *ParseKeySpecs(spec->key_specs);
-    if (key_specs.empty() && spec->first_key > 0) {
-      KeySpec positions;
-      positions.index = spec->first_key;
-      positions.lastkey = spec->last_key < 0 ? spec->last_key : spec->last_key - spec->first_key;
-      positions.keystep = spec->key_step;
-      key_specs.push_back(std::move(positions));
-    }
-    if (key_specs.empty()) {
+    // key positions (CommandKeysOf).
+    if (ParseKeySpecs(spec->key_specs)->empty() && spec->first_key <= 0) {
       return context.reply(ErrorReply("ERR The command has no key arguments"));
     }
     const std::vector<std::string> command(args.begin() + 2, args.end());
-    std::optional<std::vector<std::string>> keys = KeysBySpecs(key_specs, command);
-    if (!keys.has_value() && spec->get_keys != nullptr) keys = spec->get_keys(command);
+    std::optional<std::vector<std::string>> keys = CommandKeysOf(*spec, command);
     if (!keys.has_value() || keys->empty()) {
       if (spec->flags & kFlagNoMandatoryKeys) {
         writer.ArrayHeader(0);

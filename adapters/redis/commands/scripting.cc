@@ -25,6 +25,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/reply_writer.h"
@@ -74,6 +75,10 @@ class ScriptCache {
     std::lock_guard<std::mutex> lock(mu_);
     return bytes_;
   }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return scripts_.size();
+  }
 
  private:
   std::mutex mu_;
@@ -111,12 +116,28 @@ void RunScript(CommandContext& context, std::string body, size_t numkeys, bool r
   request.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
   request.seed = NextRequestSeed();
   request.script = std::move(script);
+  // A write script may push to a key it declares: its blocked clients get a turn.
+  if (!read_only) context.connection->ready_keys = request.script->keys;
   const int protocol = context.connection->protocol;
   context.backend->Execute(std::move(request), /*write=*/!read_only,
                            [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {
                              if (!r.ok()) return reply(BackendErrorReply(r.status()));
                              reply(EncodeReplyFor(protocol, *r));
                            });
+}
+
+// Redis 7.0's checks of a script's shebang flags before it runs: a script without
+// no-writes may not run through EVAL_RO / EVALSHA_RO; with it, it runs read-only. The
+// error reply, or empty (and `read_only` updated).
+std::string ShebangRunError(absl::string_view body, bool* read_only) {
+  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(body);
+  if (!shebang.ok()) return ErrorReply(shebang.status().message());
+  if (!shebang->present) return "";
+  if (!shebang->no_writes && *read_only) {
+    return ErrorReply("ERR Can not execute a script with write flag using *_ro command.");
+  }
+  *read_only = *read_only || shebang->no_writes;
+  return "";
 }
 
 void Eval(CommandContext context, bool read_only) {
@@ -128,6 +149,9 @@ void Eval(CommandContext context, bool read_only) {
     return context.reply(ErrorReply(error));
   }
   ScriptCache::Node().Add(ScriptSha1Hex(body), body);
+  if (std::string error = ShebangRunError(body, &read_only); !error.empty()) {
+    return context.reply(std::move(error));
+  }
   RunScript(context, std::move(body), *numkeys, read_only);
 }
 
@@ -140,6 +164,9 @@ void EvalSha(CommandContext context, bool read_only) {
   }
   if (!body.has_value()) {
     return context.reply(ErrorReply("NOSCRIPT No matching script. Please use EVAL."));
+  }
+  if (std::string error = ShebangRunError(*body, &read_only); !error.empty()) {
+    return context.reply(std::move(error));
   }
   RunScript(context, *std::move(body), *numkeys, read_only);
 }
@@ -334,6 +361,10 @@ void ScriptCommand(CommandContext context) {
   NodeScriptCacheView cache;
   context.reply(
       EncodeReplyFor(context.connection->protocol, ScriptSubcommand(context.args, cache)));
+}
+
+ScriptCacheStats NodeScriptCacheStats() {
+  return {ScriptCache::Node().count(), ScriptCache::Node().bytes()};
 }
 
 std::vector<CommandSpec> ScriptingCommandSpecs() {

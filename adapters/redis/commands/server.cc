@@ -382,6 +382,10 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     out->append("# Memory\r\n");
     line("used_memory", rss);  // ekv has no allocator accounting: the peak RSS
     line("used_memory_peak", rss);
+    // Redis 7.0's script fields (the bodies' bytes: ekv keeps no compiled scripts).
+    const ScriptCacheStats scripts = NodeScriptCacheStats();
+    line("used_memory_scripts_eval", scripts.body_bytes);
+    line("number_of_cached_scripts", scripts.scripts);
     line("maxmemory", 0);
     line("maxmemory_policy", "noeviction");
   } else if (section == "persistence") {

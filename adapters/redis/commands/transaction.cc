@@ -12,6 +12,7 @@
 // WATCH asks each key's group for its stamp (KeyStamp in core/redis/executor.h: the
 // commit timestamp of the key's last change) at a linearizable read point.
 #include <algorithm>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -21,11 +22,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/blocked_clients.h"
+#include "adapters/redis/command_stats.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/redis/executor.h"
+#include "core/util/assert.h"
 
 namespace ekv::redis {
 namespace {
@@ -44,6 +49,18 @@ struct WatchJoin {
   ReplyFn reply;
 };
 
+// One key's reads are done: the last one answers the client.
+void WatchKeyDone(const std::shared_ptr<WatchJoin>& join) {
+  {
+    std::lock_guard<std::mutex> lock(join->mu);
+    if (--join->remaining != 0) return;
+  }
+  // A key whose stamp could not be read is not watched; the client sees why.
+  if (!join->error.ok()) return join->reply(BackendErrorReply(join->error));
+  if (join->refused.has_value()) return join->reply(EncodeReplyFor(2, *join->refused));
+  join->reply(SimpleStringReply("OK"));
+}
+
 }  // namespace
 
 void ConnectionState::EndTransaction() {
@@ -52,6 +69,7 @@ void ConnectionState::EndTransaction() {
   queued.clear();
   std::lock_guard<std::mutex> lock(watched->mu);
   watched->keys.clear();
+  watched->expire_at_ms.clear();
 }
 
 bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
@@ -60,11 +78,12 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
     if (spec.name == name) return false;
   }
   ConnectionState& c = *context.connection;
-  // Only what the group's executor can run is queued: the data commands and the
-  // connection commands whose reply depends on their arguments alone.
-  // Scripts too (EVAL, EVALSHA...): EXEC's executor runs them with the group's runner;
-  // SCRIPT's subcommands EXEC answers from the node's script cache. FLUSHDB and FLUSHALL
-  // split EXEC into parts (ExecRun below).
+  // Queued as Redis queues them: the data commands and scripts (EVAL, EVALSHA...), which
+  // EXEC's group runs (SCRIPT's subcommands EXEC answers from the node's script cache);
+  // the keyspace walks (FLUSHDB, KEYS, SCAN...), which split EXEC into parts; and the
+  // node's own commands (CONFIG, CLIENT, INFO, TIME, ...), which EXEC runs through their
+  // handlers once the group ran the rest (ExecRun below). Only SUBSCRIBE and its kin are
+  // refused: their replies do not fit in EXEC's array.
   if (spec.name == "script") {
     // Checked now, run at EXEC against the node's script cache (QueuedScripts).
     if (std::string error = ScriptQueueError(context.args); !error.empty()) {
@@ -73,10 +92,29 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
       return true;
     }
   } else if (redis_core::FindCommand(spec.name) == nullptr &&
-             !redis_core::IsScriptCommand(spec.name) && !IsWalkInExec(spec.name)) {
+             !redis_core::IsScriptCommand(spec.name) &&
+             // KEYS, SCAN... run through their handlers, which needs the server's loop.
+             !(IsWalkInExec(spec.name) &&
+               (c.server != nullptr || spec.name == "flushdb" || spec.name == "flushall")) &&
+             !IsNodeLocalInExec(spec, c)) {
     c.multi_failed = true;
     context.reply(ErrorReply("ERR Command not allowed inside a transaction"));
     return true;
+  }
+  if (IsNodeLocalInExec(spec, c) && context.args.size() >= 2) {
+    // Redis 7.0 looks a container's subcommand up while queuing: an unknown one is refused
+    // then (and aborts EXEC), not answered in EXEC's array.
+    const AclCatalog& catalog = AclCatalog::Get();
+    const std::optional<size_t> id = catalog.Find(spec.name);
+    if (id.has_value() && !catalog.subcommands(*id).empty() &&
+        !catalog.Find(absl::StrCat(spec.name, "|", absl::AsciiStrToLower(context.args[1])))) {
+      c.multi_failed = true;
+      std::string error =
+          UnknownSubcommandReply(context.args[1], absl::AsciiStrToUpper(context.args[0]));
+      c.server->stats().commands->RecordError(error);
+      context.reply(std::move(error));
+      return true;
+    }
   }
   if (c.queued.size() >= redis_core::kMaxCommandsPerRequest) {
     c.multi_failed = true;
@@ -106,50 +144,123 @@ void DiscardCommand(CommandContext context) {
 
 bool IsWalkInExec(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
-  return lower == "flushdb" || lower == "flushall";
+  return lower == "flushdb" || lower == "flushall" || lower == "keys" || lower == "scan" ||
+         lower == "dbsize" || lower == "randomkey";
+}
+
+bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connection) {
+  // Without a server (handler tests) there is no loop to run them on.
+  if (connection.server == nullptr) return false;
+  // SCRIPT's subcommands are answered in their place by QueuedScripts.
+  if (redis_core::FindCommand(spec.name) != nullptr || redis_core::IsScriptCommand(spec.name) ||
+      IsWalkInExec(spec.name) || spec.name == "script") {
+    return false;
+  }
+  return spec.name != "subscribe" && spec.name != "unsubscribe" && spec.name != "psubscribe" &&
+         spec.name != "punsubscribe";
 }
 
 namespace {
 
-// EXEC as a run of parts: the queued commands between two FLUSHDB/FLUSHALL go to the
-// group(s) as one atomic transaction (the first part also carries the WATCHed stamps, so
-// a changed key aborts it before anything ran), and each FLUSHDB/FLUSHALL walks the
-// keyspace in between (commands/keyspace.cc), which no group's executor can do. Without a
-// flush this is one part: EXEC is atomic. With one, the parts run in the queue's order
-// but other clients' commands may run between them (documented in README.md).
+// EXEC as a run of parts: the queued commands between two keyspace walks (FLUSHDB,
+// FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) go to the group(s) as one atomic transaction
+// (the first part also carries the WATCHed stamps, so a changed key aborts it before
+// anything ran), and each walk runs in between (commands/keyspace.cc), which no group's
+// executor can do. Without a walk this is one part: EXEC is atomic. With one, the parts
+// run in the queue's order but other clients' commands may run between them (documented
+// in README.md). The node's own commands (CONFIG, CLIENT, INFO, ...) touch no key: they
+// run last, in their order, through their handlers on the server's loop thread, so the
+// data commands stay one atomic part; their replies take their places in EXEC's array.
 struct ExecRun : std::enable_shared_from_this<ExecRun> {
   RedisBackend* backend = nullptr;
+  ServerControl* server = nullptr;  // null: no node-local command was queued
+  const CommandTable* table = nullptr;
+  uint64_t connection_id = 0;
   int protocol = 2;
   ReplyFn reply;
-  std::vector<std::vector<std::string>> queued;
+  std::vector<std::vector<std::string>> queued;  // the data commands and walks, in order
+  std::vector<size_t> queued_slots;              // each one's place in EXEC's reply
+  struct Local {
+    size_t slot = 0;
+    std::vector<std::string> args;
+  };
+  std::vector<Local> locals;  // the node's own commands, in order
+  size_t next_local = 0;
+  size_t total = 0;                        // commands queued in all
   std::vector<redis_core::Watch> watches;  // checked by the first part only
   size_t next = 0;                         // the next queued command to run
-  bool started = false;                    // a part or a flush ran (or is running)
-  std::vector<Reply> replies;              // one per command of the finished parts
+  bool started = false;                    // a part or a walk ran (or is running)
+  std::vector<std::string> replies;        // encoded, one per command of `queued` run so far
+  std::vector<std::string> local_replies;  // encoded, one per command of `locals` run so far
+  // INFO commandstats: each queued command counts as a call once EXEC ran it, as in Redis
+  // (null: no server to count in). The group times no single command of a transaction, so
+  // each gets an equal share of EXEC's time.
+  std::shared_ptr<CommandStats> stats;
+  std::vector<std::string> stats_names;  // one per queued command, in queue order
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
   void Next() {
-    // The WATCH check comes before anything runs, a leading FLUSHDB included.
+    // The WATCH check comes before anything runs, a leading walk included.
     if (!started && !watches.empty()) return RunPart(next);
     if (next >= queued.size()) {
-      return reply(EncodeReplyFor(protocol, Reply::Array(std::move(replies))));
+      started = true;
+      return NextLocal();
     }
     if (IsWalkInExec(queued[next][0])) {
       started = true;
-      return Flush();
+      return Walk();
     }
     RunPart(next);
   }
 
-  void Flush() {
-    const std::string error = FlushdbSyntaxError(queued[next]);
+  void Walk() {
+    std::vector<std::string> args = std::move(queued[next]);
     ++next;
-    if (!error.empty()) {
-      replies.push_back(Reply::Error(error));
-      return Next();
+    const std::string name = absl::AsciiStrToLower(args[0]);
+    if (name == "flushdb" || name == "flushall") {
+      const std::string error = FlushdbSyntaxError(args);
+      if (!error.empty()) {
+        replies.push_back(EncodeReplyFor(protocol, Reply::Error(error)));
+        return Next();
+      }
+      return FlushKeyspace(backend, [self = shared_from_this()](absl::Status status) {
+        self->replies.push_back(EncodeReplyFor(
+            self->protocol, status.ok() ? Reply::Ok() : Reply::Error(BackendErrorText(status))));
+        self->Next();
+      });
     }
-    FlushKeyspace(backend, [self = shared_from_this()](absl::Status status) {
-      self->replies.push_back(status.ok() ? Reply::Ok() : Reply::Error(BackendErrorText(status)));
+    RunHandler(std::move(args), [self = shared_from_this()](std::string bytes) {
+      self->replies.push_back(std::move(bytes));
       self->Next();
+    });
+  }
+
+  void NextLocal() {
+    if (next_local >= locals.size()) return Finish();
+    RunHandler(std::move(locals[next_local].args), [self = shared_from_this()](std::string bytes) {
+      self->local_replies.push_back(std::move(bytes));
+      ++self->next_local;
+      self->NextLocal();
+    });
+  }
+
+  // Runs a queued command through its own handler on the server's loop thread (it may
+  // touch the connection or the server); `done` gets its encoded reply. A connection
+  // closed meanwhile waits for nothing: the rest is dropped.
+  void RunHandler(std::vector<std::string> args, std::function<void(std::string)> done) {
+    EKV_ASSERT(server != nullptr, "a command run through its handler in EXEC needs the server");
+    server->RunOnLoop(connection_id, [self = shared_from_this(), args = std::move(args),
+                                      done = std::move(done)](ConnectionState* connection) mutable {
+      if (connection == nullptr) return;
+      const CommandSpec* spec = self->table->Find(args[0]);
+      EKV_ASSERT(spec != nullptr, "a queued command left the table: ", args[0]);
+      CommandContext context;
+      context.args = std::move(args);
+      context.connection = connection;
+      context.backend = self->backend;
+      context.table = self->table;
+      context.reply = std::move(done);
+      spec->handler(std::move(context));
     });
   }
 
@@ -191,7 +302,7 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
     backend->Execute(std::move(request), write,
                      [self = shared_from_this(), scripts, first, count](absl::StatusOr<Reply> r) {
                        // Nothing ran yet: the failure or refusal is EXEC's reply, as without
-                       // a flush. A later part's failure fills its slots: the parts before
+                       // a walk. A later part's failure fills its slots: the parts before
                        // it ran.
                        if (!r.ok()) {
                          if (first) return self->reply(BackendErrorReply(r.status()));
@@ -208,13 +319,38 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
   }
 
   void Ran(Reply part) {
-    for (Reply& element : part.elements) replies.push_back(std::move(element));
+    for (const Reply& element : part.elements) replies.push_back(EncodeReplyFor(protocol, element));
     Next();
   }
 
   void Failed(size_t count, const Reply& error) {
-    for (size_t i = 0; i < count; ++i) replies.push_back(error);
+    for (size_t i = 0; i < count; ++i) replies.push_back(EncodeReplyFor(protocol, error));
     Next();
+  }
+
+  // Every command ran: EXEC's array, each reply in its command's place.
+  void Finish() {
+    EKV_ASSERT(replies.size() == queued_slots.size() && local_replies.size() == locals.size(),
+               "EXEC finished with a command not run");
+    std::vector<std::string*> slots(total, nullptr);
+    for (size_t i = 0; i < replies.size(); ++i) slots[queued_slots[i]] = &replies[i];
+    for (size_t i = 0; i < locals.size(); ++i) slots[locals[i].slot] = &local_replies[i];
+    std::string out = absl::StrCat("*", total, "\r\n");
+    for (size_t i = 0; i < total; ++i) {
+      EKV_ASSERT(slots[i] != nullptr, "EXEC's reply misses the command in slot ", i);
+      out += *slots[i];
+    }
+    CountCalls(slots);
+    reply(std::move(out));
+  }
+
+  void CountCalls(const std::vector<std::string*>& slots) const {
+    if (stats == nullptr || slots.size() != stats_names.size()) return;
+    const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count() /
+                         static_cast<int64_t>(std::max<size_t>(slots.size(), 1));
+    for (size_t i = 0; i < slots.size(); ++i) stats->RecordCall(stats_names[i], usec, *slots[i]);
   }
 };
 
@@ -229,18 +365,45 @@ void ExecCommand(CommandContext context) {
   }
   auto run = std::make_shared<ExecRun>();
   run->backend = context.backend;
+  run->server = c.server;
+  run->table = context.table != nullptr ? context.table : &CommandTable::Default();
+  run->connection_id = c.id;
   run->protocol = c.protocol;
   run->reply = std::move(context.reply);
-  run->queued = std::move(c.queued);
+  run->total = c.queued.size();
+  if (c.server != nullptr) run->stats = c.server->stats().commands;
+  c.ready_keys.clear();
+  for (size_t slot = 0; slot < c.queued.size(); ++slot) {
+    std::vector<std::string>& args = c.queued[slot];
+    const CommandSpec* spec = run->table->Find(args[0]);
+    if (run->stats != nullptr) {
+      run->stats_names.push_back(spec != nullptr ? StatsName(*spec, args)
+                                                 : absl::AsciiStrToLower(args[0]));
+    }
+    for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
+    if (spec != nullptr && IsNodeLocalInExec(*spec, c)) {
+      run->locals.push_back({slot, std::move(args)});
+    } else {
+      run->queued_slots.push_back(slot);
+      run->queued.push_back(std::move(args));
+    }
+  }
+  bool watched_key_expired = false;
   {
     std::lock_guard<std::mutex> lock(c.watched->mu);
     run->watches = c.watched->keys;
+    // Redis 7.0: a key that was live when WATCHed and has expired since fails EXEC, even
+    // though no command touched it. A deadline this node's clock has passed has passed in
+    // the group too (its time is at least the proposer's), so this never aborts an EXEC
+    // Redis would run; a group clock ahead of this node's may let one run that Redis
+    // would abort.
+    const int64_t now_ms = absl::ToUnixMillis(absl::Now());
+    for (const auto& [key, deadline] : c.watched->expire_at_ms) {
+      watched_key_expired = watched_key_expired || deadline <= now_ms;
+    }
   }
   c.EndTransaction();
-  c.ready_keys.clear();
-  for (const std::vector<std::string>& args : run->queued) {
-    for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
-  }
+  if (watched_key_expired) return run->reply(EncodeReplyFor(run->protocol, Reply::NilArray()));
   run->Next();
 }
 
@@ -266,28 +429,42 @@ void WatchCommand(CommandContext context) {
   auto join = std::make_shared<WatchJoin>();
   join->remaining = keys.size();
   join->reply = std::move(context.reply);
+  RedisBackend* backend = context.backend;
   for (const std::string& key : keys) {
-    context.backend->Execute(
+    backend->Execute(
         MakeRedisRequest({std::string(redis_core::kStampCommand), key}), /*write=*/false,
-        [join, watched = c.watched, key](absl::StatusOr<Reply> r) {
+        [join, watched = c.watched, key, backend](absl::StatusOr<Reply> r) {
+          const bool stamped = r.ok() && r->kind == Reply::Kind::kInteger;
           {
             std::lock_guard<std::mutex> lock(join->mu);
             if (!r.ok()) {
               if (join->error.ok()) join->error = r.status();
-            } else if (r->kind != Reply::Kind::kInteger) {
+            } else if (!stamped) {
               if (!join->refused.has_value()) join->refused = *r;
-            } else {
-              std::lock_guard<std::mutex> watch_lock(watched->mu);
-              watched->keys.push_back({key, static_cast<uint64_t>(r->integer)});
             }
-            if (--join->remaining != 0) return;
           }
-          // A key whose stamp could not be read is not watched; the client sees why.
-          if (!join->error.ok()) return join->reply(BackendErrorReply(join->error));
-          if (join->refused.has_value()) {
-            return join->reply(EncodeReplyFor(2, *join->refused));
-          }
-          join->reply(SimpleStringReply("OK"));
+          if (!stamped) return WatchKeyDone(join);
+          // Then its deadline: read after the stamp, so a write in between changes the
+          // stamp EXEC compares (and aborts it anyway).
+          const uint64_t stamp = static_cast<uint64_t>(r->integer);
+          backend->Execute(
+              MakeRedisRequest({"pexpiretime", key}), /*write=*/false,
+              [join, watched, key, stamp](absl::StatusOr<Reply> deadline) {
+                {
+                  std::lock_guard<std::mutex> lock(join->mu);
+                  if (!deadline.ok()) {
+                    if (join->error.ok()) join->error = deadline.status();
+                  } else {
+                    std::lock_guard<std::mutex> watch_lock(watched->mu);
+                    watched->keys.push_back({key, stamp});
+                    // -1: no TTL, -2: absent or already expired (Redis ignores those).
+                    if (deadline->kind == Reply::Kind::kInteger && deadline->integer > 0) {
+                      watched->expire_at_ms[key] = deadline->integer;
+                    }
+                  }
+                }
+                WatchKeyDone(join);
+              });
         });
   }
 }
@@ -297,6 +474,7 @@ void UnwatchCommand(CommandContext context) {
   {
     std::lock_guard<std::mutex> lock(c.watched->mu);
     c.watched->keys.clear();
+    c.watched->expire_at_ms.clear();
   }
   context.reply(SimpleStringReply("OK"));
 }

@@ -3,9 +3,11 @@
 // its C++ work in a helper that returns before the function raises.
 #include "adapters/redis/lua/lua_script_runner.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
@@ -13,7 +15,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "adapters/redis/command_table.h"
 #include "core/redis/executor.h"
 #include "core/redis/numbers.h"
@@ -49,7 +53,8 @@ struct RunContext {
   bool over_instruction_limit = false;
   // A redis.call met a lock or an engine failure: the script is void (its status returned).
   absl::Status abort;
-  uint64_t rand48 = 0;  // Redis's math.random state (rand.c: the 48-bit lrand48)
+  uint64_t rand48 = 0;     // Redis's math.random state (rand.c: the 48-bit lrand48)
+  bool no_writes = false;  // the shebang's flags=no-writes
 };
 
 RunContext* Context(lua_State* L) {
@@ -212,17 +217,39 @@ int GlobalIndex(lua_State* L) {
   return lua_error(L);
 }
 
+bool IsReadonlyTable(lua_State* L, int index) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
+  lua_pushvalue(L, index);
+  lua_rawget(L, -2);
+  const bool readonly = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 2);
+  return readonly;
+}
+
+// The base library's setmetatable with Redis 7.0's read-only tables: one of them answers
+// "Attempt to modify a readonly table" (raised from C, so without a position, as Redis's
+// patched lua_setmetatable raises it), not Lua's "cannot change a protected metatable".
+int ProtectedSetMetatable(lua_State* L) {
+  const int type = lua_type(L, 2);
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_argcheck(L, type == LUA_TNIL || type == LUA_TTABLE, 2, "nil or table expected");
+  if (IsReadonlyTable(L, 1)) {
+    lua_pushstring(L, kReadonlyMessage);
+    return lua_error(L);
+  }
+  if (luaL_getmetafield(L, 1, "__metatable")) luaL_error(L, "cannot change a protected metatable");
+  lua_settop(L, 2);
+  lua_setmetatable(L, 1);
+  return 1;
+}
+
 // rawset that refuses the read-only tables (raised from C, so without a position).
 int ProtectedRawSet(lua_State* L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checkany(L, 2);
   luaL_checkany(L, 3);
-  lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
-  lua_pushvalue(L, 1);
-  lua_rawget(L, -2);
-  const bool readonly = lua_toboolean(L, -1) != 0;
-  lua_pop(L, 2);
-  if (readonly) {
+  if (IsReadonlyTable(L, 1)) {
     lua_pushstring(L, kReadonlyMessage);
     return lua_error(L);
   }
@@ -308,10 +335,15 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
       const char* bytes = lua_tolstring(L, i, &length);
       args.emplace_back(bytes, length);
     } else {
+      lua_settop(L, 0);
       PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
       return CallOutcome::kError;
     }
   }
+  // The arguments are copied: pop them, so the reply has room on the stack even when a
+  // script passed nearly LUAI_MAXCSTACK of them (redis.call('lpush', k, unpack(t)) with
+  // 7999 values answers 7999 in Redis 7.0).
+  lua_settop(L, 0);
   // Redis 7.0's order: unknown command, arity, noscript.
   const CommandSpec* spec = CommandTable::Default().Find(args[0]);
   if (spec == nullptr) {
@@ -326,6 +358,12 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
   // TIME, SCAN, ...): not at apply time.
   if ((spec->flags & kFlagNoScript) != 0 || redis_core::FindCommand(args[0]) == nullptr) {
     PushErrorTable(L, "This Redis command is not allowed from script");
+    return CallOutcome::kError;
+  }
+  // A shebang's no-writes flag makes the script read-only, as EVAL_RO (Redis checks it
+  // before the keys).
+  if (context->no_writes && (spec->flags & kFlagWrite) != 0) {
+    PushErrorTable(L, "Write commands are not allowed from read-only scripts.");
     return CallOutcome::kError;
   }
   absl::StatusOr<Reply> reply = context->calls->Call(args);
@@ -552,7 +590,9 @@ void SetNumber(lua_State* L, const char* name, lua_Number value) {
 // Pushes a new empty table whose reads go to the table at stack index `real` (not a
 // pseudo-index) and whose writes fail,
 // and records it as read-only for rawset.
-void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index) {
+// `expose_metatable`: getmetatable(proxy) answers a read-only view of its metatable (as
+// Redis 7.0 answers its read-only metatable of _G) instead of false.
+void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index, bool expose_metatable = false) {
   real = real < 0 ? lua_gettop(L) + real + 1 : real;
   lua_newtable(L);  // the proxy
   lua_newtable(L);  // its metatable
@@ -568,6 +608,12 @@ void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index) {
   lua_pushstring(L, "__metatable");
   lua_pushboolean(L, 0);
   lua_rawset(L, -3);
+  if (expose_metatable) {
+    PushReadonlyProxy(L, -1, nullptr);
+    lua_pushstring(L, "__metatable");
+    lua_insert(L, -2);
+    lua_rawset(L, -3);
+  }
   lua_setmetatable(L, -2);
   lua_getfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
   lua_pushvalue(L, -2);
@@ -611,6 +657,8 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   lua_setfield(L, LUA_REGISTRYINDEX, kReadonlyRegistryKey);
   lua_pushcfunction(L, ProtectedRawSet);
   lua_setglobal(L, "rawset");
+  lua_pushcfunction(L, ProtectedSetMetatable);
+  lua_setglobal(L, "setmetatable");
 
   lua_getglobal(L, LUA_MATHLIBNAME);
   SetFunction(L, "random", MathRandom);
@@ -653,7 +701,7 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
     lua_pop(L, 1);
   }
   lua_pushvalue(L, LUA_GLOBALSINDEX);  // the real globals, [-2] below their proxy
-  PushReadonlyProxy(L, -1, GlobalIndex);
+  PushReadonlyProxy(L, -1, GlobalIndex, /*expose_metatable=*/true);
   lua_pushstring(L, "_G");
   lua_pushvalue(L, -2);
   lua_rawset(L, -4);
@@ -788,7 +836,132 @@ std::string ScriptSha1Hex(absl::string_view body) {
   return hex;
 }
 
+namespace {
+
+// Redis's sdssplitargs: words separated by white space, "double quoted" with C escapes
+// (\n \r \t \b \a \xHH, any other escaped byte as itself) and 'single quoted' (\'
+// only); a closing quote must end its word. nullopt for unbalanced quotes.
+std::optional<std::vector<std::string>> SplitArgs(absl::string_view line) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  auto space = [](char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+  };
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  while (true) {
+    while (i < line.size() && space(line[i])) ++i;
+    if (i >= line.size()) return words;
+    std::string word;
+    bool in_double = false;
+    bool in_single = false;
+    while (true) {
+      if (in_double) {
+        if (i >= line.size()) return std::nullopt;
+        if (line[i] == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && hex(line[i + 2]) >= 0 &&
+            hex(line[i + 3]) >= 0) {
+          word.push_back(static_cast<char>(hex(line[i + 2]) * 16 + hex(line[i + 3])));
+          i += 4;
+          continue;
+        }
+        if (line[i] == '\\' && i + 1 < line.size()) {
+          const char c = line[i + 1];
+          word.push_back(c == 'n'   ? '\n'
+                         : c == 'r' ? '\r'
+                         : c == 't' ? '\t'
+                         : c == 'b' ? '\b'
+                         : c == 'a' ? '\a'
+                                    : c);
+          i += 2;
+          continue;
+        }
+        if (line[i] == '"') {
+          ++i;
+          if (i < line.size() && !space(line[i])) return std::nullopt;
+          break;
+        }
+        word.push_back(line[i++]);
+      } else if (in_single) {
+        if (i >= line.size()) return std::nullopt;
+        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
+          word.push_back('\'');
+          i += 2;
+          continue;
+        }
+        if (line[i] == '\'') {
+          ++i;
+          if (i < line.size() && !space(line[i])) return std::nullopt;
+          break;
+        }
+        word.push_back(line[i++]);
+      } else {
+        if (i >= line.size() || space(line[i])) break;
+        if (line[i] == '"') {
+          in_double = true;
+          ++i;
+        } else if (line[i] == '\'') {
+          in_single = true;
+          ++i;
+        } else {
+          word.push_back(line[i++]);
+        }
+      }
+    }
+    words.push_back(std::move(word));
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ScriptShebang> ParseScriptShebang(absl::string_view body) {
+  ScriptShebang shebang;
+  if (!absl::StartsWith(body, "#!")) return shebang;
+  const size_t end = body.find('\n');
+  if (end == absl::string_view::npos) {
+    return absl::InvalidArgumentError("ERR Invalid script shebang");
+  }
+  // Redis's sdssplitargs reads the line as a C string: it ends at a NUL byte.
+  absl::string_view line = body.substr(0, end);
+  line = line.substr(0, std::min(line.size(), line.find('\0')));
+  std::optional<std::vector<std::string>> parts = SplitArgs(line);
+  if (!parts.has_value() || parts->empty()) {
+    return absl::InvalidArgumentError("ERR Invalid engine in script shebang");
+  }
+  if ((*parts)[0] != "#!lua") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ERR Unexpected engine in script shebang: ", (*parts)[0]));
+  }
+  static constexpr absl::string_view kFlags[] = {"no-writes", "allow-oom", "allow-stale",
+                                                 "no-cluster", "allow-cross-slot-keys"};
+  for (size_t j = 1; j < parts->size(); ++j) {
+    const std::string& part = (*parts)[j];
+    if (!absl::StartsWith(part, "flags=")) {
+      return absl::InvalidArgumentError(absl::StrCat("ERR Unknown lua shebang option: ", part));
+    }
+    // Redis splits the list on every comma (an empty list is no flag at all).
+    const absl::string_view list = absl::string_view(part).substr(6);
+    if (list.empty()) continue;
+    for (absl::string_view flag : absl::StrSplit(list, ',')) {
+      if (std::find(std::begin(kFlags), std::end(kFlags), flag) == std::end(kFlags)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("ERR Unexpected flag in script shebang: ", flag));
+      }
+      if (flag == "no-writes") shebang.no_writes = true;
+    }
+  }
+  shebang.present = true;
+  shebang.length = end;
+  return shebang;
+}
+
 std::string ScriptCompileError(absl::string_view body) {
+  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(body);
+  if (!shebang.ok()) return std::string(shebang.status().message());
+  body.remove_prefix(shebang->length);
   RunContext context;
   lua_State* L = lua_newstate(Allocate, &context);
   if (L == nullptr) return "ERR Error compiling script (new function): no memory for Lua";
@@ -810,9 +983,15 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
   SetUpEnvironment(L, script);
   const std::string sha = ScriptSha1Hex(script.body);
 
+  // The front door refused a bad shebang; a request carrying one anyway answers the same.
+  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(script.body);
+  if (!shebang.ok()) return Reply::Error(shebang.status().message());
+  context.no_writes = shebang->no_writes;
+  const absl::string_view source = absl::string_view(script.body).substr(shebang->length);
+
   lua_pushcfunction(L, ErrorHandler);
   const int handler = lua_gettop(L);
-  if (LoadBufferSourceOnly(L, script.body.data(), script.body.size(), "@user_script") != 0) {
+  if (LoadBufferSourceOnly(L, source.data(), source.size(), "@user_script") != 0) {
     return Reply::Error(
         OneLine(absl::StrCat("ERR Error compiling script (new function): ",
                              lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error")));

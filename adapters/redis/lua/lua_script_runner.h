@@ -31,6 +31,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/redis/script_runner.h"
 
 namespace ekv::redis {
@@ -61,10 +63,27 @@ class LuaScriptRunner final : public redis_core::ScriptRunner {
   Options options_;
 };
 
+// Redis 7.0's script shebang: a first line "#!lua [flags=f1,f2,...]" (flags no-writes,
+// allow-oom, allow-stale, no-cluster, allow-cross-slot-keys). A script with one compiles
+// from that line's line feed on (so line numbers stay the user's) and runs with its flags:
+// no-writes makes it read-only (as EVAL_RO), and without it EVAL_RO refuses the script;
+// the other flags concern eviction, stale replicas and cluster slots, which ekv does not
+// have, so they are accepted and change nothing. Without a shebang a script runs in
+// Redis's compatibility mode, as before.
+struct ScriptShebang {
+  bool present = false;
+  bool no_writes = false;
+  size_t length = 0;  // bytes before the first line feed; 0 without a shebang
+};
+// The shebang of `body`, or its error reply text in Redis 7.0's words ("ERR Unexpected
+// engine in script shebang: #!python", "ERR Unknown lua shebang option: x", "ERR
+// Unexpected flag in script shebang: x", "ERR Invalid script shebang").
+absl::StatusOr<ScriptShebang> ParseScriptShebang(absl::string_view body);
+
 // The script's SHA1 as Redis names it (40 lower-case hex digits), also redis.sha1hex.
 std::string ScriptSha1Hex(absl::string_view body);
 // "ERR Error compiling script (new function): user_script:1: ..." when `body` does not
-// compile (what EVAL and SCRIPT LOAD answer), or an empty string.
+// compile, or its shebang's error (what EVAL and SCRIPT LOAD answer), or an empty string.
 std::string ScriptCompileError(absl::string_view body);
 
 }  // namespace ekv::redis
