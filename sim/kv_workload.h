@@ -358,8 +358,10 @@ class KvWorkload {
   // The leaders' turn, after the replica check (or at the heal without --create_groups):
   // StartBalanceLeaders through a random node, with this check's own history, until it
   // answers "balanced" (each answer a transfer, within a bounded window), then the hosts'
-  // own leaders are judged: every node within +-25% of the mean ("balanced"), or no node
-  // leading two more than another that votes in a movable group it leads ("legal").
+  // own leaders are judged: every node within +-25% of the mean ("balanced"), or else no
+  // assignment of the groups' leaders to their up voters reaches that band and no node
+  // leads two more than another that votes in a movable group it leads ("legal"). The end
+  // of both checks' windows is one function (BalanceWindowEnded).
   void StartLeaderCheck();
   void ScheduleLeaderCheck();
   void RunLeaderCheck();

@@ -12,10 +12,13 @@
 // is always finished or rolled back before the run ends. On a server a move in flight
 // when its node dies is left where it stopped, for MoveRange to resume.
 #include <algorithm>
+#include <map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/assert.h"
 #include "sim/kv_workload.h"
+#include "sim/leader_band.h"
 
 namespace ekv::sim {
 
@@ -106,6 +109,27 @@ namespace {
 // The heal gives the cluster 30 s to converge: balancing runs start within this much of
 // it, each bounded by kBalanceRunUs.
 constexpr SimTime kBalanceWindowUs = 12'000'000;
+
+// The end of a balance check's window, one rule for the replica and the leader check:
+// false while the window is open. Past it, a check whose last judgement disagreed with
+// the core's "balanced" is a violation ("unbalanced", its reason kept), and one that never
+// got to judge (the core kept moving, or never answered) is "unjudged", recorded in the
+// trace with the steps the check itself made.
+bool BalanceWindowEnded(SimTime now, SimTime started, SimTime window,
+                        const std::string& disagreement, std::string* outcome,
+                        std::string* violation, Trace& trace, const char* unjudged_event,
+                        uint64_t steps) {
+  if (now - started <= window) return false;
+  if (!disagreement.empty()) {
+    *outcome = "unbalanced";
+    *violation = disagreement;
+  } else {
+    *outcome = "unjudged";
+    trace.Record({now, unjudged_event, 0, steps, 0, 0, ""});
+  }
+  return true;
+}
+
 }  // namespace
 
 void KvWorkload::ScheduleBalanceCheck() {
@@ -114,16 +138,9 @@ void KvWorkload::ScheduleBalanceCheck() {
 
 void KvWorkload::RunBalanceCheck() {
   if (!balance_check_running_ || balance_check_busy_) return;
-  if (scheduler_.now() - balance_check_started_ > kBalanceWindowUs) {
-    if (!balance_disagreement_.empty()) {
-      // Answered balanced to the end while a replica could still move.
-      balance_outcome_ = "unbalanced";
-      balance_violation_ = balance_disagreement_;
-      balance_check_running_ = false;
-      return StartLeaderCheck();
-    }
-    balance_outcome_ = "unjudged";
-    trace_.Record({scheduler_.now(), "balance-unjudged", 0, balance_check_moves_, 0, 0, ""});
+  if (BalanceWindowEnded(scheduler_.now(), balance_check_started_, kBalanceWindowUs,
+                         balance_disagreement_, &balance_outcome_, &balance_violation_, trace_,
+                         "balance-unjudged", balance_check_moves_)) {
     balance_check_running_ = false;
     return StartLeaderCheck();
   }
@@ -231,15 +248,9 @@ void KvWorkload::ScheduleLeaderCheck() {
 
 void KvWorkload::RunLeaderCheck() {
   if (!leader_check_running_ || leader_check_busy_) return;
-  if (scheduler_.now() - leader_check_started_ > kLeaderWindowUs) {
-    if (!leader_disagreement_.empty()) {
-      leader_outcome_ = "unbalanced";
-      leader_violation_ = leader_disagreement_;
-    } else {
-      leader_outcome_ = "unjudged";
-      trace_.Record(
-          {scheduler_.now(), "leader-balance-unjudged", 0, leader_check_transfers_, 0, 0, ""});
-    }
+  if (BalanceWindowEnded(scheduler_.now(), leader_check_started_, kLeaderWindowUs,
+                         leader_disagreement_, &leader_outcome_, &leader_violation_, trace_,
+                         "leader-balance-unjudged", leader_check_transfers_)) {
     leader_check_running_ = false;
     return;
   }
@@ -317,12 +328,50 @@ void KvWorkload::JudgeLeaders() {
   for (const auto& [node, count] : counts) absl::StrAppend(&described, " n", node, "=", count);
   const double mean =
       counts.empty() ? 0 : static_cast<double>(total) / static_cast<double>(counts.size());
-  const bool in_band = std::all_of(counts.begin(), counts.end(), [mean](const auto& entry) {
-    const double count = static_cast<double>(entry.second);
-    return count >= 0.75 * mean && count <= 1.25 * mean;
+  // The band as the counts' own test says it (+-25% of the mean), per node.
+  auto in_band = [mean](size_t count) {
+    const double c = static_cast<double>(count);
+    return c >= 0.75 * mean && c <= 1.25 * mean;
+  };
+  const bool balanced = std::all_of(counts.begin(), counts.end(), [&in_band](const auto& entry) {
+    return in_band(entry.second);
   });
-  constexpr raft::GroupId kCatalogGroup = 1;  // counted, never moved
-  if (!in_band) {
+  if (!balanced) {
+    // Could the cluster reach the band? Every group whose leader is known may be led by any
+    // voter that is up; the catalog group keeps its leader (its leader runs the placement,
+    // the balancer never moves it).
+    constexpr raft::GroupId kCatalogGroup = 1;
+    std::map<uint64_t, std::vector<uint64_t>> candidates;
+    for (const auto& [group, led] : groups) {
+      if (led.leader == 0 || counts.count(led.leader) == 0) continue;
+      std::vector<uint64_t>& can = candidates[group];
+      can.push_back(led.leader);
+      if (group == kCatalogGroup) continue;
+      for (raft::NodeId voter : led.voters) {
+        if (voter != led.leader && counts.count(voter) != 0 &&
+            cluster_.state(voter) == Cluster::ProcessState::kUp) {
+          can.push_back(voter);
+        }
+      }
+    }
+    std::map<uint64_t, size_t> lo, hi;
+    for (const auto& [node, count] : counts) {
+      size_t low = 0;
+      while (!in_band(low) && static_cast<double>(low) < 0.75 * mean) ++low;
+      size_t high = total;
+      while (high > 0 && !in_band(high)) --high;
+      lo[node] = low;
+      hi[node] = in_band(high) ? high : 0;
+    }
+    if (LeaderBandReachable(candidates, lo, hi)) {
+      leader_disagreement_ = absl::StrCat(
+          "leaders per node after the heal:", described, " (mean ", mean,
+          ", band +-25%): the cluster can lead within the band (the groups' voters allow it), "
+          "yet StartBalanceLeaders answered balanced");
+      return;
+    }
+    // Out of reach, yet a direct transfer that evens two counts is left: the core makes
+    // those whether or not the band can be reached.
     for (const auto& [heavy, heavy_count] : counts) {
       for (const auto& [light, light_count] : counts) {
         if (heavy_count < light_count + 2 || cluster_.state(light) != Cluster::ProcessState::kUp) {
@@ -342,7 +391,9 @@ void KvWorkload::JudgeLeaders() {
       }
     }
   }
-  leader_outcome_ = in_band ? "balanced" : "legal";
+  // "legal": outside the band, but no assignment of leaders to voters reaches it (a node
+  // down, or groups whose voters leave it no share).
+  leader_outcome_ = balanced ? "balanced" : "legal";
   leader_disagreement_.clear();
   trace_.Record(
       {scheduler_.now(), "leader-balance-judged", 0, leader_check_transfers_, 0, 0, described});

@@ -66,10 +66,15 @@ grpc::Status ClusterService::AddNode(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "raft_address (where peers reach the new node) is required");
   }
+  // A node started with --join says its data dir is empty (runtime/server/cluster_join.h);
+  // an operator's AddNode does not, and readmits nothing.
+  const bool empty_data_dir =
+      context->client_metadata().count(runtime::kJoinEmptyDataDirMetadata) != 0;
   absl::Status added = coordinator_->AddNode(
       request->node_id(),
       {request->raft_address(), request->grpc_address(), request->redis_address(),
-       request->dynamo_address(), request->metrics_address()});
+       request->dynamo_address(), request->metrics_address()},
+      empty_data_dir);
   if (!added.ok()) return ToGrpcStatus(added);
   for (raft::GroupId group : coordinator_->JoinGroups()) response->add_raft_group_ids(group);
   if (grpc::Status s = DescribeNodes(response->mutable_nodes()); !s.ok()) return s;

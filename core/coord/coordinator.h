@@ -396,7 +396,12 @@ class Coordinator {
   // Upserts this node's addresses unless the directory already has them.
   OpId StartAdvertiseSelf(node::MemberAddresses self);
   // Registers `node`'s addresses, then adds it as a learner to every group this node hosts.
-  OpId StartAddNode(raft::NodeId node, node::MemberAddresses addresses);
+  // `readmit`: the node joins with an empty data dir (ekv-server --join says so), so when
+  // the directory does not list it (new, or taken out by RemoveNode) it is first readmitted
+  // to the created groups it was removed from (route/catalog.h "Readmission"): moves and
+  // placement may give it their replicas again. Without it (an operator's AddNode, the
+  // simulator's re-add of a running node) the removals stand: its disk may hold old copies.
+  OpId StartAddNode(raft::NodeId node, node::MemberAddresses addresses, bool readmit = false);
   // Makes a registered node a voter of every group this node hosts.
   OpId StartPromoteNode(raft::NodeId node);
   // Removes `node` from every group this node hosts (refused if it is a group's last
@@ -632,6 +637,9 @@ class Coordinator {
   // RemoveNode: takes `node` out of each of `groups` (created ones, popped from the back)
   // through MoveReplica, then out of every other group and the directory.
   void RemoveNodeFromCreated(OpId op, raft::NodeId node, std::vector<raft::GroupId> groups);
+  // AddNode's readmission: one catalog change per created group that lists `node` as
+  // removed, each against a fresh catalog read, then `next`.
+  void ReadmitNode(OpId op, raft::NodeId node, int round, std::function<void()> next);
 
   void PushOwnership(raft::GroupId owner, uint64_t deadline_us, std::function<void()> done);
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/coord/coordinator.h"
 #include "core/coord/membership.h"
+#include "core/route/catalog_command.h"
 #include "core/util/assert.h"
 
 namespace ekv::coord {
@@ -164,7 +165,7 @@ OpId Coordinator::StartAdvertiseSelf(node::MemberAddresses self) {
   return op;
 }
 
-OpId Coordinator::StartAddNode(raft::NodeId node, node::MemberAddresses addresses) {
+OpId Coordinator::StartAddNode(raft::NodeId node, node::MemberAddresses addresses, bool readmit) {
   const OpId op = NewOp();
   node::MemberChange change{node::MemberChangeKind::kUpsert, node, std::move(addresses)};
   if (absl::Status valid = node::ValidateMemberChange(change); !valid.ok()) {
@@ -173,13 +174,75 @@ OpId Coordinator::StartAddNode(raft::NodeId node, node::MemberAddresses addresse
   }
   // Addresses first: every replica learns where the node is before any leader has to send
   // it a message.
-  ChangeMembers(std::move(change), DeadlineOf(op), 0,
-                [this, op, node](absl::StatusOr<node::MemberDirectory> members) {
-                  if (!members.ok()) return Fail(op, members.status());
-                  ChangeEveryGroup(node, raft::ConfChangeType::kAddLearner, DeadlineOf(op),
-                                   FinishWithStatus(op));
-                });
+  auto add = [this, op, node, change = std::move(change)]() mutable {
+    ChangeMembers(std::move(change), DeadlineOf(op), 0,
+                  [this, op, node](absl::StatusOr<node::MemberDirectory> members) {
+                    if (!members.ok()) return Fail(op, members.status());
+                    ChangeEveryGroup(node, raft::ConfChangeType::kAddLearner, DeadlineOf(op),
+                                     FinishWithStatus(op));
+                  });
+  };
+  if (!readmit) {
+    add();
+    return op;
+  }
+  // A node the directory lists is a member already (its join is repeated after it was
+  // registered): its disk may hold copies of groups it was moved off, so it stays barred
+  // from them. One the directory does not list is new or was removed from the cluster
+  // (RemoveNode drops it from the directory last), and its data dir is empty: the removals
+  // that barred its old copies are voided before it is registered, so a repeated join
+  // finds nothing left to void.
+  ReadMembers(DeadlineOf(op), [this, op, node, add = std::move(add)](
+                                  absl::StatusOr<node::MemberDirectory> members) mutable {
+    if (!members.ok()) return Fail(op, members.status());
+    if (members->count(node) != 0) return add();
+    ReadmitNode(op, node, 0, std::move(add));
+  });
   return op;
+}
+
+void Coordinator::ReadmitNode(OpId op, raft::NodeId node, int round, std::function<void()> next) {
+  // Bounded as a replica move's rounds: each round is a catalog read and at most one change;
+  // the rest absorb lost version races with other catalog changes.
+  constexpr int kMaxReadmitRounds = 24;
+  if (round > kMaxReadmitRounds) {
+    return Fail(op, absl::AbortedError(
+                        absl::StrCat("AddNode: readmitting node ", node,
+                                     " to the created groups it was removed "
+                                     "from: other catalog changes kept winning; run it again")));
+  }
+  ReadCatalog(DeadlineOf(op), [this, op, node, round, next = std::move(next)](
+                                  absl::StatusOr<route::RouteCatalog> catalog) mutable {
+    if (!catalog.ok()) return Fail(op, catalog.status());
+    raft::GroupId group_id = 0;
+    for (const auto& [id, group] : catalog->groups()) {
+      if (!group.retired && group.WasRemoved(node)) {
+        group_id = id;
+        break;
+      }
+    }
+    if (group_id == 0) return next();
+    route::CatalogCommand command;
+    command.op = route::ChangeGroupReplica{catalog->version(), group_id, node,
+                                           route::ReplicaChange::kReadmit};
+    node::GroupCommand group_command;
+    group_command.op = node::GroupCommandOp::kCatalog;
+    group_command.physical_ms = wall_ms_;
+    group_command.payload = command.Encode();
+    // Whatever the outcome, the next round's catalog read is the judge (a repeat would be
+    // refused for the version it moved).
+    Execute(
+        options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
+        Retry::kDefinite, DeadlineOf(op),
+        [this, op, node, round, next = std::move(next)](absl::StatusOr<GroupReply> reply) mutable {
+          const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
+          if (status.ok()) return ReadmitNode(op, node, round + 1, std::move(next));
+          if (now_us_ >= DeadlineOf(op)) return Fail(op, status);
+          After(Backoff(round), [this, op, node, round, next = std::move(next)]() mutable {
+            ReadmitNode(op, node, round + 1, std::move(next));
+          });
+        });
+  });
 }
 
 OpId Coordinator::StartPromoteNode(raft::NodeId node) {

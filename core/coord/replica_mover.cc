@@ -187,7 +187,9 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
       if (group.WasRemoved(spec.to)) {
         return move->done(absl::FailedPreconditionError(
             absl::StrCat("MoveReplica: node ", spec.to, " was removed from ", Describe(group),
-                         " once, and a node never hosts a group again; choose another node")));
+                         ", and its old copy may still be on its disk; choose another node (it "
+                         "hosts the group again only after remove-node and a join with an empty "
+                         "data dir)")));
       }
       // Step 1.
       return ReplicaMoveCatalog(

@@ -20,7 +20,8 @@ HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId nod
       if (is_hosted(id)) plan.retire.push_back(id);
       continue;
     }
-    const bool voter = contains(group.voters, node);
+    // A readmitted voter (catalog.h "Readmission") joins again like any other node.
+    const bool voter = group.Bootstraps(node);
     const bool joined = contains(group.joined, node);
     if (!(voter || joined) || is_hosted(id)) continue;
     HostedGroup host{id, {}};

@@ -23,19 +23,20 @@ absl::Status CheckRouteKeySize(absl::string_view what, absl::string_view key) {
 
 uint8_t FormatFor(bool any_move) { return any_move ? kCatalogFormatWithMoves : kCatalogFormat; }
 
-// The format byte; `with_groups` allows formats 3 and 4 (catalog images only).
+// The format byte; `with_groups` allows formats 3 to 5 (catalog images only).
 absl::StatusOr<uint8_t> ReadFormat(kv::ByteReader* reader, absl::string_view what,
                                    bool with_groups) {
   EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
   if (format != kCatalogFormat && format != kCatalogFormatWithMoves &&
       !(with_groups &&
-        (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas))) {
+        (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas ||
+         format == kCatalogFormatWithReadmits))) {
     return absl::DataLossError(absl::StrCat(
         what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
         kCatalogFormatWithMoves,
-        with_groups
-            ? absl::StrCat(", ", kCatalogFormatWithGroups, " or ", kCatalogFormatWithReplicas)
-            : "",
+        with_groups ? absl::StrCat(", ", kCatalogFormatWithGroups, ", ", kCatalogFormatWithReplicas,
+                                   " or ", kCatalogFormatWithReadmits)
+                    : "",
         ")"));
   }
   return format;
@@ -57,7 +58,8 @@ absl::Status CheckVoters(absl::string_view what, const std::vector<uint64_t>& vo
   return absl::OkStatus();
 }
 
-// GroupDescriptor's invariants on joined and removed (catalog.h "Replica moves").
+// GroupDescriptor's invariants on joined, removed and readmitted (catalog.h "Replica
+// moves", "Readmission").
 absl::Status CheckReplicaLists(const GroupDescriptor& group) {
   auto sorted_distinct = [](const std::vector<uint64_t>& ids) {
     for (size_t i = 0; i < ids.size(); ++i) {
@@ -70,12 +72,20 @@ absl::Status CheckReplicaLists(const GroupDescriptor& group) {
   };
   const std::string what = absl::StrCat(
       "group ", group.group_id, " (voters ", absl::StrJoin(group.voters, ","), ", joined ",
-      absl::StrJoin(group.joined, ","), ", removed ", absl::StrJoin(group.removed, ","), ")");
-  if (!sorted_distinct(group.joined) || !sorted_distinct(group.removed)) {
-    return absl::InternalError(absl::StrCat(what, ": joined and removed must be sorted, distinct"));
+      absl::StrJoin(group.joined, ","), ", removed ", absl::StrJoin(group.removed, ","),
+      ", readmitted ", absl::StrJoin(group.readmitted, ","), ")");
+  if (!sorted_distinct(group.joined) || !sorted_distinct(group.removed) ||
+      !sorted_distinct(group.readmitted)) {
+    return absl::InternalError(
+        absl::StrCat(what, ": joined, removed and readmitted must be sorted, distinct"));
+  }
+  for (uint64_t id : group.readmitted) {
+    if (!contains(group.voters, id)) {
+      return absl::InternalError(absl::StrCat(what, ": node ", id, " readmitted but no voter"));
+    }
   }
   for (uint64_t id : group.joined) {
-    if (contains(group.voters, id)) {
+    if (group.Bootstraps(id)) {
       return absl::InternalError(absl::StrCat(what, ": node ", id, " both bootstraps and joins"));
     }
   }
@@ -87,7 +97,7 @@ absl::Status CheckReplicaLists(const GroupDescriptor& group) {
   if (!group.retired && group.Replicas().empty()) {
     return absl::InternalError(absl::StrCat(what, ": a live group without replicas"));
   }
-  if (group.voters.size() + group.joined.size() - group.removed.size() > kMaxGroupVoters) {
+  if (group.Replicas().size() > kMaxGroupVoters) {
     return absl::InternalError(absl::StrCat(what, ": more than ", kMaxGroupVoters, " replicas"));
   }
   return absl::OkStatus();
@@ -96,14 +106,23 @@ absl::Status CheckReplicaLists(const GroupDescriptor& group) {
 }  // namespace
 
 std::vector<uint64_t> GroupDescriptor::Replicas() const {
-  std::vector<uint64_t> all = voters;
+  std::vector<uint64_t> all;
+  for (uint64_t id : voters) {
+    if (Bootstraps(id)) all.push_back(id);
+  }
   all.insert(all.end(), joined.begin(), joined.end());
   std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
   std::vector<uint64_t> live;
   for (uint64_t id : all) {
     if (!std::binary_search(removed.begin(), removed.end(), id)) live.push_back(id);
   }
   return live;
+}
+
+bool GroupDescriptor::Bootstraps(uint64_t node) const {
+  return std::binary_search(voters.begin(), voters.end(), node) &&
+         !std::binary_search(readmitted.begin(), readmitted.end(), node);
 }
 
 bool GroupDescriptor::IsReplica(uint64_t node) const {
@@ -274,7 +293,8 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
     std::string start = route.start;
     catalog.routes_by_start_.emplace(std::move(start), std::move(route));
   }
-  if (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas) {
+  if (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas ||
+      format == kCatalogFormatWithReadmits) {
     EKV_KV_ASSIGN_OR_RETURN(uint64_t groups, reader.ReadVarint64());
     if (groups > reader.remaining()) {
       return absl::DataLossError(absl::StrCat("route catalog claims ", groups, " groups but only ",
@@ -298,8 +318,10 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
         EKV_KV_ASSIGN_OR_RETURN(uint64_t voter, reader.ReadVarint64());
         group.voters.push_back(voter);
       }
-      if (format == kCatalogFormatWithReplicas) {
-        for (std::vector<uint64_t>* ids : {&group.joined, &group.removed}) {
+      if (format == kCatalogFormatWithReplicas || format == kCatalogFormatWithReadmits) {
+        std::vector<std::vector<uint64_t>*> lists = {&group.joined, &group.removed};
+        if (format == kCatalogFormatWithReadmits) lists.push_back(&group.readmitted);
+        for (std::vector<uint64_t>* ids : lists) {
           EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
           if (count > reader.remaining()) {
             return absl::DataLossError(absl::StrCat("group ", group.group_id, " claims ", count,
@@ -618,7 +640,7 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::AddGroup(const CreateGroup& create
   }
   EKV_KV_RETURN_IF_ERROR(
       CheckVoters(absl::StrCat("CreateGroup: group ", create.group_id), create.voters));
-  GroupDescriptor group{create.group_id, create.voters, false, {}, {}};
+  GroupDescriptor group{create.group_id, create.voters, false, {}, {}, {}};
   groups_.emplace(group.group_id, group);
   ++version_;
   return group;
@@ -682,8 +704,11 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::ChangeReplica(const ChangeGroupRep
       }
       if (group.WasRemoved(change.node)) {
         // Its old replica's state may still be on its disk, at a log the group has left.
-        return absl::FailedPreconditionError(
-            absl::StrCat(what, " was removed from it once; a node never hosts a group again"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            what,
+            " was removed from it, and its old copy may still be on its disk; it hosts the "
+            "group again only after it left the cluster (RemoveNode) and joined again with an "
+            "empty data dir (ekv-server --join)"));
       }
       if (replicas.size() >= kMaxGroupVoters) {
         return absl::FailedPreconditionError(
@@ -701,6 +726,19 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::ChangeReplica(const ChangeGroupRep
       }
       insert_sorted(group.removed, change.node);
       break;
+    case ReplicaChange::kReadmit: {
+      if (!group.WasRemoved(change.node)) {
+        return absl::FailedPreconditionError(absl::StrCat(what, " was not removed from it"));
+      }
+      auto erase = [](std::vector<uint64_t>& ids, uint64_t id) {
+        ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+      };
+      erase(group.removed, change.node);
+      erase(group.joined, change.node);
+      const bool voter = std::binary_search(group.voters.begin(), group.voters.end(), change.node);
+      if (voter && group.Bootstraps(change.node)) insert_sorted(group.readmitted, change.node);
+      break;
+    }
     default:
       return absl::InvalidArgumentError(absl::StrCat(what, ": unknown change"));
   }
@@ -735,13 +773,17 @@ std::string RouteCatalog::Encode() const {
   }
   const bool with_groups = !groups_.empty();
   bool with_replicas = false;
+  bool with_readmits = false;
   for (const auto& [id, group] : groups_) {
     with_replicas = with_replicas || !group.joined.empty() || !group.removed.empty();
+    with_readmits = with_readmits || !group.readmitted.empty();
   }
+  with_replicas = with_replicas || with_readmits;
   std::string out;
-  kv::AppendByte(&out, with_replicas ? kCatalogFormatWithReplicas
-                       : with_groups ? kCatalogFormatWithGroups
-                                     : FormatFor(any_move));
+  kv::AppendByte(&out, with_readmits   ? kCatalogFormatWithReadmits
+                       : with_replicas ? kCatalogFormatWithReplicas
+                       : with_groups   ? kCatalogFormatWithGroups
+                                       : FormatFor(any_move));
   kv::AppendVarint64(&out, version_);
   kv::AppendVarint64(&out, next_route_id_);
   kv::AppendVarint64(&out, routes_by_start_.size());
@@ -756,7 +798,9 @@ std::string RouteCatalog::Encode() const {
       kv::AppendVarint64(&out, group.voters.size());
       for (uint64_t voter : group.voters) kv::AppendVarint64(&out, voter);
       if (with_replicas) {
-        for (const std::vector<uint64_t>* ids : {&group.joined, &group.removed}) {
+        std::vector<const std::vector<uint64_t>*> lists = {&group.joined, &group.removed};
+        if (with_readmits) lists.push_back(&group.readmitted);
+        for (const std::vector<uint64_t>* ids : lists) {
           kv::AppendVarint64(&out, ids->size());
           for (uint64_t id : *ids) kv::AppendVarint64(&out, id);
         }

@@ -50,14 +50,25 @@
 // byte for byte what it always was; kCatalogFormatWithMoves (2), whose routes carry the
 // move target, while one does; kCatalogFormatWithGroups (3) once a group is listed: the
 // routes as in format 2, then the groups; kCatalogFormatWithReplicas (4) once a group has
-// joined or removed replicas: format 3 with both lists after each group's voters. Catalog
-// images decode all four; deltas (which carry routes only) the first two.
+// joined or removed replicas: format 3 with both lists after each group's voters;
+// kCatalogFormatWithReadmits (5) once a group has a readmitted voter: format 4 with that
+// third list after the other two. Catalog images decode all five; deltas (which carry
+// routes only) the first two.
 //
 // Replica moves (ChangeGroupReplica) record who hosts a created group: add a node (it
 // joins; refused for a node already hosting it, or once removed from it, or beyond
 // kMaxGroupVoters replicas), remove one (refused unless it hosts it, and for its last
-// replica). Invariants: joined is disjoint from voters, removed lies within voters +
-// joined, and a live group keeps at least one replica.
+// replica). Invariants: joined is disjoint from the voters that still bootstrap (voters -
+// readmitted), removed lies within voters + joined, readmitted within voters, and a live
+// group keeps at least one replica.
+//
+// Readmission (ChangeGroupReplica kReadmit): a removed node is barred from the group
+// because its old copy may still be on its disk. A node removed from the cluster that
+// joins again under the same id (`ekv-server --join` on an empty data dir, which is when
+// AddNode readmits it) has no such copy, so its removal is voided: it leaves `removed`
+// (and `joined`); a bootstrap voter is listed in `readmitted` instead, since `voters` never
+// changes (a late voter must bootstrap the same entries) and the readmitted node must
+// never bootstrap the group again: added back, it joins (starts empty) like any other.
 #pragma once
 
 #include <cstdint>
@@ -80,6 +91,7 @@ inline constexpr uint8_t kCatalogFormat = 1;
 inline constexpr uint8_t kCatalogFormatWithMoves = 2;
 inline constexpr uint8_t kCatalogFormatWithGroups = 3;
 inline constexpr uint8_t kCatalogFormatWithReplicas = 4;
+inline constexpr uint8_t kCatalogFormatWithReadmits = 5;
 
 // A Raft group created at run time (see "Groups" above).
 struct GroupDescriptor {
@@ -94,15 +106,21 @@ struct GroupDescriptor {
   // `joined` disjoint from `voters`; `removed` within voters + joined.
   std::vector<uint64_t> joined;
   std::vector<uint64_t> removed;
+  // Voters whose removal a rejoin voided ("Readmission" above): they never bootstrap the
+  // group again, and host it only once added back (then listed in `joined` too). Sorted,
+  // distinct, within `voters`.
+  std::vector<uint64_t> readmitted;
 
-  // The nodes that host it now: (voters + joined) - removed, sorted.
+  // The nodes that host it now: (voters - readmitted + joined) - removed, sorted.
   std::vector<uint64_t> Replicas() const;
   bool IsReplica(uint64_t node) const;
   bool WasRemoved(uint64_t node) const;
+  // A voter that bootstraps the group when it has no state for it (not readmitted).
+  bool Bootstraps(uint64_t node) const;
 
   friend bool operator==(const GroupDescriptor& a, const GroupDescriptor& b) {
     return a.group_id == b.group_id && a.voters == b.voters && a.retired == b.retired &&
-           a.joined == b.joined && a.removed == b.removed;
+           a.joined == b.joined && a.removed == b.removed && a.readmitted == b.readmitted;
   }
 };
 
@@ -201,8 +219,8 @@ class RouteCatalog {
   // NotFound (not a created group).
   absl::StatusOr<GroupDescriptor> Retire(const RetireGroup& retire);
   // Errors: FailedPrecondition (version; retired; the change is already made, or cannot be:
-  // a node removed before, too many replicas, the last replica), NotFound (not a created
-  // group), InvalidArgument (node 0, unknown change).
+  // a node removed before, too many replicas, the last replica; a readmission of a node not
+  // removed), NotFound (not a created group), InvalidArgument (node 0, unknown change).
   absl::StatusOr<GroupDescriptor> ChangeReplica(const ChangeGroupReplica& change);
 
   std::string Encode() const;

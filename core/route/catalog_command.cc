@@ -175,9 +175,11 @@ absl::StatusOr<CatalogCommand> CatalogCommand::Decode(absl::string_view bytes) {
       EKV_KV_ASSIGN_OR_RETURN(replica.node, reader.ReadVarint64());
       EKV_KV_ASSIGN_OR_RETURN(uint8_t change, reader.ReadByte());
       if (change != static_cast<uint8_t>(ReplicaChange::kAdd) &&
-          change != static_cast<uint8_t>(ReplicaChange::kRemove)) {
-        return absl::DataLossError(absl::StrCat("ChangeGroupReplica: change ", change,
-                                                " is unknown (expected 1 add, 2 remove)"));
+          change != static_cast<uint8_t>(ReplicaChange::kRemove) &&
+          change != static_cast<uint8_t>(ReplicaChange::kReadmit)) {
+        return absl::DataLossError(
+            absl::StrCat("ChangeGroupReplica: change ", change,
+                         " is unknown (expected 1 add, 2 remove, 3 readmit)"));
       }
       replica.change = static_cast<ReplicaChange>(change);
       command.op = replica;
@@ -230,10 +232,12 @@ std::string FormatCommand(const CatalogCommand& command) {
                                 " group=", retire.group_id, "}");
           },
           [](const ChangeGroupReplica& replica) {
-            return absl::StrCat(
-                "ChangeGroupReplica{expected_version=", replica.expected_catalog_version,
-                " group=", replica.group_id,
-                replica.change == ReplicaChange::kAdd ? " add=" : " remove=", replica.node, "}");
+            return absl::StrCat("ChangeGroupReplica{expected_version=",
+                                replica.expected_catalog_version, " group=", replica.group_id,
+                                replica.change == ReplicaChange::kAdd      ? " add="
+                                : replica.change == ReplicaChange::kRemove ? " remove="
+                                                                           : " readmit=",
+                                replica.node, "}");
           },
       },
       command.op);

@@ -109,8 +109,11 @@ struct RetireGroup {
 // Records that a node joins (kAdd) or leaves (kRemove) a created group's replicas
 // (catalog.h "Replica moves"). The catalog only records it; the Raft configuration change
 // is the mover's (coord/replica_mover.cc), and each node hosts the group, or stops, as its
-// catalog replica applies the record (node/hosted_groups.h).
-enum class ReplicaChange : uint8_t { kAdd = 1, kRemove = 2 };
+// catalog replica applies the record (node/hosted_groups.h). kReadmit voids a node's
+// removal from the group once the node rejoined the cluster with an empty data dir (so no
+// stale copy of the group is left on its disk): it does not host the group then, but may
+// be added again (kAdd), starting empty (catalog.h "Readmission").
+enum class ReplicaChange : uint8_t { kAdd = 1, kRemove = 2, kReadmit = 3 };
 struct ChangeGroupReplica {
   CatalogVersion expected_catalog_version = 0;
   GroupId group_id = 0;

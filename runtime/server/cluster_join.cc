@@ -31,6 +31,10 @@ absl::StatusOr<JoinPlan> RequestJoin(const std::string& member_grpc_address, raf
     grpc::ClientContext context;
     // The member's --grpc_auth_token_file: "Bearer <token>" (never logged).
     if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+    // This node's data dir is empty (--join acts on nothing else): a node removed from the
+    // cluster that joins again has no old copy of any group, so the member readmits it to
+    // the created groups it was removed from (core/route/catalog.h "Readmission").
+    context.AddMetadata(std::string(kJoinEmptyDataDirMetadata), "1");
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     proto::AddNodeResponse response;
     grpc::Status status = stub->AddNode(&context, request, &response);

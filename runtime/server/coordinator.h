@@ -46,6 +46,10 @@
 
 namespace ekv::runtime {
 
+// gRPC metadata on RequestJoin's AddNode (cluster_join.h): the joining node's data dir is empty, so
+// the member readmits it to the created groups it was once removed from (AddNode's `readmit`).
+inline constexpr char kJoinEmptyDataDirMetadata[] = "ekv-join-empty-data-dir";
+
 struct CoordinatorOptions {
   raft::NodeId node_id = raft::kNoNode;
   raft::GroupId catalog_group = 1;
@@ -175,7 +179,9 @@ class Coordinator {
   // Records this node's addresses in the directory unless they are there already.
   absl::Status AdvertiseSelf(const node::MemberAddresses& self);
   // Records `node`'s addresses, then adds it to every group as a learner.
-  absl::Status AddNode(raft::NodeId node, const node::MemberAddresses& addresses);
+  // `readmit`: the node joins with an empty data dir (coord::Coordinator::StartAddNode).
+  absl::Status AddNode(raft::NodeId node, const node::MemberAddresses& addresses,
+                       bool readmit = false);
   // Makes a member a voter of every group (after it caught up as a learner).
   absl::Status PromoteNode(raft::NodeId node);
   // Takes `node` out of every group, then out of the directory.

@@ -24,8 +24,11 @@ absl::Status Coordinator::AdvertiseSelf(const node::MemberAddresses& self) {
   return Wait([self](coord::Coordinator& c) { return c.StartAdvertiseSelf(self); }).status;
 }
 
-absl::Status Coordinator::AddNode(raft::NodeId node, const node::MemberAddresses& addresses) {
-  return Wait([node, addresses](coord::Coordinator& c) { return c.StartAddNode(node, addresses); })
+absl::Status Coordinator::AddNode(raft::NodeId node, const node::MemberAddresses& addresses,
+                                  bool readmit) {
+  return Wait([node, addresses, readmit](coord::Coordinator& c) {
+           return c.StartAddNode(node, addresses, readmit);
+         })
       .status;
 }
 

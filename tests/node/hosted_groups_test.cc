@@ -23,8 +23,8 @@ std::vector<raft::GroupId> Ids(const std::vector<HostedGroup>& groups) {
 route::GroupDescriptor Group(raft::GroupId id, std::vector<uint64_t> voters, bool retired,
                              std::vector<uint64_t> joined = {},
                              std::vector<uint64_t> removed = {}) {
-  return route::GroupDescriptor{id, std::move(voters), retired, std::move(joined),
-                                std::move(removed)};
+  return route::GroupDescriptor{
+      id, std::move(voters), retired, std::move(joined), std::move(removed), {}};
 }
 
 TEST(HostedGroupsTest, HostsTheLiveGroupsNamingTheNodeThatItDoesNotHostYet) {
@@ -73,6 +73,23 @@ TEST(HostedGroupsTest, ARemovedNodeStopsHostingAndNeverHostsItAgain) {
   EXPECT_TRUE(PlanHostedGroups(created, 1, {1, 2, 3}, plants).retire.empty());
   EXPECT_EQ(Ids(PlanHostedGroups(created, 1, {1, 2}, plants).host),
             (std::vector<raft::GroupId>{3}));
+}
+
+TEST(HostedGroupsTest, AReadmittedVoterJoinsAgainEmpty) {
+  // Group 3 created on 1,2,3; node 1 removed, readmitted after it rejoined the cluster with
+  // an empty data dir, not added back yet: it does not host the group.
+  route::GroupDescriptor group = Group(3, {1, 2, 3}, false, {4}, {});
+  group.readmitted = {1};
+  EXPECT_TRUE(PlanHostedGroups(Groups({group}), 1, {1, 2}).empty());
+  // Added back: it starts the group empty; bootstrapping with the creation's voters would
+  // make it a voter of a configuration the group has left.
+  group.joined = {1, 4};
+  const HostedGroupsPlan plan = PlanHostedGroups(Groups({group}), 1, {1, 2});
+  EXPECT_EQ(Ids(plan.host), (std::vector<raft::GroupId>{3}));
+  EXPECT_TRUE(plan.host.front().bootstrap_voters.empty());
+  // The other voters still bootstrap with the creation's voters.
+  EXPECT_EQ(PlanHostedGroups(Groups({group}), 2, {1}).host.front().bootstrap_voters,
+            (std::vector<uint64_t>{1, 2, 3}));
 }
 
 TEST(HostedGroupsTest, LeavesInitialGroupsAlone) {

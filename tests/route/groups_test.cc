@@ -24,7 +24,7 @@ TEST(CatalogGroupsTest, CreatesAGroupAboveEveryKnownOneAndListsIt) {
   EXPECT_TRUE(delta->removed_route_ids.empty());
   EXPECT_TRUE(delta->upserted_routes.empty());
   ASSERT_NE(catalog.FindGroup(3), nullptr);
-  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, false, {}, {}}));
+  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, false, {}, {}, {}}));
   EXPECT_EQ(catalog.FindGroup(1), nullptr);  // initial groups are not listed
   EXPECT_EQ(catalog.MaxKnownGroupId(), 3u);
   catalog.CheckInvariants();
@@ -130,7 +130,7 @@ TEST(CatalogGroupsTest, RecordsReplicaMovesAndRefusesWhatCannotBe) {
   EXPECT_THAT(catalog.ChangeReplica({v, 3, 4, RC::kAdd}).status().message(),
               HasSubstr("already hosts it"));
   EXPECT_THAT(catalog.ChangeReplica({v, 3, 1, RC::kAdd}).status().message(),
-              HasSubstr("never hosts a group again"));
+              HasSubstr("joined again with an empty data dir"));
   EXPECT_THAT(catalog.ChangeReplica({v, 3, 1, RC::kRemove}).status().message(),
               HasSubstr("does not host it"));
   EXPECT_EQ(catalog.ChangeReplica({v - 1, 3, 5, RC::kAdd}).status().code(),
@@ -170,6 +170,63 @@ TEST(CatalogGroupsTest, ReplicaRecordsSurviveTheImageAndTheCommandEncoding) {
   std::string bad = command.Encode();
   bad.back() = 7;  // not a change
   EXPECT_FALSE(CatalogCommand::Decode(bad).ok());
+}
+
+TEST(CatalogGroupsTest, AReadmittedNodeMayJoinAgainButNeverBootstraps) {
+  RouteCatalog catalog = DemoCatalog();
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  using RC = ReplicaChange;
+  // Bootstrap voter 1 and joined node 4 are both moved off (drained, then removed).
+  ASSERT_TRUE(catalog.ChangeReplica({2, 3, 4, RC::kAdd}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({3, 3, 5, RC::kAdd}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({4, 3, 1, RC::kRemove}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({5, 3, 4, RC::kRemove}).ok());
+  EXPECT_EQ(catalog.FindGroup(3)->Replicas(), (std::vector<uint64_t>{2, 3, 5}));
+  // Only a removed node is readmitted.
+  EXPECT_THAT(catalog.ChangeReplica({6, 3, 2, RC::kReadmit}).status().message(),
+              HasSubstr("was not removed from it"));
+  ASSERT_TRUE(catalog.ChangeReplica({6, 3, 1, RC::kReadmit}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({7, 3, 4, RC::kReadmit}).ok());
+  {
+    const GroupDescriptor& group = *catalog.FindGroup(3);
+    EXPECT_EQ(group.voters, (std::vector<uint64_t>{1, 2, 3}));  // never changes
+    EXPECT_EQ(group.readmitted, (std::vector<uint64_t>{1}));    // 1 never bootstraps again
+    EXPECT_EQ(group.joined, (std::vector<uint64_t>{5}));        // 4 forgotten
+    EXPECT_TRUE(group.removed.empty());
+    EXPECT_EQ(group.Replicas(), (std::vector<uint64_t>{2, 3, 5}));  // readmitted: not a replica
+    EXPECT_FALSE(group.Bootstraps(1));
+    EXPECT_TRUE(group.Bootstraps(2));
+  }
+  EXPECT_THAT(catalog.ChangeReplica({8, 3, 1, RC::kReadmit}).status().message(),
+              HasSubstr("was not removed from it"));
+  // Both may be added again; node 1 then joins (it is listed as joined, not bootstrapping).
+  ASSERT_TRUE(catalog.ChangeReplica({8, 3, 1, RC::kAdd}).ok());
+  ASSERT_TRUE(catalog.ChangeReplica({9, 3, 4, RC::kAdd}).ok());
+  EXPECT_EQ(catalog.FindGroup(3)->joined, (std::vector<uint64_t>{1, 4, 5}));
+  EXPECT_EQ(catalog.FindGroup(3)->Replicas(), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  catalog.CheckInvariants();
+  // Removed again (down, say): barred again until the next rejoin.
+  ASSERT_TRUE(catalog.ChangeReplica({10, 3, 1, RC::kRemove}).ok());
+  EXPECT_THAT(catalog.ChangeReplica({11, 3, 1, RC::kAdd}).status().message(),
+              HasSubstr("joined again with an empty data dir"));
+  ASSERT_TRUE(catalog.ChangeReplica({11, 3, 1, RC::kReadmit}).ok());
+  EXPECT_EQ(catalog.FindGroup(3)->readmitted, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(catalog.FindGroup(3)->joined, (std::vector<uint64_t>{4, 5}));
+  catalog.CheckInvariants();
+  // Format 5 while a voter is readmitted; the image and the command round-trip.
+  const std::string image = catalog.Encode();
+  EXPECT_EQ(image[0], static_cast<char>(kCatalogFormatWithReadmits));
+  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(image);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, catalog);
+  for (size_t cut = 0; cut < image.size(); ++cut) {
+    EXPECT_FALSE(RouteCatalog::Decode(image.substr(0, cut)).ok()) << cut;
+  }
+  const CatalogCommand command{ChangeGroupReplica{4, 3, 6, RC::kReadmit}};
+  absl::StatusOr<CatalogCommand> round_trip = CatalogCommand::Decode(command.Encode());
+  ASSERT_TRUE(round_trip.ok()) << round_trip.status();
+  EXPECT_EQ(*round_trip, command);
+  EXPECT_EQ(FormatCommand(command), "ChangeGroupReplica{expected_version=4 group=3 readmit=6}");
 }
 
 }  // namespace
