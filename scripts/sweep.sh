@@ -20,7 +20,9 @@
 # thin seeds (fewer acknowledged operations than --min_acked, reported, not passed), and
 # the sums of the depth counters (ops acked/failed/unknown, elections, crashes,
 # snapshots sent, splits, lock resolutions, simulated seconds, events).
-# Exit status: 0 clean, 1 a seed failed, 3 none failed but some were thin, 2 usage.
+# Exit status: 0 clean, 1 a seed failed, 3 none failed but some were thin, 4 none failed
+# but some seeds of A..B were not run (a chunk interrupted by SIGINT/SIGKILL/SIGTERM from
+# outside is left unfinished, not blamed on a seed), 2 usage.
 set -euo pipefail
 
 usage() {
@@ -98,6 +100,9 @@ report() {
       printf "per seed: acked %.1f events %.0f simulated_s %.1f\n", \
         sum["acked"] / seeds, sum["events"] / seeds, sum["sim_s"] / seeds
       if (thin > 0) printf "thin seeds (too few acknowledged operations to judge):%s\n", thin_list
+      if (first != "" && seeds < last - first + 1)
+        printf "not run yet: %d seeds of %d..%d (interrupted chunks; a resume runs them)\n", \
+          last - first + 1 - seeds, first, last
       if (failed > 0) {
         printf "failing seeds:%s\n", bad
         printf "(each with its repro command and trace tail in %s)\n", failures
@@ -109,6 +114,7 @@ report() {
   cat "${dir}/totals.txt"
   if grep -q ' [1-9][0-9]* failing' "${dir}/totals.txt"; then return 1; fi
   if grep -q ' [1-9][0-9]* thin$' "${dir}/totals.txt"; then return 3; fi
+  if grep -q '^not run yet' "${dir}/totals.txt"; then return 4; fi
   return 0
 }
 
@@ -188,6 +194,14 @@ run_chunk() {
     if [[ "${status}" -eq 0 || "${status}" -eq 1 || "${status}" -eq 3 ]] &&
       grep -aq "^seed=${b} " "${part}"; then
       break
+    fi
+    # SIGINT, SIGKILL or SIGTERM came from outside (an operator, a session's end, the OOM
+    # killer), not from the seed: ekv-sim's own failures exit 1, or die by SIGABRT/SIGSEGV.
+    # The chunk stays unfinished, so a resume runs it again, and no seed is blamed.
+    if [[ "${status}" -eq 130 || "${status}" -eq 137 || "${status}" -eq 143 ]]; then
+      echo "[$(date -u +%T)] chunk ${a}..${b}: interrupted (ekv-sim exit status ${status});" \
+        "a resume runs it again" >&2
+      return 0
     fi
     # The process died: the seed after the last one it finished killed it.
     local done_seed dead
