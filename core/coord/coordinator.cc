@@ -158,6 +158,16 @@ void Coordinator::Execute(raft::GroupId group, node::OpKind kind, std::string pa
   StartExec(raft::kNoNode, group, kind, std::move(payload), retry, deadline_us, std::move(done));
 }
 
+void Coordinator::ProposeCatalogChange(const route::CatalogCommand& command, Retry retry,
+                                       uint64_t deadline_us, ReplyFn done) {
+  node::GroupCommand group_command;
+  group_command.op = node::GroupCommandOp::kCatalog;
+  group_command.physical_ms = wall_ms_;
+  group_command.payload = command.Encode();
+  Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
+          retry, deadline_us, std::move(done));
+}
+
 void Coordinator::ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind,
                             std::string payload, Retry retry, uint64_t deadline_us, ReplyFn done) {
   EKV_ASSERT(node != raft::kNoNode, "ExecuteOn needs a node");

@@ -505,6 +505,11 @@ class Coordinator {
   // one replica (kReplicaStatus).
   void ExecuteOn(raft::NodeId node, raft::GroupId group, node::OpKind kind, std::string payload,
                  Retry retry, uint64_t deadline_us, ReplyFn done);
+  // A change of the route catalog, proposed to the catalog group stamped with this node's
+  // wall time. Callers pick kDefinite when a repeat of an applied change would be refused
+  // for the version it moved (the catalog then judges what happened).
+  void ProposeCatalogChange(const route::CatalogCommand& command, Retry retry, uint64_t deadline_us,
+                            ReplyFn done);
   // Both: `pinned` kNoNode follows the leader.
   void StartExec(raft::NodeId pinned, raft::GroupId group, node::OpKind kind, std::string payload,
                  Retry retry, uint64_t deadline_us, ReplyFn done);

@@ -225,15 +225,10 @@ void Coordinator::ReadmitNode(OpId op, raft::NodeId node, int round, std::functi
     route::CatalogCommand command;
     command.op = route::ChangeGroupReplica{catalog->version(), group_id, node,
                                            route::ReplicaChange::kReadmit};
-    node::GroupCommand group_command;
-    group_command.op = node::GroupCommandOp::kCatalog;
-    group_command.physical_ms = wall_ms_;
-    group_command.payload = command.Encode();
     // Whatever the outcome, the next round's catalog read is the judge (a repeat would be
     // refused for the version it moved).
-    Execute(
-        options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
-        Retry::kDefinite, DeadlineOf(op),
+    ProposeCatalogChange(
+        command, Retry::kDefinite, DeadlineOf(op),
         [this, op, node, round, next = std::move(next)](absl::StatusOr<GroupReply> reply) mutable {
           const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
           if (status.ok()) return ReadmitNode(op, node, round + 1, std::move(next));

@@ -397,35 +397,30 @@ OpId Coordinator::StartSplitRange(uint64_t expected_version, uint64_t route_id,
   const OpId op = NewOp();
   route::CatalogCommand command;
   command.op = route::SplitRange{expected_version, route_id, std::move(split_key)};
-  node::GroupCommand group_command;
-  group_command.op = node::GroupCommandOp::kCatalog;
-  group_command.physical_ms = wall_ms_;
-  group_command.payload = command.Encode();
   const uint64_t deadline = DeadlineOf(op);
   // Sent again on an unknown outcome: a repeat finds the version moved and is refused
   // with FAILED_PRECONDITION, which the caller reads as "re-read the catalog".
-  Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
-          Retry::kDefinite, deadline, [this, op, deadline](absl::StatusOr<GroupReply> reply) {
-            if (!reply.ok()) return Fail(op, reply.status());
-            if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
-            kv::ByteReader reader(reply->result.blob);
-            absl::StatusOr<route::RouteDescriptor> left = route::DecodeRoute(&reader);
-            if (!left.ok()) return Fail(op, left.status());
-            absl::StatusOr<route::RouteDescriptor> right = route::DecodeRoute(&reader);
-            if (!right.ok()) return Fail(op, right.status());
-            route::SplitResult split;
-            split.catalog_version = reply->result.ts;
-            split.left = *left;
-            split.right = *right;
-            OpResult result;
-            result.index = reply->index;
-            result.ts = split.catalog_version;
-            result.split = split;
-            PushOwnership(split.left.raft_group_id, deadline,
-                          [this, op, result = std::move(result)]() mutable {
-                            Finish(op, std::move(result));
-                          });
-          });
+  ProposeCatalogChange(
+      command, Retry::kDefinite, deadline, [this, op, deadline](absl::StatusOr<GroupReply> reply) {
+        if (!reply.ok()) return Fail(op, reply.status());
+        if (absl::Status s = reply->result.status(); !s.ok()) return Fail(op, s);
+        kv::ByteReader reader(reply->result.blob);
+        absl::StatusOr<route::RouteDescriptor> left = route::DecodeRoute(&reader);
+        if (!left.ok()) return Fail(op, left.status());
+        absl::StatusOr<route::RouteDescriptor> right = route::DecodeRoute(&reader);
+        if (!right.ok()) return Fail(op, right.status());
+        route::SplitResult split;
+        split.catalog_version = reply->result.ts;
+        split.left = *left;
+        split.right = *right;
+        OpResult result;
+        result.index = reply->index;
+        result.ts = split.catalog_version;
+        result.split = split;
+        PushOwnership(
+            split.left.raft_group_id, deadline,
+            [this, op, result = std::move(result)]() mutable { Finish(op, std::move(result)); });
+      });
   return op;
 }
 

@@ -128,41 +128,37 @@ void Coordinator::ProposeRetireGroup(OpId op, raft::GroupId group, int attempt) 
 void Coordinator::ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group,
                                       int attempt, std::function<void()> again) {
   const bool retiring = std::holds_alternative<route::RetireGroup>(command.op);
-  node::GroupCommand group_command;
-  group_command.op = node::GroupCommandOp::kCatalog;
-  group_command.physical_ms = wall_ms_;
-  group_command.payload = command.Encode();
   // Sent again only when it certainly did not apply; when the outcome is unknown the
   // catalog says what happened (a repeat would be refused for the version it moved).
-  Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
-          Retry::kDefinite, DeadlineOf(op),
-          [this, op, group, attempt, retiring,
-           again = std::move(again)](absl::StatusOr<GroupReply> reply) mutable {
-            const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
-            if (status.code() == absl::StatusCode::kFailedPrecondition &&
-                attempt + 1 < kMaxGroupCommandAttempts) {
-              // The trial on the catalog it was built from passed: another change won.
-              return again();
-            }
-            ReadCatalog(DeadlineOf(op), [this, op, group, retiring,
-                                         status](absl::StatusOr<route::RouteCatalog> catalog) {
-              // The catalog is the judge of what happened (also after an unknown outcome).
-              const route::GroupDescriptor* recorded =
-                  catalog.ok() ? catalog->FindGroup(group) : nullptr;
-              const bool done = recorded != nullptr && recorded->retired == retiring;
-              if (!done) {
-                return Fail(op, !status.ok() ? status
-                                             : absl::InternalError(absl::StrCat(
-                                                   "group ", group,
-                                                   " is not as its command left it in the "
-                                                   "catalog it applied to")));
-              }
-              OpResult result;
-              result.ts = catalog->version();
-              result.group = *recorded;
-              Finish(op, std::move(result));
-            });
-          });
+  ProposeCatalogChange(
+      command, Retry::kDefinite, DeadlineOf(op),
+      [this, op, group, attempt, retiring,
+       again = std::move(again)](absl::StatusOr<GroupReply> reply) mutable {
+        const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
+        if (status.code() == absl::StatusCode::kFailedPrecondition &&
+            attempt + 1 < kMaxGroupCommandAttempts) {
+          // The trial on the catalog it was built from passed: another change won.
+          return again();
+        }
+        ReadCatalog(DeadlineOf(op), [this, op, group, retiring,
+                                     status](absl::StatusOr<route::RouteCatalog> catalog) {
+          // The catalog is the judge of what happened (also after an unknown outcome).
+          const route::GroupDescriptor* recorded =
+              catalog.ok() ? catalog->FindGroup(group) : nullptr;
+          const bool done = recorded != nullptr && recorded->retired == retiring;
+          if (!done) {
+            return Fail(op, !status.ok() ? status
+                                         : absl::InternalError(
+                                               absl::StrCat("group ", group,
+                                                            " is not as its command left it in the "
+                                                            "catalog it applied to")));
+          }
+          OpResult result;
+          result.ts = catalog->version();
+          result.group = *recorded;
+          Finish(op, std::move(result));
+        });
+      });
 }
 
 }  // namespace ekv::coord

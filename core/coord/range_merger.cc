@@ -156,15 +156,11 @@ void Coordinator::MergeCommit(std::shared_ptr<Merge> merge, const route::RouteCa
   route::CatalogCommand command;
   command.op = route::MergeRanges{catalog.version(), merge->result.left_route_id,
                                   merge->result.right_route_id};
-  node::GroupCommand group_command;
-  group_command.op = node::GroupCommandOp::kCatalog;
-  group_command.physical_ms = wall_ms_;
-  group_command.payload = command.Encode();
   // Sent again only when it certainly did not apply: a repeat of one that did would find
   // the version moved and be refused, which would misreport a done merge.
-  Execute(
-      options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
-      Retry::kDefinite, merge->deadline_us, [this, merge](absl::StatusOr<GroupReply> reply) {
+  ProposeCatalogChange(
+      command, Retry::kDefinite, merge->deadline_us,
+      [this, merge](absl::StatusOr<GroupReply> reply) {
         if (!reply.ok()) return MergeFinish(merge, reply.status());
         if (absl::Status s = reply->result.status(); !s.ok()) {
           return MergeFinish(merge, absl::Status(s.code(), absl::StrCat("merge: ", s.message())));

@@ -609,28 +609,24 @@ void Coordinator::MoveCatalogStep(std::shared_ptr<Move> move) {
           default:
             EKV_UNREACHABLE("not a catalog step");
         }
-        node::GroupCommand group_command;
-        group_command.op = node::GroupCommandOp::kCatalog;
-        group_command.physical_ms = wall_ms_;
-        group_command.payload = command.Encode();
-        Execute(options_.catalog_group, node::OpKind::kApply,
-                node::EncodeGroupCommand(group_command), Retry::kUnknownToo, call_deadline,
-                [this, move, phase](absl::StatusOr<GroupReply> reply) {
-                  if (reply.ok() && reply->result.status().ok()) {
-                    move->attempt = 0;
-                    return MoveDrive(move);  // read it back: that read decides
-                  }
-                  const std::string why =
-                      reply.ok() ? reply->result.message : std::string(reply.status().message());
-                  if (reply.ok() && reply->result.code == absl::StatusCode::kFailedPrecondition &&
-                      move->attempt < 3) {
-                    // Lost a race with another catalog change: read again at once.
-                    ++move->attempt;
-                    return MoveDrive(move);
-                  }
-                  MoveRetry(move, absl::StrCat("catalog change from '", PhaseName(phase),
-                                               "' refused or unanswered: ", why));
-                });
+        ProposeCatalogChange(
+            command, Retry::kUnknownToo, call_deadline,
+            [this, move, phase](absl::StatusOr<GroupReply> reply) {
+              if (reply.ok() && reply->result.status().ok()) {
+                move->attempt = 0;
+                return MoveDrive(move);  // read it back: that read decides
+              }
+              const std::string why =
+                  reply.ok() ? reply->result.message : std::string(reply.status().message());
+              if (reply.ok() && reply->result.code == absl::StatusCode::kFailedPrecondition &&
+                  move->attempt < 3) {
+                // Lost a race with another catalog change: read again at once.
+                ++move->attempt;
+                return MoveDrive(move);
+              }
+              MoveRetry(move, absl::StrCat("catalog change from '", PhaseName(phase),
+                                           "' refused or unanswered: ", why));
+            });
       });
 }
 

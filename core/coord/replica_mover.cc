@@ -299,17 +299,12 @@ void Coordinator::ReplicaMoveCatalog(std::shared_ptr<ReplicaMove> move, route::R
                                      std::function<void(absl::Status)> next) {
   route::CatalogCommand command;
   command.op = route::ChangeGroupReplica{catalog_version, move->spec.group, node, change};
-  node::GroupCommand group_command;
-  group_command.op = node::GroupCommandOp::kCatalog;
-  group_command.physical_ms = wall_ms_;
-  group_command.payload = command.Encode();
   // Sent again only when it certainly did not apply; whatever happened, the next round's
   // catalog read is the judge (a repeat would be refused for the version it moved).
-  Execute(options_.catalog_group, node::OpKind::kApply, node::EncodeGroupCommand(group_command),
-          Retry::kDefinite, move->deadline_us,
-          [next = std::move(next)](absl::StatusOr<GroupReply> reply) {
-            next(reply.ok() ? reply->result.status() : reply.status());
-          });
+  ProposeCatalogChange(command, Retry::kDefinite, move->deadline_us,
+                       [next = std::move(next)](absl::StatusOr<GroupReply> reply) {
+                         next(reply.ok() ? reply->result.status() : reply.status());
+                       });
 }
 
 void Coordinator::ReplicaMoveAfterCatalog(std::shared_ptr<ReplicaMove> move, absl::Status status) {
