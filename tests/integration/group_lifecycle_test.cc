@@ -21,7 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
-#include "tests/integration/external_program.h"
+#include "tests/integration/ekv_client_run.h"
 #include "tests/integration/write_load.h"
 
 namespace ekv::integration {
@@ -92,15 +92,10 @@ class GroupLifecycleTest : public ClusterTest {
     StartCluster(options);
   }
 
-  // `ekv-client ARGS...` through `node`: its exit code, output in *out.
+  // `ekv-client ARGS...` through `node`, with deadlines long enough for a range move.
   int Client(int node, std::vector<std::string> args, std::string* out) {
-    std::vector<std::string> argv = {EKV_CLIENT_BINARY, "--addr=" + cluster().grpc_address(node),
-                                     "--move_deadline_ms=240000", "--move_timeout_ms=90000"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const std::string path = cluster().temp_dir() + "/client.out";
-    const int code = RunProgram(argv, path, seconds(300));
-    *out = ReadWholeFile(path);
-    return code;
+    args.insert(args.begin(), {"--move_deadline_ms=240000", "--move_timeout_ms=90000"});
+    return RunEkvClient(cluster(), node, args, out);
   }
 };
 

@@ -161,8 +161,10 @@ TEST_F(ClusterTest, JoiningNodeKilledAtOnceRestartsAndStillBecomesAVoter) {
     ASSERT_TRUE(RawPutEventually(cluster(), 1 + i % 3, "a/k" + std::to_string(i), "v").ok());
   }
   ASSERT_TRUE(cluster().StartNode(4).ok());
-  for (int i = 0; i < 2000 && cluster().Log(4).find("joining the cluster") == std::string::npos;
-       ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + kPollBudget;
+  while (cluster().Log(4).find("joining the cluster") == std::string::npos) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "n4 never joined:\n"
+                                                          << cluster().Log(4);
     std::this_thread::sleep_for(milliseconds(2));
   }
   std::this_thread::sleep_for(milliseconds(50));

@@ -34,7 +34,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
-#include "tests/integration/external_program.h"
+#include "tests/integration/ekv_client_run.h"
 #include "tests/integration/write_load.h"
 
 namespace ekv::integration {
@@ -146,17 +146,6 @@ Spread SeeSpread(ProcessCluster& cluster, const std::vector<int>& nodes) {
   return spread;
 }
 
-// `ekv-client ARGS...` through `node`: its exit code, output in *out.
-int RunClient(ProcessCluster& cluster, int node, const std::vector<std::string>& args,
-              std::string* out) {
-  std::vector<std::string> argv = {EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(node)};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const std::string path = absl::StrCat(cluster.temp_dir(), "/spread-client.out");
-  const int code = RunProgram(argv, path, seconds(60));
-  *out = ReadWholeFile(path);
-  return code;
-}
-
 // Groups that still name `node` as a replica, as `via`'s ListGroups shows them.
 absl::StatusOr<std::string> GroupsOn(ProcessCluster& cluster, int via, uint64_t node) {
   grpc::ClientContext context;
@@ -249,7 +238,7 @@ TEST_F(PlacementSpreadTest, JoinedNodesReceiveReplicasAndLeadersThenADrainedNode
   // A balancing move that was under way when the pause came may still land on the node
   // after the drain read the catalog: drained again until nothing is left there (bounded).
   std::string out;
-  int code = RunClient(cluster(), 1, {"placement", "pause"}, &out);
+  int code = RunEkvClient(cluster(), 1, {"placement", "pause"}, &out, seconds(60));
   ASSERT_EQ(code, 0) << out;
   for (int node : all) {
     ASSERT_NE(out.find(absl::StrCat("n", node, " paused")), std::string::npos) << out;

@@ -24,7 +24,7 @@
 #include "gtest/gtest.h"
 #include "tests/integration/cluster_client.h"
 #include "tests/integration/cluster_fixture.h"
-#include "tests/integration/external_program.h"
+#include "tests/integration/ekv_client_run.h"
 #include "tests/integration/write_load.h"
 
 namespace ekv::integration {
@@ -128,15 +128,6 @@ bool HotRouteMoved(const proto::ListRoutesResponse& routes) {
   return false;
 }
 
-std::string RunClient(ProcessCluster& cluster, int node, const std::vector<std::string>& args,
-                      int* exit_code) {
-  std::vector<std::string> argv = {EKV_CLIENT_BINARY, "--addr=" + cluster.grpc_address(node)};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const std::string out_path = absl::StrCat(cluster.temp_dir(), "/placement-client-", node, ".out");
-  *exit_code = RunProgram(argv, out_path, seconds(60));
-  return ReadWholeFile(out_path);
-}
-
 class PlacementTest : public ClusterTest {
  protected:
   void Start(bool placement_on) {
@@ -172,8 +163,8 @@ TEST_F(PlacementTest, HotRangeIsSplitAndMovedAndNothingIsLost) {
     moved = moved || HotRouteMoved(*routes);
   }
   load.Stop();
-  int exit_code = 0;
-  const std::string status = RunClient(cluster(), 2, {"placement", "status"}, &exit_code);
+  std::string status;
+  const int exit_code = RunEkvClient(cluster(), 2, {"placement", "status"}, &status, seconds(60));
   std::cout << "placement status:\n" << status << "catalog:\n" << seen;
   EXPECT_EQ(exit_code, 0) << status;
   EXPECT_TRUE(split) << "the hot range was never split; catalog: " << seen << "\n" << status;
@@ -190,13 +181,13 @@ TEST_F(PlacementTest, HotRangeIsSplitAndMovedAndNothingIsLost) {
 
 TEST_F(PlacementTest, PausedPlacementChangesNothingUntilResumed) {
   Start(/*placement_on=*/true);
-  int exit_code = 0;
-  std::string out = RunClient(cluster(), 1, {"placement", "pause"}, &exit_code);
+  std::string out;
+  int exit_code = RunEkvClient(cluster(), 1, {"placement", "pause"}, &out, seconds(60));
   // Right after start a node may not have published its gRPC address yet: the client then
   // says so and fails, and the operator (here, the test) pauses again.
   for (int attempt = 0; exit_code != 0 && attempt < 50; ++attempt) {
     std::this_thread::sleep_for(milliseconds(200));
-    out = RunClient(cluster(), 1, {"placement", "pause"}, &exit_code);
+    exit_code = RunEkvClient(cluster(), 1, {"placement", "pause"}, &out, seconds(60));
   }
   ASSERT_EQ(exit_code, 0) << out;
   for (int node = 1; node <= 3; ++node) {
@@ -219,12 +210,12 @@ TEST_F(PlacementTest, PausedPlacementChangesNothingUntilResumed) {
   ASSERT_TRUE(during.has_value()) << seen;
   EXPECT_EQ(during->catalog_version(), before->catalog_version())
       << "the catalog changed while placement was paused: " << seen;
-  out = RunClient(cluster(), 3, {"placement", "status"}, &exit_code);
+  exit_code = RunEkvClient(cluster(), 3, {"placement", "status"}, &out, seconds(60));
   EXPECT_EQ(exit_code, 0) << out;
   EXPECT_EQ(out.find("running"), std::string::npos) << out;
 
   // Resumed, the same load gets the range split: the pause was what held it.
-  out = RunClient(cluster(), 2, {"placement", "resume"}, &exit_code);
+  exit_code = RunEkvClient(cluster(), 2, {"placement", "resume"}, &out, seconds(60));
   ASSERT_EQ(exit_code, 0) << out;
   for (int node = 1; node <= 3; ++node) {
     EXPECT_NE(out.find(absl::StrCat("n", node, " running")), std::string::npos) << out;
