@@ -159,7 +159,7 @@ ProcessResult RunServerUntilOutput(const std::vector<std::string>& args, const s
       if (WIFEXITED(*status)) result.exit_code = WEXITSTATUS(*status);
       break;
     }
-    if (ReadFile(out_path).find(line) != std::string::npos) {
+    if (!line.empty() && ReadFile(out_path).find(line) != std::string::npos) {
       KillAndReap(pid);  // said it: a node that runs until killed
       break;
     }
@@ -178,22 +178,7 @@ ProcessResult RunServerUntilOutput(const std::vector<std::string>& args, const s
 
 ProcessResult RunServerToCompletion(const std::vector<std::string>& args,
                                     std::chrono::milliseconds timeout) {
-  const std::string dir = MakeTempDir("ekv-run");
-  const std::string out_path = dir + "/stdout";
-  const std::string err_path = dir + "/stderr";
-  ProcessResult result;
-  const pid_t pid = Spawn(args, out_path, err_path);
-  std::optional<int> status = WaitExit(pid, timeout);
-  if (!status.has_value()) {
-    result.timed_out = true;
-    KillAndReap(pid);
-  } else if (WIFEXITED(*status)) {
-    result.exit_code = WEXITSTATUS(*status);
-  }
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
-  RemoveTree(dir);
-  return result;
+  return RunServerUntilOutput(args, /*line=*/"", timeout);
 }
 
 // ---------------------------------------------------------------------------------------
