@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
+
 #include "adapters/dynamo/table_schema.h"
 #include "tests/dynamo/operation_fixture.h"
 
@@ -67,6 +69,23 @@ TEST_F(DynamoOperationTest, CreateTableValidation) {
       "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
       "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}]})")),
             "ValidationException");  // PROVISIONED without throughput
+  // A ProvisionedThroughput missing a member fails DynamoDB's request model, in its words.
+  const auto provisioned = [&](const char* throughput) {
+    return Call("CreateTable", json::parse(absl::StrCat(R"({"TableName": "good",
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
+        "BillingMode": "PROVISIONED", "ProvisionedThroughput": )",
+                                                        throughput, "}")))
+        .value("message", "");
+  };
+  EXPECT_EQ(provisioned(R"({"WriteCapacityUnits": 1})"),
+            "1 validation error detected: Value null at 'provisionedThroughput.readCapacityUnits' "
+            "failed to satisfy constraint: Member must not be null");
+  EXPECT_EQ(provisioned(R"({"ReadCapacityUnits": 0})"),
+            "2 validation errors detected: Value '0' at 'provisionedThroughput.readCapacityUnits' "
+            "failed to satisfy constraint: Member must have value greater than or equal to 1; "
+            "Value null at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
+            "constraint: Member must not be null");
   EXPECT_EQ(
       Error("CreateTable", json::parse(R"({"TableName": "good", "BillingMode": "PAY_PER_REQUEST",
       "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],

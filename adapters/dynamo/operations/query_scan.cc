@@ -94,6 +94,28 @@ std::optional<std::string> FirstNameWhere(const Condition& c, const Pred& pred) 
   return std::nullopt;
 }
 
+// Whether `filter` names a top-level attribute that `index` does not project.
+bool FilterNamesUnprojected(const TableSchema& schema, const SecondaryIndex& index,
+                            const Condition& filter) {
+  return FirstNameWhere(
+             filter, [&](const std::string& name) { return !IndexProjects(schema, index, name); })
+      .has_value();
+}
+
+// Replaces the local index entry *item with its whole item from the table, adding what
+// that read consumes to *units. An item deleted since the index snapshot leaves its entry
+// as it was; reading nothing is still a read.
+Task<absl::Status> FetchBaseItem(TableStore* store, const TableSchema& schema, bool consistent,
+                                 AttributeMap* item, double* units) {
+  absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, *item);
+  if (!base_key.ok()) co_return base_key.status();
+  absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
+  if (!base_item.ok()) co_return base_item.status();
+  *units += ReadUnits(base_item->has_value() ? ItemSize(**base_item) : 0, consistent);
+  if (base_item->has_value()) *item = **std::move(base_item);
+  co_return absl::OkStatus();
+}
+
 // Whether an index read needs attributes its index does not hold: a local index then
 // fetches each item from the table (DynamoDB does, at a read per item); a global one cannot,
 // and DynamoDB refuses a projection that asks for them. A filter on a global index sees the
@@ -114,7 +136,7 @@ absl::StatusOr<bool> NeedsBaseItems(const TableSchema& schema, const SecondaryIn
       return true;
     }
   }
-  return !index.global && filter.has_value() && FirstNameWhere(*filter, missing).has_value();
+  return !index.global && filter.has_value() && FilterNamesUnprojected(schema, index, *filter);
 }
 
 // Select and the projection, checked against each other as DynamoDB does. *count_only:
@@ -261,31 +283,37 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       break;
     }
   }
-  if (all_attributes && index->projection_type != "ALL") {
-    // An LSI fetches the attributes it does not project from the table, one read per entry
-    // (Select ALL_ATTRIBUTES, or a projection or filter naming them).
-    for (auto& [entry_key, item] : page.items) {
-      absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, item);
-      if (!base_key.ok()) co_return base_key.status();
-      absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
-      if (!base_item.ok()) co_return base_item.status();
-      if (base_item->has_value()) item = **std::move(base_item);
-    }
-  }
+  // An LSI fetches the attributes it does not project from the table, one read of the whole
+  // item per entry (Select ALL_ATTRIBUTES, or a projection or filter naming them). A filter
+  // on projected attributes only is decided on the entry, so only the entries it keeps are
+  // fetched. DynamoDB meters such a read in two shares: the index entries read, summed and
+  // rounded up to 4 KB once, on the index; each fetched item, rounded up to 4 KB on its own,
+  // on the table.
+  const bool fetch = all_attributes && index->projection_type != "ALL";
+  const bool fetch_before_filter =
+      fetch && filter.has_value() && FilterNamesUnprojected(schema, *index, *filter);
+  double fetch_units = 0;
   json items = json::array();
   size_t count = 0;
   size_t scanned_bytes = 0;
-  for (const auto& [key, item] : page.items) {
+  for (auto& [key, item] : page.items) {
     scanned_bytes += ItemSize(item);
+    if (fetch_before_filter) {
+      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetch_units);
+      if (!fetched.ok()) co_return fetched;
+    }
     if (filter.has_value()) {
       absl::StatusOr<bool> keep = EvaluateCondition(*filter, item);
       if (!keep.ok()) co_return keep.status();
       if (!*keep) continue;
     }
     ++count;
-    if (!count_only) {
-      items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
+    if (count_only) continue;
+    if (fetch && !fetch_before_filter) {
+      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetch_units);
+      if (!fetched.ok()) co_return fetched;
     }
+    items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
   }
   json reply = {{"Count", count}, {"ScannedCount", page.items.size()}};
   if (!count_only) reply["Items"] = std::move(items);
@@ -297,11 +325,12 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
   }
   if (*capacity_mode != "NONE") {
     // Query and Scan are metered on the bytes read, not per item; a read of an index is
-    // metered on the index (INDEXES names it).
+    // metered on the index (INDEXES names it), its fetches from the table on the table.
     CapacityUse use;
     const double units = ReadUnits(scanned_bytes, consistent);
     if (index != nullptr) {
       use.AddIndexRead(*index, units);
+      use.table = fetch_units;
     } else {
       use.table = units;
     }
