@@ -459,6 +459,45 @@ TEST_F(SecondaryIndexTest, LocalIndexFetchesAreMeteredOnTheTable) {
       << reply.dump();
 }
 
+// DynamoDB's 1 MB page of a local index read that fetches: the entries' size rounded up to
+// 4 KB plus each fetched item's rounded up on its own. Six items of ~300 KB with tiny
+// KEYS_ONLY entries: a page of entries holds all six, a fetching page ends after the fourth
+// (4 KB + 4 x 300 KB reaches 1 MB), and the next page continues from there.
+TEST_F(SecondaryIndexTest, LocalIndexFetchesCountTowardTheOneMegabytePage) {
+  CreateIndexedTable();
+  for (int seq = 0; seq < 6; ++seq) {
+    Ok("PutItem", {{"TableName", "orders"},
+                   {"Item",
+                    {{"customer", {{"S", "alice"}}},
+                     {"seq", {{"N", std::to_string(seq)}}},
+                     {"total", {{"N", std::to_string(seq)}}},
+                     {"note", {{"S", std::string(300 * 1024, 'x')}}}}}});
+  }
+  json query = {{"TableName", "orders"},
+                {"IndexName", "by_total"},
+                {"KeyConditionExpression", "customer = :c"},
+                {"ExpressionAttributeValues", {{":c", {{"S", "alice"}}}}}};
+  json reply = Ok("Query", query);
+  EXPECT_EQ(reply["Count"], 6) << reply["Count"];
+  EXPECT_FALSE(reply.contains("LastEvaluatedKey"));
+  query["Select"] = "ALL_ATTRIBUTES";
+  query["ReturnConsumedCapacity"] = "INDEXES";
+  query["ConsistentRead"] = true;
+  reply = Ok("Query", query);
+  EXPECT_EQ(reply["Count"], 4);
+  EXPECT_EQ(reply["ScannedCount"], 4);
+  ASSERT_TRUE(reply.contains("LastEvaluatedKey")) << reply["Count"];
+  EXPECT_EQ(reply["LastEvaluatedKey"]["total"]["N"], "3");
+  // Only the entries of the page are metered: 1 unit on the index, 4 x 76 on the table.
+  EXPECT_EQ(reply["ConsumedCapacity"]["Table"]["CapacityUnits"], 4 * 76.0);
+  EXPECT_EQ(reply["ConsumedCapacity"]["LocalSecondaryIndexes"]["by_total"]["CapacityUnits"], 1.0);
+  query["ExclusiveStartKey"] = reply["LastEvaluatedKey"];
+  reply = Ok("Query", query);
+  EXPECT_EQ(reply["Count"], 2);
+  EXPECT_FALSE(reply.contains("LastEvaluatedKey"));
+  EXPECT_EQ(reply["Items"][1]["seq"]["N"], "5");
+}
+
 TEST_F(SecondaryIndexTest, QueryErrors) {
   CreateIndexedTable();
   json reply = Call("Query", {{"TableName", "orders"},

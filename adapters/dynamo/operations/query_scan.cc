@@ -7,7 +7,8 @@
 //
 // With IndexName the range is over the index's stored entries (secondary_index.h), which
 // hold the items as the index projects them: reads are O(result) on indexes too. A page of
-// an index is read at one snapshot timestamp (see RunRange).
+// an index is read at one snapshot timestamp (see RunRange). A local index fetches from the
+// table what it does not project, metered (and counted toward the 1 MB) as DynamoDB does.
 //
 // ScanIndexForward=false reads the range backwards from its end (or from ExclusiveStartKey)
 // at a snapshot timestamp, a batch at a time: a descending page costs what an ascending one
@@ -102,16 +103,26 @@ bool FilterNamesUnprojected(const TableSchema& schema, const SecondaryIndex& ind
       .has_value();
 }
 
-// Replaces the local index entry *item with its whole item from the table, adding what
-// that read consumes to *units. An item deleted since the index snapshot leaves its entry
-// as it was; reading nothing is still a read.
+size_t RoundUpTo4K(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
+
+// What a local index read's fetches from the table have cost so far.
+struct Fetches {
+  double units = 0;  // read units, each item's rounded up on its own
+  size_t bytes = 0;  // each item's size rounded up to 4 KB, for the 1 MB page limit
+};
+
+// Replaces the local index entry *item with its whole item from the table, adding that
+// read to *fetches. An item deleted since the index snapshot leaves its entry as it was;
+// reading nothing is still a read.
 Task<absl::Status> FetchBaseItem(TableStore* store, const TableSchema& schema, bool consistent,
-                                 AttributeMap* item, double* units) {
+                                 AttributeMap* item, Fetches* fetches) {
   absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, *item);
   if (!base_key.ok()) co_return base_key.status();
   absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
   if (!base_item.ok()) co_return base_item.status();
-  *units += ReadUnits(base_item->has_value() ? ItemSize(**base_item) : 0, consistent);
+  const size_t size = base_item->has_value() ? ItemSize(**base_item) : 0;
+  fetches->units += ReadUnits(size, consistent);
+  fetches->bytes += RoundUpTo4K(size);
   if (base_item->has_value()) *item = **std::move(base_item);
   co_return absl::OkStatus();
 }
@@ -288,18 +299,24 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
   // on projected attributes only is decided on the entry, so only the entries it keeps are
   // fetched. DynamoDB meters such a read in two shares: the index entries read, summed and
   // rounded up to 4 KB once, on the index; each fetched item, rounded up to 4 KB on its own,
-  // on the table.
+  // on the table. Its 1 MB page counts the same sum, so fetches may end a page early.
   const bool fetch = all_attributes && index->projection_type != "ALL";
   const bool fetch_before_filter =
       fetch && filter.has_value() && FilterNamesUnprojected(schema, *index, *filter);
-  double fetch_units = 0;
+  Fetches fetches;
   json items = json::array();
   size_t count = 0;
   size_t scanned_bytes = 0;
-  for (auto& [key, item] : page.items) {
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    if (fetch && i > 0 && RoundUpTo4K(scanned_bytes) + fetches.bytes >= kMaxPageBytes) {
+      page.items.resize(i);  // the page ends after the entry that reached 1 MB
+      page.more = true;
+      break;
+    }
+    AttributeMap& item = page.items[i].second;
     scanned_bytes += ItemSize(item);
     if (fetch_before_filter) {
-      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetch_units);
+      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetches);
       if (!fetched.ok()) co_return fetched;
     }
     if (filter.has_value()) {
@@ -310,7 +327,7 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     ++count;
     if (count_only) continue;
     if (fetch && !fetch_before_filter) {
-      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetch_units);
+      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetches);
       if (!fetched.ok()) co_return fetched;
     }
     items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
@@ -330,7 +347,7 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     const double units = ReadUnits(scanned_bytes, consistent);
     if (index != nullptr) {
       use.AddIndexRead(*index, units);
-      use.table = fetch_units;
+      use.table = fetches.units;
     } else {
       use.table = units;
     }
