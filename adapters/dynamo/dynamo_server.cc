@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
 #include "runtime/metrics/bounded_task_queue.h"
@@ -170,6 +171,13 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
       inflight->fetch_sub(1, std::memory_order_relaxed);
       if (observe)
         ObserveLatency(observe, *table, request, std::chrono::steady_clock::now() - start);
+    });
+    // Every reply carries a Date, as DynamoDB's do (SDKs correct their clock skew by it).
+    server.set_post_routing_handler([](const httplib::Request&, httplib::Response& response) {
+      if (!response.has_header("Date")) {
+        response.set_header("Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(),
+                                                     absl::UTCTimeZone()));
+      }
     });
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("healthy: ekv DynamoDB API\n", "text/plain");

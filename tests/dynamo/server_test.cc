@@ -1,8 +1,8 @@
 // DynamoServer over HTTP with the in-memory fake backend: --dynamo_max_inflight's refusals
 // (DynamoDB's throttling errors, one per kind of operation, while an operation is held
 // inside the store), a connection beyond the workers and the queue answered
-// ThrottlingException (and served once a worker is free), DescribeEndpoints, and the body
-// size limit on chunked requests.
+// ThrottlingException (and served once a worker is free), DescribeEndpoints, the body
+// size limit on chunked requests, and the Date header.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <regex>
 #include <string>
 #include <thread>
 
@@ -195,6 +196,26 @@ TEST(DynamoServerTest, DescribeEndpointsNamesTheAddressTheClientUsed) {
   EXPECT_EQ(reply.body["Endpoints"][0]["Address"], "127.0.0.1:" + std::to_string(port))
       << reply.body.dump();
   EXPECT_EQ(reply.body["Endpoints"][0]["CachePeriodInMinutes"], 1440);
+  (*server)->Stop();
+}
+
+// Every reply has an HTTP Date in RFC 1123 form, as DynamoDB's replies do, errors included.
+TEST(DynamoServerTest, RepliesCarryADate) {
+  testing::FakeBackend backend;
+  absl::StatusOr<std::unique_ptr<DynamoServer>> server =
+      DynamoServer::Start("127.0.0.1:0", &backend);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  const std::regex date(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)");
+  for (const auto& [operation, status] : {std::pair{"ListTables", 200}, {"DescribeTable", 400}}) {
+    httplib::Result result =
+        client.Post("/", {{"X-Amz-Target", absl::StrCat("DynamoDB_20120810.", operation)}},
+                    R"({"TableName": "none"})", "application/x-amz-json-1.0");
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, status) << result->body;
+    EXPECT_TRUE(std::regex_match(result->get_header_value("Date"), date))
+        << operation << " " << result->status << " Date: " << result->get_header_value("Date");
+  }
   (*server)->Stop();
 }
 
