@@ -14,6 +14,7 @@
 // at a snapshot timestamp, a batch at a time: a descending page costs what an ascending one
 // does, whatever the partition's size.
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -37,7 +38,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxPageBytes = 1024 * 1024;
-constexpr size_t kDefaultPageItems = 10000;  // without Limit, 1 MB usually ends a page first
 constexpr size_t kReadBatch = 1000;
 constexpr int64_t kMaxTotalSegments = 1000000;
 
@@ -231,7 +231,9 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
   }
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
   if (!limit.ok()) co_return limit.status();
-  const size_t want = limit->has_value() ? static_cast<size_t>(**limit) : kDefaultPageItems;
+  // Without Limit only the 1 MB ends a page, as in DynamoDB, however small the items.
+  const size_t want =
+      limit->has_value() ? static_cast<size_t>(**limit) : std::numeric_limits<size_t>::max();
   if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
     absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
     if (!start_key.ok()) co_return start_key.status();
