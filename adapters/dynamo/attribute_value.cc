@@ -32,8 +32,14 @@ constexpr TypeEntry kTypes[] = {{"S", AttributeType::kS},       {"N", AttributeT
 
 absl::StatusOr<std::string> DecodeBase64(const json& j) {
   if (!j.is_string()) return SerializationError("Binary values must be base64 strings");
+  // Padded base64 only, as DynamoDB's parser: absl also accepts a text without its '='s.
+  const std::string& text = j.get_ref<const std::string&>();
   std::string bytes;
-  if (!absl::Base64Unescape(j.get_ref<const std::string&>(), &bytes)) {
+  if (text.size() % 4 != 0) {
+    return SerializationError(absl::StrCat(
+        "Base64 encoded length is expected a multiple of 4 bytes but found: ", text.size()));
+  }
+  if (!absl::Base64Unescape(text, &bytes)) {
     return SerializationError("Base64 encoded length is expected a multiple of 4 bytes");
   }
   return bytes;
@@ -56,7 +62,9 @@ absl::StatusOr<std::string> ScalarOf(AttributeType type, const json& j) {
 
 absl::StatusOr<AttributeValue> Parse(const json& j, int depth) {
   if (depth > kMaxNesting) {
-    return ValidationError("Nesting Levels have exceeded supported limits");
+    return ValidationError(
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+        "levels beyond supported limit");
   }
   if (!j.is_object() || j.empty()) {
     return ValidationError(
@@ -266,6 +274,21 @@ json AttributeMapToJson(const AttributeMap& map) {
   return out;
 }
 
+namespace {
+
+// DynamoDB's size of a number: 1 byte per two significant digits (leading and trailing
+// zeros trimmed), plus 1. `canonical` is FormatDecimal's text ("-1200", "0.0015").
+size_t NumberSize(absl::string_view canonical) {
+  const size_t first = canonical.find_first_not_of("-0.");
+  if (first == absl::string_view::npos) return 2;  // zero: one digit
+  const size_t last = canonical.find_last_not_of('0');
+  size_t digits = 0;
+  for (size_t i = first; i <= last; ++i) digits += canonical[i] != '.';
+  return 1 + (digits + 1) / 2;
+}
+
+}  // namespace
+
 size_t AttributeSize(const AttributeValue& v) {
   size_t size = 1;
   switch (v.type) {
@@ -273,9 +296,11 @@ size_t AttributeSize(const AttributeValue& v) {
     case AttributeType::kB:
       return v.scalar.size();
     case AttributeType::kN:
-      return 1 + (v.scalar.size() + 1) / 2;
-    case AttributeType::kSS:
+      return NumberSize(v.scalar);
     case AttributeType::kNS:
+      for (const std::string& s : v.set) size += NumberSize(s);
+      return size;
+    case AttributeType::kSS:
     case AttributeType::kBS:
       for (const std::string& s : v.set) size += s.size();
       return size;

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/dynamo/errors.h"
 #include "adapters/dynamo/operation_table.h"
 #include "runtime/metrics/bounded_task_queue.h"
@@ -28,11 +29,11 @@ void Send(const HttpReply& reply, httplib::Response& response) {
 
 // The request's signature checked by `credentials`; a refusal is answered here.
 bool Authenticated(const SigV4Verifier& credentials, const httplib::Request& request,
-                   httplib::Response& response) {
+                   const std::string& body, httplib::Response& response) {
   SignedRequest signed_request;
   signed_request.method = request.method;
   signed_request.path = request.path;
-  signed_request.body = request.body;
+  signed_request.body = body;
   for (const auto& [name, value] : request.params) signed_request.query.emplace_back(name, value);
   for (const auto& [name, value] : request.headers)
     signed_request.headers.emplace_back(name, value);
@@ -53,9 +54,10 @@ HttpReply DescribeEndpoints(const httplib::Request& request) {
 }
 
 void ServeRequest(const OperationTable& table, TableStore* store, const SigV4Verifier* credentials,
-                  const httplib::Request& request, httplib::Response& response) {
+                  const httplib::Request& request, const std::string& body,
+                  httplib::Response& response) {
   // Without credentials the Authorization header is accepted unverified (dynamo_server.h).
-  if (credentials != nullptr && !Authenticated(*credentials, request, response)) return;
+  if (credentials != nullptr && !Authenticated(*credentials, request, body, response)) return;
   const std::string target = request.get_header_value("X-Amz-Target");
   if (target.empty()) {
     Send(ErrorReply(DynamoError(absl::StatusCode::kInvalidArgument,
@@ -68,7 +70,7 @@ void ServeRequest(const OperationTable& table, TableStore* store, const SigV4Ver
     Send(DescribeEndpoints(request), response);
     return;
   }
-  Send(RunInline(table.Handle(target, request.body, store)), response);
+  Send(RunInline(table.Handle(target, body, store)), response);
 }
 
 // Counts an operation in progress for max_inflight; false (nothing counted) when the node
@@ -118,8 +120,27 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
     const OperationTable* table = &OperationTable::Default();
     std::atomic<int64_t>* inflight = &self->inflight_;
     server.Post("/", [table, store, inflight, max_inflight = options.max_inflight,
+                      max_body = options.http.max_request_body_bytes,
                       credentials = options.credentials, observe = options.observe_latency](
-                         const httplib::Request& request, httplib::Response& response) {
+                         const httplib::Request& request, httplib::Response& response,
+                         const httplib::ContentReader& read_body) {
+      // The body is read here, not by httplib before the handler: httplib bounds a body
+      // sent with Content-Length (it skips it and answers 413) but not a chunked one, which
+      // DynamoDB refuses past 16 MB alike. Past the limit the rest is read and dropped, as
+      // httplib skips an oversized Content-Length body, so the reply is not lost to a reset
+      // connection.
+      std::string body;
+      bool too_large = false;
+      const bool read = read_body([&](const char* data, size_t size) {
+        too_large = too_large || body.size() + size > max_body;
+        if (!too_large) body.append(data, size);
+        return true;
+      });
+      if (!read) return;  // httplib answers: 413 over Content-Length's limit, else 400
+      if (too_large) {
+        response.status = 413;
+        return;
+      }
       // A connection that arrived with every worker busy and the queue full (served by an
       // overflow thread, http_listener.h) is refused with DynamoDB's ThrottlingException and
       // closed, so its client retries with backoff instead of waiting unanswered.
@@ -143,13 +164,20 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
       }
       const auto start = std::chrono::steady_clock::now();
       try {
-        ServeRequest(*table, store, credentials.get(), request, response);
+        ServeRequest(*table, store, credentials.get(), request, body, response);
       } catch (const std::exception& e) {
         Send(ErrorReply(absl::InternalError(e.what())), response);
       }
       inflight->fetch_sub(1, std::memory_order_relaxed);
       if (observe)
         ObserveLatency(observe, *table, request, std::chrono::steady_clock::now() - start);
+    });
+    // Every reply carries a Date, as DynamoDB's do (SDKs correct their clock skew by it).
+    server.set_post_routing_handler([](const httplib::Request&, httplib::Response& response) {
+      if (!response.has_header("Date")) {
+        response.set_header("Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(),
+                                                     absl::UTCTimeZone()));
+      }
     });
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("healthy: ekv DynamoDB API\n", "text/plain");

@@ -15,7 +15,8 @@
 // every request on it with HTTP 400 ThrottlingException ("Rate of requests exceeds the
 // allowed throughput.", as DynamoDB) and closes it; only past that do clients wait in the
 // listen backlog. Bodies are at most max_request_body_bytes (DynamoDB's own limit is 16 MB
-// per request; 400 KB items), read/write/keep-alive timeouts are short.
+// per request; 400 KB items), sent with Content-Length or chunked alike (HTTP 413);
+// read/write/keep-alive timeouts are short.
 // httplib's exceptions are caught at this seam. With max_inflight, operations beyond it are
 // refused at once with DynamoDB's throttling errors instead of waiting for a worker. One more
 // thread (background_passes.h) runs the Time to Live sweeper (ttl_sweeper.h), the index

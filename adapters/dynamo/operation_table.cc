@@ -94,7 +94,8 @@ Task<HttpReply> OperationTable::Handle(absl::string_view target, absl::string_vi
   try {
     absl::StatusOr<json> answer = co_await spec->handler(request, store);
     if (!answer.ok()) co_return ErrorReply(answer.status());
-    co_return HttpReply{200, Dump(*answer)};
+    // JSON null: an operation without output (TagResource), whose reply has no body.
+    co_return HttpReply{200, answer->is_null() ? std::string() : Dump(*answer)};
   } catch (const json::exception& e) {
     thrown = SerializationError(e.what());
   } catch (const std::exception& e) {

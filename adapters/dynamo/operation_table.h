@@ -23,6 +23,8 @@ namespace ekv::dynamo {
 inline constexpr absl::string_view kTargetPrefix = "DynamoDB_20120810.";
 inline constexpr absl::string_view kContentType = "application/x-amz-json-1.0";
 
+// A handler's answer is the reply's JSON body; JSON null means an empty body, which is how
+// DynamoDB answers the operations without output (TagResource, UntagResource).
 using OperationHandler = Task<absl::StatusOr<nlohmann::json>> (*)(const nlohmann::json& request,
                                                                   TableStore* store);
 

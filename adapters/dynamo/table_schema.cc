@@ -5,6 +5,9 @@
 #include <cmath>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -502,6 +505,26 @@ absl::Status ApplyBillingParameters(const json& request, TableSchema* schema_out
       return ValidationError(
           "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
           "must both be specified when BillingMode is PROVISIONED");
+    }
+    // DynamoDB's request model checks the members first: each missing or below 1 is one
+    // validation error of the whole request.
+    std::vector<std::string> invalid;
+    for (const auto& [field, path] : {std::pair{"ReadCapacityUnits", "readCapacityUnits"},
+                                      std::pair{"WriteCapacityUnits", "writeCapacityUnits"}}) {
+      auto member = throughput->find(field);
+      if (member == throughput->end() || member->is_null()) {
+        invalid.push_back(absl::StrCat("Value null at 'provisionedThroughput.", path,
+                                       "' failed to satisfy constraint: Member must not be null"));
+      } else if (member->is_number_integer() && member->get<int64_t>() < 1) {
+        invalid.push_back(absl::StrCat(
+            "Value '", member->get<int64_t>(), "' at 'provisionedThroughput.", path,
+            "' failed to satisfy constraint: Member must have value greater than or equal to 1"));
+      }
+    }
+    if (!invalid.empty()) {
+      return ValidationError(absl::StrCat(invalid.size(), " validation error",
+                                          invalid.size() == 1 ? "" : "s",
+                                          " detected: ", absl::StrJoin(invalid, "; ")));
     }
     const json& rcu = (*throughput)["ReadCapacityUnits"];
     const json& wcu = (*throughput)["WriteCapacityUnits"];

@@ -63,6 +63,30 @@ TEST(DynamoAttributeValue, ValidationInDynamoDbWords) {
   EXPECT_EQ(ErrorName(Parse(R"({"S": 5})").status()), "SerializationException");
   EXPECT_EQ(ErrorName(Parse(R"({"B": "!!"})").status()), "SerializationException");
   EXPECT_EQ(ErrorName(Parse(R"({"X": "1"})").status()), "ValidationException");
+  // Base64 without its '=' padding is refused, as DynamoDB's parser refuses it.
+  EXPECT_EQ(ErrorOf(R"({"B": "YWJjZGVmZ2g"})"),
+            "SerializationException: Base64 encoded length is expected a multiple of 4 bytes but "
+            "found: 11");
+  EXPECT_TRUE(Parse(R"({"BS": ["YWJjZGVmZ2g="]})").ok());
+  EXPECT_EQ(ErrorName(Parse(R"({"BS": ["fakebase64"]})").status()), "SerializationException");
+}
+
+// DynamoDB's item size: a number is 1 byte per two significant digits (leading and
+// trailing zeros trimmed) plus 1, whatever its magnitude; names count too.
+TEST(DynamoAttributeValue, SizesCountSignificantDigitsOfNumbers) {
+  const auto size = [](const char* text) { return AttributeSize(*Parse(text)); };
+  EXPECT_EQ(size(R"({"N": "0"})"), 2u);
+  EXPECT_EQ(size(R"({"N": "3"})"), 2u);
+  EXPECT_EQ(size(R"({"N": "-3.14"})"), 3u);  // 3 digits
+  EXPECT_EQ(size(R"({"N": "1000"})"), 2u);   // 1 significant digit
+  EXPECT_EQ(size(R"({"N": "0.00015"})"), 2u);
+  EXPECT_EQ(size(R"({"N": "100.5"})"), 3u);  // 4 digits
+  // 38 significant digits and 30 zeros: 20 bytes, not the 35 of its 68-digit text.
+  EXPECT_EQ(size(R"({"N": "31415926535897932384626433832795028841e30"})"), 20u);
+  EXPECT_EQ(size(R"({"NS": ["1e100", "12"]})"), 1u + 2u + 2u);
+  absl::StatusOr<AttributeMap> item = AttributeMapFromJson(json::parse(R"({"ab": {"N": "1e9"}})"));
+  ASSERT_TRUE(item.ok());
+  EXPECT_EQ(ItemSize(*item), 2u + 2u);
 }
 
 TEST(DynamoAttributeValue, NestingIsBounded) {
@@ -70,6 +94,9 @@ TEST(DynamoAttributeValue, NestingIsBounded) {
   for (int i = 0; i < 40; ++i) deep += R"({"L": [)";
   deep += R"({"S": "x"})";
   for (int i = 0; i < 40; ++i) deep += "]}";
+  EXPECT_EQ(AttributeValueFromJson(json::parse(deep)).status().message(),
+            "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+            "levels beyond supported limit");
   EXPECT_EQ(ErrorName(AttributeValueFromJson(json::parse(deep)).status()), "ValidationException");
 }
 

@@ -24,7 +24,8 @@ class DynamoOperationTest : public ::testing::Test {
     const std::string text = body.dump();
     HttpReply reply = RunInline(OperationTable::Default().Handle(target, text, &store_));
     status_ = reply.status;
-    return json::parse(reply.body);
+    body_ = reply.body;
+    return reply.body.empty() ? json(nullptr) : json::parse(reply.body);
   }
   json Ok(const std::string& operation, const json& body) {
     json reply = Call(operation, body);
@@ -62,6 +63,7 @@ class DynamoOperationTest : public ::testing::Test {
   testing::FakeBackend backend_;
   TableStore store_{&backend_};
   int status_ = 0;
+  std::string body_;  // the last reply's HTTP body
 };
 
 }  // namespace ekv::dynamo

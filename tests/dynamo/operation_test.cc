@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/str_cat.h"
+
 #include "adapters/dynamo/table_schema.h"
 #include "tests/dynamo/operation_fixture.h"
 
@@ -67,6 +69,23 @@ TEST_F(DynamoOperationTest, CreateTableValidation) {
       "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
       "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}]})")),
             "ValidationException");  // PROVISIONED without throughput
+  // A ProvisionedThroughput missing a member fails DynamoDB's request model, in its words.
+  const auto provisioned = [&](const char* throughput) {
+    return Call("CreateTable", json::parse(absl::StrCat(R"({"TableName": "good",
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
+        "BillingMode": "PROVISIONED", "ProvisionedThroughput": )",
+                                                        throughput, "}")))
+        .value("message", "");
+  };
+  EXPECT_EQ(provisioned(R"({"WriteCapacityUnits": 1})"),
+            "1 validation error detected: Value null at 'provisionedThroughput.readCapacityUnits' "
+            "failed to satisfy constraint: Member must not be null");
+  EXPECT_EQ(provisioned(R"({"ReadCapacityUnits": 0})"),
+            "2 validation errors detected: Value '0' at 'provisionedThroughput.readCapacityUnits' "
+            "failed to satisfy constraint: Member must have value greater than or equal to 1; "
+            "Value null at 'provisionedThroughput.writeCapacityUnits' failed to satisfy "
+            "constraint: Member must not be null");
   EXPECT_EQ(
       Error("CreateTable", json::parse(R"({"TableName": "good", "BillingMode": "PAY_PER_REQUEST",
       "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}],
@@ -372,10 +391,11 @@ TEST_F(DynamoOperationTest, QueryRangeConditionsOrderAndPagination) {
             "Query condition missed key schema element: customer");
 }
 
-// A descending Query pages over a partition of any size: more items than one page holds
-// (kDefaultPageItems, 10,000) and more than one read batch (1,000), every item once, in
-// descending order, each page continuing below the last one's LastEvaluatedKey. (The
-// first form read the partition forward and refused more than 10,000 items.)
+// A descending Query pages over a partition of any size: more items than one read batch
+// (1,000), every item once, in descending order, each page continuing below the last one's
+// LastEvaluatedKey. (The first form read the partition forward and refused more than
+// 10,000 items.) Without Limit only 1 MB ends a page, as in DynamoDB: 10,050 tiny items
+// (~170 KB) are one page (ekv once also ended a page at 10,000 items).
 TEST_F(DynamoOperationTest, DescendingQueryPagesOverAnyNumberOfItems) {
   CreateOrdersTable();
   constexpr int kItems = 10'050;
@@ -408,10 +428,10 @@ TEST_F(DynamoOperationTest, DescendingQueryPagesOverAnyNumberOfItems) {
   };
   std::vector<int> descending;
   for (int seq = kItems - 1; seq >= 0; --seq) descending.push_back(seq);
-  // Without Limit: one full page of 10,000 and the rest.
+  // Without Limit: one page of every item.
   std::vector<std::vector<int>> whole = pages(json::object());
-  ASSERT_EQ(whole.size(), 2u);
-  EXPECT_EQ(whole[0].size(), 10'000u);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].size(), 10'050u);
   std::vector<int> seen;
   for (const auto& page : whole) seen.insert(seen.end(), page.begin(), page.end());
   EXPECT_EQ(seen, descending);

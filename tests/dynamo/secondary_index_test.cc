@@ -369,6 +369,135 @@ TEST_F(SecondaryIndexTest, LocalIndexFetchesWhatItDoesNotProjectGlobalIndexRefus
   EXPECT_EQ(reply["Count"], 2) << reply.dump();
 }
 
+// DynamoDB's metering of a local index read that fetches from the table (LSI.md,
+// "Provisioned throughput considerations"): the index entries read, summed and rounded up
+// to 4 KB once, on the index; each item fetched, whole and rounded up to 4 KB on its own,
+// on the table; half of each for an eventually consistent read.
+TEST_F(SecondaryIndexTest, LocalIndexFetchesAreMeteredOnTheTable) {
+  // events(customer, seq) with an LSI by_total(customer, total) projecting "kind" only.
+  Ok("CreateTable", json::parse(R"({
+      "TableName": "events", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                    {"AttributeName": "seq", "KeyType": "RANGE"}],
+      "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
+                               {"AttributeName": "seq", "AttributeType": "N"},
+                               {"AttributeName": "total", "AttributeType": "N"}],
+      "LocalSecondaryIndexes": [{"IndexName": "by_total",
+          "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                        {"AttributeName": "total", "KeyType": "RANGE"}],
+          "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["kind"]}}]})"));
+  for (int seq : {1, 2}) {
+    // About 5 KB each: two read units per item, while its entry is a few bytes.
+    Ok("PutItem", {{"TableName", "events"},
+                   {"Item",
+                    {{"customer", {{"S", "alice"}}},
+                     {"seq", {{"N", std::to_string(seq)}}},
+                     {"total", {{"N", std::to_string(seq * 10)}}},
+                     {"kind", {{"S", seq == 1 ? "a" : "b"}}},
+                     {"note", {{"S", std::string(5000, 'x')}}}}}});
+  }
+  const auto query = [&](json extra) {
+    json body = {{"TableName", "events"},
+                 {"IndexName", "by_total"},
+                 {"KeyConditionExpression", "customer = :c"},
+                 {"ExpressionAttributeValues", {{":c", {{"S", "alice"}}}}},
+                 {"ReturnConsumedCapacity", "INDEXES"}};
+    for (const auto& [name, value] : extra.items()) {
+      if (name == "ExpressionAttributeValues") {
+        body[name].update(value);
+      } else {
+        body[name] = value;
+      }
+    }
+    json reply = Ok("Query", body);
+    EXPECT_TRUE(reply.contains("ConsumedCapacity")) << reply.dump();
+    return reply;
+  };
+  const auto capacity = [](double total, double table, double index) {
+    return json{{"TableName", "events"},
+                {"CapacityUnits", total},
+                {"Table", {{"CapacityUnits", table}}},
+                {"LocalSecondaryIndexes", {{"by_total", {{"CapacityUnits", index}}}}}};
+  };
+  // What the index holds: no fetch, the entries' bytes only.
+  json reply = query({{"ConsistentRead", true}});
+  EXPECT_EQ(reply["ConsumedCapacity"], capacity(1, 0, 1)) << reply.dump();
+  // Select ALL_ATTRIBUTES fetches both items: 1 unit on the index, 2 + 2 on the table.
+  reply = query({{"ConsistentRead", true}, {"Select", "ALL_ATTRIBUTES"}});
+  EXPECT_EQ(reply["Items"].size(), 2u) << reply.dump();
+  EXPECT_EQ(reply["ConsumedCapacity"], capacity(5, 4, 1)) << reply.dump();
+  // Eventually consistent: half of each share.
+  reply = query({{"ProjectionExpression", "note"}});
+  EXPECT_EQ(reply["ConsumedCapacity"], capacity(2.5, 2, 0.5)) << reply.dump();
+  // A filter on what the index projects is decided on the entry: only the kept item is
+  // fetched (both entries were read, and count on the index).
+  reply = query({{"ConsistentRead", true},
+                 {"Select", "ALL_ATTRIBUTES"},
+                 {"FilterExpression", "kind = :k"},
+                 {"ExpressionAttributeValues", {{":k", {{"S", "b"}}}}}});
+  EXPECT_EQ(reply["Count"], 1) << reply.dump();
+  EXPECT_EQ(reply["Items"][0]["note"]["S"].get<std::string>().size(), 5000u) << reply.dump();
+  EXPECT_EQ(reply["ConsumedCapacity"], capacity(3, 2, 1)) << reply.dump();
+  // A filter on what it does not project needs every item fetched before it is decided.
+  reply = query({{"ConsistentRead", true},
+                 {"ProjectionExpression", "kind"},
+                 {"FilterExpression", "begins_with(note, :x)"},
+                 {"ExpressionAttributeValues", {{":x", {{"S", "x"}}}}}});
+  EXPECT_EQ(reply["Count"], 2) << reply.dump();
+  EXPECT_EQ(reply["ConsumedCapacity"], capacity(5, 4, 1)) << reply.dump();
+  // Select COUNT answers no attributes: nothing is fetched.
+  reply = query({{"ConsistentRead", true}, {"Select", "COUNT"}});
+  EXPECT_EQ(reply["ConsumedCapacity"], capacity(1, 0, 1)) << reply.dump();
+  // A Scan of the index is metered alike; TOTAL is the sum.
+  reply = Ok("Scan", {{"TableName", "events"},
+                      {"IndexName", "by_total"},
+                      {"Select", "ALL_ATTRIBUTES"},
+                      {"ConsistentRead", true},
+                      {"ReturnConsumedCapacity", "TOTAL"}});
+  EXPECT_EQ(reply["ConsumedCapacity"],
+            json::parse(R"({"TableName": "events", "CapacityUnits": 5.0})"))
+      << reply.dump();
+}
+
+// DynamoDB's 1 MB page of a local index read that fetches: the entries' size rounded up to
+// 4 KB plus each fetched item's rounded up on its own. Six items of ~300 KB with tiny
+// KEYS_ONLY entries: a page of entries holds all six, a fetching page ends after the fourth
+// (4 KB + 4 x 300 KB reaches 1 MB), and the next page continues from there.
+TEST_F(SecondaryIndexTest, LocalIndexFetchesCountTowardTheOneMegabytePage) {
+  CreateIndexedTable();
+  for (int seq = 0; seq < 6; ++seq) {
+    Ok("PutItem", {{"TableName", "orders"},
+                   {"Item",
+                    {{"customer", {{"S", "alice"}}},
+                     {"seq", {{"N", std::to_string(seq)}}},
+                     {"total", {{"N", std::to_string(seq)}}},
+                     {"note", {{"S", std::string(300 * 1024, 'x')}}}}}});
+  }
+  json query = {{"TableName", "orders"},
+                {"IndexName", "by_total"},
+                {"KeyConditionExpression", "customer = :c"},
+                {"ExpressionAttributeValues", {{":c", {{"S", "alice"}}}}}};
+  json reply = Ok("Query", query);
+  EXPECT_EQ(reply["Count"], 6) << reply["Count"];
+  EXPECT_FALSE(reply.contains("LastEvaluatedKey"));
+  query["Select"] = "ALL_ATTRIBUTES";
+  query["ReturnConsumedCapacity"] = "INDEXES";
+  query["ConsistentRead"] = true;
+  reply = Ok("Query", query);
+  EXPECT_EQ(reply["Count"], 4);
+  EXPECT_EQ(reply["ScannedCount"], 4);
+  ASSERT_TRUE(reply.contains("LastEvaluatedKey")) << reply["Count"];
+  EXPECT_EQ(reply["LastEvaluatedKey"]["total"]["N"], "3");
+  // Only the entries of the page are metered: 1 unit on the index, 4 x 76 on the table.
+  EXPECT_EQ(reply["ConsumedCapacity"]["Table"]["CapacityUnits"], 4 * 76.0);
+  EXPECT_EQ(reply["ConsumedCapacity"]["LocalSecondaryIndexes"]["by_total"]["CapacityUnits"], 1.0);
+  query["ExclusiveStartKey"] = reply["LastEvaluatedKey"];
+  reply = Ok("Query", query);
+  EXPECT_EQ(reply["Count"], 2);
+  EXPECT_FALSE(reply.contains("LastEvaluatedKey"));
+  EXPECT_EQ(reply["Items"][1]["seq"]["N"], "5");
+}
+
 TEST_F(SecondaryIndexTest, QueryErrors) {
   CreateIndexedTable();
   json reply = Call("Query", {{"TableName", "orders"},

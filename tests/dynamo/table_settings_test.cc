@@ -52,9 +52,16 @@ TEST_F(TableSettingsTest, Tags) {
                                               {"Key": "env", "Value": "dev"}])")}});
   Ok("TagResource",
      {{"ResourceArn", arn}, {"Tags", json::parse(R"([{"Key": "team", "Value": "b"}])")}});
+  // TagResource and UntagResource have no output: DynamoDB's reply has an empty body.
+  EXPECT_EQ(body_, "");
   EXPECT_EQ(Ok("ListTagsOfResource", {{"ResourceArn", arn}})["Tags"],
             json::parse(R"([{"Key": "env", "Value": "dev"}, {"Key": "team", "Value": "b"}])"));
   Ok("UntagResource", {{"ResourceArn", arn}, {"TagKeys", {"env", "absent"}}});
+  EXPECT_EQ(body_, "");
+  EXPECT_EQ(
+      Call("TagResource", {{"ResourceArn", arn}, {"Tags", json::array()}}).value("message", ""),
+      "1 validation error detected: Value '[]' at 'tags' failed to satisfy constraint: "
+      "Member must have length greater than or equal to 1");
   EXPECT_EQ(Ok("ListTagsOfResource", {{"ResourceArn", arn}})["Tags"],
             json::parse(R"([{"Key": "team", "Value": "b"}])"));
   // Items are untouched by metadata changes.

@@ -8,8 +8,9 @@ Every check prints PASS or FAIL; the last line is "dynamo-boto3: N passed, M fai
 exit code is non-zero when anything failed. boto3 signs with SigV4 using fake credentials,
 which ekv accepts without checking. Checks: batch writes and the batch_writer helper,
 BatchGetItem paginated by UnprocessedKeys, projections, Time to Live expiry, UpdateTable,
-tags, global and local secondary indexes (Query/Scan by IndexName, GlobalSecondaryIndexUpdates),
-reserved words refused in expressions.
+tags, global and local secondary indexes (Query/Scan by IndexName, GlobalSecondaryIndexUpdates,
+a local index's fetches from the table in ReturnConsumedCapacity), reserved words refused in
+expressions.
 """
 import time
 
@@ -210,6 +211,32 @@ def _():
         TableName=INDEXED, IndexName="by_status", ConsistentRead=True,
         KeyConditionExpression="#s = :s", ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":s": {"S": "open"}}), "ValidationException")
+
+
+@check("A local index read that fetches from the table is metered on the table, "
+       "per item, as DynamoDB meters it")
+def _():
+    for seq in (100, 101):  # about 5 KB each: 2 read units per item fetched
+        N1.put_item(TableName=INDEXED, Item={
+            "customer": {"S": "fetch"}, "seq": {"N": str(seq)}, "total": {"N": str(seq)},
+            "big": {"S": "x" * 5000}})
+    out = N2.query(TableName=INDEXED, IndexName="by_total", Select="ALL_ATTRIBUTES",
+                   ConsistentRead=True, ReturnConsumedCapacity="INDEXES",
+                   KeyConditionExpression="customer = :c",
+                   ExpressionAttributeValues={":c": {"S": "fetch"}})
+    assert [len(i["big"]["S"]) for i in out["Items"]] == [5000, 5000], out["Items"]
+    # The KEYS_ONLY entries' bytes, rounded up to 4 KB once, on the index; each whole item,
+    # rounded up on its own, on the table.
+    assert out["ConsumedCapacity"] == {
+        "TableName": INDEXED, "CapacityUnits": 5.0, "Table": {"CapacityUnits": 4.0},
+        "LocalSecondaryIndexes": {"by_total": {"CapacityUnits": 1.0}}}, out["ConsumedCapacity"]
+    # What the index projects is read from the index alone.
+    out = N3.query(TableName=INDEXED, IndexName="by_total", ReturnConsumedCapacity="INDEXES",
+                   KeyConditionExpression="customer = :c",
+                   ExpressionAttributeValues={":c": {"S": "fetch"}})
+    assert out["ConsumedCapacity"] == {
+        "TableName": INDEXED, "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.0},
+        "LocalSecondaryIndexes": {"by_total": {"CapacityUnits": 0.5}}}, out["ConsumedCapacity"]
 
 
 @check("An index key attribute of the wrong type is refused as DynamoDB refuses it")

@@ -7,12 +7,14 @@
 //
 // With IndexName the range is over the index's stored entries (secondary_index.h), which
 // hold the items as the index projects them: reads are O(result) on indexes too. A page of
-// an index is read at one snapshot timestamp (see RunRange).
+// an index is read at one snapshot timestamp (see RunRange). A local index fetches from the
+// table what it does not project, metered (and counted toward the 1 MB) as DynamoDB does.
 //
 // ScanIndexForward=false reads the range backwards from its end (or from ExclusiveStartKey)
 // at a snapshot timestamp, a batch at a time: a descending page costs what an ascending one
 // does, whatever the partition's size.
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include <nlohmann/json.hpp>
@@ -36,7 +38,6 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxPageBytes = 1024 * 1024;
-constexpr size_t kDefaultPageItems = 10000;  // without Limit, 1 MB usually ends a page first
 constexpr size_t kReadBatch = 1000;
 constexpr int64_t kMaxTotalSegments = 1000000;
 
@@ -94,6 +95,38 @@ std::optional<std::string> FirstNameWhere(const Condition& c, const Pred& pred) 
   return std::nullopt;
 }
 
+// Whether `filter` names a top-level attribute that `index` does not project.
+bool FilterNamesUnprojected(const TableSchema& schema, const SecondaryIndex& index,
+                            const Condition& filter) {
+  return FirstNameWhere(
+             filter, [&](const std::string& name) { return !IndexProjects(schema, index, name); })
+      .has_value();
+}
+
+size_t RoundUpTo4K(size_t bytes) { return (bytes + 4095) / 4096 * 4096; }
+
+// What a local index read's fetches from the table have cost so far.
+struct Fetches {
+  double units = 0;  // read units, each item's rounded up on its own
+  size_t bytes = 0;  // each item's size rounded up to 4 KB, for the 1 MB page limit
+};
+
+// Replaces the local index entry *item with its whole item from the table, adding that
+// read to *fetches. An item deleted since the index snapshot leaves its entry as it was;
+// reading nothing is still a read.
+Task<absl::Status> FetchBaseItem(TableStore* store, const TableSchema& schema, bool consistent,
+                                 AttributeMap* item, Fetches* fetches) {
+  absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, *item);
+  if (!base_key.ok()) co_return base_key.status();
+  absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
+  if (!base_item.ok()) co_return base_item.status();
+  const size_t size = base_item->has_value() ? ItemSize(**base_item) : 0;
+  fetches->units += ReadUnits(size, consistent);
+  fetches->bytes += RoundUpTo4K(size);
+  if (base_item->has_value()) *item = **std::move(base_item);
+  co_return absl::OkStatus();
+}
+
 // Whether an index read needs attributes its index does not hold: a local index then
 // fetches each item from the table (DynamoDB does, at a read per item); a global one cannot,
 // and DynamoDB refuses a projection that asks for them. A filter on a global index sees the
@@ -114,7 +147,7 @@ absl::StatusOr<bool> NeedsBaseItems(const TableSchema& schema, const SecondaryIn
       return true;
     }
   }
-  return !index.global && filter.has_value() && FirstNameWhere(*filter, missing).has_value();
+  return !index.global && filter.has_value() && FilterNamesUnprojected(schema, index, *filter);
 }
 
 // Select and the projection, checked against each other as DynamoDB does. *count_only:
@@ -198,7 +231,9 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
   }
   absl::StatusOr<std::optional<int64_t>> limit = LimitOf(request);
   if (!limit.ok()) co_return limit.status();
-  const size_t want = limit->has_value() ? static_cast<size_t>(**limit) : kDefaultPageItems;
+  // Without Limit only the 1 MB ends a page, as in DynamoDB, however small the items.
+  const size_t want =
+      limit->has_value() ? static_cast<size_t>(**limit) : std::numeric_limits<size_t>::max();
   if (auto it = request.find("ExclusiveStartKey"); it != request.end() && !it->is_null()) {
     absl::StatusOr<AttributeMap> start_key = AttributeMapFromJson(*it);
     if (!start_key.ok()) co_return start_key.status();
@@ -261,31 +296,43 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       break;
     }
   }
-  if (all_attributes && index->projection_type != "ALL") {
-    // An LSI fetches the attributes it does not project from the table, one read per entry
-    // (Select ALL_ATTRIBUTES, or a projection or filter naming them).
-    for (auto& [entry_key, item] : page.items) {
-      absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, item);
-      if (!base_key.ok()) co_return base_key.status();
-      absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
-      if (!base_item.ok()) co_return base_item.status();
-      if (base_item->has_value()) item = **std::move(base_item);
-    }
-  }
+  // An LSI fetches the attributes it does not project from the table, one read of the whole
+  // item per entry (Select ALL_ATTRIBUTES, or a projection or filter naming them). A filter
+  // on projected attributes only is decided on the entry, so only the entries it keeps are
+  // fetched. DynamoDB meters such a read in two shares: the index entries read, summed and
+  // rounded up to 4 KB once, on the index; each fetched item, rounded up to 4 KB on its own,
+  // on the table. Its 1 MB page counts the same sum, so fetches may end a page early.
+  const bool fetch = all_attributes && index->projection_type != "ALL";
+  const bool fetch_before_filter =
+      fetch && filter.has_value() && FilterNamesUnprojected(schema, *index, *filter);
+  Fetches fetches;
   json items = json::array();
   size_t count = 0;
   size_t scanned_bytes = 0;
-  for (const auto& [key, item] : page.items) {
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    if (fetch && i > 0 && RoundUpTo4K(scanned_bytes) + fetches.bytes >= kMaxPageBytes) {
+      page.items.resize(i);  // the page ends after the entry that reached 1 MB
+      page.more = true;
+      break;
+    }
+    AttributeMap& item = page.items[i].second;
     scanned_bytes += ItemSize(item);
+    if (fetch_before_filter) {
+      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetches);
+      if (!fetched.ok()) co_return fetched;
+    }
     if (filter.has_value()) {
       absl::StatusOr<bool> keep = EvaluateCondition(*filter, item);
       if (!keep.ok()) co_return keep.status();
       if (!*keep) continue;
     }
     ++count;
-    if (!count_only) {
-      items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
+    if (count_only) continue;
+    if (fetch && !fetch_before_filter) {
+      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetches);
+      if (!fetched.ok()) co_return fetched;
     }
+    items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
   }
   json reply = {{"Count", count}, {"ScannedCount", page.items.size()}};
   if (!count_only) reply["Items"] = std::move(items);
@@ -297,11 +344,12 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
   }
   if (*capacity_mode != "NONE") {
     // Query and Scan are metered on the bytes read, not per item; a read of an index is
-    // metered on the index (INDEXES names it).
+    // metered on the index (INDEXES names it), its fetches from the table on the table.
     CapacityUse use;
     const double units = ReadUnits(scanned_bytes, consistent);
     if (index != nullptr) {
       use.AddIndexRead(*index, units);
+      use.table = fetches.units;
     } else {
       use.table = units;
     }

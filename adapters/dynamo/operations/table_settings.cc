@@ -259,13 +259,18 @@ Task<absl::StatusOr<json>> TagResourceOperation(const json& request, TableStore*
         "1 validation error detected: Value null at 'tags' failed to satisfy constraint: "
         "Member must not be null");
   }
+  if (tags->is_array() && tags->empty()) {
+    co_return ValidationError(
+        "1 validation error detected: Value '[]' at 'tags' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1");
+  }
   absl::StatusOr<TableSchema> schema = co_await store->UpdateTable(
       *table, [&](TableSchema* schema) { return ApplyTags(*tags, schema); });
   if (!schema.ok() && ErrorName(schema.status()) == "ResourceNotFoundException") {
     co_return ArnNotFound(request);
   }
   if (!schema.ok()) co_return schema.status();
-  co_return json::object();
+  co_return json(nullptr);  // DynamoDB answers an empty body (OperationTable::Handle)
 }
 
 Task<absl::StatusOr<json>> UntagResourceOperation(const json& request, TableStore* store) {
@@ -289,7 +294,7 @@ Task<absl::StatusOr<json>> UntagResourceOperation(const json& request, TableStor
     co_return ArnNotFound(request);
   }
   if (!schema.ok()) co_return schema.status();
-  co_return json::object();
+  co_return json(nullptr);  // DynamoDB answers an empty body (OperationTable::Handle)
 }
 
 Task<absl::StatusOr<json>> ListTagsOfResourceOperation(const json& request, TableStore* store) {
