@@ -186,6 +186,36 @@ bool ArityOk(const CommandSpec& spec, size_t args) {
   return spec.arity > 0 ? argc == spec.arity : argc >= -spec.arity;
 }
 
+// Redis 7.0's lookupCommand resolves a container ("config", "object", "client"...) given a
+// second argument to that subcommand, and processCommand checks the subcommand's existence
+// and arity as it checks a plain command's: before the handler, before AUTH and ACL, and
+// while MULTI queues (a refusal then aborts EXEC). The refusal's text, with `unknown`
+// set when there is no such subcommand (Redis has then no command to count it under);
+// nullopt when the subcommand is fine or `spec` is no container.
+struct SubcommandRefusal {
+  std::string error;
+  bool unknown = false;
+};
+std::optional<SubcommandRefusal> CheckSubcommand(const CommandSpec& spec,
+                                                 const std::vector<std::string>& args) {
+  if (args.size() < 2) return std::nullopt;
+  const AclCatalog& catalog = AclCatalog::Get();
+  const std::optional<size_t> container = catalog.Find(spec.name);
+  if (!container.has_value() || catalog.subcommands(*container).empty()) return std::nullopt;
+  const std::string full = absl::StrCat(spec.name, "|", absl::AsciiStrToLower(args[1]));
+  const std::optional<size_t> sub = catalog.Find(full);
+  if (!sub.has_value()) {
+    // Redis prints the subcommand with %s: it ends at a NUL byte.
+    return SubcommandRefusal{
+        UnknownSubcommandReply(args[1].c_str(), absl::AsciiStrToUpper(args[0].c_str())), true};
+  }
+  const int arity = catalog.arity(*sub);
+  const int argc = static_cast<int>(args.size());
+  if (arity > 0 ? argc == arity : argc >= -arity) return std::nullopt;
+  return SubcommandRefusal{
+      ErrorReply(absl::StrCat("ERR wrong number of arguments for '", full, "' command")), false};
+}
+
 std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : ServerCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : TypedCommandSpecs()) specs.push_back(std::move(spec));
@@ -327,10 +357,13 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
     }
     reply(std::move(error));
   };
-  // Redis 7: a command refused while MULTI queues (unknown, arity, NOAUTH) makes EXEC
-  // answer EXECABORT.
-  if (connection->in_multi && (spec == nullptr || !ArityOk(*spec, args.size()) ||
-                               (!connection->authenticated && !(spec->flags & kFlagNoAuth)))) {
+  const std::optional<SubcommandRefusal> bad_subcommand =
+      spec == nullptr || !ArityOk(*spec, args.size()) ? std::nullopt : CheckSubcommand(*spec, args);
+  // Redis 7: a command refused while MULTI queues (unknown, arity, an unknown subcommand or
+  // a subcommand's arity, NOAUTH) makes EXEC answer EXECABORT.
+  if (connection->in_multi &&
+      (spec == nullptr || !ArityOk(*spec, args.size()) || bad_subcommand.has_value() ||
+       (!connection->authenticated && !(spec->flags & kFlagNoAuth)))) {
     connection->multi_failed = true;
   }
   if (spec == nullptr) {
@@ -348,6 +381,11 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   if (!ArityOk(*spec, args.size())) {
     return refuse(
         ErrorReply(absl::StrCat("ERR wrong number of arguments for '", spec->name, "' command")));
+  }
+  if (bad_subcommand.has_value()) {
+    if (!bad_subcommand->unknown) return refuse(bad_subcommand->error);
+    if (stats != nullptr) stats->RecordError(bad_subcommand->error);
+    return reply(bad_subcommand->error);
   }
   // Redis 7's order of checks: name, arity, authentication, then the subscribed context.
   if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {

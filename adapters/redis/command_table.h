@@ -241,9 +241,9 @@ void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done
 // transaction (FLUSHDB, FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) rather than in the group
 // (commands/transaction.cc).
 bool IsWalkInExec(absl::string_view name);
-// Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, ...: neither a
-// data command, a script nor a walk) for EXEC to run through its handler after the rest;
-// false for SUBSCRIBE and its kin, and on a connection without a server.
+// Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, SUBSCRIBE...:
+// neither a data command, a script nor a walk) for EXEC to run through its handler after
+// the rest; false on a connection without a server (there is no loop to run it on).
 bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connection);
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
@@ -273,9 +273,6 @@ struct ScriptCacheStats {
   size_t body_bytes = 0;
 };
 ScriptCacheStats NodeScriptCacheStats();
-// SCRIPT's queue-time checks inside MULTI (Redis 7.0 checks a subcommand's name and arity
-// when it queues it): the error reply, or empty when SCRIPT may be queued.
-std::string ScriptQueueError(const std::vector<std::string>& args);
 // EXEC's node-local part: the script commands of the transaction as Redis 7.0 meets them
 // when EXEC runs, in command order against the node's script cache. An EVAL whose numkeys
 // is valid and whose body compiles enters the cache; an EVALSHA's body is looked up at
@@ -307,6 +304,10 @@ std::vector<CommandSpec> AclCommandSpecs();
 // "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it).
 void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
                  absl::string_view object, const std::string& username, absl::string_view command);
+// The connection's user's ACL rules as ACL LIST describes them, for a request that runs
+// scripts (RedisRequest::user_acl: redis.acl_check_cmd, the ACL check of redis.call);
+// empty when the user may run everything (or there is no server).
+std::string UserAclRules(const ConnectionState& connection);
 // Redis's CLIENT SETNAME rule as an error message; empty when the name is fine.
 std::string InvalidClientName(absl::string_view name);
 // Their table entries (commands/server_specs.cc), appended to CommandTable::Default.
