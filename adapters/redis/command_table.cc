@@ -179,23 +179,6 @@ std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& a
   return catalog.Find(full).has_value() ? full : spec.name;
 }
 
-namespace {
-
-bool ArityOk(const CommandSpec& spec, size_t args) {
-  const int argc = static_cast<int>(args);
-  return spec.arity > 0 ? argc == spec.arity : argc >= -spec.arity;
-}
-
-// Redis 7.0's lookupCommand resolves a container ("config", "object", "client"...) given a
-// second argument to that subcommand, and processCommand checks the subcommand's existence
-// and arity as it checks a plain command's: before the handler, before AUTH and ACL, and
-// while MULTI queues (a refusal then aborts EXEC). The refusal's text, with `unknown`
-// set when there is no such subcommand (Redis has then no command to count it under);
-// nullopt when the subcommand is fine or `spec` is no container.
-struct SubcommandRefusal {
-  std::string error;
-  bool unknown = false;
-};
 std::optional<SubcommandRefusal> CheckSubcommand(const CommandSpec& spec,
                                                  const std::vector<std::string>& args) {
   if (args.size() < 2) return std::nullopt;
@@ -214,6 +197,13 @@ std::optional<SubcommandRefusal> CheckSubcommand(const CommandSpec& spec,
   if (arity > 0 ? argc == arity : argc >= -arity) return std::nullopt;
   return SubcommandRefusal{
       ErrorReply(absl::StrCat("ERR wrong number of arguments for '", full, "' command")), false};
+}
+
+namespace {
+
+bool ArityOk(const CommandSpec& spec, size_t args) {
+  const int argc = static_cast<int>(args);
+  return spec.arity > 0 ? argc == spec.arity : argc >= -spec.arity;
 }
 
 std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
@@ -365,6 +355,25 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
       (spec == nullptr || !ArityOk(*spec, args.size()) || bad_subcommand.has_value() ||
        (!connection->authenticated && !(spec->flags & kFlagNoAuth)))) {
     connection->multi_failed = true;
+  }
+  if (spec == nullptr && connection->in_multi) {
+    // Redis 7.0's no-multi commands (SAVE, SHUTDOWN, SYNC, PSYNC), which ekv does not
+    // serve, are refused while MULTI queues as Redis refuses them there: after the arity
+    // and NOAUTH checks, with "Command not allowed inside a transaction".
+    const std::string name = absl::AsciiStrToLower(args[0]);
+    const std::optional<size_t> id = AclCatalog::Get().Find(name);
+    if (id.has_value() &&
+        (name == "save" || name == "shutdown" || name == "sync" || name == "psync")) {
+      const int arity = AclCatalog::Get().arity(*id);
+      const int argc = static_cast<int>(args.size());
+      std::string error =
+          !(arity > 0 ? argc == arity : argc >= -arity)
+              ? ErrorReply(absl::StrCat("ERR wrong number of arguments for '", name, "' command"))
+          : !connection->authenticated ? ErrorReply("NOAUTH Authentication required.")
+                                       : ErrorReply("ERR Command not allowed inside a transaction");
+      if (stats != nullptr) stats->RecordRejected(name, error);
+      return reply(std::move(error));
+    }
   }
   if (spec == nullptr) {
     // Redis 7.0's words: the name and the first ~128 bytes of arguments, each quoted and

@@ -315,6 +315,20 @@ std::vector<CommandSpec> ServerCommandSpecs();
 // "ERR unknown subcommand 'x'. Try CLIENT HELP." (the subcommand cut at 128 bytes).
 std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command);
 
+// Redis 7.0's lookupCommand resolves a container ("config", "object", "client"...) given a
+// second argument to that subcommand, and processCommand checks the subcommand's existence
+// and arity as it checks a plain command's: before the handler, before AUTH and ACL, and
+// while MULTI queues (a refusal then aborts EXEC); a script's redis.call checks the same.
+// The refusal as an encoded error reply, with `unknown` set when there is no such
+// subcommand (Redis has then no command to count it under); nullopt when the subcommand
+// is fine or `spec` is no container (by Redis 7.0.15's table, AclCatalog).
+struct SubcommandRefusal {
+  std::string error;
+  bool unknown = false;
+};
+std::optional<SubcommandRefusal> CheckSubcommand(const CommandSpec& spec,
+                                                 const std::vector<std::string>& args);
+
 // The name INFO commandstats counts a command under: a container's subcommand as Redis
 // names it ("client|id") when Redis has that subcommand, else the command's name.
 std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& args);

@@ -4031,6 +4031,36 @@ TEST_F(DifferentialTest, SubcommandsCheckedWhileQueuing) {
   Compare(script);
 }
 
+// SAVE and SHUTDOWN (Redis's no-multi commands; ekv serves neither) inside MULTI: refused
+// with Redis's words, after its arity check, and EXEC aborts.
+TEST_F(DifferentialTest, NoMultiCommandsRefusedWhileQueuing) {
+  Compare({
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"SAVE"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"shutdown", "nosave"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"SAVE", "x"}),
+      Cmd({"SYNC"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "foo"}),
+      // A CONFIG SET that fails at EXEC stays in its slot (maxmemory: ekv accepts only 0,
+      // no limit, as it evicts nothing).
+      Cmd({"CONFIG", "SET", "maxmemory", "bla"}),
+      Cmd({"CONFIG", "SET", "maxmemory", "-1"}),
+      Cmd({"CONFIG", "SET", "maxmemory", "0"}),
+      Cmd({"CONFIG", "GET", "maxmemory"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"CONFIG", "SET", "maxmemory", "bla"}),
+      Cmd({"EXEC"}),
+  });
+}
+
 TEST_F(DifferentialTest, SubcommandsCheckedBeforeAuth) {
   Compare(
       {
@@ -4220,6 +4250,11 @@ TEST_F(DifferentialTest, ScriptAclChecks) {
           check("return redis.call('set','yy','1')"),
           check("return redis.call('set','xy','1')"),
           check("return redis.pcall('set','yz','1')"),
+          // A container's subcommand is looked up, then its arity checked, before the ACL.
+          check("return redis.call('object','foo','k')"),
+          check("return redis.pcall('object','encoding')"),
+          check("return redis.call('memory','usage')"),
+          check("return redis.call('object')"),
           Cmd({"MULTI"}),
           check("return redis.acl_check_cmd('set','yy',1)"),
           check("return redis.call('set','yy','1')"),

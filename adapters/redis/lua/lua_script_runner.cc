@@ -477,6 +477,12 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
     PushErrorTable(L, "Wrong number of args calling Redis command from script");
     return CallOutcome::kError;
   }
+  // A container's subcommand as Redis's lookupCommand finds it: unknown, or its arity.
+  if (std::optional<SubcommandRefusal> sub = CheckSubcommand(*spec, args); sub.has_value()) {
+    PushErrorTable(L, sub->unknown ? "Unknown Redis command called from script"
+                                   : "Wrong number of args calling Redis command from script");
+    return CallOutcome::kError;
+  }
   // noscript (MULTI, EVAL, SUBSCRIBE, ...), and what only the front door runs (PUBLISH,
   // TIME, SCAN, ...): not at apply time.
   if ((spec->flags & kFlagNoScript) != 0 || redis_core::FindCommand(args[0]) == nullptr) {
