@@ -4217,6 +4217,22 @@ TEST_F(DifferentialTest, ScriptRespVersions) {
   Compare(steps);
 }
 
+// A Redis command ekv does not serve, called from a script: Redis 7.0's lookup and arity
+// checks by its own table, then "not allowed" (these are all noscript in Redis).
+TEST_F(DifferentialTest, ScriptCallsOfCommandsEkvDoesNotServe) {
+  std::vector<Step> steps;
+  for (const char* body :
+       {"return redis.pcall('cluster','reset','hard')", "return redis.pcall('cluster','foo')",
+        "return redis.pcall('cluster')", "return redis.pcall('save')",
+        "return redis.pcall('SAVE','x')", "return redis.pcall('bgsave')",
+        "return redis.pcall('shutdown')", "return redis.pcall('monitor')",
+        "return redis.pcall('latency','doctor')", "return redis.call('cluster','reset','hard')",
+        "return redis.pcall('nosuchcommand')", "return redis.pcall('config|get','x')"}) {
+    steps.push_back(Cmd({"EVAL", body, "0"}));
+  }
+  Compare(steps);
+}
+
 // redis.acl_check_cmd and the ACL check of every redis.call run where the script runs (in
 // the group, at apply time) against the calling user's rules, which the request carries:
 // Redis 7.0's answers and words, for EVAL and for EVAL queued in MULTI.

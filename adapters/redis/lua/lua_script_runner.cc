@@ -412,6 +412,19 @@ std::string FormatArgNumber(lua_Number number) {
   return std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
+// Redis 7.0's lookupCommand over its whole command set (AclCatalog): the command, or a
+// container's subcommand when a second argument follows; nullopt when Redis has none.
+std::optional<size_t> LookupRedisCommand(const std::vector<std::string>& args) {
+  const AclCatalog& catalog = AclCatalog::Get();
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name.find('|') != std::string::npos) return std::nullopt;
+  std::optional<size_t> id = catalog.Find(name);
+  if (id.has_value() && !catalog.subcommands(*id).empty() && args.size() >= 2) {
+    id = catalog.Find(absl::StrCat(name, "|", absl::AsciiStrToLower(args[1])));
+  }
+  return id;
+}
+
 // luaArgsToRedisArgv: the call's arguments (numbers as %.17g), popped, so a reply has
 // room on the stack even when a script passed nearly LUAI_MAXCSTACK of them
 // (redis.call('lpush', k, unpack(t)) with 7999 values answers 7999 in Redis 7.0). False,
@@ -470,7 +483,16 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
   // Redis 7.0's order: unknown command, arity, noscript.
   const CommandSpec* spec = CommandTable::Default().Find(args[0]);
   if (spec == nullptr) {
-    PushErrorTable(L, "Unknown Redis command called from script");
+    // A Redis command ekv does not serve (CLUSTER, SAVE, MONITOR...): checked by Redis
+    // 7.0's table as Redis checks it, then not allowed (ekv has nothing to run it with;
+    // most of them are noscript in Redis too).
+    const std::optional<size_t> id = LookupRedisCommand(args);
+    const AclCatalog& catalog = AclCatalog::Get();
+    const int arity = id.has_value() ? catalog.arity(*id) : 0;
+    PushErrorTable(L, !id.has_value() ? "Unknown Redis command called from script"
+                      : (arity > 0 ? argc != arity : argc < -arity)
+                          ? "Wrong number of args calling Redis command from script"
+                          : "This Redis command is not allowed from script");
     return CallOutcome::kError;
   }
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
@@ -547,15 +569,8 @@ int RedisPCall(lua_State* L) { return GenericCall(L, false); }
 bool AclCheckCmd(lua_State* L, RunContext* context) {
   std::vector<std::string> args;
   if (!ReadCallArgs(L, &args)) return true;
-  const AclCatalog& catalog = AclCatalog::Get();
   const std::string name = absl::AsciiStrToLower(args[0]);
-  std::string full = name;
-  std::optional<size_t> id;
-  if (name.find('|') == std::string::npos) id = catalog.Find(name);
-  if (id.has_value() && !catalog.subcommands(*id).empty() && args.size() >= 2) {
-    full = absl::StrCat(name, "|", absl::AsciiStrToLower(args[1]));
-    id = catalog.Find(full);
-  }
+  const std::optional<size_t> id = LookupRedisCommand(args);
   if (!id.has_value()) {
     PushErrorTable(L, "Invalid command passed to redis.acl_check_cmd()");
     return true;
@@ -570,7 +585,7 @@ bool AclCheckCmd(lua_State* L, RunContext* context) {
     // A command ekv does not serve has no key positions here: its bit decides.
     const CommandSpec* spec = CommandTable::Default().Find(name);
     allowed = spec != nullptr ? !permissions->Check(*spec, args).has_value()
-                              : permissions->AllowsCommand(full);
+                              : permissions->AllowsCommand(AclCatalog::Get().name(*id));
   }
   lua_pushboolean(L, allowed ? 1 : 0);
   return false;
