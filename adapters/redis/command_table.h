@@ -203,6 +203,14 @@ std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
 // TypedCommand; a miss blocks the connection in the server (ServerControl::Block) until
 // a write anywhere in the cluster serves it or it times out (commands/blocking.cc).
 void BlockingCommand(CommandContext context);
+// Redis 7.0's sortCommandGeneric refuses a BY pattern (one with '*') and GET to a user
+// without access to every key ("BY option of SORT denied due to insufficient ACL
+// permissions.", "GET option ..."), at the option where its left-to-right parse meets it:
+// the error text for SORT / SORT_RO `args` sent by `connection`'s user, or empty (an
+// earlier syntax or LIMIT error is left to the command, which answers it as Redis).
+std::string SortAclError(const std::vector<std::string>& args, const ConnectionState& connection);
+// The same for a user without access to every key (a script's caller: lua runner).
+std::string SortAclErrorText(const std::vector<std::string>& args);
 // A request of one command routed by its first argument after the name, with the proposer's
 // clock as the lower bound of the group's time and a fresh random seed (commands/typed.cc).
 redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args);

@@ -4217,6 +4217,52 @@ TEST_F(DifferentialTest, ScriptRespVersions) {
   Compare(steps);
 }
 
+// SORT's BY patterns and GET need access to every key (Redis 7.0's sortCommandGeneric):
+// a user with key patterns gets Redis's error where the option parse meets them -- alone,
+// pipelined, in EXEC's slot, and from a script -- while a constant BY, LIMIT and STORE
+// still work and an earlier syntax or LIMIT error comes first.
+TEST_F(DifferentialTest, SortPatternsNeedAccessToEveryKey) {
+  const std::string acl_text =
+      "user lim on >pw ~x* &* +@all\n"
+      "user every on >pw ~* &* +@all\n";
+  const std::string pipelined = testing::EncodeCommand({"SORT", "x_ids", "BY", "w_*"}) +
+                                testing::EncodeCommand({"SORT", "x_ids", "DESC"}) +
+                                testing::EncodeCommand({"SORT", "x_ids", "GET", "#"});
+  Compare(
+      {
+          Cmd({"AUTH", "lim", "pw"}),
+          Cmd({"RPUSH", "x_ids", "2", "1", "3"}),
+          Cmd({"SORT", "x_ids"}),
+          Cmd({"SORT", "x_ids", "BY", "nosort"}),
+          Cmd({"SORT", "x_ids", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "GET", "#"}),
+          Cmd({"SORT", "x_ids", "DESC", "ALPHA", "BY", "w_*->f"}),
+          Cmd({"SORT", "x_ids", "LIMIT", "a", "b", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "LIMIT", "0", "1", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "foo", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "BY", "nosort", "GET", "#"}),
+          Cmd({"SORT_RO", "x_ids", "BY", "w_*"}),
+          Cmd({"SORT_RO", "x_ids", "STORE", "x_dst", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "STORE", "x_dst", "GET", "#"}),
+          Cmd({"EXISTS", "x_dst"}),
+          Cmd({"SORT", "x_ids", "STORE", "x_dst"}),
+          Raw(0, pipelined, false),
+          Read(0, 2),
+          Cmd({"MULTI"}),
+          Cmd({"SORT", "x_ids", "BY", "w_*"}),
+          Cmd({"RPUSH", "x_ids", "0"}),
+          Cmd({"SORT", "x_ids"}),
+          Cmd({"EXEC"}),
+          Cmd({"EVAL", "return redis.pcall('sort', KEYS[1], 'BY', 'w_*')", "1", "x_ids"}),
+          Cmd({"EVAL", "return redis.call('sort', KEYS[1], 'GET', '#')", "1", "x_ids"}),
+          Cmd({"EVAL", "return redis.call('sort', KEYS[1], 'BY', 'nosort')", "1", "x_ids"}),
+          On(1, {"AUTH", "every", "pw"}),
+          On(1, {"SORT", "x_ids", "BY", "w_*", "GET", "#"}),
+          On(1, {"EVAL", "return redis.call('sort', KEYS[1], 'GET', '#')", "1", "x_ids"}),
+      },
+      "", {}, acl_text);
+}
+
 // A Redis command ekv does not serve, called from a script: Redis 7.0's lookup and arity
 // checks by its own table, then "not allowed" (these are all noscript in Redis).
 TEST_F(DifferentialTest, ScriptCallsOfCommandsEkvDoesNotServe) {

@@ -373,7 +373,10 @@ void ExecCommand(CommandContext context) {
     // run in queue order after the group's part, the subscriptions included.
     subscribes = subscribes || IsSubscribeFamily(args[0]);
     const bool ping_after_subscribe = subscribes && absl::EqualsIgnoreCase(args[0], "ping");
-    if (spec != nullptr && (IsNodeLocalInExec(*spec, c) || ping_after_subscribe)) {
+    // A SORT the user's key rules refuse (SortAclError, checked now as Redis checks it
+    // when EXEC runs the command) answers through its handler, touching nothing.
+    const bool refused_sort = c.server != nullptr && !SortAclError(args, c).empty();
+    if (spec != nullptr && (IsNodeLocalInExec(*spec, c) || ping_after_subscribe || refused_sort)) {
       run->locals.push_back({slot, std::move(args)});
     } else {
       run->queued_slots.push_back(slot);

@@ -535,6 +535,14 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
     PushErrorTable(L, "Write commands are not allowed from read-only scripts.");
     return CallOutcome::kError;
   }
+  // SORT's BY patterns and GET need access to every key (Redis's sortCommandGeneric):
+  // the command's own error, as the command answers it when it runs.
+  if (permissions != nullptr && !permissions->AllowsAllKeys()) {
+    if (std::string error = SortAclErrorText(args); !error.empty()) {
+      PushReply(L, Reply::Error(error), context->resp);
+      return CallOutcome::kError;
+    }
+  }
   absl::StatusOr<Reply> reply = context->calls->Call(args);
   if (!reply.ok()) {
     context->abort = reply.status();
