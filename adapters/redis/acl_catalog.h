@@ -4,7 +4,9 @@
 // `+@all -@dangerous` by comparing category sizes over the whole set. ekv keeps that set
 // as data (acl_catalog.cc, generated from redis-server 7.0.15 by
 // scripts/gen-redis-acl-catalog.py), so rules, their errors and their descriptions are
-// Redis's whatever subset of commands ekv serves.
+// Redis's whatever subset of commands ekv serves. Each entry's arity is Redis's too:
+// Dispatch checks a container's subcommand (its name and arity) as Redis's processCommand
+// does, before any handler runs and also while MULTI queues.
 #pragma once
 
 #include <array>
@@ -26,7 +28,10 @@ inline constexpr std::array<absl::string_view, 21> kAclCategories = {
     "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
 
 struct AclCatalogEntry {
-  absl::string_view name;        // lower case; a subcommand is "container|sub"
+  absl::string_view name;  // lower case; a subcommand is "container|sub"
+  // Redis's convention: N > 0 exactly N arguments, -N at least N (a subcommand counts the
+  // container's name and its own: CONFIG GET is -3).
+  int arity = 0;
   absl::string_view categories;  // space-separated category names
 };
 
@@ -46,6 +51,7 @@ class AclCatalog {
   // `full_name` lower case ("get", "client|list"); nullopt when Redis has no such command.
   std::optional<size_t> Find(absl::string_view full_name) const;
   const std::string& name(size_t id) const { return names_[id]; }
+  int arity(size_t id) const { return arities_[id]; }
   // Bit i set: in category kAclCategories[i].
   uint32_t categories(size_t id) const { return categories_[id]; }
   // The subcommands' ids of a container (empty for a plain command).
@@ -60,6 +66,7 @@ class AclCatalog {
   AclCatalog();
 
   std::vector<std::string> names_;
+  std::vector<int> arities_;
   std::vector<uint32_t> categories_;
   std::vector<std::vector<size_t>> subcommands_;
   std::array<std::vector<size_t>, kAclCategories.size()> by_category_;

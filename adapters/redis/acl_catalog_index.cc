@@ -18,6 +18,8 @@ AclCatalog::AclCatalog() {
     const size_t id = names_.size();
     EKV_ASSERT(id == 0 || names_.back() < entry.name, "the ACL catalogue is sorted and unique");
     names_.emplace_back(entry.name);
+    EKV_ASSERT(entry.arity != 0, "a command's arity counts its name, so it is never 0");
+    arities_.push_back(entry.arity);
     uint32_t bits = 0;
     for (absl::string_view category : absl::StrSplit(entry.categories, ' ', absl::SkipEmpty())) {
       const std::optional<size_t> index = CategoryIndex(category);

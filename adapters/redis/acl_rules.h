@@ -67,6 +67,9 @@ class AclPermissions {
 
   // Every command, key and channel allowed: Check never refuses.
   bool AllowsEverything() const;
+  // Every key allowed (`~*` / allkeys): Redis 7.0's "unrestricted key access", which SORT
+  // needs for BY patterns and GET.
+  bool AllowsAllKeys() const { return all_keys_; }
 
   // As ACL GETUSER prints them: "+@all -@dangerous", "~app:* ~tmp:?" ("" for none),
   // "&news.*" ("" for none).

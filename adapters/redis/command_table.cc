@@ -179,6 +179,26 @@ std::string StatsName(const CommandSpec& spec, const std::vector<std::string>& a
   return catalog.Find(full).has_value() ? full : spec.name;
 }
 
+std::optional<SubcommandRefusal> CheckSubcommand(const CommandSpec& spec,
+                                                 const std::vector<std::string>& args) {
+  if (args.size() < 2) return std::nullopt;
+  const AclCatalog& catalog = AclCatalog::Get();
+  const std::optional<size_t> container = catalog.Find(spec.name);
+  if (!container.has_value() || catalog.subcommands(*container).empty()) return std::nullopt;
+  const std::string full = absl::StrCat(spec.name, "|", absl::AsciiStrToLower(args[1]));
+  const std::optional<size_t> sub = catalog.Find(full);
+  if (!sub.has_value()) {
+    // Redis prints the subcommand with %s: it ends at a NUL byte.
+    return SubcommandRefusal{
+        UnknownSubcommandReply(args[1].c_str(), absl::AsciiStrToUpper(args[0].c_str())), true};
+  }
+  const int arity = catalog.arity(*sub);
+  const int argc = static_cast<int>(args.size());
+  if (arity > 0 ? argc == arity : argc >= -arity) return std::nullopt;
+  return SubcommandRefusal{
+      ErrorReply(absl::StrCat("ERR wrong number of arguments for '", full, "' command")), false};
+}
+
 namespace {
 
 bool ArityOk(const CommandSpec& spec, size_t args) {
@@ -327,11 +347,33 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
     }
     reply(std::move(error));
   };
-  // Redis 7: a command refused while MULTI queues (unknown, arity, NOAUTH) makes EXEC
-  // answer EXECABORT.
-  if (connection->in_multi && (spec == nullptr || !ArityOk(*spec, args.size()) ||
-                               (!connection->authenticated && !(spec->flags & kFlagNoAuth)))) {
+  const std::optional<SubcommandRefusal> bad_subcommand =
+      spec == nullptr || !ArityOk(*spec, args.size()) ? std::nullopt : CheckSubcommand(*spec, args);
+  // Redis 7: a command refused while MULTI queues (unknown, arity, an unknown subcommand or
+  // a subcommand's arity, NOAUTH) makes EXEC answer EXECABORT.
+  if (connection->in_multi &&
+      (spec == nullptr || !ArityOk(*spec, args.size()) || bad_subcommand.has_value() ||
+       (!connection->authenticated && !(spec->flags & kFlagNoAuth)))) {
     connection->multi_failed = true;
+  }
+  if (spec == nullptr && connection->in_multi) {
+    // Redis 7.0's no-multi commands (SAVE, SHUTDOWN, SYNC, PSYNC), which ekv does not
+    // serve, are refused while MULTI queues as Redis refuses them there: after the arity
+    // and NOAUTH checks, with "Command not allowed inside a transaction".
+    const std::string name = absl::AsciiStrToLower(args[0]);
+    const std::optional<size_t> id = AclCatalog::Get().Find(name);
+    if (id.has_value() &&
+        (name == "save" || name == "shutdown" || name == "sync" || name == "psync")) {
+      const int arity = AclCatalog::Get().arity(*id);
+      const int argc = static_cast<int>(args.size());
+      std::string error =
+          !(arity > 0 ? argc == arity : argc >= -arity)
+              ? ErrorReply(absl::StrCat("ERR wrong number of arguments for '", name, "' command"))
+          : !connection->authenticated ? ErrorReply("NOAUTH Authentication required.")
+                                       : ErrorReply("ERR Command not allowed inside a transaction");
+      if (stats != nullptr) stats->RecordRejected(name, error);
+      return reply(std::move(error));
+    }
   }
   if (spec == nullptr) {
     // Redis 7.0's words: the name and the first ~128 bytes of arguments, each quoted and
@@ -348,6 +390,11 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
   if (!ArityOk(*spec, args.size())) {
     return refuse(
         ErrorReply(absl::StrCat("ERR wrong number of arguments for '", spec->name, "' command")));
+  }
+  if (bad_subcommand.has_value()) {
+    if (!bad_subcommand->unknown) return refuse(bad_subcommand->error);
+    if (stats != nullptr) stats->RecordError(bad_subcommand->error);
+    return reply(bad_subcommand->error);
   }
   // Redis 7's order of checks: name, arity, authentication, then the subscribed context.
   if (!connection->authenticated && !(spec->flags & kFlagNoAuth)) {

@@ -203,6 +203,14 @@ std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
 // TypedCommand; a miss blocks the connection in the server (ServerControl::Block) until
 // a write anywhere in the cluster serves it or it times out (commands/blocking.cc).
 void BlockingCommand(CommandContext context);
+// Redis 7.0's sortCommandGeneric refuses a BY pattern (one with '*') and GET to a user
+// without access to every key ("BY option of SORT denied due to insufficient ACL
+// permissions.", "GET option ..."), at the option where its left-to-right parse meets it:
+// the error text for SORT / SORT_RO `args` sent by `connection`'s user, or empty (an
+// earlier syntax or LIMIT error is left to the command, which answers it as Redis).
+std::string SortAclError(const std::vector<std::string>& args, const ConnectionState& connection);
+// The same for a user without access to every key (a script's caller: lua runner).
+std::string SortAclErrorText(const std::vector<std::string>& args);
 // A request of one command routed by its first argument after the name, with the proposer's
 // clock as the lower bound of the group's time and a fresh random seed (commands/typed.cc).
 redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args);
@@ -241,9 +249,9 @@ void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done
 // transaction (FLUSHDB, FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) rather than in the group
 // (commands/transaction.cc).
 bool IsWalkInExec(absl::string_view name);
-// Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, ...: neither a
-// data command, a script nor a walk) for EXEC to run through its handler after the rest;
-// false for SUBSCRIBE and its kin, and on a connection without a server.
+// Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, SUBSCRIBE...:
+// neither a data command, a script nor a walk) for EXEC to run through its handler after
+// the rest; false on a connection without a server (there is no loop to run it on).
 bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connection);
 std::vector<CommandSpec> KeyspaceCommandSpecs();
 // A fresh random seed per request (commands/typed.cc).
@@ -273,9 +281,6 @@ struct ScriptCacheStats {
   size_t body_bytes = 0;
 };
 ScriptCacheStats NodeScriptCacheStats();
-// SCRIPT's queue-time checks inside MULTI (Redis 7.0 checks a subcommand's name and arity
-// when it queues it): the error reply, or empty when SCRIPT may be queued.
-std::string ScriptQueueError(const std::vector<std::string>& args);
 // EXEC's node-local part: the script commands of the transaction as Redis 7.0 meets them
 // when EXEC runs, in command order against the node's script cache. An EVAL whose numkeys
 // is valid and whose body compiles enters the cache; an EVALSHA's body is looked up at
@@ -307,12 +312,30 @@ std::vector<CommandSpec> AclCommandSpecs();
 // "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it).
 void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
                  absl::string_view object, const std::string& username, absl::string_view command);
+// The connection's user's ACL rules as ACL LIST describes them, for a request that runs
+// scripts (RedisRequest::user_acl: redis.acl_check_cmd, the ACL check of redis.call);
+// empty when the user may run everything (or there is no server).
+std::string UserAclRules(const ConnectionState& connection);
 // Redis's CLIENT SETNAME rule as an error message; empty when the name is fine.
 std::string InvalidClientName(absl::string_view name);
 // Their table entries (commands/server_specs.cc), appended to CommandTable::Default.
 std::vector<CommandSpec> ServerCommandSpecs();
 // "ERR unknown subcommand 'x'. Try CLIENT HELP." (the subcommand cut at 128 bytes).
 std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command);
+
+// Redis 7.0's lookupCommand resolves a container ("config", "object", "client"...) given a
+// second argument to that subcommand, and processCommand checks the subcommand's existence
+// and arity as it checks a plain command's: before the handler, before AUTH and ACL, and
+// while MULTI queues (a refusal then aborts EXEC); a script's redis.call checks the same.
+// The refusal as an encoded error reply, with `unknown` set when there is no such
+// subcommand (Redis has then no command to count it under); nullopt when the subcommand
+// is fine or `spec` is no container (by Redis 7.0.15's table, AclCatalog).
+struct SubcommandRefusal {
+  std::string error;
+  bool unknown = false;
+};
+std::optional<SubcommandRefusal> CheckSubcommand(const CommandSpec& spec,
+                                                 const std::vector<std::string>& args);
 
 // The name INFO commandstats counts a command under: a container's subcommand as Redis
 // names it ("client|id") when Redis has that subcommand, else the command's name.

@@ -49,6 +49,7 @@ std::optional<redis_core::PipelinedCommand> RunMember(const CommandTable& table,
     if (!user->permissions.AllowsEverything() && user->permissions.Check(*spec, args).has_value()) {
       return std::nullopt;  // Dispatch refuses it and writes ACL LOG
     }
+    if (!SortAclError(args, connection).empty()) return std::nullopt;  // TypedCommand refuses it
   }
   member.write = info->write;
   if (spec_out != nullptr) *spec_out = spec;

@@ -21,6 +21,14 @@ void WriteReply(RespWriter* writer, const redis_core::Reply& reply) {
       return writer->NullArray();
     case Kind::kDouble:
       return writer->Double(reply.number);
+    case Kind::kBool:
+      return writer->Bool(reply.integer != 0);
+    case Kind::kBigNumber:
+      return writer->BigNumber(reply.text);
+    case Kind::kVerbatim:
+      EKV_ASSERT(reply.text.size() >= 4, "a verbatim string carries its 3-byte format");
+      return writer->Verbatim(absl::string_view(reply.text).substr(0, 3),
+                              absl::string_view(reply.text).substr(4));
     case Kind::kArray:
       writer->ArrayHeader(reply.elements.size());
       break;

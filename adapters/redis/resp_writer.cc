@@ -67,10 +67,27 @@ void RespWriter::SetHeader(size_t count) {
   absl::StrAppend(&out_, resp3_ ? "~" : "*", count, "\r\n");
 }
 
-void RespWriter::Verbatim(absl::string_view text) {
+void RespWriter::Verbatim(absl::string_view text) { Verbatim("txt", text); }
+
+void RespWriter::Verbatim(absl::string_view format, absl::string_view text) {
   if (!resp3_) return Bulk(text);
-  absl::StrAppend(&out_, "=", text.size() + 4, "\r\ntxt:");
+  absl::StrAppend(&out_, "=", text.size() + 4, "\r\n", format, ":");
   out_.append(text.data(), text.size());
+  out_.append("\r\n");
+}
+
+void RespWriter::Bool(bool value) {
+  if (resp3_) {
+    out_.append(value ? "#t\r\n" : "#f\r\n");
+  } else {
+    out_.append(value ? ":1\r\n" : ":0\r\n");
+  }
+}
+
+void RespWriter::BigNumber(absl::string_view digits) {
+  if (!resp3_) return Bulk(digits);
+  out_.push_back('(');
+  AppendOneLine(&out_, digits);
   out_.append("\r\n");
 }
 

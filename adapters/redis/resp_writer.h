@@ -31,7 +31,11 @@ class RespWriter {
   void SetHeader(size_t count);  // RESP3 `~`, RESP2 array
   // RESP3 verbatim string `=<n>\r\ntxt:...` (INFO, CLIENT LIST), a bulk in RESP2.
   void Verbatim(absl::string_view text);
-  void PushHeader(size_t count);  // RESP3 `>` (out-of-band pub/sub), RESP2 array
+  // The same with its 3-byte format ("txt", "mkd"; a script's {verbatim_string=}).
+  void Verbatim(absl::string_view format, absl::string_view text);
+  void Bool(bool value);                     // RESP3 `#t` / `#f`, RESP2 `:1` / `:0`
+  void BigNumber(absl::string_view digits);  // RESP3 `(digits`, RESP2 a bulk
+  void PushHeader(size_t count);             // RESP3 `>` (out-of-band pub/sub), RESP2 array
 
   bool resp3() const { return resp3_; }
   const std::string& bytes() const { return out_; }

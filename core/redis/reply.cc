@@ -23,9 +23,12 @@ void Encode(const Reply& reply, std::string* out) {
     case Reply::Kind::kStatus:
     case Reply::Kind::kError:
     case Reply::Kind::kBulk:
+    case Reply::Kind::kBigNumber:
+    case Reply::Kind::kVerbatim:
       kv::AppendLengthPrefixed(out, reply.text);
       return;
     case Reply::Kind::kInteger:
+    case Reply::Kind::kBool:
       kv::AppendVarint64(out, ZigZag(reply.integer));
       return;
     case Reply::Kind::kNil:
@@ -56,16 +59,25 @@ absl::StatusOr<Reply> Decode(kv::ByteReader* reader, int depth) {
   switch (reply.kind) {
     case Reply::Kind::kStatus:
     case Reply::Kind::kError:
-    case Reply::Kind::kBulk: {
+    case Reply::Kind::kBulk:
+    case Reply::Kind::kBigNumber:
+    case Reply::Kind::kVerbatim: {
       auto text = reader->ReadLengthPrefixed();
       if (!text.ok()) return absl::DataLossError("redis reply: truncated string");
+      if (reply.kind == Reply::Kind::kVerbatim && (text->size() < 4 || (*text)[3] != ':')) {
+        return absl::DataLossError("redis reply: a verbatim string without its format");
+      }
       reply.text = std::string(*text);
       return reply;
     }
-    case Reply::Kind::kInteger: {
+    case Reply::Kind::kInteger:
+    case Reply::Kind::kBool: {
       auto value = reader->ReadVarint64();
       if (!value.ok()) return absl::DataLossError("redis reply: truncated integer");
       reply.integer = UnZigZag(*value);
+      if (reply.kind == Reply::Kind::kBool && reply.integer != 0 && reply.integer != 1) {
+        return absl::DataLossError("redis reply: a boolean that is neither 0 nor 1");
+      }
       return reply;
     }
     case Reply::Kind::kNil:
@@ -161,6 +173,29 @@ Reply Reply::Pairs(std::vector<Reply> flat_pairs) {
   return r;
 }
 
+Reply Reply::Bool(bool value) {
+  Reply r;
+  r.kind = Kind::kBool;
+  r.integer = value ? 1 : 0;
+  return r;
+}
+
+Reply Reply::BigNumber(absl::string_view digits) {
+  Reply r;
+  r.kind = Kind::kBigNumber;
+  r.text = std::string(digits);
+  return r;
+}
+
+Reply Reply::Verbatim(absl::string_view format, absl::string_view content) {
+  Reply r;
+  r.kind = Kind::kVerbatim;
+  r.text = std::string(format.substr(0, 3));
+  r.text.resize(3, ' ');
+  absl::StrAppend(&r.text, ":", content);
+  return r;
+}
+
 Reply WrongTypeError() {
   return Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value");
 }
@@ -198,6 +233,12 @@ std::string DebugString(const Reply& reply) {
       return "nil-array";
     case Reply::Kind::kDouble:
       return absl::StrCat("(double) ", reply.number);
+    case Reply::Kind::kBool:
+      return reply.integer != 0 ? "(true)" : "(false)";
+    case Reply::Kind::kBigNumber:
+      return absl::StrCat("(big number) ", reply.text);
+    case Reply::Kind::kVerbatim:
+      return absl::StrCat("(verbatim) \"", reply.text, "\"");
     case Reply::Kind::kArray:
     case Reply::Kind::kMap:
     case Reply::Kind::kSet:

@@ -34,10 +34,15 @@ struct Reply {
     // (member, score) pairs, elements alternating: RESP2 a flat array of 2n, RESP3 an
     // array of n two-element arrays (ZRANGE WITHSCORES, ZPOPMIN with a count).
     kPairs = 11,
+    // What only a script returns (redis.setresp(3) false/true, {big_number=},
+    // {verbatim_string=}), as Redis 7.0's addReplyBool / addReplyBigNum / addReplyVerbatim:
+    kBool = 12,       // integer 0 or 1: RESP2 :0 / :1, RESP3 #f / #t
+    kBigNumber = 13,  // text, the digits: RESP2 bulk, RESP3 (text
+    kVerbatim = 14,   // text "fmt:content" (fmt 3 bytes): RESP2 bulk of content, RESP3 =
   };
   Kind kind = Kind::kNil;
-  std::string text;  // kStatus, kError, kBulk
-  int64_t integer = 0;
+  std::string text;     // kStatus, kError, kBulk, kBigNumber, kVerbatim
+  int64_t integer = 0;  // kInteger, kBool
   double number = 0;
   std::vector<Reply> elements;  // kArray, kMap (2n), kSet
 
@@ -53,6 +58,10 @@ struct Reply {
   static Reply Map(std::vector<Reply> flat_pairs);
   static Reply Set(std::vector<Reply> elements);
   static Reply Pairs(std::vector<Reply> flat_pairs);
+  static Reply Bool(bool value);
+  static Reply BigNumber(absl::string_view digits);
+  // `format` is cut or padded with spaces to 3 bytes, as Redis writes it.
+  static Reply Verbatim(absl::string_view format, absl::string_view content);
 
   bool is_error() const { return kind == Kind::kError; }
   bool operator==(const Reply&) const = default;

@@ -51,6 +51,10 @@ std::string EncodeRedisRequest(const RedisRequest& request) {
       kv::AppendLengthPrefixed(&out, body);
     }
   }
+  if (!request.user_acl.empty()) {
+    kv::AppendByte(&out, 3);
+    kv::AppendLengthPrefixed(&out, request.user_acl);
+  }
   return out;
 }
 
@@ -104,13 +108,18 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     request.watches.push_back({std::string(*key), *stamp});
   }
   // ---- scripting hook (lua): the optional script trailer (tag 1), then the optional
-  // EVALSHA bodies of an EXEC (tag 2).
+  // EVALSHA bodies of an EXEC (tag 2), then the optional user's ACL rules (tag 3), each
+  // at most once and in that order.
   std::optional<uint8_t> trailer;
-  if (reader.remaining() > 0) {
+  auto next_trailer = [&](uint8_t after) -> bool {
+    trailer.reset();
+    if (reader.remaining() == 0) return true;
     auto tag = reader.ReadByte();
-    if (!tag.ok() || (*tag != 1 && *tag != 2)) return Truncated("trailer");
+    if (!tag.ok() || *tag <= after || *tag > 3) return false;
     trailer = *tag;
-  }
+    return true;
+  };
+  if (!next_trailer(0)) return Truncated("trailer");
   if (trailer == 1) {
     trailer.reset();
     auto body = reader.ReadLengthPrefixed();
@@ -131,11 +140,7 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
       }
     }
     request.script = std::move(script);
-    if (reader.remaining() > 0) {
-      auto tag = reader.ReadByte();
-      if (!tag.ok() || *tag != 2) return Truncated("trailer");
-      trailer = *tag;
-    }
+    if (!next_trailer(1)) return Truncated("trailer");
   }
   if (trailer == 2) {
     auto count = reader.ReadVarint64();
@@ -152,6 +157,12 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
       return absl::InvalidArgumentError(
           "redis request: script bodies outside a transaction, or a SHA twice");
     }
+    if (!next_trailer(2)) return Truncated("trailer");
+  }
+  if (trailer == 3) {
+    auto rules = reader.ReadLengthPrefixed();
+    if (!rules.ok() || rules->empty()) return Truncated("user ACL rules");
+    request.user_acl = std::string(*rules);
   }
   const bool script = request.script.has_value();
   if (script ? (!request.commands.empty() || request.transaction || !request.watches.empty())

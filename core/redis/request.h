@@ -7,7 +7,8 @@
 // Encoding: [kRedisRequestTag][routing_key][now_ms][seed][u8 transaction][commands: count, each a
 // count of length-prefixed args][watches: count, each key + stamp][script, only when present:
 // u8 1, body, u8 read_only, keys (count, each), args (count, each)][script bodies, only when
-// present: u8 2, count, each sha + body]; varints and length-prefixed strings (kv/codec.h).
+// present: u8 2, count, each sha + body][the user's ACL rules, only when present: u8 3,
+// rules]; varints and length-prefixed strings (kv/codec.h).
 // Decoding enforces the limits below.
 #pragma once
 
@@ -76,6 +77,12 @@ struct RedisRequest {
   // NOSCRIPT in its slot). SHA (40 lower-case hex digits) -> body; ordered, so the
   // encoding is deterministic.
   std::map<std::string, std::string> script_bodies;
+  // The ACL rules of the user who sent the request (the front door's AclPermissions as
+  // ACL LIST describes them, "~app:* resetchannels -@all +get"), for its scripts'
+  // redis.acl_check_cmd and the ACL check of every redis.call, which run at apply time
+  // where the node's users are not known. Empty: a user allowed every command, key and
+  // channel (the default user), and requests from before ACLs reached scripts.
+  std::string user_acl;
   bool operator==(const RedisRequest&) const = default;
 };
 

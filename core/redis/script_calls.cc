@@ -21,8 +21,11 @@ namespace {
 class ExecutorCalls final : public ScriptCalls {
  public:
   ExecutorCalls(Executor* executor, bool read_only_script,
-                const std::function<bool(absl::string_view)>* owns_key)
-      : executor_(executor), read_only_(read_only_script), owns_key_(owns_key) {}
+                const std::function<bool(absl::string_view)>* owns_key, absl::string_view user_acl)
+      : executor_(executor),
+        read_only_(read_only_script),
+        owns_key_(owns_key),
+        user_acl_(user_acl) {}
 
   absl::StatusOr<Reply> Call(const std::vector<std::string>& args) override {
     if (args.empty()) {
@@ -54,11 +57,13 @@ class ExecutorCalls final : public ScriptCalls {
   }
 
   bool read_only() const override { return read_only_ || executor_->read_only(); }
+  absl::string_view user_acl() const override { return user_acl_; }
 
  private:
   Executor* executor_;
   const bool read_only_;
   const std::function<bool(absl::string_view)>* owns_key_;
+  const absl::string_view user_acl_;  // the request's, which outlives the calls
 };
 
 // A queued script command's numkeys (args[2]) as Redis 7.0's evalGenericCommand checks
@@ -126,7 +131,7 @@ absl::StatusOr<Reply> RunQueuedScript(Executor& executor, const Args& args,
   script.read_only = !IsWriteScriptCommand(args[0]);
   script.keys.assign(args.begin() + 3, args.begin() + 3 + numkeys);
   script.args.assign(args.begin() + 3 + numkeys, args.end());
-  ExecutorCalls calls(&executor, script.read_only, &scripts->owns_key);
+  ExecutorCalls calls(&executor, script.read_only, &scripts->owns_key, request.user_acl);
   // A script error is its slot's reply (its writes so far stay, as in Redis); a lock or an
   // engine error fails the whole EXEC, which the coordinator resolves and sends again.
   return scripts->runner->Run(script, calls);
@@ -141,7 +146,7 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
   }
   Executor executor(store, now_ms, request.seed, commit_ts);
   executor.set_key_access(&scripts->owns_key);
-  ExecutorCalls calls(&executor, request.script->read_only, &scripts->owns_key);
+  ExecutorCalls calls(&executor, request.script->read_only, &scripts->owns_key, request.user_acl);
   absl::StatusOr<Reply> reply = scripts->runner->Run(*request.script, calls);
   if (!reply.ok()) {
     // A lock or an engine error met by one of its commands: the script did not happen.

@@ -38,6 +38,9 @@ class ScriptCalls {
   // whole script: nothing it wrote is kept and the request fails as a whole.
   virtual absl::StatusOr<Reply> Call(const std::vector<std::string>& args) = 0;
   virtual bool read_only() const = 0;
+  // The calling user's ACL rules (RedisRequest::user_acl): empty when the user may run
+  // everything.
+  virtual absl::string_view user_acl() const { return {}; }
 };
 
 class ScriptRunner {

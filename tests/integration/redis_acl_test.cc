@@ -1,8 +1,9 @@
 // Redis ACL commands on a real 3-node cluster through redis-cli: ACL SETUSER with
 // subcommand rules takes effect on the node it ran on only (users are per node, as in
 // Redis), ACL SAVE writes the shared --redis_users_file, ACL LOAD on another node brings
-// the user there, ACL LOG records the failed login and the refused subcommand, and no
-// password reaches a log or the saved file.
+// the user there, ACL LOG records the failed login and the refused subcommand, no
+// password reaches a log or the saved file, and scripts are checked against the rules of
+// the user who sent them (redis.acl_check_cmd, redis.call) in the group that runs them.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -126,6 +127,34 @@ TEST(RedisAclTest, SetUserIsPerNodeAndLoadSharesTheFile) {
   EXPECT_NE(n1_log.find("reason\nkey\ncontext\ntoplevel\nobject\nother\nusername\napp"),
             std::string::npos)
       << n1_log;
+  // Scripts run in the group that owns their key, at apply time, on every replica: the
+  // request carries the user's rules, so redis.acl_check_cmd and the ACL check of each
+  // redis.call answer for the user who sent EVAL, through any node.
+  const std::vector<std::string> scripter = {"--user", "scripter", "--pass", "scr1pt-pw"};
+  ASSERT_EQ(
+      cli(1, admin,
+          {"ACL", "SETUSER", "scripter", "on", ">scr1pt-pw", "~app:*", "+@scripting", "+get"}),
+      "OK\n");
+  EXPECT_EQ(cli(1, scripter, {"EVAL", "return redis.acl_check_cmd('get', KEYS[1])", "1", "app:1"}),
+            "1\n");
+  EXPECT_EQ(
+      cli(1, scripter,
+          {"EVAL", "return tostring(redis.acl_check_cmd('set', KEYS[1], 'x'))", "1", "app:1"}),
+      "false\n");
+  EXPECT_EQ(cli(1, scripter,
+                {"EVAL", "return tostring(redis.acl_check_cmd('get', 'other'))", "1", "app:1"}),
+            "false\n");
+  EXPECT_EQ(cli(1, scripter, {"EVAL", "return redis.call('get', KEYS[1])", "1", "app:1"}), "v1\n");
+  const std::string refused =
+      cli(1, scripter, {"EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "app:1"});
+  EXPECT_NE(refused.find("The user executing the script can't run this command or subcommand"),
+            std::string::npos)
+      << refused;
+  EXPECT_EQ(cli(3, admin, {"GET", "app:1"}), "v1\n");
+  // The default user (+@all) may run anything from a script.
+  EXPECT_EQ(
+      cli(2, admin, {"EVAL", "return redis.acl_check_cmd('set', KEYS[1], 'x')", "1", "app:1"}),
+      "1\n");
   for (int i = 1; i <= cluster.size(); ++i) {
     EXPECT_EQ(cluster.Log(i).find("s3cret"), std::string::npos) << "a password was logged";
     EXPECT_EQ(cluster.Log(i).find("adm1n"), std::string::npos) << "a password was logged";

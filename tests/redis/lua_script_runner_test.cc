@@ -33,8 +33,10 @@ class FakeCalls final : public redis_core::ScriptCalls {
     return it->second;
   }
   bool read_only() const override { return false; }
+  absl::string_view user_acl() const override { return acl; }
 
   std::map<std::string, Reply> replies;
+  std::string acl;  // the calling user's rules (empty: allowed everything)
   std::vector<std::string> calls;
   absl::Status fail;
 };
@@ -287,6 +289,78 @@ TEST_F(LuaRunnerTest, AFailedCallAbortsTheWholeScriptEvenUnderPcall) {
   script.body = "redis.pcall('get', 'k') return 1";
   absl::StatusOr<Reply> reply = runner_.Run(script, calls_);
   EXPECT_EQ(reply.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// redis.setresp(3): every reply kind reaches the script as Redis 7.0's RESP3 parser
+// hands it to Lua, and back; in RESP2 (the default) the script-only kinds arrive as
+// their RESP2 forms. The fake answers (under real command names, which the runner checks)
+// what no ekv command answers (booleans, big numbers, verbatim strings) too.
+TEST_F(LuaRunnerTest, Resp3RepliesReachTheScriptAsRedisConvertsThem) {
+  calls_.replies["get"] = Reply::Bool(true);
+  calls_.replies["strlen"] = Reply::BigNumber("123456789012345678901234567890");
+  calls_.replies["type"] = Reply::Verbatim("mkd", "# title");
+  calls_.replies["ttl"] = Reply::Nil();
+  calls_.replies["pttl"] = Reply::NilArray();
+  calls_.replies["llen"] = Reply::Double(2.5);
+  calls_.replies["hgetall"] = Reply::Map({Reply::Bulk("a"), Reply::Integer(1)});
+  calls_.replies["smembers"] = Reply::Set({Reply::Bulk("m")});
+  calls_.replies["zcard"] = Reply::Pairs({Reply::Bulk("m"), Reply::Double(1.5)});
+  const std::string inspect =
+      "local function show(v) if type(v) ~= 'table' then return type(v) .. ':' .. "
+      "tostring(v) end local out = {} for k, x in pairs(v) do table.insert(out, tostring(k) .. "
+      "'=' .. show(x)) end table.sort(out) return '{' .. table.concat(out, ',') .. '}' end ";
+  auto shown = [&](const std::string& command, int resp) {
+    return Run(inspect + "redis.setresp(" + std::to_string(resp) + ") return show(redis.call('" +
+               command + "', 'k'))");
+  };
+  EXPECT_EQ(shown("get", 3), Reply::Bulk("boolean:true"));
+  EXPECT_EQ(shown("get", 2), Reply::Bulk("number:1"));
+  EXPECT_EQ(shown("strlen", 3), Reply::Bulk("{big_number=string:123456789012345678901234567890}"));
+  EXPECT_EQ(shown("strlen", 2), Reply::Bulk("string:123456789012345678901234567890"));
+  EXPECT_EQ(shown("type", 3),
+            Reply::Bulk("{verbatim_string={format=string:mkd,string=string:# title}}"));
+  EXPECT_EQ(shown("type", 2), Reply::Bulk("string:# title"));
+  EXPECT_EQ(shown("ttl", 3), Reply::Bulk("nil:nil"));
+  EXPECT_EQ(shown("pttl", 3), Reply::Bulk("nil:nil"));
+  EXPECT_EQ(shown("ttl", 2), Reply::Bulk("boolean:false"));
+  EXPECT_EQ(shown("llen", 3), Reply::Bulk("{double=number:2.5}"));
+  EXPECT_EQ(shown("llen", 2), Reply::Bulk("string:2.5"));
+  EXPECT_EQ(shown("hgetall", 3), Reply::Bulk("{map={a=number:1}}"));
+  EXPECT_EQ(shown("hgetall", 2), Reply::Bulk("{1=string:a,2=number:1}"));
+  EXPECT_EQ(shown("smembers", 3), Reply::Bulk("{set={m=boolean:true}}"));
+  EXPECT_EQ(shown("zcard", 3), Reply::Bulk("{1={1=string:m,2={double=number:1.5}}}"));
+  EXPECT_EQ(shown("zcard", 2), Reply::Bulk("{1=string:m,2=string:1.5}"));
+  // What a RESP3 script hands back keeps its kind (the front door encodes it per client).
+  EXPECT_EQ(Run("redis.setresp(3) return redis.call('get', 'k')"), Reply::Bool(true));
+  EXPECT_EQ(Run("redis.setresp(3) return redis.call('strlen', 'k')"),
+            Reply::BigNumber("123456789012345678901234567890"));
+  EXPECT_EQ(Run("redis.setresp(3) return redis.call('type', 'k')"),
+            Reply::Verbatim("mkd", "# title"));
+  EXPECT_EQ(Run("redis.setresp(3) return redis.call('hgetall', 'k')"),
+            Reply::Map({Reply::Bulk("a"), Reply::Integer(1)}));
+  EXPECT_EQ(Run("redis.setresp(3) return redis.call('smembers', 'k')"),
+            Reply::Set({Reply::Bulk("m")}));
+  EXPECT_EQ(Run("redis.setresp(3) return redis.call('llen', 'k')"), Reply::Double(2.5));
+  // Each run starts at RESP2, as Redis's script client does.
+  EXPECT_EQ(Run("return redis.call('llen', 'k')"), Reply::Bulk("2.5"));
+}
+
+// Rules that do not parse (no front door sends them) void the script instead of letting
+// it run unchecked.
+TEST_F(LuaRunnerTest, UnparsableUserRulesVoidTheScript) {
+  calls_.replies["get"] = Reply::Bulk("v");
+  calls_.acl = "+@all ~* nosuchrule";
+  redis_core::RedisRequest::Script script;
+  script.body = "return redis.call('get', 'k')";
+  absl::StatusOr<Reply> reply = runner_.Run(script, calls_);
+  EXPECT_FALSE(reply.ok());
+  EXPECT_TRUE(calls_.calls.empty());
+  calls_.acl = "~* resetchannels -@all +get";
+  EXPECT_EQ(Run("return redis.call('get', 'k')"), Reply::Bulk("v"));
+  EXPECT_EQ(Run("return redis.pcall('set', 'k', 'v')"),
+            Reply::Error("ERR The user executing the script can't run this command or subcommand"));
+  EXPECT_EQ(Run("return redis.acl_check_cmd('get', 'k')"), Reply::Integer(1));
+  EXPECT_EQ(Run("return redis.acl_check_cmd('set', 'k', 'v')"), Reply::Nil());
 }
 
 }  // namespace

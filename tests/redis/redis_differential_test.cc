@@ -3972,6 +3972,364 @@ TEST_F(DifferentialTest, ServerCommandsInTransactions) {
   });
 }
 
+// Redis 7.0 looks a container's subcommand up before anything runs (processCommand's
+// lookupCommand): an unknown subcommand or a subcommand's wrong arity is refused at once
+// -- before AUTH, and while MULTI queues, where it aborts EXEC -- whether the container is
+// one of the node's commands (CONFIG, CLIENT, COMMAND, PUBSUB, ACL) or runs in the group
+// (OBJECT, MEMORY) or against the script cache (SCRIPT). A subcommand's own runtime
+// errors stay in EXEC's array.
+TEST_F(DifferentialTest, SubcommandsCheckedWhileQueuing) {
+  const std::string long_sub(200, 's');
+  std::vector<Step> script;
+  const std::vector<std::vector<std::string>> refused = {
+      {"CONFIG", "GET"},
+      {"OBJECT", "FOO", "k"},
+      {"OBJECT"},
+      {"OBJECT", "ENCODING"},
+      {"OBJECT", "help", "x"},
+      {"CLIENT"},
+      {"CLIENT", "SETNAME"},
+      {"CLIENT", "FOO"},
+      {"client", "nosuch", "a", "b"},
+      {"MEMORY", "USAGE"},
+      {"memory", "bogus"},
+      {"SCRIPT", "FOO"},
+      {"SCRIPT", "LOAD"},
+      {"COMMAND", "FOO"},
+      {"COMMAND", "COUNT", "x"},
+      {"PUBSUB", "NUMPAT", "x"},
+      {"ACL", "WHOAMI", "x"},
+      {"ACL", "FOO"},
+      {"CONFIG", long_sub},
+      {"CONFIG", std::string("a\0b", 3)},
+      {"CONFIG", "a\r\nb"},
+  };
+  for (const std::vector<std::string>& args : refused) {
+    script.push_back(Cmd(args));  // outside MULTI: the same words
+    script.push_back(Cmd({"MULTI"}));
+    script.push_back(Cmd({"SET", "never", "1"}));
+    script.push_back(Cmd(args));
+    script.push_back(Cmd({"EXEC"}));
+  }
+  script.push_back(Cmd({"EXISTS", "never"}));
+  // Known subcommands with the right arity queue; their own errors land in EXEC's array.
+  for (Step step : std::vector<Step>{
+           Cmd({"SET", "k", "v"}),
+           Cmd({"MULTI"}),
+           Cmd({"OBJECT", "ENCODING", "k"}),
+           Cmd({"OBJECT", "ENCODING", "missing"}),
+           Cmd({"OBJECT", "HELP"}),
+           Cmd({"MEMORY", "USAGE", "missing"}),
+           Cmd({"PUBSUB", "CHANNELS", "a", "b"}),
+           Cmd({"CONFIG", "GET", "maxclients"}),
+           Cmd({"ACL", "CAT", "nosuchcategory"}),
+           Cmd({"SCRIPT", "EXISTS", "abc"}),
+           Cmd({"EXEC"}),
+       }) {
+    script.push_back(std::move(step));
+  }
+  Compare(script);
+}
+
+// SAVE and SHUTDOWN (Redis's no-multi commands; ekv serves neither) inside MULTI: refused
+// with Redis's words, after its arity check, and EXEC aborts.
+TEST_F(DifferentialTest, NoMultiCommandsRefusedWhileQueuing) {
+  Compare({
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"SAVE"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"shutdown", "nosave"}),
+      Cmd({"EXEC"}),
+      Cmd({"MULTI"}),
+      Cmd({"SAVE", "x"}),
+      Cmd({"SYNC"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "foo"}),
+      // A CONFIG SET that fails at EXEC stays in its slot (maxmemory: ekv accepts only 0,
+      // no limit, as it evicts nothing).
+      Cmd({"CONFIG", "SET", "maxmemory", "bla"}),
+      Cmd({"CONFIG", "SET", "maxmemory", "-1"}),
+      Cmd({"CONFIG", "SET", "maxmemory", "0"}),
+      Cmd({"CONFIG", "GET", "maxmemory"}),
+      Cmd({"MULTI"}),
+      Cmd({"SET", "foo", "bar"}),
+      Cmd({"CONFIG", "SET", "maxmemory", "bla"}),
+      Cmd({"EXEC"}),
+  });
+}
+
+TEST_F(DifferentialTest, SubcommandsCheckedBeforeAuth) {
+  Compare(
+      {
+          Cmd({"CLIENT", "FOO"}),
+          Cmd({"CONFIG", "GET"}),
+          Cmd({"OBJECT", "ENCODING"}),
+          Cmd({"CLIENT", "ID"}),
+          Cmd({"MULTI"}),
+          Cmd({"AUTH", "sekret"}),
+          Cmd({"MULTI"}),
+          Cmd({"CLIENT", "FOO"}),
+          Cmd({"EXEC"}),
+      },
+      "sekret");
+}
+
+// SUBSCRIBE and its kin queue in MULTI as Redis 7.0 queues them: EXEC runs them in their
+// places, its array holding one confirmation per channel (more elements than its header
+// counts), a PING after them answers as a subscriber's, and the connection leaves EXEC
+// subscribed (RESP2: only the subscriber's commands then).
+TEST_F(DifferentialTest, SubscribeInTransactionsResp2) {
+  Compare({
+      Cmd({"MULTI"}),
+      Cmd({"PING", "before"}),
+      Cmd({"SET", "k", "v"}),
+      Cmd({"SUBSCRIBE", "a", "b"}),
+      Cmd({"GET", "k"}),
+      Cmd({"PING"}),
+      Cmd({"PING", "x"}),
+      Cmd({"EXEC"}, 2),
+      On(1, {"PUBLISH", "a", "hello"}),
+      Read(0),
+      Cmd({"GET", "k"}),
+      Cmd({"MULTI"}),
+      Cmd({"UNSUBSCRIBE", "a", "b"}, 2),
+      Cmd({"GET", "k"}),
+      Cmd({"MULTI"}),
+      Cmd({"PSUBSCRIBE", "p*"}),
+      Cmd({"PING"}),
+      Cmd({"PUNSUBSCRIBE", "p*"}),
+      Cmd({"PING"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"PUNSUBSCRIBE", "q*"}),
+      Cmd({"EXEC"}),
+      On(1, {"PUBLISH", "pa", "nobody"}),
+      // A WATCH abort runs nothing: no subscription.
+      Cmd({"WATCH", "k"}),
+      On(1, {"SET", "k", "changed"}),
+      Cmd({"MULTI"}),
+      Cmd({"SUBSCRIBE", "never"}),
+      Cmd({"EXEC"}),
+      On(1, {"PUBSUB", "NUMSUB", "never"}),
+      Cmd({"GET", "k"}),
+      // Refused while queuing (arity): EXECABORT, nothing subscribed.
+      Cmd({"MULTI"}),
+      Cmd({"SUBSCRIBE", "never"}),
+      Cmd({"PSUBSCRIBE"}),
+      Cmd({"EXEC"}),
+      On(1, {"PUBSUB", "NUMSUB", "never"}),
+      Cmd({"PING"}),
+  });
+}
+
+TEST_F(DifferentialTest, SubscribeInTransactionsResp3) {
+  Compare({
+      Cmd({"HELLO", "3"}),
+      Cmd({"MULTI"}),
+      Cmd({"SUBSCRIBE", "a", "b"}),
+      Cmd({"PING"}),
+      Cmd({"PSUBSCRIBE", "p*"}),
+      Cmd({"UNSUBSCRIBE", "a"}),
+      Cmd({"HSET", "h", "f", "v"}),
+      Cmd({"HGETALL", "h"}),
+      Cmd({"EXEC"}, 2),
+      On(1, {"PUBLISH", "b", "hello"}),
+      Read(0),
+      On(1, {"PUBLISH", "pq", "there"}),
+      Read(0),
+      Cmd({"GET", "x"}),
+      Cmd({"MULTI"}),
+      Cmd({"UNSUBSCRIBE", "b"}),
+      Cmd({"PUNSUBSCRIBE", "p*"}),
+      Cmd({"PING"}),
+      Cmd({"EXEC"}),
+      On(1, {"PUBLISH", "b", "nobody"}),
+      Cmd({"PING"}),
+  });
+}
+
+// redis.setresp(3): redis.call's replies reach the script as RESP3 converts them to Lua
+// (null nil, double {double=}, map {map=}, set {set=}, WITHSCORES pairs as two-element
+// arrays), and a returned boolean is a RESP3 boolean (:1/:0 to a RESP2 client). Returned
+// {map=}, {set=}, {big_number=}, {verbatim_string=} tables are replies in either mode.
+// Maps and sets come out in lua_next order, Redis's too (the same Lua 5.1 tables). Run
+// from a RESP2 and a RESP3 client.
+TEST_F(DifferentialTest, ScriptRespVersions) {
+  const std::vector<std::vector<std::string>> scripts = {
+      {"redis.setresp(3) return redis.call('hgetall', KEYS[1])", "1", "h"},
+      {"redis.setresp(2) return redis.call('hgetall', KEYS[1])", "1", "h"},
+      {"redis.setresp(3) local m = redis.call('hgetall', KEYS[1]) return {type(m), m.map.f1, "
+       "m.map.f3}",
+       "1", "h"},
+      {"redis.setresp(3) return redis.call('get', 'missing')", "0"},
+      {"redis.setresp(3) return {type(redis.call('get', 'missing')), 1}", "0"},
+      {"redis.setresp(2) return {type(redis.call('get', 'missing')), 1}", "0"},
+      {"redis.setresp(3) return redis.call('zscore', KEYS[1], 'm')", "1", "z"},
+      {"redis.setresp(3) local d = redis.call('zscore', KEYS[1], 'm') return {type(d), "
+       "tostring(d.double)}",
+       "1", "z"},
+      {"redis.setresp(2) return redis.call('zscore', KEYS[1], 'm')", "1", "z"},
+      {"redis.setresp(3) return redis.call('zrange', KEYS[1], 0, -1, 'WITHSCORES')", "1", "z"},
+      {"redis.setresp(3) return redis.call('smembers', KEYS[1])", "1", "s"},
+      {"redis.setresp(3) local s = redis.call('smembers', KEYS[1]) return {type(s.set), "
+       "tostring(s.set['2'])}",
+       "1", "s"},
+      {"redis.setresp(3) return redis.call('exists', KEYS[1])", "1", "s"},
+      {"redis.setresp(3) return redis.pcall('incr', KEYS[1])", "1", "h"},
+      {"redis.setresp(3) return redis.call('set', 'k', 'v')", "0"},
+      {"redis.setresp(3) return true", "0"},
+      {"redis.setresp(3) return false", "0"},
+      {"redis.setresp(3) return {true, false, 1}", "0"},
+      {"redis.setresp(3) redis.setresp(2) return false", "0"},
+      {"redis.setresp(2.5) return redis.call('get', 'missing')", "0"},
+      {"return {map={a=1, b='x', c={1, 2}}}", "0"},
+      {"return {map={}}", "0"},
+      {"return {set={a=true, b=true, c=true}}", "0"},
+      {"return {big_number='123456789012345678901234567890'}", "0"},
+      {"return {big_number='123\r\n123'}", "0"},
+      {"return {verbatim_string={format='txt', string='hello'}}", "0"},
+      {"return {verbatim_string={format='markdown', string='cut'}}", "0"},
+      {"return {verbatim_string={format='m', string='padded'}}", "0"},
+      {"return {verbatim_string={format='txt'}}", "0"},
+      {"return {double=1.5}", "0"},
+      {"redis.setresp(3) return {map={k=redis.call('zscore', KEYS[1], 'm')}}", "1", "z"},
+      {"redis.setresp()", "0"},
+      {"redis.setresp(2, 3)", "0"},
+      {"redis.setresp(4)", "0"},
+      {"redis.setresp('x')", "0"},
+      {"return redis.pcall('ping', redis.setresp(1))", "0"},
+  };
+  std::vector<Step> steps = {
+      Cmd({"HSET", "h", "f1", "v1", "f2", "v2", "f3", "v3"}),
+      Cmd({"ZADD", "z", "1.5", "m", "2", "n"}),
+      Cmd({"SADD", "s", "1", "2", "3"}),
+  };
+  for (const char* hello : {"2", "3"}) {
+    steps.push_back(Cmd({"HELLO", hello}));
+    for (const std::vector<std::string>& script : scripts) {
+      std::vector<std::string> args = {"EVAL"};
+      args.insert(args.end(), script.begin(), script.end());
+      steps.push_back(Cmd(std::move(args)));
+    }
+  }
+  Compare(steps);
+}
+
+// SORT's BY patterns and GET need access to every key (Redis 7.0's sortCommandGeneric):
+// a user with key patterns gets Redis's error where the option parse meets them -- alone,
+// pipelined, in EXEC's slot, and from a script -- while a constant BY, LIMIT and STORE
+// still work and an earlier syntax or LIMIT error comes first.
+TEST_F(DifferentialTest, SortPatternsNeedAccessToEveryKey) {
+  const std::string acl_text =
+      "user lim on >pw ~x* &* +@all\n"
+      "user every on >pw ~* &* +@all\n";
+  const std::string pipelined = testing::EncodeCommand({"SORT", "x_ids", "BY", "w_*"}) +
+                                testing::EncodeCommand({"SORT", "x_ids", "DESC"}) +
+                                testing::EncodeCommand({"SORT", "x_ids", "GET", "#"});
+  Compare(
+      {
+          Cmd({"AUTH", "lim", "pw"}),
+          Cmd({"RPUSH", "x_ids", "2", "1", "3"}),
+          Cmd({"SORT", "x_ids"}),
+          Cmd({"SORT", "x_ids", "BY", "nosort"}),
+          Cmd({"SORT", "x_ids", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "GET", "#"}),
+          Cmd({"SORT", "x_ids", "DESC", "ALPHA", "BY", "w_*->f"}),
+          Cmd({"SORT", "x_ids", "LIMIT", "a", "b", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "LIMIT", "0", "1", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "foo", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "BY", "nosort", "GET", "#"}),
+          Cmd({"SORT_RO", "x_ids", "BY", "w_*"}),
+          Cmd({"SORT_RO", "x_ids", "STORE", "x_dst", "BY", "w_*"}),
+          Cmd({"SORT", "x_ids", "STORE", "x_dst", "GET", "#"}),
+          Cmd({"EXISTS", "x_dst"}),
+          Cmd({"SORT", "x_ids", "STORE", "x_dst"}),
+          Raw(0, pipelined, false),
+          Read(0, 2),
+          Cmd({"MULTI"}),
+          Cmd({"SORT", "x_ids", "BY", "w_*"}),
+          Cmd({"RPUSH", "x_ids", "0"}),
+          Cmd({"SORT", "x_ids"}),
+          Cmd({"EXEC"}),
+          Cmd({"EVAL", "return redis.pcall('sort', KEYS[1], 'BY', 'w_*')", "1", "x_ids"}),
+          Cmd({"EVAL", "return redis.call('sort', KEYS[1], 'GET', '#')", "1", "x_ids"}),
+          Cmd({"EVAL", "return redis.call('sort', KEYS[1], 'BY', 'nosort')", "1", "x_ids"}),
+          On(1, {"AUTH", "every", "pw"}),
+          On(1, {"SORT", "x_ids", "BY", "w_*", "GET", "#"}),
+          On(1, {"EVAL", "return redis.call('sort', KEYS[1], 'GET', '#')", "1", "x_ids"}),
+      },
+      "", {}, acl_text);
+}
+
+// A Redis command ekv does not serve, called from a script: Redis 7.0's lookup and arity
+// checks by its own table, then "not allowed" (these are all noscript in Redis).
+TEST_F(DifferentialTest, ScriptCallsOfCommandsEkvDoesNotServe) {
+  std::vector<Step> steps;
+  for (const char* body :
+       {"return redis.pcall('cluster','reset','hard')", "return redis.pcall('cluster','foo')",
+        "return redis.pcall('cluster')", "return redis.pcall('save')",
+        "return redis.pcall('SAVE','x')", "return redis.pcall('bgsave')",
+        "return redis.pcall('shutdown')", "return redis.pcall('monitor')",
+        "return redis.pcall('latency','doctor')", "return redis.call('cluster','reset','hard')",
+        "return redis.pcall('nosuchcommand')", "return redis.pcall('config|get','x')"}) {
+    steps.push_back(Cmd({"EVAL", body, "0"}));
+  }
+  Compare(steps);
+}
+
+// redis.acl_check_cmd and the ACL check of every redis.call run where the script runs (in
+// the group, at apply time) against the calling user's rules, which the request carries:
+// Redis 7.0's answers and words, for EVAL and for EVAL queued in MULTI.
+TEST_F(DifferentialTest, ScriptAclChecks) {
+  const std::string acl_text =
+      "user bob on >123 ~x* &news* -@all +@scripting +set +publish +config|get +multi +exec\n";
+  auto check = [](const std::string& body) { return Cmd({"EVAL", body, "0"}); };
+  Compare(
+      {
+          Cmd({"AUTH", "bob", "123"}),
+          Cmd({"EVAL", "return redis.acl_check_cmd('set','xx',1)", "1", "xx"}),
+          Cmd({"EVAL", "return redis.acl_check_cmd('hset','xx','f',1)", "1", "xx"}),
+          check("return redis.acl_check_cmd('set','yy',1)"),
+          check("return redis.acl_check_cmd('SET','xy','1')"),
+          check("return redis.acl_check_cmd('invalid-cmd','arg')"),
+          check("return redis.acl_check_cmd('config','get','x')"),
+          check("return redis.acl_check_cmd('config','set','x','y')"),
+          check("return redis.acl_check_cmd('config','nosuch')"),
+          check("return redis.acl_check_cmd('config|get','x')"),
+          check("return redis.acl_check_cmd('config')"),
+          check("return redis.acl_check_cmd('publish','news1','m')"),
+          check("return redis.acl_check_cmd('publish','other','m')"),
+          check("return redis.acl_check_cmd('xadd','xs','*','f','v')"),
+          check("return redis.acl_check_cmd('auth','a')"),
+          check("return redis.acl_check_cmd()"),
+          check("return redis.acl_check_cmd('get', {})"),
+          check("return redis.pcall('acl_check_cmd')"),
+          // redis.call refused by the user's rules: command, then key.
+          check("return redis.call('get','xx')"),
+          check("return redis.pcall('get','xx')"),
+          check("return redis.call('set','yy','1')"),
+          check("return redis.call('set','xy','1')"),
+          check("return redis.pcall('set','yz','1')"),
+          // A container's subcommand is looked up, then its arity checked, before the ACL.
+          check("return redis.call('object','foo','k')"),
+          check("return redis.pcall('object','encoding')"),
+          check("return redis.call('memory','usage')"),
+          check("return redis.call('object')"),
+          Cmd({"MULTI"}),
+          check("return redis.acl_check_cmd('set','yy',1)"),
+          check("return redis.call('set','yy','1')"),
+          check("return redis.acl_check_cmd('set','xx',1)"),
+          Cmd({"EXEC"}),
+          // The default user may run everything.
+          On(1, {"EVAL", "return redis.acl_check_cmd('set','yy',1)", "0"}),
+          On(1, {"EVAL", "return redis.acl_check_cmd('nosuch')", "0"}),
+          On(1, {"GET", "xy"}),
+      },
+      "", {}, acl_text);
+}
+
 // The ACL key check covers every key Redis 7.0 finds for a command: SORT's STORE
 // destination (found by its getkeys_proc), the keys after a numkeys (EVAL, ZUNIONSTORE,
 // LMPOP, SINTERCARD), keyword-started keys (XREAD-style specs are not served; GEORADIUS is

@@ -95,6 +95,56 @@ TEST(ScriptRequestCodecTest, RoundTripsAndKeepsOldEncodings) {
   EXPECT_EQ(RequestKeys(ScriptRequest({})), (std::vector<std::string>{"k", "k"}));
 }
 
+// The user's ACL rules ride as their own trailer (tag 3), after a script or an EXEC's
+// script bodies, and only when there are any: requests without them encode as before.
+TEST(ScriptRequestCodecTest, UserAclRulesRoundTripAfterTheOtherTrailers) {
+  RedisRequest script = ScriptRequest({"get k"});
+  const std::string without = EncodeRedisRequest(script);
+  script.user_acl = "~x* resetchannels -@all +@scripting +set";
+  const std::string with = EncodeRedisRequest(script);
+  EXPECT_EQ(with.substr(0, without.size()), without);
+  absl::StatusOr<RedisRequest> decoded = DecodeRedisRequest(with);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, script);
+  RedisRequest exec;
+  exec.routing_key = "k";
+  exec.transaction = true;
+  exec.commands = {{"evalsha", std::string(40, 'a'), "0"}};
+  exec.script_bodies[std::string(40, 'a')] = "return 1";
+  exec.user_acl = "~* resetchannels -@all +evalsha";
+  decoded = DecodeRedisRequest(EncodeRedisRequest(exec));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, exec);
+  // Truncated, empty, repeated or out-of-order trailers are refused.
+  std::string bytes = with;
+  bytes.pop_back();
+  EXPECT_FALSE(DecodeRedisRequest(bytes).ok());
+  script.user_acl.clear();
+  EXPECT_FALSE(DecodeRedisRequest(without + std::string("\x03\x00", 2)).ok());
+  EXPECT_FALSE(DecodeRedisRequest(with + std::string("\x03\x01x", 3)).ok());
+  EXPECT_FALSE(DecodeRedisRequest(with + std::string("\x01", 1)).ok());
+}
+
+// What only a script returns (redis.setresp(3) booleans, {big_number=},
+// {verbatim_string=}) travels from the group to the front door like any reply.
+TEST(ScriptRequestCodecTest, ScriptOnlyReplyKindsRoundTrip) {
+  const Reply reply = Reply::Array({Reply::Bool(true), Reply::Bool(false),
+                                    Reply::BigNumber("12345678901234567890123"),
+                                    Reply::Verbatim("markdown", "text"), Reply::Verbatim("", "x")});
+  EXPECT_EQ(reply.elements[3].text, "mar:text");
+  EXPECT_EQ(reply.elements[4].text, "   :x");
+  absl::StatusOr<Reply> decoded = DecodeReply(EncodeReply(reply));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, reply);
+  // A boolean other than 0/1 and a verbatim string without its format do not decode.
+  Reply bad = Reply::Bool(true);
+  bad.integer = 2;
+  EXPECT_FALSE(DecodeReply(EncodeReply(bad)).ok());
+  bad = Reply::Verbatim("txt", "x");
+  bad.text = "tx";
+  EXPECT_FALSE(DecodeReply(EncodeReply(bad)).ok());
+}
+
 TEST_F(ScriptRequestTest, WithoutARunnerAScriptIsAClearError) {
   EXPECT_EQ(Execute(ScriptRequest({"set k v"}), nullptr), Reply::Error(kNoScriptRunnerError));
   const ScriptEnvironment no_runner{nullptr, nullptr};

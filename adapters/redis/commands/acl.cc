@@ -21,6 +21,7 @@
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/util/assert.h"
 
 namespace ekv::redis {
 namespace {
@@ -317,6 +318,16 @@ void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
   entry.updated_ms = NowUnixMs();
   entry.client_info = std::move(client_info);
   connection.server->settings().users().log().Add(std::move(entry));
+}
+
+std::string UserAclRules(const ConnectionState& connection) {
+  if (connection.server == nullptr) return "";
+  const AclUser* user = connection.server->settings().users().Find(connection.user);
+  // A user removed meanwhile runs nothing: Dispatch refused the command already.
+  if (user == nullptr || user->permissions.AllowsEverything()) return "";
+  std::string rules = user->permissions.Describe();
+  EKV_ASSERT(!rules.empty(), "a user's rules describe themselves with at least one word");
+  return rules;
 }
 
 void AclCommand(CommandContext context) {

@@ -116,6 +116,7 @@ void RunScript(CommandContext& context, std::string body, size_t numkeys, bool r
   request.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
   request.seed = NextRequestSeed();
   request.script = std::move(script);
+  request.user_acl = UserAclRules(*context.connection);
   // A write script may push to a key it declares: its blocked clients get a turn.
   if (!read_only) context.connection->ready_keys = request.script->keys;
   const int protocol = context.connection->protocol;
@@ -301,11 +302,6 @@ class ExecScriptCacheView final : public ScriptCacheView {
  private:
   QueuedScripts* pending_;
 };
-
-std::string ScriptQueueError(const std::vector<std::string>& args) {
-  std::string error = ScriptSubcommandError(args);
-  return error.empty() ? error : ErrorReply(error);
-}
 
 QueuedScripts QueuedScripts::Resolve(redis_core::RedisRequest* request) {
   QueuedScripts out;

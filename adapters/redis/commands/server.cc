@@ -499,9 +499,9 @@ const FixedSetting* FindEncodingSetting(absl::string_view name) {
 // encoding thresholds above.
 const std::vector<absl::string_view>& ConfigNames() {
   static const std::vector<absl::string_view>* names = [] {
-    auto* all = new std::vector<absl::string_view>{
-        "appendonly",         "databases",   "maxclients", "port",
-        "proto-max-bulk-len", "requirepass", "save",       "timeout"};
+    auto* all = new std::vector<absl::string_view>{"appendonly",  "databases", "maxclients",
+                                                   "maxmemory",   "port",      "proto-max-bulk-len",
+                                                   "requirepass", "save",      "timeout"};
     for (const FixedSetting& setting : kEncodingSettings) all->push_back(setting.name);
     std::sort(all->begin(), all->end());
     return all;
@@ -517,6 +517,7 @@ std::string ConfigValue(absl::string_view name, ServerControl& server) {
   if (name == "appendonly") return "no";
   if (name == "databases") return "1";
   if (name == "maxclients") return absl::StrCat(s.maxclients);
+  if (name == "maxmemory") return "0";
   if (name == "port") return absl::StrCat(server.tcp_port());
   if (name == "proto-max-bulk-len") return absl::StrCat(s.proto_max_bulk_len);
   if (name == "requirepass") return s.requirepass;
@@ -608,6 +609,15 @@ void ConfigCommand(CommandContext context) {
           return context.reply(ConfigSetFailed(
               name, "argument must be between 1048576 and 9223372036854775807 inclusive"));
         next.proto_max_bulk_len = number;
+      } else if (name == "maxmemory") {
+        if (!ParseMemory(value, &number)) {
+          return context.reply(ConfigSetFailed(name, "argument must be a memory value"));
+        }
+        // ekv evicts nothing; a limit would promise that it does.
+        if (number != 0) {
+          return context.reply(
+              ConfigSetFailed(name, "ekv does not evict keys: only 0 (no limit) is supported"));
+        }
       } else if (name == "timeout") {
         if (!is_number)
           return context.reply(

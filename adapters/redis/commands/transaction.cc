@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_stats.h"
 #include "adapters/redis/command_table.h"
@@ -82,39 +82,19 @@ bool QueueInMulti(const CommandSpec& spec, CommandContext& context) {
   // EXEC's group runs (SCRIPT's subcommands EXEC answers from the node's script cache);
   // the keyspace walks (FLUSHDB, KEYS, SCAN...), which split EXEC into parts; and the
   // node's own commands (CONFIG, CLIENT, INFO, TIME, ...), which EXEC runs through their
-  // handlers once the group ran the rest (ExecRun below). Only SUBSCRIBE and its kin are
-  // refused: their replies do not fit in EXEC's array.
-  if (spec.name == "script") {
-    // Checked now, run at EXEC against the node's script cache (QueuedScripts).
-    if (std::string error = ScriptQueueError(context.args); !error.empty()) {
-      c.multi_failed = true;
-      context.reply(std::move(error));
-      return true;
-    }
-  } else if (redis_core::FindCommand(spec.name) == nullptr &&
-             !redis_core::IsScriptCommand(spec.name) &&
-             // KEYS, SCAN... run through their handlers, which needs the server's loop.
-             !(IsWalkInExec(spec.name) &&
-               (c.server != nullptr || spec.name == "flushdb" || spec.name == "flushall")) &&
-             !IsNodeLocalInExec(spec, c)) {
+  // handlers once the group ran the rest (ExecRun below), SUBSCRIBE and its kin included
+  // (Redis 7.0 queues them too: EXEC's array then holds one confirmation per channel, more
+  // elements than its header counts, and the connection leaves EXEC subscribed).
+  // (A container's subcommand, SCRIPT's included, was checked by Dispatch: CheckSubcommand.)
+  if (spec.name != "script" && redis_core::FindCommand(spec.name) == nullptr &&
+      !redis_core::IsScriptCommand(spec.name) &&
+      // KEYS, SCAN... run through their handlers, which needs the server's loop.
+      !(IsWalkInExec(spec.name) &&
+        (c.server != nullptr || spec.name == "flushdb" || spec.name == "flushall")) &&
+      !IsNodeLocalInExec(spec, c)) {
     c.multi_failed = true;
     context.reply(ErrorReply("ERR Command not allowed inside a transaction"));
     return true;
-  }
-  if (IsNodeLocalInExec(spec, c) && context.args.size() >= 2) {
-    // Redis 7.0 looks a container's subcommand up while queuing: an unknown one is refused
-    // then (and aborts EXEC), not answered in EXEC's array.
-    const AclCatalog& catalog = AclCatalog::Get();
-    const std::optional<size_t> id = catalog.Find(spec.name);
-    if (id.has_value() && !catalog.subcommands(*id).empty() &&
-        !catalog.Find(absl::StrCat(spec.name, "|", absl::AsciiStrToLower(context.args[1])))) {
-      c.multi_failed = true;
-      std::string error =
-          UnknownSubcommandReply(context.args[1], absl::AsciiStrToUpper(context.args[0]));
-      c.server->stats().commands->RecordError(error);
-      context.reply(std::move(error));
-      return true;
-    }
   }
   if (c.queued.size() >= redis_core::kMaxCommandsPerRequest) {
     c.multi_failed = true;
@@ -152,15 +132,17 @@ bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connectio
   // Without a server (handler tests) there is no loop to run them on.
   if (connection.server == nullptr) return false;
   // SCRIPT's subcommands are answered in their place by QueuedScripts.
-  if (redis_core::FindCommand(spec.name) != nullptr || redis_core::IsScriptCommand(spec.name) ||
-      IsWalkInExec(spec.name) || spec.name == "script") {
-    return false;
-  }
-  return spec.name != "subscribe" && spec.name != "unsubscribe" && spec.name != "psubscribe" &&
-         spec.name != "punsubscribe";
+  return redis_core::FindCommand(spec.name) == nullptr && !redis_core::IsScriptCommand(spec.name) &&
+         !IsWalkInExec(spec.name) && spec.name != "script";
 }
 
 namespace {
+
+bool IsSubscribeFamily(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "subscribe" || lower == "unsubscribe" || lower == "psubscribe" ||
+         lower == "punsubscribe";
+}
 
 // EXEC as a run of parts: the queued commands between two keyspace walks (FLUSHDB,
 // FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) go to the group(s) as one atomic transaction
@@ -188,6 +170,7 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
   size_t next_local = 0;
   size_t total = 0;                        // commands queued in all
   std::vector<redis_core::Watch> watches;  // checked by the first part only
+  std::string user_acl;                    // the user's rules for the queued scripts (UserAclRules)
   size_t next = 0;                         // the next queued command to run
   bool started = false;                    // a part or a walk ran (or is running)
   std::vector<std::string> replies;        // encoded, one per command of `queued` run so far
@@ -286,6 +269,7 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
     bool write = false;
     std::string routing_key;
     for (const std::vector<std::string>& args : request.commands) {
+      if (redis_core::IsScriptCommand(args[0])) request.user_acl = user_acl;
       const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
       write = write || (info != nullptr ? info->write : redis_core::IsWriteScriptCommand(args[0]));
       if (!routing_key.empty()) continue;
@@ -371,8 +355,10 @@ void ExecCommand(CommandContext context) {
   run->protocol = c.protocol;
   run->reply = std::move(context.reply);
   run->total = c.queued.size();
+  run->user_acl = UserAclRules(c);
   if (c.server != nullptr) run->stats = c.server->stats().commands;
   c.ready_keys.clear();
+  bool subscribes = false;  // a (P)(UN)SUBSCRIBE was queued before the command at `slot`
   for (size_t slot = 0; slot < c.queued.size(); ++slot) {
     std::vector<std::string>& args = c.queued[slot];
     const CommandSpec* spec = run->table->Find(args[0]);
@@ -381,7 +367,16 @@ void ExecCommand(CommandContext context) {
                                                  : absl::AsciiStrToLower(args[0]));
     }
     for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
-    if (spec != nullptr && IsNodeLocalInExec(*spec, c)) {
+    // A PING after a queued (P)SUBSCRIBE answers as a RESP2 subscriber's PING does when
+    // the subscription holds at that point (Redis runs EXEC's commands in order, and
+    // PING looks at the connection): its handler runs it among the node's commands, which
+    // run in queue order after the group's part, the subscriptions included.
+    subscribes = subscribes || IsSubscribeFamily(args[0]);
+    const bool ping_after_subscribe = subscribes && absl::EqualsIgnoreCase(args[0], "ping");
+    // A SORT the user's key rules refuse (SortAclError, checked now as Redis checks it
+    // when EXEC runs the command) answers through its handler, touching nothing.
+    const bool refused_sort = c.server != nullptr && !SortAclError(args, c).empty();
+    if (spec != nullptr && (IsNodeLocalInExec(*spec, c) || ping_after_subscribe || refused_sort)) {
       run->locals.push_back({slot, std::move(args)});
     } else {
       run->queued_slots.push_back(slot);

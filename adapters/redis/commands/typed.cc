@@ -22,10 +22,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
+#include "adapters/redis/acl_users.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "core/redis/executor.h"
+#include "core/redis/numbers.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis {
@@ -164,9 +166,50 @@ bool TrySplit(CommandContext& context, const std::string& name) {
 
 }  // namespace
 
+std::string SortAclError(const std::vector<std::string>& args, const ConnectionState& connection) {
+  if (connection.server == nullptr) return "";
+  const AclUser* user = connection.server->settings().users().Find(connection.user);
+  if (user == nullptr || user->permissions.AllowsAllKeys()) return "";
+  return SortAclErrorText(args);
+}
+
+std::string SortAclErrorText(const std::vector<std::string>& args) {
+  if (args.size() < 2) return "";
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name != "sort" && name != "sort_ro") return "";
+  for (size_t j = 2; j < args.size(); ++j) {
+    const size_t left = args.size() - j - 1;
+    const std::string option = absl::AsciiStrToLower(args[j]);
+    if (option == "asc" || option == "desc" || option == "alpha") continue;
+    if (option == "limit" && left >= 2) {
+      if (!redis_core::ParseInt64(args[j + 1]).has_value() ||
+          !redis_core::ParseInt64(args[j + 2]).has_value()) {
+        return "";
+      }
+      j += 2;
+    } else if (option == "store" && name == "sort" && left >= 1) {
+      ++j;
+    } else if (option == "by" && left >= 1) {
+      // A BY without '*' is a constant: nothing is looked up.
+      if (args[j + 1].find('*') != std::string::npos) {
+        return "ERR BY option of SORT denied due to insufficient ACL permissions.";
+      }
+      ++j;
+    } else if (option == "get" && left >= 1) {
+      return "ERR GET option of SORT denied due to insufficient ACL permissions.";
+    } else {
+      return "";  // the command's own syntax error
+    }
+  }
+  return "";
+}
+
 void TypedCommand(CommandContext context) {
   const redis_core::CommandInfo* info = redis_core::FindCommand(context.args[0]);
   EKV_ASSERT(info != nullptr, "a typed command without an executor handler: ", context.args[0]);
+  if (std::string error = SortAclError(context.args, *context.connection); !error.empty()) {
+    return context.reply(ErrorReply(error));
+  }
   const std::string name = info->name;
   if (TrySplit(context, name)) return;
   context.connection->ready_keys = KeysMadeReady(context.args);

@@ -18,6 +18,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "adapters/redis/acl_catalog.h"
+#include "adapters/redis/acl_rules.h"
 #include "adapters/redis/command_table.h"
 #include "core/redis/executor.h"
 #include "core/redis/numbers.h"
@@ -55,6 +57,13 @@ struct RunContext {
   absl::Status abort;
   uint64_t rand48 = 0;     // Redis's math.random state (rand.c: the 48-bit lrand48)
   bool no_writes = false;  // the shebang's flags=no-writes
+  // redis.setresp: the protocol redis.call's replies reach the script in (Redis's script
+  // client starts every run at RESP2), and how a returned boolean becomes a reply.
+  int resp = 2;
+  // The calling user's permissions (ScriptCalls::user_acl), parsed at their first use;
+  // nullopt after that when the user may run everything.
+  bool permissions_loaded = false;
+  std::optional<AclPermissions> permissions;
 };
 
 RunContext* Context(lua_State* L) {
@@ -258,16 +267,26 @@ int ProtectedRawSet(lua_State* L) {
   return 1;
 }
 
-// ---- replies into Lua values (RESP2 as a Redis 7.0 script sees it) ----
+// ---- replies into Lua values, as a Redis 7.0 script sees them in RESP2 or RESP3 ----
 
-void PushReply(lua_State* L, const Reply& reply) {
+void PushField(lua_State* L, const char* name, absl::string_view text) {
+  lua_pushstring(L, name);
+  lua_pushlstring(L, text.data(), text.size());
+  lua_rawset(L, -3);
+}
+
+// redisProtocolToLuaType: the reply as the script client's protocol `resp` writes it,
+// then read into Lua. RESP2: null false, double a string, map and pairs flat arrays, set
+// an array. RESP3: null nil, double {double=n}, map {map={k=v}}, set {set={m=true}},
+// pairs an array of two-element arrays, boolean a boolean, big number {big_number=s},
+// verbatim {verbatim_string={string=s, format=f}}.
+void PushReply(lua_State* L, const Reply& reply, int resp) {
   luaL_checkstack(L, 4, "reply too deep");
+  const bool resp3 = resp == 3;
   switch (reply.kind) {
     case Reply::Kind::kStatus:
       lua_newtable(L);
-      lua_pushstring(L, "ok");
-      lua_pushlstring(L, reply.text.data(), reply.text.size());
-      lua_rawset(L, -3);
+      PushField(L, "ok", reply.text);
       return;
     case Reply::Kind::kError: {
       PushErrorTable(L, absl::StrCat("-", reply.text));
@@ -280,27 +299,102 @@ void PushReply(lua_State* L, const Reply& reply) {
     case Reply::Kind::kInteger:
       lua_pushnumber(L, static_cast<lua_Number>(reply.integer));
       return;
+    case Reply::Kind::kBool:
+      if (resp3) {
+        lua_pushboolean(L, reply.integer != 0);
+      } else {
+        lua_pushnumber(L, static_cast<lua_Number>(reply.integer));
+      }
+      return;
     case Reply::Kind::kBulk:
       lua_pushlstring(L, reply.text.data(), reply.text.size());
       return;
+    case Reply::Kind::kBigNumber:
+      if (!resp3) {
+        lua_pushlstring(L, reply.text.data(), reply.text.size());
+        return;
+      }
+      lua_newtable(L);
+      PushField(L, "big_number", reply.text);
+      return;
+    case Reply::Kind::kVerbatim: {
+      const absl::string_view content = absl::string_view(reply.text).substr(4);
+      if (!resp3) {
+        lua_pushlstring(L, content.data(), content.size());
+        return;
+      }
+      lua_newtable(L);
+      lua_pushstring(L, "verbatim_string");
+      lua_newtable(L);
+      PushField(L, "string", content);
+      PushField(L, "format", absl::string_view(reply.text).substr(0, 3));
+      lua_rawset(L, -3);
+      return;
+    }
     case Reply::Kind::kNil:
     case Reply::Kind::kNilArray:
-      lua_pushboolean(L, 0);
+      if (resp3) {
+        lua_pushnil(L);
+      } else {
+        lua_pushboolean(L, 0);
+      }
       return;
     case Reply::Kind::kDouble: {
+      if (resp3) {
+        lua_newtable(L);
+        lua_pushstring(L, "double");
+        lua_pushnumber(L, reply.number);
+        lua_rawset(L, -3);
+        return;
+      }
       // RESP2 sends a double as the bulk string of its %.17g text.
       const std::string text = redis_core::FormatScore(reply.number);
       lua_pushlstring(L, text.data(), text.size());
       return;
     }
-    case Reply::Kind::kArray:
     case Reply::Kind::kMap:
     case Reply::Kind::kSet:
+      if (resp3) {
+        const bool map = reply.kind == Reply::Kind::kMap;
+        lua_newtable(L);
+        lua_pushstring(L, map ? "map" : "set");
+        lua_newtable(L);
+        for (size_t i = 0; i < reply.elements.size(); i += map ? 2 : 1) {
+          PushReply(L, reply.elements[i], resp);
+          if (map && i + 1 < reply.elements.size()) {
+            PushReply(L, reply.elements[i + 1], resp);
+          } else {
+            lua_pushboolean(L, 1);
+          }
+          // A nil key (a RESP3 null) cannot index a table; no command answers one.
+          if (lua_isnil(L, -2)) {
+            lua_pop(L, 2);
+            continue;
+          }
+          lua_rawset(L, -3);
+        }
+        lua_rawset(L, -3);
+        return;
+      }
+      [[fallthrough]];
+    case Reply::Kind::kArray:
     case Reply::Kind::kPairs:
+      if (resp3 && reply.kind == Reply::Kind::kPairs) {
+        lua_createtable(L, static_cast<int>(reply.elements.size() / 2), 0);
+        for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+          lua_createtable(L, 2, 0);
+          PushReply(L, reply.elements[i], resp);
+          lua_rawseti(L, -2, 1);
+          PushReply(L, reply.elements[i + 1], resp);
+          lua_rawseti(L, -2, 2);
+          lua_rawseti(L, -2, static_cast<int>(i / 2 + 1));
+        }
+        return;
+      }
       // Maps and pairs are flat arrays in RESP2.
       lua_createtable(L, static_cast<int>(reply.elements.size()), 0);
       for (size_t i = 0; i < reply.elements.size(); ++i) {
-        PushReply(L, reply.elements[i]);
+        PushReply(L, reply.elements[i], resp);
         lua_rawseti(L, -2, static_cast<int>(i + 1));
       }
       return;
@@ -318,40 +412,97 @@ std::string FormatArgNumber(lua_Number number) {
   return std::string(buffer, n > 0 ? static_cast<size_t>(n) : 0);
 }
 
-// Leaves one value on the stack: the reply, or an error table (kError).
-CallOutcome RunCall(lua_State* L, RunContext* context) {
+// Redis 7.0's lookupCommand over its whole command set (AclCatalog): the command, or a
+// container's subcommand when a second argument follows; nullopt when Redis has none.
+std::optional<size_t> LookupRedisCommand(const std::vector<std::string>& args) {
+  const AclCatalog& catalog = AclCatalog::Get();
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name.find('|') != std::string::npos) return std::nullopt;
+  std::optional<size_t> id = catalog.Find(name);
+  if (id.has_value() && !catalog.subcommands(*id).empty() && args.size() >= 2) {
+    id = catalog.Find(absl::StrCat(name, "|", absl::AsciiStrToLower(args[1])));
+  }
+  return id;
+}
+
+// luaArgsToRedisArgv: the call's arguments (numbers as %.17g), popped, so a reply has
+// room on the stack even when a script passed nearly LUAI_MAXCSTACK of them
+// (redis.call('lpush', k, unpack(t)) with 7999 values answers 7999 in Redis 7.0). False,
+// with an error table on the stack, when there are none or one is not a string or number.
+bool ReadCallArgs(lua_State* L, std::vector<std::string>* args) {
   const int argc = lua_gettop(L);
   if (argc == 0) {
     PushErrorTable(L, "Please specify at least one argument for this redis lib call");
-    return CallOutcome::kError;
+    return false;
   }
-  std::vector<std::string> args;
-  args.reserve(argc);
+  args->reserve(argc);
   for (int i = 1; i <= argc; ++i) {
     if (lua_type(L, i) == LUA_TNUMBER) {
-      args.push_back(FormatArgNumber(lua_tonumber(L, i)));
+      args->push_back(FormatArgNumber(lua_tonumber(L, i)));
     } else if (lua_type(L, i) == LUA_TSTRING) {
       size_t length = 0;
       const char* bytes = lua_tolstring(L, i, &length);
-      args.emplace_back(bytes, length);
+      args->emplace_back(bytes, length);
     } else {
       lua_settop(L, 0);
       PushErrorTable(L, "Lua redis lib command arguments must be strings or integers");
-      return CallOutcome::kError;
+      return false;
     }
   }
-  // The arguments are copied: pop them, so the reply has room on the stack even when a
-  // script passed nearly LUAI_MAXCSTACK of them (redis.call('lpush', k, unpack(t)) with
-  // 7999 values answers 7999 in Redis 7.0).
   lua_settop(L, 0);
+  return true;
+}
+
+// The calling user's permissions (null: the user may run everything), parsed from the
+// request's rules at their first use. Rules that do not parse (a request no front door
+// makes) void the script: context->abort says why.
+const AclPermissions* UserPermissions(RunContext* context) {
+  if (!context->permissions_loaded) {
+    context->permissions_loaded = true;
+    const absl::string_view rules = context->calls->user_acl();
+    if (!rules.empty()) {
+      AclPermissions permissions;
+      for (absl::string_view word : absl::StrSplit(rules, ' ', absl::SkipEmpty())) {
+        if (absl::Status status = permissions.Apply(word); !status.ok()) {
+          context->abort = absl::InvalidArgumentError(
+              absl::StrCat("ERR the request's ACL rules do not parse: ", status.message()));
+          return nullptr;
+        }
+      }
+      context->permissions = std::move(permissions);
+    }
+  }
+  return context->permissions.has_value() ? &*context->permissions : nullptr;
+}
+
+// Leaves one value on the stack: the reply, or an error table (kError).
+CallOutcome RunCall(lua_State* L, RunContext* context) {
+  std::vector<std::string> args;
+  if (!ReadCallArgs(L, &args)) return CallOutcome::kError;
+  const int argc = static_cast<int>(args.size());
   // Redis 7.0's order: unknown command, arity, noscript.
   const CommandSpec* spec = CommandTable::Default().Find(args[0]);
   if (spec == nullptr) {
-    PushErrorTable(L, "Unknown Redis command called from script");
+    // A Redis command ekv does not serve (CLUSTER, SAVE, MONITOR...): checked by Redis
+    // 7.0's table as Redis checks it, then not allowed (ekv has nothing to run it with;
+    // most of them are noscript in Redis too).
+    const std::optional<size_t> id = LookupRedisCommand(args);
+    const AclCatalog& catalog = AclCatalog::Get();
+    const int arity = id.has_value() ? catalog.arity(*id) : 0;
+    PushErrorTable(L, !id.has_value() ? "Unknown Redis command called from script"
+                      : (arity > 0 ? argc != arity : argc < -arity)
+                          ? "Wrong number of args calling Redis command from script"
+                          : "This Redis command is not allowed from script");
     return CallOutcome::kError;
   }
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
     PushErrorTable(L, "Wrong number of args calling Redis command from script");
+    return CallOutcome::kError;
+  }
+  // A container's subcommand as Redis's lookupCommand finds it: unknown, or its arity.
+  if (std::optional<SubcommandRefusal> sub = CheckSubcommand(*spec, args); sub.has_value()) {
+    PushErrorTable(L, sub->unknown ? "Unknown Redis command called from script"
+                                   : "Wrong number of args calling Redis command from script");
     return CallOutcome::kError;
   }
   // noscript (MULTI, EVAL, SUBSCRIBE, ...), and what only the front door runs (PUBLISH,
@@ -360,11 +511,37 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
     PushErrorTable(L, "This Redis command is not allowed from script");
     return CallOutcome::kError;
   }
+  // scriptVerifyACL: the calling user's rules, as Dispatch checks a client's command.
+  const AclPermissions* permissions = UserPermissions(context);
+  if (!context->abort.ok()) {
+    PushErrorTable(L, context->abort.message());
+    return CallOutcome::kError;
+  }
+  if (permissions != nullptr) {
+    if (std::optional<AclDenial> denied = permissions->Check(*spec, args); denied.has_value()) {
+      PushErrorTable(
+          L, absl::StrCat("The user executing the script ",
+                          denied->reason == "command" ? "can't run this command or subcommand"
+                          : denied->reason == "key"
+                              ? "can't access at least one of the keys mentioned in "
+                                "the command arguments"
+                              : "can't publish to the channel mentioned in the command"));
+      return CallOutcome::kError;
+    }
+  }
   // A shebang's no-writes flag makes the script read-only, as EVAL_RO (Redis checks it
   // before the keys).
   if (context->no_writes && (spec->flags & kFlagWrite) != 0) {
     PushErrorTable(L, "Write commands are not allowed from read-only scripts.");
     return CallOutcome::kError;
+  }
+  // SORT's BY patterns and GET need access to every key (Redis's sortCommandGeneric):
+  // the command's own error, as the command answers it when it runs.
+  if (permissions != nullptr && !permissions->AllowsAllKeys()) {
+    if (std::string error = SortAclErrorText(args); !error.empty()) {
+      PushReply(L, Reply::Error(error), context->resp);
+      return CallOutcome::kError;
+    }
   }
   absl::StatusOr<Reply> reply = context->calls->Call(args);
   if (!reply.ok()) {
@@ -372,7 +549,7 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
     PushErrorTable(L, std::string(reply.status().message()));
     return CallOutcome::kError;
   }
-  PushReply(L, *reply);
+  PushReply(L, *reply, context->resp);
   return reply->is_error() ? CallOutcome::kError : CallOutcome::kValue;
 }
 
@@ -392,6 +569,59 @@ int GenericCall(lua_State* L, bool raise_error) {
 
 int RedisCall(lua_State* L) { return GenericCall(L, true); }
 int RedisPCall(lua_State* L) { return GenericCall(L, false); }
+
+// redis.acl_check_cmd(cmd, args...): whether the calling user may run the command with
+// those arguments (command, keys, channels), as Redis 7.0's lookupCommand finds it over
+// its whole command set -- a container's subcommand when one follows. Leaves a boolean,
+// or an error table and returns true (raise).
+bool AclCheckCmd(lua_State* L, RunContext* context) {
+  std::vector<std::string> args;
+  if (!ReadCallArgs(L, &args)) return true;
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  const std::optional<size_t> id = LookupRedisCommand(args);
+  if (!id.has_value()) {
+    PushErrorTable(L, "Invalid command passed to redis.acl_check_cmd()");
+    return true;
+  }
+  const AclPermissions* permissions = UserPermissions(context);
+  if (!context->abort.ok()) {
+    PushErrorTable(L, context->abort.message());
+    return true;
+  }
+  bool allowed = true;
+  if (permissions != nullptr) {
+    // A command ekv does not serve has no key positions here: its bit decides.
+    const CommandSpec* spec = CommandTable::Default().Find(name);
+    allowed = spec != nullptr ? !permissions->Check(*spec, args).has_value()
+                              : permissions->AllowsCommand(AclCatalog::Get().name(*id));
+  }
+  lua_pushboolean(L, allowed ? 1 : 0);
+  return false;
+}
+
+int RedisAclCheckCmd(lua_State* L) {
+  RunContext* context = Context(L);
+  if (AclCheckCmd(L, context)) return lua_error(L);
+  return 1;
+}
+
+// redis.setresp(2|3): the protocol of redis.call's replies from here on.
+int RedisSetResp(lua_State* L) {
+  const int argc = lua_gettop(L);
+  if (argc != 1) {
+    PushErrorTable(L, "redis.setresp() requires one argument.");
+    return lua_error(L);
+  }
+  // Redis reads it with lua_tonumber into an int: a non-number is 0, 2.5 is 2.
+  const lua_Number number = lua_tonumber(L, -argc);
+  const int resp = number >= 2 && number < 4 ? static_cast<int>(number) : 0;
+  if (resp != 2 && resp != 3) {
+    PushErrorTable(L, "RESP version must be 2 or 3.");
+    return lua_error(L);
+  }
+  Context(L)->resp = resp;
+  return 0;
+}
 
 // redis.error_reply / redis.status_reply: a one-field table, as Redis 7.0.
 int RedisErrorReply(lua_State* L) {
@@ -674,6 +904,8 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   SetFunction(L, "log", RedisLog);
   SetFunction(L, "replicate_commands", RedisReplicateCommands);
   SetFunction(L, "set_repl", RedisNoOp);
+  SetFunction(L, "setresp", RedisSetResp);
+  SetFunction(L, "acl_check_cmd", RedisAclCheckCmd);
   SetNumber(L, "LOG_DEBUG", 0);
   SetNumber(L, "LOG_VERBOSE", 1);
   SetNumber(L, "LOG_NOTICE", 2);
@@ -739,8 +971,13 @@ std::optional<std::string> StringField(lua_State* L, int table, const char* name
   return value;
 }
 
-// luaReplyToRedisReply. Runs outside the script, with no memory limit: nothing here raises.
-std::optional<Reply> ToReply(lua_State* L, int index, int depth) {
+// luaReplyToRedisReply, `resp` the script's protocol at its end (redis.setresp). Runs
+// outside the script, with no memory limit: nothing here raises. A table is, in Redis's
+// order of checks: {err=}, {ok=}, {double=}, {big_number=}, {verbatim_string={format=,
+// string=}}, {map={...}} and {set={...}} (their pairs in lua_next order: the same on every
+// replica for the same table built the same way, unless keyed by tables or functions),
+// else an array up to its first nil.
+std::optional<Reply> ToReply(lua_State* L, int index, int depth, int resp) {
   index = index < 0 ? lua_gettop(L) + index + 1 : index;
   switch (lua_type(L, index)) {
     case LUA_TSTRING: {
@@ -749,6 +986,8 @@ std::optional<Reply> ToReply(lua_State* L, int index, int depth) {
       return Reply::Bulk(absl::string_view(bytes, length));
     }
     case LUA_TBOOLEAN:
+      // A RESP2 script answers true 1 and false null; a RESP3 one a boolean.
+      if (resp == 3) return Reply::Bool(lua_toboolean(L, index) != 0);
       return lua_toboolean(L, index) ? Reply::Integer(1) : Reply::Nil();
     case LUA_TNUMBER:
       return Reply::Integer(TruncateToInteger(lua_tonumber(L, index)));
@@ -768,7 +1007,60 @@ std::optional<Reply> ToReply(lua_State* L, int index, int depth) {
         return Reply::Double(value);
       }
       lua_pop(L, 1);
+      if (std::optional<std::string> big = StringField(L, index, "big_number"); big.has_value()) {
+        return Reply::BigNumber(OneLine(*std::move(big)));
+      }
+      lua_pushstring(L, "verbatim_string");
+      lua_rawget(L, index);
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        const int verbatim = lua_gettop(L);
+        std::optional<std::string> format = StringField(L, verbatim, "format");
+        std::optional<std::string> text = StringField(L, verbatim, "string");
+        lua_pop(L, 1);
+        if (format.has_value() && text.has_value()) {
+          // Redis copies the format as a C string: it ends at a NUL byte.
+          return Reply::Verbatim(absl::string_view(format->c_str()), *text);
+        }
+      } else {
+        lua_pop(L, 1);
+      }
       // The reply's encoded nesting is bounded (redis_core::kMaxReplyDepth).
+      for (const char* field : {"map", "set"}) {
+        lua_pushstring(L, field);
+        lua_rawget(L, index);
+        if (lua_type(L, -1) != LUA_TTABLE) {
+          lua_pop(L, 1);
+          continue;
+        }
+        if (depth + 1 >= redis_core::kMaxReplyDepth) {
+          lua_pop(L, 1);
+          return std::nullopt;
+        }
+        const bool map = field[0] == 'm';
+        const int table = lua_gettop(L);
+        std::vector<Reply> elements;
+        bool ok = true;
+        lua_pushnil(L);
+        while (lua_next(L, table) != 0) {
+          // key at -2, value at -1: convert a copy of the key, so lua_next sees it as it was.
+          lua_pushvalue(L, -2);
+          std::optional<Reply> key = ToReply(L, -1, depth + 1, resp);
+          lua_pop(L, 1);
+          std::optional<Reply> value;
+          if (map) value = ToReply(L, -1, depth + 1, resp);
+          lua_pop(L, 1);
+          if (!key.has_value() || (map && !value.has_value())) {
+            ok = false;
+            lua_pop(L, 1);  // the key: the walk stops here
+            break;
+          }
+          elements.push_back(*std::move(key));
+          if (map) elements.push_back(*std::move(value));
+        }
+        lua_pop(L, 1);
+        if (!ok) return std::nullopt;
+        return map ? Reply::Map(std::move(elements)) : Reply::Set(std::move(elements));
+      }
       if (depth + 1 >= redis_core::kMaxReplyDepth) return std::nullopt;
       std::vector<Reply> elements;
       for (int i = 1;; ++i) {
@@ -777,7 +1069,7 @@ std::optional<Reply> ToReply(lua_State* L, int index, int depth) {
           lua_pop(L, 1);
           break;
         }
-        std::optional<Reply> element = ToReply(L, -1, depth + 1);
+        std::optional<Reply> element = ToReply(L, -1, depth + 1, resp);
         lua_pop(L, 1);
         if (!element.has_value()) return std::nullopt;
         elements.push_back(*std::move(element));
@@ -1003,7 +1295,7 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
   context.memory_limit = std::numeric_limits<size_t>::max();
   if (!context.abort.ok()) return context.abort;
   if (status != 0) return ErrorReply(L, status, sha);
-  std::optional<Reply> reply = ToReply(L, -1, 0);
+  std::optional<Reply> reply = ToReply(L, -1, 0, context.resp);
   if (!reply.has_value()) return Reply::Error("ERR reached lua stack limit");
   return *std::move(reply);
 }
