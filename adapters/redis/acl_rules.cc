@@ -27,6 +27,16 @@ constexpr absl::string_view kChannelAfterAll =
 // A bound on patterns per user, so one user cannot make every command's check slow.
 constexpr size_t kMaxPatterns = 1024;
 
+// Redis 7.0's ACLStringHasSpaces: a key or channel pattern with a space (isspace, C
+// locale) or a NUL byte is a syntax error. The rules must stay one word each: Describe's
+// text is split at spaces again where a script's redis.call is checked (user_acl), where
+// "~x allkeys" would otherwise grant every key.
+bool HasSpaces(absl::string_view pattern) {
+  return std::any_of(pattern.begin(), pattern.end(), [](char c) {
+    return c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+  });
+}
+
 // The catalogue id `args` runs: a container's subcommand when Redis knows it. nullopt for
 // a command Redis does not have, or an unknown subcommand (Redis answers "unknown
 // subcommand" before its ACL check, and so do ekv's handlers).
@@ -142,6 +152,7 @@ absl::Status AclPermissions::Apply(absl::string_view rule) {
   if (absl::StartsWith(rule, "~")) {
     if (all_keys_) return absl::InvalidArgumentError(kKeyAfterAll);
     const absl::string_view pattern = rule.substr(1);
+    if (HasSpaces(pattern)) return absl::InvalidArgumentError(kSyntaxError);
     if (pattern == "*") {
       all_keys_ = true;
       key_patterns_.clear();
@@ -158,6 +169,7 @@ absl::Status AclPermissions::Apply(absl::string_view rule) {
   if (absl::StartsWith(rule, "&")) {
     if (all_channels_) return absl::InvalidArgumentError(kChannelAfterAll);
     const absl::string_view pattern = rule.substr(1);
+    if (HasSpaces(pattern)) return absl::InvalidArgumentError(kSyntaxError);
     if (pattern == "*") {
       all_channels_ = true;
       channel_patterns_.clear();

@@ -141,8 +141,9 @@ absl::Status AclUsers::SetUser(absl::string_view name, const std::vector<std::st
   }
   for (const std::string& word : words) {
     if (absl::Status applied = changed.Apply(word); !applied.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("Error in ACL SETUSER modifier '%s': %s", word, applied.message()));
+      // Redis prints the word with %s: it ends at a NUL byte.
+      return absl::InvalidArgumentError(absl::StrFormat("Error in ACL SETUSER modifier '%s': %s",
+                                                        word.c_str(), applied.message()));
     }
   }
   users_[changed.name] = std::move(changed);

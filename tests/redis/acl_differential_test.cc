@@ -187,6 +187,13 @@ TEST_F(AclDifferentialTest, SetUserGetUserListAndSubcommandRules) {
       On(0, {"ACL", "SETUSER", "u1", "!" + std::string(64, 'b')}),
       On(0, {"ACL", "SETUSER", "u1", "bogus"}),
       On(0, {"ACL", "SETUSER", "u1", "%X~k"}),
+      // A pattern with a space or a NUL byte (Redis's ACLStringHasSpaces): ekv's rules
+      // travel to scripts as one line of words, where "~x allkeys" would grant every key.
+      On(0, {"ACL", "SETUSER", "u1", "~x allkeys"}),
+      On(0, {"ACL", "SETUSER", "u1", "&a b"}),
+      On(0, {"ACL", "SETUSER", "u1", "%RW~a\tb"}),
+      On(0, {"ACL", "SETUSER", "u1", std::string("~a\0b", 4)}),
+      On(0, {"ACL", "SETUSER", "u2", "~a b"}),
       On(0, {"ACL", "SETUSER"}),
       On(0, {"ACL", "GETUSER", "nobody"}),
       On(0, {"ACL", "GETUSER"}),
