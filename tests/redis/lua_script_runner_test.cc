@@ -283,6 +283,45 @@ TEST_F(LuaRunnerTest, MemoryIsBounded) {
       << redis_core::DebugString(*reply);
 }
 
+TEST_F(LuaRunnerTest, ScriptRepliesAreBoundedEvenWhenTablesShareTables) {
+  // Each level holds the level below 16 times: 16^5 = 1M values from 96 table slots (two
+  // more levels: 268M, tens of GB as replies, which every replica would build at apply
+  // time). With a 1 MB limit the reply may take 4 MB: it is refused, while a reply of
+  // 10,000 values fits.
+  LuaScriptRunner::Options options;
+  options.max_memory_bytes = 1 << 20;
+  LuaScriptRunner small(options);
+  redis_core::RedisRequest::Script script;
+  script.body =
+      "local t = {} for i = 1, 16 do t[i] = i end "
+      "for d = 1, 4 do local u = {} for i = 1, 16 do u[i] = t end t = u end return t";
+  absl::StatusOr<Reply> reply = small.Run(script, calls_);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_NE(reply->text.find("reply is too large"), std::string::npos)
+      << redis_core::DebugString(*reply).substr(0, 200);
+  // The same through a RESP3 map and a set, and a string repeated.
+  script.body =
+      "redis.setresp(3) local t = {x = 1} "
+      "for d = 1, 4 do local u = {} for i = 1, 16 do u['k' .. i] = t end t = {map = u} end "
+      "return t";
+  reply = small.Run(script, calls_);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_NE(reply->text.find("reply is too large"), std::string::npos)
+      << redis_core::DebugString(*reply).substr(0, 200);
+  script.body =
+      "local s = string.rep('x', 100000) local t = {} for i = 1, 100 do t[i] = s end "
+      "return t";
+  reply = small.Run(script, calls_);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_NE(reply->text.find("reply is too large"), std::string::npos)
+      << redis_core::DebugString(*reply).substr(0, 200);
+  script.body = "local t = {} for i = 1, 10000 do t[i] = 'v' .. i end return t";
+  reply = small.Run(script, calls_);
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  ASSERT_EQ(reply->kind, Reply::Kind::kArray) << redis_core::DebugString(*reply).substr(0, 200);
+  EXPECT_EQ(reply->elements.size(), 10000u);
+}
+
 TEST_F(LuaRunnerTest, AFailedCallAbortsTheWholeScriptEvenUnderPcall) {
   calls_.fail = absl::UnavailableError("locked");
   redis_core::RedisRequest::Script script;

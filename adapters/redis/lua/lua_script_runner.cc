@@ -977,7 +977,39 @@ std::optional<std::string> StringField(lua_State* L, int table, const char* name
 // string=}}, {map={...}} and {set={...}} (their pairs in lua_next order: the same on every
 // replica for the same table built the same way, unless keyed by tables or functions),
 // else an array up to its first nil.
-std::optional<Reply> ToReply(lua_State* L, int index, int depth, int resp) {
+//
+// The reply's size is bounded as well as its depth: a table may hold the same table many
+// times, so a few KB of Lua expand into an exponentially larger reply (8 references per
+// level, 7 levels: 2M elements from 56 table slots), which every replica would build at
+// apply time. Each value converted takes kReplyValueBytes (about a Reply's size, fixed so
+// that every build agrees) and its text from `budget`.
+constexpr size_t kReplyValueBytes = 64;
+
+struct ReplyBudget {
+  size_t left = 0;
+  bool exceeded = false;
+  bool Take(size_t bytes) {
+    if (exceeded || bytes > left) {
+      exceeded = true;
+      return false;
+    }
+    left -= bytes;
+    return true;
+  }
+};
+
+std::optional<Reply> ConvertToReply(lua_State* L, int index, int depth, int resp,
+                                    ReplyBudget* budget);
+
+std::optional<Reply> ToReply(lua_State* L, int index, int depth, int resp, ReplyBudget* budget) {
+  if (!budget->Take(kReplyValueBytes)) return std::nullopt;
+  std::optional<Reply> reply = ConvertToReply(L, index, depth, resp, budget);
+  if (reply.has_value() && !budget->Take(reply->text.size())) return std::nullopt;
+  return reply;
+}
+
+std::optional<Reply> ConvertToReply(lua_State* L, int index, int depth, int resp,
+                                    ReplyBudget* budget) {
   index = index < 0 ? lua_gettop(L) + index + 1 : index;
   switch (lua_type(L, index)) {
     case LUA_TSTRING: {
@@ -1044,10 +1076,10 @@ std::optional<Reply> ToReply(lua_State* L, int index, int depth, int resp) {
         while (lua_next(L, table) != 0) {
           // key at -2, value at -1: convert a copy of the key, so lua_next sees it as it was.
           lua_pushvalue(L, -2);
-          std::optional<Reply> key = ToReply(L, -1, depth + 1, resp);
+          std::optional<Reply> key = ToReply(L, -1, depth + 1, resp, budget);
           lua_pop(L, 1);
           std::optional<Reply> value;
-          if (map) value = ToReply(L, -1, depth + 1, resp);
+          if (map) value = ToReply(L, -1, depth + 1, resp, budget);
           lua_pop(L, 1);
           if (!key.has_value() || (map && !value.has_value())) {
             ok = false;
@@ -1069,7 +1101,7 @@ std::optional<Reply> ToReply(lua_State* L, int index, int depth, int resp) {
           lua_pop(L, 1);
           break;
         }
-        std::optional<Reply> element = ToReply(L, -1, depth + 1, resp);
+        std::optional<Reply> element = ToReply(L, -1, depth + 1, resp, budget);
         lua_pop(L, 1);
         if (!element.has_value()) return std::nullopt;
         elements.push_back(*std::move(element));
@@ -1295,7 +1327,13 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
   context.memory_limit = std::numeric_limits<size_t>::max();
   if (!context.abort.ok()) return context.abort;
   if (status != 0) return ErrorReply(L, status, sha);
-  std::optional<Reply> reply = ToReply(L, -1, 0, context.resp);
+  ReplyBudget budget{.left = kMaxReplyMemoryFactor * options_.max_memory_bytes};
+  std::optional<Reply> reply = ToReply(L, -1, 0, context.resp, &budget);
+  if (budget.exceeded) {
+    return Reply::Error(absl::StrCat(
+        "ERR the script's reply is too large: more than ", kMaxReplyMemoryFactor,
+        " times the script memory limit (ekv bounds what a script's tables expand into)"));
+  }
   if (!reply.has_value()) return Reply::Error("ERR reached lua stack limit");
   return *std::move(reply);
 }

@@ -41,6 +41,10 @@ namespace ekv::redis {
 // threshold is 5 s of wall time, which replicas could not agree on.
 inline constexpr uint64_t kDefaultMaxScriptInstructions = 100'000'000;
 inline constexpr size_t kDefaultMaxScriptMemoryBytes = 64 << 20;
+// A script's reply, as ekv holds it, may take this many times the memory limit: a reply
+// without shared tables fits in the script's memory, so only one whose tables hold the
+// same table many times (a reply exponentially larger than the script) is refused.
+inline constexpr size_t kMaxReplyMemoryFactor = 4;
 // The error a script stopped by the instruction limit raises (then "ERR " and the usual
 // " script: <sha>, on @user_script:<line>." are added, as for any script error).
 inline constexpr const char* kInstructionLimitMessage =
