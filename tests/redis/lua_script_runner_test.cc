@@ -4,6 +4,8 @@
 // sequence and the instruction and memory limits.
 #include "adapters/redis/lua/lua_script_runner.h"
 
+#include <malloc.h>
+
 #include <map>
 #include <ostream>
 #include <string>
@@ -320,6 +322,32 @@ TEST_F(LuaRunnerTest, ScriptRepliesAreBoundedEvenWhenTablesShareTables) {
   ASSERT_TRUE(reply.ok()) << reply.status();
   ASSERT_EQ(reply->kind, Reply::Kind::kArray) << redis_core::DebugString(*reply).substr(0, 200);
   EXPECT_EQ(reply->elements.size(), 10000u);
+}
+
+TEST_F(LuaRunnerTest, AReplyTooLargeForTheScriptMemoryIsNotLeaked) {
+  // A reply of 20,000 distinct 100-byte strings (~3.6 MB as a Reply) does not fit in 1 MB of Lua:
+  // converting it raises "not enough memory" (a longjmp) out of redis.call, which pcall
+  // catches. The reply must not be left behind in the skipped C++ frame each time: 30
+  // calls would leak ~100 MB (on every replica, for a read-only script).
+  std::vector<Reply> elements;
+  for (int i = 0; i < 20000; ++i) {
+    elements.push_back(Reply::Bulk(std::to_string(i) + std::string(100, 'x')));  // not interned
+  }
+  calls_.replies["lrange"] = Reply::Array(std::move(elements));
+  LuaScriptRunner::Options options;
+  options.max_memory_bytes = 1 << 20;
+  LuaScriptRunner small(options);
+  redis_core::RedisRequest::Script script;
+  script.body =
+      "local failed = 0 for i = 1, 30 do "
+      "if not pcall(redis.call, 'lrange', 'k', 0, -1) then failed = failed + 1 end end "
+      "return failed";
+  const size_t before = mallinfo2().uordblks;
+  absl::StatusOr<Reply> reply = small.Run(script, calls_);
+  const size_t after = mallinfo2().uordblks;
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(*reply, Reply::Integer(30));
+  EXPECT_LT(after, before + (16u << 20)) << "heap grew by " << (after - before) << " bytes";
 }
 
 TEST_F(LuaRunnerTest, AFailedCallAbortsTheWholeScriptEvenUnderPcall) {

@@ -64,6 +64,12 @@ struct RunContext {
   // nullopt after that when the user may run everything.
   bool permissions_loaded = false;
   std::optional<AclPermissions> permissions;
+  // The current redis.call's (or acl_check_cmd's) arguments and reply, held here rather
+  // than in RunCall's frame: a Lua error while its reply is converted (not enough memory
+  // for a large reply, caught by pcall) longjmps past that frame's destructors, which
+  // would leak them on every call.
+  std::vector<std::string> call_args;
+  std::optional<Reply> call_reply;
 };
 
 RunContext* Context(lua_State* L) {
@@ -477,7 +483,8 @@ const AclPermissions* UserPermissions(RunContext* context) {
 
 // Leaves one value on the stack: the reply, or an error table (kError).
 CallOutcome RunCall(lua_State* L, RunContext* context) {
-  std::vector<std::string> args;
+  std::vector<std::string>& args = context->call_args;
+  args.clear();
   if (!ReadCallArgs(L, &args)) return CallOutcome::kError;
   const int argc = static_cast<int>(args.size());
   // Redis 7.0's order: unknown command, arity, noscript.
@@ -549,8 +556,11 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
     PushErrorTable(L, std::string(reply.status().message()));
     return CallOutcome::kError;
   }
-  PushReply(L, *reply, context->resp);
-  return reply->is_error() ? CallOutcome::kError : CallOutcome::kValue;
+  context->call_reply = *std::move(reply);
+  const bool error = context->call_reply->is_error();
+  PushReply(L, *context->call_reply, context->resp);
+  context->call_reply.reset();
+  return error ? CallOutcome::kError : CallOutcome::kValue;
 }
 
 int GenericCall(lua_State* L, bool raise_error) {
@@ -575,9 +585,9 @@ int RedisPCall(lua_State* L) { return GenericCall(L, false); }
 // its whole command set -- a container's subcommand when one follows. Leaves a boolean,
 // or an error table and returns true (raise).
 bool AclCheckCmd(lua_State* L, RunContext* context) {
-  std::vector<std::string> args;
+  std::vector<std::string>& args = context->call_args;
+  args.clear();
   if (!ReadCallArgs(L, &args)) return true;
-  const std::string name = absl::AsciiStrToLower(args[0]);
   const std::optional<size_t> id = LookupRedisCommand(args);
   if (!id.has_value()) {
     PushErrorTable(L, "Invalid command passed to redis.acl_check_cmd()");
@@ -591,7 +601,7 @@ bool AclCheckCmd(lua_State* L, RunContext* context) {
   bool allowed = true;
   if (permissions != nullptr) {
     // A command ekv does not serve has no key positions here: its bit decides.
-    const CommandSpec* spec = CommandTable::Default().Find(name);
+    const CommandSpec* spec = CommandTable::Default().Find(args[0]);
     allowed = spec != nullptr ? !permissions->Check(*spec, args).has_value()
                               : permissions->AllowsCommand(AclCatalog::Get().name(*id));
   }
