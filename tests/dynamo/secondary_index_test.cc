@@ -459,6 +459,56 @@ TEST_F(SecondaryIndexTest, LocalIndexFetchesAreMeteredOnTheTable) {
       << reply.dump();
 }
 
+// A local index read fetches each item as of the snapshot its entries were read at: an item
+// whose index key changed after that snapshot is answered as the entry placed it (inside the
+// key condition, in order), and LastEvaluatedKey names that entry, so the next page goes on
+// from it. Reading the latest version instead answered total 99 where the index said 10.
+TEST_F(SecondaryIndexTest, LocalIndexFetchesReadTheIndexSnapshot) {
+  Ok("CreateTable", json::parse(R"({
+      "TableName": "events", "BillingMode": "PAY_PER_REQUEST",
+      "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                    {"AttributeName": "seq", "KeyType": "RANGE"}],
+      "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
+                               {"AttributeName": "seq", "AttributeType": "N"},
+                               {"AttributeName": "total", "AttributeType": "N"}],
+      "LocalSecondaryIndexes": [{"IndexName": "by_total",
+          "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                        {"AttributeName": "total", "KeyType": "RANGE"}],
+          "Projection": {"ProjectionType": "KEYS_ONLY"}}]})"));
+  const auto put = [&](int seq, int total) {
+    Ok("PutItem", {{"TableName", "events"},
+                   {"Item",
+                    {{"customer", {{"S", "alice"}}},
+                     {"seq", {{"N", std::to_string(seq)}}},
+                     {"total", {{"N", std::to_string(total)}}},
+                     {"note", {{"S", "n" + std::to_string(seq)}}}}}});
+  };
+  put(1, 10);
+  put(2, 20);
+  // Once the query took its snapshot, another client moves item 1 to total 99.
+  bool moved = false;
+  backend_.snapshot_read_fault = [&](const std::string&, uint64_t) {
+    if (moved) return absl::OkStatus();
+    moved = true;
+    put(1, 99);
+    return absl::OkStatus();
+  };
+  json reply =
+      Ok("Query", {{"TableName", "events"},
+                   {"IndexName", "by_total"},
+                   {"KeyConditionExpression", "customer = :c AND #t < :t"},
+                   {"ExpressionAttributeNames", {{"#t", "total"}}},
+                   {"ExpressionAttributeValues", {{":c", {{"S", "alice"}}}, {":t", {{"N", "50"}}}}},
+                   {"Select", "ALL_ATTRIBUTES"},
+                   {"Limit", 1}});
+  backend_.snapshot_read_fault = nullptr;
+  ASSERT_TRUE(moved);
+  ASSERT_EQ(reply["Items"].size(), 1u) << reply.dump();
+  EXPECT_EQ(reply["Items"][0]["total"], json({{"N", "10"}})) << reply.dump();
+  EXPECT_EQ(reply["Items"][0]["note"], json({{"S", "n1"}})) << reply.dump();
+  EXPECT_EQ(reply["LastEvaluatedKey"]["total"], json({{"N", "10"}})) << reply.dump();
+}
+
 // DynamoDB's 1 MB page of a local index read that fetches: the entries' size rounded up to
 // 4 KB plus each fetched item's rounded up on its own. Six items of ~300 KB with tiny
 // KEYS_ONLY entries: a page of entries holds all six, a fetching page ends after the fourth

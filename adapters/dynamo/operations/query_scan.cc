@@ -111,14 +111,16 @@ struct Fetches {
   size_t bytes = 0;  // each item's size rounded up to 4 KB, for the 1 MB page limit
 };
 
-// Replaces the local index entry *item with its whole item from the table, adding that
-// read to *fetches. An item deleted since the index snapshot leaves its entry as it was;
-// reading nothing is still a read.
+// Replaces the local index entry *item with its whole item from the table as of the index
+// snapshot `ts` (the latest version could have another index key than the entry: outside
+// the key condition, and a LastEvaluatedKey the next page would misplace), adding that read
+// to *fetches. Reading nothing is still a read. A ReadRestart status means the snapshot
+// must be taken again.
 Task<absl::Status> FetchBaseItem(TableStore* store, const TableSchema& schema, bool consistent,
-                                 AttributeMap* item, Fetches* fetches) {
+                                 uint64_t ts, AttributeMap* item, Fetches* fetches) {
   absl::StatusOr<std::string> base_key = ItemKeyOfItem(schema, *item);
   if (!base_key.ok()) co_return base_key.status();
-  absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItem(*base_key);
+  absl::StatusOr<std::optional<AttributeMap>> base_item = co_await store->GetItemAt(*base_key, ts);
   if (!base_item.ok()) co_return base_item.status();
   const size_t size = base_item->has_value() ? ItemSize(**base_item) : 0;
   fetches->units += ReadUnits(size, consistent);
@@ -203,6 +205,68 @@ absl::Status CheckSelect(const json& request, const std::optional<std::vector<Pa
 // The common tail: ExclusiveStartKey, the read, FilterExpression, Select, the projection,
 // the reply.
 // `index`: the request's IndexName (nullptr: the table); `range` is then over its entries.
+// How the entries of a page become the answer's items.
+struct PageAnswering {
+  const std::optional<Condition>* filter = nullptr;
+  const std::optional<std::vector<Path>>* projection = nullptr;
+  bool count_only = false;
+  bool consistent = false;
+  // An LSI fetches the attributes it does not project from the table, one read of the whole
+  // item per entry (Select ALL_ATTRIBUTES, or a projection or filter naming them). A filter
+  // on projected attributes only is decided on the entry, so only the entries it keeps are
+  // fetched. DynamoDB meters such a read in two shares: the index entries read, summed and
+  // rounded up to 4 KB once, on the index; each fetched item, rounded up to 4 KB on its own,
+  // on the table. Its 1 MB page counts the same sum, so fetches may end a page early.
+  bool fetch = false;
+  bool fetch_before_filter = false;
+};
+
+struct PageAnswer {
+  json items = json::array();
+  size_t count = 0;
+  size_t scanned_bytes = 0;
+  Fetches fetches;
+};
+
+// Filters, fetches (at the index snapshot `ts`) and projects the entries of *page into
+// *answer, cutting *page where its fetches reach the 1 MB page. A ReadRestart status from a
+// fetch means the whole page must be read again at a later snapshot.
+Task<absl::Status> AnswerPage(TableStore* store, const TableSchema& schema,
+                              const PageAnswering& how, uint64_t ts, Page* page,
+                              PageAnswer* answer) {
+  const std::optional<Condition>& filter = *how.filter;
+  for (size_t i = 0; i < page->items.size(); ++i) {
+    if (how.fetch && i > 0 &&
+        RoundUpTo4K(answer->scanned_bytes) + answer->fetches.bytes >= kMaxPageBytes) {
+      page->items.resize(i);  // the page ends after the entry that reached 1 MB
+      page->more = true;
+      break;
+    }
+    AttributeMap& item = page->items[i].second;
+    answer->scanned_bytes += ItemSize(item);
+    if (how.fetch_before_filter) {
+      absl::Status fetched =
+          co_await FetchBaseItem(store, schema, how.consistent, ts, &item, &answer->fetches);
+      if (!fetched.ok()) co_return fetched;
+    }
+    if (filter.has_value()) {
+      absl::StatusOr<bool> keep = EvaluateCondition(*filter, item);
+      if (!keep.ok()) co_return keep.status();
+      if (!*keep) continue;
+    }
+    ++answer->count;
+    if (how.count_only) continue;
+    if (how.fetch && !how.fetch_before_filter) {
+      absl::Status fetched =
+          co_await FetchBaseItem(store, schema, how.consistent, ts, &item, &answer->fetches);
+      if (!fetched.ok()) co_return fetched;
+    }
+    const std::optional<std::vector<Path>>& projection = *how.projection;
+    answer->items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
+  }
+  co_return absl::OkStatus();
+}
+
 Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
                                     const TableSchema& schema, KeyRange range, bool forward,
                                     const std::optional<Condition>& filter,
@@ -267,7 +331,16 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       range.end = *key;
     }
   }
+  PageAnswering answering;
+  answering.filter = &filter;
+  answering.projection = &projection;
+  answering.count_only = count_only;
+  answering.consistent = consistent;
+  answering.fetch = all_attributes && index->projection_type != "ALL";
+  answering.fetch_before_filter =
+      answering.fetch && filter.has_value() && FilterNamesUnprojected(schema, *index, *filter);
   Page page;
+  PageAnswer answer;
   if (range.end.empty() || range.start < range.end) {
     // An index is read at one snapshot: its entries may live in other groups than their
     // items, and a write that changed both is answered once the item committed (the
@@ -293,49 +366,16 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
       if (restarts.Retry(read.status())) continue;
       if (!read.ok()) co_return read.status();
       page = *std::move(read);
+      // An LSI's fetches read the table at the index's snapshot (ts), within this loop.
+      answer = PageAnswer{};
+      absl::Status answered = co_await AnswerPage(store, schema, answering, ts, &page, &answer);
+      if (restarts.Retry(answered)) continue;
+      if (!answered.ok()) co_return answered;
       break;
     }
   }
-  // An LSI fetches the attributes it does not project from the table, one read of the whole
-  // item per entry (Select ALL_ATTRIBUTES, or a projection or filter naming them). A filter
-  // on projected attributes only is decided on the entry, so only the entries it keeps are
-  // fetched. DynamoDB meters such a read in two shares: the index entries read, summed and
-  // rounded up to 4 KB once, on the index; each fetched item, rounded up to 4 KB on its own,
-  // on the table. Its 1 MB page counts the same sum, so fetches may end a page early.
-  const bool fetch = all_attributes && index->projection_type != "ALL";
-  const bool fetch_before_filter =
-      fetch && filter.has_value() && FilterNamesUnprojected(schema, *index, *filter);
-  Fetches fetches;
-  json items = json::array();
-  size_t count = 0;
-  size_t scanned_bytes = 0;
-  for (size_t i = 0; i < page.items.size(); ++i) {
-    if (fetch && i > 0 && RoundUpTo4K(scanned_bytes) + fetches.bytes >= kMaxPageBytes) {
-      page.items.resize(i);  // the page ends after the entry that reached 1 MB
-      page.more = true;
-      break;
-    }
-    AttributeMap& item = page.items[i].second;
-    scanned_bytes += ItemSize(item);
-    if (fetch_before_filter) {
-      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetches);
-      if (!fetched.ok()) co_return fetched;
-    }
-    if (filter.has_value()) {
-      absl::StatusOr<bool> keep = EvaluateCondition(*filter, item);
-      if (!keep.ok()) co_return keep.status();
-      if (!*keep) continue;
-    }
-    ++count;
-    if (count_only) continue;
-    if (fetch && !fetch_before_filter) {
-      absl::Status fetched = co_await FetchBaseItem(store, schema, consistent, &item, &fetches);
-      if (!fetched.ok()) co_return fetched;
-    }
-    items.push_back(AttributeMapToJson(projection ? Project(item, *projection) : item));
-  }
-  json reply = {{"Count", count}, {"ScannedCount", page.items.size()}};
-  if (!count_only) reply["Items"] = std::move(items);
+  json reply = {{"Count", answer.count}, {"ScannedCount", page.items.size()}};
+  if (!count_only) reply["Items"] = std::move(answer.items);
   if (page.more && !page.items.empty()) {
     const AttributeMap& last = page.items.back().second;
     reply["LastEvaluatedKey"] =
@@ -346,10 +386,10 @@ Task<absl::StatusOr<json>> RunRange(const json& request, TableStore* store,
     // Query and Scan are metered on the bytes read, not per item; a read of an index is
     // metered on the index (INDEXES names it), its fetches from the table on the table.
     CapacityUse use;
-    const double units = ReadUnits(scanned_bytes, consistent);
+    const double units = ReadUnits(answer.scanned_bytes, consistent);
     if (index != nullptr) {
       use.AddIndexRead(*index, units);
-      use.table = fetches.units;
+      use.table = answer.fetches.units;
     } else {
       use.table = units;
     }
