@@ -1116,6 +1116,424 @@ TEST_F(DifferentialTest, ScriptsCannotLoadBytecodeOrReachFiles) {
   Compare(steps);
 }
 
+// Lua helpers for the cmsgpack and struct comparisons: `show(...)` answers every value it
+// gets as text (numbers with all 17 digits, strings quoted, tables with sorted keys), so a
+// reply compares what the script saw, not Redis's number-to-integer conversion.
+const char* const kShowValues = R"(
+local function dump(v)
+  if type(v) == 'number' then return string.format('%.17g', v) end
+  if type(v) == 'string' then return string.format('%q', v) end
+  if type(v) ~= 'table' then return tostring(v) end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return dump(a) < dump(b) end)
+  local parts = {}
+  for _, k in ipairs(keys) do parts[#parts + 1] = '[' .. dump(k) .. ']=' .. dump(v[k]) end
+  return '{' .. table.concat(parts, ',') .. '}'
+end
+local function show(...)
+  local out = {}
+  for i = 1, select('#', ...) do out[#out + 1] = dump((select(i, ...))) end
+  return out
+end
+)";
+
+Step Lua(const std::string& body) { return Cmd({"eval", kShowValues + body, "0"}); }
+
+// cmsgpack as Redis 7.0 embeds it: the bytes pack chooses (integer widths, float32 or
+// float64, str sizes, arrays or maps, the nesting limit), what unpack makes of every format
+// and of cut or foreign input, the offsets of unpack_one/unpack_limit, and the errors.
+TEST_F(DifferentialTest, ScriptCmsgpack) {
+  std::vector<Step> script;
+  // Numbers: every integer width at its edges, then the floating ones.
+  for (const char* number : {"0",
+                             "1",
+                             "127",
+                             "128",
+                             "255",
+                             "256",
+                             "65535",
+                             "65536",
+                             "4294967295",
+                             "4294967296",
+                             "2^53",
+                             "2^63 - 2^11",
+                             "2^63",
+                             "2^64",
+                             "-1",
+                             "-32",
+                             "-33",
+                             "-128",
+                             "-129",
+                             "-32768",
+                             "-32769",
+                             "-2^31",
+                             "-2^31 - 1",
+                             "-2^53",
+                             "-2^63",
+                             "-2^63 - 2^11",
+                             "-2^64",
+                             "1.5",
+                             "0.1",
+                             "-0.0",
+                             "-2.5",
+                             "1/0",
+                             "-1/0",
+                             "0/0",
+                             "1e300",
+                             "3.4028234663852886e38",
+                             "3.4028235677973366e38",
+                             "2^-149",
+                             "2^-150",
+                             "1e-320",
+                             "123456789.5"}) {
+    script.push_back(Lua(absl::StrCat("return cmsgpack.pack(", number, ")")));
+    script.push_back(
+        Lua(absl::StrCat("return show(cmsgpack.unpack(cmsgpack.pack(", number, ")))")));
+  }
+  // Strings at every header's edge: fixstr to str32.
+  for (const int length : {0, 1, 31, 32, 255, 256, 65535, 65536}) {
+    script.push_back(Lua(absl::StrCat("local s = cmsgpack.pack(string.rep('a', ", length,
+                                      ")) return {#s, s:sub(1, 6)}")));
+    script.push_back(Lua(absl::StrCat("local s = string.rep('b', ", length,
+                                      ") return cmsgpack.unpack(cmsgpack.pack(s)) == s")));
+  }
+  // Tables: arrays (keys exactly 1..n), maps (anything else), nesting and its limit.
+  for (const char* table :
+       {"{}",
+        "{1, 2, 3}",
+        "{1, nil, 3}",
+        "{nil, 2}",
+        "{a = 1}",
+        "{1, 2, x = 3}",
+        "{[0] = 1}",
+        "{[1.5] = 1}",
+        "{[-1] = 1}",
+        "{[2^31] = 1}",
+        "{[2^31 - 1] = 1}",
+        "{[2] = 'b', [1] = 'a'}",
+        "{true, false, 'x', 1.5, -7}",
+        "{{}, {{}}, {a = {b = {}}}}",
+        "{[true] = 1, [false] = 2}",
+        "{['1'] = 1}",
+        "{f = function() end}",
+        "{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}",
+        "{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}",
+        "{a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15}",
+        "{a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16}"}) {
+    script.push_back(Lua(absl::StrCat("return cmsgpack.pack(", table, ")")));
+    script.push_back(Lua(absl::StrCat("return show(cmsgpack.unpack(cmsgpack.pack(", table, ")))")));
+  }
+  script.push_back(
+      Lua("local t = {} for i = 1, 70000 do t[i] = i % 3 end "
+          "local s = cmsgpack.pack(t) return {#s, s:sub(1, 8)}"));
+  script.push_back(
+      Lua("local t = {} for i = 1, 70000 do t['k' .. i] = i end "
+          "local s = cmsgpack.pack(t) return {#s, s:sub(1, 5), "
+          "#show(cmsgpack.unpack(s))}"));
+  for (const int depth : {15, 16, 17, 20}) {
+    script.push_back(Lua(absl::StrCat("local t = 'leaf' for i = 1, ", depth,
+                                      " do t = {t} end return cmsgpack.pack(t)")));
+  }
+  script.push_back(Lua("local t = {1} t[2] = t return cmsgpack.pack(t)"));
+  script.push_back(Lua("local t = {} t.self = t return cmsgpack.pack(t)"));
+  script.push_back(
+      Lua("return cmsgpack.pack(setmetatable({1, 2}, {__index = function() "
+          "return 'meta' end}))"));
+  // Other types are nil; several arguments are one stream.
+  script.push_back(Lua("return cmsgpack.pack(nil)"));
+  script.push_back(Lua("return cmsgpack.pack(print, coroutine.create(function() end))"));
+  script.push_back(Lua("return cmsgpack.pack(1, 'a', {}, nil, true)"));
+  script.push_back(Lua("return show(cmsgpack.unpack(cmsgpack.pack(1, 'a', {2}, nil, true)))"));
+  script.push_back(Lua("return cmsgpack.pack()"));
+  // Every format unpack reads, including ones pack never writes.
+  for (const char* bytes : {"",
+                            "\\192",
+                            "\\194\\195",
+                            "\\204\\255",
+                            "\\208\\128",
+                            "\\205\\255\\255",
+                            "\\209\\128\\0",
+                            "\\206\\255\\255\\255\\255",
+                            "\\210\\128\\0\\0\\0",
+                            "\\207\\255\\255\\255\\255\\255\\255\\255\\255",
+                            "\\207\\128\\0\\0\\0\\0\\0\\0\\0",
+                            "\\211\\128\\0\\0\\0\\0\\0\\0\\0",
+                            "\\211\\255\\255\\255\\255\\255\\255\\255\\254",
+                            "\\202\\63\\192\\0\\0",
+                            "\\202\\127\\192\\0\\0",
+                            "\\203\\64\\9\\33\\251\\84\\68\\45\\24",
+                            "\\217\\3abc",
+                            "\\218\\0\\3abc",
+                            "\\219\\0\\0\\0\\3abc",
+                            "\\220\\0\\2\\1\\2",
+                            "\\221\\0\\0\\0\\1\\7",
+                            "\\222\\0\\1\\161k\\1",
+                            "\\223\\0\\0\\0\\1\\1\\2",
+                            "\\146\\1\\2",
+                            "\\130\\1\\2\\3\\4",
+                            "\\255\\224\\127",
+                            "\\163abc",
+                            "\\145\\192",
+                            "\\147\\192\\192\\5",
+                            "\\129\\161a\\192",
+                            "123"}) {
+    script.push_back(Lua(absl::StrCat("return show(cmsgpack.unpack('", bytes, "'))")));
+  }
+  // Cut input, foreign formats (bin, ext, fixext, 0xc1), keys Lua refuses.
+  for (const char* bytes : {"\\204",
+                            "\\205\\1",
+                            "\\206\\1\\2\\3",
+                            "\\207\\1",
+                            "\\211",
+                            "\\202\\0\\0",
+                            "\\203\\0",
+                            "\\217",
+                            "\\217\\5ab",
+                            "\\218\\0",
+                            "\\218\\0\\9ab",
+                            "\\219\\0\\0\\0",
+                            "\\219\\0\\0\\1\\0abc",
+                            "\\220\\0",
+                            "\\220\\0\\3\\1",
+                            "\\221\\0\\0\\0\\2\\1",
+                            "\\222\\0\\1\\1",
+                            "\\223\\0\\0\\0\\1",
+                            "\\146\\1",
+                            "\\129\\1",
+                            "\\165ab",
+                            "\\1\\2\\204",
+                            "\\193",
+                            "\\196\\1a",
+                            "\\197\\0\\1a",
+                            "\\198\\0\\0\\0\\1a",
+                            "\\199\\1\\1a",
+                            "\\212\\1\\1",
+                            "\\216\\1",
+                            "\\1\\196\\1a",
+                            "\\145\\193",
+                            "\\129\\192\\1",
+                            "\\129\\203\\255\\248\\0\\0\\0\\0\\0\\0\\1"}) {
+    script.push_back(Lua(absl::StrCat("return show(cmsgpack.unpack('", bytes, "'))")));
+  }
+  // Offsets: unpack_one and unpack_limit return the next one first (-1 at the end).
+  const std::string stream = "local s = cmsgpack.pack(1, 'two', {3}, {x = 4}, nil, 6.5) ";
+  for (const char* call : {"cmsgpack.unpack_one(s)",
+                           "cmsgpack.unpack_one(s, 0)",
+                           "cmsgpack.unpack_one(s, 1)",
+                           "cmsgpack.unpack_one(s, 5)",
+                           "cmsgpack.unpack_one(s, #s - 5)",
+                           "cmsgpack.unpack_one(s, #s)",
+                           "cmsgpack.unpack_one(s, #s + 1)",
+                           "cmsgpack.unpack_one(s, -1)",
+                           "cmsgpack.unpack_one(s, 2)",
+                           "cmsgpack.unpack_one(s, 1.9)",
+                           "cmsgpack.unpack_one(s, '3')",
+                           "cmsgpack.unpack_one(s, 'x')",
+                           "cmsgpack.unpack_one()",
+                           "cmsgpack.unpack_one('')",
+                           "cmsgpack.unpack_limit(s, 2)",
+                           "cmsgpack.unpack_limit(s, 2, 1)",
+                           "cmsgpack.unpack_limit(s, 100)",
+                           "cmsgpack.unpack_limit(s, 100, 5)",
+                           "cmsgpack.unpack_limit(s, 0)",
+                           "cmsgpack.unpack_limit(s, 0, 0)",
+                           "cmsgpack.unpack_limit(s, 0, 1)",
+                           "cmsgpack.unpack_limit(s, 0, #s)",
+                           "cmsgpack.unpack_limit(s, -1)",
+                           "cmsgpack.unpack_limit(s, -3, 2)",
+                           "cmsgpack.unpack_limit(s, 1, -2)",
+                           "cmsgpack.unpack_limit(s, 1, #s + 7)",
+                           "cmsgpack.unpack_limit(s)",
+                           "cmsgpack.unpack_limit(s, 'x')",
+                           "cmsgpack.unpack(s, 99)",
+                           "cmsgpack.unpack()",
+                           "cmsgpack.unpack({})",
+                           "cmsgpack.unpack(s:sub(1, -2))"}) {
+    script.push_back(Lua(absl::StrCat(stream, "return show(", call, ")")));
+  }
+  script.push_back(
+      Lua("local s, o, n = cmsgpack.pack(1, 2, 3), 0, 0 "
+          "while o ~= -1 do o = cmsgpack.unpack_one(s, o) n = n + 1 end "
+          "return n"));
+  // Too many values at once, and nesting deeper than the Lua stack.
+  script.push_back(Lua("return #{cmsgpack.unpack(string.rep('\\1', 7000))}"));
+  script.push_back(Lua("return #{cmsgpack.unpack(string.rep('\\1', 9000))}"));
+  script.push_back(Lua("return show(cmsgpack.unpack(string.rep('\\145', 5000) .. '\\1'))"));
+  script.push_back(Lua("return show(cmsgpack.unpack(string.rep('\\129\\1', 5000) .. '\\1'))"));
+  script.push_back(
+      Lua("return #{cmsgpack.pack(unpack((function() local t = {} for i = 1, "
+          "5000 do t[i] = i end return t end)()))}"));
+  // The module table: read-only, with Redis's metadata, and no cmsgpack_safe.
+  script.push_back(
+      Lua("return {cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, "
+          "cmsgpack._DESCRIPTION}"));
+  script.push_back(Lua("cmsgpack.pack = nil return 1"));
+  script.push_back(Lua("cmsgpack.extra = 1 return 1"));
+  script.push_back(Lua("return type(cmsgpack_safe)"));
+  Compare(script);
+}
+
+// struct as Redis 7.0 embeds it: every option with both byte orders and alignments, sizes
+// past 8 bytes, numbers out of an integer's range, unpack's positions, and the errors.
+TEST_F(DifferentialTest, ScriptStruct) {
+  std::vector<Step> script;
+  for (const char* pack : {"'b', -1",
+                           "'B', 255",
+                           "'B', 256",
+                           "'b', 200",
+                           "'h', -2",
+                           "'>h', -2",
+                           "'<H', 513",
+                           "'>H', 513",
+                           "'l', -3",
+                           "'>l', -3",
+                           "'L', 2^40 + 5",
+                           "'>L', 2^40 + 5",
+                           "'T', 7",
+                           "'i', -5",
+                           "'>i', 16909060",
+                           "'<i', 16909060",
+                           "'I', 4294967295",
+                           "'i3', -2",
+                           "'>i3', 65536",
+                           "'I1', 300",
+                           "'i0', 5",
+                           "'>I16', 1",
+                           "'<i16', -1",
+                           "'>i32', -2",
+                           "'<I9', 2^63",
+                           "'i8', 2.9",
+                           "'i8', -2.9",
+                           "'>L', 2^63",
+                           "'>L', 2^64",
+                           "'>L', 2^64 * 4",
+                           "'>L', 1/0",
+                           "'>L', -1/0",
+                           "'>L', 0/0",
+                           "'>l', -2^63",
+                           "'>l', -2^70",
+                           "'>L', -1",
+                           "'B', '12'",
+                           "'f', 1.5",
+                           "'>f', 1.5",
+                           "'f', 0.1",
+                           "'f', 1e39",
+                           "'f', -1e39",
+                           "'f', 3.4028235e38",
+                           "'f', 3.40282356e38",
+                           "'f', 0/0",
+                           "'d', 0.1",
+                           "'>d', -2.5",
+                           "'d', 1/0",
+                           "'x'",
+                           "'xxb', 1",
+                           "'bxh', 1, 2",
+                           "'!bh', 1, 2",
+                           "'!4 b d', 1, 2",
+                           "'!8 b d', 1, 2",
+                           "'!2 b i', 1, 2",
+                           "'!8 b i3', 1, 2",
+                           "'! b l b T', 1, 2, 3, 4",
+                           "'!1 b d', 1, 2",
+                           "'<>b', 1",
+                           "'> h < h', 1, 1",
+                           "'c3', 'abc'",
+                           "'c3', 'abcdef'",
+                           "'c0', 'hello'",
+                           "'c0', ''",
+                           "'s', 'a'",
+                           "'s', 'a\\0b'",
+                           "'bc2s', 1, 'xy', 'z'",
+                           "'c', 'q'",
+                           "'!4 b c3 i', 1, 'abc', 2",
+                           "''",
+                           "'   '",
+                           "'i'",
+                           "'i', 1, 2",
+                           "'c300', string.rep('z', 300)"}) {
+    script.push_back(Lua(absl::StrCat("return struct.pack(", pack, ")")));
+  }
+  for (const char* bad : {"'c5', 'ab'", "'s', nil", "'i'", "'ii', 1", "'bb', 1", "'d'", "'f', 'x'",
+                          "'z', 1", "'i33', 1", "'i99999999999', 1", "'!3 b', 1", "'!0 b', 1",
+                          "'c', 1", "'\\200', 1", "nil", "'b', {}", "'bc3', 1, 'ab'"}) {
+    script.push_back(Lua(absl::StrCat("return struct.pack(", bad, ")")));
+  }
+  // A pack larger than the luaL_Buffer (the arguments it would read past sit below it).
+  script.push_back(
+      Lua("local s = struct.pack('c9000 b', string.rep('q', 9000), 7) "
+          "return {#s, s:sub(-2)}"));
+  script.push_back(Lua("return struct.pack('c9000 b c0', string.rep('q', 9000), 7)"));
+  for (const char* unpack : {"'b', '\\255'",
+                             "'B', '\\255'",
+                             "'h', '\\1\\2'",
+                             "'>h', '\\255\\254'",
+                             "'<H', '\\1\\2'",
+                             "'l', '\\255\\255\\255\\255\\255\\255\\255\\255'",
+                             "'>L', '\\255\\255\\255\\255\\255"
+                             "\\255\\255\\255'",
+                             "'T', '\\1\\0\\0\\0\\0\\0\\0\\0'",
+                             "'i', '\\1\\2\\3\\4'",
+                             "'>i', '\\128\\0\\0\\0'",
+                             "'I', '\\128\\0\\0\\0'",
+                             "'i3', '\\255\\255\\255'",
+                             "'>I3', '\\1\\2\\3'",
+                             "'<i9', string.rep('\\255', 9)",
+                             "'<i9', '\\128' .. "
+                             "string.rep('\\0', 8)",
+                             "'<i10', '\\0\\0\\0\\0\\0\\0\\0\\128\\0\\0'",
+                             "'>i9', '\\1' .. string.rep('\\0', 8)",
+                             "'>I16', string.rep('\\1', 16)",
+                             "'<i32', string.rep('\\128', 32)",
+                             "'i0', ''",
+                             "'f', struct.pack('f', 1.5)",
+                             "'>f', '\\127\\192\\0\\0'",
+                             "'d', struct.pack('d', 0.1)",
+                             "'>d', struct.pack('>d', -3)",
+                             "'c3', 'abcd'",
+                             "'c0', 'abc'",
+                             "'b c0', '\\3abcd'",
+                             "'B c0', '\\0'",
+                             "'c1 c0', '3abc'",
+                             "'c1 c0', 'xabc'",
+                             "'b c0', '\\255abc'",
+                             "'s', 'ab\\0cd'",
+                             "'s s', 'a\\0b\\0'",
+                             "'s', 'ab'",
+                             "'x b', '\\1\\2'",
+                             "'!4 b i', '\\1\\0\\0\\0\\2\\0"
+                             "\\0\\0'",
+                             "'!8 b d', struct.pack('!8 b d', 1, 2)",
+                             "'b', 'ab', 2",
+                             "'b', 'ab', 3",
+                             "'', 'ab', 3",
+                             "'', 'ab', 7",
+                             "'', 'ab', -5",
+                             "'b', 'ab', -1",
+                             "'b', 'ab', 0",
+                             "'b', 'ab', 1.7",
+                             "'<>b', '\\1'",
+                             "'z', 'a'",
+                             "'i33', ''",
+                             "'b', ''",
+                             "'i', 'abc'",
+                             "'!3 b', 'a'",
+                             "'\\200', 'a'",
+                             "nil, 'a'",
+                             "'b'",
+                             "'b', 'a', 'x'"}) {
+    script.push_back(Lua(absl::StrCat("return show(struct.unpack(", unpack, "))")));
+  }
+  for (const char* size : {"''",      "'b'",  "'i'",  "'i7'",    "'!8 b d'", "'!4 b d'", "'! b T'",
+                           "'bxhxl'", "'c5'", "'c0'", "'s'",     "'z'",      "'5'",      "'?'",
+                           "'i40'",   "'!6'", "'<>'", "'  b  '", "nil",      "'b\\0i'"}) {
+    script.push_back(Lua(absl::StrCat("return struct.size(", size, ")")));
+  }
+  script.push_back(Lua("struct.pack = nil return 1"));
+  script.push_back(Lua("struct.extra = 1 return 1"));
+  Compare(script);
+}
+
 // EVAL and EVALSHA queued in MULTI run at EXEC with the other commands, their errors in
 // their slots as Redis 7.0 puts them there (numkeys, NOSCRIPT, compile and runtime errors).
 TEST_F(DifferentialTest, ScriptsInTransactions) {

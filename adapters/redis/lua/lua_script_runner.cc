@@ -21,6 +21,8 @@
 #include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/acl_rules.h"
 #include "adapters/redis/command_table.h"
+#include "adapters/redis/lua/lua_cmsgpack.h"
+#include "adapters/redis/lua/lua_struct.h"
 #include "core/redis/executor.h"
 #include "core/redis/numbers.h"
 #include "openssl/evp.h"
@@ -884,6 +886,14 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   lua_pushcfunction(L, luaopen_bit);
   lua_call(L, 0, 1);
   lua_setglobal(L, "bit");
+  // struct and cmsgpack: ours (Debian has no Lua 5.1 package with Redis's API), the same
+  // globals with the same behaviour.
+  lua_pushcfunction(L, OpenLuaStruct);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "struct");
+  lua_pushcfunction(L, OpenLuaCmsgpack);
+  lua_call(L, 0, 1);
+  lua_setglobal(L, "cmsgpack");
   // What could reach the file system, print, or swap an environment.
   for (const char* name : {"dofile", "loadfile", "print", "getfenv", "setfenv", "newproxy"}) {
     lua_pushnil(L);
@@ -935,8 +945,8 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   // The libraries become read-only proxies, then the globals themselves: the thread's
   // globals table is replaced by a proxy, so the script and anything it compiles
   // (loadstring) read through it and cannot write.
-  for (const char* name :
-       {"redis", LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_TABLIBNAME, LUA_COLIBNAME, "cjson", "bit"}) {
+  for (const char* name : {"redis", LUA_STRLIBNAME, LUA_MATHLIBNAME, LUA_TABLIBNAME, LUA_COLIBNAME,
+                           "cjson", "bit", "struct", "cmsgpack"}) {
     lua_getglobal(L, name);
     PushReadonlyProxy(L, -1, nullptr);
     lua_setglobal(L, name);

@@ -2,9 +2,8 @@
 // with Redis 7.0's script API and value conversions. It runs at apply time on every
 // replica of a group, so everything a script can observe is deterministic:
 //  - a fresh Lua state per script run (nothing survives from one script to the next), with
-//    only the base, table, string and math libraries (no os, io, package, loadfile,
-//    dofile, print; no cjson, bit, struct or cmsgpack: Debian ships them as separate
-//    modules, and ekv does not load modules);
+//    only the base, table, string and math libraries and Redis's cjson, bit, struct and
+//    cmsgpack (no os, io, package, loadfile, dofile, print);
 //  - math.random / math.randomseed are Redis's (rand48), reseeded with 0 at every script
 //    start so a script draws the same numbers on every replica. (Redis 7.0 keeps one
 //    sequence running across scripts, which replicas replaying scripts could not agree on;
@@ -15,7 +14,8 @@
 //    "not enough memory");
 //  - globals are read-only as in Redis 7.0 ("Attempt to modify a readonly table"), reading
 //    an unknown one fails ("Script attempted to access nonexistent global variable 'x'"),
-//    and the library tables (redis, string, math, table, coroutine) are read-only too.
+//    and the library tables (redis, string, math, table, coroutine, cjson, bit, struct,
+//    cmsgpack) are read-only too.
 // What a script may still do that differs between replicas: print a table's or function's
 // address (tostring({})) or depend on pairs() order over table-keyed tables. Scripts that
 // write such values are not deterministic; Redis 7.0 replicates a script's effects and
