@@ -511,9 +511,7 @@ int main(int argc, char** argv) {
       PrintGroup(group, window_ms > 0 ? earlier : nullptr, window_ms);
     }
     if (std::string retired = RetiredGroups(response); !retired.empty()) {
-      std::cout << "retired groups " << retired
-                << "
-                   ";
+      std::cout << "retired groups " << retired << "\n";
     }
     return 0;
   }
