@@ -576,6 +576,11 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   if (!p.pending_created.has_value() || p.state != ProcessState::kUp) return false;
   const node::CreatedGroups created = std::move(*p.pending_created);
   p.pending_created.reset();
+  for (const auto& [group, replicas] : replicas_) {
+    if (created.ids.Contains(group) && !created.live.contains(group)) {
+      retired_groups_.insert(group);
+    }
+  }
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);
   for (const node::HostedGroup& group : plan.host) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,10 @@ class Cluster {
   const std::vector<NodeIndex>& nodes() const { return node_ids_; }
   const std::vector<NodeIndex>& replicas(raft::GroupId group) const;
   std::vector<raft::GroupId> group_ids() const;
+  // A created group some node's catalog shows retired (route::RouteCatalog::IsRetired):
+  // replicas_ may still name a node that hosted it and has not run since (a disk that
+  // refuses to start), but no leader is owed for it.
+  bool retired(raft::GroupId group) const { return retired_groups_.count(group) != 0; }
   ProcessState state(NodeIndex node) const;
   const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
   uint64_t restarts() const { return restarts_; }
@@ -156,6 +161,7 @@ class Cluster {
   Network network_;
   std::vector<NodeIndex> node_ids_;
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;  // live groups, for restarts
+  std::set<raft::GroupId> retired_groups_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;
