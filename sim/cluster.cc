@@ -165,7 +165,9 @@ const std::vector<NodeIndex>& Cluster::replicas(raft::GroupId group) const {
 
 std::vector<raft::GroupId> Cluster::group_ids() const {
   std::vector<raft::GroupId> ids;
-  for (const auto& [group, replicas] : replicas_) ids.push_back(group);
+  for (const auto& [group, replicas] : replicas_) {
+    if (retired_groups_.count(group) == 0) ids.push_back(group);
+  }
   return ids;
 }
 

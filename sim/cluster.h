@@ -104,11 +104,11 @@ class Cluster {
   // Introspection.
   const std::vector<NodeIndex>& nodes() const { return node_ids_; }
   const std::vector<NodeIndex>& replicas(raft::GroupId group) const;
+  // The groups to judge and to aim faults and moves at: not a created group some node's
+  // catalog shows retired (route::RouteCatalog::IsRetired), which replicas() may still
+  // list on a node that hosted it and has not run since (a disk that refuses to start):
+  // no leader is owed for it, and its replicas stop as they apply the catalog.
   std::vector<raft::GroupId> group_ids() const;
-  // A created group some node's catalog shows retired (route::RouteCatalog::IsRetired):
-  // replicas_ may still name a node that hosted it and has not run since (a disk that
-  // refuses to start), but no leader is owed for it.
-  bool retired(raft::GroupId group) const { return retired_groups_.count(group) != 0; }
   ProcessState state(NodeIndex node) const;
   const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
   uint64_t restarts() const { return restarts_; }

@@ -76,7 +76,6 @@ std::string ConvergenceGap(const Cluster& cluster, const std::string& clients_bu
                            const std::map<raft::GroupId, raft::Index>& max_acked_index) {
   // Groups first: a group without a leader is usually why clients are still busy.
   for (raft::GroupId group : cluster.group_ids()) {
-    if (cluster.retired(group)) continue;  // its replicas stop as they apply the catalog
     const node::NodeHost* leader_host = nullptr;
     node::GroupStatus leader;
     for (NodeIndex node : cluster.replicas(group)) {
