@@ -163,6 +163,11 @@ const std::vector<NodeIndex>& Cluster::replicas(raft::GroupId group) const {
   return it->second;
 }
 
+bool Cluster::RemovedFrom(raft::GroupId group, NodeIndex node) const {
+  auto it = removed_from_.find(group);
+  return it != removed_from_.end() && it->second.count(node) != 0;
+}
+
 std::vector<raft::GroupId> Cluster::group_ids() const {
   std::vector<raft::GroupId> ids;
   for (const auto& [group, replicas] : replicas_) {
@@ -582,6 +587,10 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
     if (created.ids.Contains(group) && !created.live.contains(group)) {
       retired_groups_.insert(group);
     }
+  }
+  for (const auto& [id, group] : created.live) {
+    if (!group.removed.empty())
+      removed_from_[id].insert(group.removed.begin(), group.removed.end());
   }
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);

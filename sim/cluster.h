@@ -115,6 +115,10 @@ class Cluster {
   // list on a node that hosted it and has not run since (a disk that refuses to start):
   // no leader is owed for it, and its replicas stop as they apply the catalog.
   std::vector<raft::GroupId> group_ids() const;
+  // Some node's catalog recorded `node` as removed from created group `group` (a replica
+  // move or a drain): it stops hosting the group as its own catalog replica catches up,
+  // and no configuration change may bring it back as a voter meanwhile.
+  bool RemovedFrom(raft::GroupId group, NodeIndex node) const;
   ProcessState state(NodeIndex node) const;
   const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
   uint64_t restarts() const { return restarts_; }
@@ -168,6 +172,8 @@ class Cluster {
   std::vector<NodeIndex> node_ids_;
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;  // live groups, for restarts
   std::set<raft::GroupId> retired_groups_;
+  // Removals seen in any node's catalog (the simulator readmits no node to created groups).
+  std::map<raft::GroupId, std::set<NodeIndex>> removed_from_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;
