@@ -163,9 +163,16 @@ const std::vector<NodeIndex>& Cluster::replicas(raft::GroupId group) const {
   return it->second;
 }
 
+bool Cluster::RemovedFrom(raft::GroupId group, NodeIndex node) const {
+  auto it = removed_from_.find(group);
+  return it != removed_from_.end() && it->second.count(node) != 0;
+}
+
 std::vector<raft::GroupId> Cluster::group_ids() const {
   std::vector<raft::GroupId> ids;
-  for (const auto& [group, replicas] : replicas_) ids.push_back(group);
+  for (const auto& [group, replicas] : replicas_) {
+    if (retired_groups_.count(group) == 0) ids.push_back(group);
+  }
   return ids;
 }
 
@@ -576,6 +583,15 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
   if (!p.pending_created.has_value() || p.state != ProcessState::kUp) return false;
   const node::CreatedGroups created = std::move(*p.pending_created);
   p.pending_created.reset();
+  for (const auto& [group, replicas] : replicas_) {
+    if (created.ids.Contains(group) && !created.live.contains(group)) {
+      retired_groups_.insert(group);
+    }
+  }
+  for (const auto& [id, group] : created.live) {
+    if (!group.removed.empty())
+      removed_from_[id].insert(group.removed.begin(), group.removed.end());
+  }
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);
   for (const node::HostedGroup& group : plan.host) {
@@ -654,6 +670,24 @@ void Cluster::CorruptDisk(NodeIndex node) {
   EKV_ASSERT(p.state == ProcessState::kDown, "corrupting the disk of a running node");
   p.disk.CorruptSyncedBit();
   trace_.Record({scheduler_.now(), "corrupt", node, 0, 0, 0, ""});
+}
+
+void Cluster::WipeAndRestart(NodeIndex node) {
+  Process& p = process(node);
+  Crash(node, "wipe");
+  EKV_ASSERT(p.state == ProcessState::kDown, "n", node, " cannot be wiped from its state");
+  p.disk.Wipe();
+  p.stopped_groups.clear();  // they were on the disk
+  p.engines.clear();
+  size_t groups = 0;
+  for (const auto& [group, replicas] : replicas_) {
+    if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
+    p.disk.AppendReliably(EncodeBootstrapRecord(group, {}));
+    ++groups;
+  }
+  p.disk.Sync();
+  trace_.Record({scheduler_.now(), "wipe", node, groups, 0, 0, ""});
+  Restart(node);
 }
 
 void Cluster::SetWriteErrorProbability(double p) {

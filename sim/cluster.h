@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,12 @@ class Cluster {
   void SetClockRate(NodeIndex node, double rate);
   // Flips a bit of synced data on `node`'s disk (it must be down); restart must refuse.
   void CorruptDisk(NodeIndex node);
+  // `node`'s process dies, its data dir is emptied and it starts again under the same id,
+  // as `ekv-server --join` on an empty data dir: every group it hosted starts empty (a
+  // bootstrap record without voters) and waits for a leader. Only for a node no group's
+  // configuration names any more (taken out of the cluster): an emptied voter would have
+  // forgotten its votes and its log.
+  void WipeAndRestart(NodeIndex node);
   void TransferLeadership(raft::GroupId group, NodeIndex transferee);
   void SetWriteErrorProbability(double p);
   // Targeted crashes (SwarmProfile::p_crash_after_vote, p_crash_mid_fsync) on or off.
@@ -103,7 +110,15 @@ class Cluster {
   // Introspection.
   const std::vector<NodeIndex>& nodes() const { return node_ids_; }
   const std::vector<NodeIndex>& replicas(raft::GroupId group) const;
+  // The groups to judge and to aim faults and moves at: not a created group some node's
+  // catalog shows retired (route::RouteCatalog::IsRetired), which replicas() may still
+  // list on a node that hosted it and has not run since (a disk that refuses to start):
+  // no leader is owed for it, and its replicas stop as they apply the catalog.
   std::vector<raft::GroupId> group_ids() const;
+  // Some node's catalog recorded `node` as removed from created group `group` (a replica
+  // move or a drain): it stops hosting the group as its own catalog replica catches up,
+  // and no configuration change may bring it back as a voter meanwhile.
+  bool RemovedFrom(raft::GroupId group, NodeIndex node) const;
   ProcessState state(NodeIndex node) const;
   const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
   uint64_t restarts() const { return restarts_; }
@@ -156,6 +171,9 @@ class Cluster {
   Network network_;
   std::vector<NodeIndex> node_ids_;
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;  // live groups, for restarts
+  std::set<raft::GroupId> retired_groups_;
+  // Removals seen in any node's catalog (the simulator readmits no node to created groups).
+  std::map<raft::GroupId, std::set<NodeIndex>> removed_from_;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;

@@ -11,6 +11,7 @@
 #include "core/coord/read_restart.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
+#include "core/node/group_state_machine.h"
 #include "core/route/route.h"
 #include "core/route/scan_plan.h"
 #include "core/util/assert.h"
@@ -155,6 +156,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   if (splits_ && create_groups) {
     create_groups_ = true;
     group_creator_.rng = rng_.Fork();
+    group_retirer_.rng = group_creator_.rng.Fork();
     if (replica_moves) {
       replica_moves_ = true;
       replica_mover_.rng = rng_.Fork();
@@ -236,6 +238,7 @@ void KvWorkload::Start() {
   if (moves_ && !placement_) ScheduleMove();
   if (merges_ && !placement_) ScheduleMerge();
   if (create_groups_) ScheduleCreateGroup();
+  if (create_groups_) ScheduleRetireGroup();
   if (replica_moves_) ScheduleReplicaMove();
   if (placement_) SchedulePlacement();
 }
@@ -743,9 +746,11 @@ std::string KvWorkload::KvStats() const {
   if (placement_) absl::StrAppend(&stats, " ", PlacementStats());
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
+    if (readmissions_ != 0) absl::StrAppend(&stats, " rejoined_empty=", readmissions_);
   }
   if (create_groups_) {
-    absl::StrAppend(&stats, " groups_created=", group_creator_.done, "/", group_creator_.tried);
+    absl::StrAppend(&stats, " groups_created=", group_creator_.done, "/", group_creator_.tried,
+                    " groups_retired=", group_retirer_.done, "/", group_retirer_.tried);
   }
   if (replica_moves_) {
     absl::StrAppend(&stats, " replica_moves=", replica_mover_.done, "/", replica_mover_.tried);
@@ -872,13 +877,22 @@ void KvWorkload::RunMemberChange() {
     // Back in: addresses and learner everywhere, then voter everywhere. Both steps are
     // idempotent, so a failed attempt is simply tried again next time.
     const NodeIndex node = removed_node_;
-    trace_.Record({scheduler_.now(), "add_node", via, node, 0, 0, ""});
+    if (removal_done_ && !rejoin_empty_ && node != via &&
+        cluster_.state(node) != Cluster::ProcessState::kBroken && member_rng_.Chance(0.5) &&
+        !NamedInAnyConfiguration(node)) {
+      // A new disk under the old id: it must get everything back from the groups' leaders.
+      cluster_.WipeAndRestart(node);
+      rejoin_empty_ = true;
+      ++readmissions_;
+    }
+    const bool readmit = rejoin_empty_;
+    trace_.Record({scheduler_.now(), "add_node", via, node, readmit ? 1u : 0u, 0, ""});
     coordinators_.Run(
         via,
-        [node](coord::Coordinator& c) {
+        [node, readmit](coord::Coordinator& c) {
           node::MemberAddresses addresses;
           addresses.raft_address = absl::StrCat("sim-n", node);
-          return c.StartAddNode(node, std::move(addresses));
+          return c.StartAddNode(node, std::move(addresses), readmit);
         },
         [this, via, node, finish](std::optional<coord::OpResult> added) {
           if (!added.has_value() || !added->status.ok()) {
@@ -895,7 +909,11 @@ void KvWorkload::RunMemberChange() {
                       {scheduler_.now(), "promote_node-failed", via, node, 0, 0,
                        promoted.has_value() ? promoted->status.ToString() : "client timeout"});
                 }
-                if (ok) removed_node_ = 0;
+                if (ok) {
+                  removed_node_ = 0;
+                  removal_done_ = false;
+                  rejoin_empty_ = false;
+                }
                 finish(ok);
               });
         });
@@ -928,12 +946,36 @@ void KvWorkload::RunMemberChange() {
   }
   // Whatever the answer, the node may be out of some groups now: it is the one to add back.
   removed_node_ = node;
+  removal_done_ = false;
   trace_.Record({scheduler_.now(), "remove_node", via, node, 0, 0, ""});
   coordinators_.Run(
       via, [node](coord::Coordinator& c) { return c.StartRemoveNode(node); },
-      [finish](std::optional<coord::OpResult> removed) {
-        finish(removed.has_value() && removed->status.ok());
+      [this, node, finish](std::optional<coord::OpResult> removed) {
+        const bool ok = removed.has_value() && removed->status.ok();
+        if (ok && removed_node_ == node) removal_done_ = true;
+        finish(ok);
       });
+}
+
+bool KvWorkload::NamedInAnyConfiguration(NodeIndex node) const {
+  // Every up replica's applied configuration, and nothing in flight at a leader (a change
+  // still in its log, the fault injector's re-add among them, may name it).
+  for (raft::GroupId group : cluster_.group_ids()) {
+    for (NodeIndex replica : cluster_.replicas(group)) {
+      const node::NodeHost* host = cluster_.host(replica);
+      if (host == nullptr || replica == node) continue;
+      const node::GroupStatus status = host->Status(group);
+      const raft::ConfState& conf = status.conf_state;
+      for (const auto* ids :
+           {&conf.voters, &conf.voters_outgoing, &conf.learners, &conf.learners_next}) {
+        if (std::find(ids->begin(), ids->end(), node) != ids->end()) return true;
+      }
+      if (status.state == raft::StateType::kLeader && status.applied < status.last_index) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 std::string KvWorkload::RoutingStats() const {
@@ -951,12 +993,15 @@ std::string KvWorkload::RoutingStats() const {
 // groups created at run time
 
 void KvWorkload::ScheduleCreateGroup() {
-  if (!issuing_ || group_creator_.done >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) ||
-      group_creator_.tried >= static_cast<uint64_t>(kMaxCreatedGroupsPerRun) * 4) {
-    return;
-  }
-  scheduler_.After(group_creator_.rng.Range(100'000, 1'500'000), [this] {
-    if (group_creator_.busy || !issuing_) return;
+  // At most kMaxCreatedGroupsPerRun live (a retired one makes room), and a bounded number
+  // of tries; checked again when the timer fires (a retirement may have scheduled another).
+  auto room = [this] {
+    return issuing_ && group_creator_.done < group_retirer_.done + kMaxCreatedGroupsPerRun &&
+           group_creator_.tried < static_cast<uint64_t>(kMaxCreatedGroupsPerRun) * 4;
+  };
+  if (!room()) return;
+  scheduler_.After(group_creator_.rng.Range(100'000, 1'500'000), [this, room] {
+    if (group_creator_.busy || !room()) return;
     RunCreateGroup();
   });
 }
@@ -991,6 +1036,102 @@ void KvWorkload::RunCreateGroup() {
         if (code == absl::StatusCode::kOk) ++group_creator_.done;
         ScheduleCreateGroup();
       });
+}
+
+void KvWorkload::ScheduleRetireGroup() {
+  if (!issuing_ || group_retirer_.done >= static_cast<uint64_t>(kMaxRetiredGroupsPerRun) ||
+      group_retirer_.tried >= static_cast<uint64_t>(kMaxRetiredGroupsPerRun) * 4) {
+    return;
+  }
+  scheduler_.After(group_retirer_.rng.Range(1'000'000, 4'000'000), [this] {
+    if (group_retirer_.busy || !issuing_) return;
+    // Not while a range move (or a merge's) may still need a group the catalog no longer
+    // names: after its cut-over a move still tells its source to stop serving, reads its
+    // largest timestamp and has it drop the range, and the catalog lets the source be
+    // retired meanwhile, leaving the move unable to finish (kv-register --merges seed 36:
+    // a merge's move from group 4, resumed for ever after group 4 was retired). That is a
+    // limitation of RetireGroup, not exercised here; the retirement is tried again later.
+    if (mover_.busy || mover_.unfinished.has_value() || merger_.busy ||
+        merger_.unfinished.has_value() || PlacementBusy()) {
+      return ScheduleRetireGroup();
+    }
+    RunRetireGroup();
+  });
+}
+
+void KvWorkload::RunRetireGroup() {
+  const NodeIndex node = coordinators_.RandomUpNode();
+  if (node == 0) return ScheduleRetireGroup();
+  group_retirer_.busy = true;
+  coordinators_.Run(
+      node, [](coord::Coordinator& c) { return c.StartReadCatalog(); },
+      [this, node](std::optional<coord::OpResult> read) {
+        if (!read.has_value() || !read->status.ok() || !read->catalog.has_value()) {
+          group_retirer_.busy = false;
+          return ScheduleRetireGroup();
+        }
+        // Empty: no route on it, none moving to it (the catalog refuses the others).
+        std::set<raft::GroupId> named;
+        read->catalog->ForEachRoute([&named](const route::RouteDescriptor& route) {
+          named.insert(route.raft_group_id);
+          named.insert(route.move_target_group_id);
+        });
+        std::vector<raft::GroupId> empty;
+        for (const auto& [id, group] : read->catalog->groups()) {
+          if (named.count(id) == 0) empty.push_back(id);
+        }
+        if (empty.empty()) {
+          group_retirer_.busy = false;
+          return ScheduleRetireGroup();
+        }
+        const raft::GroupId group = empty[group_retirer_.rng.Uniform(empty.size())];
+        ++group_retirer_.tried;
+        coordinators_.Run(
+            node, [group](coord::Coordinator& c) { return c.StartRetireGroup(group); },
+            [this, node, group](std::optional<coord::OpResult> result) {
+              group_retirer_.busy = false;
+              const absl::StatusCode code =
+                  result.has_value() ? result->status.code() : absl::StatusCode::kUnavailable;
+              trace_.Record(
+                  {scheduler_.now(), "retire-group-op", node, group, static_cast<uint64_t>(code), 0,
+                   result.has_value() ? std::string(result->status.message()) : "no answer"});
+              if (code == absl::StatusCode::kOk) {
+                ++group_retirer_.done;
+                retired_groups_.insert(group);
+                ScheduleCreateGroup();  // room for another
+              }
+              ScheduleRetireGroup();
+            });
+      });
+}
+
+std::string KvWorkload::RetiredGroupViolation() const {
+  if (!create_groups_) return "";
+  constexpr raft::GroupId kCatalogGroup = 1;  // as the coordinators' options say
+  std::vector<std::string> violations;
+  for (NodeIndex node : cluster_.nodes()) {
+    const node::NodeHost* host = cluster_.host(node);
+    if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) continue;
+    const std::vector<raft::GroupId> hosted = host->groups();
+    if (std::find(hosted.begin(), hosted.end(), kCatalogGroup) == hosted.end()) continue;
+    const auto* machine =
+        dynamic_cast<const node::GroupStateMachine*>(&host->state_machine(kCatalogGroup));
+    if (machine == nullptr || !machine->catalog().has_value()) continue;
+    const route::RouteCatalog& catalog = *machine->catalog();
+    for (raft::GroupId group : retired_groups_) {
+      if (catalog.FindGroup(group) != nullptr) {
+        violations.push_back(absl::StrCat("n", node, "'s catalog (version ", catalog.version(),
+                                          ") still lists group ", group,
+                                          ", whose RetireGroup was acknowledged"));
+      }
+    }
+    for (raft::GroupId group : hosted) {
+      if (catalog.IsRetired(group) || retired_groups_.count(group) != 0) {
+        violations.push_back(absl::StrCat("n", node, " still hosts retired group ", group));
+      }
+    }
+  }
+  return absl::StrJoin(violations, "\n");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1216,6 +1357,12 @@ KvWorkload::Verdict KvWorkload::Check() const {
     verdict.ok = false;
     verdict.verdict = "placement: leaders not balanced after the heal";
     verdict.details = leader_violation_;
+    return verdict;
+  }
+  if (std::string retired = RetiredGroupViolation(); !retired.empty()) {
+    verdict.ok = false;
+    verdict.verdict = "groups: a retired group is still listed or hosted after the heal";
+    verdict.details = retired;
     return verdict;
   }
   if (!coordinators_.routing_errors().empty()) {

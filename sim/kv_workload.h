@@ -51,6 +51,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -88,7 +89,9 @@ class KvWorkload {
   static constexpr int kMaxSplitsPerRun = 48;
   static constexpr int kMaxMovesPerRun = 24;
   static constexpr int kMaxMergesPerRun = 32;
+  // Live at once: a retired one makes room for another.
   static constexpr int kMaxCreatedGroupsPerRun = 2;
+  static constexpr int kMaxRetiredGroupsPerRun = 2;
 
   // Before the chaos phase, with no fault injected yet: what the workload needs in place
   // first (the dynamo workload's table and items). The simulation runs until SetupDone
@@ -158,6 +161,8 @@ class KvWorkload {
   // With --placement these include what the nodes' placement drivers merged.
   uint64_t groups_created() const { return group_creator_.done; }
   uint64_t group_creates_tried() const { return group_creator_.tried; }
+  uint64_t groups_retired() const { return group_retirer_.done; }
+  uint64_t group_retires_tried() const { return group_retirer_.tried; }
   uint64_t replica_moves_done() const { return replica_mover_.done; }
   uint64_t replica_moves_tried() const { return replica_mover_.tried; }
   uint64_t merges_done() const;
@@ -259,6 +264,14 @@ class KvWorkload {
   Rng member_rng_{1};
   bool member_changer_busy_ = false;
   NodeIndex removed_node_ = 0;
+  // RemoveNode answered OK for removed_node_ (out of every group and the directory): half
+  // the time it then comes back as a new disk would, wiped and restarted empty, and joins
+  // with readmit (StartAddNode's `readmit`, as `ekv-server --join` asks), once no group's
+  // configuration names it any more (NamedInAnyConfiguration).
+  bool removal_done_ = false;
+  bool rejoin_empty_ = false;
+  uint64_t readmissions_ = 0;  // wiped and added back with readmit
+  bool NamedInAnyConfiguration(NodeIndex node) const;
   uint64_t member_changes_done_ = 0;
   uint64_t member_change_attempts_ = 0;
   // The state of one background client (mover, merger, group creator, replica mover): its
@@ -306,6 +319,17 @@ class KvWorkload {
   void RunCreateGroup();
   bool create_groups_ = false;
   Activity<std::monostate> group_creator_;  // nothing is resumed
+  // ... and retires up to kMaxRetiredGroupsPerRun of them: a random created group that
+  // no route names in the catalog read through a random node's coordinator
+  // (StartRetireGroup), at random times during the chaos. After the heal
+  // (RetiredGroupViolation) no up node's catalog may list a group whose retirement was
+  // acknowledged, and no up node may host a retired group (an id of the catalog's created
+  // range that it does not list, or one acknowledged retired).
+  void ScheduleRetireGroup();
+  void RunRetireGroup();
+  std::string RetiredGroupViolation() const;
+  Activity<std::monostate> group_retirer_;
+  std::set<raft::GroupId> retired_groups_;  // RetireGroup answered OK
   // replica moves (--replica_moves, kv_workload_replicas.cc): one at a time through a
   // random node's coordinator, either one replica of a random created group to a random
   // node that does not host it (StartMoveReplica) or every replica off a random node

@@ -195,7 +195,6 @@ void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
   std::map<NodeIndex, size_t> counts;
   for (NodeIndex node : cluster_.nodes()) counts[node] = 0;
   for (const auto& [id, group] : catalog.groups()) {
-    if (group.retired) continue;
     for (uint64_t replica : group.Replicas()) ++counts[replica];
   }
   std::string described;
@@ -204,8 +203,7 @@ void KvWorkload::JudgeBalance(const route::RouteCatalog& catalog) {
     for (const auto& [light, light_count] : counts) {
       if (heavy_count < light_count + 2) continue;
       for (const auto& [id, group] : catalog.groups()) {
-        if (group.retired || !group.IsReplica(heavy) || group.IsReplica(light) ||
-            group.WasRemoved(light)) {
+        if (!group.IsReplica(heavy) || group.IsReplica(light) || group.WasRemoved(light)) {
           continue;
         }
         // A move must leave the group a free member to be drained to (replica_balance.h).

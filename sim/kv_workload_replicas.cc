@@ -72,9 +72,7 @@ void KvWorkload::RunReplicaMove() {
           return ScheduleReplicaMove();
         }
         std::vector<route::GroupDescriptor> live;
-        for (const auto& [id, group] : read->catalog->groups()) {
-          if (!group.retired) live.push_back(group);
-        }
+        for (const auto& [id, group] : read->catalog->groups()) live.push_back(group);
         if (live.empty()) return ScheduleReplicaMove();
         PendingReplicaMove next;
         if (replica_mover_.rng.Uniform(10) < 3) {

@@ -31,7 +31,11 @@ ABSL_FLAG(std::string, faults, "all",
           "Fault classes to draw from: 'all', 'none', or a comma-separated subset of "
           "partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate,membership. Each seed "
           "draws its own "
-          "probability for every enabled class (swarm testing).");
+          "probability for every enabled class (swarm testing). With a kv --workload and "
+          "--splits (not --create_groups), membership also takes whole nodes out of the "
+          "cluster and adds them back (members=done/tried on the seed line); half the time "
+          "a node comes back with an emptied disk under its old id and joins with readmit "
+          "(rejoined_empty=N).");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
 ABSL_FLAG(int, groups, 3,
           "Raft groups G; each is replicated on every node when N <= 5, else on 3 nodes.");
@@ -49,7 +53,9 @@ ABSL_FLAG(std::string, plant, "none",
           "move_source_serves_after_cutover or move_forgets_locks; with --merges also "
           "merge_skips_move (routes of two groups merge in the catalog without a move); with "
           "--create_groups also created_group_bootstraps_alone (each voter of a created group "
-          "bootstraps it with itself alone); with --replica_moves also "
+          "bootstraps it with itself alone) or retired_group_kept (RetireGroup keeps the "
+          "group's record: still listed and hosted after its retirement was acknowledged); "
+          "with --replica_moves also "
           "replica_target_bootstraps (a replica move's target bootstraps the group with its "
           "replicas of the moment instead of starting empty); with --placement also "
           "leader_balance_created_only (leader balancing counts and moves the created "
@@ -125,11 +131,14 @@ ABSL_FLAG(bool, merges, false,
           "--placement the drivers' policy also merges cold, small neighbours (thresholds "
           "drawn per seed). The seed line's routing part shows merges=done/tried.");
 ABSL_FLAG(bool, create_groups, false,
-          "With --splits: a client also creates up to 2 Raft groups at run time (CreateGroup "
-          "through a random node's coordinator; placement picks 3 of the nodes as voters, "
-          "who bootstrap the group as they apply the catalog). With --moves ranges move into "
-          "them. Seeds with node membership changes are not drawn with it. The seed line "
-          "shows groups_created=done/tried.");
+          "With --splits: a client also creates Raft groups at run time, up to 2 live at "
+          "once (CreateGroup through a random node's coordinator; placement picks 3 of the "
+          "nodes as voters, who bootstrap the group as they apply the catalog), and retires "
+          "up to 2 that no route names (RetireGroup: the catalog erases the record, the id "
+          "is never reused, every replica stops). With --moves ranges move into them. After "
+          "the heal no up node's catalog may list a retired group, nor any up node host one. "
+          "Seeds with node membership changes are not drawn with it. The seed line shows "
+          "groups_created=done/tried groups_retired=done/tried.");
 ABSL_FLAG(bool, replica_moves, false,
           "With --create_groups: a client also moves created groups' replicas between nodes "
           "during the chaos: one replica of a random created group to a random node that "

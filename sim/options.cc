@@ -102,6 +102,7 @@ absl::StatusOr<PlantedBug> ParsePlantedBug(absl::string_view name) {
   if (name == "move_forgets_locks") return PlantedBug::kMoveForgetsLocks;
   if (name == "merge_skips_move") return PlantedBug::kMergeSkipsMove;
   if (name == "created_group_bootstraps_alone") return PlantedBug::kCreatedGroupBootstrapsAlone;
+  if (name == "retired_group_kept") return PlantedBug::kRetiredGroupKept;
   if (name == "replica_target_bootstraps") return PlantedBug::kReplicaTargetBootstraps;
   if (name == "leader_balance_created_only") return PlantedBug::kLeaderBalanceCreatedOnly;
   if (name == "redis_read_client_clock") return PlantedBug::kRedisReadClientClock;
@@ -170,6 +171,8 @@ absl::string_view PlantedBugName(PlantedBug bug) {
       return "merge_skips_move";
     case PlantedBug::kCreatedGroupBootstrapsAlone:
       return "created_group_bootstraps_alone";
+    case PlantedBug::kRetiredGroupKept:
+      return "retired_group_kept";
     case PlantedBug::kReplicaTargetBootstraps:
       return "replica_target_bootstraps";
     case PlantedBug::kLeaderBalanceCreatedOnly:

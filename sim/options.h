@@ -70,6 +70,7 @@ enum class PlantedBug : uint8_t {
   kMergeSkipsMove,  // routes of different groups merge in the catalog without a move
   // created groups (--create_groups):
   kCreatedGroupBootstrapsAlone,  // each listed voter bootstraps the group with itself alone
+  kRetiredGroupKept,             // RetireGroup keeps the group's record: it stays listed, hosted
   // replica moves (--replica_moves):
   kReplicaTargetBootstraps,  // a replica move's target bootstraps the group, not empty
   // leader balancing (--placement):

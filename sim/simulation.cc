@@ -234,6 +234,7 @@ SimResult RunSimulation(const SimOptions& requested) {
     route::PlantedRouteBugs route_plants;
     route_plants.serve_outside_range = options.plant == PlantedBug::kServeOutsideRange;
     route_plants.merge_across_groups = options.plant == PlantedBug::kMergeSkipsMove;
+    route_plants.keep_retired_group = options.plant == PlantedBug::kRetiredGroupKept;
     cluster.SetStateMachineFactory(
         [kv_plants, route_plants, bootstrap, &cluster](NodeIndex node, raft::GroupId group,
                                                        std::unique_ptr<kv::Engine> engine) {
@@ -244,7 +245,7 @@ SimResult RunSimulation(const SimOptions& requested) {
           if (group == 1 && bootstrap.has_value()) {
             // As the server's catalog replica: created groups reach the node's host.
             state_machine->SetCatalogListener([&cluster, node](const route::RouteCatalog& catalog) {
-              cluster.OnCreatedGroups(node, catalog.groups());
+              cluster.OnCreatedGroups(node, node::CreatedGroupsOf(catalog));
             });
           }
           return state_machine;

@@ -375,7 +375,6 @@ void ToProtoGroup(const route::GroupDescriptor& group, const route::RouteCatalog
   for (uint64_t voter : group.voters) out->add_voters(voter);
   for (uint64_t replica : group.Replicas()) out->add_replicas(replica);
   out->set_created(true);
-  out->set_retired(group.retired);
   out->set_leader(leader);
   uint64_t routes = 0;
   catalog.ForEachRoute([&](const route::RouteDescriptor& route) {
@@ -419,7 +418,9 @@ grpc::Status DistributionService::RetireGroup(grpc::ServerContext*,
   absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
   if (!catalog.ok()) return ToGrpcStatus(catalog.status());
   response->set_catalog_version(catalog->version());
+  // The record as it was before its retirement erased it from the catalog.
   ToProtoGroup(*result.group, *catalog, raft::kNoNode, response->mutable_group());
+  response->mutable_group()->set_retired(true);
   return grpc::Status::OK;
 }
 
@@ -429,8 +430,11 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*,
   absl::StatusOr<route::RouteCatalog> catalog = coordinator_->ReadCatalog();
   if (!catalog.ok()) return ToGrpcStatus(catalog.status());
   response->set_catalog_version(catalog->version());
+  response->set_first_created_group_id(catalog->created_group_ids().first);
+  response->set_last_created_group_id(catalog->created_group_ids().last);
   for (const auto& [group, status] : coordinator_->HostedGroupStatuses()) {
-    if (catalog->FindGroup(group) != nullptr) continue;  // created: listed below
+    // Created: listed below if live; a retired one this node has not dropped yet is not.
+    if (catalog->created_group_ids().Contains(group)) continue;
     proto::RaftGroupInfo* out = response->add_groups();
     out->set_raft_group_id(group);
     for (raft::NodeId voter : status.conf_state.voters) {
@@ -445,8 +449,7 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*,
     out->set_route_count(routes);
   }
   for (const auto& [id, group] : catalog->groups()) {
-    ToProtoGroup(group, *catalog, group.retired ? raft::kNoNode : coordinator_->LeaderOf(id),
-                 response->add_groups());
+    ToProtoGroup(group, *catalog, coordinator_->LeaderOf(id), response->add_groups());
   }
   if (request->with_load()) {
     // All groups are asked at once: a group without a leader costs the call its timeout
@@ -454,7 +457,6 @@ grpc::Status DistributionService::ListGroups(grpc::ServerContext*,
     std::vector<proto::RaftGroupInfo*> live;
     std::vector<runtime::Coordinator::CoreStart> queries;
     for (proto::RaftGroupInfo& group : *response->mutable_groups()) {
-      if (group.retired()) continue;
       live.push_back(&group);
       queries.push_back([id = group.raft_group_id()](coord::Coordinator& c) {
         node::GroupQuery query;

@@ -214,7 +214,7 @@ void Coordinator::SendAttempt(uint64_t exec_id) {
     // replica balancer's coordinator on that node waited for a leader until the heal's
     // time ran out, the replica recorded but never added).
     auto created = created_groups_.find(exec.group);
-    if (target == raft::kNoNode && created != created_groups_.end() && !created->second.retired) {
+    if (target == raft::kNoNode && created != created_groups_.end()) {
       std::vector<uint64_t> replicas = created->second.Replicas();
       replicas.erase(std::remove(replicas.begin(), replicas.end(), options_.node_id),
                      replicas.end());
@@ -373,6 +373,7 @@ void Coordinator::NoteCatalog(const route::RouteCatalog& catalog) {
   created_groups_version_ = catalog.version();
   created_groups_.clear();
   for (const auto& [id, group] : catalog.groups()) created_groups_.emplace(id, group);
+  created_group_ids_ = catalog.created_group_ids();
 }
 
 raft::GroupId Coordinator::MaybeMisroute(raft::GroupId group) {

@@ -451,10 +451,12 @@ class Coordinator {
   // (result.leader_transfer), not when it finished. The placement driver runs it once a
   // round, keeping the history.
   OpId StartBalanceLeaders(LeaderBalanceSpec spec);
-  // Groups created at run time, as of the newest catalog this coordinator saw.
+  // Groups created at run time, as of the newest catalog this coordinator saw: the live
+  // ones, and every id created (the unlisted ones are retired).
   const std::map<raft::GroupId, route::GroupDescriptor>& created_groups() const {
     return created_groups_;
   }
+  const route::CreatedGroupIds& created_group_ids() const { return created_group_ids_; }
 
   // --- Outputs and introspection ------------------------------------------------------
   Effects TakeEffects();
@@ -705,13 +707,18 @@ class Coordinator {
   // where to send a call for a group this node does not host and whose leader it has not
   // seen (one of its voters), and which groups a node joins (the initial ones).
   std::map<raft::GroupId, route::GroupDescriptor> created_groups_;
+  // Every id created so far: one of them that created_groups_ does not list was retired
+  // (never an initial group, though this node may host it until it applies the retirement).
+  route::CreatedGroupIds created_group_ids_;
   uint64_t created_groups_version_ = 0;
   void NoteCatalog(const route::RouteCatalog& catalog);
   // CreateGroup / RetireGroup proposals, repeated on a lost version race.
   void ProposeCreateGroup(OpId op, CreateGroupSpec spec, int attempt);
   void ProposeRetireGroup(OpId op, raft::GroupId group, int attempt);
+  // `retired_record`: a RetireGroup's group as the catalog listed it before.
   void ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group, int attempt,
-                           std::function<void()> again);
+                           std::function<void()> again,
+                           std::optional<route::GroupDescriptor> retired_record = std::nullopt);
   std::unique_ptr<kv::TxnCoordinator> txns_;
   std::map<kv::TxnId, std::function<void(kv::TxnOutcome)>> txn_waiters_;
   // Lock age: (primary, start_ts) of a lock being resolved -> now_us_ when this

@@ -69,13 +69,14 @@ void Coordinator::ChangeEveryGroup(raft::NodeId node, raft::ConfChangeType type,
   state->type = type;
   // The initial groups (every member hosts them) join and leave with the node; a created
   // group lives on its own voters, so a joining node is not added to it, and a leaving one
-  // is removed from those that name it.
+  // is removed from those that name it. A created id that is no longer listed is a retired
+  // group this node may still host for a moment: not an initial group either.
   for (const auto& [group, conf] : view_->Configurations()) {
-    if (created_groups_.count(group) == 0) state->groups.push_back(group);
+    if (!created_group_ids_.Contains(group)) state->groups.push_back(group);
   }
   if (type == raft::ConfChangeType::kRemoveVoter) {
     for (const auto& [group, created] : created_groups_) {
-      if (created.retired || !created.IsReplica(node)) continue;
+      if (!created.IsReplica(node)) continue;
       state->groups.push_back(group);
     }
   }
@@ -216,7 +217,7 @@ void Coordinator::ReadmitNode(OpId op, raft::NodeId node, int round, std::functi
     if (!catalog.ok()) return Fail(op, catalog.status());
     raft::GroupId group_id = 0;
     for (const auto& [id, group] : catalog->groups()) {
-      if (!group.retired && group.WasRemoved(node)) {
+      if (group.WasRemoved(node)) {
         group_id = id;
         break;
       }
@@ -272,7 +273,7 @@ OpId Coordinator::StartRemoveNode(raft::NodeId node) {
     if (!catalog.ok()) return Fail(op, catalog.status());
     std::vector<raft::GroupId> groups;
     for (const auto& [id, group] : catalog->groups()) {
-      if (!group.retired && group.IsReplica(node)) groups.push_back(id);
+      if (group.IsReplica(node)) groups.push_back(id);
     }
     std::reverse(groups.begin(), groups.end());  // popped from the back
     RemoveNodeFromCreated(op, node, std::move(groups));

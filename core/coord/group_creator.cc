@@ -3,7 +3,8 @@
 //
 // The catalog only records the decision; the nodes carry it out as they apply it
 // (node/hosted_groups.h): each voter of a new group bootstraps a replica with exactly
-// the recorded voters, and a retired group's replicas stop. So the operation is one
+// the recorded voters, and a retired group's replicas stop (RetireGroup erases its record;
+// its id stays inside the catalog's created range, never reused). So the operation is one
 // catalog command, decided against a catalog read just before it: the command is first
 // applied to a copy of that catalog here (any refusal is reported as the catalog words
 // it), then proposed with that catalog's version; a refusal of the proposal can only be
@@ -109,43 +110,48 @@ OpId Coordinator::StartRetireGroup(raft::GroupId group) {
 }
 
 void Coordinator::ProposeRetireGroup(OpId op, raft::GroupId group, int attempt) {
-  ReadCatalog(
-      DeadlineOf(op), [this, op, group, attempt](absl::StatusOr<route::RouteCatalog> catalog) {
-        if (!catalog.ok()) return Fail(op, catalog.status());
-        route::RetireGroup retire{catalog->version(), group};
-        route::RouteCatalog trial = *catalog;
-        if (absl::StatusOr<route::GroupDescriptor> valid = trial.Retire(retire); !valid.ok()) {
-          return Fail(op, valid.status());
-        }
-        route::CatalogCommand command;
-        command.op = retire;
-        ProposeGroupCommand(op, std::move(command), group, attempt, [this, op, group, attempt]() {
-          ProposeRetireGroup(op, group, attempt + 1);
-        });
-      });
+  ReadCatalog(DeadlineOf(op),
+              [this, op, group, attempt](absl::StatusOr<route::RouteCatalog> catalog) {
+                if (!catalog.ok()) return Fail(op, catalog.status());
+                route::RetireGroup retire{catalog->version(), group};
+                route::RouteCatalog trial = *catalog;
+                absl::StatusOr<route::GroupDescriptor> record = trial.Retire(retire);
+                if (!record.ok()) return Fail(op, record.status());
+                route::CatalogCommand command;
+                command.op = retire;
+                ProposeGroupCommand(
+                    op, std::move(command), group, attempt,
+                    [this, op, group, attempt]() { ProposeRetireGroup(op, group, attempt + 1); },
+                    *std::move(record));
+              });
 }
 
 void Coordinator::ProposeGroupCommand(OpId op, route::CatalogCommand command, raft::GroupId group,
-                                      int attempt, std::function<void()> again) {
+                                      int attempt, std::function<void()> again,
+                                      std::optional<route::GroupDescriptor> retired_record) {
   const bool retiring = std::holds_alternative<route::RetireGroup>(command.op);
   // Sent again only when it certainly did not apply; when the outcome is unknown the
   // catalog says what happened (a repeat would be refused for the version it moved).
   ProposeCatalogChange(
       command, Retry::kDefinite, DeadlineOf(op),
-      [this, op, group, attempt, retiring,
-       again = std::move(again)](absl::StatusOr<GroupReply> reply) mutable {
+      [this, op, group, attempt, retiring, again = std::move(again),
+       retired_record = std::move(retired_record)](absl::StatusOr<GroupReply> reply) mutable {
         const absl::Status status = reply.ok() ? reply->result.status() : reply.status();
         if (status.code() == absl::StatusCode::kFailedPrecondition &&
             attempt + 1 < kMaxGroupCommandAttempts) {
           // The trial on the catalog it was built from passed: another change won.
           return again();
         }
-        ReadCatalog(DeadlineOf(op), [this, op, group, retiring,
-                                     status](absl::StatusOr<route::RouteCatalog> catalog) {
-          // The catalog is the judge of what happened (also after an unknown outcome).
+        ReadCatalog(DeadlineOf(op), [this, op, group, retiring, status,
+                                     retired_record = std::move(retired_record)](
+                                        absl::StatusOr<route::RouteCatalog> catalog) {
+          // The catalog is the judge of what happened (also after an unknown outcome): a
+          // retirement it acknowledged or shows (the id created, no longer listed), a
+          // creation it lists.
           const route::GroupDescriptor* recorded =
               catalog.ok() ? catalog->FindGroup(group) : nullptr;
-          const bool done = recorded != nullptr && recorded->retired == retiring;
+          const bool done = retiring ? catalog.ok() && (status.ok() || catalog->IsRetired(group))
+                                     : recorded != nullptr;
           if (!done) {
             return Fail(op, !status.ok() ? status
                                          : absl::InternalError(
@@ -155,7 +161,8 @@ void Coordinator::ProposeGroupCommand(OpId op, route::CatalogCommand command, ra
           }
           OpResult result;
           result.ts = catalog->version();
-          result.group = *recorded;
+          // A retired group's record as it was before its retirement erased it.
+          result.group = retiring ? *retired_record : *recorded;
           Finish(op, std::move(result));
         });
       });

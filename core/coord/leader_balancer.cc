@@ -54,9 +54,7 @@ OpId Coordinator::StartBalanceLeaders(LeaderBalanceSpec spec) {
       ids.insert(balance->spec.groups.begin(), balance->spec.groups.end());
       ids.insert(options_.catalog_group);
     }
-    for (const auto& [id, group] : catalog->groups()) {
-      if (!group.retired) ids.insert(id);
-    }
+    for (const auto& [id, group] : catalog->groups()) ids.insert(id);
     if (ids.empty()) return Finish(balance->op, OpResult{});
     for (raft::GroupId id : ids) {
       placement::GroupLeadership group;

@@ -303,8 +303,12 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
           groups = {target, source};
           break;
         case Step::kPushFence:
+          groups = {source, target};
+          break;
         case Step::kPushAbort:
           groups = {source, target};
+          // A target retired after the rollback has no replica left to tell (or to clean).
+          if (move->catalog->IsRetired(target)) groups = {source};
           break;
         case Step::kPushCutOverSource:
           if (tell_source) groups = {source};
@@ -435,6 +439,12 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
         // Planted: the source is never told, so it cannot be asked to drop the range.
         return MoveFinish(move, absl::OkStatus());
       }
+      if (abort && move->catalog->IsRetired(target)) {
+        return MoveFinish(
+            move, absl::AbortedError(absl::StrCat(
+                      "range move of route ", move->result.route_id, " rolled back (group ", target,
+                      " retired since, with what it received): ", move->abort_reason)));
+      }
       const raft::GroupId group = abort ? target : source;
       node::DeleteRangeRequest request{move->route.start, move->route.end,
                                        abort ? move->abort_version : move->cutover_version};
@@ -510,6 +520,15 @@ void Coordinator::MoveCatalogStep(std::shared_ptr<Move> move) {
                                       "range move of route ", route_id, " from group ", source,
                                       " to ", target, ": the catalog (version ", catalog->version(),
                                       ") shows the route in no state this move explains")));
+        }
+        if (move->step == Step::kStartMove && phase == Phase::kSourceActive &&
+            catalog->IsRetired(target)) {
+          // Retired before the move named it (the catalog retires no group a route names):
+          // nothing of the move reached it, and StartMove would be refused for ever.
+          return MoveFinish(
+              move, absl::FailedPreconditionError(absl::StrCat(
+                        "range move of route ", route_id, " to group ", target,
+                        ": the group is retired (catalog version ", catalog->version(), ")")));
         }
         // Past the cut-over a move can only finish, whatever asked for the abort.
         if (move->step == Step::kAbort && phase >= Phase::kCutOver) {

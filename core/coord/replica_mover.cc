@@ -144,6 +144,10 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
   ReadCatalog(move->deadline_us, [this, move](absl::StatusOr<route::RouteCatalog> catalog) {
     if (!catalog.ok()) return move->done(catalog.status());
     const MoveReplicaSpec& spec = move->spec;
+    if (catalog->IsRetired(spec.group)) {
+      return move->done(absl::FailedPreconditionError(
+          absl::StrCat("MoveReplica: group ", spec.group, " is retired")));
+    }
     const route::GroupDescriptor* found = catalog->FindGroup(spec.group);
     if (found == nullptr) {
       return move->done(absl::NotFoundError(absl::StrCat(
@@ -152,10 +156,6 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
           "RemoveNode change them); expected the id of a created group")));
     }
     const route::GroupDescriptor group = *found;
-    if (group.retired) {
-      return move->done(absl::FailedPreconditionError(
-          absl::StrCat("MoveReplica: group ", spec.group, " is retired")));
-    }
     if (group.WasRemoved(spec.from)) {
       // Step 6 is done: only the configuration may still name F (5 is idempotent).
       return ReplicaMoveConf(
@@ -163,7 +163,12 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
             ReadCatalog(move->deadline_us, [this, move](absl::StatusOr<route::RouteCatalog> now) {
               if (!now.ok()) return move->done(now.status());
               ++stats_.replica_moves_done;
-              move->done(*now->FindGroup(move->spec.group));
+              const route::GroupDescriptor* found = now->FindGroup(move->spec.group);
+              if (found == nullptr) {  // retired since: nothing of it is left to move
+                return move->done(absl::FailedPreconditionError(absl::StrCat(
+                    "MoveReplica: group ", move->spec.group, " was retired meanwhile")));
+              }
+              move->done(*found);
             });
           });
     }
@@ -420,7 +425,6 @@ OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
       std::map<raft::NodeId, size_t> load;
       for (raft::NodeId member : member_set) load[member] = 0;
       for (const auto& [id, group] : catalog->groups()) {
-        if (group.retired) continue;
         for (uint64_t replica : group.Replicas()) {
           if (auto it = load.find(replica); it != load.end()) ++it->second;
         }
@@ -429,7 +433,7 @@ OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
       state->op = op;
       state->node = node;
       for (const auto& [id, group] : catalog->groups()) {
-        if (group.retired || !group.IsReplica(node)) continue;
+        if (!group.IsReplica(node)) continue;
         MoveReplicaSpec move;
         move.group = id;
         move.from = node;

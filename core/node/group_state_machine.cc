@@ -415,7 +415,9 @@ GroupResult GroupStateMachine::ApplyCatalog(const GroupCommand& command) {
     if (catalog_listener_) catalog_listener_(*catalog_);
     return result;
   }
-  absl::StatusOr<route::CatalogDelta> delta = catalog_->Apply(*decoded);
+  route::PlantedCatalogBugs plants;
+  plants.keep_retired_group = planted_route_.keep_retired_group;
+  absl::StatusOr<route::CatalogDelta> delta = catalog_->Apply(*decoded, plants);
   if (!delta.ok()) return FromStatus(delta.status());
   result.ts = delta->version;
   delta->Encode(&result.blob);

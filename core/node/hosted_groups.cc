@@ -4,6 +4,10 @@
 
 namespace ekv::node {
 
+CreatedGroups CreatedGroupsOf(const route::RouteCatalog& catalog) {
+  return CreatedGroups{catalog.groups(), catalog.created_group_ids()};
+}
+
 HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId node,
                                   const std::vector<raft::GroupId>& hosted,
                                   const PlantedHostedGroupsBugs& plants) {
@@ -14,9 +18,13 @@ HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId nod
   auto contains = [](const std::vector<uint64_t>& ids, uint64_t id) {
     return std::find(ids.begin(), ids.end(), id) != ids.end();
   };
-  for (const auto& [id, group] : created) {
+  // Retired: created ids no longer listed. Hosted ids outside the range are initial groups.
+  for (raft::GroupId id : hosted) {
+    if (created.ids.Contains(id) && !created.live.contains(id)) plan.retire.push_back(id);
+  }
+  for (const auto& [id, group] : created.live) {
     const bool removed = !plants.ignore_removed && group.WasRemoved(node);
-    if (group.retired || removed) {
+    if (removed) {
       if (is_hosted(id)) plan.retire.push_back(id);
       continue;
     }
@@ -30,6 +38,7 @@ HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId nod
     if (plants.bootstrap_alone) host.bootstrap_voters = {node};
     plan.host.push_back(std::move(host));
   }
+  std::sort(plan.retire.begin(), plan.retire.end());
   return plan;
 }
 

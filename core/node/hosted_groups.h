@@ -9,10 +9,12 @@
 //     group was created does it when it catches up). A node that joined later (a replica
 //     move's target) starts it empty and waits for the leader's snapshot: bootstrapping
 //     would give it first entries the group never had.
-//   - a hosted group that is retired, or that the catalog records this node as removed
-//     from: stop hosting it. A removed node never hosts the group again, also when it was
-//     down during its removal and comes back with the group's old state on its disk.
-// Initial groups (not listed) are never touched here.
+//   - a hosted group that is retired (an id of the catalog's created range that it no
+//     longer lists: route::RouteCatalog::IsRetired), or that the catalog records this
+//     node as removed from: stop hosting it. A removed node never hosts the group again,
+//     also when it was down during its removal and comes back with the group's old state
+//     on its disk; a retired id is never listed again.
+// Initial groups (below the created range, never listed) are never touched here.
 #pragma once
 
 #include <cstdint>
@@ -37,7 +39,12 @@ struct HostedGroupsPlan {
   bool empty() const { return host.empty() && retire.empty(); }
 };
 
-using CreatedGroups = absl::btree_map<raft::GroupId, route::GroupDescriptor>;
+// What a catalog says of the groups created at run time.
+struct CreatedGroups {
+  absl::btree_map<raft::GroupId, route::GroupDescriptor> live;  // RouteCatalog::groups()
+  route::CreatedGroupIds ids;  // every id created so far: the unlisted ones are retired
+};
+CreatedGroups CreatedGroupsOf(const route::RouteCatalog& catalog);
 
 // Tests of the tests (the simulator's planted bugs).
 struct PlantedHostedGroupsBugs {
@@ -53,7 +60,7 @@ struct PlantedHostedGroupsBugs {
   bool ignore_removed = false;
 };
 
-// `created`: route::RouteCatalog::groups(); `hosted`: NodeHost::groups().
+// `created`: CreatedGroupsOf(catalog); `hosted`: NodeHost::groups().
 HostedGroupsPlan PlanHostedGroups(const CreatedGroups& created, raft::NodeId node,
                                   const std::vector<raft::GroupId>& hosted,
                                   const PlantedHostedGroupsBugs& plants = {});

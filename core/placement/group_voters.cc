@@ -22,7 +22,6 @@ absl::StatusOr<std::vector<uint64_t>> ChooseGroupVoters(const std::vector<uint64
   std::map<uint64_t, size_t> load;  // member -> live created groups it is a voter of
   for (uint64_t member : members) load[member] = 0;
   for (const auto& [id, group] : catalog.groups()) {
-    if (group.retired) continue;
     for (uint64_t voter : group.Replicas()) {
       auto it = load.find(voter);
       if (it != load.end()) ++it->second;

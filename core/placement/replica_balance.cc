@@ -10,7 +10,6 @@ std::map<uint64_t, size_t> ReplicaCounts(const std::vector<uint64_t>& members,
   std::map<uint64_t, size_t> counts;
   for (uint64_t member : members) counts[member] = 0;
   for (const auto& [id, group] : catalog.groups()) {
-    if (group.retired) continue;
     for (uint64_t replica : group.Replicas()) {
       if (auto it = counts.find(replica); it != counts.end()) ++it->second;
     }
@@ -27,7 +26,6 @@ std::optional<ReplicaMovePlan> PlanReplicaBalance(const std::vector<uint64_t>& m
   };
   // A move left between its two catalog steps: finish it before planning anything new.
   for (const auto& [id, group] : catalog.groups()) {
-    if (group.retired) continue;
     const std::vector<uint64_t> replicas = group.Replicas();
     if (replicas.size() <= group.voters.size()) continue;
     uint64_t target = 0;
@@ -53,7 +51,7 @@ std::optional<ReplicaMovePlan> PlanReplicaBalance(const std::vector<uint64_t>& m
     for (auto light = ranked.rbegin(); light != ranked.rend(); ++light) {
       if (heavy_count < light->first + 2) break;  // the rest are closer still
       for (const auto& [id, group] : catalog.groups()) {
-        if (group.retired || !group.IsReplica(heavy)) continue;
+        if (!group.IsReplica(heavy)) continue;
         if (group.IsReplica(light->second) || group.WasRemoved(light->second)) continue;
         // Keep the group drainable: after the move (heavy removed for good, light a
         // replica) some other member must still be free to take a replica of it.

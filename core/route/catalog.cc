@@ -28,15 +28,13 @@ absl::StatusOr<uint8_t> ReadFormat(kv::ByteReader* reader, absl::string_view wha
                                    bool with_groups) {
   EKV_KV_ASSIGN_OR_RETURN(uint8_t format, reader->ReadByte());
   if (format != kCatalogFormat && format != kCatalogFormatWithMoves &&
-      !(with_groups &&
-        (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas ||
-         format == kCatalogFormatWithReadmits))) {
+      !(with_groups && format >= kCatalogFormatWithGroups && format <= kCatalogFormatWithRetired)) {
     return absl::DataLossError(absl::StrCat(
         what, " format ", format, " is not supported (expected ", kCatalogFormat, ", ",
         kCatalogFormatWithMoves,
-        with_groups ? absl::StrCat(", ", kCatalogFormatWithGroups, ", ", kCatalogFormatWithReplicas,
-                                   " or ", kCatalogFormatWithReadmits)
-                    : "",
+        with_groups
+            ? absl::StrCat(", ", kCatalogFormatWithGroups, " to ", kCatalogFormatWithRetired)
+            : "",
         ")"));
   }
   return format;
@@ -94,7 +92,7 @@ absl::Status CheckReplicaLists(const GroupDescriptor& group) {
       return absl::InternalError(absl::StrCat(what, ": node ", id, " removed but never a replica"));
     }
   }
-  if (!group.retired && group.Replicas().empty()) {
+  if (group.Replicas().empty()) {
     return absl::InternalError(absl::StrCat(what, ": a live group without replicas"));
   }
   if (group.Replicas().size() > kMaxGroupVoters) {
@@ -293,8 +291,7 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
     std::string start = route.start;
     catalog.routes_by_start_.emplace(std::move(start), std::move(route));
   }
-  if (format == kCatalogFormatWithGroups || format == kCatalogFormatWithReplicas ||
-      format == kCatalogFormatWithReadmits) {
+  if (format >= kCatalogFormatWithGroups) {
     EKV_KV_ASSIGN_OR_RETURN(uint64_t groups, reader.ReadVarint64());
     if (groups > reader.remaining()) {
       return absl::DataLossError(absl::StrCat("route catalog claims ", groups, " groups but only ",
@@ -303,12 +300,14 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
     for (uint64_t i = 0; i < groups; ++i) {
       GroupDescriptor group;
       EKV_KV_ASSIGN_OR_RETURN(group.group_id, reader.ReadVarint64());
-      EKV_KV_ASSIGN_OR_RETURN(uint8_t retired, reader.ReadByte());
-      if (retired > 1) {
-        return absl::DataLossError(absl::StrCat("group ", group.group_id, " has retired byte ",
-                                                retired, "; expected 0 or 1"));
+      uint8_t retired = 0;
+      if (format < kCatalogFormatWithRetired) {
+        EKV_KV_ASSIGN_OR_RETURN(retired, reader.ReadByte());
+        if (retired > 1) {
+          return absl::DataLossError(absl::StrCat("group ", group.group_id, " has retired byte ",
+                                                  retired, "; expected 0 or 1"));
+        }
       }
-      group.retired = retired == 1;
       EKV_KV_ASSIGN_OR_RETURN(uint64_t voters, reader.ReadVarint64());
       if (voters > kMaxGroupVoters) {
         return absl::DataLossError(absl::StrCat("group ", group.group_id, " claims ", voters,
@@ -318,9 +317,9 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
         EKV_KV_ASSIGN_OR_RETURN(uint64_t voter, reader.ReadVarint64());
         group.voters.push_back(voter);
       }
-      if (format == kCatalogFormatWithReplicas || format == kCatalogFormatWithReadmits) {
+      if (format >= kCatalogFormatWithReplicas) {
         std::vector<std::vector<uint64_t>*> lists = {&group.joined, &group.removed};
-        if (format == kCatalogFormatWithReadmits) lists.push_back(&group.readmitted);
+        if (format >= kCatalogFormatWithReadmits) lists.push_back(&group.readmitted);
         for (std::vector<uint64_t>* ids : lists) {
           EKV_KV_ASSIGN_OR_RETURN(uint64_t count, reader.ReadVarint64());
           if (count > reader.remaining()) {
@@ -335,9 +334,30 @@ absl::StatusOr<RouteCatalog> RouteCatalog::Decode(absl::string_view bytes) {
         }
       }
       const GroupId id = group.group_id;
-      if (!catalog.groups_.emplace(id, std::move(group)).second) {
-        return absl::DataLossError(absl::StrCat("route catalog lists group ", id, " twice"));
+      if (id == 0 || id <= catalog.created_.last) {
+        return absl::DataLossError(absl::StrCat("route catalog lists group ", id, " after group ",
+                                                catalog.created_.last,
+                                                "; expected ascending non-zero ids"));
       }
+      // Formats 1 to 5: the created range runs from the first listed id to the last.
+      if (catalog.created_.empty()) catalog.created_.first = id;
+      catalog.created_.last = id;
+      // A tombstone of an image written before records were reclaimed: reclaimed now.
+      if (retired == 0) catalog.groups_.emplace(id, std::move(group));
+    }
+    if (format == kCatalogFormatWithRetired) {
+      CreatedGroupIds range;
+      EKV_KV_ASSIGN_OR_RETURN(range.first, reader.ReadVarint64());
+      EKV_KV_ASSIGN_OR_RETURN(range.last, reader.ReadVarint64());
+      if (range.first == 0 || range.first > range.last ||
+          (!catalog.created_.empty() &&
+           (catalog.created_.first < range.first || catalog.created_.last > range.last))) {
+        return absl::DataLossError(
+            absl::StrCat("route catalog's created groups are ", range.first, "-", range.last,
+                         " but it lists ", catalog.created_.first, "-", catalog.created_.last,
+                         "; expected 1 <= first <= last around every listed group"));
+      }
+      catalog.created_ = range;
     }
   }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("route catalog"));
@@ -372,8 +392,12 @@ const GroupDescriptor* RouteCatalog::FindGroup(GroupId group_id) const {
   return it == groups_.end() ? nullptr : &it->second;
 }
 
+bool RouteCatalog::IsRetired(GroupId group_id) const {
+  return created_.Contains(group_id) && !groups_.contains(group_id);
+}
+
 GroupId RouteCatalog::MaxKnownGroupId() const {
-  GroupId max = groups_.empty() ? 0 : groups_.rbegin()->first;
+  GroupId max = created_.last;
   for (const auto& [start, route] : routes_by_start_) {
     max = std::max({max, route.raft_group_id, route.move_target_group_id});
   }
@@ -410,7 +434,8 @@ absl::StatusOr<const RouteDescriptor*> RouteCatalog::FindRouteOrError(absl::stri
   return route;
 }
 
-absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) {
+absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command,
+                                                 PlantedCatalogBugs bugs) {
   if (const auto* split = std::get_if<SplitRange>(&command.op)) {
     EKV_KV_ASSIGN_OR_RETURN(SplitResult result, Split(*split));
     return std::move(result.delta);
@@ -424,7 +449,7 @@ absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) 
     return CatalogDelta{version_, {}, {std::move(route)}};
   }
   if (const auto* merge = std::get_if<MergeRanges>(&command.op)) {
-    EKV_KV_ASSIGN_OR_RETURN(MergeResult result, Merge(*merge));
+    EKV_KV_ASSIGN_OR_RETURN(MergeResult result, Merge(*merge, bugs));
     return std::move(result.delta);
   }
   // Group changes move no route: the delta is the version step alone.
@@ -433,7 +458,7 @@ absl::StatusOr<CatalogDelta> RouteCatalog::Apply(const CatalogCommand& command) 
     return CatalogDelta{version_, {}, {}};
   }
   if (const auto* retire = std::get_if<RetireGroup>(&command.op)) {
-    EKV_KV_RETURN_IF_ERROR(Retire(*retire).status());
+    EKV_KV_RETURN_IF_ERROR(Retire(*retire, bugs).status());
     return CatalogDelta{version_, {}, {}};
   }
   if (const auto* replica = std::get_if<ChangeGroupReplica>(&command.op)) {
@@ -640,24 +665,27 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::AddGroup(const CreateGroup& create
   }
   EKV_KV_RETURN_IF_ERROR(
       CheckVoters(absl::StrCat("CreateGroup: group ", create.group_id), create.voters));
-  GroupDescriptor group{create.group_id, create.voters, false, {}, {}, {}};
+  GroupDescriptor group{create.group_id, create.voters, {}, {}, {}};
   groups_.emplace(group.group_id, group);
+  if (created_.empty()) created_.first = group.group_id;
+  created_.last = group.group_id;
   ++version_;
   return group;
 }
 
-absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire) {
+absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire,
+                                                     PlantedCatalogBugs bugs) {
   EKV_KV_RETURN_IF_ERROR(CheckExpectedVersion("RetireGroup", retire.expected_catalog_version));
+  if (IsRetired(retire.group_id)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("RetireGroup: group ", retire.group_id, " is already retired"));
+  }
   auto it = groups_.find(retire.group_id);
   if (it == groups_.end()) {
     return absl::NotFoundError(absl::StrCat(
         "RetireGroup: group ", retire.group_id,
         " was not created at run time (initial groups are never retired); expected the id of "
         "a created group"));
-  }
-  if (it->second.retired) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("RetireGroup: group ", retire.group_id, " is already retired"));
   }
   for (const auto& [start, route] : routes_by_start_) {
     if (route.raft_group_id == retire.group_id || route.move_target_group_id == retire.group_id) {
@@ -667,14 +695,23 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire) 
           retire.group_id, "; expected no route on the group (move its ranges away first)"));
     }
   }
-  it->second.retired = true;
+  GroupDescriptor record = std::move(it->second);
+  if (bugs.keep_retired_group) {
+    it->second = record;
+  } else {
+    groups_.erase(it);  // the id stays inside created_, so it is never reused
+  }
   ++version_;
-  return it->second;
+  return record;
 }
 
 absl::StatusOr<GroupDescriptor> RouteCatalog::ChangeReplica(const ChangeGroupReplica& change) {
   EKV_KV_RETURN_IF_ERROR(
       CheckExpectedVersion("ChangeGroupReplica", change.expected_catalog_version));
+  if (IsRetired(change.group_id)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ChangeGroupReplica: group ", change.group_id, " is retired"));
+  }
   auto it = groups_.find(change.group_id);
   if (it == groups_.end()) {
     return absl::NotFoundError(absl::StrCat(
@@ -683,10 +720,6 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::ChangeReplica(const ChangeGroupRep
         "RemoveNode change them); expected the id of a created group"));
   }
   GroupDescriptor& group = it->second;
-  if (group.retired) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("ChangeGroupReplica: group ", change.group_id, " is retired"));
-  }
   if (change.node == 0) {
     return absl::InvalidArgumentError("ChangeGroupReplica: node 0; expected a node id");
   }
@@ -747,8 +780,7 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::ChangeReplica(const ChangeGroupRep
 }
 
 absl::Status RouteCatalog::CheckGroupLive(absl::string_view command, GroupId group_id) const {
-  const GroupDescriptor* group = FindGroup(group_id);
-  if (group != nullptr && group->retired) {
+  if (IsRetired(group_id)) {
     return absl::FailedPreconditionError(
         absl::StrCat(command, ": group ", group_id, " is retired; expected a live group"));
   }
@@ -778,9 +810,15 @@ std::string RouteCatalog::Encode() const {
     with_replicas = with_replicas || !group.joined.empty() || !group.removed.empty();
     with_readmits = with_readmits || !group.readmitted.empty();
   }
+  // Formats 1 to 5 imply the created range from the listed ids ("Encoding" in catalog.h).
+  const bool with_retired =
+      !created_.empty() && (groups_.empty() || groups_.begin()->first != created_.first ||
+                            groups_.rbegin()->first != created_.last);
+  with_readmits = with_readmits || with_retired;
   with_replicas = with_replicas || with_readmits;
   std::string out;
-  kv::AppendByte(&out, with_readmits   ? kCatalogFormatWithReadmits
+  kv::AppendByte(&out, with_retired    ? kCatalogFormatWithRetired
+                       : with_readmits ? kCatalogFormatWithReadmits
                        : with_replicas ? kCatalogFormatWithReplicas
                        : with_groups   ? kCatalogFormatWithGroups
                                        : FormatFor(any_move));
@@ -788,13 +826,13 @@ std::string RouteCatalog::Encode() const {
   kv::AppendVarint64(&out, next_route_id_);
   kv::AppendVarint64(&out, routes_by_start_.size());
   for (const auto& [start, route] : routes_by_start_) {
-    EncodeRoute(&out, route, any_move || with_groups);
+    EncodeRoute(&out, route, any_move || with_groups || with_retired);
   }
-  if (with_groups) {
+  if (with_groups || with_retired) {
     kv::AppendVarint64(&out, groups_.size());
     for (const auto& [id, group] : groups_) {
       kv::AppendVarint64(&out, id);
-      kv::AppendByte(&out, group.retired ? 1 : 0);
+      if (!with_retired) kv::AppendByte(&out, 0);  // formats 3 to 5: not a tombstone
       kv::AppendVarint64(&out, group.voters.size());
       for (uint64_t voter : group.voters) kv::AppendVarint64(&out, voter);
       if (with_replicas) {
@@ -805,6 +843,10 @@ std::string RouteCatalog::Encode() const {
           for (uint64_t id : *ids) kv::AppendVarint64(&out, id);
         }
       }
+    }
+    if (with_retired) {
+      kv::AppendVarint64(&out, created_.first);
+      kv::AppendVarint64(&out, created_.last);
     }
   }
   return out;
@@ -857,8 +899,7 @@ absl::Status RouteCatalog::Validate() const {
       return absl::InternalError(absl::StrCat("route ", route.route_id, " has state UNSPECIFIED"));
     }
     for (GroupId named : {route.raft_group_id, route.move_target_group_id}) {
-      const GroupDescriptor* group = FindGroup(named);
-      if (group != nullptr && group->retired) {
+      if (IsRetired(named)) {
         return absl::InternalError(
             absl::StrCat("route ", route.route_id, " names retired group ", named));
       }
@@ -889,9 +930,17 @@ absl::Status RouteCatalog::Validate() const {
     return absl::InternalError(absl::StrCat("last route ", prev->route_id, " ends at ",
                                             FormatKey(prev->end), "; expected +inf"));
   }
+  if ((created_.first == 0) != (created_.last == 0) || created_.first > created_.last) {
+    return absl::InternalError(absl::StrCat("created groups ", created_.first, "-", created_.last,
+                                            "; expected none (0-0) or 1 <= first <= last"));
+  }
   for (const auto& [id, group] : groups_) {
     if (id == 0 || id != group.group_id) {
       return absl::InternalError(absl::StrCat("group ", group.group_id, " is filed under ", id));
+    }
+    if (!created_.Contains(id)) {
+      return absl::InternalError(absl::StrCat("group ", id, " is listed outside the created ids ",
+                                              created_.first, "-", created_.last));
     }
     if (absl::Status voters = CheckVoters(absl::StrCat("group ", id), group.voters); !voters.ok()) {
       return absl::InternalError(voters.message());

@@ -41,10 +41,14 @@
 //
 // Groups (CreateGroup, RetireGroup): the groups of the initial topology are hosted by
 // every member and are not listed. A group created at run time is listed with the voters
-// that bootstrap it (GroupDescriptor); a retired one stays listed as a tombstone, so its
-// id is never reused and no route can name it again. Invariants: listed ids are unique;
-// live groups have 1..kMaxGroupVoters sorted distinct non-zero voters; no route names a
-// retired group (as its group or its move target).
+// that bootstrap it (GroupDescriptor) until it is retired: RetireGroup erases its record,
+// so a cluster that creates and retires groups for ever keeps a catalog the size of its
+// live groups. The catalog keeps the range of ids ever created instead (CreatedGroupIds:
+// the first and the last): new ids go above the last, so an id inside the range that is
+// not listed was retired and is never reused, and no route can name it again. Invariants:
+// listed ids are unique and inside the created range, whose ends are 0 (none created) or
+// first <= last; listed groups have 1..kMaxGroupVoters sorted distinct non-zero voters; no
+// route names a retired group (as its group or its move target).
 //
 // Encoding: kCatalogFormat (1) while no route has a move target and no group is listed,
 // byte for byte what it always was; kCatalogFormatWithMoves (2), whose routes carry the
@@ -52,8 +56,14 @@
 // routes as in format 2, then the groups; kCatalogFormatWithReplicas (4) once a group has
 // joined or removed replicas: format 3 with both lists after each group's voters;
 // kCatalogFormatWithReadmits (5) once a group has a readmitted voter: format 4 with that
-// third list after the other two. Catalog images decode all five; deltas (which carry
-// routes only) the first two.
+// third list after the other two. Formats 1 to 5 carry the created range implicitly, as
+// the lowest and the highest listed id (none when nothing is listed): that is every
+// catalog whose first and last created groups are live, a retired id between listed ones
+// being a gap. kCatalogFormatWithRetired (6) only when it is not: format 5 without the
+// groups' retired bytes, then the range's first and last id. An image written before
+// retirement reclaimed records may list a tombstone (retired byte 1): it decodes
+// reclaimed, its id inside the created range and not listed. Catalog images decode all
+// six; deltas (which carry routes only) the first two.
 //
 // Replica moves (ChangeGroupReplica) record who hosts a created group: add a node (it
 // joins; refused for a node already hosting it, or once removed from it, or beyond
@@ -92,6 +102,19 @@ inline constexpr uint8_t kCatalogFormatWithMoves = 2;
 inline constexpr uint8_t kCatalogFormatWithGroups = 3;
 inline constexpr uint8_t kCatalogFormatWithReplicas = 4;
 inline constexpr uint8_t kCatalogFormatWithReadmits = 5;
+inline constexpr uint8_t kCatalogFormatWithRetired = 6;
+
+// The ids of the groups created at run time so far: [first, last], none while both are 0.
+// Ids are handed out in increasing order and never reused, so an id of the range that the
+// catalog does not list belongs to a retired group ("Groups" above).
+struct CreatedGroupIds {
+  GroupId first = 0;
+  GroupId last = 0;
+
+  bool empty() const { return last == 0; }
+  bool Contains(GroupId id) const { return !empty() && first <= id && id <= last; }
+  friend bool operator==(const CreatedGroupIds&, const CreatedGroupIds&) = default;
+};
 
 // A Raft group created at run time (see "Groups" above).
 struct GroupDescriptor {
@@ -99,7 +122,6 @@ struct GroupDescriptor {
   // The nodes that bootstrap it: sorted, distinct, non-zero. Never changed after the
   // creation, so a voter that bootstraps late (it was down) starts from the same entries.
   std::vector<uint64_t> voters;
-  bool retired = false;  // no replica hosts it any more; the id stays taken
   // Replica moves (ChangeGroupReplica): nodes added after the creation (they start the
   // group empty and wait for its leader), and nodes removed from it (they stop hosting it
   // and never host it again, also one that was down during its removal). Sorted, distinct;
@@ -119,8 +141,8 @@ struct GroupDescriptor {
   bool Bootstraps(uint64_t node) const;
 
   friend bool operator==(const GroupDescriptor& a, const GroupDescriptor& b) {
-    return a.group_id == b.group_id && a.voters == b.voters && a.retired == b.retired &&
-           a.joined == b.joined && a.removed == b.removed && a.readmitted == b.readmitted;
+    return a.group_id == b.group_id && a.voters == b.voters && a.joined == b.joined &&
+           a.removed == b.removed && a.readmitted == b.readmitted;
   }
 };
 
@@ -157,6 +179,9 @@ struct PlantedCatalogBugs {
   // MergeRanges accepts routes of different groups (the merged route takes the left's
   // group) without any data having moved.
   bool merge_across_groups = false;
+  // RetireGroup keeps the group's record (the catalog still lists it, as live) while it
+  // bumps the version and reports the group retired.
+  bool keep_retired_group = false;
 };
 
 // The SplitRange answer, shaped like the public SplitRangeResponse (REFERENCE §2).
@@ -185,11 +210,15 @@ class RouteCatalog {
   const RouteDescriptor* RouteForKey(absl::string_view key) const;
   // Every route in key order (ListRoutes).
   std::vector<RouteDescriptor> ListRoutes() const;
-  // Groups created at run time, retired ones included, by id.
+  // The live groups created at run time, by id (retired ones are not listed).
   const absl::btree_map<GroupId, GroupDescriptor>& groups() const { return groups_; }
-  // nullptr when the group is not listed (an initial group, or no such group).
+  // Every id created so far, live or retired.
+  const CreatedGroupIds& created_group_ids() const { return created_; }
+  // nullptr when the group is not listed (an initial group, a retired one, or no group).
   const GroupDescriptor* FindGroup(GroupId group_id) const;
-  // The largest group id the catalog knows of: listed, or named by a route.
+  // A created group that was retired: inside the created range and not listed.
+  bool IsRetired(GroupId group_id) const;
+  // The largest group id the catalog knows of: created (also retired), or named by a route.
   GroupId MaxKnownGroupId() const;
   // Calls `visit(const RouteDescriptor&)` for each route in key order, without copying.
   template <class Visit>
@@ -204,7 +233,7 @@ class RouteCatalog {
   //   NotFound            no route with that id;
   //   InvalidArgument     split key not strictly inside the route, unknown/UNSPECIFIED
   //                       target state, bad group id.
-  absl::StatusOr<CatalogDelta> Apply(const CatalogCommand& command);
+  absl::StatusOr<CatalogDelta> Apply(const CatalogCommand& command, PlantedCatalogBugs bugs = {});
   absl::StatusOr<SplitResult> Split(const SplitRange& split);
   absl::StatusOr<RouteDescriptor> SetState(const SetRouteState& set);
   absl::StatusOr<RouteDescriptor> Reassign(const ReassignRoute& reassign);
@@ -215,9 +244,10 @@ class RouteCatalog {
   // Errors: FailedPrecondition (version; an id not above every known group), InvalidArgument
   // (no voters, too many, unsorted, repeated or zero).
   absl::StatusOr<GroupDescriptor> AddGroup(const CreateGroup& create);
-  // Errors: FailedPrecondition (version; a route still names the group; already retired),
-  // NotFound (not a created group).
-  absl::StatusOr<GroupDescriptor> Retire(const RetireGroup& retire);
+  // Erases the group's record; answers the record as it was. Errors: FailedPrecondition
+  // (version; a route still names the group; already retired), NotFound (not a created
+  // group).
+  absl::StatusOr<GroupDescriptor> Retire(const RetireGroup& retire, PlantedCatalogBugs bugs = {});
   // Errors: FailedPrecondition (version; retired; the change is already made, or cannot be:
   // a node removed before, too many replicas, the last replica; a readmission of a node not
   // removed), NotFound (not a created group), InvalidArgument (node 0, unknown change).
@@ -234,7 +264,8 @@ class RouteCatalog {
 
   friend bool operator==(const RouteCatalog& a, const RouteCatalog& b) {
     return a.version_ == b.version_ && a.next_route_id_ == b.next_route_id_ &&
-           a.routes_by_start_ == b.routes_by_start_ && a.groups_ == b.groups_;
+           a.routes_by_start_ == b.routes_by_start_ && a.groups_ == b.groups_ &&
+           a.created_ == b.created_;
   }
 
  private:
@@ -258,6 +289,7 @@ class RouteCatalog {
   absl::btree_map<std::string, RouteDescriptor> routes_by_start_;
   absl::btree_map<RouteId, std::string> start_by_id_;
   absl::btree_map<GroupId, GroupDescriptor> groups_;
+  CreatedGroupIds created_;
 };
 
 // True iff SetRouteState may move a route from `from` to `to`.

@@ -67,6 +67,8 @@ struct PlantedRouteBugs {
   bool serve_outside_range = false;
   // The catalog group's MergeRanges accepts routes of different groups (catalog.h).
   bool merge_across_groups = false;
+  // The catalog group's RetireGroup keeps the group's record (catalog.h).
+  bool keep_retired_group = false;
 };
 
 enum class AccessKind { kRead, kWrite };

@@ -289,12 +289,10 @@ void Coordinator::OnStop() {
 
 void Coordinator::UpdateRoutes(const route::RouteCatalog& catalog) {
   {
-    std::set<raft::GroupId> created;
-    for (const auto& [id, group] : catalog.groups()) created.insert(id);
     std::lock_guard<std::mutex> lock(created_mu_);
     if (catalog.version() >= created_version_) {  // pushes may arrive out of order
       created_version_ = catalog.version();
-      created_groups_ = std::move(created);
+      created_group_ids_ = catalog.created_group_ids();
     }
   }
   if (loop_->OnLoopThread()) {

@@ -271,9 +271,10 @@ class Coordinator {
   std::shared_ptr<Life> life_ = std::make_shared<Life>();
   // Mirrors of the core's counters for other threads, refreshed after every Pump.
   std::atomic<uint64_t> catalog_version_{0};
-  // The created groups' ids (route::GroupDescriptor) of the newest catalog, for JoinGroups.
+  // Every group id created at run time (live or retired) as of the newest catalog, for
+  // JoinGroups: the groups this node hosts outside it are the initial ones.
   mutable std::mutex created_mu_;
-  std::set<raft::GroupId> created_groups_;
+  route::CreatedGroupIds created_group_ids_;
   uint64_t created_version_ = 0;
   std::atomic<uint64_t> stale_route_refusals_{0};
   std::atomic<uint64_t> route_refreshes_{0};

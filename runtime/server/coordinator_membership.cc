@@ -47,14 +47,16 @@ std::vector<raft::GroupId> Coordinator::HostedGroups() const {
 }
 
 std::vector<raft::GroupId> Coordinator::JoinGroups() const {
-  std::set<raft::GroupId> created;
+  route::CreatedGroupIds created;
   {
     std::lock_guard<std::mutex> lock(created_mu_);
-    created = created_groups_;
+    created = created_group_ids_;
   }
+  // A retired group this node still hosts for a moment is inside the range too: never
+  // mistaken for an initial group.
   std::vector<raft::GroupId> groups;
   for (raft::GroupId group : HostedGroups()) {
-    if (created.count(group) == 0) groups.push_back(group);
+    if (!created.Contains(group)) groups.push_back(group);
   }
   return groups;
 }

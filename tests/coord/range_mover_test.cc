@@ -108,6 +108,19 @@ class FakeDriver : public GroupView {
     ASSERT_TRUE(result.ok() && result->status().ok());
   }
 
+  // A catalog command applied straight to the catalog group, as another coordinator's
+  // would be; answers its status.
+  absl::Status ApplyCatalog(route::CatalogCommand catalog_command) {
+    node::GroupCommand command;
+    command.op = node::GroupCommandOp::kCatalog;
+    command.physical_ms = wall_ms();
+    command.payload = catalog_command.Encode();
+    node::ApplyResult applied = Apply(*groups_.at(1), node::EncodeGroupCommand(command));
+    absl::StatusOr<node::GroupResult> result = node::DecodeGroupResult(applied.value.value_or(""));
+    if (!result.ok()) return result.status();
+    return result->status();
+  }
+
   // Starts an operation and drives it to its answer (nullopt: the coordinator died).
   std::optional<OpResult> Run(const std::function<OpId(Coordinator&)>& start) {
     coordinator_->SetTime(now_us_, wall_ms());
@@ -430,6 +443,32 @@ TEST(RangeMoverTest, RollsBackWhenItCannotReachTheCutOver) {
   EXPECT_TRUE(driver.Records(3, "", "m").empty()) << "the target dropped its partial copy";
   WriteAll(driver, 2);
   ExpectAll(driver, 2);
+}
+
+// A target retired before the move named it (group 3 created at run time, retired while
+// no route named it): StartMove would be refused for ever, so the move ends at once,
+// refused, with nothing changed; before, it retried until its deadline and rolled back.
+TEST(RangeMoverTest, AMoveToARetiredGroupIsRefusedAtOnce) {
+  FakeDriver driver;
+  WriteAll(driver, 1);
+  const uint64_t version = driver.group(1).catalog()->version();
+  ASSERT_TRUE(driver.ApplyCatalog({route::CreateGroup{version, 3, {kNode}}}).ok());
+  ASSERT_TRUE(driver.ApplyCatalog({route::RetireGroup{version + 1, 3}}).ok());
+  ASSERT_TRUE(driver.group(1).catalog()->IsRetired(3));
+  const uint64_t started_us = driver.now_us();
+  std::optional<OpResult> moved = Move(driver, "a", 3);
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->status.code(), absl::StatusCode::kFailedPrecondition) << moved->status;
+  EXPECT_NE(moved->status.message().find("retired"), std::string::npos) << moved->status;
+  EXPECT_FALSE(moved->move->aborted);
+  // Well within the move's 5 s deadline (simulated time: no wall clock is involved).
+  EXPECT_LT(driver.now_us() - started_us, 1'000'000u);
+  EXPECT_EQ(driver.group(1).catalog()->version(), version + 2) << "the refused move changed it";
+  const route::RouteDescriptor& route = RouteOf(driver, "a");
+  EXPECT_EQ(route.raft_group_id, 1u);
+  EXPECT_EQ(route.state, route::RouteState::kActive);
+  EXPECT_TRUE(driver.Records(3, "", "m").empty());
+  ExpectAll(driver, 1);
 }
 
 // The coordinator dies at each point of a move in turn; a new one, asked again (with the

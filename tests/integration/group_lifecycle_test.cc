@@ -3,8 +3,11 @@
 // route of group 2 into it through node 4 (which does not host group 3: its coordinator
 // sends to the group's voters), keeps writing through every node while node 1 is killed
 // with -9 and restarted (it must host group 3 again from its own disk), then moves the
-// route back and retires group 3 (refused while a route is on it). Every acknowledged
-// write is read back through every node, and `ekv-client groups` shows what happened.
+// route back and retires group 3 (refused while a route is on it). The catalog then forgets
+// group 3's record: no node lists it, every node stops hosting it, `ekv-client groups`
+// names it retired, and the next group created gets id 4 (3 is never reused). Every
+// acknowledged write is read back through every node, and `ekv-client groups` shows what
+// happened.
 //
 // Nothing here measures time: every wait is a bounded poll with a generous deadline, and
 // a failure prints what the test saw (the fixture adds every node's log).
@@ -158,15 +161,41 @@ TEST_F(GroupLifecycleTest, CreatedGroupOnThreeOfFourNodesTakesARangeSurvivesAKil
   ASSERT_EQ(Client(2, {"move-range", absl::StrCat(route->route_id()), "2"}, &out), 0) << out;
   load.Stop();
   ASSERT_EQ(Client(3, {"retire-group", "3"}, &out), 0) << out;
-  EXPECT_NE(out.find("group 3 retired"), std::string::npos) << out;
+  EXPECT_NE(out.find("group 3 retired voters 1,2,3"), std::string::npos) << out;
+  // The record is gone: the listing names 3 only as a retired id of the created range.
   ASSERT_EQ(Client(4, {"groups"}, &out), 0) << out;
   EXPECT_NE(out.find("group 1 initial voters 1,2,3,4"), std::string::npos) << out;
-  EXPECT_NE(out.find("group 3 retired voters 1,2,3"), std::string::npos) << out;
+  EXPECT_EQ(out.find("group 3 "), std::string::npos) << out;
+  EXPECT_NE(out.find("\nretired groups 3\n"), std::string::npos) << out;
+  // Every node: its catalog no longer lists group 3, and it hosts it no more (ListNodes
+  // through a node shows the groups that node hosts, g3 among them while it does).
+  for (int node = 1; node <= 4; ++node) {
+    const auto deadline = Clock::now() + kPollBudget;
+    std::string nodes;
+    while (true) {
+      absl::StatusOr<proto::ListGroupsResponse> groups = Groups(cluster(), node);
+      ASSERT_TRUE(groups.ok()) << groups.status();
+      bool listed = false;
+      for (const proto::RaftGroupInfo& group : groups->groups()) {
+        listed = listed || group.raft_group_id() == 3;
+      }
+      const bool range =
+          groups->first_created_group_id() == 3 && groups->last_created_group_id() == 3;
+      const int code = Client(node, {"nodes"}, &nodes);
+      if (!listed && range && code == 0 && !absl::StrContains(nodes, " g3:")) break;
+      ASSERT_LT(Clock::now(), deadline)
+          << "n" << node
+          << " still lists or hosts retired group 3; ListGroups: " << groups->ShortDebugString()
+          << "\nnodes (exit " << code << "):\n"
+          << nodes;
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+  }
   // Every group still serving reports its leader's counters, and the load wrote to them.
   ASSERT_EQ(Client(4, {"--load_window_ms=0", "groups"}, &out), 0) << out;
   uint64_t counted_writes = 0;
   for (absl::string_view line : absl::StrSplit(out, '\n')) {
-    if (!absl::StartsWith(line, "group ") || absl::StrContains(line, " retired ")) continue;
+    if (!absl::StartsWith(line, "group ")) continue;
     const size_t at = line.find(" writes ");
     ASSERT_NE(at, absl::string_view::npos) << "no counters for a group in:\n" << out;
     absl::string_view number = line.substr(at + 8);
@@ -176,6 +205,14 @@ TEST_F(GroupLifecycleTest, CreatedGroupOnThreeOfFourNodesTakesARangeSurvivesAKil
     counted_writes += writes;
   }
   EXPECT_GT(counted_writes, 0u) << out;
+  // The next group gets a new id, never the retired 3; retired too, the range shows both.
+  ASSERT_EQ(Client(1, {"create-group", "2", "3", "4"}, &out), 0) << out;
+  ASSERT_NE(out.find("group 4 created voters 2,3,4"), std::string::npos) << out;
+  ASSERT_EQ(Client(2, {"retire-group", "4"}, &out), 0) << out;
+  ASSERT_EQ(Client(1, {"--load_window_ms=0", "groups"}, &out), 0) << out;
+  EXPECT_NE(out.find("\nretired groups 3-4\n"), std::string::npos) << out;
+  EXPECT_EQ(Client(3, {"retire-group", "3"}, &out), 1) << out;
+  EXPECT_NE(out.find("is already retired"), std::string::npos) << out;
 
   const std::vector<AckedWrite> acked = load.Acked();
   size_t group2_keys = 0;

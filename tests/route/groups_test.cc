@@ -1,8 +1,11 @@
 // CreateGroup / RetireGroup: the catalog's groups (core/route/catalog.h "Groups"), their
-// refusals, the commands' encoding and the catalog image with groups (format 3).
+// refusals, the commands' encoding and the catalog image with groups (formats 3 to 6):
+// a retired group's record is reclaimed, its id never reused.
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/kv/codec.h"
 #include "core/route/catalog.h"
 #include "core/route/catalog_command.h"
 #include "gmock/gmock.h"
@@ -24,7 +27,8 @@ TEST(CatalogGroupsTest, CreatesAGroupAboveEveryKnownOneAndListsIt) {
   EXPECT_TRUE(delta->removed_route_ids.empty());
   EXPECT_TRUE(delta->upserted_routes.empty());
   ASSERT_NE(catalog.FindGroup(3), nullptr);
-  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, false, {}, {}, {}}));
+  EXPECT_EQ(*catalog.FindGroup(3), (GroupDescriptor{3, {1, 2, 4}, {}, {}, {}}));
+  EXPECT_EQ(catalog.created_group_ids(), (CreatedGroupIds{3, 3}));
   EXPECT_EQ(catalog.FindGroup(1), nullptr);  // initial groups are not listed
   EXPECT_EQ(catalog.MaxKnownGroupId(), 3u);
   catalog.CheckInvariants();
@@ -66,11 +70,97 @@ TEST(CatalogGroupsTest, RetiresOnlyAnEmptyCreatedGroupAndNeverRoutesToItAgain) {
   ASSERT_TRUE(catalog.Reassign({8, 2, 2}).ok());
   absl::StatusOr<GroupDescriptor> retired = catalog.Retire({9, 3});
   ASSERT_TRUE(retired.ok()) << retired.status();
-  EXPECT_TRUE(retired->retired);
+  EXPECT_EQ(*retired, (GroupDescriptor{3, {1, 2, 3}, {}, {}, {}}));  // the record as it was
   EXPECT_EQ(catalog.version(), 10u);
+  EXPECT_EQ(catalog.FindGroup(3), nullptr);  // reclaimed
+  EXPECT_TRUE(catalog.IsRetired(3));
+  EXPECT_THAT(catalog.Retire({10, 3}).status().message(), HasSubstr("already retired"));
   EXPECT_EQ(catalog.Retire({10, 3}).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(catalog.BeginMove({10, 2, 3}).status().message(), HasSubstr("retired"));
+  EXPECT_THAT(catalog.ChangeReplica({10, 3, 4, ReplicaChange::kAdd}).status().message(),
+              HasSubstr("is retired"));
   catalog.CheckInvariants();
+}
+
+TEST(CatalogGroupsTest, RetiringReclaimsTheRecordAndTheIdIsNeverReused) {
+  RouteCatalog catalog = DemoCatalog();
+  for (GroupId id : {3, 4, 5}) ASSERT_TRUE(catalog.AddGroup({catalog.version(), id, {1}}).ok());
+  ASSERT_TRUE(catalog.Retire({catalog.version(), 4}).ok());
+  EXPECT_EQ(catalog.groups().size(), 2u);
+  EXPECT_EQ(catalog.created_group_ids(), (CreatedGroupIds{3, 5}));
+  EXPECT_TRUE(catalog.IsRetired(4));
+  EXPECT_FALSE(catalog.IsRetired(3));
+  EXPECT_FALSE(catalog.IsRetired(1));  // initial: outside the created range
+  EXPECT_FALSE(catalog.IsRetired(6));  // not created yet
+  // Not listed, yet never handed out again: the range keeps it taken.
+  EXPECT_THAT(catalog.AddGroup({catalog.version(), 4, {1}}).status().message(),
+              HasSubstr("is not above 5"));
+  ASSERT_TRUE(catalog.Retire({catalog.version(), 5}).ok());
+  ASSERT_TRUE(catalog.Retire({catalog.version(), 3}).ok());
+  EXPECT_TRUE(catalog.groups().empty());
+  EXPECT_EQ(catalog.MaxKnownGroupId(), 5u);  // with every record gone
+  EXPECT_THAT(catalog.AddGroup({catalog.version(), 5, {1}}).status().message(),
+              HasSubstr("is not above 5"));
+  EXPECT_EQ(catalog.Retire({catalog.version(), 6}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(catalog.Retire({catalog.version(), 1}).status().code(), absl::StatusCode::kNotFound);
+  catalog.CheckInvariants();
+  // Groups created and retired for ever: the catalog stays the size of its live groups.
+  const size_t image_bytes = catalog.Encode().size();
+  for (GroupId id = 6; id < 1006; ++id) {
+    ASSERT_TRUE(catalog.AddGroup({catalog.version(), id, {1, 2, 3}}).ok());
+    ASSERT_TRUE(catalog.Retire({catalog.version(), id}).ok());
+  }
+  EXPECT_TRUE(catalog.groups().empty());
+  EXPECT_EQ(catalog.created_group_ids(), (CreatedGroupIds{3, 1005}));
+  // The version and the last id grew from one varint byte to two; nothing else.
+  EXPECT_EQ(catalog.Encode().size(), image_bytes + 2);
+  catalog.CheckInvariants();
+}
+
+TEST(CatalogGroupsTest, APlantedKeptRecordStaysListed) {
+  RouteCatalog catalog = DemoCatalog();
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  PlantedCatalogBugs bugs;
+  bugs.keep_retired_group = true;
+  ASSERT_TRUE(catalog.Apply({RetireGroup{2, 3}}, bugs).ok());
+  EXPECT_EQ(catalog.version(), 3u);
+  EXPECT_NE(catalog.FindGroup(3), nullptr);
+  EXPECT_FALSE(catalog.IsRetired(3));
+}
+
+// The format-3 image of the demo catalog listing `groups` (id, voters), each with the
+// retired byte given, spelled out byte by byte as the format has always been written.
+std::string Format3Image(CatalogVersion version,
+                         const std::vector<std::pair<GroupId, std::vector<uint64_t>>>& groups,
+                         const std::vector<uint8_t>& retired_bytes) {
+  std::string image;
+  kv::AppendByte(&image, kCatalogFormatWithGroups);
+  kv::AppendVarint64(&image, version);
+  kv::AppendVarint64(&image, 3);  // next route id
+  kv::AppendVarint64(&image, 2);  // routes
+  EncodeRoute(&image, RouteDescriptor{1, "", "m", 1, RouteState::kActive, 0}, true);
+  EncodeRoute(&image, RouteDescriptor{2, "m", "", 2, RouteState::kActive, 0}, true);
+  kv::AppendVarint64(&image, groups.size());
+  for (size_t i = 0; i < groups.size(); ++i) {
+    kv::AppendVarint64(&image, groups[i].first);
+    kv::AppendByte(&image, retired_bytes[i]);
+    kv::AppendVarint64(&image, groups[i].second.size());
+    for (uint64_t voter : groups[i].second) kv::AppendVarint64(&image, voter);
+  }
+  return image;
+}
+
+void ExpectRoundTrip(const RouteCatalog& catalog) {
+  const std::string image = catalog.Encode();
+  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(image);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, catalog);
+  EXPECT_EQ(decoded->Digest(), catalog.Digest());
+  EXPECT_EQ(decoded->Encode(), image);
+  // Every truncation is refused, never asserted on.
+  for (size_t n = 0; n < image.size(); ++n) {
+    EXPECT_FALSE(RouteCatalog::Decode(image.substr(0, n)).ok()) << "prefix of " << n << " bytes";
+  }
 }
 
 TEST(CatalogGroupsTest, ImageWithGroupsRoundTripsAndOlderImagesStayByteForByte) {
@@ -79,17 +169,72 @@ TEST(CatalogGroupsTest, ImageWithGroupsRoundTripsAndOlderImagesStayByteForByte) 
   EXPECT_EQ(before[0], static_cast<char>(kCatalogFormat));  // no group: the old format
   ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
   ASSERT_TRUE(catalog.AddGroup({2, 4, {2, 4, 5}}).ok());
-  ASSERT_TRUE(catalog.Retire({3, 4}).ok());
-  const std::string image = catalog.Encode();
-  EXPECT_EQ(image[0], static_cast<char>(kCatalogFormatWithGroups));
-  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(image);
-  ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(*decoded, catalog);
-  EXPECT_EQ(decoded->Digest(), catalog.Digest());
-  // Every truncation is refused, never asserted on.
-  for (size_t n = 0; n < image.size(); ++n) {
-    EXPECT_FALSE(RouteCatalog::Decode(image.substr(0, n)).ok()) << "prefix of " << n << " bytes";
+  ASSERT_TRUE(catalog.AddGroup({3, 5, {1}}).ok());
+  EXPECT_EQ(catalog.Encode(),
+            Format3Image(4, {{3, {1, 2, 3}}, {4, {2, 4, 5}}, {5, {1}}}, {0, 0, 0}));
+  ExpectRoundTrip(catalog);
+  // A reclaimed record between two listed ones is a gap the old format holds: still
+  // format 3, the same bytes as a catalog that never listed group 4.
+  ASSERT_TRUE(catalog.Retire({4, 4}).ok());
+  EXPECT_EQ(catalog.Encode(), Format3Image(5, {{3, {1, 2, 3}}, {5, {1}}}, {0, 0}));
+  EXPECT_EQ(catalog.created_group_ids(), (CreatedGroupIds{3, 5}));
+  ExpectRoundTrip(catalog);
+  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(catalog.Encode());
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->IsRetired(4));
+}
+
+TEST(CatalogGroupsTest, AnEndOfTheCreatedRangeRetiredNeedsFormat6) {
+  for (GroupId retire : {3, 5}) {
+    RouteCatalog catalog = DemoCatalog();
+    ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+    ASSERT_TRUE(catalog.AddGroup({2, 4, {2, 4, 5}}).ok());
+    ASSERT_TRUE(catalog.AddGroup({3, 5, {1}}).ok());
+    ASSERT_TRUE(catalog.ChangeReplica({4, 4, 1, ReplicaChange::kAdd}).ok());
+    ASSERT_TRUE(catalog.Retire({5, retire}).ok());
+    const std::string image = catalog.Encode();
+    EXPECT_EQ(image[0], static_cast<char>(kCatalogFormatWithRetired)) << retire;
+    ExpectRoundTrip(catalog);
+    absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(image);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->created_group_ids(), (CreatedGroupIds{3, 5}));
+    EXPECT_TRUE(decoded->IsRetired(retire));
+    EXPECT_EQ(decoded->FindGroup(4)->joined, (std::vector<uint64_t>{1}));
   }
+  // Every group retired: format 6 with no group listed, the range alone.
+  RouteCatalog catalog = DemoCatalog();
+  ASSERT_TRUE(catalog.AddGroup({1, 3, {1, 2, 3}}).ok());
+  ASSERT_TRUE(catalog.Retire({2, 3}).ok());
+  EXPECT_EQ(catalog.Encode()[0], static_cast<char>(kCatalogFormatWithRetired));
+  ExpectRoundTrip(catalog);
+  // A range that does not hold the listed groups is refused.
+  std::string bad = catalog.Encode();
+  bad[bad.size() - 2] = 0;  // first = 0
+  EXPECT_EQ(RouteCatalog::Decode(bad).status().code(), absl::StatusCode::kDataLoss);
+  bad = catalog.Encode();
+  bad[bad.size() - 2] = 4;  // first 4 > last 3
+  EXPECT_EQ(RouteCatalog::Decode(bad).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(CatalogGroupsTest, AnImageWithATombstoneDecodesWithTheRecordReclaimed) {
+  // Written before records were reclaimed: groups 3, 4 and 5 created, 3 and 5 retired
+  // (retired byte 1), each kept as a tombstone.
+  const std::string old_image =
+      Format3Image(6, {{3, {1, 2, 3}}, {4, {2, 4, 5}}, {5, {1}}}, {1, 0, 1});
+  absl::StatusOr<RouteCatalog> decoded = RouteCatalog::Decode(old_image);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->version(), 6u);
+  EXPECT_EQ(decoded->groups().size(), 1u);
+  EXPECT_EQ(*decoded->FindGroup(4), (GroupDescriptor{4, {2, 4, 5}, {}, {}, {}}));
+  EXPECT_EQ(decoded->created_group_ids(), (CreatedGroupIds{3, 5}));
+  EXPECT_TRUE(decoded->IsRetired(3));
+  EXPECT_TRUE(decoded->IsRetired(5));
+  EXPECT_EQ(decoded->MaxKnownGroupId(), 5u);  // 5 is never given out again
+  decoded->CheckInvariants();
+  ExpectRoundTrip(*decoded);
+  // A retired byte other than 0 or 1 is refused.
+  EXPECT_EQ(RouteCatalog::Decode(Format3Image(6, {{3, {1}}}, {2})).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST(CatalogGroupsTest, CommandsRoundTripThroughTheirEncoding) {

@@ -155,6 +155,21 @@ TEST(PlantedBugTest, CreatedGroupBootstrapsAloneBank) {
   ExpectPlantFound(plant_case);
 }
 
+// RetireGroup that keeps the group's record (core/route's PlantedCatalogBugs): the catalog
+// still lists the group after its retirement was acknowledged, and its replicas go on
+// hosting it. The check after the heal (KvWorkload::RetiredGroupViolation) sees both;
+// found at seed 1.
+TEST(PlantedBugTest, RetiredGroupKeptBank) {
+  PlantCase plant_case{PlantedBug::kRetiredGroupKept,
+                       "partition",
+                       5,
+                       WorkloadKind::kBank,
+                       /*splits=*/true,
+                       /*moves=*/true};
+  plant_case.create_groups = true;
+  ExpectPlantFound(plant_case);
+}
+
 // A replica move's target that bootstraps the group with the replicas of the moment
 // (PlanHostedGroups) instead of starting empty and waiting for the leader's snapshot: its
 // first entries are not the group's, and Raft's log matching trusts them (same index and

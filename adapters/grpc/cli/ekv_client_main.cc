@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -169,6 +170,28 @@ void PrintGroup(const proto::RaftGroupInfo& group, const proto::RaftGroupInfo* e
             << absl::StrJoin(group.replicas(), ",") << " leader "
             << (group.leader() == 0 ? std::string("?") : std::to_string(group.leader()))
             << " routes " << group.route_count() << LoadText(group, earlier, window_ms) << "\n";
+}
+
+// The created ids that ListGroups does not list (retired), as compact ranges: "3-5,8";
+// empty when there are none.
+std::string RetiredGroups(const proto::ListGroupsResponse& response) {
+  const uint64_t first = response.first_created_group_id();
+  const uint64_t last = response.last_created_group_id();
+  if (first == 0 || first > last) return "";
+  std::set<uint64_t> listed;
+  for (const proto::RaftGroupInfo& group : response.groups()) listed.insert(group.raft_group_id());
+  std::vector<std::string> ranges;
+  for (uint64_t id = first; id <= last; ++id) {
+    if (listed.count(id) != 0) continue;
+    // Each run ends at the next listed id (or at `last`): one step per listed group, so
+    // the loop is bounded by the groups listed, not by how many ids were retired.
+    auto next = listed.upper_bound(id);
+    const uint64_t end = next == listed.end() || *next > last ? last : *next - 1;
+    ranges.push_back(end == id ? absl::StrCat(id) : absl::StrCat(id, "-", end));
+    if (end == last) break;
+    id = end;
+  }
+  return absl::StrJoin(ranges, ",");
 }
 
 int RpcError(const grpc::Status& status) {
@@ -486,6 +509,9 @@ int main(int argc, char** argv) {
         if (candidate.raft_group_id() == group.raft_group_id()) earlier = &candidate;
       }
       PrintGroup(group, window_ms > 0 ? earlier : nullptr, window_ms);
+    }
+    if (std::string retired = RetiredGroups(response); !retired.empty()) {
+      std::cout << "retired groups " << retired << "\n";
     }
     return 0;
   }

@@ -705,7 +705,7 @@ int main(int argc, char** argv) {
       machine->SetCatalogListener([&coordinator, &loop](const ekv::route::RouteCatalog& catalog) {
         if (coordinator) coordinator->UpdateRoutes(catalog);
         // Groups created or retired at run time: the loop hosts or drops them to match.
-        loop.OnCreatedGroups(catalog.groups());
+        loop.OnCreatedGroups(ekv::node::CreatedGroupsOf(catalog));
       });
       // The member directory: where every node is reached, as the cluster records it.
       machine->SetMembersListener([&transport](const ekv::node::MemberDirectory& directory) {
