@@ -195,6 +195,48 @@ TEST_F(TableSettingsTest, TimeToLiveIgnoresValuesMoreThanFiveYearsOld) {
   EXPECT_EQ(left["Items"][1]["seq"]["N"], "1") << left.dump();
 }
 
+// ekv has no point-in-time recovery: DescribeContinuousBackups answers what DynamoDB
+// answers for a table without it, disabling it is accepted, enabling it is refused.
+TEST_F(TableSettingsTest, ContinuousBackups) {
+  CreateOrdersTable();
+  const json without_pitr = json::parse(R"({"ContinuousBackupsDescription": {
+      "ContinuousBackupsStatus": "ENABLED",
+      "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}})");
+  EXPECT_EQ(Ok("DescribeContinuousBackups", {{"TableName", "orders"}}), without_pitr);
+  // TableName may be the table's ARN.
+  EXPECT_EQ(Ok("DescribeContinuousBackups",
+               {{"TableName", "arn:aws:dynamodb:us-east-1:000000000000:table/orders"}}),
+            without_pitr);
+  json missing = Call("DescribeContinuousBackups", {{"TableName", "nosuch"}});
+  EXPECT_EQ(status_, 400) << missing.dump();
+  EXPECT_EQ(missing.value("__type", ""), "com.amazonaws.dynamodb.v20120810#TableNotFoundException")
+      << missing.dump();
+  EXPECT_EQ(missing.value("message", ""), "Table not found: nosuch") << missing.dump();
+
+  const json disable = json::parse(R"({"TableName": "orders",
+      "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": false}})");
+  EXPECT_EQ(Ok("UpdateContinuousBackups", disable), without_pitr);
+  json enable = disable;
+  enable["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = true;
+  json refused = Call("UpdateContinuousBackups", enable);
+  EXPECT_EQ(refused.value("__type", ""), "com.amazonaws.dynamodb.v20120810#ValidationException")
+      << refused.dump();
+  EXPECT_NE(refused.value("message", "").find("Point-in-time recovery is not supported by ekv"),
+            std::string::npos)
+      << refused.dump();
+  EXPECT_EQ(Ok("DescribeContinuousBackups", {{"TableName", "orders"}}), without_pitr);
+  EXPECT_EQ(Error("UpdateContinuousBackups", {{"TableName", "orders"}}), "ValidationException");
+  EXPECT_EQ(Call("UpdateContinuousBackups", json::parse(R"({"TableName": "orders",
+                "PointInTimeRecoverySpecification": {}})"))
+                .value("message", ""),
+            "1 validation error detected: Value null at "
+            "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' failed to satisfy "
+            "constraint: Member must not be null");
+  json no_table = disable;
+  no_table["TableName"] = "nosuch";
+  EXPECT_EQ(Error("UpdateContinuousBackups", no_table), "TableNotFoundException");
+}
+
 // DescribeTable's figures come from the background count: 0 until a table was counted,
 // then exactly its items and DynamoDB's item sizes (names plus values; the index's entries
 // as it projects them), counted over several bounded passes, recounted only once the
