@@ -93,6 +93,10 @@ Task<absl::StatusOr<nlohmann::json>> DescribeTimeToLiveOperation(const nlohmann:
                                                                  TableStore* store);
 Task<absl::StatusOr<nlohmann::json>> DescribeLimitsOperation(const nlohmann::json& request,
                                                              TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> DescribeContinuousBackupsOperation(
+    const nlohmann::json& request, TableStore* store);
+Task<absl::StatusOr<nlohmann::json>> UpdateContinuousBackupsOperation(const nlohmann::json& request,
+                                                                      TableStore* store);
 Task<absl::StatusOr<nlohmann::json>> TransactWriteItemsOperation(const nlohmann::json& request,
                                                                  TableStore* store);
 Task<absl::StatusOr<nlohmann::json>> TransactGetItemsOperation(const nlohmann::json& request,

@@ -313,15 +313,20 @@ Task<absl::Status> TableStore::PutItem(const TableSchema& schema, const std::str
 
 namespace {
 
+// Five (Gregorian) years in seconds, as std::chrono::years counts them.
+constexpr double kTtlIgnoredAgeSeconds = 5 * 365.2425 * 86400;
+
 // DynamoDB's rule: the TTL attribute must be a Number of epoch seconds; any other type, or
-// an absent attribute, never expires. (DynamoDB also ignores values more than five years in
-// the past; ekv deletes those too, as they are long expired by any reading.)
+// an absent attribute, never expires, and neither does a value more than five years in the
+// past (DynamoDB ignores those as not meant to be epoch seconds, e.g. a birth date or a
+// day count; ScyllaDB's Alternator tests check this).
 bool Expired(const AttributeMap& item, const std::string& ttl_attribute, double now_seconds) {
   auto it = item.find(ttl_attribute);
   if (it == item.end() || it->second.type != AttributeType::kN) return false;
   char* end = nullptr;
   const double expiry = std::strtod(it->second.scalar.c_str(), &end);
-  return end != it->second.scalar.c_str() && expiry <= now_seconds;
+  return end != it->second.scalar.c_str() && expiry <= now_seconds &&
+         expiry > now_seconds - kTtlIgnoredAgeSeconds;
 }
 
 }  // namespace

@@ -148,7 +148,7 @@ TEST_F(TableSettingsTest, TimeToLiveSettingAndSweep) {
   // is decided on the current value.
   Ok("UpdateItem", json::parse(R"({"TableName": "orders",
       "Key": {"customer": {"S": "c"}, "seq": {"N": "1"}}, "UpdateExpression": "SET expires = :e",
-      "ExpressionAttributeValues": {":e": {"N": "5"}}})"));
+      "ExpressionAttributeValues": {":e": {"N": "1799999990"}}})"));
   backend_.before_next_cas = [&] {
     backend_.before_next_cas = nullptr;
     Ok("UpdateItem", json::parse(R"({"TableName": "orders",
@@ -163,6 +163,78 @@ TEST_F(TableSettingsTest, TimeToLiveSettingAndSweep) {
   disable["TimeToLiveSpecification"]["Enabled"] = false;
   Ok("UpdateTimeToLive", disable);
   EXPECT_EQ(Error("UpdateTimeToLive", disable), "ValidationException");  // already disabled
+}
+
+// As in DynamoDB, a TTL value more than five years in the past is not an expiry time (it
+// was not meant as epoch seconds): the item stays; one just under five years old expires.
+TEST_F(TableSettingsTest, TimeToLiveIgnoresValuesMoreThanFiveYearsOld) {
+  CreateOrdersTable();
+  Ok("UpdateTimeToLive", json::parse(R"({"TableName": "orders",
+      "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "expires"}})"));
+  const double now = 1'800'000'000;
+  const double five_years = 5 * 365.2425 * 86400;
+  const std::vector<std::pair<std::string, double>> expiries = {
+      {"0", 162777600},                // 1975: ignored
+      {"1", now - five_years - 1000},  // just over five years ago: ignored
+      {"2", now - five_years + 1000},  // just under: expired
+      {"3", now - 60}};                // a minute ago: expired
+  for (const auto& [seq, expires] : expiries) {
+    Ok("PutItem", {{"TableName", "orders"},
+                   {"Item",
+                    {{"customer", {{"S", "c"}}},
+                     {"seq", {{"N", seq}}},
+                     {"expires", {{"N", absl::StrCat(static_cast<int64_t>(expires))}}}}}});
+  }
+  TtlSweeper sweeper(&store_, TtlSweeperOptions{.items_per_pass = 100, .tables_per_pass = 100});
+  absl::StatusOr<size_t> deleted = RunInline(sweeper.RunPass(now));
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_EQ(*deleted, 2u);
+  json left = Ok("Scan", {{"TableName", "orders"}});
+  ASSERT_EQ(left["Count"], 2) << left.dump();
+  EXPECT_EQ(left["Items"][0]["seq"]["N"], "0") << left.dump();
+  EXPECT_EQ(left["Items"][1]["seq"]["N"], "1") << left.dump();
+}
+
+// ekv has no point-in-time recovery: DescribeContinuousBackups answers what DynamoDB
+// answers for a table without it, disabling it is accepted, enabling it is refused.
+TEST_F(TableSettingsTest, ContinuousBackups) {
+  CreateOrdersTable();
+  const json without_pitr = json::parse(R"({"ContinuousBackupsDescription": {
+      "ContinuousBackupsStatus": "ENABLED",
+      "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}})");
+  EXPECT_EQ(Ok("DescribeContinuousBackups", {{"TableName", "orders"}}), without_pitr);
+  // TableName may be the table's ARN.
+  EXPECT_EQ(Ok("DescribeContinuousBackups",
+               {{"TableName", "arn:aws:dynamodb:us-east-1:000000000000:table/orders"}}),
+            without_pitr);
+  json missing = Call("DescribeContinuousBackups", {{"TableName", "nosuch"}});
+  EXPECT_EQ(status_, 400) << missing.dump();
+  EXPECT_EQ(missing.value("__type", ""), "com.amazonaws.dynamodb.v20120810#TableNotFoundException")
+      << missing.dump();
+  EXPECT_EQ(missing.value("message", ""), "Table not found: nosuch") << missing.dump();
+
+  const json disable = json::parse(R"({"TableName": "orders",
+      "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": false}})");
+  EXPECT_EQ(Ok("UpdateContinuousBackups", disable), without_pitr);
+  json enable = disable;
+  enable["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = true;
+  json refused = Call("UpdateContinuousBackups", enable);
+  EXPECT_EQ(refused.value("__type", ""), "com.amazonaws.dynamodb.v20120810#ValidationException")
+      << refused.dump();
+  EXPECT_NE(refused.value("message", "").find("Point-in-time recovery is not supported by ekv"),
+            std::string::npos)
+      << refused.dump();
+  EXPECT_EQ(Ok("DescribeContinuousBackups", {{"TableName", "orders"}}), without_pitr);
+  EXPECT_EQ(Error("UpdateContinuousBackups", {{"TableName", "orders"}}), "ValidationException");
+  EXPECT_EQ(Call("UpdateContinuousBackups", json::parse(R"({"TableName": "orders",
+                "PointInTimeRecoverySpecification": {}})"))
+                .value("message", ""),
+            "1 validation error detected: Value null at "
+            "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' failed to satisfy "
+            "constraint: Member must not be null");
+  json no_table = disable;
+  no_table["TableName"] = "nosuch";
+  EXPECT_EQ(Error("UpdateContinuousBackups", no_table), "TableNotFoundException");
 }
 
 // DescribeTable's figures come from the background count: 0 until a table was counted,

@@ -147,6 +147,23 @@ def _():
         "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}), "ValidationException")
 
 
+@check("Continuous backups: point-in-time recovery DISABLED; disabling accepted, enabling refused")
+def _():
+    without = {"ContinuousBackupsStatus": "ENABLED",
+               "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}}
+    out = N2.describe_continuous_backups(TableName=TABLE)
+    assert out["ContinuousBackupsDescription"] == without, out
+    out = N3.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False})
+    assert out["ContinuousBackupsDescription"] == without, out
+    refused = expect_error(lambda: N1.update_continuous_backups(
+        TableName=TABLE, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}),
+        "ValidationException")
+    assert "not supported by ekv" in refused["Error"]["Message"], refused
+    expect_error(lambda: N1.describe_continuous_backups(TableName=f"{TABLE}_none"),
+                 "TableNotFoundException")
+
+
 INDEXED = f"{TABLE}_indexed"
 
 

@@ -144,8 +144,14 @@ ABSL_FLAG(int64_t, dynamo_table_stats_interval_s, 6 * 3600,
           "How old DescribeTable's ItemCount and TableSizeBytes (and each index's ItemCount "
           "and IndexSizeBytes) may get before a node counts the table again, in seconds: a "
           "background scan of the table and its indexes at a snapshot, at most 5000 items "
-          "every 2 s. The figures are approximate, as DynamoDB's (refreshed about every six "
+          "every --dynamo_ttl_sweep_interval_ms. The figures are approximate, as DynamoDB's "
+          "(refreshed about every six "
           "hours). Default: 21600 (6 hours).");
+ABSL_FLAG(int64_t, dynamo_ttl_sweep_interval_ms, 2000,
+          "How often the DynamoDB adapter's background passes run, in milliseconds: the Time "
+          "to Live sweep (deleting expired items, at most 2000 examined per pass), index "
+          "backfill, table counts and the token sweep. An expired item is deleted within a "
+          "few intervals. Default: 2000.");
 ABSL_FLAG(int, grpc_max_threads, 0,
           "Bound on the threads of the public gRPC server's synchronous calls (all but "
           "RawPut/RawGet; gRPC's ResourceQuota): calls beyond it wait for a thread or are "
@@ -1100,21 +1106,23 @@ int main(int argc, char** argv) {
     const int64_t queued = absl::GetFlag(FLAGS_dynamo_max_queued_connections);
     const int64_t body = absl::GetFlag(FLAGS_dynamo_max_request_bytes);
     const int64_t stats_interval_s = absl::GetFlag(FLAGS_dynamo_table_stats_interval_s);
-    if (workers < 1 || queued < 1 || body < 1024 || stats_interval_s < 1) {
+    const int64_t sweep_interval_ms = absl::GetFlag(FLAGS_dynamo_ttl_sweep_interval_ms);
+    if (workers < 1 || queued < 1 || body < 1024 || stats_interval_s < 1 || sweep_interval_ms < 1) {
       if (redis) redis->Stop();
       server->Shutdown();
       loop.Stop();
       transport.Stop();
       raft_server->Shutdown();
       return Fail(
-          "--dynamo_workers, --dynamo_max_queued_connections and "
-          "--dynamo_table_stats_interval_s must be at least 1, --dynamo_max_request_bytes at "
-          "least 1024");
+          "--dynamo_workers, --dynamo_max_queued_connections, "
+          "--dynamo_table_stats_interval_s and --dynamo_ttl_sweep_interval_ms must be at least "
+          "1, --dynamo_max_request_bytes at least 1024");
     }
     dynamo_options.http.worker_threads = static_cast<size_t>(workers);
     dynamo_options.http.max_queued_connections = static_cast<size_t>(queued);
     dynamo_options.http.max_request_body_bytes = static_cast<size_t>(body);
     dynamo_options.table_stats.interval_seconds = static_cast<double>(stats_interval_s);
+    dynamo_options.ttl_sweep_interval = std::chrono::milliseconds(sweep_interval_ms);
     dynamo_options.observe_latency = [&dynamo_latencies](absl::string_view operation,
                                                          std::chrono::nanoseconds elapsed) {
       if (auto index = dynamo_latencies.CommandIndex(operation))
