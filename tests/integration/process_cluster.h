@@ -76,9 +76,9 @@ ProcessResult RunServerToCompletion(const std::vector<std::string>& args,
                                     std::chrono::milliseconds timeout);
 
 // Runs ekv-server with `args` until its stdout contains `line` (then kills it), it exits, or
-// `timeout` passes (then kills it: timed_out); an empty `line` waits for the exit. For a test that needs a running node to have
-// said something: a fixed run time would be too short on a loaded machine, where starting
-// takes longer.
+// `timeout` passes (then kills it: timed_out); an empty `line` waits for the exit. For a test that
+// needs a running node to have said something: a fixed run time would be too short on a loaded
+// machine, where starting takes longer.
 ProcessResult RunServerUntilOutput(const std::vector<std::string>& args, const std::string& line,
                                    std::chrono::milliseconds timeout);
 
