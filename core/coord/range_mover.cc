@@ -318,7 +318,9 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
           break;
         case Step::kPushActivate:
           groups = {target};
-          if (tell_source) groups.push_back(source);
+          // A source retired after the activation has no replica left to tell (or to clean);
+          // the catalog refuses to retire it before (RouteCatalog::Retire).
+          if (tell_source && !move->catalog->IsRetired(source)) groups.push_back(source);
           break;
         default:
           EKV_UNREACHABLE("not a push step");
@@ -438,6 +440,9 @@ void Coordinator::MoveDrive(std::shared_ptr<Move> move) {
       if (!abort && options_.plants.move_source_serves_after_cutover) {
         // Planted: the source is never told, so it cannot be asked to drop the range.
         return MoveFinish(move, absl::OkStatus());
+      }
+      if (!abort && move->catalog->IsRetired(source)) {
+        return MoveFinish(move, absl::OkStatus());  // its records went with the group
       }
       if (abort && move->catalog->IsRetired(target)) {
         return MoveFinish(

@@ -694,6 +694,17 @@ absl::StatusOr<GroupDescriptor> RouteCatalog::Retire(const RetireGroup& retire,
           route.raft_group_id == retire.group_id ? " is on group " : " is moving to group ",
           retire.group_id, "; expected no route on the group (move its ranges away first)"));
     }
+    // A route cut over to its target stays WRITE_FENCED there until the move activates it,
+    // and until then the move still needs its source (which no route names any more): to stop
+    // it serving and to read its largest timestamp, which the target's floors must pass. The
+    // catalog does not record the source, so no group retires while such a route exists.
+    if (route.state == RouteState::kWriteFenced && route.move_target_group_id == 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "RetireGroup: route ", route.route_id, " ", FormatRange(route.start, route.end),
+          " was cut over to group ", route.raft_group_id,
+          " and its move still needs its source; expected no move between cut-over and "
+          "activation (retry once it finishes)"));
+    }
   }
   GroupDescriptor record = std::move(it->second);
   if (bugs.keep_retired_group) {

@@ -68,16 +68,22 @@ TEST(CatalogGroupsTest, RetiresOnlyAnEmptyCreatedGroupAndNeverRoutesToItAgain) {
   ASSERT_TRUE(catalog.BeginMove({6, 2, 2}).ok());
   ASSERT_TRUE(catalog.SetState({7, 2, RouteState::kWriteFenced}).ok());
   ASSERT_TRUE(catalog.Reassign({8, 2, 2}).ok());
-  absl::StatusOr<GroupDescriptor> retired = catalog.Retire({9, 3});
+  // Cut over but not yet activated: the move still needs its source, group 3, which no
+  // route names any more (it stops serving and gives its largest timestamp first).
+  absl::StatusOr<GroupDescriptor> early = catalog.Retire({9, 3});
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(early.status().message(), HasSubstr("its move still needs its source"));
+  ASSERT_TRUE(catalog.SetState({9, 2, RouteState::kActive}).ok());
+  absl::StatusOr<GroupDescriptor> retired = catalog.Retire({10, 3});
   ASSERT_TRUE(retired.ok()) << retired.status();
   EXPECT_EQ(*retired, (GroupDescriptor{3, {1, 2, 3}, {}, {}, {}}));  // the record as it was
-  EXPECT_EQ(catalog.version(), 10u);
+  EXPECT_EQ(catalog.version(), 11u);
   EXPECT_EQ(catalog.FindGroup(3), nullptr);  // reclaimed
   EXPECT_TRUE(catalog.IsRetired(3));
-  EXPECT_THAT(catalog.Retire({10, 3}).status().message(), HasSubstr("already retired"));
-  EXPECT_EQ(catalog.Retire({10, 3}).status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(catalog.BeginMove({10, 2, 3}).status().message(), HasSubstr("retired"));
-  EXPECT_THAT(catalog.ChangeReplica({10, 3, 4, ReplicaChange::kAdd}).status().message(),
+  EXPECT_THAT(catalog.Retire({11, 3}).status().message(), HasSubstr("already retired"));
+  EXPECT_EQ(catalog.Retire({11, 3}).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(catalog.BeginMove({11, 2, 3}).status().message(), HasSubstr("retired"));
+  EXPECT_THAT(catalog.ChangeReplica({11, 3, 4, ReplicaChange::kAdd}).status().message(),
               HasSubstr("is retired"));
   catalog.CheckInvariants();
 }

@@ -246,6 +246,26 @@ TEST(SimSweepTest, MergesWithSplitsAndMoves) {
   }
 }
 
+// kv-register seed 36 (splits, moves, merges, created groups, all faults) retires group 4
+// while a merge's move from it is past its cut-over. The catalog then names only the
+// target, but the move still needs group 4 until it activates the route (stop serving,
+// largest timestamp). RouteCatalog::Retire refuses until then, and after it the move skips
+// the retired source; before, the move was resumed for ever and the heal never converged.
+TEST(SimSweepTest, RetiringTheSourceOfAMoveAfterItsCutOverLetsTheMoveFinish) {
+  SimOptions options;
+  options.seed = 36;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kKvRegister;
+  options.splits = true;
+  options.moves = true;
+  options.merges = true;
+  options.create_groups = true;
+  const SimResult result = RunSimulation(options);
+  EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
+                         << "\n"
+                         << result.details;
+}
+
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /
 // StartPromoteNode, as the server's Cluster service runs them) while the fault injector
 // also changes single groups and crashes and partitions nodes: the changes must land and
