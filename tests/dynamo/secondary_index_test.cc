@@ -16,6 +16,22 @@ namespace {
 
 class SecondaryIndexTest : public DynamoOperationTest {
  protected:
+  // events(customer, seq) with a local index by_total(customer, total) of `projection`.
+  void CreateEventsTable(const std::string& projection) {
+    json table = json::parse(R"({
+        "TableName": "events", "BillingMode": "PAY_PER_REQUEST",
+        "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                      {"AttributeName": "seq", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
+                                 {"AttributeName": "seq", "AttributeType": "N"},
+                                 {"AttributeName": "total", "AttributeType": "N"}],
+        "LocalSecondaryIndexes": [{"IndexName": "by_total",
+            "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
+                          {"AttributeName": "total", "KeyType": "RANGE"}]}]})");
+    table["LocalSecondaryIndexes"][0]["Projection"] = json::parse(projection);
+    Ok("CreateTable", table);
+  }
+
   // orders(customer, seq) with GSI by_status(status, total) and KEYS_ONLY LSI by_total.
   void CreateIndexedTable(const std::string& gsi_projection = R"({"ProjectionType": "ALL"})") {
     Ok("CreateTable", json::parse(R"({
@@ -375,17 +391,7 @@ TEST_F(SecondaryIndexTest, LocalIndexFetchesWhatItDoesNotProjectGlobalIndexRefus
 // on the table; half of each for an eventually consistent read.
 TEST_F(SecondaryIndexTest, LocalIndexFetchesAreMeteredOnTheTable) {
   // events(customer, seq) with an LSI by_total(customer, total) projecting "kind" only.
-  Ok("CreateTable", json::parse(R"({
-      "TableName": "events", "BillingMode": "PAY_PER_REQUEST",
-      "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
-                    {"AttributeName": "seq", "KeyType": "RANGE"}],
-      "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
-                               {"AttributeName": "seq", "AttributeType": "N"},
-                               {"AttributeName": "total", "AttributeType": "N"}],
-      "LocalSecondaryIndexes": [{"IndexName": "by_total",
-          "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
-                        {"AttributeName": "total", "KeyType": "RANGE"}],
-          "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["kind"]}}]})"));
+  CreateEventsTable(R"({"ProjectionType": "INCLUDE", "NonKeyAttributes": ["kind"]})");
   for (int seq : {1, 2}) {
     // About 5 KB each: two read units per item, while its entry is a few bytes.
     Ok("PutItem", {{"TableName", "events"},
@@ -464,17 +470,7 @@ TEST_F(SecondaryIndexTest, LocalIndexFetchesAreMeteredOnTheTable) {
 // key condition, in order), and LastEvaluatedKey names that entry, so the next page goes on
 // from it. Reading the latest version instead answered total 99 where the index said 10.
 TEST_F(SecondaryIndexTest, LocalIndexFetchesReadTheIndexSnapshot) {
-  Ok("CreateTable", json::parse(R"({
-      "TableName": "events", "BillingMode": "PAY_PER_REQUEST",
-      "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
-                    {"AttributeName": "seq", "KeyType": "RANGE"}],
-      "AttributeDefinitions": [{"AttributeName": "customer", "AttributeType": "S"},
-                               {"AttributeName": "seq", "AttributeType": "N"},
-                               {"AttributeName": "total", "AttributeType": "N"}],
-      "LocalSecondaryIndexes": [{"IndexName": "by_total",
-          "KeySchema": [{"AttributeName": "customer", "KeyType": "HASH"},
-                        {"AttributeName": "total", "KeyType": "RANGE"}],
-          "Projection": {"ProjectionType": "KEYS_ONLY"}}]})"));
+  CreateEventsTable(R"({"ProjectionType": "KEYS_ONLY"})");
   const auto put = [&](int seq, int total) {
     Ok("PutItem", {{"TableName", "events"},
                    {"Item",
