@@ -672,6 +672,24 @@ void Cluster::CorruptDisk(NodeIndex node) {
   trace_.Record({scheduler_.now(), "corrupt", node, 0, 0, 0, ""});
 }
 
+void Cluster::WipeAndRestart(NodeIndex node) {
+  Process& p = process(node);
+  Crash(node, "wipe");
+  EKV_ASSERT(p.state == ProcessState::kDown, "n", node, " cannot be wiped from its state");
+  p.disk.Wipe();
+  p.stopped_groups.clear();  // they were on the disk
+  p.engines.clear();
+  size_t groups = 0;
+  for (const auto& [group, replicas] : replicas_) {
+    if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
+    p.disk.AppendReliably(EncodeBootstrapRecord(group, {}));
+    ++groups;
+  }
+  p.disk.Sync();
+  trace_.Record({scheduler_.now(), "wipe", node, groups, 0, 0, ""});
+  Restart(node);
+}
+
 void Cluster::SetWriteErrorProbability(double p) {
   for (auto& [node, process] : processes_) process->disk.set_write_error_probability(p);
 }

@@ -95,6 +95,12 @@ class Cluster {
   void SetClockRate(NodeIndex node, double rate);
   // Flips a bit of synced data on `node`'s disk (it must be down); restart must refuse.
   void CorruptDisk(NodeIndex node);
+  // `node`'s process dies, its data dir is emptied and it starts again under the same id,
+  // as `ekv-server --join` on an empty data dir: every group it hosted starts empty (a
+  // bootstrap record without voters) and waits for a leader. Only for a node no group's
+  // configuration names any more (taken out of the cluster): an emptied voter would have
+  // forgotten its votes and its log.
+  void WipeAndRestart(NodeIndex node);
   void TransferLeadership(raft::GroupId group, NodeIndex transferee);
   void SetWriteErrorProbability(double p);
   // Targeted crashes (SwarmProfile::p_crash_after_vote, p_crash_mid_fsync) on or off.

@@ -746,6 +746,7 @@ std::string KvWorkload::KvStats() const {
   if (placement_) absl::StrAppend(&stats, " ", PlacementStats());
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
+    if (readmissions_ != 0) absl::StrAppend(&stats, " rejoined_empty=", readmissions_);
   }
   if (create_groups_) {
     absl::StrAppend(&stats, " groups_created=", group_creator_.done, "/", group_creator_.tried,
@@ -876,13 +877,22 @@ void KvWorkload::RunMemberChange() {
     // Back in: addresses and learner everywhere, then voter everywhere. Both steps are
     // idempotent, so a failed attempt is simply tried again next time.
     const NodeIndex node = removed_node_;
-    trace_.Record({scheduler_.now(), "add_node", via, node, 0, 0, ""});
+    if (removal_done_ && !rejoin_empty_ && node != via &&
+        cluster_.state(node) != Cluster::ProcessState::kBroken && member_rng_.Chance(0.5) &&
+        !NamedInAnyConfiguration(node)) {
+      // A new disk under the old id: it must get everything back from the groups' leaders.
+      cluster_.WipeAndRestart(node);
+      rejoin_empty_ = true;
+      ++readmissions_;
+    }
+    const bool readmit = rejoin_empty_;
+    trace_.Record({scheduler_.now(), "add_node", via, node, readmit ? 1u : 0u, 0, ""});
     coordinators_.Run(
         via,
-        [node](coord::Coordinator& c) {
+        [node, readmit](coord::Coordinator& c) {
           node::MemberAddresses addresses;
           addresses.raft_address = absl::StrCat("sim-n", node);
-          return c.StartAddNode(node, std::move(addresses));
+          return c.StartAddNode(node, std::move(addresses), readmit);
         },
         [this, via, node, finish](std::optional<coord::OpResult> added) {
           if (!added.has_value() || !added->status.ok()) {
@@ -899,7 +909,11 @@ void KvWorkload::RunMemberChange() {
                       {scheduler_.now(), "promote_node-failed", via, node, 0, 0,
                        promoted.has_value() ? promoted->status.ToString() : "client timeout"});
                 }
-                if (ok) removed_node_ = 0;
+                if (ok) {
+                  removed_node_ = 0;
+                  removal_done_ = false;
+                  rejoin_empty_ = false;
+                }
                 finish(ok);
               });
         });
@@ -932,12 +946,36 @@ void KvWorkload::RunMemberChange() {
   }
   // Whatever the answer, the node may be out of some groups now: it is the one to add back.
   removed_node_ = node;
+  removal_done_ = false;
   trace_.Record({scheduler_.now(), "remove_node", via, node, 0, 0, ""});
   coordinators_.Run(
       via, [node](coord::Coordinator& c) { return c.StartRemoveNode(node); },
-      [finish](std::optional<coord::OpResult> removed) {
-        finish(removed.has_value() && removed->status.ok());
+      [this, node, finish](std::optional<coord::OpResult> removed) {
+        const bool ok = removed.has_value() && removed->status.ok();
+        if (ok && removed_node_ == node) removal_done_ = true;
+        finish(ok);
       });
+}
+
+bool KvWorkload::NamedInAnyConfiguration(NodeIndex node) const {
+  // Every up replica's applied configuration, and nothing in flight at a leader (a change
+  // still in its log, the fault injector's re-add among them, may name it).
+  for (raft::GroupId group : cluster_.group_ids()) {
+    for (NodeIndex replica : cluster_.replicas(group)) {
+      const node::NodeHost* host = cluster_.host(replica);
+      if (host == nullptr || replica == node) continue;
+      const node::GroupStatus status = host->Status(group);
+      const raft::ConfState& conf = status.conf_state;
+      for (const auto* ids :
+           {&conf.voters, &conf.voters_outgoing, &conf.learners, &conf.learners_next}) {
+        if (std::find(ids->begin(), ids->end(), node) != ids->end()) return true;
+      }
+      if (status.state == raft::StateType::kLeader && status.applied < status.last_index) {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 std::string KvWorkload::RoutingStats() const {

@@ -264,6 +264,14 @@ class KvWorkload {
   Rng member_rng_{1};
   bool member_changer_busy_ = false;
   NodeIndex removed_node_ = 0;
+  // RemoveNode answered OK for removed_node_ (out of every group and the directory): half
+  // the time it then comes back as a new disk would, wiped and restarted empty, and joins
+  // with readmit (StartAddNode's `readmit`, as `ekv-server --join` asks), once no group's
+  // configuration names it any more (NamedInAnyConfiguration).
+  bool removal_done_ = false;
+  bool rejoin_empty_ = false;
+  uint64_t readmissions_ = 0;  // wiped and added back with readmit
+  bool NamedInAnyConfiguration(NodeIndex node) const;
   uint64_t member_changes_done_ = 0;
   uint64_t member_change_attempts_ = 0;
   // The state of one background client (mover, merger, group creator, replica mover): its

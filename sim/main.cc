@@ -31,7 +31,11 @@ ABSL_FLAG(std::string, faults, "all",
           "Fault classes to draw from: 'all', 'none', or a comma-separated subset of "
           "partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate,membership. Each seed "
           "draws its own "
-          "probability for every enabled class (swarm testing).");
+          "probability for every enabled class (swarm testing). With a kv --workload and "
+          "--splits (not --create_groups), membership also takes whole nodes out of the "
+          "cluster and adds them back (members=done/tried on the seed line); half the time "
+          "a node comes back with an emptied disk under its old id and joins with readmit "
+          "(rejoined_empty=N).");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
 ABSL_FLAG(int, groups, 3,
           "Raft groups G; each is replicated on every node when N <= 5, else on 3 nodes.");

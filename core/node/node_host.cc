@@ -96,6 +96,7 @@ struct NodeHost::Group {
   // to a follower: a node added by it is not in that snapshot's configuration and would
   // refuse it, and with the log compacted past it the leader would offer it forever.
   raft::Index conf_change_index = 0;
+  raft::Term conf_change_term = 0;  // its entry's; term 1 is the bootstrap's
   // The last index Raft handed to ApplyEntry (applied or, for a durable state machine
   // already holding it, skipped) or restored from a snapshot. A snapshot must not claim
   // more than this: Raft may still have to hand out the entries above it.
@@ -154,6 +155,8 @@ absl::Status NodeHost::AddGroup(raft::GroupId group_id,
   // configuration changes must reach Raft again.
   config.applied = snapshot->metadata.index;
   config.randomization_seed = MixSeed(options_.seed ^ options_.incarnation, group_id);
+  // Every group's log starts with its bootstrap configuration entries (RawNode::Bootstrap).
+  config.snapshot_for_empty_followers = true;
   absl::StatusOr<std::unique_ptr<raft::RawNode>> raw_node = raft::RawNode::Create(config);
   if (!raw_node.ok()) return raw_node.status();
   group->raw_node = std::move(*raw_node);
@@ -791,6 +794,7 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
                  entry.index, ": ", change.status().ToString());
       group.raw_node->ApplyConfChange(*change);
       group.conf_change_index = entry.index;
+      group.conf_change_term = entry.term;
     } else if (!entry.data.empty()) {
       // A write of ours that the installed image already holds: it applied, but its
       // result is not known here.
@@ -810,6 +814,7 @@ void NodeHost::ApplyEntry(Group& group, const raft::Entry& entry) {
     const raft::ConfState conf_state = group.raw_node->ApplyConfChange(*change);
     state_machine.Skip(entry.index);
     group.conf_change_index = entry.index;
+    group.conf_change_term = entry.term;
     const std::optional<ConfChangeOrigin> origin = DecodeConfChangeOrigin(change->context);
     if (!origin.has_value() || origin->node != options_.node_id ||
         origin->incarnation != options_.incarnation) {
@@ -872,18 +877,18 @@ void NodeHost::ServeReads(Group& group) {
 }
 
 void NodeHost::MaybeSnapshot(Group& group) {
-  if (options_.snapshot_interval_entries == 0) return;
   // A durable state machine may be ahead of what Raft delivered; its image (a reference)
   // then describes a newer state than the snapshot index, which restoring tolerates.
   const raft::Index applied = std::min(group.state_machine->applied_index(), group.delivered_index);
-  // (Before the first snapshot the log is whole, and a new member is sent entries.)
+  // A follower with an empty log is sent only a snapshot of the current configuration
+  // (raft.cc MaybeSendAppend), so every change of it needs a new one; only the bootstrap's
+  // own entries (term 1), which every initial member holds, do not.
   const bool configuration_changed = !options_.planted_stale_conf_snapshot &&
-                                     group.snapshot_index > 0 &&
-                                     group.conf_change_index > group.snapshot_index;
-  if (applied < group.snapshot_index + options_.snapshot_interval_entries &&
-      !configuration_changed) {
-    return;
-  }
+                                     group.conf_change_index > group.snapshot_index &&
+                                     (group.snapshot_index > 0 || group.conf_change_term > 1);
+  const bool interval_passed = options_.snapshot_interval_entries != 0 &&
+                               applied >= group.snapshot_index + options_.snapshot_interval_entries;
+  if (!interval_passed && !configuration_changed) return;
   // Entries may be applied before they are durable here, and the durable log may still
   // hold an older, conflicting entry at that index (its replacement is in flight): take
   // the snapshot only at an index whose entry in storage is the one that was applied.

@@ -41,7 +41,8 @@ struct NodeHostOptions {
   // Per-group Raft settings; id, group, storage, applied and the seed are filled in.
   raft::Config raft;
   uint64_t seed = 1;  // randomizes election timeouts, per group
-  // Take a snapshot and compact the log after this many applied entries (0: never).
+  // Take a snapshot and compact the log after this many applied entries (0: never), and
+  // after every configuration change (a new member is sent only a current snapshot).
   uint64_t snapshot_interval_entries = 1000;
   // Entries kept behind a snapshot so briefly lagging followers avoid a full snapshot.
   uint64_t compaction_lag_entries = 100;

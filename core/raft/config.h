@@ -44,6 +44,15 @@ struct Config {
   ReadOnlyOption read_only_option = ReadOnlyOption::kSafe;
   int max_clock_drift_ticks = 1;  // lease safety margin (kLeaseBased only)
   bool disable_proposal_forwarding = false;
+  // A follower with an empty log (a new member, or a member that came back with an emptied
+  // disk) is sent a snapshot of the current configuration, never the log from index 1.
+  // Needed wherever a group's log starts with its bootstrap configuration entries (as
+  // NodeHost's groups do; RawNode::Bootstrap): replaying them, a former voter that forgot
+  // its votes would pass through configurations that name it, down to the first entry's,
+  // whose only voter is the lowest id, and could elect itself there alone. Off for groups
+  // whose initial configuration lives only in the storage's ConfState (the interaction
+  // tests, as etcd's).
+  bool snapshot_for_empty_followers = false;
   uint64_t randomization_seed = 1;  // drives randomized election timeouts
   PlantedBugs planted;
 

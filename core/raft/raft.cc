@@ -94,6 +94,11 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   if (pr.IsPaused()) return false;
 
   const Index prev_index = pr.next - 1;
+  if (prev_index == 0 && config_.snapshot_for_empty_followers) {
+    // (config.h; simulator seed 243: a readmitted node 1 replayed the bootstrap entry,
+    // elected itself alone and applied an entry of its own at index 2.)
+    return MaybeSendSnapshot(to, pr, /*current_configuration_only=*/true);
+  }
   absl::StatusOr<Term> prev_term = log_.TermAt(prev_index);
   absl::StatusOr<std::vector<Entry>> entries = std::vector<Entry>{};
   if (prev_term.ok() && !(pr.state == ProgressState::kReplicate && pr.inflights.Full())) {
@@ -101,7 +106,7 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   }
   if (!prev_term.ok() || !entries.ok()) {
     // The follower needs entries we compacted away: it needs a snapshot.
-    return MaybeSendSnapshot(to, pr);
+    return MaybeSendSnapshot(to, pr, /*current_configuration_only=*/false);
   }
   if (entries->empty() && !send_if_empty) return false;
 
@@ -120,10 +125,16 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   return true;
 }
 
-bool Raft::MaybeSendSnapshot(NodeId to, Progress& pr) {
+bool Raft::MaybeSendSnapshot(NodeId to, Progress& pr, bool current_configuration_only) {
   if (!pr.recent_active) return false;  // do not ship a snapshot to a node that is down
   absl::StatusOr<Snapshot> snapshot = log_.GetSnapshot();
   if (!snapshot.ok() || snapshot->IsEmpty()) return false;  // not ready yet: retry later
+  // An empty follower starts from the snapshot's configuration: one older than ours may
+  // still name it a voter from a former life. The host snapshots after every
+  // configuration change, so a current one follows; retry then.
+  if (current_configuration_only && snapshot->metadata.conf_state != trk_.GetConfState()) {
+    return false;
+  }
   Message m;
   m.type = MessageType::kSnap;
   m.to = to;

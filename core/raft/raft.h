@@ -97,7 +97,7 @@ class Raft {
   void BcastHeartbeatWithContext(const std::string& context);
   void SendAppend(NodeId to) { MaybeSendAppend(to, /*send_if_empty=*/true); }
   bool MaybeSendAppend(NodeId to, bool send_if_empty);
-  bool MaybeSendSnapshot(NodeId to, Progress& pr);
+  bool MaybeSendSnapshot(NodeId to, Progress& pr, bool current_configuration_only);
   void SendHeartbeat(NodeId to, const std::string& context);
   void SendTimeoutNow(NodeId to);
   void AbortLeaderTransfer() { lead_transferee_ = kNoNode; }

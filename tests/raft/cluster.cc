@@ -57,6 +57,7 @@ void RaftTestCluster::StartNode(TestNode& node) {
   config.max_inflight_msgs = node.options.max_inflight;
   config.max_inflight_bytes = node.options.max_inflight_bytes;
   config.planted = node.options.planted;
+  config.snapshot_for_empty_followers = node.options.snapshot_for_empty_followers;
   config.randomization_seed = 42;
   auto raw = raft::RawNode::Create(config);
   if (!raw.ok()) throw std::runtime_error(raw.status().ToString());
@@ -292,6 +293,23 @@ absl::Status RaftTestCluster::Compact(NodeId id, raft::Index index) {
       n.storage->CreateSnapshot(index, n.conf_state, absl::StrJoin(n.applied, "\n"));
   if (!status.ok()) return status;
   return n.storage->Compact(index);
+}
+
+absl::Status RaftTestCluster::Snapshot(NodeId id) {
+  TestNode& n = node(id);
+  return n.storage->CreateSnapshot(n.applied_index, n.conf_state, absl::StrJoin(n.applied, "\n"));
+}
+
+void RaftTestCluster::Wipe(NodeId id) {
+  TestNode& n = node(id);
+  n.raw.reset();
+  queues_[id].clear();
+  n.storage = std::make_unique<raft::MemoryStorage>();
+  n.applied.clear();
+  n.applied_index = 0;
+  n.conf_state = raft::ConfState{};
+  n.read_states.clear();
+  StartNode(n);
 }
 
 size_t RaftTestCluster::pending_messages() const {

@@ -28,6 +28,7 @@ struct NodeOptions {
   // Bootstrap voters through RawNode::Bootstrap (committed conf change entries at 1..n)
   // instead of an index-0 ConfState.
   bool bootstrap_entries = false;
+  bool snapshot_for_empty_followers = false;  // raft::Config's
 };
 
 struct TestNode {
@@ -69,6 +70,11 @@ class RaftTestCluster {
   bool Connected(raft::NodeId a, raft::NodeId b) const;
   // Snapshot at the applied index of `id` and compact its log up to there.
   absl::Status Compact(raft::NodeId id, raft::Index index);
+  // Snapshot at the applied index of `id`, keeping its whole log.
+  absl::Status Snapshot(raft::NodeId id);
+  // `id` loses its disk and starts again empty under the same id, configured by nobody
+  // (as a node joining a running group), to be added back by a conf change.
+  void Wipe(raft::NodeId id);
 
   std::vector<raft::Message>& queue(raft::NodeId id) { return queues_[id]; }
   size_t pending_messages() const;

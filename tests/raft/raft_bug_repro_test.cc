@@ -110,5 +110,118 @@ TEST(RaftBugReproTest, NewMemberReplayingLogFromIndexOneGetsTheRightConfig) {
       << raft::DescribeConfState(c.node(4).raw->conf_state());
 }
 
+// Bug (simulator seed 243, a node readmitted with an emptied disk): even with bootstrap
+// entries, a follower replaying the log from index 1 passes through every configuration the
+// group ever had. The first is entry 1's, {1}: a node 1 that was removed, lost its disk and
+// is added back as a learner applies entry 1 alone, believes it is the only voter, elects
+// itself and commits an entry of its own at index 2 (the simulator saw index 2 applied as
+// term 1 and, in node 1's second life, as term 42). With snapshot_for_empty_followers an
+// empty follower is sent only a snapshot whose configuration is the leader's current one.
+class EmptyFollowerTest : public ::testing::Test {
+ protected:
+  // Nodes 1-3 bootstrapped with entries; 2 leads; 1 is removed, wiped and added back as a
+  // learner. The leader has no snapshot (it never reached its interval).
+  void RemoveWipeAndReadd() {
+    NodeOptions options;
+    options.bootstrap_entries = true;
+    options.snapshot_for_empty_followers = true;
+    c_.AddNodes({1, 2, 3}, {1, 2, 3}, {}, options);
+    c_.Stabilize({}, nullptr);
+    ASSERT_TRUE(c_.node(2).raw->Campaign().ok());
+    c_.Stabilize({}, nullptr);
+    ASSERT_EQ(c_.node(2).raw->state(), raft::StateType::kLeader);
+    raft::ConfChange remove1;
+    remove1.changes.push_back({raft::ConfChangeType::kRemoveVoter, 1});
+    ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(remove1).ok());
+    c_.Stabilize({2, 3}, nullptr);
+    ASSERT_TRUE(c_.node(2).raw->Propose("x").ok());
+    c_.Stabilize({2, 3}, nullptr);
+    c_.Wipe(1);
+    raft::ConfChange readd1;
+    readd1.changes.push_back({raft::ConfChangeType::kAddLearner, 1});
+    ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(readd1).ok());
+    c_.Stabilize({2, 3}, nullptr);
+    ASSERT_EQ(c_.node(2).raw->conf_state().learners, (std::vector<raft::NodeId>{1}));
+  }
+
+  // A heartbeat round between the leader and node 1; returns what the leader sent 1 then.
+  std::vector<Message> ProbeNode1() {
+    std::vector<Message> sent;
+    for (int round = 0; round < 4; ++round) {
+      c_.node(2).raw->Tick();
+      c_.ProcessReady(2, nullptr);
+      for (const Message& m : c_.queue(1)) sent.push_back(m);
+      c_.Deliver({1}, nullptr);
+      c_.ProcessReady(1, nullptr);
+      c_.Deliver({2}, nullptr);
+      c_.ProcessReady(2, nullptr);
+      for (const Message& m : c_.queue(1)) sent.push_back(m);
+      c_.Deliver({1}, nullptr);
+      c_.ProcessReady(1, nullptr);
+      c_.Deliver({2}, nullptr);
+    }
+    return sent;
+  }
+
+  static const Message* FirstNonHeartbeat(const std::vector<Message>& messages) {
+    for (const Message& m : messages) {
+      if (m.type != MessageType::kHeartbeat) return &m;
+    }
+    return nullptr;
+  }
+
+  static std::string Describe(const std::vector<Message>& messages) {
+    std::string out;
+    for (const Message& m : messages) out += "\n  " + DescribeMessageForTest(Printable(m));
+    return out;
+  }
+
+  RaftTestCluster c_;
+};
+
+TEST_F(EmptyFollowerTest, IsNeverSentTheLogFromIndexOne) {
+  RemoveWipeAndReadd();
+  std::vector<Message> sent = ProbeNode1();
+  for (const Message& m : sent) {
+    // Before the fix: 2->1 MsgApp Log:0/0 with entry 1 ({1} alone) and on.
+    EXPECT_FALSE(m.type == MessageType::kApp && m.index == 0) << Describe(sent);
+  }
+  EXPECT_EQ(c_.node(1).raw->last_index(), 0u) << Describe(sent);
+  // Once the leader has a snapshot of its current configuration, 1 starts from it.
+  ASSERT_TRUE(c_.Snapshot(2).ok());
+  sent = ProbeNode1();
+  const Message* first = FirstNonHeartbeat(sent);
+  ASSERT_NE(first, nullptr) << Describe(sent);
+  EXPECT_EQ(first->type, MessageType::kSnap) << Describe(sent);
+  c_.Stabilize({}, nullptr);
+  EXPECT_EQ(c_.node(1).raw->commit_index(), c_.node(2).raw->commit_index());
+  EXPECT_EQ(c_.node(1).raw->conf_state(), c_.node(2).raw->conf_state())
+      << raft::DescribeConfState(c_.node(1).raw->conf_state());
+  EXPECT_EQ(c_.node(1).applied, c_.node(2).applied);
+}
+
+TEST_F(EmptyFollowerTest, IsNeverSentASnapshotOfAnOlderConfiguration) {
+  RemoveWipeAndReadd();
+  // A snapshot whose configuration still names 1 a voter of {1,2,3} (a host that did not
+  // refresh its snapshot after the membership changes).
+  TestNode& leader = c_.node(2);
+  raft::ConfState former;
+  former.voters = {1, 2, 3};
+  ASSERT_TRUE(leader.storage->CreateSnapshot(leader.applied_index, former, "").ok());
+  std::vector<Message> sent = ProbeNode1();
+  for (const Message& m : sent) {
+    EXPECT_NE(m.type, MessageType::kSnap) << Describe(sent);
+    EXPECT_FALSE(m.type == MessageType::kApp && m.index == 0) << Describe(sent);
+  }
+  ASSERT_TRUE(leader.raw->Propose("y").ok());
+  c_.Stabilize({2, 3}, nullptr);
+  ASSERT_TRUE(c_.Snapshot(2).ok());
+  sent = ProbeNode1();
+  const Message* first = FirstNonHeartbeat(sent);
+  ASSERT_NE(first, nullptr) << Describe(sent);
+  ASSERT_EQ(first->type, MessageType::kSnap) << Describe(sent);
+  EXPECT_EQ(first->snapshot.metadata.conf_state.learners, (std::vector<raft::NodeId>{1}));
+}
+
 }  // namespace
 }  // namespace ekv::testing

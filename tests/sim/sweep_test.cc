@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iostream>
 #include <iterator>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "sim/options.h"
@@ -264,6 +265,25 @@ TEST(SimSweepTest, RetiringTheSourceOfAMoveAfterItsCutOverLetsTheMoveFinish) {
   EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
                          << "\n"
                          << result.details;
+}
+
+// bank --splits seed 566 removes node 1, empties its disk and adds it back (readmission).
+// Caught up from index 1, node 1 applied the bootstrap's first entry alone (voters {1}),
+// elected itself and applied an index-2 entry of its own ("group 2 index 2 applied as
+// term 1 on n1 but as term 15 on n1"). An empty follower now starts from a snapshot of the
+// current configuration (raft::Config::snapshot_for_empty_followers).
+TEST(SimSweepTest, ANodeBackWithAnEmptiedDiskStartsFromACurrentSnapshot) {
+  SimOptions options;
+  options.seed = 566;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kBank;
+  options.splits = true;
+  const SimResult result = RunSimulation(options);
+  const std::string line = SummaryLine(options, result);
+  EXPECT_TRUE(result.ok) << line << "\n  repro: " << ReproCommand(options) << "\n"
+                         << result.details;
+  EXPECT_NE(line.find("rejoined_empty="), std::string::npos)
+      << "the seed no longer readmits an emptied node: " << line;
 }
 
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /

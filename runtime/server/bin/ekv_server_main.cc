@@ -265,7 +265,9 @@ ABSL_FLAG(uint64_t, snapshot_chunk_bytes, 1 << 20,
           "Snapshots sent to lagging followers stream in chunks of about this many bytes "
           "(key and value bytes); neither side holds a whole snapshot in memory.");
 ABSL_FLAG(uint64_t, snapshot_interval_entries, 10000,
-          "Take a state-machine snapshot and compact the Raft log every this many entries.");
+          "Take a state-machine snapshot and compact the Raft log every this many entries "
+          "(0: only after membership changes, whose new members always start from a "
+          "snapshot).");
 ABSL_FLAG(std::string, planted_bugs, "",
           "TESTING ONLY: comma-separated bugs to plant in the server so black-box tests "
           "can show they catch them: resolve_rolls_back_committed (lock resolution rolls back "
