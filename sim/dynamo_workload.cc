@@ -595,12 +595,11 @@ std::string DynamoWorkload::Stats() const {
   for (const auto& [id, client] : clients_) calls += client->calls();
   const std::string setup =
       setup_done_ ? absl::StrCat(setup_done_us_ / 1000) : std::string("never");
-  return absl::StrCat(
-      "dynamo setup_ms=", setup, "/", setup_attempts_, " transfers=", transfers_acked_, "/",
-      transfers_sent_, " reads=", bank_reads_.size(), " incr=", increments_acked_,
-      " reowner=", reowners_acked_, " temps=", temps_acked_, " index=", index_entries_checked_,
-      " calls=", calls,
-      calm_issuing_us_ > 0 ? absl::StrCat(" calm_ms=", calm_issuing_us_ / 1000) : std::string());
+  return absl::StrCat("dynamo setup_ms=", setup, "/", setup_attempts_,
+                      " transfers=", transfers_acked_, "/", transfers_sent_,
+                      " reads=", bank_reads_.size(), " incr=", increments_acked_,
+                      " reowner=", reowners_acked_, " temps=", temps_acked_,
+                      " index=", index_entries_checked_, " calls=", calls);
 }
 
 bool DynamoWorkload::NeedsMoreOps() const {

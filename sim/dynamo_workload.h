@@ -97,8 +97,6 @@ class DynamoWorkload {
   // Whether the operations so far leave a part of the history too thin to judge (every
   // part of ThinParts but the final read, which comes after them).
   bool NeedsMoreOps() const;
-  // The simulation healed early and kept issuing this long (Stats: calm_ms=).
-  void NoteCalmIssuing(SimTime us) { calm_issuing_us_ = us; }
 
  private:
   // One request's answer: the reply body, or DynamoDB's error name ("" for the store's
@@ -164,7 +162,6 @@ class DynamoWorkload {
   bool setup_done_ = false;
   uint64_t setup_attempts_ = 0;
   SimTime setup_done_us_ = 0;
-  SimTime calm_issuing_us_ = 0;  // NoteCalmIssuing
   uint64_t transfers_sent_ = 0;
   uint64_t transfers_acked_ = 0;
   std::vector<checkers::BankRead> bank_reads_;

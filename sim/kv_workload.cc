@@ -756,8 +756,8 @@ std::string KvWorkload::KvStats() const {
     absl::StrAppend(&stats, " replica_moves=", replica_mover_.done, "/", replica_mover_.tried);
   }
   if (redis_) absl::StrAppend(&stats, " ", redis_->Stats());
-  if (calm_issuing_us_ > 0) absl::StrAppend(&stats, " calm_ms=", calm_issuing_us_ / 1000);
   if (dynamo_) absl::StrAppend(&stats, " ", dynamo_->Stats());
+  if (calm_issuing_us_ > 0) absl::StrAppend(&stats, " calm_ms=", calm_issuing_us_ / 1000);
   return stats;
 }
 

@@ -144,13 +144,7 @@ class KvWorkload {
   }
   bool issuing() const { return issuing_; }
   // For the seed line: how long the clients issued after an early heal (a thin seed).
-  void NoteCalmIssuing(SimTime us) {
-    if (dynamo_) {
-      dynamo_->NoteCalmIssuing(us);
-    } else {
-      calm_issuing_us_ = us;
-    }
-  }
+  void NoteCalmIssuing(SimTime us) { calm_issuing_us_ = us; }
   // With --placement these include what the nodes' placement drivers did.
   uint64_t splits_done() const;
   uint64_t scans_done() const { return scans_done_; }
@@ -224,7 +218,7 @@ class KvWorkload {
   WorkloadKind kind_;
   SimCoordinators coordinators_;
   bool issuing_ = false;
-  SimTime calm_issuing_us_ = 0;  // NoteCalmIssuing, without dynamo_ (it keeps its own)
+  SimTime calm_issuing_us_ = 0;  // NoteCalmIssuing
   std::vector<Client> clients_;
   std::vector<std::string> keys_;
   uint64_t issued_ = 0;

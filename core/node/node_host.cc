@@ -954,13 +954,8 @@ GroupStatus NodeHost::Status(raft::GroupId group_id) const {
   EKV_ASSERT(it != groups_.end(), "Status of unhosted group ", group_id);
   const Group& group = *it->second;
   GroupStatus status;
+  static_cast<GroupProgressSummary&>(status) = Summarize(group);
   status.group = group_id;
-  status.term = group.raw_node->term();
-  status.leader = group.raw_node->leader();
-  status.state = group.raw_node->state();
-  status.commit = group.raw_node->commit_index();
-  status.applied = group.state_machine->applied_index();
-  status.last_index = group.raw_node->last_index();
   status.snapshot_index = group.snapshot_index;
   status.hard_state = group.raw_node->hard_state();
   status.persist_outstanding = group.outstanding.has_value();

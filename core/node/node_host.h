@@ -95,28 +95,9 @@ struct Effects {
   }
 };
 
-// Introspection for drivers and checkers.
-struct GroupStatus {
-  raft::GroupId group = 0;
-  raft::Term term = 0;
-  raft::NodeId leader = raft::kNoNode;
-  raft::StateType state = raft::StateType::kFollower;
-  raft::Index commit = 0;
-  raft::Index applied = 0;
-  raft::Index last_index = 0;
-  raft::Index snapshot_index = 0;
-  raft::HardState hard_state;
-  bool persist_outstanding = false;
-  size_t pending_requests = 0;
-  raft::ConfState conf_state;  // the configuration Raft applied last
-  // Filled by drivers that want it (the runtime, for the console): Status leaves it empty,
-  // as copying every route's load on each call cost the simulator ~6% of its time.
-  std::vector<RouteLoad> route_loads;
-};
-
-// The scalars of GroupStatus, read without building the configuration: what a driver that
-// looks at every group after every event needs (the simulator's safety checker and event
-// detector: copying conf_state there cost ~8% of the simulator's time).
+// Introspection for drivers and checkers. A group's progress, read without building its
+// configuration: what a driver that looks at every group after every event needs (the simulator's
+// safety checker and event detector: copying conf_state there cost ~8% of the simulator's time).
 struct GroupProgressSummary {
   raft::Term term = 0;
   raft::NodeId leader = raft::kNoNode;
@@ -125,6 +106,19 @@ struct GroupProgressSummary {
   raft::Index applied = 0;
   raft::Index last_index = 0;
   bool durable_state_machine = false;
+};
+
+// A group's progress and the rest of what a status page shows.
+struct GroupStatus : GroupProgressSummary {
+  raft::GroupId group = 0;
+  raft::Index snapshot_index = 0;
+  raft::HardState hard_state;
+  bool persist_outstanding = false;
+  size_t pending_requests = 0;
+  raft::ConfState conf_state;  // the configuration Raft applied last
+  // Filled by drivers that want it (the runtime, for the console): Status leaves it empty,
+  // as copying every route's load on each call cost the simulator ~6% of its time.
+  std::vector<RouteLoad> route_loads;
 };
 
 // Timestamps. For groups whose state machine has_timestamps():

@@ -36,6 +36,23 @@ struct Header {
 bool IsDigit(int c) { return c >= '0' && c <= '9'; }
 bool IsLower(int c) { return c >= 'a' && c <= 'z'; }
 bool IsAlnum(int c) { return IsDigit(c) || IsLower(c) || (c >= 'A' && c <= 'Z'); }
+// b B h H l L T i I: integers, signed when the letter is lower case.
+bool IsIntegerOption(int opt) {
+  switch (opt) {
+    case 'b':
+    case 'B':
+    case 'h':
+    case 'H':
+    case 'l':
+    case 'L':
+    case 'T':
+    case 'i':
+    case 'I':
+      return true;
+    default:
+      return false;
+  }
+}
 
 // The number at *fmt (moved past it), or `fallback` when none is there.
 int ReadCount(lua_State* L, const char** fmt, int fallback) {
@@ -183,18 +200,12 @@ int Pack(lua_State* L) {
     const size_t padding = Padding(total, h, opt, size);
     total += padding;
     for (size_t i = 0; i < padding; ++i) luaL_addchar(&b, '\0');
+    if (IsIntegerOption(opt)) {
+      AddInteger(&b, ToUnsigned(luaL_checknumber(L, arg++)), h.endian, size);
+      total += size;
+      continue;
+    }
     switch (opt) {
-      case 'b':
-      case 'B':
-      case 'h':
-      case 'H':
-      case 'l':
-      case 'L':
-      case 'T':
-      case 'i':
-      case 'I':
-        AddInteger(&b, ToUnsigned(luaL_checknumber(L, arg++)), h.endian, size);
-        break;
       case 'x':
         luaL_addchar(&b, '\0');
         break;
@@ -245,19 +256,13 @@ int Unpack(lua_State* L) {
     pos += Padding(pos, h, opt, size);
     luaL_argcheck(L, size <= len && pos <= len - size, 2, "data string too short");
     luaL_checkstack(L, 2, "too many results");
+    if (IsIntegerOption(opt)) {
+      lua_pushnumber(L, ReadInteger(data + pos, h.endian, IsLower(opt), size));
+      ++results;
+      pos += size;
+      continue;
+    }
     switch (opt) {
-      case 'b':
-      case 'B':
-      case 'h':
-      case 'H':
-      case 'l':
-      case 'L':
-      case 'T':
-      case 'i':
-      case 'I':
-        lua_pushnumber(L, ReadInteger(data + pos, h.endian, IsLower(opt), size));
-        ++results;
-        break;
       case 'x':
         break;
       case 'f':
