@@ -172,13 +172,36 @@ absl::StatusOr<std::unique_ptr<DynamoServer>> DynamoServer::Start(absl::string_v
       if (observe)
         ObserveLatency(observe, *table, request, std::chrono::steady_clock::now() - start);
     });
-    // Every reply carries a Date, as DynamoDB's do (SDKs correct their clock skew by it).
-    server.set_post_routing_handler([](const httplib::Request&, httplib::Response& response) {
-      if (!response.has_header("Date")) {
-        response.set_header("Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(),
-                                                     absl::UTCTimeZone()));
-      }
-    });
+    if (options.cors.enabled()) {
+      // A browser's preflight: may a page of this origin POST with these headers?
+      server.Options(
+          "/", [cors = options.cors](const httplib::Request& request, httplib::Response& response) {
+            if (!cors.AllowedOrigin(request.get_header_value("Origin")).has_value()) {
+              response.status = 403;
+              return;
+            }
+            response.set_header("Access-Control-Allow-Methods", std::string(kCorsAllowedMethods));
+            const std::string asked = request.get_header_value("Access-Control-Request-Headers");
+            if (!asked.empty()) response.set_header("Access-Control-Allow-Headers", asked);
+            response.set_header("Access-Control-Max-Age", std::string(kCorsMaxAgeSeconds));
+          });
+    }
+    // Every reply carries a Date, as DynamoDB's do (SDKs correct their clock skew by it), and,
+    // to an allowed origin, what lets its page read the reply.
+    server.set_post_routing_handler(
+        [cors = options.cors](const httplib::Request& request, httplib::Response& response) {
+          if (!response.has_header("Date")) {
+            response.set_header("Date", absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::Now(),
+                                                         absl::UTCTimeZone()));
+          }
+          if (!cors.enabled()) return;
+          if (cors.varies_by_origin()) response.set_header("Vary", "Origin");
+          if (std::optional<std::string> allowed =
+                  cors.AllowedOrigin(request.get_header_value("Origin"))) {
+            response.set_header("Access-Control-Allow-Origin", *allowed);
+            response.set_header("Access-Control-Expose-Headers", std::string(kCorsExposedHeaders));
+          }
+        });
     server.Get("/", [](const httplib::Request&, httplib::Response& response) {
       response.set_content("healthy: ekv DynamoDB API\n", "text/plain");
     });

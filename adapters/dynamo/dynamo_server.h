@@ -40,6 +40,7 @@
 #include "absl/strings/string_view.h"
 #include "adapters/dynamo/backend.h"
 #include "adapters/dynamo/background_passes.h"
+#include "adapters/dynamo/cors.h"
 #include "adapters/dynamo/index_backfiller.h"
 #include "adapters/dynamo/sigv4.h"
 #include "adapters/dynamo/table_stats_counter.h"
@@ -78,6 +79,9 @@ struct DynamoServerOptions {
   // TLS (--tls_cert_file/--tls_key_file): HTTPS only, plaintext HTTP is refused. Off when
   // tls.enabled() is false.
   runtime::metrics::TlsFiles tls;
+  // Origins whose web pages may call (--dynamo_cors_origins): preflight OPTIONS requests are
+  // answered and replies carry Access-Control-Allow-Origin. Default: off.
+  CorsPolicy cors;
   // SigV4 verification (--dynamo_credentials_file). Null: signatures are not checked.
   std::shared_ptr<const SigV4Verifier> credentials;
   // --dynamo_max_inflight: operations in progress at once; one more is answered at once with

@@ -2,7 +2,7 @@
 // (DynamoDB's throttling errors, one per kind of operation, while an operation is held
 // inside the store), a connection beyond the workers and the queue answered
 // ThrottlingException (and served once a worker is free), DescribeEndpoints, the body
-// size limit on chunked requests, and the Date header.
+// size limit on chunked requests, the Date header, and cross-origin (CORS) requests.
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -260,6 +260,105 @@ TEST(DynamoServerTest, BodiesOverTheLimitAreRefusedChunkedOrNot) {
   EXPECT_EQ(result->status, 200) << result->body;
   EXPECT_EQ(json::parse(result->body)["TableNames"], json::array()) << result->body;
   (*server)->Stop();
+}
+
+// --dynamo_cors_origins: a browser's preflight from an allowed origin is answered with the
+// methods, the headers it asked for and a max age; the actual reply names the origin and the
+// headers the page may read; another origin gets neither (its browser then blocks the page).
+TEST(DynamoServerTest, CrossOriginRequestsFromAllowedOriginsOnly) {
+  testing::FakeBackend backend;
+  DynamoServerOptions options;
+  absl::StatusOr<CorsPolicy> cors =
+      CorsPolicy::Parse("https://app.example.com, http://localhost:3000");
+  ASSERT_TRUE(cors.ok()) << cors.status();
+  options.cors = *cors;
+  absl::StatusOr<std::unique_ptr<DynamoServer>> server =
+      DynamoServer::Start("127.0.0.1:0", &backend, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  const auto preflight = [&](const std::string& origin) {
+    return client.Options("/", {{"Origin", origin},
+                                {"Access-Control-Request-Method", "POST"},
+                                {"Access-Control-Request-Headers", "content-type,x-amz-target"}});
+  };
+  httplib::Result result = preflight("http://localhost:3000");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200) << result->body;
+  EXPECT_EQ(result->get_header_value("Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_EQ(result->get_header_value("Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
+  EXPECT_EQ(result->get_header_value("Access-Control-Allow-Headers"), "content-type,x-amz-target");
+  EXPECT_EQ(result->get_header_value("Access-Control-Max-Age"), "172800");
+  EXPECT_EQ(result->get_header_value("Vary"), "Origin");
+
+  result = preflight("https://evil.example.com");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 403) << result->body;
+  EXPECT_FALSE(result->has_header("Access-Control-Allow-Origin"));
+
+  for (const auto& [origin, allowed] :
+       {std::pair<std::string, bool>{"https://APP.example.com", true},
+        {"https://evil.example.com", false}}) {
+    result =
+        client.Post("/", {{"Origin", origin}, {"X-Amz-Target", "DynamoDB_20120810.ListTables"}},
+                    "{}", "application/x-amz-json-1.0");
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, 200) << result->body;
+    EXPECT_EQ(result->has_header("Access-Control-Allow-Origin"), allowed) << origin;
+    if (allowed) {
+      EXPECT_EQ(result->get_header_value("Access-Control-Allow-Origin"), origin);
+      EXPECT_TRUE(absl::StrContains(result->get_header_value("Access-Control-Expose-Headers"),
+                                    "x-amzn-RequestId"));
+    }
+  }
+  (*server)->Stop();
+}
+
+// Without --dynamo_cors_origins no reply says a cross-origin page may read it, and a
+// preflight is not answered with permission.
+TEST(DynamoServerTest, CrossOriginRequestsAreOffByDefault) {
+  testing::FakeBackend backend;
+  absl::StatusOr<std::unique_ptr<DynamoServer>> server =
+      DynamoServer::Start("127.0.0.1:0", &backend);
+  ASSERT_TRUE(server.ok()) << server.status();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  httplib::Result result = client.Options(
+      "/", {{"Origin", "http://localhost:3000"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_NE(result->status, 200);
+  EXPECT_FALSE(result->has_header("Access-Control-Allow-Origin"));
+  result = client.Post(
+      "/", {{"Origin", "http://localhost:3000"}, {"X-Amz-Target", "DynamoDB_20120810.ListTables"}},
+      "{}", "application/x-amz-json-1.0");
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200) << result->body;
+  EXPECT_FALSE(result->has_header("Access-Control-Allow-Origin"));
+  (*server)->Stop();
+}
+
+TEST(CorsPolicyTest, ParsesOriginsAndRefusesWhatIsNotOne) {
+  absl::StatusOr<CorsPolicy> any = CorsPolicy::Parse("*");
+  ASSERT_TRUE(any.ok());
+  EXPECT_TRUE(any->enabled());
+  EXPECT_EQ(any->AllowedOrigin("https://x.example"), "*");
+  EXPECT_EQ(any->AllowedOrigin(""), std::nullopt);
+  EXPECT_FALSE(any->varies_by_origin());
+  absl::StatusOr<CorsPolicy> none = CorsPolicy::Parse("");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->enabled());
+  EXPECT_EQ(none->AllowedOrigin("https://x.example"), std::nullopt);
+  for (const char* bad :
+       {"example.com", "https://x.example/path", "https://", "://x", "https://*.x"}) {
+    absl::StatusOr<CorsPolicy> policy = CorsPolicy::Parse(bad);
+    EXPECT_FALSE(policy.ok()) << bad;
+    if (!policy.ok()) {
+      EXPECT_TRUE(absl::StrContains(policy.status().message(), "is not an origin"));
+    }
+  }
+  absl::StatusOr<CorsPolicy> two = CorsPolicy::Parse("http://localhost:3000,https://a.example");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(two->AllowedOrigin("https://a.example"), "https://a.example");
+  EXPECT_EQ(two->AllowedOrigin("http://localhost:3001"), std::nullopt);
+  EXPECT_EQ(two->AllowedOrigin("https://a.example.evil"), std::nullopt);
 }
 
 }  // namespace

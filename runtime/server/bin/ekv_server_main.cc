@@ -218,6 +218,13 @@ ABSL_FLAG(std::string, dynamo_credentials_file, "",
           "minutes off (InvalidSignatureException) is refused. Any region is accepted. The "
           "file must not be world-readable; secrets are never logged. Default: empty, "
           "signatures are not checked.");
+ABSL_FLAG(std::string, dynamo_cors_origins, "",
+          "Web origins whose pages may call the DynamoDB front door from a browser (CORS), "
+          "comma-separated (https://app.example.com,http://localhost:3000), or * for any: "
+          "preflight OPTIONS requests are answered and replies carry "
+          "Access-Control-Allow-Origin. Default: empty, no cross-origin access (DynamoDB "
+          "Local defaults to *; without --dynamo_credentials_file that would let any page a "
+          "user opens write to the cluster).");
 ABSL_FLAG(std::string, raft_address, "",
           "Listen address for node-to-node traffic (Raft messages, snapshots, forwarded "
           "requests). Default: this node's entry in --peers, which is the address peers "
@@ -510,6 +517,11 @@ int main(int argc, char** argv) {
       return Fail(absl::StrCat("--dynamo_credentials_file: ", verifier.status().message()));
     }
     dynamo_credentials = std::make_shared<const ekv::dynamo::SigV4Verifier>(std::move(*verifier));
+  }
+  absl::StatusOr<ekv::dynamo::CorsPolicy> dynamo_cors =
+      ekv::dynamo::CorsPolicy::Parse(absl::GetFlag(FLAGS_dynamo_cors_origins));
+  if (!dynamo_cors.ok()) {
+    return Fail(absl::StrCat("--dynamo_cors_origins: ", dynamo_cors.status().message()));
   }
   ekv::runtime::PeerTls peer_tls;
   if (tls.enabled() && !tls.ca_file.empty()) {
@@ -1100,6 +1112,7 @@ int main(int argc, char** argv) {
     ekv::dynamo::DynamoServerOptions dynamo_options;
     dynamo_options.tls = tls;
     dynamo_options.credentials = dynamo_credentials;
+    dynamo_options.cors = *dynamo_cors;
     dynamo_options.max_inflight = absl::GetFlag(FLAGS_dynamo_max_inflight);
     const int64_t workers = absl::GetFlag(FLAGS_dynamo_workers);
     const int64_t queued = absl::GetFlag(FLAGS_dynamo_max_queued_connections);
