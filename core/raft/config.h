@@ -45,7 +45,8 @@ struct Config {
   int max_clock_drift_ticks = 1;  // lease safety margin (kLeaseBased only)
   bool disable_proposal_forwarding = false;
   // A follower with an empty log (a new member, or a member that came back with an emptied
-  // disk) is sent a snapshot of the current configuration, never the log from index 1.
+  // disk; it says so by rejecting an append with hint 0) is sent a snapshot of the current
+  // configuration, never the log from index 1.
   // Needed wherever a group's log starts with its bootstrap configuration entries (as
   // NodeHost's groups do; RawNode::Bootstrap): replaying them, a former voter that forgot
   // its votes would pass through configurations that name it, down to the first entry's,

@@ -94,7 +94,7 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   if (pr.IsPaused()) return false;
 
   const Index prev_index = pr.next - 1;
-  if (prev_index == 0 && config_.snapshot_for_empty_followers) {
+  if (prev_index == 0 && pr.log_empty && config_.snapshot_for_empty_followers) {
     // (config.h; simulator seed 243: a readmitted node 1 replayed the bootstrap entry,
     // elected itself alone and applied an entry of its own at index 2.)
     return MaybeSendSnapshot(to, pr, /*current_configuration_only=*/true);
@@ -631,6 +631,7 @@ absl::Status Raft::StepLeader(const Message& m) {
     case MessageType::kAppResp: {
       pr.recent_active = true;
       if (m.reject) {
+        pr.log_empty = m.reject_hint == 0;
         Index next_probe = m.reject_hint;
         if (m.log_term > 0) {
           // Skip all our entries of terms above the follower's hint term (§5.3 fast
@@ -643,6 +644,7 @@ absl::Status Raft::StepLeader(const Message& m) {
         }
         return absl::OkStatus();
       }
+      if (m.index > 0) pr.log_empty = false;
       const bool was_paused = pr.IsPaused();
       // An acknowledgement of exactly our match while probing also proves where the
       // follower's log ends: resume replicating instead of waiting for a new entry.

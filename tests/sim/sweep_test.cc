@@ -286,6 +286,22 @@ TEST(SimSweepTest, ANodeBackWithAnEmptiedDiskStartsFromACurrentSnapshot) {
       << "the seed no longer readmits an emptied node: " << line;
 }
 
+// redis seed 1080: a leader's progress for a follower that holds the log fell back to
+// next index 1 (a rejection while replicating with match 0). Taking that for an empty
+// follower, the leader offered only a snapshot, had none (no membership change ever asked
+// for one) and never sent the follower anything again: the heal did not converge. An empty
+// follower is now the one that said so (a rejection with hint 0).
+TEST(SimSweepTest, AFollowerBackedOffToIndexOneIsStillSentEntries) {
+  SimOptions options;
+  options.seed = 1080;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kRedis;
+  const SimResult result = RunSimulation(options);
+  EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
+                         << "\n"
+                         << result.details;
+}
+
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /
 // StartPromoteNode, as the server's Cluster service runs them) while the fault injector
 // also changes single groups and crashes and partitions nodes: the changes must land and
