@@ -446,6 +446,7 @@ void RedisWorkload::IssueExpiry(uint64_t client, Done done) {
 }
 
 RedisWorkload::Outcome RedisWorkload::FinishExpiryWrite(size_t index, const Answer& answer) {
+  ++expiry_write_answers_;
   checkers::ExpiryWrite& w = expiry_writes_[index];
   w.request_now_ms = answer.request_now_ms;
   if (answer.kind == Answer::Kind::kUnknown) {
@@ -834,8 +835,12 @@ void RedisWorkload::IssueCleanup(Done done) {
 // ---------------------------------------------------------------------------------------
 
 const checkers::ExpiryReport& RedisWorkload::ExpiryResult() const {
-  if (!expiry_report_.has_value())
+  const std::tuple<size_t, size_t, uint64_t> judged{expiry_reads_.size(), expiry_writes_.size(),
+                                                    expiry_write_answers_};
+  if (!expiry_report_.has_value() || expiry_report_judged_ != judged) {
     expiry_report_ = checkers::CheckExpiry(expiry_writes_, expiry_reads_);
+    expiry_report_judged_ = judged;
+  }
   return *expiry_report_;
 }
 

@@ -54,6 +54,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -173,7 +174,12 @@ class RedisWorkload {
   std::vector<std::string> unexpected_;
   bool final_reads_started_ = false;
   std::set<std::string> final_reads_left_;
+  uint64_t expiry_write_answers_ = 0;  // FinishExpiryWrite calls
+  // ExpiryResult's last report and what it judged (reads, writes, write answers). It is
+  // asked while the clients still issue (ThinParts, after the chaos phase), so a report is
+  // kept only until the history changes: a kept one left every later read unchecked.
   mutable std::optional<checkers::ExpiryReport> expiry_report_;
+  mutable std::tuple<size_t, size_t, uint64_t> expiry_report_judged_{};
   std::vector<std::string> scratch_keys_;
   std::map<std::string, uint64_t> scratch_generations_;  // value g -> its field count
   uint64_t next_generation_ = 1;

@@ -116,6 +116,20 @@ TEST(SimSweepTest, ThinSeedIsHealedAndJudged) {
   EXPECT_GT(judged.crashes, 100u) << SummaryLine(options, judged);
 }
 
+// Redis seed 63 ended its chaos phase with few judged expiry reads. The expiry report
+// was computed then (is the seed thin?) and kept: calm issuing never made it judged (60
+// simulated seconds, still thin) and no later read was checked at all. Now the report
+// follows the history: a second of calm issuing judges it, and every read is checked.
+TEST(SimSweepTest, ARedisSeedsExpiryReportFollowsItsHistory) {
+  SimOptions options;
+  options.seed = 63;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kRedis;
+  const SimResult result = RunSimulation(options);
+  EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n" << result.details;
+  EXPECT_FALSE(result.thin) << SummaryLine(options, result);
+}
+
 TEST(SimSweepTest, BankAllFaults) { SweepKvWorkload(WorkloadKind::kBank, 150); }
 TEST(SimSweepTest, AppendAllFaults) { SweepKvWorkload(WorkloadKind::kAppend, 150); }
 TEST(SimSweepTest, KvRegisterAllFaults) { SweepKvWorkload(WorkloadKind::kKvRegister, 1000); }
