@@ -29,9 +29,8 @@ CLIENT="$BUILD_DIR/adapters/ekv-client"
 LOAD="$BUILD_DIR/bench/load/ekv-load"
 PEERS="n1=127.0.0.1:50061,n2=127.0.0.1:50062,n3=127.0.0.1:50063"
 # Placement at demo scale: a laptop's three nodes serve a few thousand writes/s, so a range
-# splits from 1,000 requests/s (the default, CockroachDB's, is 2,500), and leaderships are
-# spread so that every node leads some group (off by default outside the demo).
-PLACEMENT_FLAGS=(--placement_split_qps 1000 --placement_balance_leaders)
+# splits from 1,000 requests/s (the default, CockroachDB's, is 2,500).
+PLACEMENT_FLAGS=(--placement_split_qps 1000)
 
 # TLS (scripts/demo.sh --secure): the demo's own test CA and one certificate for
 # 127.0.0.1/localhost that every node serves. Never use it outside the demo.

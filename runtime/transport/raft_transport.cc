@@ -17,6 +17,7 @@ struct RaftTransport::Peer {
   // Replaced when the member directory moves the peer; streams pick up the new stub when
   // they reconnect (guarded by mu; callers copy the pointer).
   std::string address;
+  std::shared_ptr<grpc::Channel> channel;
   std::shared_ptr<internal::RaftTransport::Stub> stub;
   std::condition_variable cv;
   std::deque<raft::Message> queue;
@@ -39,15 +40,22 @@ bool IsStreamedSnapshot(const raft::Message& m) {
   return m.type == raft::MessageType::kSnap && node::IsSnapshotReference(m.snapshot.data);
 }
 
-std::shared_ptr<internal::RaftTransport::Stub> NewPeerStub(
-    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+std::shared_ptr<grpc::Channel> NewPeerChannel(
+    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    const TransportOptions& options) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(256 << 20);
   args.SetMaxSendMessageSize(256 << 20);
   // Each peer gets its own connection so one slow peer cannot head-of-line block another.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return internal::RaftTransport::NewStub(grpc::CreateCustomChannel(
-      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args));
+  // gRPC's own reconnect backoff starts at 1 s: a node that dialled a peer a moment before
+  // that peer listened (every cluster start) could not reach it for about a second. Ours
+  // (the sender's) is the one that counts; the channel follows it.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, options.reconnect_backoff_initial_ms);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, options.reconnect_backoff_initial_ms);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, options.reconnect_backoff_max_ms);
+  return grpc::CreateCustomChannel(
+      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
 }
 
 }  // namespace
@@ -176,13 +184,15 @@ void RaftTransport::SetPeerAddress(raft::NodeId id, const std::string& address) 
     std::lock_guard<std::mutex> peer_lock(peer.mu);
     if (peer.address == address) return;
     peer.address = address;
-    peer.stub = NewPeerStub(address, options_.peer_credentials);
+    peer.channel = NewPeerChannel(address, options_.peer_credentials, options_);
+    peer.stub = internal::RaftTransport::NewStub(peer.channel);
     return;
   }
   auto peer = std::make_unique<Peer>();
   peer->id = id;
   peer->address = address;
-  peer->stub = NewPeerStub(address, options_.peer_credentials);
+  peer->channel = NewPeerChannel(address, options_.peer_credentials, options_);
+  peer->stub = internal::RaftTransport::NewStub(peer->channel);
   Peer* raw = peer.get();
   peers_.emplace(id, std::move(peer));
   if (started_ && !stopped_) StartPeer(raw);
@@ -299,32 +309,69 @@ size_t RaftTransport::Send(raft::NodeId to, std::vector<raft::Message> messages)
   return dropped;
 }
 
+bool RaftTransport::WaitConnected(Peer* peer, grpc::Channel* channel, int wait_ms) {
+  // In slices, so that Stop never waits for a peer that is down.
+  const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(wait_ms);
+  while (true) {
+    const auto now = std::chrono::system_clock::now();
+    if (now >= deadline) return false;
+    if (channel->WaitForConnected(std::min(deadline, now + std::chrono::milliseconds(50)))) {
+      return true;
+    }
+    std::lock_guard<std::mutex> lock(peer->mu);
+    if (peer->stopping) return false;
+  }
+}
+
 void RaftTransport::RunSender(Peer* peer) {
   int backoff_ms = options_.reconnect_backoff_initial_ms;
   while (true) {
-    // (Re)open the stream.
     grpc::ClientContext context;
     internal::RaftBatchAck ack;
+    std::shared_ptr<grpc::Channel> channel;
     std::shared_ptr<internal::RaftTransport::Stub> stub;
     {
       std::lock_guard<std::mutex> lock(peer->mu);
+      channel = peer->channel;
       stub = peer->stub;
     }
-    std::unique_ptr<grpc::ClientWriter<internal::RaftBatch>> writer = stub->Send(&context, &ack);
+    // Opened once the channel is connected, with the first batch to send. A batch written
+    // to a stream that then fails may or may not have been delivered, so its proposals are
+    // left to their deadline ("outcome unknown"); a batch never written was certainly not,
+    // so the messages are only taken off the queue for a stream whose connection is up:
+    // otherwise they stay queued and the proposals among them are reported undelivered
+    // below. (Seen: a write forwarded in the first second after a cluster started was
+    // written into a stream whose peer was not connected yet; lost without a word, its
+    // client was told "outcome unknown: timed out" 2 s later.)
+    std::unique_ptr<grpc::ClientWriter<internal::RaftBatch>> writer;
+    bool connect_failed = false;
     bool healthy = true;
     while (healthy) {
-      internal::RaftBatch batch;
-      std::vector<raft::GroupId> snapshot_groups;
-      size_t bytes = 0;
       {
         std::unique_lock<std::mutex> lock(peer->mu);
         peer->cv.wait(lock, [peer] { return peer->stopping || !peer->queue.empty(); });
         if (peer->stopping) {
           lock.unlock();
-          writer->WritesDone();
-          (void)writer->Finish();
+          if (writer != nullptr) {
+            writer->WritesDone();
+            (void)writer->Finish();
+          }
           return;
         }
+      }
+      if (channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+        if (writer != nullptr) break;  // the stream's connection is gone: a new stream
+        if (!WaitConnected(peer, channel.get(), backoff_ms)) {
+          connect_failed = true;
+          break;
+        }
+      }
+      if (writer == nullptr) writer = stub->Send(&context, &ack);
+      internal::RaftBatch batch;
+      std::vector<raft::GroupId> snapshot_groups;
+      size_t bytes = 0;
+      {
+        std::lock_guard<std::mutex> lock(peer->mu);
         while (!peer->queue.empty() &&
                static_cast<size_t>(batch.messages_size()) < options_.max_batch_messages &&
                bytes < options_.max_batch_bytes) {
@@ -356,13 +403,16 @@ void RaftTransport::RunSender(Peer* peer) {
         for (raft::GroupId group : snapshot_groups) snapshot_status_(peer->id, group, !written);
       }
     }
-    (void)writer->Finish();
+    if (writer != nullptr) (void)writer->Finish();
     if (unreachable_) unreachable_(peer->id);
     {
-      // Back off before reconnecting; wake early only to stop.
+      // Back off before reconnecting (a failed connect waited already); wake early only to
+      // stop.
       std::unique_lock<std::mutex> lock(peer->mu);
-      peer->cv.wait_for(lock, std::chrono::milliseconds(backoff_ms),
-                        [peer] { return peer->stopping; });
+      if (!connect_failed) {
+        peer->cv.wait_for(lock, std::chrono::milliseconds(backoff_ms),
+                          [peer] { return peer->stopping; });
+      }
       if (peer->stopping) return;
       // Messages queued while disconnected are stale by now; Raft will resend them, except
       // forwarded proposals, whose senders are told (never sent: certainly undelivered).

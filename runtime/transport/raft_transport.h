@@ -5,7 +5,9 @@
 // max_batch_messages / max_batch_bytes). When the queue is full new messages are dropped
 // and counted: Raft retransmits, so dropping is backpressure, never unbounded memory. A
 // broken stream is reconnected with exponential backoff; while down, the node loop is
-// told the peer is unreachable so leaders fall back to probing.
+// told the peer is unreachable so leaders fall back to probing. Messages are taken off the
+// queue only for a connected stream, so a forwarded proposal is either written or reported
+// undelivered (UndeliveredHandler), never dropped silently for want of a connection.
 #pragma once
 
 #include <condition_variable>
@@ -103,7 +105,8 @@ class RaftTransport {
     snapshot_status_ = std::move(handler);
   }
   // Called with the proposals (MsgProp) for `peer` dropped before any attempt to send them
-  // (queue full, or queued while the stream was down): certainly never delivered.
+  // (queue full, or queued while the peer was not connected: messages are written only to
+  // a stream whose connection is up): certainly never delivered.
   using UndeliveredHandler =
       std::function<void(raft::NodeId peer, std::vector<raft::Message> proposals)>;
   void SetUndeliveredHandler(UndeliveredHandler handler) { undelivered_ = std::move(handler); }
@@ -137,6 +140,8 @@ class RaftTransport {
   static std::shared_ptr<internal::RaftTransport::Stub> PeerStub(Peer* peer);
   void StartPeer(Peer* peer);  // with peers_mu_ held exclusively
   void RunSender(Peer* peer);
+  // Waits up to `wait_ms` for `channel` to connect; false if it did not or the peer stops.
+  static bool WaitConnected(Peer* peer, grpc::Channel* channel, int wait_ms);
   // One thread per peer streams that peer's snapshots by reference, one at a time.
   void RunSnapshotSender(Peer* peer);
   absl::Status StreamSnapshot(Peer* peer, const raft::Message& message);

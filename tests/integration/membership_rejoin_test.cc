@@ -41,6 +41,10 @@ class MembershipRejoinTest : public ClusterTest {
     options.nodes = 3;
     options.joining_nodes = 1;
     options.request_timeout_ms = 5000;
+    // The test places every replica by hand (create-group on named nodes, move-replica,
+    // drain) and checks where each one is: the replica balancer, on by default, would move
+    // them meanwhile (it once moved group 3's replicas while the test drained n4).
+    options.extra_flags = {"--placement_balance_replicas=false"};
     StartCluster(options);
   }
 

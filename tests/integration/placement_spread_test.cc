@@ -1,6 +1,6 @@
 // Issue #25 on real processes: 3 nodes under write load create groups (each on 3 nodes,
-// all on n1-n3 before anyone joins), 2 nodes join (--join), and the placement driver
-// (--placement_balance_replicas, --placement_balance_leaders) spreads replicas and
+// all on n1-n3 before anyone joins), 2 nodes join (--join), and the placement driver (with
+// its default --placement_balance_replicas and --placement_balance_leaders) spreads replicas and
 // leaderships until every node is within +-25% of the mean in both; then one node (n5, or
 // the next one the drain accepts) is drained (Distribution.DrainNode) and removed
 // (Cluster.RemoveNode), and every acknowledged write is read back through every remaining
@@ -170,8 +170,7 @@ class PlacementSpreadTest : public ClusterTest {
     options.nodes = 3;
     options.joining_nodes = 2;
     options.request_timeout_ms = 5000;
-    options.extra_flags = {"--placement_balance_replicas", "--placement_balance_leaders",
-                           "--placement_interval_ms=300", "--placement_leader_cooldown_ms=3000"};
+    options.extra_flags = {"--placement_interval_ms=300", "--placement_leader_cooldown_ms=3000"};
     StartCluster(options);
   }
 };

@@ -535,6 +535,12 @@ TEST(AuthTest, DynamoVerifiesSigV4Signatures) {
   options.extra_flags = {"--dynamo_credentials_file=" + credentials};
   ProcessCluster cluster(options);
   for (int i = 1; i <= cluster.size(); ++i) ASSERT_TRUE(cluster.StartNode(i).ok());
+  // The session's first request must find the DynamoDB port open (it listens before gRPC
+  // does): on a loaded machine it was refused when sent right after the processes started.
+  for (int i = 1; i <= cluster.size(); ++i) {
+    absl::Status serving = cluster.WaitServing(i);
+    ASSERT_TRUE(serving.ok()) << serving << "\n" << cluster.Logs();
+  }
   std::pair<int, std::string> boto =
       RunCaptured({"/usr/bin/python3", EKV_DYNAMO_AUTH_SESSION,
                    std::to_string(cluster.dynamo_port(2)), "AKIDEKVTEST", "s3cret/Key+42"},

@@ -336,16 +336,19 @@ ABSL_FLAG(int64_t, placement_merge_cooldown_ms, 3600000,
           "split-merge-interval, 1 h).");
 ABSL_FLAG(int64_t, placement_interval_ms, 1000,
           "Placement: how often the deciding node reads the catalog and the groups' load.");
-ABSL_FLAG(bool, placement_balance_replicas, false,
+ABSL_FLAG(bool, placement_balance_replicas, true,
           "Placement: also move replicas of created groups (one move per round) until every "
           "member hosts within one replica of the others, so a joined node receives some. "
-          "Off by default: each move copies a whole group to another node; operators can "
-          "use `ekv-client move-replica` and `drain` instead.");
-ABSL_FLAG(bool, placement_balance_leaders, false,
+          "Each move copies a whole group to another node; with "
+          "--placement_balance_replicas=false only operators move replicas (`ekv-client "
+          "move-replica`, `drain`). The initial groups (--groups) live on every member and "
+          "never move.");
+ABSL_FLAG(bool, placement_balance_leaders, true,
           "Placement: also hand Raft leaderships over (one per round) while a node leads more "
           "than +-25% off the mean number of groups per node, from the node leading the most "
           "to a voter of that group leading the fewest (two or more fewer). Each transfer "
-          "pauses that group's writes for about one round trip.");
+          "pauses that group's writes for about one round trip. "
+          "--placement_balance_leaders=false leaves leaderships where elections put them.");
 ABSL_FLAG(int64_t, placement_leader_cooldown_ms, 10000,
           "Placement: a group whose leadership was handed over is left alone this long (and "
           "counted as led by its new leader meanwhile), so leaders never flap.");
