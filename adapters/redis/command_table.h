@@ -66,6 +66,9 @@ struct ConnectionState {
   bool replies_off = false;   // OFF: no reply is written (ON and RESET end it)
   bool skip_next = false;     // SKIP: the next command's reply is not written
   bool skip_current = false;  // the running command's reply is not written
+  // Set by (P)(UN)SUBSCRIBE: their confirmations are written even under OFF or SKIP, as
+  // Redis 7.0 writes them (addReplyPubsub*: CLIENT_PUSHING), in RESP2 and RESP3 alike.
+  bool pushing_reply = false;
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };

@@ -771,8 +771,12 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
     }
     connection.state.ready_keys.clear();
   }
-  // CLIENT REPLY OFF / SKIP: the command ran, its reply is not written.
-  if (!connection.state.replies_off && !connection.state.skip_current) connection.output += reply;
+  // CLIENT REPLY OFF / SKIP: the command ran, its reply is not written (unless it is
+  // pub/sub confirmations, which Redis pushes regardless).
+  const bool pushing = std::exchange(connection.state.pushing_reply, false);
+  if ((!connection.state.replies_off && !connection.state.skip_current) || pushing) {
+    connection.output += reply;
+  }
   connection.state.skip_current = false;
   if (connection.state.close_after_reply) connection.closing = true;
 }

@@ -2708,6 +2708,39 @@ TEST_F(DifferentialTest, ClientReply) {
   });
 }
 
+// (P)(UN)SUBSCRIBE's confirmations are written even while CLIENT REPLY is OFF or SKIP
+// (Redis 7.0 pushes them: CLIENT_PUSHING), RESP2 and RESP3; messages arrive too, other
+// replies stay silent. The Tcl suite's "PubSub messages with CLIENT REPLY OFF" hung here.
+TEST_F(DifferentialTest, SubscribeConfirmationsIgnoreClientReplyOff) {
+  Compare({
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"SUBSCRIBE", "ch", "ch2"}, 2),
+      Cmd({"PSUBSCRIBE", "c*"}),
+      On(1, {"PUBLISH", "ch", "hello"}),
+      Read(0, 2),
+      Cmd({"UNSUBSCRIBE", "ch"}),
+      Cmd({"PUNSUBSCRIBE"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"PING"}, 0),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"SUBSCRIBE", "ch"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"SUBSCRIBE", "ch"}),
+      Cmd({"PSUBSCRIBE", "c*"}),
+      On(1, {"PUBLISH", "ch", "hi"}),
+      Read(0, 2),
+      Cmd({"SET", "k", "v"}, 0),
+      Cmd({"PUNSUBSCRIBE", "c*"}),
+      Cmd({"UNSUBSCRIBE", "ch"}),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+      Cmd({"GET", "k"}),
+  });
+}
+
 // CLIENT UNBLOCK: its checks and words, 0 for a client that is not blocked, and a blocked
 // client answered as by its timeout or with the UNBLOCKED error. Connection 1's id is the
 // same on both servers' side of the script: it is asked for first.
