@@ -25,7 +25,9 @@ class ExecutorCalls final : public ScriptCalls {
       : executor_(executor),
         read_only_(read_only_script),
         owns_key_(owns_key),
-        user_acl_(user_acl) {}
+        user_acl_(user_acl),
+        // The request's next random draw: each script of an EXEC gets its own.
+        random_seed_(static_cast<uint32_t>(executor->NextRandom())) {}
 
   absl::StatusOr<Reply> Call(const std::vector<std::string>& args) override {
     if (args.empty()) {
@@ -58,12 +60,14 @@ class ExecutorCalls final : public ScriptCalls {
 
   bool read_only() const override { return read_only_ || executor_->read_only(); }
   absl::string_view user_acl() const override { return user_acl_; }
+  uint32_t random_seed() const override { return random_seed_; }
 
  private:
   Executor* executor_;
   const bool read_only_;
   const std::function<bool(absl::string_view)>* owns_key_;
   const absl::string_view user_acl_;  // the request's, which outlives the calls
+  const uint32_t random_seed_;
 };
 
 // A queued script command's numkeys (args[2]) as Redis 7.0's evalGenericCommand checks
