@@ -206,6 +206,14 @@ Reply SyntaxError() { return Reply::Error("ERR syntax error"); }
 std::string EncodeReply(const Reply& reply) {
   std::string out;
   Encode(reply, &out);
+  if (!reply.events.empty()) {
+    kv::AppendByte(&out, kEventsTrailerTag);
+    kv::AppendVarint64(&out, reply.events.size());
+    for (const KeyEvent& event : reply.events) {
+      kv::AppendLengthPrefixed(&out, event.event);
+      kv::AppendLengthPrefixed(&out, event.key);
+    }
+  }
   return out;
 }
 
@@ -213,6 +221,20 @@ absl::StatusOr<Reply> DecodeReply(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
   absl::StatusOr<Reply> reply = Decode(&reader, 0);
   if (!reply.ok()) return reply;
+  if (!reader.empty()) {
+    auto tag = reader.ReadByte();
+    auto count = reader.ReadVarint64();
+    if (!tag.ok() || *tag != kEventsTrailerTag || !count.ok() || *count == 0 ||
+        *count > kMaxKeyEvents || *count > reader.remaining()) {
+      return absl::DataLossError("redis reply: bad keyspace events trailer");
+    }
+    for (uint64_t i = 0; i < *count; ++i) {
+      auto event = reader.ReadLengthPrefixed();
+      auto key = reader.ReadLengthPrefixed();
+      if (!event.ok() || !key.ok()) return absl::DataLossError("redis reply: truncated event");
+      reply->events.push_back({std::string(*event), std::string(*key)});
+    }
+  }
   if (absl::Status end = reader.ExpectEnd("redis reply"); !end.ok()) return end;
   return reply;
 }

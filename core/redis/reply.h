@@ -5,7 +5,8 @@
 //
 // Encoding (for the group reply): [u8 kind][fields]; strings length-prefixed, integers
 // zigzag varints, doubles as 8 bytes; arrays a varint count then the elements. Nesting
-// is bounded by kMaxReplyDepth when decoding.
+// is bounded by kMaxReplyDepth when decoding. A top-level reply with keyspace events
+// (Reply::events) is followed by [u8 kEventsTrailerTag][count][each event, key].
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,16 @@
 namespace ekv::redis_core {
 
 inline constexpr int kMaxReplyDepth = 8;
+inline constexpr uint8_t kEventsTrailerTag = 0xE5;
+inline constexpr size_t kMaxKeyEvents = 1024 * 1024;
+
+// One keyspace notification a write caused (keyspace_events.h): the front door publishes
+// it on __keyspace@0__:<key> and __keyevent@0__:<event>.
+struct KeyEvent {
+  std::string event;  // "set", "lpush", "del", "new"...
+  std::string key;
+  bool operator==(const KeyEvent&) const = default;
+};
 
 struct Reply {
   enum class Kind : uint8_t {
@@ -45,6 +56,9 @@ struct Reply {
   int64_t integer = 0;  // kInteger, kBool
   double number = 0;
   std::vector<Reply> elements;  // kArray, kMap (2n), kSet
+  // Top level only: the keyspace events of the request's writes, in order, when the request
+  // asked for them (RedisRequest::notify_flags). Not part of what the client sees.
+  std::vector<KeyEvent> events;
 
   static Reply Status(absl::string_view text);
   static Reply Ok() { return Status("OK"); }

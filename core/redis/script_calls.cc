@@ -149,6 +149,7 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
     return outcome;
   }
   Executor executor(store, now_ms, request.seed, commit_ts);
+  executor.set_notify_flags(request.notify_flags);
   executor.set_key_access(&scripts->owns_key);
   ExecutorCalls calls(&executor, request.script->read_only, &scripts->owns_key, request.user_acl);
   absl::StatusOr<Reply> reply = scripts->runner->Run(*request.script, calls);
@@ -161,6 +162,7 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
   }
   // Like Redis, a script that fails after writing keeps its writes: the error is its reply.
   outcome.reply = *std::move(reply);
+  outcome.reply.events = executor.TakeEvents();
   return outcome;
 }
 
