@@ -312,9 +312,16 @@ class QueuedScripts {
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();
 // Records a refusal or a failed AUTH in the node's ACL LOG (reason "command", "key",
-// "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it).
+// "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it; `context` empty:
+// "multi" or "toplevel" as the connection is).
 void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
-                 absl::string_view object, const std::string& username, absl::string_view command);
+                 absl::string_view object, const std::string& username, absl::string_view command,
+                 absl::string_view context = {});
+// Records the redis.calls a script's caller may not run (Reply::acl_denials, decided where
+// the script ran) in the ACL LOG with context "lua", as Redis's scriptVerifyACL does, on the
+// loop thread (from any thread), before a reply queued after this call.
+void LogScriptAclDenials(ServerControl* server, uint64_t connection_id, std::string username,
+                         std::string command, std::vector<redis_core::ScriptAclDenial> denials);
 // The connection's user's ACL rules as ACL LIST describes them, for a request that runs
 // scripts (RedisRequest::user_acl: redis.acl_check_cmd, the ACL check of redis.call);
 // empty when the user may run everything (or there is no server).

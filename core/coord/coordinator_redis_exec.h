@@ -50,6 +50,7 @@ struct Coordinator::RedisExec {
   // The keyspace events of the prepared parts, part after part (a plan starts them anew);
   // they go with EXEC's reply once it committed.
   std::vector<redis_core::KeyEvent> events;
+  std::vector<redis_core::ScriptAclDenial> acl_denials;  // as events
   std::string primary;
   std::vector<std::string> all_keys;
   uint64_t start_ts = 0;

@@ -442,6 +442,7 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
   }
   outcome.reply = Reply::Array(std::move(replies));
   outcome.reply.events = executor.TakeEvents();
+  outcome.reply.acl_denials = executor.TakeAclDenials();
   return outcome;
 }
 

@@ -145,6 +145,9 @@ class Executor {
   // answers no error, the events of those classes; TakeEvents hands them over in order.
   void set_notify_flags(uint32_t flags) { notify_flags_ = flags; }
   std::vector<KeyEvent> TakeEvents() { return std::exchange(events_, {}); }
+  // Scripts' ACL refusals (ScriptCalls::NoteAclDenial), for the reply.
+  void NoteAclDenial(ScriptAclDenial denial) { acl_denials_.push_back(std::move(denial)); }
+  std::vector<ScriptAclDenial> TakeAclDenials() { return std::exchange(acl_denials_, {}); }
 
  private:
   // Notes that the running command writes `key` (deleted: it holds nothing after this
@@ -163,6 +166,7 @@ class Executor {
   KeyChanges changes_;                     // its written keys
   std::map<std::string, bool> looked_up_;  // its first Lookup of each key: live then
   std::vector<KeyEvent> events_;
+  std::vector<ScriptAclDenial> acl_denials_;
 };
 
 struct RequestOutcome {

@@ -214,6 +214,14 @@ std::string EncodeReply(const Reply& reply) {
       kv::AppendLengthPrefixed(&out, event.key);
     }
   }
+  if (!reply.acl_denials.empty()) {
+    kv::AppendByte(&out, kAclDenialsTrailerTag);
+    kv::AppendVarint64(&out, reply.acl_denials.size());
+    for (const ScriptAclDenial& denial : reply.acl_denials) {
+      kv::AppendLengthPrefixed(&out, denial.reason);
+      kv::AppendLengthPrefixed(&out, denial.object);
+    }
+  }
   return out;
 }
 
@@ -221,18 +229,26 @@ absl::StatusOr<Reply> DecodeReply(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
   absl::StatusOr<Reply> reply = Decode(&reader, 0);
   if (!reply.ok()) return reply;
-  if (!reader.empty()) {
+  // The optional trailers, each at most once and in tag order: (first, second) strings.
+  uint8_t last_tag = 0;
+  while (!reader.empty()) {
     auto tag = reader.ReadByte();
     auto count = reader.ReadVarint64();
-    if (!tag.ok() || *tag != kEventsTrailerTag || !count.ok() || *count == 0 ||
-        *count > kMaxKeyEvents || *count > reader.remaining()) {
-      return absl::DataLossError("redis reply: bad keyspace events trailer");
+    if (!tag.ok() || (*tag != kEventsTrailerTag && *tag != kAclDenialsTrailerTag) ||
+        *tag <= last_tag || !count.ok() || *count == 0 || *count > kMaxKeyEvents ||
+        *count > reader.remaining()) {
+      return absl::DataLossError("redis reply: bad trailer");
     }
+    last_tag = *tag;
     for (uint64_t i = 0; i < *count; ++i) {
-      auto event = reader.ReadLengthPrefixed();
-      auto key = reader.ReadLengthPrefixed();
-      if (!event.ok() || !key.ok()) return absl::DataLossError("redis reply: truncated event");
-      reply->events.push_back({std::string(*event), std::string(*key)});
+      auto first = reader.ReadLengthPrefixed();
+      auto second = reader.ReadLengthPrefixed();
+      if (!first.ok() || !second.ok()) return absl::DataLossError("redis reply: truncated trailer");
+      if (*tag == kEventsTrailerTag) {
+        reply->events.push_back({std::string(*first), std::string(*second)});
+      } else {
+        reply->acl_denials.push_back({std::string(*first), std::string(*second)});
+      }
     }
   }
   if (absl::Status end = reader.ExpectEnd("redis reply"); !end.ok()) return end;

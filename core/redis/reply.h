@@ -6,7 +6,8 @@
 // Encoding (for the group reply): [u8 kind][fields]; strings length-prefixed, integers
 // zigzag varints, doubles as 8 bytes; arrays a varint count then the elements. Nesting
 // is bounded by kMaxReplyDepth when decoding. A top-level reply with keyspace events
-// (Reply::events) is followed by [u8 kEventsTrailerTag][count][each event, key].
+// (Reply::events) is followed by [u8 kEventsTrailerTag][count][each event, key], then one
+// with script ACL refusals by [u8 kAclDenialsTrailerTag][count][each reason, object].
 #pragma once
 
 #include <cstdint>
@@ -20,6 +21,7 @@ namespace ekv::redis_core {
 
 inline constexpr int kMaxReplyDepth = 8;
 inline constexpr uint8_t kEventsTrailerTag = 0xE5;
+inline constexpr uint8_t kAclDenialsTrailerTag = 0xE6;
 inline constexpr size_t kMaxKeyEvents = 1024 * 1024;
 
 // One keyspace notification a write caused (keyspace_events.h): the front door publishes
@@ -28,6 +30,14 @@ struct KeyEvent {
   std::string event;  // "set", "lpush", "del", "new"...
   std::string key;
   bool operator==(const KeyEvent&) const = default;
+};
+
+// A redis.call a script's caller may not run (Redis's scriptVerifyACL): the front door
+// adds it to its ACL LOG with context "lua".
+struct ScriptAclDenial {
+  std::string reason;  // "command", "key", "channel"
+  std::string object;  // the command's full name, the key or the channel
+  bool operator==(const ScriptAclDenial&) const = default;
 };
 
 struct Reply {
@@ -59,6 +69,8 @@ struct Reply {
   // Top level only: the keyspace events of the request's writes, in order, when the request
   // asked for them (RedisRequest::notify_flags). Not part of what the client sees.
   std::vector<KeyEvent> events;
+  // Top level only: the request's scripts' ACL refusals, in order.
+  std::vector<ScriptAclDenial> acl_denials;
 
   static Reply Status(absl::string_view text);
   static Reply Ok() { return Status("OK"); }

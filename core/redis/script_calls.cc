@@ -61,6 +61,9 @@ class ExecutorCalls final : public ScriptCalls {
   bool read_only() const override { return read_only_ || executor_->read_only(); }
   absl::string_view user_acl() const override { return user_acl_; }
   uint32_t random_seed() const override { return random_seed_; }
+  void NoteAclDenial(absl::string_view reason, absl::string_view object) override {
+    executor_->NoteAclDenial({std::string(reason), std::string(object)});
+  }
 
  private:
   Executor* executor_;
@@ -163,6 +166,7 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
   // Like Redis, a script that fails after writing keeps its writes: the error is its reply.
   outcome.reply = *std::move(reply);
   outcome.reply.events = executor.TakeEvents();
+  outcome.reply.acl_denials = executor.TakeAclDenials();
   return outcome;
 }
 

@@ -46,6 +46,9 @@ class ScriptCalls {
   // seed, so every replica draws the same numbers while two scripts draw different ones,
   // as Redis 7.0's one running sequence gives them.
   virtual uint32_t random_seed() const { return 0; }
+  // A redis.call the caller's ACL rules refused (reason "command", "key" or "channel", and
+  // what was refused): it comes back with the reply for the front door's ACL LOG.
+  virtual void NoteAclDenial(absl::string_view reason, absl::string_view object) {}
 };
 
 class ScriptRunner {

@@ -528,6 +528,7 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
   }
   if (permissions != nullptr) {
     if (std::optional<AclDenial> denied = permissions->Check(*spec, args); denied.has_value()) {
+      context->calls->NoteAclDenial(denied->reason, denied->object);
       PushErrorTable(
           L, absl::StrCat("The user executing the script ",
                           denied->reason == "command" ? "can't run this command or subcommand"
