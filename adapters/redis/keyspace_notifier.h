@@ -8,12 +8,29 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include "absl/strings/string_view.h"
 
 #include "adapters/redis/backend.h"
 #include "core/redis/reply.h"
 
 namespace ekv::redis {
+
+// A notification as notify.c publishes it: (channel, message), e.g.
+// ("__keyspace@0__:jobs", "lpush") with K and ("__keyevent@0__:lpush", "jobs") with E.
+using Notification = std::pair<std::string, std::string>;
+std::vector<Notification> NotificationsOf(uint32_t flags,
+                                          const std::vector<redis_core::KeyEvent>& events);
+// The pub/sub fan-out channel that carries one reply's notifications to each other node
+// as one message (never delivered to subscribers as such), so a write costs one delivery
+// per peer however many events it has.
+inline constexpr absl::string_view kNotificationsChannel("\0ekv:keyspace-events", 20);
+std::string EncodeNotifications(const std::vector<Notification>& notifications);
+std::optional<std::vector<Notification>> DecodeNotifications(absl::string_view message);
 
 class KeyspaceNotifier final : public RedisBackend {
  public:

@@ -426,6 +426,17 @@ void RedisServer::Loop::DrainDeliveries() {
       delivery.task();
       continue;
     }
+    if (delivery.channel == kNotificationsChannel) {
+      int64_t receivers = 0;
+      if (std::optional<std::vector<Notification>> notifications =
+              DecodeNotifications(delivery.message)) {
+        for (const auto& [channel, message] : *notifications) {
+          receivers += DeliverLocally(channel, message);
+        }
+      }
+      delivery.done(receivers);
+      continue;
+    }
     if (delivery.channel == kKeysReadyChannel) {
       if (std::optional<std::vector<std::string>> keys = DecodeKeysReady(delivery.message)) {
         blocked_.KeysReady(*keys);
@@ -485,14 +496,13 @@ void RedisServer::Loop::QueueKeyEvents(const std::shared_ptr<CompletionQueue>& c
 
 void RedisServer::Loop::PublishKeyEvents(uint32_t flags,
                                          const std::vector<redis_core::KeyEvent>& events) {
-  // notify.c: the database is always 0 here (SELECT refuses any other).
-  for (const redis_core::KeyEvent& event : events) {
-    if (flags & redis_core::kNotifyKeyspace) {
-      Publish(absl::StrCat("__keyspace@0__:", event.key), event.event, [](int64_t) {});
-    }
-    if (flags & redis_core::kNotifyKeyevent) {
-      Publish(absl::StrCat("__keyevent@0__:", event.event), event.key, [](int64_t) {});
-    }
+  const std::vector<Notification> notifications = NotificationsOf(flags, events);
+  if (notifications.empty()) return;
+  for (const auto& [channel, message] : notifications) DeliverLocally(channel, message);
+  // One delivery per peer for all of them (pub/sub is at most once: nothing waits on it).
+  if (options_.fanout != nullptr) {
+    options_.fanout->PublishToPeers(std::string(kNotificationsChannel),
+                                    EncodeNotifications(notifications), [](int64_t) {});
   }
 }
 
