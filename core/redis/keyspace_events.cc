@@ -1,6 +1,9 @@
 #include "core/redis/keyspace_events.h"
 
+#include <algorithm>
+#include <iterator>
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -8,78 +11,43 @@
 
 namespace ekv::redis_core {
 
+namespace {
+
+// Each class character and its bit, in the order keyspaceEventsFlagsToString prints the
+// event classes (K, E and m, printed last, follow).
+constexpr std::pair<char, uint32_t> kClasses[] = {
+    {'g', kNotifyGeneric},  {'$', kNotifyString}, {'l', kNotifyList},    {'s', kNotifySet},
+    {'h', kNotifyHash},     {'z', kNotifyZset},   {'x', kNotifyExpired}, {'e', kNotifyEvicted},
+    {'t', kNotifyStream},   {'d', kNotifyModule}, {'n', kNotifyNew},     {'K', kNotifyKeyspace},
+    {'E', kNotifyKeyevent}, {'m', kNotifyKeyMiss}};
+// The first 11, which notify.c prints only without 'A' (so "KEAn" reads back "AKE").
+constexpr size_t kEventClasses = 11;
+
+}  // namespace
+
 std::optional<uint32_t> ParseKeyspaceEvents(absl::string_view classes) {
   uint32_t flags = 0;
   for (char c : classes) {
-    switch (c) {
-      case 'A':
-        flags |= kNotifyAll;
-        break;
-      case 'g':
-        flags |= kNotifyGeneric;
-        break;
-      case '$':
-        flags |= kNotifyString;
-        break;
-      case 'l':
-        flags |= kNotifyList;
-        break;
-      case 's':
-        flags |= kNotifySet;
-        break;
-      case 'h':
-        flags |= kNotifyHash;
-        break;
-      case 'z':
-        flags |= kNotifyZset;
-        break;
-      case 'x':
-        flags |= kNotifyExpired;
-        break;
-      case 'e':
-        flags |= kNotifyEvicted;
-        break;
-      case 'K':
-        flags |= kNotifyKeyspace;
-        break;
-      case 'E':
-        flags |= kNotifyKeyevent;
-        break;
-      case 't':
-        flags |= kNotifyStream;
-        break;
-      case 'm':
-        flags |= kNotifyKeyMiss;
-        break;
-      case 'd':
-        flags |= kNotifyModule;
-        break;
-      case 'n':
-        flags |= kNotifyNew;
-        break;
-      default:
-        return std::nullopt;
+    if (c == 'A') {
+      flags |= kNotifyAll;
+      continue;
     }
+    const auto* found = std::find_if(std::begin(kClasses), std::end(kClasses),
+                                     [c](const auto& entry) { return entry.first == c; });
+    if (found == std::end(kClasses)) return std::nullopt;
+    flags |= found->second;
   }
   return flags;
 }
 
 std::string KeyspaceEventsString(uint32_t flags) {
   std::string out;
-  if ((flags & kNotifyAll) == kNotifyAll) {
-    out += 'A';
-  } else {
-    static constexpr std::pair<uint32_t, char> kClasses[] = {
-        {kNotifyGeneric, 'g'}, {kNotifyString, '$'}, {kNotifyList, 'l'},    {kNotifySet, 's'},
-        {kNotifyHash, 'h'},    {kNotifyZset, 'z'},   {kNotifyExpired, 'x'}, {kNotifyEvicted, 'e'},
-        {kNotifyStream, 't'},  {kNotifyModule, 'd'}, {kNotifyNew, 'n'}};
-    for (const auto& [bit, c] : kClasses) {
-      if (flags & bit) out += c;
-    }
+  const bool all = (flags & kNotifyAll) == kNotifyAll;
+  if (all) out += 'A';
+  for (size_t i = 0; i < std::size(kClasses); ++i) {
+    if (all && i < kEventClasses) continue;
+    if (flags & kClasses[i].second) out += kClasses[i].first;
   }
-  if (flags & kNotifyKeyspace) out += 'K';
-  if (flags & kNotifyKeyevent) out += 'E';
-  if (flags & kNotifyKeyMiss) out += 'm';
   return out;
 }
 

@@ -348,6 +348,8 @@ TEST(KeyspaceEventsTest, ClassesParseAndPrintAsRedis) {
   EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("gKE")), "gKE");
   EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("$lshzxeKE")), "$lshzxeKE");
   EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("nmE")), "nEm");
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("KEAn")), "AKE");  // n on, not shown
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("")), "");
   EXPECT_FALSE(ParseKeyspaceEvents("KEZ").has_value());
   EXPECT_EQ(RequestNotifyFlags(*ParseKeyspaceEvents("A")), 0u);   // no channel
   EXPECT_EQ(RequestNotifyFlags(*ParseKeyspaceEvents("KE")), 0u);  // no class
