@@ -2710,7 +2710,7 @@ TEST_F(DifferentialTest, ClientReply) {
 
 // (P)(UN)SUBSCRIBE's confirmations are written even while CLIENT REPLY is OFF or SKIP
 // (Redis 7.0 pushes them: CLIENT_PUSHING), RESP2 and RESP3; messages arrive too, other
-// replies stay silent. The Tcl suite's "PubSub messages with CLIENT REPLY OFF" hung here.
+// replies stay silent (the Tcl suite's "PubSub messages with CLIENT REPLY OFF").
 TEST_F(DifferentialTest, SubscribeConfirmationsIgnoreClientReplyOff) {
   Compare({
       Cmd({"CLIENT", "REPLY", "OFF"}, 0),
