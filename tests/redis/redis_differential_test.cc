@@ -2838,6 +2838,38 @@ TEST_F(DifferentialTest, KeyspaceNotifications) {
                     3});
   script.push_back(Read(1, 6));
   script.push_back(Read(2, 6));
+  // More kinds of writes (KEA): element edits, STORE forms, a same-key move, NX forms that
+  // change nothing, a read-only BITFIELD.
+  script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", "KEA"}));
+  notify({"RPUSH", "l", "a", "b", "c", "d"}, 2);
+  notify({"LSET", "l", "0", "x"}, 2);
+  notify({"LINSERT", "l", "before", "x", "y"}, 2);
+  notify({"LREM", "l", "1", "y"}, 2);
+  notify({"LTRIM", "l", "0", "1"}, 2);
+  notify({"HSET", "h", "f", "1"}, 2);
+  notify({"HINCRBYFLOAT", "h", "f", "1.5"}, 2);
+  notify({"HSETNX", "h", "f", "2"}, 0);
+  notify({"HSETNX", "h", "g", "2"}, 2);
+  notify({"SETBIT", "b", "7", "1"}, 2);
+  notify({"BITFIELD", "b", "set", "u8", "0", "255"}, 2);
+  notify({"BITFIELD", "b", "get", "u8", "0"}, 0);
+  notify({"ZADD", "z", "1", "a", "2", "b", "3", "c"}, 2);
+  notify({"ZREMRANGEBYSCORE", "z", "0", "1"}, 2);
+  notify({"ZREMRANGEBYRANK", "z", "0", "0"}, 2);
+  notify({"ZRANGESTORE", "z2", "z", "0", "-1"}, 2);
+  notify({"ZUNIONSTORE", "z3", "2", "z", "z2"}, 2);
+  notify({"SADD", "s", "1", "2", "3"}, 2);  // an intset: SPOP answers in its order
+  notify({"SPOP", "s", "5"}, 4);
+  notify({"SORT", "l", "alpha", "store", "so"}, 2);
+  notify({"BITOP", "or", "bo", "b"}, 2);
+  notify({"COPY", "l", "lc"}, 2);
+  notify({"PSETEX", "pk", "100000", "v"}, 4);
+  notify({"EXPIRE", "pk", "200", "gt"}, 2);
+  notify({"RPOPLPUSH", "l", "l"}, 4);
+  notify({"LMOVE", "l", "l2", "right", "left"}, 4);
+  notify({"ZPOPMAX", "z", "10"}, 4);
+  notify({"RENAMENX", "lc", "l2"}, 0);
+  notify({"RENAMENX", "lc", "newl"}, 4);
   script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", ""}));
   Compare(script);
 }
