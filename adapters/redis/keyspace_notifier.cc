@@ -55,8 +55,9 @@ void KeyspaceNotifier::Execute(redis_core::RedisRequest request, bool write, Rep
   inner_->Execute(std::move(request), write,
                   [flags, publish = publish_,
                    done = std::move(done)](absl::StatusOr<redis_core::Reply> reply) mutable {
-                    if (reply.ok() && !reply->events.empty()) {
-                      publish(flags, std::exchange(reply->events, {}));
+                    if (reply.ok()) {
+                      std::vector<redis_core::KeyEvent> events = reply->TakeEvents();
+                      if (!events.empty()) publish(flags, std::move(events));
                     }
                     done(std::move(reply));
                   });
@@ -72,9 +73,9 @@ void KeyspaceNotifier::ExecutePipeline(redis_core::RedisPipeline pipeline, Pipel
                             std::vector<redis_core::KeyEvent> events;
                             for (absl::StatusOr<redis_core::Reply>& reply : replies) {
                               if (!reply.ok()) continue;
-                              for (redis_core::KeyEvent& event : reply->events)
+                              for (redis_core::KeyEvent& event : reply->TakeEvents()) {
                                 events.push_back(std::move(event));
-                              reply->events.clear();
+                              }
                             }
                             if (!events.empty()) publish(flags, std::move(events));
                             done(std::move(replies));

@@ -352,10 +352,10 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
         for (size_t i = 0; i < part.command_indexes.size(); ++i) {
           exec->replies[part.command_indexes[i]] = std::move(replies->elements[i]);
         }
-        for (redis_core::KeyEvent& event : replies->events) {
+        for (redis_core::KeyEvent& event : replies->TakeEvents()) {
           exec->events.push_back(std::move(event));
         }
-        for (redis_core::ScriptAclDenial& denial : replies->acl_denials) {
+        for (redis_core::ScriptAclDenial& denial : replies->TakeAclDenials()) {
           exec->acl_denials.push_back(std::move(denial));
         }
         exec->prepared = sent;
@@ -435,8 +435,8 @@ void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string p
             replies.push_back(*std::move(reply));
           }
           redis_core::Reply reply = redis_core::Reply::Array(std::move(replies));
-          reply.events = std::move(exec->events);
-          reply.acl_denials = std::move(exec->acl_denials);
+          reply.set_events(std::move(exec->events));
+          reply.set_acl_denials(std::move(exec->acl_denials));
           OpResult out;
           out.ts = ts;
           out.group_result.ts = ts;

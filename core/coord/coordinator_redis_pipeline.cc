@@ -156,8 +156,7 @@ void Coordinator::RedisPipelineStep(std::shared_ptr<RedisPipelineRun> run) {
         }
         // The part's keyspace events travel with its first command's reply (the front
         // door publishes them when it answers the run, all at once).
-        if (!replies->elements.empty())
-          replies->elements.front().events = std::move(replies->events);
+        if (!replies->elements.empty()) replies->elements.front().set_events(replies->TakeEvents());
         for (redis_core::Reply& element : replies->elements) {
           node::GroupResult one;
           one.ts = result.ts;

@@ -44,7 +44,7 @@ absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& 
   runner.set_notify_flags(notify_flags);
   DetachedResult result;
   EKV_KV_ASSIGN_OR_RETURN(result.reply, runner.Run(command));
-  result.reply.events = runner.TakeEvents();
+  result.reply.set_events(runner.TakeEvents());
   std::string written_stamp;
   kv::AppendFixed64BigEndian(&written_stamp, kCommandTs);
   for (const auto& [key, encoded] : snapshots) {

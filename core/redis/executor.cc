@@ -421,7 +421,7 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
     absl::StatusOr<Reply> reply = executor.Run(request.commands.front());
     if (!reply.ok()) return fail(reply.status());
     outcome.reply = *std::move(reply);
-    outcome.reply.events = executor.TakeEvents();
+    outcome.reply.set_events(executor.TakeEvents());
     return outcome;
   }
   for (const Watch& watch : request.watches) {
@@ -441,8 +441,8 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
     replies.push_back(*std::move(reply));
   }
   outcome.reply = Reply::Array(std::move(replies));
-  outcome.reply.events = executor.TakeEvents();
-  outcome.reply.acl_denials = executor.TakeAclDenials();
+  outcome.reply.set_events(executor.TakeEvents());
+  outcome.reply.set_acl_denials(executor.TakeAclDenials());
   return outcome;
 }
 

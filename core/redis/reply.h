@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -66,11 +67,20 @@ struct Reply {
   int64_t integer = 0;  // kInteger, kBool
   double number = 0;
   std::vector<Reply> elements;  // kArray, kMap (2n), kSet
-  // Top level only: the keyspace events of the request's writes, in order, when the request
-  // asked for them (RedisRequest::notify_flags). Not part of what the client sees.
-  std::vector<KeyEvent> events;
-  // Top level only: the request's scripts' ACL refusals, in order.
-  std::vector<ScriptAclDenial> acl_denials;
+
+  // Top level only, not part of what the client sees: the keyspace events of the request's
+  // writes, in order, when the request asked for them (RedisRequest::notify_flags), and its
+  // scripts' ACL refusals. Kept out of line (allocated at the first non-const access), so
+  // every element of a large reply stays one pointer larger, not two vectors.
+  std::vector<KeyEvent>& events() { return Trailers().events; }
+  const std::vector<KeyEvent>& events() const;
+  std::vector<ScriptAclDenial>& acl_denials() { return Trailers().acl_denials; }
+  const std::vector<ScriptAclDenial>& acl_denials() const;
+  // Without allocating for an empty list:
+  void set_events(std::vector<KeyEvent> events);
+  void set_acl_denials(std::vector<ScriptAclDenial> denials);
+  std::vector<KeyEvent> TakeEvents();
+  std::vector<ScriptAclDenial> TakeAclDenials();
 
   static Reply Status(absl::string_view text);
   static Reply Ok() { return Status("OK"); }
@@ -90,7 +100,22 @@ struct Reply {
   static Reply Verbatim(absl::string_view format, absl::string_view content);
 
   bool is_error() const { return kind == Kind::kError; }
-  bool operator==(const Reply&) const = default;
+  bool operator==(const Reply& other) const;
+
+  Reply() = default;
+  Reply(const Reply& other);
+  Reply& operator=(const Reply& other);
+  Reply(Reply&&) noexcept = default;
+  Reply& operator=(Reply&&) noexcept = default;
+
+ private:
+  struct TrailerLists {
+    std::vector<KeyEvent> events;
+    std::vector<ScriptAclDenial> acl_denials;
+    bool operator==(const TrailerLists&) const = default;
+  };
+  TrailerLists& Trailers();
+  std::unique_ptr<TrailerLists> trailers_;  // null: both empty
 };
 
 // Redis's words for the common errors, exactly as Redis 7.0 writes them.

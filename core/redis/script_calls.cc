@@ -165,8 +165,8 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
   }
   // Like Redis, a script that fails after writing keeps its writes: the error is its reply.
   outcome.reply = *std::move(reply);
-  outcome.reply.events = executor.TakeEvents();
-  outcome.reply.acl_denials = executor.TakeAclDenials();
+  outcome.reply.set_events(executor.TakeEvents());
+  outcome.reply.set_acl_denials(executor.TakeAclDenials());
   return outcome;
 }
 

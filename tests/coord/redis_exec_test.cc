@@ -209,7 +209,7 @@ class FakeDriver : public GroupView {
     last_events.clear();
     if (result.group_result.value.has_value()) {
       absl::StatusOr<Reply> reply = redis_core::DecodeReply(*result.group_result.value);
-      if (reply.ok()) last_events = reply->events;
+      if (reply.ok()) last_events = reply->events();
     }
     return ResultText(result.group_result);
   }

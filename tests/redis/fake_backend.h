@@ -75,7 +75,7 @@ class FakeBackend final : public RedisBackend {
       if (!reply.ok())
         return done(std::vector<absl::StatusOr<redis_core::Reply>>(count, reply.status()));
       // As the coordinator does: the part's keyspace events go with its first reply.
-      if (!reply->elements.empty()) reply->elements.front().events = std::move(reply->events);
+      if (!reply->elements.empty()) reply->elements.front().set_events(reply->TakeEvents());
       for (redis_core::Reply& element : reply->elements) replies.push_back(std::move(element));
       done(std::move(replies));
     });

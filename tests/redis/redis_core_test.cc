@@ -371,13 +371,19 @@ TEST(KeyspaceEventsTest, RequestFlagsAndReplyEventsRoundTrip) {
 
   Reply reply = Reply::Array({Reply::Ok(), Reply::Integer(3)});
   const std::string bare = EncodeReply(reply);
-  reply.events = {{"set", "k"}, {"del", "other"}};
+  reply.events() = {{"set", "k"}, {"del", "other"}};
   const std::string with_events = EncodeReply(reply);
   EXPECT_EQ(with_events.substr(0, bare.size()), bare);
   absl::StatusOr<Reply> back = DecodeReply(with_events);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, reply);
   EXPECT_FALSE(DecodeReply(bare + "x").ok());
+  // The lists live out of line: copies carry them, and an emptied list equals none.
+  Reply copy = reply;
+  EXPECT_EQ(copy, reply);
+  EXPECT_EQ(copy.TakeEvents().size(), 2u);
+  EXPECT_EQ(copy, Reply::Array({Reply::Ok(), Reply::Integer(3)}));
+  EXPECT_EQ(reply.events().size(), 2u);
 }
 
 TEST(KeyspaceEventsTest, TheGroupReturnsTheEventsOfWhatAWriteChanged) {
@@ -402,12 +408,12 @@ TEST(KeyspaceEventsTest, TheGroupReturnsTheEventsOfWhatAWriteChanged) {
   };
   const uint32_t all = kNotifyKeyspace | kNotifyAll | kNotifyNew;
   using Events = std::vector<KeyEvent>;
-  EXPECT_EQ(apply({"rpush", "l", "a"}, all).events, (Events{{"new", "l"}, {"rpush", "l"}}));
-  EXPECT_EQ(apply({"rpush", "l", "b"}, 0).events, Events{});
-  EXPECT_EQ(apply({"lrem", "l", "0", "x"}, all).events, Events{});
-  EXPECT_EQ(apply({"incr", "l"}, all).events, Events{});  // WRONGTYPE
-  EXPECT_EQ(apply({"lpop", "l", "2"}, all).events, (Events{{"lpop", "l"}, {"del", "l"}}));
-  EXPECT_EQ(apply({"set", "s", "1", "px", "100000"}, kNotifyKeyspace | kNotifyGeneric).events,
+  EXPECT_EQ(apply({"rpush", "l", "a"}, all).events(), (Events{{"new", "l"}, {"rpush", "l"}}));
+  EXPECT_EQ(apply({"rpush", "l", "b"}, 0).events(), Events{});
+  EXPECT_EQ(apply({"lrem", "l", "0", "x"}, all).events(), Events{});
+  EXPECT_EQ(apply({"incr", "l"}, all).events(), Events{});  // WRONGTYPE
+  EXPECT_EQ(apply({"lpop", "l", "2"}, all).events(), (Events{{"lpop", "l"}, {"del", "l"}}));
+  EXPECT_EQ(apply({"set", "s", "1", "px", "100000"}, kNotifyKeyspace | kNotifyGeneric).events(),
             (Events{{"expire", "s"}}));
 }
 

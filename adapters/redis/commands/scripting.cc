@@ -126,8 +126,7 @@ void RunScript(CommandContext& context, std::string body, size_t numkeys, bool r
        id = context.connection->id, user = context.connection->user,
        command = absl::AsciiStrToLower(args[0])](absl::StatusOr<Reply> r) mutable {
         if (!r.ok()) return reply(BackendErrorReply(r.status()));
-        LogScriptAclDenials(server, id, std::move(user), std::move(command),
-                            std::exchange(r->acl_denials, {}));
+        LogScriptAclDenials(server, id, std::move(user), std::move(command), r->TakeAclDenials());
         reply(EncodeReplyFor(protocol, *r));
       });
 }

@@ -299,7 +299,7 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
                          return self->Failed(count, *std::move(r));
                        }
                        LogScriptAclDenials(self->server, self->connection_id, self->user, "exec",
-                                           std::exchange(r->acl_denials, {}));
+                                           r->TakeAclDenials());
                        scripts->Apply();
                        self->Ran(scripts->Splice(*std::move(r)));
                      });
