@@ -66,6 +66,9 @@ struct ConnectionState {
   bool replies_off = false;   // OFF: no reply is written (ON and RESET end it)
   bool skip_next = false;     // SKIP: the next command's reply is not written
   bool skip_current = false;  // the running command's reply is not written
+  // Set by (P)(UN)SUBSCRIBE: their confirmations are written even under OFF or SKIP, as
+  // Redis 7.0 writes them (addReplyPubsub*: CLIENT_PUSHING), in RESP2 and RESP3 alike.
+  bool pushing_reply = false;
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };
@@ -309,9 +312,16 @@ class QueuedScripts {
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();
 // Records a refusal or a failed AUTH in the node's ACL LOG (reason "command", "key",
-// "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it).
+// "channel" or "auth"; `command` is what CLIENT LIST's cmd= shows for it; `context` empty:
+// "multi" or "toplevel" as the connection is).
 void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
-                 absl::string_view object, const std::string& username, absl::string_view command);
+                 absl::string_view object, const std::string& username, absl::string_view command,
+                 absl::string_view context = {});
+// Records the redis.calls a script's caller may not run (Reply::acl_denials, decided where
+// the script ran) in the ACL LOG with context "lua", as Redis's scriptVerifyACL does, on the
+// loop thread (from any thread), before a reply queued after this call.
+void LogScriptAclDenials(ServerControl* server, uint64_t connection_id, std::string username,
+                         std::string command, std::vector<redis_core::ScriptAclDenial> denials);
 // The connection's user's ACL rules as ACL LIST describes them, for a request that runs
 // scripts (RedisRequest::user_acl: redis.acl_check_cmd, the ACL check of redis.call);
 // empty when the user may run everything (or there is no server).

@@ -28,10 +28,12 @@
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/connection_stream.h"
+#include "adapters/redis/keyspace_notifier.h"
 #include "adapters/redis/pipeline_run.h"
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/keyspace_events.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis {
@@ -311,6 +313,12 @@ class RedisServer::Loop final : public ServerControl {
   void RunBlocked(const BlockedClients::Args& args, BlockedClients::AttemptDone done);
   void AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Reply> reply);
   void FlushReadyKeys();
+  // Keyspace notifications a reply brought back (KeyspaceNotifier), from any thread:
+  // published on the loop, through the completion queue, so before the reply that came
+  // with them is written.
+  void QueueKeyEvents(const std::shared_ptr<CompletionQueue>& completions, uint32_t flags,
+                      std::vector<redis_core::KeyEvent> events);
+  void PublishKeyEvents(uint32_t flags, const std::vector<redis_core::KeyEvent>& events);
 
   static thread_local Loop* current_;
 
@@ -329,6 +337,12 @@ class RedisServer::Loop final : public ServerControl {
   uint64_t next_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;
   RedisSettings settings_ = options_.settings;
+  // What the handlers and blocked clients run through: backend_ plus keyspace events.
+  KeyspaceNotifier notifier_{
+      backend_, &settings_.notify_keyspace_events,
+      [this, completions = completions_](uint32_t flags, std::vector<redis_core::KeyEvent> events) {
+        QueueKeyEvents(completions, flags, std::move(events));
+      }};
   ServerStats stats_;
   int port_ = 0;
   const int64_t start_unix_seconds_ = std::chrono::duration_cast<std::chrono::seconds>(
@@ -412,6 +426,17 @@ void RedisServer::Loop::DrainDeliveries() {
       delivery.task();
       continue;
     }
+    if (delivery.channel == kNotificationsChannel) {
+      int64_t receivers = 0;
+      if (std::optional<std::vector<Notification>> notifications =
+              DecodeNotifications(delivery.message)) {
+        for (const auto& [channel, message] : *notifications) {
+          receivers += DeliverLocally(channel, message);
+        }
+      }
+      delivery.done(receivers);
+      continue;
+    }
     if (delivery.channel == kKeysReadyChannel) {
       if (std::optional<std::vector<std::string>> keys = DecodeKeysReady(delivery.message)) {
         blocked_.KeysReady(*keys);
@@ -427,7 +452,7 @@ void RedisServer::Loop::DrainDeliveries() {
 void RedisServer::Loop::RunBlocked(const BlockedClients::Args& args,
                                    BlockedClients::AttemptDone done) {
   // A write: the pop happens at apply time in the owning group, once.
-  backend_->Execute(
+  notifier_.Execute(
       MakeRedisRequest(args), /*write=*/true,
       [inbox = inbox_, done = std::move(done)](absl::StatusOr<redis_core::Reply> reply) mutable {
         RemoteDelivery task;
@@ -456,6 +481,28 @@ void RedisServer::Loop::FlushReadyKeys() {
     // Fire and forget: a notice lost with a peer is caught by the waiters' re-check.
     options_.fanout->PublishToPeers(std::string(kKeysReadyChannel), EncodeKeysReady(keys),
                                     [](int64_t) {});
+  }
+}
+
+void RedisServer::Loop::QueueKeyEvents(const std::shared_ptr<CompletionQueue>& completions,
+                                       uint32_t flags, std::vector<redis_core::KeyEvent> events) {
+  if (current_ == this) return PublishKeyEvents(flags, events);
+  // Connection 0 is never a client's: the task runs with no connection state.
+  completions->Push(
+      Completion{0, "", std::nullopt, [this, flags, events = std::move(events)](ConnectionState*) {
+                   PublishKeyEvents(flags, events);
+                 }});
+}
+
+void RedisServer::Loop::PublishKeyEvents(uint32_t flags,
+                                         const std::vector<redis_core::KeyEvent>& events) {
+  const std::vector<Notification> notifications = NotificationsOf(flags, events);
+  if (notifications.empty()) return;
+  for (const auto& [channel, message] : notifications) DeliverLocally(channel, message);
+  // One delivery per peer for all of them (pub/sub is at most once: nothing waits on it).
+  if (options_.fanout != nullptr) {
+    options_.fanout->PublishToPeers(std::string(kNotificationsChannel),
+                                    EncodeNotifications(notifications), [](int64_t) {});
   }
 }
 
@@ -679,7 +726,8 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
           connection.pending.pop_front();
         }
         connection.in_flight = true;
-        DispatchRun(std::move(run), &connection.state, backend_, MakeRunReply(connection.state.id));
+        DispatchRun(std::move(run), &connection.state, &notifier_,
+                    MakeRunReply(connection.state.id));
         continue;
       }
     }
@@ -695,7 +743,7 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
     }
     connection.in_flight = true;
     // The reply may come back before Dispatch returns (OnReply clears in_flight).
-    table_.Dispatch(std::move(command.args), &connection.state, backend_,
+    table_.Dispatch(std::move(command.args), &connection.state, &notifier_,
                     MakeReply(connection.state.id));
   }
   return progressed;
@@ -771,8 +819,12 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
     }
     connection.state.ready_keys.clear();
   }
-  // CLIENT REPLY OFF / SKIP: the command ran, its reply is not written.
-  if (!connection.state.replies_off && !connection.state.skip_current) connection.output += reply;
+  // CLIENT REPLY OFF / SKIP: the command ran, its reply is not written (unless it is
+  // pub/sub confirmations, which Redis pushes regardless).
+  const bool pushing = std::exchange(connection.state.pushing_reply, false);
+  if ((!connection.state.replies_off && !connection.state.skip_current) || pushing) {
+    connection.output += reply;
+  }
   connection.state.skip_current = false;
   if (connection.state.close_after_reply) connection.closing = true;
 }

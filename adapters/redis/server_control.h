@@ -47,6 +47,9 @@ struct RedisSettings {
   // Output buffer bytes a subscriber may hold unread before it is disconnected (Redis's
   // client-output-buffer-limit pubsub hard limit, 32 MB).
   size_t pubsub_output_limit_bytes = 32 * 1024 * 1024;
+  // notify-keyspace-events (core/redis/keyspace_events.h classes; settable; 0: off, as in
+  // Redis). This node's writes publish their events to subscribers on every node.
+  uint32_t notify_keyspace_events = 0;
 };
 
 // Counters INFO and CONFIG RESETSTAT see.

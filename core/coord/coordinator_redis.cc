@@ -165,6 +165,8 @@ void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string 
   std::map<raft::GroupId, RedisExec::Part> by_group;
   std::vector<size_t> keyless;
   exec->replies.assign(request.commands.size(), std::nullopt);
+  exec->events.clear();
+  exec->acl_denials.clear();
   bool routed = true;
   auto group_of = [&](const std::string& key) -> raft::GroupId {
     const route::RouteDescriptor* route = table_.Lookup(key);
@@ -253,6 +255,10 @@ void Coordinator::RedisExecAttempt(std::shared_ptr<RedisExec> exec, std::string 
     part.sub.script_bodies = request.script_bodies;  // its EVALSHAs' bodies (few, small)
     part.sub.now_ms = request.now_ms;
     part.sub.seed = request.seed + part.group;
+    part.sub.notify_flags = request.notify_flags;
+    // Its queued scripts' redis.calls are checked against the caller's rules: a part
+    // without them would run them as a user allowed everything.
+    part.sub.user_acl = request.user_acl;
     part.sub.routing_key = part.keys.front();
     exec->all_keys.insert(exec->all_keys.end(), part.keys.begin(), part.keys.end());
     exec->parts.push_back(std::move(part));
@@ -346,6 +352,12 @@ void Coordinator::RedisExecPrepareNext(std::shared_ptr<RedisExec> exec, std::str
         for (size_t i = 0; i < part.command_indexes.size(); ++i) {
           exec->replies[part.command_indexes[i]] = std::move(replies->elements[i]);
         }
+        for (redis_core::KeyEvent& event : replies->TakeEvents()) {
+          exec->events.push_back(std::move(event));
+        }
+        for (redis_core::ScriptAclDenial& denial : replies->TakeAclDenials()) {
+          exec->acl_denials.push_back(std::move(denial));
+        }
         exec->prepared = sent;
         RedisExecPrepareNext(exec, std::move(payload), write);
       });
@@ -422,11 +434,13 @@ void Coordinator::RedisExecCommit(std::shared_ptr<RedisExec> exec, std::string p
             EKV_ASSERT(reply.has_value(), "every command of a committed EXEC has its reply");
             replies.push_back(*std::move(reply));
           }
+          redis_core::Reply reply = redis_core::Reply::Array(std::move(replies));
+          reply.set_events(std::move(exec->events));
+          reply.set_acl_denials(std::move(exec->acl_denials));
           OpResult out;
           out.ts = ts;
           out.group_result.ts = ts;
-          out.group_result.value =
-              redis_core::EncodeReply(redis_core::Reply::Array(std::move(replies)));
+          out.group_result.value = redis_core::EncodeReply(reply);
           Finish(exec->op, std::move(out));
         });
   });

@@ -157,9 +157,9 @@ void Coordinator::RedisCrossRead(std::shared_ptr<RedisCross> cross) {
 }
 
 void Coordinator::RedisCrossWrite(std::shared_ptr<RedisCross> cross) {
-  absl::StatusOr<redis_core::DetachedResult> result =
-      redis_core::RunOverSnapshots(cross->request.commands.front(), cross->snapshots,
-                                   cross->request.now_ms, cross->request.seed);
+  absl::StatusOr<redis_core::DetachedResult> result = redis_core::RunOverSnapshots(
+      cross->request.commands.front(), cross->snapshots, cross->request.now_ms, cross->request.seed,
+      cross->request.notify_flags);
   if (!result.ok()) return Fail(cross->op, result.status());
   auto exec = std::make_shared<RedisExec>();
   exec->op = cross->op;

@@ -47,6 +47,10 @@ struct Coordinator::RedisExec {
   std::vector<Part> parts;  // the primary's group first
   // Per command of the request: the reply decided here (CROSSSLOT) or by its group.
   std::vector<std::optional<redis_core::Reply>> replies;
+  // The keyspace events of the prepared parts, part after part (a plan starts them anew);
+  // they go with EXEC's reply once it committed.
+  std::vector<redis_core::KeyEvent> events;
+  std::vector<redis_core::ScriptAclDenial> acl_denials;  // as events
   std::string primary;
   std::vector<std::string> all_keys;
   uint64_t start_ts = 0;

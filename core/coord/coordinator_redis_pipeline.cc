@@ -105,6 +105,7 @@ void Coordinator::RedisPipelineStep(std::shared_ptr<RedisPipelineRun> run) {
   request.routing_key = commands[begin].key;
   request.now_ms = run->pipeline.now_ms;
   request.seed = run->pipeline.seed + begin;
+  request.notify_flags = run->pipeline.notify_flags;
   const bool alone = end - begin == 1;
   request.transaction = !alone;
   for (size_t i = begin; i < end; ++i) request.commands.push_back(commands[i].args);
@@ -153,6 +154,9 @@ void Coordinator::RedisPipelineStep(std::shared_ptr<RedisPipelineRun> run) {
               replies.ok() ? redis_core::DebugString(*replies) : replies.status().ToString())));
           return RedisPipelineStep(run);
         }
+        // The part's keyspace events travel with its first command's reply (the front
+        // door publishes them when it answers the run, all at once).
+        if (!replies->elements.empty()) replies->elements.front().set_events(replies->TakeEvents());
         for (redis_core::Reply& element : replies->elements) {
           node::GroupResult one;
           one.ts = result.ts;

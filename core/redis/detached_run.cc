@@ -24,7 +24,7 @@ constexpr kv::Timestamp kCommandTs = 2;
 
 absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& command,
                                                 const SnapshotMap& snapshots, uint64_t now_ms,
-                                                uint64_t seed) {
+                                                uint64_t seed, uint32_t notify_flags) {
   kv::MemoryEngine engine;
   kv::MvccStore mvcc(&engine);
   Store store(&engine, &mvcc);
@@ -41,8 +41,10 @@ absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& 
     return snapshots.count(std::string(key)) != 0;
   };
   runner.set_key_access(&read_here);
+  runner.set_notify_flags(notify_flags);
   DetachedResult result;
   EKV_KV_ASSIGN_OR_RETURN(result.reply, runner.Run(command));
+  result.reply.set_events(runner.TakeEvents());
   std::string written_stamp;
   kv::AppendFixed64BigEndian(&written_stamp, kCommandTs);
   for (const auto& [key, encoded] : snapshots) {

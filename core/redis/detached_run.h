@@ -29,9 +29,10 @@ struct DetachedResult {
   SnapshotMap writes;
 };
 
-// `snapshots` must hold every key the command names. now_ms and seed as the request's.
+// `snapshots` must hold every key the command names. now_ms, seed and notify_flags as the
+// request's (the keyspace events come back in the reply, Reply::events).
 absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& command,
                                                 const SnapshotMap& snapshots, uint64_t now_ms,
-                                                uint64_t seed);
+                                                uint64_t seed, uint32_t notify_flags = 0);
 
 }  // namespace ekv::redis_core

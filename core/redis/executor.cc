@@ -8,6 +8,7 @@
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/numbers.h"
+#include "core/util/assert.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -253,7 +254,35 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
   if (info->write && read_only()) {
     return Reply::Error(absl::StrCat("ERR '", info->name, "' writes and cannot run as a read"));
   }
-  return info->handler(*this, args);
+  if (notify_flags_ == 0 || !info->write) return info->handler(*this, args);
+  EKV_ASSERT(!tracking_, "a write command runs inside another");
+  tracking_ = true;
+  changes_.clear();
+  looked_up_.clear();
+  absl::StatusOr<Reply> reply = info->handler(*this, args);
+  tracking_ = false;
+  if (reply.ok() && !reply->is_error()) {
+    AppendCommandEvents(info->name, args, changes_, notify_flags_, &events_);
+  }
+  return reply;
+}
+
+void Executor::NoteWrite(absl::string_view key, bool deleted) {
+  if (!tracking_) return;
+  auto [it, inserted] = changes_.try_emplace(std::string(key));
+  if (inserted) {
+    auto seen = looked_up_.find(it->first);
+    if (seen != looked_up_.end()) {
+      it->second.existed = seen->second;
+    } else {
+      // Written before the command read it (a plain SET): read it now, before the write.
+      // A failed read (a lock would have refused the request already) counts as live, so
+      // no "new" event is invented.
+      absl::StatusOr<Found> found = Lookup(key);
+      it->second.existed = !found.ok() || found->type != Type::kNone;
+    }
+  }
+  it->second.deleted = deleted;
 }
 
 absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
@@ -267,6 +296,7 @@ absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
       // The string namespace is still checked for a transaction lock.
       EKV_KV_ASSIGN_OR_RETURN(std::optional<StringValue> ignored, store_->GetString(key));
       (void)ignored;
+      if (tracking_) looked_up_.try_emplace(std::string(key), true);
       return found;
     }
   }
@@ -275,6 +305,7 @@ absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
     found.type = Type::kString;
     found.string = *std::move(string);
   }
+  if (tracking_) looked_up_.try_emplace(std::string(key), found.type != Type::kNone);
   return found;
 }
 
@@ -291,6 +322,7 @@ Meta Executor::NewMeta(Type type) {
 }
 
 void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
+  NoteWrite(key, /*deleted=*/meta.size == 0);
   if (meta.size == 0) {
     store_->Delete(MetaKey(key));
   } else {
@@ -300,6 +332,7 @@ void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
 }
 
 void Executor::DeleteKey(absl::string_view key, const Found& found) {
+  NoteWrite(key, /*deleted=*/true);
   if (found.type == Type::kString) {
     store_->DeleteString(key);
   } else if (found.type != Type::kNone) {
@@ -309,6 +342,7 @@ void Executor::DeleteKey(absl::string_view key, const Found& found) {
 }
 
 void Executor::SetString(absl::string_view key, std::string value, uint64_t expire_ms) {
+  NoteWrite(key, /*deleted=*/false);
   // A collection (live or expired) under the key is replaced: drop its metadata.
   store_->Delete(MetaKey(key));
   store_->PutString(key, std::move(value), expire_ms);
@@ -372,6 +406,7 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
   if (request.script.has_value()) return ExecuteScript(request, store, now_ms, commit_ts, scripts);
   RequestOutcome outcome;
   Executor executor(store, now_ms, request.seed, commit_ts);
+  executor.set_notify_flags(request.notify_flags);
   if (scripts != nullptr) executor.set_key_access(&scripts->owns_key);
   auto fail = [&](absl::Status status) {
     store->Discard();
@@ -386,6 +421,7 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
     absl::StatusOr<Reply> reply = executor.Run(request.commands.front());
     if (!reply.ok()) return fail(reply.status());
     outcome.reply = *std::move(reply);
+    outcome.reply.set_events(executor.TakeEvents());
     return outcome;
   }
   for (const Watch& watch : request.watches) {
@@ -405,6 +441,8 @@ RequestOutcome ExecuteRequest(const RedisRequest& request, Store* store, uint64_
     replies.push_back(*std::move(reply));
   }
   outcome.reply = Reply::Array(std::move(replies));
+  outcome.reply.set_events(executor.TakeEvents());
+  outcome.reply.set_acl_denials(executor.TakeAclDenials());
   return outcome;
 }
 

@@ -11,12 +11,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/redis/keyspace_events.h"
 #include "core/redis/layout.h"
 #include "core/redis/reply.h"
 #include "core/redis/request.h"
@@ -137,7 +140,20 @@ class Executor {
   void set_called_from_script(bool from_script) { called_from_script_ = from_script; }
   bool called_from_script() const { return called_from_script_; }
 
+  // Keyspace notifications (keyspace_events.h): with classes set, every write command Run
+  // runs records the keys it changes (SaveMeta, DeleteKey, SetString) and, when it
+  // answers no error, the events of those classes; TakeEvents hands them over in order.
+  void set_notify_flags(uint32_t flags) { notify_flags_ = flags; }
+  std::vector<KeyEvent> TakeEvents() { return std::exchange(events_, {}); }
+  // Scripts' ACL refusals (ScriptCalls::NoteAclDenial), for the reply.
+  void NoteAclDenial(ScriptAclDenial denial) { acl_denials_.push_back(std::move(denial)); }
+  std::vector<ScriptAclDenial> TakeAclDenials() { return std::exchange(acl_denials_, {}); }
+
  private:
+  // Notes that the running command writes `key` (deleted: it holds nothing after this
+  // write), with whether it held a live value before the command.
+  void NoteWrite(absl::string_view key, bool deleted);
+
   Store* store_;
   uint64_t now_ms_;
   uint64_t seed_;
@@ -145,6 +161,12 @@ class Executor {
   uint32_t version_seq_ = 0;
   const std::function<bool(absl::string_view)>* may_access_ = nullptr;
   bool called_from_script_ = false;
+  uint32_t notify_flags_ = 0;
+  bool tracking_ = false;                  // a write command runs with notify_flags_ set
+  KeyChanges changes_;                     // its written keys
+  std::map<std::string, bool> looked_up_;  // its first Lookup of each key: live then
+  std::vector<KeyEvent> events_;
+  std::vector<ScriptAclDenial> acl_denials_;
 };
 
 struct RequestOutcome {

@@ -196,6 +196,52 @@ Reply Reply::Verbatim(absl::string_view format, absl::string_view content) {
   return r;
 }
 
+namespace {
+const std::vector<KeyEvent> kNoEvents;
+const std::vector<ScriptAclDenial> kNoDenials;
+}  // namespace
+
+const std::vector<KeyEvent>& Reply::events() const {
+  return trailers_ != nullptr ? trailers_->events : kNoEvents;
+}
+const std::vector<ScriptAclDenial>& Reply::acl_denials() const {
+  return trailers_ != nullptr ? trailers_->acl_denials : kNoDenials;
+}
+void Reply::set_events(std::vector<KeyEvent> events) {
+  if (!events.empty() || trailers_ != nullptr) Trailers().events = std::move(events);
+}
+void Reply::set_acl_denials(std::vector<ScriptAclDenial> denials) {
+  if (!denials.empty() || trailers_ != nullptr) Trailers().acl_denials = std::move(denials);
+}
+std::vector<KeyEvent> Reply::TakeEvents() {
+  return trailers_ != nullptr ? std::exchange(trailers_->events, {}) : std::vector<KeyEvent>{};
+}
+std::vector<ScriptAclDenial> Reply::TakeAclDenials() {
+  return trailers_ != nullptr ? std::exchange(trailers_->acl_denials, {})
+                              : std::vector<ScriptAclDenial>{};
+}
+Reply::TrailerLists& Reply::Trailers() {
+  if (trailers_ == nullptr) trailers_ = std::make_unique<TrailerLists>();
+  return *trailers_;
+}
+Reply::Reply(const Reply& other)
+    : kind(other.kind),
+      text(other.text),
+      integer(other.integer),
+      number(other.number),
+      elements(other.elements),
+      trailers_(other.trailers_ != nullptr ? std::make_unique<TrailerLists>(*other.trailers_)
+                                           : nullptr) {}
+Reply& Reply::operator=(const Reply& other) {
+  if (this != &other) *this = Reply(other);
+  return *this;
+}
+bool Reply::operator==(const Reply& other) const {
+  return kind == other.kind && text == other.text && integer == other.integer &&
+         number == other.number && elements == other.elements && events() == other.events() &&
+         acl_denials() == other.acl_denials();
+}
+
 Reply WrongTypeError() {
   return Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value");
 }
@@ -206,6 +252,22 @@ Reply SyntaxError() { return Reply::Error("ERR syntax error"); }
 std::string EncodeReply(const Reply& reply) {
   std::string out;
   Encode(reply, &out);
+  if (!reply.events().empty()) {
+    kv::AppendByte(&out, kEventsTrailerTag);
+    kv::AppendVarint64(&out, reply.events().size());
+    for (const KeyEvent& event : reply.events()) {
+      kv::AppendLengthPrefixed(&out, event.event);
+      kv::AppendLengthPrefixed(&out, event.key);
+    }
+  }
+  if (!reply.acl_denials().empty()) {
+    kv::AppendByte(&out, kAclDenialsTrailerTag);
+    kv::AppendVarint64(&out, reply.acl_denials().size());
+    for (const ScriptAclDenial& denial : reply.acl_denials()) {
+      kv::AppendLengthPrefixed(&out, denial.reason);
+      kv::AppendLengthPrefixed(&out, denial.object);
+    }
+  }
   return out;
 }
 
@@ -213,6 +275,28 @@ absl::StatusOr<Reply> DecodeReply(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
   absl::StatusOr<Reply> reply = Decode(&reader, 0);
   if (!reply.ok()) return reply;
+  // The optional trailers, each at most once and in tag order: (first, second) strings.
+  uint8_t last_tag = 0;
+  while (!reader.empty()) {
+    auto tag = reader.ReadByte();
+    auto count = reader.ReadVarint64();
+    if (!tag.ok() || (*tag != kEventsTrailerTag && *tag != kAclDenialsTrailerTag) ||
+        *tag <= last_tag || !count.ok() || *count == 0 || *count > kMaxKeyEvents ||
+        *count > reader.remaining()) {
+      return absl::DataLossError("redis reply: bad trailer");
+    }
+    last_tag = *tag;
+    for (uint64_t i = 0; i < *count; ++i) {
+      auto first = reader.ReadLengthPrefixed();
+      auto second = reader.ReadLengthPrefixed();
+      if (!first.ok() || !second.ok()) return absl::DataLossError("redis reply: truncated trailer");
+      if (*tag == kEventsTrailerTag) {
+        reply->events().push_back({std::string(*first), std::string(*second)});
+      } else {
+        reply->acl_denials().push_back({std::string(*first), std::string(*second)});
+      }
+    }
+  }
   if (absl::Status end = reader.ExpectEnd("redis reply"); !end.ok()) return end;
   return reply;
 }

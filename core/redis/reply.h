@@ -5,10 +5,13 @@
 //
 // Encoding (for the group reply): [u8 kind][fields]; strings length-prefixed, integers
 // zigzag varints, doubles as 8 bytes; arrays a varint count then the elements. Nesting
-// is bounded by kMaxReplyDepth when decoding.
+// is bounded by kMaxReplyDepth when decoding. A top-level reply with keyspace events
+// (Reply::events) is followed by [u8 kEventsTrailerTag][count][each event, key], then one
+// with script ACL refusals by [u8 kAclDenialsTrailerTag][count][each reason, object].
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,6 +21,25 @@
 namespace ekv::redis_core {
 
 inline constexpr int kMaxReplyDepth = 8;
+inline constexpr uint8_t kEventsTrailerTag = 0xE5;
+inline constexpr uint8_t kAclDenialsTrailerTag = 0xE6;
+inline constexpr size_t kMaxKeyEvents = 1024 * 1024;
+
+// One keyspace notification a write caused (keyspace_events.h): the front door publishes
+// it on __keyspace@0__:<key> and __keyevent@0__:<event>.
+struct KeyEvent {
+  std::string event;  // "set", "lpush", "del", "new"...
+  std::string key;
+  bool operator==(const KeyEvent&) const = default;
+};
+
+// A redis.call a script's caller may not run (Redis's scriptVerifyACL): the front door
+// adds it to its ACL LOG with context "lua".
+struct ScriptAclDenial {
+  std::string reason;  // "command", "key", "channel"
+  std::string object;  // the command's full name, the key or the channel
+  bool operator==(const ScriptAclDenial&) const = default;
+};
 
 struct Reply {
   enum class Kind : uint8_t {
@@ -46,6 +68,20 @@ struct Reply {
   double number = 0;
   std::vector<Reply> elements;  // kArray, kMap (2n), kSet
 
+  // Top level only, not part of what the client sees: the keyspace events of the request's
+  // writes, in order, when the request asked for them (RedisRequest::notify_flags), and its
+  // scripts' ACL refusals. Kept out of line (allocated at the first non-const access), so
+  // every element of a large reply stays one pointer larger, not two vectors.
+  std::vector<KeyEvent>& events() { return Trailers().events; }
+  const std::vector<KeyEvent>& events() const;
+  std::vector<ScriptAclDenial>& acl_denials() { return Trailers().acl_denials; }
+  const std::vector<ScriptAclDenial>& acl_denials() const;
+  // Without allocating for an empty list:
+  void set_events(std::vector<KeyEvent> events);
+  void set_acl_denials(std::vector<ScriptAclDenial> denials);
+  std::vector<KeyEvent> TakeEvents();
+  std::vector<ScriptAclDenial> TakeAclDenials();
+
   static Reply Status(absl::string_view text);
   static Reply Ok() { return Status("OK"); }
   static Reply Error(absl::string_view text);
@@ -64,7 +100,22 @@ struct Reply {
   static Reply Verbatim(absl::string_view format, absl::string_view content);
 
   bool is_error() const { return kind == Kind::kError; }
-  bool operator==(const Reply&) const = default;
+  bool operator==(const Reply& other) const;
+
+  Reply() = default;
+  Reply(const Reply& other);
+  Reply& operator=(const Reply& other);
+  Reply(Reply&&) noexcept = default;
+  Reply& operator=(Reply&&) noexcept = default;
+
+ private:
+  struct TrailerLists {
+    std::vector<KeyEvent> events;
+    std::vector<ScriptAclDenial> acl_denials;
+    bool operator==(const TrailerLists&) const = default;
+  };
+  TrailerLists& Trailers();
+  std::unique_ptr<TrailerLists> trailers_;  // null: both empty
 };
 
 // Redis's words for the common errors, exactly as Redis 7.0 writes them.

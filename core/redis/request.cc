@@ -55,6 +55,10 @@ std::string EncodeRedisRequest(const RedisRequest& request) {
     kv::AppendByte(&out, 3);
     kv::AppendLengthPrefixed(&out, request.user_acl);
   }
+  if (request.notify_flags != 0) {
+    kv::AppendByte(&out, 4);
+    kv::AppendVarint64(&out, request.notify_flags);
+  }
   return out;
 }
 
@@ -108,14 +112,14 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     request.watches.push_back({std::string(*key), *stamp});
   }
   // ---- scripting hook (lua): the optional script trailer (tag 1), then the optional
-  // EVALSHA bodies of an EXEC (tag 2), then the optional user's ACL rules (tag 3), each
-  // at most once and in that order.
+  // EVALSHA bodies of an EXEC (tag 2), then the optional user's ACL rules (tag 3), then
+  // the optional keyspace event classes (tag 4), each at most once and in that order.
   std::optional<uint8_t> trailer;
   auto next_trailer = [&](uint8_t after) -> bool {
     trailer.reset();
     if (reader.remaining() == 0) return true;
     auto tag = reader.ReadByte();
-    if (!tag.ok() || *tag <= after || *tag > 3) return false;
+    if (!tag.ok() || *tag <= after || *tag > 4) return false;
     trailer = *tag;
     return true;
   };
@@ -163,6 +167,12 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     auto rules = reader.ReadLengthPrefixed();
     if (!rules.ok() || rules->empty()) return Truncated("user ACL rules");
     request.user_acl = std::string(*rules);
+    if (!next_trailer(3)) return Truncated("trailer");
+  }
+  if (trailer == 4) {
+    auto flags = reader.ReadVarint64();
+    if (!flags.ok() || *flags == 0 || *flags > UINT32_MAX) return Truncated("keyspace events");
+    request.notify_flags = static_cast<uint32_t>(*flags);
   }
   const bool script = request.script.has_value();
   if (script ? (!request.commands.empty() || request.transaction || !request.watches.empty())

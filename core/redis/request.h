@@ -8,8 +8,8 @@
 // count of length-prefixed args][watches: count, each key + stamp][script, only when present:
 // u8 1, body, u8 read_only, keys (count, each), args (count, each)][script bodies, only when
 // present: u8 2, count, each sha + body][the user's ACL rules, only when present: u8 3,
-// rules]; varints and length-prefixed strings (kv/codec.h).
-// Decoding enforces the limits below.
+// rules][keyspace event classes, only when non-zero: u8 4, varint]; varints and length-prefixed
+// strings (kv/codec.h). Decoding enforces the limits below.
 #pragma once
 
 #include <cstdint>
@@ -83,6 +83,10 @@ struct RedisRequest {
   // where the node's users are not known. Empty: a user allowed every command, key and
   // channel (the default user), and requests from before ACLs reached scripts.
   std::string user_acl;
+  // The keyspace event classes to record (keyspace_events.h, Redis's NOTIFY_* bits, the
+  // front door's notify-keyspace-events): each write command's events of those classes
+  // come back in Reply::events. 0: none (no work, and older replicas decode the request).
+  uint32_t notify_flags = 0;
   bool operator==(const RedisRequest&) const = default;
 };
 
@@ -102,6 +106,8 @@ struct PipelinedCommand {
 struct RedisPipeline {
   uint64_t now_ms = 0;  // as RedisRequest::now_ms
   uint64_t seed = 0;    // command i's request draws from seed + i
+  // As RedisRequest::notify_flags; a part's events come back on its first command's reply.
+  uint32_t notify_flags = 0;
   std::vector<PipelinedCommand> commands;
 };
 

@@ -25,7 +25,9 @@ class ExecutorCalls final : public ScriptCalls {
       : executor_(executor),
         read_only_(read_only_script),
         owns_key_(owns_key),
-        user_acl_(user_acl) {}
+        user_acl_(user_acl),
+        // The request's next random draw: each script of an EXEC gets its own.
+        random_seed_(static_cast<uint32_t>(executor->NextRandom())) {}
 
   absl::StatusOr<Reply> Call(const std::vector<std::string>& args) override {
     if (args.empty()) {
@@ -58,12 +60,17 @@ class ExecutorCalls final : public ScriptCalls {
 
   bool read_only() const override { return read_only_ || executor_->read_only(); }
   absl::string_view user_acl() const override { return user_acl_; }
+  uint32_t random_seed() const override { return random_seed_; }
+  void NoteAclDenial(absl::string_view reason, absl::string_view object) override {
+    executor_->NoteAclDenial({std::string(reason), std::string(object)});
+  }
 
  private:
   Executor* executor_;
   const bool read_only_;
   const std::function<bool(absl::string_view)>* owns_key_;
   const absl::string_view user_acl_;  // the request's, which outlives the calls
+  const uint32_t random_seed_;
 };
 
 // A queued script command's numkeys (args[2]) as Redis 7.0's evalGenericCommand checks
@@ -145,6 +152,7 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
     return outcome;
   }
   Executor executor(store, now_ms, request.seed, commit_ts);
+  executor.set_notify_flags(request.notify_flags);
   executor.set_key_access(&scripts->owns_key);
   ExecutorCalls calls(&executor, request.script->read_only, &scripts->owns_key, request.user_acl);
   absl::StatusOr<Reply> reply = scripts->runner->Run(*request.script, calls);
@@ -157,6 +165,8 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
   }
   // Like Redis, a script that fails after writing keeps its writes: the error is its reply.
   outcome.reply = *std::move(reply);
+  outcome.reply.set_events(executor.TakeEvents());
+  outcome.reply.set_acl_denials(executor.TakeAclDenials());
   return outcome;
 }
 

@@ -7,12 +7,13 @@
 // request's own executor, so the script sees its own earlier writes and all of them land
 // in the entry's one batch: the script is atomic, and replicas agree as long as the runner
 // is deterministic (no clocks, no I/O, an instruction limit instead of a time limit,
-// randomness seeded per script).
+// randomness seeded from the request).
 //
 // No runner (the simulator, a group built without one): a script request answers
 // kNoScriptRunnerError and writes nothing.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -41,6 +42,13 @@ class ScriptCalls {
   // The calling user's ACL rules (RedisRequest::user_acl): empty when the user may run
   // everything.
   virtual absl::string_view user_acl() const { return {}; }
+  // The seed of the script's math.random (Redis's rand48). It comes from the request's
+  // seed, so every replica draws the same numbers while two scripts draw different ones,
+  // as Redis 7.0's one running sequence gives them.
+  virtual uint32_t random_seed() const { return 0; }
+  // A redis.call the caller's ACL rules refused (reason "command", "key" or "channel", and
+  // what was refused): it comes back with the reply for the front door's ACL LOG.
+  virtual void NoteAclDenial(absl::string_view reason, absl::string_view object) {}
 };
 
 class ScriptRunner {

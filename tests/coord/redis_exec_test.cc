@@ -186,6 +186,8 @@ class FakeDriver : public GroupView {
     request.transaction = transaction;
     request.commands = commands;
     request.watches = std::move(watches);
+    request.user_acl = user_acl;
+    request.notify_flags = notify_flags;
     bool write = false;
     for (const Args& args : commands) {
       const redis_core::CommandInfo* info = redis_core::FindCommand(args[0]);
@@ -204,8 +206,17 @@ class FakeDriver : public GroupView {
       return c.StartRedisRequest(redis_core::EncodeRedisRequest(request), write);
     });
     if (!result.status.ok()) return absl::StrCat("failed: ", result.status.ToString());
+    last_events.clear();
+    if (result.group_result.value.has_value()) {
+      absl::StatusOr<Reply> reply = redis_core::DecodeReply(*result.group_result.value);
+      if (reply.ok()) last_events = reply->events();
+    }
     return ResultText(result.group_result);
   }
+  // Put in every request Redis() sends; the events of the last one's reply.
+  std::string user_acl;
+  uint32_t notify_flags = 0;
+  std::vector<redis_core::KeyEvent> last_events;
   // Pipelined one-key commands through StartRedisPipeline: each reply as text.
   std::vector<std::string> Pipeline(const std::vector<Args>& commands) {
     redis_core::RedisPipeline pipeline;
@@ -449,6 +460,32 @@ TEST(RedisExecTest, AnExecOverTwoGroupsCommitsWithRepliesInOrder) {
   EXPECT_EQ(driver.prepares(), 2);
   // A read-only EXEC over both groups reads one consistent state.
   EXPECT_EQ(driver.Exec({{"GET", "apple"}, {"GET", "zed"}}), "[1, 7]");
+}
+
+// Each part of an EXEC over several groups carries the request's user ACL rules (its queued
+// scripts' redis.calls are checked against them: without them a restricted user's script
+// ran unchecked) and keyspace event classes; the parts' events come back with EXEC's reply.
+TEST(RedisExecTest, PartsCarryTheCallersAclRulesAndNotifyClasses) {
+  FakeDriver driver;
+  driver.user_acl = "~* +@all -set";
+  driver.notify_flags = redis_core::kNotifyKeyspace | redis_core::kNotifyAll;
+  std::vector<redis_core::RedisRequest> parts;
+  driver.set_before_call([&](const node::ClientRequest& request) {
+    absl::StatusOr<node::GroupCommand> command = node::DecodeGroupCommand(request.value);
+    if (!command.ok() || !redis_core::IsPrepareRequest(command->payload)) return;
+    absl::StatusOr<redis_core::PrepareRequest> prepare =
+        redis_core::DecodePrepareRequest(command->payload);
+    ASSERT_TRUE(prepare.ok()) << prepare.status();
+    parts.push_back(prepare->part);
+  });
+  EXPECT_EQ(driver.Exec({{"RPUSH", "apple", "1"}, {"INCR", "zed"}}), "[1, 1]");
+  ASSERT_EQ(parts.size(), 2u);
+  for (const redis_core::RedisRequest& part : parts) {
+    EXPECT_EQ(part.user_acl, driver.user_acl);
+    EXPECT_EQ(part.notify_flags, driver.notify_flags);
+  }
+  EXPECT_EQ(driver.last_events,
+            (std::vector<redis_core::KeyEvent>{{"rpush", "apple"}, {"incrby", "zed"}}));
 }
 
 // ---------------------------------------------------------------------------------------

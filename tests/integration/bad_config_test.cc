@@ -231,6 +231,10 @@ TEST_F(BadConfigTest, UnknownFlagAndBadValues) {
   args = ValidArgs(ports[0], ports[1]);
   args.push_back(absl::StrCat("--peers=n2=127.0.0.1:", ports[1]));
   ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout), "does not list this node");
+
+  args = ValidArgs(ports[0], ports[1]);
+  args.push_back("--redis_notify_keyspace_events=KEZ");
+  ExpectCleanFailure(RunServerToCompletion(args, kExitTimeout), "--redis_notify_keyspace_events");
 }
 
 TEST_F(BadConfigTest, DataDirIsAFile) {

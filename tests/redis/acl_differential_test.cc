@@ -270,6 +270,30 @@ TEST_F(AclDifferentialTest, SubcommandRulesAreEnforced) {
                     });
 }
 
+// A script's redis.call refused by the caller's rules is in ACL LOG with context "lua", the
+// refused command or key as its object and the caller as its user (Redis's
+// scriptVerifyACL), from EVAL, EVALSHA and a script queued in MULTI, also when the script
+// catches the error with pcall; similar refusals are counted together.
+TEST_F(AclDifferentialTest, ScriptRefusalsAreInAclLog) {
+  const std::string script = "return redis.pcall('set', KEYS[1], 'v')";
+  Compare(
+      "user default on nopass ~* &* +@all\n"
+      "user app on >apw ~app:* resetchannels +@all -set -@admin\n",
+      {
+          On(1, {"AUTH", "app", "apw"}),
+          On(1, {"EVAL", script, "1", "app:1"}),
+          On(1, {"EVAL", "return redis.call('get', KEYS[1])", "1", "app:1"}),
+          On(1, {"EVAL", "return redis.pcall('get', 'other')", "0"}),
+          On(1, {"EVAL", "return redis.call('lpush', 'other', 'x')", "0"}),
+          On(1, {"SCRIPT", "LOAD", script}),
+          On(1, {"EVALSHA", "5a37d53e4b1c8fbadc685c381cdca6397925daeb", "1", "app:2"}),
+          On(1, {"MULTI"}),
+          On(1, {"EVAL", script, "1", "app:3"}),
+          On(1, {"EXEC"}),
+          On(0, {"ACL", "LOG"}),
+      });
+}
+
 TEST_F(AclDifferentialTest, LoadAndSaveUseTheUsersFile) {
   const std::string path = testing::ProcessTempPath("acl_commands_differential.acl");
   const auto rewrite = [path](std::string text) {

@@ -64,6 +64,7 @@ class FakeBackend final : public RedisBackend {
       request.routing_key = pipeline.commands.front().key;
       request.now_ms = pipeline.now_ms;
       request.seed = pipeline.seed;
+      request.notify_flags = pipeline.notify_flags;
       request.transaction = true;
       bool write = false;
       for (const redis_core::PipelinedCommand& command : pipeline.commands) {
@@ -73,6 +74,8 @@ class FakeBackend final : public RedisBackend {
       absl::StatusOr<redis_core::Reply> reply = ExecuteNow(request, write);
       if (!reply.ok())
         return done(std::vector<absl::StatusOr<redis_core::Reply>>(count, reply.status()));
+      // As the coordinator does: the part's keyspace events go with its first reply.
+      if (!reply->elements.empty()) reply->elements.front().set_events(reply->TakeEvents());
       for (redis_core::Reply& element : reply->elements) replies.push_back(std::move(element));
       done(std::move(replies));
     });
@@ -189,8 +192,8 @@ class FakeBackend final : public RedisBackend {
                            ? std::optional<std::string>(element.text)
                            : std::nullopt;
     }
-    absl::StatusOr<redis_core::DetachedResult> result =
-        redis_core::RunOverSnapshots(request.commands[0], snapshots, request.now_ms, request.seed);
+    absl::StatusOr<redis_core::DetachedResult> result = redis_core::RunOverSnapshots(
+        request.commands[0], snapshots, request.now_ms, request.seed, request.notify_flags);
     if (!result.ok()) return result.status();
     if (!result->writes.empty()) {
       redis_core::RedisRequest write;

@@ -36,9 +36,11 @@ class FakeCalls final : public redis_core::ScriptCalls {
   }
   bool read_only() const override { return false; }
   absl::string_view user_acl() const override { return acl; }
+  uint32_t random_seed() const override { return seed; }
 
   std::map<std::string, Reply> replies;
-  std::string acl;  // the calling user's rules (empty: allowed everything)
+  uint32_t seed = 0;  // math.random's seed for the script
+  std::string acl;    // the calling user's rules (empty: allowed everything)
   std::vector<std::string> calls;
   absl::Status fail;
 };
@@ -254,6 +256,20 @@ TEST_F(LuaRunnerTest, RandomIsRedisRand48AndTheSameInEveryRun) {
   EXPECT_EQ(Run("return {math.random(100), math.random(5, 6)}"), Run("return {math.random(100), "
                                                                      "math.random(5, 6)}"));
   EXPECT_EQ(Run("math.randomseed(0) math.random() return math.random(100)"), Reply::Integer(75));
+}
+
+// Each script starts from its request's seed (the Tcl suite's "random numbers are random
+// now": Redis 7.0 keeps one sequence running, so two EVALs draw different numbers); the
+// same seed draws the same numbers (replicas agree), and math.randomseed still resets.
+TEST_F(LuaRunnerTest, RandomStartsFromTheRequestSeed) {
+  const std::string draw = "return tostring(math.random())";
+  calls_.seed = 12345;
+  const Reply first = Run(draw);
+  EXPECT_EQ(Run(draw), first);
+  calls_.seed = 12346;
+  EXPECT_NE(Run(draw), first);
+  EXPECT_EQ(Run("math.randomseed(0) return tostring(math.random())"),
+            Reply::Bulk("0.17082803611217"));
 }
 
 TEST_F(LuaRunnerTest, RunawayScriptsStopAtTheInstructionLimitEvenUnderPcall) {

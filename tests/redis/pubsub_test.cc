@@ -7,10 +7,12 @@
 #include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "adapters/redis/command_table.h"
+#include "adapters/redis/keyspace_notifier.h"
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/redis_server.h"
 #include "gtest/gtest.h"
@@ -133,10 +135,36 @@ class FakeFanout final : public PubSubFanout {
  public:
   void PublishToPeers(std::string channel, std::string message,
                       std::function<void(int64_t)> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      messages.push_back(channel + " " + message);
+      raw.emplace_back(channel, message);
+    }
     carried.fetch_add(1);
     std::thread([done = std::move(done)] { done(5); }).detach();
   }
+  // What subscribers get: not the blocked clients' internal key-ready notices.
+  std::vector<std::string> Messages() {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::string> out;
+    for (const std::string& m : messages) {
+      if (m.empty() || m[0] != '\0') out.push_back(m);
+    }
+    return out;
+  }
+  // The messages carried on `channel`.
+  std::vector<std::string> Carried(absl::string_view channel) {
+    std::lock_guard<std::mutex> lock(mu);
+    std::vector<std::string> out;
+    for (const auto& [c, m] : raw) {
+      if (c == channel) out.push_back(m);
+    }
+    return out;
+  }
   std::atomic<int> carried{0};
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> raw;  // (channel, message), guarded by mu
+  std::vector<std::string> messages;                     // "channel message", guarded by mu
 };
 
 class ServerPubSubTest : public ::testing::Test {
@@ -168,6 +196,45 @@ TEST_F(ServerPubSubTest, PublishCountsPeersAndPeersDeliverHere) {
   std::promise<int64_t> after_stop;
   server_->DeliverPublished("c", "late", [&](int64_t n) { after_stop.set_value(n); });
   EXPECT_EQ(after_stop.get_future().get(), 0);
+}
+
+// Keyspace notifications go where PUBLISH goes: this node's subscribers and, through the
+// fan-out, every other node's. A write's events (answered on the backend's thread) reach
+// the fan-out before the writer has its reply; a write that changed nothing sends none.
+TEST_F(ServerPubSubTest, KeyspaceEventsReachOtherNodesThroughTheFanout) {
+  FakeFanout fanout;
+  RedisServerOptions options;
+  options.fanout = &fanout;
+  ASSERT_NO_FATAL_FAILURE(Start(options));
+  RespClient subscriber(server_->port()), writer(server_->port());
+  ASSERT_EQ(subscriber.Call({"SUBSCRIBE", "__keyspace@0__:jobs"}),
+            "*3\r\n$9\r\nsubscribe\r\n$19\r\n__keyspace@0__:jobs\r\n:1\r\n");
+  EXPECT_EQ(writer.Call({"LPUSH", "jobs", "a"}), ":1\r\n");
+  EXPECT_EQ(fanout.Carried(kNotificationsChannel).size(), 0u) << "off by default";
+  EXPECT_EQ(writer.Call({"CONFIG", "SET", "notify-keyspace-events", "KEl"}), "+OK\r\n");
+  EXPECT_EQ(writer.Call({"LPUSH", "jobs", "b"}), ":2\r\n");
+  // Both notifications travel to the peers as one message on the internal channel, never
+  // as subscriber-visible publishes.
+  const std::vector<Notification> want = {{"__keyspace@0__:jobs", "lpush"},
+                                          {"__keyevent@0__:lpush", "jobs"}};
+  EXPECT_EQ(fanout.Carried(kNotificationsChannel),
+            std::vector<std::string>{EncodeNotifications(want)});
+  EXPECT_EQ(fanout.Messages(), std::vector<std::string>{});
+  EXPECT_EQ(subscriber.ReadReply(),
+            "*3\r\n$7\r\nmessage\r\n$19\r\n__keyspace@0__:jobs\r\n$5\r\nlpush\r\n");
+  EXPECT_EQ(writer.Call({"LREM", "jobs", "0", "nothere"}), ":0\r\n");
+  EXPECT_EQ(writer.Call({"SET", "s", "1"}), "+OK\r\n");  // class $ is off
+  EXPECT_EQ(fanout.Carried(kNotificationsChannel).size(), 1u);
+  // Another node's notifications reach this node's subscribers, each pair as a message.
+  std::promise<int64_t> delivered;
+  server_->DeliverPublished(
+      std::string(kNotificationsChannel),
+      EncodeNotifications({{"__keyspace@0__:jobs", "rpop"}, {"__keyevent@0__:rpop", "jobs"}}),
+      [&](int64_t n) { delivered.set_value(n); });
+  EXPECT_EQ(delivered.get_future().get(), 1);
+  EXPECT_EQ(subscriber.ReadReply(),
+            "*3\r\n$7\r\nmessage\r\n$19\r\n__keyspace@0__:jobs\r\n$4\r\nrpop\r\n");
+  server_->Stop();
 }
 
 TEST_F(ServerPubSubTest, MaxClientsAndClientKill) {

@@ -11,6 +11,7 @@
 #include "core/node/group_protocol.h"
 #include "core/node/group_state_machine.h"
 #include "core/redis/executor.h"
+#include "core/redis/keyspace_events.h"
 #include "core/redis/request.h"
 #include "core/redis/store.h"
 #include "gtest/gtest.h"
@@ -336,6 +337,84 @@ TEST(GroupRedisTest, AKeyUnderATransactionsLockIsRefusedWhateverTheRequest) {
   const node::GroupResult got = query(request_of({{"get", "a"}}));
   ASSERT_TRUE(got.status().ok()) << got.message;
   EXPECT_EQ(*DecodeReply(*got.value), Reply::Bulk("2"));
+}
+
+// Keyspace notifications (keyspace_events.h): the classes as Redis parses and prints them,
+// the request field and the reply trailer round-trip (older encodings unchanged), and a
+// write applied by the group brings its events back in its reply; a read, an error, a
+// write that changed nothing and a request without classes bring none.
+TEST(KeyspaceEventsTest, ClassesParseAndPrintAsRedis) {
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("KA")), "AK");
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("gKE")), "gKE");
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("$lshzxeKE")), "$lshzxeKE");
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("nmE")), "nEm");
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("KEAn")), "AKE");  // n on, not shown
+  EXPECT_EQ(KeyspaceEventsString(*ParseKeyspaceEvents("")), "");
+  EXPECT_FALSE(ParseKeyspaceEvents("KEZ").has_value());
+  EXPECT_EQ(RequestNotifyFlags(*ParseKeyspaceEvents("A")), 0u);   // no channel
+  EXPECT_EQ(RequestNotifyFlags(*ParseKeyspaceEvents("KE")), 0u);  // no class
+  EXPECT_NE(RequestNotifyFlags(*ParseKeyspaceEvents("Kl")), 0u);
+}
+
+TEST(KeyspaceEventsTest, RequestFlagsAndReplyEventsRoundTrip) {
+  RedisRequest request;
+  request.routing_key = "k";
+  request.commands = {{"set", "k", "v"}};
+  const std::string plain = EncodeRedisRequest(request);
+  request.notify_flags = kNotifyKeyspace | kNotifyString;
+  request.user_acl = "~* +@all";
+  const std::string flagged = EncodeRedisRequest(request);
+  EXPECT_EQ(flagged.substr(0, plain.size()), plain);  // an optional trailer after the old bytes
+  absl::StatusOr<RedisRequest> decoded = DecodeRedisRequest(flagged);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, request);
+
+  Reply reply = Reply::Array({Reply::Ok(), Reply::Integer(3)});
+  const std::string bare = EncodeReply(reply);
+  reply.events() = {{"set", "k"}, {"del", "other"}};
+  const std::string with_events = EncodeReply(reply);
+  EXPECT_EQ(with_events.substr(0, bare.size()), bare);
+  absl::StatusOr<Reply> back = DecodeReply(with_events);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, reply);
+  EXPECT_FALSE(DecodeReply(bare + "x").ok());
+  // The lists live out of line: copies carry them, and an emptied list equals none.
+  Reply copy = reply;
+  EXPECT_EQ(copy, reply);
+  EXPECT_EQ(copy.TakeEvents().size(), 2u);
+  EXPECT_EQ(copy, Reply::Array({Reply::Ok(), Reply::Integer(3)}));
+  EXPECT_EQ(reply.events().size(), 2u);
+}
+
+TEST(KeyspaceEventsTest, TheGroupReturnsTheEventsOfWhatAWriteChanged) {
+  node::GroupStateMachine group(1, std::nullopt);
+  uint64_t index = 0;
+  auto apply = [&](std::vector<std::string> args, uint32_t flags) {
+    RedisRequest request;
+    request.routing_key = args.at(1);
+    request.now_ms = 50'000;
+    request.notify_flags = flags;
+    request.commands.push_back(std::move(args));
+    node::GroupCommand command;
+    command.physical_ms = 50'000;
+    command.payload = EncodeRedisRequest(request);
+    node::Command entry;
+    entry.kind = node::OpKind::kApply;
+    entry.value = node::EncodeGroupCommand(command);
+    node::ApplyResult applied = group.Apply(++index, entry);
+    absl::StatusOr<node::GroupResult> result = node::DecodeGroupResult(*applied.value);
+    EXPECT_TRUE(result.ok() && result->status().ok());
+    return *DecodeReply(*result->value);
+  };
+  const uint32_t all = kNotifyKeyspace | kNotifyAll | kNotifyNew;
+  using Events = std::vector<KeyEvent>;
+  EXPECT_EQ(apply({"rpush", "l", "a"}, all).events(), (Events{{"new", "l"}, {"rpush", "l"}}));
+  EXPECT_EQ(apply({"rpush", "l", "b"}, 0).events(), Events{});
+  EXPECT_EQ(apply({"lrem", "l", "0", "x"}, all).events(), Events{});
+  EXPECT_EQ(apply({"incr", "l"}, all).events(), Events{});  // WRONGTYPE
+  EXPECT_EQ(apply({"lpop", "l", "2"}, all).events(), (Events{{"lpop", "l"}, {"del", "l"}}));
+  EXPECT_EQ(apply({"set", "s", "1", "px", "100000"}, kNotifyKeyspace | kNotifyGeneric).events(),
+            (Events{{"expire", "s"}}));
 }
 
 }  // namespace

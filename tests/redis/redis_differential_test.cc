@@ -2708,6 +2708,172 @@ TEST_F(DifferentialTest, ClientReply) {
   });
 }
 
+// (P)(UN)SUBSCRIBE's confirmations are written even while CLIENT REPLY is OFF or SKIP
+// (Redis 7.0 pushes them: CLIENT_PUSHING), RESP2 and RESP3; messages arrive too, other
+// replies stay silent (the Tcl suite's "PubSub messages with CLIENT REPLY OFF").
+TEST_F(DifferentialTest, SubscribeConfirmationsIgnoreClientReplyOff) {
+  Compare({
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"SUBSCRIBE", "ch", "ch2"}, 2),
+      Cmd({"PSUBSCRIBE", "c*"}),
+      On(1, {"PUBLISH", "ch", "hello"}),
+      Read(0, 2),
+      Cmd({"UNSUBSCRIBE", "ch"}),
+      Cmd({"PUNSUBSCRIBE"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"PING"}, 0),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+      Cmd({"CLIENT", "REPLY", "SKIP"}, 0),
+      Cmd({"SUBSCRIBE", "ch"}),
+      Cmd({"UNSUBSCRIBE"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"CLIENT", "REPLY", "OFF"}, 0),
+      Cmd({"SUBSCRIBE", "ch"}),
+      Cmd({"PSUBSCRIBE", "c*"}),
+      On(1, {"PUBLISH", "ch", "hi"}),
+      Read(0, 2),
+      Cmd({"SET", "k", "v"}, 0),
+      Cmd({"PUNSUBSCRIBE", "c*"}),
+      Cmd({"UNSUBSCRIBE", "ch"}),
+      Cmd({"CLIENT", "REPLY", "ON"}),
+      Cmd({"GET", "k"}),
+  });
+}
+
+// Keyspace notifications: CONFIG GET/SET of notify-keyspace-events as Redis prints and
+// refuses them, and the events of each kind of write -- decided by what the write changed
+// (SREM of an absent member: none; a collection emptied: "del" after), "new" before a created
+// key's first event, masks by class, K and E channels, through MULTI/EXEC, a script and a
+// pipelined run -- to a RESP2 and a RESP3 pattern subscriber (connections 1 and 2). Run a
+// second time with multi-key commands over several groups (RENAME, SMOVE, SUNIONSTORE...).
+TEST_F(DifferentialTest, KeyspaceNotifications) {
+  std::vector<Step> script = {
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "gKE"}),
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "$lshzxeKE"}),
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "KA"}),
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "EAmnd"}),
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "KEZ"}),
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", ""}),
+      Cmd({"CONFIG", "GET", "notify-keyspace-events"}),
+      On(1, {"PSUBSCRIBE", "*"}),
+      On(2, {"HELLO", "3"}),
+      On(2, {"PSUBSCRIBE", "__key*"}),
+      Cmd({"SET", "quiet", "1"}),  // notifications off: nothing
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "KEAn"}),
+  };
+  // A write and the `messages` each subscriber gets (2 per event: K and E).
+  auto notify = [&](std::vector<std::string> args, int messages, int replies = 1) {
+    script.push_back(Cmd(std::move(args), replies));
+    script.push_back(Read(1, messages));
+    script.push_back(Read(2, messages));
+  };
+  notify({"SET", "foo", "bar"}, 4);
+  notify({"SET", "foo", "baz", "EX", "100"}, 4);
+  notify({"SET", "foo", "x", "NX"}, 0);
+  notify({"EXPIRE", "foo", "100"}, 2);
+  notify({"PERSIST", "foo"}, 2);
+  notify({"PERSIST", "foo"}, 0);
+  notify({"RENAME", "foo", "k2"}, 6);
+  notify({"LPUSH", "mylist", "a", "b"}, 4);
+  notify({"RPOP", "mylist"}, 2);
+  notify({"LPOP", "mylist"}, 4);
+  notify({"RPUSH", "l2", "a", "b", "c"}, 4);
+  notify({"LMOVE", "l2", "l3", "LEFT", "RIGHT"}, 6);
+  notify({"LTRIM", "l2", "5", "6"}, 4);
+  notify({"SADD", "myset", "a", "b"}, 4);
+  notify({"SADD", "myset", "a"}, 0);
+  notify({"SREM", "myset", "x"}, 0);
+  notify({"SREM", "myset", "a"}, 2);
+  notify({"SMOVE", "myset", "s2", "b"}, 8);
+  notify({"SUNIONSTORE", "dst", "s2"}, 4);
+  notify({"SINTERSTORE", "dst", "nothere"}, 2);
+  notify({"SINTERSTORE", "dst", "nothere"}, 0);
+  notify({"ZADD", "myz", "1", "a"}, 4);
+  notify({"ZADD", "myz", "INCR", "1", "a"}, 2);
+  notify({"ZINCRBY", "myz", "1", "a"}, 2);
+  notify({"ZREM", "myz", "x"}, 0);
+  notify({"ZPOPMIN", "myz"}, 4);
+  notify({"HSET", "h", "f", "1", "g", "2"}, 4);
+  notify({"HINCRBY", "h", "f", "2"}, 2);
+  notify({"HDEL", "h", "f", "g"}, 4);
+  notify({"INCR", "n"}, 4);
+  notify({"INCRBYFLOAT", "n", "1.5"}, 2);
+  notify({"APPEND", "n", "x"}, 2);
+  notify({"SETRANGE", "n", "0", "y"}, 2);
+  notify({"INCR", "n"}, 0);  // an error: no event
+  notify({"MSET", "m1", "1", "m2", "2"}, 8);
+  notify({"DEL", "m1", "m2", "nothere"}, 4);
+  notify({"GETDEL", "k2"}, 2);
+  notify({"COPY", "n", "n2"}, 4);
+  notify({"EXPIRE", "n", "-1"}, 2);
+  notify({"SET", "e", "1"}, 4);
+  notify({"GETEX", "e", "PX", "100000"}, 2);
+  notify({"GETEX", "e", "PERSIST"}, 2);
+  notify({"GETEX", "e"}, 0);
+  // Masks: only list events, keyspace channel only; then only "new" keyevents.
+  script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", "Kl"}));
+  notify({"SET", "foo", "bar"}, 0);
+  notify({"LPUSH", "mylist", "a"}, 1);
+  script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", "En"}));
+  notify({"SET", "fresh", "1"}, 1);
+  notify({"SET", "fresh", "2"}, 0);
+  // MULTI/EXEC, a script, a pipelined run.
+  script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", "KEA"}));
+  script.push_back(Cmd({"MULTI"}));
+  script.push_back(Cmd({"INCR", "t1"}));
+  script.push_back(Cmd({"SADD", "t2", "x"}));
+  notify({"EXEC"}, 4);
+  notify({"EVAL", "redis.call('set', KEYS[1], 'v') return redis.call('del', KEYS[1])", "1", "sk"},
+         4);
+  script.push_back({0,
+                    EncodeCommand({"SET", "p1", "1"}) + EncodeCommand({"INCR", "p1"}) +
+                        EncodeCommand({"LPUSH", "p2", "x"}),
+                    3});
+  script.push_back(Read(1, 6));
+  script.push_back(Read(2, 6));
+  // More kinds of writes (KEA): element edits, STORE forms, a same-key move, NX forms that
+  // change nothing, a read-only BITFIELD.
+  script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", "KEA"}));
+  notify({"RPUSH", "l", "a", "b", "c", "d"}, 2);
+  notify({"LSET", "l", "0", "x"}, 2);
+  notify({"LINSERT", "l", "before", "x", "y"}, 2);
+  notify({"LREM", "l", "1", "y"}, 2);
+  notify({"LTRIM", "l", "0", "1"}, 2);
+  notify({"HSET", "h", "f", "1"}, 2);
+  notify({"HINCRBYFLOAT", "h", "f", "1.5"}, 2);
+  notify({"HSETNX", "h", "f", "2"}, 0);
+  notify({"HSETNX", "h", "g", "2"}, 2);
+  notify({"SETBIT", "b", "7", "1"}, 2);
+  notify({"BITFIELD", "b", "set", "u8", "0", "255"}, 2);
+  notify({"BITFIELD", "b", "get", "u8", "0"}, 0);
+  notify({"ZADD", "z", "1", "a", "2", "b", "3", "c"}, 2);
+  notify({"ZREMRANGEBYSCORE", "z", "0", "1"}, 2);
+  notify({"ZREMRANGEBYRANK", "z", "0", "0"}, 2);
+  notify({"ZRANGESTORE", "z2", "z", "0", "-1"}, 2);
+  notify({"ZUNIONSTORE", "z3", "2", "z", "z2"}, 2);
+  notify({"SADD", "s", "1", "2", "3"}, 2);  // an intset: SPOP answers in its order
+  notify({"SPOP", "s", "5"}, 4);
+  notify({"SORT", "l", "alpha", "store", "so"}, 2);
+  notify({"BITOP", "or", "bo", "b"}, 2);
+  notify({"COPY", "l", "lc"}, 2);
+  notify({"PSETEX", "pk", "100000", "v"}, 4);
+  notify({"EXPIRE", "pk", "200", "gt"}, 2);
+  notify({"RPOPLPUSH", "l", "l"}, 4);
+  notify({"LMOVE", "l", "l2", "right", "left"}, 4);
+  notify({"ZPOPMAX", "z", "10"}, 4);
+  notify({"RENAMENX", "lc", "l2"}, 0);
+  notify({"RENAMENX", "lc", "newl"}, 4);
+  script.push_back(Cmd({"CONFIG", "SET", "notify-keyspace-events", ""}));
+  Compare(script);
+}
+
 // CLIENT UNBLOCK: its checks and words, 0 for a client that is not blocked, and a blocked
 // client answered as by its timeout or with the UNBLOCKED error. Connection 1's id is the
 // same on both servers' side of the script: it is asked for first.

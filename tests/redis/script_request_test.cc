@@ -256,5 +256,33 @@ TEST_F(ScriptRequestTest, SortPatternKeysOnlyWhereTheGroupOwnsThem) {
       Reply::Array({Reply::Array({Reply::Bulk("10"), Reply::Bulk("100"), Reply::Bulk("9")})}));
 }
 
+// A script's math.random seed (ScriptCalls::random_seed) is drawn from the request's seed:
+// the same request gives the same seed on every replica, another request another one, and
+// two scripts queued in one EXEC differ too.
+class SeedRunner final : public ScriptRunner {
+ public:
+  absl::StatusOr<Reply> Run(const RedisRequest::Script&, ScriptCalls& calls) const override {
+    return Reply::Integer(calls.random_seed());
+  }
+};
+
+TEST_F(ScriptRequestTest, ScriptRandomSeedComesFromTheRequest) {
+  SeedRunner runner;
+  const ScriptEnvironment scripts{&runner, nullptr};
+  RedisRequest request = ScriptRequest({});
+  const Reply first = Execute(request, &scripts);
+  EXPECT_EQ(Execute(request, &scripts), first);
+  request.seed = 8;
+  EXPECT_NE(Execute(request, &scripts), first);
+  RedisRequest exec;
+  exec.routing_key = "k";
+  exec.seed = 7;
+  exec.transaction = true;
+  exec.commands = {{"EVAL", "body", "0"}, {"EVAL", "body", "0"}};
+  const Reply both = Execute(exec, &scripts);
+  ASSERT_EQ(both.elements.size(), 2u) << DebugString(both);
+  EXPECT_NE(both.elements[0], both.elements[1]);
+}
+
 }  // namespace
 }  // namespace ekv::redis_core

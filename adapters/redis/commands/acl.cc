@@ -303,7 +303,8 @@ void Help(CommandContext& context, RespWriter& writer) {
 }  // namespace
 
 void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
-                 absl::string_view object, const std::string& username, absl::string_view command) {
+                 absl::string_view object, const std::string& username, absl::string_view command,
+                 absl::string_view context) {
   if (connection.server == nullptr) return;
   // CLIENT LIST's line as the refused command left it (cmd= names it, as in Redis).
   ConnectionState shown = connection;
@@ -312,12 +313,26 @@ void LogAclEvent(const ConnectionState& connection, absl::string_view reason,
   if (!client_info.empty() && client_info.back() == '\n') client_info.pop_back();
   AclLogEntry entry;
   entry.reason = std::string(reason);
-  entry.context = connection.in_multi ? "multi" : "toplevel";
+  entry.context = !context.empty()      ? std::string(context)
+                  : connection.in_multi ? "multi"
+                                        : "toplevel";
   entry.object = std::string(object);
   entry.username = username;
   entry.updated_ms = NowUnixMs();
   entry.client_info = std::move(client_info);
   connection.server->settings().users().log().Add(std::move(entry));
+}
+
+void LogScriptAclDenials(ServerControl* server, uint64_t connection_id, std::string username,
+                         std::string command, std::vector<redis_core::ScriptAclDenial> denials) {
+  if (server == nullptr || denials.empty()) return;
+  server->RunOnLoop(connection_id, [username = std::move(username), command = std::move(command),
+                                    denials = std::move(denials)](ConnectionState* connection) {
+    if (connection == nullptr) return;  // closed meanwhile: no client to describe
+    for (const redis_core::ScriptAclDenial& denial : denials) {
+      LogAclEvent(*connection, denial.reason, denial.object, username, command, "lua");
+    }
+  });
 }
 
 std::string UserAclRules(const ConnectionState& connection) {

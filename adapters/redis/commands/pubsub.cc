@@ -39,6 +39,7 @@ void Subscribe(CommandContext& context, bool pattern) {
     if (mine.insert(name).second) c.server->Subscribe(c, name, pattern);
     WriteConfirmation(writer, pattern ? "psubscribe" : "subscribe", &name, c.subscriptions());
   }
+  c.pushing_reply = true;
   context.reply(writer.Take());
 }
 
@@ -57,6 +58,7 @@ void Unsubscribe(CommandContext& context, bool pattern) {
     if (mine.erase(name) > 0 && c.server != nullptr) c.server->Unsubscribe(c, name, pattern);
     WriteConfirmation(writer, kind, &name, c.subscriptions());
   }
+  c.pushing_reply = true;
   context.reply(writer.Take());
 }
 

@@ -120,11 +120,15 @@ void RunScript(CommandContext& context, std::string body, size_t numkeys, bool r
   // A write script may push to a key it declares: its blocked clients get a turn.
   if (!read_only) context.connection->ready_keys = request.script->keys;
   const int protocol = context.connection->protocol;
-  context.backend->Execute(std::move(request), /*write=*/!read_only,
-                           [reply = std::move(context.reply), protocol](absl::StatusOr<Reply> r) {
-                             if (!r.ok()) return reply(BackendErrorReply(r.status()));
-                             reply(EncodeReplyFor(protocol, *r));
-                           });
+  context.backend->Execute(
+      std::move(request), /*write=*/!read_only,
+      [reply = std::move(context.reply), protocol, server = context.connection->server,
+       id = context.connection->id, user = context.connection->user,
+       command = absl::AsciiStrToLower(args[0])](absl::StatusOr<Reply> r) mutable {
+        if (!r.ok()) return reply(BackendErrorReply(r.status()));
+        LogScriptAclDenials(server, id, std::move(user), std::move(command), r->TakeAclDenials());
+        reply(EncodeReplyFor(protocol, *r));
+      });
 }
 
 // Redis 7.0's checks of a script's shebang flags before it runs: a script without

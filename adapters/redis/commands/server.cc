@@ -24,6 +24,7 @@
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/keyspace_events.h"
 #include "core/redis/layout.h"
 
 namespace ekv::redis {
@@ -499,9 +500,9 @@ const FixedSetting* FindEncodingSetting(absl::string_view name) {
 // encoding thresholds above.
 const std::vector<absl::string_view>& ConfigNames() {
   static const std::vector<absl::string_view>* names = [] {
-    auto* all = new std::vector<absl::string_view>{"appendonly",  "databases", "maxclients",
-                                                   "maxmemory",   "port",      "proto-max-bulk-len",
-                                                   "requirepass", "save",      "timeout"};
+    auto* all = new std::vector<absl::string_view>{
+        "appendonly", "databases",          "maxclients",  "maxmemory", "notify-keyspace-events",
+        "port",       "proto-max-bulk-len", "requirepass", "save",      "timeout"};
     for (const FixedSetting& setting : kEncodingSettings) all->push_back(setting.name);
     std::sort(all->begin(), all->end());
     return all;
@@ -518,6 +519,9 @@ std::string ConfigValue(absl::string_view name, ServerControl& server) {
   if (name == "databases") return "1";
   if (name == "maxclients") return absl::StrCat(s.maxclients);
   if (name == "maxmemory") return "0";
+  if (name == "notify-keyspace-events") {
+    return redis_core::KeyspaceEventsString(s.notify_keyspace_events);
+  }
   if (name == "port") return absl::StrCat(server.tcp_port());
   if (name == "proto-max-bulk-len") return absl::StrCat(s.proto_max_bulk_len);
   if (name == "requirepass") return s.requirepass;
@@ -618,6 +622,13 @@ void ConfigCommand(CommandContext context) {
           return context.reply(
               ConfigSetFailed(name, "ekv does not evict keys: only 0 (no limit) is supported"));
         }
+      } else if (name == "notify-keyspace-events") {
+        std::optional<uint32_t> flags = redis_core::ParseKeyspaceEvents(value);
+        if (!flags.has_value()) {
+          return context.reply(
+              ConfigSetFailed(name, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
+        }
+        next.notify_keyspace_events = *flags;
       } else if (name == "timeout") {
         if (!is_number)
           return context.reply(

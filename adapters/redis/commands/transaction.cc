@@ -171,6 +171,7 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
   size_t total = 0;                        // commands queued in all
   std::vector<redis_core::Watch> watches;  // checked by the first part only
   std::string user_acl;                    // the user's rules for the queued scripts (UserAclRules)
+  std::string user;                        // the connection's user (ACL LOG of script refusals)
   size_t next = 0;                         // the next queued command to run
   bool started = false;                    // a part or a walk ran (or is running)
   std::vector<std::string> replies;        // encoded, one per command of `queued` run so far
@@ -297,6 +298,8 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
                          if (first) return self->reply(EncodeReplyFor(self->protocol, *r));
                          return self->Failed(count, *std::move(r));
                        }
+                       LogScriptAclDenials(self->server, self->connection_id, self->user, "exec",
+                                           r->TakeAclDenials());
                        scripts->Apply();
                        self->Ran(scripts->Splice(*std::move(r)));
                      });
@@ -356,6 +359,7 @@ void ExecCommand(CommandContext context) {
   run->reply = std::move(context.reply);
   run->total = c.queued.size();
   run->user_acl = UserAclRules(c);
+  run->user = c.user;
   if (c.server != nullptr) run->stats = c.server->stats().commands;
   c.ready_keys.clear();
   bool subscribes = false;  // a (P)(UN)SUBSCRIBE was queued before the command at `slot`

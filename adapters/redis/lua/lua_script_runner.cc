@@ -528,6 +528,7 @@ CallOutcome RunCall(lua_State* L, RunContext* context) {
   }
   if (permissions != nullptr) {
     if (std::optional<AclDenial> denied = permissions->Check(*spec, args); denied.has_value()) {
+      context->calls->NoteAclDenial(denied->reason, denied->object);
       PushErrorTable(
           L, absl::StrCat("The user executing the script ",
                           denied->reason == "command" ? "can't run this command or subcommand"
@@ -1320,7 +1321,9 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
   RunContext context;
   context.calls = &calls;
   context.max_instructions = options_.max_instructions;
-  Srand48(&context, 0);  // every script starts from the same random sequence, as in Redis
+  // Seeded from the request (ScriptCalls::random_seed): replicas draw the same numbers,
+  // two scripts different ones.
+  Srand48(&context, static_cast<int32_t>(calls.random_seed()));
   lua_State* L = lua_newstate(Allocate, &context);
   if (L == nullptr) return absl::ResourceExhaustedError("lua: cannot create a state");
   StateCloser closer(L);

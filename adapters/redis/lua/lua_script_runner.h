@@ -4,10 +4,11 @@
 //  - a fresh Lua state per script run (nothing survives from one script to the next), with
 //    only the base, table, string and math libraries and Redis's cjson, bit, struct and
 //    cmsgpack (no os, io, package, loadfile, dofile, print);
-//  - math.random / math.randomseed are Redis's (rand48), reseeded with 0 at every script
-//    start so a script draws the same numbers on every replica. (Redis 7.0 keeps one
-//    sequence running across scripts, which replicas replaying scripts could not agree on;
-//    after math.randomseed(n) both draw the same numbers.)
+//  - math.random / math.randomseed are Redis's (rand48), seeded at every script start from
+//    the request's seed (ScriptCalls::random_seed), so a script draws the same numbers on
+//    every replica and two scripts draw different ones, as under Redis 7.0's one running
+//    sequence (which replicas replaying scripts could not agree on); after
+//    math.randomseed(n) both draw the same numbers.
 //  - a runaway script is stopped after `max_instructions` Lua VM instructions (counted by
 //    a count hook, never by a clock) with kInstructionLimitMessage as its error;
 //  - the state's memory is capped at `max_memory_bytes` (allocations beyond fail, Lua's

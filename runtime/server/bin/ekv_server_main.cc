@@ -31,6 +31,7 @@
 #include "adapters/redis/lua/lua_script_runner.h"
 #include "adapters/redis/redis_server.h"
 #include "core/node/group_state_machine.h"
+#include "core/redis/keyspace_events.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/resource_quota.h"
@@ -184,6 +185,11 @@ ABSL_FLAG(std::string, redis_requirepass, "",
           "Password of the Redis front door's default user (Redis's requirepass): when set, "
           "every command but AUTH, HELLO, QUIT and RESET answers NOAUTH until the client "
           "authenticates. Never logged. Default: empty, no password.");
+ABSL_FLAG(std::string, redis_notify_keyspace_events, "",
+          "The Redis front door's notify-keyspace-events at start (Redis's classes, e.g. KEA; "
+          "CONFIG SET changes it later, on this node only): this node's writes publish their "
+          "keyspace events to the subscribers of every node. Not published: expired, evicted, "
+          "keymiss and stream events. Default: empty, none (as Redis).");
 ABSL_FLAG(std::string, redis_users_file, "",
           "Users of the Redis front door, in Redis's ACL file format (one \"user NAME on "
           ">PASSWORD RULES...\" per line, the same file redis-server's aclfile reads): AUTH "
@@ -503,6 +509,12 @@ int main(int argc, char** argv) {
     if (!token.ok())
       return Fail(absl::StrCat("--http_auth_token_file: ", token.status().message()));
     http_auth_token = *token;
+  }
+  const std::optional<uint32_t> redis_notify_flags =
+      ekv::redis_core::ParseKeyspaceEvents(absl::GetFlag(FLAGS_redis_notify_keyspace_events));
+  if (!redis_notify_flags.has_value()) {
+    return Fail(
+        "--redis_notify_keyspace_events: invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
   }
   std::optional<ekv::redis::AclFile> redis_users;
   if (const std::string path = absl::GetFlag(FLAGS_redis_users_file); !path.empty()) {
@@ -1065,6 +1077,7 @@ int main(int argc, char** argv) {
     ekv::redis::RedisServerOptions redis_options;
     redis_options.address = redis_address;
     redis_options.settings.requirepass = absl::GetFlag(FLAGS_redis_requirepass);
+    redis_options.settings.notify_keyspace_events = *redis_notify_flags;
     if (redis_users.has_value()) {
       redis_options.settings.acl =
           std::make_shared<ekv::redis::AclUsers>(std::move(redis_users->users));
