@@ -245,7 +245,7 @@ SimResult RunSimulation(const SimOptions& requested) {
           if (group == 1 && bootstrap.has_value()) {
             // As the server's catalog replica: created groups reach the node's host.
             state_machine->SetCatalogListener([&cluster, node](const route::RouteCatalog& catalog) {
-              cluster.OnCreatedGroups(node, node::CreatedGroupsOf(catalog));
+              cluster.OnCreatedGroups(node, node::CreatedGroupsOf(catalog), catalog.version());
             });
           }
           return state_machine;
