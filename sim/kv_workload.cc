@@ -155,6 +155,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   }
   if (splits_ && create_groups) {
     create_groups_ = true;
+    coordinators_.SetPushAppliedCatalogs(true);
     group_creator_.rng = rng_.Fork();
     group_retirer_.rng = group_creator_.rng.Fork();
     if (replica_moves) {

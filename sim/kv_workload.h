@@ -112,6 +112,11 @@ class KvWorkload {
     coordinators_.OnReply(node, reply);
   }
   void OnCrash(NodeIndex node) { coordinators_.OnCrash(node); }
+  // `node`'s catalog replica applied `catalog` (with --create_groups it reaches the node's
+  // coordinator: SimCoordinators::SetPushAppliedCatalogs).
+  void OnCatalogApplied(NodeIndex node, const route::RouteCatalog& catalog) {
+    coordinators_.OnCatalogApplied(node, catalog);
+  }
 
   uint64_t issued() const { return issued_; }
   uint64_t acknowledged() const { return acknowledged_; }
@@ -273,6 +278,8 @@ class KvWorkload {
   // With --create_groups: a node whose disk broke that the newest catalog still names a
   // replica of a created group (0: none). It is the next one drained and removed.
   NodeIndex BrokenNodeReplicatingCreated() const;
+  size_t CreatedGroupsReplicatedBy(NodeIndex node) const;  // live ones, newest catalog
+  bool broken_drain_refused_ = false;
   // After the heal, with --create_groups: every live created group has as many replicas as
   // it was created with hosted on up members that vote in it, and no up node hosts a
   // created group the catalog does not name it a replica of.
