@@ -35,7 +35,8 @@ ABSL_FLAG(std::string, faults, "all",
           "--splits, membership also takes whole nodes out of the "
           "cluster and adds them back (members=done/tried on the seed line); half the time "
           "a node comes back with an emptied disk under its old id and joins with readmit "
-          "(rejoined_empty=N). With --create_groups a node is drained first (DrainNode; "
+          "(rejoined_empty=N). With --create_groups (not --placement) a node is drained first "
+          "(DrainNode; "
           "a refused drain takes nothing out) and a node whose disk broke is drained and "
           "removed, also after the chaos.");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
@@ -141,7 +142,8 @@ ABSL_FLAG(bool, create_groups, false,
           "the heal no up node's catalog may list a retired group, nor any up node host one, "
           "every live created group has its replica count hosted on up members that vote in "
           "it, and no up node hosts a created group the catalog does not name it a replica "
-          "of. With the membership fault class nodes are drained (DrainNode), removed and "
+          "of. With the membership fault class (not with --placement) nodes are drained "
+          "(DrainNode), removed and "
           "added back, an emptied one readmitted to the created groups it was drained from "
           "(member_drains=N readmitted_groups=N rehosted=N: readmitted nodes hosting a "
           "created group again). The seed line shows "
