@@ -100,6 +100,7 @@ struct Cluster::Process {
   std::map<raft::GroupId, std::unique_ptr<kv::MemoryEngine>> engines;
   // The created groups of the last catalog its catalog replica applied, not acted on yet.
   std::optional<node::CreatedGroups> pending_created;
+  route::CatalogVersion pending_created_version = 0;
   // Created groups this node stopped hosting (retired, or it was removed from them): on
   // its disk, like their records, so it survives crashes. A restarted node's catalog
   // replica replays older catalogs that still name it; hosting such a group again would
@@ -574,8 +575,11 @@ std::unique_ptr<node::StateMachine> Cluster::MakeStateMachine(NodeIndex node, ra
   return state_machine;
 }
 
-void Cluster::OnCreatedGroups(NodeIndex node, node::CreatedGroups created) {
-  process(node).pending_created = std::move(created);
+void Cluster::OnCreatedGroups(NodeIndex node, node::CreatedGroups created,
+                              route::CatalogVersion version) {
+  Process& p = process(node);
+  p.pending_created = std::move(created);
+  p.pending_created_version = version;
 }
 
 bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
@@ -588,9 +592,15 @@ bool Cluster::ReconcileCreatedGroups(NodeIndex node) {
       retired_groups_.insert(group);
     }
   }
-  for (const auto& [id, group] : created.live) {
-    if (!group.removed.empty())
-      removed_from_[id].insert(group.removed.begin(), group.removed.end());
+  // The newest catalog seen decides: a readmission (a node removed from the cluster that
+  // joined again with an emptied disk) takes the node off a group's removed list.
+  if (p.pending_created_version >= removed_from_version_) {
+    removed_from_version_ = p.pending_created_version;
+    removed_from_.clear();
+    for (const auto& [id, group] : created.live) {
+      if (!group.removed.empty())
+        removed_from_[id].insert(group.removed.begin(), group.removed.end());
+    }
   }
   const node::HostedGroupsPlan plan =
       node::PlanHostedGroups(created, node, p.host->groups(), config_.planted_hosted_groups);
@@ -679,11 +689,24 @@ void Cluster::WipeAndRestart(NodeIndex node) {
   p.disk.Wipe();
   p.stopped_groups.clear();  // they were on the disk
   p.engines.clear();
+  // The initial groups only, as `ekv-server --join` starts the groups its AddNode answer
+  // names (the member's JoinGroups); created groups it hosts again only as its catalog
+  // replica says (a readmitted node, added to one by a replica move).
   size_t groups = 0;
-  for (const auto& [group, replicas] : replicas_) {
-    if (std::find(replicas.begin(), replicas.end(), node) == replicas.end()) continue;
-    p.disk.AppendReliably(EncodeBootstrapRecord(group, {}));
-    ++groups;
+  for (auto it = replicas_.begin(); it != replicas_.end();) {
+    std::vector<NodeIndex>& replicas = it->second;
+    const bool hosted = std::find(replicas.begin(), replicas.end(), node) != replicas.end();
+    if (hosted && IsInitialGroup(it->first)) {
+      p.disk.AppendReliably(EncodeBootstrapRecord(it->first, {}));
+      ++groups;
+    } else if (hosted) {
+      replicas.erase(std::remove(replicas.begin(), replicas.end(), node), replicas.end());
+      if (replicas.empty()) {
+        it = replicas_.erase(it);
+        continue;
+      }
+    }
+    ++it;
   }
   p.disk.Sync();
   trace_.Record({scheduler_.now(), "wipe", node, groups, 0, 0, ""});

@@ -82,7 +82,8 @@ class Cluster {
   // catalog listing `created`. After the round the node hosts or drops groups to match
   // (node/hosted_groups.h), as the server's loop does: a voter of a new group writes its
   // bootstrap record durably and starts the replica.
-  void OnCreatedGroups(NodeIndex node, node::CreatedGroups created);
+  // `version`: that catalog's version (the newest one seen decides RemovedFrom).
+  void OnCreatedGroups(NodeIndex node, node::CreatedGroups created, route::CatalogVersion version);
 
   // Delivers a client request to `node` now (the workload models client latency).
   void SubmitClientRequest(NodeIndex node, const node::ClientRequest& request);
@@ -96,8 +97,9 @@ class Cluster {
   // Flips a bit of synced data on `node`'s disk (it must be down); restart must refuse.
   void CorruptDisk(NodeIndex node);
   // `node`'s process dies, its data dir is emptied and it starts again under the same id,
-  // as `ekv-server --join` on an empty data dir: every group it hosted starts empty (a
-  // bootstrap record without voters) and waits for a leader. Only for a node no group's
+  // as `ekv-server --join` on an empty data dir: every initial group it hosted starts empty
+  // (a bootstrap record without voters) and waits for a leader; a created group only once
+  // its catalog replica names it a replica again. Only for a node no group's
   // configuration names any more (taken out of the cluster): an emptied voter would have
   // forgotten its votes and its log.
   void WipeAndRestart(NodeIndex node);
@@ -118,7 +120,13 @@ class Cluster {
   // Some node's catalog recorded `node` as removed from created group `group` (a replica
   // move or a drain): it stops hosting the group as its own catalog replica catches up,
   // and no configuration change may bring it back as a voter meanwhile.
+  // As the newest catalog seen says: a readmitted node is no longer removed.
   bool RemovedFrom(raft::GroupId group, NodeIndex node) const;
+  // One of the groups the cluster started with (1..groups), which every member hosts; the
+  // others were created at run time (route::CreateGroup).
+  bool IsInitialGroup(raft::GroupId group) const {
+    return group >= 1 && group <= static_cast<raft::GroupId>(config_.groups);
+  }
   ProcessState state(NodeIndex node) const;
   const node::NodeHost* host(NodeIndex node) const;  // null unless up or paused
   uint64_t restarts() const { return restarts_; }
@@ -172,8 +180,9 @@ class Cluster {
   std::vector<NodeIndex> node_ids_;
   std::map<raft::GroupId, std::vector<NodeIndex>> replicas_;  // live groups, for restarts
   std::set<raft::GroupId> retired_groups_;
-  // Removals seen in any node's catalog (the simulator readmits no node to created groups).
+  // Removals of the newest catalog any node applied (removed_from_version_).
   std::map<raft::GroupId, std::set<NodeIndex>> removed_from_;
+  route::CatalogVersion removed_from_version_ = 0;
   std::map<NodeIndex, std::unique_ptr<Process>> processes_;
   ReplyHandler reply_handler_;
   RaftEventHandler raft_event_handler_;

@@ -60,6 +60,7 @@
 #include "core/coord/placement_driver.h"
 #include "core/kv/kv_command.h"
 #include "core/node/group_protocol.h"
+#include "core/node/group_state_machine.h"
 #include "core/route/catalog.h"
 #include "core/util/rng.h"
 #include "sim/checkers/bank.h"
@@ -111,6 +112,11 @@ class KvWorkload {
     coordinators_.OnReply(node, reply);
   }
   void OnCrash(NodeIndex node) { coordinators_.OnCrash(node); }
+  // `node`'s catalog replica applied `catalog` (with --create_groups it reaches the node's
+  // coordinator: SimCoordinators::SetPushAppliedCatalogs).
+  void OnCatalogApplied(NodeIndex node, const route::RouteCatalog& catalog) {
+    coordinators_.OnCatalogApplied(node, catalog);
+  }
 
   uint64_t issued() const { return issued_; }
   uint64_t acknowledged() const { return acknowledged_; }
@@ -250,10 +256,36 @@ class KvWorkload {
   uint64_t scans_running_ = 0;
   uint64_t scans_done_ = 0;
   std::vector<std::string> scan_violations_;
-  // node membership through the coordinators (with the membership fault class): one node
-  // at a time is taken out of every group and later added back and promoted
+  // node membership through the coordinators (with the membership fault class,
+  // kv_workload_members.cc): one node at a time is taken out of every group and later
+  // added back and promoted; with --create_groups it is drained first.
   void ScheduleMemberChange();
   void RunMemberChange();
+  bool MemberChangesLeft() const;  // after the chaos
+  void RemoveNode(NodeIndex via, NodeIndex node, std::function<void(bool)> finish);
+  // StartDrainNode(draining_node_); answered OK, the node is removed (RemoveNode).
+  void DrainBeforeRemoval(NodeIndex via, std::function<void(bool)> finish);
+  // The up catalog replica with the newest catalog (null: none).
+  const node::GroupStateMachine* NewestCatalogReplica() const;
+  // Live created groups that list `node` as removed, in the newest catalog.
+  size_t GroupsRemovedFrom(NodeIndex node) const;
+  // With --create_groups: a node whose disk broke that the newest catalog still names a
+  // replica of a created group (0: none). It is the next one drained and removed.
+  NodeIndex BrokenNodeReplicatingCreated() const;
+  size_t CreatedGroupsReplicatedBy(NodeIndex node) const;  // live ones, newest catalog
+  bool broken_drain_refused_ = false;
+  // After the heal, with --create_groups: every live created group has as many replicas as
+  // it was created with hosted on up members that vote in it, and no up node hosts a
+  // created group the catalog does not name it a replica of.
+  std::string CreatedReplicaViolation() const;
+  size_t ReadmittedNodesHostingCreated() const;
+  NodeIndex draining_node_ = 0;  // drained before its removal (--create_groups)
+  uint64_t member_drains_ = 0;   // drains answered OK that moved a replica, then removal
+  uint64_t member_drains_refused_ = 0;
+  uint64_t member_runs_after_chaos_ = 0;  // drains and removals of a broken node
+  size_t readmit_pending_groups_ = 0;     // at the wipe: created groups it was removed from
+  uint64_t readmitted_groups_ = 0;        // ... summed over AddNode(readmit)s answered OK
+  std::set<NodeIndex> readmitted_nodes_;  // ... of those
   bool member_changes_ = false;
   Rng member_rng_{1};
   bool member_changer_busy_ = false;

@@ -88,8 +88,11 @@ void KvWorkload::RunReplicaMove() {
           // A node that is up now (one that is down, or whose disk broke, might never
           // catch up); faults may still take it down later.
           for (NodeIndex node : cluster_.nodes()) {
+            // Nor one being taken out of the cluster (kv_workload_members.cc): an operator
+            // moves nothing onto a node they drain.
             if (!group.IsReplica(node) && !group.WasRemoved(node) &&
-                cluster_.state(node) == Cluster::ProcessState::kUp) {
+                cluster_.state(node) == Cluster::ProcessState::kUp && node != draining_node_ &&
+                node != removed_node_) {
               targets.push_back(node);
             }
           }

@@ -32,10 +32,13 @@ ABSL_FLAG(std::string, faults, "all",
           "partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate,membership. Each seed "
           "draws its own "
           "probability for every enabled class (swarm testing). With a kv --workload and "
-          "--splits (not --create_groups), membership also takes whole nodes out of the "
+          "--splits, membership also takes whole nodes out of the "
           "cluster and adds them back (members=done/tried on the seed line); half the time "
           "a node comes back with an emptied disk under its old id and joins with readmit "
-          "(rejoined_empty=N).");
+          "(rejoined_empty=N). With --create_groups (not --placement) a node is drained first "
+          "(DrainNode; "
+          "a refused drain takes nothing out) and a node whose disk broke is drained and "
+          "removed, also after the chaos.");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
 ABSL_FLAG(int, groups, 3,
           "Raft groups G; each is replicated on every node when N <= 5, else on 3 nodes.");
@@ -136,8 +139,14 @@ ABSL_FLAG(bool, create_groups, false,
           "nodes as voters, who bootstrap the group as they apply the catalog), and retires "
           "up to 2 that no route names (RetireGroup: the catalog erases the record, the id "
           "is never reused, every replica stops). With --moves ranges move into them. After "
-          "the heal no up node's catalog may list a retired group, nor any up node host one. "
-          "Seeds with node membership changes are not drawn with it. The seed line shows "
+          "the heal no up node's catalog may list a retired group, nor any up node host one, "
+          "every live created group has its replica count hosted on up members that vote in "
+          "it, and no up node hosts a created group the catalog does not name it a replica "
+          "of. With the membership fault class (not with --placement) nodes are drained "
+          "(DrainNode), removed and "
+          "added back, an emptied one readmitted to the created groups it was drained from "
+          "(member_drains=N readmitted_groups=N rehosted=N: readmitted nodes hosting a "
+          "created group again). The seed line shows "
           "groups_created=done/tried groups_retired=done/tried.");
 ABSL_FLAG(bool, replica_moves, false,
           "With --create_groups: a client also moves created groups' replicas between nodes "

@@ -1,8 +1,10 @@
 #include "sim/sim_coordinators.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/node/group_state_machine.h"
 #include "core/route/ownership.h"
 #include "core/util/assert.h"
 
@@ -102,6 +104,18 @@ SimCoordinators::Instance& SimCoordinators::Ensure(NodeIndex node) {
   instance->coordinator = std::make_unique<coord::Coordinator>(options, instance->view.get());
   EKV_ASSERT(config_.catalog.has_value(), "the coordinators need a catalog to route by");
   instance->coordinator->OnCatalog(*config_.catalog);
+  if (push_applied_catalogs_) {
+    if (const node::NodeHost* host = cluster_.host(node); host != nullptr) {
+      const std::vector<raft::GroupId> hosted = host->groups();
+      if (std::find(hosted.begin(), hosted.end(), options.catalog_group) != hosted.end()) {
+        const auto* machine = dynamic_cast<const node::GroupStateMachine*>(
+            &host->state_machine(options.catalog_group));
+        if (machine != nullptr && machine->catalog().has_value()) {
+          instance->coordinator->OnCatalog(*machine->catalog());
+        }
+      }
+    }
+  }
   instance->coordinator->SetTimestampObserver(
       [this](uint64_t invoked_us, uint64_t completed_us, uint64_t ts) {
         timestamps_.push_back({invoked_us, completed_us, ts});
@@ -109,6 +123,12 @@ SimCoordinators::Instance& SimCoordinators::Ensure(NodeIndex node) {
   Instance& out = *instance;
   instances_[node] = std::move(instance);
   return out;
+}
+
+void SimCoordinators::OnCatalogApplied(NodeIndex node, const route::RouteCatalog& catalog) {
+  if (!push_applied_catalogs_) return;
+  // Only a coordinator that exists: creating one here would draw its seed out of turn.
+  if (Instance* live = Live(node)) live->coordinator->OnCatalog(catalog);
 }
 
 coord::Coordinator* SimCoordinators::coordinator(NodeIndex node) {

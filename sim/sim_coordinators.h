@@ -82,6 +82,15 @@ class SimCoordinators {
   // How long a range move may take, all its steps included (move_timeout_us +
   // move_finish_timeout_us of the coordinators' options), for a client's patience.
   SimTime move_budget_us() const;
+  // With --create_groups: every catalog a node's catalog replica applies reaches that
+  // node's coordinator, as the server's replica pushes it (runtime Coordinator::
+  // UpdateRoutes), so a coordinator whose node hosts a created group knows the group is
+  // created (node membership changes add a joining node to the initial groups only). A
+  // new coordinator starts from its node's applied catalog. Off, a coordinator learns
+  // catalogs only from its own reads and refusals (seeds without created groups keep
+  // their traces).
+  void SetPushAppliedCatalogs(bool on) { push_applied_catalogs_ = on; }
+  void OnCatalogApplied(NodeIndex node, const route::RouteCatalog& catalog);
   // A node that is up, chosen at random (0: none).
   NodeIndex RandomUpNode();
   // `node`'s coordinator if its process is up or paused (null otherwise).
@@ -140,6 +149,7 @@ class SimCoordinators {
   std::vector<checkers::TimestampOp> timestamps_;
   std::vector<std::string> routing_errors_;
   SimCoordinatorTotals dead_totals_;  // stats of coordinators that died with their node
+  bool push_applied_catalogs_ = false;
 };
 
 }  // namespace ekv::sim

@@ -229,6 +229,8 @@ SimResult RunSimulation(const SimOptions& requested) {
     EKV_ASSERT(catalog.ok(), "bootstrap catalog: ", catalog.status().ToString());
     bootstrap = *std::move(catalog);
   }
+  // Set once the kv workload exists: catalogs applied reach its coordinators.
+  std::function<void(NodeIndex, const route::RouteCatalog&)> catalog_applied;
   if (kv_workload) {
     const kv::PlantedKvBugs kv_plants = KvPlants(options.plant);
     route::PlantedRouteBugs route_plants;
@@ -236,17 +238,19 @@ SimResult RunSimulation(const SimOptions& requested) {
     route_plants.merge_across_groups = options.plant == PlantedBug::kMergeSkipsMove;
     route_plants.keep_retired_group = options.plant == PlantedBug::kRetiredGroupKept;
     cluster.SetStateMachineFactory(
-        [kv_plants, route_plants, bootstrap, &cluster](NodeIndex node, raft::GroupId group,
-                                                       std::unique_ptr<kv::Engine> engine) {
+        [kv_plants, route_plants, bootstrap, &cluster, &catalog_applied](
+            NodeIndex node, raft::GroupId group, std::unique_ptr<kv::Engine> engine) {
           auto state_machine = std::make_unique<node::GroupStateMachine>(
               group, group == 1 ? bootstrap : std::nullopt, bootstrap, std::move(engine));
           state_machine->SetPlantedKvBugs(kv_plants);
           state_machine->SetPlantedRouteBugs(route_plants);
           if (group == 1 && bootstrap.has_value()) {
             // As the server's catalog replica: created groups reach the node's host.
-            state_machine->SetCatalogListener([&cluster, node](const route::RouteCatalog& catalog) {
-              cluster.OnCreatedGroups(node, node::CreatedGroupsOf(catalog));
-            });
+            state_machine->SetCatalogListener(
+                [&cluster, &catalog_applied, node](const route::RouteCatalog& catalog) {
+                  cluster.OnCreatedGroups(node, node::CreatedGroupsOf(catalog), catalog.version());
+                  if (catalog_applied) catalog_applied(node, catalog);
+                });
           }
           return state_machine;
         });
@@ -260,6 +264,9 @@ SimResult RunSimulation(const SimOptions& requested) {
                          options.placement, options.redis_cross_group_exec,
                          options.plant == PlantedBug::kDynamoIndexKeepsOldEntry, options.merges,
                          options.create_groups, options.replica_moves);
+    catalog_applied = [&txn_workload](NodeIndex node, const route::RouteCatalog& catalog) {
+      txn_workload->OnCatalogApplied(node, catalog);
+    };
   } else {
     register_workload.emplace(scheduler, trace, cluster, root.Fork(), profile, options.ops);
   }

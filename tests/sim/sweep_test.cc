@@ -316,6 +316,42 @@ TEST(SimSweepTest, AFollowerBackedOffToIndexOneIsStillSentEntries) {
                          << result.details;
 }
 
+// The counter `name` of a seed line's kv part ("... name=N ..."), or -1 when absent.
+int64_t KvStat(const std::string& kv_stats, const std::string& name) {
+  const std::string key = " " + name + "=";
+  const size_t at = kv_stats.find(key);
+  if (at == std::string::npos) return -1;
+  return std::stoll(kv_stats.substr(at + key.size()));
+}
+
+// bank seed 9 of --splits --moves --create_groups, all faults: node removals with created
+// groups go as an operator's do (sim/kv_workload_members.cc): StartDrainNode moves each
+// created group's replica off the node, StartRemoveNode takes it out of the cluster, and it
+// comes back with an emptied disk under its old id, so AddNode readmits it to the created
+// groups it was drained from (ChangeGroupReplica{readmit}); a later move gives it a created
+// replica again. After the heal every created group has its replica count on up members.
+TEST(SimSweepTest, DrainRemoveAndReadmitANodeHostingCreatedGroups) {
+  SimOptions options;
+  options.seed = 9;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kBank;
+  options.splits = true;
+  options.moves = true;
+  options.create_groups = true;
+  const SimResult result = RunSimulation(options);
+  const std::string line = SummaryLine(options, result);
+  EXPECT_TRUE(result.ok) << line << "\n  repro: " << ReproCommand(options) << "\n"
+                         << result.details;
+  EXPECT_GE(KvStat(result.kv_stats, "member_drains"), 1)
+      << "no node hosting a created group was drained and removed: " << line;
+  EXPECT_GE(KvStat(result.kv_stats, "rejoined_empty"), 1)
+      << "no removed node came back with an emptied disk: " << line;
+  EXPECT_GE(KvStat(result.kv_stats, "readmitted_groups"), 1)
+      << "no rejoin readmitted a node to a created group: " << line;
+  EXPECT_GE(KvStat(result.kv_stats, "rehosted"), 1)
+      << "no readmitted node hosts a created group again: " << line;
+}
+
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /
 // StartPromoteNode, as the server's Cluster service runs them) while the fault injector
 // also changes single groups and crashes and partitions nodes: the changes must land and
