@@ -631,7 +631,10 @@ absl::Status Raft::StepLeader(const Message& m) {
     case MessageType::kAppResp: {
       pr.recent_active = true;
       if (m.reject) {
-        pr.log_empty = m.reject_hint == 0;
+        // Only an acknowledgement clears this: a rejection with a hint past 0 may be stale
+        // (sent by a former life of a reused id, in this term), and MaybeDecrTo below
+        // ignores it only after the fact.
+        if (m.reject_hint == 0) pr.log_empty = true;
         Index next_probe = m.reject_hint;
         if (m.log_term > 0) {
           // Skip all our entries of terms above the follower's hint term (§5.3 fast
