@@ -26,8 +26,8 @@ struct Progress {
   Index pending_snapshot = 0;        // index of the snapshot in flight (kSnapshot)
   bool recent_active = false;        // heard from since the last CheckQuorum round
   bool msg_app_flow_paused = false;  // probe: one append sent, waiting
-  // The follower's last rejection said its log is empty (hint 0: every log holds the
-  // bootstrap entries at term 1 unless it is empty); cleared by any acknowledgement.
+  // A rejection said the follower's log is empty (hint 0: every log holds the bootstrap
+  // entries at term 1 unless it is empty); cleared only by an acknowledgement of an index.
   bool log_empty = false;
   Inflights inflights;
   bool is_learner = false;

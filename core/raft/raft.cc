@@ -631,7 +631,25 @@ absl::Status Raft::StepLeader(const Message& m) {
     case MessageType::kAppResp: {
       pr.recent_active = true;
       if (m.reject) {
-        pr.log_empty = m.reject_hint == 0;
+        // Only an acknowledgement clears this: a rejection with a hint past 0 may be stale
+        // (sent by a former life of a reused id, in this term), and MaybeDecrTo below
+        // ignores it only after the fact.
+        if (m.reject_hint == 0) pr.log_empty = true;
+        if (m.reject_hint == 0 && pr.match > 0 && config_.snapshot_for_empty_followers &&
+            pr.state != ProgressState::kSnapshot) {
+          // The follower's log was empty when it sent this, yet we hold an acknowledgement
+          // of an index: either that acknowledgement came from a former life of a reused
+          // id (same term; messages carry no incarnation), or this rejection is a late
+          // duplicate from before the follower's snapshot. MaybeDecrTo would judge it stale
+          // and keep probing above an index the follower does not hold, forever. Start it
+          // over from a current snapshot; a follower that does hold the log refuses it and
+          // acknowledges its commit index, restoring match. (Lowering match never lowers
+          // the commit index, which only grows.)
+          pr.match = 0;
+          pr.BecomeProbe();
+          SendAppend(m.from);
+          return absl::OkStatus();
+        }
         Index next_probe = m.reject_hint;
         if (m.log_term > 0) {
           // Skip all our entries of terms above the follower's hint term (§5.3 fast

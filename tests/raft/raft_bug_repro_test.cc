@@ -223,5 +223,136 @@ TEST_F(EmptyFollowerTest, IsNeverSentASnapshotOfAnOlderConfiguration) {
   EXPECT_EQ(first->snapshot.metadata.conf_state.learners, (std::vector<raft::NodeId>{1}));
 }
 
+// Bug (review of 4475e07): Progress::log_empty is overwritten by every rejection, before
+// MaybeDecrTo decides whether the rejection is stale. A rejection that node 1 sent in its
+// former life (same term, same leader; its id is reused) and that arrives after the emptied
+// node 1 said it is empty clears the flag while next stays 1: the leader then sends the
+// empty node the log from index 1 (entry 1's configuration {1}), which the flag exists to
+// prevent.
+TEST_F(EmptyFollowerTest, AStaleRejectionFromAFormerLifeDoesNotClearLogEmpty) {
+  NodeOptions options;
+  options.bootstrap_entries = true;
+  options.snapshot_for_empty_followers = true;
+  c_.AddNodes({1, 2, 3}, {1, 2, 3}, {}, options);
+  c_.Stabilize({}, nullptr);
+  ASSERT_TRUE(c_.node(2).raw->Campaign().ok());
+  c_.Stabilize({}, nullptr);
+  ASSERT_EQ(c_.node(2).raw->state(), raft::StateType::kLeader);
+  // Node 1 misses an append and rejects the next one (hint > 0: it holds the log); that
+  // rejection is delayed in the network.
+  ASSERT_TRUE(c_.node(2).raw->Propose("a").ok());
+  c_.ProcessReady(2, nullptr);
+  c_.DropMessages(1, 2, nullptr);
+  ASSERT_TRUE(c_.node(2).raw->Propose("b").ok());
+  c_.ProcessReady(2, nullptr);
+  c_.Deliver({1}, nullptr);
+  c_.ProcessReady(1, nullptr);
+  std::vector<Message> delayed;
+  std::vector<Message>& to_leader = c_.queue(2);
+  for (auto it = to_leader.begin(); it != to_leader.end();) {
+    if (it->from == 1 && it->type == MessageType::kAppResp && it->reject) {
+      delayed.push_back(*it);
+      it = to_leader.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ASSERT_EQ(delayed.size(), 1u);
+  ASSERT_GT(delayed[0].reject_hint, 0u);
+  c_.Stabilize({2, 3}, nullptr);
+  // 1 is removed, loses its disk and is added back as a learner, all in the same term.
+  raft::ConfChange remove1;
+  remove1.changes.push_back({raft::ConfChangeType::kRemoveVoter, 1});
+  ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(remove1).ok());
+  c_.Stabilize({2, 3}, nullptr);
+  c_.Wipe(1);
+  raft::ConfChange readd1;
+  readd1.changes.push_back({raft::ConfChangeType::kAddLearner, 1});
+  ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(readd1).ok());
+  c_.Stabilize({2, 3}, nullptr);
+  ASSERT_EQ(c_.node(2).raw->conf_state().learners, (std::vector<raft::NodeId>{1}));
+  ASSERT_EQ(delayed[0].term, c_.node(2).raw->term());
+  // The empty node 1 says so (hint 0); the leader has no current snapshot and waits.
+  std::vector<Message> sent = ProbeNode1();
+  for (const Message& m : sent) {
+    ASSERT_FALSE(m.type == MessageType::kApp && m.index == 0) << Describe(sent);
+  }
+  // The former life's rejection arrives now.
+  c_.queue(2).push_back(delayed[0]);
+  c_.Deliver({2}, nullptr);
+  c_.ProcessReady(2, nullptr);
+  for (const Message& m : c_.queue(1)) sent.push_back(m);
+  std::vector<Message> later = ProbeNode1();
+  sent.insert(sent.end(), later.begin(), later.end());
+  for (const Message& m : sent) {
+    // Before the fix: 2->1 MsgApp Log:0/0 with entry 1 ({1} alone) and on.
+    EXPECT_FALSE(m.type == MessageType::kApp && m.index == 0) << Describe(sent);
+  }
+  EXPECT_EQ(c_.node(1).raw->last_index(), 0u) << Describe(sent);
+}
+
+// Bug (review of 5a3baac/4475e07; older than both): messages carry no incarnation, so an
+// acknowledgement that node 1 sent in its former life (same term, same leader) and that
+// arrives after node 1 was removed, emptied and added back sets the leader's match for the
+// empty node to the acknowledged index. The leader then probes above that index forever
+// (every hint-0 rejection is judged stale by MaybeDecrTo) and never offers a snapshot: the
+// empty node starves, and once promoted it counts towards commitment with entries it does
+// not hold. Now a hint-0 rejection from a follower with a match starts it over from a
+// current snapshot.
+TEST_F(EmptyFollowerTest, AStaleAcknowledgementFromAFormerLifeDoesNotStarveIt) {
+  NodeOptions options;
+  options.bootstrap_entries = true;
+  options.snapshot_for_empty_followers = true;
+  c_.AddNodes({1, 2, 3}, {1, 2, 3}, {}, options);
+  c_.Stabilize({}, nullptr);
+  ASSERT_TRUE(c_.node(2).raw->Campaign().ok());
+  c_.Stabilize({}, nullptr);
+  ASSERT_EQ(c_.node(2).raw->state(), raft::StateType::kLeader);
+  // Node 1 acknowledges an entry; the acknowledgement is delayed in the network.
+  ASSERT_TRUE(c_.node(2).raw->Propose("a").ok());
+  c_.ProcessReady(2, nullptr);
+  c_.Deliver({1}, nullptr);
+  c_.ProcessReady(1, nullptr);
+  std::vector<Message> delayed;
+  std::vector<Message>& to_leader = c_.queue(2);
+  for (auto it = to_leader.begin(); it != to_leader.end();) {
+    if (it->from == 1 && it->type == MessageType::kAppResp && !it->reject && it->index > 0) {
+      delayed.push_back(*it);
+      it = to_leader.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ASSERT_EQ(delayed.size(), 1u);
+  c_.Stabilize({2, 3}, nullptr);
+  raft::ConfChange remove1;
+  remove1.changes.push_back({raft::ConfChangeType::kRemoveVoter, 1});
+  ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(remove1).ok());
+  c_.Stabilize({2, 3}, nullptr);
+  c_.Wipe(1);
+  raft::ConfChange readd1;
+  readd1.changes.push_back({raft::ConfChangeType::kAddLearner, 1});
+  ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(readd1).ok());
+  c_.Stabilize({2, 3}, nullptr);
+  ASSERT_EQ(delayed[0].term, c_.node(2).raw->term());
+  // A current snapshot is ready, as NodeHost keeps one after every membership change.
+  ASSERT_TRUE(c_.Snapshot(2).ok());
+  c_.queue(2).push_back(delayed[0]);
+  c_.Deliver({2}, nullptr);
+  c_.ProcessReady(2, nullptr);
+  std::vector<Message> sent = ProbeNode1();
+  for (int round = 0; round < 5; ++round) {
+    std::vector<Message> later = ProbeNode1();
+    sent.insert(sent.end(), later.begin(), later.end());
+  }
+  EXPECT_EQ(c_.node(1).raw->commit_index(), c_.node(2).raw->commit_index())
+      << c_.node(2).raw->DescribeProgress() << Describe(sent);
+  EXPECT_EQ(c_.node(1).raw->conf_state(), c_.node(2).raw->conf_state())
+      << raft::DescribeConfState(c_.node(1).raw->conf_state());
+  for (const Message& m : sent) {
+    EXPECT_FALSE(m.type == MessageType::kApp && m.index == 0) << Describe(sent);
+  }
+}
+
 }  // namespace
 }  // namespace ekv::testing
