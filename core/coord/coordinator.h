@@ -643,7 +643,9 @@ class Coordinator {
   void ChangeNextGroup(std::shared_ptr<EveryGroup> state);
   // RemoveNode: takes `node` out of each of `groups` (created ones, popped from the back)
   // through MoveReplica, then out of every other group and the directory.
-  void RemoveNodeFromCreated(OpId op, raft::NodeId node, std::vector<raft::GroupId> groups);
+  // Runs `moves` (popped from the back), then takes `node` out of the initial groups and
+  // the directory.
+  void RemoveNodeFromCreated(OpId op, raft::NodeId node, std::vector<MoveReplicaSpec> moves);
   // AddNode's readmission: one catalog change per created group that lists `node` as
   // removed, each against a fresh catalog read, then `next`.
   void ReadmitNode(OpId op, raft::NodeId node, int round, std::function<void()> next);
@@ -687,6 +689,12 @@ class Coordinator {
   struct LeaderBalance;
   void LeaderBalanceDecide(std::shared_ptr<LeaderBalance> balance);
   std::set<raft::NodeId> MemberSet(const node::MemberDirectory& members) const;
+  // One move per created group `node` hosts, in group order, each to the member (of
+  // `members`, `node` left out) hosting the fewest created groups. A group no member can
+  // take fails the plan, or with `remove_without_target` gets a removal of `node` alone.
+  static absl::StatusOr<std::vector<MoveReplicaSpec>> PlanReplicasOff(
+      raft::NodeId node, std::set<raft::NodeId> members, const route::RouteCatalog& catalog,
+      bool remove_without_target);
 
   // Range merges (range_merger.cc).
   struct Merge;

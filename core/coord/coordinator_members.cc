@@ -265,25 +265,36 @@ OpId Coordinator::StartRemoveNode(raft::NodeId node) {
       return op;
     }
   }
-  // Created groups first, through the replica mover's removal (replica_mover.cc): the
-  // catalog records the node as removed before its configurations lose it, so it stops
-  // hosting them and, if it is down now, never hosts them again on its return. Refused for
-  // a group's last replica. Then the initial groups and the directory.
+  // Created groups first, through the replica mover (replica_mover.cc): the catalog
+  // records the node as removed before its configurations lose it, so it stops hosting
+  // them and, if it is down now, never hosts them again on its return. Each replica moves
+  // to another member as a drain moves it, so a group placed on the node after a drain
+  // (CreateGroup and the balancer favour the emptiest member, the drained one: simulator
+  // kv-register seed 196 created group 8 there as its removal began) keeps its replica
+  // count; only a group no other member can take loses the replica (refused for its last
+  // one). Then the initial groups and the directory.
   ReadCatalog(DeadlineOf(op), [this, op, node](absl::StatusOr<route::RouteCatalog> catalog) {
     if (!catalog.ok()) return Fail(op, catalog.status());
-    std::vector<raft::GroupId> groups;
-    for (const auto& [id, group] : catalog->groups()) {
-      if (group.IsReplica(node)) groups.push_back(id);
-    }
-    std::reverse(groups.begin(), groups.end());  // popped from the back
-    RemoveNodeFromCreated(op, node, std::move(groups));
+    const bool hosts_created =
+        std::any_of(catalog->groups().begin(), catalog->groups().end(),
+                    [node](const auto& entry) { return entry.second.IsReplica(node); });
+    if (!hosts_created) return RemoveNodeFromCreated(op, node, {});
+    ReadMembers(DeadlineOf(op), [this, op, node, catalog = *std::move(catalog)](
+                                    absl::StatusOr<node::MemberDirectory> members) {
+      if (!members.ok()) return Fail(op, members.status());
+      absl::StatusOr<std::vector<MoveReplicaSpec>> moves =
+          PlanReplicasOff(node, MemberSet(*members), catalog, /*remove_without_target=*/true);
+      if (!moves.ok()) return Fail(op, moves.status());
+      std::reverse(moves->begin(), moves->end());  // popped from the back
+      RemoveNodeFromCreated(op, node, *std::move(moves));
+    });
   });
   return op;
 }
 
 void Coordinator::RemoveNodeFromCreated(OpId op, raft::NodeId node,
-                                        std::vector<raft::GroupId> groups) {
-  if (groups.empty()) {
+                                        std::vector<MoveReplicaSpec> moves) {
+  if (moves.empty()) {
     return ChangeEveryGroup(node, raft::ConfChangeType::kRemoveVoter, DeadlineOf(op),
                             [this, op, node](absl::Status s) {
                               if (!s.ok()) return Fail(op, s);
@@ -291,16 +302,13 @@ void Coordinator::RemoveNodeFromCreated(OpId op, raft::NodeId node,
                                             DeadlineOf(op), 0, FinishWithMembers(op));
                             });
   }
-  MoveReplicaSpec spec;
-  spec.group = groups.back();
-  spec.from = node;
-  spec.min_replicas = 1;
-  groups.pop_back();
+  const MoveReplicaSpec spec = moves.back();
+  moves.pop_back();
   MoveReplica(spec, DeadlineOf(op),
               [this, op, node,
-               groups = std::move(groups)](absl::StatusOr<route::GroupDescriptor> group) mutable {
+               moves = std::move(moves)](absl::StatusOr<route::GroupDescriptor> group) mutable {
                 if (!group.ok()) return Fail(op, group.status());
-                RemoveNodeFromCreated(op, node, std::move(groups));
+                RemoveNodeFromCreated(op, node, std::move(moves));
               });
 }
 

@@ -84,6 +84,10 @@ struct Coordinator::ReplicaMove {
   uint64_t catch_up_deadline_us = 0;
   // The replica being caught up answered, in this run, that it applied past its addition.
   bool heard_past_addition = false;
+  // T hosted the group already when this run first read the catalog: some other change (a
+  // drain, a balancer, a resumed run of this very move) put it there, so F may leave only
+  // while the group keeps the replica count it was created with.
+  bool target_hosted_at_start = false;
 };
 
 Coordinator::GroupFn Coordinator::FinishWithGroup(OpId op) {
@@ -200,6 +204,19 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
       return ReplicaMoveCatalog(
           move, route::ReplicaChange::kAdd, spec.to, catalog->version(),
           [this, move](absl::Status status) { ReplicaMoveAfterCatalog(move, std::move(status)); });
+    }
+    if (spec.to != raft::kNoNode) {
+      if (move->rounds == 1) move->target_hosted_at_start = true;
+      if (move->target_hosted_at_start && replicas.size() - 1 < group.voters.size()) {
+        // Taking "T hosts it" for this move's step 1 would shrink the group (the
+        // simulator's drain raced a move to the same target: bank seed 1 with
+        // --replica_moves and membership faults left group 7 on two nodes).
+        return move->done(absl::FailedPreconditionError(
+            absl::StrCat("MoveReplica: node ", spec.to, " already hosts ", Describe(group),
+                         " (another change added it), so removing node ", spec.from,
+                         " would leave ", replicas.size() - 1, " replicas, fewer than the ",
+                         group.voters.size(), " it was created with; choose another target")));
+      }
     }
     if (!move->voters_ready) {
       // Steps 2-4 for T and every other replica that joined by a move.
@@ -406,6 +423,56 @@ struct Coordinator::Drain {
   std::vector<route::GroupDescriptor> moved;
 };
 
+absl::StatusOr<std::vector<MoveReplicaSpec>> Coordinator::PlanReplicasOff(
+    raft::NodeId node, std::set<raft::NodeId> members, const route::RouteCatalog& catalog,
+    bool remove_without_target) {
+  members.erase(node);
+  // Where each replica goes: the member hosting the fewest live created groups (as
+  // CreateGroup places a new group), counting the moves planned so far.
+  std::map<raft::NodeId, size_t> load;
+  for (raft::NodeId member : members) load[member] = 0;
+  for (const auto& [id, group] : catalog.groups()) {
+    for (uint64_t replica : group.Replicas()) {
+      if (auto it = load.find(replica); it != load.end()) ++it->second;
+    }
+  }
+  std::vector<MoveReplicaSpec> moves;
+  for (const auto& [id, group] : catalog.groups()) {
+    if (!group.IsReplica(node)) continue;
+    MoveReplicaSpec move;
+    move.group = id;
+    move.from = node;
+    // A group that already has more replicas than it was created with holds the
+    // target of an earlier move that stopped short: finish that one.
+    if (group.Replicas().size() > group.voters.size()) {
+      for (uint64_t joined : group.joined) {
+        if (group.IsReplica(joined) && joined != node) move.to = joined;
+      }
+    }
+    if (move.to == raft::kNoNode) {
+      std::pair<size_t, raft::NodeId> best{SIZE_MAX, raft::kNoNode};
+      for (const auto& [member, groups] : load) {
+        if (group.IsReplica(member) || group.WasRemoved(member)) continue;
+        best = std::min(best, std::make_pair(groups, member));
+      }
+      if (best.second == raft::kNoNode && !remove_without_target) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("DrainNode: node ", node, ": ", Describe(group),
+                         " has no other member to move its replica to (each already "
+                         "hosts it or was removed from it); add a node first"));
+      }
+      move.to = best.second;
+      if (move.to == raft::kNoNode) {
+        move.min_replicas = 1;  // refused only for the group's last replica
+      } else {
+        ++load[move.to];
+      }
+    }
+    moves.push_back(move);
+  }
+  return moves;
+}
+
 OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
   const OpId op = NewOp(
       timeout_us != 0 ? timeout_us : options_.move_timeout_us + options_.move_finish_timeout_us);
@@ -418,49 +485,13 @@ OpId Coordinator::StartDrainNode(raft::NodeId node, uint64_t timeout_us) {
     ReadCatalog(DeadlineOf(op), [this, op, node, members = *std::move(members)](
                                     absl::StatusOr<route::RouteCatalog> catalog) {
       if (!catalog.ok()) return Fail(op, catalog.status());
-      std::set<raft::NodeId> member_set = MemberSet(members);
-      member_set.erase(node);
-      // Where each replica goes: the member hosting the fewest live created groups (as
-      // CreateGroup places a new group), counting the moves planned so far.
-      std::map<raft::NodeId, size_t> load;
-      for (raft::NodeId member : member_set) load[member] = 0;
-      for (const auto& [id, group] : catalog->groups()) {
-        for (uint64_t replica : group.Replicas()) {
-          if (auto it = load.find(replica); it != load.end()) ++it->second;
-        }
-      }
+      absl::StatusOr<std::vector<MoveReplicaSpec>> moves =
+          PlanReplicasOff(node, MemberSet(members), *catalog, /*remove_without_target=*/false);
+      if (!moves.ok()) return Fail(op, moves.status());
       auto state = std::make_shared<Drain>();
       state->op = op;
       state->node = node;
-      for (const auto& [id, group] : catalog->groups()) {
-        if (!group.IsReplica(node)) continue;
-        MoveReplicaSpec move;
-        move.group = id;
-        move.from = node;
-        // A group that already has more replicas than it was created with holds the
-        // target of an earlier move that stopped short: finish that one.
-        if (group.Replicas().size() > group.voters.size()) {
-          for (uint64_t joined : group.joined) {
-            if (group.IsReplica(joined) && joined != node) move.to = joined;
-          }
-        }
-        if (move.to == raft::kNoNode) {
-          std::pair<size_t, raft::NodeId> best{SIZE_MAX, raft::kNoNode};
-          for (const auto& [member, groups] : load) {
-            if (group.IsReplica(member) || group.WasRemoved(member)) continue;
-            best = std::min(best, std::make_pair(groups, member));
-          }
-          if (best.second == raft::kNoNode) {
-            return Fail(op, absl::FailedPreconditionError(absl::StrCat(
-                                "DrainNode: node ", node, ": ", Describe(group),
-                                " has no other member to move its replica to (each already "
-                                "hosts it or was removed from it); add a node first")));
-          }
-          move.to = best.second;
-          ++load[move.to];
-        }
-        state->moves.push_back(move);
-      }
+      state->moves = *std::move(moves);
       DrainNext(std::move(state));
     });
   });
