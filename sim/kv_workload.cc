@@ -989,16 +989,11 @@ void KvWorkload::RunRetireGroup() {
 
 std::string KvWorkload::RetiredGroupViolation() const {
   if (!create_groups_) return "";
-  constexpr raft::GroupId kCatalogGroup = 1;  // as the coordinators' options say
   std::vector<std::string> violations;
   for (NodeIndex node : cluster_.nodes()) {
-    const node::NodeHost* host = cluster_.host(node);
-    if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) continue;
-    const std::vector<raft::GroupId> hosted = host->groups();
-    if (std::find(hosted.begin(), hosted.end(), kCatalogGroup) == hosted.end()) continue;
-    const auto* machine =
-        dynamic_cast<const node::GroupStateMachine*>(&host->state_machine(kCatalogGroup));
-    if (machine == nullptr || !machine->catalog().has_value()) continue;
+    const node::GroupStateMachine* machine = UpCatalogReplica(node);
+    if (machine == nullptr) continue;
+    const std::vector<raft::GroupId> hosted = cluster_.host(node)->groups();
     const route::RouteCatalog& catalog = *machine->catalog();
     for (raft::GroupId group : retired_groups_) {
       if (catalog.FindGroup(group) != nullptr) {

@@ -265,6 +265,8 @@ class KvWorkload {
   void RemoveNode(NodeIndex via, NodeIndex node, std::function<void(bool)> finish);
   // StartDrainNode(draining_node_); answered OK, the node is removed (RemoveNode).
   void DrainBeforeRemoval(NodeIndex via, std::function<void(bool)> finish);
+  // `node`'s catalog replica if the node is up and its replica holds a catalog.
+  const node::GroupStateMachine* UpCatalogReplica(NodeIndex node) const;
   // The up catalog replica with the newest catalog (null: none).
   const node::GroupStateMachine* NewestCatalogReplica() const;
   // Live created groups that list `node` as removed, in the newest catalog.

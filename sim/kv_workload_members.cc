@@ -249,16 +249,22 @@ bool KvWorkload::NamedInAnyConfiguration(NodeIndex node) const {
   return false;
 }
 
+const node::GroupStateMachine* KvWorkload::UpCatalogReplica(NodeIndex node) const {
+  const node::NodeHost* host = cluster_.host(node);
+  if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) return nullptr;
+  const std::vector<raft::GroupId> hosted = host->groups();
+  if (std::find(hosted.begin(), hosted.end(), kCatalogGroup) == hosted.end()) return nullptr;
+  const auto* machine =
+      dynamic_cast<const node::GroupStateMachine*>(&host->state_machine(kCatalogGroup));
+  if (machine == nullptr || !machine->catalog().has_value()) return nullptr;
+  return machine;
+}
+
 const node::GroupStateMachine* KvWorkload::NewestCatalogReplica() const {
   const node::GroupStateMachine* newest = nullptr;
   for (NodeIndex node : cluster_.nodes()) {
-    const node::NodeHost* host = cluster_.host(node);
-    if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) continue;
-    const std::vector<raft::GroupId> hosted = host->groups();
-    if (std::find(hosted.begin(), hosted.end(), kCatalogGroup) == hosted.end()) continue;
-    const auto* machine =
-        dynamic_cast<const node::GroupStateMachine*>(&host->state_machine(kCatalogGroup));
-    if (machine == nullptr || !machine->catalog().has_value()) continue;
+    const node::GroupStateMachine* machine = UpCatalogReplica(node);
+    if (machine == nullptr) continue;
     if (newest == nullptr || machine->catalog()->version() > newest->catalog()->version()) {
       newest = machine;
     }

@@ -121,7 +121,8 @@ class EmptyFollowerTest : public ::testing::Test {
  protected:
   // Nodes 1-3 bootstrapped with entries; 2 leads; 1 is removed, wiped and added back as a
   // learner. The leader has no snapshot (it never reached its interval).
-  void RemoveWipeAndReadd() {
+  // Nodes 1-3 bootstrapped with entries, snapshot_for_empty_followers on; 2 leads.
+  void StartWithNode2Leading() {
     NodeOptions options;
     options.bootstrap_entries = true;
     options.snapshot_for_empty_followers = true;
@@ -130,6 +131,11 @@ class EmptyFollowerTest : public ::testing::Test {
     ASSERT_TRUE(c_.node(2).raw->Campaign().ok());
     c_.Stabilize({}, nullptr);
     ASSERT_EQ(c_.node(2).raw->state(), raft::StateType::kLeader);
+  }
+
+  void RemoveWipeAndReadd() {
+    StartWithNode2Leading();
+    if (HasFatalFailure()) return;
     raft::ConfChange remove1;
     remove1.changes.push_back({raft::ConfChangeType::kRemoveVoter, 1});
     ASSERT_TRUE(c_.node(2).raw->ProposeConfChange(remove1).ok());
@@ -230,14 +236,8 @@ TEST_F(EmptyFollowerTest, IsNeverSentASnapshotOfAnOlderConfiguration) {
 // empty node the log from index 1 (entry 1's configuration {1}), which the flag exists to
 // prevent.
 TEST_F(EmptyFollowerTest, AStaleRejectionFromAFormerLifeDoesNotClearLogEmpty) {
-  NodeOptions options;
-  options.bootstrap_entries = true;
-  options.snapshot_for_empty_followers = true;
-  c_.AddNodes({1, 2, 3}, {1, 2, 3}, {}, options);
-  c_.Stabilize({}, nullptr);
-  ASSERT_TRUE(c_.node(2).raw->Campaign().ok());
-  c_.Stabilize({}, nullptr);
-  ASSERT_EQ(c_.node(2).raw->state(), raft::StateType::kLeader);
+  StartWithNode2Leading();
+  if (HasFatalFailure()) return;
   // Node 1 misses an append and rejects the next one (hint > 0: it holds the log); that
   // rejection is delayed in the network.
   ASSERT_TRUE(c_.node(2).raw->Propose("a").ok());
@@ -300,14 +300,8 @@ TEST_F(EmptyFollowerTest, AStaleRejectionFromAFormerLifeDoesNotClearLogEmpty) {
 // not hold. Now a hint-0 rejection from a follower with a match starts it over from a
 // current snapshot.
 TEST_F(EmptyFollowerTest, AStaleAcknowledgementFromAFormerLifeDoesNotStarveIt) {
-  NodeOptions options;
-  options.bootstrap_entries = true;
-  options.snapshot_for_empty_followers = true;
-  c_.AddNodes({1, 2, 3}, {1, 2, 3}, {}, options);
-  c_.Stabilize({}, nullptr);
-  ASSERT_TRUE(c_.node(2).raw->Campaign().ok());
-  c_.Stabilize({}, nullptr);
-  ASSERT_EQ(c_.node(2).raw->state(), raft::StateType::kLeader);
+  StartWithNode2Leading();
+  if (HasFatalFailure()) return;
   // Node 1 acknowledges an entry; the acknowledgement is delayed in the network.
   ASSERT_TRUE(c_.node(2).raw->Propose("a").ok());
   c_.ProcessReady(2, nullptr);
