@@ -286,8 +286,13 @@ bool FaultInjector::ChangeMembership(bool restore) {
     // leaves a voter that never answers (bank seed 134 of --create_groups --replica_moves:
     // the heal's restore re-added n2 to group 7 0.02 s before n2 dropped it; with n3's disk
     // broken, group 7 had no quorum).
+    // Nor one whose disk broke: it never starts again, so an operator would not add it
+    // back, and the leader refuses to make it a voter (it never answers) while the group's
+    // other missing replicas wait behind it (dynamo seed 3342: n1's disk broke and group 3,
+    // shrunk to {5}, was restored with n1 first: {1,5} had no quorum).
     const auto missing = std::find_if(replicas.begin(), replicas.end(), [&](NodeIndex node) {
-      return !has(conf.voters, node) && !cluster_.RemovedFrom(group, node);
+      return !has(conf.voters, node) && !cluster_.RemovedFrom(group, node) &&
+             cluster_.state(node) != Cluster::ProcessState::kBroken;
     });
     if (missing != replicas.end()) {
       complete = false;

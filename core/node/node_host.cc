@@ -157,6 +157,7 @@ absl::Status NodeHost::AddGroup(raft::GroupId group_id,
   config.randomization_seed = MixSeed(options_.seed ^ options_.incarnation, group_id);
   // Every group's log starts with its bootstrap configuration entries (RawNode::Bootstrap).
   config.snapshot_for_empty_followers = true;
+  config.refuse_changes_without_active_quorum = true;
   absl::StatusOr<std::unique_ptr<raft::RawNode>> raw_node = raft::RawNode::Create(config);
   if (!raw_node.ok()) return raw_node.status();
   group->raw_node = std::move(*raw_node);

@@ -22,6 +22,11 @@ absl::Status Config::Validate() const {
     return absl::InvalidArgumentError(
         "raft config: max_inflight_bytes must be at least max_size_per_msg");
   }
+  if (refuse_changes_without_active_quorum && !check_quorum) {
+    return absl::InvalidArgumentError(
+        "raft config: refuse_changes_without_active_quorum requires check_quorum (it judges "
+        "members by whom the leader heard from since its last quorum check)");
+  }
   if (read_only_option == ReadOnlyOption::kLeaseBased) {
     if (!check_quorum) {
       return absl::InvalidArgumentError(

@@ -54,6 +54,13 @@ struct Config {
   // whose initial configuration lives only in the storage's ConfState (the interaction
   // tests, as etcd's).
   bool snapshot_for_empty_followers = false;
+  // The leader refuses a membership change after which the voters it heard from within the
+  // last election timeout (itself included) would not form a quorum of the new
+  // configuration, as etcd's strict reconfiguration check does. Without it a removal can
+  // leave a group whose quorum needs a node that is down for good (a broken disk), and an
+  // addition of a node that never answers can leave one that cannot commit. Requires
+  // check_quorum (which keeps Progress::recent_active current).
+  bool refuse_changes_without_active_quorum = false;
   uint64_t randomization_seed = 1;  // drives randomized election timeouts
   PlantedBugs planted;
 

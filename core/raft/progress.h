@@ -23,8 +23,12 @@ struct Progress {
   Index match = 0;
   Index next = 1;
   ProgressState state = ProgressState::kProbe;
-  Index pending_snapshot = 0;        // index of the snapshot in flight (kSnapshot)
-  bool recent_active = false;        // heard from since the last CheckQuorum round
+  Index pending_snapshot = 0;  // index of the snapshot in flight (kSnapshot)
+  bool recent_active = false;  // heard from since the last CheckQuorum round
+  // Answered this leader at least once. recent_active alone starts true for a member the
+  // leader just added (so CheckQuorum spares the leader), which says nothing of whether
+  // the member is alive; Config::refuse_changes_without_active_quorum needs both.
+  bool answered = false;
   bool msg_app_flow_paused = false;  // probe: one append sent, waiting
   // A rejection said the follower's log is empty (hint 0: every log holds the bootstrap
   // entries at term 1 unless it is empty); cleared only by an acknowledgement of an index.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/raft/conf_changer.h"
 #include "core/util/assert.h"
 
@@ -512,7 +513,32 @@ absl::Status Raft::ValidateConfChangeProposal(const ConfChange& change) const {
                                          : change.EnterJoint(&auto_leave)
                                              ? changer.EnterJoint(auto_leave, change.changes)
                                              : changer.Simple(change.changes);
-  return result.status();
+  if (!result.ok()) return result.status();
+  if (config_.refuse_changes_without_active_quorum) return CheckActiveQuorumAfter(*result);
+  return absl::OkStatus();
+}
+
+absl::Status Raft::CheckActiveQuorumAfter(const ChangedConfig& next) const {
+  std::vector<NodeId> inactive;
+  const VoteResult active = next.config.voters.Vote([&](NodeId id, bool* vote) {
+    auto it = trk_.progress.find(id);
+    *vote =
+        id == id_ || (it != trk_.progress.end() && it->second.recent_active && it->second.answered);
+    if (!*vote) inactive.push_back(id);
+    return true;
+  });
+  if (active == VoteResult::kWon) return absl::OkStatus();
+  std::sort(inactive.begin(), inactive.end());
+  inactive.erase(std::unique(inactive.begin(), inactive.end()), inactive.end());
+  return absl::FailedPreconditionError(absl::StrCat(
+      "conf change refused: the new configuration (voters ",
+      absl::StrJoin(next.config.voters.incoming.voters(), ","),
+      next.config.voters.IsJoint()
+          ? absl::StrCat(", outgoing ", absl::StrJoin(next.config.voters.outgoing.voters(), ","))
+          : std::string(),
+      ") would have no quorum of members this leader heard from within the last election "
+      "timeout (not heard from: ",
+      absl::StrJoin(inactive, ","), ")"));
 }
 
 absl::Status Raft::StepProposalAsLeader(const Message& m) {
@@ -630,6 +656,7 @@ absl::Status Raft::StepLeader(const Message& m) {
   switch (m.type) {
     case MessageType::kAppResp: {
       pr.recent_active = true;
+      pr.answered = true;
       if (m.reject) {
         // Only an acknowledgement clears this: a rejection with a hint past 0 may be stale
         // (sent by a former life of a reused id, in this term), and MaybeDecrTo below
@@ -698,6 +725,7 @@ absl::Status Raft::StepLeader(const Message& m) {
     }
     case MessageType::kHeartbeatResp: {
       pr.recent_active = true;
+      pr.answered = true;
       pr.msg_app_flow_paused = false;
       pr.lease_acked_tick = std::max(pr.lease_acked_tick, m.lease_tick);
       if (pr.match < log_.LastIndex()) SendAppend(m.from);

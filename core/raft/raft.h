@@ -21,6 +21,8 @@
 
 namespace ekv::raft {
 
+struct ChangedConfig;
+
 // Marks a vote request sent because of a leadership transfer: it may bypass leases.
 inline constexpr char kCampaignTransferContext[] = "CampaignTransfer";
 
@@ -111,6 +113,8 @@ class Raft {
   void MaybeCampaignAsCaretaker();
   bool LeadsWithoutBeingAVoter() const;
   absl::Status ValidateConfChangeProposal(const ConfChange& change) const;
+  // Config::refuse_changes_without_active_quorum for a validated change's result.
+  absl::Status CheckActiveQuorumAfter(const ChangedConfig& next) const;
   void TickElection();
   void TickHeartbeat();
 

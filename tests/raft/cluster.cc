@@ -58,6 +58,7 @@ void RaftTestCluster::StartNode(TestNode& node) {
   config.max_inflight_bytes = node.options.max_inflight_bytes;
   config.planted = node.options.planted;
   config.snapshot_for_empty_followers = node.options.snapshot_for_empty_followers;
+  config.refuse_changes_without_active_quorum = node.options.refuse_changes_without_active_quorum;
   config.randomization_seed = 42;
   auto raw = raft::RawNode::Create(config);
   if (!raw.ok()) throw std::runtime_error(raw.status().ToString());

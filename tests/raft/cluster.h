@@ -28,7 +28,8 @@ struct NodeOptions {
   // Bootstrap voters through RawNode::Bootstrap (committed conf change entries at 1..n)
   // instead of an index-0 ConfState.
   bool bootstrap_entries = false;
-  bool snapshot_for_empty_followers = false;  // raft::Config's
+  bool snapshot_for_empty_followers = false;          // raft::Config's
+  bool refuse_changes_without_active_quorum = false;  // raft::Config's
 };
 
 struct TestNode {

@@ -13,6 +13,15 @@ namespace {
 
 constexpr uint64_t kSeeds = 200;
 
+// Runs one seed that must pass (one that failed before a fix); returns its seed line.
+std::string ExpectSeedPasses(const SimOptions& options) {
+  const SimResult result = RunSimulation(options);
+  const std::string line = SummaryLine(options, result);
+  EXPECT_TRUE(result.ok) << line << "\n  repro: " << ReproCommand(options) << "\n"
+                         << result.details;
+  return line;
+}
+
 TEST(SimSweepTest, AllFaultsTwoHundredSeedsPass) {
   uint64_t acknowledged = 0;
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
@@ -292,10 +301,7 @@ TEST(SimSweepTest, ANodeBackWithAnEmptiedDiskStartsFromACurrentSnapshot) {
   options.faults = FaultSet::All();
   options.workload = WorkloadKind::kBank;
   options.splits = true;
-  const SimResult result = RunSimulation(options);
-  const std::string line = SummaryLine(options, result);
-  EXPECT_TRUE(result.ok) << line << "\n  repro: " << ReproCommand(options) << "\n"
-                         << result.details;
+  const std::string line = ExpectSeedPasses(options);
   EXPECT_NE(line.find("rejoined_empty="), std::string::npos)
       << "the seed no longer readmits an emptied node: " << line;
 }
@@ -310,10 +316,7 @@ TEST(SimSweepTest, AFollowerBackedOffToIndexOneIsStillSentEntries) {
   options.seed = 1080;
   options.faults = FaultSet::All();
   options.workload = WorkloadKind::kRedis;
-  const SimResult result = RunSimulation(options);
-  EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
-                         << "\n"
-                         << result.details;
+  ExpectSeedPasses(options);
 }
 
 // The counter `name` of a seed line's kv part ("... name=N ..."), or -1 when absent.
@@ -467,6 +470,24 @@ TEST(SimSweepTest, DynamoAllFaults) {
   // after that change, 3 before it.
   EXPECT_LE(thin, kDynamoSeeds / 6) << "too many seeds too thin to judge";
   EXPECT_GE(with_index_check, kDynamoSeeds / 2) << "the final index check must run";
+}
+
+// dynamo seeds 2312 and 3342: a group left with no quorum of live voters after the heal.
+// In 2312 a node removal shrank group 3 from {2,3,5} to {2,5} while node 2's disk had broken
+// for good; in 3342 the heal's membership restore made node 1 (disk broken) a voter of a
+// group shrunk to {5}. Leaders now refuse a change after which the voters they heard from
+// lately would not form a quorum (raft::Config::refuse_changes_without_active_quorum), and the
+// restore no longer adds back a node that cannot start.
+TEST(SimSweepTest, NoMembershipChangeLeavesAGroupWithoutALiveQuorum) {
+  for (uint64_t seed : {2312, 3342}) {
+    SimOptions options;
+    options.seed = seed;
+    options.faults = FaultSet::All();
+    options.workload = WorkloadKind::kDynamo;
+    options.splits = true;
+    const std::string line = ExpectSeedPasses(options);
+    EXPECT_GT(KvStat(line, "members"), 0) << "the seed no longer changes membership: " << line;
+  }
 }
 
 }  // namespace
