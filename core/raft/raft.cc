@@ -531,8 +531,7 @@ absl::Status Raft::CheckActiveQuorumAfter(const ChangedConfig& next) const {
   std::sort(inactive.begin(), inactive.end());
   inactive.erase(std::unique(inactive.begin(), inactive.end()), inactive.end());
   return absl::FailedPreconditionError(absl::StrCat(
-      "conf change refused: the new configuration (voters ",
-      absl::StrJoin(next.config.voters.incoming.voters(), ","),
+      "the new configuration (voters ", absl::StrJoin(next.config.voters.incoming.voters(), ","),
       next.config.voters.IsJoint()
           ? absl::StrCat(", outgoing ", absl::StrJoin(next.config.voters.outgoing.voters(), ","))
           : std::string(),
