@@ -327,7 +327,7 @@ int64_t KvStat(const std::string& kv_stats, const std::string& name) {
   return std::stoll(kv_stats.substr(at + key.size()));
 }
 
-// bank seed 7 of --splits --moves --create_groups, all faults: node removals with created
+// bank seed 13 of --splits --moves --create_groups, all faults: node removals with created
 // groups go as an operator's do (sim/kv_workload_members.cc): StartDrainNode moves each
 // created group's replica off the node, StartRemoveNode takes it out of the cluster, and it
 // comes back with an emptied disk under its old id, so AddNode readmits it to the created
@@ -335,7 +335,7 @@ int64_t KvStat(const std::string& kv_stats, const std::string& name) {
 // replica again. After the heal every created group has its replica count on up members.
 TEST(SimSweepTest, DrainRemoveAndReadmitANodeHostingCreatedGroups) {
   SimOptions options;
-  options.seed = 7;
+  options.seed = 13;  // seed 7 until the strict reconfiguration check changed its trace
   options.faults = FaultSet::All();
   options.workload = WorkloadKind::kBank;
   options.splits = true;
