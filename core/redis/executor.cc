@@ -143,6 +143,14 @@ std::vector<CommandInfo> BuildTable() {
       {"type", 2, false, 1, 1, 1, &CmdType},
       {"unlink", -2, true, 1, -1, 1, &CmdDel},
       {"unwatch", 1, false, 0, 0, 0, &CmdUnwatch},
+      {"xadd", -5, true, 1, 1, 1, &CmdXAdd},
+      {"xdel", -3, true, 1, 1, 1, &CmdXDel},
+      {"xinfo", -2, false, 2, 2, 1, &CmdXInfo},
+      {"xlen", 2, false, 1, 1, 1, &CmdXLen},
+      {"xrange", -4, false, 1, 1, 1, &CmdXRange},
+      {"xrevrange", -4, false, 1, 1, 1, &CmdXRevRange},
+      {"xsetid", -3, true, 1, 1, 1, &CmdXSetId},
+      {"xtrim", -4, true, 1, 1, 1, &CmdXTrim},
       {"zadd", -4, true, 1, 1, 1, &CmdZAdd},
       {"zcard", 2, false, 1, 1, 1, &CmdZCard},
       {"zcount", 4, false, 1, 1, 1, &CmdZCount},
@@ -285,6 +293,13 @@ void Executor::NoteWrite(absl::string_view key, bool deleted) {
   it->second.deleted = deleted;
 }
 
+void Executor::NoteEvent(absl::string_view key, std::string event) {
+  if (!tracking_) return;
+  auto it = changes_.find(std::string(key));
+  EKV_ASSERT(it != changes_.end(), "an event on a key the command did not write");
+  it->second.events.push_back(std::move(event));
+}
+
 absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
   Found found;
   EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> meta_bytes, store_->Get(MetaKey(key)));
@@ -322,8 +337,10 @@ Meta Executor::NewMeta(Type type) {
 }
 
 void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
-  NoteWrite(key, /*deleted=*/meta.size == 0);
-  if (meta.size == 0) {
+  // A stream stays when its last entry goes, as in Redis.
+  const bool remove = meta.size == 0 && meta.type != Type::kStream;
+  NoteWrite(key, /*deleted=*/remove);
+  if (remove) {
     store_->Delete(MetaKey(key));
   } else {
     store_->Put(MetaKey(key), EncodeMeta(meta));

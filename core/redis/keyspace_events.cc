@@ -271,6 +271,12 @@ void AppendCommandEvents(absl::string_view name, const std::vector<std::string>&
   } else if (name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
              name == "zrangestore") {
     e.Stored(kNotifyZset, name, key);
+    // streams
+  } else if (name == "xadd" || name == "xdel" || name == "xtrim" || name == "xsetid") {
+    one(kNotifyStream, name);
+    if (const KeyChange* change = e.Change(key); change != nullptr) {
+      for (const std::string& event : change->events) e.Emit(kNotifyStream, event, key);
+    }
   }
 }
 

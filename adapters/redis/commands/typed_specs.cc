@@ -343,6 +343,40 @@ const std::vector<Docs>& AllDocs() {
        "O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
        "different thread in order to reclaim memory, where N is the number of allocations the "
        "deleted objects where composed of."},
+      {"xadd", "stream", "5.0.0", true, "Appends a new entry to a stream",
+       "nondeterministic_output",
+       "RW update|i1|r0,1,0|UPDATE instead of INSERT because of the optional trimming feature",
+       "O(1) when adding a new entry, O(N) when trimming where N being the number of entries "
+       "evicted."},
+      {"xdel", "stream", "5.0.0", true,
+       "Removes the specified entries from the stream. Returns the number of items actually "
+       "deleted, that may be different from the number of IDs passed in case certain IDs do not "
+       "exist.",
+       "", "RW delete|i1|r0,1,0",
+       "O(1) for each single item to delete in the stream, regardless of the stream size."},
+      {"xinfo", "stream", "5.0.0", false, "A container for stream introspection commands", "", "",
+       "Depends on subcommand."},
+      {"xlen", "stream", "5.0.0", true, "Return the number of entries in a stream", "",
+       "RO|i1|r0,1,0", "O(1)"},
+      {"xrange", "stream", "5.0.0", false,
+       "Return a range of elements in a stream, with IDs matching the specified IDs interval", "",
+       "RO access|i1|r0,1,0",
+       "O(N) with N being the number of elements being returned. If N is constant (e.g. always "
+       "asking for the first 10 elements with COUNT), you can consider it O(1)."},
+      {"xrevrange", "stream", "5.0.0", false,
+       "Return a range of elements in a stream, with IDs matching the specified IDs interval, in "
+       "reverse order (from greater to smaller IDs) compared to XRANGE",
+       "", "RO access|i1|r0,1,0",
+       "O(N) with N being the number of elements returned. If N is constant (e.g. always asking "
+       "for the first 10 elements with COUNT), you can consider it O(1)."},
+      {"xsetid", "stream", "5.0.0", true, "An internal command for replicating stream values", "",
+       "RW update|i1|r0,1,0", "O(1)"},
+      {"xtrim", "stream", "5.0.0", false,
+       "Trims the stream to (approximately if '~' is passed) a certain size",
+       "nondeterministic_output", "RW delete|i1|r0,1,0",
+       "O(N), with N being the number of evicted entries. Constant times are very small however, "
+       "since entries are organized in macro nodes containing multiple entries that can be "
+       "released with a single deallocation."},
       {"zadd", "sorted-set", "1.2.0", true,
        "Adds one or more members to a sorted set, or updates their scores.", "",
        "RW update|i1|r0,1,0",
@@ -590,7 +624,9 @@ bool DeniedOnOom(const std::string& name) {
                                                                              "bzmpop",
                                                                              "zremrangebyscore",
                                                                              "zremrangebyrank",
-                                                                             "zremrangebylex"};
+                                                                             "zremrangebylex",
+                                                                             "xdel",
+                                                                             "xtrim"};
   return kNoDenyOom->count(name) == 0;
 }
 

@@ -1,0 +1,363 @@
+// Streams (XADD, XTRIM, XLEN, XRANGE, XREVRANGE, XDEL, XSETID, XINFO) against a real
+// redis-server 7.0, byte for byte, in RESP2 and RESP3, errors and edge cases included.
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/redis/differential_script.h"
+
+namespace ekv::redis::differential {
+namespace {
+
+// Ids XADD makes from `*` are the server's time: each server's own.
+std::string MaskTimeIds(std::string reply) {
+  static const std::regex kTimeId("[0-9]{13}-[0-9]+");
+  return std::regex_replace(reply, kTimeId, "<time-id>");
+}
+
+// XINFO's radix-tree-nodes is the size of Redis's radix tree, which ekv does not model
+// (commands_stream_info.cc).
+std::string MaskTreeNodes(std::string reply) {
+  static const std::regex kNodes("(radix-tree-nodes\r\n):[0-9]+\r\n");
+  return std::regex_replace(reply, kNodes, "$1:<n>\r\n");
+}
+
+std::vector<Step> InBothProtocols(const std::vector<Step>& steps) {
+  std::vector<Step> script = steps;
+  script.push_back(Cmd({"FLUSHALL"}));
+  script.push_back(Cmd({"HELLO", "3"}));
+  script.insert(script.end(), steps.begin(), steps.end());
+  return script;
+}
+
+TEST_F(DifferentialTest, StreamAddAndIds) {
+  Compare(InBothProtocols({
+              Cmd({"XADD", "s", "0-0", "a", "1"}),
+              Cmd({"XADD", "s", "0", "a", "1"}),
+              Cmd({"XADD", "s", "0-1", "a", "1"}),
+              Cmd({"XADD", "s", "5-1", "a", "1"}),
+              Cmd({"XADD", "s", "5-1", "a", "1"}),
+              Cmd({"XADD", "s", "5-0", "a", "1"}),
+              Cmd({"XADD", "s", "5-*", "a", "1", "b", "2"}),
+              Cmd({"XADD", "s", "4-*", "a", "1"}),
+              Cmd({"XADD", "s", "6", "f", "v"}),
+              Cmd({"XADD", "s", "abc", "a", "1"}),
+              Cmd({"XADD", "s", "1-x", "a", "1"}),
+              Cmd({"XADD", "s", "-1", "a", "1"}),
+              Cmd({"XADD", "s", "7--1", "a", "1"}),
+              Cmd({"XADD", "s", "+8-1", "a", "1"}),
+              Cmd({"XADD", "s", "9-18446744073709551616", "a", "1"}),
+              Cmd({"XADD", "s", "-", "a", "1"}),
+              Cmd({"XADD", "s", "+", "a", "1"}),
+              Cmd({"XADD", "s", "*", "a"}),
+              Cmd({"XADD", "s", "*"}),
+              Cmd({"XADD", "s", "10-1", "a", "1", "b"}),
+              Cmd({"XADD", "s", "nomkstream"}),
+              Cmd({"XADD", "s", "maxlen", "5"}),
+              Cmd({"XADD", "s", "maxlen"}),
+              Cmd({"XADD", "nokey", "NOMKSTREAM", "1-1", "a", "1"}),
+              Cmd({"EXISTS", "nokey"}),
+              Cmd({"XADD", "s", "NOMKSTREAM", "20-1", "a", "1"}),
+              Cmd({"XADD", "s", "18446744073709551615-*", "a", "1"}),
+              Cmd({"XADD", "s", "18446744073709551615-*", "a", "1"}),
+              Cmd({"XADD", "s", "18446744073709551615-18446744073709551615", "a", "1"}),
+              Cmd({"XADD", "s", "*", "a", "1"}),
+              Cmd({"XLEN", "s"}),
+              Cmd({"XRANGE", "s", "-", "+"}),
+              Cmd({"XADD", "s2", "0-*", "a", "1"}),
+              Cmd({"XADD", "s2", "0-*", "a", "1"}),
+              Cmd({"XADD", "s2", "*", "a", "1"}),
+              Cmd({"XADD", "s2", "*", "a", "1"}),
+              Cmd({"XLEN", "s2"}),
+              Cmd({"TYPE", "s2"}),
+              Cmd({"OBJECT", "ENCODING", "s2"}),
+              Cmd({"SET", "str", "1"}),
+              Cmd({"XADD", "str", "*", "a", "1"}),
+              Cmd({"XADD", "str", "0-0", "a", "1"}),
+              Cmd({"XLEN", "str"}),
+              Cmd({"XLEN", "nokey"}),
+              Cmd({"LPUSH", "s2", "x"}),
+              Cmd({"GET", "s2"}),
+          }),
+          "", {}, "", false, &MaskTimeIds);
+}
+
+TEST_F(DifferentialTest, StreamTrimOptions) {
+  std::vector<Step> steps;
+  for (int i = 1; i <= 12; ++i) {
+    steps.push_back(Cmd({"XADD", "s", absl::StrCat(i, "-1"), "f", absl::StrCat(i)}));
+  }
+  std::vector<Step> more = {
+      Cmd({"XADD", "s", "MAXLEN", "-1", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MAXLEN", "=", "-1", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MAXLEN", "=", "x", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MINID", "1", "MAXLEN", "3", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MAXLEN", "3", "MINID", "1", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MAXLEN", "3", "MAXLEN", "4", "*", "a", "1"}),
+      Cmd({"XADD", "s", "LIMIT", "-1", "MAXLEN", "~", "3", "*", "a", "1"}),
+      Cmd({"XADD", "s", "LIMIT", "x", "MAXLEN", "~", "3", "*", "a", "1"}),
+      Cmd({"XADD", "s", "LIMIT", "5", "*", "a", "1"}),
+      Cmd({"XADD", "s", "LIMIT", "5", "MAXLEN", "3", "*", "a", "1"}),
+      Cmd({"XADD", "s", "LIMIT", "0", "MAXLEN", "3", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MINID", "x", "*", "a", "1"}),
+      Cmd({"XADD", "s", "MINID", "-", "*", "a", "1"}),
+      Cmd({"XLEN", "s"}),
+      // `~` keeps whole nodes (100 entries): nothing goes from a stream of 12.
+      Cmd({"XADD", "s", "MAXLEN", "~", "2", "13-1", "a", "1"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "~", "2"}),
+      Cmd({"XTRIM", "s", "MINID", "~", "10"}),
+      Cmd({"XLEN", "s"}),
+      Cmd({"XADD", "s", "MAXLEN", "=", "10", "14-1", "a", "1"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "2"}),
+      Cmd({"XADD", "s", "maxlen", "8", "15-1", "a", "1"}),
+      Cmd({"XADD", "s", "minid", "=", "10", "16-1", "a", "1"}),
+      Cmd({"XRANGE", "s", "-", "+"}),
+      Cmd({"XTRIM", "s"}),
+      Cmd({"XTRIM", "s", "MINID"}),
+      Cmd({"XTRIM", "s", "FOO", "1"}),
+      Cmd({"XTRIM", "s", "LIMIT", "1", "x"}),
+      Cmd({"XTRIM", "s", "LIMIT", "1", "MAXLEN", "1"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "1", "MINID", "1"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "x"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "~", "1", "LIMIT", "0"}),
+      Cmd({"XTRIM", "s", "MINID", "13"}),
+      Cmd({"XTRIM", "s", "MINID", "13"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "3"}),
+      Cmd({"XRANGE", "s", "-", "+"}),
+      Cmd({"XTRIM", "nokey", "MAXLEN", "1"}),
+      Cmd({"XTRIM", "nokey", "FOO"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "0"}),
+      Cmd({"XLEN", "s"}),
+      Cmd({"EXISTS", "s"}),
+      Cmd({"TYPE", "s"}),
+      Cmd({"XINFO", "STREAM", "s"}),
+      Cmd({"SET", "str", "x"}),
+      Cmd({"XTRIM", "str", "MAXLEN", "1"}),
+      Cmd({"XTRIM", "str", "FOO"}),
+  };
+  steps.insert(steps.end(), more.begin(), more.end());
+  Compare(InBothProtocols(steps), "", {}, "", false,
+          [](std::string reply) { return MaskTreeNodes(MaskTimeIds(std::move(reply))); });
+}
+
+// `~` trimming removes whole nodes of 100 entries, as Redis's listpacks of small entries.
+TEST_F(DifferentialTest, StreamApproximateTrimByNodes) {
+  std::vector<Step> steps;
+  for (int i = 1; i <= 250; ++i) {
+    steps.push_back(Cmd({"XADD", "s", absl::StrCat(i, "-0"), "f", "v"}));
+  }
+  std::vector<Step> more = {
+      Cmd({"XINFO", "STREAM", "s"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "~", "200"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "~", "120"}),
+      Cmd({"XLEN", "s"}),
+      Cmd({"XDEL", "s", "101-0", "102-0"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "~", "10", "LIMIT", "50"}),
+      Cmd({"XTRIM", "s", "MAXLEN", "~", "10", "LIMIT", "98"}),
+      Cmd({"XLEN", "s"}),
+      Cmd({"XTRIM", "s", "MINID", "~", "240"}),
+      Cmd({"XADD", "s", "MINID", "~", "300", "300-0", "f", "v"}),
+      Cmd({"XINFO", "STREAM", "s"}),
+      Cmd({"XTRIM", "s", "MINID", "240"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "1"}),
+      Cmd({"XINFO", "STREAM", "s"}),
+  };
+  steps.insert(steps.end(), more.begin(), more.end());
+  Compare(steps, "", {}, "", false, &MaskTreeNodes);
+}
+
+TEST_F(DifferentialTest, StreamRanges) {
+  Compare(InBothProtocols({
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "0"}),
+      Cmd({"XADD", "s", "1-1", "a", "1"}),
+      Cmd({"XADD", "s", "2-1", "b", "2", "c", "3"}),
+      Cmd({"XADD", "s", "3-0", "a", "1"}),
+      Cmd({"XADD", "s", "3-5", "", ""}),
+      Cmd({"XRANGE", "s", "-", "+"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "0"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "-1"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "2"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "2", "COUNT", "1"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT"}),
+      Cmd({"XRANGE", "s", "-", "+", "COUNT", "x"}),
+      Cmd({"XRANGE", "s", "-", "+", "foo"}),
+      Cmd({"XRANGE", "s", "(-", "+"}),
+      Cmd({"XRANGE", "s", "-", "(+"}),
+      Cmd({"XRANGE", "s", "(1-1", "(3"}),
+      Cmd({"XRANGE", "s", "(1", "+"}),
+      Cmd({"XRANGE", "s", "2", "2"}),
+      Cmd({"XRANGE", "s", "3", "3"}),
+      Cmd({"XRANGE", "s", "3", "2"}),
+      Cmd({"XRANGE", "s", "(", "+"}),
+      Cmd({"XRANGE", "s", "((1", "+"}),
+      Cmd({"XRANGE", "s", "(18446744073709551615-18446744073709551615", "+"}),
+      Cmd({"XRANGE", "s", "-", "(0-0"}),
+      Cmd({"XRANGE", "s", "-", "(0"}),
+      Cmd({"XRANGE", "s", "x", "+", "COUNT", "x"}),
+      Cmd({"XRANGE", "s", "-", "y"}),
+      Cmd({"XRANGE", "s", std::string(200, '1'), "+"}),
+      Cmd({"XRANGE", "s", "0-0", "18446744073709551615"}),
+      Cmd({"XREVRANGE", "s", "+", "-"}),
+      Cmd({"XREVRANGE", "s", "+", "-", "COUNT", "1"}),
+      Cmd({"XREVRANGE", "s", "+", "-", "COUNT", "0"}),
+      Cmd({"XREVRANGE", "s", "(3-0", "-"}),
+      Cmd({"XREVRANGE", "s", "3", "(1-1"}),
+      Cmd({"XREVRANGE", "s", "-", "+"}),
+      Cmd({"XREVRANGE", "s", "(0-0", "-"}),
+      Cmd({"XREVRANGE", "s", "+", "(18446744073709551615-18446744073709551615"}),
+      Cmd({"XRANGE", "nokey", "-", "+"}),
+      Cmd({"XRANGE", "nokey", "-", "+", "COUNT", "0"}),
+      Cmd({"XREVRANGE", "nokey", "+", "-"}),
+      Cmd({"XRANGE", "nokey", "x", "+"}),
+      Cmd({"SET", "str", "1"}),
+      Cmd({"XRANGE", "str", "-", "+"}),
+      Cmd({"XRANGE", "str", "x", "+"}),
+      Cmd({"XREVRANGE", "str", "+", "-", "COUNT", "x"}),
+      Cmd({"XRANGE", "s"}),
+  }));
+}
+
+TEST_F(DifferentialTest, StreamDeleteSetIdAndInfo) {
+  Compare(InBothProtocols({
+              Cmd({"XADD", "s", "1-1", "a", "1"}),
+              Cmd({"XADD", "s", "2-1", "b", "2"}),
+              Cmd({"XADD", "s", "3-0", "c", "3"}),
+              Cmd({"XINFO", "STREAM", "s"}),
+              Cmd({"XDEL", "s", "2-1", "9-9"}),
+              Cmd({"XDEL", "s", "2-1"}),
+              Cmd({"XDEL", "s", "1-1", "x"}),
+              Cmd({"XDEL", "s", "-"}),
+              Cmd({"XDEL", "s", "1"}),
+              Cmd({"XINFO", "STREAM", "s"}),
+              Cmd({"XDEL", "s", "3-0"}),
+              Cmd({"XINFO", "STREAM", "s"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL"}),
+              Cmd({"XLEN", "s"}),
+              Cmd({"EXISTS", "s"}),
+              Cmd({"XADD", "s", "2-0", "a", "1"}),
+              Cmd({"XADD", "s", "3-1", "a", "1"}),
+              Cmd({"XDEL", "nokey", "1-1"}),
+              Cmd({"XDEL", "nokey", "x"}),
+              Cmd({"XSETID", "s", "3-0"}),
+              Cmd({"XSETID", "s", "3-1"}),
+              Cmd({"XSETID", "s", "10-0"}),
+              Cmd({"XSETID", "s", "10", "ENTRIESADDED", "1"}),
+              Cmd({"XSETID", "s", "10", "ENTRIESADDED", "-1"}),
+              Cmd({"XSETID", "s", "10", "ENTRIESADDED", "x"}),
+              Cmd({"XSETID", "s", "10", "ENTRIESADDED", "20", "MAXDELETEDID", "11-0"}),
+              Cmd({"XSETID", "s", "10", "ENTRIESADDED", "20", "MAXDELETEDID", "2-0"}),
+              Cmd({"XSETID", "s", "10", "MAXDELETEDID", "x"}),
+              Cmd({"XSETID", "s", "10", "MAXDELETEDID", "1-0"}),
+              Cmd({"XSETID", "s", "10", "foo"}),
+              Cmd({"XSETID", "s", "10", "ENTRIESADDED"}),
+              Cmd({"XSETID", "s", "x"}),
+              Cmd({"XSETID", "s", "-"}),
+              Cmd({"XSETID", "nokey", "7"}),
+              Cmd({"XSETID", "nokey", "x"}),
+              Cmd({"XINFO", "STREAM", "s"}),
+              Cmd({"XADD", "s", "10-0", "a", "1"}),
+              Cmd({"XADD", "s", "10-*", "a", "1"}),
+              Cmd({"XADD", "s", "*", "a", "1"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL", "COUNT", "1"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL", "COUNT", "0"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL", "COUNT", "-1"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL", "COUNT", "x"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL", "x", "1"}),
+              Cmd({"XINFO", "STREAM", "s", "x"}),
+              Cmd({"XINFO", "STREAM", "s", "FULL", "COUNT"}),
+              Cmd({"XINFO", "STREAM", "nokey"}),
+              Cmd({"XINFO", "STREAM"}),
+              Cmd({"XINFO"}),
+              Cmd({"XINFO", "HELP"}),
+              Cmd({"XINFO", "HELP", "x"}),
+              Cmd({"XINFO", "foo"}),
+              Cmd({"XINFO", "GROUPS", "s"}),
+              Cmd({"XINFO", "GROUPS", "nokey"}),
+              Cmd({"SET", "str", "1"}),
+              Cmd({"XINFO", "STREAM", "str"}),
+              Cmd({"XDEL", "str", "1-1"}),
+              Cmd({"XSETID", "str", "1-1"}),
+              Cmd({"XSETID", "s", "0-0"}),
+          }),
+          "", {}, "", false,
+          [](std::string reply) { return MaskTreeNodes(MaskTimeIds(std::move(reply))); });
+}
+
+// A stream as a key: DEL, EXPIRE, RENAME, COPY, TYPE, SCAN TYPE, OBJECT, DUMP's refusal
+// aside, and inside MULTI/EXEC and Lua.
+TEST_F(DifferentialTest, StreamAsAKeyInTransactionsAndScripts) {
+  Compare(InBothProtocols({
+              Cmd({"XADD", "s", "1-1", "a", "1"}),
+              Cmd({"TYPE", "s"}),
+              Cmd({"OBJECT", "ENCODING", "s"}),
+              Cmd({"SCAN", "0", "TYPE", "stream"}),
+              Cmd({"EXPIRE", "s", "100"}),
+              Cmd({"TTL", "s"}),
+              Cmd({"RENAME", "s", "t"}),
+              Cmd({"XRANGE", "t", "-", "+"}),
+              Cmd({"XADD", "t", "1-1", "a", "1"}),
+              Cmd({"XADD", "t", "1-2", "b", "2"}),
+              Cmd({"COPY", "t", "u"}),
+              Cmd({"XADD", "u", "1-2", "b", "2"}),
+              Cmd({"XINFO", "STREAM", "u"}),
+              Cmd({"TTL", "u"}),
+              Cmd({"XDEL", "t", "1-1", "1-2"}),
+              Cmd({"COPY", "t", "v"}),
+              Cmd({"XINFO", "STREAM", "v"}),
+              Cmd({"DEL", "t", "u"}),
+              Cmd({"UNLINK", "v"}),
+              Cmd({"EXISTS", "t", "u", "v"}),
+              Cmd({"XADD", "t", "1-1", "a", "1"}),
+              Cmd({"MULTI"}),
+              Cmd({"XADD", "m", "5-5", "x", "y"}),
+              Cmd({"XADD", "m", "5-5", "x", "y"}),
+              Cmd({"XLEN", "m"}),
+              Cmd({"XRANGE", "m", "-", "+"}),
+              Cmd({"XDEL", "m", "5-5"}),
+              Cmd({"XADD", "m"}),
+              Cmd({"EXEC"}),
+              Cmd({"MULTI"}),
+              Cmd({"XADD", "m", "6-6", "x", "y"}),
+              Cmd({"XTRIM", "m", "MAXLEN", "0"}),
+              Cmd({"XSETID", "m", "7-7"}),
+              Cmd({"XINFO", "STREAM", "m"}),
+              Cmd({"EXEC"}),
+              Cmd({"EVAL", "return redis.call('XADD', KEYS[1], '9-1', 'f', 'v')", "1", "m"}),
+              Cmd({"EVAL", "return redis.call('XRANGE', KEYS[1], '-', '+')", "1", "m"}),
+              Cmd({"EVAL", "return redis.pcall('XADD', KEYS[1], '1-1', 'f', 'v')", "1", "m"}),
+              Cmd({"EVAL", "return redis.call('XLEN', KEYS[1])", "1", "m"}),
+              Cmd({"EVAL", "return redis.call('XINFO', 'STREAM', KEYS[1])", "1", "m"}),
+              Cmd({"EVAL", "return redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)", "1", "m"}),
+              Cmd({"LPUSH", "m", "x"}),
+              Cmd({"SET", "m", "x"}),
+              Cmd({"XLEN", "m"}),
+          }),
+          "", {}, "", false, &MaskTreeNodes);
+}
+
+TEST_F(DifferentialTest, StreamKeyspaceNotifications) {
+  std::vector<Step> script = {
+      Cmd({"CONFIG", "SET", "notify-keyspace-events", "KEA"}),
+      On(1, {"PSUBSCRIBE", "*"}),
+  };
+  auto notify = [&](std::vector<std::string> args, int messages) {
+    script.push_back(Cmd(std::move(args)));
+    script.push_back(Read(1, messages));
+  };
+  notify({"XADD", "s", "1-1", "a", "1"}, 2);
+  notify({"XADD", "s", "1-1", "a", "1"}, 0);
+  notify({"XADD", "s", "MAXLEN", "1", "2-1", "a", "1"}, 4);
+  notify({"XADD", "s", "MAXLEN", "5", "3-1", "a", "1"}, 2);
+  notify({"XDEL", "s", "9-9"}, 0);
+  notify({"XDEL", "s", "2-1"}, 2);
+  notify({"XTRIM", "s", "MAXLEN", "5"}, 0);
+  notify({"XTRIM", "s", "MAXLEN", "0"}, 2);
+  notify({"XSETID", "s", "10-0"}, 2);
+  notify({"XADD", "nokey", "NOMKSTREAM", "1-1", "a", "1"}, 0);
+  notify({"DEL", "s"}, 2);
+  Compare(script);
+}
+
+}  // namespace
+}  // namespace ekv::redis::differential
