@@ -36,7 +36,7 @@ std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view messag
 std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
   if (args.size() < 2) return {};
   const std::string name = absl::AsciiStrToLower(args[0]);
-  if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" ||
+  if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" || name == "xadd" ||
       name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
       name == "zrangestore" || name == "restore") {
     return {args[1]};
@@ -87,6 +87,9 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   const uint64_t id = next_id_++;
   Waiter waiter;
   waiter.connection_id = connection_id;
+  const redis_core::CommandInfo* info =
+      args.empty() ? nullptr : redis_core::FindCommand(args.front());
+  waiter.shared = info != nullptr && !info->write;
   waiter.args = std::move(args);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -133,7 +136,8 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
 void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer) {
   Waiter& waiter = waiters_.at(id);
   const uint64_t connection_id = waiter.connection_id;
-  const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer);
+  // A reader took nothing: the others on its keys ran with it already.
+  const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer) && !waiter.shared;
   std::vector<std::string> keys = waiter.keys;
   Forget(id);
   if (answer.has_value()) answer_(connection_id, *std::move(answer));
@@ -190,15 +194,23 @@ void BlockedClients::Forget(uint64_t id) {
 void BlockedClients::Serve(const std::string& key) {
   auto queue = queues_.find(key);
   if (queue == queues_.end()) return;
+  // Readers (shared) all run; of the others, the first. A run may answer at once and
+  // change the queue: the ids are taken first.
+  std::vector<uint64_t> to_run;
   for (uint64_t id : queue->second) {
     Waiter& waiter = waiters_.at(id);
     if (waiter.cancelled) continue;  // its run is in flight; the next one is first
-    if (waiter.running) {
-      waiter.run_again = true;
+    to_run.push_back(id);
+    if (!waiter.shared) break;
+  }
+  for (uint64_t id : to_run) {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    if (it->second.running) {
+      it->second.run_again = true;
     } else {
       Run(id);
     }
-    return;
   }
 }
 

@@ -11,7 +11,8 @@
 //     answered on this node or, through the pub/sub fan-out, on any other node): the
 //     key's first waiter runs, and each waiter that got something hands over to the next,
 //     so clients are served in arrival order per key (FIFO among this node's clients;
-//     across nodes, whichever node's run commits first);
+//     across nodes, whichever node's run commits first). A waiter whose command only reads
+//     (XREAD) takes nothing from the key: every such waiter on the key runs;
 //   - every `recheck` for each key's first waiter, a safety net for a notice lost with an
 //     unreachable peer, not the way clients are woken.
 // A waiter has at most one run in flight; a notice during a run makes it run again when
@@ -99,6 +100,7 @@ class BlockedClients {
     bool missed = false;         // the last run found nothing
     bool cancelled = false;      // the connection is gone; only a run in flight keeps it
     bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: the timeout answers the error
+    bool shared = false;         // its command only reads (XREAD): runs with its key's others
   };
 
   void Run(uint64_t id);

@@ -36,7 +36,8 @@ BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
 
 bool IsBlockingCommand(absl::string_view name) {
   return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
-         name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop";
+         name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop" ||
+         name == "xread";
 }
 
 std::string ServeFormOf(absl::string_view name) {

@@ -8,6 +8,7 @@
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/numbers.h"
+#include "core/redis/stream_read.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis_core {
@@ -48,8 +49,10 @@ std::vector<CommandInfo> BuildTable() {
       {"ekv-serve-bzmpop", -5, true, 0, 0, 0, &CmdServeBZMPop, 2},
       {"ekv-serve-bzpopmax", -3, true, 1, -2, 1, &CmdServeBZPopMax},
       {"ekv-serve-bzpopmin", -3, true, 1, -2, 1, &CmdServeBZPopMin},
+      {"ekv-serve-xread", -4, false, 0, 0, 0, &CmdServeXRead, 0, &XReadKeys},
       {"ekv-snapshot", 2, false, 1, 1, 1, &CmdSnapshot},
       {"ekv-stamp", 2, false, 1, 1, 1, &CmdStamp},
+      {"ekv-xread-last", -2, false, 1, -1, 1, &CmdXReadLast},
       {"exists", -2, false, 1, -1, 1, &CmdExists},
       {"expire", -3, true, 1, 1, 1, &CmdExpire},
       {"expireat", -3, true, 1, 1, 1, &CmdExpireAt},
@@ -148,6 +151,7 @@ std::vector<CommandInfo> BuildTable() {
       {"xinfo", -2, false, 2, 2, 1, &CmdXInfo},
       {"xlen", 2, false, 1, 1, 1, &CmdXLen},
       {"xrange", -4, false, 1, 1, 1, &CmdXRange},
+      {"xread", -4, false, 0, 0, 0, &CmdXRead, 0, &XReadKeys},
       {"xrevrange", -4, false, 1, 1, 1, &CmdXRevRange},
       {"xsetid", -3, true, 1, 1, 1, &CmdXSetId},
       {"xtrim", -4, true, 1, 1, 1, &CmdXTrim},

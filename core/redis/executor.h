@@ -384,5 +384,9 @@ EKV_REDIS_HANDLER(CmdXRevRange);
 EKV_REDIS_HANDLER(CmdXDel);
 EKV_REDIS_HANDLER(CmdXSetId);
 EKV_REDIS_HANDLER(CmdXInfo);
+// XREAD, its blocked client's later runs and `$`'s resolution (commands_stream_read.cc)
+EKV_REDIS_HANDLER(CmdXRead);
+EKV_REDIS_HANDLER(CmdServeXRead);
+EKV_REDIS_HANDLER(CmdXReadLast);
 
 }  // namespace ekv::redis_core

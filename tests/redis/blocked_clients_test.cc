@@ -155,5 +155,29 @@ TEST_F(BlockedClientsTest, KeysReadyNoticeRoundTrips) {
   EXPECT_TRUE(KeysMadeReady({"get", "k"}).empty());
 }
 
+// XREAD only reads: a write that makes its stream ready runs every reader waiting on it,
+// including those after one whose ids the new entry does not pass (a reader served takes
+// nothing from the others).
+TEST_F(BlockedClientsTest, ReadersOfAStreamAllRunWhenItIsReady) {
+  blocked_.Add(1, {"xread", "block", "0", "streams", "s", "100-0"}, {"s"}, 0, 1000);
+  blocked_.Add(2, {"xread", "block", "0", "streams", "s", "1-0"}, {"s"}, 0, 1000);
+  blocked_.Add(3, {"xread", "block", "0", "streams", "s", "1-0"}, {"s"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 3u);
+  for (int i = 0; i < 3; ++i) Answer(Reply::NilArray());
+  EXPECT_EQ(blocked_.blocked(), 3u);
+  blocked_.KeysReady({"s"});
+  ASSERT_EQ(runs_.size(), 3u) << "every reader runs, not only the first";
+  EXPECT_EQ(runs_[0].args.front(), "ekv-serve-xread");
+  Answer(Reply::NilArray());  // reader 1 waits past the new entry
+  const Reply entries = Reply::KeyedMap({Reply::Bulk("s"), Reply::Array()});
+  Answer(entries);
+  Answer(entries);
+  EXPECT_TRUE(runs_.empty()) << "a served reader hands over to nobody";
+  EXPECT_TRUE(answers_[1].empty());
+  EXPECT_EQ(answers_[2].size(), 1u);
+  EXPECT_EQ(answers_[3].size(), 1u);
+  EXPECT_EQ(blocked_.blocked(), 1u);
+}
+
 }  // namespace
 }  // namespace ekv::redis

@@ -39,6 +39,9 @@ struct Step {
   int replies = 1;
   bool closes = false;
   int sleep_ms = 0;  // before sending (lets expiries pass)
+  // >= 0: before sending, wait (on a connection of its own, at most 20 s) until INFO
+  // reports this many blocked clients.
+  int wait_blocked = -1;
 };
 
 inline Step On(int conn, std::vector<std::string> args, int replies = 1) {
@@ -59,6 +62,25 @@ inline Step After(int sleep_ms, std::vector<std::string> args) {
 
 // HELLO's id and CLIENT ID are connection numbers, which depend on how many connections
 // each server has seen.
+// Sends `args` once `blocked` clients are blocked (a blocking command sent before is
+// waiting, not still on its way).
+inline Step AfterBlocked(int blocked, std::vector<std::string> args) {
+  Step step = Cmd(std::move(args));
+  step.wait_blocked = blocked;
+  return step;
+}
+
+inline bool WaitBlocked(int port, int blocked) {
+  RespClient info(port);
+  const std::string want = "blocked_clients:" + std::to_string(blocked) + "\r\n";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (info.Call({"INFO", "clients"}).find(want) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
 inline std::string Mask(std::string reply) {
   static const std::regex kHelloId("(\\$2\r\nid\r\n):[0-9]+\r\n");
   return std::regex_replace(reply, kHelloId, "$1:<id>\r\n");
@@ -77,6 +99,9 @@ inline std::vector<std::string> RunScript(int port, const std::vector<Step>& scr
     RespClient& client = *clients[step.conn];
     if (step.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step.sleep_ms));
     std::string replies;
+    if (step.wait_blocked >= 0 && !WaitBlocked(port, step.wait_blocked)) {
+      replies = "<blocked clients never reached " + std::to_string(step.wait_blocked) + ">";
+    }
     if (!step.bytes.empty() && !client.SendRaw(step.bytes)) replies = "<send failed>";
     for (int i = 0; i < step.replies; ++i) {
       std::string reply = client.ReadReply(std::chrono::seconds(20));

@@ -359,5 +359,99 @@ TEST_F(DifferentialTest, StreamKeyspaceNotifications) {
   Compare(script);
 }
 
+TEST_F(DifferentialTest, StreamRead) {
+  Compare(InBothProtocols({
+      Cmd({"XREAD", "STREAMS"}),
+      Cmd({"XREAD", "STREAMS", "s"}),
+      Cmd({"XREAD", "STREAMS", "s", "0", "x"}),
+      Cmd({"XREAD", "COUNT", "x", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "COUNT", "-5", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "BLOCK", "x", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "BLOCK", "-1", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "BLOCK", "1.5", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "foo", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "COUNT", "1"}),
+      Cmd({"XREAD", "BLOCK", "1", "COUNT", "1", "s", "0"}),
+      Cmd({"XREAD", "COUNT", "1", "BLOCK", "1", "STREAMS"}),
+      Cmd({"XREAD", "STREAMS", "s", "x"}),
+      Cmd({"XREAD", "STREAMS", "s", ">"}),
+      Cmd({"XREAD", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "STREAMS", "s", "$"}),
+      Cmd({"XADD", "s", "1-1", "a", "1"}),
+      Cmd({"XADD", "s", "2-1", "b", "2"}),
+      Cmd({"XADD", "t", "1-1", "c", "3"}),
+      Cmd({"XREAD", "STREAMS", "s", "t", "0", "0"}),
+      Cmd({"xread", "count", "1", "streams", "s", "t", "0", "1-1"}),
+      Cmd({"XREAD", "STREAMS", "s", "t", "$", "$"}),
+      Cmd({"XREAD", "STREAMS", "s", "t", "1-1", "0"}),
+      Cmd({"XREAD", "STREAMS", "s", "s", "0", "1-1"}),
+      Cmd({"XREAD", "STREAMS", "s", "1"}),
+      Cmd({"XREAD", "BLOCK", "10", "STREAMS", "s", "2-1"}),
+      Cmd({"XREAD", "BLOCK", "0", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "COUNT", "0", "STREAMS", "s", "0"}),
+      Cmd({"XREAD", "BLOCK", "100", "BLOCK", "10", "STREAMS", "s", "5"}),
+      Cmd({"SET", "str", "1"}),
+      Cmd({"XREAD", "STREAMS", "s", "str", "0", "0"}),
+      Cmd({"XREAD", "STREAMS", "str", "s", "x", "0"}),
+      Cmd({"XREAD", "BLOCK", "0", "STREAMS", "s", "str", "9", "0"}),
+      Cmd({"XREAD", "BLOCK", "0", "STREAMS", "str", "s", "$", "$"}),
+      Cmd({"XREAD", "STREAMS", "nokey", "s", "0", "0"}),
+      Cmd({"XREAD", "STREAMS", "s", "(1", "0"}),
+      Cmd({"XREAD", "STREAMS", "s", "-"}),
+      Cmd({"XREAD", "STREAMS", "s", "18446744073709551615-18446744073709551615"}),
+      Cmd({"XDEL", "s", "1-1", "2-1"}),
+      Cmd({"XREAD", "STREAMS", "s", "0"}),
+      Cmd({"MULTI"}),
+      Cmd({"XREAD", "BLOCK", "0", "STREAMS", "s", "5"}),
+      Cmd({"XREAD", "BLOCK", "0", "STREAMS", "t", "0"}),
+      Cmd({"XREAD", "STREAMS", "t", "str", "0", "0"}),
+      Cmd({"EXEC"}),
+      Cmd({"EVAL", "return redis.call('xread','block',0,'streams',KEYS[1],0)", "1", "t"}),
+      Cmd({"EVAL", "return redis.pcall('XREAD','BLOCK','x','streams',KEYS[1],0)", "1", "t"}),
+      Cmd({"EVAL", "return redis.call('xread','streams',KEYS[1],'$')", "1", "t"}),
+      Cmd({"EVAL", "return redis.call('xread','streams',KEYS[1],0)", "1", "t"}),
+      Cmd({"EVAL", "redis.setresp(3) return redis.call('xread','streams',KEYS[1],0)", "1", "t"}),
+  }));
+}
+
+// XREAD ... BLOCK: woken by an XADD from another connection, every reader of the stream
+// served, `$` meaning the last id when the client blocked, timeouts as Redis's.
+TEST_F(DifferentialTest, StreamBlockingRead) {
+  Compare(
+      {
+          Cmd({"XADD", "s", "1-0", "f", "v"}),
+          On(1, {"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}, 0),
+          AfterBlocked(1, {"XADD", "s", "2-0", "f", "v2"}),
+          Read(1),
+          // Two readers of one stream, and one waiting past the new entry's id.
+          On(1, {"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}, 0),
+          On(2, {"XREAD", "COUNT", "1", "BLOCK", "0", "STREAMS", "s", "2-0"}, 0),
+          On(3, {"XREAD", "BLOCK", "0", "STREAMS", "s", "100-0"}, 0),
+          AfterBlocked(3, {"XADD", "s", "3-0", "a", "1"}),
+          Read(1),
+          Read(2),
+          AfterBlocked(1, {"XADD", "s", "101-0", "b", "2"}),
+          Read(3),
+          // Two streams: only the one written answers; RESP3 answers a map.
+          On(2, {"HELLO", "3"}),
+          On(2, {"XREAD", "BLOCK", "0", "STREAMS", "s", "nokey", "$", "$"}, 0),
+          AfterBlocked(1, {"XADD", "nokey", "5-0", "n", "1"}),
+          Read(2),
+          // Data already there: no wait.
+          On(1, {"XREAD", "BLOCK", "0", "STREAMS", "s", "0"}),
+          // Timeouts answer a null array (RESP3: null).
+          On(1, {"XREAD", "BLOCK", "30", "STREAMS", "s", "$"}),
+          On(2, {"XREAD", "BLOCK", "30", "STREAMS", "s", "nokey", "$", "$"}),
+          Cmd({"XADD", "s", "102-0", "c", "3"}),
+          On(1, {"XREAD", "BLOCK", "30", "STREAMS", "s", "$"}),
+          // A stream created while the client waits.
+          On(1, {"XREAD", "BLOCK", "0", "STREAMS", "fresh", "$"}, 0),
+          AfterBlocked(1, {"XADD", "fresh", "*", "x", "y"}),
+          Read(1),
+          Cmd({"XLEN", "fresh"}),
+      },
+      "", {}, "", false, &MaskTimeIds);
+}
+
 }  // namespace
 }  // namespace ekv::redis::differential

@@ -363,6 +363,14 @@ const std::vector<Docs>& AllDocs() {
        "RO access|i1|r0,1,0",
        "O(N) with N being the number of elements being returned. If N is constant (e.g. always "
        "asking for the first 10 elements with COUNT), you can consider it O(1)."},
+      {"xread", "stream", "5.0.0", false,
+       "Return never seen elements in multiple streams, with IDs greater than the ones reported "
+       "by the caller for each stream. Can block.",
+       "", "RO access|kSTREAMS,1|r-1,1,2",
+       "For each stream mentioned: O(N) with N being the number of elements being returned, it "
+       "means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, "
+       "XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new "
+       "data."},
       {"xrevrange", "stream", "5.0.0", false,
        "Return a range of elements in a stream, with IDs matching the specified IDs interval, in "
        "reverse order (from greater to smaller IDs) compared to XRANGE",
@@ -687,7 +695,9 @@ std::vector<CommandSpec> TypedCommandSpecs() {
           info->write ? "@write" : "@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"};
     }
     spec.get_keys = info->key_finder;
-    spec.handler = blocking ? &BlockingCommand : &TypedCommand;
+    spec.handler = spec.name == "xread" ? &XReadCommand
+                   : blocking           ? &BlockingCommand
+                                        : &TypedCommand;
     specs.push_back(std::move(spec));
   }
   return specs;
