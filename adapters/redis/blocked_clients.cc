@@ -90,6 +90,7 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   const redis_core::CommandInfo* info =
       args.empty() ? nullptr : redis_core::FindCommand(args.front());
   waiter.shared = info != nullptr && !info->write;
+  waiter.passes_on_miss = redis_core::BlockedMissPassesOn(args.front());
   waiter.args = std::move(args);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -121,6 +122,8 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   if (it == waiters_.end()) return;
   Waiter& waiter = it->second;
   waiter.running = false;
+  const bool from_notice = waiter.from_notice;
+  waiter.from_notice = false;
   if (waiter.cancelled) {
     // Nobody to answer. An element this run popped is lost with the connection, as a
     // reply Redis wrote to a client that hung up is.
@@ -129,8 +132,34 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   }
   if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result));
   waiter.missed = true;
-  if (waiter.deadline_ms != 0 && now_ms_ >= waiter.deadline_ms) return TimeOut(id);
-  if (waiter.run_again) return Run(id);
+  if (waiter.passes_on_miss && from_notice) {
+    const std::vector<std::string> keys = waiter.keys;
+    for (const std::string& key : keys) ServeAfter(key, id);
+    it = waiters_.find(id);
+    if (it == waiters_.end()) return;
+  }
+  Waiter& missed = it->second;
+  if (missed.deadline_ms != 0 && now_ms_ >= missed.deadline_ms) return TimeOut(id);
+  if (missed.run_again) return Run(id);
+}
+
+void BlockedClients::ServeAfter(const std::string& key, uint64_t after) {
+  auto queue = queues_.find(key);
+  if (queue == queues_.end()) return;
+  const std::deque<uint64_t>& ids = queue->second;
+  auto at = std::find(ids.begin(), ids.end(), after);
+  if (at == ids.end()) return;
+  for (++at; at != ids.end(); ++at) {
+    Waiter& next = waiters_.at(*at);
+    if (next.cancelled) continue;
+    if (next.running) {
+      next.run_again = true;
+    } else {
+      next.from_notice = true;
+      Run(*at);
+    }
+    return;
+  }
 }
 
 void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer) {
@@ -209,6 +238,7 @@ void BlockedClients::Serve(const std::string& key) {
     if (it->second.running) {
       it->second.run_again = true;
     } else {
+      it->second.from_notice = true;
       Run(id);
     }
   }

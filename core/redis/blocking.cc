@@ -37,7 +37,12 @@ BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
 bool IsBlockingCommand(absl::string_view name) {
   return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
          name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop" ||
-         name == "xread";
+         name == "xread" || name == "xreadgroup";
+}
+
+bool BlockedMissPassesOn(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "xreadgroup" || lower == "ekv-serve-xreadgroup";
 }
 
 std::string ServeFormOf(absl::string_view name) {

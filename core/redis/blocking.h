@@ -35,6 +35,10 @@ MultiPopCount ParseMultiPopCount(const std::vector<std::string>& args, size_t fi
 // stream_read.h parses (name lower case).
 bool IsBlockingCommand(absl::string_view name);
 
+// True for XREADGROUP: a blocked client's miss says nothing of what the key holds for the
+// clients after it (they may read another group), so it hands over to the next one.
+bool BlockedMissPassesOn(absl::string_view name);
+
 // The form of a blocking command that a blocked client's later runs take (after its first
 // run missed): as the plain form, but a source key holding another type counts as empty,
 // as Redis 7.0 serves a blocked client only from a key of its type (a list pushed, deleted

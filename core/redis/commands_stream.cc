@@ -18,9 +18,9 @@
 namespace ekv::redis_core {
 namespace {
 
-bool Is(absl::string_view arg, absl::string_view word) { return absl::EqualsIgnoreCase(arg, word); }
+bool IsStreamOption(absl::string_view arg, absl::string_view word) { return absl::EqualsIgnoreCase(arg, word); }
 
-Reply InvalidId() { return Reply::Error(kInvalidStreamIdError); }
+Reply InvalidStreamId() { return Reply::Error(kInvalidStreamIdError); }
 
 // XADD's and XTRIM's options (streamParseAddOrTrimArgsOrReply).
 struct AddTrimArgs {
@@ -46,8 +46,8 @@ AddTrimArgs ParseAddOrTrim(const Args& args, bool xadd) {
     const size_t more = args.size() - 1 - i;
     const std::string& opt = args[i];
     if (xadd && opt == "*") break;
-    const bool maxlen = Is(opt, "maxlen");
-    if ((maxlen || Is(opt, "minid")) && more > 0) {
+    const bool maxlen = IsStreamOption(opt, "maxlen");
+    if ((maxlen || IsStreamOption(opt, "minid")) && more > 0) {
       if (out.has_trim) {
         return fail(Reply::Error(
             "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"));
@@ -67,25 +67,25 @@ AddTrimArgs ParseAddOrTrim(const Args& args, bool xadd) {
         out.trim.maxlen = static_cast<uint64_t>(*value);
       } else {
         std::optional<ParsedStreamId> id = ParseStreamId(args[i + 1], 0, /*strict=*/true);
-        if (!id.has_value()) return fail(InvalidId());
+        if (!id.has_value()) return fail(InvalidStreamId());
         out.trim.by_maxlen = false;
         out.trim.minid = id->id;
       }
       ++i;
       out.has_trim = true;
-    } else if (Is(opt, "limit") && more > 0) {
+    } else if (IsStreamOption(opt, "limit") && more > 0) {
       std::optional<int64_t> value = ParseInt64(args[i + 1]);
       if (!value.has_value()) return fail(NotIntegerError());
       if (*value < 0) return fail(Reply::Error("ERR The LIMIT argument must be >= 0."));
       limit = *value;
       limit_given = true;
       ++i;
-    } else if (xadd && Is(opt, "nomkstream")) {
+    } else if (xadd && IsStreamOption(opt, "nomkstream")) {
       out.no_mkstream = true;
     } else if (xadd) {
       std::optional<ParsedStreamId> id =
           ParseStreamId(opt, 0, /*strict=*/true, /*allow_auto_seq=*/true);
-      if (!id.has_value()) return fail(InvalidId());
+      if (!id.has_value()) return fail(InvalidStreamId());
       out.id = *id;
       out.id_given = true;
       break;
@@ -158,18 +158,18 @@ absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, bool reverse)
   const std::string& start_text = reverse ? args[3] : args[2];
   const std::string& end_text = reverse ? args[2] : args[3];
   std::optional<Bound> start = ParseBound(start_text, 0);
-  if (!start.has_value()) return InvalidId();
+  if (!start.has_value()) return InvalidStreamId();
   if (start->exclusive && !IncrStreamId(&start->id)) {
     return Reply::Error("ERR invalid start ID for the interval");
   }
   std::optional<Bound> end = ParseBound(end_text, UINT64_MAX);
-  if (!end.has_value()) return InvalidId();
+  if (!end.has_value()) return InvalidStreamId();
   if (end->exclusive && !DecrStreamId(&end->id)) {
     return Reply::Error("ERR invalid end ID for the interval");
   }
   int64_t count = -1;
   for (size_t j = 4; j < args.size(); ++j) {
-    if (Is(args[j], "count") && j + 1 < args.size()) {
+    if (IsStreamOption(args[j], "count") && j + 1 < args.size()) {
       std::optional<int64_t> value = ParseInt64(args[++j]);
       if (!value.has_value()) return NotIntegerError();
       count = *value < 0 ? 0 : *value;
@@ -274,7 +274,7 @@ EKV_REDIS_HANDLER(CmdXDel) {
   std::vector<StreamId> ids;
   for (size_t j = 2; j < args.size(); ++j) {
     std::optional<ParsedStreamId> id = ParseStreamId(args[j], 0, true);
-    if (!id.has_value()) return InvalidId();
+    if (!id.has_value()) return InvalidStreamId();
     ids.push_back(id->id);
   }
   Stream& stream = *loaded.stream;
@@ -291,19 +291,19 @@ EKV_REDIS_HANDLER(CmdXDel) {
 
 EKV_REDIS_HANDLER(CmdXSetId) {
   std::optional<ParsedStreamId> id = ParseStreamId(args[2], 0, true);
-  if (!id.has_value()) return InvalidId();
+  if (!id.has_value()) return InvalidStreamId();
   int64_t entries_added = -1;
   StreamId max_deleted;
   for (size_t i = 3; i < args.size(); i += 2) {
     const bool more = i + 1 < args.size();
-    if (Is(args[i], "entriesadded") && more) {
+    if (IsStreamOption(args[i], "entriesadded") && more) {
       std::optional<int64_t> value = ParseInt64(args[i + 1]);
       if (!value.has_value()) return NotIntegerError();
       if (*value < 0) return Reply::Error("ERR entries_added must be positive");
       entries_added = *value;
-    } else if (Is(args[i], "maxdeletedid") && more) {
+    } else if (IsStreamOption(args[i], "maxdeletedid") && more) {
       std::optional<ParsedStreamId> parsed = ParseStreamId(args[i + 1], 0, true);
-      if (!parsed.has_value()) return InvalidId();
+      if (!parsed.has_value()) return InvalidStreamId();
       if (id->id < parsed->id) {
         return Reply::Error(
             "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");

@@ -50,6 +50,7 @@ std::vector<CommandInfo> BuildTable() {
       {"ekv-serve-bzpopmax", -3, true, 1, -2, 1, &CmdServeBZPopMax},
       {"ekv-serve-bzpopmin", -3, true, 1, -2, 1, &CmdServeBZPopMin},
       {"ekv-serve-xread", -4, false, 0, 0, 0, &CmdServeXRead, 0, &XReadKeys},
+      {"ekv-serve-xreadgroup", -7, true, 0, 0, 0, &CmdServeXReadGroup, 0, &XReadKeys},
       {"ekv-snapshot", 2, false, 1, 1, 1, &CmdSnapshot},
       {"ekv-stamp", 2, false, 1, 1, 1, &CmdStamp},
       {"ekv-xread-last", -2, false, 1, -1, 1, &CmdXReadLast},
@@ -146,12 +147,16 @@ std::vector<CommandInfo> BuildTable() {
       {"type", 2, false, 1, 1, 1, &CmdType},
       {"unlink", -2, true, 1, -1, 1, &CmdDel},
       {"unwatch", 1, false, 0, 0, 0, &CmdUnwatch},
+      {"xack", -4, true, 1, 1, 1, &CmdXAck},
       {"xadd", -5, true, 1, 1, 1, &CmdXAdd},
       {"xdel", -3, true, 1, 1, 1, &CmdXDel},
+      {"xgroup", -2, true, 2, 2, 1, &CmdXGroup},
       {"xinfo", -2, false, 2, 2, 1, &CmdXInfo},
+      {"xpending", -3, false, 1, 1, 1, &CmdXPending},
       {"xlen", 2, false, 1, 1, 1, &CmdXLen},
       {"xrange", -4, false, 1, 1, 1, &CmdXRange},
       {"xread", -4, false, 0, 0, 0, &CmdXRead, 0, &XReadKeys},
+      {"xreadgroup", -7, true, 0, 0, 0, &CmdXReadGroup, 0, &XReadKeys},
       {"xrevrange", -4, false, 1, 1, 1, &CmdXRevRange},
       {"xsetid", -3, true, 1, 1, 1, &CmdXSetId},
       {"xtrim", -4, true, 1, 1, 1, &CmdXTrim},
@@ -299,9 +304,8 @@ void Executor::NoteWrite(absl::string_view key, bool deleted) {
 
 void Executor::NoteEvent(absl::string_view key, std::string event) {
   if (!tracking_) return;
-  auto it = changes_.find(std::string(key));
-  EKV_ASSERT(it != changes_.end(), "an event on a key the command did not write");
-  it->second.events.push_back(std::move(event));
+  if (changes_.find(std::string(key)) == changes_.end()) NoteWrite(key, /*deleted=*/false);
+  changes_.at(std::string(key)).events.push_back(std::move(event));
 }
 
 absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {

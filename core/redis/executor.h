@@ -109,7 +109,8 @@ class Executor {
   // Makes `key` the string `value` (whatever it held), expiring at expire_ms (0: never).
   void SetString(absl::string_view key, std::string value, uint64_t expire_ms);
   // Adds `event` (keyspace_events.h) to what the running write command did to `key`, after
-  // the command's own event (XADD's "xtrim" when it trimmed); `key` must be written.
+  // the command's own event (XADD's "xtrim" when it trimmed, XREADGROUP's
+  // "xgroup-createconsumer").
   void NoteEvent(absl::string_view key, std::string event);
   // Records that `key` changed (WATCH).
   void Touch(absl::string_view key);
@@ -388,5 +389,11 @@ EKV_REDIS_HANDLER(CmdXInfo);
 EKV_REDIS_HANDLER(CmdXRead);
 EKV_REDIS_HANDLER(CmdServeXRead);
 EKV_REDIS_HANDLER(CmdXReadLast);
+// consumer groups (commands_stream_group.cc, XREADGROUP in commands_stream_read.cc)
+EKV_REDIS_HANDLER(CmdXGroup);
+EKV_REDIS_HANDLER(CmdXAck);
+EKV_REDIS_HANDLER(CmdXPending);
+EKV_REDIS_HANDLER(CmdXReadGroup);
+EKV_REDIS_HANDLER(CmdServeXReadGroup);
 
 }  // namespace ekv::redis_core

@@ -8,6 +8,9 @@ namespace ekv::redis_core {
 
 XReadArgs ParseXRead(const std::vector<std::string>& args, bool from_script) {
   XReadArgs out;
+  out.xreadgroup = absl::EndsWithIgnoreCase(args[0], "xreadgroup");
+  const bool group = out.xreadgroup;
+  bool group_given = false;
   for (size_t i = 1; i < args.size(); ++i) {
     const bool more = i + 1 < args.size();
     if (absl::EqualsIgnoreCase(args[i], "block") && more) {
@@ -37,6 +40,7 @@ XReadArgs ParseXRead(const std::vector<std::string>& args, bool from_script) {
     } else if (absl::EqualsIgnoreCase(args[i], "streams") && more) {
       const size_t rest = args.size() - (i + 1);
       if (rest % 2 != 0) {
+        // Redis 7.0 says XREAD and '$' for XREADGROUP too.
         out.error = Reply::Error(
             "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be "
             "specified.");
@@ -44,18 +48,42 @@ XReadArgs ParseXRead(const std::vector<std::string>& args, bool from_script) {
       }
       out.streams_index = i + 1;
       out.streams_count = rest / 2;
-      return out;
+      break;
+    } else if (absl::EqualsIgnoreCase(args[i], "group") && i + 2 < args.size()) {
+      if (!group) {
+        out.error = Reply::Error(
+            "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+        return out;
+      }
+      out.group = args[i + 1];
+      out.consumer = args[i + 2];
+      group_given = true;
+      i += 2;
+    } else if (absl::EqualsIgnoreCase(args[i], "noack")) {
+      if (!group) {
+        out.error = Reply::Error(
+            "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+        return out;
+      }
+      out.noack = true;
     } else {
       out.error = SyntaxError();
       return out;
     }
   }
-  out.error = SyntaxError();  // STREAMS is mandatory
+  if (out.streams_index == 0) {
+    out.error = SyntaxError();  // STREAMS is mandatory
+  } else if (group && !group_given) {
+    out.error = Reply::Error("ERR Missing GROUP option for XREADGROUP");
+  }
   return out;
 }
 
 std::vector<std::string> XReadKeys(const std::vector<std::string>& args) {
-  for (size_t i = 1; i < args.size(); ++i) {
+  // Redis's key specifications look for STREAMS from argument 1 (XREAD) or 4 (XREADGROUP,
+  // after GROUP group consumer).
+  const size_t from = absl::EndsWithIgnoreCase(args[0], "xreadgroup") ? 4 : 1;
+  for (size_t i = from; i < args.size(); ++i) {
     if (!absl::EqualsIgnoreCase(args[i], "streams")) continue;
     const size_t rest = args.size() - (i + 1);
     if (rest == 0 || rest % 2 != 0) return {};

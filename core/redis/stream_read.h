@@ -20,14 +20,20 @@ struct XReadArgs {
   int64_t count = 0;                // 0: no limit
   size_t streams_index = 0;         // the first key
   size_t streams_count = 0;         // keys, and as many ids after them
+  // XREADGROUP (and its serve form)
+  bool xreadgroup = false;
+  std::string group;
+  std::string consumer;
+  bool noack = false;
 };
-// The options up to STREAMS and the key/id balance, in Redis's order of checks. From a
+// The options up to STREAMS and the key/id balance, of XREAD or XREADGROUP (by args[0]),
+// in Redis's order of checks. From a
 // script, BLOCK is refused (Redis: "xread command is not allowed with BLOCK option from
 // scripts", the name as the script wrote it).
 XReadArgs ParseXRead(const std::vector<std::string>& args, bool from_script = false);
 
-// The keys (the first half of the arguments after STREAMS), as Redis's key specification
-// finds them; none when the arguments are unbalanced.
+// The keys of XREAD or XREADGROUP (the first half of the arguments after STREAMS), as
+// Redis's key specifications find them; none when the arguments are unbalanced.
 std::vector<std::string> XReadKeys(const std::vector<std::string>& args);
 
 // `ekv-xread-last key...` (never in the front door's table): each key's last generated id,

@@ -100,6 +100,8 @@ inline std::vector<std::string> RunScript(int port, const std::vector<Step>& scr
     if (step.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step.sleep_ms));
     std::string replies;
     if (step.wait_blocked >= 0 && !WaitBlocked(port, step.wait_blocked)) {
+      // A script that expects more blocked clients than the server has is wrong on both.
+      ADD_FAILURE() << "blocked clients never reached " << step.wait_blocked << " on port " << port;
       replies = "<blocked clients never reached " + std::to_string(step.wait_blocked) + ">";
     }
     if (!step.bytes.empty() && !client.SendRaw(step.bytes)) replies = "<send failed>";

@@ -1,11 +1,12 @@
-// XREAD. Without BLOCK, or where the server cannot block (inside MULTI, a script, a
+// XREAD and XREADGROUP. Without BLOCK, or where the server cannot block (inside MULTI, a script, a
 // malformed command), it runs once as TypedCommand does and the executor answers it in
 // Redis's words. With BLOCK the connection blocks as the blocking list pops do
 // (blocked_clients.h): its command runs as a linearizable read, at once and again each
 // time an XADD on any node makes one of its streams ready, until it finds entries or
 // times out. A `$` id means the stream's last id when the client blocks, so the ids are
 // first resolved by one read (redis_core::kXReadLastCommand) and the client blocks with
-// them written in.
+// them written in. XREADGROUP has no `$`; its runs are writes (they deliver entries to the
+// consumer), so its waiters are served one at a time, in arrival order, as the pops.
 #include <memory>
 #include <string>
 #include <utility>
@@ -30,6 +31,8 @@ void XReadCommand(CommandContext context) {
   const size_t first_id = parsed.streams_index + parsed.streams_count;
   bool has_dollar = false;
   for (size_t i = first_id; i < context.args.size(); ++i) has_dollar |= context.args[i] == "$";
+  // XREADGROUP refuses `$`: its first run answers that.
+  has_dollar = has_dollar && !parsed.xreadgroup;
   if (!has_dollar) {
     return server->Block(connection, std::move(context.args), std::move(keys), timeout_ms);
   }
