@@ -149,6 +149,8 @@ std::vector<CommandInfo> BuildTable() {
       {"unwatch", 1, false, 0, 0, 0, &CmdUnwatch},
       {"xack", -4, true, 1, 1, 1, &CmdXAck},
       {"xadd", -5, true, 1, 1, 1, &CmdXAdd},
+      {"xautoclaim", -6, true, 1, 1, 1, &CmdXAutoClaim},
+      {"xclaim", -6, true, 1, 1, 1, &CmdXClaim},
       {"xdel", -3, true, 1, 1, 1, &CmdXDel},
       {"xgroup", -2, true, 2, 2, 1, &CmdXGroup},
       {"xinfo", -2, false, 2, 2, 1, &CmdXInfo},

@@ -395,5 +395,7 @@ EKV_REDIS_HANDLER(CmdXAck);
 EKV_REDIS_HANDLER(CmdXPending);
 EKV_REDIS_HANDLER(CmdXReadGroup);
 EKV_REDIS_HANDLER(CmdServeXReadGroup);
+EKV_REDIS_HANDLER(CmdXClaim);  // commands_stream_claim.cc
+EKV_REDIS_HANDLER(CmdXAutoClaim);
 
 }  // namespace ekv::redis_core

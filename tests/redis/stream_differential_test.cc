@@ -613,5 +613,63 @@ TEST_F(DifferentialTest, StreamBlockingGroupRead) {
   });
 }
 
+TEST_F(DifferentialTest, StreamClaims) {
+  Compare(
+      InBothProtocols({
+          Cmd({"XCLAIM", "s", "g", "c", "0", "1-0"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c", "0", "0"}),
+          Cmd({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}),
+          Cmd({"XADD", "s", "1-0", "a", "1"}),
+          Cmd({"XADD", "s", "2-0", "b", "2"}),
+          Cmd({"XADD", "s", "3-0", "c", "3"}),
+          Cmd({"XADD", "s", "4-0", "d", "4"}),
+          Cmd({"XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "x", "1-0"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0", "IDLE", "x"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0", "TIME", "x"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0", "RETRYCOUNT", "x"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0", "LASTID", "x"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0", "BOGUS"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0", "IDLE"}),
+          Cmd({"XCLAIM", "s", "nog", "c2", "0", "1-0"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "100000000", "1-0"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "0", "1-0"}),
+          Cmd({"XCLAIM", "s", "g", "c2", "-5", "2-0", "JUSTID"}),
+          Cmd({"XCLAIM", "s", "g", "c3", "0", "2-0", "3-0", "RETRYCOUNT", "7", "IDLE", "50"}),
+          Cmd({"XCLAIM", "s", "g", "c3", "0", "9-0"}),
+          Cmd({"XCLAIM", "s", "g", "c3", "0", "9-0", "FORCE"}),
+          Cmd({"XADD", "s", "5-0", "e", "5"}),
+          Cmd({"XCLAIM", "s", "g", "c3", "0", "5-0", "FORCE", "JUSTID"}),
+          Cmd({"XCLAIM", "s", "g", "c3", "0", "5-0", "LASTID", "6-0"}),
+          Cmd({"XPENDING", "s", "g"}),
+          Cmd({"XPENDING", "s", "g", "-", "+", "10"}),
+          Cmd({"XINFO", "GROUPS", "s"}),
+          Cmd({"XDEL", "s", "2-0"}),
+          Cmd({"XCLAIM", "s", "g", "c1", "0", "2-0", "3-0"}),
+          Cmd({"XPENDING", "s", "g"}),
+          Cmd({"XDEL", "s", "3-0"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "x", "0"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "x"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "(18446744073709551615-18446744073709551615"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "0", "COUNT", "0"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "0", "COUNT", "x"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "0", "FOO"}),
+          Cmd({"XAUTOCLAIM", "s", "nog", "c4", "0", "0"}),
+          Cmd({"XAUTOCLAIM", "nokey", "g", "c4", "0", "0"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "100000000", "0"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "0", "COUNT", "1"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c4", "0", "(1-0", "COUNT", "1", "JUSTID"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c5", "0", "-"}),
+          Cmd({"XAUTOCLAIM", "s", "g", "c5", "0", "0", "JUSTID"}),
+          Cmd({"XPENDING", "s", "g", "-", "+", "10"}),
+          Cmd({"XINFO", "CONSUMERS", "s", "g"}),
+          Cmd({"SET", "str", "1"}),
+          Cmd({"XCLAIM", "str", "g", "c", "0", "1-0"}),
+          Cmd({"XAUTOCLAIM", "str", "g", "c", "0", "0"}),
+          Cmd({"XAUTOCLAIM", "str", "g", "c", "x", "0"}),
+      }),
+      "", {}, "", false, &MaskGroupTimes);
+}
+
 }  // namespace
 }  // namespace ekv::redis::differential

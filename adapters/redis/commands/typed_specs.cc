@@ -353,6 +353,15 @@ const std::vector<Docs>& AllDocs() {
        "RW update|i1|r0,1,0|UPDATE instead of INSERT because of the optional trimming feature",
        "O(1) when adding a new entry, O(N) when trimming where N being the number of entries "
        "evicted."},
+      {"xautoclaim", "stream", "6.2.0", true,
+       "Changes (or acquires) ownership of messages in a consumer group, as if the messages were "
+       "delivered to the specified consumer.",
+       "nondeterministic_output", "RW delete|i1|r0,1,0", "O(1) if COUNT is small."},
+      {"xclaim", "stream", "5.0.0", true,
+       "Changes (or acquires) ownership of a message in a consumer group, as if the message was "
+       "delivered to the specified consumer.",
+       "nondeterministic_output", "RW update|i1|r0,1,0",
+       "O(log N) with N being the number of messages in the PEL of the consumer group."},
       {"xdel", "stream", "5.0.0", true,
        "Removes the specified entries from the stream. Returns the number of items actually "
        "deleted, that may be different from the number of IDs passed in case certain IDs do not "
@@ -660,6 +669,8 @@ bool DeniedOnOom(const std::string& name) {
                                                                              "xdel",
                                                                              "xack",
                                                                              "xreadgroup",
+                                                                             "xclaim",
+                                                                             "xautoclaim",
                                                                              "xtrim"};
   return kNoDenyOom->count(name) == 0;
 }
