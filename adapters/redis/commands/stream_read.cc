@@ -4,10 +4,13 @@
 // (blocked_clients.h): its command runs as a linearizable read, at once and again each
 // time an XADD on any node makes one of its streams ready, until it finds entries or
 // times out. A `$` id means the stream's last id when the client blocks, so the ids are
-// first resolved by one read (redis_core::kXReadLastCommand) and the client blocks with
-// them written in. XREADGROUP has no `$`; its runs are writes (they deliver entries to the
-// consumer), so its waiters are served one at a time, in arrival order, as the pops.
+// first resolved by one read per `$` key (redis_core::kXReadLastCommand: the keys may live
+// in different groups) and the client blocks with them written in. XREADGROUP has no `$`; its runs
+// are writes (they deliver entries to the consumer), so its waiters are served one at a time, in
+// arrival order, as the pops.
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,29 +39,57 @@ void XReadCommand(CommandContext context) {
   if (!has_dollar) {
     return server->Block(connection, std::move(context.args), std::move(keys), timeout_ms);
   }
-  std::vector<std::string> resolve = {std::string(redis_core::kXReadLastCommand)};
-  resolve.insert(resolve.end(), keys.begin(), keys.end());
+  // One read per `$` key: the keys may live in different groups.
+  struct Resolution {
+    std::mutex mu;
+    std::vector<std::string> args;       // guarded by mu
+    size_t remaining = 0;                // guarded by mu
+    std::optional<std::string> failure;  // guarded by mu: the first error's encoded reply
+  };
+  auto resolution = std::make_shared<Resolution>();
+  resolution->args = std::move(context.args);
+  std::vector<size_t> dollars;
+  for (size_t i = first_id; i < resolution->args.size(); ++i) {
+    if (resolution->args[i] == "$") dollars.push_back(i);
+  }
+  resolution->remaining = dollars.size();
   const uint64_t connection_id = connection.id;
   const int protocol = connection.protocol;
-  context.backend->Execute(
-      MakeRedisRequest(std::move(resolve)), /*write=*/false,
-      [server, connection_id, protocol, first_id, timeout_ms, args = std::move(context.args),
-       keys = std::move(keys),
-       reply = std::move(context.reply)](absl::StatusOr<redis_core::Reply> ids) mutable {
-        if (!ids.ok()) return reply(BackendErrorReply(ids.status()));
-        // WRONGTYPE: Redis answers it before blocking too.
-        if (ids->is_error()) return reply(EncodeReplyFor(protocol, *ids));
-        for (size_t i = first_id; i < args.size(); ++i) {
-          if (args[i] == "$" && i - first_id < ids->elements.size()) {
-            args[i] = ids->elements[i - first_id].text;
+  auto reply = std::make_shared<ReplyFn>(std::move(context.reply));
+  for (size_t index : dollars) {
+    const std::string key = resolution->args[index - parsed.streams_count];
+    context.backend->Execute(
+        MakeRedisRequest({std::string(redis_core::kXReadLastCommand), key}), /*write=*/false,
+        [server, connection_id, protocol, index, timeout_ms, keys, resolution,
+         reply](absl::StatusOr<redis_core::Reply> ids) {
+          std::unique_lock<std::mutex> lock(resolution->mu);
+          if (!ids.ok()) {
+            if (!resolution->failure.has_value()) {
+              resolution->failure = BackendErrorReply(ids.status());
+            }
+          } else if (ids->is_error()) {
+            // WRONGTYPE: Redis answers it before blocking too.
+            if (!resolution->failure.has_value()) {
+              resolution->failure = EncodeReplyFor(protocol, *ids);
+            }
+          } else if (ids->elements.size() == 1) {
+            resolution->args[index] = ids->elements.front().text;
           }
-        }
-        // The answer now comes through the server's blocked-client path, not `reply`.
-        server->RunOnLoop(connection_id, [server, args = std::move(args), keys = std::move(keys),
-                                          timeout_ms](ConnectionState* state) mutable {
-          if (state != nullptr) server->Block(*state, std::move(args), std::move(keys), timeout_ms);
+          if (--resolution->remaining != 0) return;
+          if (resolution->failure.has_value()) {
+            std::string failure = *resolution->failure;
+            lock.unlock();
+            return (*reply)(std::move(failure));
+          }
+          std::vector<std::string> args = std::move(resolution->args);
+          lock.unlock();
+          // The answer now comes through the server's blocked-client path, not `reply`.
+          server->RunOnLoop(connection_id, [server, args = std::move(args), keys,
+                                            timeout_ms](ConnectionState* state) mutable {
+            if (state != nullptr) server->Block(*state, std::move(args), keys, timeout_ms);
+          });
         });
-      });
+  }
 }
 
 }  // namespace ekv::redis
