@@ -18,7 +18,9 @@
 namespace ekv::redis_core {
 namespace {
 
-bool IsStreamOption(absl::string_view arg, absl::string_view word) { return absl::EqualsIgnoreCase(arg, word); }
+bool IsStreamOption(absl::string_view arg, absl::string_view word) {
+  return absl::EqualsIgnoreCase(arg, word);
+}
 
 Reply InvalidStreamId() { return Reply::Error(kInvalidStreamIdError); }
 

@@ -16,7 +16,9 @@
 namespace ekv::redis_core {
 namespace {
 
-bool IsGroupOption(absl::string_view arg, absl::string_view word) { return absl::EqualsIgnoreCase(arg, word); }
+bool IsGroupOption(absl::string_view arg, absl::string_view word) {
+  return absl::EqualsIgnoreCase(arg, word);
+}
 
 Reply XGroupSyntaxError(const Args& args) {
   return Reply::Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",

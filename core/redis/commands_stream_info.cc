@@ -36,8 +36,6 @@ Reply XInfoHelp() {
   return Reply::Array(std::move(lines));
 }
 
-const std::string& stream_key(const Args& args) { return args[2]; }
-
 Reply XInfoSyntaxError(const Args& args) {
   return Reply::Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
                                    absl::string_view(args[1]).substr(0, 128),
@@ -86,7 +84,7 @@ absl::StatusOr<Reply> XInfoStream(Executor& ex, const Args& args, Stream& stream
       Reply::Bulk("recorded-first-entry-id"),
       Reply::Bulk(FormatStreamId(first.value_or(StreamId{}))),
   };
-  StreamGroups groups(ex, stream_key(args), stream.meta());
+  StreamGroups groups(ex, args[2], stream.meta());
   EKV_KV_ASSIGN_OR_RETURN(std::vector<StreamGroup> all_groups, groups.AllGroups());
   if (!full) {
     map.push_back(Reply::Bulk("groups"));
