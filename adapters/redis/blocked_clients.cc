@@ -36,7 +36,7 @@ std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view messag
 std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
   if (args.size() < 2) return {};
   const std::string name = absl::AsciiStrToLower(args[0]);
-  if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" ||
+  if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" || name == "xadd" ||
       name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
       name == "zrangestore" || name == "restore") {
     return {args[1]};
@@ -87,6 +87,10 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   const uint64_t id = next_id_++;
   Waiter waiter;
   waiter.connection_id = connection_id;
+  const redis_core::CommandInfo* info =
+      args.empty() ? nullptr : redis_core::FindCommand(args.front());
+  waiter.shared = info != nullptr && !info->write;
+  waiter.passes_on_miss = redis_core::BlockedMissPassesOn(args.front());
   waiter.args = std::move(args);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -118,6 +122,8 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   if (it == waiters_.end()) return;
   Waiter& waiter = it->second;
   waiter.running = false;
+  const bool from_notice = waiter.from_notice;
+  waiter.from_notice = false;
   if (waiter.cancelled) {
     // Nobody to answer. An element this run popped is lost with the connection, as a
     // reply Redis wrote to a client that hung up is.
@@ -126,14 +132,41 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   }
   if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result));
   waiter.missed = true;
-  if (waiter.deadline_ms != 0 && now_ms_ >= waiter.deadline_ms) return TimeOut(id);
-  if (waiter.run_again) return Run(id);
+  if (waiter.passes_on_miss && from_notice) {
+    const std::vector<std::string> keys = waiter.keys;
+    for (const std::string& key : keys) ServeAfter(key, id);
+    it = waiters_.find(id);
+    if (it == waiters_.end()) return;
+  }
+  Waiter& missed = it->second;
+  if (missed.deadline_ms != 0 && now_ms_ >= missed.deadline_ms) return TimeOut(id);
+  if (missed.run_again) return Run(id);
+}
+
+void BlockedClients::ServeAfter(const std::string& key, uint64_t after) {
+  auto queue = queues_.find(key);
+  if (queue == queues_.end()) return;
+  const std::deque<uint64_t>& ids = queue->second;
+  auto at = std::find(ids.begin(), ids.end(), after);
+  if (at == ids.end()) return;
+  for (++at; at != ids.end(); ++at) {
+    Waiter& next = waiters_.at(*at);
+    if (next.cancelled) continue;
+    if (next.running) {
+      next.run_again = true;
+    } else {
+      next.from_notice = true;
+      Run(*at);
+    }
+    return;
+  }
 }
 
 void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer) {
   Waiter& waiter = waiters_.at(id);
   const uint64_t connection_id = waiter.connection_id;
-  const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer);
+  // A reader took nothing: the others on its keys ran with it already.
+  const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer) && !waiter.shared;
   std::vector<std::string> keys = waiter.keys;
   Forget(id);
   if (answer.has_value()) answer_(connection_id, *std::move(answer));
@@ -190,15 +223,24 @@ void BlockedClients::Forget(uint64_t id) {
 void BlockedClients::Serve(const std::string& key) {
   auto queue = queues_.find(key);
   if (queue == queues_.end()) return;
+  // Readers (shared) all run; of the others, the first. A run may answer at once and
+  // change the queue: the ids are taken first.
+  std::vector<uint64_t> to_run;
   for (uint64_t id : queue->second) {
     Waiter& waiter = waiters_.at(id);
     if (waiter.cancelled) continue;  // its run is in flight; the next one is first
-    if (waiter.running) {
-      waiter.run_again = true;
+    to_run.push_back(id);
+    if (!waiter.shared) break;
+  }
+  for (uint64_t id : to_run) {
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    if (it->second.running) {
+      it->second.run_again = true;
     } else {
+      it->second.from_notice = true;
       Run(id);
     }
-    return;
   }
 }
 

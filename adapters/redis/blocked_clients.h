@@ -11,7 +11,10 @@
 //     answered on this node or, through the pub/sub fan-out, on any other node): the
 //     key's first waiter runs, and each waiter that got something hands over to the next,
 //     so clients are served in arrival order per key (FIFO among this node's clients;
-//     across nodes, whichever node's run commits first);
+//     across nodes, whichever node's run commits first). A waiter whose command only reads
+//     (XREAD) takes nothing from the key: every such waiter on the key runs; one whose miss
+//     says nothing for the others (XREADGROUP: another group may have entries) hands over
+//     after a miss too;
 //   - every `recheck` for each key's first waiter, a safety net for a notice lost with an
 //     unreachable peer, not the way clients are woken.
 // A waiter has at most one run in flight; a notice during a run makes it run again when
@@ -99,6 +102,11 @@ class BlockedClients {
     bool missed = false;         // the last run found nothing
     bool cancelled = false;      // the connection is gone; only a run in flight keeps it
     bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: the timeout answers the error
+    bool shared = false;         // its command only reads (XREAD): runs with its key's others
+    // XREADGROUP: its miss says nothing of what the key holds for another group, so a
+    // miss after a notice hands over to the next waiter as a success does.
+    bool passes_on_miss = false;
+    bool from_notice = false;  // the run in flight was started by a notice (Serve)
   };
 
   void Run(uint64_t id);
@@ -107,6 +115,8 @@ class BlockedClients {
   void Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer);
   void TimeOut(uint64_t id);
   void Serve(const std::string& key);
+  // Runs the first waiter queued on `key` after waiter `after`.
+  void ServeAfter(const std::string& key, uint64_t after);
   void Forget(uint64_t id);
 
   Attempt attempt_;

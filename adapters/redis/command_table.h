@@ -206,6 +206,9 @@ std::vector<CommandSpec> TypedCommandSpecs();  // commands/typed_specs.cc
 // TypedCommand; a miss blocks the connection in the server (ServerControl::Block) until
 // a write anywhere in the cluster serves it or it times out (commands/blocking.cc).
 void BlockingCommand(CommandContext context);
+// XREAD: as TypedCommand, but with BLOCK a client that finds nothing blocks until an XADD
+// anywhere in the cluster serves it or it times out (commands/stream_read.cc).
+void XReadCommand(CommandContext context);
 // Redis 7.0's sortCommandGeneric refuses a BY pattern (one with '*') and GET to a user
 // without access to every key ("BY option of SORT denied due to insufficient ACL
 // permissions.", "GET option ..."), at the option where its left-to-right parse meets it:

@@ -33,6 +33,7 @@
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
+#include "core/redis/executor.h"
 #include "core/redis/keyspace_events.h"
 #include "core/util/assert.h"
 
@@ -451,9 +452,10 @@ void RedisServer::Loop::DrainDeliveries() {
 
 void RedisServer::Loop::RunBlocked(const BlockedClients::Args& args,
                                    BlockedClients::AttemptDone done) {
-  // A write: the pop happens at apply time in the owning group, once.
+  // A write: the pop happens at apply time in the owning group, once. XREAD only reads.
+  const redis_core::CommandInfo* info = redis_core::FindCommand(args.front());
   notifier_.Execute(
-      MakeRedisRequest(args), /*write=*/true,
+      MakeRedisRequest(args), /*write=*/info == nullptr || info->write,
       [inbox = inbox_, done = std::move(done)](absl::StatusOr<redis_core::Reply> reply) mutable {
         RemoteDelivery task;
         task.task = [done = std::move(done), reply = std::move(reply)]() mutable {

@@ -38,6 +38,19 @@ void WriteReply(RespWriter* writer, const redis_core::Reply& reply) {
     case Kind::kSet:
       writer->SetHeader(reply.elements.size());
       break;
+    case Kind::kKeyedMap:
+      if (writer->resp3()) {
+        writer->MapHeader(reply.elements.size() / 2);
+        break;
+      }
+      // RESP2: one two-element array per (key, value).
+      writer->ArrayHeader(reply.elements.size() / 2);
+      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+        writer->ArrayHeader(2);
+        WriteReply(writer, reply.elements[i]);
+        WriteReply(writer, reply.elements[i + 1]);
+      }
+      return;
     case Kind::kPairs:
       if (!writer->resp3()) {
         writer->ArrayHeader(reply.elements.size());

@@ -36,7 +36,13 @@ BlockTimeout ParseBlockTimeout(absl::string_view text, uint64_t now_ms) {
 
 bool IsBlockingCommand(absl::string_view name) {
   return name == "blpop" || name == "brpop" || name == "blmove" || name == "brpoplpush" ||
-         name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop";
+         name == "blmpop" || name == "bzpopmin" || name == "bzpopmax" || name == "bzmpop" ||
+         name == "xread" || name == "xreadgroup";
+}
+
+bool BlockedMissPassesOn(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "xreadgroup" || lower == "ekv-serve-xreadgroup";
 }
 
 std::string ServeFormOf(absl::string_view name) {

@@ -31,8 +31,13 @@ struct MultiPopCount {
 };
 MultiPopCount ParseMultiPopCount(const std::vector<std::string>& args, size_t first);
 
-// True for the commands above (name lower case).
+// True for the commands above and XREAD, whose BLOCK option (milliseconds) and keys
+// stream_read.h parses (name lower case).
 bool IsBlockingCommand(absl::string_view name);
+
+// True for XREADGROUP: a blocked client's miss says nothing of what the key holds for the
+// clients after it (they may read another group), so it hands over to the next one.
+bool BlockedMissPassesOn(absl::string_view name);
 
 // The form of a blocking command that a blocked client's later runs take (after its first
 // run missed): as the plain form, but a source key holding another type counts as empty,
@@ -42,7 +47,8 @@ bool IsBlockingCommand(absl::string_view name);
 // names (never in the front door's table), with the plain form's arity and keys.
 // "ekv-serve-" + the lower-case name; `name` must be a blocking command.
 std::string ServeFormOf(absl::string_view name);
-// The index of the timeout argument of a blocking command; 0 when `args` is too short.
+// The index of the timeout argument of a blocking list or zset command; 0 when `args` is too
+// short.
 size_t BlockTimeoutIndex(const std::vector<std::string>& args);
 // The keys whose data can serve the blocked client, in the command's order (for BLMOVE
 // and BRPOPLPUSH only the source).

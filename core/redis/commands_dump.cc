@@ -44,7 +44,8 @@ absl::StatusOr<RdbValue> ValueOf(const KeySnapshot& snapshot) {
       }
       break;
     case Type::kNone:
-      return absl::InternalError("DUMP of an absent key");
+    case Type::kStream:  // refused by CmdDump
+      return absl::InternalError("DUMP of an absent key or a stream");
   }
   return value;
 }
@@ -102,6 +103,7 @@ KeySnapshot SnapshotOf(const RdbValue& value, uint64_t expire_ms) {
       snapshot.meta.size = value.scored.size();
       break;
     case Type::kNone:
+    case Type::kStream:  // never decoded from a payload (rdb_payload.h)
       break;
   }
   return snapshot;
@@ -116,6 +118,10 @@ bool Is(absl::string_view arg, absl::string_view option) {
 EKV_REDIS_HANDLER(CmdDump) {
   EKV_KV_ASSIGN_OR_RETURN(std::optional<KeySnapshot> snapshot, SnapshotKey(ex, args[1]));
   if (!snapshot.has_value()) return Reply::Nil();
+  // Redis's stream payload (listpacks of its radix tree) is not written by ekv.
+  if (snapshot->type == Type::kStream) {
+    return Reply::Error("ERR DUMP of a stream is not supported by ekv");
+  }
   EKV_KV_ASSIGN_OR_RETURN(RdbValue value, ValueOf(*snapshot));
   return Reply::Bulk(EncodeDumpPayload(value));
 }

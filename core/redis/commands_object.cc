@@ -89,6 +89,8 @@ absl::StatusOr<std::string> CollectionEncoding(Executor& ex, absl::string_view k
       }
       return std::string("listpack");
     }
+    case Type::kStream:
+      return std::string("stream");
     default:
       return absl::InternalError("OBJECT ENCODING of an unknown type");
   }

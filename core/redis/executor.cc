@@ -8,6 +8,7 @@
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
 #include "core/redis/numbers.h"
+#include "core/redis/stream_read.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis_core {
@@ -48,8 +49,11 @@ std::vector<CommandInfo> BuildTable() {
       {"ekv-serve-bzmpop", -5, true, 0, 0, 0, &CmdServeBZMPop, 2},
       {"ekv-serve-bzpopmax", -3, true, 1, -2, 1, &CmdServeBZPopMax},
       {"ekv-serve-bzpopmin", -3, true, 1, -2, 1, &CmdServeBZPopMin},
+      {"ekv-serve-xread", -4, false, 0, 0, 0, &CmdServeXRead, 0, &XReadKeys},
+      {"ekv-serve-xreadgroup", -7, true, 0, 0, 0, &CmdServeXReadGroup, 0, &XReadKeys},
       {"ekv-snapshot", 2, false, 1, 1, 1, &CmdSnapshot},
       {"ekv-stamp", 2, false, 1, 1, 1, &CmdStamp},
+      {"ekv-xread-last", -2, false, 1, -1, 1, &CmdXReadLast},
       {"exists", -2, false, 1, -1, 1, &CmdExists},
       {"expire", -3, true, 1, 1, 1, &CmdExpire},
       {"expireat", -3, true, 1, 1, 1, &CmdExpireAt},
@@ -143,6 +147,21 @@ std::vector<CommandInfo> BuildTable() {
       {"type", 2, false, 1, 1, 1, &CmdType},
       {"unlink", -2, true, 1, -1, 1, &CmdDel},
       {"unwatch", 1, false, 0, 0, 0, &CmdUnwatch},
+      {"xack", -4, true, 1, 1, 1, &CmdXAck},
+      {"xadd", -5, true, 1, 1, 1, &CmdXAdd},
+      {"xautoclaim", -6, true, 1, 1, 1, &CmdXAutoClaim},
+      {"xclaim", -6, true, 1, 1, 1, &CmdXClaim},
+      {"xdel", -3, true, 1, 1, 1, &CmdXDel},
+      {"xgroup", -2, true, 2, 2, 1, &CmdXGroup},
+      {"xinfo", -2, false, 2, 2, 1, &CmdXInfo},
+      {"xpending", -3, false, 1, 1, 1, &CmdXPending},
+      {"xlen", 2, false, 1, 1, 1, &CmdXLen},
+      {"xrange", -4, false, 1, 1, 1, &CmdXRange},
+      {"xread", -4, false, 0, 0, 0, &CmdXRead, 0, &XReadKeys},
+      {"xreadgroup", -7, true, 0, 0, 0, &CmdXReadGroup, 0, &XReadKeys},
+      {"xrevrange", -4, false, 1, 1, 1, &CmdXRevRange},
+      {"xsetid", -3, true, 1, 1, 1, &CmdXSetId},
+      {"xtrim", -4, true, 1, 1, 1, &CmdXTrim},
       {"zadd", -4, true, 1, 1, 1, &CmdZAdd},
       {"zcard", 2, false, 1, 1, 1, &CmdZCard},
       {"zcount", 4, false, 1, 1, 1, &CmdZCount},
@@ -285,6 +304,12 @@ void Executor::NoteWrite(absl::string_view key, bool deleted) {
   it->second.deleted = deleted;
 }
 
+void Executor::NoteEvent(absl::string_view key, std::string event) {
+  if (!tracking_) return;
+  if (changes_.find(std::string(key)) == changes_.end()) NoteWrite(key, /*deleted=*/false);
+  changes_.at(std::string(key)).events.push_back(std::move(event));
+}
+
 absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
   Found found;
   EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> meta_bytes, store_->Get(MetaKey(key)));
@@ -322,8 +347,10 @@ Meta Executor::NewMeta(Type type) {
 }
 
 void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
-  NoteWrite(key, /*deleted=*/meta.size == 0);
-  if (meta.size == 0) {
+  // A stream stays when its last entry goes, as in Redis.
+  const bool remove = meta.size == 0 && meta.type != Type::kStream;
+  NoteWrite(key, /*deleted=*/remove);
+  if (remove) {
     store_->Delete(MetaKey(key));
   } else {
     store_->Put(MetaKey(key), EncodeMeta(meta));

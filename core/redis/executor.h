@@ -101,12 +101,17 @@ class Executor {
   absl::StatusOr<Found> Lookup(absl::string_view key);
   // A fresh collection of `type` with a version no other collection of this key had.
   Meta NewMeta(Type type);
-  // Writes a collection's metadata, or removes the key when the collection is empty.
+  // Writes a collection's metadata, or removes the key when the collection is empty (a
+  // stream stays).
   void SaveMeta(absl::string_view key, const Meta& meta);
   // Removes whatever `key` holds (O(1) for collections).
   void DeleteKey(absl::string_view key, const Found& found);
   // Makes `key` the string `value` (whatever it held), expiring at expire_ms (0: never).
   void SetString(absl::string_view key, std::string value, uint64_t expire_ms);
+  // Adds `event` (keyspace_events.h) to what the running write command did to `key`, after
+  // the command's own event (XADD's "xtrim" when it trimmed, XREADGROUP's
+  // "xgroup-createconsumer").
+  void NoteEvent(absl::string_view key, std::string event);
   // Records that `key` changed (WATCH).
   void Touch(absl::string_view key);
   // max(touch record, newest MVCC version) of `key`: changes whenever the key does.
@@ -371,5 +376,26 @@ EKV_REDIS_HANDLER(CmdZDiff);
 EKV_REDIS_HANDLER(CmdZUnionStore);
 EKV_REDIS_HANDLER(CmdZInterStore);
 EKV_REDIS_HANDLER(CmdZDiffStore);
+// streams (commands_stream.cc, commands_stream_info.cc)
+EKV_REDIS_HANDLER(CmdXAdd);
+EKV_REDIS_HANDLER(CmdXTrim);
+EKV_REDIS_HANDLER(CmdXLen);
+EKV_REDIS_HANDLER(CmdXRange);
+EKV_REDIS_HANDLER(CmdXRevRange);
+EKV_REDIS_HANDLER(CmdXDel);
+EKV_REDIS_HANDLER(CmdXSetId);
+EKV_REDIS_HANDLER(CmdXInfo);
+// XREAD, its blocked client's later runs and `$`'s resolution (commands_stream_read.cc)
+EKV_REDIS_HANDLER(CmdXRead);
+EKV_REDIS_HANDLER(CmdServeXRead);
+EKV_REDIS_HANDLER(CmdXReadLast);
+// consumer groups (commands_stream_group.cc, XREADGROUP in commands_stream_read.cc)
+EKV_REDIS_HANDLER(CmdXGroup);
+EKV_REDIS_HANDLER(CmdXAck);
+EKV_REDIS_HANDLER(CmdXPending);
+EKV_REDIS_HANDLER(CmdXReadGroup);
+EKV_REDIS_HANDLER(CmdServeXReadGroup);
+EKV_REDIS_HANDLER(CmdXClaim);  // commands_stream_claim.cc
+EKV_REDIS_HANDLER(CmdXAutoClaim);
 
 }  // namespace ekv::redis_core

@@ -32,7 +32,7 @@ absl::StatusOr<KeySnapshot> DecodeKeySnapshot(absl::string_view bytes) {
   kv::ByteReader reader(bytes);
   KeySnapshot snapshot;
   EKV_KV_ASSIGN_OR_RETURN(uint8_t type, reader.ReadByte());
-  if (type < static_cast<uint8_t>(Type::kString) || type > static_cast<uint8_t>(Type::kHash)) {
+  if (type < static_cast<uint8_t>(Type::kString) || type > static_cast<uint8_t>(Type::kStream)) {
     return absl::DataLossError("redis key snapshot: unknown type");
   }
   snapshot.type = static_cast<Type>(type);
@@ -56,7 +56,10 @@ absl::StatusOr<KeySnapshot> DecodeKeySnapshot(absl::string_view bytes) {
       EKV_KV_ASSIGN_OR_RETURN(absl::string_view value, reader.ReadLengthPrefixed());
       snapshot.records.emplace_back(std::string(subkey), std::string(value));
     }
-    if (snapshot.meta.size == 0) return absl::DataLossError("redis key snapshot: empty collection");
+    // Only a stream exists empty (its state record is its content then).
+    if (snapshot.meta.size == 0 && snapshot.type != Type::kStream) {
+      return absl::DataLossError("redis key snapshot: empty collection");
+    }
     if (reader.remaining() > 0) {
       EKV_KV_ASSIGN_OR_RETURN(snapshot.meta.flags, reader.ReadVarint64());
       EKV_KV_ASSIGN_OR_RETURN(snapshot.meta.next_seq, reader.ReadVarint64());

@@ -271,6 +271,18 @@ void AppendCommandEvents(absl::string_view name, const std::vector<std::string>&
   } else if (name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
              name == "zrangestore") {
     e.Stored(kNotifyZset, name, key);
+    // streams
+  } else if (name == "xadd" || name == "xdel" || name == "xtrim" || name == "xsetid") {
+    one(kNotifyStream, name);
+    if (const KeyChange* change = e.Change(key); change != nullptr) {
+      for (const std::string& event : change->events) e.Emit(kNotifyStream, event, key);
+    }
+  } else if (name == "xgroup") {
+    if (args.size() > 2) e.Wrote(kNotifyStream, "xgroup-" + absl::AsciiStrToLower(key), args[2]);
+  } else if (name == "xreadgroup") {
+    for (const auto& [written, change] : changes) {
+      for (const std::string& event : change.events) e.Emit(kNotifyStream, event, written);
+    }
   }
 }
 

@@ -10,8 +10,7 @@
 //
 // Not produced: "expired" (ekv's expiry is decided by the replicated clock when a key is
 // read, and the background cleanup removes keys long after), "evicted" (ekv evicts
-// nothing), "keymiss" (reads carry no events), stream and module events (no streams, no
-// modules).
+// nothing), "keymiss" (reads carry no events), and module events (no modules).
 #pragma once
 
 #include <cstdint>
@@ -54,8 +53,9 @@ uint32_t RequestNotifyFlags(uint32_t flags);
 
 // What one command did to a key it wrote (Executor's tracking).
 struct KeyChange {
-  bool existed = false;  // held a live value before the command
-  bool deleted = false;  // holds nothing after it
+  bool existed = false;             // held a live value before the command
+  bool deleted = false;             // holds nothing after it
+  std::vector<std::string> events;  // more events after the command's own (NoteEvent)
 };
 using KeyChanges = std::map<std::string, KeyChange>;
 

@@ -52,6 +52,8 @@ const char* TypeName(Type type) {
       return "zset";
     case Type::kHash:
       return "hash";
+    case Type::kStream:
+      return "stream";
   }
   return "none";
 }
@@ -131,7 +133,7 @@ absl::StatusOr<Meta> DecodeMeta(absl::string_view bytes) {
     next_seq = reader.ReadVarint64();
   }
   if (!format.ok() || (*format != kMetaFormat && !with_flags) || !type.ok() || *type < 2 ||
-      *type > 5 || !version_ts.ok() || !version_seq.ok() || *version_seq > UINT32_MAX ||
+      *type > 6 || !version_ts.ok() || !version_seq.ok() || *version_seq > UINT32_MAX ||
       !size.ok() || !expire_ms.ok() || !head.ok() || !tail.ok() || !flags.ok() || !next_seq.ok() ||
       !reader.ExpectEnd("redis meta").ok()) {
     return absl::DataLossError("redis metadata record is malformed");

@@ -15,6 +15,8 @@
 //              set:  subkey = member, value empty
 //              list: subkey = u64 index (head <= index < tail), value = element
 //              zset: subkey = 'm' member -> 8-byte score; 'o' score-order member -> empty
+//              stream: state, entries and nodes (stream_records.h); size is its length
+//                    and an empty stream keeps its metadata (as Redis keeps the key)
 //   touch    'r' 'T' key               -> commit_ts of the last Redis write of the key
 //                                         (what WATCH compares; kept across deletes until
 //                                         the cleanup removes it, below)
@@ -46,8 +48,16 @@
 
 namespace ekv::redis_core {
 
-enum class Type : uint8_t { kNone = 0, kString = 1, kList = 2, kSet = 3, kZset = 4, kHash = 5 };
-// Redis's TYPE names: "none", "string", "list", "set", "zset", "hash".
+enum class Type : uint8_t {
+  kNone = 0,
+  kString = 1,
+  kList = 2,
+  kSet = 3,
+  kZset = 4,
+  kHash = 5,
+  kStream = 6,
+};
+// Redis's TYPE names: "none", "string", "list", "set", "zset", "hash", "stream".
 const char* TypeName(Type type);
 
 struct Meta {

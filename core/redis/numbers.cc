@@ -71,7 +71,8 @@ std::string FormatLongDouble(long double value) {
     while (!out.empty() && out.back() == '0') out.pop_back();
     if (!out.empty() && out.back() == '.') out.pop_back();
   }
-  if (out == "-0") out = "0";
+  // Returned, not assigned: GCC 12's -Wrestrict misreads `out = "0"` in some unity batches.
+  if (out == "-0") return std::string("0");
   return out;
 }
 

@@ -855,6 +855,7 @@ std::string EncodeDumpPayload(const RdbValue& value) {
       break;
     }
     case Type::kNone:
+    case Type::kStream:  // not encoded (CmdDump refuses streams)
       break;
   }
   AppendLittleEndian(&out, kRdbVersion, 2);

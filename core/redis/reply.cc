@@ -44,6 +44,7 @@ void Encode(const Reply& reply, std::string* out) {
     case Reply::Kind::kMap:
     case Reply::Kind::kSet:
     case Reply::Kind::kPairs:
+    case Reply::Kind::kKeyedMap:
       kv::AppendVarint64(out, reply.elements.size());
       for (const Reply& element : reply.elements) Encode(element, out);
       return;
@@ -92,7 +93,8 @@ absl::StatusOr<Reply> Decode(kv::ByteReader* reader, int depth) {
     case Reply::Kind::kArray:
     case Reply::Kind::kMap:
     case Reply::Kind::kSet:
-    case Reply::Kind::kPairs: {
+    case Reply::Kind::kPairs:
+    case Reply::Kind::kKeyedMap: {
       auto count = reader->ReadVarint64();
       if (!count.ok() || *count > reader->remaining()) {
         return absl::DataLossError("redis reply: bad element count");
@@ -169,6 +171,13 @@ Reply Reply::Set(std::vector<Reply> elements) {
 Reply Reply::Pairs(std::vector<Reply> flat_pairs) {
   Reply r;
   r.kind = Kind::kPairs;
+  r.elements = std::move(flat_pairs);
+  return r;
+}
+
+Reply Reply::KeyedMap(std::vector<Reply> flat_pairs) {
+  Reply r;
+  r.kind = Kind::kKeyedMap;
   r.elements = std::move(flat_pairs);
   return r;
 }
@@ -326,11 +335,13 @@ std::string DebugString(const Reply& reply) {
     case Reply::Kind::kArray:
     case Reply::Kind::kMap:
     case Reply::Kind::kSet:
-    case Reply::Kind::kPairs: {
+    case Reply::Kind::kPairs:
+    case Reply::Kind::kKeyedMap: {
       std::vector<std::string> parts;
       for (const Reply& element : reply.elements) parts.push_back(DebugString(element));
-      const char* open = reply.kind == Reply::Kind::kMap ? "{" : "[";
-      const char* close = reply.kind == Reply::Kind::kMap ? "}" : "]";
+      const bool map = reply.kind == Reply::Kind::kMap || reply.kind == Reply::Kind::kKeyedMap;
+      const char* open = map ? "{" : "[";
+      const char* close = map ? "}" : "]";
       return absl::StrCat(open, absl::StrJoin(parts, ", "), close);
     }
   }

@@ -61,6 +61,9 @@ struct Reply {
     kBool = 12,       // integer 0 or 1: RESP2 :0 / :1, RESP3 #f / #t
     kBigNumber = 13,  // text, the digits: RESP2 bulk, RESP3 (text
     kVerbatim = 14,   // text "fmt:content" (fmt 3 bytes): RESP2 bulk of content, RESP3 =
+    // (key, value) pairs, elements alternating: RESP2 an array of n two-element arrays,
+    // RESP3 a map of n (XREAD's streams).
+    kKeyedMap = 15,
   };
   Kind kind = Kind::kNil;
   std::string text;     // kStatus, kError, kBulk, kBigNumber, kVerbatim
@@ -94,6 +97,7 @@ struct Reply {
   static Reply Map(std::vector<Reply> flat_pairs);
   static Reply Set(std::vector<Reply> elements);
   static Reply Pairs(std::vector<Reply> flat_pairs);
+  static Reply KeyedMap(std::vector<Reply> flat_pairs);
   static Reply Bool(bool value);
   static Reply BigNumber(absl::string_view digits);
   // `format` is cut or padded with spaces to 3 bytes, as Redis writes it.

@@ -185,5 +185,60 @@ TEST_F(RedisBlockingTest, ManyWaitersAndPushersLoseAndDuplicateNothing) {
   EXPECT_EQ(CallSlow(reader, {"EXISTS", "a-jobs", "z-jobs"}), ":0\r\n");
 }
 
+// XREAD and XREADGROUP ... BLOCK on one node are woken by an XADD through another (the
+// same key-ready notice as the pops'); XREAD's `$` is the last id when it blocked.
+TEST_F(RedisBlockingTest, StreamReadersOnTwoNodesAreWokenByAnXaddOnAThird) {
+  ASSERT_NO_FATAL_FAILURE(StartRedisCluster(3));
+  RespClient reader(cluster().redis_port(2));
+  RespClient observer2(cluster().redis_port(2));
+  RespClient group_reader(cluster().redis_port(1));
+  RespClient observer1(cluster().redis_port(1));
+  RespClient writer(cluster().redis_port(3));
+  for (const std::string key : {"a-stream", "z-stream"}) {  // one key in each group
+    EXPECT_EQ(CallSlow(writer, {"XADD", key, "1-0", "f", "old"}), "$3\r\n1-0\r\n");
+    EXPECT_EQ(CallSlow(writer, {"XGROUP", "CREATE", key, "g", "$"}), "+OK\r\n");
+    ASSERT_TRUE(reader.Send({"XREAD", "BLOCK", "0", "STREAMS", key, "$"}));
+    ASSERT_TRUE(
+        group_reader.Send({"XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", key, ">"}));
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while ((BlockedClients(observer2) != 1 || BlockedClients(observer1) != 1) &&
+           Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(BlockedClients(observer2), 1) << "the XREAD on n2 never blocked; it answered "
+                                            << reader.ReadReply(std::chrono::milliseconds(100));
+    ASSERT_EQ(BlockedClients(observer1), 1)
+        << "the XREADGROUP on n1 never blocked; it answered "
+        << group_reader.ReadReply(std::chrono::milliseconds(100));
+    EXPECT_EQ(CallSlow(writer, {"XADD", key, "2-0", "f", "new"}), "$3\r\n2-0\r\n");
+    const std::string want = absl::StrCat(
+        "*1\r\n*2\r\n$8\r\n", key, "\r\n*1\r\n*2\r\n$3\r\n2-0\r\n*2\r\n$1\r\nf\r\n$3\r\nnew\r\n");
+    EXPECT_EQ(reader.ReadReply(std::chrono::seconds(60)), want);
+    EXPECT_EQ(group_reader.ReadReply(std::chrono::seconds(60)), want);
+    EXPECT_EQ(CallSlow(observer1, {"XPENDING", key, "g"}),
+              "*4\r\n:1\r\n$3\r\n2-0\r\n$3\r\n2-0\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n1\r\n");
+  }
+  // Over both groups: a read of both streams, and a reader blocked on both (`$` read per
+  // key) woken by an XADD to one.
+  auto entry = [](const std::string& key, const std::string& id, const std::string& value) {
+    return absl::StrCat("*2\r\n$8\r\n", key, "\r\n*1\r\n*2\r\n$3\r\n", id, "\r\n*2\r\n$1\r\nf\r\n$",
+                        value.size(), "\r\n", value, "\r\n");
+  };
+  EXPECT_EQ(
+      CallSlow(observer2, {"XREAD", "COUNT", "1", "STREAMS", "a-stream", "z-stream", "0", "0"}),
+      absl::StrCat("*2\r\n", entry("a-stream", "1-0", "old"), entry("z-stream", "1-0", "old")));
+  ASSERT_TRUE(reader.Send({"XREAD", "BLOCK", "0", "STREAMS", "a-stream", "z-stream", "$", "$"}));
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (BlockedClients(observer2) != 1 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(BlockedClients(observer2), 1)
+      << "the XREAD of two groups' streams never blocked; it answered "
+      << reader.ReadReply(std::chrono::milliseconds(100));
+  EXPECT_EQ(CallSlow(writer, {"XADD", "z-stream", "3-0", "f", "last"}), "$3\r\n3-0\r\n");
+  EXPECT_EQ(reader.ReadReply(std::chrono::seconds(60)),
+            absl::StrCat("*1\r\n", entry("z-stream", "3-0", "last")));
+}
+
 }  // namespace
 }  // namespace ekv::integration

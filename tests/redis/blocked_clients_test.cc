@@ -155,5 +155,62 @@ TEST_F(BlockedClientsTest, KeysReadyNoticeRoundTrips) {
   EXPECT_TRUE(KeysMadeReady({"get", "k"}).empty());
 }
 
+// XREAD only reads: a write that makes its stream ready runs every reader waiting on it,
+// including those after one whose ids the new entry does not pass (a reader served takes
+// nothing from the others).
+TEST_F(BlockedClientsTest, ReadersOfAStreamAllRunWhenItIsReady) {
+  blocked_.Add(1, {"xread", "block", "0", "streams", "s", "100-0"}, {"s"}, 0, 1000);
+  blocked_.Add(2, {"xread", "block", "0", "streams", "s", "1-0"}, {"s"}, 0, 1000);
+  blocked_.Add(3, {"xread", "block", "0", "streams", "s", "1-0"}, {"s"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 3u);
+  for (int i = 0; i < 3; ++i) Answer(Reply::NilArray());
+  EXPECT_EQ(blocked_.blocked(), 3u);
+  blocked_.KeysReady({"s"});
+  ASSERT_EQ(runs_.size(), 3u) << "every reader runs, not only the first";
+  EXPECT_EQ(runs_[0].args.front(), "ekv-serve-xread");
+  Answer(Reply::NilArray());  // reader 1 waits past the new entry
+  const Reply entries = Reply::KeyedMap({Reply::Bulk("s"), Reply::Array()});
+  Answer(entries);
+  Answer(entries);
+  EXPECT_TRUE(runs_.empty()) << "a served reader hands over to nobody";
+  EXPECT_TRUE(answers_[1].empty());
+  EXPECT_EQ(answers_[2].size(), 1u);
+  EXPECT_EQ(answers_[3].size(), 1u);
+  EXPECT_EQ(blocked_.blocked(), 1u);
+}
+
+// XREADGROUP waiters of different groups: a miss (the entry went to another consumer of
+// the same group) hands over to the next waiter, which may read another group.
+TEST_F(BlockedClientsTest, GroupReadersPassOnAfterAMiss) {
+  const std::vector<std::string> g1 = {"xreadgroup", "group",   "g", "c1", "block",
+                                       "0",          "streams", "s", ">"};
+  std::vector<std::string> g2 = g1;
+  g2[3] = "c2";
+  std::vector<std::string> h = g1;
+  h[2] = "h";
+  blocked_.Add(1, g1, {"s"}, 0, 1000);
+  blocked_.Add(2, g2, {"s"}, 0, 1000);
+  blocked_.Add(3, h, {"s"}, 0, 1000);
+  for (int i = 0; i < 3; ++i) Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty()) << "first runs that miss hand over nothing";
+  blocked_.KeysReady({"s"});
+  ASSERT_EQ(runs_.size(), 1u) << "writers run one at a time";
+  const Reply entries = Reply::KeyedMap({Reply::Bulk("s"), Reply::Array()});
+  Answer(entries);              // c1 of g gets the entry
+  ASSERT_EQ(runs_.size(), 1u);  // c2 of g runs
+  Answer(Reply::NilArray());    // and misses: the entry went to c1
+  ASSERT_EQ(runs_.size(), 1u) << "a group reader's miss hands over";
+  Answer(entries);  // c3 of h gets it too
+  // A served waiter hands over to the key's first: c2 again, which misses, and nobody is
+  // left after it.
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_EQ(answers_[1].size(), 1u);
+  EXPECT_TRUE(answers_[2].empty());
+  EXPECT_EQ(answers_[3].size(), 1u);
+  EXPECT_EQ(blocked_.blocked(), 1u);
+}
+
 }  // namespace
 }  // namespace ekv::redis

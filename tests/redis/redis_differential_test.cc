@@ -4012,7 +4012,7 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
            {"ACLCAT", "pubsub"},      {"ACLCAT", "fast"},      {"ACLCAT", "slow"},
            {"ACLCAT", "blocking"},    {"ACLCAT", "dangerous"}, {"ACLCAT", "connection"},
            {"ACLCAT", "transaction"}, {"ACLCAT", "scripting"}, {"PATTERN", "z*store"},
-           {"PATTERN", "*GET*"},      {"PATTERN", "?pop"}}) {
+           {"PATTERN", "*GET*"},      {"PATTERN", "?pop"},     {"ACLCAT", "stream"}}) {
     std::vector<std::string> command = {"COMMAND", "LIST", "FILTERBY"};
     command.insert(command.end(), filter.begin(), filter.end());
     const std::optional<std::vector<std::string>> redis_names =

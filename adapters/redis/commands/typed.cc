@@ -40,10 +40,12 @@ uint64_t NextRequestSeed() {
 redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args) {
   redis_core::RedisRequest request;
   request.routing_key = args.size() > 1 ? args[1] : std::string();
-  // LMPOP and the like name their keys after a count: route by the first key.
+  // LMPOP and the like name their keys after a count, XREAD after STREAMS: route by the
+  // first key.
   if (const redis_core::CommandInfo* info =
           args.empty() ? nullptr : redis_core::FindCommand(args[0]);
-      info != nullptr && (info->numkeys_index != 0 || info->first_key > 1)) {
+      info != nullptr &&
+      (info->numkeys_index != 0 || info->first_key > 1 || info->key_finder != nullptr)) {
     std::vector<std::string> keys = redis_core::CommandKeys(*info, args);
     if (!keys.empty()) request.routing_key = keys.front();
   }

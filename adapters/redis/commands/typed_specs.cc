@@ -343,6 +343,81 @@ const std::vector<Docs>& AllDocs() {
        "O(1) for each key removed regardless of its size. Then the command does O(N) work in a "
        "different thread in order to reclaim memory, where N is the number of allocations the "
        "deleted objects where composed of."},
+      {"xack", "stream", "5.0.0", true,
+       "Marks a pending message as correctly processed, effectively removing it from the pending "
+       "entries list of the consumer group. Return value of the command is the number of messages "
+       "successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.",
+       "", "RW update|i1|r0,1,0", "O(1) for each message ID processed."},
+      {"xadd", "stream", "5.0.0", true, "Appends a new entry to a stream",
+       "nondeterministic_output",
+       "RW update|i1|r0,1,0|UPDATE instead of INSERT because of the optional trimming feature",
+       "O(1) when adding a new entry, O(N) when trimming where N being the number of entries "
+       "evicted."},
+      {"xautoclaim", "stream", "6.2.0", true,
+       "Changes (or acquires) ownership of messages in a consumer group, as if the messages were "
+       "delivered to the specified consumer.",
+       "nondeterministic_output", "RW delete|i1|r0,1,0", "O(1) if COUNT is small."},
+      {"xclaim", "stream", "5.0.0", true,
+       "Changes (or acquires) ownership of a message in a consumer group, as if the message was "
+       "delivered to the specified consumer.",
+       "nondeterministic_output", "RW update|i1|r0,1,0",
+       "O(log N) with N being the number of messages in the PEL of the consumer group."},
+      {"xdel", "stream", "5.0.0", true,
+       "Removes the specified entries from the stream. Returns the number of items actually "
+       "deleted, that may be different from the number of IDs passed in case certain IDs do not "
+       "exist.",
+       "", "RW delete|i1|r0,1,0",
+       "O(1) for each single item to delete in the stream, regardless of the stream size."},
+      {"xgroup", "stream", "5.0.0", false, "A container for consumer groups commands", "", "",
+       "Depends on subcommand."},
+      {"xinfo", "stream", "5.0.0", false, "A container for stream introspection commands", "", "",
+       "Depends on subcommand."},
+      {"xlen", "stream", "5.0.0", true, "Return the number of entries in a stream", "",
+       "RO|i1|r0,1,0", "O(1)"},
+      {"xpending", "stream", "5.0.0", false,
+       "Return information and entries from a stream consumer group pending entries list, that "
+       "are messages fetched but never acknowledged.",
+       "nondeterministic_output", "RO access|i1|r0,1,0",
+       "O(N) with N being the number of elements returned, so asking for a small fixed number of "
+       "entries per call is O(1). O(M), where M is the total number of entries scanned when used "
+       "with the IDLE filter. When the command returns just the summary and the list of consumers "
+       "is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every "
+       "consumer."},
+      {"xrange", "stream", "5.0.0", false,
+       "Return a range of elements in a stream, with IDs matching the specified IDs interval", "",
+       "RO access|i1|r0,1,0",
+       "O(N) with N being the number of elements being returned. If N is constant (e.g. always "
+       "asking for the first 10 elements with COUNT), you can consider it O(1)."},
+      {"xread", "stream", "5.0.0", false,
+       "Return never seen elements in multiple streams, with IDs greater than the ones reported "
+       "by the caller for each stream. Can block.",
+       "", "RO access|kSTREAMS,1|r-1,1,2",
+       "For each stream mentioned: O(N) with N being the number of elements being returned, it "
+       "means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, "
+       "XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new "
+       "data."},
+      {"xreadgroup", "stream", "5.0.0", false,
+       "Return new entries from a stream using a consumer group, or access the history of the "
+       "pending entries for a given consumer. Can block.",
+       "", "RO access|kSTREAMS,4|r-1,1,2",
+       "For each stream mentioned: O(M) with M being the number of elements returned. If M is "
+       "constant (e.g. always asking for the first 10 elements with COUNT), you can consider it "
+       "O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to "
+       "serve the N clients blocked on the stream getting new data."},
+      {"xrevrange", "stream", "5.0.0", false,
+       "Return a range of elements in a stream, with IDs matching the specified IDs interval, in "
+       "reverse order (from greater to smaller IDs) compared to XRANGE",
+       "", "RO access|i1|r0,1,0",
+       "O(N) with N being the number of elements returned. If N is constant (e.g. always asking "
+       "for the first 10 elements with COUNT), you can consider it O(1)."},
+      {"xsetid", "stream", "5.0.0", true, "An internal command for replicating stream values", "",
+       "RW update|i1|r0,1,0", "O(1)"},
+      {"xtrim", "stream", "5.0.0", false,
+       "Trims the stream to (approximately if '~' is passed) a certain size",
+       "nondeterministic_output", "RW delete|i1|r0,1,0",
+       "O(N), with N being the number of evicted entries. Constant times are very small however, "
+       "since entries are organized in macro nodes containing multiple entries that can be "
+       "released with a single deallocation."},
       {"zadd", "sorted-set", "1.2.0", true,
        "Adds one or more members to a sorted set, or updates their scores.", "",
        "RW update|i1|r0,1,0",
@@ -590,7 +665,13 @@ bool DeniedOnOom(const std::string& name) {
                                                                              "bzmpop",
                                                                              "zremrangebyscore",
                                                                              "zremrangebyrank",
-                                                                             "zremrangebylex"};
+                                                                             "zremrangebylex",
+                                                                             "xdel",
+                                                                             "xack",
+                                                                             "xreadgroup",
+                                                                             "xclaim",
+                                                                             "xautoclaim",
+                                                                             "xtrim"};
   return kNoDenyOom->count(name) == 0;
 }
 
@@ -651,7 +732,9 @@ std::vector<CommandSpec> TypedCommandSpecs() {
           info->write ? "@write" : "@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"};
     }
     spec.get_keys = info->key_finder;
-    spec.handler = blocking ? &BlockingCommand : &TypedCommand;
+    spec.handler = spec.name == "xread" || spec.name == "xreadgroup" ? &XReadCommand
+                   : blocking                                        ? &BlockingCommand
+                                                                     : &TypedCommand;
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -362,8 +362,9 @@ void PushReply(lua_State* L, const Reply& reply, int resp) {
     }
     case Reply::Kind::kMap:
     case Reply::Kind::kSet:
+    case Reply::Kind::kKeyedMap:
       if (resp3) {
-        const bool map = reply.kind == Reply::Kind::kMap;
+        const bool map = reply.kind != Reply::Kind::kSet;
         lua_newtable(L);
         lua_pushstring(L, map ? "map" : "set");
         lua_newtable(L);
@@ -387,7 +388,8 @@ void PushReply(lua_State* L, const Reply& reply, int resp) {
       [[fallthrough]];
     case Reply::Kind::kArray:
     case Reply::Kind::kPairs:
-      if (resp3 && reply.kind == Reply::Kind::kPairs) {
+      if ((resp3 && reply.kind == Reply::Kind::kPairs) ||
+          (!resp3 && reply.kind == Reply::Kind::kKeyedMap)) {
         lua_createtable(L, static_cast<int>(reply.elements.size() / 2), 0);
         for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
           lua_createtable(L, 2, 0);
