@@ -8,15 +8,12 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <functional>
 #include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -27,38 +24,19 @@
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/redis_server.h"
 #include "gtest/gtest.h"
+#include "tests/redis/differential_script.h"
 #include "tests/redis/fake_backend.h"
 #include "tests/redis/real_redis.h"
 #include "tests/redis/resp_client.h"
 
-namespace ekv::redis {
+namespace ekv::redis::differential {
 namespace {
 
-using testing::EncodeCommand;
-using testing::RealRedis;
-using testing::RespClient;
-
-// One step: `before` runs first (rewrites the users file), then the command is sent on
-// connection `conn` and `replies` replies are read; `closes` expects the server to close
-// the connection.
-struct Step {
-  int conn = 0;
-  std::vector<std::string> args;  // empty: send nothing
-  int replies = 1;
-  bool closes = false;
-  std::function<void()> before;
-};
-
-Step On(int conn, std::vector<std::string> args) { return {conn, std::move(args), 1, false, {}}; }
-Step Closed(int conn) { return {conn, {}, 0, true, {}}; }
-
-// What differs by design: ACL LOG's age and client line (addresses, buffer sizes), and
-// CLIENT ID.
-std::string Mask(std::string reply) {
+// What differs by design beyond the harness's Mask (CLIENT ID): ACL LOG's age and client
+// line (addresses, buffer sizes).
+std::string MaskAclLog(std::string reply) {
   static const std::regex kAge("(age-seconds\r\n)(\\$[0-9]+\r\n[^\r]*|,[^\r]*)\r\n");
   static const std::regex kClientInfo("(client-info\r\n)\\$[0-9]+\r\n[^\r]*\r\n");
-  static const std::regex kHelloId("(\\$2\r\nid\r\n):[0-9]+\r\n");
-  reply = std::regex_replace(reply, kHelloId, "$1:<id>\r\n");
   reply = std::regex_replace(reply, kAge, "$1<age>\r\n");
   return std::regex_replace(reply, kClientInfo, "$1<client>\r\n");
 }
@@ -81,28 +59,10 @@ std::string SortSingleCommandRules(const std::string& reply) {
   return absl::StrJoin(lines, "\r\n");
 }
 
-std::vector<std::string> RunScript(int port, const std::vector<Step>& script) {
-  std::vector<std::unique_ptr<RespClient>> clients;
-  std::vector<std::string> transcript;
-  for (const Step& step : script) {
-    while (static_cast<int>(clients.size()) <= step.conn) {
-      clients.push_back(std::make_unique<RespClient>(port));
-    }
-    if (step.before) step.before();
-    RespClient& client = *clients[step.conn];
-    std::string replies;
-    if (!step.args.empty() && !client.SendRaw(EncodeCommand(step.args))) replies = "<send failed>";
-    for (int i = 0; i < step.replies; ++i) {
-      std::string reply = client.ReadReply(std::chrono::seconds(30));
-      replies += reply.empty() ? "<no reply>" : SortSingleCommandRules(Mask(std::move(reply)));
-    }
-    if (step.closes) {
-      replies += client.ClosedByServer(std::chrono::seconds(30)) ? "<closed>" : "<still open>";
-    }
-    transcript.push_back(std::move(replies));
-  }
-  return transcript;
-}
+// ACL SAVE and LOAD write and read files, so both waits are longer than the harness's.
+const Reading kAclReading = {
+    [](std::string reply) { return SortSingleCommandRules(MaskAclLog(std::move(reply))); },
+    std::chrono::seconds(30), std::chrono::seconds(30)};
 
 void WriteFile(const std::string& path, const std::string& text) {
   {
@@ -132,27 +92,20 @@ class AclDifferentialTest : public ::testing::Test {
     EXPECT_TRUE(redis.WaitReady())
         << "redis-server (Debian package redis-server) must run; its log:\n"
         << redis.Log();
-    const std::vector<std::string> want = RunScript(redis.port(), script);
+    const std::vector<std::string> want = RunScript(redis.port(), script, kAclReading);
     const std::string redis_file = ReadFile(path);
 
     WriteFile(path, initial_file);
     absl::StatusOr<AclFile> file = ReadAclFile(path);
     EXPECT_TRUE(file.ok()) << file.status();
-    FakeBackend backend;
     RedisServerOptions options;
-    options.address = "127.0.0.1:0";
     options.settings.acl = std::make_shared<AclUsers>(std::move(file->users));
     options.settings.acl_file = path;
-    RedisServer ekv(options, &backend);
-    EXPECT_TRUE(ekv.Start().ok());
-    const std::vector<std::string> got = RunScript(ekv.port(), script);
+    EkvServer ekv(options);
+    EXPECT_TRUE(ekv.started);
+    const std::vector<std::string> got = RunScript(ekv.port(), script, kAclReading);
     const std::string ekv_file = ReadFile(path);
-    EXPECT_EQ(want.size(), got.size());
-    for (size_t i = 0; i < want.size() && i < got.size(); ++i) {
-      EXPECT_EQ(got[i], want[i]) << "step " << i << " on connection " << script[i].conn
-                                 << ": sent '" << absl::CEscape(EncodeCommand(script[i].args))
-                                 << "'";
-    }
+    ExpectSameReplies(want, got, script);
     return {redis_file, ekv_file};
   }
 };
@@ -383,4 +336,4 @@ TEST(AclCatalogTest, EveryServedCommandIsARedisCommand) {
 }
 
 }  // namespace
-}  // namespace ekv::redis
+}  // namespace ekv::redis::differential

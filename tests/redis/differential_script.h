@@ -1,7 +1,7 @@
-// The differential harness (a script of commands run against a real redis-server 7.0 and
-// against ekv's front door over a fake backend, every reply compared byte for byte), for
-// the differential tests kept in files of their own (stream_differential_test.cc). The
-// same harness as redis_differential_test.cc's.
+// The differential harness: a script of commands run against a real redis-server 7.0 and
+// against ekv's front door over a fake backend, every reply compared byte for byte. Shared by
+// redis_differential_test.cc, stream_differential_test.cc and acl_differential_test.cc (which
+// starts both servers on one users file and so has a Compare of its own over RunScript).
 #pragma once
 
 #include <chrono>
@@ -28,11 +28,8 @@ using testing::EncodeCommand;
 using testing::RealRedis;
 using testing::RespClient;
 
-using testing::RespClient;
-
 // One step: bytes to send on connection `conn` (none: only read), then `replies` replies
-// to read. `mask` replaces what differs by design (connection ids); `closes` expects the
-// server to close that connection after the replies.
+// to read; `closes` expects the server to close that connection after the replies.
 struct Step {
   int conn = 0;
   std::string bytes;
@@ -42,6 +39,8 @@ struct Step {
   // >= 0: before sending, wait (on a connection of its own, at most 20 s) until INFO
   // reports this many blocked clients.
   int wait_blocked = -1;
+  // Runs first, before anything is sent (the ACL tests rewrite the users file here).
+  std::function<void()> before = nullptr;
 };
 
 inline Step On(int conn, std::vector<std::string> args, int replies = 1) {
@@ -54,14 +53,14 @@ inline Step Read(int conn, int replies = 1) { return {conn, "", replies, false};
 inline Step Raw(int conn, std::string bytes, bool closes) {
   return {conn, std::move(bytes), 1, closes};
 }
+// Nothing sent or read: the server must have closed connection `conn`.
+inline Step Closed(int conn) { return {conn, "", 0, true}; }
 inline Step After(int sleep_ms, std::vector<std::string> args) {
   Step step = Cmd(std::move(args));
   step.sleep_ms = sleep_ms;
   return step;
 }
 
-// HELLO's id and CLIENT ID are connection numbers, which depend on how many connections
-// each server has seen.
 // Sends `args` once `blocked` clients are blocked (a blocking command sent before is
 // waiting, not still on its way).
 inline Step AfterBlocked(int blocked, std::vector<std::string> args) {
@@ -81,21 +80,32 @@ inline bool WaitBlocked(int port, int blocked) {
   return false;
 }
 
+// HELLO's id and CLIENT ID are connection numbers, which depend on how many connections
+// each server has seen.
 inline std::string Mask(std::string reply) {
   static const std::regex kHelloId("(\\$2\r\nid\r\n):[0-9]+\r\n");
   return std::regex_replace(reply, kHelloId, "$1:<id>\r\n");
 }
 
-// `mask` (optional) also rewrites each reply: what differs by design beyond Mask's.
 using ReplyMask = std::function<std::string(std::string)>;
+
+// How RunScript reads the replies.
+struct Reading {
+  ReplyMask mask;  // optional: also rewrites each reply (what differs by design beyond Mask's)
+  std::chrono::milliseconds reply_timeout = std::chrono::seconds(20);
+  std::chrono::milliseconds close_timeout = std::chrono::seconds(5);  // for Step::closes
+};
+
+// Runs `script` against the server on `port`: each step's replies, concatenated.
 inline std::vector<std::string> RunScript(int port, const std::vector<Step>& script,
-                                          const ReplyMask& mask = nullptr) {
+                                          const Reading& reading = {}) {
   std::vector<std::unique_ptr<RespClient>> clients;
   std::vector<std::string> transcript;
   for (const Step& step : script) {
     while (static_cast<int>(clients.size()) <= step.conn) {
       clients.push_back(std::make_unique<RespClient>(port));
     }
+    if (step.before) step.before();
     RespClient& client = *clients[step.conn];
     if (step.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step.sleep_ms));
     std::string replies;
@@ -106,14 +116,28 @@ inline std::vector<std::string> RunScript(int port, const std::vector<Step>& scr
     }
     if (!step.bytes.empty() && !client.SendRaw(step.bytes)) replies = "<send failed>";
     for (int i = 0; i < step.replies; ++i) {
-      std::string reply = client.ReadReply(std::chrono::seconds(20));
-      if (mask) reply = mask(std::move(reply));
+      std::string reply = client.ReadReply(reading.reply_timeout);
+      if (reading.mask) reply = reading.mask(std::move(reply));
       replies += reply.empty() ? "<no reply>" : Mask(std::move(reply));
     }
-    if (step.closes) replies += client.ClosedByServer() ? "<closed>" : "<still open>";
+    if (step.closes) {
+      replies += client.ClosedByServer(reading.close_timeout) ? "<closed>" : "<still open>";
+    }
     transcript.push_back(std::move(replies));
   }
   return transcript;
+}
+
+// Each of ekv's replies (`got`) must be redis-server's (`want`) to the byte; a difference
+// names the step, its connection and what it sent. `label` prefixes each message.
+inline void ExpectSameReplies(const std::vector<std::string>& want,
+                              const std::vector<std::string>& got, const std::vector<Step>& script,
+                              const std::string& label = "") {
+  EXPECT_EQ(want.size(), got.size()) << label;
+  for (size_t i = 0; i < want.size() && i < got.size(); ++i) {
+    EXPECT_EQ(got[i], want[i]) << label << "step " << i << " on connection " << script[i].conn
+                               << ": sent '" << absl::CEscape(script[i].bytes) << "'";
+  }
 }
 
 // redis-server started without a configuration file keeps its compiled-in
@@ -172,7 +196,7 @@ class DifferentialTest : public ::testing::Test {
     ASSERT_TRUE(redis.WaitReady())
         << "redis-server (Debian package redis-server) must run; its log:\n"
         << redis.Log();
-    const std::vector<std::string> want = RunScript(redis.port(), script, mask);
+    const std::vector<std::string> want = RunScript(redis.port(), script, {mask});
     // Twice: every command in one group, then every single command naming several keys
     // run as when its keys live in several groups (read, run in memory, write back).
     for (const bool detached : {false, true}) {
@@ -186,13 +210,8 @@ class DifferentialTest : public ::testing::Test {
       }
       EkvServer ekv(options, detached);
       ASSERT_TRUE(ekv.started);
-      const std::vector<std::string> got = RunScript(ekv.port(), script, mask);
-      ASSERT_EQ(want.size(), got.size());
-      for (size_t i = 0; i < want.size(); ++i) {
-        EXPECT_EQ(got[i], want[i]) << (detached ? "[multi-key commands over groups] " : "")
-                                   << "step " << i << " on connection " << script[i].conn
-                                   << ": sent '" << absl::CEscape(script[i].bytes) << "'";
-      }
+      const std::vector<std::string> got = RunScript(ekv.port(), script, {mask});
+      ExpectSameReplies(want, got, script, detached ? "[multi-key commands over groups] " : "");
     }
     if (!acl_text.empty()) std::remove(acl_path.c_str());
   }

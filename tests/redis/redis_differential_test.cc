@@ -29,149 +29,13 @@
 #include "adapters/redis/redis_server.h"
 #include "core/redis/rdb_payload.h"
 #include "gtest/gtest.h"
+#include "tests/redis/differential_script.h"
 #include "tests/redis/fake_backend.h"
 #include "tests/redis/real_redis.h"
 #include "tests/redis/resp_client.h"
 
-namespace ekv::redis {
+namespace ekv::redis::differential {
 namespace {
-
-using testing::EncodeCommand;
-using testing::RealRedis;
-using testing::RespClient;
-
-// One step: bytes to send on connection `conn` (none: only read), then `replies` replies
-// to read. `mask` replaces what differs by design (connection ids); `closes` expects the
-// server to close that connection after the replies.
-struct Step {
-  int conn = 0;
-  std::string bytes;
-  int replies = 1;
-  bool closes = false;
-  int sleep_ms = 0;  // before sending (lets expiries pass)
-};
-
-Step On(int conn, std::vector<std::string> args, int replies = 1) {
-  return {conn, EncodeCommand(args), replies, false};
-}
-Step Cmd(std::vector<std::string> args, int replies = 1) { return On(0, std::move(args), replies); }
-Step Read(int conn, int replies = 1) { return {conn, "", replies, false}; }
-Step Raw(int conn, std::string bytes, bool closes) { return {conn, std::move(bytes), 1, closes}; }
-Step After(int sleep_ms, std::vector<std::string> args) {
-  Step step = Cmd(std::move(args));
-  step.sleep_ms = sleep_ms;
-  return step;
-}
-
-// HELLO's id and CLIENT ID are connection numbers, which depend on how many connections
-// each server has seen.
-std::string Mask(std::string reply) {
-  static const std::regex kHelloId("(\\$2\r\nid\r\n):[0-9]+\r\n");
-  return std::regex_replace(reply, kHelloId, "$1:<id>\r\n");
-}
-
-std::vector<std::string> RunScript(int port, const std::vector<Step>& script) {
-  std::vector<std::unique_ptr<RespClient>> clients;
-  std::vector<std::string> transcript;
-  for (const Step& step : script) {
-    while (static_cast<int>(clients.size()) <= step.conn) {
-      clients.push_back(std::make_unique<RespClient>(port));
-    }
-    RespClient& client = *clients[step.conn];
-    if (step.sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step.sleep_ms));
-    std::string replies;
-    if (!step.bytes.empty() && !client.SendRaw(step.bytes)) replies = "<send failed>";
-    for (int i = 0; i < step.replies; ++i) {
-      std::string reply = client.ReadReply(std::chrono::seconds(20));
-      replies += reply.empty() ? "<no reply>" : Mask(std::move(reply));
-    }
-    if (step.closes) replies += client.ClosedByServer() ? "<closed>" : "<still open>";
-    transcript.push_back(std::move(replies));
-  }
-  return transcript;
-}
-
-// redis-server started without a configuration file keeps its compiled-in
-// hash-max-listpack-entries, 512; redis.conf as Redis 7.0 ships it (and Debian installs
-// it) says 128, which ekv follows (layout.h).
-const std::vector<std::string> kRedisConfDefaults = {"--hash-max-listpack-entries", "128"};
-
-// ekv's RedisServer over a fake backend, started on a free port.
-struct EkvServer {
-  explicit EkvServer(RedisServerOptions options = {}, bool detached_multi_key = false) {
-    backend.detached_multi_key = detached_multi_key;
-    options.address = "127.0.0.1:0";
-    server = std::make_unique<RedisServer>(options, &backend);
-    started = server->Start().ok();
-  }
-  int port() const { return server->port(); }
-  FakeBackend backend;
-  std::unique_ptr<RedisServer> server;
-  bool started = false;
-};
-
-// A redis-server and an ekv server side by side, for tests that talk to both directly.
-struct BothServers {
-  explicit BothServers(std::vector<std::string> extra = {}) : redis(std::move(extra)) {}
-  // Both answer; false (with a message) when redis-server does not run.
-  ::testing::AssertionResult Ready() {
-    if (!redis.WaitReady()) {
-      return ::testing::AssertionFailure()
-             << "redis-server (Debian package redis-server) must run; its log:\n"
-             << redis.Log();
-    }
-    if (!ekv.started) return ::testing::AssertionFailure() << "ekv did not start";
-    return ::testing::AssertionSuccess();
-  }
-  RealRedis redis;
-  EkvServer ekv;
-};
-
-class DifferentialTest : public ::testing::Test {
- protected:
-  // Runs `script` against a real redis-server and ekv, both started with `password` as
-  // requirepass (empty: none) and with the users of `acl_text` (an ACL file; empty: none),
-  // and compares every step. `extra`: more redis-server arguments (kRedisConfDefaults).
-  // `one_group_only`: skip the second run (commands whose keys are in several groups), for
-  // scripts whose answers there differ by design (SORT's patterns, refused across groups).
-  void Compare(const std::vector<Step>& script, const std::string& password = "",
-               std::vector<std::string> extra = {}, const std::string& acl_text = "",
-               bool one_group_only = false) {
-    if (!password.empty()) extra.insert(extra.end(), {"--requirepass", password});
-    const std::string acl_path = testing::ProcessTempPath("differential.acl");
-    if (!acl_text.empty()) {
-      std::ofstream(acl_path) << acl_text;
-      extra.insert(extra.end(), {"--aclfile", acl_path});
-    }
-    RealRedis redis(extra);
-    ASSERT_TRUE(redis.WaitReady())
-        << "redis-server (Debian package redis-server) must run; its log:\n"
-        << redis.Log();
-    const std::vector<std::string> want = RunScript(redis.port(), script);
-    // Twice: every command in one group, then every single command naming several keys
-    // run as when its keys live in several groups (read, run in memory, write back).
-    for (const bool detached : {false, true}) {
-      if (detached && one_group_only) continue;
-      RedisServerOptions options;
-      options.settings.requirepass = password;
-      if (!acl_text.empty()) {
-        absl::StatusOr<AclFile> users = ParseAclFile(acl_text);
-        ASSERT_TRUE(users.ok()) << users.status();
-        options.settings.acl = std::make_shared<AclUsers>(std::move(users->users));
-      }
-      EkvServer ekv(options, detached);
-      ASSERT_TRUE(ekv.started);
-      const std::vector<std::string> got = RunScript(ekv.port(), script);
-      ASSERT_EQ(want.size(), got.size());
-      for (size_t i = 0; i < want.size(); ++i) {
-        EXPECT_EQ(got[i], want[i]) << (detached ? "[multi-key commands over groups] " : "")
-                                   << "step " << i << " on connection " << script[i].conn
-                                   << ": sent '" << absl::CEscape(script[i].bytes) << "'";
-      }
-    }
-    if (!acl_text.empty()) std::remove(acl_path.c_str());
-  }
-};
 
 TEST_F(DifferentialTest, UnknownCommandsArityAndSubcommands) {
   const std::string long_arg(200, 'q');
@@ -5043,4 +4907,4 @@ TEST_F(DifferentialTest, WatchedKeysThatExpireFailExec) {
 }
 
 }  // namespace
-}  // namespace ekv::redis
+}  // namespace ekv::redis::differential
