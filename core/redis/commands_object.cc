@@ -35,6 +35,7 @@
 #include "core/kv/timestamp.h"
 #include "core/redis/executor.h"
 #include "core/redis/numbers.h"
+#include "core/redis/subcommand_replies.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -98,7 +99,6 @@ absl::StatusOr<std::string> CollectionEncoding(Executor& ex, absl::string_view k
 
 Reply HelpReply() {
   static const char* const kLines[] = {
-      "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "ENCODING <key>",
       "    Return the kind of internal representation used in order to store the value",
       "    associated with a <key>.",
@@ -111,12 +111,8 @@ Reply HelpReply() {
       "REFCOUNT <key>",
       "    Return the number of references of the value associated with the specified",
       "    <key>.",
-      "HELP",
-      "    Prints this help.",
   };
-  std::vector<Reply> lines;
-  for (const char* line : kLines) lines.push_back(Reply::Status(line));
-  return Reply::Array(std::move(lines));
+  return SubcommandHelp("OBJECT", kLines);
 }
 
 }  // namespace
@@ -125,11 +121,7 @@ EKV_REDIS_HANDLER(CmdObject) {
   const std::string sub = absl::AsciiStrToLower(args[1]);
   const bool known =
       sub == "help" || sub == "encoding" || sub == "freq" || sub == "idletime" || sub == "refcount";
-  if (!known) {
-    return Reply::Error(absl::StrCat("ERR unknown subcommand '",
-                                     absl::string_view(args[1]).substr(0, 128),
-                                     "'. Try OBJECT HELP."));
-  }
+  if (!known) return UnknownSubcommand("OBJECT", args[1]);
   if (args.size() != (sub == "help" ? 2u : 3u)) {
     return Reply::Error(
         absl::StrCat("ERR wrong number of arguments for 'object|", sub, "' command"));
@@ -176,7 +168,6 @@ constexpr int64_t kDefaultSamples = 5;  // Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
 
 Reply MemoryHelpReply() {
   static const char* const kLines[] = {
-      "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "DOCTOR",
       "    Return memory problems reports.",
       "MALLOC-STATS",
@@ -188,12 +179,8 @@ Reply MemoryHelpReply() {
       "USAGE <key> [SAMPLES <count>]",
       "    Return memory in bytes used by <key> and its value. Nested values are",
       "    sampled up to <count> times (default: 5, 0 means sample all).",
-      "HELP",
-      "    Prints this help.",
   };
-  std::vector<Reply> lines;
-  for (const char* line : kLines) lines.push_back(Reply::Status(line));
-  return Reply::Array(std::move(lines));
+  return SubcommandHelp("MEMORY", kLines);
 }
 
 absl::StatusOr<Reply> MemoryUsage(Executor& ex, const Args& args) {
@@ -238,11 +225,7 @@ EKV_REDIS_HANDLER(CmdMemory) {
     }
     return MemoryUsage(ex, args);
   }
-  if (sub != "help" && sub != "purge") {
-    return Reply::Error(absl::StrCat("ERR unknown subcommand '",
-                                     absl::string_view(args[1]).substr(0, 128),
-                                     "'. Try MEMORY HELP."));
-  }
+  if (sub != "help" && sub != "purge") return UnknownSubcommand("MEMORY", args[1]);
   if (args.size() != 2) {
     return Reply::Error(
         absl::StrCat("ERR wrong number of arguments for 'memory|", sub, "' command"));

@@ -12,6 +12,7 @@
 #include "core/redis/collection.h"
 #include "core/redis/numbers.h"
 #include "core/redis/stream_groups.h"
+#include "core/redis/subcommand_replies.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -20,11 +21,7 @@ bool IsGroupOption(absl::string_view arg, absl::string_view word) {
   return absl::EqualsIgnoreCase(arg, word);
 }
 
-Reply XGroupSyntaxError(const Args& args) {
-  return Reply::Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
-                                   absl::string_view(args[1]).substr(0, 128),
-                                   "'. Try XGROUP HELP."));
-}
+Reply XGroupSyntaxError(const Args& args) { return SubcommandSyntaxError("XGROUP", args[1]); }
 
 Reply NoGroup(absl::string_view group, absl::string_view key) {
   return Reply::Error(
@@ -33,7 +30,6 @@ Reply NoGroup(absl::string_view group, absl::string_view key) {
 
 Reply XGroupHelp() {
   static const char* const kLines[] = {
-      "XGROUP <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "CREATE <key> <groupname> <id|$> [option]",
       "    Create a new consumer group. Options are:",
       "    * MKSTREAM",
@@ -48,12 +44,8 @@ Reply XGroupHelp() {
       "    Remove the specified group.",
       "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
       "    Set the current group ID and entries_read counter.",
-      "HELP",
-      "    Prints this help.",
   };
-  std::vector<Reply> lines;
-  for (const char* line : kLines) lines.push_back(Reply::Status(line));
-  return Reply::Array(std::move(lines));
+  return SubcommandHelp("XGROUP", kLines);
 }
 
 }  // namespace
@@ -62,11 +54,7 @@ EKV_REDIS_HANDLER(CmdXGroup) {
   const std::string sub = absl::AsciiStrToLower(args[1]);
   const bool known = sub == "help" || sub == "create" || sub == "setid" || sub == "destroy" ||
                      sub == "createconsumer" || sub == "delconsumer";
-  if (!known) {
-    return Reply::Error(absl::StrCat("ERR unknown subcommand '",
-                                     absl::string_view(args[1]).substr(0, 128),
-                                     "'. Try XGROUP HELP."));
-  }
+  if (!known) return UnknownSubcommand("XGROUP", args[1]);
   const int arity = sub == "help"      ? 2
                     : sub == "destroy" ? 4
                     : sub == "create"  ? -5

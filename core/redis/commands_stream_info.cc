@@ -15,32 +15,24 @@
 #include "core/redis/numbers.h"
 #include "core/redis/stream_groups.h"
 #include "core/redis/stream_records.h"
+#include "core/redis/subcommand_replies.h"
 
 namespace ekv::redis_core {
 namespace {
 
 Reply XInfoHelp() {
   static const char* const kLines[] = {
-      "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
       "CONSUMERS <key> <groupname>",
       "    Show consumers of <groupname>.",
       "GROUPS <key>",
       "    Show the stream consumer groups.",
       "STREAM <key> [FULL [COUNT <count>]",
       "    Show information about the stream.",
-      "HELP",
-      "    Prints this help.",
   };
-  std::vector<Reply> lines;
-  for (const char* line : kLines) lines.push_back(Reply::Status(line));
-  return Reply::Array(std::move(lines));
+  return SubcommandHelp("XINFO", kLines);
 }
 
-Reply XInfoSyntaxError(const Args& args) {
-  return Reply::Error(absl::StrCat("ERR unknown subcommand or wrong number of arguments for '",
-                                   absl::string_view(args[1]).substr(0, 128),
-                                   "'. Try XINFO HELP."));
-}
+Reply XInfoSyntaxError(const Args& args) { return SubcommandSyntaxError("XINFO", args[1]); }
 
 absl::StatusOr<Reply> XInfoEdgeEntry(Stream& stream, bool first) {
   EKV_KV_ASSIGN_OR_RETURN(std::vector<StreamEntry> edge,
@@ -173,11 +165,7 @@ EKV_REDIS_HANDLER(CmdXInfo) {
     return XInfoHelp();
   }
   const bool known = sub == "stream" || sub == "groups" || sub == "consumers";
-  if (!known) {
-    return Reply::Error(absl::StrCat("ERR unknown subcommand '",
-                                     absl::string_view(args[1]).substr(0, 128),
-                                     "'. Try XINFO HELP."));
-  }
+  if (!known) return UnknownSubcommand("XINFO", args[1]);
   const int arity = sub == "stream" ? -3 : sub == "groups" ? 3 : 4;
   const int argc = static_cast<int>(args.size());
   if (arity > 0 ? argc != arity : argc < -arity) {
