@@ -4,6 +4,7 @@
 // radix-tree-keys is the stream's node count (stream_records.h); radix-tree-nodes, the
 // size of Redis's radix tree, is not modelled: ekv answers keys + 1, Redis's value for a
 // tree of zero or one key.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,22 @@ Reply XInfoHelp() {
       "    Show information about the stream.",
   };
   return SubcommandHelp("XINFO", kLines);
+}
+
+// `fields` followed by the group's read position, the same three fields in XINFO GROUPS
+// and STREAM FULL (Redis 7.0): last-delivered-id, entries-read (nil when the group's counter
+// is not known) and lag (nil when it cannot be computed, GroupLag).
+std::vector<Reply> WithReadPosition(std::vector<Reply> fields, const StreamFacts& facts,
+                                    const StreamGroup& group) {
+  const std::optional<int64_t> lag = GroupLag(facts, group);
+  fields.push_back(Reply::Bulk("last-delivered-id"));
+  fields.push_back(Reply::Bulk(FormatStreamId(group.last_id)));
+  fields.push_back(Reply::Bulk("entries-read"));
+  fields.push_back(group.entries_read == kInvalidEntriesRead ? Reply::Nil()
+                                                             : Reply::Integer(group.entries_read));
+  fields.push_back(Reply::Bulk("lag"));
+  fields.push_back(lag.has_value() ? Reply::Integer(*lag) : Reply::Nil());
+  return fields;
 }
 
 Reply XInfoSyntaxError(const Args& args) { return SubcommandSyntaxError("XINFO", args[1]); }
@@ -132,24 +149,15 @@ absl::StatusOr<Reply> XInfoStream(Executor& ex, const Args& args, Stream& stream
             Reply::Array(std::move(own_replies)),
         }));
       }
-      std::optional<int64_t> lag = GroupLag(facts, group);
-      group_replies.push_back(Reply::Map({
-          Reply::Bulk("name"),
-          Reply::Bulk(group.name),
-          Reply::Bulk("last-delivered-id"),
-          Reply::Bulk(FormatStreamId(group.last_id)),
-          Reply::Bulk("entries-read"),
-          group.entries_read == kInvalidEntriesRead ? Reply::Nil()
-                                                    : Reply::Integer(group.entries_read),
-          Reply::Bulk("lag"),
-          lag.has_value() ? Reply::Integer(*lag) : Reply::Nil(),
-          Reply::Bulk("pel-count"),
-          Reply::Integer(static_cast<int64_t>(group.pending)),
-          Reply::Bulk("pending"),
-          Reply::Array(std::move(pending_replies)),
-          Reply::Bulk("consumers"),
-          Reply::Array(std::move(consumer_replies)),
-      }));
+      std::vector<Reply> fields =
+          WithReadPosition({Reply::Bulk("name"), Reply::Bulk(group.name)}, facts, group);
+      fields.push_back(Reply::Bulk("pel-count"));
+      fields.push_back(Reply::Integer(static_cast<int64_t>(group.pending)));
+      fields.push_back(Reply::Bulk("pending"));
+      fields.push_back(Reply::Array(std::move(pending_replies)));
+      fields.push_back(Reply::Bulk("consumers"));
+      fields.push_back(Reply::Array(std::move(consumer_replies)));
+      group_replies.push_back(Reply::Map(std::move(fields)));
     }
     map.push_back(Reply::Array(std::move(group_replies)));
   }
@@ -185,22 +193,12 @@ EKV_REDIS_HANDLER(CmdXInfo) {
     std::vector<Reply> out;
     for (const StreamGroup& group : all) {
       EKV_KV_ASSIGN_OR_RETURN(std::vector<StreamConsumer> consumers, groups.Consumers(group.name));
-      std::optional<int64_t> lag = GroupLag(facts, group);
-      out.push_back(Reply::Map({
-          Reply::Bulk("name"),
-          Reply::Bulk(group.name),
-          Reply::Bulk("consumers"),
-          Reply::Integer(static_cast<int64_t>(consumers.size())),
-          Reply::Bulk("pending"),
-          Reply::Integer(static_cast<int64_t>(group.pending)),
-          Reply::Bulk("last-delivered-id"),
-          Reply::Bulk(FormatStreamId(group.last_id)),
-          Reply::Bulk("entries-read"),
-          group.entries_read == kInvalidEntriesRead ? Reply::Nil()
-                                                    : Reply::Integer(group.entries_read),
-          Reply::Bulk("lag"),
-          lag.has_value() ? Reply::Integer(*lag) : Reply::Nil(),
-      }));
+      std::vector<Reply> fields = {
+          Reply::Bulk("name"),      Reply::Bulk(group.name),
+          Reply::Bulk("consumers"), Reply::Integer(static_cast<int64_t>(consumers.size())),
+          Reply::Bulk("pending"),   Reply::Integer(static_cast<int64_t>(group.pending)),
+      };
+      out.push_back(Reply::Map(WithReadPosition(std::move(fields), facts, group)));
     }
     return Reply::Array(std::move(out));
   }
