@@ -1,8 +1,24 @@
 #include "adapters/redis/reply_writer.h"
 
+#include <vector>
+
 #include "core/util/assert.h"
 
 namespace ekv::redis {
+namespace {
+
+// Alternating elements as an array of two-element arrays, one per pair: RESP2's form of
+// a keyed map (XREAD's streams), RESP3's of member/score pairs (ZRANGE WITHSCORES).
+void WritePairArrays(RespWriter* writer, const std::vector<redis_core::Reply>& elements) {
+  writer->ArrayHeader(elements.size() / 2);
+  for (size_t i = 0; i + 1 < elements.size(); i += 2) {
+    writer->ArrayHeader(2);
+    WriteReply(writer, elements[i]);
+    WriteReply(writer, elements[i + 1]);
+  }
+}
+
+}  // namespace
 
 void WriteReply(RespWriter* writer, const redis_core::Reply& reply) {
   using Kind = redis_core::Reply::Kind;
@@ -43,27 +59,13 @@ void WriteReply(RespWriter* writer, const redis_core::Reply& reply) {
         writer->MapHeader(reply.elements.size() / 2);
         break;
       }
-      // RESP2: one two-element array per (key, value).
-      writer->ArrayHeader(reply.elements.size() / 2);
-      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-        writer->ArrayHeader(2);
-        WriteReply(writer, reply.elements[i]);
-        WriteReply(writer, reply.elements[i + 1]);
-      }
-      return;
+      return WritePairArrays(writer, reply.elements);  // RESP2: (key, value)
     case Kind::kPairs:
       if (!writer->resp3()) {
         writer->ArrayHeader(reply.elements.size());
         break;
       }
-      // RESP3: one two-element array per (member, score).
-      writer->ArrayHeader(reply.elements.size() / 2);
-      for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
-        writer->ArrayHeader(2);
-        WriteReply(writer, reply.elements[i]);
-        WriteReply(writer, reply.elements[i + 1]);
-      }
-      return;
+      return WritePairArrays(writer, reply.elements);  // RESP3: (member, score)
   }
   for (const redis_core::Reply& element : reply.elements) WriteReply(writer, element);
 }
