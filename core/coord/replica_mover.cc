@@ -29,6 +29,11 @@
 // proposing it). The catalog commands are version-checked; a lost race or an unknown
 // outcome is judged by the next round's catalog read.
 //
+// Two moves to the same T: each sees T's replica as one to spare and would remove its own
+// F for it. F leaves only while the group keeps its replica count (ReplicaMoveStep); a
+// move refused for it first makes F a voter again, since both moves may have done step 5
+// on the same catalog before one lost step 6 (ReplicaMoveKeepSource).
+//
 // Rollback: a replica that joined (T, or one an earlier move left joined) and, in this
 // run, never answered that it applied past its own addition (down for good, a broken
 // disk, or still without the leader's snapshot) by three quarters of the move's time is
@@ -88,6 +93,10 @@ struct Coordinator::ReplicaMove {
   // drain, a balancer, a resumed run of this very move) put it there, so F may leave only
   // while the group keeps the replica count it was created with.
   bool target_hosted_at_start = false;
+  // The group's replica count at that first read. A run that adds T itself leaves F only
+  // while the group keeps min(this, the created count): another move to the same T may
+  // have taken the replica T adds (see ReplicaMoveKeepSource).
+  size_t replicas_at_start = 0;
 };
 
 Coordinator::GroupFn Coordinator::FinishWithGroup(OpId op) {
@@ -182,6 +191,10 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
                        "; expected one of its replicas")));
     }
     const std::vector<uint64_t> replicas = group.Replicas();
+    if (move->rounds == 1) {
+      move->target_hosted_at_start = spec.to != raft::kNoNode && group.IsReplica(spec.to);
+      move->replicas_at_start = replicas.size();
+    }
     if (spec.to == raft::kNoNode) {
       const size_t floor = std::max<size_t>(1, spec.min_replicas);
       if (replicas.size() - 1 < floor) {
@@ -206,16 +219,26 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
           [this, move](absl::Status status) { ReplicaMoveAfterCatalog(move, std::move(status)); });
     }
     if (spec.to != raft::kNoNode) {
-      if (move->rounds == 1) move->target_hosted_at_start = true;
-      if (move->target_hosted_at_start && replicas.size() - 1 < group.voters.size()) {
-        // Taking "T hosts it" for this move's step 1 would shrink the group (the
-        // simulator's drain raced a move to the same target: bank seed 1 with
-        // --replica_moves and membership faults left group 7 on two nodes).
-        return move->done(absl::FailedPreconditionError(
-            absl::StrCat("MoveReplica: node ", spec.to, " already hosts ", Describe(group),
-                         " (another change added it), so removing node ", spec.from,
-                         " would leave ", replicas.size() - 1, " replicas, fewer than the ",
-                         group.voters.size(), " it was created with; choose another target")));
+      // T hosts the group. Two moves to the same T (a drain and a balancer, say) each see
+      // one replica more than the group had, and each would remove its own F for it: the
+      // group would lose a replica (simulator bank seed 1, and append seed 19 with
+      // --replica_moves: group 6 went from 3 replicas to 2 when a drain's move 1->5 and a
+      // move 3->5 both finished). So F leaves only while the group keeps its created
+      // replica count, or, for a run that added T itself to a group already short of it,
+      // the count that run began with (such a move replaces a replica, it never adds one).
+      const size_t created = group.voters.size();
+      const size_t floor =
+          move->target_hosted_at_start ? created : std::min(created, move->replicas_at_start);
+      if (replicas.size() - 1 < floor) {
+        return ReplicaMoveKeepSource(
+            move, absl::FailedPreconditionError(absl::StrCat(
+                      "MoveReplica: node ", spec.to, " hosts ", Describe(group),
+                      move->target_hosted_at_start
+                          ? " (another change added it)"
+                          : " (this move added it, and another change took a replica since)",
+                      ", so removing node ", spec.from, " would leave ", replicas.size() - 1,
+                      " replicas, fewer than ", floor, " (created with ", created,
+                      "); choose another target")));
       }
     }
     if (!move->voters_ready) {
@@ -239,6 +262,31 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
                                          });
                     });
   });
+}
+
+void Coordinator::ReplicaMoveKeepSource(std::shared_ptr<ReplicaMove> move, absl::Status refusal) {
+  // F stays a replica. An earlier round of this move (or of an earlier run) may have taken
+  // it out of the configuration (step 5) and then lost step 6 to the other change's catalog
+  // write: both read the same catalog, both saw one replica to spare. F votes again (as a
+  // learner, then a voter: both are no-ops while it still votes), and a catalog read after
+  // that says whether some third change removed F meanwhile, whose removal then stands.
+  const raft::NodeId from = move->spec.from;
+  ReplicaMoveConf(
+      move, raft::ConfChangeType::kAddLearner, from, [this, move, from, refusal](raft::Index) {
+        ReplicaMoveConf(
+            move, raft::ConfChangeType::kAddVoter, from, [this, move, from, refusal](raft::Index) {
+              ReadCatalog(move->deadline_us,
+                          [this, move, from, refusal](absl::StatusOr<route::RouteCatalog> catalog) {
+                            if (!catalog.ok()) return move->done(catalog.status());
+                            const route::GroupDescriptor* group =
+                                catalog->FindGroup(move->spec.group);
+                            if (group == nullptr || !group->WasRemoved(from))
+                              return move->done(refusal);
+                            ReplicaMoveConf(move, raft::ConfChangeType::kRemoveVoter, from,
+                                            [move, refusal](raft::Index) { move->done(refusal); });
+                          });
+            });
+      });
 }
 
 void Coordinator::ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move,
