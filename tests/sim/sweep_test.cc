@@ -385,6 +385,29 @@ TEST(SimSweepTest, ARemovalOrAMoveNeverLeavesACreatedGroupAReplicaShort) {
   }
 }
 
+// Append and bank seed 19 with --replica_moves: a drain's move 1->5 added n5 to group 6, a
+// move 3->5 found n5 hosting it with a replica to spare and removed n3, and the drain's move
+// then removed n1 as well (both had taken their source out of the configuration on the same
+// catalog), leaving the group on two nodes with every other member removed from it. Now a
+// move that added its target leaves its source only while the group keeps its count, and a
+// refused move makes its source a voter again (tests/coord/replica_mover_test.cc).
+TEST(SimSweepTest, TwoReplicaMovesToOneTargetNeverLeaveACreatedGroupAReplicaShort) {
+  for (WorkloadKind workload : {WorkloadKind::kAppend, WorkloadKind::kBank}) {
+    SimOptions options;
+    options.seed = 19;
+    options.faults = FaultSet::All();
+    options.workload = workload;
+    options.splits = true;
+    options.moves = true;
+    options.create_groups = true;
+    options.replica_moves = true;
+    const SimResult result = RunSimulation(options);
+    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
+                           << "\n"
+                           << result.details;
+  }
+}
+
 // Node membership through the core coordinators (StartRemoveNode / StartAddNode /
 // StartPromoteNode, as the server's Cluster service runs them) while the fault injector
 // also changes single groups and crashes and partitions nodes: the changes must land and
