@@ -218,29 +218,31 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
           move, route::ReplicaChange::kAdd, spec.to, catalog->version(),
           [this, move](absl::Status status) { ReplicaMoveAfterCatalog(move, std::move(status)); });
     }
-    if (spec.to != raft::kNoNode) {
-      // T hosts the group. Two moves to the same T (a drain and a balancer, say) each see
-      // one replica more than the group had, and each would remove its own F for it: the
-      // group would lose a replica (simulator bank seed 1, and append seed 19 with
-      // --replica_moves: group 6 went from 3 replicas to 2 when a drain's move 1->5 and a
-      // move 3->5 both finished). So F leaves only while the group keeps its created
-      // replica count, or, for a run that added T itself to a group already short of it,
-      // the count that run began with (such a move replaces a replica, it never adds one).
-      const size_t created = group.voters.size();
-      const size_t floor =
-          move->target_hosted_at_start ? created : std::min(created, move->replicas_at_start);
-      if (replicas.size() - 1 < floor) {
-        return ReplicaMoveKeepSource(
-            move, absl::FailedPreconditionError(absl::StrCat(
-                      "MoveReplica: node ", spec.to, " hosts ", Describe(group),
-                      move->target_hosted_at_start
-                          ? " (another change added it)"
-                          : " (this move added it, and another change took a replica since)",
-                      ", so removing node ", spec.from, " would leave ", replicas.size() - 1,
-                      " replicas, fewer than ", floor, " (created with ", created,
-                      "); choose another target")));
-      }
-    }
+    // T hosts the group (or there is no T). Two moves to the same T (a drain and a
+    // balancer, say) each see one replica more than the group had, and each would remove
+    // its own F for it: the group would lose a replica (simulator bank seed 1, and append
+    // seed 19 with --replica_moves: group 6 went from 3 replicas to 2 when a drain's move
+    // 1->5 and a move 3->5 both finished). So F leaves only while the group keeps its
+    // created replica count, or, for a run that added T itself to a group already short of
+    // it, the count that run began with (such a move replaces a replica, never adds one).
+    const size_t created = group.voters.size();
+    const size_t floor =
+        move->target_hosted_at_start ? created : std::min(created, move->replicas_at_start);
+    const bool below_floor = spec.to != raft::kNoNode && replicas.size() - 1 < floor;
+    auto keep_source = [&] {
+      ReplicaMoveKeepSource(
+          move, absl::FailedPreconditionError(absl::StrCat(
+                    "MoveReplica: node ", spec.to, " hosts ", Describe(group),
+                    move->target_hosted_at_start
+                        ? " (another change added it)"
+                        : " (this move added it, and another change took a replica since)",
+                    ", so removing node ", spec.from, " would leave ", replicas.size() - 1,
+                    " replicas, fewer than ", floor, " (created with ", created,
+                    "); choose another target")));
+    };
+    // Before steps 2-4 when T is another change's (that change catches it up), after them
+    // when it is this run's: T stays a replica, so it must vote.
+    if (below_floor && move->target_hosted_at_start) return keep_source();
     if (!move->voters_ready) {
       // Steps 2-4 for T and every other replica that joined by a move.
       std::vector<raft::NodeId> ensure;
@@ -251,6 +253,7 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
       }
       return ReplicaMoveEnsureVoters(move, std::move(ensure));
     }
+    if (below_floor) return keep_source();
     // Step 5, then 6 against this round's catalog (a race lost there goes round again,
     // repeating 5, which is idempotent).
     const uint64_t version = catalog->version();

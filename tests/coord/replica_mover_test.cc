@@ -288,6 +288,26 @@ TEST(ReplicaMoverTest, AMoveWhoseAddedReplicaWasTakenKeepsItsSource) {
       << absl::StrJoin(driver.conf().voters, ",");
 }
 
+// The group lost a replica some other way (a broken node removed without a target) right
+// as this move began: refused too, but only once its target votes, since the catalog keeps
+// it as a replica.
+TEST(ReplicaMoverTest, AMoveRefusedForAReplicaLostElsewhereLeavesItsTargetVoting) {
+  FakeDriver driver({1, 3, 4});
+  bool raced = false;
+  driver.set_before_delivery([&](const node::ClientRequest& request) {
+    if (raced || request.group != kCatalogGroup || request.kind != node::OpKind::kApply) return;
+    raced = true;  // this move's step 1 (n5 joins), refused for the version it now misses
+    driver.OtherMoveRemoves(3);
+  });
+  const OpResult result = driver.Run([](Coordinator& c) { return Move(c, 1, 5); });
+  ASSERT_TRUE(raced);
+  EXPECT_EQ(result.status.code(), absl::StatusCode::kFailedPrecondition) << result.status;
+  EXPECT_EQ(driver.Replicas(), (std::vector<uint64_t>{1, 4, 5}));
+  EXPECT_EQ(driver.conf().voters, (std::vector<raft::NodeId>{1, 4, 5}))
+      << absl::StrJoin(driver.conf().voters, ",");
+  EXPECT_TRUE(driver.conf().learners.empty());
+}
+
 // A group already short of its created count (a broken node removed without a target)
 // still moves a replica: the move replaces one, the count stays what it was.
 TEST(ReplicaMoverTest, AMoveInAGroupAlreadyShortStillFinishes) {
