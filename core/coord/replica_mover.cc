@@ -50,10 +50,12 @@
 #include <memory>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/coord/coordinator.h"
+#include "core/node/command.h"
 #include "core/placement/replica_balance.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
@@ -255,15 +257,36 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
     }
     if (below_floor) return keep_source();
     // Step 5, then 6 against this round's catalog (a race lost there goes round again,
-    // repeating 5, which is idempotent).
+    // repeating 5, which is idempotent). Step 5 names the replicas that stay
+    // (node::EncodeKeepVoters): the leader refuses it unless each of them votes then, so a
+    // second move that read the same catalog cannot take its source out too; it goes
+    // round again and finds the first move's removal.
+    std::vector<raft::NodeId> keep;
+    for (uint64_t replica : replicas) {
+      if (replica != spec.from) keep.push_back(replica);
+    }
     const uint64_t version = catalog->version();
-    ReplicaMoveConf(move, raft::ConfChangeType::kRemoveVoter, spec.from,
-                    [this, move, version](raft::Index) {
-                      ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from,
-                                         version, [this, move](absl::Status status) {
-                                           ReplicaMoveAfterCatalog(move, std::move(status));
-                                         });
-                    });
+    raft::ConfChange change;
+    change.changes.push_back({raft::ConfChangeType::kRemoveVoter, spec.from});
+    change.context = node::EncodeKeepVoters(keep);
+    Execute(spec.group, node::OpKind::kConfChange, raft::EncodeConfChange(change),
+            Retry::kLeaderOnly, move->deadline_us,
+            [this, move, version](absl::StatusOr<GroupReply> reply) {
+              if (!reply.ok()) {
+                return move->done(absl::Status(
+                    reply.status().code(),
+                    absl::StrCat("MoveReplica: group ", move->spec.group, ": removing node ",
+                                 move->spec.from, ": ", reply.status().message())));
+              }
+              if (reply->reply.value == node::kKeepVotersRefused) {
+                After(Backoff(move->rounds), [this, move] { ReplicaMoveStep(move); });
+                return;
+              }
+              ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from, version,
+                                 [this, move](absl::Status status) {
+                                   ReplicaMoveAfterCatalog(move, std::move(status));
+                                 });
+            });
   });
 }
 

@@ -74,6 +74,7 @@ class FakeDriver : public GroupView {
   const route::RouteCatalog& Catalog() const { return *catalog_->catalog(); }
   std::vector<uint64_t> Replicas() const { return Catalog().FindGroup(kCreated)->Replicas(); }
   const raft::ConfState& conf() const { return conf_; }
+  int keep_voters_refusals() const { return keep_voters_refusals_; }
 
   // A catalog command applied as another coordinator's would be; must apply.
   void CatalogOk(decltype(route::CatalogCommand::op) op) {
@@ -88,9 +89,16 @@ class FakeDriver : public GroupView {
     ASSERT_TRUE(result.ok() && result->status().ok())
         << (result.ok() ? result->status() : result.status());
   }
-  // Another move removing `node` from the created group: step 5, then step 6.
+  // Another move removing `node` from the created group: step 5, then step 6 (unguarded,
+  // as a coordinator of an older release removes it).
   void OtherMoveRemoves(raft::NodeId node) {
+    OtherMoveConfRemoves(node);
+    OtherMoveCatalogRemoves(node);
+  }
+  void OtherMoveConfRemoves(raft::NodeId node) {
     ChangeConf({raft::ConfChangeType::kRemoveVoter, node});
+  }
+  void OtherMoveCatalogRemoves(raft::NodeId node) {
     CatalogOk(route::ChangeGroupReplica{Catalog().version(), kCreated, node,
                                         route::ReplicaChange::kRemove});
   }
@@ -196,6 +204,20 @@ class FakeDriver : public GroupView {
     if (request.kind == node::OpKind::kConfChange) {
       absl::StatusOr<raft::ConfChange> change = raft::DecodeConfChange(request.value);
       EKV_ASSERT(change.ok() && change->changes.size() == 1, "one change at a time");
+      if (std::optional<std::vector<raft::NodeId>> keep = node::DecodeKeepVoters(change->context)) {
+        // As NodeHost: every node named votes and stays a voter, or nothing is proposed.
+        const raft::ConfChangeSingle& single = change->changes.front();
+        for (raft::NodeId node : *keep) {
+          const bool voter =
+              std::find(conf_.voters.begin(), conf_.voters.end(), node) != conf_.voters.end();
+          if (!voter || (single.node == node && single.type != raft::ConfChangeType::kAddVoter)) {
+            ++keep_voters_refusals_;
+            reply.value = std::string(node::kKeepVotersRefused);
+            reply.index = log_index_;
+            return reply;
+          }
+        }
+      }
       reply.detail = ChangeConf(change->changes.front());
       reply.index = log_index_;
       return reply;
@@ -217,6 +239,7 @@ class FakeDriver : public GroupView {
   std::unique_ptr<node::GroupStateMachine> catalog_;
   raft::ConfState conf_;
   raft::Index log_index_ = 1;
+  int keep_voters_refusals_ = 0;
   std::unique_ptr<Coordinator> coordinator_;
   std::multimap<uint64_t, TimerId> timers_;
   std::function<void(const node::ClientRequest&)> before_delivery_;
@@ -264,6 +287,39 @@ TEST(ReplicaMoverTest, TwoMovesToOneTargetLeaveTheGroupItsReplicaCount) {
   EXPECT_EQ(driver.conf().voters, (std::vector<raft::NodeId>{1, 4, 5}))
       << absl::StrJoin(driver.conf().voters, ",");
   EXPECT_TRUE(driver.conf().learners.empty());
+}
+
+// The same race against a leader that checks step 5's guard (node::EncodeKeepVoters): the
+// other move took n3 out of the configuration and has yet to record it in the catalog when
+// this move's removal of n1 arrives, naming n3 among the replicas that stay. The leader
+// refuses it, the move goes round, and once the catalog shows n3 removed it is refused
+// with n1 never out. Before the guard n1 left the configuration too: voters 4,5.
+TEST(ReplicaMoverTest, TheLeaderRefusesASecondRemovalOnTheStrengthOfOneSpareReplica) {
+  FakeDriver driver({1, 3, 4});
+  bool conf_raced = false;
+  bool catalog_raced = false;
+  driver.set_before_delivery([&](const node::ClientRequest& request) {
+    if (!conf_raced && request.kind == node::OpKind::kConfChange) {
+      absl::StatusOr<raft::ConfChange> change = raft::DecodeConfChange(request.value);
+      if (change.ok() && change->changes.front().type == raft::ConfChangeType::kRemoveVoter) {
+        conf_raced = true;  // the other move's step 5, just before this one's
+        driver.OtherMoveConfRemoves(3);
+      }
+      return;
+    }
+    if (conf_raced && !catalog_raced && request.group == kCatalogGroup &&
+        request.kind == node::OpKind::kQuery) {
+      catalog_raced = true;  // the other move's step 6, before this move reads again
+      driver.OtherMoveCatalogRemoves(3);
+    }
+  });
+  const OpResult result = driver.Run([](Coordinator& c) { return Move(c, 1, 5); });
+  ASSERT_TRUE(conf_raced && catalog_raced);
+  EXPECT_GE(driver.keep_voters_refusals(), 1);
+  EXPECT_EQ(result.status.code(), absl::StatusCode::kFailedPrecondition) << result.status;
+  EXPECT_EQ(driver.Replicas(), (std::vector<uint64_t>{1, 4, 5}));
+  EXPECT_EQ(driver.conf().voters, (std::vector<raft::NodeId>{1, 4, 5}))
+      << absl::StrJoin(driver.conf().voters, ",");
 }
 
 // The other move finished while this one promoted its target (step 4): the next catalog
