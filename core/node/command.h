@@ -31,9 +31,10 @@ enum class OpKind : uint8_t {
   // Followers answer kNotLeader with a hint; the reply carries it in `timestamp`.
   kTimestamp = 7,
   // A membership change of the group: `value` is an encoded raft::ConfChange (its context
-  // is NodeHost's own: it names the proposer so the reply finds its way back). Leaders
-  // only; answered kOk with the entry's index once the change is applied, kFailed if Raft
-  // refuses it (e.g. another change is still pending). Never a Command.
+  // is NodeHost's own: it names the proposer so the reply finds its way back; a caller's
+  // context may only be a guard, EncodeKeepVoters below). Leaders only; answered kOk with
+  // the entry's index once the change is applied, kFailed if Raft refuses it (e.g. another
+  // change is still pending). Never a Command.
   kConfChange = 8,
   // This replica's own progress, answered at once by whichever replica receives it
   // (leader, follower or learner; nothing is proposed or forwarded): `index` = its applied
