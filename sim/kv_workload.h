@@ -276,6 +276,9 @@ class KvWorkload {
   NodeIndex BrokenNodeReplicatingCreated() const;
   size_t CreatedGroupsReplicatedBy(NodeIndex node) const;  // live ones, newest catalog
   bool broken_drain_refused_ = false;
+  // Nodes the member changer began to drain while their disk was broken (an operator
+  // replacing a dead disk): only their replicas must have moved by the heal's check.
+  std::set<NodeIndex> broken_drains_started_;
   // After the heal, with --create_groups: every live created group has as many replicas as
   // it was created with hosted on up members that vote in it, and no up node hosts a
   // created group the catalog does not name it a replica of.

@@ -678,6 +678,9 @@ class Coordinator {
                           raft::NodeId node, uint64_t catalog_version,
                           std::function<void(absl::Status)> next);
   void ReplicaMoveAfterCatalog(std::shared_ptr<ReplicaMove> move, absl::Status status);
+  // Refuses the move with `refusal` once its source is a voter again (a lost race may have
+  // taken it out of the configuration but not the catalog).
+  void ReplicaMoveKeepSource(std::shared_ptr<ReplicaMove> move, absl::Status refusal);
   void ReplicaMoveRollBack(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
                            std::function<void()> next);
   void ReplicaMoveRollBackLearner(std::shared_ptr<ReplicaMove> move, raft::NodeId node,

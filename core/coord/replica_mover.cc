@@ -29,6 +29,11 @@
 // proposing it). The catalog commands are version-checked; a lost race or an unknown
 // outcome is judged by the next round's catalog read.
 //
+// Two moves to the same T: each sees T's replica as one to spare and would remove its own
+// F for it. F leaves only while the group keeps its replica count (ReplicaMoveStep); a
+// move refused for it first makes F a voter again, since both moves may have done step 5
+// on the same catalog before one lost step 6 (ReplicaMoveKeepSource).
+//
 // Rollback: a replica that joined (T, or one an earlier move left joined) and, in this
 // run, never answered that it applied past its own addition (down for good, a broken
 // disk, or still without the leader's snapshot) by three quarters of the move's time is
@@ -45,10 +50,12 @@
 #include <memory>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/coord/coordinator.h"
+#include "core/node/command.h"
 #include "core/placement/replica_balance.h"
 #include "core/route/catalog_command.h"
 #include "core/util/assert.h"
@@ -88,6 +95,10 @@ struct Coordinator::ReplicaMove {
   // drain, a balancer, a resumed run of this very move) put it there, so F may leave only
   // while the group keeps the replica count it was created with.
   bool target_hosted_at_start = false;
+  // The group's replica count at that first read. A run that adds T itself leaves F only
+  // while the group keeps min(this, the created count): another move to the same T may
+  // have taken the replica T adds (see ReplicaMoveKeepSource).
+  size_t replicas_at_start = 0;
 };
 
 Coordinator::GroupFn Coordinator::FinishWithGroup(OpId op) {
@@ -182,6 +193,10 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
                        "; expected one of its replicas")));
     }
     const std::vector<uint64_t> replicas = group.Replicas();
+    if (move->rounds == 1) {
+      move->target_hosted_at_start = spec.to != raft::kNoNode && group.IsReplica(spec.to);
+      move->replicas_at_start = replicas.size();
+    }
     if (spec.to == raft::kNoNode) {
       const size_t floor = std::max<size_t>(1, spec.min_replicas);
       if (replicas.size() - 1 < floor) {
@@ -205,19 +220,31 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
           move, route::ReplicaChange::kAdd, spec.to, catalog->version(),
           [this, move](absl::Status status) { ReplicaMoveAfterCatalog(move, std::move(status)); });
     }
-    if (spec.to != raft::kNoNode) {
-      if (move->rounds == 1) move->target_hosted_at_start = true;
-      if (move->target_hosted_at_start && replicas.size() - 1 < group.voters.size()) {
-        // Taking "T hosts it" for this move's step 1 would shrink the group (the
-        // simulator's drain raced a move to the same target: bank seed 1 with
-        // --replica_moves and membership faults left group 7 on two nodes).
-        return move->done(absl::FailedPreconditionError(
-            absl::StrCat("MoveReplica: node ", spec.to, " already hosts ", Describe(group),
-                         " (another change added it), so removing node ", spec.from,
-                         " would leave ", replicas.size() - 1, " replicas, fewer than the ",
-                         group.voters.size(), " it was created with; choose another target")));
-      }
-    }
+    // T hosts the group (or there is no T). Two moves to the same T (a drain and a
+    // balancer, say) each see one replica more than the group had, and each would remove
+    // its own F for it: the group would lose a replica (simulator bank seed 1, and append
+    // seed 19 with --replica_moves: group 6 went from 3 replicas to 2 when a drain's move
+    // 1->5 and a move 3->5 both finished). So F leaves only while the group keeps its
+    // created replica count, or, for a run that added T itself to a group already short of
+    // it, the count that run began with (such a move replaces a replica, never adds one).
+    const size_t created = group.voters.size();
+    const size_t floor =
+        move->target_hosted_at_start ? created : std::min(created, move->replicas_at_start);
+    const bool below_floor = spec.to != raft::kNoNode && replicas.size() - 1 < floor;
+    auto keep_source = [&] {
+      ReplicaMoveKeepSource(
+          move, absl::FailedPreconditionError(absl::StrCat(
+                    "MoveReplica: node ", spec.to, " hosts ", Describe(group),
+                    move->target_hosted_at_start
+                        ? " (another change added it)"
+                        : " (this move added it, and another change took a replica since)",
+                    ", so removing node ", spec.from, " would leave ", replicas.size() - 1,
+                    " replicas, fewer than ", floor, " (created with ", created,
+                    "); choose another target")));
+    };
+    // Before steps 2-4 when T is another change's (that change catches it up), after them
+    // when it is this run's: T stays a replica, so it must vote.
+    if (below_floor && move->target_hosted_at_start) return keep_source();
     if (!move->voters_ready) {
       // Steps 2-4 for T and every other replica that joined by a move.
       std::vector<raft::NodeId> ensure;
@@ -228,17 +255,64 @@ void Coordinator::ReplicaMoveStep(std::shared_ptr<ReplicaMove> move) {
       }
       return ReplicaMoveEnsureVoters(move, std::move(ensure));
     }
+    if (below_floor) return keep_source();
     // Step 5, then 6 against this round's catalog (a race lost there goes round again,
-    // repeating 5, which is idempotent).
+    // repeating 5, which is idempotent). Step 5 names the replicas that stay
+    // (node::EncodeKeepVoters): the leader refuses it unless each of them votes then, so a
+    // second move that read the same catalog cannot take its source out too; it goes
+    // round again and finds the first move's removal.
+    std::vector<raft::NodeId> keep;
+    for (uint64_t replica : replicas) {
+      if (replica != spec.from) keep.push_back(replica);
+    }
     const uint64_t version = catalog->version();
-    ReplicaMoveConf(move, raft::ConfChangeType::kRemoveVoter, spec.from,
-                    [this, move, version](raft::Index) {
-                      ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from,
-                                         version, [this, move](absl::Status status) {
-                                           ReplicaMoveAfterCatalog(move, std::move(status));
-                                         });
-                    });
+    raft::ConfChange change;
+    change.changes.push_back({raft::ConfChangeType::kRemoveVoter, spec.from});
+    change.context = node::EncodeKeepVoters(keep);
+    Execute(spec.group, node::OpKind::kConfChange, raft::EncodeConfChange(change),
+            Retry::kLeaderOnly, move->deadline_us,
+            [this, move, version](absl::StatusOr<GroupReply> reply) {
+              if (!reply.ok()) {
+                return move->done(absl::Status(
+                    reply.status().code(),
+                    absl::StrCat("MoveReplica: group ", move->spec.group, ": removing node ",
+                                 move->spec.from, ": ", reply.status().message())));
+              }
+              if (reply->reply.value == node::kKeepVotersRefused) {
+                After(Backoff(move->rounds), [this, move] { ReplicaMoveStep(move); });
+                return;
+              }
+              ReplicaMoveCatalog(move, route::ReplicaChange::kRemove, move->spec.from, version,
+                                 [this, move](absl::Status status) {
+                                   ReplicaMoveAfterCatalog(move, std::move(status));
+                                 });
+            });
   });
+}
+
+void Coordinator::ReplicaMoveKeepSource(std::shared_ptr<ReplicaMove> move, absl::Status refusal) {
+  // F stays a replica. An earlier round of this move (or of an earlier run) may have taken
+  // it out of the configuration (step 5) and then lost step 6 to the other change's catalog
+  // write: both read the same catalog, both saw one replica to spare. F votes again (as a
+  // learner, then a voter: both are no-ops while it still votes), and a catalog read after
+  // that says whether some third change removed F meanwhile, whose removal then stands.
+  const raft::NodeId from = move->spec.from;
+  ReplicaMoveConf(
+      move, raft::ConfChangeType::kAddLearner, from, [this, move, from, refusal](raft::Index) {
+        ReplicaMoveConf(
+            move, raft::ConfChangeType::kAddVoter, from, [this, move, from, refusal](raft::Index) {
+              ReadCatalog(move->deadline_us,
+                          [this, move, from, refusal](absl::StatusOr<route::RouteCatalog> catalog) {
+                            if (!catalog.ok()) return move->done(catalog.status());
+                            const route::GroupDescriptor* group =
+                                catalog->FindGroup(move->spec.group);
+                            if (group == nullptr || !group->WasRemoved(from))
+                              return move->done(refusal);
+                            ReplicaMoveConf(move, raft::ConfChangeType::kRemoveVoter, from,
+                                            [move, refusal](raft::Index) { move->done(refusal); });
+                          });
+            });
+      });
 }
 
 void Coordinator::ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move,

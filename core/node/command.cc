@@ -84,4 +84,29 @@ absl::StatusOr<Command> DecodeCommand(std::string_view data) {
   return command;
 }
 
+namespace {
+// Distinct from NodeHost's origin marker ('\xC7'), which it writes over the guard.
+constexpr char kKeepVotersMarker = '\xC8';
+}  // namespace
+
+std::string EncodeKeepVoters(const std::vector<raft::NodeId>& voters) {
+  std::string context(1, kKeepVotersMarker);
+  PutVarint(context, voters.size());
+  for (raft::NodeId voter : voters) PutVarint(context, voter);
+  return context;
+}
+
+std::optional<std::vector<raft::NodeId>> DecodeKeepVoters(std::string_view context) {
+  if (context.empty() || context[0] != kKeepVotersMarker) return std::nullopt;
+  Decoder decoder(context.substr(1));
+  uint64_t count = 0;
+  if (!decoder.Varint(&count) || count > context.size()) return std::nullopt;
+  std::vector<raft::NodeId> voters(count);
+  for (raft::NodeId& voter : voters) {
+    if (!decoder.Varint(&voter)) return std::nullopt;
+  }
+  if (!decoder.Done()) return std::nullopt;
+  return voters;
+}
+
 }  // namespace ekv::node

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/raft/types.h"
@@ -30,9 +31,10 @@ enum class OpKind : uint8_t {
   // Followers answer kNotLeader with a hint; the reply carries it in `timestamp`.
   kTimestamp = 7,
   // A membership change of the group: `value` is an encoded raft::ConfChange (its context
-  // is NodeHost's own: it names the proposer so the reply finds its way back). Leaders
-  // only; answered kOk with the entry's index once the change is applied, kFailed if Raft
-  // refuses it (e.g. another change is still pending). Never a Command.
+  // is NodeHost's own: it names the proposer so the reply finds its way back; a caller's
+  // context may only be a guard, EncodeKeepVoters below). Leaders only; answered kOk with
+  // the entry's index once the change is applied, kFailed if Raft refuses it (e.g. another
+  // change is still pending). Never a Command.
   kConfChange = 8,
   // This replica's own progress, answered at once by whichever replica receives it
   // (leader, follower or learner; nothing is proposed or forwarded): `index` = its applied
@@ -89,6 +91,19 @@ struct Command {
   std::optional<std::string> expected;
   bool operator==(const Command&) const = default;
 };
+
+// A kConfChange guard, carried in the ConfChange's context (which NodeHost replaces with
+// its own before proposing): the change is made only while no other change is pending and
+// every node named is a voter of the leader's configuration and stays one after it.
+// Otherwise nothing is proposed and the leader answers kOk with `value` kKeepVotersRefused
+// (a definite answer: asking again changes nothing until the configuration does). A
+// replica move's removal of its source sends it, naming the replicas that stay, so that
+// two moves that each saw one replica to spare cannot both remove theirs (the leader
+// serializes conf changes: the check and the proposal are one step). A node that does not
+// know the guard ignores it and makes the change.
+std::string EncodeKeepVoters(const std::vector<raft::NodeId>& voters);
+std::optional<std::vector<raft::NodeId>> DecodeKeepVoters(std::string_view context);
+inline constexpr std::string_view kKeepVotersRefused = "keep-voters refused";
 
 std::string EncodeCommand(const Command& command);
 absl::StatusOr<Command> DecodeCommand(std::string_view data);

@@ -507,6 +507,28 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
           "already in the configuration");
     return;
   }
+  if (std::optional<std::vector<raft::NodeId>> keep = DecodeKeepVoters(change->context);
+      keep.has_value() && !group.raw_node->HasPendingConfChange()) {
+    // With a change pending the proposal below is refused (retryably) anyway.
+    const raft::ConfState conf = group.raw_node->conf_state();
+    for (raft::NodeId node : *keep) {
+      const bool voter =
+          conf.voters_outgoing.empty() &&
+          std::find(conf.voters.begin(), conf.voters.end(), node) != conf.voters.end();
+      bool changed = false;
+      for (const raft::ConfChangeSingle& single : change->changes) {
+        changed =
+            changed || (single.node == node && single.type != raft::ConfChangeType::kAddVoter);
+      }
+      if (!voter || changed) {
+        Reply(request, ReplyStatus::kOk, std::string(kKeepVotersRefused),
+              group.raw_node->applied_index(),
+              absl::StrCat("node ", node, " must stay a voter of group ", group.id,
+                           " and would not: nothing proposed"));
+        return;
+      }
+    }
+  }
   const uint64_t seq = next_proposal_seq_++;
   change->context = EncodeConfChangeOrigin({options_.node_id, options_.incarnation, seq});
   BeforeProposal(group);

@@ -779,6 +779,42 @@ TEST(NodeHostConfChangeTest, ANodeAddedBackAfterCompactionCatchesUpBySnapshot) {
             driver.host(leader).state_machine(kGroup).Digest());
 }
 
+// A removal guarded by the voters that must stay (EncodeKeepVoters, a replica move's step
+// 5) is made only while each of them votes and goes on voting: two moves that each saw one
+// replica to spare must not both take theirs out (simulator append seed 19, bank seed 263).
+TEST(NodeHostConfChangeTest, AGuardedRemovalKeepsTheVotersItNames) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId a = leader == 3 ? 2 : 3;
+  const raft::NodeId b = leader == 1 ? 2 : 1;
+  auto guarded_removal = [&](raft::NodeId node, std::vector<raft::NodeId> keep) {
+    raft::ConfChange change;
+    change.changes.push_back({raft::ConfChangeType::kRemoveVoter, node});
+    change.context = EncodeKeepVoters(keep);
+    return ClientRequest{
+        0, kGroup, OpKind::kConfChange, "", raft::EncodeConfChange(change), std::nullopt};
+  };
+  // The first removal keeps the leader and b: made.
+  ClientReply first = driver.Submit(leader, guarded_removal(a, {leader, b}));
+  ASSERT_EQ(first.status, ReplyStatus::kOk) << first.detail;
+  EXPECT_NE(first.value, std::optional<std::string>(std::string(kKeepVotersRefused)));
+  EXPECT_FALSE(Has(driver.host(leader).Status(kGroup).conf_state.voters, a));
+  // The second names a, which no longer votes: refused, nothing proposed.
+  const raft::Index applied = driver.host(leader).Status(kGroup).applied;
+  ClientReply second = driver.Submit(leader, guarded_removal(b, {leader, a}));
+  ASSERT_EQ(second.status, ReplyStatus::kOk) << second.detail;
+  EXPECT_EQ(second.value, std::optional<std::string>(std::string(kKeepVotersRefused)))
+      << second.detail;
+  EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.voters, b));
+  EXPECT_EQ(driver.host(leader).Status(kGroup).applied, applied);
+  // Nor may a removal take out a node it names.
+  ClientReply itself = driver.Submit(leader, guarded_removal(b, {b}));
+  EXPECT_EQ(itself.value, std::optional<std::string>(std::string(kKeepVotersRefused)));
+  EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.voters, b));
+}
+
 TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {
   Driver driver(3);
   driver.TickAll(40);
