@@ -389,6 +389,19 @@ TEST(SimSweepTest, ARemovalOrAMoveNeverLeavesACreatedGroupAReplicaShort) {
   }
 }
 
+// --splits --moves --create_groups --replica_moves under every fault class.
+SimOptions CreatedGroupsWithReplicaMoves(WorkloadKind workload, uint64_t seed) {
+  SimOptions options;
+  options.seed = seed;
+  options.faults = FaultSet::All();
+  options.workload = workload;
+  options.splits = true;
+  options.moves = true;
+  options.create_groups = true;
+  options.replica_moves = true;
+  return options;
+}
+
 // Append and bank seed 19 with --replica_moves: a drain's move 1->5 added n5 to group 6, a
 // move 3->5 found n5 hosting it with a replica to spare and removed n3, and the drain's move
 // then removed n1 as well (both had taken their source out of the configuration on the same
@@ -402,18 +415,7 @@ TEST(SimSweepTest, TwoReplicaMovesToOneTargetNeverLeaveACreatedGroupAReplicaShor
   for (auto [workload, seed] :
        {std::pair{WorkloadKind::kAppend, 19}, std::pair{WorkloadKind::kBank, 19},
         std::pair{WorkloadKind::kBank, 263}}) {
-    SimOptions options;
-    options.seed = seed;
-    options.faults = FaultSet::All();
-    options.workload = workload;
-    options.splits = true;
-    options.moves = true;
-    options.create_groups = true;
-    options.replica_moves = true;
-    const SimResult result = RunSimulation(options);
-    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
-                           << "\n"
-                           << result.details;
+    ExpectSeedPasses(CreatedGroupsWithReplicaMoves(workload, seed));
   }
 }
 
@@ -426,18 +428,7 @@ TEST(SimSweepTest, TwoReplicaMovesToOneTargetNeverLeaveACreatedGroupAReplicaShor
 // (KvWorkload::CreatedReplicaViolation), as it excused one whose drain was refused.
 TEST(SimSweepTest, ABrokenReplicaNoMemberCouldTakeIsNotCountedAgainstItsGroup) {
   for (uint64_t seed : {53, 165}) {
-    SimOptions options;
-    options.seed = seed;
-    options.faults = FaultSet::All();
-    options.workload = WorkloadKind::kAppend;
-    options.splits = true;
-    options.moves = true;
-    options.create_groups = true;
-    options.replica_moves = true;
-    const SimResult result = RunSimulation(options);
-    EXPECT_TRUE(result.ok) << SummaryLine(options, result) << "\n  repro: " << ReproCommand(options)
-                           << "\n"
-                           << result.details;
+    ExpectSeedPasses(CreatedGroupsWithReplicaMoves(WorkloadKind::kAppend, seed));
   }
 }
 
