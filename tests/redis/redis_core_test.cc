@@ -226,6 +226,19 @@ TEST(RedisRequestTest, RoundTripAndTagDistinctFromKvPayloads) {
   EXPECT_FALSE(IsRedisRequest(""));
 }
 
+// Redis users queue thousands of commands in one MULTI (Redis's own suite queues 10,000 XADDs):
+// such an EXEC travels as one request and decodes whole.
+TEST(RedisRequestTest, ATransactionOfTenThousandCommandsRoundTrips) {
+  RedisRequest request;
+  request.routing_key = "s";
+  request.transaction = true;
+  for (int i = 0; i < 10000; ++i) request.commands.push_back({"xadd", "s", "*", "item", "1"});
+  absl::StatusOr<RedisRequest> decoded = DecodeRedisRequest(EncodeRedisRequest(request));
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->commands.size(), 10000u);
+  EXPECT_EQ(*decoded, request);
+}
+
 // The group hook: a Redis write is one applied entry whose reply rides in the result.
 TEST(GroupRedisTest, WritesApplyAndReadsQuery) {
   node::GroupStateMachine group(1, std::nullopt);

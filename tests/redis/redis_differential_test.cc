@@ -1552,6 +1552,24 @@ TEST_F(DifferentialTest, ScriptSubcommandsInTransactions) {
   });
 }
 
+// A MULTI of thousands of commands (Redis has no limit; its own suite queues 10,000 XADDs
+// in one): every one QUEUED, EXEC's array holds every reply.
+TEST_F(DifferentialTest, ATransactionOfThousandsOfCommands) {
+  std::string queue;
+  for (int i = 0; i < 3000; ++i) {
+    queue += EncodeCommand({"INCR", "counter"});
+    queue += EncodeCommand({"RPUSH", "list", std::to_string(i)});
+  }
+  Compare({
+      Cmd({"MULTI"}),
+      Step{0, queue, 6000, false},
+      Cmd({"EXEC"}),
+      Cmd({"GET", "counter"}),
+      Cmd({"LLEN", "list"}),
+      Cmd({"LRANGE", "list", "2995", "-1"}),
+  });
+}
+
 TEST_F(DifferentialTest, Transactions) {
   Compare({
       Cmd({"EXEC"}),
