@@ -39,7 +39,10 @@ struct ConnectionState {
   std::string address;              // peer "ip:port", for CLIENT LIST / KILL ADDR
   std::string local_address;        // our "ip:port"
   int64_t created_unix_seconds = 0;
-  std::string last_command;        // lower case, "client|list" style, for CLIENT LIST cmd=
+  std::string last_command;  // lower case, "client|list" style, for CLIENT LIST cmd=
+  // While a command of this connection runs: the bytes of it and of what the client sent
+  // after it that is not run yet (Redis's query buffer, CLIENT LIST qbuf=); else 0.
+  size_t query_buffer_bytes = 0;
   std::set<std::string> channels;  // SUBSCRIBE
   std::set<std::string> patterns;  // PSUBSCRIBE
   size_t subscriptions() const { return channels.size() + patterns.size(); }

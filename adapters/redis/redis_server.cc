@@ -265,6 +265,7 @@ class RedisServer::Loop final : public ServerControl {
   struct PendingCommand {
     std::vector<std::string> args;
     std::string protocol_error;  // non-empty: answer this error, then close
+    size_t bytes = 0;            // as the client sent it
   };
   struct Connection {
     Connection(int fd, const RespLimits& limits, const TlsContext* tls)
@@ -685,7 +686,7 @@ bool RedisServer::Loop::ParseSome(Connection& connection) {
     connection.input_pos += consumed;
     progressed = progressed || consumed > 0;
     if (result == RespParser::Result::kCommand) {
-      connection.pending.push_back({std::move(connection.parser.command()), ""});
+      connection.pending.push_back({std::move(connection.parser.command()), "", consumed});
     } else if (result == RespParser::Result::kError) {
       connection.pending.push_back({{}, connection.parser.error()});
       progressed = true;
@@ -744,9 +745,13 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
       break;
     }
     connection.in_flight = true;
+    size_t query_buffer_bytes = command.bytes + (connection.input.size() - connection.input_pos);
+    for (const PendingCommand& later : connection.pending) query_buffer_bytes += later.bytes;
+    connection.state.query_buffer_bytes = query_buffer_bytes;
     // The reply may come back before Dispatch returns (OnReply clears in_flight).
     table_.Dispatch(std::move(command.args), &connection.state, &notifier_,
                     MakeReply(connection.state.id));
+    connection.state.query_buffer_bytes = 0;
   }
   return progressed;
 }

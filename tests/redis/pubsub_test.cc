@@ -254,6 +254,24 @@ TEST_F(ServerPubSubTest, MaxClientsAndClientKill) {
   EXPECT_EQ(list.find("id=2 "), std::string::npos) << list;
 }
 
+// CLIENT INFO/LIST as Redis 7.0 fills qbuf= (the running command's bytes: 26 for CLIENT
+// INFO, the figure Redis's own suite expects) and multi= (commands queued, -1 outside MULTI).
+TEST_F(ServerPubSubTest, ClientListShowsTheQueryBufferAndQueuedCommands) {
+  ASSERT_NO_FATAL_FAILURE(Start(RedisServerOptions{}));
+  RespClient caller(server_->port()), queuing(server_->port());
+  const std::string info = caller.Call({"CLIENT", "INFO"});
+  EXPECT_NE(info.find(" multi=-1 qbuf=26 qbuf-free="), std::string::npos) << info;
+  ASSERT_EQ(queuing.Call({"MULTI"}), "+OK\r\n");
+  ASSERT_EQ(queuing.Call({"SET", "a", "1"}), "+QUEUED\r\n");
+  ASSERT_EQ(queuing.Call({"INCR", "b"}), "+QUEUED\r\n");
+  const std::string list = caller.Call({"CLIENT", "LIST"});
+  const std::string queuing_id = queuing.Call({"CLIENT", "ID"});  // queued too: not an id yet
+  EXPECT_EQ(queuing_id, "+QUEUED\r\n");
+  EXPECT_NE(list.find(" multi=2 qbuf=0 "), std::string::npos) << list;
+  EXPECT_NE(list.find(" multi=-1 qbuf=26 "), std::string::npos) << list;
+  ASSERT_EQ(queuing.Call({"DISCARD"}), "+OK\r\n");
+}
+
 TEST_F(ServerPubSubTest, SubscriberThatDoesNotReadIsDisconnected) {
   RedisServerOptions options;
   options.settings.pubsub_output_limit_bytes = 256 * 1024;

@@ -50,14 +50,17 @@ int64_t NowUnixSeconds() {
 }  // namespace
 
 // One CLIENT LIST line, with Redis 7.0's fields in its order. Memory and buffer figures
-// ekv does not track per connection are 0.
+// ekv does not track per connection are 0; qbuf is the query buffer as Redis counts it
+// while the connection's command runs (that command's bytes and what was sent after it).
 std::string ClientLine(const ConnectionState& c) {
   const int64_t age = c.created_unix_seconds == 0 ? 0 : NowUnixSeconds() - c.created_unix_seconds;
   return absl::StrCat("id=", c.id, " addr=", c.address, " laddr=", c.local_address,
                       " fd=0 name=", c.name, " age=", age,
                       " idle=0 flags=", c.subscriptions() > 0 ? "P" : "N",
                       " db=0 sub=", c.channels.size(), " psub=", c.patterns.size(),
-                      " ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 "
+                      " ssub=0 multi=", c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1,
+                      " qbuf=", c.query_buffer_bytes,
+                      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 "
                       "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=",
                       c.last_command, " user=", c.user, " redir=-1 resp=", c.protocol, "\n");
 }
@@ -209,8 +212,10 @@ void ClientCommand(CommandContext context) {
     }
     if ((argc - 2) % 2 != 0) return context.reply(ErrorReply("ERR syntax error"));
     uint64_t by_id = 0;
-    std::string by_addr, by_laddr;
+    std::string by_addr, by_laddr, by_user;
     bool skip_me = true;
+    // TYPE: ekv has no replica or master connections, so those types match nothing.
+    bool type_normal = false, type_pubsub = false, type_none = false;
     for (size_t i = 2; i < argc; i += 2) {
       const std::string option = absl::AsciiStrToLower(args[i]);
       const std::string& value = args[i + 1];
@@ -224,6 +229,22 @@ void ClientCommand(CommandContext context) {
         by_addr = value;
       } else if (option == "laddr") {
         by_laddr = value;
+      } else if (option == "type") {
+        const std::string type = absl::AsciiStrToLower(value);
+        if (type == "normal") {
+          type_normal = true;
+        } else if (type == "pubsub") {
+          type_pubsub = true;
+        } else if (type == "master" || type == "replica" || type == "slave") {
+          type_none = true;
+        } else {
+          return context.reply(ErrorReply(absl::StrCat("ERR Unknown client type '", value, "'")));
+        }
+      } else if (option == "user") {
+        if (c.server->settings().users().Find(value) == nullptr) {
+          return context.reply(ErrorReply(absl::StrCat("ERR No such user '", value, "'")));
+        }
+        by_user = value;
       } else if (option == "skipme") {
         if (absl::EqualsIgnoreCase(value, "yes")) {
           skip_me = true;
@@ -241,6 +262,9 @@ void ClientCommand(CommandContext context) {
       if (by_id != 0 && other->id != by_id) continue;
       if (!by_addr.empty() && other->address != by_addr) continue;
       if (!by_laddr.empty() && other->local_address != by_laddr) continue;
+      if (!by_user.empty() && other->user != by_user) continue;
+      const bool pubsub = other->subscriptions() > 0;
+      if (type_none || (type_normal && pubsub) || (type_pubsub && !pubsub)) continue;
       if (skip_me && other->id == c.id) continue;
       if (c.server->Kill(other->id)) ++killed;
     }
