@@ -1,4 +1,5 @@
 #include "adapters/redis/command_table.h"
+#include "adapters/redis/monitor_feed.h"
 
 #include <chrono>
 #include <memory>
@@ -427,6 +428,10 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
         "context")));
   }
+  // A monitor is a replica to Redis 7.0, which keeps it off the keyspace.
+  if (connection->monitoring && (spec->flags & (kFlagWrite | kFlagReadOnly))) {
+    return refuse(ErrorReply("ERR Replica can't interact with the keyspace"));
+  }
   connection->last_command = spec->name;
   if (connection->server != nullptr) ++connection->server->stats().commands_processed;
   CommandContext context;
@@ -459,8 +464,32 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
       inner(std::move(bytes));
     };
   }
+  FeedMonitors(*spec, context.args, queued, *connection);
   if (connection->in_multi && QueueInMulti(*spec, context)) return;
   spec->handler(std::move(context));
+}
+
+void CommandTable::FeedMonitors(const CommandSpec& spec, const std::vector<std::string>& args,
+                                bool queued, ConnectionState& connection) const {
+  connection.monitor_feed.reset();
+  ServerControl* server = connection.server;
+  if (server == nullptr || !server->HasMonitors() || queued || !ShownToMonitors(spec, args)) {
+    return;
+  }
+  ConnectionState::MonitorFeed feed;
+  if (spec.name == "exec") {
+    feed.exec = true;
+    if (connection.in_multi && !connection.multi_failed) {
+      for (const std::vector<std::string>& command : connection.queued) {
+        const CommandSpec* queued_spec = Find(command[0]);
+        if (queued_spec != nullptr && ShownToMonitors(*queued_spec, command)) {
+          feed.commands.push_back(RedactedForMonitors(command));
+        }
+      }
+    }
+  }
+  feed.commands.push_back(RedactedForMonitors(args));
+  connection.monitor_feed = std::move(feed);
 }
 
 std::string UnknownSubcommandReply(absl::string_view subcommand, absl::string_view command) {

@@ -43,6 +43,17 @@ struct ConnectionState {
   // While a command of this connection runs: the bytes of it and of what the client sent
   // after it that is not run yet (Redis's query buffer, CLIENT LIST qbuf=); else 0.
   size_t query_buffer_bytes = 0;
+  // --- MONITOR (monitor_feed.h) ---
+  bool monitoring = false;  // receives the node's command feed (RESET ends it)
+  // What the running command shows the monitors once it answered (after its reply, as
+  // Redis feeds them from call(): a monitor sees its own PING's +PONG first, and not its
+  // own RESET): the command, or a pipelined run's commands, or EXEC's queued commands and
+  // EXEC (the queued ones only if its reply says they ran).
+  struct MonitorFeed {
+    std::vector<std::vector<std::string>> commands;
+    bool exec = false;  // commands.back() is EXEC
+  };
+  std::optional<MonitorFeed> monitor_feed;
   std::set<std::string> channels;  // SUBSCRIBE
   std::set<std::string> patterns;  // PSUBSCRIBE
   size_t subscriptions() const { return channels.size() + patterns.size(); }
@@ -111,6 +122,7 @@ enum CommandFlag : uint32_t {
   kFlagSkipMonitor = 1 << 13,
   kFlagSkipSlowlog = 1 << 14,
   kFlagNoMandatoryKeys = 1 << 15,
+  kFlagAdmin = 1 << 16,  // Redis's CMD_ADMIN: COMMAND INFO "admin"; never shown to monitors
 };
 
 struct CommandSpec {
@@ -189,6 +201,11 @@ class CommandTable {
   const std::map<std::string, CommandSpec>& specs() const { return specs_; }
 
  private:
+  // Notes what a command that passed Dispatch's checks shows the node's monitors (MONITOR)
+  // once it answered (ConnectionState::monitor_feed): nothing for one MULTI queues.
+  void FeedMonitors(const CommandSpec& spec, const std::vector<std::string>& args, bool queued,
+                    ConnectionState& connection) const;
+
   std::map<std::string, CommandSpec> specs_;
 };
 
@@ -226,6 +243,7 @@ redis_core::RedisRequest MakeRedisRequest(std::vector<std::string> args);
 // --- redis-conn additions: commands/server.cc, commands/pubsub.cc ---
 void AuthCommand(CommandContext context);
 void ResetCommand(CommandContext context);
+void MonitorCommand(CommandContext context);
 void ClientCommand(CommandContext context);
 void InfoCommand(CommandContext context);
 void TimeCommand(CommandContext context);

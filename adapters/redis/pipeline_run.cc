@@ -20,7 +20,7 @@ std::optional<redis_core::PipelinedCommand> RunMember(const CommandTable& table,
                                                       const ConnectionState& connection,
                                                       const CommandSpec** spec_out) {
   if (args.empty() || connection.in_multi || !connection.authenticated ||
-      connection.subscriptions() > 0) {
+      connection.subscriptions() > 0 || connection.monitoring) {
     return std::nullopt;
   }
   const CommandSpec* spec = table.Find(args[0]);

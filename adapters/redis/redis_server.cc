@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/redis/acl_users.h"
@@ -29,6 +30,7 @@
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/connection_stream.h"
 #include "adapters/redis/keyspace_notifier.h"
+#include "adapters/redis/monitor_feed.h"
 #include "adapters/redis/pipeline_run.h"
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/reply_writer.h"
@@ -251,6 +253,8 @@ class RedisServer::Loop final : public ServerControl {
   bool CanBlock() const override { return true; }
   void Block(ConnectionState& connection, std::vector<std::string> args,
              std::vector<std::string> keys, uint64_t timeout_ms) override {
+    // Redis shows a blocking command when it blocks, not when it is served.
+    FeedMonitorsAfterReply(connection, "");
     blocked_.Add(connection.id, std::move(args), std::move(keys), timeout_ms, MonotonicMs());
   }
   size_t BlockedClientCount() const override { return blocked_.blocked(); }
@@ -258,6 +262,18 @@ class RedisServer::Loop final : public ServerControl {
     return blocked_.Unblock(connection_id, error);  // its answer is pumped by RunDeferred
   }
   void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) override;
+  void StartMonitoring(ConnectionState& connection) override {
+    if (connection.monitoring) return;
+    connection.monitoring = true;
+    monitors_.push_back(connection.id);
+  }
+  void StopMonitoring(ConnectionState& connection) override {
+    if (!connection.monitoring) return;
+    connection.monitoring = false;
+    monitors_.erase(std::find(monitors_.begin(), monitors_.end(), connection.id));
+  }
+  bool HasMonitors() const override { return !monitors_.empty(); }
+  void FeedMonitors(const ConnectionState& from, const std::vector<std::string>& args) override;
 
   void set_port(int port) { port_ = port; }
 
@@ -297,6 +313,8 @@ class RedisServer::Loop final : public ServerControl {
   // `run_ready_keys`: the answer of a run (DispatchRun), with the keys it made ready.
   void OnReply(uint64_t id, std::string reply,
                std::optional<std::vector<std::string>> run_ready_keys = std::nullopt);
+  // Shows the monitors what the connection's answered command left in monitor_feed.
+  void FeedMonitorsAfterReply(ConnectionState& connection, absl::string_view reply);
   void DrainCompletions();
   void Close(Connection& connection);
   void BeginStop();
@@ -353,6 +371,7 @@ class RedisServer::Loop final : public ServerControl {
   PubSubHub hub_;
   std::vector<uint64_t> to_kill_;
   std::vector<uint64_t> to_flush_;
+  std::vector<uint64_t> monitors_;  // MONITOR connections, in the order they began
   std::shared_ptr<DeliveryInbox> inbox_ = std::make_shared<DeliveryInbox>(wake_fd_);
   BlockedClients blocked_{
       [this](const BlockedClients::Args& args, BlockedClients::AttemptDone done) {
@@ -411,6 +430,27 @@ int64_t RedisServer::Loop::DeliverLocally(const std::string& channel, const std:
       });
   stats_.pubsub_messages_delivered += static_cast<uint64_t>(receivers);
   return receivers;
+}
+
+void RedisServer::Loop::FeedMonitors(const ConnectionState& from,
+                                     const std::vector<std::string>& args) {
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const std::string line = MonitorLine(now_us, from.address, args);
+  for (const uint64_t id : monitors_) {
+    auto it = connections_.find(id);
+    EKV_ASSERT(it != connections_.end(), "a closed connection is still monitoring");
+    Connection& monitor = *it->second;
+    monitor.output += line;
+    // A monitor that does not read must not hold the node's memory (Redis applies its
+    // replica output limit to monitors).
+    if (monitor.unsent() > settings_.pubsub_output_limit_bytes) {
+      to_kill_.push_back(id);
+    } else {
+      to_flush_.push_back(id);
+    }
+  }
 }
 
 void RedisServer::Loop::Publish(std::string channel, std::string message,
@@ -728,6 +768,14 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
           command.args = std::move(connection.pending.front().args);
           connection.pending.pop_front();
         }
+        connection.state.monitor_feed.reset();
+        if (HasMonitors()) {
+          ConnectionState::MonitorFeed feed;
+          for (const redis_core::PipelinedCommand& command : run.commands) {
+            feed.commands.push_back(command.args);
+          }
+          connection.state.monitor_feed = std::move(feed);
+        }
         connection.in_flight = true;
         DispatchRun(std::move(run), &connection.state, &notifier_,
                     MakeRunReply(connection.state.id));
@@ -834,6 +882,21 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
   }
   connection.state.skip_current = false;
   if (connection.state.close_after_reply) connection.closing = true;
+  FeedMonitorsAfterReply(connection.state, reply);
+}
+
+void RedisServer::Loop::FeedMonitorsAfterReply(ConnectionState& connection,
+                                               absl::string_view reply) {
+  if (!connection.monitor_feed.has_value()) return;
+  ConnectionState::MonitorFeed feed = std::move(*connection.monitor_feed);
+  connection.monitor_feed.reset();
+  if (!HasMonitors()) return;
+  // EXEC's commands ran when its reply is an array (not EXECABORT, not a WATCH abort's
+  // null): Redis shows them, then EXEC; otherwise EXEC alone.
+  const bool ran = !feed.exec || (absl::StartsWith(reply, "*") && !absl::StartsWith(reply, "*-1"));
+  for (size_t i = ran ? 0 : feed.commands.size() - 1; i < feed.commands.size(); ++i) {
+    FeedMonitors(connection, feed.commands[i]);
+  }
 }
 
 void RedisServer::Loop::RunOnLoop(uint64_t connection_id,
@@ -862,6 +925,7 @@ void RedisServer::Loop::DrainCompletions() {
 
 void RedisServer::Loop::Close(Connection& connection) {
   blocked_.Cancel(connection.state.id);
+  StopMonitoring(connection.state);
   for (const std::string& channel : connection.state.channels) {
     hub_.Remove(connection.state.id, channel, false);
   }

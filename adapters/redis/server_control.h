@@ -110,6 +110,15 @@ class ServerControl {
     return false;
   }
 
+  // MONITOR: the connection starts / stops receiving the feed; FeedMonitors shows one
+  // command `from` runs (monitor_feed.h) to every monitor of this node.
+  virtual void StartMonitoring(ConnectionState& connection) { (void)connection; }
+  virtual void StopMonitoring(ConnectionState& connection) { (void)connection; }
+  virtual bool HasMonitors() const { return false; }
+  virtual void FeedMonitors(const ConnectionState& from, const std::vector<std::string>& args) {
+    (void)from, (void)args;
+  }
+
   // Runs `task` on the loop thread with the state of connection `connection_id` (null once
   // it closed): how a command answered on a backend thread continues with a handler that
   // touches the connection or the server (EXEC running a queued CONFIG or CLIENT after

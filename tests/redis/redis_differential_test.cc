@@ -1560,6 +1560,69 @@ TEST_F(DifferentialTest, ScriptSubcommandsInTransactions) {
   });
 }
 
+// MONITOR: the lines a monitor gets, byte for byte but the time and the client's address
+// (masked): which commands are shown (not refused ones, not administrative ones, EXEC's
+// queued commands only when they ran), AUTH/HELLO credentials redacted, arguments quoted
+// as sdscatrepr quotes them, the monitor's own PING shown after its +PONG, RESET ending it.
+// Not compared: the commands a script calls (ekv runs them in the key's group, where no
+// monitor is; Redis shows them as "[0 lua]").
+TEST_F(DifferentialTest, Monitor) {
+  const ReplyMask mask = [](std::string reply) {
+    static const std::regex kStamp("^\\+[0-9]+\\.[0-9]{6} \\[0 [^\\]]*\\] ");
+    return std::regex_replace(reply, kStamp, "+<time> [0 <client>] ");
+  };
+  const std::string odd_value = std::string("line\nbreak\ttab\x01\xff\a\b\r", 17);
+  Compare(
+      {
+          On(1, {"MONITOR"}),
+          Cmd({"SET", "foo", "bar"}),
+          Cmd({"GET", "foo"}),
+          Read(1, 2),
+          Cmd({"SET", "q\"uo\\te", odd_value}),
+          Read(1),
+          Cmd({"GET"}),
+          Cmd({"NOSUCH", "x"}),
+          Cmd({"CONFIG", "GET", "maxmemory"}),
+          Cmd({"CLIENT", "KILL", "ID", "999999"}),
+          Cmd({"LPUSH", "foo", "x"}),
+          Read(1),
+          Cmd({"AUTH", "not-real"}),
+          Cmd({"AUTH", "someone", "not-a-password"}),
+          Cmd({"HELLO", "2", "AUTH", "someone", "not-a-password"}),
+          Cmd({"HELLO", "2", "SETNAME", "visible"}),
+          Read(1, 4),
+          Cmd({"MULTI"}),
+          Cmd({"SET", "k", "v"}),
+          Cmd({"INCR", "n"}),
+          Cmd({"EXEC"}),
+          Read(1, 4),
+          Cmd({"MULTI"}),
+          Cmd({"NOSUCH"}),
+          Cmd({"EXEC"}),
+          Read(1, 2),
+          Cmd({"WATCH", "w"}),
+          On(2, {"SET", "w", "1"}),
+          Cmd({"MULTI"}),
+          Cmd({"SET", "w", "2"}),
+          Cmd({"EXEC"}),
+          Read(1, 4),
+          Step{0,
+               EncodeCommand({"SET", "a", "1"}) + EncodeCommand({"SET", "b", "2"}) +
+                   EncodeCommand({"MGET", "a", "b"}),
+               3, false},
+          Read(1, 3),
+          Cmd({"EVAL", "return 1", "0"}),
+          Read(1),
+          On(1, {"PING"}, 2),
+          On(1, {"GET", "foo"}),
+          On(1, {"SET", "foo", "1"}),
+          On(1, {"RESET"}),
+          Cmd({"SET", "after", "reset"}),
+          On(1, {"PING"}),
+      },
+      "", {}, "", false, mask);
+}
+
 // A MULTI of thousands of commands (Redis has no limit; its own suite queues 10,000 XADDs
 // in one): every one QUEUED, EXEC's array holds every reply.
 TEST_F(DifferentialTest, ATransactionOfThousandsOfCommands) {
@@ -3879,7 +3942,10 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
          {"$7\r\nhistory\r\n", "$9\r\narguments\r\n", "$11\r\nsubcommands\r\n"}) {
       to = std::min(to, want.find(next, from == std::string::npos ? 0 : from));
     }
-    ASSERT_NE(from, std::string::npos) << name << ": " << want;
+    if (from == std::string::npos) {  // Redis gives none (MONITOR): neither may ekv
+      EXPECT_EQ(got.find("$10\r\ncomplexity\r\n"), std::string::npos) << name << ": " << got;
+      continue;
+    }
     const std::string fields = want.substr(from, to == std::string::npos ? to : to - from);
     EXPECT_NE(got.find(fields), std::string::npos) << name << ": want " << fields << " in " << got;
   }

@@ -138,6 +138,7 @@ void WriteFlags(RespWriter& writer, uint32_t flags) {
       {kFlagWrite, "write"},
       {kFlagReadOnly, "readonly"},
       {kFlagDenyOom, "denyoom"},
+      {kFlagAdmin, "admin"},
       {kFlagPubSub, "pubsub"},
       {kFlagNoScript, "noscript"},
       {kFlagBlocking, "blocking"},

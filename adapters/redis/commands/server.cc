@@ -55,8 +55,10 @@ int64_t NowUnixSeconds() {
 std::string ClientLine(const ConnectionState& c) {
   const int64_t age = c.created_unix_seconds == 0 ? 0 : NowUnixSeconds() - c.created_unix_seconds;
   return absl::StrCat("id=", c.id, " addr=", c.address, " laddr=", c.local_address,
-                      " fd=0 name=", c.name, " age=", age,
-                      " idle=0 flags=", c.subscriptions() > 0 ? "P" : "N",
+                      " fd=0 name=", c.name, " age=", age, " idle=0 flags=",
+                      c.monitoring            ? "O"
+                      : c.subscriptions() > 0 ? "P"
+                                              : "N",
                       " db=0 sub=", c.channels.size(), " psub=", c.patterns.size(),
                       " ssub=0 multi=", c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1,
                       " qbuf=", c.query_buffer_bytes,
@@ -117,6 +119,7 @@ void ResetCommand(CommandContext context) {
   }
   c.channels.clear();
   c.patterns.clear();
+  if (c.server != nullptr) c.server->StopMonitoring(c);
   c.EndTransaction();  // RESET discards MULTI and forgets every WATCH, as Redis does
   c.protocol = 2;
   c.name.clear();
@@ -127,6 +130,16 @@ void ResetCommand(CommandContext context) {
   c.authenticated = c.server == nullptr || c.server->settings().users().DefaultIsOpen();
   c.user = "default";
   context.reply(SimpleStringReply("RESET"));
+}
+
+// MONITOR: from now on the connection receives every command this node's front door runs
+// (monitor_feed.h). Again while monitoring: no reply, as Redis ignores it.
+void MonitorCommand(CommandContext context) {
+  ConnectionState& c = *context.connection;
+  if (c.server == nullptr) return context.reply(NoServer("MONITOR"));
+  if (c.monitoring) return context.reply("");
+  c.server->StartMonitoring(c);
+  context.reply(SimpleStringReply("OK"));
 }
 
 void ClientCommand(CommandContext context) {
