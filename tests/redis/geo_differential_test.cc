@@ -281,6 +281,61 @@ TEST_F(DifferentialTest, GeoKeyspaceEventsAndBlockedClients) {
   Compare(script);
 }
 
+// What COMMAND says of the GEO commands (arity, flags, movable keys, key specs, ACL
+// categories), the keys COMMAND GETKEYS and the ACL key check find (GEORADIUS's STORE
+// destination by its getkeys_proc), and GEOPOS's coordinates as a script sees them in both
+// protocols.
+TEST_F(DifferentialTest, GeoCommandInfoKeysAndScripts) {
+  const std::string acl_text =
+      "user default on nopass ~* &* +@all\n"
+      "user app on >apw ~app:* +@all\n";
+  std::vector<Step> steps = {
+      Cmd({"COMMAND", "INFO", "geoadd", "geodist", "geohash", "geopos", "georadius", "georadius_ro",
+           "georadiusbymember", "georadiusbymember_ro", "geosearch", "geosearchstore"}),
+      Cmd({"COMMAND", "LIST", "FILTERBY", "PATTERN", "geosearchst*"}),
+      Cmd({"COMMAND", "GETKEYS", "GEORADIUS", "src", "1", "2", "3", "km", "STORE", "d"}),
+      Cmd({"COMMAND", "GETKEYS", "GEORADIUS", "src", "1", "2", "3", "km", "STORE", "d", "STOREDIST",
+           "e"}),
+      Cmd({"COMMAND", "GETKEYS", "GEORADIUS", "src", "1", "2", "3", "km"}),
+      Cmd({"COMMAND", "GETKEYS", "GEORADIUSBYMEMBER", "src", "m", "3", "km", "STOREDIST", "d"}),
+      Cmd({"COMMAND", "GETKEYS", "GEOSEARCHSTORE", "d", "src", "FROMMEMBER", "m", "BYRADIUS", "1",
+           "km"}),
+      Cmd({"COMMAND", "GETKEYS", "GEOADD", "k", "1", "2", "m"}),
+      On(0, {"GEOADD", "app:g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
+             "Catania"}),
+      On(1, {"AUTH", "app", "apw"}),
+      On(1, {"GEORADIUS", "app:g", "15", "37", "200", "km", "STORE", "other"}),
+      On(1, {"GEORADIUS", "app:g", "15", "37", "200", "km", "STORE", "app:d"}),
+      On(1, {"GEORADIUSBYMEMBER", "app:g", "Palermo", "200", "km", "STOREDIST", "other"}),
+      On(1, {"GEOSEARCHSTORE", "other", "app:g", "FROMMEMBER", "Palermo", "BYRADIUS", "1", "km"}),
+      On(1, {"GEOSEARCH", "app:g", "FROMMEMBER", "Palermo", "BYRADIUS", "200", "km", "ASC"}),
+      On(0, {"EXISTS", "other", "app:d"}),
+      Cmd({"EVAL", "return redis.call('geopos', KEYS[1], 'Palermo', 'nope')", "1", "app:g"}),
+      Cmd({"EVAL", "redis.setresp(3); return redis.call('geopos', KEYS[1], 'Palermo')", "1",
+           "app:g"}),
+      Cmd({"EVAL",
+           "redis.setresp(3); local p = redis.call('geopos', KEYS[1], 'Palermo'); "
+           "return {type(p[1][1]), tostring(p[1][1]['double'])}",
+           "1", "app:g"}),
+      Cmd({"EVAL", "return redis.call('geodist', KEYS[1], 'Palermo', 'Catania', 'km')", "1",
+           "app:g"}),
+      Cmd({"EVAL",
+           "return redis.call('geosearch', KEYS[1], 'frommember', 'Palermo', 'byradius', 300, "
+           "'km', 'withcoord', 'withdist', 'withhash', 'asc')",
+           "1", "app:g"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"EVAL", "redis.setresp(3); return redis.call('geopos', KEYS[1], 'Palermo')", "1",
+           "app:g"}),
+      Cmd({"EVAL", "return redis.call('geopos', KEYS[1], 'Palermo')", "1", "app:g"}),
+      Cmd({"MULTI"}),
+      Cmd({"GEOADD", "app:g", "1", "2", "x"}),
+      Cmd({"GEOPOS", "app:g", "x"}),
+      Cmd({"GEORADIUS", "app:g", "1", "2", "1", "km", "STORE", "app:e"}),
+      Cmd({"EXEC"}),
+  };
+  Compare(steps, "", {}, acl_text);
+}
+
 // A deterministic scatter of points (some sharing coordinates, so distances tie) and a few
 // hundred searches over it: every radius and box size from meters to continents, each
 // unit, each option, in both protocols.
