@@ -1,9 +1,7 @@
 #include "core/redis/geohash.h"
 
 #include <cmath>
-#include <cstdlib>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace ekv::redis_core::geo {
