@@ -38,8 +38,14 @@ std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
   const std::string name = absl::AsciiStrToLower(args[0]);
   if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" || name == "xadd" ||
       name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
-      name == "zrangestore" || name == "restore") {
+      name == "zrangestore" || name == "restore" || name == "geoadd" || name == "geosearchstore") {
     return {args[1]};
+  }
+  if (name == "georadius" || name == "georadiusbymember") {
+    // A STORE destination, the second key georadiusGetKeys finds.
+    std::vector<std::string> keys = redis_core::GeoRadiusKeys(args);
+    if (keys.size() < 2) return {};
+    return {keys.back()};
   }
   if (name == "lmove" || name == "blmove" || name == "rpoplpush" || name == "brpoplpush" ||
       name == "rename" || name == "renamenx" || name == "copy") {

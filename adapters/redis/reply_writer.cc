@@ -41,6 +41,8 @@ void WriteReply(RespWriter* writer, const redis_core::Reply& reply) {
       return writer->Bool(reply.integer != 0);
     case Kind::kBigNumber:
       return writer->BigNumber(reply.text);
+    case Kind::kHumanDouble:
+      return writer->DoubleText(reply.text);
     case Kind::kVerbatim:
       EKV_ASSERT(reply.text.size() >= 4, "a verbatim string carries its 3-byte format");
       return writer->Verbatim(absl::string_view(reply.text).substr(0, 3),

@@ -49,6 +49,10 @@ void RespWriter::Double(double value) {
     const int n = std::snprintf(buffer, sizeof(buffer), "%.17g", value);
     text.assign(buffer, n > 0 ? static_cast<size_t>(n) : 0);
   }
+  DoubleText(text);
+}
+
+void RespWriter::DoubleText(absl::string_view text) {
   if (!resp3_) return Bulk(text);
   absl::StrAppend(&out_, ",", text, "\r\n");
 }

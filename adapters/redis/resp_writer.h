@@ -26,6 +26,8 @@ class RespWriter {
   // RESP3 `,text`, RESP2 a bulk of the text; the text is "%.17g" ("inf"/"-inf"), as
   // Redis 7.0's addReplyDouble writes it.
   void Double(double value);
+  // The same with the text given (Redis's addReplyHumanLongDouble: GEOPOS's coordinates).
+  void DoubleText(absl::string_view text);
   void ArrayHeader(size_t count);
   void MapHeader(size_t pairs);  // RESP3 `%`, RESP2 array of 2*pairs
   void SetHeader(size_t count);  // RESP3 `~`, RESP2 array

@@ -240,6 +240,19 @@ EKV_REDIS_HANDLER(CmdSort);
 EKV_REDIS_HANDLER(CmdSortRo);
 std::vector<std::string> SortKeys(const Args& args);
 std::vector<std::string> SortRoKeys(const Args& args);
+// GEO (commands_geo.cc): sorted sets of geohash scores; GEORADIUS's and
+// GEORADIUSBYMEMBER's keys (Redis's georadiusGetKeys: the source, then a STORE destination)
+EKV_REDIS_HANDLER(CmdGeoAdd);
+EKV_REDIS_HANDLER(CmdGeoDist);
+EKV_REDIS_HANDLER(CmdGeoHash);
+EKV_REDIS_HANDLER(CmdGeoPos);
+EKV_REDIS_HANDLER(CmdGeoRadius);
+EKV_REDIS_HANDLER(CmdGeoRadiusRo);
+EKV_REDIS_HANDLER(CmdGeoRadiusByMember);
+EKV_REDIS_HANDLER(CmdGeoRadiusByMemberRo);
+EKV_REDIS_HANDLER(CmdGeoSearch);
+EKV_REDIS_HANDLER(CmdGeoSearchStore);
+std::vector<std::string> GeoRadiusKeys(const Args& args);
 // copies (commands_copy.cc)
 EKV_REDIS_HANDLER(CmdCopy);
 // collection walks (commands_scan.cc)

@@ -271,6 +271,14 @@ void AppendCommandEvents(absl::string_view name, const std::vector<std::string>&
   } else if (name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
              name == "zrangestore") {
     e.Stored(kNotifyZset, name, key);
+    // geo sets: GEOADD runs ZADD (its event), the searches' STORE destinations
+  } else if (name == "geoadd") {
+    one(kNotifyZset, "zadd");
+  } else if (name == "georadius" || name == "georadiusbymember") {
+    // Only a STORE destination is written.
+    for (const auto& [written, change] : changes) e.Stored(kNotifyZset, "georadiusstore", written);
+  } else if (name == "geosearchstore") {
+    e.Stored(kNotifyZset, "geosearchstore", key);
     // streams
   } else if (name == "xadd" || name == "xdel" || name == "xtrim" || name == "xsetid") {
     one(kNotifyStream, name);

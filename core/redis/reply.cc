@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/kv/codec.h"
+#include "core/redis/numbers.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -25,6 +26,7 @@ void Encode(const Reply& reply, std::string* out) {
     case Reply::Kind::kBulk:
     case Reply::Kind::kBigNumber:
     case Reply::Kind::kVerbatim:
+    case Reply::Kind::kHumanDouble:
       kv::AppendLengthPrefixed(out, reply.text);
       return;
     case Reply::Kind::kInteger:
@@ -62,7 +64,8 @@ absl::StatusOr<Reply> Decode(kv::ByteReader* reader, int depth) {
     case Reply::Kind::kError:
     case Reply::Kind::kBulk:
     case Reply::Kind::kBigNumber:
-    case Reply::Kind::kVerbatim: {
+    case Reply::Kind::kVerbatim:
+    case Reply::Kind::kHumanDouble: {
       auto text = reader->ReadLengthPrefixed();
       if (!text.ok()) return absl::DataLossError("redis reply: truncated string");
       if (reply.kind == Reply::Kind::kVerbatim && (text->size() < 4 || (*text)[3] != ':')) {
@@ -147,6 +150,12 @@ Reply Reply::Double(double value) {
   Reply r;
   r.kind = Kind::kDouble;
   r.number = value;
+  return r;
+}
+Reply Reply::HumanDouble(double value) {
+  Reply r;
+  r.kind = Kind::kHumanDouble;
+  r.text = FormatLongDouble(value);
   return r;
 }
 Reply Reply::Array(std::vector<Reply> elements) {
@@ -330,6 +339,8 @@ std::string DebugString(const Reply& reply) {
       return reply.integer != 0 ? "(true)" : "(false)";
     case Reply::Kind::kBigNumber:
       return absl::StrCat("(big number) ", reply.text);
+    case Reply::Kind::kHumanDouble:
+      return absl::StrCat("(double) ", reply.text);
     case Reply::Kind::kVerbatim:
       return absl::StrCat("(verbatim) \"", reply.text, "\"");
     case Reply::Kind::kArray:

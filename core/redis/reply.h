@@ -64,9 +64,13 @@ struct Reply {
     // (key, value) pairs, elements alternating: RESP2 an array of n two-element arrays,
     // RESP3 a map of n (XREAD's streams).
     kKeyedMap = 15,
+    // A double as Redis's addReplyHumanLongDouble writes it (GEOPOS's and WITHCOORD's
+    // coordinates), `text` its %.17Lf digits without trailing zeros: RESP2 a bulk of the
+    // text, RESP3 ,text.
+    kHumanDouble = 16,
   };
   Kind kind = Kind::kNil;
-  std::string text;     // kStatus, kError, kBulk, kBigNumber, kVerbatim
+  std::string text;     // kStatus, kError, kBulk, kBigNumber, kVerbatim, kHumanDouble
   int64_t integer = 0;  // kInteger, kBool
   double number = 0;
   std::vector<Reply> elements;  // kArray, kMap (2n), kSet
@@ -93,6 +97,8 @@ struct Reply {
   static Reply Nil();
   static Reply NilArray();
   static Reply Double(double value);
+  // kHumanDouble of `value` (FormatLongDouble's text).
+  static Reply HumanDouble(double value);
   static Reply Array(std::vector<Reply> elements = {});
   static Reply Map(std::vector<Reply> flat_pairs);
   static Reply Set(std::vector<Reply> elements);

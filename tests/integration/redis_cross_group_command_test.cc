@@ -90,6 +90,19 @@ TEST_F(RedisCrossGroupCommandTest, EachMultiKeyCommandAcrossGroupsThroughEveryNo
   EXPECT_EQ(CallSlow(n3, {"ZRANGESTORE", "z-rs", "a-z", "0", "0"}), ":1\r\n");
   EXPECT_EQ(CallSlow(n1, {"ZRANGE", "z-rs", "0", "-1"}), "*1\r\n$1\r\nx\r\n");
   EXPECT_EQ(CallSlow(n2, {"ZUNION", "2", "a-z", "z-z"}), "*2\r\n$1\r\nx\r\n$1\r\ny\r\n");
+  // Geo sets: the STORE forms into the other group.
+  ASSERT_EQ(CallSlow(n1, {"GEOADD", "a-geo", "13.361389", "38.115556", "Palermo", "15.087269",
+                          "37.502669", "Catania"}),
+            ":2\r\n");
+  EXPECT_EQ(CallSlow(n2, {"GEORADIUS", "a-geo", "15", "37", "200", "km", "STORE", "z-geo"}),
+            ":2\r\n");
+  EXPECT_EQ(CallSlow(n3, {"GEOPOS", "z-geo", "Catania"}),
+            "*1\r\n*2\r\n$20\r\n15.08726745843887329\r\n$20\r\n37.50266842333162032\r\n");
+  EXPECT_EQ(CallSlow(n1, {"GEOSEARCHSTORE", "z-near", "a-geo", "FROMMEMBER", "Palermo", "BYRADIUS",
+                          "100", "km", "STOREDIST"}),
+            ":1\r\n");
+  EXPECT_EQ(CallSlow(n2, {"ZRANGE", "z-near", "0", "-1", "WITHSCORES"}),
+            "*2\r\n$7\r\nPalermo\r\n$1\r\n0\r\n");
   // Strings and bits.
   ASSERT_EQ(CallSlow(n1, {"SET", "a-bits", "\xff"}), "+OK\r\n");
   ASSERT_EQ(CallSlow(n1, {"SET", "z-bits", "\x0f"}), "+OK\r\n");

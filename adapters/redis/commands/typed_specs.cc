@@ -39,6 +39,14 @@ struct Docs {
   "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the " \
   "number of returned elements. When the elements are not sorted, complexity is O(N)."
 
+// The GEO searches' complexity, Redis 7.0's.
+#define GEO_RADIUS_COMPLEXITY                                                              \
+  "O(N+log(M)) where N is the number of elements inside the bounding box of the circular " \
+  "area delimited by center and radius and M is the number of items inside the index."
+#define GEO_SEARCH_COMPLEXITY                                                            \
+  "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area " \
+  "around the shape provided as the filter and M is the number of items inside the shape"
+
 // Every executor command the front door serves, by name.
 const std::vector<Docs>& AllDocs() {
   static const std::vector<Docs>* docs = new std::vector<Docs>{
@@ -565,6 +573,46 @@ const std::vector<Docs>& AllDocs() {
        "OW update|i1|r0,1,0;RO access|i2|n0,1,1",
        "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being "
        "the number of elements in the resulting sorted set."},
+      {"geoadd", "geo", "3.2.0", false,
+       "Add one or more geospatial items in the geospatial index represented using a sorted set",
+       "", "RW update|i1|r0,1,0",
+       "O(log(N)) for each item added, where N is the number of elements in the sorted set."},
+      {"geodist", "geo", "3.2.0", false,
+       "Returns the distance between two members of a geospatial index", "", "RO access|i1|r0,1,0",
+       "O(log(N))"},
+      {"geohash", "geo", "3.2.0", false,
+       "Returns members of a geospatial index as standard geohash strings", "",
+       "RO access|i1|r0,1,0",
+       "O(log(N)) for each member requested, where N is the number of elements in the sorted set."},
+      {"geopos", "geo", "3.2.0", false,
+       "Returns longitude and latitude of members of a geospatial index", "", "RO access|i1|r0,1,0",
+       "O(N) where N is the number of members requested."},
+      {"georadius", "geo", "3.2.0", false,
+       "Query a sorted set representing a geospatial index to fetch members matching a given "
+       "maximum distance from a point",
+       "", "RO access|i1|r0,1,0;OW update|kSTORE,6|r0,1,0;OW update|kSTOREDIST,6|r0,1,0",
+       GEO_RADIUS_COMPLEXITY, "6.2.0",
+       "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument"},
+      {"georadius_ro", "geo", "3.2.10", false, "A read-only variant for GEORADIUS", "",
+       "RO access|i1|r0,1,0", GEO_RADIUS_COMPLEXITY, "6.2.0",
+       "`GEOSEARCH` with the `BYRADIUS` argument"},
+      {"georadiusbymember", "geo", "3.2.0", false,
+       "Query a sorted set representing a geospatial index to fetch members matching a given "
+       "maximum distance from a member",
+       "", "RO access|i1|r0,1,0;OW update|kSTORE,5|r0,1,0;OW update|kSTOREDIST,5|r0,1,0",
+       GEO_RADIUS_COMPLEXITY, "6.2.0",
+       "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments"},
+      {"georadiusbymember_ro", "geo", "3.2.10", false, "A read-only variant for GEORADIUSBYMEMBER",
+       "", "RO access|i1|r0,1,0", GEO_RADIUS_COMPLEXITY, "6.2.0",
+       "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments"},
+      {"geosearch", "geo", "6.2.0", false,
+       "Query a sorted set representing a geospatial index to fetch members inside an area of a "
+       "box or a circle.",
+       "", "RO access|i1|r0,1,0", GEO_SEARCH_COMPLEXITY},
+      {"geosearchstore", "geo", "6.2.0", false,
+       "Query a sorted set representing a geospatial index to fetch members inside an area of a "
+       "box or a circle, and store the result in another key (keys must share a group).",
+       "", "OW update|i1|r0,1,0;RO access|i2|r0,1,0", GEO_SEARCH_COMPLEXITY},
       {"bitcount", "bitmap", "2.6.0", false,
        "Counts the number of set bits (population counting) in a string.", "",
        "RO access|i1|r0,1,0", "O(N)"},

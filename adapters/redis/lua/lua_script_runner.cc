@@ -317,6 +317,16 @@ void PushReply(lua_State* L, const Reply& reply, int resp) {
     case Reply::Kind::kBulk:
       lua_pushlstring(L, reply.text.data(), reply.text.size());
       return;
+    case Reply::Kind::kHumanDouble:
+      if (resp3) {
+        lua_newtable(L);
+        lua_pushstring(L, "double");
+        lua_pushnumber(L, redis_core::ParseDouble(reply.text).value_or(0));
+        lua_rawset(L, -3);
+        return;
+      }
+      lua_pushlstring(L, reply.text.data(), reply.text.size());
+      return;
     case Reply::Kind::kBigNumber:
       if (!resp3) {
         lua_pushlstring(L, reply.text.data(), reply.text.size());
