@@ -116,6 +116,11 @@ std::vector<CommandInfo> BuildTable() {
       {"persist", 2, true, 1, 1, 1, &CmdPersist},
       {"ping", -1, false, 0, 0, 0, &CmdPing},
       {"pexpire", -3, true, 1, 1, 1, &CmdPExpire},
+      {"pfadd", -2, true, 1, 1, 1, &CmdPfAdd},
+      // A write here (it stores the estimate in the HLL's header, as Redis does); COMMAND
+      // INFO calls it readonly and may_replicate, as Redis 7.0 does.
+      {"pfcount", -2, true, 1, -1, 1, &CmdPfCount},
+      {"pfmerge", -2, true, 1, -1, 1, &CmdPfMerge},
       {"pexpireat", -3, true, 1, 1, 1, &CmdPExpireAt},
       {"pexpiretime", 2, false, 1, 1, 1, &CmdPExpireTime},
       {"psetex", 4, true, 1, 1, 1, &CmdPSetEx},

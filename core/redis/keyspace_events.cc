@@ -160,6 +160,8 @@ void AppendCommandEvents(absl::string_view name, const std::vector<std::string>&
     one(kNotifyString, "incrby");
   } else if (name == "incrbyfloat" || name == "append" || name == "setrange" || name == "setbit") {
     one(kNotifyString, name);
+  } else if (name == "pfadd" || name == "pfmerge") {
+    one(kNotifyString, "pfadd");  // PFMERGE too: Redis calls it a mass add
   } else if (name == "bitfield") {
     one(kNotifyString, "setbit");
   } else if (name == "bitop") {

@@ -1641,6 +1641,106 @@ TEST_F(DifferentialTest, ATransactionOfThousandsOfCommands) {
   });
 }
 
+// PFADD, PFCOUNT, PFMERGE: replies and the HLL's bytes (GET), sparse opcodes through the
+// promotion to dense, the cached cardinality in the header, merges, the estimate of unions,
+// errors for other types and corrupted HLLs, and TTLs kept by every write.
+TEST_F(DifferentialTest, HyperLogLog) {
+  std::vector<Step> script = {
+      Cmd({"PFADD", "h"}),
+      Cmd({"GET", "h"}),
+      Cmd({"PFCOUNT", "h"}),
+      Cmd({"GET", "h"}),
+      Cmd({"PFADD", "h", "a", "b", "c"}),
+      Cmd({"PFADD", "h", "a"}),
+      Cmd({"PFADD", "h", ""}),
+      Cmd({"GET", "h"}),
+      Cmd({"PFCOUNT", "h"}),
+      Cmd({"GETRANGE", "h", "8", "15"}),
+      Cmd({"PFCOUNT", "h"}),
+      Cmd({"PFADD", "h", "a"}),
+      Cmd({"GETRANGE", "h", "15", "15"}),
+      Cmd({"PFADD", "h", "zz"}),
+      Cmd({"GETRANGE", "h", "15", "15"}),
+  };
+  // A sparse HLL growing in batches, its opcodes compared after each, until it turns dense.
+  for (int batch = 0; batch < 24; ++batch) {
+    std::vector<std::string> add = {"PFADD", "grow"};
+    for (int i = 0; i < 40; ++i) add.push_back("e" + std::to_string(batch * 40 + i));
+    script.push_back(Cmd(add));
+    script.push_back(Cmd({"PFCOUNT", "grow"}));
+    script.push_back(Cmd({"STRLEN", "grow"}));
+    script.push_back(Cmd({"GET", "grow"}));
+  }
+  std::vector<std::string> big = {"PFADD", "big"};
+  for (int i = 0; i < 5000; ++i) big.push_back("x" + std::to_string(i));
+  const std::vector<Step> rest = {
+      Cmd(big),
+      Cmd({"GET", "big"}),
+      Cmd({"PFCOUNT", "big"}),
+      Cmd({"PFADD", "small", "1", "2", "3", "4", "5"}),
+      Cmd({"PFMERGE", "m", "h", "small"}),
+      Cmd({"GET", "m"}),
+      Cmd({"PFCOUNT", "m"}),
+      Cmd({"PFMERGE", "m2", "small", "big"}),
+      Cmd({"GET", "m2"}),
+      Cmd({"PFCOUNT", "m2"}),
+      Cmd({"PFMERGE", "small", "grow"}),
+      Cmd({"GET", "small"}),
+      Cmd({"PFCOUNT", "h", "small", "big", "nokey"}),
+      Cmd({"PFCOUNT", "nokey", "nokey2"}),
+      Cmd({"PFCOUNT", "nokey"}),
+      Cmd({"PFMERGE", "fresh"}),
+      Cmd({"GET", "fresh"}),
+      Cmd({"PFMERGE", "fresh2", "nokey"}),
+      Cmd({"GET", "fresh2"}),
+      // Keys of other types and strings that are no HLL.
+      Cmd({"SET", "s", "not an hll"}),
+      Cmd({"PFADD", "s", "a"}),
+      Cmd({"PFCOUNT", "s"}),
+      Cmd({"PFCOUNT", "h", "s"}),
+      Cmd({"PFMERGE", "s", "h"}),
+      Cmd({"PFMERGE", "h", "s"}),
+      Cmd({"LPUSH", "l", "x"}),
+      Cmd({"PFADD", "l", "a"}),
+      Cmd({"PFCOUNT", "l"}),
+      Cmd({"PFMERGE", "m", "l"}),
+      Cmd({"PFADD"}),
+      Cmd({"PFCOUNT"}),
+      Cmd({"PFMERGE"}),
+      // Corrupted HLLs (Redis's own suite: opcodes past the registers, broken magic, an
+      // unknown encoding, a sparse HLL marked dense).
+      Cmd({"PFADD", "c1", "a", "b", "c"}),
+      Cmd({"APPEND", "c1", "hello"}),
+      Cmd({"PFCOUNT", "c1"}),
+      Cmd({"PFADD", "c1", "d"}),
+      Cmd({"PFADD", "c2", "a", "b", "c"}),
+      Cmd({"SETRANGE", "c2", "0", "0123"}),
+      Cmd({"PFCOUNT", "c2"}),
+      Cmd({"PFADD", "c3", "a", "b", "c"}),
+      Cmd({"SETRANGE", "c3", "4", "x"}),
+      Cmd({"PFCOUNT", "c3"}),
+      Cmd({"PFADD", "c4", "a", "b", "c"}),
+      Cmd({"SETRANGE", "c4", "4", std::string(1, '\0')}),
+      Cmd({"PFCOUNT", "c4"}),
+      Cmd({"PFADD", "c5", "a", "b", "c"}),
+      Cmd({"SETRANGE", "c5", "17", std::string(1, '\x7f')}),
+      Cmd({"PFCOUNT", "c5"}),
+      Cmd({"PFMERGE", "c6", "c5"}),
+      // TTLs survive PFADD, PFCOUNT's cache write and PFMERGE.
+      Cmd({"PFADD", "ttl", "a"}),
+      Cmd({"EXPIRE", "ttl", "1000"}),
+      Cmd({"PFADD", "ttl", "b"}),
+      Cmd({"TTL", "ttl"}),
+      Cmd({"PFCOUNT", "ttl"}),
+      Cmd({"TTL", "ttl"}),
+      Cmd({"PFMERGE", "ttl", "h"}),
+      Cmd({"TTL", "ttl"}),
+      Cmd({"TYPE", "ttl"}),
+  };
+  script.insert(script.end(), rest.begin(), rest.end());
+  Compare(script);
+}
+
 TEST_F(DifferentialTest, Transactions) {
   Compare({
       Cmd({"EXEC"}),

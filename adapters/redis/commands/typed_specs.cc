@@ -242,6 +242,21 @@ const std::vector<Docs>& AllDocs() {
        "", "Depends on subcommand."},
       {"persist", "generic", "2.2.0", true, "Removes the expiration time of a key.", "",
        "RW update|i1|r0,1,0", "O(1)"},
+      {"pfadd", "hyperloglog", "2.8.9", true,
+       "Adds the specified elements to the specified HyperLogLog.", "", "RW insert|i1|r0,1,0",
+       "O(1) to add every element."},
+      {"pfcount", "hyperloglog", "2.8.9", false,
+       "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+       "",
+       "RW access|i1|r-1,1,0|RW because it may change the internal representation of the key, and "
+       "propagate to replicas",
+       "O(1) with a very small average constant time when called with a single key. O(N) with N "
+       "being the number of keys, and much bigger constant times, when called with multiple "
+       "keys."},
+      {"pfmerge", "hyperloglog", "2.8.9", false,
+       "Merge N different HyperLogLogs into a single one.", "",
+       "RW access insert|i1|r0,1,0;RO access|i2|r-1,1,0",
+       "O(N) to merge N HyperLogLogs, but with high constant times."},
       {"pexpire", "generic", "2.6.0", true, "Sets the expiration time of a key in milliseconds.",
        "", "RW update|i1|r0,1,0", "O(1)"},
       {"pexpireat", "generic", "2.6.0", true,
@@ -778,6 +793,12 @@ std::vector<CommandSpec> TypedCommandSpecs() {
       // Redis 7.0 files SORT under the types it sorts, not @keyspace.
       spec.acl_categories = {
           info->write ? "@write" : "@read", "@set", "@sortedset", "@list", "@slow", "@dangerous"};
+    }
+    if (spec.name == "pfcount") {
+      // Redis 7.0 calls it readonly (its cache write is replicated as may_replicate, a flag
+      // COMMAND INFO hides); ekv runs it as the write it is (commands_hll.cc).
+      spec.flags = kFlagReadOnly;
+      spec.acl_categories = {"@read", "@hyperloglog", "@slow"};
     }
     spec.get_keys = info->key_finder;
     spec.handler = spec.name == "xread" || spec.name == "xreadgroup" ? &XReadCommand
