@@ -311,6 +311,11 @@ class QueuedScripts {
   size_t added_bytes_ = 0;
   std::vector<std::pair<size_t, redis_core::Reply>> replies_;  // (position, reply) ascending
 };
+// --- Redis 7 functions: commands/functions.cc (lua) ---
+void FunctionCommand(CommandContext context);
+void FcallCommand(CommandContext context);
+void FcallRoCommand(CommandContext context);
+std::vector<CommandSpec> FunctionCommandSpecs();
 // --- ACL: commands/acl.cc ---
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();
