@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "core/kv/codec.h"
 #include "core/redis/executor.h"
 
@@ -12,7 +13,7 @@ const FunctionLibrary* FunctionsRegistry::FindFunction(absl::string_view name,
                                                        const RegisteredFunction** function) const {
   for (const auto& [library_name, library] : libraries) {
     for (const RegisteredFunction& f : library.functions) {
-      if (f.name == name) {
+      if (absl::EqualsIgnoreCase(f.name, name)) {
         *function = &f;
         return &library;
       }

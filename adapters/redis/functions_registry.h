@@ -45,7 +45,8 @@ struct FunctionsRegistry {
   uint64_t version = 0;                              // 0: never written
   std::map<std::string, FunctionLibrary> libraries;  // by name
 
-  // The library holding function `name`, and the function; null when none does.
+  // The library holding function `name` (case-insensitive, as Redis's function names are
+  // across libraries), and the function; null when none does.
   const FunctionLibrary* FindFunction(absl::string_view name,
                                       const RegisteredFunction** function) const;
   size_t function_count() const;

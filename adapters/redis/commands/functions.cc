@@ -142,7 +142,8 @@ CheckedLibrary CheckLibrary(const std::string& code) {
   return out;
 }
 
-// A function of `library` that another library of `libraries` (not `except`) has: its name.
+// A function of `library` that another library of `libraries` (not `except`) has, its name
+// compared without case as Redis 7.0's function dict does: its name.
 std::optional<std::string> FunctionCollision(const Libraries& libraries,
                                              const FunctionLibrary& library,
                                              absl::string_view except) {
@@ -150,7 +151,7 @@ std::optional<std::string> FunctionCollision(const Libraries& libraries,
     for (const auto& [name, other] : libraries) {
       if (name == except) continue;
       for (const RegisteredFunction& g : other.functions) {
-        if (g.name == f.name) return f.name;
+        if (absl::EqualsIgnoreCase(g.name, f.name)) return f.name;
       }
     }
   }
@@ -434,7 +435,7 @@ Reply FunctionHelp() {
       "chance of failure",
       "      in case of functions name collision with another library).",
       "HELP",
-      "    Print this help.",
+      "    Prints this help.",
   };
   std::vector<Reply> lines;
   for (absl::string_view line : kHelp) lines.push_back(Reply::Status(line));
