@@ -19,13 +19,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/redis/executor.h"
 
 namespace ekv::redis {
 
-// Starts with a NUL byte as DynamoDB's reserved prefix does: a key no Redis client is
-// expected to use. KEYS, SCAN, DBSIZE, RANDOMKEY and FLUSHDB pass over it.
+// redis_core::kFunctionsRegistryKey: starts with a NUL byte as DynamoDB's reserved prefix
+// does (a key no Redis client is expected to use); KEYS, SCAN, DBSIZE, RANDOMKEY and
+// FLUSHDB pass over it.
 inline const std::string& FunctionsRegistryKey() {
-  static const std::string* key = new std::string("\0ekv:functions", 14);
+  static const std::string* key = new std::string(redis_core::kFunctionsRegistryKey);
   return *key;
 }
 

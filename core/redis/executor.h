@@ -84,6 +84,10 @@ inline constexpr absl::string_view kKeyspaceCommand = "ekv-keys";
 // The internal write that replaces Redis 7 functions' registry record when it still holds
 // the version the front door read (commands_functions.cc).
 inline constexpr absl::string_view kFunctionsCasCommand = "ekv-functions-cas";
+// Where the front door keeps that record (adapters/redis/functions_registry.h): a string
+// under this reserved key, which starts with a NUL byte as DynamoDB's reserved prefix does.
+// The keyspace walk (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB) passes over it.
+inline constexpr absl::string_view kFunctionsRegistryKey("\0ekv:functions", 14);
 // The version of a functions registry record (its decimal first line); nullopt when the
 // value is not one.
 std::optional<uint64_t> FunctionsRegistryVersion(absl::string_view value);

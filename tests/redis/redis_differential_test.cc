@@ -4986,6 +4986,11 @@ TEST_F(DifferentialTest, Functions) {
       // a second library may not take a function name (any case) another one has
       load("#!lua name=lib2\nredis.register_function('ECHO', function() return 1 end)"),
       Cmd({"FLUSHALL"}),
+      // functions are no keys: FLUSHALL keeps them, the keyspace does not show them
+      Cmd({"DBSIZE"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"SCAN", "0"}),
+      Cmd({"RANDOMKEY"}),
       Cmd({"FCALL", "echo", "0"}),
       Cmd({"FUNCTION", "DELETE", "nosuch"}),
       Cmd({"FUNCTION", "DELETE", "mylib"}),
@@ -5055,6 +5060,35 @@ TEST_F(DifferentialTest, Functions) {
       Cmd({"FUNCTION", "LOAD", "REPLACE", lib}),
       Cmd({"FUNCTION", "STATS"}),
       Cmd({"FCALL", "echo", "1", "k", "a"}),
+      Cmd({"FUNCTION", "FLUSH"}),
+  });
+}
+
+// FUNCTION and FCALL inside MULTI run at EXEC in their places: the EXEC's FUNCTION LOAD is
+// what its later FCALL calls, its FUNCTION DELETE what a later FCALL misses, around data
+// commands of the same EXEC.
+TEST_F(DifferentialTest, FunctionsInTransactions) {
+  const std::string lib =
+      "#!lua name=txlib\n"
+      "redis.register_function('incr2', function(keys, args)\n"
+      "  redis.call('incr', keys[1]) return redis.call('incr', keys[1]) end)\n"
+      "redis.register_function{function_name='peek', flags={'no-writes'},\n"
+      "  callback=function(keys) return redis.call('get', keys[1]) end}\n";
+  Compare({
+      Cmd({"FUNCTION", "FLUSH"}),
+      Cmd({"MULTI"}),
+      Cmd({"FCALL", "incr2", "1", "n"}),
+      Cmd({"FUNCTION", "LOAD", lib}),
+      Cmd({"SET", "n", "10"}),
+      Cmd({"FCALL", "incr2", "1", "n"}),
+      Cmd({"FCALL_RO", "peek", "1", "n"}),
+      Cmd({"FCALL_RO", "incr2", "1", "n"}),
+      Cmd({"INCR", "n"}),
+      Cmd({"FUNCTION", "DELETE", "txlib"}),
+      Cmd({"FCALL", "peek", "1", "n"}),
+      Cmd({"FUNCTION", "LIST"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "n"}),
       Cmd({"FUNCTION", "FLUSH"}),
   });
 }

@@ -31,7 +31,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "adapters/redis/command_table.h"
-#include "adapters/redis/functions_registry.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
 #include "core/redis/executor.h"
@@ -185,8 +184,6 @@ struct Flush : std::enable_shared_from_this<Flush> {
                size_t bytes = 0;
                for (Reply& key : page->result.elements) {
                  if (absl::StartsWith(key.text, kDynamoPrefix)) continue;
-                 // Redis 7 functions outlive FLUSHALL (functions_registry.h).
-                 if (key.text == FunctionsRegistryKey()) continue;
                  if (batches->empty() || bytes >= kFlushBatchBytes) {
                    batches->push_back({"del"});
                    bytes = 0;
