@@ -130,6 +130,35 @@ TEST_F(RedisFunctionsTest, LoadOnOneNodeCallOnAnotherDeleteAndRestart) {
       CallOnceServing(cluster().redis_port(3), {"FUNCTION", "STATS"}),
       "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n$15\r\n"
       "libraries_count\r\n:1\r\n$15\r\nfunctions_count\r\n:3\r\n");
+
+  // Concurrent loads through the three nodes: each registry change is decided against the
+  // one it replaces (ekv-functions-cas), so none is lost.
+  std::vector<std::thread> loaders;
+  std::vector<std::string> replies(12);
+  for (int t = 0; t < 3; ++t) {
+    loaders.emplace_back([this, t, &replies] {
+      RespClient client(cluster().redis_port(1 + t));
+      for (int i = 0; i < 4; ++i) {
+        const std::string name = absl::StrCat("c", t, "_", i);
+        replies[t * 4 + i] =
+            CallSlow(client, {"FUNCTION", "LOAD",
+                              absl::StrCat("#!lua name=", name, "\nredis.register_function('f",
+                                           name, "', function() return '", name, "' end)")});
+      }
+    });
+  }
+  for (std::thread& loader : loaders) loader.join();
+  for (int k = 0; k < 12; ++k) {
+    const std::string name = absl::StrCat("c", k / 4, "_", k % 4);
+    EXPECT_EQ(replies[k], absl::StrCat("$", name.size(), "\r\n", name, "\r\n"));
+    RespClient client(cluster().redis_port(1 + k % 3));
+    EXPECT_EQ(CallSlow(client, {"FCALL", "f" + name, "0"}),
+              absl::StrCat("$", name.size(), "\r\n", name, "\r\n"));
+  }
+  RespClient stats(cluster().redis_port(1));
+  EXPECT_EQ(CallSlow(stats, {"FUNCTION", "STATS"}),
+            "*4\r\n$14\r\nrunning_script\r\n$-1\r\n$7\r\nengines\r\n*2\r\n$3\r\nLUA\r\n*4\r\n"
+            "$15\r\nlibraries_count\r\n:13\r\n$15\r\nfunctions_count\r\n:15\r\n");
 }
 
 }  // namespace
