@@ -214,6 +214,7 @@ std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : KeyspaceCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : AclCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : ScriptingCommandSpecs()) specs.push_back(std::move(spec));  // lua
+  for (CommandSpec& spec : FunctionCommandSpecs()) specs.push_back(std::move(spec));   // lua
   return specs;
 }
 

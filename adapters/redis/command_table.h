@@ -273,7 +273,8 @@ std::string FlushdbSyntaxError(const std::vector<std::string>& args);
 // present at the start is gone (keys written meanwhile by others may survive).
 void FlushKeyspace(RedisBackend* backend, std::function<void(absl::Status)> done);
 // Whether EXEC runs this queued command as a keyspace walk between the atomic parts of the
-// transaction (FLUSHDB, FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY) rather than in the group
+// transaction (FLUSHDB, FLUSHALL, KEYS, SCAN, DBSIZE, RANDOMKEY; and FUNCTION, FCALL,
+// FCALL_RO, which need the functions registry) rather than in the group
 // (commands/transaction.cc).
 bool IsWalkInExec(absl::string_view name);
 // Whether MULTI queues this node-local command (CONFIG, CLIENT, INFO, TIME, SUBSCRIBE...:
@@ -332,6 +333,11 @@ class QueuedScripts {
   size_t added_bytes_ = 0;
   std::vector<std::pair<size_t, redis_core::Reply>> replies_;  // (position, reply) ascending
 };
+// --- Redis 7 functions: commands/functions.cc (lua) ---
+void FunctionCommand(CommandContext context);
+void FcallCommand(CommandContext context);
+void FcallRoCommand(CommandContext context);
+std::vector<CommandSpec> FunctionCommandSpecs();
 // --- ACL: commands/acl.cc ---
 void AclCommand(CommandContext context);
 std::vector<CommandSpec> AclCommandSpecs();

@@ -100,6 +100,9 @@ EKV_REDIS_HANDLER(CmdKeyspace) {
   int64_t count = 0;
   for (const Candidate& candidate : examined) {
     if (candidate.type == Type::kNone) continue;
+    // Redis 7 functions' registry is no key of the keyspace (KEYS, SCAN, DBSIZE, RANDOMKEY,
+    // FLUSHDB pass over it, as Redis's functions live outside its databases).
+    if (candidate.key == kFunctionsRegistryKey) continue;
     if (!type_filter.empty() && type_filter != TypeName(candidate.type)) continue;
     if (!pattern.empty() && !GlobMatch(pattern, candidate.key)) continue;
     ++count;

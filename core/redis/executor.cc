@@ -37,6 +37,7 @@ std::vector<CommandInfo> BuildTable() {
       {"del", -2, true, 1, -1, 1, &CmdDel},
       {"dump", 2, false, 1, 1, 1, &CmdDump},
       {"echo", 2, false, 0, 0, 0, &CmdEcho},
+      {"ekv-functions-cas", 4, true, 1, 1, 1, &CmdFunctionsCas},
       {"ekv-keys", 7, false, 0, 0, 0, &CmdKeyspace},
       {"ekv-restore", -2, true, 1, 1, 1, &CmdRestoreSnapshot},
       // A blocked client's later runs (blocking.h ServeFormOf): the plain forms' arity

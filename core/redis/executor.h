@@ -81,6 +81,16 @@ Reply CrossSlotError();
 inline constexpr absl::string_view kStampCommand = "ekv-stamp";
 // The internal read that walks a group's keys (commands_keyspace.cc).
 inline constexpr absl::string_view kKeyspaceCommand = "ekv-keys";
+// The internal write that replaces Redis 7 functions' registry record when it still holds
+// the version the front door read (commands_functions.cc).
+inline constexpr absl::string_view kFunctionsCasCommand = "ekv-functions-cas";
+// Where the front door keeps that record (adapters/redis/functions_registry.h): a string
+// under this reserved key, which starts with a NUL byte as DynamoDB's reserved prefix does.
+// The keyspace walk (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB) passes over it.
+inline constexpr absl::string_view kFunctionsRegistryKey("\0ekv:functions", 14);
+// The version of a functions registry record (its decimal first line); nullopt when the
+// value is not one.
+std::optional<uint64_t> FunctionsRegistryVersion(absl::string_view value);
 
 class Executor {
  public:
@@ -279,6 +289,7 @@ EKV_REDIS_HANDLER(CmdPExpireTime);
 EKV_REDIS_HANDLER(CmdRename);
 EKV_REDIS_HANDLER(CmdRenameNx);
 EKV_REDIS_HANDLER(CmdStamp);
+EKV_REDIS_HANDLER(CmdFunctionsCas);
 EKV_REDIS_HANDLER(CmdKeyspace);
 // whole keys between groups (commands_snapshot.cc, key_snapshot.h)
 EKV_REDIS_HANDLER(CmdSnapshot);

@@ -863,6 +863,15 @@ std::string EncodeDumpPayload(const RdbValue& value) {
   return out;
 }
 
+void AppendRdbString(std::string* out, absl::string_view s) { SaveString(out, s); }
+
+absl::StatusOr<std::string> ReadRdbString(absl::string_view* input) {
+  Reader reader(*input);
+  absl::StatusOr<std::string> s = reader.String();
+  if (s.ok()) input->remove_prefix(input->size() - reader.left());
+  return s;
+}
+
 bool VerifyDumpPayload(absl::string_view payload) {
   if (payload.size() < 10) return false;
   const absl::string_view footer = payload.substr(payload.size() - 10);

@@ -45,6 +45,12 @@ struct RdbValue {
 
 uint64_t Crc64Jones(uint64_t crc, absl::string_view bytes);
 
+// One RDB string as Redis's rdbSaveRawString writes it (LZF-compressed when that pays), and
+// reading one from the front of `*input` (which then starts after it): FUNCTION DUMP and
+// RESTORE's library code.
+void AppendRdbString(std::string* out, absl::string_view s);
+absl::StatusOr<std::string> ReadRdbString(absl::string_view* input);
+
 // The whole DUMP payload of `value` (type byte, object, version, checksum).
 std::string EncodeDumpPayload(const RdbValue& value);
 // Redis's verifyDumpPayload: at least 10 bytes, a version <= kRdbVersion, the checksum.

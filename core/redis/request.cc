@@ -59,6 +59,12 @@ std::string EncodeRedisRequest(const RedisRequest& request) {
     kv::AppendByte(&out, 4);
     kv::AppendVarint64(&out, request.notify_flags);
   }
+  // Last, so requests that call no function (and entries logged before functions existed)
+  // keep their encoding.
+  if (request.script.has_value() && !request.script->function.empty()) {
+    kv::AppendByte(&out, 5);
+    kv::AppendLengthPrefixed(&out, request.script->function);
+  }
   return out;
 }
 
@@ -113,13 +119,14 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
   }
   // ---- scripting hook (lua): the optional script trailer (tag 1), then the optional
   // EVALSHA bodies of an EXEC (tag 2), then the optional user's ACL rules (tag 3), then
-  // the optional keyspace event classes (tag 4), each at most once and in that order.
+  // the optional keyspace event classes (tag 4), then a function call's function name (tag
+  // 5), each at most once and in that order.
   std::optional<uint8_t> trailer;
   auto next_trailer = [&](uint8_t after) -> bool {
     trailer.reset();
     if (reader.remaining() == 0) return true;
     auto tag = reader.ReadByte();
-    if (!tag.ok() || *tag <= after || *tag > 4) return false;
+    if (!tag.ok() || *tag <= after || *tag > 5) return false;
     trailer = *tag;
     return true;
   };
@@ -173,6 +180,14 @@ absl::StatusOr<RedisRequest> DecodeRedisRequest(absl::string_view bytes) {
     auto flags = reader.ReadVarint64();
     if (!flags.ok() || *flags == 0 || *flags > UINT32_MAX) return Truncated("keyspace events");
     request.notify_flags = static_cast<uint32_t>(*flags);
+    if (!next_trailer(4)) return Truncated("trailer");
+  }
+  if (trailer == 5) {
+    auto function = reader.ReadLengthPrefixed();
+    if (!function.ok() || function->empty() || !request.script.has_value()) {
+      return Truncated("function name");
+    }
+    request.script->function = std::string(*function);
   }
   const bool script = request.script.has_value();
   if (script ? (!request.commands.empty() || request.transaction || !request.watches.empty())

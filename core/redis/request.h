@@ -8,7 +8,8 @@
 // count of length-prefixed args][watches: count, each key + stamp][script, only when present:
 // u8 1, body, u8 read_only, keys (count, each), args (count, each)][script bodies, only when
 // present: u8 2, count, each sha + body][the user's ACL rules, only when present: u8 3,
-// rules][keyspace event classes, only when non-zero: u8 4, varint]; varints and length-prefixed
+// rules][keyspace event classes, only when non-zero: u8 4, varint][the FCALL's function name,
+// only for a function call: u8 5, name]; varints and length-prefixed
 // strings (kv/codec.h). Decoding enforces the limits below.
 #pragma once
 
@@ -73,6 +74,10 @@ struct RedisRequest {
     std::vector<std::string> keys;  // KEYS; all must live in the routing key's group
     std::vector<std::string> args;  // ARGV
     bool read_only = false;         // EVAL_RO / EVALSHA_RO: write commands refused
+    // FCALL / FCALL_RO (Redis 7 functions): `body` is the whole library's code, shebang
+    // included ("#!lua name=lib\n..."), and the runner loads it and calls this function
+    // with (KEYS, ARGV) as its arguments. Empty: `body` is an EVAL script.
+    std::string function;
     bool operator==(const Script&) const = default;
   };
   std::optional<Script> script;

@@ -247,6 +247,31 @@ TEST_F(AclDifferentialTest, ScriptRefusalsAreInAclLog) {
       });
 }
 
+// FCALL is checked as EVAL is: the caller's key rules on the declared keys before it runs,
+// then each redis.call of the function against the caller's rules, a refusal in ACL LOG
+// (context "lua") also when pcall catches it.
+TEST_F(AclDifferentialTest, FunctionCallsAreCheckedAsScriptsAre) {
+  const std::string library =
+      "#!lua name=acllib\n"
+      "redis.register_function('setit', function(keys) return redis.pcall('set', keys[1], 'v') "
+      "end)\n"
+      "redis.register_function('getit', function(keys) return redis.call('get', keys[1]) end)\n";
+  Compare(
+      "user default on nopass ~* &* +@all\n"
+      "user app on >apw ~app:* resetchannels +@all -set -@admin\n",
+      {
+          On(0, {"FUNCTION", "FLUSH"}),
+          On(0, {"FUNCTION", "LOAD", library}),
+          On(1, {"AUTH", "app", "apw"}),
+          On(1, {"FCALL", "setit", "1", "app:1"}),
+          On(1, {"FCALL", "getit", "1", "app:1"}),
+          On(1, {"FCALL", "getit", "1", "other"}),
+          On(1, {"FCALL_RO", "getit", "1", "other"}),
+          On(0, {"ACL", "LOG"}),
+          On(0, {"FUNCTION", "FLUSH"}),
+      });
+}
+
 TEST_F(AclDifferentialTest, LoadAndSaveUseTheUsersFile) {
   const std::string path = testing::ProcessTempPath("acl_commands_differential.acl");
   const auto rewrite = [path](std::string text) {

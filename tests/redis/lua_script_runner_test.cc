@@ -446,5 +446,72 @@ TEST_F(LuaRunnerTest, UnparsableUserRulesVoidTheScript) {
   EXPECT_EQ(Run("return redis.acl_check_cmd('set', 'k', 'v')"), Reply::Nil());
 }
 
+// Redis 7 functions: FCALL's request carries the library's code and the function's name;
+// the runner loads the library in a fresh state and calls the function with (keys, args),
+// its redis.calls going to the group as a script's do. Each call starts from a fresh
+// state: a library's top-level local does not carry over (ekv's documented deviation).
+TEST_F(LuaRunnerTest, FunctionsLoadTheirLibraryAndGetKeysAndArgs) {
+  const std::string library =
+      "#!lua name=lib\n"
+      "local calls = 0\n"
+      "redis.register_function('count', function(keys, args)\n"
+      "  calls = calls + 1 return {calls, keys[1], args[1], #keys, #args} end)\n"
+      "redis.register_function{function_name='get', flags={'no-writes'},\n"
+      "  callback=function(keys) return redis.call('get', keys[1]) end}\n"
+      "redis.register_function('fail', function() error('no') end)\n";
+  calls_.replies["get"] = Reply::Bulk("v");
+  auto call = [&](const std::string& function, std::vector<std::string> keys,
+                  std::vector<std::string> args) {
+    redis_core::RedisRequest::Script script;
+    script.body = library;
+    script.function = function;
+    script.keys = std::move(keys);
+    script.args = std::move(args);
+    absl::StatusOr<Reply> reply = runner_.Run(script, calls_);
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? redis_core::DebugString(*reply) : "<status>";
+  };
+  const std::string first = call("count", {"k"}, {"a", "b"});
+  EXPECT_EQ(first, redis_core::DebugString(
+                       Reply::Array({Reply::Integer(1), Reply::Bulk("k"), Reply::Bulk("a"),
+                                     Reply::Integer(1), Reply::Integer(2)})));
+  EXPECT_EQ(call("count", {"k"}, {"a", "b"}), first);
+  EXPECT_EQ(call("get", {"key"}, {}), redis_core::DebugString(Reply::Bulk("v")));
+  EXPECT_EQ(calls_.calls, (std::vector<std::string>{"get key"}));
+  EXPECT_EQ(call("fail", {}, {}),
+            redis_core::DebugString(
+                Reply::Error("ERR user_function:7: no script: fail, on @user_function:7.")));
+  EXPECT_EQ(call("nosuch", {}, {}),
+            redis_core::DebugString(Reply::Error("ERR Function not found")));
+}
+
+// FUNCTION LOAD's check: what a library registers (names, descriptions, flags in Redis's
+// order), and a top level that never ends stops at the load limit with Redis's words.
+TEST(LuaLibraryTest, LoadRegistersFunctionsAndStopsARunawayTopLevel) {
+  absl::StatusOr<std::vector<LuaFunctionInfo>> functions = LoadLibraryFunctions(
+      "#!lua name=lib\n"
+      "redis.register_function('plain', function() end)\n"
+      "redis.register_function{function_name='flagged', description='d', callback=function() "
+      "end, flags={'allow-cross-slot-keys', 'no-writes'}}\n");
+  ASSERT_TRUE(functions.ok()) << functions.status();
+  ASSERT_EQ(functions->size(), 2u);
+  EXPECT_EQ((*functions)[0].name, "plain");
+  EXPECT_FALSE((*functions)[0].description.has_value());
+  EXPECT_EQ((*functions)[0].flags, 0u);
+  EXPECT_EQ((*functions)[1].name, "flagged");
+  EXPECT_EQ((*functions)[1].description, "d");
+  EXPECT_EQ(FunctionFlagNames((*functions)[1].flags),
+            (std::vector<std::string>{"no-writes", "allow-cross-slot-keys"}));
+  absl::StatusOr<std::vector<LuaFunctionInfo>> runaway =
+      LoadLibraryFunctions("#!lua name=lib\nlocal n = 0 while true do n = n + 1 end\n", 1'000'000);
+  ASSERT_FALSE(runaway.ok());
+  EXPECT_EQ(std::string(runaway.status().message()),
+            "ERR Error registering functions: ERR FUNCTION LOAD timeout");
+  EXPECT_EQ(std::string(LoadLibraryFunctions("#!lua name=lib\nlocal x = 1\n").status().message()),
+            "ERR No functions registered");
+  EXPECT_EQ(std::string(LoadLibraryFunctions("no shebang").status().message()),
+            "ERR Missing library metadata");
+}
+
 }  // namespace
 }  // namespace ekv::redis

@@ -5098,5 +5098,243 @@ TEST_F(DifferentialTest, WatchedKeysThatExpireFailExec) {
   });
 }
 
+// Redis 7 functions: FUNCTION LOAD's checks and errors (metadata, names, engines, the load
+// API's globals, register_function's arguments and flags), FCALL / FCALL_RO (keys and
+// arguments as the function's two arguments, errors naming the function, no-writes),
+// DELETE, FLUSH, LIST in both protocols, STATS, DUMP's bytes and RESTORE's policies, KILL,
+// HELP. Functions outlive FLUSHALL in both servers, so the script starts and ends with
+// FUNCTION FLUSH. One library at a time where Redis's dict order would show.
+TEST_F(DifferentialTest, Functions) {
+  const std::string lib =
+      "#!lua name=mylib\n"
+      "redis.register_function('echo', function(keys, args) return {keys, args} end)\n"
+      "redis.register_function{function_name='getter', callback=function(keys, args)\n"
+      "  return redis.call('get', keys[1]) end, flags={'no-writes', 'allow-stale'},\n"
+      "  description='reads a key'}\n"
+      "redis.register_function('setter', function(keys, args)\n"
+      "  return redis.call('set', keys[1], args[1]) end)\n"
+      "redis.register_function('boom', function(keys, args)\n"
+      "  error('boom') end)\n";
+  // One function: FUNCTION LIST shows a library's functions in Redis's dict order.
+  const std::string solo =
+      "#!lua name=mylib\n"
+      "redis.register_function{function_name='getter', callback=function(keys, args)\n"
+      "  return redis.call('get', keys[1]) end, flags={'no-writes', 'allow-stale'},\n"
+      "  description='reads a key'}\n";
+  auto load = [](std::string code) { return Cmd({"FUNCTION", "LOAD", std::move(code)}); };
+  auto body = [](const std::string& statement) { return "#!lua name=lib2\n" + statement + "\n"; };
+  Compare({
+      Cmd({"FUNCTION", "FLUSH"}),
+      load(lib),
+      load(lib),
+      Cmd({"FUNCTION", "LOAD", "REPLACE", lib}),
+      Cmd({"FUNCTION", "LOAD", "BOGUS", lib}),
+      Cmd({"FUNCTION", "LOAD", "REPLACE"}),
+      Cmd({"FCALL", "echo", "2", "k1", "k2", "a1", "a2"}),
+      Cmd({"FCALL", "ECHO", "0"}),
+      Cmd({"FCALL", "setter", "1", "fk", "v1"}),
+      Cmd({"FCALL", "getter", "1", "fk"}),
+      Cmd({"FCALL_RO", "getter", "1", "fk"}),
+      Cmd({"FCALL_RO", "setter", "1", "fk", "v2"}),
+      Cmd({"FCALL", "boom", "0"}),
+      Cmd({"FCALL", "missing", "0"}),
+      Cmd({"FCALL", "echo", "x"}),
+      Cmd({"FCALL", "echo", "3", "a"}),
+      Cmd({"FCALL", "echo", "-1"}),
+      Cmd({"FUNCTION", "LOAD", "REPLACE", solo}),
+      Cmd({"FUNCTION", "LIST"}),
+      Cmd({"FUNCTION", "LIST", "WITHCODE"}),
+      Cmd({"FUNCTION", "LIST", "LIBRARYNAME", "my*"}),
+      Cmd({"FUNCTION", "LIST", "LIBRARYNAME", "other*"}),
+      Cmd({"FUNCTION", "LIST", "LIBRARYNAME"}),
+      Cmd({"FUNCTION", "LIST", "BAD"}),
+      Cmd({"FUNCTION", "STATS"}),
+      Cmd({"FUNCTION", "LOAD", "REPLACE", lib}),
+      Cmd({"FUNCTION", "STATS"}),
+      Cmd({"FUNCTION", "DUMP"}),
+      Cmd({"FUNCTION", "KILL"}),
+      Cmd({"FUNCTION", "HELP"}),
+      Cmd({"FUNCTION", "NOPE"}),
+      Cmd({"FUNCTION", "FLUSH", "BAD"}),
+      Cmd({"FUNCTION", "FLUSH", "SYNC", "X"}),
+      // a second library may not take a function name (any case) another one has
+      load("#!lua name=lib2\nredis.register_function('ECHO', function() return 1 end)"),
+      Cmd({"FLUSHALL"}),
+      // functions are no keys: FLUSHALL keeps them, the keyspace does not show them
+      Cmd({"DBSIZE"}),
+      Cmd({"KEYS", "*"}),
+      Cmd({"SCAN", "0"}),
+      Cmd({"RANDOMKEY"}),
+      Cmd({"FCALL", "echo", "0"}),
+      Cmd({"FUNCTION", "DELETE", "nosuch"}),
+      Cmd({"FUNCTION", "DELETE", "mylib"}),
+      Cmd({"FCALL", "echo", "0"}),
+      Cmd({"FUNCTION", "LIST"}),
+      // load errors, in Redis's order of checks
+      load("return 1"),
+      load("#!lua name=x"),
+      load("#!lua\nredis.register_function('f', function() end)"),
+      load("#!lua name=a name=b\n"),
+      load("#!lua name=a foo=b\n"),
+      load("#!lua name=bad-name\n"),
+      load("#!lua name=\n"),
+      load("#!py name=p\n"),
+      load("#!LUA name=upper\nredis.register_function('up', function() return 'up' end)"),
+      Cmd({"FCALL", "up", "0"}),
+      Cmd({"FUNCTION", "DELETE", "upper"}),
+      load(body("return +")),
+      load(body("local x = 1")),
+      load(body("error('at load')")),
+      load(body("error({err='TABLED at load'})")),
+      load(body("return math.random()")),
+      load(body("return redis.call('ping')")),
+      load(body("return redis.setresp(3)")),
+      load(body("redis.register_function('f')")),
+      load(body("redis.register_function(1, 2, 3)")),
+      load(body("redis.register_function({}, function() end)")),
+      load(body("redis.register_function('f', 'x')")),
+      load(body("redis.register_function('bad name', function() end)")),
+      load(body("redis.register_function('', function() end)")),
+      load(body("redis.register_function('f', function() end) "
+                "redis.register_function('f', function() end)")),
+      load(body("redis.register_function('x')")),
+      load(body("redis.register_function({function_name='f'})")),
+      load(body("redis.register_function({callback=function() end})")),
+      load(body("redis.register_function({function_name='f', callback=1})")),
+      load(body("redis.register_function({function_name=1, callback=function() end})")),
+      load(body("redis.register_function({function_name='f', callback=function() end, "
+                "flags='no-writes'})")),
+      load(body("redis.register_function({function_name='f', callback=function() end, "
+                "flags={'bad-flag'}})")),
+      load(body("redis.register_function({function_name='f', callback=function() end, "
+                "other=1})")),
+      load(body("redis.register_function({function_name='f', callback=function() end, "
+                "description=function() end})")),
+      load(body("redis.register_function{function_name='f', callback=function() end, "
+                "flags={'No-Writes', 'allow-oom', 'no-cluster', 'allow-cross-slot-keys'}}")),
+      Cmd({"FUNCTION", "LIST"}),
+      Cmd({"FUNCTION", "LIST", "WITHCODE", "LIBRARYNAME", "lib2"}),
+      // the library's redis table outlives its load, but registers nothing then
+      Cmd({"FUNCTION", "LOAD", "REPLACE",
+           body("local lib = redis\n"
+                "redis.register_function('f', function() lib.register_function('g', "
+                "function() end) end)\n"
+                "redis.register_function('v', function() return {redis.REDIS_VERSION, "
+                "redis.REDIS_VERSION_NUM, type(KEYS)} end)\n"
+                "redis.register_function('w', function() lib.x = 1 end)")}),
+      Cmd({"FCALL", "f", "0"}),
+      Cmd({"FCALL", "v", "0"}),
+      Cmd({"FCALL", "w", "0"}),
+      Cmd({"FUNCTION", "FLUSH", "ASYNC"}),
+      Cmd({"FUNCTION", "LIST"}),
+      Cmd({"FUNCTION", "STATS"}),
+      Cmd({"HELLO", "3"}),
+      load(solo),
+      Cmd({"FUNCTION", "LIST"}),
+      Cmd({"FUNCTION", "LOAD", "REPLACE", lib}),
+      Cmd({"FUNCTION", "STATS"}),
+      Cmd({"FCALL", "echo", "1", "k", "a"}),
+      Cmd({"FUNCTION", "FLUSH"}),
+  });
+}
+
+// FUNCTION and FCALL inside MULTI run at EXEC in their places: the EXEC's FUNCTION LOAD is
+// what its later FCALL calls, its FUNCTION DELETE what a later FCALL misses, around data
+// commands of the same EXEC.
+TEST_F(DifferentialTest, FunctionsInTransactions) {
+  const std::string lib =
+      "#!lua name=txlib\n"
+      "redis.register_function('incr2', function(keys, args)\n"
+      "  redis.call('incr', keys[1]) return redis.call('incr', keys[1]) end)\n"
+      "redis.register_function{function_name='peek', flags={'no-writes'},\n"
+      "  callback=function(keys) return redis.call('get', keys[1]) end}\n";
+  Compare({
+      Cmd({"FUNCTION", "FLUSH"}),
+      Cmd({"MULTI"}),
+      Cmd({"FCALL", "incr2", "1", "n"}),
+      Cmd({"FUNCTION", "LOAD", lib}),
+      Cmd({"SET", "n", "10"}),
+      Cmd({"FCALL", "incr2", "1", "n"}),
+      Cmd({"FCALL_RO", "peek", "1", "n"}),
+      Cmd({"FCALL_RO", "incr2", "1", "n"}),
+      Cmd({"INCR", "n"}),
+      Cmd({"FUNCTION", "DELETE", "txlib"}),
+      Cmd({"FCALL", "peek", "1", "n"}),
+      Cmd({"FUNCTION", "LIST"}),
+      Cmd({"EXEC"}),
+      Cmd({"GET", "n"}),
+      Cmd({"FUNCTION", "FLUSH"}),
+  });
+}
+
+// FUNCTION DUMP and RESTORE: the payload's bytes (one library, and an empty one), the
+// policies (APPEND refuses an existing library, REPLACE swaps it, FLUSH drops the others),
+// and the payload checks.
+TEST_F(DifferentialTest, FunctionDumpAndRestore) {
+  const std::string one =
+      "#!lua name=one\nredis.register_function('f1', function() return 'one' end)";
+  const std::string one_v2 =
+      "#!lua name=one\nredis.register_function('f1', function() return 'one v2' end)";
+  // Long enough for the code to be LZF-compressed in the payload.
+  const std::string two = "#!lua name=two\n-- " + std::string(200, 'x') +
+                          "\nredis.register_function('f2', function() return 'two' end)";
+  // A payload as FUNCTION DUMP writes it (opcode 245 and the code per library, RDB version
+  // 10, CRC-64): the DUMP replies compared below show ekv and Redis write the same bytes.
+  auto payload = [](const std::vector<std::string>& codes) {
+    std::string out;
+    for (const std::string& code : codes) {
+      out.push_back(static_cast<char>(245));
+      redis_core::AppendRdbString(&out, code);
+    }
+    out.append("\x0a\x00", 2);
+    const uint64_t crc = redis_core::Crc64Jones(0, out);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+    return out;
+  };
+  std::string bad_crc = payload({one});
+  bad_crc.back() ^= 1;
+  std::string not_a_function = payload({});
+  not_a_function.insert(0, "\x00\x01x", 3);
+  not_a_function = not_a_function.substr(0, not_a_function.size() - 8);
+  {
+    const uint64_t crc = redis_core::Crc64Jones(0, not_a_function);
+    for (int i = 0; i < 8; ++i) {
+      not_a_function.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+    }
+  }
+  Compare({
+      Cmd({"FUNCTION", "FLUSH"}),
+      Cmd({"FUNCTION", "DUMP"}),
+      Cmd({"FUNCTION", "LOAD", one}),
+      Cmd({"FUNCTION", "DUMP"}),
+      Cmd({"FUNCTION", "FLUSH"}),
+      Cmd({"FUNCTION", "LOAD", two}),
+      Cmd({"FUNCTION", "DUMP"}),
+      Cmd({"FUNCTION", "RESTORE", "garbage"}),
+      Cmd({"FUNCTION", "RESTORE", payload({one}), "BAD"}),
+      Cmd({"FUNCTION", "RESTORE", payload({one}), "FLUSH", "more"}),
+      Cmd({"FUNCTION", "RESTORE", bad_crc}),
+      Cmd({"FUNCTION", "RESTORE", not_a_function}),
+      Cmd({"FUNCTION", "RESTORE", payload({"#!lua name=bad\nreturn 1"})}),
+      Cmd({"FUNCTION", "RESTORE", payload({one, one_v2})}),
+      Cmd({"FUNCTION", "RESTORE", payload({})}),
+      Cmd({"FUNCTION", "RESTORE", payload({one})}),
+      Cmd({"FCALL", "f1", "0"}),
+      Cmd({"FUNCTION", "RESTORE", payload({one_v2})}),
+      Cmd({"FUNCTION", "RESTORE", payload({one_v2}), "APPEND"}),
+      Cmd({"FCALL", "f1", "0"}),
+      Cmd({"FUNCTION", "RESTORE", payload({one_v2}), "REPLACE"}),
+      Cmd({"FCALL", "f1", "0"}),
+      Cmd({"FCALL", "f2", "0"}),
+      Cmd({"FUNCTION", "RESTORE",
+           payload({"#!lua name=three\nredis.register_function('F2', function() end)"}),
+           "REPLACE"}),
+      Cmd({"FUNCTION", "RESTORE", payload({one}), "FLUSH"}),
+      Cmd({"FCALL", "f1", "0"}),
+      Cmd({"FCALL", "f2", "0"}),
+      Cmd({"FUNCTION", "FLUSH"}),
+  });
+}
+
 }  // namespace
 }  // namespace ekv::redis::differential

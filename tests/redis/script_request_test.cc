@@ -46,7 +46,7 @@ RedisRequest ScriptRequest(std::vector<std::string> lines, bool read_only = fals
   request.routing_key = "k";
   request.now_ms = 1000;
   request.seed = 7;
-  request.script = RedisRequest::Script{"body", {"k"}, std::move(lines), read_only};
+  request.script = RedisRequest::Script{"body", {"k"}, std::move(lines), read_only, ""};
   return request;
 }
 
@@ -123,6 +123,31 @@ TEST(ScriptRequestCodecTest, UserAclRulesRoundTripAfterTheOtherTrailers) {
   EXPECT_FALSE(DecodeRedisRequest(without + std::string("\x03\x00", 2)).ok());
   EXPECT_FALSE(DecodeRedisRequest(with + std::string("\x03\x01x", 3)).ok());
   EXPECT_FALSE(DecodeRedisRequest(with + std::string("\x01", 1)).ok());
+}
+
+// FCALL's function name rides last (tag 5), after the keyspace event classes, and only on a
+// function call: an EVAL encodes as before.
+TEST(ScriptRequestCodecTest, FunctionNameRoundTripsLast) {
+  RedisRequest call = ScriptRequest({"get k"});
+  call.notify_flags = 1;
+  const std::string eval = EncodeRedisRequest(call);
+  call.script->function = "myfunc";
+  const std::string with = EncodeRedisRequest(call);
+  EXPECT_EQ(with.substr(0, eval.size()), eval);
+  absl::StatusOr<RedisRequest> decoded = DecodeRedisRequest(with);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(*decoded, call);
+  EXPECT_EQ(decoded->script->function, "myfunc");
+  // Truncated, empty, repeated, or without a script: refused.
+  std::string bytes = with;
+  bytes.pop_back();
+  EXPECT_FALSE(DecodeRedisRequest(bytes).ok());
+  EXPECT_FALSE(DecodeRedisRequest(eval + std::string("\x05\x00", 2)).ok());
+  EXPECT_FALSE(DecodeRedisRequest(with + std::string("\x05\x01x", 3)).ok());
+  RedisRequest plain;
+  plain.routing_key = "k";
+  plain.commands = {{"get", "k"}};
+  EXPECT_FALSE(DecodeRedisRequest(EncodeRedisRequest(plain) + std::string("\x05\x01f", 3)).ok());
 }
 
 // What only a script returns (redis.setresp(3) booleans, {big_number=},

@@ -125,7 +125,11 @@ void DiscardCommand(CommandContext context) {
 bool IsWalkInExec(absl::string_view name) {
   const std::string lower = absl::AsciiStrToLower(name);
   return lower == "flushdb" || lower == "flushall" || lower == "keys" || lower == "scan" ||
-         lower == "dbsize" || lower == "randomkey";
+         lower == "dbsize" || lower == "randomkey" ||
+         // Redis 7 functions read and change the functions registry, another group's record
+         // (commands/functions.cc): they run through their handlers in their places, so an
+         // EXEC's FUNCTION LOAD is what its later FCALL calls.
+         lower == "function" || lower == "fcall" || lower == "fcall_ro";
 }
 
 bool IsNodeLocalInExec(const CommandSpec& spec, const ConnectionState& connection) {

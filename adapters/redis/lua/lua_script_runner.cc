@@ -59,6 +59,11 @@ struct RunContext {
   absl::Status abort;
   uint64_t rand48 = 0;     // Redis's math.random state (rand.c: the 48-bit lrand48)
   bool no_writes = false;  // the shebang's flags=no-writes
+  // ---- Redis 7 functions: while a library's top level runs (FUNCTION LOAD's check at the
+  // front door, and FCALL's load before the call), globals resolve in the load API (only
+  // `redis` with register_function, log and the constants) and register_function works.
+  bool loading = false;
+  std::vector<LuaFunctionInfo>* registered = nullptr;  // what register_function recorded
   // redis.setresp: the protocol redis.call's replies reach the script in (Redis's script
   // client starts every run at RESP2), and how a returned boolean becomes a reply.
   int resp = 2;
@@ -222,10 +227,23 @@ int RaiseAtCaller(lua_State* L, const char* message) {
 
 int ReadonlyNewIndex(lua_State* L) { return RaiseAtCaller(L, kReadonlyMessage); }
 
-// __index of the globals proxy: the real globals (upvalue 1), or Redis's refusal.
+// Registry keys of Redis 7 functions' tables: the load API's globals, and the callbacks a
+// library registered (function name -> function).
+constexpr const char* kLoadApiRegistryKey = "ekv.load_api";
+constexpr const char* kFunctionsRegistryKey = "ekv.functions";
+
+// __index of the globals proxy: the real globals (upvalue 1), or while a library loads the
+// load API (Redis 7.0 swaps its globals' __index the same way), or Redis's refusal. As
+// __index of another read-only table (the load API's `redis`): that table, or the refusal.
 int GlobalIndex(lua_State* L) {
   lua_pushvalue(L, 2);
-  lua_rawget(L, lua_upvalueindex(1));
+  if (lua_tointeger(L, lua_upvalueindex(2)) == 1 && Context(L)->loading) {
+    lua_getfield(L, LUA_REGISTRYINDEX, kLoadApiRegistryKey);
+    lua_insert(L, -2);
+    lua_rawget(L, -2);
+  } else {
+    lua_rawget(L, lua_upvalueindex(1));
+  }
   if (!lua_isnil(L, -1)) return 1;
   const char* name = lua_isstring(L, 2) ? lua_tostring(L, 2) : luaL_typename(L, 2);
   luaL_where(L, 1);
@@ -723,7 +741,11 @@ void InstructionHook(lua_State* L, lua_Debug*) {
     // From now on every instruction raises, so a script that catches the error with pcall
     // still ends: the instructions between its pcalls raise too.
     lua_sethook(L, InstructionHook, LUA_MASKCOUNT, 1);
-    lua_pushstring(L, kInstructionLimitMessage);
+    if (context->loading) {
+      PushErrorTable(L, "FUNCTION LOAD timeout");  // Redis's words for its 500 ms limit
+    } else {
+      lua_pushstring(L, kInstructionLimitMessage);
+    }
     lua_error(L);
   }
 }
@@ -847,7 +869,8 @@ void SetNumber(lua_State* L, const char* name, lua_Number value) {
 // and records it as read-only for rawset.
 // `expose_metatable`: getmetatable(proxy) answers a read-only view of its metatable (as
 // Redis 7.0 answers its read-only metatable of _G) instead of false.
-void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index, bool expose_metatable = false) {
+void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index, bool expose_metatable = false,
+                       bool globals = false) {
   real = real < 0 ? lua_gettop(L) + real + 1 : real;
   lua_newtable(L);  // the proxy
   lua_newtable(L);  // its metatable
@@ -856,7 +879,8 @@ void PushReadonlyProxy(lua_State* L, int real, lua_CFunction index, bool expose_
     lua_pushvalue(L, real);
   } else {
     lua_pushvalue(L, real);
-    lua_pushcclosure(L, index, 1);
+    lua_pushinteger(L, globals ? 1 : 0);
+    lua_pushcclosure(L, index, 2);
   }
   lua_rawset(L, -3);
   SetFunction(L, "__newindex", ReadonlyNewIndex);
@@ -885,8 +909,177 @@ void PushStringArray(lua_State* L, const std::vector<std::string>& items) {
   }
 }
 
+void SetVersion(lua_State* L) {
+  SetNumber(L, "REDIS_VERSION_NUM", (7 << 16) | (0 << 8) | 15);
+  lua_pushstring(L, "REDIS_VERSION");
+  lua_pushstring(L, "7.0.15");
+  lua_rawset(L, -3);
+}
+
+// ---- Redis 7 functions: redis.register_function (function_lua.c's checks and words) ----
+
+constexpr absl::string_view kFunctionFlagNames[] = {"no-writes", "allow-oom", "allow-stale",
+                                                    "no-cluster", "allow-cross-slot-keys"};
+
+bool ValidFunctionName(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+std::optional<std::string> LuaStringAt(lua_State* L, int index) {
+  if (!lua_isstring(L, index)) return std::nullopt;
+  size_t length = 0;
+  const char* bytes = lua_tolstring(L, index, &length);
+  return std::string(bytes, length);
+}
+
+// Reads the flags table at the top of the stack; false for an unknown flag.
+bool ReadFunctionFlags(lua_State* L, uint32_t* flags) {
+  for (int j = 1;; ++j) {
+    lua_pushnumber(L, j);
+    lua_gettable(L, -2);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      return true;
+    }
+    if (!lua_isstring(L, -1)) {
+      lua_pop(L, 1);
+      return false;
+    }
+    const absl::string_view flag = lua_tostring(L, -1);
+    bool found = false;
+    for (size_t i = 0; i < std::size(kFunctionFlagNames); ++i) {
+      if (absl::EqualsIgnoreCase(flag, kFunctionFlagNames[i])) {
+        *flags |= 1u << i;
+        found = true;
+        break;
+      }
+    }
+    lua_pop(L, 1);
+    if (!found) return false;
+  }
+}
+
+// register_function's arguments into `info`, its callback left on the stack's top; the
+// error text (without "ERR ") on failure.
+const char* ReadRegisterArgs(lua_State* L, LuaFunctionInfo* info) {
+  const int argc = lua_gettop(L);
+  if (argc < 1 || argc > 2) return "wrong number of arguments to redis.register_function";
+  if (argc == 2) {
+    std::optional<std::string> name = LuaStringAt(L, 1);
+    if (!name.has_value()) return "first argument to redis.register_function must be a string";
+    if (!lua_isfunction(L, 2))
+      return "second argument to redis.register_function must be a function";
+    info->name = *std::move(name);
+    return nullptr;
+  }
+  if (!lua_istable(L, 1)) {
+    return "calling redis.register_function with a single argument is only applicable to Lua "
+           "table (representing named arguments).";
+  }
+  bool have_name = false;
+  bool have_callback = false;
+  lua_pushnil(L);  // the callback's slot: stack is table, callback, key
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    // Stack: table, callback, key, value.
+    if (!lua_isstring(L, -2))
+      return "named argument key given to redis.register_function is not a string";
+    const absl::string_view key = lua_tostring(L, -2);
+    if (absl::EqualsIgnoreCase(key, "function_name")) {
+      std::optional<std::string> name = LuaStringAt(L, -1);
+      if (!name.has_value()) {
+        return "function_name argument given to redis.register_function must be a string";
+      }
+      info->name = *std::move(name);
+      have_name = true;
+    } else if (absl::EqualsIgnoreCase(key, "description")) {
+      std::optional<std::string> description = LuaStringAt(L, -1);
+      if (!description.has_value()) {
+        return "description argument given to redis.register_function must be a string";
+      }
+      info->description = *std::move(description);
+    } else if (absl::EqualsIgnoreCase(key, "callback")) {
+      if (!lua_isfunction(L, -1)) {
+        return "callback argument given to redis.register_function must be a function";
+      }
+      lua_replace(L, 2);
+      have_callback = true;
+      continue;
+    } else if (absl::EqualsIgnoreCase(key, "flags")) {
+      if (!lua_istable(L, -1)) {
+        return "flags argument to redis.register_function must be a table representing "
+               "function flags";
+      }
+      if (!ReadFunctionFlags(L, &info->flags)) return "unknown flag given";
+    } else {
+      return "unknown argument given to redis.register_function";
+    }
+    lua_pop(L, 1);
+  }
+  if (!have_name) return "redis.register_function must get a function name argument";
+  if (!have_callback) return "redis.register_function must get a callback argument";
+  lua_settop(L, 2);
+  return nullptr;
+}
+
+// The C++ part of register_function: records the function; the error text or null.
+const char* RegisterFunction(lua_State* L, RunContext* context) {
+  if (!context->loading || context->registered == nullptr) {
+    return "redis.register_function can only be called on FUNCTION LOAD command";
+  }
+  LuaFunctionInfo info;
+  if (const char* error = ReadRegisterArgs(L, &info); error != nullptr) return error;
+  if (!ValidFunctionName(info.name)) {
+    // Redis 7.0's words for a bad function name too.
+    return "Library names can only contain letters, numbers, or underscores(_) and must be at "
+           "least one character long";
+  }
+  for (const LuaFunctionInfo& other : *context->registered) {
+    if (other.name == info.name) return "Function already exists in the library";
+  }
+  lua_getfield(L, LUA_REGISTRYINDEX, kFunctionsRegistryKey);
+  lua_pushlstring(L, info.name.data(), info.name.size());
+  lua_pushvalue(L, 2);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+  context->registered->push_back(std::move(info));
+  return nullptr;
+}
+
+int RedisRegisterFunction(lua_State* L) {
+  const char* error = RegisterFunction(L, Context(L));
+  if (error == nullptr) return 0;
+  PushErrorTable(L, error);
+  return lua_error(L);
+}
+
+// The load API: globals holding only `redis` (register_function, log, the log levels and
+// the version), read-only, an unknown name refused as an unknown global is.
+void SetUpLoadApi(lua_State* L) {
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, kFunctionsRegistryKey);
+  lua_newtable(L);  // the load API's globals
+  lua_newtable(L);  // its redis
+  SetFunction(L, "register_function", RedisRegisterFunction);
+  SetFunction(L, "log", RedisLog);
+  SetNumber(L, "LOG_DEBUG", 0);
+  SetNumber(L, "LOG_VERBOSE", 1);
+  SetNumber(L, "LOG_NOTICE", 2);
+  SetNumber(L, "LOG_WARNING", 3);
+  SetVersion(L);
+  PushReadonlyProxy(L, -1, GlobalIndex);
+  lua_setfield(L, -3, "redis");
+  lua_pop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, kLoadApiRegistryKey);
+}
+
 // Builds the script environment in a fresh state. Runs before the memory limit applies.
 void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& script) {
+  const bool function_mode = !script.function.empty();
   OpenLibrary(L, luaopen_base, "");
   OpenLibrary(L, luaopen_table, LUA_TABLIBNAME);
   OpenLibrary(L, luaopen_string, LUA_STRLIBNAME);
@@ -948,12 +1141,18 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   SetNumber(L, "REPL_SLAVE", 2);
   SetNumber(L, "REPL_REPLICA", 2);
   SetNumber(L, "REPL_ALL", 3);
+  SetVersion(L);
   lua_setglobal(L, "redis");
 
-  PushStringArray(L, script.keys);
-  lua_setglobal(L, "KEYS");
-  PushStringArray(L, script.args);
-  lua_setglobal(L, "ARGV");
+  // A function gets its keys and arguments as its two arguments (Redis 7.0 sets no KEYS
+  // or ARGV for it).
+  if (!function_mode) {
+    PushStringArray(L, script.keys);
+    lua_setglobal(L, "KEYS");
+    PushStringArray(L, script.args);
+    lua_setglobal(L, "ARGV");
+  }
+  if (function_mode) SetUpLoadApi(L);
 
   // The libraries become read-only proxies, then the globals themselves: the thread's
   // globals table is replaced by a proxy, so the script and anything it compiles
@@ -966,7 +1165,7 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
     lua_pop(L, 1);
   }
   lua_pushvalue(L, LUA_GLOBALSINDEX);  // the real globals, [-2] below their proxy
-  PushReadonlyProxy(L, -1, GlobalIndex, /*expose_metatable=*/true);
+  PushReadonlyProxy(L, -1, GlobalIndex, /*expose_metatable=*/true, /*globals=*/true);
   lua_pushstring(L, "_G");
   lua_pushvalue(L, -2);
   lua_rawset(L, -4);
@@ -1328,6 +1527,119 @@ std::string ScriptCompileError(absl::string_view body) {
                               lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error"));
 }
 
+namespace {
+
+// The error a library's top level raised (no handler: Redis 7.0 runs it without one), as
+// luaExtractErrorInformation reads it.
+std::string LoadErrorText(lua_State* L) {
+  if (lua_isstring(L, -1)) return absl::StrCat("ERR ", lua_tostring(L, -1));
+  if (lua_istable(L, -1)) {
+    if (std::optional<std::string> err = StringField(L, lua_gettop(L), "err", /*strict=*/false)) {
+      return *err;
+    }
+  }
+  return "ERR unknown error";
+}
+
+// Compiles and runs a library's top level in L (SetUpEnvironment done in function mode),
+// recording what it registers in context->registered: the error reply text, or empty.
+std::string LoadLibrary(lua_State* L, RunContext* context, absl::string_view code,
+                        const LibraryMetadata& metadata, uint64_t max_instructions,
+                        size_t max_memory_bytes) {
+  const absl::string_view source = code.substr(metadata.code_offset);
+  if (LoadBufferSourceOnly(L, source.data(), source.size(), "@user_function") != 0) {
+    return OneLine(absl::StrCat("ERR Error compiling function: ",
+                                lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error"));
+  }
+  context->loading = true;
+  context->instructions = 0;
+  context->max_instructions = max_instructions;
+  context->memory_limit = context->memory_used + max_memory_bytes;
+  lua_sethook(L, InstructionHook, LUA_MASKCOUNT, kHookEveryInstructions);
+  const int status = lua_pcall(L, 0, 0, 0);
+  lua_sethook(L, nullptr, 0, 0);
+  context->memory_limit = std::numeric_limits<size_t>::max();
+  context->loading = false;
+  context->over_instruction_limit = false;
+  if (status != 0) {
+    return OneLine(absl::StrCat("ERR Error registering functions: ", LoadErrorText(L)));
+  }
+  lua_settop(L, 0);
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<LibraryMetadata> ParseLibraryMetadata(absl::string_view code) {
+  // Redis reads the code as a C string here: it ends at a NUL byte.
+  const absl::string_view text = code.substr(0, std::min(code.size(), code.find('\0')));
+  if (!absl::StartsWith(text, "#!"))
+    return absl::InvalidArgumentError("ERR Missing library metadata");
+  const size_t end = text.find('\n');
+  if (end == absl::string_view::npos) {
+    return absl::InvalidArgumentError("ERR Invalid library metadata");
+  }
+  std::optional<std::vector<std::string>> parts = SplitArgs(text.substr(0, end));
+  if (!parts.has_value() || parts->empty()) {
+    return absl::InvalidArgumentError("ERR Invalid library metadata");
+  }
+  LibraryMetadata metadata;
+  metadata.engine = (*parts)[0].substr(2);
+  bool named = false;
+  for (size_t i = 1; i < parts->size(); ++i) {
+    const std::string& part = (*parts)[i];
+    if (absl::StartsWithIgnoreCase(part, "name=")) {
+      if (named) {
+        return absl::InvalidArgumentError(
+            "ERR Invalid metadata value, name argument was given multiple times");
+      }
+      metadata.name = part.substr(5);
+      named = true;
+      continue;
+    }
+    return absl::InvalidArgumentError(absl::StrCat("ERR Invalid metadata value given: ", part));
+  }
+  if (!named) return absl::InvalidArgumentError("ERR Library name was not given");
+  if (!ValidFunctionName(metadata.name)) {
+    return absl::InvalidArgumentError(
+        "ERR Library names can only contain letters, numbers, or underscores(_) and must be at "
+        "least one character long");
+  }
+  if (!absl::EqualsIgnoreCase(metadata.engine, "lua")) {
+    return absl::InvalidArgumentError(absl::StrCat("ERR Engine '", metadata.engine, "' not found"));
+  }
+  metadata.code_offset = end;
+  return metadata;
+}
+
+absl::StatusOr<std::vector<LuaFunctionInfo>> LoadLibraryFunctions(absl::string_view code,
+                                                                  uint64_t max_instructions) {
+  absl::StatusOr<LibraryMetadata> metadata = ParseLibraryMetadata(code);
+  if (!metadata.ok()) return metadata.status();
+  RunContext context;
+  lua_State* L = lua_newstate(Allocate, &context);
+  if (L == nullptr) return absl::ResourceExhaustedError("lua: cannot create a state");
+  StateCloser closer(L);
+  redis_core::RedisRequest::Script script;
+  script.function = "load";
+  SetUpEnvironment(L, script);
+  std::vector<LuaFunctionInfo> registered;
+  context.registered = &registered;
+  std::string error =
+      LoadLibrary(L, &context, code, *metadata, max_instructions, kDefaultMaxScriptMemoryBytes);
+  if (!error.empty()) return absl::InvalidArgumentError(error);
+  if (registered.empty()) return absl::InvalidArgumentError("ERR No functions registered");
+  return registered;
+}
+
+std::vector<std::string> FunctionFlagNames(uint32_t flags) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < std::size(kFunctionFlagNames); ++i) {
+    if ((flags & (1u << i)) != 0) names.emplace_back(kFunctionFlagNames[i]);
+  }
+  return names;
+}
+
 absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Script& script,
                                            redis_core::ScriptCalls& calls) const {
   RunContext context;
@@ -1340,28 +1652,62 @@ absl::StatusOr<Reply> LuaScriptRunner::Run(const redis_core::RedisRequest::Scrip
   if (L == nullptr) return absl::ResourceExhaustedError("lua: cannot create a state");
   StateCloser closer(L);
   SetUpEnvironment(L, script);
-  const std::string sha = ScriptSha1Hex(script.body);
+  int status = 0;
+  std::string label;  // who an error names: the script's SHA, or the function
+  if (script.function.empty()) {
+    label = ScriptSha1Hex(script.body);
+    // The front door refused a bad shebang; a request carrying one anyway answers the same.
+    absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(script.body);
+    if (!shebang.ok()) return Reply::Error(shebang.status().message());
+    context.no_writes = shebang->no_writes;
+    const absl::string_view source = absl::string_view(script.body).substr(shebang->length);
 
-  // The front door refused a bad shebang; a request carrying one anyway answers the same.
-  absl::StatusOr<ScriptShebang> shebang = ParseScriptShebang(script.body);
-  if (!shebang.ok()) return Reply::Error(shebang.status().message());
-  context.no_writes = shebang->no_writes;
-  const absl::string_view source = absl::string_view(script.body).substr(shebang->length);
-
-  lua_pushcfunction(L, ErrorHandler);
-  const int handler = lua_gettop(L);
-  if (LoadBufferSourceOnly(L, source.data(), source.size(), "@user_script") != 0) {
-    return Reply::Error(
-        OneLine(absl::StrCat("ERR Error compiling script (new function): ",
-                             lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error")));
+    lua_pushcfunction(L, ErrorHandler);
+    const int handler = lua_gettop(L);
+    if (LoadBufferSourceOnly(L, source.data(), source.size(), "@user_script") != 0) {
+      return Reply::Error(
+          OneLine(absl::StrCat("ERR Error compiling script (new function): ",
+                               lua_isstring(L, -1) ? lua_tostring(L, -1) : "unknown error")));
+    }
+    context.memory_limit = context.memory_used + options_.max_memory_bytes;
+    lua_sethook(L, InstructionHook, LUA_MASKCOUNT, kHookEveryInstructions);
+    status = lua_pcall(L, 0, 1, handler);
+  } else {
+    // FCALL: the library loads in this fresh state (as FUNCTION LOAD checked it at the front
+    // door: the same code loads the same way on every replica), then the function runs with
+    // its keys and arguments as its two arguments.
+    label = script.function;
+    absl::StatusOr<LibraryMetadata> metadata = ParseLibraryMetadata(script.body);
+    if (!metadata.ok()) return Reply::Error(metadata.status().message());
+    std::vector<LuaFunctionInfo> registered;
+    context.registered = &registered;
+    std::string error = LoadLibrary(L, &context, script.body, *metadata,
+                                    kDefaultMaxLoadInstructions, options_.max_memory_bytes);
+    context.registered = nullptr;
+    if (!error.empty()) return Reply::Error(error);
+    auto function =
+        std::find_if(registered.begin(), registered.end(),
+                     [&](const LuaFunctionInfo& f) { return f.name == script.function; });
+    if (function == registered.end()) return Reply::Error("ERR Function not found");
+    context.no_writes = (function->flags & kFunctionFlagNoWrites) != 0;
+    lua_pushcfunction(L, ErrorHandler);
+    const int handler = lua_gettop(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, kFunctionsRegistryKey);
+    lua_pushlstring(L, script.function.data(), script.function.size());
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    PushStringArray(L, script.keys);
+    PushStringArray(L, script.args);
+    context.instructions = 0;
+    context.max_instructions = options_.max_instructions;
+    context.memory_limit = context.memory_used + options_.max_memory_bytes;
+    lua_sethook(L, InstructionHook, LUA_MASKCOUNT, kHookEveryInstructions);
+    status = lua_pcall(L, 2, 1, handler);
   }
-  context.memory_limit = context.memory_used + options_.max_memory_bytes;
-  lua_sethook(L, InstructionHook, LUA_MASKCOUNT, kHookEveryInstructions);
-  const int status = lua_pcall(L, 0, 1, handler);
   lua_sethook(L, nullptr, 0, 0);
   context.memory_limit = std::numeric_limits<size_t>::max();
   if (!context.abort.ok()) return context.abort;
-  if (status != 0) return ErrorReply(L, status, sha);
+  if (status != 0) return ErrorReply(L, status, label);
   ReplyBudget budget{.left = kMaxReplyMemoryFactor * options_.max_memory_bytes};
   std::optional<Reply> reply = ToReply(L, -1, 0, context.resp, &budget);
   if (budget.exceeded) {

@@ -31,6 +31,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -90,5 +93,41 @@ std::string ScriptSha1Hex(absl::string_view body);
 // "ERR Error compiling script (new function): user_script:1: ..." when `body` does not
 // compile, or its shebang's error (what EVAL and SCRIPT LOAD answer), or an empty string.
 std::string ScriptCompileError(absl::string_view body);
+
+// ---- Redis 7 functions (FUNCTION LOAD, FCALL) ----
+
+// A library's first line, "#!<engine> name=<library>" (function.c's
+// functionExtractLibMetaData, then the name and engine checks, in Redis 7.0.15's words:
+// "ERR Missing library metadata", "ERR Invalid library metadata", "ERR Invalid metadata
+// value given: x", "ERR Library name was not given", "ERR Library names can only contain
+// ...", "ERR Engine 'x' not found"). The code compiles from that line's line feed on.
+struct LibraryMetadata {
+  std::string name;
+  std::string engine;
+  size_t code_offset = 0;
+};
+absl::StatusOr<LibraryMetadata> ParseLibraryMetadata(absl::string_view code);
+
+// What redis.register_function registered: the name, the description (named form only)
+// and the flags (bit i: kFunctionFlagNames' i-th, Redis's order: no-writes, allow-oom,
+// allow-stale, no-cluster, allow-cross-slot-keys).
+struct LuaFunctionInfo {
+  std::string name;
+  std::optional<std::string> description;
+  uint32_t flags = 0;
+};
+inline constexpr uint32_t kFunctionFlagNoWrites = 1;
+std::vector<std::string> FunctionFlagNames(uint32_t flags);
+
+// A library's top level runs in at most this many Lua instructions (about half a second,
+// Redis's FUNCTION LOAD timeout is 500 ms): beyond, "FUNCTION LOAD timeout".
+inline constexpr uint64_t kDefaultMaxLoadInstructions = 50'000'000;
+
+// FUNCTION LOAD's checks of `code` that need no registry: the metadata, then loading it in a
+// fresh state whose globals hold only the load API (redis.register_function, redis.log, the
+// constants) -- "ERR Error compiling function: ...", "ERR Error registering functions: ...",
+// "ERR No functions registered". The functions it registers, in registration order.
+absl::StatusOr<std::vector<LuaFunctionInfo>> LoadLibraryFunctions(
+    absl::string_view code, uint64_t max_instructions = kDefaultMaxLoadInstructions);
 
 }  // namespace ekv::redis
