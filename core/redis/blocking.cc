@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/redis/numbers.h"
+#include "core/redis/stream_read.h"
 
 namespace ekv::redis_core {
 
@@ -47,6 +48,27 @@ bool BlockedMissPassesOn(absl::string_view name) {
 
 std::string ServeFormOf(absl::string_view name) {
   return absl::StrCat("ekv-serve-", absl::AsciiStrToLower(name));
+}
+
+bool ServesOneKey(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "xread" || lower == "xreadgroup";
+}
+
+std::vector<std::string> ServeOnKey(const std::vector<std::string>& args, absl::string_view key) {
+  std::vector<std::string> out = args;
+  out.front() = ServeFormOf(args.front());
+  if (!ServesOneKey(args.front())) return out;
+  const XReadArgs parsed = ParseXRead(args);
+  if (parsed.error.has_value()) return out;
+  for (size_t i = 0; i < parsed.streams_count; ++i) {
+    if (args[parsed.streams_index + i] != key) continue;
+    out.resize(parsed.streams_index);
+    out.emplace_back(key);
+    out.push_back(args[parsed.streams_index + parsed.streams_count + i]);
+    return out;
+  }
+  return out;
 }
 
 size_t BlockTimeoutIndex(const std::vector<std::string>& args) {

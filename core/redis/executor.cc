@@ -346,7 +346,7 @@ Meta Executor::NewMeta(Type type) {
   return meta;
 }
 
-void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
+void Executor::SaveMeta(absl::string_view key, const Meta& meta, bool touch) {
   // A stream stays when its last entry goes, as in Redis.
   const bool remove = meta.size == 0 && meta.type != Type::kStream;
   NoteWrite(key, /*deleted=*/remove);
@@ -355,7 +355,7 @@ void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
   } else {
     store_->Put(MetaKey(key), EncodeMeta(meta));
   }
-  Touch(key);
+  if (touch || remove) Touch(key);
 }
 
 void Executor::DeleteKey(absl::string_view key, const Found& found) {

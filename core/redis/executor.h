@@ -102,8 +102,9 @@ class Executor {
   // A fresh collection of `type` with a version no other collection of this key had.
   Meta NewMeta(Type type);
   // Writes a collection's metadata, or removes the key when the collection is empty (a
-  // stream stays).
-  void SaveMeta(absl::string_view key, const Meta& meta);
+  // stream stays). `touch`: WATCH sees the write (Redis's signalModifiedKey); false for
+  // the writes Redis 7.0 makes without it (XSETID, XGROUP on an existing stream).
+  void SaveMeta(absl::string_view key, const Meta& meta, bool touch = true);
   // Removes whatever `key` holds (O(1) for collections).
   void DeleteKey(absl::string_view key, const Found& found);
   // Makes `key` the string `value` (whatever it held), expiring at expire_ms (0: never).

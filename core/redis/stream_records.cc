@@ -70,13 +70,13 @@ absl::Status Stream::Load() {
   return reader.ExpectEnd("stream state");
 }
 
-void Stream::Save() {
+void Stream::Save(bool touch) {
   std::string bytes;
   AppendId(&bytes, state_.last_id);
   AppendId(&bytes, state_.max_deleted);
   kv::AppendVarint64(&bytes, state_.entries_added);
   ex_.store().Put(ex_.ElementKey(key_, meta_, std::string(1, kStateTag)), std::move(bytes));
-  ex_.SaveMeta(key_, meta_);
+  ex_.SaveMeta(key_, meta_, touch);
 }
 
 absl::StatusOr<std::vector<StreamEntry>> Stream::Range(StreamId lo, StreamId hi, uint64_t count,

@@ -49,8 +49,9 @@ class Stream {
   Stream(Executor& ex, std::string key, Meta meta) : ex_(ex), key_(std::move(key)), meta_(meta) {}
   // Reads the state record (a new stream has none).
   absl::Status Load();
-  // Writes the state and the metadata (the key stays when empty).
-  void Save();
+  // Writes the state and the metadata (the key stays when empty). `touch`: WATCH sees the
+  // change (Executor::SaveMeta).
+  void Save(bool touch = true);
 
   uint64_t length() const { return meta_.size; }
   const Meta& meta() const { return meta_; }
