@@ -124,7 +124,7 @@ void BlockedClients::Run(uint64_t id, std::optional<std::string> key) {
   EKV_ASSERT(!waiter.running, "two runs of one waiter could pop two elements");
   waiter.running = true;
   // After a miss, the form that waits through a key of another type, narrowed to the
-  // noticed stream for a stream reader (blocking.h).
+  // noticed key (blocking.h).
   Args args = waiter.args;
   if (waiter.missed && key.has_value()) {
     args = redis_core::ServeOnKey(waiter.args, *key);
@@ -191,15 +191,21 @@ void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core
   const uint64_t connection_id = waiter.connection_id;
   // A reader took nothing: the others on its keys ran with it already.
   const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer) && !waiter.shared;
-  // A stream reader's notice run took from the noticed key only.
+  // A notice's run narrowed to one key took from that key only.
   std::vector<std::string> keys = waiter.keys;
   if (run_key.has_value() && waiter.one_key) keys = {*run_key};
+  if (!served) keys.clear();
+  // Notices it had not run for yet go to the next waiters on those keys (a reader's
+  // others ran with it already).
+  if (!waiter.shared) {
+    for (const std::string& key : waiter.notices) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+  }
   Forget(id);
   if (answer.has_value()) answer_(connection_id, *std::move(answer));
   // The element it got may not have been the last: the next waiters try.
-  if (served) {
-    for (const std::string& key : keys) Serve(key);
-  }
+  for (const std::string& key : keys) Serve(key);
 }
 
 void BlockedClients::TimeOut(uint64_t id) {

@@ -14,15 +14,16 @@
 //     across nodes, whichever node's run commits first). A waiter whose command only reads
 //     (XREAD) takes nothing from the key: every such waiter on the key runs; one whose miss
 //     says nothing for the others (XREADGROUP: another group may have entries) hands over
-//     after a miss too. A stream reader's run reads only the key the notice named
-//     (redis_core::ServeOnKey): Redis 7.0 answers it from the signalled stream alone, and
-//     notices are served in the order the writes made them;
+//     after a miss too. A notice's run reads only the key the notice named
+//     (redis_core::ServeOnKey; BLMOVE and BRPOPLPUSH have one source anyway): Redis 7.0
+//     serves a woken client from the signalled key alone, and notices are served in the
+//     order the writes made them;
 //   - every `recheck` for each key's first waiter, a safety net for a notice lost with an
 //     unreachable peer, not the way clients are woken.
 // A waiter has at most one run in flight; a notice during a run makes it run again (for
-// each key noticed, in order, for a stream reader) when the answer is a miss. A timeout that falls
-// during a run waits for that run's answer (which may carry an element: the client then gets it
-// rather than losing it).
+// each key noticed, in order, when its runs name one key) when the answer is a miss. A timeout that
+// falls during a run waits for that run's answer (which may carry an element: the client then gets
+// it rather than losing it).
 #pragma once
 
 #include <chrono>
@@ -120,7 +121,7 @@ class BlockedClients {
     // XREADGROUP: its miss says nothing of what the key holds for another group, so a
     // miss after a notice hands over to the next waiter as a success does.
     bool passes_on_miss = false;
-    bool one_key = false;  // XREAD, XREADGROUP: a notice's run reads only the noticed key
+    bool one_key = false;  // a notice's run reads only the noticed key (ServesOneKey)
   };
 
   // Runs the waiter: the command as sent the first time, then the serve form for `key` (a

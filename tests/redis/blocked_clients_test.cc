@@ -193,16 +193,36 @@ TEST_F(BlockedClientsTest, StreamReaderRunsForEachNoticedKeyInOrder) {
   EXPECT_EQ(blocked_.blocked(), 1u);
 }
 
-// A list pop reads all its keys each run: notices during a run make one more run.
-TEST_F(BlockedClientsTest, ListPopRunsOnceMoreWhateverTheKeysNoticed) {
+// A pop is served from the key noticed, one key at a time; a waiter served while more
+// notices waited hands them to the next waiters on those keys.
+TEST_F(BlockedClientsTest, PopsRunForTheNoticedKeyAndPassOnTheRest) {
   blocked_.Add(1, {"blpop", "a", "b", "0"}, {"a", "b"}, 0, 1000);
   Answer(Reply::NilArray());
-  blocked_.KeysReady({"a"});
+  blocked_.Add(2, {"brpop", "b", "a", "0"}, {"a", "b"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"b", "a"});
+  ASSERT_EQ(runs_.size(), 1u) << "both keys' first waiter is client 1";
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-blpop", "b", "0"}));
+  Answer(Popped("b", "x"));
+  EXPECT_EQ(answers_[1].size(), 1u);
+  // b's next waiter, then a's notice, which client 1 never ran for: both go to client 2.
   ASSERT_EQ(runs_.size(), 1u);
-  blocked_.KeysReady({"a", "b"});
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-brpop", "b", "0"}));
   Answer(Reply::NilArray());
   ASSERT_EQ(runs_.size(), 1u);
-  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-blpop", "a", "b", "0"}));
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-brpop", "a", "0"}));
+  Answer(Popped("a", "y"));
+  EXPECT_EQ(answers_[2].size(), 1u);
+  EXPECT_TRUE(runs_.empty());
+  // A move has one source: notices during a run make one more run.
+  blocked_.Add(3, {"blmove", "s", "d", "left", "left", "0"}, {"s"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"s"});
+  blocked_.KeysReady({"s"});
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-blmove");
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
   Answer(Reply::NilArray());
   EXPECT_TRUE(runs_.empty());
 }
