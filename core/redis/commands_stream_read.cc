@@ -82,6 +82,7 @@ absl::StatusOr<Reply> XReadGeneric(Executor& ex, const Args& args, bool serve) {
   }
   std::vector<Reply> served;
   for (size_t i = 0; i < streams.size(); ++i) {
+    if (!streams[i].has_value()) ex.NoteMiss(args[parsed.streams_index + i]);
     if (!streams[i].has_value() || streams[i]->length() == 0) continue;
     Stream& stream = *streams[i];
     StreamId start = after[i];

@@ -113,6 +113,11 @@ class Executor {
   // the command's own event (XADD's "xtrim" when it trimmed, XREADGROUP's
   // "xgroup-createconsumer").
   void NoteEvent(absl::string_view key, std::string event);
+  // The `keymiss` of a read command's second lookup of a key it found missing (Redis's
+  // XREAD looks each stream up twice); nothing unless Run notes misses.
+  void NoteMiss(absl::string_view key) {
+    if (noting_misses_) events_.push_back({"keymiss", std::string(key)});
+  }
   // Records that `key` changed (WATCH).
   void Touch(absl::string_view key);
   // max(touch record, newest MVCC version) of `key`: changes whenever the key does.
@@ -149,6 +154,8 @@ class Executor {
   // Keyspace notifications (keyspace_events.h): with classes set, every write command Run
   // runs records the keys it changes (SaveMeta, DeleteKey, SetString) and, when it
   // answers no error, the events of those classes; TakeEvents hands them over in order.
+  // With the `m` class, a read command's Lookup of a key that holds nothing (or holds an
+  // expired value) records `keymiss`, as Redis 7.0's lookupKeyRead does.
   void set_notify_flags(uint32_t flags) { notify_flags_ = flags; }
   std::vector<KeyEvent> TakeEvents() { return std::exchange(events_, {}); }
   // Scripts' ACL refusals (ScriptCalls::NoteAclDenial), for the reply.
@@ -169,6 +176,7 @@ class Executor {
   bool called_from_script_ = false;
   uint32_t notify_flags_ = 0;
   bool tracking_ = false;                  // a write command runs with notify_flags_ set
+  bool noting_misses_ = false;             // a read command runs with the `m` class set
   KeyChanges changes_;                     // its written keys
   std::map<std::string, bool> looked_up_;  // its first Lookup of each key: live then
   std::vector<KeyEvent> events_;
