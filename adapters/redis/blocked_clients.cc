@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "core/kv/codec.h"
 #include "core/redis/blocking.h"
 #include "core/redis/executor.h"
@@ -34,8 +35,10 @@ std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view messag
 }
 
 std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
-  if (args.size() < 2) return {};
+  if (args.empty()) return {};
   const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name == "flushall" || name == "flushdb") return {std::string(kEveryKeyNotice)};
+  if (args.size() < 2) return {};
   if (name == "lpush" || name == "rpush" || name == "zadd" || name == "zincrby" || name == "xadd" ||
       name == "zunionstore" || name == "zinterstore" || name == "zdiffstore" ||
       name == "zrangestore" || name == "restore" || name == "geoadd" || name == "geosearchstore") {
@@ -48,8 +51,18 @@ std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args) {
     return {keys.back()};
   }
   if (name == "lmove" || name == "blmove" || name == "rpoplpush" || name == "brpoplpush" ||
-      name == "rename" || name == "renamenx" || name == "copy") {
+      name == "copy") {
     if (args.size() < 3) return {};
+    return {args[2]};
+  }
+  if (name == "rename" || name == "renamenx") {
+    // The source goes (a consumer blocked on it is answered), the target may be a stream.
+    if (args.size() < 3) return {};
+    return {args[1], args[2]};
+  }
+  if (name == "del" || name == "unlink") return {args.begin() + 1, args.end()};
+  if (name == "xgroup") {
+    if (args.size() < 3 || !absl::EqualsIgnoreCase(args[1], "destroy")) return {};
     return {args[2]};
   }
   if (name == "sort") {
@@ -97,6 +110,7 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
       args.empty() ? nullptr : redis_core::FindCommand(args.front());
   waiter.shared = info != nullptr && !info->write;
   waiter.passes_on_miss = redis_core::BlockedMissPassesOn(args.front());
+  waiter.one_key = redis_core::ServesOneKey(args.front());
   waiter.args = std::move(args);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
@@ -108,19 +122,35 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   for (const std::string& key : waiter.keys) queues_[key].push_back(id);
   waiters_.emplace(id, std::move(waiter));
   by_connection_[connection_id] = id;
-  Run(id);
+  Run(id, std::nullopt);
 }
 
-void BlockedClients::Run(uint64_t id) {
+void BlockedClients::Run(uint64_t id, std::optional<std::string> key) {
   Waiter& waiter = waiters_.at(id);
   EKV_ASSERT(!waiter.running, "two runs of one waiter could pop two elements");
   waiter.running = true;
-  waiter.run_again = false;
-  // After a miss, the form that waits through a key of another type (blocking.h).
+  // After a miss, the form that waits through a key of another type, narrowed to the
+  // noticed key (blocking.h).
   Args args = waiter.args;
-  if (waiter.missed) args.front() = redis_core::ServeFormOf(args.front());
+  if (waiter.missed && key.has_value()) {
+    args = redis_core::ServeOnKey(waiter.args, *key);
+  } else if (waiter.missed) {
+    args.front() = redis_core::ServeFormOf(args.front());
+  }
+  waiter.run_key = std::move(key);
   attempt_(args,
            [this, id](absl::StatusOr<redis_core::Reply> result) { OnRun(id, std::move(result)); });
+}
+
+void BlockedClients::Notice(uint64_t id, const std::string& key) {
+  Waiter& waiter = waiters_.at(id);
+  if (!waiter.running) return Run(id, key);
+  // A command that reads all its keys runs once more whatever the keys noticed.
+  if (!waiter.one_key && !waiter.notices.empty()) return;
+  if (std::find(waiter.notices.begin(), waiter.notices.end(), key) != waiter.notices.end()) {
+    return;
+  }
+  waiter.notices.push_back(key);
 }
 
 void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result) {
@@ -128,25 +158,25 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   if (it == waiters_.end()) return;
   Waiter& waiter = it->second;
   waiter.running = false;
-  const bool from_notice = waiter.from_notice;
-  waiter.from_notice = false;
+  const std::optional<std::string> run_key = std::move(waiter.run_key);
+  waiter.run_key.reset();
   if (waiter.cancelled) {
     // Nobody to answer. An element this run popped is lost with the connection, as a
     // reply Redis wrote to a client that hung up is.
     Forget(id);
     return;
   }
-  if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result));
+  if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result), run_key);
   waiter.missed = true;
-  if (waiter.passes_on_miss && from_notice) {
-    const std::vector<std::string> keys = waiter.keys;
-    for (const std::string& key : keys) ServeAfter(key, id);
-    it = waiters_.find(id);
-    if (it == waiters_.end()) return;
-  }
+  if (waiter.passes_on_miss && run_key.has_value()) ServeAfter(*run_key, id);
+  it = waiters_.find(id);
+  if (it == waiters_.end()) return;
   Waiter& missed = it->second;
   if (missed.deadline_ms != 0 && now_ms_ >= missed.deadline_ms) return TimeOut(id);
-  if (missed.run_again) return Run(id);
+  if (missed.notices.empty()) return;
+  std::string next = std::move(missed.notices.front());
+  missed.notices.pop_front();
+  Run(id, std::move(next));
 }
 
 void BlockedClients::ServeAfter(const std::string& key, uint64_t after) {
@@ -156,30 +186,32 @@ void BlockedClients::ServeAfter(const std::string& key, uint64_t after) {
   auto at = std::find(ids.begin(), ids.end(), after);
   if (at == ids.end()) return;
   for (++at; at != ids.end(); ++at) {
-    Waiter& next = waiters_.at(*at);
-    if (next.cancelled) continue;
-    if (next.running) {
-      next.run_again = true;
-    } else {
-      next.from_notice = true;
-      Run(*at);
-    }
-    return;
+    if (waiters_.at(*at).cancelled) continue;
+    return Notice(*at, key);
   }
 }
 
-void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer) {
+void BlockedClients::Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer,
+                            const std::optional<std::string>& run_key) {
   Waiter& waiter = waiters_.at(id);
   const uint64_t connection_id = waiter.connection_id;
   // A reader took nothing: the others on its keys ran with it already.
   const bool served = answer.has_value() && answer->ok() && !IsMiss(**answer) && !waiter.shared;
+  // A notice's run narrowed to one key took from that key only.
   std::vector<std::string> keys = waiter.keys;
+  if (run_key.has_value() && waiter.one_key) keys = {*run_key};
+  if (!served) keys.clear();
+  // Notices it had not run for yet go to the next waiters on those keys (a reader's
+  // others ran with it already).
+  if (!waiter.shared) {
+    for (const std::string& key : waiter.notices) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+    }
+  }
   Forget(id);
   if (answer.has_value()) answer_(connection_id, *std::move(answer));
   // The element it got may not have been the last: the next waiters try.
-  if (served) {
-    for (const std::string& key : keys) Serve(key);
-  }
+  for (const std::string& key : keys) Serve(key);
 }
 
 void BlockedClients::TimeOut(uint64_t id) {
@@ -202,7 +234,7 @@ bool BlockedClients::Unblock(uint64_t connection_id, bool error) {
     // As a deadline that falls during a run: OnRun answers, with the timeout's on a miss.
     if (waiter.deadline_ms != 0) deadlines_.erase({waiter.deadline_ms, id});
     waiter.deadline_ms = std::max<int64_t>(now_ms_, 1);
-    waiter.run_again = false;
+    waiter.notices.clear();
     return true;
   }
   TimeOut(id);
@@ -239,19 +271,20 @@ void BlockedClients::Serve(const std::string& key) {
     if (!waiter.shared) break;
   }
   for (uint64_t id : to_run) {
-    auto it = waiters_.find(id);
-    if (it == waiters_.end()) continue;
-    if (it->second.running) {
-      it->second.run_again = true;
-    } else {
-      it->second.from_notice = true;
-      Run(id);
-    }
+    if (waiters_.count(id) != 0) Notice(id, key);
   }
 }
 
 void BlockedClients::KeysReady(const std::vector<std::string>& keys) {
-  for (const std::string& key : keys) Serve(key);
+  for (const std::string& key : keys) {
+    if (key != kEveryKeyNotice) {
+      Serve(key);
+      continue;
+    }
+    std::vector<std::string> all;
+    for (const auto& [queued, ids] : queues_) all.push_back(queued);
+    for (const std::string& queued : all) Serve(queued);
+  }
 }
 
 void BlockedClients::Tick(int64_t now_ms) {
@@ -264,7 +297,7 @@ void BlockedClients::Tick(int64_t now_ms) {
     if (waiter.running) {
       // Its run may carry an element: OnRun answers, with the timeout's nil on a miss.
       waiter.deadline_ms = now_ms_;
-      waiter.run_again = false;
+      waiter.notices.clear();
       continue;
     }
     TimeOut(id);

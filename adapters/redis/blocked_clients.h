@@ -14,12 +14,16 @@
 //     across nodes, whichever node's run commits first). A waiter whose command only reads
 //     (XREAD) takes nothing from the key: every such waiter on the key runs; one whose miss
 //     says nothing for the others (XREADGROUP: another group may have entries) hands over
-//     after a miss too;
+//     after a miss too. A notice's run reads only the key the notice named
+//     (redis_core::ServeOnKey; BLMOVE and BRPOPLPUSH have one source anyway): Redis 7.0
+//     serves a woken client from the signalled key alone, and notices are served in the
+//     order the writes made them;
 //   - every `recheck` for each key's first waiter, a safety net for a notice lost with an
 //     unreachable peer, not the way clients are woken.
-// A waiter has at most one run in flight; a notice during a run makes it run again when
-// the answer is a miss. A timeout that falls during a run waits for that run's answer
-// (which may carry an element: the client then gets it rather than losing it).
+// A waiter has at most one run in flight; a notice during a run makes it run again (for
+// each key noticed, in order, when its runs name one key) when the answer is a miss. A timeout that
+// falls during a run waits for that run's answer (which may carry an element: the client then gets
+// it rather than losing it).
 #pragma once
 
 #include <chrono>
@@ -42,12 +46,19 @@ namespace ekv::redis {
 // with a NUL byte, which no client channel practically does; deliveries on it from peers
 // wake blocked clients and reach no subscriber.
 inline constexpr absl::string_view kKeysReadyChannel("\0ekv:keys-ready", 15);
+// A notice for every key (FLUSHALL, FLUSHDB): every waiter's keys are served. A NUL byte
+// first too; a client key spelt so only causes a needless round of runs.
+inline constexpr absl::string_view kEveryKeyNotice("\0ekv:every-key", 14);
 std::string EncodeKeysReady(const std::vector<std::string>& keys);
 std::optional<std::vector<std::string>> DecodeKeysReady(absl::string_view message);
-// The keys a successful write command may have turned into a non-empty list or sorted
-// set, i.e. those whose blocked clients may now be served (LPUSH's key, LMOVE's
-// destination, ZADD's key, RENAME's target, SORT's STORE destination, the KEYS of EVAL and
-// EVALSHA, ...). Lower-case or not.
+// The keys a successful write command may have turned into a non-empty list, sorted set
+// or stream, i.e. those whose blocked clients may now be served (LPUSH's key, LMOVE's
+// destination, ZADD's key, XADD's, RENAME's target, SORT's STORE destination, the KEYS of
+// EVAL and EVALSHA, ...), and those it may have deleted under a blocked consumer group
+// reader, which Redis 7.0 answers with an error (DEL, UNLINK, RENAME's source, XGROUP
+// DESTROY; FLUSHALL and FLUSHDB: kEveryKeyNotice). A stream overwritten by another type
+// (SET, RESTORE ... REPLACE) or expired is noticed by the waiters' re-check instead: those
+// writes are too common to fan out a notice each. Lower-case or not.
 std::vector<std::string> KeysMadeReady(const std::vector<std::string>& args);
 
 class BlockedClients {
@@ -96,9 +107,13 @@ class BlockedClients {
     uint64_t connection_id = 0;
     Args args;
     std::vector<std::string> keys;
-    int64_t deadline_ms = 0;     // 0: none
-    bool running = false;        // a run is in flight
-    bool run_again = false;      // a notice came during the run
+    int64_t deadline_ms = 0;  // 0: none
+    bool running = false;     // a run is in flight
+    // Keys noticed during the run, each to run again for after a miss (in notice order;
+    // at most one for a command that reads all its keys each run).
+    std::deque<std::string> notices;
+    // The key of the run in flight when a notice started it (nullopt: the first run).
+    std::optional<std::string> run_key;
     bool missed = false;         // the last run found nothing
     bool cancelled = false;      // the connection is gone; only a run in flight keeps it
     bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: the timeout answers the error
@@ -106,13 +121,19 @@ class BlockedClients {
     // XREADGROUP: its miss says nothing of what the key holds for another group, so a
     // miss after a notice hands over to the next waiter as a success does.
     bool passes_on_miss = false;
-    bool from_notice = false;  // the run in flight was started by a notice (Serve)
+    bool one_key = false;  // a notice's run reads only the noticed key (ServesOneKey)
   };
 
-  void Run(uint64_t id);
+  // Runs the waiter: the command as sent the first time, then the serve form for `key` (a
+  // notice's; nullopt: every key).
+  void Run(uint64_t id, std::optional<std::string> key);
+  // A notice for `key` reached the waiter: it runs now, or after its run in flight.
+  void Notice(uint64_t id, const std::string& key);
   void OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result);
   // Answers (unless cancelled) and forgets the waiter; its keys' next waiters run.
-  void Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer);
+  // `run_key`: the noticed key of the run that answered, whose next waiters run.
+  void Finish(uint64_t id, std::optional<absl::StatusOr<redis_core::Reply>> answer,
+              const std::optional<std::string>& run_key = std::nullopt);
   void TimeOut(uint64_t id);
   void Serve(const std::string& key);
   // Runs the first waiter queued on `key` after waiter `after`.

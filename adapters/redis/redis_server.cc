@@ -381,7 +381,15 @@ class RedisServer::Loop final : public ServerControl {
         AnswerBlocked(id, std::move(reply));
       },
       BlockedClients::Options{}};
-  std::set<std::string> ready_keys_;  // notices of this loop turn's writes
+  // Notices of this loop turn's writes, each key once, in the order the writes named them
+  // (Redis serves blocked stream readers in signal order).
+  std::vector<std::string> ready_keys_;
+  std::set<std::string> ready_key_set_;  // ready_keys_'s keys
+  void AddReadyKeys(const std::vector<std::string>& keys) {
+    for (const std::string& key : keys) {
+      if (ready_key_set_.insert(key).second) ready_keys_.push_back(key);
+    }
+  }
 };
 
 std::vector<const ConnectionState*> RedisServer::Loop::Connections() const {
@@ -517,8 +525,9 @@ void RedisServer::Loop::AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Re
 
 void RedisServer::Loop::FlushReadyKeys() {
   if (ready_keys_.empty()) return;
-  std::vector<std::string> keys(ready_keys_.begin(), ready_keys_.end());
+  std::vector<std::string> keys = std::move(ready_keys_);
   ready_keys_.clear();
+  ready_key_set_.clear();
   blocked_.KeysReady(keys);
   if (options_.fanout != nullptr) {
     // Fire and forget: a notice lost with a peer is caught by the waiters' re-check.
@@ -867,10 +876,10 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
   EKV_ASSERT(connection.in_flight, "a reply arrived for a connection with no command running");
   connection.in_flight = false;
   if (run_ready_keys.has_value()) {
-    ready_keys_.insert(run_ready_keys->begin(), run_ready_keys->end());
+    AddReadyKeys(*run_ready_keys);
   } else if (!connection.state.ready_keys.empty()) {
     if (!reply.empty() && reply[0] != '-') {
-      ready_keys_.insert(connection.state.ready_keys.begin(), connection.state.ready_keys.end());
+      AddReadyKeys(connection.state.ready_keys);
     }
     connection.state.ready_keys.clear();
   }

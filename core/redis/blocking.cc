@@ -1,11 +1,13 @@
 #include "core/redis/blocking.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/redis/numbers.h"
+#include "core/redis/stream_read.h"
 
 namespace ekv::redis_core {
 
@@ -47,6 +49,50 @@ bool BlockedMissPassesOn(absl::string_view name) {
 
 std::string ServeFormOf(absl::string_view name) {
   return absl::StrCat("ekv-serve-", absl::AsciiStrToLower(name));
+}
+
+bool ServesOneKey(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  return lower == "xread" || lower == "xreadgroup" || lower == "blpop" || lower == "brpop" ||
+         lower == "bzpopmin" || lower == "bzpopmax" || lower == "blmpop" || lower == "bzmpop";
+}
+
+std::vector<std::string> ServeOnKey(const std::vector<std::string>& args, absl::string_view key) {
+  std::vector<std::string> out = args;
+  out.front() = ServeFormOf(args.front());
+  if (!ServesOneKey(args.front())) return out;
+  const std::string name = absl::AsciiStrToLower(args.front());
+  if (name == "blmpop" || name == "bzmpop") {
+    // timeout numkeys key... direction [COUNT n]: one key.
+    if (args.size() < 4) return out;
+    std::optional<int64_t> count = ParseInt64(args[2]);
+    if (!count.has_value() || *count < 1 || 3 + static_cast<size_t>(*count) > args.size()) {
+      return out;
+    }
+    const auto first = args.begin() + 3;
+    const auto last = first + *count;
+    if (std::find(first, last, key) == last) return out;
+    std::vector<std::string> narrowed = {out.front(), args[1], "1", std::string(key)};
+    narrowed.insert(narrowed.end(), last, args.end());
+    return narrowed;
+  }
+  if (name != "xread" && name != "xreadgroup") {
+    // key... timeout: one key.
+    if (args.size() < 3 || std::find(args.begin() + 1, args.end() - 1, key) == args.end() - 1) {
+      return out;
+    }
+    return {out.front(), std::string(key), args.back()};
+  }
+  const XReadArgs parsed = ParseXRead(args);
+  if (parsed.error.has_value()) return out;
+  for (size_t i = 0; i < parsed.streams_count; ++i) {
+    if (args[parsed.streams_index + i] != key) continue;
+    out.resize(parsed.streams_index);
+    out.emplace_back(key);
+    out.push_back(args[parsed.streams_index + parsed.streams_count + i]);
+    return out;
+  }
+  return out;
 }
 
 size_t BlockTimeoutIndex(const std::vector<std::string>& args) {

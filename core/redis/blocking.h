@@ -47,6 +47,16 @@ bool BlockedMissPassesOn(absl::string_view name);
 // names (never in the front door's table), with the plain form's arity and keys.
 // "ekv-serve-" + the lower-case name; `name` must be a blocking command.
 std::string ServeFormOf(absl::string_view name);
+// The run of a blocked client that a write to `key` woke: the serve form naming only that
+// key (for XREAD and XREADGROUP that stream's key and id, its first for a key named twice),
+// as Redis 7.0 serves a woken client from the signalled key alone (a MULTI that pushes to
+// b then a answers BLPOP a b from b). BLMOVE and BRPOPLPUSH, which have one source, and a
+// key the command does not name keep all their arguments. `args` must be a blocking
+// command.
+std::vector<std::string> ServeOnKey(const std::vector<std::string>& args, absl::string_view key);
+// True when ServeOnKey narrows the command to the key (XREAD, XREADGROUP, BLPOP, BRPOP,
+// BZPOPMIN, BZPOPMAX, BLMPOP, BZMPOP).
+bool ServesOneKey(absl::string_view name);
 // The index of the timeout argument of a blocking list or zset command; 0 when `args` is too
 // short.
 size_t BlockTimeoutIndex(const std::vector<std::string>& args);

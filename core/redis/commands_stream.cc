@@ -337,7 +337,7 @@ EKV_REDIS_HANDLER(CmdXSetId) {
   stream.state().last_id = id->id;
   if (entries_added != -1) stream.state().entries_added = static_cast<uint64_t>(entries_added);
   if (!max_deleted.IsZero()) stream.state().max_deleted = max_deleted;
-  stream.Save();
+  stream.Save(/*touch=*/false);  // Redis 7.0's XSETID leaves WATCH alone
   return Reply::Ok();
 }
 

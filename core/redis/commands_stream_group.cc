@@ -121,13 +121,16 @@ EKV_REDIS_HANDLER(CmdXGroup) {
       if (!parsed.has_value()) return Reply::Error(kInvalidStreamIdError);
       id = parsed->id;
     }
-    if (!stream.has_value()) {
+    const bool created = !stream.has_value();
+    if (created) {
       stream.emplace(ex, key, ex.NewMeta(Type::kStream));
       groups.emplace(ex, key, stream->meta());
     }
     if (group.has_value()) return Reply::Error("BUSYGROUP Consumer Group name already exists");
     groups->SaveGroup(StreamGroup{name, id, entries_read, 0});
-    stream->Save();
+    // Redis 7.0 signals a modified key (WATCH) only for the stream MKSTREAM made, and for
+    // no other XGROUP subcommand.
+    stream->Save(/*touch=*/created);
     return Reply::Ok();
   }
   if (sub == "setid") {
@@ -141,26 +144,26 @@ EKV_REDIS_HANDLER(CmdXGroup) {
     group->last_id = id;
     group->entries_read = entries_read;
     groups->SaveGroup(*group);
-    stream->Save();
+    stream->Save(/*touch=*/false);
     return Reply::Ok();
   }
   if (sub == "destroy") {
     if (!group.has_value()) return Reply::Integer(0);
     EKV_KV_RETURN_IF_ERROR(groups->DestroyGroup(*group));
-    stream->Save();
+    stream->Save(/*touch=*/false);
     return Reply::Integer(1);
   }
   EKV_KV_ASSIGN_OR_RETURN(std::optional<StreamConsumer> consumer, groups->Consumer(name, args[4]));
   if (sub == "createconsumer") {
     if (consumer.has_value()) return Reply::Integer(0);
     groups->SaveConsumer(name, StreamConsumer{args[4], ex.now_ms(), 0});
-    stream->Save();
+    stream->Save(/*touch=*/false);
     return Reply::Integer(1);
   }
   // delconsumer
   if (!consumer.has_value()) return Reply::Integer(0);
   EKV_KV_ASSIGN_OR_RETURN(uint64_t pending, groups->DeleteConsumer(&*group, *consumer));
-  stream->Save();
+  stream->Save(/*touch=*/false);
   return Reply::Integer(static_cast<int64_t>(pending));
 }
 

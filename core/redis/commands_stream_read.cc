@@ -1,8 +1,15 @@
-// XREAD (Redis 7.0's xreadCommand without a group) and what a blocked XREAD needs: the
-// form its later runs take (ekv-serve-xread: a key holding another type counts as empty,
-// as Redis serves a blocked reader only from a stream) and `ekv-xread-last`, which
-// resolves `$` when the client blocks (stream_read.h). XREAD only reads: a blocked client
-// takes nothing from the stream, so every reader waiting on it is served.
+// XREAD and XREADGROUP (Redis 7.0's xreadCommand) and what a blocked one needs: the form
+// its later runs take (ekv-serve-xread, ekv-serve-xreadgroup: Redis 7.0's
+// serveClientsBlockedOnStreamKey, below) and `ekv-xread-last`, which resolves `$` when
+// the client blocks (stream_read.h). XREAD only reads: a blocked client takes nothing
+// from the stream, so every reader waiting on it is served.
+//
+// A woken client is answered from one stream: the front door runs the serve form with
+// only the stream a write signalled (blocking.h ServeOnKey), and the serve form answers
+// from the first of its streams whose last generated id passed the client's (the
+// group's last delivered id for a consumer), with the entries after it, none when they
+// were deleted again. A consumer's stream that is gone or holds another type answers
+// -UNBLOCKED, a group that is gone -NOGROUP (Redis 7.0.15's words).
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,9 +23,36 @@
 namespace ekv::redis_core {
 namespace {
 
+// A woken XREAD: the first stream (of another type: none) whose last id passed the
+// client's, with the entries after the client's id.
+absl::StatusOr<Reply> ServeWokenReader(Executor& ex, const Args& args, const XReadArgs& parsed) {
+  for (size_t i = 0; i < parsed.streams_count; ++i) {
+    const std::string& key = args[parsed.streams_index + i];
+    const std::string& id_text = args[parsed.streams_index + parsed.streams_count + i];
+    EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
+    if (!c.exists) continue;
+    Stream stream(ex, key, c.meta);
+    EKV_KV_RETURN_IF_ERROR(stream.Load());
+    // `$` was resolved when the client blocked; a `$` left means "nothing yet".
+    StreamId start = stream.state().last_id;
+    if (id_text != "$") {
+      std::optional<ParsedStreamId> id = ParseStreamId(id_text, 0, /*strict=*/true);
+      if (!id.has_value()) continue;
+      start = id->id;
+    }
+    if (!(start < stream.state().last_id) || !IncrStreamId(&start)) continue;
+    EKV_KV_ASSIGN_OR_RETURN(
+        std::vector<StreamEntry> entries,
+        stream.Range(start, kMaxStreamId, static_cast<uint64_t>(parsed.count), false));
+    return Reply::KeyedMap({Reply::Bulk(key), StreamEntriesReply(entries)});
+  }
+  return Reply::NilArray();
+}
+
 absl::StatusOr<Reply> XReadGeneric(Executor& ex, const Args& args, bool serve) {
   XReadArgs parsed = ParseXRead(args, ex.called_from_script());
   if (parsed.error.has_value()) return *parsed.error;
+  if (serve) return ServeWokenReader(ex, args, parsed);
   // The ids, checked key by key as Redis does (a key of another type answers WRONGTYPE
   // before a later bad id).
   std::vector<std::optional<Stream>> streams;
@@ -27,7 +61,7 @@ absl::StatusOr<Reply> XReadGeneric(Executor& ex, const Args& args, bool serve) {
     const std::string& key = args[parsed.streams_index + i];
     const std::string& id_text = args[parsed.streams_index + parsed.streams_count + i];
     EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
-    if (c.error.has_value() && !serve) return *c.error;
+    if (c.error.has_value()) return *c.error;
     std::optional<Stream> stream;
     if (c.exists) {
       stream.emplace(ex, key, c.meta);
@@ -48,6 +82,7 @@ absl::StatusOr<Reply> XReadGeneric(Executor& ex, const Args& args, bool serve) {
   }
   std::vector<Reply> served;
   for (size_t i = 0; i < streams.size(); ++i) {
+    if (!streams[i].has_value()) ex.NoteMiss(args[parsed.streams_index + i]);
     if (!streams[i].has_value() || streams[i]->length() == 0) continue;
     Stream& stream = *streams[i];
     StreamId start = after[i];
@@ -66,13 +101,16 @@ absl::StatusOr<Reply> XReadGeneric(Executor& ex, const Args& args, bool serve) {
 }
 
 // One stream of an XREADGROUP: its consumer's history from `after` on (explicit id), or
-// the group's new entries (`>`), delivered and recorded pending unless NOACK.
+// the group's new entries (`>`), delivered and recorded pending unless NOACK. `woken`: a
+// blocked consumer's turn, which the caller found due (the stream's last id passed the
+// group's), answered even when those entries are gone.
 absl::StatusOr<std::optional<Reply>> ServeGroup(Executor& ex, const XReadArgs& parsed,
                                                 const std::string& key, Stream& stream,
-                                                StreamGroup& group, std::optional<StreamId> after) {
+                                                StreamGroup& group, std::optional<StreamId> after,
+                                                bool woken = false) {
   StreamGroups groups(ex, key, stream.meta());
   EKV_KV_ASSIGN_OR_RETURN(StreamFacts facts, FactsOf(stream));
-  if (!after.has_value()) {
+  if (!after.has_value() && !woken) {
     // New entries: only when the stream has some past the group's last delivered id.
     if (stream.length() == 0) return std::optional<Reply>();
     EKV_KV_ASSIGN_OR_RETURN(std::optional<StreamId> top, stream.Edge(/*first=*/false));
@@ -122,10 +160,37 @@ absl::StatusOr<std::optional<Reply>> ServeGroup(Executor& ex, const XReadArgs& p
   return std::optional<Reply>(StreamEntriesReply(entries));
 }
 
+// A woken consumer: the first of its streams whose last id passed the group's (those
+// before it checked: a stream gone, or a group gone, answers an error).
+absl::StatusOr<Reply> ServeWokenConsumer(Executor& ex, const Args& args, const XReadArgs& parsed) {
+  for (size_t i = 0; i < parsed.streams_count; ++i) {
+    const std::string& key = args[parsed.streams_index + i];
+    EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
+    if (!c.exists) return Reply::Error("UNBLOCKED the stream key no longer exists");
+    Stream stream(ex, key, c.meta);
+    EKV_KV_RETURN_IF_ERROR(stream.Load());
+    StreamGroups groups(ex, key, c.meta);
+    EKV_KV_ASSIGN_OR_RETURN(std::optional<StreamGroup> group, groups.Group(parsed.group));
+    if (!group.has_value()) {
+      return Reply::Error("NOGROUP the consumer group this client was blocked on no longer exists");
+    }
+    // A consumer blocks only when every id is `>` (a history read answers at once).
+    if (args[parsed.streams_index + parsed.streams_count + i] != ">") continue;
+    if (!(group->last_id < stream.state().last_id)) continue;
+    EKV_KV_ASSIGN_OR_RETURN(
+        std::optional<Reply> entries,
+        ServeGroup(ex, parsed, key, stream, *group, std::nullopt, /*woken=*/true));
+    if (!entries.has_value()) continue;
+    return Reply::KeyedMap({Reply::Bulk(key), *std::move(entries)});
+  }
+  return Reply::NilArray();
+}
+
 // XREADGROUP GROUP group consumer [COUNT n] [BLOCK ms] [NOACK] STREAMS key... id...
 absl::StatusOr<Reply> XReadGroupGeneric(Executor& ex, const Args& args, bool serve) {
   XReadArgs parsed = ParseXRead(args, ex.called_from_script());
   if (parsed.error.has_value()) return *parsed.error;
+  if (serve) return ServeWokenConsumer(ex, args, parsed);
   struct Target {
     std::optional<Stream> stream;
     std::optional<StreamGroup> group;
@@ -137,14 +202,14 @@ absl::StatusOr<Reply> XReadGroupGeneric(Executor& ex, const Args& args, bool ser
     const std::string& id_text = args[parsed.streams_index + parsed.streams_count + i];
     Target target;
     EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
-    if (c.error.has_value() && !serve) return *c.error;
+    if (c.error.has_value()) return *c.error;
     if (c.exists) {
       target.stream.emplace(ex, key, c.meta);
       EKV_KV_RETURN_IF_ERROR(target.stream->Load());
       StreamGroups groups(ex, key, c.meta);
       EKV_KV_ASSIGN_OR_RETURN(target.group, groups.Group(parsed.group));
     }
-    if (!target.group.has_value() && !serve) {
+    if (!target.group.has_value()) {
       return Reply::Error(absl::StrCat("NOGROUP No such key '", key, "' or consumer group '",
                                        parsed.group, "' in XREADGROUP with GROUP option"));
     }

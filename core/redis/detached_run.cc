@@ -47,12 +47,18 @@ absl::StatusOr<DetachedResult> RunOverSnapshots(const std::vector<std::string>& 
   result.reply.set_events(runner.TakeEvents());
   std::string written_stamp;
   kv::AppendFixed64BigEndian(&written_stamp, kCommandTs);
+  // A key is written back when the command touched it (WATCH's sense: even a write that
+  // left it as it was), or when it is a stream the command changed without a touch (Redis's
+  // XREADGROUP delivers and records pending entries without signalling the key modified).
   for (const auto& [key, encoded] : snapshots) {
     EKV_KV_ASSIGN_OR_RETURN(std::optional<std::string> touched, store.Get(TouchKey(key)));
-    if (touched != written_stamp) continue;
     EKV_KV_ASSIGN_OR_RETURN(std::optional<KeySnapshot> now, SnapshotKey(runner, key));
-    result.writes[key] =
+    std::optional<std::string> now_encoded =
         now.has_value() ? std::optional<std::string>(EncodeKeySnapshot(*now)) : std::nullopt;
+    const bool stream_changed =
+        now.has_value() && now->type == Type::kStream && now_encoded != encoded;
+    if (touched != written_stamp && !stream_changed) continue;
+    result.writes[key] = std::move(now_encoded);
   }
   return result;
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
@@ -289,7 +290,21 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
   if (info->write && read_only()) {
     return Reply::Error(absl::StrCat("ERR '", info->name, "' writes and cannot run as a read"));
   }
-  if (notify_flags_ == 0 || !info->write) return info->handler(*this, args);
+  if (notify_flags_ == 0) return info->handler(*this, args);
+  if (!info->write) {
+    // Redis's lookups that notify no miss: OBJECT's, WATCH's (ekv-stamp) and those of a
+    // blocked client's turn and ekv's other internal reads.
+    const absl::string_view name = info->name;
+    if ((notify_flags_ & kNotifyKeyMiss) == 0 || name == "object" ||
+        absl::StartsWith(name, "ekv-")) {
+      return info->handler(*this, args);
+    }
+    EKV_ASSERT(!noting_misses_, "a read command runs inside another");
+    noting_misses_ = true;
+    absl::StatusOr<Reply> reply = info->handler(*this, args);
+    noting_misses_ = false;
+    return reply;
+  }
   EKV_ASSERT(!tracking_, "a write command runs inside another");
   tracking_ = true;
   changes_.clear();
@@ -347,6 +362,7 @@ absl::StatusOr<Executor::Found> Executor::Lookup(absl::string_view key) {
     found.string = *std::move(string);
   }
   if (tracking_) looked_up_.try_emplace(std::string(key), found.type != Type::kNone);
+  if (noting_misses_ && found.type == Type::kNone) events_.push_back({"keymiss", std::string(key)});
   return found;
 }
 
@@ -362,7 +378,7 @@ Meta Executor::NewMeta(Type type) {
   return meta;
 }
 
-void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
+void Executor::SaveMeta(absl::string_view key, const Meta& meta, bool touch) {
   // A stream stays when its last entry goes, as in Redis.
   const bool remove = meta.size == 0 && meta.type != Type::kStream;
   NoteWrite(key, /*deleted=*/remove);
@@ -371,7 +387,7 @@ void Executor::SaveMeta(absl::string_view key, const Meta& meta) {
   } else {
     store_->Put(MetaKey(key), EncodeMeta(meta));
   }
-  Touch(key);
+  if (touch || remove) Touch(key);
 }
 
 void Executor::DeleteKey(absl::string_view key, const Found& found) {

@@ -112,8 +112,9 @@ class Executor {
   // A fresh collection of `type` with a version no other collection of this key had.
   Meta NewMeta(Type type);
   // Writes a collection's metadata, or removes the key when the collection is empty (a
-  // stream stays).
-  void SaveMeta(absl::string_view key, const Meta& meta);
+  // stream stays). `touch`: WATCH sees the write (Redis's signalModifiedKey); false for
+  // the writes Redis 7.0 makes without it (XSETID, XGROUP on an existing stream).
+  void SaveMeta(absl::string_view key, const Meta& meta, bool touch = true);
   // Removes whatever `key` holds (O(1) for collections).
   void DeleteKey(absl::string_view key, const Found& found);
   // Makes `key` the string `value` (whatever it held), expiring at expire_ms (0: never).
@@ -122,6 +123,11 @@ class Executor {
   // the command's own event (XADD's "xtrim" when it trimmed, XREADGROUP's
   // "xgroup-createconsumer").
   void NoteEvent(absl::string_view key, std::string event);
+  // The `keymiss` of a read command's second lookup of a key it found missing (Redis's
+  // XREAD looks each stream up twice); nothing unless Run notes misses.
+  void NoteMiss(absl::string_view key) {
+    if (noting_misses_) events_.push_back({"keymiss", std::string(key)});
+  }
   // Records that `key` changed (WATCH).
   void Touch(absl::string_view key);
   // max(touch record, newest MVCC version) of `key`: changes whenever the key does.
@@ -158,6 +164,8 @@ class Executor {
   // Keyspace notifications (keyspace_events.h): with classes set, every write command Run
   // runs records the keys it changes (SaveMeta, DeleteKey, SetString) and, when it
   // answers no error, the events of those classes; TakeEvents hands them over in order.
+  // With the `m` class, a read command's Lookup of a key that holds nothing (or holds an
+  // expired value) records `keymiss`, as Redis 7.0's lookupKeyRead does.
   void set_notify_flags(uint32_t flags) { notify_flags_ = flags; }
   std::vector<KeyEvent> TakeEvents() { return std::exchange(events_, {}); }
   // Scripts' ACL refusals (ScriptCalls::NoteAclDenial), for the reply.
@@ -178,6 +186,7 @@ class Executor {
   bool called_from_script_ = false;
   uint32_t notify_flags_ = 0;
   bool tracking_ = false;                  // a write command runs with notify_flags_ set
+  bool noting_misses_ = false;             // a read command runs with the `m` class set
   KeyChanges changes_;                     // its written keys
   std::map<std::string, bool> looked_up_;  // its first Lookup of each key: live then
   std::vector<KeyEvent> events_;

@@ -4,6 +4,7 @@
 
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/stream_listpack.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -70,13 +71,13 @@ absl::Status Stream::Load() {
   return reader.ExpectEnd("stream state");
 }
 
-void Stream::Save() {
+void Stream::Save(bool touch) {
   std::string bytes;
   AppendId(&bytes, state_.last_id);
   AppendId(&bytes, state_.max_deleted);
   kv::AppendVarint64(&bytes, state_.entries_added);
   ex_.store().Put(ex_.ElementKey(key_, meta_, std::string(1, kStateTag)), std::move(bytes));
-  ex_.SaveMeta(key_, meta_);
+  ex_.SaveMeta(key_, meta_, touch);
 }
 
 absl::StatusOr<std::vector<StreamEntry>> Stream::Range(StreamId lo, StreamId hi, uint64_t count,
@@ -120,6 +121,16 @@ absl::StatusOr<std::optional<Stream::Node>> Stream::NodeAtOrBefore(StreamId id) 
   EKV_KV_ASSIGN_OR_RETURN(node.live, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(node.total, reader.ReadVarint64());
   EKV_KV_ASSIGN_OR_RETURN(node.last, ReadId(&reader));
+  if (!reader.empty()) {
+    node.sized = true;
+    EKV_KV_ASSIGN_OR_RETURN(node.base, reader.ReadVarint64());
+    EKV_KV_ASSIGN_OR_RETURN(uint64_t fields, reader.ReadVarint64());
+    if (fields > records.front().second.size()) return absl::DataLossError("stream node");
+    for (uint64_t i = 0; i < fields; ++i) {
+      EKV_KV_ASSIGN_OR_RETURN(absl::string_view field, reader.ReadLengthPrefixed());
+      node.master_fields.emplace_back(field);
+    }
+  }
   EKV_KV_RETURN_IF_ERROR(reader.ExpectEnd("stream node"));
   return std::optional<Node>(node);
 }
@@ -143,14 +154,32 @@ void Stream::SaveNode(const Node& node) {
   kv::AppendVarint64(&bytes, node.live);
   kv::AppendVarint64(&bytes, node.total);
   AppendId(&bytes, node.last);
+  if (node.sized) {
+    kv::AppendVarint64(&bytes, node.base);
+    kv::AppendVarint64(&bytes, node.master_fields.size());
+    for (const std::string& field : node.master_fields) kv::AppendLengthPrefixed(&bytes, field);
+  }
   ex_.store().Put(RecordKey(kNodeTag, node.first), std::move(bytes));
 }
 
 absl::Status Stream::Append(StreamId id, const std::vector<std::string>& fields) {
   EKV_KV_ASSIGN_OR_RETURN(std::optional<Node> tail, NodeAtOrBefore(kMaxStreamId));
+  // streamAppendItem: the tail node takes the entry unless its listpack is full by bytes
+  // (tested with the bytes before the entry) or by entries.
+  const bool joins =
+      tail.has_value() && tail->total < kStreamNodeMaxEntries &&
+      !(tail->sized &&
+        EntryOverflowsNode(NodeBytes(tail->base, tail->live, tail->total - tail->live), fields));
   Node node;
-  if (tail.has_value() && tail->total < kStreamNodeMaxEntries) node = *tail;
-  if (node.total == 0) node.first = id;
+  if (joins) {
+    node = *std::move(tail);
+  } else {
+    node.first = id;
+    node.sized = true;
+    node.base = NodeBaseBytes(fields);
+    node.master_fields = MasterFields(fields);
+  }
+  if (node.sized) node.base += EntryBytes(node.first, node.master_fields, id, fields);
   ++node.live;
   ++node.total;
   node.last = id;

@@ -5,7 +5,10 @@
 //   'i' id (16 bytes)   -> an entry: varint pair count, then each field and value
 //                          length-prefixed
 //   'n' id (16 bytes)   -> a node, keyed by its first (master) id: live entries, entries
-//                          ever appended to it, its last appended id (varints)
+//                          ever appended to it, its last appended id (varints), then its
+//                          listpack bytes without the counts (varint) and its master
+//                          fields (varint count, each length-prefixed); a node written
+//                          before ekv sized nodes has neither and closes by count only
 //
 // The metadata's size is the stream's length. A stream stays when its last entry goes
 // (XDEL, XTRIM), as in Redis; only DEL and expiry remove it.
@@ -13,10 +16,9 @@
 // Nodes exist for what Redis's node boundaries decide: XADD/XTRIM with `~` remove only
 // whole nodes, XINFO's radix-tree-keys counts them. An entry joins the last node until
 // that node has had stream-node-max-entries (100) entries appended (deleted ones count,
-// as in Redis); a node whose entries are all deleted goes. Redis also starts a node once
-// a listpack would pass stream-node-max-bytes (4096): ekv does not model listpack bytes,
-// so for entries of more than about 40 bytes its node boundaries (and so `~` trimming)
-// differ from Redis's.
+// as in Redis) or its listpack bytes plus the entry's field and value lengths reach
+// stream-node-max-bytes (4096; the bytes as Redis 7.0 encodes them, stream_listpack.h);
+// a node whose entries are all deleted goes.
 #pragma once
 
 #include <cstdint>
@@ -49,8 +51,9 @@ class Stream {
   Stream(Executor& ex, std::string key, Meta meta) : ex_(ex), key_(std::move(key)), meta_(meta) {}
   // Reads the state record (a new stream has none).
   absl::Status Load();
-  // Writes the state and the metadata (the key stays when empty).
-  void Save();
+  // Writes the state and the metadata (the key stays when empty). `touch`: WATCH sees the
+  // change (Executor::SaveMeta).
+  void Save(bool touch = true);
 
   uint64_t length() const { return meta_.size; }
   const Meta& meta() const { return meta_; }
@@ -84,6 +87,9 @@ class Stream {
     uint64_t live = 0;
     uint64_t total = 0;
     StreamId last;
+    bool sized = false;  // base and master_fields are known (not in older node records)
+    uint64_t base = 0;   // its listpack bytes but the two counts (stream_listpack.h)
+    std::vector<std::string> master_fields;
   };
   std::string Subkey(char tag, StreamId id) const;
   std::string RecordKey(char tag, StreamId id) const;

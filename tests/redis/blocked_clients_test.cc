@@ -153,6 +153,78 @@ TEST_F(BlockedClientsTest, KeysReadyNoticeRoundTrips) {
   EXPECT_EQ(KeysMadeReady({"LPUSH", "k", "v"}), std::vector<std::string>{"k"});
   EXPECT_EQ(KeysMadeReady({"lmove", "s", "d", "left", "right"}), std::vector<std::string>{"d"});
   EXPECT_TRUE(KeysMadeReady({"get", "k"}).empty());
+  // Deletions answer blocked consumer group readers.
+  EXPECT_EQ(KeysMadeReady({"DEL", "a", "b"}), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(KeysMadeReady({"rename", "s", "d"}), (std::vector<std::string>{"s", "d"}));
+  EXPECT_EQ(KeysMadeReady({"xgroup", "DESTROY", "s", "g"}), std::vector<std::string>{"s"});
+  EXPECT_TRUE(KeysMadeReady({"xgroup", "setid", "s", "g", "0"}).empty());
+  EXPECT_EQ(KeysMadeReady({"FLUSHALL"}), std::vector<std::string>{std::string(kEveryKeyNotice)});
+}
+
+// A stream reader woken by a notice reads only the noticed stream, and notices that come
+// during a run are run for afterwards one key at a time, in the order they came.
+TEST_F(BlockedClientsTest, StreamReaderRunsForEachNoticedKeyInOrder) {
+  blocked_.Add(1,
+               {"xread", "count", "2", "block", "0", "streams", "a", "b", "c", "1-0", "2-0", "3-0"},
+               {"a", "b", "c"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "xread") << "the first run reads every stream";
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"c", "a", "b"});
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-xread", "count", "2", "block",
+                                                          "0", "streams", "c", "3-0"}));
+  blocked_.KeysReady({"b"});  // already noticed: not run twice
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.back(), "1-0") << "then a, as noticed";
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.back(), "2-0");
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
+  // Every key (FLUSHALL): each of its streams in turn.
+  blocked_.KeysReady({std::string(kEveryKeyNotice)});
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Reply::NilArray());
+  Answer(Reply::NilArray());
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_EQ(blocked_.blocked(), 1u);
+}
+
+// A pop is served from the key noticed, one key at a time; a waiter served while more
+// notices waited hands them to the next waiters on those keys.
+TEST_F(BlockedClientsTest, PopsRunForTheNoticedKeyAndPassOnTheRest) {
+  blocked_.Add(1, {"blpop", "a", "b", "0"}, {"a", "b"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Add(2, {"brpop", "b", "a", "0"}, {"a", "b"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"b", "a"});
+  ASSERT_EQ(runs_.size(), 1u) << "both keys' first waiter is client 1";
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-blpop", "b", "0"}));
+  Answer(Popped("b", "x"));
+  EXPECT_EQ(answers_[1].size(), 1u);
+  // b's next waiter, then a's notice, which client 1 never ran for: both go to client 2.
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-brpop", "b", "0"}));
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"ekv-serve-brpop", "a", "0"}));
+  Answer(Popped("a", "y"));
+  EXPECT_EQ(answers_[2].size(), 1u);
+  EXPECT_TRUE(runs_.empty());
+  // A move has one source: notices during a run make one more run.
+  blocked_.Add(3, {"blmove", "s", "d", "left", "left", "0"}, {"s"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.KeysReady({"s"});
+  blocked_.KeysReady({"s"});
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-blmove");
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
 }
 
 // XREAD only reads: a write that makes its stream ready runs every reader waiting on it,

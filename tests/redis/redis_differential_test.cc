@@ -2166,6 +2166,50 @@ TEST_F(DifferentialTest, BlockingLists) {
   });
 }
 
+// A client blocked on several keys is served from the key a write signalled first (Redis
+// 7.0 serves the ready keys in signal order), not from the first of its keys with data.
+TEST_F(DifferentialTest, BlockedPopsAnswerFromTheSignalledKey) {
+  Compare({
+      On(1, {"BLPOP", "sa", "sb", "0"}, 0),
+      AfterBlocked(1, {"MULTI"}),
+      Cmd({"RPUSH", "sb", "x"}),
+      Cmd({"RPUSH", "sa", "y"}),
+      Cmd({"EXEC"}),
+      Read(1),
+      Cmd({"DEL", "sa", "sb"}),
+      On(1, {"BLMPOP", "0", "2", "sa", "sb", "LEFT", "COUNT", "5"}, 0),
+      AfterBlocked(1, {"MULTI"}),
+      Cmd({"RPUSH", "sb", "x1", "x2"}),
+      Cmd({"RPUSH", "sa", "y1", "y2"}),
+      Cmd({"EXEC"}),
+      Read(1),
+      Cmd({"DEL", "sa", "sb"}),
+      On(1, {"BZPOPMIN", "sa", "sb", "0"}, 0),
+      AfterBlocked(1, {"MULTI"}),
+      Cmd({"ZADD", "sb", "1", "x"}),
+      Cmd({"ZADD", "sa", "1", "y"}),
+      Cmd({"EXEC"}),
+      Read(1),
+      Cmd({"DEL", "sa", "sb"}),
+      On(1, {"BZMPOP", "0", "2", "sa", "sb", "MAX", "COUNT", "2"}, 0),
+      AfterBlocked(1, {"MULTI"}),
+      Cmd({"ZADD", "sb", "1", "x", "2", "z"}),
+      Cmd({"ZADD", "sa", "1", "y"}),
+      Cmd({"EXEC"}),
+      Read(1),
+      // Two clients on two keys: each served from the key signalled for it.
+      Cmd({"DEL", "sa", "sb"}),
+      On(1, {"BRPOP", "sa", "sb", "0"}, 0),
+      On(2, {"BRPOP", "sb", "sa", "0"}, 0),
+      AfterBlocked(2, {"MULTI"}),
+      Cmd({"RPUSH", "sa", "1"}),
+      Cmd({"RPUSH", "sb", "2"}),
+      Cmd({"EXEC"}),
+      Read(1),
+      Read(2),
+  });
+}
+
 // A blocked client is served only from a key of its type: a key that became a string
 // while it waited (pushed, deleted and set in one EXEC) leaves it blocked, and the next
 // push serves it. A move whose destination became another type is answered WRONGTYPE.

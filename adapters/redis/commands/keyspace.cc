@@ -30,6 +30,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
@@ -245,6 +246,8 @@ void FlushdbCommand(CommandContext context) {
   if (std::string error = FlushdbSyntaxError(context.args); !error.empty()) {
     return context.reply(ErrorReply(error));
   }
+  // Every blocked consumer group reader is answered (its stream is gone).
+  context.connection->ready_keys = KeysMadeReady(context.args);
   FlushKeyspace(context.backend, [reply = std::move(context.reply)](absl::Status status) {
     if (!status.ok()) return reply(BackendErrorReply(status));
     reply(SimpleStringReply("OK"));
