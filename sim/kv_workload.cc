@@ -171,8 +171,7 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   // node just drained (it hosts the fewest) before RemoveNode runs, which then takes it
   // out of those groups and leaves each one replica short (open: RemoveNode removes, it
   // does not move; ReplicaBalanceSweepTest.AllFaults seed 1 with removals).
-  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5 &&
-      !(create_groups_ && placement_)) {
+  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5) {
     member_changes_ = true;
     member_rng_ = rng_.Fork();
   }
