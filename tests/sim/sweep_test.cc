@@ -356,6 +356,42 @@ TEST(SimSweepTest, DrainRemoveAndReadmitANodeHostingCreatedGroups) {
       << "no readmitted node hosts a created group again: " << line;
 }
 
+// --splits --moves --placement --create_groups under every fault class: the membership
+// faults drain, remove and readmit nodes while every node's placement driver splits, moves
+// and balances replicas (which may pick the node just drained: it hosts the fewest).
+SimOptions PlacementWithCreatedGroups(WorkloadKind workload, uint64_t seed) {
+  SimOptions options;
+  options.seed = seed;
+  options.faults = FaultSet::All();
+  options.workload = workload;
+  options.splits = true;
+  options.moves = true;
+  options.placement = true;
+  options.create_groups = true;
+  options.min_acked = 20;  // as ekv-sim's default: seed 165 is thin and runs a calm phase
+  return options;
+}
+
+// Bank seed 103 drains a node hosting created groups, removes it, and brings it back with
+// an emptied disk, readmitted to the groups it was drained from, while the drivers balance
+// replicas; the balancer gives it a created replica again. Seed 165: n5's disk broke, it was
+// drained and removed for good (never added back), and the heal's replica balance judge
+// still counted it as a node a replica could move to ("group 7 could move from n1 to n5");
+// it now counts the members the coordinators count (MoveReplica refuses a non-member).
+TEST(SimSweepTest, DrainRemoveAndReadmitANodeWhileThePlacementDriversRun) {
+  for (uint64_t seed : {103, 165}) {
+    const std::string line =
+        ExpectSeedPasses(PlacementWithCreatedGroups(WorkloadKind::kBank, seed));
+    EXPECT_GE(KvStat(line, "member_drains"), 1) << "no node was drained and removed: " << line;
+    if (seed == 103) {
+      EXPECT_GE(KvStat(line, "readmitted_groups"), 1)
+          << "no rejoin readmitted a node to a created group: " << line;
+      EXPECT_GE(KvStat(line, "rehosted"), 1)
+          << "no readmitted node hosts a created group again: " << line;
+    }
+  }
+}
+
 // Two races that left a created group a replica short (found by the sweep of the test
 // above's configurations). kv-register seed 196: CreateGroup placed group 8 on n1 just as
 // its removal began (the drained node hosts the fewest groups), and RemoveNode removed that
