@@ -8,7 +8,8 @@
 // moves at different times.
 //
 // One simplification against a server: a node's driver outlives a crash of its process
-// (its operations in flight are answered "no answer" and resumed), so a move it started
+// (its operations in flight are answered "no answer" as the process dies, and resumed at
+// its next tick once the node is up again), so a move it started
 // is always finished or rolled back before the run ends. On a server a move in flight
 // when its node dies is left where it stopped, for MoveRange to resume.
 #include <algorithm>
@@ -80,8 +81,9 @@ void KvWorkload::TickPlacement() {
       driver = std::make_unique<coord::PlacementDriver>(
           options,
           [this, node](coord::PlacementDriver::StartFn start, coord::PlacementDriver::DoneFn done) {
-            coordinators_.Run(node, std::move(start), std::move(done),
-                              coordinators_.move_budget_us() + 2 * profile_.client_timeout_us);
+            coordinators_.RunInProcess(
+                node, std::move(start), std::move(done),
+                coordinators_.move_budget_us() + 2 * profile_.client_timeout_us);
           });
     }
     const node::NodeHost* host = cluster_.host(node);
