@@ -167,12 +167,10 @@ KvWorkload::KvWorkload(Scheduler& scheduler, Trace& trace, Cluster& cluster, Rng
   // holds only with a catalog (--splits); and every initial group on every node (N <= 5),
   // so that adding a node back to the groups of the node that asks restores what was
   // there. Created groups (on 3 of the nodes) are drained off the node before its removal
-  // (kv_workload_members.cc). Not with --placement: its drivers balance replicas onto the
-  // node just drained (it hosts the fewest) before RemoveNode runs, which then takes it
-  // out of those groups and leaves each one replica short (open: RemoveNode removes, it
-  // does not move; ReplicaBalanceSweepTest.AllFaults seed 1 with removals).
-  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5 &&
-      !(create_groups_ && placement_)) {
+  // (kv_workload_members.cc). Also with --placement, whose drivers may balance a replica
+  // onto the node just drained (it hosts the fewest) before RemoveNode runs: RemoveNode
+  // moves such a replica off again as a drain does (coordinator_members.cc).
+  if (splits_ && profile_.p_membership > 0 && cluster_.nodes().size() <= 5) {
     member_changes_ = true;
     member_rng_ = rng_.Fork();
   }

@@ -275,6 +275,9 @@ class KvWorkload {
   // replica of a created group (0: none). It is the next one drained and removed.
   NodeIndex BrokenNodeReplicatingCreated() const;
   size_t CreatedGroupsReplicatedBy(NodeIndex node) const;  // live ones, newest catalog
+  // The cluster's members as the coordinators count them: `catalog_replica`'s member
+  // directory and the catalog group's voters as an up leader of it applied them.
+  std::set<NodeIndex> MembersOf(const node::GroupStateMachine& catalog_replica) const;
   bool broken_drain_refused_ = false;
   // Nodes the member changer began to drain while their disk was broken (an operator
   // replacing a dead disk): only their replicas must have moved by the heal's check.

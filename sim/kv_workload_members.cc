@@ -306,15 +306,11 @@ NodeIndex KvWorkload::BrokenNodeReplicatingCreated() const {
   return 0;
 }
 
-std::string KvWorkload::CreatedReplicaViolation() const {
-  if (!create_groups_) return "";
-  const node::GroupStateMachine* machine = NewestCatalogReplica();
-  if (machine == nullptr) return "no up node has a catalog replica to judge created groups by";
-  const route::RouteCatalog& catalog = *machine->catalog();
+std::set<NodeIndex> KvWorkload::MembersOf(const node::GroupStateMachine& catalog_replica) const {
   // The cluster's members as the coordinators count them (Coordinator::MemberSet): the
   // directory's, and the catalog group's voters.
   std::set<NodeIndex> members;
-  for (const auto& [id, addresses] : machine->members()) members.insert(id);
+  for (const auto& [id, addresses] : catalog_replica.members()) members.insert(id);
   for (NodeIndex node : cluster_.nodes()) {
     const node::NodeHost* host = cluster_.host(node);
     if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) continue;
@@ -322,6 +318,15 @@ std::string KvWorkload::CreatedReplicaViolation() const {
     if (status.state != raft::StateType::kLeader) continue;
     members.insert(status.conf_state.voters.begin(), status.conf_state.voters.end());
   }
+  return members;
+}
+
+std::string KvWorkload::CreatedReplicaViolation() const {
+  if (!create_groups_) return "";
+  const node::GroupStateMachine* machine = NewestCatalogReplica();
+  if (machine == nullptr) return "no up node has a catalog replica to judge created groups by";
+  const route::RouteCatalog& catalog = *machine->catalog();
+  const std::set<NodeIndex> members = MembersOf(*machine);
   std::vector<std::string> violations;
   for (const auto& [id, group] : catalog.groups()) {
     // The group's configuration as its leader applied it (the heal converged: one leader).

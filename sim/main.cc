@@ -30,15 +30,13 @@ ABSL_FLAG(std::string, seeds, "",
 ABSL_FLAG(std::string, faults, "all",
           "Fault classes to draw from: 'all', 'none', or a comma-separated subset of "
           "partition,crash,pause,clock,disk,drop,dup,reorder,clog,isolate,membership. Each seed "
-          "draws its own "
-          "probability for every enabled class (swarm testing). With a kv --workload and "
-          "--splits, membership also takes whole nodes out of the "
-          "cluster and adds them back (members=done/tried on the seed line); half the time "
-          "a node comes back with an emptied disk under its old id and joins with readmit "
-          "(rejoined_empty=N). With --create_groups (not --placement) a node is drained first "
-          "(DrainNode; "
-          "a refused drain takes nothing out) and a node whose disk broke is drained and "
-          "removed, also after the chaos.");
+          "draws its own probability for every enabled class (swarm testing). With a kv "
+          "--workload and --splits, membership also takes whole nodes out of the cluster and "
+          "adds them back (members=done/tried on the seed line); half the time a node comes "
+          "back with an emptied disk under its old id and joins with readmit "
+          "(rejoined_empty=N). With --create_groups (with or without --placement) a node is "
+          "drained first (DrainNode; a refused drain takes nothing out) and a node whose disk "
+          "broke is drained and removed, also after the chaos.");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");
 ABSL_FLAG(int, groups, 3,
           "Raft groups G; each is replicated on every node when N <= 5, else on 3 nodes.");
@@ -142,7 +140,7 @@ ABSL_FLAG(bool, create_groups, false,
           "the heal no up node's catalog may list a retired group, nor any up node host one, "
           "every live created group has its replica count hosted on up members that vote in "
           "it, and no up node hosts a created group the catalog does not name it a replica "
-          "of. With the membership fault class (not with --placement) nodes are drained "
+          "of. With the membership fault class (also with --placement) nodes are drained "
           "(DrainNode), removed and "
           "added back, an emptied one readmitted to the created groups it was drained from "
           "(member_drains=N readmitted_groups=N rehosted=N: readmitted nodes hosting a "

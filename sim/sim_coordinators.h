@@ -79,6 +79,10 @@ class SimCoordinators {
   // latency); `done` runs once. `patience_us`: how long the client waits for the answer
   // (0: twice the coordinator's request timeout).
   void Run(NodeIndex node, StartFn start, DoneFn done, SimTime patience_us = 0);
+  // As Run, for a caller inside `node`'s process (a placement driver): it hears "no
+  // answer" (nullopt) as soon as the process dies, or at once when it is down, instead of
+  // waiting out its patience as a remote client must.
+  void RunInProcess(NodeIndex node, StartFn start, DoneFn done, SimTime patience_us);
   // How long a range move may take, all its steps included (move_timeout_us +
   // move_finish_timeout_us of the coordinators' options), for a client's patience.
   SimTime move_budget_us() const;
@@ -145,6 +149,8 @@ class SimCoordinators {
   uint64_t next_request_id_ = 1;
   // Client operations waiting for an answer: client op id -> callback.
   std::map<uint64_t, DoneFn> waiting_;
+  // Those of them sent by RunInProcess: client op id -> the node whose process runs it.
+  std::map<uint64_t, NodeIndex> in_process_;
   uint64_t next_client_op_ = 1;
   std::vector<checkers::TimestampOp> timestamps_;
   std::vector<std::string> routing_errors_;
