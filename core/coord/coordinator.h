@@ -685,8 +685,11 @@ class Coordinator {
                            std::function<void()> next);
   void ReplicaMoveRollBackLearner(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
                                   raft::NodeId leader, std::function<void()> next);
+  // `members_only` (node::EncodeMembersOnly): the change may not add a node the group's
+  // configuration no longer has; refused, the move goes round again from a fresh catalog.
   void ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfChangeType type,
-                       raft::NodeId node, std::function<void(raft::Index)> next);
+                       raft::NodeId node, std::function<void(raft::Index)> next,
+                       bool members_only = false);
   struct Drain;
   void DrainNext(std::shared_ptr<Drain> drain);
   struct LeaderBalance;

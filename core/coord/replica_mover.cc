@@ -323,19 +323,26 @@ void Coordinator::ReplicaMoveEnsureVoters(std::shared_ptr<ReplicaMove> move,
   }
   const raft::NodeId node = nodes.front();
   nodes.erase(nodes.begin());
+  // Only the move's own target may join here; a replica that joined by an earlier move is
+  // made to vote only while it is still a member, and the promotion of either only while
+  // it is (members_only): the catalog this round read may be older than the configuration.
+  const bool joins = node == move->spec.to;
   ReplicaMoveConf(
       move, raft::ConfChangeType::kAddLearner, node,
       [this, move, node, nodes = std::move(nodes)](raft::Index learner_index) mutable {
         move->catch_up_polls = 0;
         move->heard_past_addition = false;
-        ReplicaMoveCatchUp(
-            move, node, learner_index, [this, move, node, nodes = std::move(nodes)]() mutable {
-              ReplicaMoveConf(move, raft::ConfChangeType::kAddVoter, node,
-                              [this, move, nodes = std::move(nodes)](raft::Index) mutable {
-                                ReplicaMoveEnsureVoters(move, std::move(nodes));
-                              });
-            });
-      });
+        ReplicaMoveCatchUp(move, node, learner_index,
+                           [this, move, node, nodes = std::move(nodes)]() mutable {
+                             ReplicaMoveConf(
+                                 move, raft::ConfChangeType::kAddVoter, node,
+                                 [this, move, nodes = std::move(nodes)](raft::Index) mutable {
+                                   ReplicaMoveEnsureVoters(move, std::move(nodes));
+                                 },
+                                 /*members_only=*/true);
+                           });
+      },
+      /*members_only=*/!joins);
 }
 
 void Coordinator::ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::NodeId node,
@@ -374,17 +381,24 @@ void Coordinator::ReplicaMoveCatchUp(std::shared_ptr<ReplicaMove> move, raft::No
 }
 
 void Coordinator::ReplicaMoveConf(std::shared_ptr<ReplicaMove> move, raft::ConfChangeType type,
-                                  raft::NodeId node, std::function<void(raft::Index)> next) {
+                                  raft::NodeId node, std::function<void(raft::Index)> next,
+                                  bool members_only) {
   raft::ConfChange change;
   change.changes.push_back({type, node});
+  if (members_only) change.context = node::EncodeMembersOnly();
   Execute(move->spec.group, node::OpKind::kConfChange, raft::EncodeConfChange(change),
           Retry::kLeaderOnly, move->deadline_us,
-          [move, node, next = std::move(next)](absl::StatusOr<GroupReply> reply) {
+          [this, move, node, next = std::move(next)](absl::StatusOr<GroupReply> reply) {
             if (!reply.ok()) {
               return move->done(absl::Status(
                   reply.status().code(),
                   absl::StrCat("MoveReplica: group ", move->spec.group, ": changing node ", node,
                                ": ", reply.status().message())));
+            }
+            if (reply->reply.value == node::kMembersOnlyRefused) {
+              // Another change took `node` out after this round read the catalog.
+              After(Backoff(move->rounds), [this, move] { ReplicaMoveStep(move); });
+              return;
             }
             next(reply->index);
           });

@@ -89,6 +89,16 @@ namespace {
 constexpr char kKeepVotersMarker = '\xC8';
 }  // namespace
 
+namespace {
+constexpr char kMembersOnlyMarker = '\xC9';
+}  // namespace
+
+std::string EncodeMembersOnly() { return std::string(1, kMembersOnlyMarker); }
+
+bool IsMembersOnly(std::string_view context) {
+  return context.size() == 1 && context[0] == kMembersOnlyMarker;
+}
+
 std::string EncodeKeepVoters(const std::vector<raft::NodeId>& voters) {
   std::string context(1, kKeepVotersMarker);
   PutVarint(context, voters.size());

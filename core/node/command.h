@@ -105,6 +105,19 @@ std::string EncodeKeepVoters(const std::vector<raft::NodeId>& voters);
 std::optional<std::vector<raft::NodeId>> DecodeKeepVoters(std::string_view context);
 inline constexpr std::string_view kKeepVotersRefused = "keep-voters refused";
 
+// A kConfChange guard (a context, like EncodeKeepVoters): the change may only keep or
+// promote members. Every node it adds as a voter or a learner must already be a voter or
+// a learner of the leader's configuration; otherwise nothing is proposed and the leader
+// answers kOk with `value` kMembersOnlyRefused (definite, like kKeepVotersRefused). A
+// replica move sends it when it makes replicas vote that the catalog it read named, so a
+// change planned on an older catalog cannot add back a node another change took out: a
+// promotion refused while that removal was pending and retried after it would otherwise
+// make the node a voter of a group it no longer hosts (simulator bank seed 96,
+// --placement --create_groups).
+std::string EncodeMembersOnly();
+bool IsMembersOnly(std::string_view context);
+inline constexpr std::string_view kMembersOnlyRefused = "members-only refused";
+
 std::string EncodeCommand(const Command& command);
 absl::StatusOr<Command> DecodeCommand(std::string_view data);
 

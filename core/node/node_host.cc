@@ -529,6 +529,24 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
       }
     }
   }
+  if (IsMembersOnly(change->context) && !group.raw_node->HasPendingConfChange()) {
+    const raft::ConfState conf = group.raw_node->conf_state();
+    auto in = [](const std::vector<raft::NodeId>& ids, raft::NodeId node) {
+      return std::find(ids.begin(), ids.end(), node) != ids.end();
+    };
+    for (const raft::ConfChangeSingle& single : change->changes) {
+      if (single.type == raft::ConfChangeType::kRemoveVoter) continue;
+      const bool member = in(conf.voters, single.node) || in(conf.learners, single.node) ||
+                          in(conf.learners_next, single.node);
+      if (!member) {
+        Reply(request, ReplyStatus::kOk, std::string(kMembersOnlyRefused),
+              group.raw_node->applied_index(),
+              absl::StrCat("node ", single.node, " is no member of group ", group.id,
+                           " any more: nothing proposed"));
+        return;
+      }
+    }
+  }
   const uint64_t seq = next_proposal_seq_++;
   change->context = EncodeConfChangeOrigin({options_.node_id, options_.incarnation, seq});
   BeforeProposal(group);

@@ -815,6 +815,52 @@ TEST(NodeHostConfChangeTest, AGuardedRemovalKeepsTheVotersItNames) {
   EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.voters, b));
 }
 
+// A replica move's promotions carry EncodeMembersOnly: once another change took a node out,
+// a promotion planned on the older catalog is refused instead of adding it back as a voter.
+TEST(NodeHostConfChangeTest, AMembersOnlyChangeNeverAddsBackARemovedNode) {
+  Driver driver(3);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  const raft::NodeId gone = leader == 3 ? 2 : 3;
+  auto members_only = [&](raft::ConfChangeType type, raft::NodeId node) {
+    raft::ConfChange change;
+    change.changes.push_back({type, node});
+    change.context = EncodeMembersOnly();
+    return ClientRequest{
+        0, kGroup, OpKind::kConfChange, "", raft::EncodeConfChange(change), std::nullopt};
+  };
+  // A voter: promoting it again is already made, and so is adding it as a learner.
+  ClientReply voter = driver.Submit(leader, members_only(raft::ConfChangeType::kAddVoter, gone));
+  ASSERT_EQ(voter.status, ReplyStatus::kOk) << voter.detail;
+  EXPECT_NE(voter.value, std::optional<std::string>(std::string(kMembersOnlyRefused)));
+  ClientReply removed =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kRemoveVoter, gone));
+  ASSERT_EQ(removed.status, ReplyStatus::kOk) << removed.detail;
+  ASSERT_FALSE(Has(driver.host(leader).Status(kGroup).conf_state.voters, gone));
+  // Removed: neither a promotion nor a learner addition planned before that takes effect.
+  const raft::Index applied = driver.host(leader).Status(kGroup).applied;
+  for (const raft::ConfChangeType type :
+       {raft::ConfChangeType::kAddVoter, raft::ConfChangeType::kAddLearner}) {
+    ClientReply refused = driver.Submit(leader, members_only(type, gone));
+    ASSERT_EQ(refused.status, ReplyStatus::kOk) << refused.detail;
+    EXPECT_EQ(refused.value, std::optional<std::string>(std::string(kMembersOnlyRefused)))
+        << refused.detail;
+  }
+  const raft::ConfState after = driver.host(leader).Status(kGroup).conf_state;
+  EXPECT_FALSE(Has(after.voters, gone));
+  EXPECT_FALSE(Has(after.learners, gone));
+  EXPECT_EQ(driver.host(leader).Status(kGroup).applied, applied);
+  // A learner may be promoted.
+  ClientReply learner =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kAddLearner, gone));
+  ASSERT_EQ(learner.status, ReplyStatus::kOk) << learner.detail;
+  ClientReply promoted = driver.Submit(leader, members_only(raft::ConfChangeType::kAddVoter, gone));
+  ASSERT_EQ(promoted.status, ReplyStatus::kOk) << promoted.detail;
+  EXPECT_NE(promoted.value, std::optional<std::string>(std::string(kMembersOnlyRefused)));
+  EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.voters, gone));
+}
+
 TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {
   Driver driver(3);
   driver.TickAll(40);

@@ -400,6 +400,22 @@ TEST(SimSweepTest, APlacementDriverHearsAtOnceThatItsNodeDied) {
   ExpectSeedPasses(options);
 }
 
+// A replica move promoted a node another change had just taken out of the group. Bank
+// seed 96: a drain moved n5's replica of group 4 to n4 and removed n5 (14.346-14.361 s);
+// another move on n2, planned on the catalog that still named n5 (it had joined by a
+// move), sent AddVoter(5), refused while that removal was pending and retried after it:
+// n5 voted in group 4 again without hosting it, and the leader balancer kept picking it
+// ("leaders not balanced after the heal"). Append seed 172 (--merges --replica_moves):
+// group 5's voters became 2,3,4,5 with n4 not hosting it and n5 down ("no leader").
+// The move's conf changes now carry node::EncodeMembersOnly.
+TEST(SimSweepTest, AReplicaMoveNeverMakesARemovedNodeVoteAgain) {
+  ExpectSeedPasses(PlacementWithCreatedGroups(WorkloadKind::kBank, 96));
+  SimOptions append = PlacementWithCreatedGroups(WorkloadKind::kAppend, 172);
+  append.merges = true;
+  append.replica_moves = true;
+  ExpectSeedPasses(append);
+}
+
 // Two races that left a created group a replica short (found by the sweep of the test
 // above's configurations). kv-register seed 196: CreateGroup placed group 8 on n1 just as
 // its removal began (the drained node hosts the fewest groups), and RemoveNode removed that
