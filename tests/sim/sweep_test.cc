@@ -594,5 +594,22 @@ TEST(SimSweepTest, NoMembershipChangeLeavesAGroupWithoutALiveQuorum) {
   }
 }
 
+// dynamo seed 9408: n3 was removed from every group and then wiped and restarted empty under
+// its old id while n2 and n5 were down with group 3's old configuration (their logs ended
+// before the removal, index 10, committed by n1, n3 and n4). Back up, n5 (last entry 9@4)
+// won term 5 with the votes of n2 and the emptied n3 and overwrote index 10: "state machine
+// safety: group 3 index 10 applied as term 4 on n4 but as term 5 on n5". A node is now
+// wiped only while every replica that can come back is up and has applied a configuration
+// without it (KvWorkload::NamedInAnyConfiguration).
+TEST(SimSweepTest, NoNodeIsWipedWhileADownReplicaMayStillCountItsVote) {
+  SimOptions options;
+  options.seed = 9408;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kDynamo;
+  options.splits = true;
+  const std::string line = ExpectSeedPasses(options);
+  EXPECT_GT(KvStat(line, "members"), 0) << "the seed no longer changes membership: " << line;
+}
+
 }  // namespace
 }  // namespace ekv::sim
