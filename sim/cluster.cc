@@ -107,6 +107,9 @@ struct Cluster::Process {
   // bootstrap it over its old records. The catalog never gives a node back a group it
   // left, so those plans are stale and skipped.
   std::set<raft::GroupId> stopped_groups;
+  // Emptied by WipeAndRestart: the initial groups it starts (empty) once its AddNode is
+  // answered (JoinInitialGroups), as `ekv-server --join` starts the groups the answer names.
+  std::vector<raft::GroupId> join_groups;
 };
 
 Cluster::Cluster(Scheduler& scheduler, Trace& trace, Rng rng, const ClusterConfig& config,
@@ -689,17 +692,16 @@ void Cluster::WipeAndRestart(NodeIndex node) {
   p.disk.Wipe();
   p.stopped_groups.clear();  // they were on the disk
   p.engines.clear();
-  // The initial groups only, as `ekv-server --join` starts the groups its AddNode answer
-  // names (the member's JoinGroups); created groups it hosts again only as its catalog
-  // replica says (a readmitted node, added to one by a replica move).
-  size_t groups = 0;
+  // It starts hosting nothing: as `ekv-server --join`, it starts the initial groups only
+  // once its AddNode is answered (JoinInitialGroups), which waits until every member of
+  // them holds their newest configuration; created groups it hosts again only as its
+  // catalog replica says (a readmitted node, added to one by a replica move).
+  p.join_groups.clear();
   for (auto it = replicas_.begin(); it != replicas_.end();) {
     std::vector<NodeIndex>& replicas = it->second;
     const bool hosted = std::find(replicas.begin(), replicas.end(), node) != replicas.end();
-    if (hosted && IsInitialGroup(it->first)) {
-      p.disk.AppendReliably(EncodeBootstrapRecord(it->first, {}));
-      ++groups;
-    } else if (hosted) {
+    if (hosted) {
+      if (IsInitialGroup(it->first)) p.join_groups.push_back(it->first);
       replicas.erase(std::remove(replicas.begin(), replicas.end(), node), replicas.end());
       if (replicas.empty()) {
         it = replicas_.erase(it);
@@ -709,8 +711,42 @@ void Cluster::WipeAndRestart(NodeIndex node) {
     ++it;
   }
   p.disk.Sync();
-  trace_.Record({scheduler_.now(), "wipe", node, groups, 0, 0, ""});
+  trace_.Record({scheduler_.now(), "wipe", node, p.join_groups.size(), 0, 0, ""});
   Restart(node);
+}
+
+bool Cluster::JoinPending() const {
+  for (const auto& [node, p] : processes_) {
+    if (!p->join_groups.empty()) return true;
+  }
+  return false;
+}
+
+bool Cluster::JoinInitialGroups(NodeIndex node) {
+  Process& p = process(node);
+  if (p.join_groups.empty()) return true;
+  if (p.state != ProcessState::kUp) return false;
+  for (raft::GroupId group : p.join_groups) {
+    auto replicas = replicas_.find(group);
+    if (replicas == replicas_.end()) continue;  // no replica left anywhere
+    // The bootstrap record without voters goes to disk first, as the server writes it
+    // before the group's first Raft state: the group starts empty and waits for a leader.
+    const std::string record = EncodeBootstrapRecord(group, {});
+    p.disk.AppendReliably(record);
+    p.disk.Sync();
+    auto storages = RecoverStorages({record}, RecoveryOptions{});
+    EKV_ASSERT(storages.ok() && storages->count(group) == 1,
+               "a bootstrap record must recover its group");
+    absl::Status status =
+        p.host->AddGroup(group, std::move(storages->at(group)), MakeStateMachine(node, group));
+    EKV_ASSERT(status.ok(), "n", node, " cannot join group ", group, ": ", status.ToString());
+    replicas->second.push_back(node);
+    std::sort(replicas->second.begin(), replicas->second.end());
+  }
+  trace_.Record({scheduler_.now(), "join-groups", node, p.join_groups.size(), 0, 0, ""});
+  p.join_groups.clear();
+  Pump(node);
+  return true;
 }
 
 void Cluster::SetWriteErrorProbability(double p) {

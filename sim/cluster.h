@@ -97,12 +97,18 @@ class Cluster {
   // Flips a bit of synced data on `node`'s disk (it must be down); restart must refuse.
   void CorruptDisk(NodeIndex node);
   // `node`'s process dies, its data dir is emptied and it starts again under the same id,
-  // as `ekv-server --join` on an empty data dir: every initial group it hosted starts empty
-  // (a bootstrap record without voters) and waits for a leader; a created group only once
-  // its catalog replica names it a replica again. Only for a node no group's
+  // as `ekv-server --join` on an empty data dir: hosting nothing until its AddNode is
+  // answered (JoinInitialGroups), then every initial group it hosted starts empty (a
+  // bootstrap record without voters) and waits for a leader; a created group only once
+  // its catalog replica names it a replica again. Only for a node no up replica's
   // configuration names any more (taken out of the cluster): an emptied voter would have
   // forgotten its votes and its log.
   void WipeAndRestart(NodeIndex node);
+  // A node emptied by WipeAndRestart whose AddNode was answered starts its initial groups
+  // empty now. False when it is not up (it stays waiting: the workload adds it again).
+  bool JoinInitialGroups(NodeIndex node);
+  // Some node emptied by WipeAndRestart has not started its groups yet.
+  bool JoinPending() const;
   void TransferLeadership(raft::GroupId group, NodeIndex transferee);
   void SetWriteErrorProbability(double p);
   // Targeted crashes (SwarmProfile::p_crash_after_vote, p_crash_mid_fsync) on or off.

@@ -224,9 +224,11 @@ void FaultInjector::CrashOne() {
   }
   cluster_.Crash(node, "fault");
   // Bit rot on at most one disk per run, and only where the others keep a majority of
-  // every group (membership faults may have shrunk a group to two voters).
+  // every group (membership faults may have shrunk a group to two voters). Not while an
+  // emptied node waits to join: its AddNode waits for every member, and a dead one holds
+  // it until an operator removes it, which the workload does not model.
   if (profile_.corrupt_one_disk && corrupted_node_ == 0 && cluster_.nodes().size() >= 3 &&
-      rng_.Chance(0.3) && EveryGroupSurvivesLosing(node)) {
+      rng_.Chance(0.3) && !cluster_.JoinPending() && EveryGroupSurvivesLosing(node)) {
     corrupted_node_ = node;
     cluster_.CorruptDisk(node);
   }

@@ -759,6 +759,7 @@ std::string KvWorkload::KvStats() const {
   if (member_changes_) {
     absl::StrAppend(&stats, " members=", member_changes_done_, "/", member_change_attempts_);
     if (readmissions_ != 0) absl::StrAppend(&stats, " rejoined_empty=", readmissions_);
+    if (readmit_waits_ != 0) absl::StrAppend(&stats, " readmit_waits=", readmit_waits_);
     if (create_groups_) {
       // Drains before a removal that moved a replica, created groups readmitted to by the
       // rejoins, and readmitted nodes hosting a created group again now.

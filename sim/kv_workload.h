@@ -305,7 +305,13 @@ class KvWorkload {
   bool removal_done_ = false;
   bool rejoin_empty_ = false;
   uint64_t readmissions_ = 0;  // wiped and added back with readmit
+  // AddNode(readmit)s refused since a member did not hold its group's newest configuration.
+  uint64_t readmit_waits_ = 0;
   bool NamedInAnyConfiguration(NodeIndex node) const;
+  // A node whose disk broke stays a member until an operator removes it, and AddNode with
+  // readmit waits for every member: no node is emptied while one is (the workload does not
+  // model replacing dead nodes).
+  bool AnyDiskBroken() const;
   uint64_t member_changes_done_ = 0;
   uint64_t member_change_attempts_ = 0;
   // The state of one background client (mover, merger, group creator, replica mover): its

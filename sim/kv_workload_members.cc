@@ -20,6 +20,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/node/group_state_machine.h"
@@ -84,7 +85,7 @@ void KvWorkload::RunMemberChange() {
     const NodeIndex node = removed_node_;
     if (removal_done_ && !rejoin_empty_ && node != via &&
         cluster_.state(node) != Cluster::ProcessState::kBroken && member_rng_.Chance(0.5) &&
-        !NamedInAnyConfiguration(node)) {
+        !NamedInAnyConfiguration(node) && !AnyDiskBroken()) {
       // A new disk under the old id: it must get everything back from the groups' leaders.
       cluster_.WipeAndRestart(node);
       rejoin_empty_ = true;
@@ -102,8 +103,17 @@ void KvWorkload::RunMemberChange() {
         },
         [this, via, node, finish](std::optional<coord::OpResult> added) {
           if (!added.has_value() || !added->status.ok()) {
+            if (added.has_value() &&
+                absl::StrContains(added->status.message(), "holds their newest configuration")) {
+              ++readmit_waits_;
+            }
             trace_.Record({scheduler_.now(), "add_node-failed", via, node, 0, 0,
                            added.has_value() ? added->status.ToString() : "client timeout"});
+            return finish(false);
+          }
+          if (rejoin_empty_ && !cluster_.JoinInitialGroups(node)) {
+            // Down since: its next start has nothing to start from; it joins again.
+            trace_.Record({scheduler_.now(), "join-groups-failed", via, node, 0, 0, "down"});
             return finish(false);
           }
           if (rejoin_empty_ && readmit_pending_groups_ != 0) {
@@ -229,6 +239,13 @@ void KvWorkload::DrainBeforeRemoval(NodeIndex via, std::function<void(bool)> fin
       budget + 2 * profile_.client_timeout_us);
 }
 
+bool KvWorkload::AnyDiskBroken() const {
+  for (NodeIndex node : cluster_.nodes()) {
+    if (cluster_.state(node) == Cluster::ProcessState::kBroken) return true;
+  }
+  return false;
+}
+
 bool KvWorkload::NamedInAnyConfiguration(NodeIndex node) const {
   // Every other replica's applied configuration, and nothing in flight at a leader (a change
   // still in its log, the fault injector's re-add among them, may name it).
@@ -236,16 +253,15 @@ bool KvWorkload::NamedInAnyConfiguration(NodeIndex node) const {
     for (NodeIndex replica : cluster_.replicas(group)) {
       if (replica == node) continue;
       const node::NodeHost* host = cluster_.host(replica);
-      if (host == nullptr) {
-        // A crashed replica comes back with the configuration on its disk, which may still
-        // list the node as a voter (it went down before applying the removal): it could then
-        // count the emptied node's vote, which forgot the entries it acknowledged before, and
-        // win an election without a committed entry (seed 9408: n2 and n5 down with the old
-        // configuration when n3 was wiped; n5 then won group 3 with n3's vote and overwrote
-        // the committed removal at index 10). Only a broken disk never comes back.
-        if (cluster_.state(replica) != Cluster::ProcessState::kBroken) return true;
-        continue;
-      }
+      // A crashed replica comes back with the configuration on its disk, which may still
+      // list the node as a voter (it went down before applying the removal) and count the
+      // emptied node's vote, which forgot the entries it acknowledged: AddNode(readmit)
+      // waits until every member holds the newest configuration before the node hosts
+      // anything (Coordinator::AwaitConfigurationsAcknowledged; seed 9408 without it: n2
+      // and n5 down with the old configuration when n3 was wiped, n5 won group 3 with n3's
+      // vote and overwrote the committed removal at index 10). An operator cannot see a
+      // down node's disk either, so the wipe does not wait for it.
+      if (host == nullptr) continue;
       const node::GroupStatus status = host->Status(group);
       const raft::ConfState& conf = status.conf_state;
       for (const auto* ids :

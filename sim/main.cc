@@ -34,7 +34,9 @@ ABSL_FLAG(std::string, faults, "all",
           "--workload and --splits, membership also takes whole nodes out of the cluster and "
           "adds them back (members=done/tried on the seed line); half the time a node comes "
           "back with an emptied disk under its old id and joins with readmit "
-          "(rejoined_empty=N). With --create_groups (with or without --placement) a node is "
+          "(rejoined_empty=N); its AddNode waits until every member of its groups holds their "
+          "newest configuration (readmit_waits=N refusals), then it starts its groups. With "
+          "--create_groups (with or without --placement) a node is "
           "drained first (DrainNode; a refused drain takes nothing out) and a node whose disk "
           "broke is drained and removed, also after the chaos.");
 ABSL_FLAG(int, nodes, 5, "Cluster size N (nodes 1..N).");

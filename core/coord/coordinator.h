@@ -302,7 +302,9 @@ struct CoordinatorStats {
   // group's configuration).
   uint64_t replica_moves_started = 0;
   uint64_t replica_moves_done = 0;
-  uint64_t replica_moves_rolled_back = 0;  // a joined learner that never caught up, taken out
+  uint64_t replica_moves_rolled_back = 0;
+  // AddNode(readmit)s that gave up waiting for a member to hold its group's configuration.
+  uint64_t joins_waiting_for_members = 0;  // a joined learner that never caught up, taken out
 };
 
 class Coordinator {
@@ -649,6 +651,13 @@ class Coordinator {
   // AddNode's readmission: one catalog change per created group that lists `node` as
   // removed, each against a fresh catalog read, then `next`.
   void ReadmitNode(OpId op, raft::NodeId node, int round, std::function<void()> next);
+  // AddNode with readmit, first: waits (backing off, until the op's deadline) until the
+  // leader of every group `node` will be a replica of says that every member acknowledged
+  // its newest configuration (node::OpKind::kConfigurationAcknowledged), then `next`.
+  void AwaitConfigurationsAcknowledged(OpId op, raft::NodeId node, std::function<void()> next);
+  void AwaitNextConfigurationAcknowledged(OpId op, raft::NodeId node,
+                                          std::shared_ptr<std::vector<raft::GroupId>> groups,
+                                          int round, std::function<void()> next);
 
   void PushOwnership(raft::GroupId owner, uint64_t deadline_us, std::function<void()> done);
 

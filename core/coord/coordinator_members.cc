@@ -197,9 +197,80 @@ OpId Coordinator::StartAddNode(raft::NodeId node, node::MemberAddresses addresse
                                   absl::StatusOr<node::MemberDirectory> members) mutable {
     if (!members.ok()) return Fail(op, members.status());
     if (members->count(node) != 0) return add();
-    ReadmitNode(op, node, 0, std::move(add));
+    AwaitConfigurationsAcknowledged(op, node, [this, op, node, add = std::move(add)]() mutable {
+      ReadmitNode(op, node, 0, std::move(add));
+    });
   });
   return op;
+}
+
+void Coordinator::AwaitConfigurationsAcknowledged(OpId op, raft::NodeId node,
+                                                  std::function<void()> next) {
+  // The groups the node will be a replica of: the initial ones now, the created ones it
+  // was removed from once a replica move gives it one again. Each must have every member
+  // holding the configuration that took the node out (or never had it) before the node
+  // hosts anything empty: a member still holding an older configuration counts the emptied
+  // node's vote (it forgot the log and the votes it gave) as that of the replica it
+  // replaced, so with one other stale member it elects a leader missing a committed entry
+  // (simulator dynamo seed 9408); as a stale leader it commits over one with their acks.
+  // Members that acknowledged it keep it on disk, so the check holds once it passed.
+  ReadCatalog(DeadlineOf(op), [this, op, node, next = std::move(next)](
+                                  absl::StatusOr<route::RouteCatalog> catalog) mutable {
+    if (!catalog.ok()) return Fail(op, catalog.status());
+    auto groups = std::make_shared<std::vector<raft::GroupId>>();
+    for (const auto& [group, conf] : view_->Configurations()) {
+      if (!created_group_ids_.Contains(group)) groups->push_back(group);
+    }
+    for (const auto& [id, group] : catalog->groups()) {
+      if (group.WasRemoved(node)) groups->push_back(id);
+    }
+    std::sort(groups->begin(), groups->end());
+    groups->erase(std::unique(groups->begin(), groups->end()), groups->end());
+    std::reverse(groups->begin(), groups->end());  // popped from the back
+    AwaitNextConfigurationAcknowledged(op, node, std::move(groups), 0, std::move(next));
+  });
+}
+
+void Coordinator::AwaitNextConfigurationAcknowledged(
+    OpId op, raft::NodeId node, std::shared_ptr<std::vector<raft::GroupId>> groups, int round,
+    std::function<void()> next) {
+  if (groups->empty()) return next();
+  const raft::GroupId group = groups->back();
+  Execute(group, node::OpKind::kConfigurationAcknowledged, "", Retry::kLeaderOnly, DeadlineOf(op),
+          [this, op, node, group, groups, round,
+           next = std::move(next)](absl::StatusOr<GroupReply> reply) mutable {
+            absl::Status why;
+            if (!reply.ok()) {
+              why = reply.status();
+            } else if (const std::string& behind = reply->reply.value.value_or("");
+                       behind.empty()) {
+              groups->pop_back();
+              return AwaitNextConfigurationAcknowledged(op, node, std::move(groups), 0,
+                                                        std::move(next));
+            } else {
+              why = absl::UnavailableError(
+                  absl::StrCat("group ", group, ": node(s) ", behind,
+                               " have not acknowledged its configuration at index ", reply->index,
+                               " (down or behind)"));
+            }
+            const uint64_t backoff = Backoff(round);
+            if (now_us_ + backoff >= DeadlineOf(op)) {
+              ++stats_.joins_waiting_for_members;
+              return Fail(op, absl::UnavailableError(absl::StrCat(
+                                  "AddNode: node ", node,
+                                  " joins with an empty data dir and waits until every member "
+                                  "of its groups holds their newest configuration, since one "
+                                  "holding an older one could count the emptied node's vote as "
+                                  "that of a replica which remembered its log; ",
+                                  why.message(),
+                                  ". Bring those members back (or remove them), the join "
+                                  "retries")));
+            }
+            After(backoff, [this, op, node, groups, round, next = std::move(next)]() mutable {
+              AwaitNextConfigurationAcknowledged(op, node, std::move(groups), round + 1,
+                                                 std::move(next));
+            });
+          });
 }
 
 void Coordinator::ReadmitNode(OpId op, raft::NodeId node, int round, std::function<void()> next) {

@@ -30,6 +30,8 @@ const char* OpKindName(OpKind kind) {
       return "replica_status";
     case OpKind::kTransferLeader:
       return "transfer_leader";
+    case OpKind::kConfigurationAcknowledged:
+      return "configuration_acknowledged";
   }
   return "?";
 }

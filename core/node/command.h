@@ -49,6 +49,16 @@ enum class OpKind : uint8_t {
   // named node leads already; kFailed when it is not a voter. Nothing is proposed, so
   // asking again is harmless. The placement driver's leader balancing sends it.
   kTransferLeader = 10,
+  // Whether every member of the group has acknowledged the leader's newest configuration.
+  // Leaders only (followers answer kNotLeader with a hint); nothing is proposed. Answered
+  // kOk with `index` = the index each member must have acknowledged (the leader's
+  // pending_conf_index) and `value` = the members that have not, as decimal ids joined by
+  // commas (empty: none); kFailed while a configuration change is not applied yet. A node
+  // that joins with an emptied data dir under an id the group once counted asks it first
+  // (Coordinator::StartAddNode with readmit): a member still holding an older
+  // configuration could count the emptied node's vote, which forgot the log it had
+  // acknowledged, and elect a leader without a committed entry (simulator dynamo seed 9408).
+  kConfigurationAcknowledged = 11,
 };
 const char* OpKindName(OpKind kind);
 

@@ -33,6 +33,7 @@ ApplyResult MapStateMachine::Apply(raft::Index index, const Command& command) {
     case OpKind::kConfChange:
     case OpKind::kReplicaStatus:
     case OpKind::kTransferLeader:
+    case OpKind::kConfigurationAcknowledged:
       break;
   }
   EKV_UNREACHABLE("reads, timestamps and conf changes are never commands");

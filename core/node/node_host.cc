@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/node/codec.h"
 #include "core/util/assert.h"
 
@@ -353,6 +354,10 @@ void NodeHost::SubmitClientRequest(const ClientRequest& request) {
     replies_.back().timestamp = group.raw_node->commit_index();
     return;
   }
+  if (request.kind == OpKind::kConfigurationAcknowledged) {
+    SubmitConfigurationAcknowledged(group, request);
+    return;
+  }
   if (request.kind == OpKind::kTimestamp) {
     SubmitTimestamp(group, request);
     return;
@@ -558,6 +563,22 @@ void NodeHost::SubmitConfChange(Group& group, const ClientRequest& request) {
   PendingRequest pending{request, tick_ + options_.request_timeout_ticks, 0, false};
   pending.log_index = group.raw_node->last_index();
   group.proposals.emplace(seq, std::move(pending));
+}
+
+void NodeHost::SubmitConfigurationAcknowledged(Group& group, const ClientRequest& request) {
+  if (group.raw_node->state() != raft::StateType::kLeader) {
+    Reply(request, ReplyStatus::kNotLeader, std::nullopt, 0, "not the leader",
+          group.raw_node->leader());
+    return;
+  }
+  if (group.raw_node->HasPendingConfChange()) {
+    Reply(request, ReplyStatus::kFailed, std::nullopt, 0,
+          absl::StrCat("group ", group.id, ": a configuration change is not applied yet"),
+          options_.node_id);
+    return;
+  }
+  Reply(request, ReplyStatus::kOk, absl::StrJoin(group.raw_node->MembersBehindConfiguration(), ","),
+        group.raw_node->configuration_index(), "", options_.node_id);
 }
 
 void NodeHost::SubmitTransferLeader(Group& group, const ClientRequest& request) {

@@ -261,6 +261,7 @@ class NodeHost {
   void BeforeProposal(Group& group);
   void SubmitTimestamp(Group& group, const ClientRequest& request);
   void SubmitConfChange(Group& group, const ClientRequest& request);
+  void SubmitConfigurationAcknowledged(Group& group, const ClientRequest& request);
   void SubmitTransferLeader(Group& group, const ClientRequest& request);
   // Hands the client writes buffered since the last call to Raft as one proposal.
   void ProposeBatched(Group& group);

@@ -248,6 +248,15 @@ Index RawNode::last_index() const { return raft_->log().LastIndex(); }
 bool RawNode::HasPendingConfChange() const {
   return raft_->pending_conf_index() > raft_->log().applied;
 }
+std::vector<NodeId> RawNode::MembersBehindConfiguration() const {
+  EKV_ASSERT(raft_->state() == StateType::kLeader, "only a leader tracks its members' progress");
+  std::vector<NodeId> behind;
+  for (const auto& [id, pr] : raft_->tracker().progress) {
+    if (id != raft_->id() && pr.match < raft_->pending_conf_index()) behind.push_back(id);
+  }
+  return behind;
+}
+Index RawNode::configuration_index() const { return raft_->pending_conf_index(); }
 Index RawNode::stable_last_index() const { return raft_->log().StableLastIndex(); }
 HardState RawNode::hard_state() const { return raft_->GetHardState(); }
 ConfState RawNode::conf_state() const { return raft_->tracker().GetConfState(); }

@@ -116,6 +116,12 @@ class RawNode {
   // A conf change was proposed or appended and is not applied yet: conf_state() may be
   // about to change.
   bool HasPendingConfChange() const;
+  // Leaders only: the members (voters and learners, incoming and outgoing, not this one)
+  // that have not acknowledged the log through pending_conf_index, the newest index that
+  // may hold a configuration change (on a new leader: its last index when it won). Until
+  // each has, it may still hold an older configuration.
+  std::vector<NodeId> MembersBehindConfiguration() const;
+  Index configuration_index() const;     // the index MembersBehindConfiguration measures
   std::string DescribeProgress() const;  // leader's view of followers, for tests
   Raft& raft_for_testing() { return *raft_; }
 

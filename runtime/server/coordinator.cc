@@ -356,7 +356,8 @@ internal::ForwardResponse Coordinator::ServeForwarded(const internal::ForwardReq
                                 : (request.is_read() ? node::OpKind::kQuery : node::OpKind::kApply);
   if (kind != node::OpKind::kQuery && kind != node::OpKind::kApply &&
       kind != node::OpKind::kTimestamp && kind != node::OpKind::kConfChange &&
-      kind != node::OpKind::kReplicaStatus && kind != node::OpKind::kTransferLeader) {
+      kind != node::OpKind::kReplicaStatus && kind != node::OpKind::kTransferLeader &&
+      kind != node::OpKind::kConfigurationAcknowledged) {
     response.set_status(static_cast<uint32_t>(node::ReplyStatus::kFailed));
     response.set_detail(absl::StrCat("forwarded request of unsupported kind ", request.op_kind()));
     return response;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "core/kv/kv_command.h"
 #include "core/kv/kv_state_machine.h"
 #include "core/node/codec.h"
@@ -859,6 +860,53 @@ TEST(NodeHostConfChangeTest, AMembersOnlyChangeNeverAddsBackARemovedNode) {
   ASSERT_EQ(promoted.status, ReplyStatus::kOk) << promoted.detail;
   EXPECT_NE(promoted.value, std::optional<std::string>(std::string(kMembersOnlyRefused)));
   EXPECT_TRUE(Has(driver.host(leader).Status(kGroup).conf_state.voters, gone));
+}
+
+// AddNode with readmit asks every group's leader this before an emptied node hosts anything
+// (simulator dynamo seed 9408): a member that missed the change taking a node out still
+// holds a configuration that counts that node's vote.
+TEST(NodeHostConfChangeTest, ConfigurationAcknowledgedNamesTheMembersThatMissedTheNewestChange) {
+  Driver driver(5);
+  driver.TickAll(40);
+  const raft::NodeId leader = driver.Leader();
+  ASSERT_NE(leader, raft::kNoNode);
+  std::vector<raft::NodeId> followers;
+  for (raft::NodeId id = 1; id <= 5; ++id) {
+    if (id != leader) followers.push_back(id);
+  }
+  const raft::NodeId down = followers[0];
+  const raft::NodeId gone = followers[1];
+  const ClientRequest ask{0, kGroup, OpKind::kConfigurationAcknowledged, "", "", std::nullopt};
+
+  ClientReply settled = driver.Submit(leader, ask);
+  ASSERT_EQ(settled.status, ReplyStatus::kOk) << settled.detail;
+  EXPECT_EQ(settled.value, std::optional<std::string>("")) << settled.value.value_or("(none)");
+
+  ClientReply follower = driver.Submit(down, ask);
+  EXPECT_EQ(follower.status, ReplyStatus::kNotLeader);
+  EXPECT_EQ(follower.leader_hint, leader);
+
+  driver.isolated_ = {down};
+  ClientReply removed =
+      driver.Submit(leader, ConfChangeRequest(raft::ConfChangeType::kRemoveVoter, gone));
+  ASSERT_EQ(removed.status, ReplyStatus::kOk) << removed.detail;
+  ASSERT_FALSE(Has(driver.host(leader).Status(kGroup).conf_state.voters, gone));
+  ASSERT_TRUE(Has(driver.host(down).Status(kGroup).conf_state.voters, gone))
+      << "the cut-off member still holds the configuration naming the removed node";
+
+  ClientReply behind = driver.Submit(leader, ask);
+  ASSERT_EQ(behind.status, ReplyStatus::kOk) << behind.detail;
+  EXPECT_EQ(behind.value, std::optional<std::string>(absl::StrCat(down)))
+      << behind.value.value_or("(none)");
+  EXPECT_GE(behind.index, removed.index);
+
+  driver.isolated_.clear();
+  driver.TickAll(20);
+  ASSERT_EQ(driver.Leader(), leader);
+  ClientReply caught_up = driver.Submit(leader, ask);
+  ASSERT_EQ(caught_up.status, ReplyStatus::kOk) << caught_up.detail;
+  EXPECT_EQ(caught_up.value, std::optional<std::string>("")) << caught_up.value.value_or("(none)");
+  EXPECT_FALSE(Has(driver.host(down).Status(kGroup).conf_state.voters, gone));
 }
 
 TEST(NodeHostConfChangeTest, RefusedChangesFailAndChangeNothing) {

@@ -598,10 +598,12 @@ TEST(SimSweepTest, NoMembershipChangeLeavesAGroupWithoutALiveQuorum) {
 // its old id while n2 and n5 were down with group 3's old configuration (their logs ended
 // before the removal, index 10, committed by n1, n3 and n4). Back up, n5 (last entry 9@4)
 // won term 5 with the votes of n2 and the emptied n3 and overwrote index 10: "state machine
-// safety: group 3 index 10 applied as term 4 on n4 but as term 5 on n5". A node is now
-// wiped only while every replica that can come back is up and has applied a configuration
-// without it (KvWorkload::NamedInAnyConfiguration).
-TEST(SimSweepTest, NoNodeIsWipedWhileADownReplicaMayStillCountItsVote) {
+// safety: group 3 index 10 applied as term 4 on n4 but as term 5 on n5". The emptied node
+// then hosted its groups from its start; as `ekv-server --join` does, it now starts them
+// only once its AddNode is answered, and AddNode with readmit first waits until every
+// member of its groups holds their newest configuration
+// (Coordinator::AwaitConfigurationsAcknowledged).
+TEST(SimSweepTest, NoEmptiedNodeHostsAGroupWhileADownReplicaMayStillCountItsVote) {
   SimOptions options;
   options.seed = 9408;
   options.faults = FaultSet::All();
@@ -609,6 +611,20 @@ TEST(SimSweepTest, NoNodeIsWipedWhileADownReplicaMayStillCountItsVote) {
   options.splits = true;
   const std::string line = ExpectSeedPasses(options);
   EXPECT_GT(KvStat(line, "members"), 0) << "the seed no longer changes membership: " << line;
+}
+
+// dynamo seed 11: a node emptied and readmitted while a member of its groups had not
+// acknowledged the newest configuration: AddNode is refused (readmit_waits=N) until the
+// member holds it, then the node joins, and every history stays correct.
+TEST(SimSweepTest, AnEmptiedNodeJoinsOnlyOnceEveryMemberHoldsTheNewestConfiguration) {
+  SimOptions options;
+  options.seed = 11;
+  options.faults = FaultSet::All();
+  options.workload = WorkloadKind::kDynamo;
+  options.splits = true;
+  const std::string line = ExpectSeedPasses(options);
+  EXPECT_GT(KvStat(line, "rejoined_empty"), 0) << "the seed no longer empties a node: " << line;
+  EXPECT_GT(KvStat(line, "readmit_waits"), 0) << "no AddNode had to wait: " << line;
 }
 
 }  // namespace
