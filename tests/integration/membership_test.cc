@@ -215,6 +215,69 @@ TEST_F(ClusterTest, RemovedNodeLeavesEveryGroupAndTheClusterServesWithoutIt) {
   EXPECT_TRUE(before.status.ok() && before.value == "1");
 }
 
+// A node comes back under its id with an emptied data dir while a member that missed its
+// removal is down: that member still counts the node's old vote, which the empty disk no
+// longer backs, so the join waits (UNAVAILABLE, naming the member) until the member is back
+// and holds the newest configuration (simulator dynamo seed 9408).
+TEST_F(ClusterTest, AnEmptiedNodeRejoinsOnlyOnceEveryMemberHoldsItsRemoval) {
+  ClusterOptions options;
+  options.joining_nodes = 1;
+  ASSERT_NO_FATAL_FAILURE(StartCluster(options));
+  ASSERT_TRUE(cluster().StartNode(4).ok());
+  absl::Status serving = cluster().WaitServing(4);
+  ASSERT_TRUE(serving.ok()) << serving;
+  ASSERT_EQ(WaitForRoles(cluster(), 1, 4, kVoterInBoth), kVoterInBoth);
+  ASSERT_TRUE(RawPutEventually(cluster(), 1, "a/before", "1").ok());
+  absl::StatusOr<proto::ListNodesResponse> nodes = ListNodes(cluster(), 1);
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  proto::AddNodeRequest add;
+  for (const proto::ClusterNode& node : nodes->nodes()) {
+    if (node.node_id() != 4) continue;
+    add.set_node_id(4);
+    add.set_raft_address(node.raft_address());
+    add.set_grpc_address(node.grpc_address());
+  }
+  ASSERT_EQ(add.node_id(), 4u) << "n4 is not in the member directory";
+
+  // n2 goes down; n4 is removed without it (3 of 4 voters), then emptied.
+  cluster().Kill(2);
+  grpc::Status removed;
+  for (int attempt = 0; attempt < 3; ++attempt) {  // idempotent: retry on a timeout
+    grpc::ClientContext context;
+    SetDeadline(&context, milliseconds(10000));
+    proto::RemoveNodeRequest request;
+    request.set_node_id(4);
+    proto::RemoveNodeResponse response;
+    removed = cluster().membership(1).RemoveNode(&context, request, &response);
+    if (removed.ok()) break;
+  }
+  ASSERT_TRUE(removed.ok()) << Describe(removed);
+  cluster().Kill(4);
+  RemoveTree(cluster().data_dir(4));
+
+  // Its join (as `--join` asks: the data dir is empty) waits for n2.
+  {
+    grpc::ClientContext context;
+    SetDeadline(&context, milliseconds(20000));
+    context.AddMetadata("ekv-join-empty-data-dir", "1");
+    proto::AddNodeResponse response;
+    grpc::Status status = cluster().membership(3).AddNode(&context, add, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << Describe(status);
+    EXPECT_THAT(status.error_message(), HasSubstr("node(s) 2 have not acknowledged"));
+  }
+  EXPECT_EQ(WaitForRoles(cluster(), 1, 4, "absent"), "absent");
+
+  // The node itself keeps asking; once n2 is back it joins and catches up.
+  ASSERT_TRUE(cluster().StartNode(4).ok());
+  absl::Status restarted = cluster().RestartNode(2);
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  serving = cluster().WaitServing(4);
+  ASSERT_TRUE(serving.ok()) << serving;
+  EXPECT_EQ(WaitForRoles(cluster(), 1, 4, kVoterInBoth), kVoterInBoth);
+  ReadResult read = RawGetEventually(cluster(), 4, "a/before");
+  EXPECT_TRUE(read.status.ok() && read.value == "1") << Describe(read.status);
+}
+
 TEST_F(ClusterTest, MembershipCallsRejectBadRequests) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   {
