@@ -115,6 +115,16 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   waiter.keys = std::move(keys);
+  // Behind an earlier waiter that takes from every key it waits on, its first run could
+  // take what that waiter is owed: a push that commits while both first runs are in
+  // flight may reach the later one first (runs are separate Raft writes, which commit in
+  // any order). Redis serves the earlier client; so does ekv: this one runs when a waiter
+  // before it hands over (served, answered, gone), as it would after a notice. Its keys
+  // are empty as far as it knows (those waiters found them so), so it counts as blocked.
+  const bool behind = TakesElements(waiter) && !waiter.keys.empty() &&
+                      std::all_of(waiter.keys.begin(), waiter.keys.end(),
+                                  [this](const std::string& key) { return HasTakerQueued(key); });
+  waiter.missed = behind;
   if (timeout_ms > 0) {
     waiter.deadline_ms = now_ms_ + static_cast<int64_t>(timeout_ms);
     deadlines_.insert({waiter.deadline_ms, id});
@@ -122,7 +132,21 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   for (const std::string& key : waiter.keys) queues_[key].push_back(id);
   waiters_.emplace(id, std::move(waiter));
   by_connection_[connection_id] = id;
-  Run(id, std::nullopt);
+  if (!behind) Run(id, std::nullopt);
+}
+
+bool BlockedClients::TakesElements(const Waiter& waiter) {
+  return !waiter.shared && !waiter.passes_on_miss;
+}
+
+bool BlockedClients::HasTakerQueued(const std::string& key) const {
+  auto queue = queues_.find(key);
+  if (queue == queues_.end()) return false;
+  for (uint64_t id : queue->second) {
+    const Waiter& waiter = waiters_.at(id);
+    if (!waiter.cancelled && TakesElements(waiter)) return true;
+  }
+  return false;
 }
 
 void BlockedClients::Run(uint64_t id, std::optional<std::string> key) {
@@ -130,13 +154,17 @@ void BlockedClients::Run(uint64_t id, std::optional<std::string> key) {
   EKV_ASSERT(!waiter.running, "two runs of one waiter could pop two elements");
   waiter.running = true;
   // After a miss, the form that waits through a key of another type, narrowed to the
-  // noticed key (blocking.h).
+  // noticed key (blocking.h). A waiter that queued behind others runs the command as sent
+  // first (it answers WRONGTYPE as Redis would have at its arrival), over all its keys.
   Args args = waiter.args;
-  if (waiter.missed && key.has_value()) {
+  if (!waiter.ran) {
+    key.reset();
+  } else if (key.has_value()) {
     args = redis_core::ServeOnKey(waiter.args, *key);
-  } else if (waiter.missed) {
+  } else {
     args.front() = redis_core::ServeFormOf(args.front());
   }
+  waiter.ran = true;
   waiter.run_key = std::move(key);
   attempt_(args,
            [this, id](absl::StatusOr<redis_core::Reply> result) { OnRun(id, std::move(result)); });
@@ -162,8 +190,11 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   waiter.run_key.reset();
   if (waiter.cancelled) {
     // Nobody to answer. An element this run popped is lost with the connection, as a
-    // reply Redis wrote to a client that hung up is.
+    // reply Redis wrote to a client that hung up is. A waiter queued behind it may never
+    // have run: the keys' next waiters run, as after Cancel of an idle waiter.
+    const std::vector<std::string> keys = waiter.keys;
     Forget(id);
+    for (const std::string& key : keys) Serve(key);
     return;
   }
   if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result), run_key);
@@ -233,8 +264,9 @@ bool BlockedClients::Unblock(uint64_t connection_id, bool error) {
   if (waiter.running) {
     // As a deadline that falls during a run: OnRun answers, with the timeout's on a miss.
     if (waiter.deadline_ms != 0) deadlines_.erase({waiter.deadline_ms, id});
+    // Its notices stay: Finish hands them to the next waiters (one may be waiting behind
+    // it without a run of its own).
     waiter.deadline_ms = std::max<int64_t>(now_ms_, 1);
-    waiter.notices.clear();
     return true;
   }
   TimeOut(id);
@@ -296,8 +328,8 @@ void BlockedClients::Tick(int64_t now_ms) {
     waiter.deadline_ms = 0;
     if (waiter.running) {
       // Its run may carry an element: OnRun answers, with the timeout's nil on a miss.
+      // Its notices stay for Finish to hand over, as in Unblock.
       waiter.deadline_ms = now_ms_;
-      waiter.notices.clear();
       continue;
     }
     TimeOut(id);

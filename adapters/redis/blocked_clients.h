@@ -6,7 +6,10 @@
 // group (the executor's non-blocking form: it pops, or answers nil and writes nothing),
 // so two clients, on one node or on two, never both get one element. Runs happen:
 //   - once when the client arrives (after it is queued on its keys, so a push that
-//     commits after this run's miss is also one whose notice finds the client queued);
+//     commits after this run's miss is also one whose notice finds the client queued),
+//     unless every key it waits on has an earlier waiter that pops from it: then it waits
+//     for them to hand over, so a push that lands while first runs race goes to the
+//     earliest client, as in Redis;
 //   - when a key it waits on is reported ready (KeysReady: a push, LMOVE, ZADD, ...
 //     answered on this node or, through the pub/sub fan-out, on any other node): the
 //     key's first waiter runs, and each waiter that got something hands over to the next,
@@ -114,7 +117,8 @@ class BlockedClients {
     std::deque<std::string> notices;
     // The key of the run in flight when a notice started it (nullopt: the first run).
     std::optional<std::string> run_key;
-    bool missed = false;         // the last run found nothing
+    bool ran = false;            // its first run (the command as sent) started
+    bool missed = false;         // the last run found nothing, or it queued behind others
     bool cancelled = false;      // the connection is gone; only a run in flight keeps it
     bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: the timeout answers the error
     bool shared = false;         // its command only reads (XREAD): runs with its key's others
@@ -139,6 +143,11 @@ class BlockedClients {
   // Runs the first waiter queued on `key` after waiter `after`.
   void ServeAfter(const std::string& key, uint64_t after);
   void Forget(uint64_t id);
+  // Whether the waiter's runs take what they find (pops and moves: not XREAD's readers,
+  // nor XREADGROUP's, whose groups each have their own entries).
+  static bool TakesElements(const Waiter& waiter);
+  // Whether a waiter that takes elements is queued on `key` (and not cancelled).
+  bool HasTakerQueued(const std::string& key) const;
 
   Attempt attempt_;
   Answer answer_;
