@@ -10,18 +10,21 @@
 namespace ekv::redis {
 
 std::vector<std::string> SlowLog::EntryArgs(const std::vector<std::string>& args) {
-  std::vector<std::string> redacted = RedactedForMonitors(args);
-  const size_t kept = std::min(redacted.size(), kMaxArgs);
-  std::vector<std::string> out;
-  out.reserve(kept);
+  // Every command is logged this way while the log is on: copy no more than an entry
+  // keeps (at most kMaxArgs arguments of at most kMaxArgBytes), then redact that. The words
+  // redaction looks for are short, so cutting first changes none of its decisions.
+  const size_t kept = std::min(args.size(), kMaxArgs);
+  const bool cut_arguments = kept != args.size();
+  std::vector<std::string> head;
+  head.reserve(kept);
+  for (size_t j = 0; j < kept; ++j) head.push_back(args[j].substr(0, kMaxArgBytes));
+  std::vector<std::string> out = RedactedForMonitors(head);
   for (size_t j = 0; j < kept; ++j) {
-    if (kept != redacted.size() && j == kept - 1) {
-      out.push_back(absl::StrCat("... (", redacted.size() - kept + 1, " more arguments)"));
-    } else if (redacted[j].size() > kMaxArgBytes) {
-      out.push_back(absl::StrCat(redacted[j].substr(0, kMaxArgBytes), "... (",
-                                 redacted[j].size() - kMaxArgBytes, " more bytes)"));
-    } else {
-      out.push_back(std::move(redacted[j]));
+    if (cut_arguments && j == kept - 1) {
+      out[j] = absl::StrCat("... (", args.size() - kept + 1, " more arguments)");
+    } else if (out[j] == head[j] && args[j].size() > kMaxArgBytes) {
+      // Not redacted, and longer than an entry keeps.
+      absl::StrAppend(&out[j], "... (", args[j].size() - kMaxArgBytes, " more bytes)");
     }
   }
   return out;

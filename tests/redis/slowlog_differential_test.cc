@@ -26,6 +26,8 @@ std::string MaskEntries(std::string reply) {
 TEST_F(DifferentialTest, SlowlogEntriesSettingsAndErrors) {
   std::vector<std::string> many = {"SADD", "set"};
   for (int i = 3; i <= 33; ++i) many.push_back(std::to_string(i));
+  std::vector<std::string> many_rules = {"ACL", "SETUSER", "slowlog-rules"};
+  for (int i = 0; i < 36; ++i) many_rules.push_back(i % 2 == 0 ? "+get" : "-get");
   Compare(
       {
           Cmd({"CONFIG", "GET", "slowlog-max-len"}),
@@ -41,6 +43,10 @@ TEST_F(DifferentialTest, SlowlogEntriesSettingsAndErrors) {
           Cmd({"AUTH", "not-a-password"}),
           Cmd({"AUTH", "someone", "not-a-password"}),
           Cmd({"ACL", "SETUSER", "slowlog-test-user", "+get", "+set"}),
+          // Redacted before it is cut: no byte of a long password shows, and the last slot
+          // of a long ACL SETUSER counts the arguments left out.
+          Cmd({"AUTH", std::string(200, 'p')}),
+          Cmd(many_rules),
           Cmd({"CONFIG", "SET", "requirepass", ""}),
           Cmd({"MULTI"}),
           Cmd({"SET", "a", "1"}),
