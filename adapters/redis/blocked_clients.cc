@@ -110,6 +110,7 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
       args.empty() ? nullptr : redis_core::FindCommand(args.front());
   waiter.shared = info != nullptr && !info->write;
   waiter.passes_on_miss = redis_core::BlockedMissPassesOn(args.front());
+  waiter.takes = TakenKind(args.front());
   waiter.one_key = redis_core::ServesOneKey(args.front());
   waiter.args = std::move(args);
   std::sort(keys.begin(), keys.end());
@@ -121,9 +122,10 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   // any order). Redis serves the earlier client; so does ekv: this one runs when a waiter
   // before it hands over (served, answered, gone), as it would after a notice. Its keys
   // are empty as far as it knows (those waiters found them so), so it counts as blocked.
-  const bool behind = TakesElements(waiter) && !waiter.keys.empty() &&
-                      std::all_of(waiter.keys.begin(), waiter.keys.end(),
-                                  [this](const std::string& key) { return HasTakerQueued(key); });
+  const bool behind =
+      waiter.takes != 0 && !waiter.keys.empty() &&
+      std::all_of(waiter.keys.begin(), waiter.keys.end(),
+                  [&](const std::string& key) { return HasTakerQueued(key, waiter.takes); });
   waiter.missed = behind;
   if (timeout_ms > 0) {
     waiter.deadline_ms = now_ms_ + static_cast<int64_t>(timeout_ms);
@@ -135,16 +137,22 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   if (!behind) Run(id, std::nullopt);
 }
 
-bool BlockedClients::TakesElements(const Waiter& waiter) {
-  return !waiter.shared && !waiter.passes_on_miss;
+char BlockedClients::TakenKind(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "blpop" || lower == "brpop" || lower == "blmove" || lower == "brpoplpush" ||
+      lower == "blmpop") {
+    return 'l';
+  }
+  if (lower == "bzpopmin" || lower == "bzpopmax" || lower == "bzmpop") return 'z';
+  return 0;
 }
 
-bool BlockedClients::HasTakerQueued(const std::string& key) const {
+bool BlockedClients::HasTakerQueued(const std::string& key, char kind) const {
   auto queue = queues_.find(key);
   if (queue == queues_.end()) return false;
   for (uint64_t id : queue->second) {
     const Waiter& waiter = waiters_.at(id);
-    if (!waiter.cancelled && TakesElements(waiter)) return true;
+    if (!waiter.cancelled && waiter.takes == kind) return true;
   }
   return false;
 }

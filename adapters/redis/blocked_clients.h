@@ -126,6 +126,7 @@ class BlockedClients {
     // miss after a notice hands over to the next waiter as a success does.
     bool passes_on_miss = false;
     bool one_key = false;  // a notice's run reads only the noticed key (ServesOneKey)
+    char takes = 0;        // TakenKind of its command
   };
 
   // Runs the waiter: the command as sent the first time, then the serve form for `key` (a
@@ -143,11 +144,14 @@ class BlockedClients {
   // Runs the first waiter queued on `key` after waiter `after`.
   void ServeAfter(const std::string& key, uint64_t after);
   void Forget(uint64_t id);
-  // Whether the waiter's runs take what they find (pops and moves: not XREAD's readers,
-  // nor XREADGROUP's, whose groups each have their own entries).
-  static bool TakesElements(const Waiter& waiter);
-  // Whether a waiter that takes elements is queued on `key` (and not cancelled).
-  bool HasTakerQueued(const std::string& key) const;
+  // What a blocking command's runs take from its keys: 'l' list elements (BLPOP, BRPOP,
+  // BLMOVE, BRPOPLPUSH, BLMPOP), 'z' sorted set members (BZPOPMIN, BZPOPMAX, BZMPOP), 0
+  // nothing another waiter is owed (XREAD reads; XREADGROUP's groups have their own).
+  static char TakenKind(absl::string_view name);
+  // Whether a waiter that takes `kind` is queued on `key` (and not cancelled). A waiter of
+  // the other kind does not count: the key can hold only one type, which Redis serves to
+  // its own waiters only.
+  bool HasTakerQueued(const std::string& key, char kind) const;
 
   Attempt attempt_;
   Answer answer_;

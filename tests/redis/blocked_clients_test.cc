@@ -236,6 +236,10 @@ TEST_F(BlockedClientsTest, OnlyWaitersWhoseEveryKeyIsTakenWaitBehind) {
   // Client 7 waits only on a, where clients 1 and 2 wait before it.
   blocked_.Add(7, {"blpop", "a", "0"}, {"a"}, 0, 1000);
   EXPECT_EQ(runs_.size(), 6u);
+  // A sorted set popper does not wait behind list poppers: a can hold members for it only
+  // when the list poppers have nothing to take (Redis serves each type's waiters alone).
+  blocked_.Add(8, {"bzpopmin", "a", "0"}, {"a"}, 0, 1000);
+  EXPECT_EQ(runs_.size(), 7u);
 }
 
 TEST_F(BlockedClientsTest, KeysReadyNoticeRoundTrips) {
