@@ -208,6 +208,10 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result), run_key);
   waiter.missed = true;
   if (waiter.passes_on_miss && run_key.has_value()) ServeAfter(*run_key, id);
+  // A pop's miss says nothing of what the key holds for a waiter of the other type (a
+  // sorted set popper woken by a push to a list): Redis serves the key's waiters of its
+  // type, so the first waiter of the other type after this one runs.
+  if (waiter.takes != 0 && run_key.has_value()) ServeAfter(*run_key, id, waiter.takes);
   it = waiters_.find(id);
   if (it == waiters_.end()) return;
   Waiter& missed = it->second;
@@ -218,14 +222,15 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   Run(id, std::move(next));
 }
 
-void BlockedClients::ServeAfter(const std::string& key, uint64_t after) {
+void BlockedClients::ServeAfter(const std::string& key, uint64_t after, char unlike) {
   auto queue = queues_.find(key);
   if (queue == queues_.end()) return;
   const std::deque<uint64_t>& ids = queue->second;
   auto at = std::find(ids.begin(), ids.end(), after);
   if (at == ids.end()) return;
   for (++at; at != ids.end(); ++at) {
-    if (waiters_.at(*at).cancelled) continue;
+    const Waiter& next = waiters_.at(*at);
+    if (next.cancelled || (unlike != 0 && next.takes == unlike)) continue;
     return Notice(*at, key);
   }
 }

@@ -141,8 +141,9 @@ class BlockedClients {
               const std::optional<std::string>& run_key = std::nullopt);
   void TimeOut(uint64_t id);
   void Serve(const std::string& key);
-  // Runs the first waiter queued on `key` after waiter `after`.
-  void ServeAfter(const std::string& key, uint64_t after);
+  // Runs the first waiter queued on `key` after waiter `after` (not 0: the first whose
+  // TakenKind is not `unlike`).
+  void ServeAfter(const std::string& key, uint64_t after, char unlike = 0);
   void Forget(uint64_t id);
   // What a blocking command's runs take from its keys: 'l' list elements (BLPOP, BRPOP,
   // BLMOVE, BRPOPLPUSH, BLMPOP), 'z' sorted set members (BZPOPMIN, BZPOPMAX, BZMPOP), 0

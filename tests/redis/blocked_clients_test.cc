@@ -219,6 +219,40 @@ TEST_F(BlockedClientsTest, AWaiterBehindRunsWhenTheOneBeforeLeaves) {
   EXPECT_EQ(answers_[4].size(), 1u);
 }
 
+// A sorted set popper first on a key that a push made a list misses; the list poppers
+// behind it are served, as Redis serves a key's waiters of its type (before, they waited
+// for ever: only the key's first waiter ran, and a miss handed over nothing).
+TEST_F(BlockedClientsTest, AMissOfOneTypeHandsOverToWaitersOfTheOther) {
+  blocked_.Add(1, {"bzpopmin", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Add(2, {"bzpopmax", "k", "0"}, {"k"}, 0, 1000);  // behind client 1: no run
+  blocked_.Add(3, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Add(4, {"brpop", "k", "0"}, {"k"}, 0, 1000);  // behind client 3: no run
+  EXPECT_TRUE(runs_.empty());
+  blocked_.KeysReady({"k"});  // RPUSH k a b
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-bzpopmin");
+  Answer(Reply::NilArray());  // k is a list
+  ASSERT_EQ(runs_.size(), 1u) << "the first list popper after it runs";
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-blpop");
+  Answer(Popped("k", "a"));
+  EXPECT_EQ(answers_[3].size(), 1u);
+  // Served: the key's first waiter again (client 1, which misses), then client 4.
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "brpop") << "client 4's first run";
+  Answer(Popped("k", "b"));
+  EXPECT_EQ(answers_[4].size(), 1u);
+  ASSERT_EQ(runs_.size(), 1u);  // client 1 once more: the list is empty now
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_TRUE(answers_[1].empty());
+  EXPECT_TRUE(answers_[2].empty());
+  EXPECT_EQ(blocked_.blocked(), 2u);
+}
+
 // A later waiter runs at once when one of its keys has no earlier waiter that pops from it
 // (Redis would serve it from that key), and readers (XREAD) and group readers never wait
 // behind others: they take nothing another reader is owed.
