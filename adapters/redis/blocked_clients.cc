@@ -110,11 +110,23 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
       args.empty() ? nullptr : redis_core::FindCommand(args.front());
   waiter.shared = info != nullptr && !info->write;
   waiter.passes_on_miss = redis_core::BlockedMissPassesOn(args.front());
+  waiter.takes = TakenKind(args.front());
   waiter.one_key = redis_core::ServesOneKey(args.front());
   waiter.args = std::move(args);
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   waiter.keys = std::move(keys);
+  // Behind an earlier waiter that takes from every key it waits on, its first run could
+  // take what that waiter is owed: a push that commits while both first runs are in
+  // flight may reach the later one first (runs are separate Raft writes, which commit in
+  // any order). Redis serves the earlier client; so does ekv: this one runs when a waiter
+  // before it hands over (served, answered, gone), as it would after a notice. Its keys
+  // are empty as far as it knows (those waiters found them so), so it counts as blocked.
+  const bool behind =
+      waiter.takes != 0 && !waiter.keys.empty() &&
+      std::all_of(waiter.keys.begin(), waiter.keys.end(),
+                  [&](const std::string& key) { return HasTakerQueued(key, waiter.takes); });
+  waiter.missed = behind;
   if (timeout_ms > 0) {
     waiter.deadline_ms = now_ms_ + static_cast<int64_t>(timeout_ms);
     deadlines_.insert({waiter.deadline_ms, id});
@@ -122,7 +134,27 @@ void BlockedClients::Add(uint64_t connection_id, Args args, std::vector<std::str
   for (const std::string& key : waiter.keys) queues_[key].push_back(id);
   waiters_.emplace(id, std::move(waiter));
   by_connection_[connection_id] = id;
-  Run(id, std::nullopt);
+  if (!behind) Run(id, std::nullopt);
+}
+
+char BlockedClients::TakenKind(absl::string_view name) {
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "blpop" || lower == "brpop" || lower == "blmove" || lower == "brpoplpush" ||
+      lower == "blmpop") {
+    return 'l';
+  }
+  if (lower == "bzpopmin" || lower == "bzpopmax" || lower == "bzmpop") return 'z';
+  return 0;
+}
+
+bool BlockedClients::HasTakerQueued(const std::string& key, char kind) const {
+  auto queue = queues_.find(key);
+  if (queue == queues_.end()) return false;
+  for (uint64_t id : queue->second) {
+    const Waiter& waiter = waiters_.at(id);
+    if (!waiter.cancelled && waiter.takes == kind) return true;
+  }
+  return false;
 }
 
 void BlockedClients::Run(uint64_t id, std::optional<std::string> key) {
@@ -130,13 +162,17 @@ void BlockedClients::Run(uint64_t id, std::optional<std::string> key) {
   EKV_ASSERT(!waiter.running, "two runs of one waiter could pop two elements");
   waiter.running = true;
   // After a miss, the form that waits through a key of another type, narrowed to the
-  // noticed key (blocking.h).
+  // noticed key (blocking.h). A waiter that queued behind others runs the command as sent
+  // first (it answers WRONGTYPE as Redis would have at its arrival), over all its keys.
   Args args = waiter.args;
-  if (waiter.missed && key.has_value()) {
+  if (!waiter.ran) {
+    key.reset();
+  } else if (key.has_value()) {
     args = redis_core::ServeOnKey(waiter.args, *key);
-  } else if (waiter.missed) {
+  } else {
     args.front() = redis_core::ServeFormOf(args.front());
   }
+  waiter.ran = true;
   waiter.run_key = std::move(key);
   attempt_(args,
            [this, id](absl::StatusOr<redis_core::Reply> result) { OnRun(id, std::move(result)); });
@@ -162,13 +198,20 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   waiter.run_key.reset();
   if (waiter.cancelled) {
     // Nobody to answer. An element this run popped is lost with the connection, as a
-    // reply Redis wrote to a client that hung up is.
+    // reply Redis wrote to a client that hung up is. A waiter queued behind it may never
+    // have run: the keys' next waiters run, as after Cancel of an idle waiter.
+    const std::vector<std::string> keys = waiter.keys;
     Forget(id);
+    for (const std::string& key : keys) Serve(key);
     return;
   }
   if (!result.ok() || !IsMiss(*result)) return Finish(id, std::move(result), run_key);
   waiter.missed = true;
   if (waiter.passes_on_miss && run_key.has_value()) ServeAfter(*run_key, id);
+  // A pop's miss says nothing of what the key holds for a waiter of the other type (a
+  // sorted set popper woken by a push to a list): Redis serves the key's waiters of its
+  // type, so the first waiter of the other type after this one runs.
+  if (waiter.takes != 0 && run_key.has_value()) ServeAfter(*run_key, id, waiter.takes);
   it = waiters_.find(id);
   if (it == waiters_.end()) return;
   Waiter& missed = it->second;
@@ -179,14 +222,15 @@ void BlockedClients::OnRun(uint64_t id, absl::StatusOr<redis_core::Reply> result
   Run(id, std::move(next));
 }
 
-void BlockedClients::ServeAfter(const std::string& key, uint64_t after) {
+void BlockedClients::ServeAfter(const std::string& key, uint64_t after, char unlike) {
   auto queue = queues_.find(key);
   if (queue == queues_.end()) return;
   const std::deque<uint64_t>& ids = queue->second;
   auto at = std::find(ids.begin(), ids.end(), after);
   if (at == ids.end()) return;
   for (++at; at != ids.end(); ++at) {
-    if (waiters_.at(*at).cancelled) continue;
+    const Waiter& next = waiters_.at(*at);
+    if (next.cancelled || (unlike != 0 && next.takes == unlike)) continue;
     return Notice(*at, key);
   }
 }
@@ -233,8 +277,9 @@ bool BlockedClients::Unblock(uint64_t connection_id, bool error) {
   if (waiter.running) {
     // As a deadline that falls during a run: OnRun answers, with the timeout's on a miss.
     if (waiter.deadline_ms != 0) deadlines_.erase({waiter.deadline_ms, id});
+    // Its notices stay: Finish hands them to the next waiters (one may be waiting behind
+    // it without a run of its own).
     waiter.deadline_ms = std::max<int64_t>(now_ms_, 1);
-    waiter.notices.clear();
     return true;
   }
   TimeOut(id);
@@ -296,8 +341,8 @@ void BlockedClients::Tick(int64_t now_ms) {
     waiter.deadline_ms = 0;
     if (waiter.running) {
       // Its run may carry an element: OnRun answers, with the timeout's nil on a miss.
+      // Its notices stay for Finish to hand over, as in Unblock.
       waiter.deadline_ms = now_ms_;
-      waiter.notices.clear();
       continue;
     }
     TimeOut(id);

@@ -6,7 +6,10 @@
 // group (the executor's non-blocking form: it pops, or answers nil and writes nothing),
 // so two clients, on one node or on two, never both get one element. Runs happen:
 //   - once when the client arrives (after it is queued on its keys, so a push that
-//     commits after this run's miss is also one whose notice finds the client queued);
+//     commits after this run's miss is also one whose notice finds the client queued),
+//     unless every key it waits on has an earlier waiter that pops from it: then it waits
+//     for them to hand over, so a push that lands while first runs race goes to the
+//     earliest client, as in Redis;
 //   - when a key it waits on is reported ready (KeysReady: a push, LMOVE, ZADD, ...
 //     answered on this node or, through the pub/sub fan-out, on any other node): the
 //     key's first waiter runs, and each waiter that got something hands over to the next,
@@ -114,7 +117,8 @@ class BlockedClients {
     std::deque<std::string> notices;
     // The key of the run in flight when a notice started it (nullopt: the first run).
     std::optional<std::string> run_key;
-    bool missed = false;         // the last run found nothing
+    bool ran = false;            // its first run (the command as sent) started
+    bool missed = false;         // the last run found nothing, or it queued behind others
     bool cancelled = false;      // the connection is gone; only a run in flight keeps it
     bool unblock_error = false;  // CLIENT UNBLOCK ... ERROR: the timeout answers the error
     bool shared = false;         // its command only reads (XREAD): runs with its key's others
@@ -122,6 +126,7 @@ class BlockedClients {
     // miss after a notice hands over to the next waiter as a success does.
     bool passes_on_miss = false;
     bool one_key = false;  // a notice's run reads only the noticed key (ServesOneKey)
+    char takes = 0;        // TakenKind of its command
   };
 
   // Runs the waiter: the command as sent the first time, then the serve form for `key` (a
@@ -136,9 +141,18 @@ class BlockedClients {
               const std::optional<std::string>& run_key = std::nullopt);
   void TimeOut(uint64_t id);
   void Serve(const std::string& key);
-  // Runs the first waiter queued on `key` after waiter `after`.
-  void ServeAfter(const std::string& key, uint64_t after);
+  // Runs the first waiter queued on `key` after waiter `after` (not 0: the first whose
+  // TakenKind is not `unlike`).
+  void ServeAfter(const std::string& key, uint64_t after, char unlike = 0);
   void Forget(uint64_t id);
+  // What a blocking command's runs take from its keys: 'l' list elements (BLPOP, BRPOP,
+  // BLMOVE, BRPOPLPUSH, BLMPOP), 'z' sorted set members (BZPOPMIN, BZPOPMAX, BZMPOP), 0
+  // nothing another waiter is owed (XREAD reads; XREADGROUP's groups have their own).
+  static char TakenKind(absl::string_view name);
+  // Whether a waiter that takes `kind` is queued on `key` (and not cancelled). A waiter of
+  // the other kind does not count: the key can hold only one type, which Redis serves to
+  // its own waiters only.
+  bool HasTakerQueued(const std::string& key, char kind) const;
 
   Attempt attempt_;
   Answer answer_;

@@ -11,9 +11,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/acl_users.h"
 #include "adapters/redis/resp_writer.h"
+#include "adapters/redis/slow_log.h"
 #include "core/util/assert.h"
 
 namespace ekv::redis {
@@ -464,6 +467,32 @@ void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* conn
                         bytes);
       inner(std::move(bytes));
     };
+  }
+  // SLOWLOG: every command but EXEC (whose commands are logged one by one, ExecRun), as
+  // Redis 7.0 logs it, before its reply is written. A blocking command that blocks never
+  // calls this reply: the server logs it when it answers (RedisServer's AnswerBlocked).
+  if (connection->server != nullptr && !queued && spec->name != "exec") {
+    std::shared_ptr<SlowLog> slowlog = connection->server->stats().slowlog;
+    // CONFIG too while the log is off: the CONFIG SET that turns it on is logged.
+    if (slowlog != nullptr && (slowlog->enabled() || spec->name == "config")) {
+      // The name the client will have after a command that names it (CLIENT SETNAME,
+      // HELLO, RESET), which only node-local handlers run: their reply decides it.
+      const bool renames = spec->name == "client" || spec->name == "hello" || spec->name == "reset";
+      context.reply = [slowlog, entry_args = SlowLog::EntryArgs(context.args),
+                       name_args = renames ? context.args : std::vector<std::string>(),
+                       peer = connection->address, client_name = connection->name,
+                       start = std::chrono::steady_clock::now(),
+                       inner = std::move(context.reply)](std::string bytes) mutable {
+        slowlog->Record(std::move(entry_args),
+                        std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start)
+                            .count(),
+                        std::move(peer),
+                        SlowLog::ClientNameAfter(name_args, std::move(client_name), bytes),
+                        absl::ToUnixSeconds(absl::Now()));
+        inner(std::move(bytes));
+      };
+    }
   }
   FeedMonitors(*spec, context.args, queued, *connection);
   if (connection->in_multi && QueueInMulti(*spec, context)) return;

@@ -54,6 +54,9 @@ struct ConnectionState {
     bool exec = false;  // commands.back() is EXEC
   };
   std::optional<MonitorFeed> monitor_feed;
+  // SLOWLOG of a blocked command (its reply comes from the server, not its handler): the
+  // arguments as the entry keeps them (empty: the log was off).
+  std::vector<std::string> blocked_slowlog_args;
   std::set<std::string> channels;  // SUBSCRIBE
   std::set<std::string> patterns;  // PSUBSCRIBE
   size_t subscriptions() const { return channels.size() + patterns.size(); }
@@ -248,6 +251,7 @@ void ClientCommand(CommandContext context);
 void InfoCommand(CommandContext context);
 void TimeCommand(CommandContext context);
 void ConfigCommand(CommandContext context);
+void SlowlogCommand(CommandContext context);  // commands/slowlog.cc
 void SubscribeCommand(CommandContext context);
 void UnsubscribeCommand(CommandContext context);
 void PsubscribeCommand(CommandContext context);

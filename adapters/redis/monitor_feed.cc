@@ -80,6 +80,18 @@ std::vector<std::string> RedactedForMonitors(const std::vector<std::string>& arg
     // password of the two-argument form.
     if (shown.size() >= 2) shown[1] = kRedacted;
     if (shown.size() == 3) shown[2] = kRedacted;
+  } else if (name == "acl" && shown.size() >= 3 && absl::EqualsIgnoreCase(shown[1], "setuser")) {
+    // ACL SETUSER: the user name and every rule (aclCommand redacts them all first).
+    for (size_t j = 2; j < shown.size(); ++j) shown[j] = kRedacted;
+  } else if (name == "config" && shown.size() >= 4 && absl::EqualsIgnoreCase(shown[1], "set")) {
+    // CONFIG SET: the values of Redis's SENSITIVE_CONFIG settings, wherever they stand.
+    for (size_t j = 2; j + 1 < shown.size(); j += 2) {
+      if (absl::EqualsIgnoreCase(shown[j], "requirepass") ||
+          absl::EqualsIgnoreCase(shown[j], "masterauth") ||
+          absl::EqualsIgnoreCase(shown[j], "masteruser")) {
+        shown[j + 1] = kRedacted;
+      }
+    }
   } else if (name == "hello" && shown.size() >= 2) {
     // Redacted as HELLO goes through its options, after a valid protocol version.
     int64_t version = 0;

@@ -19,8 +19,10 @@ struct CommandSpec;
 // MONITOR...). Only commands that passed the checks before execution are shown at all.
 bool ShownToMonitors(const CommandSpec& spec, const std::vector<std::string>& args);
 
-// The arguments as monitors see them: AUTH's and HELLO AUTH's credentials replaced by
-// "(redacted)", as Redis 7.0 redacts them.
+// The arguments as monitors and SLOWLOG see them: AUTH's and HELLO AUTH's credentials,
+// ACL SETUSER's name and rules and CONFIG SET's values of requirepass, masterauth and
+// masteruser replaced by "(redacted)", as Redis 7.0 redacts them (monitors never see the
+// last two: they are @admin).
 std::vector<std::string> RedactedForMonitors(const std::vector<std::string>& args);
 
 // "+<seconds>.<microseconds> [0 <peer>] \"arg\" ...\r\n", each argument quoted and escaped

@@ -6,9 +6,11 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/redis/acl_users.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/reply_writer.h"
+#include "adapters/redis/slow_log.h"
 #include "core/redis/executor.h"
 #include "core/redis/key_snapshot.h"
 #include "core/util/assert.h"
@@ -95,6 +97,17 @@ void DispatchRun(PipelineRun run, ConnectionState* connection, RedisBackend* bac
   }
   std::shared_ptr<CommandStats> stats =
       server != nullptr ? server->stats().commands : std::shared_ptr<CommandStats>();
+  // SLOWLOG: each command of the run as Dispatch logs it, taking the run's time.
+  std::shared_ptr<SlowLog> slowlog =
+      server != nullptr ? server->stats().slowlog : std::shared_ptr<SlowLog>();
+  std::vector<std::vector<std::string>> slowlog_args;
+  if (slowlog != nullptr && slowlog->enabled()) {
+    for (const redis_core::PipelinedCommand& command : run.commands) {
+      slowlog_args.push_back(SlowLog::EntryArgs(command.args));
+    }
+  } else {
+    slowlog.reset();
+  }
   redis_core::RedisPipeline pipeline;
   // As MakeRedisRequest: only a lower bound of the groups' time, and a fresh seed.
   pipeline.now_ms = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
@@ -103,8 +116,9 @@ void DispatchRun(PipelineRun run, ConnectionState* connection, RedisBackend* bac
   backend->ExecutePipeline(
       std::move(pipeline),
       [protocol = connection->protocol, specs = std::move(run.specs), ready = std::move(ready),
-       observe = std::move(observe), stats = std::move(stats),
-       start = std::chrono::steady_clock::now(),
+       observe = std::move(observe), stats = std::move(stats), slowlog = std::move(slowlog),
+       slowlog_args = std::move(slowlog_args), peer = connection->address,
+       client_name = connection->name, start = std::chrono::steady_clock::now(),
        reply = std::move(reply)](std::vector<absl::StatusOr<redis_core::Reply>> replies) mutable {
         EKV_ASSERT(replies.size() == specs.size(), "a pipeline answers every command");
         std::string bytes;
@@ -125,6 +139,12 @@ void DispatchRun(PipelineRun run, ConnectionState* connection, RedisBackend* bac
           bytes += encoded;
           if (!replies[i]->is_error()) {
             for (std::string& key : ready[i]) ready_keys.push_back(std::move(key));
+          }
+        }
+        if (slowlog != nullptr) {
+          const int64_t now = absl::ToUnixSeconds(absl::Now());
+          for (std::vector<std::string>& args : slowlog_args) {
+            slowlog->Record(std::move(args), usec, peer, client_name, now);
           }
         }
         reply(std::move(bytes), std::move(ready_keys));

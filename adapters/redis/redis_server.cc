@@ -25,6 +25,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/redis/acl_users.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_table.h"
@@ -255,11 +257,18 @@ class RedisServer::Loop final : public ServerControl {
              std::vector<std::string> keys, uint64_t timeout_ms) override {
     // Redis shows a blocking command when it blocks, not when it is served.
     FeedMonitorsAfterReply(connection, "");
+    connection.blocked_slowlog_args.clear();
+    if (stats_.slowlog != nullptr && stats_.slowlog->enabled()) {
+      connection.blocked_slowlog_args = SlowLog::EntryArgs(args);
+    }
     blocked_.Add(connection.id, std::move(args), std::move(keys), timeout_ms, MonotonicMs());
   }
   size_t BlockedClientCount() const override { return blocked_.blocked(); }
   bool Unblock(uint64_t connection_id, bool error) override {
-    return blocked_.Unblock(connection_id, error);  // its answer is pumped by RunDeferred
+    answering_unblock_ = true;
+    const bool unblocked = blocked_.Unblock(connection_id, error);
+    answering_unblock_ = false;
+    return unblocked;  // its answer is pumped by RunDeferred
   }
   void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) override;
   void StartMonitoring(ConnectionState& connection) override {
@@ -364,6 +373,10 @@ class RedisServer::Loop final : public ServerControl {
         QueueKeyEvents(completions, flags, std::move(events));
       }};
   ServerStats stats_;
+  // SLOWLOG of blocked clients: while a run's answer is handled, how long the run took;
+  // while CLIENT UNBLOCK answers one, true.
+  std::optional<int64_t> answering_run_usec_;
+  bool answering_unblock_ = false;
   int port_ = 0;
   const int64_t start_unix_seconds_ = std::chrono::duration_cast<std::chrono::seconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
@@ -505,10 +518,17 @@ void RedisServer::Loop::RunBlocked(const BlockedClients::Args& args,
   const redis_core::CommandInfo* info = redis_core::FindCommand(args.front());
   notifier_.Execute(
       MakeRedisRequest(args), /*write=*/info == nullptr || info->write,
-      [inbox = inbox_, done = std::move(done)](absl::StatusOr<redis_core::Reply> reply) mutable {
+      [this, inbox = inbox_, done = std::move(done),
+       start = std::chrono::steady_clock::now()](absl::StatusOr<redis_core::Reply> reply) mutable {
+        const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
         RemoteDelivery task;
-        task.task = [done = std::move(done), reply = std::move(reply)]() mutable {
+        // Runs on the loop thread (the inbox is drained there), so `this` is alive.
+        task.task = [this, usec, done = std::move(done), reply = std::move(reply)]() mutable {
+          answering_run_usec_ = usec;
           done(std::move(reply));
+          answering_run_usec_.reset();
         };
         // Refused once the loop stopped: the waiter is gone with it.
         inbox->Push(task);
@@ -518,7 +538,26 @@ void RedisServer::Loop::RunBlocked(const BlockedClients::Args& args,
 void RedisServer::Loop::AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Reply> reply) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  const int protocol = it->second->state.protocol;
+  ConnectionState& state = it->second->state;
+  const int protocol = state.protocol;
+  if (!state.blocked_slowlog_args.empty() && stats_.slowlog != nullptr) {
+    // Redis 7.0 logs a blocked command when a write serves it, with the time of that run
+    // (not the time it waited), and when CLIENT UNBLOCK answers it (0 us); not when it times
+    // out (a timeout's answer is a null, which no serving run gives).
+    const bool timed_out = reply.ok() && (reply->kind == redis_core::Reply::Kind::kNil ||
+                                          reply->kind == redis_core::Reply::Kind::kNilArray);
+    std::optional<int64_t> usec;
+    if (answering_unblock_) {
+      usec = 0;
+    } else if (answering_run_usec_.has_value() && !timed_out) {
+      usec = answering_run_usec_;
+    }
+    if (usec.has_value()) {
+      stats_.slowlog->Record(std::move(state.blocked_slowlog_args), *usec, state.address,
+                             state.name, absl::ToUnixSeconds(absl::Now()));
+    }
+    state.blocked_slowlog_args.clear();
+  }
   OnReply(id, reply.ok() ? EncodeReplyFor(protocol, *reply) : BackendErrorReply(reply.status()));
   to_flush_.push_back(id);  // pumped after BlockedClients returns
 }

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "adapters/redis/command_stats.h"
+#include "adapters/redis/slow_log.h"
 
 #include <chrono>
 #include <cstdint>
@@ -60,6 +61,9 @@ struct ServerStats {
   uint64_t pubsub_messages_delivered = 0;
   // INFO commandstats / errorstats; shared with the reply callbacks (backend threads).
   std::shared_ptr<CommandStats> commands = std::make_shared<CommandStats>();
+  // SLOWLOG and its two settings; shared with the reply callbacks. CONFIG RESETSTAT keeps
+  // it, as Redis's does.
+  std::shared_ptr<SlowLog> slowlog = std::make_shared<SlowLog>();
 };
 
 class ServerControl {

@@ -63,10 +63,11 @@ TEST_F(BlockedClientsTest, FirstRunServesAtOnceOrBlocks) {
 }
 
 TEST_F(BlockedClientsTest, WaitersAreServedInArrivalOrderOneRunAtATime) {
-  for (uint64_t c = 1; c <= 3; ++c) {
-    blocked_.Add(c, {"blpop", "k", "0"}, {"k"}, 0, 1000);
-    Answer(Reply::NilArray());
-  }
+  blocked_.Add(1, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  for (uint64_t c = 2; c <= 3; ++c) blocked_.Add(c, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  EXPECT_TRUE(runs_.empty()) << "later waiters wait for the first to hand over";
+  EXPECT_EQ(blocked_.blocked(), 3u);
   blocked_.KeysReady({"k"});
   ASSERT_EQ(runs_.size(), 1u) << "only the first waiter runs";
   blocked_.KeysReady({"k"});
@@ -130,7 +131,7 @@ TEST_F(BlockedClientsTest, CancelledWaiterIsSkippedAndErrorsAnswer) {
   blocked_.Add(1, {"blpop", "k", "0"}, {"k"}, 0, 1000);
   Answer(Reply::NilArray());
   blocked_.Add(2, {"blpop", "k", "0"}, {"k"}, 0, 1000);
-  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
   blocked_.Cancel(1);
   ASSERT_EQ(runs_.size(), 1u) << "the next waiter tries in the cancelled one's place";
   Answer(Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value"));
@@ -144,6 +145,135 @@ TEST_F(BlockedClientsTest, CancelledWaiterIsSkippedAndErrorsAnswer) {
   EXPECT_TRUE(runs_.empty());
   blocked_.Tick(15000);
   EXPECT_EQ(runs_.size(), 1u);
+}
+
+// Issue #21's hang (unit/type/list "BRPOPLPUSH with multiple blocked clients" on a loaded
+// machine): two clients block on one list, the first with a destination of another type,
+// and a push lands while both first runs are in flight. Runs are separate Raft writes and
+// may commit in any order; when the second client's run committed after the push and
+// before the first's, it took the element, the first found the list empty and waited
+// forever instead of answering WRONGTYPE. The second now runs only once the first hands
+// over, as Redis serves them.
+TEST_F(BlockedClientsTest, FirstRunsDoNotRaceAnEarlierWaiterForItsKey) {
+  blocked_.Add(1, {"brpoplpush", "blist", "target1", "0"}, {"blist"}, 0, 1000);
+  blocked_.Add(2, {"brpoplpush", "blist", "target2", "0"}, {"blist"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u) << "only the earliest waiter's first run may take the element";
+  EXPECT_EQ(runs_.front().args[2], "target1");
+  EXPECT_EQ(blocked_.blocked(), 1u) << "the second waits (INFO counts it blocked)";
+  blocked_.KeysReady({"blist"});  // the push committed meanwhile
+  // Client 1's run saw the push: WRONGTYPE (target1 is a string), the element stays.
+  Answer(Reply::Error("WRONGTYPE Operation against a key holding the wrong kind of value"));
+  ASSERT_EQ(answers_[1].size(), 1u);
+  EXPECT_EQ(answers_[1][0].rfind("(error) WRONGTYPE", 0), 0u) << answers_[1][0];
+  ASSERT_EQ(runs_.size(), 1u) << "client 1 hands over to client 2";
+  EXPECT_EQ(runs_.front().args, (std::vector<std::string>{"brpoplpush", "blist", "target2", "0"}))
+      << "the command as sent: its first run";
+  Answer(Reply::Bulk("foo"));
+  EXPECT_EQ(answers_[2].size(), 1u);
+  EXPECT_EQ(blocked_.size(), 0u);
+
+  // Client 1's first run missed (committed before the push): its notice run serves it, and
+  // client 2, still waiting behind it, is handed the key after.
+  blocked_.Add(3, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  blocked_.Add(4, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u);
+  blocked_.KeysReady({"k"});
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u) << "the notice that came during the first run";
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-blpop");
+  Answer(Popped("k", "a"));
+  EXPECT_EQ(answers_[3].size(), 1u);
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "blpop") << "client 4's first run";
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(answers_[4].empty());
+  EXPECT_EQ(blocked_.blocked(), 1u);
+  // Its timeout and cancel still work while it waits behind nobody now.
+  blocked_.Cancel(4);
+  EXPECT_EQ(blocked_.size(), 0u);
+}
+
+// A waiter queued behind another runs when that one leaves with the key possibly
+// non-empty: it disconnected during its run, or timed out during a run that a push's
+// notice came in.
+TEST_F(BlockedClientsTest, AWaiterBehindRunsWhenTheOneBeforeLeaves) {
+  blocked_.Add(1, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  blocked_.Add(2, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u);
+  blocked_.Cancel(1);  // its first run is in flight
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u) << "client 2 runs in the place of the one that left";
+  EXPECT_EQ(runs_.front().args.front(), "blpop");
+  Answer(Reply::NilArray());
+  EXPECT_EQ(blocked_.blocked(), 1u);
+
+  blocked_.Add(3, {"blpop", "q", "1"}, {"q"}, 1000, 1000);
+  blocked_.Add(4, {"blpop", "q", "0"}, {"q"}, 0, 1000);
+  ASSERT_EQ(runs_.size(), 1u);
+  blocked_.Tick(2000);        // client 3's deadline falls during its first run
+  blocked_.KeysReady({"q"});  // and a push lands after that run read the list
+  Answer(Reply::NilArray());  // client 3 times out
+  EXPECT_EQ(answers_[3], std::vector<std::string>{"nil-array"});
+  ASSERT_EQ(runs_.size(), 1u) << "the push's notice goes to client 4";
+  Answer(Popped("q", "v"));
+  EXPECT_EQ(answers_[4].size(), 1u);
+}
+
+// A sorted set popper first on a key that a push made a list misses; the list poppers
+// behind it are served, as Redis serves a key's waiters of its type (before, they waited
+// for ever: only the key's first waiter ran, and a miss handed over nothing).
+TEST_F(BlockedClientsTest, AMissOfOneTypeHandsOverToWaitersOfTheOther) {
+  blocked_.Add(1, {"bzpopmin", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Add(2, {"bzpopmax", "k", "0"}, {"k"}, 0, 1000);  // behind client 1: no run
+  blocked_.Add(3, {"blpop", "k", "0"}, {"k"}, 0, 1000);
+  Answer(Reply::NilArray());
+  blocked_.Add(4, {"brpop", "k", "0"}, {"k"}, 0, 1000);  // behind client 3: no run
+  EXPECT_TRUE(runs_.empty());
+  blocked_.KeysReady({"k"});  // RPUSH k a b
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-bzpopmin");
+  Answer(Reply::NilArray());  // k is a list
+  ASSERT_EQ(runs_.size(), 1u) << "the first list popper after it runs";
+  EXPECT_EQ(runs_.front().args.front(), "ekv-serve-blpop");
+  Answer(Popped("k", "a"));
+  EXPECT_EQ(answers_[3].size(), 1u);
+  // Served: the key's first waiter again (client 1, which misses), then client 4.
+  ASSERT_EQ(runs_.size(), 1u);
+  Answer(Reply::NilArray());
+  ASSERT_EQ(runs_.size(), 1u);
+  EXPECT_EQ(runs_.front().args.front(), "brpop") << "client 4's first run";
+  Answer(Popped("k", "b"));
+  EXPECT_EQ(answers_[4].size(), 1u);
+  ASSERT_EQ(runs_.size(), 1u);  // client 1 once more: the list is empty now
+  Answer(Reply::NilArray());
+  EXPECT_TRUE(runs_.empty());
+  EXPECT_TRUE(answers_[1].empty());
+  EXPECT_TRUE(answers_[2].empty());
+  EXPECT_EQ(blocked_.blocked(), 2u);
+}
+
+// A later waiter runs at once when one of its keys has no earlier waiter that pops from it
+// (Redis would serve it from that key), and readers (XREAD) and group readers never wait
+// behind others: they take nothing another reader is owed.
+TEST_F(BlockedClientsTest, OnlyWaitersWhoseEveryKeyIsTakenWaitBehind) {
+  blocked_.Add(1, {"blpop", "a", "0"}, {"a"}, 0, 1000);
+  blocked_.Add(2, {"blpop", "a", "b", "0"}, {"a", "b"}, 0, 1000);
+  EXPECT_EQ(runs_.size(), 2u) << "b has no earlier waiter";
+  blocked_.Add(3, {"xread", "block", "0", "streams", "s", "$"}, {"s"}, 0, 1000);
+  blocked_.Add(4, {"xread", "block", "0", "streams", "s", "$"}, {"s"}, 0, 1000);
+  const std::vector<std::string> group = {"xreadgroup", "group",   "g", "c", "block",
+                                          "0",          "streams", "s", ">"};
+  blocked_.Add(5, group, {"s"}, 0, 1000);
+  blocked_.Add(6, group, {"s"}, 0, 1000);
+  EXPECT_EQ(runs_.size(), 6u);
+  // Client 7 waits only on a, where clients 1 and 2 wait before it.
+  blocked_.Add(7, {"blpop", "a", "0"}, {"a"}, 0, 1000);
+  EXPECT_EQ(runs_.size(), 6u);
+  // A sorted set popper does not wait behind list poppers: a can hold members for it only
+  // when the list poppers have nothing to take (Redis serves each type's waiters alone).
+  blocked_.Add(8, {"bzpopmin", "a", "0"}, {"a"}, 0, 1000);
+  EXPECT_EQ(runs_.size(), 7u);
 }
 
 TEST_F(BlockedClientsTest, KeysReadyNoticeRoundTrips) {
@@ -198,7 +328,8 @@ TEST_F(BlockedClientsTest, StreamReaderRunsForEachNoticedKeyInOrder) {
 TEST_F(BlockedClientsTest, PopsRunForTheNoticedKeyAndPassOnTheRest) {
   blocked_.Add(1, {"blpop", "a", "b", "0"}, {"a", "b"}, 0, 1000);
   Answer(Reply::NilArray());
-  blocked_.Add(2, {"brpop", "b", "a", "0"}, {"a", "b"}, 0, 1000);
+  // Client 2 also waits on c, which nobody before it waits on: it runs at once.
+  blocked_.Add(2, {"brpop", "b", "a", "c", "0"}, {"a", "b", "c"}, 0, 1000);
   Answer(Reply::NilArray());
   blocked_.KeysReady({"b", "a"});
   ASSERT_EQ(runs_.size(), 1u) << "both keys' first waiter is client 1";

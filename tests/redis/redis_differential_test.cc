@@ -4415,6 +4415,24 @@ TEST(InfoCommandStatsTest, CountsAsRedis) {
   EXPECT_EQ(after_reset[0].size(), 1u);
 }
 
+// INFO stats fields whose value ekv shares with an idle redis-server 7.0.
+TEST(InfoStatsTest, FieldsAsAnIdleRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  for (const char* field : {"migrate_cached_sockets"}) {
+    std::string lines[2];
+    const int ports[2] = {both.redis.port(), both.ekv.port()};
+    for (int side = 0; side < 2; ++side) {
+      RespClient client(ports[side]);
+      const std::string info = client.Call({"INFO", "stats"});
+      const size_t at = info.find(absl::StrCat("\n", field, ":"));
+      lines[side] = at == std::string::npos ? "<missing> in " + info
+                                            : info.substr(at + 1, info.find('\r', at) - at - 1);
+    }
+    EXPECT_EQ(lines[1], lines[0]);
+  }
+}
+
 // The commands an EXEC runs count in INFO commandstats as calls (failed when they answer
 // an error) and in errorstats, as in Redis; queued ones that never run (DISCARD, an EXEC
 // aborted by WATCH or EXECABORT) do not.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include <chrono>
@@ -440,6 +441,8 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     line("pubsub_channels", server.ActiveChannels("").size());
     line("pubsub_patterns", server.PatternCount());
     line("total_error_replies", stats.commands->total_error_replies());
+    // ekv has no MIGRATE, so no sockets cached for it (Redis's suite waits for 0).
+    line("migrate_cached_sockets", 0);
   } else if (section == "replication") {
     // Each ekv node accepts reads and writes (Raft replicates): a master to every client.
     out->append("# Replication\r\n");
@@ -537,9 +540,18 @@ const FixedSetting* FindEncodingSetting(absl::string_view name) {
 // encoding thresholds above.
 const std::vector<absl::string_view>& ConfigNames() {
   static const std::vector<absl::string_view>* names = [] {
-    auto* all = new std::vector<absl::string_view>{
-        "appendonly", "databases",          "maxclients",  "maxmemory", "notify-keyspace-events",
-        "port",       "proto-max-bulk-len", "requirepass", "save",      "timeout"};
+    auto* all = new std::vector<absl::string_view>{"appendonly",
+                                                   "databases",
+                                                   "maxclients",
+                                                   "maxmemory",
+                                                   "notify-keyspace-events",
+                                                   "port",
+                                                   "proto-max-bulk-len",
+                                                   "requirepass",
+                                                   "save",
+                                                   "slowlog-log-slower-than",
+                                                   "slowlog-max-len",
+                                                   "timeout"};
     for (const FixedSetting& setting : kEncodingSettings) all->push_back(setting.name);
     std::sort(all->begin(), all->end());
     return all;
@@ -563,6 +575,9 @@ std::string ConfigValue(absl::string_view name, ServerControl& server) {
   if (name == "proto-max-bulk-len") return absl::StrCat(s.proto_max_bulk_len);
   if (name == "requirepass") return s.requirepass;
   if (name == "save") return "";
+  if (name == "slowlog-log-slower-than")
+    return absl::StrCat(server.stats().slowlog->slower_than_usec());
+  if (name == "slowlog-max-len") return absl::StrCat(server.stats().slowlog->max_len());
   return absl::StrCat(s.timeout_seconds);
 }
 
@@ -626,6 +641,7 @@ void ConfigCommand(CommandContext context) {
     // Check every pair before changing anything: CONFIG SET is all or nothing.
     RedisSettings next = c.server->settings();
     bool requirepass_set = false;
+    std::optional<int64_t> slowlog_slower_than, slowlog_max_len;  // SlowLog's, set last
     for (size_t i = 2; i < args.size(); i += 2) {
       const std::string name = absl::AsciiStrToLower(args[i]);
       const std::string& value = args[i + 1];
@@ -666,6 +682,17 @@ void ConfigCommand(CommandContext context) {
               ConfigSetFailed(name, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."));
         }
         next.notify_keyspace_events = *flags;
+      } else if (name == "slowlog-log-slower-than" || name == "slowlog-max-len") {
+        if (!is_number)
+          return context.reply(
+              ConfigSetFailed(name, "argument couldn't be parsed into an integer"));
+        const bool max_len = name == "slowlog-max-len";
+        if (number < (max_len ? 0 : -1)) {
+          return context.reply(
+              ConfigSetFailed(name, absl::StrCat("argument must be between ", max_len ? 0 : -1,
+                                                 " and 9223372036854775807 inclusive")));
+        }
+        (max_len ? slowlog_max_len : slowlog_slower_than) = number;
       } else if (name == "timeout") {
         if (!is_number)
           return context.reply(
@@ -695,6 +722,10 @@ void ConfigCommand(CommandContext context) {
       }
     }
     c.server->settings() = next;
+    if (slowlog_slower_than.has_value()) {
+      c.server->stats().slowlog->set_slower_than_usec(*slowlog_slower_than);
+    }
+    if (slowlog_max_len.has_value()) c.server->stats().slowlog->set_max_len(*slowlog_max_len);
     // Redis 7: requirepass is the default user's password (resetpass >pw, or nopass).
     if (requirepass_set) c.server->settings().users().SetDefaultPassword(next.requirepass);
     writer.SimpleString("OK");
@@ -702,9 +733,11 @@ void ConfigCommand(CommandContext context) {
     if (args.size() != 2) return context.reply(WrongArity("config|resetstat"));
     // The command and error counts are reset in place: replies still in flight hold them.
     std::shared_ptr<CommandStats> commands = c.server->stats().commands;
+    std::shared_ptr<SlowLog> slowlog = c.server->stats().slowlog;
     c.server->stats() = ServerStats{};
     commands->Reset();
     c.server->stats().commands = std::move(commands);
+    c.server->stats().slowlog = std::move(slowlog);  // Redis's RESETSTAT keeps it
     writer.SimpleString("OK");
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongArity("config|help"));

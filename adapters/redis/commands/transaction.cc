@@ -24,11 +24,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "adapters/redis/blocked_clients.h"
 #include "adapters/redis/command_stats.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
+#include "adapters/redis/slow_log.h"
 #include "core/redis/executor.h"
 #include "core/util/assert.h"
 
@@ -185,6 +187,11 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
   // each gets an equal share of EXEC's time.
   std::shared_ptr<CommandStats> stats;
   std::vector<std::string> stats_names;  // one per queued command, in queue order
+  // SLOWLOG: each queued command once EXEC ran it (not EXEC: Redis 7.0 skips it), with
+  // the share of EXEC's time CountCalls gives it; empty when the log is off.
+  std::shared_ptr<SlowLog> slowlog;
+  std::vector<std::vector<std::string>> slowlog_args;  // SlowLog::EntryArgs, in queue order
+  std::string peer, client_name;
   std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
 
   void Next() {
@@ -332,7 +339,20 @@ struct ExecRun : std::enable_shared_from_this<ExecRun> {
       out += *slots[i];
     }
     CountCalls(slots);
+    LogSlowCalls();
     reply(std::move(out));
+  }
+
+  void LogSlowCalls() {
+    if (slowlog == nullptr) return;
+    const int64_t usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count() /
+                         static_cast<int64_t>(std::max<size_t>(slowlog_args.size(), 1));
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    for (std::vector<std::string>& args : slowlog_args) {
+      slowlog->Record(std::move(args), usec, peer, client_name, now);
+    }
   }
 
   void CountCalls(const std::vector<std::string*>& slots) const {
@@ -365,6 +385,12 @@ void ExecCommand(CommandContext context) {
   run->user_acl = UserAclRules(c);
   run->user = c.user;
   if (c.server != nullptr) run->stats = c.server->stats().commands;
+  if (c.server != nullptr && c.server->stats().slowlog != nullptr &&
+      c.server->stats().slowlog->enabled()) {
+    run->slowlog = c.server->stats().slowlog;
+    run->peer = c.address;
+    run->client_name = c.name;
+  }
   c.ready_keys.clear();
   bool subscribes = false;  // a (P)(UN)SUBSCRIBE was queued before the command at `slot`
   for (size_t slot = 0; slot < c.queued.size(); ++slot) {
@@ -374,6 +400,7 @@ void ExecCommand(CommandContext context) {
       run->stats_names.push_back(spec != nullptr ? StatsName(*spec, args)
                                                  : absl::AsciiStrToLower(args[0]));
     }
+    if (run->slowlog != nullptr) run->slowlog_args.push_back(SlowLog::EntryArgs(args));
     for (std::string& key : KeysMadeReady(args)) c.ready_keys.push_back(std::move(key));
     // A PING after a queued (P)SUBSCRIBE answers as a RESP2 subscriber's PING does when
     // the subscription holds at that point (Redis runs EXEC's commands in order, and
