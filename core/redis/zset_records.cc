@@ -55,6 +55,17 @@ absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_vie
   return std::optional<double>(DecodeDouble(*bytes));
 }
 
+absl::StatusOr<std::vector<std::optional<double>>> ZsetScoresOf(
+    Executor& ex, absl::string_view key, const Collection& zset,
+    absl::Span<const std::string> members) {
+  std::vector<std::optional<double>> out(members.size());
+  if (!zset.exists) return out;
+  for (size_t i = 0; i < members.size(); ++i) {
+    EKV_KV_ASSIGN_OR_RETURN(out[i], ZsetScoreOf(ex, key, zset.meta, members[i]));
+  }
+  return out;
+}
+
 void ZsetPutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
                    std::optional<double> old_score, double score) {
   // A listpack keeps scores as text, where Redis 7.0's d2string writes -0 as "0".

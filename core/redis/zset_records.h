@@ -10,6 +10,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "core/redis/collection.h"
 #include "core/redis/executor.h"
 
 namespace ekv::redis_core {
@@ -32,6 +34,11 @@ struct ZsetEntry {
 // The score of `member`, nullopt when it is not in the set.
 absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_view key,
                                                   const Meta& meta, absl::string_view member);
+// The score of each of `members` (nullopt: not a member, or `zset` does not exist), for the
+// commands that read several at once: ZMSCORE, GEOPOS, GEOHASH.
+absl::StatusOr<std::vector<std::optional<double>>> ZsetScoresOf(
+    Executor& ex, absl::string_view key, const Collection& zset,
+    absl::Span<const std::string> members);
 // Adds or moves `member` (old_score: its current score, nullopt when new). The caller
 // keeps meta.size and records a conversion (ConvertSortedSetFor) first: a compact sorted
 // set stores -0 as 0, as Redis's listpack does.
