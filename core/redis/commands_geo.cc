@@ -357,33 +357,17 @@ EKV_REDIS_HANDLER(CmdGeoAdd) {
 }
 
 EKV_REDIS_HANDLER(CmdGeoPos) {
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::optional<double>> scores,
-                          ZsetScoresOf(ex, args[1], zset, absl::MakeConstSpan(args).subspan(2)));
-  std::vector<Reply> out;
-  for (const std::optional<double>& score : scores) {
+  return ZsetScoresReply(ex, args, [](std::optional<double> score) {
     std::optional<std::pair<double, double>> point = PointOf(score);
-    if (!point.has_value()) {
-      out.push_back(Reply::NilArray());
-      continue;
-    }
-    out.push_back(
-        Reply::Array({Reply::HumanDouble(point->first), Reply::HumanDouble(point->second)}));
-  }
-  return Reply::Array(std::move(out));
+    if (!point.has_value()) return Reply::NilArray();
+    return Reply::Array({Reply::HumanDouble(point->first), Reply::HumanDouble(point->second)});
+  });
 }
 
 EKV_REDIS_HANDLER(CmdGeoHash) {
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::optional<double>> scores,
-                          ZsetScoresOf(ex, args[1], zset, absl::MakeConstSpan(args).subspan(2)));
-  std::vector<Reply> out;
-  for (const std::optional<double>& score : scores) {
-    out.push_back(score.has_value() ? Reply::Bulk(geo::StandardGeohash(*score)) : Reply::Nil());
-  }
-  return Reply::Array(std::move(out));
+  return ZsetScoresReply(ex, args, [](std::optional<double> score) {
+    return score.has_value() ? Reply::Bulk(geo::StandardGeohash(*score)) : Reply::Nil();
+  });
 }
 
 // GEODIST key member1 member2 [unit]: the unit is checked before the key.

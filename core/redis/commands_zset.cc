@@ -401,15 +401,9 @@ EKV_REDIS_HANDLER(CmdZScore) {
 }
 
 EKV_REDIS_HANDLER(CmdZMScore) {
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  EKV_KV_ASSIGN_OR_RETURN(std::vector<std::optional<double>> scores,
-                          ZsetScoresOf(ex, args[1], zset, absl::MakeConstSpan(args).subspan(2)));
-  std::vector<Reply> out;
-  for (const std::optional<double>& score : scores) {
-    out.push_back(score.has_value() ? Reply::Double(*score) : Reply::Nil());
-  }
-  return Reply::Array(std::move(out));
+  return ZsetScoresReply(ex, args, [](std::optional<double> score) {
+    return score.has_value() ? Reply::Double(*score) : Reply::Nil();
+  });
 }
 
 EKV_REDIS_HANDLER(CmdZCard) {

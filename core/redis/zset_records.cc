@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -55,15 +56,19 @@ absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_vie
   return std::optional<double>(DecodeDouble(*bytes));
 }
 
-absl::StatusOr<std::vector<std::optional<double>>> ZsetScoresOf(
-    Executor& ex, absl::string_view key, const Collection& zset,
-    absl::Span<const std::string> members) {
-  std::vector<std::optional<double>> out(members.size());
-  if (!zset.exists) return out;
-  for (size_t i = 0; i < members.size(); ++i) {
-    EKV_KV_ASSIGN_OR_RETURN(out[i], ZsetScoreOf(ex, key, zset.meta, members[i]));
+absl::StatusOr<Reply> ZsetScoresReply(Executor& ex, const Args& args,
+                                      absl::FunctionRef<Reply(std::optional<double>)> reply_of) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  std::vector<Reply> out;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::optional<double> score;
+    if (zset.exists) {
+      EKV_KV_ASSIGN_OR_RETURN(score, ZsetScoreOf(ex, args[1], zset.meta, args[i]));
+    }
+    out.push_back(reply_of(score));
   }
-  return out;
+  return Reply::Array(std::move(out));
 }
 
 void ZsetPutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,
