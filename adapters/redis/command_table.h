@@ -4,6 +4,7 @@
 // the command's handler. Handlers live in commands/*.cc, one small function per command.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -83,6 +84,13 @@ struct ConnectionState {
   // Set by (P)(UN)SUBSCRIBE: their confirmations are written even under OFF or SKIP, as
   // Redis 7.0 writes them (addReplyPubsub*: CLIENT_PUSHING), in RESP2 and RESP3 alike.
   bool pushing_reply = false;
+  // --- a blocked command (ServerControl::Block) until it is answered: INFO commandstats ---
+  struct BlockedCall {
+    std::string name;  // as commandstats names it
+    std::chrono::steady_clock::time_point since;
+    bool unblocked = false;  // CLIENT UNBLOCK answered it
+  };
+  std::optional<BlockedCall> blocked_call;
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };
@@ -183,6 +191,16 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
 // for a command without keys.
 std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
                                                       const std::vector<std::string>& args);
+// A key CommandKeysAndFlagsOf finds, with the flags COMMAND GETKEYSANDFLAGS shows ("RW",
+// "access", ...): its key spec's, or those Redis's getkeys_proc gives (SET and BITFIELD,
+// whose spec says variable_flags; SORT's STORE); none for a key found by position.
+struct CommandKey {
+  std::string key;
+  std::vector<std::string> flags;
+};
+// CommandKeysOf with each key's flags.
+std::optional<std::vector<CommandKey>> CommandKeysAndFlagsOf(const CommandSpec& spec,
+                                                             const std::vector<std::string>& args);
 
 class CommandTable {
  public:

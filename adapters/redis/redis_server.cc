@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -255,11 +257,21 @@ class RedisServer::Loop final : public ServerControl {
              std::vector<std::string> keys, uint64_t timeout_ms) override {
     // Redis shows a blocking command when it blocks, not when it is served.
     FeedMonitorsAfterReply(connection, "");
+    // Redis counts the call when it blocks (its handler's reply is never called).
+    connection.blocked_call = ConnectionState::BlockedCall{absl::AsciiStrToLower(args.front()),
+                                                           std::chrono::steady_clock::now()};
+    stats_.commands->RecordBlocked(connection.blocked_call->name);
     blocked_.Add(connection.id, std::move(args), std::move(keys), timeout_ms, MonotonicMs());
   }
   size_t BlockedClientCount() const override { return blocked_.blocked(); }
   bool Unblock(uint64_t connection_id, bool error) override {
-    return blocked_.Unblock(connection_id, error);  // its answer is pumped by RunDeferred
+    // Its answer is pumped by RunDeferred.
+    if (!blocked_.Unblock(connection_id, error)) return false;
+    auto it = connections_.find(connection_id);
+    if (it != connections_.end() && it->second->state.blocked_call.has_value()) {
+      it->second->state.blocked_call->unblocked = true;
+    }
+    return true;
   }
   void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) override;
   void StartMonitoring(ConnectionState& connection) override {
@@ -518,8 +530,19 @@ void RedisServer::Loop::RunBlocked(const BlockedClients::Args& args,
 void RedisServer::Loop::AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Reply> reply) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  const int protocol = it->second->state.protocol;
-  OnReply(id, reply.ok() ? EncodeReplyFor(protocol, *reply) : BackendErrorReply(reply.status()));
+  ConnectionState& state = it->second->state;
+  std::string encoded =
+      reply.ok() ? EncodeReplyFor(state.protocol, *reply) : BackendErrorReply(reply.status());
+  if (state.blocked_call.has_value()) {
+    stats_.commands->RecordUnblocked(
+        state.blocked_call->name,
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                              state.blocked_call->since)
+            .count(),
+        encoded, state.blocked_call->unblocked);
+    state.blocked_call.reset();
+  }
+  OnReply(id, std::move(encoded));
   to_flush_.push_back(id);  // pumped after BlockedClients returns
 }
 

@@ -80,6 +80,35 @@ TEST_F(DifferentialTest, UnknownCommandsArityAndSubcommands) {
   });
 }
 
+// COMMAND GETKEYSANDFLAGS: each key with its key spec's flags, or the flags Redis's
+// getkeys_proc gives (SET with and without GET, BITFIELD read-only or not: variable_flags
+// specs; SORT's STORE), in RESP2 and RESP3 (a set); COMMAND GETKEYS's checks in Redis's
+// order (a command without keys before the arity).
+TEST_F(DifferentialTest, CommandGetKeysAndFlags) {
+  Compare({
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1", "GET"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "sort_ro", "k1", "by", "w*"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8", "0"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "incrby", "u8", "0", "1"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "zunionstore", "d", "2", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "xread", "STREAMS", "s1", "s2", "0", "0"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "eval", "return 1", "0"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "get"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "nosuch", "a"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "ping", "x"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS"}),
+      Cmd({"COMMAND", "GETKEYS", "echo"}),
+      Cmd({"COMMAND", "GETKEYS", "set", "k1", "v1", "GET"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"}),
+  });
+}
+
 TEST_F(DifferentialTest, ClientConfigAuthWithoutPassword) {
   Compare({
       Cmd({"CLIENT", "GETNAME"}),
@@ -4475,6 +4504,66 @@ TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
   }
   EXPECT_EQ(counts[1], counts[0]);
   EXPECT_EQ(counts[0]["incr"], "1,0,0") << "the EXEC that ran counts it, the aborted one not";
+  EXPECT_EQ(errors[1], errors[0]);
+}
+
+// Blocking commands in INFO commandstats and errorstats as Redis 7.0 counts them: the call
+// when it runs (ekv's blocking commands always pass through the blocked-client path, even
+// one served at once), a failure when its answer is an error, and one for CLIENT UNBLOCK
+// (Redis's updateStatsOnUnblock); the UNBLOCKED and WRONGTYPE errors in errorstats.
+TEST(InfoCommandStatsTest, BlockedCommandsCountAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  static const std::regex kLine(
+      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+  std::map<std::string, std::string> counts[2];
+  std::string errors[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    RespClient blocked(ports[side]);
+    client.Call({"CONFIG", "RESETSTAT"});
+    client.Call({"LPUSH", "list", "foo"});
+    EXPECT_EQ(client.Call({"BRPOP", "list", "0"}), "*2\r\n$4\r\nlist\r\n$3\r\nfoo\r\n") << side;
+    client.Call({"SET", "str", "x"});
+    EXPECT_EQ(client.Call({"BLPOP", "str", "0"}).substr(0, 10), "-WRONGTYPE") << side;
+    EXPECT_EQ(client.Call({"BLPOP", "empty", "0.01"}), "*-1\r\n") << side;
+    const std::string id = blocked.Call({"CLIENT", "ID"});
+    ASSERT_EQ(id.substr(0, 1), ":") << id;
+    ASSERT_TRUE(blocked.Send({"BLPOP", "list1", "0"}));
+    // Waits until it is blocked (INFO's calls are left out of the comparison).
+    for (int i = 0; i < 1000; ++i) {
+      if (client.Call({"INFO", "clients"}).find("blocked_clients:1\r\n") != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const std::string unblocked =
+        client.Call({"CLIENT", "UNBLOCK", id.substr(1, id.size() - 3), "ERROR"});
+    ASSERT_EQ(unblocked, ":1\r\n") << side;
+    EXPECT_EQ(blocked.ReadReply().substr(0, 10), "-UNBLOCKED") << side;
+    const std::string info = client.Call({"INFO", "commandstats"});
+    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+      std::smatch match;
+      if (std::regex_match(line, match, kLine)) {
+        if (match[1] == "info") continue;
+        counts[side][match[1]] =
+            absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+      } else if (absl::StartsWith(line, "cmdstat_")) {
+        counts[side]["<unparsed>"] += line;
+      }
+    }
+    errors[side] = client.Call({"INFO", "errorstats"});
+    errors[side] +=
+        client.Call({"INFO", "stats"}).find("total_error_replies:2\r\n") != std::string::npos
+            ? "total 2"
+            : "total other";
+  }
+  EXPECT_EQ(counts[1], counts[0]);
+  EXPECT_EQ(counts[0]["brpop"], "1,0,0");
+  EXPECT_EQ(counts[0]["blpop"], "3,0,2") << "WRONGTYPE and the CLIENT UNBLOCK";
+  EXPECT_EQ(counts[0]["client|unblock"], "1,0,1") << "it made an error reply";
   EXPECT_EQ(errors[1], errors[0]);
 }
 

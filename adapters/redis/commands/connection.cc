@@ -283,6 +283,39 @@ void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
   }
 }
 
+// COMMAND GETKEYS / GETKEYSANDFLAGS <command> <arg>...: the keys, each as [key, flags] with
+// `flags`, in Redis 7.0's order of checks (getKeysSubcommandImpl); the error text instead.
+std::string WriteKeys(RespWriter& writer, const CommandTable& table,
+                      const std::vector<std::string>& args, bool flags) {
+  const CommandSpec* spec = table.Find(args[2]);
+  if (spec == nullptr) return "ERR Invalid command specified";
+  // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
+  // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
+  // key positions (CommandKeysOf).
+  if (ParseKeySpecs(spec->key_specs)->empty() && spec->first_key <= 0) {
+    return "ERR The command has no key arguments";
+  }
+  const int argc = static_cast<int>(args.size()) - 2;  // the command's own argc
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    return "ERR Invalid number of arguments specified for command";
+  }
+  const std::vector<std::string> command(args.begin() + 2, args.end());
+  std::optional<std::vector<CommandKey>> keys = CommandKeysAndFlagsOf(*spec, command);
+  if (!keys.has_value() || keys->empty()) {
+    if (!(spec->flags & kFlagNoMandatoryKeys)) return "ERR Invalid arguments specified for command";
+    keys.emplace();
+  }
+  writer.ArrayHeader(keys->size());
+  for (const CommandKey& key : *keys) {
+    if (flags) writer.ArrayHeader(2);
+    writer.Bulk(key.key);
+    if (!flags) continue;
+    writer.SetHeader(key.flags.size());  // addReplyFlagsForKeyArgs: a set in RESP3
+    for (const std::string& flag : key.flags) writer.SimpleString(flag);
+  }
+  return "";
+}
+
 std::string WrongSubcommandArity(absl::string_view subcommand) {
   return ErrorReply(absl::StrCat("ERR wrong number of arguments for 'command|",
                                  absl::AsciiStrToLower(subcommand), "' command"));
@@ -372,31 +405,12 @@ void CommandCommand(CommandContext context) {
     }
     writer.ArrayHeader(names.size());
     for (absl::string_view name : names) writer.Bulk(name);
-  } else if (sub == "getkeys") {
+  } else if (sub == "getkeys" || sub == "getkeysandflags") {
     if (args.size() < 4) return context.reply(WrongSubcommandArity(sub));
-    const CommandSpec* spec = table.Find(args[2]);
-    if (spec == nullptr) return context.reply(ErrorReply("ERR Invalid command specified"));
-    const int argc = static_cast<int>(args.size()) - 2;  // the command's own argc
-    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
-      return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
+    if (std::string error = WriteKeys(writer, table, args, sub == "getkeysandflags");
+        !error.empty()) {
+      return context.reply(ErrorReply(error));
     }
-    // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
-    // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
-    // key positions (CommandKeysOf).
-    if (ParseKeySpecs(spec->key_specs)->empty() && spec->first_key <= 0) {
-      return context.reply(ErrorReply("ERR The command has no key arguments"));
-    }
-    const std::vector<std::string> command(args.begin() + 2, args.end());
-    std::optional<std::vector<std::string>> keys = CommandKeysOf(*spec, command);
-    if (!keys.has_value() || keys->empty()) {
-      if (spec->flags & kFlagNoMandatoryKeys) {
-        writer.ArrayHeader(0);
-        return context.reply(writer.Take());
-      }
-      return context.reply(ErrorReply("ERR Invalid arguments specified for command"));
-    }
-    writer.ArrayHeader(keys->size());
-    for (const std::string& key : *keys) writer.Bulk(key);
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
     static constexpr absl::string_view kHelp[] = {
@@ -413,6 +427,8 @@ void CommandCommand(CommandContext context) {
         "    Return the names of the commands ekv serves, or of those matching the filter.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
         "HELP",
         "    Print this help.",
     };
