@@ -4384,6 +4384,24 @@ TEST(SortPatternsAcrossGroupsTest, RefusedWithRedisClusterWords) {
             "*4\r\n$1\r\n2\r\n$0\r\n\r\n$1\r\n1\r\n$0\r\n\r\n");
 }
 
+// INFO commandstats as name -> "calls,rejected,failed" (usec is each server's own timing);
+// a line of another form is kept under "<unparsed>".
+std::map<std::string, std::string> CommandStatsCounts(const std::string& info) {
+  static const std::regex kLine(
+      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+  std::map<std::string, std::string> out;
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+    std::smatch match;
+    if (std::regex_match(line, match, kLine)) {
+      out[match[1]] = absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+    } else if (absl::StartsWith(line, "cmdstat_")) {
+      out["<unparsed>"] += line;
+    }
+  }
+  return out;
+}
+
 // INFO commandstats and errorstats: the same commands give the same calls, rejected_calls
 // (arity, NOAUTH-free refusals) and failed_calls (error replies) per command, subcommands
 // as "client|id", usec_per_call with two decimals, and the same error counts per prefix;
@@ -4391,20 +4409,6 @@ TEST(SortPatternsAcrossGroupsTest, RefusedWithRedisClusterWords) {
 TEST(InfoCommandStatsTest, CountsAsRedis) {
   BothServers both;
   ASSERT_TRUE(both.Ready());
-  // name -> "calls,rejected,failed" from "cmdstat_NAME:calls=..,usec=..,usec_per_call=..,..".
-  auto parse = [](const std::string& info, std::map<std::string, std::string>* out) {
-    static const std::regex kLine(
-        "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
-        "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
-    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
-      std::smatch match;
-      if (std::regex_match(line, match, kLine)) {
-        (*out)[match[1]] = absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
-      } else if (absl::StartsWith(line, "cmdstat_")) {
-        (*out)["<unparsed>"] += line;
-      }
-    }
-  };
   std::map<std::string, std::string> counts[2];
   std::string errors[2];
   std::map<std::string, std::string> after_reset[2];
@@ -4430,11 +4434,11 @@ TEST(InfoCommandStatsTest, CountsAsRedis) {
       client.Call(command);
     }
     const std::string info = client.Call({"INFO", "commandstats"});
-    parse(info, &counts[side]);
+    counts[side] = CommandStatsCounts(info);
     EXPECT_NE(info.find("# Commandstats\r\n"), std::string::npos) << info;
     errors[side] = client.Call({"INFO", "errorstats"});
     client.Call({"CONFIG", "RESETSTAT"});
-    parse(client.Call({"INFO", "commandstats"}), &after_reset[side]);
+    after_reset[side] = CommandStatsCounts(client.Call({"INFO", "commandstats"}));
   }
   EXPECT_EQ(counts[1], counts[0]);
   EXPECT_EQ(counts[0].count("client|id"), 1u);
@@ -4450,9 +4454,6 @@ TEST(InfoCommandStatsTest, CountsAsRedis) {
 TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
   BothServers both;
   ASSERT_TRUE(both.Ready());
-  static const std::regex kLine(
-      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
-      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
   std::map<std::string, std::string> counts[2];
   std::string errors[2];
   const int ports[2] = {both.redis.port(), both.ekv.port()};
@@ -4490,16 +4491,7 @@ TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
                                                {"EXEC"}}) {
       client.Call(command);
     }
-    const std::string info = client.Call({"INFO", "commandstats"});
-    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
-      std::smatch match;
-      if (std::regex_match(line, match, kLine)) {
-        counts[side][match[1]] =
-            absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
-      } else if (absl::StartsWith(line, "cmdstat_")) {
-        counts[side]["<unparsed>"] += line;
-      }
-    }
+    counts[side] = CommandStatsCounts(client.Call({"INFO", "commandstats"}));
     errors[side] = client.Call({"INFO", "errorstats"});
   }
   EXPECT_EQ(counts[1], counts[0]);
@@ -4514,9 +4506,6 @@ TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
 TEST(InfoCommandStatsTest, BlockedCommandsCountAsRedis) {
   BothServers both;
   ASSERT_TRUE(both.Ready());
-  static const std::regex kLine(
-      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
-      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
   std::map<std::string, std::string> counts[2];
   std::string errors[2];
   const int ports[2] = {both.redis.port(), both.ekv.port()};
@@ -4543,17 +4532,8 @@ TEST(InfoCommandStatsTest, BlockedCommandsCountAsRedis) {
         client.Call({"CLIENT", "UNBLOCK", id.substr(1, id.size() - 3), "ERROR"});
     ASSERT_EQ(unblocked, ":1\r\n") << side;
     EXPECT_EQ(blocked.ReadReply().substr(0, 10), "-UNBLOCKED") << side;
-    const std::string info = client.Call({"INFO", "commandstats"});
-    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
-      std::smatch match;
-      if (std::regex_match(line, match, kLine)) {
-        if (match[1] == "info") continue;
-        counts[side][match[1]] =
-            absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
-      } else if (absl::StartsWith(line, "cmdstat_")) {
-        counts[side]["<unparsed>"] += line;
-      }
-    }
+    counts[side] = CommandStatsCounts(client.Call({"INFO", "commandstats"}));
+    counts[side].erase("info");  // the waits above
     errors[side] = client.Call({"INFO", "errorstats"});
     errors[side] +=
         client.Call({"INFO", "stats"}).find("total_error_replies:2\r\n") != std::string::npos
