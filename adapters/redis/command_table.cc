@@ -20,7 +20,12 @@
 namespace ekv::redis {
 
 CommandTable::CommandTable(std::vector<CommandSpec> specs) {
+  std::vector<CommandSpec> subcommands;
   for (CommandSpec& spec : specs) {
+    if (absl::StrContains(spec.name, "|")) {
+      subcommands.push_back(std::move(spec));
+      continue;
+    }
     EKV_ASSERT(spec.handler != nullptr, "command without a handler");
     EKV_ASSERT(spec.arity != 0, "a command's arity counts its name, so it is never 0");
     EKV_ASSERT(spec.name == absl::AsciiStrToLower(spec.name), "command names are lower case");
@@ -28,6 +33,15 @@ CommandTable::CommandTable(std::vector<CommandSpec> specs) {
     std::string name = spec.name;
     const bool inserted = specs_.emplace(std::move(name), std::move(spec)).second;
     EKV_ASSERT(inserted, "a command is registered twice");
+  }
+  for (CommandSpec& spec : subcommands) {
+    EKV_ASSERT(spec.name == absl::AsciiStrToLower(spec.name), "command names are lower case");
+    EKV_ASSERT(ParseKeySpecs(spec.key_specs).ok(), "bad key specs of ", spec.name);
+    EKV_ASSERT(specs_.count(spec.name.substr(0, spec.name.find('|'))) == 1,
+               "a subcommand of a command ekv does not serve: ", spec.name);
+    std::string name = spec.name;
+    const bool inserted = subcommands_.emplace(std::move(name), std::move(spec)).second;
+    EKV_ASSERT(inserted, "a subcommand is registered twice");
   }
 }
 
@@ -291,6 +305,7 @@ std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : AclCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : ScriptingCommandSpecs()) specs.push_back(std::move(spec));  // lua
   for (CommandSpec& spec : FunctionCommandSpecs()) specs.push_back(std::move(spec));   // lua
+  for (CommandSpec& spec : SubcommandSpecs()) specs.push_back(std::move(spec));
   return specs;
 }
 
@@ -403,6 +418,25 @@ const CommandTable& CommandTable::Default() {
 const CommandSpec* CommandTable::Find(absl::string_view name) const {
   auto it = specs_.find(absl::AsciiStrToLower(name));
   return it == specs_.end() ? nullptr : &it->second;
+}
+
+const CommandSpec* CommandTable::FindSubcommand(absl::string_view full_name) const {
+  auto it = subcommands_.find(absl::AsciiStrToLower(full_name));
+  return it == subcommands_.end() ? nullptr : &it->second;
+}
+
+const CommandSpec* CommandTable::FindByFullName(absl::string_view name) const {
+  return absl::StrContains(name, "|") ? FindSubcommand(name) : Find(name);
+}
+
+std::vector<const CommandSpec*> CommandTable::SubcommandsOf(absl::string_view container) const {
+  const std::string prefix = absl::StrCat(absl::AsciiStrToLower(container), "|");
+  std::vector<const CommandSpec*> out;
+  for (auto it = subcommands_.lower_bound(prefix);
+       it != subcommands_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    out.push_back(&it->second);
+  }
+  return out;
 }
 
 void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* connection,

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/acl_file.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/lua/lua_script_runner.h"
@@ -82,8 +83,8 @@ TEST_F(DifferentialTest, UnknownCommandsArityAndSubcommands) {
 
 // COMMAND GETKEYSANDFLAGS: each key with its key spec's flags, or the flags Redis's
 // getkeys_proc gives (SET with and without GET, BITFIELD read-only or not: variable_flags
-// specs; SORT's STORE), in RESP2 and RESP3 (a set); COMMAND GETKEYS's checks in Redis's
-// order (a command without keys before the arity).
+// specs; SORT's STORE), a container's subcommand by its own specs, in RESP2 and RESP3 (a
+// set); COMMAND GETKEYS's checks in Redis's order (a command without keys before the arity).
 TEST_F(DifferentialTest, CommandGetKeysAndFlags) {
   Compare({
       Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"}),
@@ -102,6 +103,13 @@ TEST_F(DifferentialTest, CommandGetKeysAndFlags) {
       Cmd({"COMMAND", "GETKEYSANDFLAGS", "ping", "x"}),
       Cmd({"COMMAND", "GETKEYSANDFLAGS"}),
       Cmd({"COMMAND", "GETKEYS", "echo"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "memory", "usage", "k"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "object", "encoding", "k"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "xgroup", "create", "s", "g", "$"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "xinfo", "stream", "s"}),
+      Cmd({"COMMAND", "GETKEYS", "xinfo", "stream"}),
+      Cmd({"COMMAND", "GETKEYS", "config", "get", "x"}),
+      Cmd({"COMMAND", "GETKEYS", "object", "nosuch", "k"}),
       Cmd({"COMMAND", "GETKEYS", "set", "k1", "v1", "GET"}),
       Cmd({"HELLO", "3"}),
       Cmd({"COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"}),
@@ -4104,6 +4112,54 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     ++compared;
   }
   EXPECT_GT(compared, 150u) << "the table's commands, but the containers";
+  // The subcommands ekv serves (SubcommandSpecs), byte for byte, by their full names; a
+  // container lists exactly those (Redis lists its own in its hash order: compared as
+  // sets of names).
+  size_t subcommands = 0;
+  for (const auto& [name, spec] : CommandTable::Default().specs()) {
+    for (const CommandSpec* sub : CommandTable::Default().SubcommandsOf(name)) {
+      EXPECT_EQ(to_ekv.Call({"COMMAND", "INFO", sub->name}),
+                to_redis.Call({"COMMAND", "INFO", sub->name}));
+      const std::string docs = to_ekv.Call({"COMMAND", "DOCS", sub->name});
+      EXPECT_NE(docs.find(absl::StrCat("$", sub->name.size(), "\r\n", sub->name, "\r\n")),
+                std::string::npos)
+          << docs;
+      EXPECT_NE(to_ekv.Call({"COMMAND", "INFO", name})
+                    .find(absl::StrCat("*10\r\n$", sub->name.size(), "\r\n", sub->name, "\r\n")),
+                std::string::npos)
+          << name << " lists " << sub->name;
+      ++subcommands;
+    }
+  }
+  EXPECT_GT(subcommands, 60u);
+  EXPECT_EQ(to_ekv.Call({"COMMAND", "INFO", "config|get", "get|key", "config|get|key"}),
+            to_redis.Call({"COMMAND", "INFO", "config|get", "get|key", "config|get|key"}));
+  EXPECT_EQ(to_ekv.Call({"COMMAND", "DOCS", "config|get", "get|key"}).substr(0, 4), "*2\r\n");
+  // Every subcommand Redis 7.0 has of a container ekv serves is in the table exactly when
+  // the container's handler serves it (else it answers "unknown subcommand").
+  for (const AclCatalogEntry& entry : AclCatalogEntries()) {
+    const size_t bar = entry.name.find('|');
+    if (bar == absl::string_view::npos) continue;
+    const std::string container(entry.name.substr(0, bar));
+    if (CommandTable::Default().Find(container) == nullptr) continue;
+    std::vector<std::string> command = {container, std::string(entry.name.substr(bar + 1))};
+    while (static_cast<int>(command.size()) < std::abs(entry.arity)) command.push_back("0");
+    const bool served = CommandTable::Default().FindSubcommand(entry.name) != nullptr;
+    // Those that would change the server's state are known to be served; the rest are asked.
+    static const std::set<std::string> kStateful = {
+        "acl|load",        "acl|save",         "acl|deluser",      "acl|setuser", "client|kill",
+        "client|reply",    "client|no-evict",  "config|resetstat", "config|set",  "function|flush",
+        "function|delete", "function|restore", "script|flush",     "script|kill", "function|kill",
+        "client|unblock",  "client|setname"};
+    if (kStateful.count(std::string(entry.name))) {
+      EXPECT_TRUE(served) << entry.name;
+      continue;
+    }
+    RespClient probe(both.ekv.port());
+    const std::string reply = probe.Call(command);
+    EXPECT_EQ(reply.find("unknown subcommand") == std::string::npos, served)
+        << entry.name << ": " << reply;
+  }
   // COMMAND DOCS: the complexity and the deprecation fields as Redis 7.0's, byte for byte
   // (ekv keeps neither the arguments nor the history; its summaries are its own).
   for (const auto& [name, spec] : CommandTable::Default().specs()) {
@@ -4123,7 +4179,7 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     EXPECT_NE(got.find(fields), std::string::npos) << name << ": want " << fields << " in " << got;
   }
   // COMMAND LIST FILTERBY: the same commands as Redis's (Redis lists them in its hash
-  // order and includes subcommands, which ekv's table has not: compared sorted, top level).
+  // order: compared sorted), subcommands those of them ekv serves.
   std::set<std::string> containers;
   const std::optional<std::vector<std::string>> all =
       dump_restore::Bulks(to_redis.Call({"COMMAND", "LIST"}));
@@ -4134,14 +4190,20 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     }
   }
   EXPECT_TRUE(containers.count("client") && containers.count("object")) << "COMMAND LIST";
-  for (const std::vector<std::string>& filter : std::vector<std::vector<std::string>>{
-           {"ACLCAT", "keyspace"},    {"ACLCAT", "read"},      {"ACLCAT", "write"},
-           {"ACLCAT", "set"},         {"ACLCAT", "sortedset"}, {"ACLCAT", "list"},
-           {"ACLCAT", "hash"},        {"ACLCAT", "String"},    {"ACLCAT", "bitmap"},
-           {"ACLCAT", "pubsub"},      {"ACLCAT", "fast"},      {"ACLCAT", "slow"},
-           {"ACLCAT", "blocking"},    {"ACLCAT", "dangerous"}, {"ACLCAT", "connection"},
-           {"ACLCAT", "transaction"}, {"ACLCAT", "scripting"}, {"PATTERN", "z*store"},
-           {"PATTERN", "*GET*"},      {"PATTERN", "?pop"},     {"ACLCAT", "stream"}}) {
+  for (const std::vector<std::string>& filter :
+       std::vector<std::vector<std::string>>{{"ACLCAT", "keyspace"},     {"ACLCAT", "read"},
+                                             {"ACLCAT", "write"},        {"ACLCAT", "set"},
+                                             {"ACLCAT", "sortedset"},    {"ACLCAT", "list"},
+                                             {"ACLCAT", "hash"},         {"ACLCAT", "String"},
+                                             {"ACLCAT", "bitmap"},       {"ACLCAT", "pubsub"},
+                                             {"ACLCAT", "fast"},         {"ACLCAT", "slow"},
+                                             {"ACLCAT", "blocking"},     {"ACLCAT", "dangerous"},
+                                             {"ACLCAT", "connection"},   {"ACLCAT", "transaction"},
+                                             {"ACLCAT", "scripting"},    {"PATTERN", "z*store"},
+                                             {"PATTERN", "*GET*"},       {"PATTERN", "?pop"},
+                                             {"ACLCAT", "stream"},       {"PATTERN", "config*"},
+                                             {"PATTERN", "CONFIG|*re*"}, {"PATTERN", "cl*help"},
+                                             {"ACLCAT", "admin"},        {"PATTERN", "*"}}) {
     std::vector<std::string> command = {"COMMAND", "LIST", "FILTERBY"};
     command.insert(command.end(), filter.begin(), filter.end());
     const std::optional<std::vector<std::string>> redis_names =
@@ -4149,19 +4211,14 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     const std::optional<std::vector<std::string>> ekv_names =
         dump_restore::Bulks(to_ekv.Call(command));
     ASSERT_TRUE(redis_names.has_value() && ekv_names.has_value()) << absl::StrJoin(command, " ");
-    // Containers (CLIENT, OBJECT, ...: Redis files their subcommands) are left out.
     std::vector<std::string> want;
     for (const std::string& name : *redis_names) {
-      if (CommandTable::Default().Find(name) != nullptr && !containers.count(name)) {
-        want.push_back(name);
-      }
+      if (CommandTable::Default().FindByFullName(name) != nullptr) want.push_back(name);
     }
     std::sort(want.begin(), want.end());
     EXPECT_FALSE(want.empty()) << absl::StrJoin(command, " ");
-    std::vector<std::string> got;
-    for (const std::string& name : *ekv_names) {
-      if (!containers.count(name)) got.push_back(name);
-    }
+    std::vector<std::string> got = *ekv_names;
+    std::sort(got.begin(), got.end());
     EXPECT_EQ(absl::StrJoin(got, " "), absl::StrJoin(want, " ")) << absl::StrJoin(command, " ");
   }
   // RESP3 (sets and maps), and a few commands together.
