@@ -15,6 +15,8 @@ two agree. A container that starts serving a subcommand adds it here. Usage:
 import socket
 import sys
 
+from redis_resp import read
+
 SERVED = {
     "acl": "cat deluser dryrun genpass getuser help list load log save setuser users whoami",
     "client": "getname help id info kill list no-evict reply setname unblock",
@@ -37,24 +39,6 @@ FLAGS = {
     "no_auth": "kFlagNoAuth", "no_mandatory_keys": "kFlagNoMandatoryKeys",
     "movablekeys": "kFlagMovableKeys", "allow_busy": "kFlagAllowBusy",
 }
-
-
-def read(f):
-    line = f.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:]
-    if kind == b"+":
-        return rest.decode()
-    if kind == b"-":
-        raise RuntimeError(rest.decode())
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2].decode()
-    if kind in (b"*", b"~"):
-        n = int(rest)
-        return None if n < 0 else [read(f) for _ in range(n)]
-    raise RuntimeError(f"unexpected reply {line!r}")
 
 
 def call(sock, f, *args):
