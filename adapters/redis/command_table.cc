@@ -116,11 +116,8 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
   return specs;
 }
 
-namespace {
-
-// KeysBySpecs, each key with the flags of the spec that found it.
-std::optional<std::vector<CommandKey>> KeyRefsBySpecs(const std::vector<KeySpec>& specs,
-                                                      const std::vector<std::string>& args) {
+std::optional<std::vector<CommandKey>> KeysBySpecs(const std::vector<KeySpec>& specs,
+                                                   const std::vector<std::string>& args) {
   const int argc = static_cast<int>(args.size());
   std::vector<CommandKey> keys;
   for (const KeySpec& spec : specs) {
@@ -173,6 +170,8 @@ std::optional<std::vector<CommandKey>> KeyRefsBySpecs(const std::vector<KeySpec>
   return keys;
 }
 
+namespace {
+
 // The flags Redis 7.0's getkeys_procs give: sortGetKeys and sortROGetKeys (the only procs
 // ekv's table reaches, CommandSpec::get_keys: SORT's STORE spec is unknown) read the
 // sorted key and overwrite the STORE destination; setGetKeys and bitfieldGetKeys (the
@@ -213,15 +212,6 @@ std::vector<std::string> ProcKeyFlags(const std::vector<std::string>& args, size
 
 }  // namespace
 
-std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
-                                                    const std::vector<std::string>& args) {
-  std::optional<std::vector<CommandKey>> refs = KeyRefsBySpecs(specs, args);
-  if (!refs.has_value()) return std::nullopt;
-  std::vector<std::string> keys;
-  for (CommandKey& ref : *refs) keys.push_back(std::move(ref.key));
-  return keys;
-}
-
 std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
                                                       const std::vector<std::string>& args) {
   std::optional<std::vector<CommandKey>> refs = CommandKeysAndFlagsOf(spec, args);
@@ -247,7 +237,7 @@ std::optional<std::vector<CommandKey>> CommandKeysAndFlagsOf(const CommandSpec& 
   for (const KeySpec& key_spec : key_specs) {
     variable_flags |= absl::c_linear_search(key_spec.flags, "variable_flags");
   }
-  std::optional<std::vector<CommandKey>> keys = KeyRefsBySpecs(key_specs, args);
+  std::optional<std::vector<CommandKey>> keys = KeysBySpecs(key_specs, args);
   if (!keys.has_value() && spec.get_keys != nullptr) {
     keys.emplace();
     for (std::string& key : spec.get_keys(args)) {

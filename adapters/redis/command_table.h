@@ -180,10 +180,18 @@ struct KeySpec {
 };
 // Parses CommandSpec::key_specs; an error for text that is not of that form.
 absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text);
-// The keys of `args` (args[0] the command name) by the key specs, as Redis 7.0's
-// getKeysUsingKeySpecs finds them; nullopt when a spec cannot be applied (a bad numkeys).
-std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
-                                                    const std::vector<std::string>& args);
+// A key of a command, with the flags COMMAND GETKEYSANDFLAGS shows ("RW", "access", ...):
+// its key spec's, or those Redis's getkeys_proc gives (SET and BITFIELD, whose spec says
+// variable_flags; SORT's STORE); none for a key found by position.
+struct CommandKey {
+  std::string key;
+  std::vector<std::string> flags;
+};
+// The keys of `args` (args[0] the command name) by the key specs, each with its spec's
+// flags, as Redis 7.0's getKeysUsingKeySpecs finds them; nullopt when a spec cannot be
+// applied (an unknown one, a bad numkeys).
+std::optional<std::vector<CommandKey>> KeysBySpecs(const std::vector<KeySpec>& specs,
+                                                   const std::vector<std::string>& args);
 // The keys of `args` (args[0] the command name) as Redis 7.0 finds them for COMMAND
 // GETKEYS and the ACL key check (getKeysFromCommandWithSpecs): by the key specs, else by
 // the command's getkeys_proc (CommandSpec::get_keys: SORT's STORE), an entry without specs
@@ -191,13 +199,6 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
 // for a command without keys.
 std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
                                                       const std::vector<std::string>& args);
-// A key CommandKeysAndFlagsOf finds, with the flags COMMAND GETKEYSANDFLAGS shows ("RW",
-// "access", ...): its key spec's, or those Redis's getkeys_proc gives (SET and BITFIELD,
-// whose spec says variable_flags; SORT's STORE); none for a key found by position.
-struct CommandKey {
-  std::string key;
-  std::vector<std::string> flags;
-};
 // CommandKeysOf with each key's flags.
 std::optional<std::vector<CommandKey>> CommandKeysAndFlagsOf(const CommandSpec& spec,
                                                              const std::vector<std::string>& args);
