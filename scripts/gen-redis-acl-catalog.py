@@ -13,23 +13,7 @@ ekv keeps the list as data. Usage:
 import socket
 import sys
 
-def read(f):
-    line = f.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:]
-    if kind == b"+":
-        return rest.decode()
-    if kind == b"-":
-        raise RuntimeError(rest.decode())
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2].decode()
-    if kind == b"*":
-        n = int(rest)
-        return None if n < 0 else [read(f) for _ in range(n)]
-    raise RuntimeError(f"unexpected reply {line!r}")
-
+from redis_resp import read
 
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 6379

@@ -38,6 +38,25 @@ void CommandStats::RecordCall(absl::string_view name, int64_t usec, absl::string
   CountErrorLocked(reply);
 }
 
+void CommandStats::RecordBlocked(absl::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++commands_[std::string(name)].calls;
+}
+
+void CommandStats::RecordUnblocked(absl::string_view name, int64_t usec, absl::string_view reply,
+                                   bool unblocked) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Counts& counts = commands_[std::string(name)];
+  counts.usec += static_cast<uint64_t>(usec < 0 ? 0 : usec);
+  if (IsError(reply) || unblocked) ++counts.failed;
+  CountErrorLocked(reply);
+}
+
+void CommandStats::RecordFailure(absl::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++commands_[std::string(name)].failed;
+}
+
 void CommandStats::RecordRejected(absl::string_view name, absl::string_view reply) {
   std::lock_guard<std::mutex> lock(mu_);
   ++commands_[std::string(name)].rejected;

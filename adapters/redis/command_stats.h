@@ -18,6 +18,17 @@ class CommandStats {
  public:
   // A command that ran, took `usec` from dispatch to reply, and answered `reply`.
   void RecordCall(absl::string_view name, int64_t usec, absl::string_view reply);
+  // A command that blocked (ServerControl::Block): Redis 7.0 counts the call when it
+  // blocks, and its time and failure when it is answered (RecordUnblocked).
+  void RecordBlocked(absl::string_view name);
+  // The answer of a command that blocked, `usec` after it blocked: Redis's
+  // updateStatsOnUnblock adds the time and counts a failed call when `reply` is an error or
+  // when `unblocked` (CLIENT UNBLOCK: Redis 7.0 counts one whatever the reply).
+  void RecordUnblocked(absl::string_view name, int64_t usec, absl::string_view reply,
+                       bool unblocked);
+  // A call of `name` (counted apart) that made an error reply to another client: Redis
+  // 7.0 counts it as failed (CLIENT UNBLOCK ERROR).
+  void RecordFailure(absl::string_view name);
   // A command refused before it ran, with `reply` (an error).
   void RecordRejected(absl::string_view name, absl::string_view reply);
   // An error reply of no command (unknown command, protocol error).

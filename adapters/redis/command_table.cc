@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -22,7 +23,12 @@
 namespace ekv::redis {
 
 CommandTable::CommandTable(std::vector<CommandSpec> specs) {
+  std::vector<CommandSpec> subcommands;
   for (CommandSpec& spec : specs) {
+    if (absl::StrContains(spec.name, "|")) {
+      subcommands.push_back(std::move(spec));
+      continue;
+    }
     EKV_ASSERT(spec.handler != nullptr, "command without a handler");
     EKV_ASSERT(spec.arity != 0, "a command's arity counts its name, so it is never 0");
     EKV_ASSERT(spec.name == absl::AsciiStrToLower(spec.name), "command names are lower case");
@@ -30,6 +36,15 @@ CommandTable::CommandTable(std::vector<CommandSpec> specs) {
     std::string name = spec.name;
     const bool inserted = specs_.emplace(std::move(name), std::move(spec)).second;
     EKV_ASSERT(inserted, "a command is registered twice");
+  }
+  for (CommandSpec& spec : subcommands) {
+    EKV_ASSERT(spec.name == absl::AsciiStrToLower(spec.name), "command names are lower case");
+    EKV_ASSERT(ParseKeySpecs(spec.key_specs).ok(), "bad key specs of ", spec.name);
+    EKV_ASSERT(specs_.count(spec.name.substr(0, spec.name.find('|'))) == 1,
+               "a subcommand of a command ekv does not serve: ", spec.name);
+    std::string name = spec.name;
+    const bool inserted = subcommands_.emplace(std::move(name), std::move(spec)).second;
+    EKV_ASSERT(inserted, "a subcommand is registered twice");
   }
 }
 
@@ -104,10 +119,10 @@ absl::StatusOr<std::vector<KeySpec>> ParseKeySpecs(absl::string_view text) {
   return specs;
 }
 
-std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& specs,
-                                                    const std::vector<std::string>& args) {
+std::optional<std::vector<CommandKey>> KeysBySpecs(const std::vector<KeySpec>& specs,
+                                                   const std::vector<std::string>& args) {
   const int argc = static_cast<int>(args.size());
-  std::vector<std::string> keys;
+  std::vector<CommandKey> keys;
   for (const KeySpec& spec : specs) {
     // Redis's getKeysUsingKeySpecs gives up on an unknown spec (its caller then asks the
     // command's getkeys_proc: CommandSpec::get_keys).
@@ -152,14 +167,65 @@ std::optional<std::vector<std::string>> KeysBySpecs(const std::vector<KeySpec>& 
     }
     for (int i = first; i <= last; i += step) {
       if (i >= argc || i < first) continue;  // Redis: the command reports its own error
-      keys.push_back(args[i]);
+      keys.push_back({args[i], spec.flags});
     }
   }
   return keys;
 }
 
+namespace {
+
+// The flags Redis 7.0's getkeys_procs give: sortGetKeys and sortROGetKeys (the only procs
+// ekv's table reaches, CommandSpec::get_keys: SORT's STORE spec is unknown) read the
+// sorted key and overwrite the STORE destination; setGetKeys and bitfieldGetKeys (the
+// commands whose spec says variable_flags) decide by the arguments whether the key is read.
+std::vector<std::string> ProcKeyFlags(const std::vector<std::string>& args, size_t position) {
+  const std::string name = absl::AsciiStrToLower(args[0]);
+  if (name == "set") {
+    for (size_t i = 3; i < args.size(); ++i) {
+      if (absl::EqualsIgnoreCase(args[i], "get")) return {"RW", "access", "update"};
+    }
+    return {"OW", "update"};
+  }
+  if (name == "bitfield") {
+    bool readonly = true;
+    for (size_t i = 2; i < args.size(); ++i) {
+      const size_t more = args.size() - i - 1;
+      if (absl::EqualsIgnoreCase(args[i], "get") && more >= 2) {
+        i += 2;
+      } else if ((absl::EqualsIgnoreCase(args[i], "set") ||
+                  absl::EqualsIgnoreCase(args[i], "incrby")) &&
+                 more >= 3) {
+        readonly = false;
+        break;
+      } else if (absl::EqualsIgnoreCase(args[i], "overflow") && more >= 1) {
+        i += 1;
+      } else {
+        readonly = false;  // a syntax error: Redis assumes a write
+        break;
+      }
+    }
+    if (readonly) return {"RO", "access"};
+    return {"RW", "access", "update"};
+  }
+  EKV_ASSERT(name == "sort" || name == "sort_ro", "no other getkeys_proc is reached");
+  if (position == 0) return {"RO", "access"};
+  return {"OW", "update"};
+}
+
+}  // namespace
+
 std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
                                                       const std::vector<std::string>& args) {
+  std::optional<std::vector<CommandKey>> refs = CommandKeysAndFlagsOf(spec, args);
+  if (!refs.has_value()) return std::nullopt;
+  std::vector<std::string> keys;
+  for (CommandKey& ref : *refs) keys.push_back(std::move(ref.key));
+  return keys;
+}
+
+std::optional<std::vector<CommandKey>> CommandKeysAndFlagsOf(const CommandSpec& spec,
+                                                             const std::vector<std::string>& args) {
   absl::StatusOr<std::vector<KeySpec>> parsed = ParseKeySpecs(spec.key_specs);
   std::vector<KeySpec> key_specs = parsed.ok() ? *std::move(parsed) : std::vector<KeySpec>();
   if (key_specs.empty() && spec.first_key > 0) {
@@ -169,9 +235,23 @@ std::optional<std::vector<std::string>> CommandKeysOf(const CommandSpec& spec,
     positions.keystep = spec.key_step;
     key_specs.push_back(std::move(positions));
   }
-  if (key_specs.empty()) return std::vector<std::string>();
-  std::optional<std::vector<std::string>> keys = KeysBySpecs(key_specs, args);
-  if (!keys.has_value() && spec.get_keys != nullptr) keys = spec.get_keys(args);
+  if (key_specs.empty()) return std::vector<CommandKey>();
+  bool variable_flags = false;
+  for (const KeySpec& key_spec : key_specs) {
+    variable_flags |= absl::c_linear_search(key_spec.flags, "variable_flags");
+  }
+  std::optional<std::vector<CommandKey>> keys = KeysBySpecs(key_specs, args);
+  if (!keys.has_value() && spec.get_keys != nullptr) {
+    keys.emplace();
+    for (std::string& key : spec.get_keys(args)) {
+      keys->push_back({std::move(key), ProcKeyFlags(args, keys->size())});
+    }
+  }
+  // Redis 7.0 does not trust a variable_flags spec's flags: the command's getkeys_proc
+  // finds the key and its flags.
+  if (keys.has_value() && variable_flags) {
+    for (size_t i = 0; i < keys->size(); ++i) (*keys)[i].flags = ProcKeyFlags(args, i);
+  }
   return keys;
 }
 
@@ -218,6 +298,7 @@ std::vector<CommandSpec> WithServerCommands(std::vector<CommandSpec> specs) {
   for (CommandSpec& spec : AclCommandSpecs()) specs.push_back(std::move(spec));
   for (CommandSpec& spec : ScriptingCommandSpecs()) specs.push_back(std::move(spec));  // lua
   for (CommandSpec& spec : FunctionCommandSpecs()) specs.push_back(std::move(spec));   // lua
+  for (CommandSpec& spec : SubcommandSpecs()) specs.push_back(std::move(spec));
   return specs;
 }
 
@@ -330,6 +411,25 @@ const CommandTable& CommandTable::Default() {
 const CommandSpec* CommandTable::Find(absl::string_view name) const {
   auto it = specs_.find(absl::AsciiStrToLower(name));
   return it == specs_.end() ? nullptr : &it->second;
+}
+
+const CommandSpec* CommandTable::FindSubcommand(absl::string_view full_name) const {
+  auto it = subcommands_.find(absl::AsciiStrToLower(full_name));
+  return it == subcommands_.end() ? nullptr : &it->second;
+}
+
+const CommandSpec* CommandTable::FindByFullName(absl::string_view name) const {
+  return absl::StrContains(name, "|") ? FindSubcommand(name) : Find(name);
+}
+
+std::vector<const CommandSpec*> CommandTable::SubcommandsOf(absl::string_view container) const {
+  const std::string prefix = absl::StrCat(absl::AsciiStrToLower(container), "|");
+  std::vector<const CommandSpec*> out;
+  for (auto it = subcommands_.lower_bound(prefix);
+       it != subcommands_.end() && absl::StartsWith(it->first, prefix); ++it) {
+    out.push_back(&it->second);
+  }
+  return out;
 }
 
 void CommandTable::Dispatch(std::vector<std::string> args, ConnectionState* connection,

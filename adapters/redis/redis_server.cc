@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -261,14 +263,27 @@ class RedisServer::Loop final : public ServerControl {
     if (stats_.slowlog != nullptr && stats_.slowlog->enabled()) {
       connection.blocked_slowlog_args = SlowLog::EntryArgs(args);
     }
+    // Redis counts the call when it blocks (its handler's reply is never called).
+    connection.blocked_call = ConnectionState::BlockedCall{absl::AsciiStrToLower(args.front()),
+                                                           std::chrono::steady_clock::now()};
+    stats_.commands->RecordBlocked(connection.blocked_call->name);
     blocked_.Add(connection.id, std::move(args), std::move(keys), timeout_ms, MonotonicMs());
   }
   size_t BlockedClientCount() const override { return blocked_.blocked(); }
   bool Unblock(uint64_t connection_id, bool error) override {
+    // Marked before: the answer comes at once when the waiter is not running, else after
+    // its run; either way it is pumped by RunDeferred.
+    auto it = connections_.find(connection_id);
+    ConnectionState* state = it != connections_.end() ? &it->second->state : nullptr;
+    const bool had_call = state != nullptr && state->blocked_call.has_value();
+    if (had_call) state->blocked_call->unblocked = true;
     answering_unblock_ = true;
     const bool unblocked = blocked_.Unblock(connection_id, error);
     answering_unblock_ = false;
-    return unblocked;  // its answer is pumped by RunDeferred
+    if (!unblocked && had_call && state->blocked_call.has_value()) {
+      state->blocked_call->unblocked = false;
+    }
+    return unblocked;
   }
   void RunOnLoop(uint64_t connection_id, std::function<void(ConnectionState*)> task) override;
   void StartMonitoring(ConnectionState& connection) override {
@@ -539,7 +554,6 @@ void RedisServer::Loop::AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Re
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   ConnectionState& state = it->second->state;
-  const int protocol = state.protocol;
   if (!state.blocked_slowlog_args.empty() && stats_.slowlog != nullptr) {
     // Redis 7.0 logs a blocked command when a write serves it, with the time of that run
     // (not the time it waited), and when CLIENT UNBLOCK answers it (0 us); not when it times
@@ -558,7 +572,18 @@ void RedisServer::Loop::AnswerBlocked(uint64_t id, absl::StatusOr<redis_core::Re
     }
     state.blocked_slowlog_args.clear();
   }
-  OnReply(id, reply.ok() ? EncodeReplyFor(protocol, *reply) : BackendErrorReply(reply.status()));
+  std::string encoded =
+      reply.ok() ? EncodeReplyFor(state.protocol, *reply) : BackendErrorReply(reply.status());
+  if (state.blocked_call.has_value()) {
+    stats_.commands->RecordUnblocked(
+        state.blocked_call->name,
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                              state.blocked_call->since)
+            .count(),
+        encoded, state.blocked_call->unblocked);
+    state.blocked_call.reset();
+  }
+  OnReply(id, std::move(encoded));
   to_flush_.push_back(id);  // pumped after BlockedClients returns
 }
 

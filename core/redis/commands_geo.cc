@@ -90,18 +90,21 @@ std::optional<Reply> ParseBox(const Args& args, size_t at, geo::Shape* shape) {
   return ParseUnit(args[at + 2], &shape->conversion);
 }
 
+// The point a member's score encodes, nullopt when there is no score (or it is outside
+// the geohash range).
+std::optional<std::pair<double, double>> PointOf(std::optional<double> score) {
+  double longitude = 0, latitude = 0;
+  if (!score.has_value() || !geo::DecodeScore(*score, &longitude, &latitude)) return std::nullopt;
+  return std::make_pair(longitude, latitude);
+}
+
 // A member's point, nullopt when it is not in the set.
 absl::StatusOr<std::optional<std::pair<double, double>>> MemberPoint(Executor& ex,
                                                                      absl::string_view key,
                                                                      const Meta& meta,
                                                                      absl::string_view member) {
   EKV_KV_ASSIGN_OR_RETURN(std::optional<double> score, ZsetScoreOf(ex, key, meta, member));
-  std::optional<std::pair<double, double>> out;
-  double longitude = 0, latitude = 0;
-  if (score.has_value() && geo::DecodeScore(*score, &longitude, &latitude)) {
-    out = std::make_pair(longitude, latitude);
-  }
-  return out;
+  return PointOf(score);
 }
 
 // The members in the shape, box by box in Redis's order (membersOfAllNeighbors), each
@@ -354,36 +357,17 @@ EKV_REDIS_HANDLER(CmdGeoAdd) {
 }
 
 EKV_REDIS_HANDLER(CmdGeoPos) {
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  std::vector<Reply> out;
-  for (size_t i = 2; i < args.size(); ++i) {
-    std::optional<std::pair<double, double>> point;
-    if (zset.exists) {
-      EKV_KV_ASSIGN_OR_RETURN(point, MemberPoint(ex, args[1], zset.meta, args[i]));
-    }
-    if (!point.has_value()) {
-      out.push_back(Reply::NilArray());
-      continue;
-    }
-    out.push_back(
-        Reply::Array({Reply::HumanDouble(point->first), Reply::HumanDouble(point->second)}));
-  }
-  return Reply::Array(std::move(out));
+  return ZsetScoresReply(ex, args, [](std::optional<double> score) {
+    std::optional<std::pair<double, double>> point = PointOf(score);
+    if (!point.has_value()) return Reply::NilArray();
+    return Reply::Array({Reply::HumanDouble(point->first), Reply::HumanDouble(point->second)});
+  });
 }
 
 EKV_REDIS_HANDLER(CmdGeoHash) {
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  std::vector<Reply> out;
-  for (size_t i = 2; i < args.size(); ++i) {
-    std::optional<double> score;
-    if (zset.exists) {
-      EKV_KV_ASSIGN_OR_RETURN(score, ZsetScoreOf(ex, args[1], zset.meta, args[i]));
-    }
-    out.push_back(score.has_value() ? Reply::Bulk(geo::StandardGeohash(*score)) : Reply::Nil());
-  }
-  return Reply::Array(std::move(out));
+  return ZsetScoresReply(ex, args, [](std::optional<double> score) {
+    return score.has_value() ? Reply::Bulk(geo::StandardGeohash(*score)) : Reply::Nil();
+  });
 }
 
 // GEODIST key member1 member2 [unit]: the unit is checked before the key.

@@ -117,24 +117,6 @@ AddTrimArgs ParseAddOrTrim(const Args& args, bool xadd) {
 }
 
 // The stream at `key` loaded, nothing, or WRONGTYPE.
-struct Loaded {
-  std::optional<Reply> error;
-  std::optional<Stream> stream;
-};
-
-absl::StatusOr<Loaded> LoadStream(Executor& ex, const std::string& key, bool create) {
-  Loaded out;
-  EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
-  if (c.error.has_value()) {
-    out.error = *c.error;
-    return out;
-  }
-  if (!c.exists && !create) return out;
-  out.stream.emplace(ex, key, c.exists ? c.meta : ex.NewMeta(Type::kStream));
-  if (c.exists) EKV_KV_RETURN_IF_ERROR(out.stream->Load());
-  return out;
-}
-
 // An XRANGE bound: "-", "+", an id (a missing sequence is 0 for a start, the largest for
 // an end), or "(" and an id, exclusive (streamParseIntervalIDOrReply).
 struct Bound {
@@ -179,7 +161,7 @@ absl::StatusOr<Reply> RangeGeneric(Executor& ex, const Args& args, bool reverse)
       return SyntaxError();
     }
   }
-  EKV_KV_ASSIGN_OR_RETURN(Loaded loaded, LoadStream(ex, args[1], false));
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, args[1]));
   if (loaded.error.has_value()) return *loaded.error;
   if (!loaded.stream.has_value()) return Reply::Array();
   if (count == 0) return Reply::NilArray();
@@ -222,7 +204,7 @@ EKV_REDIS_HANDLER(CmdXAdd) {
   if (parsed.id_given && parsed.id.seq_given && parsed.id.id.IsZero()) {
     return Reply::Error("ERR The ID specified in XADD must be greater than 0-0");
   }
-  EKV_KV_ASSIGN_OR_RETURN(Loaded loaded, LoadStream(ex, args[1], !parsed.no_mkstream));
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, args[1], !parsed.no_mkstream));
   if (loaded.error.has_value()) return *loaded.error;
   if (!loaded.stream.has_value()) return Reply::Nil();
   Stream& stream = *loaded.stream;
@@ -249,7 +231,7 @@ EKV_REDIS_HANDLER(CmdXAdd) {
 EKV_REDIS_HANDLER(CmdXTrim) {
   // Redis looks the key up before it reads the options: a missing key answers 0 whatever
   // they are.
-  EKV_KV_ASSIGN_OR_RETURN(Loaded loaded, LoadStream(ex, args[1], false));
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, args[1]));
   if (loaded.error.has_value()) return *loaded.error;
   if (!loaded.stream.has_value()) return Reply::Integer(0);
   AddTrimArgs parsed = ParseAddOrTrim(args, /*xadd=*/false);
@@ -269,7 +251,7 @@ EKV_REDIS_HANDLER(CmdXRange) { return RangeGeneric(ex, args, false); }
 EKV_REDIS_HANDLER(CmdXRevRange) { return RangeGeneric(ex, args, true); }
 
 EKV_REDIS_HANDLER(CmdXDel) {
-  EKV_KV_ASSIGN_OR_RETURN(Loaded loaded, LoadStream(ex, args[1], false));
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, args[1]));
   if (loaded.error.has_value()) return *loaded.error;
   if (!loaded.stream.has_value()) return Reply::Integer(0);
   // Every id is checked before anything is deleted.
@@ -315,7 +297,7 @@ EKV_REDIS_HANDLER(CmdXSetId) {
       return SyntaxError();
     }
   }
-  EKV_KV_ASSIGN_OR_RETURN(Loaded loaded, LoadStream(ex, args[1], false));
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, args[1]));
   if (loaded.error.has_value()) return *loaded.error;
   if (!loaded.stream.has_value()) return Reply::Error("ERR no such key");
   Stream& stream = *loaded.stream;

@@ -10,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/kv/status_macros.h"
-#include "core/redis/collection.h"
 #include "core/redis/numbers.h"
 #include "core/redis/stream_groups.h"
 
@@ -34,16 +33,11 @@ struct ClaimTarget {
 };
 
 absl::StatusOr<ClaimTarget> LoadClaimTarget(Executor& ex, const Args& args) {
-  ClaimTarget out;
-  EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, args[1], Type::kStream));
-  if (c.error.has_value()) {
-    out.error = *c.error;
-    return out;
-  }
-  if (c.exists) {
-    out.stream.emplace(ex, args[1], c.meta);
-    EKV_KV_RETURN_IF_ERROR(out.stream->Load());
-    StreamGroups groups(ex, args[1], c.meta);
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, args[1]));
+  ClaimTarget out{std::move(loaded.error), std::move(loaded.stream), std::nullopt};
+  if (out.error.has_value()) return out;
+  if (out.stream.has_value()) {
+    StreamGroups groups(ex, args[1], out.stream->meta());
     EKV_KV_ASSIGN_OR_RETURN(out.group, groups.Group(args[2]));
   }
   if (!out.group.has_value()) out.error = NoKeyOrGroup(args);

@@ -88,13 +88,9 @@ EKV_REDIS_HANDLER(CmdXGroup) {
   }
   const std::string& key = args[2];
   const std::string& name = args[3];
-  EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
-  if (c.error.has_value()) return *c.error;
-  std::optional<Stream> stream;
-  if (c.exists) {
-    stream.emplace(ex, key, c.meta);
-    EKV_KV_RETURN_IF_ERROR(stream->Load());
-  }
+  EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, key));
+  if (loaded.error.has_value()) return *loaded.error;
+  std::optional<Stream>& stream = loaded.stream;
   std::optional<StreamGroups> groups;
   std::optional<StreamGroup> group;
   if (stream.has_value()) {

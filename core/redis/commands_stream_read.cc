@@ -60,13 +60,9 @@ absl::StatusOr<Reply> XReadGeneric(Executor& ex, const Args& args, bool serve) {
   for (size_t i = 0; i < parsed.streams_count; ++i) {
     const std::string& key = args[parsed.streams_index + i];
     const std::string& id_text = args[parsed.streams_index + parsed.streams_count + i];
-    EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
-    if (c.error.has_value()) return *c.error;
-    std::optional<Stream> stream;
-    if (c.exists) {
-      stream.emplace(ex, key, c.meta);
-      EKV_KV_RETURN_IF_ERROR(stream->Load());
-    }
+    EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, key));
+    if (loaded.error.has_value()) return *loaded.error;
+    std::optional<Stream>& stream = loaded.stream;
     if (id_text == "$") {
       after.push_back(stream.has_value() ? stream->state().last_id : StreamId{});
     } else if (id_text == ">") {
@@ -200,13 +196,11 @@ absl::StatusOr<Reply> XReadGroupGeneric(Executor& ex, const Args& args, bool ser
   for (size_t i = 0; i < parsed.streams_count; ++i) {
     const std::string& key = args[parsed.streams_index + i];
     const std::string& id_text = args[parsed.streams_index + parsed.streams_count + i];
-    Target target;
-    EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
-    if (c.error.has_value()) return *c.error;
-    if (c.exists) {
-      target.stream.emplace(ex, key, c.meta);
-      EKV_KV_RETURN_IF_ERROR(target.stream->Load());
-      StreamGroups groups(ex, key, c.meta);
+    EKV_KV_ASSIGN_OR_RETURN(LoadedStream loaded, LoadStream(ex, key));
+    if (loaded.error.has_value()) return *loaded.error;
+    Target target{std::move(loaded.stream), std::nullopt, std::nullopt};
+    if (target.stream.has_value()) {
+      StreamGroups groups(ex, key, target.stream->meta());
       EKV_KV_ASSIGN_OR_RETURN(target.group, groups.Group(parsed.group));
     }
     if (!target.group.has_value()) {

@@ -401,17 +401,9 @@ EKV_REDIS_HANDLER(CmdZScore) {
 }
 
 EKV_REDIS_HANDLER(CmdZMScore) {
-  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
-  if (zset.error.has_value()) return *zset.error;
-  std::vector<Reply> out;
-  for (size_t i = 2; i < args.size(); ++i) {
-    std::optional<double> score;
-    if (zset.exists) {
-      EKV_KV_ASSIGN_OR_RETURN(score, ZsetScoreOf(ex, args[1], zset.meta, args[i]));
-    }
-    out.push_back(score.has_value() ? Reply::Double(*score) : Reply::Nil());
-  }
-  return Reply::Array(std::move(out));
+  return ZsetScoresReply(ex, args, [](std::optional<double> score) {
+    return score.has_value() ? Reply::Double(*score) : Reply::Nil();
+  });
 }
 
 EKV_REDIS_HANDLER(CmdZCard) {

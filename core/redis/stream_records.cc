@@ -4,6 +4,7 @@
 
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
 #include "core/redis/stream_listpack.h"
 
 namespace ekv::redis_core {
@@ -69,6 +70,19 @@ absl::Status Stream::Load() {
   EKV_KV_ASSIGN_OR_RETURN(state_.max_deleted, ReadId(&reader));
   EKV_KV_ASSIGN_OR_RETURN(state_.entries_added, reader.ReadVarint64());
   return reader.ExpectEnd("stream state");
+}
+
+absl::StatusOr<LoadedStream> LoadStream(Executor& ex, const std::string& key, bool create) {
+  LoadedStream out;
+  EKV_KV_ASSIGN_OR_RETURN(Collection c, LookupCollection(ex, key, Type::kStream));
+  if (c.error.has_value()) {
+    out.error = *c.error;
+    return out;
+  }
+  if (!c.exists && !create) return out;
+  out.stream.emplace(ex, key, c.exists ? c.meta : ex.NewMeta(Type::kStream));
+  if (c.exists) EKV_KV_RETURN_IF_ERROR(out.stream->Load());
+  return out;
 }
 
 void Stream::Save(bool touch) {

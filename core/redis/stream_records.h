@@ -106,6 +106,14 @@ class Stream {
   StreamState state_;
 };
 
+// A stream key as a command finds it: WRONGTYPE, or its stream loaded; no stream when
+// the key does not exist, unless `create` (a new empty one, saved only by Save).
+struct LoadedStream {
+  std::optional<Reply> error;
+  std::optional<Stream> stream;
+};
+absl::StatusOr<LoadedStream> LoadStream(Executor& ex, const std::string& key, bool create = false);
+
 // The reply form of entries: [[id, [field, value...]]...].
 Reply StreamEntriesReply(const std::vector<StreamEntry>& entries);
 

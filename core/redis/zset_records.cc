@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/kv/codec.h"
 #include "core/kv/status_macros.h"
+#include "core/redis/collection.h"
 
 namespace ekv::redis_core {
 namespace {
@@ -53,6 +54,21 @@ absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_vie
   if (!bytes.has_value()) return std::optional<double>();
   if (bytes->size() != 8) return absl::DataLossError("redis zset: malformed score record");
   return std::optional<double>(DecodeDouble(*bytes));
+}
+
+absl::StatusOr<Reply> ZsetScoresReply(Executor& ex, const Args& args,
+                                      absl::FunctionRef<Reply(std::optional<double>)> reply_of) {
+  EKV_KV_ASSIGN_OR_RETURN(Collection zset, LookupCollection(ex, args[1], Type::kZset));
+  if (zset.error.has_value()) return *zset.error;
+  std::vector<Reply> out;
+  for (size_t i = 2; i < args.size(); ++i) {
+    std::optional<double> score;
+    if (zset.exists) {
+      EKV_KV_ASSIGN_OR_RETURN(score, ZsetScoreOf(ex, args[1], zset.meta, args[i]));
+    }
+    out.push_back(reply_of(score));
+  }
+  return Reply::Array(std::move(out));
 }
 
 void ZsetPutMember(Executor& ex, absl::string_view key, const Meta& meta, absl::string_view member,

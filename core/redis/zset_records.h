@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/redis/executor.h"
@@ -32,6 +33,11 @@ struct ZsetEntry {
 // The score of `member`, nullopt when it is not in the set.
 absl::StatusOr<std::optional<double>> ZsetScoreOf(Executor& ex, absl::string_view key,
                                                   const Meta& meta, absl::string_view member);
+// The reply of a command that reads several members' scores (ZMSCORE, GEOPOS, GEOHASH):
+// args[1] the sorted set (WRONGTYPE for another type), args[2...] the members; an array of
+// reply_of(score) per member, the score nullopt when it is not a member (or no set).
+absl::StatusOr<Reply> ZsetScoresReply(Executor& ex, const Args& args,
+                                      absl::FunctionRef<Reply(std::optional<double>)> reply_of);
 // Adds or moves `member` (old_score: its current score, nullopt when new). The caller
 // keeps meta.size and records a conversion (ConvertSortedSetFor) first: a compact sorted
 // set stores -0 as 0, as Redis's listpack does.

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/acl_file.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/lua/lua_script_runner.h"
@@ -77,6 +78,42 @@ TEST_F(DifferentialTest, UnknownCommandsArityAndSubcommands) {
       Cmd({"COMMAND", "GETKEYS", "set", "a"}),
       Cmd({"COMMAND", "GETKEYS", "echo", "x"}),
       Cmd({"COMMAND", "GETKEYS", "ping", "x"}),
+  });
+}
+
+// COMMAND GETKEYSANDFLAGS: each key with its key spec's flags, or the flags Redis's
+// getkeys_proc gives (SET with and without GET, BITFIELD read-only or not: variable_flags
+// specs; SORT's STORE), a container's subcommand by its own specs, in RESP2 and RESP3 (a
+// set); COMMAND GETKEYS's checks in Redis's order (a command without keys before the arity).
+TEST_F(DifferentialTest, CommandGetKeysAndFlags) {
+  Compare({
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1", "GET"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "sort", "k1", "store", "k2"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "sort_ro", "k1", "by", "w*"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8", "0"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "incrby", "u8", "0", "1"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "zunionstore", "d", "2", "a", "b"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "xread", "STREAMS", "s1", "s2", "0", "0"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "eval", "return 1", "0"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "get"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "nosuch", "a"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "ping", "x"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS"}),
+      Cmd({"COMMAND", "GETKEYS", "echo"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "memory", "usage", "k"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "object", "encoding", "k"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "xgroup", "create", "s", "g", "$"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "xinfo", "stream", "s"}),
+      Cmd({"COMMAND", "GETKEYS", "xinfo", "stream"}),
+      Cmd({"COMMAND", "GETKEYS", "config", "get", "x"}),
+      Cmd({"COMMAND", "GETKEYS", "object", "nosuch", "k"}),
+      Cmd({"COMMAND", "GETKEYS", "set", "k1", "v1", "GET"}),
+      Cmd({"HELLO", "3"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "LMOVE", "k1", "k2", "left", "right"}),
+      Cmd({"COMMAND", "GETKEYSANDFLAGS", "set", "k1", "v1"}),
   });
 }
 
@@ -4075,6 +4112,54 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     ++compared;
   }
   EXPECT_GT(compared, 150u) << "the table's commands, but the containers";
+  // The subcommands ekv serves (SubcommandSpecs), byte for byte, by their full names; a
+  // container lists exactly those (Redis lists its own in its hash order: compared as
+  // sets of names).
+  size_t subcommands = 0;
+  for (const auto& [name, spec] : CommandTable::Default().specs()) {
+    for (const CommandSpec* sub : CommandTable::Default().SubcommandsOf(name)) {
+      EXPECT_EQ(to_ekv.Call({"COMMAND", "INFO", sub->name}),
+                to_redis.Call({"COMMAND", "INFO", sub->name}));
+      const std::string docs = to_ekv.Call({"COMMAND", "DOCS", sub->name});
+      EXPECT_NE(docs.find(absl::StrCat("$", sub->name.size(), "\r\n", sub->name, "\r\n")),
+                std::string::npos)
+          << docs;
+      EXPECT_NE(to_ekv.Call({"COMMAND", "INFO", name})
+                    .find(absl::StrCat("*10\r\n$", sub->name.size(), "\r\n", sub->name, "\r\n")),
+                std::string::npos)
+          << name << " lists " << sub->name;
+      ++subcommands;
+    }
+  }
+  EXPECT_GT(subcommands, 60u);
+  EXPECT_EQ(to_ekv.Call({"COMMAND", "INFO", "config|get", "get|key", "config|get|key"}),
+            to_redis.Call({"COMMAND", "INFO", "config|get", "get|key", "config|get|key"}));
+  EXPECT_EQ(to_ekv.Call({"COMMAND", "DOCS", "config|get", "get|key"}).substr(0, 4), "*2\r\n");
+  // Every subcommand Redis 7.0 has of a container ekv serves is in the table exactly when
+  // the container's handler serves it (else it answers "unknown subcommand").
+  for (const AclCatalogEntry& entry : AclCatalogEntries()) {
+    const size_t bar = entry.name.find('|');
+    if (bar == absl::string_view::npos) continue;
+    const std::string container(entry.name.substr(0, bar));
+    if (CommandTable::Default().Find(container) == nullptr) continue;
+    std::vector<std::string> command = {container, std::string(entry.name.substr(bar + 1))};
+    while (static_cast<int>(command.size()) < std::abs(entry.arity)) command.push_back("0");
+    const bool served = CommandTable::Default().FindSubcommand(entry.name) != nullptr;
+    // Those that would change the server's state are known to be served; the rest are asked.
+    static const std::set<std::string> kStateful = {
+        "acl|load",        "acl|save",         "acl|deluser",      "acl|setuser", "client|kill",
+        "client|reply",    "client|no-evict",  "config|resetstat", "config|set",  "function|flush",
+        "function|delete", "function|restore", "script|flush",     "script|kill", "function|kill",
+        "client|unblock",  "client|setname"};
+    if (kStateful.count(std::string(entry.name))) {
+      EXPECT_TRUE(served) << entry.name;
+      continue;
+    }
+    RespClient probe(both.ekv.port());
+    const std::string reply = probe.Call(command);
+    EXPECT_EQ(reply.find("unknown subcommand") == std::string::npos, served)
+        << entry.name << ": " << reply;
+  }
   // COMMAND DOCS: the complexity and the deprecation fields as Redis 7.0's, byte for byte
   // (ekv keeps neither the arguments nor the history; its summaries are its own).
   for (const auto& [name, spec] : CommandTable::Default().specs()) {
@@ -4094,7 +4179,7 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     EXPECT_NE(got.find(fields), std::string::npos) << name << ": want " << fields << " in " << got;
   }
   // COMMAND LIST FILTERBY: the same commands as Redis's (Redis lists them in its hash
-  // order and includes subcommands, which ekv's table has not: compared sorted, top level).
+  // order: compared sorted), subcommands those of them ekv serves.
   std::set<std::string> containers;
   const std::optional<std::vector<std::string>> all =
       dump_restore::Bulks(to_redis.Call({"COMMAND", "LIST"}));
@@ -4105,14 +4190,20 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     }
   }
   EXPECT_TRUE(containers.count("client") && containers.count("object")) << "COMMAND LIST";
-  for (const std::vector<std::string>& filter : std::vector<std::vector<std::string>>{
-           {"ACLCAT", "keyspace"},    {"ACLCAT", "read"},      {"ACLCAT", "write"},
-           {"ACLCAT", "set"},         {"ACLCAT", "sortedset"}, {"ACLCAT", "list"},
-           {"ACLCAT", "hash"},        {"ACLCAT", "String"},    {"ACLCAT", "bitmap"},
-           {"ACLCAT", "pubsub"},      {"ACLCAT", "fast"},      {"ACLCAT", "slow"},
-           {"ACLCAT", "blocking"},    {"ACLCAT", "dangerous"}, {"ACLCAT", "connection"},
-           {"ACLCAT", "transaction"}, {"ACLCAT", "scripting"}, {"PATTERN", "z*store"},
-           {"PATTERN", "*GET*"},      {"PATTERN", "?pop"},     {"ACLCAT", "stream"}}) {
+  for (const std::vector<std::string>& filter :
+       std::vector<std::vector<std::string>>{{"ACLCAT", "keyspace"},     {"ACLCAT", "read"},
+                                             {"ACLCAT", "write"},        {"ACLCAT", "set"},
+                                             {"ACLCAT", "sortedset"},    {"ACLCAT", "list"},
+                                             {"ACLCAT", "hash"},         {"ACLCAT", "String"},
+                                             {"ACLCAT", "bitmap"},       {"ACLCAT", "pubsub"},
+                                             {"ACLCAT", "fast"},         {"ACLCAT", "slow"},
+                                             {"ACLCAT", "blocking"},     {"ACLCAT", "dangerous"},
+                                             {"ACLCAT", "connection"},   {"ACLCAT", "transaction"},
+                                             {"ACLCAT", "scripting"},    {"PATTERN", "z*store"},
+                                             {"PATTERN", "*GET*"},       {"PATTERN", "?pop"},
+                                             {"ACLCAT", "stream"},       {"PATTERN", "config*"},
+                                             {"PATTERN", "CONFIG|*re*"}, {"PATTERN", "cl*help"},
+                                             {"ACLCAT", "admin"},        {"PATTERN", "*"}}) {
     std::vector<std::string> command = {"COMMAND", "LIST", "FILTERBY"};
     command.insert(command.end(), filter.begin(), filter.end());
     const std::optional<std::vector<std::string>> redis_names =
@@ -4120,19 +4211,14 @@ TEST(CommandInfoTest, FlagsKeysAndCategoriesAsRedis) {
     const std::optional<std::vector<std::string>> ekv_names =
         dump_restore::Bulks(to_ekv.Call(command));
     ASSERT_TRUE(redis_names.has_value() && ekv_names.has_value()) << absl::StrJoin(command, " ");
-    // Containers (CLIENT, OBJECT, ...: Redis files their subcommands) are left out.
     std::vector<std::string> want;
     for (const std::string& name : *redis_names) {
-      if (CommandTable::Default().Find(name) != nullptr && !containers.count(name)) {
-        want.push_back(name);
-      }
+      if (CommandTable::Default().FindByFullName(name) != nullptr) want.push_back(name);
     }
     std::sort(want.begin(), want.end());
     EXPECT_FALSE(want.empty()) << absl::StrJoin(command, " ");
-    std::vector<std::string> got;
-    for (const std::string& name : *ekv_names) {
-      if (!containers.count(name)) got.push_back(name);
-    }
+    std::vector<std::string> got = *ekv_names;
+    std::sort(got.begin(), got.end());
     EXPECT_EQ(absl::StrJoin(got, " "), absl::StrJoin(want, " ")) << absl::StrJoin(command, " ");
   }
   // RESP3 (sets and maps), and a few commands together.
@@ -4355,6 +4441,24 @@ TEST(SortPatternsAcrossGroupsTest, RefusedWithRedisClusterWords) {
             "*4\r\n$1\r\n2\r\n$0\r\n\r\n$1\r\n1\r\n$0\r\n\r\n");
 }
 
+// INFO commandstats as name -> "calls,rejected,failed" (usec is each server's own timing);
+// a line of another form is kept under "<unparsed>".
+std::map<std::string, std::string> CommandStatsCounts(const std::string& info) {
+  static const std::regex kLine(
+      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
+      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
+  std::map<std::string, std::string> out;
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
+    std::smatch match;
+    if (std::regex_match(line, match, kLine)) {
+      out[match[1]] = absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
+    } else if (absl::StartsWith(line, "cmdstat_")) {
+      out["<unparsed>"] += line;
+    }
+  }
+  return out;
+}
+
 // INFO commandstats and errorstats: the same commands give the same calls, rejected_calls
 // (arity, NOAUTH-free refusals) and failed_calls (error replies) per command, subcommands
 // as "client|id", usec_per_call with two decimals, and the same error counts per prefix;
@@ -4362,20 +4466,6 @@ TEST(SortPatternsAcrossGroupsTest, RefusedWithRedisClusterWords) {
 TEST(InfoCommandStatsTest, CountsAsRedis) {
   BothServers both;
   ASSERT_TRUE(both.Ready());
-  // name -> "calls,rejected,failed" from "cmdstat_NAME:calls=..,usec=..,usec_per_call=..,..".
-  auto parse = [](const std::string& info, std::map<std::string, std::string>* out) {
-    static const std::regex kLine(
-        "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
-        "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
-    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
-      std::smatch match;
-      if (std::regex_match(line, match, kLine)) {
-        (*out)[match[1]] = absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
-      } else if (absl::StartsWith(line, "cmdstat_")) {
-        (*out)["<unparsed>"] += line;
-      }
-    }
-  };
   std::map<std::string, std::string> counts[2];
   std::string errors[2];
   std::map<std::string, std::string> after_reset[2];
@@ -4401,11 +4491,11 @@ TEST(InfoCommandStatsTest, CountsAsRedis) {
       client.Call(command);
     }
     const std::string info = client.Call({"INFO", "commandstats"});
-    parse(info, &counts[side]);
+    counts[side] = CommandStatsCounts(info);
     EXPECT_NE(info.find("# Commandstats\r\n"), std::string::npos) << info;
     errors[side] = client.Call({"INFO", "errorstats"});
     client.Call({"CONFIG", "RESETSTAT"});
-    parse(client.Call({"INFO", "commandstats"}), &after_reset[side]);
+    after_reset[side] = CommandStatsCounts(client.Call({"INFO", "commandstats"}));
   }
   EXPECT_EQ(counts[1], counts[0]);
   EXPECT_EQ(counts[0].count("client|id"), 1u);
@@ -4439,9 +4529,6 @@ TEST(InfoStatsTest, FieldsAsAnIdleRedis) {
 TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
   BothServers both;
   ASSERT_TRUE(both.Ready());
-  static const std::regex kLine(
-      "cmdstat_([^:]+):calls=([0-9]+),usec=[0-9]+,usec_per_call=[0-9]+\\.[0-9]{2},"
-      "rejected_calls=([0-9]+),failed_calls=([0-9]+)\r");
   std::map<std::string, std::string> counts[2];
   std::string errors[2];
   const int ports[2] = {both.redis.port(), both.ekv.port()};
@@ -4479,20 +4566,59 @@ TEST(InfoCommandStatsTest, CommandsRunByExecCountAsRedis) {
                                                {"EXEC"}}) {
       client.Call(command);
     }
-    const std::string info = client.Call({"INFO", "commandstats"});
-    for (const std::string& line : std::vector<std::string>(absl::StrSplit(info, '\n'))) {
-      std::smatch match;
-      if (std::regex_match(line, match, kLine)) {
-        counts[side][match[1]] =
-            absl::StrCat(match[2].str(), ",", match[3].str(), ",", match[4].str());
-      } else if (absl::StartsWith(line, "cmdstat_")) {
-        counts[side]["<unparsed>"] += line;
-      }
-    }
+    counts[side] = CommandStatsCounts(client.Call({"INFO", "commandstats"}));
     errors[side] = client.Call({"INFO", "errorstats"});
   }
   EXPECT_EQ(counts[1], counts[0]);
   EXPECT_EQ(counts[0]["incr"], "1,0,0") << "the EXEC that ran counts it, the aborted one not";
+  EXPECT_EQ(errors[1], errors[0]);
+}
+
+// Blocking commands in INFO commandstats and errorstats as Redis 7.0 counts them: the call
+// when it runs (ekv's blocking commands always pass through the blocked-client path, even
+// one served at once), a failure when its answer is an error, and one for CLIENT UNBLOCK
+// (Redis's updateStatsOnUnblock); the UNBLOCKED and WRONGTYPE errors in errorstats.
+TEST(InfoCommandStatsTest, BlockedCommandsCountAsRedis) {
+  BothServers both;
+  ASSERT_TRUE(both.Ready());
+  std::map<std::string, std::string> counts[2];
+  std::string errors[2];
+  const int ports[2] = {both.redis.port(), both.ekv.port()};
+  for (int side = 0; side < 2; ++side) {
+    RespClient client(ports[side]);
+    RespClient blocked(ports[side]);
+    client.Call({"CONFIG", "RESETSTAT"});
+    client.Call({"LPUSH", "list", "foo"});
+    EXPECT_EQ(client.Call({"BRPOP", "list", "0"}), "*2\r\n$4\r\nlist\r\n$3\r\nfoo\r\n") << side;
+    client.Call({"SET", "str", "x"});
+    EXPECT_EQ(client.Call({"BLPOP", "str", "0"}).substr(0, 10), "-WRONGTYPE") << side;
+    EXPECT_EQ(client.Call({"BLPOP", "empty", "0.01"}), "*-1\r\n") << side;
+    const std::string id = blocked.Call({"CLIENT", "ID"});
+    ASSERT_EQ(id.substr(0, 1), ":") << id;
+    ASSERT_TRUE(blocked.Send({"BLPOP", "list1", "0"}));
+    // Waits until it is blocked (INFO's calls are left out of the comparison).
+    for (int i = 0; i < 1000; ++i) {
+      if (client.Call({"INFO", "clients"}).find("blocked_clients:1\r\n") != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const std::string unblocked =
+        client.Call({"CLIENT", "UNBLOCK", id.substr(1, id.size() - 3), "ERROR"});
+    ASSERT_EQ(unblocked, ":1\r\n") << side;
+    EXPECT_EQ(blocked.ReadReply().substr(0, 10), "-UNBLOCKED") << side;
+    counts[side] = CommandStatsCounts(client.Call({"INFO", "commandstats"}));
+    counts[side].erase("info");  // the waits above
+    errors[side] = client.Call({"INFO", "errorstats"});
+    errors[side] +=
+        client.Call({"INFO", "stats"}).find("total_error_replies:2\r\n") != std::string::npos
+            ? "total 2"
+            : "total other";
+  }
+  EXPECT_EQ(counts[1], counts[0]);
+  EXPECT_EQ(counts[0]["brpop"], "1,0,0");
+  EXPECT_EQ(counts[0]["blpop"], "3,0,2") << "WRONGTYPE and the CLIENT UNBLOCK";
+  EXPECT_EQ(counts[0]["client|unblock"], "1,0,1") << "it made an error reply";
   EXPECT_EQ(errors[1], errors[0]);
 }
 

@@ -5,10 +5,12 @@
 #include <string>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "adapters/redis/acl_catalog.h"
 #include "adapters/redis/command_table.h"
 #include "adapters/redis/resp_parser.h"
 #include "adapters/redis/resp_writer.h"
@@ -222,8 +224,9 @@ void WriteKeySpec(RespWriter& writer, const KeySpec& spec) {
 }
 
 // COMMAND INFO's ten fields for one command (Redis 7 layout), from the command's table entry;
-// subcommands are reported empty (a container command's table entry has none).
-void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
+// a container's subcommands are those ekv serves (in name order; Redis's are in its hash
+// order).
+void WriteInfo(RespWriter& writer, const CommandTable& table, const CommandSpec& spec) {
   writer.ArrayHeader(10);
   writer.Bulk(spec.name);
   writer.Integer(spec.arity);
@@ -253,15 +256,23 @@ void WriteInfo(RespWriter& writer, const CommandSpec& spec) {
   const std::vector<KeySpec> key_specs = *ParseKeySpecs(spec.key_specs);
   writer.SetHeader(key_specs.size());  // sets in RESP3, as Redis 7.0 answers
   for (const KeySpec& key_spec : key_specs) WriteKeySpec(writer, key_spec);
-  writer.SetHeader(0);  // subcommands: ekv's table has none (containers parse their own)
+  const std::vector<const CommandSpec*> subcommands = table.SubcommandsOf(spec.name);
+  if (subcommands.empty()) {
+    writer.SetHeader(0);  // addReplyCommandSubCommands: an empty set, but an array of them
+    return;
+  }
+  writer.ArrayHeader(subcommands.size());
+  for (const CommandSpec* subcommand : subcommands) WriteInfo(writer, table, *subcommand);
 }
 
 // COMMAND DOCS's fields in Redis 7.0's order, but the arguments and history ekv's table
-// does not keep.
-void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
+// does not keep; a container's subcommands as those ekv serves.
+void WriteDocs(RespWriter& writer, const CommandTable& table, const CommandSpec& spec) {
   writer.Bulk(spec.name);
   const bool deprecated = !spec.deprecated_since.empty();
-  writer.MapHeader(3 + (spec.complexity.empty() ? 0 : 1) + (deprecated ? 3 : 0));
+  const std::vector<const CommandSpec*> subcommands = table.SubcommandsOf(spec.name);
+  writer.MapHeader(3 + (spec.complexity.empty() ? 0 : 1) + (deprecated ? 3 : 0) +
+                   (subcommands.empty() ? 0 : 1));
   writer.Bulk("summary");
   writer.Bulk(spec.summary);
   writer.Bulk("since");
@@ -281,6 +292,48 @@ void WriteDocs(RespWriter& writer, const CommandSpec& spec) {
     writer.Bulk("replaced_by");
     writer.Bulk(spec.replaced_by);
   }
+  if (!subcommands.empty()) {
+    writer.Bulk("subcommands");
+    writer.MapHeader(subcommands.size());
+    for (const CommandSpec* subcommand : subcommands) WriteDocs(writer, table, *subcommand);
+  }
+}
+
+// COMMAND GETKEYS / GETKEYSANDFLAGS <command> <arg>...: the keys, each as [key, flags] with
+// `flags`, in Redis 7.0's order of checks (getKeysSubcommandImpl); the error text instead.
+std::string WriteKeys(RespWriter& writer, const CommandTable& table,
+                      const std::vector<std::string>& args, bool flags) {
+  // Redis's lookupCommand: a container's subcommand when one more argument follows.
+  const CommandSpec* spec = table.Find(args[2]);
+  if (spec != nullptr && args.size() > 3 && !table.SubcommandsOf(spec->name).empty()) {
+    spec = table.FindSubcommand(absl::StrCat(spec->name, "|", args[3]));
+  }
+  if (spec == nullptr) return "ERR Invalid command specified";
+  // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
+  // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
+  // key positions (CommandKeysOf).
+  if (ParseKeySpecs(spec->key_specs)->empty() && spec->first_key <= 0) {
+    return "ERR The command has no key arguments";
+  }
+  const int argc = static_cast<int>(args.size()) - 2;  // the command's own argc
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    return "ERR Invalid number of arguments specified for command";
+  }
+  const std::vector<std::string> command(args.begin() + 2, args.end());
+  std::optional<std::vector<CommandKey>> keys = CommandKeysAndFlagsOf(*spec, command);
+  if (!keys.has_value() || keys->empty()) {
+    if (!(spec->flags & kFlagNoMandatoryKeys)) return "ERR Invalid arguments specified for command";
+    keys.emplace();
+  }
+  writer.ArrayHeader(keys->size());
+  for (const CommandKey& key : *keys) {
+    if (flags) writer.ArrayHeader(2);
+    writer.Bulk(key.key);
+    if (!flags) continue;
+    writer.SetHeader(key.flags.size());  // addReplyFlagsForKeyArgs: a set in RESP3
+    for (const std::string& flag : key.flags) writer.SimpleString(flag);
+  }
+  return "";
 }
 
 std::string WrongSubcommandArity(absl::string_view subcommand) {
@@ -296,7 +349,7 @@ void CommandCommand(CommandContext context) {
   RespWriter writer(context.connection->protocol);
   if (args.size() == 1) {
     writer.ArrayHeader(table.specs().size());
-    for (const auto& [name, spec] : table.specs()) WriteInfo(writer, spec);
+    for (const auto& [name, spec] : table.specs()) WriteInfo(writer, table, spec);
     return context.reply(writer.Take());
   }
   const std::string sub = absl::AsciiStrToLower(args[1]);
@@ -306,15 +359,15 @@ void CommandCommand(CommandContext context) {
   } else if (sub == "info") {
     if (args.size() == 2) {
       writer.ArrayHeader(table.specs().size());
-      for (const auto& [name, spec] : table.specs()) WriteInfo(writer, spec);
+      for (const auto& [name, spec] : table.specs()) WriteInfo(writer, table, spec);
     } else {
       writer.ArrayHeader(args.size() - 2);
       for (size_t i = 2; i < args.size(); ++i) {
-        const CommandSpec* spec = table.Find(args[i]);
+        const CommandSpec* spec = table.FindByFullName(args[i]);
         if (spec == nullptr) {
           writer.Null();
         } else {
-          WriteInfo(writer, *spec);
+          WriteInfo(writer, table, *spec);
         }
       }
     }
@@ -324,11 +377,13 @@ void CommandCommand(CommandContext context) {
       for (const auto& [name, spec] : table.specs()) specs.push_back(&spec);
     } else {
       for (size_t i = 2; i < args.size(); ++i) {
-        if (const CommandSpec* spec = table.Find(args[i]); spec != nullptr) specs.push_back(spec);
+        if (const CommandSpec* spec = table.FindByFullName(args[i]); spec != nullptr) {
+          specs.push_back(spec);
+        }
       }
     }
     writer.MapHeader(specs.size());
-    for (const CommandSpec* spec : specs) WriteDocs(writer, *spec);
+    for (const CommandSpec* spec : specs) WriteDocs(writer, table, *spec);
   } else if (sub == "list") {
     // Redis 7.0: [FILTERBY MODULE name | ACLCAT category | PATTERN glob], one filter.
     enum class Filter { kNone, kModule, kAclCat, kPattern } filter = Filter::kNone;
@@ -349,54 +404,44 @@ void CommandCommand(CommandContext context) {
       }
       argument = args[4];
     }
-    std::vector<absl::string_view> names;
-    for (const auto& [name, spec] : table.specs()) {
+    // Redis filters every command and, apart, each of its subcommands by its full name.
+    auto shown = [&](const CommandSpec& spec) {
       switch (filter) {
         case Filter::kNone:
-          break;
+          return true;
         case Filter::kModule:  // ekv loads no modules
-          continue;
+          return false;
         case Filter::kAclCat: {
-          const std::string category = "@" + absl::AsciiStrToLower(argument);
-          if (std::find(spec.acl_categories.begin(), spec.acl_categories.end(), category) ==
-              spec.acl_categories.end()) {
-            continue;
+          // Redis's categories (AclCatalog): a container's are its own (@slow), not those
+          // ekv's entry carries for its subcommands' sake.
+          const AclCatalog& catalog = AclCatalog::Get();
+          const std::optional<size_t> id = catalog.Find(spec.name);
+          const std::optional<size_t> category = AclCatalog::CategoryIndex(argument);
+          if (id.has_value()) {
+            return category.has_value() && (catalog.categories(*id) & (1u << *category)) != 0;
           }
-          break;
+          return absl::c_linear_search(spec.acl_categories, "@" + absl::AsciiStrToLower(argument));
         }
         case Filter::kPattern:  // case-insensitive, as Redis matches command names
-          if (!redis_core::GlobMatch(absl::AsciiStrToLower(argument), name)) continue;
-          break;
+          return redis_core::GlobMatch(absl::AsciiStrToLower(argument), spec.name);
       }
-      names.push_back(name);
+      return false;
+    };
+    std::vector<absl::string_view> names;
+    for (const auto& [name, spec] : table.specs()) {
+      if (shown(spec)) names.push_back(name);
+      for (const CommandSpec* subcommand : table.SubcommandsOf(name)) {
+        if (shown(*subcommand)) names.push_back(subcommand->name);
+      }
     }
     writer.ArrayHeader(names.size());
     for (absl::string_view name : names) writer.Bulk(name);
-  } else if (sub == "getkeys") {
+  } else if (sub == "getkeys" || sub == "getkeysandflags") {
     if (args.size() < 4) return context.reply(WrongSubcommandArity(sub));
-    const CommandSpec* spec = table.Find(args[2]);
-    if (spec == nullptr) return context.reply(ErrorReply("ERR Invalid command specified"));
-    const int argc = static_cast<int>(args.size()) - 2;  // the command's own argc
-    if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
-      return context.reply(ErrorReply("ERR Invalid number of arguments specified for command"));
+    if (std::string error = WriteKeys(writer, table, args, sub == "getkeysandflags");
+        !error.empty()) {
+      return context.reply(ErrorReply(error));
     }
-    // Redis 7.0 finds the keys by the key specifications (numkeys included); an entry
-    // without them (a container such as OBJECT, whose subcommands Redis specifies) by its
-    // key positions (CommandKeysOf).
-    if (ParseKeySpecs(spec->key_specs)->empty() && spec->first_key <= 0) {
-      return context.reply(ErrorReply("ERR The command has no key arguments"));
-    }
-    const std::vector<std::string> command(args.begin() + 2, args.end());
-    std::optional<std::vector<std::string>> keys = CommandKeysOf(*spec, command);
-    if (!keys.has_value() || keys->empty()) {
-      if (spec->flags & kFlagNoMandatoryKeys) {
-        writer.ArrayHeader(0);
-        return context.reply(writer.Take());
-      }
-      return context.reply(ErrorReply("ERR Invalid arguments specified for command"));
-    }
-    writer.ArrayHeader(keys->size());
-    for (const std::string& key : *keys) writer.Bulk(key);
   } else if (sub == "help") {
     if (args.size() != 2) return context.reply(WrongSubcommandArity(sub));
     static constexpr absl::string_view kHelp[] = {
@@ -413,6 +458,8 @@ void CommandCommand(CommandContext context) {
         "    Return the names of the commands ekv serves, or of those matching the filter.",
         "GETKEYS <full-command>",
         "    Return the keys from a full Redis command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full Redis command.",
         "HELP",
         "    Print this help.",
     };

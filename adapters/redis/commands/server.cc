@@ -306,6 +306,9 @@ void ClientCommand(CommandContext context) {
     }
     const bool unblocked =
         id > 0 && c.server != nullptr && c.server->Unblock(static_cast<uint64_t>(id), error);
+    // Redis 7.0 counts a call that made any error reply as failed: CLIENT UNBLOCK ERROR
+    // answered the blocked client with one.
+    if (unblocked && error) c.server->stats().commands->RecordFailure("client|unblock");
     writer.Integer(unblocked ? 1 : 0);
   } else if (sub == "reply") {
     if (!arity(argc == 3)) return;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <iterator>
 #include <limits>
 #include <optional>
@@ -1057,20 +1058,42 @@ int RedisRegisterFunction(lua_State* L) {
   return lua_error(L);
 }
 
+struct LuaApiFunction {
+  const char* name;
+  lua_CFunction function;
+};
+
+// Pushes a new `redis` table: `functions`, the log levels, the REPL_* flags when
+// `replication_flags` (the script API has them, FUNCTION LOAD's API not), the version. The
+// fields go in in this order in both, as the two APIs always set them.
+void PushRedisTable(lua_State* L, std::initializer_list<LuaApiFunction> functions,
+                    bool replication_flags) {
+  lua_newtable(L);
+  for (const LuaApiFunction& function : functions) {
+    SetFunction(L, function.name, function.function);
+  }
+  SetNumber(L, "LOG_DEBUG", 0);
+  SetNumber(L, "LOG_VERBOSE", 1);
+  SetNumber(L, "LOG_NOTICE", 2);
+  SetNumber(L, "LOG_WARNING", 3);
+  if (replication_flags) {
+    SetNumber(L, "REPL_NONE", 0);
+    SetNumber(L, "REPL_AOF", 1);
+    SetNumber(L, "REPL_SLAVE", 2);
+    SetNumber(L, "REPL_REPLICA", 2);
+    SetNumber(L, "REPL_ALL", 3);
+  }
+  SetVersion(L);
+}
+
 // The load API: globals holding only `redis` (register_function, log, the log levels and
 // the version), read-only, an unknown name refused as an unknown global is.
 void SetUpLoadApi(lua_State* L) {
   lua_newtable(L);
   lua_setfield(L, LUA_REGISTRYINDEX, kFunctionsRegistryKey);
   lua_newtable(L);  // the load API's globals
-  lua_newtable(L);  // its redis
-  SetFunction(L, "register_function", RedisRegisterFunction);
-  SetFunction(L, "log", RedisLog);
-  SetNumber(L, "LOG_DEBUG", 0);
-  SetNumber(L, "LOG_VERBOSE", 1);
-  SetNumber(L, "LOG_NOTICE", 2);
-  SetNumber(L, "LOG_WARNING", 3);
-  SetVersion(L);
+  PushRedisTable(L, {{"register_function", RedisRegisterFunction}, {"log", RedisLog}},
+                 /*replication_flags=*/false);
   PushReadonlyProxy(L, -1, GlobalIndex);
   lua_setfield(L, -3, "redis");
   lua_pop(L, 1);
@@ -1121,27 +1144,18 @@ void SetUpEnvironment(lua_State* L, const redis_core::RedisRequest::Script& scri
   SetFunction(L, "randomseed", MathRandomSeed);
   lua_pop(L, 1);
 
-  lua_newtable(L);
-  SetFunction(L, "call", RedisCall);
-  SetFunction(L, "pcall", RedisPCall);
-  SetFunction(L, "error_reply", RedisErrorReply);
-  SetFunction(L, "status_reply", RedisStatusReply);
-  SetFunction(L, "sha1hex", RedisSha1Hex);
-  SetFunction(L, "log", RedisLog);
-  SetFunction(L, "replicate_commands", RedisReplicateCommands);
-  SetFunction(L, "set_repl", RedisNoOp);
-  SetFunction(L, "setresp", RedisSetResp);
-  SetFunction(L, "acl_check_cmd", RedisAclCheckCmd);
-  SetNumber(L, "LOG_DEBUG", 0);
-  SetNumber(L, "LOG_VERBOSE", 1);
-  SetNumber(L, "LOG_NOTICE", 2);
-  SetNumber(L, "LOG_WARNING", 3);
-  SetNumber(L, "REPL_NONE", 0);
-  SetNumber(L, "REPL_AOF", 1);
-  SetNumber(L, "REPL_SLAVE", 2);
-  SetNumber(L, "REPL_REPLICA", 2);
-  SetNumber(L, "REPL_ALL", 3);
-  SetVersion(L);
+  PushRedisTable(L,
+                 {{"call", RedisCall},
+                  {"pcall", RedisPCall},
+                  {"error_reply", RedisErrorReply},
+                  {"status_reply", RedisStatusReply},
+                  {"sha1hex", RedisSha1Hex},
+                  {"log", RedisLog},
+                  {"replicate_commands", RedisReplicateCommands},
+                  {"set_repl", RedisNoOp},
+                  {"setresp", RedisSetResp},
+                  {"acl_check_cmd", RedisAclCheckCmd}},
+                 /*replication_flags=*/true);
   lua_setglobal(L, "redis");
 
   // A function gets its keys and arguments as its two arguments (Redis 7.0 sets no KEYS
