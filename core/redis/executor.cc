@@ -313,6 +313,14 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
   tracking_ = false;
   if (reply.ok() && !reply->is_error()) {
     AppendCommandEvents(info->name, args, changes_, notify_flags_, &events_);
+    if (notify_flags_ & kNotifyTrackingKeys) {
+      // Every key the command changed (in key order; a key absent before and after, such
+      // as DEL of a missing key, changed nothing).
+      for (const auto& [key, change] : changes_) {
+        if (change.existed || !change.deleted)
+          events_.push_back({std::string(kTrackingEvent), key});
+      }
+    }
   }
   return reply;
 }

@@ -39,6 +39,12 @@ inline constexpr uint32_t kNotifyStream = 1 << 10;   // t
 inline constexpr uint32_t kNotifyKeyMiss = 1 << 11;  // m (not in A)
 inline constexpr uint32_t kNotifyModule = 1 << 13;   // d
 inline constexpr uint32_t kNotifyNew = 1 << 14;      // n (not in A)
+// Not a Redis class (never parsed or printed): asks the executor for the keys each write
+// command changed, as KeyEvents with an empty event name (kTrackingEvent), which the front
+// door's client-side caching (adapters/redis/tracking_table.h) turns into invalidations.
+// Redis calls signalModifiedKey for them; NotificationsOf skips them.
+inline constexpr uint32_t kNotifyTrackingKeys = 1 << 24;
+inline constexpr absl::string_view kTrackingEvent = "";
 inline constexpr uint32_t kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
                                        kNotifyHash | kNotifyZset | kNotifyExpired | kNotifyEvicted |
                                        kNotifyStream | kNotifyModule;  // A
