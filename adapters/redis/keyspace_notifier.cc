@@ -13,7 +13,7 @@ std::vector<Notification> NotificationsOf(uint32_t flags,
   // notify.c: the database is always 0 here (SELECT refuses any other).
   std::vector<Notification> out;
   for (const redis_core::KeyEvent& event : events) {
-    if (event.event == redis_core::kTrackingEvent) continue;
+    if (redis_core::IsTrackingEvent(event)) continue;
     if (flags & redis_core::kNotifyKeyspace) {
       out.emplace_back(absl::StrCat("__keyspace@0__:", event.key), event.event);
     }

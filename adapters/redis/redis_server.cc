@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -165,6 +166,17 @@ constexpr absl::string_view kTrackingKeysChannel("\0ekv:tracking-keys", 19);
 constexpr absl::string_view kTrackingFlushChannel("\0ekv:tracking-flush", 20);
 constexpr int64_t kTrackingAnnounceMs = 1000;
 constexpr int64_t kTrackingHeardMs = 5000;
+// A key expires when the group's clock passes its deadline, a clock close to this node's
+// wall clock but not the same: the invalidation waits this much more, so a client that
+// reads again at once finds it gone (Redis's active expiry is up to 100 ms late too).
+constexpr int64_t kTrackingExpiryMarginMs = 50;
+constexpr size_t kMaxScheduledExpiries = 1'000'000;
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // An invalidation's keys: RESP array of one key.
 std::string OneKeyPayload(const std::string& key) {
@@ -334,6 +346,9 @@ class RedisServer::Loop final : public ServerControl {
     // The running command is FLUSHALL/FLUSHDB, or EXEC with one: every tracking connection
     // is invalidated (null) once it answers.
     bool flush_in_flight = false;
+    // The running command is a script whose KEYS are tracked if it reads (default-mode
+    // tracking, CACHING allowing).
+    bool track_script_keys = false;
     size_t unsent() const { return output.size() - output_pos; }
   };
 
@@ -389,6 +404,10 @@ class RedisServer::Loop final : public ServerControl {
   void WriteInvalidation(Connection& tracker, const std::string& payload);
   void AppendPush(Connection& connection, const std::string& bytes);
   void FlushTracking();
+  // A key this node's write left with a TTL: invalidated (here and on the peers) once it
+  // expired, kTrackingExpiryMarginMs after its deadline (unix ms).
+  void ScheduleExpiry(const std::string& key, int64_t deadline_ms);
+  void InvalidateExpired();
   bool PeersTrack() const { return peer_tracking_until_ms_ > MonotonicMs(); }
 
   static thread_local Loop* current_;
@@ -417,6 +436,9 @@ class RedisServer::Loop final : public ServerControl {
   int64_t last_announce_ms_ = 0;
   std::atomic<bool> tracking_wanted_{false};
   size_t flushes_in_flight_ = 0;  // connections with flush_in_flight
+  // Deadlines of keys written with a TTL while tracking was wanted (unix ms, then key);
+  // at most tracking-table-max-keys (or kMaxScheduledExpiries when that is 0).
+  std::multimap<int64_t, std::string> expiries_;
   // The connection whose command the loop thread is dispatching (0: none): the writer a
   // request's tracking keys are reported for (NOLOOP).
   static thread_local uint64_t dispatching_;
@@ -639,7 +661,20 @@ void RedisServer::Loop::PublishKeyEvents(uint32_t flags, uint64_t writer,
   if ((flags & redis_core::kNotifyTrackingKeys) && flushes_in_flight_ == 0) {
     std::vector<std::string> changed;
     for (const redis_core::KeyEvent& event : events) {
-      if (event.event == redis_core::kTrackingEvent) changed.push_back(event.key);
+      if (!redis_core::IsTrackingEvent(event)) continue;
+      if (event.event == redis_core::kTrackingScriptReadEvent) {
+        // The writer's script read something: its KEYS are tracked for it, as Redis does.
+        auto it = connections_.find(writer);
+        if (it != connections_.end() && it->second->track_script_keys) {
+          tracking_.Remember(event.key, writer);
+        }
+        continue;
+      }
+      changed.push_back(event.key);
+      uint64_t expire_ms = 0;
+      if (!event.event.empty() && absl::SimpleAtoi(event.event.substr(1), &expire_ms)) {
+        ScheduleExpiry(event.key, static_cast<int64_t>(expire_ms));
+      }
     }
     if (!changed.empty()) {
       InvalidateKeys(changed, writer, /*broadcast=*/true);
@@ -714,6 +749,12 @@ void RedisServer::Loop::RememberReads(Connection& connection,
   if (!t.on || t.bcast || args.empty()) return;
   if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
   const CommandSpec* spec = table_.Find(args[0]);
+  if (spec != nullptr &&
+      (spec->name == "eval" || spec->name == "evalsha" || spec->name == "fcall" ||
+       spec->name == "eval_ro" || spec->name == "evalsha_ro" || spec->name == "fcall_ro")) {
+    connection.track_script_keys = true;  // by the group's answer (PublishKeyEvents)
+    return;
+  }
   if (spec == nullptr || (spec->flags & kFlagReadOnly) == 0 || (spec->flags & kFlagPubSub)) return;
   // Redis: a read-only script is tracked by the reads it makes, which ekv's front door
   // does not see (scripts run in the group).
@@ -796,7 +837,34 @@ void RedisServer::Loop::AppendPush(Connection& connection, const std::string& by
   }
 }
 
+void RedisServer::Loop::ScheduleExpiry(const std::string& key, int64_t deadline_ms) {
+  expiries_.emplace(deadline_ms, key);
+  const size_t limit = settings_.tracking_table_max_keys > 0
+                           ? static_cast<size_t>(settings_.tracking_table_max_keys)
+                           : kMaxScheduledExpiries;
+  // Bounded: the farthest deadlines go first (their keys are the least likely to be read
+  // and cached until then).
+  while (expiries_.size() > limit) expiries_.erase(std::prev(expiries_.end()));
+}
+
+void RedisServer::Loop::InvalidateExpired() {
+  if (expiries_.empty()) return;
+  const int64_t now = UnixMs();
+  std::vector<std::string> expired;
+  while (!expiries_.empty() && expiries_.begin()->first + kTrackingExpiryMarginMs <= now) {
+    expired.push_back(std::move(expiries_.begin()->second));
+    expiries_.erase(expiries_.begin());
+  }
+  if (expired.empty()) return;
+  InvalidateKeys(expired, /*writer=*/0, /*broadcast=*/true);
+  if (options_.fanout != nullptr && PeersTrack()) {
+    options_.fanout->PublishToPeers(std::string(kTrackingKeysChannel), EncodeKeysReady(expired),
+                                    [](int64_t) {});
+  }
+}
+
 void RedisServer::Loop::FlushTracking() {
+  InvalidateExpired();
   for (const TrackingTable::Broadcast& broadcast : tracking_.TakeBroadcasts()) {
     for (const uint64_t id : broadcast.clients) {
       auto it = connections_.find(id);
@@ -862,6 +930,11 @@ void RedisServer::Loop::Run() {
       if (!busy || std::chrono::steady_clock::now() >= stop_deadline_) break;
     }
     int timeout_ms = stopping_ ? 20 : -1;
+    if (!expiries_.empty()) {
+      const int wait = static_cast<int>(std::clamp<int64_t>(
+          expiries_.begin()->first + kTrackingExpiryMarginMs - UnixMs(), 0, 60'000));
+      timeout_ms = timeout_ms < 0 ? wait : std::min(timeout_ms, wait);
+    }
     // Tracking connections: the announcement to the peers is due every second.
     if (!trackers_.empty() && options_.fanout != nullptr) {
       const int wait = static_cast<int>(std::clamp<int64_t>(
@@ -1077,6 +1150,7 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
         connection.flush_in_flight = connection.flush_in_flight || IsFlush(queued);
       }
     } else if (!connection.state.in_multi) {
+      connection.track_script_keys = false;
       RememberReads(connection, command.args);
       connection.flush_in_flight = IsFlush(command.args);
     }
@@ -1169,6 +1243,7 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
   if ((!connection.state.replies_off && !connection.state.skip_current) || pushing) {
     connection.output += reply;
   }
+  connection.track_script_keys = false;
   for (const std::string& payload : std::exchange(connection.deferred_invalidations, {})) {
     WriteInvalidation(connection, payload);
   }

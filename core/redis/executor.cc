@@ -295,6 +295,7 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
     // Redis's lookups that notify no miss: OBJECT's, WATCH's (ekv-stamp) and those of a
     // blocked client's turn and ekv's other internal reads.
     const absl::string_view name = info->name;
+    if ((notify_flags_ & kNotifyTrackingKeys) && !absl::StartsWith(name, "ekv-")) read_ran_ = true;
     if ((notify_flags_ & kNotifyKeyMiss) == 0 || name == "object" ||
         absl::StartsWith(name, "ekv-")) {
       return info->handler(*this, args);
@@ -317,8 +318,20 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
       // Every key the command changed (in key order; a key absent before and after, such
       // as DEL of a missing key, changed nothing).
       for (const auto& [key, change] : changes_) {
-        if (change.existed || !change.deleted)
-          events_.push_back({std::string(kTrackingEvent), key});
+        if (!change.existed && change.deleted) continue;
+        std::string event(kTrackingEvent);
+        if (!change.deleted) {
+          // Its deadline, when it has one: the front door invalidates it then too.
+          absl::StatusOr<Found> found = Lookup(key);
+          uint64_t expire_ms = 0;
+          if (found.ok() && found->type == Type::kString) {
+            expire_ms = found->string.expire_ms;
+          } else if (found.ok() && found->type != Type::kNone) {
+            expire_ms = found->meta.expire_ms;
+          }
+          if (expire_ms != 0) event = absl::StrCat(kTrackingExpiresPrefix, expire_ms);
+        }
+        events_.push_back({std::move(event), key});
       }
     }
   }
