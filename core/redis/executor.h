@@ -191,6 +191,7 @@ class Executor {
   bool noting_misses_ = false;  // a read command runs with the `m` class set
   bool read_ran_ = false;       // with kNotifyTrackingKeys: a read command ran (scripts' KEYS)
   KeyChanges changes_;          // its written keys
+  std::vector<std::string> change_order_;  // changes_'s keys, in the order first written
   std::map<std::string, bool> looked_up_;  // its first Lookup of each key: live then
   std::vector<KeyEvent> events_;
   std::vector<ScriptAclDenial> acl_denials_;
