@@ -19,7 +19,7 @@ from redis_resp import read
 
 SERVED = {
     "acl": "cat deluser dryrun genpass getuser help list load log save setuser users whoami",
-    "client": "getname help id info kill list no-evict reply setname unblock",
+    "client": "caching getname getredir help id info kill list no-evict reply setname tracking trackinginfo unblock",
     "command": "count docs getkeys getkeysandflags help info list",
     "config": "get help resetstat set",
     "function": "delete dump flush help kill list load restore stats",

@@ -94,6 +94,20 @@ struct ConnectionState {
     bool unblocked = false;  // CLIENT UNBLOCK answered it
   };
   std::optional<BlockedCall> blocked_call;
+  // --- CLIENT TRACKING (commands/tracking.cc; the server's TrackingTable) ---
+  struct Tracking {
+    bool on = false;
+    bool bcast = false;
+    bool optin = false;
+    bool optout = false;
+    bool noloop = false;
+    // CLIENT CACHING YES (with OPTIN) / NO (with OPTOUT): applies to the next command, or
+    // to the next MULTI ... EXEC (Redis's CLIENT_TRACKING_CACHING).
+    bool caching = false;
+    bool broken_redirect = false;    // the REDIRECT connection was gone when one was due
+    uint64_t redirect = 0;           // 0: none
+    std::set<std::string> prefixes;  // BCAST (the empty prefix: every key)
+  } tracking;
   // Forgets MULTI's queue and every WATCH (EXEC, DISCARD, RESET).
   void EndTransaction();
 };
@@ -277,6 +291,10 @@ void AuthCommand(CommandContext context);
 void ResetCommand(CommandContext context);
 void MonitorCommand(CommandContext context);
 void ClientCommand(CommandContext context);
+// CLIENT TRACKING, CACHING, GETREDIR, TRACKINGINFO (commands/tracking.cc); `sub` lower case.
+void ClientTrackingCommand(CommandContext context, const std::string& sub);
+// Turns the connection's tracking off (CLIENT TRACKING OFF, RESET).
+void DisableTracking(ConnectionState& connection);
 void InfoCommand(CommandContext context);
 void TimeCommand(CommandContext context);
 void ConfigCommand(CommandContext context);

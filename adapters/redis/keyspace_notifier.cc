@@ -13,6 +13,7 @@ std::vector<Notification> NotificationsOf(uint32_t flags,
   // notify.c: the database is always 0 here (SELECT refuses any other).
   std::vector<Notification> out;
   for (const redis_core::KeyEvent& event : events) {
+    if (redis_core::IsTrackingEvent(event)) continue;
     if (flags & redis_core::kNotifyKeyspace) {
       out.emplace_back(absl::StrCat("__keyspace@0__:", event.key), event.event);
     }
@@ -48,27 +49,33 @@ std::optional<std::vector<Notification>> DecodeNotifications(absl::string_view m
   return out;
 }
 
+uint32_t KeyspaceNotifier::RequestFlags() const {
+  uint32_t flags = redis_core::RequestNotifyFlags(*flags_);
+  if (tracking_.wanted && tracking_.wanted()) flags |= redis_core::kNotifyTrackingKeys;
+  return flags;
+}
+
 void KeyspaceNotifier::Execute(redis_core::RedisRequest request, bool write, ReplyDone done) {
-  const uint32_t flags = redis_core::RequestNotifyFlags(*flags_);
+  const uint32_t flags = RequestFlags();
   if (flags == 0) return inner_->Execute(std::move(request), write, std::move(done));
   request.notify_flags = flags;
   inner_->Execute(std::move(request), write,
-                  [flags, publish = publish_,
+                  [flags, writer = Writer(), publish = publish_,
                    done = std::move(done)](absl::StatusOr<redis_core::Reply> reply) mutable {
                     if (reply.ok()) {
                       std::vector<redis_core::KeyEvent> events = reply->TakeEvents();
-                      if (!events.empty()) publish(flags, std::move(events));
+                      if (!events.empty()) publish(flags, writer, std::move(events));
                     }
                     done(std::move(reply));
                   });
 }
 
 void KeyspaceNotifier::ExecutePipeline(redis_core::RedisPipeline pipeline, PipelineDone done) {
-  const uint32_t flags = redis_core::RequestNotifyFlags(*flags_);
+  const uint32_t flags = RequestFlags();
   if (flags == 0) return inner_->ExecutePipeline(std::move(pipeline), std::move(done));
   pipeline.notify_flags = flags;
   inner_->ExecutePipeline(std::move(pipeline),
-                          [flags, publish = publish_, done = std::move(done)](
+                          [flags, writer = Writer(), publish = publish_, done = std::move(done)](
                               std::vector<absl::StatusOr<redis_core::Reply>> replies) mutable {
                             std::vector<redis_core::KeyEvent> events;
                             for (absl::StatusOr<redis_core::Reply>& reply : replies) {
@@ -77,7 +84,7 @@ void KeyspaceNotifier::ExecutePipeline(redis_core::RedisPipeline pipeline, Pipel
                                 events.push_back(std::move(event));
                               }
                             }
-                            if (!events.empty()) publish(flags, std::move(events));
+                            if (!events.empty()) publish(flags, writer, std::move(events));
                             done(std::move(replies));
                           });
 }

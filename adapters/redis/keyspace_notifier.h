@@ -20,7 +20,8 @@
 
 namespace ekv::redis {
 
-// A notification as notify.c publishes it: (channel, message), e.g.
+// A notification as notify.c publishes it (tracking events, redis_core::kTrackingEvent, are
+// not notifications and are skipped): (channel, message), e.g.
 // ("__keyspace@0__:jobs", "lpush") with K and ("__keyevent@0__:lpush", "jobs") with E.
 using Notification = std::pair<std::string, std::string>;
 std::vector<Notification> NotificationsOf(uint32_t flags,
@@ -34,11 +35,24 @@ std::optional<std::vector<Notification>> DecodeNotifications(absl::string_view m
 
 class KeyspaceNotifier final : public RedisBackend {
  public:
-  // Called on whichever thread the reply arrives on, with the classes the request carried.
-  using Publish = std::function<void(uint32_t flags, std::vector<redis_core::KeyEvent> events)>;
+  // Called on whichever thread the reply arrives on, with the classes the request carried
+  // and the connection that sent it (`writer`, 0 when not known).
+  using Publish = std::function<void(uint32_t flags, uint64_t writer,
+                                     std::vector<redis_core::KeyEvent> events)>;
+  // Where the server says, on the calling thread, whether client-side caching needs the
+  // keys each write changed (redis_core::kNotifyTrackingKeys) and which connection sends
+  // the request.
+  struct Tracking {
+    std::function<bool()> wanted;
+    std::function<uint64_t()> writer;
+  };
   // `flags`: the node's notify-keyspace-events (RedisSettings), read on the calling thread.
-  KeyspaceNotifier(RedisBackend* inner, const uint32_t* flags, Publish publish)
-      : inner_(inner), flags_(flags), publish_(std::move(publish)) {}
+  KeyspaceNotifier(RedisBackend* inner, const uint32_t* flags, Publish publish,
+                   Tracking tracking = {})
+      : inner_(inner),
+        flags_(flags),
+        publish_(std::move(publish)),
+        tracking_(std::move(tracking)) {}
 
   void Execute(redis_core::RedisRequest request, bool write, ReplyDone done) override;
   void ExecutePipeline(redis_core::RedisPipeline pipeline, PipelineDone done) override;
@@ -48,6 +62,10 @@ class KeyspaceNotifier final : public RedisBackend {
   RedisBackend* inner_;
   const uint32_t* flags_;
   Publish publish_;
+  Tracking tracking_;
+  // The classes to send with a request now (0: none), and its writer.
+  uint32_t RequestFlags() const;
+  uint64_t Writer() const { return tracking_.writer ? tracking_.writer() : 0; }
 };
 
 }  // namespace ekv::redis

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -39,6 +40,7 @@
 #include "adapters/redis/pubsub_hub.h"
 #include "adapters/redis/reply_writer.h"
 #include "adapters/redis/resp_writer.h"
+#include "adapters/redis/tracking_table.h"
 #include "core/redis/executor.h"
 #include "core/redis/keyspace_events.h"
 #include "core/util/assert.h"
@@ -156,6 +158,38 @@ struct RemoteDelivery {
 };
 
 namespace {
+
+// Client-side caching between nodes, on the pub/sub fan-out (NUL-first channels, never
+// delivered to subscribers). A node with tracking connections announces it every
+// kTrackingAnnounceMs (and at once when a connection turns tracking on, answering only once
+// its peers heard); a node that heard one within kTrackingHeardMs asks its groups for the
+// keys each write changes and sends them to its peers.
+constexpr absl::string_view kTrackingOnChannel("\0ekv:tracking-on", 17);
+constexpr absl::string_view kTrackingKeysChannel("\0ekv:tracking-keys", 19);
+constexpr absl::string_view kTrackingFlushChannel("\0ekv:tracking-flush", 20);
+constexpr int64_t kTrackingAnnounceMs = 1000;
+constexpr int64_t kTrackingHeardMs = 5000;
+// A key expires when the group's clock passes its deadline, a clock close to this node's
+// wall clock but not the same: the invalidation waits this much more, so a client that
+// reads again at once finds it gone (Redis's active expiry is up to 100 ms late too).
+constexpr int64_t kTrackingExpiryMarginMs = 50;
+constexpr size_t kMaxScheduledExpiries = 1'000'000;
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// An invalidation's keys: RESP array of one key.
+std::string OneKeyPayload(const std::string& key) {
+  return absl::StrCat("*1\r\n$", key.size(), "\r\n", key, "\r\n");
+}
+
+bool IsFlush(const std::vector<std::string>& args) {
+  return !args.empty() && (absl::EqualsIgnoreCase(args[0], "flushall") ||
+                           absl::EqualsIgnoreCase(args[0], "flushdb"));
+}
 
 int64_t MonotonicMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -298,6 +332,13 @@ class RedisServer::Loop final : public ServerControl {
   }
   bool HasMonitors() const override { return !monitors_.empty(); }
   void FeedMonitors(const ConnectionState& from, const std::vector<std::string>& args) override;
+  void TrackingEnabled(ConnectionState& connection, const std::vector<std::string>& prefixes_added,
+                       std::function<void()> ready) override;
+  void TrackingDisabled(ConnectionState& connection) override;
+  TrackingStats Tracking() const override {
+    return TrackingStats{trackers_.size(), tracking_.keys(), tracking_.items(),
+                         tracking_.prefixes()};
+  }
 
   void set_port(int port) { port_ = port; }
 
@@ -322,6 +363,15 @@ class RedisServer::Loop final : public ServerControl {
     std::string output;
     size_t output_pos = 0;  // output[0, output_pos) is written
     uint32_t events = 0;    // the epoll interest registered now
+    // Invalidations due to this tracking connection while its command runs: written after
+    // that command's reply, as Redis 7.0 does (tracking_pending_keys).
+    std::vector<std::string> deferred_invalidations;
+    // The running command is FLUSHALL/FLUSHDB, or EXEC with one: every tracking connection
+    // is invalidated (null) once it answers.
+    bool flush_in_flight = false;
+    // The running command is a script whose KEYS are tracked if it reads (default-mode
+    // tracking, CACHING allowing).
+    bool track_script_keys = false;
     size_t unsent() const { return output.size() - output_pos; }
   };
 
@@ -361,8 +411,27 @@ class RedisServer::Loop final : public ServerControl {
   // published on the loop, through the completion queue, so before the reply that came
   // with them is written.
   void QueueKeyEvents(const std::shared_ptr<CompletionQueue>& completions, uint32_t flags,
-                      std::vector<redis_core::KeyEvent> events);
-  void PublishKeyEvents(uint32_t flags, const std::vector<redis_core::KeyEvent>& events);
+                      uint64_t writer, std::vector<redis_core::KeyEvent> events);
+  void PublishKeyEvents(uint32_t flags, uint64_t writer,
+                        const std::vector<redis_core::KeyEvent>& events);
+  // Client-side caching (tracking_table.h). RememberReads: the keys of a read-only command
+  // a default-mode tracking connection runs. InvalidateKeys: keys changed by `writer` (0:
+  // not one of this node's connections); `broadcast`: BCAST prefixes see them too.
+  // InvalidateAll: FLUSHALL. SendInvalidation / WriteInvalidation: one message, to the
+  // tracking connection or its REDIRECT (after the tracker's running command, if any).
+  // FlushTracking: once per loop turn: BCAST messages, the table limit, the announcements.
+  void RememberReads(Connection& connection, const std::vector<std::string>& args);
+  void InvalidateKeys(const std::vector<std::string>& keys, uint64_t writer, bool broadcast);
+  void InvalidateAll(uint64_t writer);
+  void SendInvalidation(Connection& tracker, std::string payload);
+  void WriteInvalidation(Connection& tracker, const std::string& payload);
+  void AppendPush(Connection& connection, const std::string& bytes);
+  void FlushTracking();
+  // A key this node's write left with a TTL: invalidated (here and on the peers) once it
+  // expired, kTrackingExpiryMarginMs after its deadline (unix ms).
+  void ScheduleExpiry(const std::string& key, int64_t deadline_ms);
+  void InvalidateExpired();
+  bool PeersTrack() const { return peer_tracking_until_ms_ > MonotonicMs(); }
 
   static thread_local Loop* current_;
 
@@ -381,12 +450,31 @@ class RedisServer::Loop final : public ServerControl {
   uint64_t next_id_ = 1;
   absl::flat_hash_map<uint64_t, std::unique_ptr<Connection>> connections_;
   RedisSettings settings_ = options_.settings;
+  // Client-side caching: this node's table, its tracking connections, whether a peer
+  // announced tracking connections lately (monotonic ms), and whether requests must ask for
+  // the keys writes change (read by the notifier on any thread).
+  TrackingTable tracking_;
+  std::set<uint64_t> trackers_;
+  int64_t peer_tracking_until_ms_ = 0;
+  int64_t last_announce_ms_ = 0;
+  std::atomic<bool> tracking_wanted_{false};
+  size_t flushes_in_flight_ = 0;  // connections with flush_in_flight
+  // Deadlines of keys written with a TTL while tracking was wanted (unix ms, then key);
+  // at most tracking-table-max-keys (or kMaxScheduledExpiries when that is 0).
+  std::multimap<int64_t, std::string> expiries_;
+  // The connection whose command the loop thread is dispatching (0: none): the writer a
+  // request's tracking keys are reported for (NOLOOP).
+  static thread_local uint64_t dispatching_;
   // What the handlers and blocked clients run through: backend_ plus keyspace events.
   KeyspaceNotifier notifier_{
       backend_, &settings_.notify_keyspace_events,
-      [this, completions = completions_](uint32_t flags, std::vector<redis_core::KeyEvent> events) {
-        QueueKeyEvents(completions, flags, std::move(events));
-      }};
+      [this, completions = completions_](uint32_t flags, uint64_t writer,
+                                         std::vector<redis_core::KeyEvent> events) {
+        QueueKeyEvents(completions, flags, writer, std::move(events));
+      },
+      KeyspaceNotifier::Tracking{
+          [this] { return tracking_wanted_.load(std::memory_order_relaxed); },
+          [this] { return current_ == this ? dispatching_ : uint64_t{0}; }}};
   ServerStats stats_;
   // SLOWLOG of blocked clients: while a run's answer is handled, how long the run took;
   // while CLIENT UNBLOCK answers one, true.
@@ -515,6 +603,24 @@ void RedisServer::Loop::DrainDeliveries() {
       delivery.done(receivers);
       continue;
     }
+    if (delivery.channel == kTrackingOnChannel) {
+      peer_tracking_until_ms_ = MonotonicMs() + kTrackingHeardMs;
+      tracking_wanted_.store(true, std::memory_order_relaxed);
+      delivery.done(0);
+      continue;
+    }
+    if (delivery.channel == kTrackingKeysChannel) {
+      if (std::optional<std::vector<std::string>> keys = DecodeKeysReady(delivery.message)) {
+        InvalidateKeys(*keys, /*writer=*/0, /*broadcast=*/true);
+      }
+      delivery.done(0);
+      continue;
+    }
+    if (delivery.channel == kTrackingFlushChannel) {
+      InvalidateAll(/*writer=*/0);
+      delivery.done(0);
+      continue;
+    }
     if (delivery.channel == kKeysReadyChannel) {
       if (std::optional<std::vector<std::string>> keys = DecodeKeysReady(delivery.message)) {
         blocked_.KeysReady(*keys);
@@ -601,17 +707,48 @@ void RedisServer::Loop::FlushReadyKeys() {
 }
 
 void RedisServer::Loop::QueueKeyEvents(const std::shared_ptr<CompletionQueue>& completions,
-                                       uint32_t flags, std::vector<redis_core::KeyEvent> events) {
-  if (current_ == this) return PublishKeyEvents(flags, events);
+                                       uint32_t flags, uint64_t writer,
+                                       std::vector<redis_core::KeyEvent> events) {
+  if (current_ == this) return PublishKeyEvents(flags, writer, events);
   // Connection 0 is never a client's: the task runs with no connection state.
-  completions->Push(
-      Completion{0, "", std::nullopt, [this, flags, events = std::move(events)](ConnectionState*) {
-                   PublishKeyEvents(flags, events);
-                 }});
+  completions->Push(Completion{0, "", std::nullopt,
+                               [this, flags, writer, events = std::move(events)](ConnectionState*) {
+                                 PublishKeyEvents(flags, writer, events);
+                               }});
 }
 
-void RedisServer::Loop::PublishKeyEvents(uint32_t flags,
+void RedisServer::Loop::PublishKeyEvents(uint32_t flags, uint64_t writer,
                                          const std::vector<redis_core::KeyEvent>& events) {
+  // During a FLUSHALL its own deletions (and any other write meanwhile) need no key
+  // invalidations: every tracking connection gets the flush's null once it answers.
+  if ((flags & redis_core::kNotifyTrackingKeys) && flushes_in_flight_ == 0) {
+    std::vector<std::string> changed;
+    for (const redis_core::KeyEvent& event : events) {
+      if (!redis_core::IsTrackingEvent(event)) continue;
+      if (event.event == redis_core::kTrackingScriptReadEvent) {
+        // The writer's script read something: its KEYS are tracked for it, as Redis does.
+        auto it = connections_.find(writer);
+        if (it != connections_.end() && it->second->track_script_keys) {
+          tracking_.Remember(event.key, writer);
+        }
+        continue;
+      }
+      changed.push_back(event.key);
+      uint64_t expire_ms = 0;
+      if (!event.event.empty() && absl::SimpleAtoi(event.event.substr(1), &expire_ms)) {
+        ScheduleExpiry(event.key, static_cast<int64_t>(expire_ms));
+      }
+    }
+    if (!changed.empty()) {
+      InvalidateKeys(changed, writer, /*broadcast=*/true);
+      if (options_.fanout != nullptr && PeersTrack()) {
+        // At most once, as pub/sub: a lost message leaves a peer's client a stale entry
+        // (Redis's own invalidations are as reliable as its connections).
+        options_.fanout->PublishToPeers(std::string(kTrackingKeysChannel), EncodeKeysReady(changed),
+                                        [](int64_t) {});
+      }
+    }
+  }
   const std::vector<Notification> notifications = NotificationsOf(flags, events);
   if (notifications.empty()) return;
   for (const auto& [channel, message] : notifications) DeliverLocally(channel, message);
@@ -644,6 +781,187 @@ void RedisServer::Loop::RunDeferred() {
 }
 
 thread_local RedisServer::Loop* RedisServer::Loop::current_ = nullptr;
+thread_local uint64_t RedisServer::Loop::dispatching_ = 0;
+
+void RedisServer::Loop::TrackingEnabled(ConnectionState& connection,
+                                        const std::vector<std::string>& prefixes_added,
+                                        std::function<void()> ready) {
+  trackers_.insert(connection.id);
+  for (const std::string& prefix : prefixes_added) tracking_.AddPrefix(prefix, connection.id);
+  tracking_wanted_.store(true, std::memory_order_relaxed);
+  if (options_.fanout == nullptr) return ready();
+  // Answered once every peer heard (or its deadline passed): a write through any node
+  // after the OK reports the keys it changes.
+  last_announce_ms_ = MonotonicMs();
+  options_.fanout->PublishToPeers(std::string(kTrackingOnChannel), "",
+                                  [ready = std::move(ready)](int64_t) { ready(); });
+}
+
+void RedisServer::Loop::TrackingDisabled(ConnectionState& connection) {
+  trackers_.erase(connection.id);
+  for (const std::string& prefix : connection.tracking.prefixes) {
+    tracking_.RemovePrefix(prefix, connection.id);
+  }
+  // Keys it read stay in the table until they change (Redis does not walk the table
+  // either); a later invalidation finds tracking off and sends nothing.
+}
+
+void RedisServer::Loop::RememberReads(Connection& connection,
+                                      const std::vector<std::string>& args) {
+  const ConnectionState::Tracking& t = connection.state.tracking;
+  if (!t.on || t.bcast || args.empty()) return;
+  if ((t.optin && !t.caching) || (t.optout && t.caching)) return;
+  const CommandSpec* spec = table_.Find(args[0]);
+  if (spec != nullptr &&
+      (spec->name == "eval" || spec->name == "evalsha" || spec->name == "fcall" ||
+       spec->name == "eval_ro" || spec->name == "evalsha_ro" || spec->name == "fcall_ro")) {
+    connection.track_script_keys = true;  // by the group's answer (PublishKeyEvents)
+    return;
+  }
+  if (spec == nullptr || (spec->flags & kFlagReadOnly) == 0 || (spec->flags & kFlagPubSub)) return;
+  // Redis: a read-only script is tracked by the reads it makes, which ekv's front door
+  // does not see (scripts run in the group).
+  if (spec->name == "eval_ro" || spec->name == "evalsha_ro" || spec->name == "fcall_ro") return;
+  std::optional<std::vector<std::string>> keys = CommandKeysOf(*spec, args);
+  if (!keys.has_value()) return;
+  for (const std::string& key : *keys) tracking_.Remember(key, connection.state.id);
+}
+
+void RedisServer::Loop::InvalidateKeys(const std::vector<std::string>& keys, uint64_t writer,
+                                       bool broadcast) {
+  for (const std::string& key : keys) {
+    if (broadcast && tracking_.prefixes() > 0) tracking_.NoteChanged(key, writer);
+    for (const uint64_t id : tracking_.Invalidate(key)) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;
+      const ConnectionState::Tracking& t = it->second->state.tracking;
+      // Off, or switched to BCAST since it read the key: nothing (Redis's check).
+      if (!t.on || t.bcast) continue;
+      if (t.noloop && id == writer) continue;
+      SendInvalidation(*it->second, OneKeyPayload(key));
+    }
+  }
+}
+
+void RedisServer::Loop::InvalidateAll(uint64_t writer) {
+  (void)writer;  // Redis sends the flush's null even to a NOLOOP writer
+  for (const uint64_t id : trackers_) {
+    auto it = connections_.find(id);
+    EKV_ASSERT(it != connections_.end(), "a closed connection is still tracking");
+    SendInvalidation(*it->second, it->second->state.protocol > 2 ? "_\r\n" : "$-1\r\n");
+  }
+  tracking_.Clear();
+}
+
+void RedisServer::Loop::SendInvalidation(Connection& tracker, std::string payload) {
+  // Its own command is running: after that command's reply (Redis 7.0 sends a command's
+  // own invalidations after its reply, and a read's reply must not follow an invalidation
+  // of what it read).
+  if (tracker.in_flight && tracker.state.tracking.redirect == 0) {
+    tracker.deferred_invalidations.push_back(std::move(payload));
+    return;
+  }
+  WriteInvalidation(tracker, payload);
+}
+
+void RedisServer::Loop::WriteInvalidation(Connection& tracker, const std::string& payload) {
+  ConnectionState::Tracking& t = tracker.state.tracking;
+  Connection* target = &tracker;
+  const bool redirected = t.redirect != 0;
+  if (redirected) {
+    auto it = connections_.find(t.redirect);
+    if (it == connections_.end()) {
+      t.broken_redirect = true;
+      if (tracker.state.protocol > 2) {
+        AppendPush(tracker,
+                   absl::StrCat(">2\r\n$21\r\ntracking-redir-broken\r\n:", t.redirect, "\r\n"));
+      }
+      return;
+    }
+    target = it->second.get();
+  }
+  if (target->state.protocol > 2) {
+    AppendPush(*target, absl::StrCat(">2\r\n$10\r\ninvalidate\r\n", payload));
+  } else if (redirected && target->state.subscriptions() > 0) {
+    // RESP2: only a REDIRECT connection in pub/sub mode gets them, as a message on
+    // __redis__:invalidate.
+    AppendPush(*target,
+               absl::StrCat("*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n", payload));
+  }
+}
+
+void RedisServer::Loop::AppendPush(Connection& connection, const std::string& bytes) {
+  connection.output += bytes;
+  // The pub/sub output limit: a client that does not read must not hold the node's memory.
+  if (connection.unsent() > settings_.pubsub_output_limit_bytes) {
+    to_kill_.push_back(connection.state.id);
+  } else {
+    to_flush_.push_back(connection.state.id);
+  }
+}
+
+void RedisServer::Loop::ScheduleExpiry(const std::string& key, int64_t deadline_ms) {
+  expiries_.emplace(deadline_ms, key);
+  const size_t limit = settings_.tracking_table_max_keys > 0
+                           ? static_cast<size_t>(settings_.tracking_table_max_keys)
+                           : kMaxScheduledExpiries;
+  // Bounded: the farthest deadlines go first (their keys are the least likely to be read
+  // and cached until then).
+  while (expiries_.size() > limit) expiries_.erase(std::prev(expiries_.end()));
+}
+
+void RedisServer::Loop::InvalidateExpired() {
+  if (expiries_.empty()) return;
+  const int64_t now = UnixMs();
+  std::vector<std::string> expired;
+  while (!expiries_.empty() && expiries_.begin()->first + kTrackingExpiryMarginMs <= now) {
+    expired.push_back(std::move(expiries_.begin()->second));
+    expiries_.erase(expiries_.begin());
+  }
+  if (expired.empty()) return;
+  InvalidateKeys(expired, /*writer=*/0, /*broadcast=*/true);
+  if (options_.fanout != nullptr && PeersTrack()) {
+    options_.fanout->PublishToPeers(std::string(kTrackingKeysChannel), EncodeKeysReady(expired),
+                                    [](int64_t) {});
+  }
+}
+
+void RedisServer::Loop::FlushTracking() {
+  InvalidateExpired();
+  for (const TrackingTable::Broadcast& broadcast : tracking_.TakeBroadcasts()) {
+    for (const uint64_t id : broadcast.clients) {
+      auto it = connections_.find(id);
+      EKV_ASSERT(it != connections_.end(), "a closed connection still holds a prefix");
+      const bool noloop = it->second->state.tracking.noloop;
+      std::string keys;
+      size_t count = 0;
+      for (const auto& [key, writer] : broadcast.keys) {
+        if (noloop && writer == id) continue;
+        absl::StrAppend(&keys, "$", key.size(), "\r\n", key, "\r\n");
+        ++count;
+      }
+      if (count == 0) continue;
+      SendInvalidation(*it->second, absl::StrCat("*", count, "\r\n", keys));
+    }
+  }
+  tracking_.set_max_keys(static_cast<size_t>(settings_.tracking_table_max_keys));
+  for (auto& [key, readers] : tracking_.TrimToLimit()) {
+    for (const uint64_t id : readers) {
+      auto it = connections_.find(id);
+      if (it == connections_.end()) continue;
+      const ConnectionState::Tracking& t = it->second->state.tracking;
+      if (t.on && !t.bcast) SendInvalidation(*it->second, OneKeyPayload(key));
+    }
+  }
+  const int64_t now = MonotonicMs();
+  if (!trackers_.empty() && options_.fanout != nullptr &&
+      now - last_announce_ms_ >= kTrackingAnnounceMs) {
+    last_announce_ms_ = now;
+    options_.fanout->PublishToPeers(std::string(kTrackingOnChannel), "", [](int64_t) {});
+  }
+  tracking_wanted_.store(!trackers_.empty() || peer_tracking_until_ms_ > now,
+                         std::memory_order_relaxed);
+}
 
 ReplyFn RedisServer::Loop::MakeReply(uint64_t id) {
   return [this, id, completions = completions_](std::string reply) {
@@ -675,6 +993,17 @@ void RedisServer::Loop::Run() {
       if (!busy || std::chrono::steady_clock::now() >= stop_deadline_) break;
     }
     int timeout_ms = stopping_ ? 20 : -1;
+    if (!expiries_.empty()) {
+      const int wait = static_cast<int>(std::clamp<int64_t>(
+          expiries_.begin()->first + kTrackingExpiryMarginMs - UnixMs(), 0, 60'000));
+      timeout_ms = timeout_ms < 0 ? wait : std::min(timeout_ms, wait);
+    }
+    // Tracking connections: the announcement to the peers is due every second.
+    if (!trackers_.empty() && options_.fanout != nullptr) {
+      const int wait = static_cast<int>(std::clamp<int64_t>(
+          last_announce_ms_ + kTrackingAnnounceMs - MonotonicMs(), 0, kTrackingAnnounceMs));
+      timeout_ms = timeout_ms < 0 ? wait : std::min(timeout_ms, wait);
+    }
     if (std::optional<int64_t> wake = blocked_.NextWakeMs(); wake.has_value()) {
       const int64_t wait = std::clamp<int64_t>(*wake - MonotonicMs(), 0, 60'000);
       timeout_ms =
@@ -702,6 +1031,7 @@ void RedisServer::Loop::Run() {
     }
     blocked_.Tick(MonotonicMs());
     FlushReadyKeys();
+    FlushTracking();
     RunDeferred();
   }
   FailDeliveries();
@@ -849,9 +1179,15 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
           }
           connection.state.monitor_feed = std::move(feed);
         }
+        for (const redis_core::PipelinedCommand& command : run.commands) {
+          RememberReads(connection, command.args);
+        }
+        connection.state.tracking.caching = false;  // CLIENT CACHING covers one command
         connection.in_flight = true;
+        dispatching_ = connection.state.id;
         DispatchRun(std::move(run), &connection.state, &notifier_,
                     MakeRunReply(connection.state.id));
+        dispatching_ = 0;
         continue;
       }
     }
@@ -869,9 +1205,26 @@ bool RedisServer::Loop::DispatchSome(Connection& connection) {
     size_t query_buffer_bytes = command.bytes + (connection.input.size() - connection.input_pos);
     for (const PendingCommand& later : connection.pending) query_buffer_bytes += later.bytes;
     connection.state.query_buffer_bytes = query_buffer_bytes;
+    const std::string name = absl::AsciiStrToLower(command.args.front());
+    if (name == "exec" && connection.state.in_multi && !connection.state.multi_failed) {
+      // Its queued commands run now (Redis tracks them as they run, under one CACHING).
+      for (const std::vector<std::string>& queued : connection.state.queued) {
+        RememberReads(connection, queued);
+        connection.flush_in_flight = connection.flush_in_flight || IsFlush(queued);
+      }
+    } else if (!connection.state.in_multi) {
+      connection.track_script_keys = false;
+      RememberReads(connection, command.args);
+      connection.flush_in_flight = IsFlush(command.args);
+    }
+    if (connection.flush_in_flight) ++flushes_in_flight_;
     // The reply may come back before Dispatch returns (OnReply clears in_flight).
+    dispatching_ = connection.state.id;
     table_.Dispatch(std::move(command.args), &connection.state, &notifier_,
                     MakeReply(connection.state.id));
+    dispatching_ = 0;
+    // CLIENT CACHING covers the next command, or the next MULTI ... EXEC.
+    if (!connection.state.in_multi && name != "client") connection.state.tracking.caching = false;
     connection.state.query_buffer_bytes = 0;
   }
   return progressed;
@@ -953,6 +1306,18 @@ void RedisServer::Loop::OnReply(uint64_t id, std::string reply,
   if ((!connection.state.replies_off && !connection.state.skip_current) || pushing) {
     connection.output += reply;
   }
+  connection.track_script_keys = false;
+  for (const std::string& payload : std::exchange(connection.deferred_invalidations, {})) {
+    WriteInvalidation(connection, payload);
+  }
+  if (std::exchange(connection.flush_in_flight, false)) {
+    --flushes_in_flight_;
+    // Even a failed FLUSHALL may have deleted keys: every tracking connection forgets all.
+    InvalidateAll(id);
+    if (options_.fanout != nullptr && PeersTrack()) {
+      options_.fanout->PublishToPeers(std::string(kTrackingFlushChannel), "", [](int64_t) {});
+    }
+  }
   connection.state.skip_current = false;
   if (connection.state.close_after_reply) connection.closing = true;
   FeedMonitorsAfterReply(connection.state, reply);
@@ -998,6 +1363,8 @@ void RedisServer::Loop::DrainCompletions() {
 
 void RedisServer::Loop::Close(Connection& connection) {
   blocked_.Cancel(connection.state.id);
+  if (connection.flush_in_flight) --flushes_in_flight_;
+  DisableTracking(connection.state);
   StopMonitoring(connection.state);
   for (const std::string& channel : connection.state.channels) {
     hub_.Remove(connection.state.id, channel, false);

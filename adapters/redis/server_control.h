@@ -51,6 +51,17 @@ struct RedisSettings {
   // notify-keyspace-events (core/redis/keyspace_events.h classes; settable; 0: off, as in
   // Redis). This node's writes publish their events to subscribers on every node.
   uint32_t notify_keyspace_events = 0;
+  // tracking-table-max-keys (settable; Redis's default): keys remembered for default-mode
+  // CLIENT TRACKING before the oldest are invalidated and forgotten; 0: no limit.
+  long long tracking_table_max_keys = 1'000'000;
+};
+
+// INFO's tracking figures (this node's).
+struct TrackingStats {
+  size_t clients = 0;  // connections with tracking on
+  size_t keys = 0;
+  size_t items = 0;
+  size_t prefixes = 0;
 };
 
 // Counters INFO and CONFIG RESETSTAT see.
@@ -122,6 +133,19 @@ class ServerControl {
   virtual void FeedMonitors(const ConnectionState& from, const std::vector<std::string>& args) {
     (void)from, (void)args;
   }
+
+  // Client-side caching (tracking_table.h). TrackingEnabled: CLIENT TRACKING ON just set
+  // the connection's `tracking` (prefixes_added: its new BCAST prefixes); `ready` runs,
+  // on the loop thread, once every node will report its writes (maybe at once).
+  // TrackingDisabled: before the connection's `tracking` is cleared.
+  virtual void TrackingEnabled(ConnectionState& connection,
+                               const std::vector<std::string>& prefixes_added,
+                               std::function<void()> ready) {
+    (void)connection, (void)prefixes_added;
+    ready();
+  }
+  virtual void TrackingDisabled(ConnectionState& connection) { (void)connection; }
+  virtual TrackingStats Tracking() const { return {}; }
 
   // Runs `task` on the loop thread with the state of connection `connection_id` (null once
   // it closed): how a command answered on a backend thread continues with a handler that

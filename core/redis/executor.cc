@@ -295,6 +295,11 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
     // Redis's lookups that notify no miss: OBJECT's, WATCH's (ekv-stamp) and those of a
     // blocked client's turn and ekv's other internal reads.
     const absl::string_view name = info->name;
+    // Redis's CMD_READONLY commands read keys (PING, ECHO, TIME do not).
+    if ((notify_flags_ & kNotifyTrackingKeys) && !absl::StartsWith(name, "ekv-") &&
+        (info->first_key != 0 || info->numkeys_index != 0 || info->key_finder != nullptr)) {
+      read_ran_ = true;
+    }
     if ((notify_flags_ & kNotifyKeyMiss) == 0 || name == "object" ||
         absl::StartsWith(name, "ekv-")) {
       return info->handler(*this, args);
@@ -308,11 +313,34 @@ absl::StatusOr<Reply> Executor::Run(const Args& args) {
   EKV_ASSERT(!tracking_, "a write command runs inside another");
   tracking_ = true;
   changes_.clear();
+  change_order_.clear();
   looked_up_.clear();
   absl::StatusOr<Reply> reply = info->handler(*this, args);
   tracking_ = false;
   if (reply.ok() && !reply->is_error()) {
     AppendCommandEvents(info->name, args, changes_, notify_flags_, &events_);
+    if (notify_flags_ & kNotifyTrackingKeys) {
+      // Every key the command changed, in the order it wrote them (Redis's
+      // signalModifiedKey order); a key absent before and after, such as DEL of a missing
+      // key, changed nothing.
+      for (const std::string& key : change_order_) {
+        const KeyChange& change = changes_.at(key);
+        if (!change.existed && change.deleted) continue;
+        std::string event(kTrackingEvent);
+        if (!change.deleted) {
+          // Its deadline, when it has one: the front door invalidates it then too.
+          absl::StatusOr<Found> found = Lookup(key);
+          uint64_t expire_ms = 0;
+          if (found.ok() && found->type == Type::kString) {
+            expire_ms = found->string.expire_ms;
+          } else if (found.ok() && found->type != Type::kNone) {
+            expire_ms = found->meta.expire_ms;
+          }
+          if (expire_ms != 0) event = absl::StrCat(kTrackingExpiresPrefix, expire_ms);
+        }
+        events_.push_back({std::move(event), key});
+      }
+    }
   }
   return reply;
 }
@@ -321,6 +349,7 @@ void Executor::NoteWrite(absl::string_view key, bool deleted) {
   if (!tracking_) return;
   auto [it, inserted] = changes_.try_emplace(std::string(key));
   if (inserted) {
+    change_order_.push_back(it->first);
     auto seen = looked_up_.find(it->first);
     if (seen != looked_up_.end()) {
       it->second.existed = seen->second;

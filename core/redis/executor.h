@@ -167,6 +167,8 @@ class Executor {
   // With the `m` class, a read command's Lookup of a key that holds nothing (or holds an
   // expired value) records `keymiss`, as Redis 7.0's lookupKeyRead does.
   void set_notify_flags(uint32_t flags) { notify_flags_ = flags; }
+  // With kNotifyTrackingKeys: whether a read command ran (a script's, for CLIENT TRACKING).
+  bool read_ran() const { return read_ran_; }
   std::vector<KeyEvent> TakeEvents() { return std::exchange(events_, {}); }
   // Scripts' ACL refusals (ScriptCalls::NoteAclDenial), for the reply.
   void NoteAclDenial(ScriptAclDenial denial) { acl_denials_.push_back(std::move(denial)); }
@@ -185,9 +187,11 @@ class Executor {
   const std::function<bool(absl::string_view)>* may_access_ = nullptr;
   bool called_from_script_ = false;
   uint32_t notify_flags_ = 0;
-  bool tracking_ = false;                  // a write command runs with notify_flags_ set
-  bool noting_misses_ = false;             // a read command runs with the `m` class set
-  KeyChanges changes_;                     // its written keys
+  bool tracking_ = false;       // a write command runs with notify_flags_ set
+  bool noting_misses_ = false;  // a read command runs with the `m` class set
+  bool read_ran_ = false;       // with kNotifyTrackingKeys: a read command ran (scripts' KEYS)
+  KeyChanges changes_;          // its written keys
+  std::vector<std::string> change_order_;  // changes_'s keys, in the order first written
   std::map<std::string, bool> looked_up_;  // its first Lookup of each key: live then
   std::vector<KeyEvent> events_;
   std::vector<ScriptAclDenial> acl_denials_;

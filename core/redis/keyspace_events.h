@@ -39,6 +39,24 @@ inline constexpr uint32_t kNotifyStream = 1 << 10;   // t
 inline constexpr uint32_t kNotifyKeyMiss = 1 << 11;  // m (not in A)
 inline constexpr uint32_t kNotifyModule = 1 << 13;   // d
 inline constexpr uint32_t kNotifyNew = 1 << 14;      // n (not in A)
+// Not a Redis class (never parsed or printed): asks the executor for the keys each write
+// command changed, as KeyEvents with an empty event name (kTrackingEvent), which the front
+// door's client-side caching (adapters/redis/tracking_table.h) turns into invalidations.
+// Redis calls signalModifiedKey for them; NotificationsOf skips them.
+// A changed key that holds a value with a TTL afterwards is reported as
+// kTrackingExpiresPrefix followed by its deadline (unix ms, decimal) instead, so the front
+// door can also invalidate it when it expires (ekv's expiry removes keys with no write).
+inline constexpr uint32_t kNotifyTrackingKeys = 1 << 24;
+inline constexpr absl::string_view kTrackingEvent = "";
+inline constexpr absl::string_view kTrackingExpiresPrefix = "\x01";
+// A script that ran a read command reports each of its declared KEYS so (Redis tracks a
+// script's KEYS for its caller then, and only then).
+inline constexpr absl::string_view kTrackingScriptReadEvent = "\x02";
+// A KeyEvent for client-side caching rather than a notification.
+inline bool IsTrackingEvent(const KeyEvent& event) {
+  return event.event.empty() || event.event[0] == kTrackingExpiresPrefix[0] ||
+         event.event == kTrackingScriptReadEvent;
+}
 inline constexpr uint32_t kNotifyAll = kNotifyGeneric | kNotifyString | kNotifyList | kNotifySet |
                                        kNotifyHash | kNotifyZset | kNotifyExpired | kNotifyEvicted |
                                        kNotifyStream | kNotifyModule;  // A

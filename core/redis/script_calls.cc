@@ -165,7 +165,13 @@ RequestOutcome ExecuteScript(const RedisRequest& request, Store* store, uint64_t
   }
   // Like Redis, a script that fails after writing keeps its writes: the error is its reply.
   outcome.reply = *std::move(reply);
-  outcome.reply.set_events(executor.TakeEvents());
+  std::vector<KeyEvent> events = executor.TakeEvents();
+  if (executor.read_ran()) {
+    for (const std::string& key : request.script->keys) {
+      events.push_back({std::string(kTrackingScriptReadEvent), key});
+    }
+  }
+  outcome.reply.set_events(std::move(events));
   outcome.reply.set_acl_denials(executor.TakeAclDenials());
   return outcome;
 }

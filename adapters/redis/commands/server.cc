@@ -48,6 +48,21 @@ int64_t NowUnixSeconds() {
       .count();
 }
 
+// CLIENT LIST's flags, in Redis 7.0's order (those ekv has): O monitor, P pub/sub, then
+// t tracking, R broken redirect, B broadcast; N when none.
+std::string ClientFlags(const ConnectionState& c) {
+  std::string flags;
+  if (c.monitoring) {
+    flags += 'O';
+  } else if (c.subscriptions() > 0) {
+    flags += 'P';
+  }
+  if (c.tracking.on) flags += 't';
+  if (c.tracking.broken_redirect) flags += 'R';
+  if (c.tracking.bcast) flags += 'B';
+  return flags.empty() ? "N" : flags;
+}
+
 }  // namespace
 
 // One CLIENT LIST line, with Redis 7.0's fields in its order. Memory and buffer figures
@@ -56,16 +71,15 @@ int64_t NowUnixSeconds() {
 std::string ClientLine(const ConnectionState& c) {
   const int64_t age = c.created_unix_seconds == 0 ? 0 : NowUnixSeconds() - c.created_unix_seconds;
   return absl::StrCat("id=", c.id, " addr=", c.address, " laddr=", c.local_address,
-                      " fd=0 name=", c.name, " age=", age, " idle=0 flags=",
-                      c.monitoring            ? "O"
-                      : c.subscriptions() > 0 ? "P"
-                                              : "N",
+                      " fd=0 name=", c.name, " age=", age, " idle=0 flags=", ClientFlags(c),
                       " db=0 sub=", c.channels.size(), " psub=", c.patterns.size(),
                       " ssub=0 multi=", c.in_multi ? static_cast<int64_t>(c.queued.size()) : -1,
                       " qbuf=", c.query_buffer_bytes,
                       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 "
                       "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=",
-                      c.last_command, " user=", c.user, " redir=-1 resp=", c.protocol, "\n");
+                      c.last_command, " user=", c.user,
+                      " redir=", c.tracking.on ? static_cast<int64_t>(c.tracking.redirect) : -1,
+                      " resp=", c.protocol, "\n");
 }
 
 bool CheckPassword(ConnectionState* connection, absl::string_view user, absl::string_view password,
@@ -122,6 +136,7 @@ void ResetCommand(CommandContext context) {
   c.patterns.clear();
   if (c.server != nullptr) c.server->StopMonitoring(c);
   c.EndTransaction();  // RESET discards MULTI and forgets every WATCH, as Redis does
+  DisableTracking(c);  // clearClientConnectionState
   c.protocol = 2;
   c.name.clear();
   c.replies_off = false;  // Redis's clearClientConnectionState ends CLIENT REPLY OFF/SKIP
@@ -154,6 +169,9 @@ void ClientCommand(CommandContext context) {
     if (!ok) context.reply(WrongArity(absl::StrCat("client|", sub)));
     return ok;
   };
+  if (sub == "tracking" || sub == "caching" || sub == "getredir" || sub == "trackinginfo") {
+    return ClientTrackingCommand(std::move(context), sub);
+  }
   if (sub == "id") {
     if (!arity(argc == 2)) return;
     writer.Integer(static_cast<int64_t>(c.id));
@@ -358,6 +376,15 @@ void ClientCommand(CommandContext context) {
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "HELP",
         "    Print this help.",
     };
@@ -417,6 +444,7 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     line("maxclients", server.settings().maxclients);
     line("blocked_clients", server.BlockedClientCount());
     line("pubsub_clients", pubsub_clients);
+    line("tracking_clients", server.Tracking().clients);
   } else if (section == "memory") {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -443,6 +471,10 @@ void AppendSection(std::string* out, absl::string_view section, const Connection
     line("rejected_connections", stats.rejected_connections);
     line("pubsub_channels", server.ActiveChannels("").size());
     line("pubsub_patterns", server.PatternCount());
+    const TrackingStats tracking = server.Tracking();
+    line("tracking_total_keys", tracking.keys);
+    line("tracking_total_items", tracking.items);
+    line("tracking_total_prefixes", tracking.prefixes);
     line("total_error_replies", stats.commands->total_error_replies());
     // ekv has no MIGRATE, so no sockets cached for it (Redis's suite waits for 0).
     line("migrate_cached_sockets", 0);
@@ -554,7 +586,8 @@ const std::vector<absl::string_view>& ConfigNames() {
                                                    "save",
                                                    "slowlog-log-slower-than",
                                                    "slowlog-max-len",
-                                                   "timeout"};
+                                                   "timeout",
+                                                   "tracking-table-max-keys"};
     for (const FixedSetting& setting : kEncodingSettings) all->push_back(setting.name);
     std::sort(all->begin(), all->end());
     return all;
@@ -581,6 +614,7 @@ std::string ConfigValue(absl::string_view name, ServerControl& server) {
   if (name == "slowlog-log-slower-than")
     return absl::StrCat(server.stats().slowlog->slower_than_usec());
   if (name == "slowlog-max-len") return absl::StrCat(server.stats().slowlog->max_len());
+  if (name == "tracking-table-max-keys") return absl::StrCat(s.tracking_table_max_keys);
   return absl::StrCat(s.timeout_seconds);
 }
 
@@ -696,6 +730,14 @@ void ConfigCommand(CommandContext context) {
                                                  " and 9223372036854775807 inclusive")));
         }
         (max_len ? slowlog_max_len : slowlog_slower_than) = number;
+      } else if (name == "tracking-table-max-keys") {
+        if (!is_number)
+          return context.reply(
+              ConfigSetFailed(name, "argument couldn't be parsed into an integer"));
+        if (number < 0)
+          return context.reply(ConfigSetFailed(
+              name, "argument must be between 0 and 9223372036854775807 inclusive"));
+        next.tracking_table_max_keys = number;
       } else if (name == "timeout") {
         if (!is_number)
           return context.reply(
