@@ -340,6 +340,7 @@ std::set<NodeIndex> KvWorkload::MembersOf(const node::GroupStateMachine& catalog
   for (NodeIndex node : cluster_.nodes()) {
     const node::NodeHost* host = cluster_.host(node);
     if (host == nullptr || cluster_.state(node) != Cluster::ProcessState::kUp) continue;
+    if (!host->Hosts(kCatalogGroup)) continue;  // emptied, waiting for its AddNode
     const node::GroupStatus status = host->Status(kCatalogGroup);
     if (status.state != raft::StateType::kLeader) continue;
     members.insert(status.conf_state.voters.begin(), status.conf_state.voters.end());

@@ -87,8 +87,9 @@ void KvWorkload::TickPlacement() {
           });
     }
     const node::NodeHost* host = cluster_.host(node);
-    const bool leads =
-        host != nullptr && host->Status(kCatalogGroup).state == raft::StateType::kLeader;
+    // (A node emptied for a rejoin hosts nothing until its AddNode is answered.)
+    const bool leads = host != nullptr && host->Hosts(kCatalogGroup) &&
+                       host->Status(kCatalogGroup).state == raft::StateType::kLeader;
     driver->Tick(scheduler_.now(), leads, groups);
     for (std::string& line : driver->TakeLog()) {
       trace_.Record({scheduler_.now(), "placement", node, 0, 0, 0, std::move(line)});

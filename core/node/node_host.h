@@ -185,6 +185,7 @@ class NodeHost {
   // Introspection.
   raft::NodeId node_id() const { return options_.node_id; }
   std::vector<raft::GroupId> groups() const;
+  bool Hosts(raft::GroupId group) const { return groups_.count(group) != 0; }
   bool HasGroup(raft::GroupId group) const { return groups_.count(group) != 0; }
   // Cheap enough to call after every event; the state digest is on state_machine().
   GroupStatus Status(raft::GroupId group) const;  // route_loads left empty

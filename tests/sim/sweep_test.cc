@@ -328,7 +328,7 @@ int64_t KvStat(const std::string& kv_stats, const std::string& name) {
   return std::stoll(kv_stats.substr(at + key.size()));
 }
 
-// bank seed 13 of --splits --moves --create_groups, all faults: node removals with created
+// bank seed 11 of --splits --moves --create_groups, all faults: node removals with created
 // groups go as an operator's do (sim/kv_workload_members.cc): StartDrainNode moves each
 // created group's replica off the node, StartRemoveNode takes it out of the cluster, and it
 // comes back with an emptied disk under its old id, so AddNode readmits it to the created
@@ -336,7 +336,9 @@ int64_t KvStat(const std::string& kv_stats, const std::string& name) {
 // replica again. After the heal every created group has its replica count on up members.
 TEST(SimSweepTest, DrainRemoveAndReadmitANodeHostingCreatedGroups) {
   SimOptions options;
-  options.seed = 13;  // seed 7 until the strict reconfiguration check changed its trace
+  // Seed 11 since an emptied node hosts nothing until its AddNode is answered (13 before,
+  // 7 until the strict reconfiguration check changed its trace).
+  options.seed = 11;
   options.faults = FaultSet::All();
   options.workload = WorkloadKind::kBank;
   options.splits = true;
