@@ -27,6 +27,7 @@ SERVED = {
     "object": "encoding freq help idletime refcount",
     "pubsub": "channels help numpat numsub shardchannels shardnumsub",
     "script": "exists flush help kill load",
+    "slowlog": "get help len reset",
     "xgroup": "create createconsumer delconsumer destroy help setid",
     "xinfo": "consumers groups help stream",
 }
